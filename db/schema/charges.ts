@@ -1,0 +1,46 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, char, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { subscriptions } from './subscriptions.js';
+
+/**
+ * The charge ledger: one row per charge attempt (subscription, cycle, attempt), written
+ * before Create Charge is called and completed with its outcome.
+ */
+export const charges = pgTable(
+  'charges',
+  {
+    id: bigserial('id', { mode: 'bigint' }).primaryKey(),
+    subscriptionId: text('subscription_id')
+      .notNull()
+      .references(() => subscriptions.id),
+    cycle: integer('cycle').notNull(),
+    attempt: integer('attempt').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    /** Amazon Pay's ChargeId; null until a Charge exists. */
+    chargeId: text('charge_id'),
+    /** pending | Authorized | Captured | AuthorizationInitiated | CaptureInitiated | Declined | Canceled | failed | unknown */
+    state: text('state').notNull(),
+    /** Outcome class from amazonpay/outcomes.ts (ok, soft_decline, …). */
+    outcome: text('outcome'),
+    reasonCode: text('reason_code'),
+    amazonRequestId: text('amazon_request_id'),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (table) => [
+    uniqueIndex('charges_cycle_attempt_key').on(table.subscriptionId, table.cycle, table.attempt),
+    uniqueIndex('charges_idempotency_key_key').on(table.idempotencyKey),
+    uniqueIndex('charges_charge_id_key').on(table.chargeId),
+    // A cycle can succeed once: a second successful charge for it cannot be recorded silently.
+    uniqueIndex('charges_one_success_per_cycle')
+      .on(table.subscriptionId, table.cycle)
+      .where(sql`${table.state} in ('Authorized', 'Captured', 'CaptureInitiated')`),
+    index('charges_subscription_idx').on(table.subscriptionId, table.cycle),
+    check('charges_attempt_positive', sql`${table.attempt} >= 0`),
+  ],
+);
+
+export type ChargeRow = typeof charges.$inferSelect;
+export type NewChargeRow = typeof charges.$inferInsert;

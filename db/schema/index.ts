@@ -1,0 +1,4 @@
+export * from './subscriptions.js';
+export * from './charges.js';
+export * from './ipn-inbox.js';
+export * from './subscription-events.js';

@@ -1,0 +1,43 @@
+import { sql } from 'drizzle-orm';
+import { bigint, char, check, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** One row per subscription: the plan, its anchor, and the status operators see. */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    id: text('id').primaryKey(),
+    workflowId: text('workflow_id').notNull().unique('subscriptions_workflow_id_key'),
+    chargePermissionId: text('charge_permission_id').notNull(),
+    environment: text('environment').notNull(),
+    status: text('status').notNull(),
+    statusReason: text('status_reason'),
+    amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+    currency: char('currency', { length: 3 }).notNull(),
+    intervalUnit: text('interval_unit').notNull(),
+    intervalCount: integer('interval_count').notNull(),
+    /** Wall time of the billing anchor ('YYYY-MM-DDTHH:mm:ss') in anchor_zone; cycle n is computed from it. */
+    anchorLocal: text('anchor_local').notNull(),
+    anchorZone: text('anchor_zone').notNull(),
+    trial: jsonb('trial'),
+    endAfterCycles: integer('end_after_cycles'),
+    endAt: timestamp('end_at', { withTimezone: true }),
+    softDescriptor: text('soft_descriptor'),
+    merchantMetadata: jsonb('merchant_metadata'),
+    /** Charge captured at checkout (Complete Checkout Session), recorded as cycle 0. */
+    firstChargeId: text('first_charge_id'),
+    currentCycle: integer('current_cycle').notNull().default(0),
+    nextBillingAt: timestamp('next_billing_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+  },
+  (table) => [
+    index('subscriptions_charge_permission_idx').on(table.chargePermissionId),
+    index('subscriptions_status_idx').on(table.status),
+    check('subscriptions_amount_positive', sql`${table.amountMinor} > 0`),
+    check('subscriptions_interval_count_positive', sql`${table.intervalCount} > 0`),
+  ],
+);
+
+export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type NewSubscriptionRow = typeof subscriptions.$inferInsert;
