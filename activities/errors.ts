@@ -1,0 +1,47 @@
+// The one place where Amazon Pay outcomes become what Temporal sees: a typed result the
+// workflow decides on, or an ApplicationFailure with an explicit type and retry stance.
+// Types are stated explicitly (never derived from class names, which minifiers rename).
+import { randomInt } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from '../amazonpay/outcomes.js';
+
+export const FailureTypes = {
+  /** 429: retried with jittered backoff, same idempotency key. */
+  throttled: 'AmazonPayThrottled',
+  /** 5xx, timeouts, resets: retried with the same key (Amazon replays if it was processed). */
+  transient: 'AmazonPayTransient',
+  /** Validation/auth/configuration problem on a call whose caller cannot act on it. */
+  invalidRequest: 'AmazonPayInvalidRequest',
+  /** A second successful charge for one cycle reached the ledger's constraint. */
+  duplicateCharge: 'DuplicateChargeRecorded',
+  invalidInput: 'InvalidChargeInput',
+} as const;
+
+type RetryableOutcome = Extract<FailureOutcome, { kind: 'throttled' | 'transient' }>;
+
+export function isRetryable(outcome: AmazonPayOutcome<unknown>): outcome is RetryableOutcome {
+  return outcome.kind === 'throttled' || outcome.kind === 'transient';
+}
+
+/**
+ * Retryable failure with full-jitter-style backoff chosen here, so many workflows throttled at
+ * once do not retry in lockstep: delay = random in [cap/2, cap], cap = base·2^(attempt-1).
+ */
+export function retryableFailure(outcome: RetryableOutcome, activityAttempt: number): ApplicationFailure {
+  const throttled = outcome.kind === 'throttled';
+  const baseMs = throttled ? 1_000 : 2_000;
+  const capMs = throttled ? 60_000 : 300_000;
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(activityAttempt - 1, 20));
+  const delayMs = Math.floor(ceiling / 2) + randomInt(Math.max(1, Math.ceil(ceiling / 2)));
+  return ApplicationFailure.create({
+    type: throttled ? FailureTypes.throttled : FailureTypes.transient,
+    message: describeOutcome(outcome),
+    nonRetryable: false,
+    nextRetryDelay: delayMs,
+    details: [{ status: outcome.status ?? null, reasonCode: outcome.reasonCode ?? null, requestId: outcome.requestId ?? null }],
+  });
+}
+
+export function nonRetryableFailure(type: (typeof FailureTypes)[keyof typeof FailureTypes], message: string, details?: Record<string, unknown>): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : [] });
+}

@@ -1,0 +1,105 @@
+import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { firstBillingAnchor } from '../billing/schedule.js';
+import { subscriptionWorkflowId } from '../billing/keys.js';
+import { formatMoney, money } from '../billing/money.js';
+import type { BillingEnvironment, SubscriptionSpec } from '../billing/types.js';
+import type { Database } from '../db/client.js';
+import { insertSubscription } from '../db/queries/subscriptions.js';
+import type { SubscriptionRow } from '../db/schema/index.js';
+import { subscriptionWorkflow } from '../workflows/index.js';
+import { ChargePermissionIdKey, SubscriptionIdKey, BillingStatusKey } from '../workflows/search-attributes.js';
+import type { BillingPolicy, SubscriptionWorkflowInput } from '../workflows/types.js';
+
+export interface LaunchContext {
+  db: Database;
+  client: Client;
+  environment: BillingEnvironment;
+  taskQueues: { workflows: string; charges: string; amazonReads: string };
+  policy: BillingPolicy;
+}
+
+export class SubscriptionConflictError extends Error {
+  override name = 'SubscriptionConflictError';
+}
+
+/**
+ * Writes the subscription row and starts its workflow, idempotently: the row is inserted only
+ * once (a second call with the same id must describe the same subscription), and the workflow
+ * id derives from the subscription id with USE_EXISTING, so two calls never make two workflows.
+ */
+export async function launchSubscription(ctx: LaunchContext, spec: SubscriptionSpec, policyOverrides: Partial<BillingPolicy> = {}): Promise<{ row: SubscriptionRow; handle: WorkflowHandle<typeof subscriptionWorkflow>; created: boolean }> {
+  const workflowId = subscriptionWorkflowId(spec.id);
+  const { row, created } = await insertSubscription(ctx.db, {
+    id: spec.id,
+    workflowId,
+    chargePermissionId: spec.chargePermissionId,
+    environment: ctx.environment,
+    status: spec.trial ? 'trialing' : 'active',
+    amountMinor: BigInt(spec.plan.amountMinor),
+    currency: spec.plan.currency,
+    intervalUnit: spec.plan.interval.unit,
+    intervalCount: spec.plan.interval.count,
+    anchorLocal: spec.anchor.localDateTime,
+    anchorZone: spec.anchor.zone,
+    trial: spec.trial ?? null,
+    endAfterCycles: spec.end && 'afterCycles' in spec.end ? spec.end.afterCycles : null,
+    endAt: spec.end && 'at' in spec.end ? new Date(spec.end.at) : null,
+    softDescriptor: spec.softDescriptor ?? null,
+    merchantMetadata: spec.merchantMetadata ?? null,
+    firstChargeId: spec.firstChargeId ?? null,
+  });
+  if (!created) assertSameSubscription(row, spec);
+
+  const policy: BillingPolicy = { ...ctx.policy, ...policyOverrides };
+  const input: SubscriptionWorkflowInput = {
+    subscriptionId: spec.id,
+    chargePermissionId: spec.chargePermissionId,
+    environment: ctx.environment,
+    currency: spec.plan.currency,
+    ...(spec.softDescriptor ? { softDescriptor: spec.softDescriptor } : {}),
+    ...(spec.merchantMetadata ? { merchantMetadata: spec.merchantMetadata } : {}),
+    ...(spec.end ? { end: spec.end } : {}),
+    ...(spec.firstChargeId ? { firstChargeId: spec.firstChargeId } : {}),
+    trialing: spec.trial !== undefined,
+    policy,
+    taskQueues: { charges: ctx.taskQueues.charges, amazonReads: ctx.taskQueues.amazonReads },
+    amountMinor: spec.plan.amountMinor,
+    segments: [{ fromCycle: 0, anchor: firstBillingAnchor(spec), interval: spec.plan.interval }],
+  };
+  const price = formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency));
+  const every = `${spec.plan.interval.count === 1 ? '' : `${spec.plan.interval.count} `}${spec.plan.interval.unit}${spec.plan.interval.count === 1 ? '' : 's'}`;
+  const handle = await ctx.client.workflow.start(subscriptionWorkflow, {
+    workflowId,
+    taskQueue: ctx.taskQueues.workflows,
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    // A finished subscription's id is not reused for a new one: that would be a different subscription.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    typedSearchAttributes: [
+      { key: SubscriptionIdKey, value: spec.id },
+      { key: ChargePermissionIdKey, value: spec.chargePermissionId },
+      { key: BillingStatusKey, value: spec.trial ? 'trialing' : 'active' },
+    ],
+    staticSummary: `${price} every ${every} on ${spec.chargePermissionId}`.slice(0, 200),
+    staticDetails: [
+      `**Subscription** \`${spec.id}\``,
+      `- Charge Permission: \`${spec.chargePermissionId}\``,
+      `- Plan: ${price} every ${every}`,
+      `- Anchor: ${spec.anchor.localDateTime} ${spec.anchor.zone}`,
+      spec.firstChargeId ? `- First charge captured at checkout: \`${spec.firstChargeId}\`` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  });
+  return { row, handle, created };
+}
+
+function assertSameSubscription(row: SubscriptionRow, spec: SubscriptionSpec): void {
+  const differences: string[] = [];
+  if (row.chargePermissionId !== spec.chargePermissionId) differences.push(`chargePermissionId ${row.chargePermissionId} ≠ ${spec.chargePermissionId}`);
+  if (row.amountMinor !== BigInt(spec.plan.amountMinor)) differences.push(`amountMinor ${row.amountMinor} ≠ ${spec.plan.amountMinor}`);
+  if (row.currency !== spec.plan.currency) differences.push(`currency ${row.currency} ≠ ${spec.plan.currency}`);
+  if (row.intervalUnit !== spec.plan.interval.unit || row.intervalCount !== spec.plan.interval.count) differences.push('interval differs');
+  if (row.anchorLocal !== spec.anchor.localDateTime || row.anchorZone !== spec.anchor.zone) differences.push('anchor differs');
+  if (differences.length > 0) throw new SubscriptionConflictError(`Subscription ${spec.id} already exists with different terms: ${differences.join('; ')}`);
+}

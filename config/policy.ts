@@ -1,0 +1,18 @@
+import type { BillingPolicy } from '../workflows/types.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** What a merchant gets unless configured otherwise (reference §4.4, §12.3). */
+export const DEFAULT_BILLING_POLICY: Readonly<BillingPolicy> = Object.freeze({
+  dunningRetryDelaysMs: [1 * DAY, 2 * DAY, 2 * DAY, 2 * DAY], // retries 1, 3, 5 and 7 days after the first decline
+  finalAction: 'mark_unpaid',
+  paymentMethodGraceMs: 14 * DAY,
+  paymentMethodCheckIntervalMs: 1 * DAY,
+  usePendingAuthorization: false,
+  pendingPollInitialMs: 10 * MINUTE,
+  pendingPollMaxMs: 1 * HOUR,
+  pendingMaxWaitMs: 24 * HOUR, // Amazon resolves a pending authorization within 24 hours
+  chargeRetryWindowMs: 24 * HOUR,
+});

@@ -1,0 +1,71 @@
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Activities } from '../activities/index.js';
+import type { TemporalConfig } from '../config/temporal.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundled once per process: webpack takes seconds, and every worker of the process shares it. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: (m: string, meta?: unknown) => console.error(m, meta), log() {} };
+
+export interface WorkerSetOptions {
+  connection: NativeConnection;
+  namespace: string;
+  temporal: Pick<TemporalConfig, 'taskQueues' | 'worker' | 'rateLimits'>;
+  activities: Activities;
+}
+
+/**
+ * Three workers on one connection, one per task queue: workflows with database and schedule
+ * activities; Create Charge alone on a queue whose rate the server caps for all replicas;
+ * the other Amazon Pay calls on their own capped queue.
+ */
+export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
+  const { connection, namespace, temporal, activities } = options;
+  const { taskQueues, worker, rateLimits } = temporal;
+  const { chargeCycle, getPermissionStatus, getChargeStatus, closePermission, ...local } = activities;
+  const common = { connection, namespace, shutdownGraceTime: worker.shutdownGraceTimeMs };
+  return Promise.all([
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.workflows,
+      workflowBundle: await workflowBundle(),
+      activities: local,
+      maxCachedWorkflows: worker.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: Math.min(worker.maxConcurrentWorkflowTaskExecutions, Math.max(worker.maxCachedWorkflows, 2)),
+      maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.charges,
+      activities: { chargeCycle },
+      maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
+      maxTaskQueueActivitiesPerSecond: rateLimits.createChargePerSecond,
+    }),
+    Worker.create({
+      ...common,
+      taskQueue: taskQueues.amazonReads,
+      activities: { getPermissionStatus, getChargeStatus, closePermission },
+      maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
+      maxTaskQueueActivitiesPerSecond: rateLimits.amazonReadsPerSecond,
+    }),
+  ]);
+}
+
+/** Runs workers until shutdown; resolves when all have stopped, rejects if one fails. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) => w.run());
+  try {
+    await Promise.all(runs);
+  } catch (error) {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(runs);
+    throw error;
+  }
+}

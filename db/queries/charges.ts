@@ -1,0 +1,68 @@
+import { and, eq } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { charges, type ChargeRow } from '../schema/index.js';
+
+export interface ChargeAttemptKey {
+  subscriptionId: string;
+  cycle: number;
+  attempt: number;
+}
+
+/** Writes the attempt before Amazon Pay is called; a retry of the same attempt finds the row already there. */
+export async function insertPendingCharge(
+  db: DatabaseOrTransaction,
+  row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string },
+): Promise<ChargeRow> {
+  await db
+    .insert(charges)
+    .values({ ...row, state: 'pending' })
+    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] });
+  const [stored] = await db.select().from(charges).where(attemptWhere(row));
+  if (!stored) throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} vanished after insert`);
+  if (stored.idempotencyKey !== row.idempotencyKey || stored.amountMinor !== row.amountMinor || stored.currency !== row.currency) {
+    throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} was recorded with a different key or amount`);
+  }
+  return stored;
+}
+
+export async function completeCharge(
+  db: DatabaseOrTransaction,
+  key: ChargeAttemptKey,
+  outcome: { state: string; outcome: string; chargeId: string | null; reasonCode: string | null; amazonRequestId: string | null; completedAt: Date },
+): Promise<void> {
+  await db.update(charges).set(outcome).where(attemptWhere(key));
+}
+
+/** The ledger row for cycle 0 when the first payment was captured at checkout. */
+export async function insertCheckoutCharge(
+  db: DatabaseOrTransaction,
+  row: { subscriptionId: string; chargeId: string; amountMinor: bigint; currency: string; at: Date },
+): Promise<ChargeRow> {
+  await db
+    .insert(charges)
+    .values({
+      subscriptionId: row.subscriptionId,
+      cycle: 0,
+      attempt: 0,
+      idempotencyKey: `checkout:${row.chargeId}`,
+      amountMinor: row.amountMinor,
+      currency: row.currency,
+      chargeId: row.chargeId,
+      state: 'Captured',
+      outcome: 'checkout',
+      requestedAt: row.at,
+      completedAt: row.at,
+    })
+    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] });
+  const [stored] = await db.select().from(charges).where(attemptWhere({ subscriptionId: row.subscriptionId, cycle: 0, attempt: 0 }));
+  if (!stored) throw new Error(`checkout charge of ${row.subscriptionId} vanished after insert`);
+  return stored;
+}
+
+export async function listCharges(db: DatabaseOrTransaction, subscriptionId: string): Promise<ChargeRow[]> {
+  return db.select().from(charges).where(eq(charges.subscriptionId, subscriptionId)).orderBy(charges.cycle, charges.attempt);
+}
+
+function attemptWhere(key: ChargeAttemptKey) {
+  return and(eq(charges.subscriptionId, key.subscriptionId), eq(charges.cycle, key.cycle), eq(charges.attempt, key.attempt));
+}

@@ -1,0 +1,123 @@
+import { generateKeyPairSync, randomInt } from 'node:crypto';
+import type { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities/index.js';
+import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
+import { parseAmazonPayConfig } from '../../amazonpay/config.js';
+import type { SubscriptionSpec } from '../../billing/types.js';
+import { launchSubscription, type LaunchContext } from '../../client/launch.js';
+import { DEFAULT_BILLING_POLICY } from '../../config/policy.js';
+import { createWorkers, runWorkers } from '../../daemon/workers.js';
+import { createSimulatorControl, type SimulatorControl } from '../../simulator/control-client.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
+import type { BillingPolicy } from '../../workflows/types.js';
+import { connectTestTemporal, createTestDatabase, uniqueTaskQueue, type TestDatabase, type TestTemporal } from './integration.js';
+
+/** Test policy: the default shape with every wait shrunk to seconds. */
+export const FAST_POLICY: BillingPolicy = {
+  ...DEFAULT_BILLING_POLICY,
+  dunningRetryDelaysMs: [500, 500, 500, 500],
+  paymentMethodGraceMs: 60_000,
+  paymentMethodCheckIntervalMs: 1_000,
+  pendingPollInitialMs: 500,
+  pendingPollMaxMs: 2_000,
+  pendingMaxWaitMs: 60_000,
+  chargeRetryWindowMs: 10 * 60_000,
+};
+
+export function randomPublicKeyId(): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  return `SANDBOX-${Array.from({ length: 24 }, () => alphabet[randomInt(alphabet.length)]).join('')}`;
+}
+
+export interface BillingHarness {
+  readonly database: TestDatabase;
+  readonly temporal: TestTemporal;
+  readonly simulator: Simulator;
+  readonly control: SimulatorControl;
+  readonly amazonPay: AmazonPayClient;
+  readonly launchContext: LaunchContext;
+  launch(spec: SubscriptionSpec, policy?: Partial<BillingPolicy>): ReturnType<typeof launchSubscription>;
+  /** Starts (or restarts after stopWorkers) the three workers. */
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Real Temporal dev server + real PostgreSQL (own database) + the Amazon Pay simulator, with
+ * the product's own workers on task queues no other test file uses.
+ */
+export async function startBillingHarness(options: { simulator?: SimulatorOptions; createChargePerSecond?: number } = {}): Promise<BillingHarness> {
+  const [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicKeyId = randomPublicKeyId();
+  const simulator = await startSimulator({
+    publicKeys: { [publicKeyId]: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+    throttle: { table: 'off' },
+    pendingDelayMs: 60 * 60_000,
+    ...options.simulator,
+  });
+  const amazonPay = createAmazonPayClient(
+    parseAmazonPayConfig({ publicKeyId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), region: 'na', endpoint: simulator.url, timeoutMs: 5_000 }),
+  );
+  const taskQueues = { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };
+  const launchContext: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
+
+  let workers: Worker[] = [];
+  let running: Promise<void> = Promise.resolve();
+  const startWorkers = async () => {
+    workers = await createWorkers({
+      connection: temporal.nativeConnection,
+      namespace: temporal.namespace,
+      temporal: {
+        taskQueues,
+        worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
+        rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
+      },
+      activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),
+    });
+    running = runWorkers(workers);
+  };
+  const stopWorkers = async () => {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running;
+  };
+  await startWorkers();
+
+  return {
+    database,
+    temporal,
+    simulator,
+    control: createSimulatorControl(simulator.url),
+    amazonPay,
+    launchContext,
+    launch: (spec, policy) => launchSubscription(launchContext, spec, policy),
+    startWorkers,
+    stopWorkers,
+    async close() {
+      await stopWorkers().catch(() => {});
+      amazonPay.close();
+      await simulator.close();
+      await temporal.close();
+      await database.drop();
+    },
+  };
+}
+
+/** Wall time in UTC `secondsFromNow` ahead, as a billing anchor ('YYYY-MM-DDTHH:mm:ss'). */
+export function anchorSecondsFromNow(secondsFromNow: number): { localDateTime: string; zone: string } {
+  const at = new Date(Math.ceil((Date.now() + secondsFromNow * 1000) / 1000) * 1000);
+  return { localDateTime: at.toISOString().slice(0, 19), zone: 'UTC' };
+}
+
+/** Polls `read` until `done` holds or the bound passes (then fails with the last value). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await read();
+  }
+  return last;
+}

@@ -1,0 +1,3 @@
+// The only workflowsPath: everything the worker bundles is reachable from here.
+export { subscriptionWorkflow } from './subscription.js';
+export type { SubscriptionWorkflowResult } from './subscription.js';

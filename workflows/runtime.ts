@@ -1,0 +1,162 @@
+// The subscription workflow's in-memory state and the small transitions every part of it
+// shares: status changes (database + search attributes), messages, and the query snapshot.
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
+import type { ActivityProxies } from './proxies.js';
+import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, PermissionStatus, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+
+export class SubscriptionRuntime {
+  /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
+  version = 0;
+  cycleInProgress = false;
+  ended = false;
+  nextBillingAt: string | null = null;
+  nextRetryAt: string | null = null;
+  outstanding: { cycle: number; attempt: number; reasonCode: string | null } | null = null;
+  pauseReason: string | null = null;
+  resumeReason: string | null = null;
+  /** Counts resume signals: an admin's resume is also how a needs_attention/unpaid cycle is retried. */
+  resumes = 0;
+  cancelReason: string | null = null;
+  cancelNow = false;
+  permission: PermissionStatus | null = null;
+  permissionVersion = 0;
+  private readonly chargeUpdates = new Map<string, ChargeUpdate>();
+  private publishedStatus: string | null = null;
+  private publishedNext: string | null = null;
+  private publishedCycle: number | null = null;
+
+  constructor(
+    readonly input: SubscriptionWorkflowInput,
+    public s: CarriedState,
+  ) {}
+
+  pause(reason: string): void {
+    if (this.ended) return;
+    this.s.paused = true;
+    this.pauseReason = reason;
+  }
+
+  resume(reason: string): void {
+    this.s.paused = false;
+    this.resumeReason = reason;
+    this.resumes += 1;
+  }
+
+  requestCancel(request: CancelRequest): void {
+    if (request.mode === 'period_end') {
+      this.s.cancelAtPeriodEnd = { reason: request.reason };
+    } else {
+      this.cancelNow = true;
+      this.cancelReason = request.reason;
+    }
+  }
+
+  notePermission(status: PermissionStatus): void {
+    this.permission = status;
+    this.permissionVersion += 1;
+    if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
+  }
+
+  noteChargeUpdate(update: ChargeUpdate): void {
+    this.chargeUpdates.set(update.chargeId, update);
+  }
+
+  chargeUpdate(chargeId: string): ChargeUpdate | undefined {
+    return this.chargeUpdates.get(chargeId);
+  }
+
+  /** The buyer closed the permission, Amazon says it is gone, or an admin asked to stop now. */
+  get stopRequested(): boolean {
+    return this.cancelNow || this.permission?.state === 'Closed' || this.permission?.state === 'NotFound';
+  }
+
+  stopReason(): string {
+    return this.cancelReason ?? 'Canceled';
+  }
+
+  scheduleChanged(): void {
+    this.version += 1;
+  }
+
+  amountFor(cycle: number): string {
+    let amount = this.input.amountMinor;
+    for (const change of this.s.amountChanges) if (change.fromCycle <= cycle) amount = change.amountMinor;
+    return amount;
+  }
+
+  intervalFor(cycle: number): BillingInterval {
+    let segment = this.s.segments[0];
+    for (const candidate of this.s.segments) if (candidate.fromCycle <= cycle) segment = candidate;
+    if (!segment) throw new Error('subscription has no schedule segment');
+    return segment.interval;
+  }
+
+  /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
+  async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
+    const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
+    this.s.status = status;
+    this.s.statusReason = reason;
+    this.nextBillingAt = nextBillingAt;
+    if (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle) {
+      await acts.db.recordStatus({
+        subscriptionId: this.input.subscriptionId,
+        status,
+        reasonCode: reason,
+        cycle: this.s.cycle,
+        nextBillingAt,
+        detail,
+        ended: status === 'canceled' || status === 'ended',
+      });
+    }
+    this.publish();
+  }
+
+  async publishNextBilling(acts: ActivityProxies, dueAt: string): Promise<void> {
+    await this.setStatus(acts, this.s.status, this.s.statusReason, dueAt);
+  }
+
+  async finish(acts: ActivityProxies, status: 'canceled' | 'ended', reason: string | null): Promise<{ status: 'canceled' | 'ended'; reason: string | null; cycle: number }> {
+    if (!this.ended) {
+      this.nextRetryAt = null;
+      await this.setStatus(acts, status, reason, null);
+      this.ended = true;
+    }
+    return { status, reason, cycle: this.s.cycle };
+  }
+
+  private publish(): void {
+    if (this.publishedStatus === this.s.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
+    upsertSearchAttributes([
+      { key: BillingStatusKey, value: this.s.status },
+      { key: BillingCycleKey, value: this.s.cycle },
+      { key: NextBillingAtKey, value: this.nextBillingAt ? new Date(this.nextBillingAt) : null },
+    ]);
+    this.publishedStatus = this.s.status;
+    this.publishedNext = this.nextBillingAt;
+    this.publishedCycle = this.s.cycle;
+  }
+
+  snapshot(): SubscriptionState {
+    return {
+      subscriptionId: this.input.subscriptionId,
+      chargePermissionId: this.input.chargePermissionId,
+      status: this.s.status,
+      statusReason: this.s.statusReason,
+      cycle: this.s.cycle,
+      attempt: this.s.attempt,
+      nextBillingAt: this.nextBillingAt,
+      nextRetryAt: this.nextRetryAt,
+      dunningStep: this.s.dunningStep,
+      paused: this.s.paused,
+      cancelAtPeriodEnd: this.s.cancelAtPeriodEnd !== null,
+      amountMinor: this.amountFor(this.s.cycle),
+      currency: this.input.currency,
+      interval: this.intervalFor(this.s.cycle),
+      lastCharge: this.s.lastCharge,
+      outstanding: this.outstanding,
+      chargesMade: this.s.chargesMade,
+    };
+  }
+}

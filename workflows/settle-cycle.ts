@@ -1,0 +1,235 @@
+// Settling one billing cycle: charge it, then handle what Amazon Pay said the way a merchant
+// expects (reference §4.4 and §7.4): soft declines go through dunning, hard declines and
+// NonChargeable permissions wait for the buyer to fix the payment method, the monthly cap
+// waits for the next month, pending authorizations wait for their final state, and anything
+// no retry can fix waits for an admin. A charge in flight is never abandoned.
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, TimeoutFailure } from '@temporalio/workflow';
+import type { SubscriptionStatus } from '../billing/types.js';
+import type { ActivityProxies } from './proxies.js';
+import type { SubscriptionRuntime } from './runtime.js';
+import type { ChargeResult, ChargeUpdate, SubscriptionWorkflowInput } from './types.js';
+
+export interface CycleContext {
+  rt: SubscriptionRuntime;
+  acts: ActivityProxies;
+  input: SubscriptionWorkflowInput;
+}
+
+export type SettleResult = { kind: 'paid' } | { kind: 'stop'; status: 'canceled' | 'ended'; reason: string };
+type Step = SettleResult | { kind: 'retry' };
+
+type Attempted = ChargeResult | { kind: 'unknown'; reasonCode: string; message: string; requestId: null };
+
+const PAID_STATES = new Set(['Authorized', 'Captured', 'CaptureInitiated']);
+const FINAL_CHARGE_STATES = new Set(['Authorized', 'Captured', 'Declined', 'Canceled']);
+const SOFT_REASONS = new Set(['SoftDeclined', 'ProcessingFailure', 'TransactionTimedOut', 'AmazonRejected']);
+
+export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
+  const { rt } = ctx;
+  rt.cycleInProgress = true;
+  try {
+    for (;;) {
+      if (rt.stopRequested) return stop(rt.stopReason());
+      const attempted = await chargeOnce(ctx);
+      const step = await decide(ctx, attempted);
+      if (step.kind !== 'retry') return step;
+    }
+  } finally {
+    rt.cycleInProgress = false;
+    rt.outstanding = null;
+    rt.nextRetryAt = null;
+  }
+}
+
+/** One deliberate attempt (one idempotency key). Throttling and faults are retried inside the activity's retry policy. */
+async function chargeOnce({ rt, acts, input }: CycleContext): Promise<Attempted> {
+  const args = {
+    subscriptionId: input.subscriptionId,
+    chargePermissionId: input.chargePermissionId,
+    environment: input.environment,
+    cycle: rt.s.cycle,
+    attempt: rt.s.attempt,
+    amountMinor: rt.amountFor(rt.s.cycle),
+    currency: input.currency,
+    softDescriptor: input.softDescriptor,
+    merchantMetadata: input.merchantMetadata,
+    canHandlePendingAuthorization: input.policy.usePendingAuthorization,
+  };
+  try {
+    // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
+    return await CancellationScope.nonCancellable(() => acts.charge(args));
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    const cause = error.cause;
+    const reasonCode = cause instanceof ApplicationFailure && cause.type ? cause.type : cause instanceof TimeoutFailure ? 'ChargeOutcomeUnknown' : 'ChargeActivityFailed';
+    return { kind: 'unknown', reasonCode, message: cause?.message ?? error.message, requestId: null };
+  }
+}
+
+async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
+  const { rt } = ctx;
+  rt.outstanding = attempted.kind === 'charged' || attempted.kind === 'pending' ? null : { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: attempted.reasonCode };
+  switch (attempted.kind) {
+    case 'charged':
+      return paid(ctx, attempted.chargeId, attempted.state);
+    case 'pending': {
+      const update = await CancellationScope.nonCancellable(() => awaitPending(ctx, attempted.chargeId));
+      if (update === null) return needsAttention(ctx, 'PendingAuthorizationUnresolved', { sameKey: true });
+      if (PAID_STATES.has(update.state)) return paid(ctx, update.chargeId, update.state);
+      const reason = update.reasonCode ?? update.state;
+      rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: reason };
+      if (SOFT_REASONS.has(reason) || update.state === 'Canceled') return dunning(ctx, reason);
+      return paymentMethodRequired(ctx, reason);
+    }
+    case 'soft_decline':
+      return dunning(ctx, attempted.reasonCode);
+    case 'hard_decline':
+      return paymentMethodRequired(ctx, attempted.reasonCode);
+    case 'permission_state':
+      return afterPermissionRefusal(ctx, attempted.reasonCode);
+    case 'refused':
+      if (attempted.reasonCode === 'PeriodicAmountExceeded') return waitForNextMonth(ctx);
+      return needsAttention(ctx, attempted.reasonCode, { sameKey: false });
+    case 'invalid_request':
+      return needsAttention(ctx, attempted.reasonCode, { sameKey: false });
+    case 'unknown':
+      // The charge may or may not exist: never try this cycle with a new key. A later retry
+      // (after an admin resumes) reuses the same key, so Amazon replays instead of charging twice.
+      return needsAttention(ctx, attempted.reasonCode, { sameKey: true });
+  }
+}
+
+async function paid({ rt, acts }: CycleContext, chargeId: string, state: string): Promise<Step> {
+  rt.s.lastCharge = { cycle: rt.s.cycle, attempt: rt.s.attempt, chargeId, state, reasonCode: null, at: new Date(Date.now()).toISOString() };
+  rt.s.chargesMade += 1;
+  rt.s.dunningStep = 0;
+  rt.outstanding = null;
+  rt.nextRetryAt = null;
+  if (rt.s.status !== 'active' || rt.s.statusReason !== null) await rt.setStatus(acts, 'active', null, rt.nextBillingAt, { paidCycle: rt.s.cycle, chargeId });
+  return { kind: 'paid' };
+}
+
+/** Soft decline: retry on the dunning schedule while the permission stays Chargeable. */
+async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
+  const { rt, acts, input } = ctx;
+  const delays = input.policy.dunningRetryDelaysMs;
+  const step = rt.s.dunningStep;
+  const delay = delays[step];
+  if (delay === undefined) return finalAction(ctx, `DunningExhausted:${reason}`);
+  rt.nextRetryAt = new Date(Date.now() + delay).toISOString();
+  await rt.setStatus(acts, 'past_due', reason, rt.nextBillingAt, { dunningStep: step + 1, of: delays.length, nextRetryAt: rt.nextRetryAt, cycle: rt.s.cycle });
+  await condition(() => rt.stopRequested, delay);
+  if (rt.stopRequested) return stop(rt.stopReason());
+  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
+  rt.notePermission(permission);
+  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable');
+  rt.s.dunningStep = step + 1;
+  rt.s.attempt += 1;
+  return { kind: 'retry' };
+}
+
+/**
+ * Hard decline or NonChargeable permission: pause billing until the buyer fixes the payment
+ * method (learned from an IPN-driven signal, or from a periodic check), within the grace period.
+ */
+async function paymentMethodRequired(ctx: CycleContext, reason: string): Promise<Step> {
+  const { rt, acts, input } = ctx;
+  const { paymentMethodGraceMs, paymentMethodCheckIntervalMs } = input.policy;
+  const deadline = Date.now() + paymentMethodGraceMs;
+  rt.nextRetryAt = null;
+  await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
+  const resumesBefore = rt.resumes;
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return finalAction(ctx, `PaymentMethodGraceExpired:${reason}`);
+    const seen = rt.permissionVersion;
+    const woke = await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.resumes !== resumesBefore, Math.min(paymentMethodCheckIntervalMs, remaining));
+    if (rt.stopRequested) return stop(rt.stopReason());
+    if (!woke || rt.resumes !== resumesBefore) {
+      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }));
+    }
+    const state = rt.permission?.state;
+    if (state === 'Closed' || state === 'NotFound') return stop(rt.stopReason());
+    if (state === 'Chargeable') {
+      rt.s.attempt += 1;
+      return { kind: 'retry' };
+    }
+  }
+}
+
+async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promise<Step> {
+  const { rt, acts, input } = ctx;
+  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
+  rt.notePermission(permission);
+  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason);
+  return needsAttention(ctx, reason, { sameKey: false });
+}
+
+/** Monthly cap of the permission reached: Amazon resets it with the calendar month (UTC). */
+async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
+  const { rt, acts } = ctx;
+  const now = new Date(Date.now());
+  const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 5);
+  rt.nextRetryAt = new Date(nextMonth).toISOString();
+  await rt.setStatus(acts, 'past_due', 'PeriodicAmountExceeded', rt.nextBillingAt, { nextRetryAt: rt.nextRetryAt, cycle: rt.s.cycle });
+  await condition(() => rt.stopRequested, nextMonth - Date.now());
+  if (rt.stopRequested) return stop(rt.stopReason());
+  rt.s.attempt += 1;
+  return { kind: 'retry' };
+}
+
+/** Nothing automatic can fix this: stop charging and wait for an admin's resume. */
+async function needsAttention(ctx: CycleContext, reason: string, options: { sameKey: boolean }): Promise<Step> {
+  return waitForAdmin(ctx, 'needs_attention', reason, options);
+}
+
+async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reason: string, options: { sameKey: boolean }): Promise<Step> {
+  const { rt, acts } = ctx;
+  rt.nextRetryAt = null;
+  await rt.setStatus(acts, status, reason, rt.nextBillingAt, { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey });
+  const resumesBefore = rt.resumes;
+  await condition(() => rt.resumes !== resumesBefore || rt.stopRequested);
+  if (rt.stopRequested) return stop(rt.stopReason());
+  if (!options.sameKey) rt.s.attempt += 1;
+  rt.s.dunningStep = 0;
+  return { kind: 'retry' };
+}
+
+async function finalAction(ctx: CycleContext, reason: string): Promise<Step> {
+  const { acts, input } = ctx;
+  switch (input.policy.finalAction) {
+    case 'cancel':
+      return stop(reason);
+    case 'cancel_and_close_permission':
+      await acts.amazon.closePermission({ chargePermissionId: input.chargePermissionId, reason: `Subscription canceled: ${reason}`.slice(0, 255) });
+      return stop(reason);
+    case 'mark_unpaid':
+      return waitForAdmin(ctx, 'unpaid', reason, { sameKey: false });
+  }
+}
+
+/** Waits for the final state of an AuthorizationInitiated charge: a CHARGE IPN signal, or polling with backoff. */
+async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string): Promise<ChargeUpdate | null> {
+  const { pendingPollInitialMs, pendingPollMaxMs, pendingMaxWaitMs } = input.policy;
+  const deadline = Date.now() + pendingMaxWaitMs;
+  await rt.setStatus(acts, rt.s.status, 'AuthorizationPending', rt.nextBillingAt, { chargeId, cycle: rt.s.cycle });
+  let delay = pendingPollInitialMs;
+  for (;;) {
+    const update = rt.chargeUpdate(chargeId);
+    if (update && FINAL_CHARGE_STATES.has(update.state)) {
+      await acts.db.recordChargeResolution({ subscriptionId: input.subscriptionId, cycle: rt.s.cycle, attempt: rt.s.attempt, ...update });
+      return update;
+    }
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return null;
+    const woke = await condition(() => FINAL_CHARGE_STATES.has(rt.chargeUpdate(chargeId)?.state ?? ''), Math.min(delay, remaining));
+    if (!woke) rt.noteChargeUpdate(await acts.amazon.getChargeStatus({ chargeId }));
+    delay = Math.min(delay * 2, pendingPollMaxMs);
+  }
+}
+
+function stop(reason: string): SettleResult {
+  return { kind: 'stop', status: 'canceled', reason };
+}

@@ -1,0 +1,153 @@
+// One long-lived entity workflow per subscription: sleep until the cycle is due, charge it
+// exactly once (deterministic idempotency key per cycle and attempt), record it, repeat.
+// Dunning, payment-method waits and pending authorizations live in settle-cycle.ts.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
+import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { createActivityProxies } from './proxies.js';
+import { settleCycle, type CycleContext } from './settle-cycle.js';
+import { SubscriptionRuntime } from './runtime.js';
+import type { CarriedState, ChangePlanRequest, SubscriptionWorkflowInput } from './types.js';
+
+export type SubscriptionWorkflowResult = { status: 'canceled' | 'ended'; reason: string | null; cycle: number };
+
+export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionWorkflowResult> {
+  const firstRun = input.state === undefined;
+  const rt = new SubscriptionRuntime(input, input.state ?? initialState(input));
+  const acts = createActivityProxies(input);
+
+  setHandler(stateQuery, () => rt.snapshot());
+  setHandler(pauseSignal, ({ reason }) => rt.pause(reason));
+  setHandler(resumeSignal, ({ reason }) => rt.resume(reason));
+  setHandler(cancelSignal, (request) => rt.requestCancel(request));
+  setHandler(permissionStatusSignal, (status) => rt.notePermission(status));
+  setHandler(chargeUpdateSignal, (update) => rt.noteChargeUpdate(update));
+  setHandler(
+    changePlanUpdate,
+    async (request: ChangePlanRequest) => {
+      const fromCycle = rt.cycleInProgress ? rt.s.cycle + 1 : rt.s.cycle;
+      if (request.interval) {
+        rt.s.segments = await acts.local.rebaseSchedule({ segments: rt.s.segments, fromCycle, interval: request.interval });
+      }
+      if (request.amountMinor) rt.s.amountChanges = [...rt.s.amountChanges.filter((c) => c.fromCycle < fromCycle), { fromCycle, amountMinor: request.amountMinor }];
+      rt.scheduleChanged();
+      await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
+      return { fromCycle, amountMinor: rt.amountFor(fromCycle), interval: rt.intervalFor(fromCycle) };
+    },
+    {
+      validator: (request: ChangePlanRequest) => {
+        const problems = [
+          ...(request.amountMinor === undefined ? [] : validateAmountMinor(request.amountMinor, 'amountMinor')),
+          ...(request.interval === undefined ? [] : validateInterval(request.interval, { environment: input.environment }, 'interval')),
+        ];
+        if (request.amountMinor === undefined && request.interval === undefined) problems.push({ field: 'request', message: 'give amountMinor, interval or both' });
+        if (rt.ended) problems.push({ field: 'subscription', message: `it has ended (${rt.s.status})` });
+        if (problems.length > 0) throw new Error(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
+      },
+    },
+  );
+
+  try {
+    if (firstRun) await startSubscription(rt, acts, input);
+    for (;;) {
+      const plan = await acts.local.planCycle({ segments: rt.s.segments, cycle: rt.s.cycle, end: input.end ?? null });
+      if (!plan.inTerm) return await rt.finish(acts, 'ended', 'TermCompleted');
+      const due = await waitUntilDue(rt, acts, plan.dueAt);
+      if (due === 'closed') return await rt.finish(acts, 'canceled', rt.stopReason());
+      if (due === 'replan') continue;
+      // The period paid for by the previous cycle ends now: cancel-at-period-end takes effect.
+      if (rt.s.cancelAtPeriodEnd) return await rt.finish(acts, 'canceled', rt.s.cancelAtPeriodEnd.reason);
+
+      const ctx: CycleContext = { rt, acts, input };
+      const settled = await settleCycle(ctx);
+      if (settled.kind === 'stop') return await rt.finish(acts, settled.status, settled.reason);
+
+      rt.s.cycle += 1;
+      rt.s.attempt = 1;
+      if (workflowInfo().continueAsNewSuggested) {
+        // Never continue-as-new from inside a handler; let running ones finish first.
+        await condition(allHandlersFinished);
+        await continueAsNew<typeof subscriptionWorkflow>({ ...input, state: rt.s });
+      }
+    }
+  } catch (error) {
+    if (isCancellation(error)) {
+      // Cancelled (the buyer closed the Charge Permission, or an admin stopped it): any charge in
+      // flight has already been settled in a non-cancellable scope; record why it ended.
+      await CancellationScope.nonCancellable(() => rt.finish(acts, 'canceled', rt.cancelReason ?? 'WorkflowCancelled'));
+      log.info('subscription cancelled', { subscriptionId: input.subscriptionId, cycle: rt.s.cycle, reason: rt.cancelReason });
+    }
+    throw error;
+  }
+}
+
+function initialState(input: SubscriptionWorkflowInput): CarriedState {
+  return {
+    cycle: 0,
+    attempt: 1,
+    status: 'active',
+    statusReason: null,
+    paused: false,
+    cancelAtPeriodEnd: null,
+    amountChanges: [{ fromCycle: 0, amountMinor: input.amountMinor }],
+    segments: input.segments,
+    lastCharge: null,
+    dunningStep: 0,
+    chargesMade: 0,
+  };
+}
+
+async function startSubscription(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, input: SubscriptionWorkflowInput): Promise<void> {
+  if (input.firstChargeId) {
+    const recorded = await acts.db.recordCheckoutCharge({
+      subscriptionId: input.subscriptionId,
+      chargeId: input.firstChargeId,
+      amountMinor: input.amountMinor,
+      currency: input.currency,
+    });
+    rt.s.lastCharge = { cycle: 0, attempt: 0, chargeId: input.firstChargeId, state: recorded.state, reasonCode: null, at: recorded.at };
+    rt.s.cycle = 1;
+  }
+  const first = await acts.local.planCycle({ segments: rt.s.segments, cycle: rt.s.cycle, end: input.end ?? null });
+  // Before the first charge is due after a trial, the subscription is trialing.
+  const trialing = input.trialing === true && !input.firstChargeId;
+  await rt.setStatus(acts, trialing ? 'trialing' : 'active', null, first.dueAt);
+}
+
+/** Sleeps until the cycle is due; wakes early to re-plan (plan change, resume) or when the permission closes. */
+async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, dueAt: string): Promise<'due' | 'replan' | 'closed'> {
+  await rt.publishNextBilling(acts, dueAt);
+  const version = rt.version;
+  const remaining = Date.parse(dueAt) - Date.now();
+  if (remaining > 0) {
+    const woken = await condition(() => rt.version !== version || rt.s.paused || rt.stopRequested, remaining);
+    if (woken && rt.stopRequested) return 'closed';
+    if (woken && !rt.s.paused) return 'replan';
+  }
+  if (rt.stopRequested) return 'closed';
+  if (!rt.s.paused) return 'due';
+
+  // Paused: no charges. On resume, cycles that came due during the pause are skipped, not
+  // billed late (like pausing collection); billing continues with the next cycle due from now.
+  const before = rt.s.status;
+  await rt.setStatus(acts, 'paused', rt.pauseReason, null);
+  await condition(() => !rt.s.paused || rt.stopRequested);
+  if (rt.stopRequested) return 'closed';
+  const next = await acts.local.firstCycleDueFrom({ segments: rt.s.segments, fromCycle: rt.s.cycle, atOrAfter: new Date(Date.now()).toISOString() });
+  if (next > rt.s.cycle) {
+    await acts.db.recordEvent({ subscriptionId: rt.input.subscriptionId, kind: 'cycles_skipped_while_paused', cycle: rt.s.cycle, detail: { from: rt.s.cycle, to: next - 1 } });
+    rt.s.cycle = next;
+    rt.s.attempt = 1;
+  }
+  await rt.setStatus(acts, before === 'paused' ? 'active' : before, rt.resumeReason, null);
+  return 'replan';
+}

@@ -1,0 +1,163 @@
+// Shapes the subscription workflow carries, sends and returns. Dependency-free apart from
+// billing/types.ts: the workflow bundle, activities and the admin client all import them.
+import type { BillingAnchor, BillingEnvironment, BillingInterval, MerchantMetadata, SubscriptionEnd, SubscriptionStatus } from '../billing/types.js';
+
+/**
+ * Billing dates of cycles fromCycle.. are billingInstant(anchor, interval, cycle - fromCycle).
+ * A plan's interval change starts a new segment anchored at the wall time the old schedule
+ * gave that cycle, so dates stay a pure function of stored anchors, never chained.
+ */
+export interface ScheduleSegment {
+  fromCycle: number;
+  anchor: BillingAnchor;
+  interval: BillingInterval;
+}
+
+export interface AmountChange {
+  fromCycle: number;
+  amountMinor: string;
+}
+
+/** What follows a failed charge; configurable globally and per subscription. Durations in ms. */
+export interface BillingPolicy {
+  /** Delays after the first soft decline at which the cycle is tried again (each a new attempt). */
+  dunningRetryDelaysMs: number[];
+  /** When dunning or the payment-method grace period runs out. */
+  finalAction: 'cancel' | 'cancel_and_close_permission' | 'mark_unpaid';
+  /** How long a subscription waits in payment_method_required for the buyer to fix the method. */
+  paymentMethodGraceMs: number;
+  /** How often the Charge Permission is checked while waiting, in case its IPN never comes. */
+  paymentMethodCheckIntervalMs: number;
+  /** Ask Amazon Pay for asynchronous authorization (canHandlePendingAuthorization). */
+  usePendingAuthorization: boolean;
+  /** Polling of a pending authorization when no CHARGE IPN arrives: first delay, cap, total limit. */
+  pendingPollInitialMs: number;
+  pendingPollMaxMs: number;
+  pendingMaxWaitMs: number;
+  /** Durable retries of throttled/transient Create Charge calls: total time before the outcome is declared unknown. */
+  chargeRetryWindowMs: number;
+}
+
+export interface SubscriptionWorkflowInput {
+  subscriptionId: string;
+  chargePermissionId: string;
+  environment: BillingEnvironment;
+  currency: string;
+  softDescriptor?: string;
+  merchantMetadata?: MerchantMetadata;
+  end?: SubscriptionEnd;
+  /** Charge captured at checkout: recorded as cycle 0 and never charged again. */
+  firstChargeId?: string;
+  /** A trial precedes cycle 0 (its due date already includes the trial). */
+  trialing?: boolean;
+  policy: BillingPolicy;
+  taskQueues: { charges: string; amazonReads: string };
+  /** Carried across continue-as-new; absent on the first run. */
+  state?: CarriedState;
+  /** Initial plan; ignored when `state` is present. */
+  amountMinor: string;
+  segments: ScheduleSegment[];
+}
+
+export interface LastCharge {
+  cycle: number;
+  attempt: number;
+  chargeId: string | null;
+  state: string;
+  reasonCode: string | null;
+  at: string;
+}
+
+export interface CarriedState {
+  cycle: number;
+  attempt: number;
+  status: SubscriptionStatus;
+  statusReason: string | null;
+  paused: boolean;
+  cancelAtPeriodEnd: { reason: string } | null;
+  amountChanges: AmountChange[];
+  segments: ScheduleSegment[];
+  lastCharge: LastCharge | null;
+  dunningStep: number;
+  chargesMade: number;
+}
+
+export type CancelMode = 'now' | 'period_end';
+export interface CancelRequest {
+  mode: CancelMode;
+  reason: string;
+}
+
+export interface ChangePlanRequest {
+  amountMinor?: string;
+  interval?: BillingInterval;
+}
+export interface ChangePlanResult {
+  fromCycle: number;
+  amountMinor: string;
+  interval: BillingInterval;
+}
+
+/** Everything an operator or the admin client asks about a running subscription. */
+export interface SubscriptionState {
+  subscriptionId: string;
+  chargePermissionId: string;
+  status: SubscriptionStatus;
+  statusReason: string | null;
+  cycle: number;
+  attempt: number;
+  nextBillingAt: string | null;
+  nextRetryAt: string | null;
+  dunningStep: number;
+  paused: boolean;
+  cancelAtPeriodEnd: boolean;
+  amountMinor: string;
+  currency: string;
+  interval: BillingInterval;
+  lastCharge: LastCharge | null;
+  outstanding: { cycle: number; attempt: number; reasonCode: string | null } | null;
+  chargesMade: number;
+}
+
+/** A Charge Permission's state as the reaction activities saw it in Amazon Pay. */
+export interface PermissionStatus {
+  state: 'Chargeable' | 'NonChargeable' | 'Closed' | 'NotFound';
+  reasons: string[];
+}
+
+/** An asynchronous charge outcome (CHARGE IPN or polling). */
+export interface ChargeUpdate {
+  chargeId: string;
+  state: string;
+  reasonCode: string | null;
+}
+
+/** What the Create Charge activity reports back; transient faults never reach the workflow (retried). */
+export type ChargeResult =
+  | { kind: 'charged'; chargeId: string; state: 'Captured' | 'Authorized' | 'CaptureInitiated'; requestId: string | null }
+  | { kind: 'pending'; chargeId: string; state: 'AuthorizationInitiated'; requestId: string | null }
+  | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null };
+
+export interface ChargeCycleInput {
+  subscriptionId: string;
+  chargePermissionId: string;
+  environment: BillingEnvironment;
+  cycle: number;
+  attempt: number;
+  amountMinor: string;
+  currency: string;
+  softDescriptor?: string;
+  merchantMetadata?: MerchantMetadata;
+  canHandlePendingAuthorization: boolean;
+}
+
+export interface StatusChange {
+  subscriptionId: string;
+  status: SubscriptionStatus;
+  reasonCode: string | null;
+  cycle: number;
+  nextBillingAt: string | null;
+  detail?: Record<string, unknown>;
+  /** Set when the subscription reached a final state. */
+  ended?: boolean;
+}
