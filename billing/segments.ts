@@ -1,7 +1,7 @@
 // A subscription's schedule as a list of segments (see workflows/types.ts ScheduleSegment):
 // a plan's interval change starts a new segment instead of chaining dates, so every billing
 // date stays a pure function of stored anchors.
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import { billingInstant } from './schedule.js';
 import type { BillingAnchor, BillingInterval } from './types.js';
 

@@ -1,0 +1,226 @@
+// When each billing cycle is due. Billing date n is a pure function of (anchor, interval, n):
+// it is never stepped from the previous date, so month-end clamping and DST shifts cannot drift.
+//
+// Rules (all in the anchor's IANA zone, never the system zone):
+// - day/week/month/year: add n * count units to the anchor's *wall-clock* date-time on a
+//   zone-less calendar, clamping to the month's last day when the anchor's day does not exist
+//   (Jan 31 → Feb 28/29 → Mar 31 → Apr 30; Feb 29 yearly → Feb 28 → … → Feb 29), then resolve
+//   that wall time in the zone:
+//     * skipped by a spring-forward (DST gap): moves forward by the gap (02:30 → 03:30 EDT);
+//     * repeated by a fall-back (overlap): the EARLIER occurrence (01:30 EDT, not 01:30 EST),
+//       so the buyer is charged at the first moment the wall clock shows the billing time.
+//   The next cycle returns to the anchor's wall time; a shifted cycle does not move later ones.
+// - second/minute/hour (sandbox only): elapsed time, anchor instant + n * count units.
+//
+// Trial: the anchor is the subscription start. Without a trial, cycle 0 is due at the anchor.
+// With a trial, the billing anchor is the trial end, computed once by firstBillingAnchor():
+// the start's wall-clock date-time plus the trial in the same calendar arithmetic (a 1-month
+// trial from Jan 31 ends Feb 28, and that becomes the billing day: Feb 28, Mar 28, …, like a
+// billing-cycle anchor reset at trial end). Cycle n is billingInstant(firstBillingAnchor, interval, n).
+// Callers use cycleDueAt(spec, n) and never re-derive this.
+
+import { DateTime, IANAZone } from 'luxon';
+import {
+  parseLocalDateTime,
+  validateAnchorFormat,
+  validateSubscriptionSpec,
+} from './plan-rules.js';
+import type { LocalDateTimeParts, ValidationOptions } from './plan-rules.js';
+import { INTERVAL_UNITS } from './types.js';
+import type { BillingAnchor, BillingInterval, Problem, SubscriptionSpec } from './types.js';
+
+const DAY_MS = 86_400_000;
+const MAX_WINDOW = 10_000;
+
+export interface ScheduledCycle {
+  /** 0-based billing cycle. */
+  cycle: number;
+  /** Due instant, ISO-8601 UTC with milliseconds, e.g. '2025-03-09T07:30:00.000Z'. */
+  dueAt: string;
+  /** Same instant in the anchor's zone with its offset, e.g. '2025-03-09T03:30:00.000-04:00'. */
+  local: string;
+  zone: string;
+}
+
+export function validateZone(zone: unknown, field = 'zone'): Problem[] {
+  if (typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone)) return [];
+  return [{
+    field,
+    message: `must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got ${JSON.stringify(zone)}`,
+  }];
+}
+
+/** Anchor format, real calendar date-time, and an IANA zone. */
+export function validateAnchor(anchor: unknown, field = 'anchor'): Problem[] {
+  const problems = validateAnchorFormat(anchor, field);
+  // A non-object anchor or an already-reported zone leaves nothing to look up.
+  if (problems.some((p) => p.field === field || p.field === `${field}.zone`)) return problems;
+  const zone = (anchor as { zone?: unknown }).zone;
+  return [...problems, ...validateZone(zone, `${field}.zone`)];
+}
+
+/** plan-rules' validateSubscriptionSpec plus the checks that need the zone database. */
+export function validateSubscriptionSpecWithSchedule(spec: unknown, options: ValidationOptions): Problem[] {
+  const problems = validateSubscriptionSpec(spec, options);
+  if (problems.some((p) => p.field === 'spec')) return problems;
+  const s = spec as Partial<SubscriptionSpec>;
+  if (!problems.some((p) => p.field.startsWith('anchor'))) {
+    problems.push(...validateZone(s.anchor?.zone, 'anchor.zone'));
+  }
+  const scheduleUsable = !problems.some((p) => p.field.startsWith('anchor') || p.field.startsWith('trial') || p.field.startsWith('end'));
+  if (scheduleUsable && s.end !== undefined && 'at' in s.end && s.anchor !== undefined) {
+    const endAt = DateTime.fromISO(s.end.at, { zone: 'utc', setZone: true });
+    const start = resolveWallTime(requireParts(s.anchor), s.anchor.zone);
+    if (endAt.toMillis() <= start.toMillis()) {
+      problems.push({ field: 'end.at', message: `must be after the subscription start ${start.toISO() ?? ''}, got ${JSON.stringify(s.end.at)}` });
+    }
+  }
+  return problems;
+}
+
+/** Due instant (UTC) of cycle n counted from `anchor`; see the rules at the top of this file. */
+export function billingInstant(anchor: BillingAnchor, interval: BillingInterval, n: number): DateTime {
+  assertCycle(n);
+  assertInterval(interval);
+  const parts = requireParts(anchor);
+  const amount = n * interval.count;
+  if (!Number.isSafeInteger(amount)) throw new Error(`Cycle ${n} × count ${interval.count} is too large to schedule`);
+  switch (interval.unit) {
+    case 'second':
+    case 'minute':
+    case 'hour':
+      return checked(resolveWallTime(parts, anchor.zone).plus({ [`${interval.unit}s`]: amount }), anchor, n);
+    case 'day':
+    case 'week':
+    case 'month':
+    case 'year':
+      return resolveWallTime(addCalendar(parts, interval.unit, amount), anchor.zone);
+  }
+}
+
+/** The anchor that cycle 0 is due at: the start, or the trial end when there is a trial (see top of file). */
+export function firstBillingAnchor(spec: Pick<SubscriptionSpec, 'anchor' | 'trial'>): BillingAnchor {
+  const { anchor, trial } = spec;
+  const parts = requireParts(anchor);
+  if (trial === undefined) return { localDateTime: anchor.localDateTime, zone: anchor.zone };
+  assertInterval(trial, 'trial');
+  switch (trial.unit) {
+    case 'second':
+    case 'minute':
+    case 'hour': {
+      // Elapsed-time trial: the wall time reached after the trial. If it falls in a fall-back
+      // overlap, later resolution picks the earlier occurrence (sandbox-only units; accepted).
+      const end = resolveWallTime(parts, anchor.zone).plus({ [`${trial.unit}s`]: trial.count }).setZone(anchor.zone);
+      return { localDateTime: formatParts(end), zone: anchor.zone };
+    }
+    case 'day':
+    case 'week':
+    case 'month':
+    case 'year':
+      return { localDateTime: formatParts(addCalendar(parts, trial.unit, trial.count)), zone: anchor.zone };
+  }
+}
+
+/** Due instant (UTC) of cycle n of a subscription, trial included. */
+export function cycleDueAt(spec: Pick<SubscriptionSpec, 'anchor' | 'trial' | 'plan'>, cycle: number): DateTime {
+  return billingInstant(firstBillingAnchor(spec), spec.plan.interval, cycle);
+}
+
+/**
+ * Whether cycle n is still inside the subscription's end rule: with { afterCycles: N } cycles
+ * 0..N-1 are billed; with { at } a cycle is billed only if due strictly before `at` (half-open).
+ */
+export function isCycleBeforeEnd(spec: Pick<SubscriptionSpec, 'anchor' | 'trial' | 'plan' | 'end'>, cycle: number): boolean {
+  assertCycle(cycle);
+  const end = spec.end;
+  if (end === undefined) return true;
+  if ('afterCycles' in end) return cycle < end.afterCycles;
+  const endAt = DateTime.fromISO(end.at, { zone: 'utc', setZone: true });
+  if (!endAt.isValid) throw new Error(`Invalid end.at ${JSON.stringify(end.at)}: expected an ISO-8601 instant such as "2026-01-01T00:00:00Z"`);
+  return cycleDueAt(spec, cycle).toMillis() < endAt.toMillis();
+}
+
+/** Schedule preview of `count` cycles starting at `fromCycle`. */
+export function scheduleWindow(anchor: BillingAnchor, interval: BillingInterval, fromCycle: number, count: number): ScheduledCycle[] {
+  assertCycle(fromCycle, 'fromCycle');
+  if (!Number.isInteger(count) || count < 0 || count > MAX_WINDOW) {
+    throw new Error(`Invalid window size ${String(count)}: expected a whole number from 0 to ${MAX_WINDOW}`);
+  }
+  const window: ScheduledCycle[] = [];
+  for (let cycle = fromCycle; cycle < fromCycle + count; cycle++) {
+    const due = billingInstant(anchor, interval, cycle);
+    window.push({ cycle, dueAt: iso(due), local: iso(due.setZone(anchor.zone)), zone: anchor.zone });
+  }
+  return window;
+}
+
+/**
+ * Resolves a wall-clock date-time in an IANA zone to one UTC instant: a time inside a DST gap
+ * moves forward by the gap; a repeated time picks the earlier instant. luxon's own fromObject
+ * picks the later occurrence of a repeated time, so the choice is made explicitly here.
+ */
+export function resolveWallTime(parts: LocalDateTimeParts, zoneName: string): DateTime {
+  if (!IANAZone.isValidZone(zoneName)) {
+    throw new Error(`Invalid time zone ${JSON.stringify(zoneName)}: expected an IANA name such as "America/New_York"`);
+  }
+  const zone = IANAZone.create(zoneName);
+  const wallMs = DateTime.fromObject(parts, { zone: 'utc' }).toMillis();
+  // Offsets (minutes) a day either side cover any single transition near this wall time.
+  const offsetBefore = zone.offset(wallMs - DAY_MS);
+  const offsetAfter = zone.offset(wallMs + DAY_MS);
+  const candidates = [offsetBefore, offsetAfter]
+    .map((offset) => wallMs - offset * 60_000)
+    .filter((ts) => zone.offset(ts) === (wallMs - ts) / 60_000);
+  // No candidate means a gap: keep the pre-transition offset, which lands `gap` later on the wall.
+  const ts = candidates.length > 0 ? Math.min(...candidates) : wallMs - offsetBefore * 60_000;
+  return DateTime.fromMillis(ts, { zone: 'utc' });
+}
+
+/** Calendar arithmetic on a zone-less wall clock (UTC stands in: it has no DST); luxon clamps month ends. */
+function addCalendar(parts: LocalDateTimeParts, unit: 'day' | 'week' | 'month' | 'year', amount: number): LocalDateTimeParts {
+  const moved = DateTime.fromObject(parts, { zone: 'utc' }).plus({ [`${unit}s`]: amount });
+  if (!moved.isValid) throw new Error(`Cannot add ${amount} ${unit}(s) to ${formatPartsRaw(parts)}: outside the supported date range`);
+  return { year: moved.year, month: moved.month, day: moved.day, hour: moved.hour, minute: moved.minute, second: moved.second };
+}
+
+function requireParts(anchor: BillingAnchor): LocalDateTimeParts {
+  const problems = validateAnchor(anchor);
+  const parts = parseLocalDateTime(anchor.localDateTime);
+  if (problems.length > 0 || parts === undefined) {
+    throw new Error(`Invalid billing anchor: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+  }
+  return parts;
+}
+
+function assertCycle(n: number, name = 'cycle'): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`Invalid ${name} ${String(n)}: expected a whole number ≥ 0 (cycles are 0-based)`);
+}
+
+function assertInterval(interval: BillingInterval, name = 'interval'): void {
+  if (!(INTERVAL_UNITS as readonly string[]).includes(interval.unit) || !Number.isSafeInteger(interval.count) || interval.count < 1) {
+    throw new Error(
+      `Invalid ${name} ${JSON.stringify(interval)}: expected { unit: ${INTERVAL_UNITS.join('|')}, count: whole number ≥ 1 }`,
+    );
+  }
+}
+
+function checked(dt: DateTime, anchor: BillingAnchor, n: number): DateTime {
+  if (!dt.isValid) throw new Error(`Cycle ${n} from anchor ${anchor.localDateTime} ${anchor.zone} is outside the supported date range`);
+  return dt;
+}
+
+function iso(dt: DateTime): string {
+  const text = dt.toISO();
+  if (text === null) throw new Error('Cannot format an invalid DateTime');
+  return text;
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+
+function formatPartsRaw(p: LocalDateTimeParts): string {
+  return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
+
+function formatParts(p: LocalDateTimeParts | DateTime): string {
+  return formatPartsRaw({ year: p.year, month: p.month, day: p.day, hour: p.hour, minute: p.minute, second: p.second });
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  base64url,
+  chargeIdempotencyKey,
+  refundIdempotencyKey,
+  sha256,
+  subscriptionIdFromWorkflowId,
+  subscriptionWorkflowId,
+  utf8Encode,
+} from '../../../billing/keys.js';
+
+const KEY_FORMAT = /^[A-Za-z0-9_-]{32}$/;
+const base = { subscriptionId: 'sub_123', chargePermissionId: 'S01-1234567-1234567', cycle: 3, attempt: 1 };
+
+/** Deterministic pseudo-random bytes: SHA-256 chained from a seed (no Math.random, reproducible). */
+function deterministicBytes(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let block = createHash('sha256').update(`seed-${seed}`).digest();
+  for (let i = 0; i < length; i++) {
+    if (i > 0 && i % 32 === 0) block = createHash('sha256').update(block).digest();
+    out[i] = block[i % 32] ?? 0;
+  }
+  return out;
+}
+
+describe('sha256 (pure JS)', () => {
+  it('matches the FIPS 180-4 test vector for "abc"', () => {
+    expect(Buffer.from(sha256(utf8Encode('abc'))).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('matches node:crypto for every length 0..300 (all padding boundaries)', () => {
+    for (let length = 0; length <= 300; length++) {
+      const bytes = deterministicBytes(length, length);
+      const expected = createHash('sha256').update(bytes).digest('hex');
+      expect(Buffer.from(sha256(bytes)).toString('hex'), `length ${length}`).toBe(expected);
+    }
+  });
+
+  it('matches node:crypto for 500 pseudo-random inputs up to 4 KiB', () => {
+    for (let seed = 1000; seed < 1500; seed++) {
+      const bytes = deterministicBytes(seed, (seed * 7919) % 4096);
+      expect(Buffer.from(sha256(bytes)).toString('hex'), `seed ${seed}`).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+});
+
+describe('utf8Encode and base64url', () => {
+  it.each(['', 'abc', 'ünïcödé', '日本語', '😀 emoji', 'lone \ud800 surrogate'])('encodes %j like Buffer', (text) => {
+    expect(Buffer.from(utf8Encode(text)).equals(Buffer.from(text, 'utf8'))).toBe(true);
+  });
+
+  it('encodes like Buffer base64url for lengths 0..64', () => {
+    for (let length = 0; length <= 64; length++) {
+      const bytes = deterministicBytes(length, length);
+      expect(base64url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
+    }
+  });
+});
+
+describe('workflow ids', () => {
+  it('prefixes the subscription id and inverts', () => {
+    expect(subscriptionWorkflowId('sub_123')).toBe('subscription-sub_123');
+    expect(subscriptionIdFromWorkflowId('subscription-sub_123')).toBe('sub_123');
+  });
+
+  it('round-trips an id that itself starts with "subscription-"', () => {
+    expect(subscriptionIdFromWorkflowId(subscriptionWorkflowId('subscription-x'))).toBe('subscription-x');
+  });
+
+  it.each(['', 'has space', 'a/b', 'x'.repeat(65)])('rejects subscription id %j', (id) => {
+    expect(() => subscriptionWorkflowId(id)).toThrow(/Invalid subscription id/);
+  });
+
+  it.each(['sub_123', 'subscription-', 'order-sub_123'])('rejects workflow id %j', (workflowId) => {
+    expect(() => subscriptionIdFromWorkflowId(workflowId)).toThrow(/Not a subscription workflow id/);
+  });
+});
+
+describe('chargeIdempotencyKey', () => {
+  it('is frozen: the same tuple gives this exact key forever (Amazon Pay keeps keys indefinitely)', () => {
+    // If this fails, in-flight retries would send new keys and charge twice. Do not update the literal.
+    expect(chargeIdempotencyKey(base)).toBe(GOLDEN_CHARGE_KEY);
+  });
+
+  it('is exactly 32 characters of [A-Za-z0-9_-] with a readable cycle/attempt prefix', () => {
+    const key = chargeIdempotencyKey(base);
+    expect(key).toMatch(KEY_FORMAT);
+    expect(key.startsWith('c3a1_')).toBe(true);
+  });
+
+  it('keeps 32 characters at the largest cycle and attempt', () => {
+    const key = chargeIdempotencyKey({ ...base, cycle: 999_999_999, attempt: 9_999 });
+    expect(key).toMatch(KEY_FORMAT);
+    expect(key.startsWith('c999999999a9999_')).toBe(true);
+  });
+
+  it('is deterministic', () => {
+    expect(chargeIdempotencyKey({ ...base })).toBe(chargeIdempotencyKey({ ...base }));
+  });
+
+  it('differs when only the Charge Permission differs (reused subscription id on a new permission)', () => {
+    expect(chargeIdempotencyKey(base)).not.toBe(chargeIdempotencyKey({ ...base, chargePermissionId: 'S01-1234567-1234568' }));
+  });
+
+  it('differs when only the subscription id differs', () => {
+    expect(chargeIdempotencyKey(base)).not.toBe(chargeIdempotencyKey({ ...base, subscriptionId: 'sub_124' }));
+  });
+
+  it('gives 10,000 distinct tuples 10,000 distinct keys', () => {
+    const keys = new Set<string>();
+    for (let s = 0; s < 5; s++) {
+      for (let p = 0; p < 4; p++) {
+        for (let cycle = 0; cycle < 100; cycle++) {
+          for (let attempt = 1; attempt <= 5; attempt++) {
+            const key = chargeIdempotencyKey({ subscriptionId: `sub-${s}`, chargePermissionId: `S01-000000${p}-0000000`, cycle, attempt });
+            expect(key).toMatch(KEY_FORMAT);
+            keys.add(key);
+          }
+        }
+      }
+    }
+    expect(keys.size).toBe(10_000);
+  });
+
+  it.each([
+    [{ cycle: -1 }, /Invalid cycle -1.*0 to 999999999/],
+    [{ cycle: 1.5 }, /Invalid cycle 1.5/],
+    [{ cycle: 1_000_000_000 }, /Invalid cycle/],
+    [{ attempt: 0 }, /Invalid attempt 0.*1 to 9999/],
+    [{ attempt: 10_000 }, /Invalid attempt/],
+    [{ chargePermissionId: 'S01-123-456' }, /Invalid chargePermissionId "S01-123-456"/],
+    [{ subscriptionId: 'bad id' }, /Invalid subscriptionId "bad id"/],
+  ])('rejects %j', (override, message) => {
+    expect(() => chargeIdempotencyKey({ ...base, ...override })).toThrow(message);
+  });
+});
+
+describe('refundIdempotencyKey', () => {
+  const chargeId = 'S01-1234567-1234567-C000001';
+
+  it('is frozen, 32 characters, prefixed with the refund sequence', () => {
+    const key = refundIdempotencyKey({ chargeId, refundSeq: 1 });
+    expect(key).toBe(GOLDEN_REFUND_KEY);
+    expect(key).toMatch(KEY_FORMAT);
+    expect(key.startsWith('r1_')).toBe(true);
+  });
+
+  it('differs across refund sequences and charges, and from charge keys', () => {
+    const keys = new Set<string>();
+    for (let c = 0; c < 100; c++) {
+      for (let refundSeq = 1; refundSeq <= 20; refundSeq++) {
+        keys.add(refundIdempotencyKey({ chargeId: `S01-1234567-1234567-C${c}`, refundSeq }));
+      }
+    }
+    expect(keys.size).toBe(2000);
+  });
+
+  it.each([
+    [{ chargeId: 'S01-1234567-1234567', refundSeq: 1 }, /Invalid chargeId "S01-1234567-1234567"/],
+    [{ chargeId, refundSeq: 0 }, /Invalid refundSeq 0.*1 to 9999/],
+  ])('rejects %j', (input, message) => {
+    expect(() => refundIdempotencyKey(input)).toThrow(message);
+  });
+});
+
+// Computed independently with node:crypto: 'c3a1_' + sha256(JSON tuple) base64url, first 27 chars.
+const GOLDEN_CHARGE_KEY = 'c3a1_8Wu1f1ZChzDeFzhfF2ofXICuqGX';
+const GOLDEN_REFUND_KEY = 'r1_ZZNTrotfnyaHLWn8X88rVjlLKlOkh';

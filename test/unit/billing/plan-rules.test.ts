@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isIsoInstant,
+  parseLocalDateTime,
+  validateAmountMinor,
+  validateChargeId,
+  validateChargePermissionId,
+  validateCurrency,
+  validateEnd,
+  validateInterval,
+  validateMerchantMetadata,
+  validatePlan,
+  validateSoftDescriptor,
+  validateSubscriptionId,
+  validateSubscriptionSpec,
+} from '../../../billing/plan-rules.js';
+import type { SubscriptionSpec } from '../../../billing/types.js';
+
+const sandbox = { environment: 'sandbox' } as const;
+const live = { environment: 'live' } as const;
+
+const validSpec: SubscriptionSpec = {
+  id: 'sub_123',
+  chargePermissionId: 'S01-1234567-1234567',
+  plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+  anchor: { localDateTime: '2025-01-31T09:00', zone: 'America/New_York' },
+  softDescriptor: 'ACME Monthly',
+  merchantMetadata: { merchantReferenceId: 'order-1', merchantStoreName: 'ACME' },
+  firstChargeId: 'S01-1234567-1234567-C000001',
+  end: { afterCycles: 12 },
+};
+
+describe('amount', () => {
+  it.each(['1', '1400', '999999999999999'])('accepts %j', (v) => {
+    expect(validateAmountMinor(v)).toEqual([]);
+  });
+
+  it.each([
+    ['0', /positive whole number of minor units/],
+    ['0100', /leading zeros/],
+    ['14.00', /decimal point/],
+    ['-1', /without sign/],
+    [' 1', /spaces/],
+    ['1000000000000000', /at most 15 digits, got 16/],
+    [1400, /must be a string of digits.*got number 1400/],
+  ])('rejects %j', (v, message) => {
+    const problems = validateAmountMinor(v);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.field).toBe('amountMinor');
+    expect(problems[0]?.message).toMatch(message);
+  });
+});
+
+describe('currency', () => {
+  it('accepts JPY', () => expect(validateCurrency('JPY')).toEqual([]));
+  it('rejects BTC and lists the accepted codes', () => {
+    expect(validateCurrency('BTC')).toEqual([
+      { field: 'currency', message: 'must be one of USD, EUR, GBP, JPY, AUD, CHF, DKK, HKD, NOK, NZD, SEK, ZAR, CAD (upper case ISO 4217), got "BTC"' },
+    ]);
+  });
+});
+
+describe('interval', () => {
+  it.each([
+    [{ unit: 'month', count: 1 }, live],
+    [{ unit: 'year', count: 1000 }, live],
+    [{ unit: 'second', count: 30 }, sandbox],
+    [{ unit: 'hour', count: 1_000_000 }, sandbox],
+  ])('accepts %j in %j', (interval, options) => {
+    expect(validateInterval(interval, options)).toEqual([]);
+  });
+
+  it('rejects minutes in live and says they are sandbox-only', () => {
+    expect(validateInterval({ unit: 'minute', count: 5 }, live)).toEqual([
+      { field: 'interval.unit', message: '"minute" intervals are sandbox-only (for fast test cycles); in live use day, week, month or year' },
+    ]);
+  });
+
+  it.each([
+    [{ unit: 'day', count: 0 }, 'interval.count', /from 1 to 1000 for unit "day", got number 0/],
+    [{ unit: 'week', count: 1001 }, 'interval.count', /from 1 to 1000/],
+    [{ unit: 'month', count: 1.5 }, 'interval.count', /whole number/],
+    [{ unit: 'second', count: 1_000_001 }, 'interval.count', /from 1 to 1000000/],
+    [{ unit: 'fortnight', count: 1 }, 'interval.unit', /one of second, minute, hour, day, week, month, year, got "fortnight"/],
+    [{ unit: 'month', count: '1' }, 'interval.count', /got "1"/],
+  ])('rejects %j', (interval, field, message) => {
+    const [problem] = validateInterval(interval, sandbox);
+    expect(problem?.field).toBe(field);
+    expect(problem?.message).toMatch(message);
+  });
+});
+
+describe('soft descriptor and metadata', () => {
+  it('accepts 16 ASCII characters', () => expect(validateSoftDescriptor('A'.repeat(16))).toEqual([]));
+  it('rejects 17 characters', () => {
+    expect(validateSoftDescriptor('A'.repeat(17))).toEqual([{ field: 'softDescriptor', message: 'must be at most 16 bytes (16 ASCII characters), got 17 bytes' }]);
+  });
+  it('counts bytes: 9 "é" are 18 bytes', () => {
+    expect(validateSoftDescriptor('é'.repeat(9))[0]?.message).toMatch(/got 18 bytes/);
+  });
+  it('rejects an empty descriptor (omit it instead)', () => {
+    expect(validateSoftDescriptor('')[0]?.message).toMatch(/non-empty .* or omitted/);
+  });
+
+  it.each([
+    ['merchantReferenceId', 256],
+    ['merchantStoreName', 50],
+    ['noteToBuyer', 255],
+    ['customInformation', 4096],
+  ])('%s accepts %i characters and rejects one more', (key, max) => {
+    expect(validateMerchantMetadata({ [key]: 'x'.repeat(max) })).toEqual([]);
+    expect(validateMerchantMetadata({ [key]: 'x'.repeat(max + 1) })).toEqual([
+      { field: `merchantMetadata.${key}`, message: `must be at most ${max} characters, got ${max + 1}` },
+    ]);
+  });
+
+  it('rejects an unknown metadata field and lists the known ones', () => {
+    expect(validateMerchantMetadata({ orderId: '1' })[0]).toEqual({
+      field: 'merchantMetadata.orderId',
+      message: 'is not a known field; accepted: merchantReferenceId, merchantStoreName, noteToBuyer, customInformation',
+    });
+  });
+});
+
+describe('ids', () => {
+  it.each(['a', 'sub_1.2:3-4', 'x'.repeat(64)])('subscription id %j is valid', (id) => expect(validateSubscriptionId(id)).toEqual([]));
+  it.each(['', 'x'.repeat(65), 'a b', 'a/b', 'ü'])('subscription id %j is invalid', (id) => {
+    expect(validateSubscriptionId(id)[0]?.message).toMatch(/1 to 64 characters of A-Z a-z 0-9 _ \. : -/);
+  });
+
+  it.each(['S01-1234567-1234567', 'C03-1442027-5744374'])('charge permission %j is valid', (id) => expect(validateChargePermissionId(id)).toEqual([]));
+  it.each(['s01-1234567-1234567', 'S01-123456-1234567', 'S01-1234567-1234567-C1', ' S01-1234567-1234567'])('charge permission %j is invalid', (id) => {
+    expect(validateChargePermissionId(id)[0]?.message).toMatch(/must look like "S01-1234567-1234567"/);
+  });
+
+  it.each(['S01-1234567-1234567-C000001', 'S03-5890444-1926095-C064126'])('charge id %j is valid', (id) => expect(validateChargeId(id)).toEqual([]));
+  it.each(['S01-1234567-1234567', 'S01-1234567-1234567-R000001', 'S01-1234567-1234567-C'])('charge id %j is invalid', (id) => {
+    expect(validateChargeId(id)[0]?.message).toMatch(/must look like "S01-1234567-1234567-C123456"/);
+  });
+});
+
+describe('local date-time and instants', () => {
+  it('parses with and without seconds', () => {
+    expect(parseLocalDateTime('2024-02-29T23:59:59')).toEqual({ year: 2024, month: 2, day: 29, hour: 23, minute: 59, second: 59 });
+    expect(parseLocalDateTime('2025-01-31T09:00')).toEqual({ year: 2025, month: 1, day: 31, hour: 9, minute: 0, second: 0 });
+  });
+  it.each(['2025-02-29T00:00', '2025-04-31T00:00', '2025-01-01T24:00', '2025-01-01', '2025-01-01T09:00Z', '2025-01-01T09:00:00.000', '2025-1-1T09:00'])(
+    'rejects %j',
+    (v) => expect(parseLocalDateTime(v)).toBeUndefined(),
+  );
+  it.each(['2025-01-01T00:00:00Z', '2025-01-01T00:00Z', '2025-01-01T00:00:00.123+05:30'])('%j is an ISO instant', (v) => expect(isIsoInstant(v)).toBe(true));
+  it.each(['2025-01-01T00:00:00', '2025-02-30T00:00:00Z', 'tomorrow'])('%j is not an ISO instant', (v) => expect(isIsoInstant(v)).toBe(false));
+
+  it('end must be exactly one of afterCycles or at', () => {
+    expect(validateEnd({ afterCycles: 0 })[0]?.message).toMatch(/from 1 to 1000000 \(cycle 0 counts\)/);
+    expect(validateEnd({ at: '2025-13-01T00:00:00Z' })[0]?.field).toBe('end.at');
+    expect(validateEnd({ afterCycles: 1, at: '2025-01-01T00:00:00Z' })[0]?.message).toMatch(/exactly one/);
+  });
+});
+
+describe('validatePlan', () => {
+  it('accepts a monthly 14.00 USD plan in live', () => {
+    expect(validatePlan({ amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } }, live)).toEqual([]);
+  });
+
+  it('reports every problem with its dotted field', () => {
+    const problems = validatePlan({ amountMinor: '14.00', currency: 'usd', interval: { unit: 'second', count: 0 } }, live);
+    expect(problems.map((p) => p.field)).toEqual(['plan.amountMinor', 'plan.currency', 'plan.interval.unit', 'plan.interval.count']);
+  });
+
+  it('rejects a non-object', () => {
+    expect(validatePlan(null, live)).toEqual([{ field: 'plan', message: 'must be an object { amountMinor, currency, interval }, got null' }]);
+  });
+});
+
+describe('validateSubscriptionSpec', () => {
+  it('accepts a complete valid spec', () => {
+    expect(validateSubscriptionSpec(validSpec, live)).toEqual([]);
+  });
+
+  it('reports each bad field', () => {
+    const problems = validateSubscriptionSpec(
+      {
+        ...validSpec,
+        id: '',
+        chargePermissionId: 'nope',
+        anchor: { localDateTime: '2025-02-30T09:00', zone: '' },
+        trial: { unit: 'hour', count: 1 },
+        softDescriptor: 'x'.repeat(20),
+      },
+      live,
+    );
+    expect(problems.map((p) => p.field)).toEqual([
+      'id',
+      'chargePermissionId',
+      'anchor.localDateTime',
+      'anchor.zone',
+      'trial.unit',
+      'softDescriptor',
+      'firstChargeId',
+    ]);
+    expect(problems.at(-1)?.message).toMatch(/cannot be combined with a trial/);
+  });
+
+  it('rejects a non-object spec', () => {
+    expect(validateSubscriptionSpec('spec', live)).toEqual([{ field: 'spec', message: 'must be an object, got "spec"' }]);
+  });
+});

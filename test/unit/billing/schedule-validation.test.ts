@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { validateAnchor, validateSubscriptionSpecWithSchedule, validateZone } from '../../../billing/schedule.js';
+import type { SubscriptionSpec } from '../../../billing/types.js';
+
+const spec: SubscriptionSpec = {
+  id: 'sub_1',
+  chargePermissionId: 'S01-1234567-1234567',
+  plan: { amountMinor: '1400', currency: 'EUR', interval: { unit: 'month', count: 1 } },
+  anchor: { localDateTime: '2025-01-31T09:00', zone: 'Europe/Berlin' },
+};
+
+describe('zone and anchor validation', () => {
+  it.each(['America/New_York', 'Europe/Berlin', 'Europe/London', 'UTC'])('accepts %j', (zone) => expect(validateZone(zone)).toEqual([]));
+
+  it.each(['Mars/Olympus', '', 'EST5EDT-ish', 42])('rejects %j with an example of an accepted name', (zone) => {
+    expect(validateZone(zone)[0]?.message).toMatch(/must be an IANA time zone name .* such as "America\/New_York"/);
+  });
+
+  it('validateAnchor reports format and zone problems with their fields', () => {
+    expect(validateAnchor({ localDateTime: '31/01/2025 09:00', zone: 'Nowhere/Land' }).map((p) => p.field)).toEqual(['anchor.localDateTime', 'anchor.zone']);
+  });
+
+  it.each([null, 'America/New_York', []])('validateAnchor reports a non-object anchor %j without throwing', (anchor) => {
+    expect(validateAnchor(anchor)).toEqual([{ field: 'anchor', message: expect.stringMatching(/must be an object \{ localDateTime, zone \}/) }]);
+  });
+
+  it('validateAnchor accepts a wall time inside a DST gap (it is shifted, not rejected)', () => {
+    expect(validateAnchor({ localDateTime: '2025-03-09T02:30', zone: 'America/New_York' })).toEqual([]);
+  });
+});
+
+describe('validateSubscriptionSpecWithSchedule', () => {
+  it('accepts a valid spec', () => {
+    expect(validateSubscriptionSpecWithSchedule(spec, { environment: 'live' })).toEqual([]);
+  });
+
+  it('adds the zone check that plan-rules cannot do', () => {
+    const problems = validateSubscriptionSpecWithSchedule({ ...spec, anchor: { ...spec.anchor, zone: 'Europe/Atlantis' } }, { environment: 'live' });
+    expect(problems.map((p) => p.field)).toEqual(['anchor.zone']);
+  });
+
+  it('rejects an end before the start', () => {
+    const problems = validateSubscriptionSpecWithSchedule({ ...spec, end: { at: '2025-01-31T08:00:00Z' } }, { environment: 'live' });
+    expect(problems).toEqual([{ field: 'end.at', message: 'must be after the subscription start 2025-01-31T08:00:00.000Z, got "2025-01-31T08:00:00Z"' }]);
+  });
+});
