@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { ConfigError, showValue } from './errors.js';
+import { readBillingYaml, type BillingConfig } from './billing.js';
 import { applyTemporalEnv, readTemporalYaml, type TemporalConfig } from './temporal.js';
 
 export { ConfigError } from './errors.js';
 export type { TemporalConfig } from './temporal.js';
+export type { BillingConfig } from './billing.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -12,6 +14,8 @@ export interface Config {
   /** Where the embedded services keep their data between runs. */
   readonly dataDir: string;
   readonly temporal: TemporalConfig;
+  /** billing.yaml: billing policy, IPN endpoint, housekeeping, operations port. */
+  readonly billing: BillingConfig;
   readonly database: {
     /** null: the dev command starts an embedded PostgreSQL in dataDir/postgres. */
     readonly url: string | null;
@@ -32,6 +36,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
   const problems: string[] = [];
   const yamlPath = resolve(projectRoot, env.BILLING_TEMPORAL_CONFIG ?? 'temporal.yaml');
   const temporal = applyTemporalEnv(readTemporalYaml(yamlPath), env);
+  const billing = readBillingYaml(resolve(projectRoot, env.BILLING_CONFIG ?? 'billing.yaml'));
 
   const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -52,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
     projectRoot,
     dataDir: resolve(projectRoot, env.BILLING_DATA_DIR ?? '.data'),
     temporal,
+    billing,
     database: Object.freeze({ url: databaseUrl, poolSize }),
     logLevel,
     amazonPayEnv: Object.freeze(amazonPayEnv),

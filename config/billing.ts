@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { validate as validateCron } from 'node-cron';
+import type { BillingPolicy } from '../workflows/types.js';
+import { DURATION_HELP, parseDuration } from './durations.js';
+import { ConfigError, showValue } from './errors.js';
+import { DEFAULT_BILLING_POLICY } from './policy.js';
+import { describeIssues } from './zod-issues.js';
+
+/**
+ * billing.yaml: the daemon's own settings — billing policy (dunning, grace, pending
+ * authorizations), the IPN endpoint, housekeeping schedules and the operations HTTP port.
+ * Absent file or keys: defaults. Read once, validated, frozen.
+ */
+
+const duration = z.string({ error: DURATION_HELP }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: DURATION_HELP });
+    return z.NEVER;
+  }
+  return ms;
+});
+const cron = z.string({ error: 'a cron expression such as "*/5 * * * *"' }).refine((text) => validateCron(text), 'a valid cron expression such as "*/5 * * * *" (minute hour day month weekday, optional seconds first)');
+const port = z.number({ error: 'a port number 0-65535 (0: any free port)' }).int('a whole port number').min(0, 'a port number 0-65535').max(65535, 'a port number 0-65535');
+
+const policySchema = z
+  .strictObject({
+    dunningRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).max(20, 'at most 20 retries').optional(),
+    finalAction: z.enum(['cancel', 'cancel_and_close_permission', 'mark_unpaid'], { error: 'one of cancel, cancel_and_close_permission, mark_unpaid' }).optional(),
+    paymentMethodGrace: duration.optional(),
+    paymentMethodCheckInterval: duration.optional(),
+    usePendingAuthorization: z.boolean({ error: 'true or false' }).optional(),
+    pendingPollInitial: duration.optional(),
+    pendingPollMax: duration.optional(),
+    pendingMaxWait: duration.optional(),
+    chargeRetryWindow: duration.optional(),
+  })
+  .default({});
+
+const billingFileSchema = z.strictObject({
+  policy: policySchema,
+  ipn: z
+    .strictObject({
+      port: port.default(8787),
+      host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
+      path: z.string({ error: 'a URL path starting with /' }).regex(/^\//, 'a URL path starting with /').default('/ipn'),
+      maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(256 * 1024),
+    })
+    .default({ port: 8787, host: '127.0.0.1', path: '/ipn', maxBodyBytes: 256 * 1024 }),
+  operations: z
+    .strictObject({
+      /** Health, readiness and Prometheus metrics. */
+      port: port.default(9464),
+      host: z.string().default('127.0.0.1'),
+    })
+    .default({ port: 9464, host: '127.0.0.1' }),
+  housekeeping: z
+    .strictObject({
+      inboxRetry: cron.default('*/1 * * * *'),
+      reconcile: cron.default('*/15 * * * *'),
+      drift: cron.default('*/10 * * * *'),
+      prune: cron.default('30 3 * * *'),
+      /** Get Charge Permission calls one reconciliation run may spend, leaving the quota to billing. */
+      reconcileBudget: z.number({ error: 'a whole number ≥ 0' }).int().min(0, 'a whole number ≥ 0').default(100),
+      pruneAfter: duration.default(30 * 86_400_000),
+    })
+    .default({ inboxRetry: '*/1 * * * *', reconcile: '*/15 * * * *', drift: '*/10 * * * *', prune: '30 3 * * *', reconcileBudget: 100, pruneAfter: 30 * 86_400_000 }),
+  shutdownGrace: duration.default(30_000),
+});
+
+type BillingFile = z.infer<typeof billingFileSchema>;
+
+export interface BillingConfig extends Omit<BillingFile, 'policy'> {
+  readonly policy: BillingPolicy;
+}
+
+export function parseBillingYaml(text: string, source: string): BillingConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    throw new ConfigError(source, [`not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, [`expected a mapping of settings, found ${showValue(raw)}`]);
+  const result = billingFileSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, raw));
+  const file = result.data;
+  const p = file.policy;
+  const policy: BillingPolicy = {
+    dunningRetryDelaysMs: p.dunningRetryDelays ?? DEFAULT_BILLING_POLICY.dunningRetryDelaysMs,
+    finalAction: p.finalAction ?? DEFAULT_BILLING_POLICY.finalAction,
+    paymentMethodGraceMs: p.paymentMethodGrace ?? DEFAULT_BILLING_POLICY.paymentMethodGraceMs,
+    paymentMethodCheckIntervalMs: p.paymentMethodCheckInterval ?? DEFAULT_BILLING_POLICY.paymentMethodCheckIntervalMs,
+    usePendingAuthorization: p.usePendingAuthorization ?? DEFAULT_BILLING_POLICY.usePendingAuthorization,
+    pendingPollInitialMs: p.pendingPollInitial ?? DEFAULT_BILLING_POLICY.pendingPollInitialMs,
+    pendingPollMaxMs: p.pendingPollMax ?? DEFAULT_BILLING_POLICY.pendingPollMaxMs,
+    pendingMaxWaitMs: p.pendingMaxWait ?? DEFAULT_BILLING_POLICY.pendingMaxWaitMs,
+    chargeRetryWindowMs: p.chargeRetryWindow ?? DEFAULT_BILLING_POLICY.chargeRetryWindowMs,
+  };
+  if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) throw new ConfigError(source, ['policy.pendingPollMax: must not be shorter than policy.pendingPollInitial']);
+  return Object.freeze({ ...file, policy: Object.freeze(policy) });
+}
+
+export function readBillingYaml(path: string): BillingConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseBillingYaml('{}', path);
+    throw new ConfigError(path, [`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`]);
+  }
+  return parseBillingYaml(text, path);
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBillingYaml } from '../../../config/billing.js';
+import { ConfigError, loadConfig } from '../../../config/index.js';
+import { applyTemporalEnv, parseTemporalYaml } from '../../../config/temporal.js';
+
+function temporalError(yaml: string): string {
+  try {
+    parseTemporalYaml(yaml, 'temporal.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('temporal.yaml validation', () => {
+  it('accepts the committed file', () => {
+    const config = loadConfig({}, process.cwd());
+    expect(config.temporal.embedded).toBe(true);
+    expect(config.temporal.devServer.searchAttributes).toMatchObject({ BillingStatus: 'Keyword', NextBillingAt: 'Datetime', BillingCycle: 'Int' });
+    expect(config.billing.policy.dunningRetryDelaysMs).toEqual([86_400_000, 172_800_000, 172_800_000, 172_800_000]);
+  });
+
+  it.each([
+    ['an unknown key', 'worker:\n  maxCachedWorkflow: 10\n', /unknown key "worker\.maxCachedWorkflow"/],
+    ['a wrong type', 'worker:\n  maxCachedWorkflows: lots\n', /worker\.maxCachedWorkflows: found "lots", expected a whole number/],
+    ['a bad port', 'devServer:\n  port: 70000\n', /devServer\.port: found 70000, expected a port number 1-65535/],
+    ['a bad address', 'connection:\n  address: "no port here"\n', /connection\.address: found "no port here", expected host:port/],
+    ['a bad search attribute type', 'devServer:\n  searchAttributes:\n    Foo: Integer\n', /devServer\.searchAttributes\.Foo: found "Integer", expected one of Keyword/],
+    ['broken YAML', 'worker: [\n', /not valid YAML/],
+  ])('rejects %s with a one-paragraph message naming the key', (_case, yaml, pattern) => {
+    const message = temporalError(yaml);
+    expect(message).toMatch(pattern);
+    expect(message).toMatch(/^Invalid configuration in temporal\.yaml: /);
+    expect(message).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('lists every problem at once', () => {
+    const message = temporalError('devServer:\n  port: 0\n  uiPort: "x"\nrateLimits:\n  createChargePerSecond: -1\n');
+    expect(message).toMatch(/devServer\.port/);
+    expect(message).toMatch(/devServer\.uiPort/);
+    expect(message).toMatch(/rateLimits\.createChargePerSecond/);
+  });
+
+  it('lets Temporal environment variables override the file, and an API key turns TLS on', () => {
+    const file = parseTemporalYaml('connection:\n  address: file:7233\n  namespace: from-file\n', 'temporal.yaml');
+    const config = applyTemporalEnv(file, { TEMPORAL_ADDRESS: 'cloud.example:7233', TEMPORAL_NAMESPACE: 'billing.abc', TEMPORAL_API_KEY: 'secret-key' });
+    expect(config.connection).toMatchObject({ address: 'cloud.example:7233', namespace: 'billing.abc', apiKey: 'secret-key', tls: { enabled: true } });
+    expect(config.embedded).toBe(false);
+    expect(() => applyTemporalEnv(file, { TEMPORAL_ADDRESS: 'nonsense' })).toThrow(/TEMPORAL_ADDRESS: found "nonsense", expected host:port/);
+  });
+
+  it('never echoes an API key given in the file', () => {
+    const message = temporalError('connection:\n  apiKey: 12345\n');
+    expect(message).toMatch(/connection\.apiKey: found \[redacted\]/);
+    expect(message).not.toMatch(/12345/);
+  });
+
+  it('reads a file named by BILLING_TEMPORAL_CONFIG and reports it by path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'taskQueues:\n  charges: ""\n');
+    expect(() => loadConfig({ BILLING_TEMPORAL_CONFIG: join(dir, 'bad.yaml') }, process.cwd())).toThrow(/bad\.yaml: taskQueues\.charges: found "", expected a task queue name/);
+  });
+});
+
+describe('billing.yaml validation', () => {
+  it('parses durations and cron expressions', () => {
+    const config = parseBillingYaml('policy:\n  dunningRetryDelays: ["30s", "2h"]\nhousekeeping:\n  reconcile: "*/5 * * * *"\n', 'billing.yaml');
+    expect(config.policy.dunningRetryDelaysMs).toEqual([30_000, 7_200_000]);
+    expect(config.housekeeping.reconcile).toBe('*/5 * * * *');
+  });
+
+  it.each([
+    ['a bad duration', 'policy:\n  paymentMethodGrace: 2 weeks\n', /policy\.paymentMethodGrace: found "2 weeks", expected a duration such as/],
+    ['a bad cron', 'housekeeping:\n  prune: every night\n', /housekeeping\.prune: found "every night", expected a valid cron expression/],
+    ['an unknown final action', 'policy:\n  finalAction: refund\n', /policy\.finalAction: found "refund", expected one of cancel, cancel_and_close_permission, mark_unpaid/],
+  ])('rejects %s', (_case, yaml, pattern) => {
+    expect(() => parseBillingYaml(yaml, 'billing.yaml')).toThrow(pattern);
+  });
+});
+
+describe('environment validation', () => {
+  it('rejects a non-postgres DATABASE_URL and an unknown LOG_LEVEL in one message', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, process.cwd())).toThrow(/DATABASE_URL: expected a postgres:\/\/.*; LOG_LEVEL: found "loud"/);
+  });
+});
