@@ -1,11 +1,11 @@
-// A small seeded PRNG (mulberry32) so fault injection is reproducible in tests; Math.random is
-// used only when no seed is given.
+// A small seeded PRNG (mulberry32) so fault injection is reproducible in tests; without a seed
+// it is seeded from crypto, so separate runs still differ.
+import { randomInt } from 'node:crypto';
 
 export type Random = () => number;
 
 export function createRandom(seed?: number): Random {
-  if (seed === undefined) return Math.random;
-  let state = seed >>> 0;
+  let state = (seed ?? randomInt(2 ** 32 - 1)) >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;

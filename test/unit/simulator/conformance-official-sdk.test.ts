@@ -25,6 +25,7 @@ const CP_KEYS = [
 ];
 const REFUND_KEYS = ['refundId', 'chargeId', 'creationTimestamp', 'refundAmount', 'statusDetails', 'softDescriptor', 'releaseEnvironment'];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's responses are untyped JSON
 interface OpResult { op: string; status: number; keys?: string[]; data?: any; error?: unknown; requestId?: string | null }
 
 let dir: string;

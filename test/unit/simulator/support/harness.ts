@@ -8,6 +8,7 @@ export const KEYS = generateTestKeyPair();
 
 export interface ApiResponse {
   status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON shapes
   body: any;
   headers: Headers;
 }
