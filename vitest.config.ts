@@ -13,6 +13,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/support/setup.ts'],
           testTimeout: 20_000,
+          // Pure tests first; they need no servers.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -25,6 +27,7 @@ export default defineConfig({
           hookTimeout: 180_000,
           // 2 cores: the dev server, PostgreSQL and the workers share them.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],
