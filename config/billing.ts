@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { validate as validateCron } from 'node-cron';
 import type { BillingPolicy } from '../workflows/types.js';
 import { DURATION_HELP, parseDuration } from './durations.js';
-import { ConfigError, showValue } from './errors.js';
+import { ConfigError } from './errors.js';
 import { DEFAULT_BILLING_POLICY } from './policy.js';
-import { describeIssues } from './zod-issues.js';
+import { parseYamlSettings, readSettingsFile } from './yaml-file.js';
 
 /**
  * billing.yaml: the daemon's own settings — billing policy (dunning, grace, pending
@@ -77,17 +75,7 @@ export interface BillingConfig extends Omit<BillingFile, 'policy'> {
 }
 
 export function parseBillingYaml(text: string, source: string): BillingConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new ConfigError(source, [`not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`]);
-  }
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, [`expected a mapping of settings, found ${showValue(raw)}`]);
-  const result = billingFileSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, raw));
-  const file = result.data;
+  const file = parseYamlSettings(billingFileSchema, text, source);
   const p = file.policy;
   const policy: BillingPolicy = {
     dunningRetryDelaysMs: p.dunningRetryDelays ?? DEFAULT_BILLING_POLICY.dunningRetryDelaysMs,
@@ -105,12 +93,5 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
 }
 
 export function readBillingYaml(path: string): BillingConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseBillingYaml('{}', path);
-    throw new ConfigError(path, [`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`]);
-  }
-  return parseBillingYaml(text, path);
+  return parseBillingYaml(readSettingsFile(path), path);
 }

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, showValue } from './errors.js';
-import { describeIssues } from './zod-issues.js';
+import { parseYamlSettings, readSettingsFile } from './yaml-file.js';
 
 /**
  * temporal.yaml: the Temporal side of the daemon's configuration. Neither the SDK nor the
@@ -86,29 +84,11 @@ export interface TemporalConfig extends TemporalFileConfig {
 
 /** Reads and validates a temporal.yaml; throws ConfigError with one line per bad key. */
 export function parseTemporalYaml(text: string, source: string): TemporalFileConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text) ?? {};
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new ConfigError(source, [`not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`]);
-  }
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, [`expected a mapping of settings, found ${showValue(raw)}`]);
-  const result = temporalFileSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, describeIssues(result.error.issues, raw, new Set(['apiKey'])));
-  return result.data;
+  return parseYamlSettings(temporalFileSchema, text, source, new Set(['apiKey']));
 }
 
 export function readTemporalYaml(path: string): TemporalFileConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return parseTemporalYaml('{}', path);
-    throw new ConfigError(path, [`cannot be read (${code ?? 'unknown error'})`]);
-  }
-  return parseTemporalYaml(text, path);
+  return parseTemporalYaml(readSettingsFile(path), path);
 }
 
 /**
