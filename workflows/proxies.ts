@@ -31,8 +31,9 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
   function charge(args: ChargeCycleInput) {
     const { chargeCycle } = proxyActivities<Activities>({
       taskQueue: input.taskQueues.charges,
-      // One attempt: the HTTP client's own timeout is shorter, so an attempt never hangs.
-      startToCloseTimeout: '2 minutes',
+      // One attempt: the HTTP client's own timeout is shorter, so an attempt never hangs; a
+      // worker that dies mid-call is noticed when this runs out, and the charge retried (same key).
+      startToCloseTimeout: input.policy.chargeAttemptTimeoutMs ?? '2 minutes',
       // All attempts together; afterwards the outcome is unknown and the workflow says so.
       scheduleToCloseTimeout: input.policy.chargeRetryWindowMs,
       retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },

@@ -23,6 +23,9 @@ type Attempted = ChargeResult | { kind: 'unknown'; reasonCode: string; message: 
 const PAID_STATES = new Set(['Authorized', 'Captured', 'CaptureInitiated']);
 const FINAL_CHARGE_STATES = new Set(['Authorized', 'Captured', 'Declined', 'Canceled']);
 const SOFT_REASONS = new Set(['SoftDeclined', 'ProcessingFailure', 'TransactionTimedOut', 'AmazonRejected']);
+const DEFAULT_CAP_RETRY_MARGIN_MS = 5 * 60_000;
+/** activities/errors.ts FailureTypes.throttled/transient: retried until the charge's window closes. */
+const RETRIED_FAILURE_TYPES = new Set(['AmazonPayThrottled', 'AmazonPayTransient']);
 
 export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   const { rt } = ctx;
@@ -61,7 +64,10 @@ async function chargeOnce({ rt, acts, input }: CycleContext): Promise<Attempted>
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     const cause = error.cause;
-    const reasonCode = cause instanceof ApplicationFailure && cause.type ? cause.type : cause instanceof TimeoutFailure ? 'ChargeOutcomeUnknown' : 'ChargeActivityFailed';
+    // Retries ran out (the window closed on a 429/5xx/timeout): an earlier try may have been
+    // committed with its answer lost, so Amazon's side is unknown. Other types are our own.
+    const ranOut = cause instanceof TimeoutFailure || (cause instanceof ApplicationFailure && RETRIED_FAILURE_TYPES.has(cause.type ?? ''));
+    const reasonCode = ranOut ? 'ChargeOutcomeUnknown' : cause instanceof ApplicationFailure && cause.type ? cause.type : 'ChargeActivityFailed';
     return { kind: 'unknown', reasonCode, message: cause?.message ?? error.message, requestId: null };
   }
 }
@@ -95,7 +101,7 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
     case 'unknown':
       // The charge may or may not exist: never try this cycle with a new key. A later retry
       // (after an admin resumes) reuses the same key, so Amazon replays instead of charging twice.
-      return needsAttention(ctx, attempted.reasonCode, { sameKey: true });
+      return needsAttention(ctx, attempted.reasonCode, { sameKey: true, lastFailure: attempted.message });
   }
 }
 
@@ -169,26 +175,27 @@ async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promis
 
 /** Monthly cap of the permission reached: Amazon resets it with the calendar month (UTC). */
 async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
-  const { rt, acts } = ctx;
-  const now = new Date(Date.now());
-  const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1, 0, 5);
-  rt.nextRetryAt = new Date(nextMonth).toISOString();
-  await rt.setStatus(acts, 'past_due', 'PeriodicAmountExceeded', rt.nextBillingAt, { nextRetryAt: rt.nextRetryAt, cycle: rt.s.cycle });
-  await condition(() => rt.stopRequested, nextMonth - Date.now());
+  const { rt, acts, input } = ctx;
+  // The delay comes from an activity's clock (recorded in history), so the month boundary is testable.
+  const { delayMs, resetsAt } = await acts.local.delayUntilMonthlyCapResets({ marginMs: input.policy.monthlyCapRetryMarginMs ?? DEFAULT_CAP_RETRY_MARGIN_MS });
+  rt.nextRetryAt = new Date(Date.now() + delayMs).toISOString();
+  await rt.setStatus(acts, 'past_due', 'PeriodicAmountExceeded', rt.nextBillingAt, { nextRetryAt: rt.nextRetryAt, capResetsAt: resetsAt, cycle: rt.s.cycle });
+  await condition(() => rt.stopRequested, Math.max(delayMs, 1));
   if (rt.stopRequested) return stop(rt.stopReason());
   rt.s.attempt += 1;
   return { kind: 'retry' };
 }
 
 /** Nothing automatic can fix this: stop charging and wait for an admin's resume. */
-async function needsAttention(ctx: CycleContext, reason: string, options: { sameKey: boolean }): Promise<Step> {
+async function needsAttention(ctx: CycleContext, reason: string, options: { sameKey: boolean; lastFailure?: string }): Promise<Step> {
   return waitForAdmin(ctx, 'needs_attention', reason, options);
 }
 
-async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reason: string, options: { sameKey: boolean }): Promise<Step> {
+async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reason: string, options: { sameKey: boolean; lastFailure?: string }): Promise<Step> {
   const { rt, acts } = ctx;
   rt.nextRetryAt = null;
-  await rt.setStatus(acts, status, reason, rt.nextBillingAt, { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey });
+  const detail = { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey, ...(options.lastFailure ? { lastFailure: options.lastFailure.slice(0, 500) } : {}) };
+  await rt.setStatus(acts, status, reason, rt.nextBillingAt, detail);
   const resumesBefore = rt.resumes;
   await condition(() => rt.resumes !== resumesBefore || rt.stopRequested);
   if (rt.stopRequested) return stop(rt.stopReason());

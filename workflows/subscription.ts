@@ -73,6 +73,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
       rt.s.cycle += 1;
       rt.s.attempt = 1;
+      // A stop that arrived while the cycle settled is not carried to a new run: act on it here.
+      if (rt.stopRequested) return await rt.finish(acts, 'canceled', rt.stopReason());
       if (workflowInfo().continueAsNewSuggested) {
         // Never continue-as-new from inside a handler; let running ones finish first.
         await condition(allHandlersFinished);

@@ -36,6 +36,13 @@ export interface BillingPolicy {
   pendingMaxWaitMs: number;
   /** Durable retries of throttled/transient Create Charge calls: total time before the outcome is declared unknown. */
   chargeRetryWindowMs: number;
+  /**
+   * Longest single Create Charge attempt (default 2 minutes): also how long a charge waits
+   * before it is retried (same key) after its worker died mid-call. Keep it above the HTTP timeout.
+   */
+  chargeAttemptTimeoutMs?: number;
+  /** After PeriodicAmountExceeded, how long after the UTC month boundary to try again (default 5 minutes: clock skew). */
+  monthlyCapRetryMarginMs?: number;
 }
 
 export interface SubscriptionWorkflowInput {

@@ -22,6 +22,8 @@ export const FAST_POLICY: BillingPolicy = {
   pendingPollMaxMs: 2_000,
   pendingMaxWaitMs: 60_000,
   chargeRetryWindowMs: 10 * 60_000,
+  chargeAttemptTimeoutMs: 15_000,
+  monthlyCapRetryMarginMs: 500,
 };
 
 export function randomPublicKeyId(): string {
@@ -36,6 +38,13 @@ export interface BillingHarness {
   readonly control: SimulatorControl;
   readonly amazonPay: AmazonPayClient;
   readonly launchContext: LaunchContext;
+  readonly taskQueues: LaunchContext['taskQueues'];
+  /** The sandbox key the simulator trusts: for workers in another process (test/support/worker-process.ts). */
+  readonly credentials: { publicKeyId: string; privateKeyPem: string };
+  /** The clock activities, the Amazon Pay client and the simulator share (real time + clockOffsetMs). */
+  readonly now: () => Date;
+  /** Moves that shared clock (e.g. to just before a month boundary); Temporal timers stay on real time. */
+  setClockOffsetMs(offsetMs: number): void;
   launch(spec: SubscriptionSpec, policy?: Partial<BillingPolicy>): ReturnType<typeof launchSubscription>;
   /** Starts (or restarts after stopWorkers) the three workers. */
   startWorkers(): Promise<void>;
@@ -47,18 +56,34 @@ export interface BillingHarness {
  * Real Temporal dev server + real PostgreSQL (own database) + the Amazon Pay simulator, with
  * the product's own workers on task queues no other test file uses.
  */
-export async function startBillingHarness(options: { simulator?: SimulatorOptions; createChargePerSecond?: number } = {}): Promise<BillingHarness> {
-  const [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+export interface BillingHarnessOptions {
+  simulator?: SimulatorOptions;
+  createChargePerSecond?: number;
+  /** Shifts "now" for activities, the Amazon Pay client and the simulator (not for Temporal timers). */
+  clockOffsetMs?: number;
+  /** false: start no workers in this process (e.g. they run in a child process). Default true. */
+  workers?: boolean;
+  /** A database and Temporal connection made by the caller (scripts outside vitest, e.g. test/replay/record.ts). */
+  resources?: { database: TestDatabase; temporal: TestTemporal };
+}
+
+export async function startBillingHarness(options: BillingHarnessOptions = {}): Promise<BillingHarness> {
+  const [database, temporal] = options.resources ? [options.resources.database, options.resources.temporal] : await Promise.all([createTestDatabase(), connectTestTemporal()]);
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicKeyId = randomPublicKeyId();
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  let offsetMs = options.clockOffsetMs ?? 0;
+  const now = (): Date => new Date(Date.now() + offsetMs);
   const simulator = await startSimulator({
+    clock: now,
     publicKeys: { [publicKeyId]: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
     throttle: { table: 'off' },
     pendingDelayMs: 60 * 60_000,
     ...options.simulator,
   });
   const amazonPay = createAmazonPayClient(
-    parseAmazonPayConfig({ publicKeyId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), region: 'na', endpoint: simulator.url, timeoutMs: 5_000 }),
+    parseAmazonPayConfig({ publicKeyId, privateKey: privateKeyPem, region: 'na', endpoint: simulator.url, timeoutMs: 5_000 }),
+    { now },
   );
   const taskQueues = { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };
   const launchContext: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
@@ -74,7 +99,7 @@ export async function startBillingHarness(options: { simulator?: SimulatorOption
         worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
-      activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),
+      activities: createActivities({ db: database.db, amazonPay, now }),
     });
     running = runWorkers(workers);
   };
@@ -82,7 +107,7 @@ export async function startBillingHarness(options: { simulator?: SimulatorOption
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running;
   };
-  await startWorkers();
+  if (options.workers !== false) await startWorkers();
 
   return {
     database,
@@ -91,6 +116,12 @@ export async function startBillingHarness(options: { simulator?: SimulatorOption
     control: createSimulatorControl(simulator.url),
     amazonPay,
     launchContext,
+    taskQueues,
+    credentials: { publicKeyId, privateKeyPem },
+    now,
+    setClockOffsetMs(ms) {
+      offsetMs = ms;
+    },
     launch: (spec, policy) => launchSubscription(launchContext, spec, policy),
     startWorkers,
     stopWorkers,

@@ -1,0 +1,118 @@
+// Dunning (issue 5): soft declines retried on the dunning schedule with a new key per attempt;
+// hard declines wait for the buyer to fix the payment method (IPN signal or periodic check);
+// the grace period running out ends in the configured final action.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
+import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
+
+const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
+
+describe('dunning', () => {
+  let h: BillingHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('recovers after two soft declines: attempts 1, 2, 3 with distinct keys, one capture', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined'] });
+    const { handle } = await h.launch(shortSpec('dunning-soft', cp, { cycles: 1 }), { dunningRetryDelaysMs: [1_000, 1_000, 1_000] });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+
+    const rows = await ledger(h, 'dunning-soft');
+    expect(rows.map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
+      [0, 1, 'Declined', 'SoftDeclined'],
+      [0, 2, 'Declined', 'SoftDeclined'],
+      [0, 3, 'Captured', null],
+    ]);
+    expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(3);
+    // Each retry waited its dunning delay after the decline before it.
+    for (const i of [1, 2]) expect(rows[i]!.requestedAt.getTime() - rows[i - 1]!.completedAt!.getTime()).toBeGreaterThanOrEqual(1_000);
+    await expectEachCycleChargedOnce(h, 'dunning-soft', cp, 1);
+
+    const history = await statusHistory(h, 'dunning-soft');
+    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'past_due:SoftDeclined', 'active:null', 'ended:TermCompleted']);
+    expect(history[1]!.detail).toMatchObject({ dunningStep: 1, of: 3, cycle: 0 });
+  });
+
+  it('hard decline: waits for the buyer, resumes on the permission signal the IPN pipeline sends', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['HardDeclined'] });
+    // No periodic check in this test's time frame: only the signal can wake it.
+    const { handle } = await h.launch(shortSpec('dunning-hard-signal', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 10 * 60_000 });
+    await eventually(() => statusOf(h, 'dunning-hard-signal'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
+    expect((await handle.query(stateQuery)).status).toBe('payment_method_required');
+    await h.control.makeChargeable(cp);
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
+
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    const rows = await ledger(h, 'dunning-hard-signal');
+    expect(rows.map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, 'Declined', 'HardDeclined'],
+      [2, 'Captured', null],
+    ]);
+    await expectEachCycleChargedOnce(h, 'dunning-hard-signal', cp, 1);
+    const history = await statusHistory(h, 'dunning-hard-signal');
+    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'payment_method_required:HardDeclined', 'active:null', 'ended:TermCompleted']);
+  });
+
+  it('hard decline without any signal: the periodic permission check finds the fixed method', async () => {
+    const cp = await newPermission(h);
+    // Every attempt hard-declines until the buyer "fixes" the method below.
+    await h.control.setScript(cp, { mode: 'HardDeclined' });
+    const { handle } = await h.launch(shortSpec('dunning-hard-poll', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 1_000 });
+    await eventually(() => statusOf(h, 'dunning-hard-poll'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+    await h.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
+    await h.control.setScript(cp, { next: [], mode: null });
+    await h.control.makeChargeable(cp);
+    const fixedAt = Date.now();
+
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    const rows = await ledger(h, 'dunning-hard-poll');
+    const captured = rows.filter((r) => r.state === 'Captured');
+    expect(captured).toHaveLength(1);
+    expect(rows.filter((r) => r.state !== 'Captured').every((r) => r.reasonCode === 'HardDeclined')).toBe(true);
+    expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(rows.length);
+    // Found by a check at most one check interval (plus scheduling slack) after the fix.
+    expect(captured[0]!.requestedAt.getTime() - fixedAt).toBeLessThan(10_000);
+    await expectEachCycleChargedOnce(h, 'dunning-hard-poll', cp, 1);
+  });
+
+  it('grace period runs out with finalAction cancel: canceled, never charged', async () => {
+    const cp = await newPermission(h);
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    const { handle } = await h.launch(shortSpec('dunning-grace-cancel', cp), { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 1_000, finalAction: 'cancel' });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0 });
+
+    const history = await statusHistory(h, 'dunning-grace-cancel');
+    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual([
+      'active:Created',
+      'payment_method_required:PaymentMethodExpired',
+      'canceled:PaymentMethodGraceExpired:PaymentMethodExpired',
+    ]);
+    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
+    expect(await simulatorCharges(h, cp)).toHaveLength(0);
+    expect((await ledger(h, 'dunning-grace-cancel')).map((r) => [r.attempt, r.reasonCode])).toEqual([[1, 'InvalidChargePermissionStatus']]);
+  });
+
+  it('grace period runs out with finalAction mark_unpaid: unpaid, waiting for an admin', async () => {
+    const cp = await newPermission(h);
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    const { handle } = await h.launch(shortSpec('dunning-grace-unpaid', cp), { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 1_000, finalAction: 'mark_unpaid' });
+    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+    expect(state).toMatchObject({ statusReason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0, chargesMade: 0 });
+    const history = await statusHistory(h, 'dunning-grace-unpaid');
+    expect(history.map((e) => e.to)).toEqual(['active', 'payment_method_required', 'unpaid']);
+    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    expect(await simulatorCharges(h, cp)).toHaveLength(0);
+    await handle.terminate('test cleanup');
+  });
+});

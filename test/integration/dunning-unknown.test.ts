@@ -1,0 +1,44 @@
+// An outcome that stays unknown after every retry: the charge may exist, so the cycle must never
+// be tried with a new key. It waits in needs_attention; an admin's resume retries the SAME key.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges } from '../support/subscriptions.js';
+
+describe('charge outcome unknown', () => {
+  let h: BillingHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('ends in needs_attention, never charges with a new key, and an admin resume reuses the key', async () => {
+    const cp = await newPermission(h);
+    // The first request is committed but its answer lost; every later one fails with 503.
+    await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
+    const { handle } = await h.launch(shortSpec('unknown-1', cp, { cycles: 1 }), { chargeRetryWindowMs: 6_000 });
+    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'the committed charge' });
+    await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
+
+    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    expect(state).toMatchObject({ statusReason: 'ChargeOutcomeUnknown', cycle: 0, attempt: 1, outstanding: { cycle: 0, attempt: 1 } });
+    expect(await getSubscription(h.database.db, 'unknown-1')).toMatchObject({ status: 'needs_attention', statusReason: 'ChargeOutcomeUnknown' });
+    const [row] = await ledger(h, 'unknown-1');
+    expect(row).toMatchObject({ attempt: 1, state: 'pending', chargeId: null });
+    const keysBefore = new Set((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp).map((a) => a.idempotencyKey));
+    expect([...keysBefore]).toEqual([row!.idempotencyKey]);
+
+    // Amazon is healthy again; the admin resumes: the same key comes back as a replay.
+    await h.control.setFaults({ error503Rate: 0 });
+    await handle.signal(resumeSignal, { reason: 'operator checked Amazon Pay' });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+
+    const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
+    expect(new Set(ours.map((a) => a.idempotencyKey))).toEqual(keysBefore);
+    expect(ours.filter((a) => a.outcome === 'Created')).toHaveLength(1);
+    expect(ours.at(-1)?.outcome).toBe('Replayed');
+    expect((await ledger(h, 'unknown-1')).map((r) => [r.attempt, r.state])).toEqual([[1, 'Captured']]);
+    await expectEachCycleChargedOnce(h, 'unknown-1', cp, 1);
+  });
+});

@@ -1,0 +1,69 @@
+// What operators see: search attributes kept current (describe, and the temporal CLI's list
+// query), and continue-as-new of a long-running subscription carrying its state across runs.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { changePlanUpdate, stateQuery } from '../../workflows/messages.js';
+import { BillingCycleKey, BillingStatusKey, NextBillingAtKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
+import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { expectEachCycleChargedOnce, newPermission, shortSpec, simulatorCharges } from '../support/subscriptions.js';
+
+const run = promisify(execFile);
+
+describe('visibility and continue-as-new', () => {
+  let h: BillingHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('BillingStatus/BillingCycle/NextBillingAt stay current and the CLI query finds the subscription', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('visible-1', cp, { seconds: 3, firstInSeconds: 1 }));
+    await eventually(() => handle.query(stateQuery), (s) => s.cycle >= 2, { what: 'two cycles billed' });
+
+    // Read both until they describe the same moment (a cycle may tick between the two reads).
+    const { state, attributes } = await eventually(
+      async () => ({ state: await handle.query(stateQuery), attributes: (await handle.describe()).typedSearchAttributes }),
+      ({ state, attributes }) => attributes.get(BillingCycleKey) === state.cycle && attributes.get(NextBillingAtKey)?.toISOString() === state.nextBillingAt,
+      { what: 'search attributes matching the state' },
+    );
+    expect(attributes.get(BillingStatusKey)).toBe('active');
+    expect(attributes.get(SubscriptionIdKey)).toBe('visible-1');
+    expect(state.cycle).toBeGreaterThanOrEqual(2);
+
+    const listed = await eventually(
+      async () => {
+        const { stdout } = await run(inject('temporalCliPath'), [
+          'workflow', 'list', '--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace'),
+          '--query', `BillingStatus="active" AND SubscriptionId="visible-1"`, '--output', 'json',
+        ]);
+        return stdout;
+      },
+      (stdout) => stdout.includes(handle.workflowId),
+      { what: 'temporal workflow list to show the subscription' },
+    );
+    expect(listed).toContain(handle.workflowId);
+    await handle.terminate('test cleanup');
+  });
+
+  it('continues as new when the server suggests it, with cycles, plan and charges carried over', async () => {
+    const cp = await newPermission(h);
+    const cycles = 16;
+    const { handle } = await h.launch(shortSpec('can-1', cp, { seconds: 1, firstInSeconds: 1, cycles }));
+    await eventually(() => handle.query(stateQuery), (s) => s.cycle >= 2, { what: 'two cycles billed' });
+    const changed = await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
+
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'ended', cycle: cycles });
+    const runs = [];
+    for await (const execution of h.temporal.client.workflow.list({ query: `WorkflowId="${handle.workflowId}"` })) runs.push(execution);
+    console.log(`[continue-as-new] ${runs.length} runs for ${cycles} one-second cycles`);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.filter((r) => r.status.name === 'CONTINUED_AS_NEW')).toHaveLength(runs.length - 1);
+
+    await expectEachCycleChargedOnce(h, 'can-1', cp, cycles);
+    const amounts = (await simulatorCharges(h, cp)).map((c) => c.amount);
+    expect(amounts.slice(changed.fromCycle)).toEqual(Array(cycles - changed.fromCycle).fill('15.00'));
+  });
+});

@@ -1,0 +1,96 @@
+// Re-records the workflow histories that test/unit/workflows/replay.test.ts replays.
+//
+//   npx tsx test/replay/record.ts            # all scenarios
+//   npx tsx test/replay/record.ts dunning    # only the named ones
+//
+// Starts its own Temporal dev server (continue-as-new suggested at 200 events, as in the
+// integration tests), an embedded PostgreSQL in a temp dir and the Amazon Pay simulator, runs
+// each scenario with the product's workers, and writes every run's history as proto-JSON to
+// test/replay/histories/<scenario>[-run<n>].json. Re-record when a change to the workflow is
+// intended to be incompatible (then also think about running workflows: patched() or a new
+// workflow type); otherwise keep the old files: they are what running subscriptions look like.
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { readTemporalYaml } from '../../config/temporal.js';
+import { createDb } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
+import { freePort } from '../../devstack/ports.js';
+import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
+import { startTemporalDevServer } from '../../devstack/temporal-dev-server.js';
+import { startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import type { TestDatabase, TestTemporal } from '../support/integration.js';
+import { SCENARIOS } from './scenarios.js';
+
+const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
+const run = promisify(execFile);
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; accepted: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } } });
+
+  const cliPath = await ensureTemporalCli({ onProgress: (line) => console.log(`[record] ${line}`) });
+  const yaml = readTemporalYaml(join(process.cwd(), 'temporal.yaml'));
+  const workDir = await mkdtemp(join(tmpdir(), 'billing-record-'));
+  const server = await startTemporalDevServer({
+    cliPath,
+    dbFile: null,
+    ip: '127.0.0.1',
+    port: await freePort(),
+    uiPort: null,
+    namespace: 'default',
+    logLevel: 'error',
+    searchAttributes: yaml.devServer.searchAttributes,
+    dynamicConfig: { ...yaml.devServer.dynamicConfig, 'limit.historyCount.suggestContinueAsNew': 200 },
+  });
+  const pg = await startEmbeddedPostgres({ dataDir: join(workDir, 'pgdata'), port: await freePort(), database: 'billing_record' });
+  let h: BillingHarness | undefined;
+  try {
+    await migrateDatabase(pg.url);
+    const handle = createDb(pg.url, { max: 5 });
+    const database: TestDatabase = { ...handle, url: pg.url, drop: () => handle.close() };
+    const connection = await Connection.connect({ address: server.address });
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const temporal: TestTemporal = {
+      address: server.address,
+      namespace: 'default',
+      client: new Client({ connection, namespace: 'default' }),
+      nativeConnection,
+      async close() {
+        await connection.close();
+        await nativeConnection.close();
+      },
+    };
+    h = await startBillingHarness({ resources: { database, temporal } });
+    for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
+      const runIds = await scenario.run(h);
+      for (const [index, { workflowId, runId }] of runIds.entries()) {
+        // The CLI's JSON (payloads not shortened) rather than the SDK's historyToJSON, which
+        // fails when @temporalio/common and @temporalio/proto load different protobufjs copies.
+        const args = ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', server.address, '--namespace', 'default', '--output', 'json'];
+        const { stdout } = await run(cliPath, args, { maxBuffer: 64 * 1024 * 1024 });
+        const events = (JSON.parse(stdout) as { events?: unknown[] }).events?.length ?? 0;
+        const file = join(HISTORIES_DIR, `${scenario.name}${runIds.length > 1 ? `-run${index + 1}` : ''}.json`);
+        await writeFile(file, stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+        console.log(`[record] ${scenario.name}: ${events} events → ${file}`);
+      }
+    }
+  } finally {
+    await h?.close();
+    await Promise.allSettled([server.stop(), pg.stop()]);
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[record] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

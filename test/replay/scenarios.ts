@@ -1,0 +1,81 @@
+// The runs test/replay/record.ts records: one per shape of history a real subscription has.
+// Each returns the runs to save (a continued-as-new subscription has several).
+import { stateQuery, changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal } from '../../workflows/messages.js';
+import { eventually, type BillingHarness } from '../support/billing-harness.js';
+import { cancelNow, newPermission, shortSpec } from '../support/subscriptions.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+
+export interface RecordedRun {
+  workflowId: string;
+  runId: string;
+}
+
+export interface Scenario {
+  name: string;
+  run(h: BillingHarness): Promise<RecordedRun[]>;
+}
+
+async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedRun[]> {
+  const runs: { runId: string; startTime: Date }[] = [];
+  for await (const execution of h.temporal.client.workflow.list({ query: `WorkflowId="${workflowId}"` })) runs.push(execution);
+  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => ({ workflowId, runId: r.runId }));
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'completed',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-completed', cp, { seconds: 1, cycles: 3 }));
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    name: 'dunning',
+    async run(h) {
+      // Two soft declines, then a hard decline fixed by the buyer (permission signals).
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined', 'HardDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [500, 500], paymentMethodCheckIntervalMs: 10 * 60_000 });
+      await eventually(async () => (await getSubscription(h.database.db, 'replay-dunning'))?.status, (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    name: 'messages',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-messages', cp, { seconds: 1, cycles: 4 }));
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '2100' }] });
+      await handle.signal(pauseSignal, { reason: 'recording' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    name: 'cancelled',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-cancelled', cp, { seconds: 5 }));
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1, { what: 'first charge' });
+      await cancelNow(handle, 'BuyerRequested');
+      await handle.result().catch(() => undefined);
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    name: 'continued-as-new',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-can', cp, { seconds: 1, cycles: 14 }));
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+];

@@ -1,0 +1,68 @@
+// Small helpers the workflow/dunning integration tests share: a fresh Charge Permission, the
+// two ledgers (simulator and PostgreSQL), status history, and the client's cancel sequence.
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { expect } from 'vitest';
+import type { SubscriptionSpec } from '../../billing/types.js';
+import { listCharges } from '../../db/queries/charges.js';
+import { listSubscriptionEvents } from '../../db/queries/subscriptions.js';
+import type { ChargeRow } from '../../db/schema/index.js';
+import type { LedgerEntry } from '../../simulator/control-client.js';
+import { cancelSignal } from '../../workflows/messages.js';
+import type { subscriptionWorkflow } from '../../workflows/index.js';
+import { anchorSecondsFromNow, type BillingHarness } from './billing-harness.js';
+
+export type SubscriptionHandle = WorkflowHandle<typeof subscriptionWorkflow>;
+
+export async function newPermission(h: BillingHarness, currency = 'USD', type: 'Recurring' | 'PaymentMethodOnFile' = 'Recurring'): Promise<string> {
+  const { chargePermission } = await h.control.createChargePermission({ type, currency });
+  return chargePermission.chargePermissionId;
+}
+
+/** A USD plan billed every `seconds`, first due `firstInSeconds` from now. */
+export function shortSpec(id: string, chargePermissionId: string, options: { seconds?: number; firstInSeconds?: number; cycles?: number; amountMinor?: string } = {}): SubscriptionSpec {
+  return {
+    id,
+    chargePermissionId,
+    plan: { amountMinor: options.amountMinor ?? '1400', currency: 'USD', interval: { unit: 'second', count: options.seconds ?? 2 } },
+    anchor: anchorSecondsFromNow(options.firstInSeconds ?? 1),
+    ...(options.cycles === undefined ? {} : { end: { afterCycles: options.cycles } }),
+  };
+}
+
+export async function simulatorCharges(h: BillingHarness, chargePermissionId: string): Promise<LedgerEntry[]> {
+  return (await h.control.charges()).filter((c) => c.chargePermissionId === chargePermissionId);
+}
+
+export async function ledger(h: BillingHarness, subscriptionId: string): Promise<ChargeRow[]> {
+  return listCharges(h.database.db, subscriptionId);
+}
+
+/** Status transitions as "from→to:reason" (events that are not transitions keep their kind as reason). */
+export async function statusHistory(h: BillingHarness, subscriptionId: string): Promise<{ to: string; reason: string | null; cycle: number | null; at: Date; detail: unknown }[]> {
+  return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({ to: e.toStatus, reason: e.reasonCode, cycle: e.cycle, at: e.at, detail: e.detail }));
+}
+
+/** What an admin client does to cancel now: say why (signal), then request cancellation. */
+export async function cancelNow(handle: SubscriptionHandle, reason: string): Promise<void> {
+  await handle.signal(cancelSignal, { mode: 'now', reason });
+  try {
+    await handle.cancel();
+  } catch (error) {
+    // The signal alone may already have ended the run: nothing left to cancel.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
+
+/**
+ * The money invariant: every successful simulator charge of this permission has its own key
+ * and matches exactly one successful ledger row (ChargeId and key), one per cycle.
+ */
+export async function expectEachCycleChargedOnce(h: BillingHarness, subscriptionId: string, chargePermissionId: string, cycles: number): Promise<void> {
+  const simulated = (await simulatorCharges(h, chargePermissionId)).filter((c) => c.state === 'Captured' || c.state === 'Authorized');
+  expect(simulated, `simulator charges of ${subscriptionId}`).toHaveLength(cycles);
+  expect(new Set(simulated.map((c) => c.idempotencyKey)).size).toBe(cycles);
+  const rows = (await ledger(h, subscriptionId)).filter((r) => r.state === 'Captured' || r.state === 'Authorized');
+  expect(rows.map((r) => r.cycle)).toEqual(Array.from({ length: cycles }, (_, i) => i));
+  expect(rows.map((r) => r.chargeId).sort()).toEqual(simulated.map((c) => c.chargeId).sort());
+  expect(rows.map((r) => r.idempotencyKey).sort()).toEqual(simulated.map((c) => c.idempotencyKey).sort());
+}

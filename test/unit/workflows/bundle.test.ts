@@ -1,0 +1,21 @@
+// The workflow bundle must build: lint sees only direct imports, webpack sees the whole chain,
+// so a transitive import of a Node built-in (db, pino, node:crypto…) fails here. No server needed.
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
+
+const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+
+describe('workflow bundle', () => {
+  it('bundles workflows/index.ts without reaching node: modules', { timeout: 120_000 }, async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent });
+    expect(bundle.code).toContain('subscriptionWorkflow');
+    expect(bundle.code.length).toBeGreaterThan(10_000);
+  });
+
+  it('fails for a workflow module that imports node:fs (the check can fail)', { timeout: 120_000 }, async () => {
+    const leaky = fileURLToPath(new URL('./fixtures/reaches-node-fs.ts', import.meta.url));
+    await expect(bundleWorkflowCode({ workflowsPath: leaky, logger: silent })).rejects.toThrow();
+  });
+});
