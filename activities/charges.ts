@@ -12,6 +12,8 @@ export interface ChargeDeps {
   db: Database;
   amazonPay: AmazonPayClient;
   now: () => Date;
+  /** Prometheus hook (daemon/metrics.ts); lag = now − when the workflow first scheduled this charge (≈ its due time). */
+  metrics?: { onChargeOutcome(kind: string, lagMs: number): void };
 }
 
 const PAID = new Set(['Captured', 'Authorized', 'CaptureInitiated']);
@@ -44,6 +46,7 @@ export function createChargeActivities(deps: ChargeDeps) {
         merchantMetadata: { merchantReferenceId: `${input.subscriptionId}:${input.cycle}`, ...input.merchantMetadata },
       };
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
+      deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
       if (isRetryable(outcome)) {
         await completeCharge(deps.db, key, {
           state: 'pending',

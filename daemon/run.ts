@@ -1,4 +1,5 @@
-import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities/index.js';
 import { createAmazonPayClient } from '../amazonpay/client.js';
@@ -6,6 +7,13 @@ import type { AmazonPayConfig } from '../amazonpay/config.js';
 import type { Config } from '../config/index.js';
 import { createDb } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { createIpnDispatcher } from '../ipn/dispatcher.js';
+import { startIpnServer, type IpnServer } from '../ipn/server.js';
+import type { SignatureVerification } from '../ipn/signature.js';
+import { createHousekeepingJobs, type HousekeepingJobs } from './housekeeping/jobs.js';
+import { startHousekeeping, type HousekeepingScheduler } from './housekeeping/scheduler.js';
+import { BillingMetrics } from './metrics.js';
+import { startOperationsServer, type OperationsServer } from './operations.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
 import { createWorkers, runWorkers } from './workers.js';
 
@@ -15,51 +23,149 @@ export interface DaemonOptions {
   temporalAddress: string;
   amazonPay: AmazonPayConfig;
   logger: Logger;
+  /**
+   * How IPN signatures are checked. Default 'sns' (production: the certificate at an
+   * sns.<region>.amazonaws.com URL). The dev stack passes the simulator's key ('trusted-key').
+   */
+  ipnSignature?: SignatureVerification;
+  /** Name in housekeeping_runs; default host:pid. */
+  replica?: string;
+  /** false: housekeeping jobs are not put on their cron schedules (tests trigger them directly). */
+  scheduleHousekeeping?: boolean;
 }
 
 export interface Daemon {
   /** Resolves when the daemon has stopped; rejects if a worker failed. */
   readonly done: Promise<void>;
+  /** Where the IPN endpoint listens, e.g. http://127.0.0.1:8787/ipn. */
+  readonly ipnUrl: string;
+  /** Base URL of /healthz, /readyz, /metrics. */
+  readonly operationsUrl: string;
+  readonly housekeeping: HousekeepingScheduler;
+  readonly jobs: HousekeepingJobs;
+  readonly metrics: BillingMetrics;
   shutdown(): Promise<void>;
 }
 
 /**
- * The long-running daemon: database (migrated) → Temporal connection → workers on the three
- * task queues. Housekeeping and the IPN endpoint attach here as they are added.
+ * The long-running daemon: database (migrated) → Temporal connections → workers on the three
+ * task queues → IPN endpoint, housekeeping cron jobs and the operations endpoint.
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { config, logger } = options;
+  const { billing } = config;
   logger.info('applying database migrations');
   await migrateDatabase(options.databaseUrl);
   const database = createDb(options.databaseUrl, { max: config.database.poolSize });
   const amazonPay = createAmazonPayClient(options.amazonPay);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal, options.temporalAddress));
-  const workers = await createWorkers({
+  const connectionOptions = temporalConnectionOptions(config.temporal, options.temporalAddress);
+  const connection = await NativeConnection.connect(connectionOptions);
+  const clientConnection = await Connection.connect(connectionOptions);
+  const namespace = config.temporal.connection.namespace;
+  const client = new Client({ connection: clientConnection, namespace });
+  const metrics = new BillingMetrics(database.db);
+  const taskQueues = config.temporal.taskQueues;
+
+  const workers: Worker[] = await createWorkers({
     connection,
-    namespace: config.temporal.connection.namespace,
+    namespace,
     temporal: config.temporal,
-    activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),
+    activities: createActivities({ db: database.db, amazonPay, now: () => new Date(), temporal: client, logger, metrics }),
   });
   const running = runWorkers(workers);
-  logger.info({ taskQueues: config.temporal.taskQueues, namespace: config.temporal.connection.namespace }, 'workers polling');
+  logger.info({ taskQueues, namespace }, 'workers polling');
+
+  const dispatcher = createIpnDispatcher({ db: database.db, client, taskQueues, logger: logger.child({ component: 'ipn' }) });
+  const jobs = createHousekeepingJobs({
+    db: database.db,
+    amazonPay,
+    temporal: client,
+    dispatcher,
+    workflowsTaskQueue: taskQueues.workflows,
+    reconcileBudget: billing.housekeeping.reconcileBudget,
+    pruneAfterMs: billing.housekeeping.pruneAfter,
+    now: () => new Date(),
+    logger: logger.child({ component: 'housekeeping' }),
+    metrics,
+  });
+  const { inboxRetry, reconcile, drift, prune } = billing.housekeeping;
+  const housekeeping = startHousekeeping({
+    sql: database.sql,
+    jobs,
+    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune },
+    logger: logger.child({ component: 'housekeeping' }),
+    ...(options.replica ? { replica: options.replica } : {}),
+    onRun: (job, result) => metrics.onHousekeeping(job, result),
+  });
+
+  let ipn: IpnServer | undefined;
+  let operations: OperationsServer | undefined;
+  try {
+    ipn = await startIpnServer({
+      ...billing.ipn,
+      db: database.db,
+      dispatcher,
+      signature: options.ipnSignature ?? { mode: 'sns' },
+      logger: logger.child({ component: 'ipn' }),
+      onReceived: (result) => metrics.onIpnReceived(result),
+    });
+    operations = await startOperationsServer({
+      ...billing.operations,
+      registry: metrics.registry,
+      logger,
+      checks: {
+        database: async () => (await database.sql`select 1 as ok`).length === 1,
+        temporal: async () => {
+          await clientConnection.healthService.check({});
+          return true;
+        },
+        workers: async () => workers.every((w) => w.getState() === 'RUNNING'),
+      },
+    });
+  } catch (error) {
+    await ipn?.close();
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.allSettled([running, housekeeping.stop()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), database.close()]);
+    amazonPay.close();
+    throw error;
+  }
+  logger.info({ ipn: ipn.url, operations: operations.url }, 'ipn and operations endpoints listening');
 
   let stopping: Promise<void> | undefined;
-  const cleanUp = async () => {
-    await connection.close().catch(() => {});
-    amazonPay.close();
-    await database.close();
+  let workerFailure: unknown;
+  let finished!: () => void;
+  const allClosed = new Promise<void>((resolve) => (finished = resolve));
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('shutting down: no new IPNs, finishing in-flight work');
+      operations.markStopping();
+      // In-flight IPN requests are stored and answered; new connections are refused, so SNS retries them.
+      await ipn.close();
+      await dispatcher.drain();
+      await housekeeping.stop();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), billing.shutdownGrace).unref());
+      const stopped = await Promise.race([running.then(() => 'stopped' as const, () => 'stopped' as const), grace]);
+      if (stopped === 'timeout') logger.warn({ graceMs: billing.shutdownGrace }, 'workers did not stop within the shutdown grace; closing anyway');
+      await operations.close();
+      await Promise.allSettled([connection.close(), clientConnection.close()]);
+      amazonPay.close();
+      await database.close().catch(() => {});
+      logger.info('stopped');
+      finished();
+    })();
+    return stopping;
   };
-  const done = running.finally(cleanUp);
-  return {
-    done,
-    shutdown() {
-      stopping ??= (async () => {
-        logger.info('shutting down: finishing in-flight tasks');
-        for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-        await done.catch((error: unknown) => logger.error({ err: error }, 'worker stopped with an error'));
-        logger.info('stopped');
-      })();
-      return stopping;
-    },
-  };
+  // A worker that fails on its own takes the whole daemon down cleanly, and done rejects.
+  running.catch((error: unknown) => {
+    workerFailure = error;
+    logger.error({ err: (error as Error)?.message }, 'a worker failed; shutting down');
+    void shutdown();
+  });
+  const done = allClosed.then(() => {
+    if (workerFailure !== undefined) throw workerFailure;
+  });
+
+  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, housekeeping, jobs, metrics, shutdown };
 }

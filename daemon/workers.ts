@@ -29,7 +29,7 @@ export interface WorkerSetOptions {
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
   const { connection, namespace, temporal, activities } = options;
   const { taskQueues, worker, rateLimits } = temporal;
-  const { chargeCycle, getPermissionStatus, getChargeStatus, closePermission, ...local } = activities;
+  const { chargeCycle, getPermissionStatus, getChargeStatus, closePermission, reactToIpn, ...local } = activities;
   const common = { connection, namespace, shutdownGraceTime: worker.shutdownGraceTimeMs };
   return Promise.all([
     Worker.create({
@@ -51,7 +51,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
     Worker.create({
       ...common,
       taskQueue: taskQueues.amazonReads,
-      activities: { getPermissionStatus, getChargeStatus, closePermission },
+      activities: { getPermissionStatus, getChargeStatus, closePermission, reactToIpn },
       maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
       maxTaskQueueActivitiesPerSecond: rateLimits.amazonReadsPerSecond,
     }),

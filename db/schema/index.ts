@@ -2,3 +2,5 @@ export * from './subscriptions.js';
 export * from './charges.js';
 export * from './ipn-inbox.js';
 export * from './subscription-events.js';
+export * from './refunds.js';
+export * from './housekeeping.js';

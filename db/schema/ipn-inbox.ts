@@ -23,6 +23,8 @@ export const ipnInbox = pgTable(
   },
   (table) => [
     uniqueIndex('ipn_inbox_message_id_key').on(table.messageId),
+    // Amazon's NotificationId: a redelivery under a new MessageId still collapses (nulls stay distinct).
+    uniqueIndex('ipn_inbox_notification_id_key').on(table.notificationId),
     index('ipn_inbox_status_idx').on(table.status, table.receivedAt),
   ],
 );

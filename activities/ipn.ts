@@ -1,0 +1,47 @@
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { AmazonPayClient } from '../amazonpay/client.js';
+import type { Database } from '../db/client.js';
+import { settleInboxRow } from '../db/queries/ipn-inbox.js';
+import { AmazonReadFailed, reactToCharge, reactToPermission, type ReactionResult } from '../ipn/reaction.js';
+import type { IpnHandlerInput } from '../workflows/ipn-types.js';
+import { FailureTypes, nonRetryableFailure, retryableFailure } from './errors.js';
+import type { ActivityMetrics } from './ipn-metrics.js';
+
+export interface IpnActivityDeps {
+  db: Database;
+  amazonPay: AmazonPayClient;
+  now: () => Date;
+  temporal?: Client;
+  logger?: Logger;
+  metrics?: ActivityMetrics;
+}
+
+/** The IPN handler workflow's activities: the reaction (Amazon reads queue) and settling the inbox row. */
+export function createIpnActivities(deps: IpnActivityDeps) {
+  return {
+    async reactToIpn(input: IpnHandlerInput): Promise<ReactionResult> {
+      const temporal = deps.temporal;
+      if (!temporal) throw nonRetryableFailure(FailureTypes.invalidRequest, 'this worker was built without a Temporal client; IPN reactions cannot signal workflows');
+      const reaction = { db: deps.db, amazonPay: deps.amazonPay, temporal, now: deps.now, ...(deps.logger ? { logger: deps.logger.child({ requestId: input.messageId }) } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+      try {
+        if (input.objectType === 'CHARGE_PERMISSION' && input.chargePermissionId) return await reactToPermission(reaction, input.chargePermissionId);
+        if (input.objectType === 'CHARGE') return await reactToCharge(reaction, input.objectId);
+        return { status: 'ignored', summary: `object type ${input.objectType} needs no reaction` };
+      } catch (error) {
+        if (error instanceof AmazonReadFailed) {
+          const outcome = error.outcome;
+          if (outcome.kind === 'throttled' || outcome.kind === 'transient') throw retryableFailure(outcome, Context.current().info.attempt);
+          throw nonRetryableFailure(FailureTypes.invalidRequest, error.message, { requestId: outcome.requestId ?? null });
+        }
+        throw error;
+      }
+    },
+    async settleIpnInbox(input: { inboxId: string; status: 'processed' | 'ignored' | 'failed'; note: string | null }): Promise<void> {
+      await settleInboxRow(deps.db, BigInt(input.inboxId), input.status, input.note, deps.now());
+      deps.metrics?.onIpnSettled(input.status);
+      deps.logger?.info({ inboxId: input.inboxId, status: input.status, note: input.note }, 'ipn settled');
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { and, asc, count, eq, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { charges, housekeepingRuns, ipnInbox, permissionChecks, subscriptions, unknownPermissions, type IpnInboxRow, type SubscriptionRow } from '../schema/index.js';
+
+export type NewInboxRow = Pick<IpnInboxRow, 'messageId' | 'notificationId' | 'snsType' | 'objectType' | 'objectId' | 'chargePermissionId' | 'rawBody' | 'status'>;
+
+/**
+ * Stores one delivery. A redelivery (same MessageId) or the same notification under another
+ * MessageId (same NotificationId) collapses onto the row already stored, which is returned.
+ * One statement: when it returns, the row is committed.
+ */
+export async function insertInboxRow(db: DatabaseOrTransaction, row: NewInboxRow): Promise<{ row: IpnInboxRow; duplicate: boolean }> {
+  const [inserted] = await db.insert(ipnInbox).values(row).onConflictDoNothing().returning();
+  if (inserted) return { row: inserted, duplicate: false };
+  const match = row.notificationId ? or(eq(ipnInbox.messageId, row.messageId), eq(ipnInbox.notificationId, row.notificationId)) : eq(ipnInbox.messageId, row.messageId);
+  const [existing] = await db.select().from(ipnInbox).where(match).limit(1);
+  if (!existing) throw new Error(`inbox row for message ${row.messageId} conflicted but cannot be found`);
+  return { row: existing, duplicate: true };
+}
+
+/** The dispatcher handed the row to Temporal; never downgrades a row the handler already settled. */
+export async function markInboxDispatched(db: DatabaseOrTransaction, id: bigint): Promise<void> {
+  await db
+    .update(ipnInbox)
+    .set({ status: 'dispatched', attempts: sql`${ipnInbox.attempts} + 1`, lastError: null })
+    .where(and(eq(ipnInbox.id, id), eq(ipnInbox.status, 'pending')));
+}
+
+/** Dispatch failed (Temporal unreachable): the row stays pending for the inboxRetry sweep. */
+export async function noteInboxDispatchFailure(db: DatabaseOrTransaction, id: bigint, error: string): Promise<void> {
+  await db
+    .update(ipnInbox)
+    .set({ attempts: sql`${ipnInbox.attempts} + 1`, lastError: error.slice(0, 500) })
+    .where(and(eq(ipnInbox.id, id), eq(ipnInbox.status, 'pending')));
+}
+
+export async function settleInboxRow(db: DatabaseOrTransaction, id: bigint, status: 'processed' | 'ignored' | 'failed', note: string | null, at: Date): Promise<void> {
+  await db
+    .update(ipnInbox)
+    .set({ status, lastError: note ? note.slice(0, 500) : null, processedAt: at })
+    .where(eq(ipnInbox.id, id));
+}
+
+export async function listPendingInboxRows(db: DatabaseOrTransaction, limit: number): Promise<IpnInboxRow[]> {
+  return db.select().from(ipnInbox).where(eq(ipnInbox.status, 'pending')).orderBy(asc(ipnInbox.receivedAt)).limit(limit);
+}
+
+export async function getInboxRow(db: DatabaseOrTransaction, id: bigint): Promise<IpnInboxRow | undefined> {
+  const [row] = await db.select().from(ipnInbox).where(eq(ipnInbox.id, id));
+  return row;
+}
+
+export async function listInboxRows(db: DatabaseOrTransaction): Promise<IpnInboxRow[]> {
+  return db.select().from(ipnInbox).orderBy(asc(ipnInbox.id));
+}
+
+/** Rows not yet settled: pending (not handed to Temporal) and dispatched (handler running). */
+export async function inboxBacklog(db: DatabaseOrTransaction): Promise<{ pending: number; dispatched: number }> {
+  const rows = await db
+    .select({ status: ipnInbox.status, n: count() })
+    .from(ipnInbox)
+    .where(inArray(ipnInbox.status, ['pending', 'dispatched']))
+    .groupBy(ipnInbox.status);
+  return { pending: rows.find((r) => r.status === 'pending')?.n ?? 0, dispatched: rows.find((r) => r.status === 'dispatched')?.n ?? 0 };
+}
+
+/** Settled rows (processed, ignored) older than the cutoff; failed and unsettled rows stay for operators. */
+export async function pruneInbox(db: DatabaseOrTransaction, before: Date): Promise<number> {
+  const deleted = await db
+    .delete(ipnInbox)
+    .where(and(inArray(ipnInbox.status, ['processed', 'ignored']), sql`coalesce(${ipnInbox.processedAt}, ${ipnInbox.receivedAt}) < ${before.toISOString()}::timestamptz`))
+    .returning({ id: ipnInbox.id });
+  await db.delete(housekeepingRuns).where(lt(housekeepingRuns.startedAt, before));
+  return deleted.length;
+}
+
+const FINAL = ['canceled', 'ended'];
+
+/** Subscriptions still billing (or waiting) on a Charge Permission: the ones an IPN concerns. */
+export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.chargePermissionId, chargePermissionId), notInArray(subscriptions.status, FINAL)));
+}
+
+export async function subscriptionOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<{ subscriptionId: string; workflowId: string } | undefined> {
+  const [row] = await db
+    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId })
+    .from(charges)
+    .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
+    .where(eq(charges.chargeId, chargeId))
+    .limit(1);
+  return row;
+}
+
+export async function recordUnknownPermission(db: DatabaseOrTransaction, chargePermissionId: string, reason: 'no_subscription' | 'not_found', at: Date): Promise<void> {
+  await db
+    .insert(unknownPermissions)
+    .values({ chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })
+    .onConflictDoUpdate({ target: unknownPermissions.chargePermissionId, set: { reason, seenCount: sql`${unknownPermissions.seenCount} + 1`, lastSeenAt: at } });
+}
+
+export async function isKnownMissingPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: unknownPermissions.chargePermissionId })
+    .from(unknownPermissions)
+    .where(and(eq(unknownPermissions.chargePermissionId, chargePermissionId), eq(unknownPermissions.reason, 'not_found')));
+  return row !== undefined;
+}
+
+export async function recordPermissionCheck(db: DatabaseOrTransaction, chargePermissionId: string, state: string, at: Date): Promise<void> {
+  await db
+    .insert(permissionChecks)
+    .values({ chargePermissionId, lastCheckedAt: at, lastState: state })
+    .onConflictDoUpdate({ target: permissionChecks.chargePermissionId, set: { lastCheckedAt: at, lastState: state } });
+}
+
+/**
+ * Charge Permissions of non-final subscriptions, oldest-checked (never-checked first), that
+ * Amazon Pay is not already known to have lost: what one reconciliation run should fetch.
+ */
+export async function permissionsToReconcile(db: DatabaseOrTransaction, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await db.execute<{ charge_permission_id: string }>(sql`
+    select s.charge_permission_id
+    from ${subscriptions} s
+    left join ${permissionChecks} c on c.charge_permission_id = s.charge_permission_id
+    where s.status not in ('canceled', 'ended')
+      and not exists (select 1 from ${unknownPermissions} u where u.charge_permission_id = s.charge_permission_id and u.reason = 'not_found')
+    group by s.charge_permission_id
+    order by min(c.last_checked_at) asc nulls first, s.charge_permission_id
+    limit ${limit}`);
+  return rows.map((r) => r.charge_permission_id);
+}
+
+/** Non-final subscriptions created before the cutoff (younger ones may still be starting their workflow). */
+export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBefore: Date): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
+}
+
+export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: string[]): Promise<Set<string>> {
+  if (workflowIds.length === 0) return new Set();
+  const rows = await db.select({ workflowId: subscriptions.workflowId }).from(subscriptions).where(inArray(subscriptions.workflowId, workflowIds));
+  return new Set(rows.map((r) => r.workflowId));
+}

@@ -1,0 +1,121 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listInboxRows } from '../../db/queries/ipn-inbox.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import type { Daemon } from '../../daemon/run.js';
+import type { HousekeepingJobName } from '../../daemon/housekeeping/jobs.js';
+import { eventually } from '../support/billing-harness.js';
+import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
+import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+
+async function metric(daemon: Daemon, line: RegExp): Promise<number> {
+  const text = await daemon.metrics.registry.metrics();
+  return text
+    .split('\n')
+    .filter((l) => line.test(l))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+describe('two daemon replicas on one database and one Temporal server', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let sim: SimulatorWithKeys;
+  let a: Daemon;
+  let b: Daemon;
+  let fanOut: Server;
+  const taskQueues = uniqueTaskQueues();
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+    sim = await startTestSimulator({ seed: 3 });
+    const signature = { mode: 'trusted-key' as const, publicKeyPem: sim.simulator.ipnSigningPublicKeyPem };
+    // Every second for inboxRetry, so both replicas' cron triggers compete for real ticks; the others never fire on their own.
+    const housekeeping = { inboxRetry: '* * * * * *', reconcile: '0 0 1 1 *', drift: '0 0 1 1 *', prune: '0 0 1 1 *' };
+    [a, b] = await Promise.all([
+      startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature, replica: 'replica-a', scheduleHousekeeping: true, housekeeping }),
+      startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature, replica: 'replica-b', scheduleHousekeeping: true, housekeeping }),
+    ]);
+    // A load balancer gone wrong: every delivery reaches both replicas at once.
+    fanOut = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const headers = { 'content-type': req.headers['content-type'] ?? 'text/plain' };
+        void Promise.all([a, b].map((d) => fetch(d.ipnUrl, { method: 'POST', headers, body }).then((r) => r.status))).then(
+          (statuses) => {
+            res.writeHead(statuses.every((s) => s === 200) ? 200 : 503);
+            res.end();
+          },
+          () => {
+            res.writeHead(503);
+            res.end();
+          },
+        );
+      });
+    });
+    await new Promise<void>((resolve) => fanOut.listen(0, '127.0.0.1', resolve));
+    await sim.control.setIpn({ url: `http://127.0.0.1:${(fanOut.address() as AddressInfo).port}/ipn`, retryScheduleMs: [500, 1_000] });
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => (fanOut ? fanOut.close(() => resolve()) : resolve()));
+    await Promise.all([a?.shutdown(), b?.shutdown()]);
+    await sim?.simulator.close();
+    await temporal?.close();
+    await database?.drop();
+  });
+
+  it('an IPN delivered to both replicas is stored once and handled once', async () => {
+    const launch = launcher(database, temporal, taskQueues);
+    const cps: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+      cps.push(chargePermission.chargePermissionId);
+      await launch(idleSpec(`sub-rep-${i}`, chargePermission.chargePermissionId));
+    }
+    for (const cp of cps) await sim.control.closeChargePermission(cp, 'buyer');
+    for (let i = 0; i < 3; i++) {
+      const row = await eventually(() => getSubscription(database.db, `sub-rep-${i}`), (r) => r?.status === 'canceled', { timeoutMs: 30_000, what: `sub-rep-${i} canceled` });
+      expect(row?.statusReason).toBe('BuyerClosed');
+    }
+    const rows = await eventually(
+      async () => (await listInboxRows(database.db)).filter((r) => cps.includes(r.chargePermissionId ?? '')),
+      (rs) => rs.length === 3 && rs.every((r) => r.status === 'processed'),
+      { timeoutMs: 20_000, what: 'three processed inbox rows' },
+    );
+    expect(new Set(rows.map((r) => r.messageId)).size).toBe(3);
+    const stored = (await metric(a, /^billing_ipn_received_total\{result="stored"\}/)) + (await metric(b, /^billing_ipn_received_total\{result="stored"\}/));
+    const duplicates = (await metric(a, /^billing_ipn_received_total\{result="duplicate"\}/)) + (await metric(b, /^billing_ipn_received_total\{result="duplicate"\}/));
+    expect(stored).toBe(3);
+    expect(duplicates).toBe(3);
+    const settled = (await metric(a, /^billing_ipn_settled_total\{status="processed"\}/)) + (await metric(b, /^billing_ipn_settled_total\{status="processed"\}/));
+    expect(settled).toBe(3);
+  });
+
+  it('each housekeeping job runs once per tick however many replicas fire it', async () => {
+    const jobs: HousekeepingJobName[] = ['inboxRetry', 'reconcile', 'drift', 'prune'];
+    for (let t = 0; t < 3; t++) {
+      const tick = new Date(Date.UTC(2000, 0, 1, 0, 0, t));
+      for (const job of jobs) {
+        const outcomes = await Promise.all([a.housekeeping.trigger(job, tick), b.housekeeping.trigger(job, tick), a.housekeeping.trigger(job, tick)]);
+        expect(outcomes.filter((o) => o.ran), `${job} at ${tick.toISOString()}`).toHaveLength(1);
+      }
+    }
+    // The real cron triggers, firing every second on both replicas.
+    const firstTick = new Date(Math.ceil(Date.now() / 1000) * 1000);
+    await eventually(
+      async () => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from housekeeping_runs where job = 'inboxRetry' and tick >= ${firstTick.toISOString()}::timestamptz`))[0]?.n ?? 0),
+      (n) => n >= 3,
+      { timeoutMs: 20_000, what: 'three cron ticks of inboxRetry' },
+    );
+    const ran = (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/));
+    const skipped = (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/));
+    const rows = await database.db.execute<{ tick: string; n: string }>(sql`select tick::text, count(*) as n from housekeeping_runs where job = 'inboxRetry' group by tick`);
+    expect(rows.every((r) => Number(r.n) === 1)).toBe(true);
+    // Every recorded run is one 'ran' on exactly one replica; the direct triggers above skipped 6 times.
+    expect(ran).toBe(rows.length);
+    expect(skipped).toBeGreaterThanOrEqual(6);
+  });
+});

@@ -1,0 +1,105 @@
+// Shared by the ipn-* and daemon-* integration tests: the real daemon (startDaemon) on a test
+// database, the shared dev server and a simulator, with ports chosen by the kernel.
+import { generateKeyPairSync } from 'node:crypto';
+import { inject } from 'vitest';
+import { parseAmazonPayConfig, type AmazonPayConfig } from '../../amazonpay/config.js';
+import type { SubscriptionSpec } from '../../billing/types.js';
+import { launchSubscription, type LaunchContext } from '../../client/launch.js';
+import { loadConfig, type Config } from '../../config/index.js';
+import { createLogger } from '../../config/logger.js';
+import { startDaemon, type Daemon } from '../../daemon/run.js';
+import type { SignatureVerification } from '../../ipn/signature.js';
+import { createSimulatorControl, type SimulatorControl } from '../../simulator/control-client.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
+import { FAST_POLICY, randomPublicKeyId } from '../support/billing-harness.js';
+import { connectTestTemporal, uniqueTaskQueue, type TestDatabase, type TestTemporal } from '../support/integration.js';
+
+export interface TaskQueues {
+  workflows: string;
+  charges: string;
+  amazonReads: string;
+}
+
+export function uniqueTaskQueues(): TaskQueues {
+  return { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };
+}
+
+export interface SimulatorWithKeys {
+  simulator: Simulator;
+  control: SimulatorControl;
+  amazonPay: AmazonPayConfig;
+}
+
+export async function startTestSimulator(options: SimulatorOptions = {}): Promise<SimulatorWithKeys> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicKeyId = randomPublicKeyId();
+  const simulator = await startSimulator({
+    publicKeys: { [publicKeyId]: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+    throttle: { table: 'off' },
+    pendingDelayMs: 60 * 60_000,
+    ...options,
+  });
+  const amazonPay = parseAmazonPayConfig({ publicKeyId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), region: 'na', endpoint: simulator.url, timeoutMs: 5_000 });
+  return { simulator, control: createSimulatorControl(simulator.url), amazonPay };
+}
+
+/** The product's Config with test ports (0), small pools and the given task queues. */
+export function testConfig(databaseUrl: string, taskQueues: TaskQueues, overrides: { maxBodyBytes?: number; shutdownGraceMs?: number } = {}): Config {
+  const base = loadConfig({}, process.cwd());
+  return {
+    ...base,
+    temporal: {
+      ...base.temporal,
+      connection: { ...base.temporal.connection, namespace: inject('temporalNamespace') },
+      taskQueues,
+      worker: { ...base.temporal.worker, maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
+      rateLimits: { ...base.temporal.rateLimits, createChargePerSecond: 100, amazonReadsPerSecond: 100 },
+    },
+    billing: {
+      ...base.billing,
+      ipn: { host: '127.0.0.1', port: 0, path: '/ipn', maxBodyBytes: overrides.maxBodyBytes ?? 64 * 1024 },
+      operations: { host: '127.0.0.1', port: 0, temporalMetricsPort: null },
+      shutdownGrace: overrides.shutdownGraceMs ?? 15_000,
+    },
+    database: { url: databaseUrl, poolSize: 5 },
+  };
+}
+
+export async function startTestDaemon(input: {
+  database: TestDatabase;
+  taskQueues: TaskQueues;
+  amazonPay: AmazonPayConfig;
+  signature: SignatureVerification;
+  replica?: string;
+  scheduleHousekeeping?: boolean;
+  housekeeping?: Partial<Config['billing']['housekeeping']>;
+}): Promise<Daemon> {
+  const config = testConfig(input.database.url, input.taskQueues);
+  return startDaemon({
+    config: { ...config, billing: { ...config.billing, housekeeping: { ...config.billing.housekeeping, ...input.housekeeping } } },
+    databaseUrl: input.database.url,
+    temporalAddress: inject('temporalAddress'),
+    amazonPay: input.amazonPay,
+    logger: createLogger(process.env.LOG_LEVEL ?? 'warn', input.replica ?? 'daemon'),
+    ipnSignature: input.signature,
+    scheduleHousekeeping: input.scheduleHousekeeping ?? false,
+    ...(input.replica ? { replica: input.replica } : {}),
+  });
+}
+
+export function launcher(database: TestDatabase, temporal: TestTemporal, taskQueues: TaskQueues) {
+  const ctx: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
+  return (spec: SubscriptionSpec) => launchSubscription(ctx, spec);
+}
+
+export { connectTestTemporal };
+
+/** A subscription that will not bill during the test (far anchor): only IPNs can end it. */
+export function idleSpec(id: string, chargePermissionId: string): SubscriptionSpec {
+  return {
+    id,
+    chargePermissionId,
+    plan: { amountMinor: '1000', currency: 'USD', interval: { unit: 'month', count: 1 } },
+    anchor: { localDateTime: '2099-01-15T09:00:00', zone: 'UTC' },
+  };
+}
