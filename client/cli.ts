@@ -1,0 +1,84 @@
+// `billing` — the admin command line. argv → client/commands/*, errors → one line and an exit
+// code: 0 ok, 1 failure, 2 usage or invalid input, 3 not found.
+import { pathToFileURL } from 'node:url';
+import { parseCommandArgs, type Command, type CliIo, type CommandContext } from './cli/command.js';
+import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';
+import { connectBillingClient, type ConnectedBillingClient } from './connect.js';
+import { demoCommand } from './commands/demo.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { changePlanCommand, pauseCommand, resumeCommand, stopCommand } from './commands/lifecycle.js';
+import { listCommand } from './commands/list.js';
+import { previewCommand } from './commands/preview.js';
+import { refundCommand } from './commands/refund.js';
+import { showCommand } from './commands/show.js';
+import { startCommand } from './commands/start.js';
+
+export const COMMANDS: readonly Command[] = [
+  startCommand, showCommand, listCommand, pauseCommand, resumeCommand, changePlanCommand, stopCommand,
+  previewCommand, refundCommand, importCommand, exportCommand, demoCommand,
+];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `Usage: billing <command> [options]   (billing <command> --help for details and examples)
+
+Admin tool of the Amazon Pay recurring billing daemon. It uses the daemon's configuration:
+temporal.yaml / TEMPORAL_*, DATABASE_URL (default: the dev stack's PostgreSQL), AMAZON_PAY_*
+(default: the dev stack's Amazon Pay simulator).
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Exit codes: 0 ok, 1 failure, 2 usage error or invalid input, 3 not found.
+`;
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(overview());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  let connected: Promise<ConnectedBillingClient> | undefined;
+  try {
+    if (!command) throw new UsageError(`billing: unknown command ${JSON.stringify(name)}; commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    const { values, positionals } = parseCommandArgs(command, rest);
+    if (values.help) {
+      io.out(command.help);
+      return EXIT.ok;
+    }
+    const ctx: CommandContext = {
+      io,
+      json: values.json === true,
+      connect: () => (connected ??= connectBillingClient({ env: io.env, projectRoot: io.cwd })),
+    };
+    return await command.run(ctx, values, positionals);
+  } catch (error) {
+    io.err(`error: ${describeError(error)}\n`);
+    return exitCodeFor(error);
+  } finally {
+    if (connected) await (await connected.catch(() => undefined))?.close().catch(() => {});
+  }
+}
+
+function processIo(): CliIo {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** Runs the CLI on this process's argv and exits with its code (after stdout drained). */
+export async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), processIo());
+  process.stdout.write('', () => process.exit(code));
+}
+
+// `tsx client/cli.ts …` (npm run billing) runs it directly; bin.js imports and calls main().
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,70 @@
+// The shape every subcommand has, and the context the dispatcher hands it.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ConnectedBillingClient } from '../connect.js';
+import { UsageError } from './errors.js';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export interface CommandContext {
+  io: CliIo;
+  json: boolean;
+  /** Connects on first use (configuration, database, Temporal, Amazon Pay); closed by the dispatcher. */
+  connect(): Promise<ConnectedBillingClient>;
+}
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full --help text: usage, options, examples. */
+  help: string;
+  options: OptionSpec;
+  /** Positional arguments it takes: [min, max]. */
+  positionals: [number, number];
+  run(ctx: CommandContext, values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
+}
+
+export const COMMON_OPTIONS: OptionSpec = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** node:util parseArgs with our options, turning its errors into one-line usage errors. */
+export function parseCommandArgs(command: Command, argv: string[]): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.replace(/\. To specify .*$/, '').split('\n')[0] : String(error);
+    throw new UsageError(`billing ${command.name}: ${message} (see \`billing ${command.name} --help\`)`);
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>;
+  if (values.help) return { values, positionals: parsed.positionals };
+  const [min, max] = command.positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    const expected = min === max ? `${min}` : `${min} to ${max}`;
+    throw new UsageError(`billing ${command.name}: expected ${expected} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length} (see \`billing ${command.name} --help\`)`);
+  }
+  return { values, positionals: parsed.positionals };
+}
+
+export function str(values: Record<string, unknown>, key: string): string | undefined {
+  const v = values[key];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A whole number option, or a usage error naming it. */
+export function intOption(values: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
+  const text = str(values, key);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}

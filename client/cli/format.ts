@@ -1,0 +1,45 @@
+// Human-readable output: money with its currency, dates in the subscription's zone and in UTC, tables.
+import { DateTime } from 'luxon';
+import { formatMoney, money } from '../../billing/money.js';
+import type { BillingInterval } from '../../billing/types.js';
+
+export function showMoney(amountMinor: string | bigint, currency: string): string {
+  try {
+    return formatMoney(money(BigInt(amountMinor), currency));
+  } catch {
+    return `${String(amountMinor)} (minor units) ${currency}`;
+  }
+}
+
+export function showInterval(interval: BillingInterval): string {
+  return interval.count === 1 ? `every ${interval.unit}` : `every ${interval.count} ${interval.unit}s`;
+}
+
+/** "2025-03-01 09:00:00 America/New_York (14:00:00 UTC)"; the UTC date is repeated only when it differs. */
+export function showInstant(iso: string | null, zone: string): string {
+  if (iso === null) return '—';
+  const utc = DateTime.fromISO(iso, { zone: 'utc' });
+  if (!utc.isValid) return iso;
+  const local = utc.setZone(zone);
+  const utcText = utc.toFormat(local.toISODate() === utc.toISODate() ? 'HH:mm:ss' : 'yyyy-MM-dd HH:mm:ss');
+  if (zone === 'UTC' || zone === 'Etc/UTC') return `${utc.toFormat('yyyy-MM-dd HH:mm:ss')} UTC`;
+  return `${local.toFormat('yyyy-MM-dd HH:mm:ss')} ${zone} (${utcText} UTC)`;
+}
+
+/** Plain-text table: left-aligned columns, a header and a rule. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Key/value block: "  key   value" lines aligned on the longest key. */
+export function fields(pairs: Array<[string, string]>): string {
+  const width = Math.max(...pairs.map(([k]) => k.length));
+  return pairs.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
+
+/** JSON for --json: bigint-safe, two-space indent, trailing newline. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n';
+}

@@ -1,0 +1,88 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+import { once } from 'node:events';
+import { str, type Command } from '../cli/command.js';
+import { csvLine } from '../cli/csv.js';
+import { UsageError } from '../cli/errors.js';
+import { showMoney } from '../cli/format.js';
+import { listLedgerPage } from '../../db/queries/subscription-list.js';
+import { chargeView, type ChargeView, type SubscriptionView } from '../subscriptions/views.js';
+
+const PAGE = 500;
+
+const SUBSCRIPTION_COLUMNS = ['id', 'status', 'status_reason', 'charge_permission_id', 'amount', 'amount_minor', 'currency', 'interval', 'anchor', 'zone', 'current_cycle', 'next_billing_at', 'created_at', 'ended_at'];
+const LEDGER_COLUMNS = ['subscription_id', 'cycle', 'attempt', 'amount', 'amount_minor', 'currency', 'state', 'outcome', 'reason_code', 'charge_id', 'idempotency_key', 'requested_at', 'completed_at'];
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'subscriptions or the charge ledger as CSV or JSON, to stdout or a file',
+  positionals: [1, 1],
+  options: { format: { type: 'string' }, output: { type: 'string', short: 'o' } },
+  help: `Usage: billing export <subscriptions|ledger> [--format csv|json] [--output <file>]
+
+Streams every row in pages (no size limit). Amounts appear twice: "14.00 USD" for people and
+amount_minor for programs. JSON is one array.
+
+Examples:
+  billing export subscriptions > subscriptions.csv
+  billing export ledger --format json --output ledger.json
+`,
+  async run(ctx, values, [what]) {
+    if (what !== 'subscriptions' && what !== 'ledger') throw new UsageError(`billing export: expected "subscriptions" or "ledger", got ${JSON.stringify(what)}`);
+    const format = str(values, 'format') ?? (ctx.json ? 'json' : 'csv');
+    if (format !== 'csv' && format !== 'json') throw new UsageError(`billing export: --format must be csv or json, got ${JSON.stringify(format)}`);
+    const output = str(values, 'output');
+    let stream: WriteStream | undefined;
+    if (output !== undefined) {
+      stream = createWriteStream(resolve(ctx.io.cwd, output));
+      await once(stream, 'open');
+    }
+    const write = (text: string): void => {
+      if (stream) stream.write(text);
+      else ctx.io.out(text);
+    };
+    const { client, deps } = await ctx.connect();
+    let count = 0;
+    let first = true;
+    const emit = (json: unknown, csv: Array<string | number | null>): void => {
+      if (format === 'json') {
+        write(`${first ? '[\n' : ',\n'}  ${JSON.stringify(json)}`);
+      } else write(csvLine(csv));
+      first = false;
+      count += 1;
+    };
+    if (format === 'csv') write(csvLine(what === 'subscriptions' ? SUBSCRIPTION_COLUMNS : LEDGER_COLUMNS));
+    if (what === 'subscriptions') {
+      let cursor: string | undefined;
+      do {
+        const page = await client.listSubscriptions({ limit: PAGE, ...(cursor ? { cursor } : {}) });
+        for (const s of page.items) emit(s, subscriptionCells(s));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    } else {
+      let after: bigint | undefined;
+      for (;;) {
+        const rows = await listLedgerPage(deps.db, after, PAGE);
+        for (const row of rows) emit({ subscriptionId: row.subscriptionId, ...chargeView(row) }, ledgerCells(row.subscriptionId, chargeView(row)));
+        if (rows.length < PAGE) break;
+        after = rows[rows.length - 1]?.id;
+      }
+    }
+    if (format === 'json') write(first ? '[]\n' : '\n]\n');
+    if (stream) {
+      stream.end();
+      await once(stream, 'finish');
+      ctx.io.err(`Exported ${count} ${what === 'subscriptions' ? 'subscriptions' : 'ledger rows'} to ${output}\n`);
+    }
+    return 0;
+  },
+};
+
+function subscriptionCells(s: SubscriptionView): Array<string | number | null> {
+  const interval = `${s.plan.interval.count} ${s.plan.interval.unit}`;
+  return [s.id, s.status, s.statusReason, s.chargePermissionId, showMoney(s.plan.amountMinor, s.plan.currency), s.plan.amountMinor, s.plan.currency, interval, s.anchor.localDateTime, s.anchor.zone, s.currentCycle, s.nextBillingAt, s.createdAt, s.endedAt];
+}
+
+function ledgerCells(subscriptionId: string, c: ChargeView): Array<string | number | null> {
+  return [subscriptionId, c.cycle, c.attempt, showMoney(c.amountMinor, c.currency), c.amountMinor, c.currency, c.state, c.outcome, c.reasonCode, c.chargeId, c.idempotencyKey, c.requestedAt, c.completedAt];
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { intOption, type Command } from '../cli/command.js';
+import { describeError } from '../cli/errors.js';
+import { toJson } from '../cli/format.js';
+import { IMPORT_COLUMNS, parseImportCsv } from '../cli/import-rows.js';
+import { createProgress, mapBounded } from '../cli/progress.js';
+import { InvalidInputError } from '../errors.js';
+
+interface RowResult {
+  line: number;
+  id: string | null;
+  outcome: 'started' | 'unchanged' | 'rejected';
+  reason: string | null;
+}
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'start many subscriptions from a CSV file; bad rows are reported, the others started',
+  positionals: [1, 1],
+  options: { concurrency: { type: 'string' } },
+  help: `Usage: billing import <file.csv> [--concurrency n] [--json]
+
+Each row is checked and started like \`billing start\` (Charge Permission checked with Amazon Pay);
+rows that fail are listed with their line number and reason, the others are started. Importing
+the same file again starts nothing twice. At most --concurrency rows (default 4) are in flight, so
+Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
+
+Columns (header row required; amount or amount_minor):
+  ${IMPORT_COLUMNS.join(', ')}
+  interval: "month", "2 weeks", …; anchor: YYYY-MM-DDTHH:mm wall time in zone (default UTC)
+
+Example file:
+  id,charge_permission_id,amount,currency,interval,anchor,zone
+  sub-2001,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,America/New_York
+
+Example:
+  billing import customers.csv --concurrency 8
+`,
+  async run(ctx, values, [file]) {
+    const path = resolve(ctx.io.cwd, file ?? '');
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw InvalidInputError.of('file', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    const rows = parseImportCsv(text);
+    const concurrency = intOption(values, 'concurrency', 1, 32) ?? 4;
+    const { client } = await ctx.connect();
+    const progress = createProgress((t) => ctx.io.err(t), ctx.io.stderrIsTTY, rows.length, 'importing');
+    const results = await mapBounded(rows, concurrency, async (row): Promise<RowResult> => {
+      let result: RowResult;
+      if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
+      else {
+        try {
+          const started = await client.startSubscription(row.input);
+          result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
+        } catch (error) {
+          result = { line: row.line, id: row.input.id, outcome: 'rejected', reason: describeError(error) };
+        }
+      }
+      progress.tick(result.outcome !== 'rejected');
+      return result;
+    });
+    progress.done();
+    const count = (o: RowResult['outcome']): number => results.filter((r) => r.outcome === o).length;
+    const summary = { rows: results.length, started: count('started'), unchanged: count('unchanged'), rejected: count('rejected') };
+    const rejected = results.filter((r) => r.outcome === 'rejected');
+    if (ctx.json) ctx.io.out(toJson({ summary, results }));
+    else {
+      ctx.io.out(`Imported ${path}: ${summary.rows} rows, ${summary.started} started, ${summary.unchanged} already there, ${summary.rejected} rejected\n`);
+      for (const r of rejected) ctx.io.out(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
+    }
+    return rejected.length > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,112 @@
+import { str, type Command, type CommandContext } from '../cli/command.js';
+import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
+import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
+import { InvalidInputError } from '../errors.js';
+import type { SubscriptionState } from '../../workflows/types.js';
+
+function stateLine(state: SubscriptionState): string {
+  return `status ${state.status}${state.paused ? ' (paused)' : ''}${state.cancelAtPeriodEnd ? ', cancels at period end' : ''}; cycle ${state.cycle}; next billing ${showInstant(state.nextBillingAt, 'UTC')}`;
+}
+
+function reasonOption(): Command['options'] {
+  return { reason: { type: 'string' } };
+}
+
+async function respond(ctx: CommandContext, value: unknown, text: string): Promise<number> {
+  ctx.io.out(ctx.json ? toJson(value) : text);
+  return 0;
+}
+
+export const pauseCommand: Command = {
+  name: 'pause',
+  summary: 'stop charging until resumed (the schedule keeps its anchor)',
+  positionals: [1, 1],
+  options: reasonOption(),
+  help: `Usage: billing pause <subscription-id> [--reason <text>] [--json]
+
+No charge is made while paused; cycles that come due meanwhile are not billed later.
+
+Example:
+  billing pause sub-1001 --reason "buyer asked for a break"
+`,
+  async run(ctx, values, [id]) {
+    const { client } = await ctx.connect();
+    const state = await client.pause(id ?? '', { reason: str(values, 'reason') });
+    return respond(ctx, state, `Paused ${id}: ${stateLine(state)}\n`);
+  },
+};
+
+export const resumeCommand: Command = {
+  name: 'resume',
+  summary: 'resume a paused subscription (or one marked unpaid)',
+  positionals: [1, 1],
+  options: reasonOption(),
+  help: `Usage: billing resume <subscription-id> [--reason <text>] [--json]
+
+Example:
+  billing resume sub-1001
+`,
+  async run(ctx, values, [id]) {
+    const { client } = await ctx.connect();
+    const state = await client.resume(id ?? '', { reason: str(values, 'reason') });
+    return respond(ctx, state, `Resumed ${id}: ${stateLine(state)}\n`);
+  },
+};
+
+export const stopCommand: Command = {
+  name: 'stop',
+  summary: 'cancel a subscription now, or at the end of the paid period',
+  positionals: [1, 1],
+  options: { ...reasonOption(), 'at-period-end': { type: 'boolean' } },
+  help: `Usage: billing stop <subscription-id> [--at-period-end] [--reason <text>] [--json]
+
+Without --at-period-end billing stops at once: no further charge is made. With it, the period
+already paid runs out and nothing is billed after it.
+
+Examples:
+  billing stop sub-1001 --reason "buyer cancelled in the account page"
+  billing stop sub-1001 --at-period-end
+`,
+  async run(ctx, values, [id]) {
+    const { client } = await ctx.connect();
+    const atPeriodEnd = values['at-period-end'] === true;
+    const result = await client.stopSubscription(id ?? '', { atPeriodEnd, reason: str(values, 'reason') });
+    const text = result.mode === 'now' ? `Stopped ${id}: no further charges.\n` : `${id} will stop at the end of the current period: ${result.state ? stateLine(result.state) : ''}\n`;
+    return respond(ctx, result, text);
+  },
+};
+
+export const changePlanCommand: Command = {
+  name: 'change-plan',
+  summary: 'new amount and/or interval from the next cycle on',
+  positionals: [1, 1],
+  options: { amount: { type: 'string' }, 'amount-minor': { type: 'string' }, interval: { type: 'string' } },
+  help: `Usage: billing change-plan <subscription-id> [--amount <major> | --amount-minor <n>] [--interval <interval>] [--json]
+
+The amount is in the subscription's currency. The change applies from the next cycle that has
+not started billing; the answer names that cycle.
+
+Examples:
+  billing change-plan sub-1001 --amount 19.00
+  billing change-plan sub-1001 --interval year --amount 150.00
+`,
+  async run(ctx, values, [id]) {
+    const { client } = await ctx.connect();
+    const details = await client.getSubscription(id ?? '');
+    const currency = details.subscription.plan.currency;
+    const hasAmount = str(values, 'amount') !== undefined || str(values, 'amount-minor') !== undefined;
+    const interval = str(values, 'interval');
+    if (!hasAmount && interval === undefined) throw InvalidInputError.of('change', 'needs --amount (or --amount-minor), --interval, or both');
+    const result = await client.changePlan(id ?? '', {
+      ...(hasAmount ? { amountMinor: amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency }) } : {}),
+      ...(interval === undefined ? {} : { interval: parseIntervalText(interval) }),
+    });
+    const zone = details.subscription.anchor.zone;
+    const after = await client.getSubscription(id ?? '');
+    return respond(
+      ctx,
+      result,
+      `Plan of ${id} from cycle ${result.fromCycle}: ${showMoney(result.amountMinor, currency)} ${showInterval(result.interval)}; next billing ${showInstant(after.workflow.live?.nextBillingAt ?? null, zone)}\n`,
+    );
+  },
+};

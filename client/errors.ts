@@ -1,0 +1,69 @@
+// Typed errors of the admin client: each names what a caller can do about it. The CLI maps
+// them to exit codes (cli/exit-codes.ts); a merchant backend maps them to HTTP answers.
+import type { Problem } from '../billing/types.js';
+
+export abstract class BillingClientError extends Error {
+  abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream';
+}
+
+export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow';
+
+const KIND_NAMES: Record<NotFoundKind, string> = {
+  subscription: 'Subscription',
+  charge: 'Charge',
+  charge_permission: 'Charge Permission',
+  workflow: 'Workflow of subscription',
+};
+
+/** The thing asked for does not exist (in our database, or at Amazon Pay). */
+export class NotFoundError extends BillingClientError {
+  override name = 'NotFoundError';
+  readonly code = 'not_found' as const;
+  constructor(readonly kind: NotFoundKind, readonly id: string, detail?: string) {
+    super(`${KIND_NAMES[kind]} ${id} not found${detail ? `: ${detail}` : ''}`);
+  }
+}
+
+/** Input refused before anything was changed; `problems` name each field and what is accepted. */
+export class InvalidInputError extends BillingClientError {
+  override name = 'InvalidInputError';
+  readonly code = 'invalid_input' as const;
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((p) => `${p.field} ${p.message}`).join('; '));
+  }
+  get field(): string {
+    return this.problems[0]?.field ?? 'input';
+  }
+  static of(field: string, message: string): InvalidInputError {
+    return new InvalidInputError([{ field, message }]);
+  }
+}
+
+/** Amazon Pay says the Charge Permission cannot be billed (closed, payment method missing, wrong type or currency). */
+export class ChargePermissionNotChargeableError extends BillingClientError {
+  override name = 'ChargePermissionNotChargeableError';
+  readonly code = 'charge_permission_not_chargeable' as const;
+  constructor(
+    readonly chargePermissionId: string,
+    readonly state: string,
+    readonly reasons: string[],
+    explanation: string,
+  ) {
+    super(`Charge Permission ${chargePermissionId} cannot be billed: ${explanation}`);
+  }
+}
+
+/** The request contradicts what exists: same id with other terms, a subscription that already ended, … */
+export class ConflictError extends BillingClientError {
+  override name = 'ConflictError';
+  readonly code = 'conflict' as const;
+}
+
+/** Amazon Pay or Temporal did not answer usefully (throttled, down, refused for a reason we cannot fix here). */
+export class UpstreamError extends BillingClientError {
+  override name = 'UpstreamError';
+  readonly code = 'upstream' as const;
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+  }
+}

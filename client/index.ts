@@ -1,0 +1,46 @@
+// The admin library for the merchant's backend: one typed facade over client/subscriptions/*.
+import type { ScheduledCycle } from '../billing/schedule.js';
+import type { ChangePlanResult, SubscriptionState } from '../workflows/types.js';
+import type { BillingClientDeps } from './deps.js';
+import { changePlan, pauseSubscription, resumeSubscription, stopSubscription, type ChangePlanInput, type StopResult } from './subscriptions/lifecycle.js';
+import { previewSchedule, type PreviewScheduleInput } from './subscriptions/preview.js';
+import { getSubscriptionDetails, listSubscriptions, type ListSubscriptionsInput, type SubscriptionDetails, type SubscriptionPage } from './subscriptions/read.js';
+import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
+import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
+
+export * from './errors.js';
+export type { BillingClientDeps } from './deps.js';
+export type { StartSubscriptionInput, StartSubscriptionResult } from './subscriptions/start.js';
+export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
+export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
+export type { PreviewScheduleInput } from './subscriptions/preview.js';
+export type { RefundInput, RefundResult } from './subscriptions/refund.js';
+export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
+
+export interface BillingClient {
+  readonly environment: BillingClientDeps['environment'];
+  startSubscription(input: StartSubscriptionInput): Promise<StartSubscriptionResult>;
+  stopSubscription(id: string, options?: { atPeriodEnd?: boolean; reason?: string }): Promise<StopResult>;
+  pause(id: string, options?: { reason?: string }): Promise<SubscriptionState>;
+  resume(id: string, options?: { reason?: string }): Promise<SubscriptionState>;
+  changePlan(id: string, change: ChangePlanInput): Promise<ChangePlanResult>;
+  getSubscription(id: string): Promise<SubscriptionDetails>;
+  listSubscriptions(input?: ListSubscriptionsInput): Promise<SubscriptionPage>;
+  previewSchedule(input: PreviewScheduleInput): ScheduledCycle[];
+  refund(input: RefundInput): Promise<RefundResult>;
+}
+
+export function createBillingClient(deps: BillingClientDeps): BillingClient {
+  return {
+    environment: deps.environment,
+    startSubscription: (input) => startSubscription(deps, input),
+    stopSubscription: (id, options) => stopSubscription(deps, id, options),
+    pause: (id, options) => pauseSubscription(deps, id, options),
+    resume: (id, options) => resumeSubscription(deps, id, options),
+    changePlan: (id, change) => changePlan(deps, id, change),
+    getSubscription: (id) => getSubscriptionDetails(deps, id),
+    listSubscriptions: (input) => listSubscriptions(deps, input),
+    previewSchedule: (input) => previewSchedule(deps.environment, input),
+    refund: (input) => refundCharge(deps, input),
+  };
+}

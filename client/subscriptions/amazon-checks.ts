@@ -1,0 +1,65 @@
+// Amazon Pay checks before a subscription starts: the Charge Permission must be billable by
+// this plan, and a charge captured at checkout must really be the plan's first payment.
+import type { AmazonPayClient } from '../../amazonpay/client.js';
+import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
+import type { Charge, ChargePermission } from '../../amazonpay/types.js';
+import { formatMoney, money, parseDecimalAmount } from '../../billing/money.js';
+import type { Plan } from '../../billing/types.js';
+import { ChargePermissionNotChargeableError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
+
+const BILLABLE_TYPES = ['Recurring', 'PaymentMethodOnFile'];
+
+export async function assertPermissionBillable(amazonPay: AmazonPayClient, chargePermissionId: string, plan: Plan): Promise<ChargePermission> {
+  const permission = okOrThrow(await amazonPay.getChargePermission(chargePermissionId), 'charge_permission', chargePermissionId, 'Get Charge Permission');
+  const { state, reasons } = permission.statusDetails;
+  const reasonCodes = (reasons ?? []).map((r) => r.reasonCode);
+  if (state !== 'Chargeable') {
+    const why = reasonCodes.length > 0 ? ` (${reasonCodes.join(', ')})` : '';
+    throw new ChargePermissionNotChargeableError(chargePermissionId, state, reasonCodes, `it is ${state}${why}; only a Chargeable permission can start a subscription`);
+  }
+  if (!BILLABLE_TYPES.includes(permission.chargePermissionType)) {
+    throw new ChargePermissionNotChargeableError(
+      chargePermissionId,
+      state,
+      reasonCodes,
+      `its type is ${permission.chargePermissionType}; recurring billing needs ${BILLABLE_TYPES.join(' or ')}`,
+    );
+  }
+  if (permission.presentmentCurrency !== plan.currency) {
+    throw new ChargePermissionNotChargeableError(
+      chargePermissionId,
+      state,
+      reasonCodes,
+      `it is in ${permission.presentmentCurrency} but the plan is in ${plan.currency}`,
+    );
+  }
+  return permission;
+}
+
+/** The checkout charge must belong to the permission, be Captured or Authorized, and be exactly the plan's amount. */
+export async function assertFirstChargeMatches(amazonPay: AmazonPayClient, chargeId: string, chargePermissionId: string, plan: Plan): Promise<Charge> {
+  const charge = okOrThrow(await amazonPay.getCharge(chargeId), 'charge', chargeId, 'Get Charge');
+  const problems: string[] = [];
+  if (charge.chargePermissionId !== chargePermissionId) problems.push(`it belongs to Charge Permission ${charge.chargePermissionId}, not ${chargePermissionId}`);
+  if (charge.statusDetails.state !== 'Captured' && charge.statusDetails.state !== 'Authorized') {
+    problems.push(`it is ${charge.statusDetails.state}; only a Captured or Authorized charge can stand for the first payment`);
+  }
+  const expected = formatMoney(money(BigInt(plan.amountMinor), plan.currency));
+  let actual: string;
+  try {
+    actual = formatMoney(parseDecimalAmount(charge.chargeAmount.amount, charge.chargeAmount.currencyCode));
+  } catch {
+    actual = `${charge.chargeAmount.amount} ${charge.chargeAmount.currencyCode}`;
+  }
+  if (actual !== expected) problems.push(`it is for ${actual}, the plan charges ${expected}`);
+  if (problems.length > 0) throw InvalidInputError.of('firstChargeId', `${chargeId}: ${problems.join('; ')}`);
+  return charge;
+}
+
+function okOrThrow<T>(outcome: AmazonPayOutcome<T>, kind: 'charge' | 'charge_permission', id: string, operation: string): T {
+  if (outcome.kind === 'ok') return outcome.body;
+  if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') throw new NotFoundError(kind, id, 'Amazon Pay does not know it');
+  const retryable = outcome.kind === 'throttled' || outcome.kind === 'transient';
+  const code = 'reasonCode' in outcome && outcome.reasonCode ? `${outcome.reasonCode}: ` : '';
+  throw new UpstreamError(`Amazon Pay ${operation} ${id} failed (${outcome.kind}) ${code}${outcome.message}`, retryable);
+}

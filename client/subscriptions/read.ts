@@ -1,0 +1,132 @@
+// Reading subscriptions: the database row with its ledger and history, plus the live
+// workflow state when the workflow still runs (a finished one answers from the database only).
+import { validateChargePermissionId } from '../../billing/plan-rules.js';
+import { isIsoInstant } from '../../billing/plan-rules.js';
+import { SUBSCRIPTION_STATUSES, type Problem } from '../../billing/types.js';
+import { listCharges } from '../../db/queries/charges.js';
+import { listRefundsOfSubscription } from '../../db/queries/refunds.js';
+import { listSubscriptionsPage } from '../../db/queries/subscription-list.js';
+import { listSubscriptionEvents } from '../../db/queries/subscriptions.js';
+import { stateQuery } from '../../workflows/messages.js';
+import type { SubscriptionState } from '../../workflows/types.js';
+import type { BillingClientDeps } from '../deps.js';
+import { InvalidInputError } from '../errors.js';
+import { chargeView, refundView, statusEventView, subscriptionView, type ChargeView, type RefundView, type StatusEventView, type SubscriptionView } from './views.js';
+import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
+
+/** A running workflow answers a query within this time unless no worker polls its task queue. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+export interface SubscriptionDetails {
+  subscription: SubscriptionView;
+  workflow: {
+    workflowId: string;
+    /** RUNNING, COMPLETED, CANCELLED, TERMINATED, …; null when Temporal does not know the workflow. */
+    status: string | null;
+    /** Live state from the workflow; null when it has finished or did not answer (see `note`). */
+    live: SubscriptionState | null;
+    note: string | null;
+  };
+  charges: ChargeView[];
+  refunds: RefundView[];
+  history: StatusEventView[];
+}
+
+export async function getSubscriptionDetails(deps: BillingClientDeps, id: string): Promise<SubscriptionDetails> {
+  const row = await requireSubscriptionRow(deps, id);
+  const [charges, refunds, history, workflow] = await Promise.all([
+    listCharges(deps.db, id),
+    listRefundsOfSubscription(deps.db, id),
+    listSubscriptionEvents(deps.db, id),
+    liveWorkflow(deps, id),
+  ]);
+  return {
+    subscription: subscriptionView(row),
+    workflow,
+    charges: charges.map(chargeView),
+    refunds: refunds.map(refundView),
+    history: history.map(statusEventView),
+  };
+}
+
+async function liveWorkflow(deps: BillingClientDeps, id: string): Promise<SubscriptionDetails['workflow']> {
+  const handle = subscriptionHandle(await deps.temporal(), id);
+  const description = await describeOrUndefined(handle);
+  if (!description) return { workflowId: handle.workflowId, status: null, live: null, note: 'Temporal has no workflow for this subscription' };
+  const status = description.status.name;
+  if (status !== 'RUNNING') return { workflowId: handle.workflowId, status, live: null, note: null };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const live = await Promise.race([
+      handle.query(stateQuery),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), QUERY_TIMEOUT_MS);
+      }),
+    ]);
+    return { workflowId: handle.workflowId, status, live, note: null };
+  } catch (error) {
+    const why = error instanceof Error && error.message === 'timeout' ? `no answer within ${QUERY_TIMEOUT_MS / 1000} s (is the billing daemon running?)` : String(error);
+    return { workflowId: handle.workflowId, status, live: null, note: `live state unavailable: ${why}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ListSubscriptionsInput {
+  status?: string;
+  chargePermissionId?: string;
+  /** ISO instant: only subscriptions whose next billing date is before it. */
+  dueBefore?: string;
+  /** Page size, 1..500 (default 50). */
+  limit?: number;
+  /** From the previous page's nextCursor. */
+  cursor?: string;
+}
+
+export interface SubscriptionPage {
+  items: SubscriptionView[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+const MAX_PAGE = 500;
+
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId }), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
+    return typeof parsed.after === 'string' ? parsed.after : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function listSubscriptions(deps: BillingClientDeps, input: ListSubscriptionsInput = {}): Promise<SubscriptionPage> {
+  const problems: Problem[] = [];
+  if (input.status !== undefined && !(SUBSCRIPTION_STATUSES as readonly string[]).includes(input.status)) {
+    problems.push({ field: 'status', message: `must be one of ${SUBSCRIPTION_STATUSES.join(', ')}, got ${JSON.stringify(input.status)}` });
+  }
+  if (input.chargePermissionId !== undefined) problems.push(...validateChargePermissionId(input.chargePermissionId));
+  if (input.dueBefore !== undefined && !isIsoInstant(input.dueBefore)) {
+    problems.push({ field: 'dueBefore', message: `must be an ISO-8601 instant with Z or an offset (e.g. "2026-01-01T00:00:00Z"), got ${JSON.stringify(input.dueBefore)}` });
+  }
+  const limit = input.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) problems.push({ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}, got ${String(input.limit)}` });
+  const afterId = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+  if (input.cursor !== undefined && afterId === undefined) problems.push({ field: 'cursor', message: 'is not a cursor returned by a previous page' });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+
+  const rows = await listSubscriptionsPage(deps.db, {
+    ...(input.status === undefined ? {} : { status: input.status }),
+    ...(input.chargePermissionId === undefined ? {} : { chargePermissionId: input.chargePermissionId }),
+    ...(input.dueBefore === undefined ? {} : { dueBefore: new Date(input.dueBefore) }),
+    ...(afterId === undefined ? {} : { afterId }),
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(subscriptionView), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}

@@ -1,0 +1,91 @@
+// Refund a charge of the ledger, in full or in part. The refund row (with its deterministic
+// idempotency key: charge + per-charge sequence) is written before Create Refund is sent, so
+// an unanswered request is re-sent with the same key and cannot refund twice.
+import { refundIdempotencyKey } from '../../billing/keys.js';
+import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
+import { validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
+import type { Problem } from '../../billing/types.js';
+import { completeRefund, insertRefund, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
+import type { RefundRow } from '../../db/schema/index.js';
+import type { BillingClientDeps } from '../deps.js';
+import { ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
+import { refundView, type RefundView } from './views.js';
+
+export interface RefundInput {
+  chargeId: string;
+  /** Minor units; default: everything not refunded yet. */
+  amountMinor?: string;
+  reason?: string;
+}
+
+export interface RefundResult {
+  refund: RefundView;
+  subscriptionId: string;
+  /** What can still be refunded of this charge after this refund, in minor units. */
+  remainingMinor: string;
+  /** True when an earlier unanswered request was re-sent with its original key. */
+  resent: boolean;
+}
+
+export async function refundCharge(deps: BillingClientDeps, input: RefundInput): Promise<RefundResult> {
+  const problems: Problem[] = [
+    ...validateChargeId(input.chargeId, 'chargeId'),
+    ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amount')),
+  ];
+  if (input.reason !== undefined && input.reason.length > 500) problems.push({ field: 'reason', message: `must be at most 500 characters, got ${input.reason.length}` });
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const now = deps.now();
+
+  const { row, resent, capturedMinor } = await deps.db.transaction(async (tx) => {
+    const charge = await lockChargeForRefund(tx, input.chargeId);
+    if (!charge) throw new NotFoundError('charge', input.chargeId, 'no charge of any subscription has this ChargeId');
+    if (charge.state !== 'Captured') throw new ConflictError(`Charge ${input.chargeId} is ${charge.state}; only a Captured charge can be refunded`);
+    const show = (minor: bigint): string => formatMoney(money(minor, charge.currency));
+    const last = await lastRefundOfCharge(tx, input.chargeId);
+    const requested = input.amountMinor === undefined ? undefined : BigInt(input.amountMinor);
+    if (last?.state === 'pending') {
+      if (requested === undefined || requested === last.amountMinor) return { row: last, resent: true, capturedMinor: charge.amountMinor };
+      throw new ConflictError(
+        `An earlier refund of ${show(last.amountMinor)} on ${input.chargeId} is not confirmed by Amazon Pay yet; run the refund of ${show(last.amountMinor)} again to re-send it (same idempotency key) before asking for another`,
+      );
+    }
+    const reserved = await reservedRefundMinor(tx, input.chargeId);
+    const available = charge.amountMinor - reserved;
+    if (available <= 0n) throw InvalidInputError.of('amount', `nothing left to refund: ${show(reserved)} of ${show(charge.amountMinor)} already refunded`);
+    const amount = requested ?? available;
+    if (amount > available) {
+      throw InvalidInputError.of('amount', `${show(amount)} exceeds what is refundable: ${show(available)} (captured ${show(charge.amountMinor)}, refunded ${show(reserved)})`);
+    }
+    const seq = (last?.seq ?? 0) + 1;
+    const stored = await insertRefund(tx, {
+      subscriptionId: charge.subscriptionId,
+      chargeId: input.chargeId,
+      seq,
+      idempotencyKey: refundIdempotencyKey({ chargeId: input.chargeId, refundSeq: seq }),
+      amountMinor: amount,
+      currency: charge.currency,
+      reason: input.reason ?? null,
+      at: now,
+    });
+    return { row: stored, resent: false, capturedMinor: charge.amountMinor };
+  });
+
+  const completed = await sendRefund(deps, row);
+  const reservedAfter = await reservedRefundMinor(deps.db, input.chargeId);
+  return { refund: refundView(completed), subscriptionId: row.subscriptionId, remainingMinor: (capturedMinor - reservedAfter).toString(), resent };
+}
+
+async function sendRefund(deps: BillingClientDeps, row: RefundRow): Promise<RefundRow> {
+  const outcome = await deps
+    .amazonPay()
+    .createRefund({ chargeId: row.chargeId, refundAmount: toAmazonPrice(money(row.amountMinor, row.currency)) }, { idempotencyKey: row.idempotencyKey });
+  if (outcome.kind === 'ok') {
+    return completeRefund(deps.db, row.id, { state: outcome.body.statusDetails.state, refundId: outcome.body.refundId, reasonCode: outcome.body.statusDetails.reasonCode, at: deps.now() });
+  }
+  if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
+    // Amazon may have processed it: the row stays pending and the next attempt re-sends the same key.
+    throw new UpstreamError(`Amazon Pay did not confirm the refund (${outcome.kind}: ${outcome.message}); run the same refund again, it re-sends the same idempotency key`, true);
+  }
+  await completeRefund(deps.db, row.id, { state: 'failed', refundId: null, reasonCode: outcome.reasonCode, at: deps.now() });
+  throw new ConflictError(`Amazon Pay refused the refund of ${row.chargeId}: ${outcome.reasonCode}: ${outcome.message}`);
+}

@@ -1,0 +1,114 @@
+// JSON-safe views of database rows for callers of the library (bigint → digit string, Date → ISO).
+import type { BillingInterval, SubscriptionStatus } from '../../billing/types.js';
+import type { ChargeRow, RefundRow, SubscriptionEventRow, SubscriptionRow } from '../../db/schema/index.js';
+
+export interface SubscriptionView {
+  id: string;
+  workflowId: string;
+  chargePermissionId: string;
+  environment: string;
+  status: SubscriptionStatus;
+  statusReason: string | null;
+  /** The plan the subscription started with; `getSubscription().live` has the current one after a plan change. */
+  plan: { amountMinor: string; currency: string; interval: BillingInterval };
+  anchor: { localDateTime: string; zone: string };
+  trial: BillingInterval | null;
+  end: { afterCycles: number } | { at: string } | null;
+  firstChargeId: string | null;
+  currentCycle: number;
+  nextBillingAt: string | null;
+  createdAt: string;
+  endedAt: string | null;
+}
+
+export interface ChargeView {
+  cycle: number;
+  attempt: number;
+  idempotencyKey: string;
+  amountMinor: string;
+  currency: string;
+  chargeId: string | null;
+  state: string;
+  outcome: string | null;
+  reasonCode: string | null;
+  requestedAt: string;
+  completedAt: string | null;
+}
+
+export interface RefundView {
+  chargeId: string;
+  seq: number;
+  idempotencyKey: string;
+  amountMinor: string;
+  currency: string;
+  refundId: string | null;
+  state: string;
+  reasonCode: string | null;
+  reason: string | null;
+  requestedAt: string;
+}
+
+export interface StatusEventView {
+  at: string;
+  fromStatus: string | null;
+  toStatus: string;
+  reasonCode: string | null;
+  cycle: number | null;
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+export function subscriptionView(row: SubscriptionRow): SubscriptionView {
+  return {
+    id: row.id,
+    workflowId: row.workflowId,
+    chargePermissionId: row.chargePermissionId,
+    environment: row.environment,
+    status: row.status as SubscriptionStatus,
+    statusReason: row.statusReason,
+    plan: { amountMinor: row.amountMinor.toString(), currency: row.currency, interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount } },
+    anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone },
+    trial: (row.trial as BillingInterval | null) ?? null,
+    end: row.endAfterCycles !== null ? { afterCycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,
+    firstChargeId: row.firstChargeId,
+    currentCycle: row.currentCycle,
+    nextBillingAt: iso(row.nextBillingAt),
+    createdAt: row.createdAt.toISOString(),
+    endedAt: iso(row.endedAt),
+  };
+}
+
+export function chargeView(row: ChargeRow): ChargeView {
+  return {
+    cycle: row.cycle,
+    attempt: row.attempt,
+    idempotencyKey: row.idempotencyKey,
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+    chargeId: row.chargeId,
+    state: row.state,
+    outcome: row.outcome,
+    reasonCode: row.reasonCode,
+    requestedAt: row.requestedAt.toISOString(),
+    completedAt: iso(row.completedAt),
+  };
+}
+
+export function refundView(row: RefundRow): RefundView {
+  return {
+    chargeId: row.chargeId,
+    seq: row.seq,
+    idempotencyKey: row.idempotencyKey,
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+    refundId: row.refundId,
+    state: row.state,
+    reasonCode: row.reasonCode,
+    reason: row.reason,
+    requestedAt: row.requestedAt.toISOString(),
+  };
+}
+
+export function statusEventView(row: SubscriptionEventRow): StatusEventView {
+  return { at: row.at.toISOString(), fromStatus: row.fromStatus, toStatus: row.toStatus, reasonCode: row.reasonCode, cycle: row.cycle };
+}

@@ -1,0 +1,45 @@
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
+import { subscriptionWorkflowId } from '../../billing/keys.js';
+import { validateSubscriptionId } from '../../billing/plan-rules.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import type { SubscriptionRow } from '../../db/schema/index.js';
+import type { subscriptionWorkflow } from '../../workflows/index.js';
+import type { BillingClientDeps } from '../deps.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js';
+
+export type SubscriptionHandle = WorkflowHandle<typeof subscriptionWorkflow>;
+
+/** The database row, or NotFound; a malformed id is InvalidInput (it could never exist). */
+export async function requireSubscriptionRow(deps: BillingClientDeps, id: string): Promise<SubscriptionRow> {
+  const problems = validateSubscriptionId(id, 'subscriptionId');
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const row = await getSubscription(deps.db, id);
+  if (!row) throw new NotFoundError('subscription', id);
+  return row;
+}
+
+export function subscriptionHandle(client: Client, id: string): SubscriptionHandle {
+  return client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(id));
+}
+
+/** Describes the workflow; undefined when Temporal has no such workflow (e.g. its history was pruned). */
+export async function describeOrUndefined(handle: SubscriptionHandle): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    return await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+/** Row + handle of a subscription whose workflow still runs; a finished one is a Conflict for any change. */
+export async function requireRunning(deps: BillingClientDeps, id: string, action: string): Promise<{ row: SubscriptionRow; handle: SubscriptionHandle }> {
+  const row = await requireSubscriptionRow(deps, id);
+  const handle = subscriptionHandle(await deps.temporal(), id);
+  const description = await describeOrUndefined(handle);
+  if (!description) throw new NotFoundError('workflow', id, `Temporal has no workflow ${handle.workflowId} in this namespace`);
+  if (description.status.name !== 'RUNNING') {
+    throw new ConflictError(`Cannot ${action} subscription ${id}: it has already finished (workflow ${description.status.name.toLowerCase()}, status ${row.status})`);
+  }
+  return { row, handle };
+}

@@ -1,0 +1,167 @@
+// The `billing` CLI driven as a user would, against the harness: start (first charge captured at
+// checkout), show, list, pause, resume, change-plan, refund, stop now and at period end.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refundIdempotencyKey } from '../../billing/keys.js';
+import { listCharges } from '../../db/queries/charges.js';
+import { listRefundsOfCharge } from '../../db/queries/refunds.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import type { SubscriptionDetails, SubscriptionPage } from '../../client/index.js';
+import type { SubscriptionState } from '../../workflows/types.js';
+import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { startCliHarness, type CliHarness } from '../support/cli-harness.js';
+
+describe('billing CLI: a subscription from checkout to cancellation', () => {
+  let h: BillingHarness;
+  let cli: CliHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness();
+    cli = await startCliHarness(h);
+  });
+  afterAll(async () => {
+    await cli?.close();
+    await h?.close();
+  });
+
+  let firstChargeId: string;
+
+  it('starts a subscription whose first charge was captured at checkout, twice without effect, and shows it', async () => {
+    const created = await h.control.createChargePermission({ type: 'Recurring', currency: 'EUR', firstCharge: { amount: '9.99' } });
+    firstChargeId = created.firstChargeId!;
+    const cp = created.chargePermission.chargePermissionId;
+    const args = ['start', '--id', 'cli-checkout', '--charge-permission', cp, '--amount', '9.99', '--currency', 'EUR', '--interval', 'hour', '--zone', 'Europe/Berlin', '--first-charge', firstChargeId];
+    const first = await cli.run(args);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^Started: subscription cli-checkout — 9\.99 EUR every hour on S\d\d-/);
+    expect(first.stdout).toContain(`cycle 0 paid at checkout by ${firstChargeId}`);
+
+    const again = await cli.run(args);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Already started \(unchanged\): subscription cli-checkout/);
+
+    const details = await eventually(
+      () => cli.library.getSubscription('cli-checkout'),
+      (d) => d.charges.length === 1 && d.workflow.live?.cycle === 1,
+      { what: 'the checkout charge recorded as cycle 0' },
+    );
+    expect(details.charges[0]).toMatchObject({ cycle: 0, attempt: 0, chargeId: firstChargeId, state: 'Captured', amountMinor: '999', currency: 'EUR' });
+    // The checkout charge is never charged again: Amazon Pay saw only that one charge.
+    expect((await h.control.charges()).filter((c) => c.chargePermissionId === cp)).toHaveLength(1);
+
+    const shown = await cli.run(['show', 'cli-checkout']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Subscription cli-checkout (sandbox)');
+    expect(shown.stdout).toContain('9.99 EUR every hour');
+    expect(shown.stdout).toMatch(/next billing\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Europe\/Berlin \(.*UTC\)/);
+    expect(shown.stdout).toContain(firstChargeId);
+    const json = await cli.json<SubscriptionDetails>(['show', 'cli-checkout']);
+    expect(json.workflow.status).toBe('RUNNING');
+    expect(json.workflow.live?.nextBillingAt).toBe(details.workflow.live?.nextBillingAt);
+  });
+
+  it('refunds the checkout charge in part, refuses an over-refund locally, then refunds the rest', async () => {
+    const partial = await cli.run(['refund', firstChargeId, '--amount', '4.00', '--reason', 'partial month']);
+    expect(partial.stderr).toBe('');
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/^Refund #1 of 4\.00 EUR on .* \(subscription cli-checkout\): RefundInitiated as S\d\d-\d{7}-\d{7}-R\d+; still refundable 5\.99 EUR\n$/);
+
+    const over = await cli.run(['refund', firstChargeId, '--amount', '6.00']);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toBe('error: amount 6.00 EUR exceeds what is refundable: 5.99 EUR (captured 9.99 EUR, refunded 4.00 EUR)\n');
+    expect(await listRefundsOfCharge(h.database.db, firstChargeId)).toHaveLength(1);
+
+    const rest = await cli.library.refund({ chargeId: firstChargeId });
+    expect(rest).toMatchObject({ remainingMinor: '0', resent: false, refund: { seq: 2, amountMinor: '599', state: 'RefundInitiated' } });
+    const rows = await listRefundsOfCharge(h.database.db, firstChargeId);
+    expect(rows.map((r) => [r.seq, r.amountMinor, r.idempotencyKey])).toEqual([
+      [1, 400n, refundIdempotencyKey({ chargeId: firstChargeId, refundSeq: 1 })],
+      [2, 599n, refundIdempotencyKey({ chargeId: firstChargeId, refundSeq: 2 })],
+    ]);
+    await expect(cli.library.refund({ chargeId: firstChargeId, amountMinor: '1' })).rejects.toThrow(/nothing left to refund: 9\.99 EUR of 9\.99 EUR already refunded/);
+  });
+
+  it('pauses, resumes and changes the plan from the next cycle', async () => {
+    const { chargePermission } = await h.control.createChargePermission({ type: 'PaymentMethodOnFile', currency: 'USD' });
+    await cli.library.startSubscription({
+      id: 'cli-plan',
+      chargePermissionId: chargePermission.chargePermissionId,
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'hour', count: 1 } },
+      anchor: anchorSecondsFromNow(0),
+    });
+    await eventually(() => listCharges(h.database.db, 'cli-plan'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
+
+    const paused = await cli.json<SubscriptionState>(['pause', 'cli-plan', '--reason', 'buyer asked']);
+    expect(paused.paused).toBe(true);
+    const resumed = await cli.json<SubscriptionState>(['resume', 'cli-plan']);
+    expect(resumed.paused).toBe(false);
+
+    const changed = await cli.run(['change-plan', 'cli-plan', '--amount', '19.00', '--interval', '2 hours']);
+    expect(changed.stderr).toBe('');
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/^Plan of cli-plan from cycle 1: 19\.00 USD every 2 hours; next billing \d{4}-/);
+    const live = (await cli.library.getSubscription('cli-plan')).workflow.live;
+    expect(live).toMatchObject({ amountMinor: '1900', interval: { unit: 'hour', count: 2 }, paused: false });
+
+    const refused = await cli.run(['change-plan', 'cli-plan', '--amount=-1']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: amount must be a positive amount in USD/);
+  });
+
+  it('stops at period end: the period already paid runs out and nothing more is billed', async () => {
+    const { chargePermission } = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    const { workflowId } = await cli.library.startSubscription({
+      id: 'cli-period-end',
+      chargePermissionId: cp,
+      plan: { amountMinor: '500', currency: 'USD', interval: { unit: 'second', count: 15 } },
+      anchor: anchorSecondsFromNow(0),
+    });
+    await eventually(() => listCharges(h.database.db, 'cli-period-end'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 billed' });
+    const stop = await cli.run(['stop', 'cli-period-end', '--at-period-end', '--reason', 'buyer cancelled']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/^cli-period-end will stop at the end of the current period: .*cancels at period end/);
+    await h.temporal.client.workflow.getHandle(workflowId).result();
+    expect((await listCharges(h.database.db, 'cli-period-end')).map((r) => r.cycle)).toEqual([0]);
+    expect((await h.control.charges()).filter((c) => c.chargePermissionId === cp)).toHaveLength(1);
+    expect((await getSubscription(h.database.db, 'cli-period-end'))?.status).toBe('canceled');
+  });
+
+  it('stops now: the workflow is cancelled, no further charge, and a second stop is refused', async () => {
+    const { chargePermission } = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const { workflowId } = await cli.library.startSubscription({
+      id: 'cli-stop-now',
+      chargePermissionId: chargePermission.chargePermissionId,
+      plan: { amountMinor: '700', currency: 'USD', interval: { unit: 'hour', count: 1 } },
+      anchor: anchorSecondsFromNow(0),
+    });
+    await eventually(() => listCharges(h.database.db, 'cli-stop-now'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
+    const stop = await cli.run(['stop', 'cli-stop-now']);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toBe('Stopped cli-stop-now: no further charges.\n');
+    const handle = h.temporal.client.workflow.getHandle(workflowId);
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await eventually(() => getSubscription(h.database.db, 'cli-stop-now'), (row) => row?.status === 'canceled', { what: 'status canceled' });
+
+    const again = await cli.run(['stop', 'cli-stop-now']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('error: Cannot stop subscription cli-stop-now: it has already finished (workflow cancelled, status canceled)\n');
+  });
+
+  it('lists by status and Charge Permission, one page at a time', async () => {
+    const canceled = await cli.json<SubscriptionPage>(['list', '--status', 'canceled']);
+    expect(canceled.items.map((s) => s.id)).toEqual(['cli-period-end', 'cli-stop-now']);
+    const first = await cli.json<SubscriptionPage>(['list', '--limit', '2']);
+    expect(first.items.map((s) => s.id)).toEqual(['cli-checkout', 'cli-period-end']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await cli.library.listSubscriptions({ limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((s) => s.id)).toEqual(['cli-plan', 'cli-stop-now']);
+    expect(second.nextCursor).toBeNull();
+    const checkout = await cli.library.getSubscription('cli-checkout');
+    const byPermission = await cli.library.listSubscriptions({ chargePermissionId: checkout.subscription.chargePermissionId });
+    expect(byPermission.items.map((s) => s.id)).toEqual(['cli-checkout']);
+    const table = await cli.run(['list']);
+    expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+plan\s+charge permission\s+cycle\s+next billing$/);
+    expect(table.stdout).toContain('9.99 EUR every hour');
+  });
+});

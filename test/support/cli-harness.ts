@@ -1,0 +1,94 @@
+// Runs the `billing` CLI as a user would (node client/bin.js …) against a billing harness: the
+// harness's database, Temporal, simulator (with a signing key of our own) and task queues.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createBillingClient, type BillingClient } from '../../client/index.js';
+import type { BillingClientDeps } from '../../client/deps.js';
+import { FAST_POLICY, randomPublicKeyId, type BillingHarness } from './billing-harness.js';
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliHarness {
+  env: NodeJS.ProcessEnv;
+  /** Runs `billing <args>` and resolves with its exit code and output. */
+  run(args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun>;
+  /** Runs it with --json and parses stdout; fails the test when the command failed. */
+  json<T>(args: string[]): Promise<T>;
+  /** The library, wired like the CLI (same harness services), for checks where a process adds nothing. */
+  library: BillingClient;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startCliHarness(h: BillingHarness): Promise<CliHarness> {
+  const dir = await mkdtemp(join(tmpdir(), 'billing-cli-'));
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const publicKeyId = randomPublicKeyId();
+  await h.control.registerPublicKey(publicKeyId, publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const queues = h.launchContext.taskQueues;
+  const temporalYaml = join(dir, 'temporal.yaml');
+  await writeFile(temporalYaml, `taskQueues:\n  workflows: ${queues.workflows}\n  charges: ${queues.charges}\n  amazonReads: ${queues.amazonReads}\n`);
+  // The CLI's subscriptions get the harness's fast policy (seconds, not days) through billing.yaml.
+  const billingYaml = join(dir, 'billing.yaml');
+  await writeFile(billingYaml, `policy:\n  dunningRetryDelays: ["500ms", "500ms"]\n  paymentMethodCheckInterval: 1s\n  paymentMethodGrace: 60s\n`);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: h.database.url,
+    TEMPORAL_ADDRESS: h.temporal.address,
+    TEMPORAL_NAMESPACE: h.temporal.namespace,
+    BILLING_TEMPORAL_CONFIG: temporalYaml,
+    BILLING_CONFIG: billingYaml,
+    BILLING_DATA_DIR: join(dir, 'data'),
+    AMAZON_PAY_ENDPOINT: h.simulator.url,
+    AMAZON_PAY_PUBLIC_KEY_ID: publicKeyId,
+    AMAZON_PAY_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    AMAZON_PAY_ENVIRONMENT: 'sandbox',
+    AMAZON_PAY_REGION: 'na',
+    LOG_LEVEL: 'warn',
+  };
+  const run = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> =>
+    new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'client/bin.js'), ...args], { cwd: options.cwd ?? PROJECT_ROOT, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolvePromise({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  const deps: BillingClientDeps = {
+    db: h.database.db,
+    temporal: async () => h.temporal.client,
+    amazonPay: () => h.amazonPay,
+    environment: 'sandbox',
+    taskQueues: queues,
+    policy: FAST_POLICY,
+    now: () => new Date(),
+  };
+  return {
+    env,
+    run,
+    async json<T>(args: string[]): Promise<T> {
+      const result = await run([...args, '--json']);
+      if (result.code !== 0) throw new Error(`billing ${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+      return JSON.parse(result.stdout) as T;
+    },
+    library: createBillingClient(deps),
+    dir,
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}

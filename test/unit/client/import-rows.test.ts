@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { parseImportCsv } from '../../../client/cli/import-rows.js';
+import { mapBounded } from '../../../client/cli/progress.js';
+import { createProgress } from '../../../client/cli/progress.js';
+
+const HEADER = 'id,charge_permission_id,amount,currency,interval,anchor,zone,end_after_cycles';
+
+describe('CSV import rows', () => {
+  it('turns good rows into start inputs and keeps the file line of each row', () => {
+    const rows = parseImportCsv(
+      [HEADER, 'sub-1,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,America/New_York,12', '', 'sub-2,S01-1234567-7654321,500,JPY,2 weeks,2026-02-01T00:00,,'].join('\n'),
+    );
+    expect(rows).toEqual([
+      {
+        line: 2,
+        input: {
+          id: 'sub-1',
+          chargePermissionId: 'S01-1234567-1234567',
+          plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+          anchor: { localDateTime: '2026-01-31T09:00', zone: 'America/New_York' },
+          end: { afterCycles: 12 },
+        },
+      },
+      {
+        line: 4,
+        input: {
+          id: 'sub-2',
+          chargePermissionId: 'S01-1234567-7654321',
+          plan: { amountMinor: '500', currency: 'JPY', interval: { unit: 'week', count: 2 } },
+          anchor: { localDateTime: '2026-02-01T00:00', zone: 'UTC' },
+        },
+      },
+    ]);
+  });
+
+  it('reports a bad row with its reason and keeps the others', () => {
+    const rows = parseImportCsv([HEADER, 'sub-1,S01-1234567-1234567,-3,USD,month,2026-01-31T09:00,UTC,', 'sub-2,S01-1234567-1234567,3.00,USD,fortnight,2026-01-31T09:00,UTC,', 'sub-3,S01-1234567-1234567,3.00,USD,month,2026-01-31T09:00,UTC,'].join('\n'));
+    expect(rows.map((r) => [r.line, r.problem?.split(' ')[0]])).toEqual([
+      [2, 'amount'],
+      [3, 'interval'],
+      [4, undefined],
+    ]);
+  });
+
+  it('refuses a file with missing or unknown columns as a whole, naming them', () => {
+    expect(() => parseImportCsv('id,charge_permission_id,price\nsub-1,S01-1234567-1234567,1')).toThrow(/lacks column\(s\) currency, interval, anchor, amount and has unknown column\(s\) price/);
+  });
+});
+
+describe('bounded concurrency and progress', () => {
+  it('never runs more than the limit at once and keeps the order of results', async () => {
+    let running = 0;
+    let peak = 0;
+    const results = await mapBounded([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
+      running += 1;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setImmediate(r));
+      running -= 1;
+      return n * 10;
+    });
+    expect(results).toEqual([10, 20, 30, 40, 50, 60, 70]);
+    expect(peak).toBe(3);
+  });
+
+  it('writes plain lines when stderr is not a terminal, and a redrawn bar when it is', () => {
+    const plain: string[] = [];
+    const p = createProgress((t) => plain.push(t), false, 2, 'importing');
+    p.tick(true);
+    p.tick(false);
+    p.done();
+    expect(plain).toEqual(['importing: 1/2\n', 'importing: 2/2 (1 rejected)\n']);
+    const tty: string[] = [];
+    const bar = createProgress((t) => tty.push(t), true, 2, 'importing');
+    bar.tick(true);
+    bar.done();
+    expect(tty[0]).toMatch(/^\rimporting \[#{15}\.{15}\] 1\/2$/);
+    expect(tty[1]).toBe('\n');
+  });
+});
