@@ -5,7 +5,8 @@ import { amazonPayInputFromEnv, parseAmazonPayConfig } from './amazonpay/config.
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './config/logger.js';
 import { startDaemon } from './daemon/run.js';
-import { installTemporalRuntime } from './daemon/runtime.js';
+import { installTemporalRuntime, temporalMetricsAddress } from './daemon/runtime.js';
+import { onShutdownSignal } from './daemon/signals.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -18,9 +19,9 @@ async function main(): Promise<void> {
   }
   const amazonPay = parseAmazonPayConfig(amazonPayInputFromEnv(config.amazonPayEnv));
   const logger = createLogger(config.logLevel);
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
   const daemon = await startDaemon({ config, databaseUrl: config.database.url!, temporalAddress: config.temporal.connection.address!, amazonPay, logger });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void daemon.shutdown());
+  onShutdownSignal(() => void daemon.shutdown());
   await daemon.done;
 }
 

