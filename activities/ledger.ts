@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { insertCheckoutCharge } from '../db/queries/charges.js';
-import { recordSubscriptionEvent, recordSubscriptionStatus } from '../db/queries/subscriptions.js';
+import { recordPlanChange, recordSubscriptionEvent, recordSubscriptionStatus } from '../db/queries/subscriptions.js';
 import { charges } from '../db/schema/index.js';
 import type { ChargeUpdate, StatusChange } from '../workflows/types.js';
 
@@ -17,6 +17,13 @@ export function createLedgerActivities(deps: { db: Database; now: () => Date }) 
       });
     },
     async recordEvent(event: { subscriptionId: string; kind: string; cycle: number; detail: Record<string, unknown> }): Promise<void> {
+      if (event.kind === 'plan_changed') {
+        // The workflow reports a plan change as an event (its recorded histories call this
+        // activity); the row must show the new plan too, so list and export agree with it.
+        const { amountMinor, interval } = event.detail as { amountMinor?: string; interval?: { unit: string; count: number } };
+        await recordPlanChange(deps.db, { subscriptionId: event.subscriptionId, fromCycle: event.cycle, amountMinor, interval, at: deps.now() });
+        return;
+      }
       await recordSubscriptionEvent(deps.db, { ...event, at: deps.now() });
     },
     async recordCheckoutCharge(input: { subscriptionId: string; chargeId: string; amountMinor: string; currency: string }): Promise<{ state: string; at: string }> {

@@ -96,9 +96,6 @@ export class SubscriptionRuntime {
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
     const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
-    this.s.status = status;
-    this.s.statusReason = reason;
-    this.nextBillingAt = nextBillingAt;
     if (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle) {
       await acts.db.recordStatus({
         subscriptionId: this.input.subscriptionId,
@@ -110,6 +107,11 @@ export class SubscriptionRuntime {
         ended: status === 'canceled' || status === 'ended',
       });
     }
+    // Only now does the query report the new status: whoever sees it there also finds it in
+    // PostgreSQL (the write above has completed) and, right after, in the search attributes.
+    this.s.status = status;
+    this.s.statusReason = reason;
+    this.nextBillingAt = nextBillingAt;
     this.publish();
   }
 

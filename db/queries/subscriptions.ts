@@ -75,3 +75,30 @@ export async function recordSubscriptionEvent(
 export async function listSubscriptionEvents(db: DatabaseOrTransaction, subscriptionId: string) {
   return db.select().from(subscriptionEvents).where(eq(subscriptionEvents.subscriptionId, subscriptionId)).orderBy(subscriptionEvents.id);
 }
+
+/**
+ * A plan change from `fromCycle` on: the row shows the plan going forward (list and export
+ * read it), and the history keeps the change with the cycle it starts at.
+ */
+export async function recordPlanChange(
+  db: DatabaseOrTransaction,
+  change: { subscriptionId: string; fromCycle: number; amountMinor?: string; interval?: { unit: string; count: number }; at: Date },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(subscriptions)
+      .set({
+        ...(change.amountMinor ? { amountMinor: BigInt(change.amountMinor) } : {}),
+        ...(change.interval ? { intervalUnit: change.interval.unit, intervalCount: change.interval.count } : {}),
+        updatedAt: change.at,
+      })
+      .where(eq(subscriptions.id, change.subscriptionId));
+    await recordSubscriptionEvent(tx, {
+      subscriptionId: change.subscriptionId,
+      kind: 'plan_changed',
+      cycle: change.fromCycle,
+      detail: { ...(change.amountMinor ? { amountMinor: change.amountMinor } : {}), ...(change.interval ? { interval: change.interval } : {}) },
+      at: change.at,
+    });
+  });
+}

@@ -23,7 +23,9 @@ describe('charge outcome unknown', () => {
 
     const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
     expect(state).toMatchObject({ statusReason: 'ChargeOutcomeUnknown', cycle: 0, attempt: 1, outstanding: { cycle: 0, attempt: 1 } });
-    expect(await getSubscription(h.database.db, 'unknown-1')).toMatchObject({ status: 'needs_attention', statusReason: 'ChargeOutcomeUnknown' });
+    // The query answers from memory; the row follows once the status activity has run.
+    const stored = await eventually(() => getSubscription(h.database.db, 'unknown-1'), (r) => r?.status === 'needs_attention', { what: 'needs_attention in PostgreSQL' });
+    expect(stored).toMatchObject({ status: 'needs_attention', statusReason: 'ChargeOutcomeUnknown' });
     const [row] = await ledger(h, 'unknown-1');
     expect(row).toMatchObject({ attempt: 1, state: 'pending', chargeId: null });
     const keysBefore = new Set((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp).map((a) => a.idempotencyKey));

@@ -22,7 +22,9 @@ describe('subscription messages', () => {
     await handle.signal(pauseSignal, { reason: 'BuyerAskedForABreak' });
     const paused = await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
     expect(paused).toMatchObject({ paused: true, statusReason: 'BuyerAskedForABreak', nextBillingAt: null });
-    expect(await getSubscription(h.database.db, 'pause-1')).toMatchObject({ status: 'paused', statusReason: 'BuyerAskedForABreak' });
+    // The query answers from memory; the row follows once the status activity has run.
+    const row = await eventually(() => getSubscription(h.database.db, 'pause-1'), (r) => r?.status === 'paused', { what: 'paused in PostgreSQL' });
+    expect(row).toMatchObject({ status: 'paused', statusReason: 'BuyerAskedForABreak' });
     const chargesWhenPaused = (await simulatorCharges(h, cp)).length;
     // Wait (by the clock, not for the workflow) until two more cycles would have come due.
     const pausedAt = Date.now();
@@ -55,6 +57,8 @@ describe('subscription messages', () => {
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 3 });
     expect((await simulatorCharges(h, cp)).map((c) => c.amount)).toEqual(['14.00', '25.00', '25.00']);
     expect((await statusHistory(h, 'plan-1')).some((e) => e.reason === 'plan_changed' && e.cycle === 1)).toBe(true);
+    // The row shows the plan going forward, so list and export agree with the workflow.
+    expect((await getSubscription(h.database.db, 'plan-1'))?.amountMinor).toBe(2500n);
   });
 
   it('the changePlan validator refuses a bad amount, an empty change, and a sandbox-only interval in live', async () => {
