@@ -80,7 +80,7 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
   const status = await fetchPermissionStatus(deps, chargePermissionId);
   await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
   if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
-  const touched = await applyPermissionStatus(deps, subscriptions, status);
+  const touched = await applyPermissionStatus(deps, subscriptions, status, 'ipn');
   return { status: 'processed', summary: `${chargePermissionId} is ${status.state}${status.reasons.length ? ` (${status.reasons.join(', ')})` : ''}; ${touched} subscription(s) told` };
 }
 
@@ -89,7 +89,7 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
  * reason (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends.
  * Other states: a permissionStatus signal. Workflows that already ended are skipped.
  */
-export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: SubscriptionRow[], status: PermissionStatus): Promise<number> {
+export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: SubscriptionRow[], status: PermissionStatus, source: 'ipn' | 'poll'): Promise<number> {
   let touched = 0;
   for (const subscription of subscriptions) {
     const handle = deps.temporal.workflow.getHandle(subscription.workflowId);
@@ -101,7 +101,7 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
         await handle.cancel();
         log?.info({ reason }, 'charge permission closed: subscription cancelled');
       } else {
-        await handle.signal(permissionStatusSignal, status);
+        await handle.signal(permissionStatusSignal, { ...status, source });
         log?.info({ state: status.state, reasons: status.reasons }, 'charge permission state passed to the subscription');
       }
       touched += 1;

@@ -53,8 +53,9 @@ export class SubscriptionRuntime {
     }
   }
 
-  notePermission(status: PermissionStatus): void {
-    this.permission = status;
+  /** `via` says whether it came from a signal or the workflow's own check (see PermissionStatus.source). */
+  notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
+    this.permission = { ...status, source: via };
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
   }
@@ -159,6 +160,7 @@ export class SubscriptionRuntime {
       lastCharge: this.s.lastCharge,
       outstanding: this.outstanding,
       chargesMade: this.s.chargesMade,
+      permission: this.permission,
     };
   }
 }

@@ -3,7 +3,7 @@
 // NonChargeable permissions wait for the buyer to fix the payment method, the monthly cap
 // waits for the next month, pending authorizations wait for their final state, and anything
 // no retry can fix waits for an admin. A charge in flight is never abandoned.
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import type { SubscriptionRuntime } from './runtime.js';
@@ -85,12 +85,12 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
       const reason = update.reasonCode ?? update.state;
       rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: reason };
       if (SOFT_REASONS.has(reason) || update.state === 'Canceled') return dunning(ctx, reason);
-      return paymentMethodRequired(ctx, reason);
+      return paymentMethodRequired(ctx, reason, { knownNonChargeable: false });
     }
     case 'soft_decline':
       return dunning(ctx, attempted.reasonCode);
     case 'hard_decline':
-      return paymentMethodRequired(ctx, attempted.reasonCode);
+      return paymentMethodRequired(ctx, attempted.reasonCode, { knownNonChargeable: false });
     case 'permission_state':
       return afterPermissionRefusal(ctx, attempted.reasonCode);
     case 'refused':
@@ -127,9 +127,9 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   await condition(() => rt.stopRequested, delay);
   if (rt.stopRequested) return stop(rt.stopReason());
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission);
+  rt.notePermission(permission, 'poll');
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
-  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable');
+  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable', { knownNonChargeable: true });
   rt.s.dunningStep = step + 1;
   rt.s.attempt += 1;
   return { kind: 'retry' };
@@ -137,29 +137,40 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
 
 /**
  * Hard decline or NonChargeable permission: pause billing until the buyer fixes the payment
- * method (learned from an IPN-driven signal, or from a periodic check), within the grace period.
+ * method, within the grace period. The cycle is tried again only on evidence of a fix: a
+ * CHARGE_PERMISSION IPN after which the permission is Chargeable, a check that saw it go from
+ * NonChargeable to Chargeable, or an admin's resume. A permission that simply stays Chargeable
+ * after a hard decline is not retried (Amazon: retrying a hard decline will not succeed).
  */
-async function paymentMethodRequired(ctx: CycleContext, reason: string): Promise<Step> {
+async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: { knownNonChargeable: boolean }): Promise<Step> {
   const { rt, acts, input } = ctx;
   const { paymentMethodGraceMs, paymentMethodCheckIntervalMs } = input.policy;
+  // Histories recorded before this rule retried on any Chargeable check; they replay that way.
+  const needsEvidence = patched('payment-method-fix-needs-evidence');
   const deadline = Date.now() + paymentMethodGraceMs;
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.resumes;
+  let sawNonChargeable = entry.knownNonChargeable;
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return finalAction(ctx, `PaymentMethodGraceExpired:${reason}`);
     const seen = rt.permissionVersion;
     const woke = await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.resumes !== resumesBefore, Math.min(paymentMethodCheckIntervalMs, remaining));
     if (rt.stopRequested) return stop(rt.stopReason());
-    if (!woke || rt.resumes !== resumesBefore) {
-      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }));
+    const resumed = rt.resumes !== resumesBefore;
+    if (!woke || resumed) {
+      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), 'poll');
     }
-    const state = rt.permission?.state;
-    if (state === 'Closed' || state === 'NotFound') return stop(rt.stopReason());
-    if (state === 'Chargeable') {
-      rt.s.attempt += 1;
-      return { kind: 'retry' };
+    const permission = rt.permission;
+    if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
+    if (permission?.state === 'NonChargeable') sawNonChargeable = true;
+    if (permission?.state === 'Chargeable') {
+      const fixed = !needsEvidence || resumed || sawNonChargeable || (rt.permissionVersion !== seen && permission.source === 'ipn');
+      if (fixed) {
+        rt.s.attempt += 1;
+        return { kind: 'retry' };
+      }
     }
   }
 }
@@ -167,9 +178,9 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string): Promise
 async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promise<Step> {
   const { rt, acts, input } = ctx;
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission);
+  rt.notePermission(permission, 'poll');
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
-  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason);
+  if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason, { knownNonChargeable: true });
   return needsAttention(ctx, reason, { sameKey: false });
 }
 

@@ -29,7 +29,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(pauseSignal, ({ reason }) => rt.pause(reason));
   setHandler(resumeSignal, ({ reason }) => rt.resume(reason));
   setHandler(cancelSignal, (request) => rt.requestCancel(request));
-  setHandler(permissionStatusSignal, (status) => rt.notePermission(status));
+  setHandler(permissionStatusSignal, (status) => rt.notePermission(status, status.source ?? 'ipn'));
   setHandler(chargeUpdateSignal, (update) => rt.noteChargeUpdate(update));
   setHandler(
     changePlanUpdate,

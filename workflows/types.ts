@@ -124,12 +124,19 @@ export interface SubscriptionState {
   lastCharge: LastCharge | null;
   outstanding: { cycle: number; attempt: number; reasonCode: string | null } | null;
   chargesMade: number;
+  /** The Charge Permission as last seen by this workflow (signal or check), if at all. */
+  permission: PermissionStatus | null;
 }
 
 /** A Charge Permission's state as the reaction activities saw it in Amazon Pay. */
 export interface PermissionStatus {
   state: 'Chargeable' | 'NonChargeable' | 'Closed' | 'NotFound';
   reasons: string[];
+  /**
+   * Why it was fetched: 'ipn' after a CHARGE_PERMISSION notification (something changed),
+   * 'poll' by a periodic check. Absent in older signals: treated as 'ipn'.
+   */
+  source?: 'ipn' | 'poll';
 }
 
 /** An asynchronous charge outcome (CHARGE IPN or polling). */

@@ -65,7 +65,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
           if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
           const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
-          const touched = await applyPermissionStatus(reaction, subscriptions, status);
+          const touched = await applyPermissionStatus(reaction, subscriptions, status, 'poll');
           if (status.state === 'Closed') closed += touched;
         } catch (error) {
           if (error instanceof AmazonReadFailed && error.outcome.kind === 'throttled') {
