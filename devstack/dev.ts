@@ -27,6 +27,11 @@ interface Stack {
 
 async function start(config: Config, stack: Stack): Promise<void> {
   const env = process.env;
+  // Check every port up front: a clash found half-way would leave services half started.
+  const { ipn, operations } = config.billing;
+  if (ipn.port !== 0) await assertFree(ipn.port, 'IPN endpoint (ipn.port in billing.yaml)');
+  if (operations.port !== 0) await assertFree(operations.port, 'operations endpoint (operations.port in billing.yaml)');
+  if (operations.temporalMetricsPort) await assertFree(operations.temporalMetricsPort, 'Temporal SDK metrics (operations.temporalMetricsPort in billing.yaml)');
   let temporalAddress = config.temporal.connection.address;
   if (!temporalAddress) {
     const dev = config.temporal.devServer;
