@@ -63,6 +63,7 @@ export async function connectBillingClient(options: { env?: NodeJS.ProcessEnv; p
     temporal,
     amazonPay: () => (amazonPay ??= createAmazonPayClient(settings)),
     environment: settings.environment,
+    region: settings.region,
     taskQueues: config.temporal.taskQueues,
     policy: config.billing.policy,
     now: options.now ?? (() => new Date()),

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { AmazonPayClient } from '../amazonpay/client.js';
+import type { AmazonPayRegion } from '../amazonpay/config.js';
 import type { BillingEnvironment } from '../billing/types.js';
 import type { Database } from '../db/client.js';
 import type { BillingPolicy } from '../workflows/types.js';
@@ -13,6 +14,8 @@ export interface BillingClientDeps {
   temporal: () => Promise<Client>;
   amazonPay: () => AmazonPayClient;
   environment: BillingEnvironment;
+  /** Amazon Pay region: decides the buyer's payment-method update link. Default na. */
+  region?: AmazonPayRegion;
   taskQueues: { workflows: string; charges: string; amazonReads: string };
   /** The daemon's default billing policy (billing.yaml); a subscription may override parts of it. */
   policy: BillingPolicy;

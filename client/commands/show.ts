@@ -42,6 +42,9 @@ export function renderDetails(d: SubscriptionDetails): string {
   ];
   if (live?.nextRetryAt) pairs.push(['next retry', showInstant(live.nextRetryAt, zone)]);
   if (live?.outstanding) pairs.push(['outstanding', `cycle ${live.outstanding.cycle} attempt ${live.outstanding.attempt}${live.outstanding.reasonCode ? ` (${live.outstanding.reasonCode})` : ''}`]);
+  if ((live?.status ?? s.status) === 'payment_method_required') {
+    pairs.push(['buyer fixes it at', d.paymentMethodUpdateUrl ?? "Amazon Pay's hosted Update page (no direct link in this region)"]);
+  }
   if (s.end) pairs.push(['ends', 'afterCycles' in s.end ? `after ${s.end.afterCycles} cycles` : showInstant(s.end.at, zone)]);
   pairs.push(['workflow', `${d.workflow.workflowId} (${d.workflow.status?.toLowerCase() ?? 'unknown'})${d.workflow.note ? ` — ${d.workflow.note}` : ''}`]);
   pairs.push(['created', showInstant(s.createdAt, zone)]);

@@ -1,5 +1,6 @@
 // Reading subscriptions: the database row with its ledger and history, plus the live
 // workflow state when the workflow still runs (a finished one answers from the database only).
+import { paymentMethodUpdateUrl } from '../../amazonpay/update-link.js';
 import { validateChargePermissionId } from '../../billing/plan-rules.js';
 import { isIsoInstant } from '../../billing/plan-rules.js';
 import { SUBSCRIPTION_STATUSES, type Problem } from '../../billing/types.js';
@@ -30,6 +31,8 @@ export interface SubscriptionDetails {
   charges: ChargeView[];
   refunds: RefundView[];
   history: StatusEventView[];
+  /** Where to send the buyer to fix the payment method (hard decline, NonChargeable); null where Amazon documents none. */
+  paymentMethodUpdateUrl: string | null;
 }
 
 export async function getSubscriptionDetails(deps: BillingClientDeps, id: string): Promise<SubscriptionDetails> {
@@ -46,6 +49,7 @@ export async function getSubscriptionDetails(deps: BillingClientDeps, id: string
     charges: charges.map(chargeView),
     refunds: refunds.map(refundView),
     history: history.map(statusEventView),
+    paymentMethodUpdateUrl: paymentMethodUpdateUrl(row.chargePermissionId, deps.region ?? 'na'),
   };
 }
 

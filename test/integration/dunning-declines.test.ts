@@ -2,6 +2,7 @@
 // hard declines wait for the buyer to fix the payment method (IPN signal or periodic check);
 // the grace period running out ends in the configured final action.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBillingClient } from '../../client/index.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
@@ -44,6 +45,9 @@ describe('dunning', () => {
     // No periodic check in this test's time frame: only the signal can wake it.
     const { handle } = await h.launch(shortSpec('dunning-hard-signal', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 10 * 60_000 });
     await eventually(() => statusOf(h, 'dunning-hard-signal'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+    // The merchant can fetch the page where the buyer fixes the payment method.
+    const billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.launchContext.taskQueues, policy: h.launchContext.policy, now: () => new Date() });
+    expect((await billing.getSubscription('dunning-hard-signal')).paymentMethodUpdateUrl).toBe(`https://payments.amazon.com/jr/your-account/ba/${cp}`);
 
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
     await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });

@@ -1,0 +1,18 @@
+import type { AmazonPayRegion } from './config.js';
+
+/**
+ * Where a buyer updates the payment method behind a Charge Permission after a hard decline
+ * (reference §4.4: US and JP pages). Amazon documents no such link for the EU region; there the
+ * merchant integrates Amazon Pay's hosted Update page instead, so the answer is null.
+ */
+export function paymentMethodUpdateUrl(chargePermissionId: string, region: AmazonPayRegion): string | null {
+  const id = encodeURIComponent(chargePermissionId);
+  switch (region) {
+    case 'na':
+      return `https://payments.amazon.com/jr/your-account/ba/${id}`;
+    case 'jp':
+      return `https://pay.amazon.com/jp/jr/your-account/ba/${id}`;
+    case 'eu':
+      return null;
+  }
+}
