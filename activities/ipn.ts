@@ -5,6 +5,7 @@ import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { Database } from '../db/client.js';
 import { settleInboxRow } from '../db/queries/ipn-inbox.js';
 import { AmazonReadFailed, reactToCharge, reactToPermission, type ReactionResult } from '../ipn/reaction.js';
+import { reactToRefund } from '../ipn/refund-reaction.js';
 import type { IpnHandlerInput } from '../workflows/ipn-types.js';
 import { FailureTypes, nonRetryableFailure, retryableFailure } from './errors.js';
 import type { ActivityMetrics } from './ipn-metrics.js';
@@ -28,6 +29,7 @@ export function createIpnActivities(deps: IpnActivityDeps) {
       try {
         if (input.objectType === 'CHARGE_PERMISSION' && input.chargePermissionId) return await reactToPermission(reaction, input.chargePermissionId);
         if (input.objectType === 'CHARGE') return await reactToCharge(reaction, input.objectId);
+        if (input.objectType === 'REFUND') return await reactToRefund(reaction, input.objectId, input.chargePermissionId);
         return { status: 'ignored', summary: `object type ${input.objectType} needs no reaction` };
       } catch (error) {
         if (error instanceof AmazonReadFailed) {

@@ -62,7 +62,7 @@ const billingFileSchema = z.strictObject({
       reconcile: cron.default('*/15 * * * *'),
       drift: cron.default('*/10 * * * *'),
       prune: cron.default('30 3 * * *'),
-      /** Get Charge Permission calls one reconciliation run may spend, leaving the quota to billing. */
+      /** Amazon Pay reads (Get Refund for stale refunds, at most a quarter; Get Charge Permission) one reconciliation run may spend, leaving the quota to billing. */
       reconcileBudget: z.number({ error: 'a whole number ≥ 0' }).int().min(0, 'a whole number ≥ 0').default(100),
       pruneAfter: duration.default(30 * 86_400_000),
     })

@@ -87,6 +87,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     now: () => new Date(),
     logger: logger.child({ component: 'housekeeping' }),
     metrics,
+    // Reconciliation reads Amazon Pay outside the amazon-reads queue, whose server-side cap
+    // cannot see it: it takes at most a quarter of that rate and stops at the first 429.
+    reconcileReadsPerSecond: config.temporal.rateLimits.amazonReadsPerSecond / 4,
   });
   const { inboxRetry, reconcile, drift, prune } = billing.housekeeping;
   const housekeeping = startHousekeeping({
@@ -143,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       // In-flight IPN requests are stored and answered; new connections are refused, so SNS retries them.
       await ipn.close();
       await dispatcher.drain();
+      jobs.stop();
       await housekeeping.stop();
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), billing.shutdownGrace).unref());

@@ -1,11 +1,13 @@
 // Hands stored inbox rows to Temporal: one handler workflow per SNS MessageId. Runs right after
 // the endpoint's insert commits, and again from the inboxRetry sweep for rows still pending
 // (Temporal was unreachable, the daemon stopped in between). Starting twice is harmless: the
-// workflow id is fixed and a second start finds the first.
+// workflow id is fixed and a second start finds the first. The sweep also starts a new run
+// under the same id (redispatch) for a row whose handler ended without settling it, or
+// settled it as failed.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { markInboxDispatched, noteInboxDispatchFailure } from '../db/queries/ipn-inbox.js';
+import { claimInboxRowForRetry, markInboxDispatched, noteInboxDispatchFailure, releaseInboxRetryClaim } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import { ipnHandlerWorkflow } from '../workflows/index.js';
 import { ipnHandlerWorkflowId, type IpnHandlerInput } from '../workflows/ipn-types.js';
@@ -22,6 +24,14 @@ export interface IpnDispatcherOptions {
 export interface IpnDispatcher {
   /** true when the row is now in Temporal's hands (started now or before). Never throws. */
   dispatch(row: IpnInboxRow): Promise<boolean>;
+  /**
+   * One more handler run for a row whose earlier run did not settle it: 'failed-runs' when that
+   * run failed, was terminated, cancelled or timed out; 'any' also after a run that completed
+   * (it settled the row as failed). The row is claimed first (status dispatched, one more
+   * attempt) and given back if the start fails, also when a run of the id is still going.
+   * true when a new run was started. Never throws.
+   */
+  redispatch(row: IpnInboxRow, after: 'failed-runs' | 'any'): Promise<boolean>;
   /** Resolves when dispatches started so far have finished (shutdown). */
   drain(): Promise<void>;
 }
@@ -31,9 +41,8 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
   const timeoutMs = options.startTimeoutMs ?? 10_000;
   const inFlight = new Set<Promise<boolean>>();
 
-  async function start(row: IpnInboxRow): Promise<boolean> {
-    if (!row.objectType || !row.objectId) return false;
-    const input: IpnHandlerInput = {
+  function inputOf(row: IpnInboxRow & { objectType: string; objectId: string }): IpnHandlerInput {
+    return {
       inboxId: row.id.toString(),
       messageId: row.messageId,
       objectType: row.objectType,
@@ -41,18 +50,30 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
       chargePermissionId: row.chargePermissionId,
       amazonReadsTaskQueue: taskQueues.amazonReads,
     };
-    const log = logger.child({ requestId: row.messageId, inboxId: input.inboxId });
+  }
+
+  function startHandler(
+    row: IpnInboxRow & { objectType: string; objectId: string },
+    reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'ALLOW_DUPLICATE',
+    conflictPolicy: WorkflowIdConflictPolicy,
+  ) {
+    return client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.workflow.start(ipnHandlerWorkflow, {
+        workflowId: ipnHandlerWorkflowId(row.messageId),
+        taskQueue: taskQueues.workflows,
+        args: [inputOf(row)],
+        workflowIdReusePolicy: reusePolicy,
+        workflowIdConflictPolicy: conflictPolicy,
+        staticSummary: `IPN ${row.objectType} ${row.objectId}`.slice(0, 200),
+      }),
+    );
+  }
+
+  async function start(row: IpnInboxRow): Promise<boolean> {
+    if (!row.objectType || !row.objectId) return false;
+    const log = logger.child({ requestId: row.messageId, inboxId: row.id.toString() });
     try {
-      await client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        client.workflow.start(ipnHandlerWorkflow, {
-          workflowId: ipnHandlerWorkflowId(row.messageId),
-          taskQueue: taskQueues.workflows,
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          staticSummary: `IPN ${row.objectType} ${row.objectId}`.slice(0, 200),
-        }),
-      );
+      await startHandler({ ...row, objectType: row.objectType, objectId: row.objectId }, 'REJECT_DUPLICATE', WorkflowIdConflictPolicy.USE_EXISTING);
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
         const message = error instanceof Error ? error.message : String(error);
@@ -72,13 +93,37 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
     return true;
   }
 
+  async function restart(row: IpnInboxRow, after: 'failed-runs' | 'any'): Promise<boolean> {
+    if (!row.objectType || !row.objectId) return false;
+    const log = logger.child({ requestId: row.messageId, inboxId: row.id.toString() });
+    if (!(await claimInboxRowForRetry(db, row))) return false;
+    try {
+      // FAIL on a run still going (e.g. the one that settled the row as failed, in its last
+      // moments): adopting it would leave the row dispatched with nothing to settle it.
+      await startHandler(
+        { ...row, objectType: row.objectType, objectId: row.objectId },
+        after === 'any' ? 'ALLOW_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
+        WorkflowIdConflictPolicy.FAIL,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn({ err: message, status: row.status, attempts: row.attempts }, 'ipn retry could not start its handler workflow');
+      await releaseInboxRetryClaim(db, row, message).catch(() => {});
+      return false;
+    }
+    log.info({ previousStatus: row.status, attempt: row.attempts + 1 }, 'ipn handler started again');
+    return true;
+  }
+
+  const track = (run: Promise<boolean>): Promise<boolean> => {
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+    return run;
+  };
+
   return {
-    dispatch(row) {
-      const run = start(row);
-      inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
-      return run;
-    },
+    dispatch: (row) => track(start(row)),
+    redispatch: (row, after) => track(restart(row, after).catch(() => false)),
     async drain() {
       await Promise.allSettled([...inFlight]);
     },

@@ -78,9 +78,11 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
     return { status: 'ignored', summary: `${chargePermissionId} is already known to be missing in Amazon Pay` };
   }
   const status = await fetchPermissionStatus(deps, chargePermissionId);
-  await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
   if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
   const touched = await applyPermissionStatus(deps, subscriptions, status, 'ipn');
+  // After the subscriptions were told: reconciliation signals only a state other than the one
+  // recorded here, so a reaction that failed half-way must not record what nobody was told.
+  await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
   return { status: 'processed', summary: `${chargePermissionId} is ${status.state}${status.reasons.length ? ` (${status.reasons.join(', ')})` : ''}; ${touched} subscription(s) told` };
 }
 

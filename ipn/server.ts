@@ -139,7 +139,7 @@ function inboxRowOf(delivery: ParsedDelivery, rawBody: string): NewInboxRow {
     objectId: delivery.objectId,
     chargePermissionId: delivery.chargePermissionId,
     rawBody,
-    // REFUND, CHARGEBACK and unknown types are kept for the record; nothing in billing reacts to them.
+    // CHARGEBACK and unknown types are kept for the record; nothing in billing reacts to them.
     status: known ? 'pending' : 'ignored',
   };
 }

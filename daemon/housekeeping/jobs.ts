@@ -6,7 +6,7 @@ import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { Database } from '../../db/client.js';
 import {
   activeSubscriptionsOnPermission,
-  listPendingInboxRows,
+  lastPermissionStates,
   nonFinalSubscriptions,
   permissionsToReconcile,
   pruneInbox,
@@ -14,9 +14,13 @@ import {
   recordUnknownPermission,
   subscriptionWorkflowIds,
 } from '../../db/queries/ipn-inbox.js';
+import { refundsToPoll } from '../../db/queries/refunds.js';
 import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, applyPermissionStatus, fetchPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
+import { refreshRefund } from '../../ipn/refund-reaction.js';
+import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
+import { pacer } from './pacer.js';
 
 export interface HousekeepingDeps {
   db: Database;
@@ -31,42 +35,103 @@ export interface HousekeepingDeps {
   now: () => Date;
   logger: Logger;
   metrics?: ReactionDeps['metrics'];
+  /**
+   * Amazon Pay reads per second reconciliation allows itself (unset: no pacing). Its calls do
+   * not go through the amazon-reads task queue, so the server's cap does not see them; the
+   * daemon passes a quarter of rateLimits.amazonReadsPerSecond (see daemon/run.ts).
+   */
+  reconcileReadsPerSecond?: number;
+  /** A refund still RefundInitiated this long after it was asked for (and not checked for as long) is polled. Default 10 minutes. */
+  refundPollAfterMs?: number;
+  inboxRetry?: Partial<InboxRetryPolicy>;
 }
+
+const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
 
 export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune';
 
 export function createHousekeepingJobs(deps: HousekeepingDeps) {
   const reaction: ReactionDeps = { db: deps.db, amazonPay: deps.amazonPay, temporal: deps.temporal, now: deps.now, logger: deps.logger, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
 
+  const inboxRetry = createInboxRetry({ ...deps, policy: { ...DEFAULT_INBOX_RETRY, ...deps.inboxRetry } });
+  // Lets shutdown cut a paced reconciliation short instead of waiting for its last read.
+  const stopping = new AbortController();
+
   return {
-    /** Inbox rows still pending (Temporal was away, the daemon stopped before dispatching) go to Temporal now. */
-    async inboxRetry(): Promise<{ pending: number; dispatched: number }> {
-      const rows = await listPendingInboxRows(deps.db, 500);
-      let dispatched = 0;
-      for (const row of rows) if (await deps.dispatcher.dispatch(row)) dispatched += 1;
-      if (rows.length > 0) deps.logger.info({ pending: rows.length, dispatched }, 'inbox retry');
-      return { pending: rows.length, dispatched };
-    },
+    /**
+     * Inbox rows still pending (Temporal was away, the daemon stopped before dispatching) go to
+     * Temporal now; stuck dispatched rows and failed rows get another handler run (inbox-retry.ts).
+     */
+    inboxRetry,
 
     /**
-     * Catches IPNs that never came: Get Charge Permission for up to reconcileBudget permissions
-     * of live subscriptions, least recently checked first, and reacts exactly as to an IPN.
+     * Catches IPNs that never came. First Get Refund for refunds still RefundInitiated after
+     * refundPollAfter (at most a quarter of reconcileBudget), then Get Charge Permission for the
+     * rest of the budget: permissions of live subscriptions, least recently checked first.
+     * Subscriptions are told only what is news: a state other than the one last seen (a
+     * Closed permission always cancels what still runs on it), so quiet permissions add
+     * nothing to workflow histories. Stops at the first 429, leaving the quota to billing.
      */
-    async reconcile(): Promise<{ checked: number; closed: number; errors: number; throttled: boolean }> {
-      const ids = await permissionsToReconcile(deps.db, deps.reconcileBudget);
+    async reconcile(): Promise<{
+      checked: number;
+      signalled: number;
+      unchanged: number;
+      closed: number;
+      errors: number;
+      throttled: boolean;
+      refunds: { checked: number; resolved: number; errors: number };
+    }> {
+      const pace = pacer(deps.reconcileReadsPerSecond, stopping.signal);
+      const now = deps.now();
+      const refundAfter = new Date(now.getTime() - (deps.refundPollAfterMs ?? DEFAULT_REFUND_POLL_AFTER_MS));
+      const refundBudget = deps.reconcileBudget > 0 ? Math.max(1, Math.floor(deps.reconcileBudget / 4)) : 0;
+      const refundIds = await refundsToPoll(deps.db, { initiatedBefore: refundAfter, checkedBefore: refundAfter, limit: refundBudget });
+      const refunds = { checked: 0, resolved: 0, errors: 0 };
+      let throttled = false;
+      for (const refundId of refundIds) {
+        if (!(await pace())) break;
+        try {
+          const result = await refreshRefund(reaction, refundId);
+          refunds.checked += 1;
+          if (result !== 'not_found' && result.changed && (result.state === 'Refunded' || result.state === 'Declined')) refunds.resolved += 1;
+        } catch (error) {
+          if (error instanceof AmazonReadFailed && error.outcome.kind === 'throttled') {
+            throttled = true;
+            break;
+          }
+          refunds.errors += 1;
+          deps.logger.warn({ refundId, err: (error as Error).message }, 'reconciliation could not check a refund');
+        }
+      }
+
+      const ids = throttled ? [] : await permissionsToReconcile(deps.db, deps.reconcileBudget - refundIds.length);
+      const lastSeen = await lastPermissionStates(deps.db, ids);
       let checked = 0;
+      let signalled = 0;
+      let unchanged = 0;
       let closed = 0;
       let errors = 0;
-      let throttled = false;
       for (const chargePermissionId of ids) {
+        if (!(await pace())) break;
         try {
-          const status = await fetchPermissionStatus(reaction, chargePermissionId);
+          const fetched = await fetchPermissionStatus(reaction, chargePermissionId);
           checked += 1;
-          await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
-          if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
-          const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
-          const touched = await applyPermissionStatus(reaction, subscriptions, status, 'poll');
-          if (status.state === 'Closed') closed += touched;
+          if (fetched.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
+          const previous = lastSeen.get(chargePermissionId);
+          const known = previous !== undefined && previous !== 'error';
+          const news = fetched.state === 'Closed' || (known ? previous !== fetched.state : fetched.state !== 'Chargeable');
+          if (news) {
+            // A change between two checks is news like an IPN (a NonChargeable→Chargeable change may
+            // end a payment-method wait); a first look is only a poll.
+            const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
+            const touched = await applyPermissionStatus(reaction, subscriptions, fetched, known ? 'ipn' : 'poll');
+            if (fetched.state === 'Closed') closed += touched;
+            else signalled += touched;
+          } else {
+            unchanged += 1;
+          }
+          // Recorded after the subscriptions were told: if telling failed, the next run sees news again.
+          await recordPermissionCheck(deps.db, chargePermissionId, fetched.state, deps.now());
         } catch (error) {
           if (error instanceof AmazonReadFailed && error.outcome.kind === 'throttled') {
             // Leave the quota to billing; the next run continues with the permissions left unchecked.
@@ -78,8 +143,9 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           deps.logger.warn({ chargePermissionId, err: (error as Error).message }, 'reconciliation could not check a charge permission');
         }
       }
-      deps.logger.info({ checked, closed, errors, throttled }, 'reconciliation run');
-      return { checked, closed, errors, throttled };
+      const result = { checked, signalled, unchanged, closed, errors, throttled, refunds };
+      deps.logger.info(result, 'reconciliation run');
+      return result;
     },
 
     /**
@@ -132,6 +198,11 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       const deleted = await pruneInbox(deps.db, new Date(deps.now().getTime() - deps.pruneAfterMs));
       if (deleted > 0) deps.logger.info({ deleted }, 'inbox pruned');
       return { deleted };
+    },
+
+    /** Ends paced waits of a run in progress (shutdown); later runs stop at once. */
+    stop(): void {
+      stopping.abort();
     },
   };
 }

@@ -45,6 +45,61 @@ export async function listPendingInboxRows(db: DatabaseOrTransaction, limit: num
   return db.select().from(ipnInbox).where(eq(ipnInbox.status, 'pending')).orderBy(asc(ipnInbox.receivedAt)).limit(limit);
 }
 
+/** Rows handed to Temporal and not settled, received before the cutoff: their handler may have ended without settling them. */
+export async function listDispatchedInboxRows(db: DatabaseOrTransaction, receivedBefore: Date, limit: number): Promise<IpnInboxRow[]> {
+  return db
+    .select()
+    .from(ipnInbox)
+    .where(and(eq(ipnInbox.status, 'dispatched'), lt(ipnInbox.receivedAt, receivedBefore)))
+    .orderBy(asc(ipnInbox.receivedAt))
+    .limit(limit);
+}
+
+/**
+ * Failed rows due for another handler run: fewer than maxAttempts dispatches so far, and
+ * settled at least backoffBaseMs·2^(attempts-1) ago (5, 10, 20 … minutes with a 5-minute base).
+ */
+export async function listRetryableFailedInboxRows(
+  db: DatabaseOrTransaction,
+  options: { now: Date; maxAttempts: number; backoffBaseMs: number; limit: number },
+): Promise<IpnInboxRow[]> {
+  const dueBefore = sql`${options.now.toISOString()}::timestamptz - make_interval(secs => ${options.backoffBaseMs / 1000}::double precision * power(2, greatest(${ipnInbox.attempts} - 1, 0)))`;
+  return db
+    .select()
+    .from(ipnInbox)
+    .where(
+      and(
+        eq(ipnInbox.status, 'failed'),
+        lt(ipnInbox.attempts, options.maxAttempts),
+        sql`${ipnInbox.objectType} is not null and ${ipnInbox.objectId} is not null`,
+        sql`coalesce(${ipnInbox.processedAt}, ${ipnInbox.receivedAt}) < ${dueBefore}`,
+      ),
+    )
+    .orderBy(asc(ipnInbox.processedAt))
+    .limit(options.limit);
+}
+
+/**
+ * Claims a dispatched or failed row for one more handler run before it is started: status
+ * dispatched, one more attempt. Only if nobody changed the row since it was read (false then).
+ */
+export async function claimInboxRowForRetry(db: DatabaseOrTransaction, row: Pick<IpnInboxRow, 'id' | 'status' | 'attempts'>): Promise<boolean> {
+  const claimed = await db
+    .update(ipnInbox)
+    .set({ status: 'dispatched', attempts: sql`${ipnInbox.attempts} + 1` })
+    .where(and(eq(ipnInbox.id, row.id), eq(ipnInbox.status, row.status), eq(ipnInbox.attempts, row.attempts)))
+    .returning({ id: ipnInbox.id });
+  return claimed.length === 1;
+}
+
+/** The retry could not be started (Temporal unreachable): the row goes back as it was, with the error noted. */
+export async function releaseInboxRetryClaim(db: DatabaseOrTransaction, row: Pick<IpnInboxRow, 'id' | 'status' | 'attempts'>, error: string): Promise<void> {
+  await db
+    .update(ipnInbox)
+    .set({ status: row.status, attempts: row.attempts, lastError: error.slice(0, 500) })
+    .where(and(eq(ipnInbox.id, row.id), eq(ipnInbox.status, 'dispatched'), eq(ipnInbox.attempts, row.attempts + 1)));
+}
+
 export async function getInboxRow(db: DatabaseOrTransaction, id: bigint): Promise<IpnInboxRow | undefined> {
   const [row] = await db.select().from(ipnInbox).where(eq(ipnInbox.id, id));
   return row;
@@ -114,6 +169,16 @@ export async function recordPermissionCheck(db: DatabaseOrTransaction, chargePer
     .insert(permissionChecks)
     .values({ chargePermissionId, lastCheckedAt: at, lastState: state })
     .onConflictDoUpdate({ target: permissionChecks.chargePermissionId, set: { lastCheckedAt: at, lastState: state } });
+}
+
+/** The state each of these Charge Permissions had at its last check (absent: never checked). */
+export async function lastPermissionStates(db: DatabaseOrTransaction, chargePermissionIds: string[]): Promise<Map<string, string>> {
+  if (chargePermissionIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: permissionChecks.chargePermissionId, state: permissionChecks.lastState })
+    .from(permissionChecks)
+    .where(inArray(permissionChecks.chargePermissionId, chargePermissionIds));
+  return new Map(rows.map((r) => [r.id, r.state]));
 }
 
 /**

@@ -1,6 +1,9 @@
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
-import { charges, refunds, type ChargeRow, type RefundRow } from '../schema/index.js';
+import { charges, refunds, subscriptions, unknownRefunds, type ChargeRow, type RefundRow } from '../schema/index.js';
+
+/** Amazon Pay's final refund states: once there, a row never changes state again. */
+const FINAL_REFUND_STATES = ['Refunded', 'Declined'];
 
 /** The successful ledger row that carries this Amazon Pay ChargeId, locked against concurrent refunds. */
 export async function lockChargeForRefund(tx: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {
@@ -42,6 +45,10 @@ export async function insertRefund(
   return stored;
 }
 
+/**
+ * Create Refund answered (or refused). Only a pending row is completed: a REFUND IPN may have
+ * linked and resolved it in the meantime, and a late or replayed answer must not undo that.
+ */
 export async function completeRefund(
   db: DatabaseOrTransaction,
   id: bigint,
@@ -50,10 +57,114 @@ export async function completeRefund(
   const [stored] = await db
     .update(refunds)
     .set({ state: outcome.state, refundId: outcome.refundId, reasonCode: outcome.reasonCode, updatedAt: outcome.at })
-    .where(eq(refunds.id, id))
+    .where(and(eq(refunds.id, id), eq(refunds.state, 'pending')))
     .returning();
-  if (!stored) throw new Error(`refund row ${id} vanished`);
-  return stored;
+  if (stored) return stored;
+  const [current] = await db.select().from(refunds).where(eq(refunds.id, id));
+  if (!current) throw new Error(`refund row ${id} vanished`);
+  return current;
+}
+
+export async function findRefundByRefundId(db: DatabaseOrTransaction, refundId: string): Promise<RefundRow | undefined> {
+  const [row] = await db.select().from(refunds).where(eq(refunds.refundId, refundId)).limit(1);
+  return row;
+}
+
+export interface RefundStatusUpdate {
+  state: string;
+  reasonCode: string | null;
+  /** Amazon's lastUpdatedTimestamp when the state is final, else null. */
+  resolvedAt: Date | null;
+  at: Date;
+}
+
+/**
+ * What Get Refund said, written to the row with this RefundId. A row already Refunded or
+ * Declined keeps its state (a slower reader must not move it back); the check time is always noted.
+ */
+export async function recordRefundStatus(db: DatabaseOrTransaction, refundId: string, update: RefundStatusUpdate): Promise<RefundRow | undefined> {
+  const [changed] = await db
+    .update(refunds)
+    .set({ state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
+    .where(and(eq(refunds.refundId, refundId), or(notInArray(refunds.state, FINAL_REFUND_STATES), eq(refunds.state, update.state))))
+    .returning();
+  if (changed) return changed;
+  const [kept] = await db.update(refunds).set({ lastCheckedAt: update.at }).where(eq(refunds.refundId, refundId)).returning();
+  return kept;
+}
+
+/**
+ * A refund whose Create Refund answer never arrived (row pending, no RefundId) learns its
+ * RefundId from a REFUND IPN: the pending row of the same charge and amount. At most one
+ * refund per charge is pending at a time (client/subscriptions/refund.ts), so the match is unique.
+ */
+export async function linkPendingRefund(
+  db: DatabaseOrTransaction,
+  match: { chargeId: string; amountMinor: bigint; currency: string },
+  refundId: string,
+  update: RefundStatusUpdate,
+): Promise<RefundRow | undefined> {
+  const [linked] = await db
+    .update(refunds)
+    .set({ refundId, state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
+    .where(
+      and(
+        eq(refunds.chargeId, match.chargeId),
+        eq(refunds.amountMinor, match.amountMinor),
+        eq(refunds.currency, match.currency),
+        eq(refunds.state, 'pending'),
+        isNull(refunds.refundId),
+      ),
+    )
+    .returning();
+  return linked;
+}
+
+/** Pending refunds (no RefundId yet) of subscriptions on this Charge Permission: what an unknown REFUND IPN may be about. */
+export async function pendingRefundsOnPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<RefundRow[]> {
+  const rows = await db
+    .select({ refund: refunds })
+    .from(refunds)
+    .innerJoin(subscriptions, eq(subscriptions.id, refunds.subscriptionId))
+    .where(and(eq(subscriptions.chargePermissionId, chargePermissionId), eq(refunds.state, 'pending'), isNull(refunds.refundId)));
+  return rows.map((r) => r.refund);
+}
+
+/**
+ * RefundIds still RefundInitiated that were asked for before `initiatedBefore` and not
+ * checked since `checkedBefore`: least recently checked (never checked first), oldest first.
+ * Refunds Amazon Pay answered ResourceNotFound for are left out.
+ */
+export async function refundsToPoll(db: DatabaseOrTransaction, options: { initiatedBefore: Date; checkedBefore: Date; limit: number }): Promise<string[]> {
+  if (options.limit <= 0) return [];
+  const rows = await db
+    .select({ refundId: refunds.refundId })
+    .from(refunds)
+    .where(
+      and(
+        eq(refunds.state, 'RefundInitiated'),
+        lt(refunds.requestedAt, options.initiatedBefore),
+        or(isNull(refunds.lastCheckedAt), lt(refunds.lastCheckedAt, options.checkedBefore)),
+        // Amazon Pay said it does not know them: asking again changes nothing; an operator looks.
+        sql`not exists (select 1 from ${unknownRefunds} u where u.refund_id = ${refunds.refundId} and u.reason = 'not_found')`,
+      ),
+    )
+    .orderBy(sql`${refunds.lastCheckedAt} asc nulls first`, asc(refunds.requestedAt))
+    .limit(options.limit);
+  return rows.flatMap((r) => (r.refundId === null ? [] : [r.refundId]));
+}
+
+/** A REFUND IPN about a refund we cannot place: counted, so a repeat is settled without work. */
+export async function recordUnknownRefund(db: DatabaseOrTransaction, refundId: string, chargePermissionId: string | null, reason: 'no_refund_row' | 'not_found', at: Date): Promise<void> {
+  await db
+    .insert(unknownRefunds)
+    .values({ refundId, chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })
+    .onConflictDoUpdate({ target: unknownRefunds.refundId, set: { reason, seenCount: sql`${unknownRefunds.seenCount} + 1`, lastSeenAt: at } });
+}
+
+export async function listUnknownRefunds(db: DatabaseOrTransaction, refundIds: string[]): Promise<Array<typeof unknownRefunds.$inferSelect>> {
+  if (refundIds.length === 0) return [];
+  return db.select().from(unknownRefunds).where(inArray(unknownRefunds.refundId, refundIds));
 }
 
 export async function findChargeByChargeId(db: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {

@@ -14,6 +14,20 @@ export const unknownPermissions = pgTable('unknown_permissions', {
   lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * REFUND IPNs for refunds the refunds table does not hold (made outside this daemon, or
+ * unknown to Amazon Pay): recorded once with a count, so they are settled, not retried.
+ */
+export const unknownRefunds = pgTable('unknown_refunds', {
+  refundId: text('refund_id').primaryKey(),
+  chargePermissionId: text('charge_permission_id'),
+  /** no_refund_row | not_found */
+  reason: text('reason').notNull(),
+  seenCount: integer('seen_count').notNull().default(1),
+  firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 /** When reconciliation (or an IPN reaction) last fetched a Charge Permission: oldest-checked first. */
 export const permissionChecks = pgTable('permission_checks', {
   chargePermissionId: text('charge_permission_id').primaryKey(),

@@ -28,12 +28,17 @@ export const refunds = pgTable(
     reasonCode: text('reason_code'),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When Amazon Pay says the refund reached Refunded or Declined (its lastUpdatedTimestamp). */
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /** Last Get Refund by the REFUND IPN reaction or the reconciliation poll: the poll asks least recently checked first. */
+    lastCheckedAt: timestamp('last_checked_at', { withTimezone: true }),
   },
   (table) => [
     uniqueIndex('refunds_charge_seq_key').on(table.chargeId, table.seq),
     uniqueIndex('refunds_idempotency_key_key').on(table.idempotencyKey),
     uniqueIndex('refunds_refund_id_key').on(table.refundId),
     index('refunds_subscription_idx').on(table.subscriptionId),
+    index('refunds_state_idx').on(table.state, table.requestedAt),
     check('refunds_amount_positive', sql`${table.amountMinor} > 0`),
     check('refunds_seq_positive', sql`${table.seq} >= 1`),
   ],

@@ -1,9 +1,11 @@
-// The runs test/replay/record.ts records: one per shape of history a real subscription has.
+// The runs test/replay/record.ts records: one per shape of history a real subscription has,
+// and one per path through the IPN handler workflow (ipn-scenarios.ts).
 // Each returns the runs to save (a continued-as-new subscription has several).
 import { stateQuery, changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, newPermission, shortSpec } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
+import { IPN_SCENARIOS } from './ipn-scenarios.js';
 
 export interface RecordedRun {
   workflowId: string;
@@ -78,4 +80,5 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  ...IPN_SCENARIOS,
 ];

@@ -99,7 +99,8 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
         worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
-      activities: createActivities({ db: database.db, amazonPay, now }),
+      // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
+      activities: createActivities({ db: database.db, amazonPay, now, temporal: temporal.client }),
     });
     running = runWorkers(workers);
   };

@@ -1,0 +1,83 @@
+// Reconciliation tells subscriptions only what is news: a Charge Permission state other than
+// the one it recorded last time. A quiet permission checked every run adds nothing to the
+// subscription's history; a change is signalled once; a close cancels.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import type { Daemon } from '../../daemon/run.js';
+import { stateQuery } from '../../workflows/messages.js';
+import type { PermissionStatus } from '../../workflows/types.js';
+import { eventually } from '../support/billing-harness.js';
+import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
+import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+
+describe('reconciliation signals a subscription only when its permission changed', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let sim: SimulatorWithKeys;
+  let daemon: Daemon;
+  let launch: ReturnType<typeof launcher>;
+  const taskQueues = uniqueTaskQueues();
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+    sim = await startTestSimulator({ seed: 41 });
+    // No IPN URL: reconciliation is the only way news arrives.
+    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'off' } });
+    launch = launcher(database, temporal, taskQueues);
+  });
+  afterAll(async () => {
+    await daemon?.shutdown();
+    await sim?.simulator.close();
+    await temporal?.close();
+    await database?.drop();
+  });
+
+  it('Chargeable run after run: no signal; NonChargeable, then Chargeable again: one signal each; Closed: cancelled', async () => {
+    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-reconcile-1', cp));
+    const permissionSignals = async (): Promise<PermissionStatus[]> => {
+      const history = await handle.fetchHistory();
+      return (history.events ?? []).flatMap((e) => {
+        const signal = e.workflowExecutionSignaledEventAttributes;
+        if (signal?.signalName !== 'permissionStatus') return [];
+        const data = signal.input?.payloads?.[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as PermissionStatus] : [];
+      });
+    };
+
+    // First look and every look after it: Chargeable, which the subscription assumes anyway.
+    for (let run = 0; run < 3; run++) expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 0, unchanged: 1, closed: 0, errors: 0 });
+    expect(await permissionSignals()).toEqual([]);
+
+    await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1, unchanged: 0 });
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 0, unchanged: 1 });
+    await sim.control.makeChargeable(cp);
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1, unchanged: 0 });
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 0, unchanged: 1 });
+    // A change seen between two checks is news, as an IPN would be.
+    expect((await permissionSignals()).map((s) => [s.state, s.source])).toEqual([
+      ['NonChargeable', 'ipn'],
+      ['Chargeable', 'ipn'],
+    ]);
+
+    await sim.control.closeChargePermission(cp, 'amazon');
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, closed: 1 });
+    const row = await eventually(() => getSubscription(database.db, 'sub-reconcile-1'), (r) => r?.status === 'canceled', { timeoutMs: 20_000, what: 'the subscription to be canceled' });
+    expect(row?.statusReason).toBe('AmazonClosed');
+    // Nothing live is left on it: later runs do not fetch it.
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 0 });
+  });
+
+  it('a first look that finds a permission not chargeable is passed on, as a poll', async () => {
+    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-reconcile-2', cp));
+    await sim.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
+    expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1 });
+    const state = await eventually(() => handle.query(stateQuery), (s) => s.permission !== null, { timeoutMs: 10_000, what: 'the workflow to note the permission' });
+    expect(state.permission).toMatchObject({ state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], source: 'poll' });
+    await handle.terminate('test cleanup');
+  });
+});
