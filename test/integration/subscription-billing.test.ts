@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
-import { anchorSecondsFromNow, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 
 describe('subscription workflow against the simulator', () => {
   let h: BillingHarness;
@@ -79,7 +79,8 @@ describe('subscription workflow against the simulator', () => {
     const firstRun = (await first.handle.describe()).runId;
     const secondRun = (await second.handle.describe()).runId;
     expect(secondRun).toBe(firstRun);
-    const state = await first.handle.query(stateQuery);
+    // The query reports the next billing time once the workflow has recorded it.
+    const state = await eventually(() => first.handle.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'next billing time' });
     expect(state.nextBillingAt).toBe('2099-01-31T14:00:00.000Z');
     await first.handle.terminate('test cleanup');
   });
