@@ -56,8 +56,10 @@ describe('reconciliation signals a subscription only when its permission changed
     await sim.control.makeChargeable(cp);
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1, unchanged: 0 });
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 0, unchanged: 1 });
-    // A change seen between two checks is news, as an IPN would be.
-    expect((await permissionSignals()).map((s) => [s.state, s.source])).toEqual([
+    // A change seen between two checks is news, as an IPN would be. A signal reaches the history
+    // once any workflow task in flight completes, so wait for both before comparing.
+    const signals = await eventually(permissionSignals, (list) => list.length >= 2, { timeoutMs: 20_000, what: 'two permission signals in the history' });
+    expect(signals.map((s) => [s.state, s.source])).toEqual([
       ['NonChargeable', 'ipn'],
       ['Chargeable', 'ipn'],
     ]);
