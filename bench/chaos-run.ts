@@ -1,0 +1,270 @@
+// One fault-suite run: subscriptions with a few short cycles each, charged by a supervised
+// worker process while the run kills it, restarts Temporal and PostgreSQL (when given hooks),
+// makes the simulator fail, lose responses, lag and throttle, and buyers close Charge
+// Permissions. Used by `npm run chaos` (full) and test/integration/chaos-reduced.test.ts.
+import type { Client } from '@temporalio/client';
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { freePort } from '../devstack/ports.js';
+import type { SimulatorControl } from '../simulator/control-client.js';
+import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
+import type { Quota } from './billing-day.js';
+import { checkChaosInvariants, type ChaosCheck, type ChaosSubscription } from './chaos-check.js';
+import { WorkerSupervisor } from './chaos-supervisor.js';
+import { createPermissions, launchAll, launchContext, pool } from './launch.js';
+import { round } from './proc-stats.js';
+import type { MerchantKey } from './merchant-key.js';
+import type { WorkerTuning } from './worker-process.js';
+import { subscriptionWorkflowId } from '../billing/keys.js';
+
+export interface ChaosEnvironment {
+  temporalAddress: () => string;
+  databaseUrl: string;
+  db: Database;
+  client: Client;
+  control: SimulatorControl;
+  simulatorUrl: string;
+  key: MerchantKey;
+  /** The simulator's IPN signing key; the simulator delivers IPNs to the worker's endpoint. */
+  ipnPublicKeyPem: string;
+  workDir: string;
+  /** Full suite only: the shared test server and database are never restarted. */
+  restartTemporal?: () => Promise<{ downMs: number }>;
+  restartPostgres?: () => Promise<{ downMs: number }>;
+}
+
+export interface ChaosOptions {
+  tag: string;
+  subscriptions: number;
+  cycles: number;
+  intervalSeconds: number;
+  kills: number;
+  /** Fractions of the billing day between which the kills fall (default [0.1, 0.9]). */
+  killWindow?: [number, number];
+  /** Share of subscriptions whose buyer closes the Charge Permission mid-run. */
+  closeFraction: number;
+  faults: Partial<FaultConfig>;
+  quota: Quota;
+  /** A window in which the simulator's quota drops to burst 1, 1/s (below the daemon's cap). */
+  hardThrottle: boolean;
+  /** Whole run, set-up included; the run fails if the subscriptions have not settled by then. */
+  durationSeconds: number;
+  seed: number;
+  say: (line: string) => void;
+}
+
+export interface ChaosReport {
+  subscriptions: number;
+  cycles: number;
+  intervalSeconds: number;
+  faultsConfigured: Partial<FaultConfig>;
+  quota: Quota;
+  injected: { workerKills: number; temporalRestarts: number; postgresRestarts: number; hardThrottleSeconds: number; permissionsClosed: number; byOutcome: Record<string, number> };
+  kills: Array<{ atSeconds: number; workerReadySeconds: number; recoverSeconds: number | null }>;
+  restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number }>;
+  unexpectedWorkerExits: number;
+  settled: boolean;
+  settledAfterT0Seconds: number | null;
+  wallSeconds: number;
+  check: ChaosCheck;
+  /** True when no invariant broke and every subscription settled in time. */
+  passed: boolean;
+}
+
+/** Small seeded PRNG (mulberry32): the fault schedule of a seed is reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Promise<ChaosReport> {
+  const { say } = options;
+  const started = Date.now();
+  const deadline = started + options.durationSeconds * 1000;
+  const random = prng(options.seed);
+  const n = options.subscriptions;
+  const tuning: WorkerTuning = {
+    taskQueues: { workflows: `${options.tag}-wf`, charges: `${options.tag}-charges`, amazonReads: `${options.tag}-reads` },
+    maxCachedWorkflows: 200,
+    maxConcurrentWorkflowTaskExecutions: 20,
+    maxConcurrentActivityTaskExecutions: 50,
+    createChargePerSecond: options.quota.ratePerSecond,
+    amazonReadsPerSecond: 20,
+  };
+  await env.control.setThrottle({ table: 'off', overrides: { createCharge: options.quota } });
+  await env.control.setFaults(NO_FAULTS);
+  // Fixed for the run: the simulator keeps delivering IPNs to the same endpoint across restarts.
+  const ports = { ipn: await freePort(), operations: await freePort() };
+  await env.control.setIpn({ url: `http://127.0.0.1:${ports.ipn}/ipn`, retryScheduleMs: [500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 30_000, 60_000], suppressSynchronous: true, timeoutMs: 5_000 });
+  const permissions = await createPermissions(env.control, n);
+  const supervisor = new WorkerSupervisor({
+    workDir: env.workDir,
+    temporalAddress: env.temporalAddress,
+    databaseUrl: env.databaseUrl,
+    simulatorUrl: env.simulatorUrl,
+    key: env.key,
+    ipnPublicKeyPem: env.ipnPublicKeyPem,
+    ports,
+    tuning,
+    poolSize: 10,
+    onOutput: (line) => {
+      if (/"level":(50|60)|exited|failed|Error/.test(line)) say(`[worker] ${line.slice(0, 240)}`);
+    },
+  });
+  await supervisor.start();
+
+  const t0 = Math.ceil((Date.now() + 4_000 + n * 40) / 1000) * 1000;
+  const interval = options.intervalSeconds;
+  const subs: ChaosSubscription[] = permissions.map((cp, i) => {
+    const anchorMs = t0 + Math.floor((i * interval) / n) * 1000;
+    const id = `${options.tag}-${i}`;
+    return { id, workflowId: subscriptionWorkflowId(id), chargePermissionId: cp, dueAtMs: Array.from({ length: options.cycles }, (_v, k) => anchorMs + k * interval * 1000) };
+  });
+  // Charge attempts time out after 15 s (default 2 min), so a charge in flight when its worker
+  // is killed is retried (same key) within the run.
+  const ctx = launchContext(env.db, env.client, tuning.taskQueues, { chargeAttemptTimeoutMs: 15_000 });
+  await launchAll(
+    ctx,
+    subs.map((s) => ({
+      id: s.id,
+      chargePermissionId: s.chargePermissionId,
+      plan: { amountMinor: '500', currency: 'USD', interval: { unit: 'second', count: interval } },
+      anchor: { localDateTime: new Date(s.dueAtMs[0] ?? t0).toISOString().slice(0, 19), zone: 'UTC' },
+      end: { afterCycles: options.cycles },
+    })),
+    16,
+  );
+  const at = (ms: number): number => round((ms - t0) / 1000, 1);
+  const chargedCount = async (): Promise<number> => {
+    const own = new Set(permissions);
+    return (await env.control.charges()).filter((c) => own.has(c.chargePermissionId)).length;
+  };
+  say(`${n} subscriptions × ${options.cycles} cycles every ${interval} s from T0 = ${new Date(t0).toISOString()}`);
+  await sleep(t0 - Date.now());
+  await env.control.setFaults({ ...NO_FAULTS, ...options.faults });
+
+  // The schedule: everything happens within the billing day L = cycles × interval.
+  const dayMs = options.cycles * interval * 1000;
+  type Event = { atMs: number; kind: 'kill' | 'temporal' | 'postgres' | 'throttle-on' | 'throttle-off' };
+  const events: Event[] = [];
+  const [from, to] = options.killWindow ?? [0.1, 0.9];
+  for (let k = 0; k < options.kills; k++) events.push({ atMs: t0 + dayMs * (from + ((to - from) * (k + random())) / options.kills), kind: 'kill' });
+  if (env.restartTemporal) events.push({ atMs: t0 + dayMs * 0.45, kind: 'temporal' });
+  if (env.restartPostgres) events.push({ atMs: t0 + dayMs * 0.7, kind: 'postgres' });
+  if (options.hardThrottle) events.push({ atMs: t0 + dayMs * 0.25, kind: 'throttle-on' }, { atMs: t0 + dayMs * 0.38, kind: 'throttle-off' });
+  events.sort((a, b) => a.atMs - b.atMs);
+
+  // Buyers close Charge Permissions; the simulator sends the CHARGE_PERMISSION IPN to the
+  // daemon's endpoint (redelivered on failure while the worker is down), and the daemon's
+  // IPN reaction cancels the subscription. Nothing here talks to the workflows.
+  const closing = [...subs].sort(() => random() - 0.5).slice(0, Math.round(n * options.closeFraction));
+  const closes = pool(closing.map((s) => ({ s, atMs: t0 + random() * dayMs })).sort((a, b) => a.atMs - b.atMs), 1, async ({ s, atMs }) => {
+    await sleep(atMs - Date.now());
+    await env.control.closeChargePermission(s.chargePermissionId, 'buyer');
+    // Once the control call answered, the close is committed: any charge created later is a violation.
+    s.closedAtMs = Date.now();
+  });
+
+  const kills: ChaosReport['kills'] = [];
+  const restarts: ChaosReport['restarts'] = [];
+  const recoveries: Promise<void>[] = [];
+  let throttleOnAt = 0;
+  let hardThrottleMs = 0;
+  for (const event of events) {
+    await sleep(event.atMs - Date.now());
+    if (Date.now() > deadline) break;
+    if (event.kind === 'kill') {
+      const before = await chargedCount();
+      const killedAt = Date.now();
+      const { readyMs } = await supervisor.killAndRestart();
+      const entry = { atSeconds: at(killedAt), workerReadySeconds: round(readyMs / 1000, 1), recoverSeconds: null as number | null };
+      kills.push(entry);
+      say(`killed the worker at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s`);
+      // Recovered = a charge created after the kill (bounded; none may be left to make).
+      recoveries.push((async () => {
+        const until = Math.min(deadline, killedAt + 120_000);
+        while (Date.now() < until) {
+          if ((await chargedCount()) > before) {
+            entry.recoverSeconds = round((Date.now() - killedAt) / 1000, 1);
+            return;
+          }
+          await sleep(250);
+        }
+      })());
+    } else if (event.kind === 'temporal' && env.restartTemporal) {
+      const at0 = Date.now();
+      const { downMs } = await env.restartTemporal();
+      restarts.push({ what: 'temporal', atSeconds: at(at0), downSeconds: round(downMs / 1000, 1) });
+      say(`restarted the Temporal dev server (down ${round(downMs / 1000, 1)} s)`);
+    } else if (event.kind === 'postgres' && env.restartPostgres) {
+      const at0 = Date.now();
+      const { downMs } = await env.restartPostgres();
+      restarts.push({ what: 'postgres', atSeconds: at(at0), downSeconds: round(downMs / 1000, 1) });
+      say(`restarted PostgreSQL (down ${round(downMs / 1000, 1)} s)`);
+    } else if (event.kind === 'throttle-on') {
+      throttleOnAt = Date.now();
+      await env.control.setThrottle({ table: 'off', overrides: { createCharge: { burst: 1, ratePerSecond: 1 } } });
+      say('simulator throttling hard (Create Charge burst 1, 1/s)');
+    } else if (event.kind === 'throttle-off') {
+      hardThrottleMs += Date.now() - throttleOnAt;
+      await env.control.setThrottle({ table: 'off', overrides: { createCharge: options.quota } });
+    }
+  }
+  await closes;
+  await Promise.all(recoveries);
+
+  // Settled: every subscription ended or canceled in the database (bounded by --duration).
+  let settledAt: number | null = null;
+  while (Date.now() < deadline) {
+    const rows = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from subscriptions where status in ('ended', 'canceled') and id like ${`${options.tag}-%`}`))];
+    if ((rows[0]?.n ?? 0) >= n) {
+      settledAt = Date.now();
+      break;
+    }
+    await sleep(500);
+  }
+  await env.control.setFaults(NO_FAULTS);
+  await supervisor.stop();
+  if (settledAt === null) say('not every subscription settled before the deadline');
+
+  const own = new Set(permissions);
+  const byOutcome: Record<string, number> = {};
+  for (const a of (await env.control.attempts()).attempts) {
+    if (a.chargePermissionId && own.has(a.chargePermissionId)) byOutcome[a.outcome] = (byOutcome[a.outcome] ?? 0) + 1;
+  }
+  const ledger = (await env.control.charges()).filter((c) => own.has(c.chargePermissionId));
+  const deliveries = await env.control.ipnDeliveries();
+  const check = await checkChaosInvariants({ subs, ledger, db: env.db, client: env.client, ipnPending: deliveries.pending });
+  await env.control.setIpn({ url: null });
+  return {
+    subscriptions: n,
+    cycles: options.cycles,
+    intervalSeconds: interval,
+    faultsConfigured: options.faults,
+    quota: options.quota,
+    injected: {
+      workerKills: kills.length,
+      temporalRestarts: restarts.filter((r) => r.what === 'temporal').length,
+      postgresRestarts: restarts.filter((r) => r.what === 'postgres').length,
+      hardThrottleSeconds: round(hardThrottleMs / 1000, 1),
+      permissionsClosed: check.closed,
+      byOutcome,
+    },
+    kills,
+    restarts,
+    unexpectedWorkerExits: supervisor.unexpectedExits,
+    settled: settledAt !== null,
+    settledAfterT0Seconds: settledAt === null ? null : at(settledAt),
+    wallSeconds: round((Date.now() - started) / 1000, 1),
+    check,
+    passed: settledAt !== null && check.violations.length === 0,
+  };
+}

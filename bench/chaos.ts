@@ -1,0 +1,148 @@
+// `npm run chaos [-- flags]`: the fault suite on its own stack. During a billing day it kills the
+// worker process (SIGKILL) several times, restarts the Temporal dev server (same SQLite file) and
+// PostgreSQL once each, makes the simulator fail, lose committed responses, lag and throttle
+// hard, and closes some Charge Permissions; then checks the invariants and exits 1 if one broke.
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Settings } from 'luxon';
+import { createDb } from '../db/client.js';
+import { runChaos, type ChaosReport } from './chaos-run.js';
+import { connectClient } from './launch.js';
+import { machineInfo, table, writeResults, type MachineInfo } from './report.js';
+import { startBenchStack } from './stack.js';
+
+Settings.defaultZone = 'utc';
+
+const USAGE = `npm run chaos -- [options]
+  --duration S          bound of the whole run in seconds, set-up included (default 420)
+  --subscriptions N     default 120
+  --cycles N            cycles per subscription (default 3)
+  --interval-seconds S  seconds between cycles (default 30)
+  --kills N             worker SIGKILLs (default 4)
+  --seed N              fault schedule and simulator PRNG seed (default: random, printed)
+  --out DIR             results directory (default bench/results)`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '420' },
+      subscriptions: { type: 'string', default: '120' },
+      cycles: { type: 'string', default: '3' },
+      'interval-seconds': { type: 'string', default: '30' },
+      kills: { type: 'string', default: '4' },
+      seed: { type: 'string' },
+      out: { type: 'string', default: 'bench/results' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const int = (name: string, raw: string | undefined): number => {
+    const v = Number(raw);
+    if (!Number.isInteger(v) || v < 0) throw new Error(`--${name}: expected a whole number ≥ 0, got ${raw}`);
+    return v;
+  };
+  const seed = values.seed === undefined ? Number.parseInt(randomBytes(3).toString('hex'), 16) : int('seed', values.seed);
+  const say = (line: string): void => console.log(`[chaos] ${line}`);
+  say(`seed ${seed}`);
+  const startedAt = new Date();
+  const stack = await startBenchStack({ say, simulator: { seed } });
+  let report: ChaosReport;
+  try {
+    const databaseUrl = await stack.createDatabase('chaos');
+    const database = createDb(databaseUrl, { max: 5 });
+    const bench = await connectClient(stack.temporal.address);
+    try {
+      report = await runChaos(
+        {
+          temporalAddress: () => stack.temporal.address,
+          databaseUrl,
+          db: database.db,
+          client: bench.client,
+          control: stack.control,
+          simulatorUrl: stack.simulator.url,
+          key: stack.key,
+          ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
+          workDir: stack.workDir,
+          restartTemporal: () => stack.restartTemporal(),
+          restartPostgres: () => stack.restartPostgres(),
+        },
+        {
+          tag: `chaos-${randomBytes(3).toString('hex')}`,
+          subscriptions: int('subscriptions', values.subscriptions),
+          cycles: int('cycles', values.cycles),
+          intervalSeconds: int('interval-seconds', values['interval-seconds']),
+          kills: int('kills', values.kills),
+          closeFraction: 0.1,
+          faults: { error500Rate: 0.03, error503Rate: 0.03, connectionResetRate: 0.01, responseLostRate: 0.05, responseLostMode: 'reset', latencyFixedMs: 20, latencyRandomMs: 150 },
+          quota: { burst: 10, ratePerSecond: 20 },
+          hardThrottle: true,
+          durationSeconds: int('duration', values.duration),
+          seed,
+          say,
+        },
+      );
+    } finally {
+      await bench.close();
+      await database.close();
+    }
+  } finally {
+    await stack.close();
+  }
+  const full = { kind: 'chaos', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), argv: process.argv.slice(2), seed, report };
+  const markdown = renderChaosMarkdown(full);
+  const files = await writeResults(values.out, 'chaos', full, markdown);
+  console.log(markdown);
+  say(`written ${files.join(', ')}`);
+  if (!report.passed) say(`FAILED: ${report.check.violations.length} violations${report.settled ? '' : '; not settled in time'}`);
+  return report.passed ? 0 : 1;
+}
+
+function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; argv: string[]; seed: number; report: ChaosReport }): string {
+  const r = full.report;
+  const c = r.check;
+  const lines = [
+    `# Fault suite results (${full.startedAt}): ${r.passed ? 'PASSED' : 'FAILED'}`,
+    '',
+    `Machine: ${full.machine.nproc} cores, ${full.machine.memoryMiB} MiB, load average at start ${full.machine.loadAverageAtStart.join(' / ')}. Command: \`npm run chaos -- ${full.argv.join(' ')}\` (seed ${full.seed}). Wall time ${r.wallSeconds} s.`,
+    '',
+    `${r.subscriptions} subscriptions × ${r.cycles} cycles every ${r.intervalSeconds} s; quota burst ${r.quota.burst}, ${r.quota.ratePerSecond}/s; simulator faults ${JSON.stringify(r.faultsConfigured)}.`,
+    '',
+    '## Faults injected',
+    '',
+    table(['kind', 'count'], [
+      ['worker SIGKILL (+ restart)', r.injected.workerKills],
+      ['Temporal dev server restart', r.injected.temporalRestarts],
+      ['PostgreSQL restart', r.injected.postgresRestarts],
+      ['hard throttle window (s)', r.injected.hardThrottleSeconds],
+      ['Charge Permissions closed by the buyer (cancelled through the IPN pipeline)', r.injected.permissionsClosed],
+      ...Object.entries(r.injected.byOutcome).map(([k, v]) => [`Create Charge attempts: ${k}`, v] as [string, number]),
+      ['unexpected worker exits (restarted)', r.unexpectedWorkerExits],
+    ]),
+    '',
+    '## Invariants',
+    '',
+    table(['charges made', 'duplicates', 'misses', 'charges after close', 'charges without ledger ChargeId', 'workflow/DB state mismatches', 'IPNs lost', 'settled after T0 (s)'], [
+      [c.chargesMade, c.duplicates, c.misses, c.chargesAfterClose, c.unrecorded, c.stateMismatches, c.ipnLost, r.settledAfterT0Seconds],
+    ]),
+    '',
+    '## Kills',
+    '',
+    table(['at T0 + (s)', 'replacement polling after (s)', 'first charge after the kill (s)'], r.kills.map((k) => [k.atSeconds, k.workerReadySeconds, k.recoverSeconds])),
+    '',
+    r.restarts.length ? table(['restart', 'at T0 + (s)', 'down (s)'], r.restarts.map((x) => [x.what, x.atSeconds, x.downSeconds])) : '',
+    '',
+    c.violations.length ? `## Violations\n\n${c.violations.slice(0, 50).map((v) => `- ${v}`).join('\n')}` : 'No violations.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(2);
+  },
+);

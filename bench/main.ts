@@ -1,0 +1,125 @@
+// `npm run bench [-- flags]`: billing day under a Create Charge quota, the merchant-written
+// cron baseline on the same billing day, engine throughput without a quota, idle cost of
+// sleeping subscriptions and their start rate. Figures are printed and written to
+// bench/results/bench-<timestamp>.json and bench/results/bench-latest.md.
+import { parseArgs } from 'node:util';
+import { Settings } from 'luxon';
+import { runBaselineBillingDay, type BaselineResult } from './baseline.js';
+import { runBillingDay, type BillingDayResult } from './billing-day.js';
+import { runIdle, type IdleResult } from './idle.js';
+import { machineInfo, writeResults } from './report.js';
+import { renderBenchMarkdown } from './report-bench.js';
+import { startBenchStack } from './stack.js';
+
+Settings.defaultZone = 'utc';
+
+const SCENARIOS = ['billing-day', 'baseline', 'throughput', 'idle'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const USAGE = `npm run bench -- [options]
+  --scenarios LIST          comma-separated: ${SCENARIOS.join(',')} (default: all)
+  --subscriptions N         billing-day, baseline and throughput size (default 5000; e.g. 50000)
+  --throughput-subscriptions N   throughput size (default: --subscriptions)
+  --idle-subscriptions N    idle-cost size (default 10000; e.g. 50000)
+  --burst N --rate R        Create Charge quota in the simulator (default burst 10, 50/s); the daemon's
+                            rateLimits.createChargePerSecond is set to R
+  --lost-responses P        probability a committed Create Charge's response is lost (default 0)
+  --errors P                probability of a 503 before processing (default 0)
+  --launch-concurrency N    subscriptions started in parallel (default 32)
+  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
+  --baseline-concurrency N  the cron baseline's Create Charge concurrency (default 10)
+  --max-cached N            worker.maxCachedWorkflows of the daemon in billing-day/throughput (default 500,
+                            the temporal.yaml value)
+  --ipn-cancels N           sleeping subscriptions closed by their buyer for IPN-to-cancel latency (default 100)
+  --temporal-db memory|file persistence of the dev server for billing-day, baseline and throughput
+                            (default memory; file = a SQLite file in the temp dir, about 10× slower
+                            here). Idle cost always runs on its own file-backed server (it measures the file).
+  --out DIR                 results directory (default bench/results)`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scenarios: { type: 'string' },
+      subscriptions: { type: 'string', default: '5000' },
+      'throughput-subscriptions': { type: 'string' },
+      'idle-subscriptions': { type: 'string', default: '10000' },
+      burst: { type: 'string', default: '10' },
+      rate: { type: 'string', default: '50' },
+      'lost-responses': { type: 'string', default: '0' },
+      errors: { type: 'string', default: '0' },
+      'launch-concurrency': { type: 'string', default: '32' },
+      'lead-seconds': { type: 'string' },
+      'baseline-concurrency': { type: 'string', default: '10' },
+      'ipn-cancels': { type: 'string', default: '100' },
+      'max-cached': { type: 'string', default: '500' },
+      out: { type: 'string', default: 'bench/results' },
+      'temporal-db': { type: 'string', default: 'memory' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const num = (name: string, raw: string | undefined): number => {
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number ≥ 0, got ${raw}`);
+    return v;
+  };
+  const scenarios = (values.scenarios ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()) as Scenario[];
+  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`--scenarios: unknown ${s}; accepted ${SCENARIOS.join(', ')}`);
+  const n = num('subscriptions', values.subscriptions);
+  const quota = { burst: num('burst', values.burst), ratePerSecond: num('rate', values.rate) };
+  const faults = { responseLostRate: num('lost-responses', values['lost-responses']), error503Rate: num('errors', values.errors) };
+  const launchConcurrency = num('launch-concurrency', values['launch-concurrency']);
+  const leadSeconds = values['lead-seconds'] === undefined ? undefined : num('lead-seconds', values['lead-seconds']);
+  const say = (line: string): void => console.log(`[bench] ${line}`);
+  const temporalDb = values['temporal-db'];
+  if (temporalDb !== 'file' && temporalDb !== 'memory') throw new Error(`--temporal-db: memory or file, got ${temporalDb}`);
+
+  const tuning = { maxCachedWorkflows: num('max-cached', values['max-cached']) };
+  const startedAt = new Date();
+  const results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult } = {};
+  if (scenarios.some((s) => s !== 'idle')) {
+    const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory' });
+    try {
+      if (scenarios.includes('billing-day')) {
+        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, tuning, say });
+        say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
+      }
+      if (scenarios.includes('baseline')) {
+        results.baseline = await runBaselineBillingDay(stack, { subscriptions: n, quota, faults, concurrency: num('baseline-concurrency', values['baseline-concurrency']), say });
+        say(`baseline: ${JSON.stringify(results.baseline.ledger)}`);
+      }
+      if (scenarios.includes('throughput')) {
+        const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
+        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, tuning, say });
+        say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
+      }
+    } finally {
+      await stack.close();
+    }
+  }
+  if (scenarios.includes('idle')) {
+    // Its own server on a SQLite file: the figure is how much that file grows.
+    const stack = await startBenchStack({ say, simulator: { seed: 43 }, temporalInMemory: false });
+    try {
+      results.idle = await runIdle(stack, { subscriptions: num('idle-subscriptions', values['idle-subscriptions']), launchConcurrency, ipnCancels: num('ipn-cancels', values['ipn-cancels']), say });
+      say(`idle: ${JSON.stringify(results.idle.perSubscription)}`);
+    } finally {
+      await stack.close();
+    }
+  }
+  const report = { kind: 'bench', temporalDb, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), argv: process.argv.slice(2), results };
+  const files = await writeResults(values.out, 'bench', report, renderBenchMarkdown(report));
+  console.log(renderBenchMarkdown(report));
+  say(`written ${files.join(', ')}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

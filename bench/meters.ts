@@ -1,0 +1,73 @@
+// One place that measures a benchmark phase: CPU of the worker process, the Temporal dev
+// server, PostgreSQL (postmaster and backends) and this process (simulator + load driver),
+// the machine's busy time, and the worker's peak memory.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAverage, machineCpu, mib, ProcessMeter, round, sampleProcess, treeCpuSeconds } from './proc-stats.js';
+
+export interface PhaseFigures {
+  wallSeconds: number;
+  cpuSeconds: { worker: number; temporalDevServer: number; postgres: number; benchProcess: number; machineBusy: number };
+  workerPeakRssMiB: number;
+  devServerRssMiB: number;
+  loadAverageAtEnd: number[];
+}
+
+export function postmasterPid(workDir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(workDir, 'pg', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+export class PhaseMeter {
+  private readonly worker: ProcessMeter;
+  private started = 0;
+  private devServerCpu0 = 0;
+  private pgCpu0 = 0;
+  private bench0 = process.cpuUsage();
+  private machine0 = machineCpu();
+
+  constructor(
+    workerPid: () => number | undefined,
+    private readonly devServerPid: () => number | undefined,
+    private readonly workDir: string,
+  ) {
+    this.worker = new ProcessMeter(workerPid);
+  }
+
+  start(): this {
+    this.started = Date.now();
+    this.worker.start();
+    const dev = this.devServerPid();
+    this.devServerCpu0 = dev === undefined ? 0 : (sampleProcess(dev)?.cpuSeconds ?? 0);
+    const pg = postmasterPid(this.workDir);
+    this.pgCpu0 = pg === undefined ? 0 : treeCpuSeconds(pg);
+    this.bench0 = process.cpuUsage();
+    this.machine0 = machineCpu();
+    return this;
+  }
+
+  stop(): PhaseFigures {
+    const worker = this.worker.stop();
+    const dev = this.devServerPid();
+    const devSample = dev === undefined ? null : sampleProcess(dev);
+    const pg = postmasterPid(this.workDir);
+    const bench = process.cpuUsage(this.bench0);
+    const machine = machineCpu();
+    return {
+      wallSeconds: round((Date.now() - this.started) / 1000, 1),
+      cpuSeconds: {
+        worker: worker.cpuSeconds,
+        temporalDevServer: round((devSample?.cpuSeconds ?? 0) - this.devServerCpu0, 1),
+        postgres: round((pg === undefined ? 0 : treeCpuSeconds(pg)) - this.pgCpu0, 1),
+        benchProcess: round((bench.user + bench.system) / 1e6, 1),
+        machineBusy: round(machine.busySeconds - this.machine0.busySeconds, 1),
+      },
+      workerPeakRssMiB: mib(worker.peakRssBytes),
+      devServerRssMiB: mib(devSample?.rssBytes ?? 0),
+      loadAverageAtEnd: loadAverage(),
+    };
+  }
+}

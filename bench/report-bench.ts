@@ -1,0 +1,101 @@
+// bench/results/bench-latest.md: the figures of the last `npm run bench`, side by side.
+import type { BaselineResult } from './baseline.js';
+import type { BillingDayResult } from './billing-day.js';
+import type { IdleResult } from './idle.js';
+import type { MachineInfo } from './report.js';
+import { table } from './report.js';
+
+export interface BenchReport {
+  startedAt: string;
+  temporalDb?: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  argv: string[];
+  results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult };
+}
+
+export function renderBenchMarkdown(report: BenchReport): string {
+  const { billingDay: day, baseline: base, throughput: tp, idle } = report.results;
+  const m = report.machine;
+  const out: string[] = [
+    `# Benchmark results (${report.startedAt})`,
+    '',
+    `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryMiB} MiB, Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' / ')}; commit ${m.commit ?? 'unknown'}. Temporal dev server persistence for billing day, baseline and throughput: ${report.temporalDb ?? 'memory'} (idle cost: SQLite file).`,
+    `Command: \`npm run bench -- ${report.argv.join(' ')}\``,
+    '',
+  ];
+  if (day || base) {
+    const q = day?.quota ?? base?.quota;
+    out.push(`## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`, '');
+    const d = day?.ledger;
+    const b = base?.ledger;
+    out.push(
+      table(
+        ['', 'daemon (Temporal)', 'cron baseline'],
+        [
+          ['last charge after T0 (s)', d?.lastChargeAfterT0Seconds, b?.lastChargeAfterT0Seconds],
+          ['quota ideal (N − burst) / rate (s)', day?.idealSeconds, base?.idealSeconds],
+          ['fraction of ideal', day?.fractionOfIdeal, base?.fractionOfIdeal],
+          ['charges/s up to the 99th percentile', d?.p99ChargesPerSecond, b?.p99ChargesPerSecond],
+          ['charged / due', d ? `${d.charged} / ${d.due}` : null, b ? `${b.charged} / ${b.due}` : null],
+          ['duplicates', d?.duplicates, b?.duplicates],
+          ['misses (not charged by the deadline)', d?.misses, b?.misses],
+          ['429s', day?.createChargeAttempts.throttled429, base?.createChargeAttempts.throttled429],
+          ['Create Charge attempts', day?.createChargeAttempts.total, base?.createChargeAttempts.total],
+          ['billing lag p50 / p95 / p99 (s)', d ? `${d.lagSeconds.p50} / ${d.lagSeconds.p95} / ${d.lagSeconds.p99}` : null, b ? `${b.lagSeconds.p50} / ${b.lagSeconds.p95} / ${b.lagSeconds.p99}` : null],
+          ['worker CPU (s) / peak RSS (MiB)', day ? `${day.resources.cpuSeconds.worker} / ${day.resources.workerPeakRssMiB}` : null, 'in the bench process'],
+        ],
+      ),
+      '',
+    );
+    if (day) {
+      out.push(
+        `Daemon: ${day.subscriptions} started in ${(day.launch.elapsedMs / 1000).toFixed(1)} s (${day.launch.perSecond}/s, ${day.launch.finishedBeforeT0Seconds} s before T0); DB rows with ChargeId ${day.database.paidRowsWithChargeId}, ChargeIds match the simulator: ${day.database.chargeIdsMatchSimulator}; all workflows ended T0 + ${day.database.allEndedAfterT0Seconds} s.`,
+        `CPU seconds from T0 to the end (charging only): worker ${day.resourcesFromT0.cpuSeconds.worker}, Temporal dev server ${day.resourcesFromT0.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resourcesFromT0.cpuSeconds.postgres}, bench process ${day.resourcesFromT0.cpuSeconds.benchProcess}, machine busy ${day.resourcesFromT0.cpuSeconds.machineBusy} over ${day.resourcesFromT0.wallSeconds} s wall (load average at the end ${day.resourcesFromT0.loadAverageAtEnd.join(' / ')}).`,
+        `CPU seconds from worker start (starting the subscriptions included) to the end: worker ${day.resources.cpuSeconds.worker}, Temporal dev server ${day.resources.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resources.cpuSeconds.postgres}, bench process (simulator + launcher) ${day.resources.cpuSeconds.benchProcess}, machine busy ${day.resources.cpuSeconds.machineBusy} over ${day.resources.wallSeconds} s wall.`,
+        '',
+      );
+    }
+    if (base) out.push(`Baseline: node-cron every second, concurrency ${base.concurrency}, retries after ${base.retryDelaysMs.join(', ')} ms with the same key, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`, '');
+  }
+  if (tp) {
+    out.push(`## Engine throughput: ${tp.subscriptions} subscriptions due at T0, no quota`, '', 'CPU from T0 to the end (charging only); per cycle: ' + `worker ${Math.round((tp.resourcesFromT0.cpuSeconds.worker / tp.subscriptions) * 1000)} ms, dev server ${Math.round((tp.resourcesFromT0.cpuSeconds.temporalDevServer / tp.subscriptions) * 1000)} ms, PostgreSQL ${Math.round((tp.resourcesFromT0.cpuSeconds.postgres / tp.subscriptions) * 1000)} ms.`, '');
+    out.push(
+      table(
+        ['cycles/s (all)', 'cycles/s to p99', 'last charge after T0 (s)', 'duplicates', 'misses', 'lag p50 / p99 (s)', 'worker CPU (s)', 'dev server CPU (s)', 'PostgreSQL CPU (s)', 'bench CPU (s)', 'machine busy (s) / wall (s)'],
+        [[tp.cyclesPerSecond, tp.ledger.p99ChargesPerSecond, tp.ledger.lastChargeAfterT0Seconds, tp.ledger.duplicates, tp.ledger.misses, `${tp.ledger.lagSeconds.p50} / ${tp.ledger.lagSeconds.p99}`, tp.resourcesFromT0.cpuSeconds.worker, tp.resourcesFromT0.cpuSeconds.temporalDevServer, tp.resourcesFromT0.cpuSeconds.postgres, tp.resourcesFromT0.cpuSeconds.benchProcess, `${tp.resourcesFromT0.cpuSeconds.machineBusy} / ${tp.resourcesFromT0.wallSeconds}`]],
+      ),
+      '',
+    );
+    if (tp.breakdownSeconds) {
+      const bd = tp.breakdownSeconds;
+      out.push(
+        table(
+          ['where a cycle\'s time goes (s)', 'p50', 'p95', 'p99'],
+          [
+            ['T0 → Create Charge activity running (timer, workflow task, dispatch)', bd.dueToActivityStart.p50, bd.dueToActivityStart.p95, bd.dueToActivityStart.p99],
+            ['Create Charge call + ledger writes', bd.createChargeCall.p50, bd.createChargeCall.p95, bd.createChargeCall.p99],
+            ['charge recorded → workflow ended', bd.chargeToWorkflowEnd.p50, bd.chargeToWorkflowEnd.p95, bd.chargeToWorkflowEnd.p99],
+          ],
+        ),
+        '',
+      );
+    }
+  }
+  if (idle) {
+    out.push(`## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions`, '');
+    out.push(
+      table(
+        ['start rate (/s)', 'all asleep after (s)', 'Temporal SQLite per subscription (bytes)', 'PostgreSQL per subscription (bytes)', 'worker RSS before → after (MiB)', 'worker CPU (s)', 'dev server CPU (s)'],
+        [[`${idle.startRate.perSecond} (${idle.startRate.method}, concurrency ${idle.startRate.concurrency})`, idle.allSleepingAfterSeconds, idle.perSubscription.temporalBytes, idle.perSubscription.postgresBytes, `${idle.workerRssMiB.idleBefore} → ${idle.workerRssMiB.afterAllSleeping}`, idle.resources.cpuSeconds.worker, idle.resources.cpuSeconds.temporalDevServer]],
+      ),
+      '',
+    );
+    if (idle.startRate.note) out.push(`Start rate: ${idle.startRate.note}.`, '');
+    if (idle.ipnToCancel) {
+      const c = idle.ipnToCancel;
+      out.push(`IPN-to-cancel: ${c.closed} Charge Permissions closed (${c.closeRatePerSecond}/s), ${c.canceled} subscriptions canceled; close → canceled in the database p50 ${c.latencySeconds.p50} s, p95 ${c.latencySeconds.p95} s, p99 ${c.latencySeconds.p99} s, max ${c.latencySeconds.max} s.`, '');
+    }
+  }
+  return `${out.join('\n')}\n`;
+}

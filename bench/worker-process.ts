@@ -1,0 +1,185 @@
+// The daemon under test runs as its own process — the production entry worker.ts, configured
+// through the environment and a temporal.yaml written here — so its CPU and memory can be
+// measured apart from the benchmark, and so the fault suite can SIGKILL it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { parse, stringify } from 'yaml';
+import type { MerchantKey } from './merchant-key.js';
+
+export interface WorkerTuning {
+  taskQueues: { workflows: string; charges: string; amazonReads: string };
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  createChargePerSecond: number;
+  amazonReadsPerSecond: number;
+}
+
+export interface WorkerSpawnOptions {
+  workDir: string;
+  temporalAddress: () => string;
+  databaseUrl: string;
+  simulatorUrl: string;
+  key: MerchantKey;
+  /** The simulator's IPN signing key (bench/daemon-entry.ts trusts it). */
+  ipnPublicKeyPem: string;
+  /** Where the daemon's IPN endpoint and operations port listen (free ports, kept across restarts). */
+  ports: { ipn: number; operations: number };
+  tuning: WorkerTuning;
+  poolSize?: number;
+  /** Receives the worker's stderr/stdout lines (warnings and errors only: LOG_LEVEL=warn). */
+  onOutput?: (line: string) => void;
+}
+
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  readonly ipnUrl: string;
+  /** Resolves once the worker polls all three task queues (bounded). */
+  ready(timeoutMs?: number): Promise<number>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+  readonly exited: boolean;
+}
+
+export async function writeTemporalYaml(dir: string, name: string, tuning: WorkerTuning): Promise<string> {
+  const path = join(dir, `${name}.temporal.yaml`);
+  const doc = {
+    connection: { address: null, namespace: 'default' },
+    taskQueues: tuning.taskQueues,
+    worker: {
+      maxCachedWorkflows: tuning.maxCachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+      maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+      shutdownGraceTimeMs: 5_000,
+    },
+    rateLimits: { createChargePerSecond: tuning.createChargePerSecond, amazonReadsPerSecond: tuning.amazonReadsPerSecond },
+  };
+  await writeFile(path, `# written by bench/worker-process.ts\n${stringify(doc)}`);
+  return path;
+}
+
+/** billing.yaml of the project with the IPN and operations ports moved to free ones. */
+export async function writeBillingYaml(dir: string, name: string, ports: { ipn: number; operations: number }): Promise<string> {
+  const doc = parse(await readFile('billing.yaml', 'utf8')) as { ipn?: Record<string, unknown>; operations?: Record<string, unknown> };
+  doc.ipn = { ...doc.ipn, host: '127.0.0.1', port: ports.ipn };
+  doc.operations = { ...doc.operations, host: '127.0.0.1', port: ports.operations };
+  const path = join(dir, `${name}.billing.yaml`);
+  await writeFile(path, `# written by bench/worker-process.ts from billing.yaml\n${stringify(doc)}`);
+  return path;
+}
+
+/**
+ * Starts `node --import tsx bench/daemon-entry.ts` (no npx in between, so the pid is the
+ * daemon's own): the production daemon, trusting the simulator's IPN signing key.
+ */
+export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerProcess> {
+  const name = `worker-${options.tuning.taskQueues.workflows}`;
+  const yamlPath = await writeTemporalYaml(options.workDir, name, options.tuning);
+  const billingPath = await writeBillingYaml(options.workDir, name, options.ports);
+  const env = daemonEnv(options, yamlPath, billingPath);
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/daemon-entry.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  const forward = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) options.onOutput?.(line);
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  const started = Date.now();
+
+  return {
+    pid: child.pid,
+    ipnUrl: `http://127.0.0.1:${options.ports.ipn}/ipn`,
+    get exited() {
+      return exited;
+    },
+    async ready(timeoutMs = 90_000) {
+      const queues = Object.values(options.tuning.taskQueues);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (exited) throw new Error(`worker process ${child.pid} exited during start-up`);
+        if (await allPolled(options.temporalAddress(), queues, child.pid)) return Date.now() - started;
+        if (Date.now() > deadline) throw new Error(`worker ${child.pid} did not poll ${queues.join(', ')} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async kill(signal) {
+      if (exited) return;
+      child.kill(signal);
+      await exit;
+    },
+    async stop(graceMs = 20_000) {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The environment the daemon (and the admin CLI) read their configuration from. */
+export function daemonEnv(options: WorkerSpawnOptions, temporalYamlPath: string, billingYamlPath: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_POOL_SIZE: String(options.poolSize ?? 20),
+    TEMPORAL_ADDRESS: options.temporalAddress(),
+    BILLING_TEMPORAL_CONFIG: temporalYamlPath,
+    BILLING_CONFIG: billingYamlPath,
+    BENCH_IPN_PUBLIC_KEY_PEM: options.ipnPublicKeyPem,
+    AMAZON_PAY_PUBLIC_KEY_ID: options.key.publicKeyId,
+    AMAZON_PAY_PRIVATE_KEY: options.key.privateKeyPem,
+    AMAZON_PAY_REGION: 'na',
+    AMAZON_PAY_ENVIRONMENT: 'sandbox',
+    AMAZON_PAY_ENDPOINT: options.simulatorUrl,
+    AMAZON_PAY_TIMEOUT_MS: '10000',
+  };
+}
+
+/**
+ * `billing import <csv>` (the admin CLI) with the daemon's configuration; resolves with its
+ * wall time, exit code and last output line (the JSON summary).
+ */
+export async function runBillingImport(options: WorkerSpawnOptions, csvPath: string, concurrency: number): Promise<{ wallMs: number; exitCode: number | null; output: string }> {
+  const name = `cli-${options.tuning.taskQueues.workflows}`;
+  const env = daemonEnv(options, await writeTemporalYaml(options.workDir, name, options.tuning), await writeBillingYaml(options.workDir, name, options.ports));
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'import', csvPath, '--concurrency', String(concurrency), '--json'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
+  const exitCode = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { wallMs: Date.now() - started, exitCode, output: output.trim().slice(-1500) };
+}
+
+/**
+ * True when a poller with this process's identity (the SDK's default `pid@host`) is on every
+ * queue; a killed predecessor stays listed for a while, hence the pid match.
+ */
+async function allPolled(address: string, queues: string[], pid: number | undefined): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1_000 });
+    for (const [i, name] of queues.entries()) {
+      // Workflow queue: workflow pollers; the other two: activity pollers (TaskQueueType 1 / 2).
+      const taskQueueType = i === 0 ? 1 : 2;
+      const response = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name }, taskQueueType });
+      if (!(response.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`))) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}

@@ -1,0 +1,76 @@
+// The fault suite, reduced to seconds: 30 subscriptions × 2 cycles on the shared Temporal server
+// (own task queues and database), the daemon in its own process SIGKILLed twice, the simulator
+// answering 5xx and losing committed responses, three buyers closing their Charge Permission
+// (cancelled through the IPN pipeline). Server and database restarts belong to `npm run chaos`.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runChaos } from '../../bench/chaos-run.js';
+import { newMerchantKey } from '../../bench/merchant-key.js';
+import { createSimulatorControl } from '../../simulator/control-client.js';
+import { startSimulator, type Simulator } from '../../simulator/server.js';
+import { connectTestTemporal, createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
+
+describe('reduced fault run', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let simulator: Simulator;
+  let workDir: string;
+  const key = newMerchantKey();
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+    simulator = await startSimulator({ publicKeys: { [key.publicKeyId]: key.publicKeyPem }, throttle: { table: 'off' }, seed: 11, pendingDelayMs: 60 * 60_000 });
+    workDir = await mkdtemp(join(tmpdir(), 'chaos-reduced-'));
+  });
+  afterAll(async () => {
+    await simulator?.close();
+    await temporal?.close();
+    await database?.drop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('charges every due cycle exactly once through kills, 5xx and lost responses, and nothing after a close', async () => {
+    const report = await runChaos(
+      {
+        temporalAddress: () => temporal.address,
+        databaseUrl: database.url,
+        db: database.db,
+        client: temporal.client,
+        control: createSimulatorControl(simulator.url),
+        simulatorUrl: simulator.url,
+        key,
+        ipnPublicKeyPem: simulator.ipnSigningPublicKeyPem,
+        workDir,
+      },
+      {
+        tag: `chaos-r-${randomBytes(3).toString('hex')}`,
+        subscriptions: 30,
+        cycles: 2,
+        intervalSeconds: 6,
+        kills: 2,
+        // Early in the day: the replacement's timers, retries and recovered activities still have cycles to charge.
+        killWindow: [0, 0.6],
+        closeFraction: 0.1,
+        faults: { error500Rate: 0.05, error503Rate: 0.05, responseLostRate: 0.1, responseLostMode: 'status500' },
+        quota: { burst: 10, ratePerSecond: 20 },
+        hardThrottle: false,
+        durationSeconds: 100,
+        seed: 11,
+        say: () => {},
+      },
+    );
+    expect(report.injected.workerKills).toBe(2);
+    // The faults really happened: some 5xx were injected and some lost responses replayed.
+    const injected = (report.injected.byOutcome.InjectedInternalServerError ?? 0) + (report.injected.byOutcome.InjectedServiceUnavailable ?? 0);
+    expect(injected).toBeGreaterThan(0);
+    expect(report.check.violations).toEqual([]);
+    expect(report.settled).toBe(true);
+    expect(report.check.duplicates).toBe(0);
+    expect(report.check.misses).toBe(0);
+    expect(report.check.closed).toBe(3);
+    expect(report.check.chargesMade).toBeGreaterThanOrEqual(27 * 2);
+  }, 150_000);
+});
