@@ -22,6 +22,8 @@ export class SubscriptionRuntime {
   cancelNow = false;
   permission: PermissionStatus | null = null;
   permissionVersion = 0;
+  /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
+  chargeableByIpn = 0;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
@@ -56,6 +58,7 @@ export class SubscriptionRuntime {
   /** `via` says whether it came from a signal or the workflow's own check (see PermissionStatus.source). */
   notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
     this.permission = { ...status, source: via };
+    if (via === 'ipn' && status.state === 'Chargeable') this.chargeableByIpn += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
   }

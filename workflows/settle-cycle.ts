@@ -151,6 +151,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.resumes;
+  const ipnEvidenceBefore = rt.chargeableByIpn;
   let sawNonChargeable = entry.knownNonChargeable;
   for (;;) {
     const remaining = deadline - Date.now();
@@ -166,7 +167,8 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
     if (permission?.state === 'NonChargeable') sawNonChargeable = true;
     if (permission?.state === 'Chargeable') {
-      const fixed = !needsEvidence || resumed || sawNonChargeable || (rt.permissionVersion !== seen && permission.source === 'ipn');
+      // An IPN that found it Chargeable counts even when one of our own checks landed after it.
+      const fixed = !needsEvidence || resumed || sawNonChargeable || rt.chargeableByIpn !== ipnEvidenceBefore;
       if (fixed) {
         rt.s.attempt += 1;
         return { kind: 'retry' };

@@ -92,7 +92,7 @@ describe('dunning', () => {
   it('a permission that stays Chargeable after a hard decline is not retried on every check, only after an IPN', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
-    const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 300 });
+    const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 300, paymentMethodGraceMs: 10 * 60_000 });
     await eventually(() => statusOf(h, 'dunning-hard-no-evidence'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
     await eventually(() => handle.query(stateQuery), (s) => s.permission?.source === 'poll' && s.permission.state === 'Chargeable', { what: 'a check seeing Chargeable' });
     // Asserting an absence needs time to pass: ten check intervals find it Chargeable and charge nothing.
