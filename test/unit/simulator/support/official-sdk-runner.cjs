@@ -1,5 +1,5 @@
 // Runs the official Amazon Pay Node SDK against the simulator in a child process, because its
-// overrideServiceUrl option sets NODE_TLS_REJECT_UNAUTHORIZED=0 for the whole process.
+// overrideServiceUrl option switches off TLS certificate checks for the whole process (through an environment variable).
 // Input: JSON in env SDK_RUN; output: one JSON line with a result per operation.
 'use strict';
 const { WebStoreClient } = require('@amazonpay/amazon-pay-api-sdk-nodejs');
