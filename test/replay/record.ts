@@ -17,13 +17,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
-import { readTemporalYaml } from '../../config/temporal.js';
 import { createDb } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
 import { freePort } from '../../devstack/ports.js';
 import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
-import { startTemporalDevServer } from '../../devstack/temporal-dev-server.js';
+import { startTestTemporalServer } from '../support/test-temporal-server.js';
 import { startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import type { TestDatabase, TestTemporal } from '../support/integration.js';
 import { SCENARIOS } from './scenarios.js';
@@ -38,19 +37,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } } });
 
   const cliPath = await ensureTemporalCli({ onProgress: (line) => console.log(`[record] ${line}`) });
-  const yaml = readTemporalYaml(join(process.cwd(), 'temporal.yaml'));
   const workDir = await mkdtemp(join(tmpdir(), 'billing-record-'));
-  const server = await startTemporalDevServer({
-    cliPath,
-    dbFile: null,
-    ip: '127.0.0.1',
-    port: await freePort(),
-    uiPort: null,
-    namespace: 'default',
-    logLevel: 'error',
-    searchAttributes: yaml.devServer.searchAttributes,
-    dynamicConfig: { ...yaml.devServer.dynamicConfig, 'limit.historyCount.suggestContinueAsNew': 200 },
-  });
+  const server = await startTestTemporalServer(cliPath);
   const pg = await startEmbeddedPostgres({ dataDir: join(workDir, 'pgdata'), port: await freePort(), database: 'billing_record' });
   let h: BillingHarness | undefined;
   try {

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { readTemporalYaml } from '../../config/temporal.js';
 import { startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
 import { freePort } from '../../devstack/ports.js';
 import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
-import { startTemporalDevServer } from '../../devstack/temporal-dev-server.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { TEMPLATE_DATABASE } from './constants.js';
+import { startTestTemporalServer } from './test-temporal-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,22 +27,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const started = Date.now();
   const say = (line: string): void => console.log(`[test-stack] ${line}`);
   const cliPath = await ensureTemporalCli({ onProgress: say });
-  const yaml = readTemporalYaml(join(process.cwd(), 'temporal.yaml'));
 
   const workDir = await mkdtemp(join(tmpdir(), 'billing-test-'));
   const [temporal, pg] = await Promise.all([
-    (async () =>
-      startTemporalDevServer({
-        cliPath,
-        dbFile: null,
-        ip: '127.0.0.1',
-        port: await freePort(),
-        uiPort: null,
-        namespace: 'default',
-        logLevel: 'error',
-        searchAttributes: yaml.devServer.searchAttributes,
-        dynamicConfig: { ...yaml.devServer.dynamicConfig, 'limit.historyCount.suggestContinueAsNew': 200 },
-      }))(),
+    startTestTemporalServer(cliPath),
     (async () => startEmbeddedPostgres({ dataDir: join(workDir, 'pgdata'), port: await freePort(), database: TEMPLATE_DATABASE }))(),
   ]);
   await migrateDatabase(pg.url);
