@@ -1,6 +1,10 @@
 import { DateTime } from 'luxon';
 import { dueAtForCycle, firstCycleDueFrom, rebaseSegments, type ScheduleSegment } from '../billing/segments.js';
 import type { BillingInterval, SubscriptionEnd } from '../billing/types.js';
+import type { CyclePlan, PlannedCycle } from '../workflows/types.js';
+
+/** Cycles planned beyond the one asked for: one local activity per year of a monthly plan. */
+export const PLAN_AHEAD_CYCLES = 12;
 
 /**
  * Schedule math for the workflow, run as local activities so the results are recorded in
@@ -8,12 +12,26 @@ import type { BillingInterval, SubscriptionEnd } from '../billing/types.js';
  */
 export function createScheduleActivities(deps: { now: () => Date }) {
   return {
-    async planCycle({ segments, cycle, end }: { segments: ScheduleSegment[]; cycle: number; end: SubscriptionEnd | null }): Promise<{ dueAt: string; inTerm: boolean }> {
-      const due = dueAtForCycle(segments, cycle);
-      let inTerm = true;
-      if (end && 'afterCycles' in end) inTerm = cycle < end.afterCycles;
-      if (end && 'at' in end) inTerm = due.toMillis() < DateTime.fromISO(end.at, { setZone: true }).toMillis();
-      return { dueAt: due.toUTC().toISO() ?? '', inTerm };
+    /**
+     * The due time of `cycle` and whether it is still in the term, plus the same for the cycles
+     * after it (up to PLAN_AHEAD_CYCLES, stopping at the first one past the term). The workflow
+     * keeps those and skips this call for later cycles until its schedule changes.
+     */
+    async planCycle({ segments, cycle, end }: { segments: ScheduleSegment[]; cycle: number; end: SubscriptionEnd | null }): Promise<CyclePlan & { ahead: PlannedCycle[] }> {
+      const plan = (n: number): CyclePlan => {
+        const due = dueAtForCycle(segments, n);
+        let inTerm = true;
+        if (end && 'afterCycles' in end) inTerm = n < end.afterCycles;
+        if (end && 'at' in end) inTerm = due.toMillis() < DateTime.fromISO(end.at, { setZone: true }).toMillis();
+        return { dueAt: due.toUTC().toISO() ?? '', inTerm };
+      };
+      const current = plan(cycle);
+      const ahead: PlannedCycle[] = [];
+      for (let n = cycle + 1, last = current; last.inTerm && n <= cycle + PLAN_AHEAD_CYCLES; n += 1) {
+        last = plan(n);
+        ahead.push({ cycle: n, ...last });
+      }
+      return { ...current, ahead };
     },
     async rebaseSchedule({ segments, fromCycle, interval }: { segments: ScheduleSegment[]; fromCycle: number; interval: BillingInterval }): Promise<ScheduleSegment[]> {
       return rebaseSegments(segments, fromCycle, interval);

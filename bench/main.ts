@@ -28,8 +28,9 @@ const USAGE = `npm run bench -- [options]
   --launch-concurrency N    subscriptions started in parallel (default 32)
   --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
   --baseline-concurrency N  the cron baseline's Create Charge concurrency (default 10)
-  --max-cached N            worker.maxCachedWorkflows of the daemon in billing-day/throughput (default 500,
-                            the temporal.yaml value)
+  --max-cached N            worker.maxCachedWorkflows of the daemon in billing-day/throughput (default: the
+                            scenario's subscriptions, as temporal.yaml advises for a billing day; 500 is
+                            the shipped default)
   --ipn-cancels N           sleeping subscriptions closed by their buyer for IPN-to-cancel latency (default 100)
   --temporal-db memory|file persistence of the dev server for billing-day, baseline and throughput
                             (default memory; file = a SQLite file in the temp dir, about 10× slower
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       'lead-seconds': { type: 'string' },
       'baseline-concurrency': { type: 'string', default: '10' },
       'ipn-cancels': { type: 'string', default: '100' },
-      'max-cached': { type: 'string', default: '500' },
+      'max-cached': { type: 'string' },
       out: { type: 'string', default: 'bench/results' },
       'temporal-db': { type: 'string', default: 'memory' },
       help: { type: 'boolean', default: false },
@@ -77,14 +78,15 @@ async function main(): Promise<void> {
   const temporalDb = values['temporal-db'];
   if (temporalDb !== 'file' && temporalDb !== 'memory') throw new Error(`--temporal-db: memory or file, got ${temporalDb}`);
 
-  const tuning = { maxCachedWorkflows: num('max-cached', values['max-cached']) };
+  // Sized to the billing day unless given: every subscription due at T0 wakes at once.
+  const tuningFor = (subscriptions: number) => ({ maxCachedWorkflows: values['max-cached'] === undefined ? Math.max(subscriptions, 2) : num('max-cached', values['max-cached']) });
   const startedAt = new Date();
   const results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult } = {};
   if (scenarios.some((s) => s !== 'idle')) {
     const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory' });
     try {
       if (scenarios.includes('billing-day')) {
-        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, tuning, say });
+        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, tuning: tuningFor(n), say });
         say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
       }
       if (scenarios.includes('baseline')) {
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
       }
       if (scenarios.includes('throughput')) {
         const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
-        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, tuning, say });
+        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, tuning: tuningFor(tn), say });
         say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
       }
     } finally {

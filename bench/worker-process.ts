@@ -80,7 +80,9 @@ export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerPr
   const yamlPath = await writeTemporalYaml(options.workDir, name, options.tuning);
   const billingPath = await writeBillingYaml(options.workDir, name, options.ports);
   const env = daemonEnv(options, yamlPath, billingPath);
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/daemon-entry.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_WORKER_NODE_ARGS adds Node flags to the daemon only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/daemon-entry.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => {
     exited = true;

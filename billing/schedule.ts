@@ -42,8 +42,22 @@ export interface ScheduledCycle {
   zone: string;
 }
 
+// luxon checks a zone by building an Intl.DateTimeFormat (about 1 ms); the answer depends only
+// on this runtime's tzdata, so it is remembered for the life of the process.
+const knownZones = new Map<string, boolean>();
+
+/** True for an IANA zone name this runtime knows. */
+export function isKnownZone(zone: string): boolean {
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    known = IANAZone.isValidZone(zone);
+    knownZones.set(zone, known);
+  }
+  return known;
+}
+
 export function validateZone(zone: unknown, field = 'zone'): Problem[] {
-  if (typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone)) return [];
+  if (typeof zone === 'string' && zone.length > 0 && isKnownZone(zone)) return [];
   return [{
     field,
     message: `must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got ${JSON.stringify(zone)}`,
@@ -160,7 +174,7 @@ export function scheduleWindow(anchor: BillingAnchor, interval: BillingInterval,
  * picks the later occurrence of a repeated time, so the choice is made explicitly here.
  */
 export function resolveWallTime(parts: LocalDateTimeParts, zoneName: string): DateTime {
-  if (!IANAZone.isValidZone(zoneName)) {
+  if (!isKnownZone(zoneName)) {
     throw new Error(`Invalid time zone ${JSON.stringify(zoneName)}: expected an IANA name such as "America/New_York"`);
   }
   const zone = IANAZone.create(zoneName);

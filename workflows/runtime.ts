@@ -1,10 +1,13 @@
 // The subscription workflow's in-memory state and the small transitions every part of it
 // shares: status changes (database + search attributes), messages, and the query snapshot.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, PermissionStatus, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+
+/** patched() id: status writes moved from a regular activity to a local activity. */
+export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
 
 export class SubscriptionRuntime {
   /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
@@ -25,6 +28,9 @@ export class SubscriptionRuntime {
   /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
   chargeableByIpn = 0;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
+  /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
+  private planned = new Map<number, CyclePlan>();
+  private plannedVersion = 0;
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
@@ -84,6 +90,26 @@ export class SubscriptionRuntime {
     this.version += 1;
   }
 
+  /**
+   * The plan of `cycle`: from an earlier planCycle result when the schedule has not changed
+   * since, otherwise from the local activity. Results recorded before planCycle returned
+   * `ahead` carry none, so replaying them calls the activity exactly where they did.
+   */
+  async planFor(acts: ActivityProxies, cycle: number): Promise<CyclePlan> {
+    if (this.plannedVersion === this.version) {
+      const known = this.planned.get(cycle);
+      if (known) return known;
+    }
+    const plan: CyclePlan & { ahead?: PlannedCycle[] } = await acts.local.planCycle({ segments: this.s.segments, cycle, end: this.input.end ?? null });
+    this.planned = new Map();
+    this.plannedVersion = this.version;
+    if (plan.ahead) {
+      this.planned.set(cycle, { dueAt: plan.dueAt, inTerm: plan.inTerm });
+      for (const p of plan.ahead) this.planned.set(p.cycle, { dueAt: p.dueAt, inTerm: p.inTerm });
+    }
+    return { dueAt: plan.dueAt, inTerm: plan.inTerm };
+  }
+
   amountFor(cycle: number): string {
     let amount = this.input.amountMinor;
     for (const change of this.s.amountChanges) if (change.fromCycle <= cycle) amount = change.amountMinor;
@@ -101,7 +127,9 @@ export class SubscriptionRuntime {
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
     const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
     if (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle) {
-      await acts.db.recordStatus({
+      // Histories recorded before status writes became local activities replay the old command.
+      const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
+      await recordStatus({
         subscriptionId: this.input.subscriptionId,
         status,
         reasonCode: reason,

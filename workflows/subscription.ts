@@ -59,7 +59,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   try {
     if (firstRun) await startSubscription(rt, acts, input);
     for (;;) {
-      const plan = await acts.local.planCycle({ segments: rt.s.segments, cycle: rt.s.cycle, end: input.end ?? null });
+      const plan = await rt.planFor(acts, rt.s.cycle);
       if (!plan.inTerm) return await rt.finish(acts, 'ended', 'TermCompleted');
       const due = await waitUntilDue(rt, acts, plan.dueAt);
       if (due === 'closed') return await rt.finish(acts, 'canceled', rt.stopReason());
@@ -119,7 +119,7 @@ async function startSubscription(rt: SubscriptionRuntime, acts: ReturnType<typeo
     rt.s.lastCharge = { cycle: 0, attempt: 0, chargeId: input.firstChargeId, state: recorded.state, reasonCode: null, at: recorded.at };
     rt.s.cycle = 1;
   }
-  const first = await acts.local.planCycle({ segments: rt.s.segments, cycle: rt.s.cycle, end: input.end ?? null });
+  const first = await rt.planFor(acts, rt.s.cycle);
   // Before the first charge is due after a trial, the subscription is trialing.
   const trialing = input.trialing === true && !input.firstChargeId;
   await rt.setStatus(acts, trialing ? 'trialing' : 'active', null, first.dueAt);

@@ -13,6 +13,16 @@ export interface ScheduleSegment {
   interval: BillingInterval;
 }
 
+/** When a cycle is due (UTC ISO) and whether it falls inside the subscription's term. */
+export interface CyclePlan {
+  dueAt: string;
+  inTerm: boolean;
+}
+
+export interface PlannedCycle extends CyclePlan {
+  cycle: number;
+}
+
 export interface AmountChange {
   fromCycle: number;
   amountMinor: string;

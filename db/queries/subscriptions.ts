@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
 
@@ -22,38 +22,41 @@ export async function getSubscription(db: DatabaseOrTransaction, id: string): Pr
 /**
  * Sets the status (and schedule position) and appends a history event when the status or
  * its reason changed. Safe to run twice: the second run finds nothing changed.
+ *
+ * One statement, not a transaction of four: every billing cycle runs it, and the round trips
+ * were most of its cost. The row is locked by the first CTE; all parts see the row as it was
+ * before the update (one snapshot), which is what the "changed" test needs.
  */
 export async function recordSubscriptionStatus(
   db: DatabaseOrTransaction,
   change: { subscriptionId: string; status: string; reasonCode: string | null; cycle: number; nextBillingAt: Date | null; detail?: Record<string, unknown>; ended: boolean; at: Date },
 ): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [current] = await tx.select().from(subscriptions).where(eq(subscriptions.id, change.subscriptionId)).for('update');
-    if (!current) throw new Error(`subscription ${change.subscriptionId} is not in the database`);
-    const changed = current.status !== change.status || current.statusReason !== change.reasonCode;
-    await tx
-      .update(subscriptions)
-      .set({
-        status: change.status,
-        statusReason: change.reasonCode,
-        currentCycle: change.cycle,
-        nextBillingAt: change.nextBillingAt,
-        updatedAt: change.at,
-        ...(change.ended && !current.endedAt ? { endedAt: change.at } : {}),
-      })
-      .where(eq(subscriptions.id, change.subscriptionId));
-    if (changed) {
-      await tx.insert(subscriptionEvents).values({
-        subscriptionId: change.subscriptionId,
-        fromStatus: current.status,
-        toStatus: change.status,
-        reasonCode: change.reasonCode,
-        cycle: change.cycle,
-        detail: change.detail ?? null,
-        at: change.at,
-      });
-    }
-  });
+  const at = change.at.toISOString();
+  const next = change.nextBillingAt ? change.nextBillingAt.toISOString() : null;
+  const detail = change.detail === undefined ? null : JSON.stringify(change.detail);
+  const rows = await db.execute<{ found: number }>(sql`
+    with current as (
+      select ${subscriptions.id} as id, ${subscriptions.status} as status, ${subscriptions.statusReason} as status_reason
+      from ${subscriptions} where ${subscriptions.id} = ${change.subscriptionId} for update
+    ), updated as (
+      update ${subscriptions} set
+        status = ${change.status},
+        status_reason = ${change.reasonCode},
+        current_cycle = ${change.cycle},
+        next_billing_at = ${next}::timestamptz,
+        updated_at = ${at}::timestamptz,
+        ended_at = case when ${change.ended} and ${subscriptions.endedAt} is null then ${at}::timestamptz else ${subscriptions.endedAt} end
+      from current where ${subscriptions.id} = current.id
+      returning 1
+    ), event as (
+      insert into ${subscriptionEvents} (subscription_id, from_status, to_status, reason_code, cycle, detail, at)
+      select current.id, current.status, ${change.status}, ${change.reasonCode}, ${change.cycle}, ${detail}::jsonb, ${at}::timestamptz
+      from current
+      where current.status is distinct from ${change.status} or current.status_reason is distinct from ${change.reasonCode}
+      returning 1
+    )
+    select (select count(*) from updated)::int as found, (select count(*) from event)::int as events`);
+  if ((rows[0]?.found ?? 0) === 0) throw new Error(`subscription ${change.subscriptionId} is not in the database`);
 }
 
 export async function recordSubscriptionEvent(

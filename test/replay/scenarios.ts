@@ -75,7 +75,7 @@ export const SCENARIOS: Scenario[] = [
     name: 'continued-as-new',
     async run(h) {
       const cp = await newPermission(h);
-      const { handle } = await h.launch(shortSpec('replay-can', cp, { seconds: 1, cycles: 14 }));
+      const { handle } = await h.launch(shortSpec('replay-can', cp, { seconds: 1, cycles: 24 }));
       await handle.result();
       return allRuns(h, handle.workflowId);
     },

@@ -12,6 +12,30 @@ const HISTORIES_DIR = fileURLToPath(new URL('../../replay/histories/', import.me
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
+type ProtoJsonEvent = {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  markerRecordedEventAttributes?: { markerName: string; details?: { data?: { payloads?: { data: string }[] } } };
+};
+
+/** Activity types scheduled, local activity types recorded (from core's marker data) and workflow tasks, in a recorded history. */
+function commandsOf(file: string): { activities: Record<string, number>; localActivities: Record<string, number>; workflowTasks: number } {
+  const events = (JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')) as { events: ProtoJsonEvent[] }).events;
+  const activities: Record<string, number> = {};
+  const localActivities: Record<string, number> = {};
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType.name;
+    if (scheduled) activities[scheduled] = (activities[scheduled] ?? 0) + 1;
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (data) {
+      const type = (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string }).activity_type;
+      localActivities[type] = (localActivities[type] ?? 0) + 1;
+    }
+  }
+  return { activities, localActivities, workflowTasks: events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length };
+}
+
 describe('replaying recorded subscription and IPN handler histories', () => {
   let workflowBundle: WorkflowBundleWithSourceMap;
   beforeAll(async () => {
@@ -21,6 +45,20 @@ describe('replaying recorded subscription and IPN handler histories', () => {
   it('has the recorded shapes: subscriptions completed, dunning, messages, cancelled, continued-as-new; IPN handler paths', () => {
     for (const name of ['completed', 'dunning', 'messages', 'cancelled', 'continued-as-new-run1']) expect(files).toContain(`${name}.json`);
     for (const name of ['ipn-permission-closed', 'ipn-charge', 'ipn-refund', 'ipn-unknown-type', 'ipn-reaction-failed']) expect(files).toContain(`${name}.json`);
+  });
+
+  it('records status writes as local activities and plans billing dates ahead (before-local-status-* keep the older shape)', () => {
+    const current = commandsOf('completed.json');
+    const before = commandsOf('before-local-status-completed.json');
+    // Three cycles: before, each status write was an activity and each cycle planned its date alone.
+    expect(before.activities.recordStatus).toBeGreaterThan(0);
+    expect(before.localActivities.planCycle).toBeGreaterThanOrEqual(4);
+    // Now the only activity is Create Charge; status writes are local, one planCycle covers the term.
+    expect(Object.keys(current.activities)).toEqual(['chargeCycle']);
+    expect(current.activities.chargeCycle).toBe(before.activities.chargeCycle);
+    expect(current.localActivities.recordStatus).toBeGreaterThan(0);
+    expect(current.localActivities.planCycle).toBe(1);
+    expect(current.workflowTasks).toBeLessThan(before.workflowTasks);
   });
 
   it.each(['completed.json', 'ipn-charge.json'])('fails on a workflow whose commands differ from %s (the check can fail)', { timeout: 120_000 }, async (file) => {
