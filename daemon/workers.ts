@@ -38,6 +38,7 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       workflowBundle: await workflowBundle(),
       activities: local,
       maxCachedWorkflows: worker.maxCachedWorkflows,
+      stickyQueueScheduleToStartTimeout: worker.stickyQueueScheduleToStartTimeoutMs,
       maxConcurrentWorkflowTaskExecutions: Math.min(worker.maxConcurrentWorkflowTaskExecutions, Math.max(worker.maxCachedWorkflows, 2)),
       maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
     }),

@@ -96,7 +96,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
       namespace: temporal.namespace,
       temporal: {
         taskQueues,
-        worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
+        worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000, stickyQueueScheduleToStartTimeoutMs: 10_000 },
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     namespace: spec.namespace,
     temporal: {
       taskQueues: spec.taskQueues,
-      worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
+      worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000, stickyQueueScheduleToStartTimeoutMs: 10_000 },
       rateLimits: { createChargePerSecond: 100, amazonReadsPerSecond: 100 },
     },
     activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),
