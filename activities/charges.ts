@@ -5,6 +5,7 @@ import { chargeIdempotencyKey } from '../billing/keys.js';
 import { money, toAmazonPrice } from '../billing/money.js';
 import type { Database } from '../db/client.js';
 import { completeCharge, insertPendingCharge } from '../db/queries/charges.js';
+import { recordStatusChange } from './ledger.js';
 import type { ChargeCycleInput, ChargeResult } from '../workflows/types.js';
 import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
 
@@ -12,6 +13,8 @@ export interface ChargeDeps {
   db: Database;
   amazonPay: AmazonPayClient;
   now: () => Date;
+  /** Waits for this process's next Create Charge slot (activities/call-spacer.ts); none: call at once. */
+  spaceCalls?: () => Promise<void>;
   /** Prometheus hook (daemon/metrics.ts); lag = now − when the workflow first scheduled this charge (≈ its due time). */
   metrics?: { onChargeOutcome(kind: string, lagMs: number): void };
 }
@@ -45,6 +48,7 @@ export function createChargeActivities(deps: ChargeDeps) {
         ...(input.softDescriptor ? { softDescriptor: input.softDescriptor } : {}),
         merchantMetadata: { merchantReferenceId: `${input.subscriptionId}:${input.cycle}`, ...input.merchantMetadata },
       };
+      await deps.spaceCalls?.();
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
       deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
       if (isRetryable(outcome)) {
@@ -70,7 +74,11 @@ export function createChargeActivities(deps: ChargeDeps) {
           }
           throw error;
         }
-        if (PAID.has(state)) return { kind: 'charged', chargeId: charge.chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId: outcome.requestId ?? null };
+        if (PAID.has(state)) {
+          // The subscription moves on with its ledger row; a retry rewrites the same values.
+          if (input.onPaid) await recordStatusChange(deps.db, input.onPaid, deps.now());
+          return { kind: 'charged', chargeId: charge.chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId: outcome.requestId ?? null, statusRecorded: input.onPaid !== undefined };
+        }
         if (state === 'AuthorizationInitiated') return { kind: 'pending', chargeId: charge.chargeId, state: 'AuthorizationInitiated', requestId: outcome.requestId ?? null };
         // A 201 with a Declined/Canceled charge is not documented; treat it like a soft decline.
         return { kind: 'soft_decline', reasonCode: charge.statusDetails.reasonCode ?? state, message: `charge ${charge.chargeId} is ${state}`, requestId: outcome.requestId ?? null };

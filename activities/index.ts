@@ -17,6 +17,8 @@ export interface ActivityDeps {
   temporal?: Client;
   logger?: Logger;
   metrics?: ActivityMetrics;
+  /** Spaces this process's Create Charge calls (activities/call-spacer.ts). */
+  spaceCalls?: () => Promise<void>;
 }
 
 /** All activities, closed over dependencies the worker builds once. Workflows import this file by type only. */

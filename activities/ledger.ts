@@ -5,16 +5,21 @@ import { recordPlanChange, recordSubscriptionEvent, recordSubscriptionStatus } f
 import { charges } from '../db/schema/index.js';
 import type { ChargeUpdate, StatusChange } from '../workflows/types.js';
 
+/** Writes a status the workflow decided (also used by the charge activity for the status after a paid charge). */
+export async function recordStatusChange(db: Database, change: StatusChange, at: Date): Promise<void> {
+  await recordSubscriptionStatus(db, {
+    ...change,
+    nextBillingAt: change.nextBillingAt ? new Date(change.nextBillingAt) : null,
+    ended: change.ended ?? false,
+    at,
+  });
+}
+
 /** Database side of the workflow: statuses, history events, checkout charge, pending resolutions. */
 export function createLedgerActivities(deps: { db: Database; now: () => Date }) {
   return {
     async recordStatus(change: StatusChange): Promise<void> {
-      await recordSubscriptionStatus(deps.db, {
-        ...change,
-        nextBillingAt: change.nextBillingAt ? new Date(change.nextBillingAt) : null,
-        ended: change.ended ?? false,
-        at: deps.now(),
-      });
+      await recordStatusChange(deps.db, change, deps.now());
     },
     async recordEvent(event: { subscriptionId: string; kind: string; cycle: number; detail: Record<string, unknown> }): Promise<void> {
       if (event.kind === 'plan_changed') {

@@ -13,6 +13,8 @@ export interface WorkerTuning {
   maxCachedWorkflows: number;
   maxConcurrentWorkflowTaskExecutions: number;
   maxConcurrentActivityTaskExecutions: number;
+  /** worker.stickyQueueScheduleToStartTimeoutMs; absent: the temporal.yaml default. */
+  stickyQueueScheduleToStartTimeoutMs?: number;
   createChargePerSecond: number;
   amazonReadsPerSecond: number;
 }
@@ -54,6 +56,7 @@ export async function writeTemporalYaml(dir: string, name: string, tuning: Worke
       maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
       maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
       shutdownGraceTimeMs: 5_000,
+      ...(tuning.stickyQueueScheduleToStartTimeoutMs === undefined ? {} : { stickyQueueScheduleToStartTimeoutMs: tuning.stickyQueueScheduleToStartTimeoutMs }),
     },
     rateLimits: { createChargePerSecond: tuning.createChargePerSecond, amazonReadsPerSecond: tuning.amazonReadsPerSecond },
   };

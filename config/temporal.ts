@@ -51,9 +51,9 @@ const temporalFileSchema = z.strictObject({
       maxConcurrentWorkflowTaskExecutions: positiveInt('workflow task slots').default(40),
       maxConcurrentActivityTaskExecutions: positiveInt('activity task slots').default(100),
       shutdownGraceTimeMs: z.number({ error: 'milliseconds (a whole number ≥ 0)' }).int().min(0, 'milliseconds ≥ 0').default(10_000),
-      stickyQueueScheduleToStartTimeoutMs: z.number({ error: 'milliseconds (a whole number ≥ 1000)' }).int().min(1000, 'milliseconds ≥ 1000').default(60_000),
+      stickyQueueScheduleToStartTimeoutMs: z.number({ error: 'milliseconds (a whole number ≥ 1000)' }).int().min(1000, 'milliseconds ≥ 1000').default(10_000),
     })
-    .default({ maxCachedWorkflows: 500, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, shutdownGraceTimeMs: 10_000, stickyQueueScheduleToStartTimeoutMs: 60_000 }),
+    .default({ maxCachedWorkflows: 500, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, shutdownGraceTimeMs: 10_000, stickyQueueScheduleToStartTimeoutMs: 10_000 }),
   rateLimits: z
     .strictObject({
       // Enforced by the Temporal server for the whole task queue (maxTaskQueueActivitiesPerSecond),

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { callSpacer } from '../activities/call-spacer.js';
 import { createActivities } from '../activities/index.js';
 import { createAmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayConfig } from '../amazonpay/config.js';
@@ -70,7 +71,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connection,
     namespace,
     temporal: config.temporal,
-    activities: createActivities({ db: database.db, amazonPay, now: () => new Date(), temporal: client, logger, metrics }),
+    activities: createActivities({ db: database.db, amazonPay, now: () => new Date(), temporal: client, logger, metrics, spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond) }),
   });
   const running = runWorkers(workers);
   logger.info({ taskQueues, namespace }, 'workers polling');

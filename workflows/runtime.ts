@@ -9,6 +9,14 @@ import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, PermissionSt
 /** patched() id: status writes moved from a regular activity to a local activity. */
 export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
 
+/** A status row as the database holds it after a write. */
+export interface WrittenStatus {
+  status: SubscriptionStatus;
+  reasonCode: string | null;
+  cycle: number;
+  nextBillingAt: string | null;
+}
+
 export class SubscriptionRuntime {
   /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
   version = 0;
@@ -31,6 +39,8 @@ export class SubscriptionRuntime {
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
   private plannedVersion = 0;
+  /** What the charge activity wrote with a paid charge (ChargeCycleInput.onPaid): the next status write of exactly this is skipped. */
+  recordedByCharge: WrittenStatus | null = null;
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
@@ -96,10 +106,8 @@ export class SubscriptionRuntime {
    * `ahead` carry none, so replaying them calls the activity exactly where they did.
    */
   async planFor(acts: ActivityProxies, cycle: number): Promise<CyclePlan> {
-    if (this.plannedVersion === this.version) {
-      const known = this.planned.get(cycle);
-      if (known) return known;
-    }
+    const known = this.plannedAhead(cycle);
+    if (known) return known;
     const plan: CyclePlan & { ahead?: PlannedCycle[] } = await acts.local.planCycle({ segments: this.s.segments, cycle, end: this.input.end ?? null });
     this.planned = new Map();
     this.plannedVersion = this.version;
@@ -108,6 +116,11 @@ export class SubscriptionRuntime {
       for (const p of plan.ahead) this.planned.set(p.cycle, { dueAt: p.dueAt, inTerm: p.inTerm });
     }
     return { dueAt: plan.dueAt, inTerm: plan.inTerm };
+  }
+
+  /** The plan of `cycle` if an earlier planCycle result still holds it; never calls an activity. */
+  plannedAhead(cycle: number): CyclePlan | undefined {
+    return this.plannedVersion === this.version ? this.planned.get(cycle) : undefined;
   }
 
   amountFor(cycle: number): string {
@@ -126,7 +139,10 @@ export class SubscriptionRuntime {
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
     const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
-    if (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle) {
+    const byCharge = this.recordedByCharge;
+    this.recordedByCharge = null;
+    const alreadyWritten = byCharge !== null && byCharge.status === status && byCharge.reasonCode === reason && byCharge.cycle === this.s.cycle && byCharge.nextBillingAt === nextBillingAt;
+    if (!alreadyWritten && (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle)) {
       // Histories recorded before status writes became local activities replay the old command.
       const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
       await recordStatus({

@@ -7,7 +7,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patc
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import type { SubscriptionRuntime } from './runtime.js';
-import type { ChargeResult, ChargeUpdate, SubscriptionWorkflowInput } from './types.js';
+import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
 
 export interface CycleContext {
   rt: SubscriptionRuntime;
@@ -44,8 +44,29 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   }
 }
 
+/** patched() id: a paid charge's activity also writes the subscription's next status. */
+export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
+
+/**
+ * The status the subscription has once this cycle is paid, for the charge activity to write
+ * with the ledger row: only on the plain path (active, nothing pending, next cycle planned);
+ * anything else is written by the workflow as before.
+ */
+function statusAfterPaid({ rt, input }: CycleContext): StatusChange | undefined {
+  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested) return undefined;
+  const next = rt.plannedAhead(rt.s.cycle + 1);
+  if (!next) return undefined;
+  const base = { subscriptionId: input.subscriptionId, cycle: rt.s.cycle + 1 };
+  return next.inTerm
+    ? { ...base, status: 'active', reasonCode: null, nextBillingAt: next.dueAt, ended: false }
+    : { ...base, status: 'ended', reasonCode: 'TermCompleted', nextBillingAt: null, ended: true };
+}
+
 /** One deliberate attempt (one idempotency key). Throttling and faults are retried inside the activity's retry policy. */
-async function chargeOnce({ rt, acts, input }: CycleContext): Promise<Attempted> {
+async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
+  const { rt, acts, input } = ctx;
+  // Histories recorded before this change wrote the status after the charge themselves.
+  const onPaid = patched(CHARGE_RECORDS_NEXT_STATUS) ? statusAfterPaid(ctx) : undefined;
   const args = {
     subscriptionId: input.subscriptionId,
     chargePermissionId: input.chargePermissionId,
@@ -57,10 +78,16 @@ async function chargeOnce({ rt, acts, input }: CycleContext): Promise<Attempted>
     softDescriptor: input.softDescriptor,
     merchantMetadata: input.merchantMetadata,
     canHandlePendingAuthorization: input.policy.usePendingAuthorization,
+    ...(onPaid ? { onPaid } : {}),
   };
   try {
     // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
-    return await CancellationScope.nonCancellable(() => acts.charge(args));
+    const result = await CancellationScope.nonCancellable(() => acts.charge(args));
+    rt.recordedByCharge =
+      onPaid && result.kind === 'charged' && result.statusRecorded === true
+        ? { status: onPaid.status, reasonCode: onPaid.reasonCode, cycle: onPaid.cycle, nextBillingAt: onPaid.nextBillingAt }
+        : null;
+    return result;
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
     const cause = error.cause;

@@ -158,7 +158,14 @@ export interface ChargeUpdate {
 
 /** What the Create Charge activity reports back; transient faults never reach the workflow (retried). */
 export type ChargeResult =
-  | { kind: 'charged'; chargeId: string; state: 'Captured' | 'Authorized' | 'CaptureInitiated'; requestId: string | null }
+  | {
+      kind: 'charged';
+      chargeId: string;
+      state: 'Captured' | 'Authorized' | 'CaptureInitiated';
+      requestId: string | null;
+      /** True when the activity also wrote the input's `onPaid` status (absent from older results). */
+      statusRecorded?: boolean;
+    }
   | { kind: 'pending'; chargeId: string; state: 'AuthorizationInitiated'; requestId: string | null }
   | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null };
 
@@ -173,6 +180,12 @@ export interface ChargeCycleInput {
   softDescriptor?: string;
   merchantMetadata?: MerchantMetadata;
   canHandlePendingAuthorization: boolean;
+  /**
+   * The subscription's status after this charge if it is paid at once (next cycle and its due
+   * time, or ended): written by the activity right after the ledger row, which saves the
+   * workflow a separate status write on every paid cycle.
+   */
+  onPaid?: StatusChange;
 }
 
 export interface StatusChange {

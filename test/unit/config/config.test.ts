@@ -27,6 +27,7 @@ describe('temporal.yaml validation', () => {
   it.each([
     ['an unknown key', 'worker:\n  maxCachedWorkflow: 10\n', /unknown key "worker\.maxCachedWorkflow"/],
     ['a wrong type', 'worker:\n  maxCachedWorkflows: lots\n', /worker\.maxCachedWorkflows: found "lots", expected a whole number/],
+    ['a sticky timeout under a second', 'worker:\n  stickyQueueScheduleToStartTimeoutMs: 500\n', /worker\.stickyQueueScheduleToStartTimeoutMs: found 500, expected milliseconds ≥ 1000/],
     ['a bad port', 'devServer:\n  port: 70000\n', /devServer\.port: found 70000, expected a port number 1-65535/],
     ['a bad address', 'connection:\n  address: "no port here"\n', /connection\.address: found "no port here", expected host:port/],
     ['a bad search attribute type', 'devServer:\n  searchAttributes:\n    Foo: Integer\n', /devServer\.searchAttributes\.Foo: found "Integer", expected one of Keyword/],

@@ -47,7 +47,7 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     for (const name of ['ipn-permission-closed', 'ipn-charge', 'ipn-refund', 'ipn-unknown-type', 'ipn-reaction-failed']) expect(files).toContain(`${name}.json`);
   });
 
-  it('records status writes as local activities and plans billing dates ahead (before-local-status-* keep the older shape)', () => {
+  it('records status writes as local activities, leaves the status after a paid cycle to the charge, plans dates ahead (before-local-status-* keep the older shape)', () => {
     const current = commandsOf('completed.json');
     const before = commandsOf('before-local-status-completed.json');
     // Three cycles: before, each status write was an activity and each cycle planned its date alone.
@@ -57,6 +57,8 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     expect(Object.keys(current.activities)).toEqual(['chargeCycle']);
     expect(current.activities.chargeCycle).toBe(before.activities.chargeCycle);
     expect(current.localActivities.recordStatus).toBeGreaterThan(0);
+    // The charge activity writes the status that follows a paid cycle: fewer writes than cycles.
+    expect(current.localActivities.recordStatus).toBeLessThan(current.activities.chargeCycle ?? 0);
     expect(current.localActivities.planCycle).toBe(1);
     expect(current.workflowTasks).toBeLessThan(before.workflowTasks);
   });
