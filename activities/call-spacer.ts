@@ -1,4 +1,4 @@
-// Spreads one worker's Create Charge calls evenly over each second.
+// Spreads one worker's Create Charge calls evenly over each second (housekeeping's pacer uses it too).
 //
 // The Temporal server caps the charges task queue at `createChargePerSecond` for all replicas,
 // but it may hand out a whole second's worth of tasks at once, while Amazon Pay's bucket holds

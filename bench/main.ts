@@ -81,7 +81,6 @@ async function main(): Promise<void> {
   const temporalDb = values['temporal-db'];
   if (temporalDb !== 'file' && temporalDb !== 'memory') throw new Error(`--temporal-db: memory or file, got ${temporalDb}`);
 
-  // Sized to the billing day unless given: every subscription due at T0 wakes at once.
   // The billing-day tuning temporal.yaml advises, unless given: every subscription due at T0 wakes
   // at once, so the cache holds them all and their tasks may wait a minute for it.
   const tuningFor = (subscriptions: number) => ({

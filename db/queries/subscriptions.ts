@@ -55,7 +55,7 @@ export async function recordSubscriptionStatus(
       where current.status is distinct from ${change.status} or current.status_reason is distinct from ${change.reasonCode}
       returning 1
     )
-    select (select count(*) from updated)::int as found, (select count(*) from event)::int as events`);
+    select (select count(*) from updated)::int as found`);
   if ((rows[0]?.found ?? 0) === 0) throw new Error(`subscription ${change.subscriptionId} is not in the database`);
 }
 
