@@ -140,6 +140,9 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
   it('drift: a live subscription whose workflow is gone is marked needs_attention; a running workflow without a row is reported', async () => {
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     const { handle } = await launch(idleSpec('sub-drift-1', chargePermission.chargePermissionId));
+    // A workflow that was running (its first status write, a local activity, has landed) and then vanished;
+    // terminating it earlier would let that write arrive after the drift check's.
+    await eventually(async () => (await getSubscription(database.db, 'sub-drift-1'))?.nextBillingAt, (next) => next != null, { timeoutMs: 20_000, what: 'the first status write' });
     await handle.terminate('simulated operator mistake');
     await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = 'sub-drift-1'`);
     // A subscription workflow with no row (its input is junk; it only has to be Running for the check).
