@@ -4,10 +4,16 @@
 // workflow id is fixed and a second start finds the first. The sweep also starts a new run
 // under the same id (redispatch) for a row whose handler ended without settling it, or
 // settled it as failed.
+//
+// A CHARGE IPN about a charge the ledger already holds in a terminal state is settled here,
+// without a handler: Amazon Pay sends one for every synchronous Create Charge, and reacting to
+// it (a workflow, a Get Charge call, a signal) would cost about as much as the charge itself
+// and could only repeat what the ledger says.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { claimInboxRowForRetry, markInboxDispatched, noteInboxDispatchFailure, releaseInboxRetryClaim } from '../db/queries/ipn-inbox.js';
+import { terminalChargeState } from '../db/queries/charges.js';
+import { claimInboxRowForRetry, markInboxDispatched, noteInboxDispatchFailure, releaseInboxRetryClaim, settleInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import { ipnHandlerWorkflow } from '../workflows/index.js';
 import { ipnHandlerWorkflowId, type IpnHandlerInput } from '../workflows/ipn-types.js';
@@ -19,10 +25,11 @@ export interface IpnDispatcherOptions {
   logger: Logger;
   /** Bound on one start call, so an unreachable server leaves the row pending quickly. */
   startTimeoutMs?: number;
+  now?: () => Date;
 }
 
 export interface IpnDispatcher {
-  /** true when the row is now in Temporal's hands (started now or before). Never throws. */
+  /** true when the row is now in Temporal's hands (started now or before) or was settled without a handler. Never throws. */
   dispatch(row: IpnInboxRow): Promise<boolean>;
   /**
    * One more handler run for a row whose earlier run did not settle it: 'failed-runs' when that
@@ -39,6 +46,7 @@ export interface IpnDispatcher {
 export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatcher {
   const { db, client, taskQueues, logger } = options;
   const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const now = options.now ?? (() => new Date());
   const inFlight = new Set<Promise<boolean>>();
 
   function inputOf(row: IpnInboxRow & { objectType: string; objectId: string }): IpnHandlerInput {
@@ -69,9 +77,26 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
     );
   }
 
+  /** true when the row was settled as ignored because its charge is final in the ledger. */
+  async function settledWithoutHandler(row: IpnInboxRow & { objectId: string }, log: Logger): Promise<boolean> {
+    if (row.objectType !== 'CHARGE') return false;
+    try {
+      const state = await terminalChargeState(db, row.objectId);
+      if (!state) return false;
+      await settleInboxRow(db, row.id, 'ignored', `charge ${row.objectId} is already ${state} in the ledger, a state Amazon Pay never leaves`, now());
+      log.debug({ chargeId: row.objectId, state }, 'ipn settled without a handler: the charge is final in the ledger');
+      return true;
+    } catch (error) {
+      // The handler path below is always right, only dearer.
+      log.warn({ err: (error as Error).message }, 'could not check the ledger for this CHARGE ipn; starting its handler');
+      return false;
+    }
+  }
+
   async function start(row: IpnInboxRow): Promise<boolean> {
     if (!row.objectType || !row.objectId) return false;
     const log = logger.child({ requestId: row.messageId, inboxId: row.id.toString() });
+    if (await settledWithoutHandler({ ...row, objectId: row.objectId }, log)) return true;
     try {
       await startHandler({ ...row, objectType: row.objectType, objectId: row.objectId }, 'REJECT_DUPLICATE', WorkflowIdConflictPolicy.USE_EXISTING);
     } catch (error) {

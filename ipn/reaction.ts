@@ -8,6 +8,7 @@ import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
 import type { ChargePermission } from '../amazonpay/types.js';
 import type { Database } from '../db/client.js';
+import { TERMINAL_CHARGE_STATES } from '../db/queries/charges.js';
 import {
   activeSubscriptionsOnPermission,
   isKnownMissingPermission,
@@ -119,6 +120,10 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
 export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promise<ReactionResult> {
   const owner = await subscriptionOfCharge(deps.db, chargeId);
   if (!owner) return { status: 'ignored', summary: `charge ${chargeId} is not in the ledger` };
+  // Settled between the IPN's arrival and now (the dispatcher checks this too, earlier).
+  if ((TERMINAL_CHARGE_STATES as readonly string[]).includes(owner.ledgerState)) {
+    return { status: 'ignored', summary: `charge ${chargeId} is already ${owner.ledgerState} in the ledger` };
+  }
   const outcome = await deps.amazonPay.getCharge(chargeId);
   if (outcome.kind !== 'ok') {
     if (outcome.kind === 'throttled') deps.metrics?.onAmazonThrottled('getCharge');

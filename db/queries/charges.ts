@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, type ChargeRow } from '../schema/index.js';
 
@@ -65,4 +65,20 @@ export async function listCharges(db: DatabaseOrTransaction, subscriptionId: str
 
 function attemptWhere(key: ChargeAttemptKey) {
   return and(eq(charges.subscriptionId, key.subscriptionId), eq(charges.cycle, key.cycle), eq(charges.attempt, key.attempt));
+}
+
+/**
+ * Charge states Amazon Pay never leaves. An IPN about a charge the ledger already holds in one
+ * of these can only repeat what Create Charge (or an earlier reaction) recorded.
+ */
+export const TERMINAL_CHARGE_STATES = ['Captured', 'Declined', 'Canceled'] as const;
+
+/** The ledger's terminal state for this ChargeId, or undefined (unknown charge, or one that can still change). */
+export async function terminalChargeState(db: DatabaseOrTransaction, chargeId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ state: charges.state })
+    .from(charges)
+    .where(and(eq(charges.chargeId, chargeId), inArray(charges.state, [...TERMINAL_CHARGE_STATES])))
+    .limit(1);
+  return row?.state;
 }

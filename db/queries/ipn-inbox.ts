@@ -139,9 +139,12 @@ export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction,
     .where(and(eq(subscriptions.chargePermissionId, chargePermissionId), notInArray(subscriptions.status, FINAL)));
 }
 
-export async function subscriptionOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<{ subscriptionId: string; workflowId: string } | undefined> {
+export async function subscriptionOfCharge(
+  db: DatabaseOrTransaction,
+  chargeId: string,
+): Promise<{ subscriptionId: string; workflowId: string; ledgerState: string } | undefined> {
   const [row] = await db
-    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId })
+    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId, ledgerState: charges.state })
     .from(charges)
     .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
     .where(eq(charges.chargeId, chargeId))

@@ -2,6 +2,7 @@
 // settling them, and failed rows, which used to stay that way forever. Times are moved by
 // backdating rows (received_at, processed_at), never by waiting.
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
@@ -160,7 +161,8 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const cp = chargePermission.chargePermissionId;
     await launch(idleSpec('sub-failed-1', cp));
     const missingChargeId = `${cp}-C999999`;
-    await database.db.insert(charges).values({ subscriptionId: 'sub-failed-1', cycle: 99, attempt: 0, idempotencyKey: 'test-missing-charge-1', amountMinor: 1000n, currency: 'USD', chargeId: missingChargeId, state: 'Declined' });
+    // Pending in the ledger, so the IPN goes to a handler (a terminal state would be settled without one).
+    await database.db.insert(charges).values({ subscriptionId: 'sub-failed-1', cycle: 99, attempt: 0, idempotencyKey: 'test-missing-charge-1', amountMinor: 1000n, currency: 'USD', chargeId: missingChargeId, state: 'AuthorizationInitiated' });
     const failing = await storeRow('CHARGE', missingChargeId, cp);
     expect(await dispatcher.dispatch(failing)).toBe(true);
     expect(await settled(failing.id, 'the CHARGE row to fail')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/ResourceNotFound/) });
@@ -191,5 +193,40 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
 
     expect(await row(exhausted.id)).toMatchObject({ status: 'failed', attempts: 5 });
     expect(await runsOf(exhausted.messageId, 0)).toBe(0);
+  });
+
+  it('a CHARGE IPN about a charge the ledger holds in a terminal state is settled without a handler or an Amazon Pay read', async () => {
+    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    await launch(idleSpec('sub-final-1', cp));
+    // Charge ids Amazon Pay does not know: a Get Charge would fail the row, so 'ignored' proves none was made.
+    const captured = `${cp}-C000101`;
+    const declined = `${cp}-C000102`;
+    await database.db.insert(charges).values([
+      { subscriptionId: 'sub-final-1', cycle: 1, attempt: 0, idempotencyKey: 'test-final-captured', amountMinor: 1000n, currency: 'USD', chargeId: captured, state: 'Captured' },
+      { subscriptionId: 'sub-final-1', cycle: 2, attempt: 0, idempotencyKey: 'test-final-declined', amountMinor: 1000n, currency: 'USD', chargeId: declined, state: 'Declined' },
+    ]);
+
+    const ipn = await storeRow('CHARGE', captured, cp);
+    expect(await dispatcher.dispatch(ipn)).toBe(true);
+    expect(await row(ipn.id)).toMatchObject({ status: 'ignored', lastError: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
+    await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(ipn.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    // The sweep takes the same short cut for a row left pending.
+    const left = await storeRow('CHARGE', declined, cp);
+    await backdate(left.id, { receivedAgo: '10 minutes' });
+    await daemon.jobs.inboxRetry();
+    expect(await row(left.id)).toMatchObject({ status: 'ignored', lastError: expect.stringContaining(`charge ${declined} is already Declined`) });
+    await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(left.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    // A handler already running when the charge became terminal stops before reading Amazon Pay too.
+    const raced = await storeRow('CHARGE', captured, cp);
+    await backdate(raced.id, { status: 'dispatched', attempts: 1 });
+    const handle = await temporal.client.workflow.start(ipnHandlerWorkflow, {
+      workflowId: ipnHandlerWorkflowId(raced.messageId),
+      taskQueue: taskQueues.workflows,
+      args: [{ inboxId: raced.id.toString(), messageId: raced.messageId, objectType: 'CHARGE', objectId: captured, chargePermissionId: cp, amazonReadsTaskQueue: taskQueues.amazonReads }],
+    });
+    expect(await handle.result()).toEqual({ status: 'ignored', summary: `charge ${captured} is already Captured in the ledger` });
   });
 });

@@ -2,6 +2,7 @@
 // stores an inbox row as the endpoint would and hands it to the product's dispatcher, so the
 // handler runs exactly as in the daemon (the harness's simulator sends no IPNs of its own).
 import { randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { createBillingClient } from '../../client/index.js';
 import { createLogger } from '../../config/logger.js';
 import { listCharges } from '../../db/queries/charges.js';
@@ -55,6 +56,9 @@ export const IPN_SCENARIOS: Scenario[] = [
     name: 'ipn-charge',
     async run(h) {
       const { chargePermissionId, chargeId } = await subscriptionWithCharge(h, 'replay-ipn-charge');
+      // A Captured charge is settled by the dispatcher without a handler; one the ledger still
+      // holds as Authorized (it could yet be captured or canceled) goes to the handler.
+      await h.database.db.update(charges).set({ state: 'Authorized' }).where(eq(charges.chargeId, chargeId));
       return handleIpn(h, 'CHARGE', chargeId, chargePermissionId, 'processed');
     },
   },
@@ -83,7 +87,7 @@ export const IPN_SCENARIOS: Scenario[] = [
     async run(h) {
       const { chargePermissionId } = await subscriptionWithCharge(h, 'replay-ipn-failed');
       const chargeId = `${chargePermissionId}-C999999`;
-      await h.database.db.insert(charges).values({ subscriptionId: 'replay-ipn-failed', cycle: 99, attempt: 0, idempotencyKey: `replay-missing-${randomUUID().slice(0, 8)}`, amountMinor: 2500n, currency: 'USD', chargeId, state: 'Declined' });
+      await h.database.db.insert(charges).values({ subscriptionId: 'replay-ipn-failed', cycle: 99, attempt: 0, idempotencyKey: `replay-missing-${randomUUID().slice(0, 8)}`, amountMinor: 2500n, currency: 'USD', chargeId, state: 'AuthorizationInitiated' });
       return handleIpn(h, 'CHARGE', chargeId, chargePermissionId, 'failed');
     },
   },
