@@ -5,14 +5,15 @@
 // under the same id (redispatch) for a row whose handler ended without settling it, or
 // settled it as failed.
 //
-// A CHARGE IPN about a charge the ledger already holds in a terminal state is settled here,
-// without a handler: Amazon Pay sends one for every synchronous Create Charge, and reacting to
-// it (a workflow, a Get Charge call, a signal) would cost about as much as the charge itself
-// and could only repeat what the ledger says.
+// A CHARGE IPN is settled here, without a handler, when the handler could only ignore it: the
+// ledger holds the charge in a terminal state, or does not know its ChargeId (the handler
+// ignores those too; a charge still pending when its Create Charge answer arrives is polled by
+// its workflow). Amazon Pay may send one for every synchronous Create Charge, usually before
+// the answer is recorded, and a handler run costs about as much as the charge itself.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { terminalChargeState } from '../db/queries/charges.js';
+import { ledgerStateOfCharge, TERMINAL_CHARGE_STATES } from '../db/queries/charges.js';
 import { claimInboxRowForRetry, markInboxDispatched, noteInboxDispatchFailure, releaseInboxRetryClaim, settleInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import { ipnHandlerWorkflow } from '../workflows/index.js';
@@ -77,14 +78,18 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
     );
   }
 
-  /** true when the row was settled as ignored because its charge is final in the ledger. */
+  /** true when the row was settled as ignored: its charge is unknown to the ledger or final there. */
   async function settledWithoutHandler(row: IpnInboxRow & { objectId: string }, log: Logger): Promise<boolean> {
     if (row.objectType !== 'CHARGE') return false;
     try {
-      const state = await terminalChargeState(db, row.objectId);
-      if (!state) return false;
-      await settleInboxRow(db, row.id, 'ignored', `charge ${row.objectId} is already ${state} in the ledger, a state Amazon Pay never leaves`, now());
-      log.debug({ chargeId: row.objectId, state }, 'ipn settled without a handler: the charge is final in the ledger');
+      const state = await ledgerStateOfCharge(db, row.objectId);
+      if (state !== undefined && !TERMINAL_CHARGE_STATES.includes(state)) return false;
+      const note =
+        state === undefined
+          ? `charge ${row.objectId} is not in the ledger`
+          : `charge ${row.objectId} is already ${state} in the ledger, a state Amazon Pay never leaves`;
+      await settleInboxRow(db, row.id, 'ignored', note, now());
+      log.debug({ chargeId: row.objectId, state }, 'ipn settled without a handler');
       return true;
     } catch (error) {
       // The handler path below is always right, only dearer.

@@ -121,7 +121,7 @@ export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promi
   const owner = await subscriptionOfCharge(deps.db, chargeId);
   if (!owner) return { status: 'ignored', summary: `charge ${chargeId} is not in the ledger` };
   // Settled between the IPN's arrival and now (the dispatcher checks this too, earlier).
-  if ((TERMINAL_CHARGE_STATES as readonly string[]).includes(owner.ledgerState)) {
+  if (TERMINAL_CHARGE_STATES.includes(owner.ledgerState)) {
     return { status: 'ignored', summary: `charge ${chargeId} is already ${owner.ledgerState} in the ledger` };
   }
   const outcome = await deps.amazonPay.getCharge(chargeId);

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, type ChargeRow } from '../schema/index.js';
 
@@ -71,14 +71,10 @@ function attemptWhere(key: ChargeAttemptKey) {
  * Charge states Amazon Pay never leaves. An IPN about a charge the ledger already holds in one
  * of these can only repeat what Create Charge (or an earlier reaction) recorded.
  */
-export const TERMINAL_CHARGE_STATES = ['Captured', 'Declined', 'Canceled'] as const;
+export const TERMINAL_CHARGE_STATES: readonly string[] = ['Captured', 'Declined', 'Canceled'];
 
-/** The ledger's terminal state for this ChargeId, or undefined (unknown charge, or one that can still change). */
-export async function terminalChargeState(db: DatabaseOrTransaction, chargeId: string): Promise<string | undefined> {
-  const [row] = await db
-    .select({ state: charges.state })
-    .from(charges)
-    .where(and(eq(charges.chargeId, chargeId), inArray(charges.state, [...TERMINAL_CHARGE_STATES])))
-    .limit(1);
+/** The ledger's state for this Amazon Pay ChargeId, or undefined when no ledger row has it. */
+export async function ledgerStateOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<string | undefined> {
+  const [row] = await db.select({ state: charges.state }).from(charges).where(eq(charges.chargeId, chargeId)).limit(1);
   return row?.state;
 }

@@ -195,7 +195,7 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     expect(await runsOf(exhausted.messageId, 0)).toBe(0);
   });
 
-  it('a CHARGE IPN about a charge the ledger holds in a terminal state is settled without a handler or an Amazon Pay read', async () => {
+  it('a CHARGE IPN about a charge the ledger holds in a terminal state, or does not hold, is settled without a handler or an Amazon Pay read', async () => {
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     const cp = chargePermission.chargePermissionId;
     await launch(idleSpec('sub-final-1', cp));
@@ -211,6 +211,11 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     expect(await dispatcher.dispatch(ipn)).toBe(true);
     expect(await row(ipn.id)).toMatchObject({ status: 'ignored', lastError: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
     await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(ipn.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+
+    const unknown = await storeRow('CHARGE', `${cp}-C000199`, cp);
+    expect(await dispatcher.dispatch(unknown)).toBe(true);
+    expect(await row(unknown.id)).toMatchObject({ status: 'ignored', lastError: `charge ${cp}-C000199 is not in the ledger` });
+    await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(unknown.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
     // The sweep takes the same short cut for a row left pending.
     const left = await storeRow('CHARGE', declined, cp);
