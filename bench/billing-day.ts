@@ -1,10 +1,12 @@
 // The billing day: N subscriptions all due at the same instant T0, charged by the product's
 // worker process under a Create Charge quota (or none, for the engine-throughput figure).
 import { randomBytes } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import type { Client } from '@temporalio/client';
+import { sql, type SQL } from 'drizzle-orm';
 import { createDb } from '../db/client.js';
 import { freePort } from '../devstack/ports.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
+import { wakeUpBreakdown, type WakeUpBreakdown } from './history-breakdown.js';
 import { checkBillingDay, percentiles, summariseAttempts, type BillingDayCheck, type Percentiles } from './ledger-check.js';
 import { connectClient, createPermissions, launchAll, launchContext, yearlySpec, type LaunchFigures } from './launch.js';
 import { PhaseMeter, type PhaseFigures } from './meters.js';
@@ -27,6 +29,12 @@ export interface BillingDayOptions {
   launchConcurrency: number;
   /** Seconds from now to T0; default estimated from N so every workflow sleeps before T0. */
   leadSeconds?: number;
+  /**
+   * renew: each subscription renews (a yearly plan, next due a year after T0), as on a real
+   * billing day. end: each subscription's term is this one cycle, so every workflow also ends
+   * (status write, close, visibility) in the rush.
+   */
+  afterCharge: 'renew' | 'end';
   tuning?: Partial<Omit<WorkerTuning, 'taskQueues' | 'createChargePerSecond'>>;
   say: (line: string) => void;
 }
@@ -45,10 +53,16 @@ export interface BillingDayResult {
   fractionOfIdeal: number | null;
   cyclesPerSecond: number;
   ledger: BillingDayCheck;
-  database: { paidRowsWithChargeId: number; chargeIdsMatchSimulator: boolean; subscriptionsEnded: number; allEndedAfterT0Seconds: number | null };
+  afterCharge: 'renew' | 'end';
+  database: { paidRowsWithChargeId: number; chargeIdsMatchSimulator: boolean; subscriptionsSettled: number; allSettledAfterT0Seconds: number | null };
   createChargeAttempts: { total: number; throttled429: number; byOutcome: Record<string, number> };
-  /** Where a cycle's time goes, from the DB ledger (seconds): T0 → activity started, the Create Charge call, → workflow ended. */
-  breakdownSeconds: { dueToActivityStart: Percentiles; createChargeCall: Percentiles; chargeToWorkflowEnd: Percentiles } | null;
+  /**
+   * Where a cycle's time goes, from the DB ledger (seconds): T0 → activity started, the Create
+   * Charge call, → the subscription row settled (renewed: next billing date written; end: ended).
+   */
+  breakdownSeconds: { dueToActivityStart: Percentiles; createChargeCall: Percentiles; chargeToSettled: Percentiles } | null;
+  /** A sample of histories: did a late charge wait for its wake-up task or in the charges queue? */
+  wakeUp: WakeUpBreakdown | null;
   /** From worker start (launch included) to the end. */
   resources: PhaseFigures;
   /** From T0 to the end: the charging alone. */
@@ -98,31 +112,36 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
     say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
     const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
-    const launch = await launchAll(ctx, permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, t0Ms, 1)), options.launchConcurrency, (done) => say(`[${options.name}]   ${done} started`));
+    const launch = await launchAll(ctx, permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)), options.launchConcurrency, (done) => say(`[${options.name}]   ${done} started`));
     const finishedBeforeT0Seconds = round((t0Ms - Date.now()) / 1000, 1);
     say(`[${options.name}] started ${n} in ${round(launch.elapsedMs / 1000, 1)} s (${launch.perSecond}/s); T0 in ${finishedBeforeT0Seconds} s`);
     if (finishedBeforeT0Seconds < 0) say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
 
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
     const fromT0 = new PhaseMeter(() => worker.pid, () => stack.temporal.process.pid, stack.workDir).start();
-    // Bounded wait: every subscription ended (cycle 0 charged, term complete), or the deadline.
+    // Bounded wait: every subscription settled after its charge (renewed for next year, or
+    // ended), or the deadline.
     const idealSeconds = quota ? Math.max(0, (n - quota.burst) / quota.ratePerSecond) : null;
     const deadlineMs = t0Ms + 1000 * Math.max(300, 3 * (idealSeconds ?? n / 10) + 120);
-    let ended = 0;
+    const settledWhere = settledCondition(options.afterCharge, t0Ms);
+    let settled = 0;
     let lastReport = 0;
     while (Date.now() < deadlineMs) {
-      const rows = await database.sql<{ ended: number }[]>`select count(*)::int as ended from subscriptions where status = 'ended'`;
-      ended = rows[0]?.ended ?? 0;
-      if (ended >= n) break;
+      const rows = await database.db.execute<{ settled: number }>(sql`select count(*)::int as settled from subscriptions where ${settledWhere}`);
+      settled = rows[0]?.settled ?? 0;
+      // Renewed rows are written by the charge activity; the workflow task that then sets the
+      // timer for next year comes after it, and its CPU belongs to the billing day: wait for it
+      // too (its search attribute upsert says BillingCycle 1).
+      if (settled >= n && (options.afterCharge === 'end' || (await renewedInTemporal(bench.client, tuning.taskQueues.workflows)) >= n)) break;
       if (Date.now() - lastReport > 10_000 && Date.now() > t0Ms) {
         lastReport = Date.now();
-        say(`[${options.name}]   ${ended}/${n} cycles done, T0 + ${round((Date.now() - t0Ms) / 1000, 0)} s`);
+        say(`[${options.name}]   ${settled}/${n} cycles done, T0 + ${round((Date.now() - t0Ms) / 1000, 0)} s`);
       }
       await new Promise((r) => setTimeout(r, 500));
     }
     const resourcesFromT0 = fromT0.stop();
     const resources = meter.stop();
-    if (ended < n) say(`[${options.name}] deadline passed with ${n - ended} subscriptions not ended`);
+    if (settled < n) say(`[${options.name}] deadline passed with ${n - settled} subscriptions not settled after their charge`);
 
     const due = new Set(permissions);
     const ledger = (await stack.control.charges()).filter((c) => due.has(c.chargePermissionId));
@@ -131,12 +150,20 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     for (const a of (await stack.control.attempts()).attempts) {
       if (a.chargePermissionId && due.has(a.chargePermissionId)) attemptCounts[a.outcome] = (attemptCounts[a.outcome] ?? 0) + 1;
     }
-    const db = await databaseFigures(database, ledger.map((c) => c.chargeId), t0Ms);
+    const db = await databaseFigures(database, ledger.map((c) => c.chargeId), t0Ms, settledWhere);
+    const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
+      select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
+      where c.state in ('Captured', 'Authorized', 'CaptureInitiated') order by c.requested_at`);
+    const wakeUp = await wakeUpBreakdown(bench.client, [...chargedInOrder].map((r) => r.workflow_id), t0Ms).catch((error: unknown) => {
+      say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
+      return null;
+    });
     const result: BillingDayResult = {
       scenario: options.name,
       subscriptions: n,
       quota,
       daemonRateLimitPerSecond: rate,
+      afterCharge: options.afterCharge,
       faults: options.faults ?? {},
       workerTuning: tuning,
       launch: { ...launch, finishedBeforeT0Seconds },
@@ -147,6 +174,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       database: db.summary,
       createChargeAttempts: summariseAttempts(attemptCounts),
       breakdownSeconds: db.breakdown,
+      wakeUp,
       resources,
       resourcesFromT0,
       workerStartSeconds: round(workerStartMs / 1000, 1),
@@ -159,13 +187,25 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   }
 }
 
-async function databaseFigures(database: ReturnType<typeof createDb>, simulatorChargeIds: string[], t0Ms: number) {
-  const rows = await database.db.execute<{ charge_id: string | null; requested_at: Date; completed_at: Date | null; ended_at: Date | null }>(sql`
-    select c.charge_id, c.requested_at, c.completed_at, s.ended_at
+async function renewedInTemporal(client: Client, taskQueue: string): Promise<number> {
+  const { count } = await client.workflow.count(`TaskQueue = '${taskQueue}' AND BillingCycle >= 1 AND ExecutionStatus = 'Running'`);
+  return count;
+}
+
+/** A subscription done with its T0 cycle: ended, or renewed (cycle 1, next billing date after T0). */
+function settledCondition(afterCharge: 'renew' | 'end', t0Ms: number): SQL {
+  return afterCharge === 'end'
+    ? sql`status = 'ended'`
+    : sql`status = 'active' and current_cycle >= 1 and next_billing_at > ${new Date(t0Ms).toISOString()}::timestamptz`;
+}
+
+async function databaseFigures(database: ReturnType<typeof createDb>, simulatorChargeIds: string[], t0Ms: number, settledWhere: SQL) {
+  const rows = await database.db.execute<{ charge_id: string | null; requested_at: Date; completed_at: Date | null; settled_at: Date | null }>(sql`
+    select c.charge_id, c.requested_at, c.completed_at, s.updated_at as settled_at
     from charges c join subscriptions s on s.id = c.subscription_id
     where c.state in ('Captured', 'Authorized', 'CaptureInitiated')`);
   const list = [...rows];
-  const ended = await database.sql<{ n: number; last: Date | null }[]>`select count(*)::int as n, max(ended_at) as last from subscriptions where status = 'ended'`;
+  const settled = await database.db.execute<{ n: number; last: Date | null }>(sql`select count(*)::int as n, max(updated_at) as last from subscriptions where ${settledWhere}`);
   const ids = new Set(list.map((r) => r.charge_id).filter((id): id is string => id !== null));
   const sim = new Set(simulatorChargeIds);
   const t = (d: Date | string | null): number => (d === null ? NaN : new Date(d).getTime());
@@ -173,13 +213,13 @@ async function databaseFigures(database: ReturnType<typeof createDb>, simulatorC
     const p = percentiles(xs.filter((x) => Number.isFinite(x)).map((x) => x / 1000));
     return { p50: round(p.p50, 2), p95: round(p.p95, 2), p99: round(p.p99, 2), max: round(p.max, 2) };
   };
-  const last = ended[0]?.last ?? null;
+  const last = settled[0]?.last ?? null;
   return {
     summary: {
       paidRowsWithChargeId: ids.size,
       chargeIdsMatchSimulator: ids.size === sim.size && [...sim].every((id) => ids.has(id)),
-      subscriptionsEnded: ended[0]?.n ?? 0,
-      allEndedAfterT0Seconds: last === null ? null : round((t(last) - t0Ms) / 1000, 1),
+      subscriptionsSettled: settled[0]?.n ?? 0,
+      allSettledAfterT0Seconds: last === null ? null : round((t(last) - t0Ms) / 1000, 1),
     },
     breakdown:
       list.length === 0
@@ -187,7 +227,7 @@ async function databaseFigures(database: ReturnType<typeof createDb>, simulatorC
         : {
             dueToActivityStart: seconds(list.map((r) => t(r.requested_at) - t0Ms)),
             createChargeCall: seconds(list.map((r) => t(r.completed_at) - t(r.requested_at))),
-            chargeToWorkflowEnd: seconds(list.map((r) => t(r.ended_at) - t(r.completed_at))),
+            chargeToSettled: seconds(list.map((r) => t(r.settled_at) - t(r.completed_at))),
           },
   };
 }

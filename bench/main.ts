@@ -27,6 +27,9 @@ const USAGE = `npm run bench -- [options]
   --errors P                probability of a 503 before processing (default 0)
   --launch-concurrency N    subscriptions started in parallel (default 32)
   --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
+  --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
+                            (default, a real billing day); end = each term is that one cycle, so every
+                            workflow also ends during the rush (the figures before 2026-11-28 15:00)
   --baseline-concurrency N  the cron baseline's Create Charge concurrency (default 10)
   --max-cached N            worker.maxCachedWorkflows of the daemon in billing-day/throughput (default: the
                             scenario's subscriptions, as temporal.yaml advises for a billing day; 500 is
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       errors: { type: 'string', default: '0' },
       'launch-concurrency': { type: 'string', default: '32' },
       'lead-seconds': { type: 'string' },
+      'after-charge': { type: 'string', default: 'renew' },
       'baseline-concurrency': { type: 'string', default: '10' },
       'ipn-cancels': { type: 'string', default: '100' },
       'max-cached': { type: 'string' },
@@ -78,6 +82,8 @@ async function main(): Promise<void> {
   const launchConcurrency = num('launch-concurrency', values['launch-concurrency']);
   const leadSeconds = values['lead-seconds'] === undefined ? undefined : num('lead-seconds', values['lead-seconds']);
   const say = (line: string): void => console.log(`[bench] ${line}`);
+  const afterCharge = values['after-charge'];
+  if (afterCharge !== 'renew' && afterCharge !== 'end') throw new Error(`--after-charge: renew or end, got ${afterCharge}`);
   const temporalDb = values['temporal-db'];
   if (temporalDb !== 'file' && temporalDb !== 'memory') throw new Error(`--temporal-db: memory or file, got ${temporalDb}`);
 
@@ -93,7 +99,7 @@ async function main(): Promise<void> {
     const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory' });
     try {
       if (scenarios.includes('billing-day')) {
-        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, tuning: tuningFor(n), say });
+        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, afterCharge, tuning: tuningFor(n), say });
         say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
       }
       if (scenarios.includes('baseline')) {
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
       }
       if (scenarios.includes('throughput')) {
         const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
-        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, tuning: tuningFor(tn), say });
+        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, afterCharge, tuning: tuningFor(tn), say });
         say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
       }
     } finally {

@@ -1,6 +1,8 @@
 // bench/results/bench-latest.md: the figures of the last `npm run bench`, side by side.
 import type { BaselineResult } from './baseline.js';
 import type { BillingDayResult } from './billing-day.js';
+import type { WakeUpBreakdown } from './history-breakdown.js';
+import type { Percentiles } from './ledger-check.js';
 import type { IdleResult } from './idle.js';
 import type { MachineInfo } from './report.js';
 import { table } from './report.js';
@@ -12,6 +14,24 @@ export interface BenchReport {
   machine: MachineInfo;
   argv: string[];
   results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult };
+}
+
+function wakeUpLines(w: WakeUpBreakdown): string[] {
+  const row = (what: string, all: Percentiles, last: Percentiles) => [what, `${all.p50} / ${all.p95} / ${all.max}`, `${last.p50} / ${last.max}`];
+  return [
+    `Where the wait before each charge went, from ${w.sampled} workflow histories spread over the charge order (seconds):`,
+    '',
+    table(
+      ['segment', 'p50 / p95 / max', 'last tenth charged: p50 / max'],
+      [
+        row('T0 → timer fired', w.dueToTimerFired, w.lastTenth.dueToTimerFired),
+        row('timer fired → its workflow task started', w.timerFiredToTaskStarted, w.lastTenth.timerFiredToTaskStarted),
+        row('task started → Create Charge scheduled', w.taskStartedToChargeScheduled, w.lastTenth.taskStartedToChargeScheduled),
+        row('Create Charge scheduled → started (charges queue)', w.chargeScheduledToStarted, w.lastTenth.chargeScheduledToStarted),
+      ],
+    ),
+    '',
+  ];
 }
 
 export function renderBenchMarkdown(report: BenchReport): string {
@@ -26,7 +46,8 @@ export function renderBenchMarkdown(report: BenchReport): string {
   ];
   if (day || base) {
     const q = day?.quota ?? base?.quota;
-    out.push(`## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`, '');
+    const after = day ? (day.afterCharge === 'end' ? ', each ending after this charge' : ', each renewing for next year') : '';
+    out.push(`## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0${after}, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`, '');
     const d = day?.ledger;
     const b = base?.ledger;
     out.push(
@@ -50,11 +71,12 @@ export function renderBenchMarkdown(report: BenchReport): string {
     );
     if (day) {
       out.push(
-        `Daemon: ${day.subscriptions} started in ${(day.launch.elapsedMs / 1000).toFixed(1)} s (${day.launch.perSecond}/s, ${day.launch.finishedBeforeT0Seconds} s before T0); DB rows with ChargeId ${day.database.paidRowsWithChargeId}, ChargeIds match the simulator: ${day.database.chargeIdsMatchSimulator}; all workflows ended T0 + ${day.database.allEndedAfterT0Seconds} s.`,
+        `Daemon: ${day.subscriptions} started in ${(day.launch.elapsedMs / 1000).toFixed(1)} s (${day.launch.perSecond}/s, ${day.launch.finishedBeforeT0Seconds} s before T0); DB rows with ChargeId ${day.database.paidRowsWithChargeId}, ChargeIds match the simulator: ${day.database.chargeIdsMatchSimulator}; every subscription ${day.afterCharge === 'end' ? 'ended' : 'renewed for next year'} by T0 + ${day.database.allSettledAfterT0Seconds} s.`,
         `CPU seconds from T0 to the end (charging only): worker ${day.resourcesFromT0.cpuSeconds.worker}, Temporal dev server ${day.resourcesFromT0.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resourcesFromT0.cpuSeconds.postgres}, bench process ${day.resourcesFromT0.cpuSeconds.benchProcess}, machine busy ${day.resourcesFromT0.cpuSeconds.machineBusy} over ${day.resourcesFromT0.wallSeconds} s wall (load average at the end ${day.resourcesFromT0.loadAverageAtEnd.join(' / ')}).`,
         `CPU seconds from worker start (starting the subscriptions included) to the end: worker ${day.resources.cpuSeconds.worker}, Temporal dev server ${day.resources.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resources.cpuSeconds.postgres}, bench process (simulator + launcher) ${day.resources.cpuSeconds.benchProcess}, machine busy ${day.resources.cpuSeconds.machineBusy} over ${day.resources.wallSeconds} s wall.`,
         '',
       );
+      if (day.wakeUp) out.push(...wakeUpLines(day.wakeUp));
     }
     if (base) out.push(`Baseline: node-cron every second, concurrency ${base.concurrency}, retries after ${base.retryDelaysMs.join(', ')} ms with the same key, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`, '');
   }
@@ -75,7 +97,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
           [
             ['T0 → Create Charge activity running (timer, workflow task, dispatch)', bd.dueToActivityStart.p50, bd.dueToActivityStart.p95, bd.dueToActivityStart.p99],
             ['Create Charge call + ledger writes', bd.createChargeCall.p50, bd.createChargeCall.p95, bd.createChargeCall.p99],
-            ['charge recorded → workflow ended', bd.chargeToWorkflowEnd.p50, bd.chargeToWorkflowEnd.p95, bd.chargeToWorkflowEnd.p99],
+            [tp.afterCharge === 'end' ? 'charge recorded → subscription ended' : 'charge recorded → next billing date written', bd.chargeToSettled.p50, bd.chargeToSettled.p95, bd.chargeToSettled.p99],
           ],
         ),
         '',
