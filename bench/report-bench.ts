@@ -78,7 +78,7 @@ export function renderBenchMarkdown(report: BenchReport): string {
       );
       if (day.wakeUp) out.push(...wakeUpLines(day.wakeUp));
     }
-    if (base) out.push(`Baseline: node-cron every second, concurrency ${base.concurrency}, retries after ${base.retryDelaysMs.join(', ')} ms with the same key, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`, '');
+    if (base) out.push(`Baseline: node-cron every second, concurrency ${base.concurrency}, ${base.retryDelaysMs.length === 0 ? 'no retries (the SDK 2.3.4 as it is)' : `retries after ${base.retryDelaysMs.join(', ')} ms with the same key`}, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`, '');
   }
   if (tp) {
     out.push(`## Engine throughput: ${tp.subscriptions} subscriptions due at T0, no quota`, '', 'CPU from T0 to the end (charging only); per cycle: ' + `worker ${Math.round((tp.resourcesFromT0.cpuSeconds.worker / tp.subscriptions) * 1000)} ms, dev server ${Math.round((tp.resourcesFromT0.cpuSeconds.temporalDevServer / tp.subscriptions) * 1000)} ms, PostgreSQL ${Math.round((tp.resourcesFromT0.cpuSeconds.postgres / tp.subscriptions) * 1000)} ms.`, '');
