@@ -10,6 +10,7 @@ import { runChaos, type ChaosReport } from './chaos-run.js';
 import { connectClient } from './launch.js';
 import { machineInfo, table, writeResults, type MachineInfo } from './report.js';
 import { startBenchStack } from './stack.js';
+import { asUsage, exitWithFailure, UsageError } from './usage.js';
 
 Settings.defaultZone = 'utc';
 
@@ -23,25 +24,27 @@ const USAGE = `npm run chaos -- [options]
   --out DIR             results directory (default bench/results)`;
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      duration: { type: 'string', default: '420' },
-      subscriptions: { type: 'string', default: '120' },
-      cycles: { type: 'string', default: '3' },
-      'interval-seconds': { type: 'string', default: '30' },
-      kills: { type: 'string', default: '4' },
-      seed: { type: 'string' },
-      out: { type: 'string', default: 'bench/results' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = asUsage(() =>
+    parseArgs({
+      options: {
+        duration: { type: 'string', default: '420' },
+        subscriptions: { type: 'string', default: '120' },
+        cycles: { type: 'string', default: '3' },
+        'interval-seconds': { type: 'string', default: '30' },
+        kills: { type: 'string', default: '4' },
+        seed: { type: 'string' },
+        out: { type: 'string', default: 'bench/results' },
+        help: { type: 'boolean', default: false },
+      },
+    }),
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   const int = (name: string, raw: string | undefined): number => {
     const v = Number(raw);
-    if (!Number.isInteger(v) || v < 0) throw new Error(`--${name}: expected a whole number ≥ 0, got ${raw}`);
+    if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${name}: expected a whole number ≥ 0, got ${raw}`);
     return v;
   };
   const seed = values.seed === undefined ? Number.parseInt(randomBytes(3).toString('hex'), 16) : int('seed', values.seed);
@@ -141,8 +144,5 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(2);
-  },
+  (error: unknown) => exitWithFailure('npm run chaos', error, 2),
 );

@@ -8,6 +8,7 @@ import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS, type BaselineResul
 import { runBillingDay, type BillingDayResult } from './billing-day.js';
 import { runIdle, type IdleResult } from './idle.js';
 import { machineInfo, writeResults } from './report.js';
+import { asUsage, exitWithFailure, UsageError } from './usage.js';
 import { renderBenchMarkdown } from './report-bench.js';
 import { startBenchStack } from './stack.js';
 
@@ -29,7 +30,7 @@ const USAGE = `npm run bench -- [options]
   --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
   --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
                             (default, a real billing day); end = each term is that one cycle, so every
-                            workflow also ends during the rush (the figures before 2026-11-28 15:00)
+                            workflow also ends during the rush (the figures before 14:25 UTC, 2026-11-28)
   --baseline-concurrency N  the cron baseline's Create Charge concurrency (default 10)
   --baseline-retries intended|actual
                             the baseline's retries: intended = what the official Node SDK's README
@@ -47,40 +48,42 @@ const USAGE = `npm run bench -- [options]
   --out DIR                 results directory (default bench/results)`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      scenarios: { type: 'string' },
-      subscriptions: { type: 'string', default: '5000' },
-      'throughput-subscriptions': { type: 'string' },
-      'idle-subscriptions': { type: 'string', default: '10000' },
-      burst: { type: 'string', default: '10' },
-      rate: { type: 'string', default: '50' },
-      'lost-responses': { type: 'string', default: '0' },
-      errors: { type: 'string', default: '0' },
-      'launch-concurrency': { type: 'string', default: '32' },
-      'lead-seconds': { type: 'string' },
-      'after-charge': { type: 'string', default: 'renew' },
-      'baseline-concurrency': { type: 'string', default: '10' },
-      'baseline-retries': { type: 'string', default: 'intended' },
-      'ipn-cancels': { type: 'string', default: '100' },
-      'max-cached': { type: 'string' },
-      'sticky-timeout-ms': { type: 'string', default: '60000' },
-      out: { type: 'string', default: 'bench/results' },
-      'temporal-db': { type: 'string', default: 'memory' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = asUsage(() =>
+    parseArgs({
+      options: {
+        scenarios: { type: 'string' },
+        subscriptions: { type: 'string', default: '5000' },
+        'throughput-subscriptions': { type: 'string' },
+        'idle-subscriptions': { type: 'string', default: '10000' },
+        burst: { type: 'string', default: '10' },
+        rate: { type: 'string', default: '50' },
+        'lost-responses': { type: 'string', default: '0' },
+        errors: { type: 'string', default: '0' },
+        'launch-concurrency': { type: 'string', default: '32' },
+        'lead-seconds': { type: 'string' },
+        'after-charge': { type: 'string', default: 'renew' },
+        'baseline-concurrency': { type: 'string', default: '10' },
+        'baseline-retries': { type: 'string', default: 'intended' },
+        'ipn-cancels': { type: 'string', default: '100' },
+        'max-cached': { type: 'string' },
+        'sticky-timeout-ms': { type: 'string', default: '60000' },
+        out: { type: 'string', default: 'bench/results' },
+        'temporal-db': { type: 'string', default: 'memory' },
+        help: { type: 'boolean', default: false },
+      },
+    }),
+  );
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const num = (name: string, raw: string | undefined): number => {
     const v = Number(raw);
-    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number ≥ 0, got ${raw}`);
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`--${name}: expected a number ≥ 0, got ${raw}`);
     return v;
   };
   const scenarios = (values.scenarios ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()) as Scenario[];
-  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`--scenarios: unknown ${s}; accepted ${SCENARIOS.join(', ')}`);
+  for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new UsageError(`--scenarios: unknown ${s}; accepted ${SCENARIOS.join(', ')}`);
   const n = num('subscriptions', values.subscriptions);
   const quota = { burst: num('burst', values.burst), ratePerSecond: num('rate', values.rate) };
   const faults = { responseLostRate: num('lost-responses', values['lost-responses']), error503Rate: num('errors', values.errors) };
@@ -88,11 +91,11 @@ async function main(): Promise<void> {
   const leadSeconds = values['lead-seconds'] === undefined ? undefined : num('lead-seconds', values['lead-seconds']);
   const say = (line: string): void => console.log(`[bench] ${line}`);
   const baselineRetries = values['baseline-retries'];
-  if (baselineRetries !== 'intended' && baselineRetries !== 'actual') throw new Error(`--baseline-retries: intended or actual, got ${baselineRetries}`);
+  if (baselineRetries !== 'intended' && baselineRetries !== 'actual') throw new UsageError(`--baseline-retries: intended or actual, got ${baselineRetries}`);
   const afterCharge = values['after-charge'];
-  if (afterCharge !== 'renew' && afterCharge !== 'end') throw new Error(`--after-charge: renew or end, got ${afterCharge}`);
+  if (afterCharge !== 'renew' && afterCharge !== 'end') throw new UsageError(`--after-charge: renew or end, got ${afterCharge}`);
   const temporalDb = values['temporal-db'];
-  if (temporalDb !== 'file' && temporalDb !== 'memory') throw new Error(`--temporal-db: memory or file, got ${temporalDb}`);
+  if (temporalDb !== 'file' && temporalDb !== 'memory') throw new UsageError(`--temporal-db: memory or file, got ${temporalDb}`);
 
   // The billing-day tuning temporal.yaml advises, unless given: every subscription due at T0 wakes
   // at once, so the cache holds them all and their tasks may wait a minute for it.
@@ -140,8 +143,5 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
-  },
+  (error: unknown) => exitWithFailure('npm run bench', error, 1),
 );

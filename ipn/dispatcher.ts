@@ -8,7 +8,7 @@
 // A CHARGE IPN is settled here, without a handler, when the handler could only ignore it: the
 // ledger holds the charge in a terminal state, or does not know its ChargeId (the handler
 // ignores those too; a charge still pending when its Create Charge answer arrives is polled by
-// its workflow). Amazon Pay may send one for every synchronous Create Charge, usually before
+// its workflow). Amazon Pay may send one for every synchronous Create Charge, possibly before
 // the answer is recorded, and a handler run costs about as much as the charge itself.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
