@@ -5,18 +5,17 @@
 // under the same id (redispatch) for a row whose handler ended without settling it, or
 // settled it as failed.
 //
-// A CHARGE IPN is settled here, without a handler, when the handler could only ignore it: the
-// ledger holds the charge in a terminal state, or does not know its ChargeId (the handler
-// ignores those too; a charge still pending when its Create Charge answer arrives is polled by
-// its workflow). Amazon Pay may send one for every synchronous Create Charge, possibly before
-// the answer is recorded, and a handler run costs about as much as the charge itself.
+// A CHARGE IPN the handler could only ignore (ipn/reaction.ts chargeIpnNeedsNoReaction) is
+// settled here, without a handler: Amazon Pay may send one for every synchronous Create Charge,
+// and a handler run (a workflow, a Get Charge call, a signal) costs about as much as the charge.
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
-import { ledgerStateOfCharge, TERMINAL_CHARGE_STATES } from '../db/queries/charges.js';
+import { ledgerStateOfCharge } from '../db/queries/charges.js';
 import { claimInboxRowForRetry, markInboxDispatched, noteInboxDispatchFailure, releaseInboxRetryClaim, settleInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import { ipnHandlerWorkflow } from '../workflows/index.js';
+import { chargeIpnNeedsNoReaction } from './reaction.js';
 import { ipnHandlerWorkflowId, type IpnHandlerInput } from '../workflows/ipn-types.js';
 
 export interface IpnDispatcherOptions {
@@ -26,7 +25,6 @@ export interface IpnDispatcherOptions {
   logger: Logger;
   /** Bound on one start call, so an unreachable server leaves the row pending quickly. */
   startTimeoutMs?: number;
-  now?: () => Date;
 }
 
 export interface IpnDispatcher {
@@ -47,7 +45,6 @@ export interface IpnDispatcher {
 export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatcher {
   const { db, client, taskQueues, logger } = options;
   const timeoutMs = options.startTimeoutMs ?? 10_000;
-  const now = options.now ?? (() => new Date());
   const inFlight = new Set<Promise<boolean>>();
 
   function inputOf(row: IpnInboxRow & { objectType: string; objectId: string }): IpnHandlerInput {
@@ -83,12 +80,9 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
     if (row.objectType !== 'CHARGE') return false;
     try {
       const state = await ledgerStateOfCharge(db, row.objectId);
-      if (state !== undefined && !TERMINAL_CHARGE_STATES.includes(state)) return false;
-      const note =
-        state === undefined
-          ? `charge ${row.objectId} is not in the ledger`
-          : `charge ${row.objectId} is already ${state} in the ledger, a state Amazon Pay never leaves`;
-      await settleInboxRow(db, row.id, 'ignored', note, now());
+      const note = chargeIpnNeedsNoReaction(row.objectId, state);
+      if (note === null) return false;
+      await settleInboxRow(db, row.id, 'ignored', note, new Date());
       log.debug({ chargeId: row.objectId, state }, 'ipn settled without a handler');
       return true;
     } catch (error) {

@@ -8,7 +8,6 @@ import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
 import type { ChargePermission } from '../amazonpay/types.js';
 import type { Database } from '../db/client.js';
-import { TERMINAL_CHARGE_STATES } from '../db/queries/charges.js';
 import {
   activeSubscriptionsOnPermission,
   isKnownMissingPermission,
@@ -116,14 +115,26 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
   return touched;
 }
 
+/** Charge states Amazon Pay never leaves. */
+const TERMINAL_CHARGE_STATES: readonly string[] = ['Captured', 'Declined', 'Canceled'];
+
+/**
+ * Why a CHARGE IPN needs no reaction, or null when it does. No ledger row has the ChargeId:
+ * nothing of ours to tell (a charge still pending when its Create Charge answer arrives is
+ * polled by its workflow). The ledger holds it in a terminal state: the IPN can only repeat it.
+ * The dispatcher asks this before starting a handler, and the handler again before Get Charge.
+ */
+export function chargeIpnNeedsNoReaction(chargeId: string, ledgerState: string | undefined): string | null {
+  if (ledgerState === undefined) return `charge ${chargeId} is not in the ledger`;
+  if (TERMINAL_CHARGE_STATES.includes(ledgerState)) return `charge ${chargeId} is already ${ledgerState} in the ledger, a state Amazon Pay never leaves`;
+  return null;
+}
+
 /** CHARGE IPN: fetch the charge and hand its state to the subscription that made it. */
 export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promise<ReactionResult> {
   const owner = await subscriptionOfCharge(deps.db, chargeId);
-  if (!owner) return { status: 'ignored', summary: `charge ${chargeId} is not in the ledger` };
-  // Settled between the IPN's arrival and now (the dispatcher checks this too, earlier).
-  if (TERMINAL_CHARGE_STATES.includes(owner.ledgerState)) {
-    return { status: 'ignored', summary: `charge ${chargeId} is already ${owner.ledgerState} in the ledger` };
-  }
+  const noReaction = chargeIpnNeedsNoReaction(chargeId, owner?.ledgerState);
+  if (noReaction !== null || !owner) return { status: 'ignored', summary: noReaction ?? `charge ${chargeId} is not in the ledger` };
   const outcome = await deps.amazonPay.getCharge(chargeId);
   if (outcome.kind !== 'ok') {
     if (outcome.kind === 'throttled') deps.metrics?.onAmazonThrottled('getCharge');

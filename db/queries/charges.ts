@@ -67,12 +67,6 @@ function attemptWhere(key: ChargeAttemptKey) {
   return and(eq(charges.subscriptionId, key.subscriptionId), eq(charges.cycle, key.cycle), eq(charges.attempt, key.attempt));
 }
 
-/**
- * Charge states Amazon Pay never leaves. An IPN about a charge the ledger already holds in one
- * of these can only repeat what Create Charge (or an earlier reaction) recorded.
- */
-export const TERMINAL_CHARGE_STATES: readonly string[] = ['Captured', 'Declined', 'Canceled'];
-
 /** The ledger's state for this Amazon Pay ChargeId, or undefined when no ledger row has it. */
 export async function ledgerStateOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<string | undefined> {
   const [row] = await db.select({ state: charges.state }).from(charges).where(eq(charges.chargeId, chargeId)).limit(1);

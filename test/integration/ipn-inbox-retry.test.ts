@@ -232,6 +232,6 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
       taskQueue: taskQueues.workflows,
       args: [{ inboxId: raced.id.toString(), messageId: raced.messageId, objectType: 'CHARGE', objectId: captured, chargePermissionId: cp, amazonReadsTaskQueue: taskQueues.amazonReads }],
     });
-    expect(await handle.result()).toEqual({ status: 'ignored', summary: `charge ${captured} is already Captured in the ledger` });
+    expect(await handle.result()).toEqual({ status: 'ignored', summary: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
   });
 });
