@@ -1,9 +1,11 @@
 // The product's Amazon Pay API v2 client: builds the URL for the key style, signs (signing.ts),
 // sends once (transport.ts) and classifies (outcomes.ts). Every method resolves to an outcome;
-// HTTP errors, network errors and refused-before-sending inputs never throw.
+// HTTP errors, network errors and refused-before-sending inputs never throw. x-amz-pay-date comes
+// from a clock corrected by Amazon's responses (pay-clock.ts), for every call alike.
 import type { AmazonPayConfig, AmazonPayRegion } from './config.js';
-import { classifyNetworkError, classifyResponse } from './outcomes.js';
+import { classifyNetworkError, classifyResponse, isClockSkewOutcome } from './outcomes.js';
 import type { AmazonPayOperation, AmazonPayOutcome, InvalidRequestOutcome } from './outcomes.js';
+import { createPayClock } from './pay-clock.js';
 import { formatPayDate, signRequest } from './signing.js';
 import { createTransport } from './transport.js';
 import type { RawRequest } from './transport.js';
@@ -53,12 +55,17 @@ export interface AmazonPayClient {
   closeChargePermission(chargePermissionId: string, body: CloseChargePermissionRequest): Promise<AmazonPayOutcome<ChargePermission>>;
   createRefund(body: CreateRefundRequest, options: IdempotentCallOptions): Promise<AmazonPayOutcome<Refund>>;
   getRefund(refundId: string): Promise<AmazonPayOutcome<Refund>>;
+  /**
+   * Milliseconds this client adds to the host clock for x-amz-pay-date, learned from the `Date`
+   * header of Amazon Pay's responses (0 until one arrived; negative when the host is ahead).
+   */
+  clockOffsetMs(): number;
   /** Releases the keep-alive sockets. Call on shutdown. */
   close(): void;
 }
 
 export interface AmazonPayClientOptions {
-  /** Clock for `x-amz-pay-date`; injected in tests. */
+  /** Host clock, corrected by the learned offset for `x-amz-pay-date`; injected in tests. */
   now?: () => Date;
 }
 
@@ -81,7 +88,8 @@ interface CallSpec {
 }
 
 export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPayClientOptions = {}): AmazonPayClient {
-  const now = options.now ?? (() => new Date());
+  const hostNow = options.now ?? (() => new Date());
+  const payClock = createPayClock(hostNow);
   const baseUrl = config.endpoint ?? `https://${REGION_HOSTS[config.region]}`;
   // URL.host keeps a non-default port, which the server sees in the signed x-amz-pay-host.
   const payHost = new URL(baseUrl).host;
@@ -107,10 +115,19 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
       }
     }
 
+    const first = await signAndSend(spec, body);
+    // Amazon refused the date before reading the request, and its answer corrected our clock:
+    // the same request (same idempotency key) signed with the corrected date is sent once more.
+    // Only here does the client send twice; every other retry is Temporal's (transport.ts).
+    if (first.clockCorrected && isClockSkewOutcome(first.outcome)) return (await signAndSend(spec, body)).outcome;
+    return first.outcome;
+  }
+
+  async function signAndSend(spec: CallSpec, body: string): Promise<{ outcome: AmazonPayOutcome<unknown>; clockCorrected: boolean }> {
     const signedHeaders: Record<string, string> = {
       accept: 'application/json',
       'content-type': 'application/json',
-      'x-amz-pay-date': formatPayDate(now()),
+      'x-amz-pay-date': formatPayDate(payClock.now()),
       'x-amz-pay-host': payHost,
       'x-amz-pay-region': config.region,
     };
@@ -125,10 +142,13 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
       headers: { ...signedHeaders, authorization, 'user-agent': USER_AGENT },
       body,
     });
-    if (!result.ok) return classifyNetworkError(result.error, { sent: result.sent });
-    const requestIdHeader = result.response.headers['x-amz-pay-request-id'];
-    const requestId = Array.isArray(requestIdHeader) ? requestIdHeader[0] : requestIdHeader;
-    return classifyResponse(spec.operation, result.response.status, result.response.text, requestId);
+    if (!result.ok) return { outcome: classifyNetworkError(result.error, { sent: result.sent }), clockCorrected: false };
+    const receivedAtMs = hostNow().getTime();
+    const { status, headers, text } = result.response;
+    const requestId = firstHeader(headers['x-amz-pay-request-id']);
+    // Only Amazon Pay's own answers (they all carry a request id) set the clock, not a proxy's page.
+    const clockCorrected = requestId !== undefined && payClock.observe(firstHeader(headers.date), receivedAtMs);
+    return { outcome: classifyResponse(spec.operation, status, text, requestId), clockCorrected };
   }
 
   function refuseLocally(spec: CallSpec): InvalidRequestOutcome | undefined {
@@ -208,8 +228,13 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
       >,
     getRefund: (id) =>
       withId('getRefund', id, (safe) => ({ operation: 'getRefund', method: 'GET', resource: `/refunds/${safe}` })) as Promise<AmazonPayOutcome<Refund>>,
+    clockOffsetMs: () => payClock.offsetMs(),
     close: () => transport.close(),
   };
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function localRefusal(reasonCode: string, message: string): InvalidRequestOutcome {

@@ -169,6 +169,14 @@ export function classifyResponse(
     return { kind: 'transient', ...common, reasonCode, mayHaveBeenProcessed: true };
   }
 
+  // Amazon refuses a request whose x-amz-pay-date is ahead of its clock (or too far behind it)
+  // before it reads the request; signed again with the clock corrected from the response's Date
+  // header (amazonpay/pay-clock.ts), the same request succeeds. So this one InvalidHeaderValue is
+  // transient, and provably not processed: a retry with the same idempotency key is safe.
+  if (isClockSkewRefusal(status, reasonCode, amazonMessage)) {
+    return { kind: 'transient', ...common, reasonCode, mayHaveBeenProcessed: false };
+  }
+
   const known = reasonCode === undefined ? undefined : KIND_BY_REASON_CODE[reasonCode];
   if (known !== undefined && reasonCode !== undefined) return outcomeOfKind(known, reasonCode, common);
 
@@ -177,6 +185,22 @@ export function classifyResponse(
   // (that would end a subscription on a misconfiguration).
   if (status === 422 && reasonCode !== undefined) return { kind: 'refused', ...common, reasonCode };
   return { kind: 'invalid_request', ...common, reasonCode: reasonCode ?? `HTTP${status}` };
+}
+
+/**
+ * True for Amazon's refusal of the request's date: 400 InvalidHeaderValue whose message names
+ * x-amz-pay-date and says it is in the future ("x-amz-pay-date should not be in future", issue 13;
+ * reported against several Amazon Pay SDKs) or too far in the past / away from the server time
+ * (reference §2.5: skew rule UNCONFIRMED; the simulator's wording). A malformed date is not one.
+ */
+export function isClockSkewRefusal(status: number, reasonCode: string | undefined, message: string | undefined): boolean {
+  if (status !== 400 || reasonCode !== 'InvalidHeaderValue' || message === undefined) return false;
+  return /x-amz-pay-date/i.test(message) && /\b(future|past|server time)\b/i.test(message);
+}
+
+/** The outcome classifyResponse gives a clock-skew refusal (transient, 400 InvalidHeaderValue). */
+export function isClockSkewOutcome(outcome: AmazonPayOutcome<unknown>): boolean {
+  return outcome.kind === 'transient' && outcome.status === 400 && isClockSkewRefusal(outcome.status, outcome.reasonCode, outcome.message);
 }
 
 function outcomeOfKind(kind: KnownKind, reasonCode: string, common: { status: number; message: string; requestId: string | undefined }): FailureOutcome {

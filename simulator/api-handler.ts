@@ -1,5 +1,6 @@
 // Handles one Amazon Pay API request in the order of §4.5: route → faults → throttle →
-// signature and headers → idempotency → operation. Every response carries x-amz-pay-request-id.
+// signature and headers → idempotency → operation. Every response carries x-amz-pay-request-id
+// and a Date header from the simulator's (injectable, advanceable) clock.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AmazonPayError, errorBody } from './errors.js';
@@ -50,7 +51,8 @@ export async function handleApiRequest(
 ): Promise<void> {
   const { engine } = runtime;
   const requestId = randomUUID();
-  const headers = { 'x-amz-pay-request-id': requestId };
+  // Date from the simulator's clock, as Amazon's servers send theirs: clients learn their offset from it.
+  const headers = (): Record<string, string> => ({ 'x-amz-pay-request-id': requestId, date: engine.now().toUTCString() });
   const url = new URL(req.url ?? '/', 'http://simulator');
   const method = req.method ?? 'GET';
   let route: RouteMatch;
@@ -58,7 +60,7 @@ export async function handleApiRequest(
     route = matchRoute(method, url.pathname);
   } catch (error) {
     const r = toErrorResult(error);
-    sendJson(res, r.status, r.body, headers);
+    sendJson(res, r.status, r.body, headers());
     return;
   }
   const bodyText = rawBody.toString('utf8');
@@ -79,12 +81,12 @@ export async function handleApiRequest(
   if (fault !== undefined) {
     const reason = fault === 500 ? 'InternalServerError' : 'ServiceUnavailable';
     record(fault, null, `Injected${reason}`);
-    sendJson(res, fault, errorBody(reason), headers);
+    sendJson(res, fault, errorBody(reason), headers());
     return;
   }
   if (!runtime.throttle.tryTake(route.operation, claimedKeyId ?? 'anonymous', engine.nowMs())) {
     record(429, null, 'TooManyRequests');
-    sendJson(res, 429, errorBody('TooManyRequests'), headers);
+    sendJson(res, 429, errorBody('TooManyRequests'), headers());
     return;
   }
   sweepDue(engine);
@@ -101,10 +103,10 @@ export async function handleApiRequest(
   if (outcome.status < 500 && !outcome.replayed && runtime.faults.responseLostRate > 0 && engine.random() < runtime.faults.responseLostRate) {
     const mode = runtime.faults.responseLostMode;
     if (mode === 'reset') req.socket.destroy();
-    else sendJson(res, mode === 'status500' ? 500 : 503, errorBody(mode === 'status500' ? 'InternalServerError' : 'ServiceUnavailable'), headers);
+    else sendJson(res, mode === 'status500' ? 500 : 503, errorBody(mode === 'status500' ? 'InternalServerError' : 'ServiceUnavailable'), headers());
     return;
   }
-  sendJson(res, outcome.status, outcome.body, headers);
+  sendJson(res, outcome.status, outcome.body, headers());
 }
 
 async function processVerified(
@@ -121,7 +123,12 @@ async function processVerified(
   if (runtime.requireSignature) {
     const parsed = verifyRequestSignature(
       { method, path: url.pathname, rawQuery: url.search.replace(/^\?/, ''), headers: req.headers, body: rawBody },
-      { lookupPublicKey: (id) => runtime.lookupPublicKey(id), now: engine.now(), maxClockSkewMs: runtime.maxClockSkewMs },
+      {
+        lookupPublicKey: (id) => runtime.lookupPublicKey(id),
+        now: engine.now(),
+        maxClockSkewMs: runtime.maxClockSkewMs,
+        maxFutureSkewMs: runtime.maxFutureSkewMs,
+      },
     );
     publicKeyId = parsed.publicKeyId;
   }

@@ -13,6 +13,8 @@ export const USAGE = `Usage: npm run sandbox -- [options]
   --fault-reset <rate>       probability 0..1 of a destroyed connection
   --fault-lost <rate>        probability 0..1 that a committed response is lost
   --latency-ms <n>           fixed added latency per API request
+  --max-future-skew-ms <n>   accept an x-amz-pay-date at most this far ahead of the clock (default 5000)
+  --max-past-skew-ms <n>     accept an x-amz-pay-date at most this far behind the clock (default 900000)
   --seed <n>                 seed for fault and IPN randomness
   --help                     show this text`;
 
@@ -78,6 +80,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): SimulatorO
       case '--fault-reset': faults.connectionResetRate = rate(flag, value); break;
       case '--fault-lost': faults.responseLostRate = rate(flag, value); break;
       case '--latency-ms': faults.latencyFixedMs = integer(flag, value, 0, 60_000); break;
+      case '--max-future-skew-ms': options.maxFutureSkewMs = integer(flag, value, 0, 24 * 3_600_000); break;
+      case '--max-past-skew-ms': options.maxClockSkewMs = integer(flag, value, 0, 24 * 3_600_000); break;
       case '--seed': options.seed = integer(flag, value, 0, 2 ** 32 - 1); break;
       default: throw new UsageError(`unknown flag ${flag}`);
     }

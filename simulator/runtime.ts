@@ -16,6 +16,7 @@ export class SimulatorRuntime {
     public faults: FaultConfig,
     public requireSignature: boolean,
     readonly maxClockSkewMs: number,
+    readonly maxFutureSkewMs: number,
   ) {}
 
   /** Registers (or replaces) a merchant public key; throws with a clear message on a bad PEM. */

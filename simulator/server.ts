@@ -18,6 +18,9 @@ import { defaultMonthlyCaps, type MonthlyCaps } from './caps.js';
 import { Throttle, validateThrottleConfig, type ThrottleConfig } from './throttle.js';
 import type { IpnConfig } from './ipn-delivery.js';
 
+/** Default tolerance for an x-amz-pay-date ahead of the simulator's clock. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 5_000;
+
 export interface SimulatorOptions {
   /** Default 0 (an ephemeral port). */
   port?: number;
@@ -29,8 +32,13 @@ export interface SimulatorOptions {
   publicKeys?: Record<string, string>;
   /** Verify request signatures (default true). Off only for quick manual experiments. */
   requireSignature?: boolean;
-  /** Allowed distance between x-amz-pay-date and the clock (default 15 minutes). */
+  /** How far x-amz-pay-date may lie behind the clock (default 15 minutes). */
   maxClockSkewMs?: number;
+  /**
+   * How far x-amz-pay-date may lie ahead of the clock (default 5 seconds); beyond it the answer is
+   * Amazon's 400 InvalidHeaderValue "x-amz-pay-date should not be in future".
+   */
+  maxFutureSkewMs?: number;
   /** JSON file holding all state across restarts (atomic writes after every change). */
   dataFile?: string;
   throttle?: Partial<ThrottleConfig>;
@@ -78,6 +86,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     validateFaultConfig(options.faults ?? {}, NO_FAULTS),
     options.requireSignature ?? true,
     options.maxClockSkewMs ?? 15 * 60 * 1000,
+    options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS,
   );
   for (const [id, pem] of Object.entries(options.publicKeys ?? {})) runtime.registerPublicKey(id, pem);
 
@@ -142,7 +151,7 @@ async function handleRequest(
     body = await readBody(req);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      const headers = { connection: 'close', ...(api ? { 'x-amz-pay-request-id': crypto.randomUUID() } : {}) };
+      const headers = { connection: 'close', ...(api ? amazonHeaders(runtime) : {}) };
       sendJson(res, 413, errorBody('RequestEntityTooLarge', 'The request body is larger than 1 MiB.'), headers);
       return;
     }
@@ -160,7 +169,10 @@ async function handleRequest(
     } else sendJson(res, result.status, result.body);
     return;
   }
-  sendJson(res, 404, errorBody('ResourceNotFound', `No resource at ${path}; the API lives under /v2, /sandbox/v2 and /live/v2.`), {
-    'x-amz-pay-request-id': crypto.randomUUID(),
-  });
+  sendJson(res, 404, errorBody('ResourceNotFound', `No resource at ${path}; the API lives under /v2, /sandbox/v2 and /live/v2.`), amazonHeaders(runtime));
+}
+
+/** Headers every answer "from Amazon" carries: a request id and the simulator clock's Date. */
+function amazonHeaders(runtime: SimulatorRuntime): Record<string, string> {
+  return { 'x-amz-pay-request-id': crypto.randomUUID(), date: runtime.engine.now().toUTCString() };
 }

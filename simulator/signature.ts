@@ -69,12 +69,16 @@ export function buildCanonicalRequest(request: IncomingSignedRequest, signedHead
 export interface VerifyOptions {
   lookupPublicKey: (publicKeyId: string) => KeyObject | undefined;
   now: Date;
+  /** How far x-amz-pay-date may lie behind `now` (reference §2.5 assumption: 15 minutes). */
   maxClockSkewMs: number;
+  /** How far it may lie ahead of `now`; Amazon refuses dates in its future (issue 13). */
+  maxFutureSkewMs: number;
 }
 
 /**
  * Verifies a request; throws AmazonPayError with the simulator's documented codes:
- * missing authorization → MissingHeader, bad date/skew → InvalidHeaderValue,
+ * missing authorization → MissingHeader, bad date/skew → InvalidHeaderValue (a date ahead of the
+ * clock by more than maxFutureSkewMs: Amazon's "x-amz-pay-date should not be in future"),
  * unknown key or bad signature → InvalidRequestSignature.
  */
 export function verifyRequestSignature(request: IncomingSignedRequest, options: VerifyOptions): ParsedAuthorization {
@@ -104,10 +108,12 @@ export function verifyRequestSignature(request: IncomingSignedRequest, options: 
       'x-amz-pay-date is not a valid date; accepted: yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ.',
     );
   }
-  if (Math.abs(date.getTime() - options.now.getTime()) > options.maxClockSkewMs) {
+  const aheadMs = date.getTime() - options.now.getTime();
+  if (aheadMs > options.maxFutureSkewMs) throw new AmazonPayError('InvalidHeaderValue', 'x-amz-pay-date should not be in future');
+  if (-aheadMs > options.maxClockSkewMs) {
     throw new AmazonPayError(
       'InvalidHeaderValue',
-      `x-amz-pay-date is more than ${Math.round(options.maxClockSkewMs / 60000)} minutes away from the server time.`,
+      `x-amz-pay-date is more than ${Math.round(options.maxClockSkewMs / 60000)} minutes in the past of the server time.`,
     );
   }
   if (!parsed.signedHeaders.split(';').some((name) => name.toLowerCase() === 'x-amz-pay-date')) {

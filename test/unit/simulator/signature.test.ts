@@ -14,6 +14,20 @@ afterEach(async () => {
   await h.sim.close();
 });
 
+describe('a configured future tolerance', () => {
+  it('maxFutureSkewMs 0 refuses a date one second ahead and accepts the present', async () => {
+    const strict = await startHarness({ maxFutureSkewMs: 0 });
+    try {
+      const cp = (await strict.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+      const ahead = amzDate(new Date(strict.clock.now().getTime() + 1_000));
+      expect((await strict.api.call('GET', `/chargePermissions/${cp}`, undefined, { date: ahead })).status).toBe(400);
+      expect((await strict.api.call('GET', `/chargePermissions/${cp}`)).status).toBe(200);
+    } finally {
+      await strict.sim.close();
+    }
+  });
+});
+
 describe('request signature verification', () => {
   it('accepts both algorithms (salt 20 and 32)', async () => {
     for (const algorithm of ['AMZN-PAY-RSASSA-PSS', 'AMZN-PAY-RSASSA-PSS-V2'] as const) {
@@ -28,13 +42,33 @@ describe('request signature verification', () => {
     expect((await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: amzDate(h.clock.now()) })).status).toBe(200);
   });
 
-  it('rejects a date outside ±15 minutes with 400 InvalidHeaderValue', async () => {
+  it('rejects a date more than 15 minutes in the past with 400 InvalidHeaderValue', async () => {
     const old = amzDate(new Date(h.clock.now().getTime() - 16 * 60_000));
     const res = await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: old });
     expect(res.status).toBe(400);
     expect(res.body.reasonCode).toBe('InvalidHeaderValue');
-    const ok = amzDate(new Date(h.clock.now().getTime() + 14 * 60_000));
+    const ok = amzDate(new Date(h.clock.now().getTime() - 14 * 60_000));
     expect((await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: ok })).status).toBe(200);
+  });
+
+  it('rejects a date in its future beyond 5 s with Amazon\'s 400 "x-amz-pay-date should not be in future"', async () => {
+    const ahead = (ms: number) => amzDate(new Date(h.clock.now().getTime() + ms));
+    const res = await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: ahead(6_000) });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' });
+    expect(res.headers.get('x-amz-pay-request-id')).toBeTruthy();
+    expect((await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: ahead(5_000) })).status).toBe(200);
+    // Refused before idempotency: the same key, dated correctly, creates the charge.
+    const body = chargeBody(cpId);
+    expect((await h.api.createCharge(body, 'skew-key-1', { date: ahead(60_000) })).status).toBe(400);
+    expect((await h.api.createCharge(body, 'skew-key-1')).status).toBe(201);
+  });
+
+  it('answers with a Date header from its own clock (advanced clock included)', async () => {
+    await h.control.advanceClock(3_600_000);
+    const res = await h.api.call('GET', `/chargePermissions/${cpId}`, undefined, { date: amzDate(new Date(h.clock.now().getTime() + 3_600_000)) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('date')).toBe(new Date(h.clock.now().getTime() + 3_600_000).toUTCString());
   });
 
   it('tampered body, wrong key and unknown key id → 403 InvalidRequestSignature', async () => {
