@@ -45,6 +45,8 @@ export interface BillingHarness {
   readonly now: () => Date;
   /** Moves that shared clock (e.g. to just before a month boundary); Temporal timers stay on real time. */
   setClockOffsetMs(offsetMs: number): void;
+  /** Puts the daemon's host clock (activities, Amazon Pay client) this far ahead of the simulator's (Amazon's). */
+  setHostClockAheadMs(aheadMs: number): void;
   launch(spec: SubscriptionSpec, policy?: Partial<BillingPolicy>): ReturnType<typeof launchSubscription>;
   /** Starts (or restarts after stopWorkers) the three workers. */
   startWorkers(): Promise<void>;
@@ -61,6 +63,8 @@ export interface BillingHarnessOptions {
   createChargePerSecond?: number;
   /** Shifts "now" for activities, the Amazon Pay client and the simulator (not for Temporal timers). */
   clockOffsetMs?: number;
+  /** The daemon's host clock (activities, Amazon Pay client) this far ahead of Amazon's (the simulator's). */
+  hostClockAheadMs?: number;
   /** false: start no workers in this process (e.g. they run in a child process). Default true. */
   workers?: boolean;
   /** A database and Temporal connection made by the caller (scripts outside vitest, e.g. test/replay/record.ts). */
@@ -74,6 +78,8 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   let offsetMs = options.clockOffsetMs ?? 0;
   const now = (): Date => new Date(Date.now() + offsetMs);
+  let hostAheadMs = options.hostClockAheadMs ?? 0;
+  const hostNow = (): Date => new Date(now().getTime() + hostAheadMs);
   const simulator = await startSimulator({
     clock: now,
     publicKeys: { [publicKeyId]: publicKey.export({ type: 'spki', format: 'pem' }).toString() },
@@ -83,7 +89,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
   });
   const amazonPay = createAmazonPayClient(
     parseAmazonPayConfig({ publicKeyId, privateKey: privateKeyPem, region: 'na', endpoint: simulator.url, timeoutMs: 5_000 }),
-    { now },
+    { now: hostNow },
   );
   const taskQueues = { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };
   const launchContext: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
@@ -100,7 +106,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
-      activities: createActivities({ db: database.db, amazonPay, now, temporal: temporal.client }),
+      activities: createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client }),
     });
     running = runWorkers(workers);
   };
@@ -122,6 +128,9 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
     now,
     setClockOffsetMs(ms) {
       offsetMs = ms;
+    },
+    setHostClockAheadMs(ms) {
+      hostAheadMs = ms;
     },
     launch: (spec, policy) => launchSubscription(launchContext, spec, policy),
     startWorkers,
