@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { schedule, type ScheduledTask } from 'node-cron';
 import type postgres from 'postgres';
 import type { Logger } from 'pino';
 import type { HousekeepingJobName, HousekeepingJobs } from './jobs.js';
 import { runOncePerTick, type LockedRun } from './lock.js';
+import { scheduleUtc, type UtcCronTask } from './utc-cron.js';
 
 export interface HousekeepingScheduler {
   /** Runs a job for one tick as the cron trigger does (advisory lock, once per tick). */
@@ -15,7 +15,7 @@ export interface HousekeepingScheduler {
 export interface SchedulerOptions {
   sql: postgres.Sql;
   jobs: HousekeepingJobs;
-  /** node-cron expressions from billing.yaml; null: not scheduled (still triggerable). */
+  /** node-cron expressions from billing.yaml, read in UTC (utc-cron.ts); null: not scheduled (still triggerable). */
   crons: Partial<Record<HousekeepingJobName, string | null>>;
   logger: Logger;
   replica?: string;
@@ -25,7 +25,7 @@ export interface SchedulerOptions {
 export function startHousekeeping(options: SchedulerOptions): HousekeepingScheduler {
   const replica = options.replica ?? `${hostname()}:${process.pid}`;
   const running = new Set<Promise<unknown>>();
-  const tasks: ScheduledTask[] = [];
+  const tasks: UtcCronTask[] = [];
   let stopped = false;
 
   async function trigger(job: HousekeepingJobName, tick: Date): Promise<LockedRun<unknown>> {
@@ -44,18 +44,12 @@ export function startHousekeeping(options: SchedulerOptions): HousekeepingSchedu
 
   for (const [job, expression] of Object.entries(options.crons) as Array<[HousekeepingJobName, string | null | undefined]>) {
     if (!expression) continue;
-    const task = schedule(
-      expression,
-      (context) => {
-        if (stopped) return;
-        // The tick is the scheduled second, the same on every replica whatever its delay.
-        const tick = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
-        const run = trigger(job, tick).catch(() => {});
-        running.add(run);
-        void run.finally(() => running.delete(run));
-      },
-      { name: `housekeeping-${job}-${replica}`, noOverlap: true },
-    );
+    const task = scheduleUtc(expression, `housekeeping-${job}-${replica}`, (tick) => {
+      if (stopped) return;
+      const run = trigger(job, tick).catch(() => {});
+      running.add(run);
+      void run.finally(() => running.delete(run));
+    });
     tasks.push(task);
   }
 
@@ -63,7 +57,7 @@ export function startHousekeeping(options: SchedulerOptions): HousekeepingSchedu
     trigger,
     async stop() {
       stopped = true;
-      for (const task of tasks) await task.destroy();
+      for (const task of tasks) task.stop();
       await Promise.allSettled([...running]);
     },
   };
