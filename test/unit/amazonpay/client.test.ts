@@ -256,3 +256,36 @@ describe('connection reuse', () => {
     expect(server.requests[0]?.remotePort).toBe(server.requests[1]?.remotePort);
   });
 });
+
+describe('clock offset from Amazon\'s Date header (issue 13 §2)', () => {
+  const refusal = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' });
+  const amazonDate = new Date(FIXED_NOW.getTime() - 120_000).toUTCString();
+
+  it('a date refusal is resent once, same key, dated by the learned offset; a second refusal is returned as transient', async () => {
+    server.respondWith(() => ({ status: 400, body: refusal, headers: { 'x-amz-pay-request-id': 'r1', date: amazonDate } }));
+    const client = clientFor();
+    const outcome = await client.createCharge({ chargePermissionId: CP, chargeAmount: { amount: '1.00', currencyCode: 'USD' } }, { idempotencyKey: 'skew-k' });
+    expect(outcome).toMatchObject({ kind: 'transient', status: 400, reasonCode: 'InvalidHeaderValue', mayHaveBeenProcessed: false });
+    expect(server.requests.map((r) => [r.headers['x-amz-pay-date'], r.headers['x-amz-pay-idempotency-key']])).toEqual([
+      ['20240506T070809Z', 'skew-k'],
+      ['20240506T070609Z', 'skew-k'],
+    ]);
+    expect(client.clockOffsetMs()).toBe(-120_000);
+  });
+
+  it('an answer without x-amz-pay-request-id (a proxy, not Amazon) does not move the clock, and nothing is resent', async () => {
+    server.respondWith(() => ({ status: 400, body: refusal, headers: { date: amazonDate } }));
+    const client = clientFor();
+    expect(await client.getChargePermission(CP)).toMatchObject({ kind: 'transient' });
+    expect(server.requests).toHaveLength(1);
+    expect(client.clockOffsetMs()).toBe(0);
+  });
+
+  it('the offset learned is what later calls sign with', async () => {
+    server.respondWith(() => ({ status: 200, body: JSON.stringify(cpBody), headers: { 'x-amz-pay-request-id': 'r', date: new Date(FIXED_NOW.getTime() - 1_000).toUTCString() } }));
+    const client = clientFor();
+    await client.getChargePermission(CP);
+    await client.getChargePermission(CP);
+    expect(server.requests.map((r) => r.headers['x-amz-pay-date'])).toEqual(['20240506T070809Z', '20240506T070808Z']);
+  });
+});
