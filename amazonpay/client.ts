@@ -116,14 +116,16 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
     }
 
     const first = await signAndSend(spec, body);
-    // Amazon refused the date before reading the request, and its answer corrected our clock:
-    // the same request (same idempotency key) signed with the corrected date is sent once more.
+    // Amazon refused the date before reading the request, and our clock has been corrected since
+    // we signed it (by this answer or a concurrent one): the same request (same idempotency key)
+    // signed with the corrected date is sent once more.
     // Only here does the client send twice; every other retry is Temporal's (transport.ts).
     if (first.clockCorrected && isClockSkewOutcome(first.outcome)) return (await signAndSend(spec, body)).outcome;
     return first.outcome;
   }
 
   async function signAndSend(spec: CallSpec, body: string): Promise<{ outcome: AmazonPayOutcome<unknown>; clockCorrected: boolean }> {
+    const offsetWhenSigned = payClock.offsetMs();
     const signedHeaders: Record<string, string> = {
       accept: 'application/json',
       'content-type': 'application/json',
@@ -147,8 +149,8 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
     const { status, headers, text } = result.response;
     const requestId = firstHeader(headers['x-amz-pay-request-id']);
     // Only Amazon Pay's own answers (they all carry a request id) set the clock, not a proxy's page.
-    const clockCorrected = requestId !== undefined && payClock.observe(firstHeader(headers.date), receivedAtMs);
-    return { outcome: classifyResponse(spec.operation, status, text, requestId), clockCorrected };
+    if (requestId !== undefined) payClock.observe(firstHeader(headers.date), receivedAtMs);
+    return { outcome: classifyResponse(spec.operation, status, text, requestId), clockCorrected: payClock.offsetMs() !== offsetWhenSigned };
   }
 
   function refuseLocally(spec: CallSpec): InvalidRequestOutcome | undefined {

@@ -281,6 +281,18 @@ describe('clock offset from Amazon\'s Date header (issue 13 §2)', () => {
     expect(client.clockOffsetMs()).toBe(0);
   });
 
+  it('concurrent calls refused for the date are each resent once, whichever answer taught the clock', async () => {
+    server.respondWith((r) =>
+      r.headers['x-amz-pay-date'] === '20240506T070809Z'
+        ? { status: 400, body: refusal, headers: { 'x-amz-pay-request-id': 'r', date: amazonDate } }
+        : { status: 200, body: JSON.stringify(cpBody), headers: { 'x-amz-pay-request-id': 'r', date: amazonDate } },
+    );
+    const client = clientFor();
+    const outcomes = await Promise.all([client.getChargePermission(CP), client.getChargePermission(CP), client.getChargePermission(CP)]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok', 'ok']);
+    expect(server.requests.map((r) => r.headers['x-amz-pay-date']).sort()).toEqual([...Array(3).fill('20240506T070609Z'), ...Array(3).fill('20240506T070809Z')]);
+  });
+
   it('the offset learned is what later calls sign with', async () => {
     server.respondWith(() => ({ status: 200, body: JSON.stringify(cpBody), headers: { 'x-amz-pay-request-id': 'r', date: new Date(FIXED_NOW.getTime() - 1_000).toUTCString() } }));
     const client = clientFor();
