@@ -41,6 +41,21 @@ export class BillingMetrics implements ActivityMetrics {
     });
   }
 
+  /**
+   * `billing_amazon_clock_offset_seconds`: what the Amazon Pay client adds to the host clock for
+   * x-amz-pay-date (amazonpay/pay-clock.ts), read at scrape time. Far from 0: the host's NTP is off.
+   */
+  watchAmazonClockOffset(readOffsetMs: () => number): void {
+    new Gauge({
+      name: 'billing_amazon_clock_offset_seconds',
+      help: "Amazon Pay's clock minus the host clock, learned from the Date header of its responses (negative: host ahead)",
+      registers: [this.registry],
+      collect() {
+        this.set(readOffsetMs() / 1000);
+      },
+    });
+  }
+
   onChargeOutcome(kind: string, lagMs: number): void {
     this.charges.inc({ outcome: kind });
     if (kind === 'throttled') this.throttled.inc({ operation: 'createCharge' });

@@ -65,6 +65,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const namespace = config.temporal.connection.namespace;
   const client = new Client({ connection: clientConnection, namespace });
   const metrics = new BillingMetrics(database.db);
+  metrics.watchAmazonClockOffset(() => amazonPay.clockOffsetMs());
   const taskQueues = config.temporal.taskQueues;
 
   const workers: Worker[] = await createWorkers({

@@ -122,6 +122,10 @@ describe('two daemon replicas on one database and one Temporal server', () => {
       (n) => n >= 3,
       { timeoutMs: 20_000, what: 'three cron ticks of inboxRetry' },
     );
+    // Simulator and daemons share this host's clock: the learned offset is under the Date header's second.
+    const offset = /^billing_amazon_clock_offset_seconds (\S+)$/m.exec(await a.metrics.registry.metrics());
+    expect(offset, 'billing_amazon_clock_offset_seconds on /metrics').not.toBeNull();
+    expect(Math.abs(Number(offset![1]))).toBeLessThan(1.5);
     const ran = (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/));
     const skipped = (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/));
     const rows = await database.db.execute<{ tick: string; n: string }>(sql`select tick::text, count(*) as n from housekeeping_runs where job = 'inboxRetry' group by tick`);
