@@ -6,9 +6,9 @@
 // hour local → UTC picks the first occurrence, so "now" reads an hour early. The heartbeat then
 // re-arms a timer with delay 0 over and over for that hour and runs nothing (issue 13 §5: every-
 // minute sweep 15 runs in 135 min, reconcile and drift silent, millions of 1 ms timers in
-// Europe/Berlin). Without a zone its next-match walk in local time fails in that hour as well.
-// Measured in test/unit/daemon/housekeeping-dst.test.ts, which drives this module across spring
-// and autumn changes in several host zones.
+// Europe/Berlin). Without a zone it also reads the expressions in host time ("30 3 * * *" ran at
+// 01:30 UTC on a Berlin host in summer). Both measured with test/unit/daemon/housekeeping-dst.test.ts,
+// which drives this module across spring and autumn changes in several host zones.
 //
 // The loop below only ever compares epoch milliseconds (Date.now()), which no zone touches.
 import { createTask, type ScheduledTask } from 'node-cron';
