@@ -1,32 +1,39 @@
 // The IPN endpoint: Amazon's SNS deliveries are parsed, verified, written to the inbox and
 // acknowledged 200 only once the insert has committed; anything that cannot be stored gets a
 // non-2xx so SNS delivers it again. Bad input gets a 4xx with a reason, never a stack trace.
+// Cheap checks come first (path, method, size, shape, topic, Timestamp, certificate URL); only
+// then may a signing certificate be fetched. Slow or idle clients are cut off at the configured
+// timeouts (billing.yaml ipn.*), and open connections are capped.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { DEFAULT_IPN_SETTINGS, type IpnSettings } from '../config/billing.js';
 import type { Database } from '../db/client.js';
 import { insertInboxRow, type NewInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import type { IpnDispatcher } from './dispatcher.js';
 import { KNOWN_OBJECT_TYPES, parseSnsDelivery, type ParsedDelivery } from './parse.js';
-import { createSignatureVerifier, type SignatureVerification } from './signature.js';
+import { createSignatureVerifier, type SignatureVerification, type SignatureVerifier } from './signature.js';
+import { timestampProblem } from './timestamp.js';
+import { createTopicPolicy } from './topics.js';
 
-export interface IpnServerOptions {
-  host: string;
-  port: number;
-  path: string;
-  maxBodyBytes: number;
+/** billing.yaml `ipn`; host, port, path and maxBodyBytes are required, the rest default as in config/billing.ts. */
+export interface IpnServerOptions extends Pick<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>, Partial<Omit<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>> {
   db: Database;
   dispatcher: Pick<IpnDispatcher, 'dispatch'>;
   signature: SignatureVerification;
   logger: Logger;
+  /** The clock for Timestamp windows and certificate validity. Default: real time. */
+  now?: () => Date;
   onReceived?: (result: 'stored' | 'duplicate' | 'confirmation' | 'rejected' | 'unavailable') => void;
 }
 
 export interface IpnServer {
   readonly url: string;
   readonly port: number;
+  /** The signature verifier in use (its certificate cache, in 'sns' mode). */
+  readonly verifier: SignatureVerifier;
   /** Stops accepting; requests already being read are stored and answered, then it resolves. */
   close(): Promise<void>;
 }
@@ -40,14 +47,27 @@ class HttpRefusal extends Error {
   }
 }
 
+/** Distinct unlisted topics reported in the log while ipn.allowedTopicArns is empty. */
+const OPEN_TOPICS_REPORTED = 20;
+
 export async function startIpnServer(options: IpnServerOptions): Promise<IpnServer> {
-  const verifier = createSignatureVerifier(options.signature);
+  const settings: IpnSettings = { ...DEFAULT_IPN_SETTINGS, ...options };
+  const now = options.now ?? (() => new Date());
+  const verifier = createSignatureVerifier(options.signature, now);
+  const topics = createTopicPolicy(settings.allowedTopicArns);
+  const reportedTopics = new Set<string>();
+  if (topics.open && options.signature.mode === 'sns') {
+    options.logger.warn(
+      'ipn.allowedTopicArns is empty: notifications from ANY SNS topic with a valid signature are accepted, and any AWS account can publish one. List your Amazon Pay topic ARNs in billing.yaml (see README, "IPNs and the daemon")',
+    );
+  }
   let closing = false;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = headerValue(req, 'x-amz-sns-message-id') ?? randomUUID();
     const log = options.logger.child({ requestId });
+    const seen: { messageId?: string } = {};
     if (closing) res.setHeader('connection', 'close');
-    handle(req, log)
+    handle(req, log, seen)
       .then(({ status, body, row }) => {
         send(res, status, body);
         if (row?.status === 'pending') void options.dispatcher.dispatch(row);
@@ -55,7 +75,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
       .catch((error: unknown) => {
         if (error instanceof HttpRefusal) {
           options.onReceived?.(error.status === 503 ? 'unavailable' : 'rejected');
-          log.info({ status: error.status, reason: error.reason }, 'ipn refused');
+          log.warn({ status: error.status, reason: error.reason, messageId: seen.messageId ?? headerValue(req, 'x-amz-sns-message-id') ?? null }, 'ipn refused');
           if (error.status === 405) res.setHeader('allow', 'POST');
           // The rest of an oversized body is not read: close the connection after answering.
           if (error.status === 413) res.setHeader('connection', 'close');
@@ -68,7 +88,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
       });
   };
 
-  async function handle(req: IncomingMessage, log: Logger): Promise<{ status: number; body: unknown; row?: IpnInboxRow }> {
+  async function handle(req: IncomingMessage, log: Logger, seen: { messageId?: string }): Promise<{ status: number; body: unknown; row?: IpnInboxRow }> {
     const url = new URL(req.url ?? '/', 'http://ipn.invalid');
     if (url.pathname !== options.path) throw new HttpRefusal(404, `no endpoint at ${url.pathname.slice(0, 100)}; IPNs go to ${options.path}`);
     if (req.method !== 'POST') throw new HttpRefusal(405, `method ${req.method} not allowed; IPNs are POSTed`);
@@ -77,8 +97,17 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const body = await readBody(req, options.maxBodyBytes);
     const parsed = parseSnsDelivery(body);
     if (!parsed.ok) throw new HttpRefusal(400, parsed.reason);
-    const problem = await verifier.check(parsed.delivery.envelope);
-    if (problem) throw new HttpRefusal(403, `signature check failed: ${problem}`);
+    const envelope = parsed.delivery.envelope;
+    seen.messageId = envelope.MessageId;
+    if (!topics.allows(envelope.TopicArn)) throw new HttpRefusal(403, `TopicArn ${JSON.stringify(envelope.TopicArn.slice(0, 200))} is not in ipn.allowedTopicArns`);
+    const late = timestampProblem(envelope.Timestamp, now(), { maxAgeMs: settings.maxMessageAge, maxSkewMs: settings.maxClockSkew });
+    if (late) throw new HttpRefusal(400, late);
+    const problem = await verifier.check(envelope);
+    if (problem) throw new HttpRefusal(problem.status, `signature check failed: ${problem.reason}`);
+    if (topics.open && !reportedTopics.has(envelope.TopicArn) && reportedTopics.size < OPEN_TOPICS_REPORTED) {
+      reportedTopics.add(envelope.TopicArn);
+      log.warn({ topicArn: envelope.TopicArn, messageId: envelope.MessageId }, 'ipn accepted from a topic not in ipn.allowedTopicArns (the list is empty); add it there once you know it is Amazon Pay\'s');
+    }
 
     let stored: { row: IpnInboxRow; duplicate: boolean };
     try {
@@ -99,11 +128,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     return { status: 200, body: { stored: true, duplicate }, row };
   }
 
-  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  const server = createBoundedServer(settings, handler, options.logger);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -116,6 +141,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
   return {
     url: `http://${host}:${port}${options.path}`,
     port,
+    verifier,
     close() {
       closing = true;
       return new Promise<void>((resolve) => {
@@ -125,6 +151,40 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     },
   };
 }
+
+/**
+ * node:http with billing.yaml's limits in force. Node checks headersTimeout and requestTimeout
+ * only every connectionsCheckingInterval (default 30 s, so a 10 s limit cut at up to 40 s): the
+ * interval here is a tenth of the shorter limit, at most 1 s. server.timeout (socket inactivity)
+ * backs them up; maxConnections closes sockets beyond the cap as soon as they are accepted.
+ */
+function createBoundedServer(settings: IpnSettings, handler: (req: IncomingMessage, res: ServerResponse) => void, logger: Logger): Server {
+  const checkEvery = Math.max(50, Math.min(1_000, Math.floor(Math.min(settings.headersTimeout, settings.requestTimeout) / 10)));
+  const server = createServer(
+    { headersTimeout: settings.headersTimeout, requestTimeout: settings.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeout },
+    handler,
+  );
+  server.keepAliveTimeout = settings.keepAliveTimeout;
+  server.timeout = settings.requestTimeout;
+  server.maxConnections = settings.maxConnections;
+  server.on('drop', (data?: { remoteAddress?: string }) => logger.warn({ remoteAddress: data?.remoteAddress ?? null, maxConnections: settings.maxConnections }, 'ipn connection refused: ipn.maxConnections reached'));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const [status, text] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request'];
+    logger.warn({ status, reason: error.code ?? error.message, messageId: null }, 'ipn refused');
+    // Once part of a response is out, no second one can follow: just close.
+    if (socket.writable && socket.bytesWritten === 0) {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // A client that never reads or closes its side does not keep the socket.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    } else socket.destroy();
+  });
+  return server;
+}
+
+const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+};
 
 function inboxRowOf(delivery: ParsedDelivery, rawBody: string): NewInboxRow {
   if (delivery.kind === 'confirmation') {
