@@ -67,6 +67,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const log = options.logger.child({ requestId });
     const seen: { messageId?: string } = {};
     if (closing) res.setHeader('connection', 'close');
+    keepAliveAsConfigured(req, res, settings.keepAliveTimeout);
     handle(req, log, seen)
       .then(({ status, body, row }) => {
         send(res, status, body);
@@ -155,11 +156,11 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
 /**
  * node:http with billing.yaml's limits in force. Node checks headersTimeout and requestTimeout
  * only every connectionsCheckingInterval (default 30 s, so a 10 s limit cut at up to 40 s): the
- * interval here is a tenth of the shorter limit, at most 1 s. server.timeout (socket inactivity)
+ * interval here is a tenth of the shorter limit, at most 500 ms. server.timeout (socket inactivity)
  * backs them up; maxConnections closes sockets beyond the cap as soon as they are accepted.
  */
 function createBoundedServer(settings: IpnSettings, handler: (req: IncomingMessage, res: ServerResponse) => void, logger: Logger): Server {
-  const checkEvery = Math.max(50, Math.min(1_000, Math.floor(Math.min(settings.headersTimeout, settings.requestTimeout) / 10)));
+  const checkEvery = Math.max(50, Math.min(500, Math.floor(Math.min(settings.headersTimeout, settings.requestTimeout) / 10)));
   const server = createServer(
     { headersTimeout: settings.headersTimeout, requestTimeout: settings.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeout },
     handler,
@@ -179,6 +180,18 @@ function createBoundedServer(settings: IpnSettings, handler: (req: IncomingMessa
     } else socket.destroy();
   });
   return server;
+}
+
+/**
+ * Node 20.x waits keepAliveTimeout + 1 s (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER, set in its
+ * 'finish' handler, which runs before this one) before closing an idle kept-alive connection.
+ * The configured value is the one in force; a Node without that buffer is left as it is.
+ */
+function keepAliveAsConfigured(req: IncomingMessage, res: ServerResponse, keepAliveMs: number): void {
+  const socket = req.socket;
+  res.once('finish', () => {
+    if (!socket.destroyed && socket.timeout === keepAliveMs + 1_000) socket.setTimeout(keepAliveMs);
+  });
 }
 
 const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
@@ -209,10 +222,16 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string>
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpRefusal(413, `body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpRefusal(413, `body exceeds the ${maxBytes}-byte limit`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw new HttpRefusal(413, `body exceeds the ${maxBytes}-byte limit`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HttpRefusal) throw error;
+    // requestTimeout cut a slow body (the client got 408), or the client went away.
+    throw new HttpRefusal(408, 'the body did not arrive within ipn.requestTimeout, or the client closed the connection');
   }
   if (size === 0) throw new HttpRefusal(400, 'empty body (expected an SNS notification envelope)');
   const text = Buffer.concat(chunks).toString('utf8');

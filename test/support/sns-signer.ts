@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { randomUUID, sign } from 'node:crypto';
 
 const here = new URL('./sns/', import.meta.url);
-export const readSnsFixture = (name: 'test-signer.key' | 'sns-subject.crt' | 'other-subject.crt'): string => readFileSync(new URL(name, here), 'utf8');
+const fixtures = new Map<string, string>();
+export const readSnsFixture = (name: 'test-signer.key' | 'sns-subject.crt' | 'other-subject.crt'): string => {
+  if (!fixtures.has(name)) fixtures.set(name, readFileSync(new URL(name, here), 'utf8'));
+  return fixtures.get(name)!;
+};
 
 /** Where the test certificate is "served": a well-formed SNS URL in us-east-1. */
 export const TEST_CERT_URL = 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem';

@@ -1,0 +1,139 @@
+// Slow, idle and numerous clients against the real IPN endpoint over real sockets: each is cut
+// off at the limit billing.yaml configures (here short ones), measured with a tolerance for Node's
+// connection check interval (a tenth of the shorter limit) and a busy 2-core machine.
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listInboxRows } from '../../db/queries/ipn-inbox.js';
+import { startIpnServer, type IpnServer } from '../../ipn/server.js';
+import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { captureLogger, PINO_WARN } from '../support/log-capture.js';
+
+const LIMITS = { headersTimeout: 1_000, requestTimeout: 2_000, keepAliveTimeout: 1_000, maxConnections: 20, maxHeaderBytes: 2_048 };
+const LATE = 700; // check interval 100 ms, plus scheduling on a loaded machine
+
+interface Probe {
+  socket: Socket;
+  received: () => string;
+  /** ms from connect to the server closing the connection. */
+  closed: Promise<number>;
+}
+
+function open(port: number): Promise<Probe> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    let started = 0;
+    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
+    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+    socket.on('error', () => {}); // a reset is a close too
+    socket.once('connect', () => {
+      started = Date.now();
+      resolve({ socket, received: () => data, closed });
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** Writes `text` one byte every `everyMs` until the socket closes. */
+function drip(socket: Socket, text: string, everyMs: number): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || !socket.writable) return clearInterval(timer);
+    socket.write(text[i % text.length]!);
+    i++;
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
+}
+
+describe('IPN endpoint under slow, idle and many clients', () => {
+  let database: TestDatabase;
+  let server: IpnServer;
+  const { logger, lines } = captureLogger('warn');
+  const warned = (msg: string, fields: Record<string, unknown>) => lines.some((l) => l.level === PINO_WARN && l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v));
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await startIpnServer({
+      host: '127.0.0.1',
+      port: 0,
+      path: '/ipn',
+      maxBodyBytes: 64 * 1024,
+      ...LIMITS,
+      db: database.db,
+      dispatcher: { dispatch: async () => true },
+      signature: { mode: 'off' },
+      logger,
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('closes a connection that sends nothing after headersTimeout', async () => {
+    const probe = await open(server.port);
+    const ms = await probe.closed;
+    console.log(`[ipn-slow] idle new connection closed after ${ms} ms (headersTimeout ${LIMITS.headersTimeout})`);
+    expect(ms).toBeGreaterThanOrEqual(LIMITS.headersTimeout - 50);
+    expect(ms).toBeLessThan(LIMITS.headersTimeout + LATE);
+  });
+
+  it('answers 408 to headers dripped a byte at a time, at headersTimeout', async () => {
+    const probe = await open(server.port);
+    probe.socket.write('POST /ipn HTTP/1.1\r\nHost: x\r\n');
+    drip(probe.socket, 'x-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 50);
+    const ms = await probe.closed;
+    console.log(`[ipn-slow] slow headers cut after ${ms} ms (headersTimeout ${LIMITS.headersTimeout})`);
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(LIMITS.headersTimeout - 50);
+    expect(ms).toBeLessThan(LIMITS.headersTimeout + LATE);
+  });
+
+  it('answers 408 to a body dripped a byte at a time, at requestTimeout, and stores nothing', async () => {
+    const probe = await open(server.port);
+    probe.socket.write('POST /ipn HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n{');
+    drip(probe.socket, ' ', 50);
+    const ms = await probe.closed;
+    console.log(`[ipn-slow] slow body cut after ${ms} ms (requestTimeout ${LIMITS.requestTimeout})`);
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(LIMITS.requestTimeout - 50);
+    expect(ms).toBeLessThan(LIMITS.requestTimeout + LATE);
+    expect(await listInboxRows(database.db)).toEqual([]);
+  });
+
+  it('closes a kept-alive connection left idle after keepAliveTimeout', async () => {
+    const probe = await open(server.port);
+    probe.socket.write('GET /ipn HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n');
+    const answeredAt = await new Promise<number>((resolve) => probe.socket.once('data', () => resolve(Date.now())));
+    await probe.closed;
+    const idle = Date.now() - answeredAt;
+    console.log(`[ipn-slow] idle keep-alive connection closed ${idle} ms after its response (keepAliveTimeout ${LIMITS.keepAliveTimeout})`);
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 405 /);
+    expect(idle).toBeGreaterThanOrEqual(LIMITS.keepAliveTimeout - 50);
+    expect(idle).toBeLessThan(LIMITS.keepAliveTimeout + LATE);
+  });
+
+  it('answers 431 to request headers over maxHeaderBytes', async () => {
+    const probe = await open(server.port);
+    probe.socket.write(`POST /ipn HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(LIMITS.maxHeaderBytes + 100)}\r\n\r\n`);
+    await probe.closed;
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 431 /);
+    expect(warned('ipn refused', { status: 431, reason: 'HPE_HEADER_OVERFLOW' })).toBe(true);
+  });
+
+  it('holds at most maxConnections; the rest are closed at once, and the endpoint serves again once the idle ones are cut', async () => {
+    const started = Date.now();
+    const probes = await Promise.all(Array.from({ length: LIMITS.maxConnections + 30 }, () => open(server.port)));
+    const times = await Promise.all(probes.map((p) => p.closed));
+    const early = times.filter((ms) => ms < 300).length;
+    const held = times.filter((ms) => ms >= LIMITS.headersTimeout - 50 && ms < LIMITS.headersTimeout + LATE).length;
+    console.log(`[ipn-slow] ${probes.length} idle connections: ${early} closed at once, ${held} held until headersTimeout; all gone after ${Date.now() - started} ms`);
+    expect(early).toBe(30);
+    expect(held).toBe(LIMITS.maxConnections);
+    expect(warned('ipn connection refused: ipn.maxConnections reached', { maxConnections: LIMITS.maxConnections })).toBe(true);
+    const probe = await open(server.port);
+    probe.socket.end('GET /ipn HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await probe.closed;
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 405 /);
+  });
+});
