@@ -5,10 +5,11 @@
 // then may a signing certificate be fetched. Slow or idle clients are cut off at the configured
 // timeouts (billing.yaml ipn.*), and open connections are capped.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { DEFAULT_IPN_SETTINGS, type IpnSettings } from '../config/billing.js';
+import { createBoundedServer } from '../daemon/bounded-http-server.js';
 import type { Database } from '../db/client.js';
 import { insertInboxRow, type NewInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
@@ -67,7 +68,6 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const log = options.logger.child({ requestId });
     const seen: { messageId?: string } = {};
     if (closing) res.setHeader('connection', 'close');
-    keepAliveAsConfigured(req, res, settings.keepAliveTimeout);
     handle(req, log, seen)
       .then(({ status, body, row }) => {
         send(res, status, body);
@@ -129,7 +129,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     return { status: 200, body: { stored: true, duplicate }, row };
   }
 
-  const server = createBoundedServer(settings, handler, options.logger);
+  const server = createBoundedServer(settings, handler, options.logger, 'ipn');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -152,52 +152,6 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     },
   };
 }
-
-/**
- * node:http with billing.yaml's limits in force. Node checks headersTimeout and requestTimeout
- * only every connectionsCheckingInterval (default 30 s, so a 10 s limit cut at up to 40 s): the
- * interval here is a tenth of the shorter limit, at most 500 ms. server.timeout (socket inactivity)
- * backs them up; maxConnections closes sockets beyond the cap as soon as they are accepted.
- */
-function createBoundedServer(settings: IpnSettings, handler: (req: IncomingMessage, res: ServerResponse) => void, logger: Logger): Server {
-  const checkEvery = Math.max(50, Math.min(500, Math.floor(Math.min(settings.headersTimeout, settings.requestTimeout) / 10)));
-  const server = createServer(
-    { headersTimeout: settings.headersTimeout, requestTimeout: settings.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: settings.keepAliveTimeout },
-    handler,
-  );
-  server.keepAliveTimeout = settings.keepAliveTimeout;
-  server.timeout = settings.requestTimeout;
-  server.maxConnections = settings.maxConnections;
-  server.on('drop', (data?: { remoteAddress?: string }) => logger.warn({ remoteAddress: data?.remoteAddress ?? null, maxConnections: settings.maxConnections }, 'ipn connection refused: ipn.maxConnections reached'));
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    const [status, text] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request'];
-    logger.warn({ status, reason: error.code ?? error.message, messageId: null }, 'ipn refused');
-    // Once part of a response is out, no second one can follow: just close.
-    if (socket.writable && socket.bytesWritten === 0) {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      // A client that never reads or closes its side does not keep the socket.
-      setTimeout(() => socket.destroy(), 1_000).unref();
-    } else socket.destroy();
-  });
-  return server;
-}
-
-/**
- * Node 20.x waits keepAliveTimeout + 1 s (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER, set in its
- * 'finish' handler, which runs before this one) before closing an idle kept-alive connection.
- * The configured value is the one in force; a Node without that buffer is left as it is.
- */
-function keepAliveAsConfigured(req: IncomingMessage, res: ServerResponse, keepAliveMs: number): void {
-  const socket = req.socket;
-  res.once('finish', () => {
-    if (!socket.destroyed && socket.timeout === keepAliveMs + 1_000) socket.setTimeout(keepAliveMs);
-  });
-}
-
-const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-};
 
 function inboxRowOf(delivery: ParsedDelivery, rawBody: string): NewInboxRow {
   if (delivery.kind === 'confirmation') {

@@ -1,49 +1,16 @@
 // Slow, idle and numerous clients against the real IPN endpoint over real sockets: each is cut
 // off at the limit billing.yaml configures (here short ones), measured with a tolerance for Node's
 // connection check interval (a tenth of the shorter limit) and a busy 2-core machine.
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
-import { startIpnServer, type IpnServer } from '../../ipn/server.js';
+import type { IpnServer } from '../../ipn/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { startTestIpnServer } from '../support/ipn-server.js';
 import { captureLogger, PINO_WARN } from '../support/log-capture.js';
+import { drip, openProbe as open } from '../support/raw-socket.js';
 
 const LIMITS = { headersTimeout: 1_000, requestTimeout: 2_000, keepAliveTimeout: 1_000, maxConnections: 20, maxHeaderBytes: 2_048 };
 const LATE = 700; // check interval 100 ms, plus scheduling on a loaded machine
-
-interface Probe {
-  socket: Socket;
-  received: () => string;
-  /** ms from connect to the server closing the connection. */
-  closed: Promise<number>;
-}
-
-function open(port: number): Promise<Probe> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    let started = 0;
-    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
-    socket.on('error', () => {}); // a reset is a close too
-    socket.once('connect', () => {
-      started = Date.now();
-      resolve({ socket, received: () => data, closed });
-    });
-    socket.once('error', reject);
-  });
-}
-
-/** Writes `text` one byte every `everyMs` until the socket closes. */
-function drip(socket: Socket, text: string, everyMs: number): void {
-  let i = 0;
-  const timer = setInterval(() => {
-    if (socket.destroyed || !socket.writable) return clearInterval(timer);
-    socket.write(text[i % text.length]!);
-    i++;
-  }, everyMs);
-  socket.once('close', () => clearInterval(timer));
-}
 
 describe('IPN endpoint under slow, idle and many clients', () => {
   let database: TestDatabase;
@@ -53,17 +20,7 @@ describe('IPN endpoint under slow, idle and many clients', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    server = await startIpnServer({
-      host: '127.0.0.1',
-      port: 0,
-      path: '/ipn',
-      maxBodyBytes: 64 * 1024,
-      ...LIMITS,
-      db: database.db,
-      dispatcher: { dispatch: async () => true },
-      signature: { mode: 'off' },
-      logger,
-    });
+    server = await startTestIpnServer({ ...LIMITS, db: database.db, signature: { mode: 'off' }, logger });
   });
   afterAll(async () => {
     await server?.close();
@@ -78,26 +35,18 @@ describe('IPN endpoint under slow, idle and many clients', () => {
     expect(ms).toBeLessThan(LIMITS.headersTimeout + LATE);
   });
 
-  it('answers 408 to headers dripped a byte at a time, at headersTimeout', async () => {
+  it.each([
+    ['headers', 'headersTimeout', 'POST /ipn HTTP/1.1\r\nHost: x\r\n', 'x-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ['body', 'requestTimeout', 'POST /ipn HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n{', ' '],
+  ] as const)('answers 408 to %s dripped a byte at a time, at %s, and stores nothing', async (what, limit, head, dripped) => {
     const probe = await open(server.port);
-    probe.socket.write('POST /ipn HTTP/1.1\r\nHost: x\r\n');
-    drip(probe.socket, 'x-slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 50);
+    probe.socket.write(head);
+    drip(probe.socket, dripped, 50);
     const ms = await probe.closed;
-    console.log(`[ipn-slow] slow headers cut after ${ms} ms (headersTimeout ${LIMITS.headersTimeout})`);
+    console.log(`[ipn-slow] slow ${what} cut after ${ms} ms (${limit} ${LIMITS[limit]})`);
     expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(ms).toBeGreaterThanOrEqual(LIMITS.headersTimeout - 50);
-    expect(ms).toBeLessThan(LIMITS.headersTimeout + LATE);
-  });
-
-  it('answers 408 to a body dripped a byte at a time, at requestTimeout, and stores nothing', async () => {
-    const probe = await open(server.port);
-    probe.socket.write('POST /ipn HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n{');
-    drip(probe.socket, ' ', 50);
-    const ms = await probe.closed;
-    console.log(`[ipn-slow] slow body cut after ${ms} ms (requestTimeout ${LIMITS.requestTimeout})`);
-    expect(probe.received()).toMatch(/^HTTP\/1\.1 408 /);
-    expect(ms).toBeGreaterThanOrEqual(LIMITS.requestTimeout - 50);
-    expect(ms).toBeLessThan(LIMITS.requestTimeout + LATE);
+    expect(ms).toBeGreaterThanOrEqual(LIMITS[limit] - 50);
+    expect(ms).toBeLessThan(LIMITS[limit] + LATE);
     expect(await listInboxRows(database.db)).toEqual([]);
   });
 

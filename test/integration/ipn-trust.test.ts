@@ -9,11 +9,12 @@ import { sql } from 'drizzle-orm';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
 import { ipnInbox } from '../../db/schema/index.js';
 import { simulatorIpnTrust } from '../../devstack/simulator-ipn.js';
-import { startIpnServer, type IpnServer, type IpnServerOptions } from '../../ipn/server.js';
+import type { IpnServer, IpnServerOptions } from '../../ipn/server.js';
 import { createSimulatorControl } from '../../simulator/control-client.js';
 import { startSimulator } from '../../simulator/server.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { startTestIpnServer } from '../support/ipn-server.js';
 import { captureLogger, PINO_WARN } from '../support/log-capture.js';
 import { readSnsFixture, signedTestEnvelope, TEST_CERT_URL, TEST_TOPIC_ARN, testCertificateFetcher } from '../support/sns-signer.js';
 
@@ -25,23 +26,11 @@ const post = async (url: string, envelope: Record<string, string>) => {
 describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
   let database: TestDatabase;
   const servers: IpnServer[] = [];
-  const dispatch = async () => true;
 
   const start = async (overrides: Partial<IpnServerOptions> & { pem?: string; delayMs?: number } = {}) => {
     const fetcher = testCertificateFetcher(overrides.pem, overrides.delayMs);
     const log = captureLogger();
-    const server = await startIpnServer({
-      host: '127.0.0.1',
-      port: 0,
-      path: '/ipn',
-      maxBodyBytes: 64 * 1024,
-      allowedTopicArns: [TEST_TOPIC_ARN],
-      db: database.db,
-      dispatcher: { dispatch },
-      signature: { mode: 'sns', fetchCertificate: fetcher.fetch },
-      logger: log.logger,
-      ...overrides,
-    });
+    const server = await startTestIpnServer({ allowedTopicArns: [TEST_TOPIC_ARN], db: database.db, signature: { mode: 'sns', fetchCertificate: fetcher.fetch }, logger: log.logger, ...overrides });
     servers.push(server);
     return { server, fetches: fetcher.calls, lines: log.lines };
   };
