@@ -39,7 +39,16 @@ export function createBoundedServer(limits: HttpLimits, handler: (req: IncomingM
   server.keepAliveTimeout = limits.keepAliveTimeout;
   server.timeout = limits.requestTimeout;
   server.maxConnections = limits.maxConnections;
-  server.on('drop', (data?: { remoteAddress?: string }) => logger.warn({ remoteAddress: data?.remoteAddress ?? null, maxConnections: limits.maxConnections }, `${name} connection refused: ${name}.maxConnections reached`));
+  // A flood of connections must not become a flood of log lines: one warning per 10 s, with a count.
+  let dropped = 0;
+  let lastDropLog = 0;
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    dropped += 1;
+    if (Date.now() - lastDropLog < 10_000) return;
+    lastDropLog = Date.now();
+    logger.warn({ remoteAddress: data?.remoteAddress ?? null, maxConnections: limits.maxConnections, refusedSinceLastWarning: dropped }, `${name} connection refused: ${name}.maxConnections reached`);
+    dropped = 0;
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const [status, text] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request'];
     logger.warn({ status, reason: error.code ?? error.message, messageId: null }, `${name} refused`);
