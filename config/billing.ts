@@ -23,6 +23,36 @@ const duration = z.string({ error: DURATION_HELP }).transform((text, ctx) => {
 const cron = z.string({ error: 'a cron expression such as "*/5 * * * *"' }).refine((text) => validateCron(text), 'a valid cron expression such as "*/5 * * * *" (minute hour day month weekday, optional seconds first)');
 const port = z.number({ error: 'a port number 0-65535 (0: any free port)' }).int('a whole port number').min(0, 'a port number 0-65535').max(65535, 'a port number 0-65535');
 
+/** An SNS topic ARN (partition aws, aws-cn or aws-us-gov); the topic name `*` accepts every topic of that account in that region. */
+const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:([A-Za-z0-9_-]{1,256}(\.fifo)?|\*)$/;
+const topicArn = z.string({ error: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name"' }).regex(TOPIC_ARN, 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name" (or "…:123456789012:*" for every topic of that account and region)');
+const timeout = duration.refine((ms) => ms >= 100 && ms <= 600_000, 'a duration from "100ms" to "10m"');
+
+const ipnSchema = z
+  .strictObject({
+    port: port.default(8787),
+    host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
+    path: z.string({ error: 'a URL path starting with /' }).regex(/^\//, 'a URL path starting with /').default('/ipn'),
+    maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(256 * 1024),
+    /** SNS topics whose notifications are accepted; empty: any topic (with a start-up warning in production). */
+    allowedTopicArns: z.array(topicArn, { error: 'a list of SNS topic ARNs' }).max(100, 'at most 100 topics').default([]),
+    /** A Timestamp older than this (SNS keeps the first delivery's Timestamp on retries) is refused with 400. */
+    maxMessageAge: duration.refine((ms) => ms >= 60_000, 'at least "1m"').default(86_400_000),
+    /** A Timestamp further ahead of this host's clock than this is refused with 400. */
+    maxClockSkew: duration.refine((ms) => ms <= 3_600_000, 'at most "1h"').default(300_000),
+    /** Time to receive a request's headers (also a silent new connection's lifetime). */
+    headersTimeout: timeout.default(10_000),
+    /** Time to receive a whole request, headers and body. */
+    requestTimeout: timeout.default(30_000),
+    /** How long a connection may sit idle between requests. */
+    keepAliveTimeout: timeout.default(5_000),
+    /** Open connections at once; more are closed as soon as they are accepted. */
+    maxConnections: z.number({ error: 'a whole number 1-100000' }).int('a whole number 1-100000').min(1, 'a whole number 1-100000').max(100_000, 'a whole number 1-100000').default(256),
+    /** Request line and headers together; more gets 431. */
+    maxHeaderBytes: z.number({ error: 'a byte count' }).int('a whole byte count').min(1024, 'at least 1024 bytes').max(65_536, 'at most 65536 bytes').default(16_384),
+  })
+  .prefault({});
+
 const policySchema = z
   .strictObject({
     dunningRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).max(20, 'at most 20 retries').optional(),
@@ -39,14 +69,7 @@ const policySchema = z
 
 const billingFileSchema = z.strictObject({
   policy: policySchema,
-  ipn: z
-    .strictObject({
-      port: port.default(8787),
-      host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
-      path: z.string({ error: 'a URL path starting with /' }).regex(/^\//, 'a URL path starting with /').default('/ipn'),
-      maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(256 * 1024),
-    })
-    .default({ port: 8787, host: '127.0.0.1', path: '/ipn', maxBodyBytes: 256 * 1024 }),
+  ipn: ipnSchema,
   operations: z
     .strictObject({
       /** Health, readiness and Prometheus metrics. */
@@ -72,6 +95,12 @@ const billingFileSchema = z.strictObject({
 
 type BillingFile = z.infer<typeof billingFileSchema>;
 
+/** billing.yaml `ipn`: the endpoint's address, limits, accepted topics and Timestamp window. Durations in ms. */
+export type IpnSettings = BillingFile['ipn'];
+
+/** `ipn` with every key at its default. */
+export const DEFAULT_IPN_SETTINGS: Readonly<IpnSettings> = Object.freeze(ipnSchema.parse({}));
+
 export interface BillingConfig extends Omit<BillingFile, 'policy'> {
   readonly policy: BillingPolicy;
 }
@@ -90,7 +119,12 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
     pendingMaxWaitMs: p.pendingMaxWait ?? DEFAULT_BILLING_POLICY.pendingMaxWaitMs,
     chargeRetryWindowMs: p.chargeRetryWindow ?? DEFAULT_BILLING_POLICY.chargeRetryWindowMs,
   };
-  if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) throw new ConfigError(source, ['policy.pendingPollMax: must not be shorter than policy.pendingPollInitial']);
+  const problems: string[] = [];
+  if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) problems.push('policy.pendingPollMax: must not be shorter than policy.pendingPollInitial');
+  if (file.ipn.headersTimeout > file.ipn.requestTimeout) problems.push('ipn.headersTimeout: must not be longer than ipn.requestTimeout (the whole request, headers included)');
+  // A replayed notification is refused as a duplicate only while its inbox row exists.
+  if (file.ipn.maxMessageAge >= file.housekeeping.pruneAfter) problems.push('ipn.maxMessageAge: must be shorter than housekeeping.pruneAfter, so a replayed notification still finds its inbox row');
+  if (problems.length > 0) throw new ConfigError(source, problems);
   return Object.freeze({ ...file, policy: Object.freeze(policy) });
 }
 

@@ -1,10 +1,11 @@
 // The operations endpoint: /healthz (the process answers), /readyz (PostgreSQL, Temporal and
 // the workers are usable; 503 with the failing checks otherwise, and while shutting down) and
 // /metrics (this daemon's Prometheus registry).
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { createBoundedServer, OPERATIONS_HTTP_LIMITS, type HttpLimits } from './bounded-http-server.js';
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -14,6 +15,8 @@ export interface OperationsServerOptions {
   registry: Registry;
   checks: Record<string, ReadinessCheck>;
   logger: Logger;
+  /** Default OPERATIONS_HTTP_LIMITS. */
+  limits?: HttpLimits;
 }
 
 export interface OperationsServer {
@@ -27,7 +30,7 @@ const CHECK_TIMEOUT_MS = 3_000;
 
 export async function startOperationsServer(options: OperationsServerOptions): Promise<OperationsServer> {
   let stopping = false;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createBoundedServer(options.limits ?? OPERATIONS_HTTP_LIMITS, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://ops.invalid').pathname;
     const reply = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
@@ -53,7 +56,7 @@ export async function startOperationsServer(options: OperationsServerOptions): P
       return;
     }
     reply(404, 'application/json', JSON.stringify({ error: 'not found; try /healthz, /readyz or /metrics' }));
-  });
+  }, options.logger, 'operations');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -29,6 +29,11 @@ export interface DaemonOptions {
    * sns.<region>.amazonaws.com URL). The dev stack passes the simulator's key ('trusted-key').
    */
   ipnSignature?: SignatureVerification;
+  /**
+   * Topics whose IPNs are accepted besides billing.yaml's ipn.allowedTopicArns: the simulator's,
+   * when it stands in for Amazon Pay (devstack/simulator-ipn.ts).
+   */
+  ipnTopicArns?: readonly string[];
   /** Name in housekeeping_runs; default host:pid. */
   replica?: string;
   /** false: housekeeping jobs are not put on their cron schedules (tests trigger them directly). */
@@ -108,6 +113,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     ipn = await startIpnServer({
       ...billing.ipn,
+      allowedTopicArns: [...billing.ipn.allowedTopicArns, ...(options.ipnTopicArns ?? [])],
       db: database.db,
       dispatcher,
       signature: options.ipnSignature ?? { mode: 'sns' },

@@ -13,6 +13,7 @@ import { startSimulator, type Simulator } from '../simulator/server.js';
 import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { portInUse } from './ports.js';
 import { ensureSandboxCredentials } from './sandbox-credentials.js';
+import { simulatorIpnTrust } from './simulator-ipn.js';
 import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
 
@@ -88,8 +89,8 @@ async function start(config: Config, stack: Stack): Promise<void> {
     temporalAddress,
     amazonPay,
     logger,
-    // The simulator signs IPNs with its own key (served at its SigningCertURL); trust exactly that key.
-    ...(stack.simulator ? { ipnSignature: { mode: 'trusted-key' as const, publicKeyPem: stack.simulator.ipnSigningPublicKeyPem } } : {}),
+    // The simulator signs IPNs with its own key on its own topic; trust exactly those.
+    ...(stack.simulator ? simulatorIpnTrust(stack.simulator) : {}),
   });
   // The simulated merchant account's IPN endpoint is the daemon's (Seller Central's setting, in real life).
   if (stack.simulator) await createSimulatorControl(stack.simulator.url).setIpn({ url: stack.daemon.ipnUrl });

@@ -1,32 +1,40 @@
 // The IPN endpoint: Amazon's SNS deliveries are parsed, verified, written to the inbox and
 // acknowledged 200 only once the insert has committed; anything that cannot be stored gets a
 // non-2xx so SNS delivers it again. Bad input gets a 4xx with a reason, never a stack trace.
+// Cheap checks come first (path, method, size, shape, topic, Timestamp, certificate URL); only
+// then may a signing certificate be fetched. Slow or idle clients are cut off at the configured
+// timeouts (billing.yaml ipn.*), and open connections are capped.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { DEFAULT_IPN_SETTINGS, type IpnSettings } from '../config/billing.js';
+import { createBoundedServer } from '../daemon/bounded-http-server.js';
 import type { Database } from '../db/client.js';
 import { insertInboxRow, type NewInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import type { IpnDispatcher } from './dispatcher.js';
 import { KNOWN_OBJECT_TYPES, parseSnsDelivery, type ParsedDelivery } from './parse.js';
-import { createSignatureVerifier, type SignatureVerification } from './signature.js';
+import { createSignatureVerifier, type SignatureVerification, type SignatureVerifier } from './signature.js';
+import { timestampProblem } from './timestamp.js';
+import { createTopicPolicy } from './topics.js';
 
-export interface IpnServerOptions {
-  host: string;
-  port: number;
-  path: string;
-  maxBodyBytes: number;
+/** billing.yaml `ipn`; host, port, path and maxBodyBytes are required, the rest default as in config/billing.ts. */
+export interface IpnServerOptions extends Pick<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>, Partial<Omit<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>> {
   db: Database;
   dispatcher: Pick<IpnDispatcher, 'dispatch'>;
   signature: SignatureVerification;
   logger: Logger;
+  /** The clock for Timestamp windows and certificate validity. Default: real time. */
+  now?: () => Date;
   onReceived?: (result: 'stored' | 'duplicate' | 'confirmation' | 'rejected' | 'unavailable') => void;
 }
 
 export interface IpnServer {
   readonly url: string;
   readonly port: number;
+  /** The signature verifier in use (its certificate cache, in 'sns' mode). */
+  readonly verifier: SignatureVerifier;
   /** Stops accepting; requests already being read are stored and answered, then it resolves. */
   close(): Promise<void>;
 }
@@ -40,14 +48,27 @@ class HttpRefusal extends Error {
   }
 }
 
+/** Distinct unlisted topics reported in the log while ipn.allowedTopicArns is empty. */
+const OPEN_TOPICS_REPORTED = 20;
+
 export async function startIpnServer(options: IpnServerOptions): Promise<IpnServer> {
-  const verifier = createSignatureVerifier(options.signature);
+  const settings: IpnSettings = { ...DEFAULT_IPN_SETTINGS, ...options };
+  const now = options.now ?? (() => new Date());
+  const verifier = createSignatureVerifier(options.signature, now);
+  const topics = createTopicPolicy(settings.allowedTopicArns);
+  const reportedTopics = new Set<string>();
+  if (topics.open && options.signature.mode === 'sns') {
+    options.logger.warn(
+      'ipn.allowedTopicArns is empty: notifications from ANY SNS topic with a valid signature are accepted, and any AWS account can publish one. List your Amazon Pay topic ARNs in billing.yaml (see README, "IPNs and the daemon")',
+    );
+  }
   let closing = false;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = headerValue(req, 'x-amz-sns-message-id') ?? randomUUID();
     const log = options.logger.child({ requestId });
+    const seen: { messageId?: string } = {};
     if (closing) res.setHeader('connection', 'close');
-    handle(req, log)
+    handle(req, log, seen)
       .then(({ status, body, row }) => {
         send(res, status, body);
         if (row?.status === 'pending') void options.dispatcher.dispatch(row);
@@ -55,7 +76,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
       .catch((error: unknown) => {
         if (error instanceof HttpRefusal) {
           options.onReceived?.(error.status === 503 ? 'unavailable' : 'rejected');
-          log.info({ status: error.status, reason: error.reason }, 'ipn refused');
+          log.warn({ status: error.status, reason: error.reason, messageId: seen.messageId ?? headerValue(req, 'x-amz-sns-message-id') ?? null }, 'ipn refused');
           if (error.status === 405) res.setHeader('allow', 'POST');
           // The rest of an oversized body is not read: close the connection after answering.
           if (error.status === 413) res.setHeader('connection', 'close');
@@ -68,7 +89,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
       });
   };
 
-  async function handle(req: IncomingMessage, log: Logger): Promise<{ status: number; body: unknown; row?: IpnInboxRow }> {
+  async function handle(req: IncomingMessage, log: Logger, seen: { messageId?: string }): Promise<{ status: number; body: unknown; row?: IpnInboxRow }> {
     const url = new URL(req.url ?? '/', 'http://ipn.invalid');
     if (url.pathname !== options.path) throw new HttpRefusal(404, `no endpoint at ${url.pathname.slice(0, 100)}; IPNs go to ${options.path}`);
     if (req.method !== 'POST') throw new HttpRefusal(405, `method ${req.method} not allowed; IPNs are POSTed`);
@@ -77,8 +98,17 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const body = await readBody(req, options.maxBodyBytes);
     const parsed = parseSnsDelivery(body);
     if (!parsed.ok) throw new HttpRefusal(400, parsed.reason);
-    const problem = await verifier.check(parsed.delivery.envelope);
-    if (problem) throw new HttpRefusal(403, `signature check failed: ${problem}`);
+    const envelope = parsed.delivery.envelope;
+    seen.messageId = envelope.MessageId;
+    if (!topics.allows(envelope.TopicArn)) throw new HttpRefusal(403, `TopicArn ${JSON.stringify(envelope.TopicArn.slice(0, 200))} is not in ipn.allowedTopicArns`);
+    const late = timestampProblem(envelope.Timestamp, now(), { maxAgeMs: settings.maxMessageAge, maxSkewMs: settings.maxClockSkew });
+    if (late) throw new HttpRefusal(400, late);
+    const problem = await verifier.check(envelope);
+    if (problem) throw new HttpRefusal(problem.status, `signature check failed: ${problem.reason}`);
+    if (topics.open && !reportedTopics.has(envelope.TopicArn) && reportedTopics.size < OPEN_TOPICS_REPORTED) {
+      reportedTopics.add(envelope.TopicArn);
+      log.warn({ topicArn: envelope.TopicArn, messageId: envelope.MessageId }, 'ipn accepted from a topic not in ipn.allowedTopicArns (the list is empty); add it there once you know it is Amazon Pay\'s');
+    }
 
     let stored: { row: IpnInboxRow; duplicate: boolean };
     try {
@@ -99,11 +129,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     return { status: 200, body: { stored: true, duplicate }, row };
   }
 
-  const server: Server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, handler);
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  const server = createBoundedServer(settings, handler, options.logger, 'ipn');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -116,6 +142,7 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
   return {
     url: `http://${host}:${port}${options.path}`,
     port,
+    verifier,
     close() {
       closing = true;
       return new Promise<void>((resolve) => {
@@ -149,10 +176,16 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string>
   if (Number.isFinite(declared) && declared > maxBytes) throw new HttpRefusal(413, `body of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new HttpRefusal(413, `body exceeds the ${maxBytes}-byte limit`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw new HttpRefusal(413, `body exceeds the ${maxBytes}-byte limit`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof HttpRefusal) throw error;
+    // requestTimeout cut a slow body (the client got 408), or the client went away.
+    throw new HttpRefusal(408, 'the body did not arrive within ipn.requestTimeout, or the client closed the connection');
   }
   if (size === 0) throw new HttpRefusal(400, 'empty body (expected an SNS notification envelope)');
   const text = Buffer.concat(chunks).toString('utf8');

@@ -1,20 +1,24 @@
 // SNS message signatures (SignatureVersion 1 = SHA1withRSA, 2 = SHA256withRSA) over the
 // documented string-to-sign. Three modes, chosen by whoever starts the daemon:
-// - 'sns': production. SigningCertURL must be https://sns.<region>.amazonaws.com(.cn)/….pem;
-//   the certificate is fetched (cached per URL) and the signature checked against it.
+// - 'sns': production. SigningCertURL must be exactly https://sns.<region>.amazonaws.com(.cn)/<name>.pem
+//   (checked before any fetch); the X.509 certificate there must be issued to sns.amazonaws.com and
+//   valid now (ipn/certificates.ts). `fetchCertificate` replaces only the network transport (tests
+//   serve their own certificate through it); every other check stays.
 // - 'trusted-key': the simulator. The signature is checked against one configured PEM (the
-//   simulator's signing key); SigningCertURL is never fetched.
-// - 'off': no check (only for local experiments). Safe because the body is only a hint: the
-//   reaction fetches the real state from Amazon Pay and a forged IPN cannot cancel anything.
-import { verify } from 'node:crypto';
+//   simulator's signing key); SigningCertURL is never fetched. Only `npm run dev` and tests use it.
+// - 'off': no check (only for local experiments). The body is only a hint: the reaction fetches
+//   the real state from Amazon Pay and a forged IPN cannot cancel anything.
+import { verify, type KeyObject } from 'node:crypto';
+import { snsCertUrlProblem } from './cert-url.js';
+import { CertificateRefused, CertificateUnavailable, createCertificateStore, type CertificateStore } from './certificates.js';
 import type { SignedEnvelope } from './parse.js';
 
 export type SignatureVerification =
   | { mode: 'off' }
   | { mode: 'trusted-key'; publicKeyPem: string }
-  | { mode: 'sns'; fetchCertificate?: (url: string) => Promise<string> };
+  | { mode: 'sns'; fetchCertificate?: (url: string) => Promise<string>; maxCachedCertificates?: number; maxConcurrentFetches?: number };
 
-const SNS_CERT_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+export { isAmazonSnsCertUrl } from './cert-url.js';
 
 /** The SNS string to sign: `key\nvalue\n` for the fields present, in the documented order. */
 export function snsStringToSign(e: SignedEnvelope): string {
@@ -26,63 +30,57 @@ export function snsStringToSign(e: SignedEnvelope): string {
     .join('');
 }
 
-export function isAmazonSnsCertUrl(url: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  return parsed.protocol === 'https:' && SNS_CERT_HOST.test(parsed.hostname) && parsed.port === '' && parsed.pathname.endsWith('.pem');
+/** Why an envelope is not accepted: 403 (not from SNS) or 503 (could not check now; SNS delivers again). */
+export interface SignatureProblem {
+  status: 403 | 503;
+  reason: string;
 }
 
 export interface SignatureVerifier {
-  /** null when the envelope verifies, otherwise why not. */
-  check(envelope: SignedEnvelope): Promise<string | null>;
+  /** null when the envelope verifies. Cheap checks (version, signature, URL shape) run before any fetch. */
+  check(envelope: SignedEnvelope): Promise<SignatureProblem | null>;
+  /** The certificate cache ('sns' mode), for tests and metrics. */
+  readonly certificates?: CertificateStore;
 }
 
-export function createSignatureVerifier(config: SignatureVerification): SignatureVerifier {
-  const certificates = new Map<string, Promise<string>>();
-  const fetchCertificate = config.mode === 'sns' ? (config.fetchCertificate ?? fetchPem) : undefined;
+export function createSignatureVerifier(config: SignatureVerification, now: () => Date = () => new Date()): SignatureVerifier {
+  const certificates =
+    config.mode === 'sns'
+      ? createCertificateStore({
+          now,
+          ...(config.fetchCertificate ? { fetchPem: config.fetchCertificate } : {}),
+          ...(config.maxCachedCertificates ? { maxEntries: config.maxCachedCertificates } : {}),
+          ...(config.maxConcurrentFetches ? { maxConcurrentFetches: config.maxConcurrentFetches } : {}),
+        })
+      : undefined;
+  const refuse = (reason: string): SignatureProblem => ({ status: 403, reason });
   return {
+    ...(certificates ? { certificates } : {}),
     async check(envelope) {
       if (config.mode === 'off') return null;
       const algorithm = envelope.SignatureVersion === '1' ? 'sha1' : envelope.SignatureVersion === '2' ? 'sha256' : null;
-      if (!algorithm) return 'SignatureVersion must be "1" or "2"';
-      if (!envelope.Signature) return 'Signature is missing';
-      let key: string;
+      if (!algorithm) return refuse('SignatureVersion must be "1" or "2"');
+      if (!envelope.Signature || !/^[A-Za-z0-9+/]+={0,2}$/.test(envelope.Signature)) return refuse('Signature is missing or not base64');
+      let key: KeyObject | string;
       if (config.mode === 'trusted-key') {
         key = config.publicKeyPem;
       } else {
-        const url = envelope.SigningCertURL;
-        if (!url || !isAmazonSnsCertUrl(url)) return 'SigningCertURL is not an https://sns.<region>.amazonaws.com/….pem URL';
-        let pending = certificates.get(url);
-        if (!pending) {
-          pending = fetchCertificate!(url);
-          certificates.set(url, pending);
-          // A failed fetch is not cached: the next delivery tries again.
-          pending.catch(() => certificates.delete(url));
-        }
+        const urlProblem = snsCertUrlProblem(envelope.SigningCertURL);
+        if (urlProblem) return refuse(urlProblem);
         try {
-          key = await pending;
-        } catch {
-          return 'the signing certificate could not be fetched';
+          key = await certificates!.publicKey(envelope.SigningCertURL!);
+        } catch (error) {
+          if (error instanceof CertificateRefused) return refuse(error.message);
+          if (error instanceof CertificateUnavailable) return { status: 503, reason: error.message };
+          throw error;
         }
       }
       try {
         const ok = verify(algorithm, Buffer.from(snsStringToSign(envelope), 'utf8'), key, Buffer.from(envelope.Signature, 'base64'));
-        return ok ? null : 'the signature does not verify';
+        return ok ? null : refuse('the signature does not verify');
       } catch {
-        return 'the signature does not verify';
+        return refuse('the signature does not verify');
       }
     },
   };
-}
-
-async function fetchPem(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000), redirect: 'error' });
-  if (!response.ok) throw new Error(`certificate fetch answered ${response.status}`);
-  const text = await response.text();
-  if (!text.includes('-----BEGIN')) throw new Error('certificate fetch returned no PEM');
-  return text;
 }

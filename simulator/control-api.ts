@@ -56,6 +56,12 @@ function validateIpnConfig(input: unknown, base: IpnConfig): IpnConfig {
         if (value !== null && (typeof value !== 'string' || !/^https?:\/\//.test(value))) throw new ControlInputError('url must be an http(s) URL or null');
         next.url = value as string | null;
         break;
+      case 'topicArn':
+        if (typeof value !== 'string' || !/^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]{1,30}:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(value)) {
+          throw new ControlInputError('topicArn must be an SNS topic ARN such as "arn:aws:sns:us-east-1:000000000000:AmazonPaySimulatorIpn"');
+        }
+        next.topicArn = value;
+        break;
       case 'retryScheduleMs':
         if (!Array.isArray(value) || value.some((v) => typeof v !== 'number' || v < 0 || v > 86_400_000)) {
           throw new ControlInputError('retryScheduleMs must be an array of delays in ms (0 to 86400000)');
@@ -75,7 +81,7 @@ function validateIpnConfig(input: unknown, base: IpnConfig): IpnConfig {
         next.suppressSynchronous = value;
         break;
       default:
-        throw new ControlInputError(`ipn.${key} is not a setting; accepted: url, retryScheduleMs, timeoutMs, duplicateProbability, reorderWindow, reorderHoldMs, addedDelayMs, suppressSynchronous`);
+        throw new ControlInputError(`ipn.${key} is not a setting; accepted: url, topicArn, retryScheduleMs, timeoutMs, duplicateProbability, reorderWindow, reorderHoldMs, addedDelayMs, suppressSynchronous`);
     }
   }
   return next;

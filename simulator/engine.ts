@@ -71,6 +71,7 @@ export class Engine {
         signingKey: this.signingKey,
         signingCertUrl: `${this.baseUrl}/__sim/ipn/signing-cert.pem`,
         unsubscribeBaseUrl: `${this.baseUrl}/__sim/ipn/unsubscribe`,
+        topicArn: config.topicArn,
       }),
     );
   }

@@ -3,10 +3,12 @@
 // duplicate deliveries, reordering within a small held window, and added delay. Every timer is
 // tracked so close() leaves nothing running.
 import type { Random } from './prng.js';
-import type { SnsEnvelope } from './ipn-envelope.js';
+import { SIMULATOR_TOPIC_ARN, type SnsEnvelope } from './ipn-envelope.js';
 
 export interface IpnConfig {
   url: string | null;
+  /** TopicArn of the envelopes (signed); the daemon accepts only configured topics. */
+  topicArn: string;
   /** Delays before each redelivery; attempts = 1 + length. Default hourly × 3. */
   retryScheduleMs: number[];
   timeoutMs: number;
@@ -22,6 +24,7 @@ export interface IpnConfig {
 
 export const DEFAULT_IPN_CONFIG: IpnConfig = {
   url: null,
+  topicArn: SIMULATOR_TOPIC_ARN,
   retryScheduleMs: [3_600_000, 3_600_000, 3_600_000],
   timeoutMs: 10_000,
   duplicateProbability: 0,

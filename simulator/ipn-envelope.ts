@@ -52,6 +52,8 @@ export interface EnvelopeInput {
   signingKey: KeyObject;
   signingCertUrl: string;
   unsubscribeBaseUrl: string;
+  /** Default SIMULATOR_TOPIC_ARN. */
+  topicArn?: string;
 }
 
 export function buildSignedEnvelope(input: EnvelopeInput): SnsEnvelope {
@@ -67,7 +69,7 @@ export function buildSignedEnvelope(input: EnvelopeInput): SnsEnvelope {
   const unsigned = {
     Type: 'Notification' as const,
     MessageId: randomUUID(),
-    TopicArn: SIMULATOR_TOPIC_ARN,
+    TopicArn: input.topicArn ?? SIMULATOR_TOPIC_ARN,
     Message: JSON.stringify(message),
     Timestamp: input.now.toISOString(),
   };
@@ -77,6 +79,6 @@ export function buildSignedEnvelope(input: EnvelopeInput): SnsEnvelope {
     SignatureVersion: '1',
     Signature: signature,
     SigningCertURL: input.signingCertUrl,
-    UnsubscribeURL: `${input.unsubscribeBaseUrl}?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(`${SIMULATOR_TOPIC_ARN}:${message.NotificationId}`)}`,
+    UnsubscribeURL: `${input.unsubscribeBaseUrl}?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(`${unsigned.TopicArn}:${message.NotificationId}`)}`,
   };
 }

@@ -62,6 +62,8 @@ export interface Simulator {
   controlUrl: string;
   /** PEM the IPN signatures verify with (also served at SigningCertURL). */
   ipnSigningPublicKeyPem: string;
+  /** TopicArn the IPN envelopes carry now (ipn.topicArn; PUT /__sim/ipn changes it). */
+  readonly ipnTopicArn: string;
   /** Direct access for in-process tests; prefer the control API. */
   runtime: SimulatorRuntime;
   close(): Promise<void>;
@@ -123,6 +125,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     controlUrl: `${url}/__sim`,
     ipnSigningPublicKeyPem: engine.signingPublicKeyPem,
+    get ipnTopicArn() {
+      return engine.ipn.getConfig().topicArn;
+    },
     runtime,
     async close() {
       if (closed) return;

@@ -57,7 +57,7 @@ export function testConfig(databaseUrl: string, taskQueues: TaskQueues, override
     },
     billing: {
       ...base.billing,
-      ipn: { host: '127.0.0.1', port: 0, path: '/ipn', maxBodyBytes: overrides.maxBodyBytes ?? 64 * 1024 },
+      ipn: { ...base.billing.ipn, host: '127.0.0.1', port: 0, path: '/ipn', maxBodyBytes: overrides.maxBodyBytes ?? 64 * 1024 },
       operations: { host: '127.0.0.1', port: 0, temporalMetricsPort: null },
       shutdownGrace: overrides.shutdownGraceMs ?? 15_000,
     },

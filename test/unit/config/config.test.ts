@@ -78,8 +78,27 @@ describe('billing.yaml validation', () => {
     ['a bad duration', 'policy:\n  paymentMethodGrace: 2 weeks\n', /policy\.paymentMethodGrace: found "2 weeks", expected a duration such as/],
     ['a bad cron', 'housekeeping:\n  prune: every night\n', /housekeeping\.prune: found "every night", expected a valid cron expression/],
     ['an unknown final action', 'policy:\n  finalAction: refund\n', /policy\.finalAction: found "refund", expected one of cancel, cancel_and_close_permission, mark_unpaid/],
+    ['a topic that is not an SNS ARN', 'ipn:\n  allowedTopicArns: ["AmazonPayIpn"]\n', /ipn\.allowedTopicArns\.0: found "AmazonPayIpn", expected an SNS topic ARN such as/],
+    ['a topic list given as one string', 'ipn:\n  allowedTopicArns: "arn:aws:sns:us-east-1:123456789012:x"\n', /ipn\.allowedTopicArns: found "arn:aws:sns:us-east-1:123456789012:x", expected a list of SNS topic ARNs/],
+    ['a wildcard account', 'ipn:\n  allowedTopicArns: ["arn:aws:sns:us-east-1:*:x"]\n', /ipn\.allowedTopicArns\.0: found "arn:aws:sns:us-east-1:\*:x"/],
+    ['a bad timeout', 'ipn:\n  headersTimeout: 10\n', /ipn\.headersTimeout: found 10, expected a duration such as/],
+    ['a timeout over 10 minutes', 'ipn:\n  requestTimeout: 1h\n', /ipn\.requestTimeout: found "1h", expected a duration from "100ms" to "10m"/],
+    ['headersTimeout longer than requestTimeout', 'ipn:\n  headersTimeout: 40s\n', /ipn\.headersTimeout: must not be longer than ipn\.requestTimeout/],
+    ['a message age beyond pruneAfter', 'ipn:\n  maxMessageAge: 40d\n', /ipn\.maxMessageAge: must be shorter than housekeeping\.pruneAfter/],
+    ['no connections', 'ipn:\n  maxConnections: 0\n', /ipn\.maxConnections: found 0, expected a whole number 1-100000/],
+    ['a tiny header limit', 'ipn:\n  maxHeaderBytes: 100\n', /ipn\.maxHeaderBytes: found 100, expected at least 1024 bytes/],
   ])('rejects %s', (_case, yaml, pattern) => {
     expect(() => parseBillingYaml(yaml, 'billing.yaml')).toThrow(pattern);
+  });
+
+  it('reads the IPN endpoint\'s topics, Timestamp window and limits, with defaults for the rest', () => {
+    const { ipn } = parseBillingYaml('ipn:\n  allowedTopicArns: ["arn:aws:sns:us-east-1:123456789012:AmazonPayIpn", "arn:aws:sns:eu-west-1:123456789012:*"]\n  headersTimeout: 2s\n  maxConnections: 50\n', 'billing.yaml');
+    expect(ipn).toEqual({
+      host: '127.0.0.1', port: 8787, path: '/ipn', maxBodyBytes: 262_144,
+      allowedTopicArns: ['arn:aws:sns:us-east-1:123456789012:AmazonPayIpn', 'arn:aws:sns:eu-west-1:123456789012:*'],
+      maxMessageAge: 86_400_000, maxClockSkew: 300_000, headersTimeout: 2_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 50, maxHeaderBytes: 16_384,
+    });
+    expect(loadConfig({}, process.cwd()).billing.ipn).toEqual(parseBillingYaml('', 'billing.yaml').ipn); // the committed file states the defaults
   });
 });
 

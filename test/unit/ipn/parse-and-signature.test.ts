@@ -56,17 +56,15 @@ describe('SNS signature verification', () => {
     expect(await verifier.check(envelopeOf(signedBody()))).toBeNull();
     const tampered = JSON.parse(signedBody()) as Record<string, string>;
     tampered.Message = tampered.Message!.replace('CHARGE"', 'CHARGE_PERMISSION"');
-    expect(await verifier.check(envelopeOf(JSON.stringify(tampered)))).toBe('the signature does not verify');
-    expect(await verifier.check(envelopeOf(signedBody({ SignatureVersion: '3' })))).toContain('SignatureVersion');
+    expect(await verifier.check(envelopeOf(JSON.stringify(tampered)))).toEqual({ status: 403, reason: 'the signature does not verify' });
+    expect((await verifier.check(envelopeOf(signedBody({ SignatureVersion: '3' }))))?.reason).toContain('SignatureVersion');
   });
 
-  it('in sns mode fetches only sns.<region>.amazonaws.com certificates, once per URL', async () => {
+  it('in sns mode refuses a bare public key served at a well-formed SNS URL (X.509 only; see sns-trust.test.ts)', async () => {
     const fetched: string[] = [];
     const verifier = createSignatureVerifier({ mode: 'sns', fetchCertificate: async (url) => (fetched.push(url), pem) });
-    expect(await verifier.check(envelopeOf(signedBody()))).toBeNull();
-    expect(await verifier.check(envelopeOf(signedBody()))).toBeNull();
-    expect(fetched).toHaveLength(1);
-    expect(await verifier.check(envelopeOf(signedBody({ SigningCertURL: 'https://evil.example.com/cert.pem' })))).toContain('SigningCertURL');
+    expect(await verifier.check(envelopeOf(signedBody()))).toEqual({ status: 403, reason: 'SigningCertURL did not serve an X.509 certificate' });
+    expect((await verifier.check(envelopeOf(signedBody({ SigningCertURL: 'https://evil.example.com/cert.pem' }))))?.reason).toContain('SigningCertURL');
     expect(fetched).toHaveLength(1);
   });
 
@@ -76,6 +74,16 @@ describe('SNS signature verification', () => {
     ['http://sns.us-east-1.amazonaws.com/x.pem', false],
     ['https://sns.us-east-1.amazonaws.com.evil.com/x.pem', false],
     ['https://sns.us-east-1.amazonaws.com:8443/x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com:443/x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com/x.pem?a=1', false],
+    ['https://sns.us-east-1.amazonaws.com/x.pem#f', false],
+    ['https://user@sns.us-east-1.amazonaws.com/x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com@evil.com/x.pem', false],
+    ['https://SNS.us-east-1.amazonaws.com/x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com/a/../x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com/%78.pem', false],
+    ['https://sns.evil.amazonaws.com/x.pem', false],
+    ['https://sns.us-east-1.amazonaws.com./x.pem', false],
     ['https://sns.us-east-1.amazonaws.com/x.txt', false],
     ['not a url', false],
   ])('cert URL %s → %s', (url, ok) => {
