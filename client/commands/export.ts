@@ -17,6 +17,7 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'subscriptions or the charge ledger as CSV or JSON, to stdout or a file',
   positionals: [1, 1],
+  writesData: true,
   options: { format: { type: 'string' }, output: { type: 'string', short: 'o' } },
   help: `Usage: billing export <subscriptions|ledger> [--format csv|json] [--output <file>]
 

@@ -1,38 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../../client/cli.js';
-import type { CliIo } from '../../../client/cli/command.js';
+import { fakeIo as fakeIoWith } from './support/fake-io.js';
 
-const PROJECT_ROOT = resolve(import.meta.dirname, '../../..');
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-
-/** Sandbox credentials pointing nowhere: commands that need no service (help, preview) must still work. */
-function fakeIo(env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env: {
-      DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
-      AMAZON_PAY_PUBLIC_KEY_ID: 'SANDBOX-ABCDEFGHIJKLMNOPQRSTUVWX',
-      AMAZON_PAY_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      AMAZON_PAY_REGION: 'na',
-      AMAZON_PAY_ENDPOINT: 'http://127.0.0.1:1',
-      ...env,
-    },
-    cwd: PROJECT_ROOT,
-  };
-  return io;
-}
+const fakeIo = (env: NodeJS.ProcessEnv = {}): ReturnType<typeof fakeIoWith> => fakeIoWith({ env });
 
 describe('billing CLI dispatch', () => {
   it.each(COMMANDS.map((c) => [c.name]))('%s --help prints usage and examples, exit 0', async (name) => {
