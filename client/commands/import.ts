@@ -24,7 +24,8 @@ export const importCommand: Command = {
 
 Each row is checked and started like \`billing start\` (Charge Permission checked with Amazon Pay);
 rows that fail are listed with their line number and reason, the others are started. Importing
-the same file again starts nothing twice. At most --concurrency rows (default 4) are in flight, so
+the same file again starts nothing twice. Each row is one line; a row with the wrong number of
+fields or a broken quote is rejected alone. At most --concurrency rows (default 4) are in flight, so
 Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
 
 Columns (header row required; amount or amount_minor):

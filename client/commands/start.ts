@@ -36,7 +36,7 @@ Options:
   --id <id>                    your subscription id (1-64 of A-Z a-z 0-9 _ . : -)
   --charge-permission <id>     Charge Permission from Complete Checkout Session
   --amount <decimal>           price per cycle in major units, e.g. 14.00 (or --amount-minor 1400)
-  --currency <code>            USD, EUR, GBP, JPY, …
+  --currency <code>            USD, EUR, GBP, JPY, … (any letter case)
   --interval <interval>        "month", "2 weeks", "year"; "minute"/"second"/"hour" in the sandbox only
   --anchor <YYYY-MM-DDTHH:mm>  first billing date as wall time in --zone (default: now)
   --zone <IANA zone>           the buyer's time zone (default: UTC)
