@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, showValue } from '../config/errors.js';
+import { maskUrlPassword } from '../config/redact-url.js';
 import { PrivateKeyError, RedactedPrivateKey } from './private-key.js';
 import { SIGNING_ALGORITHMS } from './signing.js';
 import type { SigningAlgorithm } from './signing.js';
@@ -183,13 +184,13 @@ function parseEndpoint(raw: string, problems: string[]): string | null {
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`endpoint: found ${showValue(raw)}, expected ${expected}`);
+    problems.push(`endpoint: found ${showValue(maskUrlPassword(raw))}, expected ${expected}`);
     return null;
   }
   const pathless = url.pathname === '/' && url.search === '' && url.hash === '';
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !pathless || url.username !== '' || url.password !== '') {
     // Credentials in the URL would end up in logs; a base path would silently change the signed URI.
-    problems.push(`endpoint: found ${showValue(url.protocol === 'http:' || url.protocol === 'https:' ? `${url.protocol}//${url.host}${url.pathname}` : raw)}, expected ${expected}`);
+    problems.push(`endpoint: found ${showValue(url.protocol === 'http:' || url.protocol === 'https:' ? `${url.protocol}//${url.host}${url.pathname}` : maskUrlPassword(raw))}, expected ${expected}`);
     return null;
   }
   return url.origin;

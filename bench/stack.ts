@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { readTemporalYaml } from '../config/temporal.js';
+import { maskUrlPassword } from '../config/redact-url.js';
 import { migrateDatabase } from '../db/migrate.js';
 import { startEmbeddedPostgres } from '../devstack/embedded-postgres.js';
 import { freePort } from '../devstack/ports.js';
@@ -59,7 +60,7 @@ export async function startBenchStack(options: { simulator?: SimulatorOptions; s
   const startPg = () => startEmbeddedPostgres({ dataDir: join(workDir, 'pg', 'data'), port: pgPort, database: 'bench' });
   say(`starting Temporal dev server, PostgreSQL and the simulator in ${workDir}`);
   let [temporal, pg] = await Promise.all([startTemporal(), startPg()]);
-  say(`Temporal ${temporal.address}, PostgreSQL ${pg.adminUrl.replace(/:[^:@/]*@/, ':***@')}`);
+  say(`Temporal ${temporal.address}, PostgreSQL ${maskUrlPassword(pg.adminUrl)}`);
 
   const key = newMerchantKey();
   const simulator = await startSimulator({

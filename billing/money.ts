@@ -3,7 +3,7 @@
 // No floating point anywhere: parsing is a strict regex plus BigInt, formatting is string slicing.
 
 import type { MoneyDto } from './types.js';
-import { CURRENCY_EXPONENTS, MAX_AMOUNT_MINOR_DIGITS, SUPPORTED_CURRENCIES, isCurrencyCode } from './plan-rules.js';
+import { CURRENCY_EXPONENTS, MAX_AMOUNT_MINOR_DIGITS, SUPPORTED_CURRENCIES, exampleAmount, isCurrencyCode } from './plan-rules.js';
 import type { CurrencyCode } from './plan-rules.js';
 
 export type { CurrencyCode } from './plan-rules.js';
@@ -59,7 +59,7 @@ export function toDecimalString(m: Money): string {
 function parseDecimal(input: unknown, currency: string, what: string): Money {
   const code = toCurrencyCode(currency);
   const exponent = CURRENCY_EXPONENTS[code];
-  const example = exponent === 0 ? '"500"' : `"14.00" or "14"`;
+  const example = exponent === 0 ? `"${exampleAmount(code).major}"` : `"${exampleAmount(code).major}" or "14"`;
   if (typeof input !== 'string') {
     throw new Error(`Invalid ${what}: expected a decimal string such as ${example} for ${code}, got ${describe(input)}`);
   }

@@ -30,6 +30,34 @@ export function isCurrencyCode(value: unknown): value is CurrencyCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(CURRENCY_EXPONENTS, value);
 }
 
+/**
+ * The one rule for a currency someone typed or sent (CLI, CSV import, library, HTTP API): letter
+ * case and surrounding spaces are ignored, so "usd" and " Usd " both mean USD. Strings come back
+ * trimmed and upper-cased (validateCurrency then checks the code); anything else is returned as is
+ * for the validator to name. Stored specs and Amazon Pay prices always hold the upper-case code.
+ */
+export function normaliseCurrency(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toUpperCase() : value;
+}
+
+/** A plan (or anything holding `currency`) with its currency normalised; other values unchanged. */
+export function normalisePlanCurrency<T>(plan: T): T {
+  if (!isPlainObject(plan) || !('currency' in plan)) return plan;
+  return { ...plan, currency: normaliseCurrency(plan.currency) } as T;
+}
+
+/**
+ * An example amount that is valid in `currency`, for messages: 14.00 USD is "14.00" major or
+ * "1400" minor units; JPY has no minor unit, so "1400" in both. Unknown codes get the 2-decimal form.
+ */
+export function exampleAmount(currency: unknown): { major: string; minor: string; currency: string } {
+  const code = isCurrencyCode(currency) ? currency : 'USD';
+  const exponent: number = CURRENCY_EXPONENTS[code];
+  const minor = '1400';
+  const major = exponent === 0 ? minor : `${minor.slice(0, minor.length - exponent) || '0'}.${minor.slice(-exponent).padStart(exponent, '0')}`;
+  return { major, minor, currency: code };
+}
+
 /** 15 digits keeps every amount far inside PostgreSQL bigint and Number-free arithmetic. */
 export const MAX_AMOUNT_MINOR_DIGITS = 15;
 export const SUBSCRIPTION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -119,14 +147,17 @@ function utf8ByteLength(value: string): number {
   return bytes;
 }
 
-export function validateAmountMinor(value: unknown, field = 'amountMinor'): Problem[] {
+/** `currency`, when known, makes the example one of that currency ("1400" for 1400 JPY). */
+export function validateAmountMinor(value: unknown, field = 'amountMinor', currency?: unknown): Problem[] {
+  const example = exampleAmount(currency);
+  const eg = `e.g. "${example.minor}" for ${example.major} ${example.currency}`;
   if (typeof value !== 'string') {
-    return [{ field, message: `must be a string of digits in minor units (e.g. "1400" for 14.00 USD), got ${describe(value)}` }];
+    return [{ field, message: `must be a string of digits in minor units (${eg}), got ${describe(value)}` }];
   }
   if (!AMOUNT_MINOR_PATTERN.test(value)) {
     return [{
       field,
-      message: `must be a positive whole number of minor units written as digits without sign, decimal point, spaces or leading zeros (e.g. "1400" for 14.00 USD), got ${describe(value)}`,
+      message: `must be a positive whole number of minor units written as digits without sign, decimal point, spaces or leading zeros (${eg}), got ${describe(value)}`,
     }];
   }
   if (value.length > MAX_AMOUNT_MINOR_DIGITS) {
@@ -137,7 +168,7 @@ export function validateAmountMinor(value: unknown, field = 'amountMinor'): Prob
 
 export function validateCurrency(value: unknown, field = 'currency'): Problem[] {
   if (isCurrencyCode(value)) return [];
-  return [{ field, message: `must be one of ${SUPPORTED_CURRENCIES.join(', ')} (upper case ISO 4217), got ${describe(value)}` }];
+  return [{ field, message: `must be one of ${SUPPORTED_CURRENCIES.join(', ')} (ISO 4217; letter case is ignored), got ${describe(value)}` }];
 }
 
 export function validateInterval(value: unknown, options: ValidationOptions, field = 'interval'): Problem[] {
@@ -257,7 +288,7 @@ export function validateEnd(value: unknown, field = 'end'): Problem[] {
 export function validatePlan(value: unknown, options: ValidationOptions, field = 'plan'): Problem[] {
   if (!isPlainObject(value)) return [{ field, message: `must be an object { amountMinor, currency, interval }, got ${describe(value)}` }];
   return [
-    ...validateAmountMinor(value.amountMinor, `${field}.amountMinor`),
+    ...validateAmountMinor(value.amountMinor, `${field}.amountMinor`, value.currency),
     ...validateCurrency(value.currency, `${field}.currency`),
     ...validateInterval(value.interval, options, `${field}.interval`),
   ];

@@ -3,6 +3,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseCommandArgs, type Command, type CliIo, type CommandContext } from './cli/command.js';
 import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';
+import { createProgress } from './cli/progress.js';
+import { escapeControls, terminalSafeIo } from './cli/terminal.js';
 import { connectBillingClient, type ConnectedBillingClient } from './connect.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -49,14 +51,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.out(command.help);
       return EXIT.ok;
     }
+    const json = values.json === true;
     const ctx: CommandContext = {
-      io,
-      json: values.json === true,
+      io: terminalSafeIo(io, { rawStdout: json || command.writesData === true }),
+      json,
+      progress: (total, label) => createProgress((text) => io.err(text), io.stderrIsTTY, total, label),
       connect: () => (connected ??= connectBillingClient({ env: io.env, projectRoot: io.cwd })),
     };
     return await command.run(ctx, values, positionals);
   } catch (error) {
-    io.err(`error: ${describeError(error)}\n`);
+    io.err(`error: ${escapeControls(describeError(error))}\n`);
     return exitCodeFor(error);
   } finally {
     if (connected) await (await connected.catch(() => undefined))?.close().catch(() => {});

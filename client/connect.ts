@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createAmazonPayClient, type AmazonPayClient } from '../amazonpay/client.js';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
+import { maskUrlPassword } from '../config/redact-url.js';
 import { temporalConnectionOptions } from '../daemon/temporal-connection.js';
 import { createDb } from '../db/client.js';
 import { ensureSandboxCredentials } from '../devstack/sandbox-credentials.js';
@@ -73,7 +74,7 @@ export async function connectBillingClient(options: { env?: NodeJS.ProcessEnv; p
     deps,
     config,
     endpoints: {
-      database: databaseUrl.replace(/:[^:@/]*@/, ':***@'),
+      database: maskUrlPassword(databaseUrl),
       temporal: temporalAddress,
       namespace,
       amazonPay: settings.endpoint ?? `Amazon Pay ${settings.region} (${settings.environment})`,

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { ConfigError, showValue } from './errors.js';
+import { describeUrlScheme } from './redact-url.js';
 import { readBillingYaml, type BillingConfig } from './billing.js';
 import { applyTemporalEnv, readTemporalYaml, type TemporalConfig } from './temporal.js';
 
@@ -40,7 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, projectRoot = p
 
   const databaseUrl = env.DATABASE_URL?.trim() ? env.DATABASE_URL.trim() : null;
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push(`DATABASE_URL: expected a postgres:// or postgresql:// URL, found a value starting with ${showValue(databaseUrl.slice(0, 12))}`);
+    problems.push(`DATABASE_URL: expected a postgres:// or postgresql:// URL, found ${describeUrlScheme(databaseUrl)}`);
   }
   const poolSize = parseIntegerEnv(env, 'DATABASE_POOL_SIZE', 10, 1, 200, problems);
 

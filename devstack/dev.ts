@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
+import { maskUrlPassword } from '../config/redact-url.js';
 import { startDaemon, type Daemon } from '../daemon/run.js';
 import { installTemporalRuntime, temporalMetricsAddress } from '../daemon/runtime.js';
 import { onShutdownSignal } from '../daemon/signals.js';
@@ -99,7 +100,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
   say('billing daemon running');
   if (stack.temporal?.uiUrl) say(`  Temporal Web UI     ${stack.temporal.uiUrl}`);
   say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
-  say(`  PostgreSQL          ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
+  say(`  PostgreSQL          ${maskUrlPassword(databaseUrl)}`);
   if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
   say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
   say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);

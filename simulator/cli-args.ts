@@ -21,8 +21,9 @@ export const USAGE = `Usage: npm run sandbox -- [options]
 export class UsageError extends Error {}
 
 function rate(flag: string, value: string): number {
+  if (value.length > 20) throw new UsageError(`${flag} must be a number between 0 and 1, got ${value.length} characters`);
   const n = Number(value);
-  if (!/^\d*\.?\d+$/.test(value) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number between 0 and 1, got "${value}"`);
+  if (!/^(?:\d+(?:\.\d+)?|\.\d+)$/.test(value) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number between 0 and 1, got "${value}"`);
   return n;
 }
 

@@ -72,7 +72,7 @@ export interface SimulatorControl {
 
 /** `baseUrl` is the simulator URL (e.g. http://127.0.0.1:4010), with or without /__sim. */
 export function createSimulatorControl(baseUrl: string): SimulatorControl {
-  const root = baseUrl.replace(/\/+$/, '').replace(/\/__sim$/, '');
+  const root = withoutTrailingSlashes(baseUrl).replace(/\/__sim$/, '');
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${root}/__sim${path}`, {
       method,
@@ -117,4 +117,12 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     advanceClock: async (ms) => (await call<{ now: string }>('POST', '/clock/advance', { ms })).now,
     reset: async () => void (await call('POST', '/reset', {})),
   };
+}
+
+// "http://h:1///" → "http://h:1"; a loop, because a trailing-slashes regex backtracks quadratically
+// over a long run of slashes.
+function withoutTrailingSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url[end - 1] === '/') end -= 1;
+  return url.slice(0, end);
 }

@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ConnectedBillingClient } from '../connect.js';
 import { UsageError } from './errors.js';
+import type { Progress } from './progress.js';
 
 export interface CliIo {
   out(text: string): void;
@@ -13,8 +14,11 @@ export interface CliIo {
 }
 
 export interface CommandContext {
+  /** Human output: control characters escaped (see cli/terminal.ts); stdout as is with --json or `writesData`. */
   io: CliIo;
   json: boolean;
+  /** A progress report on stderr (its own fixed text, so it may redraw with a carriage return). */
+  progress(total: number, label: string): Progress;
   /** Connects on first use (configuration, database, Temporal, Amazon Pay); closed by the dispatcher. */
   connect(): Promise<ConnectedBillingClient>;
 }
@@ -27,6 +31,8 @@ export interface Command {
   /** Full --help text: usage, options, examples. */
   help: string;
   options: OptionSpec;
+  /** Its stdout is data (CSV, JSON) written exactly, never escaped for a terminal. */
+  writesData?: boolean;
   /** Positional arguments it takes: [min, max]. */
   positionals: [number, number];
   run(ctx: CommandContext, values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;

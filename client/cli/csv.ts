@@ -1,12 +1,28 @@
-// Minimal RFC 4180 writer for exports (no csv-stringify dependency): quote when needed, CRLF-free.
-export function csvLine(cells: ReadonlyArray<string | number | null | undefined>): string {
-  return cells.map(csvCell).join(',') + '\n';
+// CSV for exports: RFC 4180 from csv-stringify, plus the OWASP CSV-injection guard, because the
+// files are opened in spreadsheets and some cells hold text someone typed (ids, status reasons).
+import { stringify } from 'csv-stringify/sync';
+
+/** A plain decimal number ("-2.50", "1400", "+3"): a spreadsheet reads it as a number, not a formula. */
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
+/**
+ * What makes a spreadsheet evaluate a cell (OWASP "CSV Injection"): a first character of = + - @,
+ * tab or carriage return, also behind leading whitespace or quotes (some programs skip those),
+ * and the full-width forms of = + - @ that some programs fold to ASCII.
+ */
+const FORMULA_START = /^[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r]/;
+
+/**
+ * The cell as a spreadsheet should show it: text that would start a formula gets a leading
+ * single quote and is always quoted (OWASP's remedy); plain numbers and other text are unchanged.
+ */
+export function guardSpreadsheetCell(text: string): { value: string; quoted: boolean } {
+  if (PLAIN_NUMBER.test(text) || !FORMULA_START.test(text)) return { value: text, quoted: false };
+  return { value: `'${text}`, quoted: true };
 }
 
-function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  // A leading = + - @ would be run as a formula by spreadsheet programs; quote-and-prefix guards it.
-  const guarded = /^[=+\-@]/.test(text) && !/^-?\d/.test(text) ? `'${text}` : text;
-  return /[",\n\r]/.test(guarded) || guarded !== text ? `"${guarded.replace(/"/g, '""')}"` : guarded;
+/** One CSV record, "\n"-terminated; null and undefined are empty cells, numbers stay as written. */
+export function csvLine(cells: ReadonlyArray<string | number | null | undefined>): string {
+  return stringify([cells.map((cell) => cell ?? null)], {
+    cast: { string: (text) => guardSpreadsheetCell(text) },
+  });
 }

@@ -21,7 +21,7 @@ export function exitCodeFor(error: unknown): number {
 
 /** One line, no stack: the error's own message, or a short description of an unexpected one. */
 export function describeError(error: unknown): string {
-  if (error instanceof ConfigError) return error.message.replace(/\s*\n\s*/g, ' ');
+  if (error instanceof ConfigError) return oneLine(error.message);
   if (error instanceof UsageError) return error.message;
   if (error instanceof BillingClientError) return error.message;
   // drizzle wraps driver errors ("Failed query: <sql>"); the cause says what really happened.
@@ -34,4 +34,14 @@ export function describeError(error: unknown): string {
   const innermost = chain[chain.length - 1];
   const message = innermost instanceof Error ? innermost.message : String(innermost);
   return `unexpected error: ${message.split('\n')[0]}`;
+}
+
+// Line breaks and the spaces around them become one space. split() and trim() stay linear; the regex
+// this replaces (whitespace, newline, whitespace, global) backtracked quadratically over long runs of spaces.
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .join(' ');
 }

@@ -2,6 +2,7 @@
 import { DateTime } from 'luxon';
 import { formatMoney, money } from '../../billing/money.js';
 import type { BillingInterval } from '../../billing/types.js';
+import { escapeControls } from './terminal.js';
 
 export function showMoney(amountMinor: string | bigint, currency: string): string {
   try {
@@ -27,7 +28,9 @@ export function showInstant(iso: string | null, zone: string): string {
 }
 
 /** Plain-text table: left-aligned columns, a header and a rule. */
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rawRows: string[][]): string {
+  // A line break inside a cell would start a fake row: cells are escaped whole.
+  const rows = rawRows.map((row) => row.map((cell) => escapeControls(cell)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
@@ -36,7 +39,7 @@ export function table(headers: string[], rows: string[][]): string {
 /** Key/value block: "  key   value" lines aligned on the longest key. */
 export function fields(pairs: Array<[string, string]>): string {
   const width = Math.max(...pairs.map(([k]) => k.length));
-  return pairs.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return pairs.map(([k, v]) => `  ${k.padEnd(width)}  ${escapeControls(v)}`).join('\n') + '\n';
 }
 
 /** JSON for --json: bigint-safe, two-space indent, trailing newline. */

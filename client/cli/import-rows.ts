@@ -1,5 +1,6 @@
 // CSV rows → startSubscription inputs. Pure: the import command reads the file and starts them.
 import { parse } from 'csv-parse/sync';
+import { normaliseCurrency } from '../../billing/plan-rules.js';
 import { InvalidInputError } from '../errors.js';
 import type { StartSubscriptionInput } from '../subscriptions/start.js';
 import { amountMinorFrom, parseIntervalText } from './values.js';
@@ -25,28 +26,54 @@ function normaliseHeader(name: string): string {
   return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
 }
 
-export function parseImportCsv(text: string): ImportRow[] {
-  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+/** One line of the file as CSV fields, or why it is not one (csv-parse's reason without its line count). */
+function parseLine(line: string): { fields: string[] } | { problem: string } {
   try {
-    records = parse(text, { columns: (header: string[]) => header.map(normaliseHeader), skip_empty_lines: true, trim: true, info: true, bom: true }) as typeof records;
+    const [fields] = parse(line, { trim: true, relax_column_count: true }) as string[][];
+    return { fields: fields ?? [] };
   } catch (error) {
-    throw InvalidInputError.of('file', `is not valid CSV: ${(error as Error).message.split('\n')[0]}`);
+    const reason = (error as Error).message.split('\n')[0]?.replace(/ at line \d+/, '') ?? 'unreadable';
+    return { problem: `is not valid CSV (a value cannot span lines): ${reason}` };
   }
-  const first = records[0];
-  if (first) {
-    const columns = Object.keys(first.record);
-    const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
-    const missing = REQUIRED.filter((c) => !columns.includes(c));
-    if (!columns.includes('amount') && !columns.includes('amount_minor')) missing.push('amount' as never);
-    if (unknown.length > 0 || missing.length > 0) {
-      throw InvalidInputError.of(
-        'file',
-        `${missing.length > 0 ? `lacks column(s) ${missing.join(', ')}` : ''}${missing.length > 0 && unknown.length > 0 ? ' and ' : ''}${unknown.length > 0 ? `has unknown column(s) ${unknown.join(', ')}` : ''}; accepted columns: ${IMPORT_COLUMNS.join(', ')}`,
-      );
+}
+
+/**
+ * The file's rows, each with its line number. Every record is one line (no column takes a line
+ * break), so each line is parsed on its own: a broken quote or a wrong number of fields rejects
+ * that row only, and the rows after it are still read. Missing or unknown header columns reject
+ * the whole file (nothing could be read right).
+ */
+export function parseImportCsv(text: string): ImportRow[] {
+  const lines = text.replace(/^\uFEFF/, '').split('\n').map((l, index) => ({ line: index + 1, text: l.endsWith('\r') ? l.slice(0, -1) : l }));
+  const content = lines.filter((l) => l.text.trim() !== '');
+  const headerLine = content[0];
+  if (headerLine === undefined) return [];
+  const header = parseLine(headerLine.text);
+  if ('problem' in header) throw InvalidInputError.of('file', `header (line ${headerLine.line}) ${header.problem}`);
+  const columns = header.fields.map(normaliseHeader);
+  checkColumns(columns);
+  return content.slice(1).map(({ line, text: lineText }) => {
+    const parsed = parseLine(lineText);
+    if ('problem' in parsed) return { line, problem: `row ${parsed.problem}` };
+    const record = Object.fromEntries(columns.map((c, i) => [c, parsed.fields[i] ?? '']));
+    const id = record.id === undefined || record.id === '' ? {} : { id: record.id };
+    if (parsed.fields.length !== columns.length) {
+      return { line, ...id, problem: `row has ${parsed.fields.length} fields, the header has ${columns.length} (${columns.join(', ')})` };
     }
+    return toImportRow(record, line);
+  });
+}
+
+function checkColumns(columns: string[]): void {
+  const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
+  const missing: string[] = REQUIRED.filter((c) => !columns.includes(c));
+  if (!columns.includes('amount') && !columns.includes('amount_minor')) missing.push('amount');
+  if (unknown.length > 0 || missing.length > 0) {
+    throw InvalidInputError.of(
+      'file',
+      `${missing.length > 0 ? `lacks column(s) ${missing.join(', ')}` : ''}${missing.length > 0 && unknown.length > 0 ? ' and ' : ''}${unknown.length > 0 ? `has unknown column(s) ${unknown.join(', ')}` : ''}; accepted columns: ${IMPORT_COLUMNS.join(', ')}`,
+    );
   }
-  // info.lines is the line the record ends on; records here are single-line, so it is where it starts.
-  return records.map(({ record, info }) => toImportRow(record, info.lines));
 }
 
 function toImportRow(record: Record<string, string>, line: number): ImportRow {
@@ -56,7 +83,7 @@ function toImportRow(record: Record<string, string>, line: number): ImportRow {
   };
   try {
     for (const key of REQUIRED) if (get(key) === undefined) throw InvalidInputError.of(key, 'is empty');
-    const currency = (get('currency') ?? '').toUpperCase();
+    const currency = String(normaliseCurrency(get('currency') ?? ''));
     const amountMinor = amountMinorFrom({ amount: get('amount'), amountMinor: get('amount_minor'), currency });
     const endAfter = get('end_after_cycles');
     if (endAfter !== undefined && !/^\d+$/.test(endAfter)) throw InvalidInputError.of('end_after_cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);

@@ -1,34 +1,47 @@
 // Parsing of option values a person types: amounts in major units, intervals, anchors.
 import { parseMajorAmount } from '../../billing/money.js';
-import { validateCurrency } from '../../billing/plan-rules.js';
+import { exampleAmount, normaliseCurrency, validateCurrency } from '../../billing/plan-rules.js';
 import { INTERVAL_UNITS, type BillingInterval } from '../../billing/types.js';
 import { InvalidInputError } from '../errors.js';
 
-/** "14.00" in USD → "1400"; an amount in minor units ("1400") is taken as is. */
+/**
+ * "14.00" in USD → "1400"; an amount in minor units ("1400") is taken as is. The currency may be
+ * in any letter case. Examples in the messages are amounts valid in that currency ("1400" for JPY).
+ */
 export function amountMinorFrom(options: { amount?: string; amountMinor?: string; currency: string }, field = 'amount'): string {
-  const currencyProblems = validateCurrency(options.currency, 'currency');
+  const currency = normaliseCurrency(options.currency);
+  const currencyProblems = validateCurrency(currency, 'currency');
   if (currencyProblems.length > 0) throw new InvalidInputError(currencyProblems);
+  const example = exampleAmount(currency);
   if (options.amount !== undefined && options.amountMinor !== undefined) throw InvalidInputError.of(field, 'give --amount or --amount-minor, not both');
   if (options.amountMinor !== undefined) return options.amountMinor;
-  if (options.amount === undefined) throw InvalidInputError.of(field, 'is required (e.g. --amount 14.00)');
+  if (options.amount === undefined) throw InvalidInputError.of(field, `is required (e.g. --amount ${example.major} for ${example.major} ${example.currency})`);
   try {
-    const m = parseMajorAmount(options.amount, options.currency);
+    const m = parseMajorAmount(options.amount, example.currency);
     if (m.amountMinor <= 0n) throw new Error('zero');
     return m.amountMinor.toString();
   } catch {
-    throw InvalidInputError.of(field, `must be a positive amount in ${options.currency} such as "14.00" (no sign, no thousands separators, at most the currency's decimals), got ${JSON.stringify(options.amount)}`);
+    throw InvalidInputError.of(field, `must be a positive amount in ${example.currency} such as "${example.major}" (no sign, no thousands separators, at most the currency's decimals), got ${JSON.stringify(options.amount)}`);
   }
 }
 
-const INTERVAL_PATTERN = /^\s*(\d+)?\s*([a-z]+)\s*$/;
+/** Longer than any "<count> <unit>" (e.g. "1000000 seconds"); refused before any pattern runs. */
+export const MAX_INTERVAL_TEXT_LENGTH = 32;
+// After trim(): the count and the unit are different character classes, so each character is
+// looked at once (the old /^\s*(\d+)?\s*…/ backtracked quadratically over runs of spaces).
+const INTERVAL_PATTERN = /^(?:(\d+)\s*)?([a-z]+)$/;
 
 /** "month", "1 month", "2 weeks", "3days" → { unit, count }. */
 export function parseIntervalText(text: string, field = 'interval'): BillingInterval {
-  const m = INTERVAL_PATTERN.exec(text.toLowerCase());
+  const accepted = `"<count> <unit>" or "<unit>" with unit one of ${INTERVAL_UNITS.join(', ')} (e.g. "month", "2 weeks")`;
+  if (text.length > MAX_INTERVAL_TEXT_LENGTH) {
+    throw InvalidInputError.of(field, `must be ${accepted} in at most ${MAX_INTERVAL_TEXT_LENGTH} characters, got a text of ${text.length} characters`);
+  }
+  const m = INTERVAL_PATTERN.exec(text.trim().toLowerCase());
   const unitText = m?.[2]?.replace(/s$/, '');
   const unit = INTERVAL_UNITS.find((u) => u === unitText);
   if (!m || unit === undefined) {
-    throw InvalidInputError.of(field, `must be "<count> <unit>" or "<unit>" with unit one of ${INTERVAL_UNITS.join(', ')} (e.g. "month", "2 weeks"), got ${JSON.stringify(text)}`);
+    throw InvalidInputError.of(field, `must be ${accepted}, got ${JSON.stringify(text)}`);
   }
   return { unit, count: m[1] === undefined ? 1 : Number(m[1]) };
 }

@@ -17,11 +17,14 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'subscriptions or the charge ledger as CSV or JSON, to stdout or a file',
   positionals: [1, 1],
+  writesData: true,
   options: { format: { type: 'string' }, output: { type: 'string', short: 'o' } },
   help: `Usage: billing export <subscriptions|ledger> [--format csv|json] [--output <file>]
 
 Streams every row in pages (no size limit). Amounts appear twice: "14.00 USD" for people and
-amount_minor for programs. JSON is one array.
+amount_minor for programs. JSON is one array. In CSV, a cell a spreadsheet would run as a formula
+(starting with = + - @, tab or CR, also after spaces or quotes) is written as text with a leading '
+(OWASP CSV injection); plain numbers such as -2.50 stay numbers.
 
 Examples:
   billing export subscriptions > subscriptions.csv

@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import { intOption, type Command } from '../cli/command.js';
 import { describeError } from '../cli/errors.js';
 import { toJson } from '../cli/format.js';
+import { escapeControls } from '../cli/terminal.js';
 import { IMPORT_COLUMNS, parseImportCsv } from '../cli/import-rows.js';
-import { createProgress, mapBounded } from '../cli/progress.js';
+import { mapBounded } from '../cli/progress.js';
 import { InvalidInputError } from '../errors.js';
 
 interface RowResult {
@@ -23,7 +24,8 @@ export const importCommand: Command = {
 
 Each row is checked and started like \`billing start\` (Charge Permission checked with Amazon Pay);
 rows that fail are listed with their line number and reason, the others are started. Importing
-the same file again starts nothing twice. At most --concurrency rows (default 4) are in flight, so
+the same file again starts nothing twice. Each row is one line; a row with the wrong number of
+fields or a broken quote is rejected alone. At most --concurrency rows (default 4) are in flight, so
 Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
 
 Columns (header row required; amount or amount_minor):
@@ -48,7 +50,7 @@ Example:
     const rows = parseImportCsv(text);
     const concurrency = intOption(values, 'concurrency', 1, 32) ?? 4;
     const { client } = await ctx.connect();
-    const progress = createProgress((t) => ctx.io.err(t), ctx.io.stderrIsTTY, rows.length, 'importing');
+    const progress = ctx.progress(rows.length, 'importing');
     const results = await mapBounded(rows, concurrency, async (row): Promise<RowResult> => {
       let result: RowResult;
       if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
@@ -70,7 +72,7 @@ Example:
     if (ctx.json) ctx.io.out(toJson({ summary, results }));
     else {
       ctx.io.out(`Imported ${path}: ${summary.rows} rows, ${summary.started} started, ${summary.unchanged} already there, ${summary.rejected} rejected\n`);
-      for (const r of rejected) ctx.io.out(`  line ${r.line}${r.id ? ` (${r.id})` : ''}: ${r.reason}\n`);
+      for (const r of rejected) ctx.io.out(`  line ${r.line}${r.id ? ` (${escapeControls(r.id)})` : ''}: ${escapeControls(r.reason ?? '')}\n`);
     }
     return rejected.length > 0 ? 1 : 0;
   },

@@ -1,6 +1,7 @@
 import { str, type Command, type CommandContext } from '../cli/command.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
+import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
 import type { SubscriptionState } from '../../workflows/types.js';
 
@@ -91,15 +92,20 @@ Examples:
   billing change-plan sub-1001 --interval year --amount 150.00
 `,
   async run(ctx, values, [id]) {
+    const hasAmount = str(values, 'amount') !== undefined || str(values, 'amount-minor') !== undefined;
+    const intervalText = str(values, 'interval');
+    if (!hasAmount && intervalText === undefined) throw InvalidInputError.of('change', 'needs --amount (or --amount-minor), --interval, or both');
+    // A bad amount and a bad interval are named together (the amount needs the subscription's currency).
+    const c = collectProblems();
+    const interval = intervalText === undefined ? undefined : c.attempt(() => parseIntervalText(intervalText));
     const { client } = await ctx.connect();
     const details = await client.getSubscription(id ?? '');
     const currency = details.subscription.plan.currency;
-    const hasAmount = str(values, 'amount') !== undefined || str(values, 'amount-minor') !== undefined;
-    const interval = str(values, 'interval');
-    if (!hasAmount && interval === undefined) throw InvalidInputError.of('change', 'needs --amount (or --amount-minor), --interval, or both');
+    const amountMinor = hasAmount ? c.attempt(() => amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency })) : undefined;
+    c.throwIfAny();
     const result = await client.changePlan(id ?? '', {
-      ...(hasAmount ? { amountMinor: amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency }) } : {}),
-      ...(interval === undefined ? {} : { interval: parseIntervalText(interval) }),
+      ...(amountMinor === undefined ? {} : { amountMinor }),
+      ...(interval === undefined ? {} : { interval }),
     });
     const zone = details.subscription.anchor.zone;
     const after = await client.getSubscription(id ?? '');

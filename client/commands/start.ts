@@ -1,6 +1,8 @@
 import { parseIntervalText, amountMinorFrom } from '../cli/values.js';
 import { str, type Command } from '../cli/command.js';
-import { InvalidInputError } from '../errors.js';
+import { normaliseCurrency } from '../../billing/plan-rules.js';
+import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
+import { collectProblems } from '../cli/problems.js';
 import type { StartSubscriptionInput } from '../subscriptions/start.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 
@@ -34,7 +36,7 @@ Options:
   --id <id>                    your subscription id (1-64 of A-Z a-z 0-9 _ . : -)
   --charge-permission <id>     Charge Permission from Complete Checkout Session
   --amount <decimal>           price per cycle in major units, e.g. 14.00 (or --amount-minor 1400)
-  --currency <code>            USD, EUR, GBP, JPY, …
+  --currency <code>            USD, EUR, GBP, JPY, … (any letter case)
   --interval <interval>        "month", "2 weeks", "year"; "minute"/"second"/"hour" in the sandbox only
   --anchor <YYYY-MM-DDTHH:mm>  first billing date as wall time in --zone (default: now)
   --zone <IANA zone>           the buyer's time zone (default: UTC)
@@ -68,35 +70,80 @@ Examples:
   },
 };
 
-/** Command-line options → library input; the library validates the rest (one message per field). */
+/** Spec fields the placeholder anchor stands for when --anchor is not given (the library uses now). */
+const ANY_ANCHOR_TIME = '2000-01-01T00:00';
+
+/**
+ * Command-line options → library input. Every missing or malformed option is named in one error;
+ * when there is any, the parts that did parse are also checked against the plan rules, so one run
+ * lists everything (the library checks again, with the real environment, before anything starts).
+ */
 export function startInputFromOptions(values: Record<string, unknown>): StartSubscriptionInput {
-  const required = (key: string, example: string): string => {
-    const v = str(values, key);
-    if (v === undefined || v.trim() === '') throw InvalidInputError.of(key, `is required (e.g. --${key} ${example})`);
-    return v.trim();
+  const c = collectProblems();
+  /** Spec fields already reported by option parsing; the plan-rule check skips them. */
+  const reported = new Set<string>();
+  const option = (key: string): string | undefined => {
+    const v = str(values, key)?.trim();
+    return v === undefined || v === '' ? undefined : v;
   };
-  const currency = required('currency', 'USD').toUpperCase();
-  const amountMinor = amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency, }, 'amount');
-  const zone = str(values, 'zone') ?? 'UTC';
-  const anchorText = str(values, 'anchor');
-  const endAfter = str(values, 'end-after-cycles');
-  const endAt = str(values, 'end-at');
-  if (endAfter !== undefined && endAt !== undefined) throw InvalidInputError.of('end', 'give --end-after-cycles or --end-at, not both');
-  if (endAfter !== undefined && !/^\d+$/.test(endAfter)) throw InvalidInputError.of('end-after-cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);
-  const trial = str(values, 'trial');
-  const firstCharge = str(values, 'first-charge');
+  const report = (specField: string, key: string, message: string): void => {
+    c.add(key, message);
+    reported.add(specField);
+  };
+  const required = (key: string, example: string, specField: string): string | undefined => {
+    const v = option(key);
+    if (v === undefined) report(specField, key, `is required (e.g. --${key} ${example})`);
+    return v;
+  };
+  const parsed = <T>(specFields: string[], parse: () => T): T | undefined => {
+    const before = c.problems.length;
+    const result = c.attempt(parse);
+    if (c.problems.length > before) specFields.forEach((f) => reported.add(f));
+    return result;
+  };
+
+  const id = required('id', 'sub-1001', 'id');
+  const chargePermissionId = required('charge-permission', 'S01-1234567-1234567', 'chargePermissionId');
+  const currencyText = required('currency', 'USD', 'plan.currency');
+  const currency = currencyText === undefined ? undefined : String(normaliseCurrency(currencyText));
+  const amount = { amount: option('amount'), amountMinor: option('amount-minor') };
+  const amountMinor =
+    currency !== undefined
+      ? parsed(['plan.currency', 'plan.amountMinor'], () => amountMinorFrom({ ...amount, currency }, 'amount'))
+      : amount.amount === undefined && amount.amountMinor === undefined
+        ? parsed(['plan.amountMinor'], () => amountMinorFrom({ currency: 'USD' }, 'amount'))
+        : (reported.add('plan.amountMinor'), undefined);
+  const intervalText = required('interval', 'month', 'plan.interval');
+  const interval = intervalText === undefined ? undefined : parsed(['plan.interval'], () => parseIntervalText(intervalText));
+  const trialText = option('trial');
+  const trial = trialText === undefined ? undefined : parsed(['trial'], () => parseIntervalText(trialText, 'trial'));
+  const zone = option('zone') ?? 'UTC';
+  const anchorText = option('anchor');
+  const endAfter = option('end-after-cycles');
+  const endAt = option('end-at');
+  if (endAfter !== undefined && endAt !== undefined) report('end', 'end', 'give --end-after-cycles or --end-at, not both');
+  else if (endAfter !== undefined && !/^\d+$/.test(endAfter)) report('end', 'end-after-cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);
+  const firstCharge = option('first-charge');
   const softDescriptor = str(values, 'soft-descriptor');
   const reference = str(values, 'reference');
-  return {
-    id: required('id', 'sub-1001'),
-    chargePermissionId: required('charge-permission', 'S01-1234567-1234567'),
-    plan: { amountMinor, currency, interval: parseIntervalText(required('interval', 'month')) },
+  const input: StartSubscriptionInput = {
+    id: id ?? '',
+    chargePermissionId: chargePermissionId ?? '',
+    plan: { amountMinor: amountMinor ?? '', currency: currency ?? '', interval: interval ?? { unit: 'month' as const, count: 1 } },
     ...(anchorText === undefined ? { zone } : { anchor: { localDateTime: anchorText, zone } }),
-    ...(trial === undefined ? {} : { trial: parseIntervalText(trial, 'trial') }),
-    ...(endAfter === undefined ? {} : { end: { afterCycles: Number(endAfter) } }),
-    ...(endAt === undefined ? {} : { end: { at: endAt } }),
+    ...(trial === undefined ? {} : { trial }),
+    ...(endAfter === undefined || reported.has('end') ? {} : { end: { afterCycles: Number(endAfter) } }),
+    ...(endAt === undefined || reported.has('end') ? {} : { end: { at: endAt } }),
     ...(firstCharge === undefined ? {} : { firstChargeId: firstCharge }),
     ...(softDescriptor === undefined ? {} : { softDescriptor }),
     ...(reference === undefined ? {} : { merchantMetadata: { merchantReferenceId: reference } }),
   };
+  if (c.problems.length > 0) {
+    const candidate = { ...input, anchor: input.anchor ?? { localDateTime: ANY_ANCHOR_TIME, zone } };
+    const more = validateSubscriptionSpecWithSchedule(candidate, { environment: 'sandbox' }).filter(
+      (p) => ![...reported].some((field) => p.field === field || p.field.startsWith(`${field}.`)),
+    );
+    c.throwIfAny(more);
+  }
+  return input;
 }

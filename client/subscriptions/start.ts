@@ -4,7 +4,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { subscriptionWorkflowId } from '../../billing/keys.js';
-import { validateSubscriptionId } from '../../billing/plan-rules.js';
+import { normalisePlanCurrency, validateSubscriptionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule, validateZone } from '../../billing/schedule.js';
 import type { BillingAnchor, SubscriptionSpec } from '../../billing/types.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
@@ -47,7 +47,8 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
   if (idProblems.length > 0) throw new InvalidInputError(idProblems);
   const existing = await getSubscription(deps.db, input.id);
   const anchor = input.anchor ?? (existing ? { localDateTime: existing.anchorLocal, zone: existing.anchorZone } : anchorAt(deps.now(), zone ?? 'UTC'));
-  const spec: SubscriptionSpec = { ...rest, anchor };
+  // "usd" is USD: the one currency rule (billing/plan-rules.ts) before anything is checked or stored.
+  const spec: SubscriptionSpec = { ...rest, plan: normalisePlanCurrency(rest.plan), anchor };
   const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment });
   if (problems.length > 0) throw new InvalidInputError(problems);
 

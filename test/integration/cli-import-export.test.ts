@@ -46,7 +46,7 @@ describe('billing CLI: import and export', () => {
       '  line 3 (imp-bad-cp): chargePermissionId must look like "S01-1234567-1234567" (letter, 2 digits, 7 digits, 7 digits), got "S01-12"',
       '  line 5 (imp-negative): amount must be a positive amount in USD such as "14.00" (no sign, no thousands separators, at most the currency\'s decimals), got "-1.00"',
       `  line 6 (imp-closed): Charge Permission ${closed} cannot be billed: it is Closed (BuyerClosed); only a Chargeable permission can start a subscription`,
-      `  line 8 (imp-currency): currency must be one of ${SUPPORTED_CURRENCIES.join(', ')} (upper case ISO 4217), got "XYZ"`,
+      `  line 8 (imp-currency): currency must be one of ${SUPPORTED_CURRENCIES.join(', ')} (ISO 4217; letter case is ignored), got "XYZ"`,
     ]);
     // Not a terminal: plain progress lines, ending with the total.
     expect(result.stderr.trim().split('\n').at(-1)).toBe('importing: 7/7 (4 rejected)');

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  normaliseCurrency,
+  normalisePlanCurrency,
   isIsoInstant,
   parseLocalDateTime,
   validateAmountMinor,
@@ -53,9 +55,16 @@ describe('amount', () => {
 
 describe('currency', () => {
   it('accepts JPY', () => expect(validateCurrency('JPY')).toEqual([]));
+  it('reads a typed or sent currency in any letter case, with spaces around, as the upper-case code', () => {
+    expect(['usd', ' Usd ', 'USD', 'jpy'].map(normaliseCurrency)).toEqual(['USD', 'USD', 'USD', 'JPY']);
+    expect(normaliseCurrency(42)).toBe(42);
+    expect(normalisePlanCurrency({ amountMinor: '1400', currency: 'eur', interval: { unit: 'month', count: 1 } })).toEqual({ amountMinor: '1400', currency: 'EUR', interval: { unit: 'month', count: 1 } });
+    expect(validateCurrency(normaliseCurrency('gbp'))).toEqual([]);
+    expect(validateCurrency(normaliseCurrency('btc'))[0]?.message).toMatch(/got "BTC"$/);
+  });
   it('rejects BTC and lists the accepted codes', () => {
     expect(validateCurrency('BTC')).toEqual([
-      { field: 'currency', message: 'must be one of USD, EUR, GBP, JPY, AUD, CHF, DKK, HKD, NOK, NZD, SEK, ZAR, CAD (upper case ISO 4217), got "BTC"' },
+      { field: 'currency', message: 'must be one of USD, EUR, GBP, JPY, AUD, CHF, DKK, HKD, NOK, NZD, SEK, ZAR, CAD (ISO 4217; letter case is ignored), got "BTC"' },
     ]);
   });
 });

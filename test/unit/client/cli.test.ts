@@ -1,38 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, runCli } from '../../../client/cli.js';
-import type { CliIo } from '../../../client/cli/command.js';
+import { fakeIo as fakeIoWith } from './support/fake-io.js';
 
-const PROJECT_ROOT = resolve(import.meta.dirname, '../../..');
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-
-/** Sandbox credentials pointing nowhere: commands that need no service (help, preview) must still work. */
-function fakeIo(env: NodeJS.ProcessEnv = {}): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text;
-    },
-    err(text: string) {
-      io.stderr += text;
-    },
-    stdoutIsTTY: false,
-    stderrIsTTY: false,
-    env: {
-      DATABASE_URL: 'postgres://nobody:nothing@127.0.0.1:1/none',
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
-      AMAZON_PAY_PUBLIC_KEY_ID: 'SANDBOX-ABCDEFGHIJKLMNOPQRSTUVWX',
-      AMAZON_PAY_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      AMAZON_PAY_REGION: 'na',
-      AMAZON_PAY_ENDPOINT: 'http://127.0.0.1:1',
-      ...env,
-    },
-    cwd: PROJECT_ROOT,
-  };
-  return io;
-}
+const fakeIo = (env: NodeJS.ProcessEnv = {}): ReturnType<typeof fakeIoWith> => fakeIoWith({ env });
 
 describe('billing CLI dispatch', () => {
   it.each(COMMANDS.map((c) => [c.name]))('%s --help prints usage and examples, exit 0', async (name) => {
@@ -89,5 +59,32 @@ describe('billing CLI dispatch', () => {
     const io = fakeIo({ AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX' });
     expect(await runCli(['demo'], io)).toBe(2);
     expect(io.stderr).toMatch(/demo runs only against the sandbox simulator/);
+  });
+});
+
+describe('billing start names every bad option in one run', () => {
+  it('with no options: every required option, one line, exit 2, before connecting to anything', async () => {
+    const io = fakeIo();
+    expect(await runCli(['start'], io)).toBe(2);
+    expect(io.stderr).toBe(
+      'error: id is required (e.g. --id sub-1001); charge-permission is required (e.g. --charge-permission S01-1234567-1234567); ' +
+        'currency is required (e.g. --currency USD); amount is required (e.g. --amount 14.00 for 14.00 USD); interval is required (e.g. --interval month)\n',
+    );
+  });
+
+  it('bad values and missing options together, including the plan rules of the parts that parsed', async () => {
+    const io = fakeIo();
+    const args = ['start', '--id', 'bad id!', '--charge-permission', 'S01-123', '--currency', 'jpy', '--amount', '14.00', '--interval', 'fortnight', '--zone', 'Mars/Olympus', '--end-after-cycles', 'ten'];
+    expect(await runCli(args, io)).toBe(2);
+    const problems = io.stderr.replace(/^error: /, '').trim().split('; ');
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'end-after-cycles', 'id', 'chargePermissionId', 'anchor.zone']);
+    expect(problems[0]).toBe('amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"');
+    expect(io.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('an unknown currency is named once, and the amount is not judged in it', async () => {
+    const io = fakeIo();
+    expect(await runCli(['start', '--id', 'sub-1', '--charge-permission', 'S01-1234567-1234567', '--currency', 'XYZ', '--amount', '14.00', '--interval', 'month'], io)).toBe(2);
+    expect(io.stderr).toMatch(/^error: currency must be one of USD, .*got "XYZ"\n$/);
   });
 });

@@ -42,6 +42,33 @@ describe('CSV import rows', () => {
     ]);
   });
 
+  it('reports every bad row with its line, a wrong field count or a broken quote included, and still reads the rows after them', () => {
+    const rows = parseImportCsv(
+      [
+        HEADER,
+        'sub-1,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC',
+        'sub-2,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,12,extra',
+        'sub-3,"S01-1234567-1234567"x,14.00,USD,month,2026-01-31T09:00,UTC,',
+        'sub-4,"S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,',
+        '',
+        'sub-5,S01-1234567-1234567,14.00,usd,month,2026-01-31T09:00,UTC,',
+      ].join('\r\n'),
+    );
+    expect(rows.map((r) => [r.line, r.id, r.problem ?? r.input?.plan.currency])).toEqual([
+      [2, 'sub-1', 'row has 7 fields, the header has 8 (id, charge_permission_id, amount, currency, interval, anchor, zone, end_after_cycles)'],
+      [3, 'sub-2', 'row has 9 fields, the header has 8 (id, charge_permission_id, amount, currency, interval, anchor, zone, end_after_cycles)'],
+      [4, undefined, expect.stringMatching(/^row is not valid CSV \(a value cannot span lines\): Invalid Closing Quote/)],
+      [5, undefined, expect.stringMatching(/^row is not valid CSV \(a value cannot span lines\): Quote Not Closed/)],
+      [7, undefined, 'USD'],
+    ]);
+  });
+
+  it('reads a byte-order mark and a header with spaces or dashes', () => {
+    const rows = parseImportCsv('\uFEFFID, Charge-Permission ID,amount,currency,interval,anchor\nsub-1,S01-1234567-1234567,500,JPY,month,2026-01-31T09:00\n');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.input?.plan).toEqual({ amountMinor: '500', currency: 'JPY', interval: { unit: 'month', count: 1 } });
+  });
+
   it('refuses a file with missing or unknown columns as a whole, naming them', () => {
     expect(() => parseImportCsv('id,charge_permission_id,price\nsub-1,S01-1234567-1234567,1')).toThrow(/lacks column\(s\) currency, interval, anchor, amount and has unknown column\(s\) price/);
   });

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { csvLine } from '../../../client/cli/csv.js';
+
+describe('CSV export cells', () => {
+  it.each([
+    ['=SUM(A1)', `"'=SUM(A1)"`],
+    ["-2+3+cmd|' /C calc'!A0", `"'-2+3+cmd|' /C calc'!A0"`],
+    ['-1+HYPERLINK("http://evil.example","x")', `"'-1+HYPERLINK(""http://evil.example"",""x"")"`],
+    ['+1+1', `"'+1+1"`],
+    ['@SUM(1)', `"'@SUM(1)"`],
+    ['\t=1', `"'\t=1"`],
+    ['\rx', `"'\rx"`],
+    [' =1+1', `"' =1+1"`],
+    ['"=1+1', `"'""=1+1"`],
+    ["'+1", `"''+1"`],
+    ['\uFF1D1+1', `"'\uFF1D1+1"`],
+    ['a,=1+1', '"a,=1+1"'],
+  ])('guards %j, a cell a spreadsheet would evaluate (OWASP CSV injection)', (cell, written) => {
+    expect(csvLine([cell])).toBe(`${written}\n`);
+  });
+
+  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1']])('keeps %j as written', (cell) => {
+    expect(csvLine([cell])).toBe(`${cell}\n`);
+  });
+
+  it('keeps numbers, negative ones included, as numbers; null is an empty cell', () => {
+    expect(csvLine([-7, 0, 12, null, undefined])).toBe('-7,0,12,,\n');
+  });
+
+  it('quotes what RFC 4180 needs quoted', () => {
+    expect(csvLine(['a', 'b,c', 'say "hi"', 'two\nlines'])).toBe('a,"b,c","say ""hi""","two\nlines"\n');
+  });
+});
