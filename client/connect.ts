@@ -8,6 +8,7 @@ import { amazonPayInputFromEnv, parseAmazonPayConfig, parseAmazonPayTarget, type
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { temporalConnectionOptions } from '../daemon/temporal-connection.js';
 import { createDb } from '../db/client.js';
+import { EMBEDDED_POSTGRES_PASSWORD } from '../devstack/embedded-postgres.js';
 import { readSandboxCredentials } from '../devstack/sandbox-credentials.js';
 import { createBillingClient, type BillingClient } from './index.js';
 import type { BillingClientDeps } from './deps.js';
@@ -24,7 +25,7 @@ export interface ConnectedBillingClient {
 
 /** The dev stack's embedded PostgreSQL (devstack/embedded-postgres.ts), used when DATABASE_URL is unset. */
 export function devDatabaseUrl(env: NodeJS.ProcessEnv): string {
-  return `postgres://billing:billing-dev@127.0.0.1:${env.BILLING_PG_PORT || '54329'}/billing`;
+  return `postgres://billing:${EMBEDDED_POSTGRES_PASSWORD}@127.0.0.1:${env.BILLING_PG_PORT || '54329'}/billing`;
 }
 
 /**

@@ -11,7 +11,7 @@ import { onShutdownSignal } from '../daemon/signals.js';
 import { createSimulatorControl } from '../simulator/control-client.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { THROTTLE_TABLES } from '../simulator/throttle.js';
-import { EMBEDDED_POSTGRES_PASSWORD, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import { psqlCommand, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { portInUse } from './ports.js';
 import { rateLimitsWithinQuota } from './quota-rates.js';
 import { ensureSandboxCredentials } from './sandbox-credentials.js';
@@ -112,7 +112,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (stack.temporal?.uiUrl) say(`  Temporal Web UI     ${stack.temporal.uiUrl}`);
   say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
   say(`  PostgreSQL          ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
-  if (stack.postgres) say(`  psql                PGPASSWORD=${EMBEDDED_POSTGRES_PASSWORD} psql -h 127.0.0.1 -p ${new URL(databaseUrl).port} -U billing billing`);
+  if (stack.postgres) say(`  psql                ${psqlCommand(Number(new URL(databaseUrl).port))}`);
   if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
   say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
   say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);

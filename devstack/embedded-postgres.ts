@@ -44,6 +44,11 @@ const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_d
 // of the socket-less TCP listener, not an attacker on the network. README says how to use it with psql.
 export const EMBEDDED_POSTGRES_PASSWORD = 'billing-dev';
 const PASSWORD = EMBEDDED_POSTGRES_PASSWORD;
+
+/** The psql command that opens the embedded cluster's `database` on `port` (printed by `npm run dev`, quoted in the README). */
+export function psqlCommand(port: number, database = 'billing'): string {
+  return `PGPASSWORD=${PASSWORD} psql -h 127.0.0.1 -p ${port} -U ${USER} ${database}`;
+}
 // Server messages in English whatever the machine's locale: start-up is detected from one of them.
 const MESSAGES_LOCALE = 'C';
 
