@@ -2,7 +2,7 @@
 // workflow decides on, or an ApplicationFailure with an explicit type and retry stance.
 // Types are stated explicitly (never derived from class names, which minifiers rename).
 import { randomInt } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from '../amazonpay/outcomes.js';
 
 export const FailureTypes = {
@@ -35,6 +35,8 @@ export const TRANSIENT_BACKOFF = { baseMs: 2_000, capMs: 300_000 } as const;
  * replicas under the quota, so a 429 means the two token buckets drifted apart, not that Amazon
  * is overloaded. With a one-minute ceiling the last charges of a billing day waited out their
  * fifth or sixth backoff after everything else was done (measured: a 24 s tail on 5,000).
+ * A 429 is handled as designed, so it is BENIGN: the SDK logs its "Activity failed" at debug
+ * level instead of warn (and does not count it as an error in its metrics); a 5xx stays a warning.
  */
 export function retryableFailure(outcome: RetryableOutcome, activityAttempt: number): ApplicationFailure {
   const throttled = outcome.kind === 'throttled';
@@ -46,6 +48,7 @@ export function retryableFailure(outcome: RetryableOutcome, activityAttempt: num
     message: describeOutcome(outcome),
     nonRetryable: false,
     nextRetryDelay: delayMs,
+    ...(throttled ? { category: ApplicationFailureCategory.BENIGN } : {}),
     details: [{ status: outcome.status ?? null, reasonCode: outcome.reasonCode ?? null, requestId: outcome.requestId ?? null }],
   });
 }

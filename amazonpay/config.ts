@@ -116,21 +116,12 @@ type Parsed = { [K in InputKey]?: z.output<(typeof fieldSchemas)[K]> };
 /** Validates `input` and returns a frozen AmazonPayConfig; throws ConfigError naming every bad key. */
 export function parseAmazonPayConfig(input: Readonly<Record<string, unknown>>): AmazonPayConfig {
   const problems: string[] = [];
-  const parsed: Parsed = {};
-  const found = (key: string): string => (key === 'privateKey' ? '[redacted]' : showValue(input[key]));
-
   const unknown = Object.keys(input).filter((key) => !(KNOWN_KEYS as readonly string[]).includes(key));
   if (unknown.length > 0) {
     problems.push(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (accepted: ${KNOWN_KEYS.join(', ')})`);
   }
 
-  for (const key of KNOWN_KEYS) {
-    if (input[key] === undefined) continue;
-    const result = fieldSchemas[key].safeParse(input[key]);
-    if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
-    else problems.push(`${key}: found ${found(key)}, expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
-  }
-
+  const parsed = parseFields(input, KNOWN_KEYS, problems);
   if (input.publicKeyId === undefined) problems.push(`publicKeyId: found nothing, expected the Public Key ID from Seller Central`);
   if (input.region === undefined) problems.push(`region: found nothing, expected one of na, eu, jp (aliases: us→na, de/uk→eu)`);
 
@@ -152,6 +143,34 @@ export function parseAmazonPayConfig(input: Readonly<Record<string, unknown>>): 
     timeoutMs: parsed.timeoutMs ?? 10_000,
     algorithm: parsed.algorithm ?? 'AMZN-PAY-RSASSA-PSS-V2',
   });
+}
+
+/** The given `keys` of `input` that pass their schema; a problem naming the key for each that does not. */
+function parseFields(input: Readonly<Record<string, unknown>>, keys: readonly InputKey[], problems: string[]): Parsed {
+  const parsed: Parsed = {};
+  for (const key of keys) {
+    if (input[key] === undefined) continue;
+    const result = fieldSchemas[key].safeParse(input[key]);
+    if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
+    else problems.push(`${key}: found ${key === 'privateKey' ? '[redacted]' : showValue(input[key])}, expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
+  }
+  return parsed;
+}
+
+/**
+ * Where the settings point — environment (from the Public Key ID's LIVE-/SANDBOX- prefix or
+ * `environment`), region (default na) and endpoint (null: the region's host) — without loading the private key or checking the other
+ * keys: for work that needs no call to Amazon Pay (a schedule preview, a database read). Throws
+ * ConfigError naming those keys when they are bad, disagree or leave the environment open.
+ */
+export function parseAmazonPayTarget(input: Readonly<Record<string, unknown>>): Pick<AmazonPayConfig, 'environment' | 'region' | 'endpoint'> {
+  const problems: string[] = [];
+  const parsed = parseFields(input, ['publicKeyId', 'environment', 'region', 'endpoint'], problems);
+  const environment = resolveEnvironment(parsed, input, problems);
+  const endpoint = parsed.endpoint === undefined ? null : parseEndpoint(parsed.endpoint, problems);
+  if (environment === undefined && input.environment === undefined && input.publicKeyId === undefined) problems.push('environment: found nothing, expected sandbox or live (or a publicKeyId starting with LIVE- or SANDBOX-)');
+  if (problems.length > 0 || environment === undefined) throw new ConfigError(CONFIG_SOURCE, problems);
+  return { environment, region: parsed.region ?? 'na', endpoint };
 }
 
 function keyEnvironment(publicKeyId: string): AmazonPayEnvironment | undefined {

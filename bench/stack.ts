@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { readTemporalYaml } from '../config/temporal.js';
 import { maskUrlPassword } from '../config/redact-url.js';
 import { migrateDatabase } from '../db/migrate.js';
-import { startEmbeddedPostgres } from '../devstack/embedded-postgres.js';
+import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../devstack/embedded-postgres.js';
 import { freePort } from '../devstack/ports.js';
 import { ensureTemporalCli } from '../devstack/temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from '../devstack/temporal-dev-server.js';
@@ -38,7 +38,8 @@ export async function startBenchStack(options: { simulator?: SimulatorOptions; s
   const say = options.say ?? (() => {});
   const cliPath = await ensureTemporalCli({ onProgress: say });
   const workDir = await mkdtemp(join(tmpdir(), 'billing-bench-'));
-  // embedded-postgres runs as the `postgres` user, which must traverse the temp dir.
+  // As root, PostgreSQL runs as the `postgres` user, which must traverse the temp dir (or its
+  // data is placed elsewhere: devstack/postgres-access.ts).
   await chmod(workDir, 0o755);
   const yaml = readTemporalYaml(join(process.cwd(), 'temporal.yaml'));
   const temporalDbFile = join(workDir, 'temporal', 'temporal.sqlite');
@@ -106,6 +107,7 @@ export async function startBenchStack(options: { simulator?: SimulatorOptions; s
     async close() {
       await simulator.close().catch(() => {});
       await Promise.allSettled([stack.temporal.stop(), pg.stop()]);
+      await removeEmbeddedPostgresData(join(workDir, 'pg', 'data')).catch(() => {});
       await rm(workDir, { recursive: true, force: true }).catch(() => {});
     },
   };

@@ -1,5 +1,7 @@
 // Bad flags to `npm run bench` / `npm run chaos` are reported in one line, without a stack;
-// anything else that goes wrong keeps its stack, since that is a bug to look at.
+// so is an embedded PostgreSQL that cannot run here (it says what to change); anything else that
+// goes wrong keeps its stack, since that is a bug to look at.
+import { EmbeddedPostgresAccessError } from '../devstack/postgres-access.js';
 
 /** A flag the user got wrong. */
 export class UsageError extends Error {}
@@ -18,6 +20,10 @@ export function exitWithFailure(program: string, error: unknown, failureCode: nu
   if (error instanceof UsageError) {
     console.error(`${program}: ${error.message} (${program} -- --help lists every flag)`);
     process.exit(2);
+  }
+  if (error instanceof EmbeddedPostgresAccessError) {
+    console.error(`${program}: ${error.message}`);
+    process.exit(failureCode);
   }
   console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exit(failureCode);

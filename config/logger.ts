@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { LogLevel as TemporalLogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { withoutTaskTokens, withoutTaskTokenText } from './task-tokens.js';
 
 /** Paths pino blanks out wherever they appear in a log line. */
 const REDACT = [
@@ -14,9 +15,13 @@ const REDACT = [
   '*.password',
 ];
 
-/** One structured JSON logger per process; child loggers bind subscriptionId, cycle, requestId. */
-export function createLogger(level: string, name = 'billing'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/**
+ * One structured JSON logger per process; child loggers bind subscriptionId, cycle, requestId.
+ * Secrets are redacted, and no line carries a Temporal task token (config/task-tokens.ts), whoever logs it.
+ */
+export function createLogger(level: string, name = 'billing', destination?: pino.DestinationStream): Logger {
+  const options = { name, level, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { log: (object: Record<string, unknown>) => withoutTaskTokens(object) } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Adapts pino to the Logger interface Temporal's Runtime expects. */
@@ -25,7 +30,7 @@ export function toTemporalLogger(logger: Logger): TemporalLogger {
     // The Create Charge and Amazon-reads workers host activities only, by design: not a warning.
     const expected = level === 'WARN' && message.startsWith('No workflows registered');
     const method = expected ? 'debug' : (level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error');
-    logger[method](meta ?? {}, message);
+    logger[method](meta ?? {}, withoutTaskTokenText(message));
   };
   return {
     log,

@@ -11,14 +11,19 @@ import { installTemporalRuntime, temporalMetricsAddress } from '../daemon/runtim
 import { onShutdownSignal } from '../daemon/signals.js';
 import { createSimulatorControl } from '../simulator/control-client.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
-import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import { THROTTLE_TABLES } from '../simulator/throttle.js';
+import { psqlCommand, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { portInUse } from './ports.js';
+import { rateLimitsWithinQuota } from './quota-rates.js';
 import { ensureSandboxCredentials } from './sandbox-credentials.js';
 import { simulatorIpnTrust } from './simulator-ipn.js';
 import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
 
 const say = (line: string): void => console.log(`[dev] ${line}`);
+
+/** The quota table the embedded simulator throttles with: Amazon Pay's sandbox quotas, as a new merchant's sandbox has. */
+const SIMULATOR_QUOTAS = 'sandbox' as const;
 
 interface Stack {
   temporal?: DevServer;
@@ -60,7 +65,9 @@ async function start(config: Config, stack: Stack): Promise<void> {
     const port = Number(env.BILLING_PG_PORT ?? 54329);
     await assertFree(port, 'embedded PostgreSQL (BILLING_PG_PORT)');
     say(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${join(config.dataDir, 'postgres')})`);
-    stack.postgres = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), port, database: 'billing' });
+    const dataDir = join(config.dataDir, 'postgres');
+    stack.postgres = await startEmbeddedPostgres({ dataDir, port, database: 'billing' });
+    if (stack.postgres.dataDir !== dataDir) say(`  the postgres user cannot enter this checkout: the cluster is in ${stack.postgres.dataDir} (${dataDir} links there)`);
     databaseUrl = stack.postgres.url;
   }
 
@@ -76,16 +83,22 @@ async function start(config: Config, stack: Stack): Promise<void> {
       port,
       dataFile: join(config.dataDir, 'sandbox', 'state.json'),
       publicKeys: { [credentials.publicKeyId]: credentials.publicKeyPem },
-      throttle: { table: 'sandbox' },
+      throttle: { table: SIMULATOR_QUOTAS },
     });
     amazonPay = parseAmazonPayConfig({ publicKeyId: credentials.publicKeyId, privateKey: credentials.privateKeyPem, region: 'na', endpoint: stack.simulator.url });
     say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
   }
 
+  // Stay under the quotas of the Amazon Pay we run against: the simulator's sandbox table, or the
+  // real account's environment (temporal.yaml ships the live rates).
+  const quotas = stack.simulator ? SIMULATOR_QUOTAS : amazonPay.environment;
+  const rateLimits = rateLimitsWithinQuota(config.temporal.rateLimits, THROTTLE_TABLES[quotas]);
+  say(`Create Charge capped at ${rateLimits.createChargePerSecond}/s, other Amazon Pay calls at ${rateLimits.amazonReadsPerSecond}/s (Amazon Pay ${quotas} quotas)`);
+
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
   stack.daemon = await startDaemon({
-    config,
+    config: { ...config, temporal: { ...config.temporal, rateLimits } },
     databaseUrl,
     temporalAddress,
     amazonPay,
@@ -101,6 +114,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (stack.temporal?.uiUrl) say(`  Temporal Web UI     ${stack.temporal.uiUrl}`);
   say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
   say(`  PostgreSQL          ${maskUrlPassword(databaseUrl)}`);
+  if (stack.postgres) say(`  psql                ${psqlCommand(Number(new URL(databaseUrl).port))}`);
   if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
   say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
   say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);

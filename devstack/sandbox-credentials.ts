@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface SandboxCredentials {
@@ -9,13 +9,19 @@ export interface SandboxCredentials {
   publicKeyPem: string;
 }
 
+/** The sandbox key pair `npm run dev` made in `dir`, or undefined when it has not run there yet. */
+export function readSandboxCredentials(dir: string): SandboxCredentials | undefined {
+  const file = join(dir, 'sandbox-key.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SandboxCredentials) : undefined;
+}
+
 /**
  * The key pair the daemon signs with when the simulator stands in for Amazon Pay. Kept in the
  * data folder so the simulator's persisted idempotency keys stay tied to the same merchant key.
  */
 export async function ensureSandboxCredentials(dir: string): Promise<SandboxCredentials> {
-  const file = join(dir, 'sandbox-key.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as SandboxCredentials;
+  const existing = readSandboxCredentials(dir);
+  if (existing) return existing;
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
   const credentials: SandboxCredentials = {
@@ -24,6 +30,6 @@ export async function ensureSandboxCredentials(dir: string): Promise<SandboxCred
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   };
   await mkdir(dir, { recursive: true });
-  await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  await writeFile(join(dir, 'sandbox-key.json'), JSON.stringify(credentials, null, 2), { mode: 0o600 });
   return credentials;
 }

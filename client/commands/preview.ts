@@ -1,7 +1,9 @@
 import { intOption, str, type Command } from '../cli/command.js';
 import { showInstant, table, toJson } from '../cli/format.js';
 import { parseIntervalText } from '../cli/values.js';
+import { amazonPayTarget } from '../connect.js';
 import { InvalidInputError } from '../errors.js';
+import { previewSchedule } from '../subscriptions/preview.js';
 import { anchorAt } from '../subscriptions/start.js';
 
 export const previewCommand: Command = {
@@ -25,14 +27,16 @@ Examples:
   billing preview --interval month --anchor 2025-01-31T09:00 --zone America/New_York --count 4
   billing preview --interval "2 weeks" --trial "1 month" --count 6
 `,
+  // No ctx.connect(): nothing here reads a settings file, a database or a key. Only the Amazon Pay
+  // environment matters (sandbox-only intervals), and it is read from AMAZON_PAY_* alone.
   async run(ctx, values) {
-    const { client } = await ctx.connect();
+    const { environment } = amazonPayTarget(ctx.io.env);
     const zone = str(values, 'zone') ?? 'UTC';
     const interval = str(values, 'interval');
     if (interval === undefined) throw InvalidInputError.of('interval', 'is required (e.g. --interval month)');
     const trial = str(values, 'trial');
     const anchorText = str(values, 'anchor');
-    const cycles = client.previewSchedule({
+    const cycles = previewSchedule(environment, {
       anchor: anchorText === undefined ? anchorAt(new Date(), zone) : { localDateTime: anchorText, zone },
       interval: parseIntervalText(interval),
       ...(trial === undefined ? {} : { trial: parseIntervalText(trial, 'trial') }),

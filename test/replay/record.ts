@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
+import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
 import { freePort } from '../../devstack/ports.js';
 import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
 import { startTestTemporalServer } from '../support/test-temporal-server.js';
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   } finally {
     await h?.close();
     await Promise.allSettled([server.stop(), pg.stop()]);
+    await removeEmbeddedPostgresData(join(workDir, 'pgdata'));
     await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
+import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../../devstack/embedded-postgres.js';
 import { freePort } from '../../devstack/ports.js';
 import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
 import { migrateDatabase } from '../../db/migrate.js';
@@ -47,6 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     await Promise.allSettled([temporal.stop(), pg.stop()]);
+    await removeEmbeddedPostgresData(join(workDir, 'pgdata'));
     await rm(workDir, { recursive: true, force: true });
   };
 }

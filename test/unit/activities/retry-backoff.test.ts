@@ -1,6 +1,7 @@
 // The backoff a retryable Amazon Pay failure asks Temporal for: jittered within [cap/2, cap] of
 // an exponential ceiling, short for a 429 (the server-side cap already protects the quota),
 // long for a 5xx.
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { retryableFailure, THROTTLED_BACKOFF, TRANSIENT_BACKOFF } from '../../../activities/errors.js';
 import { classifyResponse } from '../../../amazonpay/outcomes.js';
@@ -53,5 +54,11 @@ describe('retryableFailure backoff', () => {
     const failure = retryableFailure(throttled, 1);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.type).toBe('AmazonPayThrottled');
+  });
+
+  it('a 429 is BENIGN (the SDK logs it at debug, not as a warning); a 5xx is not', () => {
+    if (throttled.kind !== 'throttled' || transient.kind !== 'transient') throw new Error('fixture');
+    expect(retryableFailure(throttled, 1).category).toBe(ApplicationFailureCategory.BENIGN);
+    expect(retryableFailure(transient, 1).category).toBeUndefined();
   });
 });

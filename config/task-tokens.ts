@@ -1,0 +1,50 @@
+// Temporal task tokens never reach a log line. A task token lets its holder complete, fail or
+// heartbeat that activity through the Temporal API, and it is long (a base64 blob of ~200-600
+// characters: a throttled charge's WARN line was ~820 characters, mostly token). It can arrive by
+// several roads, all of which pass through the logger: the SDK's activity log attributes
+// (`taskToken`, on every activity's "Activity failed" and on Context.log), the worker's own lines
+// (`taskToken` on "Got activity task", heartbeat and completion errors), sdk-core's forwarded
+// lines (a `task_token` field, and "TaskToken(…)" inside Debug-formatted details), an activity
+// Info object (`taskToken`, `base64TaskToken`) or an error carrying any of these.
+
+const TOKEN_KEY = /^(task_?token|base64_?task_?token)$/i;
+/** sdk-core's Debug format of a task token. */
+const TOKEN_TEXT = /TaskToken\([^)]*\)/g;
+const MAX_DEPTH = 8;
+
+/** `text` with every "TaskToken(…)" replaced by "TaskToken(omitted)". */
+export function withoutTaskTokenText(text: string): string {
+  return text.replace(TOKEN_TEXT, 'TaskToken(omitted)');
+}
+
+/**
+ * A copy of a log line's object without task tokens: keys named taskToken / task_token /
+ * base64TaskToken (any case, any depth up to 8) are dropped, "TaskToken(…)" in strings is
+ * replaced, and errors become { type, message, stack, …own fields } copies of their class (the thrown
+ * error itself is never modified). Cycles and deeper levels are cut as "[…]".
+ */
+export function withoutTaskTokens<T>(value: T): T {
+  return scrub(value, 0, new WeakSet()) as T;
+}
+
+function scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return withoutTaskTokenText(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (value instanceof Uint8Array || value instanceof Date) return value;
+  if (seen.has(value) || depth >= MAX_DEPTH) return '[…]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1, seen));
+  // An error's copy keeps its prototype, so pino's err serializer still names its type.
+  const out = (value instanceof Error ? Object.create(Object.getPrototypeOf(value) as object) : {}) as Record<string, unknown>;
+  if (value instanceof Error) {
+    out.type = value.name;
+    out.message = withoutTaskTokenText(value.message);
+    if (value.stack) out.stack = withoutTaskTokenText(value.stack);
+    if (value.cause !== undefined) out.cause = scrub(value.cause, depth + 1, seen);
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (TOKEN_KEY.test(key)) continue;
+    out[key] = scrub(item, depth + 1, seen);
+  }
+  return out;
+}
