@@ -34,6 +34,8 @@ const policySchema = z
     pendingPollMax: duration.optional(),
     pendingMaxWait: duration.optional(),
     chargeRetryWindow: duration.optional(),
+    activityRetryWindow: duration.optional(),
+    failedCallRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).min(1, 'at least one delay').max(20, 'at most 20 delays').optional(),
   })
   .default({});
 
@@ -89,6 +91,8 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
     pendingPollMaxMs: p.pendingPollMax ?? DEFAULT_BILLING_POLICY.pendingPollMaxMs,
     pendingMaxWaitMs: p.pendingMaxWait ?? DEFAULT_BILLING_POLICY.pendingMaxWaitMs,
     chargeRetryWindowMs: p.chargeRetryWindow ?? DEFAULT_BILLING_POLICY.chargeRetryWindowMs,
+    activityRetryWindowMs: p.activityRetryWindow ?? DEFAULT_BILLING_POLICY.activityRetryWindowMs,
+    failedCallRetryDelaysMs: p.failedCallRetryDelays ?? DEFAULT_BILLING_POLICY.failedCallRetryDelaysMs,
   };
   if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) throw new ConfigError(source, ['policy.pendingPollMax: must not be shorter than policy.pendingPollInitial']);
   return Object.freeze({ ...file, policy: Object.freeze(policy) });
