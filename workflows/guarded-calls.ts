@@ -9,7 +9,7 @@
 // the same call is tried again on a schedule (policy.failedCallRetryDelaysMs) or at once after
 // an operator's resume; when it succeeds, the status it had before comes back.
 // Create Charge is not guarded here: settle-cycle.ts decides on its failures (unknown outcome).
-import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, TemporalFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import type { SubscriptionRuntime } from './runtime.js';
@@ -54,20 +54,23 @@ class CallGuard {
         if (failures > 1) await this.recovered(activity);
         return result;
       } catch (error) {
+        // A regular activity fails with an ActivityFailure; a local one with its cause itself
+        // (ApplicationFailure, TimeoutFailure). A plain Error is a bug in workflow code: it fails
+        // the workflow task, which Temporal retries, and must not be taken for a failed call.
         // Histories recorded before the guard failed here; they replay that way.
-        if (!(error instanceof ActivityFailure) || isCancellation(error) || !patched(FAILED_CALLS_WAIT_FOR_RETRY)) throw error;
+        if (!(error instanceof TemporalFailure) || isCancellation(error) || !patched(FAILED_CALLS_WAIT_FOR_RETRY)) throw error;
         await this.waitForRetry(activity, error, failures);
       }
     }
   }
 
-  private async waitForRetry(activity: string, error: ActivityFailure, failures: number): Promise<void> {
+  private async waitForRetry(activity: string, error: TemporalFailure, failures: number): Promise<void> {
     const { rt } = this;
     const delays = rt.input.policy.failedCallRetryDelaysMs ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS;
     const delay = Math.max(1, delays[Math.min(failures, delays.length) - 1] ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS[0]!);
     this.before ??= { status: rt.s.status, reason: rt.s.statusReason, nextRetryAt: rt.nextRetryAt };
-    const cause = error.cause;
-    const failure = `${cause?.name ?? 'ActivityFailure'}: ${cause?.message ?? error.message}`.slice(0, 500);
+    const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
+    const failure = `${cause.name}: ${cause.message}`.slice(0, 500);
     const nextRetryAt = new Date(Date.now() + delay).toISOString();
     rt.failedCall = { activity, failure, failures, nextRetryAt };
     rt.nextRetryAt = nextRetryAt;
@@ -89,7 +92,7 @@ class CallGuard {
     try {
       await this.rt.setStatus(this.raw, 'needs_attention', reason, this.rt.nextBillingAt, detail);
     } catch (error) {
-      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+      if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
       this.rt.showUnrecordedStatus('needs_attention', reason);
     }
   }
