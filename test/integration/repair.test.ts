@@ -2,23 +2,19 @@
 // running gets a new workflow with `billing repair` that resumes where the ledger says: no cycle
 // is charged twice, and an attempt whose outcome is unknown is sent again with its own key.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
-import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { startCliHarness, type CliHarness } from '../support/cli-harness.js';
+import { eventually, type BillingHarness } from '../support/billing-harness.js';
+import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
 import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, type SubscriptionHandle } from '../support/subscriptions.js';
 
 describe('billing repair', () => {
+  const stack = useCliHarness();
   let h: BillingHarness;
   let cli: CliHarness;
-  beforeAll(async () => {
-    h = await startBillingHarness();
-    cli = await startCliHarness(h);
-  });
-  afterAll(async () => {
-    await cli?.close();
-    await h?.close();
+  beforeAll(() => {
+    ({ h, cli } = stack);
   });
 
   const newRun = (handle: SubscriptionHandle) => h.temporal.client.workflow.getHandle(handle.workflowId);

@@ -51,6 +51,11 @@ const endsAfterOneCycle = async (_run: Run, handle: SubscriptionHandle) => {
   expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
 };
 const launchOneCycle = async (run: Run, extra: Parameters<typeof shortSpec>[2] = {}) => (await run.h.launch(shortSpec(run.id, run.cp, { cycles: 1, ...extra }), run.policy)).handle;
+/** The call fails from the start: arm, then launch a one-cycle plan. */
+const armedFromTheStart = async (run: Run) => {
+  await run.arm();
+  return launchOneCycle(run);
+};
 
 const SITES: Site[] = [
   {
@@ -73,19 +78,13 @@ const SITES: Site[] = [
   {
     name: 'billing date planning',
     activity: 'planCycle',
-    async reach(run) {
-      await run.arm();
-      return launchOneCycle(run);
-    },
+    reach: armedFromTheStart,
     recovered: endsAfterOneCycle,
   },
   {
     name: 'status write',
     activity: 'recordStatus',
-    async reach(run) {
-      await run.arm();
-      return launchOneCycle(run);
-    },
+    reach: armedFromTheStart,
     recovered: endsAfterOneCycle,
   },
   {

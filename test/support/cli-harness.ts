@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createBillingClient, type BillingClient } from '../../client/index.js';
 import type { BillingClientDeps } from '../../client/deps.js';
-import { FAST_POLICY, randomPublicKeyId, type BillingHarness } from './billing-harness.js';
+import { afterAll, beforeAll } from 'vitest';
+import { FAST_POLICY, randomPublicKeyId, startBillingHarness, type BillingHarness } from './billing-harness.js';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -90,5 +91,26 @@ export async function startCliHarness(h: BillingHarness): Promise<CliHarness> {
     library: createBillingClient(deps),
     dir,
     close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A billing harness and a CLI harness on it for one test file (started before all, closed after all). */
+export function useCliHarness(): { readonly h: BillingHarness; readonly cli: CliHarness } {
+  const state: { h?: BillingHarness; cli?: CliHarness } = {};
+  beforeAll(async () => {
+    state.h = await startBillingHarness();
+    state.cli = await startCliHarness(state.h);
+  });
+  afterAll(async () => {
+    await state.cli?.close();
+    await state.h?.close();
+  });
+  return {
+    get h() {
+      return state.h!;
+    },
+    get cli() {
+      return state.cli!;
+    },
   };
 }
