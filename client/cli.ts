@@ -13,12 +13,13 @@ import { changePlanCommand, pauseCommand, resumeCommand, stopCommand } from './c
 import { listCommand } from './commands/list.js';
 import { previewCommand } from './commands/preview.js';
 import { refundCommand } from './commands/refund.js';
+import { repairCommand } from './commands/repair.js';
 import { showCommand } from './commands/show.js';
 import { startCommand } from './commands/start.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand, showCommand, listCommand, pauseCommand, resumeCommand, changePlanCommand, stopCommand,
-  previewCommand, refundCommand, importCommand, exportCommand, demoCommand,
+  previewCommand, refundCommand, repairCommand, importCommand, exportCommand, demoCommand,
 ];
 
 function overview(): string {

@@ -6,6 +6,7 @@ import { changePlan, pauseSubscription, resumeSubscription, stopSubscription, ty
 import { previewSchedule, type PreviewScheduleInput } from './subscriptions/preview.js';
 import { getSubscriptionDetails, listSubscriptions, type ListSubscriptionsInput, type SubscriptionDetails, type SubscriptionPage } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
+import { repairDriftedSubscriptions, repairSubscription, type RepairResult } from './subscriptions/repair.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
 
 export * from './errors.js';
@@ -15,6 +16,7 @@ export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
 export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
+export type { RepairResult } from './subscriptions/repair.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
 export interface BillingClient {
@@ -28,6 +30,10 @@ export interface BillingClient {
   listSubscriptions(input?: ListSubscriptionsInput): Promise<SubscriptionPage>;
   previewSchedule(input: PreviewScheduleInput): ScheduledCycle[];
   refund(input: RefundInput): Promise<RefundResult>;
+  /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
+  repair(id: string): Promise<RepairResult>;
+  /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
+  repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; failed: { subscriptionId: string; error: string }[] }>;
 }
 
 export function createBillingClient(deps: BillingClientDeps): BillingClient {
@@ -42,5 +48,7 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     listSubscriptions: (input) => listSubscriptions(deps, input),
     previewSchedule: (input) => previewSchedule(deps.environment, input),
     refund: (input) => refundCharge(deps, input),
+    repair: (id) => repairSubscription(deps, id),
+    repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
   };
 }

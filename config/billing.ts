@@ -64,6 +64,8 @@ const policySchema = z
     pendingPollMax: duration.optional(),
     pendingMaxWait: duration.optional(),
     chargeRetryWindow: duration.optional(),
+    activityRetryWindow: duration.optional(),
+    failedCallRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).min(1, 'at least one delay').max(20, 'at most 20 delays').optional(),
   })
   .default({});
 
@@ -118,6 +120,8 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
     pendingPollMaxMs: p.pendingPollMax ?? DEFAULT_BILLING_POLICY.pendingPollMaxMs,
     pendingMaxWaitMs: p.pendingMaxWait ?? DEFAULT_BILLING_POLICY.pendingMaxWaitMs,
     chargeRetryWindowMs: p.chargeRetryWindow ?? DEFAULT_BILLING_POLICY.chargeRetryWindowMs,
+    activityRetryWindowMs: p.activityRetryWindow ?? DEFAULT_BILLING_POLICY.activityRetryWindowMs,
+    failedCallRetryDelaysMs: p.failedCallRetryDelays ?? DEFAULT_BILLING_POLICY.failedCallRetryDelaysMs,
   };
   const problems: string[] = [];
   if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) problems.push('policy.pendingPollMax: must not be shorter than policy.pendingPollInitial');

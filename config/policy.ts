@@ -15,4 +15,8 @@ export const DEFAULT_BILLING_POLICY: Readonly<BillingPolicy> = Object.freeze({
   pendingPollMaxMs: 1 * HOUR,
   pendingMaxWaitMs: 24 * HOUR, // Amazon resolves a pending authorization within 24 hours
   chargeRetryWindowMs: 24 * HOUR,
+  // Calls other than Create Charge: retried for an hour, then needs_attention and retried at
+  // 5 min, 30 min, 2 h, then every 6 h (the workflow's own defaults, workflows/guarded-calls.ts).
+  activityRetryWindowMs: 1 * HOUR,
+  failedCallRetryDelaysMs: [5 * MINUTE, 30 * MINUTE, 2 * HOUR, 6 * HOUR],
 });

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AmazonPayError, errorBody } from './errors.js';
 import { firstHeader, sendJson } from './http-io.js';
 import { isStorableStatus, requestFingerprint, requireIdempotencyKey } from './idempotency.js';
+import { takeInjectedError } from './injected-errors.js';
 import { SIMULATION_CODES } from './outcomes.js';
 import { matchRoute, type RouteMatch } from './routes.js';
 import { parseAuthorization, verifyRequestSignature } from './signature.js';
@@ -70,6 +71,12 @@ export async function handleApiRequest(
     if (route.operation === 'createCharge') recordAttempt(runtime, req, bodyText, status, body, outcome);
   };
 
+  const injected = takeInjectedError(runtime.injectedErrors, route.operation, route.id);
+  if (injected) {
+    record(injected.status, null, `Injected${injected.reasonCode}`);
+    sendJson(res, injected.status, errorBody(injected.reasonCode, injected.message), headers);
+    return;
+  }
   const latency = runtime.faults.latencyFixedMs + runtime.faults.latencyRandomMs * engine.random();
   if (latency > 0) await delay(latency);
   const fault = chooseFault(runtime);

@@ -6,6 +6,7 @@ import { resolvePendingCharge } from './ops-charges.js';
 import { resolveRefund } from './ops-refunds.js';
 import { renderCharge, renderChargePermission, renderRefund } from './render.js';
 import { validateFaultConfig } from './faults.js';
+import { validateInjectedErrors } from './injected-errors.js';
 import { validateThrottleConfig } from './throttle.js';
 import { DECLINE_REASONS } from './outcomes.js';
 import { emptyState } from './state.js';
@@ -172,6 +173,11 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
     case 'PUT /__sim/faults':
       runtime.faults = validateFaultConfig(body, runtime.faults);
       return ok({ faults: runtime.faults });
+    case 'GET /__sim/injected-errors':
+      return ok({ errors: runtime.injectedErrors });
+    case 'PUT /__sim/injected-errors':
+      runtime.injectedErrors = validateInjectedErrors(body);
+      return ok({ errors: runtime.injectedErrors });
     case 'GET /__sim/throttle':
       return ok({ throttle: runtime.throttle.getConfig() });
     case 'PUT /__sim/throttle':
@@ -203,6 +209,7 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       const publicKeys = engine.state.publicKeys;
       engine.clearTimers();
       engine.ipn.reset();
+      runtime.injectedErrors = [];
       engine.state = { ...emptyState(), publicKeys };
       runtime.throttle.configure(runtime.throttle.getConfig());
       engine.save();

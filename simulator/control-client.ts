@@ -10,6 +10,7 @@
 //   POST /__sim/charges/:id/resolve {outcome?}          → { charge }
 //   POST /__sim/refunds/:id/resolve {declineReason?}    → { refund }
 //   GET|PUT /__sim/faults, /__sim/throttle, /__sim/ipn  → { faults } / { throttle } / { ipn }
+//   GET|PUT /__sim/injected-errors { errors }          → { errors }  scripted error answers per operation
 //   GET  /__sim/ipn/deliveries                          → { deliveries, pending }
 //   GET  /__sim/ipn/signing-cert.pem                    → PEM (public key of the IPN signer)
 //   GET  /__sim/charges                                 → { charges: LedgerEntry[] }
@@ -20,10 +21,11 @@ import type { CreateChargePermissionInput } from './control-actions.js';
 import type { LedgerEntry } from './control-api.js';
 import type { DeliveryAttempt, IpnConfig } from './ipn-delivery.js';
 import type { FaultConfig } from './faults.js';
+import type { InjectedError } from './injected-errors.js';
 import type { ThrottleConfig } from './throttle.js';
 import type { AttemptRecord, DeclineScript } from './state.js';
 
-export type { CreateChargePermissionInput, LedgerEntry, DeliveryAttempt, IpnConfig, FaultConfig, ThrottleConfig, AttemptRecord, DeclineScript };
+export type { CreateChargePermissionInput, LedgerEntry, DeliveryAttempt, IpnConfig, FaultConfig, ThrottleConfig, AttemptRecord, DeclineScript, InjectedError };
 
 /** The Amazon Pay-shaped Charge Permission as GET returns it (main fields typed). */
 export interface ChargePermissionView {
@@ -61,6 +63,8 @@ export interface SimulatorControl {
   resolveRefund(refundId: string, declineReason?: string): Promise<unknown>;
   setFaults(faults: Partial<FaultConfig>): Promise<FaultConfig>;
   setThrottle(throttle: Partial<ThrottleConfig>): Promise<ThrottleConfig>;
+  /** Replaces the scripted error answers (an empty list clears them); `times` absent means every matching request. */
+  setInjectedErrors(errors: Array<Omit<InjectedError, 'times' | 'message'> & { message?: string; times?: number | null }>): Promise<InjectedError[]>;
   setIpn(settings: Partial<IpnConfig>): Promise<IpnConfig>;
   ipnDeliveries(): Promise<{ deliveries: DeliveryAttempt[]; pending: number }>;
   ipnSigningPem(): Promise<string>;
@@ -108,6 +112,7 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     resolveRefund: async (refundId, declineReason) =>
       (await call<{ refund: unknown }>('POST', `/refunds/${encodeURIComponent(refundId)}/resolve`, declineReason === undefined ? {} : { declineReason })).refund,
     setFaults: async (faults) => (await call<{ faults: FaultConfig }>('PUT', '/faults', faults)).faults,
+    setInjectedErrors: async (errors) => (await call<{ errors: InjectedError[] }>('PUT', '/injected-errors', { errors })).errors,
     setThrottle: async (throttle) => (await call<{ throttle: ThrottleConfig }>('PUT', '/throttle', throttle)).throttle,
     setIpn: async (settings) => (await call<{ ipn: IpnConfig }>('PUT', '/ipn', settings)).ipn,
     ipnDeliveries: () => call('GET', '/ipn/deliveries'),

@@ -4,11 +4,14 @@ import { toPublicKey } from './signature.js';
 import { KeyedLock } from './idempotency.js';
 import type { Engine } from './engine.js';
 import type { FaultConfig } from './faults.js';
+import type { InjectedError } from './injected-errors.js';
 import type { Throttle } from './throttle.js';
 
 export class SimulatorRuntime {
   readonly lock = new KeyedLock();
   private readonly keyCache = new Map<string, KeyObject>();
+  /** Scripted error answers (PUT /__sim/injected-errors). */
+  injectedErrors: InjectedError[] = [];
 
   constructor(
     readonly engine: Engine,

@@ -4,7 +4,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
 /** patched() id: status writes moved from a regular activity to a local activity. */
 export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
@@ -35,6 +35,8 @@ export class SubscriptionRuntime {
   permissionVersion = 0;
   /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
   chargeableByIpn = 0;
+  /** A failed activity call waiting for its retry (workflows/guarded-calls.ts). */
+  failedCall: FailedCall | null = null;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
@@ -163,6 +165,13 @@ export class SubscriptionRuntime {
     this.publish();
   }
 
+  /** A status the database could not take (its write is failing): shown in the query and the search attributes only. */
+  showUnrecordedStatus(status: SubscriptionStatus, reason: string | null): void {
+    this.s.status = status;
+    this.s.statusReason = reason;
+    this.publish();
+  }
+
   async publishNextBilling(acts: ActivityProxies, dueAt: string): Promise<void> {
     await this.setStatus(acts, this.s.status, this.s.statusReason, dueAt);
   }
@@ -208,6 +217,7 @@ export class SubscriptionRuntime {
       outstanding: this.outstanding,
       chargesMade: this.s.chargesMade,
       permission: this.permission,
+      failedCall: this.failedCall,
     };
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
 import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
@@ -23,7 +24,7 @@ export type SubscriptionWorkflowResult = { status: 'canceled' | 'ended'; reason:
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionWorkflowResult> {
   const firstRun = input.state === undefined;
   const rt = new SubscriptionRuntime(input, input.state ?? initialState(input));
-  const acts = createActivityProxies(input);
+  const acts = guardActivityCalls(createActivityProxies(input), rt);
 
   setHandler(stateQuery, () => rt.snapshot());
   setHandler(pauseSignal, ({ reason }) => rt.pause(reason));
@@ -82,6 +83,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       }
     }
   } catch (error) {
+    // Stopped (cancel now, permission closed) while a failed call waited for its retry.
+    if (error instanceof StoppedWhileCallFailed) return await CancellationScope.nonCancellable(() => rt.finish(acts, 'canceled', rt.stopReason()));
     if (isCancellation(error)) {
       // Cancelled (the buyer closed the Charge Permission, or an admin stopped it): any charge in
       // flight has already been settled in a non-cancellable scope; record why it ended.

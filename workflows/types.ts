@@ -53,6 +53,17 @@ export interface BillingPolicy {
   chargeAttemptTimeoutMs?: number;
   /** After PeriodicAmountExceeded, how long after the UTC month boundary to try again (default 5 minutes: clock skew). */
   monthlyCapRetryMarginMs?: number;
+  /**
+   * How long a failing database write, schedule computation or Amazon Pay read (everything but
+   * Create Charge) is retried by Temporal before the subscription goes to needs_attention
+   * (default 1 hour). Absent in older workflow inputs.
+   */
+  activityRetryWindowMs?: number;
+  /**
+   * Then: delays between automatic retries of the failed call (the last one repeats); an
+   * operator's resume retries at once. Default 5 min, 30 min, 2 h, 6 h (workflows/guarded-calls.ts).
+   */
+  failedCallRetryDelaysMs?: number[];
 }
 
 export interface SubscriptionWorkflowInput {
@@ -136,6 +147,19 @@ export interface SubscriptionState {
   chargesMade: number;
   /** The Charge Permission as last seen by this workflow (signal or check), if at all. */
   permission: PermissionStatus | null;
+  /** An activity call that failed and waits for its retry (status needs_attention, reason CallFailed:<activity>). */
+  failedCall?: FailedCall | null;
+}
+
+/** A failed activity call the workflow waits to retry (workflows/guarded-calls.ts). */
+export interface FailedCall {
+  activity: string;
+  /** The failure's type and message, at most 500 characters. */
+  failure: string;
+  /** Failed tries so far, each after the activity's own retry policy gave up. */
+  failures: number;
+  /** When it is tried again without an operator (UTC ISO). */
+  nextRetryAt: string;
 }
 
 /** A Charge Permission's state as the reaction activities saw it in Amazon Pay. */

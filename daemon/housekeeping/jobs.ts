@@ -150,9 +150,10 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
 
     /**
      * PostgreSQL and Temporal disagree. A live subscription whose workflow is not running is
-     * marked needs_attention (WorkflowNotRunning) for an operator, not restarted: its workflow
-     * id is never reused (REJECT_DUPLICATE) and its policy overrides are not stored, so an
-     * automatic restart could bill on the wrong terms. A running workflow without a row is reported.
+     * marked needs_attention (WorkflowNotRunning) for an operator, not restarted automatically:
+     * `billing repair` (client/subscriptions/repair.ts) restarts it, taking its terms from the old
+     * workflow's history when Temporal still has it, which an operator should confirm. A running
+     * workflow without a row is reported.
      */
     async drift(): Promise<{ stalled: string[]; orphans: string[] }> {
       const running = new Set<string>();
@@ -174,7 +175,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
         if (state === 'RUNNING') continue;
         stalled.push(row.id);
         if (row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning') continue;
-        deps.logger.error({ subscriptionId: row.id, workflowId: row.workflowId, workflowState: state, status: row.status }, 'drift: subscription is live in PostgreSQL but its workflow is not running; marked needs_attention');
+        deps.logger.error({ subscriptionId: row.id, workflowId: row.workflowId, workflowState: state, status: row.status }, 'drift: subscription is live in PostgreSQL but its workflow is not running; marked needs_attention (restart it with `billing repair <id>`)');
         await recordSubscriptionStatus(deps.db, {
           subscriptionId: row.id,
           status: 'needs_attention',

@@ -6,11 +6,11 @@
 // Starts its own Temporal dev server (continue-as-new suggested at 200 events, as in the
 // integration tests), an embedded PostgreSQL in a temp dir and the Amazon Pay simulator, runs
 // each scenario with the product's workers, and writes every run's history as proto-JSON to
-// test/replay/histories/<scenario>[-run<n>].json. Re-record when a change to the workflow is
-// intended to be incompatible (then also think about running workflows: patched() or a new
-// workflow type); otherwise keep the old files: they are what running subscriptions look like.
+// test/replay/histories/<scenario>[-run<n>].json. Committed histories are never overwritten:
+// they are what running subscriptions look like. A scenario whose file exists is skipped; to
+// record a changed workflow, add a scenario with a new name (and put the change behind patched()).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,10 @@ async function main(): Promise<void> {
     };
     h = await startBillingHarness({ resources: { database, temporal } });
     for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
+      if (await recorded(scenario.name)) {
+        console.log(`[record] ${scenario.name}: already recorded, kept (histories are never overwritten; add a scenario with a new name)`);
+        continue;
+      }
       const runIds = await scenario.run(h);
       for (const [index, { workflowId, runId }] of runIds.entries()) {
         // The CLI's JSON (payloads not shortened) rather than the SDK's historyToJSON, which
@@ -67,7 +71,8 @@ async function main(): Promise<void> {
         const { stdout } = await run(cliPath, args, { maxBuffer: 64 * 1024 * 1024 });
         const events = (JSON.parse(stdout) as { events?: unknown[] }).events?.length ?? 0;
         const file = join(HISTORIES_DIR, `${scenario.name}${runIds.length > 1 ? `-run${index + 1}` : ''}.json`);
-        await writeFile(file, stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+        // 'wx': fail rather than replace a file that appeared meanwhile.
+        await writeFile(file, stdout.endsWith('\n') ? stdout : `${stdout}\n`, { flag: 'wx' });
         console.log(`[record] ${scenario.name}: ${events} events → ${file}`);
       }
     }
@@ -77,6 +82,19 @@ async function main(): Promise<void> {
     await removeEmbeddedPostgresData(join(workDir, 'pgdata'));
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** Whether a history of this scenario exists (single run, or its first run). */
+async function recorded(name: string): Promise<boolean> {
+  for (const file of [`${name}.json`, `${name}-run1.json`]) {
+    try {
+      await access(join(HISTORIES_DIR, file));
+      return true;
+    } catch {
+      // not this one
+    }
+  }
+  return false;
 }
 
 main().catch((error: unknown) => {

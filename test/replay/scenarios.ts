@@ -80,5 +80,35 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  {
+    // Issue 13 §1: a soft decline, then Get Charge Permission answers 400 (the workflow waits in
+    // needs_attention instead of failing), an operator resumes, billing carries on.
+    name: 'failed-amazon-read',
+    async run(h) {
+      const cp = await newPermission(h, 'EUR');
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' }]);
+      const spec = shortSpec('replay-failed-read', cp, { cycles: 2 });
+      const { handle } = await h.launch({ ...spec, plan: { ...spec.plan, amountMinor: '999', currency: 'EUR' } }, { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
+      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention' });
+      await h.control.setInjectedErrors([]);
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // A local activity (billing date planning) fails for good at the start; retried by the schedule.
+    name: 'failed-local-call',
+    async run(h) {
+      const cp = await newPermission(h);
+      h.activityFaults.set('subscription-replay-failed-local', 'planCycle', 'non_retryable');
+      const { handle } = await h.launch(shortSpec('replay-failed-local', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [1_000] });
+      await eventually(() => handle.query(stateQuery).catch(() => null), (s) => s?.statusReason === 'CallFailed:planCycle', { what: 'needs_attention' });
+      h.activityFaults.clear('subscription-replay-failed-local');
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
   ...IPN_SCENARIOS,
 ];

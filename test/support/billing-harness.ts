@@ -10,6 +10,7 @@ import { createWorkers, runWorkers } from '../../daemon/workers.js';
 import { createSimulatorControl, type SimulatorControl } from '../../simulator/control-client.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
 import type { BillingPolicy } from '../../workflows/types.js';
+import { ActivityFaults } from './activity-faults.js';
 import { connectTestTemporal, createTestDatabase, uniqueTaskQueue, type TestDatabase, type TestTemporal } from './integration.js';
 
 /** Test policy: the default shape with every wait shrunk to seconds. */
@@ -39,6 +40,8 @@ export interface BillingHarness {
   readonly amazonPay: AmazonPayClient;
   readonly launchContext: LaunchContext;
   readonly taskQueues: LaunchContext['taskQueues'];
+  /** Makes a named activity of one workflow fail (test/support/activity-faults.ts). */
+  readonly activityFaults: ActivityFaults;
   /** The sandbox key the simulator trusts: for workers in another process (test/support/worker-process.ts). */
   readonly credentials: { publicKeyId: string; privateKeyPem: string };
   /** The clock activities, the Amazon Pay client and the simulator share (real time + clockOffsetMs). */
@@ -94,6 +97,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
   const taskQueues = { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };
   const launchContext: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
 
+  const activityFaults = new ActivityFaults();
   let workers: Worker[] = [];
   let running: Promise<void> = Promise.resolve();
   const startWorkers = async () => {
@@ -106,7 +110,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
-      activities: createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client }),
+      activities: activityFaults.wrap(createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client })),
     });
     running = runWorkers(workers);
   };
@@ -124,6 +128,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
     amazonPay,
     launchContext,
     taskQueues,
+    activityFaults,
     credentials: { publicKeyId, privateKeyPem },
     now,
     setClockOffsetMs(ms) {

@@ -94,9 +94,9 @@ export async function startCliHarness(h: BillingHarness): Promise<CliHarness> {
   };
 }
 
-/** A billing harness and a CLI harness for one describe block, started before its tests and closed after them. */
+/** A billing harness and a CLI harness on it for one test file (started before all, closed after all). */
 export function useCliHarness(): { readonly h: BillingHarness; readonly cli: CliHarness } {
-  const state = {} as { h: BillingHarness; cli: CliHarness };
+  const state: { h?: BillingHarness; cli?: CliHarness } = {};
   beforeAll(async () => {
     state.h = await startBillingHarness();
     state.cli = await startCliHarness(state.h);
@@ -105,5 +105,12 @@ export function useCliHarness(): { readonly h: BillingHarness; readonly cli: Cli
     await state.cli?.close();
     await state.h?.close();
   });
-  return state;
+  return {
+    get h() {
+      return state.h!;
+    },
+    get cli() {
+      return state.cli!;
+    },
+  };
 }

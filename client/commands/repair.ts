@@ -1,0 +1,58 @@
+import type { Command } from '../cli/command.js';
+import { toJson } from '../cli/format.js';
+import { createProgress } from '../cli/progress.js';
+import { UsageError } from '../cli/errors.js';
+import type { RepairResult } from '../index.js';
+
+function resultLine(result: RepairResult): string {
+  if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  const r = result.resume!;
+  const how = r.fresh ? 'started again from the beginning (nothing was billed yet)' : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
+  return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${how}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
+}
+
+export const repairCommand: Command = {
+  name: 'repair',
+  summary: 'restart a live subscription whose workflow is not running (failed, terminated)',
+  positionals: [0, 1],
+  options: { 'all-drifted': { type: 'boolean' } },
+  help: `Usage: billing repair <subscription-id> [--json]
+       billing repair --all-drifted [--json]
+
+A subscription the database says is live but whose Temporal workflow failed, was terminated or
+is gone (what the drift job marks needs_attention / WorkflowNotRunning) gets a new workflow
+under the same id. It resumes where the charge ledger says: a cycle already paid is never
+charged again, and an attempt whose outcome is unknown is sent again with its own idempotency
+key (Amazon Pay replays it) instead of a new one. A subscription whose workflow runs is left
+alone; one that was stopped or has ended is refused.
+
+--all-drifted repairs every live subscription (older than 5 minutes) whose workflow is not
+running, with progress on stderr.
+
+Examples:
+  billing repair sub-1001
+  billing repair --all-drifted
+`,
+  async run(ctx, values, [id]) {
+    const all = values['all-drifted'] === true;
+    if (all === (id !== undefined)) throw new UsageError('billing repair: give a subscription id or --all-drifted (not both)');
+    const { client } = await ctx.connect();
+    if (!all) {
+      const result = await client.repair(id!);
+      ctx.io.out(ctx.json ? toJson(result) : resultLine(result));
+      return 0;
+    }
+    const lines: string[] = [];
+    let progress: ReturnType<typeof createProgress> | undefined;
+    const summary = await client.repairDrifted((entry, total) => {
+      if ('error' in entry) lines.push(`${entry.subscriptionId}: not repaired: ${entry.error}\n`);
+      else if (entry.action === 'restarted') lines.push(resultLine(entry));
+      progress ??= createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'checked');
+      progress.tick(!('error' in entry));
+    });
+    progress?.done();
+    if (ctx.json) ctx.io.out(toJson(summary));
+    else ctx.io.out(`${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.failed.length} not repaired.\n`);
+    return summary.failed.length > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,68 @@
+// Where a restarted subscription workflow resumes, computed from PostgreSQL alone: the charge
+// ledger (one row per attempt, written before Create Charge is called) and the subscription row.
+// The rule that keeps money safe: an attempt whose outcome is unknown (still `pending`, or an
+// authorization still pending) is resumed with the SAME attempt number, hence the same
+// idempotency key, so Amazon Pay replays it instead of charging again; only an attempt Amazon
+// declined or refused is followed by a new one. A cycle with a successful charge is never billed
+// again (PostgreSQL also refuses a second success per cycle).
+import type { SubscriptionStatus } from '../../billing/types.js';
+import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
+import type { LastCharge } from '../../workflows/types.js';
+
+const PAID = new Set(['Authorized', 'Captured', 'CaptureInitiated']);
+/** Attempts whose outcome Amazon Pay has not settled: resumed with their own key. */
+const UNSETTLED = new Set(['pending', 'AuthorizationInitiated', 'unknown']);
+/** Soft declines, the ones dunning counts (workflows/settle-cycle.ts). */
+const SOFT = new Set(['SoftDeclined', 'ProcessingFailure', 'TransactionTimedOut', 'AmazonRejected']);
+
+export interface ResumePoint {
+  /** Nothing was billed or recorded yet: start the workflow as new (it records a checkout charge itself). */
+  fresh: boolean;
+  cycle: number;
+  attempt: number;
+  /** Soft declines of this cycle since its last other outcome (dunning continues from there). */
+  dunningStep: number;
+  status: SubscriptionStatus;
+  paused: boolean;
+  lastCharge: LastCharge | null;
+  chargesMade: number;
+  /** Why this attempt: 'next' (nothing tried yet), 'same-key' (outcome unknown), 'after-decline'. */
+  attemptReason: 'next' | 'same-key' | 'after-decline';
+}
+
+/**
+ * `row`: the subscription; `charges`: its ledger rows; `statusBeforeDrift`: the status the drift
+ * job found before it marked the row needs_attention/WorkflowNotRunning (its event detail), if any.
+ */
+export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' | 'status' | 'statusReason'>, charges: readonly ChargeRow[], statusBeforeDrift?: string): ResumePoint {
+  const paid = charges.filter((c) => PAID.has(c.state)).sort((a, b) => a.cycle - b.cycle);
+  const lastPaid = paid.at(-1);
+  const previous = row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning' && statusBeforeDrift ? statusBeforeDrift : row.status;
+  const paused = previous === 'paused';
+  const status: SubscriptionStatus = paused ? 'paused' : previous === 'trialing' && paid.length === 0 ? 'trialing' : 'active';
+  const fresh = charges.length === 0 && row.currentCycle === 0;
+  const cycle = Math.max(row.currentCycle, lastPaid ? lastPaid.cycle + 1 : 0);
+  const ofCycle = charges.filter((c) => c.cycle === cycle).sort((a, b) => a.attempt - b.attempt);
+  const last = ofCycle.at(-1);
+  let attempt = 1;
+  let attemptReason: ResumePoint['attemptReason'] = 'next';
+  if (last) {
+    attempt = UNSETTLED.has(last.state) ? last.attempt : last.attempt + 1;
+    attemptReason = UNSETTLED.has(last.state) ? 'same-key' : 'after-decline';
+  }
+  let dunningStep = 0;
+  for (let i = ofCycle.length - 1; i >= 0 && ofCycle[i]!.state === 'Declined' && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
+  return {
+    fresh,
+    cycle,
+    attempt,
+    dunningStep,
+    status,
+    paused,
+    lastCharge: lastPaid
+      ? { cycle: lastPaid.cycle, attempt: lastPaid.attempt, chargeId: lastPaid.chargeId, state: lastPaid.state, reasonCode: lastPaid.reasonCode, at: (lastPaid.completedAt ?? lastPaid.requestedAt).toISOString() }
+      : null,
+    chargesMade: paid.filter((c) => c.attempt > 0).length,
+    attemptReason,
+  };
+}

@@ -1,0 +1,192 @@
+// Drift repair: a live subscription (PostgreSQL says it bills) whose workflow is not running —
+// failed, terminated, timed out, or gone from Temporal — gets a new workflow under the same id,
+// resuming at the cycle and attempt the ledger says (repair-state.ts), so no cycle is charged
+// twice and no cycle whose outcome is unknown is retried with a new idempotency key.
+import { defaultPayloadConverter } from '@temporalio/common';
+import { rebaseSegments } from '../../billing/segments.js';
+import { firstBillingAnchor } from '../../billing/schedule.js';
+import type { BillingInterval } from '../../billing/types.js';
+import { listCharges } from '../../db/queries/charges.js';
+import { nonFinalSubscriptions } from '../../db/queries/ipn-inbox.js';
+import { listSubscriptionEvents, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
+import type { SubscriptionRow } from '../../db/schema/index.js';
+import { subscriptionWorkflow } from '../../workflows/index.js';
+import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
+import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
+import type { BillingClientDeps } from '../deps.js';
+import { ConflictError } from '../errors.js';
+import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
+import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
+
+export interface RepairResult {
+  subscriptionId: string;
+  /** 'restarted': a new workflow runs; 'running': nothing to repair. */
+  action: 'restarted' | 'running';
+  /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, NOT_FOUND, RUNNING. */
+  workflowState: string;
+  /** Where the new workflow resumes (absent when nothing was restarted). */
+  resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status'> & { fresh: boolean };
+  /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
+  termsFrom?: 'workflow-history' | 'database';
+  runId?: string;
+}
+
+/** How long after its creation a subscription may still be starting its workflow (the drift job's margin too). */
+const STARTING_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Restarts the workflow of subscription `id` if it is live in PostgreSQL and its workflow is
+ * not running. Errors: NotFound (no such subscription), Conflict (it has ended; or its plan
+ * changed and Temporal no longer holds the history its terms would come from).
+ */
+export async function repairSubscription(deps: BillingClientDeps, id: string): Promise<RepairResult> {
+  const row = await requireSubscriptionRow(deps, id);
+  if (row.status === 'canceled' || row.status === 'ended') throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+  const client = await deps.temporal();
+  const handle = subscriptionHandle(client, id);
+  const description = await describeOrUndefined(handle);
+  const workflowState = description?.status.name ?? 'NOT_FOUND';
+  if (workflowState === 'RUNNING') return { subscriptionId: id, action: 'running', workflowState };
+  // A cancelled workflow was stopped on purpose (its final status write did not land); a completed one ended.
+  if (workflowState === 'CANCELLED' || workflowState === 'COMPLETED') {
+    throw new ConflictError(`Subscription ${id}: its workflow ${workflowState === 'CANCELLED' ? 'was cancelled (stopped)' : 'completed'}, so it is not restarted; its status in the database (${row.status}) is stale`);
+  }
+
+  const [charges, events] = await Promise.all([listCharges(deps.db, id), listSubscriptionEvents(deps.db, id)]);
+  const drift = [...events].reverse().find((e) => e.reasonCode === 'WorkflowNotRunning');
+  const point = resumePointFromLedger(row, charges, (drift?.detail as { previousStatus?: string } | null)?.previousStatus);
+  const previous = description ? await lastRunInput(handle) : undefined;
+  const runStartedAt = description?.startTime ?? new Date(0);
+  const terms = previous ? termsFromHistory(previous, events, runStartedAt) : termsFromDatabase(row, events);
+  const input: SubscriptionWorkflowInput = {
+    subscriptionId: id,
+    chargePermissionId: row.chargePermissionId,
+    environment: deps.environment,
+    currency: row.currency,
+    ...(row.softDescriptor ? { softDescriptor: row.softDescriptor } : {}),
+    ...(row.merchantMetadata ? { merchantMetadata: row.merchantMetadata as SubscriptionWorkflowInput['merchantMetadata'] } : {}),
+    ...(previous?.end ? { end: previous.end } : row.endAfterCycles !== null ? { end: { afterCycles: row.endAfterCycles } } : row.endAt ? { end: { at: row.endAt.toISOString() } } : {}),
+    ...(row.firstChargeId ? { firstChargeId: row.firstChargeId } : {}),
+    trialing: row.trial !== null,
+    policy: terms.policy ?? deps.policy,
+    taskQueues: previous?.taskQueues ?? { charges: deps.taskQueues.charges, amazonReads: deps.taskQueues.amazonReads },
+    amountMinor: terms.amountChanges[0]?.amountMinor ?? String(row.amountMinor),
+    segments: terms.segments,
+    ...(point.fresh ? {} : { state: carriedState(point, terms) }),
+  };
+  const started = await client.workflow.start(subscriptionWorkflow, {
+    workflowId: handle.workflowId,
+    taskQueue: deps.taskQueues.workflows,
+    args: [input],
+    // Only a run that did not complete may be followed by another: a completed subscription stays completed.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: SubscriptionIdKey, value: id },
+      { key: ChargePermissionIdKey, value: row.chargePermissionId },
+      { key: BillingStatusKey, value: point.status },
+    ],
+    staticSummary: `Repaired: resumes at cycle ${point.cycle}, attempt ${point.attempt} (was ${workflowState.toLowerCase()})`.slice(0, 200),
+  });
+  await recordSubscriptionEvent(deps.db, {
+    subscriptionId: id,
+    kind: 'workflow_restarted',
+    cycle: point.cycle,
+    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
+    at: deps.now(),
+  });
+  return {
+    subscriptionId: id,
+    action: 'restarted',
+    workflowState,
+    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh },
+    termsFrom: previous ? 'workflow-history' : 'database',
+    runId: started.firstExecutionRunId,
+  };
+}
+
+/** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn. */
+export async function repairDriftedSubscriptions(deps: BillingClientDeps, onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
+  const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - STARTING_MARGIN_MS));
+  const restarted: RepairResult[] = [];
+  const failed: { subscriptionId: string; error: string }[] = [];
+  for (const row of rows) {
+    try {
+      const result = await repairSubscription(deps, row.id);
+      if (result.action === 'restarted') restarted.push(result);
+      onProgress?.(result, rows.length);
+    } catch (error) {
+      const entry = { subscriptionId: row.id, error: error instanceof Error ? error.message : String(error) };
+      failed.push(entry);
+      onProgress?.(entry, rows.length);
+    }
+  }
+  return { checked: rows.length, restarted, failed };
+}
+
+interface Terms {
+  segments: ScheduleSegment[];
+  amountChanges: AmountChange[];
+  policy?: BillingPolicy;
+}
+
+/** The input of the workflow's latest run (its first history event), or undefined when Temporal no longer has it. */
+async function lastRunInput(handle: ReturnType<typeof subscriptionHandle>): Promise<SubscriptionWorkflowInput | undefined> {
+  try {
+    const history = await handle.fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    return payload ? defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type PlanEvent = { reasonCode: string | null; cycle: number | null; detail: unknown; at: Date };
+
+function applyPlanChanges(base: Terms, events: readonly PlanEvent[]): Terms {
+  let { segments, amountChanges } = base;
+  for (const e of events) {
+    if (e.reasonCode !== 'plan_changed' || e.cycle === null) continue;
+    const { amountMinor, interval } = (e.detail ?? {}) as { amountMinor?: string; interval?: BillingInterval };
+    if (interval) segments = rebaseSegments(segments, e.cycle, interval);
+    if (amountMinor) amountChanges = [...amountChanges.filter((c) => c.fromCycle < e.cycle!), { fromCycle: e.cycle, amountMinor }];
+  }
+  return { ...base, segments, amountChanges };
+}
+
+/** The last run's terms, plus the plan changes recorded after it started. */
+function termsFromHistory(previous: SubscriptionWorkflowInput, events: readonly PlanEvent[], runStartedAt: Date): Terms {
+  const base: Terms = {
+    segments: previous.state?.segments ?? previous.segments,
+    amountChanges: previous.state?.amountChanges ?? [{ fromCycle: 0, amountMinor: previous.amountMinor }],
+    policy: previous.policy,
+  };
+  return applyPlanChanges(base, events.filter((e) => e.at.getTime() >= runStartedAt.getTime()));
+}
+
+/** Without a history: the row holds the plan as started only if it never changed. */
+function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): Terms {
+  if (events.some((e) => e.reasonCode === 'plan_changed')) {
+    throw new ConflictError(`Subscription ${row.id}: Temporal no longer holds its workflow's history and its plan was changed, so its schedule cannot be rebuilt safely; stop it and start it again with the current plan`);
+  }
+  const trial = row.trial as Parameters<typeof firstBillingAnchor>[0]['trial'] | null;
+  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone }, ...(trial ? { trial } : {}) });
+  const interval: BillingInterval = { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount };
+  return { segments: [{ fromCycle: 0, anchor, interval }], amountChanges: [{ fromCycle: 0, amountMinor: String(row.amountMinor) }] };
+}
+
+function carriedState(point: ResumePoint, terms: Terms): CarriedState {
+  return {
+    cycle: point.cycle,
+    attempt: point.attempt,
+    status: point.status,
+    statusReason: null,
+    paused: point.paused,
+    // A cancel-at-period-end request lives only in the workflow: not recoverable from the database.
+    cancelAtPeriodEnd: null,
+    amountChanges: terms.amountChanges,
+    segments: terms.segments,
+    lastCharge: point.lastCharge,
+    dunningStep: point.dunningStep,
+    chargesMade: point.chargesMade,
+  };
+}

@@ -1,0 +1,109 @@
+// Issue 13 §1: drift detection must also repair. A live subscription whose workflow is not
+// running gets a new workflow with `billing repair` that resumes where the ledger says: no cycle
+// is charged twice, and an attempt whose outcome is unknown is sent again with its own key.
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { stateQuery } from '../../workflows/messages.js';
+import { eventually, type BillingHarness } from '../support/billing-harness.js';
+import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
+import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, type SubscriptionHandle } from '../support/subscriptions.js';
+
+describe('billing repair', () => {
+  const stack = useCliHarness();
+  let h: BillingHarness;
+  let cli: CliHarness;
+  beforeAll(() => {
+    ({ h, cli } = stack);
+  });
+
+  const newRun = (handle: SubscriptionHandle) => h.temporal.client.workflow.getHandle(handle.workflowId);
+
+  it('restarts a terminated subscription at the next unpaid cycle; every cycle is charged once', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('repair-terminated', cp, { seconds: 3, cycles: 3 }));
+    await eventually(() => ledger(h, 'repair-terminated'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    await handle.terminate('operator mistake');
+
+    const run = await cli.run(['repair', 'repair-terminated']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Repaired repair-terminated \(workflow was terminated\): resumes at cycle 1, attempt 1; terms from the old workflow's history/);
+
+    expect(await newRun(handle).result()).toMatchObject({ status: 'ended', cycle: 3 });
+    await expectEachCycleChargedOnce(h, 'repair-terminated', cp, 3);
+    expect((await getSubscription(h.database.db, 'repair-terminated'))?.status).toBe('ended');
+  });
+
+  it('an attempt whose outcome is unknown is sent again with the same key: Amazon Pay replays it', async () => {
+    const cp = await newPermission(h);
+    // The first Create Charge is committed but its answer lost; the retries then meet 503s.
+    await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
+    const { handle } = await h.launch(shortSpec('repair-unknown', cp, { cycles: 1 }));
+    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'the committed charge' });
+    await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
+    await handle.terminate('worker host lost');
+    const [pending] = await ledger(h, 'repair-unknown');
+    expect(pending).toMatchObject({ cycle: 0, attempt: 1, state: 'pending', chargeId: null });
+
+    await h.control.setFaults({ error503Rate: 0 });
+    const result = await cli.library.repair('repair-unknown');
+    expect(result).toMatchObject({ action: 'restarted', workflowState: 'TERMINATED', resume: { cycle: 0, attempt: 1, attemptReason: 'same-key' } });
+    expect(await newRun(handle).result()).toMatchObject({ status: 'ended', cycle: 1 });
+
+    const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
+    expect(new Set(ours.map((a) => a.idempotencyKey))).toEqual(new Set([pending!.idempotencyKey]));
+    expect(ours.filter((a) => a.outcome === 'Created')).toHaveLength(1);
+    expect(ours.at(-1)?.outcome).toBe('Replayed');
+    await expectEachCycleChargedOnce(h, 'repair-unknown', cp, 1);
+  });
+
+  it('after a decline the next attempt gets a new key; --all-drifted repairs every stalled subscription and leaves running ones alone', async () => {
+    const declined = await newPermission(h);
+    await h.control.setScript(declined, { next: ['SoftDeclined'] });
+    const a = (await h.launch(shortSpec('repair-bulk-declined', declined, { cycles: 1 }), { dunningRetryDelaysMs: [10 * 60_000] })).handle;
+    await eventually(() => ledger(h, 'repair-bulk-declined'), (rows) => rows.some((r) => r.state === 'Declined'), { what: 'the soft decline' });
+    await eventually(() => a.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await a.terminate('test');
+    const idle = await newPermission(h);
+    const b = (await h.launch(shortSpec('repair-bulk-idle', idle, { cycles: 1, firstInSeconds: 600 }))).handle;
+    await eventually(() => b.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'planned' });
+    await b.terminate('test');
+    const runningCp = await newPermission(h);
+    const c = (await h.launch(shortSpec('repair-bulk-running', runningCp, { cycles: 1, firstInSeconds: 600 }))).handle;
+    // The bulk repair leaves subscriptions younger than 5 minutes alone (they may be starting).
+    await h.database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id like 'repair-bulk-%'`);
+
+    const run = await cli.run(['repair', '--all-drifted']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Repaired repair-bulk-declined (workflow was terminated): resumes at cycle 0, attempt 2;');
+    expect(run.stdout).toContain('Repaired repair-bulk-idle (workflow was terminated): started again from the beginning (nothing was billed yet);');
+    expect(run.stdout).not.toContain('repair-bulk-running');
+    expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 0 not repaired\./);
+    expect(run.stderr).toMatch(/checked: \d+\/\d+/);
+
+    expect(await newRun(a).result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await ledger(h, 'repair-bulk-declined')).map((r) => [r.attempt, r.state])).toEqual([
+      [1, 'Declined'],
+      [2, 'Captured'],
+    ]);
+    expect((await newRun(c).describe()).status.name).toBe('RUNNING');
+    expect((await cli.run(['repair', 'repair-bulk-running'])).stdout).toBe('repair-bulk-running: its workflow is running; nothing to repair\n');
+    await newRun(b).terminate('test done');
+    await c.terminate('test done');
+  });
+
+  it('refuses what must not restart, in one line: an ended subscription, a bad call', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('repair-ended', cp, { cycles: 1 }));
+    await handle.result();
+    const ended = await cli.run(['repair', 'repair-ended']);
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toBe('error: Subscription repair-ended has ended (ended); there is nothing to repair\n');
+    const both = await cli.run(['repair', 'x', '--all-drifted']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('error: billing repair: give a subscription id or --all-drifted (not both)\n');
+    const missing = await cli.run(['repair', 'no-such-sub']);
+    expect(missing.code).toBe(3);
+  });
+});
