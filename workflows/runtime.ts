@@ -1,6 +1,7 @@
 // The subscription workflow's in-memory state and the small transitions every part of it
 // shares: status changes (database + search attributes), messages, and the query snapshot.
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
@@ -21,6 +22,8 @@ export class SubscriptionRuntime {
   /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
   version = 0;
   cycleInProgress = false;
+  /** Held by a plan change from deciding its first cycle to writing it, and by the loop while it starts a cycle. */
+  readonly planLock = new Mutex();
   ended = false;
   nextBillingAt: string | null = null;
   nextRetryAt: string | null = null;
@@ -98,6 +101,13 @@ export class SubscriptionRuntime {
 
   scheduleChanged(): void {
     this.version += 1;
+  }
+
+  /** Marks the cycle in progress if the plan it was due by still holds (no change since `plannedAt`); call under planLock. */
+  startCycleIfPlanned(plannedAt: number): boolean {
+    if (this.version !== plannedAt) return false;
+    this.cycleInProgress = true;
+    return true;
   }
 
   /**
