@@ -7,6 +7,9 @@ import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
+/** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
+export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
+
 /** patched() id: status writes moved from a regular activity to a local activity. */
 export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
 
@@ -60,9 +63,12 @@ export class SubscriptionRuntime {
   }
 
   resume(reason: string): void {
+    // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
+    // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
+    const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
     this.s.paused = false;
     this.resumeReason = reason;
-    this.resumes += 1;
+    if (!unpauses) this.resumes += 1;
   }
 
   requestCancel(request: CancelRequest): void {
@@ -218,6 +224,13 @@ export class SubscriptionRuntime {
       outstanding: this.outstanding,
       chargesMade: this.s.chargesMade,
       permission: this.permission,
+      upcoming: this.upcoming(),
     };
+  }
+
+  /** The billing dates planned ahead under the current plan (empty until the loop planned them). */
+  private upcoming(): PlannedCycle[] {
+    if (this.plannedVersion !== this.version) return [];
+    return [...this.planned.entries()].filter(([cycle]) => cycle >= this.s.cycle).sort(([a], [b]) => a - b).map(([cycle, p]) => ({ cycle, ...p }));
   }
 }
