@@ -41,6 +41,8 @@ export class SubscriptionRuntime {
   permissionVersion = 0;
   /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
   chargeableByIpn = 0;
+  /** Counts answers from Amazon that found the permission NonChargeable, so one followed at once by Chargeable is not lost. */
+  nonChargeableSeen = 0;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
@@ -84,6 +86,7 @@ export class SubscriptionRuntime {
   notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
     this.permission = { ...status, source: via };
     if (via === 'ipn' && status.state === 'Chargeable') this.chargeableByIpn += 1;
+    if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
   }

@@ -223,6 +223,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const resumesBefore = rt.resumes;
   const ipnEvidenceBefore = rt.chargeableByIpn;
   let sawNonChargeable = entry.knownNonChargeable;
+  const nonChargeableBefore = rt.nonChargeableSeen;
   // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
   const baseline = fromAmazon && !entry.knownNonChargeable ? await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }) : null;
   if (baseline) {
@@ -241,7 +242,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     }
     const permission = rt.permission;
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
-    if (permission?.state === 'NonChargeable') sawNonChargeable = true;
+    if (permission?.state === 'NonChargeable' || (fromAmazon && rt.nonChargeableSeen !== nonChargeableBefore)) sawNonChargeable = true;
     if (permission?.state === 'Chargeable') {
       // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
       // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)

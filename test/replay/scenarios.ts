@@ -115,9 +115,10 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setScript(cp, { mode: 'HardDeclined' });
-      const { handle } = await h.launch(shortSpec('replay-grace-first', cp, { cycles: 1 }), { paymentMethodGraceMs: 8_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
+      const { handle } = await h.launch(shortSpec('replay-grace-first', cp, { cycles: 1 }), { paymentMethodGraceMs: 15_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
       await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], source: 'ipn' });
+      await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'NonChargeable seen' });
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn' });
       await eventually(() => handle.query(stateQuery), (s) => s.attempt >= 2 && s.status === 'payment_method_required', { what: 'declined again' });
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****1111' });
