@@ -1,5 +1,6 @@
 import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
+import { permissionStatusOf } from '../ipn/reaction.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
 import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
 import { Context } from '@temporalio/activity';
@@ -10,11 +11,8 @@ export function createAmazonActivities(deps: { amazonPay: AmazonPayClient }) {
     async getPermissionStatus({ chargePermissionId }: { chargePermissionId: string }): Promise<PermissionStatus> {
       const outcome = await deps.amazonPay.getChargePermission(chargePermissionId);
       if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') return { state: 'NotFound', reasons: ['ResourceNotFound'] };
-      const permission = okOrThrow(outcome);
-      const state = permission.statusDetails.state;
-      const reasons = (permission.statusDetails.reasons ?? []).map((r) => r.reasonCode);
       // An undocumented state is treated as not chargeable: never charge on a guess.
-      return { state: state === 'Chargeable' ? 'Chargeable' : state === 'Closed' ? 'Closed' : 'NonChargeable', reasons: state === 'Chargeable' || state === 'Closed' || state === 'NonChargeable' ? reasons : [`Unknown:${state}`] };
+      return permissionStatusOf(okOrThrow(outcome));
     },
     async getChargeStatus({ chargeId }: { chargeId: string }): Promise<ChargeUpdate> {
       const charge = okOrThrow(await deps.amazonPay.getCharge(chargeId));

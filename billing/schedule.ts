@@ -14,10 +14,17 @@
 //
 // Trial: the anchor is the subscription start. Without a trial, cycle 0 is due at the anchor.
 // With a trial, the billing anchor is the trial end, computed once by firstBillingAnchor():
-// the start's wall-clock date-time plus the trial in the same calendar arithmetic (a 1-month
-// trial from Jan 31 ends Feb 28, and that becomes the billing day: Feb 28, Mar 28, …, like a
-// billing-cycle anchor reset at trial end). Cycle n is billingInstant(firstBillingAnchor, interval, n).
+// the start's wall-clock date-time plus the trial in the same calendar arithmetic. A trial end
+// that was clamped keeps the start's day of month as its intent (anchor.dayOfMonth): a 1-month
+// trial from Jan 31 ends Feb 28 and a monthly plan then bills Feb 28, Mar 31, Apr 30, …, never
+// the clamped 28th for good. Cycle n is billingInstant(firstBillingAnchor, interval, n).
 // Callers use cycleDueAt(spec, n) and never re-derive this.
+//
+// Wall-clock intent: an anchor's time of day is the wall time asked for (02:30 stays 02:30 even
+// when one cycle was moved to 03:30 by a DST gap), and its day of month is `dayOfMonth` when set
+// (31 for an anchor on Feb 28 whose schedule means "the last day up to the 31st"). Anchors made
+// by the daemon (trial end, plan change: billing/segments.ts) are built from wall-clock parts
+// before zone resolution and clamping, never from a resolved (shifted or clamped) date.
 
 import { DateTime, IANAZone } from 'luxon';
 import {
@@ -69,7 +76,11 @@ export function validateAnchor(anchor: unknown, field = 'anchor'): Problem[] {
   const problems = validateAnchorFormat(anchor, field);
   // A non-object anchor or an already-reported zone leaves nothing to look up.
   if (problems.some((p) => p.field === field || p.field === `${field}.zone`)) return problems;
-  const zone = (anchor as { zone?: unknown }).zone;
+  const { zone, dayOfMonth, localDateTime } = anchor as { zone?: unknown; dayOfMonth?: unknown; localDateTime?: string };
+  const day = parseLocalDateTime(localDateTime ?? '')?.day ?? 31;
+  if (dayOfMonth !== undefined && (typeof dayOfMonth !== 'number' || !Number.isInteger(dayOfMonth) || dayOfMonth <= day || dayOfMonth > 31)) {
+    problems.push({ field: `${field}.dayOfMonth`, message: `must be left out, or a whole number above the anchor's day (${day}) up to 31, got ${JSON.stringify(dayOfMonth)}` });
+  }
   return [...problems, ...validateZone(zone, `${field}.zone`)];
 }
 
@@ -108,8 +119,42 @@ export function billingInstant(anchor: BillingAnchor, interval: BillingInterval,
     case 'week':
     case 'month':
     case 'year':
-      return resolveWallTime(addCalendar(parts, interval.unit, amount), anchor.zone);
+      return resolveWallTime(addCalendar(parts, interval.unit, amount, anchor.dayOfMonth), anchor.zone);
   }
+}
+
+/**
+ * Wall-clock date-time of cycle n before zone resolution: for calendar units the intended wall
+ * time (a DST gap has not moved it yet; month ends clamped from the anchor's intended day), for
+ * second/minute/hour the wall time the elapsed instant shows in the zone.
+ */
+export function cycleWallTime(anchor: BillingAnchor, interval: BillingInterval, n: number): LocalDateTimeParts {
+  assertCycle(n);
+  assertInterval(interval);
+  const parts = requireParts(anchor);
+  switch (interval.unit) {
+    case 'second':
+    case 'minute':
+    case 'hour': {
+      const at = billingInstant(anchor, interval, n).setZone(anchor.zone);
+      return { year: at.year, month: at.month, day: at.day, hour: at.hour, minute: at.minute, second: at.second };
+    }
+    case 'day':
+    case 'week':
+    case 'month':
+    case 'year':
+      return addCalendar(parts, interval.unit, n * interval.count, anchor.dayOfMonth);
+  }
+}
+
+/** The anchor's intended day of month: `dayOfMonth` when its date was clamped, else its own day. */
+export function intendedDayOfMonth(anchor: BillingAnchor): number {
+  return anchor.dayOfMonth ?? requireParts(anchor).day;
+}
+
+/** An anchor at wall time `parts` that keeps `intendedDay` as its day of month where a month has it. */
+export function anchorAtWallTime(parts: LocalDateTimeParts, zone: string, intendedDay?: number): BillingAnchor {
+  return { localDateTime: formatParts(parts), zone, ...(intendedDay !== undefined && intendedDay > parts.day ? { dayOfMonth: intendedDay } : {}) };
 }
 
 /** The anchor that cycle 0 is due at: the start, or the trial end when there is a trial (see top of file). */
@@ -131,7 +176,12 @@ export function firstBillingAnchor(spec: Pick<SubscriptionSpec, 'anchor' | 'tria
     case 'week':
     case 'month':
     case 'year':
-      return { localDateTime: formatParts(addCalendar(parts, trial.unit, trial.count)), zone: anchor.zone };
+      // A month/year trial that clamped the day (Jan 31 + 1 month = Feb 28) keeps the 31st as intent.
+      return anchorAtWallTime(
+        addCalendar(parts, trial.unit, trial.count, anchor.dayOfMonth),
+        anchor.zone,
+        trial.unit === 'month' || trial.unit === 'year' ? intendedDayOfMonth(anchor) : undefined,
+      );
   }
 }
 
@@ -190,9 +240,16 @@ export function resolveWallTime(parts: LocalDateTimeParts, zoneName: string): Da
   return DateTime.fromMillis(ts, { zone: 'utc' });
 }
 
-/** Calendar arithmetic on a zone-less wall clock (UTC stands in: it has no DST); luxon clamps month ends. */
-function addCalendar(parts: LocalDateTimeParts, unit: 'day' | 'week' | 'month' | 'year', amount: number): LocalDateTimeParts {
-  const moved = DateTime.fromObject(parts, { zone: 'utc' }).plus({ [`${unit}s`]: amount });
+/**
+ * Calendar arithmetic on a zone-less wall clock (UTC stands in: it has no DST); luxon clamps
+ * month ends. Months and years start from `intendedDay` (default: the parts' own day), so an
+ * anchor on a clamped Feb 28 meaning the 31st reaches Mar 31.
+ */
+function addCalendar(parts: LocalDateTimeParts, unit: 'day' | 'week' | 'month' | 'year', amount: number, intendedDay?: number): LocalDateTimeParts {
+  const monthly = unit === 'month' || unit === 'year';
+  const start = monthly && intendedDay !== undefined && intendedDay > parts.day ? { ...parts, day: 1 } : parts;
+  let moved = DateTime.fromObject(start, { zone: 'utc' }).plus({ [`${unit}s`]: amount });
+  if (start !== parts && moved.isValid) moved = moved.set({ day: Math.min(intendedDay ?? parts.day, moved.daysInMonth ?? 28) });
   if (!moved.isValid) throw new Error(`Cannot add ${amount} ${unit}(s) to ${formatPartsRaw(parts)}: outside the supported date range`);
   return { year: moved.year, month: moved.month, day: moved.day, hour: moved.hour, minute: moved.minute, second: moved.second };
 }

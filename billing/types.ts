@@ -23,6 +23,12 @@ export interface BillingAnchor {
   localDateTime: string;
   /** IANA zone name, e.g. 'America/New_York'. */
   zone: string;
+  /**
+   * Set by the daemon only (trial end, plan change): the day of month month/year intervals bill
+   * on when `localDateTime`'s day is a clamped one, e.g. 31 for '2025-02-28T09:00' of a plan
+   * started Jan 31 (billing/schedule.ts). 29..31, above the day of `localDateTime`.
+   */
+  dayOfMonth?: number;
 }
 
 export interface Plan {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
 import type { ChargePermission } from '../amazonpay/types.js';
+import { monthlyCapOf } from '../amazonpay/monthly-caps.js';
 import type { Database } from '../db/client.js';
 import {
   activeSubscriptionsOnPermission,
@@ -48,12 +49,23 @@ export class AmazonReadFailed extends Error {
   }
 }
 
-/** Maps Amazon's Charge Permission to what the workflow understands; an unknown state is never chargeable. */
+/**
+ * Maps Amazon's Charge Permission to what the workflow understands; an unknown state is never
+ * chargeable. Also carries the payment descriptor (e.g. "Visa ****1111": a change is Amazon's
+ * own evidence that the buyer replaced the payment method) and the monthly cap
+ * (amazonpay/monthly-caps.ts) when known.
+ */
 export function permissionStatusOf(permission: ChargePermission): PermissionStatus {
   const state = permission.statusDetails.state;
   const reasons = (permission.statusDetails.reasons ?? []).map((r) => r.reasonCode);
-  if (state === 'Chargeable' || state === 'NonChargeable' || state === 'Closed') return { state: state as PermissionStatus['state'], reasons };
-  return { state: 'NonChargeable', reasons: [`Unknown:${state}`] };
+  const details = { paymentDescriptor: paymentDescriptorOf(permission), amountLimit: monthlyCapOf(permission) };
+  if (state === 'Chargeable' || state === 'NonChargeable' || state === 'Closed') return { state: state as PermissionStatus['state'], reasons, ...details };
+  return { state: 'NonChargeable', reasons: [`Unknown:${state}`], ...details };
+}
+
+function paymentDescriptorOf(permission: ChargePermission): string | null {
+  const descriptors = (permission.paymentPreferences ?? []).map((p) => (p && typeof p === 'object' && 'paymentDescriptor' in p ? String(p.paymentDescriptor) : null)).filter((d) => d !== null);
+  return descriptors.length > 0 ? descriptors.join(', ') : null;
 }
 
 /** Fetches the Charge Permission; null when Amazon Pay does not know it. Throws AmazonReadFailed otherwise. */

@@ -1,10 +1,14 @@
 // The subscription workflow's in-memory state and the small transitions every part of it
 // shares: status changes (database + search attributes), messages, and the query snapshot.
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+
+/** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
+export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
 
 /** patched() id: status writes moved from a regular activity to a local activity. */
 export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
@@ -21,6 +25,8 @@ export class SubscriptionRuntime {
   /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
   version = 0;
   cycleInProgress = false;
+  /** Held by a plan change from deciding its first cycle to writing it, and by the loop while it starts a cycle. */
+  readonly planLock = new Mutex();
   ended = false;
   nextBillingAt: string | null = null;
   nextRetryAt: string | null = null;
@@ -37,6 +43,8 @@ export class SubscriptionRuntime {
   chargeableByIpn = 0;
   /** A failed activity call waiting for its retry (workflows/guarded-calls.ts). */
   failedCall: FailedCall | null = null;
+  /** Counts answers from Amazon that found the permission NonChargeable, so one followed at once by Chargeable is not lost. */
+  nonChargeableSeen = 0;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
@@ -59,9 +67,12 @@ export class SubscriptionRuntime {
   }
 
   resume(reason: string): void {
+    // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
+    // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
+    const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
     this.s.paused = false;
     this.resumeReason = reason;
-    this.resumes += 1;
+    if (!unpauses) this.resumes += 1;
   }
 
   requestCancel(request: CancelRequest): void {
@@ -77,6 +88,7 @@ export class SubscriptionRuntime {
   notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
     this.permission = { ...status, source: via };
     if (via === 'ipn' && status.state === 'Chargeable') this.chargeableByIpn += 1;
+    if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
   }
@@ -100,6 +112,13 @@ export class SubscriptionRuntime {
 
   scheduleChanged(): void {
     this.version += 1;
+  }
+
+  /** Marks the cycle in progress if the plan it was due by still holds (no change since `plannedAt`); call under planLock. */
+  startCycleIfPlanned(plannedAt: number): boolean {
+    if (this.version !== plannedAt) return false;
+    this.cycleInProgress = true;
+    return true;
   }
 
   /**
@@ -218,6 +237,13 @@ export class SubscriptionRuntime {
       chargesMade: this.s.chargesMade,
       permission: this.permission,
       failedCall: this.failedCall,
+      upcoming: this.upcoming(),
     };
+  }
+
+  /** The billing dates planned ahead under the current plan (empty until the loop planned them). */
+  private upcoming(): PlannedCycle[] {
+    if (this.plannedVersion !== this.version) return [];
+    return [...this.planned.entries()].filter(([cycle]) => cycle >= this.s.cycle).sort(([a], [b]) => a - b).map(([cycle, p]) => ({ cycle, ...p }));
   }
 }

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
-import type { SubscriptionRuntime } from './runtime.js';
+import { PAUSE_HOLDS_DUNNING, type SubscriptionRuntime } from './runtime.js';
 import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
 
 export interface CycleContext {
@@ -31,7 +31,10 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   const { rt } = ctx;
   rt.cycleInProgress = true;
   try {
+    // Histories recorded before an operator's pause held dunning charged on through a pause.
+    const pauseHolds = patched(PAUSE_HOLDS_DUNNING);
     for (;;) {
+      if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
       const attempted = await chargeOnce(ctx);
       const step = await decide(ctx, attempted);
@@ -41,6 +44,39 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     rt.cycleInProgress = false;
     rt.outstanding = null;
     rt.nextRetryAt = null;
+  }
+}
+
+/**
+ * patched() id: the payment-method grace period runs from the cycle's first hard decline, and a
+ * fix is only what Amazon's Get Charge Permission shows changed (NonChargeable → Chargeable, a
+ * new payment descriptor) or an operator's resume, never the arrival of an IPN.
+ */
+export const FIX_EVIDENCE_FROM_AMAZON = 'payment-method-fix-from-amazon';
+/** patched() id: a monthly-cap refusal the next month cannot fix goes to needs_attention. */
+export const MONTHLY_CAP_BOUNDED = 'monthly-cap-bounded';
+
+/**
+ * While an operator's pause holds: status `paused`, no charge; on resume the status the cycle
+ * had (past_due, …) comes back and dunning continues at the step it stood.
+ */
+async function holdWhilePaused({ rt, acts }: CycleContext): Promise<void> {
+  if (!rt.s.paused || rt.stopRequested) return;
+  const held = { status: rt.s.status, reason: rt.s.statusReason };
+  await rt.setStatus(acts, 'paused', rt.pauseReason, rt.nextBillingAt, { cycle: rt.s.cycle, dunningStep: rt.s.dunningStep, heldStatus: held.status });
+  await condition(() => !rt.s.paused || rt.stopRequested);
+  if (rt.stopRequested) return;
+  await rt.setStatus(acts, held.status, held.reason, rt.nextBillingAt, { cycle: rt.s.cycle, resumed: true });
+}
+
+/** Waits until `retryAt` (epoch ms) or a stop; with `pauseHolds`, a pause shows and holds meanwhile. */
+async function waitForRetry(ctx: CycleContext, retryAt: number, pauseHolds: boolean): Promise<void> {
+  const { rt } = ctx;
+  for (;;) {
+    const remaining = retryAt - Date.now();
+    if (remaining <= 0 || rt.stopRequested) return;
+    await condition(() => rt.stopRequested || (pauseHolds && rt.s.paused), remaining);
+    if (pauseHolds) await holdWhilePaused(ctx);
   }
 }
 
@@ -136,6 +172,8 @@ async function paid({ rt, acts }: CycleContext, chargeId: string, state: string)
   rt.s.lastCharge = { cycle: rt.s.cycle, attempt: rt.s.attempt, chargeId, state, reasonCode: null, at: new Date(Date.now()).toISOString() };
   rt.s.chargesMade += 1;
   rt.s.dunningStep = 0;
+  rt.s.graceStartedAt = null;
+  rt.s.capWaitedCycle = null;
   rt.outstanding = null;
   rt.nextRetryAt = null;
   if (rt.s.status !== 'active' || rt.s.statusReason !== null) await rt.setStatus(acts, 'active', null, rt.nextBillingAt, { paidCycle: rt.s.cycle, chargeId });
@@ -151,7 +189,9 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   if (delay === undefined) return finalAction(ctx, `DunningExhausted:${reason}`);
   rt.nextRetryAt = new Date(Date.now() + delay).toISOString();
   await rt.setStatus(acts, 'past_due', reason, rt.nextBillingAt, { dunningStep: step + 1, of: delays.length, nextRetryAt: rt.nextRetryAt, cycle: rt.s.cycle });
-  await condition(() => rt.stopRequested, delay);
+  const pauseHolds = patched(PAUSE_HOLDS_DUNNING);
+  if (pauseHolds) await waitForRetry(ctx, Date.now() + delay, true);
+  else await condition(() => rt.stopRequested, delay);
   if (rt.stopRequested) return stop(rt.stopReason());
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
   rt.notePermission(permission, 'poll');
@@ -174,12 +214,22 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const { paymentMethodGraceMs, paymentMethodCheckIntervalMs } = input.policy;
   // Histories recorded before this rule retried on any Chargeable check; they replay that way.
   const needsEvidence = patched('payment-method-fix-needs-evidence');
-  const deadline = Date.now() + paymentMethodGraceMs;
+  const fromAmazon = patched(FIX_EVIDENCE_FROM_AMAZON);
+  // The grace period runs from the cycle's first hard decline: a re-entry after a retry does not restart it.
+  if (fromAmazon) rt.s.graceStartedAt ??= new Date(Date.now()).toISOString();
+  const deadline = fromAmazon && rt.s.graceStartedAt ? Date.parse(rt.s.graceStartedAt) + paymentMethodGraceMs : Date.now() + paymentMethodGraceMs;
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.resumes;
   const ipnEvidenceBefore = rt.chargeableByIpn;
   let sawNonChargeable = entry.knownNonChargeable;
+  const nonChargeableBefore = rt.nonChargeableSeen;
+  // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
+  const baseline = fromAmazon && !entry.knownNonChargeable ? await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }) : null;
+  if (baseline) {
+    rt.notePermission(baseline, 'poll');
+    if (baseline.state === 'NonChargeable') sawNonChargeable = true;
+  }
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return finalAction(ctx, `PaymentMethodGraceExpired:${reason}`);
@@ -192,10 +242,13 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     }
     const permission = rt.permission;
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
-    if (permission?.state === 'NonChargeable') sawNonChargeable = true;
+    if (permission?.state === 'NonChargeable' || (fromAmazon && rt.nonChargeableSeen !== nonChargeableBefore)) sawNonChargeable = true;
     if (permission?.state === 'Chargeable') {
-      // An IPN that found it Chargeable counts even when one of our own checks landed after it.
-      const fixed = !needsEvidence || resumed || sawNonChargeable || rt.chargeableByIpn !== ipnEvidenceBefore;
+      // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
+      // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
+      const newMethod = baseline !== null && (permission.paymentDescriptor ?? null) !== null && permission.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      const fromIpn = fromAmazon ? newMethod : rt.chargeableByIpn !== ipnEvidenceBefore;
+      const fixed = !needsEvidence || resumed || sawNonChargeable || fromIpn;
       if (fixed) {
         rt.s.attempt += 1;
         return { kind: 'retry' };
@@ -216,6 +269,10 @@ async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promis
 /** Monthly cap of the permission reached: Amazon resets it with the calendar month (UTC). */
 async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   const { rt, acts, input } = ctx;
+  if (patched(MONTHLY_CAP_BOUNDED)) {
+    const hopeless = await capCannotReset(ctx);
+    if (hopeless) return hopeless;
+  }
   // The delay comes from an activity's clock (recorded in history), so the month boundary is testable.
   const { delayMs, resetsAt } = await acts.local.delayUntilMonthlyCapResets({ marginMs: input.policy.monthlyCapRetryMarginMs ?? DEFAULT_CAP_RETRY_MARGIN_MS });
   rt.nextRetryAt = new Date(Date.now() + delayMs).toISOString();
@@ -224,6 +281,30 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   if (rt.stopRequested) return stop(rt.stopReason());
   rt.s.attempt += 1;
   return { kind: 'retry' };
+}
+
+/**
+ * A monthly-cap refusal that waiting for the next month cannot fix, as a step; null when the wait
+ * may help. Amazon's Get Charge Permission gives the cap (limits.amountLimit): a cycle above it
+ * can never be charged, and a cycle refused again after one reset will not pass on the next
+ * either without someone acting. Both go to needs_attention, naming the limit.
+ */
+async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
+  const { rt, acts, input } = ctx;
+  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
+  rt.notePermission(permission, 'poll');
+  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  const amount = rt.amountFor(rt.s.cycle);
+  const limit = permission.amountLimit ?? null;
+  const limitText = limit ? `${limit.amountMinor} ${limit.currency} (minor units)` : 'unknown';
+  if (limit && BigInt(amount) > BigInt(limit.amountMinor)) {
+    return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure: `cycle amount ${amount} ${input.currency} (minor units) is above the Charge Permission's monthly limit ${limitText}` });
+  }
+  if (rt.s.capWaitedCycle === rt.s.cycle) {
+    return needsAttention(ctx, 'MonthlyCapStillExceeded', { sameKey: false, lastFailure: `refused again after the monthly cap reset; monthly limit ${limitText}` });
+  }
+  rt.s.capWaitedCycle = rt.s.cycle;
+  return null;
 }
 
 /** Nothing automatic can fix this: stop charging and wait for an admin's resume. */
@@ -241,6 +322,9 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
   if (rt.stopRequested) return stop(rt.stopReason());
   if (!options.sameKey) rt.s.attempt += 1;
   rt.s.dunningStep = 0;
+  // An operator's resume is a new start for this cycle's waits.
+  rt.s.graceStartedAt = null;
+  rt.s.capWaitedCycle = null;
   return { kind: 'retry' };
 }
 

@@ -8,6 +8,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -35,12 +36,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(
     changePlanUpdate,
     async (request: ChangePlanRequest) => {
-      const fromCycle = rt.cycleInProgress ? rt.s.cycle + 1 : rt.s.cycle;
-      if (request.interval) {
-        rt.s.segments = await acts.local.rebaseSchedule({ segments: rt.s.segments, fromCycle, interval: request.interval });
-      }
-      if (request.amountMinor) rt.s.amountChanges = [...rt.s.amountChanges.filter((c) => c.fromCycle < fromCycle), { fromCycle, amountMinor: request.amountMinor }];
-      rt.scheduleChanged();
+      // Histories recorded before the plan lock decided the cycle, awaited, then wrote (a charge could start in between).
+      const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE) ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true)) : await applyPlanChange(rt, acts, request, false);
       await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
       return { fromCycle, amountMinor: rt.amountFor(fromCycle), interval: rt.intervalFor(fromCycle) };
     },
@@ -60,6 +57,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   try {
     if (firstRun) await startSubscription(rt, acts, input);
     for (;;) {
+      const plannedAt = rt.version;
       const plan = await rt.planFor(acts, rt.s.cycle);
       if (!plan.inTerm) return await rt.finish(acts, 'ended', 'TermCompleted');
       const due = await waitUntilDue(rt, acts, plan.dueAt);
@@ -67,6 +65,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       if (due === 'replan') continue;
       // The period paid for by the previous cycle ends now: cancel-at-period-end takes effect.
       if (rt.s.cancelAtPeriodEnd) return await rt.finish(acts, 'canceled', rt.s.cancelAtPeriodEnd.reason);
+      // The cycle starts under the plan lock: a plan change in flight finishes first (then this
+      // cycle is planned again with it), and one that comes later sees the cycle in progress.
+      if (patched(PLAN_CHANGE_EXCLUSIVE) && !(await rt.planLock.runExclusive(() => rt.startCycleIfPlanned(plannedAt)))) continue;
 
       const ctx: CycleContext = { rt, acts, input };
       const settled = await settleCycle(ctx);
@@ -93,6 +94,26 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     }
     throw error;
   }
+}
+
+/** patched() id: plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
+export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
+
+/**
+ * Decides the first cycle the change applies to and writes it. With `locked` (PLAN_CHANGE_EXCLUSIVE)
+ * it runs under the plan lock and leaves an unchanged interval alone (the dates stay on the
+ * subscription's own anchor); without, it is the body histories recorded before that ran.
+ */
+async function applyPlanChange(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, request: ChangePlanRequest, locked: boolean): Promise<number> {
+  const fromCycle = rt.cycleInProgress ? rt.s.cycle + 1 : rt.s.cycle;
+  const current = rt.intervalFor(fromCycle);
+  const unchanged = request.interval !== undefined && request.interval.unit === current.unit && request.interval.count === current.count;
+  if (request.interval && !(locked && unchanged)) {
+    rt.s.segments = await acts.local.rebaseSchedule({ segments: rt.s.segments, fromCycle, interval: request.interval });
+  }
+  if (request.amountMinor) rt.s.amountChanges = [...rt.s.amountChanges.filter((c) => c.fromCycle < fromCycle), { fromCycle, amountMinor: request.amountMinor }];
+  rt.scheduleChanged();
+  return fromCycle;
 }
 
 function initialState(input: SubscriptionWorkflowInput): CarriedState {

@@ -1,6 +1,6 @@
 // Shapes the subscription workflow carries, sends and returns. Dependency-free apart from
 // billing/types.ts: the workflow bundle, activities and the admin client all import them.
-import type { BillingAnchor, BillingEnvironment, BillingInterval, MerchantMetadata, SubscriptionEnd, SubscriptionStatus } from '../billing/types.js';
+import type { BillingAnchor, BillingEnvironment, BillingInterval, MerchantMetadata, MoneyDto, SubscriptionEnd, SubscriptionStatus } from '../billing/types.js';
 
 /**
  * Billing dates of cycles fromCycle.. are billingInstant(anchor, interval, cycle - fromCycle).
@@ -108,6 +108,10 @@ export interface CarriedState {
   lastCharge: LastCharge | null;
   dunningStep: number;
   chargesMade: number;
+  /** When this cycle's first hard decline started the payment-method grace period (ISO UTC); null/absent otherwise. */
+  graceStartedAt?: string | null;
+  /** The cycle that already waited once for the monthly cap to reset; absent/null when none. */
+  capWaitedCycle?: number | null;
 }
 
 export type CancelMode = 'now' | 'period_end';
@@ -149,6 +153,8 @@ export interface SubscriptionState {
   permission: PermissionStatus | null;
   /** An activity call that failed and waits for its retry (status needs_attention, reason CallFailed:<activity>). */
   failedCall?: FailedCall | null;
+  /** Billing dates planned under the current plan, from the current cycle on (up to 13); empty while re-planning. */
+  upcoming?: PlannedCycle[];
 }
 
 /** A failed activity call the workflow waits to retry (workflows/guarded-calls.ts). */
@@ -171,6 +177,10 @@ export interface PermissionStatus {
    * 'poll' by a periodic check. Absent in older signals: treated as 'ipn'.
    */
   source?: 'ipn' | 'poll';
+  /** Amazon's payment descriptor (e.g. "Visa ****1111"); a change means the buyer replaced the payment method. Absent in older signals. */
+  paymentDescriptor?: string | null;
+  /** The permission's monthly cap (limits.amountLimit), minor units; null when it has none. Absent in older signals. */
+  amountLimit?: MoneyDto | null;
 }
 
 /** An asynchronous charge outcome (CHARGE IPN or polling). */

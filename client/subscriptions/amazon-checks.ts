@@ -2,6 +2,7 @@
 // this plan, and a charge captured at checkout must really be the plan's first payment.
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
+import { monthlyCapOf } from '../../amazonpay/monthly-caps.js';
 import type { Charge, ChargePermission } from '../../amazonpay/types.js';
 import { formatMoney, money, parseDecimalAmount } from '../../billing/money.js';
 import type { Plan } from '../../billing/types.js';
@@ -33,7 +34,22 @@ export async function assertPermissionBillable(amazonPay: AmazonPayClient, charg
       `it is in ${permission.presentmentCurrency} but the plan is in ${plan.currency}`,
     );
   }
+  assertPlanWithinMonthlyCap(permission, plan.amountMinor, plan.currency, 'plan.amountMinor');
   return permission;
+}
+
+/**
+ * A cycle above the permission's monthly cap (amazonpay/monthly-caps.ts) could never be
+ * charged: Amazon Pay would answer PeriodicAmountExceeded every month. Refused, naming the cap.
+ */
+export function assertPlanWithinMonthlyCap(permission: ChargePermission, amountMinor: string, currency: string, field: string): void {
+  const cap = monthlyCapOf(permission);
+  if (!cap || cap.currency !== currency || BigInt(amountMinor) <= BigInt(cap.amountMinor)) return;
+  const show = (minor: string) => formatMoney(money(BigInt(minor), currency));
+  throw InvalidInputError.of(
+    field,
+    `${show(amountMinor)} per cycle is above the monthly limit of Charge Permission ${permission.chargePermissionId} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType}): Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`,
+  );
 }
 
 /** The checkout charge must belong to the permission, be Captured or Authorized, and be exactly the plan's amount. */
@@ -56,7 +72,7 @@ export async function assertFirstChargeMatches(amazonPay: AmazonPayClient, charg
   return charge;
 }
 
-function okOrThrow<T>(outcome: AmazonPayOutcome<T>, kind: 'charge' | 'charge_permission', id: string, operation: string): T {
+export function okOrThrow<T>(outcome: AmazonPayOutcome<T>, kind: 'charge' | 'charge_permission', id: string, operation: string): T {
   if (outcome.kind === 'ok') return outcome.body;
   if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') throw new NotFoundError(kind, id, 'Amazon Pay does not know it');
   const retryable = outcome.kind === 'throttled' || outcome.kind === 'transient';

@@ -7,6 +7,7 @@ import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery }
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
+import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { requireRunning } from './workflow-handle.js';
 
 const MAX_REASON_LENGTH = 500;
@@ -66,7 +67,12 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
   ];
   if (change.amountMinor === undefined && change.interval === undefined) problems.push({ field: 'change', message: 'needs a new amount, a new interval or both' });
   if (problems.length > 0) throw new InvalidInputError(problems);
-  const { handle } = await requireRunning(deps, id, 'change the plan of');
+  const { row, handle } = await requireRunning(deps, id, 'change the plan of');
+  if (change.amountMinor !== undefined) {
+    // A new amount above the permission's monthly cap could never be charged: refused before the workflow hears of it.
+    const permission = okOrThrow(await deps.amazonPay().getChargePermission(row.chargePermissionId), 'charge_permission', row.chargePermissionId, 'Get Charge Permission');
+    assertPlanWithinMonthlyCap(permission, change.amountMinor, row.currency, 'amountMinor');
+  }
   try {
     return await handle.executeUpdate(changePlanUpdate, {
       args: [{ ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }), ...(change.interval === undefined ? {} : { interval: change.interval }) }],

@@ -89,7 +89,7 @@ describe('dunning', () => {
     await expectEachCycleChargedOnce(h, 'dunning-hard-poll', cp, 1);
   });
 
-  it('a permission that stays Chargeable after a hard decline is not retried on every check, only after an IPN', async () => {
+  it('a permission that stays Chargeable after a hard decline is not retried on every check, only when Amazon shows a new payment method', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 300, paymentMethodGraceMs: 10 * 60_000 });
@@ -102,9 +102,10 @@ describe('dunning', () => {
     expect(attempts).toHaveLength(1);
     expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
 
-    // The buyer updates the method: the IPN pipeline fetches the permission and signals it.
+    // The buyer updates the method: the IPN pipeline fetches the permission and signals it, with
+    // the new card Amazon now shows (an IPN that finds nothing changed is no fix: dunning-pause-grace-cap.test.ts).
     await h.control.setScript(cp, { next: [], mode: null });
-    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn' });
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'dunning-hard-no-evidence')).map((r) => [r.attempt, r.state])).toEqual([
       [1, 'Declined'],

@@ -110,5 +110,63 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  {
+    // Issue 13 §3: an interval change (rebase) and a same-interval change (no rebase), under the plan lock.
+    name: 'plan-change-locked',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-plan-change', cp, { seconds: 1, cycles: 4 }));
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await handle.executeUpdate(changePlanUpdate, { args: [{ interval: { unit: 'second', count: 2 }, amountMinor: '2100' }] });
+      await handle.executeUpdate(changePlanUpdate, { args: [{ interval: { unit: 'second', count: 2 } }] });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Issue 13 §4: a pause in dunning holds the retry; resume lifts it and dunning goes on.
+    name: 'pause-in-dunning',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-pause-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [2_000] });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      await handle.signal(pauseSignal, { reason: 'recording' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Issue 13 §4 / issue 14: hard decline fixed as Amazon shows it, declined again, then an unchanged
+    // Chargeable signal (no attempt) until the grace period from the first decline ends.
+    name: 'hard-decline-grace-from-first',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { mode: 'HardDeclined' });
+      const { handle } = await h.launch(shortSpec('replay-grace-first', cp, { cycles: 1 }), { paymentMethodGraceMs: 15_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+      await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], source: 'ipn' });
+      await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'NonChargeable seen' });
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn' });
+      await eventually(() => handle.query(stateQuery), (s) => s.attempt >= 2 && s.status === 'payment_method_required', { what: 'declined again' });
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****1111' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Issue 13 §4: a cycle above the permission's monthly cap goes to needs_attention.
+    name: 'monthly-cap-above-limit',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-cap-limit', cp, { amountMinor: '150000' }));
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+      await cancelNow(handle, 'recording');
+      await handle.result().catch(() => undefined);
+      return allRuns(h, handle.workflowId);
+    },
+  },
   ...IPN_SCENARIOS,
 ];

@@ -100,10 +100,10 @@ describe('trial', () => {
     expect(cycleDueAt(s, 1).toISO()).toBe('2025-03-14T10:00:00.000Z');
   });
 
-  it('a 1-month trial from Jan 31 ends Feb 28, which becomes the billing day', () => {
+  it('a 1-month trial from Jan 31 ends Feb 28; the start day (31st) stays the billing day', () => {
     const s = spec({ unit: 'month', count: 1 });
     expect(cycleDueAt(s, 0).toISO()).toBe('2025-02-28T10:00:00.000Z');
-    expect(cycleDueAt(s, 1).toISO()).toBe('2025-03-28T10:00:00.000Z');
+    expect(cycleDueAt(s, 1).toISO()).toBe('2025-03-31T10:00:00.000Z');
   });
 
   it('a 7-day trial ending inside the DST gap keeps the wall time for later cycles', () => {

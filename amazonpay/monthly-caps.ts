@@ -1,0 +1,36 @@
+// The monthly cap of a Recurring or PaymentMethodOnFile Charge Permission: what Create Charge
+// refuses beyond with 400 PeriodicAmountExceeded until the next calendar month.
+import type { ChargePermission } from './types.js';
+import { moneyToDto, parseDecimalAmount } from '../billing/money.js';
+import type { MoneyDto } from '../billing/types.js';
+
+/**
+ * Amazon Pay's published caps per Charge Permission and calendar month, minor units
+ * (reference §12.4: developer.amazon.com monthly-recurring-charge-limits and
+ * monthly-paymentmethodonfile-charge-limits, amazonpay-faq.jp QA-57). Recurring caps outside
+ * USD and JPY are not published and are left out: no cap is assumed for them.
+ */
+const PUBLISHED_MONTHLY_CAPS_MINOR: Readonly<Record<string, Readonly<Record<string, bigint>>>> = {
+  Recurring: { USD: 100_000n, JPY: 100_000n },
+  PaymentMethodOnFile: {
+    AUD: 1_500_000n, CHF: 1_500_000n, DKK: 15_000_000n, EUR: 1_500_000n, GBP: 1_500_000n, HKD: 15_000_000n,
+    JPY: 2_000_000n, NOK: 15_000_000n, NZD: 1_500_000n, SEK: 15_000_000n, USD: 1_500_000n, ZAR: 15_000_000n,
+  },
+};
+
+/**
+ * The permission's monthly cap: `limits.amountLimit` when Amazon Pay answers one, else the
+ * published cap for its type and currency; null when neither is known (or the value is unreadable).
+ */
+export function monthlyCapOf(permission: ChargePermission): MoneyDto | null {
+  const limit = permission.limits?.amountLimit;
+  if (limit) {
+    try {
+      return moneyToDto(parseDecimalAmount(limit.amount, limit.currencyCode));
+    } catch {
+      return null;
+    }
+  }
+  const published = PUBLISHED_MONTHLY_CAPS_MINOR[permission.chargePermissionType]?.[permission.presentmentCurrency];
+  return published === undefined ? null : { amountMinor: published.toString(), currency: permission.presentmentCurrency };
+}
