@@ -74,7 +74,7 @@ export async function handleApiRequest(
   const injected = takeInjectedError(runtime.injectedErrors, route.operation, route.id);
   if (injected) {
     record(injected.status, null, `Injected${injected.reasonCode}`);
-    sendJson(res, injected.status, errorBody(injected.reasonCode, injected.message), headers);
+    sendJson(res, injected.status, errorBody(injected.reasonCode, injected.message), headers());
     return;
   }
   const latency = runtime.faults.latencyFixedMs + runtime.faults.latencyRandomMs * engine.random();
