@@ -28,15 +28,20 @@ export const OPERATIONS_HTTP_LIMITS: HttpLimits = { headersTimeout: 10_000, requ
  * beyond the cap at once. `name` prefixes the warnings ("ipn refused") and names the settings.
  */
 export function createBoundedServer(limits: HttpLimits, handler: (req: IncomingMessage, res: ServerResponse) => void, logger: Logger, name: string): Server {
+  // Node 20.x closes an idle kept-alive connection keepAliveTimeout + 1 s after a response
+  // (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER) and tells clients keepAliveTimeout: set 1 s short, the
+  // close comes at the configured time and clients, told 1 s less, stop reusing the connection
+  // before it closes (a reuse racing the close fails with "other side closed").
+  const told = limits.keepAliveTimeout - 1_000 >= 1_000 ? limits.keepAliveTimeout - 1_000 : limits.keepAliveTimeout;
   const checkEvery = Math.max(50, Math.min(500, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)));
   const server = createServer(
-    { headersTimeout: limits.headersTimeout, requestTimeout: limits.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: limits.keepAliveTimeout },
+    { headersTimeout: limits.headersTimeout, requestTimeout: limits.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: told },
     (req, res) => {
       keepAliveAsConfigured(req, res, limits.keepAliveTimeout);
       handler(req, res);
     },
   );
-  server.keepAliveTimeout = limits.keepAliveTimeout;
+  server.keepAliveTimeout = told;
   server.timeout = limits.requestTimeout;
   server.maxConnections = limits.maxConnections;
   // A flood of connections must not become a flood of log lines: one warning per 10 s, with a count.
@@ -63,14 +68,13 @@ export function createBoundedServer(limits: HttpLimits, handler: (req: IncomingM
 }
 
 /**
- * Node 20.x waits keepAliveTimeout + 1 s (HTTP_SERVER_KEEP_ALIVE_TIMEOUT_BUFFER, set in its
- * 'finish' handler, which runs before this one) before closing an idle kept-alive connection.
- * The configured value is the one in force; a Node without that buffer is left as it is.
+ * For a keep-alive timeout under 2 s (not set 1 s short): Node 20.x's extra second, set in its
+ * 'finish' handler (which runs before this one), is taken off. A Node without it is left as it is.
  */
 function keepAliveAsConfigured(req: IncomingMessage, res: ServerResponse, keepAliveMs: number): void {
   const socket = req.socket;
   res.once('finish', () => {
-    if (!socket.destroyed && socket.timeout === keepAliveMs + 1_000) socket.setTimeout(keepAliveMs);
+    if (!socket.destroyed && socket.timeout === keepAliveMs + 1_000 && keepAliveMs < 2_000) socket.setTimeout(keepAliveMs);
   });
 }
 
