@@ -10,20 +10,24 @@ const SCHEME = /^([a-z][a-z0-9+.-]*:\/\/)/i;
 /**
  * `postgres://billing:p:ss@host:5432/db` → `postgres://billing:***@host:5432/db`. The user name,
  * host, path and other parameters stay visible. A URL the WHATWG parser refuses (an unencoded '/'
- * or '#' in the password) is masked from the scheme to its last '@'; a value that is not a URL
- * at all is shown only by its scheme, or not at all.
+ * or '#' in the password) is masked from the scheme to its last '@'; a value without "scheme://"
+ * is hidden whole when it has an '@'. A URL with nothing to hide is returned as typed.
  */
 export function maskUrlPassword(url: string): string {
   let parsed: URL;
-  // Without "scheme://" there is no authority to find a password in: nothing of it is shown.
-  if (!SCHEME.test(url)) return MASK;
+  // Without "scheme://" there is no authority to find a password in: nothing of it is shown,
+  // unless it has no '@' at all (then it holds no credentials and is shown as typed).
+  if (!SCHEME.test(url)) return url.includes('@') ? MASK : url;
   try {
     parsed = new URL(url);
   } catch {
     return maskUnparsed(url);
   }
+  const secretParams = SECRET_PARAMS.filter((name) => parsed.searchParams.has(name));
+  // Nothing to hide: shown exactly as typed (the parser would add a trailing '/' to a bare host).
+  if (parsed.password === '' && secretParams.length === 0) return url;
   if (parsed.password !== '') parsed.password = MASK;
-  for (const name of SECRET_PARAMS) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, MASK);
+  for (const name of secretParams) parsed.searchParams.set(name, MASK);
   return parsed.toString();
 }
 

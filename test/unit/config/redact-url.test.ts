@@ -13,6 +13,8 @@ describe('connection URLs shown to people', () => {
     // Not a URL the parser accepts (an unencoded '/' in the password): masked up to the last '@'.
     ['postgres://u:pa/ss@db/b', 'postgres://u:***@db/b'],
     ['u:secret@db', '***'],
+    ['ftp://127.0.0.1:21', 'ftp://127.0.0.1:21'],
+    ['not a url', 'not a url'],
   ])('%s → %s', (url, shown) => {
     expect(maskUrlPassword(url)).toBe(shown);
   });
