@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { parseCommandArgs, type Command, type CliIo, type CommandContext } from './cli/command.js';
 import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';
 import { connectBillingClient, type ConnectedBillingClient } from './connect.js';
+import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -16,7 +17,7 @@ import { startCommand } from './commands/start.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand, showCommand, listCommand, pauseCommand, resumeCommand, changePlanCommand, stopCommand,
-  previewCommand, refundCommand, importCommand, exportCommand, demoCommand,
+  previewCommand, refundCommand, importCommand, exportCommand, demoCommand, apiKeysCommand,
 ];
 
 function overview(): string {

@@ -3,6 +3,7 @@ import type { ScheduledCycle } from '../billing/schedule.js';
 import type { ChangePlanResult, SubscriptionState } from '../workflows/types.js';
 import type { BillingClientDeps } from './deps.js';
 import { changePlan, pauseSubscription, resumeSubscription, stopSubscription, type ChangePlanInput, type StopResult } from './subscriptions/lifecycle.js';
+import { getCharge, type ChargeDetails } from './subscriptions/charge.js';
 import { previewSchedule, type PreviewScheduleInput } from './subscriptions/preview.js';
 import { getSubscriptionDetails, listSubscriptions, type ListSubscriptionsInput, type SubscriptionDetails, type SubscriptionPage } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
@@ -15,6 +16,7 @@ export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
 export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
+export type { ChargeDetails } from './subscriptions/charge.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
 export interface BillingClient {
@@ -28,6 +30,7 @@ export interface BillingClient {
   listSubscriptions(input?: ListSubscriptionsInput): Promise<SubscriptionPage>;
   previewSchedule(input: PreviewScheduleInput): ScheduledCycle[];
   refund(input: RefundInput): Promise<RefundResult>;
+  getCharge(chargeId: string): Promise<ChargeDetails>;
 }
 
 export function createBillingClient(deps: BillingClientDeps): BillingClient {
@@ -42,5 +45,6 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     listSubscriptions: (input) => listSubscriptions(deps, input),
     previewSchedule: (input) => previewSchedule(deps.environment, input),
     refund: (input) => refundCharge(deps, input),
+    getCharge: (chargeId) => getCharge(deps, chargeId),
   };
 }

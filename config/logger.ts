@@ -10,6 +10,7 @@ const REDACT = [
   'authorization',
   '*.authorization',
   'headers.authorization',
+  'req.headers.authorization',
   'password',
   '*.password',
 ];
