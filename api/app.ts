@@ -43,6 +43,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error, request, reply) => {
     const rendered = problemFor(error, request.url.split('?')[0] ?? request.url);

@@ -24,7 +24,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
       description: 'The refund is recorded before Amazon Pay is asked, with an Amazon Pay idempotency key of its own; a 503 after Amazon Pay did not answer is safe to retry.',
       params: ChargeIdParams,
       headers: IdempotencyHeaders,
-      body: RefundBody.optional(),
+      body: RefundBody.nullish(),
       response: { 201: RefundResultSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 502, 503) },
     },
     handler: async (request, reply) => {

@@ -66,7 +66,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/pause', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Pause: no charge until resumed; cycles due meanwhile are skipped, not billed later', params: SubscriptionIdParams, body: PauseBody.optional(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
+    schema: { tags, headers: IdempotencyHeaders, summary: 'Pause: no charge until resumed; cycles due meanwhile are skipped, not billed later', params: SubscriptionIdParams, body: PauseBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const live = await client.pause(request.params.id, { ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
       return { subscriptionId: request.params.id, live: liveOut(live) };
@@ -74,7 +74,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/resume', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Resume a paused subscription (or one marked unpaid or needing attention)', params: SubscriptionIdParams, body: ResumeBody.optional(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
+    schema: { tags, headers: IdempotencyHeaders, summary: 'Resume a paused subscription (or one marked unpaid or needing attention)', params: SubscriptionIdParams, body: ResumeBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const live = await client.resume(request.params.id, { ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
       return { subscriptionId: request.params.id, live: liveOut(live) };
@@ -82,7 +82,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/cancel', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Cancel now, or at the end of the paid period', params: SubscriptionIdParams, body: CancelBody.optional(), response: { 200: CancelResultSchema, ...WRITE_ERRORS } },
+    schema: { tags, headers: IdempotencyHeaders, summary: 'Cancel now, or at the end of the paid period', params: SubscriptionIdParams, body: CancelBody.nullish(), response: { 200: CancelResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const mode = request.body?.mode ?? 'now';
       const result = await client.stopSubscription(request.params.id, { atPeriodEnd: mode === 'at_period_end', ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
