@@ -6,6 +6,7 @@ import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';
 import { createProgress } from './cli/progress.js';
 import { escapeControls, terminalSafeIo } from './cli/terminal.js';
 import { connectBillingClient, type ConnectedBillingClient } from './connect.js';
+import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -19,7 +20,7 @@ import { startCommand } from './commands/start.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand, showCommand, listCommand, pauseCommand, resumeCommand, changePlanCommand, stopCommand,
-  previewCommand, refundCommand, repairCommand, importCommand, exportCommand, demoCommand,
+  previewCommand, refundCommand, repairCommand, importCommand, exportCommand, demoCommand, apiKeysCommand,
 ];
 
 function overview(): string {

@@ -6,13 +6,14 @@ export abstract class BillingClientError extends Error {
   abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream';
 }
 
-export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow';
+export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key';
 
 const KIND_NAMES: Record<NotFoundKind, string> = {
   subscription: 'Subscription',
   charge: 'Charge',
   charge_permission: 'Charge Permission',
   workflow: 'Workflow of subscription',
+  api_key: 'API key',
 };
 
 /** The thing asked for does not exist (in our database, or at Amazon Pay). */

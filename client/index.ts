@@ -3,6 +3,7 @@ import type { ScheduledCycle } from '../billing/schedule.js';
 import type { ChangePlanResult, SubscriptionState } from '../workflows/types.js';
 import type { BillingClientDeps } from './deps.js';
 import { changePlan, pauseSubscription, resumeSubscription, stopSubscription, type ChangePlanInput, type StopResult } from './subscriptions/lifecycle.js';
+import { getCharge, type ChargeDetails } from './subscriptions/charge.js';
 import { previewSchedule, type PreviewScheduleInput } from './subscriptions/preview.js';
 import { getSubscriptionDetails, listSubscriptions, type ListSubscriptionsInput, type SubscriptionDetails, type SubscriptionPage } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
@@ -17,6 +18,7 @@ export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } fr
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
 export type { RepairResult } from './subscriptions/repair.js';
+export type { ChargeDetails } from './subscriptions/charge.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
 export interface BillingClient {
@@ -34,6 +36,7 @@ export interface BillingClient {
   repair(id: string): Promise<RepairResult>;
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
   repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; failed: { subscriptionId: string; error: string }[] }>;
+  getCharge(chargeId: string): Promise<ChargeDetails>;
 }
 
 export function createBillingClient(deps: BillingClientDeps): BillingClient {
@@ -50,5 +53,6 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     refund: (input) => refundCharge(deps, input),
     repair: (id) => repairSubscription(deps, id),
     repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
+    getCharge: (chargeId) => getCharge(deps, chargeId),
   };
 }

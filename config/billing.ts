@@ -81,6 +81,16 @@ const billingFileSchema = z.strictObject({
       temporalMetricsPort: port.nullable().default(9465),
     })
     .default({ port: 9464, host: '127.0.0.1', temporalMetricsPort: 9465 }),
+  api: z
+    .strictObject({
+      /** The versioned JSON HTTP API (api/, docs/api.md); loopback unless a proxy in front of it terminates TLS. */
+      host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
+      port: port.default(8788),
+      maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(64 * 1024),
+      /** Serve the browsable API reference at /v1/docs (npm run dev always does). */
+      referencePage: z.boolean({ error: 'true or false' }).default(false),
+    })
+    .default({ host: '127.0.0.1', port: 8788, maxBodyBytes: 64 * 1024, referencePage: false }),
   housekeeping: z
     .strictObject({
       inboxRetry: cron.default('*/1 * * * *'),

@@ -11,6 +11,7 @@ const REDACT = [
   'authorization',
   '*.authorization',
   'headers.authorization',
+  'req.headers.authorization',
   'password',
   '*.password',
 ];

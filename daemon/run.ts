@@ -8,6 +8,8 @@ import type { AmazonPayConfig } from '../amazonpay/config.js';
 import type { Config } from '../config/index.js';
 import { createDb } from '../db/client.js';
 import { migrateDatabase } from '../db/migrate.js';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import type { BillingClientDeps } from '../client/deps.js';
 import { createIpnDispatcher } from '../ipn/dispatcher.js';
 import { startIpnServer, type IpnServer } from '../ipn/server.js';
 import type { SignatureVerification } from '../ipn/signature.js';
@@ -38,6 +40,8 @@ export interface DaemonOptions {
   replica?: string;
   /** false: housekeeping jobs are not put on their cron schedules (tests trigger them directly). */
   scheduleHousekeeping?: boolean;
+  /** Serve the API reference page at /v1/docs whatever billing.yaml says (npm run dev). */
+  apiReferencePage?: boolean;
 }
 
 export interface Daemon {
@@ -47,6 +51,8 @@ export interface Daemon {
   readonly ipnUrl: string;
   /** Base URL of /healthz, /readyz, /metrics. */
   readonly operationsUrl: string;
+  /** Base URL of the HTTP API (routes under /v1). */
+  readonly apiUrl: string;
   readonly housekeeping: HousekeepingScheduler;
   readonly jobs: HousekeepingJobs;
   readonly metrics: BillingMetrics;
@@ -110,6 +116,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
 
   let ipn: IpnServer | undefined;
   let operations: OperationsServer | undefined;
+  let api: ApiServer | undefined;
+  // The HTTP API drives the same library as the CLI, on this daemon's connections.
+  const apiDeps: BillingClientDeps = {
+    db: database.db,
+    temporal: async () => client,
+    amazonPay: () => amazonPay,
+    environment: options.amazonPay.environment,
+    region: options.amazonPay.region,
+    taskQueues,
+    policy: billing.policy,
+    now: () => new Date(),
+  };
   try {
     ipn = await startIpnServer({
       ...billing.ipn,
@@ -119,6 +137,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       signature: options.ipnSignature ?? { mode: 'sns' },
       logger: logger.child({ component: 'ipn' }),
       onReceived: (result) => metrics.onIpnReceived(result),
+    });
+    api = await startApiServer({
+      host: billing.api.host,
+      port: billing.api.port,
+      bodyLimit: billing.api.maxBodyBytes,
+      referencePage: options.apiReferencePage ?? billing.api.referencePage,
+      deps: apiDeps,
+      logger: logger.child({ component: 'api' }),
     });
     operations = await startOperationsServer({
       ...billing.operations,
@@ -135,13 +161,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   } catch (error) {
     await ipn?.close();
+    await api?.close();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await Promise.allSettled([running, housekeeping.stop()]);
     await Promise.allSettled([connection.close(), clientConnection.close(), database.close()]);
     amazonPay.close();
     throw error;
   }
-  logger.info({ ipn: ipn.url, operations: operations.url }, 'ipn and operations endpoints listening');
+  logger.info({ ipn: ipn.url, api: api.url, operations: operations.url }, 'ipn, api and operations endpoints listening');
+  const apiServer = api;
 
   let stopping: Promise<void> | undefined;
   let workerFailure: unknown;
@@ -152,7 +180,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger.info('shutting down: no new IPNs, finishing in-flight work');
       operations.markStopping();
       // In-flight IPN requests are stored and answered; new connections are refused, so SNS retries them.
-      await ipn.close();
+      await Promise.all([ipn.close(), apiServer.close()]);
       await dispatcher.drain();
       jobs.stop();
       await housekeeping.stop();
@@ -179,5 +207,5 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (workerFailure !== undefined) throw workerFailure;
   });
 
-  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, housekeeping, jobs, metrics, shutdown };
+  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, apiUrl: api.url, housekeeping, jobs, metrics, shutdown };
 }

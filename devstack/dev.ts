@@ -35,8 +35,9 @@ interface Stack {
 async function start(config: Config, stack: Stack): Promise<void> {
   const env = process.env;
   // Check every port up front: a clash found half-way would leave services half started.
-  const { ipn, operations } = config.billing;
+  const { ipn, operations, api } = config.billing;
   if (ipn.port !== 0) await assertFree(ipn.port, 'IPN endpoint (ipn.port in billing.yaml)');
+  if (api.port !== 0) await assertFree(api.port, 'HTTP API (api.port in billing.yaml)');
   if (operations.port !== 0) await assertFree(operations.port, 'operations endpoint (operations.port in billing.yaml)');
   if (operations.temporalMetricsPort) await assertFree(operations.temporalMetricsPort, 'Temporal SDK metrics (operations.temporalMetricsPort in billing.yaml)');
   let temporalAddress = config.temporal.connection.address;
@@ -103,6 +104,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
     temporalAddress,
     amazonPay,
     logger,
+    apiReferencePage: true,
     // The simulator signs IPNs with its own key on its own topic; trust exactly those.
     ...(stack.simulator ? simulatorIpnTrust(stack.simulator) : {}),
   });
@@ -117,6 +119,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (stack.postgres) say(`  psql                ${psqlCommand(Number(new URL(databaseUrl).port))}`);
   if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
   say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
+  say(`  HTTP API            ${stack.daemon.apiUrl}/v1 (reference ${stack.daemon.apiUrl}/v1/docs; key: npx billing api-keys create --name dev)`);
   say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);
   const sdkMetrics = temporalMetricsAddress(config.billing.operations);
   if (sdkMetrics) say(`  Temporal SDK metrics http://${sdkMetrics}/metrics`);

@@ -4,3 +4,4 @@ export * from './ipn-inbox.js';
 export * from './subscription-events.js';
 export * from './refunds.js';
 export * from './housekeeping.js';
+export * from './api.js';

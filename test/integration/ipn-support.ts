@@ -59,6 +59,7 @@ export function testConfig(databaseUrl: string, taskQueues: TaskQueues, override
       ...base.billing,
       ipn: { ...base.billing.ipn, host: '127.0.0.1', port: 0, path: '/ipn', maxBodyBytes: overrides.maxBodyBytes ?? 64 * 1024 },
       operations: { host: '127.0.0.1', port: 0, temporalMetricsPort: null },
+      api: { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024, referencePage: false },
       shutdownGrace: overrides.shutdownGraceMs ?? 15_000,
     },
     database: { url: databaseUrl, poolSize: 5 },

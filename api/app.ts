@@ -1,0 +1,88 @@
+// The versioned JSON HTTP API (/v1) on Fastify: zod schemas validate requests and serialize
+// responses (fastify-type-provider-zod), @fastify/swagger turns the same schemas into the
+// OpenAPI 3.1 document at /v1/openapi.json, @fastify/swagger-ui serves a reference page at
+// /v1/docs when enabled. Hooks, in request order: authentication (onRequest, before the body is
+// read), validation, idempotency (preHandler), the route, storing the idempotent response (onSend).
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { BillingClientDeps } from '../client/deps.js';
+import { createBillingClient } from '../client/index.js';
+import { authenticate } from './auth.js';
+import { idempotency } from './idempotency.js';
+import { ApiProblem, problemFor, sendProblem } from './problems.js';
+import { chargeRoutes } from './routes/charges.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+
+export const OPENAPI_PATH = '/v1/openapi.json';
+export const REFERENCE_PAGE_PATH = '/v1/docs';
+/** Largest request body: a subscription start is well under 16 KiB; anything bigger is 413. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export interface ApiAppOptions {
+  deps: BillingClientDeps;
+  logger: Logger;
+  bodyLimit?: number;
+  /** Serve the browsable reference page at /v1/docs (npm run dev turns it on). */
+  referencePage?: boolean;
+}
+
+export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
+  const { deps } = options;
+  const client = createBillingClient(deps);
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // Fastify's per-request info lines are replaced by one debug line (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Route ids only: /v1/subscriptions/ and /v1/subscriptions are the same resource.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error, request, reply) => {
+    const rendered = problemFor(error, request.url.split('?')[0] ?? request.url);
+    if (rendered.unexpected) request.log.error({ err: error, reqId: request.id, method: request.method, route: request.routeOptions.url }, 'api request failed');
+    return sendProblem(reply, rendered);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problemFor(new ApiProblem('not-found', `No resource at ${request.method} ${request.url.split('?')[0]}; see ${OPENAPI_PATH} for what this API serves`), request.url.split('?')[0] ?? '')),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKey: request.apiKey?.id }, 'api request');
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Amazon Pay recurring billing API',
+        version: '1.0.0',
+        description: 'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `billing api-keys create`' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  if (options.referencePage) await app.register(fastifySwaggerUi, { routePrefix: REFERENCE_PAGE_PATH });
+
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('application/json').send(app.swagger()));
+
+  const idem = idempotency({ db: deps.db, now: deps.now });
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', authenticate(deps));
+    v1.addHook('preHandler', async (request, reply) => (request.method === 'POST' ? idem.preHandler(request, reply) : undefined));
+    v1.addHook('onSend', idem.onSend);
+    await v1.register(subscriptionRoutes, { client });
+    await v1.register(chargeRoutes, { client, now: deps.now });
+  });
+  return app;
+}

@@ -1,0 +1,96 @@
+// Idempotency-Key on POST (as Stripe and Chargebee have it), stored in PostgreSQL so that a replay
+// works after a restart and on another replica:
+// - the first request with a key claims it (an insert; the primary key decides between concurrent
+//   requests), runs, and stores its response (status and body) before the response is sent;
+// - the same key with the same request (method, path, canonical JSON body) gets that response
+//   again, with `Idempotent-Replayed: true`, for 24 hours;
+// - the same key with another request: 422 idempotency-key-reused;
+// - while the first request still runs, a duplicate gets 409 idempotency-key-in-progress with
+//   Retry-After (it does not wait); a claim whose process died is taken over after the lease.
+// Responses with status 5xx (including 503) are not stored: the claim is released, so a retry runs again.
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../db/client.js';
+import { claimIdempotencyKey, completeIdempotencyKey, getIdempotencyKey, releaseIdempotencyKey } from '../db/queries/idempotency.js';
+import { ApiProblem } from './problems.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyKey?: string;
+  }
+}
+
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
+/** An in_progress claim older than this belongs to a process that died: a retry takes it over. */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** JSON with object keys sorted, so {"a":1,"b":2} and {"b":2,"a":1} are the same request. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256').update(`${method}\n${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+export function idempotency(options: { db: Database; now: () => Date }) {
+  const { db, now } = options;
+  /** preHandler: runs after authentication and validation, so refused requests never claim a key. */
+  const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const raw = request.headers['idempotency-key'];
+    if (raw === undefined) return undefined;
+    const key = Array.isArray(raw) ? raw.join(',') : raw;
+    if (!KEY_PATTERN.test(key)) {
+      throw new ApiProblem('invalid-idempotency-key', 'Idempotency-Key must be 1-255 printable ASCII characters without spaces (a UUID is a good choice)', {
+        errors: [{ field: 'header.idempotency-key', message: 'must be 1-255 printable ASCII characters without spaces' }],
+      });
+    }
+    const path = request.url.split('?')[0] ?? request.url;
+    const requestHash = requestFingerprint(request.method, path, request.body);
+    const claimed = await claimIdempotencyKey(
+      db,
+      { key, requestHash, method: request.method, path, apiKeyId: request.apiKey?.id ?? null, at: now() },
+      { leaseMs: IDEMPOTENCY_LEASE_MS, retentionMs: IDEMPOTENCY_RETENTION_MS },
+    );
+    if (claimed) {
+      request.idempotencyKey = key;
+      return undefined;
+    }
+    const row = await getIdempotencyKey(db, key);
+    if (!row) throw new ApiProblem('idempotency-key-in-progress', 'A request with this Idempotency-Key just finished failing; send it again', { retryAfterSeconds: 1 });
+    if (row.requestHash !== requestHash) {
+      throw new ApiProblem('idempotency-key-reused', `Idempotency-Key ${JSON.stringify(key)} was first used for another request (${row.method} ${row.path} with a different body); use a new key for a new request`);
+    }
+    if (row.state !== 'completed' || row.responseStatus === null) {
+      throw new ApiProblem('idempotency-key-in-progress', `The first request with Idempotency-Key ${JSON.stringify(key)} is still running; retry after it finished to get its response`, { retryAfterSeconds: 1 });
+    }
+    return reply
+      .code(row.responseStatus)
+      .header('idempotent-replayed', 'true')
+      .type(row.responseContentType ?? 'application/json')
+      .send(row.responseBody ?? '');
+  };
+
+  /** onSend: stores the owner's response before it leaves, so a replay can never miss it. */
+  const onSend = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
+    const key = request.idempotencyKey;
+    if (key === undefined) return payload;
+    request.idempotencyKey = undefined;
+    if (reply.statusCode >= 500 || typeof payload !== 'string') {
+      await releaseIdempotencyKey(db, key);
+      return payload;
+    }
+    const contentType = String(reply.getHeader('content-type') ?? 'application/json').split(';')[0] ?? 'application/json';
+    await completeIdempotencyKey(db, key, { status: reply.statusCode, contentType, body: payload, at: now() });
+    return payload;
+  };
+  return { preHandler, onSend };
+}

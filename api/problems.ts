@@ -1,0 +1,196 @@
+// The one place where the HTTP API turns failures into RFC 9457 problem documents
+// (application/problem+json). Every answer other than a success goes through problemFor():
+// the library's typed errors (client/errors.ts), Fastify's own errors (body limit, invalid
+// JSON, media type, schema validation), authentication and idempotency. The `type` URIs are
+// stable (docs/api.md lists them); `detail` is for people; `errors` names each bad field.
+// Never a stack trace, never an internal message for an unexpected error.
+import { ServiceError } from '@temporalio/client';
+import type { FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { BillingClientError } from '../client/errors.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const TYPE_BASE = 'urn:amazon-pay-billing:problem:';
+
+/** Every problem type the API answers with, its status and title. */
+export const PROBLEM_TYPES = {
+  'invalid-request': { status: 400, title: 'The request does not have the documented shape' },
+  'invalid-json': { status: 400, title: 'The body is not valid JSON' },
+  'invalid-idempotency-key': { status: 400, title: 'The Idempotency-Key header is malformed' },
+  unauthorized: { status: 401, title: 'A valid API key is required' },
+  forbidden: { status: 403, title: 'This API key may not do that' },
+  'not-found': { status: 404, title: 'Not found' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  'idempotency-key-in-progress': { status: 409, title: 'A request with this Idempotency-Key is still running' },
+  'body-too-large': { status: 413, title: 'The body is too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'invalid-input': { status: 422, title: 'The input was refused' },
+  'charge-permission-not-chargeable': { status: 422, title: 'Amazon Pay cannot bill this Charge Permission' },
+  'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used for a different request' },
+  'upstream-refused': { status: 502, title: 'Amazon Pay or Temporal refused the request' },
+  'service-unavailable': { status: 503, title: 'A service the daemon needs is unavailable' },
+  internal: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+export const FieldErrorSchema = z.strictObject({
+  field: z.string().describe('Dotted path of the field, e.g. plan.price.amount; query and header fields are prefixed query. and header.'),
+  message: z.string().describe('What was wrong and what is accepted'),
+});
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().describe(`Stable identifier of the kind of problem: ${TYPE_BASE}<name>`),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().describe('What happened, for a person'),
+    instance: z.string().optional().describe('The request path'),
+    errors: z.array(FieldErrorSchema).optional().describe('Per-field errors of a 400 invalid-request or 422 invalid-input'),
+    retryAfterSeconds: z.number().int().optional().describe('Also in the Retry-After header'),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export type FieldError = z.infer<typeof FieldErrorSchema>;
+export type Problem = z.infer<typeof ProblemSchema>;
+
+/** A problem the API raises itself (auth, idempotency, a check at the edge); the error handler renders it. */
+export class ApiProblem extends Error {
+  override name = 'ApiProblem';
+  constructor(
+    readonly problemType: ProblemType,
+    readonly detail: string,
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+  }
+}
+
+export function problem(type: ProblemType, detail: string, extra: { errors?: FieldError[]; retryAfterSeconds?: number; instance?: string } = {}): Problem {
+  const { status, title } = PROBLEM_TYPES[type];
+  return {
+    type: `${TYPE_BASE}${type}`,
+    title,
+    status,
+    detail,
+    ...(extra.instance === undefined ? {} : { instance: extra.instance }),
+    ...(extra.errors === undefined ? {} : { errors: extra.errors }),
+    ...(extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: extra.retryAfterSeconds }),
+  };
+}
+
+/** Retry-After for a service that is down or throttling: long enough not to hammer it. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** Codes of the PostgreSQL driver (postgres.js) and the OS when the database cannot be reached. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03', '53300']);
+
+function causeChain(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e: unknown = error; e !== undefined && e !== null && chain.length < 6; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
+}
+
+interface Rendered {
+  problem: Problem;
+  headers: Record<string, string>;
+  /** True for failures of our own making: logged as errors with the cause (never sent). */
+  unexpected: boolean;
+}
+
+/** Maps anything thrown while answering a request to its problem document. */
+export function problemFor(error: unknown, instance: string): Rendered {
+  const at = { instance };
+  const plain = (p: Problem, headers: Record<string, string> = {}): Rendered => ({ problem: p, headers, unexpected: false });
+  if (error instanceof ApiProblem) {
+    const retry = error.extra.retryAfterSeconds;
+    return plain(problem(error.problemType, error.detail, { ...at, ...(error.extra.errors ? { errors: error.extra.errors } : {}), ...(retry === undefined ? {} : { retryAfterSeconds: retry }) }), {
+      ...(retry === undefined ? {} : { 'retry-after': String(retry) }),
+      ...error.extra.headers,
+    });
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = (error as { validationContext?: string }).validationContext ?? 'body';
+    const errors = error.validation.map((issue) => {
+      const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+      const field = where === 'body' ? path || 'body' : `${where}${path ? `.${path}` : ''}`;
+      return { field, message: issue.message ?? 'is invalid' };
+    });
+    return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
+  }
+  if (error instanceof BillingClientError) return plain(fromLibrary(error, instance), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+  const fastifyCode = (error as { code?: unknown })?.code;
+  if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
+    const fromFastify = fastifyProblem(fastifyCode, error as Error, instance);
+    if (fromFastify) return plain(fromFastify);
+  }
+  const chain = causeChain(error);
+  const temporalDown = chain.some((e) => e instanceof ServiceError || (e as { code?: unknown })?.code === 14);
+  const databaseDown = chain.some((e) => UNREACHABLE_CODES.has(String((e as { code?: unknown })?.code ?? '')));
+  if (temporalDown || databaseDown) {
+    const what = temporalDown ? 'Temporal' : 'PostgreSQL';
+    return {
+      problem: problem('service-unavailable', `${what} did not answer; nothing was changed by this request. Try again later.`, { ...at, retryAfterSeconds: RETRY_AFTER_SECONDS }),
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      unexpected: true,
+    };
+  }
+  return { problem: problem('internal', 'The daemon failed to answer this request; it is logged with the request id. Try again, and report it if it persists.', at), headers: {}, unexpected: true };
+}
+
+function fromLibrary(error: BillingClientError, instance: string): Problem {
+  const at = { instance };
+  switch (error.code) {
+    case 'invalid_input': {
+      const problems = (error as BillingClientError & { problems: FieldError[] }).problems;
+      return problem('invalid-input', error.message, { ...at, errors: problems.map((p) => ({ field: p.field, message: p.message })) });
+    }
+    case 'not_found':
+      return problem('not-found', error.message, at);
+    case 'conflict':
+      return problem('conflict', error.message, at);
+    case 'charge_permission_not_chargeable':
+      return problem('charge-permission-not-chargeable', error.message, at);
+    case 'upstream': {
+      const retryable = (error as BillingClientError & { retryable: boolean }).retryable;
+      return retryable ? problem('service-unavailable', error.message, { ...at, retryAfterSeconds: RETRY_AFTER_SECONDS }) : problem('upstream-refused', error.message, at);
+    }
+  }
+}
+
+function fastifyProblem(code: string, error: Error, instance: string): Problem | undefined {
+  const at = { instance };
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('body-too-large', `The body is larger than this API accepts (${error.message.replace(/^.*?(\d+).*$/, '$1') || 'the limit'} bytes at most)`, at);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('invalid-json', code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Content-Type is application/json but the body is empty: send {} or no Content-Type' : 'The body is not valid JSON (RFC 8259)', at);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return problem('unsupported-media-type', 'Send request bodies as application/json', at);
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return problem('invalid-request', 'The URL is malformed', at);
+    default:
+      if ((error as { statusCode?: number }).statusCode === 400) return problem('invalid-request', 'The request is malformed', at);
+      return undefined;
+  }
+}
+
+/** Sends a rendered problem; the body is a string, so no response schema can turn it into a 500. */
+export function sendProblem(reply: FastifyReply, rendered: Pick<Rendered, 'problem' | 'headers'>): FastifyReply {
+  return reply.code(rendered.problem.status).headers(rendered.headers).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(rendered.problem));
+}
+
+/** The problem responses a route documents in OpenAPI, by status. */
+export function problemResponses(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> {
+  const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
+  for (const status of statuses) {
+    const types = Object.entries(PROBLEM_TYPES).filter(([, t]) => t.status === status).map(([name]) => name);
+    out[status] = { description: `Problem: ${types.join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+// /v1/charges/{chargeId} and its refunds, and /v1/schedule-preview.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { BillingClient } from '../../client/index.js';
+import { anchorAt } from '../../client/subscriptions/start.js';
+import { problemResponses } from '../problems.js';
+import { ChargeIdParams, IdempotencyHeaders } from '../schemas/common.js';
+import { RefundBody, SchedulePreviewQuery } from '../schemas/requests.js';
+import { ChargeDetailsSchema, RefundResultSchema, SchedulePreviewSchema } from '../schemas/resources.js';
+import { chargeOut, minorUnitsIn, moneyOut, refundOut } from '../views.js';
+
+export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: () => Date }> = async (app, { client, now }) => {
+  app.get('/v1/charges/:chargeId', {
+    schema: { tags: ['charges'], summary: 'A charge of the ledger by its Amazon Pay ChargeId, with its refunds', params: ChargeIdParams, response: { 200: ChargeDetailsSchema, ...problemResponses(400, 401, 404, 422, 503) } },
+    handler: async (request) => {
+      const d = await client.getCharge(request.params.chargeId);
+      return { subscriptionId: d.subscriptionId, charge: chargeOut(d.charge), refunds: d.refunds.map(refundOut), refundable: moneyOut(d.refundableMinor, d.charge.currency) };
+    },
+  });
+
+  app.post('/v1/charges/:chargeId/refunds', {
+    schema: {
+      tags: ['charges'],
+      summary: 'Refund a charge in full or in part (never more than captured minus earlier refunds)',
+      description: 'The refund is recorded before Amazon Pay is asked, with an Amazon Pay idempotency key of its own; a 503 after Amazon Pay did not answer is safe to retry.',
+      params: ChargeIdParams,
+      headers: IdempotencyHeaders,
+      body: RefundBody.nullish(),
+      response: { 201: RefundResultSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 502, 503) },
+    },
+    handler: async (request, reply) => {
+      const { chargeId } = request.params;
+      const amount = request.body?.amount;
+      // Amounts are in the charge's currency: read it first (404 for an unknown charge).
+      const amountMinor = amount === undefined ? undefined : minorUnitsIn(amount, 'amount', (await client.getCharge(chargeId)).charge.currency);
+      const reason = request.body?.reason;
+      const result = await client.refund({ chargeId, ...(amountMinor === undefined ? {} : { amountMinor }), ...(reason === undefined ? {} : { reason }) });
+      return reply.code(201).send({ subscriptionId: result.subscriptionId, refund: refundOut(result.refund), remaining: moneyOut(result.remainingMinor, result.refund.currency), resent: result.resent });
+    },
+  });
+
+  app.get('/v1/schedule-preview', {
+    schema: { tags: ['schedule'], summary: 'The billing dates of a plan: the same function the workflow bills by (`billing preview`)', querystring: SchedulePreviewQuery, response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422) } },
+    handler: async (request) => {
+      const q = request.query;
+      const zone = q.zone ?? 'UTC';
+      const items = client.previewSchedule({
+        anchor: q.anchor === undefined ? anchorAt(now(), zone) : { localDateTime: q.anchor, zone },
+        interval: { unit: q.interval, count: q.intervalCount },
+        ...(q.trial === undefined ? {} : { trial: { unit: q.trial, count: q.trialCount } }),
+        count: q.count,
+        fromCycle: q.fromCycle,
+      });
+      return { items };
+    },
+  });
+};

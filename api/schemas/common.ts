@@ -1,0 +1,57 @@
+// Shapes shared by the HTTP API's requests and responses. These zod schemas validate requests,
+// serialize responses and generate the OpenAPI document (api/openapi.ts): one source for all three.
+// Money is { amount: "14.00", currency: "USD" } here, a decimal string in major units as Amazon Pay
+// writes it; inside the product it is integer minor units (billing/money.ts), converted in api/money.ts.
+import { z } from 'zod';
+import { INTERVAL_UNITS, SUBSCRIPTION_STATUSES } from '../../billing/types.js';
+
+/** Longest string any field takes: longer ones are refused by shape (400) before any check runs. */
+export const text = (max: number, description?: string) => {
+  const schema = z.string().max(max);
+  return description ? schema.describe(description) : schema;
+};
+
+export const MoneySchema = z
+  .strictObject({
+    amount: z.string().min(1).max(32).describe('Decimal string in major units with at most the currency\'s decimals: "14.00", "14" (USD), "500" (JPY). No sign, exponent or separators.'),
+    currency: z.string().min(3).max(3).describe('ISO 4217 code, upper case: USD, EUR, GBP, JPY, …'),
+  })
+  .meta({ id: 'Money', description: 'An amount of money. Exact: never a float.' });
+
+export const IntervalSchema = z
+  .strictObject({
+    unit: z.enum(INTERVAL_UNITS).describe('second, minute and hour exist only against the sandbox (demos and tests)'),
+    count: z.number().int().min(1).max(1_000_000).default(1).describe('Units per cycle; default 1'),
+  })
+  .meta({ id: 'Interval', description: 'Length of a billing cycle or a trial, e.g. { "unit": "month", "count": 1 }.' });
+
+export const AnchorSchema = z
+  .strictObject({
+    localDateTime: z.string().max(32).describe('Wall time in `zone` without offset: "2026-01-31T09:00" or "2026-01-31T09:00:00"'),
+    zone: z.string().max(64).describe('IANA zone of the buyer, e.g. "America/New_York"'),
+  })
+  .meta({ id: 'Anchor', description: 'When cycle 0 is due, as a wall time in the buyer\'s zone; every billing date derives from it.' });
+
+export const EndSchema = z
+  .union([
+    z.strictObject({ afterCycles: z.number().int().min(1).max(1_000_000).describe('Bill this many cycles in total, cycle 0 included') }),
+    z.strictObject({ at: z.string().max(40).describe('ISO-8601 instant with Z or an offset: no cycle due at or after it is billed') }),
+  ])
+  .meta({ id: 'SubscriptionEnd', description: 'When the subscription stops by itself.' });
+
+export const StatusSchema = z.enum(SUBSCRIPTION_STATUSES).meta({ id: 'SubscriptionStatus' });
+
+export const SubscriptionIdParams = z.strictObject({ id: z.string().max(64).describe('Your subscription id') });
+export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001') });
+
+export const ReasonSchema = z.string().max(500).describe('Why, for the status history (at most 500 characters)');
+
+/** Every POST takes it; other headers pass through untouched (authorization is checked before validation). */
+export const IdempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Makes the POST safe to retry: the same key with the same body returns the stored response (status and body) for 24 hours; with another body, 422. A UUID per operation is a good choice.'),
+});

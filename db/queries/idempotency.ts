@@ -1,0 +1,69 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { idempotencyKeys, type IdempotencyKeyRow } from '../schema/index.js';
+
+export interface IdempotencyClaimInput {
+  key: string;
+  requestHash: string;
+  method: string;
+  path: string;
+  apiKeyId: string | null;
+  at: Date;
+}
+
+/**
+ * Insert-first claim: true when this caller now owns the key and must run the request. A row
+ * left in_progress longer than `leaseMs` (its process died), or older than `retentionMs`, is
+ * taken over in the same statement, so exactly one of several concurrent callers wins.
+ */
+export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: IdempotencyClaimInput, options: { leaseMs: number; retentionMs: number }): Promise<boolean> {
+  const leaseCutoff = new Date(input.at.getTime() - options.leaseMs).toISOString();
+  const retentionCutoff = new Date(input.at.getTime() - options.retentionMs).toISOString();
+  const claimed = await db
+    .insert(idempotencyKeys)
+    .values({ ...input, state: 'in_progress', lockedAt: input.at, createdAt: input.at })
+    .onConflictDoUpdate({
+      target: idempotencyKeys.key,
+      set: {
+        requestHash: input.requestHash,
+        method: input.method,
+        path: input.path,
+        apiKeyId: input.apiKeyId,
+        state: 'in_progress',
+        lockedAt: input.at,
+        createdAt: input.at,
+        responseStatus: null,
+        responseContentType: null,
+        responseBody: null,
+        completedAt: null,
+      },
+      // Taken over only when expired, or when an unfinished claim of the same request lost its owner.
+      setWhere: sql`${idempotencyKeys.createdAt} < ${retentionCutoff}::timestamptz or (${idempotencyKeys.state} = 'in_progress' and ${idempotencyKeys.lockedAt} < ${leaseCutoff}::timestamptz and ${idempotencyKeys.requestHash} = ${input.requestHash})`,
+    })
+    .returning({ key: idempotencyKeys.key });
+  return claimed.length === 1;
+}
+
+export async function getIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<IdempotencyKeyRow | undefined> {
+  const [row] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
+  return row;
+}
+
+/** Stores the response of the claimed request (only the claim's owner calls this). */
+export async function completeIdempotencyKey(db: DatabaseOrTransaction, key: string, response: { status: number; contentType: string; body: string; at: Date }): Promise<void> {
+  await db
+    .update(idempotencyKeys)
+    .set({ state: 'completed', responseStatus: response.status, responseContentType: response.contentType, responseBody: response.body, completedAt: response.at })
+    .where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+}
+
+/** Gives a claim up (the request failed in a way worth retrying: 5xx, 503): the next request with the key runs again. */
+export async function releaseIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<void> {
+  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+}
+
+/** Housekeeping: deletes keys older than the retention period. */
+export async function pruneIdempotencyKeys(db: DatabaseOrTransaction, before: Date): Promise<number> {
+  const deleted = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).returning({ key: idempotencyKeys.key });
+  return deleted.length;
+}

@@ -1,0 +1,56 @@
+import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+/**
+ * API keys of the HTTP API (api/). The key itself is shown once, at creation; only its SHA-256
+ * (hex) is stored, with a short prefix so an operator can recognise a key in `billing api-keys list`.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    /** Public id of the key (e.g. "key_3f9a…"): named by `billing api-keys revoke`. */
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** First characters of the key ("bk_4fQ2xZ"), never enough to use it. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key, lower-case hex. */
+    hash: text('hash').notNull(),
+    /** read_write | read_only */
+    scope: text('scope').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (table) => [uniqueIndex('api_keys_hash_key').on(table.hash)],
+);
+
+/**
+ * One row per Idempotency-Key sent with a POST of the HTTP API: claimed (inserted) before the
+ * request runs, completed with the response it produced. A repeat with the same request gets
+ * that response back; a repeat with another request is refused.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    key: text('key').primaryKey(),
+    /** SHA-256 of method, path and the canonical JSON body: what "the same request" means. */
+    requestHash: text('request_hash').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    /** The API key that first sent it (audit only). */
+    apiKeyId: text('api_key_id'),
+    /** in_progress | completed */
+    state: text('state').notNull(),
+    /** When the claim was taken; an in_progress claim older than the lease may be taken over. */
+    lockedAt: timestamp('locked_at', { withTimezone: true }).notNull().defaultNow(),
+    responseStatus: integer('response_status'),
+    responseContentType: text('response_content_type'),
+    /** The body exactly as sent (text, not jsonb: a replay is byte for byte the same). */
+    responseBody: text('response_body'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (table) => [index('idempotency_keys_created_idx').on(table.createdAt)],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;

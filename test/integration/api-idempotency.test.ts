@@ -1,0 +1,122 @@
+// Idempotency-Key on the HTTP API, over real HTTP on two daemon replicas sharing one PostgreSQL:
+// replay of the stored response, a key reused for another request, 20 concurrent requests with
+// one key, a replay after a daemon restart and from the other replica.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Daemon } from '../../daemon/run.js';
+import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
+import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
+import { connectTestTemporal, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('Idempotency-Key across requests, restarts and replicas', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let sim: SimulatorWithKeys;
+  let a: Daemon;
+  let b: Daemon;
+  let api: ApiClient;
+  const taskQueues = uniqueTaskQueues();
+  const start = (replica: string) =>
+    startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem }, replica });
+  const permission = async (): Promise<string> => (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+  const rows = async (table: 'subscriptions' | 'refunds', where = sql`true`): Promise<number> =>
+    Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from ${sql.identifier(table)} where ${where}`))[0]?.n);
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+    sim = await startTestSimulator();
+    [a, b] = await Promise.all([start('replica-a'), start('replica-b')]);
+    ({ client: api } = await openApiClient(a.apiUrl, await newKey(database.db, 'idempotency')));
+  });
+  afterAll(async () => {
+    await Promise.all([a?.shutdown(), b?.shutdown()]);
+    await sim?.simulator.close();
+    await temporal?.close();
+    await database?.drop();
+  });
+
+  it('the same key and body twice: one subscription, the identical response replayed; another body is refused', async () => {
+    const cp = await permission();
+    const first = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-1', cp), idempotencyKey: 'key-idem-1' });
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    // Keys of the body in another order are the same request.
+    const { plan, ...rest } = startBody('idem-1', cp);
+    const second = await api.call<Body>('POST', '/v1/subscriptions', { body: { plan, ...rest }, idempotencyKey: 'key-idem-1' });
+    expect(second.status).toBe(201);
+    expect(second.text).toBe(first.text);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(await rows('subscriptions', sql`id = 'idem-1'`)).toBe(1);
+
+    const other = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-2', cp), idempotencyKey: 'key-idem-1' });
+    expect(other.status).toBe(422);
+    expect(other.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-reused');
+    expect(await rows('subscriptions', sql`id = 'idem-2'`)).toBe(0);
+    const otherPath = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'idem-1' }, idempotencyKey: 'key-idem-1' });
+    expect(otherPath.status).toBe(422);
+    // A stored refusal is replayed too (the key stays bound to what it first did).
+    const conflict = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }), idempotencyKey: 'key-conflict' });
+    expect(conflict.status).toBe(409);
+    const conflictAgain = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }), idempotencyKey: 'key-conflict' });
+    expect(conflictAgain.text).toBe(conflict.text);
+    expect(conflictAgain.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('20 concurrent requests with one key have one effect: one 201 that ran, the others replayed or told it is in progress', async () => {
+    const cp = await permission();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => api.at(i % 2 === 0 ? a.apiUrl : b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-concurrent', cp), idempotencyKey: 'key-concurrent' })),
+    );
+    const ran = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === null);
+    const replayed = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === 'true');
+    const inProgress = results.filter((r) => r.status === 409);
+    expect(ran).toHaveLength(1);
+    expect(replayed.length + inProgress.length).toBe(19);
+    for (const r of replayed) expect(r.text).toBe(ran[0]!.text);
+    for (const r of inProgress) {
+      expect(r.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-in-progress');
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+    expect(await rows('subscriptions', sql`id = 'idem-concurrent'`)).toBe(1);
+    const after = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-concurrent', cp), idempotencyKey: 'key-concurrent' });
+    expect(after.text).toBe(ran[0]!.text);
+  });
+
+  it('a replay is answered by the other replica and after a restart of the daemon that first answered', async () => {
+    const cp = await permission();
+    const first = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-restart', cp), idempotencyKey: 'key-restart' });
+    expect(first.status).toBe(201);
+    const fromB = await api.at(b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-restart', cp), idempotencyKey: 'key-restart' });
+    expect(fromB.text).toBe(first.text);
+    expect(fromB.headers.get('idempotent-replayed')).toBe('true');
+
+    await a.shutdown();
+    a = await start('replica-a2');
+    const fromRestarted = await api.at(a.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-restart', cp), idempotencyKey: 'key-restart' });
+    expect(fromRestarted.status).toBe(201);
+    expect(fromRestarted.text).toBe(first.text);
+    expect(fromRestarted.headers.get('idempotent-replayed')).toBe('true');
+    expect(await rows('subscriptions', sql`id = 'idem-restart'`)).toBe(1);
+  });
+
+  const apiOfA = (): ApiClient => api.at(a.apiUrl);
+
+  it('a refund retried with its key is made once', async () => {
+    const { chargePermission, firstChargeId } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '14.00' } });
+    const api = apiOfA();
+    await api.call('POST', '/v1/subscriptions', { body: startBody('idem-refund', chargePermission.chargePermissionId, { firstChargeId }) });
+    for (let i = 0; i < 80 && (await rows('subscriptions', sql`id = 'idem-refund'`)) === 1; i++) {
+      const charge = await api.call('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } });
+      if (charge.status === 200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const body = { amount: { amount: '5.00', currency: 'USD' } };
+    const first = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body, idempotencyKey: 'key-refund' });
+    expect(first.status).toBe(201);
+    const again = await api.at(b.apiUrl).call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body, idempotencyKey: 'key-refund' });
+    expect(again.text).toBe(first.text);
+    expect(await rows('refunds', sql`charge_id = ${firstChargeId}`)).toBe(1);
+  });
+});

@@ -1,0 +1,290 @@
+// The HTTP API over real HTTP against the real stack (daemon with its workers, Temporal dev
+// server, PostgreSQL, the Amazon Pay simulator): every endpoint's success path, each error
+// class, fuzzed bodies, and a Python client. Every response is checked against the served
+// OpenAPI document (api-support.ts).
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { revokeApiKey, listApiKeys } from '../../client/api-keys.js';
+import type { Daemon } from '../../daemon/run.js';
+import { eventually } from '../support/billing-harness.js';
+import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
+import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
+import { connectTestTemporal, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('HTTP API /v1 against the real stack', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let sim: SimulatorWithKeys;
+  let daemon: Daemon;
+  let api: ApiClient;
+  let key: string;
+  const taskQueues = uniqueTaskQueues();
+
+  const permission = async (options: { firstCharge?: string; currency?: string } = {}): Promise<{ cp: string; firstChargeId: string | null }> => {
+    const created = await sim.control.createChargePermission({ type: 'Recurring', currency: options.currency ?? 'USD', ...(options.firstCharge ? { firstCharge: { amount: options.firstCharge } } : {}) });
+    return { cp: created.chargePermission.chargePermissionId, firstChargeId: created.firstChargeId };
+  };
+  const counts = async (): Promise<{ subscriptions: number; idempotency: number; refunds: number }> => {
+    const [row] = await database.db.execute<{ s: string; i: string; r: string }>(
+      sql`select (select count(*) from subscriptions) as s, (select count(*) from idempotency_keys) as i, (select count(*) from refunds) as r`,
+    );
+    return { subscriptions: Number(row?.s), idempotency: Number(row?.i), refunds: Number(row?.r) };
+  };
+
+  beforeAll(async () => {
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+    sim = await startTestSimulator();
+    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem } });
+    key = await newKey(database.db, 'integration');
+    ({ client: api } = await openApiClient(daemon.apiUrl, key));
+  });
+  afterAll(async () => {
+    await daemon?.shutdown();
+    await sim?.simulator.close();
+    await temporal?.close();
+    await database?.drop();
+  });
+
+  it('starts a subscription (201), answers a repeat with the same one (200), refuses other terms (409)', async () => {
+    const { cp } = await permission();
+    const first = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-start-1', cp) });
+    expect(first.status).toBe(201);
+    expect(first.body.created).toBe(true);
+    expect(first.body.subscription).toMatchObject({ id: 'api-start-1', account: null, status: 'active', chargePermissionId: cp, plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } } });
+    const again = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-start-1', cp) });
+    expect(again.status).toBe(200);
+    expect(again.body.created).toBe(false);
+    const other = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-start-1', cp, { plan: { price: { amount: '15.00', currency: 'USD' }, interval: { unit: 'month' } } }) });
+    expect(other.status).toBe(409);
+    expect(other.body.type).toBe('urn:amazon-pay-billing:problem:conflict');
+    expect(other.body.detail).toMatch(/different terms/);
+  });
+
+  it('reads a subscription with its live state and history; lists with filters and cursor pages', async () => {
+    const ids = ['api-list-a', 'api-list-b', 'api-list-c'];
+    for (const id of ids) expect((await api.call('POST', '/v1/subscriptions', { body: startBody(id, (await permission()).cp) })).status).toBe(201);
+    const details = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-list-b' } });
+    expect(details.status).toBe(200);
+    expect(details.body.subscription.id).toBe('api-list-b');
+    expect(details.body.workflow.status).toBe('RUNNING');
+    expect(details.body.live).toMatchObject({ status: 'active', paused: false, plan: { price: { amount: '14.00', currency: 'USD' } } });
+    expect(details.body.history[0]).toMatchObject({ toStatus: 'active' });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await api.call<Body>('GET', '/v1/subscriptions', { query: { status: 'active', limit: '2', ...(cursor ? { cursor } : {}) } });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((s: Body) => s.id as string));
+      cursor = res.body.nextCursor ?? undefined;
+      if (!cursor) break;
+    }
+    for (const id of ids) expect(seen).toContain(id);
+    expect(seen).toEqual([...seen].sort());
+    const byPermission = await api.call<Body>('GET', '/v1/subscriptions', { query: { chargePermissionId: details.body.subscription.chargePermissionId } });
+    expect(byPermission.body.items.map((s: Body) => s.id)).toEqual(['api-list-b']);
+    const bad = await api.call<Body>('GET', '/v1/subscriptions', { query: { cursor: 'nonsense' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors).toEqual([{ field: 'cursor', message: expect.stringMatching(/not a cursor/) }]);
+    const badStatus = await api.call<Body>('GET', '/v1/subscriptions', { query: { status: 'sleeping' } });
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body.errors[0].field).toBe('querystring.status');
+  });
+
+  it('pauses, resumes, changes the plan, cancels at period end and now; a finished subscription refuses changes (409)', async () => {
+    const { cp } = await permission();
+    await api.call('POST', '/v1/subscriptions', { body: startBody('api-life', cp) });
+    const paused = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-life' }, body: { reason: 'buyer asked for a break' } });
+    expect(paused.status).toBe(200);
+    // The workflow takes the signal at once; its status field follows with its next task.
+    expect(paused.body.live).toMatchObject({ paused: true });
+    const resumed = await api.call<Body>('POST', '/v1/subscriptions/{id}/resume', { params: { id: 'api-life' } });
+    expect(resumed.status, resumed.text).toBe(200);
+    expect(resumed.body.live).toMatchObject({ status: 'active', paused: false });
+    const changed = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-life' }, body: { price: { amount: '19.00', currency: 'USD' } } });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ subscriptionId: 'api-life', plan: { price: { amount: '19.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } } });
+    const wrongCurrency = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-life' }, body: { price: { amount: '19.00', currency: 'EUR' } } });
+    expect(wrongCurrency.status).toBe(422);
+    expect(wrongCurrency.body.errors[0].field).toBe('price.currency');
+    const empty = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-life' }, body: {} });
+    expect(empty.status).toBe(400);
+    const atEnd = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-life' }, body: { mode: 'at_period_end' } });
+    expect(atEnd.body).toMatchObject({ mode: 'at_period_end', live: { cancelAtPeriodEnd: true } });
+    const now = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-life' }, body: { mode: 'now', reason: 'buyer cancelled' } });
+    expect(now.body).toEqual({ subscriptionId: 'api-life', mode: 'now', live: null });
+    let refused: { status: number; body: Body } = { status: 0, body: {} };
+    for (let i = 0; i < 40 && refused.status !== 409; i++) {
+      refused = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-life' } });
+      if (refused.status !== 409) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/already finished/);
+  });
+
+  it('reads a charge, refunds part of it, refuses more than is refundable', async () => {
+    const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
+    expect(firstChargeId).not.toBeNull();
+    const started = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-refund', cp, { firstChargeId }) });
+    expect(started.status).toBe(201);
+    // The workflow records the checkout charge as cycle 0 with its first task.
+    const charge = await eventually(() => api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } }), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the checkout charge in the ledger' });
+    expect(charge.status).toBe(200);
+    expect(charge.body).toMatchObject({ subscriptionId: 'api-refund', charge: { chargeId: firstChargeId, cycle: 0, state: 'Captured', amount: { amount: '14.00', currency: 'USD' } }, refundable: { amount: '14.00', currency: 'USD' } });
+    const refund = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '4.00', currency: 'USD' }, reason: 'partial month' } });
+    expect(refund.status).toBe(201);
+    expect(refund.body).toMatchObject({ subscriptionId: 'api-refund', refund: { seq: 1, amount: { amount: '4.00', currency: 'USD' }, state: 'RefundInitiated' }, remaining: { amount: '10.00', currency: 'USD' }, resent: false });
+    const tooMuch = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '20.00', currency: 'USD' } } });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.errors).toEqual([{ field: 'amount', message: expect.stringMatching(/exceeds what is refundable: 10.00 USD/) }]);
+    const unknown = await api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: 'S01-1234567-1234567-C999999' } });
+    expect(unknown.status).toBe(404);
+    const detail = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-refund' } });
+    expect(detail.body.charges).toHaveLength(1);
+    expect(detail.body.refunds).toHaveLength(1);
+  });
+
+  it('previews the schedule the workflow bills by', async () => {
+    const res = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', anchor: '2025-01-31T09:00', zone: 'America/New_York', count: '4' } });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((c: Body) => c.dueAt)).toEqual(['2025-01-31T14:00:00.000Z', '2025-02-28T14:00:00.000Z', '2025-03-31T13:00:00.000Z', '2025-04-30T13:00:00.000Z']);
+    const badZone = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', zone: 'Mars/Olympus' } });
+    expect(badZone.status).toBe(422);
+    expect(badZone.body.errors[0].field).toMatch(/zone/);
+  });
+
+  it('authentication: none, wrong or revoked key 401; read-only key reads but cannot write (403)', async () => {
+    const none = await api.call<Body>('GET', '/v1/subscriptions', { key: null });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await api.call('GET', '/v1/subscriptions', { key: 'bk_not-a-real-key' })).status).toBe(401);
+    expect((await api.call('GET', '/v1/subscriptions', { key: 'something-else' })).status).toBe(401);
+    const readOnly = await newKey(database.db, 'reporting', true);
+    expect((await api.call('GET', '/v1/subscriptions', { key: readOnly })).status).toBe(200);
+    const before = await counts();
+    const forbidden = await api.call<Body>('POST', '/v1/subscriptions', { key: readOnly, body: startBody('api-ro', (await permission()).cp) });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.type).toBe('urn:amazon-pay-billing:problem:forbidden');
+    expect(await counts()).toEqual(before);
+    const revoked = await newKey(database.db, 'leaked');
+    expect((await api.call('GET', '/v1/subscriptions', { key: revoked })).status).toBe(200);
+    const keys = await listApiKeys({ db: database.db, now: () => new Date() });
+    const leaked = keys.find((k) => k.name === 'leaked')!;
+    expect(leaked.lastUsedAt).not.toBeNull();
+    expect(revoked.startsWith(leaked.prefix)).toBe(true);
+    await revokeApiKey({ db: database.db, now: () => new Date() }, leaked.id);
+    const after = await api.call<Body>('GET', '/v1/subscriptions', { key: revoked });
+    expect(after.status).toBe(401);
+    expect(after.body.detail).toMatch(/revoked/);
+    // Only hashes are stored.
+    const stored = await database.db.execute<{ hash: string }>(sql`select hash from api_keys`);
+    expect(stored.every((r) => /^[0-9a-f]{64}$/.test(r.hash) && r.hash !== revoked)).toBe(true);
+  });
+
+  it('maps the library\'s typed errors: 404, 422 invalid input, 422 not chargeable, 503 with Retry-After when Amazon Pay is down', async () => {
+    const missing = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'nope-404' } });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ type: 'urn:amazon-pay-billing:problem:not-found', status: 404, instance: '/v1/subscriptions/nope-404' });
+    expect((await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'nope-404' } })).status).toBe(404);
+    const route = await fetch(`${daemon.apiUrl}/v2/whatever`, { headers: { authorization: `Bearer ${key}` } });
+    expect(route.status).toBe(404);
+    expect(route.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+
+    const invalid = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('bad id!', 'S01-123', { plan: { price: { amount: '-5', currency: 'USD' }, interval: { unit: 'month' } } }) });
+    expect(invalid.status).toBe(422);
+    expect(invalid.body.errors.map((e: Body) => e.field)).toEqual(['plan.price.amount']);
+    const invalid2 = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('good-id', 'S01-123') });
+    expect(invalid2.status).toBe(422);
+    expect(invalid2.body.errors).toEqual([{ field: 'chargePermissionId', message: expect.stringMatching(/must look like "S01-1234567-1234567"/) }]);
+    const invalid3 = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('bad id!', 'S01-1234567-1234567') });
+    expect(invalid3.body.errors.map((e: Body) => e.field)).toEqual(['id']);
+    const reserved = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-acct', (await permission()).cp, { account: 'eu' }) });
+    expect(reserved.status).toBe(422);
+    expect(reserved.body.errors[0].field).toBe('account');
+
+    const { cp } = await permission();
+    await sim.control.closeChargePermission(cp, 'buyer');
+    const closed = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-closed', cp) });
+    expect(closed.status).toBe(422);
+    expect(closed.body.type).toBe('urn:amazon-pay-billing:problem:charge-permission-not-chargeable');
+
+    const before = await counts();
+    const { cp: cp2 } = await permission();
+    await sim.control.setFaults({ error503Rate: 1 });
+    try {
+      const down = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down', cp2), idempotencyKey: 'down-1' });
+      expect(down.status).toBe(503);
+      expect(down.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(down.body.type).toBe('urn:amazon-pay-billing:problem:service-unavailable');
+    } finally {
+      await sim.control.setFaults({ error503Rate: 0 });
+    }
+    expect(await counts()).toEqual(before);
+    // A 503 is not stored: the same key runs again once Amazon Pay is back.
+    const retried = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down', cp2), idempotencyKey: 'down-1' });
+    expect(retried.status).toBe(201);
+  });
+
+  it('fuzzed bodies get 4xx problem documents and nothing is written', async () => {
+    const { cp } = await permission();
+    const before = await counts();
+    const cases: Array<{ what: string; options: Parameters<ApiClient['call']>[2]; status: number; type: string }> = [
+      { what: 'invalid JSON', options: { rawBody: '{"id": "x", ' }, status: 400, type: 'invalid-json' },
+      { what: 'empty JSON body', options: { rawBody: '' }, status: 400, type: 'invalid-json' },
+      { what: 'a JSON string', options: { rawBody: '"hello"' }, status: 400, type: 'invalid-request' },
+      { what: 'an array', options: { body: [startBody('api-fuzz', cp)] }, status: 400, type: 'invalid-request' },
+      { what: 'wrong types', options: { body: { id: 42, chargePermissionId: true, plan: { price: { amount: 14, currency: 'USD' }, interval: { unit: 'month', count: '1' } } } }, status: 400, type: 'invalid-request' },
+      { what: 'a float amount', options: { body: startBody('api-fuzz', cp, { plan: { price: { amount: 14.0, currency: 'USD' }, interval: { unit: 'month' } } }) }, status: 400, type: 'invalid-request' },
+      { what: 'an unknown field', options: { body: startBody('api-fuzz', cp, { amountt: '14.00' }) }, status: 400, type: 'invalid-request' },
+      { what: 'a nested unknown field', options: { body: startBody('api-fuzz', cp, { plan: { price: { amount: '14.00', currency: 'USD', tax: '1' }, interval: { unit: 'month' } } }) }, status: 400, type: 'invalid-request' },
+      { what: 'a huge id', options: { body: startBody('x'.repeat(10_000), cp) }, status: 400, type: 'invalid-request' },
+      { what: 'a huge amount string', options: { body: startBody('api-fuzz', cp, { plan: { price: { amount: '9'.repeat(5_000), currency: 'USD' }, interval: { unit: 'month' } } }) }, status: 400, type: 'invalid-request' },
+      { what: 'an amount with 16 digits', options: { body: startBody('api-fuzz', cp, { plan: { price: { amount: '9'.repeat(16), currency: 'USD' }, interval: { unit: 'month' } } }) }, status: 422, type: 'invalid-input' },
+      { what: 'a 2 MB body', options: { body: startBody('api-fuzz', cp, { softDescriptor: 'x'.repeat(2 * 1024 * 1024) }) }, status: 413, type: 'body-too-large' },
+      { what: 'text/plain', options: { rawBody: 'id=1', contentType: 'text/plain' }, status: 415, type: 'unsupported-media-type' },
+      { what: 'a prototype-pollution key', options: { rawBody: `{"__proto__": {"admin": true}, "id": "api-fuzz"}` }, status: 400, type: 'invalid-json' },
+      { what: 'null', options: { rawBody: 'null' }, status: 400, type: 'invalid-request' },
+      { what: 'a malformed idempotency key', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'has spaces in it' }, status: 400, type: 'invalid-idempotency-key' },
+      { what: 'an idempotency key of 300 characters', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'k'.repeat(300) }, status: 400, type: 'invalid-request' },
+    ];
+    for (const c of cases) {
+      const res = await api.call<Body>('POST', '/v1/subscriptions', c.options);
+      expect(res.status, c.what).toBe(c.status);
+      expect(res.body.type, c.what).toBe(`urn:amazon-pay-billing:problem:${c.type}`);
+      expect(res.text, c.what).not.toMatch(/\bat .*\.(ts|js):\d+/);
+      expect(res.text.length, c.what).toBeLessThan(5_000);
+    }
+    const wrongType = await api.call<Body>('POST', '/v1/subscriptions', { body: { id: 42, chargePermissionId: cp, plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } } } });
+    expect(wrongType.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
+    for (const path of ['/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/plan']) {
+      expect((await api.call('POST', path, { params: { id: 'api-fuzz' }, rawBody: '{not json' })).status).toBe(400);
+      expect((await api.call('POST', path, { params: { id: 'api-fuzz' }, body: { mode: 'later', price: 3, reason: 'x'.repeat(600) } })).status).toBe(400);
+    }
+    expect(await counts()).toEqual(before);
+    expect((await api.call('GET', '/v1/subscriptions/{id}', { params: { id: 'api-fuzz' } })).status).toBe(404);
+  });
+
+  it('is language-neutral: a Python standard-library script starts, reads and cancels a subscription', async () => {
+    const { cp } = await permission();
+    const script = resolve(import.meta.dirname, 'fixtures/api_client.py');
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = spawn('python3', [script], { env: { PATH: process.env.PATH, BILLING_API_URL: daemon.apiUrl, BILLING_API_KEY: key, CHARGE_PERMISSION_ID: cp, SUBSCRIPTION_ID: 'api-python' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('close', (code) => done({ code, stdout, stderr }));
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual(['started api-python 201 active', 'read api-python active 14.00 USD', 'canceled api-python now', 'replayed 201 true']);
+    const after = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-python' } });
+    expect(after.body.workflow.status).not.toBe('RUNNING');
+    expect(api.validated.count).toBeGreaterThan(40);
+  });
+});
