@@ -81,6 +81,8 @@ class CallGuard {
       // A stop ends the wait unless the caller must finish what it started (a charge in flight, the final status).
       const stoppable = CancellationScope.current().cancellable;
       await condition(() => rt.resumes !== resumes || (stoppable && rt.stopRequested), delay);
+      // The resume that brought this call back is spent here: a wait around the call must not take it as a retry too.
+      rt.resumesTakenByFailedCalls += rt.resumes - resumes;
       if (stoppable && rt.stopRequested) throw new StoppedWhileCallFailed(`stopped while ${activity} was failing`);
     } finally {
       this.waiting -= 1;

@@ -35,6 +35,8 @@ export class SubscriptionRuntime {
   resumeReason: string | null = null;
   /** Counts resume signals: an admin's resume is also how a needs_attention/unpaid cycle is retried. */
   resumes = 0;
+  /** Resumes that only brought a failed activity call back (workflows/guarded-calls.ts): they are not also a retry of the cycle. */
+  resumesTakenByFailedCalls = 0;
   cancelReason: string | null = null;
   cancelNow = false;
   permission: PermissionStatus | null = null;
@@ -104,6 +106,11 @@ export class SubscriptionRuntime {
   /** The buyer closed the permission, Amazon says it is gone, or an admin asked to stop now. */
   get stopRequested(): boolean {
     return this.cancelNow || this.permission?.state === 'Closed' || this.permission?.state === 'NotFound';
+  }
+
+  /** Operator resumes that ask for a retry of the cycle (those a failed call took are not counted). */
+  get retryResumes(): number {
+    return this.resumes - this.resumesTakenByFailedCalls;
   }
 
   stopReason(): string {

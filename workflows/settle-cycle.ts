@@ -220,7 +220,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const deadline = fromAmazon && rt.s.graceStartedAt ? Date.parse(rt.s.graceStartedAt) + paymentMethodGraceMs : Date.now() + paymentMethodGraceMs;
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
-  const resumesBefore = rt.resumes;
+  const resumesBefore = rt.retryResumes;
   const ipnEvidenceBefore = rt.chargeableByIpn;
   let sawNonChargeable = entry.knownNonChargeable;
   const nonChargeableBefore = rt.nonChargeableSeen;
@@ -234,9 +234,9 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return finalAction(ctx, `PaymentMethodGraceExpired:${reason}`);
     const seen = rt.permissionVersion;
-    const woke = await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.resumes !== resumesBefore, Math.min(paymentMethodCheckIntervalMs, remaining));
+    const woke = await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore, Math.min(paymentMethodCheckIntervalMs, remaining));
     if (rt.stopRequested) return stop(rt.stopReason());
-    const resumed = rt.resumes !== resumesBefore;
+    const resumed = rt.retryResumes !== resumesBefore;
     if (!woke || resumed) {
       rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), 'poll');
     }
@@ -317,8 +317,8 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
   rt.nextRetryAt = null;
   const detail = { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey, ...(options.lastFailure ? { lastFailure: options.lastFailure.slice(0, 500) } : {}) };
   await rt.setStatus(acts, status, reason, rt.nextBillingAt, detail);
-  const resumesBefore = rt.resumes;
-  await condition(() => rt.resumes !== resumesBefore || rt.stopRequested);
+  const resumesBefore = rt.retryResumes;
+  await condition(() => rt.retryResumes !== resumesBefore || rt.stopRequested);
   if (rt.stopRequested) return stop(rt.stopReason());
   if (!options.sameKey) rt.s.attempt += 1;
   rt.s.dunningStep = 0;

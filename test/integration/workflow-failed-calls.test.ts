@@ -18,8 +18,13 @@ type AmazonOperation = 'getChargePermission' | 'closeChargePermission' | 'getCha
 
 /** Long enough that an ordinary call on a busy machine never runs out of it, short enough to wait out. */
 const RETRY_WINDOW_MS = 5_000;
-/** The issue's case: Amazon Pay refuses a request whose x-amz-pay-date is ahead of its clock. */
-const FUTURE_DATE = { status: 400, reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' };
+/**
+ * A refusal no retry can fix. The issue's own case (400 InvalidHeaderValue "x-amz-pay-date should
+ * not be in future") is now corrected at its root: the client learns Amazon's clock and the refusal
+ * is transient (test/integration/clock-skew.test.ts); a date refusal that outlasts the retry window
+ * ends like the outage below.
+ */
+const REFUSED = { status: 400, reasonCode: 'InvalidParameterValue', message: 'injected refusal of this request' };
 const OUTAGE = { status: 503, reasonCode: 'ServiceUnavailable', message: 'injected outage' };
 
 interface Run {
@@ -152,7 +157,7 @@ const SITES: Site[] = [
     },
   },
   {
-    name: 'dunning: permission check after a soft decline (the issue: 9.99 EUR monthly)',
+    name: 'dunning: permission check after a soft decline (9.99 EUR monthly, as in the issue)',
     activity: 'getPermissionStatus',
     amazon: 'getChargePermission',
     currency: 'EUR',
@@ -182,8 +187,8 @@ const SITES: Site[] = [
     },
     async recovered(_run, handle) {
       await query(handle, (s) => s.status === 'payment_method_required' && s.failedCall === null, 'payment_method_required again');
-      // The buyer fixes the payment method: the IPN pipeline tells the workflow.
-      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn' });
+      // The buyer replaces the payment method: the IPN reaction tells the workflow what Amazon Pay now answers.
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     },
   },
@@ -291,7 +296,7 @@ describe('a failed activity call never ends the subscription workflow', () => {
       policy: { activityRetryWindowMs: RETRY_WINDOW_MS, failedCallRetryDelaysMs: mode === 'outage' ? [2_000] : [10 * 60_000], ...site.policy },
       async arm(target?: string) {
         if (!site.amazon) return h.activityFaults.set(workflowId, site.activity, mode);
-        injected.set(id, { operation: site.amazon, id: target ?? run.cp, ...(mode === 'outage' ? OUTAGE : FUTURE_DATE), times: null });
+        injected.set(id, { operation: site.amazon, id: target ?? run.cp, ...(mode === 'outage' ? OUTAGE : REFUSED), times: null });
         await syncInjected();
       },
       async disarm() {
@@ -313,7 +318,7 @@ describe('a failed activity call never ends the subscription workflow', () => {
     const reason = `CallFailed:${site.activity}`;
     const state = await query(handle, (s) => s.status === 'needs_attention' && s.statusReason === reason, reason);
     expect(state.failedCall).toMatchObject({ activity: site.activity, failures: 1 });
-    expect(state.failedCall?.failure).toMatch(mode === 'outage' ? /timeout|outage|ServiceUnavailable/i : site.amazon ? /InvalidHeaderValue x-amz-pay-date should not be in future/ : /injected failure/);
+    expect(state.failedCall?.failure).toMatch(mode === 'outage' ? /timeout|outage|ServiceUnavailable/i : site.amazon ? /InvalidParameterValue:? injected refusal of this request/ : /injected failure/);
     expect((await handle.describe()).status.name).toBe('RUNNING');
     if (site.activity !== 'recordStatus') {
       // Durable and visible: PostgreSQL says so too (a failing status write can only show it in the query).
