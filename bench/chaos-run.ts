@@ -221,11 +221,15 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   await closes;
   await Promise.all(recoveries);
 
-  // Settled: every subscription ended or canceled in the database (bounded by --duration).
+  // Settled: every subscription ended or canceled in the database, every IPN delivered and its
+  // inbox row handled (bounded by --duration). A closed buyer's subscription can end on its own
+  // before its CHARGE_PERMISSION IPN lands; on a busy machine the delivery trails it.
   let settledAt: number | null = null;
   while (Date.now() < deadline) {
     const rows = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from subscriptions where status in ('ended', 'canceled') and id like ${`${options.tag}-%`}`))];
-    if ((rows[0]?.n ?? 0) >= n) {
+    const inboxOpen = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from ipn_inbox where status in ('pending', 'dispatched')`))];
+    const ipnPending = (await env.control.ipnDeliveries()).pending;
+    if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0) {
       settledAt = Date.now();
       break;
     }
