@@ -10,13 +10,20 @@ const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
  * and the full-width forms of = + - @ that some programs fold to ASCII.
  */
 const FORMULA_START = /^[\s"']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r]/;
+/**
+ * The same behind a separator inside the cell (`;`, `,`, `|`, tab, line break): a spreadsheet that
+ * splits on another separator than ours (`;` in German or French Excel) makes that part a cell of
+ * its own. Only spaces and quotes are skipped here, so the pattern stays linear on long runs.
+ */
+const FORMULA_AFTER_SEPARATOR = /[;,|\t\r\n][ "']*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /**
- * The cell as a spreadsheet should show it: text that would start a formula gets a leading
- * single quote and is always quoted (OWASP's remedy); plain numbers and other text are unchanged.
+ * The cell as a spreadsheet should show it: text that would start a formula, at its start or
+ * behind a separator inside it, gets a leading single quote and is always quoted (OWASP's remedy;
+ * the quotes keep it one cell whatever the reader splits on); plain numbers and other text are unchanged.
  */
 export function guardSpreadsheetCell(text: string): { value: string; quoted: boolean } {
-  if (PLAIN_NUMBER.test(text) || !FORMULA_START.test(text)) return { value: text, quoted: false };
+  if (PLAIN_NUMBER.test(text) || !(FORMULA_START.test(text) || FORMULA_AFTER_SEPARATOR.test(text))) return { value: text, quoted: false };
   return { value: `'${text}`, quoted: true };
 }
 

@@ -14,12 +14,18 @@ describe('CSV export cells', () => {
     ['"=1+1', `"'""=1+1"`],
     ["'+1", `"''+1"`],
     ['\uFF1D1+1', `"'\uFF1D1+1"`],
-    ['a,=1+1', '"a,=1+1"'],
+    // A formula behind a separator inside the cell: a reader that splits on ";" or tab (German or
+    // French Excel) would make it a cell of its own.
+    ['a,=1+1', `"'a,=1+1"`],
+    ['ok;=1+1;@SUM(1)', `"'ok;=1+1;@SUM(1)"`],
+    ['a\t=1+1', `"'a\t=1+1"`],
+    ['a; "=1+1', `"'a; ""=1+1"`],
+    ['x|+cmd', `"'x|+cmd"`],
   ])('guards %j, a cell a spreadsheet would evaluate (OWASP CSV injection)', (cell, written) => {
     expect(csvLine([cell])).toBe(`${written}\n`);
   });
 
-  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1']])('keeps %j as written', (cell) => {
+  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1'], ['5-10 days'], ['a; b']])('keeps %j as written', (cell) => {
     expect(csvLine([cell])).toBe(`${cell}\n`);
   });
 
