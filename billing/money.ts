@@ -146,10 +146,6 @@ export function sub(a: Money, b: Money): Money {
   return { amountMinor: a.amountMinor - b.amountMinor, currency: a.currency };
 }
 
-export function moneyEquals(a: Money, b: Money): boolean {
-  return a.currency === b.currency && a.amountMinor === b.amountMinor;
-}
-
 /** Money → JSON-safe DTO (bigint cannot pass through JSON.stringify). */
 export function moneyToDto(m: Money): MoneyDto {
   return { amountMinor: m.amountMinor.toString(), currency: m.currency };

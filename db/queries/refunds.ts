@@ -162,11 +162,6 @@ export async function recordUnknownRefund(db: DatabaseOrTransaction, refundId: s
     .onConflictDoUpdate({ target: unknownRefunds.refundId, set: { reason, seenCount: sql`${unknownRefunds.seenCount} + 1`, lastSeenAt: at } });
 }
 
-export async function listUnknownRefunds(db: DatabaseOrTransaction, refundIds: string[]): Promise<Array<typeof unknownRefunds.$inferSelect>> {
-  if (refundIds.length === 0) return [];
-  return db.select().from(unknownRefunds).where(inArray(unknownRefunds.refundId, refundIds));
-}
-
 export async function findChargeByChargeId(db: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {
   const [row] = await db.select().from(charges).where(eq(charges.chargeId, chargeId)).limit(1);
   return row;

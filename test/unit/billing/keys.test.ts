@@ -1,62 +1,13 @@
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  base64url,
   chargeIdempotencyKey,
   refundIdempotencyKey,
-  sha256,
   subscriptionIdFromWorkflowId,
   subscriptionWorkflowId,
-  utf8Encode,
 } from '../../../billing/keys.js';
 
 const KEY_FORMAT = /^[A-Za-z0-9_-]{32}$/;
 const base = { subscriptionId: 'sub_123', chargePermissionId: 'S01-1234567-1234567', cycle: 3, attempt: 1 };
-
-/** Deterministic pseudo-random bytes: SHA-256 chained from a seed (no Math.random, reproducible). */
-function deterministicBytes(seed: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let block = createHash('sha256').update(`seed-${seed}`).digest();
-  for (let i = 0; i < length; i++) {
-    if (i > 0 && i % 32 === 0) block = createHash('sha256').update(block).digest();
-    out[i] = block[i % 32] ?? 0;
-  }
-  return out;
-}
-
-describe('sha256 (pure JS)', () => {
-  it('matches the FIPS 180-4 test vector for "abc"', () => {
-    expect(Buffer.from(sha256(utf8Encode('abc'))).toString('hex')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-  });
-
-  it('matches node:crypto for every length 0..300 (all padding boundaries)', () => {
-    for (let length = 0; length <= 300; length++) {
-      const bytes = deterministicBytes(length, length);
-      const expected = createHash('sha256').update(bytes).digest('hex');
-      expect(Buffer.from(sha256(bytes)).toString('hex'), `length ${length}`).toBe(expected);
-    }
-  });
-
-  it('matches node:crypto for 500 pseudo-random inputs up to 4 KiB', () => {
-    for (let seed = 1000; seed < 1500; seed++) {
-      const bytes = deterministicBytes(seed, (seed * 7919) % 4096);
-      expect(Buffer.from(sha256(bytes)).toString('hex'), `seed ${seed}`).toBe(createHash('sha256').update(bytes).digest('hex'));
-    }
-  });
-});
-
-describe('utf8Encode and base64url', () => {
-  it.each(['', 'abc', 'ünïcödé', '日本語', '😀 emoji', 'lone \ud800 surrogate'])('encodes %j like Buffer', (text) => {
-    expect(Buffer.from(utf8Encode(text)).equals(Buffer.from(text, 'utf8'))).toBe(true);
-  });
-
-  it('encodes like Buffer base64url for lengths 0..64', () => {
-    for (let length = 0; length <= 64; length++) {
-      const bytes = deterministicBytes(length, length);
-      expect(base64url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
-    }
-  });
-});
 
 describe('workflow ids', () => {
   it('prefixes the subscription id and inverts', () => {

@@ -20,6 +20,8 @@ describe('the workflow import wall', { timeout: 120_000 }, () => {
     ["import { createDb } from '../db/client.js';\nexport const c = createDb;\n", /no-restricted-imports/],
     ["import { createAmazonPayClient } from '../amazonpay/client.js';\nexport const c = createAmazonPayClient;\n", /no-restricted-imports/],
     ["import { DateTime } from 'luxon';\nexport const d = DateTime;\n", /no-restricted-imports/],
+    // Idempotency keys hash with node:crypto: activities make them, never workflow code.
+    ["import { chargeIdempotencyKey } from '../billing/keys.js';\nexport const k = chargeIdempotencyKey;\n", /no-restricted-imports/],
     ['export const r = Math.random();\n', /no-restricted-properties/],
     ["import { sleep } from '@temporalio/workflow';\nexport function f(): void { sleep(1); }\n", /no-floating-promises/],
   ])('refuses %s', async (code, rule) => {
@@ -30,9 +32,9 @@ describe('the workflow import wall', { timeout: 120_000 }, () => {
     const code = [
       "import { sleep } from '@temporalio/workflow';",
       "import type { Activities } from '../activities/index.js';",
-      "import { chargeIdempotencyKey } from '../billing/keys.js';",
+      "import { SUBSCRIPTION_ID_PATTERN } from '../billing/plan-rules.js';",
       'export type A = Activities;',
-      'export const k = chargeIdempotencyKey;',
+      'export const k = SUBSCRIPTION_ID_PATTERN;',
       'export async function f(): Promise<void> { await sleep(1); }',
       '',
     ].join('\n');
