@@ -27,7 +27,7 @@ export const REGION_HOSTS: Readonly<Record<AmazonPayRegion, string>> = Object.fr
   jp: 'pay-api.amazon.jp',
 });
 
-/** Reference §3: at most 32 characters of a-z A-Z 0-9 - _. */
+/** Amazon Pay API v2 idempotency: at most 32 characters of a-z A-Z 0-9 - _. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 // Amazon object ids look like S01-0000000-0000000-C000000; anything else must not reach the URL path.
 const OBJECT_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
@@ -93,7 +93,8 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
   const baseUrl = config.endpoint ?? `https://${REGION_HOSTS[config.region]}`;
   // URL.host keeps a non-default port, which the server sees in the signed x-amz-pay-host.
   const payHost = new URL(baseUrl).host;
-  // Env-specific keys (LIVE-/SANDBOX-) imply the environment; plain keys name it in the path (reference §1.2).
+  // Env-specific keys (LIVE-/SANDBOX-) imply the environment; plain keys name it in the path, as the
+  // official SDKs do.
   const pathPrefix = config.envSpecificKey ? '/v2' : `/${config.environment}/v2`;
   const transport = createTransport(baseUrl, config.timeoutMs);
   const credentials = {

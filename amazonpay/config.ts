@@ -38,7 +38,8 @@ const REGION_ALIASES: Readonly<Record<string, AmazonPayRegion>> = {
   jp: 'jp',
 };
 
-// Magento's admin validation (reference §1.2): optional LIVE-/SANDBOX- prefix, 24 × [0-9A-Z].
+// Public Key ID as the Amazon Pay Magento 2 plugin's admin validation checks it: optional
+// LIVE-/SANDBOX- prefix, 24 × [0-9A-Z].
 const PUBLIC_KEY_ID = /^(LIVE-|SANDBOX-)?[0-9A-Z]{24}$/;
 
 const KNOWN_KEYS = [

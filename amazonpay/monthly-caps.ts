@@ -5,10 +5,10 @@ import { moneyToDto, parseDecimalAmount } from '../billing/money.js';
 import type { MoneyDto } from '../billing/types.js';
 
 /**
- * Amazon Pay's published caps per Charge Permission and calendar month, minor units
- * (reference §12.4: developer.amazon.com monthly-recurring-charge-limits and
- * monthly-paymentmethodonfile-charge-limits, amazonpay-faq.jp QA-57). Recurring caps outside
- * USD and JPY are not published and are left out: no cap is assumed for them.
+ * Amazon Pay's published caps per Charge Permission and calendar month, minor units (Amazon Pay
+ * docs "Monthly recurring charge limits" and "Monthly PaymentMethodOnFile charge limits", Amazon
+ * Pay JP FAQ QA-57). Recurring caps outside USD and JPY are not published and are left out: no cap
+ * is assumed for them.
  */
 const PUBLISHED_MONTHLY_CAPS_MINOR: Readonly<Record<string, Readonly<Record<string, bigint>>>> = {
   Recurring: { USD: 100_000n, JPY: 100_000n },

@@ -2,8 +2,9 @@
 // Pure: (operation, status, body, requestId) → outcome. Activities map outcomes to Temporal
 // failures; nothing else inspects status codes or reason codes.
 //
-// Sources: reference §4.4 (declines are non-2xx), §7.2 (status per reasonCode), §7.4 (daemon classes),
-// §9.1 (retryable statuses: 408, 425, 429, 500, 502, 503, 504, network errors).
+// Sources: Amazon Pay "Asynchronous processing" and "Manage recurring payments" (declines are non-2xx),
+// Amazon Pay API v2 error codes (status per reasonCode), the official Amazon Pay SDKs' retry lists
+// (retryable statuses: 408, 425, 429, 500, 502, 503, 504, network errors). The kinds are our own.
 
 import type {
   AmazonPayOperation,
@@ -32,7 +33,8 @@ const SUCCESS_ID_FIELD: Readonly<Record<AmazonPayOperation, string>> = {
 
 type KnownKind = 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request' | 'transient' | 'throttled';
 
-// Every reasonCode of reference §7.2, by the kind it means when it arrives with its documented status.
+// Every reasonCode of the Amazon Pay API v2 error codes, by the kind it means when it arrives with
+// its documented status.
 const KIND_BY_REASON_CODE: Readonly<Record<string, KnownKind>> = {
   // 400, validation
   InvalidHeaderValue: 'invalid_request',
@@ -84,7 +86,7 @@ const KIND_BY_REASON_CODE: Readonly<Record<string, KnownKind>> = {
   ProcessingFailure: 'transient',
 };
 
-/** Statuses that mean "try the same request again later" (reference §9.1). */
+/** Statuses that mean "try the same request again later" (the official Amazon Pay SDKs retry them). */
 const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([408, 425]);
 
 const MAX_SNIPPET = 200;
@@ -160,8 +162,9 @@ export function classifyResponse(
 
   if (status === 429) return { kind: 'throttled', ...common, status: 429, reasonCode: reasonCode ?? 'TooManyRequests' };
 
-  // A 500 ProcessingFailure on Create Charge is a decline Amazon asks us to retry later with a new key
-  // after checking the Charge Permission (reference §4.4); on other operations it is a server fault.
+  // A 500 ProcessingFailure on Create Charge is a decline Amazon asks us to retry later with a new
+  // key after checking the Charge Permission (Amazon Pay "Manage recurring payments"); on other
+  // operations it is a server fault.
   if (reasonCode === 'ProcessingFailure' && operation === 'createCharge') {
     return { kind: 'soft_decline', ...common, reasonCode: 'ProcessingFailure' };
   }
@@ -191,7 +194,7 @@ export function classifyResponse(
  * True for Amazon's refusal of the request's date: 400 InvalidHeaderValue whose message names
  * x-amz-pay-date and says it is in the future ("x-amz-pay-date should not be in future", issue 13;
  * reported against several Amazon Pay SDKs) or too far in the past / away from the server time
- * (reference §2.5: skew rule UNCONFIRMED; the simulator's wording). A malformed date is not one.
+ * (an assumption: Amazon documents no skew limit; the simulator's wording). A malformed date is not one.
  */
 export function isClockSkewRefusal(status: number, reasonCode: string | undefined, message: string | undefined): boolean {
   if (status !== 400 || reasonCode !== 'InvalidHeaderValue' || message === undefined) return false;

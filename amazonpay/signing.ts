@@ -1,4 +1,4 @@
-// Request signing for Amazon Pay API v2 (reference §2). Pure: no clock, no I/O.
+// Request signing as Amazon Pay API v2 request signing documents it. Pure: no clock, no I/O.
 // The date and the private key are inputs so tests and the conformance suite can pin them.
 import { createHash, constants as cryptoConstants, sign as cryptoSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
@@ -7,7 +7,7 @@ export type SigningAlgorithm = 'AMZN-PAY-RSASSA-PSS-V2' | 'AMZN-PAY-RSASSA-PSS';
 
 export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['AMZN-PAY-RSASSA-PSS-V2', 'AMZN-PAY-RSASSA-PSS'];
 
-/** RSASSA-PSS salt length in bytes per algorithm name (reference §2.1). */
+/** RSASSA-PSS salt length in bytes per algorithm name (Amazon Pay API v2 request signing). */
 export const PSS_SALT_LENGTH: Readonly<Record<SigningAlgorithm, number>> = Object.freeze({
   'AMZN-PAY-RSASSA-PSS-V2': 32,
   'AMZN-PAY-RSASSA-PSS': 20,
@@ -43,7 +43,7 @@ export function signedHeaderNames(headers: Readonly<Record<string, string>>): st
     .join(';');
 }
 
-/** The canonical request of reference §2.2 (a blank line follows the last header line). */
+/** The canonical request of Amazon Pay API v2 request signing (a blank line follows the last header line). */
 export function buildCanonicalRequest(request: RequestToSign): string {
   const lowered = new Map<string, string>();
   for (const [name, value] of Object.entries(request.headers)) {

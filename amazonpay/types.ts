@@ -1,4 +1,4 @@
-// Wire types of Amazon Pay API v2 as this daemon uses them (reference §4–§7).
+// Wire types of Amazon Pay API v2 as this daemon uses them (Amazon Pay API v2 reference).
 // These describe JSON at the HTTP edge only: amounts are Amazon's decimal strings here,
 // and are converted to integer minor units by billing/money.ts, never with parseFloat.
 
@@ -159,7 +159,7 @@ export interface Refund {
   releaseEnvironment: Open<ReleaseEnvironment>;
 }
 
-/** Body of Create Charge (`POST /charges`). There is no captureAmount here (reference §4.1). */
+/** Body of Create Charge (`POST /charges`); it has no captureAmount (Amazon Pay API v2: Create Charge). */
 export interface CreateChargeRequest {
   chargePermissionId: string;
   chargeAmount: Price;
@@ -202,7 +202,7 @@ export interface CreateRefundRequest {
   softDescriptor?: string;
 }
 
-/** Error body shape (reference §7.1). */
+/** Error body shape (Amazon Pay API v2 error codes). */
 export interface AmazonPayErrorBody {
   reasonCode: string;
   message: string;

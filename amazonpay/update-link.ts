@@ -1,9 +1,10 @@
 import type { AmazonPayRegion } from './config.js';
 
 /**
- * Where a buyer updates the payment method behind a Charge Permission after a hard decline
- * (reference §4.4: US and JP pages). Amazon documents no such link for the EU region; there the
- * merchant integrates Amazon Pay's hosted Update page instead, so the answer is null.
+ * Where a buyer updates the payment method behind a Charge Permission after a hard decline (Amazon
+ * Pay "Manage recurring payments", US and JP pages). Amazon documents no such link for the EU
+ * region; there the merchant integrates Amazon Pay's hosted Update page instead, so the answer is
+ * null.
  */
 export function paymentMethodUpdateUrl(chargePermissionId: string, region: AmazonPayRegion): string | null {
   const id = encodeURIComponent(chargePermissionId);

@@ -1,9 +1,9 @@
-// What a merchant might write instead of the daemon: a node-cron job that scans PostgreSQL for
-// due subscriptions and calls Create Charge with a concurrency limit and the retries the official
-// Node SDK *intends* (3 retries after 2, 4 and 8 s on 408/425/429/5xx, the identical request with
-// the same idempotency key; the SDK 2.3.4 really sends one request and never retries, reference
-// §9.3). Like the SDK README, every run of the job uses a fresh UUID key per charge, so a charge
-// whose retries ran out is tried again on the next tick under a new key.
+// What a merchant might write instead of the daemon: a node-cron job that scans PostgreSQL for due
+// subscriptions and calls Create Charge with a concurrency limit and the retries the official Node
+// SDK *intends* (3 retries after 2, 4 and 8 s on 408/425/429/5xx, the identical request with the
+// same idempotency key; the SDK 2.3.4 really sends one request and never retries, see
+// docs/amazon-pay-client.md). Like the SDK README, every run of the job uses a fresh UUID key per
+// charge, so a charge whose retries ran out is tried again on the next tick under a new key.
 import { randomBytes, randomUUID } from 'node:crypto';
 import cron from 'node-cron';
 import postgres from 'postgres';

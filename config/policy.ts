@@ -4,7 +4,10 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** What a merchant gets unless configured otherwise (reference §4.4, §12.3). */
+/**
+ * What a merchant gets unless configured otherwise (after Amazon Pay's "Manage recurring payments"
+ * and "Asynchronous processing" docs).
+ */
 export const DEFAULT_BILLING_POLICY: Readonly<BillingPolicy> = Object.freeze({
   dunningRetryDelaysMs: [1 * DAY, 2 * DAY, 2 * DAY, 2 * DAY], // retries 1, 3, 5 and 7 days after the first decline
   finalAction: 'mark_unpaid',

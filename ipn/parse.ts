@@ -1,4 +1,4 @@
-// Parses an Amazon SNS HTTP delivery (amazon-pay-api §10): the envelope JSON, then its
+// Parses an Amazon SNS HTTP delivery (Amazon Pay IPN (SNS) delivery): the envelope JSON, then its
 // `Message`, itself a JSON string with PascalCase fields. Every rejection carries a reason the
 // endpoint returns with a 400; nothing here trusts what the message says about state.
 import { z } from 'zod';

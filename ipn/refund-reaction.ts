@@ -1,8 +1,8 @@
-// REFUND notifications and the refund poll. Every refund is asynchronous at Amazon Pay
-// (amazon-pay-api §6.4): Create Refund answers RefundInitiated and the final state, Refunded or
-// Declined, comes later as a REFUND IPN. The IPN is only a hint: Get Refund says what is true,
-// and that is written to the refunds row. Reconciliation calls refreshRefund for refunds whose
-// IPN never came.
+// REFUND notifications and the refund poll. Every refund is asynchronous at Amazon Pay (Amazon Pay
+// API v2: Create Refund): Create Refund answers RefundInitiated and the final state, Refunded or
+// Declined, comes later as a REFUND IPN. The IPN is only a hint: Get Refund says what is true, and
+// that is written to the refunds row. Reconciliation calls refreshRefund for refunds whose IPN
+// never came.
 import { fromAmazonPrice } from '../billing/money.js';
 import {
   findRefundByRefundId,

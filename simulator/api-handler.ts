@@ -1,6 +1,7 @@
-// Handles one Amazon Pay API request in the order of §4.5: route → faults → throttle →
-// signature and headers → idempotency → operation. Every response carries x-amz-pay-request-id
-// and a Date header from the simulator's (injectable, advanceable) clock.
+// Handles one Amazon Pay API request in this order (an assumption: Amazon does not document the
+// order of its checks): route → faults → throttle → signature and headers → idempotency →
+// operation. Every response carries x-amz-pay-request-id and a Date header from the simulator's
+// (injectable, advanceable) clock.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AmazonPayError, errorBody } from './errors.js';

@@ -1,4 +1,5 @@
-// Per-charge maxima (§4.1) and monthly caps per Charge Permission (§12.4), in minor units.
+// Per-charge maxima (Amazon Pay API v2: Charge) and monthly caps per Charge Permission (Amazon Pay
+// monthly charge limits, as in amazonpay/monthly-caps.ts), in minor units.
 import type { ChargePermissionType } from './state.js';
 
 export const PER_CHARGE_MAXIMUM_MINOR: Readonly<Record<string, bigint>> = {
@@ -7,7 +8,7 @@ export const PER_CHARGE_MAXIMUM_MINOR: Readonly<Record<string, bigint>> = {
 
 export type MonthlyCaps = Partial<Record<ChargePermissionType, Record<string, bigint>>>;
 
-/** Defaults from §12.4; EUR/GBP Recurring caps are the reference's simulator assumption. */
+/** Amazon Pay's published caps; the EUR/GBP Recurring caps are an assumption (Amazon publishes none). */
 export function defaultMonthlyCaps(): MonthlyCaps {
   return {
     Recurring: { USD: 100_000n, JPY: 100_000n, EUR: 100_000n, GBP: 100_000n },

@@ -1,4 +1,5 @@
-// Amazon Pay error responses are { reasonCode, message } with a status fixed per reasonCode (§7.2).
+// Amazon Pay error responses are { reasonCode, message } with a status fixed per reasonCode (Amazon Pay
+// API v2 error codes; for codes Amazon lists without a status, the status is an assumption).
 
 const STATUS_BY_REASON: Readonly<Record<string, number>> = {
   InvalidHeaderValue: 400, InvalidRequest: 400, InvalidParameterValue: 400, InvalidRequestFormat: 400,

@@ -1,5 +1,6 @@
-// Idempotency-key rules (§3): format checks, request fingerprints, and a per-key lock so
-// concurrent requests with the same key run one after the other (the second gets the replay).
+// Idempotency-key rules (Amazon Pay API v2 idempotency): format checks, request fingerprints, and a
+// per-key lock so concurrent requests with the same key run one after the other (an assumption: the
+// second gets the replay).
 import { AmazonPayError } from './errors.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;

@@ -1,5 +1,6 @@
-// Object IDs in Amazon's formats (§1.4): CP `S01-1234567-1234567`, Charge `<cp>-C000001`,
-// Refund `<cp>-R000001`. Derived from persisted counters so restarts never reuse an ID.
+// Object IDs in Amazon's formats (as in Amazon Pay API v2 samples): CP `S01-1234567-1234567`,
+// Charge `<cp>-C000001`, Refund `<cp>-R000001`. Derived from persisted counters so restarts never
+// reuse an ID.
 import type { Environment, SimulatorState } from './state.js';
 
 function pad(n: number, width: number): string {

@@ -1,7 +1,7 @@
-// Builds and signs the SNS HTTP notification envelope that carries an Amazon Pay IPN (§10).
-// SignatureVersion "1" = SHA1withRSA over the SNS string-to-sign. The simulator signs with its
-// own RSA key and serves the matching *public key PEM* (not an X.509 certificate) at
-// SigningCertURL; `crypto.verify('sha1', …, pem, …)` accepts either form.
+// Builds and signs the SNS HTTP notification envelope that carries an Amazon Pay IPN (Amazon Pay
+// IPN (SNS) delivery). SignatureVersion "1" = SHA1withRSA over the SNS string-to-sign. The
+// simulator signs with its own RSA key and serves the matching *public key PEM* (not an X.509
+// certificate) at SigningCertURL; `crypto.verify('sha1', …, pem, …)` accepts either form.
 import { randomUUID, sign, type KeyObject } from 'node:crypto';
 
 export type IpnObjectType = 'CHARGE_PERMISSION' | 'CHARGE' | 'REFUND';

@@ -1,4 +1,5 @@
-// Charge operations (§4, §6.1–6.3): Create, Get, Capture, Cancel, plus resolution of pending ones.
+// Charge operations (Amazon Pay API v2: Charge): Create, Get, Capture, Cancel, plus resolution of
+// pending ones.
 import { AmazonPayError } from './errors.js';
 import { nextChargeId } from './ids.js';
 import { decideChargeOutcome, type ChargeOutcome } from './outcomes.js';
@@ -37,7 +38,10 @@ function countedTowardsLimits(c: ChargeRecord): boolean {
   return c.state !== 'Declined' && c.state !== 'Canceled';
 }
 
-/** §4.5 steps 6–9: currency, CP state, per-charge maxima / OneTime limits, monthly cap. */
+/**
+ * Create Charge checks (their order is an assumption): currency, CP state, per-charge maxima /
+ * OneTime limits, monthly cap.
+ */
 function checkChargeable(engine: Engine, cp: ChargePermissionRecord, minor: bigint, currency: string): void {
   if (currency !== cp.currency) {
     throw new AmazonPayError('CurrencyMismatch', `The charge currency ${currency} differs from the Charge Permission's ${cp.currency}.`);

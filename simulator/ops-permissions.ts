@@ -1,4 +1,5 @@
-// Charge Permission operations (§5): Get, Update (PATCH), Close (DELETE …/close with body).
+// Charge Permission operations (Amazon Pay API v2: Charge Permission): Get, Update (PATCH), Close
+// (DELETE …/close with body).
 import { AmazonPayError } from './errors.js';
 import { decimalToMinor } from './money.js';
 import { renderChargePermission } from './render.js';

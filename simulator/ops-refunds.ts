@@ -1,4 +1,5 @@
-// Refund operations (§6.4): Create (always RefundInitiated, Refunded later) and Get.
+// Refund operations (Amazon Pay API v2: Create Refund, Get Refund): Create (always RefundInitiated,
+// Refunded later) and Get.
 import { AmazonPayError } from './errors.js';
 import { nextRefundId } from './ids.js';
 import { renderRefund } from './render.js';

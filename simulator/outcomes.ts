@@ -1,5 +1,5 @@
-// Decides what a Create Charge that passed every check turns into: a simulation code header
-// (§11) wins over the per-permission script, which wins over the simulated card.
+// Decides what a Create Charge that passed every check turns into: a simulation code header (Amazon
+// Pay sandbox simulations) wins over the per-permission script, which wins over the simulated card.
 import { AmazonPayError } from './errors.js';
 import type { ChargePermissionRecord } from './state.js';
 
@@ -46,7 +46,7 @@ function fromSimulationCode(code: string, canHandlePending: boolean): ChargeOutc
     }
     return { kind: 'pending', stateNow: 'AuthorizationInitiated', final: 'Authorized' };
   }
-  // Declines become asynchronous when the caller accepts pending authorizations (§11 table).
+  // Declines become asynchronous when the caller accepts pending authorizations (an assumption).
   if (canHandlePending) return { kind: 'pending', stateNow: 'AuthorizationInitiated', final: `Declined:${code}` };
   return { kind: 'decline', reason: code };
 }

@@ -1,4 +1,5 @@
-// Renders stored records into the documented response shapes (§4.2, §5.1, §6.4).
+// Renders stored records into the documented response shapes (Amazon Pay API v2: Charge, Charge
+// Permission and Refund objects).
 import { price } from './money.js';
 import { compactTimestamp, DAY_MS } from './timestamps.js';
 import type { ChargePermissionRecord, ChargeRecord, RefundRecord, SimulatorState } from './state.js';
@@ -23,7 +24,10 @@ const CHARGE_REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ExpiredUnused: 'The authorization was not captured within 30 days.',
 };
 
-/** The state GET shows: a pending charge makes a Chargeable CP NonChargeable/ChargeInProgress (§5.3). */
+/**
+ * The state GET shows: a pending charge makes a Chargeable CP NonChargeable/ChargeInProgress (an
+ * assumption: Amazon documents the reason, not when it applies).
+ */
 export function effectiveChargePermissionStatus(
   state: SimulatorState,
   cp: ChargePermissionRecord,

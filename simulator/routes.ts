@@ -1,5 +1,6 @@
-// Maps an Amazon Pay API path to an operation (§1.3). Three layouts are served: /v2/…,
-// /sandbox/v2/… and /live/v2/…; the environment prefix, if any, is returned for the caller.
+// Maps an Amazon Pay API path to an operation (Amazon Pay API v2 reference, official SDKs' paths).
+// Three layouts are served: /v2/…, /sandbox/v2/… and /live/v2/…; the environment prefix, if any, is
+// returned for the caller.
 import { AmazonPayError } from './errors.js';
 import { createCharge, getCharge, captureCharge, cancelCharge } from './ops-charges.js';
 import { getChargePermission, updateChargePermission, closeChargePermission } from './ops-permissions.js';

@@ -1,5 +1,5 @@
-// Independent verifier for Amazon Pay API v2 request signatures (reference §2). It rebuilds the
-// canonical request from what arrived on the wire and the request's own SignedHeaders list.
+// Independent verifier of request signatures as Amazon Pay API v2 request signing documents them. It
+// rebuilds the canonical request from what arrived on the wire and the request's own SignedHeaders list.
 import { createHash, createPublicKey, verify, constants as cryptoConstants, type KeyObject } from 'node:crypto';
 import { AmazonPayError } from './errors.js';
 import { parseAmzPayDate } from './timestamps.js';
@@ -69,7 +69,7 @@ export function buildCanonicalRequest(request: IncomingSignedRequest, signedHead
 export interface VerifyOptions {
   lookupPublicKey: (publicKeyId: string) => KeyObject | undefined;
   now: Date;
-  /** How far x-amz-pay-date may lie behind `now` (reference §2.5 assumption: 15 minutes). */
+  /** How far x-amz-pay-date may lie behind `now` (an assumption, default 15 minutes: no documented limit). */
   maxClockSkewMs: number;
   /** How far it may lie ahead of `now`; Amazon refuses dates in its future (issue 13). */
   maxFutureSkewMs: number;

@@ -37,7 +37,7 @@ export interface ChargePermissionRecord {
   recurringAmountMinor: string | null;
   merchantMetadata: MerchantMetadata;
   merchantMetadataUpdated: boolean;
-  /** Simulated card suffix (…0701, …4354 give delayed outcomes, §11). */
+  /** Simulated card suffix (…0701, …4354 give delayed outcomes, as in Amazon Pay sandbox simulations). */
   cardSuffix: string;
   createdAt: number;
   updatedAt: number;

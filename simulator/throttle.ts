@@ -1,5 +1,6 @@
-// Token buckets per (operation, merchant key) with Amazon's documented quotas (§8). A bucket
-// starts full at `burst` and refills at `ratePerSecond`; time comes from the injected clock.
+// Token buckets per (operation, merchant key) with Amazon's documented quotas (Amazon Pay API v2
+// throttling quotas). A bucket starts full at `burst` and refills at `ratePerSecond`; time comes
+// from the injected clock.
 
 export type OperationName =
   | 'createCharge' | 'getCharge' | 'captureCharge' | 'cancelCharge'

@@ -1,5 +1,6 @@
-// Request-body validation with Amazon's reasonCodes (§4.5 step 4): InvalidRequestFormat,
-// UnrecognizedField, MissingParameterValue, InvalidParameterValue.
+// Request-body validation with Amazon's reasonCodes (Amazon Pay API v2 error codes):
+// InvalidRequestFormat, UnrecognizedField, MissingParameterValue, InvalidParameterValue. Which
+// check answers which code is an assumption: Amazon documents the codes, not the conditions.
 import { AmazonPayError } from './errors.js';
 import { decimalToMinor, SUPPORTED_CURRENCIES } from './money.js';
 import { emptyMerchantMetadata, type MerchantMetadata } from './state.js';

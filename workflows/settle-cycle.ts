@@ -1,8 +1,9 @@
 // Settling one billing cycle: charge it, then handle what Amazon Pay said the way a merchant
-// expects (reference §4.4 and §7.4): soft declines go through dunning, hard declines and
-// NonChargeable permissions wait for the buyer to fix the payment method, the monthly cap
-// waits for the next month, pending authorizations wait for their final state, and anything
-// no retry can fix waits for an admin. A charge in flight is never abandoned.
+// expects (Amazon Pay "Manage recurring payments"; classes in amazonpay/outcomes.ts): soft declines
+// go through dunning, hard declines and NonChargeable permissions wait for the buyer to fix the
+// payment method, the monthly cap waits for the next month, pending authorizations wait for their
+// final state, and anything no retry can fix waits for an admin. A charge in flight is never
+// abandoned.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patched, TimeoutFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';

@@ -1,6 +1,6 @@
 // Issue 13 §3 on the real stack: a plan change keeps the billing date (the workflow's own plan,
 // read from the state query), and changePlan cannot interleave with a cycle that starts while
-// it awaits; §4: resuming after a long pause finds the next cycle at once.
+// it awaits; issue 13 §4: resuming after a long pause finds the next cycle at once.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBillingClient, type BillingClient } from '../../client/index.js';

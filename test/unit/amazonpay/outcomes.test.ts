@@ -4,7 +4,8 @@ import type { AmazonPayOperation, OutcomeKind } from '../../../amazonpay/outcome
 
 const errorBody = (reasonCode: string): string => JSON.stringify({ reasonCode, message: `message for ${reasonCode}` });
 
-// Every reasonCode/status pair of reference §7.2, with the kind §7.4 and the brief assign on Create Charge.
+// Every reasonCode/status pair of the Amazon Pay API v2 error codes, with the kind amazonpay/outcomes.ts
+// assigns on Create Charge.
 const createChargeTable: [number, string, OutcomeKind][] = [
   [400, 'InvalidHeaderValue', 'invalid_request'],
   [400, 'InvalidRequest', 'invalid_request'],
@@ -54,7 +55,7 @@ const createChargeTable: [number, string, OutcomeKind][] = [
   [425, 'TooEarly', 'transient'],
 ];
 
-describe('classifyResponse on createCharge: every reasonCode of reference §7.2', () => {
+describe('classifyResponse on createCharge: every reasonCode of the Amazon Pay API v2 error codes', () => {
   it.each(createChargeTable)('HTTP %i %s → %s, reasonCode, message and request id kept', (status, reasonCode, kind) => {
     const outcome = classifyResponse('createCharge', status, errorBody(reasonCode), 'req-1');
     expect(outcome.kind).toBe(kind);

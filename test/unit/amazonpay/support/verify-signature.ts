@@ -1,5 +1,6 @@
-// A server-side check of our Authorization header, written from reference §2: parse the header,
-// rebuild the canonical request from the SignedHeaders list exactly as sent, verify RSASSA-PSS.
+// A server-side check of our Authorization header, written from Amazon Pay API v2 request signing:
+// parse the header, rebuild the canonical request from the SignedHeaders list exactly as sent,
+// verify RSASSA-PSS.
 import { constants, createHash, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 

@@ -1,4 +1,4 @@
-// Test-only request signer written from the reference (§2), independent of amazonpay/.
+// Test-only request signer written from Amazon Pay API v2 request signing, independent of amazonpay/.
 import { createHash, generateKeyPairSync, sign, constants } from 'node:crypto';
 
 export type Algorithm = 'AMZN-PAY-RSASSA-PSS' | 'AMZN-PAY-RSASSA-PSS-V2';
