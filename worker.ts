@@ -1,6 +1,7 @@
 // The production daemon: `npm run worker`. Needs an external PostgreSQL (DATABASE_URL), a
 // Temporal server (temporal.yaml connection.address or TEMPORAL_ADDRESS) and Amazon Pay
 // credentials (AMAZON_PAY_*). `npm run dev` runs the same daemon with everything embedded.
+import './config/luxon-strict.js';
 import { amazonPayInputFromEnv, parseAmazonPayConfig } from './amazonpay/config.js';
 import { ConfigError, loadConfig } from './config/index.js';
 import { createLogger } from './config/logger.js';

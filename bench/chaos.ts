@@ -4,15 +4,13 @@
 // hard, and closes some Charge Permissions; then checks the invariants and exits 1 if one broke.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Settings } from 'luxon';
+import '../config/luxon-strict.js';
 import { createDb } from '../db/client.js';
 import { runChaos, type ChaosReport } from './chaos-run.js';
 import { connectClient } from './launch.js';
 import { machineInfo, table, writeResults, type MachineInfo } from './report.js';
 import { startBenchStack } from './stack.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
-
-Settings.defaultZone = 'utc';
 
 const USAGE = `npm run chaos -- [options]
   --duration S          bound of the whole run in seconds, set-up included (default 420)

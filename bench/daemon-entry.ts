@@ -1,14 +1,12 @@
 // The daemon process the benchmarks and the fault suite run: worker.ts (the production entry)
 // with one difference — IPN signatures are checked against the simulator's signing key
 // (BENCH_IPN_PUBLIC_KEY_PEM) instead of an Amazon SNS certificate, as `npm run dev` does.
-import { Settings } from 'luxon';
+import '../config/luxon-strict.js';
 import { amazonPayInputFromEnv, parseAmazonPayConfig } from '../amazonpay/config.js';
 import { loadConfig } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
 import { startDaemon } from '../daemon/run.js';
 import { installTemporalRuntime } from '../daemon/runtime.js';
-
-Settings.defaultZone = 'utc';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -3,7 +3,7 @@
 // sleeping subscriptions and their start rate. Figures are printed and written to
 // bench/results/bench-<timestamp>.json and bench/results/bench-latest.md.
 import { parseArgs } from 'node:util';
-import { Settings } from 'luxon';
+import '../config/luxon-strict.js';
 import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS, type BaselineResult } from './baseline.js';
 import { runBillingDay, type BillingDayResult } from './billing-day.js';
 import { runIdle, type IdleResult } from './idle.js';
@@ -11,8 +11,6 @@ import { machineInfo, writeResults } from './report.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
 import { renderBenchMarkdown } from './report-bench.js';
 import { startBenchStack } from './stack.js';
-
-Settings.defaultZone = 'utc';
 
 const SCENARIOS = ['billing-day', 'baseline', 'throughput', 'idle'] as const;
 type Scenario = (typeof SCENARIOS)[number];

@@ -114,7 +114,7 @@ export function billingInstant(anchor: BillingAnchor, interval: BillingInterval,
     case 'second':
     case 'minute':
     case 'hour':
-      return checked(resolveWallTime(parts, anchor.zone).plus({ [`${interval.unit}s`]: amount }), anchor, n);
+      return checked(() => resolveWallTime(parts, anchor.zone).plus({ [`${interval.unit}s`]: amount }), anchor, n);
     case 'day':
     case 'week':
     case 'month':
@@ -199,8 +199,8 @@ export function isCycleBeforeEnd(spec: Pick<SubscriptionSpec, 'anchor' | 'trial'
   const end = spec.end;
   if (end === undefined) return true;
   if ('afterCycles' in end) return cycle < end.afterCycles;
-  const endAt = DateTime.fromISO(end.at, { zone: 'utc', setZone: true });
-  if (!endAt.isValid) throw new Error(`Invalid end.at ${JSON.stringify(end.at)}: expected an ISO-8601 instant such as "2026-01-01T00:00:00Z"`);
+  const endAt = validDateTime(() => DateTime.fromISO(end.at, { zone: 'utc', setZone: true }));
+  if (endAt === undefined) throw new Error(`Invalid end.at ${JSON.stringify(end.at)}: expected an ISO-8601 instant such as "2026-01-01T00:00:00Z"`);
   return cycleDueAt(spec, cycle).toMillis() < endAt.toMillis();
 }
 
@@ -248,9 +248,11 @@ export function resolveWallTime(parts: LocalDateTimeParts, zoneName: string): Da
 function addCalendar(parts: LocalDateTimeParts, unit: 'day' | 'week' | 'month' | 'year', amount: number, intendedDay?: number): LocalDateTimeParts {
   const monthly = unit === 'month' || unit === 'year';
   const start = monthly && intendedDay !== undefined && intendedDay > parts.day ? { ...parts, day: 1 } : parts;
-  let moved = DateTime.fromObject(start, { zone: 'utc' }).plus({ [`${unit}s`]: amount });
-  if (start !== parts && moved.isValid) moved = moved.set({ day: Math.min(intendedDay ?? parts.day, moved.daysInMonth ?? 28) });
-  if (!moved.isValid) throw new Error(`Cannot add ${amount} ${unit}(s) to ${formatPartsRaw(parts)}: outside the supported date range`);
+  const moved = validDateTime(() => {
+    const added = DateTime.fromObject(start, { zone: 'utc' }).plus({ [`${unit}s`]: amount });
+    return start !== parts && added.isValid ? added.set({ day: Math.min(intendedDay ?? parts.day, added.daysInMonth ?? 28) }) : added;
+  });
+  if (moved === undefined) throw new Error(`Cannot add ${amount} ${unit}(s) to ${formatPartsRaw(parts)}: outside the supported date range`);
   return { year: moved.year, month: moved.month, day: moved.day, hour: moved.hour, minute: moved.minute, second: moved.second };
 }
 
@@ -275,9 +277,26 @@ function assertInterval(interval: BillingInterval, name = 'interval'): void {
   }
 }
 
-function checked(dt: DateTime, anchor: BillingAnchor, n: number): DateTime {
-  if (!dt.isValid) throw new Error(`Cycle ${n} from anchor ${anchor.localDateTime} ${anchor.zone} is outside the supported date range`);
+function checked(make: () => DateTime, anchor: BillingAnchor, n: number): DateTime {
+  const dt = validDateTime(make);
+  if (dt === undefined) throw new Error(`Cycle ${n} from anchor ${anchor.localDateTime} ${anchor.zone} is outside the supported date range`);
   return dt;
+}
+
+/**
+ * The DateTime `make` builds, or undefined when it is invalid. The same answer whether Luxon's
+ * Settings.throwOnInvalid is on (every entry point, config/luxon-strict.ts: Luxon throws) or off
+ * (a library caller: Luxon returns an invalid DateTime), so our own error message wins in both.
+ */
+export function validDateTime(make: () => DateTime): DateTime | undefined {
+  try {
+    const dt = make();
+    return dt.isValid ? dt : undefined;
+  } catch (error) {
+    // Luxon does not export its InvalidDateTimeError class; its constructor name is stable.
+    if (error instanceof Error && error.constructor.name === 'InvalidDateTimeError') return undefined;
+    throw error;
+  }
 }
 
 function iso(dt: DateTime): string {

