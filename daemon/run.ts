@@ -78,17 +78,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const metrics = new BillingMetrics(database.db);
   metrics.watchAmazonClockOffset(() => amazonPay.clockOffsetMs());
   const taskQueues = config.temporal.taskQueues;
+  // One clock for every part of the daemon that stamps or decides by time.
+  const now = (): Date => new Date();
 
   const workers: Worker[] = await createWorkers({
     connection,
     namespace,
     temporal: config.temporal,
-    activities: createActivities({ db: database.db, amazonPay, now: () => new Date(), temporal: client, logger, metrics, spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond) }),
+    activities: createActivities({ db: database.db, amazonPay, now, temporal: client, logger, metrics, spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond) }),
   });
   const running = runWorkers(workers);
   logger.info({ taskQueues, namespace }, 'workers polling');
 
-  const dispatcher = createIpnDispatcher({ db: database.db, client, taskQueues, logger: logger.child({ component: 'ipn' }) });
+  const dispatcher = createIpnDispatcher({ db: database.db, client, taskQueues, now, logger: logger.child({ component: 'ipn' }) });
   const jobs = createHousekeepingJobs({
     db: database.db,
     amazonPay,
@@ -97,7 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     workflowsTaskQueue: taskQueues.workflows,
     reconcileBudget: billing.housekeeping.reconcileBudget,
     pruneAfterMs: billing.housekeeping.pruneAfter,
-    now: () => new Date(),
+    now,
     logger: logger.child({ component: 'housekeeping' }),
     metrics,
     // Reconciliation reads Amazon Pay outside the amazon-reads queue, whose server-side cap
@@ -126,7 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     region: options.amazonPay.region,
     taskQueues,
     policy: billing.policy,
-    now: () => new Date(),
+    now,
   };
   try {
     ipn = await startIpnServer({

@@ -25,6 +25,8 @@ export interface IpnDispatcherOptions {
   logger: Logger;
   /** Bound on one start call, so an unreachable server leaves the row pending quickly. */
   startTimeoutMs?: number;
+  /** The clock that stamps rows it settles; the daemon passes the one its housekeeping uses. */
+  now?: () => Date;
 }
 
 export interface IpnDispatcher {
@@ -45,6 +47,7 @@ export interface IpnDispatcher {
 export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatcher {
   const { db, client, taskQueues, logger } = options;
   const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const now = options.now ?? (() => new Date());
   const inFlight = new Set<Promise<boolean>>();
 
   function inputOf(row: IpnInboxRow & { objectType: string; objectId: string }): IpnHandlerInput {
@@ -63,6 +66,7 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
     reusePolicy: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE_FAILED_ONLY' | 'ALLOW_DUPLICATE',
     conflictPolicy: WorkflowIdConflictPolicy,
   ) {
+    // A real deadline for a network call: wall time, not the injected billing clock.
     return client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.workflow.start(ipnHandlerWorkflow, {
         workflowId: ipnHandlerWorkflowId(row.messageId),
@@ -82,7 +86,7 @@ export function createIpnDispatcher(options: IpnDispatcherOptions): IpnDispatche
       const state = await ledgerStateOfCharge(db, row.objectId);
       const note = chargeIpnNeedsNoReaction(row.objectId, state);
       if (note === null) return false;
-      await settleInboxRow(db, row.id, 'ignored', note, new Date());
+      await settleInboxRow(db, row.id, 'ignored', note, now());
       log.debug({ chargeId: row.objectId, state }, 'ipn settled without a handler');
       return true;
     } catch (error) {

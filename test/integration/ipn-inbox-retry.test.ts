@@ -17,6 +17,9 @@ import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, uniqueTaskQueue, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
 
+// The test's dispatcher runs on its own clock: rows it settles carry this time, not the host's.
+const DISPATCHER_CLOCK = new Date('2031-05-06T07:08:09.000Z');
+
 describe('inboxRetry: stuck dispatched rows and failed rows get another handler run, within bounds', () => {
   let database: TestDatabase;
   let temporal: TestTemporal;
@@ -31,7 +34,7 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     sim = await startTestSimulator({ seed: 31 });
     // No IPN URL: every inbox row here is made by the test.
     daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'off' } });
-    dispatcher = createIpnDispatcher({ db: database.db, client: temporal.client, taskQueues, logger: createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-dispatcher') });
+    dispatcher = createIpnDispatcher({ db: database.db, client: temporal.client, taskQueues, now: () => DISPATCHER_CLOCK, logger: createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-dispatcher') });
     launch = launcher(database, temporal, taskQueues);
   });
   afterAll(async () => {
@@ -210,6 +213,7 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const ipn = await storeRow('CHARGE', captured, cp);
     expect(await dispatcher.dispatch(ipn)).toBe(true);
     expect(await row(ipn.id)).toMatchObject({ status: 'ignored', lastError: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
+    expect((await row(ipn.id)).processedAt?.toISOString()).toBe(DISPATCHER_CLOCK.toISOString());
     await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(ipn.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
     const unknown = await storeRow('CHARGE', `${cp}-C000199`, cp);
