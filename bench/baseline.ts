@@ -14,7 +14,8 @@ import type { Charge } from '../amazonpay/types.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
 import type { Quota } from './billing-day.js';
 import { checkBillingDay, summariseAttempts, type BillingDayCheck } from './ledger-check.js';
-import { createPermissions, pool } from './launch.js';
+import pMap from 'p-map';
+import { createPermissions } from './launch.js';
 import { round } from './proc-stats.js';
 import type { BenchStack } from './stack.js';
 
@@ -75,7 +76,7 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
     const due = await sql<{ id: string; charge_permission_id: string; amount: string }[]>`
       select id, charge_permission_id, amount from merchant_subscriptions
       where status = 'active' and next_billing_at <= now() order by next_billing_at limit 2000`;
-    await pool(due, options.concurrency, async (sub) => {
+    await pMap(due, async (sub) => {
       const outcome = await createChargeWithRetries(amazonPay, sub.charge_permission_id, sub.amount, randomUUID().replace(/-/g, ''), retryDelaysMs);
       if (outcome.kind === 'ok') {
         await sql`update merchant_subscriptions set next_billing_at = next_billing_at + interval '1 year', last_charge_id = ${outcome.body.chargeId} where id = ${sub.id}`;
@@ -84,7 +85,7 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
       } else {
         await sql`update merchant_subscriptions set status = 'failed' where id = ${sub.id}`;
       }
-    });
+    }, { concurrency: options.concurrency });
   };
   // noOverlap: a tick that finds the previous run still going is skipped (without it, two runs
   // would charge the same due rows at once).

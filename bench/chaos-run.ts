@@ -11,7 +11,8 @@ import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
 import type { Quota } from './billing-day.js';
 import { checkChaosInvariants, type ChaosCheck, type ChaosSubscription } from './chaos-check.js';
 import { WorkerSupervisor } from './chaos-supervisor.js';
-import { createPermissions, launchAll, launchContext, pool } from './launch.js';
+import pMap from 'p-map';
+import { createPermissions, launchAll, launchContext } from './launch.js';
 import { round } from './proc-stats.js';
 import type { MerchantKey } from './merchant-key.js';
 import type { WorkerTuning } from './worker-process.js';
@@ -166,12 +167,12 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   // daemon's endpoint (redelivered on failure while the worker is down), and the daemon's
   // IPN reaction cancels the subscription. Nothing here talks to the workflows.
   const closing = [...subs].sort(() => random() - 0.5).slice(0, Math.round(n * options.closeFraction));
-  const closes = pool(closing.map((s) => ({ s, atMs: t0 + random() * dayMs })).sort((a, b) => a.atMs - b.atMs), 1, async ({ s, atMs }) => {
+  const closes = pMap(closing.map((s) => ({ s, atMs: t0 + random() * dayMs })).sort((a, b) => a.atMs - b.atMs), async ({ s, atMs }) => {
     await sleep(atMs - Date.now());
     await env.control.closeChargePermission(s.chargePermissionId, 'buyer');
     // Once the control call answered, the close is committed: any charge created later is a violation.
     s.closedAtMs = Date.now();
-  });
+  }, { concurrency: 1 });
 
   const kills: ChaosReport['kills'] = [];
   const restarts: ChaosReport['restarts'] = [];

@@ -1,6 +1,7 @@
 // Seeding a benchmark: Charge Permissions in the simulator (as buyers would create them at
 // checkout) and subscriptions started through the product's own launchSubscription.
 import { Client, Connection } from '@temporalio/client';
+import pMap from 'p-map';
 import type { SubscriptionSpec } from '../billing/types.js';
 import { launchSubscription, type LaunchContext } from '../client/launch.js';
 import { DEFAULT_BILLING_POLICY } from '../config/policy.js';
@@ -8,25 +9,11 @@ import type { Database } from '../db/client.js';
 import type { SimulatorControl } from '../simulator/control-client.js';
 import type { BillingPolicy } from '../workflows/types.js';
 
-/** Runs `fn` over `items` with at most `concurrency` in flight; results in input order. */
-export async function pool<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 export async function createPermissions(control: SimulatorControl, count: number, concurrency = 16): Promise<string[]> {
-  return pool(Array.from({ length: count }, (_v, i) => i), concurrency, async () => {
+  return pMap(Array.from({ length: count }, (_v, i) => i), async () => {
     const { chargePermission } = await control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     return chargePermission.chargePermissionId;
-  });
+  }, { concurrency });
 }
 
 /** A yearly plan anchored at `anchorMs` (UTC, whole seconds): each subscription is due once at T0. */
@@ -65,11 +52,11 @@ export interface LaunchFigures {
 export async function launchAll(ctx: LaunchContext, specs: readonly SubscriptionSpec[], concurrency: number, onProgress?: (done: number) => void): Promise<LaunchFigures> {
   const started = Date.now();
   let done = 0;
-  await pool(specs, concurrency, async (spec) => {
+  await pMap(specs, async (spec) => {
     await launchSubscription(ctx, spec);
     done += 1;
     if (done % 1000 === 0) onProgress?.(done);
-  });
+  }, { concurrency });
   const elapsedMs = Date.now() - started;
   return { count: specs.length, concurrency, elapsedMs, perSecond: Math.round((specs.length / elapsedMs) * 1000 * 10) / 10 };
 }

@@ -33,17 +33,3 @@ export function createProgress(write: (text: string) => void, isTTY: boolean, to
     },
   };
 }
-
-/** Runs `work` over `items` with at most `concurrency` in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import pMap from 'p-map';
 import { intOption, type Command } from '../cli/command.js';
 import { describeError } from '../cli/errors.js';
 import { toJson } from '../cli/format.js';
 import { escapeControls } from '../cli/terminal.js';
 import { IMPORT_COLUMNS, parseImportCsv } from '../cli/import-rows.js';
-import { mapBounded } from '../cli/progress.js';
 import { InvalidInputError } from '../errors.js';
 
 interface RowResult {
@@ -51,7 +51,7 @@ Example:
     const concurrency = intOption(values, 'concurrency', 1, 32) ?? 4;
     const { client } = await ctx.connect();
     const progress = ctx.progress(rows.length, 'importing');
-    const results = await mapBounded(rows, concurrency, async (row): Promise<RowResult> => {
+    const results = await pMap(rows, async (row): Promise<RowResult> => {
       let result: RowResult;
       if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
       else {
@@ -64,7 +64,7 @@ Example:
       }
       progress.tick(result.outcome !== 'rejected');
       return result;
-    });
+    }, { concurrency });
     progress.done();
     const count = (o: RowResult['outcome']): number => results.filter((r) => r.outcome === o).length;
     const summary = { rows: results.length, started: count('started'), unchanged: count('unchanged'), rejected: count('rejected') };

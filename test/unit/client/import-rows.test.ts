@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseImportCsv } from '../../../client/cli/import-rows.js';
-import { mapBounded } from '../../../client/cli/progress.js';
 import { createProgress } from '../../../client/cli/progress.js';
 
 const HEADER = 'id,charge_permission_id,amount,currency,interval,anchor,zone,end_after_cycles';
@@ -74,21 +73,7 @@ describe('CSV import rows', () => {
   });
 });
 
-describe('bounded concurrency and progress', () => {
-  it('never runs more than the limit at once and keeps the order of results', async () => {
-    let running = 0;
-    let peak = 0;
-    const results = await mapBounded([1, 2, 3, 4, 5, 6, 7], 3, async (n) => {
-      running += 1;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setImmediate(r));
-      running -= 1;
-      return n * 10;
-    });
-    expect(results).toEqual([10, 20, 30, 40, 50, 60, 70]);
-    expect(peak).toBe(3);
-  });
-
+describe('progress', () => {
   it('writes plain lines when stderr is not a terminal, and a redrawn bar when it is', () => {
     const plain: string[] = [];
     const p = createProgress((t) => plain.push(t), false, 2, 'importing');
