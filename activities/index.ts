@@ -21,15 +21,27 @@ export interface ActivityDeps {
   spaceCalls?: () => Promise<void>;
 }
 
-/** All activities, closed over dependencies the worker builds once. Workflows import this file by type only. */
+/**
+ * All activities, closed over dependencies the worker builds once, grouped by the task queue
+ * whose worker registers them (daemon/workers.ts). Workflows import this file by type only and
+ * reach each group through its own stub (workflows/proxies.ts), so an activity called on a queue
+ * that does not run it — a call that would sit unrun until its timeout — does not compile.
+ */
 export function createActivities(deps: ActivityDeps) {
+  const { reactToIpn, settleIpnInbox } = createIpnActivities(deps);
   return {
-    ...createScheduleActivities(deps),
-    ...createLedgerActivities(deps),
-    ...createChargeActivities(deps),
-    ...createAmazonActivities(deps),
-    ...createIpnActivities(deps),
+    /** The workflows' own queue: database writes and schedule math, beside the workflow worker (also its local activities). */
+    workflows: { ...createScheduleActivities(deps), ...createLedgerActivities(deps), settleIpnInbox },
+    /** Create Charge alone, on the queue whose rate the server caps for all replicas (the Create Charge quota). */
+    charges: createChargeActivities(deps),
+    /** The other Amazon Pay calls, on their own rate-capped queue. */
+    amazonReads: { ...createAmazonActivities(deps), reactToIpn },
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** The activity groups, one per task queue. */
+export type ActivityGroups = ReturnType<typeof createActivities>;
+/** A task queue by the role it plays; the names come from temporal.yaml's taskQueues. */
+export type TaskQueueRole = keyof ActivityGroups;
+/** The name of any activity, whatever its queue (fault injection in tests, metrics). */
+export type ActivityName = { [Q in TaskQueueRole]: keyof ActivityGroups[Q] & string }[TaskQueueRole];

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { Activities } from '../activities/index.js';
+import type { ActivityGroups } from '../activities/index.js';
 import type { TemporalConfig } from '../config/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -18,7 +18,8 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   namespace: string;
   temporal: Pick<TemporalConfig, 'taskQueues' | 'worker' | 'rateLimits'>;
-  activities: Activities;
+  /** One group per task queue; each worker registers only its own group. */
+  activities: ActivityGroups;
 }
 
 /**
@@ -29,14 +30,13 @@ export interface WorkerSetOptions {
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
   const { connection, namespace, temporal, activities } = options;
   const { taskQueues, worker, rateLimits } = temporal;
-  const { chargeCycle, getPermissionStatus, getChargeStatus, closePermission, reactToIpn, ...local } = activities;
   const common = { connection, namespace, shutdownGraceTime: worker.shutdownGraceTimeMs };
   return Promise.all([
     Worker.create({
       ...common,
       taskQueue: taskQueues.workflows,
       workflowBundle: await workflowBundle(),
-      activities: local,
+      activities: activities.workflows,
       maxCachedWorkflows: worker.maxCachedWorkflows,
       stickyQueueScheduleToStartTimeout: worker.stickyQueueScheduleToStartTimeoutMs,
       maxConcurrentWorkflowTaskExecutions: Math.min(worker.maxConcurrentWorkflowTaskExecutions, Math.max(worker.maxCachedWorkflows, 2)),
@@ -45,14 +45,14 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
     Worker.create({
       ...common,
       taskQueue: taskQueues.charges,
-      activities: { chargeCycle },
+      activities: activities.charges,
       maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
       maxTaskQueueActivitiesPerSecond: rateLimits.createChargePerSecond,
     }),
     Worker.create({
       ...common,
       taskQueue: taskQueues.amazonReads,
-      activities: { getPermissionStatus, getChargeStatus, closePermission, reactToIpn },
+      activities: activities.amazonReads,
       maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
       maxTaskQueueActivitiesPerSecond: rateLimits.amazonReadsPerSecond,
     }),

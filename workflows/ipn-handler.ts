@@ -1,23 +1,20 @@
 // One short workflow per stored IPN: react (fetch the current state from Amazon Pay, signal or
 // cancel subscriptions), then settle the inbox row. Its id derives from the SNS MessageId, so
 // a redelivered or re-dispatched IPN is handled once.
-import { ApplicationFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import type { IpnHandlerInput, IpnHandlerResult } from './ipn-types.js';
-
-type Activities = ReturnType<typeof createActivities>;
+import { databaseRetryPolicy, proxyQueue } from './queues.js';
 
 export async function ipnHandlerWorkflow(input: IpnHandlerInput): Promise<IpnHandlerResult> {
-  const { reactToIpn } = proxyActivities<Activities>({
-    taskQueue: input.amazonReadsTaskQueue,
+  const { reactToIpn } = proxyQueue('amazonReads', { amazonReads: input.amazonReadsTaskQueue }, {
     startToCloseTimeout: '1 minute',
     // Throttles and outages are retried for an hour; reconciliation covers anything longer.
     scheduleToCloseTimeout: '1 hour',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['AmazonPayInvalidRequest'] },
   });
-  const { settleIpnInbox } = proxyActivities<Activities>({
+  const { settleIpnInbox } = proxyQueue('workflows', {}, {
     startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+    retry: databaseRetryPolicy(),
   });
   let result: IpnHandlerResult;
   try {

@@ -1,16 +1,11 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
 import { formatMinor } from './format.js';
+import { DATABASE_RETRY, databaseRetryPolicy, proxyLocal, proxyQueue } from './queues.js';
 import type { ChargeCycleInput, SubscriptionWorkflowInput } from './types.js';
-
-type Activities = ReturnType<typeof createActivities>;
 
 /** Failure types the charge activity raises that no retry can fix (activities/errors.ts). */
 const NON_RETRYABLE = ['AmazonPayInvalidRequest', 'DuplicateChargeRecorded', 'InvalidChargeInput'];
 /** How long a call other than Create Charge is retried before the subscription shows needs_attention. */
 export const DEFAULT_ACTIVITY_RETRY_WINDOW_MS = 60 * 60_000;
-/** Backoff of database activities: 1 s doubling to 1 minute. */
-const DB_RETRY = { initialMs: 1_000, coefficient: 2, maximumMs: 60_000 } as const;
 
 /** Attempts a retry policy makes before its backoffs add up to `windowMs` (at least 2). */
 export function attemptsWithin(windowMs: number, { initialMs, coefficient, maximumMs }: { initialMs: number; coefficient: number; maximumMs: number }): number {
@@ -28,38 +23,36 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
   // Every call but Create Charge is retried for this long, then the workflow's guard takes over
   // (needs_attention and a retry schedule, workflows/guarded-calls.ts): a failure stays visible.
   const retryWindow = input.policy.activityRetryWindowMs ?? DEFAULT_ACTIVITY_RETRY_WINDOW_MS;
-  const db = proxyActivities<Activities>({
+  const db = proxyQueue('workflows', {}, {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: retryWindow,
-    retry: { initialInterval: DB_RETRY.initialMs, backoffCoefficient: DB_RETRY.coefficient, maximumInterval: DB_RETRY.maximumMs },
+    retry: databaseRetryPolicy(),
   });
   // Zone math runs in (local) activities so its result sits in history: a tzdata change in a
   // later Node release cannot change a replay.
-  const local = proxyLocalActivities<Activities>({
+  const local = proxyLocal({
     startToCloseTimeout: '10 seconds',
     scheduleToCloseTimeout: retryWindow,
-    retry: { maximumAttempts: Math.min(5, attemptsWithin(retryWindow, DB_RETRY)) },
+    retry: { maximumAttempts: Math.min(5, attemptsWithin(retryWindow, DATABASE_RETRY)) },
   });
   // Status writes run as local activities: the same idempotent database write, but no task
   // queue round trip and no extra workflow task, which halves what a billing cycle costs the
   // Temporal server. Retried like `db` until PostgreSQL answers (long backoffs become timers).
-  const localDb = proxyLocalActivities<Activities>({
+  const localDb = proxyLocal({
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: retryWindow,
     // The worker does not end a failing local activity at its schedule-to-close timeout (measured
     // with SDK 1.24: retried past it for good), so the window is also an attempt count.
-    retry: { initialInterval: DB_RETRY.initialMs, backoffCoefficient: DB_RETRY.coefficient, maximumInterval: DB_RETRY.maximumMs, maximumAttempts: attemptsWithin(retryWindow, DB_RETRY) },
+    retry: databaseRetryPolicy(attemptsWithin(retryWindow, DATABASE_RETRY)),
   });
-  const amazon = proxyActivities<Activities>({
-    taskQueue: input.taskQueues.amazonReads,
+  const amazon = proxyQueue('amazonReads', input.taskQueues, {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: retryWindow,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
   });
 
   function charge(args: ChargeCycleInput) {
-    const { chargeCycle } = proxyActivities<Activities>({
-      taskQueue: input.taskQueues.charges,
+    const { chargeCycle } = proxyQueue('charges', input.taskQueues, {
       // One attempt: the HTTP client's own timeout is shorter, so an attempt never hangs; a
       // worker that dies mid-call is noticed when this runs out, and the charge retried (same key).
       startToCloseTimeout: input.policy.chargeAttemptTimeoutMs ?? '2 minutes',

@@ -24,9 +24,12 @@ describe('plan changes and the schedule', () => {
     h = await startBillingHarness({
       wrapActivities: (activities) => ({
         ...activities,
-        async rebaseSchedule(input) {
-          await new Promise((resolve) => setTimeout(resolve, SLOW_REBASE_MS));
-          return activities.rebaseSchedule(input);
+        workflows: {
+          ...activities.workflows,
+          async rebaseSchedule(input) {
+            await new Promise((resolve) => setTimeout(resolve, SLOW_REBASE_MS));
+            return activities.workflows.rebaseSchedule(input);
+          },
         },
       }),
     });

@@ -5,7 +5,7 @@
 // recover: after a non-retryable failure by an operator's resume, after an outage by the
 // automatic retry schedule alone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activities } from '../../activities/index.js';
+import type { ActivityName } from '../../activities/index.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { InjectedError } from '../../simulator/control-client.js';
 import { changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
@@ -38,7 +38,7 @@ interface Run {
 
 interface Site {
   name: string;
-  activity: keyof Activities;
+  activity: ActivityName;
   /** Amazon Pay calls fail at the simulator; the others at the activity boundary (test/support/activity-faults.ts). */
   amazon?: AmazonOperation;
   currency?: string;

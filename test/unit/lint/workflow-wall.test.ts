@@ -31,9 +31,9 @@ describe('the workflow import wall', { timeout: 120_000 }, () => {
   it('allows the workflow API, type-only activity imports and the dependency-free billing modules', async () => {
     const code = [
       "import { sleep } from '@temporalio/workflow';",
-      "import type { Activities } from '../activities/index.js';",
+      "import type { ActivityGroups } from '../activities/index.js';",
       "import { SUBSCRIPTION_ID_PATTERN } from '../billing/plan-rules.js';",
-      'export type A = Activities;',
+      'export type A = ActivityGroups;',
       'export const k = SUBSCRIPTION_ID_PATTERN;',
       'export async function f(): Promise<void> { await sleep(1); }',
       '',
