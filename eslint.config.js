@@ -45,7 +45,7 @@ export default tseslint.config(
           patterns: [
             { group: ['drizzle-orm/*'], message: 'Workflows must not touch the database; use an activity.' },
             { group: ['**/db/**', '**/activities/*.js', '!**/activities/index.js', '**/amazonpay/**', '**/config/**', '**/simulator/**', '**/ipn/**', '**/devstack/**'], message: 'Workflows import activities by type only and no I/O modules.' },
-            { group: ['**/billing/*', '!**/billing/types.js', '!**/billing/plan-rules.js'], message: 'Workflows may import only the dependency-free billing modules (types, plan-rules).' },
+            { group: ['**/billing/*', '!**/billing/types.js', '!**/billing/plan-rules.js', '!**/billing/vocabulary.js', '!**/billing/money.js'], message: 'Workflows may import only the dependency-free billing modules (types, plan-rules, vocabulary, money).' },
           ],
         },
       ],

@@ -8,6 +8,7 @@ import { completeCharge, insertPendingCharge } from '../db/queries/charges.js';
 import { recordStatusChange } from './ledger.js';
 import type { ChargeCycleInput, ChargeResult } from '../workflows/types.js';
 import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
+import { isChargeStateIn, PAID_CHARGE_STATES } from '../billing/vocabulary.js';
 
 export interface ChargeDeps {
   db: Database;
@@ -19,7 +20,6 @@ export interface ChargeDeps {
   metrics?: { onChargeOutcome(kind: string, lagMs: number): void };
 }
 
-const PAID = new Set(['Captured', 'Authorized', 'CaptureInitiated']);
 
 /**
  * Create Charge for one (subscription, cycle, attempt). The idempotency key is derived from
@@ -74,7 +74,7 @@ export function createChargeActivities(deps: ChargeDeps) {
           }
           throw error;
         }
-        if (PAID.has(state)) {
+        if (isChargeStateIn(state, PAID_CHARGE_STATES)) {
           // The subscription moves on with its ledger row; a retry rewrites the same values.
           if (input.onPaid) await recordStatusChange(deps.db, input.onPaid, deps.now());
           return { kind: 'charged', chargeId: charge.chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId: outcome.requestId ?? null, statusRecorded: input.onPaid !== undefined };

@@ -4,18 +4,16 @@
 import { randomInt } from 'node:crypto';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from '../amazonpay/outcomes.js';
+import type { FailureType, NonRetryableFailureType } from '../billing/vocabulary.js';
 
+/** Short names for the failure types of billing/vocabulary.ts FAILURE_TYPES (their meanings are there). */
 export const FailureTypes = {
-  /** 429: retried with jittered backoff, same idempotency key. */
   throttled: 'AmazonPayThrottled',
-  /** 5xx, timeouts, resets: retried with the same key (Amazon replays if it was processed). */
   transient: 'AmazonPayTransient',
-  /** Validation/auth/configuration problem on a call whose caller cannot act on it. */
   invalidRequest: 'AmazonPayInvalidRequest',
-  /** A second successful charge for one cycle reached the ledger's constraint. */
   duplicateCharge: 'DuplicateChargeRecorded',
   invalidInput: 'InvalidChargeInput',
-} as const;
+} as const satisfies Record<string, FailureType>;
 
 type RetryableOutcome = Extract<FailureOutcome, { kind: 'throttled' | 'transient' }>;
 
@@ -53,6 +51,6 @@ export function retryableFailure(outcome: RetryableOutcome, activityAttempt: num
   });
 }
 
-export function nonRetryableFailure(type: (typeof FailureTypes)[keyof typeof FailureTypes], message: string, details?: Record<string, unknown>): ApplicationFailure {
+export function nonRetryableFailure(type: NonRetryableFailureType, message: string, details?: Record<string, unknown>): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : [] });
 }

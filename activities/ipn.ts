@@ -9,6 +9,7 @@ import { reactToRefund } from '../ipn/refund-reaction.js';
 import type { IpnHandlerInput } from '../workflows/ipn-types.js';
 import { FailureTypes, nonRetryableFailure, retryableFailure } from './errors.js';
 import type { ActivityMetrics } from './ipn-metrics.js';
+import { isIpnObjectType, unreachable } from '../billing/vocabulary.js';
 
 export interface IpnActivityDeps {
   db: Database;
@@ -27,10 +28,19 @@ export function createIpnActivities(deps: IpnActivityDeps) {
       if (!temporal) throw nonRetryableFailure(FailureTypes.invalidRequest, 'this worker was built without a Temporal client; IPN reactions cannot signal workflows');
       const reaction = { db: deps.db, amazonPay: deps.amazonPay, temporal, now: deps.now, ...(deps.logger ? { logger: deps.logger.child({ requestId: input.messageId }) } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
       try {
-        if (input.objectType === 'CHARGE_PERMISSION' && input.chargePermissionId) return await reactToPermission(reaction, input.chargePermissionId);
-        if (input.objectType === 'CHARGE') return await reactToCharge(reaction, input.objectId);
-        if (input.objectType === 'REFUND') return await reactToRefund(reaction, input.objectId, input.chargePermissionId);
-        return { status: 'ignored', summary: `object type ${input.objectType} needs no reaction` };
+        const objectType = input.objectType;
+        if (!isIpnObjectType(objectType)) return { status: 'ignored', summary: `object type ${objectType} needs no reaction` };
+        switch (objectType) {
+          case 'CHARGE_PERMISSION':
+            if (!input.chargePermissionId) return { status: 'ignored', summary: 'a CHARGE_PERMISSION IPN without a ChargePermissionId needs no reaction' };
+            return await reactToPermission(reaction, input.chargePermissionId);
+          case 'CHARGE':
+            return await reactToCharge(reaction, input.objectId);
+          case 'REFUND':
+            return await reactToRefund(reaction, input.objectId, input.chargePermissionId);
+          default:
+            return unreachable(objectType, 'IPN object type');
+        }
       } catch (error) {
         if (error instanceof AmazonReadFailed) {
           const outcome = error.outcome;

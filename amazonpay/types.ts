@@ -13,13 +13,9 @@ export type CompactTimestamp = string;
 
 export type ReleaseEnvironment = 'Sandbox' | 'Live';
 
-export type ChargeState =
-  | 'AuthorizationInitiated'
-  | 'Authorized'
-  | 'CaptureInitiated'
-  | 'Captured'
-  | 'Canceled'
-  | 'Declined';
+import type { ChargeState, RefundState } from '../billing/vocabulary.js';
+
+export type { ChargeState, RefundState };
 
 export type ChargeReasonCode =
   // Canceled
@@ -57,7 +53,6 @@ export type ChargePermissionReasonCode =
 
 export type ChargePermissionType = 'OneTime' | 'Recurring' | 'PaymentMethodOnFile';
 
-export type RefundState = 'RefundInitiated' | 'Refunded' | 'Declined';
 
 export type ChargeInitiator = 'CITU' | 'MITU' | 'CITR' | 'MITR';
 

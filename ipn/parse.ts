@@ -3,7 +3,6 @@
 // endpoint returns with a 400; nothing here trusts what the message says about state.
 import { z } from 'zod';
 
-export const KNOWN_OBJECT_TYPES = ['CHARGE_PERMISSION', 'CHARGE', 'REFUND'] as const;
 
 /** Printable, bounded identifiers: anything else is not from Amazon and must not reach a workflow id. */
 const id = (what: string) =>

@@ -20,6 +20,7 @@ import type { SubscriptionRow } from '../db/schema/index.js';
 import type { ActivityMetrics } from '../activities/ipn-metrics.js';
 import { cancelSignal, chargeUpdateSignal, permissionStatusSignal } from '../workflows/messages.js';
 import type { PermissionStatus } from '../workflows/types.js';
+import { isChargeStateIn, TERMINAL_CHARGE_STATES } from '../billing/vocabulary.js';
 
 export interface ReactionDeps {
   db: Database;
@@ -128,7 +129,6 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
 }
 
 /** Charge states Amazon Pay never leaves. */
-const TERMINAL_CHARGE_STATES: readonly string[] = ['Captured', 'Declined', 'Canceled'];
 
 /**
  * Why a CHARGE IPN needs no reaction, or null when it does. No ledger row has the ChargeId:
@@ -138,7 +138,7 @@ const TERMINAL_CHARGE_STATES: readonly string[] = ['Captured', 'Declined', 'Canc
  */
 export function chargeIpnNeedsNoReaction(chargeId: string, ledgerState: string | undefined): string | null {
   if (ledgerState === undefined) return `charge ${chargeId} is not in the ledger`;
-  if (TERMINAL_CHARGE_STATES.includes(ledgerState)) return `charge ${chargeId} is already ${ledgerState} in the ledger, a state Amazon Pay never leaves`;
+  if (isChargeStateIn(ledgerState, TERMINAL_CHARGE_STATES)) return `charge ${chargeId} is already ${ledgerState} in the ledger, a state Amazon Pay never leaves`;
   return null;
 }
 

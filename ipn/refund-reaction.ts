@@ -14,8 +14,8 @@ import {
 } from '../db/queries/refunds.js';
 import type { Refund } from '../amazonpay/types.js';
 import { AmazonReadFailed, type ReactionDeps, type ReactionResult } from './reaction.js';
+import { FINAL_REFUND_STATES } from '../billing/vocabulary.js';
 
-const FINAL = new Set(['Refunded', 'Declined']);
 
 /** Amazon's compact timestamp (20190714T155300Z); null when absent or malformed. */
 export function parseCompactTimestamp(value: string | null | undefined): Date | null {
@@ -27,7 +27,7 @@ export function parseCompactTimestamp(value: string | null | undefined): Date | 
 
 export function refundStatusUpdate(refund: Refund, now: Date): RefundStatusUpdate {
   const state = refund.statusDetails.state;
-  const final = FINAL.has(state);
+  const final = (FINAL_REFUND_STATES as readonly string[]).includes(state);
   return {
     state,
     // Declined carries why; the description is kept when Amazon sends no code.

@@ -14,10 +14,11 @@ import type { Database } from '../db/client.js';
 import { insertInboxRow, type NewInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import type { IpnDispatcher } from './dispatcher.js';
-import { KNOWN_OBJECT_TYPES, parseSnsDelivery, type ParsedDelivery } from './parse.js';
+import { parseSnsDelivery, type ParsedDelivery } from './parse.js';
 import { createSignatureVerifier, type SignatureVerification, type SignatureVerifier } from './signature.js';
 import { timestampProblem } from './timestamp.js';
 import { createTopicPolicy } from './topics.js';
+import { isIpnObjectType } from '../billing/vocabulary.js';
 
 /** billing.yaml `ipn`; host, port, path and maxBodyBytes are required, the rest default as in config/billing.ts. */
 export interface IpnServerOptions extends Pick<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>, Partial<Omit<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>> {
@@ -157,7 +158,7 @@ function inboxRowOf(delivery: ParsedDelivery, rawBody: string): NewInboxRow {
   if (delivery.kind === 'confirmation') {
     return { messageId: delivery.envelope.MessageId, notificationId: null, snsType: delivery.envelope.Type, objectType: null, objectId: null, chargePermissionId: null, rawBody, status: 'ignored' };
   }
-  const known = (KNOWN_OBJECT_TYPES as readonly string[]).includes(delivery.objectType);
+  const known = isIpnObjectType(delivery.objectType);
   return {
     messageId: delivery.envelope.MessageId,
     notificationId: delivery.notificationId,

@@ -1,9 +1,8 @@
-import { formatMinor } from './format.js';
+import { formatMoney, moneyFromDto } from '../billing/money.js';
 import { DATABASE_RETRY, databaseRetryPolicy, proxyLocal, proxyQueue } from './queues.js';
 import type { ChargeCycleInput, SubscriptionWorkflowInput } from './types.js';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../billing/vocabulary.js';
 
-/** Failure types the charge activity raises that no retry can fix (activities/errors.ts). */
-const NON_RETRYABLE = ['AmazonPayInvalidRequest', 'DuplicateChargeRecorded', 'InvalidChargeInput'];
 /** How long a call other than Create Charge is retried before the subscription shows needs_attention. */
 export const DEFAULT_ACTIVITY_RETRY_WINDOW_MS = 60 * 60_000;
 
@@ -48,7 +47,7 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
   const amazon = proxyQueue('amazonReads', input.taskQueues, {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: retryWindow,
-    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
   });
 
   function charge(args: ChargeCycleInput) {
@@ -58,8 +57,8 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
       startToCloseTimeout: input.policy.chargeAttemptTimeoutMs ?? '2 minutes',
       // All attempts together; afterwards the outcome is unknown and the workflow says so.
       scheduleToCloseTimeout: input.policy.chargeRetryWindowMs,
-      retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: NON_RETRYABLE },
-      summary: `Create Charge ${formatMinor(args.amountMinor, args.currency)}, cycle ${args.cycle}${args.attempt > 1 ? `, attempt ${args.attempt}` : ''}`,
+      retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+      summary: `Create Charge ${formatMoney(moneyFromDto({ amountMinor: args.amountMinor, currency: args.currency }))}, cycle ${args.cycle}${args.attempt > 1 ? `, attempt ${args.attempt}` : ''}`,
     });
     return chargeCycle(args);
   }

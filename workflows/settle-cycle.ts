@@ -9,6 +9,7 @@ import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { PAUSE_HOLDS_DUNNING, type SubscriptionRuntime } from './runtime.js';
 import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
+import { DECIDED_CHARGE_STATES, isChargeStateIn, isFailureType, PAID_CHARGE_STATES, RETRYABLE_FAILURE_TYPES, SOFT_DECLINE_REASONS } from '../billing/vocabulary.js';
 
 export interface CycleContext {
   rt: SubscriptionRuntime;
@@ -21,12 +22,7 @@ type Step = SettleResult | { kind: 'retry' };
 
 type Attempted = ChargeResult | { kind: 'unknown'; reasonCode: string; message: string; requestId: null };
 
-const PAID_STATES = new Set(['Authorized', 'Captured', 'CaptureInitiated']);
-const FINAL_CHARGE_STATES = new Set(['Authorized', 'Captured', 'Declined', 'Canceled']);
-const SOFT_REASONS = new Set(['SoftDeclined', 'ProcessingFailure', 'TransactionTimedOut', 'AmazonRejected']);
 const DEFAULT_CAP_RETRY_MARGIN_MS = 5 * 60_000;
-/** activities/errors.ts FailureTypes.throttled/transient: retried until the charge's window closes. */
-const RETRIED_FAILURE_TYPES = new Set(['AmazonPayThrottled', 'AmazonPayTransient']);
 
 export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   const { rt } = ctx;
@@ -130,7 +126,7 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
     const cause = error.cause;
     // Retries ran out (the window closed on a 429/5xx/timeout): an earlier try may have been
     // committed with its answer lost, so Amazon's side is unknown. Other types are our own.
-    const ranOut = cause instanceof TimeoutFailure || (cause instanceof ApplicationFailure && RETRIED_FAILURE_TYPES.has(cause.type ?? ''));
+    const ranOut = cause instanceof TimeoutFailure || (cause instanceof ApplicationFailure && isFailureType(cause.type, RETRYABLE_FAILURE_TYPES));
     const reasonCode = ranOut ? 'ChargeOutcomeUnknown' : cause instanceof ApplicationFailure && cause.type ? cause.type : 'ChargeActivityFailed';
     return { kind: 'unknown', reasonCode, message: cause?.message ?? error.message, requestId: null };
   }
@@ -145,10 +141,10 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
     case 'pending': {
       const update = await CancellationScope.nonCancellable(() => awaitPending(ctx, attempted.chargeId));
       if (update === null) return needsAttention(ctx, 'PendingAuthorizationUnresolved', { sameKey: true });
-      if (PAID_STATES.has(update.state)) return paid(ctx, update.chargeId, update.state);
+      if (isChargeStateIn(update.state, PAID_CHARGE_STATES)) return paid(ctx, update.chargeId, update.state);
       const reason = update.reasonCode ?? update.state;
       rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: reason };
-      if (SOFT_REASONS.has(reason) || update.state === 'Canceled') return dunning(ctx, reason);
+      if (SOFT_DECLINE_REASONS.includes(reason) || update.state === 'Canceled') return dunning(ctx, reason);
       return paymentMethodRequired(ctx, reason, { knownNonChargeable: false });
     }
     case 'soft_decline':
@@ -350,13 +346,13 @@ async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string)
   let delay = pendingPollInitialMs;
   for (;;) {
     const update = rt.chargeUpdate(chargeId);
-    if (update && FINAL_CHARGE_STATES.has(update.state)) {
+    if (update && isChargeStateIn(update.state, DECIDED_CHARGE_STATES)) {
       await acts.db.recordChargeResolution({ subscriptionId: input.subscriptionId, cycle: rt.s.cycle, attempt: rt.s.attempt, ...update });
       return update;
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) return null;
-    const woke = await condition(() => FINAL_CHARGE_STATES.has(rt.chargeUpdate(chargeId)?.state ?? ''), Math.min(delay, remaining));
+    const woke = await condition(() => isChargeStateIn(rt.chargeUpdate(chargeId)?.state, DECIDED_CHARGE_STATES), Math.min(delay, remaining));
     if (!woke) rt.noteChargeUpdate(await acts.amazon.getChargeStatus({ chargeId }));
     delay = Math.min(delay * 2, pendingPollMaxMs);
   }

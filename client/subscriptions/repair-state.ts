@@ -8,12 +8,13 @@
 import type { SubscriptionStatus } from '../../billing/types.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { LastCharge } from '../../workflows/types.js';
+import { PAID_CHARGE_STATES, PENDING_CHARGE_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
 
-const PAID = new Set(['Authorized', 'Captured', 'CaptureInitiated']);
+const PAID = new Set<string>(PAID_CHARGE_STATES);
 /** Attempts whose outcome Amazon Pay has not settled: resumed with their own key. */
-const UNSETTLED = new Set(['pending', 'AuthorizationInitiated', 'unknown']);
+const UNSETTLED = new Set<string>(['pending', 'unknown', ...PENDING_CHARGE_STATES]);
 /** Soft declines, the ones dunning counts (workflows/settle-cycle.ts). */
-const SOFT = new Set(['SoftDeclined', 'ProcessingFailure', 'TransactionTimedOut', 'AmazonRejected']);
+const SOFT = new Set(SOFT_DECLINE_REASONS);
 
 export interface ResumePoint {
   /** Nothing was billed or recorded yet: start the workflow as new (it records a checkout charge itself). */

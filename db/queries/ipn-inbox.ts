@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, housekeepingRuns, ipnInbox, permissionChecks, subscriptions, unknownPermissions, type IpnInboxRow, type SubscriptionRow } from '../schema/index.js';
+import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
 
 export type NewInboxRow = Pick<IpnInboxRow, 'messageId' | 'notificationId' | 'snsType' | 'objectType' | 'objectId' | 'chargePermissionId' | 'rawBody' | 'status'>;
 
@@ -129,7 +130,7 @@ export async function pruneInbox(db: DatabaseOrTransaction, before: Date): Promi
   return deleted.length;
 }
 
-const FINAL = ['canceled', 'ended'];
+const FINAL = [...FINAL_SUBSCRIPTION_STATUSES];
 
 /** Subscriptions still billing (or waiting) on a Charge Permission: the ones an IPN concerns. */
 export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<SubscriptionRow[]> {

@@ -33,7 +33,7 @@ describe('task-queue routing in the types', { timeout: 120_000 }, () => {
       'workflows/probe-allowed.ts': probe(allowed),
       ...Object.fromEntries(refused.map(([, call], i) => [`workflows/probe-refused-${i}.ts`, probe([call])])),
     });
-  });
+  }, 120_000);
 
   it('accepts each activity on the queue whose worker registers it', () => {
     expect(errors['workflows/probe-allowed.ts']).toEqual([]);
