@@ -27,6 +27,8 @@ export interface ApiAppOptions {
   bodyLimit?: number;
   /** Serve the browsable reference page at /v1/docs (npm run dev turns it on). */
   referencePage?: boolean;
+  /** How long a stored Idempotency-Key response is replayed (billing.yaml api.idempotencyRetention); default 24 h. */
+  idempotencyRetentionMs?: number;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
@@ -55,7 +57,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     sendProblem(reply, problemFor(new ApiProblem('not-found', `No resource at ${request.method} ${request.url.split('?')[0]}; see ${OPENAPI_PATH} for what this API serves`), request.url.split('?')[0] ?? '')),
   );
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKey: request.apiKey?.id }, 'api request');
+    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKeyId: request.apiKey?.id, apiKeyPrefix: request.apiKey?.prefix }, 'api request');
   });
 
   await app.register(fastifySwagger, {
@@ -76,7 +78,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
 
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('application/json').send(app.swagger()));
 
-  const idem = idempotency({ db: deps.db, now: deps.now });
+  const idem = idempotency({ db: deps.db, now: deps.now, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps));
     v1.addHook('preHandler', async (request, reply) => (request.method === 'POST' ? idem.preHandler(request, reply) : undefined));

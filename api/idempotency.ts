@@ -3,7 +3,8 @@
 // - the first request with a key claims it (an insert; the primary key decides between concurrent
 //   requests), runs, and stores its response (status and body) before the response is sent;
 // - the same key with the same request (method, path, canonical JSON body) gets that response
-//   again, with `Idempotent-Replayed: true`, for 24 hours;
+//   again, with `Idempotent-Replayed: true`, for 24 hours (billing.yaml api.idempotencyRetention;
+//   housekeeping's prune job deletes older keys);
 // - the same key with another request: 422 idempotency-key-reused;
 // - while the first request still runs, a duplicate gets 409 idempotency-key-in-progress with
 //   Retry-After (it does not wait); a claim whose process died is taken over after the lease.
@@ -20,6 +21,7 @@ declare module 'fastify' {
   }
 }
 
+/** Default replay window of a stored response (billing.yaml api.idempotencyRetention, at least 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60_000;
 /** An in_progress claim older than this belongs to a process that died: a retry takes it over. */
 export const IDEMPOTENCY_LEASE_MS = 60_000;
@@ -41,8 +43,9 @@ export function requestFingerprint(method: string, path: string, body: unknown):
   return createHash('sha256').update(`${method}\n${path}\n${canonicalJson(body)}`).digest('hex');
 }
 
-export function idempotency(options: { db: Database; now: () => Date }) {
+export function idempotency(options: { db: Database; now: () => Date; retentionMs?: number }) {
   const { db, now } = options;
+  const retentionMs = options.retentionMs ?? IDEMPOTENCY_RETENTION_MS;
   /** preHandler: runs after authentication and validation, so refused requests never claim a key. */
   const preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const raw = request.headers['idempotency-key'];
@@ -58,7 +61,7 @@ export function idempotency(options: { db: Database; now: () => Date }) {
     const claimed = await claimIdempotencyKey(
       db,
       { key, requestHash, method: request.method, path, apiKeyId: request.apiKey?.id ?? null, at: now() },
-      { leaseMs: IDEMPOTENCY_LEASE_MS, retentionMs: IDEMPOTENCY_RETENTION_MS },
+      { leaseMs: IDEMPOTENCY_LEASE_MS, retentionMs },
     );
     if (claimed) {
       request.idempotencyKey = key;

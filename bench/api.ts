@@ -4,6 +4,7 @@
 // dev server in memory, embedded PostgreSQL, simulator) and the real daemon (startDaemon) in this
 // process; the HTTP client is in the same process too, so both sides share one event loop, as
 // the library calls do. Prints the figures; nothing is asserted.
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createAmazonPayClient } from '../amazonpay/client.js';
@@ -17,7 +18,7 @@ import { createDb } from '../db/client.js';
 import { startDaemon } from '../daemon/run.js';
 import { installTemporalRuntime } from '../daemon/runtime.js';
 import { startBenchStack } from './stack.js';
-import { asUsage, exitWithFailure } from './usage.js';
+import { asUsage, exitWithFailure, UsageError } from './usage.js';
 
 const HELP = `Usage: npm run bench:api -- [--requests n] [--starts n] [--concurrency n]
 
@@ -62,9 +63,15 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const requests = Number(values.requests ?? 2000);
-  const starts = Number(values.starts ?? 200);
-  const concurrency = Number(values.concurrency ?? 16);
+  const count = (name: 'requests' | 'starts' | 'concurrency', fallback: number): number => {
+    const raw = values[name];
+    const v = raw === undefined ? fallback : Number(raw);
+    if (!Number.isInteger(v) || v < 1 || v > 1_000_000) throw new UsageError(`--${name}: expected a whole number 1-1000000, got ${raw}`);
+    return v;
+  };
+  const requests = count('requests', 2000);
+  const starts = count('starts', 200);
+  const concurrency = count('concurrency', 16);
   const say = (line: string): void => console.log(`[bench:api] ${line}`);
   const stack = await startBenchStack({ say, temporalInMemory: true });
   const logger = createLogger('warn');
@@ -101,6 +108,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < starts * 2 + 1; i++) permissions.push((await stack.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId);
     await library.startSubscription({ id: 'bench-read', chargePermissionId: permissions[0]!, plan, anchor });
     say(`daemon API at ${daemon.apiUrl}; ${requests} GETs and ${starts} starts per side, ${concurrency} in flight`);
+    // The figures depend on what else the machine does: say so next to them.
+    const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+    say(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${load()} before the run`);
 
     const results: Figures[] = [];
     let retries = 0;
@@ -146,6 +156,7 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|---:|');
     for (const r of results) console.log(`| ${r.what} | ${r.n} | ${r.perSecond.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
     console.log(`\nstarts retried after a retryable Amazon Pay refusal: ${retries}`);
+    console.log(`load average after the run: ${load()} (1, 5, 15 min)`);
 
     amazonPay.close();
     await connection.close();

@@ -5,6 +5,7 @@ import { formatMoney, money } from '../billing/money.js';
 import type { BillingEnvironment, SubscriptionSpec } from '../billing/types.js';
 import type { Database } from '../db/client.js';
 import { insertSubscription } from '../db/queries/subscriptions.js';
+import { UpstreamError } from './errors.js';
 import type { SubscriptionRow } from '../db/schema/index.js';
 import { subscriptionWorkflow } from '../workflows/index.js';
 import { ChargePermissionIdKey, SubscriptionIdKey, BillingStatusKey } from '../workflows/search-attributes.js';
@@ -29,6 +30,9 @@ export class SubscriptionConflictError extends Error {
  */
 export async function launchSubscription(ctx: LaunchContext, spec: SubscriptionSpec, policyOverrides: Partial<BillingPolicy> = {}): Promise<{ row: SubscriptionRow; handle: WorkflowHandle<typeof subscriptionWorkflow>; created: boolean }> {
   const workflowId = subscriptionWorkflowId(spec.id);
+  // The row is written before the workflow starts: with Temporal unreachable it would stay
+  // behind without a workflow. Asked first, Temporal's absence fails the launch with nothing written.
+  await assertTemporalReachable(ctx.client);
   const { row, created } = await insertSubscription(ctx.db, {
     id: spec.id,
     workflowId,
@@ -92,6 +96,23 @@ export async function launchSubscription(ctx: LaunchContext, spec: SubscriptionS
       .join('\n'),
   });
   return { row, handle, created };
+}
+
+/** How long the reachability check before a launch waits for Temporal's frontend. */
+const REACHABLE_WITHIN_MS = 5_000;
+
+/**
+ * One cheap frontend call (GetSystemInfo) within REACHABLE_WITHIN_MS. Throws a retryable
+ * UpstreamError naming the gRPC failure (UNAVAILABLE, DEADLINE_EXCEEDED) when Temporal does not answer.
+ */
+async function assertTemporalReachable(client: Client): Promise<void> {
+  try {
+    await client.connection.withDeadline(Date.now() + REACHABLE_WITHIN_MS, () => client.workflowService.getSystemInfo({}));
+  } catch (error) {
+    const grpc = error as { code?: unknown; details?: unknown };
+    const why = typeof grpc.details === 'string' && grpc.details ? grpc.details : (error as Error)?.message;
+    throw new UpstreamError(`Temporal did not answer within ${REACHABLE_WITHIN_MS / 1000} s (${why}); nothing was written, try again`, true);
+  }
 }
 
 function assertSameSubscription(row: SubscriptionRow, spec: SubscriptionSpec): void {

@@ -89,8 +89,13 @@ const billingFileSchema = z.strictObject({
       maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(64 * 1024),
       /** Serve the browsable API reference at /v1/docs (npm run dev always does). */
       referencePage: z.boolean({ error: 'true or false' }).default(false),
+      /**
+       * How long an Idempotency-Key's stored response is replayed; housekeeping's prune job
+       * deletes older keys. At least a day: the replay window callers are promised (docs/api.md).
+       */
+      idempotencyRetention: duration.refine((ms) => ms >= 86_400_000 && ms <= 366 * 86_400_000, 'a duration from "24h" to "366d" (keys are replayed at least a day)').default(86_400_000),
     })
-    .default({ host: '127.0.0.1', port: 8788, maxBodyBytes: 64 * 1024, referencePage: false }),
+    .default({ host: '127.0.0.1', port: 8788, maxBodyBytes: 64 * 1024, referencePage: false, idempotencyRetention: 86_400_000 }),
   housekeeping: z
     .strictObject({
       inboxRetry: cron.default('*/1 * * * *'),

@@ -2,15 +2,37 @@
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
-import type { BillingInterval, Problem } from '../../billing/types.js';
+import type { BillingInterval, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
-import { requireRunning } from './workflow-handle.js';
+import { requireRunning, type SubscriptionHandle } from './workflow-handle.js';
 
 const MAX_REASON_LENGTH = 500;
+
+/**
+ * How long pause and resume wait for the workflow to show their effect in its status. A signal
+ * is taken at once (`paused` flips in its handler), but the status follows only after the
+ * workflow wrote it to PostgreSQL (an activity): without this wait the answer would show the
+ * status from before the change.
+ */
+export const APPLY_WAIT_MS = 5_000;
+
+/** Statuses in which the workflow waits in a place that shows a pause as status `paused` (between cycles, dunning). */
+const PAUSE_SHOWS_IN: ReadonlySet<SubscriptionStatus> = new Set(['active', 'trialing', 'past_due']);
+
+/** Queries the workflow until `applied` holds or `boundMs` passed (then the last state seen); polls at 20 ms growing to 200 ms. */
+async function stateOnceApplied(handle: SubscriptionHandle, applied: (state: SubscriptionState) => boolean, boundMs = APPLY_WAIT_MS): Promise<SubscriptionState> {
+  const deadline = Date.now() + boundMs;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+    const state = await handle.query(stateQuery);
+    const left = deadline - Date.now();
+    if (applied(state) || left <= 0) return state;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+  }
+}
 
 function checkReason(reason: string | undefined, fallback: string): string {
   const text = (reason ?? '').trim() || fallback;
@@ -22,14 +44,16 @@ export async function pauseSubscription(deps: BillingClientDeps, id: string, opt
   const reason = checkReason(options.reason, 'paused by an operator');
   const { handle } = await requireRunning(deps, id, 'pause');
   await handle.signal(pauseSignal, { reason });
-  return handle.query(stateQuery);
+  // Shown once the workflow has written `paused`; where a pause cannot show yet (a charge in
+  // flight, a wait for a payment method), the state with `paused: true` after the bound.
+  return stateOnceApplied(handle, (s) => !s.paused || s.status === 'paused' || !PAUSE_SHOWS_IN.has(s.status));
 }
 
 export async function resumeSubscription(deps: BillingClientDeps, id: string, options: { reason?: string } = {}): Promise<SubscriptionState> {
   const reason = checkReason(options.reason, 'resumed by an operator');
   const { handle } = await requireRunning(deps, id, 'resume');
   await handle.signal(resumeSignal, { reason });
-  return handle.query(stateQuery);
+  return stateOnceApplied(handle, (s) => s.paused || s.status !== 'paused');
 }
 
 export interface StopResult {

@@ -14,6 +14,8 @@ import {
   recordUnknownPermission,
   subscriptionWorkflowIds,
 } from '../../db/queries/ipn-inbox.js';
+import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
+import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
 import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
@@ -30,6 +32,8 @@ export interface HousekeepingDeps {
   workflowsTaskQueue: string;
   reconcileBudget: number;
   pruneAfterMs: number;
+  /** HTTP API Idempotency-Keys older than this are deleted by prune (billing.yaml api.idempotencyRetention). Default 24 h. */
+  idempotencyRetentionMs?: number;
   /** Subscriptions younger than this may still be starting their workflow: drift leaves them alone. */
   driftMinAgeMs?: number;
   now: () => Date;
@@ -194,11 +198,17 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       return { stalled, orphans };
     },
 
-    /** Settled inbox rows (and housekeeping run records) older than pruneAfter. */
-    async prune(): Promise<{ deleted: number }> {
-      const deleted = await pruneInbox(deps.db, new Date(deps.now().getTime() - deps.pruneAfterMs));
+    /**
+     * Settled inbox rows (and housekeeping run records) older than pruneAfter; the HTTP API's
+     * Idempotency-Keys older than idempotencyRetention, in batches (db/queries/idempotency.ts).
+     */
+    async prune(): Promise<{ deleted: number; idempotencyKeys: number }> {
+      const now = deps.now().getTime();
+      const deleted = await pruneInbox(deps.db, new Date(now - deps.pruneAfterMs));
       if (deleted > 0) deps.logger.info({ deleted }, 'inbox pruned');
-      return { deleted };
+      const idempotencyKeys = await pruneIdempotencyKeys(deps.db, new Date(now - (deps.idempotencyRetentionMs ?? IDEMPOTENCY_RETENTION_MS)));
+      if (idempotencyKeys > 0) deps.logger.info({ deleted: idempotencyKeys }, 'idempotency keys pruned');
+      return { deleted, idempotencyKeys };
     },
 
     /** Ends paced waits of a run in progress (shutdown); later runs stop at once. */

@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { idempotencyKeys, type IdempotencyKeyRow } from '../schema/index.js';
 
@@ -62,8 +62,23 @@ export async function releaseIdempotencyKey(db: DatabaseOrTransaction, key: stri
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
 }
 
-/** Housekeeping: deletes keys older than the retention period. */
-export async function pruneIdempotencyKeys(db: DatabaseOrTransaction, before: Date): Promise<number> {
-  const deleted = await db.delete(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).returning({ key: idempotencyKeys.key });
-  return deleted.length;
+/** Rows one prune statement deletes at most: a short transaction, whatever the backlog. */
+export const IDEMPOTENCY_PRUNE_BATCH = 1_000;
+
+/**
+ * Housekeeping: deletes keys created before `before` (completed or abandoned alike), oldest
+ * first, in statements of at most `batchSize` rows (index idempotency_keys_created_idx), until
+ * none is left or `maxBatches` ran. Returns how many rows went.
+ */
+export async function pruneIdempotencyKeys(db: DatabaseOrTransaction, before: Date, options: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
+  const batchSize = options.batchSize ?? IDEMPOTENCY_PRUNE_BATCH;
+  const maxBatches = options.maxBatches ?? 1_000;
+  let total = 0;
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const oldest = db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).orderBy(idempotencyKeys.createdAt).limit(batchSize);
+    const deleted = await db.delete(idempotencyKeys).where(inArray(idempotencyKeys.key, oldest)).returning({ key: idempotencyKeys.key });
+    total += deleted.length;
+    if (deleted.length < batchSize) break;
+  }
+  return total;
 }

@@ -3,7 +3,9 @@
 // one key, a replay after a daemon restart and from the other replica.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import type { Daemon } from '../../daemon/run.js';
+import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
 import { connectTestTemporal, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -99,6 +101,37 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     expect(fromRestarted.text).toBe(first.text);
     expect(fromRestarted.headers.get('idempotent-replayed')).toBe('true');
     expect(await rows('subscriptions', sql`id = 'idem-restart'`)).toBe(1);
+  });
+
+  it('housekeeping prunes keys older than the retention (24 h) in bounded batches; younger keys keep replaying', async () => {
+    const cp = await permission();
+    // `a` was restarted above: its new address.
+    const recent = await api.at(a.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-prune', cp), idempotencyKey: 'key-prune-recent' });
+    expect(recent.status).toBe(201);
+    const hours = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
+    // 2,500 keys of 25 h ago, one of 23 h ago (still inside the window).
+    await database.db.execute(sql`
+      insert into idempotency_keys (key, request_hash, method, path, state, response_status, response_content_type, response_body, created_at, locked_at, completed_at)
+      select 'old-' || n, 'h', 'POST', '/v1/subscriptions', 'completed', 201, 'application/json', '{}', ${hours(25)}::timestamptz - n * interval '1 second', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz
+      from generate_series(1, 2500) as n`);
+    await database.db.execute(sql`
+      insert into idempotency_keys (key, request_hash, method, path, state, created_at, locked_at) values ('young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz)`);
+    const keys = async (like: string): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from idempotency_keys where key like ${like}`))[0]?.n);
+
+    // At most batchSize rows per statement, at most maxBatches statements per call: the oldest go first.
+    expect(await pruneIdempotencyKeys(database.db, new Date(Date.now() - IDEMPOTENCY_RETENTION_MS), { batchSize: 1000, maxBatches: 2 })).toBe(2000);
+    expect(await keys('old-%')).toBe(500);
+    expect(Number((await database.db.execute<{ n: string }>(sql`select min(substr(key, 5)::int) as n from idempotency_keys where key like 'old-%'`))[0]?.n)).toBe(1);
+
+    // The daemon's prune job takes the rest.
+    const result = await a.jobs.prune();
+    expect(result.idempotencyKeys).toBe(500);
+    expect(await keys('old-%')).toBe(0);
+    expect(await keys('young-23h')).toBe(1);
+    expect(await keys('key-prune-recent')).toBe(1);
+    const replay = await api.at(b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-prune', cp), idempotencyKey: 'key-prune-recent' });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(recent.text);
   });
 
   const apiOfA = (): ApiClient => api.at(a.apiUrl);

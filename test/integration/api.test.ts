@@ -101,11 +101,13 @@ describe('HTTP API /v1 against the real stack', () => {
     await api.call('POST', '/v1/subscriptions', { body: startBody('api-life', cp) });
     const paused = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-life' }, body: { reason: 'buyer asked for a break' } });
     expect(paused.status).toBe(200);
-    // The workflow takes the signal at once; its status field follows with its next task.
-    expect(paused.body.live).toMatchObject({ paused: true });
-    const resumed = await api.call<Body>('POST', '/v1/subscriptions/{id}/resume', { params: { id: 'api-life' } });
+    // The answer shows the state after the change: the status the workflow wrote, not the one before it.
+    expect(paused.body.live).toMatchObject({ paused: true, status: 'paused', statusReason: 'buyer asked for a break' });
+    expect((await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-life' } })).body.subscription).toMatchObject({ status: 'paused' });
+    const resumed = await api.call<Body>('POST', '/v1/subscriptions/{id}/resume', { params: { id: 'api-life' }, body: { reason: 'buyer is back' } });
     expect(resumed.status, resumed.text).toBe(200);
-    expect(resumed.body.live).toMatchObject({ status: 'active', paused: false });
+    expect(resumed.body.live).toMatchObject({ status: 'active', paused: false, statusReason: 'buyer is back' });
+    expect((await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-life' } })).body.subscription).toMatchObject({ status: 'active' });
     const changed = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-life' }, body: { price: { amount: '19.00', currency: 'USD' } } });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ subscriptionId: 'api-life', plan: { price: { amount: '19.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } } });

@@ -1,6 +1,7 @@
 // Shared by the ipn-* and daemon-* integration tests: the real daemon (startDaemon) on a test
 // database, the shared dev server and a simulator, with ports chosen by the kernel.
 import { generateKeyPairSync } from 'node:crypto';
+import type { Logger } from 'pino';
 import { inject } from 'vitest';
 import { parseAmazonPayConfig, type AmazonPayConfig } from '../../amazonpay/config.js';
 import type { SubscriptionSpec } from '../../billing/types.js';
@@ -59,7 +60,7 @@ export function testConfig(databaseUrl: string, taskQueues: TaskQueues, override
       ...base.billing,
       ipn: { ...base.billing.ipn, host: '127.0.0.1', port: 0, path: '/ipn', maxBodyBytes: overrides.maxBodyBytes ?? 64 * 1024 },
       operations: { host: '127.0.0.1', port: 0, temporalMetricsPort: null },
-      api: { host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024, referencePage: false },
+      api: { ...base.billing.api, host: '127.0.0.1', port: 0, maxBodyBytes: 64 * 1024, referencePage: false },
       shutdownGrace: overrides.shutdownGraceMs ?? 15_000,
     },
     database: { url: databaseUrl, poolSize: 5 },
@@ -74,6 +75,8 @@ export async function startTestDaemon(input: {
   replica?: string;
   scheduleHousekeeping?: boolean;
   housekeeping?: Partial<Config['billing']['housekeeping']>;
+  /** Default: the product's logger at LOG_LEVEL (warn), named after the replica. */
+  logger?: Logger;
 }): Promise<Daemon> {
   const config = testConfig(input.database.url, input.taskQueues);
   return startDaemon({
@@ -81,7 +84,7 @@ export async function startTestDaemon(input: {
     databaseUrl: input.database.url,
     temporalAddress: inject('temporalAddress'),
     amazonPay: input.amazonPay,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'warn', input.replica ?? 'daemon'),
+    logger: input.logger ?? createLogger(process.env.LOG_LEVEL ?? 'warn', input.replica ?? 'daemon'),
     ipnSignature: input.signature,
     scheduleHousekeeping: input.scheduleHousekeeping ?? false,
     ...(input.replica ? { replica: input.replica } : {}),

@@ -87,6 +87,8 @@ describe('billing.yaml validation', () => {
     ['a message age beyond pruneAfter', 'ipn:\n  maxMessageAge: 40d\n', /ipn\.maxMessageAge: must be shorter than housekeeping\.pruneAfter/],
     ['no connections', 'ipn:\n  maxConnections: 0\n', /ipn\.maxConnections: found 0, expected a whole number 1-100000/],
     ['a tiny header limit', 'ipn:\n  maxHeaderBytes: 100\n', /ipn\.maxHeaderBytes: found 100, expected at least 1024 bytes/],
+    ['an idempotency retention under a day', 'api:\n  idempotencyRetention: 12h\n', /api\.idempotencyRetention: found "12h", expected a duration from "24h" to "366d"/],
+    ['an idempotency retention that is no duration', 'api:\n  idempotencyRetention: forever\n', /api\.idempotencyRetention: found "forever", expected a duration such as/],
   ])('rejects %s', (_case, yaml, pattern) => {
     expect(() => parseBillingYaml(yaml, 'billing.yaml')).toThrow(pattern);
   });
@@ -99,6 +101,12 @@ describe('billing.yaml validation', () => {
       maxMessageAge: 86_400_000, maxClockSkew: 300_000, headersTimeout: 2_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 50, maxHeaderBytes: 16_384,
     });
     expect(loadConfig({}, process.cwd()).billing.ipn).toEqual(parseBillingYaml('', 'billing.yaml').ipn); // the committed file states the defaults
+  });
+
+  it('keeps Idempotency-Keys 24 h by default, longer when configured', () => {
+    expect(parseBillingYaml('', 'billing.yaml').api.idempotencyRetention).toBe(86_400_000);
+    expect(parseBillingYaml('api:\n  idempotencyRetention: 7d\n', 'billing.yaml').api.idempotencyRetention).toBe(7 * 86_400_000);
+    expect(loadConfig({}, process.cwd()).billing.api).toEqual(parseBillingYaml('', 'billing.yaml').api); // the committed file states the defaults
   });
 });
 
