@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBillingClient, type BillingClient } from '../../client/index.js';
 import { InvalidInputError } from '../../client/errors.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { reactToPermission } from '../../ipn/reaction.js';
-import { resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { cancelSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
 
@@ -60,7 +59,7 @@ describe('waits that end', () => {
     }
   }, 60_000);
 
-  it('the buyer closes the permission while a failed call waits for its retry: the subscription ends canceled (StoppedWhileCallFailed), the workflow completes', async () => {
+  it('a stop while a failed call waits for its retry ends the subscription canceled (StoppedWhileCallFailed); the workflow completes, it does not fail', async () => {
     const cp = await newPermission(h);
     const workflowId = 'subscription-stop-failed-call';
     h.activityFaults.set(workflowId, 'planCycle', 'non_retryable');
@@ -68,10 +67,12 @@ describe('waits that end', () => {
       const { handle } = await h.launch(shortSpec('stop-failed-call', cp, { cycles: 3 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
       await eventually(() => handle.query(stateQuery).catch(() => null), (s) => s?.statusReason === 'CallFailed:planCycle', { what: 'needs_attention', timeoutMs: 30_000 });
 
+      // The buyer closed the permission: what the IPN reaction (and `billing stop`) signals before it
+      // also cancels the workflow. The signal alone must end the wait, so the run completes.
       await h.control.closeChargePermission(cp, 'buyer');
-      await reactToPermission({ db: h.database.db, amazonPay: h.amazonPay, temporal: h.temporal.client, now: h.now }, cp);
+      await handle.signal(cancelSignal, { mode: 'now', reason: 'BuyerClosed' });
       // Long before the 10-minute retry: the stop ends the wait.
-      const result = await Promise.race([handle.result(), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 20_000))]);
+      const result = await Promise.race([handle.result(), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 45_000))]);
       expect(result).toMatchObject({ status: 'canceled', reason: 'BuyerClosed' });
       expect((await handle.describe()).status.name).toBe('COMPLETED');
       expect((await getSubscription(h.database.db, 'stop-failed-call'))?.status).toBe('canceled');
