@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
+import { launchCappedBeforeMonthEnd, ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,14 +64,10 @@ describe("an operator's pause holds every wait", () => {
   }, 60_000);
 
   it('the monthly-cap wait shows paused and charges nothing until resume, then at once when the cap has reset', async () => {
-    // The activities', client's and simulator's clock: 20 s before 1 March 2030 00:00 UTC.
+    // 20 s before 1 March 2030 00:00 UTC, the second 600.00 cycle passes the 1,000.00 USD cap.
     const boundary = Date.UTC(2030, 2, 1);
-    const offset = boundary - 20_000 - Date.now();
-    h.setClockOffsetMs(offset);
     try {
-      const cp = await newPermission(h); // Recurring USD: 1,000.00 a month; the second 600.00 cycle passes it
-      const { handle } = await h.launch(shortSpec('pause-cap', cp, { seconds: 3, firstInSeconds: 1, cycles: 2, amountMinor: '60000' }));
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'PeriodicAmountExceeded', { what: 'past_due until the cap resets' });
+      const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'pause-cap', boundary, 20);
       await pauseShows(handle, 'pause-cap');
       // Past the reset (and its margin): the cycle stays uncharged while paused.
       await sleep(boundary + 2_000 - (Date.now() + offset));

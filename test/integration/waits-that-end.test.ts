@@ -10,7 +10,7 @@ import { InvalidInputError } from '../../client/errors.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { cancelSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { cancelNow, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
+import { cancelNow, launchCappedBeforeMonthEnd, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
 
 describe('waits that end', () => {
   let h: BillingHarness;
@@ -22,14 +22,10 @@ describe('waits that end', () => {
   afterAll(async () => h?.close());
 
   it('a cycle refused again after the monthly cap reset goes to needs_attention (MonthlyCapStillExceeded) naming the limit; resume retries it', async () => {
-    // The activities', client's and simulator's clock: 10 s before 1 April 2030 00:00 UTC.
+    // 10 s before 1 April 2030 00:00 UTC, the second 600.00 cycle passes the 1,000.00 USD cap.
     const boundary = Date.UTC(2030, 3, 1);
-    const offset = boundary - 10_000 - Date.now();
-    h.setClockOffsetMs(offset);
     try {
-      const cp = await newPermission(h); // Recurring USD: 1,000.00 a month; the second 600.00 cycle passes it
-      const { handle } = await h.launch(shortSpec('cap-still', cp, { seconds: 3, firstInSeconds: 1, cycles: 2, amountMinor: '60000' }));
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'PeriodicAmountExceeded', { what: 'past_due until the cap resets' });
+      const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'cap-still', boundary, 10);
       // What another charge on the same permission in the new month would do: refused again after the reset.
       await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
       const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention', timeoutMs: 30_000 });

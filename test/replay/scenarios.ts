@@ -3,7 +3,7 @@
 // Each returns the runs to save (a continued-as-new subscription has several).
 import { stateQuery, changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
-import { cancelNow, newPermission, shortSpec } from '../support/subscriptions.js';
+import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
 
@@ -15,6 +15,12 @@ export interface RecordedRun {
 export interface Scenario {
   name: string;
   run(h: BillingHarness): Promise<RecordedRun[]>;
+}
+
+/** An operator's pause, once the subscription shows it. */
+async function pauseShown(handle: SubscriptionHandle): Promise<void> {
+  await handle.signal(pauseSignal, { reason: 'recording' });
+  await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
 }
 
 async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedRun[]> {
@@ -177,8 +183,7 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setScript(cp, { next: ['HardDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-pause-grace', cp, { cycles: 1 }), { paymentMethodGraceMs: 6_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
-      await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await pauseShown(handle);
       await new Promise((resolve) => setTimeout(resolve, 7_000));
       await handle.signal(resumeSignal, { reason: 'recording' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required' && !s.paused, { what: 'payment_method_required again' });
@@ -192,14 +197,9 @@ export const SCENARIOS: Scenario[] = [
     name: 'pause-in-cap-wait',
     async run(h) {
       const boundary = Date.UTC(2030, 4, 1);
-      const offset = boundary - 12_000 - Date.now();
-      h.setClockOffsetMs(offset);
       try {
-        const cp = await newPermission(h);
-        const { handle } = await h.launch(shortSpec('replay-pause-cap', cp, { seconds: 3, firstInSeconds: 1, cycles: 2, amountMinor: '60000' }));
-        await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'PeriodicAmountExceeded', { what: 'past_due until the cap resets' });
-        await handle.signal(pauseSignal, { reason: 'recording' });
-        await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+        const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'replay-pause-cap', boundary, 12);
+        await pauseShown(handle);
         await new Promise((resolve) => setTimeout(resolve, boundary + 2_000 - (Date.now() + offset)));
         await handle.signal(resumeSignal, { reason: 'recording' });
         await handle.result();
@@ -218,8 +218,7 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'recording' }]);
       const { handle } = await h.launch(shortSpec('replay-pause-failed-call', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
       await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention' });
-      await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await pauseShown(handle);
       await h.control.setInjectedErrors([]);
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
@@ -235,8 +234,7 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
       const { handle } = await h.launch({ ...shortSpec('replay-cap-total', cp), plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } } });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
-      await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await pauseShown(handle);
       await handle.signal(resumeSignal, { reason: 'recording' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
       await cancelNow(handle, 'recording');
