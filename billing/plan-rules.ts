@@ -316,3 +316,27 @@ export function validateSubscriptionSpec(value: unknown, options: ValidationOpti
   }
   return problems;
 }
+
+/**
+ * The most billing dates a plan can put in one calendar month, for the Charge Permission's
+ * monthly cap (Amazon Pay caps the sum of a permission's charges per calendar month, reference
+ * §5.5/§12.4). Counted on the buyer's calendar in a 31-day month: month and year intervals 1;
+ * every `count` weeks ⌊30 / (7·count)⌋ + 1 (weekly 5, fortnightly 3); every `count` days
+ * ⌊30 / count⌋ + 1 (daily 31). Null for the sandbox-only second/minute/hour intervals: they
+ * exist for demos and tests that run minutes, so only their single amount is held to the cap.
+ * Pure: the workflow (settle-cycle.ts) and the admin client share it.
+ */
+export function maxCyclesPerCalendarMonth(interval: { unit: string; count: number }): number | null {
+  const DAYS_AFTER_THE_FIRST = 30;
+  switch (interval.unit) {
+    case 'day':
+      return Math.floor(DAYS_AFTER_THE_FIRST / interval.count) + 1;
+    case 'week':
+      return Math.floor(DAYS_AFTER_THE_FIRST / (7 * interval.count)) + 1;
+    case 'month':
+    case 'year':
+      return 1;
+    default:
+      return null;
+  }
+}

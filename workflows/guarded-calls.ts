@@ -17,6 +17,11 @@ import type { FailedCall } from './types.js';
 
 /** patched() id: a failed activity waits in needs_attention for a retry instead of failing the execution. */
 export const FAILED_CALLS_WAIT_FOR_RETRY = 'failed-calls-wait-for-retry';
+/**
+ * patched() id: an operator's pause holds a failed call's automatic retries too (status
+ * `paused` meanwhile), and the resume that lifts the pause retries it at once.
+ */
+export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
 
 const MINUTE = 60_000;
 /** Automatic retries of a failed call: 5 minutes, 30 minutes, 2 hours, then every 6 hours (about 4 events a day in history). */
@@ -76,11 +81,13 @@ class CallGuard {
     rt.nextRetryAt = nextRetryAt;
     this.waiting += 1;
     try {
-      await this.show(`CallFailed:${activity}`, { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before.status });
+      await this.show('needs_attention', `CallFailed:${activity}`, { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before.status });
       const resumes = rt.resumes;
       // A stop ends the wait unless the caller must finish what it started (a charge in flight, the final status).
       const stoppable = CancellationScope.current().cancellable;
-      await condition(() => rt.resumes !== resumes || (stoppable && rt.stopRequested), delay);
+      // Histories recorded before UNPAUSE_RETRIES_FAILED_CALL woke only on a resume that was not a pause's.
+      if (patched(UNPAUSE_RETRIES_FAILED_CALL)) await this.untilRetry(delay, () => stoppable && rt.stopRequested);
+      else await condition(() => rt.resumes !== resumes || (stoppable && rt.stopRequested), delay);
       // The resume that brought this call back is spent here: a wait around the call must not take it as a retry too.
       rt.resumesTakenByFailedCalls += rt.resumes - resumes;
       if (stoppable && rt.stopRequested) throw new StoppedWhileCallFailed(`stopped while ${activity} was failing`);
@@ -89,13 +96,35 @@ class CallGuard {
     }
   }
 
-  /** needs_attention in PostgreSQL and the search attributes; if even that write fails, in the query and search attributes only. */
-  private async show(reason: string, detail: Record<string, unknown>): Promise<void> {
+  /**
+   * Until the next automatic retry, any resume signal (also one that only lifts a pause) or a
+   * stop. While an operator's pause holds, the subscription shows `paused` and nothing is
+   * retried by itself; the resume that lifts the pause retries at once.
+   */
+  private async untilRetry(delay: number, stopped: () => boolean): Promise<void> {
+    const { rt } = this;
+    const retryAt = Date.now() + delay;
+    const signals = rt.resumeSignals;
+    for (;;) {
+      if (rt.s.paused) {
+        await this.show('paused', rt.pauseReason, { failedCall: rt.failedCall, heldStatus: 'needs_attention', cycle: rt.s.cycle });
+        await condition(() => !rt.s.paused || stopped());
+        return;
+      }
+      const remaining = retryAt - Date.now();
+      if (remaining <= 0) return;
+      await condition(() => rt.resumeSignals !== signals || rt.s.paused || stopped(), remaining);
+      if (rt.resumeSignals !== signals || stopped()) return;
+    }
+  }
+
+  /** The status in PostgreSQL and the search attributes; if even that write fails, in the query and search attributes only. */
+  private async show(status: SubscriptionStatus, reason: string | null, detail: Record<string, unknown>): Promise<void> {
     try {
-      await this.rt.setStatus(this.raw, 'needs_attention', reason, this.rt.nextBillingAt, detail);
+      await this.rt.setStatus(this.raw, status, reason, this.rt.nextBillingAt, detail);
     } catch (error) {
       if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
-      this.rt.showUnrecordedStatus('needs_attention', reason);
+      this.rt.showUnrecordedStatus(status, reason);
     }
   }
 

@@ -35,6 +35,8 @@ export class SubscriptionRuntime {
   resumeReason: string | null = null;
   /** Counts resume signals: an admin's resume is also how a needs_attention/unpaid cycle is retried. */
   resumes = 0;
+  /** Counts every resume signal, also one that only lifts a pause: it brings a failed call back at once (UNPAUSE_RETRIES_FAILED_CALL). */
+  resumeSignals = 0;
   /** Resumes that only brought a failed activity call back (workflows/guarded-calls.ts): they are not also a retry of the cycle. */
   resumesTakenByFailedCalls = 0;
   cancelReason: string | null = null;
@@ -74,6 +76,7 @@ export class SubscriptionRuntime {
     const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
     this.s.paused = false;
     this.resumeReason = reason;
+    this.resumeSignals += 1;
     if (!unpauses) this.resumes += 1;
   }
 

@@ -5,6 +5,7 @@
 // final state, and anything no retry can fix waits for an admin. A charge in flight is never
 // abandoned.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patched, TimeoutFailure } from '@temporalio/workflow';
+import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { PAUSE_HOLDS_DUNNING, type SubscriptionRuntime } from './runtime.js';
@@ -52,18 +53,31 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
 export const FIX_EVIDENCE_FROM_AMAZON = 'payment-method-fix-from-amazon';
 /** patched() id: a monthly-cap refusal the next month cannot fix goes to needs_attention. */
 export const MONTHLY_CAP_BOUNDED = 'monthly-cap-bounded';
+/**
+ * patched() id: an operator's pause holds every wait of a cycle, not only dunning's: the
+ * payment-method grace period (its clock stops: the grace ends as much later as the pause
+ * lasted), the monthly-cap wait, needs_attention/unpaid and the final action. Each shows
+ * `paused` meanwhile; resume continues where it stood.
+ */
+export const PAUSE_HOLDS_EVERY_WAIT = 'pause-holds-every-wait';
+/** patched() id: a plan whose cycles in one calendar month add up past the monthly cap goes to needs_attention at its first refusal. */
+export const MONTHLY_CAP_COUNTS_CYCLES = 'monthly-cap-counts-cycles';
 
 /**
  * While an operator's pause holds: status `paused`, no charge; on resume the status the cycle
- * had (past_due, …) comes back and dunning continues at the step it stood.
+ * had (past_due, …) comes back, with `resumedDetail(pausedMs)` in its event, and the wait
+ * continues where it stood. Returns how long the pause held (ms; 0 when not paused).
  */
-async function holdWhilePaused({ rt, acts }: CycleContext): Promise<void> {
-  if (!rt.s.paused || rt.stopRequested) return;
+async function holdWhilePaused({ rt, acts }: CycleContext, resumedDetail: (pausedMs: number) => Record<string, unknown> = () => ({})): Promise<number> {
+  if (!rt.s.paused || rt.stopRequested) return 0;
   const held = { status: rt.s.status, reason: rt.s.statusReason };
+  const since = Date.now();
   await rt.setStatus(acts, 'paused', rt.pauseReason, rt.nextBillingAt, { cycle: rt.s.cycle, dunningStep: rt.s.dunningStep, heldStatus: held.status });
   await condition(() => !rt.s.paused || rt.stopRequested);
-  if (rt.stopRequested) return;
-  await rt.setStatus(acts, held.status, held.reason, rt.nextBillingAt, { cycle: rt.s.cycle, resumed: true });
+  const pausedMs = Date.now() - since;
+  if (rt.stopRequested) return pausedMs;
+  await rt.setStatus(acts, held.status, held.reason, rt.nextBillingAt, { cycle: rt.s.cycle, resumed: true, ...resumedDetail(pausedMs) });
+  return pausedMs;
 }
 
 /** Waits until `retryAt` (epoch ms) or a stop; with `pauseHolds`, a pause shows and holds meanwhile. */
@@ -169,7 +183,7 @@ async function paid({ rt, acts }: CycleContext, chargeId: string, state: string)
   rt.s.lastCharge = { cycle: rt.s.cycle, attempt: rt.s.attempt, chargeId, state, reasonCode: null, at: new Date(Date.now()).toISOString() };
   rt.s.chargesMade += 1;
   rt.s.dunningStep = 0;
-  rt.s.graceStartedAt = null;
+  clearGrace(rt);
   rt.s.capWaitedCycle = null;
   rt.outstanding = null;
   rt.nextRetryAt = null;
@@ -212,9 +226,12 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   // Histories recorded before this rule retried on any Chargeable check; they replay that way.
   const needsEvidence = patched('payment-method-fix-needs-evidence');
   const fromAmazon = patched(FIX_EVIDENCE_FROM_AMAZON);
+  const pauseHolds = patched(PAUSE_HOLDS_EVERY_WAIT);
   // The grace period runs from the cycle's first hard decline: a re-entry after a retry does not restart it.
   if (fromAmazon) rt.s.graceStartedAt ??= new Date(Date.now()).toISOString();
-  const deadline = fromAmazon && rt.s.graceStartedAt ? Date.parse(rt.s.graceStartedAt) + paymentMethodGraceMs : Date.now() + paymentMethodGraceMs;
+  // An operator's pause stops the grace clock: the time it held is added (PAUSE_HOLDS_EVERY_WAIT).
+  const heldMs = pauseHolds ? (rt.s.gracePausedMs ?? 0) : 0;
+  let deadline = (fromAmazon && rt.s.graceStartedAt ? Date.parse(rt.s.graceStartedAt) + paymentMethodGraceMs : Date.now() + paymentMethodGraceMs) + heldMs;
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.retryResumes;
@@ -227,14 +244,27 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     rt.notePermission(baseline, 'poll');
     if (baseline.state === 'NonChargeable') sawNonChargeable = true;
   }
+  let unpaused = false;
   for (;;) {
+    if (pauseHolds && rt.s.paused) {
+      const pausedMs = await holdWhilePaused(ctx, (ms) => ({ graceEndsAt: new Date(deadline + ms).toISOString() }));
+      if (rt.stopRequested) return stop(rt.stopReason());
+      deadline += pausedMs;
+      rt.s.gracePausedMs = (rt.s.gracePausedMs ?? 0) + pausedMs;
+      // The buyer may have fixed the payment method meanwhile: ask Amazon at once.
+      unpaused = true;
+    }
     const remaining = deadline - Date.now();
     if (remaining <= 0) return finalAction(ctx, `PaymentMethodGraceExpired:${reason}`);
     const seen = rt.permissionVersion;
-    const woke = await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore, Math.min(paymentMethodCheckIntervalMs, remaining));
+    const woke =
+      unpaused ||
+      (await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore || (pauseHolds && rt.s.paused), Math.min(paymentMethodCheckIntervalMs, remaining)));
     if (rt.stopRequested) return stop(rt.stopReason());
+    if (pauseHolds && rt.s.paused) continue;
     const resumed = rt.retryResumes !== resumesBefore;
-    if (!woke || resumed) {
+    if (!woke || resumed || unpaused) {
+      unpaused = false;
       rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), 'poll');
     }
     const permission = rt.permission;
@@ -274,7 +304,9 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   const { delayMs, resetsAt } = await acts.local.delayUntilMonthlyCapResets({ marginMs: input.policy.monthlyCapRetryMarginMs ?? DEFAULT_CAP_RETRY_MARGIN_MS });
   rt.nextRetryAt = new Date(Date.now() + delayMs).toISOString();
   await rt.setStatus(acts, 'past_due', 'PeriodicAmountExceeded', rt.nextBillingAt, { nextRetryAt: rt.nextRetryAt, capResetsAt: resetsAt, cycle: rt.s.cycle });
-  await condition(() => rt.stopRequested, Math.max(delayMs, 1));
+  // Before PAUSE_HOLDS_EVERY_WAIT a pause showed only once the wait was over.
+  if (patched(PAUSE_HOLDS_EVERY_WAIT)) await waitForRetry(ctx, Date.now() + Math.max(delayMs, 1), true);
+  else await condition(() => rt.stopRequested, Math.max(delayMs, 1));
   if (rt.stopRequested) return stop(rt.stopReason());
   rt.s.attempt += 1;
   return { kind: 'retry' };
@@ -297,6 +329,11 @@ async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
   if (limit && BigInt(amount) > BigInt(limit.amountMinor)) {
     return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure: `cycle amount ${amount} ${input.currency} (minor units) is above the Charge Permission's monthly limit ${limitText}` });
   }
+  const perMonth = limit ? maxCyclesPerCalendarMonth(rt.intervalFor(rt.s.cycle)) : null;
+  if (limit && perMonth !== null && perMonth > 1 && patched(MONTHLY_CAP_COUNTS_CYCLES) && BigInt(amount) * BigInt(perMonth) > BigInt(limit.amountMinor)) {
+    const lastFailure = `up to ${perMonth} cycles of ${amount} ${input.currency} (minor units) fall in one calendar month: ${BigInt(amount) * BigInt(perMonth)}, above the Charge Permission's monthly limit ${limitText}`;
+    return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure });
+  }
   if (rt.s.capWaitedCycle === rt.s.cycle) {
     return needsAttention(ctx, 'MonthlyCapStillExceeded', { sameKey: false, lastFailure: `refused again after the monthly cap reset; monthly limit ${limitText}` });
   }
@@ -315,18 +352,29 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
   const detail = { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey, ...(options.lastFailure ? { lastFailure: options.lastFailure.slice(0, 500) } : {}) };
   await rt.setStatus(acts, status, reason, rt.nextBillingAt, detail);
   const resumesBefore = rt.retryResumes;
-  await condition(() => rt.retryResumes !== resumesBefore || rt.stopRequested);
+  // A pause shows while it holds; the resume that lifts it only lifts it (PAUSE_HOLDS_EVERY_WAIT).
+  const pauseHolds = patched(PAUSE_HOLDS_EVERY_WAIT);
+  for (;;) {
+    await condition(() => rt.retryResumes !== resumesBefore || rt.stopRequested || (pauseHolds && rt.s.paused));
+    if (rt.retryResumes !== resumesBefore || rt.stopRequested) break;
+    await holdWhilePaused(ctx);
+  }
   if (rt.stopRequested) return stop(rt.stopReason());
   if (!options.sameKey) rt.s.attempt += 1;
   rt.s.dunningStep = 0;
   // An operator's resume is a new start for this cycle's waits.
-  rt.s.graceStartedAt = null;
+  clearGrace(rt);
   rt.s.capWaitedCycle = null;
   return { kind: 'retry' };
 }
 
 async function finalAction(ctx: CycleContext, reason: string): Promise<Step> {
-  const { acts, input } = ctx;
+  const { rt, acts, input } = ctx;
+  // No final action while an operator's pause holds: it runs, if still due, once resumed.
+  if (patched(PAUSE_HOLDS_EVERY_WAIT)) {
+    await holdWhilePaused(ctx);
+    if (rt.stopRequested) return stop(rt.stopReason());
+  }
   switch (input.policy.finalAction) {
     case 'cancel':
       return stop(reason);
@@ -356,6 +404,13 @@ async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string)
     if (!woke) rt.noteChargeUpdate(await acts.amazon.getChargeStatus({ chargeId }));
     delay = Math.min(delay * 2, pendingPollMaxMs);
   }
+}
+
+/** The payment-method grace period is over for this cycle (paid, or an operator's resume started it afresh). */
+function clearGrace(rt: SubscriptionRuntime): void {
+  rt.s.graceStartedAt = null;
+  // Histories recorded before PAUSE_HOLDS_EVERY_WAIT carry no such field: leave them as they were.
+  if (rt.s.gracePausedMs != null) rt.s.gracePausedMs = null;
 }
 
 function stop(reason: string): SettleResult {

@@ -110,6 +110,8 @@ export interface CarriedState {
   chargesMade: number;
   /** When this cycle's first hard decline started the payment-method grace period (ISO UTC); null/absent otherwise. */
   graceStartedAt?: string | null;
+  /** How long an operator's pause has held that grace period so far (ms): the grace ends this much later. Absent/null when none. */
+  gracePausedMs?: number | null;
   /** The cycle that already waited once for the monthly cap to reset; absent/null when none. */
   capWaitedCycle?: number | null;
 }

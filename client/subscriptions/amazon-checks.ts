@@ -5,7 +5,9 @@ import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
 import { monthlyCapOf } from '../../amazonpay/monthly-caps.js';
 import type { Charge, ChargePermission } from '../../amazonpay/types.js';
 import { formatMoney, money, parseDecimalAmount } from '../../billing/money.js';
-import type { Plan } from '../../billing/types.js';
+import { maxCyclesPerCalendarMonth } from '../../billing/plan-rules.js';
+import type { BillingInterval, Plan } from '../../billing/types.js';
+import { showInterval } from '../cli/format.js';
 import { ChargePermissionNotChargeableError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
 
 const BILLABLE_TYPES = ['Recurring', 'PaymentMethodOnFile'];
@@ -34,21 +36,32 @@ export async function assertPermissionBillable(amazonPay: AmazonPayClient, charg
       `it is in ${permission.presentmentCurrency} but the plan is in ${plan.currency}`,
     );
   }
-  assertPlanWithinMonthlyCap(permission, plan.amountMinor, plan.currency, 'plan.amountMinor');
+  assertPlanWithinMonthlyCap(permission, plan, 'plan.amountMinor');
   return permission;
 }
 
 /**
- * A cycle above the permission's monthly cap (amazonpay/monthly-caps.ts) could never be
- * charged: Amazon Pay would answer PeriodicAmountExceeded every month. Refused, naming the cap.
+ * The plan (amount in minor units, currency, interval) must fit the permission's monthly cap
+ * (amazonpay/monthly-caps.ts: limits.amountLimit, else Amazon's published cap): a cycle above
+ * it could never be charged, and a plan with more cycles in one calendar month than the cap
+ * holds (billing/plan-rules.ts maxCyclesPerCalendarMonth: weekly 5, daily 31) would be refused
+ * PeriodicAmountExceeded every such month. Throws InvalidInputError on `field`, naming the cap
+ * and the count. Shared by start (library, CLI, HTTP API, import) and change-plan.
  */
-export function assertPlanWithinMonthlyCap(permission: ChargePermission, amountMinor: string, currency: string, field: string): void {
+export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: { amountMinor: string; currency: string; interval: BillingInterval }, field: string): void {
   const cap = monthlyCapOf(permission);
-  if (!cap || cap.currency !== currency || BigInt(amountMinor) <= BigInt(cap.amountMinor)) return;
-  const show = (minor: string) => formatMoney(money(BigInt(minor), currency));
+  if (!cap || cap.currency !== plan.currency) return;
+  const show = (minor: bigint | string) => formatMoney(money(BigInt(minor), plan.currency));
+  const limit = `the monthly limit of Charge Permission ${permission.chargePermissionId} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType})`;
+  const amount = BigInt(plan.amountMinor);
+  if (amount > BigInt(cap.amountMinor)) {
+    throw InvalidInputError.of(field, `${show(amount)} per cycle is above ${limit}: Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`);
+  }
+  const perMonth = maxCyclesPerCalendarMonth(plan.interval) ?? 1;
+  if (amount * BigInt(perMonth) <= BigInt(cap.amountMinor)) return;
   throw InvalidInputError.of(
     field,
-    `${show(amountMinor)} per cycle is above the monthly limit of Charge Permission ${permission.chargePermissionId} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType}): Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`,
+    `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval`,
   );
 }
 

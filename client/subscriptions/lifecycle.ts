@@ -2,7 +2,7 @@
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
-import type { BillingInterval, Problem, SubscriptionStatus } from '../../billing/types.js';
+import type { BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -92,11 +92,15 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
   if (change.amountMinor === undefined && change.interval === undefined) problems.push({ field: 'change', message: 'needs a new amount, a new interval or both' });
   if (problems.length > 0) throw new InvalidInputError(problems);
   const { row, handle } = await requireRunning(deps, id, 'change the plan of');
-  if (change.amountMinor !== undefined) {
-    // A new amount above the permission's monthly cap could never be charged: refused before the workflow hears of it.
-    const permission = okOrThrow(await deps.amazonPay().getChargePermission(row.chargePermissionId), 'charge_permission', row.chargePermissionId, 'Get Charge Permission');
-    assertPlanWithinMonthlyCap(permission, change.amountMinor, row.currency, 'amountMinor');
-  }
+  // The new plan (what changes, and the row's current amount or interval for what does not)
+  // must fit the permission's monthly cap: refused before the workflow hears of it.
+  const permission = okOrThrow(await deps.amazonPay().getChargePermission(row.chargePermissionId), 'charge_permission', row.chargePermissionId, 'Get Charge Permission');
+  const plan = {
+    amountMinor: change.amountMinor ?? row.amountMinor.toString(),
+    currency: row.currency,
+    interval: change.interval ?? { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+  };
+  assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval');
   try {
     return await handle.executeUpdate(changePlanUpdate, {
       args: [{ ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }), ...(change.interval === undefined ? {} : { interval: change.interval }) }],

@@ -3,7 +3,7 @@
 // Each returns the runs to save (a continued-as-new subscription has several).
 import { stateQuery, changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
-import { cancelNow, newPermission, shortSpec } from '../support/subscriptions.js';
+import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
 
@@ -15,6 +15,12 @@ export interface RecordedRun {
 export interface Scenario {
   name: string;
   run(h: BillingHarness): Promise<RecordedRun[]>;
+}
+
+/** An operator's pause, once the subscription shows it. */
+async function pauseShown(handle: SubscriptionHandle): Promise<void> {
+  await handle.signal(pauseSignal, { reason: 'recording' });
+  await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
 }
 
 async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedRun[]> {
@@ -163,6 +169,74 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-cap-limit', cp, { amountMinor: '150000' }));
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+      await cancelNow(handle, 'recording');
+      await handle.result().catch(() => undefined);
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: an operator's pause holds the payment-method grace period (its clock
+    // stops); resume asks Amazon at once, and a new payment method is charged.
+    name: 'pause-in-grace',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['HardDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-pause-grace', cp, { cycles: 1 }), { paymentMethodGraceMs: 6_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+      await pauseShown(handle);
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required' && !s.paused, { what: 'payment_method_required again' });
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: a pause during the monthly-cap wait shows paused; resume after the reset charges at once.
+    name: 'pause-in-cap-wait',
+    async run(h) {
+      const boundary = Date.UTC(2030, 4, 1);
+      try {
+        const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'replay-pause-cap', boundary, 12);
+        await pauseShown(handle);
+        await new Promise((resolve) => setTimeout(resolve, boundary + 2_000 - (Date.now() + offset)));
+        await handle.signal(resumeSignal, { reason: 'recording' });
+        await handle.result();
+        return allRuns(h, handle.workflowId);
+      } finally {
+        h.setClockOffsetMs(0);
+      }
+    },
+  },
+  {
+    // Review of issue 13: a failed call shows paused while paused; the resume that lifts the pause retries it at once.
+    name: 'pause-failed-call',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'recording' }]);
+      const { handle } = await h.launch(shortSpec('replay-pause-failed-call', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
+      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention' });
+      await pauseShown(handle);
+      await h.control.setInjectedErrors([]);
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: a weekly plan whose five cycles a month pass the cap goes to needs_attention
+    // at its first refusal; a pause there shows paused and its resume only lifts it.
+    name: 'monthly-cap-plan-total',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
+      const { handle } = await h.launch({ ...shortSpec('replay-cap-total', cp), plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } } });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+      await pauseShown(handle);
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
       await cancelNow(handle, 'recording');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);

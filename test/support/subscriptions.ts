@@ -7,9 +7,9 @@ import { listCharges } from '../../db/queries/charges.js';
 import { listSubscriptionEvents } from '../../db/queries/subscriptions.js';
 import type { ChargeRow } from '../../db/schema/index.js';
 import type { LedgerEntry } from '../../simulator/control-client.js';
-import { cancelSignal } from '../../workflows/messages.js';
+import { cancelSignal, stateQuery } from '../../workflows/messages.js';
 import type { subscriptionWorkflow } from '../../workflows/index.js';
-import { anchorSecondsFromNow, type BillingHarness } from './billing-harness.js';
+import { anchorSecondsFromNow, eventually, type BillingHarness } from './billing-harness.js';
 
 export type SubscriptionHandle = WorkflowHandle<typeof subscriptionWorkflow>;
 
@@ -65,4 +65,19 @@ export async function expectEachCycleChargedOnce(h: BillingHarness, subscription
   expect(rows.map((r) => r.cycle)).toEqual(Array.from({ length: cycles }, (_, i) => i));
   expect(rows.map((r) => r.chargeId).sort()).toEqual(simulated.map((c) => c.chargeId).sort());
   expect(rows.map((r) => r.idempotencyKey).sort()).toEqual(simulated.map((c) => c.idempotencyKey).sort());
+}
+
+/**
+ * The harness clock (activities, client, simulator) `secondsBefore` seconds before `boundary`
+ * (a UTC month start, epoch ms), then a 600.00 USD plan of 2 cycles every 3 s on a new Recurring
+ * USD permission (1,000.00 a month): its second cycle is refused PeriodicAmountExceeded and waits
+ * for the reset. Returns once it waits; the caller puts the clock back (setClockOffsetMs(0)).
+ */
+export async function launchCappedBeforeMonthEnd(h: BillingHarness, id: string, boundary: number, secondsBefore: number): Promise<{ handle: SubscriptionHandle; cp: string; offset: number }> {
+  const offset = boundary - secondsBefore * 1000 - Date.now();
+  h.setClockOffsetMs(offset);
+  const cp = await newPermission(h);
+  const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, firstInSeconds: 1, cycles: 2, amountMinor: '60000' }));
+  await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'PeriodicAmountExceeded', { what: 'past_due until the cap resets' });
+  return { handle, cp, offset };
 }

@@ -1,0 +1,108 @@
+// A plan must fit the Charge Permission's monthly cap as a month's total, not only per cycle:
+// a weekly or daily plan whose cycles in one calendar month add up past limits.amountLimit is
+// refused at start and change-plan (client/subscriptions/amazon-checks.ts), naming the limit
+// and the count. The count rule (billing/plan-rules.ts) is checked against real billing dates.
+import { describe, expect, it } from 'vitest';
+import type { ChargePermission } from '../../../amazonpay/types.js';
+import { maxCyclesPerCalendarMonth } from '../../../billing/plan-rules.js';
+import { scheduleWindow } from '../../../billing/schedule.js';
+import type { BillingInterval } from '../../../billing/types.js';
+import { InvalidInputError } from '../../../client/errors.js';
+import { assertPlanWithinMonthlyCap } from '../../../client/subscriptions/amazon-checks.js';
+
+function permission(amountLimit: { amount: string; currencyCode: string } | null, type = 'Recurring', currency = 'USD'): ChargePermission {
+  return {
+    chargePermissionId: 'B01-1234567-1234567',
+    statusDetails: { state: 'Chargeable', reasons: null, lastUpdatedTimestamp: '20310101T000000Z' },
+    creationTimestamp: '20310101T000000Z',
+    expirationTimestamp: null,
+    releaseEnvironment: 'Sandbox',
+    limits: amountLimit ? { amountLimit, amountBalance: null } : null,
+    chargePermissionType: type,
+    presentmentCurrency: currency,
+  } as ChargePermission;
+}
+
+const refusal = (fn: () => void): string => {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidInputError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('maxCyclesPerCalendarMonth', () => {
+  it.each([
+    [{ unit: 'day', count: 1 }, 31],
+    [{ unit: 'day', count: 2 }, 16],
+    [{ unit: 'day', count: 15 }, 3],
+    [{ unit: 'day', count: 30 }, 2],
+    [{ unit: 'day', count: 31 }, 1],
+    [{ unit: 'week', count: 1 }, 5],
+    [{ unit: 'week', count: 2 }, 3],
+    [{ unit: 'week', count: 4 }, 2],
+    [{ unit: 'week', count: 5 }, 1],
+    [{ unit: 'month', count: 1 }, 1],
+    [{ unit: 'year', count: 1 }, 1],
+    [{ unit: 'hour', count: 1 }, null],
+    [{ unit: 'second', count: 2 }, null],
+  ] as [BillingInterval, number | null][])('%o → %s', (interval, expected) => {
+    expect(maxCyclesPerCalendarMonth(interval)).toBe(expected);
+  });
+
+  it.each([
+    { unit: 'day', count: 1 },
+    { unit: 'day', count: 3 },
+    { unit: 'day', count: 30 },
+    { unit: 'week', count: 1 },
+    { unit: 'week', count: 2 },
+    { unit: 'week', count: 4 },
+    { unit: 'month', count: 1 },
+  ] as BillingInterval[])('is the most billing dates the schedule puts in one calendar month of the buyer, for %o over four years', (interval) => {
+    let most = 0;
+    // Anchors on every weekday and across month starts: the count must hold for the worst one.
+    for (let day = 1; day <= 7; day++) {
+      const anchor = { localDateTime: `2031-01-0${day}T09:00`, zone: 'America/New_York' };
+      const cycles = Math.ceil((4 * 366) / (interval.unit === 'month' ? 30 : interval.unit === 'week' ? 7 * interval.count : interval.count));
+      const perMonth = new Map<string, number>();
+      for (const c of scheduleWindow(anchor, interval, 0, cycles)) {
+        const month = c.local.slice(0, 7);
+        perMonth.set(month, (perMonth.get(month) ?? 0) + 1);
+      }
+      most = Math.max(most, ...perMonth.values());
+    }
+    expect(maxCyclesPerCalendarMonth(interval)).toBe(most);
+  });
+});
+
+describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
+  const cap = permission({ amount: '1000.00', currencyCode: 'USD' });
+
+  it('refuses a weekly plan whose five cycles in a month pass the cap, naming the limit and the count', () => {
+    const message = refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '25000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor'));
+    expect(message).toMatch(/plan\.amountMinor 250\.00 USD every week is up to 5 cycles in one calendar month, 1250\.00 USD, above the monthly limit of Charge Permission B01-1234567-1234567 \(1000\.00 USD per calendar month, Recurring\)/);
+    expect(message).toMatch(/at most 200\.00 USD or a longer interval/);
+    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '20000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor')).not.toThrow();
+  });
+
+  it('refuses a daily plan above the cap over 31 cycles and accepts one that fits', () => {
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '3300', currency: 'USD', interval: { unit: 'day', count: 1 } }, 'interval'))).toMatch(/^interval 33\.00 USD every day is up to 31 cycles in one calendar month, 1023\.00 USD/);
+    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '3225', currency: 'USD', interval: { unit: 'day', count: 1 } }, 'interval')).not.toThrow();
+  });
+
+  it('keeps the one-cycle rule: a monthly amount up to the cap passes, above it is refused as before', () => {
+    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '100000', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor')).not.toThrow();
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '100001', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor'))).toMatch(/1000\.01 USD per cycle is above the monthly limit/);
+  });
+
+  it("uses Amazon's published cap when the permission has no limits.amountLimit (Recurring JPY 100,000)", () => {
+    const jpy = permission(null, 'Recurring', 'JPY');
+    expect(refusal(() => assertPlanWithinMonthlyCap(jpy, { amountMinor: '25000', currency: 'JPY', interval: { unit: 'week', count: 1 } }, 'interval'))).toMatch(/125000 JPY, above the monthly limit .*100000 JPY per calendar month/);
+  });
+
+  it('holds sandbox-only second/minute/hour plans to the cap per cycle only (demos and tests run minutes)', () => {
+    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute', count: 1 } }, 'plan.amountMinor')).not.toThrow();
+  });
+});
