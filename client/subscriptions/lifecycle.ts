@@ -10,7 +10,8 @@ import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { requireRunning } from './workflow-handle.js';
 
-const MAX_REASON_LENGTH = 500;
+/** Longest reason an operator may give (pause, resume, stop, refund). */
+export const MAX_REASON_LENGTH = 500;
 
 function checkReason(reason: string | undefined, fallback: string): string {
   const text = (reason ?? '').trim() || fallback;
