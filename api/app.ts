@@ -55,7 +55,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     sendProblem(reply, problemFor(new ApiProblem('not-found', `No resource at ${request.method} ${request.url.split('?')[0]}; see ${OPENAPI_PATH} for what this API serves`), request.url.split('?')[0] ?? '')),
   );
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKey: request.apiKey?.id }, 'api request');
+    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKeyId: request.apiKey?.id }, 'api request');
   });
 
   await app.register(fastifySwagger, {

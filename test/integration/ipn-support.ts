@@ -2,6 +2,7 @@
 // database, the shared dev server and a simulator, with ports chosen by the kernel.
 import { generateKeyPairSync } from 'node:crypto';
 import { inject } from 'vitest';
+import type { Logger } from 'pino';
 import { parseAmazonPayConfig, type AmazonPayConfig } from '../../amazonpay/config.js';
 import type { SubscriptionSpec } from '../../billing/types.js';
 import { launchSubscription, type LaunchContext } from '../../client/launch.js';
@@ -74,6 +75,8 @@ export async function startTestDaemon(input: {
   replica?: string;
   scheduleHousekeeping?: boolean;
   housekeeping?: Partial<Config['billing']['housekeeping']>;
+  /** Default: the product's logger at LOG_LEVEL (warn). */
+  logger?: Logger;
 }): Promise<Daemon> {
   const config = testConfig(input.database.url, input.taskQueues);
   return startDaemon({
@@ -81,7 +84,7 @@ export async function startTestDaemon(input: {
     databaseUrl: input.database.url,
     temporalAddress: inject('temporalAddress'),
     amazonPay: input.amazonPay,
-    logger: createLogger(process.env.LOG_LEVEL ?? 'warn', input.replica ?? 'daemon'),
+    logger: input.logger ?? createLogger(process.env.LOG_LEVEL ?? 'warn', input.replica ?? 'daemon'),
     ipnSignature: input.signature,
     scheduleHousekeeping: input.scheduleHousekeeping ?? false,
     ...(input.replica ? { replica: input.replica } : {}),
