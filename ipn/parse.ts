@@ -72,27 +72,44 @@ export type ParsedDelivery =
 
 export type ParseResult = { ok: true; delivery: ParsedDelivery } | { ok: false; reason: string };
 
-export function parseSnsDelivery(body: string): ParseResult {
+/** The envelope alone, its `Message` not yet read: what the endpoint's cheap checks need. */
+export type EnvelopeResult =
+  | { ok: true; envelope: SignedEnvelope; confirmation: { subscribeUrl: string } | null }
+  | { ok: false; reason: string; /** The body's MessageId when it has a well-formed one, for the refusal's log line. */ messageId: string | null };
+
+/**
+ * Step 1 of 2: the envelope JSON (Type, MessageId, TopicArn, Timestamp, signature fields), without
+ * parsing the inner `Message`, so that the topic and Timestamp can be refused before any more work.
+ */
+export function parseSnsEnvelope(body: string): EnvelopeResult {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
   } catch {
-    return { ok: false, reason: 'body is not JSON (expected an SNS notification envelope)' };
+    return { ok: false, reason: 'body is not JSON (expected an SNS notification envelope)', messageId: null };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'body is not a JSON object (expected an SNS notification envelope)' };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'body is not a JSON object (expected an SNS notification envelope)', messageId: null };
+  const messageIdField = id('MessageId').safeParse((raw as { MessageId?: unknown }).MessageId);
+  const refuse = (reason: string): EnvelopeResult => ({ ok: false, reason, messageId: messageIdField.success ? messageIdField.data : null });
   const type = (raw as { Type?: unknown }).Type;
   if (type === 'SubscriptionConfirmation' || type === 'UnsubscribeConfirmation') {
     const parsed = confirmationSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, reason: describe(parsed.error) };
-    const e = parsed.data;
-    return { ok: true, delivery: { kind: 'confirmation', envelope: envelopeOf(e), subscribeUrl: e.SubscribeURL, topicArn: e.TopicArn } };
+    if (!parsed.success) return refuse(describe(parsed.error));
+    return { ok: true, envelope: envelopeOf(parsed.data), confirmation: { subscribeUrl: parsed.data.SubscribeURL } };
   }
-  if (type !== 'Notification') return { ok: false, reason: `Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation (found ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type})` };
+  if (type !== 'Notification') return refuse(`Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation (found ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type})`);
   const parsed = notificationSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: describe(parsed.error) };
+  if (!parsed.success) return refuse(describe(parsed.error));
+  return { ok: true, envelope: envelopeOf(parsed.data), confirmation: null };
+}
+
+/** Step 2 of 2: a Notification's `Message` (itself a JSON string, amazon-pay-api §10); a confirmation has none to read. */
+export function parseSnsMessage(parsed: Extract<EnvelopeResult, { ok: true }>): ParseResult {
+  const { envelope, confirmation } = parsed;
+  if (confirmation) return { ok: true, delivery: { kind: 'confirmation', envelope, subscribeUrl: confirmation.subscribeUrl, topicArn: envelope.TopicArn } };
   let inner: unknown;
   try {
-    inner = JSON.parse(parsed.data.Message);
+    inner = JSON.parse(envelope.Message);
   } catch {
     return { ok: false, reason: 'Message is not a JSON string' };
   }
@@ -104,13 +121,19 @@ export function parseSnsDelivery(body: string): ParseResult {
     ok: true,
     delivery: {
       kind: 'notification',
-      envelope: envelopeOf(parsed.data),
+      envelope,
       objectType: m.ObjectType,
       objectId: m.ObjectId,
       chargePermissionId: m.ChargePermissionId ?? (m.ObjectType === 'CHARGE_PERMISSION' ? m.ObjectId : null),
       notificationId: m.NotificationId ?? null,
     },
   };
+}
+
+/** Both steps at once (for callers with no checks to run in between). */
+export function parseSnsDelivery(body: string): ParseResult {
+  const envelope = parseSnsEnvelope(body);
+  return envelope.ok ? parseSnsMessage(envelope) : { ok: false, reason: envelope.reason };
 }
 
 function envelopeOf(e: z.infer<typeof notificationSchema> | z.infer<typeof confirmationSchema>): SignedEnvelope {

@@ -1,8 +1,9 @@
 // The IPN endpoint: Amazon's SNS deliveries are parsed, verified, written to the inbox and
 // acknowledged 200 only once the insert has committed; anything that cannot be stored gets a
 // non-2xx so SNS delivers it again. Bad input gets a 4xx with a reason, never a stack trace.
-// Cheap checks come first (path, method, size, shape, topic, Timestamp, certificate URL); only
-// then may a signing certificate be fetched. Slow or idle clients are cut off at the configured
+// Cheap checks come first (path, method, size, the envelope's shape, topic, Timestamp), then the
+// inner Message and the certificate URL; only then may a signing certificate be fetched. Every
+// refusal is a warning carrying the envelope's MessageId when the body has one. Slow or idle clients are cut off at the configured
 // timeouts (billing.yaml ipn.*), and open connections are capped.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -14,7 +15,7 @@ import type { Database } from '../db/client.js';
 import { insertInboxRow, type NewInboxRow } from '../db/queries/ipn-inbox.js';
 import type { IpnInboxRow } from '../db/schema/index.js';
 import type { IpnDispatcher } from './dispatcher.js';
-import { parseSnsDelivery, type ParsedDelivery } from './parse.js';
+import { parseSnsEnvelope, parseSnsMessage, type ParsedDelivery } from './parse.js';
 import { createSignatureVerifier, type SignatureVerification, type SignatureVerifier } from './signature.js';
 import { timestampProblem } from './timestamp.js';
 import { createTopicPolicy } from './topics.js';
@@ -97,13 +98,19 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const type = (req.headers['content-type'] ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
     if (type !== 'text/plain' && type !== 'application/json') throw new HttpRefusal(415, `content-type ${type.slice(0, 60)} not accepted; SNS sends text/plain`);
     const body = await readBody(req, options.maxBodyBytes);
-    const parsed = parseSnsDelivery(body);
-    if (!parsed.ok) throw new HttpRefusal(400, parsed.reason);
-    const envelope = parsed.delivery.envelope;
+    // The envelope first (shape, Type, topic, Timestamp); its inner Message only once those pass.
+    const outer = parseSnsEnvelope(body);
+    if (!outer.ok) {
+      if (outer.messageId) seen.messageId = outer.messageId;
+      throw new HttpRefusal(400, outer.reason);
+    }
+    const envelope = outer.envelope;
     seen.messageId = envelope.MessageId;
     if (!topics.allows(envelope.TopicArn)) throw new HttpRefusal(403, `TopicArn ${JSON.stringify(envelope.TopicArn.slice(0, 200))} is not in ipn.allowedTopicArns`);
     const late = timestampProblem(envelope.Timestamp, now(), { maxAgeMs: settings.maxMessageAge, maxSkewMs: settings.maxClockSkew });
     if (late) throw new HttpRefusal(400, late);
+    const parsed = parseSnsMessage(outer);
+    if (!parsed.ok) throw new HttpRefusal(400, parsed.reason);
     const problem = await verifier.check(envelope);
     if (problem) throw new HttpRefusal(problem.status, `signature check failed: ${problem.reason}`);
     if (topics.open && !reportedTopics.has(envelope.TopicArn) && reportedTopics.size < OPEN_TOPICS_REPORTED) {

@@ -1,6 +1,7 @@
 // The shape every subcommand has, and the context the dispatcher hands it.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ConnectedBillingClient } from '../connect.js';
+import { InvalidInputError } from '../errors.js';
 import { UsageError } from './errors.js';
 import type { Progress } from './progress.js';
 
@@ -67,10 +68,10 @@ export function str(values: Record<string, unknown>, key: string): string | unde
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A whole number option, or a usage error naming it. */
+/** A whole number option; InvalidInputError naming it otherwise (collectProblems gathers it with the rest). */
 export function intOption(values: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const text = str(values, key);
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw InvalidInputError.of(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
 }

@@ -2,8 +2,13 @@
 // files are opened in spreadsheets and some cells hold text someone typed (ids, status reasons).
 import { stringify } from 'csv-stringify/sync';
 
-/** A plain decimal number ("-2.50", "1400", "+3"): a spreadsheet reads it as a number, not a formula. */
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)$/;
+/**
+ * A plain number ("-2.50", "1400", "+3", "-1e5", "-1.5E-3"): one sign, digits with at most one
+ * decimal point, and at most one exponent. A spreadsheet reads it as a constant, never a formula,
+ * so it is left a number (OWASP: guard what would be evaluated, keep data intact). Anything more —
+ * an operator after the first number ("-1+2", "-1e5+1"), a function, a space — is not plain.
+ */
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 /**
  * What makes a spreadsheet evaluate a cell (OWASP "CSV Injection"): a first character of = + - @,
  * tab or carriage return, also behind leading whitespace or quotes (some programs skip those),

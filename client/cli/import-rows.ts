@@ -1,15 +1,15 @@
 // CSV rows → startSubscription inputs. Pure: the import command reads the file and starts them.
 import { parse } from 'csv-parse/sync';
-import { normaliseCurrency } from '../../billing/plan-rules.js';
 import { InvalidInputError } from '../errors.js';
 import type { StartSubscriptionInput } from '../subscriptions/start.js';
-import { amountMinorFrom, parseIntervalText } from './values.js';
+import { COLUMN_NAMES, startInputFrom } from './start-input.js';
 
 export const IMPORT_COLUMNS = [
   'id', 'charge_permission_id', 'amount', 'amount_minor', 'currency', 'interval', 'anchor', 'zone',
   'trial', 'end_after_cycles', 'end_at', 'first_charge_id', 'soft_descriptor', 'reference',
 ] as const;
-const REQUIRED = ['id', 'charge_permission_id', 'currency', 'interval', 'anchor'] as const;
+/** Columns every row must fill (and amount or amount_minor). */
+export const REQUIRED_COLUMNS = ['id', 'charge_permission_id', 'currency', 'interval', 'anchor'] as const;
 
 export interface ImportRow {
   /** Line of the file the row starts on (the header is line 1). */
@@ -66,7 +66,7 @@ export function parseImportCsv(text: string): ImportRow[] {
 
 function checkColumns(columns: string[]): void {
   const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
-  const missing: string[] = REQUIRED.filter((c) => !columns.includes(c));
+  const missing: string[] = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
   if (!columns.includes('amount') && !columns.includes('amount_minor')) missing.push('amount');
   if (unknown.length > 0 || missing.length > 0) {
     throw InvalidInputError.of(
@@ -77,36 +77,10 @@ function checkColumns(columns: string[]): void {
 }
 
 function toImportRow(record: Record<string, string>, line: number): ImportRow {
-  const get = (key: string): string | undefined => {
-    const v = record[key];
-    return v === undefined || v === '' ? undefined : v;
-  };
   try {
-    for (const key of REQUIRED) if (get(key) === undefined) throw InvalidInputError.of(key, 'is empty');
-    const currency = String(normaliseCurrency(get('currency') ?? ''));
-    const amountMinor = amountMinorFrom({ amount: get('amount'), amountMinor: get('amount_minor'), currency });
-    const endAfter = get('end_after_cycles');
-    if (endAfter !== undefined && !/^\d+$/.test(endAfter)) throw InvalidInputError.of('end_after_cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);
-    const endAt = get('end_at');
-    const trial = get('trial');
-    const firstChargeId = get('first_charge_id');
-    const softDescriptor = get('soft_descriptor');
-    const reference = get('reference');
-    const input: StartSubscriptionInput = {
-      id: get('id') ?? '',
-      chargePermissionId: get('charge_permission_id') ?? '',
-      plan: { amountMinor, currency, interval: parseIntervalText(get('interval') ?? '') },
-      anchor: { localDateTime: get('anchor') ?? '', zone: get('zone') ?? 'UTC' },
-      ...(trial === undefined ? {} : { trial: parseIntervalText(trial, 'trial') }),
-      ...(endAfter === undefined ? {} : { end: { afterCycles: Number(endAfter) } }),
-      ...(endAt === undefined ? {} : { end: { at: endAt } }),
-      ...(firstChargeId === undefined ? {} : { firstChargeId }),
-      ...(softDescriptor === undefined ? {} : { softDescriptor }),
-      ...(reference === undefined ? {} : { merchantMetadata: { merchantReferenceId: reference } }),
-    };
-    return { line, input };
+    return { line, input: startInputFrom(record, COLUMN_NAMES) };
   } catch (error) {
-    const id = get('id');
-    return { line, ...(id === undefined ? {} : { id }), problem: error instanceof Error ? error.message : String(error) };
+    const id = record.id === undefined || record.id === '' ? {} : { id: record.id };
+    return { line, ...id, problem: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -3,6 +3,7 @@
 // (closing a permission, fixing a payment method) while the daemon bills.
 import { intOption, type Command, type CommandContext } from '../cli/command.js';
 import { UsageError } from '../cli/errors.js';
+import { collectProblems } from '../cli/problems.js';
 import { table, toJson } from '../cli/format.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
@@ -33,13 +34,13 @@ export const demoCommand: Command = {
 
 Needs the dev stack (\`npm run dev\`) with the Amazon Pay simulator; refuses with live credentials.
 Creates four buyers (Charge Permissions in the simulator) and one subscription each, billed every
-minute for --cycles cycles (default 8):
+minute for --cycles cycles (3-60, default 8):
   clean        bills every minute without trouble
   soft         the first two charges soft-decline; dunning retries 20 s later and recovers
   closes       the buyer closes the Charge Permission after two paid cycles: billing stops
   hard         the first charge hard-declines: payment_method_required until the buyer fixes
                the payment method (about a minute later), then billing continues
-The command then stays (up to --wait-minutes, default 5) to play the buyers: it closes the third
+The command then stays (up to --wait-minutes, 1-30, default 5) to play the buyers: it closes the third
 permission after its second charge and fixes the fourth buyer's payment method. --no-wait only
 creates them (the "closes" and "hard" stories then stop at their first step).
 
@@ -48,6 +49,12 @@ Example:
   npx billing demo
 `,
   async run(ctx, values) {
+    // Both numbers are checked before anything is created (a bad --wait-minutes used to be found
+    // only after the four subscriptions had started).
+    const c = collectProblems();
+    const cycles = c.attempt(() => intOption(values, 'cycles', 3, 60)) ?? 8;
+    const minutes = c.attempt(() => intOption(values, 'wait-minutes', 1, 30)) ?? 5;
+    c.throwIfAny();
     const connected = await ctx.connect();
     const { client, endpoints, deps } = connected;
     if (deps.environment !== 'sandbox' || !/^http:\/\//.test(endpoints.amazonPay)) {
@@ -59,7 +66,6 @@ Example:
     } catch {
       throw new UsageError(`billing demo needs the Amazon Pay simulator at ${endpoints.amazonPay}/__sim; start the dev stack with \`npm run dev\``);
     }
-    const cycles = intOption(values, 'cycles', 3, 60) ?? 8;
     const prefix = `demo-${new Date().toISOString().slice(11, 19).replace(/:/g, '')}`;
     const stories: Array<{ key: string; story: string; script?: string[] }> = [
       { key: 'clean', story: 'bills every minute' },
@@ -102,7 +108,6 @@ Example:
       ctx.io.out(`\nOr here: npx billing list; npx billing show ${created[0]?.id ?? ''}\n`);
     }
     if (values['no-wait'] === true) return 0;
-    const minutes = intOption(values, 'wait-minutes', 1, 30) ?? 5;
     await playBuyers(ctx, connected, control, created, minutes);
     return 0;
   },

@@ -1,9 +1,12 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { str, type Command } from '../cli/command.js';
 import { csvLine } from '../cli/csv.js';
-import { UsageError } from '../cli/errors.js';
+import { collectProblems } from '../cli/problems.js';
+import type { ConnectedBillingClient } from '../connect.js';
+import { InvalidInputError } from '../errors.js';
 import { showMoney } from '../cli/format.js';
 import { listLedgerPage } from '../../db/queries/subscription-list.js';
 import { chargeView, type ChargeView, type SubscriptionView } from '../subscriptions/views.js';
@@ -22,64 +25,103 @@ export const exportCommand: Command = {
   help: `Usage: billing export <subscriptions|ledger> [--format csv|json] [--output <file>]
 
 Streams every row in pages (no size limit). Amounts appear twice: "14.00 USD" for people and
-amount_minor for programs. JSON is one array. In CSV, a cell a spreadsheet would run as a formula
-(starting with = + - @, tab or CR, also after spaces or quotes) is written as text with a leading '
-(OWASP CSV injection); plain numbers such as -2.50 stay numbers.
+amount_minor for programs.
+
+Options:
+  --format csv|json            default csv (json with --json); JSON is one array
+  -o, --output <file>          write there instead of stdout (written in full, or not at all)
+
+In CSV, a cell a spreadsheet would run as a formula (starting with = + - @, tab or CR, also after
+spaces or quotes, or behind a ; , | tab or line break inside the cell) is written as text with a
+leading ' (OWASP CSV injection); plain numbers such as -2.50 or -1e5 stay numbers.
+Every bad argument or option is named in one run.
 
 Examples:
   billing export subscriptions > subscriptions.csv
   billing export ledger --format json --output ledger.json
 `,
   async run(ctx, values, [what]) {
-    if (what !== 'subscriptions' && what !== 'ledger') throw new UsageError(`billing export: expected "subscriptions" or "ledger", got ${JSON.stringify(what)}`);
+    const c = collectProblems();
+    if (what !== 'subscriptions' && what !== 'ledger') c.add('export', `must name "subscriptions" or "ledger", got ${JSON.stringify(what)}`);
     const format = str(values, 'format') ?? (ctx.json ? 'json' : 'csv');
-    if (format !== 'csv' && format !== 'json') throw new UsageError(`billing export: --format must be csv or json, got ${JSON.stringify(format)}`);
+    if (format !== 'csv' && format !== 'json') c.add('format', `must be csv or json, got ${JSON.stringify(format)}`);
     const output = str(values, 'output');
-    let stream: WriteStream | undefined;
-    if (output !== undefined) {
-      stream = createWriteStream(resolve(ctx.io.cwd, output));
-      await once(stream, 'open');
-    }
+    const path = output === undefined ? undefined : resolve(ctx.io.cwd, output);
+    if (path !== undefined) c.attempt(() => checkWritable(path));
+    c.throwIfAny();
+    const { client, deps } = await ctx.connect();
+    // Written next to the target and renamed over it at the end: a failed export leaves no half file.
+    const partial = path === undefined ? undefined : `${path}.partial-${process.pid}`;
+    const stream = partial === undefined ? undefined : createWriteStream(partial);
+    if (stream) await once(stream, 'open');
     const write = (text: string): void => {
       if (stream) stream.write(text);
       else ctx.io.out(text);
     };
-    const { client, deps } = await ctx.connect();
-    let count = 0;
-    let first = true;
-    const emit = (json: unknown, csv: Array<string | number | null>): void => {
-      if (format === 'json') {
-        write(`${first ? '[\n' : ',\n'}  ${JSON.stringify(json)}`);
-      } else write(csvLine(csv));
-      first = false;
-      count += 1;
-    };
-    if (format === 'csv') write(csvLine(what === 'subscriptions' ? SUBSCRIPTION_COLUMNS : LEDGER_COLUMNS));
-    if (what === 'subscriptions') {
-      let cursor: string | undefined;
-      do {
-        const page = await client.listSubscriptions({ limit: PAGE, ...(cursor ? { cursor } : {}) });
-        for (const s of page.items) emit(s, subscriptionCells(s));
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    } else {
-      let after: bigint | undefined;
-      for (;;) {
-        const rows = await listLedgerPage(deps.db, after, PAGE);
-        for (const row of rows) emit({ subscriptionId: row.subscriptionId, ...chargeView(row) }, ledgerCells(row.subscriptionId, chargeView(row)));
-        if (rows.length < PAGE) break;
-        after = rows[rows.length - 1]?.id;
-      }
+    let rows: number;
+    try {
+      rows = await exportRows(what === 'subscriptions' ? 'subscriptions' : 'ledger', format === 'json' ? 'json' : 'csv', write, client, deps);
+    } catch (error) {
+      stream?.destroy();
+      if (partial) await rm(partial, { force: true });
+      throw error;
     }
-    if (format === 'json') write(first ? '[]\n' : '\n]\n');
-    if (stream) {
+    if (stream && partial && path) {
       stream.end();
       await once(stream, 'finish');
-      ctx.io.err(`Exported ${count} ${what === 'subscriptions' ? 'subscriptions' : 'ledger rows'} to ${output}\n`);
+      await rename(partial, path);
+      ctx.io.err(`Exported ${rows} ${what === 'subscriptions' ? 'subscriptions' : 'ledger rows'} to ${output}\n`);
     }
     return 0;
   },
 };
+/** Writes every row (header first in CSV); resolves with how many rows it wrote. */
+async function exportRows(what: 'subscriptions' | 'ledger', format: 'csv' | 'json', write: (text: string) => void, client: ConnectedBillingClient['client'], deps: ConnectedBillingClient['deps']): Promise<number> {
+  let count = 0;
+  let first = true;
+  const emit = (json: unknown, csv: Array<string | number | null>): void => {
+    if (format === 'json') {
+      write(`${first ? '[\n' : ',\n'}  ${JSON.stringify(json)}`);
+    } else write(csvLine(csv));
+    first = false;
+    count += 1;
+  };
+  if (format === 'csv') write(csvLine(what === 'subscriptions' ? SUBSCRIPTION_COLUMNS : LEDGER_COLUMNS));
+  if (what === 'subscriptions') {
+    let cursor: string | undefined;
+    do {
+      const page = await client.listSubscriptions({ limit: PAGE, ...(cursor ? { cursor } : {}) });
+      for (const s of page.items) emit(s, subscriptionCells(s));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  } else {
+    let after: bigint | undefined;
+    for (;;) {
+      const rows = await listLedgerPage(deps.db, after, PAGE);
+      for (const row of rows) emit({ subscriptionId: row.subscriptionId, ...chargeView(row) }, ledgerCells(row.subscriptionId, chargeView(row)));
+      if (rows.length < PAGE) break;
+      after = rows[rows.length - 1]?.id;
+    }
+  }
+  if (format === 'json') write(first ? '[]\n' : '\n]\n');
+  return count;
+}
+
+/** InvalidInputError (field output) when `path` is a directory or its directory cannot be written to; nothing is created. */
+function checkWritable(path: string): void {
+  const problem = (why: string) => InvalidInputError.of('output', `${path} ${why}`);
+  try {
+    if (statSync(path).isDirectory()) throw problem('is a directory');
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw problem(`cannot be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK);
+  } catch (error) {
+    throw problem(`cannot be written: its directory ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`}`);
+  }
+}
 
 function subscriptionCells(s: SubscriptionView): Array<string | number | null> {
   const interval = `${s.plan.interval.count} ${s.plan.interval.unit}`;

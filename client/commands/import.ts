@@ -5,8 +5,11 @@ import { intOption, type Command } from '../cli/command.js';
 import { describeError } from '../cli/errors.js';
 import { toJson } from '../cli/format.js';
 import { escapeControls } from '../cli/terminal.js';
-import { IMPORT_COLUMNS, parseImportCsv } from '../cli/import-rows.js';
-import { InvalidInputError } from '../errors.js';
+import { IMPORT_COLUMNS, parseImportCsv, REQUIRED_COLUMNS } from '../cli/import-rows.js';
+import { collectProblems } from '../cli/problems.js';
+
+/** Rows in flight at most (each one Get Charge Permission and a workflow start). */
+const MAX_CONCURRENCY = 32;
 
 interface RowResult {
   line: number;
@@ -25,12 +28,14 @@ export const importCommand: Command = {
 Each row is checked and started like \`billing start\` (Charge Permission checked with Amazon Pay);
 rows that fail are listed with their line number and reason, the others are started. Importing
 the same file again starts nothing twice. Each row is one line; a row with the wrong number of
-fields or a broken quote is rejected alone. At most --concurrency rows (default 4) are in flight, so
-Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
+fields or a broken quote is rejected alone. At most --concurrency rows (1-${MAX_CONCURRENCY}, default 4) are in
+flight, so Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
 
-Columns (header row required; amount or amount_minor):
-  ${IMPORT_COLUMNS.join(', ')}
-  interval: "month", "2 weeks", …; anchor: YYYY-MM-DDTHH:mm wall time in zone (default UTC)
+Columns (a header row naming them is required, in any order):
+  required in every row: ${REQUIRED_COLUMNS.join(', ')}, and amount or amount_minor
+  optional: ${IMPORT_COLUMNS.filter((c) => !(REQUIRED_COLUMNS as readonly string[]).includes(c) && c !== 'amount' && c !== 'amount_minor').join(', ')}
+  interval: "month", "2 weeks", …; anchor: first billing date, YYYY-MM-DDTHH:mm wall time in zone;
+  zone: IANA time zone (default UTC); end_after_cycles or end_at, not both
 
 Example file:
   id,charge_permission_id,amount,currency,interval,anchor,zone
@@ -41,14 +46,17 @@ Example:
 `,
   async run(ctx, values, [file]) {
     const path = resolve(ctx.io.cwd, file ?? '');
-    let text: string;
+    // A file that cannot be read or whose header is wrong, and a bad --concurrency, are named together.
+    const c = collectProblems();
+    const concurrency = c.attempt(() => intOption(values, 'concurrency', 1, MAX_CONCURRENCY)) ?? 4;
+    let text: string | undefined;
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      throw InvalidInputError.of('file', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      c.add('file', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    const rows = parseImportCsv(text);
-    const concurrency = intOption(values, 'concurrency', 1, 32) ?? 4;
+    const rows = text === undefined ? [] : (c.attempt(() => parseImportCsv(text)) ?? []);
+    c.throwIfAny();
     const { client } = await ctx.connect();
     const progress = ctx.progress(rows.length, 'importing');
     const results = await pMap(rows, async (row): Promise<RowResult> => {

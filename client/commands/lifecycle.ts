@@ -4,6 +4,7 @@ import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
 import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
 import type { SubscriptionState } from '../../workflows/types.js';
+import { MAX_REASON_LENGTH } from '../subscriptions/lifecycle.js';
 
 function stateLine(state: SubscriptionState): string {
   return `status ${state.status}${state.paused ? ' (paused)' : ''}${state.cancelAtPeriodEnd ? ', cancels at period end' : ''}; cycle ${state.cycle}; next billing ${showInstant(state.nextBillingAt, 'UTC')}`;
@@ -12,6 +13,9 @@ function stateLine(state: SubscriptionState): string {
 function reasonOption(): Command['options'] {
   return { reason: { type: 'string' } };
 }
+
+/** The --reason line of each lifecycle command's help (client/subscriptions/lifecycle.ts checks the length). */
+const REASON_HELP = `  --reason <text>              why (at most ${MAX_REASON_LENGTH} characters)`;
 
 async function respond(ctx: CommandContext, value: unknown, text: string): Promise<number> {
   ctx.io.out(ctx.json ? toJson(value) : text);
@@ -26,6 +30,9 @@ export const pauseCommand: Command = {
   help: `Usage: billing pause <subscription-id> [--reason <text>] [--json]
 
 No charge is made while paused; cycles that come due meanwhile are not billed later.
+
+Options:
+${REASON_HELP}
 
 Example:
   billing pause sub-1001 --reason "buyer asked for a break"
@@ -43,6 +50,9 @@ export const resumeCommand: Command = {
   positionals: [1, 1],
   options: reasonOption(),
   help: `Usage: billing resume <subscription-id> [--reason <text>] [--json]
+
+Options:
+${REASON_HELP}
 
 Example:
   billing resume sub-1001
@@ -64,6 +74,10 @@ export const stopCommand: Command = {
 Without --at-period-end billing stops at once: no further charge is made. With it, the period
 already paid runs out and nothing is billed after it.
 
+Options:
+  --at-period-end              stop when the paid period ends instead of now
+${REASON_HELP}
+
 Examples:
   billing stop sub-1001 --reason "buyer cancelled in the account page"
   billing stop sub-1001 --at-period-end
@@ -84,8 +98,9 @@ export const changePlanCommand: Command = {
   options: { amount: { type: 'string' }, 'amount-minor': { type: 'string' }, interval: { type: 'string' } },
   help: `Usage: billing change-plan <subscription-id> [--amount <major> | --amount-minor <n>] [--interval <interval>] [--json]
 
-The amount is in the subscription's currency. The change applies from the next cycle that has
-not started billing; the answer names that cycle.
+The amount is in the subscription's currency; give an amount, an interval, or both. The change
+applies from the next cycle that has not started billing; the answer names that cycle. A bad
+amount and a bad interval are named together.
 
 Examples:
   billing change-plan sub-1001 --amount 19.00

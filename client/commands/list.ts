@@ -1,5 +1,8 @@
 import { intOption, str, type Command } from '../cli/command.js';
 import { showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
+import { collectProblems } from '../cli/problems.js';
+import { checkListFilter, MAX_PAGE } from '../subscriptions/read.js';
+import { SUBSCRIPTION_STATUSES } from '../../billing/types.js';
 
 export const listCommand: Command = {
   name: 'list',
@@ -14,10 +17,16 @@ export const listCommand: Command = {
   },
   help: `Usage: billing list [--status <status>] [--charge-permission <id>] [--due-before <ISO instant>] [--limit n] [--cursor c] [--json]
 
-Lists subscriptions in id order, 50 per page by default. When there are more, the last line names
-the --cursor for the next page (in --json: nextCursor).
+Lists subscriptions in id order. When there are more, the last line names the --cursor for the
+next page (in --json: nextCursor). Every bad option is named in one run.
 
-Statuses: active, trialing, paused, past_due, payment_method_required, unpaid, needs_attention, canceled, ended
+Options:
+  --status <status>            one of ${SUBSCRIPTION_STATUSES.join(', ')}
+  --charge-permission <id>     only this Charge Permission's subscriptions (S01-1234567-1234567)
+  --due-before <ISO instant>   next billing before this instant, with Z or an offset (2026-01-01T00:00:00Z)
+  --limit <n>                  page size, 1-${MAX_PAGE} (default 50)
+  --cursor <c>                 the next page, as printed by the previous one
+  --json                       machine-readable output
 
 Examples:
   billing list --status past_due
@@ -25,8 +34,8 @@ Examples:
   billing list --charge-permission S01-1234567-1234567 --json
 `,
   async run(ctx, values) {
-    const { client } = await ctx.connect();
-    const limit = intOption(values, 'limit', 1, 500);
+    const c = collectProblems();
+    const limit = c.attempt(() => intOption(values, 'limit', 1, MAX_PAGE));
     const filter = {
       ...(str(values, 'status') === undefined ? {} : { status: str(values, 'status') }),
       ...(str(values, 'charge-permission') === undefined ? {} : { chargePermissionId: str(values, 'charge-permission') }),
@@ -34,6 +43,10 @@ Examples:
       ...(limit === undefined ? {} : { limit }),
       ...(str(values, 'cursor') === undefined ? {} : { cursor: str(values, 'cursor') }),
     };
+    // Checked before connecting: bad options are named without a database.
+    c.attemptRest(() => checkListFilter(filter));
+    c.throwIfAny();
+    const { client } = await ctx.connect();
     const page = await client.listSubscriptions(filter);
     if (ctx.json) {
       ctx.io.out(toJson(page));

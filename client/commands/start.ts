@@ -1,9 +1,5 @@
-import { parseIntervalText, amountMinorFrom } from '../cli/values.js';
-import { str, type Command } from '../cli/command.js';
-import { normaliseCurrency } from '../../billing/plan-rules.js';
-import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
-import { collectProblems } from '../cli/problems.js';
-import type { StartSubscriptionInput } from '../subscriptions/start.js';
+import type { Command } from '../cli/command.js';
+import { OPTION_NAMES, startInputFrom } from '../cli/start-input.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 
 export const startCommand: Command = {
@@ -30,7 +26,7 @@ export const startCommand: Command = {
 
 Checks the Charge Permission with Amazon Pay (Chargeable, Recurring or PaymentMethodOnFile, same
 currency), then starts the subscription's workflow. Running it again with the same id and terms
-changes nothing and prints the same subscription.
+changes nothing and prints the same subscription. Every missing or bad option is named in one run.
 
 Options:
   --id <id>                    your subscription id (1-64 of A-Z a-z 0-9 _ . : -)
@@ -41,11 +37,11 @@ Options:
   --anchor <YYYY-MM-DDTHH:mm>  first billing date as wall time in --zone (default: now)
   --zone <IANA zone>           the buyer's time zone (default: UTC)
   --trial <interval>           free trial before the first charge
-  --end-after-cycles <n>       bill n cycles in total
-  --end-at <ISO instant>       bill no cycle due at or after this instant
+  --end-after-cycles <n>       bill n cycles in total (n ≥ 1)
+  --end-at <ISO instant>       bill no cycle due at or after this instant (not with --end-after-cycles)
   --first-charge <ChargeId>    the first payment was captured at checkout: it is cycle 0
-  --soft-descriptor <text>     statement descriptor (16 bytes)
-  --reference <text>           merchantReferenceId sent with every charge
+  --soft-descriptor <text>     statement descriptor (at most 16 bytes)
+  --reference <text>           merchantReferenceId sent with every charge (at most 256 characters)
   --json                       machine-readable output
 
 Examples:
@@ -53,7 +49,7 @@ Examples:
   billing start --id sub-1002 --charge-permission S01-1234567-7654321 --amount 9.99 --currency EUR --interval month --first-charge S01-1234567-7654321-C000001
 `,
   async run(ctx, values) {
-    const input = startInputFromOptions(values);
+    const input = startInputFrom(values, OPTION_NAMES);
     const { client } = await ctx.connect();
     const started = await client.startSubscription(input);
     if (ctx.json) {
@@ -69,81 +65,3 @@ Examples:
     return 0;
   },
 };
-
-/** Spec fields the placeholder anchor stands for when --anchor is not given (the library uses now). */
-const ANY_ANCHOR_TIME = '2000-01-01T00:00';
-
-/**
- * Command-line options → library input. Every missing or malformed option is named in one error;
- * when there is any, the parts that did parse are also checked against the plan rules, so one run
- * lists everything (the library checks again, with the real environment, before anything starts).
- */
-export function startInputFromOptions(values: Record<string, unknown>): StartSubscriptionInput {
-  const c = collectProblems();
-  /** Spec fields already reported by option parsing; the plan-rule check skips them. */
-  const reported = new Set<string>();
-  const option = (key: string): string | undefined => {
-    const v = str(values, key)?.trim();
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const report = (specField: string, key: string, message: string): void => {
-    c.add(key, message);
-    reported.add(specField);
-  };
-  const required = (key: string, example: string, specField: string): string | undefined => {
-    const v = option(key);
-    if (v === undefined) report(specField, key, `is required (e.g. --${key} ${example})`);
-    return v;
-  };
-  const parsed = <T>(specFields: string[], parse: () => T): T | undefined => {
-    const before = c.problems.length;
-    const result = c.attempt(parse);
-    if (c.problems.length > before) specFields.forEach((f) => reported.add(f));
-    return result;
-  };
-
-  const id = required('id', 'sub-1001', 'id');
-  const chargePermissionId = required('charge-permission', 'S01-1234567-1234567', 'chargePermissionId');
-  const currencyText = required('currency', 'USD', 'plan.currency');
-  const currency = currencyText === undefined ? undefined : String(normaliseCurrency(currencyText));
-  const amount = { amount: option('amount'), amountMinor: option('amount-minor') };
-  const amountMinor =
-    currency !== undefined
-      ? parsed(['plan.currency', 'plan.amountMinor'], () => amountMinorFrom({ ...amount, currency }, 'amount'))
-      : amount.amount === undefined && amount.amountMinor === undefined
-        ? parsed(['plan.amountMinor'], () => amountMinorFrom({ currency: 'USD' }, 'amount'))
-        : (reported.add('plan.amountMinor'), undefined);
-  const intervalText = required('interval', 'month', 'plan.interval');
-  const interval = intervalText === undefined ? undefined : parsed(['plan.interval'], () => parseIntervalText(intervalText));
-  const trialText = option('trial');
-  const trial = trialText === undefined ? undefined : parsed(['trial'], () => parseIntervalText(trialText, 'trial'));
-  const zone = option('zone') ?? 'UTC';
-  const anchorText = option('anchor');
-  const endAfter = option('end-after-cycles');
-  const endAt = option('end-at');
-  if (endAfter !== undefined && endAt !== undefined) report('end', 'end', 'give --end-after-cycles or --end-at, not both');
-  else if (endAfter !== undefined && !/^\d+$/.test(endAfter)) report('end', 'end-after-cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);
-  const firstCharge = option('first-charge');
-  const softDescriptor = str(values, 'soft-descriptor');
-  const reference = str(values, 'reference');
-  const input: StartSubscriptionInput = {
-    id: id ?? '',
-    chargePermissionId: chargePermissionId ?? '',
-    plan: { amountMinor: amountMinor ?? '', currency: currency ?? '', interval: interval ?? { unit: 'month' as const, count: 1 } },
-    ...(anchorText === undefined ? { zone } : { anchor: { localDateTime: anchorText, zone } }),
-    ...(trial === undefined ? {} : { trial }),
-    ...(endAfter === undefined || reported.has('end') ? {} : { end: { afterCycles: Number(endAfter) } }),
-    ...(endAt === undefined || reported.has('end') ? {} : { end: { at: endAt } }),
-    ...(firstCharge === undefined ? {} : { firstChargeId: firstCharge }),
-    ...(softDescriptor === undefined ? {} : { softDescriptor }),
-    ...(reference === undefined ? {} : { merchantMetadata: { merchantReferenceId: reference } }),
-  };
-  if (c.problems.length > 0) {
-    const candidate = { ...input, anchor: input.anchor ?? { localDateTime: ANY_ANCHOR_TIME, zone } };
-    const more = validateSubscriptionSpecWithSchedule(candidate, { environment: 'sandbox' }).filter(
-      (p) => ![...reported].some((field) => p.field === field || p.field.startsWith(`${field}.`)),
-    );
-    c.throwIfAny(more);
-  }
-  return input;
-}

@@ -10,7 +10,8 @@ import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { requireRunning, type SubscriptionHandle } from './workflow-handle.js';
 
-const MAX_REASON_LENGTH = 500;
+/** Longest reason an operator may give (pause, resume, stop, refund). */
+export const MAX_REASON_LENGTH = 500;
 
 /**
  * How long pause and resume wait for the workflow to show their effect in its status. A signal

@@ -14,7 +14,8 @@ export interface PreviewScheduleInput {
   fromCycle?: number;
 }
 
-const MAX_PREVIEW = 100;
+/** Most billing dates one preview shows. */
+export const MAX_PREVIEW = 100;
 
 export function previewSchedule(environment: BillingEnvironment, input: PreviewScheduleInput): ScheduledCycle[] {
   const count = input.count ?? 12;

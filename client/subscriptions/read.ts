@@ -93,7 +93,8 @@ export interface SubscriptionPage {
   nextCursor: string | null;
 }
 
-const MAX_PAGE = 500;
+/** Most subscriptions one page holds. */
+export const MAX_PAGE = 500;
 
 export function encodeCursor(lastId: string): string {
   return Buffer.from(JSON.stringify({ after: lastId }), 'utf8').toString('base64url');
@@ -108,7 +109,8 @@ export function decodeCursor(cursor: string): string | undefined {
   }
 }
 
-export async function listSubscriptions(deps: BillingClientDeps, input: ListSubscriptionsInput = {}): Promise<SubscriptionPage> {
+/** The filter checked as a whole (InvalidInputError naming every bad field), with the page size and the cursor's position. */
+export function checkListFilter(input: ListSubscriptionsInput): { limit: number; afterId: string | undefined } {
   const problems: Problem[] = [];
   if (input.status !== undefined && !(SUBSCRIPTION_STATUSES as readonly string[]).includes(input.status)) {
     problems.push({ field: 'status', message: `must be one of ${SUBSCRIPTION_STATUSES.join(', ')}, got ${JSON.stringify(input.status)}` });
@@ -122,7 +124,11 @@ export async function listSubscriptions(deps: BillingClientDeps, input: ListSubs
   const afterId = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
   if (input.cursor !== undefined && afterId === undefined) problems.push({ field: 'cursor', message: 'is not a cursor returned by a previous page' });
   if (problems.length > 0) throw new InvalidInputError(problems);
+  return { limit, afterId };
+}
 
+export async function listSubscriptions(deps: BillingClientDeps, input: ListSubscriptionsInput = {}): Promise<SubscriptionPage> {
+  const { limit, afterId } = checkListFilter(input);
   const rows = await listSubscriptionsPage(deps.db, {
     ...(input.status === undefined ? {} : { status: input.status }),
     ...(input.chargePermissionId === undefined ? {} : { chargePermissionId: input.chargePermissionId }),

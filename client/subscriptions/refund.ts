@@ -10,6 +10,7 @@ import type { RefundRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
 import { refundView, type RefundView } from './views.js';
+import { MAX_REASON_LENGTH } from './lifecycle.js';
 
 export interface RefundInput {
   chargeId: string;
@@ -27,13 +28,18 @@ export interface RefundResult {
   resent: boolean;
 }
 
-export async function refundCharge(deps: BillingClientDeps, input: RefundInput): Promise<RefundResult> {
+/** The input's shape (ChargeId, amount, reason length), InvalidInputError naming every bad field; nothing is read. */
+export function checkRefundInput(input: RefundInput): void {
   const problems: Problem[] = [
     ...validateChargeId(input.chargeId, 'chargeId'),
     ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amount')),
   ];
-  if (input.reason !== undefined && input.reason.length > 500) problems.push({ field: 'reason', message: `must be at most 500 characters, got ${input.reason.length}` });
+  if (input.reason !== undefined && input.reason.length > MAX_REASON_LENGTH) problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters, got ${input.reason.length}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+export async function refundCharge(deps: BillingClientDeps, input: RefundInput): Promise<RefundResult> {
+  checkRefundInput(input);
   const now = deps.now();
 
   const { row, resent, capturedMinor } = await deps.db.transaction(async (tx) => {

@@ -71,6 +71,12 @@ describe('billing CLI: bad input changes nothing', () => {
     await expectNothingCreated([]);
   });
 
+  it('refund names a bad amount, a bad ChargeId and a too long reason in one run', async () => {
+    const refund = await cli.run(['refund', 'C-1', '--amount=-4', '--reason', 'x'.repeat(501)]);
+    expect(refund.code).toBe(2);
+    expect(refund.stderr.replace(/^error: /, '').trim().split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'chargeId', 'reason']);
+  });
+
   it('the library gives typed errors a caller can act on, and refuses sandbox-only intervals in live', async () => {
     const live = createBillingClient({
       db: h.database.db,

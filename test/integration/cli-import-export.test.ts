@@ -1,5 +1,5 @@
 // `billing import` of a CSV with good and bad rows, then `billing export` of what it made.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,7 @@ describe('billing CLI: import and export', () => {
     const json = await cli.run(['export', 'ledger', '--format', 'json', '--output', out]);
     expect(json.code).toBe(0);
     expect(json.stderr).toBe(`Exported 1 ledger rows to ${out}\n`);
+    expect((await readdir(cli.dir)).filter((name) => name.includes('.partial-'))).toEqual([]);
     const ledger = JSON.parse(await readFile(out, 'utf8')) as Array<Record<string, unknown>>;
     const stored = await listCharges(h.database.db, 'exp-billed');
     expect(ledger).toEqual(stored.map((r) => expect.objectContaining({ subscriptionId: 'exp-billed', cycle: r.cycle, chargeId: r.chargeId, amountMinor: '250', currency: 'USD', state: r.state })));

@@ -109,6 +109,10 @@ describe('npm run dev against its own simulator', () => {
 
   const warnings = (): string[] => dev!.lines.filter((line) => line.startsWith('{') && (JSON.parse(line) as { level: number }).level >= 40);
 
+  it('says where its data stays: the simulator it started, not the external PostgreSQL and Temporal', () => {
+    expect(dev!.lines).toContain(`[dev] Ctrl-C stops everything; data stays: the Amazon Pay simulator in ${join(dir, 'data', 'sandbox')}`);
+  });
+
   it('caps Create Charge at the sandbox quota: eight charges due at once, not one 429', { timeout: 120_000 }, async () => {
     expect(dev!.lines.join('\n')).toContain('Create Charge capped at 1/s, other Amazon Pay calls at 1/s (Amazon Pay sandbox quotas)');
     await billAtOnce('quota', 8);

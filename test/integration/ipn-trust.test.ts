@@ -18,8 +18,10 @@ import { startTestIpnServer } from '../support/ipn-server.js';
 import { captureLogger, PINO_WARN } from '../support/log-capture.js';
 import { readSnsFixture, signedTestEnvelope, TEST_CERT_URL, TEST_TOPIC_ARN, testCertificateFetcher } from '../support/sns-signer.js';
 
-const post = async (url: string, envelope: Record<string, string>) => {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-id': envelope.MessageId ?? '' }, body: JSON.stringify(envelope) });
+/** `withHeader: false` leaves out x-amz-sns-message-id, so a logged MessageId can only come from the envelope. */
+const post = async (url: string, envelope: Record<string, string>, withHeader = true) => {
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=UTF-8', ...(withHeader ? { 'x-amz-sns-message-id': envelope.MessageId ?? '' } : {}) };
+  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(envelope) });
   return { status: response.status, body: (await response.json()) as { error?: string; stored?: boolean } };
 };
 
@@ -62,6 +64,26 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
     expect(await listInboxRows(database.db)).toEqual([]);
     expect(fetches).toEqual([]);
     expect(lines.find((l) => l.msg === 'ipn refused')).toMatchObject({ level: PINO_WARN, status: 403, messageId: envelope.MessageId, reason: response.body.error });
+  });
+
+  it('checks the topic and Timestamp before the inner Message, and logs every refusal with the envelope\'s MessageId', async () => {
+    const { server, fetches, lines } = await start();
+    const badMessage = { ObjectId: 'has space' }; // signed, well-formed envelope; its Message is not a valid IPN
+    const cases = [
+      { envelope: signedTestEnvelope({ topicArn: 'arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic', message: badMessage }), status: 403, reason: /is not in ipn.allowedTopicArns/ },
+      { envelope: signedTestEnvelope({ timestamp: '2012-05-02T00:54:06.655Z', message: badMessage }), status: 400, reason: /older than 24 h/ },
+      { envelope: signedTestEnvelope({ message: badMessage }), status: 400, reason: /Message\.ObjectId/ },
+      { envelope: { ...signedTestEnvelope(), Message: 'not json' }, status: 400, reason: /Message is not a JSON string/ },
+      { envelope: { ...signedTestEnvelope(), TopicArn: undefined } as unknown as Record<string, string>, status: 400, reason: /TopicArn/ },
+    ];
+    for (const { envelope, status, reason } of cases) {
+      const response = await post(server.url, envelope, false);
+      expect(response.status).toBe(status);
+      expect(response.body.error).toMatch(reason);
+      expect(lines.filter((l) => l.msg === 'ipn refused').at(-1)).toMatchObject({ level: PINO_WARN, status, messageId: envelope.MessageId, reason: response.body.error });
+    }
+    expect(fetches).toEqual([]);
+    expect(await listInboxRows(database.db)).toEqual([]);
   });
 
   it('accepts every topic of an account and region listed as "…:<account>:*"', async () => {

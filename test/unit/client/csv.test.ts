@@ -21,11 +21,20 @@ describe('CSV export cells', () => {
     ['a\t=1+1', `"'a\t=1+1"`],
     ['a; "=1+1', `"'a; ""=1+1"`],
     ['x|+cmd', `"'x|+cmd"`],
+    // Numbers followed by more are formulas, also in exponent form.
+    ['-1+2', `"'-1+2"`],
+    ['-1e5+1', `"'-1e5+1"`],
+    ['-1e5-cmd', `"'-1e5-cmd"`],
+    ['+1E2*3', `"'+1E2*3"`],
+    ['-1e', `"'-1e"`],
+    ['-e5', `"'-e5"`],
+    ['-1e5 ', `"'-1e5 "`],
+    ['-1.2.3', `"'-1.2.3"`],
   ])('guards %j, a cell a spreadsheet would evaluate (OWASP CSV injection)', (cell, written) => {
     expect(csvLine([cell])).toBe(`${written}\n`);
   });
 
-  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1'], ['5-10 days'], ['a; b']])('keeps %j as written', (cell) => {
+  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['-1e5'], ['-1E5'], ['-1.5e-3'], ['+2.5E+10'], ['-.5e2'], ['1e5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1'], ['5-10 days'], ['a; b']])('keeps %j as written', (cell) => {
     expect(csvLine([cell])).toBe(`${cell}\n`);
   });
 

@@ -62,6 +62,16 @@ describe('CSV import rows', () => {
     ]);
   });
 
+  it('names every problem of a row at once, by column, and refuses end_after_cycles with end_at', () => {
+    const header = 'id,charge_permission_id,amount,currency,interval,anchor,zone,end_after_cycles,end_at';
+    const rows = parseImportCsv(
+      [header, 'bad id!,S01-123,14.00,JPY,fortnight,,Mars/Olympus,,', 'sub-2,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,12,2027-01-01T00:00:00Z'].join('\n'),
+    );
+    expect(rows[0]?.problem?.split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'anchor', 'id', 'chargePermissionId', 'anchor.zone']);
+    expect(rows[0]?.problem).toContain('anchor is empty (e.g. 2026-01-31T09:00)');
+    expect(rows[1]?.problem).toBe('end give end_after_cycles or end_at, not both');
+  });
+
   it('reads a byte-order mark and a header with spaces or dashes', () => {
     const rows = parseImportCsv('\uFEFFID, Charge-Permission ID,amount,currency,interval,anchor\nsub-1,S01-1234567-1234567,500,JPY,month,2026-01-31T09:00\n');
     expect(rows).toHaveLength(1);

@@ -52,6 +52,26 @@ describe('task tokens in log lines', () => {
     expect(error.taskToken).toBe(TOKEN);
   });
 
+  it('are dropped from fields bound by child loggers, at any depth of children, and from the message text', () => {
+    const { logger, lines } = capture();
+    const child = logger.child({ taskToken: TOKEN, activityId: '7', info: { base64TaskToken: TOKEN }, details: `TaskToken(${TOKEN})` });
+    child.warn('bound once');
+    child.child({ task_token: TOKEN, cycle: 3 }).info(`grandchild, message TaskToken(${TOKEN})`);
+    child.info('format %s', `TaskToken(${TOKEN})`);
+    expect(lines()).toHaveLength(3);
+    for (const line of lines()) expect(line).not.toContain(TOKEN);
+    expect(JSON.parse(lines()[1]!)).toMatchObject({ activityId: '7', cycle: 3, details: 'TaskToken(omitted)', msg: 'grandchild, message TaskToken(omitted)' });
+  });
+
+  it('secrets are redacted at any depth, in a line and in bound fields: private keys, API keys, Authorization headers, passwords', () => {
+    const { logger, lines } = capture();
+    const secrets = { privateKey: 'PEM-1', privateKeyPem: 'PEM-2', apiKey: 'KEY-1', secret: 'bk_KEY-2', authorization: 'Bearer KEY-3', password: 'PW-1', clientSecret: 'CS-1' };
+    logger.child({ req: { headers: { authorization: 'Bearer KEY-4' } }, credentials: { privateKeyPem: 'PEM-3' } }).info({ deep: { deeper: { deepest: secrets } }, ...secrets }, 'x');
+    const [line] = lines();
+    for (const value of ['PEM-1', 'PEM-2', 'PEM-3', 'KEY-1', 'KEY-2', 'KEY-3', 'KEY-4', 'PW-1', 'CS-1']) expect(line).not.toContain(value);
+    expect(JSON.parse(line!)).toMatchObject({ privateKeyPem: '[redacted]', req: { headers: { authorization: '[redacted]' } }, deep: { deeper: { deepest: { apiKey: '[redacted]' } } } });
+  });
+
   it('secrets stay redacted alongside', () => {
     const { logger, lines } = capture();
     logger.info({ privateKey: 'PEM', taskToken: TOKEN }, 'x');

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseSnsDelivery, type SignedEnvelope } from '../../../ipn/parse.js';
+import { parseSnsDelivery, parseSnsEnvelope, type SignedEnvelope } from '../../../ipn/parse.js';
 import { createSignatureVerifier, isAmazonSnsCertUrl, snsStringToSign } from '../../../ipn/signature.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -36,6 +36,19 @@ describe('SNS envelope parsing', () => {
     const result = parseSnsDelivery(body);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toContain(reason);
+  });
+
+  it('reads the envelope without its Message, so the endpoint checks topic and Timestamp first', () => {
+    expect(parseSnsEnvelope(signedBody({ Message: 'nope' }))).toMatchObject({ ok: true, envelope: { MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324', Message: 'nope' }, confirmation: null });
+  });
+
+  it.each([
+    [signedBody({ TopicArn: 7 }), '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324'],
+    [signedBody({ Type: 'Other' }), '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324'],
+    [signedBody({ MessageId: 'has space', TopicArn: 7 }), null],
+    ['not json', null],
+  ])('names the MessageId of a refused envelope when it has a well-formed one (%#)', (body, messageId) => {
+    expect(parseSnsEnvelope(body)).toMatchObject({ ok: false, messageId });
   });
 
   it('recognises a SubscriptionConfirmation', () => {
