@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import type { LedgerEntry } from '../simulator/control-client.js';
+import type { AttemptRecord } from '../simulator/state.js';
 
 export interface ChaosSubscription {
   id: string;
@@ -26,6 +27,14 @@ export interface ChaosCheck {
   /** Cycles of open subscriptions with no charge. */
   misses: number;
   chargesAfterClose: number;
+  /**
+   * Create Charge attempts on a Charge Permission after its buyer closed it, whatever Amazon
+   * answered: the simulator refuses them (as Amazon does), so charges alone cannot show a daemon
+   * that keeps trying. Until the daemon has handled the close's IPN it cannot know; after that,
+   * any attempt is a violation (attemptsAfterCancel).
+   */
+  attemptsAfterClose: number;
+  attemptsAfterCancel: number;
   /** Simulator charges with no ledger row carrying their ChargeId. */
   unrecorded: number;
   /** Workflows not closed, or closed in a state the database does not show. */
@@ -37,7 +46,15 @@ export interface ChaosCheck {
   violations: string[];
 }
 
-export async function checkChaosInvariants(input: { subs: readonly ChaosSubscription[]; ledger: readonly LedgerEntry[]; db: Database; client: Client; ipnPending: number }): Promise<ChaosCheck> {
+export async function checkChaosInvariants(input: {
+  subs: readonly ChaosSubscription[];
+  ledger: readonly LedgerEntry[];
+  /** The simulator's Create Charge attempts (GET /__sim/attempts). */
+  attempts: readonly AttemptRecord[];
+  db: Database;
+  client: Client;
+  ipnPending: number;
+}): Promise<ChaosCheck> {
   const violations: string[] = [];
   const byCp = new Map<string, LedgerEntry[]>();
   for (const c of input.ledger) byCp.set(c.chargePermissionId, [...(byCp.get(c.chargePermissionId) ?? []), c]);
@@ -46,8 +63,23 @@ export async function checkChaosInvariants(input: { subs: readonly ChaosSubscrip
   const statusRows = [...(await input.db.execute<{ id: string; status: string }>(sql`select id, status from subscriptions`))];
   const dbStatus = new Map(statusRows.map((r) => [r.id, r.status]));
 
-  const inbox = [...(await input.db.execute<{ charge_permission_id: string | null; status: string }>(sql`select charge_permission_id, status from ipn_inbox where object_type = 'CHARGE_PERMISSION'`))];
+  const inbox = [
+    ...(await input.db.execute<{ charge_permission_id: string | null; status: string; processed_at: string | null }>(
+      sql`select charge_permission_id, status, processed_at from ipn_inbox where object_type = 'CHARGE_PERMISSION'`,
+    )),
+  ];
   const handledIpn = new Set(inbox.filter((r) => r.status === 'processed' || r.status === 'ignored').map((r) => r.charge_permission_id));
+  // When the daemon had told the subscriptions: the first processed row of the permission.
+  const cancelledAtMs = new Map<string, number>();
+  for (const r of inbox) {
+    if (r.status !== 'processed' || !r.charge_permission_id || !r.processed_at) continue;
+    const at = Date.parse(r.processed_at);
+    cancelledAtMs.set(r.charge_permission_id, Math.min(at, cancelledAtMs.get(r.charge_permission_id) ?? at));
+  }
+  const attemptsByCp = new Map<string, AttemptRecord[]>();
+  for (const a of input.attempts) if (a.chargePermissionId) attemptsByCp.set(a.chargePermissionId, [...(attemptsByCp.get(a.chargePermissionId) ?? []), a]);
+  let attemptsAfterClose = 0;
+  let attemptsAfterCancel = 0;
   let ipnLost = input.ipnPending;
   if (input.ipnPending > 0) violations.push(`the simulator still holds ${input.ipnPending} undelivered IPNs`);
   let duplicates = 0;
@@ -89,14 +121,28 @@ export async function checkChaosInvariants(input: { subs: readonly ChaosSubscrip
       }
     }
 
-    if (sub.closedAtMs !== undefined && !handledIpn.has(sub.chargePermissionId)) {
-      ipnLost += 1;
-      violations.push(`${sub.id}: no processed CHARGE_PERMISSION IPN in the inbox for ${sub.chargePermissionId}`);
+    // Closed while cycles were still due: the IPN reaction itself must have acted on it — an
+    // 'ignored' row, or a workflow that ended by its term, would hide a reaction that does nothing.
+    const closedWhileDue = sub.closedAtMs !== undefined && sub.closedAtMs < (sub.dueAtMs[sub.dueAtMs.length - 1] ?? 0);
+    if (sub.closedAtMs !== undefined) {
+      const cancelledAt = cancelledAtMs.get(sub.chargePermissionId);
+      for (const a of attemptsByCp.get(sub.chargePermissionId) ?? []) {
+        if (a.at <= sub.closedAtMs) continue;
+        attemptsAfterClose += 1;
+        if (cancelledAt !== undefined && a.at > cancelledAt) {
+          attemptsAfterCancel += 1;
+          violations.push(`${sub.id}: Create Charge attempt at ${new Date(a.at).toISOString()} (${a.outcome}) after the daemon handled the close at ${new Date(cancelledAt).toISOString()}`);
+        }
+      }
+      if (!handledIpn.has(sub.chargePermissionId) || (closedWhileDue && !cancelledAtMs.has(sub.chargePermissionId))) {
+        ipnLost += 1;
+        violations.push(`${sub.id}: no ${closedWhileDue ? 'processed' : 'handled'} CHARGE_PERMISSION IPN in the inbox for ${sub.chargePermissionId}`);
+      }
     }
     const status = dbStatus.get(sub.id);
     const handle = input.client.workflow.getHandle(sub.workflowId);
     const description = await handle.describe();
-    const expected = sub.closedAtMs === undefined ? ['ended'] : ['canceled', 'ended'];
+    const expected = sub.closedAtMs === undefined ? ['ended'] : closedWhileDue ? ['canceled'] : ['canceled', 'ended'];
     // The IPN reaction cancels the workflow (CANCELLED, database 'canceled'); a term that ran out
     // completes it with its status as the result.
     const name = description.status.name;
@@ -123,6 +169,8 @@ export async function checkChaosInvariants(input: { subs: readonly ChaosSubscrip
     duplicates,
     misses,
     chargesAfterClose,
+    attemptsAfterClose,
+    attemptsAfterCancel,
     unrecorded,
     stateMismatches,
     ipnLost,

@@ -64,6 +64,7 @@ export interface ChaosReport {
   kills: Array<{ atSeconds: number; workerReadySeconds: number; recoverSeconds: number | null }>;
   restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number }>;
   unexpectedWorkerExits: number;
+  unexpectedWorkerExitDetails: string[];
   settled: boolean;
   settledAfterT0Seconds: number | null;
   wallSeconds: number;
@@ -242,12 +243,11 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
 
   const own = new Set(permissions);
   const byOutcome: Record<string, number> = {};
-  for (const a of (await env.control.attempts()).attempts) {
-    if (a.chargePermissionId && own.has(a.chargePermissionId)) byOutcome[a.outcome] = (byOutcome[a.outcome] ?? 0) + 1;
-  }
+  const attempts = (await env.control.attempts()).attempts.filter((a) => a.chargePermissionId !== null && own.has(a.chargePermissionId));
+  for (const a of attempts) byOutcome[a.outcome] = (byOutcome[a.outcome] ?? 0) + 1;
   const ledger = (await env.control.charges()).filter((c) => own.has(c.chargePermissionId));
   const deliveries = await env.control.ipnDeliveries();
-  const check = await checkChaosInvariants({ subs, ledger, db: env.db, client: env.client, ipnPending: deliveries.pending });
+  const check = await checkChaosInvariants({ subs, ledger, attempts, db: env.db, client: env.client, ipnPending: deliveries.pending });
   await env.control.setIpn({ url: null });
   return {
     subscriptions: n,
@@ -266,6 +266,7 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     kills,
     restarts,
     unexpectedWorkerExits: supervisor.unexpectedExits,
+    unexpectedWorkerExitDetails: supervisor.unexpectedExitDetails,
     settled: settledAt !== null,
     settledAfterT0Seconds: settledAt === null ? null : at(settledAt),
     wallSeconds: round((Date.now() - started) / 1000, 1),

@@ -9,6 +9,8 @@ export class WorkerSupervisor {
   private stopped = false;
   /** Exits nobody asked for (the worker crashed, e.g. while Temporal was down). */
   unexpectedExits = 0;
+  /** For each unexpected exit: its code or signal and the worker's last output lines. */
+  readonly unexpectedExitDetails: string[] = [];
 
   constructor(private readonly options: WorkerSpawnOptions) {}
 
@@ -22,6 +24,7 @@ export class WorkerSupervisor {
     this.watchdog = setInterval(() => {
       if (!this.stopped && this.current?.exited && !this.respawning) {
         this.unexpectedExits += 1;
+        this.unexpectedExitDetails.push(this.current.exitDescription);
         this.options.onOutput?.(`worker ${this.current.pid} exited unexpectedly; restarting it`);
         this.respawning = this.respawn().finally(() => (this.respawning = undefined));
       }

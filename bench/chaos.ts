@@ -125,9 +125,10 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
     '',
     '## Invariants',
     '',
-    table(['charges made', 'duplicates', 'misses', 'charges after close', 'charges without ledger ChargeId', 'workflow/DB state mismatches', 'IPNs lost', 'settled after T0 (s)'], [
-      [c.chargesMade, c.duplicates, c.misses, c.chargesAfterClose, c.unrecorded, c.stateMismatches, c.ipnLost, r.settledAfterT0Seconds],
-    ]),
+    table(
+      ['charges made', 'duplicates', 'misses', 'charges after close', 'attempts after close (before / after the daemon knew)', 'charges without ledger ChargeId', 'workflow/DB state mismatches', 'IPNs lost', 'settled after T0 (s)'],
+      [[c.chargesMade, c.duplicates, c.misses, c.chargesAfterClose, `${c.attemptsAfterClose - c.attemptsAfterCancel} / ${c.attemptsAfterCancel}`, c.unrecorded, c.stateMismatches, c.ipnLost, r.settledAfterT0Seconds]],
+    ),
     '',
     '## Kills',
     '',

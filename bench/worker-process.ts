@@ -44,6 +44,8 @@ export interface WorkerProcess {
   /** SIGTERM, then SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
   readonly exited: boolean;
+  /** After an exit: its code or signal and the last lines it printed. */
+  readonly exitDescription: string;
 }
 
 export async function writeTemporalYaml(dir: string, name: string, tuning: WorkerTuning): Promise<string> {
@@ -87,12 +89,23 @@ export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerPr
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/daemon-entry.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  let exitDescription = '';
+  // The last lines it printed: why a worker exited by itself is in them.
+  const lastLines: string[] = [];
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      exitDescription = `worker ${child.pid} exited with ${signal ?? `code ${code}`}; last output:\n${lastLines.join('\n')}`;
+      resolve();
+    }),
+  );
   const forward = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) if (line.trim()) options.onOutput?.(line);
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      lastLines.push(line.slice(0, 400));
+      if (lastLines.length > 12) lastLines.shift();
+      options.onOutput?.(line);
+    }
   };
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
@@ -103,6 +116,9 @@ export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerPr
     ipnUrl: `http://127.0.0.1:${options.ports.ipn}/ipn`,
     get exited() {
       return exited;
+    },
+    get exitDescription() {
+      return exitDescription;
     },
     async ready(timeoutMs = 90_000) {
       const queues = Object.values(options.tuning.taskQueues);
