@@ -194,6 +194,22 @@ export function validateInterval(value: unknown, options: ValidationOptions, fie
   return problems;
 }
 
+/**
+ * Why `value` is refused as free text, or null when it is accepted: no control characters
+ * (C0, DEL, C1 — PostgreSQL cannot store U+0000 at all, and the others corrupt one-line
+ * records and terminals). `multiLine` also accepts tab, line feed and carriage return.
+ */
+export function controlCharacterProblem(value: string, options: { multiLine?: boolean } = {}): string | null {
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
+    if (!control || (options.multiLine && (code === 0x09 || code === 0x0a || code === 0x0d))) continue;
+    const accepted = options.multiLine ? 'printable text, tabs and line breaks' : 'printable text on one line';
+    return `must not contain control characters (found U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${i + 1}); accepted: ${accepted}`;
+  }
+  return null;
+}
+
 export function validateSoftDescriptor(value: unknown, field = 'softDescriptor'): Problem[] {
   if (value === undefined) return [];
   if (typeof value !== 'string' || value.length === 0) {
@@ -203,7 +219,8 @@ export function validateSoftDescriptor(value: unknown, field = 'softDescriptor')
   if (bytes > MAX_SOFT_DESCRIPTOR_BYTES) {
     return [{ field, message: `must be at most ${MAX_SOFT_DESCRIPTOR_BYTES} bytes (16 ASCII characters), got ${bytes} bytes` }];
   }
-  return [];
+  const control = controlCharacterProblem(value);
+  return control === null ? [] : [{ field, message: control }];
 }
 
 export function validateMerchantMetadata(value: unknown, field = 'merchantMetadata'): Problem[] {
@@ -221,6 +238,9 @@ export function validateMerchantMetadata(value: unknown, field = 'merchantMetada
       problems.push({ field: `${field}.${key}`, message: `must be a non-empty string of at most ${max} characters, or omitted, got ${describe(v)}` });
     } else if (v.length > max) {
       problems.push({ field: `${field}.${key}`, message: `must be at most ${max} characters, got ${v.length}` });
+    } else {
+      const control = controlCharacterProblem(v, { multiLine: true });
+      if (control !== null) problems.push({ field: `${field}.${key}`, message: control });
     }
   }
   return problems;

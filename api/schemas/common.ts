@@ -3,11 +3,22 @@
 // Money is { amount: "14.00", currency: "USD" } here, a decimal string in major units as Amazon Pay
 // writes it; inside the product it is integer minor units (billing/money.ts), converted in api/money.ts.
 import { z } from 'zod';
+import { controlCharacterProblem } from '../../billing/plan-rules.js';
 import { INTERVAL_UNITS, SUBSCRIPTION_STATUSES } from '../../billing/types.js';
 
-/** Longest string any field takes: longer ones are refused by shape (400) before any check runs. */
-export const text = (max: number, description?: string) => {
-  const schema = z.string().max(max);
+/**
+ * A string field: at most `max` characters and no control characters (PostgreSQL cannot store
+ * U+0000, so one would otherwise fail a write long after the request was answered); `multiLine`
+ * fields also take tabs and line breaks. Refused by shape (400) before any check runs.
+ */
+export const text = (max: number, description?: string, options: { multiLine?: boolean } = {}) => {
+  const schema = z
+    .string()
+    .max(max)
+    .superRefine((value, ctx) => {
+      const problem = controlCharacterProblem(value, options);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    });
   return description ? schema.describe(description) : schema;
 };
 
@@ -44,7 +55,7 @@ export const StatusSchema = z.enum(SUBSCRIPTION_STATUSES).meta({ id: 'Subscripti
 export const SubscriptionIdParams = z.strictObject({ id: z.string().max(64).describe('Your subscription id') });
 export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001') });
 
-export const ReasonSchema = z.string().max(500).describe('Why, for the status history (at most 500 characters)');
+export const ReasonSchema = text(500, 'Why, for the status history: at most 500 characters on one line, no control characters');
 
 /** Every POST takes it; other headers pass through untouched (authorization is checked before validation). */
 export const IdempotencyHeaders = z.looseObject({

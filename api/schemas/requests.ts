@@ -19,8 +19,8 @@ export const StartSubscriptionBody = z
       .strictObject({
         merchantReferenceId: text(256).optional(),
         merchantStoreName: text(50).optional(),
-        noteToBuyer: text(255).optional(),
-        customInformation: text(4096).optional(),
+        noteToBuyer: text(255, undefined, { multiLine: true }).optional(),
+        customInformation: text(4096, undefined, { multiLine: true }).optional(),
       })
       .optional()
       .describe('Sent with every Create Charge'),

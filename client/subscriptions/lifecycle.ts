@@ -1,7 +1,7 @@
 // Changes to a running subscription, each a message to its workflow: the workflow is the only
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
+import { controlCharacterProblem, validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
 import type { BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
@@ -38,6 +38,9 @@ async function stateOnceApplied(handle: SubscriptionHandle, applied: (state: Sub
 function checkReason(reason: string | undefined, fallback: string): string {
   const text = (reason ?? '').trim() || fallback;
   if (text.length > MAX_REASON_LENGTH) throw InvalidInputError.of('reason', `must be at most ${MAX_REASON_LENGTH} characters, got ${text.length}`);
+  // Checked before any signal: a reason PostgreSQL cannot store would fail the workflow's status write on every retry.
+  const control = controlCharacterProblem(text);
+  if (control !== null) throw InvalidInputError.of('reason', control);
   return text;
 }
 

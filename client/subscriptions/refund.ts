@@ -3,7 +3,7 @@
 // an unanswered request is re-sent with the same key and cannot refund twice.
 import { refundIdempotencyKey } from '../../billing/keys.js';
 import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
-import { validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
+import { controlCharacterProblem, validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
 import type { Problem } from '../../billing/types.js';
 import { completeRefund, insertRefund, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
 import type { RefundRow } from '../../db/schema/index.js';
@@ -35,6 +35,8 @@ export function checkRefundInput(input: RefundInput): void {
     ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amount')),
   ];
   if (input.reason !== undefined && input.reason.length > MAX_REASON_LENGTH) problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters, got ${input.reason.length}` });
+  const control = input.reason === undefined ? null : controlCharacterProblem(input.reason);
+  if (control !== null) problems.push({ field: 'reason', message: control });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 

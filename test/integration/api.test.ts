@@ -271,6 +271,30 @@ describe('HTTP API /v1 against the real stack', () => {
     expect((await api.call('GET', '/v1/subscriptions/{id}', { params: { id: 'api-fuzz' } })).status).toBe(404);
   });
 
+  it('refuses control characters in any text before anything is signalled or written (PostgreSQL cannot store U+0000)', async () => {
+    const { cp } = await permission();
+    const started = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-controls', cp) });
+    expect(started.status).toBe(201);
+    const before = await counts();
+    const refused = async (method: 'POST', path: string, options: Parameters<ApiClient['call']>[2], field: string) => {
+      const res = await api.call<Body>(method, path, options);
+      expect(res.status, `${path} ${field}`).toBe(400);
+      expect(res.body.errors, `${path} ${field}`).toEqual([{ field, message: expect.stringMatching(/control characters \(found U\+0000 at position 2\)/) }]);
+    };
+    for (const action of ['pause', 'resume', 'cancel']) {
+      await refused('POST', `/v1/subscriptions/{id}/${action}`, { params: { id: 'api-controls' }, body: { reason: 'x\u0000y' } }, 'reason');
+    }
+    await refused('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: `${cp}-C000001` }, body: { amount: { amount: '1.00', currency: 'USD' }, reason: 'x\u0000y' } }, 'reason');
+    await refused('POST', '/v1/subscriptions', { body: startBody('api-controls-2', cp, { merchantMetadata: { noteToBuyer: 'a\u0000b' } }) }, 'merchantMetadata.noteToBuyer');
+    await refused('POST', '/v1/subscriptions', { body: startBody('api-controls-2', cp, { softDescriptor: 'a\u0000b' }) }, 'softDescriptor');
+    // Another control character on a one-line field: refused too; line breaks in a note are text.
+    expect((await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-controls' }, body: { reason: 'a\u001b[31mred' } })).status).toBe(400);
+    expect(await counts()).toEqual(before);
+    const live = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-controls' } });
+    expect(live.body.subscription.status).toBe('active');
+    expect(live.body.workflow.status).toBe('RUNNING');
+  });
+
   it('is language-neutral: a Python standard-library script starts, reads and cancels a subscription', async () => {
     const { cp } = await permission();
     const script = resolve(import.meta.dirname, 'fixtures/api_client.py');

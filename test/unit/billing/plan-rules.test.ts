@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  controlCharacterProblem,
   normaliseCurrency,
   normalisePlanCurrency,
   isIsoInstant,
@@ -213,5 +214,30 @@ describe('validateSubscriptionSpec', () => {
 
   it('rejects a non-object spec', () => {
     expect(validateSubscriptionSpec('spec', live)).toEqual([{ field: 'spec', message: 'must be an object, got "spec"' }]);
+  });
+});
+
+describe('free text: no control characters', () => {
+  it.each([
+    ['x\u0000y', 'U+0000 at position 2'],
+    ['\u001b[31mred', 'U+001B at position 1'],
+    ['tab\there', 'U+0009 at position 4'],
+    ['del\u007f', 'U+007F at position 4'],
+    ['c1\u0085', 'U+0085 at position 3'],
+  ])('refuses %j on one line (%s)', (value, where) => {
+    expect(controlCharacterProblem(value)).toContain(`found ${where}`);
+  });
+
+  it('accepts printable text, and line breaks and tabs where several lines are allowed', () => {
+    expect(controlCharacterProblem('Kündigung auf Wunsch — 日本語 😀')).toBeNull();
+    expect(controlCharacterProblem('line 1\nline 2\r\n\tend', { multiLine: true })).toBeNull();
+    expect(controlCharacterProblem('line 1\u0000', { multiLine: true })).toContain('U+0000');
+  });
+
+  it('applies to the soft descriptor and every merchant metadata field', () => {
+    expect(validateSoftDescriptor('ab\u0000')).toEqual([{ field: 'softDescriptor', message: expect.stringContaining('U+0000') }]);
+    expect(validateMerchantMetadata({ noteToBuyer: 'thanks\nsee you', merchantStoreName: 'shop\u0007' })).toEqual([
+      { field: 'merchantMetadata.merchantStoreName', message: expect.stringContaining('U+0007') },
+    ]);
   });
 });
