@@ -34,12 +34,13 @@ flight, so Amazon Pay's Get Charge Permission quota is respected. Exit code 1 wh
 Columns (a header row naming them is required, in any order):
   required in every row: ${REQUIRED_COLUMNS.join(', ')}, and amount or amount_minor
   optional: ${IMPORT_COLUMNS.filter((c) => !(REQUIRED_COLUMNS as readonly string[]).includes(c) && c !== 'amount' && c !== 'amount_minor').join(', ')}
-  interval: "month", "2 weeks", …; anchor: first billing date, YYYY-MM-DDTHH:mm wall time in zone;
+  interval: "month", "2 weeks", …; anchor: first billing date to charge, YYYY-MM-DDTHH:mm wall time in
+  zone, at most one cycle in the past (for a subscription moved from another system, its next billing date);
   zone: IANA time zone (default UTC); end_after_cycles or end_at, not both
 
 Example file:
   id,charge_permission_id,amount,currency,interval,anchor,zone
-  sub-2001,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,America/New_York
+  sub-2001,S01-1234567-1234567,14.00,USD,month,2027-01-31T09:00,America/New_York
 
 Example:
   billing import customers.csv --concurrency 8

@@ -10,6 +10,7 @@ import type { BillingAnchor, SubscriptionSpec } from '../../billing/types.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { BillingPolicy } from '../../workflows/types.js';
 import { launchSubscription, SubscriptionConflictError } from '../launch.js';
+import { assertNoBackBilling } from './back-billing.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertFirstChargeMatches, assertPermissionBillable } from './amazon-checks.js';
@@ -53,7 +54,9 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
   if (problems.length > 0) throw new InvalidInputError(problems);
 
   if (!existing) {
-    // Checked only for a new subscription: a repeat must keep answering even after the buyer closed the permission.
+    // Checked only for a new subscription: a repeat must keep answering even after the buyer
+    // closed the permission, or long after its anchor.
+    assertNoBackBilling(spec, deps.now());
     const amazonPay = deps.amazonPay();
     await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan);
     if (spec.firstChargeId !== undefined) await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
