@@ -59,7 +59,7 @@ describe('reduced fault run', () => {
         hardThrottle: false,
         durationSeconds: 100,
         seed: 11,
-        say: (line) => process.stderr.write(`[chaos] ${line}\n`),
+        say: () => {},
       },
     );
     expect(report.injected.workerKills).toBe(2);
