@@ -50,7 +50,12 @@ export function parseCommandArgs(command: Command, argv: string[]): { values: Re
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/\. To specify .*$/, '').split('\n')[0] : String(error);
+    const text = error instanceof Error ? error.message : String(error);
+    // parseArgs reads "--reason -2+3" as a missing value followed by an option; say how to pass it.
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(text);
+    const message = ambiguous
+      ? `the value of ${ambiguous[1]} starts with "-"; write it joined with "=", as ${ambiguous[1]}=<value>`
+      : text.replace(/\. To specify .*$/, '').split('\n')[0];
     throw new UsageError(`billing ${command.name}: ${message} (see \`billing ${command.name} --help\`)`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>;

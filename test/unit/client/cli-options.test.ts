@@ -93,3 +93,11 @@ describe('every bad option named in one run, before connecting', () => {
     expect(problemsOf(io.stderr)).toEqual(['cycles must be a whole number from 3 to 60, got "1"', 'wait-minutes must be a whole number from 1 to 30, got "99"']);
   });
 });
+
+describe('an option value that starts with "-"', () => {
+  it('is explained with the way to pass it, not as an "ambiguous argument"', async () => {
+    const io = fakeIo();
+    await runCli(['pause', 'sub-1', '--reason', '-2+3 refund'], io);
+    expect(io.stderr.trim()).toBe('error: billing pause: the value of --reason starts with "-"; write it joined with "=", as --reason=<value> (see `billing pause --help`)');
+  });
+});
