@@ -12,7 +12,7 @@ import type { BillingClientDeps } from '../client/deps.js';
 import { createBillingClient } from '../client/index.js';
 import { authenticate } from './auth.js';
 import { idempotency } from './idempotency.js';
-import { ApiProblem, problemFor, sendProblem } from './problems.js';
+import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
@@ -20,6 +20,12 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 export const REFERENCE_PAGE_PATH = '/v1/docs';
 /** Largest request body: a subscription start is well under 16 KiB; anything bigger is 413. */
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** Longest path parameter: ids are at most 64 characters, so 200 leaves room and refuses junk (414). */
+const MAX_PARAM_LENGTH = 200;
+/** Request line and headers together (Node's default, stated here so the 431 can say it). */
+const MAX_HEADER_BYTES = 16 * 1024;
+/** Methods a 405 may list, in the order the Allow header gives them. */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export interface ApiAppOptions {
   deps: BillingClientDeps;
@@ -34,14 +40,27 @@ export interface ApiAppOptions {
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
   const { deps } = options;
   const client = createBillingClient(deps);
+  const limits: ApiLimits = { maxBodyBytes: options.bodyLimit ?? DEFAULT_BODY_LIMIT, maxParamLength: MAX_PARAM_LENGTH, maxHeaderBytes: MAX_HEADER_BYTES };
+  const pathOf = (url: string): string => url.split('?')[0] ?? url;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's per-request info lines are replaced by one debug line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    bodyLimit: limits.maxBodyBytes,
+    http: { maxHeaderSize: limits.maxHeaderBytes },
     // Route ids only: /v1/subscriptions/ and /v1/subscriptions are the same resource.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: limits.maxParamLength },
     return503OnClosing: true,
+    // The router's own refusals (a URL that cannot be decoded, a parameter over maxParamLength) and
+    // what Node's parser refuses (oversized headers, timeouts) are problem documents too.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, problemFor(error, pathOf(request.url), limits)),
+    clientErrorHandler: (error, socket) => {
+      const response = clientErrorResponse(error, limits);
+      options.logger.debug({ code: error.code ?? error.message }, 'api request refused by the HTTP parser');
+      // Once part of a response is out, no second one can follow: just close.
+      if (response === undefined || socket.destroyed || !socket.writable || socket.bytesWritten > 0) return socket.destroy();
+      socket.end(response);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -49,13 +68,17 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error, request, reply) => {
-    const rendered = problemFor(error, request.url.split('?')[0] ?? request.url);
+    const rendered = problemFor(error, pathOf(request.url), limits);
     if (rendered.unexpected) request.log.error({ err: error, reqId: request.id, method: request.method, route: request.routeOptions.url }, 'api request failed');
     return sendProblem(reply, rendered);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problemFor(new ApiProblem('not-found', `No resource at ${request.method} ${request.url.split('?')[0]}; see ${OPENAPI_PATH} for what this API serves`), request.url.split('?')[0] ?? '')),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    // A path the API serves with other methods is 405 with Allow (RFC 9110 15.5.6), not 404.
+    const allow = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
+    const failure = allow.length > 0 ? methodNotAllowed(request.method, path, allow) : new ApiProblem('not-found', `No resource at ${request.method} ${path}; see ${OPENAPI_PATH} for what this API serves`);
+    return sendProblem(reply, problemFor(failure, path, limits));
+  });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKeyId: request.apiKey?.id, apiKeyPrefix: request.apiKey?.prefix }, 'api request');
   });

@@ -1,9 +1,12 @@
 // The one place where the HTTP API turns failures into RFC 9457 problem documents
 // (application/problem+json). Every answer other than a success goes through problemFor():
 // the library's typed errors (client/errors.ts), Fastify's own errors (body limit, invalid
-// JSON, media type, schema validation), authentication and idempotency. The `type` URIs are
+// JSON, media type, schema validation, and its router's: a URL that cannot be decoded, a path
+// parameter over its length), authentication and idempotency; clientErrorResponse() renders what
+// Node's HTTP parser refuses before Fastify sees a request (oversized headers, timeouts). The `type` URIs are
 // stable (docs/api.md lists them); `detail` is for people; `errors` names each bad field.
 // Never a stack trace, never an internal message for an unexpected error.
+import { STATUS_CODES } from 'node:http';
 import { ServiceError } from '@temporalio/client';
 import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -18,17 +21,22 @@ export const PROBLEM_TYPES = {
   'invalid-request': { status: 400, title: 'The request does not have the documented shape' },
   'invalid-json': { status: 400, title: 'The body is not valid JSON' },
   'invalid-idempotency-key': { status: 400, title: 'The Idempotency-Key header is malformed' },
+  'invalid-url': { status: 400, title: 'The URL cannot be decoded' },
+  'malformed-request': { status: 400, title: 'The request is not valid HTTP/1.1' },
   unauthorized: { status: 401, title: 'A valid API key is required' },
   forbidden: { status: 403, title: 'This API key may not do that' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'request-timeout': { status: 408, title: 'The request did not arrive in time' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   'idempotency-key-in-progress': { status: 409, title: 'A request with this Idempotency-Key is still running' },
   'body-too-large': { status: 413, title: 'The body is too large' },
+  'uri-too-long': { status: 414, title: 'The URL is too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'invalid-input': { status: 422, title: 'The input was refused' },
   'charge-permission-not-chargeable': { status: 422, title: 'Amazon Pay cannot bill this Charge Permission' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used for a different request' },
+  'headers-too-large': { status: 431, title: 'The request line and headers are too large' },
   'upstream-refused': { status: 502, title: 'Amazon Pay or Temporal refused the request' },
   'service-unavailable': { status: 503, title: 'A service the daemon needs is unavailable' },
   internal: { status: 500, title: 'Internal error' },
@@ -36,8 +44,24 @@ export const PROBLEM_TYPES = {
 
 export type ProblemType = keyof typeof PROBLEM_TYPES;
 
+/** The field that names the Idempotency-Key header in `errors`, as schema validation names headers. */
+export const IDEMPOTENCY_KEY_FIELD = 'headers.idempotency-key';
+
+/** Limits the API runs with, stated in the problems that enforce them (never parsed from a message). */
+export interface ApiLimits {
+  /** billing.yaml api.maxBodyBytes */
+  maxBodyBytes: number;
+  /** Longest path parameter (Fastify's maxParamLength); longer is 414. */
+  maxParamLength: number;
+  /** Request line and headers together (Node's maxHeaderSize); more is 431. */
+  maxHeaderBytes: number;
+}
+
+/** Statuses any request can get before its route runs (URL, headers, timeout): every operation documents them. */
+export const FRAMEWORK_STATUSES = [400, 408, 414, 431] as const;
+
 export const FieldErrorSchema = z.strictObject({
-  field: z.string().describe('Dotted path of the field, e.g. plan.price.amount; query and header fields are prefixed query. and header.'),
+  field: z.string().describe('Dotted path of the field, e.g. plan.price.amount; query parameters and headers are prefixed querystring. and headers. (headers.idempotency-key)'),
   message: z.string().describe('What was wrong and what is accepted'),
 });
 
@@ -101,7 +125,7 @@ interface Rendered {
 }
 
 /** Maps anything thrown while answering a request to its problem document. */
-export function problemFor(error: unknown, instance: string): Rendered {
+export function problemFor(error: unknown, instance: string, limits: ApiLimits): Rendered {
   const at = { instance };
   const plain = (p: Problem, headers: Record<string, string> = {}): Rendered => ({ problem: p, headers, unexpected: false });
   if (error instanceof ApiProblem) {
@@ -118,12 +142,15 @@ export function problemFor(error: unknown, instance: string): Rendered {
       const field = where === 'body' ? path || 'body' : `${where}${path ? `.${path}` : ''}`;
       return { field, message: issue.message ?? 'is invalid' };
     });
+    if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
+      return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));
+    }
     return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
   }
   if (error instanceof BillingClientError) return plain(fromLibrary(error, instance), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
-    const fromFastify = fastifyProblem(fastifyCode, error as Error, instance);
+    const fromFastify = fastifyProblem(fastifyCode, error as Error, instance, limits);
     if (fromFastify) return plain(fromFastify);
   }
   const chain = causeChain(error);
@@ -160,11 +187,11 @@ function fromLibrary(error: BillingClientError, instance: string): Problem {
   }
 }
 
-function fastifyProblem(code: string, error: Error, instance: string): Problem | undefined {
+function fastifyProblem(code: string, error: Error, instance: string, limits: ApiLimits): Problem | undefined {
   const at = { instance };
   switch (code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return problem('body-too-large', `The body is larger than this API accepts (${error.message.replace(/^.*?(\d+).*$/, '$1') || 'the limit'} bytes at most)`, at);
+      return problem('body-too-large', `The body is larger than this API accepts: at most ${limits.maxBodyBytes} bytes (api.maxBodyBytes)`, at);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return problem('invalid-json', code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Content-Type is application/json but the body is empty: send {} or no Content-Type' : 'The body is not valid JSON (RFC 8259)', at);
@@ -172,12 +199,38 @@ function fastifyProblem(code: string, error: Error, instance: string): Problem |
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('unsupported-media-type', 'Send request bodies as application/json', at);
     case 'FST_ERR_BAD_URL':
-    case 'FST_ERR_ASYNC_CONSTRAINT':
-      return problem('invalid-request', 'The URL is malformed', at);
+      return problem('invalid-url', 'The path has a malformed percent-encoding (each % must start a UTF-8 byte such as %C3%A9); encode ids with encodeURIComponent or its equivalent', at);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('uri-too-long', `A path segment of this URL is longer than this API accepts: ids are at most ${limits.maxParamLength} characters (64 for subscription and charge ids)`, at);
     default:
       if ((error as { statusCode?: number }).statusCode === 400) return problem('invalid-request', 'The request is malformed', at);
       return undefined;
   }
+}
+
+/** Node's HTTP parser errors (server 'clientError') with the problem each gets. */
+const CLIENT_ERRORS: Readonly<Record<string, (limits: ApiLimits) => [ProblemType, string]>> = {
+  HPE_HEADER_OVERFLOW: (l) => ['headers-too-large', `The request line and headers are larger than this API accepts: at most ${l.maxHeaderBytes} bytes together (a long query string counts)`],
+  ERR_HTTP_REQUEST_TIMEOUT: () => ['request-timeout', 'The request did not arrive in time; send it again'],
+};
+
+/**
+ * The raw HTTP/1.1 answer to a request Node's parser refused before Fastify saw it (its
+ * 'clientError' event), as a problem document that closes the connection; undefined when there
+ * is no one to answer (the client reset the connection). Without a parsed request there is no
+ * instance.
+ */
+export function clientErrorResponse(error: { code?: string }, limits: ApiLimits): string | undefined {
+  if (error.code === 'ECONNRESET') return undefined;
+  const [type, detail] = CLIENT_ERRORS[error.code ?? '']?.(limits) ?? ['malformed-request', 'The request is not valid HTTP/1.1 and was not read'];
+  const body = JSON.stringify(problem(type, detail));
+  const status = PROBLEM_TYPES[type].status;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
+
+/** 405 for a path the API serves with other methods; `allow` goes into the Allow header too. */
+export function methodNotAllowed(method: string, path: string, allow: string[]): ApiProblem {
+  return new ApiProblem('method-not-allowed', `${path} does not take ${method}; it takes ${allow.join(', ')}`, { headers: { allow: allow.join(', ') } });
 }
 
 /** Sends a rendered problem; the body is a string, so no response schema can turn it into a 500. */
@@ -188,7 +241,7 @@ export function sendProblem(reply: FastifyReply, rendered: Pick<Rendered, 'probl
 /** The problem responses a route documents in OpenAPI, by status. */
 export function problemResponses(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> {
   const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
-  for (const status of statuses) {
+  for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES])].sort()) {
     const types = Object.entries(PROBLEM_TYPES).filter(([, t]) => t.status === status).map(([name]) => name);
     out[status] = { description: `Problem: ${types.join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
   }

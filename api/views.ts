@@ -2,7 +2,7 @@
 // (Money as { amount: "14.00", currency }), and API money input → minor units.
 import type { z } from 'zod';
 import { parseMajorAmount, toDecimalString, money } from '../billing/money.js';
-import { validateCurrency } from '../billing/plan-rules.js';
+import { exampleAmount, normaliseCurrency, validateCurrency } from '../billing/plan-rules.js';
 import type { ChargeView, RefundView, StatusEventView, SubscriptionView } from '../client/subscriptions/views.js';
 import { InvalidInputError } from '../client/errors.js';
 import type { SubscriptionState } from '../workflows/types.js';
@@ -14,23 +14,30 @@ export function moneyOut(amountMinor: string | bigint, currency: string): Money 
   return { amount: toDecimalString(money(BigInt(amountMinor), currency)), currency };
 }
 
-/** API money → minor units; `field` names it in the 422 when the amount or currency is refused. */
-export function minorUnitsIn(value: Money, field: string, expectedCurrency?: string): string {
-  const currencyProblems = validateCurrency(value.currency, `${field}.currency`);
-  if (currencyProblems.length > 0) throw new InvalidInputError(currencyProblems);
-  if (expectedCurrency !== undefined && value.currency !== expectedCurrency) {
-    throw InvalidInputError.of(`${field}.currency`, `must be ${expectedCurrency}, the currency of what it applies to, got ${JSON.stringify(value.currency)}`);
+/**
+ * API money → minor units and the currency's upper-case ISO 4217 code: letter case and surrounding
+ * spaces of the currency are ignored (billing/plan-rules.ts normaliseCurrency, the rule of the CLI,
+ * the CSV import and the library). `field` names it in the 422 when the amount or currency is
+ * refused; `expectedCurrency` (upper case) is the currency of what the amount applies to.
+ */
+export function moneyIn(value: Money, field: string, expectedCurrency?: string): { amountMinor: string; currency: string } {
+  const currency = normaliseCurrency(value.currency);
+  const currencyProblems = validateCurrency(currency, `${field}.currency`);
+  if (currencyProblems.length > 0 || typeof currency !== 'string') throw new InvalidInputError(currencyProblems);
+  if (expectedCurrency !== undefined && currency !== expectedCurrency) {
+    throw InvalidInputError.of(`${field}.currency`, `must be ${expectedCurrency}, the currency of what it applies to, got ${JSON.stringify(currency)}`);
   }
   let minor: bigint;
   try {
-    minor = parseMajorAmount(value.amount, value.currency).amountMinor;
+    minor = parseMajorAmount(value.amount, currency).amountMinor;
   } catch {
     minor = -1n;
   }
   if (minor <= 0n) {
-    throw InvalidInputError.of(`${field}.amount`, `must be a positive decimal amount in ${value.currency} such as "14.00" (no sign, no separators, at most the currency's decimals), got ${JSON.stringify(value.amount)}`);
+    const example = exampleAmount(currency).major;
+    throw InvalidInputError.of(`${field}.amount`, `must be a positive decimal amount in ${currency} such as "${example}" (no sign, no separators, at most the currency's decimals), got ${JSON.stringify(value.amount)}`);
   }
-  return minor.toString();
+  return { amountMinor: minor.toString(), currency };
 }
 
 export function subscriptionOut(s: SubscriptionView): z.output<typeof SubscriptionSchema> {

@@ -1,12 +1,13 @@
 // /v1/charges/{chargeId} and its refunds, and /v1/schedule-preview.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { BillingClient } from '../../client/index.js';
+import { InvalidInputError } from '../../client/errors.js';
 import { anchorAt } from '../../client/subscriptions/start.js';
 import { problemResponses } from '../problems.js';
 import { ChargeIdParams, IdempotencyHeaders } from '../schemas/common.js';
 import { RefundBody, SchedulePreviewQuery } from '../schemas/requests.js';
 import { ChargeDetailsSchema, RefundResultSchema, SchedulePreviewSchema } from '../schemas/resources.js';
-import { chargeOut, minorUnitsIn, moneyOut, refundOut } from '../views.js';
+import { chargeOut, moneyIn, moneyOut, refundOut } from '../views.js';
 
 export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: () => Date }> = async (app, { client, now }) => {
   app.get('/v1/charges/:chargeId', {
@@ -31,7 +32,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
       const { chargeId } = request.params;
       const amount = request.body?.amount;
       // Amounts are in the charge's currency: read it first (404 for an unknown charge).
-      const amountMinor = amount === undefined ? undefined : minorUnitsIn(amount, 'amount', (await client.getCharge(chargeId)).charge.currency);
+      const amountMinor = amount === undefined ? undefined : moneyIn(amount, 'amount', (await client.getCharge(chargeId)).charge.currency).amountMinor;
       const reason = request.body?.reason;
       const result = await client.refund({ chargeId, ...(amountMinor === undefined ? {} : { amountMinor }), ...(reason === undefined ? {} : { reason }) });
       return reply.code(201).send({ subscriptionId: result.subscriptionId, refund: refundOut(result.refund), remaining: moneyOut(result.remainingMinor, result.refund.currency), resent: result.resent });
@@ -42,11 +43,13 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
     schema: { tags: ['schedule'], summary: 'The billing dates of a plan: the same function the workflow bills by (`billing preview`)', querystring: SchedulePreviewQuery, response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422) } },
     handler: async (request) => {
       const q = request.query;
+      // A count without its unit is an inconsistent request, not one to answer without the trial.
+      if (q.trialCount !== undefined && q.trial === undefined) throw InvalidInputError.of('trialCount', `needs trial, the unit of the trial (e.g. trial=day&trialCount=${q.trialCount}); leave both out for no trial`);
       const zone = q.zone ?? 'UTC';
       const items = client.previewSchedule({
         anchor: q.anchor === undefined ? anchorAt(now(), zone) : { localDateTime: q.anchor, zone },
         interval: { unit: q.interval, count: q.intervalCount },
-        ...(q.trial === undefined ? {} : { trial: { unit: q.trial, count: q.trialCount } }),
+        ...(q.trial === undefined ? {} : { trial: { unit: q.trial, count: q.trialCount ?? 1 } }),
         count: q.count,
         fromCycle: q.fromCycle,
       });

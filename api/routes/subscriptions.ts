@@ -7,7 +7,7 @@ import { ApiProblem, problemResponses } from '../problems.js';
 import { CancelBody, ChangePlanBody, ListSubscriptionsQuery, PauseBody, ResumeBody, StartSubscriptionBody } from '../schemas/requests.js';
 import { IdempotencyHeaders, SubscriptionIdParams } from '../schemas/common.js';
 import { CancelResultSchema, LifecycleResultSchema, PlanChangeResultSchema, StartResultSchema, SubscriptionDetailsSchema, SubscriptionPageSchema } from '../schemas/resources.js';
-import { chargeOut, liveOut, minorUnitsIn, moneyOut, refundOut, statusEventOut, subscriptionOut } from '../views.js';
+import { chargeOut, liveOut, moneyIn, moneyOut, refundOut, statusEventOut, subscriptionOut } from '../views.js';
 
 const tags = ['subscriptions'];
 const WRITE_ERRORS = problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 502, 503);
@@ -25,8 +25,12 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
     handler: async (request, reply) => {
       const { plan, account, ...rest } = request.body;
       if (account !== undefined) throw InvalidInputError.of('account', 'is reserved for several Amazon Pay merchant accounts and not accepted yet: leave it out');
-      const amountMinor = minorUnitsIn(plan.price, 'plan.price');
-      const started = await client.startSubscription({ ...rest, plan: { amountMinor, currency: plan.price.currency, interval: plan.interval } });
+      // zone only sets the default anchor: one that contradicts the anchor given is refused, not ignored.
+      if (rest.anchor !== undefined && rest.zone !== undefined && rest.zone !== rest.anchor.zone) {
+        throw InvalidInputError.of('zone', `is the zone of the default anchor and contradicts anchor.zone ${JSON.stringify(rest.anchor.zone)}: leave it out or send the same zone, got ${JSON.stringify(rest.zone)}`);
+      }
+      const price = moneyIn(plan.price, 'plan.price');
+      const started = await client.startSubscription({ ...rest, plan: { ...price, interval: plan.interval } });
       return reply.code(started.created ? 201 : 200).send({ subscription: subscriptionOut(started.subscription), created: started.created });
     },
   });
@@ -96,7 +100,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
       const { price, interval } = request.body;
       if (price === undefined && interval === undefined) throw new ApiProblem('invalid-request', 'A plan change needs a new price, a new interval or both', { errors: [{ field: 'body', message: 'needs price, interval or both' }] });
       const current = (await client.getSubscription(request.params.id)).subscription;
-      const amountMinor = price === undefined ? undefined : minorUnitsIn(price, 'price', current.plan.currency);
+      const amountMinor = price === undefined ? undefined : moneyIn(price, 'price', current.plan.currency).amountMinor;
       const result = await client.changePlan(request.params.id, { ...(amountMinor === undefined ? {} : { amountMinor }), ...(interval === undefined ? {} : { interval }) });
       return { subscriptionId: request.params.id, fromCycle: result.fromCycle, plan: { price: moneyOut(result.amountMinor, current.plan.currency), interval: result.interval } };
     },

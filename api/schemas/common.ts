@@ -25,7 +25,7 @@ export const text = (max: number, description?: string, options: { multiLine?: b
 export const MoneySchema = z
   .strictObject({
     amount: z.string().min(1).max(32).describe('Decimal string in major units with at most the currency\'s decimals: "14.00", "14" (USD), "500" (JPY). No sign, exponent or separators.'),
-    currency: z.string().min(3).max(3).describe('ISO 4217 code, upper case: USD, EUR, GBP, JPY, …'),
+    currency: z.string().min(1).max(8).describe('ISO 4217 code: USD, EUR, GBP, JPY, …; letter case and surrounding spaces are ignored ("usd" is USD). Answers always carry the upper-case code.'),
   })
   .meta({ id: 'Money', description: 'An amount of money. Exact: never a float.' });
 
@@ -57,12 +57,18 @@ export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).desc
 
 export const ReasonSchema = text(500, 'Why, for the status history: at most 500 characters on one line, no control characters');
 
+/**
+ * The Idempotency-Key rule: visible ASCII only (0x21-0x7E), so a key survives every proxy and log
+ * unchanged and two keys that look alike are alike; no spaces, tabs or other characters.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY_RULE = 'must be 1-255 visible ASCII characters (letters, digits, punctuation; no spaces, tabs or other characters), a UUID per operation is a good choice';
+
 /** Every POST takes it; other headers pass through untouched (authorization is checked before validation). */
 export const IdempotencyHeaders = z.looseObject({
   'idempotency-key': z
     .string()
-    .min(1)
-    .max(255)
+    .regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE)
     .optional()
-    .describe('Makes the POST safe to retry: the same key with the same body returns the stored response (status and body) for 24 hours; with another body, 422. A UUID per operation is a good choice.'),
+    .describe('Makes the POST safe to retry: the same key with the same body returns the stored response (status and body) for 24 hours; with another body, 422. 1-255 visible ASCII characters (0x21-0x7E: no spaces); a malformed key is 400 invalid-idempotency-key. A UUID per operation is a good choice.'),
 });

@@ -252,7 +252,7 @@ describe('HTTP API /v1 against the real stack', () => {
       { what: 'a prototype-pollution key', options: { rawBody: `{"__proto__": {"admin": true}, "id": "api-fuzz"}` }, status: 400, type: 'invalid-json' },
       { what: 'null', options: { rawBody: 'null' }, status: 400, type: 'invalid-request' },
       { what: 'a malformed idempotency key', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'has spaces in it' }, status: 400, type: 'invalid-idempotency-key' },
-      { what: 'an idempotency key of 300 characters', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'k'.repeat(300) }, status: 400, type: 'invalid-request' },
+      { what: 'an idempotency key of 300 characters', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'k'.repeat(300) }, status: 400, type: 'invalid-idempotency-key' },
     ];
     for (const c of cases) {
       const res = await api.call<Body>('POST', '/v1/subscriptions', c.options);
@@ -293,6 +293,123 @@ describe('HTTP API /v1 against the real stack', () => {
     const live = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-controls' } });
     expect(live.body.subscription.status).toBe('active');
     expect(live.body.workflow.status).toBe('RUNNING');
+  });
+
+  it('ignores the letter case of a currency on start, plan change and refund; examples in messages are valid for the currency', async () => {
+    const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
+    const started = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-usd-lower', cp, { firstChargeId, plan: { price: { amount: '14.00', currency: 'usd' }, interval: { unit: 'month' } } }) });
+    expect(started.status, started.text).toBe(201);
+    expect(started.body.subscription.plan.price).toEqual({ amount: '14.00', currency: 'USD' });
+    // The same terms in another letter case are the same subscription, not a conflict.
+    const again = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-usd-lower', cp, { firstChargeId, plan: { price: { amount: '14.00', currency: ' Usd ' }, interval: { unit: 'month' } } }) });
+    expect(again.status, again.text).toBe(200);
+    const changed = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-usd-lower' }, body: { price: { amount: '15.00', currency: 'usd' } } });
+    expect(changed.status, changed.text).toBe(200);
+    expect(changed.body.plan.price).toEqual({ amount: '15.00', currency: 'USD' });
+    await eventually(() => api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } }), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the checkout charge in the ledger' });
+    const refund = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '1.00', currency: 'usd' } } });
+    expect(refund.status, refund.text).toBe(201);
+    expect(refund.body.refund.amount).toEqual({ amount: '1.00', currency: 'USD' });
+    const other = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '1.00', currency: 'eur' } } });
+    expect(other.status).toBe(422);
+    expect(other.body.errors).toEqual([{ field: 'amount.currency', message: 'must be USD, the currency of what it applies to, got "EUR"' }]);
+    const unknown = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-btc', cp, { plan: { price: { amount: '14.00', currency: 'btc' }, interval: { unit: 'month' } } }) });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.errors[0]).toEqual({ field: 'plan.price.currency', message: expect.stringMatching(/letter case is ignored\), got "BTC"$/) });
+
+    const jpy = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-jpy', (await permission({ currency: 'JPY' })).cp, { plan: { price: { amount: '14.00', currency: 'jpy' }, interval: { unit: 'month' } } }) });
+    expect(jpy.status).toBe(422);
+    expect(jpy.body.errors).toEqual([{ field: 'plan.price.amount', message: expect.stringContaining('in JPY such as "1400"') }]);
+    expect(jpy.text).not.toContain('such as \\"14.00\\"');
+    const usd = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-usd-bad', cp, { plan: { price: { amount: '14.001', currency: 'USD' }, interval: { unit: 'month' } } }) });
+    expect(usd.body.errors).toEqual([{ field: 'plan.price.amount', message: expect.stringContaining('in USD such as "14.00"') }]);
+  });
+
+  it('answers malformed URLs, too-long URLs, oversized headers and unserved methods with problem documents', async () => {
+    const auth = `Authorization: Bearer ${key}\r\nHost: x`;
+    const expectProblem = (res: { status: number; body: Body }, status: number, type: string): void => {
+      expect(res.status).toBe(status);
+      expect(res.body).toMatchObject({ type: `urn:amazon-pay-billing:problem:${type}`, status });
+    };
+    const badUtf8 = await api.raw(`GET /v1/subscriptions/%E0%A4%A HTTP/1.1\r\n${auth}`, '/v1/subscriptions/{id}', 'GET');
+    expectProblem(badUtf8, 400, 'invalid-url');
+    expect(badUtf8.body.detail).toMatch(/percent-encoding/);
+    expectProblem(await api.raw(`POST /v1/subscriptions/%ZZ/pause HTTP/1.1\r\n${auth}\r\nContent-Length: 0`, '/v1/subscriptions/{id}/pause', 'POST'), 400, 'invalid-url');
+    const long = await api.raw(`GET /v1/subscriptions/${'a'.repeat(5000)} HTTP/1.1\r\n${auth}`, '/v1/subscriptions/{id}', 'GET');
+    expectProblem(long, 414, 'uri-too-long');
+    expect(long.body.detail).toMatch(/at most 200 characters/);
+    const header = await api.raw(`GET /v1/subscriptions HTTP/1.1\r\n${auth}\r\nX-Big: ${'a'.repeat(20_000)}`, '/v1/subscriptions', 'GET');
+    expectProblem(header, 431, 'headers-too-large');
+    expect(header.body.detail).toMatch(/16384 bytes/);
+    expectProblem(await api.raw(`GET /v1/subscriptions?cursor=${'a'.repeat(70_000)} HTTP/1.1\r\n${auth}`, '/v1/subscriptions', 'GET'), 431, 'headers-too-large');
+
+    for (const [method, template, path, allow] of [
+      ['PUT', '/v1/subscriptions/{id}', '/v1/subscriptions/api-start-1', 'GET, HEAD'],
+      ['DELETE', '/v1/subscriptions/{id}', '/v1/subscriptions/api-start-1', 'GET, HEAD'],
+      ['DELETE', '/v1/subscriptions', '/v1/subscriptions', 'GET, HEAD, POST'],
+      ['GET', '/v1/subscriptions/{id}/pause', '/v1/subscriptions/api-start-1/pause', 'POST'],
+    ] as const) {
+      const res = await api.raw(`${method} ${path} HTTP/1.1\r\n${auth}`, template, method);
+      expectProblem(res, 405, 'method-not-allowed');
+      expect(res.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(res.body.detail).toContain(allow);
+    }
+    expect((await fetch(`${daemon.apiUrl}/v1/nothing-here`, { method: 'PUT' })).status).toBe(404);
+  });
+
+  it('refuses every malformed Idempotency-Key with one problem type and field; the 413 states the configured limit', async () => {
+    const { cp } = await permission();
+    const before = await counts();
+    for (const bad of ['', '   ', 'k'.repeat(256), 'has spaces in it', 'tab\there', 'cl\u00e9']) {
+      const res = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-idem-bad', cp), idempotencyKey: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.body.type, JSON.stringify(bad)).toBe('urn:amazon-pay-billing:problem:invalid-idempotency-key');
+      expect(res.body.errors, JSON.stringify(bad)).toEqual([{ field: 'headers.idempotency-key', message: expect.stringMatching(/^must be 1-255 visible ASCII characters/) }]);
+    }
+    expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-idem-ok', cp), idempotencyKey: 'k'.repeat(255) })).status).toBe(201);
+    expect((await counts()).subscriptions).toBe(before.subscriptions + 1);
+    const big = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-big', cp, { softDescriptor: 'x'.repeat(70_000) }) });
+    expect(big.status).toBe(413);
+    expect(big.body.detail).toBe('The body is larger than this API accepts: at most 65536 bytes (api.maxBodyBytes)');
+  });
+
+  it('refuses inconsistent input: a trial count without a trial unit, a zone that contradicts the anchor', async () => {
+    const res = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', trialCount: '14' } });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ field: 'trialCount', message: expect.stringMatching(/needs trial/) }]);
+    const withTrial = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', anchor: '2025-01-01T00:00', trial: 'day', trialCount: '14', count: '1' } });
+    expect(withTrial.status).toBe(200);
+    expect(withTrial.body.items[0].dueAt).toBe('2025-01-15T00:00:00.000Z');
+    // The same kind in a start body: a zone for the default anchor next to an anchor in another zone.
+    const zones = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-two-zones', (await permission()).cp, { zone: 'Europe/Berlin' }) });
+    expect(zones.status).toBe(422);
+    expect(zones.body.errors).toEqual([{ field: 'zone', message: expect.stringMatching(/contradicts anchor.zone "America\/New_York"/) }]);
+    expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-two-zones', (await permission()).cp, { zone: 'America/New_York' }) })).status).toBe(201);
+  });
+
+  it('a refund answered 503 stays pending: another amount is 409 until the same refund is sent again', async () => {
+    const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody('api-refund-503', cp, { firstChargeId }) })).status).toBe(201);
+    await eventually(() => api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } }), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the checkout charge in the ledger' });
+    const before = await counts();
+    await sim.control.setFaults({ error503Rate: 1 });
+    try {
+      const down = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '2.00', currency: 'USD' } }, idempotencyKey: 'refund-503-1' });
+      expect(down.status).toBe(503);
+      expect(down.body.detail).toMatch(/run the same refund again/);
+    } finally {
+      await sim.control.setFaults({ error503Rate: 0 });
+    }
+    expect((await counts()).refunds).toBe(before.refunds + 1);
+    const pending = await api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } });
+    expect(pending.body.refunds).toEqual([expect.objectContaining({ seq: 1, state: 'pending', amount: { amount: '2.00', currency: 'USD' } })]);
+    const another = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '3.00', currency: 'USD' } } });
+    expect(another.status).toBe(409);
+    expect(another.body.detail).toMatch(/not confirmed by Amazon Pay yet/);
+    const again = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '2.00', currency: 'USD' } }, idempotencyKey: 'refund-503-1' });
+    expect(again.status, again.text).toBe(201);
+    expect(again.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, resent: true, remaining: { amount: '12.00', currency: 'USD' } });
+    expect((await api.call('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '3.00', currency: 'USD' } } })).status).toBe(201);
   });
 
   it('is language-neutral: a Python standard-library script starts, reads and cancels a subscription', async () => {

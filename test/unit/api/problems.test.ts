@@ -1,9 +1,10 @@
 import { ServiceError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { ApiProblem, problemFor } from '../../../api/problems.js';
+import { ApiProblem, clientErrorResponse, problemFor } from '../../../api/problems.js';
 import { ChargePermissionNotChargeableError, ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../../../client/errors.js';
 
-const statusOf = (error: unknown) => problemFor(error, '/v1/x');
+const limits = { maxBodyBytes: 65_536, maxParamLength: 200, maxHeaderBytes: 16_384 };
+const statusOf = (error: unknown) => problemFor(error, '/v1/x', limits);
 
 describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () => {
   it('maps each typed library error to its status and stable type', () => {
@@ -44,5 +45,26 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
     expect(statusOf(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413)).problem.status).toBe(413);
     expect(statusOf(fst('FST_ERR_CTP_INVALID_JSON_BODY', 400)).problem.type).toMatch(/invalid-json$/);
     expect(statusOf(fst('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415)).problem.status).toBe(415);
+  });
+
+  it('states the configured limits, not numbers parsed from a message', () => {
+    const fst = (code: string, statusCode: number, message: string) => Object.assign(new Error(message), { code, statusCode });
+    expect(statusOf(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large')).problem.detail).toBe('The body is larger than this API accepts: at most 65536 bytes (api.maxBodyBytes)');
+    expect(problemFor(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'), '/v1/x', { ...limits, maxBodyBytes: 2048 }).problem.detail).toMatch(/at most 2048 bytes/);
+    expect(statusOf(fst('FST_ERR_MAX_PARAM_LENGTH', 414, 'x')).problem).toMatchObject({ status: 414, type: 'urn:amazon-pay-billing:problem:uri-too-long', detail: expect.stringMatching(/at most 200 characters/) });
+    expect(statusOf(fst('FST_ERR_BAD_URL', 400, 'x')).problem.type).toMatch(/invalid-url$/);
+  });
+
+  it("renders what Node's HTTP parser refuses as a complete problem response that closes the connection", () => {
+    const overflow = clientErrorResponse({ code: 'HPE_HEADER_OVERFLOW' }, limits)!;
+    const [head, body] = overflow.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(head).toMatch(/content-type: application\/problem\+json/);
+    expect(head).toMatch(/connection: close/);
+    expect(head).toContain(`content-length: ${Buffer.byteLength(body!)}`);
+    expect(JSON.parse(body!)).toMatchObject({ type: 'urn:amazon-pay-billing:problem:headers-too-large', status: 431, detail: expect.stringMatching(/16384 bytes/) });
+    expect(clientErrorResponse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, limits)).toMatch(/^HTTP\/1\.1 408 /);
+    expect(clientErrorResponse({ code: 'HPE_INVALID_METHOD' }, limits)).toMatch(/^HTTP\/1\.1 400 [^]*malformed-request/);
+    expect(clientErrorResponse({ code: 'ECONNRESET' }, limits)).toBeUndefined();
   });
 });
