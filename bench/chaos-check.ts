@@ -31,10 +31,15 @@ export interface ChaosCheck {
    * Create Charge attempts on a Charge Permission after its buyer closed it, whatever Amazon
    * answered: the simulator refuses them (as Amazon does), so charges alone cannot show a daemon
    * that keeps trying. Until the daemon has handled the close's IPN it cannot know; after that,
-   * any attempt is a violation (attemptsAfterCancel).
+   * any attempt under a new idempotency key is a violation (attemptsAfterCancel).
    */
   attemptsAfterClose: number;
   attemptsAfterCancel: number;
+  /**
+   * How each closed subscription ended: cancelled by the IPN reaction, canceled by the workflow's
+   * own permission check after a refused charge, or by its term when the close came after its last cycle.
+   */
+  closedBy: { ipnReaction: number; ownCheck: number; term: number };
   /** Simulator charges with no ledger row carrying their ChargeId. */
   unrecorded: number;
   /** Workflows not closed, or closed in a state the database does not show. */
@@ -80,6 +85,7 @@ export async function checkChaosInvariants(input: {
   for (const a of input.attempts) if (a.chargePermissionId) attemptsByCp.set(a.chargePermissionId, [...(attemptsByCp.get(a.chargePermissionId) ?? []), a]);
   let attemptsAfterClose = 0;
   let attemptsAfterCancel = 0;
+  const closedBy = { ipnReaction: 0, ownCheck: 0, term: 0 };
   let ipnLost = input.ipnPending;
   if (input.ipnPending > 0) violations.push(`the simulator still holds ${input.ipnPending} undelivered IPNs`);
   let duplicates = 0;
@@ -121,22 +127,30 @@ export async function checkChaosInvariants(input: {
       }
     }
 
-    // Closed while cycles were still due: the IPN reaction itself must have acted on it — an
-    // 'ignored' row, or a workflow that ended by its term, would hide a reaction that does nothing.
+    // Closed while cycles were still due: the subscription must end canceled — by the IPN
+    // reaction (workflow CANCELLED) or by its own permission check after a refused charge
+    // (workflow COMPLETED as canceled; its IPN then finds nothing to do) — never by its term.
     const closedWhileDue = sub.closedAtMs !== undefined && sub.closedAtMs < (sub.dueAtMs[sub.dueAtMs.length - 1] ?? 0);
     if (sub.closedAtMs !== undefined) {
       const cancelledAt = cancelledAtMs.get(sub.chargePermissionId);
+      // A retry of a charge begun before the daemon knew (same idempotency key: the same charge,
+      // which the workflow lets finish so its outcome is recorded) is not a new attempt.
+      const firstSeen = new Map<string, number>();
+      for (const a of attemptsByCp.get(sub.chargePermissionId) ?? []) {
+        if (a.idempotencyKey !== null && !firstSeen.has(a.idempotencyKey)) firstSeen.set(a.idempotencyKey, a.at);
+      }
       for (const a of attemptsByCp.get(sub.chargePermissionId) ?? []) {
         if (a.at <= sub.closedAtMs) continue;
         attemptsAfterClose += 1;
-        if (cancelledAt !== undefined && a.at > cancelledAt) {
+        const begunAt = a.idempotencyKey === null ? a.at : (firstSeen.get(a.idempotencyKey) ?? a.at);
+        if (cancelledAt !== undefined && begunAt > cancelledAt) {
           attemptsAfterCancel += 1;
           violations.push(`${sub.id}: Create Charge attempt at ${new Date(a.at).toISOString()} (${a.outcome}) after the daemon handled the close at ${new Date(cancelledAt).toISOString()}`);
         }
       }
-      if (!handledIpn.has(sub.chargePermissionId) || (closedWhileDue && !cancelledAtMs.has(sub.chargePermissionId))) {
+      if (!handledIpn.has(sub.chargePermissionId)) {
         ipnLost += 1;
-        violations.push(`${sub.id}: no ${closedWhileDue ? 'processed' : 'handled'} CHARGE_PERMISSION IPN in the inbox for ${sub.chargePermissionId}`);
+        violations.push(`${sub.id}: no handled CHARGE_PERMISSION IPN in the inbox for ${sub.chargePermissionId}`);
       }
     }
     const status = dbStatus.get(sub.id);
@@ -147,6 +161,7 @@ export async function checkChaosInvariants(input: {
     // completes it with its status as the result.
     const name = description.status.name;
     if (name === 'CANCELLED') {
+      if (sub.closedAtMs !== undefined && status === 'canceled') closedBy.ipnReaction += 1;
       if (sub.closedAtMs === undefined || status !== 'canceled') {
         stateMismatches += 1;
         violations.push(`${sub.id}: workflow CANCELLED, database says ${status}${sub.closedAtMs === undefined ? ', and its Charge Permission was never closed' : ''}`);
@@ -156,6 +171,7 @@ export async function checkChaosInvariants(input: {
       violations.push(`${sub.id}: workflow is ${name}, database says ${status}`);
     } else {
       const result = (await handle.result()) as { status: string };
+      if (sub.closedAtMs !== undefined) closedBy[result.status === 'canceled' ? 'ownCheck' : 'term'] += 1;
       if (result.status !== status || !expected.includes(result.status)) {
         stateMismatches += 1;
         violations.push(`${sub.id}: workflow ended ${result.status}, database says ${status}, expected ${expected.join(' or ')}`);
@@ -171,6 +187,7 @@ export async function checkChaosInvariants(input: {
     chargesAfterClose,
     attemptsAfterClose,
     attemptsAfterCancel,
+    closedBy,
     unrecorded,
     stateMismatches,
     ipnLost,
