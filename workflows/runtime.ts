@@ -5,7 +5,7 @@ import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
 /** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
 export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
@@ -41,10 +41,10 @@ export class SubscriptionRuntime {
   resumesTakenByFailedCalls = 0;
   cancelReason: string | null = null;
   cancelNow = false;
-  permission: PermissionStatus | null = null;
+  permission: NotedPermission | null = null;
   permissionVersion = 0;
-  /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
-  chargeableByIpn = 0;
+  /** Counts evidence of a change (an IPN's fetch) that found the permission Chargeable: a buyer fixed it, kept even if a routine check lands after. */
+  chargeableOnEvidence = 0;
   /** A failed activity call waiting for its retry (workflows/guarded-calls.ts). */
   failedCall: FailedCall | null = null;
   /** Counts answers from Amazon that found the permission NonChargeable, so one followed at once by Chargeable is not lost. */
@@ -89,10 +89,11 @@ export class SubscriptionRuntime {
     }
   }
 
-  /** `via` says whether it came from a signal or the workflow's own check (see PermissionStatus.source). */
-  notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
-    this.permission = { ...status, source: via };
-    if (via === 'ipn' && status.state === 'Chargeable') this.chargeableByIpn += 1;
+  /** `evidenceOfChange`: see PermissionStatusSignal; the workflow's own checks are routine (false). */
+  notePermission(status: PermissionStatus, evidenceOfChange: boolean): void {
+    const { state, reasons, paymentDescriptor, amountLimit } = status;
+    this.permission = { state, reasons, ...(paymentDescriptor !== undefined ? { paymentDescriptor } : {}), ...(amountLimit !== undefined ? { amountLimit } : {}), evidenceOfChange };
+    if (evidenceOfChange && status.state === 'Chargeable') this.chargeableOnEvidence += 1;
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;

@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
-import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { cancelSignal, changePlanUpdate, chargeUpdateSignal, isEvidenceOfChange, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
@@ -31,7 +31,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(pauseSignal, ({ reason }) => rt.pause(reason));
   setHandler(resumeSignal, ({ reason }) => rt.resume(reason));
   setHandler(cancelSignal, (request) => rt.requestCancel(request));
-  setHandler(permissionStatusSignal, (status) => rt.notePermission(status, status.source ?? 'ipn'));
+  // Read as it arrives, in either wire form (histories hold signals with the old `source`).
+  setHandler(permissionStatusSignal, (payload) => rt.notePermission(payload, isEvidenceOfChange(payload)));
   setHandler(chargeUpdateSignal, (update) => rt.noteChargeUpdate(update));
   setHandler(
     changePlanUpdate,
