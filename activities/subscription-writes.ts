@@ -1,11 +1,16 @@
+// The database writes the subscription workflow asks for, each doing one job: its status, an
+// event in its history, a plan change, the charge captured at checkout, the final state of a
+// pending charge. The charge activity writes the status after a paid charge with the same
+// recordStatusChange (activities/charges.ts).
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { insertCheckoutCharge } from '../db/queries/charges.js';
 import { recordPlanChange, recordSubscriptionEvent, recordSubscriptionStatus } from '../db/queries/subscriptions.js';
 import { charges } from '../db/schema/index.js';
-import type { ChargeUpdate, StatusChange } from '../workflows/types.js';
+import type { BillingInterval } from '../billing/types.js';
+import type { ChargeUpdate, PlanChangeRecord, StatusChange, SubscriptionEvent } from '../workflows/types.js';
 
-/** Writes a status the workflow decided (also used by the charge activity for the status after a paid charge). */
+/** Writes a status the workflow decided: the row, and an event when status or reason changed. Idempotent. */
 export async function recordStatusChange(db: Database, change: StatusChange, at: Date): Promise<void> {
   await recordSubscriptionStatus(db, {
     ...change,
@@ -15,21 +20,34 @@ export async function recordStatusChange(db: Database, change: StatusChange, at:
   });
 }
 
-/** Database side of the workflow: statuses, history events, checkout charge, pending resolutions. */
-export function createLedgerActivities(deps: { db: Database; now: () => Date }) {
+/**
+ * How workflow code before PLAN_CHANGE_WRITTEN_EXPLICITLY (workflows/subscription.ts) asked for a
+ * plan change: an event of this kind, whose activity wrote the plan too.
+ */
+const LEGACY_PLAN_CHANGED_EVENT = 'plan_changed';
+
+export function createSubscriptionWriteActivities(deps: { db: Database; now: () => Date }) {
+  const writePlanChange = (change: PlanChangeRecord) =>
+    recordPlanChange(deps.db, { subscriptionId: change.subscriptionId, fromCycle: change.fromCycle, amountMinor: change.amountMinor, interval: change.interval, at: deps.now() });
   return {
     async recordStatus(change: StatusChange): Promise<void> {
       await recordStatusChange(deps.db, change, deps.now());
     },
-    async recordEvent(event: { subscriptionId: string; kind: string; cycle: number; detail: Record<string, unknown> }): Promise<void> {
-      if (event.kind === 'plan_changed') {
-        // The workflow reports a plan change as an event (its recorded histories call this
-        // activity); the row must show the new plan too, so list and export agree with it.
-        const { amountMinor, interval } = event.detail as { amountMinor?: string; interval?: { unit: string; count: number } };
-        await recordPlanChange(deps.db, { subscriptionId: event.subscriptionId, fromCycle: event.cycle, amountMinor, interval, at: deps.now() });
+    /** An event in the subscription's history (e.g. cycles_skipped_while_paused); changes nothing else. */
+    async recordEvent(event: SubscriptionEvent): Promise<void> {
+      if (event.kind === LEGACY_PLAN_CHANGED_EVENT) {
+        // Only from workflow code before PLAN_CHANGE_WRITTEN_EXPLICITLY: a call it scheduled before
+        // an upgrade may still arrive (or be replayed) and is the plan write it asked for. Current
+        // workflow code asks recordPlanChange.
+        const { amountMinor, interval } = event.detail as { amountMinor?: string; interval?: BillingInterval };
+        await writePlanChange({ subscriptionId: event.subscriptionId, fromCycle: event.cycle, amountMinor, interval });
         return;
       }
       await recordSubscriptionEvent(deps.db, { ...event, at: deps.now() });
+    },
+    /** A plan change from `fromCycle` on: the row shows the new plan (list, export) and its history the plan_changed event, in one transaction. */
+    async recordPlanChange(change: PlanChangeRecord): Promise<void> {
+      await writePlanChange(change);
     },
     async recordCheckoutCharge(input: { subscriptionId: string; chargeId: string; amountMinor: string; currency: string }): Promise<{ state: string; at: string }> {
       const row = await insertCheckoutCharge(deps.db, { ...input, amountMinor: BigInt(input.amountMinor), at: deps.now() });

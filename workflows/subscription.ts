@@ -39,7 +39,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     async (request: ChangePlanRequest) => {
       // Histories recorded before the plan lock decided the cycle, awaited, then wrote (a charge could start in between).
       const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE) ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true)) : await applyPlanChange(rt, acts, request, false);
-      await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
+      // The plan write the workflow asks for; histories recorded before PLAN_CHANGE_WRITTEN_EXPLICITLY
+      // reported it as an event whose activity wrote the plan too (activities/subscription-writes.ts).
+      if (patched(PLAN_CHANGE_WRITTEN_EXPLICITLY)) await acts.db.recordPlanChange({ subscriptionId: input.subscriptionId, fromCycle, ...request });
+      else await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
       return { fromCycle, amountMinor: rt.amountFor(fromCycle), interval: rt.intervalFor(fromCycle) };
     },
     {
@@ -99,6 +102,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
 /** patched() id: plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
 export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
+/** patched() id: a plan change is written by its own activity (recordPlanChange), not as a side effect of recording an event. */
+export const PLAN_CHANGE_WRITTEN_EXPLICITLY = 'plan-change-written-explicitly';
 
 /**
  * Decides the first cycle the change applies to and writes it. With `locked` (PLAN_CHANGE_EXCLUSIVE)

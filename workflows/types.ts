@@ -251,3 +251,21 @@ export interface StatusChange {
   /** Set when the subscription reached a final state. */
   ended?: boolean;
 }
+
+/** An event in a subscription's history (subscription_events), recorded by the workflow. */
+export interface SubscriptionEvent {
+  subscriptionId: string;
+  kind: string;
+  cycle: number;
+  detail: Record<string, unknown>;
+}
+
+/** A plan change from `fromCycle` on, as the workflow asks it written (the row's plan and its event). */
+export interface PlanChangeRecord {
+  subscriptionId: string;
+  fromCycle: number;
+  /** New amount in minor units; absent when unchanged. */
+  amountMinor?: string | undefined;
+  /** New interval; absent when unchanged. */
+  interval?: BillingInterval | undefined;
+}

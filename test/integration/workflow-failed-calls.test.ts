@@ -142,7 +142,7 @@ const SITES: Site[] = [
   },
   {
     name: 'plan change: record',
-    activity: 'recordEvent',
+    activity: 'recordPlanChange',
     async reach(run) {
       const handle = await launchOneCycle(run, { firstInSeconds: 60 });
       await query(handle, (s) => s.nextBillingAt !== null, 'planned');
