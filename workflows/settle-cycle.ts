@@ -130,10 +130,9 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
   try {
     // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
     const result = await CancellationScope.nonCancellable(() => acts.charge(args));
-    rt.recordedByCharge =
-      onPaid && result.kind === 'charged' && result.statusRecorded === true
-        ? { status: onPaid.status, reasonCode: onPaid.reasonCode, cycle: onPaid.cycle, nextBillingAt: onPaid.nextBillingAt }
-        : null;
+    if (onPaid && result.kind === 'charged' && result.statusRecorded === true) {
+      rt.statusWrittenByCharge({ status: onPaid.status, reasonCode: onPaid.reasonCode, cycle: onPaid.cycle, nextBillingAt: onPaid.nextBillingAt });
+    }
     return result;
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
