@@ -29,7 +29,7 @@ async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedR
   return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => ({ workflowId, runId: r.runId }));
 }
 
-/** The scenario test/integration/status-writes.test.ts also runs. */
+/** The scenario test/integration/dunning-unknown.test.ts also runs. */
 export const STATUS_WRITE_UNRECORDED = 'status-write-unrecorded';
 
 export const SCENARIOS: Scenario[] = [
