@@ -1,34 +1,25 @@
-import type { AmazonPayClient } from '../amazonpay/client.js';
-import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
-import { permissionStatusOf } from '../ipn/reaction.js';
+import { closePermission, readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
-import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
-import { Context } from '@temporalio/activity';
+import { withReadFailures } from './errors.js';
 
-/** Calls other than Create Charge, on their own rate-capped task queue. */
-export function createAmazonActivities(deps: { amazonPay: AmazonPayClient }) {
+/**
+ * The subscription workflow's Amazon Pay calls other than Create Charge, on their own
+ * rate-capped queue: the same reads the IPN reaction makes (amazonpay/reads.ts), so an answer
+ * means the same to the workflow whoever asked, and every 429 is counted.
+ */
+export function createAmazonActivities(deps: AmazonReadDeps) {
   return {
+    /** The Charge Permission's state (NotFound when Amazon Pay does not know it). */
     async getPermissionStatus({ chargePermissionId }: { chargePermissionId: string }): Promise<PermissionStatus> {
-      const outcome = await deps.amazonPay.getChargePermission(chargePermissionId);
-      if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') return { state: 'NotFound', reasons: ['ResourceNotFound'] };
-      // An undocumented state is treated as not chargeable: never charge on a guess.
-      return permissionStatusOf(okOrThrow(outcome));
+      return withReadFailures(() => readPermissionStatus(deps, chargePermissionId));
     },
+    /** A pending charge's state, polled when no CHARGE IPN came. */
     async getChargeStatus({ chargeId }: { chargeId: string }): Promise<ChargeUpdate> {
-      const charge = okOrThrow(await deps.amazonPay.getCharge(chargeId));
-      return { chargeId: charge.chargeId, state: charge.statusDetails.state, reasonCode: charge.statusDetails.reasonCode ?? null };
+      return withReadFailures(() => readChargeUpdate(deps, chargeId));
     },
+    /** The final action cancel_and_close_permission; already closed succeeds. */
     async closePermission({ chargePermissionId, reason }: { chargePermissionId: string; reason: string }): Promise<void> {
-      const outcome = await deps.amazonPay.closeChargePermission(chargePermissionId, { closureReason: reason, cancelPendingCharges: false });
-      // Already closed is the state we wanted.
-      if (outcome.kind === 'permission_state' && outcome.reasonCode === 'InvalidChargePermissionStatus') return;
-      okOrThrow(outcome);
+      return withReadFailures(() => closePermission(deps, chargePermissionId, reason));
     },
   };
-}
-
-function okOrThrow<T>(outcome: AmazonPayOutcome<T>): T {
-  if (outcome.kind === 'ok') return outcome.body;
-  if (isRetryable(outcome)) throw retryableFailure(outcome, Context.current().info.attempt);
-  throw nonRetryableFailure(FailureTypes.invalidRequest, `${outcome.kind}: ${outcome.reasonCode} ${outcome.message}`, { requestId: outcome.requestId ?? null });
 }

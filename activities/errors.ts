@@ -3,7 +3,9 @@
 // Types are stated explicitly (never derived from class names, which minifiers rename).
 import { randomInt } from 'node:crypto';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from '../amazonpay/outcomes.js';
+import { AmazonReadFailed } from '../amazonpay/reads.js';
 import type { FailureType, NonRetryableFailureType } from '../billing/vocabulary.js';
 
 /** Short names for the failure types of billing/vocabulary.ts FAILURE_TYPES (their meanings are there). */
@@ -53,4 +55,25 @@ export function retryableFailure(outcome: RetryableOutcome, activityAttempt: num
 
 export function nonRetryableFailure(type: NonRetryableFailureType, message: string, details?: Record<string, unknown>): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true, details: details ? [details] : [] });
+}
+
+/**
+ * A failed Amazon Pay read (amazonpay/reads.ts) as the activity's failure: after a 429 or a
+ * transient fault retryable with the backoff above, otherwise non-retryable
+ * AmazonPayInvalidRequest carrying Amazon's request id. Anything else is rethrown as it is.
+ */
+export function failureOfRead(error: unknown, activityAttempt: number): unknown {
+  if (!(error instanceof AmazonReadFailed)) return error;
+  const outcome = error.outcome;
+  if (isRetryable(outcome)) return retryableFailure(outcome, activityAttempt);
+  return nonRetryableFailure(FailureTypes.invalidRequest, error.message, { requestId: outcome.requestId ?? null });
+}
+
+/** Runs an activity body that reads Amazon Pay; a failed read leaves it as failureOfRead says. Call inside an activity only. */
+export async function withReadFailures<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    throw failureOfRead(error, Context.current().info.attempt);
+  }
 }

@@ -6,8 +6,8 @@ import { createAmazonActivities } from './amazon.js';
 import { createChargeActivities } from './charges.js';
 import { createIpnActivities } from './ipn.js';
 import type { ActivityMetrics } from './ipn-metrics.js';
-import { createLedgerActivities } from './ledger.js';
 import { createScheduleActivities } from './schedule.js';
+import { createSubscriptionWriteActivities } from './subscription-writes.js';
 
 export interface ActivityDeps {
   db: Database;
@@ -31,7 +31,7 @@ export function createActivities(deps: ActivityDeps) {
   const { reactToIpn, settleIpnInbox } = createIpnActivities(deps);
   return {
     /** The workflows' own queue: database writes and schedule math, beside the workflow worker (also its local activities). */
-    workflows: { ...createScheduleActivities(deps), ...createLedgerActivities(deps), settleIpnInbox },
+    workflows: { ...createScheduleActivities(deps), ...createSubscriptionWriteActivities(deps), settleIpnInbox },
     /** Create Charge alone, on the queue whose rate the server caps for all replicas (the Create Charge quota). */
     charges: createChargeActivities(deps),
     /** The other Amazon Pay calls, on their own rate-capped queue. */

@@ -1,13 +1,12 @@
-import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../amazonpay/client.js';
 import type { Database } from '../db/client.js';
 import { settleInboxRow } from '../db/queries/ipn-inbox.js';
-import { AmazonReadFailed, reactToCharge, reactToPermission, type ReactionResult } from '../ipn/reaction.js';
+import { reactToCharge, reactToPermission, type ReactionResult } from '../ipn/reaction.js';
 import { reactToRefund } from '../ipn/refund-reaction.js';
 import type { IpnHandlerInput } from '../workflows/ipn-types.js';
-import { FailureTypes, nonRetryableFailure, retryableFailure } from './errors.js';
+import { FailureTypes, nonRetryableFailure, withReadFailures } from './errors.js';
 import type { ActivityMetrics } from './ipn-metrics.js';
 import { isIpnObjectType, unreachable } from '../billing/vocabulary.js';
 
@@ -27,9 +26,10 @@ export function createIpnActivities(deps: IpnActivityDeps) {
       const temporal = deps.temporal;
       if (!temporal) throw nonRetryableFailure(FailureTypes.invalidRequest, 'this worker was built without a Temporal client; IPN reactions cannot signal workflows');
       const reaction = { db: deps.db, amazonPay: deps.amazonPay, temporal, now: deps.now, ...(deps.logger ? { logger: deps.logger.child({ requestId: input.messageId }) } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
-      try {
-        const objectType = input.objectType;
-        if (!isIpnObjectType(objectType)) return { status: 'ignored', summary: `object type ${objectType} needs no reaction` };
+      const objectType = input.objectType;
+      if (!isIpnObjectType(objectType)) return { status: 'ignored', summary: `object type ${objectType} needs no reaction` };
+      // A failed Amazon Pay read fails the activity as it fails the workflows' own reads.
+      return withReadFailures(async () => {
         switch (objectType) {
           case 'CHARGE_PERMISSION':
             if (!input.chargePermissionId) return { status: 'ignored', summary: 'a CHARGE_PERMISSION IPN without a ChargePermissionId needs no reaction' };
@@ -41,14 +41,7 @@ export function createIpnActivities(deps: IpnActivityDeps) {
           default:
             return unreachable(objectType, 'IPN object type');
         }
-      } catch (error) {
-        if (error instanceof AmazonReadFailed) {
-          const outcome = error.outcome;
-          if (outcome.kind === 'throttled' || outcome.kind === 'transient') throw retryableFailure(outcome, Context.current().info.attempt);
-          throw nonRetryableFailure(FailureTypes.invalidRequest, error.message, { requestId: outcome.requestId ?? null });
-        }
-        throw error;
-      }
+      });
     },
     async settleIpnInbox(input: { inboxId: string; status: 'processed' | 'ignored' | 'failed'; note: string | null }): Promise<void> {
       await settleInboxRow(deps.db, BigInt(input.inboxId), input.status, input.note, deps.now());

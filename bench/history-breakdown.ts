@@ -22,6 +22,22 @@ export interface WakeUpBreakdown {
   chargeScheduledToStarted: Percentiles;
   /** The same four for the last tenth of the sample (the charges made last). */
   lastTenth: { dueToTimerFired: Percentiles; timerFiredToTaskStarted: Percentiles; taskStartedToChargeScheduled: Percentiles; chargeScheduledToStarted: Percentiles };
+  /** What the cycle due at T0 cost Temporal, from its timer firing to the next timer (absent in results before issue 15). */
+  cycleCost?: CycleCostSummary;
+}
+
+/** Commands of one cycle: workflow tasks completed, activities scheduled, local activities recorded. */
+export interface CycleCost {
+  workflowTasks: number;
+  activities: number;
+  localActivities: number;
+}
+
+/** The cycle costs of the sampled histories: the largest seen and how many histories had each workflow-task count. */
+export interface CycleCostSummary {
+  sampled: number;
+  max: CycleCost;
+  workflowTasksHistogram: Record<string, number>;
 }
 
 interface Segments {
@@ -63,6 +79,32 @@ export function segmentsOf(events: HistoryEvent[], t0Ms: number): Segments | nul
   };
 }
 
+/**
+ * What the cycle due at T0 cost: events from its timer firing up to the next timer started
+ * (the wait for the next cycle) or the end of the run; null without that timer.
+ */
+export function cycleCostOf(events: HistoryEvent[], t0Ms: number): CycleCost | null {
+  const fired = events.find((e) => e.eventType === EventType.EVENT_TYPE_TIMER_FIRED && millis(e) >= t0Ms - 1000);
+  if (!fired) return null;
+  const after = events.filter((e) => id(e) > id(fired));
+  const nextTimer = after.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+  const cycle = nextTimer >= 0 ? after.slice(0, nextTimer) : after;
+  const count = (type: number, also: (e: HistoryEvent) => boolean = () => true) => cycle.filter((e) => e.eventType === type && also(e)).length;
+  return {
+    workflowTasks: count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    activities: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+    localActivities: count(EventType.EVENT_TYPE_MARKER_RECORDED, (e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'),
+  };
+}
+
+function summariseCosts(costs: CycleCost[]): CycleCostSummary | undefined {
+  if (costs.length === 0) return undefined;
+  const workflowTasksHistogram: Record<string, number> = {};
+  for (const c of costs) workflowTasksHistogram[c.workflowTasks] = (workflowTasksHistogram[c.workflowTasks] ?? 0) + 1;
+  const max = (key: keyof CycleCost) => Math.max(...costs.map((c) => c[key]));
+  return { sampled: costs.length, max: { workflowTasks: max('workflowTasks'), activities: max('activities'), localActivities: max('localActivities') }, workflowTasksHistogram };
+}
+
 function summarise(rows: Segments[]): WakeUpBreakdown['lastTenth'] {
   const p = (xs: number[]): Percentiles => {
     const q = percentiles(xs.map((x) => x / 1000));
@@ -81,11 +123,15 @@ export async function wakeUpBreakdown(client: Client, workflowIds: readonly stri
   const step = Math.max(1, Math.floor(workflowIds.length / sample));
   const picked = workflowIds.filter((_id, i) => i % step === 0).slice(0, sample);
   const rows: Segments[] = [];
+  const costs: CycleCost[] = [];
   for (const workflowId of picked) {
     const history = await client.workflow.getHandle(workflowId).fetchHistory();
     const segments = segmentsOf(history.events ?? [], t0Ms);
     if (segments) rows.push(segments);
+    const cost = cycleCostOf(history.events ?? [], t0Ms);
+    if (cost) costs.push(cost);
   }
   if (rows.length === 0) return null;
-  return { sampled: rows.length, ...summarise(rows), lastTenth: summarise(rows.slice(Math.floor(rows.length * 0.9))) };
+  const cycleCost = summariseCosts(costs);
+  return { sampled: rows.length, ...summarise(rows), lastTenth: summarise(rows.slice(Math.floor(rows.length * 0.9))), ...(cycleCost ? { cycleCost } : {}) };
 }

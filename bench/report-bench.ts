@@ -31,6 +31,14 @@ function wakeUpLines(w: WakeUpBreakdown): string[] {
       ],
     ),
     '',
+    ...(w.cycleCost
+      ? [
+          `What the cycle due at T0 cost Temporal, from its timer firing to the next timer (${w.cycleCost.sampled} histories): workflow tasks ${Object.entries(w.cycleCost.workflowTasksHistogram)
+            .map(([tasks, n]) => `${tasks} in ${n}`)
+            .join(', ')}; at most ${w.cycleCost.max.workflowTasks} workflow tasks, ${w.cycleCost.max.activities} activities, ${w.cycleCost.max.localActivities} local activities.`,
+          '',
+        ]
+      : []),
   ];
 }
 

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { freePort } from '../devstack/ports.js';
 import { parse, stringify } from 'yaml';
 import type { MerchantKey } from './merchant-key.js';
 
@@ -66,11 +67,15 @@ export async function writeTemporalYaml(dir: string, name: string, tuning: Worke
   return path;
 }
 
-/** billing.yaml of the project with the IPN and operations ports moved to free ones. */
+/**
+ * billing.yaml of the project with the IPN and operations ports moved to free ones, and the HTTP
+ * API's too (no bench talks to it, but on its default port it collides with any other daemon here).
+ */
 export async function writeBillingYaml(dir: string, name: string, ports: { ipn: number; operations: number }): Promise<string> {
-  const doc = parse(await readFile('billing.yaml', 'utf8')) as { ipn?: Record<string, unknown>; operations?: Record<string, unknown> };
+  const doc = parse(await readFile('billing.yaml', 'utf8')) as { ipn?: Record<string, unknown>; operations?: Record<string, unknown>; api?: Record<string, unknown> };
   doc.ipn = { ...doc.ipn, host: '127.0.0.1', port: ports.ipn };
   doc.operations = { ...doc.operations, host: '127.0.0.1', port: ports.operations };
+  doc.api = { ...doc.api, host: '127.0.0.1', port: await freePort() };
   const path = join(dir, `${name}.billing.yaml`);
   await writeFile(path, `# written by bench/worker-process.ts from billing.yaml\n${stringify(doc)}`);
   return path;

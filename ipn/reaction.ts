@@ -4,78 +4,27 @@
 // passed on as a permissionStatus signal and the workflow decides.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { AmazonPayClient } from '../amazonpay/client.js';
-import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
-import type { ChargePermission } from '../amazonpay/types.js';
-import { monthlyCapOf } from '../amazonpay/monthly-caps.js';
+import { readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
+import { stopSubscriptionNow } from '../client/subscriptions/stop-now.js';
 import type { Database } from '../db/client.js';
-import {
-  activeSubscriptionsOnPermission,
-  isKnownMissingPermission,
-  recordPermissionCheck,
-  recordUnknownPermission,
-  subscriptionOfCharge,
-} from '../db/queries/ipn-inbox.js';
+import { isKnownMissingPermission, recordPermissionCheck, recordUnknownPermission } from '../db/queries/permissions.js';
+import { activeSubscriptionsOnPermission, subscriptionOfCharge } from '../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../db/schema/index.js';
-import type { ActivityMetrics } from '../activities/ipn-metrics.js';
-import { cancelSignal, chargeUpdateSignal, permissionStatusSignal } from '../workflows/messages.js';
+import { chargeUpdateSignal, permissionStatusPayload, permissionStatusSignal } from '../workflows/messages.js';
 import type { PermissionStatus } from '../workflows/types.js';
 import { isChargeStateIn, TERMINAL_CHARGE_STATES } from '../billing/vocabulary.js';
 
-export interface ReactionDeps {
+/** What a reaction needs: Amazon Pay reads (amazonpay/reads.ts, which count every 429), the database, Temporal. */
+export interface ReactionDeps extends AmazonReadDeps {
   db: Database;
-  amazonPay: AmazonPayClient;
   temporal: Client;
   now: () => Date;
   logger?: Logger;
-  metrics?: Pick<ActivityMetrics, 'onAmazonThrottled'>;
 }
 
 export interface ReactionResult {
   status: 'processed' | 'ignored';
   summary: string;
-}
-
-/** An Amazon Pay read that did not succeed; `outcome` says whether a retry can help. */
-export class AmazonReadFailed extends Error {
-  override name = 'AmazonReadFailed';
-  constructor(
-    readonly operation: string,
-    readonly outcome: Exclude<AmazonPayOutcome<unknown>, { kind: 'ok' }>,
-  ) {
-    super(`${operation}: ${outcome.kind}${'reasonCode' in outcome && outcome.reasonCode ? ` ${outcome.reasonCode}` : ''}`);
-  }
-  get retryable(): boolean {
-    return this.outcome.kind === 'throttled' || this.outcome.kind === 'transient';
-  }
-}
-
-/**
- * Maps Amazon's Charge Permission to what the workflow understands; an unknown state is never
- * chargeable. Also carries the payment descriptor (e.g. "Visa ****1111": a change is Amazon's
- * own evidence that the buyer replaced the payment method) and the monthly cap
- * (amazonpay/monthly-caps.ts) when known.
- */
-export function permissionStatusOf(permission: ChargePermission): PermissionStatus {
-  const state = permission.statusDetails.state;
-  const reasons = (permission.statusDetails.reasons ?? []).map((r) => r.reasonCode);
-  const details = { paymentDescriptor: paymentDescriptorOf(permission), amountLimit: monthlyCapOf(permission) };
-  if (state === 'Chargeable' || state === 'NonChargeable' || state === 'Closed') return { state: state as PermissionStatus['state'], reasons, ...details };
-  return { state: 'NonChargeable', reasons: [`Unknown:${state}`], ...details };
-}
-
-function paymentDescriptorOf(permission: ChargePermission): string | null {
-  const descriptors = (permission.paymentPreferences ?? []).map((p) => (p && typeof p === 'object' && 'paymentDescriptor' in p ? String(p.paymentDescriptor) : null)).filter((d) => d !== null);
-  return descriptors.length > 0 ? descriptors.join(', ') : null;
-}
-
-/** Fetches the Charge Permission; null when Amazon Pay does not know it. Throws AmazonReadFailed otherwise. */
-export async function fetchPermissionStatus(deps: ReactionDeps, chargePermissionId: string): Promise<PermissionStatus> {
-  const outcome = await deps.amazonPay.getChargePermission(chargePermissionId);
-  if (outcome.kind === 'ok') return permissionStatusOf(outcome.body);
-  if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') return { state: 'NotFound', reasons: ['ResourceNotFound'] };
-  if (outcome.kind === 'throttled') deps.metrics?.onAmazonThrottled('getChargePermission');
-  throw new AmazonReadFailed('getChargePermission', outcome);
 }
 
 /** CHARGE_PERMISSION IPN: fetch, then cancel or signal every non-final subscription on it. */
@@ -90,9 +39,10 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
     await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
     return { status: 'ignored', summary: `${chargePermissionId} is already known to be missing in Amazon Pay` };
   }
-  const status = await fetchPermissionStatus(deps, chargePermissionId);
+  const status = await readPermissionStatus(deps, chargePermissionId);
   if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
-  const touched = await applyPermissionStatus(deps, subscriptions, status, 'ipn');
+  // Amazon's answer after an IPN is evidence of a change.
+  const touched = await applyPermissionStatus(deps, subscriptions, status, { evidenceOfChange: true });
   // After the subscriptions were told: reconciliation signals only a state other than the one
   // recorded here, so a reaction that failed half-way must not record what nobody was told.
   await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
@@ -100,11 +50,13 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
 }
 
 /**
- * Closed: cancel each subscription's workflow, after a cancel signal carrying the closure
- * reason (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends.
- * Other states: a permissionStatus signal. Workflows that already ended are skipped.
+ * Closed: stop each subscription now (client/subscriptions/stop-now.ts) with the closure reason
+ * (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends. Other
+ * states: a permissionStatus signal saying whether this answer is evidence of a change (see
+ * workflows/types.ts PermissionStatusSignal). Workflows that already ended are skipped.
+ * Returns how many subscriptions were told.
  */
-export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: SubscriptionRow[], status: PermissionStatus, source: 'ipn' | 'poll'): Promise<number> {
+export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: SubscriptionRow[], status: PermissionStatus, { evidenceOfChange }: { evidenceOfChange: boolean }): Promise<number> {
   let touched = 0;
   for (const subscription of subscriptions) {
     const handle = deps.temporal.workflow.getHandle(subscription.workflowId);
@@ -112,11 +64,10 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
     try {
       if (status.state === 'Closed') {
         const reason = status.reasons[0] ?? 'ChargePermissionClosed';
-        await handle.signal(cancelSignal, { mode: 'now', reason });
-        await handle.cancel();
+        await stopSubscriptionNow(handle, reason);
         log?.info({ reason }, 'charge permission closed: subscription cancelled');
       } else {
-        await handle.signal(permissionStatusSignal, { ...status, source });
+        await handle.signal(permissionStatusSignal, permissionStatusPayload(status, evidenceOfChange));
         log?.info({ state: status.state, reasons: status.reasons }, 'charge permission state passed to the subscription');
       }
       touched += 1;
@@ -127,8 +78,6 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
   }
   return touched;
 }
-
-/** Charge states Amazon Pay never leaves. */
 
 /**
  * Why a CHARGE IPN needs no reaction, or null when it does. No ledger row has the ChargeId:
@@ -147,12 +96,7 @@ export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promi
   const owner = await subscriptionOfCharge(deps.db, chargeId);
   const noReaction = chargeIpnNeedsNoReaction(chargeId, owner?.ledgerState);
   if (noReaction !== null || !owner) return { status: 'ignored', summary: noReaction ?? `charge ${chargeId} is not in the ledger` };
-  const outcome = await deps.amazonPay.getCharge(chargeId);
-  if (outcome.kind !== 'ok') {
-    if (outcome.kind === 'throttled') deps.metrics?.onAmazonThrottled('getCharge');
-    throw new AmazonReadFailed('getCharge', outcome);
-  }
-  const update = { chargeId: outcome.body.chargeId, state: outcome.body.statusDetails.state, reasonCode: outcome.body.statusDetails.reasonCode ?? null };
+  const update = await readChargeUpdate(deps, chargeId);
   try {
     await deps.temporal.workflow.getHandle(owner.workflowId).signal(chargeUpdateSignal, update);
   } catch (error) {

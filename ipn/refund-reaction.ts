@@ -13,7 +13,8 @@ import {
   type RefundStatusUpdate,
 } from '../db/queries/refunds.js';
 import type { Refund } from '../amazonpay/types.js';
-import { AmazonReadFailed, type ReactionDeps, type ReactionResult } from './reaction.js';
+import { readRefund } from '../amazonpay/reads.js';
+import type { ReactionDeps, ReactionResult } from './reaction.js';
 import { FINAL_REFUND_STATES } from '../billing/vocabulary.js';
 
 
@@ -46,22 +47,13 @@ function amountOf(refund: Refund): { amountMinor: bigint; currency: string } | n
   }
 }
 
-/** Get Refund; null when Amazon Pay does not know the refund. Throws AmazonReadFailed otherwise. */
-async function fetchRefund(deps: ReactionDeps, refundId: string): Promise<Refund | null> {
-  const outcome = await deps.amazonPay.getRefund(refundId);
-  if (outcome.kind === 'ok') return outcome.body;
-  if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') return null;
-  if (outcome.kind === 'throttled') deps.metrics?.onAmazonThrottled('getRefund');
-  throw new AmazonReadFailed('getRefund', outcome);
-}
-
 /**
  * Fetches a refund the refunds table knows and records its state. 'not_found' when Amazon Pay
  * does not know it (recorded among unknown refunds; the row is left as it is for an operator).
  */
 export async function refreshRefund(deps: ReactionDeps, refundId: string): Promise<{ state: string; changed: boolean } | 'not_found'> {
   const before = await findRefundByRefundId(deps.db, refundId);
-  const refund = await fetchRefund(deps, refundId);
+  const refund = await readRefund(deps, refundId);
   const now = deps.now();
   if (!refund) {
     await recordUnknownRefund(deps.db, refundId, null, 'not_found', now);
@@ -88,7 +80,7 @@ export async function reactToRefund(deps: ReactionDeps, refundId: string, charge
     await recordUnknownRefund(deps.db, refundId, chargePermissionId, 'no_refund_row', deps.now());
     return { status: 'ignored', summary: `refund ${refundId} is not in the refunds table` };
   }
-  const refund = await fetchRefund(deps, refundId);
+  const refund = await readRefund(deps, refundId);
   if (!refund) {
     await recordUnknownRefund(deps.db, refundId, chargePermissionId, 'not_found', deps.now());
     return { status: 'ignored', summary: `refund ${refundId} is not known to Amazon Pay` };

@@ -5,7 +5,7 @@ import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
 /** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
 export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
@@ -13,12 +13,24 @@ export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
 /** patched() id: status writes moved from a regular activity to a local activity. */
 export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
 
+/**
+ * patched() id: a status write is skipped only when the row already says it (the last written
+ * status), not when the subscription merely showed it: after a status the database could not
+ * take (showUnrecordedStatus) the next write of it goes to the database, and a status the row
+ * still holds is not written again.
+ */
+export const STATUS_WRITES_FOLLOW_LAST_WRITTEN = 'status-writes-follow-last-written';
+
 /** A status row as the database holds it after a write. */
 export interface WrittenStatus {
   status: SubscriptionStatus;
   reasonCode: string | null;
   cycle: number;
   nextBillingAt: string | null;
+}
+
+function sameStatus(a: WrittenStatus | null, b: WrittenStatus): boolean {
+  return a !== null && a.status === b.status && a.reasonCode === b.reasonCode && a.cycle === b.cycle && a.nextBillingAt === b.nextBillingAt;
 }
 
 export class SubscriptionRuntime {
@@ -41,10 +53,10 @@ export class SubscriptionRuntime {
   resumesTakenByFailedCalls = 0;
   cancelReason: string | null = null;
   cancelNow = false;
-  permission: PermissionStatus | null = null;
+  permission: NotedPermission | null = null;
   permissionVersion = 0;
-  /** Counts IPN-driven signals that found the permission Chargeable: evidence a buyer fixed it, kept even if a poll lands after. */
-  chargeableByIpn = 0;
+  /** Counts evidence of a change (an IPN's fetch) that found the permission Chargeable: a buyer fixed it, kept even if a routine check lands after. */
+  chargeableOnEvidence = 0;
   /** A failed activity call waiting for its retry (workflows/guarded-calls.ts). */
   failedCall: FailedCall | null = null;
   /** Counts answers from Amazon that found the permission NonChargeable, so one followed at once by Chargeable is not lost. */
@@ -53,8 +65,14 @@ export class SubscriptionRuntime {
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
   private plannedVersion = 0;
-  /** What the charge activity wrote with a paid charge (ChargeCycleInput.onPaid): the next status write of exactly this is skipped. */
-  recordedByCharge: WrittenStatus | null = null;
+  /**
+   * The status row as this run last wrote it — by its own status writes or by the charge
+   * activity with a paid charge (ChargeCycleInput.onPaid) —; null before the run's first write.
+   * A write of exactly this is skipped: the row already says it.
+   */
+  lastWritten: WrittenStatus | null = null;
+  /** What the subscription last showed (query, search attributes): what histories before STATUS_WRITES_FOLLOW_LAST_WRITTEN compared with. */
+  private shown: WrittenStatus | null = null;
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
@@ -89,10 +107,11 @@ export class SubscriptionRuntime {
     }
   }
 
-  /** `via` says whether it came from a signal or the workflow's own check (see PermissionStatus.source). */
-  notePermission(status: PermissionStatus, via: 'ipn' | 'poll'): void {
-    this.permission = { ...status, source: via };
-    if (via === 'ipn' && status.state === 'Chargeable') this.chargeableByIpn += 1;
+  /** `evidenceOfChange`: see PermissionStatusSignal; the workflow's own checks are routine (false). */
+  notePermission(status: PermissionStatus, evidenceOfChange: boolean): void {
+    const { state, reasons, paymentDescriptor, amountLimit } = status;
+    this.permission = { state, reasons, ...(paymentDescriptor !== undefined ? { paymentDescriptor } : {}), ...(amountLimit !== undefined ? { amountLimit } : {}), evidenceOfChange };
+    if (evidenceOfChange && status.state === 'Chargeable') this.chargeableOnEvidence += 1;
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
@@ -169,11 +188,8 @@ export class SubscriptionRuntime {
 
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
-    const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
-    const byCharge = this.recordedByCharge;
-    this.recordedByCharge = null;
-    const alreadyWritten = byCharge !== null && byCharge.status === status && byCharge.reasonCode === reason && byCharge.cycle === this.s.cycle && byCharge.nextBillingAt === nextBillingAt;
-    if (!alreadyWritten && (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle)) {
+    const wanted: WrittenStatus = { status, reasonCode: reason, cycle: this.s.cycle, nextBillingAt };
+    if (this.needsWrite(wanted)) {
       // Histories recorded before status writes became local activities replay the old command.
       const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
       await recordStatus({
@@ -185,19 +201,42 @@ export class SubscriptionRuntime {
         detail,
         ended: status === 'canceled' || status === 'ended',
       });
+      this.lastWritten = wanted;
     }
     // Only now does the query report the new status: whoever sees it there also finds it in
     // PostgreSQL (the write above has completed) and, right after, in the search attributes.
     this.s.status = status;
     this.s.statusReason = reason;
     this.nextBillingAt = nextBillingAt;
+    this.shown = wanted;
     this.publish();
+  }
+
+  /** The charge activity wrote this status with its paid charge (ChargeCycleInput.onPaid). */
+  statusWrittenByCharge(written: WrittenStatus): void {
+    this.lastWritten = written;
+    // Histories before STATUS_WRITES_FOLLOW_LAST_WRITTEN skipped the next write of exactly this:
+    // the same decision as comparing with it (the cycle moves on before any other write).
+    this.shown = written;
+  }
+
+  /**
+   * Whether the row must be written: it does not already say `wanted`. Histories recorded before
+   * STATUS_WRITES_FOLLOW_LAST_WRITTEN compared with what the subscription showed; the two differ
+   * only after a status the database could not take, and only there is the patch asked.
+   */
+  private needsWrite(wanted: WrittenStatus): boolean {
+    const stale = !sameStatus(this.lastWritten, wanted);
+    const shownDiffers = !sameStatus(this.shown, wanted);
+    if (stale === shownDiffers) return stale;
+    return patched(STATUS_WRITES_FOLLOW_LAST_WRITTEN) ? stale : shownDiffers;
   }
 
   /** A status the database could not take (its write is failing): shown in the query and the search attributes only. */
   showUnrecordedStatus(status: SubscriptionStatus, reason: string | null): void {
     this.s.status = status;
     this.s.statusReason = reason;
+    this.shown = { status, reasonCode: reason, cycle: this.s.cycle, nextBillingAt: this.nextBillingAt };
     this.publish();
   }
 

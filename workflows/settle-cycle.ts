@@ -130,10 +130,9 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
   try {
     // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
     const result = await CancellationScope.nonCancellable(() => acts.charge(args));
-    rt.recordedByCharge =
-      onPaid && result.kind === 'charged' && result.statusRecorded === true
-        ? { status: onPaid.status, reasonCode: onPaid.reasonCode, cycle: onPaid.cycle, nextBillingAt: onPaid.nextBillingAt }
-        : null;
+    if (onPaid && result.kind === 'charged' && result.statusRecorded === true) {
+      rt.statusWrittenByCharge({ status: onPaid.status, reasonCode: onPaid.reasonCode, cycle: onPaid.cycle, nextBillingAt: onPaid.nextBillingAt });
+    }
     return result;
   } catch (error) {
     if (!(error instanceof ActivityFailure)) throw error;
@@ -205,7 +204,7 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   else await condition(() => rt.stopRequested, delay);
   if (rt.stopRequested) return stop(rt.stopReason());
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, 'poll');
+  rt.notePermission(permission, false);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable', { knownNonChargeable: true });
   rt.s.dunningStep = step + 1;
@@ -235,13 +234,13 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   rt.nextRetryAt = null;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.retryResumes;
-  const ipnEvidenceBefore = rt.chargeableByIpn;
+  const evidenceBefore = rt.chargeableOnEvidence;
   let sawNonChargeable = entry.knownNonChargeable;
   const nonChargeableBefore = rt.nonChargeableSeen;
   // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
   const baseline = fromAmazon && !entry.knownNonChargeable ? await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }) : null;
   if (baseline) {
-    rt.notePermission(baseline, 'poll');
+    rt.notePermission(baseline, false);
     if (baseline.state === 'NonChargeable') sawNonChargeable = true;
   }
   let unpaused = false;
@@ -265,7 +264,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const resumed = rt.retryResumes !== resumesBefore;
     if (!woke || resumed || unpaused) {
       unpaused = false;
-      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), 'poll');
+      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), false);
     }
     const permission = rt.permission;
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
@@ -274,8 +273,8 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
       // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
       // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
       const newMethod = baseline !== null && (permission.paymentDescriptor ?? null) !== null && permission.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
-      const fromIpn = fromAmazon ? newMethod : rt.chargeableByIpn !== ipnEvidenceBefore;
-      const fixed = !needsEvidence || resumed || sawNonChargeable || fromIpn;
+      const evidenced = fromAmazon ? newMethod : rt.chargeableOnEvidence !== evidenceBefore;
+      const fixed = !needsEvidence || resumed || sawNonChargeable || evidenced;
       if (fixed) {
         rt.s.attempt += 1;
         return { kind: 'retry' };
@@ -287,7 +286,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
 async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promise<Step> {
   const { rt, acts, input } = ctx;
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, 'poll');
+  rt.notePermission(permission, false);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason, { knownNonChargeable: true });
   return needsAttention(ctx, reason, { sameKey: false });
@@ -321,7 +320,7 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
 async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
   const { rt, acts, input } = ctx;
   const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, 'poll');
+  rt.notePermission(permission, false);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
   const amount = rt.amountFor(rt.s.cycle);
   const limit = permission.amountLimit ?? null;

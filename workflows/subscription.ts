@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
-import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { cancelSignal, changePlanUpdate, chargeUpdateSignal, isEvidenceOfChange, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
@@ -31,14 +31,18 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(pauseSignal, ({ reason }) => rt.pause(reason));
   setHandler(resumeSignal, ({ reason }) => rt.resume(reason));
   setHandler(cancelSignal, (request) => rt.requestCancel(request));
-  setHandler(permissionStatusSignal, (status) => rt.notePermission(status, status.source ?? 'ipn'));
+  // Read as it arrives, in either wire form (histories hold signals with the old `source`).
+  setHandler(permissionStatusSignal, (payload) => rt.notePermission(payload, isEvidenceOfChange(payload)));
   setHandler(chargeUpdateSignal, (update) => rt.noteChargeUpdate(update));
   setHandler(
     changePlanUpdate,
     async (request: ChangePlanRequest) => {
       // Histories recorded before the plan lock decided the cycle, awaited, then wrote (a charge could start in between).
       const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE) ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true)) : await applyPlanChange(rt, acts, request, false);
-      await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
+      // The plan write the workflow asks for; histories recorded before PLAN_CHANGE_WRITTEN_EXPLICITLY
+      // reported it as an event whose activity wrote the plan too (activities/subscription-writes.ts).
+      if (patched(PLAN_CHANGE_WRITTEN_EXPLICITLY)) await acts.db.recordPlanChange({ subscriptionId: input.subscriptionId, fromCycle, ...request });
+      else await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
       return { fromCycle, amountMinor: rt.amountFor(fromCycle), interval: rt.intervalFor(fromCycle) };
     },
     {
@@ -98,6 +102,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
 /** patched() id: plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
 export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
+/** patched() id: a plan change is written by its own activity (recordPlanChange), not as a side effect of recording an event. */
+export const PLAN_CHANGE_WRITTEN_EXPLICITLY = 'plan-change-written-explicitly';
 
 /**
  * Decides the first cycle the change applies to and writes it. With `locked` (PLAN_CHANGE_EXCLUSIVE)

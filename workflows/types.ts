@@ -152,7 +152,7 @@ export interface SubscriptionState {
   outstanding: { cycle: number; attempt: number; reasonCode: string | null } | null;
   chargesMade: number;
   /** The Charge Permission as last seen by this workflow (signal or check), if at all. */
-  permission: PermissionStatus | null;
+  permission: NotedPermission | null;
   /** An activity call that failed and waits for its retry (status needs_attention, reason CallFailed:<activity>). */
   failedCall?: FailedCall | null;
   /** Billing dates planned under the current plan, from the current cycle on (up to 13); empty while re-planning. */
@@ -170,19 +170,36 @@ export interface FailedCall {
   nextRetryAt: string;
 }
 
-/** A Charge Permission's state as the reaction activities saw it in Amazon Pay. */
+/** A Charge Permission's state as Amazon Pay answered Get Charge Permission (amazonpay/reads.ts). */
 export interface PermissionStatus {
   state: 'Chargeable' | 'NonChargeable' | 'Closed' | 'NotFound';
   reasons: string[];
-  /**
-   * Why it was fetched: 'ipn' after a CHARGE_PERMISSION notification (something changed),
-   * 'poll' by a periodic check. Absent in older signals: treated as 'ipn'.
-   */
-  source?: 'ipn' | 'poll';
   /** Amazon's payment descriptor (e.g. "Visa ****1111"); a change means the buyer replaced the payment method. Absent in older signals. */
   paymentDescriptor?: string | null;
   /** The permission's monthly cap (limits.amountLimit), minor units; null when it has none. Absent in older signals. */
   amountLimit?: MoneyDto | null;
+}
+
+/**
+ * The permissionStatus signal's payload (workflows/messages.ts builds and reads it): Amazon's
+ * answer and whether it is evidence of a change. Signals sent before issue 15 carry `source`
+ * instead; both are read (a signal's payload stays in history for replays).
+ */
+export interface PermissionStatusSignal extends PermissionStatus {
+  /**
+   * true: evidence of a change — Amazon's answer fetched after a CHARGE_PERMISSION IPN, or a
+   * reconciliation check that found a state other than the one it saw last; false: a routine
+   * check (a first look, a periodic poll). Absent in signals sent before issue 15.
+   */
+  evidenceOfChange?: boolean;
+  /** @deprecated The name before evidenceOfChange: 'ipn' = evidence of a change, 'poll' = a routine check; absent = 'ipn'. */
+  source?: 'ipn' | 'poll';
+}
+
+/** The Charge Permission as the workflow last saw it, by a signal or its own check. */
+export interface NotedPermission extends PermissionStatus {
+  /** Whether it was evidence of a change (see PermissionStatusSignal); the workflow's own checks are routine. */
+  evidenceOfChange: boolean;
 }
 
 /** An asynchronous charge outcome (CHARGE IPN or polling). */
@@ -233,4 +250,22 @@ export interface StatusChange {
   detail?: Record<string, unknown>;
   /** Set when the subscription reached a final state. */
   ended?: boolean;
+}
+
+/** An event in a subscription's history (subscription_events), recorded by the workflow. */
+export interface SubscriptionEvent {
+  subscriptionId: string;
+  kind: string;
+  cycle: number;
+  detail: Record<string, unknown>;
+}
+
+/** A plan change from `fromCycle` on, as the workflow asks it written (the row's plan and its event). */
+export interface PlanChangeRecord {
+  subscriptionId: string;
+  fromCycle: number;
+  /** New amount in minor units; absent when unchanged. */
+  amountMinor?: string | undefined;
+  /** New interval; absent when unchanged. */
+  interval?: BillingInterval | undefined;
 }

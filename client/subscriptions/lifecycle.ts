@@ -8,6 +8,7 @@ import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
+import { stopSubscriptionNow } from './stop-now.js';
 import { requireRunning, type SubscriptionHandle } from './workflow-handle.js';
 
 /** Longest reason an operator may give (pause, resume, stop, refund). */
@@ -77,8 +78,7 @@ export async function stopSubscription(deps: BillingClientDeps, id: string, opti
     await handle.signal(cancelSignal, { mode: 'period_end', reason });
     return { mode: 'period_end', state: await handle.query(stateQuery) };
   }
-  await handle.signal(cancelSignal, { mode: 'now', reason });
-  await handle.cancel();
+  await stopSubscriptionNow(handle, reason);
   return { mode: 'now', state: null };
 }
 

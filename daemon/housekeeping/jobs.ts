@@ -4,22 +4,15 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { Database } from '../../db/client.js';
-import {
-  activeSubscriptionsOnPermission,
-  lastPermissionStates,
-  nonFinalSubscriptions,
-  permissionsToReconcile,
-  pruneInbox,
-  recordPermissionCheck,
-  recordUnknownPermission,
-  subscriptionWorkflowIds,
-} from '../../db/queries/ipn-inbox.js';
+import { pruneInbox } from '../../db/queries/ipn-inbox.js';
+import { lastPermissionStates, permissionsToReconcile, recordPermissionCheck, recordUnknownPermission } from '../../db/queries/permissions.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
-import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscriptionStatus, subscriptionWorkflowIds } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
-import { AmazonReadFailed, applyPermissionStatus, fetchPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
+import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
+import { applyPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
 import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
 import { pacer } from './pacer.js';
@@ -99,7 +92,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           refunds.checked += 1;
           if (result !== 'not_found' && result.changed && (result.state === 'Refunded' || result.state === 'Declined')) refunds.resolved += 1;
         } catch (error) {
-          if (error instanceof AmazonReadFailed && error.outcome.kind === 'throttled') {
+          if (error instanceof AmazonReadFailed && error.throttled) {
             throttled = true;
             break;
           }
@@ -118,17 +111,17 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       for (const chargePermissionId of ids) {
         if (!(await pace())) break;
         try {
-          const fetched = await fetchPermissionStatus(reaction, chargePermissionId);
+          const fetched = await readPermissionStatus(reaction, chargePermissionId);
           checked += 1;
           if (fetched.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
           const previous = lastSeen.get(chargePermissionId);
           const known = previous !== undefined && previous !== 'error';
           const news = fetched.state === 'Closed' || (known ? previous !== fetched.state : fetched.state !== 'Chargeable');
           if (news) {
-            // A change between two checks is news like an IPN (a NonChargeable→Chargeable change may
-            // end a payment-method wait); a first look is only a poll.
+            // A change between two checks is evidence of a change like an IPN (a NonChargeable→Chargeable
+            // change may end a payment-method wait); a first look is only a routine check.
             const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
-            const touched = await applyPermissionStatus(reaction, subscriptions, fetched, known ? 'ipn' : 'poll');
+            const touched = await applyPermissionStatus(reaction, subscriptions, fetched, { evidenceOfChange: known });
             if (fetched.state === 'Closed') closed += touched;
             else signalled += touched;
           } else {
@@ -137,7 +130,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           // Recorded after the subscriptions were told: if telling failed, the next run sees news again.
           await recordPermissionCheck(deps.db, chargePermissionId, fetched.state, deps.now());
         } catch (error) {
-          if (error instanceof AmazonReadFailed && error.outcome.kind === 'throttled') {
+          if (error instanceof AmazonReadFailed && error.throttled) {
             // Leave the quota to billing; the next run continues with the permissions left unchecked.
             throttled = true;
             break;

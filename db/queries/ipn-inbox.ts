@@ -1,7 +1,8 @@
-import { and, asc, count, eq, inArray, lt, notInArray, or, sql } from 'drizzle-orm';
+// The IPN inbox: one row per delivery, from storing to settling and pruning. Subscriptions an
+// IPN concerns are found in subscriptions.ts, Charge Permission checks in permissions.ts.
+import { and, asc, count, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
-import { charges, housekeepingRuns, ipnInbox, permissionChecks, subscriptions, unknownPermissions, type IpnInboxRow, type SubscriptionRow } from '../schema/index.js';
-import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
+import { housekeepingRuns, ipnInbox, type IpnInboxRow } from '../schema/index.js';
 
 export type NewInboxRow = Pick<IpnInboxRow, 'messageId' | 'notificationId' | 'snsType' | 'objectType' | 'objectId' | 'chargePermissionId' | 'rawBody' | 'status'>;
 
@@ -128,91 +129,4 @@ export async function pruneInbox(db: DatabaseOrTransaction, before: Date): Promi
     .returning({ id: ipnInbox.id });
   await db.delete(housekeepingRuns).where(lt(housekeepingRuns.startedAt, before));
   return deleted.length;
-}
-
-const FINAL = [...FINAL_SUBSCRIPTION_STATUSES];
-
-/** Subscriptions still billing (or waiting) on a Charge Permission: the ones an IPN concerns. */
-export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<SubscriptionRow[]> {
-  return db
-    .select()
-    .from(subscriptions)
-    .where(and(eq(subscriptions.chargePermissionId, chargePermissionId), notInArray(subscriptions.status, FINAL)));
-}
-
-export async function subscriptionOfCharge(
-  db: DatabaseOrTransaction,
-  chargeId: string,
-): Promise<{ subscriptionId: string; workflowId: string; ledgerState: string } | undefined> {
-  const [row] = await db
-    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId, ledgerState: charges.state })
-    .from(charges)
-    .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
-    .where(eq(charges.chargeId, chargeId))
-    .limit(1);
-  return row;
-}
-
-export async function recordUnknownPermission(db: DatabaseOrTransaction, chargePermissionId: string, reason: 'no_subscription' | 'not_found', at: Date): Promise<void> {
-  await db
-    .insert(unknownPermissions)
-    .values({ chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })
-    .onConflictDoUpdate({ target: unknownPermissions.chargePermissionId, set: { reason, seenCount: sql`${unknownPermissions.seenCount} + 1`, lastSeenAt: at } });
-}
-
-export async function isKnownMissingPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<boolean> {
-  const [row] = await db
-    .select({ id: unknownPermissions.chargePermissionId })
-    .from(unknownPermissions)
-    .where(and(eq(unknownPermissions.chargePermissionId, chargePermissionId), eq(unknownPermissions.reason, 'not_found')));
-  return row !== undefined;
-}
-
-export async function recordPermissionCheck(db: DatabaseOrTransaction, chargePermissionId: string, state: string, at: Date): Promise<void> {
-  await db
-    .insert(permissionChecks)
-    .values({ chargePermissionId, lastCheckedAt: at, lastState: state })
-    .onConflictDoUpdate({ target: permissionChecks.chargePermissionId, set: { lastCheckedAt: at, lastState: state } });
-}
-
-/** The state each of these Charge Permissions had at its last check (absent: never checked). */
-export async function lastPermissionStates(db: DatabaseOrTransaction, chargePermissionIds: string[]): Promise<Map<string, string>> {
-  if (chargePermissionIds.length === 0) return new Map();
-  const rows = await db
-    .select({ id: permissionChecks.chargePermissionId, state: permissionChecks.lastState })
-    .from(permissionChecks)
-    .where(inArray(permissionChecks.chargePermissionId, chargePermissionIds));
-  return new Map(rows.map((r) => [r.id, r.state]));
-}
-
-/**
- * Charge Permissions of non-final subscriptions, oldest-checked (never-checked first), that
- * Amazon Pay is not already known to have lost: what one reconciliation run should fetch.
- */
-export async function permissionsToReconcile(db: DatabaseOrTransaction, limit: number): Promise<string[]> {
-  if (limit <= 0) return [];
-  const rows = await db.execute<{ charge_permission_id: string }>(sql`
-    select s.charge_permission_id
-    from ${subscriptions} s
-    left join ${permissionChecks} c on c.charge_permission_id = s.charge_permission_id
-    where s.status not in ('canceled', 'ended')
-      and not exists (select 1 from ${unknownPermissions} u where u.charge_permission_id = s.charge_permission_id and u.reason = 'not_found')
-    group by s.charge_permission_id
-    order by min(c.last_checked_at) asc nulls first, s.charge_permission_id
-    limit ${limit}`);
-  return rows.map((r) => r.charge_permission_id);
-}
-
-/** Non-final subscriptions created before the cutoff (younger ones may still be starting their workflow). */
-export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBefore: Date): Promise<SubscriptionRow[]> {
-  return db
-    .select()
-    .from(subscriptions)
-    .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
-}
-
-export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: string[]): Promise<Set<string>> {
-  if (workflowIds.length === 0) return new Set();
-  const rows = await db.select({ workflowId: subscriptions.workflowId }).from(subscriptions).where(inArray(subscriptions.workflowId, workflowIds));
-  return new Set(rows.map((r) => r.workflowId));
 }

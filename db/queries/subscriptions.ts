@@ -1,6 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
-import { subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
+import { charges, subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
+import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
 
 /** Inserts the row unless it exists; returns what is stored (the caller compares for conflicts). */
 export async function insertSubscription(db: DatabaseOrTransaction, row: NewSubscriptionRow): Promise<{ row: SubscriptionRow; created: boolean }> {
@@ -104,4 +105,41 @@ export async function recordPlanChange(
       at: change.at,
     });
   });
+}
+
+const FINAL = [...FINAL_SUBSCRIPTION_STATUSES];
+
+/** Subscriptions still billing (or waiting) on a Charge Permission: the ones an IPN concerns. */
+export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.chargePermissionId, chargePermissionId), notInArray(subscriptions.status, FINAL)));
+}
+
+export async function subscriptionOfCharge(
+  db: DatabaseOrTransaction,
+  chargeId: string,
+): Promise<{ subscriptionId: string; workflowId: string; ledgerState: string } | undefined> {
+  const [row] = await db
+    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId, ledgerState: charges.state })
+    .from(charges)
+    .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
+    .where(eq(charges.chargeId, chargeId))
+    .limit(1);
+  return row;
+}
+
+/** Non-final subscriptions created before the cutoff (younger ones may still be starting their workflow). */
+export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBefore: Date): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
+}
+
+export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: string[]): Promise<Set<string>> {
+  if (workflowIds.length === 0) return new Set();
+  const rows = await db.select({ workflowId: subscriptions.workflowId }).from(subscriptions).where(inArray(subscriptions.workflowId, workflowIds));
+  return new Set(rows.map((r) => r.workflowId));
 }

@@ -94,7 +94,7 @@ describe('dunning', () => {
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 300, paymentMethodGraceMs: 10 * 60_000 });
     await eventually(() => statusOf(h, 'dunning-hard-no-evidence'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
-    await eventually(() => handle.query(stateQuery), (s) => s.permission?.source === 'poll' && s.permission.state === 'Chargeable', { what: 'a check seeing Chargeable' });
+    await eventually(() => handle.query(stateQuery), (s) => s.permission?.evidenceOfChange === false && s.permission.state === 'Chargeable', { what: 'a check seeing Chargeable' });
     // Asserting an absence needs time to pass: ten check intervals find it Chargeable and charge nothing.
     const since = Date.now();
     await eventually(async () => Date.now(), (now) => now > since + 3_000, { what: 'ten check intervals' });
@@ -105,7 +105,7 @@ describe('dunning', () => {
     // The buyer updates the method: the IPN pipeline fetches the permission and signals it, with
     // the new card Amazon now shows (an IPN that finds nothing changed is no fix: dunning-pause-grace-cap.test.ts).
     await h.control.setScript(cp, { next: [], mode: null });
-    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'dunning-hard-no-evidence')).map((r) => [r.attempt, r.state])).toEqual([
       [1, 'Declined'],

@@ -90,7 +90,7 @@ describe('dunning waits that end', () => {
     await sleep(1_500);
     expect(await ledger(h, 'descriptor-fix')).toHaveLength(1);
     // What the IPN pipeline would signal once Amazon shows the buyer's new card.
-    await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
+    await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'descriptor-fix')).map((r) => [r.attempt, r.state])).toEqual([
       [1, 'Declined'],

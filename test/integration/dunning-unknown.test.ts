@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges } from '../support/subscriptions.js';
+import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
+import { SCENARIOS, STATUS_WRITE_UNRECORDED } from '../replay/scenarios.js';
 
 describe('charge outcome unknown', () => {
   let h: BillingHarness;
@@ -43,4 +44,18 @@ describe('charge outcome unknown', () => {
     expect((await ledger(h, 'unknown-1')).map((r) => [r.attempt, r.state])).toEqual([[1, 'Captured']]);
     await expectEachCycleChargedOnce(h, 'unknown-1', cp, 1);
   });
+
+  // Each status write does one job, and the workflow knows what the row says (the status it last
+  // wrote): a status the database could not take is not taken as written. The run is the replay
+  // scenario that recorded this shape.
+  it('a needs_attention the database could not take is written at the next failure, then the status before it comes back', async () => {
+    // Throws unless PostgreSQL showed past_due while the query showed needs_attention, and then needs_attention.
+    await SCENARIOS.find((s) => s.name === STATUS_WRITE_UNRECORDED)!.run(h);
+    const events = (await statusHistory(h, 'replay-unrecorded-status')).map((e) => [e.to, e.reason]);
+    const failed = events.findIndex(([to, reason]) => to === 'needs_attention' && reason === 'CallFailed:getPermissionStatus');
+    expect(failed).toBeGreaterThan(0);
+    expect(events[failed - 1]).toEqual(['past_due', 'SoftDeclined']);
+    expect(events[failed + 1]).toEqual(['past_due', 'SoftDeclined']);
+    expect((await getSubscription(h.database.db, 'replay-unrecorded-status'))?.status).toBe('ended');
+  }, 120_000);
 });

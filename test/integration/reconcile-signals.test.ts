@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { Daemon } from '../../daemon/run.js';
 import { stateQuery } from '../../workflows/messages.js';
-import type { PermissionStatus } from '../../workflows/types.js';
+import type { PermissionStatusSignal } from '../../workflows/types.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -36,13 +36,13 @@ describe('reconciliation signals a subscription only when its permission changed
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     const cp = chargePermission.chargePermissionId;
     const { handle } = await launch(idleSpec('sub-reconcile-1', cp));
-    const permissionSignals = async (): Promise<PermissionStatus[]> => {
+    const permissionSignals = async (): Promise<PermissionStatusSignal[]> => {
       const history = await handle.fetchHistory();
       return (history.events ?? []).flatMap((e) => {
         const signal = e.workflowExecutionSignaledEventAttributes;
         if (signal?.signalName !== 'permissionStatus') return [];
         const data = signal.input?.payloads?.[0]?.data;
-        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as PermissionStatus] : [];
+        return data ? [JSON.parse(Buffer.from(data).toString('utf8')) as PermissionStatusSignal] : [];
       });
     };
 
@@ -59,9 +59,10 @@ describe('reconciliation signals a subscription only when its permission changed
     // A change seen between two checks is news, as an IPN would be. A signal reaches the history
     // once any workflow task in flight completes, so wait for both before comparing.
     const signals = await eventually(permissionSignals, (list) => list.length >= 2, { timeoutMs: 20_000, what: 'two permission signals in the history' });
-    expect(signals.map((s) => [s.state, s.source])).toEqual([
-      ['NonChargeable', 'ipn'],
-      ['Chargeable', 'ipn'],
+    // Evidence of a change, under its name and (for workers on older code) the old one.
+    expect(signals.map((s) => [s.state, s.evidenceOfChange, s.source])).toEqual([
+      ['NonChargeable', true, 'ipn'],
+      ['Chargeable', true, 'ipn'],
     ]);
 
     await sim.control.closeChargePermission(cp, 'amazon');
@@ -72,14 +73,14 @@ describe('reconciliation signals a subscription only when its permission changed
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 0 });
   });
 
-  it('a first look that finds a permission not chargeable is passed on, as a poll', async () => {
+  it('a first look that finds a permission not chargeable is passed on, as a routine check', async () => {
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     const cp = chargePermission.chargePermissionId;
     const { handle } = await launch(idleSpec('sub-reconcile-2', cp));
     await sim.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1 });
     const state = await eventually(() => handle.query(stateQuery), (s) => s.permission !== null, { timeoutMs: 10_000, what: 'the workflow to note the permission' });
-    expect(state.permission).toMatchObject({ state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], source: 'poll' });
+    expect(state.permission).toMatchObject({ state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], evidenceOfChange: false });
     await handle.terminate('test cleanup');
   });
 });

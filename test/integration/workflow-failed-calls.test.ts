@@ -142,7 +142,7 @@ const SITES: Site[] = [
   },
   {
     name: 'plan change: record',
-    activity: 'recordEvent',
+    activity: 'recordPlanChange',
     async reach(run) {
       const handle = await launchOneCycle(run, { firstInSeconds: 60 });
       await query(handle, (s) => s.nextBillingAt !== null, 'planned');
@@ -188,7 +188,7 @@ const SITES: Site[] = [
     async recovered(_run, handle) {
       await query(handle, (s) => s.status === 'payment_method_required' && s.failedCall === null, 'payment_method_required again');
       // The buyer replaces the payment method: the IPN reaction tells the workflow what Amazon Pay now answers.
-      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     },
   },

@@ -29,6 +29,9 @@ async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedR
   return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => ({ workflowId, runId: r.runId }));
 }
 
+/** The scenario test/integration/dunning-unknown.test.ts also runs. */
+export const STATUS_WRITE_UNRECORDED = 'status-write-unrecorded';
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'completed',
@@ -239,6 +242,49 @@ export const SCENARIOS: Scenario[] = [
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
       await cancelNow(handle, 'recording');
       await handle.result().catch(() => undefined);
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Issue 15: a plan change is its own write (recordPlanChange), not a side effect of an event.
+    name: 'plan-change-written-explicitly',
+    async run(h) {
+      const cp = await newPermission(h);
+      const id = 'replay-plan-explicit';
+      const { handle } = await h.launch(shortSpec(id, cp, { seconds: 1, cycles: 3 }));
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '2100' }] });
+      await eventually(() => getSubscription(h.database.db, id), (row) => row?.amountMinor === 2100n, { what: 'the new amount in PostgreSQL' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Issue 15: a status the database could not take is not taken as written. The permission
+    // check after a soft decline fails and so does the status write that would show it
+    // (needs_attention only in the query); once the database takes writes again, the next
+    // failure's needs_attention is written (before, it was skipped as already shown).
+    name: STATUS_WRITE_UNRECORDED,
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const id = 'replay-unrecorded-status';
+      const workflowId = `subscription-${id}`;
+      const rowStatus = async () => (await getSubscription(h.database.db, id))?.status;
+      const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [4_000], activityRetryWindowMs: 2_000, failedCallRetryDelaysMs: [2_000] });
+      await eventually(rowStatus, (s) => s === 'past_due', { what: 'past_due in PostgreSQL' });
+      h.activityFaults.set(workflowId, 'recordStatus', 'non_retryable');
+      await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'recording' }]);
+      try {
+        await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention in the query' });
+        if ((await rowStatus()) !== 'past_due') throw new Error('the failing status write reached PostgreSQL');
+        h.activityFaults.clear(workflowId, 'recordStatus');
+        await eventually(rowStatus, (s) => s === 'needs_attention', { what: 'needs_attention in PostgreSQL once it takes writes' });
+      } finally {
+        h.activityFaults.clear(workflowId);
+        await h.control.setInjectedErrors([]);
+      }
+      await handle.result();
       return allRuns(h, handle.workflowId);
     },
   },

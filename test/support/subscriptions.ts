@@ -1,13 +1,14 @@
 // Small helpers the workflow/dunning integration tests share: a fresh Charge Permission, the
 // two ledgers (simulator and PostgreSQL), status history, and the client's cancel sequence.
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import type { SubscriptionSpec } from '../../billing/types.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { listSubscriptionEvents } from '../../db/queries/subscriptions.js';
 import type { ChargeRow } from '../../db/schema/index.js';
 import type { LedgerEntry } from '../../simulator/control-client.js';
-import { cancelSignal, stateQuery } from '../../workflows/messages.js';
+import { stopSubscriptionNow } from '../../client/subscriptions/stop-now.js';
+import { stateQuery } from '../../workflows/messages.js';
 import type { subscriptionWorkflow } from '../../workflows/index.js';
 import { anchorSecondsFromNow, eventually, type BillingHarness } from './billing-harness.js';
 
@@ -42,15 +43,9 @@ export async function statusHistory(h: BillingHarness, subscriptionId: string): 
   return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({ to: e.toStatus, reason: e.reasonCode, cycle: e.cycle, at: e.at, detail: e.detail }));
 }
 
-/** What an admin client does to cancel now: say why (signal), then request cancellation. */
+/** What an admin client does to cancel now (client/subscriptions/stop-now.ts): say why (signal), then request cancellation. */
 export async function cancelNow(handle: SubscriptionHandle, reason: string): Promise<void> {
-  await handle.signal(cancelSignal, { mode: 'now', reason });
-  try {
-    await handle.cancel();
-  } catch (error) {
-    // The signal alone may already have ended the run: nothing left to cancel.
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-  }
+  await stopSubscriptionNow(handle, reason);
 }
 
 /**

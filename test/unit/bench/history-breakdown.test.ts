@@ -1,6 +1,6 @@
 import proto, { type temporal } from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { segmentsOf } from '../../../bench/history-breakdown.js';
+import { cycleCostOf, segmentsOf } from '../../../bench/history-breakdown.js';
 
 const T = proto.temporal.api.enums.v1.EventType;
 const T0 = Date.parse('2026-11-28T12:00:00Z');
@@ -43,5 +43,28 @@ describe('segmentsOf: where a charge due at T0 waited', () => {
     expect(segmentsOf(history({ firedAfterMs: 0, taskAfterMs: 1, scheduledAfterMs: 1, startedAfterMs: 1, activity: 'recordStatus' }), T0)).toBeNull();
     expect(segmentsOf(history({ firedAfterMs: 0, taskAfterMs: 1, scheduledAfterMs: 1, startedAfterMs: 1 }).slice(0, -1), T0)).toBeNull();
     expect(segmentsOf(history({ firedAfterMs: 0, taskAfterMs: 1, scheduledAfterMs: 1, startedAfterMs: 1 }), T0 + 3_600_000)).toBeNull();
+  });
+});
+
+describe('cycleCostOf: what the cycle due at T0 cost Temporal', () => {
+  const base = history({ firedAfterMs: 0, taskAfterMs: 1, scheduledAfterMs: 1, startedAfterMs: 1 }) as unknown as Record<string, unknown>[];
+  const more = (events: Record<string, unknown>[]) => [...base, ...events] as unknown as temporal.api.history.v1.IHistoryEvent[];
+  const localActivity = (eventId: number) => ({ eventId, eventType: T.EVENT_TYPE_MARKER_RECORDED, eventTime: at(T0 + 10), markerRecordedEventAttributes: { markerName: 'core_local_activity' } });
+
+  it('counts workflow tasks, activities and local activities from the timer firing to the next timer', () => {
+    const events = more([
+      { eventId: 15, eventType: T.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, eventTime: at(T0 + 5) },
+      { eventId: 16, eventType: T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(T0 + 6) },
+      localActivity(17),
+      { eventId: 18, eventType: T.EVENT_TYPE_TIMER_STARTED, eventTime: at(T0 + 7) },
+      // The next cycle's work is not this one's.
+      { eventId: 19, eventType: T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(T0 + 8) },
+      localActivity(20),
+    ]);
+    expect(cycleCostOf(events, T0)).toEqual({ workflowTasks: 2, activities: 1, localActivities: 1 });
+  });
+
+  it('is null without a timer fired at T0', () => {
+    expect(cycleCostOf(more([]), T0 + 3_600_000)).toBeNull();
   });
 });

@@ -63,6 +63,16 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     expect(current.workflowTasks).toBeLessThan(before.workflowTasks);
   });
 
+  it('costs a cycle what it did before issue 15 (two workflow tasks, one activity); a plan change is its own write, one activity as before', () => {
+    // Both: three one-second cycles; the later one also changed the plan once.
+    const before = commandsOf('completed.json');
+    const after = commandsOf('plan-change-written-explicitly.json');
+    expect(after.activities).toEqual({ chargeCycle: before.activities.chargeCycle, recordPlanChange: 1 });
+    expect(after.localActivities.recordStatus).toBe(before.localActivities.recordStatus);
+    // The plan change's activity result wakes the workflow once; the cycles cost what they did.
+    expect(after.workflowTasks).toBe(before.workflowTasks + 1);
+  });
+
   it.each(['completed.json', 'ipn-charge.json'])('fails on a workflow whose commands differ from %s (the check can fail)', { timeout: 120_000 }, async (file) => {
     const changed = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/changed-workflow.ts', import.meta.url)), logger: silent });
     const history = historyFromProtoJson(JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')));

@@ -1,0 +1,62 @@
+// Completing a charge's ledger row with what Amazon Pay answered to Create Charge, and what that
+// answer means to the workflow: two pure mappings and one write, kept apart from the call
+// itself (activities/charges.ts). The row was inserted as pending before the call.
+import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
+import type { Charge } from '../amazonpay/types.js';
+import { isChargeStateIn, PAID_CHARGE_STATES } from '../billing/vocabulary.js';
+import type { Database } from '../db/client.js';
+import { completeCharge } from '../db/queries/charges.js';
+import type { ChargeResult } from '../workflows/types.js';
+import { FailureTypes, isRetryable, nonRetryableFailure } from './errors.js';
+
+/** One charge attempt's ledger row: (subscription, cycle, attempt). */
+export interface LedgerKey {
+  subscriptionId: string;
+  cycle: number;
+  attempt: number;
+}
+
+/** What the row records: pending after a 429/5xx (retried with the same key), the charge's state when Amazon created one, Declined or failed otherwise. */
+function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date) {
+  const answered = { amazonRequestId: outcome.requestId ?? null, completedAt: at };
+  if (outcome.kind === 'ok') {
+    const details = outcome.body.statusDetails;
+    return { state: details.state, outcome: 'ok', chargeId: outcome.body.chargeId, reasonCode: details.reasonCode ?? null, ...answered };
+  }
+  if (isRetryable(outcome)) return { state: 'pending', outcome: outcome.kind, chargeId: null, reasonCode: outcome.reasonCode ?? null, ...answered };
+  return { state: outcome.kind === 'invalid_request' ? 'failed' : 'Declined', outcome: outcome.kind, chargeId: null, reasonCode: outcome.reasonCode, ...answered };
+}
+
+/**
+ * Writes Create Charge's answer to the attempt's ledger row. A second successful charge for one
+ * cycle is refused by PostgreSQL (unique index): that becomes a non-retryable
+ * DuplicateChargeRecorded failure naming both; other database errors are thrown as they are
+ * (the activity is retried with the same idempotency key).
+ */
+export async function completeLedgerRow(db: Database, key: LedgerKey, outcome: AmazonPayOutcome<Charge>, at: Date): Promise<void> {
+  try {
+    await completeCharge(db, key, completionOf(outcome, at));
+  } catch (error) {
+    if (outcome.kind === 'ok' && isUniqueViolation(error)) {
+      const chargeId = outcome.body.chargeId;
+      throw nonRetryableFailure(FailureTypes.duplicateCharge, `cycle ${key.cycle} of ${key.subscriptionId} already has a successful charge; Amazon Pay returned another (${chargeId})`, { chargeId });
+    }
+    throw error;
+  }
+}
+
+/** What a non-retryable Create Charge answer means to the workflow (a 429/5xx never reaches it: the activity is retried). */
+export function chargeResultOf(outcome: Exclude<AmazonPayOutcome<Charge>, { kind: 'throttled' | 'transient' }>): ChargeResult {
+  const requestId = outcome.requestId ?? null;
+  if (outcome.kind !== 'ok') return { kind: outcome.kind, reasonCode: outcome.reasonCode, message: outcome.message, requestId };
+  const { chargeId, statusDetails } = outcome.body;
+  const state = statusDetails.state;
+  if (isChargeStateIn(state, PAID_CHARGE_STATES)) return { kind: 'charged', chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId };
+  if (state === 'AuthorizationInitiated') return { kind: 'pending', chargeId, state: 'AuthorizationInitiated', requestId };
+  // A 201 with a Declined/Canceled charge is not documented; treat it like a soft decline.
+  return { kind: 'soft_decline', reasonCode: statusDetails.reasonCode ?? state, message: `charge ${chargeId} is ${state}`, requestId };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505');
+}

@@ -1,0 +1,56 @@
+// Charge Permissions as the daemon checked them: the last state reconciliation or an IPN's
+// fetch saw, those Amazon Pay does not know (or no subscription of ours bills on), and which
+// ones the next reconciliation run should check.
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { permissionChecks, subscriptions, unknownPermissions } from '../schema/index.js';
+
+export async function recordUnknownPermission(db: DatabaseOrTransaction, chargePermissionId: string, reason: 'no_subscription' | 'not_found', at: Date): Promise<void> {
+  await db
+    .insert(unknownPermissions)
+    .values({ chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })
+    .onConflictDoUpdate({ target: unknownPermissions.chargePermissionId, set: { reason, seenCount: sql`${unknownPermissions.seenCount} + 1`, lastSeenAt: at } });
+}
+
+export async function isKnownMissingPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: unknownPermissions.chargePermissionId })
+    .from(unknownPermissions)
+    .where(and(eq(unknownPermissions.chargePermissionId, chargePermissionId), eq(unknownPermissions.reason, 'not_found')));
+  return row !== undefined;
+}
+
+export async function recordPermissionCheck(db: DatabaseOrTransaction, chargePermissionId: string, state: string, at: Date): Promise<void> {
+  await db
+    .insert(permissionChecks)
+    .values({ chargePermissionId, lastCheckedAt: at, lastState: state })
+    .onConflictDoUpdate({ target: permissionChecks.chargePermissionId, set: { lastCheckedAt: at, lastState: state } });
+}
+
+/** The state each of these Charge Permissions had at its last check (absent: never checked). */
+export async function lastPermissionStates(db: DatabaseOrTransaction, chargePermissionIds: string[]): Promise<Map<string, string>> {
+  if (chargePermissionIds.length === 0) return new Map();
+  const rows = await db
+    .select({ id: permissionChecks.chargePermissionId, state: permissionChecks.lastState })
+    .from(permissionChecks)
+    .where(inArray(permissionChecks.chargePermissionId, chargePermissionIds));
+  return new Map(rows.map((r) => [r.id, r.state]));
+}
+
+/**
+ * Charge Permissions of non-final subscriptions, oldest-checked (never-checked first), that
+ * Amazon Pay is not already known to have lost: what one reconciliation run should fetch.
+ */
+export async function permissionsToReconcile(db: DatabaseOrTransaction, limit: number): Promise<string[]> {
+  if (limit <= 0) return [];
+  const rows = await db.execute<{ charge_permission_id: string }>(sql`
+    select s.charge_permission_id
+    from ${subscriptions} s
+    left join ${permissionChecks} c on c.charge_permission_id = s.charge_permission_id
+    where s.status not in ('canceled', 'ended')
+      and not exists (select 1 from ${unknownPermissions} u where u.charge_permission_id = s.charge_permission_id and u.reason = 'not_found')
+    group by s.charge_permission_id
+    order by min(c.last_checked_at) asc nulls first, s.charge_permission_id
+    limit ${limit}`);
+  return rows.map((r) => r.charge_permission_id);
+}
