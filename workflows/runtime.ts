@@ -5,7 +5,7 @@ import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PauseWindow, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
 /** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
 export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
@@ -66,6 +66,8 @@ export class SubscriptionRuntime {
 
   pause(reason: string): void {
     if (this.ended) return;
+    // Workflow time at the signal: the same on every replay (SKIP_CYCLES_DUE_IN_ANY_PAUSE).
+    if (!this.s.paused) this.s.pausedSince = new Date(Date.now()).toISOString();
     this.s.paused = true;
     this.pauseReason = reason;
   }
@@ -74,6 +76,8 @@ export class SubscriptionRuntime {
     // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
     // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
     const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
+    if (this.s.paused && this.s.pausedSince) this.s.pauseWindows = [...(this.s.pauseWindows ?? []), { from: this.s.pausedSince, to: new Date(Date.now()).toISOString() }];
+    this.s.pausedSince = null;
     this.s.paused = false;
     this.resumeReason = reason;
     this.resumeSignals += 1;
@@ -118,6 +122,18 @@ export class SubscriptionRuntime {
 
   stopReason(): string {
     return this.cancelReason ?? 'Canceled';
+  }
+
+  /**
+   * The lifted pause a cycle due at `dueMs` (epoch ms) came due in, if any. Pauses that ended
+   * before it are dropped: later cycles are due later still, so none of them can fall inside.
+   */
+  pauseHolding(dueMs: number): PauseWindow | undefined {
+    const windows = this.s.pauseWindows;
+    if (!windows || windows.length === 0) return undefined;
+    const open = windows.filter((w) => Date.parse(w.to) > dueMs);
+    if (open.length !== windows.length) this.s.pauseWindows = open;
+    return open.find((w) => Date.parse(w.from) <= dueMs);
   }
 
   scheduleChanged(): void {

@@ -114,6 +114,19 @@ export interface CarriedState {
   gracePausedMs?: number | null;
   /** The cycle that already waited once for the monthly cap to reset; absent/null when none. */
   capWaitedCycle?: number | null;
+  /** When the operator's pause in force began (workflow time at its signal, ISO UTC); absent/null when not paused. */
+  pausedSince?: string | null;
+  /**
+   * Operator pauses already lifted, from the pause signal to the resume that lifted it (workflow
+   * time, ISO UTC): a cycle due inside one is skipped, not billed late. Pruned once no cycle left can fall inside.
+   */
+  pauseWindows?: PauseWindow[];
+}
+
+/** An operator's pause, [from, to) in workflow time (ISO UTC). */
+export interface PauseWindow {
+  from: string;
+  to: string;
 }
 
 export type CancelMode = 'now' | 'period_end';

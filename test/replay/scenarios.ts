@@ -242,5 +242,21 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  {
+    // Review of issue 13: a pause held in dunning; on resume the retry is charged and the cycles
+    // that came due during the pause are skipped (SKIP_CYCLES_DUE_IN_ANY_PAUSE), not billed late.
+    name: 'pause-skips-cycles-due',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-pause-skips', cp, { seconds: 2, cycles: 6 }), { dunningRetryDelaysMs: [2_000] });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      await pauseShown(handle);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
   ...IPN_SCENARIOS,
 ];
