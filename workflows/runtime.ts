@@ -4,6 +4,7 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
+import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PauseWindow, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
@@ -55,6 +56,14 @@ export class SubscriptionRuntime {
   private plannedVersion = 0;
   /** What the charge activity wrote with a paid charge (ChargeCycleInput.onPaid): the next status write of exactly this is skipped. */
   recordedByCharge: WrittenStatus | null = null;
+  /**
+   * A failed activity call shown over the workflow's own status (FAILED_CALL_SHOWN_OVER_OWN_STATUS in
+   * guarded-calls.ts): while set, every status write shows it instead, and `s.status` keeps what the
+   * workflow itself holds, which recovery writes back. Final statuses are written as they are.
+   */
+  failedCallShown: { status: SubscriptionStatus; reason: string | null } | null = null;
+  /** The status the database row, search attributes and query show (the last written or shown). */
+  private shown: { status: SubscriptionStatus; reason: string | null };
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
@@ -62,7 +71,9 @@ export class SubscriptionRuntime {
   constructor(
     readonly input: SubscriptionWorkflowInput,
     public s: CarriedState,
-  ) {}
+  ) {
+    this.shown = { status: s.status, reason: s.statusReason };
+  }
 
   pause(reason: string): void {
     if (this.ended) return;
@@ -185,20 +196,22 @@ export class SubscriptionRuntime {
 
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
-    const changed = status !== this.s.status || reason !== this.s.statusReason || this.publishedStatus === null;
+    const over = this.failedCallShown !== null && !(FINAL_SUBSCRIPTION_STATUSES as readonly string[]).includes(status) ? this.failedCallShown : null;
+    const shown = over ?? { status, reason };
+    const changed = shown.status !== this.shown.status || shown.reason !== this.shown.reason || this.publishedStatus === null;
     const byCharge = this.recordedByCharge;
     this.recordedByCharge = null;
-    const alreadyWritten = byCharge !== null && byCharge.status === status && byCharge.reasonCode === reason && byCharge.cycle === this.s.cycle && byCharge.nextBillingAt === nextBillingAt;
+    const alreadyWritten = byCharge !== null && byCharge.status === shown.status && byCharge.reasonCode === shown.reason && byCharge.cycle === this.s.cycle && byCharge.nextBillingAt === nextBillingAt;
     if (!alreadyWritten && (changed || nextBillingAt !== this.publishedNext || this.publishedCycle !== this.s.cycle)) {
       // Histories recorded before status writes became local activities replay the old command.
       const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
       await recordStatus({
         subscriptionId: this.input.subscriptionId,
-        status,
-        reasonCode: reason,
+        status: shown.status,
+        reasonCode: shown.reason,
         cycle: this.s.cycle,
         nextBillingAt,
-        detail,
+        detail: over ? { ...detail, heldStatus: status, heldReason: reason } : detail,
         ended: status === 'canceled' || status === 'ended',
       });
     }
@@ -206,6 +219,7 @@ export class SubscriptionRuntime {
     // PostgreSQL (the write above has completed) and, right after, in the search attributes.
     this.s.status = status;
     this.s.statusReason = reason;
+    this.shown = shown;
     this.nextBillingAt = nextBillingAt;
     this.publish();
   }
@@ -214,6 +228,24 @@ export class SubscriptionRuntime {
   showUnrecordedStatus(status: SubscriptionStatus, reason: string | null): void {
     this.s.status = status;
     this.s.statusReason = reason;
+    this.shown = { status, reason };
+    this.publish();
+  }
+
+  /**
+   * Shows a failed call (`failed`: status and reason) over the workflow's own status, or with
+   * null restores that status (FAILED_CALL_SHOWN_OVER_OWN_STATUS). Written like any status change;
+   * throws what the status write throws.
+   */
+  async showFailedCall(acts: ActivityProxies, failed: { status: SubscriptionStatus; reason: string | null } | null, detail?: Record<string, unknown>): Promise<void> {
+    this.failedCallShown = failed;
+    await this.setStatus(acts, this.s.status, this.s.statusReason, this.nextBillingAt, detail);
+  }
+
+  /** A failed call shown in the query and search attributes only, when even its status write fails. */
+  showUnrecordedFailedCall(failed: { status: SubscriptionStatus; reason: string | null }): void {
+    this.failedCallShown = failed;
+    this.shown = failed;
     this.publish();
   }
 
@@ -231,13 +263,13 @@ export class SubscriptionRuntime {
   }
 
   private publish(): void {
-    if (this.publishedStatus === this.s.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
+    if (this.publishedStatus === this.shown.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
     upsertSearchAttributes([
-      { key: BillingStatusKey, value: this.s.status },
+      { key: BillingStatusKey, value: this.shown.status },
       { key: BillingCycleKey, value: this.s.cycle },
       { key: NextBillingAtKey, value: this.nextBillingAt ? new Date(this.nextBillingAt) : null },
     ]);
-    this.publishedStatus = this.s.status;
+    this.publishedStatus = this.shown.status;
     this.publishedNext = this.nextBillingAt;
     this.publishedCycle = this.s.cycle;
   }
@@ -246,12 +278,12 @@ export class SubscriptionRuntime {
     return {
       subscriptionId: this.input.subscriptionId,
       chargePermissionId: this.input.chargePermissionId,
-      status: this.s.status,
-      statusReason: this.s.statusReason,
+      status: this.shown.status,
+      statusReason: this.shown.reason,
       cycle: this.s.cycle,
       attempt: this.s.attempt,
       nextBillingAt: this.nextBillingAt,
-      nextRetryAt: this.nextRetryAt,
+      nextRetryAt: this.failedCall?.nextRetryAt ?? this.nextRetryAt,
       dunningStep: this.s.dunningStep,
       paused: this.s.paused,
       cancelAtPeriodEnd: this.s.cancelAtPeriodEnd !== null,

@@ -100,7 +100,8 @@ export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
  * anything else is written by the workflow as before.
  */
 function statusAfterPaid({ rt, input }: CycleContext): StatusChange | undefined {
-  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested) return undefined;
+  // A failed call shown over the status (guarded-calls.ts) stays shown: the workflow writes the status itself.
+  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested || rt.failedCallShown) return undefined;
   const next = rt.plannedAhead(rt.s.cycle + 1);
   if (!next) return undefined;
   const base = { subscriptionId: input.subscriptionId, cycle: rt.s.cycle + 1 };

@@ -258,5 +258,25 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  {
+    // Review of issue 13: the changePlan handler's event write fails while the cycle is in dunning;
+    // the loop pays the cycle meanwhile (the failed call stays shown), the resume recovers it and
+    // the status is the one the workflow holds then (FAILED_CALL_SHOWN_OVER_OWN_STATUS).
+    name: 'handler-failed-call',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-handler-failed', cp, { seconds: 5, cycles: 2 }), { dunningRetryDelaysMs: [2_000], activityRetryWindowMs: 2_000 });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      h.activityFaults.set('subscription-replay-handler-failed', 'recordEvent', 'non_retryable');
+      const changed = handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordEvent', { what: 'paid while the call fails' });
+      h.activityFaults.clear('subscription-replay-handler-failed');
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await changed;
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
   ...IPN_SCENARIOS,
 ];
