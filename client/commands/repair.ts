@@ -7,7 +7,11 @@ import type { RepairResult } from '../index.js';
 function resultLine(result: RepairResult): string {
   if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
   const r = result.resume!;
-  const how = r.fresh ? 'started again from the beginning (nothing was billed yet)' : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
+  const how = r.fresh
+    ? 'started again from the beginning (nothing was billed yet)'
+    : r.wait
+      ? `waits in ${r.wait.status} as before (${r.wait.reason}) at cycle ${r.cycle}: ${r.wait.status === 'unpaid' ? 'nothing is charged until an admin resumes' : `nothing is charged until the buyer fixes the payment method; its grace period runs from the first hard decline${r.wait.graceStartedAt ? ` (${r.wait.graceStartedAt})` : ''}`}, then attempt ${r.attempt}`
+      : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
   return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${how}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
 }
 

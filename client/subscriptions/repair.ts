@@ -25,7 +25,7 @@ export interface RepairResult {
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, NOT_FOUND, RUNNING. */
   workflowState: string;
   /** Where the new workflow resumes (absent when nothing was restarted). */
-  resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status'> & { fresh: boolean };
+  resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
   termsFrom?: 'workflow-history' | 'database';
   runId?: string;
@@ -91,14 +91,14 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     subscriptionId: id,
     kind: 'workflow_restarted',
     cycle: point.cycle,
-    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
+    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, ...(point.wait ? { restoredWait: point.wait } : {}), termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
     at: deps.now(),
   });
   return {
     subscriptionId: id,
     action: 'restarted',
     workflowState,
-    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh },
+    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh, ...(point.wait ? { wait: point.wait } : {}) },
     termsFrom: previous ? 'workflow-history' : 'database',
     runId: started.firstExecutionRunId,
   };
@@ -175,11 +175,14 @@ function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): 
 }
 
 function carriedState(point: ResumePoint, terms: Terms): CarriedState {
+  const { wait } = point;
   return {
     cycle: point.cycle,
-    attempt: point.attempt,
+    // A restored wait counts up to point.attempt itself when it retries (workflows/settle-cycle.ts).
+    attempt: wait ? point.attempt - 1 : point.attempt,
     status: point.status,
-    statusReason: null,
+    statusReason: wait ? wait.reason : null,
+    ...(wait ? { restoredWait: { status: wait.status, reason: wait.reason }, graceStartedAt: wait.graceStartedAt } : {}),
     paused: point.paused,
     // A cancel-at-period-end request lives only in the workflow: not recoverable from the database.
     cancelAtPeriodEnd: null,

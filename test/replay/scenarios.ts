@@ -6,6 +6,9 @@ import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { subscriptionWorkflow } from '../../workflows/index.js';
+import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 
 export interface RecordedRun {
   workflowId: string;
@@ -276,6 +279,45 @@ export const SCENARIOS: Scenario[] = [
       await changed;
       await handle.result();
       return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: a run restarted (as `billing repair` does) in unpaid waits there instead
+    // of charging; an admin's resume retries the cycle (REPAIR_RESTORES_WAIT).
+    name: 'repair-restored-unpaid',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-repair-unpaid', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await handle.terminate('recording');
+      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
+      const reason = 'DunningExhausted:SoftDeclined';
+      const state: CarriedState = {
+        cycle: 0,
+        attempt: 1,
+        status: 'unpaid',
+        statusReason: reason,
+        paused: false,
+        cancelAtPeriodEnd: null,
+        amountChanges: [{ fromCycle: 0, amountMinor: input.amountMinor }],
+        segments: input.segments,
+        lastCharge: null,
+        dunningStep: 0,
+        chargesMade: 0,
+        restoredWait: { status: 'unpaid', reason },
+      };
+      const restarted = await h.temporal.client.workflow.start(subscriptionWorkflow, {
+        workflowId: handle.workflowId,
+        taskQueue: h.taskQueues.workflows,
+        args: [{ ...input, state }],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid after the restart' });
+      await restarted.signal(resumeSignal, { reason: 'recording' });
+      await restarted.result();
+      return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
     },
   },
   ...IPN_SCENARIOS,

@@ -1,0 +1,74 @@
+// `billing repair` restores a subscription that was waiting (found by a fresh review of issue
+// 13): `unpaid` means billing stops until an admin resumes, and `payment_method_required` keeps
+// waiting for the buyer's fix with the grace counted from the cycle's first hard decline. A
+// repair used to turn both into `active` and charge at once.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { eventually, type BillingHarness } from '../support/billing-harness.js';
+import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
+import { ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('billing repair restores a waiting subscription', () => {
+  const stack = useCliHarness();
+  let h: BillingHarness;
+  let cli: CliHarness;
+  beforeAll(() => {
+    ({ h, cli } = stack);
+  });
+
+  it('unpaid stays unpaid: nothing is charged until an admin resumes', async () => {
+    const id = 'repair-unpaid';
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['SoftDeclined'] });
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+    await handle.terminate('worker host lost');
+
+    const run = await cli.run(['repair', id]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('waits in unpaid as before (DunningExhausted:SoftDeclined)');
+    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    await sleep(3_000);
+    expect(await ledger(h, id)).toHaveLength(1);
+    expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'unpaid', statusReason: 'DunningExhausted:SoftDeclined' });
+    expect(await repaired.query(stateQuery)).toMatchObject({ status: 'unpaid', cycle: 0 });
+
+    await repaired.signal(resumeSignal, { reason: 'admin retry' });
+    expect(await repaired.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await ledger(h, id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+      [0, 1, 'Declined'],
+      [0, 2, 'Captured'],
+    ]);
+  }, 60_000);
+
+  it('payment_method_required keeps waiting, its grace counted from the first hard decline', async () => {
+    const id = 'repair-pmr';
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['HardDeclined'] });
+    const graceMs = 12_000;
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+    const declinedAt = (await ledger(h, id))[0]!.completedAt!.getTime();
+    await sleep(4_000);
+    await handle.terminate('worker host lost');
+
+    const repairedAt = Date.now();
+    const run = await cli.run(['repair', id]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('waits in payment_method_required as before (HardDeclined)');
+    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    await sleep(2_000);
+    expect(await ledger(h, id)).toHaveLength(1);
+    expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'payment_method_required', statusReason: 'HardDeclined' });
+
+    // No fix: the grace that was left runs out, counted from the decline, not from the repair.
+    expect(await repaired.result()).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:HardDeclined' });
+    const canceledAt = (await statusHistory(h, id)).at(-1)!.at.getTime();
+    expect(canceledAt - declinedAt).toBeGreaterThanOrEqual(graceMs - 1_000);
+    expect(canceledAt - repairedAt).toBeLessThan(graceMs - 2_000);
+    expect(await ledger(h, id)).toHaveLength(1);
+  }, 60_000);
+});
