@@ -53,6 +53,29 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     expect(skipped.map((e) => e.detail)).toEqual([expect.objectContaining({ from: 1, to: next - 1 })]);
   }, 90_000);
 
+  it('a pause held in needs_attention: the cycles due during it are skipped once the cycle is retried and paid', async () => {
+    const cp = await newPermission(h);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
+    const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
+    const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
+    const { handle } = await h.launch(spec);
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    await handle.signal(pauseSignal, { reason: 'operator hold' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    const pausedAt = Date.now();
+    await sleep(7_000);
+    const resumedAt = Date.now();
+    await handle.signal(resumeSignal, { reason: 'lift the pause' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
+    await handle.signal(resumeSignal, { reason: 'retry it' });
+    const rows = await eventually(() => ledger(h, 'skip-in-attention'), (r) => r.filter((c) => c.state === 'Captured').length >= 2, { what: 'retry and the next cycle' });
+    await handle.terminate('test cleanup');
+    const captured = rows.filter((c) => c.state === 'Captured');
+    expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
+    expect(captured.filter((c) => dueAt(c.cycle) >= pausedAt + 1_000 && dueAt(c.cycle) < resumedAt - 1_000).map((c) => c.cycle)).toEqual([]);
+    expect((await statusHistory(h, 'skip-in-attention')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(true);
+  }, 60_000);
+
   it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });

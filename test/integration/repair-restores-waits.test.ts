@@ -1,10 +1,11 @@
 // `billing repair` restores a subscription that was waiting (found by a fresh review of issue
 // 13): `unpaid` means billing stops until an admin resumes, and `payment_method_required` keeps
 // waiting for the buyer's fix with the grace counted from the cycle's first hard decline. A
-// repair used to turn both into `active` and charge at once.
+// repair used to turn both into `active` and charge at once. A pending cancel-at-period-end,
+// which lives only in the workflow, is read from the old run's history and kept.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { cancelSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
 import { ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
@@ -48,7 +49,7 @@ describe('billing repair restores a waiting subscription', () => {
     const id = 'repair-pmr';
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
-    const graceMs = 12_000;
+    const graceMs = 20_000;
     const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
     await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
     const declinedAt = (await ledger(h, id))[0]!.completedAt!.getTime();
@@ -70,5 +71,22 @@ describe('billing repair restores a waiting subscription', () => {
     expect(canceledAt - declinedAt).toBeGreaterThanOrEqual(graceMs - 1_000);
     expect(canceledAt - repairedAt).toBeLessThan(graceMs - 2_000);
     expect(await ledger(h, id)).toHaveLength(1);
+  }, 90_000);
+
+  it('a pending cancel at period end is kept: the period runs out and nothing is billed after it', async () => {
+    const id = 'repair-cancel-period-end';
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec(id, cp, { seconds: 4, cycles: 5 }));
+    await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1, { what: 'cycle 0 paid' });
+    await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerLeaves' });
+    await eventually(() => handle.query(stateQuery), (s) => s.cancelAtPeriodEnd, { what: 'cancel at period end noted' });
+    await handle.terminate('worker host lost');
+
+    const run = await cli.run(['repair', id]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('cancel at period end kept (BuyerLeaves)');
+    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    expect(await repaired.result()).toMatchObject({ status: 'canceled', reason: 'BuyerLeaves', cycle: 1 });
+    expect((await ledger(h, id)).map((r) => [r.cycle, r.state])).toEqual([[0, 'Captured']]);
   }, 60_000);
 });
