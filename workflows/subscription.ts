@@ -116,7 +116,8 @@ async function applyPlanChange(rt: SubscriptionRuntime, acts: ReturnType<typeof 
   return fromCycle;
 }
 
-function initialState(input: SubscriptionWorkflowInput): CarriedState {
+/** The state of a subscription that has billed nothing yet (cycle 0, attempt 1, active, the input's plan). */
+export function initialState(input: SubscriptionWorkflowInput): CarriedState {
   return {
     cycle: 0,
     attempt: 1,

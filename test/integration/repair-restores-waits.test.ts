@@ -8,7 +8,7 @@ import { getSubscription } from '../../db/queries/subscriptions.js';
 import { cancelSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
-import { ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
+import { ledger, newPermission, shortSpec, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,6 +20,14 @@ describe('billing repair restores a waiting subscription', () => {
     ({ h, cli } = stack);
   });
 
+  /** Repairs `id` with the CLI, checks its output names `restored`, and returns the new run. */
+  async function repairSaying(handle: SubscriptionHandle, id: string, restored: string) {
+    const run = await cli.run(['repair', id]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain(restored);
+    return h.temporal.client.workflow.getHandle(handle.workflowId);
+  }
+
   it('unpaid stays unpaid: nothing is charged until an admin resumes', async () => {
     const id = 'repair-unpaid';
     const cp = await newPermission(h);
@@ -28,10 +36,7 @@ describe('billing repair restores a waiting subscription', () => {
     await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
     await handle.terminate('worker host lost');
 
-    const run = await cli.run(['repair', id]);
-    expect(run.stderr).toBe('');
-    expect(run.stdout).toContain('waits in unpaid as before (DunningExhausted:SoftDeclined)');
-    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    const repaired = await repairSaying(handle, id, 'waits in unpaid as before (DunningExhausted:SoftDeclined)');
     await sleep(3_000);
     expect(await ledger(h, id)).toHaveLength(1);
     expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'unpaid', statusReason: 'DunningExhausted:SoftDeclined' });
@@ -57,10 +62,7 @@ describe('billing repair restores a waiting subscription', () => {
     await handle.terminate('worker host lost');
 
     const repairedAt = Date.now();
-    const run = await cli.run(['repair', id]);
-    expect(run.stderr).toBe('');
-    expect(run.stdout).toContain('waits in payment_method_required as before (HardDeclined)');
-    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    const repaired = await repairSaying(handle, id, 'waits in payment_method_required as before (HardDeclined)');
     await sleep(2_000);
     expect(await ledger(h, id)).toHaveLength(1);
     expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'payment_method_required', statusReason: 'HardDeclined' });
@@ -82,10 +84,7 @@ describe('billing repair restores a waiting subscription', () => {
     await eventually(() => handle.query(stateQuery), (s) => s.cancelAtPeriodEnd, { what: 'cancel at period end noted' });
     await handle.terminate('worker host lost');
 
-    const run = await cli.run(['repair', id]);
-    expect(run.stderr).toBe('');
-    expect(run.stdout).toContain('cancel at period end kept (BuyerLeaves)');
-    const repaired = h.temporal.client.workflow.getHandle(handle.workflowId);
+    const repaired = await repairSaying(handle, id, 'cancel at period end kept (BuyerLeaves)');
     expect(await repaired.result()).toMatchObject({ status: 'canceled', reason: 'BuyerLeaves', cycle: 1 });
     expect((await ledger(h, id)).map((r) => [r.cycle, r.state])).toEqual([[0, 'Captured']]);
   }, 60_000);

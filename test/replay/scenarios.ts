@@ -8,6 +8,7 @@ import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { subscriptionWorkflow } from '../../workflows/index.js';
+import { initialState } from '../../workflows/subscription.js';
 import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 
 export interface RecordedRun {
@@ -294,20 +295,7 @@ export const SCENARIOS: Scenario[] = [
       const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
       const reason = 'DunningExhausted:SoftDeclined';
-      const state: CarriedState = {
-        cycle: 0,
-        attempt: 1,
-        status: 'unpaid',
-        statusReason: reason,
-        paused: false,
-        cancelAtPeriodEnd: null,
-        amountChanges: [{ fromCycle: 0, amountMinor: input.amountMinor }],
-        segments: input.segments,
-        lastCharge: null,
-        dunningStep: 0,
-        chargesMade: 0,
-        restoredWait: { status: 'unpaid', reason },
-      };
+      const state: CarriedState = { ...initialState(input), status: 'unpaid', statusReason: reason, restoredWait: { status: 'unpaid', reason } };
       const restarted = await h.temporal.client.workflow.start(subscriptionWorkflow, {
         workflowId: handle.workflowId,
         taskQueue: h.taskQueues.workflows,
