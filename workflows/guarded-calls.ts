@@ -7,7 +7,8 @@
 // task, which Temporal retries). Instead the subscription waits in `needs_attention`
 // (reason `CallFailed:<activity>`, the cause in the event's detail and in the `state` query) and
 // the same call is tried again on a schedule (policy.failedCallRetryDelaysMs) or at once after
-// an operator's resume; when it succeeds, the status it had before comes back.
+// an operator's resume; when it succeeds, the status the workflow holds then comes back (the loop
+// may have moved on meanwhile when the failed call was a message handler's).
 // Create Charge is not guarded here: settle-cycle.ts decides on its failures (unknown outcome).
 import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, TemporalFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
@@ -22,6 +23,14 @@ export const FAILED_CALLS_WAIT_FOR_RETRY = 'failed-calls-wait-for-retry';
  * `paused` meanwhile), and the resume that lifts the pause retries it at once.
  */
 export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
+
+/**
+ * patched() id: a failed call shows needs_attention over the workflow's own status instead of
+ * replacing it: the main loop's status writes meanwhile (a handler's call failing while the loop
+ * pays a cycle) keep the failed call visible, and recovery writes back the status the workflow
+ * holds then, not a snapshot from before the failure (SubscriptionRuntime.showFailedCall).
+ */
+export const FAILED_CALL_SHOWN_OVER_OWN_STATUS = 'failed-call-shown-over-own-status';
 
 const MINUTE = 60_000;
 /** Automatic retries of a failed call: 5 minutes, 30 minutes, 2 hours, then every 6 hours (about 4 events a day in history). */
@@ -73,20 +82,22 @@ class CallGuard {
     const { rt } = this;
     const delays = rt.input.policy.failedCallRetryDelaysMs ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS;
     const delay = Math.max(1, delays[Math.min(failures, delays.length) - 1] ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS[0]!);
-    this.before ??= { status: rt.s.status, reason: rt.s.statusReason, nextRetryAt: rt.nextRetryAt };
+    // Histories recorded before FAILED_CALL_SHOWN_OVER_OWN_STATUS kept one snapshot to write back.
+    const overOwn = patched(FAILED_CALL_SHOWN_OVER_OWN_STATUS);
+    if (!overOwn) this.before ??= { status: rt.s.status, reason: rt.s.statusReason, nextRetryAt: rt.nextRetryAt };
     const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
     const failure = `${cause.name}: ${cause.message}`.slice(0, 500);
     const nextRetryAt = new Date(Date.now() + delay).toISOString();
     rt.failedCall = { activity, failure, failures, nextRetryAt };
-    rt.nextRetryAt = nextRetryAt;
+    if (!overOwn) rt.nextRetryAt = nextRetryAt;
     this.waiting += 1;
     try {
-      await this.show('needs_attention', `CallFailed:${activity}`, { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before.status });
+      await this.show('needs_attention', `CallFailed:${activity}`, { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before?.status ?? rt.s.status }, overOwn);
       const resumes = rt.resumes;
       // A stop ends the wait unless the caller must finish what it started (a charge in flight, the final status).
       const stoppable = CancellationScope.current().cancellable;
       // Histories recorded before UNPAUSE_RETRIES_FAILED_CALL woke only on a resume that was not a pause's.
-      if (patched(UNPAUSE_RETRIES_FAILED_CALL)) await this.untilRetry(delay, () => stoppable && rt.stopRequested);
+      if (patched(UNPAUSE_RETRIES_FAILED_CALL)) await this.untilRetry(delay, () => stoppable && rt.stopRequested, overOwn);
       else await condition(() => rt.resumes !== resumes || (stoppable && rt.stopRequested), delay);
       // The resume that brought this call back is spent here: a wait around the call must not take it as a retry too.
       rt.resumesTakenByFailedCalls += rt.resumes - resumes;
@@ -101,13 +112,13 @@ class CallGuard {
    * stop. While an operator's pause holds, the subscription shows `paused` and nothing is
    * retried by itself; the resume that lifts the pause retries at once.
    */
-  private async untilRetry(delay: number, stopped: () => boolean): Promise<void> {
+  private async untilRetry(delay: number, stopped: () => boolean, overOwn: boolean): Promise<void> {
     const { rt } = this;
     const retryAt = Date.now() + delay;
     const signals = rt.resumeSignals;
     for (;;) {
       if (rt.s.paused) {
-        await this.show('paused', rt.pauseReason, { failedCall: rt.failedCall, heldStatus: 'needs_attention', cycle: rt.s.cycle });
+        await this.show('paused', rt.pauseReason, { failedCall: rt.failedCall, heldStatus: 'needs_attention', cycle: rt.s.cycle }, overOwn);
         await condition(() => !rt.s.paused || stopped());
         return;
       }
@@ -118,20 +129,35 @@ class CallGuard {
     }
   }
 
-  /** The status in PostgreSQL and the search attributes; if even that write fails, in the query and search attributes only. */
-  private async show(status: SubscriptionStatus, reason: string | null, detail: Record<string, unknown>): Promise<void> {
+  /**
+   * The status in PostgreSQL and the search attributes; if even that write fails, in the query and
+   * search attributes only. With `overOwn`, shown over the workflow's own status, which stays.
+   */
+  private async show(status: SubscriptionStatus, reason: string | null, detail: Record<string, unknown>, overOwn: boolean): Promise<void> {
     try {
-      await this.rt.setStatus(this.raw, status, reason, this.rt.nextBillingAt, detail);
+      if (overOwn) await this.rt.showFailedCall(this.raw, { status, reason }, detail);
+      else await this.rt.setStatus(this.raw, status, reason, this.rt.nextBillingAt, detail);
     } catch (error) {
       if (!(error instanceof TemporalFailure) || isCancellation(error)) throw error;
-      this.rt.showUnrecordedStatus(status, reason);
+      if (overOwn) this.rt.showUnrecordedFailedCall({ status, reason });
+      else this.rt.showUnrecordedStatus(status, reason);
     }
   }
 
-  /** The call went through: the subscription shows what it showed before (a status write that failed writes its own status next). */
+  /**
+   * The call went through and no other is failing: the subscription shows the status the workflow
+   * holds now (FAILED_CALL_SHOWN_OVER_OWN_STATUS); in older histories what it showed before the
+   * failure (a status write that failed writes its own status next).
+   */
   private async recovered(activity: string): Promise<void> {
     const { rt } = this;
-    if (this.waiting > 0 || this.before === null) return;
+    if (this.waiting > 0) return;
+    if (rt.failedCallShown !== null) {
+      rt.failedCall = null;
+      await rt.showFailedCall(this.guarded, null, { recoveredFrom: activity });
+      return;
+    }
+    if (this.before === null) return;
     const before = this.before;
     rt.failedCall = null;
     rt.nextRetryAt = before.nextRetryAt;

@@ -4,8 +4,9 @@ import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
+import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PauseWindow, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
 
 /** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
 export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
@@ -73,6 +74,14 @@ export class SubscriptionRuntime {
   lastWritten: WrittenStatus | null = null;
   /** What the subscription last showed (query, search attributes): what histories before STATUS_WRITES_FOLLOW_LAST_WRITTEN compared with. */
   private shown: WrittenStatus | null = null;
+  /**
+   * A failed activity call shown over the workflow's own status (FAILED_CALL_SHOWN_OVER_OWN_STATUS in
+   * guarded-calls.ts): while set, every status write shows it instead, and `s.status` keeps what the
+   * workflow itself holds, which recovery writes back. Final statuses are written as they are.
+   */
+  failedCallShown: { status: SubscriptionStatus; reason: string | null } | null = null;
+  /** The status the query and search attributes show: the workflow's own, or a failed call over it. */
+  private displayed: { status: SubscriptionStatus; reason: string | null };
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
@@ -80,10 +89,14 @@ export class SubscriptionRuntime {
   constructor(
     readonly input: SubscriptionWorkflowInput,
     public s: CarriedState,
-  ) {}
+  ) {
+    this.displayed = { status: s.status, reason: s.statusReason };
+  }
 
   pause(reason: string): void {
     if (this.ended) return;
+    // Workflow time at the signal: the same on every replay (SKIP_CYCLES_DUE_IN_ANY_PAUSE).
+    if (!this.s.paused) this.s.pausedSince = new Date(Date.now()).toISOString();
     this.s.paused = true;
     this.pauseReason = reason;
   }
@@ -92,6 +105,8 @@ export class SubscriptionRuntime {
     // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
     // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
     const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
+    if (this.s.paused && this.s.pausedSince) this.s.pauseWindows = [...(this.s.pauseWindows ?? []), { from: this.s.pausedSince, to: new Date(Date.now()).toISOString() }];
+    this.s.pausedSince = null;
     this.s.paused = false;
     this.resumeReason = reason;
     this.resumeSignals += 1;
@@ -137,6 +152,18 @@ export class SubscriptionRuntime {
 
   stopReason(): string {
     return this.cancelReason ?? 'Canceled';
+  }
+
+  /**
+   * The lifted pause a cycle due at `dueMs` (epoch ms) came due in, if any. Pauses that ended
+   * before it are dropped: later cycles are due later still, so none of them can fall inside.
+   */
+  pauseHolding(dueMs: number): PauseWindow | undefined {
+    const windows = this.s.pauseWindows;
+    if (!windows || windows.length === 0) return undefined;
+    const open = windows.filter((w) => Date.parse(w.to) > dueMs);
+    if (open.length !== windows.length) this.s.pauseWindows = open;
+    return open.find((w) => Date.parse(w.from) <= dueMs);
   }
 
   scheduleChanged(): void {
@@ -188,17 +215,19 @@ export class SubscriptionRuntime {
 
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
   async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
-    const wanted: WrittenStatus = { status, reasonCode: reason, cycle: this.s.cycle, nextBillingAt };
+    const over = this.failedCallShown !== null && !(FINAL_SUBSCRIPTION_STATUSES as readonly string[]).includes(status) ? this.failedCallShown : null;
+    const display = over ?? { status, reason };
+    const wanted: WrittenStatus = { status: display.status, reasonCode: display.reason, cycle: this.s.cycle, nextBillingAt };
     if (this.needsWrite(wanted)) {
       // Histories recorded before status writes became local activities replay the old command.
       const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
       await recordStatus({
         subscriptionId: this.input.subscriptionId,
-        status,
-        reasonCode: reason,
+        status: display.status,
+        reasonCode: display.reason,
         cycle: this.s.cycle,
         nextBillingAt,
-        detail,
+        detail: over ? { ...detail, heldStatus: status, heldReason: reason } : detail,
         ended: status === 'canceled' || status === 'ended',
       });
       this.lastWritten = wanted;
@@ -209,6 +238,7 @@ export class SubscriptionRuntime {
     this.s.statusReason = reason;
     this.nextBillingAt = nextBillingAt;
     this.shown = wanted;
+    this.displayed = display;
     this.publish();
   }
 
@@ -237,6 +267,25 @@ export class SubscriptionRuntime {
     this.s.status = status;
     this.s.statusReason = reason;
     this.shown = { status, reasonCode: reason, cycle: this.s.cycle, nextBillingAt: this.nextBillingAt };
+    this.displayed = { status, reason };
+    this.publish();
+  }
+
+  /**
+   * Shows a failed call (`failed`: status and reason) over the workflow's own status, or with
+   * null restores that status (FAILED_CALL_SHOWN_OVER_OWN_STATUS). Written like any status change;
+   * throws what the status write throws.
+   */
+  async showFailedCall(acts: ActivityProxies, failed: { status: SubscriptionStatus; reason: string | null } | null, detail?: Record<string, unknown>): Promise<void> {
+    this.failedCallShown = failed;
+    await this.setStatus(acts, this.s.status, this.s.statusReason, this.nextBillingAt, detail);
+  }
+
+  /** A failed call shown in the query and search attributes only, when even its status write fails. */
+  showUnrecordedFailedCall(failed: { status: SubscriptionStatus; reason: string | null }): void {
+    this.failedCallShown = failed;
+    this.shown = { status: failed.status, reasonCode: failed.reason, cycle: this.s.cycle, nextBillingAt: this.nextBillingAt };
+    this.displayed = failed;
     this.publish();
   }
 
@@ -254,13 +303,13 @@ export class SubscriptionRuntime {
   }
 
   private publish(): void {
-    if (this.publishedStatus === this.s.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
+    if (this.publishedStatus === this.displayed.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
     upsertSearchAttributes([
-      { key: BillingStatusKey, value: this.s.status },
+      { key: BillingStatusKey, value: this.displayed.status },
       { key: BillingCycleKey, value: this.s.cycle },
       { key: NextBillingAtKey, value: this.nextBillingAt ? new Date(this.nextBillingAt) : null },
     ]);
-    this.publishedStatus = this.s.status;
+    this.publishedStatus = this.displayed.status;
     this.publishedNext = this.nextBillingAt;
     this.publishedCycle = this.s.cycle;
   }
@@ -269,12 +318,12 @@ export class SubscriptionRuntime {
     return {
       subscriptionId: this.input.subscriptionId,
       chargePermissionId: this.input.chargePermissionId,
-      status: this.s.status,
-      statusReason: this.s.statusReason,
+      status: this.displayed.status,
+      statusReason: this.displayed.reason,
       cycle: this.s.cycle,
       attempt: this.s.attempt,
       nextBillingAt: this.nextBillingAt,
-      nextRetryAt: this.nextRetryAt,
+      nextRetryAt: this.failedCall?.nextRetryAt ?? this.nextRetryAt,
       dunningStep: this.s.dunningStep,
       paused: this.s.paused,
       cancelAtPeriodEnd: this.s.cancelAtPeriodEnd !== null,

@@ -31,6 +31,8 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   try {
     // Histories recorded before an operator's pause held dunning charged on through a pause.
     const pauseHolds = patched(PAUSE_HOLDS_DUNNING);
+    const restored = await enterRestoredWait(ctx);
+    if (restored && restored.kind !== 'retry') return restored;
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
@@ -91,6 +93,24 @@ async function waitForRetry(ctx: CycleContext, retryAt: number, pauseHolds: bool
   }
 }
 
+/** patched() id: a run started by `billing repair` in unpaid/payment_method_required starts in that wait (CarriedState.restoredWait). */
+export const REPAIR_RESTORES_WAIT = 'repair-restores-wait';
+
+/**
+ * The wait a repaired run was restored into, as a step (retry once an admin resumes or the buyer
+ * fixes the payment method; the attempt number goes up as after any decline); null when none.
+ * The payment-method grace runs from CarriedState.graceStartedAt (the ledger's first hard decline).
+ */
+async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
+  const { rt } = ctx;
+  const restored = rt.s.restoredWait;
+  if (!restored || !patched(REPAIR_RESTORES_WAIT)) return null;
+  rt.s.restoredWait = null;
+  rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: restored.reason };
+  if (restored.status === 'unpaid') return waitForAdmin(ctx, 'unpaid', restored.reason, { sameKey: false });
+  return paymentMethodRequired(ctx, restored.reason, { knownNonChargeable: false });
+}
+
 /** patched() id: a paid charge's activity also writes the subscription's next status. */
 export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
 
@@ -100,7 +120,8 @@ export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
  * anything else is written by the workflow as before.
  */
 function statusAfterPaid({ rt, input }: CycleContext): StatusChange | undefined {
-  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested) return undefined;
+  // A failed call shown over the status (guarded-calls.ts) stays shown: the workflow writes the status itself.
+  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested || rt.failedCallShown) return undefined;
   const next = rt.plannedAhead(rt.s.cycle + 1);
   if (!next) return undefined;
   const base = { subscriptionId: input.subscriptionId, cycle: rt.s.cycle + 1 };

@@ -122,7 +122,8 @@ async function applyPlanChange(rt: SubscriptionRuntime, acts: ReturnType<typeof 
   return fromCycle;
 }
 
-function initialState(input: SubscriptionWorkflowInput): CarriedState {
+/** The state of a subscription that has billed nothing yet (cycle 0, attempt 1, active, the input's plan). */
+export function initialState(input: SubscriptionWorkflowInput): CarriedState {
   return {
     cycle: 0,
     attempt: 1,
@@ -166,7 +167,7 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
     if (woken && !rt.s.paused) return 'replan';
   }
   if (rt.stopRequested) return 'closed';
-  if (!rt.s.paused) return 'due';
+  if (!rt.s.paused) return (await skippedDueWhilePaused(rt, acts, dueAt)) ? 'replan' : 'due';
 
   // Paused: no charges. On resume, cycles that came due during the pause are skipped, not
   // billed late (like pausing collection); billing continues with the next cycle due from now.
@@ -174,12 +175,32 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
   await rt.setStatus(acts, 'paused', rt.pauseReason, null);
   await condition(() => !rt.s.paused || rt.stopRequested);
   if (rt.stopRequested) return 'closed';
-  const next = await acts.local.firstCycleDueFrom({ segments: rt.s.segments, fromCycle: rt.s.cycle, atOrAfter: new Date(Date.now()).toISOString() });
+  await skipCyclesDueBefore(rt, acts, new Date(Date.now()).toISOString());
+  await rt.setStatus(acts, before === 'paused' ? 'active' : before, rt.resumeReason, null);
+  return 'replan';
+}
+
+/** patched() id: a cycle that came due during an operator's pause is skipped wherever the pause held (dunning, grace, a failed call…), not only between cycles. */
+export const SKIP_CYCLES_DUE_IN_ANY_PAUSE = 'skip-cycles-due-in-any-pause';
+
+/**
+ * A cycle due (at `dueAt`, already past) inside a lifted pause: it and every later cycle due
+ * before that pause's end are skipped and recorded. Returns whether it skipped (then re-plan).
+ * Histories recorded before SKIP_CYCLES_DUE_IN_ANY_PAUSE billed them late; they replay that way.
+ */
+async function skippedDueWhilePaused(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, dueAt: string): Promise<boolean> {
+  const pause = rt.pauseHolding(Date.parse(dueAt));
+  if (!pause || !patched(SKIP_CYCLES_DUE_IN_ANY_PAUSE)) return false;
+  await skipCyclesDueBefore(rt, acts, pause.to);
+  return true;
+}
+
+/** Moves to the first cycle due at or after `atOrAfter` (ISO UTC), recording the cycles skipped as `cycles_skipped_while_paused`. */
+async function skipCyclesDueBefore(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, atOrAfter: string): Promise<void> {
+  const next = await acts.local.firstCycleDueFrom({ segments: rt.s.segments, fromCycle: rt.s.cycle, atOrAfter });
   if (next > rt.s.cycle) {
     await acts.db.recordEvent({ subscriptionId: rt.input.subscriptionId, kind: 'cycles_skipped_while_paused', cycle: rt.s.cycle, detail: { from: rt.s.cycle, to: next - 1 } });
     rt.s.cycle = next;
     rt.s.attempt = 1;
   }
-  await rt.setStatus(acts, before === 'paused' ? 'active' : before, rt.resumeReason, null);
-  return 'replan';
 }

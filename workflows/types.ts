@@ -114,6 +114,31 @@ export interface CarriedState {
   gracePausedMs?: number | null;
   /** The cycle that already waited once for the monthly cap to reset; absent/null when none. */
   capWaitedCycle?: number | null;
+  /**
+   * Set by `billing repair` when the stopped workflow was waiting in `unpaid` or
+   * `payment_method_required` for this cycle: the new run starts in that wait instead of charging
+   * (REPAIR_RESTORES_WAIT). Cleared once entered; absent/null otherwise.
+   */
+  restoredWait?: RestoredWait | null;
+  /** When the operator's pause in force began (workflow time at its signal, ISO UTC); absent/null when not paused. */
+  pausedSince?: string | null;
+  /**
+   * Operator pauses already lifted, from the pause signal to the resume that lifted it (workflow
+   * time, ISO UTC): a cycle due inside one is skipped, not billed late. Pruned once no cycle left can fall inside.
+   */
+  pauseWindows?: PauseWindow[];
+}
+
+/** A wait a repaired subscription starts in, with the reason it showed (e.g. DunningExhausted:SoftDeclined, HardDeclined). */
+export interface RestoredWait {
+  status: 'unpaid' | 'payment_method_required';
+  reason: string;
+}
+
+/** An operator's pause, [from, to) in workflow time (ISO UTC). */
+export interface PauseWindow {
+  from: string;
+  to: string;
 }
 
 export type CancelMode = 'now' | 'period_end';

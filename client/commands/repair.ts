@@ -7,8 +7,13 @@ import type { RepairResult } from '../index.js';
 function resultLine(result: RepairResult): string {
   if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
   const r = result.resume!;
-  const how = r.fresh ? 'started again from the beginning (nothing was billed yet)' : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
-  return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${how}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
+  const how = r.fresh
+    ? 'started again from the beginning (nothing was billed yet)'
+    : r.wait
+      ? `waits in ${r.wait.status} as before (${r.wait.reason}) at cycle ${r.cycle}: ${r.wait.status === 'unpaid' ? 'nothing is charged until an admin resumes' : `nothing is charged until the buyer fixes the payment method; its grace period runs from the first hard decline${r.wait.graceStartedAt ? ` (${r.wait.graceStartedAt})` : ''}`}, then attempt ${r.attempt}`
+      : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
+  const cancel = result.cancelAtPeriodEnd ? `; cancel at period end kept (${result.cancelAtPeriodEnd.reason}): nothing is billed after the current period` : '';
+  return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${how}${cancel}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
 }
 
 export const repairCommand: Command = {
@@ -23,8 +28,11 @@ A subscription the database says is live but whose Temporal workflow failed, was
 is gone (what the drift job marks needs_attention / WorkflowNotRunning) gets a new workflow
 under the same id. It resumes where the charge ledger says: a cycle already paid is never
 charged again, and an attempt whose outcome is unknown is sent again with its own idempotency
-key (Amazon Pay replays it) instead of a new one. A subscription whose workflow runs is left
-alone; one that was stopped or has ended is refused.
+key (Amazon Pay replays it) instead of a new one. One waiting in unpaid or
+payment_method_required is restored into that wait (nothing is charged until an admin resumes
+or the buyer fixes the payment method; the grace runs from the first hard decline), and a
+pending cancel at period end is kept (read from the old workflow's history). A subscription
+whose workflow runs is left alone; one that was stopped or has ended is refused.
 
 --all-drifted repairs every live subscription (older than 5 minutes) whose workflow is not
 running, with progress on stderr.

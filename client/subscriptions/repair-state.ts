@@ -7,7 +7,7 @@
 // again (PostgreSQL also refuses a second success per cycle).
 import type { SubscriptionStatus } from '../../billing/types.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
-import type { LastCharge } from '../../workflows/types.js';
+import type { LastCharge, RestoredWait } from '../../workflows/types.js';
 import { PAID_CHARGE_STATES, PENDING_CHARGE_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
 
 const PAID = new Set<string>(PAID_CHARGE_STATES);
@@ -29,7 +29,18 @@ export interface ResumePoint {
   chargesMade: number;
   /** Why this attempt: 'next' (nothing tried yet), 'same-key' (outcome unknown), 'after-decline'. */
   attemptReason: 'next' | 'same-key' | 'after-decline';
+  /**
+   * The cycle waited in `unpaid` (for an admin's resume) or `payment_method_required` (for the
+   * buyer's fix) after a decline: the new run waits there too, and `attempt` is tried only then.
+   */
+  wait?: RestoredWait & {
+    /** payment_method_required: the cycle's first hard decline (ISO UTC), where its grace period runs from. */
+    graceStartedAt: string | null;
+  };
 }
+
+/** Statuses a cycle waits in after a decline; a repair restores them rather than charging. */
+const WAITS = new Set<string>(['unpaid', 'payment_method_required']);
 
 /**
  * `row`: the subscription; `charges`: its ledger rows; `statusBeforeDrift`: the status the drift
@@ -38,7 +49,8 @@ export interface ResumePoint {
 export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' | 'status' | 'statusReason'>, charges: readonly ChargeRow[], statusBeforeDrift?: string): ResumePoint {
   const paid = charges.filter((c) => PAID.has(c.state)).sort((a, b) => a.cycle - b.cycle);
   const lastPaid = paid.at(-1);
-  const previous = row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning' && statusBeforeDrift ? statusBeforeDrift : row.status;
+  const drifted = row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning' && statusBeforeDrift !== undefined;
+  const previous = drifted ? statusBeforeDrift : row.status;
   const paused = previous === 'paused';
   const status: SubscriptionStatus = paused ? 'paused' : previous === 'trialing' && paid.length === 0 ? 'trialing' : 'active';
   const fresh = charges.length === 0 && row.currentCycle === 0;
@@ -51,6 +63,7 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
     attempt = UNSETTLED.has(last.state) ? last.attempt : last.attempt + 1;
     attemptReason = UNSETTLED.has(last.state) ? 'same-key' : 'after-decline';
   }
+  const wait = last && !UNSETTLED.has(last.state) && WAITS.has(previous) ? restoredWait(previous as RestoredWait['status'], drifted ? null : row.statusReason, ofCycle) : undefined;
   let dunningStep = 0;
   for (let i = ofCycle.length - 1; i >= 0 && ofCycle[i]!.state === 'Declined' && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
   return {
@@ -58,12 +71,24 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
     cycle,
     attempt,
     dunningStep,
-    status,
+    status: wait ? wait.status : status,
     paused,
+    ...(wait ? { wait } : {}),
     lastCharge: lastPaid
       ? { cycle: lastPaid.cycle, attempt: lastPaid.attempt, chargeId: lastPaid.chargeId, state: lastPaid.state, reasonCode: lastPaid.reasonCode, at: (lastPaid.completedAt ?? lastPaid.requestedAt).toISOString() }
       : null,
     chargesMade: paid.filter((c) => c.attempt > 0).length,
     attemptReason,
   };
+}
+
+/** The wait to restore, its reason (the row's, or after drift the last decline's) and, for a hard decline, when its grace started. */
+function restoredWait(status: RestoredWait['status'], rowReason: string | null, ofCycle: readonly ChargeRow[]): NonNullable<ResumePoint['wait']> {
+  const declines = ofCycle.filter((c) => c.state === 'Declined');
+  const lastReason = declines.at(-1)?.reasonCode ?? null;
+  const reason = rowReason ?? (status === 'unpaid' && lastReason && SOFT.has(lastReason) ? `DunningExhausted:${lastReason}` : (lastReason ?? status));
+  // The grace period runs from the cycle's first decline that was not a soft one (workflows/settle-cycle.ts).
+  const firstHard = declines.find((c) => !SOFT.has(c.reasonCode ?? '')) ?? declines.at(-1);
+  const graceStartedAt = status === 'payment_method_required' && firstHard ? (firstHard.completedAt ?? firstHard.requestedAt).toISOString() : null;
+  return { status, reason, graceStartedAt };
 }

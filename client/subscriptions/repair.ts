@@ -10,8 +10,9 @@ import { listCharges } from '../../db/queries/charges.js';
 import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
+import { cancelSignal } from '../../workflows/messages.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
-import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
+import type { AmountChange, BillingPolicy, CancelRequest, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
@@ -24,7 +25,9 @@ export interface RepairResult {
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, NOT_FOUND, RUNNING. */
   workflowState: string;
   /** Where the new workflow resumes (absent when nothing was restarted). */
-  resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status'> & { fresh: boolean };
+  resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
+  /** A cancel at period end the old run had been asked for and not yet applied: the new run keeps it. */
+  cancelAtPeriodEnd?: { reason: string };
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
   termsFrom?: 'workflow-history' | 'database';
   runId?: string;
@@ -54,7 +57,11 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   const [charges, events] = await Promise.all([listCharges(deps.db, id), listSubscriptionEvents(deps.db, id)]);
   const drift = [...events].reverse().find((e) => e.reasonCode === 'WorkflowNotRunning');
   const point = resumePointFromLedger(row, charges, (drift?.detail as { previousStatus?: string } | null)?.previousStatus);
-  const previous = description ? await lastRunInput(handle) : undefined;
+  const lastRun = description ? await readLastRun(handle) : undefined;
+  const previous = lastRun?.input;
+  const cancelAtPeriodEnd = lastRun?.cancelAtPeriodEnd ?? null;
+  // A run started afresh carries no state to keep the request in; nothing was billed, so nothing is owed.
+  if (point.fresh && cancelAtPeriodEnd) throw new ConflictError(`Subscription ${id}: it was asked to cancel at period end before anything was billed, so it is not restarted; stop it now (billing stop ${id})`);
   const runStartedAt = description?.startTime ?? new Date(0);
   const terms = previous ? termsFromHistory(previous, events, runStartedAt) : termsFromDatabase(row, events);
   const input: SubscriptionWorkflowInput = {
@@ -71,7 +78,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     taskQueues: previous?.taskQueues ?? { charges: deps.taskQueues.charges, amazonReads: deps.taskQueues.amazonReads },
     amountMinor: terms.amountChanges[0]?.amountMinor ?? String(row.amountMinor),
     segments: terms.segments,
-    ...(point.fresh ? {} : { state: carriedState(point, terms) }),
+    ...(point.fresh ? {} : { state: { ...carriedState(point, terms), cancelAtPeriodEnd } }),
   };
   const started = await client.workflow.start(subscriptionWorkflow, {
     workflowId: handle.workflowId,
@@ -90,14 +97,15 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     subscriptionId: id,
     kind: 'workflow_restarted',
     cycle: point.cycle,
-    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
+    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, ...(point.wait ? { restoredWait: point.wait } : {}), ...(cancelAtPeriodEnd ? { cancelAtPeriodEnd } : {}), termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
     at: deps.now(),
   });
   return {
     subscriptionId: id,
     action: 'restarted',
     workflowState,
-    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh },
+    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh, ...(point.wait ? { wait: point.wait } : {}) },
+    ...(cancelAtPeriodEnd ? { cancelAtPeriodEnd } : {}),
     termsFrom: previous ? 'workflow-history' : 'database',
     runId: started.firstExecutionRunId,
   };
@@ -128,12 +136,25 @@ interface Terms {
   policy?: BillingPolicy;
 }
 
-/** The input of the workflow's latest run (its first history event), or undefined when Temporal no longer has it. */
-async function lastRunInput(handle: ReturnType<typeof subscriptionHandle>): Promise<SubscriptionWorkflowInput | undefined> {
+/**
+ * The workflow's latest run as its history tells it, or undefined when Temporal no longer has it:
+ * its input (first event), and a cancel at period end it carried in (continue-as-new) or was sent
+ * (a `cancel` signal with mode period_end) — not applied, or the run would have completed.
+ */
+async function readLastRun(handle: ReturnType<typeof subscriptionHandle>): Promise<{ input: SubscriptionWorkflowInput; cancelAtPeriodEnd: { reason: string } | null } | undefined> {
   try {
-    const history = await handle.fetchHistory();
-    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    return payload ? defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload) : undefined;
+    const events = (await handle.fetchHistory()).events ?? [];
+    const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) return undefined;
+    const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload);
+    let cancelAtPeriodEnd = input.state?.cancelAtPeriodEnd ?? null;
+    for (const event of events) {
+      const signal = event.workflowExecutionSignaledEventAttributes;
+      const sent = signal?.signalName === cancelSignal.name ? signal.input?.payloads?.[0] : undefined;
+      const request = sent ? defaultPayloadConverter.fromPayload<CancelRequest>(sent) : undefined;
+      if (request?.mode === 'period_end') cancelAtPeriodEnd = { reason: request.reason };
+    }
+    return { input, cancelAtPeriodEnd };
   } catch {
     return undefined;
   }
@@ -174,13 +195,16 @@ function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): 
 }
 
 function carriedState(point: ResumePoint, terms: Terms): CarriedState {
+  const { wait } = point;
   return {
     cycle: point.cycle,
-    attempt: point.attempt,
+    // A restored wait counts up to point.attempt itself when it retries (workflows/settle-cycle.ts).
+    attempt: wait ? point.attempt - 1 : point.attempt,
     status: point.status,
-    statusReason: null,
+    statusReason: wait ? wait.reason : null,
+    ...(wait ? { restoredWait: { status: wait.status, reason: wait.reason }, graceStartedAt: wait.graceStartedAt } : {}),
     paused: point.paused,
-    // A cancel-at-period-end request lives only in the workflow: not recoverable from the database.
+    // A cancel-at-period-end request lives only in the workflow: the caller adds it from the old run's history.
     cancelAtPeriodEnd: null,
     amountChanges: terms.amountChanges,
     segments: terms.segments,

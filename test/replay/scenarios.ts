@@ -6,6 +6,10 @@ import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { subscriptionWorkflow } from '../../workflows/index.js';
+import { initialState } from '../../workflows/subscription.js';
+import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 
 export interface RecordedRun {
   workflowId: string;
@@ -286,6 +290,68 @@ export const SCENARIOS: Scenario[] = [
       }
       await handle.result();
       return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: a pause held in dunning; on resume the retry is charged and the cycles
+    // that came due during the pause are skipped (SKIP_CYCLES_DUE_IN_ANY_PAUSE), not billed late.
+    name: 'pause-skips-cycles-due',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-pause-skips', cp, { seconds: 2, cycles: 6 }), { dunningRetryDelaysMs: [2_000] });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      await pauseShown(handle);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: the changePlan handler's event write fails while the cycle is in dunning;
+    // the loop pays the cycle meanwhile (the failed call stays shown), the resume recovers it and
+    // the status is the one the workflow holds then (FAILED_CALL_SHOWN_OVER_OWN_STATUS).
+    name: 'handler-failed-call',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-handler-failed', cp, { seconds: 5, cycles: 2 }), { dunningRetryDelaysMs: [2_000], activityRetryWindowMs: 2_000 });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      h.activityFaults.set('subscription-replay-handler-failed', 'recordEvent', 'non_retryable');
+      const changed = handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
+      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordEvent', { what: 'paid while the call fails' });
+      h.activityFaults.clear('subscription-replay-handler-failed');
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await changed;
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // Review of issue 13: a run restarted (as `billing repair` does) in unpaid waits there instead
+    // of charging; an admin's resume retries the cycle (REPAIR_RESTORES_WAIT).
+    name: 'repair-restored-unpaid',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-repair-unpaid', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await handle.terminate('recording');
+      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
+      const reason = 'DunningExhausted:SoftDeclined';
+      const state: CarriedState = { ...initialState(input), status: 'unpaid', statusReason: reason, restoredWait: { status: 'unpaid', reason } };
+      const restarted = await h.temporal.client.workflow.start(subscriptionWorkflow, {
+        workflowId: handle.workflowId,
+        taskQueue: h.taskQueues.workflows,
+        args: [{ ...input, state }],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      });
+      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid after the restart' });
+      await restarted.signal(resumeSignal, { reason: 'recording' });
+      await restarted.result();
+      return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
     },
   },
   ...IPN_SCENARIOS,

@@ -1,0 +1,95 @@
+// README "Messages": cycles that come due while paused are skipped, not billed late — wherever the
+// pause was held (found by a fresh review of issue 13). A pause held inside a cycle (here: in
+// dunning) used to bill every cycle that came due during the pause back to back on resume,
+// because only the pause between cycles skipped. Cycles due before the pause are still billed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('cycles due while paused are skipped wherever the pause held', () => {
+  let h: BillingHarness;
+  beforeAll(async () => {
+    h = await startBillingHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('a pause held in dunning: on resume the dunning retry runs, the cycles due during the pause are skipped and recorded', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['SoftDeclined'] });
+    const spec = shortSpec('skip-in-dunning', cp, { seconds: 3, cycles: 20 });
+    const anchorMs = Date.parse(`${spec.anchor.localDateTime}Z`);
+    const dueAt = (cycle: number) => anchorMs + cycle * 3_000;
+    const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [4_000] });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await handle.signal(pauseSignal, { reason: 'operator hold' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    const pausedAt = Date.now();
+    await sleep(15_000);
+    expect(await ledger(h, 'skip-in-dunning')).toHaveLength(1);
+    const resumedAt = Date.now();
+    await handle.signal(resumeSignal, { reason: 'go on' });
+
+    // The dunning retry of cycle 0, then billing goes on with the first cycle due after the resume.
+    const rows = await eventually(
+      () => ledger(h, 'skip-in-dunning'),
+      (r) => r.filter((c) => c.state === 'Captured').length >= 3,
+      { what: 'the retry and two later cycles captured', timeoutMs: 30_000 },
+    );
+    await handle.terminate('test cleanup');
+    const captured = rows.filter((c) => c.state === 'Captured');
+    expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
+    // No cycle due during the pause was charged (a second of slack either side for signal delivery).
+    const dueDuringPause = (cycle: number) => dueAt(cycle) >= pausedAt + 1_000 && dueAt(cycle) < resumedAt - 1_000;
+    expect(captured.filter((c) => dueDuringPause(c.cycle)).map((c) => c.cycle)).toEqual([]);
+    const next = captured[1]!.cycle;
+    expect(dueAt(next)).toBeGreaterThanOrEqual(resumedAt - 1_000);
+    // Each later cycle was charged at its own due time, not caught up.
+    for (const c of captured.slice(1)) expect(c.completedAt!.getTime()).toBeGreaterThanOrEqual(dueAt(c.cycle));
+
+    const skipped = (await statusHistory(h, 'skip-in-dunning')).filter((e) => e.reason === 'cycles_skipped_while_paused');
+    expect(skipped.map((e) => e.detail)).toEqual([expect.objectContaining({ from: 1, to: next - 1 })]);
+  }, 90_000);
+
+  it('a pause held in needs_attention: the cycles due during it are skipped once the cycle is retried and paid', async () => {
+    const cp = await newPermission(h);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
+    const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
+    const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
+    const { handle } = await h.launch(spec);
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    await handle.signal(pauseSignal, { reason: 'operator hold' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    const pausedAt = Date.now();
+    await sleep(7_000);
+    const resumedAt = Date.now();
+    await handle.signal(resumeSignal, { reason: 'lift the pause' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
+    await handle.signal(resumeSignal, { reason: 'retry it' });
+    const rows = await eventually(() => ledger(h, 'skip-in-attention'), (r) => r.filter((c) => c.state === 'Captured').length >= 2, { what: 'retry and the next cycle' });
+    await handle.terminate('test cleanup');
+    const captured = rows.filter((c) => c.state === 'Captured');
+    expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
+    expect(captured.filter((c) => dueAt(c.cycle) >= pausedAt + 1_000 && dueAt(c.cycle) < resumedAt - 1_000).map((c) => c.cycle)).toEqual([]);
+    expect((await statusHistory(h, 'skip-in-attention')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(true);
+  }, 60_000);
+
+  it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['SoftDeclined'] });
+    const spec = shortSpec('catch-up-before-pause', cp, { seconds: 2, cycles: 4 });
+    // Dunning of cycle 0 outlasts cycles 1 and 2; the pause comes after they were due.
+    const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [5_500] });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await sleep(4_500);
+    await handle.signal(pauseSignal, { reason: 'operator hold' });
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await handle.signal(resumeSignal, { reason: 'go on' });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 4 });
+    const captured = (await ledger(h, 'catch-up-before-pause')).filter((c) => c.state === 'Captured').map((c) => c.cycle);
+    expect(captured).toEqual([0, 1, 2, 3]);
+    expect((await statusHistory(h, 'catch-up-before-pause')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(false);
+  }, 60_000);
+});
