@@ -4,8 +4,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { subscriptions } from '../../db/schema/index.js';
+import { subscriptionEvents, subscriptions } from '../../db/schema/index.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { eventually } from '../support/billing-harness.js';
 import { useCliHarness } from '../support/cli-harness.js';
@@ -69,18 +70,25 @@ describe('billing CLI: output and input hardening', () => {
     expect((JSON.parse(json.stdout) as { results: Array<{ id: string }> }).results.map((r) => r.id)).toContain(`imp-esc${ESC_TITLE}`);
   });
 
-  it('a free-text reason is escaped by show, exact in --json, and guarded in the CSV export', async () => {
+  it('a reason with control characters is refused; stored text is escaped by show, exact in --json, and guarded in the CSV export', async () => {
     const reason = `${FORMULA}${ESC_TITLE}`;
     const id = 'out-reason';
     await stack.cli.library.startSubscription({ id, chargePermissionId: await permission(), plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } }, anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' } });
-    const paused = await stack.cli.run(['pause', id, `--reason=${reason}`]);
-    expect(paused.code).toBe(0);
-    await eventually(() => getSubscription(stack.h.database.db, id), (row) => row?.statusReason === reason, { what: 'the pause reason stored' });
+    // Control characters never get in (PostgreSQL cannot store U+0000; the others corrupt records and terminals).
+    const refused = await stack.cli.run(['pause', id, `--reason=${reason}`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/reason must not contain control characters \(found U\+001B at position 23\)/);
+    // A formula is printable text: accepted, and guarded where a spreadsheet would evaluate it.
+    expect((await stack.cli.run(['pause', id, `--reason=${FORMULA}`])).code).toBe(0);
+    await eventually(() => getSubscription(stack.h.database.db, id), (row) => row?.statusReason === FORMULA, { what: 'the pause reason stored' });
+    // Text stored before the rule (or by another writer) is still shown safely: the row and its status history.
+    await stack.h.database.db.update(subscriptions).set({ statusReason: reason }).where(eq(subscriptions.id, id));
+    await stack.h.database.db.update(subscriptionEvents).set({ reasonCode: reason }).where(and(eq(subscriptionEvents.subscriptionId, id), eq(subscriptionEvents.reasonCode, FORMULA)));
 
     const show = await stack.cli.run(['show', id]);
     expect(show.code).toBe(0);
     expect(show.stdout).not.toMatch(RAW_CONTROL);
-    expect(show.stdout).toContain(`paused (${FORMULA}\\u001b]0;owned\\u0007)`);
+    expect(show.stdout).toContain(`paused  ${FORMULA}\\u001b]0;owned\\u0007`);
     const shown = JSON.parse((await stack.cli.run(['show', id, '--json'])).stdout) as { subscription: { statusReason: string } };
     expect(shown.subscription.statusReason).toBe(reason);
 
