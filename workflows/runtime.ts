@@ -3,15 +3,10 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
+import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES } from './patches.js';
 import type { ActivityProxies } from './proxies.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
-
-/** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
-export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
-
-/** patched() id: status writes moved from a regular activity to a local activity. */
-export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
 
 /** A status row as the database holds it after a write. */
 export interface WrittenStatus {

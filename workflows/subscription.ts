@@ -15,6 +15,7 @@ import {
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
 import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
+import { PLAN_CHANGE_EXCLUSIVE } from './patches.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
@@ -95,9 +96,6 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     throw error;
   }
 }
-
-/** patched() id: plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
-export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
 
 /**
  * Decides the first cycle the change applies to and writes it. With `locked` (PLAN_CHANGE_EXCLUSIVE)

@@ -7,31 +7,21 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { historyFromProtoJson } from '../../support/history-json.js';
+import { HISTORIES_DIR, historyEvents, localActivityType } from '../../replay/history-facts.js';
 
-const HISTORIES_DIR = fileURLToPath(new URL('../../replay/histories/', import.meta.url));
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
-type ProtoJsonEvent = {
-  eventType: string;
-  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-  markerRecordedEventAttributes?: { markerName: string; details?: { data?: { payloads?: { data: string }[] } } };
-};
-
 /** Activity types scheduled, local activity types recorded (from core's marker data) and workflow tasks, in a recorded history. */
 function commandsOf(file: string): { activities: Record<string, number>; localActivities: Record<string, number>; workflowTasks: number } {
-  const events = (JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')) as { events: ProtoJsonEvent[] }).events;
+  const events = historyEvents(file);
   const activities: Record<string, number> = {};
   const localActivities: Record<string, number> = {};
   for (const e of events) {
     const scheduled = e.activityTaskScheduledEventAttributes?.activityType.name;
     if (scheduled) activities[scheduled] = (activities[scheduled] ?? 0) + 1;
-    const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    if (data) {
-      const type = (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string }).activity_type;
-      localActivities[type] = (localActivities[type] ?? 0) + 1;
-    }
+    const type = localActivityType(e);
+    if (type) localActivities[type] = (localActivities[type] ?? 0) + 1;
   }
   return { activities, localActivities, workflowTasks: events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length };
 }
