@@ -49,6 +49,13 @@ export const PAUSE_HOLDS_EVERY_WAIT = 'pause-holds-every-wait';
 export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
 /** A plan whose cycles in one calendar month add up past the monthly cap goes to needs_attention at its first refusal. */
 export const MONTHLY_CAP_COUNTS_CYCLES = 'monthly-cap-counts-cycles';
+/**
+ * A subscription continues as new after `policy.continueAsNewEveryCycles` settled cycles (12 by
+ * default), between cycles, not only when the server suggests it; a stop that arrives while
+ * handlers finish ends the run instead of being dropped at the continue-as-new.
+ */
+export const BOUNDED_CONTINUE_AS_NEW = 'bounded-continue-as-new';
+
 export interface PatchEntry {
   id: string;
   /** The file whose patched() call reads it. */
@@ -145,6 +152,36 @@ export const PATCHES: readonly PatchEntry[] = [
     usedIn: ['workflows/settle-cycle.ts'],
     added: { commit: 'ae93799', date: '2026-11-29' },
     step: 'patched',
-    histories: { before: ['monthly-cap-above-limit.json'], after: ['monthly-cap-plan-total.json'] },
+    histories: { before: [], after: ['monthly-cap-plan-total.json'] },
+  },
+  {
+    id: BOUNDED_CONTINUE_AS_NEW,
+    usedIn: ['workflows/continue-as-new.ts'],
+    added: { commit: 'branch i15-versions', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['continued-as-new-run1.json'], after: ['continued-as-new.v2-run1.json', 'bounded-continue-as-new.v1-run1.json'] },
   },
 ];
+
+/**
+ * Histories recorded with every patch above, one per major path of a cycle (docs/versioning.md):
+ * what a run started on today's code looks like. A run can also hold an older combination — a
+ * history recorded before a patch (PATCHES' `before`), or one that crossed a deploy (older parts
+ * without a marker, newer parts with) — and the replay test replays every committed history.
+ * Paths not listed here were recorded with today's patches when they were added (pause-in-*,
+ * pause-failed-call, failed-*, monthly-cap-*, plan-change-locked).
+ */
+export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
+  'plain billing': ['completed.v2.json'],
+  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json'],
+  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v2.json'],
+  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v1.json'],
+  'pending authorization resolved by polling': ['pending-authorization.v1.json'],
+  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v1.json'],
+  'monthly-cap wait until the reset': ['monthly-cap-wait.v1.json'],
+  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v1.json'],
+  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v1.json'],
+  'plan change, pause and resume': ['messages.v2.json'],
+  'cancelled': ['cancelled.v2.json'],
+};

@@ -57,7 +57,10 @@ export class SubscriptionRuntime {
   constructor(
     readonly input: SubscriptionWorkflowInput,
     public s: CarriedState,
-  ) {}
+  ) {
+    // A pause carried across a continue-as-new keeps its reason.
+    this.pauseReason = s.paused ? (s.pauseReason ?? null) : null;
+  }
 
   pause(reason: string): void {
     if (this.ended) return;

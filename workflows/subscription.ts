@@ -1,19 +1,10 @@
 // One long-lived entity workflow per subscription: sleep until the cycle is due, charge it
 // exactly once (deterministic idempotency key per cycle and attempt), record it, repeat.
 // Dunning, payment-method waits and pending authorizations live in settle-cycle.ts.
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  log,
-  patched,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
 import { cancelSignal, changePlanUpdate, chargeUpdateSignal, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { PLAN_CHANGE_EXCLUSIVE } from './patches.js';
 import { createActivityProxies } from './proxies.js';
@@ -57,6 +48,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   try {
     if (firstRun) await startSubscription(rt, acts, input);
+    let settledThisRun = 0;
     for (;;) {
       const plannedAt = rt.version;
       const plan = await rt.planFor(acts, rt.s.cycle);
@@ -76,12 +68,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
       rt.s.cycle += 1;
       rt.s.attempt = 1;
+      settledThisRun += 1;
       // A stop that arrived while the cycle settled is not carried to a new run: act on it here.
       if (rt.stopRequested) return await rt.finish(acts, 'canceled', rt.stopReason());
-      if (workflowInfo().continueAsNewSuggested) {
-        // Never continue-as-new from inside a handler; let running ones finish first.
-        await condition(allHandlersFinished);
-        await continueAsNew<typeof subscriptionWorkflow>({ ...input, state: rt.s });
+      if (continueAsNewDue(rt, settledThisRun)) {
+        // Returns only if a stop arrived while handlers finished.
+        await continueAsNewBetweenCycles(rt);
+        return await rt.finish(acts, 'canceled', rt.stopReason());
       }
     }
   } catch (error) {

@@ -6,6 +6,7 @@ import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
+import { allRuns, PATH_SCENARIOS } from './path-scenarios.js';
 
 export interface RecordedRun {
   workflowId: string;
@@ -21,12 +22,6 @@ export interface Scenario {
 async function pauseShown(handle: SubscriptionHandle): Promise<void> {
   await handle.signal(pauseSignal, { reason: 'recording' });
   await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
-}
-
-async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedRun[]> {
-  const runs: { runId: string; startTime: Date }[] = [];
-  for await (const execution of h.temporal.client.workflow.list({ query: `WorkflowId="${workflowId}"` })) runs.push(execution);
-  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => ({ workflowId, runId: r.runId }));
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -47,7 +42,8 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined', 'HardDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [500, 500], paymentMethodCheckIntervalMs: 10 * 60_000 });
       await eventually(async () => (await getSubscription(h.database.db, 'replay-dunning'))?.status, (s) => s === 'payment_method_required', { what: 'payment_method_required' });
-      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
+      // A fix is what Amazon shows changed (payment-method-fix-from-amazon): a new payment descriptor.
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
       await handle.result();
       return allRuns(h, handle.workflowId);
     },
@@ -242,5 +238,6 @@ export const SCENARIOS: Scenario[] = [
       return allRuns(h, handle.workflowId);
     },
   },
+  ...PATH_SCENARIOS,
   ...IPN_SCENARIOS,
 ];

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as registry from '../../../workflows/patches.js';
-import { PATCHES } from '../../../workflows/patches.js';
+import { HISTORIES_WITH_TODAYS_PATCHES, PATCHES, PLAN_CHANGE_EXCLUSIVE, STATUS_WRITES_AS_LOCAL_ACTIVITIES } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -94,6 +94,16 @@ describe('the patch registry (workflows/patches.ts)', () => {
       for (const file of [...patch.histories.before, ...patch.histories.after]) expect(existsSync(`${HISTORIES_DIR}${file}`), file).toBe(true);
       for (const file of patch.histories.after) expect(patchIdsIn(file).has(patch.id), `${file} holds ${patch.id}`).toBe(true);
       for (const file of patch.histories.before) expect(patchIdsIn(file).has(patch.id), `${file} lacks ${patch.id}`).toBe(false);
+    }
+  });
+
+  it('lists, per major path, a history recorded on today\'s code (it holds the markers every cycle reads)', () => {
+    const files = Object.values(HISTORIES_WITH_TODAYS_PATCHES).flat();
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    for (const file of files) {
+      expect(existsSync(`${HISTORIES_DIR}${file}`), file).toBe(true);
+      const ids = patchIdsIn(file);
+      for (const id of [STATUS_WRITES_AS_LOCAL_ACTIVITIES, PLAN_CHANGE_EXCLUSIVE]) expect(ids.has(id), `${file} holds ${id}`).toBe(true);
     }
   });
 });

@@ -7,7 +7,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { historyFromProtoJson } from '../../support/history-json.js';
-import { HISTORIES_DIR, historyEvents, localActivityType } from '../../replay/history-facts.js';
+import { BOUNDED_CONTINUE_AS_NEW } from '../../../workflows/patches.js';
+import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
@@ -51,6 +52,27 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     expect(current.localActivities.recordStatus).toBeLessThan(current.activities.chargeCycle ?? 0);
     expect(current.localActivities.planCycle).toBe(1);
     expect(current.workflowTasks).toBeLessThan(before.workflowTasks);
+  });
+
+  it('continues as new at the bound (both runs recorded), and ordinary cycles still cost two workflow tasks each', () => {
+    for (const [first, second, bound] of [
+      ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json', 12],
+      ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json', 3],
+    ] as const) {
+      const [handedOver, ended] = [historyEvents(first), historyEvents(second)];
+      expect(handedOver.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      expect(ended.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+      expect(patchIdsIn(first).has(BOUNDED_CONTINUE_AS_NEW)).toBe(true);
+      for (const file of [first, second]) {
+        const { activities, workflowTasks } = commandsOf(file);
+        // Each run charges `bound` cycles (the second ends with the term, at its own bound).
+        expect(activities.chargeCycle, file).toBe(bound);
+        // Two workflow tasks per cycle (timer fired, charge completed) and the run's first one: the hand-over adds no task to a cycle.
+        expect(workflowTasks, file).toBeLessThanOrEqual(2 * bound + 1);
+      }
+    }
+    // Recorded before the bound: 16 cycles in one run, no hand-over at 12 (it still replays, below).
+    expect(commandsOf('continued-as-new-run1.json').activities.chargeCycle).toBe(16);
   });
 
   it.each(['completed.json', 'ipn-charge.json'])('fails on a workflow whose commands differ from %s (the check can fail)', { timeout: 120_000 }, async (file) => {
