@@ -157,7 +157,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: BOUNDED_CONTINUE_AS_NEW,
     usedIn: ['workflows/continue-as-new.ts'],
-    added: { commit: 'branch i15-versions', date: '2026-11-29' },
+    added: { commit: 'c844341', date: '2026-11-29' },
     step: 'patched',
     histories: { before: ['continued-as-new-run1.json'], after: ['continued-as-new.v2-run1.json', 'bounded-continue-as-new.v1-run1.json'] },
   },
