@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { validate as validateCron } from 'node-cron';
-import type { BillingPolicy } from '../workflows/types.js';
+import { MAX_CONTINUE_AS_NEW_EVERY_CYCLES, MIN_CONTINUE_AS_NEW_EVERY_CYCLES, type BillingPolicy } from '../workflows/types.js';
 import { DURATION_HELP, parseDuration } from './durations.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_BILLING_POLICY } from './policy.js';
@@ -26,6 +26,7 @@ const port = z.number({ error: 'a port number 0-65535 (0: any free port)' }).int
 /** An SNS topic ARN (partition aws, aws-cn or aws-us-gov); the topic name `*` accepts every topic of that account in that region. */
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:([A-Za-z0-9_-]{1,256}(\.fifo)?|\*)$/;
 const topicArn = z.string({ error: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name"' }).regex(TOPIC_ARN, 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name" (or "…:123456789012:*" for every topic of that account and region)');
+const CONTINUE_AS_NEW_RANGE = `${MIN_CONTINUE_AS_NEW_EVERY_CYCLES}-${MAX_CONTINUE_AS_NEW_EVERY_CYCLES}`;
 const timeout = duration.refine((ms) => ms >= 100 && ms <= 600_000, 'a duration from "100ms" to "10m"');
 
 const ipnSchema = z
@@ -66,6 +67,12 @@ const policySchema = z
     chargeRetryWindow: duration.optional(),
     activityRetryWindow: duration.optional(),
     failedCallRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).min(1, 'at least one delay').max(20, 'at most 20 delays').optional(),
+    continueAsNewEveryCycles: z
+      .number({ error: `a whole number of cycles ${CONTINUE_AS_NEW_RANGE}` })
+      .int(`a whole number of cycles ${CONTINUE_AS_NEW_RANGE}`)
+      .min(MIN_CONTINUE_AS_NEW_EVERY_CYCLES, `a whole number of cycles ${CONTINUE_AS_NEW_RANGE}`)
+      .max(MAX_CONTINUE_AS_NEW_EVERY_CYCLES, `a whole number of cycles ${CONTINUE_AS_NEW_RANGE}`)
+      .optional(),
   })
   .default({});
 
@@ -137,6 +144,7 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
     chargeRetryWindowMs: p.chargeRetryWindow ?? DEFAULT_BILLING_POLICY.chargeRetryWindowMs,
     activityRetryWindowMs: p.activityRetryWindow ?? DEFAULT_BILLING_POLICY.activityRetryWindowMs,
     failedCallRetryDelaysMs: p.failedCallRetryDelays ?? DEFAULT_BILLING_POLICY.failedCallRetryDelaysMs,
+    continueAsNewEveryCycles: p.continueAsNewEveryCycles ?? DEFAULT_BILLING_POLICY.continueAsNewEveryCycles,
   };
   const problems: string[] = [];
   if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) problems.push('policy.pendingPollMax: must not be shorter than policy.pendingPollInitial');

@@ -1,4 +1,4 @@
-import type { BillingPolicy } from '../workflows/types.js';
+import { DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES, type BillingPolicy } from '../workflows/types.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -22,4 +22,7 @@ export const DEFAULT_BILLING_POLICY: Readonly<BillingPolicy> = Object.freeze({
   // 5 min, 30 min, 2 h, then every 6 h (the workflow's own defaults, workflows/guarded-calls.ts).
   activityRetryWindowMs: 1 * HOUR,
   failedCallRetryDelaysMs: [5 * MINUTE, 30 * MINUTE, 2 * HOUR, 6 * HOUR],
+  // A run continues as new every 12 settled cycles (a year of a monthly plan): old runs drain
+  // within that, so a patch can be retired on a schedule (workflows/patches.ts).
+  continueAsNewEveryCycles: DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES,
 });

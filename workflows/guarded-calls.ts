@@ -13,24 +13,10 @@
 import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, TemporalFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
+import { FAILED_CALL_SHOWN_OVER_OWN_STATUS, FAILED_CALLS_WAIT_FOR_RETRY, UNPAUSE_RETRIES_FAILED_CALL } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import type { FailedCall } from './types.js';
 
-/** patched() id: a failed activity waits in needs_attention for a retry instead of failing the execution. */
-export const FAILED_CALLS_WAIT_FOR_RETRY = 'failed-calls-wait-for-retry';
-/**
- * patched() id: an operator's pause holds a failed call's automatic retries too (status
- * `paused` meanwhile), and the resume that lifts the pause retries it at once.
- */
-export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
-
-/**
- * patched() id: a failed call shows needs_attention over the workflow's own status instead of
- * replacing it: the main loop's status writes meanwhile (a handler's call failing while the loop
- * pays a cycle) keep the failed call visible, and recovery writes back the status the workflow
- * holds then, not a snapshot from before the failure (SubscriptionRuntime.showFailedCall).
- */
-export const FAILED_CALL_SHOWN_OVER_OWN_STATUS = 'failed-call-shown-over-own-status';
 
 const MINUTE = 60_000;
 /** Automatic retries of a failed call: 5 minutes, 30 minutes, 2 hours, then every 6 hours (about 4 events a day in history). */

@@ -3,24 +3,11 @@
 import { patched, upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
+import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_FOLLOW_LAST_WRITTEN } from './patches.js';
 import type { ActivityProxies } from './proxies.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PauseWindow, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
-
-/** patched() id (settle-cycle.ts): an operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
-export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
-
-/** patched() id: status writes moved from a regular activity to a local activity. */
-export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
-
-/**
- * patched() id: a status write is skipped only when the row already says it (the last written
- * status), not when the subscription merely showed it: after a status the database could not
- * take (showUnrecordedStatus) the next write of it goes to the database, and a status the row
- * still holds is not written again.
- */
-export const STATUS_WRITES_FOLLOW_LAST_WRITTEN = 'status-writes-follow-last-written';
 
 /** A status row as the database holds it after a write. */
 export interface WrittenStatus {
@@ -91,6 +78,8 @@ export class SubscriptionRuntime {
     public s: CarriedState,
   ) {
     this.displayed = { status: s.status, reason: s.statusReason };
+    // A pause carried across a continue-as-new keeps its reason.
+    this.pauseReason = s.paused ? (s.pauseReason ?? null) : null;
   }
 
   pause(reason: string): void {

@@ -8,7 +8,17 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patc
 import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
-import { PAUSE_HOLDS_DUNNING, type SubscriptionRuntime } from './runtime.js';
+import {
+  CHARGE_RECORDS_NEXT_STATUS,
+  FIX_EVIDENCE_FROM_AMAZON,
+  MONTHLY_CAP_BOUNDED,
+  MONTHLY_CAP_COUNTS_CYCLES,
+  PAUSE_HOLDS_DUNNING,
+  PAUSE_HOLDS_EVERY_WAIT,
+  PAYMENT_METHOD_FIX_NEEDS_EVIDENCE,
+  REPAIR_RESTORES_WAIT,
+} from './patches.js';
+import type { SubscriptionRuntime } from './runtime.js';
 import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
 import { DECIDED_CHARGE_STATES, isChargeStateIn, isFailureType, PAID_CHARGE_STATES, RETRYABLE_FAILURE_TYPES, SOFT_DECLINE_REASONS } from '../billing/vocabulary.js';
 
@@ -48,24 +58,6 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
 }
 
 /**
- * patched() id: the payment-method grace period runs from the cycle's first hard decline, and a
- * fix is only what Amazon's Get Charge Permission shows changed (NonChargeable → Chargeable, a
- * new payment descriptor) or an operator's resume, never the arrival of an IPN.
- */
-export const FIX_EVIDENCE_FROM_AMAZON = 'payment-method-fix-from-amazon';
-/** patched() id: a monthly-cap refusal the next month cannot fix goes to needs_attention. */
-export const MONTHLY_CAP_BOUNDED = 'monthly-cap-bounded';
-/**
- * patched() id: an operator's pause holds every wait of a cycle, not only dunning's: the
- * payment-method grace period (its clock stops: the grace ends as much later as the pause
- * lasted), the monthly-cap wait, needs_attention/unpaid and the final action. Each shows
- * `paused` meanwhile; resume continues where it stood.
- */
-export const PAUSE_HOLDS_EVERY_WAIT = 'pause-holds-every-wait';
-/** patched() id: a plan whose cycles in one calendar month add up past the monthly cap goes to needs_attention at its first refusal. */
-export const MONTHLY_CAP_COUNTS_CYCLES = 'monthly-cap-counts-cycles';
-
-/**
  * While an operator's pause holds: status `paused`, no charge; on resume the status the cycle
  * had (past_due, …) comes back, with `resumedDetail(pausedMs)` in its event, and the wait
  * continues where it stood. Returns how long the pause held (ms; 0 when not paused).
@@ -93,9 +85,6 @@ async function waitForRetry(ctx: CycleContext, retryAt: number, pauseHolds: bool
   }
 }
 
-/** patched() id: a run started by `billing repair` in unpaid/payment_method_required starts in that wait (CarriedState.restoredWait). */
-export const REPAIR_RESTORES_WAIT = 'repair-restores-wait';
-
 /**
  * The wait a repaired run was restored into, as a step (retry once an admin resumes or the buyer
  * fixes the payment method; the attempt number goes up as after any decline); null when none.
@@ -110,9 +99,6 @@ async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
   if (restored.status === 'unpaid') return waitForAdmin(ctx, 'unpaid', restored.reason, { sameKey: false });
   return paymentMethodRequired(ctx, restored.reason, { knownNonChargeable: false });
 }
-
-/** patched() id: a paid charge's activity also writes the subscription's next status. */
-export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
 
 /**
  * The status the subscription has once this cycle is paid, for the charge activity to write
@@ -244,7 +230,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const { rt, acts, input } = ctx;
   const { paymentMethodGraceMs, paymentMethodCheckIntervalMs } = input.policy;
   // Histories recorded before this rule retried on any Chargeable check; they replay that way.
-  const needsEvidence = patched('payment-method-fix-needs-evidence');
+  const needsEvidence = patched(PAYMENT_METHOD_FIX_NEEDS_EVIDENCE);
   const fromAmazon = patched(FIX_EVIDENCE_FROM_AMAZON);
   const pauseHolds = patched(PAUSE_HOLDS_EVERY_WAIT);
   // The grace period runs from the cycle's first hard decline: a re-entry after a retry does not restart it.

@@ -1,20 +1,12 @@
 // One long-lived entity workflow per subscription: sleep until the cycle is due, charge it
 // exactly once (deterministic idempotency key per cycle and attempt), record it, repeat.
 // Dunning, payment-method waits and pending authorizations live in settle-cycle.ts.
-import {
-  allHandlersFinished,
-  CancellationScope,
-  condition,
-  continueAsNew,
-  isCancellation,
-  log,
-  patched,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
 import { cancelSignal, changePlanUpdate, chargeUpdateSignal, isEvidenceOfChange, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
+import { PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITTEN_EXPLICITLY, SKIP_CYCLES_DUE_IN_ANY_PAUSE } from './patches.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
@@ -60,6 +52,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
   try {
     if (firstRun) await startSubscription(rt, acts, input);
+    let settledThisRun = 0;
     for (;;) {
       const plannedAt = rt.version;
       const plan = await rt.planFor(acts, rt.s.cycle);
@@ -79,12 +72,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
 
       rt.s.cycle += 1;
       rt.s.attempt = 1;
+      settledThisRun += 1;
       // A stop that arrived while the cycle settled is not carried to a new run: act on it here.
       if (rt.stopRequested) return await rt.finish(acts, 'canceled', rt.stopReason());
-      if (workflowInfo().continueAsNewSuggested) {
-        // Never continue-as-new from inside a handler; let running ones finish first.
-        await condition(allHandlersFinished);
-        await continueAsNew<typeof subscriptionWorkflow>({ ...input, state: rt.s });
+      if (continueAsNewDue(rt, settledThisRun)) {
+        // Returns only if a stop arrived while handlers finished.
+        await continueAsNewBetweenCycles(rt);
+        return await rt.finish(acts, 'canceled', rt.stopReason());
       }
     }
   } catch (error) {
@@ -99,11 +93,6 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     throw error;
   }
 }
-
-/** patched() id: plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
-export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
-/** patched() id: a plan change is written by its own activity (recordPlanChange), not as a side effect of recording an event. */
-export const PLAN_CHANGE_WRITTEN_EXPLICITLY = 'plan-change-written-explicitly';
 
 /**
  * Decides the first cycle the change applies to and writes it. With `locked` (PLAN_CHANGE_EXCLUSIVE)
@@ -179,9 +168,6 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
   await rt.setStatus(acts, before === 'paused' ? 'active' : before, rt.resumeReason, null);
   return 'replan';
 }
-
-/** patched() id: a cycle that came due during an operator's pause is skipped wherever the pause held (dunning, grace, a failed call…), not only between cycles. */
-export const SKIP_CYCLES_DUE_IN_ANY_PAUSE = 'skip-cycles-due-in-any-pause';
 
 /**
  * A cycle due (at `dueAt`, already past) inside a lifted pause: it and every later cycle due

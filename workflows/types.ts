@@ -64,7 +64,19 @@ export interface BillingPolicy {
    * operator's resume retries at once. Default 5 min, 30 min, 2 h, 6 h (workflows/guarded-calls.ts).
    */
   failedCallRetryDelaysMs?: number[];
+  /**
+   * A subscription's run continues as new after this many settled cycles (between cycles, at
+   * most one continue-as-new per this many charges), so no run is older than that many billing
+   * intervals and patches can be retired on a schedule (workflows/patches.ts). Default 12;
+   * absent in older workflow inputs.
+   */
+  continueAsNewEveryCycles?: number;
 }
+
+/** policy.continueAsNewEveryCycles: the default, and the range billing.yaml accepts. */
+export const DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES = 12;
+export const MIN_CONTINUE_AS_NEW_EVERY_CYCLES = 1;
+export const MAX_CONTINUE_AS_NEW_EVERY_CYCLES = 120;
 
 export interface SubscriptionWorkflowInput {
   subscriptionId: string;
@@ -127,6 +139,8 @@ export interface CarriedState {
    * time, ISO UTC): a cycle due inside one is skipped, not billed late. Pruned once no cycle left can fall inside.
    */
   pauseWindows?: PauseWindow[];
+  /** Why an operator paused it, carried while `paused` holds across a continue-as-new; absent otherwise. */
+  pauseReason?: string | null;
 }
 
 /** A wait a repaired subscription starts in, with the reason it showed (e.g. DunningExhausted:SoftDeclined, HardDeclined). */

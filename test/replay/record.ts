@@ -1,16 +1,19 @@
-// Re-records the workflow histories that test/unit/workflows/replay.test.ts replays.
+// Records the workflow histories that test/unit/workflows/replay.test.ts replays.
 //
-//   npx tsx test/replay/record.ts            # all scenarios
-//   npx tsx test/replay/record.ts dunning    # only the named ones
+//   npx tsx test/replay/record.ts            # every scenario not recorded yet
+//   npx tsx test/replay/record.ts dunning    # the named ones, as a new version if recorded before
 //
 // Starts its own Temporal dev server (continue-as-new suggested at 200 events, as in the
 // integration tests), an embedded PostgreSQL in a temp dir and the Amazon Pay simulator, runs
 // each scenario with the product's workers, and writes every run's history as proto-JSON to
-// test/replay/histories/<scenario>[-run<n>].json. Committed histories are never overwritten:
-// they are what running subscriptions look like. A scenario whose file exists is skipped; to
-// record a changed workflow, add a scenario with a new name (and put the change behind patched()).
+// test/replay/histories/<scenario>.v<version>[-run<n>].json. Histories are append-only: they are
+// what running subscriptions look like, so a file is never overwritten or changed. Recording a
+// scenario again (after a change behind patched()) writes the next version beside the old ones;
+// files from before versioned names (<scenario>[-run<n>].json) count as version 1. Each file
+// written is appended to MANIFEST.sha256 with its SHA-256 (test/replay/manifest.ts); recording
+// refuses to start while the manifest and the files disagree.
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,7 @@ import { ensureTemporalCli } from '../../devstack/temporal-cli.js';
 import { startTestTemporalServer } from '../support/test-temporal-server.js';
 import { startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import type { TestDatabase, TestTemporal } from '../support/integration.js';
+import { appendToManifest, historyFileName, historyVersions, manifestProblems } from './manifest.js';
 import { SCENARIOS } from './scenarios.js';
 
 const HISTORIES_DIR = fileURLToPath(new URL('./histories/', import.meta.url));
@@ -34,6 +38,13 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const unknown = only.filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; accepted: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const problems = manifestProblems(HISTORIES_DIR);
+  if (problems.length > 0) throw new Error(`the committed histories and MANIFEST.sha256 disagree; nothing recorded:\n  ${problems.join('\n  ')}`);
+  const todo = SCENARIOS.filter((s) => (only.length === 0 ? historyVersions(HISTORIES_DIR, s.name).length === 0 : only.includes(s.name)));
+  if (todo.length === 0) {
+    console.log('[record] every scenario is recorded; name one to record it again as a new version');
+    return;
+  }
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } } });
 
   const cliPath = await ensureTemporalCli({ onProgress: (line) => console.log(`[record] ${line}`) });
@@ -58,11 +69,8 @@ async function main(): Promise<void> {
       },
     };
     h = await startBillingHarness({ resources: { database, temporal } });
-    for (const scenario of SCENARIOS.filter((s) => only.length === 0 || only.includes(s.name))) {
-      if (await recorded(scenario.name)) {
-        console.log(`[record] ${scenario.name}: already recorded, kept (histories are never overwritten; add a scenario with a new name)`);
-        continue;
-      }
+    for (const scenario of todo) {
+      const version = Math.max(0, ...historyVersions(HISTORIES_DIR, scenario.name)) + 1;
       const runIds = await scenario.run(h);
       for (const [index, { workflowId, runId }] of runIds.entries()) {
         // The CLI's JSON (payloads not shortened) rather than the SDK's historyToJSON, which
@@ -70,10 +78,11 @@ async function main(): Promise<void> {
         const args = ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', server.address, '--namespace', 'default', '--output', 'json'];
         const { stdout } = await run(cliPath, args, { maxBuffer: 64 * 1024 * 1024 });
         const events = (JSON.parse(stdout) as { events?: unknown[] }).events?.length ?? 0;
-        const file = join(HISTORIES_DIR, `${scenario.name}${runIds.length > 1 ? `-run${index + 1}` : ''}.json`);
+        const file = historyFileName(scenario.name, version, runIds.length > 1 ? index + 1 : null);
         // 'wx': fail rather than replace a file that appeared meanwhile.
-        await writeFile(file, stdout.endsWith('\n') ? stdout : `${stdout}\n`, { flag: 'wx' });
-        console.log(`[record] ${scenario.name}: ${events} events → ${file}`);
+        await writeFile(join(HISTORIES_DIR, file), stdout.endsWith('\n') ? stdout : `${stdout}\n`, { flag: 'wx' });
+        appendToManifest(HISTORIES_DIR, file);
+        console.log(`[record] ${scenario.name}: ${events} events → test/replay/histories/${file}`);
       }
     }
   } finally {
@@ -82,19 +91,6 @@ async function main(): Promise<void> {
     await removeEmbeddedPostgresData(join(workDir, 'pgdata'));
     await rm(workDir, { recursive: true, force: true });
   }
-}
-
-/** Whether a history of this scenario exists (single run, or its first run). */
-async function recorded(name: string): Promise<boolean> {
-  for (const file of [`${name}.json`, `${name}-run1.json`]) {
-    try {
-      await access(join(HISTORIES_DIR, file));
-      return true;
-    } catch {
-      // not this one
-    }
-  }
-  return false;
 }
 
 main().catch((error: unknown) => {

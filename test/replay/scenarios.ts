@@ -10,6 +10,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { subscriptionWorkflow } from '../../workflows/index.js';
 import { initialState } from '../../workflows/subscription.js';
 import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
+import { allRuns, PATH_SCENARIOS } from './path-scenarios.js';
 
 export interface RecordedRun {
   workflowId: string;
@@ -25,12 +26,6 @@ export interface Scenario {
 async function pauseShown(handle: SubscriptionHandle): Promise<void> {
   await handle.signal(pauseSignal, { reason: 'recording' });
   await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
-}
-
-async function allRuns(h: BillingHarness, workflowId: string): Promise<RecordedRun[]> {
-  const runs: { runId: string; startTime: Date }[] = [];
-  for await (const execution of h.temporal.client.workflow.list({ query: `WorkflowId="${workflowId}"` })) runs.push(execution);
-  return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime()).map((r) => ({ workflowId, runId: r.runId }));
 }
 
 /** The scenario test/integration/dunning-unknown.test.ts also runs. */
@@ -54,7 +49,8 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined', 'HardDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [500, 500], paymentMethodCheckIntervalMs: 10 * 60_000 });
       await eventually(async () => (await getSubscription(h.database.db, 'replay-dunning'))?.status, (s) => s === 'payment_method_required', { what: 'payment_method_required' });
-      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
+      // A fix is what Amazon shows changed (payment-method-fix-from-amazon): a new payment descriptor.
+      await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
       await handle.result();
       return allRuns(h, handle.workflowId);
     },
@@ -354,5 +350,6 @@ export const SCENARIOS: Scenario[] = [
       return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
     },
   },
+  ...PATH_SCENARIOS,
   ...IPN_SCENARIOS,
 ];

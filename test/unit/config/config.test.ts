@@ -87,10 +87,19 @@ describe('billing.yaml validation', () => {
     ['a message age beyond pruneAfter', 'ipn:\n  maxMessageAge: 40d\n', /ipn\.maxMessageAge: must be shorter than housekeeping\.pruneAfter/],
     ['no connections', 'ipn:\n  maxConnections: 0\n', /ipn\.maxConnections: found 0, expected a whole number 1-100000/],
     ['a tiny header limit', 'ipn:\n  maxHeaderBytes: 100\n', /ipn\.maxHeaderBytes: found 100, expected at least 1024 bytes/],
+    ['a continue-as-new bound of 0 cycles', 'policy:\n  continueAsNewEveryCycles: 0\n', /policy\.continueAsNewEveryCycles: found 0, expected a whole number of cycles 1-120/],
+    ['a continue-as-new bound that is no whole number', 'policy:\n  continueAsNewEveryCycles: 2.5\n', /policy\.continueAsNewEveryCycles: found 2\.5, expected a whole number of cycles 1-120/],
+    ['a continue-as-new bound given as text', 'policy:\n  continueAsNewEveryCycles: yearly\n', /policy\.continueAsNewEveryCycles: found "yearly", expected a whole number of cycles 1-120/],
     ['an idempotency retention under a day', 'api:\n  idempotencyRetention: 12h\n', /api\.idempotencyRetention: found "12h", expected a duration from "24h" to "366d"/],
     ['an idempotency retention that is no duration', 'api:\n  idempotencyRetention: forever\n', /api\.idempotencyRetention: found "forever", expected a duration such as/],
   ])('rejects %s', (_case, yaml, pattern) => {
     expect(() => parseBillingYaml(yaml, 'billing.yaml')).toThrow(pattern);
+  });
+
+  it('continues a subscription as new every 12 settled cycles by default, as configured otherwise', () => {
+    expect(parseBillingYaml('', 'billing.yaml').policy.continueAsNewEveryCycles).toBe(12);
+    expect(parseBillingYaml('policy:\n  continueAsNewEveryCycles: 24\n', 'billing.yaml').policy.continueAsNewEveryCycles).toBe(24);
+    expect(loadConfig({}, process.cwd()).billing.policy).toEqual(parseBillingYaml('', 'billing.yaml').policy); // the committed file states the defaults
   });
 
   it('reads the IPN endpoint\'s topics, Timestamp window and limits, with defaults for the rest', () => {

@@ -7,31 +7,22 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { historyFromProtoJson } from '../../support/history-json.js';
+import { BOUNDED_CONTINUE_AS_NEW } from '../../../workflows/patches.js';
+import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 
-const HISTORIES_DIR = fileURLToPath(new URL('../../replay/histories/', import.meta.url));
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
-type ProtoJsonEvent = {
-  eventType: string;
-  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-  markerRecordedEventAttributes?: { markerName: string; details?: { data?: { payloads?: { data: string }[] } } };
-};
-
 /** Activity types scheduled, local activity types recorded (from core's marker data) and workflow tasks, in a recorded history. */
 function commandsOf(file: string): { activities: Record<string, number>; localActivities: Record<string, number>; workflowTasks: number } {
-  const events = (JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')) as { events: ProtoJsonEvent[] }).events;
+  const events = historyEvents(file);
   const activities: Record<string, number> = {};
   const localActivities: Record<string, number> = {};
   for (const e of events) {
     const scheduled = e.activityTaskScheduledEventAttributes?.activityType.name;
     if (scheduled) activities[scheduled] = (activities[scheduled] ?? 0) + 1;
-    const marker = e.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
-    if (data) {
-      const type = (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string }).activity_type;
-      localActivities[type] = (localActivities[type] ?? 0) + 1;
-    }
+    const type = localActivityType(e);
+    if (type) localActivities[type] = (localActivities[type] ?? 0) + 1;
   }
   return { activities, localActivities, workflowTasks: events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED').length };
 }
@@ -71,6 +62,27 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     expect(after.localActivities.recordStatus).toBe(before.localActivities.recordStatus);
     // The plan change's activity result wakes the workflow once; the cycles cost what they did.
     expect(after.workflowTasks).toBe(before.workflowTasks + 1);
+  });
+
+  it('continues as new at the bound (both runs recorded), and ordinary cycles still cost two workflow tasks each', () => {
+    for (const [first, second, bound] of [
+      ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json', 12],
+      ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json', 3],
+    ] as const) {
+      const [handedOver, ended] = [historyEvents(first), historyEvents(second)];
+      expect(handedOver.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+      expect(ended.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+      expect(patchIdsIn(first).has(BOUNDED_CONTINUE_AS_NEW)).toBe(true);
+      for (const file of [first, second]) {
+        const { activities, workflowTasks } = commandsOf(file);
+        // Each run charges `bound` cycles (the second ends with the term, at its own bound).
+        expect(activities.chargeCycle, file).toBe(bound);
+        // Two workflow tasks per cycle (timer fired, charge completed) and the run's first one: the hand-over adds no task to a cycle.
+        expect(workflowTasks, file).toBeLessThanOrEqual(2 * bound + 1);
+      }
+    }
+    // Recorded before the bound: 16 cycles in one run, no hand-over at 12 (it still replays, below).
+    expect(commandsOf('continued-as-new-run1.json').activities.chargeCycle).toBe(16);
   });
 
   it.each(['completed.json', 'ipn-charge.json'])('fails on a workflow whose commands differ from %s (the check can fail)', { timeout: 120_000 }, async (file) => {

@@ -1,0 +1,109 @@
+// The patch registry (workflows/patches.ts) is the only source of patched() ids: every call in
+// workflows/ passes one of its constants, every entry is used where it says, and the histories
+// it names as recorded before/after a patch hold (or lack) that patch's marker.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import * as registry from '../../../workflows/patches.js';
+import { HISTORIES_WITH_TODAYS_PATCHES, PATCHES, PLAN_CHANGE_EXCLUSIVE, STATUS_WRITES_AS_LOCAL_ACTIVITIES } from '../../../workflows/patches.js';
+import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PATCH_CALLS = new Set(['patched', 'deprecatePatch']);
+
+interface PatchCall {
+  file: string;
+  /** The registry id the call passes, or null when it passes anything else (a problem). */
+  id: string | null;
+  problem: string | null;
+}
+
+/**
+ * Every patched()/deprecatePatch() call in one source file and the id it passes: only an
+ * identifier imported from './patches.js' that names a registry id is accepted.
+ */
+function patchCallsIn(file: string, text: string, ids: ReadonlyMap<string, string>): PatchCall[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const fromRegistry = new Set<string>();
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier) || statement.moduleSpecifier.text !== './patches.js') continue;
+    const bindings = statement.importClause?.namedBindings;
+    if (bindings && ts.isNamedImports(bindings)) for (const element of bindings.elements) fromRegistry.add(element.name.text);
+  }
+  const calls: PatchCall[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && PATCH_CALLS.has(node.expression.text)) {
+      const [arg] = node.arguments;
+      const where = `${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
+      if (!arg || !ts.isIdentifier(arg)) calls.push({ file, id: null, problem: `${where}: ${node.expression.text}() takes a constant from workflows/patches.ts, not ${arg ? arg.getText() : 'nothing'}` });
+      else if (!fromRegistry.has(arg.text)) calls.push({ file, id: null, problem: `${where}: ${arg.text} is not imported from ./patches.js` });
+      else if (!ids.has(arg.text)) calls.push({ file, id: null, problem: `${where}: ${arg.text} is not in PATCHES (workflows/patches.ts)` });
+      else calls.push({ file, id: ids.get(arg.text)!, problem: null });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return calls;
+}
+
+/** Exported constant name → id, for the ids PATCHES lists. */
+const exportedIds = new Map<string, string>();
+for (const [name, value] of Object.entries(registry as Record<string, unknown>)) if (typeof value === 'string') exportedIds.set(name, value);
+const registeredConstants = new Map([...exportedIds].filter(([, id]) => PATCHES.some((p) => p.id === id)));
+const workflowFiles = readdirSync(`${ROOT}workflows`).filter((f) => f.endsWith('.ts')).map((f) => `workflows/${f}`);
+const calls = workflowFiles.flatMap((file) => patchCallsIn(file, readFileSync(`${ROOT}${file}`, 'utf8'), registeredConstants));
+
+describe('the patch registry (workflows/patches.ts)', () => {
+  it('every patched()/deprecatePatch() call in workflows/ passes a registry constant', () => {
+    expect(calls.length).toBeGreaterThanOrEqual(PATCHES.length);
+    expect(calls.filter((c) => c.problem).map((c) => c.problem)).toEqual([]);
+  });
+
+  it('refuses a string literal, a constant from elsewhere and an id missing from the registry (the check can fail)', () => {
+    const text = [
+      "import { patched } from '@temporalio/workflow';",
+      "import { PLAN_CHANGE_EXCLUSIVE, NOT_REGISTERED } from './patches.js';",
+      "import { ELSEWHERE } from './other.js';",
+      "patched('plan-change-exclusive'); patched(ELSEWHERE); patched(NOT_REGISTERED); patched(PLAN_CHANGE_EXCLUSIVE);",
+    ].join('\n');
+    const found = patchCallsIn('workflows/probe.ts', text, registeredConstants);
+    expect(found.map((c) => c.problem)).toEqual([
+      "workflows/probe.ts:4: patched() takes a constant from workflows/patches.ts, not 'plan-change-exclusive'",
+      'workflows/probe.ts:4: ELSEWHERE is not imported from ./patches.js',
+      'workflows/probe.ts:4: NOT_REGISTERED is not in PATCHES (workflows/patches.ts)',
+      null,
+    ]);
+  });
+
+  it('every exported id is in PATCHES once, and every entry is used, in exactly the files it names', () => {
+    const exported = [...exportedIds.values()];
+    expect(new Set(PATCHES.map((p) => p.id)).size).toBe(PATCHES.length);
+    expect(exported.sort()).toEqual(PATCHES.map((p) => p.id).sort());
+    for (const patch of PATCHES) {
+      const files = [...new Set(calls.filter((c) => c.id === patch.id).map((c) => c.file))].sort();
+      expect(files, `${patch.id}: files that call patched() with it`).toEqual([...patch.usedIn].sort());
+      expect(patch.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(patch.added.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+
+  it('names histories that exist: those recorded after a patch hold its marker, those before do not', () => {
+    for (const patch of PATCHES) {
+      expect(patch.histories.after.length, `${patch.id}: a history recorded with it`).toBeGreaterThan(0);
+      for (const file of [...patch.histories.before, ...patch.histories.after]) expect(existsSync(`${HISTORIES_DIR}${file}`), file).toBe(true);
+      for (const file of patch.histories.after) expect(patchIdsIn(file).has(patch.id), `${file} holds ${patch.id}`).toBe(true);
+      for (const file of patch.histories.before) expect(patchIdsIn(file).has(patch.id), `${file} lacks ${patch.id}`).toBe(false);
+    }
+  });
+
+  it('lists, per major path, a history recorded on today\'s code (it holds the markers every cycle reads)', () => {
+    const files = Object.values(HISTORIES_WITH_TODAYS_PATCHES).flat();
+    expect(files.length).toBeGreaterThanOrEqual(12);
+    for (const file of files) {
+      expect(existsSync(`${HISTORIES_DIR}${file}`), file).toBe(true);
+      const ids = patchIdsIn(file);
+      for (const id of [STATUS_WRITES_AS_LOCAL_ACTIVITIES, PLAN_CHANGE_EXCLUSIVE]) expect(ids.has(id), `${file} holds ${id}`).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,238 @@
+// Every patched() id the workflows use, in one place: what each changed, when it was added, and
+// when it can go. Workflow code calls patched() only with these constants
+// (test/unit/workflows/patches.test.ts fails on a string literal, an id missing here, or an id
+// here nobody uses).
+//
+// The lifecycle of a patch (Temporal, "Versioning — patching"; docs/versioning.md):
+//   1. patched(ID): new runs and new work in old runs take the new branch (and record a marker);
+//      a history recorded before the change, without the marker, replays the old branch.
+//   2. deprecatePatch(ID), old branch deleted: once no open run holds history from before the
+//      patch was deployed, i.e. no open run started before that deploy.
+//   3. the call removed: once no open run started before the deploy of step 2.
+// Subscriptions continue as new every `policy.continueAsNewEveryCycles` settled cycles
+// (BOUNDED_CONTINUE_AS_NEW, 12 by default), so a run is at most that many cycles old: "no open
+// run started before deploy D" becomes true about 12 billing intervals after D (a year for a
+// monthly plan). Check it before each step with a visibility query (docs/versioning.md):
+//   ExecutionStatus = "Running" AND StartTime < "<deploy time of the step before>"
+// Runs that wait without settling cycles (needs_attention or unpaid until an admin acts, an
+// operator's pause) do not reach the bound: that query lists them too.
+// No patch below has been deployed-and-drained on record, so every one is still at step 1.
+
+/** Status writes moved from a regular activity to a local activity (no task-queue round trip, one workflow task less per write). */
+export const STATUS_WRITES_AS_LOCAL_ACTIVITIES = 'status-writes-as-local-activities';
+/** A paid charge's activity also writes the subscription's next status (one status write less per paid cycle). */
+export const CHARGE_RECORDS_NEXT_STATUS = 'charge-records-next-status';
+/** A hard decline is retried only on evidence of a fix, not on any Chargeable check. */
+export const PAYMENT_METHOD_FIX_NEEDS_EVIDENCE = 'payment-method-fix-needs-evidence';
+/** A failed activity waits in needs_attention for a retry instead of failing the execution. */
+export const FAILED_CALLS_WAIT_FOR_RETRY = 'failed-calls-wait-for-retry';
+/** Plan changes decide their first cycle and write it under the plan lock; an unchanged interval is not rebased. */
+export const PLAN_CHANGE_EXCLUSIVE = 'plan-change-exclusive';
+/** An operator's pause holds dunning; a resume that lifts a pause is not also a retry. */
+export const PAUSE_HOLDS_DUNNING = 'pause-holds-dunning';
+/**
+ * The payment-method grace period runs from the cycle's first hard decline, and a fix is only
+ * what Amazon's Get Charge Permission shows changed (NonChargeable → Chargeable, a new payment
+ * descriptor) or an operator's resume, never the arrival of an IPN.
+ */
+export const FIX_EVIDENCE_FROM_AMAZON = 'payment-method-fix-from-amazon';
+/** A monthly-cap refusal the next month cannot fix goes to needs_attention. */
+export const MONTHLY_CAP_BOUNDED = 'monthly-cap-bounded';
+/**
+ * An operator's pause holds every wait of a cycle, not only dunning's: the payment-method grace
+ * period (its clock stops: the grace ends as much later as the pause lasted), the monthly-cap
+ * wait, needs_attention/unpaid and the final action. Each shows `paused` meanwhile; resume
+ * continues where it stood.
+ */
+export const PAUSE_HOLDS_EVERY_WAIT = 'pause-holds-every-wait';
+/** An operator's pause holds a failed call's automatic retries too; the resume that lifts the pause retries it at once. */
+export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
+/** A plan whose cycles in one calendar month add up past the monthly cap goes to needs_attention at its first refusal. */
+export const MONTHLY_CAP_COUNTS_CYCLES = 'monthly-cap-counts-cycles';
+/**
+ * A subscription continues as new after `policy.continueAsNewEveryCycles` settled cycles (12 by
+ * default), between cycles, not only when the server suggests it; a stop that arrives while
+ * handlers finish ends the run instead of being dropped at the continue-as-new.
+ */
+export const BOUNDED_CONTINUE_AS_NEW = 'bounded-continue-as-new';
+
+/**
+ * A status write is skipped only when the row already says it (the last written status), not
+ * when the subscription merely showed it: after a status the database could not take, the next
+ * write of it goes to the database.
+ */
+export const STATUS_WRITES_FOLLOW_LAST_WRITTEN = 'status-writes-follow-last-written';
+/** A plan change is written by its own activity (recordPlanChange), not as a side effect of recording an event. */
+export const PLAN_CHANGE_WRITTEN_EXPLICITLY = 'plan-change-written-explicitly';
+/** Cycles that came due inside any operator's pause (wherever it was held) are skipped, not billed late on resume. */
+export const SKIP_CYCLES_DUE_IN_ANY_PAUSE = 'skip-cycles-due-in-any-pause';
+/** A failed call is shown over the workflow's own status; recovery writes the status the workflow holds then, not a snapshot. */
+export const FAILED_CALL_SHOWN_OVER_OWN_STATUS = 'failed-call-shown-over-own-status';
+/** A run started by `billing repair` in unpaid/payment_method_required starts in that wait (CarriedState.restoredWait). */
+export const REPAIR_RESTORES_WAIT = 'repair-restores-wait';
+
+export interface PatchEntry {
+  id: string;
+  /** The file whose patched() call reads it. */
+  usedIn: string[];
+  /** The commit that added it (short hash) and its date (UTC). */
+  added: { commit: string; date: string };
+  /** Where it stands: every patch here is at step 1 (patched) until a deploy is on record. */
+  step: 'patched' | 'deprecated';
+  /**
+   * Recorded histories (test/replay/histories) that replay the old branch (no marker) and the
+   * new one (marker); the old ones are deleted together with the old branch at step 2.
+   */
+  histories: { before: string[]; after: string[] };
+}
+
+/**
+ * The registry, oldest first. Deprecate (step 2) when no open run started before the patch was
+ * deployed; remove (step 3) when no open run started before the deprecation was deployed. With
+ * the default bound both come about 12 billing intervals after the deploy (see above).
+ */
+export const PATCHES: readonly PatchEntry[] = [
+  {
+    id: PAYMENT_METHOD_FIX_NEEDS_EVIDENCE,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'cbe8dd5', date: '2026-11-28' },
+    step: 'patched',
+    histories: { before: ['before-local-status-dunning.json'], after: ['dunning.json', 'hard-decline-grace-from-first.json', 'pause-in-grace.json'] },
+  },
+  {
+    id: STATUS_WRITES_AS_LOCAL_ACTIVITIES,
+    usedIn: ['workflows/runtime.ts'],
+    added: { commit: '811a33f', date: '2026-11-28' },
+    step: 'patched',
+    histories: { before: ['before-local-status-completed.json', 'before-local-status-messages.json', 'before-local-status-cancelled.json'], after: ['completed.json', 'messages.json', 'cancelled.json'] },
+  },
+  {
+    id: CHARGE_RECORDS_NEXT_STATUS,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: '09c4810', date: '2026-11-28' },
+    step: 'patched',
+    histories: { before: ['before-local-status-completed.json', 'before-local-status-continued-as-new-run1.json'], after: ['completed.json', 'continued-as-new-run1.json'] },
+  },
+  {
+    id: FAILED_CALLS_WAIT_FOR_RETRY,
+    usedIn: ['workflows/guarded-calls.ts'],
+    added: { commit: '9f9b313', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['failed-amazon-read.json', 'failed-local-call.json', 'pause-failed-call.json'] },
+  },
+  {
+    id: PLAN_CHANGE_EXCLUSIVE,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: 'b260150', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['messages.json'], after: ['plan-change-locked.json'] },
+  },
+  {
+    id: PAUSE_HOLDS_DUNNING,
+    usedIn: ['workflows/runtime.ts', 'workflows/settle-cycle.ts'],
+    added: { commit: 'c8f6c31', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['dunning.json', 'messages.json'], after: ['pause-in-dunning.json'] },
+  },
+  {
+    id: FIX_EVIDENCE_FROM_AMAZON,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'c8f6c31', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['dunning.json'], after: ['hard-decline-grace-from-first.json', 'pause-in-grace.json'] },
+  },
+  {
+    id: MONTHLY_CAP_BOUNDED,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'c8f6c31', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['monthly-cap-above-limit.json', 'pause-in-cap-wait.json', 'monthly-cap-plan-total.json'] },
+  },
+  {
+    id: PAUSE_HOLDS_EVERY_WAIT,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'ae93799', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['hard-decline-grace-from-first.json', 'monthly-cap-above-limit.json'], after: ['pause-in-grace.json', 'pause-in-cap-wait.json', 'monthly-cap-plan-total.json'] },
+  },
+  {
+    id: UNPAUSE_RETRIES_FAILED_CALL,
+    usedIn: ['workflows/guarded-calls.ts'],
+    added: { commit: 'd39b445', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['failed-amazon-read.json', 'failed-local-call.json'], after: ['pause-failed-call.json'] },
+  },
+  {
+    id: MONTHLY_CAP_COUNTS_CYCLES,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'ae93799', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['monthly-cap-plan-total.json'] },
+  },
+  {
+    id: BOUNDED_CONTINUE_AS_NEW,
+    usedIn: ['workflows/continue-as-new.ts'],
+    added: { commit: 'c844341', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['continued-as-new-run1.json'], after: ['continued-as-new.v2-run1.json', 'bounded-continue-as-new.v1-run1.json'] },
+  },
+  {
+    id: STATUS_WRITES_FOLLOW_LAST_WRITTEN,
+    usedIn: ['workflows/runtime.ts'],
+    added: { commit: 'a2fca3b', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['status-write-unrecorded.json'] },
+  },
+  {
+    id: PLAN_CHANGE_WRITTEN_EXPLICITLY,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: 'd76440a', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['plan-change-locked.json'], after: ['plan-change-written-explicitly.json'] },
+  },
+  {
+    id: SKIP_CYCLES_DUE_IN_ANY_PAUSE,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: 'ab2ad5a', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['pause-in-dunning.json'], after: ['pause-skips-cycles-due.json'] },
+  },
+  {
+    id: FAILED_CALL_SHOWN_OVER_OWN_STATUS,
+    usedIn: ['workflows/guarded-calls.ts'],
+    added: { commit: '34f034e', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['pause-failed-call.json'], after: ['handler-failed-call.json'] },
+  },
+  {
+    id: REPAIR_RESTORES_WAIT,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: '5424475', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['repair-restored-unpaid.json'] },
+  },
+];
+
+/**
+ * Histories recorded with every patch above up to BOUNDED_CONTINUE_AS_NEW (the five after it were
+ * built on a branch beside it and merged later, with their own histories), one per major path of a cycle (docs/versioning.md):
+ * what a run started on today's code looks like. A run can also hold an older combination — a
+ * history recorded before a patch (PATCHES' `before`), or one that crossed a deploy (older parts
+ * without a marker, newer parts with) — and the replay test replays every committed history.
+ * Paths not listed here were recorded with today's patches when they were added (pause-in-*,
+ * pause-failed-call, failed-*, monthly-cap-*, plan-change-locked).
+ */
+export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
+  'plain billing': ['completed.v2.json'],
+  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json'],
+  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v2.json'],
+  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v1.json'],
+  'pending authorization resolved by polling': ['pending-authorization.v1.json'],
+  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v1.json'],
+  'monthly-cap wait until the reset': ['monthly-cap-wait.v1.json'],
+  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v1.json'],
+  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v1.json'],
+  'plan change, pause and resume': ['messages.v2.json'],
+  'cancelled': ['cancelled.v2.json'],
+};
