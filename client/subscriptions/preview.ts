@@ -28,6 +28,17 @@ export function previewSchedule(environment: BillingEnvironment, input: PreviewS
   if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW) problems.push({ field: 'count', message: `must be a whole number from 1 to ${MAX_PREVIEW}, got ${String(input.count)}` });
   if (!Number.isInteger(fromCycle) || fromCycle < 0) problems.push({ field: 'fromCycle', message: `must be a whole number ≥ 0, got ${String(input.fromCycle)}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
-  const anchor = firstBillingAnchor({ anchor: input.anchor, ...(input.trial ? { trial: input.trial } : {}) });
-  return scheduleWindow(anchor, input.interval, fromCycle, count);
+  // The inputs are valid one by one; together they can still reach past the dates the schedule
+  // can compute (year 1,000,000 of a yearly plan): that is the caller's input, not a fault.
+  let anchor: BillingAnchor;
+  try {
+    anchor = firstBillingAnchor({ anchor: input.anchor, ...(input.trial ? { trial: input.trial } : {}) });
+  } catch (error) {
+    throw InvalidInputError.of('trial', `ends past the dates the schedule supports (${(error as Error).message}); accepted: a shorter trial`);
+  }
+  try {
+    return scheduleWindow(anchor, input.interval, fromCycle, count);
+  } catch (error) {
+    throw InvalidInputError.of('fromCycle', `reaches past the dates the schedule supports: cycles ${fromCycle} to ${fromCycle + count - 1} of this plan (${(error as Error).message}); accepted: a smaller fromCycle`);
+  }
 }
