@@ -4,7 +4,8 @@ import type { CreateChargeRequest } from '../amazonpay/types.js';
 import { chargeIdempotencyKey } from '../billing/keys.js';
 import { money, toAmazonPrice } from '../billing/money.js';
 import type { Database } from '../db/client.js';
-import { insertPendingCharge } from '../db/queries/charges.js';
+import { deleteUnsentCharge, insertPendingCharge } from '../db/queries/charges.js';
+import { stopRequestOf } from '../db/queries/subscriptions.js';
 import type { ChargeCycleInput, ChargeResult } from '../workflows/types.js';
 import { chargeResultOf, completeLedgerRow } from './charge-ledger.js';
 import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
@@ -26,7 +27,9 @@ export interface ChargeDeps {
  * those, so every retry of this activity — after a 429, a 5xx, a timeout, a worker crash —
  * sends the same key and Amazon Pay replays instead of charging again. Around the call: the
  * pending ledger row before it, its completion after it (activities/charge-ledger.ts) and, when
- * paid, the subscription's next status (ChargeCycleInput.onPaid).
+ * paid, the subscription's next status (ChargeCycleInput.onPaid). With `notSentAfterStop`, a
+ * first send is skipped when a stop "now" was recorded while the charge waited its turn
+ * (result `not_sent`, no ledger row left behind).
  */
 export function createChargeActivities(deps: ChargeDeps) {
   return {
@@ -40,7 +43,7 @@ export function createChargeActivities(deps: ChargeDeps) {
         throw nonRetryableFailure(FailureTypes.invalidInput, (error as Error).message);
       }
       const key = { subscriptionId: input.subscriptionId, cycle: input.cycle, attempt: input.attempt };
-      await insertPendingCharge(deps.db, { ...key, idempotencyKey, amountMinor, currency: input.currency });
+      const { inserted } = await insertPendingCharge(deps.db, { ...key, idempotencyKey, amountMinor, currency: input.currency });
 
       const body: CreateChargeRequest = {
         chargePermissionId: input.chargePermissionId,
@@ -51,6 +54,16 @@ export function createChargeActivities(deps: ChargeDeps) {
         merchantMetadata: { merchantReferenceId: `${input.subscriptionId}:${input.cycle}`, ...input.merchantMetadata },
       };
       await deps.spaceCalls?.();
+      // Last moment before a new request: a stop recorded meanwhile (client/subscriptions/stop-now.ts)
+      // means this charge is not sent. Only when nothing with this key can have been sent before;
+      // an attempt that may have reached Amazon is always finished, to learn its outcome.
+      if (input.notSentAfterStop && inserted) {
+        const stop = await stopRequestOf(deps.db, input.subscriptionId);
+        if (stop) {
+          await deleteUnsentCharge(deps.db, key);
+          return { kind: 'not_sent', reason: stop.reason };
+        }
+      }
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
       deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
       await completeLedgerRow(deps.db, key, outcome, deps.now());

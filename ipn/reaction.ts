@@ -64,7 +64,7 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
     try {
       if (status.state === 'Closed') {
         const reason = status.reasons[0] ?? 'ChargePermissionClosed';
-        await stopSubscriptionNow(handle, reason);
+        await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
         log?.info({ reason }, 'charge permission closed: subscription cancelled');
       } else {
         await handle.signal(permissionStatusSignal, permissionStatusPayload(status, evidenceOfChange));

@@ -50,6 +50,12 @@ export const UNPAUSE_RETRIES_FAILED_CALL = 'unpause-retries-failed-call';
 /** A plan whose cycles in one calendar month add up past the monthly cap goes to needs_attention at its first refusal. */
 export const MONTHLY_CAP_COUNTS_CYCLES = 'monthly-cap-counts-cycles';
 /**
+ * A charge waiting its turn (call spacing, a task queue backlog, a restarted worker) is not sent
+ * once a stop "now" is recorded in PostgreSQL; the run ends canceled with the stop's reason.
+ * Added with the stop record (client/subscriptions/stop-now.ts), 2026-11-29.
+ */
+export const CHARGE_NOT_SENT_AFTER_STOP = 'charge-not-sent-after-stop';
+/**
  * A subscription continues as new after `policy.continueAsNewEveryCycles` settled cycles (12 by
  * default), between cycles, not only when the server suggests it; a stop that arrives while
  * handlers finish ends the run instead of being dropped at the continue-as-new.
@@ -210,6 +216,13 @@ export const PATCHES: readonly PatchEntry[] = [
     added: { commit: '5424475', date: '2026-11-29' },
     step: 'patched',
     histories: { before: [], after: ['repair-restored-unpaid.json'] },
+  },
+  {
+    id: CHARGE_NOT_SENT_AFTER_STOP,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'COMMIT', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['cancelled.v2.json'], after: ['charge-not-sent-after-stop.v1.json'] },
   },
 ];
 

@@ -9,6 +9,7 @@ import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import {
+  CHARGE_NOT_SENT_AFTER_STOP,
   CHARGE_RECORDS_NEXT_STATUS,
   FIX_EVIDENCE_FROM_AMAZON,
   MONTHLY_CAP_BOUNDED,
@@ -133,6 +134,8 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
     merchantMetadata: input.merchantMetadata,
     canHandlePendingAuthorization: input.policy.usePendingAuthorization,
     ...(onPaid ? { onPaid } : {}),
+    // Histories recorded before this change sent every scheduled charge, even after a stop.
+    ...(patched(CHARGE_NOT_SENT_AFTER_STOP) ? { notSentAfterStop: true } : {}),
   };
   try {
     // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
@@ -154,8 +157,11 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
 
 async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
   const { rt } = ctx;
-  rt.outstanding = attempted.kind === 'charged' || attempted.kind === 'pending' ? null : { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: attempted.reasonCode };
+  rt.outstanding = attempted.kind === 'charged' || attempted.kind === 'pending' || attempted.kind === 'not_sent' ? null : { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: attempted.reasonCode };
   switch (attempted.kind) {
+    case 'not_sent':
+      // A stop "now" was recorded while the charge waited its turn: nothing reached Amazon.
+      return stop(rt.stopRequested ? rt.stopReason() : attempted.reason);
     case 'charged':
       return paid(ctx, attempted.chargeId, attempted.state);
     case 'pending': {

@@ -259,7 +259,9 @@ export type ChargeResult =
       statusRecorded?: boolean;
     }
   | { kind: 'pending'; chargeId: string; state: 'AuthorizationInitiated'; requestId: string | null }
-  | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null };
+  | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null }
+  /** Nothing was sent: a stop "now" was recorded before this attempt's first request (only with `notSentAfterStop`). */
+  | { kind: 'not_sent'; reason: string };
 
 export interface ChargeCycleInput {
   subscriptionId: string;
@@ -272,6 +274,11 @@ export interface ChargeCycleInput {
   softDescriptor?: string;
   merchantMetadata?: MerchantMetadata;
   canHandlePendingAuthorization: boolean;
+  /**
+   * The workflow understands a `not_sent` result (patch CHARGE_NOT_SENT_AFTER_STOP): the activity
+   * may skip a first send when a stop was recorded. Absent from older workflows' inputs.
+   */
+  notSentAfterStop?: boolean;
   /**
    * The subscription's status after this charge if it is paid at once (next cycle and its due
    * time, or ended): written by the activity right after the ledger row, which saves the

@@ -78,7 +78,7 @@ export async function stopSubscription(deps: BillingClientDeps, id: string, opti
     await handle.signal(cancelSignal, { mode: 'period_end', reason });
     return { mode: 'period_end', state: await handle.query(stateQuery) };
   }
-  await stopSubscriptionNow(handle, reason);
+  await stopSubscriptionNow(deps, handle, { subscriptionId: id, reason });
   return { mode: 'now', state: null };
 }
 

@@ -8,21 +8,31 @@ export interface ChargeAttemptKey {
   attempt: number;
 }
 
-/** Writes the attempt before Amazon Pay is called; a retry of the same attempt finds the row already there. */
+/**
+ * Writes the attempt before Amazon Pay is called; a retry of the same attempt finds the row
+ * already there. `inserted` is true only for the call that wrote it: no request with this
+ * attempt's idempotency key can have been sent before (every send follows this write).
+ */
 export async function insertPendingCharge(
   db: DatabaseOrTransaction,
   row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string },
-): Promise<ChargeRow> {
-  await db
+): Promise<{ row: ChargeRow; inserted: boolean }> {
+  const written = await db
     .insert(charges)
     .values({ ...row, state: 'pending' })
-    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] });
+    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] })
+    .returning({ id: charges.id });
   const [stored] = await db.select().from(charges).where(attemptWhere(row));
   if (!stored) throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} vanished after insert`);
   if (stored.idempotencyKey !== row.idempotencyKey || stored.amountMinor !== row.amountMinor || stored.currency !== row.currency) {
     throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} was recorded with a different key or amount`);
   }
-  return stored;
+  return { row: stored, inserted: written.length > 0 };
+}
+
+/** Removes an attempt's pending row that was never sent (a stop arrived first); a no-op for any other state. */
+export async function deleteUnsentCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey): Promise<void> {
+  await db.delete(charges).where(and(attemptWhere(key), eq(charges.state, 'pending')));
 }
 
 export async function completeCharge(

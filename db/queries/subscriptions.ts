@@ -21,6 +21,26 @@ export async function getSubscription(db: DatabaseOrTransaction, id: string): Pr
 }
 
 /**
+ * Records that a stop "now" was asked for; the first request's time and reason stay (a second
+ * stop of the same subscription changes nothing). See client/subscriptions/stop-now.ts.
+ */
+export async function recordStopRequested(db: DatabaseOrTransaction, subscriptionId: string, reason: string, at: Date): Promise<void> {
+  await db
+    .update(subscriptions)
+    .set({ stopRequestedAt: at, stopRequestedReason: reason })
+    .where(and(eq(subscriptions.id, subscriptionId), sql`${subscriptions.stopRequestedAt} is null`));
+}
+
+/** The recorded stop request of a subscription, or null when none was asked for. */
+export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: string): Promise<{ at: Date; reason: string } | null> {
+  const [row] = await db
+    .select({ at: subscriptions.stopRequestedAt, reason: subscriptions.stopRequestedReason })
+    .from(subscriptions)
+    .where(eq(subscriptions.id, subscriptionId));
+  return row?.at ? { at: row.at, reason: row.reason ?? 'StopRequested' } : null;
+}
+
+/**
  * Sets the status (and schedule position) and appends a history event when the status or
  * its reason changed. Safe to run twice: the second run finds nothing changed.
  *

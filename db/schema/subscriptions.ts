@@ -30,6 +30,14 @@ export const subscriptions = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
+    /**
+     * When a stop "now" was asked for (admin, HTTP API, IPN reaction), written before the
+     * workflow is told: a charge not yet sent to Amazon Pay is then never sent
+     * (activities/charges.ts), even if the signal or cancellation never arrives.
+     */
+    stopRequestedAt: timestamp('stop_requested_at', { withTimezone: true }),
+    /** Why the stop was asked for (BuyerClosed, an operator's text, …), for the run that acts on it. */
+    stopRequestedReason: text('stop_requested_reason'),
   },
   (table) => [
     index('subscriptions_charge_permission_idx').on(table.chargePermissionId),

@@ -106,7 +106,7 @@ describe('dunning waits that end', () => {
     const event = (await statusHistory(h, 'cap-hopeless')).at(-1);
     expect(event).toMatchObject({ to: 'needs_attention', reason: 'PlanExceedsMonthlyCap' });
     expect(JSON.stringify(event?.detail)).toMatch(/monthly limit 100000 USD/);
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 60_000);
 
   it('start and change-plan refuse an amount above the monthly cap, naming it (150,000 JPY on a 100,000 JPY Recurring permission)', async () => {

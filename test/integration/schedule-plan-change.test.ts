@@ -59,7 +59,7 @@ describe('plan changes and the schedule', () => {
     expect(Date.parse(first!.createdAt)).toBeGreaterThanOrEqual(resumedAt);
     const skipped = (await statusHistory(h, 'long-pause')).find((e) => e.reason === 'cycles_skipped_while_paused');
     expect(skipped?.detail).toMatchObject({ from: 0, to: rows[0]!.cycle - 1 });
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 90_000);
 
   it('monthly from Jan 31, change-plan at the pending Feb 28 cycle to month/20.00: Feb 28, Mar 31, Apr 30, May 31', async () => {
@@ -82,7 +82,7 @@ describe('plan changes and the schedule', () => {
     // Every two months from the clamped Feb 28: the 31st stays the intent.
     await billing.changePlan('month-end-change', { interval: { unit: 'month', count: 2 } });
     expect(await upcomingLocal(handle, 4)).toEqual(['2031-02-28T09:00', '2031-04-30T09:00', '2031-06-30T09:00', '2031-08-31T09:00']);
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 90_000);
 
   it('daily 02:30 New York changed at the cycle the spring gap moved to 03:30 bills at 02:30 afterwards', async () => {
@@ -100,7 +100,7 @@ describe('plan changes and the schedule', () => {
     expect(await upcomingLocal(handle, 3)).toEqual(['2031-03-09T03:30', '2031-03-10T02:30', '2031-03-11T02:30']);
     await billing.changePlan('gap-change', { interval: { unit: 'day', count: 2 } });
     expect(await upcomingLocal(handle, 3)).toEqual(['2031-03-09T03:30', '2031-03-11T02:30', '2031-03-13T02:30']);
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 90_000);
 
   it('a cycle that comes due while changePlan awaits its rebase is charged at the amount the change records for it', async () => {
@@ -116,6 +116,6 @@ describe('plan changes and the schedule', () => {
     expect(simulated?.amountMinor).toBe(amountFor(charge!.cycle));
     const changed = (await statusHistory(h, 'plan-race')).find((e) => e.reason === 'plan_changed');
     expect(changed?.cycle).toBe(result.fromCycle);
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 90_000);
 });

@@ -106,6 +106,6 @@ describe('waits that end', () => {
     expect(state.statusReason).toBe('PlanExceedsMonthlyCap');
     const event = (await statusHistory(h, 'cap-weekly-running')).at(-1);
     expect(JSON.stringify(event?.detail)).toMatch(/up to 5 cycles of 30000 USD \(minor units\) fall in one calendar month: 150000, above the Charge Permission's monthly limit 100000 USD/);
-    await cancelNow(handle, 'test done');
+    await cancelNow(h, handle, 'test done');
   }, 60_000);
 });

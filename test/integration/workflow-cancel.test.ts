@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { cancelSignal, permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { SendGate } from '../support/send-gate.js';
 import { cancelNow, ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
 /** The run's end, whether the signal ended it (completed) or the cancellation request did (cancelled). */
@@ -23,11 +24,13 @@ async function eventuallyCharged(h: BillingHarness, cp: string): Promise<void> {
 
 describe('cancelling a subscription', () => {
   let h: BillingHarness;
+  const gate = new SendGate();
   beforeAll(async () => {
-    h = await startBillingHarness();
+    h = await startBillingHarness({ spaceCalls: () => gate.pass() });
   });
   afterEach(async () => {
-    await h.control.setFaults({ latencyFixedMs: 0 });
+    gate.open();
+    await h.control.setFaults({ latencyFixedMs: 0, responseLostRate: 0 });
   });
   afterAll(async () => h?.close());
 
@@ -37,7 +40,7 @@ describe('cancelling a subscription', () => {
     await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'cycle 0 charged' });
     await eventually(() => handle.query(stateQuery), (s) => s.cycle === 1, { what: 'sleeping before cycle 1' });
 
-    await cancelNow(handle, 'BuyerRequested');
+    await cancelNow(h, handle, 'BuyerRequested');
     expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
 
     const row = await getSubscription(h.database.db, 'cancel-sleeping');
@@ -59,7 +62,7 @@ describe('cancelling a subscription', () => {
     );
     expect(await simulatorCharges(h, cp)).toHaveLength(0);
 
-    await cancelNow(handle, 'BuyerRequested');
+    await cancelNow(h, handle, 'BuyerRequested');
     expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
 
     const rows = await ledger(h, 'cancel-in-flight');
@@ -67,6 +70,42 @@ describe('cancelling a subscription', () => {
     const charges = await simulatorCharges(h, cp);
     expect(charges.map((c) => c.chargeId)).toEqual([rows[0]!.chargeId]);
     expect(await getSubscription(h.database.db, 'cancel-in-flight')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
+  });
+
+  it('cancelled while a charge waits its turn to be sent: nothing reaches Amazon, no ledger row is left', async () => {
+    gate.hold(0);
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('cancel-before-send', cp, { seconds: 5, firstInSeconds: 1 }));
+    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the first charge waiting to be sent' });
+
+    await cancelNow(h, handle, 'BuyerRequested');
+    gate.open();
+    expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
+
+    expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toEqual([]);
+    expect(await ledger(h, 'cancel-before-send')).toEqual([]);
+    expect(await getSubscription(h.database.db, 'cancel-before-send')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
+  });
+
+  it('cancelled while a charge that may have reached Amazon waits to be retried: the retry is sent with its key and recorded', async () => {
+    // The first request is committed and its answer lost; the retry then waits its turn.
+    gate.hold(1);
+    await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status500' });
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('cancel-before-retry', cp, { seconds: 5, firstInSeconds: 1 }));
+    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the retry waiting to be sent' });
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
+    await h.control.setFaults({ responseLostRate: 0 });
+
+    await cancelNow(h, handle, 'BuyerRequested');
+    gate.open();
+    expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
+
+    const [charge] = await simulatorCharges(h, cp);
+    const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
+    expect(attempts.map((a) => a.idempotencyKey)).toEqual([charge!.idempotencyKey, charge!.idempotencyKey]);
+    expect((await ledger(h, 'cancel-before-retry')).map((r) => [r.cycle, r.state, r.chargeId])).toEqual([[0, 'Captured', charge!.chargeId]]);
+    expect(await getSubscription(h.database.db, 'cancel-before-retry')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
   });
 
   it('the buyer closes the permission: the signal stops it at once; without one, the next charge is refused and it stops', async () => {

@@ -11,6 +11,10 @@ import { subscriptionWorkflow } from '../../workflows/index.js';
 import { initialState } from '../../workflows/subscription.js';
 import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import { allRuns, PATH_SCENARIOS } from './path-scenarios.js';
+import { SendGate } from '../support/send-gate.js';
+
+/** Holds Create Charge sends for scenarios that stop a subscription while a charge waits its turn (record.ts passes it as the harness's call spacer). */
+export const SEND_GATE = new SendGate();
 
 export interface RecordedRun {
   workflowId: string;
@@ -75,7 +79,7 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-cancelled', cp, { seconds: 5 }));
       await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1, { what: 'first charge' });
-      await cancelNow(handle, 'BuyerRequested');
+      await cancelNow(h, handle, 'BuyerRequested');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
     },
@@ -172,7 +176,7 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-cap-limit', cp, { amountMinor: '150000' }));
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
-      await cancelNow(handle, 'recording');
+      await cancelNow(h, handle, 'recording');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
     },
@@ -240,7 +244,7 @@ export const SCENARIOS: Scenario[] = [
       await pauseShown(handle);
       await handle.signal(resumeSignal, { reason: 'recording' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
-      await cancelNow(handle, 'recording');
+      await cancelNow(h, handle, 'recording');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
     },
@@ -321,6 +325,24 @@ export const SCENARIOS: Scenario[] = [
       await handle.signal(resumeSignal, { reason: 'recording' });
       await changed;
       await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // A stop recorded while the first charge waits its turn: nothing is sent, the run ends
+    // canceled (CHARGE_NOT_SENT_AFTER_STOP).
+    name: 'charge-not-sent-after-stop',
+    async run(h) {
+      const cp = await newPermission(h);
+      SEND_GATE.hold(0);
+      const { handle } = await h.launch(shortSpec('replay-not-sent', cp, { seconds: 5, firstInSeconds: 1 }));
+      try {
+        await eventually(async () => SEND_GATE.waiting, (n) => n === 1, { intervalMs: 50, what: 'the first charge waiting to be sent' });
+        await cancelNow(h, handle, 'recording');
+      } finally {
+        SEND_GATE.open();
+      }
+      await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
     },
   },

@@ -70,6 +70,8 @@ export interface BillingHarnessOptions {
   hostClockAheadMs?: number;
   /** false: start no workers in this process (e.g. they run in a child process). Default true. */
   workers?: boolean;
+  /** Waits for a Create Charge slot before each send, as the daemon's call spacer does (activities/call-spacer.ts). Default: none. */
+  spaceCalls?: () => Promise<void>;
   /** Changes the product's activities before the workers get them (e.g. a slower one, to open a race window). */
   wrapActivities?: (activities: ReturnType<typeof createActivities>) => ReturnType<typeof createActivities>;
   /** A database and Temporal connection made by the caller (scripts outside vitest, e.g. test/replay/record.ts). */
@@ -112,7 +114,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
-      activities: activityFaults.wrap((options.wrapActivities ?? ((a) => a))(createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client }))),
+      activities: activityFaults.wrap((options.wrapActivities ?? ((a) => a))(createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client, spaceCalls: options.spaceCalls }))),
     });
     running = runWorkers(workers);
   };

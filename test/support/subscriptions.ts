@@ -3,6 +3,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import type { SubscriptionSpec } from '../../billing/types.js';
+import { subscriptionIdFromWorkflowId } from '../../billing/keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { listSubscriptionEvents } from '../../db/queries/subscriptions.js';
 import type { ChargeRow } from '../../db/schema/index.js';
@@ -43,9 +44,9 @@ export async function statusHistory(h: BillingHarness, subscriptionId: string): 
   return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({ to: e.toStatus, reason: e.reasonCode, cycle: e.cycle, at: e.at, detail: e.detail }));
 }
 
-/** What an admin client does to cancel now (client/subscriptions/stop-now.ts): say why (signal), then request cancellation. */
-export async function cancelNow(handle: SubscriptionHandle, reason: string): Promise<void> {
-  await stopSubscriptionNow(handle, reason);
+/** What an admin client does to cancel now (client/subscriptions/stop-now.ts): record the stop, say why (signal), then request cancellation. */
+export async function cancelNow(h: BillingHarness, handle: SubscriptionHandle, reason: string): Promise<void> {
+  await stopSubscriptionNow({ db: h.database.db, now: () => new Date() }, handle, { subscriptionId: subscriptionIdFromWorkflowId(handle.workflowId), reason });
 }
 
 /**
