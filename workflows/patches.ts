@@ -220,7 +220,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: CHARGE_NOT_SENT_AFTER_STOP,
     usedIn: ['workflows/settle-cycle.ts'],
-    added: { commit: 'COMMIT', date: '2026-11-29' },
+    added: { commit: '30e2bd2', date: '2026-11-29' },
     step: 'patched',
     histories: { before: ['cancelled.v2.json'], after: ['charge-not-sent-after-stop.v1.json'] },
   },
