@@ -28,9 +28,10 @@ describe('HTTP API /v1 against the real stack', () => {
     const created = await sim.control.createChargePermission({ type: 'Recurring', currency: options.currency ?? 'USD', ...(options.firstCharge ? { firstCharge: { amount: options.firstCharge } } : {}) });
     return { cp: created.chargePermission.chargePermissionId, firstChargeId: created.firstChargeId };
   };
+  // idempotency: claims and stored responses; a key released after a 5xx blocks nothing and is not counted.
   const counts = async (): Promise<{ subscriptions: number; idempotency: number; refunds: number }> => {
     const [row] = await database.db.execute<{ s: string; i: string; r: string }>(
-      sql`select (select count(*) from subscriptions) as s, (select count(*) from idempotency_keys) as i, (select count(*) from refunds) as r`,
+      sql`select (select count(*) from subscriptions) as s, (select count(*) from idempotency_keys where state <> 'released') as i, (select count(*) from refunds) as r`,
     );
     return { subscriptions: Number(row?.s), idempotency: Number(row?.i), refunds: Number(row?.r) };
   };
@@ -227,6 +228,11 @@ describe('HTTP API /v1 against the real stack', () => {
       await sim.control.setFaults({ error503Rate: 0 });
     }
     expect(await counts()).toEqual(before);
+    // The key stays bound to its request through the 503: another body with it is refused, not run.
+    const reused = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down-other', cp2), idempotencyKey: 'down-1' });
+    expect(reused.status, reused.text).toBe(422);
+    expect(reused.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-reused');
+    expect((await counts()).subscriptions).toBe(before.subscriptions);
     // A 503 is not stored: the same key runs again once Amazon Pay is back.
     const retried = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down', cp2), idempotencyKey: 'down-1' });
     expect(retried.status).toBe(201);
@@ -410,6 +416,37 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(again.status, again.text).toBe(201);
     expect(again.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, resent: true, remaining: { amount: '12.00', currency: 'USD' } });
     expect((await api.call('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '3.00', currency: 'USD' } } })).status).toBe(201);
+  });
+
+  it('a refund key answered 503 stays bound to its refund: re-sent by another request in between, the retry returns that refund, never a second', async () => {
+    const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody('api-refund-bound', cp, { firstChargeId }) })).status).toBe(201);
+    await eventually(() => api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } }), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the checkout charge in the ledger' });
+    const refund = (amount: string, idempotencyKey?: string) =>
+      api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount, currency: 'USD' } }, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const refundsOfCharge = async (): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from refunds where charge_id = ${firstChargeId}`))[0]?.n);
+    await sim.control.setFaults({ error503Rate: 1 });
+    try {
+      expect((await refund('2.00', 'refund-bound-1')).status).toBe(503);
+    } finally {
+      await sim.control.setFaults({ error503Rate: 0 });
+    }
+    // Someone else re-sends the pending refund (no key): Amazon Pay makes it.
+    const resent = await refund('2.00');
+    expect(resent.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, resent: true });
+    // The retry with the first key continues its refund: the same one, not a second 2.00.
+    const retry = await refund('2.00', 'refund-bound-1');
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, remaining: { amount: '12.00', currency: 'USD' } });
+    expect(await refundsOfCharge()).toBe(1);
+    const replay = await refund('2.00', 'refund-bound-1');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(retry.text);
+    // The key is not free for another refund either.
+    const other = await refund('3.00', 'refund-bound-1');
+    expect(other.status).toBe(422);
+    expect(other.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-reused');
+    expect(await refundsOfCharge()).toBe(1);
   });
 
   it('is language-neutral: a Python standard-library script starts, reads and cancels a subscription', async () => {
