@@ -12,7 +12,8 @@ import type { BillingClientDeps } from '../client/deps.js';
 import { createBillingClient } from '../client/index.js';
 import { authenticate } from './auth.js';
 import { idempotency } from './idempotency.js';
-import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, type ApiLimits } from './problems.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
@@ -66,6 +67,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  // UTF-8 JSON only, uncompressed; invalid bytes and lone surrogates are refused, never replaced.
+  registerJsonBodyParser(app);
 
   app.setErrorHandler((error, request, reply) => {
     const rendered = problemFor(error, pathOf(request.url), limits);
@@ -74,6 +77,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   });
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);
+    // A segment too long for any route is 414 as on a served path (where the router refuses it), before 405 or 404.
+    if (path.split('/').some((segment) => segment.length > limits.maxParamLength)) return sendProblem(reply, problemFor(new ApiProblem('uri-too-long', uriTooLongDetail(limits)), path, limits));
     // A path the API serves with other methods is 405 with Allow (RFC 9110 15.5.6), not 404.
     const allow = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
     const failure = allow.length > 0 ? methodNotAllowed(request.method, path, allow) : new ApiProblem('not-found', `No resource at ${request.method} ${path}; see ${OPENAPI_PATH} for what this API serves`);

@@ -8,7 +8,10 @@
 // - the same key with another request: 422 idempotency-key-reused;
 // - while the first request still runs, a duplicate gets 409 idempotency-key-in-progress with
 //   Retry-After (it does not wait); a claim whose process died is taken over after the lease.
-// Responses with status 5xx (including 503) are not stored: the claim is released, so a retry runs again.
+// Responses with status 5xx (including 503) are not stored: the claim is released (the row stays
+// with its fingerprint), so a retry of the same request runs again and another request with the
+// key is still refused. A refund binds the key to the refund it recorded (client/subscriptions/refund.ts),
+// so that retry continues the refund instead of recording a second one.
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.js';
@@ -65,7 +68,7 @@ export function idempotency(options: { db: Database; now: () => Date; retentionM
       return undefined;
     }
     const row = await getIdempotencyKey(db, key);
-    if (!row) throw new ApiProblem('idempotency-key-in-progress', 'A request with this Idempotency-Key just finished failing; send it again', { retryAfterSeconds: 1 });
+    if (!row) throw new ApiProblem('idempotency-key-in-progress', 'The claim of this Idempotency-Key just expired; send the request again', { retryAfterSeconds: 1 });
     if (row.requestHash !== requestHash) {
       throw new ApiProblem('idempotency-key-reused', `Idempotency-Key ${JSON.stringify(key)} was first used for another request (${row.method} ${row.path} with a different body); use a new key for a new request`);
     }

@@ -201,11 +201,16 @@ function fastifyProblem(code: string, error: Error, instance: string, limits: Ap
     case 'FST_ERR_BAD_URL':
       return problem('invalid-url', 'The path has a malformed percent-encoding (each % must start a UTF-8 byte such as %C3%A9); encode ids with encodeURIComponent or its equivalent', at);
     case 'FST_ERR_MAX_PARAM_LENGTH':
-      return problem('uri-too-long', `A path segment of this URL is longer than this API accepts: ids are at most ${limits.maxParamLength} characters (64 for subscription and charge ids)`, at);
+      return problem('uri-too-long', uriTooLongDetail(limits), at);
     default:
       if ((error as { statusCode?: number }).statusCode === 400) return problem('invalid-request', 'The request is malformed', at);
       return undefined;
   }
+}
+
+/** The detail of a 414: a path segment longer than any id (the router's maxParamLength). */
+export function uriTooLongDetail(limits: ApiLimits): string {
+  return `A path segment of this URL is longer than this API accepts: ids are at most ${limits.maxParamLength} characters (64 for subscription and charge ids)`;
 }
 
 /** Node's HTTP parser errors (server 'clientError') with the problem each gets. */

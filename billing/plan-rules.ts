@@ -197,15 +197,18 @@ export function validateInterval(value: unknown, options: ValidationOptions, fie
 /**
  * Why `value` is refused as free text, or null when it is accepted: no control characters
  * (C0, DEL, C1 — PostgreSQL cannot store U+0000 at all, and the others corrupt one-line
- * records and terminals). `multiLine` also accepts tab, line feed and carriage return.
+ * records and terminals) and no Unicode line or paragraph separators (U+2028, U+2029: line
+ * breaks to many viewers and to JavaScript source). `multiLine` also accepts tab, line feed,
+ * carriage return and the two separators.
  */
 export function controlCharacterProblem(value: string, options: { multiLine?: boolean } = {}): string | null {
   for (let i = 0; i < value.length; i += 1) {
     const code = value.charCodeAt(i);
+    const separator = code === 0x2028 || code === 0x2029;
     const control = code < 0x20 || (code >= 0x7f && code <= 0x9f);
-    if (!control || (options.multiLine && (code === 0x09 || code === 0x0a || code === 0x0d))) continue;
+    if (!(control || separator) || (options.multiLine && (separator || code === 0x09 || code === 0x0a || code === 0x0d))) continue;
     const accepted = options.multiLine ? 'printable text, tabs and line breaks' : 'printable text on one line';
-    return `must not contain control characters (found U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${i + 1}); accepted: ${accepted}`;
+    return `must not contain ${separator ? 'line separators' : 'control characters'} (found U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${i + 1}); accepted: ${accepted}`;
   }
   return null;
 }

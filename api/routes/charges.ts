@@ -22,7 +22,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
     schema: {
       tags: ['charges'],
       summary: 'Refund a charge in full or in part (never more than captured minus earlier refunds)',
-      description: 'The refund is recorded before Amazon Pay is asked, with an Amazon Pay idempotency key of its own; a 503 after Amazon Pay did not answer is safe to retry.',
+      description: 'The refund is recorded before Amazon Pay is asked, with an Amazon Pay idempotency key of its own; a 503 after Amazon Pay did not answer is safe to retry. An Idempotency-Key is bound to the refund its request recorded or re-sent: a retry with it continues that refund, never records another.',
       params: ChargeIdParams,
       headers: IdempotencyHeaders,
       body: RefundBody.nullish(),
@@ -34,7 +34,9 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
       // Amounts are in the charge's currency: read it first (404 for an unknown charge).
       const amountMinor = amount === undefined ? undefined : moneyIn(amount, 'amount', (await client.getCharge(chargeId)).charge.currency).amountMinor;
       const reason = request.body?.reason;
-      const result = await client.refund({ chargeId, ...(amountMinor === undefined ? {} : { amountMinor }), ...(reason === undefined ? {} : { reason }) });
+      // The claimed Idempotency-Key is bound to the refund this request records or re-sends.
+      const { idempotencyKey } = request;
+      const result = await client.refund({ chargeId, ...(amountMinor === undefined ? {} : { amountMinor }), ...(reason === undefined ? {} : { reason }), ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
       return reply.code(201).send({ subscriptionId: result.subscriptionId, refund: refundOut(result.refund), remaining: moneyOut(result.remainingMinor, result.refund.currency), resent: result.resent });
     },
   });

@@ -11,15 +11,46 @@ import { INTERVAL_UNITS, SUBSCRIPTION_STATUSES } from '../../billing/types.js';
  * U+0000, so one would otherwise fail a write long after the request was answered); `multiLine`
  * fields also take tabs and line breaks. Refused by shape (400) before any check runs.
  */
-export const text = (max: number, description?: string, options: { multiLine?: boolean } = {}) => {
+export const text = (max: number, description?: string, options: { multiLine?: boolean; error?: QueryError } = {}) => {
   const schema = z
-    .string()
+    .string(options.error ? { error: options.error } : undefined)
     .max(max)
     .superRefine((value, ctx) => {
       const problem = controlCharacterProblem(value, options);
       if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
     });
   return description ? schema.describe(description) : schema;
+};
+
+type QueryError = (issue: { input?: unknown }) => string;
+
+/**
+ * The message of a refused query parameter, saying what `accepted` is: given more than once
+ * (?status=a&status=b arrives as an array; no parameter takes several values), empty (?limit=),
+ * or another value.
+ */
+export const queryError =
+  (accepted: string): QueryError =>
+  (issue) =>
+    Array.isArray(issue.input)
+      ? `is given ${issue.input.length} times (${issue.input.map((v) => JSON.stringify(v)).join(', ')}); give it once: ${accepted}`
+      : issue.input === ''
+        ? `is empty: give ${accepted}, or leave the parameter out`
+        : `must be ${accepted}, got ${JSON.stringify(issue.input)}`;
+
+/** A whole-number query parameter from min to max: digits only ("", "1.5", "1e3", "0x10" and " 1" are refused). */
+export const queryInt = (min: number, max: number) => {
+  const error = queryError(`a whole number from ${min} to ${max}`);
+  return z.string({ error }).regex(/^[0-9]{1,9}$/, { error }).transform(Number).pipe(z.number().min(min, { error }).max(max, { error }));
+};
+
+/** A query parameter from a fixed list of values. */
+export const queryEnum = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: queryError(`one of ${values.join(', ')}`) });
+
+/** A text query parameter: 1-max characters on one line (empty is refused, not taken for "no filter"). */
+export const queryText = (max: number, description?: string) => {
+  const error = queryError(`text of 1-${max} characters`);
+  return text(max, description, { error }).min(1, { error });
 };
 
 export const MoneySchema = z

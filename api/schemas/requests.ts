@@ -2,7 +2,8 @@
 // silently drops a setting) with length caps on every string. Shape errors are 400; the
 // library's own checks (ids, zones, amounts, Amazon Pay) answer 422.
 import { z } from 'zod';
-import { AnchorSchema, EndSchema, IntervalSchema, MoneySchema, ReasonSchema, StatusSchema, text } from './common.js';
+import { INTERVAL_UNITS, SUBSCRIPTION_STATUSES } from '../../billing/types.js';
+import { AnchorSchema, EndSchema, IntervalSchema, MoneySchema, queryEnum, queryInt, queryText, ReasonSchema, text } from './common.js';
 
 export const StartSubscriptionBody = z
   .strictObject({
@@ -29,11 +30,11 @@ export const StartSubscriptionBody = z
   .meta({ id: 'StartSubscriptionRequest' });
 
 export const ListSubscriptionsQuery = z.strictObject({
-  status: StatusSchema.optional(),
-  chargePermissionId: text(64).optional(),
-  dueBefore: text(40, 'ISO instant: only subscriptions whose next billing date is before it').optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional().describe('Page size, default 50'),
-  cursor: text(200, 'nextCursor of the previous page').optional(),
+  status: queryEnum(SUBSCRIPTION_STATUSES).optional(),
+  chargePermissionId: queryText(64).optional(),
+  dueBefore: queryText(40, 'ISO instant: only subscriptions whose next billing date is before it').optional(),
+  limit: queryInt(1, 500).optional().describe('Page size, 1-500, default 50'),
+  cursor: queryText(200, 'nextCursor of the previous page').optional(),
 });
 
 export const PauseBody = z.strictObject({ reason: ReasonSchema.optional() }).meta({ id: 'PauseRequest' });
@@ -61,12 +62,12 @@ export const RefundBody = z
   .meta({ id: 'RefundRequest' });
 
 export const SchedulePreviewQuery = z.strictObject({
-  interval: z.enum(['second', 'minute', 'hour', 'day', 'week', 'month', 'year']).describe('Unit of a cycle'),
-  intervalCount: z.coerce.number().int().min(1).max(1_000_000).default(1),
-  anchor: text(32, 'Wall time of cycle 0 in `zone`, e.g. 2026-01-31T09:00; default now').optional(),
-  zone: text(64, 'IANA zone, default UTC').optional(),
-  trial: z.enum(['second', 'minute', 'hour', 'day', 'week', 'month', 'year']).optional().describe('Unit of a free trial before cycle 0'),
-  trialCount: z.coerce.number().int().min(1).max(1_000_000).optional().describe('Units of the trial, default 1; only with `trial` (without it, 422)'),
-  count: z.coerce.number().int().min(1).max(100).default(12),
-  fromCycle: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  interval: queryEnum(INTERVAL_UNITS).describe('Unit of a cycle'),
+  intervalCount: queryInt(1, 1_000_000).default(1).describe('Units per cycle, default 1'),
+  anchor: queryText(32, 'Wall time of cycle 0 in `zone`, e.g. 2026-01-31T09:00; default now').optional(),
+  zone: queryText(64, 'IANA zone, default UTC').optional(),
+  trial: queryEnum(INTERVAL_UNITS).optional().describe('Unit of a free trial before cycle 0'),
+  trialCount: queryInt(1, 1_000_000).optional().describe('Units of the trial, default 1; only with `trial` (without it, 422)'),
+  count: queryInt(1, 100).default(12).describe('How many dates, 1-100, default 12'),
+  fromCycle: queryInt(0, 1_000_000).default(0).describe('First cycle listed, default 0'),
 });

@@ -1,10 +1,13 @@
 // Refund a charge of the ledger, in full or in part. The refund row (with its deterministic
 // idempotency key: charge + per-charge sequence) is written before Create Refund is sent, so
-// an unanswered request is re-sent with the same key and cannot refund twice.
+// an unanswered request is re-sent with the same key and cannot refund twice. A request that
+// carries the HTTP API's Idempotency-Key binds that key to the refund it recorded or re-sent, so
+// its retry continues that refund and never records another one.
 import { refundIdempotencyKey } from '../../billing/keys.js';
 import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
 import { controlCharacterProblem, validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
 import type { Problem } from '../../billing/types.js';
+import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey } from '../../db/queries/idempotency.js';
 import { completeRefund, insertRefund, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
 import type { RefundRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -17,6 +20,13 @@ export interface RefundInput {
   /** Minor units; default: everything not refunded yet. */
   amountMinor?: string;
   reason?: string;
+  /**
+   * The Idempotency-Key the HTTP API claimed for this request (idempotency_keys): the refund is
+   * bound to it in the same transaction, and a later request with the key continues that refund
+   * (re-sends it while pending, answers it once Amazon Pay did) instead of recording another.
+   * A key with no claimed row binds nothing.
+   */
+  idempotencyKey?: string;
 }
 
 export interface RefundResult {
@@ -47,12 +57,18 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
   const { row, resent, capturedMinor } = await deps.db.transaction(async (tx) => {
     const charge = await lockChargeForRefund(tx, input.chargeId);
     if (!charge) throw new NotFoundError('charge', input.chargeId, 'no charge of any subscription has this ChargeId');
+    const requested = input.amountMinor === undefined ? undefined : BigInt(input.amountMinor);
+    const bound = input.idempotencyKey === undefined ? undefined : await refundOfIdempotencyKey(tx, input.idempotencyKey);
+    if (bound) return { row: continueBoundRefund(bound, input, requested), resent: bound.state === 'pending', capturedMinor: charge.amountMinor };
     if (charge.state !== 'Captured') throw new ConflictError(`Charge ${input.chargeId} is ${charge.state}; only a Captured charge can be refunded`);
     const show = (minor: bigint): string => formatMoney(money(minor, charge.currency));
+    const bind = async (refund: RefundRow): Promise<RefundRow> => {
+      if (input.idempotencyKey !== undefined) await bindIdempotencyKeyToRefund(tx, input.idempotencyKey, refund.id);
+      return refund;
+    };
     const last = await lastRefundOfCharge(tx, input.chargeId);
-    const requested = input.amountMinor === undefined ? undefined : BigInt(input.amountMinor);
     if (last?.state === 'pending') {
-      if (requested === undefined || requested === last.amountMinor) return { row: last, resent: true, capturedMinor: charge.amountMinor };
+      if (requested === undefined || requested === last.amountMinor) return { row: await bind(last), resent: true, capturedMinor: charge.amountMinor };
       throw new ConflictError(
         `An earlier refund of ${show(last.amountMinor)} on ${input.chargeId} is not confirmed by Amazon Pay yet; run the refund of ${show(last.amountMinor)} again to re-send it (same idempotency key) before asking for another`,
       );
@@ -75,12 +91,27 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
       reason: input.reason ?? null,
       at: now,
     });
-    return { row: stored, resent: false, capturedMinor: charge.amountMinor };
+    return { row: await bind(stored), resent: false, capturedMinor: charge.amountMinor };
   });
 
-  const completed = await sendRefund(deps, row);
+  // Only a pending refund is (re-)sent: one its key already saw answered is answered as it stands.
+  const completed = row.state === 'pending' ? await sendRefund(deps, row) : row;
   const reservedAfter = await reservedRefundMinor(deps.db, input.chargeId);
   return { refund: refundView(completed), subscriptionId: row.subscriptionId, remainingMinor: (capturedMinor - reservedAfter).toString(), resent };
+}
+
+/**
+ * The refund an Idempotency-Key is already bound to, for a retry of the request that made it:
+ * pending (re-sent by the caller), answered (returned as it is), or refused by Amazon Pay
+ * (ConflictError, as the first answer was). A bound refund of another charge or amount means the
+ * key is reused for another refund: ConflictError.
+ */
+function continueBoundRefund(bound: RefundRow, input: RefundInput, requested: bigint | undefined): RefundRow {
+  if (bound.chargeId !== input.chargeId || (requested !== undefined && requested !== bound.amountMinor)) {
+    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
+  }
+  if (bound.state === 'failed') throw new ConflictError(`Amazon Pay refused the refund of ${bound.chargeId} made with this Idempotency-Key: ${bound.reasonCode ?? 'no reason given'}`);
+  return bound;
 }
 
 async function sendRefund(deps: BillingClientDeps, row: RefundRow): Promise<RefundRow> {

@@ -1,6 +1,6 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
-import { idempotencyKeys, type IdempotencyKeyRow } from '../schema/index.js';
+import { idempotencyKeys, refunds, type IdempotencyKeyRow, type RefundRow } from '../schema/index.js';
 
 export interface IdempotencyClaimInput {
   key: string;
@@ -13,12 +13,15 @@ export interface IdempotencyClaimInput {
 
 /**
  * Insert-first claim: true when this caller now owns the key and must run the request. A row
- * left in_progress longer than `leaseMs` (its process died), or older than `retentionMs`, is
- * taken over in the same statement, so exactly one of several concurrent callers wins.
+ * left in_progress longer than `leaseMs` (its process died), a released row of the same request
+ * (its first run failed with a 5xx), or a row older than `retentionMs` is taken over in the same
+ * statement, so exactly one of several concurrent callers wins. A takeover of the same request
+ * keeps the refund the key is bound to; an expired key starts afresh.
  */
 export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: IdempotencyClaimInput, options: { leaseMs: number; retentionMs: number }): Promise<boolean> {
   const leaseCutoff = new Date(input.at.getTime() - options.leaseMs).toISOString();
   const retentionCutoff = new Date(input.at.getTime() - options.retentionMs).toISOString();
+  const expired = sql`${idempotencyKeys.createdAt} < ${retentionCutoff}::timestamptz`;
   const claimed = await db
     .insert(idempotencyKeys)
     .values({ ...input, state: 'in_progress', lockedAt: input.at, createdAt: input.at })
@@ -36,9 +39,10 @@ export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: Idem
         responseContentType: null,
         responseBody: null,
         completedAt: null,
+        refundId: sql`case when ${expired} then null else ${idempotencyKeys.refundId} end`,
       },
-      // Taken over only when expired, or when an unfinished claim of the same request lost its owner.
-      setWhere: sql`${idempotencyKeys.createdAt} < ${retentionCutoff}::timestamptz or (${idempotencyKeys.state} = 'in_progress' and ${idempotencyKeys.lockedAt} < ${leaseCutoff}::timestamptz and ${idempotencyKeys.requestHash} = ${input.requestHash})`,
+      // Taken over only when expired, or by the same request when its first run failed (released) or lost its owner.
+      setWhere: sql`${expired} or (${idempotencyKeys.requestHash} = ${input.requestHash} and (${idempotencyKeys.state} = 'released' or (${idempotencyKeys.state} = 'in_progress' and ${idempotencyKeys.lockedAt} < ${leaseCutoff}::timestamptz)))`,
     })
     .returning({ key: idempotencyKeys.key });
   return claimed.length === 1;
@@ -57,9 +61,28 @@ export async function completeIdempotencyKey(db: DatabaseOrTransaction, key: str
     .where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
 }
 
-/** Gives a claim up (the request failed in a way worth retrying: 5xx, 503): the next request with the key runs again. */
+/**
+ * Gives a claim up (the request failed in a way worth retrying: 5xx, 503): the next request with
+ * the key and the same fingerprint runs again. The row stays, so the key remains bound to its
+ * request (another body is still refused) and to the refund it recorded, if any.
+ */
 export async function releaseIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<void> {
-  await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+  await db.update(idempotencyKeys).set({ state: 'released' }).where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+}
+
+/**
+ * Binds a claimed key to the refund its request recorded or re-sent (in the refund's
+ * transaction); no row (a key the HTTP API did not claim) binds nothing. Never rebinds a key
+ * that already names a refund.
+ */
+export async function bindIdempotencyKeyToRefund(db: DatabaseOrTransaction, key: string, refundId: bigint): Promise<void> {
+  await db.update(idempotencyKeys).set({ refundId }).where(and(eq(idempotencyKeys.key, key), isNull(idempotencyKeys.refundId)));
+}
+
+/** The refund a key is bound to (bindIdempotencyKeyToRefund); undefined when none or no such key. */
+export async function refundOfIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<RefundRow | undefined> {
+  const [row] = await db.select({ refund: refunds }).from(idempotencyKeys).innerJoin(refunds, eq(refunds.id, idempotencyKeys.refundId)).where(eq(idempotencyKeys.key, key));
+  return row?.refund;
 }
 
 /** Rows one prune statement deletes at most: a short transaction, whatever the backlog. */

@@ -1,4 +1,5 @@
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { refunds } from './refunds.js';
 
 /**
  * API keys of the HTTP API (api/). The key itself is shown once, at creation; only its SHA-256
@@ -38,7 +39,11 @@ export const idempotencyKeys = pgTable(
     path: text('path').notNull(),
     /** The API key that first sent it (audit only). */
     apiKeyId: text('api_key_id'),
-    /** in_progress | completed */
+    /**
+     * in_progress | completed | released. Released: the request failed in a way worth retrying
+     * (5xx, 503); the row keeps the request's fingerprint, so a retry with the same request runs
+     * again and one with another request is still refused.
+     */
     state: text('state').notNull(),
     /** When the claim was taken; an in_progress claim older than the lease may be taken over. */
     lockedAt: timestamp('locked_at', { withTimezone: true }).notNull().defaultNow(),
@@ -48,6 +53,12 @@ export const idempotencyKeys = pgTable(
     responseBody: text('response_body'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * The refund (refunds.id) a POST /v1/charges/{chargeId}/refunds with this key recorded or
+     * re-sent, written in the same transaction: a retry after a 503 continues that refund and
+     * never records another, even when it was re-sent by another request in between.
+     */
+    refundId: bigint('refund_id', { mode: 'bigint' }).references(() => refunds.id),
   },
   (table) => [index('idempotency_keys_created_idx').on(table.createdAt)],
 );

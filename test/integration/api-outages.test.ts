@@ -33,7 +33,7 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
   const permission = async (): Promise<string> => (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
   const rows = async (): Promise<{ subscriptions: number; events: number; idempotency: number }> => {
     const [row] = await database.db.execute<{ s: string; e: string; i: string }>(
-      sql`select (select count(*) from subscriptions) as s, (select count(*) from subscription_events) as e, (select count(*) from idempotency_keys) as i`,
+      sql`select (select count(*) from subscriptions) as s, (select count(*) from subscription_events) as e, (select count(*) from idempotency_keys where state <> 'released') as i`,
     );
     return { subscriptions: Number(row?.s), events: Number(row?.e), idempotency: Number(row?.i) };
   };
@@ -92,7 +92,7 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     try {
       const down = await gated.api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-temporal', cp), idempotencyKey: 'out-temporal-1' });
       expectUnavailable(down, /Temporal did not answer/);
-      // No subscription row, no history event, and no idempotency claim left to block the retry.
+      // No subscription row, no history event, and no idempotency claim left to block the retry (a released key only remembers its request).
       expect(await rows()).toEqual(before);
       const pause = await gated.api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'out-temporal' }, idempotencyKey: 'out-temporal-pause' });
       expect(pause.status).toBe(404); // nothing was started, so there is nothing to pause

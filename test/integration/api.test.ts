@@ -28,9 +28,10 @@ describe('HTTP API /v1 against the real stack', () => {
     const created = await sim.control.createChargePermission({ type: 'Recurring', currency: options.currency ?? 'USD', ...(options.firstCharge ? { firstCharge: { amount: options.firstCharge } } : {}) });
     return { cp: created.chargePermission.chargePermissionId, firstChargeId: created.firstChargeId };
   };
+  // idempotency: claims and stored responses; a key released after a 5xx blocks nothing and is not counted.
   const counts = async (): Promise<{ subscriptions: number; idempotency: number; refunds: number }> => {
     const [row] = await database.db.execute<{ s: string; i: string; r: string }>(
-      sql`select (select count(*) from subscriptions) as s, (select count(*) from idempotency_keys) as i, (select count(*) from refunds) as r`,
+      sql`select (select count(*) from subscriptions) as s, (select count(*) from idempotency_keys where state <> 'released') as i, (select count(*) from refunds) as r`,
     );
     return { subscriptions: Number(row?.s), idempotency: Number(row?.i), refunds: Number(row?.r) };
   };
@@ -227,6 +228,11 @@ describe('HTTP API /v1 against the real stack', () => {
       await sim.control.setFaults({ error503Rate: 0 });
     }
     expect(await counts()).toEqual(before);
+    // The key stays bound to its request through the 503: another body with it is refused, not run.
+    const reused = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down-other', cp2), idempotencyKey: 'down-1' });
+    expect(reused.status, reused.text).toBe(422);
+    expect(reused.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-reused');
+    expect((await counts()).subscriptions).toBe(before.subscriptions);
     // A 503 is not stored: the same key runs again once Amazon Pay is back.
     const retried = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-down', cp2), idempotencyKey: 'down-1' });
     expect(retried.status).toBe(201);
@@ -249,7 +255,12 @@ describe('HTTP API /v1 against the real stack', () => {
       { what: 'an amount with 16 digits', options: { body: startBody('api-fuzz', cp, { plan: { price: { amount: '9'.repeat(16), currency: 'USD' }, interval: { unit: 'month' } } }) }, status: 422, type: 'invalid-input' },
       { what: 'a 2 MB body', options: { body: startBody('api-fuzz', cp, { softDescriptor: 'x'.repeat(2 * 1024 * 1024) }) }, status: 413, type: 'body-too-large' },
       { what: 'text/plain', options: { rawBody: 'id=1', contentType: 'text/plain' }, status: 415, type: 'unsupported-media-type' },
-      { what: 'a prototype-pollution key', options: { rawBody: `{"__proto__": {"admin": true}, "id": "api-fuzz"}` }, status: 400, type: 'invalid-json' },
+      { what: 'a prototype-pollution key', options: { rawBody: `{"__proto__": {"admin": true}, "id": "api-fuzz"}` }, status: 400, type: 'invalid-request' },
+      { what: 'a constructor key', options: { rawBody: `{"constructor": {"prototype": {"admin": true}}, "id": "api-fuzz"}` }, status: 400, type: 'invalid-request' },
+      { what: 'bytes that are not UTF-8', options: { rawBody: Buffer.concat([Buffer.from('{"id": "api-fuzz'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]) }, status: 400, type: 'invalid-json' },
+      { what: 'a lone surrogate escape', options: { rawBody: JSON.stringify(startBody('api-fuzz', cp, { softDescriptor: 'SHOP' })).replace('SHOP', 'SH\\ud800OP') }, status: 400, type: 'invalid-request' },
+      { what: 'a Latin-1 charset', options: { rawBody: JSON.stringify(startBody('api-fuzz', cp)), contentType: 'application/json; charset=iso-8859-1' }, status: 415, type: 'unsupported-media-type' },
+      { what: 'a gzip body', options: { rawBody: JSON.stringify(startBody('api-fuzz', cp)), headers: { 'content-encoding': 'gzip' } }, status: 415, type: 'unsupported-media-type' },
       { what: 'null', options: { rawBody: 'null' }, status: 400, type: 'invalid-request' },
       { what: 'a malformed idempotency key', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'has spaces in it' }, status: 400, type: 'invalid-idempotency-key' },
       { what: 'an idempotency key of 300 characters', options: { body: startBody('api-fuzz', cp), idempotencyKey: 'k'.repeat(300) }, status: 400, type: 'invalid-idempotency-key' },
@@ -260,6 +271,30 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.body.type, c.what).toBe(`urn:amazon-pay-billing:problem:${c.type}`);
       expect(res.text, c.what).not.toMatch(/\bat .*\.(ts|js):\d+/);
       expect(res.text.length, c.what).toBeLessThan(5_000);
+    }
+    const refusal = async (options: Parameters<ApiClient['call']>[2], path = '/v1/subscriptions'): Promise<Body> => (await api.call<Body>('POST', path, { params: { id: 'api-fuzz', chargeId: `${cp}-C000001` }, ...options })).body;
+    // Keys that name prototype machinery are unknown keys like any other, named in `errors`.
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const res = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-fuzz' }, rawBody: `{"${key}": {}, "reason": "x"}` });
+      expect(res.body.type, key).toBe('urn:amazon-pay-billing:problem:invalid-request');
+      expect(JSON.stringify(res.body.errors), key).toContain(key);
+    }
+    expect((await refusal({ rawBody: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) })).detail).toMatch(/^The body is not valid UTF-8/);
+    expect((await refusal({ rawBody: '{"id": "a\\ud800"}' })).errors).toEqual([{ field: 'id', message: expect.stringMatching(/^holds a lone UTF-16 surrogate/) }]);
+    expect((await refusal({ rawBody: '{"\\udc00": 1}' })).errors).toEqual([{ field: '\\udc00', message: expect.stringMatching(/lone UTF-16 surrogate/) }]);
+    const gzip = await api.call<Body>('POST', '/v1/subscriptions', { rawBody: '{}', headers: { 'content-encoding': 'gzip' } });
+    expect(gzip.headers.get('accept-encoding')).toBe('identity');
+    expect(gzip.body.detail).toMatch(/send the body uncompressed/);
+    expect((await refusal({ rawBody: '{}', contentType: 'application/json; charset=iso-8859-1' })).detail).toMatch(/charset "iso-8859-1" is not accepted: send application\/json in UTF-8/);
+    // UTF-8 named in any letter case is the default: the body is read (and refused by the library, 422).
+    expect((await api.call<Body>('POST', '/v1/subscriptions', { rawBody: JSON.stringify(startBody('api-fuzz', 'S01-123')), contentType: 'application/json; charset="UTF-8"' })).status).toBe(422);
+    // A body that is not an object is refused on every route that takes one, never read as "no body".
+    for (const path of ['/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/resume', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/plan', '/v1/charges/{chargeId}/refunds', '/v1/subscriptions']) {
+      for (const [raw, got] of [['null', 'null'], ['[]', 'an array'], ['"now"', 'a string'], ['7', 'a number']]) {
+        const res = await api.call<Body>('POST', path, { params: { id: 'api-fuzz', chargeId: `${cp}-C000001` }, rawBody: raw });
+        expect(res.status, `${path} ${raw}`).toBe(400);
+        expect(res.body.errors, `${path} ${raw}`).toEqual([expect.objectContaining({ message: `must be a JSON object such as {}, got ${got}` })]);
+      }
     }
     const wrongType = await api.call<Body>('POST', '/v1/subscriptions', { body: { id: 42, chargePermissionId: cp, plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } } } });
     expect(wrongType.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
@@ -289,6 +324,12 @@ describe('HTTP API /v1 against the real stack', () => {
     await refused('POST', '/v1/subscriptions', { body: startBody('api-controls-2', cp, { softDescriptor: 'a\u0000b' }) }, 'softDescriptor');
     // Another control character on a one-line field: refused too; line breaks in a note are text.
     expect((await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-controls' }, body: { reason: 'a\u001b[31mred' } })).status).toBe(400);
+    // Unicode's line and paragraph separators break a line too: not on one line.
+    for (const separator of ['\u2028', '\u2029']) {
+      const res = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-controls' }, body: { reason: `a${separator}b` } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'reason', message: expect.stringMatching(/^must not contain line separators \(found U\+202[89] at position 2\)/) }]);
+    }
     expect(await counts()).toEqual(before);
     const live = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-controls' } });
     expect(live.body.subscription.status).toBe('active');
@@ -355,6 +396,26 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.body.detail).toContain(allow);
     }
     expect((await fetch(`${daemon.apiUrl}/v1/nothing-here`, { method: 'PUT' })).status).toBe(404);
+    // Too long for any route is 414 whether or not a route matches, checked before 404 and 405.
+    for (const path of [`/v1/${'a'.repeat(5000)}`, `/v2/x/${'a'.repeat(201)}`, `/v1/subscriptions/x/${'a'.repeat(5000)}`]) {
+      const res = await fetch(`${daemon.apiUrl}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${key}` } });
+      expect(res.status, path.slice(0, 30)).toBe(414);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await res.json()) as Body).type).toBe('urn:amazon-pay-billing:problem:uri-too-long');
+    }
+
+    // Query parameters: empty or repeated values are refused with what is accepted.
+    const query = async (qs: string, template: string): Promise<unknown> => {
+      const res = await api.raw(`GET ${template}?${qs} HTTP/1.1\r\n${auth}`, template, 'GET');
+      expectProblem(res, 400, 'invalid-request');
+      return res.body.errors;
+    };
+    expect(await query('limit=', '/v1/subscriptions')).toEqual([{ field: 'querystring.limit', message: 'is empty: give a whole number from 1 to 500, or leave the parameter out' }]);
+    expect(await query('limit=1&limit=2', '/v1/subscriptions')).toEqual([{ field: 'querystring.limit', message: 'is given 2 times ("1", "2"); give it once: a whole number from 1 to 500' }]);
+    expect(await query('limit=1.5', '/v1/subscriptions')).toEqual([{ field: 'querystring.limit', message: 'must be a whole number from 1 to 500, got "1.5"' }]);
+    expect(await query('status=active&status=paused', '/v1/subscriptions')).toEqual([{ field: 'querystring.status', message: expect.stringMatching(/^is given 2 times \("active", "paused"\); give it once: one of active, trialing, paused/) }]);
+    expect(await query('cursor=', '/v1/subscriptions')).toEqual([{ field: 'querystring.cursor', message: 'is empty: give text of 1-200 characters, or leave the parameter out' }]);
+    expect(await query('interval=month&fromCycle=', '/v1/schedule-preview')).toEqual([{ field: 'querystring.fromCycle', message: 'is empty: give a whole number from 0 to 1000000, or leave the parameter out' }]);
   });
 
   it('refuses every malformed Idempotency-Key with one problem type and field; the 413 states the configured limit', async () => {
@@ -410,6 +471,37 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(again.status, again.text).toBe(201);
     expect(again.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, resent: true, remaining: { amount: '12.00', currency: 'USD' } });
     expect((await api.call('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '3.00', currency: 'USD' } } })).status).toBe(201);
+  });
+
+  it('a refund key answered 503 stays bound to its refund: re-sent by another request in between, the retry returns that refund, never a second', async () => {
+    const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody('api-refund-bound', cp, { firstChargeId }) })).status).toBe(201);
+    await eventually(() => api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } }), (r) => r.status === 200, { timeoutMs: 20_000, what: 'the checkout charge in the ledger' });
+    const refund = (amount: string, idempotencyKey?: string) =>
+      api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount, currency: 'USD' } }, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const refundsOfCharge = async (): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from refunds where charge_id = ${firstChargeId}`))[0]?.n);
+    await sim.control.setFaults({ error503Rate: 1 });
+    try {
+      expect((await refund('2.00', 'refund-bound-1')).status).toBe(503);
+    } finally {
+      await sim.control.setFaults({ error503Rate: 0 });
+    }
+    // Someone else re-sends the pending refund (no key): Amazon Pay makes it.
+    const resent = await refund('2.00');
+    expect(resent.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, resent: true });
+    // The retry with the first key continues its refund: the same one, not a second 2.00.
+    const retry = await refund('2.00', 'refund-bound-1');
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.body).toMatchObject({ refund: { seq: 1, state: 'RefundInitiated' }, remaining: { amount: '12.00', currency: 'USD' } });
+    expect(await refundsOfCharge()).toBe(1);
+    const replay = await refund('2.00', 'refund-bound-1');
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(retry.text);
+    // The key is not free for another refund either.
+    const other = await refund('3.00', 'refund-bound-1');
+    expect(other.status).toBe(422);
+    expect(other.body.type).toBe('urn:amazon-pay-billing:problem:idempotency-key-reused');
+    expect(await refundsOfCharge()).toBe(1);
   });
 
   it('is language-neutral: a Python standard-library script starts, reads and cancels a subscription', async () => {

@@ -224,6 +224,8 @@ describe('free text: no control characters', () => {
     ['tab\there', 'U+0009 at position 4'],
     ['del\u007f', 'U+007F at position 4'],
     ['c1\u0085', 'U+0085 at position 3'],
+    ['line\u2028separator', 'U+2028 at position 5'],
+    ['para\u2029separator', 'U+2029 at position 5'],
   ])('refuses %j on one line (%s)', (value, where) => {
     expect(controlCharacterProblem(value)).toContain(`found ${where}`);
   });
@@ -231,6 +233,8 @@ describe('free text: no control characters', () => {
   it('accepts printable text, and line breaks and tabs where several lines are allowed', () => {
     expect(controlCharacterProblem('Kündigung auf Wunsch — 日本語 😀')).toBeNull();
     expect(controlCharacterProblem('line 1\nline 2\r\n\tend', { multiLine: true })).toBeNull();
+    expect(controlCharacterProblem('line 1\u2028line 2\u2029', { multiLine: true })).toBeNull();
+    expect(controlCharacterProblem('a\u2028b')).toMatch(/^must not contain line separators \(found U\+2028 at position 2\); accepted: printable text on one line$/);
     expect(controlCharacterProblem('line 1\u0000', { multiLine: true })).toContain('U+0000');
   });
 

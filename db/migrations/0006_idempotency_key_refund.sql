@@ -1,0 +1,2 @@
+ALTER TABLE "idempotency_keys" ADD COLUMN "refund_id" bigint;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD CONSTRAINT "idempotency_keys_refund_id_refunds_id_fk" FOREIGN KEY ("refund_id") REFERENCES "public"."refunds"("id") ON DELETE no action ON UPDATE no action;
