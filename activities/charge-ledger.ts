@@ -3,9 +3,9 @@
 // itself (activities/charges.ts). The row was inserted as pending before the call.
 import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
 import type { Charge } from '../amazonpay/types.js';
-import { isChargeStateIn, PAID_CHARGE_STATES } from '../billing/vocabulary.js';
+import { isChargeStateIn, PAID_CHARGE_STATES, type LedgerOnlyState } from '../billing/vocabulary.js';
 import type { Database } from '../db/client.js';
-import { completeCharge } from '../db/queries/charges.js';
+import { completeCharge, type LedgerCompletion } from '../db/queries/charges.js';
 import type { ChargeResult } from '../workflows/types.js';
 import { FailureTypes, isRetryable, nonRetryableFailure } from './errors.js';
 
@@ -16,15 +16,21 @@ export interface LedgerKey {
   attempt: number;
 }
 
-/** What the row records: pending after a 429/5xx (retried with the same key), the charge's state when Amazon created one, Declined or failed otherwise. */
-function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date) {
+/**
+ * What the row records (the ledger states of billing/vocabulary.ts): the Charge's own state and
+ * ChargeId when Amazon Pay created one; `pending` after a 429/5xx (retried with the same key);
+ * `failed` after an invalid request; `Refused` after any other error answer (a decline, a
+ * permission state, a limit), for which Amazon Pay created no Charge. Never `Declined`: that is
+ * the state of an existing Charge (Amazon Pay "Asynchronous processing").
+ */
+export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): LedgerCompletion {
   const answered = { amazonRequestId: outcome.requestId ?? null, completedAt: at };
   if (outcome.kind === 'ok') {
     const details = outcome.body.statusDetails;
     return { state: details.state, outcome: 'ok', chargeId: outcome.body.chargeId, reasonCode: details.reasonCode ?? null, ...answered };
   }
-  if (isRetryable(outcome)) return { state: 'pending', outcome: outcome.kind, chargeId: null, reasonCode: outcome.reasonCode ?? null, ...answered };
-  return { state: outcome.kind === 'invalid_request' ? 'failed' : 'Declined', outcome: outcome.kind, chargeId: null, reasonCode: outcome.reasonCode, ...answered };
+  const noCharge: LedgerOnlyState = isRetryable(outcome) ? 'pending' : outcome.kind === 'invalid_request' ? 'failed' : 'Refused';
+  return { state: noCharge, outcome: outcome.kind, chargeId: null, reasonCode: outcome.reasonCode ?? null, ...answered };
 }
 
 /**

@@ -64,6 +64,40 @@ export function isChargeStateIn(state: string | null | undefined, states: readon
   return state != null && (states as readonly string[]).includes(state);
 }
 
+// ---- Charge ledger states: Amazon Pay's charge states plus the ledger's own ----
+
+/**
+ * States the charge ledger writes itself, for attempts with no Amazon Pay Charge (charge_id null):
+ * - `pending`: written before Create Charge is sent, kept while a 429/5xx is retried with the same
+ *   idempotency key (or when the outcome was never learned): the attempt may still become a Charge.
+ * - `Refused`: Create Charge answered with a business error: a decline (422 SoftDeclined,
+ *   HardDeclined, …), a permission state (InvalidChargePermissionStatus, …) or a limit
+ *   (PeriodicAmountExceeded, TransactionAmountExceeded, …). Amazon Pay created no Charge. Not Amazon's `Declined`, which is a
+ *   Charge's state reached only later, by a pending authorization or a late capture, with a ChargeId
+ *   (Amazon Pay "Asynchronous processing": a synchronous decline is a non-2xx answer).
+ * - `failed`: Create Charge answered `invalid_request` (validation, authentication, configuration,
+ *   a reused idempotency key, or the client refused to send it): a fault on the merchant's side
+ *   that needs an operator, not the buyer; no Charge exists either.
+ * Every other ledger state is the Charge's own (CHARGE_STATES, or a state Amazon adds later).
+ */
+export const LEDGER_ONLY_STATES = ['pending', 'Refused', 'failed'] as const;
+export type LedgerOnlyState = (typeof LEDGER_ONLY_STATES)[number];
+/** A charge ledger row's state: a ledger-only state, or the state of the Charge Amazon Pay created. */
+export type LedgerState = LedgerOnlyState | ChargeState;
+
+/**
+ * Attempts Amazon answered with no payment, followed by a new attempt with a new key: refused at
+ * once (no Charge) or a Charge declined later. Dunning counts the ones with a soft decline reason
+ * (SOFT_DECLINE_REASONS); the rest (a hard decline, an unusable permission) start the
+ * payment-method grace period.
+ */
+export const REFUSED_OR_DECLINED_STATES: readonly LedgerState[] = ['Refused', 'Declined'];
+
+/** Whether `state` (any string the ledger holds) is in `states`. */
+export function isLedgerStateIn<S extends LedgerState>(state: string | null | undefined, states: readonly S[]): state is S {
+  return state != null && (states as readonly string[]).includes(state);
+}
+
 // ---- Refund states (Amazon Pay API v2: Refund object) ----
 
 export const REFUND_STATES = ['RefundInitiated', 'Refunded', 'Declined'] as const;

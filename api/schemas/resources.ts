@@ -46,11 +46,15 @@ export const LiveStateSchema = z
 
 export const ChargeSchema = z
   .strictObject({
-    chargeId: z.string().nullable().describe('Amazon Pay ChargeId; null when Amazon Pay made no charge (decline, still unknown)'),
+    chargeId: z.string().nullable().describe('Amazon Pay ChargeId; null when Amazon Pay made no Charge (state pending, Refused or failed)'),
     cycle: z.number().int(),
     attempt: z.number().int(),
     amount: MoneySchema,
-    state: z.string().describe('pending, Captured, Authorized, Declined, Canceled, …'),
+    state: z
+      .string()
+      .describe(
+        "Without a Charge (chargeId null): pending (sent or about to be; outcome not known yet), Refused (Create Charge answered with a decline or another business error, e.g. SoftDeclined, HardDeclined, InvalidChargePermissionStatus, PeriodicAmountExceeded: see reasonCode), failed (an invalid request: a configuration or validation fault). With a Charge: its Amazon Pay state, AuthorizationInitiated, Authorized, CaptureInitiated, Captured, Declined (a pending authorization declined later) or Canceled.",
+      ),
     outcome: z.string().nullable(),
     reasonCode: z.string().nullable(),
     idempotencyKey: z.string().describe('The Create Charge idempotency key sent to Amazon Pay'),

@@ -8,7 +8,7 @@
 import type { SubscriptionStatus } from '../../billing/types.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { LastCharge, RestoredWait } from '../../workflows/types.js';
-import { PAID_CHARGE_STATES, PENDING_CHARGE_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
+import { isLedgerStateIn, PAID_CHARGE_STATES, PENDING_CHARGE_STATES, REFUSED_OR_DECLINED_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
 
 const PAID = new Set<string>(PAID_CHARGE_STATES);
 /** Attempts whose outcome Amazon Pay has not settled: resumed with their own key. */
@@ -65,7 +65,7 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
   }
   const wait = last && !UNSETTLED.has(last.state) && WAITS.has(previous) ? restoredWait(previous as RestoredWait['status'], drifted ? null : row.statusReason, ofCycle) : undefined;
   let dunningStep = 0;
-  for (let i = ofCycle.length - 1; i >= 0 && ofCycle[i]!.state === 'Declined' && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
+  for (let i = ofCycle.length - 1; i >= 0 && isLedgerStateIn(ofCycle[i]!.state, REFUSED_OR_DECLINED_STATES) && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
   return {
     fresh,
     cycle,
@@ -84,7 +84,7 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
 
 /** The wait to restore, its reason (the row's, or after drift the last decline's) and, for a hard decline, when its grace started. */
 function restoredWait(status: RestoredWait['status'], rowReason: string | null, ofCycle: readonly ChargeRow[]): NonNullable<ResumePoint['wait']> {
-  const declines = ofCycle.filter((c) => c.state === 'Declined');
+  const declines = ofCycle.filter((c) => isLedgerStateIn(c.state, REFUSED_OR_DECLINED_STATES));
   const lastReason = declines.at(-1)?.reasonCode ?? null;
   const reason = rowReason ?? (status === 'unpaid' && lastReason && SOFT.has(lastReason) ? `DunningExhausted:${lastReason}` : (lastReason ?? status));
   // The grace period runs from the cycle's first decline that was not a soft one (workflows/settle-cycle.ts).

@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm';
+import type { LedgerState } from '../../billing/vocabulary.js';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, type ChargeRow } from '../schema/index.js';
 
@@ -35,11 +36,21 @@ export async function deleteUnsentCharge(db: DatabaseOrTransaction, key: ChargeA
   await db.delete(charges).where(and(attemptWhere(key), eq(charges.state, 'pending')));
 }
 
-export async function completeCharge(
-  db: DatabaseOrTransaction,
-  key: ChargeAttemptKey,
-  outcome: { state: string; outcome: string; chargeId: string | null; reasonCode: string | null; amazonRequestId: string | null; completedAt: Date },
-): Promise<void> {
+/**
+ * Create Charge's answer for one attempt. `state` is a ledger-only state (billing/vocabulary.ts
+ * LEDGER_ONLY_STATES) with chargeId null, or the state Amazon Pay gave the Charge it created
+ * (kept verbatim, a state Amazon adds later too) with its ChargeId.
+ */
+export interface LedgerCompletion {
+  state: LedgerState | (string & {});
+  outcome: string;
+  chargeId: string | null;
+  reasonCode: string | null;
+  amazonRequestId: string | null;
+  completedAt: Date;
+}
+
+export async function completeCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey, outcome: LedgerCompletion): Promise<void> {
   await db.update(charges).set(outcome).where(attemptWhere(key));
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, char, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { LEDGER_ONLY_STATES } from '../../billing/vocabulary.js';
 import { subscriptions } from './subscriptions.js';
 
 /**
@@ -20,7 +21,13 @@ export const charges = pgTable(
     currency: char('currency', { length: 3 }).notNull(),
     /** Amazon Pay's ChargeId; null until a Charge exists. */
     chargeId: text('charge_id'),
-    /** pending | Authorized | Captured | AuthorizationInitiated | CaptureInitiated | Declined | Canceled | failed | unknown */
+    /**
+     * billing/vocabulary.ts: with no Charge, a ledger-only state — pending | Refused (Create Charge
+     * answered with a decline or another business error) | failed (an invalid request) —; with a
+     * ChargeId, the Charge's state as Amazon Pay gave it: AuthorizationInitiated | Authorized |
+     * CaptureInitiated | Captured | Declined (a pending authorization or late capture declined) |
+     * Canceled, or a state Amazon adds later.
+     */
     state: text('state').notNull(),
     /** Outcome class from amazonpay/outcomes.ts (ok, soft_decline, …). */
     outcome: text('outcome'),
@@ -39,6 +46,9 @@ export const charges = pgTable(
       .where(sql`${table.state} in ('Authorized', 'Captured', 'CaptureInitiated')`),
     index('charges_subscription_idx').on(table.subscriptionId, table.cycle),
     check('charges_attempt_positive', sql`${table.attempt} >= 0`),
+    // A row without a ChargeId holds one of the ledger's own states, and a row with one holds the
+    // Charge's state: a refusal can no longer be recorded as Amazon's Declined (migration 0006).
+    check('charges_state_matches_charge_id', sql`(${table.chargeId} is null) = (${table.state} in (${sql.raw(LEDGER_ONLY_STATES.map((s) => `'${s}'`).join(', '))}))`),
   ],
 );
 

@@ -53,12 +53,12 @@ describe('a host clock ahead of Amazon Pay', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
     const { handle } = await h.launch(shortSpec('skew-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [3_000, 3_000] });
-    await eventually(() => ledger(h, 'skew-dunning'), (rows) => rows.some((r) => r.state === 'Declined'), { what: 'the soft decline' });
+    await eventually(() => ledger(h, 'skew-dunning'), (rows) => rows.some((r) => r.state === 'Refused'), { what: 'the soft decline' });
     h.setHostClockAheadMs(25 * 60_000); // 12 minutes further ahead than the offset learned so far
 
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'skew-dunning')).map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
-      [0, 1, 'Declined', 'SoftDeclined'],
+      [0, 1, 'Refused', 'SoftDeclined'],
       [0, 2, 'Captured', null],
     ]);
     await expectEachCycleChargedOnce(h, 'skew-dunning', cp, 1);

@@ -25,8 +25,8 @@ describe('dunning', () => {
 
     const rows = await ledger(h, 'dunning-soft');
     expect(rows.map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
-      [0, 1, 'Declined', 'SoftDeclined'],
-      [0, 2, 'Declined', 'SoftDeclined'],
+      [0, 1, 'Refused', 'SoftDeclined'],
+      [0, 2, 'Refused', 'SoftDeclined'],
       [0, 3, 'Captured', null],
     ]);
     expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(3);
@@ -58,7 +58,7 @@ describe('dunning', () => {
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     const rows = await ledger(h, 'dunning-hard-signal');
     expect(rows.map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
-      [1, 'Declined', 'HardDeclined'],
+      [1, 'Refused', 'HardDeclined'],
       [2, 'Captured', null],
     ]);
     await expectEachCycleChargedOnce(h, 'dunning-hard-signal', cp, 1);
@@ -81,7 +81,7 @@ describe('dunning', () => {
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     const rows = await ledger(h, 'dunning-hard-poll');
     expect(rows.map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
-      [1, 'Declined', 'HardDeclined'],
+      [1, 'Refused', 'HardDeclined'],
       [2, 'Captured', null],
     ]);
     // Found by a check at most one check interval (plus scheduling slack) after the fix.
@@ -108,7 +108,7 @@ describe('dunning', () => {
     await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'dunning-hard-no-evidence')).map((r) => [r.attempt, r.state])).toEqual([
-      [1, 'Declined'],
+      [1, 'Refused'],
       [2, 'Captured'],
     ]);
   });

@@ -22,7 +22,7 @@ describe('monthly cap of a Recurring permission', () => {
     const rows = await ledger(h, 'cap-1');
     expect(rows.map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
       [0, 1, 'Captured', null],
-      [1, 1, 'Declined', 'PeriodicAmountExceeded'],
+      [1, 1, 'Refused', 'PeriodicAmountExceeded'],
       [1, 2, 'Captured', null],
     ]);
     await expectEachCycleChargedOnce(h, 'cap-1', cp, 2);

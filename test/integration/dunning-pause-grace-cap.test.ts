@@ -39,8 +39,8 @@ describe('dunning waits that end', () => {
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     const rows = await ledger(h, 'pause-dunning');
     expect(rows.map((r) => [r.attempt, r.state])).toEqual([
-      [1, 'Declined'],
-      [2, 'Declined'],
+      [1, 'Refused'],
+      [2, 'Refused'],
       [3, 'Captured'],
     ]);
     expect(rows[1]!.requestedAt.getTime()).toBeGreaterThanOrEqual(resumedAt);
@@ -63,7 +63,7 @@ describe('dunning waits that end', () => {
     await h.control.makeChargeable(cp);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     await reactToPermission(ipn, cp);
-    await eventually(() => ledger(h, 'grace-first'), (rows) => rows.length === 2 && rows[1]!.state === 'Declined', { what: 'attempt 2 declined' });
+    await eventually(() => ledger(h, 'grace-first'), (rows) => rows.length === 2 && rows[1]!.state === 'Refused', { what: 'attempt 2 declined' });
 
     // Duplicate or forged IPNs: each reaction fetches the permission, Chargeable and unchanged.
     for (let i = 0; i < 6; i++) {
@@ -93,7 +93,7 @@ describe('dunning waits that end', () => {
     await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'descriptor-fix')).map((r) => [r.attempt, r.state])).toEqual([
-      [1, 'Declined'],
+      [1, 'Refused'],
       [2, 'Captured'],
     ]);
   }, 60_000);

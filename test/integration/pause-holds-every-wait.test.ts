@@ -78,7 +78,7 @@ describe("an operator's pause holds every wait", () => {
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 2 });
       expect((await ledger(h, 'pause-cap')).map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
         [0, 1, 'Captured', null],
-        [1, 1, 'Declined', 'PeriodicAmountExceeded'],
+        [1, 1, 'Refused', 'PeriodicAmountExceeded'],
         [1, 2, 'Captured', null],
       ]);
       const events = (await statusHistory(h, 'pause-cap')).map((e) => `${e.to}:${e.reason}`);
@@ -108,7 +108,7 @@ describe("an operator's pause holds every wait", () => {
     await handle.signal(resumeSignal, { reason: 'retry it' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'pause-attention')).map((r) => [r.attempt, r.state])).toEqual([
-      [1, 'Declined'],
+      [1, 'Refused'],
       [2, 'Captured'],
     ]);
     expect(await simulatorCharges(h, cp)).toHaveLength(1);
@@ -131,7 +131,7 @@ describe("an operator's pause holds every wait", () => {
       expect(state.paused).toBe(false);
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
       expect((await ledger(h, 'pause-failed-call')).map((r) => [r.attempt, r.state])).toEqual([
-        [1, 'Declined'],
+        [1, 'Refused'],
         [2, 'Captured'],
       ]);
     } finally {

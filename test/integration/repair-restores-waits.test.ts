@@ -45,7 +45,7 @@ describe('billing repair restores a waiting subscription', () => {
     await repaired.signal(resumeSignal, { reason: 'admin retry' });
     expect(await repaired.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
-      [0, 1, 'Declined'],
+      [0, 1, 'Refused'],
       [0, 2, 'Captured'],
     ]);
   }, 60_000);

@@ -62,7 +62,7 @@ describe('billing repair', () => {
     const declined = await newPermission(h);
     await h.control.setScript(declined, { next: ['SoftDeclined'] });
     const a = (await h.launch(shortSpec('repair-bulk-declined', declined, { cycles: 1 }), { dunningRetryDelaysMs: [10 * 60_000] })).handle;
-    await eventually(() => ledger(h, 'repair-bulk-declined'), (rows) => rows.some((r) => r.state === 'Declined'), { what: 'the soft decline' });
+    await eventually(() => ledger(h, 'repair-bulk-declined'), (rows) => rows.some((r) => r.state === 'Refused'), { what: 'the soft decline' });
     await eventually(() => a.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
     await a.terminate('test');
     const idle = await newPermission(h);
@@ -84,7 +84,7 @@ describe('billing repair', () => {
 
     expect(await newRun(a).result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'repair-bulk-declined')).map((r) => [r.attempt, r.state])).toEqual([
-      [1, 'Declined'],
+      [1, 'Refused'],
       [2, 'Captured'],
     ]);
     expect((await newRun(c).describe()).status.name).toBe('RUNNING');

@@ -33,8 +33,8 @@ describe('waits that end', () => {
       const rows = await ledger(h, 'cap-still');
       expect(rows.map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
         [0, 1, 'Captured', null],
-        [1, 1, 'Declined', 'PeriodicAmountExceeded'],
-        [1, 2, 'Declined', 'PeriodicAmountExceeded'],
+        [1, 1, 'Refused', 'PeriodicAmountExceeded'],
+        [1, 2, 'Refused', 'PeriodicAmountExceeded'],
       ]);
       // One wait, until the reset: the second try came in the new month (on the shifted clock; the ledger keeps real time).
       expect(rows[2]!.requestedAt.getTime() + offset).toBeGreaterThanOrEqual(boundary);
@@ -46,8 +46,8 @@ describe('waits that end', () => {
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 2 });
       expect((await ledger(h, 'cap-still')).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
         [0, 1, 'Captured'],
-        [1, 1, 'Declined'],
-        [1, 2, 'Declined'],
+        [1, 1, 'Refused'],
+        [1, 2, 'Refused'],
         [1, 3, 'Captured'],
       ]);
     } finally {

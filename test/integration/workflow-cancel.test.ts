@@ -125,7 +125,7 @@ describe('cancelling a subscription', () => {
     // The refused attempt is in the ledger; no charge was made after the close.
     expect((await ledger(h, 'closed-quiet')).map((r) => [r.cycle, r.state, r.reasonCode])).toEqual([
       [0, 'Captured', null],
-      [1, 'Declined', 'InvalidChargePermissionStatus'],
+      [1, 'Refused', 'InvalidChargePermissionStatus'],
     ]);
     expect(await simulatorCharges(h, signalled)).toHaveLength(1);
     expect(await simulatorCharges(h, quiet)).toHaveLength(1);

@@ -170,7 +170,7 @@ const SITES: Site[] = [
     async recovered(run, handle) {
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
       expect((await ledger(run.h, run.id)).map((r) => [r.attempt, r.state, r.reasonCode, r.currency, r.amountMinor])).toEqual([
-        [1, 'Declined', 'SoftDeclined', 'EUR', 999n],
+        [1, 'Refused', 'SoftDeclined', 'EUR', 999n],
         [2, 'Captured', null, 'EUR', 999n],
       ]);
     },

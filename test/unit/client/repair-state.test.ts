@@ -7,7 +7,7 @@ const at = new Date('2026-01-01T00:00:00Z');
 function charge(cycle: number, attempt: number, state: string, reasonCode: string | null = null): ChargeRow {
   return {
     id: BigInt(cycle * 100 + attempt), subscriptionId: 's', cycle, attempt, idempotencyKey: `k${cycle}-${attempt}`, amountMinor: 1400n, currency: 'USD',
-    chargeId: state === 'pending' ? null : `C${cycle}-${attempt}`, state, outcome: null, reasonCode, amazonRequestId: null, requestedAt: at, completedAt: at,
+    chargeId: state === 'pending' || state === 'Refused' ? null : `C${cycle}-${attempt}`, state, outcome: null, reasonCode, amazonRequestId: null, requestedAt: at, completedAt: at,
   };
 }
 const live = { currentCycle: 0, status: 'active', statusReason: null };
@@ -27,9 +27,11 @@ describe('resumePointFromLedger', () => {
   });
 
   it('after declines the next attempt is new; dunning continues from the soft declines', () => {
-    const point = resumePointFromLedger(live, [charge(0, 1, 'Declined', 'SoftDeclined'), charge(0, 2, 'Declined', 'SoftDeclined')]);
+    const point = resumePointFromLedger(live, [charge(0, 1, 'Refused', 'SoftDeclined'), charge(0, 2, 'Refused', 'SoftDeclined')]);
     expect(point).toMatchObject({ cycle: 0, attempt: 3, dunningStep: 2, attemptReason: 'after-decline' });
-    expect(resumePointFromLedger(live, [charge(0, 1, 'Declined', 'HardDeclined')])).toMatchObject({ attempt: 2, dunningStep: 0 });
+    expect(resumePointFromLedger(live, [charge(0, 1, 'Refused', 'HardDeclined')])).toMatchObject({ attempt: 2, dunningStep: 0 });
+    // A pending authorization Amazon declined later (a Charge in state Declined) counts like a refusal.
+    expect(resumePointFromLedger(live, [charge(0, 1, 'Refused', 'SoftDeclined'), charge(0, 2, 'Declined', 'SoftDeclined')])).toMatchObject({ attempt: 3, dunningStep: 2 });
   });
 
   it('checkout charge (attempt 0) is cycle 0; cycles skipped while paused stay skipped; paused stays paused', () => {

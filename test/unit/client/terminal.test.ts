@@ -63,7 +63,7 @@ describe('control characters in human output', () => {
         nextBillingAt: null, createdAt: '2026-01-01T00:00:00.000Z', endedAt: null,
       },
       workflow: { workflowId: 'subscription-sub-1', status: 'RUNNING', live: null, note: `note${CLEAR}` },
-      charges: [{ cycle: 0, attempt: 1, idempotencyKey: 'k', amountMinor: '1400', currency: 'USD', chargeId: null, state: 'Declined', outcome: 'soft_decline', reasonCode: `Soft${CSI_C1}`, requestedAt: '2026-01-01T00:00:00.000Z', completedAt: null }],
+      charges: [{ cycle: 0, attempt: 1, idempotencyKey: 'k', amountMinor: '1400', currency: 'USD', chargeId: null, state: 'Refused', outcome: 'soft_decline', reasonCode: `Soft${CSI_C1}`, requestedAt: '2026-01-01T00:00:00.000Z', completedAt: null }],
       refunds: [{ chargeId: 'S01-1234567-1234567-C000001', seq: 1, idempotencyKey: 'r', amountMinor: '100', currency: 'USD', refundId: null, state: 'pending', reasonCode: null, reason, requestedAt: '2026-01-01T00:00:00.000Z' }],
       history: [{ at: '2026-01-01T00:00:00.000Z', fromStatus: 'active', toStatus: 'paused', reasonCode: reason, cycle: 1 }],
       paymentMethodUpdateUrl: null,
