@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { sql, type SQL } from 'drizzle-orm';
+import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
 import { createDb } from '../db/client.js';
 import { freePort } from '../devstack/ports.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
@@ -13,6 +14,9 @@ import { PhaseMeter, type PhaseFigures } from './meters.js';
 import { round } from './proc-stats.js';
 import type { BenchStack } from './stack.js';
 import { spawnWorker, type WorkerTuning } from './worker-process.js';
+
+/** The ledger's paid states as an SQL list, from the one vocabulary. */
+const paidStates = sql`(${sql.join(PAID_CHARGE_STATES.map((s) => sql`${s}`), sql`, `)})`;
 
 export interface Quota {
   burst: number;
@@ -153,7 +157,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     const db = await databaseFigures(database, ledger.map((c) => c.chargeId), t0Ms, settledWhere);
     const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
       select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
-      where c.state in ('Captured', 'Authorized', 'CaptureInitiated') order by c.requested_at`);
+      where c.state in ${paidStates} order by c.requested_at`);
     const wakeUp = await wakeUpBreakdown(bench.client, [...chargedInOrder].map((r) => r.workflow_id), t0Ms).catch((error: unknown) => {
       say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
       return null;
@@ -203,7 +207,7 @@ async function databaseFigures(database: ReturnType<typeof createDb>, simulatorC
   const rows = await database.db.execute<{ charge_id: string | null; requested_at: Date; completed_at: Date | null; settled_at: Date | null }>(sql`
     select c.charge_id, c.requested_at, c.completed_at, s.updated_at as settled_at
     from charges c join subscriptions s on s.id = c.subscription_id
-    where c.state in ('Captured', 'Authorized', 'CaptureInitiated')`);
+    where c.state in ${paidStates}`);
   const list = [...rows];
   const settled = await database.db.execute<{ n: number; last: Date | null }>(sql`select count(*)::int as n, max(updated_at) as last from subscriptions where ${settledWhere}`);
   const ids = new Set(list.map((r) => r.charge_id).filter((id): id is string => id !== null));

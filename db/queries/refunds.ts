@@ -1,9 +1,8 @@
 import { and, asc, desc, eq, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, refunds, subscriptions, unknownRefunds, type ChargeRow, type RefundRow } from '../schema/index.js';
+import { FINAL_REFUND_STATES } from '../../billing/vocabulary.js';
 
-/** Amazon Pay's final refund states: once there, a row never changes state again. */
-const FINAL_REFUND_STATES = ['Refunded', 'Declined'];
 
 /** The successful ledger row that carries this Amazon Pay ChargeId, locked against concurrent refunds. */
 export async function lockChargeForRefund(tx: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {
@@ -86,7 +85,7 @@ export async function recordRefundStatus(db: DatabaseOrTransaction, refundId: st
   const [changed] = await db
     .update(refunds)
     .set({ state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
-    .where(and(eq(refunds.refundId, refundId), or(notInArray(refunds.state, FINAL_REFUND_STATES), eq(refunds.state, update.state))))
+    .where(and(eq(refunds.refundId, refundId), or(notInArray(refunds.state, [...FINAL_REFUND_STATES]), eq(refunds.state, update.state))))
     .returning();
   if (changed) return changed;
   const [kept] = await db.update(refunds).set({ lastCheckedAt: update.at }).where(eq(refunds.refundId, refundId)).returning();
