@@ -120,7 +120,7 @@ describe('billing CLI: bad input changes nothing', () => {
     expect(started.created).toBe(true);
     const conflict = await cli.library.startSubscription({ ...base, id: 'conflict-1', plan: { ...base.plan, amountMinor: '1500' } }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
-    expect((conflict as Error).message).toMatch(/already exists with different terms: amountMinor 1400 ≠ 1500/);
+    expect((conflict as Error).message).toMatch(/already exists with different terms: plan\.amountMinor 14\.00 USD ≠ 15\.00 USD$/);
     await h.temporal.client.workflow.getHandle(started.workflowId).terminate('test cleanup');
   });
 });
