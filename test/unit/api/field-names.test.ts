@@ -7,88 +7,30 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApiApp } from '../../../api/app.js';
 import { API_FIELD_NAMES, apiFieldName } from '../../../api/fields.js';
 import { problemFor } from '../../../api/problems.js';
-import { validateSubscriptionId } from '../../../billing/plan-rules.js';
-import { validateSubscriptionSpecWithSchedule, validateZone } from '../../../billing/schedule.js';
 import type { Problem } from '../../../billing/types.js';
 import { ConflictError, InvalidInputError, type TermDifference } from '../../../client/errors.js';
-import { assertPlanWithinMonthlyCap } from '../../../client/subscriptions/amazon-checks.js';
-import { assertNoBackBilling } from '../../../client/subscriptions/back-billing.js';
-import { checkPlanChange, checkReason } from '../../../client/subscriptions/lifecycle.js';
-import { previewSchedule } from '../../../client/subscriptions/preview.js';
-import { checkListFilter } from '../../../client/subscriptions/read.js';
-import { checkRefundInput } from '../../../client/subscriptions/refund.js';
-import type { ChargePermission } from '../../../amazonpay/types.js';
+import * as refusals from '../../support/library-refusals.js';
 
 type Json = Record<string, unknown>;
 
-const problemsOf = (check: () => unknown): Problem[] => {
-  try {
-    check();
-  } catch (error) {
-    if (error instanceof InvalidInputError) return error.problems;
-    throw error;
-  }
-  throw new Error('the check passed: it was meant to refuse');
-};
+const byId = [...refusals.subscriptionIdRefusals()];
+const reason = refusals.reasonRefusals();
 
-const permission = { chargePermissionId: 'S01-1234567-1234567', chargePermissionType: 'Recurring', presentmentCurrency: 'USD', limits: { amountLimit: { amount: '10.00', currencyCode: 'USD' } } } as unknown as ChargePermission;
-const monthly = { amountMinor: '5000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } };
-const badInterval = { unit: 'month' as const, count: 5000 };
-const reasonProblems = problemsOf(() => checkReason('x'.repeat(501), 'fallback'));
-const idProblems = validateSubscriptionId('bad id!', 'subscriptionId');
-
-/** Library fields each route can be refused on, from the library's checks (values its schema lets through). */
+/** Library fields each route can be refused on (test/support/library-refusals.ts), with the route's own. */
 const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'POST /v1/subscriptions': [
-    ...validateSubscriptionId('bad id!', 'id'),
-    ...validateZone('Mars/Olympus', 'zone'),
-    ...validateSubscriptionSpecWithSchedule(
-      {
-        id: 'bad id!',
-        chargePermissionId: 'S01-1',
-        plan: { amountMinor: '1'.repeat(20), currency: 'XXX', interval: badInterval },
-        anchor: { localDateTime: '2025-02-30T09:00', zone: 'Mars/Olympus' },
-        trial: badInterval,
-        end: { afterCycles: 0 },
-        firstChargeId: 'C1',
-        softDescriptor: 'x'.repeat(17),
-        merchantMetadata: { merchantReferenceId: '', merchantStoreName: '', noteToBuyer: '', customInformation: '' },
-      },
-      { environment: 'live' },
-    ),
-    ...validateSubscriptionSpecWithSchedule(
-      { id: 'a', chargePermissionId: 'S01-1234567-1234567', plan: { amountMinor: '1', currency: 'USD', interval: { unit: 'minute', count: 1 } }, anchor: { localDateTime: '2025-01-01T00:00', zone: 'UTC' }, end: { at: '2024-01-01T00:00:00Z' } },
-      { environment: 'live' },
-    ),
-    ...problemsOf(() => assertNoBackBilling({ plan: monthly, anchor: { localDateTime: '2020-01-01T00:00', zone: 'UTC' } }, new Date('2026-01-01T00:00:00Z'))),
-    ...problemsOf(() => assertPlanWithinMonthlyCap(permission, monthly, 'plan.amountMinor')),
-    { field: 'firstChargeId', message: 'from assertFirstChargeMatches' },
+    ...refusals.startRefusals({ merchantReferenceId: '', merchantStoreName: '', noteToBuyer: '', customInformation: '' }),
     { field: 'account', message: 'the route refuses it itself' },
-    // 409: the terms a repeated start must repeat (client/launch.ts assertSameSubscription).
-    ...['chargePermissionId', 'plan.amountMinor', 'plan.currency', 'plan.interval', 'anchor'].map((field) => ({ field, stored: 'a', requested: 'b' })),
   ],
-  'GET /v1/subscriptions': problemsOf(() => checkListFilter({ status: 'x', chargePermissionId: 'x', dueBefore: 'x', limit: 0, cursor: 'x' })),
-  'GET /v1/subscriptions/:id': idProblems,
-  'POST /v1/subscriptions/:id/pause': [...idProblems, ...reasonProblems],
-  'POST /v1/subscriptions/:id/resume': [...idProblems, ...reasonProblems],
-  'POST /v1/subscriptions/:id/cancel': [...idProblems, ...reasonProblems],
-  'POST /v1/subscriptions/:id/plan': [
-    ...idProblems,
-    ...problemsOf(() => checkPlanChange({ amountMinor: 'x', interval: badInterval }, 'live')),
-    ...problemsOf(() => checkPlanChange({}, 'live')),
-    ...problemsOf(() => checkPlanChange({ interval: { unit: 'second', count: 1 } }, 'live')),
-    ...problemsOf(() => assertPlanWithinMonthlyCap(permission, monthly, 'amountMinor')),
-    ...problemsOf(() => assertPlanWithinMonthlyCap(permission, { ...monthly, amountMinor: '500', interval: { unit: 'week', count: 1 } }, 'interval')),
-  ],
-  'GET /v1/charges/:chargeId': problemsOf(() => checkRefundInput({ chargeId: 'x' })),
-  'POST /v1/charges/:chargeId/refunds': [...problemsOf(() => checkRefundInput({ chargeId: 'x', amountMinor: 'y', reason: '\u0000' })), { field: 'amountMinor', message: 'exceeds what is refundable' }],
-  'GET /v1/schedule-preview': [
-    ...problemsOf(() => previewSchedule('live', { anchor: { localDateTime: 'x', zone: 'Mars/Olympus' }, interval: { unit: 'second', count: 1 }, trial: { unit: 'second', count: 1 }, count: 0, fromCycle: -1 })),
-    ...problemsOf(() => previewSchedule('live', { anchor: { localDateTime: '2025-01-01T00:00', zone: 'UTC' }, interval: badInterval, trial: badInterval })),
-    ...problemsOf(() => previewSchedule('live', { anchor: { localDateTime: '2025-01-01T00:00', zone: 'UTC' }, interval: { unit: 'year', count: 1 }, fromCycle: 1_000_000 })),
-    ...problemsOf(() => previewSchedule('live', { anchor: { localDateTime: '2025-01-01T00:00', zone: 'UTC' }, interval: { unit: 'year', count: 1 }, trial: { unit: 'year', count: 1_000_000 } })),
-    { field: 'trialCount', message: 'the route refuses it itself' },
-  ],
+  'GET /v1/subscriptions': refusals.listRefusals(),
+  'GET /v1/subscriptions/:id': byId,
+  'POST /v1/subscriptions/:id/pause': [...byId, ...reason],
+  'POST /v1/subscriptions/:id/resume': [...byId, ...reason],
+  'POST /v1/subscriptions/:id/cancel': [...byId, ...reason],
+  'POST /v1/subscriptions/:id/plan': [...byId, ...refusals.planChangeRefusals()],
+  'GET /v1/charges/:chargeId': refusals.chargeIdRefusals(),
+  'POST /v1/charges/:chargeId/refunds': refusals.refundRefusals(),
+  'GET /v1/schedule-preview': [...refusals.previewRefusals(), { field: 'trialCount', message: 'the route refuses it itself' }],
 };
 
 let doc: { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
