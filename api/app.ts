@@ -71,7 +71,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   registerJsonBodyParser(app);
 
   app.setErrorHandler((error, request, reply) => {
-    const rendered = problemFor(error, pathOf(request.url), limits);
+    const rendered = problemFor(error, pathOf(request.url), limits, `${request.method} ${request.routeOptions.url ?? ''}`);
     if (rendered.unexpected) request.log.error({ err: error, reqId: request.id, method: request.method, route: request.routeOptions.url }, 'api request failed');
     return sendProblem(reply, rendered);
   });

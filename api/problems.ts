@@ -11,7 +11,8 @@ import { ServiceError } from '@temporalio/client';
 import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BillingClientError } from '../client/errors.js';
+import { BillingClientError, type ConflictError, type InvalidInputError } from '../client/errors.js';
+import { apiFieldName } from './fields.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'urn:amazon-pay-billing:problem:';
@@ -61,7 +62,7 @@ export interface ApiLimits {
 export const FRAMEWORK_STATUSES = [400, 408, 414, 431] as const;
 
 export const FieldErrorSchema = z.strictObject({
-  field: z.string().describe('Dotted path of the field, e.g. plan.price.amount; query parameters and headers are prefixed querystring. and headers. (headers.idempotency-key)'),
+  field: z.string().describe('Dotted path of the field as sent, e.g. plan.price.amount; query parameters, path parameters and headers are prefixed querystring., params. and headers. (querystring.fromCycle, params.id, headers.idempotency-key)'),
   message: z.string().describe('What was wrong and what is accepted'),
 });
 
@@ -72,7 +73,7 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().describe('What happened, for a person'),
     instance: z.string().optional().describe('The request path'),
-    errors: z.array(FieldErrorSchema).optional().describe('Per-field errors of a 400 invalid-request or 422 invalid-input'),
+    errors: z.array(FieldErrorSchema).optional().describe('Per-field errors of a 400 invalid-request or 422 invalid-input; on a 409 conflict, each term that differs from the existing subscription'),
     retryAfterSeconds: z.number().int().optional().describe('Also in the Retry-After header'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
@@ -124,8 +125,11 @@ interface Rendered {
   unexpected: boolean;
 }
 
-/** Maps anything thrown while answering a request to its problem document. */
-export function problemFor(error: unknown, instance: string, limits: ApiLimits): Rendered {
+/**
+ * Maps anything thrown while answering a request to its problem document. `route` ("POST
+ * /v1/subscriptions") picks how the library's field names are shown (api/fields.ts).
+ */
+export function problemFor(error: unknown, instance: string, limits: ApiLimits, route?: string): Rendered {
   const at = { instance };
   const plain = (p: Problem, headers: Record<string, string> = {}): Rendered => ({ problem: p, headers, unexpected: false });
   if (error instanceof ApiProblem) {
@@ -147,7 +151,7 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits):
     }
     return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
   }
-  if (error instanceof BillingClientError) return plain(fromLibrary(error, instance), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+  if (error instanceof BillingClientError) return plain(fromLibrary(error, instance, route), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
     const fromFastify = fastifyProblem(fastifyCode, error as Error, instance, limits);
@@ -167,17 +171,22 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits):
   return { problem: problem('internal', 'The daemon failed to answer this request; it is logged with the request id. Try again, and report it if it persists.', at), headers: {}, unexpected: true };
 }
 
-function fromLibrary(error: BillingClientError, instance: string): Problem {
+function fromLibrary(error: BillingClientError, instance: string, route: string | undefined): Problem {
   const at = { instance };
+  const named = (field: string): string => apiFieldName(route, field);
   switch (error.code) {
     case 'invalid_input': {
-      const problems = (error as BillingClientError & { problems: FieldError[] }).problems;
-      return problem('invalid-input', error.message, { ...at, errors: problems.map((p) => ({ field: p.field, message: p.message })) });
+      const errors = (error as InvalidInputError).problems.map((p) => ({ field: named(p.field), message: p.message }));
+      return problem('invalid-input', errors.map((e) => `${e.field} ${e.message}`).join('; '), { ...at, errors });
     }
     case 'not_found':
       return problem('not-found', error.message, at);
-    case 'conflict':
-      return problem('conflict', error.message, at);
+    case 'conflict': {
+      const { summary, differences } = error as ConflictError;
+      if (differences.length === 0) return problem('conflict', error.message, at);
+      const errors = differences.map((d) => ({ field: named(d.field), message: `is ${d.stored} in the existing subscription, got ${d.requested}` }));
+      return problem('conflict', `${summary}: ${differences.map((d) => `${named(d.field)} ${d.stored} ≠ ${d.requested}`).join('; ')}`, { ...at, errors });
+    }
     case 'charge_permission_not_chargeable':
       return problem('charge-permission-not-chargeable', error.message, at);
     case 'upstream': {

@@ -63,7 +63,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     };
     return await command.run(ctx, values, positionals);
   } catch (error) {
-    io.err(`error: ${escapeControls(describeError(error))}\n`);
+    io.err(`error: ${escapeControls(describeError(error, command))}\n`);
     return exitCodeFor(error);
   } finally {
     if (connected) await (await connected.catch(() => undefined))?.close().catch(() => {});

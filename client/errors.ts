@@ -54,10 +54,26 @@ export class ChargePermissionNotChargeableError extends BillingClientError {
   }
 }
 
-/** The request contradicts what exists: same id with other terms, a subscription that already ended, … */
+/** One term a request gives differently from what is stored: `field` is the library's dotted path (plan.amountMinor), values as shown to people. */
+export interface TermDifference {
+  field: string;
+  stored: string;
+  requested: string;
+}
+
+/**
+ * The request contradicts what exists: same id with other terms, a subscription that already
+ * ended, … With `differences`, the message is `summary: field stored ≠ requested; …` in the
+ * library's field names; each edge (API, CLI) renders the differences under its own names.
+ */
 export class ConflictError extends BillingClientError {
   override name = 'ConflictError';
   readonly code = 'conflict' as const;
+  readonly summary: string;
+  constructor(summary: string, readonly differences: TermDifference[] = []) {
+    super(differences.length === 0 ? summary : `${summary}: ${differences.map((d) => `${d.field} ${d.stored} ≠ ${d.requested}`).join('; ')}`);
+    this.summary = summary;
+  }
 }
 
 /** Amazon Pay or Temporal did not answer usefully (throttled, down, refused for a reason we cannot fix here). */

@@ -5,7 +5,7 @@ import { formatMoney, money } from '../billing/money.js';
 import type { BillingEnvironment, SubscriptionSpec } from '../billing/types.js';
 import type { Database } from '../db/client.js';
 import { insertSubscription } from '../db/queries/subscriptions.js';
-import { UpstreamError } from './errors.js';
+import { UpstreamError, type TermDifference } from './errors.js';
 import type { SubscriptionRow } from '../db/schema/index.js';
 import { subscriptionWorkflow } from '../workflows/index.js';
 import { ChargePermissionIdKey, SubscriptionIdKey, BillingStatusKey } from '../workflows/search-attributes.js';
@@ -21,6 +21,9 @@ export interface LaunchContext {
 
 export class SubscriptionConflictError extends Error {
   override name = 'SubscriptionConflictError';
+  constructor(readonly summary: string, readonly differences: TermDifference[]) {
+    super(`${summary}: ${differences.map((d) => `${d.field} ${d.stored} ≠ ${d.requested}`).join('; ')}`);
+  }
 }
 
 /**
@@ -115,12 +118,16 @@ async function assertTemporalReachable(client: Client): Promise<void> {
   }
 }
 
+/** The terms a repeated start must repeat, each under the library's field name (client/errors.ts TermDifference). */
 function assertSameSubscription(row: SubscriptionRow, spec: SubscriptionSpec): void {
-  const differences: string[] = [];
-  if (row.chargePermissionId !== spec.chargePermissionId) differences.push(`chargePermissionId ${row.chargePermissionId} ≠ ${spec.chargePermissionId}`);
-  if (row.amountMinor !== BigInt(spec.plan.amountMinor)) differences.push(`amountMinor ${row.amountMinor} ≠ ${spec.plan.amountMinor}`);
-  if (row.currency !== spec.plan.currency) differences.push(`currency ${row.currency} ≠ ${spec.plan.currency}`);
-  if (row.intervalUnit !== spec.plan.interval.unit || row.intervalCount !== spec.plan.interval.count) differences.push('interval differs');
-  if (row.anchorLocal !== spec.anchor.localDateTime || row.anchorZone !== spec.anchor.zone) differences.push('anchor differs');
-  if (differences.length > 0) throw new SubscriptionConflictError(`Subscription ${spec.id} already exists with different terms: ${differences.join('; ')}`);
+  const differences: TermDifference[] = [];
+  const differ = (field: string, stored: string, requested: string): void => {
+    if (stored !== requested) differences.push({ field, stored, requested });
+  };
+  differ('chargePermissionId', row.chargePermissionId, spec.chargePermissionId);
+  if (row.currency === spec.plan.currency) differ('plan.amountMinor', formatMoney(money(row.amountMinor, row.currency)), formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency)));
+  else differ('plan.currency', row.currency, spec.plan.currency);
+  differ('plan.interval', `${row.intervalCount} ${row.intervalUnit}`, `${spec.plan.interval.count} ${spec.plan.interval.unit}`);
+  differ('anchor', `${row.anchorLocal} ${row.anchorZone}`, `${spec.anchor.localDateTime} ${spec.anchor.zone}`);
+  if (differences.length > 0) throw new SubscriptionConflictError(`Subscription ${spec.id} already exists with different terms`, differences);
 }

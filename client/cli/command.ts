@@ -39,16 +39,24 @@ export interface Command {
   run(ctx: CommandContext, values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
 }
 
+/** The --json line of every command's Options list (every command takes it). */
+export const JSON_OPTION_HELP = '  --json                       machine-readable output';
+
 export const COMMON_OPTIONS: OptionSpec = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 };
 
-/** node:util parseArgs with our options, turning its errors into one-line usage errors. */
+/**
+ * node:util parseArgs with our options, turning its errors into one-line usage errors. An option
+ * given twice is refused (parseArgs would keep the last silently: `--amount 1 --amount 2` charging
+ * 2 is a typo's guess), found in parseArgs' own tokens.
+ */
 export function parseCommandArgs(command: Command, argv: string[]): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
   let parsed;
+  const options = { ...COMMON_OPTIONS, ...command.options };
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     // parseArgs reads "--reason -2+3" as a missing value followed by an option; say how to pass it.
@@ -60,6 +68,13 @@ export function parseCommandArgs(command: Command, argv: string[]): { values: Re
   }
   const values = parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>;
   if (values.help) return { values, positionals: parsed.positionals };
+  const given = new Map<string, string[]>();
+  for (const token of parsed.tokens) if (token.kind === 'option') given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? '']);
+  for (const [name, seen] of given) {
+    if (seen.length < 2 || options[name]?.multiple === true) continue;
+    const shown = options[name]?.type === 'string' ? ` (${seen.map((v) => JSON.stringify(v)).join(', ')})` : '';
+    throw new UsageError(`billing ${command.name}: --${name} is given ${seen.length} times${shown}; give it once (see \`billing ${command.name} --help\`)`);
+  }
   const [min, max] = command.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
     const expected = min === max ? `${min}` : `${min} to ${max}`;

@@ -1,6 +1,7 @@
 // How the CLI ends: exit codes a script can branch on, and one line of text for a person.
 import { ConfigError } from '../../config/errors.js';
-import { BillingClientError } from '../errors.js';
+import { BillingClientError, ConflictError, InvalidInputError } from '../errors.js';
+import { cliFieldName } from './field-names.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
 
@@ -19,10 +20,18 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failure;
 }
 
-/** One line, no stack: the error's own message, or a short description of an unexpected one. */
-export function describeError(error: unknown): string {
+/**
+ * One line, no stack: the error's own message, or a short description of an unexpected one. The
+ * library's invalid input and conflicting terms name each field as `command` takes it (its option,
+ * argument or import column: cli/field-names.ts), never by the library's internal name.
+ */
+export function describeError(error: unknown, command?: { name: string; options: object }): string {
   if (error instanceof ConfigError) return oneLine(error.message);
   if (error instanceof UsageError) return error.message;
+  if (error instanceof InvalidInputError) return error.problems.map((p) => `${cliFieldName(command, p.field)} ${p.message}`).join('; ');
+  if (error instanceof ConflictError && error.differences.length > 0) {
+    return `${error.summary}: ${error.differences.map((d) => `${cliFieldName(command, d.field)} ${d.stored} ≠ ${d.requested}`).join('; ')}`;
+  }
   if (error instanceof BillingClientError) return error.message;
   // drizzle wraps driver errors ("Failed query: <sql>"); the cause says what really happened.
   const chain: unknown[] = [];

@@ -2,7 +2,11 @@
 import { parse } from 'csv-parse/sync';
 import { InvalidInputError } from '../errors.js';
 import type { StartSubscriptionInput } from '../subscriptions/start.js';
+import { describeError } from './errors.js';
 import { COLUMN_NAMES, startInputFrom } from './start-input.js';
+
+/** How describeError names a row's fields: by the columns of `billing import` (cli/field-names.ts). */
+const IMPORT_NAMES = { name: 'import', options: {} };
 
 export const IMPORT_COLUMNS = [
   'id', 'charge_permission_id', 'amount', 'amount_minor', 'currency', 'interval', 'anchor', 'zone',
@@ -81,6 +85,6 @@ function toImportRow(record: Record<string, string>, line: number): ImportRow {
     return { line, input: startInputFrom(record, COLUMN_NAMES) };
   } catch (error) {
     const id = record.id === undefined || record.id === '' ? {} : { id: record.id };
-    return { line, ...id, problem: error instanceof Error ? error.message : String(error) };
+    return { line, ...id, problem: describeError(error, IMPORT_NAMES) };
   }
 }

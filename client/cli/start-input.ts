@@ -1,11 +1,14 @@
 // What `billing start` options and `billing import` rows share: the same values, under option or
 // column names, become one startSubscription input. Every missing or malformed value is named in
-// one error; when there is any, the parts that did parse are also checked against the plan rules,
-// so one run lists everything (the library checks again, with the real environment, before anything starts).
-import { normaliseCurrency } from '../../billing/plan-rules.js';
-import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
-import type { StartSubscriptionInput } from '../subscriptions/start.js';
+// one error, together with what the plan rules say about the parts that did parse, so one run lists
+// everything before anything connects (the library checks again before anything starts).
+import { normaliseCurrency, normalisePlanCurrency } from '../../billing/plan-rules.js';
+import { isKnownZone, validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
+import type { BillingEnvironment } from '../../billing/types.js';
+import { assertNoBackBilling } from '../subscriptions/back-billing.js';
+import { anchorAt, type StartSubscriptionInput } from '../subscriptions/start.js';
 import { str } from './command.js';
+import { COLUMN_OF } from './field-names.js';
 import { collectProblems } from './problems.js';
 import { amountMinorFrom, parseIntervalText } from './values.js';
 
@@ -34,12 +37,6 @@ export const OPTION_NAMES: StartInputNames = {
   anchorRequired: false,
 };
 
-const COLUMN_OF: Readonly<Record<StartKey, string>> = {
-  id: 'id', 'charge-permission': 'charge_permission_id', amount: 'amount', 'amount-minor': 'amount_minor', currency: 'currency',
-  interval: 'interval', anchor: 'anchor', zone: 'zone', trial: 'trial', 'end-after-cycles': 'end_after_cycles', 'end-at': 'end_at',
-  'first-charge': 'first_charge_id', 'soft-descriptor': 'soft_descriptor', reference: 'reference',
-};
-
 /** `billing import` rows: the CSV columns (client/cli/import-rows.ts); the anchor is required. */
 export const COLUMN_NAMES: StartInputNames = {
   field: (key) => COLUMN_OF[key],
@@ -48,6 +45,12 @@ export const COLUMN_NAMES: StartInputNames = {
   anchorRequired: true,
 };
 
+/** What the offline check knows: the Amazon Pay environment (sandbox-only units) and now (the default anchor; with it, a given anchor more than one cycle back is refused). */
+export interface StartCheckOptions {
+  environment?: BillingEnvironment;
+  now?: Date;
+}
+
 /** Spec fields the placeholder anchor stands for when no anchor is given (the library uses now). */
 const ANY_ANCHOR_TIME = '2000-01-01T00:00';
 
@@ -55,7 +58,7 @@ const ANY_ANCHOR_TIME = '2000-01-01T00:00';
  * Values (option or column name → text) → library input, or one InvalidInputError naming every
  * problem (fields as `names.field` gives them, or the library's spec fields for plan rules).
  */
-export function startInputFrom(values: Record<string, unknown>, names: StartInputNames): StartSubscriptionInput {
+export function startInputFrom(values: Record<string, unknown>, names: StartInputNames, options: StartCheckOptions = {}): StartSubscriptionInput {
   const c = collectProblems();
   /** Spec fields already reported by value parsing; the plan-rule check skips them. */
   const reported = new Set<string>();
@@ -63,8 +66,8 @@ export function startInputFrom(values: Record<string, unknown>, names: StartInpu
     const v = str(values, names.field(key))?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
-  const report = (specField: string, key: StartKey | 'end', message: string): void => {
-    c.add(key === 'end' ? 'end' : names.field(key), message);
+  const report = (specField: string, key: StartKey, message: string): void => {
+    c.add(names.field(key), message);
     reported.add(specField);
   };
   const required = (key: StartKey, example: string, specField: string): string | undefined => {
@@ -84,12 +87,12 @@ export function startInputFrom(values: Record<string, unknown>, names: StartInpu
   const currencyText = required('currency', 'USD', 'plan.currency');
   const currency = currencyText === undefined ? undefined : String(normaliseCurrency(currencyText));
   const amount = { amount: option('amount'), amountMinor: option('amount-minor') };
-  const amountField = names.field('amount');
+  const amountNames = { amount: names.field('amount'), amountMinor: names.field('amount-minor'), shown: (field: string) => (field === names.field('amount') ? names.shown('amount') : names.shown('amount-minor')) };
   const amountMinor =
     currency !== undefined
-      ? parsed(['plan.currency', 'plan.amountMinor'], () => amountMinorFrom({ ...amount, currency }, amountField))
+      ? parsed(['plan.currency', 'plan.amountMinor'], () => amountMinorFrom({ ...amount, currency }, amountNames))
       : amount.amount === undefined && amount.amountMinor === undefined
-        ? parsed(['plan.amountMinor'], () => amountMinorFrom({ currency: 'USD' }, amountField))
+        ? parsed(['plan.amountMinor'], () => amountMinorFrom({ currency: 'USD' }, amountNames))
         : (reported.add('plan.amountMinor'), undefined);
   const intervalText = required('interval', 'month', 'plan.interval');
   const interval = intervalText === undefined ? undefined : parsed(['plan.interval'], () => parseIntervalText(intervalText, names.field('interval')));
@@ -99,7 +102,7 @@ export function startInputFrom(values: Record<string, unknown>, names: StartInpu
   const anchorText = names.anchorRequired ? required('anchor', '2026-01-31T09:00', 'anchor.localDateTime') : option('anchor');
   const endAfter = option('end-after-cycles');
   const endAt = option('end-at');
-  if (endAfter !== undefined && endAt !== undefined) report('end', 'end', `give ${names.shown('end-after-cycles')} or ${names.shown('end-at')}, not both`);
+  if (endAfter !== undefined && endAt !== undefined) report('end', 'end-at', `is not taken together with ${names.shown('end-after-cycles')}: give one of them`);
   else if (endAfter !== undefined && !/^\d+$/.test(endAfter)) report('end', 'end-after-cycles', `must be a whole number ≥ 1, got ${JSON.stringify(endAfter)}`);
   const firstCharge = option('first-charge');
   const softDescriptor = str(values, names.field('soft-descriptor'));
@@ -116,12 +119,15 @@ export function startInputFrom(values: Record<string, unknown>, names: StartInpu
     ...(softDescriptor === undefined || softDescriptor === '' ? {} : { softDescriptor }),
     ...(reference === undefined || reference === '' ? {} : { merchantMetadata: { merchantReferenceId: reference } }),
   };
-  if (c.problems.length > 0) {
-    const candidate = { ...input, anchor: input.anchor ?? { localDateTime: ANY_ANCHOR_TIME, zone } };
-    const more = validateSubscriptionSpecWithSchedule(candidate, { environment: 'sandbox' }).filter(
-      (p) => ![...reported].some((field) => p.field === field || p.field.startsWith(`${field}.`)),
-    );
-    c.throwIfAny(more);
-  }
+  // The plan rules over everything, also when every value parsed: a bad optional value is named
+  // before anything connects (for an unparsed value a stand-in is checked, its problems dropped).
+  const defaultAnchor = isKnownZone(zone) ? anchorAt(options.now ?? new Date(), zone) : { localDateTime: ANY_ANCHOR_TIME, zone };
+  const candidate = { ...input, plan: normalisePlanCurrency(input.plan), anchor: input.anchor ?? defaultAnchor };
+  const more = validateSubscriptionSpecWithSchedule(candidate, { environment: options.environment ?? 'sandbox' }).filter(
+    (p) => ![...reported].some((field) => p.field === field || p.field.startsWith(`${field}.`)),
+  );
+  c.throwIfAny(more);
+  // An anchor more than a cycle back would charge every past cycle at once (client/subscriptions/back-billing.ts).
+  if (options.now !== undefined && input.anchor !== undefined) assertNoBackBilling(candidate, options.now);
   return input;
 }

@@ -1,4 +1,4 @@
-import { str, type Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
 import { UsageError } from '../cli/errors.js';
 import { table, toJson } from '../cli/format.js';
 import { createApiKey, listApiKeys, MAX_NAME_LENGTH, revokeApiKey } from '../api-keys.js';
@@ -16,9 +16,10 @@ A key is shown once, by create: store it in your backend's secret store. The dae
 its SHA-256, its first characters (the prefix, to recognise it), the name, the scope and when it
 was created and last used. A read-only key may only GET; revoke stops a key at once.
 
-Options (create only):
-  --name <name>                required: 1-${MAX_NAME_LENGTH} printable characters, e.g. the backend using it
-  --read-only                  the key may only GET
+Options:
+  --name <name>                create only, required: 1-${MAX_NAME_LENGTH} printable characters, e.g. the backend using it
+  --read-only                  create only: the key may only GET
+${JSON_OPTION_HELP}
 
 Examples:
   billing api-keys create --name magento-prod

@@ -1,7 +1,7 @@
 // `billing demo`: a guided tour in the sandbox. Creates buyers in the Amazon Pay simulator and
 // minute-long subscriptions that show every path of the product, then plays the buyers' part
 // (closing a permission, fixing a payment method) while the daemon bills.
-import { intOption, type Command, type CommandContext } from '../cli/command.js';
+import { intOption, JSON_OPTION_HELP, type Command, type CommandContext } from '../cli/command.js';
 import { UsageError } from '../cli/errors.js';
 import { collectProblems } from '../cli/problems.js';
 import { table, toJson } from '../cli/format.js';
@@ -43,6 +43,12 @@ minute for --cycles cycles (3-60, default 8):
 The command then stays (up to --wait-minutes, 1-30, default 5) to play the buyers: it closes the third
 permission after its second charge and fixes the fourth buyer's payment method. --no-wait only
 creates them (the "closes" and "hard" stories then stop at their first step).
+
+Options:
+  --cycles <n>                 cycles each subscription bills, 3-60 (default 8)
+  --wait-minutes <n>           how long to play the buyers, 1-30 (default 5)
+  --no-wait                    only create the subscriptions
+${JSON_OPTION_HELP}
 
 Example:
   npm run dev            # in another terminal

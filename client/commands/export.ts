@@ -2,7 +2,7 @@ import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
-import { str, type Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
 import { csvLine } from '../cli/csv.js';
 import { collectProblems } from '../cli/problems.js';
 import type { ConnectedBillingClient } from '../connect.js';
@@ -30,6 +30,7 @@ amount_minor for programs.
 Options:
   --format csv|json            default csv (json with --json); JSON is one array
   -o, --output <file>          write there instead of stdout (written in full, or not at all)
+${JSON_OPTION_HELP.replace('machine-readable output', 'the same as --format json')}
 
 In CSV, a cell a spreadsheet would run as a formula (starting with = + - @, tab or CR, also after
 spaces or quotes, or behind a ; , | tab or line break inside the cell) is written as text with a

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pMap from 'p-map';
-import { intOption, type Command } from '../cli/command.js';
+import { intOption, JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { describeError } from '../cli/errors.js';
 import { toJson } from '../cli/format.js';
 import { escapeControls } from '../cli/terminal.js';
@@ -38,6 +38,10 @@ Columns (a header row naming them is required, in any order):
   zone, at most one cycle in the past (for a subscription moved from another system, its next billing date);
   zone: IANA time zone (default UTC); end_after_cycles or end_at, not both
 
+Options:
+  --concurrency <n>            rows in flight at once, 1-${MAX_CONCURRENCY} (default 4)
+${JSON_OPTION_HELP}
+
 Example file:
   id,charge_permission_id,amount,currency,interval,anchor,zone
   sub-2001,S01-1234567-1234567,14.00,USD,month,2027-01-31T09:00,America/New_York
@@ -68,7 +72,7 @@ Example:
           const started = await client.startSubscription(row.input);
           result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
         } catch (error) {
-          result = { line: row.line, id: row.input.id, outcome: 'rejected', reason: describeError(error) };
+          result = { line: row.line, id: row.input.id, outcome: 'rejected', reason: describeError(error, importCommand) };
         }
       }
       progress.tick(result.outcome !== 'rejected');

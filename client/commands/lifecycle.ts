@@ -1,4 +1,4 @@
-import { str, type Command, type CommandContext } from '../cli/command.js';
+import { JSON_OPTION_HELP, str, type Command, type CommandContext } from '../cli/command.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
 import { collectProblems } from '../cli/problems.js';
@@ -33,6 +33,7 @@ No charge is made while paused; cycles that come due meanwhile are not billed la
 
 Options:
 ${REASON_HELP}
+${JSON_OPTION_HELP}
 
 Example:
   billing pause sub-1001 --reason "buyer asked for a break"
@@ -53,6 +54,7 @@ export const resumeCommand: Command = {
 
 Options:
 ${REASON_HELP}
+${JSON_OPTION_HELP}
 
 Example:
   billing resume sub-1001
@@ -77,6 +79,7 @@ already paid runs out and nothing is billed after it.
 Options:
   --at-period-end              stop when the paid period ends instead of now
 ${REASON_HELP}
+${JSON_OPTION_HELP}
 
 Examples:
   billing stop sub-1001 --reason "buyer cancelled in the account page"
@@ -101,6 +104,12 @@ export const changePlanCommand: Command = {
 The amount is in the subscription's currency; give an amount, an interval, or both. The change
 applies from the next cycle that has not started billing; the answer names that cycle. A bad
 amount and a bad interval are named together.
+
+Options:
+  --amount <decimal>           new price per cycle in the subscription's currency, e.g. 19.00
+  --amount-minor <n>           the same in minor units (e.g. 1900); not with --amount
+  --interval <interval>        "month", "2 weeks", "year" (count 1-1000); "minute"/"second"/"hour" in the sandbox only
+${JSON_OPTION_HELP}
 
 Examples:
   billing change-plan sub-1001 --amount 19.00

@@ -1,4 +1,4 @@
-import { intOption, str, type Command } from '../cli/command.js';
+import { intOption, JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
 import { showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
 import { checkListFilter, MAX_PAGE } from '../subscriptions/read.js';
@@ -26,7 +26,7 @@ Options:
   --due-before <ISO instant>   next billing before this instant, with Z or an offset (2026-01-01T00:00:00Z)
   --limit <n>                  page size, 1-${MAX_PAGE} (default 50)
   --cursor <c>                 the next page, as printed by the previous one
-  --json                       machine-readable output
+${JSON_OPTION_HELP}
 
 Examples:
   billing list --status past_due

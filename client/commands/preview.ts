@@ -1,4 +1,4 @@
-import { intOption, str, type Command } from '../cli/command.js';
+import { intOption, JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
 import { showInstant, table, toJson } from '../cli/format.js';
 import { parseIntervalText } from '../cli/values.js';
 import { amazonPayTarget } from '../connect.js';
@@ -32,8 +32,11 @@ Options:
   --zone <IANA zone>           the buyer's time zone (default: UTC)
   --trial <interval>           free trial before the first charge
   --count <n>                  how many dates, 1-${MAX_PREVIEW} (default 12)
-  --from-cycle <n>             first cycle shown, 0-${MAX_FROM_CYCLE} (default 0)
-  --json                       machine-readable output
+  --from-cycle <n>             first cycle shown, 0-${MAX_FROM_CYCLE} (default 0), and no later than the
+                               plan's dates reach: they end in the year 275760, so a yearly plan's
+                               last cycle is near 273000, a 10-yearly one's near 27300 (the error
+                               names the exact limit of the plan)
+${JSON_OPTION_HELP}
 
 Every bad option is named in one run.
 

@@ -1,10 +1,12 @@
-import { str, type Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
 import { showMoney, toJson } from '../cli/format.js';
 import { amountMinorFrom } from '../cli/values.js';
 import { findChargeByChargeId } from '../../db/queries/refunds.js';
 import { collectProblems } from '../cli/problems.js';
 import { MAX_REASON_LENGTH } from '../subscriptions/lifecycle.js';
 import { checkRefundInput } from '../subscriptions/refund.js';
+
+const hasAmount = (amount: { amount?: string; amountMinor?: string }): boolean => amount.amount !== undefined || amount.amountMinor !== undefined;
 
 export const refundCommand: Command = {
   name: 'refund',
@@ -22,25 +24,28 @@ Options:
   --amount <decimal>           part of the charge, in the charge's currency (e.g. 4.00)
   --amount-minor <n>           the same in minor units (e.g. 400)
   --reason <text>              why (at most ${MAX_REASON_LENGTH} characters)
+${JSON_OPTION_HELP}
 
 Examples:
   billing refund S01-1234567-1234567-C000001
   billing refund S01-1234567-1234567-C000001 --amount 4.00 --reason "partial month"
 `,
   async run(ctx, values, [chargeId]) {
+    const amount = { amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor') };
+    const reason = str(values, 'reason');
+    const input = { chargeId: chargeId ?? '', ...(reason === undefined ? {} : { reason }) };
+    // What needs no database is checked first: a bad ChargeId, --amount-minor or reason is named
+    // (with --amount in USD terms, the currency of a charge that cannot exist) before connecting.
+    const offline = collectProblems();
+    offline.attempt(() => checkRefundInput(input));
+    if (amount.amountMinor !== undefined || offline.problems.length > 0) offline.attempt(() => hasAmount(amount) && amountMinorFrom({ ...amount, currency: 'USD' }));
+    offline.throwIfAny();
     const { client, deps } = await ctx.connect();
-    // A bad amount, ChargeId and reason are named together.
-    const c = collectProblems();
-    let amountMinor: string | undefined;
-    if (str(values, 'amount') !== undefined || str(values, 'amount-minor') !== undefined) {
-      // The currency is the charge's: read it from the ledger so "4.00" means 4.00 of that currency.
-      const currency = (await findChargeByChargeId(deps.db, chargeId ?? ''))?.currency;
-      amountMinor = c.attempt(() => amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency: currency ?? 'USD' }));
-    }
-    const input = { chargeId: chargeId ?? '', ...(amountMinor === undefined ? {} : { amountMinor }), ...(str(values, 'reason') === undefined ? {} : { reason: str(values, 'reason') }) };
-    c.attemptRest(() => checkRefundInput(input));
-    c.throwIfAny();
-    const result = await client.refund(input);
+    // The currency is the charge's: read it from the ledger so "4.00" means 4.00 of that currency.
+    const currency = hasAmount(amount) ? ((await findChargeByChargeId(deps.db, input.chargeId))?.currency ?? 'USD') : undefined;
+    const amountMinor = currency === undefined ? undefined : amountMinorFrom({ ...amount, currency });
+    const request = { ...input, ...(amountMinor === undefined ? {} : { amountMinor }) };
+    const result = await client.refund(request);
     const r = result.refund;
     ctx.io.out(
       ctx.json

@@ -1,4 +1,4 @@
-import type { Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { toJson } from '../cli/format.js';
 import { createProgress } from '../cli/progress.js';
 import { UsageError } from '../cli/errors.js';
@@ -34,8 +34,10 @@ or the buyer fixes the payment method; the grace runs from the first hard declin
 pending cancel at period end is kept (read from the old workflow's history). A subscription
 whose workflow runs is left alone; one that was stopped or has ended is refused.
 
---all-drifted repairs every live subscription (older than 5 minutes) whose workflow is not
-running, with progress on stderr.
+Options:
+  --all-drifted                instead of one subscription: every live subscription (older than 5
+                               minutes) whose workflow is not running, with progress on stderr
+${JSON_OPTION_HELP}
 
 Examples:
   billing repair sub-1001

@@ -1,5 +1,5 @@
 import { fields, showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
-import type { Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import type { SubscriptionDetails } from '../subscriptions/read.js';
 
 export const showCommand: Command = {
@@ -12,6 +12,9 @@ export const showCommand: Command = {
 Shows the database row, the live state of its workflow (when it still runs), every charge attempt
 with its Amazon Pay ChargeId, refunds and the status history. Dates are in the subscription's time
 zone and in UTC.
+
+Options:
+${JSON_OPTION_HELP}
 
 Examples:
   billing show sub-1001

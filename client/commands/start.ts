@@ -1,5 +1,6 @@
-import type { Command } from '../cli/command.js';
+import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { OPTION_NAMES, startInputFrom } from '../cli/start-input.js';
+import { amazonPayTarget } from '../connect.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 
 export const startCommand: Command = {
@@ -26,15 +27,20 @@ export const startCommand: Command = {
 
 Checks the Charge Permission with Amazon Pay (Chargeable, Recurring or PaymentMethodOnFile, same
 currency), then starts the subscription's workflow. Running it again with the same id and terms
-changes nothing and prints the same subscription. Every missing or bad option is named in one run.
+changes nothing and prints the same subscription. Every missing or bad option is named in one run,
+before anything is connected to or written.
 
 Options:
   --id <id>                    your subscription id (1-64 of A-Z a-z 0-9 _ . : -)
   --charge-permission <id>     Charge Permission from Complete Checkout Session
-  --amount <decimal>           price per cycle in major units, e.g. 14.00 (or --amount-minor 1400)
+  --amount <decimal>           price per cycle in major units, e.g. 14.00
+  --amount-minor <n>           the same in minor units, e.g. 1400 (not with --amount)
   --currency <code>            USD, EUR, GBP, JPY, … (any letter case)
   --interval <interval>        "month", "2 weeks", "year"; "minute"/"second"/"hour" in the sandbox only
-  --anchor <YYYY-MM-DDTHH:mm>  first billing date as wall time in --zone (default: now)
+  --anchor <YYYY-MM-DDTHH:mm>  first billing date as wall time in --zone (default: now); at most one
+                               cycle in the past, since every past cycle is charged at once (to carry on
+                               a subscription from another system, give its next billing date; to
+                               repeat a start, leave --anchor out: the stored anchor is kept)
   --zone <IANA zone>           the buyer's time zone (default: UTC)
   --trial <interval>           free trial before the first charge
   --end-after-cycles <n>       bill n cycles in total (n ≥ 1)
@@ -42,14 +48,15 @@ Options:
   --first-charge <ChargeId>    the first payment was captured at checkout: it is cycle 0
   --soft-descriptor <text>     statement descriptor (at most 16 bytes)
   --reference <text>           merchantReferenceId sent with every charge (at most 256 characters)
-  --json                       machine-readable output
+${JSON_OPTION_HELP}
 
 Examples:
   billing start --id sub-1001 --charge-permission S01-1234567-1234567 --amount 14.00 --currency USD --interval month --zone America/New_York
   billing start --id sub-1002 --charge-permission S01-1234567-7654321 --amount 9.99 --currency EUR --interval month --first-charge S01-1234567-7654321-C000001
 `,
   async run(ctx, values) {
-    const input = startInputFrom(values, OPTION_NAMES);
+    // Everything that can be checked offline is, before PostgreSQL, Temporal or Amazon Pay are reached.
+    const input = startInputFrom(values, OPTION_NAMES, { environment: amazonPayTarget(ctx.io.env).environment, now: new Date() });
     const { client } = await ctx.connect();
     const started = await client.startSubscription(input);
     if (ctx.json) {

@@ -2,7 +2,7 @@
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { controlCharacterProblem, validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
-import type { BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
+import type { BillingEnvironment, BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -36,7 +36,8 @@ async function stateOnceApplied(handle: SubscriptionHandle, applied: (state: Sub
   }
 }
 
-function checkReason(reason: string | undefined, fallback: string): string {
+/** The reason text (`fallback` when empty), or InvalidInputError on field reason: too long or with control characters. */
+export function checkReason(reason: string | undefined, fallback: string): string {
   const text = (reason ?? '').trim() || fallback;
   if (text.length > MAX_REASON_LENGTH) throw InvalidInputError.of('reason', `must be at most ${MAX_REASON_LENGTH} characters, got ${text.length}`);
   // Checked before any signal: a reason PostgreSQL cannot store would fail the workflow's status write on every retry.
@@ -87,14 +88,19 @@ export interface ChangePlanInput {
   interval?: BillingInterval;
 }
 
-/** Amount and/or interval from the next cycle on, through the workflow's validated update. */
-export async function changePlan(deps: BillingClientDeps, id: string, change: ChangePlanInput): Promise<ChangePlanResult> {
+/** The change on its own (fields amountMinor, interval, change), InvalidInputError naming every problem; nothing is read. */
+export function checkPlanChange(change: ChangePlanInput, environment: BillingEnvironment): void {
   const problems: Problem[] = [
     ...(change.amountMinor === undefined ? [] : validateAmountMinor(change.amountMinor, 'amountMinor')),
-    ...(change.interval === undefined ? [] : validateInterval(change.interval, { environment: deps.environment }, 'interval')),
+    ...(change.interval === undefined ? [] : validateInterval(change.interval, { environment }, 'interval')),
   ];
   if (change.amountMinor === undefined && change.interval === undefined) problems.push({ field: 'change', message: 'needs a new amount, a new interval or both' });
   if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+/** Amount and/or interval from the next cycle on, through the workflow's validated update. */
+export async function changePlan(deps: BillingClientDeps, id: string, change: ChangePlanInput): Promise<ChangePlanResult> {
+  checkPlanChange(change, deps.environment);
   const { row, handle } = await requireRunning(deps, id, 'change the plan of');
   // The new plan (what changes, and the row's current amount or interval for what does not)
   // must fit the permission's monthly cap: refused before the workflow hears of it.

@@ -29,16 +29,44 @@ export function previewSchedule(environment: BillingEnvironment, input: PreviewS
   if (!Number.isInteger(fromCycle) || fromCycle < 0) problems.push({ field: 'fromCycle', message: `must be a whole number ≥ 0, got ${String(input.fromCycle)}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
   // The inputs are valid one by one; together they can still reach past the dates the schedule
-  // can compute (year 1,000,000 of a yearly plan): that is the caller's input, not a fault.
+  // can compute (year 275760 for Luxon): that is the caller's input, not a fault.
   let anchor: BillingAnchor;
   try {
     anchor = firstBillingAnchor({ anchor: input.anchor, ...(input.trial ? { trial: input.trial } : {}) });
-  } catch (error) {
-    throw InvalidInputError.of('trial', `ends past the dates the schedule supports (${(error as Error).message}); accepted: a shorter trial`);
+  } catch {
+    throw InvalidInputError.of('trial', 'ends past the last date the schedule can compute; accepted: a shorter trial');
   }
   try {
     return scheduleWindow(anchor, input.interval, fromCycle, count);
-  } catch (error) {
-    throw InvalidInputError.of('fromCycle', `reaches past the dates the schedule supports: cycles ${fromCycle} to ${fromCycle + count - 1} of this plan (${(error as Error).message}); accepted: a smaller fromCycle`);
+  } catch {
+    const last = lastSchedulableCycle(anchor, input.interval);
+    const highest = last - count + 1;
+    throw InvalidInputError.of(
+      'fromCycle',
+      highest >= 0
+        ? `must be at most ${highest} for ${count} date${count === 1 ? '' : 's'} of this plan: its last computable cycle is ${last}, got ${fromCycle}`
+        : `cannot show ${count} dates of this plan: its last computable cycle is ${last}; accepted: fewer dates`,
+    );
   }
+}
+
+/** The highest cycle scheduleWindow can compute for this plan (dates end in year 275760): a binary search over cycles. */
+export function lastSchedulableCycle(anchor: BillingAnchor, interval: BillingInterval): number {
+  const computable = (cycle: number): boolean => {
+    try {
+      scheduleWindow(anchor, interval, cycle, 1);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let low = 0;
+  let high = 1;
+  while (computable(high) && high < Number.MAX_SAFE_INTEGER / 2) [low, high] = [high, high * 2];
+  while (low + 1 < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (computable(middle)) low = middle;
+    else high = middle;
+  }
+  return low;
 }

@@ -42,7 +42,7 @@ export interface RefundResult {
 export function checkRefundInput(input: RefundInput): void {
   const problems: Problem[] = [
     ...validateChargeId(input.chargeId, 'chargeId'),
-    ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amount')),
+    ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amountMinor')),
   ];
   if (input.reason !== undefined && input.reason.length > MAX_REASON_LENGTH) problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters, got ${input.reason.length}` });
   const control = input.reason === undefined ? null : controlCharacterProblem(input.reason);
@@ -75,10 +75,10 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
     }
     const reserved = await reservedRefundMinor(tx, input.chargeId);
     const available = charge.amountMinor - reserved;
-    if (available <= 0n) throw InvalidInputError.of('amount', `nothing left to refund: ${show(reserved)} of ${show(charge.amountMinor)} already refunded`);
+    if (available <= 0n) throw InvalidInputError.of('amountMinor', `nothing left to refund: ${show(reserved)} of ${show(charge.amountMinor)} already refunded`);
     const amount = requested ?? available;
     if (amount > available) {
-      throw InvalidInputError.of('amount', `${show(amount)} exceeds what is refundable: ${show(available)} (captured ${show(charge.amountMinor)}, refunded ${show(reserved)})`);
+      throw InvalidInputError.of('amountMinor', `${show(amount)} exceeds what is refundable: ${show(available)} (captured ${show(charge.amountMinor)}, refunded ${show(reserved)})`);
     }
     const seq = (last?.seq ?? 0) + 1;
     const stored = await insertRefund(tx, {

@@ -44,7 +44,8 @@ export function anchorAt(now: Date, zone: string): BillingAnchor {
 
 export async function startSubscription(deps: BillingClientDeps, input: StartSubscriptionInput): Promise<StartSubscriptionResult> {
   const { policy, zone, ...rest } = input;
-  const idProblems = validateSubscriptionId(input.id, 'id');
+  // The zone of the default anchor is named as given (zone), not as the anchor it becomes.
+  const idProblems = [...validateSubscriptionId(input.id, 'id'), ...(input.anchor === undefined && zone !== undefined ? validateZone(zone, 'zone') : [])];
   if (idProblems.length > 0) throw new InvalidInputError(idProblems);
   const existing = await getSubscription(deps.db, input.id);
   const anchor = input.anchor ?? (existing ? { localDateTime: existing.anchorLocal, zone: existing.anchorZone } : anchorAt(deps.now(), zone ?? 'UTC'));
@@ -71,7 +72,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
     );
     return { subscription: subscriptionView(row), workflowId: handle.workflowId, created };
   } catch (error) {
-    if (error instanceof SubscriptionConflictError) throw new ConflictError(error.message);
+    if (error instanceof SubscriptionConflictError) throw new ConflictError(error.summary, error.differences);
     // The row existed and its workflow already finished (REJECT_DUPLICATE): the same subscription, not a new one.
     if (error instanceof WorkflowExecutionAlreadyStartedError && existing) {
       return { subscription: subscriptionView(existing), workflowId: subscriptionWorkflowId(spec.id), created: false };

@@ -62,7 +62,19 @@ describe('HTTP API /v1 against the real stack', () => {
     const other = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-start-1', cp, { plan: { price: { amount: '15.00', currency: 'USD' }, interval: { unit: 'month' } } }) });
     expect(other.status).toBe(409);
     expect(other.body.type).toBe('urn:amazon-pay-billing:problem:conflict');
-    expect(other.body.detail).toMatch(/different terms/);
+    // Each differing term under the name the client sent it by (api/fields.ts), in the detail and in errors.
+    expect(other.body.detail).toBe('Subscription api-start-1 already exists with different terms: plan.price.amount 14.00 USD ≠ 15.00 USD');
+    expect(other.body.errors).toEqual([{ field: 'plan.price.amount', message: 'is 14.00 USD in the existing subscription, got 15.00 USD' }]);
+    // The zone of the default anchor is named zone, as sent (not anchor.zone); bad optional fields by their body paths.
+    const named = await api.call<Body>('POST', '/v1/subscriptions', {
+      body: { ...startBody('api-start-2', cp, { softDescriptor: 'x'.repeat(17), merchantMetadata: { merchantReferenceId: '' }, plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 5000 } } }), anchor: undefined, zone: 'Mars/Olympus' },
+    });
+    expect(named.status).toBe(422);
+    expect(named.body.errors.map((e: Body) => e.field)).toEqual(['zone']);
+    const optional = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-start-2', cp, { softDescriptor: 'x'.repeat(17), merchantMetadata: { merchantReferenceId: '' }, plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 5000 } } }) });
+    expect(optional.status).toBe(422);
+    expect(optional.body.errors.map((e: Body) => e.field)).toEqual(['plan.interval.count', 'softDescriptor', 'merchantMetadata.merchantReferenceId']);
+    expect(optional.body.detail).toMatch(/^plan\.interval\.count must be a whole number from 1 to 1000/);
   });
 
   it('reads a subscription with its live state and history; lists with filters and cursor pages', async () => {
@@ -91,7 +103,7 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(byPermission.body.items.map((s: Body) => s.id)).toEqual(['api-list-b']);
     const bad = await api.call<Body>('GET', '/v1/subscriptions', { query: { cursor: 'nonsense' } });
     expect(bad.status).toBe(422);
-    expect(bad.body.errors).toEqual([{ field: 'cursor', message: expect.stringMatching(/not a cursor/) }]);
+    expect(bad.body.errors).toEqual([{ field: 'querystring.cursor', message: expect.stringMatching(/not a cursor/) }]);
     const badStatus = await api.call<Body>('GET', '/v1/subscriptions', { query: { status: 'sleeping' } });
     expect(badStatus.status).toBe(400);
     expect(badStatus.body.errors[0].field).toBe('querystring.status');
@@ -144,7 +156,7 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(refund.body).toMatchObject({ subscriptionId: 'api-refund', refund: { seq: 1, amount: { amount: '4.00', currency: 'USD' }, state: 'RefundInitiated' }, remaining: { amount: '10.00', currency: 'USD' }, resent: false });
     const tooMuch = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body: { amount: { amount: '20.00', currency: 'USD' } } });
     expect(tooMuch.status).toBe(422);
-    expect(tooMuch.body.errors).toEqual([{ field: 'amount', message: expect.stringMatching(/exceeds what is refundable: 10.00 USD/) }]);
+    expect(tooMuch.body.errors).toEqual([{ field: 'amount.amount', message: expect.stringMatching(/exceeds what is refundable: 10.00 USD/) }]);
     const unknown = await api.call<Body>('GET', '/v1/charges/{chargeId}', { params: { chargeId: 'S01-1234567-1234567-C999999' } });
     expect(unknown.status).toBe(404);
     const detail = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-refund' } });
@@ -158,7 +170,14 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(res.body.items.map((c: Body) => c.dueAt)).toEqual(['2025-01-31T14:00:00.000Z', '2025-02-28T14:00:00.000Z', '2025-03-31T13:00:00.000Z', '2025-04-30T13:00:00.000Z']);
     const badZone = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', zone: 'Mars/Olympus' } });
     expect(badZone.status).toBe(422);
-    expect(badZone.body.errors[0].field).toMatch(/zone/);
+    expect(badZone.body.errors).toEqual([{ field: 'querystring.zone', message: expect.stringMatching(/IANA time zone/) }]);
+    // A yearly plan reaches the last computable date (year 275760) long before fromCycle's 1,000,000: the 422 names the real limit.
+    const far = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'year', anchor: '2025-01-01T00:00', count: '2', fromCycle: '1000000' } });
+    expect(far.status).toBe(422);
+    expect(far.body.errors).toEqual([{ field: 'querystring.fromCycle', message: 'must be at most 273734 for 2 dates of this plan: its last computable cycle is 273735, got 1000000' }]);
+    expect(far.body.detail).toBe(`querystring.fromCycle ${far.body.errors[0].message}`);
+    const last = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'year', anchor: '2025-01-01T00:00', count: '2', fromCycle: '273734' } });
+    expect(last.status).toBe(200);
   });
 
   it('authentication: none, wrong or revoked key 401; read-only key reads but cannot write (403)', async () => {
@@ -437,7 +456,7 @@ describe('HTTP API /v1 against the real stack', () => {
   it('refuses inconsistent input: a trial count without a trial unit, a zone that contradicts the anchor', async () => {
     const res = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', trialCount: '14' } });
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ field: 'trialCount', message: expect.stringMatching(/needs trial/) }]);
+    expect(res.body.errors).toEqual([{ field: 'querystring.trialCount', message: expect.stringMatching(/needs trial/) }]);
     const withTrial = await api.call<Body>('GET', '/v1/schedule-preview', { query: { interval: 'month', anchor: '2025-01-01T00:00', trial: 'day', trialCount: '14', count: '1' } });
     expect(withTrial.status).toBe(200);
     expect(withTrial.body.items[0].dueAt).toBe('2025-01-15T00:00:00.000Z');

@@ -36,12 +36,12 @@ describe('billing CLI: bad input changes nothing', () => {
   }
 
   it.each([
-    ['a malformed Charge Permission id', 'bad-cp', { 'charge-permission': 'S01-123' }, 2, /^error: chargePermissionId must look like "S01-1234567-1234567" .*got "S01-123"\n$/],
-    ['a negative amount', 'bad-negative', { amount: '-5' }, 2, /^error: amount must be a positive amount in USD such as "14\.00".*got "-5"\n$/],
-    ['a non-numeric amount', 'bad-text', { amount: 'fourteen' }, 2, /^error: amount must be a positive amount in USD .*got "fourteen"\n$/],
-    ['an unknown currency', 'bad-currency', { currency: 'XYZ' }, 2, /^error: currency must be one of .*USD.*got "XYZ"\n$/],
-    ['an unknown interval', 'bad-interval', { interval: 'fortnight' }, 2, /^error: interval must be "<count> <unit>" or "<unit>" .*got "fortnight"\n$/],
-    ['an unknown time zone', 'bad-zone', { zone: 'Mars/Olympus' }, 2, /^error: anchor\.zone must be an IANA time zone name .*got "Mars\/Olympus"\n$/],
+    ['a malformed Charge Permission id', 'bad-cp', { 'charge-permission': 'S01-123' }, 2, /^error: --charge-permission must look like "S01-1234567-1234567" .*got "S01-123"\n$/],
+    ['a negative amount', 'bad-negative', { amount: '-5' }, 2, /^error: --amount must be a positive amount in USD such as "14\.00".*got "-5"\n$/],
+    ['a non-numeric amount', 'bad-text', { amount: 'fourteen' }, 2, /^error: --amount must be a positive amount in USD .*got "fourteen"\n$/],
+    ['an unknown currency', 'bad-currency', { currency: 'XYZ' }, 2, /^error: --currency must be one of .*USD.*got "XYZ"\n$/],
+    ['an unknown interval', 'bad-interval', { interval: 'fortnight' }, 2, /^error: --interval must be "<count> <unit>" or "<unit>" .*got "fortnight"\n$/],
+    ['an unknown time zone', 'bad-zone', { zone: 'Mars/Olympus' }, 2, /^error: --zone must be an IANA time zone name .*got "Mars\/Olympus"\n$/],
     ['a Charge Permission Amazon Pay does not know', 'bad-unknown', { 'charge-permission': 'S01-0000000-0000000' }, 3, /^error: Charge Permission S01-0000000-0000000 not found: Amazon Pay does not know it\n$/],
   ])('start with %s: one line, nothing created', async (_what, id, overrides, code, message) => {
     const result = await cli.run(start(id, overrides));
@@ -71,10 +71,10 @@ describe('billing CLI: bad input changes nothing', () => {
     await expectNothingCreated([]);
   });
 
-  it('refund names a bad amount, a bad ChargeId and a too long reason in one run', async () => {
+  it('refund names a bad ChargeId, a too long reason and a bad amount in one run, by argument and option', async () => {
     const refund = await cli.run(['refund', 'C-1', '--amount=-4', '--reason', 'x'.repeat(501)]);
     expect(refund.code).toBe(2);
-    expect(refund.stderr.replace(/^error: /, '').trim().split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'chargeId', 'reason']);
+    expect(refund.stderr.replace(/^error: /, '').trim().split('; ').map((p) => p.split(' ')[0])).toEqual(['<ChargeId>', '--reason', '--amount']);
   });
 
   it('the library gives typed errors a caller can act on, and refuses sandbox-only intervals in live', async () => {
@@ -120,7 +120,7 @@ describe('billing CLI: bad input changes nothing', () => {
     expect(started.created).toBe(true);
     const conflict = await cli.library.startSubscription({ ...base, id: 'conflict-1', plan: { ...base.plan, amountMinor: '1500' } }).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(ConflictError);
-    expect((conflict as Error).message).toMatch(/already exists with different terms: amountMinor 1400 ≠ 1500/);
+    expect((conflict as Error).message).toMatch(/already exists with different terms: plan\.amountMinor 14\.00 USD ≠ 15\.00 USD$/);
     await h.temporal.client.workflow.getHandle(started.workflowId).terminate('test cleanup');
   });
 });

@@ -43,7 +43,7 @@ describe('billing CLI: import and export', () => {
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe(`Imported ${file}: 7 rows, 3 started, 0 already there, 4 rejected`);
     expect(lines.slice(1)).toEqual([
-      '  line 3 (imp-bad-cp): chargePermissionId must look like "S01-1234567-1234567" (letter, 2 digits, 7 digits, 7 digits), got "S01-12"',
+      '  line 3 (imp-bad-cp): charge_permission_id must look like "S01-1234567-1234567" (letter, 2 digits, 7 digits, 7 digits), got "S01-12"',
       '  line 5 (imp-negative): amount must be a positive amount in USD such as "14.00" (no sign, no thousands separators, at most the currency\'s decimals), got "-1.00"',
       `  line 6 (imp-closed): Charge Permission ${closed} cannot be billed: it is Closed (BuyerClosed); only a Chargeable permission can start a subscription`,
       `  line 8 (imp-currency): currency must be one of ${SUPPORTED_CURRENCIES.join(', ')} (ISO 4217; letter case is ignored), got "XYZ"`,

@@ -67,7 +67,7 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
 
     const over = await cli.run(['refund', firstChargeId, '--amount', '6.00']);
     expect(over.code).toBe(2);
-    expect(over.stderr).toBe('error: amount 6.00 EUR exceeds what is refundable: 5.99 EUR (captured 9.99 EUR, refunded 4.00 EUR)\n');
+    expect(over.stderr).toBe('error: --amount 6.00 EUR exceeds what is refundable: 5.99 EUR (captured 9.99 EUR, refunded 4.00 EUR)\n');
     expect(await listRefundsOfCharge(h.database.db, firstChargeId)).toHaveLength(1);
 
     const rest = await cli.library.refund({ chargeId: firstChargeId });
@@ -104,7 +104,7 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
 
     const refused = await cli.run(['change-plan', 'cli-plan', '--amount=-1']);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^error: amount must be a positive amount in USD/);
+    expect(refused.stderr).toMatch(/^error: --amount must be a positive amount in USD/);
   });
 
   it('stops at period end: the period already paid runs out and nothing more is billed', async () => {

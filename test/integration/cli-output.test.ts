@@ -31,12 +31,12 @@ describe('billing CLI: output and input hardening', () => {
 
   it('a JPY amount with decimals is refused with a JPY example; change-plan names a bad amount and a bad interval together', async () => {
     const jpy = await stack.cli.run(['start', '--id', 'cur-jpy', '--charge-permission', await permission('JPY'), '--amount', '14.00', '--currency', 'JPY', '--interval', 'month']);
-    expect([jpy.code, jpy.stderr]).toEqual([2, 'error: amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"\n']);
+    expect([jpy.code, jpy.stderr]).toEqual([2, 'error: --amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"\n']);
     expect(await getSubscription(stack.h.database.db, 'cur-jpy')).toBeUndefined();
 
     const change = await stack.cli.run(['change-plan', 'cur-lower', '--amount=-1', '--interval', 'fortnight']);
     expect(change.code).toBe(2);
-    expect(change.stderr).toMatch(/^error: interval must be "<count> <unit>" .*got "fortnight"; amount must be a positive amount in USD such as "14\.00".*got "-1"\n$/);
+    expect(change.stderr).toMatch(/^error: --interval must be "<count> <unit>" .*got "fortnight"; --amount must be a positive amount in USD such as "14\.00".*got "-1"\n$/);
   });
 
   it('start with no options names all five required ones in one line and creates nothing', async () => {
@@ -77,7 +77,7 @@ describe('billing CLI: output and input hardening', () => {
     // Control characters never get in (PostgreSQL cannot store U+0000; the others corrupt records and terminals).
     const refused = await stack.cli.run(['pause', id, `--reason=${reason}`]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/reason must not contain control characters \(found U\+001B at position 23\)/);
+    expect(refused.stderr).toMatch(/--reason must not contain control characters \(found U\+001B at position 23\)/);
     // A formula is printable text: accepted, and guarded where a spreadsheet would evaluate it.
     expect((await stack.cli.run(['pause', id, `--reason=${FORMULA}`])).code).toBe(0);
     await eventually(() => getSubscription(stack.h.database.db, id), (row) => row?.statusReason === FORMULA, { what: 'the pause reason stored' });

@@ -48,7 +48,7 @@ describe('billing on a fresh checkout', () => {
     expect(await runCli(['preview', '--interval', 'month', '--anchor', '2025-01-31T09:00', '--count', '2'], io)).toBe(0);
     const live = freshIo({ AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX', AMAZON_PAY_PRIVATE_KEY_PATH: join(scratch, 'no-such-key.pem') });
     expect(await runCli(['preview', '--interval', 'minute'], live)).toBe(2);
-    expect(live.stderr).toMatch(/^error: interval\.unit "minute" intervals are sandbox-only .*\n$/);
+    expect(live.stderr).toMatch(/^error: --interval "minute" intervals are sandbox-only .*\n$/);
   });
 
   it.each(COMMANDS.map((c) => [c.name]))('%s --help needs no configuration', async (name) => {

@@ -42,7 +42,7 @@ describe('--help says what each command accepts and requires', () => {
   ])('%s --help states the range of --%s that the command enforces', async (name, option, args) => {
     const io = fakeIo();
     expect(await runCli([name, ...args, `--${option}`, 'many'], io)).toBe(2);
-    const range = /must be a whole number from (\d+) to (\d+)/.exec(problemsOf(io.stderr).find((p) => p.startsWith(`${option} `)) ?? '');
+    const range = /must be a whole number from (\d+) to (\d+)/.exec(problemsOf(io.stderr).find((p) => p.startsWith(`--${option} `)) ?? '');
     expect(range).not.toBeNull();
     expect(await helpOf(name)).toContain(`${range![1]}-${range![2]}`);
   });
@@ -52,15 +52,15 @@ describe('every bad option named in one run, before connecting', () => {
   it('preview: a missing interval, a bad trial, zone, count and from-cycle', async () => {
     const io = fakeIo();
     expect(await runCli(['preview', '--trial', 'fortnight', '--zone', 'Mars/Olympus', '--count', '0', '--from-cycle', 'x'], io)).toBe(2);
-    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['interval', 'trial', 'anchor.zone', 'count', 'from-cycle']);
+    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['--interval', '--trial', '--zone', '--count', '--from-cycle']);
   });
 
   it('preview: a bad interval together with the schedule rules of what parsed (a bad anchor), each once', async () => {
     const io = fakeIo();
     expect(await runCli(['preview', '--interval', 'fortnight', '--anchor', '2025-02-30T09:00', '--zone', 'Mars/Olympus'], io)).toBe(2);
     const fields = problemsOf(io.stderr).map((p) => p.split(' ')[0]);
-    expect(fields[0]).toBe('interval');
-    expect(fields).toContain('anchor.zone');
+    expect(fields[0]).toBe('--interval');
+    expect(fields).toContain('--zone');
     expect(new Set(fields).size).toBe(fields.length);
   });
 
@@ -68,7 +68,7 @@ describe('every bad option named in one run, before connecting', () => {
     const io = fakeIo();
     const args = ['list', '--status', 'late', '--charge-permission', 'S01-1', '--due-before', 'tomorrow', '--limit', '0', '--cursor', 'nope'];
     expect(await runCli(args, io)).toBe(2);
-    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['limit', 'status', 'chargePermissionId', 'dueBefore', 'cursor']);
+    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['--limit', '--status', '--charge-permission', '--due-before', '--cursor']);
   });
 
   it('export: what to export, the format and an output that cannot be written', async () => {
@@ -76,21 +76,21 @@ describe('every bad option named in one run, before connecting', () => {
     expect(await runCli(['export', 'customers', '--format', 'xml', '--output', '/nonexistent-dir/out.csv'], io)).toBe(2);
     expect(problemsOf(io.stderr)).toEqual([
       'export must name "subscriptions" or "ledger", got "customers"',
-      'format must be csv or json, got "xml"',
-      'output /nonexistent-dir/out.csv cannot be written: its directory does not exist',
+      '--format must be csv or json, got "xml"',
+      '--output /nonexistent-dir/out.csv cannot be written: its directory does not exist',
     ]);
   });
 
   it('import: a file that cannot be read and a bad concurrency', async () => {
     const io = fakeIo();
     expect(await runCli(['import', 'no-such-file.csv', '--concurrency', '99'], io)).toBe(2);
-    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['concurrency', 'file']);
+    expect(problemsOf(io.stderr).map((p) => p.split(' ')[0])).toEqual(['--concurrency', 'file']);
   });
 
   it('demo: both numbers, before any demo subscription is created', async () => {
     const io = fakeIo();
     expect(await runCli(['demo', '--cycles', '1', '--wait-minutes', '99'], io)).toBe(2);
-    expect(problemsOf(io.stderr)).toEqual(['cycles must be a whole number from 3 to 60, got "1"', 'wait-minutes must be a whole number from 1 to 30, got "99"']);
+    expect(problemsOf(io.stderr)).toEqual(['--cycles must be a whole number from 3 to 60, got "1"', '--wait-minutes must be a whole number from 1 to 30, got "99"']);
   });
 });
 

@@ -45,7 +45,7 @@ describe('billing CLI dispatch', () => {
   it('preview refuses a sandbox-only interval when the credentials are live', async () => {
     const io = fakeIo({ AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX' });
     expect(await runCli(['preview', '--interval', 'minute'], io)).toBe(2);
-    expect(io.stderr).toMatch(/^error: interval\.unit "minute" intervals are sandbox-only .*\n$/);
+    expect(io.stderr).toMatch(/^error: --interval "minute" intervals are sandbox-only .*\n$/);
   });
 
   it('a configuration problem is one line and exit 2', async () => {
@@ -67,8 +67,8 @@ describe('billing start names every bad option in one run', () => {
     const io = fakeIo();
     expect(await runCli(['start'], io)).toBe(2);
     expect(io.stderr).toBe(
-      'error: id is required (e.g. --id sub-1001); charge-permission is required (e.g. --charge-permission S01-1234567-1234567); ' +
-        'currency is required (e.g. --currency USD); amount is required (e.g. --amount 14.00 for 14.00 USD); interval is required (e.g. --interval month)\n',
+      'error: --id is required (e.g. --id sub-1001); --charge-permission is required (e.g. --charge-permission S01-1234567-1234567); ' +
+        '--currency is required (e.g. --currency USD); --amount is required (e.g. --amount 14.00 for 14.00 USD); --interval is required (e.g. --interval month)\n',
     );
   });
 
@@ -77,14 +77,14 @@ describe('billing start names every bad option in one run', () => {
     const args = ['start', '--id', 'bad id!', '--charge-permission', 'S01-123', '--currency', 'jpy', '--amount', '14.00', '--interval', 'fortnight', '--zone', 'Mars/Olympus', '--end-after-cycles', 'ten'];
     expect(await runCli(args, io)).toBe(2);
     const problems = io.stderr.replace(/^error: /, '').trim().split('; ');
-    expect(problems.map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'end-after-cycles', 'id', 'chargePermissionId', 'anchor.zone']);
-    expect(problems[0]).toBe('amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"');
+    expect(problems.map((p) => p.split(' ')[0])).toEqual(['--amount', '--interval', '--end-after-cycles', '--id', '--charge-permission', '--zone']);
+    expect(problems[0]).toBe('--amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"');
     expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('an unknown currency is named once, and the amount is not judged in it', async () => {
     const io = fakeIo();
     expect(await runCli(['start', '--id', 'sub-1', '--charge-permission', 'S01-1234567-1234567', '--currency', 'XYZ', '--amount', '14.00', '--interval', 'month'], io)).toBe(2);
-    expect(io.stderr).toMatch(/^error: currency must be one of USD, .*got "XYZ"\n$/);
+    expect(io.stderr).toMatch(/^error: --currency must be one of USD, .*got "XYZ"\n$/);
   });
 });

@@ -67,9 +67,9 @@ describe('CSV import rows', () => {
     const rows = parseImportCsv(
       [header, 'bad id!,S01-123,14.00,JPY,fortnight,,Mars/Olympus,,', 'sub-2,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,12,2027-01-01T00:00:00Z'].join('\n'),
     );
-    expect(rows[0]?.problem?.split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'anchor', 'id', 'chargePermissionId', 'anchor.zone']);
+    expect(rows[0]?.problem?.split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'anchor', 'id', 'charge_permission_id', 'zone']);
     expect(rows[0]?.problem).toContain('anchor is empty (e.g. 2026-01-31T09:00)');
-    expect(rows[1]?.problem).toBe('end give end_after_cycles or end_at, not both');
+    expect(rows[1]?.problem).toBe('end_at is not taken together with end_after_cycles: give one of them');
   });
 
   it('reads a byte-order mark and a header with spaces or dashes', () => {

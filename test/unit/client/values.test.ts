@@ -44,9 +44,10 @@ describe('amounts typed on the command line', () => {
     expect(() => amountMinorFrom({ amount: '14.00', currency: 'XYZ' })).toThrow(/currency must be one of .*USD.*got "XYZ"/);
   });
 
-  it('takes minor units as given (the library validates them) and refuses both forms at once', () => {
+  it('takes valid minor units as given, refuses others under their own option, and refuses both forms at once', () => {
     expect(amountMinorFrom({ amountMinor: '1400', currency: 'USD' })).toBe('1400');
-    expect(() => amountMinorFrom({ amount: '14.00', amountMinor: '1400', currency: 'USD' })).toThrow(/not both/);
+    expect(() => amountMinorFrom({ amountMinor: '14.00', currency: 'USD' })).toThrow(/^amount-minor must be a positive whole number of minor units/);
+    expect(() => amountMinorFrom({ amount: '14.00', amountMinor: '1400', currency: 'USD' })).toThrow('amount is not taken together with --amount-minor: give one of them');
   });
 });
 
