@@ -235,14 +235,14 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: CYCLE_DUE_BEFORE_PAUSE_BILLED,
     usedIn: ['workflows/subscription.ts'],
-    added: { commit: 'PENDING', date: '2026-11-29' },
+    added: { commit: '9690c28', date: '2026-11-29' },
     step: 'patched',
     histories: { before: [], after: ['pause-during-charge-in-flight.v1.json'] },
   },
   {
     id: REPAIR_RESTORES_PAUSED_WAIT,
     usedIn: ['workflows/settle-cycle.ts'],
-    added: { commit: 'PENDING', date: '2026-11-29' },
+    added: { commit: '9690c28', date: '2026-11-29' },
     step: 'patched',
     histories: { before: ['repair-restored-unpaid.json'], after: ['repair-restored-paused-unpaid.v1.json'] },
   },
