@@ -76,6 +76,14 @@ export const SKIP_CYCLES_DUE_IN_ANY_PAUSE = 'skip-cycles-due-in-any-pause';
 export const FAILED_CALL_SHOWN_OVER_OWN_STATUS = 'failed-call-shown-over-own-status';
 /** A run started by `billing repair` in unpaid/payment_method_required starts in that wait (CarriedState.restoredWait). */
 export const REPAIR_RESTORES_WAIT = 'repair-restores-wait';
+/**
+ * A cycle already due when an operator's pause began (a charge was in flight, a pending
+ * authorization, downtime) is held by the pause like any wait of a cycle and charged on resume;
+ * only cycles due inside the pause are skipped. Before it, the resume skipped every cycle due before it.
+ */
+export const CYCLE_DUE_BEFORE_PAUSE_BILLED = 'cycle-due-before-pause-billed';
+/** A run started by `billing repair` paused inside a restored wait shows `paused` first (no write of the wait before it) and the pause holds the wait. */
+export const REPAIR_RESTORES_PAUSED_WAIT = 'repair-restores-paused-wait';
 
 export interface PatchEntry {
   id: string;
@@ -223,6 +231,20 @@ export const PATCHES: readonly PatchEntry[] = [
     added: { commit: '30e2bd2', date: '2026-11-29' },
     step: 'patched',
     histories: { before: ['cancelled.v2.json'], after: ['charge-not-sent-after-stop.v1.json'] },
+  },
+  {
+    id: CYCLE_DUE_BEFORE_PAUSE_BILLED,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: '9690c28', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: [], after: ['pause-during-charge-in-flight.v1.json'] },
+  },
+  {
+    id: REPAIR_RESTORES_PAUSED_WAIT,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: '9690c28', date: '2026-11-29' },
+    step: 'patched',
+    histories: { before: ['repair-restored-unpaid.json'], after: ['repair-restored-paused-unpaid.v1.json'] },
   },
 ];
 

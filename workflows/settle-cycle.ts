@@ -17,6 +17,7 @@ import {
   PAUSE_HOLDS_DUNNING,
   PAUSE_HOLDS_EVERY_WAIT,
   PAYMENT_METHOD_FIX_NEEDS_EVIDENCE,
+  REPAIR_RESTORES_PAUSED_WAIT,
   REPAIR_RESTORES_WAIT,
 } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
@@ -97,6 +98,13 @@ async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
   if (!restored || !patched(REPAIR_RESTORES_WAIT)) return null;
   rt.s.restoredWait = null;
   rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: restored.reason };
+  // Repaired while an operator's pause held the wait: it shows `paused` (no write of the wait
+  // first) until resumed, and the time it holds a payment-method grace is added to that grace.
+  if (rt.s.paused && patched(REPAIR_RESTORES_PAUSED_WAIT)) {
+    const pausedMs = await holdWhilePaused(ctx);
+    if (rt.stopRequested) return stop(rt.stopReason());
+    if (restored.status === 'payment_method_required') rt.s.gracePausedMs = (rt.s.gracePausedMs ?? 0) + pausedMs;
+  }
   if (restored.status === 'unpaid') return waitForAdmin(ctx, 'unpaid', restored.reason, { sameKey: false });
   return paymentMethodRequired(ctx, restored.reason, { knownNonChargeable: false });
 }

@@ -6,7 +6,7 @@ import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js'
 import { cancelSignal, changePlanUpdate, chargeUpdateSignal, isEvidenceOfChange, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
 import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
-import { PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITTEN_EXPLICITLY, SKIP_CYCLES_DUE_IN_ANY_PAUSE } from './patches.js';
+import { CYCLE_DUE_BEFORE_PAUSE_BILLED, PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITTEN_EXPLICITLY, SKIP_CYCLES_DUE_IN_ANY_PAUSE } from './patches.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
@@ -147,6 +147,12 @@ async function startSubscription(rt: SubscriptionRuntime, acts: ReturnType<typeo
 
 /** Sleeps until the cycle is due; wakes early to re-plan (plan change, resume) or when the permission closes. */
 async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, dueAt: string): Promise<'due' | 'replan' | 'closed'> {
+  // A cycle that was already due when the pause began is not skipped: it starts, and the pause
+  // holds it like any wait of a cycle (settle-cycle.ts holdWhilePaused); it is charged on resume.
+  if (rt.s.paused && !rt.stopRequested && dueBeforePause(rt, dueAt) && patched(CYCLE_DUE_BEFORE_PAUSE_BILLED)) {
+    rt.nextBillingAt = dueAt;
+    return 'due';
+  }
   await rt.publishNextBilling(acts, dueAt);
   const version = rt.version;
   const remaining = Date.parse(dueAt) - Date.now();
@@ -160,6 +166,7 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
 
   // Paused: no charges. On resume, cycles that came due during the pause are skipped, not
   // billed late (like pausing collection); billing continues with the next cycle due from now.
+  // (A cycle due before the pause began did not come here: see the top.)
   const before = rt.s.status;
   await rt.setStatus(acts, 'paused', rt.pauseReason, null);
   await condition(() => !rt.s.paused || rt.stopRequested);
@@ -167,6 +174,12 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
   await skipCyclesDueBefore(rt, acts, new Date(Date.now()).toISOString());
   await rt.setStatus(acts, before === 'paused' ? 'active' : before, rt.resumeReason, null);
   return 'replan';
+}
+
+/** Whether the cycle due at `dueAt` came due before the operator's pause in force began (unknown when a pause carries no start). */
+function dueBeforePause(rt: SubscriptionRuntime, dueAt: string): boolean {
+  const since = rt.s.pausedSince;
+  return since != null && Date.parse(dueAt) < Date.parse(since);
 }
 
 /**

@@ -12,8 +12,9 @@ function resultLine(result: RepairResult): string {
     : r.wait
       ? `waits in ${r.wait.status} as before (${r.wait.reason}) at cycle ${r.cycle}: ${r.wait.status === 'unpaid' ? 'nothing is charged until an admin resumes' : `nothing is charged until the buyer fixes the payment method; its grace period runs from the first hard decline${r.wait.graceStartedAt ? ` (${r.wait.graceStartedAt})` : ''}`}, then attempt ${r.attempt}`
       : `resumes at cycle ${r.cycle}, attempt ${r.attempt}${r.attemptReason === 'same-key' ? ' (same idempotency key: that attempt’s outcome is unknown)' : ''}`;
+  const paused = !r.fresh && r.status === 'paused' ? 'stays paused (nothing is charged until it is resumed), then ' : '';
   const cancel = result.cancelAtPeriodEnd ? `; cancel at period end kept (${result.cancelAtPeriodEnd.reason}): nothing is billed after the current period` : '';
-  return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${how}${cancel}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
+  return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${paused}${how}${cancel}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
 }
 
 export const repairCommand: Command = {

@@ -12,7 +12,12 @@ import { ChargePermissionNotChargeableError, InvalidInputError, NotFoundError, U
 
 const BILLABLE_TYPES = ['Recurring', 'PaymentMethodOnFile'];
 
-export async function assertPermissionBillable(amazonPay: AmazonPayClient, chargePermissionId: string, plan: Plan): Promise<ChargePermission> {
+/**
+ * The permission must be Chargeable, Recurring or PaymentMethodOnFile, in the plan's currency, and
+ * its monthly cap must hold the plan together with `others` (the other live subscriptions on it,
+ * othersOnPermission). Throws ChargePermissionNotChargeableError, InvalidInputError (the cap).
+ */
+export async function assertPermissionBillable(amazonPay: AmazonPayClient, chargePermissionId: string, plan: Plan, others: readonly OtherPlan[] = []): Promise<ChargePermission> {
   const permission = okOrThrow(await amazonPay.getChargePermission(chargePermissionId), 'charge_permission', chargePermissionId, 'Get Charge Permission');
   const { state, reasons } = permission.statusDetails;
   const reasonCodes = (reasons ?? []).map((r) => r.reasonCode);
@@ -36,7 +41,7 @@ export async function assertPermissionBillable(amazonPay: AmazonPayClient, charg
       `it is in ${permission.presentmentCurrency} but the plan is in ${plan.currency}`,
     );
   }
-  assertPlanWithinMonthlyCap(permission, plan, 'plan.amountMinor');
+  assertPlanWithinMonthlyCap(permission, plan, 'plan.amountMinor', others);
   return permission;
 }
 
@@ -46,9 +51,11 @@ export async function assertPermissionBillable(amazonPay: AmazonPayClient, charg
  * it could never be charged, and a plan with more cycles in one calendar month than the cap
  * holds (billing/plan-rules.ts maxCyclesPerCalendarMonth: weekly 5, daily 31) would be refused
  * PeriodicAmountExceeded every such month. Throws InvalidInputError on `field`, naming the cap
- * and the count. Shared by start (library, CLI, HTTP API, import) and change-plan.
+ * and the count. Amazon's cap is per Charge Permission, so the plan's monthly maximum plus the
+ * `others`' (each live subscription's on the same permission) must fit too; refused naming them.
+ * Shared by start (library, CLI, HTTP API, import) and change-plan.
  */
-export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: { amountMinor: string; currency: string; interval: BillingInterval }, field: string): void {
+export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: PlanTerms, field: string, others: readonly OtherPlan[] = []): void {
   const cap = monthlyCapOf(permission);
   if (!cap || cap.currency !== plan.currency) return;
   const show = (minor: bigint | string) => formatMoney(money(BigInt(minor), plan.currency));
@@ -58,11 +65,34 @@ export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: {
     throw InvalidInputError.of(field, `${show(amount)} per cycle is above ${limit}: Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`);
   }
   const perMonth = maxCyclesPerCalendarMonth(plan.interval) ?? 1;
-  if (amount * BigInt(perMonth) <= BigInt(cap.amountMinor)) return;
+  if (amount * BigInt(perMonth) > BigInt(cap.amountMinor)) {
+    throw InvalidInputError.of(
+      field,
+      `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval`,
+    );
+  }
+  const sameCurrency = others.filter((o) => o.currency === plan.currency);
+  const othersMonthly = sameCurrency.reduce((sum, o) => sum + monthlyMaximum(o), 0n);
+  const total = amount * BigInt(perMonth) + othersMonthly;
+  if (sameCurrency.length === 0 || total <= BigInt(cap.amountMinor)) return;
+  const named = sameCurrency.map((o) => `${o.subscriptionId} ${show(o.amountMinor)} ${showInterval(o.interval)}`).join(', ');
+  const room = BigInt(cap.amountMinor) - othersMonthly;
   throw InvalidInputError.of(
     field,
-    `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval`,
+    `up to ${show(amount * BigInt(perMonth))} in one calendar month for this plan plus ${show(othersMonthly)} for the other subscriptions on the permission (${named}) is ${show(total)}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; ${room > 0n ? `this plan can have at most ${show(room / BigInt(perMonth))} per cycle` : 'the others already use the whole cap'}`,
   );
+}
+
+type PlanTerms = { amountMinor: string; currency: string; interval: BillingInterval };
+
+/** Another live subscription on the same Charge Permission, with the plan its row holds (client/subscriptions/permission-plans.ts). */
+export interface OtherPlan extends PlanTerms {
+  subscriptionId: string;
+}
+
+/** The most a plan can charge in one calendar month: its amount times its cycles in a month (sandbox-only intervals count once, as the per-plan rule does). */
+function monthlyMaximum(plan: PlanTerms): bigint {
+  return BigInt(plan.amountMinor) * BigInt(maxCyclesPerCalendarMonth(plan.interval) ?? 1);
 }
 
 /** The checkout charge must belong to the permission, be Captured or Authorized, and be exactly the plan's amount. */

@@ -8,6 +8,7 @@ import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
+import { otherPlansOnPermission } from './permission-plans.js';
 import { stopSubscriptionNow } from './stop-now.js';
 import { requireRunning, type SubscriptionHandle } from './workflow-handle.js';
 
@@ -110,7 +111,8 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
     currency: row.currency,
     interval: change.interval ?? { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
   };
-  assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval');
+  const others = await otherPlansOnPermission(deps.db, row.chargePermissionId, id);
+  assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
   try {
     return await handle.executeUpdate(changePlanUpdate, {
       args: [{ ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }), ...(change.interval === undefined ? {} : { interval: change.interval }) }],

@@ -8,6 +8,7 @@
 import type { SubscriptionStatus } from '../../billing/types.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { LastCharge, RestoredWait } from '../../workflows/types.js';
+import type { RestoredPauses } from './repair-pauses.js';
 import { isLedgerStateIn, PAID_CHARGE_STATES, PENDING_CHARGE_STATES, REFUSED_OR_DECLINED_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
 
 const PAID = new Set<string>(PAID_CHARGE_STATES);
@@ -44,14 +45,22 @@ const WAITS = new Set<string>(['unpaid', 'payment_method_required']);
 
 /**
  * `row`: the subscription; `charges`: its ledger rows; `statusBeforeDrift`: the status the drift
- * job found before it marked the row needs_attention/WorkflowNotRunning (its event detail), if any.
+ * job found before it marked the row needs_attention/WorkflowNotRunning (its event detail), if
+ * any; `pauses`: the operator's pause (repair-pauses.ts) — whether one is in force, when the run's
+ * history says, and the wait it held. A pause holding `unpaid` or `payment_method_required`
+ * restores that wait under the pause: the resume that lifts it does not forgive the cycle.
  */
-export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' | 'status' | 'statusReason'>, charges: readonly ChargeRow[], statusBeforeDrift?: string): ResumePoint {
+export function resumePointFromLedger(
+  row: Pick<SubscriptionRow, 'currentCycle' | 'status' | 'statusReason'>,
+  charges: readonly ChargeRow[],
+  statusBeforeDrift?: string,
+  pauses?: Pick<RestoredPauses, 'paused' | 'held'>,
+): ResumePoint {
   const paid = charges.filter((c) => PAID.has(c.state)).sort((a, b) => a.cycle - b.cycle);
   const lastPaid = paid.at(-1);
   const drifted = row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning' && statusBeforeDrift !== undefined;
   const previous = drifted ? statusBeforeDrift : row.status;
-  const paused = previous === 'paused';
+  const paused = pauses?.paused ?? previous === 'paused';
   const status: SubscriptionStatus = paused ? 'paused' : previous === 'trialing' && paid.length === 0 ? 'trialing' : 'active';
   const fresh = charges.length === 0 && row.currentCycle === 0;
   const cycle = Math.max(row.currentCycle, lastPaid ? lastPaid.cycle + 1 : 0);
@@ -63,7 +72,11 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
     attempt = UNSETTLED.has(last.state) ? last.attempt : last.attempt + 1;
     attemptReason = UNSETTLED.has(last.state) ? 'same-key' : 'after-decline';
   }
-  const wait = last && !UNSETTLED.has(last.state) && WAITS.has(previous) ? restoredWait(previous as RestoredWait['status'], drifted ? null : row.statusReason, ofCycle) : undefined;
+  // A row that shows a pause shows it over the wait the pause held, for this cycle (the row's
+  // reason is then the pause's); one that does not shows its wait itself.
+  const shownPaused = previous === 'paused';
+  const held = shownPaused ? (pauses?.held && pauses.held.cycle === cycle ? pauses.held.status : null) : previous;
+  const wait = last && !UNSETTLED.has(last.state) && held && WAITS.has(held) ? restoredWait(held as RestoredWait['status'], drifted || shownPaused ? null : row.statusReason, ofCycle) : undefined;
   let dunningStep = 0;
   for (let i = ofCycle.length - 1; i >= 0 && isLedgerStateIn(ofCycle[i]!.state, REFUSED_OR_DECLINED_STATES) && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
   return {
@@ -71,7 +84,7 @@ export function resumePointFromLedger(row: Pick<SubscriptionRow, 'currentCycle' 
     cycle,
     attempt,
     dunningStep,
-    status: wait ? wait.status : status,
+    status: wait && !paused ? wait.status : status,
     paused,
     ...(wait ? { wait } : {}),
     lastCharge: lastPaid

@@ -2,7 +2,6 @@
 // failed, terminated, timed out, or gone from Temporal — gets a new workflow under the same id,
 // resuming at the cycle and attempt the ledger says (repair-state.ts), so no cycle is charged
 // twice and no cycle whose outcome is unknown is retried with a new idempotency key.
-import { defaultPayloadConverter } from '@temporalio/common';
 import { rebaseSegments } from '../../billing/segments.js';
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
@@ -10,11 +9,12 @@ import { listCharges } from '../../db/queries/charges.js';
 import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
-import { cancelSignal } from '../../workflows/messages.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
-import type { AmountChange, BillingPolicy, CancelRequest, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
+import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
+import { readLastRun } from './repair-history.js';
+import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
 
@@ -56,8 +56,9 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
 
   const [charges, events] = await Promise.all([listCharges(deps.db, id), listSubscriptionEvents(deps.db, id)]);
   const drift = [...events].reverse().find((e) => e.reasonCode === 'WorkflowNotRunning');
-  const point = resumePointFromLedger(row, charges, (drift?.detail as { previousStatus?: string } | null)?.previousStatus);
   const lastRun = description ? await readLastRun(handle) : undefined;
+  const pauses = pausesToRestore(events, drift, lastRun?.pauses);
+  const point = resumePointFromLedger(row, charges, (drift?.detail as { previousStatus?: string } | null)?.previousStatus, pauses);
   const previous = lastRun?.input;
   const cancelAtPeriodEnd = lastRun?.cancelAtPeriodEnd ?? null;
   // A run started afresh carries no state to keep the request in; nothing was billed, so nothing is owed.
@@ -78,7 +79,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     taskQueues: previous?.taskQueues ?? { charges: deps.taskQueues.charges, amazonReads: deps.taskQueues.amazonReads },
     amountMinor: terms.amountChanges[0]?.amountMinor ?? String(row.amountMinor),
     segments: terms.segments,
-    ...(point.fresh ? {} : { state: { ...carriedState(point, terms), cancelAtPeriodEnd } }),
+    ...(point.fresh ? {} : { state: { ...carriedState(point, terms, pauses), cancelAtPeriodEnd, ...restoredGrace(point, events, terms.policy ?? deps.policy, pauses, deps.now()) } }),
   };
   const started = await client.workflow.start(subscriptionWorkflow, {
     workflowId: handle.workflowId,
@@ -136,30 +137,6 @@ interface Terms {
   policy?: BillingPolicy;
 }
 
-/**
- * The workflow's latest run as its history tells it, or undefined when Temporal no longer has it:
- * its input (first event), and a cancel at period end it carried in (continue-as-new) or was sent
- * (a `cancel` signal with mode period_end) — not applied, or the run would have completed.
- */
-async function readLastRun(handle: ReturnType<typeof subscriptionHandle>): Promise<{ input: SubscriptionWorkflowInput; cancelAtPeriodEnd: { reason: string } | null } | undefined> {
-  try {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) return undefined;
-    const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload);
-    let cancelAtPeriodEnd = input.state?.cancelAtPeriodEnd ?? null;
-    for (const event of events) {
-      const signal = event.workflowExecutionSignaledEventAttributes;
-      const sent = signal?.signalName === cancelSignal.name ? signal.input?.payloads?.[0] : undefined;
-      const request = sent ? defaultPayloadConverter.fromPayload<CancelRequest>(sent) : undefined;
-      if (request?.mode === 'period_end') cancelAtPeriodEnd = { reason: request.reason };
-    }
-    return { input, cancelAtPeriodEnd };
-  } catch {
-    return undefined;
-  }
-}
-
 type PlanEvent = { reasonCode: string | null; cycle: number | null; detail: unknown; at: Date };
 
 function applyPlanChanges(base: Terms, events: readonly PlanEvent[]): Terms {
@@ -194,16 +171,28 @@ function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): 
   return { segments: [{ fromCycle: 0, anchor, interval }], amountChanges: [{ fromCycle: 0, amountMinor: String(row.amountMinor) }] };
 }
 
-function carriedState(point: ResumePoint, terms: Terms): CarriedState {
+/** How long operator pauses already held a restored payment_method_required wait (its grace ends that much later); {} for any other state. */
+function restoredGrace(point: ResumePoint, events: Parameters<typeof gracePausedMsOf>[0], policy: BillingPolicy, pauses: RestoredPauses, now: Date): Pick<CarriedState, 'gracePausedMs'> {
+  const started = point.wait?.status === 'payment_method_required' ? point.wait.graceStartedAt : null;
+  if (!started) return {};
+  return { gracePausedMs: gracePausedMsOf(events, point.cycle, { graceStartedAt: started, graceMs: policy.paymentMethodGraceMs }, { paused: point.paused, pausedSince: pauses.pausedSince }, now) };
+}
+
+function carriedState(point: ResumePoint, terms: Terms, pauses: RestoredPauses): CarriedState {
   const { wait } = point;
   return {
     cycle: point.cycle,
     // A restored wait counts up to point.attempt itself when it retries (workflows/settle-cycle.ts).
     attempt: wait ? point.attempt - 1 : point.attempt,
-    status: point.status,
+    // A restored wait is the status the pause holds (it comes back on resume); otherwise what the subscription showed.
+    status: wait ? wait.status : point.status,
     statusReason: wait ? wait.reason : null,
     ...(wait ? { restoredWait: { status: wait.status, reason: wait.reason }, graceStartedAt: wait.graceStartedAt } : {}),
     paused: point.paused,
+    // The pause in force keeps its start (a cycle due before it is still billed on resume) and
+    // reason, and lifted pauses their windows (a cycle due inside one stays skipped).
+    ...(point.paused ? { pausedSince: pauses.pausedSince, pauseReason: pauses.pauseReason } : {}),
+    pauseWindows: pauses.pauseWindows,
     // A cancel-at-period-end request lives only in the workflow: the caller adds it from the old run's history.
     cancelAtPeriodEnd: null,
     amountChanges: terms.amountChanges,

@@ -14,6 +14,7 @@ import { assertNoBackBilling } from './back-billing.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertFirstChargeMatches, assertPermissionBillable } from './amazon-checks.js';
+import { otherPlansOnPermission } from './permission-plans.js';
 import { subscriptionView, type SubscriptionView } from './views.js';
 
 export interface StartSubscriptionInput extends Omit<SubscriptionSpec, 'anchor'> {
@@ -59,7 +60,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
     // closed the permission, or long after its anchor.
     assertNoBackBilling(spec, deps.now());
     const amazonPay = deps.amazonPay();
-    await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan);
+    await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id));
     if (spec.firstChargeId !== undefined) await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
   }
 

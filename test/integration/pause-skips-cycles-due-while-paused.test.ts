@@ -92,4 +92,33 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     expect(captured).toEqual([0, 1, 2, 3]);
     expect((await statusHistory(h, 'catch-up-before-pause')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(false);
   }, 60_000);
+
+  it('a pause that arrives while a charge is in flight: the cycles already due before it are billed on resume, only those due during it are skipped', async () => {
+    const id = 'pause-during-pending';
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+    const spec = shortSpec(id, cp, { seconds: 2, cycles: 12 });
+    const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
+    const { handle } = await h.launch(spec, { usePendingAuthorization: true });
+    await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'AuthorizationPending', { what: 'cycle 0 pending' });
+    // Cycles 1 and 2 come due while cycle 0's authorization is pending; then the operator pauses,
+    // and only then does Amazon settle cycle 0.
+    await sleep(Math.max(0, dueAt(2) + 700 - Date.now()));
+    const pausedAt = Date.now();
+    await handle.signal(pauseSignal, { reason: 'operator hold' });
+    await eventually(() => handle.query(stateQuery), (s) => s.paused, { what: 'pause taken' });
+    await h.control.resolveCharge((await ledger(h, id))[0]!.chargeId!);
+    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused' && s.chargesMade === 1, { what: 'paused after cycle 0 was paid', timeoutMs: 20_000 });
+    await sleep(4_000);
+    expect(await ledger(h, id)).toHaveLength(1);
+    const resumedAt = Date.now();
+    await handle.signal(resumeSignal, { reason: 'go on' });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 12 });
+
+    const captured = (await ledger(h, id)).filter((r) => r.state === 'Captured').map((r) => r.cycle);
+    expect(captured.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(captured.filter((c) => dueAt(c) >= pausedAt + 500 && dueAt(c) < resumedAt - 1_000)).toEqual([]);
+    const skipped = (await statusHistory(h, id)).filter((e) => e.reason === 'cycles_skipped_while_paused').map((e) => e.detail);
+    expect(skipped).toEqual([expect.objectContaining({ from: 3 })]);
+  }, 90_000);
 });

@@ -96,6 +96,30 @@ describe('waits that end', () => {
     await billing.stopSubscription('cap-monthly');
   }, 60_000);
 
+  it("start and change-plan count every live subscription on the Charge Permission against its cap (Amazon's cap is per permission)", async () => {
+    const cp = await newPermission(h); // Recurring USD: 1,000.00 a month
+    const base = { chargePermissionId: cp, anchor: { localDateTime: '2031-01-15T09:00', zone: 'America/New_York' } };
+    const monthly = (amountMinor: string) => ({ amountMinor, currency: 'USD', interval: { unit: 'month' as const, count: 1 } });
+    await billing.startSubscription({ ...base, id: 'cap-shared-a', plan: monthly('60000') });
+    const refusal = await billing.startSubscription({ ...base, id: 'cap-shared-b', plan: monthly('60000') }).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(InvalidInputError);
+    expect(String((refusal as Error).message)).toMatch(
+      /^plan\.amountMinor up to 600\.00 USD in one calendar month for this plan plus 600\.00 USD for the other subscriptions on the permission \(cap-shared-a 600\.00 USD every month\) is 1200\.00 USD, above the monthly limit .*1000\.00 USD per calendar month.*at most 400\.00 USD per cycle$/,
+    );
+    expect(await getSubscription(h.database.db, 'cap-shared-b')).toBeUndefined();
+
+    // What fits starts; a change that would pass the cap together is refused, one that fits is taken.
+    await billing.startSubscription({ ...base, id: 'cap-shared-b', plan: monthly('40000') });
+    const change = await billing.changePlan('cap-shared-b', { amountMinor: '40001' }).catch((e: unknown) => e);
+    expect(change).toBeInstanceOf(InvalidInputError);
+    expect(String((change as Error).message)).toMatch(/\(cap-shared-a 600\.00 USD every month\) is 1000\.01 USD/);
+    expect((await billing.changePlan('cap-shared-a', { amountMinor: '50000' })).amountMinor).toBe('50000');
+    // An ended subscription no longer counts.
+    await billing.stopSubscription('cap-shared-a');
+    expect((await billing.changePlan('cap-shared-b', { amountMinor: '100000' })).amountMinor).toBe('100000');
+    await billing.stopSubscription('cap-shared-b');
+  }, 60_000);
+
   it('a running weekly plan past the cap goes to needs_attention at its first refusal, naming the count, instead of waiting month after month', async () => {
     const cp = await newPermission(h);
     // Amazon refuses its first charge for the cap (other charges on the permission this month).

@@ -3,7 +3,7 @@
 // Each returns the runs to save (a continued-as-new subscription has several).
 import { stateQuery, changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
-import { cancelNow, launchCappedBeforeMonthEnd, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
+import { cancelNow, launchCappedBeforeMonthEnd, ledger, newPermission, shortSpec, type SubscriptionHandle } from '../support/subscriptions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { IPN_SCENARIOS } from './ipn-scenarios.js';
 import { defaultPayloadConverter } from '@temporalio/common';
@@ -30,6 +30,24 @@ export interface Scenario {
 async function pauseShown(handle: SubscriptionHandle): Promise<void> {
   await handle.signal(pauseSignal, { reason: 'recording' });
   await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+}
+
+function sleepUntil(epochMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
+}
+
+/** Terminates the run and starts it again as `billing repair` would, restored into its unpaid wait (with `extra` carried state). */
+async function restartInUnpaid(h: BillingHarness, handle: SubscriptionHandle, reason: string, extra: Partial<CarriedState>) {
+  await handle.terminate('recording');
+  const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
+  const state: CarriedState = { ...initialState(input), status: 'unpaid', statusReason: reason, restoredWait: { status: 'unpaid', reason }, ...extra };
+  return h.temporal.client.workflow.start(subscriptionWorkflow, {
+    workflowId: handle.workflowId,
+    taskQueue: h.taskQueues.workflows,
+    args: [{ ...input, state }],
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+  });
 }
 
 /** The scenario test/integration/dunning-unknown.test.ts also runs. */
@@ -355,18 +373,50 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-repair-unpaid', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
       await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
-      await handle.terminate('recording');
-      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-      const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
       const reason = 'DunningExhausted:SoftDeclined';
-      const state: CarriedState = { ...initialState(input), status: 'unpaid', statusReason: reason, restoredWait: { status: 'unpaid', reason } };
-      const restarted = await h.temporal.client.workflow.start(subscriptionWorkflow, {
-        workflowId: handle.workflowId,
-        taskQueue: h.taskQueues.workflows,
-        args: [{ ...input, state }],
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      });
+      const restarted = await restartInUnpaid(h, handle, reason, {});
       await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid after the restart' });
+      await restarted.signal(resumeSignal, { reason: 'recording' });
+      await restarted.result();
+      return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
+    },
+  },
+  {
+    // A pause that arrives while cycle 0's authorization is pending, after cycles 1 and 2 came
+    // due: they are billed on resume, the later ones due in the pause skipped (CYCLE_DUE_BEFORE_PAUSE_BILLED).
+    name: 'pause-during-charge-in-flight',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+      const spec = shortSpec('replay-pause-in-flight', cp, { seconds: 2, cycles: 6 });
+      const { handle } = await h.launch(spec, { usePendingAuthorization: true });
+      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'AuthorizationPending', { what: 'cycle 0 pending' });
+      await sleepUntil(Date.parse(`${spec.anchor.localDateTime}Z`) + 2 * 2_000 + 700);
+      await handle.signal(pauseSignal, { reason: 'recording' });
+      await eventually(() => handle.query(stateQuery), (s) => s.paused, { what: 'pause taken' });
+      const [pending] = await ledger(h, 'replay-pause-in-flight');
+      await h.control.resolveCharge(pending!.chargeId!);
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused' && s.chargesMade === 1, { what: 'paused after cycle 0 was paid' });
+      await sleepUntil(Date.now() + 3_000);
+      await handle.signal(resumeSignal, { reason: 'recording' });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // A run repaired while an operator's pause held its unpaid wait: it shows paused, the resume
+    // that lifts the pause returns to unpaid, an admin's resume retries (REPAIR_RESTORES_PAUSED_WAIT).
+    name: 'repair-restored-paused-unpaid',
+    async run(h) {
+      const cp = await newPermission(h);
+      await h.control.setScript(cp, { next: ['SoftDeclined'] });
+      const { handle } = await h.launch(shortSpec('replay-repair-paused', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
+      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await pauseShown(handle);
+      const restarted = await restartInUnpaid(h, handle, 'DunningExhausted:SoftDeclined', { paused: true, pausedSince: new Date().toISOString(), pauseReason: 'recording' });
+      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'paused', { what: 'paused after the restart' });
+      await restarted.signal(resumeSignal, { reason: 'recording' });
+      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid once the pause is lifted' });
       await restarted.signal(resumeSignal, { reason: 'recording' });
       await restarted.result();
       return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];

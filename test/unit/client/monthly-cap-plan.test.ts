@@ -105,4 +105,17 @@ describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
   it('holds sandbox-only second/minute/hour plans to the cap per cycle only (demos and tests run minutes)', () => {
     expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute', count: 1 } }, 'plan.amountMinor')).not.toThrow();
   });
+
+  it('counts the monthly maximum of the other subscriptions on the permission (weekly five times), naming them; another currency does not count', () => {
+    const others = [
+      { subscriptionId: 'sub-a', amountMinor: '60000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      { subscriptionId: 'sub-w', amountMinor: '5000', currency: 'USD', interval: { unit: 'week' as const, count: 1 } },
+    ];
+    const plan = (amountMinor: string) => ({ amountMinor, currency: 'USD', interval: { unit: 'month' as const, count: 1 } });
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, plan('15001'), 'plan.amountMinor', others))).toMatch(
+      /^plan\.amountMinor up to 150\.01 USD in one calendar month for this plan plus 850\.00 USD for the other subscriptions on the permission \(sub-a 600\.00 USD every month, sub-w 50\.00 USD every week\) is 1000\.01 USD, above the monthly limit .*at most 150\.00 USD per cycle$/,
+    );
+    expect(() => assertPlanWithinMonthlyCap(cap, plan('15000'), 'plan.amountMinor', others)).not.toThrow();
+    expect(() => assertPlanWithinMonthlyCap(cap, plan('60000'), 'plan.amountMinor', [{ ...others[0]!, currency: 'EUR' }])).not.toThrow();
+  });
 });
