@@ -1,10 +1,14 @@
 // Issue 13 §3 on the real stack: a plan change keeps the billing date (the workflow's own plan,
 // read from the state query), and changePlan cannot interleave with a cycle that starts while
 // it awaits; issue 13 §4: resuming after a long pause finds the next cycle at once.
+import { defaultPayloadConverter } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBillingClient, type BillingClient } from '../../client/index.js';
-import { changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { subscriptionWorkflow } from '../../workflows/index.js';
+import { changePlanUpdate, resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { initialState } from '../../workflows/subscription.js';
+import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { cancelNow, ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
@@ -41,10 +45,21 @@ describe('plan changes and the schedule', () => {
     const cp = await newPermission(h);
     const twelveDaysAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 12 * 86_400_000);
     const spec = { ...shortSpec('long-pause', cp, { seconds: 1 }), anchor: { localDateTime: twelveDaysAgo.toISOString().slice(0, 19), zone: 'UTC' } };
-    // The pause is in the workflow's first activation: no worker runs until it was sent.
+    // A run paused since just before its anchor (as one carried on by continue-as-new or a
+    // repair would be): every cycle since came due inside the pause. A pause that begins after
+    // cycles came due would bill those (a cycle due before a pause is still billed).
     await h.stopWorkers();
-    const { handle } = await h.launch(spec);
-    await handle.signal(pauseSignal, { reason: 'long break' });
+    const launched = await h.launch(spec);
+    const started = (await launched.handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
+    await launched.handle.terminate('restarted paused since before its anchor');
+    const state: CarriedState = { ...initialState(input), paused: true, pausedSince: new Date(twelveDaysAgo.getTime() - 1000).toISOString(), pauseReason: 'long break' };
+    const handle = await h.temporal.client.workflow.start(subscriptionWorkflow, {
+      workflowId: launched.handle.workflowId,
+      taskQueue: h.taskQueues.workflows,
+      args: [{ ...input, state }],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
     await h.startWorkers();
     await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
     expect(await simulatorCharges(h, cp)).toHaveLength(0);
