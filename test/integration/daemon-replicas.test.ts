@@ -80,7 +80,7 @@ describe('two daemon replicas on one database and one Temporal server', () => {
       const row = await eventually(() => getSubscription(database.db, `sub-rep-${i}`), (r) => r?.status === 'canceled', { timeoutMs: 30_000, what: `sub-rep-${i} canceled` });
       expect(row?.statusReason).toBe('BuyerClosed');
     }
-    const rows = await eventually(
+    await eventually(
       async () => (await listInboxRows(database.db)).filter((r) => cps.includes(r.chargePermissionId ?? '')),
       (rs) => rs.length === 3 && rs.every((r) => r.status === 'processed'),
       { timeoutMs: 20_000, what: 'three processed inbox rows' },
