@@ -6,7 +6,7 @@ import { createBillingClient } from '../../client/index.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { permissionStatusSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
+import { chargesScheduled, expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
 
 const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
 
@@ -98,7 +98,10 @@ describe('dunning', () => {
 
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
     await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
-    expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
+    // Handled (the workflow holds what the signal said), and still waiting: no new attempt for a NonChargeable permission.
+    const handled = await eventually(() => handle.query(stateQuery), (st) => st.permission?.state === 'NonChargeable', { what: 'query: the NonChargeable signal handled' });
+    expect(handled.status).toBe('payment_method_required');
+    expect(await chargesScheduled(handle)).toBe(1);
     await h.control.makeChargeable(cp);
     await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
 
