@@ -65,6 +65,7 @@ export async function handleApiRequest(
     sendJson(res, r.status, r.body, headers());
     return;
   }
+  runtime.requestCounts.set(route.operation, (runtime.requestCounts.get(route.operation) ?? 0) + 1);
   const bodyText = rawBody.toString('utf8');
   const authorization = firstHeader(req.headers['authorization']);
   const claimedKeyId = authorization ? parseAuthorization(authorization)?.publicKeyId : undefined;

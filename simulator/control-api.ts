@@ -193,6 +193,10 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       return { status: 200, body: engine.signingPublicKeyPem, contentType: 'application/x-pem-file' };
     case 'GET /__sim/charges':
       return ok({ charges: ledger(runtime) });
+    case 'GET /__sim/requests': {
+      const counts = Object.fromEntries(runtime.requestCounts);
+      return ok({ counts, total: Object.values(counts).reduce((a, b) => a + b, 0) });
+    }
     case 'GET /__sim/attempts': {
       const counts: Record<string, number> = {};
       for (const a of engine.state.attempts) counts[a.outcome] = (counts[a.outcome] ?? 0) + 1;
@@ -210,6 +214,7 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       engine.clearTimers();
       engine.ipn.reset();
       runtime.injectedErrors = [];
+      runtime.requestCounts.clear();
       engine.state = { ...emptyState(), publicKeys };
       runtime.throttle.configure(runtime.throttle.getConfig());
       engine.save();

@@ -14,7 +14,8 @@
 //   GET  /__sim/ipn/deliveries                          → { deliveries, pending }
 //   GET  /__sim/ipn/signing-cert.pem                    → PEM (public key of the IPN signer)
 //   GET  /__sim/charges                                 → { charges: LedgerEntry[] }
-//   GET  /__sim/attempts                                → { attempts, counts, total }
+//   GET  /__sim/attempts                                → { attempts, counts, total }   Create Charge only
+//   GET  /__sim/requests                                → { counts, total }   every API request, by operation
 //   POST /__sim/clock/advance { ms }                    → { now }
 //   POST /__sim/reset                                   → { reset: true }
 import type { CreateChargePermissionInput } from './control-actions.js';
@@ -70,6 +71,8 @@ export interface SimulatorControl {
   ipnSigningPem(): Promise<string>;
   charges(): Promise<LedgerEntry[]>;
   attempts(): Promise<{ attempts: AttemptRecord[]; counts: Record<string, number>; total: number }>;
+  /** Every Amazon Pay API request received (any operation, any answer), counted by operation (e.g. getChargePermission). */
+  requests(): Promise<{ counts: Record<string, number>; total: number }>;
   advanceClock(ms: number): Promise<string>;
   reset(): Promise<void>;
 }
@@ -119,6 +122,7 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     ipnSigningPem: () => call('GET', '/ipn/signing-cert.pem'),
     charges: async () => (await call<{ charges: LedgerEntry[] }>('GET', '/charges')).charges,
     attempts: () => call('GET', '/attempts'),
+    requests: () => call('GET', '/requests'),
     advanceClock: async (ms) => (await call<{ now: string }>('POST', '/clock/advance', { ms })).now,
     reset: async () => void (await call('POST', '/reset', {})),
   };

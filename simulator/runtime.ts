@@ -12,6 +12,8 @@ export class SimulatorRuntime {
   private readonly keyCache = new Map<string, KeyObject>();
   /** Scripted error answers (PUT /__sim/injected-errors). */
   injectedErrors: InjectedError[] = [];
+  /** Amazon Pay API requests received, by operation (GET /__sim/requests); Create Charge's own log is state.attempts. */
+  readonly requestCounts = new Map<string, number>();
 
   constructor(
     readonly engine: Engine,

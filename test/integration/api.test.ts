@@ -353,6 +353,10 @@ describe('HTTP API /v1 against the real stack', () => {
     const live = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-controls' } });
     expect(live.body.subscription.status).toBe('active');
     expect(live.body.workflow.status).toBe('RUNNING');
+    // Nothing signalled: a signal or cancel request sent is in the history at once, before the
+    // workflow acts on it (so an "active" read above alone could come too early).
+    const events = (await temporal.client.workflow.getHandle(live.body.subscription.workflowId).fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes || e.workflowExecutionCancelRequestedEventAttributes || e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
   });
 
   it('ignores the letter case of a currency on start, plan change and refund; examples in messages are valid for the currency', async () => {

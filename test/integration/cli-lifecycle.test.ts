@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refundIdempotencyKey } from '../../billing/keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { listRefundsOfCharge } from '../../db/queries/refunds.js';
-import { getSubscription } from '../../db/queries/subscriptions.js';
+import { getSubscription, stopRequestOf } from '../../db/queries/subscriptions.js';
 import type { SubscriptionDetails, SubscriptionPage } from '../../client/index.js';
 import type { SubscriptionState } from '../../workflows/types.js';
 import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
@@ -82,25 +82,34 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
 
   it('pauses, resumes and changes the plan from the next cycle', async () => {
     const { chargePermission } = await h.control.createChargePermission({ type: 'PaymentMethodOnFile', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    // Cycle 1 is due 15 s after cycle 0: time for three CLI runs (a process each) before it, then see it billed.
     await cli.library.startSubscription({
       id: 'cli-plan',
-      chargePermissionId: chargePermission.chargePermissionId,
-      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'hour', count: 1 } },
+      chargePermissionId: cp,
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'second', count: 15 } },
       anchor: anchorSecondsFromNow(0),
     });
     await eventually(() => listCharges(h.database.db, 'cli-plan'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
 
+    const changed = await cli.run(['change-plan', 'cli-plan', '--amount', '19.00', '--interval', '20 seconds']);
+    expect(changed.stderr).toBe('');
+    expect(changed.code).toBe(0);
+    expect(changed.stdout).toMatch(/^Plan of cli-plan from cycle 1: 19\.00 USD every 20 seconds; next billing \d{4}-/);
     const paused = await cli.json<SubscriptionState>(['pause', 'cli-plan', '--reason', 'buyer asked']);
     expect(paused.paused).toBe(true);
     const resumed = await cli.json<SubscriptionState>(['resume', 'cli-plan']);
     expect(resumed.paused).toBe(false);
-
-    const changed = await cli.run(['change-plan', 'cli-plan', '--amount', '19.00', '--interval', '2 hours']);
-    expect(changed.stderr).toBe('');
-    expect(changed.code).toBe(0);
-    expect(changed.stdout).toMatch(/^Plan of cli-plan from cycle 1: 19\.00 USD every 2 hours; next billing \d{4}-/);
     const live = (await cli.library.getSubscription('cli-plan')).workflow.live;
-    expect(live).toMatchObject({ amountMinor: '1900', interval: { unit: 'hour', count: 2 }, paused: false });
+    expect(live).toMatchObject({ amountMinor: '1900', interval: { unit: 'second', count: 20 }, paused: false });
+
+    // Billed: cycle 0 at the old price, cycle 1 (on its original date) at the new one, in both ledgers.
+    const rows = await eventually(() => listCharges(h.database.db, 'cli-plan'), (r) => r.filter((x) => x.state === 'Captured').length === 2, { timeoutMs: 30_000, what: 'cycle 1 billed' });
+    expect(rows.map((r) => [r.cycle, r.amountMinor, r.state])).toEqual([
+      [0, 1400n, 'Captured'],
+      [1, 1900n, 'Captured'],
+    ]);
+    expect((await h.control.charges()).filter((c) => c.chargePermissionId === cp).map((c) => c.amount)).toEqual(['14.00', '19.00']);
 
     const refused = await cli.run(['change-plan', 'cli-plan', '--amount=-1']);
     expect(refused.code).toBe(2);
@@ -128,20 +137,32 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
 
   it('stops now: the workflow is cancelled, no further charge, and a second stop is refused', async () => {
     const { chargePermission } = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    // Every 2 s: "no further charge" is seen across cycles that would have been billed.
     const { workflowId } = await cli.library.startSubscription({
       id: 'cli-stop-now',
-      chargePermissionId: chargePermission.chargePermissionId,
-      plan: { amountMinor: '700', currency: 'USD', interval: { unit: 'hour', count: 1 } },
+      chargePermissionId: cp,
+      plan: { amountMinor: '700', currency: 'USD', interval: { unit: 'second', count: 2 } },
       anchor: anchorSecondsFromNow(0),
     });
     await eventually(() => listCharges(h.database.db, 'cli-stop-now'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
     const stop = await cli.run(['stop', 'cli-stop-now']);
     expect(stop.code).toBe(0);
     expect(stop.stdout).toBe('Stopped cli-stop-now: no further charges.\n');
+    const stoppedAt = Date.now();
     const handle = h.temporal.client.workflow.getHandle(workflowId);
-    await expect(handle.result()).rejects.toThrow();
+    await expect(handle.result()).rejects.toThrow(expect.objectContaining({ cause: expect.objectContaining({ name: 'CancelledFailure' }) }));
     expect((await handle.describe()).status.name).toBe('CANCELLED');
     await eventually(() => getSubscription(h.database.db, 'cli-stop-now'), (row) => row?.status === 'canceled', { what: 'status canceled' });
+    // Two more billing dates pass: Amazon Pay sees no Create Charge for the permission after the
+    // stop was recorded (one already sent then would be finished, never a new one).
+    const stopped = await stopRequestOf(h.database.db, 'cli-stop-now');
+    expect(stopped?.at.getTime()).toBeLessThanOrEqual(stoppedAt);
+    await eventually(async () => Date.now(), (now) => now > stoppedAt + 4_500, { what: 'two more billing dates' });
+    const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
+    expect(attempts.length).toBeGreaterThanOrEqual(1);
+    expect(attempts.filter((a) => a.at > stopped!.at.getTime())).toEqual([]);
+    expect((await listCharges(h.database.db, 'cli-stop-now')).map((r) => r.chargeId).sort()).toEqual(attempts.map((a) => a.chargeId).sort());
 
     const again = await cli.run(['stop', 'cli-stop-now']);
     expect(again.code).toBe(1);

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBillingClient } from '../../client/index.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
+import { permissionStatusSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
+import { chargesScheduled, expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
 
 const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
 
@@ -39,6 +39,53 @@ describe('dunning', () => {
     expect(history[1]!.detail).toMatchObject({ dunningStep: 1, of: 3, cycle: 0 });
   });
 
+  it('soft declines past the last dunning step end in the final action cancel_and_close_permission: canceled, the permission closed', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { mode: 'SoftDeclined' });
+    const { handle } = await h.launch(shortSpec('dunning-exhausted', cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300], finalAction: 'cancel_and_close_permission' });
+    expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'DunningExhausted:SoftDeclined', cycle: 0 });
+
+    // The first attempt and one per dunning step, each with its own key; none after the last step.
+    const rows = await ledger(h, 'dunning-exhausted');
+    expect(rows.map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, 'Declined', 'SoftDeclined'],
+      [2, 'Declined', 'SoftDeclined'],
+      [3, 'Declined', 'SoftDeclined'],
+    ]);
+    expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(3);
+    expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toHaveLength(3);
+    expect((await h.control.getChargePermission(cp)).chargePermission.statusDetails.state).toBe('Closed');
+    const history = await statusHistory(h, 'dunning-exhausted');
+    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'past_due:SoftDeclined', 'canceled:DunningExhausted:SoftDeclined']);
+  });
+
+  it.each([
+    ['a business refusal other than the monthly cap', 'TransactionAmountExceeded'],
+    ['a request Amazon Pay calls invalid', 'InvalidParameterValue'],
+  ])('%s (%s) goes to needs_attention, is not retried, and an admin resume tries again', async (_case, reasonCode) => {
+    const id = `dunning-refused-${reasonCode}`;
+    const cp = await newPermission(h);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode, times: 1 }]);
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300] });
+    const state = await eventually(() => handle.query(stateQuery), (st) => st.status === 'needs_attention', { what: 'needs_attention' });
+    expect(state).toMatchObject({ statusReason: reasonCode, cycle: 0, attempt: 1 });
+    await eventually(() => statusOf(h, id), (st) => st === 'needs_attention', { what: 'needs_attention in PostgreSQL' });
+    // Waiting for an admin, not on the dunning schedule: one attempt in both ledgers.
+    expect((await h.control.attempts()).attempts.filter((a) => a.outcome === `Injected${reasonCode}`)).toHaveLength(1);
+    expect((await ledger(h, id)).map((r) => r.attempt)).toEqual([1]);
+
+    await handle.signal(resumeSignal, { reason: 'operator fixed the request' });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    // A new key after the admin's resume: the refused request created no charge at Amazon.
+    const refusedState = reasonCode === 'InvalidParameterValue' ? 'failed' : 'Declined';
+    expect((await ledger(h, id)).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, refusedState, reasonCode],
+      [2, 'Captured', null],
+    ]);
+    const history = await statusHistory(h, id);
+    expect(history.map((e) => `${e.to}:${e.reason}`).slice(0, 2)).toEqual(['active:Created', `needs_attention:${reasonCode}`]);
+  });
+
   it('hard decline: waits for the buyer, resumes on the permission signal the IPN pipeline sends', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
@@ -51,7 +98,10 @@ describe('dunning', () => {
 
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
     await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
-    expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
+    // Handled (the workflow holds what the signal said), and still waiting: no new attempt for a NonChargeable permission.
+    const handled = await eventually(() => handle.query(stateQuery), (st) => st.permission?.state === 'NonChargeable', { what: 'query: the NonChargeable signal handled' });
+    expect(handled.status).toBe('payment_method_required');
+    expect(await chargesScheduled(handle)).toBe(1);
     await h.control.makeChargeable(cp);
     await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
 

@@ -9,7 +9,7 @@ import { InvalidInputError } from '../../client/errors.js';
 import { reactToPermission, type ReactionDeps } from '../../ipn/reaction.js';
 import { pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { cancelNow, ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
+import { cancelNow, chargesScheduled, ledger, newPermission, shortSpec, statusHistory } from '../support/subscriptions.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,7 +87,10 @@ describe('dunning waits that end', () => {
     const { handle } = await h.launch(shortSpec('descriptor-fix', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 60_000 });
     await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required' && s.permission?.paymentDescriptor === 'Visa ****1111', { what: 'payment_method_required' });
     await reactToPermission(ipn, cp);
-    await sleep(1_500);
+    // Handled: the workflow holds the reaction's answer (evidence, same card) and decided on it in
+    // that task; a retry it decided on would be scheduled in its history. None is.
+    await eventually(() => handle.query(stateQuery), (s) => s.permission?.evidenceOfChange === true, { what: 'the reaction\'s signal handled' });
+    expect(await chargesScheduled(handle)).toBe(1);
     expect(await ledger(h, 'descriptor-fix')).toHaveLength(1);
     // What the IPN pipeline would signal once Amazon shows the buyer's new card.
     await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });

@@ -70,4 +70,20 @@ describe('pending authorization', () => {
     const reasons = (await statusHistory(h, 'pending-poll')).map((e) => `${e.to}:${e.reason}`);
     expect(reasons).toEqual(['active:Created', 'active:AuthorizationPending', 'past_due:SoftDeclined', 'active:null', 'ended:TermCompleted']);
   });
+  it('never resolved: after pendingMaxWaitMs it goes to needs_attention, with no new attempt', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+    const { handle } = await h.launch(shortSpec('pending-never', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 300, pendingPollMaxMs: 500, pendingMaxWaitMs: 2_000 });
+    const row = await pendingRow('pending-never');
+    const state = await eventually(() => handle.query(stateQuery), (st) => st.status === 'needs_attention', { what: 'needs_attention' });
+    expect(state).toMatchObject({ statusReason: 'PendingAuthorizationUnresolved', cycle: 0, attempt: 1 });
+    const history = await statusHistory(h, 'pending-never');
+    const pendingAt = history.find((e) => e.reason === 'AuthorizationPending')!.at.getTime();
+    const attention = await eventually(async () => (await statusHistory(h, 'pending-never')).find((e) => e.to === 'needs_attention'), (e) => e !== undefined, { what: 'needs_attention in PostgreSQL' });
+    expect(attention!.at.getTime() - pendingAt).toBeGreaterThanOrEqual(2_000);
+    // Polled, never charged again: one Create Charge, still pending at Amazon.
+    expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toHaveLength(1);
+    expect((await ledger(h, 'pending-never')).map((r) => [r.attempt, r.chargeId, r.state])).toEqual([[1, row.chargeId, 'AuthorizationInitiated']]);
+    await handle.terminate('test cleanup');
+  });
 });

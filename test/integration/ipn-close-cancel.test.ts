@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
+import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription, listSubscriptionEvents } from '../../db/queries/subscriptions.js';
 import type { Daemon } from '../../daemon/run.js';
 import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
+import { shortSpec } from '../support/subscriptions.js';
+import { stateQuery } from '../../workflows/messages.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
 
@@ -66,19 +69,84 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(inbox.filter((r) => r.status === 'failed')).toEqual([]);
   });
 
+  /** The CHARGE / CHARGE_PERMISSION inbox rows of one object once settled (processed or ignored). */
+  const settledRows = (objectId: string, count: number) =>
+    eventually(
+      async () => (await listInboxRows(database.db)).filter((r) => r.objectId === objectId),
+      (rows) => rows.length >= count && rows.every((r) => r.status === 'processed' || r.status === 'ignored'),
+      { timeoutMs: 20_000, what: `${count} settled inbox row(s) for ${objectId}` },
+    );
+
+  it("a pending authorization is settled by Amazon's CHARGE IPN: endpoint → inbox → handler → reactToCharge → the cycle's workflow", async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    await sim.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+    // No poll within the test: only the IPN's reaction can settle the cycle.
+    const { handle } = await launch(shortSpec('sub-ipn-pending', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 10 * 60_000, pendingPollMaxMs: 10 * 60_000 });
+    const [pending] = await eventually(
+      async () => (await listCharges(database.db, 'sub-ipn-pending')).filter((r) => r.state === 'AuthorizationInitiated'),
+      (rows) => rows.length === 1,
+      { timeoutMs: 20_000, what: 'a pending authorization in the ledger' },
+    );
+    const chargeId = pending!.chargeId!;
+    await eventually(() => handle.query(stateQuery), (st) => st.statusReason === 'AuthorizationPending', { timeoutMs: 10_000, what: 'query: AuthorizationPending' });
+
+    await sim.control.resolveCharge(chargeId);
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await listCharges(database.db, 'sub-ipn-pending')).map((r) => [r.attempt, r.chargeId, r.state])).toEqual([[1, chargeId, 'Captured']]);
+    // The Captured IPN reached the workflow through the handler (not a poll: none was due).
+    const rows = await settledRows(chargeId, 2);
+    expect(rows.filter((r) => r.status === 'processed').map((r) => r.lastError)).toContain(`charge ${chargeId} is Captured`);
+    const reasons = (await listSubscriptionEvents(database.db, 'sub-ipn-pending')).map((e) => `${e.toStatus}:${e.reasonCode}`);
+    expect(reasons).toEqual(['active:Created', 'active:AuthorizationPending', 'active:null', 'ended:TermCompleted']);
+  });
+
+  it("a hard-declined subscription resumes on Amazon's CHARGE_PERMISSION IPNs (NonChargeable → Chargeable): endpoint → inbox → handler → reactToPermission", async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    await sim.control.setScript(cp, { mode: 'HardDeclined' });
+    // No periodic permission check within the test: only the IPNs' reactions can wake it.
+    const { handle } = await launch(shortSpec('sub-ipn-fix', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 10 * 60_000, paymentMethodGraceMs: 10 * 60_000 });
+    await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { timeoutMs: 20_000, what: 'payment_method_required' });
+
+    await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    await eventually(() => handle.query(stateQuery), (st) => st.permission?.state === 'NonChargeable', { timeoutMs: 20_000, what: 'the NonChargeable IPN to reach the workflow' });
+    expect((await listCharges(database.db, 'sub-ipn-fix')).map((r) => r.attempt)).toEqual([1]);
+    await sim.control.setScript(cp, { next: [], mode: null });
+    await sim.control.makeChargeable(cp);
+
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await listCharges(database.db, 'sub-ipn-fix')).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, 'Declined', 'HardDeclined'],
+      [2, 'Captured', null],
+    ]);
+    const rows = await settledRows(cp, 2);
+    expect(rows.map((r) => [r.objectType, r.status])).toEqual([
+      ['CHARGE_PERMISSION', 'processed'],
+      ['CHARGE_PERMISSION', 'processed'],
+    ]);
+    const reasons = (await listSubscriptionEvents(database.db, 'sub-ipn-fix')).map((e) => `${e.toStatus}:${e.reasonCode}`);
+    expect(reasons).toEqual(['active:Created', 'payment_method_required:HardDeclined', 'active:null', 'ended:TermCompleted']);
+  });
+
   it('duplicated, reordered and delayed IPNs change nothing twice', async () => {
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 1, reorderWindow: 4, reorderHoldMs: 300, addedDelayMs: 300, retryScheduleMs: [500, 1_000] });
+    // One window of 12 envelopes, shuffled on release: a permission's Closed can overtake its own earlier changes.
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 1, reorderWindow: 12, reorderHoldMs: 5_000, addedDelayMs: 300, retryScheduleMs: [500, 1_000] });
     const ids: Array<{ sub: string; cp: string }> = [];
     for (let i = 0; i < 4; i++) {
       const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
       ids.push({ sub: `sub-dup-${i}`, cp: chargePermission.chargePermissionId });
       await launch(idleSpec(`sub-dup-${i}`, chargePermission.chargePermissionId));
     }
-    // Each permission goes NonChargeable → Chargeable → Closed: three IPNs each, all duplicated and shuffled.
-    for (const { cp } of ids) await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    for (const { cp } of ids) await sim.control.makeChargeable(cp);
-    for (const { cp } of ids) await sim.control.closeChargePermission(cp, 'buyer');
-
+    // Each permission goes NonChargeable → Chargeable → Closed: three IPNs each, published in that order.
+    const publishedBefore = sim.simulator.runtime.engine.ipn.sent.length;
+    for (const { cp } of ids) {
+      await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+      await sim.control.makeChargeable(cp);
+      await sim.control.closeChargePermission(cp, 'buyer');
+    }
+    const published = sim.simulator.runtime.engine.ipn.sent.slice(publishedBefore).map((e) => e.MessageId);
+    expect(published).toHaveLength(12);
     for (const { sub } of ids) {
       await eventually(() => getSubscription(database.db, sub), (r) => r?.status === 'canceled', { timeoutMs: 30_000, what: `${sub} to be canceled` });
     }
@@ -97,6 +165,14 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
       { timeoutMs: 30_000, what: 'all 12 inbox rows settled' },
     );
     expect(new Set(rows.map((r) => r.messageId))).toEqual(messageIds);
+    // Really out of order at the endpoint: for some permission, a later change's IPN was stored
+    // (first arrival; inbox ids are in arrival order) before an earlier change's.
+    const arrival = [...rows].sort((a, b) => (a.id < b.id ? -1 : 1)).map((r) => r.messageId);
+    const overtaken = ids.filter((_, i) => {
+      const own = published.slice(3 * i, 3 * i + 3).map((m) => arrival.indexOf(m));
+      return own.some((at, k) => own.slice(k + 1).some((later) => later < at));
+    });
+    expect(overtaken.length, `arrival ${JSON.stringify(arrival)} vs published ${JSON.stringify(published)}`).toBeGreaterThan(0);
 
     // One handler workflow per MessageId, never two.
     const handlers = new Map<string, number>();
@@ -113,10 +189,14 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     );
     expect([...handlers.entries()].filter(([id]) => [...messageIds].some((m) => id === `ipn-${m}`)).every(([, runs]) => runs === 1)).toBe(true);
 
+    // The final state is right and was reached once: canceled for BuyerClosed, nothing after it, never charged.
     for (const { sub } of ids) {
       const events = await listSubscriptionEvents(database.db, sub);
       expect(events.filter((e) => e.toStatus === 'canceled').map((e) => e.reasonCode)).toEqual(['BuyerClosed']);
+      expect(events.at(-1)?.toStatus).toBe('canceled');
+      expect((await getSubscription(database.db, sub))?.statusReason).toBe('BuyerClosed');
     }
+    expect((await sim.control.attempts()).attempts.filter((a) => a.chargePermissionId !== null && ours.has(a.chargePermissionId))).toEqual([]);
   });
 
   it('serves /healthz, /readyz and the billing counters on /metrics', async () => {

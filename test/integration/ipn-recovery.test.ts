@@ -4,12 +4,13 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
-import { getSubscription } from '../../db/queries/subscriptions.js';
+import { getSubscription, stopRequestOf } from '../../db/queries/subscriptions.js';
 import { permissionChecks, unknownPermissions } from '../../db/schema/index.js';
 import type { Daemon } from '../../daemon/run.js';
 import { freePort } from '../../devstack/ports.js';
 import { createIpnDispatcher } from '../../ipn/dispatcher.js';
 import { startIpnServer, type IpnServer } from '../../ipn/server.js';
+import { cancelSignal, permissionStatusSignal } from '../../workflows/messages.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -120,20 +121,31 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       Timestamp: new Date().toISOString(),
       Message: JSON.stringify({ MerchantID: 'X', ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, ChargePermissionId: cp, NotificationType: 'STATE_CHANGE', NotificationId: randomUUID(), NotificationVersion: 'V2', State: 'Closed' }),
     };
+    const reads = async () => (await sim.control.requests()).counts['getChargePermission'] ?? 0;
+    const readsBefore = await reads();
     const response = await fetch(open.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(forged) });
     expect(response.status).toBe(200);
     await eventually(async () => (await listInboxRows(database.db)).find((r) => r.messageId === messageId)?.status, (s) => s === 'processed', { timeoutMs: 20_000, what: 'the forged IPN to be processed' });
+    // Handled: the reaction asked Amazon Pay. A cancel it made would be recorded (stop row, signal,
+    // cancel request in history) before the row is processed; the workflow's own write of
+    // "canceled" would come later, so the absence is read where the reaction writes, not there.
+    expect(await reads()).toBe(readsBefore + 1);
+    expect(await stopRequestOf(database.db, 'sub-forged-1')).toBeNull();
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionCancelRequestedEventAttributes || e.workflowExecutionSignaledEventAttributes?.signalName === cancelSignal.name)).toEqual([]);
+    // What it did tell the workflow: the state Amazon Pay answered.
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual([permissionStatusSignal.name]);
     expect((await getSubscription(database.db, 'sub-forged-1'))?.status).toBe('active');
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
-    // A permission nothing bills on is recorded, not fetched.
-    const before = (await sim.control.attempts()).total;
+    // A permission nothing bills on is recorded, not fetched: no Amazon Pay request of any kind.
+    const before = await sim.control.requests();
     const stranger = { ...forged, MessageId: randomUUID(), Message: JSON.stringify({ ObjectType: 'CHARGE_PERMISSION', ObjectId: 'S01-0000000-0000000', NotificationId: randomUUID() }) };
     expect((await fetch(open.url, { method: 'POST', body: JSON.stringify(stranger) })).status).toBe(200);
     await eventually(async () => (await listInboxRows(database.db)).find((r) => r.messageId === stranger.MessageId)?.status, (s) => s === 'ignored', { timeoutMs: 20_000, what: 'the stranger IPN to be ignored' });
     const [unknown] = await database.db.select().from(unknownPermissions).where(eq(unknownPermissions.chargePermissionId, 'S01-0000000-0000000'));
     expect(unknown?.reason).toBe('no_subscription');
-    expect((await sim.control.attempts()).total).toBe(before);
+    expect(await sim.control.requests()).toEqual(before);
     await handle.terminate('test cleanup');
   });
 

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger } from '../../config/logger.js';
 import { startDaemon, type Daemon } from '../../daemon/run.js';
 import type { SignatureVerification } from '../../ipn/signature.js';
+import type { BillingPolicy } from '../../workflows/types.js';
 import { createSimulatorControl, type SimulatorControl } from '../../simulator/control-client.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
 import { FAST_POLICY, randomPublicKeyId } from '../support/billing-harness.js';
@@ -93,7 +94,7 @@ export async function startTestDaemon(input: {
 
 export function launcher(database: TestDatabase, temporal: TestTemporal, taskQueues: TaskQueues) {
   const ctx: LaunchContext = { db: database.db, client: temporal.client, environment: 'sandbox', taskQueues, policy: FAST_POLICY };
-  return (spec: SubscriptionSpec) => launchSubscription(ctx, spec);
+  return (spec: SubscriptionSpec, policy?: Partial<BillingPolicy>) => launchSubscription(ctx, spec, policy);
 }
 
 export { connectTestTemporal };

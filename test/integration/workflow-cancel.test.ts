@@ -1,5 +1,5 @@
 // Cancellation: now (while sleeping, and while a charge is in flight) and at period end.
-import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { cancelSignal, permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
@@ -13,7 +13,9 @@ async function closed(handle: SubscriptionHandle): Promise<string> {
     const result = await handle.result();
     return `completed:${result.status}`;
   } catch (error) {
-    if (error instanceof WorkflowFailedError) return 'cancelled';
+    // Only a cancellation counts: a workflow that failed for any other reason is a failure here.
+    if (error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure) return 'cancelled';
+    if (error instanceof WorkflowFailedError) return `failed:${error.cause?.message ?? error.message}`;
     throw error;
   }
 }

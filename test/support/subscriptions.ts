@@ -44,6 +44,15 @@ export async function statusHistory(h: BillingHarness, subscriptionId: string): 
   return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({ to: e.toStatus, reason: e.reasonCode, cycle: e.cycle, at: e.at, detail: e.detail }));
 }
 
+/**
+ * Create Charge activities the workflow has scheduled so far (this run), read from its history:
+ * after a query shows a signal handled, a charge the workflow decided on in that task is here
+ * even if it has not reached Amazon Pay or the ledger yet.
+ */
+export async function chargesScheduled(handle: SubscriptionHandle): Promise<number> {
+  return ((await handle.fetchHistory()).events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargeCycle').length;
+}
+
 /** What an admin client does to cancel now (client/subscriptions/stop-now.ts): record the stop, say why (signal), then request cancellation. */
 export async function cancelNow(h: BillingHarness, handle: SubscriptionHandle, reason: string): Promise<void> {
   await stopSubscriptionNow({ db: h.database.db, now: () => new Date() }, handle, { subscriptionId: subscriptionIdFromWorkflowId(handle.workflowId), reason });

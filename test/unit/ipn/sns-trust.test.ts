@@ -57,6 +57,75 @@ describe('SNS signature vectors', () => {
   });
 });
 
+// A Notification with a Subject (signed between MessageId and Timestamp), SignatureVersion 2, and a
+// SubscriptionConfirmation (Message, MessageId, SubscribeURL, Timestamp, Token, TopicArn, Type), each
+// string to sign written out per https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html
+// and signed once with test/support/sns/test-signer.key.
+const WITH_SUBJECT: SignedEnvelope = {
+  Type: 'Notification',
+  MessageId: '3c2a9b8e-7d6f-4a1b-8c0d-2e3f4a5b6c7d',
+  TopicArn: 'arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn',
+  Subject: 'Amazon Pay: charge updated',
+  Message: '{"ObjectType":"CHARGE","ObjectId":"S01-1234567-7654321-C000001"}',
+  Timestamp: '2027-03-01T12:00:00.000Z',
+  SigningCertURL: TEST_CERT_URL,
+  SignatureVersion: '2',
+  Signature:
+    'Td6+DcZjG3ryHx46SY9GUKbE8RKudDI+DKBd5k4be40iPMgSt7+DAHIZpSleQ3LL7OVU7MnnalHSlplf2a19Od2Wuwbx/aep/2Tk9zkul+IHhZfmqHlkV+GPkJDxdlpxWWnTEdGs6WrT28bfCiqEC2kDZfvToeftLPRXzNq+aDyuFmmzCsRdWmY1ESJtYdtq4B17fOWfHfFCMD8vB//ASYDRsH8vnLi8ohY5y44wgI1txxAZNFO3Xkvnc7+rNsQ1xHeMbWhCAuSbXY9z2QCRIIDbIzCSnKor0DBR4lC2EFNrq5VOOOEFZubOCinDb+8+e451Kk/vGU5UAhBAK1iu5w==',
+};
+const WITH_SUBJECT_STRING_TO_SIGN =
+  'Message\n{"ObjectType":"CHARGE","ObjectId":"S01-1234567-7654321-C000001"}\nMessageId\n3c2a9b8e-7d6f-4a1b-8c0d-2e3f4a5b6c7d\nSubject\nAmazon Pay: charge updated\nTimestamp\n2027-03-01T12:00:00.000Z\nTopicArn\narn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn\nType\nNotification\n';
+const TOKEN = '2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736';
+const CONFIRMATION: SignedEnvelope = {
+  Type: 'SubscriptionConfirmation',
+  MessageId: '165545c9-2a5c-472c-8df2-7ff2be2b3b1b',
+  Token: TOKEN,
+  TopicArn: 'arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn',
+  Message: 'You have chosen to subscribe to the topic arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn.\nTo confirm the subscription, visit the SubscribeURL included in this message.',
+  SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn&Token=${TOKEN}`,
+  Timestamp: '2027-03-01T12:00:00.000Z',
+  SigningCertURL: TEST_CERT_URL,
+};
+const CONFIRMATION_STRING_TO_SIGN =
+  'Message\nYou have chosen to subscribe to the topic arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn.\nTo confirm the subscription, visit the SubscribeURL included in this message.\n' +
+  'MessageId\n165545c9-2a5c-472c-8df2-7ff2be2b3b1b\n' +
+  `SubscribeURL\nhttps://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn&Token=${TOKEN}\n` +
+  `Timestamp\n2027-03-01T12:00:00.000Z\nToken\n${TOKEN}\nTopicArn\narn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn\nType\nSubscriptionConfirmation\n`;
+const CONFIRMATION_V1 = {
+  ...CONFIRMATION,
+  SignatureVersion: '1',
+  Signature:
+    'RhzmTexqKn4gT9GjqsgcIasCQ8luICU1LpnBzHnp1e6aXw/ldBDcZ34eA/gfeOAV/55DvW5CGj6P1DByx/W5MsDzlHB6Ts4DcJbyUQomoL43UOjD8pyoglRsuTBN8hxvjLqnbB7NInNcfWNLcxCHa8Bl3XxtUiR6xkwXu+dC+/lLag2WtnulVTd7Xf/dY3xb4poMjW00WPBLeWFSCsPgsMfCl/m4/38UC1vScBl+1TpySLclLbI5VvN27hQwCWK17bMEbVhPfToBm7ghy89VuelPlzrmclK3FHXIJ+KtS93XnMG9LiaynetViyBZcMksUVMVdx9J7E0zqL3dmAlZiA==',
+};
+const CONFIRMATION_V2 = {
+  ...CONFIRMATION,
+  SignatureVersion: '2',
+  Signature:
+    'R9HXg9xNLhIRovEh+ndav/x5E5pwMWvjZZrKNMvonYfNAE98aJDosJbNKcbVaFr+IMun0pS/R9viNvQgQmYqWo1ox58DuLnp9hPJa12PdvnVgTMjAzJN6SY4SgvLKN1f/JPp/Ut4j8fBhRjDhrRaFJqF3HqoyCKcmgIAaaFDD98annnwla5fpo/B+6MVhVfg07FiR09RA2+rxZ0sIKEfaOkC8JbMMc6w1deTFPktsUkdyNChDcjcczLA8vOzPsB+XbC0kdeNxobkWwWGsUdOw30sJTtRSCDnoJzcS9I8Wfx2inf2XeWwgu6UVT5+RkvKlb7bStFXs2jOmnuWC8kivg==',
+};
+
+describe('SNS signature vectors: Subject and SubscriptionConfirmation', () => {
+  const check = (envelope: SignedEnvelope) => createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher().fetch }, DURING).check(envelope);
+
+  it('a Notification with a Subject: Subject is signed between MessageId and Timestamp', async () => {
+    expect(snsStringToSign(WITH_SUBJECT)).toBe(WITH_SUBJECT_STRING_TO_SIGN);
+    expect(await check(WITH_SUBJECT)).toBeNull();
+    expect((await check({ ...WITH_SUBJECT, Subject: 'Amazon Pay: charge declined' }))?.reason).toBe('the signature does not verify');
+    const { Subject: _dropped, ...withoutSubject } = WITH_SUBJECT;
+    expect((await check(withoutSubject))?.reason).toBe('the signature does not verify');
+  });
+
+  it.each([
+    ['1 (SHA1withRSA)', CONFIRMATION_V1],
+    ['2 (SHA256withRSA)', CONFIRMATION_V2],
+  ])('a SubscriptionConfirmation signed with SignatureVersion %s: SubscribeURL and Token are signed', async (_v, envelope) => {
+    expect(snsStringToSign(envelope)).toBe(CONFIRMATION_STRING_TO_SIGN);
+    expect(await check(envelope)).toBeNull();
+    expect((await check({ ...envelope, Token: `${TOKEN.slice(0, -1)}7` }))?.reason).toBe('the signature does not verify');
+    expect((await check({ ...envelope, SubscribeURL: envelope.SubscribeURL!.replace('us-east-1', 'us-west-2') }))?.reason).toBe('the signature does not verify');
+  });
+});
+
 describe('the signing certificate', () => {
   const check = async (pem: string, now: () => Date) => createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher(pem).fetch }, now).check(V1);
 
