@@ -8,7 +8,8 @@
 // - the same key with another request: 422 idempotency-key-reused;
 // - while the first request still runs, a duplicate gets 409 idempotency-key-in-progress with
 //   Retry-After (it does not wait); a claim whose process died is taken over after the lease.
-// Responses with status 5xx (including 503) are not stored: the claim is released (the row stays
+// Responses with status 5xx (including 503), and 409s that clear by themselves (with Retry-After,
+// bindsIdempotencyKey), are not stored: the claim is released (the row stays
 // with its fingerprint), so a retry of the same request runs again and another request with the
 // key is still refused. A refund binds the key to the refund it recorded (client/subscriptions/refund.ts),
 // so that retry continues the refund instead of recording a second one.
@@ -44,6 +45,16 @@ export function canonicalJson(value: unknown): string {
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
   return createHash('sha256').update(`${method}\n${path}\n${canonicalJson(body)}`).digest('hex');
+}
+
+/**
+ * Whether a response is the lasting answer to its request, stored and replayed for its
+ * Idempotency-Key: every status below 500 except one that says when to retry (Retry-After: a
+ * conflict that clears by itself, such as another refund of the charge still unconfirmed). A 5xx
+ * or a Retry-After answer releases the key, so the same request runs again when retried.
+ */
+export function bindsIdempotencyKey(reply: { statusCode: number; getHeader(name: string): unknown }): boolean {
+  return reply.statusCode < 500 && reply.getHeader('retry-after') === undefined;
 }
 
 export function idempotency(options: { db: Database; now: () => Date; retentionMs?: number }) {
@@ -87,7 +98,7 @@ export function idempotency(options: { db: Database; now: () => Date; retentionM
     const key = request.idempotencyKey;
     if (key === undefined) return payload;
     request.idempotencyKey = undefined;
-    if (reply.statusCode >= 500 || typeof payload !== 'string') {
+    if (!bindsIdempotencyKey(reply) || typeof payload !== 'string') {
       await releaseIdempotencyKey(db, key);
       return payload;
     }

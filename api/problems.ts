@@ -151,7 +151,10 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
     }
     return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
   }
-  if (error instanceof BillingClientError) return plain(fromLibrary(error, instance, route), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+  if (error instanceof BillingClientError) {
+    const rendered = fromLibrary(error, instance, route);
+    return plain(rendered, rendered.retryAfterSeconds === undefined ? {} : { 'retry-after': String(rendered.retryAfterSeconds) });
+  }
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
     const fromFastify = fastifyProblem(fastifyCode, error as Error, instance, limits);
@@ -182,8 +185,9 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
     case 'not_found':
       return problem('not-found', error.message, at);
     case 'conflict': {
-      const { summary, differences } = error as ConflictError;
-      if (differences.length === 0) return problem('conflict', error.message, at);
+      const { summary, differences, retryAfterSeconds } = error as ConflictError;
+      // A conflict that clears by itself says when to retry (and is never stored against an Idempotency-Key).
+      if (differences.length === 0) return problem('conflict', error.message, { ...at, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
       const errors = differences.map((d) => ({ field: named(d.field), message: `is ${d.stored} in the existing subscription, got ${d.requested}` }));
       return problem('conflict', `${summary}: ${differences.map((d) => `${named(d.field)} ${d.stored} ≠ ${d.requested}`).join('; ')}`, { ...at, errors });
     }
