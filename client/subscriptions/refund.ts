@@ -7,7 +7,7 @@ import { refundIdempotencyKey } from '../../billing/keys.js';
 import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
 import { controlCharacterProblem, validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
 import type { Problem } from '../../billing/types.js';
-import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey } from '../../db/queries/idempotency.js';
+import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey, type IdempotencyKeyRef } from '../../db/queries/idempotency.js';
 import { completeRefund, endRefundSend, insertRefund, leaseRefundSend, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
 import type { RefundRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -26,7 +26,7 @@ export interface RefundInput {
    * (re-sends it while pending, answers it once Amazon Pay did) instead of recording another.
    * A key with no claimed row binds nothing.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: IdempotencyKeyRef;
 }
 
 export interface RefundResult {
@@ -153,7 +153,7 @@ function pendingRefundConflict(last: RefundRow, show: (minor: bigint) => string,
  */
 function continueBoundRefund(bound: RefundRow, input: RefundInput, requested: bigint | undefined): RefundRow {
   if (bound.chargeId !== input.chargeId || (requested !== undefined && requested !== bound.amountMinor)) {
-    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
+    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey?.key)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
   }
   if (bound.state === 'failed') throw new ConflictError(`Amazon Pay refused the refund of ${bound.chargeId} made with this Idempotency-Key: ${bound.reasonCode ?? 'no reason given'}`);
   return bound;

@@ -66,6 +66,20 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     expect(conflictAgain.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('an Idempotency-Key is scoped to its API key: the same value under another API key is another request', async () => {
+    const cp = await permission();
+    const other = await newKey(database.db, 'idempotency-other');
+    const first = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-1', cp), idempotencyKey: 'key-shared' });
+    const second = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-2', cp), idempotencyKey: 'key-shared', key: other });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(await rows('subscriptions', sql`id in ('idem-scope-1', 'idem-scope-2')`)).toBe(2);
+    // Each API key replays its own response.
+    const replay = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-2', cp), idempotencyKey: 'key-shared', key: other });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(second.text);
+  });
+
   it('20 concurrent requests with one key have one effect: one 201 that ran, the others replayed or told it is in progress', async () => {
     const cp = await permission();
     const results = await Promise.all(
@@ -111,11 +125,13 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     const hours = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
     // 2,500 keys of 25 h ago, one of 23 h ago (still inside the window).
     await database.db.execute(sql`
-      insert into idempotency_keys (key, request_hash, method, path, state, response_status, response_content_type, response_body, created_at, locked_at, completed_at)
-      select 'old-' || n, 'h', 'POST', '/v1/subscriptions', 'completed', 201, 'application/json', '{}', ${hours(25)}::timestamptz - n * interval '1 second', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz
+      insert into idempotency_keys (api_key_id, key, request_hash, method, path, state, response_status, response_content_type, response_body, created_at, locked_at, completed_at)
+      select 'key_other', 'old-' || n, 'h', 'POST', '/v1/subscriptions', 'completed', 201, 'application/json', '{}', ${hours(25)}::timestamptz - n * interval '1 second', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz
       from generate_series(1, 2500) as n`);
     await database.db.execute(sql`
-      insert into idempotency_keys (key, request_hash, method, path, state, created_at, locked_at) values ('young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz)`);
+      insert into idempotency_keys (api_key_id, key, request_hash, method, path, state, created_at, locked_at) values
+        ('key_other', 'young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz),
+        ('key_third', 'key-prune-recent', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz)`);
     const keys = async (like: string): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from idempotency_keys where key like ${like}`))[0]?.n);
 
     // At most batchSize rows per statement, at most maxBatches statements per call: the oldest go first.
@@ -125,9 +141,10 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
 
     // The daemon's prune job takes the rest.
     const result = await a.jobs.prune();
-    expect(result.idempotencyKeys).toBe(500);
+    expect(result.idempotencyKeys).toBe(501);
     expect(await keys('old-%')).toBe(0);
     expect(await keys('young-23h')).toBe(1);
+    // The old row of another API key with the same header value went; this API key's young one stays.
     expect(await keys('key-prune-recent')).toBe(1);
     const replay = await api.at(b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-prune', cp), idempotencyKey: 'key-prune-recent' });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
