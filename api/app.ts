@@ -5,6 +5,7 @@
 // read), validation, idempotency (preHandler), the route, storing the idempotent response (onSend).
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { tidyOpenApiDocument } from './openapi.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
@@ -96,11 +97,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         version: '1.0.0',
         description: 'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
+      // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
+      servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `billing api-keys create`' } } },
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => tidyOpenApiDocument(jsonSchemaTransformObject(input)),
   });
   if (options.referencePage) await app.register(fastifySwaggerUi, { routePrefix: REFERENCE_PAGE_PATH });
 

@@ -259,7 +259,8 @@ export function sendProblem(reply: FastifyReply, rendered: Pick<Rendered, 'probl
 /** The problem responses a route documents in OpenAPI, by status. */
 export function problemResponses(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> {
   const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
-  for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES])].sort()) {
+  // 500 on every operation: a bug of the daemon is still answered with a problem document.
+  for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES, 500])].sort()) {
     const types = Object.entries(PROBLEM_TYPES).filter(([, t]) => t.status === status).map(([name]) => name);
     out[status] = { description: `Problem: ${types.join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
   }
