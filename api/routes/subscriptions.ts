@@ -24,7 +24,8 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
     },
     handler: async (request, reply) => {
       const { plan, account, ...rest } = request.body;
-      if (account !== undefined) throw InvalidInputError.of('account', 'is reserved for several Amazon Pay merchant accounts and not accepted yet: leave it out');
+      // null is what a subscription is served with today, so sending it back is accepted.
+      if (account !== undefined && account !== null) throw InvalidInputError.of('account', 'is reserved for several Amazon Pay merchant accounts and not accepted yet: send null or leave it out');
       // zone only sets the default anchor: one that contradicts the anchor given is refused, not ignored.
       if (rest.anchor !== undefined && rest.zone !== undefined && rest.zone !== rest.anchor.zone) {
         throw InvalidInputError.of('zone', `is the zone of the default anchor and contradicts anchor.zone ${JSON.stringify(rest.anchor.zone)}: leave it out or send the same zone, got ${JSON.stringify(rest.zone)}`);
