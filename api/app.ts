@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { BillingClientDeps } from '../client/deps.js';
 import { createBillingClient } from '../client/index.js';
 import { authenticate } from './auth.js';
-import { idempotency } from './idempotency.js';
+import { idempotency, refuseRepeatedIdempotencyKey } from './idempotency.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
@@ -112,6 +112,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   const idem = idempotency({ db: deps.db, now: deps.now, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps));
+    v1.addHook('onRequest', refuseRepeatedIdempotencyKey);
     v1.addHook('preHandler', async (request, reply) => (request.method === 'POST' ? idem.preHandler(request, reply) : undefined));
     v1.addHook('onSend', idem.onSend);
     await v1.register(subscriptionRoutes, { client });

@@ -59,6 +59,20 @@ export function bindsIdempotencyKey(reply: { statusCode: number; getHeader(name:
   return reply.statusCode < 500 && reply.getHeader('retry-after') === undefined;
 }
 
+/**
+ * onRequest: an Idempotency-Key header sent more than once is refused as such (Node would join the
+ * values with ", ", which then reads as a key with a space).
+ */
+export async function refuseRepeatedIdempotencyKey(request: FastifyRequest): Promise<void> {
+  const raw = request.raw.rawHeaders;
+  let times = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'idempotency-key') times++;
+  if (times > 1) {
+    const message = `is given ${times} times; send it once (one key per request)`;
+    throw new ApiProblem('invalid-idempotency-key', `Idempotency-Key ${message}`, { errors: [{ field: IDEMPOTENCY_KEY_FIELD, message }] });
+  }
+}
+
 export function idempotency(options: { db: Database; now: () => Date; retentionMs?: number }) {
   const { db, now } = options;
   const retentionMs = options.retentionMs ?? IDEMPOTENCY_RETENTION_MS;

@@ -141,10 +141,15 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
-    const errors = error.validation.map((issue) => {
+    const errors = error.validation.flatMap((issue) => {
       const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
-      const field = where === 'body' ? path || 'body' : `${where}${path ? `.${path}` : ''}`;
-      return { field, message: issue.message ?? 'is invalid' };
+      const fieldAt = (p: string): string => (where === 'body' ? p || 'body' : `${where}${p ? `.${p}` : ''}`);
+      // An unknown key is named as sent (plan.price.foo), one error each, not as its parent with zod's text.
+      const unknown = issue.keyword === 'unrecognized_keys' ? ((issue.params as { keys?: unknown }).keys as string[] | undefined) : undefined;
+      if (unknown && unknown.length > 0) {
+        return unknown.map((key) => ({ field: fieldAt(path ? `${path}.${key}` : key), message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts` }));
+      }
+      return [{ field: fieldAt(path), message: issue.message ?? 'is invalid' }];
     });
     if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
       return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));

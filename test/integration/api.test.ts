@@ -300,6 +300,12 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.text.length, c.what).toBeLessThan(5_000);
     }
     const refusal = async (options: Parameters<ApiClient['call']>[2], path = '/v1/subscriptions'): Promise<Body> => (await api.call<Body>('POST', path, { params: { id: 'api-fuzz', chargeId: `${cp}-C000001` }, ...options })).body;
+    // An unknown key is named as sent, at its depth.
+    expect((await refusal({ body: startBody('api-fuzz', cp, { plan: { price: { amount: '14.00', currency: 'USD', foo: '1' }, interval: { unit: 'month' } } }) })).errors).toContainEqual({
+      field: 'plan.price.foo',
+      message: 'is not a field of plan.price; see the OpenAPI document for the fields it accepts',
+    });
+    expect((await refusal({ body: startBody('api-fuzz', cp, { foo: 1 }) })).errors).toContainEqual({ field: 'foo', message: 'is not a field of the body; see the OpenAPI document for the fields it accepts' });
     // Keys that name prototype machinery are unknown keys like any other, named in `errors`.
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const res = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-fuzz' }, rawBody: `{"${key}": {}, "reason": "x"}` });
@@ -454,6 +460,9 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.body.type, JSON.stringify(bad)).toBe('urn:amazon-pay-billing:problem:invalid-idempotency-key');
       expect(res.body.errors, JSON.stringify(bad)).toEqual([{ field: 'headers.idempotency-key', message: expect.stringMatching(/^must be 1-255 visible ASCII characters/) }]);
     }
+    const twice = await api.raw(`POST /v1/subscriptions HTTP/1.1\r\nAuthorization: Bearer ${key}\r\nHost: x\r\nIdempotency-Key: a\r\nidempotency-key: b\r\nContent-Length: 0`, '/v1/subscriptions', 'POST');
+    expect(twice.status).toBe(400);
+    expect(twice.body).toMatchObject({ type: 'urn:amazon-pay-billing:problem:invalid-idempotency-key', errors: [{ field: 'headers.idempotency-key', message: 'is given 2 times; send it once (one key per request)' }] });
     expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-idem-ok', cp), idempotencyKey: 'k'.repeat(255) })).status).toBe(201);
     expect((await counts()).subscriptions).toBe(before.subscriptions + 1);
     const big = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-big', cp, { softDescriptor: 'x'.repeat(70_000) }) });
