@@ -5,13 +5,14 @@
 // read), validation, idempotency (preHandler), the route, storing the idempotent response (onSend).
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { tidyOpenApiDocument } from './openapi.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import type { BillingClientDeps } from '../client/deps.js';
 import { createBillingClient } from '../client/index.js';
 import { authenticate } from './auth.js';
-import { idempotency } from './idempotency.js';
+import { idempotency, refuseRepeatedIdempotencyKey } from './idempotency.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
@@ -96,11 +97,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         version: '1.0.0',
         description: 'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
+      // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
+      servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key from `billing api-keys create`' } } },
       security: [{ apiKey: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => tidyOpenApiDocument(jsonSchemaTransformObject(input)),
   });
   if (options.referencePage) await app.register(fastifySwaggerUi, { routePrefix: REFERENCE_PAGE_PATH });
 
@@ -109,6 +112,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   const idem = idempotency({ db: deps.db, now: deps.now, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps));
+    v1.addHook('onRequest', refuseRepeatedIdempotencyKey);
     v1.addHook('preHandler', async (request, reply) => (request.method === 'POST' ? idem.preHandler(request, reply) : undefined));
     v1.addHook('onSend', idem.onSend);
     await v1.register(subscriptionRoutes, { client });

@@ -141,17 +141,25 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
-    const errors = error.validation.map((issue) => {
+    const errors = error.validation.flatMap((issue) => {
       const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
-      const field = where === 'body' ? path || 'body' : `${where}${path ? `.${path}` : ''}`;
-      return { field, message: issue.message ?? 'is invalid' };
+      const fieldAt = (p: string): string => (where === 'body' ? p || 'body' : `${where}${p ? `.${p}` : ''}`);
+      // An unknown key is named as sent (plan.price.foo), one error each, not as its parent with zod's text.
+      const unknown = issue.keyword === 'unrecognized_keys' ? ((issue.params as { keys?: unknown }).keys as string[] | undefined) : undefined;
+      if (unknown && unknown.length > 0) {
+        return unknown.map((key) => ({ field: fieldAt(path ? `${path}.${key}` : key), message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts` }));
+      }
+      return [{ field: fieldAt(path), message: issue.message ?? 'is invalid' }];
     });
     if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
       return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));
     }
     return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
   }
-  if (error instanceof BillingClientError) return plain(fromLibrary(error, instance, route), error.code === 'upstream' && (error as BillingClientError & { retryable: boolean }).retryable ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
+  if (error instanceof BillingClientError) {
+    const rendered = fromLibrary(error, instance, route);
+    return plain(rendered, rendered.retryAfterSeconds === undefined ? {} : { 'retry-after': String(rendered.retryAfterSeconds) });
+  }
   const fastifyCode = (error as { code?: unknown })?.code;
   if (typeof fastifyCode === 'string' && fastifyCode.startsWith('FST_')) {
     const fromFastify = fastifyProblem(fastifyCode, error as Error, instance, limits);
@@ -182,8 +190,9 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
     case 'not_found':
       return problem('not-found', error.message, at);
     case 'conflict': {
-      const { summary, differences } = error as ConflictError;
-      if (differences.length === 0) return problem('conflict', error.message, at);
+      const { summary, differences, retryAfterSeconds } = error as ConflictError;
+      // A conflict that clears by itself says when to retry (and is never stored against an Idempotency-Key).
+      if (differences.length === 0) return problem('conflict', error.message, { ...at, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
       const errors = differences.map((d) => ({ field: named(d.field), message: `is ${d.stored} in the existing subscription, got ${d.requested}` }));
       return problem('conflict', `${summary}: ${differences.map((d) => `${named(d.field)} ${d.stored} ≠ ${d.requested}`).join('; ')}`, { ...at, errors });
     }
@@ -255,7 +264,8 @@ export function sendProblem(reply: FastifyReply, rendered: Pick<Rendered, 'probl
 /** The problem responses a route documents in OpenAPI, by status. */
 export function problemResponses(...statuses: number[]): Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> {
   const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
-  for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES])].sort()) {
+  // 500 on every operation: a bug of the daemon is still answered with a problem document.
+  for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES, 500])].sort()) {
     const types = Object.entries(PROBLEM_TYPES).filter(([, t]) => t.status === status).map(([name]) => name);
     out[status] = { description: `Problem: ${types.join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
   }

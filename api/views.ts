@@ -67,7 +67,9 @@ export function liveOut(state: SubscriptionState): z.output<typeof LiveStateSche
     statusReason: state.statusReason,
     cycle: state.cycle,
     attempt: state.attempt,
-    nextBillingAt: state.nextBillingAt,
+    // After cancel at period end nothing is billed at that date: the subscription ends then (workflows/subscription.ts).
+    nextBillingAt: state.cancelAtPeriodEnd ? null : state.nextBillingAt,
+    endsAt: state.cancelAtPeriodEnd ? state.nextBillingAt : null,
     nextRetryAt: state.nextRetryAt,
     dunningStep: state.dunningStep,
     paused: state.paused,

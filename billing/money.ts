@@ -78,7 +78,9 @@ function parseDecimal(input: unknown, currency: string, what: string): Money {
   const fraction = (match[2] ?? '').padEnd(exponent, '0');
   const digits = (major + fraction).replace(/^0+(?=\d)/, '');
   if (digits.length > MAX_AMOUNT_MINOR_DIGITS) {
-    throw new Error(`Invalid ${what} ${describe(input)} for ${code}: at most ${MAX_AMOUNT_MINOR_DIGITS} digits in minor units are supported`);
+    // Said as the largest amount accepted in this currency, not as a digit count the caller never sees.
+    const largest = '9'.repeat(MAX_AMOUNT_MINOR_DIGITS - exponent) + (exponent > 0 ? `.${'9'.repeat(exponent)}` : '');
+    throw new Error(`Invalid ${what} ${describe(input)} for ${code}: too large, at most ${largest} ${code} (${MAX_AMOUNT_MINOR_DIGITS} digits in minor units)`);
   }
   return { amountMinor: BigInt(digits), currency: code };
 }

@@ -70,7 +70,13 @@ export class ConflictError extends BillingClientError {
   override name = 'ConflictError';
   readonly code = 'conflict' as const;
   readonly summary: string;
-  constructor(summary: string, readonly differences: TermDifference[] = []) {
+  /**
+   * `retryAfterSeconds` marks a conflict that clears by itself or by another request (a refund
+   * of the same charge still unconfirmed): the HTTP API answers it with Retry-After and does not
+   * bind its Idempotency-Key to it. Without it the conflict is the lasting state of the
+   * subscription (it has finished, it exists with other terms).
+   */
+  constructor(summary: string, readonly differences: TermDifference[] = [], readonly retryAfterSeconds?: number) {
     super(differences.length === 0 ? summary : `${summary}: ${differences.map((d) => `${d.field} ${d.stored} ≠ ${d.requested}`).join('; ')}`);
     this.summary = summary;
   }

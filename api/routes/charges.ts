@@ -11,7 +11,7 @@ import { chargeOut, moneyIn, moneyOut, refundOut } from '../views.js';
 
 export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: () => Date }> = async (app, { client, now }) => {
   app.get('/v1/charges/:chargeId', {
-    schema: { tags: ['charges'], summary: 'A charge of the ledger by its Amazon Pay ChargeId, with its refunds', params: ChargeIdParams, response: { 200: ChargeDetailsSchema, ...problemResponses(400, 401, 404, 422, 503) } },
+    schema: { operationId: 'getCharge', tags: ['charges'], summary: 'A charge of the ledger by its Amazon Pay ChargeId, with its refunds', params: ChargeIdParams, response: { 200: ChargeDetailsSchema, ...problemResponses(400, 401, 404, 422, 503) } },
     handler: async (request) => {
       const d = await client.getCharge(request.params.chargeId);
       return { subscriptionId: d.subscriptionId, charge: chargeOut(d.charge), refunds: d.refunds.map(refundOut), refundable: moneyOut(d.refundableMinor, d.charge.currency) };
@@ -19,7 +19,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
   });
 
   app.post('/v1/charges/:chargeId/refunds', {
-    schema: {
+    schema: { operationId: 'refundCharge',
       tags: ['charges'],
       summary: 'Refund a charge in full or in part (never more than captured minus earlier refunds)',
       description: 'The refund is recorded before Amazon Pay is asked, with an Amazon Pay idempotency key of its own; a 503 after Amazon Pay did not answer is safe to retry. An Idempotency-Key is bound to the refund its request recorded or re-sent: a retry with it continues that refund, never records another.',
@@ -42,7 +42,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
   });
 
   app.get('/v1/schedule-preview', {
-    schema: { tags: ['schedule'], summary: 'The billing dates of a plan: the same function the workflow bills by (`billing preview`)', querystring: SchedulePreviewQuery, response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422) } },
+    schema: { operationId: 'previewSchedule', tags: ['schedule'], summary: 'The billing dates of a plan: the same function the workflow bills by (`billing preview`)', querystring: SchedulePreviewQuery, response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422) } },
     handler: async (request) => {
       const q = request.query;
       // A count without its unit is an inconsistent request, not one to answer without the trial.

@@ -14,7 +14,7 @@ const WRITE_ERRORS = problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 50
 
 export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = async (app, { client }) => {
   app.post('/v1/subscriptions', {
-    schema: {
+    schema: { operationId: 'createSubscription',
       tags,
       summary: 'Start a subscription (after Complete Checkout Session)',
       description: 'Checks the Charge Permission with Amazon Pay (Chargeable, Recurring or PaymentMethodOnFile, same currency) and the checkout charge, then starts billing. The same id with the same terms returns the existing subscription (200); with other terms, 409.',
@@ -24,7 +24,8 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
     },
     handler: async (request, reply) => {
       const { plan, account, ...rest } = request.body;
-      if (account !== undefined) throw InvalidInputError.of('account', 'is reserved for several Amazon Pay merchant accounts and not accepted yet: leave it out');
+      // null is what a subscription is served with today, so sending it back is accepted.
+      if (account !== undefined && account !== null) throw InvalidInputError.of('account', 'is reserved for several Amazon Pay merchant accounts and not accepted yet: send null or leave it out');
       // zone only sets the default anchor: one that contradicts the anchor given is refused, not ignored.
       if (rest.anchor !== undefined && rest.zone !== undefined && rest.zone !== rest.anchor.zone) {
         throw InvalidInputError.of('zone', `is the zone of the default anchor and contradicts anchor.zone ${JSON.stringify(rest.anchor.zone)}: leave it out or send the same zone, got ${JSON.stringify(rest.zone)}`);
@@ -36,7 +37,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.get('/v1/subscriptions', {
-    schema: {
+    schema: { operationId: 'listSubscriptions',
       tags,
       summary: 'List subscriptions (filters as `billing list`), in id order, with cursor pagination',
       querystring: ListSubscriptionsQuery,
@@ -49,7 +50,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.get('/v1/subscriptions/:id', {
-    schema: {
+    schema: { operationId: 'getSubscription',
       tags,
       summary: 'A subscription: row, live workflow state, charges, refunds and status history',
       params: SubscriptionIdParams,
@@ -70,7 +71,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/pause', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Pause: no charge until resumed; cycles due meanwhile are skipped, not billed later', params: SubscriptionIdParams, body: PauseBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
+    schema: { operationId: 'pauseSubscription', tags, headers: IdempotencyHeaders, summary: 'Pause: no charge until resumed; cycles due meanwhile are skipped, not billed later', params: SubscriptionIdParams, body: PauseBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const live = await client.pause(request.params.id, { ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
       return { subscriptionId: request.params.id, live: liveOut(live) };
@@ -78,7 +79,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/resume', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Resume a paused subscription (or one marked unpaid or needing attention)', params: SubscriptionIdParams, body: ResumeBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
+    schema: { operationId: 'resumeSubscription', tags, headers: IdempotencyHeaders, summary: 'Resume a paused subscription (or one marked unpaid or needing attention)', params: SubscriptionIdParams, body: ResumeBody.nullish(), response: { 200: LifecycleResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const live = await client.resume(request.params.id, { ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
       return { subscriptionId: request.params.id, live: liveOut(live) };
@@ -86,7 +87,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/cancel', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Cancel now, or at the end of the paid period', params: SubscriptionIdParams, body: CancelBody.nullish(), response: { 200: CancelResultSchema, ...WRITE_ERRORS } },
+    schema: { operationId: 'cancelSubscription', tags, headers: IdempotencyHeaders, summary: 'Cancel now, or at the end of the paid period', params: SubscriptionIdParams, body: CancelBody.nullish(), response: { 200: CancelResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const mode = request.body?.mode ?? 'now';
       const result = await client.stopSubscription(request.params.id, { atPeriodEnd: mode === 'at_period_end', ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }) });
@@ -95,7 +96,7 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
   });
 
   app.post('/v1/subscriptions/:id/plan', {
-    schema: { tags, headers: IdempotencyHeaders, summary: 'Change price and/or interval from the next cycle that has not started billing', params: SubscriptionIdParams, body: ChangePlanBody, response: { 200: PlanChangeResultSchema, ...WRITE_ERRORS } },
+    schema: { operationId: 'changeSubscriptionPlan', tags, headers: IdempotencyHeaders, summary: 'Change price and/or interval from the next cycle that has not started billing', params: SubscriptionIdParams, body: ChangePlanBody, response: { 200: PlanChangeResultSchema, ...WRITE_ERRORS } },
     handler: async (request) => {
       const { price, interval } = request.body;
       if (price === undefined && interval === undefined) throw new ApiProblem('invalid-request', 'A plan change needs a new price, a new interval or both', { errors: [{ field: 'body', message: 'needs price, interval or both' }] });

@@ -3,7 +3,7 @@
 // Money is { amount: "14.00", currency: "USD" } here, a decimal string in major units as Amazon Pay
 // writes it; inside the product it is integer minor units (billing/money.ts), converted in api/money.ts.
 import { z } from 'zod';
-import { controlCharacterProblem } from '../../billing/plan-rules.js';
+import { CHARGE_ID_PATTERN, controlCharacterProblem, SUBSCRIPTION_ID_PATTERN } from '../../billing/plan-rules.js';
 import { INTERVAL_UNITS, SUBSCRIPTION_STATUSES } from '../../billing/types.js';
 
 /**
@@ -83,8 +83,9 @@ export const EndSchema = z
 
 export const StatusSchema = z.enum(SUBSCRIPTION_STATUSES).meta({ id: 'SubscriptionStatus' });
 
-export const SubscriptionIdParams = z.strictObject({ id: z.string().max(64).describe('Your subscription id') });
-export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001') });
+// The pattern is documented (what the library accepts); a value outside it is the library's 422 naming the rule.
+export const SubscriptionIdParams = z.strictObject({ id: z.string().max(64).describe('Your subscription id').meta({ pattern: SUBSCRIPTION_ID_PATTERN.source }) });
+export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001').meta({ pattern: CHARGE_ID_PATTERN.source }) });
 
 export const ReasonSchema = text(500, 'Why, for the status history: at most 500 characters on one line, no control characters');
 

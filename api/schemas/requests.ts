@@ -25,7 +25,7 @@ export const StartSubscriptionBody = z
       })
       .optional()
       .describe('Sent with every Create Charge'),
-    account: text(64, 'Reserved for several Amazon Pay merchant accounts; not accepted yet (422)').optional(),
+    account: text(64, 'Reserved for several Amazon Pay merchant accounts: null or left out today (any other value is 422)').nullish(),
   })
   .meta({ id: 'StartSubscriptionRequest' });
 

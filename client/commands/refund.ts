@@ -17,8 +17,11 @@ export const refundCommand: Command = {
 
 Without an amount, refunds everything not refunded yet. The refund is recorded before Amazon Pay
 is asked, with an idempotency key derived from the ChargeId and the refund's number, so running
-the command again after a timeout re-sends the same request instead of refunding twice. More than
-the captured amount minus earlier refunds is refused here, before Amazon Pay is called.
+the command again after a timeout re-sends the same request instead of refunding twice. While
+another request (the HTTP API, another shell) is still sending a refund of the same charge, the
+command refuses (exit 1) rather than joining it: run it again once that one is answered.
+A refund whose sender crashed is re-sent after 150 s. More than the captured amount minus earlier
+refunds is refused here, before Amazon Pay is called.
 
 Options:
   --amount <decimal>           part of the charge, in the charge's currency (e.g. 4.00)

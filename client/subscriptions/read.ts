@@ -1,5 +1,6 @@
 // Reading subscriptions: the database row with its ledger and history, plus the live
 // workflow state when the workflow still runs (a finished one answers from the database only).
+import { createHash } from 'node:crypto';
 import { paymentMethodUpdateUrl } from '../../amazonpay/update-link.js';
 import { validateChargePermissionId } from '../../billing/plan-rules.js';
 import { isIsoInstant } from '../../billing/plan-rules.js';
@@ -96,14 +97,32 @@ export interface SubscriptionPage {
 /** Most subscriptions one page holds. */
 export const MAX_PAGE = 500;
 
-export function encodeCursor(lastId: string): string {
-  return Buffer.from(JSON.stringify({ after: lastId }), 'utf8').toString('base64url');
+/** The filters a cursor was made for: a page of one filter is no position in another's list. */
+type CursorFilter = Pick<ListSubscriptionsInput, 'status' | 'chargePermissionId' | 'dueBefore'>;
+
+/** 12 hex digits of SHA-256 over the filters: binds a cursor to them and keeps it short (the API takes 200 characters). */
+const filterTag = (input: CursorFilter): string =>
+  createHash('sha256')
+    .update(JSON.stringify([input.status ?? null, input.chargePermissionId ?? null, input.dueBefore ?? null]))
+    .digest('hex')
+    .slice(0, 12);
+
+const showFilter = (filter: CursorFilter): string => {
+  const parts = (['status', 'chargePermissionId', 'dueBefore'] as const).filter((k) => filter[k] !== undefined).map((k) => `${k}=${filter[k]}`);
+  return parts.length === 0 ? 'no filter' : parts.join(', ');
+};
+
+/** Opaque (base64url JSON): the last id of the page and the tag of the filters it was made with. */
+export function encodeCursor(lastId: string, filter: CursorFilter = {}): string {
+  return Buffer.from(JSON.stringify({ after: lastId, f: filterTag(filter) }), 'utf8').toString('base64url');
 }
 
-export function decodeCursor(cursor: string): string | undefined {
+/** The cursor's last id and filter tag; undefined when it is not a cursor this function made. A cursor made before filters were bound has no tag. */
+export function decodeCursor(cursor: string): { after: string; tag?: string } | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown };
-    return typeof parsed.after === 'string' ? parsed.after : undefined;
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown; f?: unknown };
+    if (typeof parsed.after !== 'string' || (parsed.f !== undefined && typeof parsed.f !== 'string')) return undefined;
+    return parsed.f === undefined ? { after: parsed.after } : { after: parsed.after, tag: parsed.f };
   } catch {
     return undefined;
   }
@@ -121,8 +140,12 @@ export function checkListFilter(input: ListSubscriptionsInput): { limit: number;
   }
   const limit = input.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) problems.push({ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}, got ${String(input.limit)}` });
-  const afterId = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
-  if (input.cursor !== undefined && afterId === undefined) problems.push({ field: 'cursor', message: 'is not a cursor returned by a previous page' });
+  const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
+  if (input.cursor !== undefined && cursor === undefined) problems.push({ field: 'cursor', message: 'is not a cursor returned by a previous page' });
+  if (cursor?.tag !== undefined && cursor.tag !== filterTag(input)) {
+    problems.push({ field: 'cursor', message: `was made for other filters than this request's (${showFilter(input)}): pass the filters of the page it came from, or start without a cursor` });
+  }
+  const afterId = cursor?.after;
   if (problems.length > 0) throw new InvalidInputError(problems);
   return { limit, afterId };
 }
@@ -138,5 +161,5 @@ export async function listSubscriptions(deps: BillingClientDeps, input: ListSubs
   });
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(subscriptionView), nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+  return { items: page.map(subscriptionView), nextCursor: rows.length > limit && last ? encodeCursor(last.id, input) : null };
 }

@@ -7,8 +7,8 @@ import { refundIdempotencyKey } from '../../billing/keys.js';
 import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
 import { controlCharacterProblem, validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
 import type { Problem } from '../../billing/types.js';
-import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey } from '../../db/queries/idempotency.js';
-import { completeRefund, insertRefund, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
+import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey, type IdempotencyKeyRef } from '../../db/queries/idempotency.js';
+import { completeRefund, endRefundSend, insertRefund, leaseRefundSend, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
 import type { RefundRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
@@ -26,7 +26,7 @@ export interface RefundInput {
    * (re-sends it while pending, answers it once Amazon Pay did) instead of recording another.
    * A key with no claimed row binds nothing.
    */
-  idempotencyKey?: string;
+  idempotencyKey?: IdempotencyKeyRef;
 }
 
 export interface RefundResult {
@@ -50,16 +50,45 @@ export function checkRefundInput(input: RefundInput): void {
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
+/**
+ * How long a request that (re-)sends Create Refund owns its pending refund: longer than the
+ * longest Amazon Pay client timeout (amazonPay.timeoutMs, at most 120 s), so a sender still
+ * waiting for its answer is never overtaken; a sender that crashed frees it after this.
+ */
+export const REFUND_SEND_LEASE_MS = 150_000;
+
+/** Seconds a caller is told to wait (Retry-After) when another request's refund of the charge is in flight. */
+const REFUND_IN_FLIGHT_RETRY_SECONDS = 2;
+
+/**
+ * Refunds a Captured charge (RefundResult), or throws: NotFoundError (no such ChargeId),
+ * InvalidInputError (bad shape, more than is refundable), ConflictError (not Captured, key reused,
+ * Amazon Pay refused, or another refund of the charge unconfirmed: then with retryAfterSeconds),
+ * UpstreamError (Amazon Pay did not answer: the row stays pending, run the same refund again).
+ *
+ * At most one refund of a charge is pending at a time (a REFUND IPN links its RefundId by charge
+ * and amount, db/queries/refunds.ts linkPendingRefund). While one is pending:
+ * - the same Idempotency-Key continues it (re-sends it, or answers it as it stands);
+ * - another Idempotency-Key is another refund: 409, Retry-After (it runs once the first is confirmed);
+ * - without a key (the CLI, a caller without the header), a refund of the same amount or of no
+ *   amount re-sends it only when no request is sending it any more (its send lease ended: the
+ *   sender got no answer, or crashed REFUND_SEND_LEASE_MS ago); while one still is, 409 with
+ *   Retry-After: two callers' refunds are never merged into one.
+ */
 export async function refundCharge(deps: BillingClientDeps, input: RefundInput): Promise<RefundResult> {
   checkRefundInput(input);
   const now = deps.now();
+  const leaseUntil = new Date(now.getTime() + REFUND_SEND_LEASE_MS);
 
   const { row, resent, capturedMinor } = await deps.db.transaction(async (tx) => {
     const charge = await lockChargeForRefund(tx, input.chargeId);
     if (!charge) throw new NotFoundError('charge', input.chargeId, 'no charge of any subscription has this ChargeId');
     const requested = input.amountMinor === undefined ? undefined : BigInt(input.amountMinor);
     const bound = input.idempotencyKey === undefined ? undefined : await refundOfIdempotencyKey(tx, input.idempotencyKey);
-    if (bound) return { row: continueBoundRefund(bound, input, requested), resent: bound.state === 'pending', capturedMinor: charge.amountMinor };
+    if (bound) {
+      const own = continueBoundRefund(bound, input, requested);
+      return { row: own.state === 'pending' ? await leaseRefundSend(tx, own.id, leaseUntil) : own, resent: own.state === 'pending', capturedMinor: charge.amountMinor };
+    }
     if (charge.state !== 'Captured') throw new ConflictError(`Charge ${input.chargeId} is ${charge.state}; only a Captured charge can be refunded`);
     const show = (minor: bigint): string => formatMoney(money(minor, charge.currency));
     const bind = async (refund: RefundRow): Promise<RefundRow> => {
@@ -68,10 +97,10 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
     };
     const last = await lastRefundOfCharge(tx, input.chargeId);
     if (last?.state === 'pending') {
-      if (requested === undefined || requested === last.amountMinor) return { row: await bind(last), resent: true, capturedMinor: charge.amountMinor };
-      throw new ConflictError(
-        `An earlier refund of ${show(last.amountMinor)} on ${input.chargeId} is not confirmed by Amazon Pay yet; run the refund of ${show(last.amountMinor)} again to re-send it (same idempotency key) before asking for another`,
-      );
+      const sending = last.sendLeaseUntil !== null && last.sendLeaseUntil > now;
+      const sameRefund = requested === undefined || requested === last.amountMinor;
+      if (input.idempotencyKey === undefined && !sending && sameRefund) return { row: await leaseRefundSend(tx, last.id, leaseUntil), resent: true, capturedMinor: charge.amountMinor };
+      throw pendingRefundConflict(last, show, { sending, keyed: input.idempotencyKey !== undefined });
     }
     const reserved = await reservedRefundMinor(tx, input.chargeId);
     const available = charge.amountMinor - reserved;
@@ -90,6 +119,7 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
       currency: charge.currency,
       reason: input.reason ?? null,
       at: now,
+      sendLeaseUntil: leaseUntil,
     });
     return { row: await bind(stored), resent: false, capturedMinor: charge.amountMinor };
   });
@@ -101,6 +131,21 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
 }
 
 /**
+ * Another refund of the charge is not confirmed by Amazon Pay yet; a conflict that clears once
+ * it is (retryAfterSeconds), so an Idempotency-Key is never bound to this answer.
+ */
+function pendingRefundConflict(last: RefundRow, show: (minor: bigint) => string, how: { sending: boolean; keyed: boolean }): ConflictError {
+  const earlier = `An earlier refund of ${show(last.amountMinor)} on ${last.chargeId} (refund ${last.seq})`;
+  if (how.sending) {
+    return new ConflictError(`${earlier} is being sent to Amazon Pay by another request right now; send this refund again in a few seconds, once that one is confirmed`, [], REFUND_IN_FLIGHT_RETRY_SECONDS);
+  }
+  const resend = how.keyed
+    ? `re-send it (its own Idempotency-Key, or the same refund without one), then send this one again`
+    : `run the refund of ${show(last.amountMinor)} again to re-send it (same Amazon Pay idempotency key) before asking for another`;
+  return new ConflictError(`${earlier} is not confirmed by Amazon Pay yet; ${resend}`, [], REFUND_IN_FLIGHT_RETRY_SECONDS);
+}
+
+/**
  * The refund an Idempotency-Key is already bound to, for a retry of the request that made it:
  * pending (re-sent by the caller), answered (returned as it is), or refused by Amazon Pay
  * (ConflictError, as the first answer was). A bound refund of another charge or amount means the
@@ -108,7 +153,7 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
  */
 function continueBoundRefund(bound: RefundRow, input: RefundInput, requested: bigint | undefined): RefundRow {
   if (bound.chargeId !== input.chargeId || (requested !== undefined && requested !== bound.amountMinor)) {
-    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
+    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey?.key)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
   }
   if (bound.state === 'failed') throw new ConflictError(`Amazon Pay refused the refund of ${bound.chargeId} made with this Idempotency-Key: ${bound.reasonCode ?? 'no reason given'}`);
   return bound;
@@ -117,12 +162,18 @@ function continueBoundRefund(bound: RefundRow, input: RefundInput, requested: bi
 async function sendRefund(deps: BillingClientDeps, row: RefundRow): Promise<RefundRow> {
   const outcome = await deps
     .amazonPay()
-    .createRefund({ chargeId: row.chargeId, refundAmount: toAmazonPrice(money(row.amountMinor, row.currency)) }, { idempotencyKey: row.idempotencyKey });
+    .createRefund({ chargeId: row.chargeId, refundAmount: toAmazonPrice(money(row.amountMinor, row.currency)) }, { idempotencyKey: row.idempotencyKey })
+    .catch(async (error: unknown) => {
+      await endRefundSend(deps.db, row.id).catch(() => undefined);
+      throw error;
+    });
   if (outcome.kind === 'ok') {
     return completeRefund(deps.db, row.id, { state: outcome.body.statusDetails.state, refundId: outcome.body.refundId, reasonCode: outcome.body.statusDetails.reasonCode, at: deps.now() });
   }
   if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
-    // Amazon may have processed it: the row stays pending and the next attempt re-sends the same key.
+    // Amazon may have processed it: the row stays pending and the next attempt re-sends the same key;
+    // this sender is done, so a retry without an Idempotency-Key (the CLI) may take it over at once.
+    await endRefundSend(deps.db, row.id);
     throw new UpstreamError(`Amazon Pay did not confirm the refund (${outcome.kind}: ${outcome.message}); run the same refund again, it re-sends the same idempotency key`, true);
   }
   await completeRefund(deps.db, row.id, { state: 'failed', refundId: null, reasonCode: outcome.reasonCode, at: deps.now() });

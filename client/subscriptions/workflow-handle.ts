@@ -32,7 +32,13 @@ export async function describeOrUndefined(handle: SubscriptionHandle): Promise<W
   }
 }
 
-/** Row + handle of a subscription whose workflow still runs; a finished one is a Conflict for any change. */
+/**
+ * Row + handle of a subscription whose workflow still runs; a finished one is a Conflict for any
+ * change. The workflow can still finish between this check and the message that follows (a
+ * "cancel now" just sent): the returned handle's signal, query and executeUpdate turn
+ * Temporal's WorkflowNotFoundError ("workflow execution already completed") into the same
+ * ConflictError, so every caller answers 409 "already finished", never an unexpected error.
+ */
 export async function requireRunning(deps: BillingClientDeps, id: string, action: string): Promise<{ row: SubscriptionRow; handle: SubscriptionHandle }> {
   const row = await requireSubscriptionRow(deps, id);
   const handle = subscriptionHandle(await deps.temporal(), id);
@@ -41,5 +47,25 @@ export async function requireRunning(deps: BillingClientDeps, id: string, action
   if (description.status.name !== 'RUNNING') {
     throw new ConflictError(`Cannot ${action} subscription ${id}: it has already finished (workflow ${description.status.name.toLowerCase()}, status ${row.status})`);
   }
-  return { row, handle };
+  return { row, handle: finishedIsConflict(handle, `Cannot ${action} subscription ${id}: it has already finished (workflow completed while the request was sent)`) };
+}
+
+/** The handle, with WorkflowNotFoundError from its messages to the workflow thrown as ConflictError(`message`). */
+function finishedIsConflict(handle: SubscriptionHandle, message: string): SubscriptionHandle {
+  const guard =
+    <F extends (...args: never[]) => Promise<unknown>>(call: F): F =>
+    (async (...args: Parameters<F>) => {
+      try {
+        return await call(...args);
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) throw new ConflictError(message);
+        throw error;
+      }
+    }) as F;
+  return {
+    ...handle,
+    signal: guard(handle.signal.bind(handle)),
+    query: guard(handle.query.bind(handle)),
+    executeUpdate: guard(handle.executeUpdate.bind(handle)),
+  };
 }

@@ -1,15 +1,22 @@
-import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { idempotencyKeys, refunds, type IdempotencyKeyRow, type RefundRow } from '../schema/index.js';
 
-export interface IdempotencyClaimInput {
+/** An Idempotency-Key as stored: the header's value, scoped to the API key (api_keys.id) that sent it. */
+export interface IdempotencyKeyRef {
+  apiKeyId: string;
   key: string;
+}
+
+export interface IdempotencyClaimInput extends IdempotencyKeyRef {
   requestHash: string;
   method: string;
   path: string;
-  apiKeyId: string | null;
   at: Date;
 }
+
+/** The row of `ref`: its header value under its API key. */
+const rowOf = (ref: IdempotencyKeyRef) => and(eq(idempotencyKeys.apiKeyId, ref.apiKeyId), eq(idempotencyKeys.key, ref.key));
 
 /**
  * Insert-first claim: true when this caller now owns the key and must run the request. A row
@@ -26,12 +33,11 @@ export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: Idem
     .insert(idempotencyKeys)
     .values({ ...input, state: 'in_progress', lockedAt: input.at, createdAt: input.at })
     .onConflictDoUpdate({
-      target: idempotencyKeys.key,
+      target: [idempotencyKeys.apiKeyId, idempotencyKeys.key],
       set: {
         requestHash: input.requestHash,
         method: input.method,
         path: input.path,
-        apiKeyId: input.apiKeyId,
         state: 'in_progress',
         lockedAt: input.at,
         createdAt: input.at,
@@ -48,17 +54,17 @@ export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: Idem
   return claimed.length === 1;
 }
 
-export async function getIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<IdempotencyKeyRow | undefined> {
-  const [row] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, key));
+export async function getIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef): Promise<IdempotencyKeyRow | undefined> {
+  const [row] = await db.select().from(idempotencyKeys).where(rowOf(ref));
   return row;
 }
 
 /** Stores the response of the claimed request (only the claim's owner calls this). */
-export async function completeIdempotencyKey(db: DatabaseOrTransaction, key: string, response: { status: number; contentType: string; body: string; at: Date }): Promise<void> {
+export async function completeIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef, response: { status: number; contentType: string; body: string; at: Date }): Promise<void> {
   await db
     .update(idempotencyKeys)
     .set({ state: 'completed', responseStatus: response.status, responseContentType: response.contentType, responseBody: response.body, completedAt: response.at })
-    .where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+    .where(and(rowOf(ref), eq(idempotencyKeys.state, 'in_progress')));
 }
 
 /**
@@ -66,8 +72,8 @@ export async function completeIdempotencyKey(db: DatabaseOrTransaction, key: str
  * the key and the same fingerprint runs again. The row stays, so the key remains bound to its
  * request (another body is still refused) and to the refund it recorded, if any.
  */
-export async function releaseIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<void> {
-  await db.update(idempotencyKeys).set({ state: 'released' }).where(and(eq(idempotencyKeys.key, key), eq(idempotencyKeys.state, 'in_progress')));
+export async function releaseIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef): Promise<void> {
+  await db.update(idempotencyKeys).set({ state: 'released' }).where(and(rowOf(ref), eq(idempotencyKeys.state, 'in_progress')));
 }
 
 /**
@@ -75,13 +81,13 @@ export async function releaseIdempotencyKey(db: DatabaseOrTransaction, key: stri
  * transaction); no row (a key the HTTP API did not claim) binds nothing. Never rebinds a key
  * that already names a refund.
  */
-export async function bindIdempotencyKeyToRefund(db: DatabaseOrTransaction, key: string, refundId: bigint): Promise<void> {
-  await db.update(idempotencyKeys).set({ refundId }).where(and(eq(idempotencyKeys.key, key), isNull(idempotencyKeys.refundId)));
+export async function bindIdempotencyKeyToRefund(db: DatabaseOrTransaction, ref: IdempotencyKeyRef, refundId: bigint): Promise<void> {
+  await db.update(idempotencyKeys).set({ refundId }).where(and(rowOf(ref), isNull(idempotencyKeys.refundId)));
 }
 
 /** The refund a key is bound to (bindIdempotencyKeyToRefund); undefined when none or no such key. */
-export async function refundOfIdempotencyKey(db: DatabaseOrTransaction, key: string): Promise<RefundRow | undefined> {
-  const [row] = await db.select({ refund: refunds }).from(idempotencyKeys).innerJoin(refunds, eq(refunds.id, idempotencyKeys.refundId)).where(eq(idempotencyKeys.key, key));
+export async function refundOfIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef): Promise<RefundRow | undefined> {
+  const [row] = await db.select({ refund: refunds }).from(idempotencyKeys).innerJoin(refunds, eq(refunds.id, idempotencyKeys.refundId)).where(rowOf(ref));
   return row?.refund;
 }
 
@@ -98,8 +104,12 @@ export async function pruneIdempotencyKeys(db: DatabaseOrTransaction, before: Da
   const maxBatches = options.maxBatches ?? 1_000;
   let total = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const oldest = db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).orderBy(idempotencyKeys.createdAt).limit(batchSize);
-    const deleted = await db.delete(idempotencyKeys).where(inArray(idempotencyKeys.key, oldest)).returning({ key: idempotencyKeys.key });
+    const oldest = db.select({ apiKeyId: idempotencyKeys.apiKeyId, key: idempotencyKeys.key }).from(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).orderBy(idempotencyKeys.createdAt).limit(batchSize);
+    // By the whole primary key: another API key's younger row with the same header value stays.
+    const deleted = await db
+      .delete(idempotencyKeys)
+      .where(sql`(${idempotencyKeys.apiKeyId}, ${idempotencyKeys.key}) in ${oldest}`)
+      .returning({ key: idempotencyKeys.key });
     total += deleted.length;
     if (deleted.length < batchSize) break;
   }

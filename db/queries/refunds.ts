@@ -34,7 +34,7 @@ export async function lastRefundOfCharge(db: DatabaseOrTransaction, chargeId: st
 
 export async function insertRefund(
   db: DatabaseOrTransaction,
-  row: { subscriptionId: string; chargeId: string; seq: number; idempotencyKey: string; amountMinor: bigint; currency: string; reason: string | null; at: Date },
+  row: { subscriptionId: string; chargeId: string; seq: number; idempotencyKey: string; amountMinor: bigint; currency: string; reason: string | null; at: Date; sendLeaseUntil: Date },
 ): Promise<RefundRow> {
   const [stored] = await db
     .insert(refunds)
@@ -42,6 +42,18 @@ export async function insertRefund(
     .returning();
   if (!stored) throw new Error(`refund ${row.chargeId}#${row.seq} was not stored`);
   return stored;
+}
+
+/** A request is about to (re-)send this pending refund: nobody else takes it over until `until` (or endRefundSend). */
+export async function leaseRefundSend(db: DatabaseOrTransaction, id: bigint, until: Date): Promise<RefundRow> {
+  const [row] = await db.update(refunds).set({ sendLeaseUntil: until }).where(eq(refunds.id, id)).returning();
+  if (!row) throw new Error(`refund ${id} vanished while it was leased`);
+  return row;
+}
+
+/** The send of this refund ended without an answer (timeout, 5xx): its sender is gone, another request may re-send it. */
+export async function endRefundSend(db: DatabaseOrTransaction, id: bigint): Promise<void> {
+  await db.update(refunds).set({ sendLeaseUntil: null }).where(eq(refunds.id, id));
 }
 
 /**
@@ -55,7 +67,7 @@ export async function completeRefund(
 ): Promise<RefundRow> {
   const [stored] = await db
     .update(refunds)
-    .set({ state: outcome.state, refundId: outcome.refundId, reasonCode: outcome.reasonCode, updatedAt: outcome.at })
+    .set({ state: outcome.state, refundId: outcome.refundId, reasonCode: outcome.reasonCode, updatedAt: outcome.at, sendLeaseUntil: null })
     .where(and(eq(refunds.id, id), eq(refunds.state, 'pending')))
     .returning();
   if (stored) return stored;

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { refunds } from './refunds.js';
 
 /**
@@ -32,13 +32,14 @@ export const apiKeys = pgTable(
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
   {
-    key: text('key').primaryKey(),
+    /** The Idempotency-Key header; unique per API key (as Stripe scopes them), not across keys. */
+    key: text('key').notNull(),
     /** SHA-256 of method, path and the canonical JSON body: what "the same request" means. */
     requestHash: text('request_hash').notNull(),
     method: text('method').notNull(),
     path: text('path').notNull(),
-    /** The API key that first sent it (audit only). */
-    apiKeyId: text('api_key_id'),
+    /** The API key (api_keys.id) that sent it: another API key's request with the same header value is another request. */
+    apiKeyId: text('api_key_id').notNull(),
     /**
      * in_progress | completed | released. Released: the request failed in a way worth retrying
      * (5xx, 503); the row keeps the request's fingerprint, so a retry with the same request runs
@@ -60,7 +61,7 @@ export const idempotencyKeys = pgTable(
      */
     refundId: bigint('refund_id', { mode: 'bigint' }).references(() => refunds.id),
   },
-  (table) => [index('idempotency_keys_created_idx').on(table.createdAt)],
+  (table) => [primaryKey({ name: 'idempotency_keys_pkey', columns: [table.apiKeyId, table.key] }), index('idempotency_keys_created_idx').on(table.createdAt)],
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -30,6 +30,14 @@ export const refunds = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     /** When Amazon Pay says the refund reached Refunded or Declined (its lastUpdatedTimestamp). */
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+    /**
+     * While a request is sending Create Refund for this pending row: when its send may have ended
+     * at the latest (start + client/subscriptions/refund.ts REFUND_SEND_LEASE_MS); null once the
+     * send got an answer or failed. A pending row whose lease is null or past has no sender left,
+     * so a request without an Idempotency-Key may re-send it; one still within it is another
+     * request's refund in flight and is never taken over.
+     */
+    sendLeaseUntil: timestamp('send_lease_until', { withTimezone: true }),
     /** Last Get Refund by the REFUND IPN reaction or the reconciliation poll: the poll asks least recently checked first. */
     lastCheckedAt: timestamp('last_checked_at', { withTimezone: true }),
   },

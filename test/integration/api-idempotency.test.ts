@@ -7,7 +7,7 @@ import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import type { Daemon } from '../../daemon/run.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
-import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
+import { newKey, openApiClient, startBody, type ApiClient, type ApiResponse } from './api-support.js';
 import { connectTestTemporal, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,6 +66,20 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     expect(conflictAgain.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('an Idempotency-Key is scoped to its API key: the same value under another API key is another request', async () => {
+    const cp = await permission();
+    const other = await newKey(database.db, 'idempotency-other');
+    const first = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-1', cp), idempotencyKey: 'key-shared' });
+    const second = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-2', cp), idempotencyKey: 'key-shared', key: other });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(await rows('subscriptions', sql`id in ('idem-scope-1', 'idem-scope-2')`)).toBe(2);
+    // Each API key replays its own response.
+    const replay = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-scope-2', cp), idempotencyKey: 'key-shared', key: other });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(replay.text).toBe(second.text);
+  });
+
   it('20 concurrent requests with one key have one effect: one 201 that ran, the others replayed or told it is in progress', async () => {
     const cp = await permission();
     const results = await Promise.all(
@@ -111,11 +125,13 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     const hours = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
     // 2,500 keys of 25 h ago, one of 23 h ago (still inside the window).
     await database.db.execute(sql`
-      insert into idempotency_keys (key, request_hash, method, path, state, response_status, response_content_type, response_body, created_at, locked_at, completed_at)
-      select 'old-' || n, 'h', 'POST', '/v1/subscriptions', 'completed', 201, 'application/json', '{}', ${hours(25)}::timestamptz - n * interval '1 second', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz
+      insert into idempotency_keys (api_key_id, key, request_hash, method, path, state, response_status, response_content_type, response_body, created_at, locked_at, completed_at)
+      select 'key_other', 'old-' || n, 'h', 'POST', '/v1/subscriptions', 'completed', 201, 'application/json', '{}', ${hours(25)}::timestamptz - n * interval '1 second', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz
       from generate_series(1, 2500) as n`);
     await database.db.execute(sql`
-      insert into idempotency_keys (key, request_hash, method, path, state, created_at, locked_at) values ('young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz)`);
+      insert into idempotency_keys (api_key_id, key, request_hash, method, path, state, created_at, locked_at) values
+        ('key_other', 'young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz),
+        ('key_third', 'key-prune-recent', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz)`);
     const keys = async (like: string): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from idempotency_keys where key like ${like}`))[0]?.n);
 
     // At most batchSize rows per statement, at most maxBatches statements per call: the oldest go first.
@@ -125,9 +141,10 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
 
     // The daemon's prune job takes the rest.
     const result = await a.jobs.prune();
-    expect(result.idempotencyKeys).toBe(500);
+    expect(result.idempotencyKeys).toBe(501);
     expect(await keys('old-%')).toBe(0);
     expect(await keys('young-23h')).toBe(1);
+    // The old row of another API key with the same header value went; this API key's young one stays.
     expect(await keys('key-prune-recent')).toBe(1);
     const replay = await api.at(b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-prune', cp), idempotencyKey: 'key-prune-recent' });
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
@@ -136,20 +153,102 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
 
   const apiOfA = (): ApiClient => api.at(a.apiUrl);
 
-  it('a refund retried with its key is made once', async () => {
+  /** A subscription whose first charge (14.00 USD) is Captured and readable over the API: its ChargeId. */
+  const capturedCharge = async (id: string): Promise<string> => {
     const { chargePermission, firstChargeId } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '14.00' } });
     const api = apiOfA();
-    await api.call('POST', '/v1/subscriptions', { body: startBody('idem-refund', chargePermission.chargePermissionId, { firstChargeId }) });
-    for (let i = 0; i < 80 && (await rows('subscriptions', sql`id = 'idem-refund'`)) === 1; i++) {
-      const charge = await api.call('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } });
-      if (charge.status === 200) break;
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody(id, chargePermission.chargePermissionId, { firstChargeId }) })).status).toBe(201);
+    for (let i = 0; i < 80; i++) {
+      if ((await api.call('GET', '/v1/charges/{chargeId}', { params: { chargeId: firstChargeId! } })).status === 200) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const body = { amount: { amount: '5.00', currency: 'USD' } };
-    const first = await api.call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body, idempotencyKey: 'key-refund' });
+    return firstChargeId!;
+  };
+  const refund = (chargeId: string, amount: string, idempotencyKey?: string) =>
+    apiOfA().call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId }, body: { amount: { amount, currency: 'USD' } }, ...(idempotencyKey ? { idempotencyKey } : {}) });
+  const refundRows = async (chargeId: string): Promise<{ n: number; minor: number }> => {
+    const [row] = await database.db.execute<{ n: string; minor: string | null }>(sql`select count(*) as n, sum(amount_minor) as minor from refunds where charge_id = ${chargeId}`);
+    return { n: Number(row?.n), minor: Number(row?.minor ?? 0) };
+  };
+  /** Sends again (same key) while the answer is a 409 with Retry-After (a conflict that clears by itself); the first lasting answer. */
+  const untilSettled = async (send: () => Promise<ApiResponse<Body>>): Promise<ApiResponse<Body>> => {
+    for (let i = 0; ; i++) {
+      const answer = await send();
+      if (answer.status !== 409 || answer.headers.get('retry-after') === null || i === 40) return answer;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('a refund retried with its key is made once', async () => {
+    const chargeId = await capturedCharge('idem-refund');
+    const first = await refund(chargeId, '5.00', 'key-refund');
     expect(first.status).toBe(201);
-    const again = await api.at(b.apiUrl).call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId: firstChargeId! }, body, idempotencyKey: 'key-refund' });
+    const again = await apiOfA().at(b.apiUrl).call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId }, body: { amount: { amount: '5.00', currency: 'USD' } }, idempotencyKey: 'key-refund' });
     expect(again.text).toBe(first.text);
-    expect(await rows('refunds', sql`charge_id = ${firstChargeId}`)).toBe(1);
+    expect(await rows('refunds', sql`charge_id = ${chargeId}`)).toBe(1);
+  });
+
+  it('concurrent refunds with different keys are different refunds, never merged: each 201 is its own refund, a 409 while another is in flight is not stored', async () => {
+    const chargeId = await capturedCharge('idem-refund-concurrent');
+    // Every Create Refund takes 400 ms, so each request's refund is pending while the others arrive.
+    await sim.control.setFaults({ latencyFixedMs: 400 });
+    let answers: Awaited<ReturnType<typeof refund>>[];
+    try {
+      answers = await Promise.all([1, 2, 3, 4, 5].map((i) => refund(chargeId, '4.00', `key-concurrent-${i}`)));
+    } finally {
+      await sim.control.setFaults({ latencyFixedMs: 0 });
+    }
+    const created = answers.filter((a) => a.status === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    // No two 201s name the same refund: nothing was attached to another request's refund.
+    expect(new Set(created.map((a) => a.body.refund.seq)).size).toBe(created.length);
+    for (const a of answers.filter((x) => x.status !== 201)) {
+      expect(a.status, a.text).toBe(409);
+      expect(a.body.detail).toMatch(/being sent to Amazon Pay by another request/);
+      expect(a.headers.get('retry-after')).toBe('2');
+    }
+    expect(await refundRows(chargeId)).toEqual({ n: created.length, minor: 400 * created.length });
+    // The 409s bound nothing: each key, sent again, runs as its own refund until 14.00 is used up.
+    const settled = await Promise.all(answers.map((a, i) => (a.status === 201 ? a : untilSettled(() => refund(chargeId, '4.00', `key-concurrent-${i + 1}`)))));
+    expect(settled.map((a) => a.status).sort()).toEqual([201, 201, 201, 422, 422]);
+    expect(await refundRows(chargeId)).toEqual({ n: 3, minor: 1200 });
+    // Each 201 replays as itself.
+    for (const [i, a] of settled.entries()) if (a.status === 201) expect((await refund(chargeId, '4.00', `key-concurrent-${i + 1}`)).text).toBe(a.text);
+  });
+
+  it('a refund without a key never takes over another request\'s refund while it is being sent; once that one is answered it is a new refund', async () => {
+    const chargeId = await capturedCharge('idem-refund-keyless');
+    await sim.control.setFaults({ latencyFixedMs: 600 });
+    let keyed: Awaited<ReturnType<typeof refund>>;
+    let keyless: Awaited<ReturnType<typeof refund>>;
+    try {
+      const first = refund(chargeId, '1.00', 'key-keyless-1');
+      await new Promise((r) => setTimeout(r, 250));
+      [keyless, keyed] = await Promise.all([refund(chargeId, '1.00'), first]);
+    } finally {
+      await sim.control.setFaults({ latencyFixedMs: 0 });
+    }
+    expect(keyed.status).toBe(201);
+    expect(keyless.status, keyless.text).toBe(409);
+    expect(keyless.headers.get('retry-after')).toBe('2');
+    const after = await refund(chargeId, '1.00');
+    expect(after.status).toBe(201);
+    expect(after.body).toMatchObject({ refund: { seq: 2 }, resent: false });
+    expect(await refundRows(chargeId)).toEqual({ n: 2, minor: 200 });
+  });
+
+  it('a lasting 409 (the subscription has finished) is stored against its key and replayed', async () => {
+    const cp = await permission();
+    const api = apiOfA();
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody('idem-finished', cp) })).status).toBe(201);
+    expect((await api.call('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'idem-finished' }, body: { mode: 'now' } })).status).toBe(200);
+    for (let i = 0; i < 80 && (await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'idem-finished' } })).body.workflow.status === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    const pause = () => api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'idem-finished' }, idempotencyKey: 'key-finished-pause' });
+    const first = await untilSettled(pause);
+    expect(first.status, first.text).toBe(409);
+    expect(first.headers.get('retry-after')).toBeNull();
+    const again = await pause();
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.text).toBe(first.text);
   });
 });

@@ -101,6 +101,12 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(seen).toEqual([...seen].sort());
     const byPermission = await api.call<Body>('GET', '/v1/subscriptions', { query: { chargePermissionId: details.body.subscription.chargePermissionId } });
     expect(byPermission.body.items.map((s: Body) => s.id)).toEqual(['api-list-b']);
+    // A cursor belongs to its filters: with others it is refused, naming them.
+    const firstPage = await api.call<Body>('GET', '/v1/subscriptions', { query: { status: 'active', limit: '1' } });
+    expect(firstPage.body.nextCursor).toEqual(expect.any(String));
+    const otherFilter = await api.call<Body>('GET', '/v1/subscriptions', { query: { status: 'paused', limit: '1', cursor: firstPage.body.nextCursor } });
+    expect(otherFilter.status).toBe(422);
+    expect(otherFilter.body.errors).toEqual([{ field: 'querystring.cursor', message: expect.stringMatching(/^was made for other filters than this request's \(status=paused\)/) }]);
     const bad = await api.call<Body>('GET', '/v1/subscriptions', { query: { cursor: 'nonsense' } });
     expect(bad.status).toBe(422);
     expect(bad.body.errors).toEqual([{ field: 'querystring.cursor', message: expect.stringMatching(/not a cursor/) }]);
@@ -130,7 +136,7 @@ describe('HTTP API /v1 against the real stack', () => {
     const empty = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', { params: { id: 'api-life' }, body: {} });
     expect(empty.status).toBe(400);
     const atEnd = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-life' }, body: { mode: 'at_period_end' } });
-    expect(atEnd.body).toMatchObject({ mode: 'at_period_end', live: { cancelAtPeriodEnd: true } });
+    expect(atEnd.body).toMatchObject({ mode: 'at_period_end', live: { cancelAtPeriodEnd: true, nextBillingAt: null, endsAt: expect.stringMatching(/^20\d\d-/) } });
     const now = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-life' }, body: { mode: 'now', reason: 'buyer cancelled' } });
     expect(now.body).toEqual({ subscriptionId: 'api-life', mode: 'now', live: null });
     let refused: { status: number; body: Body } = { status: 0, body: {} };
@@ -225,6 +231,8 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(invalid2.body.errors).toEqual([{ field: 'chargePermissionId', message: expect.stringMatching(/must look like "S01-1234567-1234567"/) }]);
     const invalid3 = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('bad id!', 'S01-1234567-1234567') });
     expect(invalid3.body.errors.map((e: Body) => e.field)).toEqual(['id']);
+    // null, as subscriptions are served, is accepted.
+    expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-acct-null', (await permission()).cp, { account: null }) })).status).toBe(201);
     const reserved = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-acct', (await permission()).cp, { account: 'eu' }) });
     expect(reserved.status).toBe(422);
     expect(reserved.body.errors[0].field).toBe('account');
@@ -292,6 +300,12 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.text.length, c.what).toBeLessThan(5_000);
     }
     const refusal = async (options: Parameters<ApiClient['call']>[2], path = '/v1/subscriptions'): Promise<Body> => (await api.call<Body>('POST', path, { params: { id: 'api-fuzz', chargeId: `${cp}-C000001` }, ...options })).body;
+    // An unknown key is named as sent, at its depth.
+    expect((await refusal({ body: startBody('api-fuzz', cp, { plan: { price: { amount: '14.00', currency: 'USD', foo: '1' }, interval: { unit: 'month' } } }) })).errors).toContainEqual({
+      field: 'plan.price.foo',
+      message: 'is not a field of plan.price; see the OpenAPI document for the fields it accepts',
+    });
+    expect((await refusal({ body: startBody('api-fuzz', cp, { foo: 1 }) })).errors).toContainEqual({ field: 'foo', message: 'is not a field of the body; see the OpenAPI document for the fields it accepts' });
     // Keys that name prototype machinery are unknown keys like any other, named in `errors`.
     for (const key of ['__proto__', 'constructor', 'prototype']) {
       const res = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-fuzz' }, rawBody: `{"${key}": {}, "reason": "x"}` });
@@ -450,6 +464,9 @@ describe('HTTP API /v1 against the real stack', () => {
       expect(res.body.type, JSON.stringify(bad)).toBe('urn:amazon-pay-billing:problem:invalid-idempotency-key');
       expect(res.body.errors, JSON.stringify(bad)).toEqual([{ field: 'headers.idempotency-key', message: expect.stringMatching(/^must be 1-255 visible ASCII characters/) }]);
     }
+    const twice = await api.raw(`POST /v1/subscriptions HTTP/1.1\r\nAuthorization: Bearer ${key}\r\nHost: x\r\nIdempotency-Key: a\r\nidempotency-key: b\r\nContent-Length: 0`, '/v1/subscriptions', 'POST');
+    expect(twice.status).toBe(400);
+    expect(twice.body).toMatchObject({ type: 'urn:amazon-pay-billing:problem:invalid-idempotency-key', errors: [{ field: 'headers.idempotency-key', message: 'is given 2 times; send it once (one key per request)' }] });
     expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-idem-ok', cp), idempotencyKey: 'k'.repeat(255) })).status).toBe(201);
     expect((await counts()).subscriptions).toBe(before.subscriptions + 1);
     const big = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-big', cp, { softDescriptor: 'x'.repeat(70_000) }) });

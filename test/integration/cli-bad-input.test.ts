@@ -4,7 +4,10 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionWorkflowId } from '../../billing/keys.js';
 import { createBillingClient, InvalidInputError, ChargePermissionNotChargeableError, NotFoundError, ConflictError } from '../../client/index.js';
+import { requireRunning } from '../../client/subscriptions/workflow-handle.js';
+import type { BillingClientDeps } from '../../client/deps.js';
 import { subscriptions } from '../../db/schema/index.js';
+import { changePlanUpdate, pauseSignal } from '../../workflows/messages.js';
 import { startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { startCliHarness, type CliHarness } from '../support/cli-harness.js';
 
@@ -122,5 +125,22 @@ describe('billing CLI: bad input changes nothing', () => {
     expect(conflict).toBeInstanceOf(ConflictError);
     expect((conflict as Error).message).toMatch(/already exists with different terms: plan\.amountMinor 14\.00 USD ≠ 15\.00 USD$/);
     await h.temporal.client.workflow.getHandle(started.workflowId).terminate('test cleanup');
+  });
+
+  it('a workflow that finishes between the running check and the message is a Conflict "already finished", never Temporal\'s WorkflowNotFoundError', async () => {
+    const cp = (await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const started = await cli.library.startSubscription({ id: 'finishes-meanwhile', chargePermissionId: cp, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } }, anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' } });
+    // requireRunning reads only the database and Temporal.
+    const deps = { db: h.database.db, temporal: async () => h.temporal.client } as unknown as BillingClientDeps;
+    const { handle } = await requireRunning(deps, 'finishes-meanwhile', 'pause');
+    const { handle: planHandle } = await requireRunning(deps, 'finishes-meanwhile', 'change the plan of');
+    // It ends right after the check, as after a "cancel now" sent by someone else.
+    await h.temporal.client.workflow.getHandle(started.workflowId).terminate('finished meanwhile');
+    const signal = await handle.signal(pauseSignal, { reason: 'late' }).catch((e: unknown) => e);
+    expect(signal).toBeInstanceOf(ConflictError);
+    expect((signal as Error).message).toBe('Cannot pause subscription finishes-meanwhile: it has already finished (workflow completed while the request was sent)');
+    const update = await planHandle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] }).catch((e: unknown) => e);
+    expect(update).toBeInstanceOf(ConflictError);
+    expect((update as Error).message).toMatch(/Cannot change the plan of subscription finishes-meanwhile: it has already finished/);
   });
 });

@@ -78,7 +78,7 @@ describe('decimal strings', () => {
     ['.5', 'USD', /only digits and one decimal point/],
     ['', 'USD', /only digits/],
     ['NaN', 'USD', /only digits/],
-    ['99999999999999.00', 'USD', /at most 15 digits/],
+    ['99999999999999.00', 'USD', /too large, at most 9999999999999.99 USD \(15 digits in minor units\)/],
     ['14.00', 'XYZ', /Unknown currency "XYZ"/],
   ] as const)('rejects %j in %s', (input, currency, message) => {
     expect(() => parseDecimalAmount(input, currency)).toThrow(message);
