@@ -11,6 +11,7 @@ import { ServiceError } from '@temporalio/client';
 import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { houseMessage, type SchemaIssue } from './zod-messages.js';
 import { BillingClientError, type ConflictError, type InvalidInputError } from '../client/errors.js';
 import { apiFieldName } from './fields.js';
 
@@ -149,7 +150,7 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
       if (unknown && unknown.length > 0) {
         return unknown.map((key) => ({ field: fieldAt(path ? `${path}.${key}` : key), message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts` }));
       }
-      return [{ field: fieldAt(path), message: issue.message ?? 'is invalid' }];
+      return [{ field: fieldAt(path), message: houseMessage(issue as SchemaIssue) }];
     });
     if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
       return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));

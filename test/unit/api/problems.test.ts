@@ -1,6 +1,9 @@
 import { ServiceError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import { ApiProblem, clientErrorResponse, problemFor } from '../../../api/problems.js';
+import { CancelBody, StartSubscriptionBody } from '../../../api/schemas/requests.js';
+import { houseMessage } from '../../../api/zod-messages.js';
 import { ChargePermissionNotChargeableError, ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../../../client/errors.js';
 
 const limits = { maxBodyBytes: 65_536, maxParamLength: 200, maxHeaderBytes: 16_384 };
@@ -66,5 +69,38 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
     expect(clientErrorResponse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, limits)).toMatch(/^HTTP\/1\.1 408 /);
     expect(clientErrorResponse({ code: 'HPE_INVALID_METHOD' }, limits)).toMatch(/^HTTP\/1\.1 400 [^]*malformed-request/);
     expect(clientErrorResponse({ code: 'ECONNRESET' }, limits)).toBeUndefined();
+  });
+});
+
+describe('api/zod-messages.ts: schema refusals in the house wording', () => {
+  /** What Fastify hands problemFor when a request schema refuses a body (the real compiler, the real schemas). */
+  const refusal = (schema: unknown, body: unknown): Error => {
+    const result = validatorCompiler({ schema: schema as never } as never)(body) as { error?: unknown };
+    if (!result.error) throw new Error(`the schema accepted ${JSON.stringify(body)}`);
+    return Object.assign(new Error('validation'), { validation: result.error, validationContext: 'body' });
+  };
+  const messages = (schema: unknown, body: unknown) => statusOf(refusal(schema, body)).problem.errors ?? [];
+  const start = { id: 'sub-1', chargePermissionId: 'S01-1234567-1234567', plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } } };
+
+  it('says what is accepted, never zod’s own text, for every kind of refusal of the real request schemas', () => {
+    const cases: Array<[unknown, unknown, string, RegExp]> = [
+      [StartSubscriptionBody, { ...start, id: 'x'.repeat(70) }, 'id', /^is too long: at most 64 characters$/],
+      [StartSubscriptionBody, { ...start, plan: { ...start.plan, interval: { unit: 'month', count: 1.5 } } }, 'plan.interval.count', /whole number/],
+      [StartSubscriptionBody, { ...start, plan: 5 }, 'plan', /^must be a JSON object$/],
+      [CancelBody, { mode: 'later' }, 'mode', /^must be one of: now, at_period_end$/],
+      [StartSubscriptionBody, { ...start, softDescriptor: 7 }, 'softDescriptor', /^must be a string$/],
+    ];
+    for (const [schema, body, field, expected] of cases) {
+      const errors = messages(schema, body);
+      const error = errors.find((e) => e.field === field);
+      expect(error, `${field} in ${JSON.stringify(errors)}`).toBeDefined();
+      expect(error!.message).toMatch(expected);
+      for (const e of errors) expect(e.message, e.field).not.toMatch(/^(Too big|Too small|Invalid input|Invalid option|Invalid string)|expected .*, received/);
+    }
+  });
+
+  it('keeps a message a schema wrote itself', () => {
+    expect(houseMessage({ keyword: 'custom', message: 'must be a decimal amount such as 14.00' })).toBe('must be a decimal amount such as 14.00');
+    expect(houseMessage({ keyword: 'too_big', message: 'Too big: expected number to be <=5', params: { origin: 'number', maximum: 5 } })).toBe('is too large: at most 5');
   });
 });
