@@ -48,9 +48,9 @@ describe('dunning', () => {
     // The first attempt and one per dunning step, each with its own key; none after the last step.
     const rows = await ledger(h, 'dunning-exhausted');
     expect(rows.map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
-      [1, 'Declined', 'SoftDeclined'],
-      [2, 'Declined', 'SoftDeclined'],
-      [3, 'Declined', 'SoftDeclined'],
+      [1, 'Refused', 'SoftDeclined'],
+      [2, 'Refused', 'SoftDeclined'],
+      [3, 'Refused', 'SoftDeclined'],
     ]);
     expect(new Set(rows.map((r) => r.idempotencyKey)).size).toBe(3);
     expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toHaveLength(3);
@@ -77,7 +77,7 @@ describe('dunning', () => {
     await handle.signal(resumeSignal, { reason: 'operator fixed the request' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     // A new key after the admin's resume: the refused request created no charge at Amazon.
-    const refusedState = reasonCode === 'InvalidParameterValue' ? 'failed' : 'Declined';
+    const refusedState = reasonCode === 'InvalidParameterValue' ? 'failed' : 'Refused';
     expect((await ledger(h, id)).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
       [1, refusedState, reasonCode],
       [2, 'Captured', null],

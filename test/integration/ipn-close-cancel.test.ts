@@ -117,7 +117,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
 
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await listCharges(database.db, 'sub-ipn-fix')).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
-      [1, 'Declined', 'HardDeclined'],
+      [1, 'Refused', 'HardDeclined'],
       [2, 'Captured', null],
     ]);
     const rows = await settledRows(cp, 2);
