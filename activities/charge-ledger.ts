@@ -1,7 +1,7 @@
 // Completing a charge's ledger row with what Amazon Pay answered to Create Charge, and what that
 // answer means to the workflow: two pure mappings and one write, kept apart from the call
 // itself (activities/charges.ts). The row was inserted as pending before the call.
-import type { AmazonPayOutcome } from '../amazonpay/outcomes.js';
+import { mayHaveBeenProcessed, type AmazonPayOutcome } from '../amazonpay/outcomes.js';
 import type { Charge } from '../amazonpay/types.js';
 import { isChargeStateIn, PAID_CHARGE_STATES, type LedgerOnlyState } from '../billing/vocabulary.js';
 import type { Database } from '../db/client.js';
@@ -24,7 +24,7 @@ export interface LedgerKey {
  * the state of an existing Charge (Amazon Pay "Asynchronous processing").
  */
 export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): LedgerCompletion {
-  const answered = { amazonRequestId: outcome.requestId ?? null, completedAt: at };
+  const answered = { amazonRequestId: outcome.requestId ?? null, completedAt: at, mayHaveBeenProcessed: mayHaveBeenProcessed(outcome) };
   if (outcome.kind === 'ok') {
     const details = outcome.body.statusDetails;
     return { state: details.state, outcome: 'ok', chargeId: outcome.body.chargeId, reasonCode: details.reasonCode ?? null, ...answered };

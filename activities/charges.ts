@@ -4,8 +4,7 @@ import type { CreateChargeRequest } from '../amazonpay/types.js';
 import { chargeIdempotencyKey } from '../billing/keys.js';
 import { money, toAmazonPrice } from '../billing/money.js';
 import type { Database } from '../db/client.js';
-import { deleteUnsentCharge, insertPendingCharge } from '../db/queries/charges.js';
-import { stopRequestOf } from '../db/queries/subscriptions.js';
+import { claimChargeSend } from '../db/queries/charges.js';
 import type { ChargeCycleInput, ChargeResult } from '../workflows/types.js';
 import { chargeResultOf, completeLedgerRow } from './charge-ledger.js';
 import { FailureTypes, isRetryable, nonRetryableFailure, retryableFailure } from './errors.js';
@@ -28,8 +27,9 @@ export interface ChargeDeps {
  * sends the same key and Amazon Pay replays instead of charging again. Around the call: the
  * pending ledger row before it, its completion after it (activities/charge-ledger.ts) and, when
  * paid, the subscription's next status (ChargeCycleInput.onPaid). With `notSentAfterStop`, a
- * first send is skipped when a stop "now" was recorded while the charge waited its turn
- * (result `not_sent`, no ledger row left behind).
+ * send is skipped when a stop "now" was recorded and no earlier request with this key may have
+ * been processed by Amazon Pay — a first send, or a retry after a 429 or a crash before sending
+ * (result `not_sent`, no ledger row left behind; db/queries/charges.ts claimChargeSend).
  */
 export function createChargeActivities(deps: ChargeDeps) {
   return {
@@ -43,7 +43,6 @@ export function createChargeActivities(deps: ChargeDeps) {
         throw nonRetryableFailure(FailureTypes.invalidInput, (error as Error).message);
       }
       const key = { subscriptionId: input.subscriptionId, cycle: input.cycle, attempt: input.attempt };
-      const { inserted } = await insertPendingCharge(deps.db, { ...key, idempotencyKey, amountMinor, currency: input.currency });
 
       const body: CreateChargeRequest = {
         chargePermissionId: input.chargePermissionId,
@@ -54,16 +53,12 @@ export function createChargeActivities(deps: ChargeDeps) {
         merchantMetadata: { merchantReferenceId: `${input.subscriptionId}:${input.cycle}`, ...input.merchantMetadata },
       };
       await deps.spaceCalls?.();
-      // Last moment before a new request: a stop recorded meanwhile (client/subscriptions/stop-now.ts)
-      // means this charge is not sent. Only when nothing with this key can have been sent before;
-      // an attempt that may have reached Amazon is always finished, to learn its outcome.
-      if (input.notSentAfterStop && inserted) {
-        const stop = await stopRequestOf(deps.db, input.subscriptionId);
-        if (stop) {
-          await deleteUnsentCharge(deps.db, key);
-          return { kind: 'not_sent', reason: stop.reason };
-        }
-      }
+      // Last moment before sending, on every attempt: a stop recorded meanwhile
+      // (client/subscriptions/stop-now.ts) means nothing is sent unless an earlier request with
+      // this key may have been processed (then it is resent with its key, to learn its outcome).
+      // A 429 or a crash before the send leaves nothing processed, so its retry is not sent.
+      const claim = await claimChargeSend(deps.db, { ...key, idempotencyKey, amountMinor, currency: input.currency, honourStop: input.notSentAfterStop === true });
+      if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason };
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
       deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
       await completeLedgerRow(deps.db, key, outcome, deps.now());

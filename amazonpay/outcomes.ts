@@ -274,3 +274,16 @@ export function describeOutcome(outcome: AmazonPayOutcome<unknown>): string {
     outcome.kind === 'transient' ? (outcome.mayHaveBeenProcessed ? '; may have been processed' : '; not processed') : '';
   return `${outcome.kind}: ${status}${code}: ${outcome.message}${processed}${request}`;
 }
+
+/**
+ * Whether Amazon Pay may have acted on the request that got this answer: false only for a 429
+ * (throttled: refused before processing, Amazon Pay "Throttling") and a transient fault known to
+ * have happened before the request was processed (`mayHaveBeenProcessed: false`); true for a
+ * Charge, a decline, a refusal, an invalid request and any other transient fault. A resend with
+ * the same idempotency key may then only replay what Amazon did, never start a new charge.
+ */
+export function mayHaveBeenProcessed(outcome: AmazonPayOutcome<unknown>): boolean {
+  if (outcome.kind === 'throttled') return false;
+  if (outcome.kind === 'transient') return outcome.mayHaveBeenProcessed;
+  return true;
+}

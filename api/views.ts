@@ -57,6 +57,7 @@ export function subscriptionOut(s: SubscriptionView): z.output<typeof Subscripti
     nextBillingAt: s.nextBillingAt,
     createdAt: s.createdAt,
     endedAt: s.endedAt,
+    stopRequested: s.stopRequested,
     workflowId: s.workflowId,
   };
 }

@@ -260,7 +260,7 @@ export type ChargeResult =
     }
   | { kind: 'pending'; chargeId: string; state: 'AuthorizationInitiated'; requestId: string | null }
   | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null }
-  /** Nothing was sent: a stop "now" was recorded before this attempt's first request (only with `notSentAfterStop`). */
+  /** Nothing was sent: a stop "now" was recorded and no request of this attempt may have been processed (only with `notSentAfterStop`). */
   | { kind: 'not_sent'; reason: string };
 
 export interface ChargeCycleInput {
@@ -276,7 +276,7 @@ export interface ChargeCycleInput {
   canHandlePendingAuthorization: boolean;
   /**
    * The workflow understands a `not_sent` result (patch CHARGE_NOT_SENT_AFTER_STOP): the activity
-   * may skip a first send when a stop was recorded. Absent from older workflows' inputs.
+   * may skip a send when a stop was recorded and nothing with this key may have been processed. Absent from older workflows' inputs.
    */
   notSentAfterStop?: boolean;
   /**

@@ -23,6 +23,10 @@ export const SubscriptionSchema = z
     nextBillingAt: instant.nullable(),
     createdAt: instant,
     endedAt: instant.nullable(),
+    stopRequested: z
+      .object({ at: instant, reason: z.string() })
+      .nullable()
+      .describe('A cancel "now" recorded before the workflow was told: when and why (the subscription ends canceled with this reason); null when none was asked for'),
     workflowId: z.string().describe('Temporal workflow of this subscription'),
   })
   .meta({ id: 'Subscription' });

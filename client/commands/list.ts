@@ -61,7 +61,8 @@ Examples:
         ['id', 'status', 'plan', 'charge permission', 'cycle', 'next billing'],
         page.items.map((s) => [
           s.id,
-          s.status,
+          // A stop recorded but not yet applied (the workflow has not ended it, or it is down: billing repair finishes it).
+          s.stopRequested && s.status !== 'canceled' ? `${s.status} (stop requested)` : s.status,
           `${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)}`,
           s.chargePermissionId,
           String(s.currentCycle),

@@ -6,6 +6,10 @@ import type { RepairResult } from '../index.js';
 
 function resultLine(result: RepairResult): string {
   if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  if (result.action === 'canceled') {
+    const stop = result.stopRequested!;
+    return `Canceled ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): a stop was requested at ${stop.at} (${stop.reason}), so it was not restarted; status canceled (${stop.reason})\n`;
+  }
   const r = result.resume!;
   const how = r.fresh
     ? 'started again from the beginning (nothing was billed yet)'
@@ -32,8 +36,11 @@ charged again, and an attempt whose outcome is unknown is sent again with its ow
 key (Amazon Pay replays it) instead of a new one. One waiting in unpaid or
 payment_method_required is restored into that wait (nothing is charged until an admin resumes
 or the buyer fixes the payment method; the grace runs from the first hard decline), and a
-pending cancel at period end is kept (read from the old workflow's history). A subscription
-whose workflow runs is left alone; one that was stopped or has ended is refused.
+pending cancel at period end is kept (read from the old workflow's history; if Temporal has the
+workflow but its history cannot be read, nothing is restarted and it exits 1: try again). One
+whose stop was requested (billing stop, the API's cancel, a closed Charge Permission) before its
+workflow stopped is not restarted but finished: status canceled with the stop's reason. A
+subscription whose workflow runs is left alone; one that was stopped or has ended is refused.
 
 Options:
   --all-drifted                instead of one subscription: every live subscription (older than 5
@@ -57,13 +64,13 @@ Examples:
     let progress: ReturnType<typeof createProgress> | undefined;
     const summary = await client.repairDrifted((entry, total) => {
       if ('error' in entry) lines.push(`${entry.subscriptionId}: not repaired: ${entry.error}\n`);
-      else if (entry.action === 'restarted') lines.push(resultLine(entry));
+      else if (entry.action !== 'running') lines.push(resultLine(entry));
       progress ??= createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'checked');
       progress.tick(!('error' in entry));
     });
     progress?.done();
     if (ctx.json) ctx.io.out(toJson(summary));
-    else ctx.io.out(`${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.failed.length} not repaired.\n`);
+    else ctx.io.out(`${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled (stop requested), ${summary.failed.length} not repaired.\n`);
     return summary.failed.length > 0 ? 1 : 0;
   },
 };

@@ -43,6 +43,7 @@ export function renderDetails(d: SubscriptionDetails): string {
     ['cycle', String(live?.cycle ?? s.currentCycle)],
     ['next billing', showInstant(live ? live.nextBillingAt : s.nextBillingAt, zone)],
   ];
+  if (s.stopRequested) pairs.push(['stop requested', `at ${showInstant(s.stopRequested.at, zone)} (${s.stopRequested.reason})`]);
   if (live?.nextRetryAt) pairs.push(['next retry', showInstant(live.nextRetryAt, zone)]);
   if (live?.outstanding) pairs.push(['outstanding', `cycle ${live.outstanding.cycle} attempt ${live.outstanding.attempt}${live.outstanding.reasonCode ? ` (${live.outstanding.reasonCode})` : ''}`]);
   if ((live?.status ?? s.status) === 'payment_method_required') {

@@ -6,7 +6,7 @@ import { rebaseSegments } from '../../billing/segments.js';
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
 import { listCharges } from '../../db/queries/charges.js';
-import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
+import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
@@ -20,12 +20,17 @@ import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from 
 
 export interface RepairResult {
   subscriptionId: string;
-  /** 'restarted': a new workflow runs; 'running': nothing to repair. */
-  action: 'restarted' | 'running';
+  /**
+   * 'restarted': a new workflow runs; 'running': nothing to repair; 'canceled': a stop "now" was
+   * recorded (stop-now.ts) before the workflow stopped, so it was finished as canceled instead.
+   */
+  action: 'restarted' | 'running' | 'canceled';
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, NOT_FOUND, RUNNING. */
   workflowState: string;
   /** Where the new workflow resumes (absent when nothing was restarted). */
   resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
+  /** The recorded stop request that ended it (action 'canceled'): when (ISO UTC) and why. */
+  stopRequested?: { at: string; reason: string };
   /** A cancel at period end the old run had been asked for and not yet applied: the new run keeps it. */
   cancelAtPeriodEnd?: { reason: string };
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
@@ -38,8 +43,12 @@ const STARTING_MARGIN_MS = 5 * 60_000;
 
 /**
  * Restarts the workflow of subscription `id` if it is live in PostgreSQL and its workflow is
- * not running. Errors: NotFound (no such subscription), Conflict (it has ended; or its plan
- * changed and Temporal no longer holds the history its terms would come from).
+ * not running. A subscription with a recorded stop request (stop-now.ts: the stop was written
+ * but the workflow stopped before it ended the subscription) is not restarted: it is finished as
+ * canceled with the recorded reason (status, ended_at, a status event). Errors: NotFound (no such
+ * subscription), Conflict (it has ended; or its plan changed and Temporal no longer holds the
+ * history its terms would come from), Upstream (Temporal found the workflow but its history could
+ * not be read: nothing is restarted, since a pending cancel or pause windows live only there).
  */
 export async function repairSubscription(deps: BillingClientDeps, id: string): Promise<RepairResult> {
   const row = await requireSubscriptionRow(deps, id);
@@ -49,6 +58,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   const description = await describeOrUndefined(handle);
   const workflowState = description?.status.name ?? 'NOT_FOUND';
   if (workflowState === 'RUNNING') return { subscriptionId: id, action: 'running', workflowState };
+  if (row.stopRequestedAt) return finishStopped(deps, row, workflowState);
   // A cancelled workflow was stopped on purpose (its final status write did not land); a completed one ended.
   if (workflowState === 'CANCELLED' || workflowState === 'COMPLETED') {
     throw new ConflictError(`Subscription ${id}: its workflow ${workflowState === 'CANCELLED' ? 'was cancelled (stopped)' : 'completed'}, so it is not restarted; its status in the database (${row.status}) is stale`);
@@ -112,15 +122,33 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   };
 }
 
-/** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn. */
-export async function repairDriftedSubscriptions(deps: BillingClientDeps, onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
+/** The stop was recorded and the workflow is gone: the subscription ends as the stop asked. */
+async function finishStopped(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string): Promise<RepairResult> {
+  const stopRequested = { at: row.stopRequestedAt!.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' };
+  await recordSubscriptionStatus(deps.db, {
+    subscriptionId: row.id,
+    status: 'canceled',
+    reasonCode: stopRequested.reason,
+    cycle: row.currentCycle,
+    nextBillingAt: null,
+    detail: { repair: 'stop_requested', stopRequestedAt: stopRequested.at, workflowState },
+    ended: true,
+    at: deps.now(),
+  });
+  return { subscriptionId: row.id, action: 'canceled', workflowState, stopRequested };
+}
+
+/** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn (a recorded stop: finished as canceled). */
+export async function repairDriftedSubscriptions(deps: BillingClientDeps, onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
   const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - STARTING_MARGIN_MS));
   const restarted: RepairResult[] = [];
+  const canceled: RepairResult[] = [];
   const failed: { subscriptionId: string; error: string }[] = [];
   for (const row of rows) {
     try {
       const result = await repairSubscription(deps, row.id);
       if (result.action === 'restarted') restarted.push(result);
+      if (result.action === 'canceled') canceled.push(result);
       onProgress?.(result, rows.length);
     } catch (error) {
       const entry = { subscriptionId: row.id, error: error instanceof Error ? error.message : String(error) };
@@ -128,7 +156,7 @@ export async function repairDriftedSubscriptions(deps: BillingClientDeps, onProg
       onProgress?.(entry, rows.length);
     }
   }
-  return { checked: rows.length, restarted, failed };
+  return { checked: rows.length, restarted, canceled, failed };
 }
 
 interface Terms {

@@ -19,6 +19,8 @@ export interface SubscriptionView {
   nextBillingAt: string | null;
   createdAt: string;
   endedAt: string | null;
+  /** A stop "now" recorded (client/subscriptions/stop-now.ts) — when (ISO UTC) and why; null when none was asked for. */
+  stopRequested: { at: string; reason: string } | null;
 }
 
 export interface ChargeView {
@@ -75,6 +77,7 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
     nextBillingAt: iso(row.nextBillingAt),
     createdAt: row.createdAt.toISOString(),
     endedAt: iso(row.endedAt),
+    stopRequested: row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : null,
   };
 }
 

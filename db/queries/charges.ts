@@ -1,7 +1,7 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { LedgerState } from '../../billing/vocabulary.js';
 import type { DatabaseOrTransaction } from '../client.js';
-import { charges, type ChargeRow } from '../schema/index.js';
+import { charges, subscriptions, type ChargeRow } from '../schema/index.js';
 
 export interface ChargeAttemptKey {
   subscriptionId: string;
@@ -9,31 +9,60 @@ export interface ChargeAttemptKey {
   attempt: number;
 }
 
-/**
- * Writes the attempt before Amazon Pay is called; a retry of the same attempt finds the row
- * already there. `inserted` is true only for the call that wrote it: no request with this
- * attempt's idempotency key can have been sent before (every send follows this write).
- */
-export async function insertPendingCharge(
-  db: DatabaseOrTransaction,
-  row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string },
-): Promise<{ row: ChargeRow; inserted: boolean }> {
-  const written = await db
-    .insert(charges)
-    .values({ ...row, state: 'pending' })
-    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] })
-    .returning({ id: charges.id });
-  const [stored] = await db.select().from(charges).where(attemptWhere(row));
-  if (!stored) throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} vanished after insert`);
-  if (stored.idempotencyKey !== row.idempotencyKey || stored.amountMinor !== row.amountMinor || stored.currency !== row.currency) {
-    throw new Error(`charge attempt ${row.subscriptionId}/${row.cycle}/${row.attempt} was recorded with a different key or amount`);
-  }
-  return { row: stored, inserted: written.length > 0 };
-}
+/** Whether a charge attempt may be sent now (claimChargeSend). */
+export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: string };
 
-/** Removes an attempt's pending row that was never sent (a stop arrived first); a no-op for any other state. */
-export async function deleteUnsentCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey): Promise<void> {
-  await db.delete(charges).where(and(attemptWhere(key), eq(charges.state, 'pending')));
+/**
+ * The last step before Create Charge is sent, one statement on every attempt (a first send, a
+ * Temporal retry, a retry running while an earlier execution of it still waits): writes the
+ * attempt's pending row when there is none and claims the send (`sends_in_flight` + 1, lowered
+ * by completeCharge) — unless `honourStop` and the subscription has a recorded stop
+ * (recordStopRequested) and no request with this key may have been processed by Amazon Pay
+ * (none in flight or left in flight by a dead worker, no answer that leaves it open). Then
+ * nothing is sent: the still-unsent pending row is removed in the same statement, and the
+ * result carries the stop's reason. A request that may have been processed is always resent
+ * with its key, so that its outcome is learned and recorded (Amazon Pay replays it).
+ * Throws when the attempt's stored row has a different idempotency key or amount.
+ */
+export async function claimChargeSend(
+  db: DatabaseOrTransaction,
+  row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string; honourStop: boolean },
+): Promise<ChargeSendClaim> {
+  const { subscriptionId, cycle, attempt } = row;
+  const [result] = await db.execute<{ claimed: number; stop_reason: string | null; prior_key: string | null; prior_amount: string | null; prior_currency: string | null }>(sql`
+    with stop as (
+      select ${subscriptions.stopRequestedReason} as reason from ${subscriptions}
+      where ${subscriptions.id} = ${subscriptionId} and ${subscriptions.stopRequestedAt} is not null
+    ), prior as (
+      select * from ${charges} where ${attemptWhere(row)}
+    ), may_send as (
+      select (not ${row.honourStop} or not exists (select 1 from stop)
+        or exists (select 1 from prior where prior.sends_in_flight > 0 or prior.possibly_processed)) as ok
+    ), claimed as (
+      insert into ${charges} (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight)
+      select ${subscriptionId}, ${cycle}, ${attempt}, ${row.idempotencyKey}, ${row.amountMinor.toString()}::bigint, ${row.currency}, 'pending', 1
+      from may_send where ok
+      on conflict (subscription_id, cycle, attempt) do update set sends_in_flight = ${charges}.sends_in_flight + 1
+      where ${charges}.idempotency_key = excluded.idempotency_key and ${charges}.amount_minor = excluded.amount_minor and ${charges}.currency = excluded.currency
+      returning 1
+    ), removed as (
+      delete from ${charges}
+      where ${attemptWhere(row)} and ${charges.state} = 'pending' and ${charges.sendsInFlight} = 0 and not ${charges.possiblyProcessed}
+        and ${charges.idempotencyKey} = ${row.idempotencyKey} and exists (select 1 from may_send where not ok)
+      returning 1
+    )
+    select (select count(*) from claimed)::int as claimed,
+      (select coalesce(reason, 'StopRequested') from stop) as stop_reason,
+      prior.idempotency_key as prior_key, prior.amount_minor::text as prior_amount, prior.currency as prior_currency
+    from (select 1) as one left join prior on true`);
+  const label = `charge attempt ${subscriptionId}/${cycle}/${attempt}`;
+  if (result?.prior_key != null && (result.prior_key !== row.idempotencyKey || result.prior_amount !== row.amountMinor.toString() || result.prior_currency !== row.currency)) {
+    throw new Error(`${label} was recorded with a different key or amount`);
+  }
+  if ((result?.claimed ?? 0) > 0) return { claimed: true };
+  // Not claimed with a matching row: a stop, or a row of another key written concurrently.
+  if (result?.stop_reason != null && row.honourStop) return { claimed: false, stopReason: result.stop_reason };
+  throw new Error(`${label} was recorded with a different key or amount`);
 }
 
 /**
@@ -48,10 +77,25 @@ export interface LedgerCompletion {
   reasonCode: string | null;
   amazonRequestId: string | null;
   completedAt: Date;
+  /** Whether Amazon Pay may have processed the request (amazonpay/outcomes.ts mayHaveBeenProcessed). */
+  mayHaveBeenProcessed: boolean;
 }
 
+/**
+ * Records one answer on the attempt's row, in the one write: its outcome, one send fewer in
+ * flight (claimChargeSend), and "possibly processed" once any answer left that open (never
+ * cleared again: a later 429 does not undo an earlier request that may have been processed).
+ */
 export async function completeCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey, outcome: LedgerCompletion): Promise<void> {
-  await db.update(charges).set(outcome).where(attemptWhere(key));
+  const { mayHaveBeenProcessed, ...answer } = outcome;
+  await db
+    .update(charges)
+    .set({
+      ...answer,
+      sendsInFlight: sql`greatest(${charges.sendsInFlight} - 1, 0)`,
+      possiblyProcessed: sql`${charges.possiblyProcessed} or ${mayHaveBeenProcessed}`,
+    })
+    .where(attemptWhere(key));
 }
 
 /** The ledger row for cycle 0 when the first payment was captured at checkout. */

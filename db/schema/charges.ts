@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, char, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, char, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { LEDGER_ONLY_STATES } from '../../billing/vocabulary.js';
 import { subscriptions } from './subscriptions.js';
 
@@ -35,6 +35,18 @@ export const charges = pgTable(
     amazonRequestId: text('amazon_request_id'),
     requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * Create Charge requests with this key sent and not yet answered: raised just before a send,
+     * lowered when its answer is recorded. A worker that dies mid-send leaves it raised, which
+     * reads as "may have been processed" (activities/charges.ts).
+     */
+    sendsInFlight: integer('sends_in_flight').notNull().default(0),
+    /**
+     * Whether any answer to a request with this key left open that Amazon Pay processed it
+     * (amazonpay/outcomes.ts mayHaveBeenProcessed): false while every answer was a 429 or a fault
+     * known to precede processing. Rows from before migration 0008 are true (unknown).
+     */
+    possiblyProcessed: boolean('possibly_processed').notNull().default(false),
   },
   (table) => [
     uniqueIndex('charges_cycle_attempt_key').on(table.subscriptionId, table.cycle, table.attempt),
@@ -46,6 +58,7 @@ export const charges = pgTable(
       .where(sql`${table.state} in ('Authorized', 'Captured', 'CaptureInitiated')`),
     index('charges_subscription_idx').on(table.subscriptionId, table.cycle),
     check('charges_attempt_positive', sql`${table.attempt} >= 0`),
+    check('charges_sends_in_flight_nonnegative', sql`${table.sendsInFlight} >= 0`),
     // A row without a ChargeId holds one of the ledger's own states, and a row with one holds the
     // Charge's state: a refusal can no longer be recorded as Amazon's Declined (migration 0006).
     check('charges_state_matches_charge_id', sql`(${table.chargeId} is null) = (${table.state} in (${sql.raw(LEDGER_ONLY_STATES.map((s) => `'${s}'`).join(', '))}))`),

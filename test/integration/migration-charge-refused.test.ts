@@ -1,53 +1,24 @@
 // Migration 0007 on a database that ran the daemon before it: an attempt Create Charge refused was
 // recorded as Amazon's `Declined` with no ChargeId; after the migration it is `Refused`, a Charge
 // declined later keeps `Declined`, and no row without a ChargeId can claim a Charge's state again.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { migrate } from 'drizzle-orm/postgres-js/migrator';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { migrateDatabase, MIGRATIONS_FOLDER } from '../../db/migrate.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { databaseMigratedTo } from '../support/old-migrations.js';
 
 const BEFORE = '0006_idempotency_key_refund';
 
-/** A copy of the migrations folder whose journal ends at `lastTag`: the schema as an older daemon left it. */
-async function migrationsUpTo(lastTag: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'billing-migrations-'));
-  await cp(MIGRATIONS_FOLDER, dir, { recursive: true });
-  const journalPath = join(dir, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  const last = journal.entries.findIndex((e) => e.tag === lastTag);
-  if (last < 0) throw new Error(`no migration ${lastTag}`);
-  await writeFile(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, last + 1) }));
-  return dir;
-}
-
 describe('migration 0007: refusals get the ledger state Refused', () => {
-  const adminUrl = inject('postgresAdminUrl');
-  const name = `migration_${randomBytes(6).toString('hex')}`;
-  const url = adminUrl.replace(/\/postgres$/, `/${name}`);
+  let db: Awaited<ReturnType<typeof databaseMigratedTo>>;
   let sql: postgres.Sql;
-  let oldMigrations: string;
+  let url: string;
 
   beforeAll(async () => {
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database "${name}"`);
-    await admin.end();
-    sql = postgres(url, { max: 1, onnotice: () => {} });
-    oldMigrations = await migrationsUpTo(BEFORE);
-    await migrate(drizzle(sql), { migrationsFolder: oldMigrations });
+    db = await databaseMigratedTo(inject('postgresAdminUrl'), BEFORE);
+    ({ sql, url } = db);
   });
-  afterAll(async () => {
-    await sql?.end();
-    const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-    if (oldMigrations) await rm(oldMigrations, { recursive: true, force: true });
-  });
+  afterAll(async () => db?.drop());
 
   it('rewrites Declined rows without a ChargeId to Refused, keeps every other row, then refuses a Declined row without one', async () => {
     await sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone)

@@ -1,10 +1,13 @@
 // Issue 13 §1: drift detection must also repair. A live subscription whose workflow is not
 // running gets a new workflow with `billing repair` that resumes where the ledger says: no cycle
 // is charged twice, and an attempt whose outcome is unknown is sent again with its own key.
+import { Client, Connection } from '@temporalio/client';
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getSubscription } from '../../db/queries/subscriptions.js';
-import { stateQuery } from '../../workflows/messages.js';
+import { describeError, exitCodeFor } from '../../client/cli/errors.js';
+import { createBillingClient } from '../../client/index.js';
+import { getSubscription, listSubscriptionEvents, recordStopRequested } from '../../db/queries/subscriptions.js';
+import { cancelSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
 import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, type SubscriptionHandle } from '../support/subscriptions.js';
@@ -69,6 +72,12 @@ describe('billing repair', () => {
     const b = (await h.launch(shortSpec('repair-bulk-idle', idle, { cycles: 1, firstInSeconds: 600 }))).handle;
     await eventually(() => b.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'planned' });
     await b.terminate('test');
+    // A stop "now" recorded, then the workflow stopped before it was told (the stopper died in between).
+    const stoppedCp = await newPermission(h);
+    const d = (await h.launch(shortSpec('repair-bulk-stopped', stoppedCp, { cycles: 1, firstInSeconds: 600 }))).handle;
+    await eventually(() => d.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'planned' });
+    await recordStopRequested(h.database.db, 'repair-bulk-stopped', 'BuyerRequested', new Date());
+    await d.terminate('test');
     const runningCp = await newPermission(h);
     const c = (await h.launch(shortSpec('repair-bulk-running', runningCp, { cycles: 1, firstInSeconds: 600 }))).handle;
     // The bulk repair leaves subscriptions younger than 5 minutes alone (they may be starting).
@@ -78,8 +87,11 @@ describe('billing repair', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Repaired repair-bulk-declined (workflow was terminated): resumes at cycle 0, attempt 2;');
     expect(run.stdout).toContain('Repaired repair-bulk-idle (workflow was terminated): started again from the beginning (nothing was billed yet);');
+    expect(run.stdout).toMatch(/^Canceled repair-bulk-stopped \(workflow was terminated\): a stop was requested at \S+ \(BuyerRequested\), so it was not restarted/m);
     expect(run.stdout).not.toContain('repair-bulk-running');
-    expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 0 not repaired\./);
+    expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 1 canceled \(stop requested\), 0 not repaired\./);
+    expect((await newRun(d).describe()).status.name).toBe('TERMINATED');
+    expect(await getSubscription(h.database.db, 'repair-bulk-stopped')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
     expect(run.stderr).toMatch(/checked: \d+\/\d+/);
 
     expect(await newRun(a).result()).toMatchObject({ status: 'ended', cycle: 1 });
@@ -91,6 +103,57 @@ describe('billing repair', () => {
     expect((await cli.run(['repair', 'repair-bulk-running'])).stdout).toBe('repair-bulk-running: its workflow is running; nothing to repair\n');
     await newRun(b).terminate('test done');
     await c.terminate('test done');
+  });
+
+  it('a recorded stop is not restarted: show and list say so, repair finishes it as canceled with the reason', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('repair-stopped', cp, { seconds: 3, cycles: 3 }));
+    await eventually(() => ledger(h, 'repair-stopped'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    // The stop was written (stop-now.ts), then the workflow stopped before the signal reached it.
+    await recordStopRequested(h.database.db, 'repair-stopped', 'Operator: fraud', new Date());
+    await handle.terminate('worker host lost');
+
+    const show = await cli.run(['show', 'repair-stopped']);
+    expect(show.stdout).toMatch(/stop requested +at [^(\n]+ \(Operator: fraud\)/);
+    expect((await cli.run(['list', '--charge-permission', cp])).stdout).toMatch(/repair-stopped +active \(stop requested\)/);
+    expect((await cli.json<{ subscription: { stopRequested: { reason: string } } }>(['show', 'repair-stopped'])).subscription.stopRequested).toMatchObject({ reason: 'Operator: fraud' });
+
+    const run = await cli.run(['repair', 'repair-stopped']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Canceled repair-stopped \(workflow was terminated\): a stop was requested at \S+ \(Operator: fraud\), so it was not restarted; status canceled \(Operator: fraud\)\n$/);
+    expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
+    const row = await getSubscription(h.database.db, 'repair-stopped');
+    expect(row).toMatchObject({ status: 'canceled', statusReason: 'Operator: fraud', nextBillingAt: null });
+    expect(row?.endedAt).not.toBeNull();
+    expect((await listSubscriptionEvents(h.database.db, 'repair-stopped')).at(-1)).toMatchObject({ toStatus: 'canceled', reasonCode: 'Operator: fraud' });
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
+    // Ended now: a second repair is refused.
+    expect((await cli.run(['repair', 'repair-stopped'])).code).toBe(1);
+  });
+
+  it('a history Temporal has but cannot send aborts the repair in one line; nothing is restarted and a pending cancel is not lost', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('repair-history-error', cp, { seconds: 3, cycles: 3 }));
+    await eventually(() => ledger(h, 'repair-history-error'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerRequested' });
+    // A real gRPC failure of the history read only: the termination reason makes the history
+    // larger than this client accepts (RESOURCE_EXHAUSTED), while describing the workflow still works.
+    await handle.terminate(`worker host lost ${'x'.repeat(200_000)}`);
+    const connection = await Connection.connect({ address: h.temporal.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 }, interceptors: [] });
+    try {
+      const small = createBillingClient({ ...cli.deps, temporal: async () => new Client({ connection, namespace: h.temporal.namespace }) });
+      const error = await small.repair('repair-history-error').then(() => undefined, (e: unknown) => e);
+      expect(exitCodeFor(error)).toBe(1);
+      expect(describeError(error)).toMatch(/^could not read the history of workflow subscription-repair-history-error from Temporal \(.+\); nothing was restarted, try again$/);
+      expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
+      expect((await listSubscriptionEvents(h.database.db, 'repair-history-error')).map((e) => e.reasonCode)).not.toContain('workflow_restarted');
+    } finally {
+      await connection.close();
+    }
+    // With the history readable, the repair keeps the cancel at period end.
+    expect(await cli.library.repair('repair-history-error')).toMatchObject({ action: 'restarted', cancelAtPeriodEnd: { reason: 'BuyerRequested' } });
+    await newRun(handle).terminate('test done');
   });
 
   it('refuses what must not restart, in one line: an ended subscription, a bad call', async () => {

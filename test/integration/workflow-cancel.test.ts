@@ -33,6 +33,7 @@ describe('cancelling a subscription', () => {
   afterEach(async () => {
     gate.open();
     await h.control.setFaults({ latencyFixedMs: 0, responseLostRate: 0 });
+    await h.control.setInjectedErrors([]);
   });
   afterAll(async () => h?.close());
 
@@ -108,6 +109,29 @@ describe('cancelling a subscription', () => {
     expect(attempts.map((a) => a.idempotencyKey)).toEqual([charge!.idempotencyKey, charge!.idempotencyKey]);
     expect((await ledger(h, 'cancel-before-retry')).map((r) => [r.cycle, r.state, r.chargeId])).toEqual([[0, 'Captured', charge!.chargeId]]);
     expect(await getSubscription(h.database.db, 'cancel-before-retry')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
+  });
+
+  it('cancelled while a throttled first charge waits to be retried: nothing is sent after the stop, no ledger row is left', async () => {
+    // Amazon answers the first request 429 (throttled: nothing processed); its Temporal retry then
+    // waits its turn, finds the row the first attempt wrote, and must not send a new charge.
+    gate.hold(1);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 429, reasonCode: 'TooManyRequests', times: 1 }]);
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('cancel-after-429', cp, { seconds: 5, firstInSeconds: 1 }));
+    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the retry after a 429 waiting to be sent' });
+    expect((await ledger(h, 'cancel-after-429')).map((r) => [r.cycle, r.attempt, r.state])).toEqual([[0, 1, 'pending']]);
+
+    const stoppedAt = Date.now();
+    await cancelNow(h, handle, 'BuyerRequested');
+    gate.open();
+    expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
+
+    const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
+    expect(attempts.map((a) => a.status)).toEqual([429]);
+    expect(attempts.filter((a) => a.at >= stoppedAt)).toEqual([]);
+    expect(await simulatorCharges(h, cp)).toEqual([]);
+    expect(await ledger(h, 'cancel-after-429')).toEqual([]);
+    expect(await getSubscription(h.database.db, 'cancel-after-429')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
   });
 
   it('the buyer closes the permission: the signal stops it at once; without one, the next charge is refused and it stops', async () => {

@@ -26,6 +26,8 @@ export interface CliHarness {
   json<T>(args: string[]): Promise<T>;
   /** The library, wired like the CLI (same harness services), for checks where a process adds nothing. */
   library: BillingClient;
+  /** What `library` is built from, for a test that changes one dependency. */
+  deps: BillingClientDeps;
   dir: string;
   close(): Promise<void>;
 }
@@ -89,6 +91,7 @@ export async function startCliHarness(h: BillingHarness): Promise<CliHarness> {
       return JSON.parse(result.stdout) as T;
     },
     library: createBillingClient(deps),
+    deps,
     dir,
     close: () => rm(dir, { recursive: true, force: true }),
   };

@@ -23,7 +23,7 @@ describe('completionOf: the ledger row for a Create Charge answer', () => {
     [400, 'TransactionAmountExceeded', 'refused'],
     [422, 'SomeCodeAmazonAddsLater', 'refused'],
   ])('%i %s: Refused, no ChargeId, the reason kept (%s)', (status, reasonCode, kind) => {
-    expect(completionOf(refusal(status, reasonCode), at)).toEqual({ state: 'Refused', outcome: kind, chargeId: null, reasonCode, amazonRequestId: 'req-1', completedAt: at });
+    expect(completionOf(refusal(status, reasonCode), at)).toEqual({ state: 'Refused', outcome: kind, chargeId: null, reasonCode, amazonRequestId: 'req-1', completedAt: at, mayHaveBeenProcessed: true });
   });
 
   it('an invalid request is failed (a fault on our side), not Refused', () => {
@@ -34,6 +34,15 @@ describe('completionOf: the ledger row for a Create Charge answer', () => {
   it('a 429 or 5xx leaves the row pending: the same key is sent again', () => {
     expect(completionOf(refusal(429, 'TooManyRequests'), at)).toMatchObject({ state: 'pending', outcome: 'throttled', chargeId: null });
     expect(completionOf(answer(503, 'Service Unavailable'), at)).toMatchObject({ state: 'pending', outcome: 'transient', chargeId: null, reasonCode: null });
+  });
+
+  it('only a 429 or a fault known to precede processing leaves the key unprocessed (a stop then skips its retry)', () => {
+    expect(completionOf(refusal(429, 'TooManyRequests'), at).mayHaveBeenProcessed).toBe(false);
+    expect(completionOf(refusal(400, 'InvalidHeaderValue'), at)).toMatchObject({ state: 'failed', mayHaveBeenProcessed: true });
+    expect(completionOf(answer(400, { reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' }), at)).toMatchObject({ state: 'pending', mayHaveBeenProcessed: false });
+    expect(completionOf(answer(503, 'Service Unavailable'), at).mayHaveBeenProcessed).toBe(true);
+    expect(completionOf(refusal(422, 'SoftDeclined'), at).mayHaveBeenProcessed).toBe(true);
+    expect(completionOf(charge('Captured'), at).mayHaveBeenProcessed).toBe(true);
   });
 
   it('a Charge Amazon created is recorded with its ChargeId and its own state, Declined included', () => {

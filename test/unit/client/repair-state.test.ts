@@ -9,6 +9,7 @@ function charge(cycle: number, attempt: number, state: string, reasonCode: strin
   return {
     id: BigInt(cycle * 100 + attempt), subscriptionId: 's', cycle, attempt, idempotencyKey: `k${cycle}-${attempt}`, amountMinor: 1400n, currency: 'USD',
     chargeId: state === 'pending' || state === 'Refused' ? null : `C${cycle}-${attempt}`, state, outcome: null, reasonCode, amazonRequestId: null, requestedAt: at, completedAt: at,
+    sendsInFlight: 0, possiblyProcessed: state !== 'pending',
   };
 }
 const live = { currentCycle: 0, status: 'active', statusReason: null };

@@ -53,7 +53,7 @@ describe('control characters in human output', () => {
     expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('billing show escapes a status reason, refund reason and Amazon Pay reason code, line breaks included', () => {
+  it('billing show escapes a status reason, stop reason, refund reason and Amazon Pay reason code, line breaks included', () => {
     const reason = `buyer${ESC_TITLE}\nid      status  FAKE ROW${RLO}`;
     const details: SubscriptionDetails = {
       subscription: {
@@ -61,6 +61,7 @@ describe('control characters in human output', () => {
         status: 'paused', statusReason: reason, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
         anchor: { localDateTime: '2026-01-01T00:00', zone: 'UTC' }, trial: null, end: null, firstChargeId: null, currentCycle: 1,
         nextBillingAt: null, createdAt: '2026-01-01T00:00:00.000Z', endedAt: null,
+        stopRequested: { at: '2026-01-01T00:00:00.000Z', reason },
       },
       workflow: { workflowId: 'subscription-sub-1', status: 'RUNNING', live: null, note: `note${CLEAR}` },
       charges: [{ cycle: 0, attempt: 1, idempotencyKey: 'k', amountMinor: '1400', currency: 'USD', chargeId: null, state: 'Refused', outcome: 'soft_decline', reasonCode: `Soft${CSI_C1}`, requestedAt: '2026-01-01T00:00:00.000Z', completedAt: null }],
@@ -72,5 +73,6 @@ describe('control characters in human output', () => {
     expect(text).not.toMatch(RAW_CONTROL);
     expect(text).not.toMatch(/^id {6}status {2}FAKE ROW/m);
     expect(text).toContain('paused (buyer\\u001b]0;owned\\u0007\\nid      status  FAKE ROW\\u202e)');
+    expect(text).toMatch(/stop requested +at 2026-01-01[^\n]*\(buyer\\u001b\]0;owned/);
   });
 });

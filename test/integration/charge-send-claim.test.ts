@@ -1,0 +1,86 @@
+// The claim before every Create Charge (db/queries/charges.ts claimChargeSend) against PostgreSQL:
+// after a stop "now", a request is sent again only when an earlier one with its key may have been
+// processed — left in flight by a dead worker, answered with anything but a 429, or written by a
+// daemon from before migration 0010 (unknown). Otherwise nothing is sent and no row is left.
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { claimChargeSend, completeCharge } from '../../db/queries/charges.js';
+import { recordStopRequested } from '../../db/queries/subscriptions.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import type { Database } from '../../db/client.js';
+import * as schema from '../../db/schema/index.js';
+import { databaseMigratedTo } from '../support/old-migrations.js';
+
+const at = new Date('2026-03-01T09:00:00Z');
+const answer = (mayHaveBeenProcessed: boolean) => ({ state: 'pending', outcome: mayHaveBeenProcessed ? 'transient' : 'throttled', chargeId: null, reasonCode: null, amazonRequestId: null, completedAt: at, mayHaveBeenProcessed });
+
+describe('claiming a Create Charge send after a stop', () => {
+  let database: Awaited<ReturnType<typeof databaseMigratedTo>>;
+  let sql: postgres.Sql;
+  let db: Database;
+  const attempt = (subscriptionId: string, cycle: number, honourStop = true) => ({ subscriptionId, cycle, attempt: 1, idempotencyKey: `key-${subscriptionId}-${cycle}`, amountMinor: 1400n, currency: 'USD', honourStop });
+  const rows = async (subscriptionId: string) => sql`select cycle, state, sends_in_flight, possibly_processed from charges where subscription_id = ${subscriptionId} order by cycle`;
+  const subscription = (id: string) =>
+    sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone)
+      values (${id}, ${`subscription-${id}`}, 'S01-0000001-0000001', 'sandbox', 'active', 1400, 'USD', 'month', 1, '2026-01-31T09:00:00', 'UTC')`;
+
+  beforeAll(async () => {
+    database = await databaseMigratedTo(inject('postgresAdminUrl'), '0009_idempotency_key_per_api_key');
+    sql = database.sql;
+    // A daemon from before 0010 wrote a pending row and may have sent it.
+    await subscription('old');
+    await sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state) values ('old', 1, 1, 'key-old-1', 1400, 'USD', 'pending')`;
+    await migrateDatabase(database.url);
+    db = drizzle(sql, { schema });
+  });
+  afterAll(async () => database?.drop());
+
+  it('a stop before the first send: nothing is claimed, no row is written', async () => {
+    await subscription('first');
+    await recordStopRequested(db, 'first', 'BuyerRequested', at);
+    expect(await claimChargeSend(db, attempt('first', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested' });
+    expect(await rows('first')).toEqual([]);
+    // A workflow from before the patch does not honour it.
+    expect(await claimChargeSend(db, attempt('first', 2, false))).toEqual({ claimed: true });
+  });
+
+  it('throttled, then a stop: the retry is not claimed and the unsent row is removed', async () => {
+    await subscription('throttled');
+    expect(await claimChargeSend(db, attempt('throttled', 1))).toEqual({ claimed: true });
+    expect(await rows('throttled')).toEqual([{ cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: false }]);
+    await completeCharge(db, { subscriptionId: 'throttled', cycle: 1, attempt: 1 }, answer(false));
+    await recordStopRequested(db, 'throttled', 'BuyerRequested', at);
+    expect(await claimChargeSend(db, attempt('throttled', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested' });
+    expect(await rows('throttled')).toEqual([]);
+  });
+
+  it('a request that may have been processed is claimed again after a stop: a 5xx, a worker that died mid-send, a row from before 0010', async () => {
+    await subscription('maybe');
+    await claimChargeSend(db, attempt('maybe', 1));
+    await completeCharge(db, { subscriptionId: 'maybe', cycle: 1, attempt: 1 }, answer(true));
+    // A 429 after it does not undo it.
+    await claimChargeSend(db, attempt('maybe', 1));
+    await completeCharge(db, { subscriptionId: 'maybe', cycle: 1, attempt: 1 }, answer(false));
+    await claimChargeSend(db, attempt('maybe', 2)); // never answered: the worker died
+    await recordStopRequested(db, 'maybe', 'BuyerRequested', at);
+    await recordStopRequested(db, 'old', 'BuyerRequested', at);
+    expect(await claimChargeSend(db, attempt('maybe', 1))).toEqual({ claimed: true });
+    expect(await claimChargeSend(db, attempt('maybe', 2))).toEqual({ claimed: true });
+    expect(await claimChargeSend(db, attempt('old', 1))).toEqual({ claimed: true });
+    expect(await rows('maybe')).toEqual([
+      { cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: true },
+      { cycle: 2, state: 'pending', sends_in_flight: 2, possibly_processed: false },
+    ]);
+  });
+
+  it('a stored attempt with another key or amount is an error, stop or not', async () => {
+    await subscription('mismatch');
+    await claimChargeSend(db, attempt('mismatch', 1));
+    await expect(claimChargeSend(db, { ...attempt('mismatch', 1), amountMinor: 1500n })).rejects.toThrow(/different key or amount/);
+    await recordStopRequested(db, 'mismatch', 'BuyerRequested', at);
+    await expect(claimChargeSend(db, { ...attempt('mismatch', 1), idempotencyKey: 'other' })).rejects.toThrow(/different key or amount/);
+    expect(await rows('mismatch')).toEqual([{ cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: false }]);
+  });
+});
