@@ -32,7 +32,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'Use a seeded PRNG or crypto; Math.random is non-deterministic in workflows and unseeded elsewhere.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'Use a seeded PRNG or crypto; Math.random is non-deterministic in workflows and unseeded elsewhere.' },
+      ],
     },
   },
   {
@@ -44,8 +47,23 @@ export default tseslint.config(
           paths: workflowWall.filter((m) => !m.endsWith('/*')),
           patterns: [
             { group: ['drizzle-orm/*'], message: 'Workflows must not touch the database; use an activity.' },
-            { group: ['**/db/**', '**/activities/*.js', '!**/activities/index.js', '**/amazonpay/**', '**/config/**', '**/simulator/**', '**/ipn/**', '**/devstack/**'], message: 'Workflows import activities by type only and no I/O modules.' },
-            { group: ['**/billing/*', '!**/billing/types.js', '!**/billing/plan-rules.js', '!**/billing/vocabulary.js', '!**/billing/money.js'], message: 'Workflows may import only the dependency-free billing modules (types, plan-rules, vocabulary, money).' },
+            {
+              group: [
+                '**/db/**',
+                '**/activities/*.js',
+                '!**/activities/index.js',
+                '**/amazonpay/**',
+                '**/config/**',
+                '**/simulator/**',
+                '**/ipn/**',
+                '**/devstack/**',
+              ],
+              message: 'Workflows import activities by type only and no I/O modules.',
+            },
+            {
+              group: ['**/billing/*', '!**/billing/types.js', '!**/billing/plan-rules.js', '!**/billing/vocabulary.js', '!**/billing/money.js'],
+              message: 'Workflows may import only the dependency-free billing modules (types, plan-rules, vocabulary, money).',
+            },
           ],
         },
       ],

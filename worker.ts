@@ -14,9 +14,12 @@ async function main(): Promise<void> {
   const missing: string[] = [];
   if (!config.database.url) missing.push('DATABASE_URL (a postgres:// URL)');
   if (!config.temporal.connection.address) missing.push('a Temporal address (TEMPORAL_ADDRESS, or connection.address in temporal.yaml)');
-  if (Object.keys(config.amazonPayEnv).length === 0) missing.push('Amazon Pay credentials (AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY_PATH, AMAZON_PAY_REGION, …)');
+  if (Object.keys(config.amazonPayEnv).length === 0)
+    missing.push('Amazon Pay credentials (AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY_PATH, AMAZON_PAY_REGION, …)');
   if (missing.length > 0) {
-    throw new ConfigError('the environment', [`the production worker needs ${missing.join(', ')}; to run everything embedded with the Amazon Pay simulator, use \`npm run dev\``]);
+    throw new ConfigError('the environment', [
+      `the production worker needs ${missing.join(', ')}; to run everything embedded with the Amazon Pay simulator, use \`npm run dev\``,
+    ]);
   }
   const amazonPay = parseAmazonPayConfig(amazonPayInputFromEnv(config.amazonPayEnv));
   const logger = createLogger(config.logLevel);

@@ -45,7 +45,11 @@ export async function completeLedgerRow(db: Database, key: LedgerKey, outcome: A
   } catch (error) {
     if (outcome.kind === 'ok' && isUniqueViolation(error)) {
       const chargeId = outcome.body.chargeId;
-      throw nonRetryableFailure(FailureTypes.duplicateCharge, `cycle ${key.cycle} of ${key.subscriptionId} already has a successful charge; Amazon Pay returned another (${chargeId})`, { chargeId });
+      throw nonRetryableFailure(
+        FailureTypes.duplicateCharge,
+        `cycle ${key.cycle} of ${key.subscriptionId} already has a successful charge; Amazon Pay returned another (${chargeId})`,
+        { chargeId },
+      );
     }
     throw error;
   }
@@ -57,12 +61,17 @@ export function chargeResultOf(outcome: Exclude<AmazonPayOutcome<Charge>, { kind
   if (outcome.kind !== 'ok') return { kind: outcome.kind, reasonCode: outcome.reasonCode, message: outcome.message, requestId };
   const { chargeId, statusDetails } = outcome.body;
   const state = statusDetails.state;
-  if (isChargeStateIn(state, PAID_CHARGE_STATES)) return { kind: 'charged', chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId };
+  if (isChargeStateIn(state, PAID_CHARGE_STATES))
+    return { kind: 'charged', chargeId, state: state as 'Captured' | 'Authorized' | 'CaptureInitiated', requestId };
   if (state === 'AuthorizationInitiated') return { kind: 'pending', chargeId, state: 'AuthorizationInitiated', requestId };
   // A 201 with a Declined/Canceled charge is not documented; treat it like a soft decline.
   return { kind: 'soft_decline', reasonCode: statusDetails.reasonCode ?? state, message: `charge ${chargeId} is ${state}`, requestId };
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505');
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { code?: string }).code === '23505' || (error as { cause?: { code?: string } }).cause?.code === '23505')
+  );
 }

@@ -20,7 +20,6 @@ export interface ChargeDeps {
   metrics?: { onChargeOutcome(kind: string, lagMs: number): void };
 }
 
-
 /**
  * Create Charge for one (subscription, cycle, attempt). The idempotency key is derived from
  * those, so every retry of this activity — after a 429, a 5xx, a timeout, a worker crash —
@@ -57,7 +56,13 @@ export function createChargeActivities(deps: ChargeDeps) {
       // (client/subscriptions/stop-now.ts) means nothing is sent unless an earlier request with
       // this key may have been processed (then it is resent with its key, to learn its outcome).
       // A 429 or a crash before the send leaves nothing processed, so its retry is not sent.
-      const claim = await claimChargeSend(deps.db, { ...key, idempotencyKey, amountMinor, currency: input.currency, honourStop: input.notSentAfterStop === true });
+      const claim = await claimChargeSend(deps.db, {
+        ...key,
+        idempotencyKey,
+        amountMinor,
+        currency: input.currency,
+        honourStop: input.notSentAfterStop === true,
+      });
       if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason };
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
       deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);

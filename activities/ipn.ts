@@ -24,8 +24,16 @@ export function createIpnActivities(deps: IpnActivityDeps) {
   return {
     async reactToIpn(input: IpnHandlerInput): Promise<ReactionResult> {
       const temporal = deps.temporal;
-      if (!temporal) throw nonRetryableFailure(FailureTypes.invalidRequest, 'this worker was built without a Temporal client; IPN reactions cannot signal workflows');
-      const reaction = { db: deps.db, amazonPay: deps.amazonPay, temporal, now: deps.now, ...(deps.logger ? { logger: deps.logger.child({ requestId: input.messageId }) } : {}), ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+      if (!temporal)
+        throw nonRetryableFailure(FailureTypes.invalidRequest, 'this worker was built without a Temporal client; IPN reactions cannot signal workflows');
+      const reaction = {
+        db: deps.db,
+        amazonPay: deps.amazonPay,
+        temporal,
+        now: deps.now,
+        ...(deps.logger ? { logger: deps.logger.child({ requestId: input.messageId }) } : {}),
+        ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      };
       const objectType = input.objectType;
       if (!isIpnObjectType(objectType)) return { status: 'ignored', summary: `object type ${objectType} needs no reaction` };
       // A failed Amazon Pay read fails the activity as it fails the workflows' own reads.

@@ -17,7 +17,15 @@ export function createScheduleActivities(deps: { now: () => Date }) {
      * after it (up to PLAN_AHEAD_CYCLES, stopping at the first one past the term). The workflow
      * keeps those and skips this call for later cycles until its schedule changes.
      */
-    async planCycle({ segments, cycle, end }: { segments: ScheduleSegment[]; cycle: number; end: SubscriptionEnd | null }): Promise<CyclePlan & { ahead: PlannedCycle[] }> {
+    async planCycle({
+      segments,
+      cycle,
+      end,
+    }: {
+      segments: ScheduleSegment[];
+      cycle: number;
+      end: SubscriptionEnd | null;
+    }): Promise<CyclePlan & { ahead: PlannedCycle[] }> {
       const plan = (n: number): CyclePlan => {
         const due = dueAtForCycle(segments, n);
         let inTerm = true;
@@ -33,7 +41,15 @@ export function createScheduleActivities(deps: { now: () => Date }) {
       }
       return { ...current, ahead };
     },
-    async rebaseSchedule({ segments, fromCycle, interval }: { segments: ScheduleSegment[]; fromCycle: number; interval: BillingInterval }): Promise<ScheduleSegment[]> {
+    async rebaseSchedule({
+      segments,
+      fromCycle,
+      interval,
+    }: {
+      segments: ScheduleSegment[];
+      fromCycle: number;
+      interval: BillingInterval;
+    }): Promise<ScheduleSegment[]> {
       return rebaseSegments(segments, fromCycle, interval);
     },
     async firstCycleDueFrom({ segments, fromCycle, atOrAfter }: { segments: ScheduleSegment[]; fromCycle: number; atOrAfter: string }): Promise<number> {

@@ -28,7 +28,13 @@ const LEGACY_PLAN_CHANGED_EVENT = 'plan_changed';
 
 export function createSubscriptionWriteActivities(deps: { db: Database; now: () => Date }) {
   const writePlanChange = (change: PlanChangeRecord) =>
-    recordPlanChange(deps.db, { subscriptionId: change.subscriptionId, fromCycle: change.fromCycle, amountMinor: change.amountMinor, interval: change.interval, at: deps.now() });
+    recordPlanChange(deps.db, {
+      subscriptionId: change.subscriptionId,
+      fromCycle: change.fromCycle,
+      amountMinor: change.amountMinor,
+      interval: change.interval,
+      at: deps.now(),
+    });
   return {
     async recordStatus(change: StatusChange): Promise<void> {
       await recordStatusChange(deps.db, change, deps.now());
@@ -49,7 +55,12 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
     async recordPlanChange(change: PlanChangeRecord): Promise<void> {
       await writePlanChange(change);
     },
-    async recordCheckoutCharge(input: { subscriptionId: string; chargeId: string; amountMinor: string; currency: string }): Promise<{ state: string; at: string }> {
+    async recordCheckoutCharge(input: {
+      subscriptionId: string;
+      chargeId: string;
+      amountMinor: string;
+      currency: string;
+    }): Promise<{ state: string; at: string }> {
       const row = await insertCheckoutCharge(deps.db, { ...input, amountMinor: BigInt(input.amountMinor), at: deps.now() });
       return { state: row.state, at: (row.completedAt ?? row.requestedAt).toISOString() };
     },
@@ -57,7 +68,14 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
       await deps.db
         .update(charges)
         .set({ state: input.state, reasonCode: input.reasonCode, completedAt: deps.now() })
-        .where(and(eq(charges.subscriptionId, input.subscriptionId), eq(charges.cycle, input.cycle), eq(charges.attempt, input.attempt), eq(charges.chargeId, input.chargeId)));
+        .where(
+          and(
+            eq(charges.subscriptionId, input.subscriptionId),
+            eq(charges.cycle, input.cycle),
+            eq(charges.attempt, input.attempt),
+            eq(charges.chargeId, input.chargeId),
+          ),
+        );
     },
   };
 }

@@ -161,7 +161,10 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
     }
     if (spec.simulationCode !== undefined) {
       if (config.environment !== 'sandbox') {
-        return localRefusal('SimulationCodeInLive', `${spec.operation}: simulation codes are sandbox-only; this client is configured for ${config.environment}`);
+        return localRefusal(
+          'SimulationCodeInLive',
+          `${spec.operation}: simulation codes are sandbox-only; this client is configured for ${config.environment}`,
+        );
       }
       if (!SIMULATION_CODE_PATTERN.test(spec.simulationCode)) {
         return localRefusal('InvalidSimulationCode', `${spec.operation}: simulation code must be letters only, e.g. SoftDeclined`);

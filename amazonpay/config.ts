@@ -42,17 +42,7 @@ const REGION_ALIASES: Readonly<Record<string, AmazonPayRegion>> = {
 // LIVE-/SANDBOX- prefix, 24 × [0-9A-Z].
 const PUBLIC_KEY_ID = /^(LIVE-|SANDBOX-)?[0-9A-Z]{24}$/;
 
-const KNOWN_KEYS = [
-  'publicKeyId',
-  'privateKeyPath',
-  'privateKey',
-  'region',
-  'environment',
-  'endpoint',
-  'merchantId',
-  'timeoutMs',
-  'algorithm',
-] as const;
+const KNOWN_KEYS = ['publicKeyId', 'privateKeyPath', 'privateKey', 'region', 'environment', 'endpoint', 'merchantId', 'timeoutMs', 'algorithm'] as const;
 type InputKey = (typeof KNOWN_KEYS)[number];
 
 /** Which AMAZON_PAY_* variable feeds which key; the names appear in docs/amazon-pay-client.md. */
@@ -153,7 +143,10 @@ function parseFields(input: Readonly<Record<string, unknown>>, keys: readonly In
     if (input[key] === undefined) continue;
     const result = fieldSchemas[key].safeParse(input[key]);
     if (result.success) (parsed as Record<string, unknown>)[key] = result.data;
-    else problems.push(`${key}: found ${key === 'privateKey' ? '[redacted]' : showValue(input[key])}, expected ${result.error.issues[0]?.message ?? 'a valid value'}`);
+    else
+      problems.push(
+        `${key}: found ${key === 'privateKey' ? '[redacted]' : showValue(input[key])}, expected ${result.error.issues[0]?.message ?? 'a valid value'}`,
+      );
   }
   return parsed;
 }
@@ -169,7 +162,8 @@ export function parseAmazonPayTarget(input: Readonly<Record<string, unknown>>): 
   const parsed = parseFields(input, ['publicKeyId', 'environment', 'region', 'endpoint'], problems);
   const environment = resolveEnvironment(parsed, input, problems);
   const endpoint = parsed.endpoint === undefined ? null : parseEndpoint(parsed.endpoint, problems);
-  if (environment === undefined && input.environment === undefined && input.publicKeyId === undefined) problems.push('environment: found nothing, expected sandbox or live (or a publicKeyId starting with LIVE- or SANDBOX-)');
+  if (environment === undefined && input.environment === undefined && input.publicKeyId === undefined)
+    problems.push('environment: found nothing, expected sandbox or live (or a publicKeyId starting with LIVE- or SANDBOX-)');
   if (problems.length > 0 || environment === undefined) throw new ConfigError(CONFIG_SOURCE, problems);
   return { environment, region: parsed.region ?? 'na', endpoint };
 }
@@ -210,7 +204,9 @@ function parseEndpoint(raw: string, problems: string[]): string | null {
   const pathless = url.pathname === '/' && url.search === '' && url.hash === '';
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !pathless || url.username !== '' || url.password !== '') {
     // Credentials in the URL would end up in logs; a base path would silently change the signed URI.
-    problems.push(`endpoint: found ${showValue(url.protocol === 'http:' || url.protocol === 'https:' ? `${url.protocol}//${url.host}${url.pathname}` : maskUrlPassword(raw))}, expected ${expected}`);
+    problems.push(
+      `endpoint: found ${showValue(url.protocol === 'http:' || url.protocol === 'https:' ? `${url.protocol}//${url.host}${url.pathname}` : maskUrlPassword(raw))}, expected ${expected}`,
+    );
     return null;
   }
   return url.origin;

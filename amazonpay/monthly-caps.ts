@@ -13,8 +13,18 @@ import type { MoneyDto } from '../billing/types.js';
 const PUBLISHED_MONTHLY_CAPS_MINOR: Readonly<Record<string, Readonly<Record<string, bigint>>>> = {
   Recurring: { USD: 100_000n, JPY: 100_000n },
   PaymentMethodOnFile: {
-    AUD: 1_500_000n, CHF: 1_500_000n, DKK: 15_000_000n, EUR: 1_500_000n, GBP: 1_500_000n, HKD: 15_000_000n,
-    JPY: 2_000_000n, NOK: 15_000_000n, NZD: 1_500_000n, SEK: 15_000_000n, USD: 1_500_000n, ZAR: 15_000_000n,
+    AUD: 1_500_000n,
+    CHF: 1_500_000n,
+    DKK: 15_000_000n,
+    EUR: 1_500_000n,
+    GBP: 1_500_000n,
+    HKD: 15_000_000n,
+    JPY: 2_000_000n,
+    NOK: 15_000_000n,
+    NZD: 1_500_000n,
+    SEK: 15_000_000n,
+    USD: 1_500_000n,
+    ZAR: 15_000_000n,
   },
 };
 

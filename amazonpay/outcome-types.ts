@@ -24,11 +24,7 @@ export type RefusedCode =
   | 'AmountMismatch'
   | 'CheckoutSessionCanceled';
 export type PermissionStateCode =
-  | 'InvalidChargePermissionStatus'
-  | 'ResourceNotFound'
-  | 'InvalidChargeStatus'
-  | 'ChargePermissionNotModifiable'
-  | 'InvalidCheckoutSessionStatus';
+  'InvalidChargePermissionStatus' | 'ResourceNotFound' | 'InvalidChargeStatus' | 'ChargePermissionNotModifiable' | 'InvalidCheckoutSessionStatus';
 
 interface Common {
   status: number;
@@ -85,13 +81,7 @@ export interface InvalidRequestOutcome extends Omit<Common, 'status'> {
 }
 
 export type FailureOutcome =
-  | ThrottledOutcome
-  | TransientOutcome
-  | SoftDeclineOutcome
-  | HardDeclineOutcome
-  | RefusedOutcome
-  | PermissionStateOutcome
-  | InvalidRequestOutcome;
+  ThrottledOutcome | TransientOutcome | SoftDeclineOutcome | HardDeclineOutcome | RefusedOutcome | PermissionStateOutcome | InvalidRequestOutcome;
 
 export type AmazonPayOutcome<T> = OkOutcome<T> | FailureOutcome;
 export type OutcomeKind = AmazonPayOutcome<unknown>['kind'];

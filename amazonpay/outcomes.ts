@@ -132,12 +132,7 @@ function parsedObject(body: unknown): Record<string, unknown> | undefined {
  * Classifies one HTTP response. `body` is the parsed JSON or the raw text; never throws.
  * Unknown reason codes are classified by status and kept verbatim.
  */
-export function classifyResponse(
-  operation: AmazonPayOperation,
-  status: number,
-  body: unknown,
-  requestId: string | undefined,
-): AmazonPayOutcome<unknown> {
+export function classifyResponse(operation: AmazonPayOperation, status: number, body: unknown, requestId: string | undefined): AmazonPayOutcome<unknown> {
   if (status >= 200 && status < 300) {
     const object = parsedObject(body);
     const idField = SUCCESS_ID_FIELD[operation];
@@ -270,8 +265,7 @@ export function describeOutcome(outcome: AmazonPayOutcome<unknown>): string {
   if (outcome.kind === 'ok') return `ok: HTTP ${outcome.status}${request}`;
   const status = outcome.status === undefined ? 'no HTTP response' : `HTTP ${outcome.status}`;
   const code = outcome.reasonCode === undefined ? '' : ` ${outcome.reasonCode}`;
-  const processed =
-    outcome.kind === 'transient' ? (outcome.mayHaveBeenProcessed ? '; may have been processed' : '; not processed') : '';
+  const processed = outcome.kind === 'transient' ? (outcome.mayHaveBeenProcessed ? '; may have been processed' : '; not processed') : '';
   return `${outcome.kind}: ${status}${code}: ${outcome.message}${processed}${request}`;
 }
 

@@ -26,9 +26,7 @@ export class RedactedPrivateKey {
     try {
       key = createPrivateKey({ key: pem, format: 'pem' });
     } catch {
-      throw new PrivateKeyError(
-        `${source} is not a readable PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")`,
-      );
+      throw new PrivateKeyError(`${source} is not a readable PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")`);
     }
     if (key.asymmetricKeyType !== 'rsa') {
       throw new PrivateKeyError(`${source} is a ${key.asymmetricKeyType ?? 'non-asymmetric'} key; Amazon Pay requires an RSA key`);

@@ -67,7 +67,9 @@ export function permissionStatusOf(permission: ChargePermission): PermissionStat
 }
 
 function paymentDescriptorOf(permission: ChargePermission): string | null {
-  const descriptors = (permission.paymentPreferences ?? []).map((p) => (p && typeof p === 'object' && 'paymentDescriptor' in p ? String(p.paymentDescriptor) : null)).filter((d) => d !== null);
+  const descriptors = (permission.paymentPreferences ?? [])
+    .map((p) => (p && typeof p === 'object' && 'paymentDescriptor' in p ? String(p.paymentDescriptor) : null))
+    .filter((d) => d !== null);
   return descriptors.length > 0 ? descriptors.join(', ') : null;
 }
 

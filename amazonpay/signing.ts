@@ -53,14 +53,7 @@ export function buildCanonicalRequest(request: RequestToSign): string {
   }
   const names = [...lowered.keys()].sort();
   const headerLines = names.map((name) => `${name}:${lowered.get(name) ?? ''}\n`).join('');
-  return [
-    request.method.toUpperCase(),
-    request.path,
-    canonicalQueryString(request.query),
-    headerLines,
-    names.join(';'),
-    sha256Hex(request.body),
-  ].join('\n');
+  return [request.method.toUpperCase(), request.path, canonicalQueryString(request.query), headerLines, names.join(';'), sha256Hex(request.body)].join('\n');
 }
 
 /** StringToSign = algorithm name + "\n" + hex(SHA-256(canonical request)). */
@@ -77,19 +70,17 @@ export function signStringToSign(privateKey: KeyObject, algorithm: SigningAlgori
   }).toString('base64');
 }
 
-export function buildAuthorizationHeader(parts: {
-  algorithm: SigningAlgorithm;
-  publicKeyId: string;
-  signedHeaders: string;
-  signature: string;
-}): string {
+export function buildAuthorizationHeader(parts: { algorithm: SigningAlgorithm; publicKeyId: string; signedHeaders: string; signature: string }): string {
   return `${parts.algorithm} PublicKeyId=${parts.publicKeyId}, SignedHeaders=${parts.signedHeaders}, Signature=${parts.signature}`;
 }
 
 /** Compact `x-amz-pay-date`, `yyyyMMddTHHmmssZ` in UTC, as the PHP/Java/.NET SDKs send it. */
 export function formatPayDate(instant: Date): string {
   if (Number.isNaN(instant.getTime())) throw new RangeError('formatPayDate: invalid Date');
-  return instant.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return instant
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 export interface SignedRequest {
@@ -104,10 +95,7 @@ export interface SignedRequest {
  * what it passes) and returns the `authorization` header value plus the intermediate strings,
  * which the tests compare with the official SDK and the simulator log on mismatch.
  */
-export function signRequest(
-  request: RequestToSign,
-  credentials: { publicKeyId: string; privateKey: KeyObject; algorithm: SigningAlgorithm },
-): SignedRequest {
+export function signRequest(request: RequestToSign, credentials: { publicKeyId: string; privateKey: KeyObject; algorithm: SigningAlgorithm }): SignedRequest {
   const canonicalRequest = buildCanonicalRequest(request);
   const stringToSign = buildStringToSign(credentials.algorithm, canonicalRequest);
   const signature = signStringToSign(credentials.privateKey, credentials.algorithm, stringToSign);

@@ -53,7 +53,6 @@ export type ChargePermissionReasonCode =
 
 export type ChargePermissionType = 'OneTime' | 'Recurring' | 'PaymentMethodOnFile';
 
-
 export type ChargeInitiator = 'CITU' | 'MITU' | 'CITR' | 'MITR';
 
 export type Channel = 'Web' | 'Phone' | 'App' | 'Alexa' | 'PointOfSale' | 'FireTv' | 'Offline' | 'Amazon';

@@ -73,20 +73,35 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
 
   app.setErrorHandler((error, request, reply) => {
     const rendered = problemFor(error, pathOf(request.url), limits, `${request.method} ${request.routeOptions.url ?? ''}`);
-    if (rendered.unexpected) request.log.error({ err: error, reqId: request.id, method: request.method, route: request.routeOptions.url }, 'api request failed');
+    if (rendered.unexpected)
+      request.log.error({ err: error, reqId: request.id, method: request.method, route: request.routeOptions.url }, 'api request failed');
     return sendProblem(reply, rendered);
   });
   app.setNotFoundHandler((request, reply) => {
     const path = pathOf(request.url);
     // A segment too long for any route is 414 as on a served path (where the router refuses it), before 405 or 404.
-    if (path.split('/').some((segment) => segment.length > limits.maxParamLength)) return sendProblem(reply, problemFor(new ApiProblem('uri-too-long', uriTooLongDetail(limits)), path, limits));
+    if (path.split('/').some((segment) => segment.length > limits.maxParamLength))
+      return sendProblem(reply, problemFor(new ApiProblem('uri-too-long', uriTooLongDetail(limits)), path, limits));
     // A path the API serves with other methods is 405 with Allow (RFC 9110 15.5.6), not 404.
     const allow = METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }) !== null);
-    const failure = allow.length > 0 ? methodNotAllowed(request.method, path, allow) : new ApiProblem('not-found', `No resource at ${request.method} ${path}; see ${OPENAPI_PATH} for what this API serves`);
+    const failure =
+      allow.length > 0
+        ? methodNotAllowed(request.method, path, allow)
+        : new ApiProblem('not-found', `No resource at ${request.method} ${path}; see ${OPENAPI_PATH} for what this API serves`);
     return sendProblem(reply, problemFor(failure, path, limits));
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), apiKeyId: request.apiKey?.id, apiKeyPrefix: request.apiKey?.prefix }, 'api request');
+    request.log.debug(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        apiKeyId: request.apiKey?.id,
+        apiKeyPrefix: request.apiKey?.prefix,
+      },
+      'api request',
+    );
   });
 
   await app.register(fastifySwagger, {
@@ -95,7 +110,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
       info: {
         title: 'Amazon Pay recurring billing API',
         version: '1.0.0',
-        description: 'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
+        description:
+          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
       // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
       servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
@@ -109,7 +125,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
 
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('application/json').send(app.swagger()));
 
-  const idem = idempotency({ db: deps.db, now: deps.now, ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }) });
+  const idem = idempotency({
+    db: deps.db,
+    now: deps.now,
+    ...(options.idempotencyRetentionMs === undefined ? {} : { retentionMs: options.idempotencyRetentionMs }),
+  });
   await app.register(async (v1) => {
     v1.addHook('onRequest', authenticate(deps));
     v1.addHook('onRequest', refuseRepeatedIdempotencyKey);

@@ -19,7 +19,9 @@ export function authenticate(deps: Pick<BillingClientDeps, 'db' | 'now'>) {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) {
-      throw new ApiProblem('unauthorized', 'Send an API key as "Authorization: Bearer bk_…" (create one with `billing api-keys create --name …`)', { headers: CHALLENGE });
+      throw new ApiProblem('unauthorized', 'Send an API key as "Authorization: Bearer bk_…" (create one with `billing api-keys create --name …`)', {
+        headers: CHALLENGE,
+      });
     }
     const result = await verifyApiKey(deps, match[1]);
     if (!result.ok) {

@@ -7,7 +7,11 @@
 /** Library field (a dotted path) → the field as the API's client sent it. */
 export type FieldNames = Readonly<Record<string, string>>;
 
-const INTERVAL_QUERY = (unit: string, count: string): FieldNames => ({ [unit]: `querystring.${unit}`, [`${unit}.unit`]: `querystring.${unit}`, [`${unit}.count`]: `querystring.${count}` });
+const INTERVAL_QUERY = (unit: string, count: string): FieldNames => ({
+  [unit]: `querystring.${unit}`,
+  [`${unit}.unit`]: `querystring.${unit}`,
+  [`${unit}.count`]: `querystring.${count}`,
+});
 const QUERY = (...names: string[]): FieldNames => Object.fromEntries(names.map((n) => [n, `querystring.${n}`]));
 const SUBSCRIPTION_ID: FieldNames = { id: 'params.id', subscriptionId: 'params.id' };
 const REASON: FieldNames = { reason: 'reason' };

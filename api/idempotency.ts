@@ -46,7 +46,9 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method}\n${path}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method}\n${path}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 /**
@@ -82,25 +84,40 @@ export function idempotency(options: { db: Database; now: () => Date; retentionM
     if (raw === undefined) return undefined;
     const key = Array.isArray(raw) ? raw.join(',') : raw;
     // The route's header schema refuses a malformed key first; this holds for any POST without one.
-    if (!IDEMPOTENCY_KEY_PATTERN.test(key)) throw new ApiProblem('invalid-idempotency-key', `Idempotency-Key ${IDEMPOTENCY_KEY_RULE}`, { errors: [{ field: IDEMPOTENCY_KEY_FIELD, message: IDEMPOTENCY_KEY_RULE }] });
+    if (!IDEMPOTENCY_KEY_PATTERN.test(key))
+      throw new ApiProblem('invalid-idempotency-key', `Idempotency-Key ${IDEMPOTENCY_KEY_RULE}`, {
+        errors: [{ field: IDEMPOTENCY_KEY_FIELD, message: IDEMPOTENCY_KEY_RULE }],
+      });
     const path = request.url.split('?')[0] ?? request.url;
     const requestHash = requestFingerprint(request.method, path, request.body);
     // Authentication ran first (onRequest), so every POST has its API key; keys are scoped to it.
     const apiKeyId = request.apiKey?.id;
     if (apiKeyId === undefined) throw new Error('an Idempotency-Key reached the idempotency check without an authenticated API key');
     const ref: IdempotencyKeyRef = { apiKeyId, key };
-    const claimed = await claimIdempotencyKey(db, { ...ref, requestHash, method: request.method, path, at: now() }, { leaseMs: IDEMPOTENCY_LEASE_MS, retentionMs });
+    const claimed = await claimIdempotencyKey(
+      db,
+      { ...ref, requestHash, method: request.method, path, at: now() },
+      { leaseMs: IDEMPOTENCY_LEASE_MS, retentionMs },
+    );
     if (claimed) {
       request.idempotencyKey = ref;
       return undefined;
     }
     const row = await getIdempotencyKey(db, ref);
-    if (!row) throw new ApiProblem('idempotency-key-in-progress', 'The claim of this Idempotency-Key just expired; send the request again', { retryAfterSeconds: 1 });
+    if (!row)
+      throw new ApiProblem('idempotency-key-in-progress', 'The claim of this Idempotency-Key just expired; send the request again', { retryAfterSeconds: 1 });
     if (row.requestHash !== requestHash) {
-      throw new ApiProblem('idempotency-key-reused', `Idempotency-Key ${JSON.stringify(key)} was first used for another request (${row.method} ${row.path} with a different body); use a new key for a new request`);
+      throw new ApiProblem(
+        'idempotency-key-reused',
+        `Idempotency-Key ${JSON.stringify(key)} was first used for another request (${row.method} ${row.path} with a different body); use a new key for a new request`,
+      );
     }
     if (row.state !== 'completed' || row.responseStatus === null) {
-      throw new ApiProblem('idempotency-key-in-progress', `The first request with Idempotency-Key ${JSON.stringify(key)} is still running; retry after it finished to get its response`, { retryAfterSeconds: 1 });
+      throw new ApiProblem(
+        'idempotency-key-in-progress',
+        `The first request with Idempotency-Key ${JSON.stringify(key)} is still running; retry after it finished to get its response`,
+        { retryAfterSeconds: 1 },
+      );
     }
     return reply
       .code(row.responseStatus)

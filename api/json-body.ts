@@ -40,11 +40,18 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
 export function parseJsonBody(headers: IncomingHttpHeaders, body: Buffer): unknown {
   const encoding = headers['content-encoding'];
   if (encoding !== undefined) {
-    throw new ApiProblem('unsupported-media-type', `Content-Encoding ${JSON.stringify(encoding)} is not accepted: send the body uncompressed, without Content-Encoding`, { headers: { 'accept-encoding': 'identity' } });
+    throw new ApiProblem(
+      'unsupported-media-type',
+      `Content-Encoding ${JSON.stringify(encoding)} is not accepted: send the body uncompressed, without Content-Encoding`,
+      { headers: { 'accept-encoding': 'identity' } },
+    );
   }
   const charset = charsetOf(headers['content-type'] ?? '');
   if (charset !== undefined && charset !== 'utf-8') {
-    throw new ApiProblem('unsupported-media-type', `charset ${JSON.stringify(charset)} is not accepted: send application/json in UTF-8 (charset=utf-8 or no charset)`);
+    throw new ApiProblem(
+      'unsupported-media-type',
+      `charset ${JSON.stringify(charset)} is not accepted: send application/json in UTF-8 (charset=utf-8 or no charset)`,
+    );
   }
   if (body.length === 0) throw new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();
   let text: string;
@@ -66,7 +73,8 @@ export function parseJsonBody(headers: IncomingHttpHeaders, body: Buffer): unkno
   }
   const field = loneSurrogateAt(value, '');
   if (field !== undefined) {
-    const message = 'holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair): strings must be valid Unicode, a character outside the BMP is a pair such as \\ud83d\\ude00';
+    const message =
+      'holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair): strings must be valid Unicode, a character outside the BMP is a pair such as \\ud83d\\ude00';
     throw new ApiProblem('invalid-request', `${field} ${message}`, { errors: [{ field, message }] });
   }
   return value;
@@ -76,7 +84,12 @@ export function parseJsonBody(headers: IncomingHttpHeaders, body: Buffer): unkno
 function charsetOf(contentType: string): string | undefined {
   for (const parameter of contentType.split(';').slice(1)) {
     const [name, ...value] = parameter.split('=');
-    if (name?.trim().toLowerCase() === 'charset') return value.join('=').trim().replace(/^"(.*)"$/, '$1').toLowerCase();
+    if (name?.trim().toLowerCase() === 'charset')
+      return value
+        .join('=')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase();
   }
   return undefined;
 }

@@ -49,7 +49,8 @@ function optionalBodies(document: Document): void {
 function oneSchemaPerName(document: Document): void {
   const schemas = document.components?.schemas;
   if (!schemas) return;
-  const plain = (name: string): string => (name.endsWith(INPUT_SUFFIX) && schemas[name.slice(0, -INPUT_SUFFIX.length)] ? name.slice(0, -INPUT_SUFFIX.length) : name);
+  const plain = (name: string): string =>
+    name.endsWith(INPUT_SUFFIX) && schemas[name.slice(0, -INPUT_SUFFIX.length)] ? name.slice(0, -INPUT_SUFFIX.length) : name;
   const normalized = (schema: Json): string => {
     const copy = structuredClone(schema);
     renameRefs(copy, plain);
@@ -63,7 +64,7 @@ function oneSchemaPerName(document: Document): void {
   // What the operations reach, transitively.
   const reached = new Set<string>();
   refsIn(document.paths, reached);
-  for (let size = -1; size !== reached.size; ) {
+  for (let size = -1; size !== reached.size;) {
     size = reached.size;
     for (const name of [...reached]) refsIn(schemas[name], reached);
   }

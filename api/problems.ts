@@ -63,7 +63,11 @@ export interface ApiLimits {
 export const FRAMEWORK_STATUSES = [400, 408, 414, 431] as const;
 
 export const FieldErrorSchema = z.strictObject({
-  field: z.string().describe('Dotted path of the field as sent, e.g. plan.price.amount; query parameters, path parameters and headers are prefixed querystring., params. and headers. (querystring.fromCycle, params.id, headers.idempotency-key)'),
+  field: z
+    .string()
+    .describe(
+      'Dotted path of the field as sent, e.g. plan.price.amount; query parameters, path parameters and headers are prefixed querystring., params. and headers. (querystring.fromCycle, params.id, headers.idempotency-key)',
+    ),
   message: z.string().describe('What was wrong and what is accepted'),
 });
 
@@ -74,7 +78,10 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string().describe('What happened, for a person'),
     instance: z.string().optional().describe('The request path'),
-    errors: z.array(FieldErrorSchema).optional().describe('Per-field errors of a 400 invalid-request or 422 invalid-input; on a 409 conflict, each term that differs from the existing subscription'),
+    errors: z
+      .array(FieldErrorSchema)
+      .optional()
+      .describe('Per-field errors of a 400 invalid-request or 422 invalid-input; on a 409 conflict, each term that differs from the existing subscription'),
     retryAfterSeconds: z.number().int().optional().describe('Also in the Retry-After header'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
@@ -111,7 +118,19 @@ export function problem(type: ProblemType, detail: string, extra: { errors?: Fie
 const RETRY_AFTER_SECONDS = 5;
 
 /** Codes of the PostgreSQL driver (postgres.js) and the OS when the database cannot be reached. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P03', '53300']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  '57P01',
+  '57P03',
+  '53300',
+]);
 
 function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -135,10 +154,17 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
   const plain = (p: Problem, headers: Record<string, string> = {}): Rendered => ({ problem: p, headers, unexpected: false });
   if (error instanceof ApiProblem) {
     const retry = error.extra.retryAfterSeconds;
-    return plain(problem(error.problemType, error.detail, { ...at, ...(error.extra.errors ? { errors: error.extra.errors } : {}), ...(retry === undefined ? {} : { retryAfterSeconds: retry }) }), {
-      ...(retry === undefined ? {} : { 'retry-after': String(retry) }),
-      ...error.extra.headers,
-    });
+    return plain(
+      problem(error.problemType, error.detail, {
+        ...at,
+        ...(error.extra.errors ? { errors: error.extra.errors } : {}),
+        ...(retry === undefined ? {} : { retryAfterSeconds: retry }),
+      }),
+      {
+        ...(retry === undefined ? {} : { 'retry-after': String(retry) }),
+        ...error.extra.headers,
+      },
+    );
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
@@ -148,14 +174,26 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
       // An unknown key is named as sent (plan.price.foo), one error each, not as its parent with zod's text.
       const unknown = issue.keyword === 'unrecognized_keys' ? ((issue.params as { keys?: unknown }).keys as string[] | undefined) : undefined;
       if (unknown && unknown.length > 0) {
-        return unknown.map((key) => ({ field: fieldAt(path ? `${path}.${key}` : key), message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts` }));
+        return unknown.map((key) => ({
+          field: fieldAt(path ? `${path}.${key}` : key),
+          message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts`,
+        }));
       }
       return [{ field: fieldAt(path), message: houseMessage(issue as SchemaIssue) }];
     });
     if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
       return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));
     }
-    return plain(problem('invalid-request', `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(0, 2000), { ...at, errors }));
+    return plain(
+      problem(
+        'invalid-request',
+        `${errors.length} field${errors.length === 1 ? '' : 's'} of the ${where} ${errors.length === 1 ? 'is' : 'are'} invalid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`.slice(
+          0,
+          2000,
+        ),
+        { ...at, errors },
+      ),
+    );
   }
   if (error instanceof BillingClientError) {
     const rendered = fromLibrary(error, instance, route);
@@ -172,12 +210,19 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
   if (temporalDown || databaseDown) {
     const what = temporalDown ? 'Temporal' : 'PostgreSQL';
     return {
-      problem: problem('service-unavailable', `${what} did not answer; nothing was changed by this request. Try again later.`, { ...at, retryAfterSeconds: RETRY_AFTER_SECONDS }),
+      problem: problem('service-unavailable', `${what} did not answer; nothing was changed by this request. Try again later.`, {
+        ...at,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      }),
       headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
       unexpected: true,
     };
   }
-  return { problem: problem('internal', 'The daemon failed to answer this request; it is logged with the request id. Try again, and report it if it persists.', at), headers: {}, unexpected: true };
+  return {
+    problem: problem('internal', 'The daemon failed to answer this request; it is logged with the request id. Try again, and report it if it persists.', at),
+    headers: {},
+    unexpected: true,
+  };
 }
 
 function fromLibrary(error: BillingClientError, instance: string, route: string | undefined): Problem {
@@ -201,7 +246,9 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
       return problem('charge-permission-not-chargeable', error.message, at);
     case 'upstream': {
       const retryable = (error as BillingClientError & { retryable: boolean }).retryable;
-      return retryable ? problem('service-unavailable', error.message, { ...at, retryAfterSeconds: RETRY_AFTER_SECONDS }) : problem('upstream-refused', error.message, at);
+      return retryable
+        ? problem('service-unavailable', error.message, { ...at, retryAfterSeconds: RETRY_AFTER_SECONDS })
+        : problem('upstream-refused', error.message, at);
     }
   }
 }
@@ -213,12 +260,22 @@ function fastifyProblem(code: string, error: Error, instance: string, limits: Ap
       return problem('body-too-large', `The body is larger than this API accepts: at most ${limits.maxBodyBytes} bytes (api.maxBodyBytes)`, at);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return problem('invalid-json', code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'Content-Type is application/json but the body is empty: send {} or no Content-Type' : 'The body is not valid JSON (RFC 8259)', at);
+      return problem(
+        'invalid-json',
+        code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+          ? 'Content-Type is application/json but the body is empty: send {} or no Content-Type'
+          : 'The body is not valid JSON (RFC 8259)',
+        at,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return problem('unsupported-media-type', 'Send request bodies as application/json', at);
     case 'FST_ERR_BAD_URL':
-      return problem('invalid-url', 'The path has a malformed percent-encoding (each % must start a UTF-8 byte such as %C3%A9); encode ids with encodeURIComponent or its equivalent', at);
+      return problem(
+        'invalid-url',
+        'The path has a malformed percent-encoding (each % must start a UTF-8 byte such as %C3%A9); encode ids with encodeURIComponent or its equivalent',
+        at,
+      );
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return problem('uri-too-long', uriTooLongDetail(limits), at);
     default:
@@ -234,7 +291,10 @@ export function uriTooLongDetail(limits: ApiLimits): string {
 
 /** Node's HTTP parser errors (server 'clientError') with the problem each gets. */
 const CLIENT_ERRORS: Readonly<Record<string, (limits: ApiLimits) => [ProblemType, string]>> = {
-  HPE_HEADER_OVERFLOW: (l) => ['headers-too-large', `The request line and headers are larger than this API accepts: at most ${l.maxHeaderBytes} bytes together (a long query string counts)`],
+  HPE_HEADER_OVERFLOW: (l) => [
+    'headers-too-large',
+    `The request line and headers are larger than this API accepts: at most ${l.maxHeaderBytes} bytes together (a long query string counts)`,
+  ],
   ERR_HTTP_REQUEST_TIMEOUT: () => ['request-timeout', 'The request did not arrive in time; send it again'],
 };
 
@@ -267,7 +327,9 @@ export function problemResponses(...statuses: number[]): Record<number, { descri
   const out: Record<number, { description: string; content: Record<string, { schema: typeof ProblemSchema }> }> = {};
   // 500 on every operation: a bug of the daemon is still answered with a problem document.
   for (const status of [...new Set([...statuses, ...FRAMEWORK_STATUSES, 500])].sort()) {
-    const types = Object.entries(PROBLEM_TYPES).filter(([, t]) => t.status === status).map(([name]) => name);
+    const types = Object.entries(PROBLEM_TYPES)
+      .filter(([, t]) => t.status === status)
+      .map(([name]) => name);
     out[status] = { description: `Problem: ${types.join(', ')}`, content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } } };
   }
   return out;

@@ -35,7 +35,10 @@ export function moneyIn(value: Money, field: string, expectedCurrency?: string):
   }
   if (minor <= 0n) {
     const example = exampleAmount(currency).major;
-    throw InvalidInputError.of(`${field}.amount`, `must be a positive decimal amount in ${currency} such as "${example}" (no sign, no separators, at most the currency's decimals), got ${JSON.stringify(value.amount)}`);
+    throw InvalidInputError.of(
+      `${field}.amount`,
+      `must be a positive decimal amount in ${currency} such as "${example}" (no sign, no separators, at most the currency's decimals), got ${JSON.stringify(value.amount)}`,
+    );
   }
   return { amountMinor: minor.toString(), currency };
 }
@@ -97,7 +100,16 @@ export function chargeOut(c: ChargeView): z.output<typeof ChargeSchema> {
 }
 
 export function refundOut(r: RefundView): z.output<typeof RefundSchema> {
-  return { chargeId: r.chargeId, seq: r.seq, amount: moneyOut(r.amountMinor, r.currency), refundId: r.refundId, state: r.state, reasonCode: r.reasonCode, reason: r.reason, requestedAt: r.requestedAt };
+  return {
+    chargeId: r.chargeId,
+    seq: r.seq,
+    amount: moneyOut(r.amountMinor, r.currency),
+    refundId: r.refundId,
+    state: r.state,
+    reasonCode: r.reasonCode,
+    reason: r.reason,
+    requestedAt: r.requestedAt,
+  };
 }
 
 export function statusEventOut(e: StatusEventView): z.output<typeof StatusEventSchema> {

@@ -50,7 +50,9 @@ export function houseMessage(issue: SchemaIssue): string {
       return values.length === 1 ? `must be ${values[0]}` : `must be one of: ${values.join(', ')}`;
     }
     case 'invalid_format':
-      return p.format === 'regex' ? 'has characters or a shape this field does not accept; see the field in the OpenAPI document' : `must be a valid ${String(p.format)}`;
+      return p.format === 'regex'
+        ? 'has characters or a shape this field does not accept; see the field in the OpenAPI document'
+        : `must be a valid ${String(p.format)}`;
     case 'invalid_union':
       return 'matches none of the shapes this field accepts; see the field in the OpenAPI document';
     default:

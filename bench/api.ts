@@ -57,7 +57,10 @@ async function measure(what: string, n: number, concurrency: number, call: (i: n
 
 async function main(): Promise<void> {
   const { values } = asUsage(() =>
-    parseArgs({ options: { requests: { type: 'string' }, starts: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean' } }, strict: true }),
+    parseArgs({
+      options: { requests: { type: 'string' }, starts: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    }),
   );
   if (values.help) {
     console.log(HELP);
@@ -89,15 +92,35 @@ async function main(): Promise<void> {
       },
       database: { url: databaseUrl, poolSize: 10 },
     };
-    const amazonPayConfig = parseAmazonPayConfig({ publicKeyId: stack.key.publicKeyId, privateKey: stack.key.privateKeyPem, region: 'na', endpoint: stack.simulator.url });
-    const daemon = await startDaemon({ config, databaseUrl, temporalAddress: stack.temporal.address, amazonPay: amazonPayConfig, logger, ipnSignature: { mode: 'trusted-key', publicKeyPem: stack.simulator.ipnSigningPublicKeyPem } });
+    const amazonPayConfig = parseAmazonPayConfig({
+      publicKeyId: stack.key.publicKeyId,
+      privateKey: stack.key.privateKeyPem,
+      region: 'na',
+      endpoint: stack.simulator.url,
+    });
+    const daemon = await startDaemon({
+      config,
+      databaseUrl,
+      temporalAddress: stack.temporal.address,
+      amazonPay: amazonPayConfig,
+      logger,
+      ipnSignature: { mode: 'trusted-key', publicKeyPem: stack.simulator.ipnSigningPublicKeyPem },
+    });
 
     // The library side: its own pool and connections, as a merchant's Node backend would have.
     const database = createDb(databaseUrl, { max: 10 });
     const connection = await Connection.connect({ address: stack.temporal.address });
     const temporal = new Client({ connection, namespace: 'default' });
     const amazonPay = createAmazonPayClient(amazonPayConfig);
-    const deps: BillingClientDeps = { db: database.db, temporal: async () => temporal, amazonPay: () => amazonPay, environment: 'sandbox', taskQueues: config.temporal.taskQueues, policy: config.billing.policy, now: () => new Date() };
+    const deps: BillingClientDeps = {
+      db: database.db,
+      temporal: async () => temporal,
+      amazonPay: () => amazonPay,
+      environment: 'sandbox',
+      taskQueues: config.temporal.taskQueues,
+      policy: config.billing.policy,
+      now: () => new Date(),
+    };
     const library = createBillingClient(deps);
     const { secret } = await createApiKey(deps, { name: 'bench' });
     const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
@@ -105,11 +128,15 @@ async function main(): Promise<void> {
     const anchor = { localDateTime: '2099-01-15T09:00:00', zone: 'UTC' };
 
     const permissions: string[] = [];
-    for (let i = 0; i < starts * 2 + 1; i++) permissions.push((await stack.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId);
+    for (let i = 0; i < starts * 2 + 1; i++)
+      permissions.push((await stack.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId);
     await library.startSubscription({ id: 'bench-read', chargePermissionId: permissions[0]!, plan, anchor });
     say(`daemon API at ${daemon.apiUrl}; ${requests} GETs and ${starts} starts per side, ${concurrency} in flight`);
     // The figures depend on what else the machine does: say so next to them.
-    const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = (): string =>
+      loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ');
     say(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}, load average ${load()} before the run`);
 
     const results: Figures[] = [];
@@ -129,7 +156,12 @@ async function main(): Promise<void> {
     results.push(await measure('getSubscription (library)', requests, concurrency, async () => void (await library.getSubscription('bench-read'))));
     results.push(
       await measure('POST /v1/subscriptions (HTTP API, Idempotency-Key)', starts, concurrency, async (i) => {
-        const body = JSON.stringify({ id: `bench-api-${i}`, chargePermissionId: permissions[1 + i], plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } }, anchor });
+        const body = JSON.stringify({
+          id: `bench-api-${i}`,
+          chargePermissionId: permissions[1 + i],
+          plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } },
+          anchor,
+        });
         const res = await fetch(`${daemon.apiUrl}/v1/subscriptions`, { method: 'POST', headers: { ...headers, 'idempotency-key': `bench-${i}` }, body });
         await res.arrayBuffer();
         if (res.status === 503) {

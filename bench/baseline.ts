@@ -59,7 +59,13 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
   const url = await stack.createDatabase(dbName);
   const sql = postgres(url, { max: options.concurrency + 2, onnotice: () => {} });
   const amazonPay = createAmazonPayClient(
-    parseAmazonPayConfig({ publicKeyId: stack.key.publicKeyId, privateKey: stack.key.privateKeyPem, region: 'na', endpoint: stack.simulator.url, timeoutMs: 10_000 }),
+    parseAmazonPayConfig({
+      publicKeyId: stack.key.publicKeyId,
+      privateKey: stack.key.privateKeyPem,
+      region: 'na',
+      endpoint: stack.simulator.url,
+      timeoutMs: 10_000,
+    }),
   );
   say(`[baseline] creating ${n} Charge Permissions`);
   const permissions = await createPermissions(stack.control, n);
@@ -76,16 +82,20 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
     const due = await sql<{ id: string; charge_permission_id: string; amount: string }[]>`
       select id, charge_permission_id, amount from merchant_subscriptions
       where status = 'active' and next_billing_at <= now() order by next_billing_at limit 2000`;
-    await pMap(due, async (sub) => {
-      const outcome = await createChargeWithRetries(amazonPay, sub.charge_permission_id, sub.amount, randomUUID().replace(/-/g, ''), retryDelaysMs);
-      if (outcome.kind === 'ok') {
-        await sql`update merchant_subscriptions set next_billing_at = next_billing_at + interval '1 year', last_charge_id = ${outcome.body.chargeId} where id = ${sub.id}`;
-      } else if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
-        gaveUp += 1; // still due: the next tick tries again (new key)
-      } else {
-        await sql`update merchant_subscriptions set status = 'failed' where id = ${sub.id}`;
-      }
-    }, { concurrency: options.concurrency });
+    await pMap(
+      due,
+      async (sub) => {
+        const outcome = await createChargeWithRetries(amazonPay, sub.charge_permission_id, sub.amount, randomUUID().replace(/-/g, ''), retryDelaysMs);
+        if (outcome.kind === 'ok') {
+          await sql`update merchant_subscriptions set next_billing_at = next_billing_at + interval '1 year', last_charge_id = ${outcome.body.chargeId} where id = ${sub.id}`;
+        } else if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
+          gaveUp += 1; // still due: the next tick tries again (new key)
+        } else {
+          await sql`update merchant_subscriptions set status = 'failed' where id = ${sub.id}`;
+        }
+      },
+      { concurrency: options.concurrency },
+    );
   };
   // noOverlap: a tick that finds the previous run still going is skipped (without it, two runs
   // would charge the same due rows at once).
@@ -99,7 +109,9 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
   let lastReport = 0;
   try {
     while (Date.now() < deadlineMs) {
-      const left = await sql<{ n: number }[]>`select count(*)::int as n from merchant_subscriptions where status = 'active' and next_billing_at <= ${new Date(t0Ms)}`;
+      const left = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from merchant_subscriptions where status = 'active' and next_billing_at <= ${new Date(t0Ms)}`;
       remaining = left[0]?.n ?? 0;
       if (remaining === 0 && Date.now() > t0Ms) break;
       if (Date.now() - lastReport > 10_000 && Date.now() > t0Ms) {
@@ -143,7 +155,13 @@ export async function runBaselineBillingDay(stack: BenchStack, options: Baseline
 }
 
 /** The SDK's intended retry loop: the same request (same key) again after each delay on 408/425/429/5xx. */
-async function createChargeWithRetries(client: AmazonPayClient, chargePermissionId: string, amount: string, idempotencyKey: string, delaysMs: number[]): Promise<AmazonPayOutcome<Charge>> {
+async function createChargeWithRetries(
+  client: AmazonPayClient,
+  chargePermissionId: string,
+  amount: string,
+  idempotencyKey: string,
+  delaysMs: number[],
+): Promise<AmazonPayOutcome<Charge>> {
   for (let retry = 0; ; retry++) {
     const outcome = await client.createCharge(
       { chargePermissionId, chargeAmount: { amount, currencyCode: 'USD' }, captureNow: true, canHandlePendingAuthorization: false },

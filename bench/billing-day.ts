@@ -16,7 +16,10 @@ import type { BenchStack } from './stack.js';
 import { spawnWorker, type WorkerTuning } from './worker-process.js';
 
 /** The ledger's paid states as an SQL list, from the one vocabulary. */
-const paidStates = sql`(${sql.join(PAID_CHARGE_STATES.map((s) => sql`${s}`), sql`, `)})`;
+const paidStates = sql`(${sql.join(
+  PAID_CHARGE_STATES.map((s) => sql`${s}`),
+  sql`, `,
+)})`;
 
 export interface Quota {
   burst: number;
@@ -110,19 +113,33 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   });
   try {
     const workerStartMs = await worker.ready();
-    const meter = new PhaseMeter(() => worker.pid, () => stack.temporal.process.pid, stack.workDir).start();
+    const meter = new PhaseMeter(
+      () => worker.pid,
+      () => stack.temporal.process.pid,
+      stack.workDir,
+    ).start();
     // T0 leaves time to start every workflow and let it reach its timer (measured ≈ 60 starts/s on 2 busy cores).
     const leadSeconds = options.leadSeconds ?? Math.ceil(20 + n / 45);
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
     say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
     const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
-    const launch = await launchAll(ctx, permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)), options.launchConcurrency, (done) => say(`[${options.name}]   ${done} started`));
+    const launch = await launchAll(
+      ctx,
+      permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)),
+      options.launchConcurrency,
+      (done) => say(`[${options.name}]   ${done} started`),
+    );
     const finishedBeforeT0Seconds = round((t0Ms - Date.now()) / 1000, 1);
     say(`[${options.name}] started ${n} in ${round(launch.elapsedMs / 1000, 1)} s (${launch.perSecond}/s); T0 in ${finishedBeforeT0Seconds} s`);
-    if (finishedBeforeT0Seconds < 0) say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
+    if (finishedBeforeT0Seconds < 0)
+      say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
 
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
-    const fromT0 = new PhaseMeter(() => worker.pid, () => stack.temporal.process.pid, stack.workDir).start();
+    const fromT0 = new PhaseMeter(
+      () => worker.pid,
+      () => stack.temporal.process.pid,
+      stack.workDir,
+    ).start();
     // Bounded wait: every subscription settled after its charge (renewed for next year, or
     // ended), or the deadline.
     const idealSeconds = quota ? Math.max(0, (n - quota.burst) / quota.ratePerSecond) : null;
@@ -154,11 +171,20 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     for (const a of (await stack.control.attempts()).attempts) {
       if (a.chargePermissionId && due.has(a.chargePermissionId)) attemptCounts[a.outcome] = (attemptCounts[a.outcome] ?? 0) + 1;
     }
-    const db = await databaseFigures(database, ledger.map((c) => c.chargeId), t0Ms, settledWhere);
+    const db = await databaseFigures(
+      database,
+      ledger.map((c) => c.chargeId),
+      t0Ms,
+      settledWhere,
+    );
     const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
       select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
       where c.state in ${paidStates} order by c.requested_at`);
-    const wakeUp = await wakeUpBreakdown(bench.client, [...chargedInOrder].map((r) => r.workflow_id), t0Ms).catch((error: unknown) => {
+    const wakeUp = await wakeUpBreakdown(
+      bench.client,
+      [...chargedInOrder].map((r) => r.workflow_id),
+      t0Ms,
+    ).catch((error: unknown) => {
       say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
       return null;
     });
@@ -209,7 +235,9 @@ async function databaseFigures(database: ReturnType<typeof createDb>, simulatorC
     from charges c join subscriptions s on s.id = c.subscription_id
     where c.state in ${paidStates}`);
   const list = [...rows];
-  const settled = await database.db.execute<{ n: number; last: Date | null }>(sql`select count(*)::int as n, max(updated_at) as last from subscriptions where ${settledWhere}`);
+  const settled = await database.db.execute<{ n: number; last: Date | null }>(
+    sql`select count(*)::int as n, max(updated_at) as last from subscriptions where ${settledWhere}`,
+  );
   const ids = new Set(list.map((r) => r.charge_id).filter((id): id is string => id !== null));
   const sim = new Set(simulatorChargeIds);
   const t = (d: Date | string | null): number => (d === null ? NaN : new Date(d).getTime());

@@ -63,7 +63,11 @@ export async function checkChaosInvariants(input: {
   const violations: string[] = [];
   const byCp = new Map<string, LedgerEntry[]>();
   for (const c of input.ledger) byCp.set(c.chargePermissionId, [...(byCp.get(c.chargePermissionId) ?? []), c]);
-  const rows = [...(await input.db.execute<{ subscription_id: string; cycle: number; charge_id: string | null; state: string }>(sql`select subscription_id, cycle, charge_id, state from charges where charge_id is not null`))];
+  const rows = [
+    ...(await input.db.execute<{ subscription_id: string; cycle: number; charge_id: string | null; state: string }>(
+      sql`select subscription_id, cycle, charge_id, state from charges where charge_id is not null`,
+    )),
+  ];
   const cycleOfCharge = new Map(rows.map((r) => [r.charge_id as string, { sub: r.subscription_id, cycle: r.cycle, state: r.state }]));
   const statusRows = [...(await input.db.execute<{ id: string; status: string }>(sql`select id, status from subscriptions`))];
   const dbStatus = new Map(statusRows.map((r) => [r.id, r.status]));
@@ -145,7 +149,9 @@ export async function checkChaosInvariants(input: {
         const begunAt = a.idempotencyKey === null ? a.at : (firstSeen.get(a.idempotencyKey) ?? a.at);
         if (cancelledAt !== undefined && begunAt > cancelledAt) {
           attemptsAfterCancel += 1;
-          violations.push(`${sub.id}: Create Charge attempt at ${new Date(a.at).toISOString()} (${a.outcome}) after the daemon handled the close at ${new Date(cancelledAt).toISOString()}`);
+          violations.push(
+            `${sub.id}: Create Charge attempt at ${new Date(a.at).toISOString()} (${a.outcome}) after the daemon handled the close at ${new Date(cancelledAt).toISOString()}`,
+          );
         }
       }
       if (!handledIpn.has(sub.chargePermissionId)) {
@@ -164,7 +170,9 @@ export async function checkChaosInvariants(input: {
       if (sub.closedAtMs !== undefined && status === 'canceled') closedBy.ipnReaction += 1;
       if (sub.closedAtMs === undefined || status !== 'canceled') {
         stateMismatches += 1;
-        violations.push(`${sub.id}: workflow CANCELLED, database says ${status}${sub.closedAtMs === undefined ? ', and its Charge Permission was never closed' : ''}`);
+        violations.push(
+          `${sub.id}: workflow CANCELLED, database says ${status}${sub.closedAtMs === undefined ? ', and its Charge Permission was never closed' : ''}`,
+        );
       }
     } else if (name !== 'COMPLETED') {
       stateMismatches += 1;

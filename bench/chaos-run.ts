@@ -60,7 +60,14 @@ export interface ChaosReport {
   intervalSeconds: number;
   faultsConfigured: Partial<FaultConfig>;
   quota: Quota;
-  injected: { workerKills: number; temporalRestarts: number; postgresRestarts: number; hardThrottleSeconds: number; permissionsClosed: number; byOutcome: Record<string, number> };
+  injected: {
+    workerKills: number;
+    temporalRestarts: number;
+    postgresRestarts: number;
+    hardThrottleSeconds: number;
+    permissionsClosed: number;
+    byOutcome: Record<string, number>;
+  };
   kills: Array<{ atSeconds: number; workerReadySeconds: number; recoverSeconds: number | null }>;
   restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number }>;
   unexpectedWorkerExits: number;
@@ -105,7 +112,12 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   await env.control.setFaults(NO_FAULTS);
   // Fixed for the run: the simulator keeps delivering IPNs to the same endpoint across restarts.
   const ports = { ipn: await freePort(), operations: await freePort() };
-  await env.control.setIpn({ url: `http://127.0.0.1:${ports.ipn}/ipn`, retryScheduleMs: [500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 30_000, 60_000], suppressSynchronous: true, timeoutMs: 5_000 });
+  await env.control.setIpn({
+    url: `http://127.0.0.1:${ports.ipn}/ipn`,
+    retryScheduleMs: [500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 30_000, 60_000],
+    suppressSynchronous: true,
+    timeoutMs: 5_000,
+  });
   const permissions = await createPermissions(env.control, n);
   const supervisor = new WorkerSupervisor({
     workDir: env.workDir,
@@ -128,7 +140,12 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   const subs: ChaosSubscription[] = permissions.map((cp, i) => {
     const anchorMs = t0 + Math.floor((i * interval) / n) * 1000;
     const id = `${options.tag}-${i}`;
-    return { id, workflowId: subscriptionWorkflowId(id), chargePermissionId: cp, dueAtMs: Array.from({ length: options.cycles }, (_v, k) => anchorMs + k * interval * 1000) };
+    return {
+      id,
+      workflowId: subscriptionWorkflowId(id),
+      chargePermissionId: cp,
+      dueAtMs: Array.from({ length: options.cycles }, (_v, k) => anchorMs + k * interval * 1000),
+    };
   });
   // Charge attempts time out after 15 s (default 2 min), so a charge in flight when its worker
   // is killed is retried (same key) within the run.
@@ -168,12 +185,16 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   // daemon's endpoint (redelivered on failure while the worker is down), and the daemon's
   // IPN reaction cancels the subscription. Nothing here talks to the workflows.
   const closing = [...subs].sort(() => random() - 0.5).slice(0, Math.round(n * options.closeFraction));
-  const closes = pMap(closing.map((s) => ({ s, atMs: t0 + random() * dayMs })).sort((a, b) => a.atMs - b.atMs), async ({ s, atMs }) => {
-    await sleep(atMs - Date.now());
-    await env.control.closeChargePermission(s.chargePermissionId, 'buyer');
-    // Once the control call answered, the close is committed: any charge created later is a violation.
-    s.closedAtMs = Date.now();
-  }, { concurrency: 1 });
+  const closes = pMap(
+    closing.map((s) => ({ s, atMs: t0 + random() * dayMs })).sort((a, b) => a.atMs - b.atMs),
+    async ({ s, atMs }) => {
+      await sleep(atMs - Date.now());
+      await env.control.closeChargePermission(s.chargePermissionId, 'buyer');
+      // Once the control call answered, the close is committed: any charge created later is a violation.
+      s.closedAtMs = Date.now();
+    },
+    { concurrency: 1 },
+  );
 
   const kills: ChaosReport['kills'] = [];
   const restarts: ChaosReport['restarts'] = [];
@@ -191,16 +212,18 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
       kills.push(entry);
       say(`killed the worker at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s`);
       // Recovered = a charge created after the kill (bounded; none may be left to make).
-      recoveries.push((async () => {
-        const until = Math.min(deadline, killedAt + 120_000);
-        while (Date.now() < until) {
-          if ((await chargedCount()) > before) {
-            entry.recoverSeconds = round((Date.now() - killedAt) / 1000, 1);
-            return;
+      recoveries.push(
+        (async () => {
+          const until = Math.min(deadline, killedAt + 120_000);
+          while (Date.now() < until) {
+            if ((await chargedCount()) > before) {
+              entry.recoverSeconds = round((Date.now() - killedAt) / 1000, 1);
+              return;
+            }
+            await sleep(250);
           }
-          await sleep(250);
-        }
-      })());
+        })(),
+      );
     } else if (event.kind === 'temporal' && env.restartTemporal) {
       const at0 = Date.now();
       const { downMs } = await env.restartTemporal();
@@ -228,7 +251,11 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   // before its CHARGE_PERMISSION IPN lands; on a busy machine the delivery trails it.
   let settledAt: number | null = null;
   while (Date.now() < deadline) {
-    const rows = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from subscriptions where status in ('ended', 'canceled') and id like ${`${options.tag}-%`}`))];
+    const rows = [
+      ...(await env.db.execute<{ n: number }>(
+        sql`select count(*)::int as n from subscriptions where status in ('ended', 'canceled') and id like ${`${options.tag}-%`}`,
+      )),
+    ];
     const inboxOpen = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from ipn_inbox where status in ('pending', 'dispatched')`))];
     const ipnPending = (await env.control.ipnDeliveries()).pending;
     if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0) {

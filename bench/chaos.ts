@@ -77,7 +77,15 @@ async function main(): Promise<number> {
           intervalSeconds: int('interval-seconds', values['interval-seconds']),
           kills: int('kills', values.kills),
           closeFraction: 0.1,
-          faults: { error500Rate: 0.03, error503Rate: 0.03, connectionResetRate: 0.01, responseLostRate: 0.05, responseLostMode: 'reset', latencyFixedMs: 20, latencyRandomMs: 150 },
+          faults: {
+            error500Rate: 0.03,
+            error503Rate: 0.03,
+            connectionResetRate: 0.01,
+            responseLostRate: 0.05,
+            responseLostMode: 'reset',
+            latencyFixedMs: 20,
+            latencyRandomMs: 150,
+          },
           quota: { burst: 10, ratePerSecond: 20 },
           hardThrottle: true,
           durationSeconds: int('duration', values.duration),
@@ -92,7 +100,15 @@ async function main(): Promise<number> {
   } finally {
     await stack.close();
   }
-  const full = { kind: 'chaos', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), argv: process.argv.slice(2), seed, report };
+  const full = {
+    kind: 'chaos',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    argv: process.argv.slice(2),
+    seed,
+    report,
+  };
   const markdown = renderChaosMarkdown(full);
   const files = await writeResults(values.out, 'chaos', full, markdown);
   console.log(markdown);
@@ -113,30 +129,68 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
     '',
     '## Faults injected',
     '',
-    table(['kind', 'count'], [
-      ['worker SIGKILL (+ restart)', r.injected.workerKills],
-      ['Temporal dev server restart', r.injected.temporalRestarts],
-      ['PostgreSQL restart', r.injected.postgresRestarts],
-      ['hard throttle window (s)', r.injected.hardThrottleSeconds],
-      ['Charge Permissions closed by the buyer (cancelled through the IPN pipeline)', r.injected.permissionsClosed],
-      ...Object.entries(r.injected.byOutcome).map(([k, v]) => [`Create Charge attempts: ${k}`, v] as [string, number]),
-      ['unexpected worker exits (restarted)', r.unexpectedWorkerExits],
-    ]),
+    table(
+      ['kind', 'count'],
+      [
+        ['worker SIGKILL (+ restart)', r.injected.workerKills],
+        ['Temporal dev server restart', r.injected.temporalRestarts],
+        ['PostgreSQL restart', r.injected.postgresRestarts],
+        ['hard throttle window (s)', r.injected.hardThrottleSeconds],
+        ['Charge Permissions closed by the buyer (cancelled through the IPN pipeline)', r.injected.permissionsClosed],
+        ...Object.entries(r.injected.byOutcome).map(([k, v]) => [`Create Charge attempts: ${k}`, v] as [string, number]),
+        ['unexpected worker exits (restarted)', r.unexpectedWorkerExits],
+      ],
+    ),
     '',
     '## Invariants',
     '',
     table(
-      ['charges made', 'duplicates', 'misses', 'charges after close', 'attempts after close (before / after the daemon knew)', 'charges without ledger ChargeId', 'workflow/DB state mismatches', 'IPNs lost', 'settled after T0 (s)'],
-      [[c.chargesMade, c.duplicates, c.misses, c.chargesAfterClose, `${c.attemptsAfterClose - c.attemptsAfterCancel} / ${c.attemptsAfterCancel}`, c.unrecorded, c.stateMismatches, c.ipnLost, r.settledAfterT0Seconds]],
+      [
+        'charges made',
+        'duplicates',
+        'misses',
+        'charges after close',
+        'attempts after close (before / after the daemon knew)',
+        'charges without ledger ChargeId',
+        'workflow/DB state mismatches',
+        'IPNs lost',
+        'settled after T0 (s)',
+      ],
+      [
+        [
+          c.chargesMade,
+          c.duplicates,
+          c.misses,
+          c.chargesAfterClose,
+          `${c.attemptsAfterClose - c.attemptsAfterCancel} / ${c.attemptsAfterCancel}`,
+          c.unrecorded,
+          c.stateMismatches,
+          c.ipnLost,
+          r.settledAfterT0Seconds,
+        ],
+      ],
     ),
     '',
     '## Kills',
     '',
-    table(['at T0 + (s)', 'replacement polling after (s)', 'first charge after the kill (s)'], r.kills.map((k) => [k.atSeconds, k.workerReadySeconds, k.recoverSeconds])),
+    table(
+      ['at T0 + (s)', 'replacement polling after (s)', 'first charge after the kill (s)'],
+      r.kills.map((k) => [k.atSeconds, k.workerReadySeconds, k.recoverSeconds]),
+    ),
     '',
-    r.restarts.length ? table(['restart', 'at T0 + (s)', 'down (s)'], r.restarts.map((x) => [x.what, x.atSeconds, x.downSeconds])) : '',
+    r.restarts.length
+      ? table(
+          ['restart', 'at T0 + (s)', 'down (s)'],
+          r.restarts.map((x) => [x.what, x.atSeconds, x.downSeconds]),
+        )
+      : '',
     '',
-    c.violations.length ? `## Violations\n\n${c.violations.slice(0, 50).map((v) => `- ${v}`).join('\n')}` : 'No violations.',
+    c.violations.length
+      ? `## Violations\n\n${c.violations
+          .slice(0, 50)
+          .map((v) => `- ${v}`)
+          .join('\n')}`
+      : 'No violations.',
   ];
   return `${lines.join('\n')}\n`;
 }

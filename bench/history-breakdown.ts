@@ -21,7 +21,12 @@ export interface WakeUpBreakdown {
   /** Create Charge scheduled → started (the charges queue and its rate limit). */
   chargeScheduledToStarted: Percentiles;
   /** The same four for the last tenth of the sample (the charges made last). */
-  lastTenth: { dueToTimerFired: Percentiles; timerFiredToTaskStarted: Percentiles; taskStartedToChargeScheduled: Percentiles; chargeScheduledToStarted: Percentiles };
+  lastTenth: {
+    dueToTimerFired: Percentiles;
+    timerFiredToTaskStarted: Percentiles;
+    taskStartedToChargeScheduled: Percentiles;
+    chargeScheduledToStarted: Percentiles;
+  };
   /** What the cycle due at T0 cost Temporal, from its timer firing to the next timer (absent in results before issue 15). */
   cycleCost?: CycleCostSummary;
 }
@@ -67,9 +72,16 @@ export function segmentsOf(events: HistoryEvent[], t0Ms: number): Segments | nul
   if (!fired) return null;
   const firedAt = millis(fired);
   const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED && millis(e) >= firedAt && id(e) > id(fired));
-  const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargeCycle' && id(e) > id(fired));
+  const scheduled = events.find(
+    (e) =>
+      e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargeCycle' &&
+      id(e) > id(fired),
+  );
   if (!started || !scheduled) return null;
-  const activityStarted = events.find((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && toNumber(e.activityTaskStartedEventAttributes?.scheduledEventId) === id(scheduled));
+  const activityStarted = events.find(
+    (e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED && toNumber(e.activityTaskStartedEventAttributes?.scheduledEventId) === id(scheduled),
+  );
   if (!activityStarted) return null;
   return {
     dueToTimerFired: firedAt - t0Ms,
@@ -102,7 +114,11 @@ function summariseCosts(costs: CycleCost[]): CycleCostSummary | undefined {
   const workflowTasksHistogram: Record<string, number> = {};
   for (const c of costs) workflowTasksHistogram[c.workflowTasks] = (workflowTasksHistogram[c.workflowTasks] ?? 0) + 1;
   const max = (key: keyof CycleCost) => Math.max(...costs.map((c) => c[key]));
-  return { sampled: costs.length, max: { workflowTasks: max('workflowTasks'), activities: max('activities'), localActivities: max('localActivities') }, workflowTasksHistogram };
+  return {
+    sampled: costs.length,
+    max: { workflowTasks: max('workflowTasks'), activities: max('activities'), localActivities: max('localActivities') },
+    workflowTasksHistogram,
+  };
 }
 
 function summarise(rows: Segments[]): WakeUpBreakdown['lastTenth'] {

@@ -82,27 +82,50 @@ export async function runIdle(stack: BenchStack, options: IdleOptions): Promise<
   const worker = await spawnWorker(spawnOptions);
   try {
     await worker.ready();
-    const pgSize = async (): Promise<number> => Number((await database.sql<{ size: string }[]>`select pg_database_size(current_database())::text as size`)[0]?.size ?? 0);
+    const pgSize = async (): Promise<number> =>
+      Number((await database.sql<{ size: string }[]>`select pg_database_size(current_database())::text as size`)[0]?.size ?? 0);
     const rssNow = (): number => (worker.pid === undefined ? 0 : (sampleProcess(worker.pid)?.rssBytes ?? 0));
     const sqliteBefore = sqliteBytes(stack.temporalDbFile);
     const pgBefore = await pgSize();
     const rssBefore = rssNow();
-    const meter = new PhaseMeter(() => worker.pid, () => stack.temporal.process.pid, stack.workDir).start();
+    const meter = new PhaseMeter(
+      () => worker.pid,
+      () => stack.temporal.process.pid,
+      stack.workDir,
+    ).start();
     // Billing a year away: every subscription sleeps on a timer for the whole measurement.
     const anchorMs = Math.ceil((Date.now() + 365 * 86_400_000) / 1000) * 1000;
     const started = Date.now();
     say(`[idle] starting ${n} subscriptions due in a year`);
     const anchorLocal = new Date(anchorMs).toISOString().slice(0, 16);
     const csvPath = join(stack.workDir, `${tag}.csv`);
-    await writeFile(csvPath, ['id,charge_permission_id,amount_minor,currency,interval,anchor,zone', ...permissions.map((cp, i) => `${tag}-${i},${cp},1000,USD,year,${anchorLocal},UTC`)].join('\n') + '\n');
+    await writeFile(
+      csvPath,
+      [
+        'id,charge_permission_id,amount_minor,currency,interval,anchor,zone',
+        ...permissions.map((cp, i) => `${tag}-${i},${cp},1000,USD,year,${anchorLocal},UTC`),
+      ].join('\n') + '\n',
+    );
     const imported = await runBillingImport(spawnOptions, csvPath, Math.min(32, options.launchConcurrency));
     let startRate: IdleResult['startRate'];
     if (imported.exitCode === 0) {
-      startRate = { count: n, concurrency: Math.min(32, options.launchConcurrency), elapsedMs: imported.wallMs, perSecond: round((n / imported.wallMs) * 1000, 1), method: 'billing import (CLI process)', note: 'wall time of the CLI process, start-up included; each row also calls Get Charge Permission (unthrottled here)' };
+      startRate = {
+        count: n,
+        concurrency: Math.min(32, options.launchConcurrency),
+        elapsedMs: imported.wallMs,
+        perSecond: round((n / imported.wallMs) * 1000, 1),
+        method: 'billing import (CLI process)',
+        note: 'wall time of the CLI process, start-up included; each row also calls Get Charge Permission (unthrottled here)',
+      };
     } else {
       say(`[idle] billing import failed (exit ${imported.exitCode}): ${imported.output.slice(-400)}; starting through launchSubscription`);
       const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
-      const figures = await launchAll(ctx, permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, anchorMs)), options.launchConcurrency, (done) => say(`[idle]   ${done} started`));
+      const figures = await launchAll(
+        ctx,
+        permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, anchorMs)),
+        options.launchConcurrency,
+        (done) => say(`[idle]   ${done} started`),
+      );
       startRate = { ...figures, method: 'launchSubscription (in-process)', note: `billing import exited ${imported.exitCode}` };
     }
     // Asleep = the workflow wrote its next billing date (its last step before the timer).
@@ -151,7 +174,13 @@ export async function runIdle(stack: BenchStack, options: IdleOptions): Promise<
  * Buyers close `permissions` (5 a second); the simulator sends each CHARGE_PERMISSION IPN to the
  * daemon, whose reaction cancels the subscription. Latency: close → subscriptions.ended_at.
  */
-async function measureIpnToCancel(stack: BenchStack, database: ReturnType<typeof createDb>, ipnUrl: string, permissions: string[], say: (line: string) => void): Promise<IdleResult['ipnToCancel']> {
+async function measureIpnToCancel(
+  stack: BenchStack,
+  database: ReturnType<typeof createDb>,
+  ipnUrl: string,
+  permissions: string[],
+  say: (line: string) => void,
+): Promise<IdleResult['ipnToCancel']> {
   if (permissions.length === 0) return null;
   await stack.control.setIpn({ url: ipnUrl, suppressSynchronous: true, retryScheduleMs: [1_000, 2_000, 5_000, 10_000] });
   const closedAt = new Map<string, number>();
@@ -173,6 +202,13 @@ async function measureIpnToCancel(stack: BenchStack, database: ReturnType<typeof
   }
   await stack.control.setIpn({ url: null });
   if (rows.length < permissions.length) say(`[idle] only ${rows.length}/${permissions.length} subscriptions canceled after their IPN`);
-  const p = percentiles(rows.filter((r) => r.ended_at).map((r) => (new Date(r.ended_at as Date).getTime() - (closedAt.get(r.charge_permission_id) ?? 0)) / 1000));
-  return { closed: permissions.length, canceled: rows.length, latencySeconds: { p50: round(p.p50, 2), p95: round(p.p95, 2), p99: round(p.p99, 2), max: round(p.max, 2) }, closeRatePerSecond };
+  const p = percentiles(
+    rows.filter((r) => r.ended_at).map((r) => (new Date(r.ended_at as Date).getTime() - (closedAt.get(r.charge_permission_id) ?? 0)) / 1000),
+  );
+  return {
+    closed: permissions.length,
+    canceled: rows.length,
+    latencySeconds: { p50: round(p.p50, 2), p95: round(p.p95, 2), p99: round(p.p99, 2), max: round(p.max, 2) },
+    closeRatePerSecond,
+  };
 }

@@ -10,10 +10,14 @@ import type { SimulatorControl } from '../simulator/control-client.js';
 import type { BillingPolicy } from '../workflows/types.js';
 
 export async function createPermissions(control: SimulatorControl, count: number, concurrency = 16): Promise<string[]> {
-  return pMap(Array.from({ length: count }, (_v, i) => i), async () => {
-    const { chargePermission } = await control.createChargePermission({ type: 'Recurring', currency: 'USD' });
-    return chargePermission.chargePermissionId;
-  }, { concurrency });
+  return pMap(
+    Array.from({ length: count }, (_v, i) => i),
+    async () => {
+      const { chargePermission } = await control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+      return chargePermission.chargePermissionId;
+    },
+    { concurrency },
+  );
 }
 
 /** A yearly plan anchored at `anchorMs` (UTC, whole seconds): each subscription is due once at T0. */
@@ -49,14 +53,23 @@ export interface LaunchFigures {
 }
 
 /** Starts every spec (row + workflow) with bounded concurrency; the start-rate figure. */
-export async function launchAll(ctx: LaunchContext, specs: readonly SubscriptionSpec[], concurrency: number, onProgress?: (done: number) => void): Promise<LaunchFigures> {
+export async function launchAll(
+  ctx: LaunchContext,
+  specs: readonly SubscriptionSpec[],
+  concurrency: number,
+  onProgress?: (done: number) => void,
+): Promise<LaunchFigures> {
   const started = Date.now();
   let done = 0;
-  await pMap(specs, async (spec) => {
-    await launchSubscription(ctx, spec);
-    done += 1;
-    if (done % 1000 === 0) onProgress?.(done);
-  }, { concurrency });
+  await pMap(
+    specs,
+    async (spec) => {
+      await launchSubscription(ctx, spec);
+      done += 1;
+      if (done % 1000 === 0) onProgress?.(done);
+    },
+    { concurrency },
+  );
   const elapsedMs = Date.now() - started;
   return { count: specs.length, concurrency, elapsedMs, perSecond: Math.round((specs.length / elapsedMs) * 1000 * 10) / 10 };
 }

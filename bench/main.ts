@@ -107,16 +107,43 @@ async function main(): Promise<void> {
     const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory' });
     try {
       if (scenarios.includes('billing-day')) {
-        results.billingDay = await runBillingDay(stack, { name: 'billing-day', subscriptions: n, quota, faults, launchConcurrency, leadSeconds, afterCharge, tuning: tuningFor(n), say });
+        results.billingDay = await runBillingDay(stack, {
+          name: 'billing-day',
+          subscriptions: n,
+          quota,
+          faults,
+          launchConcurrency,
+          leadSeconds,
+          afterCharge,
+          tuning: tuningFor(n),
+          say,
+        });
         say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
       }
       if (scenarios.includes('baseline')) {
-        results.baseline = await runBaselineBillingDay(stack, { subscriptions: n, quota, faults, concurrency: num('baseline-concurrency', values['baseline-concurrency']), retryDelaysMs: baselineRetries === 'actual' ? [] : SDK_INTENDED_RETRY_DELAYS_MS, say });
+        results.baseline = await runBaselineBillingDay(stack, {
+          subscriptions: n,
+          quota,
+          faults,
+          concurrency: num('baseline-concurrency', values['baseline-concurrency']),
+          retryDelaysMs: baselineRetries === 'actual' ? [] : SDK_INTENDED_RETRY_DELAYS_MS,
+          say,
+        });
         say(`baseline: ${JSON.stringify(results.baseline.ledger)}`);
       }
       if (scenarios.includes('throughput')) {
         const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
-        results.throughput = await runBillingDay(stack, { name: 'throughput', subscriptions: tn, quota: null, uncappedRate: 100_000, launchConcurrency, leadSeconds, afterCharge, tuning: tuningFor(tn), say });
+        results.throughput = await runBillingDay(stack, {
+          name: 'throughput',
+          subscriptions: tn,
+          quota: null,
+          uncappedRate: 100_000,
+          launchConcurrency,
+          leadSeconds,
+          afterCharge,
+          tuning: tuningFor(tn),
+          say,
+        });
         say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
       }
     } finally {
@@ -127,13 +154,26 @@ async function main(): Promise<void> {
     // Its own server on a SQLite file: the figure is how much that file grows.
     const stack = await startBenchStack({ say, simulator: { seed: 43 }, temporalInMemory: false });
     try {
-      results.idle = await runIdle(stack, { subscriptions: num('idle-subscriptions', values['idle-subscriptions']), launchConcurrency, ipnCancels: num('ipn-cancels', values['ipn-cancels']), say });
+      results.idle = await runIdle(stack, {
+        subscriptions: num('idle-subscriptions', values['idle-subscriptions']),
+        launchConcurrency,
+        ipnCancels: num('ipn-cancels', values['ipn-cancels']),
+        say,
+      });
       say(`idle: ${JSON.stringify(results.idle.perSubscription)}`);
     } finally {
       await stack.close();
     }
   }
-  const report = { kind: 'bench', temporalDb, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine: machineInfo(), argv: process.argv.slice(2), results };
+  const report = {
+    kind: 'bench',
+    temporalDb,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machineInfo(),
+    argv: process.argv.slice(2),
+    results,
+  };
   const files = await writeResults(values.out, 'bench', report, renderBenchMarkdown(report));
   console.log(renderBenchMarkdown(report));
   say(`written ${files.join(', ')}`);

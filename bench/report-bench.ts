@@ -33,9 +33,13 @@ function wakeUpLines(w: WakeUpBreakdown): string[] {
     '',
     ...(w.cycleCost
       ? [
-          `What the cycle due at T0 cost Temporal, from its timer firing to the next timer (${w.cycleCost.sampled} histories): workflow tasks ${Object.entries(w.cycleCost.workflowTasksHistogram)
+          `What the cycle due at T0 cost Temporal, from its timer firing to the next timer (${w.cycleCost.sampled} histories): workflow tasks ${Object.entries(
+            w.cycleCost.workflowTasksHistogram,
+          )
             .map(([tasks, n]) => `${tasks} in ${n}`)
-            .join(', ')}; at most ${w.cycleCost.max.workflowTasks} workflow tasks, ${w.cycleCost.max.activities} activities, ${w.cycleCost.max.localActivities} local activities.`,
+            .join(
+              ', ',
+            )}; at most ${w.cycleCost.max.workflowTasks} workflow tasks, ${w.cycleCost.max.activities} activities, ${w.cycleCost.max.localActivities} local activities.`,
           '',
         ]
       : []),
@@ -55,7 +59,10 @@ export function renderBenchMarkdown(report: BenchReport): string {
   if (day || base) {
     const q = day?.quota ?? base?.quota;
     const after = day ? (day.afterCharge === 'end' ? ', each ending after this charge' : ', each renewing for next year') : '';
-    out.push(`## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0${after}, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`, '');
+    out.push(
+      `## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0${after}, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`,
+      '',
+    );
     const d = day?.ledger;
     const b = base?.ledger;
     out.push(
@@ -71,7 +78,11 @@ export function renderBenchMarkdown(report: BenchReport): string {
           ['misses (not charged by the deadline)', d?.misses, b?.misses],
           ['429s', day?.createChargeAttempts.throttled429, base?.createChargeAttempts.throttled429],
           ['Create Charge attempts', day?.createChargeAttempts.total, base?.createChargeAttempts.total],
-          ['billing lag p50 / p95 / p99 (s)', d ? `${d.lagSeconds.p50} / ${d.lagSeconds.p95} / ${d.lagSeconds.p99}` : null, b ? `${b.lagSeconds.p50} / ${b.lagSeconds.p95} / ${b.lagSeconds.p99}` : null],
+          [
+            'billing lag p50 / p95 / p99 (s)',
+            d ? `${d.lagSeconds.p50} / ${d.lagSeconds.p95} / ${d.lagSeconds.p99}` : null,
+            b ? `${b.lagSeconds.p50} / ${b.lagSeconds.p95} / ${b.lagSeconds.p99}` : null,
+          ],
           ['worker CPU (s) / peak RSS (MiB)', day ? `${day.resources.cpuSeconds.worker} / ${day.resources.workerPeakRssMiB}` : null, 'in the bench process'],
         ],
       ),
@@ -86,14 +97,50 @@ export function renderBenchMarkdown(report: BenchReport): string {
       );
       if (day.wakeUp) out.push(...wakeUpLines(day.wakeUp));
     }
-    if (base) out.push(`Baseline: node-cron every second, concurrency ${base.concurrency}, ${base.retryDelaysMs.length === 0 ? 'no retries (the SDK 2.3.4 as it is)' : `retries after ${base.retryDelaysMs.join(', ')} ms with the same key`}, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`, '');
+    if (base)
+      out.push(
+        `Baseline: node-cron every second, concurrency ${base.concurrency}, ${base.retryDelaysMs.length === 0 ? 'no retries (the SDK 2.3.4 as it is)' : `retries after ${base.retryDelaysMs.join(', ')} ms with the same key`}, a new UUID key per run; ${base.gaveUp} calls gave up after their retries; finished within the deadline: ${base.finishedWithinDeadline}.`,
+        '',
+      );
   }
   if (tp) {
-    out.push(`## Engine throughput: ${tp.subscriptions} subscriptions due at T0, no quota`, '', 'CPU from T0 to the end (charging only); per cycle: ' + `worker ${Math.round((tp.resourcesFromT0.cpuSeconds.worker / tp.subscriptions) * 1000)} ms, dev server ${Math.round((tp.resourcesFromT0.cpuSeconds.temporalDevServer / tp.subscriptions) * 1000)} ms, PostgreSQL ${Math.round((tp.resourcesFromT0.cpuSeconds.postgres / tp.subscriptions) * 1000)} ms.`, '');
+    out.push(
+      `## Engine throughput: ${tp.subscriptions} subscriptions due at T0, no quota`,
+      '',
+      'CPU from T0 to the end (charging only); per cycle: ' +
+        `worker ${Math.round((tp.resourcesFromT0.cpuSeconds.worker / tp.subscriptions) * 1000)} ms, dev server ${Math.round((tp.resourcesFromT0.cpuSeconds.temporalDevServer / tp.subscriptions) * 1000)} ms, PostgreSQL ${Math.round((tp.resourcesFromT0.cpuSeconds.postgres / tp.subscriptions) * 1000)} ms.`,
+      '',
+    );
     out.push(
       table(
-        ['cycles/s (all)', 'cycles/s to p99', 'last charge after T0 (s)', 'duplicates', 'misses', 'lag p50 / p99 (s)', 'worker CPU (s)', 'dev server CPU (s)', 'PostgreSQL CPU (s)', 'bench CPU (s)', 'machine busy (s) / wall (s)'],
-        [[tp.cyclesPerSecond, tp.ledger.p99ChargesPerSecond, tp.ledger.lastChargeAfterT0Seconds, tp.ledger.duplicates, tp.ledger.misses, `${tp.ledger.lagSeconds.p50} / ${tp.ledger.lagSeconds.p99}`, tp.resourcesFromT0.cpuSeconds.worker, tp.resourcesFromT0.cpuSeconds.temporalDevServer, tp.resourcesFromT0.cpuSeconds.postgres, tp.resourcesFromT0.cpuSeconds.benchProcess, `${tp.resourcesFromT0.cpuSeconds.machineBusy} / ${tp.resourcesFromT0.wallSeconds}`]],
+        [
+          'cycles/s (all)',
+          'cycles/s to p99',
+          'last charge after T0 (s)',
+          'duplicates',
+          'misses',
+          'lag p50 / p99 (s)',
+          'worker CPU (s)',
+          'dev server CPU (s)',
+          'PostgreSQL CPU (s)',
+          'bench CPU (s)',
+          'machine busy (s) / wall (s)',
+        ],
+        [
+          [
+            tp.cyclesPerSecond,
+            tp.ledger.p99ChargesPerSecond,
+            tp.ledger.lastChargeAfterT0Seconds,
+            tp.ledger.duplicates,
+            tp.ledger.misses,
+            `${tp.ledger.lagSeconds.p50} / ${tp.ledger.lagSeconds.p99}`,
+            tp.resourcesFromT0.cpuSeconds.worker,
+            tp.resourcesFromT0.cpuSeconds.temporalDevServer,
+            tp.resourcesFromT0.cpuSeconds.postgres,
+            tp.resourcesFromT0.cpuSeconds.benchProcess,
+            `${tp.resourcesFromT0.cpuSeconds.machineBusy} / ${tp.resourcesFromT0.wallSeconds}`,
+          ],
+        ],
       ),
       '',
     );
@@ -101,11 +148,21 @@ export function renderBenchMarkdown(report: BenchReport): string {
       const bd = tp.breakdownSeconds;
       out.push(
         table(
-          ['where a cycle\'s time goes (s)', 'p50', 'p95', 'p99'],
+          ["where a cycle's time goes (s)", 'p50', 'p95', 'p99'],
           [
-            ['T0 → Create Charge activity running (timer, workflow task, dispatch)', bd.dueToActivityStart.p50, bd.dueToActivityStart.p95, bd.dueToActivityStart.p99],
+            [
+              'T0 → Create Charge activity running (timer, workflow task, dispatch)',
+              bd.dueToActivityStart.p50,
+              bd.dueToActivityStart.p95,
+              bd.dueToActivityStart.p99,
+            ],
             ['Create Charge call + ledger writes', bd.createChargeCall.p50, bd.createChargeCall.p95, bd.createChargeCall.p99],
-            [tp.afterCharge === 'end' ? 'charge recorded → subscription ended' : 'charge recorded → next billing date written', bd.chargeToSettled.p50, bd.chargeToSettled.p95, bd.chargeToSettled.p99],
+            [
+              tp.afterCharge === 'end' ? 'charge recorded → subscription ended' : 'charge recorded → next billing date written',
+              bd.chargeToSettled.p50,
+              bd.chargeToSettled.p95,
+              bd.chargeToSettled.p99,
+            ],
           ],
         ),
         '',
@@ -116,15 +173,36 @@ export function renderBenchMarkdown(report: BenchReport): string {
     out.push(`## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions`, '');
     out.push(
       table(
-        ['start rate (/s)', 'all asleep after (s)', 'Temporal SQLite per subscription (bytes)', 'PostgreSQL per subscription (bytes)', 'worker RSS before → after (MiB)', 'worker CPU (s)', 'dev server CPU (s)'],
-        [[`${idle.startRate.perSecond} (${idle.startRate.method}, concurrency ${idle.startRate.concurrency})`, idle.allSleepingAfterSeconds, idle.perSubscription.temporalBytes, idle.perSubscription.postgresBytes, `${idle.workerRssMiB.idleBefore} → ${idle.workerRssMiB.afterAllSleeping}`, idle.resources.cpuSeconds.worker, idle.resources.cpuSeconds.temporalDevServer]],
+        [
+          'start rate (/s)',
+          'all asleep after (s)',
+          'Temporal SQLite per subscription (bytes)',
+          'PostgreSQL per subscription (bytes)',
+          'worker RSS before → after (MiB)',
+          'worker CPU (s)',
+          'dev server CPU (s)',
+        ],
+        [
+          [
+            `${idle.startRate.perSecond} (${idle.startRate.method}, concurrency ${idle.startRate.concurrency})`,
+            idle.allSleepingAfterSeconds,
+            idle.perSubscription.temporalBytes,
+            idle.perSubscription.postgresBytes,
+            `${idle.workerRssMiB.idleBefore} → ${idle.workerRssMiB.afterAllSleeping}`,
+            idle.resources.cpuSeconds.worker,
+            idle.resources.cpuSeconds.temporalDevServer,
+          ],
+        ],
       ),
       '',
     );
     if (idle.startRate.note) out.push(`Start rate: ${idle.startRate.note}.`, '');
     if (idle.ipnToCancel) {
       const c = idle.ipnToCancel;
-      out.push(`IPN-to-cancel: ${c.closed} Charge Permissions closed (${c.closeRatePerSecond}/s), ${c.canceled} subscriptions canceled; close → canceled in the database p50 ${c.latencySeconds.p50} s, p95 ${c.latencySeconds.p95} s, p99 ${c.latencySeconds.p99} s, max ${c.latencySeconds.max} s.`, '');
+      out.push(
+        `IPN-to-cancel: ${c.closed} Charge Permissions closed (${c.closeRatePerSecond}/s), ${c.canceled} subscriptions canceled; close → canceled in the database p50 ${c.latencySeconds.p50} s, p95 ${c.latencySeconds.p95} s, p99 ${c.latencySeconds.p99} s, max ${c.latencySeconds.max} s.`,
+        '',
+      );
     }
   }
   return `${out.join('\n')}\n`;

@@ -21,7 +21,14 @@ export function machineInfo(): MachineInfo {
   } catch {
     commit = null;
   }
-  return { nproc: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryMiB: mib(totalmem()), node: process.version, loadAverageAtStart: loadAverage(), commit };
+  return {
+    nproc: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryMiB: mib(totalmem()),
+    node: process.version,
+    loadAverageAtStart: loadAverage(),
+    commit,
+  };
 }
 
 export async function writeResults(dir: string, kind: string, report: unknown, markdown: string): Promise<string[]> {

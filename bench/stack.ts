@@ -34,7 +34,9 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function startBenchStack(options: { simulator?: SimulatorOptions; say?: (line: string) => void; temporalInMemory?: boolean } = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  options: { simulator?: SimulatorOptions; say?: (line: string) => void; temporalInMemory?: boolean } = {},
+): Promise<BenchStack> {
   const say = options.say ?? (() => {});
   const cliPath = await ensureTemporalCli({ onProgress: say });
   const workDir = await mkdtemp(join(tmpdir(), 'billing-bench-'));

@@ -72,7 +72,11 @@ export async function writeTemporalYaml(dir: string, name: string, tuning: Worke
  * API's too (no bench talks to it, but on its default port it collides with any other daemon here).
  */
 export async function writeBillingYaml(dir: string, name: string, ports: { ipn: number; operations: number }): Promise<string> {
-  const doc = parse(await readFile('billing.yaml', 'utf8')) as { ipn?: Record<string, unknown>; operations?: Record<string, unknown>; api?: Record<string, unknown> };
+  const doc = parse(await readFile('billing.yaml', 'utf8')) as {
+    ipn?: Record<string, unknown>;
+    operations?: Record<string, unknown>;
+    api?: Record<string, unknown>;
+  };
   doc.ipn = { ...doc.ipn, host: '127.0.0.1', port: ports.ipn };
   doc.operations = { ...doc.operations, host: '127.0.0.1', port: ports.operations };
   doc.api = { ...doc.api, host: '127.0.0.1', port: await freePort() };
@@ -92,7 +96,11 @@ export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerPr
   const env = daemonEnv(options, yamlPath, billingPath);
   // BENCH_WORKER_NODE_ARGS adds Node flags to the daemon only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/daemon-entry.ts'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'bench/daemon-entry.ts'], {
+    cwd: process.cwd(),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let exited = false;
   let exitDescription = '';
   // The last lines it printed: why a worker exited by itself is in them.
@@ -176,11 +184,19 @@ export function daemonEnv(options: WorkerSpawnOptions, temporalYamlPath: string,
  * `billing import <csv>` (the admin CLI) with the daemon's configuration; resolves with its
  * wall time, exit code and last output line (the JSON summary).
  */
-export async function runBillingImport(options: WorkerSpawnOptions, csvPath: string, concurrency: number): Promise<{ wallMs: number; exitCode: number | null; output: string }> {
+export async function runBillingImport(
+  options: WorkerSpawnOptions,
+  csvPath: string,
+  concurrency: number,
+): Promise<{ wallMs: number; exitCode: number | null; output: string }> {
   const name = `cli-${options.tuning.taskQueues.workflows}`;
   const env = daemonEnv(options, await writeTemporalYaml(options.workDir, name, options.tuning), await writeBillingYaml(options.workDir, name, options.ports));
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'import', csvPath, '--concurrency', String(concurrency), '--json'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'client/cli.ts', 'import', csvPath, '--concurrency', String(concurrency), '--json'], {
+    cwd: process.cwd(),
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

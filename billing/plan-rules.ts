@@ -103,10 +103,7 @@ export function daysInMonth(year: number, month: number): number {
 
 function isValidCalendarDateTime(p: LocalDateTimeParts): boolean {
   return (
-    p.year >= 1 &&
-    p.month >= 1 && p.month <= 12 &&
-    p.day >= 1 && p.day <= daysInMonth(p.year, p.month) &&
-    p.hour <= 23 && p.minute <= 59 && p.second <= 59
+    p.year >= 1 && p.month >= 1 && p.month <= 12 && p.day >= 1 && p.day <= daysInMonth(p.year, p.month) && p.hour <= 23 && p.minute <= 59 && p.second <= 59
   );
 }
 
@@ -155,10 +152,12 @@ export function validateAmountMinor(value: unknown, field = 'amountMinor', curre
     return [{ field, message: `must be a string of digits in minor units (${eg}), got ${describe(value)}` }];
   }
   if (!AMOUNT_MINOR_PATTERN.test(value)) {
-    return [{
-      field,
-      message: `must be a positive whole number of minor units written as digits without sign, decimal point, spaces or leading zeros (${eg}), got ${describe(value)}`,
-    }];
+    return [
+      {
+        field,
+        message: `must be a positive whole number of minor units written as digits without sign, decimal point, spaces or leading zeros (${eg}), got ${describe(value)}`,
+      },
+    ];
   }
   if (value.length > MAX_AMOUNT_MINOR_DIGITS) {
     return [{ field, message: `must have at most ${MAX_AMOUNT_MINOR_DIGITS} digits, got ${value.length}` }];
@@ -286,8 +285,12 @@ export function isIsoInstant(value: string): boolean {
   const m = ISO_INSTANT_PATTERN.exec(value);
   if (!m) return false;
   const parts: LocalDateTimeParts = {
-    year: Number(m[1]), month: Number(m[2]), day: Number(m[3]),
-    hour: Number(m[4]), minute: Number(m[5]), second: m[6] === undefined ? 0 : Number(m[6]),
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: m[6] === undefined ? 0 : Number(m[6]),
   };
   const offsetOk = m[7] === undefined || (Number(m[7]) <= 18 && Number(m[8]) <= 59);
   return offsetOk && isValidCalendarDateTime(parts);

@@ -27,11 +27,7 @@
 // before zone resolution and clamping, never from a resolved (shifted or clamped) date.
 
 import { DateTime, IANAZone } from 'luxon';
-import {
-  parseLocalDateTime,
-  validateAnchorFormat,
-  validateSubscriptionSpec,
-} from './plan-rules.js';
+import { parseLocalDateTime, validateAnchorFormat, validateSubscriptionSpec } from './plan-rules.js';
 import type { LocalDateTimeParts, ValidationOptions } from './plan-rules.js';
 import { INTERVAL_UNITS } from './types.js';
 import type { BillingAnchor, BillingInterval, Problem, SubscriptionSpec } from './types.js';
@@ -65,10 +61,12 @@ export function isKnownZone(zone: string): boolean {
 
 export function validateZone(zone: unknown, field = 'zone'): Problem[] {
   if (typeof zone === 'string' && zone.length > 0 && isKnownZone(zone)) return [];
-  return [{
-    field,
-    message: `must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got ${JSON.stringify(zone)}`,
-  }];
+  return [
+    {
+      field,
+      message: `must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got ${JSON.stringify(zone)}`,
+    },
+  ];
 }
 
 /** Anchor format, real calendar date-time, and an IANA zone. */
@@ -79,7 +77,10 @@ export function validateAnchor(anchor: unknown, field = 'anchor'): Problem[] {
   const { zone, dayOfMonth, localDateTime } = anchor as { zone?: unknown; dayOfMonth?: unknown; localDateTime?: string };
   const day = parseLocalDateTime(localDateTime ?? '')?.day ?? 31;
   if (dayOfMonth !== undefined && (typeof dayOfMonth !== 'number' || !Number.isInteger(dayOfMonth) || dayOfMonth <= day || dayOfMonth > 31)) {
-    problems.push({ field: `${field}.dayOfMonth`, message: `must be left out, or a whole number above the anchor's day (${day}) up to 31, got ${JSON.stringify(dayOfMonth)}` });
+    problems.push({
+      field: `${field}.dayOfMonth`,
+      message: `must be left out, or a whole number above the anchor's day (${day}) up to 31, got ${JSON.stringify(dayOfMonth)}`,
+    });
   }
   return [...problems, ...validateZone(zone, `${field}.zone`)];
 }
@@ -169,7 +170,9 @@ export function firstBillingAnchor(spec: Pick<SubscriptionSpec, 'anchor' | 'tria
     case 'hour': {
       // Elapsed-time trial: the wall time reached after the trial. If it falls in a fall-back
       // overlap, later resolution picks the earlier occurrence (sandbox-only units; accepted).
-      const end = resolveWallTime(parts, anchor.zone).plus({ [`${trial.unit}s`]: trial.count }).setZone(anchor.zone);
+      const end = resolveWallTime(parts, anchor.zone)
+        .plus({ [`${trial.unit}s`]: trial.count })
+        .setZone(anchor.zone);
       return { localDateTime: formatParts(end), zone: anchor.zone };
     }
     case 'day':
@@ -232,9 +235,7 @@ export function resolveWallTime(parts: LocalDateTimeParts, zoneName: string): Da
   // Offsets (minutes) a day either side cover any single transition near this wall time.
   const offsetBefore = zone.offset(wallMs - DAY_MS);
   const offsetAfter = zone.offset(wallMs + DAY_MS);
-  const candidates = [offsetBefore, offsetAfter]
-    .map((offset) => wallMs - offset * 60_000)
-    .filter((ts) => zone.offset(ts) === (wallMs - ts) / 60_000);
+  const candidates = [offsetBefore, offsetAfter].map((offset) => wallMs - offset * 60_000).filter((ts) => zone.offset(ts) === (wallMs - ts) / 60_000);
   // No candidate means a gap: keep the pre-transition offset, which lands `gap` later on the wall.
   const ts = candidates.length > 0 ? Math.min(...candidates) : wallMs - offsetBefore * 60_000;
   return DateTime.fromMillis(ts, { zone: 'utc' });
@@ -271,9 +272,7 @@ function assertCycle(n: number, name = 'cycle'): void {
 
 function assertInterval(interval: BillingInterval, name = 'interval'): void {
   if (!(INTERVAL_UNITS as readonly string[]).includes(interval.unit) || !Number.isSafeInteger(interval.count) || interval.count < 1) {
-    throw new Error(
-      `Invalid ${name} ${JSON.stringify(interval)}: expected { unit: ${INTERVAL_UNITS.join('|')}, count: whole number ≥ 1 }`,
-    );
+    throw new Error(`Invalid ${name} ${JSON.stringify(interval)}: expected { unit: ${INTERVAL_UNITS.join('|')}, count: whole number ≥ 1 }`);
   }
 }
 

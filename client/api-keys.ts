@@ -75,7 +75,8 @@ export async function listApiKeys(deps: KeyDeps): Promise<ApiKeyView[]> {
 
 /** Revokes the key with this id (`key_…`); it stops working at once, on every replica. */
 export async function revokeApiKey(deps: KeyDeps, id: string): Promise<ApiKeyView> {
-  if (!/^key_[0-9a-f]{16}$/.test(id ?? '')) throw InvalidInputError.of('id', `must be a key id as shown by \`billing api-keys list\` (key_ and 16 hex digits), got ${JSON.stringify(id)}`);
+  if (!/^key_[0-9a-f]{16}$/.test(id ?? ''))
+    throw InvalidInputError.of('id', `must be a key id as shown by \`billing api-keys list\` (key_ and 16 hex digits), got ${JSON.stringify(id)}`);
   const row = await revokeApiKeyRow(deps.db, id, deps.now());
   if (!row) throw new NotFoundError('api_key', id);
   return view(row);

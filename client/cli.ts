@@ -20,8 +20,20 @@ import { showCommand } from './commands/show.js';
 import { startCommand } from './commands/start.js';
 
 export const COMMANDS: readonly Command[] = [
-  startCommand, showCommand, listCommand, pauseCommand, resumeCommand, changePlanCommand, stopCommand,
-  previewCommand, refundCommand, repairCommand, importCommand, exportCommand, demoCommand, apiKeysCommand,
+  startCommand,
+  showCommand,
+  listCommand,
+  pauseCommand,
+  resumeCommand,
+  changePlanCommand,
+  stopCommand,
+  previewCommand,
+  refundCommand,
+  repairCommand,
+  importCommand,
+  exportCommand,
+  demoCommand,
+  apiKeysCommand,
 ];
 
 function overview(): string {

@@ -49,7 +49,9 @@ function amazonPaySettings(config: Config, env: NodeJS.ProcessEnv): AmazonPayCon
   const dir = join(config.dataDir, 'sandbox');
   const credentials = readSandboxCredentials(dir);
   if (!credentials) {
-    throw new ConfigError('the sandbox', [`no AMAZON_PAY_* credentials and no sandbox key in ${dir}: start the dev stack (\`npm run dev\`) once, or set AMAZON_PAY_* for a real Amazon Pay account`]);
+    throw new ConfigError('the sandbox', [
+      `no AMAZON_PAY_* credentials and no sandbox key in ${dir}: start the dev stack (\`npm run dev\`) once, or set AMAZON_PAY_* for a real Amazon Pay account`,
+    ]);
   }
   return parseAmazonPayConfig({ publicKeyId: credentials.publicKeyId, privateKey: credentials.privateKeyPem, region: 'na', endpoint: simulatorEndpoint(env) });
 }
@@ -69,7 +71,10 @@ export async function connectBillingClient(options: { env?: NodeJS.ProcessEnv; p
   const temporal = async (): Promise<Client> => {
     connection ??= Connection.connect({ ...temporalConnectionOptions(config.temporal, temporalAddress), connectTimeout: 5_000 }).catch((error: unknown) => {
       connection = undefined;
-      throw new UpstreamError(`Cannot reach Temporal at ${temporalAddress}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)} (is the dev stack or your Temporal cluster running?)`, true);
+      throw new UpstreamError(
+        `Cannot reach Temporal at ${temporalAddress}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)} (is the dev stack or your Temporal cluster running?)`,
+        true,
+      );
     });
     return new Client({ connection: await connection, namespace });
   };

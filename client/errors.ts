@@ -20,7 +20,11 @@ const KIND_NAMES: Record<NotFoundKind, string> = {
 export class NotFoundError extends BillingClientError {
   override name = 'NotFoundError';
   readonly code = 'not_found' as const;
-  constructor(readonly kind: NotFoundKind, readonly id: string, detail?: string) {
+  constructor(
+    readonly kind: NotFoundKind,
+    readonly id: string,
+    detail?: string,
+  ) {
     super(`${KIND_NAMES[kind]} ${id} not found${detail ? `: ${detail}` : ''}`);
   }
 }
@@ -76,7 +80,11 @@ export class ConflictError extends BillingClientError {
    * bind its Idempotency-Key to it. Without it the conflict is the lasting state of the
    * subscription (it has finished, it exists with other terms).
    */
-  constructor(summary: string, readonly differences: TermDifference[] = [], readonly retryAfterSeconds?: number) {
+  constructor(
+    summary: string,
+    readonly differences: TermDifference[] = [],
+    readonly retryAfterSeconds?: number,
+  ) {
     super(differences.length === 0 ? summary : `${summary}: ${differences.map((d) => `${d.field} ${d.stored} ≠ ${d.requested}`).join('; ')}`);
     this.summary = summary;
   }
@@ -86,7 +94,10 @@ export class ConflictError extends BillingClientError {
 export class UpstreamError extends BillingClientError {
   override name = 'UpstreamError';
   readonly code = 'upstream' as const;
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
   }
 }

@@ -5,7 +5,13 @@ import type { BillingClientDeps } from './deps.js';
 import { changePlan, pauseSubscription, resumeSubscription, stopSubscription, type ChangePlanInput, type StopResult } from './subscriptions/lifecycle.js';
 import { getCharge, type ChargeDetails } from './subscriptions/charge.js';
 import { previewSchedule, type PreviewScheduleInput } from './subscriptions/preview.js';
-import { getSubscriptionDetails, listSubscriptions, type ListSubscriptionsInput, type SubscriptionDetails, type SubscriptionPage } from './subscriptions/read.js';
+import {
+  getSubscriptionDetails,
+  listSubscriptions,
+  type ListSubscriptionsInput,
+  type SubscriptionDetails,
+  type SubscriptionPage,
+} from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
 import { repairDriftedSubscriptions, repairSubscription, type RepairResult } from './subscriptions/repair.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
@@ -35,7 +41,9 @@ export interface BillingClient {
   /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
   repair(id: string): Promise<RepairResult>;
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
-  repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }>;
+  repairDrifted(
+    onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
+  ): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
 }
 

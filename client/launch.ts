@@ -21,7 +21,10 @@ export interface LaunchContext {
 
 export class SubscriptionConflictError extends Error {
   override name = 'SubscriptionConflictError';
-  constructor(readonly summary: string, readonly differences: TermDifference[]) {
+  constructor(
+    readonly summary: string,
+    readonly differences: TermDifference[],
+  ) {
     super(`${summary}: ${differences.map((d) => `${d.field} ${d.stored} ≠ ${d.requested}`).join('; ')}`);
   }
 }
@@ -31,7 +34,11 @@ export class SubscriptionConflictError extends Error {
  * once (a second call with the same id must describe the same subscription), and the workflow
  * id derives from the subscription id with USE_EXISTING, so two calls never make two workflows.
  */
-export async function launchSubscription(ctx: LaunchContext, spec: SubscriptionSpec, policyOverrides: Partial<BillingPolicy> = {}): Promise<{ row: SubscriptionRow; handle: WorkflowHandle<typeof subscriptionWorkflow>; created: boolean }> {
+export async function launchSubscription(
+  ctx: LaunchContext,
+  spec: SubscriptionSpec,
+  policyOverrides: Partial<BillingPolicy> = {},
+): Promise<{ row: SubscriptionRow; handle: WorkflowHandle<typeof subscriptionWorkflow>; created: boolean }> {
   const workflowId = subscriptionWorkflowId(spec.id);
   // The row is written before the workflow starts: with Temporal unreachable it would stay
   // behind without a workflow. Asked first, Temporal's absence fails the launch with nothing written.
@@ -125,7 +132,8 @@ function assertSameSubscription(row: SubscriptionRow, spec: SubscriptionSpec): v
     if (stored !== requested) differences.push({ field, stored, requested });
   };
   differ('chargePermissionId', row.chargePermissionId, spec.chargePermissionId);
-  if (row.currency === spec.plan.currency) differ('plan.amountMinor', formatMoney(money(row.amountMinor, row.currency)), formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency)));
+  if (row.currency === spec.plan.currency)
+    differ('plan.amountMinor', formatMoney(money(row.amountMinor, row.currency)), formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency)));
   else differ('plan.currency', row.currency, spec.plan.currency);
   differ('plan.interval', `${row.intervalCount} ${row.intervalUnit}`, `${spec.plan.interval.count} ${spec.plan.interval.unit}`);
   differ('anchor', `${row.anchorLocal} ${row.anchorZone}`, `${spec.anchor.localDateTime} ${spec.anchor.zone}`);

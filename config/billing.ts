@@ -20,12 +20,20 @@ const duration = z.string({ error: DURATION_HELP }).transform((text, ctx) => {
   }
   return ms;
 });
-const cron = z.string({ error: 'a cron expression such as "*/5 * * * *"' }).refine((text) => validateCron(text), 'a valid cron expression such as "*/5 * * * *" (minute hour day month weekday, optional seconds first)');
-const port = z.number({ error: 'a port number 0-65535 (0: any free port)' }).int('a whole port number').min(0, 'a port number 0-65535').max(65535, 'a port number 0-65535');
+const cron = z
+  .string({ error: 'a cron expression such as "*/5 * * * *"' })
+  .refine((text) => validateCron(text), 'a valid cron expression such as "*/5 * * * *" (minute hour day month weekday, optional seconds first)');
+const port = z
+  .number({ error: 'a port number 0-65535 (0: any free port)' })
+  .int('a whole port number')
+  .min(0, 'a port number 0-65535')
+  .max(65535, 'a port number 0-65535');
 
 /** An SNS topic ARN (partition aws, aws-cn or aws-us-gov); the topic name `*` accepts every topic of that account in that region. */
 const TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:([A-Za-z0-9_-]{1,256}(\.fifo)?|\*)$/;
-const topicArn = z.string({ error: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name"' }).regex(TOPIC_ARN, 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name" (or "…:123456789012:*" for every topic of that account and region)');
+const topicArn = z
+  .string({ error: 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name"' })
+  .regex(TOPIC_ARN, 'an SNS topic ARN such as "arn:aws:sns:us-east-1:123456789012:name" (or "…:123456789012:*" for every topic of that account and region)');
 const CONTINUE_AS_NEW_RANGE = `${MIN_CONTINUE_AS_NEW_EVERY_CYCLES}-${MAX_CONTINUE_AS_NEW_EVERY_CYCLES}`;
 const timeout = duration.refine((ms) => ms >= 100 && ms <= 600_000, 'a duration from "100ms" to "10m"');
 
@@ -34,7 +42,12 @@ const ipnSchema = z
     port: port.default(8787),
     host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
     path: z.string({ error: 'a URL path starting with /' }).regex(/^\//, 'a URL path starting with /').default('/ipn'),
-    maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(256 * 1024),
+    maxBodyBytes: z
+      .number({ error: 'a byte count' })
+      .int()
+      .min(1024, 'at least 1024 bytes')
+      .max(10 * 1024 * 1024, 'at most 10 MiB')
+      .default(256 * 1024),
     /** SNS topics whose notifications are accepted; empty: any topic (with a start-up warning in production). */
     allowedTopicArns: z.array(topicArn, { error: 'a list of SNS topic ARNs' }).max(100, 'at most 100 topics').default([]),
     /** A Timestamp older than this (SNS keeps the first delivery's Timestamp on retries) is refused with 400. */
@@ -48,16 +61,31 @@ const ipnSchema = z
     /** How long a connection may sit idle between requests. */
     keepAliveTimeout: timeout.default(5_000),
     /** Open connections at once; more are closed as soon as they are accepted. */
-    maxConnections: z.number({ error: 'a whole number 1-100000' }).int('a whole number 1-100000').min(1, 'a whole number 1-100000').max(100_000, 'a whole number 1-100000').default(256),
+    maxConnections: z
+      .number({ error: 'a whole number 1-100000' })
+      .int('a whole number 1-100000')
+      .min(1, 'a whole number 1-100000')
+      .max(100_000, 'a whole number 1-100000')
+      .default(256),
     /** Request line and headers together; more gets 431. */
-    maxHeaderBytes: z.number({ error: 'a byte count' }).int('a whole byte count').min(1024, 'at least 1024 bytes').max(65_536, 'at most 65536 bytes').default(16_384),
+    maxHeaderBytes: z
+      .number({ error: 'a byte count' })
+      .int('a whole byte count')
+      .min(1024, 'at least 1024 bytes')
+      .max(65_536, 'at most 65536 bytes')
+      .default(16_384),
   })
   .prefault({});
 
 const policySchema = z
   .strictObject({
-    dunningRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).max(20, 'at most 20 retries').optional(),
-    finalAction: z.enum(['cancel', 'cancel_and_close_permission', 'mark_unpaid'], { error: 'one of cancel, cancel_and_close_permission, mark_unpaid' }).optional(),
+    dunningRetryDelays: z
+      .array(duration, { error: `a list of delays, each ${DURATION_HELP}` })
+      .max(20, 'at most 20 retries')
+      .optional(),
+    finalAction: z
+      .enum(['cancel', 'cancel_and_close_permission', 'mark_unpaid'], { error: 'one of cancel, cancel_and_close_permission, mark_unpaid' })
+      .optional(),
     paymentMethodGrace: duration.optional(),
     paymentMethodCheckInterval: duration.optional(),
     usePendingAuthorization: z.boolean({ error: 'true or false' }).optional(),
@@ -66,7 +94,11 @@ const policySchema = z
     pendingMaxWait: duration.optional(),
     chargeRetryWindow: duration.optional(),
     activityRetryWindow: duration.optional(),
-    failedCallRetryDelays: z.array(duration, { error: `a list of delays, each ${DURATION_HELP}` }).min(1, 'at least one delay').max(20, 'at most 20 delays').optional(),
+    failedCallRetryDelays: z
+      .array(duration, { error: `a list of delays, each ${DURATION_HELP}` })
+      .min(1, 'at least one delay')
+      .max(20, 'at most 20 delays')
+      .optional(),
     continueAsNewEveryCycles: z
       .number({ error: `a whole number of cycles ${CONTINUE_AS_NEW_RANGE}` })
       .int(`a whole number of cycles ${CONTINUE_AS_NEW_RANGE}`)
@@ -93,14 +125,21 @@ const billingFileSchema = z.strictObject({
       /** The versioned JSON HTTP API (api/, docs/api.md); loopback unless a proxy in front of it terminates TLS. */
       host: z.string({ error: 'an IP address to bind' }).default('127.0.0.1'),
       port: port.default(8788),
-      maxBodyBytes: z.number({ error: 'a byte count' }).int().min(1024, 'at least 1024 bytes').max(10 * 1024 * 1024, 'at most 10 MiB').default(64 * 1024),
+      maxBodyBytes: z
+        .number({ error: 'a byte count' })
+        .int()
+        .min(1024, 'at least 1024 bytes')
+        .max(10 * 1024 * 1024, 'at most 10 MiB')
+        .default(64 * 1024),
       /** Serve the browsable API reference at /v1/docs (npm run dev always does). */
       referencePage: z.boolean({ error: 'true or false' }).default(false),
       /**
        * How long an Idempotency-Key's stored response is replayed; housekeeping's prune job
        * deletes older keys. At least a day: the replay window callers are promised (docs/api.md).
        */
-      idempotencyRetention: duration.refine((ms) => ms >= 86_400_000 && ms <= 366 * 86_400_000, 'a duration from "24h" to "366d" (keys are replayed at least a day)').default(86_400_000),
+      idempotencyRetention: duration
+        .refine((ms) => ms >= 86_400_000 && ms <= 366 * 86_400_000, 'a duration from "24h" to "366d" (keys are replayed at least a day)')
+        .default(86_400_000),
     })
     .default({ host: '127.0.0.1', port: 8788, maxBodyBytes: 64 * 1024, referencePage: false, idempotencyRetention: 86_400_000 }),
   housekeeping: z
@@ -113,7 +152,14 @@ const billingFileSchema = z.strictObject({
       reconcileBudget: z.number({ error: 'a whole number ≥ 0' }).int().min(0, 'a whole number ≥ 0').default(100),
       pruneAfter: duration.default(30 * 86_400_000),
     })
-    .default({ inboxRetry: '*/1 * * * *', reconcile: '*/15 * * * *', drift: '*/10 * * * *', prune: '30 3 * * *', reconcileBudget: 100, pruneAfter: 30 * 86_400_000 }),
+    .default({
+      inboxRetry: '*/1 * * * *',
+      reconcile: '*/15 * * * *',
+      drift: '*/10 * * * *',
+      prune: '30 3 * * *',
+      reconcileBudget: 100,
+      pruneAfter: 30 * 86_400_000,
+    }),
   shutdownGrace: duration.default(30_000),
 });
 
@@ -148,9 +194,11 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
   };
   const problems: string[] = [];
   if (policy.pendingPollMaxMs < policy.pendingPollInitialMs) problems.push('policy.pendingPollMax: must not be shorter than policy.pendingPollInitial');
-  if (file.ipn.headersTimeout > file.ipn.requestTimeout) problems.push('ipn.headersTimeout: must not be longer than ipn.requestTimeout (the whole request, headers included)');
+  if (file.ipn.headersTimeout > file.ipn.requestTimeout)
+    problems.push('ipn.headersTimeout: must not be longer than ipn.requestTimeout (the whole request, headers included)');
   // A replayed notification is refused as a duplicate only while its inbox row exists.
-  if (file.ipn.maxMessageAge >= file.housekeeping.pruneAfter) problems.push('ipn.maxMessageAge: must be shorter than housekeeping.pruneAfter, so a replayed notification still finds its inbox row');
+  if (file.ipn.maxMessageAge >= file.housekeeping.pruneAfter)
+    problems.push('ipn.maxMessageAge: must be shorter than housekeeping.pruneAfter, so a replayed notification still finds its inbox row');
   if (problems.length > 0) throw new ConfigError(source, problems);
   return Object.freeze({ ...file, policy: Object.freeze(policy) });
 }

@@ -10,7 +10,8 @@ import { withoutTaskTokens, withoutTaskTokenText } from './task-tokens.js';
  * reader sees that something was there. (This product has no webhook secrets: IPNs are trusted by
  * their SNS signature, ipn/signature.ts.)
  */
-export const SECRET_LOG_KEY = /^(?:private_?key(?:_?pem)?|api_?key|authorization|proxy-authorization|cookie|x-api-key|secret|.*_secret|.*Secret|password|passwd)$/i;
+export const SECRET_LOG_KEY =
+  /^(?:private_?key(?:_?pem)?|api_?key|authorization|proxy-authorization|cookie|x-api-key|secret|.*_secret|.*Secret|password|passwd)$/i;
 
 /**
  * One structured JSON logger per process; child loggers bind subscriptionId, cycle, requestId.
@@ -27,7 +28,9 @@ export function createLogger(level: string, name = 'billing', destination?: pino
     hooks: {
       // The message and its format arguments; the first argument, when an object, goes through formatters.log.
       logMethod(args, method) {
-        const clean = args.map((arg, i) => (typeof arg === 'string' ? withoutTaskTokenText(arg) : i > 0 && typeof arg === 'object' && arg !== null ? withoutTaskTokens(arg, SECRET_LOG_KEY) : arg));
+        const clean = args.map((arg, i) =>
+          typeof arg === 'string' ? withoutTaskTokenText(arg) : i > 0 && typeof arg === 'object' && arg !== null ? withoutTaskTokens(arg, SECRET_LOG_KEY) : arg,
+        );
         method.apply(this, clean as Parameters<typeof method>);
       },
     },

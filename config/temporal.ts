@@ -8,9 +8,21 @@ import { parseYamlSettings, readSettingsFile } from './yaml-file.js';
  * it (see applyTemporalEnv).
  */
 
-const port = z.number({ error: 'a port number 1-65535' }).int('a whole port number 1-65535').min(1, 'a port number 1-65535').max(65535, 'a port number 1-65535');
-const positiveInt = (what: string) => z.number({ error: `${what} (a whole number ≥ 1)` }).int(`${what} (a whole number ≥ 1)`).min(1, `${what} (a whole number ≥ 1)`);
-const name = (what: string) => z.string({ error: `${what} (text)` }).min(1, `${what} (non-empty text)`).max(200, `${what} (at most 200 characters)`);
+const port = z
+  .number({ error: 'a port number 1-65535' })
+  .int('a whole port number 1-65535')
+  .min(1, 'a port number 1-65535')
+  .max(65535, 'a port number 1-65535');
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `${what} (a whole number ≥ 1)` })
+    .int(`${what} (a whole number ≥ 1)`)
+    .min(1, `${what} (a whole number ≥ 1)`);
+const name = (what: string) =>
+  z
+    .string({ error: `${what} (text)` })
+    .min(1, `${what} (non-empty text)`)
+    .max(200, `${what} (at most 200 characters)`);
 const searchAttributeType = z.enum(['Keyword', 'Text', 'Int', 'Double', 'Bool', 'Datetime', 'KeywordList'], {
   error: 'one of Keyword, Text, Int, Double, Bool, Datetime, KeywordList',
 });
@@ -47,13 +59,23 @@ const temporalFileSchema = z.strictObject({
     .default({ workflows: 'billing', charges: 'billing-charges', amazonReads: 'billing-amazon-reads' }),
   worker: z
     .strictObject({
-      maxCachedWorkflows: z.number({ error: 'a whole number: 0, or 2 and above' }).int('a whole number').refine((n) => n === 0 || n >= 2, 'a whole number: 0, or 2 and above').default(500),
+      maxCachedWorkflows: z
+        .number({ error: 'a whole number: 0, or 2 and above' })
+        .int('a whole number')
+        .refine((n) => n === 0 || n >= 2, 'a whole number: 0, or 2 and above')
+        .default(500),
       maxConcurrentWorkflowTaskExecutions: positiveInt('workflow task slots').default(40),
       maxConcurrentActivityTaskExecutions: positiveInt('activity task slots').default(100),
       shutdownGraceTimeMs: z.number({ error: 'milliseconds (a whole number ≥ 0)' }).int().min(0, 'milliseconds ≥ 0').default(10_000),
       stickyQueueScheduleToStartTimeoutMs: z.number({ error: 'milliseconds (a whole number ≥ 1000)' }).int().min(1000, 'milliseconds ≥ 1000').default(10_000),
     })
-    .default({ maxCachedWorkflows: 500, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentActivityTaskExecutions: 100, shutdownGraceTimeMs: 10_000, stickyQueueScheduleToStartTimeoutMs: 10_000 }),
+    .default({
+      maxCachedWorkflows: 500,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      maxConcurrentActivityTaskExecutions: 100,
+      shutdownGraceTimeMs: 10_000,
+      stickyQueueScheduleToStartTimeoutMs: 10_000,
+    }),
   rateLimits: z
     .strictObject({
       // Enforced by the Temporal server for the whole task queue (maxTaskQueueActivitiesPerSecond),
@@ -72,7 +94,15 @@ const temporalFileSchema = z.strictObject({
       searchAttributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a search attribute name'), searchAttributeType).default({}),
       dynamicConfig: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: 'a string, number or boolean' })).default({}),
     })
-    .default({ dbFile: '.data/temporal/temporal.sqlite', ip: '127.0.0.1', port: 7233, uiPort: 8233, logLevel: 'warn', searchAttributes: {}, dynamicConfig: {} }),
+    .default({
+      dbFile: '.data/temporal/temporal.sqlite',
+      ip: '127.0.0.1',
+      port: 7233,
+      uiPort: 8233,
+      logLevel: 'warn',
+      searchAttributes: {},
+      dynamicConfig: {},
+    }),
 });
 
 export type TemporalFileConfig = z.infer<typeof temporalFileSchema>;

@@ -19,7 +19,13 @@ export interface HttpLimits {
 }
 
 /** The operations endpoint's limits (Prometheus scrapes and probes are small and quick). */
-export const OPERATIONS_HTTP_LIMITS: HttpLimits = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 64, maxHeaderBytes: 16_384 };
+export const OPERATIONS_HTTP_LIMITS: HttpLimits = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  maxConnections: 64,
+  maxHeaderBytes: 16_384,
+};
 
 /**
  * Node checks headersTimeout and requestTimeout only every connectionsCheckingInterval (default
@@ -35,7 +41,13 @@ export function createBoundedServer(limits: HttpLimits, handler: (req: IncomingM
   const told = limits.keepAliveTimeout - 1_000 >= 1_000 ? limits.keepAliveTimeout - 1_000 : limits.keepAliveTimeout;
   const checkEvery = Math.max(50, Math.min(500, Math.floor(Math.min(limits.headersTimeout, limits.requestTimeout) / 10)));
   const server = createServer(
-    { headersTimeout: limits.headersTimeout, requestTimeout: limits.requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize: limits.maxHeaderBytes, keepAliveTimeout: told },
+    {
+      headersTimeout: limits.headersTimeout,
+      requestTimeout: limits.requestTimeout,
+      connectionsCheckingInterval: checkEvery,
+      maxHeaderSize: limits.maxHeaderBytes,
+      keepAliveTimeout: told,
+    },
     (req, res) => {
       keepAliveAsConfigured(req, res, limits.keepAliveTimeout);
       handler(req, res);
@@ -51,7 +63,10 @@ export function createBoundedServer(limits: HttpLimits, handler: (req: IncomingM
     dropped += 1;
     if (Date.now() - lastDropLog < 10_000) return;
     lastDropLog = Date.now();
-    logger.warn({ remoteAddress: data?.remoteAddress ?? null, maxConnections: limits.maxConnections, refusedSinceLastWarning: dropped }, `${name} connection refused: ${name}.maxConnections reached`);
+    logger.warn(
+      { remoteAddress: data?.remoteAddress ?? null, maxConnections: limits.maxConnections, refusedSinceLastWarning: dropped },
+      `${name} connection refused: ${name}.maxConnections reached`,
+    );
     dropped = 0;
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

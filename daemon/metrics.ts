@@ -10,11 +10,36 @@ import { inboxBacklog } from '../db/queries/ipn-inbox.js';
  */
 export class BillingMetrics implements ActivityMetrics {
   readonly registry = new Registry();
-  private readonly charges = new Counter({ name: 'billing_charges_total', help: 'Create Charge outcomes by class', labelNames: ['outcome'], registers: [this.registry] });
-  private readonly throttled = new Counter({ name: 'billing_amazon_throttled_total', help: 'Amazon Pay calls answered 429 TooManyRequests', labelNames: ['operation'], registers: [this.registry] });
-  private readonly ipnReceived = new Counter({ name: 'billing_ipn_received_total', help: 'IPN deliveries by what the endpoint did with them', labelNames: ['result'], registers: [this.registry] });
-  private readonly ipnSettled = new Counter({ name: 'billing_ipn_settled_total', help: 'Inbox rows reaching a final status (processed, ignored, failed)', labelNames: ['status'], registers: [this.registry] });
-  private readonly housekeeping = new Counter({ name: 'billing_housekeeping_runs_total', help: 'Housekeeping job runs by result (ran, skipped, failed)', labelNames: ['job', 'result'], registers: [this.registry] });
+  private readonly charges = new Counter({
+    name: 'billing_charges_total',
+    help: 'Create Charge outcomes by class',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly throttled = new Counter({
+    name: 'billing_amazon_throttled_total',
+    help: 'Amazon Pay calls answered 429 TooManyRequests',
+    labelNames: ['operation'],
+    registers: [this.registry],
+  });
+  private readonly ipnReceived = new Counter({
+    name: 'billing_ipn_received_total',
+    help: 'IPN deliveries by what the endpoint did with them',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly ipnSettled = new Counter({
+    name: 'billing_ipn_settled_total',
+    help: 'Inbox rows reaching a final status (processed, ignored, failed)',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+  private readonly housekeeping = new Counter({
+    name: 'billing_housekeeping_runs_total',
+    help: 'Housekeeping job runs by result (ran, skipped, failed)',
+    labelNames: ['job', 'result'],
+    registers: [this.registry],
+  });
   private readonly lag = new Histogram({
     name: 'billing_charge_lag_seconds',
     help: 'Time from the moment a charge was due (scheduled) to its successful Create Charge',

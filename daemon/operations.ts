@@ -30,33 +30,38 @@ const CHECK_TIMEOUT_MS = 3_000;
 
 export async function startOperationsServer(options: OperationsServerOptions): Promise<OperationsServer> {
   let stopping = false;
-  const server: Server = createBoundedServer(options.limits ?? OPERATIONS_HTTP_LIMITS, (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://ops.invalid').pathname;
-    const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'application/json', JSON.stringify({ error: 'GET only' }));
-    if (path === '/healthz') return reply(200, 'application/json', JSON.stringify({ status: 'ok' }));
-    if (path === '/readyz') {
-      void readiness(options.checks, stopping).then(
-        (result) => reply(result.ready ? 200 : 503, 'application/json', JSON.stringify(result)),
-        () => reply(503, 'application/json', JSON.stringify({ ready: false })),
-      );
-      return;
-    }
-    if (path === '/metrics') {
-      void options.registry.metrics().then(
-        (text) => reply(200, options.registry.contentType, text),
-        (error: unknown) => {
-          options.logger.warn({ err: (error as Error).message }, 'metrics collection failed');
-          reply(500, 'application/json', JSON.stringify({ error: 'metrics collection failed' }));
-        },
-      );
-      return;
-    }
-    reply(404, 'application/json', JSON.stringify({ error: 'not found; try /healthz, /readyz or /metrics' }));
-  }, options.logger, 'operations');
+  const server: Server = createBoundedServer(
+    options.limits ?? OPERATIONS_HTTP_LIMITS,
+    (req, res) => {
+      const path = new URL(req.url ?? '/', 'http://ops.invalid').pathname;
+      const reply = (status: number, type: string, body: string) => {
+        res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'application/json', JSON.stringify({ error: 'GET only' }));
+      if (path === '/healthz') return reply(200, 'application/json', JSON.stringify({ status: 'ok' }));
+      if (path === '/readyz') {
+        void readiness(options.checks, stopping).then(
+          (result) => reply(result.ready ? 200 : 503, 'application/json', JSON.stringify(result)),
+          () => reply(503, 'application/json', JSON.stringify({ ready: false })),
+        );
+        return;
+      }
+      if (path === '/metrics') {
+        void options.registry.metrics().then(
+          (text) => reply(200, options.registry.contentType, text),
+          (error: unknown) => {
+            options.logger.warn({ err: (error as Error).message }, 'metrics collection failed');
+            reply(500, 'application/json', JSON.stringify({ error: 'metrics collection failed' }));
+          },
+        );
+        return;
+      }
+      reply(404, 'application/json', JSON.stringify({ error: 'not found; try /healthz, /readyz or /metrics' }));
+    },
+    options.logger,
+    'operations',
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {
@@ -80,7 +85,10 @@ export async function startOperationsServer(options: OperationsServerOptions): P
   };
 }
 
-async function readiness(checks: Record<string, ReadinessCheck>, stopping: boolean): Promise<{ ready: boolean; checks: Record<string, boolean>; stopping: boolean }> {
+async function readiness(
+  checks: Record<string, ReadinessCheck>,
+  stopping: boolean,
+): Promise<{ ready: boolean; checks: Record<string, boolean>; stopping: boolean }> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CHECK_TIMEOUT_MS).unref());

@@ -85,7 +85,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connection,
     namespace,
     temporal: config.temporal,
-    activities: createActivities({ db: database.db, amazonPay, now, temporal: client, logger, metrics, spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond) }),
+    activities: createActivities({
+      db: database.db,
+      amazonPay,
+      now,
+      temporal: client,
+      logger,
+      metrics,
+      spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond),
+    }),
   });
   const running = runWorkers(workers);
   logger.info({ taskQueues, namespace }, 'workers polling');
@@ -190,7 +198,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await housekeeping.stop();
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), billing.shutdownGrace).unref());
-      const stopped = await Promise.race([running.then(() => 'stopped' as const, () => 'stopped' as const), grace]);
+      const stopped = await Promise.race([
+        running.then(
+          () => 'stopped' as const,
+          () => 'stopped' as const,
+        ),
+        grace,
+      ]);
       if (stopped === 'timeout') logger.warn({ graceMs: billing.shutdownGrace }, 'workers did not stop within the shutdown grace; closing anyway');
       await operations.close();
       await Promise.allSettled([connection.close(), clientConnection.close()]);

@@ -74,7 +74,8 @@ async function start(config: Config, stack: Stack): Promise<void> {
     say(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${dataDir})`);
     stack.postgres = await startEmbeddedPostgres({ dataDir, port, database: 'billing' });
     data.postgres = { dataDir: stack.postgres.dataDir, requestedDir: dataDir };
-    if (stack.postgres.dataDir !== dataDir) say(`  the postgres user cannot enter this checkout: the cluster is in ${stack.postgres.dataDir} (${dataDir} links there)`);
+    if (stack.postgres.dataDir !== dataDir)
+      say(`  the postgres user cannot enter this checkout: the cluster is in ${stack.postgres.dataDir} (${dataDir} links there)`);
     databaseUrl = stack.postgres.url;
   }
 
@@ -93,7 +94,12 @@ async function start(config: Config, stack: Stack): Promise<void> {
       publicKeys: { [credentials.publicKeyId]: credentials.publicKeyPem },
       throttle: { table: SIMULATOR_QUOTAS },
     });
-    amazonPay = parseAmazonPayConfig({ publicKeyId: credentials.publicKeyId, privateKey: credentials.privateKeyPem, region: 'na', endpoint: stack.simulator.url });
+    amazonPay = parseAmazonPayConfig({
+      publicKeyId: credentials.publicKeyId,
+      privateKey: credentials.privateKeyPem,
+      region: 'na',
+      endpoint: stack.simulator.url,
+    });
     say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
   }
 
@@ -101,7 +107,9 @@ async function start(config: Config, stack: Stack): Promise<void> {
   // real account's environment (temporal.yaml ships the live rates).
   const quotas = stack.simulator ? SIMULATOR_QUOTAS : amazonPay.environment;
   const rateLimits = rateLimitsWithinQuota(config.temporal.rateLimits, THROTTLE_TABLES[quotas]);
-  say(`Create Charge capped at ${rateLimits.createChargePerSecond}/s, other Amazon Pay calls at ${rateLimits.amazonReadsPerSecond}/s (Amazon Pay ${quotas} quotas)`);
+  say(
+    `Create Charge capped at ${rateLimits.createChargePerSecond}/s, other Amazon Pay calls at ${rateLimits.amazonReadsPerSecond}/s (Amazon Pay ${quotas} quotas)`,
+  );
 
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
@@ -154,7 +162,10 @@ const shutdown = async (code: number): Promise<void> => {
   say('stopped');
   process.exit(code);
 };
-onShutdownSignal(() => void shutdown(0), (line) => say(line));
+onShutdownSignal(
+  () => void shutdown(0),
+  (line) => say(line),
+);
 
 try {
   const config = loadConfig();

@@ -108,7 +108,11 @@ async function initdb(binDir: string, dataDir: string, user: PostgresUser | unde
   try {
     if (user) await Promise.all([chown(dataDir, user.uid, user.gid), chown(passwordFile, user.uid, user.gid)]);
     const args = [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, `--lc-messages=${MESSAGES_LOCALE}`];
-    const child = spawn(join(binDir, 'bin', 'initdb'), args, { ...(user ?? {}), env: { ...process.env, LC_MESSAGES: MESSAGES_LOCALE }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(join(binDir, 'bin', 'initdb'), args, {
+      ...(user ?? {}),
+      env: { ...process.env, LC_MESSAGES: MESSAGES_LOCALE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-4000);
@@ -131,8 +135,20 @@ async function initdb(binDir: string, dataDir: string, user: PostgresUser | unde
  * our shutdown sequence, which stops PostgreSQL last, after the daemon has drained. As root it runs
  * as the `postgres` user.
  */
-async function startServer(binary: string, dataDir: string, port: number, flags: string[], user: PostgresUser | undefined, log: (line: string) => void): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(binary, ['-D', dataDir, '-p', String(port), ...flags], { ...(user ?? {}), env: { ...process.env, LC_MESSAGES: MESSAGES_LOCALE }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startServer(
+  binary: string,
+  dataDir: string,
+  port: number,
+  flags: string[],
+  user: PostgresUser | undefined,
+  log: (line: string) => void,
+): Promise<{ stop(): Promise<void> }> {
+  const child: ChildProcess = spawn(binary, ['-D', dataDir, '-p', String(port), ...flags], {
+    ...(user ?? {}),
+    env: { ...process.env, LC_MESSAGES: MESSAGES_LOCALE },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let exited = false;
   const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
   const killOnExit = (): void => void (exited || child.kill('SIGKILL'));
@@ -147,7 +163,11 @@ async function startServer(binary: string, dataDir: string, port: number, flags:
     });
     child.once('error', reject);
     void exit.then(() =>
-      reject(new Error(`Embedded PostgreSQL exited during start-up on port ${port} with data in ${dataDir} (is another PostgreSQL using the port or the data directory?). Its output:\n${output.trim()}`)),
+      reject(
+        new Error(
+          `Embedded PostgreSQL exited during start-up on port ${port} with data in ${dataDir} (is another PostgreSQL using the port or the data directory?). Its output:\n${output.trim()}`,
+        ),
+      ),
     );
   });
   return {

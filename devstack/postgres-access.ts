@@ -51,7 +51,10 @@ export function postgresUser(): PostgresUser {
     );
   }
   const created = lookup();
-  if (!created) throw new EmbeddedPostgresAccessError('Embedded PostgreSQL: the "postgres" user was created but `id postgres` does not find it; set DATABASE_URL to an external PostgreSQL.');
+  if (!created)
+    throw new EmbeddedPostgresAccessError(
+      'Embedded PostgreSQL: the "postgres" user was created but `id postgres` does not find it; set DATABASE_URL to an external PostgreSQL.',
+    );
   return created;
 }
 
@@ -119,7 +122,10 @@ export async function reachableBinaries(user: PostgresUser, binDir: string, shar
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
     });
   }
-  if (!canRunPostgres(user, target)) throw new EmbeddedPostgresAccessError(`Embedded PostgreSQL: the "postgres" user cannot run ${join(target, 'bin', 'postgres')} either; remove ${target} to have it copied again, or set DATABASE_URL to an external PostgreSQL.`);
+  if (!canRunPostgres(user, target))
+    throw new EmbeddedPostgresAccessError(
+      `Embedded PostgreSQL: the "postgres" user cannot run ${join(target, 'bin', 'postgres')} either; remove ${target} to have it copied again, or set DATABASE_URL to an external PostgreSQL.`,
+    );
   return target;
 }
 

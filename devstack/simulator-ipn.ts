@@ -4,7 +4,9 @@
 import type { DaemonOptions } from '../daemon/run.js';
 import type { Simulator } from '../simulator/server.js';
 
-export function simulatorIpnTrust(simulator: Pick<Simulator, 'ipnSigningPublicKeyPem' | 'ipnTopicArn'>): Required<Pick<DaemonOptions, 'ipnSignature' | 'ipnTopicArns'>> {
+export function simulatorIpnTrust(
+  simulator: Pick<Simulator, 'ipnSigningPublicKeyPem' | 'ipnTopicArn'>,
+): Required<Pick<DaemonOptions, 'ipnSignature' | 'ipnTopicArns'>> {
   return {
     ipnSignature: { mode: 'trusted-key', publicKeyPem: simulator.ipnSigningPublicKeyPem },
     ipnTopicArns: [simulator.ipnTopicArn],

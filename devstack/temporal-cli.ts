@@ -90,7 +90,9 @@ async function buildWithGo(cacheDir: string, env: NodeJS.ProcessEnv, progress: (
   const goVersion = (await run(go, ['env', 'GOVERSION'])).stdout.trim();
   const [major = 0, minor = 0] = goVersion.replace(/^go/, '').split('.').map(Number);
   if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
-    throw new TemporalCliUnavailableError(`${goVersion} is too old to build temporal CLI ${TEMPORAL_CLI_VERSION} (needs Go ≥ ${MIN_GO.join('.')}). Install a newer Go, or set TEMPORAL_CLI to a prebuilt binary.`);
+    throw new TemporalCliUnavailableError(
+      `${goVersion} is too old to build temporal CLI ${TEMPORAL_CLI_VERSION} (needs Go ≥ ${MIN_GO.join('.')}). Install a newer Go, or set TEMPORAL_CLI to a prebuilt binary.`,
+    );
   }
 
   await mkdir(cacheDir, { recursive: true });

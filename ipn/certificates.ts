@@ -79,8 +79,12 @@ export function parseSnsCertificate(pem: string): X509Certificate {
   } catch {
     throw new CertificateRefused('SigningCertURL did not serve an X.509 certificate');
   }
-  const cn = certificate.subject.split('\n').find((line) => line.startsWith('CN='))?.slice(3);
-  if (cn !== SNS_CERT_SUBJECT_CN) throw new CertificateRefused(`the signing certificate is issued to ${JSON.stringify(cn ?? certificate.subject.slice(0, 80))}, not ${SNS_CERT_SUBJECT_CN}`);
+  const cn = certificate.subject
+    .split('\n')
+    .find((line) => line.startsWith('CN='))
+    ?.slice(3);
+  if (cn !== SNS_CERT_SUBJECT_CN)
+    throw new CertificateRefused(`the signing certificate is issued to ${JSON.stringify(cn ?? certificate.subject.slice(0, 80))}, not ${SNS_CERT_SUBJECT_CN}`);
   if (certificate.publicKey.asymmetricKeyType !== 'rsa') throw new CertificateRefused('the signing certificate does not hold an RSA key');
   return certificate;
 }

@@ -3,7 +3,6 @@
 // endpoint returns with a 400; nothing here trusts what the message says about state.
 import { z } from 'zod';
 
-
 /** Printable, bounded identifiers: anything else is not from Amazon and must not reach a workflow id. */
 const id = (what: string) =>
   z
@@ -25,7 +24,12 @@ const signed = {
   Subject: z.string().max(1024).optional(),
 };
 
-const notificationSchema = z.looseObject({ ...signed, Type: z.literal('Notification'), Message: z.string({ error: 'Message must be a JSON string' }), UnsubscribeURL: z.string().optional() });
+const notificationSchema = z.looseObject({
+  ...signed,
+  Type: z.literal('Notification'),
+  Message: z.string({ error: 'Message must be a JSON string' }),
+  UnsubscribeURL: z.string().optional(),
+});
 const confirmationSchema = z.looseObject({
   ...signed,
   Type: z.enum(['SubscriptionConfirmation', 'UnsubscribeConfirmation']),
@@ -88,7 +92,8 @@ export function parseSnsEnvelope(body: string): EnvelopeResult {
   } catch {
     return { ok: false, reason: 'body is not JSON (expected an SNS notification envelope)', messageId: null };
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'body is not a JSON object (expected an SNS notification envelope)', messageId: null };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { ok: false, reason: 'body is not a JSON object (expected an SNS notification envelope)', messageId: null };
   const messageIdField = id('MessageId').safeParse((raw as { MessageId?: unknown }).MessageId);
   const refuse = (reason: string): EnvelopeResult => ({ ok: false, reason, messageId: messageIdField.success ? messageIdField.data : null });
   const type = (raw as { Type?: unknown }).Type;
@@ -97,7 +102,10 @@ export function parseSnsEnvelope(body: string): EnvelopeResult {
     if (!parsed.success) return refuse(describe(parsed.error));
     return { ok: true, envelope: envelopeOf(parsed.data), confirmation: { subscribeUrl: parsed.data.SubscribeURL } };
   }
-  if (type !== 'Notification') return refuse(`Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation (found ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type})`);
+  if (type !== 'Notification')
+    return refuse(
+      `Type must be Notification, SubscriptionConfirmation or UnsubscribeConfirmation (found ${typeof type === 'string' ? JSON.stringify(type.slice(0, 40)) : typeof type})`,
+    );
   const parsed = notificationSchema.safeParse(raw);
   if (!parsed.success) return refuse(describe(parsed.error));
   return { ok: true, envelope: envelopeOf(parsed.data), confirmation: null };
@@ -152,5 +160,7 @@ function describe(error: z.ZodError): string {
   const first = error.issues[0];
   if (!first) return 'invalid envelope';
   const path = first.path.join('.');
-  return first.code === 'invalid_type' && first.message.startsWith('Invalid input') ? `${path || 'envelope'}: missing or of the wrong type` : `${path ? `${path}: ` : ''}${first.message}`;
+  return first.code === 'invalid_type' && first.message.startsWith('Invalid input')
+    ? `${path || 'envelope'}: missing or of the wrong type`
+    : `${path ? `${path}: ` : ''}${first.message}`;
 }

@@ -46,7 +46,10 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
   // After the subscriptions were told: reconciliation signals only a state other than the one
   // recorded here, so a reaction that failed half-way must not record what nobody was told.
   await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
-  return { status: 'processed', summary: `${chargePermissionId} is ${status.state}${status.reasons.length ? ` (${status.reasons.join(', ')})` : ''}; ${touched} subscription(s) told` };
+  return {
+    status: 'processed',
+    summary: `${chargePermissionId} is ${status.state}${status.reasons.length ? ` (${status.reasons.join(', ')})` : ''}; ${touched} subscription(s) told`,
+  };
 }
 
 /**
@@ -56,7 +59,12 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
  * workflows/types.ts PermissionStatusSignal). Workflows that already ended are skipped.
  * Returns how many subscriptions were told.
  */
-export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: SubscriptionRow[], status: PermissionStatus, { evidenceOfChange }: { evidenceOfChange: boolean }): Promise<number> {
+export async function applyPermissionStatus(
+  deps: ReactionDeps,
+  subscriptions: SubscriptionRow[],
+  status: PermissionStatus,
+  { evidenceOfChange }: { evidenceOfChange: boolean },
+): Promise<number> {
   let touched = 0;
   for (const subscription of subscriptions) {
     const handle = deps.temporal.workflow.getHandle(subscription.workflowId);
@@ -87,7 +95,8 @@ export async function applyPermissionStatus(deps: ReactionDeps, subscriptions: S
  */
 export function chargeIpnNeedsNoReaction(chargeId: string, ledgerState: string | undefined): string | null {
   if (ledgerState === undefined) return `charge ${chargeId} is not in the ledger`;
-  if (isChargeStateIn(ledgerState, TERMINAL_CHARGE_STATES)) return `charge ${chargeId} is already ${ledgerState} in the ledger, a state Amazon Pay never leaves`;
+  if (isChargeStateIn(ledgerState, TERMINAL_CHARGE_STATES))
+    return `charge ${chargeId} is already ${ledgerState} in the ledger, a state Amazon Pay never leaves`;
   return null;
 }
 
@@ -100,7 +109,8 @@ export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promi
   try {
     await deps.temporal.workflow.getHandle(owner.workflowId).signal(chargeUpdateSignal, update);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { status: 'ignored', summary: `subscription ${owner.subscriptionId} has ended; charge ${chargeId} is ${update.state}` };
+    if (error instanceof WorkflowNotFoundError)
+      return { status: 'ignored', summary: `subscription ${owner.subscriptionId} has ended; charge ${chargeId} is ${update.state}` };
     throw error;
   }
   deps.logger?.info({ subscriptionId: owner.subscriptionId, chargeId, state: update.state }, 'charge state passed to the subscription');

@@ -17,7 +17,6 @@ import { readRefund } from '../amazonpay/reads.js';
 import type { ReactionDeps, ReactionResult } from './reaction.js';
 import { FINAL_REFUND_STATES } from '../billing/vocabulary.js';
 
-
 /** Amazon's compact timestamp (20190714T155300Z); null when absent or malformed. */
 export function parseCompactTimestamp(value: string | null | undefined): Date | null {
   const m = value ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value) : null;
@@ -93,6 +92,9 @@ export async function reactToRefund(deps: ReactionDeps, refundId: string, charge
     await recordUnknownRefund(deps.db, refundId, chargePermissionId, 'no_refund_row', deps.now());
     return { status: 'ignored', summary: `refund ${refundId} matches no refund of ours` };
   }
-  deps.logger?.info({ refundId, subscriptionId: linked.subscriptionId, chargeId: linked.chargeId, state: linked.state }, 'pending refund linked to its RefundId');
+  deps.logger?.info(
+    { refundId, subscriptionId: linked.subscriptionId, chargeId: linked.chargeId, state: linked.state },
+    'pending refund linked to its RefundId',
+  );
   return { status: 'processed', summary: `refund ${refundId} linked to ${linked.chargeId}#${linked.seq}; ${linked.state}` };
 }

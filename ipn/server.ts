@@ -22,7 +22,8 @@ import { createTopicPolicy } from './topics.js';
 import { isIpnObjectType } from '../billing/vocabulary.js';
 
 /** billing.yaml `ipn`; host, port, path and maxBodyBytes are required, the rest default as in config/billing.ts. */
-export interface IpnServerOptions extends Pick<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>, Partial<Omit<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>> {
+export interface IpnServerOptions
+  extends Pick<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>, Partial<Omit<IpnSettings, 'host' | 'port' | 'path' | 'maxBodyBytes'>> {
   db: Database;
   dispatcher: Pick<IpnDispatcher, 'dispatch'>;
   signature: SignatureVerification;
@@ -78,7 +79,10 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
       .catch((error: unknown) => {
         if (error instanceof HttpRefusal) {
           options.onReceived?.(error.status === 503 ? 'unavailable' : 'rejected');
-          log.warn({ status: error.status, reason: error.reason, messageId: seen.messageId ?? headerValue(req, 'x-amz-sns-message-id') ?? null }, 'ipn refused');
+          log.warn(
+            { status: error.status, reason: error.reason, messageId: seen.messageId ?? headerValue(req, 'x-amz-sns-message-id') ?? null },
+            'ipn refused',
+          );
           if (error.status === 405) res.setHeader('allow', 'POST');
           // The rest of an oversized body is not read: close the connection after answering.
           if (error.status === 413) res.setHeader('connection', 'close');
@@ -96,7 +100,8 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     if (url.pathname !== options.path) throw new HttpRefusal(404, `no endpoint at ${url.pathname.slice(0, 100)}; IPNs go to ${options.path}`);
     if (req.method !== 'POST') throw new HttpRefusal(405, `method ${req.method} not allowed; IPNs are POSTed`);
     const type = (req.headers['content-type'] ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'text/plain' && type !== 'application/json') throw new HttpRefusal(415, `content-type ${type.slice(0, 60)} not accepted; SNS sends text/plain`);
+    if (type !== 'text/plain' && type !== 'application/json')
+      throw new HttpRefusal(415, `content-type ${type.slice(0, 60)} not accepted; SNS sends text/plain`);
     const body = await readBody(req, options.maxBodyBytes);
     // The envelope first (shape, Type, topic, Timestamp); its inner Message only once those pass.
     const outer = parseSnsEnvelope(body);
@@ -106,7 +111,8 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     }
     const envelope = outer.envelope;
     seen.messageId = envelope.MessageId;
-    if (!topics.allows(envelope.TopicArn)) throw new HttpRefusal(403, `TopicArn ${JSON.stringify(envelope.TopicArn.slice(0, 200))} is not in ipn.allowedTopicArns`);
+    if (!topics.allows(envelope.TopicArn))
+      throw new HttpRefusal(403, `TopicArn ${JSON.stringify(envelope.TopicArn.slice(0, 200))} is not in ipn.allowedTopicArns`);
     const late = timestampProblem(envelope.Timestamp, now(), { maxAgeMs: settings.maxMessageAge, maxSkewMs: settings.maxClockSkew });
     if (late) throw new HttpRefusal(400, late);
     const parsed = parseSnsMessage(outer);
@@ -115,7 +121,10 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     if (problem) throw new HttpRefusal(problem.status, `signature check failed: ${problem.reason}`);
     if (topics.open && !reportedTopics.has(envelope.TopicArn) && reportedTopics.size < OPEN_TOPICS_REPORTED) {
       reportedTopics.add(envelope.TopicArn);
-      log.warn({ topicArn: envelope.TopicArn, messageId: envelope.MessageId }, 'ipn accepted from a topic not in ipn.allowedTopicArns (the list is empty); add it there once you know it is Amazon Pay\'s');
+      log.warn(
+        { topicArn: envelope.TopicArn, messageId: envelope.MessageId },
+        "ipn accepted from a topic not in ipn.allowedTopicArns (the list is empty); add it there once you know it is Amazon Pay's",
+      );
     }
 
     let stored: { row: IpnInboxRow; duplicate: boolean };
@@ -128,12 +137,18 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
     const { row, duplicate } = stored;
     if (parsed.delivery.kind === 'confirmation') {
       // Amazon Pay is not known to send these; if it ever does, an operator decides whether to visit SubscribeURL.
-      log.warn({ topicArn: parsed.delivery.topicArn, subscribeUrl: parsed.delivery.subscribeUrl, inboxId: row.id.toString() }, 'SNS subscription confirmation received: stored, not confirmed automatically');
+      log.warn(
+        { topicArn: parsed.delivery.topicArn, subscribeUrl: parsed.delivery.subscribeUrl, inboxId: row.id.toString() },
+        'SNS subscription confirmation received: stored, not confirmed automatically',
+      );
       options.onReceived?.('confirmation');
       return { status: 200, body: { stored: true, duplicate } };
     }
     options.onReceived?.(duplicate ? 'duplicate' : 'stored');
-    log.info({ inboxId: row.id.toString(), objectType: row.objectType, objectId: row.objectId, chargePermissionId: row.chargePermissionId, duplicate }, 'ipn stored');
+    log.info(
+      { inboxId: row.id.toString(), objectType: row.objectType, objectId: row.objectId, chargePermissionId: row.chargePermissionId, duplicate },
+      'ipn stored',
+    );
     return { status: 200, body: { stored: true, duplicate }, row };
   }
 
@@ -163,7 +178,16 @@ export async function startIpnServer(options: IpnServerOptions): Promise<IpnServ
 
 function inboxRowOf(delivery: ParsedDelivery, rawBody: string): NewInboxRow {
   if (delivery.kind === 'confirmation') {
-    return { messageId: delivery.envelope.MessageId, notificationId: null, snsType: delivery.envelope.Type, objectType: null, objectId: null, chargePermissionId: null, rawBody, status: 'ignored' };
+    return {
+      messageId: delivery.envelope.MessageId,
+      notificationId: null,
+      snsType: delivery.envelope.Type,
+      objectType: null,
+      objectId: null,
+      chargePermissionId: null,
+      rawBody,
+      status: 'ignored',
+    };
   }
   const known = isIpnObjectType(delivery.objectType);
   return {

@@ -23,7 +23,9 @@ export { isAmazonSnsCertUrl } from './cert-url.js';
 /** The SNS string to sign: `key\nvalue\n` for the fields present, in the documented order. */
 export function snsStringToSign(e: SignedEnvelope): string {
   const keys: Array<keyof SignedEnvelope> =
-    e.Type === 'Notification' ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+    e.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
   return keys
     .filter((k) => e[k] !== undefined)
     .map((k) => `${k}\n${e[k]}\n`)

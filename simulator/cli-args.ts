@@ -55,8 +55,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): SimulatorO
   }
   for (const [flag, value] of pending) {
     switch (flag) {
-      case '--port': options.port = integer(flag, value, 0, 65535); break;
-      case '--data-file': options.dataFile = value; break;
+      case '--port':
+        options.port = integer(flag, value, 0, 65535);
+        break;
+      case '--data-file':
+        options.dataFile = value;
+        break;
       case '--ipn-url':
         if (!/^https?:\/\//.test(value)) throw new UsageError(`--ipn-url must be an http(s) URL, got "${value}"`);
         options.ipn = { ...options.ipn, url: value };
@@ -76,15 +80,32 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): SimulatorO
         }
         break;
       }
-      case '--fault-500': faults.error500Rate = rate(flag, value); break;
-      case '--fault-503': faults.error503Rate = rate(flag, value); break;
-      case '--fault-reset': faults.connectionResetRate = rate(flag, value); break;
-      case '--fault-lost': faults.responseLostRate = rate(flag, value); break;
-      case '--latency-ms': faults.latencyFixedMs = integer(flag, value, 0, 60_000); break;
-      case '--max-future-skew-ms': options.maxFutureSkewMs = integer(flag, value, 0, 24 * 3_600_000); break;
-      case '--max-past-skew-ms': options.maxClockSkewMs = integer(flag, value, 0, 24 * 3_600_000); break;
-      case '--seed': options.seed = integer(flag, value, 0, 2 ** 32 - 1); break;
-      default: throw new UsageError(`unknown flag ${flag}`);
+      case '--fault-500':
+        faults.error500Rate = rate(flag, value);
+        break;
+      case '--fault-503':
+        faults.error503Rate = rate(flag, value);
+        break;
+      case '--fault-reset':
+        faults.connectionResetRate = rate(flag, value);
+        break;
+      case '--fault-lost':
+        faults.responseLostRate = rate(flag, value);
+        break;
+      case '--latency-ms':
+        faults.latencyFixedMs = integer(flag, value, 0, 60_000);
+        break;
+      case '--max-future-skew-ms':
+        options.maxFutureSkewMs = integer(flag, value, 0, 24 * 3_600_000);
+        break;
+      case '--max-past-skew-ms':
+        options.maxClockSkewMs = integer(flag, value, 0, 24 * 3_600_000);
+        break;
+      case '--seed':
+        options.seed = integer(flag, value, 0, 2 ** 32 - 1);
+        break;
+      default:
+        throw new UsageError(`unknown flag ${flag}`);
     }
   }
   return options;

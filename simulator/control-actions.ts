@@ -9,8 +9,13 @@ import { emptyMerchantMetadata, type ChargePermissionRecord, type ChargePermissi
 import type { Engine } from './engine.js';
 
 export const NON_CHARGEABLE_REASONS = [
-  'PaymentMethodInvalid', 'PaymentMethodDeleted', 'BillingAddressDeleted', 'PaymentMethodExpired',
-  'PaymentMethodNotAllowed', 'PaymentMethodNotSet', 'MFAFailed',
+  'PaymentMethodInvalid',
+  'PaymentMethodDeleted',
+  'BillingAddressDeleted',
+  'PaymentMethodExpired',
+  'PaymentMethodNotAllowed',
+  'PaymentMethodNotSet',
+  'MFAFailed',
 ] as const;
 
 /** A control-API request problem; the control API answers 400 with this message. */
@@ -81,11 +86,26 @@ export function createChargePermissionAsBuyer(engine: Engine, input: CreateCharg
     // Checkout with payment intent AuthorizeWithCapture: the first charge is captured at once.
     firstChargeId = nextChargeId(engine.state, id);
     engine.state.charges[firstChargeId] = {
-      chargeId: firstChargeId, chargePermissionId: id, environment, amountMinor: minor.toString(), currency,
-      captureAmountMinor: minor.toString(), refundedAmountMinor: '0', state: 'Captured', reasonCode: null,
-      softDescriptor: 'AMZ*Simulator', merchantMetadata: emptyMerchantMetadata(), providerMetadata: { providerReferenceId: null },
-      platformId: null, chargeInitiator: 'CITU', channel: 'Web', idempotencyKey: null, createdAt: now, updatedAt: now,
-      pendingOutcome: null, pendingResolveAt: null,
+      chargeId: firstChargeId,
+      chargePermissionId: id,
+      environment,
+      amountMinor: minor.toString(),
+      currency,
+      captureAmountMinor: minor.toString(),
+      refundedAmountMinor: '0',
+      state: 'Captured',
+      reasonCode: null,
+      softDescriptor: 'AMZ*Simulator',
+      merchantMetadata: emptyMerchantMetadata(),
+      providerMetadata: { providerReferenceId: null },
+      platformId: null,
+      chargeInitiator: 'CITU',
+      channel: 'Web',
+      idempotencyKey: null,
+      createdAt: now,
+      updatedAt: now,
+      pendingOutcome: null,
+      pendingResolveAt: null,
     };
     engine.state.chargeOrder.push(firstChargeId);
   }

@@ -11,8 +11,14 @@ import { validateThrottleConfig } from './throttle.js';
 import { DECLINE_REASONS } from './outcomes.js';
 import { emptyState } from './state.js';
 import {
-  ControlInputError, closeAs, createChargePermissionAsBuyer, makeChargeable, makeNonChargeable,
-  requireChargePermission, setScript, type CreateChargePermissionInput,
+  ControlInputError,
+  closeAs,
+  createChargePermissionAsBuyer,
+  makeChargeable,
+  makeNonChargeable,
+  requireChargePermission,
+  setScript,
+  type CreateChargePermissionInput,
 } from './control-actions.js';
 import type { IpnConfig } from './ipn-delivery.js';
 import type { SimulatorRuntime } from './runtime.js';
@@ -40,11 +46,19 @@ function ledger(runtime: SimulatorRuntime): LedgerEntry[] {
   return state.chargeOrder.flatMap((id) => {
     const c = state.charges[id];
     if (!c) return [];
-    return [{
-      chargeId: c.chargeId, chargePermissionId: c.chargePermissionId, amount: minorToDecimal(BigInt(c.amountMinor), c.currency),
-      amountMinor: c.amountMinor, currency: c.currency, state: c.state, reasonCode: c.reasonCode,
-      idempotencyKey: c.idempotencyKey, createdAt: new Date(c.createdAt).toISOString(),
-    }];
+    return [
+      {
+        chargeId: c.chargeId,
+        chargePermissionId: c.chargePermissionId,
+        amount: minorToDecimal(BigInt(c.amountMinor), c.currency),
+        amountMinor: c.amountMinor,
+        currency: c.currency,
+        state: c.state,
+        reasonCode: c.reasonCode,
+        idempotencyKey: c.idempotencyKey,
+        createdAt: new Date(c.createdAt).toISOString(),
+      },
+    ];
   });
 }
 
@@ -69,7 +83,10 @@ function validateIpnConfig(input: unknown, base: IpnConfig): IpnConfig {
         }
         next.retryScheduleMs = value as number[];
         break;
-      case 'timeoutMs': case 'reorderWindow': case 'reorderHoldMs': case 'addedDelayMs':
+      case 'timeoutMs':
+      case 'reorderWindow':
+      case 'reorderHoldMs':
+      case 'addedDelayMs':
         if (typeof value !== 'number' || value < 0 || value > 3_600_000) throw new ControlInputError(`${key} must be a number between 0 and 3600000`);
         next[key] = value;
         break;
@@ -82,7 +99,9 @@ function validateIpnConfig(input: unknown, base: IpnConfig): IpnConfig {
         next.suppressSynchronous = value;
         break;
       default:
-        throw new ControlInputError(`ipn.${key} is not a setting; accepted: url, topicArn, retryScheduleMs, timeoutMs, duplicateProbability, reorderWindow, reorderHoldMs, addedDelayMs, suppressSynchronous`);
+        throw new ControlInputError(
+          `ipn.${key} is not a setting; accepted: url, topicArn, retryScheduleMs, timeoutMs, duplicateProbability, reorderWindow, reorderHoldMs, addedDelayMs, suppressSynchronous`,
+        );
     }
   }
   return next;

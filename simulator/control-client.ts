@@ -46,7 +46,10 @@ export interface ChargeView {
 }
 
 export class SimulatorControlError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -113,7 +116,8 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     resolveCharge: async (chargeId, outcome) =>
       (await call<{ charge: ChargeView }>('POST', `/charges/${encodeURIComponent(chargeId)}/resolve`, outcome === undefined ? {} : { outcome })).charge,
     resolveRefund: async (refundId, declineReason) =>
-      (await call<{ refund: unknown }>('POST', `/refunds/${encodeURIComponent(refundId)}/resolve`, declineReason === undefined ? {} : { declineReason })).refund,
+      (await call<{ refund: unknown }>('POST', `/refunds/${encodeURIComponent(refundId)}/resolve`, declineReason === undefined ? {} : { declineReason }))
+        .refund,
     setFaults: async (faults) => (await call<{ faults: FaultConfig }>('PUT', '/faults', faults)).faults,
     setInjectedErrors: async (errors) => (await call<{ errors: InjectedError[] }>('PUT', '/injected-errors', { errors })).errors,
     setThrottle: async (throttle) => (await call<{ throttle: ThrottleConfig }>('PUT', '/throttle', throttle)).throttle,

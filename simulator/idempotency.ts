@@ -13,10 +13,7 @@ export function requireIdempotencyKey(value: string | string[] | undefined): str
   const key = Array.isArray(value) ? value.join(',') : value;
   if (key === '') throw new AmazonPayError('MissingHeaderValue', 'x-amz-pay-idempotency-key is empty.');
   if (!KEY_PATTERN.test(key)) {
-    throw new AmazonPayError(
-      'InvalidHeaderValue',
-      'x-amz-pay-idempotency-key must be 1 to 32 characters from A-Z a-z 0-9 - _.',
-    );
+    throw new AmazonPayError('InvalidHeaderValue', 'x-amz-pay-idempotency-key must be 1 to 32 characters from A-Z a-z 0-9 - _.');
   }
   return key;
 }

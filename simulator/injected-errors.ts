@@ -26,11 +26,13 @@ export function validateInjectedErrors(input: unknown): InjectedError[] {
     const e = (entry ?? {}) as Record<string, unknown>;
     const where = `errors[${i}]`;
     if (!OPERATIONS.includes(e.operation as OperationName)) throw new Error(`${where}.operation must be one of ${OPERATIONS.join(', ')}`);
-    if (typeof e.status !== 'number' || !Number.isInteger(e.status) || e.status < 400 || e.status > 599) throw new Error(`${where}.status must be an HTTP error status 400-599`);
+    if (typeof e.status !== 'number' || !Number.isInteger(e.status) || e.status < 400 || e.status > 599)
+      throw new Error(`${where}.status must be an HTTP error status 400-599`);
     if (typeof e.reasonCode !== 'string' || e.reasonCode === '') throw new Error(`${where}.reasonCode must be a non-empty string`);
     if (e.message !== undefined && typeof e.message !== 'string') throw new Error(`${where}.message must be a string`);
     if (e.id !== undefined && typeof e.id !== 'string') throw new Error(`${where}.id must be a string`);
-    if (e.times !== undefined && e.times !== null && (typeof e.times !== 'number' || !Number.isInteger(e.times) || e.times < 1)) throw new Error(`${where}.times must be a whole number ≥ 1, or null for every request`);
+    if (e.times !== undefined && e.times !== null && (typeof e.times !== 'number' || !Number.isInteger(e.times) || e.times < 1))
+      throw new Error(`${where}.times must be a whole number ≥ 1, or null for every request`);
     return {
       operation: e.operation as OperationName,
       ...(e.id === undefined ? {} : { id: e.id as string }),

@@ -40,7 +40,10 @@ export function snsStringToSign(envelope: Pick<SnsEnvelope, 'Message' | 'Message
     ['TopicArn', envelope.TopicArn],
     ['Type', envelope.Type],
   ];
-  return fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}\n${v}\n`).join('');
+  return fields
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}\n${v}\n`)
+    .join('');
 }
 
 export interface EnvelopeInput {

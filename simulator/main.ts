@@ -19,8 +19,7 @@ async function main(): Promise<void> {
   }
   const sim = await startSimulator(options);
   process.stdout.write(
-    `Amazon Pay simulator listening on ${sim.url} (API: ${sim.url}/v2, ${sim.url}/sandbox/v2, ${sim.url}/live/v2)\n` +
-      `Control API: ${sim.controlUrl}\n`,
+    `Amazon Pay simulator listening on ${sim.url} (API: ${sim.url}/v2, ${sim.url}/sandbox/v2, ${sim.url}/live/v2)\n` + `Control API: ${sim.controlUrl}\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {

@@ -2,7 +2,17 @@
 // strings exist only at the HTTP edge and are converted here, never through floats.
 
 const EXPONENT_BY_CURRENCY: Readonly<Record<string, number>> = {
-  USD: 2, EUR: 2, GBP: 2, AUD: 2, CHF: 2, DKK: 2, HKD: 2, NOK: 2, NZD: 2, SEK: 2, ZAR: 2,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  AUD: 2,
+  CHF: 2,
+  DKK: 2,
+  HKD: 2,
+  NOK: 2,
+  NZD: 2,
+  SEK: 2,
+  ZAR: 2,
   JPY: 0,
 };
 

@@ -7,15 +7,30 @@ import { hasChargeInProgress, renderCharge } from './render.js';
 import { PER_CHARGE_MAXIMUM_MINOR, utcMonthBounds } from './caps.js';
 import { emptyMerchantMetadata, type ChargePermissionRecord, type ChargeRecord } from './state.js';
 import {
-  optionalBoolean, optionalEnum, optionalMerchantMetadata, optionalString, parseJsonObject,
-  rejectUnknownFields, requiredPrice, requiredString,
+  optionalBoolean,
+  optionalEnum,
+  optionalMerchantMetadata,
+  optionalString,
+  parseJsonObject,
+  rejectUnknownFields,
+  requiredPrice,
+  requiredString,
 } from './validation.js';
 import type { Engine } from './engine.js';
 import type { OperationContext, OperationResult } from './context.js';
 
 const CREATE_CHARGE_FIELDS = [
-  'chargePermissionId', 'chargeAmount', 'captureNow', 'softDescriptor', 'canHandlePendingAuthorization',
-  'merchantMetadata', 'providerMetadata', 'platformId', 'chargeInitiator', 'channel', 'webCheckoutDetails',
+  'chargePermissionId',
+  'chargeAmount',
+  'captureNow',
+  'softDescriptor',
+  'canHandlePendingAuthorization',
+  'merchantMetadata',
+  'providerMetadata',
+  'platformId',
+  'chargeInitiator',
+  'channel',
+  'webCheckoutDetails',
 ] as const;
 
 export function findChargePermission(ctx: OperationContext, id: string): ChargePermissionRecord {

@@ -74,9 +74,7 @@ export function closeChargePermission(ctx: OperationContext): OperationResult {
 }
 
 /** Closes a CP for any party; with cancelPending, open charges become Canceled/ChargePermissionCanceled. */
-export function closeChargePermissionRecord(
-  engine: Engine, cp: ChargePermissionRecord, reason: string, cancelPending: boolean, synchronous: boolean,
-): void {
+export function closeChargePermissionRecord(engine: Engine, cp: ChargePermissionRecord, reason: string, cancelPending: boolean, synchronous: boolean): void {
   cp.state = 'Closed';
   cp.reasons = [reason];
   cp.updatedAt = engine.nowMs();

@@ -4,8 +4,13 @@ import { AmazonPayError } from './errors.js';
 import type { ChargePermissionRecord } from './state.js';
 
 export const DECLINE_REASONS = [
-  'SoftDeclined', 'HardDeclined', 'AmazonRejected', 'TransactionTimedOut', 'ProcessingFailure',
-  'MFANotCompleted', 'PaymentMethodNotAllowed',
+  'SoftDeclined',
+  'HardDeclined',
+  'AmazonRejected',
+  'TransactionTimedOut',
+  'ProcessingFailure',
+  'MFANotCompleted',
+  'PaymentMethodNotAllowed',
 ] as const;
 
 /** Codes accepted in x-amz-pay-simulation-code per operation; others → InvalidSandboxSimulationSpecified. */
@@ -17,8 +22,11 @@ export const SIMULATION_CODES: Readonly<Record<string, readonly string[]>> = {
 
 /** Script entries: a decline reason, 'Success', 'CaptureInitiated', or 'AuthorizationInitiated:<final>'. */
 export const SCRIPT_ENTRIES: readonly string[] = [
-  'Success', 'CaptureInitiated', ...DECLINE_REASONS,
-  'AuthorizationInitiated:Authorized', 'AuthorizationInitiated:Captured',
+  'Success',
+  'CaptureInitiated',
+  ...DECLINE_REASONS,
+  'AuthorizationInitiated:Authorized',
+  'AuthorizationInitiated:Captured',
   ...DECLINE_REASONS.map((r) => `AuthorizationInitiated:${r}`),
 ];
 
@@ -39,10 +47,7 @@ function fromSimulationCode(code: string, canHandlePending: boolean): ChargeOutc
   if (code === 'CaptureInitiated') return { kind: 'pending', stateNow: 'CaptureInitiated', final: 'Captured' };
   if (code === 'AuthorizationInitiated') {
     if (!canHandlePending) {
-      throw new AmazonPayError(
-        'InvalidSandboxSimulationSpecified',
-        'The simulation code AuthorizationInitiated needs canHandlePendingAuthorization: true.',
-      );
+      throw new AmazonPayError('InvalidSandboxSimulationSpecified', 'The simulation code AuthorizationInitiated needs canHandlePendingAuthorization: true.');
     }
     return { kind: 'pending', stateNow: 'AuthorizationInitiated', final: 'Authorized' };
   }

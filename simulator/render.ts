@@ -28,10 +28,7 @@ const CHARGE_REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
  * The state GET shows: a pending charge makes a Chargeable CP NonChargeable/ChargeInProgress (an
  * assumption: Amazon documents the reason, not when it applies).
  */
-export function effectiveChargePermissionStatus(
-  state: SimulatorState,
-  cp: ChargePermissionRecord,
-): { state: string; reasons: string[] } {
+export function effectiveChargePermissionStatus(state: SimulatorState, cp: ChargePermissionRecord): { state: string; reasons: string[] } {
   if (cp.state === 'Chargeable' && hasChargeInProgress(state, cp.chargePermissionId)) {
     return { state: 'NonChargeable', reasons: ['ChargeInProgress'] };
   }
@@ -39,9 +36,7 @@ export function effectiveChargePermissionStatus(
 }
 
 export function hasChargeInProgress(state: SimulatorState, chargePermissionId: string): boolean {
-  return Object.values(state.charges).some(
-    (c) => c.chargePermissionId === chargePermissionId && c.state === 'AuthorizationInitiated',
-  );
+  return Object.values(state.charges).some((c) => c.chargePermissionId === chargePermissionId && c.state === 'AuthorizationInitiated');
 }
 
 export function renderChargePermission(state: SimulatorState, cp: ChargePermissionRecord): Record<string, unknown> {
@@ -72,9 +67,10 @@ export function renderChargePermission(state: SimulatorState, cp: ChargePermissi
     paymentPreferences: [{ paymentDescriptor: `Visa ****${cp.cardSuffix}` }],
     statusDetails: {
       state: status.state,
-      reasons: status.reasons.length === 0
-        ? null
-        : status.reasons.map((reasonCode) => ({ reasonCode, reasonDescription: CP_REASON_DESCRIPTIONS[reasonCode] ?? reasonCode })),
+      reasons:
+        status.reasons.length === 0
+          ? null
+          : status.reasons.map((reasonCode) => ({ reasonCode, reasonDescription: CP_REASON_DESCRIPTIONS[reasonCode] ?? reasonCode })),
       lastUpdatedTimestamp: ts(cp.updatedAt),
     },
     creationTimestamp: ts(cp.createdAt),

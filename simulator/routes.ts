@@ -54,10 +54,7 @@ export function matchRoute(method: string, path: string): RouteMatch {
     if (!match) continue;
     const entry = route.methods[method];
     if (!entry) {
-      throw new AmazonPayError(
-        'UnsupportedOperation',
-        `${method} is not supported on ${resourcePath}; allowed: ${Object.keys(route.methods).join(', ')}.`,
-      );
+      throw new AmazonPayError('UnsupportedOperation', `${method} is not supported on ${resourcePath}; allowed: ${Object.keys(route.methods).join(', ')}.`);
     }
     return { operation: entry[0], handler: entry[1], id: match[1], pathEnvironment, resourcePath };
   }

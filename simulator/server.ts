@@ -143,12 +143,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
 }
 
-async function handleRequest(
-  runtime: SimulatorRuntime,
-  req: IncomingMessage,
-  res: ServerResponse,
-  delay: (ms: number) => Promise<void>,
-): Promise<void> {
+async function handleRequest(runtime: SimulatorRuntime, req: IncomingMessage, res: ServerResponse, delay: (ms: number) => Promise<void>): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://simulator').pathname;
   const api = isApiPath(path);
   let body: Buffer;

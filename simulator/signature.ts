@@ -103,10 +103,7 @@ export function verifyRequestSignature(request: IncomingSignedRequest, options: 
   if (dateHeader === undefined) throw new AmazonPayError('MissingHeader', 'The x-amz-pay-date header is missing.');
   const date = parseAmzPayDate(dateHeader);
   if (!date) {
-    throw new AmazonPayError(
-      'InvalidHeaderValue',
-      'x-amz-pay-date is not a valid date; accepted: yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ.',
-    );
+    throw new AmazonPayError('InvalidHeaderValue', 'x-amz-pay-date is not a valid date; accepted: yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ.');
   }
   const aheadMs = date.getTime() - options.now.getTime();
   if (aheadMs > options.maxFutureSkewMs) throw new AmazonPayError('InvalidHeaderValue', 'x-amz-pay-date should not be in future');

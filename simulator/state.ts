@@ -4,8 +4,7 @@
 export type Environment = 'Sandbox' | 'Live';
 export type ChargePermissionType = 'OneTime' | 'Recurring' | 'PaymentMethodOnFile';
 export type ChargePermissionState = 'Chargeable' | 'NonChargeable' | 'Closed';
-export type ChargeState =
-  | 'AuthorizationInitiated' | 'Authorized' | 'CaptureInitiated' | 'Captured' | 'Canceled' | 'Declined';
+export type ChargeState = 'AuthorizationInitiated' | 'Authorized' | 'CaptureInitiated' | 'Captured' | 'Canceled' | 'Declined';
 export type RefundState = 'RefundInitiated' | 'Refunded' | 'Declined';
 
 export interface MerchantMetadata {

@@ -3,9 +3,15 @@
 // from the injected clock.
 
 export type OperationName =
-  | 'createCharge' | 'getCharge' | 'captureCharge' | 'cancelCharge'
-  | 'getChargePermission' | 'updateChargePermission' | 'closeChargePermission'
-  | 'createRefund' | 'getRefund';
+  | 'createCharge'
+  | 'getCharge'
+  | 'captureCharge'
+  | 'cancelCharge'
+  | 'getChargePermission'
+  | 'updateChargePermission'
+  | 'closeChargePermission'
+  | 'createRefund'
+  | 'getRefund';
 
 export interface BucketSpec {
   burst: number;

@@ -1,7 +1,10 @@
 // Amazon Pay renders timestamps in the compact ISO-8601 form yyyyMMddTHHmmssZ.
 
 export function compactTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /**

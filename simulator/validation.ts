@@ -99,7 +99,10 @@ export function requiredPrice(body: JsonObject, field: string): ParsedPrice {
 }
 
 const MERCHANT_METADATA_LIMITS: Readonly<Record<keyof MerchantMetadata, number>> = {
-  merchantReferenceId: 256, merchantStoreName: 50, noteToBuyer: 255, customInformation: 4096,
+  merchantReferenceId: 256,
+  merchantStoreName: 50,
+  noteToBuyer: 255,
+  customInformation: 4096,
 };
 
 export function optionalMerchantMetadata(body: JsonObject, field = 'merchantMetadata'): MerchantMetadata | undefined {

@@ -17,7 +17,6 @@ import { FAILED_CALL_SHOWN_OVER_OWN_STATUS, FAILED_CALLS_WAIT_FOR_RETRY, UNPAUSE
 import type { SubscriptionRuntime } from './runtime.js';
 import type { FailedCall } from './types.js';
 
-
 const MINUTE = 60_000;
 /** Automatic retries of a failed call: 5 minutes, 30 minutes, 2 hours, then every 6 hours (about 4 events a day in history). */
 export const DEFAULT_FAILED_CALL_RETRY_DELAYS_MS = [5 * MINUTE, 30 * MINUTE, 120 * MINUTE, 360 * MINUTE];
@@ -78,7 +77,12 @@ class CallGuard {
     if (!overOwn) rt.nextRetryAt = nextRetryAt;
     this.waiting += 1;
     try {
-      await this.show('needs_attention', `CallFailed:${activity}`, { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before?.status ?? rt.s.status }, overOwn);
+      await this.show(
+        'needs_attention',
+        `CallFailed:${activity}`,
+        { activity, failure, failures, nextRetryAt, cycle: rt.s.cycle, previousStatus: this.before?.status ?? rt.s.status },
+        overOwn,
+      );
       const resumes = rt.resumes;
       // A stop ends the wait unless the caller must finish what it started (a charge in flight, the final status).
       const stoppable = CancellationScope.current().cancellable;

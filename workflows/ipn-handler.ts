@@ -7,16 +7,24 @@ import { databaseRetryPolicy, proxyQueue } from './queues.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../billing/vocabulary.js';
 
 export async function ipnHandlerWorkflow(input: IpnHandlerInput): Promise<IpnHandlerResult> {
-  const { reactToIpn } = proxyQueue('amazonReads', { amazonReads: input.amazonReadsTaskQueue }, {
-    startToCloseTimeout: '1 minute',
-    // Throttles and outages are retried for an hour; reconciliation covers anything longer.
-    scheduleToCloseTimeout: '1 hour',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
-  });
-  const { settleIpnInbox } = proxyQueue('workflows', {}, {
-    startToCloseTimeout: '30 seconds',
-    retry: databaseRetryPolicy(),
-  });
+  const { reactToIpn } = proxyQueue(
+    'amazonReads',
+    { amazonReads: input.amazonReadsTaskQueue },
+    {
+      startToCloseTimeout: '1 minute',
+      // Throttles and outages are retried for an hour; reconciliation covers anything longer.
+      scheduleToCloseTimeout: '1 hour',
+      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },
+    },
+  );
+  const { settleIpnInbox } = proxyQueue(
+    'workflows',
+    {},
+    {
+      startToCloseTimeout: '30 seconds',
+      retry: databaseRetryPolicy(),
+    },
+  );
   let result: IpnHandlerResult;
   try {
     result = await reactToIpn(input);

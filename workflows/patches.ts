@@ -118,14 +118,20 @@ export const PATCHES: readonly PatchEntry[] = [
     usedIn: ['workflows/runtime.ts'],
     added: { commit: '811a33f', date: '2026-11-28' },
     step: 'patched',
-    histories: { before: ['before-local-status-completed.json', 'before-local-status-messages.json', 'before-local-status-cancelled.json'], after: ['completed.json', 'messages.json', 'cancelled.json'] },
+    histories: {
+      before: ['before-local-status-completed.json', 'before-local-status-messages.json', 'before-local-status-cancelled.json'],
+      after: ['completed.json', 'messages.json', 'cancelled.json'],
+    },
   },
   {
     id: CHARGE_RECORDS_NEXT_STATUS,
     usedIn: ['workflows/settle-cycle.ts'],
     added: { commit: '09c4810', date: '2026-11-28' },
     step: 'patched',
-    histories: { before: ['before-local-status-completed.json', 'before-local-status-continued-as-new-run1.json'], after: ['completed.json', 'continued-as-new-run1.json'] },
+    histories: {
+      before: ['before-local-status-completed.json', 'before-local-status-continued-as-new-run1.json'],
+      after: ['completed.json', 'continued-as-new-run1.json'],
+    },
   },
   {
     id: FAILED_CALLS_WAIT_FOR_RETRY,
@@ -167,7 +173,10 @@ export const PATCHES: readonly PatchEntry[] = [
     usedIn: ['workflows/settle-cycle.ts'],
     added: { commit: 'ae93799', date: '2026-11-29' },
     step: 'patched',
-    histories: { before: ['hard-decline-grace-from-first.json', 'monthly-cap-above-limit.json'], after: ['pause-in-grace.json', 'pause-in-cap-wait.json', 'monthly-cap-plan-total.json'] },
+    histories: {
+      before: ['hard-decline-grace-from-first.json', 'monthly-cap-above-limit.json'],
+      after: ['pause-in-grace.json', 'pause-in-cap-wait.json', 'monthly-cap-plan-total.json'],
+    },
   },
   {
     id: UNPAUSE_RETRIES_FAILED_CALL,
@@ -269,5 +278,5 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
   'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v1.json'],
   'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v1.json'],
   'plan change, pause and resume': ['messages.v2.json'],
-  'cancelled': ['cancelled.v2.json'],
+  cancelled: ['cancelled.v2.json'],
 };

@@ -9,7 +9,8 @@ export const DEFAULT_ACTIVITY_RETRY_WINDOW_MS = 60 * 60_000;
 /** Attempts a retry policy makes before its backoffs add up to `windowMs` (at least 2). */
 export function attemptsWithin(windowMs: number, { initialMs, coefficient, maximumMs }: { initialMs: number; coefficient: number; maximumMs: number }): number {
   let attempts = 1;
-  for (let waited = 0, delay = initialMs; waited < windowMs && attempts < 10_000; attempts += 1, delay = Math.min(delay * coefficient, maximumMs)) waited += delay;
+  for (let waited = 0, delay = initialMs; waited < windowMs && attempts < 10_000; attempts += 1, delay = Math.min(delay * coefficient, maximumMs))
+    waited += delay;
   return Math.max(2, attempts);
 }
 
@@ -22,11 +23,15 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
   // Every call but Create Charge is retried for this long, then the workflow's guard takes over
   // (needs_attention and a retry schedule, workflows/guarded-calls.ts): a failure stays visible.
   const retryWindow = input.policy.activityRetryWindowMs ?? DEFAULT_ACTIVITY_RETRY_WINDOW_MS;
-  const db = proxyQueue('workflows', {}, {
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: retryWindow,
-    retry: databaseRetryPolicy(),
-  });
+  const db = proxyQueue(
+    'workflows',
+    {},
+    {
+      startToCloseTimeout: '30 seconds',
+      scheduleToCloseTimeout: retryWindow,
+      retry: databaseRetryPolicy(),
+    },
+  );
   // Zone math runs in (local) activities so its result sits in history: a tzdata change in a
   // later Node release cannot change a replay.
   const local = proxyLocal({

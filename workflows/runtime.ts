@@ -7,7 +7,19 @@ import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_F
 import type { ActivityProxies } from './proxies.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
-import type { CancelRequest, CarriedState, ChargeUpdate, CyclePlan, FailedCall, NotedPermission, PauseWindow, PermissionStatus, PlannedCycle, SubscriptionState, SubscriptionWorkflowInput } from './types.js';
+import type {
+  CancelRequest,
+  CarriedState,
+  ChargeUpdate,
+  CyclePlan,
+  FailedCall,
+  NotedPermission,
+  PauseWindow,
+  PermissionStatus,
+  PlannedCycle,
+  SubscriptionState,
+  SubscriptionWorkflowInput,
+} from './types.js';
 
 /** A status row as the database holds it after a write. */
 export interface WrittenStatus {
@@ -94,7 +106,8 @@ export class SubscriptionRuntime {
     // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
     // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
     const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
-    if (this.s.paused && this.s.pausedSince) this.s.pauseWindows = [...(this.s.pauseWindows ?? []), { from: this.s.pausedSince, to: new Date(Date.now()).toISOString() }];
+    if (this.s.paused && this.s.pausedSince)
+      this.s.pauseWindows = [...(this.s.pauseWindows ?? []), { from: this.s.pausedSince, to: new Date(Date.now()).toISOString() }];
     this.s.pausedSince = null;
     this.s.paused = false;
     this.resumeReason = reason;
@@ -114,7 +127,13 @@ export class SubscriptionRuntime {
   /** `evidenceOfChange`: see PermissionStatusSignal; the workflow's own checks are routine (false). */
   notePermission(status: PermissionStatus, evidenceOfChange: boolean): void {
     const { state, reasons, paymentDescriptor, amountLimit } = status;
-    this.permission = { state, reasons, ...(paymentDescriptor !== undefined ? { paymentDescriptor } : {}), ...(amountLimit !== undefined ? { amountLimit } : {}), evidenceOfChange };
+    this.permission = {
+      state,
+      reasons,
+      ...(paymentDescriptor !== undefined ? { paymentDescriptor } : {}),
+      ...(amountLimit !== undefined ? { amountLimit } : {}),
+      evidenceOfChange,
+    };
     if (evidenceOfChange && status.state === 'Chargeable') this.chargeableOnEvidence += 1;
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
@@ -203,7 +222,13 @@ export class SubscriptionRuntime {
   }
 
   /** Records a status (and the next billing time) in PostgreSQL and the Web UI's search attributes. */
-  async setStatus(acts: ActivityProxies, status: SubscriptionStatus, reason: string | null, nextBillingAt: string | null, detail?: Record<string, unknown>): Promise<void> {
+  async setStatus(
+    acts: ActivityProxies,
+    status: SubscriptionStatus,
+    reason: string | null,
+    nextBillingAt: string | null,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
     const over = this.failedCallShown !== null && !(FINAL_SUBSCRIPTION_STATUSES as readonly string[]).includes(status) ? this.failedCallShown : null;
     const display = over ?? { status, reason };
     const wanted: WrittenStatus = { status: display.status, reasonCode: display.reason, cycle: this.s.cycle, nextBillingAt };
@@ -265,7 +290,11 @@ export class SubscriptionRuntime {
    * null restores that status (FAILED_CALL_SHOWN_OVER_OWN_STATUS). Written like any status change;
    * throws what the status write throws.
    */
-  async showFailedCall(acts: ActivityProxies, failed: { status: SubscriptionStatus; reason: string | null } | null, detail?: Record<string, unknown>): Promise<void> {
+  async showFailedCall(
+    acts: ActivityProxies,
+    failed: { status: SubscriptionStatus; reason: string | null } | null,
+    detail?: Record<string, unknown>,
+  ): Promise<void> {
     this.failedCallShown = failed;
     await this.setStatus(acts, this.s.status, this.s.statusReason, this.nextBillingAt, detail);
   }
@@ -282,7 +311,11 @@ export class SubscriptionRuntime {
     await this.setStatus(acts, this.s.status, this.s.statusReason, dueAt);
   }
 
-  async finish(acts: ActivityProxies, status: 'canceled' | 'ended', reason: string | null): Promise<{ status: 'canceled' | 'ended'; reason: string | null; cycle: number }> {
+  async finish(
+    acts: ActivityProxies,
+    status: 'canceled' | 'ended',
+    reason: string | null,
+  ): Promise<{ status: 'canceled' | 'ended'; reason: string | null; cycle: number }> {
     if (!this.ended) {
       this.nextRetryAt = null;
       await this.setStatus(acts, status, reason, null);
@@ -331,6 +364,9 @@ export class SubscriptionRuntime {
   /** The billing dates planned ahead under the current plan (empty until the loop planned them). */
   private upcoming(): PlannedCycle[] {
     if (this.plannedVersion !== this.version) return [];
-    return [...this.planned.entries()].filter(([cycle]) => cycle >= this.s.cycle).sort(([a], [b]) => a - b).map(([cycle, p]) => ({ cycle, ...p }));
+    return [...this.planned.entries()]
+      .filter(([cycle]) => cycle >= this.s.cycle)
+      .sort(([a], [b]) => a - b)
+      .map(([cycle, p]) => ({ cycle, ...p }));
   }
 }

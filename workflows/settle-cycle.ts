@@ -22,7 +22,14 @@ import {
 } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
-import { DECIDED_CHARGE_STATES, isChargeStateIn, isFailureType, PAID_CHARGE_STATES, RETRYABLE_FAILURE_TYPES, SOFT_DECLINE_REASONS } from '../billing/vocabulary.js';
+import {
+  DECIDED_CHARGE_STATES,
+  isChargeStateIn,
+  isFailureType,
+  PAID_CHARGE_STATES,
+  RETRYABLE_FAILURE_TYPES,
+  SOFT_DECLINE_REASONS,
+} from '../billing/vocabulary.js';
 
 export interface CycleContext {
   rt: SubscriptionRuntime;
@@ -116,7 +123,8 @@ async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
  */
 function statusAfterPaid({ rt, input }: CycleContext): StatusChange | undefined {
   // A failed call shown over the status (guarded-calls.ts) stays shown: the workflow writes the status itself.
-  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested || rt.failedCallShown) return undefined;
+  if (rt.s.status !== 'active' || rt.s.statusReason !== null || rt.s.paused || rt.s.cancelAtPeriodEnd || rt.stopRequested || rt.failedCallShown)
+    return undefined;
   const next = rt.plannedAhead(rt.s.cycle + 1);
   if (!next) return undefined;
   const base = { subscriptionId: input.subscriptionId, cycle: rt.s.cycle + 1 };
@@ -165,7 +173,10 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
 
 async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
   const { rt } = ctx;
-  rt.outstanding = attempted.kind === 'charged' || attempted.kind === 'pending' || attempted.kind === 'not_sent' ? null : { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: attempted.reasonCode };
+  rt.outstanding =
+    attempted.kind === 'charged' || attempted.kind === 'pending' || attempted.kind === 'not_sent'
+      ? null
+      : { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: attempted.reasonCode };
   switch (attempted.kind) {
     case 'not_sent':
       // A stop "now" was recorded while the charge waited its turn: nothing reached Amazon.
@@ -279,7 +290,10 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const seen = rt.permissionVersion;
     const woke =
       unpaused ||
-      (await condition(() => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore || (pauseHolds && rt.s.paused), Math.min(paymentMethodCheckIntervalMs, remaining)));
+      (await condition(
+        () => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore || (pauseHolds && rt.s.paused),
+        Math.min(paymentMethodCheckIntervalMs, remaining),
+      ));
     if (rt.stopRequested) return stop(rt.stopReason());
     if (pauseHolds && rt.s.paused) continue;
     const resumed = rt.retryResumes !== resumesBefore;
@@ -293,7 +307,8 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     if (permission?.state === 'Chargeable') {
       // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
       // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
-      const newMethod = baseline !== null && (permission.paymentDescriptor ?? null) !== null && permission.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      const newMethod =
+        baseline !== null && (permission.paymentDescriptor ?? null) !== null && permission.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
       const evidenced = fromAmazon ? newMethod : rt.chargeableOnEvidence !== evidenceBefore;
       const fixed = !needsEvidence || resumed || sawNonChargeable || evidenced;
       if (fixed) {
@@ -347,7 +362,10 @@ async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
   const limit = permission.amountLimit ?? null;
   const limitText = limit ? `${limit.amountMinor} ${limit.currency} (minor units)` : 'unknown';
   if (limit && BigInt(amount) > BigInt(limit.amountMinor)) {
-    return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure: `cycle amount ${amount} ${input.currency} (minor units) is above the Charge Permission's monthly limit ${limitText}` });
+    return needsAttention(ctx, 'PlanExceedsMonthlyCap', {
+      sameKey: false,
+      lastFailure: `cycle amount ${amount} ${input.currency} (minor units) is above the Charge Permission's monthly limit ${limitText}`,
+    });
   }
   const perMonth = limit ? maxCyclesPerCalendarMonth(rt.intervalFor(rt.s.cycle)) : null;
   if (limit && perMonth !== null && perMonth > 1 && patched(MONTHLY_CAP_COUNTS_CYCLES) && BigInt(amount) * BigInt(perMonth) > BigInt(limit.amountMinor)) {
@@ -355,7 +373,10 @@ async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
     return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure });
   }
   if (rt.s.capWaitedCycle === rt.s.cycle) {
-    return needsAttention(ctx, 'MonthlyCapStillExceeded', { sameKey: false, lastFailure: `refused again after the monthly cap reset; monthly limit ${limitText}` });
+    return needsAttention(ctx, 'MonthlyCapStillExceeded', {
+      sameKey: false,
+      lastFailure: `refused again after the monthly cap reset; monthly limit ${limitText}`,
+    });
   }
   rt.s.capWaitedCycle = rt.s.cycle;
   return null;
@@ -369,7 +390,12 @@ async function needsAttention(ctx: CycleContext, reason: string, options: { same
 async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reason: string, options: { sameKey: boolean; lastFailure?: string }): Promise<Step> {
   const { rt, acts } = ctx;
   rt.nextRetryAt = null;
-  const detail = { cycle: rt.s.cycle, attempt: rt.s.attempt, sameKeyOnRetry: options.sameKey, ...(options.lastFailure ? { lastFailure: options.lastFailure.slice(0, 500) } : {}) };
+  const detail = {
+    cycle: rt.s.cycle,
+    attempt: rt.s.attempt,
+    sameKeyOnRetry: options.sameKey,
+    ...(options.lastFailure ? { lastFailure: options.lastFailure.slice(0, 500) } : {}),
+  };
   await rt.setStatus(acts, status, reason, rt.nextBillingAt, detail);
   const resumesBefore = rt.retryResumes;
   // A pause shows while it holds; the resume that lifts it only lifts it (PAUSE_HOLDS_EVERY_WAIT).

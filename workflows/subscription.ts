@@ -3,7 +3,16 @@
 // Dunning, payment-method waits and pending authorizations live in settle-cycle.ts.
 import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
-import { cancelSignal, changePlanUpdate, chargeUpdateSignal, isEvidenceOfChange, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from './messages.js';
+import {
+  cancelSignal,
+  changePlanUpdate,
+  chargeUpdateSignal,
+  isEvidenceOfChange,
+  pauseSignal,
+  permissionStatusSignal,
+  resumeSignal,
+  stateQuery,
+} from './messages.js';
 import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { CYCLE_DUE_BEFORE_PAUSE_BILLED, PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITTEN_EXPLICITLY, SKIP_CYCLES_DUE_IN_ANY_PAUSE } from './patches.js';
@@ -30,7 +39,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     changePlanUpdate,
     async (request: ChangePlanRequest) => {
       // Histories recorded before the plan lock decided the cycle, awaited, then wrote (a charge could start in between).
-      const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE) ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true)) : await applyPlanChange(rt, acts, request, false);
+      const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE)
+        ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true))
+        : await applyPlanChange(rt, acts, request, false);
       // The plan write the workflow asks for; histories recorded before PLAN_CHANGE_WRITTEN_EXPLICITLY
       // reported it as an event whose activity wrote the plan too (activities/subscription-writes.ts).
       if (patched(PLAN_CHANGE_WRITTEN_EXPLICITLY)) await acts.db.recordPlanChange({ subscriptionId: input.subscriptionId, fromCycle, ...request });
@@ -43,7 +54,8 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
           ...(request.amountMinor === undefined ? [] : validateAmountMinor(request.amountMinor, 'amountMinor')),
           ...(request.interval === undefined ? [] : validateInterval(request.interval, { environment: input.environment }, 'interval')),
         ];
-        if (request.amountMinor === undefined && request.interval === undefined) problems.push({ field: 'request', message: 'give amountMinor, interval or both' });
+        if (request.amountMinor === undefined && request.interval === undefined)
+          problems.push({ field: 'request', message: 'give amountMinor, interval or both' });
         if (rt.ended) problems.push({ field: 'subscription', message: `it has ended (${rt.s.status})` });
         if (problems.length > 0) throw new Error(problems.map((p) => `${p.field}: ${p.message}`).join('; '));
       },
@@ -99,7 +111,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
  * it runs under the plan lock and leaves an unchanged interval alone (the dates stay on the
  * subscription's own anchor); without, it is the body histories recorded before that ran.
  */
-async function applyPlanChange(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, request: ChangePlanRequest, locked: boolean): Promise<number> {
+async function applyPlanChange(
+  rt: SubscriptionRuntime,
+  acts: ReturnType<typeof createActivityProxies>,
+  request: ChangePlanRequest,
+  locked: boolean,
+): Promise<number> {
   const fromCycle = rt.cycleInProgress ? rt.s.cycle + 1 : rt.s.cycle;
   const current = rt.intervalFor(fromCycle);
   const unchanged = request.interval !== undefined && request.interval.unit === current.unit && request.interval.count === current.count;
@@ -198,7 +215,12 @@ async function skippedDueWhilePaused(rt: SubscriptionRuntime, acts: ReturnType<t
 async function skipCyclesDueBefore(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, atOrAfter: string): Promise<void> {
   const next = await acts.local.firstCycleDueFrom({ segments: rt.s.segments, fromCycle: rt.s.cycle, atOrAfter });
   if (next > rt.s.cycle) {
-    await acts.db.recordEvent({ subscriptionId: rt.input.subscriptionId, kind: 'cycles_skipped_while_paused', cycle: rt.s.cycle, detail: { from: rt.s.cycle, to: next - 1 } });
+    await acts.db.recordEvent({
+      subscriptionId: rt.input.subscriptionId,
+      kind: 'cycles_skipped_while_paused',
+      cycle: rt.s.cycle,
+      detail: { from: rt.s.cycle, to: next - 1 },
+    });
     rt.s.cycle = next;
     rt.s.attempt = 1;
   }

@@ -259,7 +259,12 @@ export type ChargeResult =
       statusRecorded?: boolean;
     }
   | { kind: 'pending'; chargeId: string; state: 'AuthorizationInitiated'; requestId: string | null }
-  | { kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request'; reasonCode: string; message: string; requestId: string | null }
+  | {
+      kind: 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request';
+      reasonCode: string;
+      message: string;
+      requestId: string | null;
+    }
   /** Nothing was sent: a stop "now" was recorded and no request of this attempt may have been processed (only with `notSentAfterStop`). */
   | { kind: 'not_sent'; reason: string };
 

@@ -41,7 +41,11 @@ export const queryError =
 /** A whole-number query parameter from min to max: digits only ("", "1.5", "1e3", "0x10" and " 1" are refused). */
 export const queryInt = (min: number, max: number) => {
   const error = queryError(`a whole number from ${min} to ${max}`);
-  return z.string({ error }).regex(/^[0-9]{1,9}$/, { error }).transform(Number).pipe(z.number().min(min, { error }).max(max, { error }));
+  return z
+    .string({ error })
+    .regex(/^[0-9]{1,9}$/, { error })
+    .transform(Number)
+    .pipe(z.number().min(min, { error }).max(max, { error }));
 };
 
 /** A query parameter from a fixed list of values. */
@@ -55,8 +59,18 @@ export const queryText = (max: number, description?: string) => {
 
 export const MoneySchema = z
   .strictObject({
-    amount: z.string().min(1).max(32).describe('Decimal string in major units with at most the currency\'s decimals: "14.00", "14" (USD), "500" (JPY). No sign, exponent or separators.'),
-    currency: z.string().min(1).max(8).describe('ISO 4217 code: USD, EUR, GBP, JPY, …; letter case and surrounding spaces are ignored ("usd" is USD). Answers always carry the upper-case code.'),
+    amount: z
+      .string()
+      .min(1)
+      .max(32)
+      .describe('Decimal string in major units with at most the currency\'s decimals: "14.00", "14" (USD), "500" (JPY). No sign, exponent or separators.'),
+    currency: z
+      .string()
+      .min(1)
+      .max(8)
+      .describe(
+        'ISO 4217 code: USD, EUR, GBP, JPY, …; letter case and surrounding spaces are ignored ("usd" is USD). Answers always carry the upper-case code.',
+      ),
   })
   .meta({ id: 'Money', description: 'An amount of money. Exact: never a float.' });
 
@@ -72,7 +86,7 @@ export const AnchorSchema = z
     localDateTime: z.string().max(32).describe('Wall time in `zone` without offset: "2026-01-31T09:00" or "2026-01-31T09:00:00"'),
     zone: z.string().max(64).describe('IANA zone of the buyer, e.g. "America/New_York"'),
   })
-  .meta({ id: 'Anchor', description: 'When cycle 0 is due, as a wall time in the buyer\'s zone; every billing date derives from it.' });
+  .meta({ id: 'Anchor', description: "When cycle 0 is due, as a wall time in the buyer's zone; every billing date derives from it." });
 
 export const EndSchema = z
   .union([
@@ -84,8 +98,12 @@ export const EndSchema = z
 export const StatusSchema = z.enum(SUBSCRIPTION_STATUSES).meta({ id: 'SubscriptionStatus' });
 
 // The pattern is documented (what the library accepts); a value outside it is the library's 422 naming the rule.
-export const SubscriptionIdParams = z.strictObject({ id: z.string().max(64).describe('Your subscription id').meta({ pattern: SUBSCRIPTION_ID_PATTERN.source }) });
-export const ChargeIdParams = z.strictObject({ chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001').meta({ pattern: CHARGE_ID_PATTERN.source }) });
+export const SubscriptionIdParams = z.strictObject({
+  id: z.string().max(64).describe('Your subscription id').meta({ pattern: SUBSCRIPTION_ID_PATTERN.source }),
+});
+export const ChargeIdParams = z.strictObject({
+  chargeId: z.string().max(64).describe('Amazon Pay ChargeId, e.g. S01-1234567-1234567-C000001').meta({ pattern: CHARGE_ID_PATTERN.source }),
+});
 
 export const ReasonSchema = text(500, 'Why, for the status history: at most 500 characters on one line, no control characters');
 
@@ -94,7 +112,8 @@ export const ReasonSchema = text(500, 'Why, for the status history: at most 500 
  * unchanged and two keys that look alike are alike; no spaces, tabs or other characters.
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-export const IDEMPOTENCY_KEY_RULE = 'must be 1-255 visible ASCII characters (letters, digits, punctuation; no spaces, tabs or other characters), a UUID per operation is a good choice';
+export const IDEMPOTENCY_KEY_RULE =
+  'must be 1-255 visible ASCII characters (letters, digits, punctuation; no spaces, tabs or other characters), a UUID per operation is a good choice';
 
 /** Every POST takes it; other headers pass through untouched (authorization is checked before validation). */
 export const IdempotencyHeaders = z.looseObject({
@@ -102,5 +121,7 @@ export const IdempotencyHeaders = z.looseObject({
     .string()
     .regex(IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_KEY_RULE)
     .optional()
-    .describe('Makes the POST safe to retry: the same key with the same body returns the stored response (status and body) for 24 hours; with another body, 422. 1-255 visible ASCII characters (0x21-0x7E: no spaces); a malformed key is 400 invalid-idempotency-key. A UUID per operation is a good choice.'),
+    .describe(
+      'Makes the POST safe to retry: the same key with the same body returns the stored response (status and body) for 24 hours; with another body, 422. 1-255 visible ASCII characters (0x21-0x7E: no spaces); a malformed key is 400 invalid-idempotency-key. A UUID per operation is a good choice.',
+    ),
 });

@@ -42,7 +42,10 @@ export const ResumeBody = z.strictObject({ reason: ReasonSchema.optional() }).me
 
 export const CancelBody = z
   .strictObject({
-    mode: z.enum(['now', 'at_period_end']).default('now').describe('now: no further charge; at_period_end: the paid period runs out, nothing is billed after it'),
+    mode: z
+      .enum(['now', 'at_period_end'])
+      .default('now')
+      .describe('now: no further charge; at_period_end: the paid period runs out, nothing is billed after it'),
     reason: ReasonSchema.optional(),
   })
   .meta({ id: 'CancelRequest' });

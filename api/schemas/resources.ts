@@ -4,7 +4,9 @@ import { AnchorSchema, EndSchema, IntervalSchema, MoneySchema, StatusSchema } fr
 
 const instant = z.string().describe('ISO-8601 instant in UTC');
 
-export const PlanSchema = z.strictObject({ price: MoneySchema, interval: IntervalSchema }).meta({ id: 'Plan', description: 'Price per cycle and cycle length.' });
+export const PlanSchema = z
+  .strictObject({ price: MoneySchema, interval: IntervalSchema })
+  .meta({ id: 'Plan', description: 'Price per cycle and cycle length.' });
 
 export const SubscriptionSchema = z
   .strictObject({
@@ -26,7 +28,9 @@ export const SubscriptionSchema = z
     stopRequested: z
       .object({ at: instant, reason: z.string() })
       .nullable()
-      .describe('A cancel "now" recorded before the workflow was told: when and why (the subscription ends canceled with this reason); null when none was asked for'),
+      .describe(
+        'A cancel "now" recorded before the workflow was told: when and why (the subscription ends canceled with this reason); null when none was asked for',
+      ),
     workflowId: z.string().describe('Temporal workflow of this subscription'),
   })
   .meta({ id: 'Subscription' });
@@ -58,7 +62,7 @@ export const ChargeSchema = z
     state: z
       .string()
       .describe(
-        "Without a Charge (chargeId null): pending (sent or about to be; outcome not known yet), Refused (Create Charge answered with a decline or another business error, e.g. SoftDeclined, HardDeclined, InvalidChargePermissionStatus, PeriodicAmountExceeded: see reasonCode), failed (an invalid request: a configuration or validation fault). With a Charge: its Amazon Pay state, AuthorizationInitiated, Authorized, CaptureInitiated, Captured, Declined (a pending authorization declined later) or Canceled.",
+        'Without a Charge (chargeId null): pending (sent or about to be; outcome not known yet), Refused (Create Charge answered with a decline or another business error, e.g. SoftDeclined, HardDeclined, InvalidChargePermissionStatus, PeriodicAmountExceeded: see reasonCode), failed (an invalid request: a configuration or validation fault). With a Charge: its Amazon Pay state, AuthorizationInitiated, Authorized, CaptureInitiated, Captured, Declined (a pending authorization declined later) or Canceled.',
       ),
     outcome: z.string().nullable(),
     reasonCode: z.string().nullable(),
@@ -93,7 +97,7 @@ export const SubscriptionDetailsSchema = z
     charges: z.array(ChargeSchema),
     refunds: z.array(RefundSchema),
     history: z.array(StatusEventSchema),
-    paymentMethodUpdateUrl: z.string().nullable().describe("Where the buyer fixes the payment method; null where Amazon Pay documents no link"),
+    paymentMethodUpdateUrl: z.string().nullable().describe('Where the buyer fixes the payment method; null where Amazon Pay documents no link'),
   })
   .meta({ id: 'SubscriptionDetails' });
 
@@ -110,7 +114,11 @@ export const LifecycleResultSchema = z
   .meta({ id: 'LifecycleResult' });
 
 export const CancelResultSchema = z
-  .strictObject({ subscriptionId: z.string(), mode: z.enum(['now', 'at_period_end']), live: LiveStateSchema.nullable().describe('Null after a cancel now: the workflow has stopped') })
+  .strictObject({
+    subscriptionId: z.string(),
+    mode: z.enum(['now', 'at_period_end']),
+    live: LiveStateSchema.nullable().describe('Null after a cancel now: the workflow has stopped'),
+  })
   .meta({ id: 'CancelResult' });
 
 export const PlanChangeResultSchema = z
@@ -118,7 +126,12 @@ export const PlanChangeResultSchema = z
   .meta({ id: 'PlanChangeResult' });
 
 export const ChargeDetailsSchema = z
-  .strictObject({ subscriptionId: z.string(), charge: ChargeSchema, refunds: z.array(RefundSchema), refundable: MoneySchema.describe('Captured minus refunds not declined') })
+  .strictObject({
+    subscriptionId: z.string(),
+    charge: ChargeSchema,
+    refunds: z.array(RefundSchema),
+    refundable: MoneySchema.describe('Captured minus refunds not declined'),
+  })
   .meta({ id: 'ChargeDetails' });
 
 export const RefundResultSchema = z
@@ -132,6 +145,13 @@ export const RefundResultSchema = z
 
 export const SchedulePreviewSchema = z
   .strictObject({
-    items: z.array(z.strictObject({ cycle: z.number().int(), dueAt: instant, local: z.string().describe('The same instant in the anchor zone, with offset'), zone: z.string() })),
+    items: z.array(
+      z.strictObject({
+        cycle: z.number().int(),
+        dueAt: instant,
+        local: z.string().describe('The same instant in the anchor zone, with offset'),
+        zone: z.string(),
+      }),
+    ),
   })
   .meta({ id: 'SchedulePreview' });

@@ -52,7 +52,10 @@ export const COMMON_OPTIONS: OptionSpec = {
  * given twice is refused (parseArgs would keep the last silently: `--amount 1 --amount 2` charging
  * 2 is a typo's guess), found in parseArgs' own tokens.
  */
-export function parseCommandArgs(command: Command, argv: string[]): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
+export function parseCommandArgs(
+  command: Command,
+  argv: string[],
+): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
   let parsed;
   const options = { ...COMMON_OPTIONS, ...command.options };
   try {
@@ -78,7 +81,9 @@ export function parseCommandArgs(command: Command, argv: string[]): { values: Re
   const [min, max] = command.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
     const expected = min === max ? `${min}` : `${min} to ${max}`;
-    throw new UsageError(`billing ${command.name}: expected ${expected} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length} (see \`billing ${command.name} --help\`)`);
+    throw new UsageError(
+      `billing ${command.name}: expected ${expected} argument${max === 1 ? '' : 's'}, got ${parsed.positionals.length} (see \`billing ${command.name} --help\`)`,
+    );
   }
   return { values, positionals: parsed.positionals };
 }
@@ -92,6 +97,7 @@ export function str(values: Record<string, unknown>, key: string): string | unde
 export function intOption(values: Record<string, unknown>, key: string, min: number, max: number): number | undefined {
   const text = str(values, key);
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw InvalidInputError.of(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw InvalidInputError.of(key, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`);
   return Number(text);
 }

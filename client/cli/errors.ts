@@ -36,7 +36,10 @@ export function describeError(error: unknown, command?: { name: string; options:
   // drizzle wraps driver errors ("Failed query: <sql>"); the cause says what really happened.
   const chain: unknown[] = [];
   for (let e: unknown = error; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
-  const codes = chain.flatMap((e) => [(e as { code?: unknown }).code, ...(e instanceof AggregateError ? e.errors.map((x: { code?: unknown }) => x?.code) : [])]);
+  const codes = chain.flatMap((e) => [
+    (e as { code?: unknown }).code,
+    ...(e instanceof AggregateError ? e.errors.map((x: { code?: unknown }) => x?.code) : []),
+  ]);
   if (codes.includes('ECONNREFUSED')) {
     return 'cannot connect to PostgreSQL (connection refused): is the dev stack (`npm run dev`) running, or DATABASE_URL set?';
   }

@@ -10,9 +10,20 @@ export type CliFieldNames = Readonly<Record<string, string>>;
 
 /** `billing import`: the CSV column of each `billing start` option. */
 export const COLUMN_OF: Readonly<Record<StartKey, string>> = {
-  id: 'id', 'charge-permission': 'charge_permission_id', amount: 'amount', 'amount-minor': 'amount_minor', currency: 'currency',
-  interval: 'interval', anchor: 'anchor', zone: 'zone', trial: 'trial', 'end-after-cycles': 'end_after_cycles', 'end-at': 'end_at',
-  'first-charge': 'first_charge_id', 'soft-descriptor': 'soft_descriptor', reference: 'reference',
+  id: 'id',
+  'charge-permission': 'charge_permission_id',
+  amount: 'amount',
+  'amount-minor': 'amount_minor',
+  currency: 'currency',
+  interval: 'interval',
+  anchor: 'anchor',
+  zone: 'zone',
+  trial: 'trial',
+  'end-after-cycles': 'end_after_cycles',
+  'end-at': 'end_at',
+  'first-charge': 'first_charge_id',
+  'soft-descriptor': 'soft_descriptor',
+  reference: 'reference',
 };
 
 /** What a subscription start is refused on, by the `billing start` option (StartKey) it came from. */

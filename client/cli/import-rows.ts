@@ -9,8 +9,20 @@ import { COLUMN_NAMES, startInputFrom } from './start-input.js';
 const IMPORT_NAMES = { name: 'import', options: {} };
 
 export const IMPORT_COLUMNS = [
-  'id', 'charge_permission_id', 'amount', 'amount_minor', 'currency', 'interval', 'anchor', 'zone',
-  'trial', 'end_after_cycles', 'end_at', 'first_charge_id', 'soft_descriptor', 'reference',
+  'id',
+  'charge_permission_id',
+  'amount',
+  'amount_minor',
+  'currency',
+  'interval',
+  'anchor',
+  'zone',
+  'trial',
+  'end_after_cycles',
+  'end_at',
+  'first_charge_id',
+  'soft_descriptor',
+  'reference',
 ] as const;
 /** Columns every row must fill (and amount or amount_minor). */
 export const REQUIRED_COLUMNS = ['id', 'charge_permission_id', 'currency', 'interval', 'anchor'] as const;
@@ -27,7 +39,10 @@ export interface ImportRow {
 
 /** Header names are matched case-insensitively, with - or space read as _. */
 function normaliseHeader(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 /** One line of the file as CSV fields, or why it is not one (csv-parse's reason without its line count). */
@@ -48,7 +63,10 @@ function parseLine(line: string): { fields: string[] } | { problem: string } {
  * the whole file (nothing could be read right).
  */
 export function parseImportCsv(text: string): ImportRow[] {
-  const lines = text.replace(/^\uFEFF/, '').split('\n').map((l, index) => ({ line: index + 1, text: l.endsWith('\r') ? l.slice(0, -1) : l }));
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l, index) => ({ line: index + 1, text: l.endsWith('\r') ? l.slice(0, -1) : l }));
   const content = lines.filter((l) => l.text.trim() !== '');
   const headerLine = content[0];
   if (headerLine === undefined) return [];

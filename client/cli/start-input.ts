@@ -14,8 +14,20 @@ import { amountMinorFrom, parseIntervalText } from './values.js';
 
 /** The values, by their `billing start` option names. */
 export type StartKey =
-  | 'id' | 'charge-permission' | 'amount' | 'amount-minor' | 'currency' | 'interval' | 'anchor' | 'zone'
-  | 'trial' | 'end-after-cycles' | 'end-at' | 'first-charge' | 'soft-descriptor' | 'reference';
+  | 'id'
+  | 'charge-permission'
+  | 'amount'
+  | 'amount-minor'
+  | 'currency'
+  | 'interval'
+  | 'anchor'
+  | 'zone'
+  | 'trial'
+  | 'end-after-cycles'
+  | 'end-at'
+  | 'first-charge'
+  | 'soft-descriptor'
+  | 'reference';
 
 /** How a source names its values and words their absence. */
 export interface StartInputNames {
@@ -87,7 +99,11 @@ export function startInputFrom(values: Record<string, unknown>, names: StartInpu
   const currencyText = required('currency', 'USD', 'plan.currency');
   const currency = currencyText === undefined ? undefined : String(normaliseCurrency(currencyText));
   const amount = { amount: option('amount'), amountMinor: option('amount-minor') };
-  const amountNames = { amount: names.field('amount'), amountMinor: names.field('amount-minor'), shown: (field: string) => (field === names.field('amount') ? names.shown('amount') : names.shown('amount-minor')) };
+  const amountNames = {
+    amount: names.field('amount'),
+    amountMinor: names.field('amount-minor'),
+    shown: (field: string) => (field === names.field('amount') ? names.shown('amount') : names.shown('amount-minor')),
+  };
   const amountMinor =
     currency !== undefined
       ? parsed(['plan.currency', 'plan.amountMinor'], () => amountMinorFrom({ ...amount, currency }, amountNames))

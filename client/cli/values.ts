@@ -24,20 +24,25 @@ export function amountMinorFrom(options: { amount?: string; amountMinor?: string
   const currencyProblems = validateCurrency(currency, 'currency');
   if (currencyProblems.length > 0) throw new InvalidInputError(currencyProblems);
   const example = exampleAmount(currency);
-  if (options.amount !== undefined && options.amountMinor !== undefined) throw InvalidInputError.of(names.amount, `is not taken together with ${names.shown(names.amountMinor)}: give one of them`);
+  if (options.amount !== undefined && options.amountMinor !== undefined)
+    throw InvalidInputError.of(names.amount, `is not taken together with ${names.shown(names.amountMinor)}: give one of them`);
   if (options.amountMinor !== undefined) {
     // Checked here, under the name typed, so the library's plan.amountMinor never stands for it.
     const problems = validateAmountMinor(options.amountMinor, names.amountMinor, currency);
     if (problems.length > 0) throw new InvalidInputError(problems);
     return options.amountMinor;
   }
-  if (options.amount === undefined) throw InvalidInputError.of(names.amount, `is required (e.g. ${names.shown(names.amount)} ${example.major} for ${example.major} ${example.currency})`);
+  if (options.amount === undefined)
+    throw InvalidInputError.of(names.amount, `is required (e.g. ${names.shown(names.amount)} ${example.major} for ${example.major} ${example.currency})`);
   try {
     const m = parseMajorAmount(options.amount, example.currency);
     if (m.amountMinor <= 0n) throw new Error('zero');
     return m.amountMinor.toString();
   } catch {
-    throw InvalidInputError.of(names.amount, `must be a positive amount in ${example.currency} such as "${example.major}" (no sign, no thousands separators, at most the currency's decimals), got ${JSON.stringify(options.amount)}`);
+    throw InvalidInputError.of(
+      names.amount,
+      `must be a positive amount in ${example.currency} such as "${example.major}" (no sign, no thousands separators, at most the currency's decimals), got ${JSON.stringify(options.amount)}`,
+    );
   }
 }
 

@@ -40,7 +40,8 @@ Examples:
       );
       return 0;
     }
-    if (values.name !== undefined || values['read-only'] !== undefined) throw new UsageError(`billing api-keys ${action}: --name and --read-only belong to create`);
+    if (values.name !== undefined || values['read-only'] !== undefined)
+      throw new UsageError(`billing api-keys ${action}: --name and --read-only belong to create`);
     if (action === 'list') {
       if (id !== undefined) throw new UsageError('billing api-keys list: takes no argument');
       const keys = await listApiKeys(deps);

@@ -64,7 +64,9 @@ Example:
     const connected = await ctx.connect();
     const { client, endpoints, deps } = connected;
     if (deps.environment !== 'sandbox' || !/^http:\/\//.test(endpoints.amazonPay)) {
-      throw new UsageError('billing demo runs only against the sandbox simulator; AMAZON_PAY_* points at a real Amazon Pay account (unset it, or set AMAZON_PAY_ENVIRONMENT=sandbox with AMAZON_PAY_ENDPOINT of a simulator)');
+      throw new UsageError(
+        'billing demo runs only against the sandbox simulator; AMAZON_PAY_* points at a real Amazon Pay account (unset it, or set AMAZON_PAY_ENVIRONMENT=sandbox with AMAZON_PAY_ENDPOINT of a simulator)',
+      );
     }
     const control = createSimulatorControl(endpoints.amazonPay);
     try {
@@ -100,7 +102,12 @@ Example:
     if (ctx.json) ctx.io.out(toJson({ subscriptions: created, webUi: ui }));
     else {
       ctx.io.out(`Created ${created.length} demo subscriptions (14.00 USD every minute, ${cycles} cycles):\n`);
-      ctx.io.out(table(['subscription', 'charge permission', 'story'], created.map((c) => [c.id, c.chargePermissionId, c.story])));
+      ctx.io.out(
+        table(
+          ['subscription', 'charge permission', 'story'],
+          created.map((c) => [c.id, c.chargePermissionId, c.story]),
+        ),
+      );
       if (ui) {
         const links: Array<[string, string]> = [
           ['all demo workflows', ui.list(`WorkflowId STARTS_WITH "subscription-${prefix}"`)],
@@ -120,7 +127,13 @@ Example:
 };
 
 /** Plays the buyers of the "closes" and "hard" stories until both happened or time runs out. */
-async function playBuyers(ctx: CommandContext, connected: ConnectedBillingClient, control: SimulatorControl, created: DemoSubscription[], minutes: number): Promise<void> {
+async function playBuyers(
+  ctx: CommandContext,
+  connected: ConnectedBillingClient,
+  control: SimulatorControl,
+  created: DemoSubscription[],
+  minutes: number,
+): Promise<void> {
   const say = (line: string): void => ctx.io.err(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const closes = created.find((c) => c.id.endsWith('-closes'));
   const hard = created.find((c) => c.id.endsWith('-hard'));

@@ -13,8 +13,37 @@ import { chargeView, type ChargeView, type SubscriptionView } from '../subscript
 
 const PAGE = 500;
 
-const SUBSCRIPTION_COLUMNS = ['id', 'status', 'status_reason', 'charge_permission_id', 'amount', 'amount_minor', 'currency', 'interval', 'anchor', 'zone', 'current_cycle', 'next_billing_at', 'created_at', 'ended_at'];
-const LEDGER_COLUMNS = ['subscription_id', 'cycle', 'attempt', 'amount', 'amount_minor', 'currency', 'state', 'outcome', 'reason_code', 'charge_id', 'idempotency_key', 'requested_at', 'completed_at'];
+const SUBSCRIPTION_COLUMNS = [
+  'id',
+  'status',
+  'status_reason',
+  'charge_permission_id',
+  'amount',
+  'amount_minor',
+  'currency',
+  'interval',
+  'anchor',
+  'zone',
+  'current_cycle',
+  'next_billing_at',
+  'created_at',
+  'ended_at',
+];
+const LEDGER_COLUMNS = [
+  'subscription_id',
+  'cycle',
+  'attempt',
+  'amount',
+  'amount_minor',
+  'currency',
+  'state',
+  'outcome',
+  'reason_code',
+  'charge_id',
+  'idempotency_key',
+  'requested_at',
+  'completed_at',
+];
 
 export const exportCommand: Command = {
   name: 'export',
@@ -77,7 +106,13 @@ Examples:
   },
 };
 /** Writes every row (header first in CSV); resolves with how many rows it wrote. */
-async function exportRows(what: 'subscriptions' | 'ledger', format: 'csv' | 'json', write: (text: string) => void, client: ConnectedBillingClient['client'], deps: ConnectedBillingClient['deps']): Promise<number> {
+async function exportRows(
+  what: 'subscriptions' | 'ledger',
+  format: 'csv' | 'json',
+  write: (text: string) => void,
+  client: ConnectedBillingClient['client'],
+  deps: ConnectedBillingClient['deps'],
+): Promise<number> {
   let count = 0;
   let first = true;
   const emit = (json: unknown, csv: Array<string | number | null>): void => {
@@ -120,15 +155,46 @@ function checkWritable(path: string): void {
   try {
     accessSync(dirname(path), constants.W_OK);
   } catch (error) {
-    throw problem(`cannot be written: its directory ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`}`);
+    throw problem(
+      `cannot be written: its directory ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not writable (${(error as NodeJS.ErrnoException).code ?? 'error'})`}`,
+    );
   }
 }
 
 function subscriptionCells(s: SubscriptionView): Array<string | number | null> {
   const interval = `${s.plan.interval.count} ${s.plan.interval.unit}`;
-  return [s.id, s.status, s.statusReason, s.chargePermissionId, showMoney(s.plan.amountMinor, s.plan.currency), s.plan.amountMinor, s.plan.currency, interval, s.anchor.localDateTime, s.anchor.zone, s.currentCycle, s.nextBillingAt, s.createdAt, s.endedAt];
+  return [
+    s.id,
+    s.status,
+    s.statusReason,
+    s.chargePermissionId,
+    showMoney(s.plan.amountMinor, s.plan.currency),
+    s.plan.amountMinor,
+    s.plan.currency,
+    interval,
+    s.anchor.localDateTime,
+    s.anchor.zone,
+    s.currentCycle,
+    s.nextBillingAt,
+    s.createdAt,
+    s.endedAt,
+  ];
 }
 
 function ledgerCells(subscriptionId: string, c: ChargeView): Array<string | number | null> {
-  return [subscriptionId, c.cycle, c.attempt, showMoney(c.amountMinor, c.currency), c.amountMinor, c.currency, c.state, c.outcome, c.reasonCode, c.chargeId, c.idempotencyKey, c.requestedAt, c.completedAt];
+  return [
+    subscriptionId,
+    c.cycle,
+    c.attempt,
+    showMoney(c.amountMinor, c.currency),
+    c.amountMinor,
+    c.currency,
+    c.state,
+    c.outcome,
+    c.reasonCode,
+    c.chargeId,
+    c.idempotencyKey,
+    c.requestedAt,
+    c.completedAt,
+  ];
 }

@@ -64,20 +64,24 @@ Example:
     c.throwIfAny();
     const { client } = await ctx.connect();
     const progress = ctx.progress(rows.length, 'importing');
-    const results = await pMap(rows, async (row): Promise<RowResult> => {
-      let result: RowResult;
-      if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
-      else {
-        try {
-          const started = await client.startSubscription(row.input);
-          result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
-        } catch (error) {
-          result = { line: row.line, id: row.input.id, outcome: 'rejected', reason: describeError(error, importCommand) };
+    const results = await pMap(
+      rows,
+      async (row): Promise<RowResult> => {
+        let result: RowResult;
+        if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
+        else {
+          try {
+            const started = await client.startSubscription(row.input);
+            result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
+          } catch (error) {
+            result = { line: row.line, id: row.input.id, outcome: 'rejected', reason: describeError(error, importCommand) };
+          }
         }
-      }
-      progress.tick(result.outcome !== 'rejected');
-      return result;
-    }, { concurrency });
+        progress.tick(result.outcome !== 'rejected');
+        return result;
+      },
+      { concurrency },
+    );
     progress.done();
     const count = (o: RowResult['outcome']): number => results.filter((r) => r.outcome === o).length;
     const summary = { rows: results.length, started: count('started'), unchanged: count('unchanged'), rejected: count('rejected') };

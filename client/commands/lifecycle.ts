@@ -89,7 +89,10 @@ Examples:
     const { client } = await ctx.connect();
     const atPeriodEnd = values['at-period-end'] === true;
     const result = await client.stopSubscription(id ?? '', { atPeriodEnd, reason: str(values, 'reason') });
-    const text = result.mode === 'now' ? `Stopped ${id}: no further charges.\n` : `${id} will stop at the end of the current period: ${result.state ? stateLine(result.state) : ''}\n`;
+    const text =
+      result.mode === 'now'
+        ? `Stopped ${id}: no further charges.\n`
+        : `${id} will stop at the end of the current period: ${result.state ? stateLine(result.state) : ''}\n`;
     return respond(ctx, result, text);
   },
 };
@@ -125,7 +128,9 @@ Examples:
     const { client } = await ctx.connect();
     const details = await client.getSubscription(id ?? '');
     const currency = details.subscription.plan.currency;
-    const amountMinor = hasAmount ? c.attempt(() => amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency })) : undefined;
+    const amountMinor = hasAmount
+      ? c.attempt(() => amountMinorFrom({ amount: str(values, 'amount'), amountMinor: str(values, 'amount-minor'), currency }))
+      : undefined;
     c.throwIfAny();
     const result = await client.changePlan(id ?? '', {
       ...(amountMinor === undefined ? {} : { amountMinor }),

@@ -70,7 +70,14 @@ Examples:
       }),
     );
     c.throwIfAny();
-    ctx.io.out(ctx.json ? toJson(cycles) : table(['cycle', 'due (local and UTC)'], (cycles ?? []).map((x) => [String(x.cycle), showInstant(x.dueAt, x.zone)])));
+    ctx.io.out(
+      ctx.json
+        ? toJson(cycles)
+        : table(
+            ['cycle', 'due (local and UTC)'],
+            (cycles ?? []).map((x) => [String(x.cycle), showInstant(x.dueAt, x.zone)]),
+          ),
+    );
     return 0;
   },
 };

@@ -41,7 +41,8 @@ Examples:
     // (with --amount in USD terms, the currency of a charge that cannot exist) before connecting.
     const offline = collectProblems();
     offline.attempt(() => checkRefundInput(input));
-    if (amount.amountMinor !== undefined || offline.problems.length > 0) offline.attempt(() => hasAmount(amount) && amountMinorFrom({ ...amount, currency: 'USD' }));
+    if (amount.amountMinor !== undefined || offline.problems.length > 0)
+      offline.attempt(() => hasAmount(amount) && amountMinorFrom({ ...amount, currency: 'USD' }));
     offline.throwIfAny();
     const { client, deps } = await ctx.connect();
     // The currency is the charge's: read it from the ledger so "4.00" means 4.00 of that currency.

@@ -70,7 +70,10 @@ Examples:
     });
     progress?.done();
     if (ctx.json) ctx.io.out(toJson(summary));
-    else ctx.io.out(`${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled (stop requested), ${summary.failed.length} not repaired.\n`);
+    else
+      ctx.io.out(
+        `${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled (stop requested), ${summary.failed.length} not repaired.\n`,
+      );
     return summary.failed.length > 0 ? 1 : 0;
   },
 };

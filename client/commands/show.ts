@@ -36,7 +36,10 @@ export function renderDetails(d: SubscriptionDetails): string {
     ? `${showMoney(live.amountMinor, live.currency)} ${showInterval(live.interval)}`
     : `${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)}`;
   const pairs: Array<[string, string]> = [
-    ['status', `${live?.status ?? s.status}${(live?.statusReason ?? s.statusReason) ? ` (${live?.statusReason ?? s.statusReason})` : ''}${live?.paused ? ', paused' : ''}${live?.cancelAtPeriodEnd ? ', cancels at period end' : ''}`],
+    [
+      'status',
+      `${live?.status ?? s.status}${(live?.statusReason ?? s.statusReason) ? ` (${live?.statusReason ?? s.statusReason})` : ''}${live?.paused ? ', paused' : ''}${live?.cancelAtPeriodEnd ? ', cancels at period end' : ''}`,
+    ],
     ['plan', plan],
     ['charge permission', s.chargePermissionId],
     ['anchor', `${s.anchor.localDateTime} ${zone}`],
@@ -45,7 +48,11 @@ export function renderDetails(d: SubscriptionDetails): string {
   ];
   if (s.stopRequested) pairs.push(['stop requested', `at ${showInstant(s.stopRequested.at, zone)} (${s.stopRequested.reason})`]);
   if (live?.nextRetryAt) pairs.push(['next retry', showInstant(live.nextRetryAt, zone)]);
-  if (live?.outstanding) pairs.push(['outstanding', `cycle ${live.outstanding.cycle} attempt ${live.outstanding.attempt}${live.outstanding.reasonCode ? ` (${live.outstanding.reasonCode})` : ''}`]);
+  if (live?.outstanding)
+    pairs.push([
+      'outstanding',
+      `cycle ${live.outstanding.cycle} attempt ${live.outstanding.attempt}${live.outstanding.reasonCode ? ` (${live.outstanding.reasonCode})` : ''}`,
+    ]);
   if ((live?.status ?? s.status) === 'payment_method_required') {
     pairs.push(['buyer fixes it at', d.paymentMethodUpdateUrl ?? "Amazon Pay's hosted Update page (no direct link in this region)"]);
   }
@@ -56,12 +63,21 @@ export function renderDetails(d: SubscriptionDetails): string {
 
   let text = `Subscription ${s.id} (${s.environment})\n${fields(pairs)}`;
   text += `\nCharges (${d.charges.length})\n`;
-  text += d.charges.length === 0
-    ? '  none yet\n'
-    : table(
-        ['cycle', 'attempt', 'amount', 'state', 'reason', 'charge id', 'at'],
-        d.charges.map((c) => [String(c.cycle), String(c.attempt), showMoney(c.amountMinor, c.currency), c.state, c.reasonCode ?? '', c.chargeId ?? '', showInstant(c.completedAt ?? c.requestedAt, zone)]),
-      );
+  text +=
+    d.charges.length === 0
+      ? '  none yet\n'
+      : table(
+          ['cycle', 'attempt', 'amount', 'state', 'reason', 'charge id', 'at'],
+          d.charges.map((c) => [
+            String(c.cycle),
+            String(c.attempt),
+            showMoney(c.amountMinor, c.currency),
+            c.state,
+            c.reasonCode ?? '',
+            c.chargeId ?? '',
+            showInstant(c.completedAt ?? c.requestedAt, zone),
+          ]),
+        );
   if (d.refunds.length > 0) {
     text += `\nRefunds (${d.refunds.length})\n`;
     text += table(

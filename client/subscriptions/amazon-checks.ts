@@ -17,13 +17,23 @@ const BILLABLE_TYPES = ['Recurring', 'PaymentMethodOnFile'];
  * its monthly cap must hold the plan together with `others` (the other live subscriptions on it,
  * othersOnPermission). Throws ChargePermissionNotChargeableError, InvalidInputError (the cap).
  */
-export async function assertPermissionBillable(amazonPay: AmazonPayClient, chargePermissionId: string, plan: Plan, others: readonly OtherPlan[] = []): Promise<ChargePermission> {
+export async function assertPermissionBillable(
+  amazonPay: AmazonPayClient,
+  chargePermissionId: string,
+  plan: Plan,
+  others: readonly OtherPlan[] = [],
+): Promise<ChargePermission> {
   const permission = okOrThrow(await amazonPay.getChargePermission(chargePermissionId), 'charge_permission', chargePermissionId, 'Get Charge Permission');
   const { state, reasons } = permission.statusDetails;
   const reasonCodes = (reasons ?? []).map((r) => r.reasonCode);
   if (state !== 'Chargeable') {
     const why = reasonCodes.length > 0 ? ` (${reasonCodes.join(', ')})` : '';
-    throw new ChargePermissionNotChargeableError(chargePermissionId, state, reasonCodes, `it is ${state}${why}; only a Chargeable permission can start a subscription`);
+    throw new ChargePermissionNotChargeableError(
+      chargePermissionId,
+      state,
+      reasonCodes,
+      `it is ${state}${why}; only a Chargeable permission can start a subscription`,
+    );
   }
   if (!BILLABLE_TYPES.includes(permission.chargePermissionType)) {
     throw new ChargePermissionNotChargeableError(
@@ -62,7 +72,10 @@ export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: P
   const limit = `the monthly limit of Charge Permission ${permission.chargePermissionId} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType})`;
   const amount = BigInt(plan.amountMinor);
   if (amount > BigInt(cap.amountMinor)) {
-    throw InvalidInputError.of(field, `${show(amount)} per cycle is above ${limit}: Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`);
+    throw InvalidInputError.of(
+      field,
+      `${show(amount)} per cycle is above ${limit}: Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`,
+    );
   }
   const perMonth = maxCyclesPerCalendarMonth(plan.interval) ?? 1;
   if (amount * BigInt(perMonth) > BigInt(cap.amountMinor)) {
@@ -99,7 +112,8 @@ function monthlyMaximum(plan: PlanTerms): bigint {
 export async function assertFirstChargeMatches(amazonPay: AmazonPayClient, chargeId: string, chargePermissionId: string, plan: Plan): Promise<Charge> {
   const charge = okOrThrow(await amazonPay.getCharge(chargeId), 'charge', chargeId, 'Get Charge');
   const problems: string[] = [];
-  if (charge.chargePermissionId !== chargePermissionId) problems.push(`it belongs to Charge Permission ${charge.chargePermissionId}, not ${chargePermissionId}`);
+  if (charge.chargePermissionId !== chargePermissionId)
+    problems.push(`it belongs to Charge Permission ${charge.chargePermissionId}, not ${chargePermissionId}`);
   if (charge.statusDetails.state !== 'Captured' && charge.statusDetails.state !== 'Authorized') {
     problems.push(`it is ${charge.statusDetails.state}; only a Captured or Authorized charge can stand for the first payment`);
   }

@@ -25,7 +25,8 @@ export function assertNoBackBilling(spec: Pick<SubscriptionSpec, 'anchor' | 'tri
   while (next - first < COUNT_LIMIT && cycleDueAt(spec, next).toMillis() <= nowMs) next += 1;
   const overdue = next - first;
   const nextLocal = cycleDueAt(spec, next).setZone(spec.anchor.zone).toFormat("yyyy-MM-dd'T'HH:mm");
-  const nextHint = overdue < COUNT_LIMIT ? `; to carry on an existing subscription, give its next billing date as the anchor, e.g. ${nextLocal} ${spec.anchor.zone}` : '';
+  const nextHint =
+    overdue < COUNT_LIMIT ? `; to carry on an existing subscription, give its next billing date as the anchor, e.g. ${nextLocal} ${spec.anchor.zone}` : '';
   throw InvalidInputError.of(
     'anchor',
     `${spec.anchor.localDateTime} ${spec.anchor.zone} puts ${overdue < COUNT_LIMIT ? overdue : `more than ${COUNT_LIMIT}`} cycles in the past, and a new subscription charges every past cycle at once; accepted: an anchor at most one cycle in the past${nextHint}`,

@@ -20,5 +20,10 @@ export async function getCharge(deps: BillingClientDeps, chargeId: string): Prom
   if (!row) throw new NotFoundError('charge', chargeId, 'no charge of any subscription has this ChargeId');
   const [refunds, reserved] = await Promise.all([listRefundsOfCharge(deps.db, chargeId), reservedRefundMinor(deps.db, chargeId)]);
   const refundable = row.state === 'Captured' ? row.amountMinor - reserved : 0n;
-  return { subscriptionId: row.subscriptionId, charge: chargeView(row), refunds: refunds.map(refundView), refundableMinor: (refundable > 0n ? refundable : 0n).toString() };
+  return {
+    subscriptionId: row.subscriptionId,
+    charge: chargeView(row),
+    refunds: refunds.map(refundView),
+    refundableMinor: (refundable > 0n ? refundable : 0n).toString(),
+  };
 }

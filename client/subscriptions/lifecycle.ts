@@ -27,7 +27,11 @@ export const APPLY_WAIT_MS = 5_000;
 const PAUSE_SHOWS_IN: ReadonlySet<SubscriptionStatus> = new Set(['active', 'trialing', 'past_due']);
 
 /** Queries the workflow until `applied` holds or `boundMs` passed (then the last state seen); polls at 20 ms growing to 200 ms. */
-async function stateOnceApplied(handle: SubscriptionHandle, applied: (state: SubscriptionState) => boolean, boundMs = APPLY_WAIT_MS): Promise<SubscriptionState> {
+async function stateOnceApplied(
+  handle: SubscriptionHandle,
+  applied: (state: SubscriptionState) => boolean,
+  boundMs = APPLY_WAIT_MS,
+): Promise<SubscriptionState> {
   const deadline = Date.now() + boundMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
     const state = await handle.query(stateQuery);
@@ -95,7 +99,8 @@ export function checkPlanChange(change: ChangePlanInput, environment: BillingEnv
     ...(change.amountMinor === undefined ? [] : validateAmountMinor(change.amountMinor, 'amountMinor')),
     ...(change.interval === undefined ? [] : validateInterval(change.interval, { environment }, 'interval')),
   ];
-  if (change.amountMinor === undefined && change.interval === undefined) problems.push({ field: 'change', message: 'needs a new amount, a new interval or both' });
+  if (change.amountMinor === undefined && change.interval === undefined)
+    problems.push({ field: 'change', message: 'needs a new amount, a new interval or both' });
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
@@ -105,7 +110,12 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
   const { row, handle } = await requireRunning(deps, id, 'change the plan of');
   // The new plan (what changes, and the row's current amount or interval for what does not)
   // must fit the permission's monthly cap: refused before the workflow hears of it.
-  const permission = okOrThrow(await deps.amazonPay().getChargePermission(row.chargePermissionId), 'charge_permission', row.chargePermissionId, 'Get Charge Permission');
+  const permission = okOrThrow(
+    await deps.amazonPay().getChargePermission(row.chargePermissionId),
+    'charge_permission',
+    row.chargePermissionId,
+    'Get Charge Permission',
+  );
   const plan = {
     amountMinor: change.amountMinor ?? row.amountMinor.toString(),
     currency: row.currency,
@@ -115,11 +125,17 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
   assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
   try {
     return await handle.executeUpdate(changePlanUpdate, {
-      args: [{ ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }), ...(change.interval === undefined ? {} : { interval: change.interval }) }],
+      args: [
+        {
+          ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }),
+          ...(change.interval === undefined ? {} : { interval: change.interval }),
+        },
+      ],
     });
   } catch (error) {
     // The workflow's validator refused it (e.g. the subscription ended meanwhile): nothing changed.
-    if (error instanceof WorkflowUpdateFailedError) throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}`);
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}`);
     throw error;
   }
 }

@@ -16,5 +16,10 @@ export async function otherPlansOnPermission(db: DatabaseOrTransaction, chargePe
   const rows = await activeSubscriptionsOnPermission(db, chargePermissionId);
   return rows
     .filter((row) => row.id !== exceptSubscriptionId && row.stopRequestedAt === null)
-    .map((row) => ({ subscriptionId: row.id, amountMinor: row.amountMinor.toString(), currency: row.currency, interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount } }));
+    .map((row) => ({
+      subscriptionId: row.id,
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+    }));
 }

@@ -25,8 +25,10 @@ export function previewSchedule(environment: BillingEnvironment, input: PreviewS
     ...validateInterval(input.interval, { environment }, 'interval'),
     ...(input.trial === undefined ? [] : validateInterval(input.trial, { environment }, 'trial')),
   ];
-  if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW) problems.push({ field: 'count', message: `must be a whole number from 1 to ${MAX_PREVIEW}, got ${String(input.count)}` });
-  if (!Number.isInteger(fromCycle) || fromCycle < 0) problems.push({ field: 'fromCycle', message: `must be a whole number ≥ 0, got ${String(input.fromCycle)}` });
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW)
+    problems.push({ field: 'count', message: `must be a whole number from 1 to ${MAX_PREVIEW}, got ${String(input.count)}` });
+  if (!Number.isInteger(fromCycle) || fromCycle < 0)
+    problems.push({ field: 'fromCycle', message: `must be a whole number ≥ 0, got ${String(input.fromCycle)}` });
   if (problems.length > 0) throw new InvalidInputError(problems);
   // The inputs are valid one by one; together they can still reach past the dates the schedule
   // can compute (year 275760 for Luxon): that is the caller's input, not a fault.

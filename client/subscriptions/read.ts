@@ -13,7 +13,16 @@ import { stateQuery } from '../../workflows/messages.js';
 import type { SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { InvalidInputError } from '../errors.js';
-import { chargeView, refundView, statusEventView, subscriptionView, type ChargeView, type RefundView, type StatusEventView, type SubscriptionView } from './views.js';
+import {
+  chargeView,
+  refundView,
+  statusEventView,
+  subscriptionView,
+  type ChargeView,
+  type RefundView,
+  type StatusEventView,
+  type SubscriptionView,
+} from './views.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
 
 /** A running workflow answers a query within this time unless no worker polls its task queue. */
@@ -70,7 +79,8 @@ async function liveWorkflow(deps: BillingClientDeps, id: string): Promise<Subscr
     ]);
     return { workflowId: handle.workflowId, status, live, note: null };
   } catch (error) {
-    const why = error instanceof Error && error.message === 'timeout' ? `no answer within ${QUERY_TIMEOUT_MS / 1000} s (is the billing daemon running?)` : String(error);
+    const why =
+      error instanceof Error && error.message === 'timeout' ? `no answer within ${QUERY_TIMEOUT_MS / 1000} s (is the billing daemon running?)` : String(error);
     return { workflowId: handle.workflowId, status, live: null, note: `live state unavailable: ${why}` };
   } finally {
     clearTimeout(timer);
@@ -136,14 +146,21 @@ export function checkListFilter(input: ListSubscriptionsInput): { limit: number;
   }
   if (input.chargePermissionId !== undefined) problems.push(...validateChargePermissionId(input.chargePermissionId));
   if (input.dueBefore !== undefined && !isIsoInstant(input.dueBefore)) {
-    problems.push({ field: 'dueBefore', message: `must be an ISO-8601 instant with Z or an offset (e.g. "2026-01-01T00:00:00Z"), got ${JSON.stringify(input.dueBefore)}` });
+    problems.push({
+      field: 'dueBefore',
+      message: `must be an ISO-8601 instant with Z or an offset (e.g. "2026-01-01T00:00:00Z"), got ${JSON.stringify(input.dueBefore)}`,
+    });
   }
   const limit = input.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) problems.push({ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}, got ${String(input.limit)}` });
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    problems.push({ field: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}, got ${String(input.limit)}` });
   const cursor = input.cursor === undefined ? undefined : decodeCursor(input.cursor);
   if (input.cursor !== undefined && cursor === undefined) problems.push({ field: 'cursor', message: 'is not a cursor returned by a previous page' });
   if (cursor?.tag !== undefined && cursor.tag !== filterTag(input)) {
-    problems.push({ field: 'cursor', message: `was made for other filters than this request's (${showFilter(input)}): pass the filters of the page it came from, or start without a cursor` });
+    problems.push({
+      field: 'cursor',
+      message: `was made for other filters than this request's (${showFilter(input)}): pass the filters of the page it came from, or start without a cursor`,
+    });
   }
   const afterId = cursor?.after;
   if (problems.length > 0) throw new InvalidInputError(problems);

@@ -8,7 +8,15 @@ import { formatMoney, money, toAmazonPrice } from '../../billing/money.js';
 import { controlCharacterProblem, validateAmountMinor, validateChargeId } from '../../billing/plan-rules.js';
 import type { Problem } from '../../billing/types.js';
 import { bindIdempotencyKeyToRefund, refundOfIdempotencyKey, type IdempotencyKeyRef } from '../../db/queries/idempotency.js';
-import { completeRefund, endRefundSend, insertRefund, leaseRefundSend, lastRefundOfCharge, lockChargeForRefund, reservedRefundMinor } from '../../db/queries/refunds.js';
+import {
+  completeRefund,
+  endRefundSend,
+  insertRefund,
+  leaseRefundSend,
+  lastRefundOfCharge,
+  lockChargeForRefund,
+  reservedRefundMinor,
+} from '../../db/queries/refunds.js';
 import type { RefundRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
@@ -44,7 +52,8 @@ export function checkRefundInput(input: RefundInput): void {
     ...validateChargeId(input.chargeId, 'chargeId'),
     ...(input.amountMinor === undefined ? [] : validateAmountMinor(input.amountMinor, 'amountMinor')),
   ];
-  if (input.reason !== undefined && input.reason.length > MAX_REASON_LENGTH) problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters, got ${input.reason.length}` });
+  if (input.reason !== undefined && input.reason.length > MAX_REASON_LENGTH)
+    problems.push({ field: 'reason', message: `must be at most ${MAX_REASON_LENGTH} characters, got ${input.reason.length}` });
   const control = input.reason === undefined ? null : controlCharacterProblem(input.reason);
   if (control !== null) problems.push({ field: 'reason', message: control });
   if (problems.length > 0) throw new InvalidInputError(problems);
@@ -87,7 +96,11 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
     const bound = input.idempotencyKey === undefined ? undefined : await refundOfIdempotencyKey(tx, input.idempotencyKey);
     if (bound) {
       const own = continueBoundRefund(bound, input, requested);
-      return { row: own.state === 'pending' ? await leaseRefundSend(tx, own.id, leaseUntil) : own, resent: own.state === 'pending', capturedMinor: charge.amountMinor };
+      return {
+        row: own.state === 'pending' ? await leaseRefundSend(tx, own.id, leaseUntil) : own,
+        resent: own.state === 'pending',
+        capturedMinor: charge.amountMinor,
+      };
     }
     if (charge.state !== 'Captured') throw new ConflictError(`Charge ${input.chargeId} is ${charge.state}; only a Captured charge can be refunded`);
     const show = (minor: bigint): string => formatMoney(money(minor, charge.currency));
@@ -99,7 +112,8 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
     if (last?.state === 'pending') {
       const sending = last.sendLeaseUntil !== null && last.sendLeaseUntil > now;
       const sameRefund = requested === undefined || requested === last.amountMinor;
-      if (input.idempotencyKey === undefined && !sending && sameRefund) return { row: await leaseRefundSend(tx, last.id, leaseUntil), resent: true, capturedMinor: charge.amountMinor };
+      if (input.idempotencyKey === undefined && !sending && sameRefund)
+        return { row: await leaseRefundSend(tx, last.id, leaseUntil), resent: true, capturedMinor: charge.amountMinor };
       throw pendingRefundConflict(last, show, { sending, keyed: input.idempotencyKey !== undefined });
     }
     const reserved = await reservedRefundMinor(tx, input.chargeId);
@@ -107,7 +121,10 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
     if (available <= 0n) throw InvalidInputError.of('amountMinor', `nothing left to refund: ${show(reserved)} of ${show(charge.amountMinor)} already refunded`);
     const amount = requested ?? available;
     if (amount > available) {
-      throw InvalidInputError.of('amountMinor', `${show(amount)} exceeds what is refundable: ${show(available)} (captured ${show(charge.amountMinor)}, refunded ${show(reserved)})`);
+      throw InvalidInputError.of(
+        'amountMinor',
+        `${show(amount)} exceeds what is refundable: ${show(available)} (captured ${show(charge.amountMinor)}, refunded ${show(reserved)})`,
+      );
     }
     const seq = (last?.seq ?? 0) + 1;
     const stored = await insertRefund(tx, {
@@ -137,7 +154,11 @@ export async function refundCharge(deps: BillingClientDeps, input: RefundInput):
 function pendingRefundConflict(last: RefundRow, show: (minor: bigint) => string, how: { sending: boolean; keyed: boolean }): ConflictError {
   const earlier = `An earlier refund of ${show(last.amountMinor)} on ${last.chargeId} (refund ${last.seq})`;
   if (how.sending) {
-    return new ConflictError(`${earlier} is being sent to Amazon Pay by another request right now; send this refund again in a few seconds, once that one is confirmed`, [], REFUND_IN_FLIGHT_RETRY_SECONDS);
+    return new ConflictError(
+      `${earlier} is being sent to Amazon Pay by another request right now; send this refund again in a few seconds, once that one is confirmed`,
+      [],
+      REFUND_IN_FLIGHT_RETRY_SECONDS,
+    );
   }
   const resend = how.keyed
     ? `re-send it (its own Idempotency-Key, or the same refund without one), then send this one again`
@@ -153,9 +174,12 @@ function pendingRefundConflict(last: RefundRow, show: (minor: bigint) => string,
  */
 function continueBoundRefund(bound: RefundRow, input: RefundInput, requested: bigint | undefined): RefundRow {
   if (bound.chargeId !== input.chargeId || (requested !== undefined && requested !== bound.amountMinor)) {
-    throw new ConflictError(`Idempotency-Key ${JSON.stringify(input.idempotencyKey?.key)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`);
+    throw new ConflictError(
+      `Idempotency-Key ${JSON.stringify(input.idempotencyKey?.key)} belongs to refund ${bound.seq} of ${bound.chargeId} (${formatMoney(money(bound.amountMinor, bound.currency))}); use a new key for another refund`,
+    );
   }
-  if (bound.state === 'failed') throw new ConflictError(`Amazon Pay refused the refund of ${bound.chargeId} made with this Idempotency-Key: ${bound.reasonCode ?? 'no reason given'}`);
+  if (bound.state === 'failed')
+    throw new ConflictError(`Amazon Pay refused the refund of ${bound.chargeId} made with this Idempotency-Key: ${bound.reasonCode ?? 'no reason given'}`);
   return bound;
 }
 
@@ -168,13 +192,21 @@ async function sendRefund(deps: BillingClientDeps, row: RefundRow): Promise<Refu
       throw error;
     });
   if (outcome.kind === 'ok') {
-    return completeRefund(deps.db, row.id, { state: outcome.body.statusDetails.state, refundId: outcome.body.refundId, reasonCode: outcome.body.statusDetails.reasonCode, at: deps.now() });
+    return completeRefund(deps.db, row.id, {
+      state: outcome.body.statusDetails.state,
+      refundId: outcome.body.refundId,
+      reasonCode: outcome.body.statusDetails.reasonCode,
+      at: deps.now(),
+    });
   }
   if (outcome.kind === 'throttled' || outcome.kind === 'transient') {
     // Amazon may have processed it: the row stays pending and the next attempt re-sends the same key;
     // this sender is done, so a retry without an Idempotency-Key (the CLI) may take it over at once.
     await endRefundSend(deps.db, row.id);
-    throw new UpstreamError(`Amazon Pay did not confirm the refund (${outcome.kind}: ${outcome.message}); run the same refund again, it re-sends the same idempotency key`, true);
+    throw new UpstreamError(
+      `Amazon Pay did not confirm the refund (${outcome.kind}: ${outcome.message}); run the same refund again, it re-sends the same idempotency key`,
+      true,
+    );
   }
   await completeRefund(deps.db, row.id, { state: 'failed', refundId: null, reasonCode: outcome.reasonCode, at: deps.now() });
   throw new ConflictError(`Amazon Pay refused the refund of ${row.chargeId}: ${outcome.reasonCode}: ${outcome.message}`);

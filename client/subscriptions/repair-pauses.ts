@@ -23,7 +23,8 @@ export function pausesToRestore(events: readonly EventRow[], drift: EventRow | u
   const pauseStarts = events.filter((e) => e.toStatus === 'paused' && e.fromStatus !== 'paused' && e !== drift);
   const last = pauseStarts.at(-1);
   const detail = (last?.detail ?? {}) as { heldStatus?: unknown; cycle?: unknown };
-  const held = typeof detail.heldStatus === 'string' ? { status: detail.heldStatus, cycle: typeof detail.cycle === 'number' ? detail.cycle : last!.cycle } : null;
+  const held =
+    typeof detail.heldStatus === 'string' ? { status: detail.heldStatus, cycle: typeof detail.cycle === 'number' ? detail.cycle : last!.cycle } : null;
   if (fromHistory) return { ...fromHistory, held: fromHistory.paused ? held : null };
   // Read only when the row (or the status before the drift) says paused: then `last` began that pause.
   return { paused: undefined, pausedSince: last ? last.at.toISOString() : null, pauseReason: last?.reasonCode ?? null, pauseWindows: [], held };
@@ -36,7 +37,13 @@ export function pausesToRestore(events: readonly EventRow[], drift: EventRow | u
  * last one of the cycle less its start and the policy's grace is what pauses added; a pause still
  * in force adds its time so far (the new run counts on from its own start). 0 when none.
  */
-export function gracePausedMsOf(events: readonly EventRow[], cycle: number, grace: { graceStartedAt: string; graceMs: number }, pauses: Pick<RestoredPauses, 'pausedSince'> & { paused: boolean }, now: Date): number {
+export function gracePausedMsOf(
+  events: readonly EventRow[],
+  cycle: number,
+  grace: { graceStartedAt: string; graceMs: number },
+  pauses: Pick<RestoredPauses, 'pausedSince'> & { paused: boolean },
+  now: Date,
+): number {
   const ends = events
     .filter((e) => e.cycle === cycle)
     .map((e) => (e.detail as { graceEndsAt?: unknown } | null)?.graceEndsAt)

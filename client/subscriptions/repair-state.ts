@@ -76,9 +76,13 @@ export function resumePointFromLedger(
   // reason is then the pause's); one that does not shows its wait itself.
   const shownPaused = previous === 'paused';
   const held = shownPaused ? (pauses?.held && pauses.held.cycle === cycle ? pauses.held.status : null) : previous;
-  const wait = last && !UNSETTLED.has(last.state) && held && WAITS.has(held) ? restoredWait(held as RestoredWait['status'], drifted || shownPaused ? null : row.statusReason, ofCycle) : undefined;
+  const wait =
+    last && !UNSETTLED.has(last.state) && held && WAITS.has(held)
+      ? restoredWait(held as RestoredWait['status'], drifted || shownPaused ? null : row.statusReason, ofCycle)
+      : undefined;
   let dunningStep = 0;
-  for (let i = ofCycle.length - 1; i >= 0 && isLedgerStateIn(ofCycle[i]!.state, REFUSED_OR_DECLINED_STATES) && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1) dunningStep += 1;
+  for (let i = ofCycle.length - 1; i >= 0 && isLedgerStateIn(ofCycle[i]!.state, REFUSED_OR_DECLINED_STATES) && SOFT.has(ofCycle[i]!.reasonCode ?? ''); i -= 1)
+    dunningStep += 1;
   return {
     fresh,
     cycle,
@@ -88,7 +92,14 @@ export function resumePointFromLedger(
     paused,
     ...(wait ? { wait } : {}),
     lastCharge: lastPaid
-      ? { cycle: lastPaid.cycle, attempt: lastPaid.attempt, chargeId: lastPaid.chargeId, state: lastPaid.state, reasonCode: lastPaid.reasonCode, at: (lastPaid.completedAt ?? lastPaid.requestedAt).toISOString() }
+      ? {
+          cycle: lastPaid.cycle,
+          attempt: lastPaid.attempt,
+          chargeId: lastPaid.chargeId,
+          state: lastPaid.state,
+          reasonCode: lastPaid.reasonCode,
+          at: (lastPaid.completedAt ?? lastPaid.requestedAt).toISOString(),
+        }
       : null,
     chargesMade: paid.filter((c) => c.attempt > 0).length,
     attemptReason,

@@ -61,7 +61,9 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   if (row.stopRequestedAt) return finishStopped(deps, row, workflowState);
   // A cancelled workflow was stopped on purpose (its final status write did not land); a completed one ended.
   if (workflowState === 'CANCELLED' || workflowState === 'COMPLETED') {
-    throw new ConflictError(`Subscription ${id}: its workflow ${workflowState === 'CANCELLED' ? 'was cancelled (stopped)' : 'completed'}, so it is not restarted; its status in the database (${row.status}) is stale`);
+    throw new ConflictError(
+      `Subscription ${id}: its workflow ${workflowState === 'CANCELLED' ? 'was cancelled (stopped)' : 'completed'}, so it is not restarted; its status in the database (${row.status}) is stale`,
+    );
   }
 
   const [charges, events] = await Promise.all([listCharges(deps.db, id), listSubscriptionEvents(deps.db, id)]);
@@ -72,7 +74,10 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   const previous = lastRun?.input;
   const cancelAtPeriodEnd = lastRun?.cancelAtPeriodEnd ?? null;
   // A run started afresh carries no state to keep the request in; nothing was billed, so nothing is owed.
-  if (point.fresh && cancelAtPeriodEnd) throw new ConflictError(`Subscription ${id}: it was asked to cancel at period end before anything was billed, so it is not restarted; stop it now (billing stop ${id})`);
+  if (point.fresh && cancelAtPeriodEnd)
+    throw new ConflictError(
+      `Subscription ${id}: it was asked to cancel at period end before anything was billed, so it is not restarted; stop it now (billing stop ${id})`,
+    );
   const runStartedAt = description?.startTime ?? new Date(0);
   const terms = previous ? termsFromHistory(previous, events, runStartedAt) : termsFromDatabase(row, events);
   const input: SubscriptionWorkflowInput = {
@@ -82,14 +87,24 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     currency: row.currency,
     ...(row.softDescriptor ? { softDescriptor: row.softDescriptor } : {}),
     ...(row.merchantMetadata ? { merchantMetadata: row.merchantMetadata as SubscriptionWorkflowInput['merchantMetadata'] } : {}),
-    ...(previous?.end ? { end: previous.end } : row.endAfterCycles !== null ? { end: { afterCycles: row.endAfterCycles } } : row.endAt ? { end: { at: row.endAt.toISOString() } } : {}),
+    ...(previous?.end
+      ? { end: previous.end }
+      : row.endAfterCycles !== null
+        ? { end: { afterCycles: row.endAfterCycles } }
+        : row.endAt
+          ? { end: { at: row.endAt.toISOString() } }
+          : {}),
     ...(row.firstChargeId ? { firstChargeId: row.firstChargeId } : {}),
     trialing: row.trial !== null,
     policy: terms.policy ?? deps.policy,
     taskQueues: previous?.taskQueues ?? { charges: deps.taskQueues.charges, amazonReads: deps.taskQueues.amazonReads },
     amountMinor: terms.amountChanges[0]?.amountMinor ?? String(row.amountMinor),
     segments: terms.segments,
-    ...(point.fresh ? {} : { state: { ...carriedState(point, terms, pauses), cancelAtPeriodEnd, ...restoredGrace(point, events, terms.policy ?? deps.policy, pauses, deps.now()) } }),
+    ...(point.fresh
+      ? {}
+      : {
+          state: { ...carriedState(point, terms, pauses), cancelAtPeriodEnd, ...restoredGrace(point, events, terms.policy ?? deps.policy, pauses, deps.now()) },
+        }),
   };
   const started = await client.workflow.start(subscriptionWorkflow, {
     workflowId: handle.workflowId,
@@ -108,14 +123,29 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
     subscriptionId: id,
     kind: 'workflow_restarted',
     cycle: point.cycle,
-    detail: { workflowState, attempt: point.attempt, attemptReason: point.attemptReason, ...(point.wait ? { restoredWait: point.wait } : {}), ...(cancelAtPeriodEnd ? { cancelAtPeriodEnd } : {}), termsFrom: previous ? 'workflow-history' : 'database', runId: started.firstExecutionRunId },
+    detail: {
+      workflowState,
+      attempt: point.attempt,
+      attemptReason: point.attemptReason,
+      ...(point.wait ? { restoredWait: point.wait } : {}),
+      ...(cancelAtPeriodEnd ? { cancelAtPeriodEnd } : {}),
+      termsFrom: previous ? 'workflow-history' : 'database',
+      runId: started.firstExecutionRunId,
+    },
     at: deps.now(),
   });
   return {
     subscriptionId: id,
     action: 'restarted',
     workflowState,
-    resume: { cycle: point.cycle, attempt: point.attempt, attemptReason: point.attemptReason, status: point.status, fresh: point.fresh, ...(point.wait ? { wait: point.wait } : {}) },
+    resume: {
+      cycle: point.cycle,
+      attempt: point.attempt,
+      attemptReason: point.attemptReason,
+      status: point.status,
+      fresh: point.fresh,
+      ...(point.wait ? { wait: point.wait } : {}),
+    },
     ...(cancelAtPeriodEnd ? { cancelAtPeriodEnd } : {}),
     termsFrom: previous ? 'workflow-history' : 'database',
     runId: started.firstExecutionRunId,
@@ -139,7 +169,10 @@ async function finishStopped(deps: BillingClientDeps, row: SubscriptionRow, work
 }
 
 /** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn (a recorded stop: finished as canceled). */
-export async function repairDriftedSubscriptions(deps: BillingClientDeps, onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
+export async function repairDriftedSubscriptions(
+  deps: BillingClientDeps,
+  onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
+): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
   const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - STARTING_MARGIN_MS));
   const restarted: RepairResult[] = [];
   const canceled: RepairResult[] = [];
@@ -185,13 +218,18 @@ function termsFromHistory(previous: SubscriptionWorkflowInput, events: readonly 
     amountChanges: previous.state?.amountChanges ?? [{ fromCycle: 0, amountMinor: previous.amountMinor }],
     policy: previous.policy,
   };
-  return applyPlanChanges(base, events.filter((e) => e.at.getTime() >= runStartedAt.getTime()));
+  return applyPlanChanges(
+    base,
+    events.filter((e) => e.at.getTime() >= runStartedAt.getTime()),
+  );
 }
 
 /** Without a history: the row holds the plan as started only if it never changed. */
 function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): Terms {
   if (events.some((e) => e.reasonCode === 'plan_changed')) {
-    throw new ConflictError(`Subscription ${row.id}: Temporal no longer holds its workflow's history and its plan was changed, so its schedule cannot be rebuilt safely; stop it and start it again with the current plan`);
+    throw new ConflictError(
+      `Subscription ${row.id}: Temporal no longer holds its workflow's history and its plan was changed, so its schedule cannot be rebuilt safely; stop it and start it again with the current plan`,
+    );
   }
   const trial = row.trial as Parameters<typeof firstBillingAnchor>[0]['trial'] | null;
   const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone }, ...(trial ? { trial } : {}) });
@@ -200,10 +238,24 @@ function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): 
 }
 
 /** How long operator pauses already held a restored payment_method_required wait (its grace ends that much later); {} for any other state. */
-function restoredGrace(point: ResumePoint, events: Parameters<typeof gracePausedMsOf>[0], policy: BillingPolicy, pauses: RestoredPauses, now: Date): Pick<CarriedState, 'gracePausedMs'> {
+function restoredGrace(
+  point: ResumePoint,
+  events: Parameters<typeof gracePausedMsOf>[0],
+  policy: BillingPolicy,
+  pauses: RestoredPauses,
+  now: Date,
+): Pick<CarriedState, 'gracePausedMs'> {
   const started = point.wait?.status === 'payment_method_required' ? point.wait.graceStartedAt : null;
   if (!started) return {};
-  return { gracePausedMs: gracePausedMsOf(events, point.cycle, { graceStartedAt: started, graceMs: policy.paymentMethodGraceMs }, { paused: point.paused, pausedSince: pauses.pausedSince }, now) };
+  return {
+    gracePausedMs: gracePausedMsOf(
+      events,
+      point.cycle,
+      { graceStartedAt: started, graceMs: policy.paymentMethodGraceMs },
+      { paused: point.paused, pausedSince: pauses.pausedSince },
+      now,
+    ),
+  };
 }
 
 function carriedState(point: ResumePoint, terms: Terms, pauses: RestoredPauses): CarriedState {

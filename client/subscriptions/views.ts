@@ -68,7 +68,11 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
     environment: row.environment,
     status: row.status as SubscriptionStatus,
     statusReason: row.statusReason,
-    plan: { amountMinor: row.amountMinor.toString(), currency: row.currency, interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount } },
+    plan: {
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount },
+    },
     anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone },
     trial: (row.trial as BillingInterval | null) ?? null,
     end: row.endAfterCycles !== null ? { afterCycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,

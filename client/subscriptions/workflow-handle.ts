@@ -45,15 +45,19 @@ export async function requireRunning(deps: BillingClientDeps, id: string, action
   const description = await describeOrUndefined(handle);
   if (!description) throw new NotFoundError('workflow', id, `Temporal has no workflow ${handle.workflowId} in this namespace`);
   if (description.status.name !== 'RUNNING') {
-    throw new ConflictError(`Cannot ${action} subscription ${id}: it has already finished (workflow ${description.status.name.toLowerCase()}, status ${row.status})`);
+    throw new ConflictError(
+      `Cannot ${action} subscription ${id}: it has already finished (workflow ${description.status.name.toLowerCase()}, status ${row.status})`,
+    );
   }
-  return { row, handle: finishedIsConflict(handle, `Cannot ${action} subscription ${id}: it has already finished (workflow completed while the request was sent)`) };
+  return {
+    row,
+    handle: finishedIsConflict(handle, `Cannot ${action} subscription ${id}: it has already finished (workflow completed while the request was sent)`),
+  };
 }
 
 /** The handle, with WorkflowNotFoundError from its messages to the workflow thrown as ConflictError(`message`). */
 function finishedIsConflict(handle: SubscriptionHandle, message: string): SubscriptionHandle {
-  const guard =
-    <F extends (...args: never[]) => Promise<unknown>>(call: F): F =>
+  const guard = <F extends (...args: never[]) => Promise<unknown>>(call: F): F =>
     (async (...args: Parameters<F>) => {
       try {
         return await call(...args);

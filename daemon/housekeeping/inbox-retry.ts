@@ -62,7 +62,10 @@ export function createInboxRetry(deps: InboxRetryDeps): () => Promise<InboxRetry
       // It reacted; only the row missed its update. The result says how the handler ended.
       const result = await handle.result();
       await settleInboxRow(deps.db, row.id, result.status, result.summary, deps.now());
-      deps.logger.warn({ inboxId: row.id.toString(), messageId: row.messageId, status: result.status }, 'inbox retry: the handler had completed; row settled from its result');
+      deps.logger.warn(
+        { inboxId: row.id.toString(), messageId: row.messageId, status: result.status },
+        'inbox retry: the handler had completed; row settled from its result',
+      );
       return 'settled';
     }
     if (row.attempts >= policy.maxAttempts) {

@@ -48,7 +48,14 @@ const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
 export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune';
 
 export function createHousekeepingJobs(deps: HousekeepingDeps) {
-  const reaction: ReactionDeps = { db: deps.db, amazonPay: deps.amazonPay, temporal: deps.temporal, now: deps.now, logger: deps.logger, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
+  const reaction: ReactionDeps = {
+    db: deps.db,
+    amazonPay: deps.amazonPay,
+    temporal: deps.temporal,
+    now: deps.now,
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+  };
 
   const inboxRetry = createInboxRetry({ ...deps, policy: { ...DEFAULT_INBOX_RETRY, ...deps.inboxRetry } });
   // Lets shutdown cut a paced reconciliation short instead of waiting for its last read.
@@ -172,7 +179,10 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
         if (state === 'RUNNING') continue;
         stalled.push(row.id);
         if (row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning') continue;
-        deps.logger.error({ subscriptionId: row.id, workflowId: row.workflowId, workflowState: state, status: row.status }, 'drift: subscription is live in PostgreSQL but its workflow is not running; marked needs_attention (restart it with `billing repair <id>`)');
+        deps.logger.error(
+          { subscriptionId: row.id, workflowId: row.workflowId, workflowState: state, status: row.status },
+          'drift: subscription is live in PostgreSQL but its workflow is not running; marked needs_attention (restart it with `billing repair <id>`)',
+        );
         await recordSubscriptionStatus(deps.db, {
           subscriptionId: row.id,
           status: 'needs_attention',

@@ -18,7 +18,8 @@ export async function runOncePerTick<T>(sql: postgres.Sql, job: string, tick: Da
   const outcome = await sql.begin(async (tx): Promise<LockedRun<T>> => {
     const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${LOCK_CLASS}, hashtext(${job})) as locked`;
     if (!lock?.locked) return { ran: false, reason: 'locked' };
-    const claimed = await tx`insert into housekeeping_runs (job, tick, replica) values (${job}, ${at}::timestamptz, ${replica}) on conflict do nothing returning job`;
+    const claimed =
+      await tx`insert into housekeeping_runs (job, tick, replica) values (${job}, ${at}::timestamptz, ${replica}) on conflict do nothing returning job`;
     if (claimed.length === 0) return { ran: false, reason: 'tick already run' };
     try {
       const result = await run();

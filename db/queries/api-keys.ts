@@ -2,7 +2,10 @@ import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { apiKeys, type ApiKeyRow } from '../schema/index.js';
 
-export async function insertApiKey(db: DatabaseOrTransaction, row: { id: string; name: string; prefix: string; hash: string; scope: string; createdAt: Date }): Promise<ApiKeyRow> {
+export async function insertApiKey(
+  db: DatabaseOrTransaction,
+  row: { id: string; name: string; prefix: string; hash: string; scope: string; createdAt: Date },
+): Promise<ApiKeyRow> {
   const [stored] = await db.insert(apiKeys).values(row).returning();
   if (!stored) throw new Error(`api key ${row.id} vanished after insert`);
   return stored;
@@ -21,7 +24,10 @@ export async function findApiKeyByHash(db: DatabaseOrTransaction, hash: string):
 
 /** Marks the key revoked (once: a second revoke keeps the first time). Undefined when no key has this id. */
 export async function revokeApiKeyRow(db: DatabaseOrTransaction, id: string, at: Date): Promise<ApiKeyRow | undefined> {
-  await db.update(apiKeys).set({ revokedAt: at }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
+  await db
+    .update(apiKeys)
+    .set({ revokedAt: at })
+    .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)));
   const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
   return row;
 }

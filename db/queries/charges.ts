@@ -29,7 +29,13 @@ export async function claimChargeSend(
   row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string; honourStop: boolean },
 ): Promise<ChargeSendClaim> {
   const { subscriptionId, cycle, attempt } = row;
-  const [result] = await db.execute<{ claimed: number; stop_reason: string | null; prior_key: string | null; prior_amount: string | null; prior_currency: string | null }>(sql`
+  const [result] = await db.execute<{
+    claimed: number;
+    stop_reason: string | null;
+    prior_key: string | null;
+    prior_amount: string | null;
+    prior_currency: string | null;
+  }>(sql`
     with stop as (
       select ${subscriptions.stopRequestedReason} as reason from ${subscriptions}
       where ${subscriptions.id} = ${subscriptionId} and ${subscriptions.stopRequestedAt} is not null
@@ -56,7 +62,10 @@ export async function claimChargeSend(
       prior.idempotency_key as prior_key, prior.amount_minor::text as prior_amount, prior.currency as prior_currency
     from (select 1) as one left join prior on true`);
   const label = `charge attempt ${subscriptionId}/${cycle}/${attempt}`;
-  if (result?.prior_key != null && (result.prior_key !== row.idempotencyKey || result.prior_amount !== row.amountMinor.toString() || result.prior_currency !== row.currency)) {
+  if (
+    result?.prior_key != null &&
+    (result.prior_key !== row.idempotencyKey || result.prior_amount !== row.amountMinor.toString() || result.prior_currency !== row.currency)
+  ) {
     throw new Error(`${label} was recorded with a different key or amount`);
   }
   if ((result?.claimed ?? 0) > 0) return { claimed: true };
@@ -119,7 +128,10 @@ export async function insertCheckoutCharge(
       completedAt: row.at,
     })
     .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] });
-  const [stored] = await db.select().from(charges).where(attemptWhere({ subscriptionId: row.subscriptionId, cycle: 0, attempt: 0 }));
+  const [stored] = await db
+    .select()
+    .from(charges)
+    .where(attemptWhere({ subscriptionId: row.subscriptionId, cycle: 0, attempt: 0 }));
   if (!stored) throw new Error(`checkout charge of ${row.subscriptionId} vanished after insert`);
   return stored;
 }

@@ -25,7 +25,11 @@ const rowOf = (ref: IdempotencyKeyRef) => and(eq(idempotencyKeys.apiKeyId, ref.a
  * statement, so exactly one of several concurrent callers wins. A takeover of the same request
  * keeps the refund the key is bound to; an expired key starts afresh.
  */
-export async function claimIdempotencyKey(db: DatabaseOrTransaction, input: IdempotencyClaimInput, options: { leaseMs: number; retentionMs: number }): Promise<boolean> {
+export async function claimIdempotencyKey(
+  db: DatabaseOrTransaction,
+  input: IdempotencyClaimInput,
+  options: { leaseMs: number; retentionMs: number },
+): Promise<boolean> {
   const leaseCutoff = new Date(input.at.getTime() - options.leaseMs).toISOString();
   const retentionCutoff = new Date(input.at.getTime() - options.retentionMs).toISOString();
   const expired = sql`${idempotencyKeys.createdAt} < ${retentionCutoff}::timestamptz`;
@@ -60,10 +64,20 @@ export async function getIdempotencyKey(db: DatabaseOrTransaction, ref: Idempote
 }
 
 /** Stores the response of the claimed request (only the claim's owner calls this). */
-export async function completeIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef, response: { status: number; contentType: string; body: string; at: Date }): Promise<void> {
+export async function completeIdempotencyKey(
+  db: DatabaseOrTransaction,
+  ref: IdempotencyKeyRef,
+  response: { status: number; contentType: string; body: string; at: Date },
+): Promise<void> {
   await db
     .update(idempotencyKeys)
-    .set({ state: 'completed', responseStatus: response.status, responseContentType: response.contentType, responseBody: response.body, completedAt: response.at })
+    .set({
+      state: 'completed',
+      responseStatus: response.status,
+      responseContentType: response.contentType,
+      responseBody: response.body,
+      completedAt: response.at,
+    })
     .where(and(rowOf(ref), eq(idempotencyKeys.state, 'in_progress')));
 }
 
@@ -73,7 +87,10 @@ export async function completeIdempotencyKey(db: DatabaseOrTransaction, ref: Ide
  * request (another body is still refused) and to the refund it recorded, if any.
  */
 export async function releaseIdempotencyKey(db: DatabaseOrTransaction, ref: IdempotencyKeyRef): Promise<void> {
-  await db.update(idempotencyKeys).set({ state: 'released' }).where(and(rowOf(ref), eq(idempotencyKeys.state, 'in_progress')));
+  await db
+    .update(idempotencyKeys)
+    .set({ state: 'released' })
+    .where(and(rowOf(ref), eq(idempotencyKeys.state, 'in_progress')));
 }
 
 /**
@@ -82,7 +99,10 @@ export async function releaseIdempotencyKey(db: DatabaseOrTransaction, ref: Idem
  * that already names a refund.
  */
 export async function bindIdempotencyKeyToRefund(db: DatabaseOrTransaction, ref: IdempotencyKeyRef, refundId: bigint): Promise<void> {
-  await db.update(idempotencyKeys).set({ refundId }).where(and(rowOf(ref), isNull(idempotencyKeys.refundId)));
+  await db
+    .update(idempotencyKeys)
+    .set({ refundId })
+    .where(and(rowOf(ref), isNull(idempotencyKeys.refundId)));
 }
 
 /** The refund a key is bound to (bindIdempotencyKeyToRefund); undefined when none or no such key. */
@@ -99,12 +119,21 @@ export const IDEMPOTENCY_PRUNE_BATCH = 1_000;
  * first, in statements of at most `batchSize` rows (index idempotency_keys_created_idx), until
  * none is left or `maxBatches` ran. Returns how many rows went.
  */
-export async function pruneIdempotencyKeys(db: DatabaseOrTransaction, before: Date, options: { batchSize?: number; maxBatches?: number } = {}): Promise<number> {
+export async function pruneIdempotencyKeys(
+  db: DatabaseOrTransaction,
+  before: Date,
+  options: { batchSize?: number; maxBatches?: number } = {},
+): Promise<number> {
   const batchSize = options.batchSize ?? IDEMPOTENCY_PRUNE_BATCH;
   const maxBatches = options.maxBatches ?? 1_000;
   let total = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const oldest = db.select({ apiKeyId: idempotencyKeys.apiKeyId, key: idempotencyKeys.key }).from(idempotencyKeys).where(lt(idempotencyKeys.createdAt, before)).orderBy(idempotencyKeys.createdAt).limit(batchSize);
+    const oldest = db
+      .select({ apiKeyId: idempotencyKeys.apiKeyId, key: idempotencyKeys.key })
+      .from(idempotencyKeys)
+      .where(lt(idempotencyKeys.createdAt, before))
+      .orderBy(idempotencyKeys.createdAt)
+      .limit(batchSize);
     // By the whole primary key: another API key's younger row with the same header value stays.
     const deleted = await db
       .delete(idempotencyKeys)

@@ -4,7 +4,10 @@ import { and, asc, count, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { housekeepingRuns, ipnInbox, type IpnInboxRow } from '../schema/index.js';
 
-export type NewInboxRow = Pick<IpnInboxRow, 'messageId' | 'notificationId' | 'snsType' | 'objectType' | 'objectId' | 'chargePermissionId' | 'rawBody' | 'status'>;
+export type NewInboxRow = Pick<
+  IpnInboxRow,
+  'messageId' | 'notificationId' | 'snsType' | 'objectType' | 'objectId' | 'chargePermissionId' | 'rawBody' | 'status'
+>;
 
 /**
  * Stores one delivery. A redelivery (same MessageId) or the same notification under another
@@ -14,7 +17,9 @@ export type NewInboxRow = Pick<IpnInboxRow, 'messageId' | 'notificationId' | 'sn
 export async function insertInboxRow(db: DatabaseOrTransaction, row: NewInboxRow): Promise<{ row: IpnInboxRow; duplicate: boolean }> {
   const [inserted] = await db.insert(ipnInbox).values(row).onConflictDoNothing().returning();
   if (inserted) return { row: inserted, duplicate: false };
-  const match = row.notificationId ? or(eq(ipnInbox.messageId, row.messageId), eq(ipnInbox.notificationId, row.notificationId)) : eq(ipnInbox.messageId, row.messageId);
+  const match = row.notificationId
+    ? or(eq(ipnInbox.messageId, row.messageId), eq(ipnInbox.notificationId, row.notificationId))
+    : eq(ipnInbox.messageId, row.messageId);
   const [existing] = await db.select().from(ipnInbox).where(match).limit(1);
   if (!existing) throw new Error(`inbox row for message ${row.messageId} conflicted but cannot be found`);
   return { row: existing, duplicate: true };
@@ -36,7 +41,13 @@ export async function noteInboxDispatchFailure(db: DatabaseOrTransaction, id: bi
     .where(and(eq(ipnInbox.id, id), eq(ipnInbox.status, 'pending')));
 }
 
-export async function settleInboxRow(db: DatabaseOrTransaction, id: bigint, status: 'processed' | 'ignored' | 'failed', note: string | null, at: Date): Promise<void> {
+export async function settleInboxRow(
+  db: DatabaseOrTransaction,
+  id: bigint,
+  status: 'processed' | 'ignored' | 'failed',
+  note: string | null,
+  at: Date,
+): Promise<void> {
   await db
     .update(ipnInbox)
     .set({ status, lastError: note ? note.slice(0, 500) : null, processedAt: at })
@@ -125,7 +136,12 @@ export async function inboxBacklog(db: DatabaseOrTransaction): Promise<{ pending
 export async function pruneInbox(db: DatabaseOrTransaction, before: Date): Promise<number> {
   const deleted = await db
     .delete(ipnInbox)
-    .where(and(inArray(ipnInbox.status, ['processed', 'ignored']), sql`coalesce(${ipnInbox.processedAt}, ${ipnInbox.receivedAt}) < ${before.toISOString()}::timestamptz`))
+    .where(
+      and(
+        inArray(ipnInbox.status, ['processed', 'ignored']),
+        sql`coalesce(${ipnInbox.processedAt}, ${ipnInbox.receivedAt}) < ${before.toISOString()}::timestamptz`,
+      ),
+    )
     .returning({ id: ipnInbox.id });
   await db.delete(housekeepingRuns).where(lt(housekeepingRuns.startedAt, before));
   return deleted.length;

@@ -5,11 +5,19 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { permissionChecks, subscriptions, unknownPermissions } from '../schema/index.js';
 
-export async function recordUnknownPermission(db: DatabaseOrTransaction, chargePermissionId: string, reason: 'no_subscription' | 'not_found', at: Date): Promise<void> {
+export async function recordUnknownPermission(
+  db: DatabaseOrTransaction,
+  chargePermissionId: string,
+  reason: 'no_subscription' | 'not_found',
+  at: Date,
+): Promise<void> {
   await db
     .insert(unknownPermissions)
     .values({ chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })
-    .onConflictDoUpdate({ target: unknownPermissions.chargePermissionId, set: { reason, seenCount: sql`${unknownPermissions.seenCount} + 1`, lastSeenAt: at } });
+    .onConflictDoUpdate({
+      target: unknownPermissions.chargePermissionId,
+      set: { reason, seenCount: sql`${unknownPermissions.seenCount} + 1`, lastSeenAt: at },
+    });
 }
 
 export async function isKnownMissingPermission(db: DatabaseOrTransaction, chargePermissionId: string): Promise<boolean> {

@@ -3,7 +3,6 @@ import type { DatabaseOrTransaction } from '../client.js';
 import { charges, refunds, subscriptions, unknownRefunds, type ChargeRow, type RefundRow } from '../schema/index.js';
 import { FINAL_REFUND_STATES } from '../../billing/vocabulary.js';
 
-
 /** The successful ledger row that carries this Amazon Pay ChargeId, locked against concurrent refunds. */
 export async function lockChargeForRefund(tx: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {
   const [row] = await tx.select().from(charges).where(eq(charges.chargeId, chargeId)).for('update');
@@ -34,7 +33,17 @@ export async function lastRefundOfCharge(db: DatabaseOrTransaction, chargeId: st
 
 export async function insertRefund(
   db: DatabaseOrTransaction,
-  row: { subscriptionId: string; chargeId: string; seq: number; idempotencyKey: string; amountMinor: bigint; currency: string; reason: string | null; at: Date; sendLeaseUntil: Date },
+  row: {
+    subscriptionId: string;
+    chargeId: string;
+    seq: number;
+    idempotencyKey: string;
+    amountMinor: bigint;
+    currency: string;
+    reason: string | null;
+    at: Date;
+    sendLeaseUntil: Date;
+  },
 ): Promise<RefundRow> {
   const [stored] = await db
     .insert(refunds)
@@ -166,7 +175,13 @@ export async function refundsToPoll(db: DatabaseOrTransaction, options: { initia
 }
 
 /** A REFUND IPN about a refund we cannot place: counted, so a repeat is settled without work. */
-export async function recordUnknownRefund(db: DatabaseOrTransaction, refundId: string, chargePermissionId: string | null, reason: 'no_refund_row' | 'not_found', at: Date): Promise<void> {
+export async function recordUnknownRefund(
+  db: DatabaseOrTransaction,
+  refundId: string,
+  chargePermissionId: string | null,
+  reason: 'no_refund_row' | 'not_found',
+  at: Date,
+): Promise<void> {
   await db
     .insert(unknownRefunds)
     .values({ refundId, chargePermissionId, reason, firstSeenAt: at, lastSeenAt: at })

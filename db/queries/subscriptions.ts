@@ -50,7 +50,16 @@ export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: s
  */
 export async function recordSubscriptionStatus(
   db: DatabaseOrTransaction,
-  change: { subscriptionId: string; status: string; reasonCode: string | null; cycle: number; nextBillingAt: Date | null; detail?: Record<string, unknown>; ended: boolean; at: Date },
+  change: {
+    subscriptionId: string;
+    status: string;
+    reasonCode: string | null;
+    cycle: number;
+    nextBillingAt: Date | null;
+    detail?: Record<string, unknown>;
+    ended: boolean;
+    at: Date;
+  },
 ): Promise<void> {
   const at = change.at.toISOString();
   const next = change.nextBillingAt ? change.nextBillingAt.toISOString() : null;

@@ -61,7 +61,10 @@ export const charges = pgTable(
     check('charges_sends_in_flight_nonnegative', sql`${table.sendsInFlight} >= 0`),
     // A row without a ChargeId holds one of the ledger's own states, and a row with one holds the
     // Charge's state: a refusal can no longer be recorded as Amazon's Declined (migration 0006).
-    check('charges_state_matches_charge_id', sql`(${table.chargeId} is null) = (${table.state} in (${sql.raw(LEDGER_ONLY_STATES.map((s) => `'${s}'`).join(', '))}))`),
+    check(
+      'charges_state_matches_charge_id',
+      sql`(${table.chargeId} is null) = (${table.state} in (${sql.raw(LEDGER_ONLY_STATES.map((s) => `'${s}'`).join(', '))}))`,
+    ),
   ],
 );
 

@@ -21,8 +21,15 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
   let api: ApiClient;
   const taskQueues = uniqueTaskQueues();
   const start = (replica: string) =>
-    startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem }, replica });
-  const permission = async (): Promise<string> => (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    startTestDaemon({
+      database,
+      taskQueues,
+      amazonPay: sim.amazonPay,
+      signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+      replica,
+    });
+  const permission = async (): Promise<string> =>
+    (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
   const rows = async (table: 'subscriptions' | 'refunds', where = sql`true`): Promise<number> =>
     Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from ${sql.identifier(table)} where ${where}`))[0]?.n);
 
@@ -59,9 +66,15 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     const otherPath = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'idem-1' }, idempotencyKey: 'key-idem-1' });
     expect(otherPath.status).toBe(422);
     // A stored refusal is replayed too (the key stays bound to what it first did).
-    const conflict = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }), idempotencyKey: 'key-conflict' });
+    const conflict = await api.call<Body>('POST', '/v1/subscriptions', {
+      body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }),
+      idempotencyKey: 'key-conflict',
+    });
     expect(conflict.status).toBe(409);
-    const conflictAgain = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }), idempotencyKey: 'key-conflict' });
+    const conflictAgain = await api.call<Body>('POST', '/v1/subscriptions', {
+      body: startBody('idem-1', cp, { plan: { price: { amount: '99.00', currency: 'USD' }, interval: { unit: 'month' } } }),
+      idempotencyKey: 'key-conflict',
+    });
     expect(conflictAgain.text).toBe(conflict.text);
     expect(conflictAgain.headers.get('idempotent-replayed')).toBe('true');
   });
@@ -83,7 +96,11 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
   it('20 concurrent requests with one key have one effect: one 201 that ran, the others replayed or told it is in progress', async () => {
     const cp = await permission();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => api.at(i % 2 === 0 ? a.apiUrl : b.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-concurrent', cp), idempotencyKey: 'key-concurrent' })),
+      Array.from({ length: 20 }, (_, i) =>
+        api
+          .at(i % 2 === 0 ? a.apiUrl : b.apiUrl)
+          .call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-concurrent', cp), idempotencyKey: 'key-concurrent' }),
+      ),
     );
     const ran = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === null);
     const replayed = results.filter((r) => r.status === 201 && r.headers.get('idempotent-replayed') === 'true');
@@ -110,7 +127,9 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
 
     await a.shutdown();
     a = await start('replica-a2');
-    const fromRestarted = await api.at(a.apiUrl).call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-restart', cp), idempotencyKey: 'key-restart' });
+    const fromRestarted = await api
+      .at(a.apiUrl)
+      .call<Body>('POST', '/v1/subscriptions', { body: startBody('idem-restart', cp), idempotencyKey: 'key-restart' });
     expect(fromRestarted.status).toBe(201);
     expect(fromRestarted.text).toBe(first.text);
     expect(fromRestarted.headers.get('idempotent-replayed')).toBe('true');
@@ -132,12 +151,15 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
       insert into idempotency_keys (api_key_id, key, request_hash, method, path, state, created_at, locked_at) values
         ('key_other', 'young-23h', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(23)}::timestamptz, ${hours(23)}::timestamptz),
         ('key_third', 'key-prune-recent', 'h', 'POST', '/v1/subscriptions', 'in_progress', ${hours(25)}::timestamptz, ${hours(25)}::timestamptz)`);
-    const keys = async (like: string): Promise<number> => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from idempotency_keys where key like ${like}`))[0]?.n);
+    const keys = async (like: string): Promise<number> =>
+      Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from idempotency_keys where key like ${like}`))[0]?.n);
 
     // At most batchSize rows per statement, at most maxBatches statements per call: the oldest go first.
     expect(await pruneIdempotencyKeys(database.db, new Date(Date.now() - IDEMPOTENCY_RETENTION_MS), { batchSize: 1000, maxBatches: 2 })).toBe(2000);
     expect(await keys('old-%')).toBe(500);
-    expect(Number((await database.db.execute<{ n: string }>(sql`select min(substr(key, 5)::int) as n from idempotency_keys where key like 'old-%'`))[0]?.n)).toBe(1);
+    expect(
+      Number((await database.db.execute<{ n: string }>(sql`select min(substr(key, 5)::int) as n from idempotency_keys where key like 'old-%'`))[0]?.n),
+    ).toBe(1);
 
     // The daemon's prune job takes the rest.
     const result = await a.jobs.prune();
@@ -155,7 +177,11 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
 
   /** A subscription whose first charge (14.00 USD) is Captured and readable over the API: its ChargeId. */
   const capturedCharge = async (id: string): Promise<string> => {
-    const { chargePermission, firstChargeId } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '14.00' } });
+    const { chargePermission, firstChargeId } = await sim.control.createChargePermission({
+      type: 'Recurring',
+      currency: 'USD',
+      firstCharge: { amount: '14.00' },
+    });
     const api = apiOfA();
     expect((await api.call('POST', '/v1/subscriptions', { body: startBody(id, chargePermission.chargePermissionId, { firstChargeId }) })).status).toBe(201);
     for (let i = 0; i < 80; i++) {
@@ -165,9 +191,15 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     return firstChargeId!;
   };
   const refund = (chargeId: string, amount: string, idempotencyKey?: string) =>
-    apiOfA().call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId }, body: { amount: { amount, currency: 'USD' } }, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    apiOfA().call<Body>('POST', '/v1/charges/{chargeId}/refunds', {
+      params: { chargeId },
+      body: { amount: { amount, currency: 'USD' } },
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
   const refundRows = async (chargeId: string): Promise<{ n: number; minor: number }> => {
-    const [row] = await database.db.execute<{ n: string; minor: string | null }>(sql`select count(*) as n, sum(amount_minor) as minor from refunds where charge_id = ${chargeId}`);
+    const [row] = await database.db.execute<{ n: string; minor: string | null }>(
+      sql`select count(*) as n, sum(amount_minor) as minor from refunds where charge_id = ${chargeId}`,
+    );
     return { n: Number(row?.n), minor: Number(row?.minor ?? 0) };
   };
   /** Sends again (same key) while the answer is a 409 with Retry-After (a conflict that clears by itself); the first lasting answer. */
@@ -183,7 +215,13 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     const chargeId = await capturedCharge('idem-refund');
     const first = await refund(chargeId, '5.00', 'key-refund');
     expect(first.status).toBe(201);
-    const again = await apiOfA().at(b.apiUrl).call<Body>('POST', '/v1/charges/{chargeId}/refunds', { params: { chargeId }, body: { amount: { amount: '5.00', currency: 'USD' } }, idempotencyKey: 'key-refund' });
+    const again = await apiOfA()
+      .at(b.apiUrl)
+      .call<Body>('POST', '/v1/charges/{chargeId}/refunds', {
+        params: { chargeId },
+        body: { amount: { amount: '5.00', currency: 'USD' } },
+        idempotencyKey: 'key-refund',
+      });
     expect(again.text).toBe(first.text);
     expect(await rows('refunds', sql`charge_id = ${chargeId}`)).toBe(1);
   });
@@ -216,7 +254,7 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     for (const [i, a] of settled.entries()) if (a.status === 201) expect((await refund(chargeId, '4.00', `key-concurrent-${i + 1}`)).text).toBe(a.text);
   });
 
-  it('a refund without a key never takes over another request\'s refund while it is being sent; once that one is answered it is a new refund', async () => {
+  it("a refund without a key never takes over another request's refund while it is being sent; once that one is answered it is a new refund", async () => {
     const chargeId = await capturedCharge('idem-refund-keyless');
     await sim.control.setFaults({ latencyFixedMs: 600 });
     let keyed: Awaited<ReturnType<typeof refund>>;
@@ -242,7 +280,12 @@ describe('Idempotency-Key across requests, restarts and replicas', () => {
     const api = apiOfA();
     expect((await api.call('POST', '/v1/subscriptions', { body: startBody('idem-finished', cp) })).status).toBe(201);
     expect((await api.call('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'idem-finished' }, body: { mode: 'now' } })).status).toBe(200);
-    for (let i = 0; i < 80 && (await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'idem-finished' } })).body.workflow.status === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 80 && (await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'idem-finished' } })).body.workflow.status === 'RUNNING';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const pause = () => api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'idem-finished' }, idempotencyKey: 'key-finished-pause' });
     const first = await untilSettled(pause);
     expect(first.status, first.text).toBe(409);

@@ -34,7 +34,11 @@ describe('HTTP API: API keys never reach the logs', () => {
     await revokeApiKey({ db: database.db, now: () => new Date() }, revokedId);
     const unknown = `bk_${'x'.repeat(43)}`;
     const call = (key: string, method = 'GET', body?: unknown) =>
-      fetch(`${daemon.apiUrl}/v1/subscriptions`, { method, headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json', 'idempotency-key': 'logs-1' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      fetch(`${daemon.apiUrl}/v1/subscriptions`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json', 'idempotency-key': 'logs-1' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
     expect((await call(valid)).status).toBe(200);
     expect((await call(unknown)).status).toBe(401);
     expect((await call(revoked)).status).toBe(401);

@@ -30,7 +30,8 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
   const logLines: string[] = [];
   const taskQueues = uniqueTaskQueues();
 
-  const permission = async (): Promise<string> => (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+  const permission = async (): Promise<string> =>
+    (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
   const rows = async (): Promise<{ subscriptions: number; events: number; idempotency: number }> => {
     const [row] = await database.db.execute<{ s: string; e: string; i: string }>(
       sql`select (select count(*) from subscriptions) as s, (select count(*) from subscription_events) as e, (select count(*) from idempotency_keys where state <> 'released') as i`,
@@ -40,12 +41,18 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
   const expectUnavailable = (res: { status: number; headers: Headers; body: Body }, what: RegExp): void => {
     expect(res.status, JSON.stringify(res.body)).toBe(503);
     expect(res.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
-    expect(res.body).toMatchObject({ type: 'urn:amazon-pay-billing:problem:service-unavailable', status: 503, retryAfterSeconds: Number(res.headers.get('retry-after')) });
+    expect(res.body).toMatchObject({
+      type: 'urn:amazon-pay-billing:problem:service-unavailable',
+      status: 503,
+      retryAfterSeconds: Number(res.headers.get('retry-after')),
+    });
     expect(res.body.detail).toMatch(what);
   };
 
   /** Sends again while the answer is 503 (a client honouring Retry-After; the gRPC channel reconnects with its own backoff), up to a minute. */
-  const onceServed = async (send: () => Promise<{ status: number; headers: Headers; body: Body; text: string }>): Promise<{ status: number; headers: Headers; body: Body; text: string }> => {
+  const onceServed = async (
+    send: () => Promise<{ status: number; headers: Headers; body: Body; text: string }>,
+  ): Promise<{ status: number; headers: Headers; body: Body; text: string }> => {
     for (let i = 0; ; i++) {
       const res = await send();
       if (res.status !== 503 || i >= 60) return res;
@@ -59,7 +66,13 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     sim = await startTestSimulator();
     // Every line either instance logs, at trace level: the API-key test reads them.
     const logger = createLogger('trace', 'daemon', { write: (line: string) => void logLines.push(line) });
-    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem }, logger });
+    daemon = await startTestDaemon({
+      database,
+      taskQueues,
+      amazonPay: sim.amazonPay,
+      signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+      logger,
+    });
     key = await newKey(database.db, 'outages');
     ({ client: api } = await openApiClient(daemon.apiUrl, key));
 
@@ -71,7 +84,15 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
       host: '127.0.0.1',
       port: 0,
       logger: logger.child({ component: 'api', instance: 'gated' }),
-      deps: { db: database.db, temporal: async () => new Client({ connection, namespace: temporal.namespace }), amazonPay: () => amazonPay, environment: 'sandbox', taskQueues, policy: FAST_POLICY, now: () => new Date() },
+      deps: {
+        db: database.db,
+        temporal: async () => new Client({ connection, namespace: temporal.namespace }),
+        amazonPay: () => amazonPay,
+        environment: 'sandbox',
+        taskQueues,
+        policy: FAST_POLICY,
+        now: () => new Date(),
+      },
     });
     gated = { server, api: api.at(server.url), temporalGate, amazonGate, connection, amazonPay };
   });
@@ -94,12 +115,17 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
       expectUnavailable(down, /Temporal did not answer/);
       // No subscription row, no history event, and no idempotency claim left to block the retry (a released key only remembers its request).
       expect(await rows()).toEqual(before);
-      const pause = await gated.api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'out-temporal' }, idempotencyKey: 'out-temporal-pause' });
+      const pause = await gated.api.call<Body>('POST', '/v1/subscriptions/{id}/pause', {
+        params: { id: 'out-temporal' },
+        idempotencyKey: 'out-temporal-pause',
+      });
       expect(pause.status).toBe(404); // nothing was started, so there is nothing to pause
     } finally {
       await gated.temporalGate.open();
     }
-    const retried = await onceServed(() => gated.api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-temporal', cp), idempotencyKey: 'out-temporal-1' }));
+    const retried = await onceServed(() =>
+      gated.api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-temporal', cp), idempotencyKey: 'out-temporal-1' }),
+    );
     expect(retried.status, retried.text).toBe(201);
     expect(retried.body).toMatchObject({ created: true, subscription: { id: 'out-temporal', status: 'active' } });
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
@@ -122,7 +148,9 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     }
     const live = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'out-pause' } });
     expect(live.body.live).toMatchObject({ paused: false, status: 'active' });
-    const retried = await onceServed(() => gated.api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'out-pause' }, idempotencyKey: 'out-pause-1' }));
+    const retried = await onceServed(() =>
+      gated.api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'out-pause' }, idempotencyKey: 'out-pause-1' }),
+    );
     expect(retried.status, retried.text).toBe(200);
     expect(retried.body.live).toMatchObject({ paused: true, status: 'paused' });
   });
@@ -131,9 +159,14 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     const before = await rows();
     // Get Charge Permission answers 503 (the simulator's scripted errors).
     const cp = await permission();
-    await sim.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 503, reasonCode: 'ServiceUnavailable', message: 'Service is unavailable', times: null }]);
+    await sim.control.setInjectedErrors([
+      { operation: 'getChargePermission', id: cp, status: 503, reasonCode: 'ServiceUnavailable', message: 'Service is unavailable', times: null },
+    ]);
     try {
-      expectUnavailable(await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-amazon-503', cp), idempotencyKey: 'out-amazon-503' }), /Amazon Pay/);
+      expectUnavailable(
+        await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-amazon-503', cp), idempotencyKey: 'out-amazon-503' }),
+        /Amazon Pay/,
+      );
     } finally {
       await sim.control.setInjectedErrors([]);
     }
@@ -141,9 +174,17 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     const withCharge = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '14.00' } });
     const firstChargeId = withCharge.firstChargeId!;
     const cp2 = withCharge.chargePermission.chargePermissionId;
-    await sim.control.setInjectedErrors([{ operation: 'getCharge', id: firstChargeId, status: 500, reasonCode: 'InternalServerError', message: 'Internal error', times: null }]);
+    await sim.control.setInjectedErrors([
+      { operation: 'getCharge', id: firstChargeId, status: 500, reasonCode: 'InternalServerError', message: 'Internal error', times: null },
+    ]);
     try {
-      expectUnavailable(await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-amazon-charge', cp2, { firstChargeId }), idempotencyKey: 'out-amazon-charge' }), /Amazon Pay/);
+      expectUnavailable(
+        await api.call<Body>('POST', '/v1/subscriptions', {
+          body: startBody('out-amazon-charge', cp2, { firstChargeId }),
+          idempotencyKey: 'out-amazon-charge',
+        }),
+        /Amazon Pay/,
+      );
     } finally {
       await sim.control.setInjectedErrors([]);
     }
@@ -151,7 +192,10 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     const cp3 = await permission();
     await gated.amazonGate.close();
     try {
-      expectUnavailable(await gated.api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-amazon-down', cp3), idempotencyKey: 'out-amazon-down' }), /Amazon Pay/);
+      expectUnavailable(
+        await gated.api.call<Body>('POST', '/v1/subscriptions', { body: startBody('out-amazon-down', cp3), idempotencyKey: 'out-amazon-down' }),
+        /Amazon Pay/,
+      );
     } finally {
       await gated.amazonGate.open();
     }
@@ -184,8 +228,14 @@ describe('HTTP API with Temporal or Amazon Pay unavailable', () => {
     expect((await api.call('POST', '/v1/subscriptions', { key: readOnly.secret, rawBody: '{not json' })).status).toBe(403);
     expect((await api.call('POST', '/v1/subscriptions', { rawBody: '{not json' })).status).toBe(400);
     const lines = logLines.slice(from);
-    expect(lines.filter((l) => l.includes('"msg":"api request"')), 'one debug line per request').toHaveLength(7);
-    expect(lines.filter((l) => l.includes('"msg":"api request"') && l.includes(`"apiKeyPrefix":"${readOnly.prefix}"`)), 'the key is named by its id and prefix').toHaveLength(3);
+    expect(
+      lines.filter((l) => l.includes('"msg":"api request"')),
+      'one debug line per request',
+    ).toHaveLength(7);
+    expect(
+      lines.filter((l) => l.includes('"msg":"api request"') && l.includes(`"apiKeyPrefix":"${readOnly.prefix}"`)),
+      'the key is named by its id and prefix',
+    ).toHaveLength(3);
     // The whole file's log, including the errors logged with their causes while Temporal was away.
     const text = logLines.join('');
     expect(text).toMatch(/"msg":"api request failed"/);

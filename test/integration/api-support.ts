@@ -46,7 +46,10 @@ export interface ApiClient {
   readonly validated: { count: number };
 }
 
-type Doc = { components?: { schemas?: Record<string, unknown> }; paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+type Doc = {
+  components?: { schemas?: Record<string, unknown> };
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+};
 
 /** Fetches and validates the served OpenAPI document, then builds a caller whose every answer is checked against it. */
 export async function openApiClient(baseUrl: string, defaultKey: string): Promise<{ client: ApiClient; document: Doc }> {
@@ -145,7 +148,9 @@ export async function rawHttp(baseUrl: string, head: string): Promise<{ status: 
     const socket = connect(Number(url.port), url.hostname, () => socket.write(`${head}\r\nConnection: close\r\n\r\n`, 'latin1'));
     socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')));
     socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE') && chunks.length > 0 ? resolve(Buffer.concat(chunks)) : reject(e));
+    socket.on('error', (e: NodeJS.ErrnoException) =>
+      (e.code === 'ECONNRESET' || e.code === 'EPIPE') && chunks.length > 0 ? resolve(Buffer.concat(chunks)) : reject(e),
+    );
     socket.on('close', () => resolve(Buffer.concat(chunks)));
   });
   const raw = received.toString('utf8');
@@ -160,7 +165,7 @@ export async function rawHttp(baseUrl: string, head: string): Promise<{ status: 
   let text = raw.slice(split + 4);
   if (/chunked/i.test(headers.get('transfer-encoding') ?? '')) {
     let out = '';
-    for (let rest = text; ; ) {
+    for (let rest = text; ;) {
       const eol = rest.indexOf('\r\n');
       const size = parseInt(rest.slice(0, eol), 16);
       if (!size) break;

@@ -22,7 +22,12 @@ describe('reduced fault run', () => {
 
   beforeAll(async () => {
     [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
-    simulator = await startSimulator({ publicKeys: { [key.publicKeyId]: key.publicKeyPem }, throttle: { table: 'off' }, seed: 11, pendingDelayMs: 60 * 60_000 });
+    simulator = await startSimulator({
+      publicKeys: { [key.publicKeyId]: key.publicKeyPem },
+      throttle: { table: 'off' },
+      seed: 11,
+      pendingDelayMs: 60 * 60_000,
+    });
     workDir = await mkdtemp(join(tmpdir(), 'chaos-reduced-'));
   });
   afterAll(async () => {

@@ -14,14 +14,31 @@ import * as schema from '../../db/schema/index.js';
 import { databaseMigratedTo } from '../support/old-migrations.js';
 
 const at = new Date('2026-03-01T09:00:00Z');
-const answer = (mayHaveBeenProcessed: boolean) => ({ state: 'pending', outcome: mayHaveBeenProcessed ? 'transient' : 'throttled', chargeId: null, reasonCode: null, amazonRequestId: null, completedAt: at, mayHaveBeenProcessed });
+const answer = (mayHaveBeenProcessed: boolean) => ({
+  state: 'pending',
+  outcome: mayHaveBeenProcessed ? 'transient' : 'throttled',
+  chargeId: null,
+  reasonCode: null,
+  amazonRequestId: null,
+  completedAt: at,
+  mayHaveBeenProcessed,
+});
 
 describe('claiming a Create Charge send after a stop', () => {
   let database: Awaited<ReturnType<typeof databaseMigratedTo>>;
   let sql: postgres.Sql;
   let db: Database;
-  const attempt = (subscriptionId: string, cycle: number, honourStop = true) => ({ subscriptionId, cycle, attempt: 1, idempotencyKey: `key-${subscriptionId}-${cycle}`, amountMinor: 1400n, currency: 'USD', honourStop });
-  const rows = async (subscriptionId: string) => sql`select cycle, state, sends_in_flight, possibly_processed from charges where subscription_id = ${subscriptionId} order by cycle`;
+  const attempt = (subscriptionId: string, cycle: number, honourStop = true) => ({
+    subscriptionId,
+    cycle,
+    attempt: 1,
+    idempotencyKey: `key-${subscriptionId}-${cycle}`,
+    amountMinor: 1400n,
+    currency: 'USD',
+    honourStop,
+  });
+  const rows = async (subscriptionId: string) =>
+    sql`select cycle, state, sends_in_flight, possibly_processed from charges where subscription_id = ${subscriptionId} order by cycle`;
   const subscription = (id: string) =>
     sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone)
       values (${id}, ${`subscription-${id}`}, 'S01-0000001-0000001', 'sandbox', 'active', 1400, 'USD', 'month', 1, '2026-01-31T09:00:00', 'UTC')`;

@@ -39,13 +39,25 @@ describe('billing CLI: bad input changes nothing', () => {
   }
 
   it.each([
-    ['a malformed Charge Permission id', 'bad-cp', { 'charge-permission': 'S01-123' }, 2, /^error: --charge-permission must look like "S01-1234567-1234567" .*got "S01-123"\n$/],
+    [
+      'a malformed Charge Permission id',
+      'bad-cp',
+      { 'charge-permission': 'S01-123' },
+      2,
+      /^error: --charge-permission must look like "S01-1234567-1234567" .*got "S01-123"\n$/,
+    ],
     ['a negative amount', 'bad-negative', { amount: '-5' }, 2, /^error: --amount must be a positive amount in USD such as "14\.00".*got "-5"\n$/],
     ['a non-numeric amount', 'bad-text', { amount: 'fourteen' }, 2, /^error: --amount must be a positive amount in USD .*got "fourteen"\n$/],
     ['an unknown currency', 'bad-currency', { currency: 'XYZ' }, 2, /^error: --currency must be one of .*USD.*got "XYZ"\n$/],
     ['an unknown interval', 'bad-interval', { interval: 'fortnight' }, 2, /^error: --interval must be "<count> <unit>" or "<unit>" .*got "fortnight"\n$/],
     ['an unknown time zone', 'bad-zone', { zone: 'Mars/Olympus' }, 2, /^error: --zone must be an IANA time zone name .*got "Mars\/Olympus"\n$/],
-    ['a Charge Permission Amazon Pay does not know', 'bad-unknown', { 'charge-permission': 'S01-0000000-0000000' }, 3, /^error: Charge Permission S01-0000000-0000000 not found: Amazon Pay does not know it\n$/],
+    [
+      'a Charge Permission Amazon Pay does not know',
+      'bad-unknown',
+      { 'charge-permission': 'S01-0000000-0000000' },
+      3,
+      /^error: Charge Permission S01-0000000-0000000 not found: Amazon Pay does not know it\n$/,
+    ],
   ])('start with %s: one line, nothing created', async (_what, id, overrides, code, message) => {
     const result = await cli.run(start(id, overrides));
     expect(result.stderr).toMatch(message);
@@ -59,7 +71,9 @@ describe('billing CLI: bad input changes nothing', () => {
     const cp = chargePermission.chargePermissionId;
     await h.control.closeChargePermission(cp, 'buyer');
     const result = await cli.run(start('bad-closed', { 'charge-permission': cp }));
-    expect(result.stderr).toMatch(new RegExp(`^error: Charge Permission ${cp} cannot be billed: it is Closed \\(\\w+\\); only a Chargeable permission can start a subscription\\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^error: Charge Permission ${cp} cannot be billed: it is Closed \\(\\w+\\); only a Chargeable permission can start a subscription\\n$`),
+    );
     expect(result.code).toBe(1);
     await expectNothingCreated(['bad-closed']);
   });
@@ -77,7 +91,13 @@ describe('billing CLI: bad input changes nothing', () => {
   it('refund names a bad ChargeId, a too long reason and a bad amount in one run, by argument and option', async () => {
     const refund = await cli.run(['refund', 'C-1', '--amount=-4', '--reason', 'x'.repeat(501)]);
     expect(refund.code).toBe(2);
-    expect(refund.stderr.replace(/^error: /, '').trim().split('; ').map((p) => p.split(' ')[0])).toEqual(['<ChargeId>', '--reason', '--amount']);
+    expect(
+      refund.stderr
+        .replace(/^error: /, '')
+        .trim()
+        .split('; ')
+        .map((p) => p.split(' ')[0]),
+    ).toEqual(['<ChargeId>', '--reason', '--amount']);
   });
 
   it('the library gives typed errors a caller can act on, and refuses sandbox-only intervals in live', async () => {
@@ -90,33 +110,54 @@ describe('billing CLI: bad input changes nothing', () => {
       policy: h.launchContext.policy,
       now: () => new Date(),
     });
-    const spec = { id: 'bad-live-minute', chargePermissionId: goodPermission, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute' as const, count: 1 } } };
+    const spec = {
+      id: 'bad-live-minute',
+      chargePermissionId: goodPermission,
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute' as const, count: 1 } },
+    };
     const error = await live.startSubscription(spec).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe('plan.interval.unit');
     expect((error as InvalidInputError).message).toMatch(/"minute" intervals are sandbox-only/);
 
-    const negative = await cli.library.startSubscription({ ...spec, id: 'bad-negative-minor', plan: { ...spec.plan, amountMinor: '-100' } }).catch((e: unknown) => e);
+    const negative = await cli.library
+      .startSubscription({ ...spec, id: 'bad-negative-minor', plan: { ...spec.plan, amountMinor: '-100' } })
+      .catch((e: unknown) => e);
     expect(negative).toBeInstanceOf(InvalidInputError);
     expect((negative as InvalidInputError).field).toBe('plan.amountMinor');
 
     const { chargePermission } = await h.control.createChargePermission({ type: 'Recurring', currency: 'EUR' });
-    const currency = await cli.library.startSubscription({ ...spec, id: 'bad-currency-cp', chargePermissionId: chargePermission.chargePermissionId }).catch((e: unknown) => e);
+    const currency = await cli.library
+      .startSubscription({ ...spec, id: 'bad-currency-cp', chargePermissionId: chargePermission.chargePermissionId })
+      .catch((e: unknown) => e);
     expect(currency).toBeInstanceOf(ChargePermissionNotChargeableError);
     expect((currency as ChargePermissionNotChargeableError).message).toMatch(/it is in EUR but the plan is in USD/);
 
     const oneTime = (await h.control.createChargePermission({ type: 'OneTime', currency: 'USD' })).chargePermission.chargePermissionId;
-    await expect(cli.library.startSubscription({ ...spec, id: 'bad-one-time', chargePermissionId: oneTime })).rejects.toThrow(/its type is OneTime; recurring billing needs Recurring or PaymentMethodOnFile/);
+    await expect(cli.library.startSubscription({ ...spec, id: 'bad-one-time', chargePermissionId: oneTime })).rejects.toThrow(
+      /its type is OneTime; recurring billing needs Recurring or PaymentMethodOnFile/,
+    );
 
     await expect(cli.library.getSubscription('nope')).rejects.toBeInstanceOf(NotFoundError);
     await expectNothingCreated(['bad-live-minute', 'bad-negative-minor', 'bad-currency-cp', 'bad-one-time']);
   });
 
   it('a first charge that does not match the plan is refused before anything starts; the same id with other terms is a Conflict', async () => {
-    const { chargePermission, firstChargeId } = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '10.00' } });
+    const { chargePermission, firstChargeId } = await h.control.createChargePermission({
+      type: 'Recurring',
+      currency: 'USD',
+      firstCharge: { amount: '10.00' },
+    });
     const cp = chargePermission.chargePermissionId;
-    const base = { id: 'first-mismatch', chargePermissionId: cp, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } }, anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' } };
-    await expect(cli.library.startSubscription({ ...base, firstChargeId: firstChargeId! })).rejects.toThrow(/firstChargeId .*it is for 10\.00 USD, the plan charges 14\.00 USD/);
+    const base = {
+      id: 'first-mismatch',
+      chargePermissionId: cp,
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' },
+    };
+    await expect(cli.library.startSubscription({ ...base, firstChargeId: firstChargeId! })).rejects.toThrow(
+      /firstChargeId .*it is for 10\.00 USD, the plan charges 14\.00 USD/,
+    );
     expect(await h.database.db.select().from(subscriptions)).toEqual([]);
 
     const started = await cli.library.startSubscription({ ...base, id: 'conflict-1' });
@@ -129,7 +170,12 @@ describe('billing CLI: bad input changes nothing', () => {
 
   it('a workflow that finishes between the running check and the message is a Conflict "already finished", never Temporal\'s WorkflowNotFoundError', async () => {
     const cp = (await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const started = await cli.library.startSubscription({ id: 'finishes-meanwhile', chargePermissionId: cp, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } }, anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' } });
+    const started = await cli.library.startSubscription({
+      id: 'finishes-meanwhile',
+      chargePermissionId: cp,
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+      anchor: { localDateTime: '2099-01-01T00:00', zone: 'UTC' },
+    });
     // requireRunning reads only the database and Temporal.
     const deps = { db: h.database.db, temporal: async () => h.temporal.client } as unknown as BillingClientDeps;
     const { handle } = await requireRunning(deps, 'finishes-meanwhile', 'pause');
@@ -138,7 +184,9 @@ describe('billing CLI: bad input changes nothing', () => {
     await h.temporal.client.workflow.getHandle(started.workflowId).terminate('finished meanwhile');
     const signal = await handle.signal(pauseSignal, { reason: 'late' }).catch((e: unknown) => e);
     expect(signal).toBeInstanceOf(ConflictError);
-    expect((signal as Error).message).toBe('Cannot pause subscription finishes-meanwhile: it has already finished (workflow completed while the request was sent)');
+    expect((signal as Error).message).toBe(
+      'Cannot pause subscription finishes-meanwhile: it has already finished (workflow completed while the request was sent)',
+    );
     const update = await planHandle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] }).catch((e: unknown) => e);
     expect(update).toBeInstanceOf(ConflictError);
     expect((update as Error).message).toMatch(/Cannot change the plan of subscription finishes-meanwhile: it has already finished/);

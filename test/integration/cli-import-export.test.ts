@@ -71,7 +71,11 @@ describe('billing CLI: import and export', () => {
       chargePermissionId: chargePermission.chargePermissionId,
       plan: { amountMinor: '250', currency: 'USD', interval: { unit: 'hour', count: 1 } },
     });
-    await eventually(() => listCharges(h.database.db, 'exp-billed'), (r) => r.some((c) => c.state === 'Captured'), { what: 'a charge in the ledger' });
+    await eventually(
+      () => listCharges(h.database.db, 'exp-billed'),
+      (r) => r.some((c) => c.state === 'Captured'),
+      { what: 'a charge in the ledger' },
+    );
 
     const csv = await cli.run(['export', 'subscriptions']);
     expect(csv.code).toBe(0);
@@ -90,7 +94,11 @@ describe('billing CLI: import and export', () => {
     expect((await readdir(cli.dir)).filter((name) => name.includes('.partial-'))).toEqual([]);
     const ledger = JSON.parse(await readFile(out, 'utf8')) as Array<Record<string, unknown>>;
     const stored = await listCharges(h.database.db, 'exp-billed');
-    expect(ledger).toEqual(stored.map((r) => expect.objectContaining({ subscriptionId: 'exp-billed', cycle: r.cycle, chargeId: r.chargeId, amountMinor: '250', currency: 'USD', state: r.state })));
+    expect(ledger).toEqual(
+      stored.map((r) =>
+        expect.objectContaining({ subscriptionId: 'exp-billed', cycle: r.cycle, chargeId: r.chargeId, amountMinor: '250', currency: 'USD', state: r.state }),
+      ),
+    );
   });
 
   it('demo --no-wait creates four scripted buyers and their minute-long subscriptions in the sandbox', async () => {

@@ -28,7 +28,23 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     const created = await h.control.createChargePermission({ type: 'Recurring', currency: 'EUR', firstCharge: { amount: '9.99' } });
     firstChargeId = created.firstChargeId!;
     const cp = created.chargePermission.chargePermissionId;
-    const args = ['start', '--id', 'cli-checkout', '--charge-permission', cp, '--amount', '9.99', '--currency', 'EUR', '--interval', 'hour', '--zone', 'Europe/Berlin', '--first-charge', firstChargeId];
+    const args = [
+      'start',
+      '--id',
+      'cli-checkout',
+      '--charge-permission',
+      cp,
+      '--amount',
+      '9.99',
+      '--currency',
+      'EUR',
+      '--interval',
+      'hour',
+      '--zone',
+      'Europe/Berlin',
+      '--first-charge',
+      firstChargeId,
+    ];
     const first = await cli.run(args);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -63,7 +79,9 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     const partial = await cli.run(['refund', firstChargeId, '--amount', '4.00', '--reason', 'partial month']);
     expect(partial.stderr).toBe('');
     expect(partial.code).toBe(0);
-    expect(partial.stdout).toMatch(/^Refund #1 of 4\.00 EUR on .* \(subscription cli-checkout\): RefundInitiated as S\d\d-\d{7}-\d{7}-R\d+; still refundable 5\.99 EUR\n$/);
+    expect(partial.stdout).toMatch(
+      /^Refund #1 of 4\.00 EUR on .* \(subscription cli-checkout\): RefundInitiated as S\d\d-\d{7}-\d{7}-R\d+; still refundable 5\.99 EUR\n$/,
+    );
 
     const over = await cli.run(['refund', firstChargeId, '--amount', '6.00']);
     expect(over.code).toBe(2);
@@ -77,7 +95,9 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       [1, 400n, refundIdempotencyKey({ chargeId: firstChargeId, refundSeq: 1 })],
       [2, 599n, refundIdempotencyKey({ chargeId: firstChargeId, refundSeq: 2 })],
     ]);
-    await expect(cli.library.refund({ chargeId: firstChargeId, amountMinor: '1' })).rejects.toThrow(/nothing left to refund: 9\.99 EUR of 9\.99 EUR already refunded/);
+    await expect(cli.library.refund({ chargeId: firstChargeId, amountMinor: '1' })).rejects.toThrow(
+      /nothing left to refund: 9\.99 EUR of 9\.99 EUR already refunded/,
+    );
   });
 
   it('pauses, resumes and changes the plan from the next cycle', async () => {
@@ -90,7 +110,11 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'second', count: 15 } },
       anchor: anchorSecondsFromNow(0),
     });
-    await eventually(() => listCharges(h.database.db, 'cli-plan'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
+    await eventually(
+      () => listCharges(h.database.db, 'cli-plan'),
+      (rows) => rows.some((r) => r.state === 'Captured'),
+      { what: 'cycle 0 billed' },
+    );
 
     const changed = await cli.run(['change-plan', 'cli-plan', '--amount', '19.00', '--interval', '20 seconds']);
     expect(changed.stderr).toBe('');
@@ -104,7 +128,11 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     expect(live).toMatchObject({ amountMinor: '1900', interval: { unit: 'second', count: 20 }, paused: false });
 
     // Billed: cycle 0 at the old price, cycle 1 (on its original date) at the new one, in both ledgers.
-    const rows = await eventually(() => listCharges(h.database.db, 'cli-plan'), (r) => r.filter((x) => x.state === 'Captured').length === 2, { timeoutMs: 30_000, what: 'cycle 1 billed' });
+    const rows = await eventually(
+      () => listCharges(h.database.db, 'cli-plan'),
+      (r) => r.filter((x) => x.state === 'Captured').length === 2,
+      { timeoutMs: 30_000, what: 'cycle 1 billed' },
+    );
     expect(rows.map((r) => [r.cycle, r.amountMinor, r.state])).toEqual([
       [0, 1400n, 'Captured'],
       [1, 1900n, 'Captured'],
@@ -125,7 +153,11 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       plan: { amountMinor: '500', currency: 'USD', interval: { unit: 'second', count: 15 } },
       anchor: anchorSecondsFromNow(0),
     });
-    await eventually(() => listCharges(h.database.db, 'cli-period-end'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 billed' });
+    await eventually(
+      () => listCharges(h.database.db, 'cli-period-end'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 billed' },
+    );
     const stop = await cli.run(['stop', 'cli-period-end', '--at-period-end', '--reason', 'buyer cancelled']);
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/^cli-period-end will stop at the end of the current period: .*cancels at period end/);
@@ -145,7 +177,11 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       plan: { amountMinor: '700', currency: 'USD', interval: { unit: 'second', count: 2 } },
       anchor: anchorSecondsFromNow(0),
     });
-    await eventually(() => listCharges(h.database.db, 'cli-stop-now'), (rows) => rows.some((r) => r.state === 'Captured'), { what: 'cycle 0 billed' });
+    await eventually(
+      () => listCharges(h.database.db, 'cli-stop-now'),
+      (rows) => rows.some((r) => r.state === 'Captured'),
+      { what: 'cycle 0 billed' },
+    );
     const stop = await cli.run(['stop', 'cli-stop-now']);
     expect(stop.code).toBe(0);
     expect(stop.stdout).toBe('Stopped cli-stop-now: no further charges.\n');
@@ -153,12 +189,20 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     const handle = h.temporal.client.workflow.getHandle(workflowId);
     await expect(handle.result()).rejects.toThrow(expect.objectContaining({ cause: expect.objectContaining({ name: 'CancelledFailure' }) }));
     expect((await handle.describe()).status.name).toBe('CANCELLED');
-    await eventually(() => getSubscription(h.database.db, 'cli-stop-now'), (row) => row?.status === 'canceled', { what: 'status canceled' });
+    await eventually(
+      () => getSubscription(h.database.db, 'cli-stop-now'),
+      (row) => row?.status === 'canceled',
+      { what: 'status canceled' },
+    );
     // Two more billing dates pass: Amazon Pay sees no Create Charge for the permission after the
     // stop was recorded (one already sent then would be finished, never a new one).
     const stopped = await stopRequestOf(h.database.db, 'cli-stop-now');
     expect(stopped?.at.getTime()).toBeLessThanOrEqual(stoppedAt);
-    await eventually(async () => Date.now(), (now) => now > stoppedAt + 4_500, { what: 'two more billing dates' });
+    await eventually(
+      async () => Date.now(),
+      (now) => now > stoppedAt + 4_500,
+      { what: 'two more billing dates' },
+    );
     const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
     expect(attempts.length).toBeGreaterThanOrEqual(1);
     expect(attempts.filter((a) => a.at > stopped!.at.getTime())).toEqual([]);

@@ -22,7 +22,11 @@ describe('a host clock ahead of Amazon Pay', () => {
     const { handle } = await h.launch(shortSpec('skew-1', cp, { seconds: 3, firstInSeconds: 1, cycles: 3 }));
 
     // After the first charge, the host clock jumps ten more minutes ahead (a VM resumed, NTP off).
-    await eventually(() => ledger(h, 'skew-1'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 captured' });
+    await eventually(
+      () => ledger(h, 'skew-1'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 captured' },
+    );
     h.setHostClockAheadMs(13 * 60_000);
 
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 3 });
@@ -49,11 +53,15 @@ describe('a host clock ahead of Amazon Pay', () => {
     expect(history.map((e) => e.to)).not.toContain('needs_attention');
   });
 
-  it('issue 13\'s case: after a soft decline the clock jumps ahead; the dunning read and retry go through', async () => {
+  it("issue 13's case: after a soft decline the clock jumps ahead; the dunning read and retry go through", async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
     const { handle } = await h.launch(shortSpec('skew-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [3_000, 3_000] });
-    await eventually(() => ledger(h, 'skew-dunning'), (rows) => rows.some((r) => r.state === 'Refused'), { what: 'the soft decline' });
+    await eventually(
+      () => ledger(h, 'skew-dunning'),
+      (rows) => rows.some((r) => r.state === 'Refused'),
+      { what: 'the soft decline' },
+    );
     h.setHostClockAheadMs(25 * 60_000); // 12 minutes further ahead than the offset learned so far
 
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });

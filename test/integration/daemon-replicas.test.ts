@@ -77,7 +77,11 @@ describe('two daemon replicas on one database and one Temporal server', () => {
     }
     for (const cp of cps) await sim.control.closeChargePermission(cp, 'buyer');
     for (let i = 0; i < 3; i++) {
-      const row = await eventually(() => getSubscription(database.db, `sub-rep-${i}`), (r) => r?.status === 'canceled', { timeoutMs: 30_000, what: `sub-rep-${i} canceled` });
+      const row = await eventually(
+        () => getSubscription(database.db, `sub-rep-${i}`),
+        (r) => r?.status === 'canceled',
+        { timeoutMs: 30_000, what: `sub-rep-${i} canceled` },
+      );
       expect(row?.statusReason).toBe('BuyerClosed');
     }
     await eventually(
@@ -88,10 +92,12 @@ describe('two daemon replicas on one database and one Temporal server', () => {
     // (Three rows with three MessageIds is what the inbox's unique index guarantees; that each
     // delivery was stored by one replica and refused as a duplicate by the other is counted here.)
     const stored = (await metric(a, /^billing_ipn_received_total\{result="stored"\}/)) + (await metric(b, /^billing_ipn_received_total\{result="stored"\}/));
-    const duplicates = (await metric(a, /^billing_ipn_received_total\{result="duplicate"\}/)) + (await metric(b, /^billing_ipn_received_total\{result="duplicate"\}/));
+    const duplicates =
+      (await metric(a, /^billing_ipn_received_total\{result="duplicate"\}/)) + (await metric(b, /^billing_ipn_received_total\{result="duplicate"\}/));
     expect(stored).toBe(3);
     expect(duplicates).toBe(3);
-    const settled = (await metric(a, /^billing_ipn_settled_total\{status="processed"\}/)) + (await metric(b, /^billing_ipn_settled_total\{status="processed"\}/));
+    const settled =
+      (await metric(a, /^billing_ipn_settled_total\{status="processed"\}/)) + (await metric(b, /^billing_ipn_settled_total\{status="processed"\}/));
     expect(settled).toBe(3);
   });
 
@@ -109,7 +115,10 @@ describe('two daemon replicas on one database and one Temporal server', () => {
           expect(ran.length, `${job} at ${tick.toISOString()}`).toBeLessThanOrEqual(1);
           ranOnce = ran.length === 1;
           if (!ranOnce) {
-            expect(outcomes.every((o) => !o.ran && o.reason === 'locked'), `${job} at ${tick.toISOString()}: skipped for another reason than a held lock`).toBe(true);
+            expect(
+              outcomes.every((o) => !o.ran && o.reason === 'locked'),
+              `${job} at ${tick.toISOString()}: skipped for another reason than a held lock`,
+            ).toBe(true);
             await new Promise((r) => setTimeout(r, 50));
           }
         }
@@ -123,7 +132,14 @@ describe('two daemon replicas on one database and one Temporal server', () => {
     // The real cron triggers, firing every second on both replicas.
     const firstTick = new Date(Math.ceil(Date.now() / 1000) * 1000);
     await eventually(
-      async () => Number((await database.db.execute<{ n: string }>(sql`select count(*) as n from housekeeping_runs where job = 'inboxRetry' and tick >= ${firstTick.toISOString()}::timestamptz`))[0]?.n ?? 0),
+      async () =>
+        Number(
+          (
+            await database.db.execute<{ n: string }>(
+              sql`select count(*) as n from housekeeping_runs where job = 'inboxRetry' and tick >= ${firstTick.toISOString()}::timestamptz`,
+            )
+          )[0]?.n ?? 0,
+        ),
       (n) => n >= 3,
       { timeoutMs: 20_000, what: 'three cron ticks of inboxRetry' },
     );
@@ -132,8 +148,11 @@ describe('two daemon replicas on one database and one Temporal server', () => {
     expect(offset, 'billing_amazon_clock_offset_seconds on /metrics').not.toBeNull();
     expect(Math.abs(Number(offset![1]))).toBeLessThan(1.5);
     const ranOnReplicas = async () =>
-      (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/));
-    const skipped = (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/)) + (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/));
+      (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/)) +
+      (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="ran"\}/));
+    const skipped =
+      (await metric(a, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/)) +
+      (await metric(b, /^billing_housekeeping_runs_total\{job="inboxRetry",result="skipped"\}/));
     // One row per (job, tick) is the primary key's guarantee, not the replicas': what can fail is a
     // replica running a tick another already claimed, a 'ran' without a row of its own. The crons
     // keep firing, so the rows are read between two readings of the counters (a row is written

@@ -37,7 +37,10 @@ async function startDev(env: NodeJS.ProcessEnv): Promise<DevProcess> {
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  await eventually(async () => lines.some((line) => line.includes('billing daemon running')) || child.exitCode !== null, Boolean, { timeoutMs: 200_000, what: 'npm run dev to start' });
+  await eventually(async () => lines.some((line) => line.includes('billing daemon running')) || child.exitCode !== null, Boolean, {
+    timeoutMs: 200_000,
+    what: 'npm run dev to start',
+  });
   if (child.exitCode !== null) throw new Error(`npm run dev exited: ${lines.join('\n')}`);
   await eventually(async () => lines.find((line) => line.includes('Operations ')), Boolean, { timeoutMs: 5_000, what: 'the operations line' });
   const operationsUrl = /(http:\/\/\S+)\/healthz/.exec(lines.find((line) => line.includes('Operations ')) ?? '')?.[1] ?? '';
@@ -67,7 +70,10 @@ describe('npm run dev against its own simulator', () => {
     const temporalYaml = parse(await readFile(join(PROJECT_ROOT, 'temporal.yaml'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(dir, 'temporal.yaml'), stringify({ ...temporalYaml, taskQueues }));
     const billingYaml = parse(await readFile(join(PROJECT_ROOT, 'billing.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
-    await writeFile(join(dir, 'billing.yaml'), stringify({ ...billingYaml, ipn: { ...billingYaml.ipn, port: 0 }, operations: { ...billingYaml.operations, port: 0, temporalMetricsPort: null } }));
+    await writeFile(
+      join(dir, 'billing.yaml'),
+      stringify({ ...billingYaml, ipn: { ...billingYaml.ipn, port: 0 }, operations: { ...billingYaml.operations, port: 0, temporalMetricsPort: null } }),
+    );
     const sandboxPort = await freePort();
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -94,12 +100,23 @@ describe('npm run dev against its own simulator', () => {
   });
 
   async function billAtOnce(prefix: string, count: number): Promise<void> {
-    const permissions = await Promise.all(Array.from({ length: count }, async () => (await control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId));
-    await Promise.all(permissions.map((cp, i) => launchSubscription(launchContext, shortSpec(`${prefix}-${i}`, cp, { seconds: 3600, firstInSeconds: 3, cycles: 1 }))));
-    await eventually(async () => (await control.charges()).filter((c) => permissions.includes(c.chargePermissionId) && c.state === 'Captured').length, (n) => n === count, {
-      timeoutMs: 90_000,
-      what: `${count} captured charges`,
-    });
+    const permissions = await Promise.all(
+      Array.from(
+        { length: count },
+        async () => (await control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId,
+      ),
+    );
+    await Promise.all(
+      permissions.map((cp, i) => launchSubscription(launchContext, shortSpec(`${prefix}-${i}`, cp, { seconds: 3600, firstInSeconds: 3, cycles: 1 }))),
+    );
+    await eventually(
+      async () => (await control.charges()).filter((c) => permissions.includes(c.chargePermissionId) && c.state === 'Captured').length,
+      (n) => n === count,
+      {
+        timeoutMs: 90_000,
+        what: `${count} captured charges`,
+      },
+    );
   }
 
   async function throttledCount(): Promise<number> {

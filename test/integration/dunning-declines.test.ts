@@ -42,7 +42,10 @@ describe('dunning', () => {
   it('soft declines past the last dunning step end in the final action cancel_and_close_permission: canceled, the permission closed', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'SoftDeclined' });
-    const { handle } = await h.launch(shortSpec('dunning-exhausted', cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300], finalAction: 'cancel_and_close_permission' });
+    const { handle } = await h.launch(shortSpec('dunning-exhausted', cp, { cycles: 1 }), {
+      dunningRetryDelaysMs: [300, 300],
+      finalAction: 'cancel_and_close_permission',
+    });
     expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'DunningExhausted:SoftDeclined', cycle: 0 });
 
     // The first attempt and one per dunning step, each with its own key; none after the last step.
@@ -67,9 +70,17 @@ describe('dunning', () => {
     const cp = await newPermission(h);
     await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode, times: 1 }]);
     const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300] });
-    const state = await eventually(() => handle.query(stateQuery), (st) => st.status === 'needs_attention', { what: 'needs_attention' });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
     expect(state).toMatchObject({ statusReason: reasonCode, cycle: 0, attempt: 1 });
-    await eventually(() => statusOf(h, id), (st) => st === 'needs_attention', { what: 'needs_attention in PostgreSQL' });
+    await eventually(
+      () => statusOf(h, id),
+      (st) => st === 'needs_attention',
+      { what: 'needs_attention in PostgreSQL' },
+    );
     // Waiting for an admin, not on the dunning schedule: one attempt in both ledgers.
     expect((await h.control.attempts()).attempts.filter((a) => a.outcome === `Injected${reasonCode}`)).toHaveLength(1);
     expect((await ledger(h, id)).map((r) => r.attempt)).toEqual([1]);
@@ -91,15 +102,31 @@ describe('dunning', () => {
     await h.control.setScript(cp, { next: ['HardDeclined'] });
     // No periodic check in this test's time frame: only the signal can wake it.
     const { handle } = await h.launch(shortSpec('dunning-hard-signal', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 10 * 60_000 });
-    await eventually(() => statusOf(h, 'dunning-hard-signal'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+    await eventually(
+      () => statusOf(h, 'dunning-hard-signal'),
+      (s) => s === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     // The merchant can fetch the page where the buyer fixes the payment method.
-    const billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.launchContext.taskQueues, policy: h.launchContext.policy, now: () => new Date() });
+    const billing = createBillingClient({
+      db: h.database.db,
+      temporal: async () => h.temporal.client,
+      amazonPay: () => h.amazonPay,
+      environment: 'sandbox',
+      taskQueues: h.launchContext.taskQueues,
+      policy: h.launchContext.policy,
+      now: () => new Date(),
+    });
     expect((await billing.getSubscription('dunning-hard-signal')).paymentMethodUpdateUrl).toBe(`https://payments.amazon.com/jr/your-account/ba/${cp}`);
 
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
     await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
     // Handled (the workflow holds what the signal said), and still waiting: no new attempt for a NonChargeable permission.
-    const handled = await eventually(() => handle.query(stateQuery), (st) => st.permission?.state === 'NonChargeable', { what: 'query: the NonChargeable signal handled' });
+    const handled = await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.permission?.state === 'NonChargeable',
+      { what: 'query: the NonChargeable signal handled' },
+    );
     expect(handled.status).toBe('payment_method_required');
     expect(await chargesScheduled(handle)).toBe(1);
     await h.control.makeChargeable(cp);
@@ -121,9 +148,17 @@ describe('dunning', () => {
     // Every attempt hard-declines until the buyer "fixes" the method below.
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     const { handle } = await h.launch(shortSpec('dunning-hard-poll', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 500 });
-    await eventually(() => statusOf(h, 'dunning-hard-poll'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+    await eventually(
+      () => statusOf(h, 'dunning-hard-poll'),
+      (s) => s === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     await h.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
-    await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'a check seeing NonChargeable' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.state === 'NonChargeable',
+      { what: 'a check seeing NonChargeable' },
+    );
     await h.control.setScript(cp, { next: [], mode: null });
     await h.control.makeChargeable(cp);
     const fixedAt = Date.now();
@@ -142,15 +177,38 @@ describe('dunning', () => {
   it('a permission that stays Chargeable after a hard decline is not retried on every check, only when Amazon shows a new payment method', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
-    const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 300, paymentMethodGraceMs: 10 * 60_000 });
-    await eventually(() => statusOf(h, 'dunning-hard-no-evidence'), (s) => s === 'payment_method_required', { what: 'payment_method_required' });
-    await eventually(() => handle.query(stateQuery), (s) => s.permission?.evidenceOfChange === false && s.permission.state === 'Chargeable', { what: 'a check seeing Chargeable' });
+    const { handle } = await h.launch(shortSpec('dunning-hard-no-evidence', cp, { cycles: 1 }), {
+      paymentMethodCheckIntervalMs: 300,
+      paymentMethodGraceMs: 10 * 60_000,
+    });
+    await eventually(
+      () => statusOf(h, 'dunning-hard-no-evidence'),
+      (s) => s === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.evidenceOfChange === false && s.permission.state === 'Chargeable',
+      { what: 'a check seeing Chargeable' },
+    );
     // Asserting an absence needs time to pass: ten check intervals find it Chargeable and charge nothing.
     const since = Date.now();
-    await eventually(async () => Date.now(), (now) => now > since + 3_000, { what: 'ten check intervals' });
+    await eventually(
+      async () => Date.now(),
+      (now) => now > since + 3_000,
+      { what: 'ten check intervals' },
+    );
     const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
     expect(attempts).toHaveLength(1);
-    expect((await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { what: 'query: payment_method_required' })).status).toBe('payment_method_required');
+    expect(
+      (
+        await eventually(
+          () => handle.query(stateQuery),
+          (st) => st.status === 'payment_method_required',
+          { what: 'query: payment_method_required' },
+        )
+      ).status,
+    ).toBe('payment_method_required');
 
     // The buyer updates the method: the IPN pipeline fetches the permission and signals it, with
     // the new card Amazon now shows (an IPN that finds nothing changed is no fix: dunning-pause-grace-cap.test.ts).
@@ -166,7 +224,11 @@ describe('dunning', () => {
   it('grace period runs out with finalAction cancel: canceled, never charged', async () => {
     const cp = await newPermission(h);
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    const { handle } = await h.launch(shortSpec('dunning-grace-cancel', cp), { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 1_000, finalAction: 'cancel' });
+    const { handle } = await h.launch(shortSpec('dunning-grace-cancel', cp), {
+      paymentMethodGraceMs: 3_000,
+      paymentMethodCheckIntervalMs: 1_000,
+      finalAction: 'cancel',
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0 });
 
@@ -184,8 +246,16 @@ describe('dunning', () => {
   it('grace period runs out with finalAction mark_unpaid: unpaid, waiting for an admin', async () => {
     const cp = await newPermission(h);
     await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    const { handle } = await h.launch(shortSpec('dunning-grace-unpaid', cp), { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 1_000, finalAction: 'mark_unpaid' });
-    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+    const { handle } = await h.launch(shortSpec('dunning-grace-unpaid', cp), {
+      paymentMethodGraceMs: 3_000,
+      paymentMethodCheckIntervalMs: 1_000,
+      finalAction: 'mark_unpaid',
+    });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'unpaid',
+      { what: 'unpaid' },
+    );
     expect(state).toMatchObject({ statusReason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0, chargesMade: 0 });
     const history = await statusHistory(h, 'dunning-grace-unpaid');
     expect(history.map((e) => e.to)).toEqual(['active', 'payment_method_required', 'unpaid']);

@@ -19,7 +19,15 @@ describe('dunning waits that end', () => {
   let ipn: ReactionDeps;
   beforeAll(async () => {
     h = await startBillingHarness();
-    billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.launchContext.taskQueues, policy: h.launchContext.policy, now: () => new Date() });
+    billing = createBillingClient({
+      db: h.database.db,
+      temporal: async () => h.temporal.client,
+      amazonPay: () => h.amazonPay,
+      environment: 'sandbox',
+      taskQueues: h.launchContext.taskQueues,
+      policy: h.launchContext.policy,
+      now: () => new Date(),
+    });
     ipn = { db: h.database.db, amazonPay: h.amazonPay, temporal: h.temporal.client, now: h.now };
   });
   afterAll(async () => h?.close());
@@ -28,9 +36,17 @@ describe('dunning waits that end', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined'] });
     const { handle } = await h.launch(shortSpec('pause-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [3_000, 1_000, 1_000] });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     // Past the 3-second retry: nothing is charged while paused.
     await sleep(5_000);
     expect(await ledger(h, 'pause-dunning')).toHaveLength(1);
@@ -52,18 +68,34 @@ describe('dunning waits that end', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     const graceMs = 12_000;
-    const { handle } = await h.launch(shortSpec('grace-first', cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+    const { handle } = await h.launch(shortSpec('grace-first', cp, { cycles: 1 }), {
+      paymentMethodGraceMs: graceMs,
+      paymentMethodCheckIntervalMs: 60_000,
+      finalAction: 'cancel',
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     const firstDecline = (await ledger(h, 'grace-first'))[0]!.completedAt!.getTime();
 
     // A real fix as Amazon reports it (NonChargeable → Chargeable): one more attempt, declined again.
     await h.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
     await reactToPermission(ipn, cp);
-    await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'NonChargeable seen' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.state === 'NonChargeable',
+      { what: 'NonChargeable seen' },
+    );
     await h.control.makeChargeable(cp);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     await reactToPermission(ipn, cp);
-    await eventually(() => ledger(h, 'grace-first'), (rows) => rows.length === 2 && rows[1]!.state === 'Refused', { what: 'attempt 2 declined' });
+    await eventually(
+      () => ledger(h, 'grace-first'),
+      (rows) => rows.length === 2 && rows[1]!.state === 'Refused',
+      { what: 'attempt 2 declined' },
+    );
 
     // Duplicate or forged IPNs: each reaction fetches the permission, Chargeable and unchanged.
     for (let i = 0; i < 6; i++) {
@@ -85,15 +117,28 @@ describe('dunning waits that end', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
     const { handle } = await h.launch(shortSpec('descriptor-fix', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 60_000 });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required' && s.permission?.paymentDescriptor === 'Visa ****1111', { what: 'payment_method_required' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required' && s.permission?.paymentDescriptor === 'Visa ****1111',
+      { what: 'payment_method_required' },
+    );
     await reactToPermission(ipn, cp);
     // Handled: the workflow holds the reaction's answer (evidence, same card) and decided on it in
     // that task; a retry it decided on would be scheduled in its history. None is.
-    await eventually(() => handle.query(stateQuery), (s) => s.permission?.evidenceOfChange === true, { what: 'the reaction\'s signal handled' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.evidenceOfChange === true,
+      { what: "the reaction's signal handled" },
+    );
     expect(await chargesScheduled(handle)).toBe(1);
     expect(await ledger(h, 'descriptor-fix')).toHaveLength(1);
     // What the IPN pipeline would signal once Amazon shows the buyer's new card.
-    await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
+    await handle.signal((await import('../../workflows/messages.js')).permissionStatusSignal, {
+      state: 'Chargeable',
+      reasons: [],
+      evidenceOfChange: true,
+      paymentDescriptor: 'Visa ****4242',
+    });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'descriptor-fix')).map((r) => [r.attempt, r.state])).toEqual([
       [1, 'Refused'],
@@ -104,7 +149,11 @@ describe('dunning waits that end', () => {
   it('a cycle above the monthly cap goes to needs_attention naming the limit instead of waiting for a month that cannot help', async () => {
     const cp = await newPermission(h); // Recurring USD: 1,000.00 a month
     const { handle } = await h.launch(shortSpec('cap-hopeless', cp, { amountMinor: '150000' }));
-    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention', timeoutMs: 20_000 });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention',
+      { what: 'needs_attention', timeoutMs: 20_000 },
+    );
     expect(state.statusReason).toBe('PlanExceedsMonthlyCap');
     const event = (await statusHistory(h, 'cap-hopeless')).at(-1);
     expect(event).toMatchObject({ to: 'needs_attention', reason: 'PlanExceedsMonthlyCap' });
@@ -115,7 +164,9 @@ describe('dunning waits that end', () => {
   it('start and change-plan refuse an amount above the monthly cap, naming it (150,000 JPY on a 100,000 JPY Recurring permission)', async () => {
     const cp = await newPermission(h, 'JPY');
     const base = { chargePermissionId: cp, anchor: { localDateTime: '2031-01-15T09:00', zone: 'Asia/Tokyo' } };
-    const refusal = await billing.startSubscription({ ...base, id: 'cap-start', plan: { amountMinor: '150000', currency: 'JPY', interval: { unit: 'month', count: 1 } } }).catch((e: unknown) => e);
+    const refusal = await billing
+      .startSubscription({ ...base, id: 'cap-start', plan: { amountMinor: '150000', currency: 'JPY', interval: { unit: 'month', count: 1 } } })
+      .catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(InvalidInputError);
     expect(String((refusal as Error).message)).toMatch(/plan\.amountMinor 150000 JPY per cycle.*monthly limit.*100000 JPY/);
 

@@ -26,10 +26,21 @@ describe('pending authorization', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
     // Polling far beyond the test: only the signal can settle it.
-    const { handle } = await h.launch(shortSpec('pending-signal', cp, { cycles: 2, seconds: 2 }), { usePendingAuthorization: true, pendingPollInitialMs: 10 * 60_000 });
+    const { handle } = await h.launch(shortSpec('pending-signal', cp, { cycles: 2, seconds: 2 }), {
+      usePendingAuthorization: true,
+      pendingPollInitialMs: 10 * 60_000,
+    });
     const row = await pendingRow('pending-signal');
     expect(row).toMatchObject({ cycle: 0, attempt: 1, outcome: 'ok' });
-    expect((await eventually(() => handle.query(stateQuery), (st) => st.statusReason === 'AuthorizationPending', { what: 'query: AuthorizationPending' })).statusReason).toBe('AuthorizationPending');
+    expect(
+      (
+        await eventually(
+          () => handle.query(stateQuery),
+          (st) => st.statusReason === 'AuthorizationPending',
+          { what: 'query: AuthorizationPending' },
+        )
+      ).statusReason,
+    ).toBe('AuthorizationPending');
 
     const charge = await h.control.resolveCharge(row.chargeId!);
     expect(charge.statusDetails.state).toBe('Captured');
@@ -73,13 +84,26 @@ describe('pending authorization', () => {
   it('never resolved: after pendingMaxWaitMs it goes to needs_attention, with no new attempt', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
-    const { handle } = await h.launch(shortSpec('pending-never', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 300, pendingPollMaxMs: 500, pendingMaxWaitMs: 2_000 });
+    const { handle } = await h.launch(shortSpec('pending-never', cp, { cycles: 1 }), {
+      usePendingAuthorization: true,
+      pendingPollInitialMs: 300,
+      pendingPollMaxMs: 500,
+      pendingMaxWaitMs: 2_000,
+    });
     const row = await pendingRow('pending-never');
-    const state = await eventually(() => handle.query(stateQuery), (st) => st.status === 'needs_attention', { what: 'needs_attention' });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
     expect(state).toMatchObject({ statusReason: 'PendingAuthorizationUnresolved', cycle: 0, attempt: 1 });
     const history = await statusHistory(h, 'pending-never');
     const pendingAt = history.find((e) => e.reason === 'AuthorizationPending')!.at.getTime();
-    const attention = await eventually(async () => (await statusHistory(h, 'pending-never')).find((e) => e.to === 'needs_attention'), (e) => e !== undefined, { what: 'needs_attention in PostgreSQL' });
+    const attention = await eventually(
+      async () => (await statusHistory(h, 'pending-never')).find((e) => e.to === 'needs_attention'),
+      (e) => e !== undefined,
+      { what: 'needs_attention in PostgreSQL' },
+    );
     expect(attention!.at.getTime() - pendingAt).toBeGreaterThanOrEqual(2_000);
     // Polled, never charged again: one Create Charge, still pending at Amazon.
     expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toHaveLength(1);

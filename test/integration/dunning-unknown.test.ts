@@ -19,13 +19,25 @@ describe('charge outcome unknown', () => {
     // The first request is committed but its answer lost; every later one fails with 503.
     await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
     const { handle } = await h.launch(shortSpec('unknown-1', cp, { cycles: 1 }), { chargeRetryWindowMs: 6_000 });
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'the committed charge' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'the committed charge' },
+    );
     await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
 
-    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
     expect(state).toMatchObject({ statusReason: 'ChargeOutcomeUnknown', cycle: 0, attempt: 1, outstanding: { cycle: 0, attempt: 1 } });
     // The query answers from memory; the row follows once the status activity has run.
-    const stored = await eventually(() => getSubscription(h.database.db, 'unknown-1'), (r) => r?.status === 'needs_attention', { what: 'needs_attention in PostgreSQL' });
+    const stored = await eventually(
+      () => getSubscription(h.database.db, 'unknown-1'),
+      (r) => r?.status === 'needs_attention',
+      { what: 'needs_attention in PostgreSQL' },
+    );
     expect(stored).toMatchObject({ status: 'needs_attention', statusReason: 'ChargeOutcomeUnknown' });
     const [row] = await ledger(h, 'unknown-1');
     expect(row).toMatchObject({ attempt: 1, state: 'pending', chargeId: null });

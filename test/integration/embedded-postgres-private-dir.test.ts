@@ -68,7 +68,13 @@ describe.skipIf(!asRoot)('embedded PostgreSQL in a checkout under a 0700 directo
   it('where the postgres user can reach no shared directory either, fails with one line saying what to change', { timeout: 60_000 }, async () => {
     const unreachable = join(privateDir, 'shared');
     await mkdir(unreachable);
-    const error = await startEmbeddedPostgres({ dataDir: join(checkout, 'other', 'postgres'), port: await freePort(), database: 'x', binDir, sharedBases: [unreachable] }).then(
+    const error = await startEmbeddedPostgres({
+      dataDir: join(checkout, 'other', 'postgres'),
+      port: await freePort(),
+      database: 'x',
+      binDir,
+      sharedBases: [unreachable],
+    }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );

@@ -36,9 +36,9 @@ describe('the real stack', () => {
   });
 
   it('has the schema migrated, with the ledger constraints in place', async () => {
-    const rows = (await database.db.execute(
-      sql`select indexname from pg_indexes where tablename = 'charges' order by indexname`,
-    )) as unknown as { indexname: string }[];
+    const rows = (await database.db.execute(sql`select indexname from pg_indexes where tablename = 'charges' order by indexname`)) as unknown as {
+      indexname: string;
+    }[];
     expect(rows.map((r) => r.indexname)).toEqual(
       expect.arrayContaining(['charges_cycle_attempt_key', 'charges_idempotency_key_key', 'charges_one_success_per_cycle']),
     );

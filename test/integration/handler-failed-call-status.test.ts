@@ -26,24 +26,48 @@ describe('a failed call in the changePlan handler', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
     const { handle } = await h.launch(shortSpec(id, cp, { seconds: 60, cycles: 3 }), { dunningRetryDelaysMs: [5_000], activityRetryWindowMs: 2_000 });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
 
     h.activityFaults.set(`subscription-${id}`, 'recordPlanChange', 'non_retryable');
     const changed = handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
-    await eventually(() => getSubscription(h.database.db, id), (r) => r?.statusReason === 'CallFailed:recordPlanChange', { what: 'the handler’s failed call shown' });
+    await eventually(
+      () => getSubscription(h.database.db, id),
+      (r) => r?.statusReason === 'CallFailed:recordPlanChange',
+      { what: 'the handler’s failed call shown' },
+    );
 
     // The dunning retry pays cycle 0 meanwhile; the failed call stays visible in PostgreSQL and the query.
-    await eventually(() => ledger(h, id), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 captured', timeoutMs: 20_000 });
-    await eventually(() => handle.query(stateQuery), (s) => s.cycle === 1, { what: 'cycle 1 planned' });
+    await eventually(
+      () => ledger(h, id),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 captured', timeoutMs: 20_000 },
+    );
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === 1,
+      { what: 'cycle 1 planned' },
+    );
     await sleep(1_000);
     expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'needs_attention', statusReason: 'CallFailed:recordPlanChange', currentCycle: 1 });
-    expect(await handle.query(stateQuery)).toMatchObject({ status: 'needs_attention', statusReason: 'CallFailed:recordPlanChange', failedCall: expect.objectContaining({ activity: 'recordPlanChange' }) });
+    expect(await handle.query(stateQuery)).toMatchObject({
+      status: 'needs_attention',
+      statusReason: 'CallFailed:recordPlanChange',
+      failedCall: expect.objectContaining({ activity: 'recordPlanChange' }),
+    });
 
     h.activityFaults.clear(`subscription-${id}`);
     await handle.signal(resumeSignal, { reason: 'fixed' });
     expect(await changed).toMatchObject({ fromCycle: 1, amountMinor: '1500' });
     // What the workflow holds now: cycle 0 paid, cycle 1 waiting for its date.
-    await eventually(() => getSubscription(h.database.db, id), (r) => r?.statusReason !== 'CallFailed:recordPlanChange', { what: 'recovered' });
+    await eventually(
+      () => getSubscription(h.database.db, id),
+      (r) => r?.statusReason !== 'CallFailed:recordPlanChange',
+      { what: 'recovered' },
+    );
     await sleep(1_000);
     expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'active', statusReason: null, currentCycle: 1 });
     expect(await handle.query(stateQuery)).toMatchObject({ status: 'active', statusReason: null, cycle: 1, failedCall: null, nextRetryAt: null });

@@ -20,7 +20,12 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
   beforeAll(async () => {
     [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
     sim = await startTestSimulator({ seed: 7 });
-    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem } });
+    daemon = await startTestDaemon({
+      database,
+      taskQueues,
+      amazonPay: sim.amazonPay,
+      signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+    });
     await sim.control.setIpn({ url: daemon.ipnUrl, retryScheduleMs: [500, 1_000, 2_000] });
     launch = launcher(database, temporal, taskQueues);
   });
@@ -41,18 +46,30 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
       anchor: anchorSecondsFromNow(1),
     });
     // Let it bill at least once so "no charge afterwards" means something.
-    await eventually(async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length, (n) => n >= 1, { timeoutMs: 30_000, what: 'a first charge' });
+    await eventually(
+      async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length,
+      (n) => n >= 1,
+      { timeoutMs: 30_000, what: 'a first charge' },
+    );
 
     const closedAt = Date.now();
     await sim.control.closeChargePermission(cp, 'buyer');
-    const row = await eventually(() => getSubscription(database.db, 'sub-close-1'), (r) => r?.status === 'canceled', { timeoutMs: 30_000, intervalMs: 50, what: 'the subscription to be canceled' });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-close-1'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the subscription to be canceled' },
+    );
     const latencyMs = Date.now() - closedAt;
     console.log(`[ipn-close-cancel] buyer close → subscription canceled in PostgreSQL: ${latencyMs} ms`);
     expect(row?.statusReason).toBe('BuyerClosed');
     expect(row?.endedAt).not.toBeNull();
     expect(latencyMs).toBeLessThan(15_000);
     // The status is written inside the workflow's cancellation handling, just before it closes.
-    await eventually(async () => (await handle.describe()).status.name, (s) => s === 'CANCELLED', { timeoutMs: 10_000, what: 'the workflow to close as cancelled' });
+    await eventually(
+      async () => (await handle.describe()).status.name,
+      (s) => s === 'CANCELLED',
+      { timeoutMs: 10_000, what: 'the workflow to close as cancelled' },
+    );
 
     // The workflow is closed, so nothing can charge any more; the simulator's ledger agrees.
     const after = (await sim.control.charges()).filter((c) => c.chargePermissionId === cp && Date.parse(c.createdAt) > closedAt);
@@ -82,14 +99,22 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
     await sim.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
     // No poll within the test: only the IPN's reaction can settle the cycle.
-    const { handle } = await launch(shortSpec('sub-ipn-pending', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 10 * 60_000, pendingPollMaxMs: 10 * 60_000 });
+    const { handle } = await launch(shortSpec('sub-ipn-pending', cp, { cycles: 1 }), {
+      usePendingAuthorization: true,
+      pendingPollInitialMs: 10 * 60_000,
+      pendingPollMaxMs: 10 * 60_000,
+    });
     const [pending] = await eventually(
       async () => (await listCharges(database.db, 'sub-ipn-pending')).filter((r) => r.state === 'AuthorizationInitiated'),
       (rows) => rows.length === 1,
       { timeoutMs: 20_000, what: 'a pending authorization in the ledger' },
     );
     const chargeId = pending!.chargeId!;
-    await eventually(() => handle.query(stateQuery), (st) => st.statusReason === 'AuthorizationPending', { timeoutMs: 10_000, what: 'query: AuthorizationPending' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.statusReason === 'AuthorizationPending',
+      { timeoutMs: 10_000, what: 'query: AuthorizationPending' },
+    );
 
     await sim.control.resolveCharge(chargeId);
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
@@ -106,11 +131,22 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
     await sim.control.setScript(cp, { mode: 'HardDeclined' });
     // No periodic permission check within the test: only the IPNs' reactions can wake it.
-    const { handle } = await launch(shortSpec('sub-ipn-fix', cp, { cycles: 1 }), { paymentMethodCheckIntervalMs: 10 * 60_000, paymentMethodGraceMs: 10 * 60_000 });
-    await eventually(() => handle.query(stateQuery), (st) => st.status === 'payment_method_required', { timeoutMs: 20_000, what: 'payment_method_required' });
+    const { handle } = await launch(shortSpec('sub-ipn-fix', cp, { cycles: 1 }), {
+      paymentMethodCheckIntervalMs: 10 * 60_000,
+      paymentMethodGraceMs: 10 * 60_000,
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.status === 'payment_method_required',
+      { timeoutMs: 20_000, what: 'payment_method_required' },
+    );
 
     await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    await eventually(() => handle.query(stateQuery), (st) => st.permission?.state === 'NonChargeable', { timeoutMs: 20_000, what: 'the NonChargeable IPN to reach the workflow' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.permission?.state === 'NonChargeable',
+      { timeoutMs: 20_000, what: 'the NonChargeable IPN to reach the workflow' },
+    );
     expect((await listCharges(database.db, 'sub-ipn-fix')).map((r) => r.attempt)).toEqual([1]);
     await sim.control.setScript(cp, { next: [], mode: null });
     await sim.control.makeChargeable(cp);
@@ -131,7 +167,14 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
 
   it('duplicated, reordered and delayed IPNs change nothing twice', async () => {
     // One window of 12 envelopes, shuffled on release: a permission's Closed can overtake its own earlier changes.
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 1, reorderWindow: 12, reorderHoldMs: 5_000, addedDelayMs: 300, retryScheduleMs: [500, 1_000] });
+    await sim.control.setIpn({
+      url: daemon.ipnUrl,
+      duplicateProbability: 1,
+      reorderWindow: 12,
+      reorderHoldMs: 5_000,
+      addedDelayMs: 300,
+      retryScheduleMs: [500, 1_000],
+    });
     const ids: Array<{ sub: string; cp: string }> = [];
     for (let i = 0; i < 4; i++) {
       const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
@@ -148,9 +191,17 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     const published = sim.simulator.runtime.engine.ipn.sent.slice(publishedBefore).map((e) => e.MessageId);
     expect(published).toHaveLength(12);
     for (const { sub } of ids) {
-      await eventually(() => getSubscription(database.db, sub), (r) => r?.status === 'canceled', { timeoutMs: 30_000, what: `${sub} to be canceled` });
+      await eventually(
+        () => getSubscription(database.db, sub),
+        (r) => r?.status === 'canceled',
+        { timeoutMs: 30_000, what: `${sub} to be canceled` },
+      );
     }
-    await eventually(() => sim.control.ipnDeliveries(), (d) => d.pending === 0, { timeoutMs: 20_000, what: 'the simulator to finish delivering' });
+    await eventually(
+      () => sim.control.ipnDeliveries(),
+      (d) => d.pending === 0,
+      { timeoutMs: 20_000, what: 'the simulator to finish delivering' },
+    );
     const { deliveries } = await sim.control.ipnDeliveries();
     const ours = new Set(ids.map((i) => i.cp));
     const relevant = deliveries.filter((d) => ours.has(d.objectId));
@@ -206,7 +257,14 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { database: true, temporal: true, workers: true } });
     const text = await (await fetch(`${daemon.operationsUrl}/metrics`)).text();
-    const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop() ?? NaN);
+    const value = (line: RegExp) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => line.test(l))
+          ?.split(' ')
+          .pop() ?? NaN,
+      );
     expect(value(/^billing_charges_total\{outcome="ok"\}/)).toBeGreaterThanOrEqual(1);
     expect(value(/^billing_ipn_received_total\{result="stored"\}/)).toBeGreaterThanOrEqual(12);
     expect(value(/^billing_ipn_received_total\{result="duplicate"\}/)).toBeGreaterThanOrEqual(1);

@@ -25,7 +25,15 @@ function validEnvelope(): Record<string, unknown> {
     MessageId: randomUUID(),
     TopicArn: 'arn:aws:sns:us-east-1:000000000000:Fuzz',
     Timestamp: new Date().toISOString(),
-    Message: JSON.stringify({ MerchantID: 'M', ObjectType: 'CHARGE_PERMISSION', ObjectId: 'S01-1111111-1111111', ChargePermissionId: 'S01-1111111-1111111', NotificationType: 'STATE_CHANGE', NotificationId: randomUUID(), NotificationVersion: 'V2' }),
+    Message: JSON.stringify({
+      MerchantID: 'M',
+      ObjectType: 'CHARGE_PERMISSION',
+      ObjectId: 'S01-1111111-1111111',
+      ChargePermissionId: 'S01-1111111-1111111',
+      NotificationType: 'STATE_CHANGE',
+      NotificationId: randomUUID(),
+      NotificationVersion: 'V2',
+    }),
     SignatureVersion: '1',
     Signature: 'AAAA',
     SigningCertURL: 'https://sns.us-east-1.amazonaws.com/x.pem',
@@ -77,7 +85,8 @@ describe('IPN endpoint under malformed, truncated, oversized and random input', 
     for (let i = 0; i < 320; i++) {
       const kind = i % 8;
       const valid = JSON.stringify(validEnvelope());
-      if (kind === 0) cases.push({ name: 'random bytes', body: Buffer.from(Array.from({ length: 1 + Math.floor(random() * 600) }, () => Math.floor(random() * 256))) });
+      if (kind === 0)
+        cases.push({ name: 'random bytes', body: Buffer.from(Array.from({ length: 1 + Math.floor(random() * 600) }, () => Math.floor(random() * 256))) });
       else if (kind === 1) cases.push({ name: 'truncated envelope', body: Buffer.from(valid.slice(0, Math.floor(random() * (valid.length - 1)))) });
       else if (kind === 2) {
         const e = validEnvelope();
@@ -93,8 +102,27 @@ describe('IPN endpoint under malformed, truncated, oversized and random input', 
         cases.push({ name: `inner ${key}`, body: Buffer.from(JSON.stringify(e)) });
       } else if (kind === 4) cases.push({ name: 'oversized', body: Buffer.alloc(MAX + 1 + Math.floor(random() * 10_000), 0x7b) });
       else if (kind === 5) cases.push({ name: 'wrong method', body: Buffer.from(valid), method: pick(['GET', 'PUT', 'DELETE', 'PATCH']) });
-      else if (kind === 6) cases.push({ name: 'wrong type or shape', body: Buffer.from(pick(['[]', '{}', 'null', '1', '"x"', JSON.stringify({ Type: 'Other', MessageId: 'm' }), JSON.stringify({ ...validEnvelope(), Type: 'SubscriptionConfirmation' })])) });
-      else cases.push({ name: 'valid shape, forged signature', body: Buffer.from(valid), ...(random() < 0.3 ? { headers: { 'content-type': 'application/xml' } } : {}) });
+      else if (kind === 6)
+        cases.push({
+          name: 'wrong type or shape',
+          body: Buffer.from(
+            pick([
+              '[]',
+              '{}',
+              'null',
+              '1',
+              '"x"',
+              JSON.stringify({ Type: 'Other', MessageId: 'm' }),
+              JSON.stringify({ ...validEnvelope(), Type: 'SubscriptionConfirmation' }),
+            ]),
+          ),
+        });
+      else
+        cases.push({
+          name: 'valid shape, forged signature',
+          body: Buffer.from(valid),
+          ...(random() < 0.3 ? { headers: { 'content-type': 'application/xml' } } : {}),
+        });
     }
     const statuses = new Map<number, number>();
     for (const c of cases) {

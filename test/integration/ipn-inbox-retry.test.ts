@@ -34,7 +34,13 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     sim = await startTestSimulator({ seed: 31 });
     // No IPN URL: every inbox row here is made by the test.
     daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'off' } });
-    dispatcher = createIpnDispatcher({ db: database.db, client: temporal.client, taskQueues, now: () => DISPATCHER_CLOCK, logger: createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-dispatcher') });
+    dispatcher = createIpnDispatcher({
+      db: database.db,
+      client: temporal.client,
+      taskQueues,
+      now: () => DISPATCHER_CLOCK,
+      logger: createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-dispatcher'),
+    });
     launch = launcher(database, temporal, taskQueues);
   });
   afterAll(async () => {
@@ -44,16 +50,34 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     await database?.drop();
   });
 
-  async function storeRow(objectType: string, objectId: string, chargePermissionId: string | null, extra: Partial<Pick<IpnInboxRow, 'status'>> = {}): Promise<IpnInboxRow> {
+  async function storeRow(
+    objectType: string,
+    objectId: string,
+    chargePermissionId: string | null,
+    extra: Partial<Pick<IpnInboxRow, 'status'>> = {},
+  ): Promise<IpnInboxRow> {
     const messageId = randomUUID();
-    const { row } = await insertInboxRow(database.db, { messageId, notificationId: randomUUID(), snsType: 'Notification', objectType, objectId, chargePermissionId, rawBody: '{}', status: extra.status ?? 'pending' });
+    const { row } = await insertInboxRow(database.db, {
+      messageId,
+      notificationId: randomUUID(),
+      snsType: 'Notification',
+      objectType,
+      objectId,
+      chargePermissionId,
+      rawBody: '{}',
+      status: extra.status ?? 'pending',
+    });
     return row;
   }
   const row = async (id: bigint) => (await getInboxRow(database.db, id))!;
   // The handler settles the row in its last activity; the run closes a moment later.
   const handlerClosed = (messageId: string) => temporal.client.workflow.getHandle(ipnHandlerWorkflowId(messageId)).result();
   const settled = (id: bigint, what: string) =>
-    eventually(() => row(id), (r) => r.status !== 'pending' && r.status !== 'dispatched', { timeoutMs: 20_000, what });
+    eventually(
+      () => row(id),
+      (r) => r.status !== 'pending' && r.status !== 'dispatched',
+      { timeoutMs: 20_000, what },
+    );
   const backdate = (id: bigint, set: { receivedAgo?: string; processedAgo?: string; attempts?: number; status?: string }) =>
     database.db.execute(sql`update ipn_inbox set
       received_at = coalesce(now() - ${set.receivedAgo ?? null}::interval, received_at),
@@ -77,7 +101,8 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
    * The run of a handler id now, read from its history (describe is consistent; visibility may
    * not list a run started a moment ago, so "still one run" is not read from it).
    */
-  const currentRunId = async (messageId: string): Promise<string> => (await temporal.client.workflow.getHandle(ipnHandlerWorkflowId(messageId)).describe()).runId;
+  const currentRunId = async (messageId: string): Promise<string> =>
+    (await temporal.client.workflow.getHandle(ipnHandlerWorkflowId(messageId)).describe()).runId;
 
   it('a dispatched row whose handler was terminated is run again and settled; one gone from Temporal too', async () => {
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
@@ -91,7 +116,16 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const handle = await temporal.client.workflow.start(ipnHandlerWorkflow, {
       workflowId: ipnHandlerWorkflowId(stuck.messageId),
       taskQueue: uniqueTaskQueue('nobody'),
-      args: [{ inboxId: stuck.id.toString(), messageId: stuck.messageId, objectType: 'CHARGE_PERMISSION', objectId: cp, chargePermissionId: cp, amazonReadsTaskQueue: taskQueues.amazonReads }],
+      args: [
+        {
+          inboxId: stuck.id.toString(),
+          messageId: stuck.messageId,
+          objectType: 'CHARGE_PERMISSION',
+          objectId: cp,
+          chargePermissionId: cp,
+          amazonReadsTaskQueue: taskQueues.amazonReads,
+        },
+      ],
     });
     await handle.terminate('simulated operator mistake');
     // Dispatched, but its handler is gone (e.g. past Temporal's retention).
@@ -107,7 +141,11 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     expect(await settled(stuck.id, 'the stuck row to be settled')).toMatchObject({ status: 'processed', attempts: 2 });
     expect(await settled(gone.id, 'the row without a handler to be settled')).toMatchObject({ status: 'ignored', attempts: 2 });
     expect(await row(fresh.id)).toMatchObject({ status: 'dispatched', attempts: 1 });
-    const subscription = await eventually(() => getSubscription(database.db, 'sub-stuck-1'), (r) => r?.status === 'canceled', { timeoutMs: 20_000, what: 'the subscription to be canceled' });
+    const subscription = await eventually(
+      () => getSubscription(database.db, 'sub-stuck-1'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 20_000, what: 'the subscription to be canceled' },
+    );
     expect(subscription?.statusReason).toBe('BuyerClosed');
     expect(await runsOf(stuck.messageId, 2)).toBe(2);
     await backdate(fresh.id, { status: 'ignored' });
@@ -136,7 +174,16 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const handle = await temporal.client.workflow.start(ipnHandlerWorkflow, {
       workflowId: ipnHandlerWorkflowId(row1.messageId),
       taskQueue: uniqueTaskQueue('nobody'),
-      args: [{ inboxId: row1.id.toString(), messageId: row1.messageId, objectType: 'CHARGEBACK', objectId: 'CB-bound', chargePermissionId: null, amazonReadsTaskQueue: taskQueues.amazonReads }],
+      args: [
+        {
+          inboxId: row1.id.toString(),
+          messageId: row1.messageId,
+          objectType: 'CHARGEBACK',
+          objectId: 'CB-bound',
+          chargePermissionId: null,
+          amazonReadsTaskQueue: taskQueues.amazonReads,
+        },
+      ],
     });
     await handle.terminate('simulated crash loop');
 
@@ -155,7 +202,16 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const handle = await temporal.client.workflow.start(ipnHandlerWorkflow, {
       workflowId: ipnHandlerWorkflowId(failedRow.messageId),
       taskQueue: uniqueTaskQueue('nobody'),
-      args: [{ inboxId: failedRow.id.toString(), messageId: failedRow.messageId, objectType: 'CHARGEBACK', objectId: 'CB-closing', chargePermissionId: null, amazonReadsTaskQueue: taskQueues.amazonReads }],
+      args: [
+        {
+          inboxId: failedRow.id.toString(),
+          messageId: failedRow.messageId,
+          objectType: 'CHARGEBACK',
+          objectId: 'CB-closing',
+          chargePermissionId: null,
+          amazonReadsTaskQueue: taskQueues.amazonReads,
+        },
+      ],
     });
     expect((await daemon.jobs.inboxRetry()).failedRetried).toBe(0);
     // Given back as it was (the attempt not spent), with why.
@@ -172,7 +228,16 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     await launch(idleSpec('sub-failed-1', cp));
     const missingChargeId = `${cp}-C999999`;
     // Pending in the ledger, so the IPN goes to a handler (a terminal state would be settled without one).
-    await database.db.insert(charges).values({ subscriptionId: 'sub-failed-1', cycle: 99, attempt: 0, idempotencyKey: 'test-missing-charge-1', amountMinor: 1000n, currency: 'USD', chargeId: missingChargeId, state: 'AuthorizationInitiated' });
+    await database.db.insert(charges).values({
+      subscriptionId: 'sub-failed-1',
+      cycle: 99,
+      attempt: 0,
+      idempotencyKey: 'test-missing-charge-1',
+      amountMinor: 1000n,
+      currency: 'USD',
+      chargeId: missingChargeId,
+      state: 'AuthorizationInitiated',
+    });
     const failing = await storeRow('CHARGE', missingChargeId, cp);
     expect(await dispatcher.dispatch(failing)).toBe(true);
     expect(await settled(failing.id, 'the CHARGE row to fail')).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/ResourceNotFound/) });
@@ -198,7 +263,11 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     await database.db.delete(charges).where(eq(charges.chargeId, missingChargeId));
     await backdate(failing.id, { processedAgo: '11 minutes' });
     expect((await daemon.jobs.inboxRetry()).failedRetried).toBe(1);
-    expect(await settled(failing.id, 'the third run to settle the row')).toMatchObject({ status: 'ignored', attempts: 3, lastError: `charge ${missingChargeId} is not in the ledger` });
+    expect(await settled(failing.id, 'the third run to settle the row')).toMatchObject({
+      status: 'ignored',
+      attempts: 3,
+      lastError: `charge ${missingChargeId} is not in the ledger`,
+    });
     expect(await runsOf(failing.messageId, 3)).toBe(3);
 
     expect(await row(exhausted.id)).toMatchObject({ status: 'failed', attempts: 5 });
@@ -213,13 +282,34 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const captured = `${cp}-C000101`;
     const declined = `${cp}-C000102`;
     await database.db.insert(charges).values([
-      { subscriptionId: 'sub-final-1', cycle: 1, attempt: 0, idempotencyKey: 'test-final-captured', amountMinor: 1000n, currency: 'USD', chargeId: captured, state: 'Captured' },
-      { subscriptionId: 'sub-final-1', cycle: 2, attempt: 0, idempotencyKey: 'test-final-declined', amountMinor: 1000n, currency: 'USD', chargeId: declined, state: 'Declined' },
+      {
+        subscriptionId: 'sub-final-1',
+        cycle: 1,
+        attempt: 0,
+        idempotencyKey: 'test-final-captured',
+        amountMinor: 1000n,
+        currency: 'USD',
+        chargeId: captured,
+        state: 'Captured',
+      },
+      {
+        subscriptionId: 'sub-final-1',
+        cycle: 2,
+        attempt: 0,
+        idempotencyKey: 'test-final-declined',
+        amountMinor: 1000n,
+        currency: 'USD',
+        chargeId: declined,
+        state: 'Declined',
+      },
     ]);
 
     const ipn = await storeRow('CHARGE', captured, cp);
     expect(await dispatcher.dispatch(ipn)).toBe(true);
-    expect(await row(ipn.id)).toMatchObject({ status: 'ignored', lastError: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
+    expect(await row(ipn.id)).toMatchObject({
+      status: 'ignored',
+      lastError: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves`,
+    });
     expect((await row(ipn.id)).processedAt?.toISOString()).toBe(DISPATCHER_CLOCK.toISOString());
     await expect(temporal.client.workflow.getHandle(ipnHandlerWorkflowId(ipn.messageId)).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
 
@@ -241,8 +331,20 @@ describe('inboxRetry: stuck dispatched rows and failed rows get another handler 
     const handle = await temporal.client.workflow.start(ipnHandlerWorkflow, {
       workflowId: ipnHandlerWorkflowId(raced.messageId),
       taskQueue: taskQueues.workflows,
-      args: [{ inboxId: raced.id.toString(), messageId: raced.messageId, objectType: 'CHARGE', objectId: captured, chargePermissionId: cp, amazonReadsTaskQueue: taskQueues.amazonReads }],
+      args: [
+        {
+          inboxId: raced.id.toString(),
+          messageId: raced.messageId,
+          objectType: 'CHARGE',
+          objectId: captured,
+          chargePermissionId: cp,
+          amazonReadsTaskQueue: taskQueues.amazonReads,
+        },
+      ],
     });
-    expect(await handle.result()).toEqual({ status: 'ignored', summary: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves` });
+    expect(await handle.result()).toEqual({
+      status: 'ignored',
+      summary: `charge ${captured} is already Captured in the ledger, a state Amazon Pay never leaves`,
+    });
   });
 });

@@ -28,7 +28,12 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
   beforeAll(async () => {
     [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
     sim = await startTestSimulator({ seed: 11 });
-    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem } });
+    daemon = await startTestDaemon({
+      database,
+      taskQueues,
+      amazonPay: sim.amazonPay,
+      signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+    });
     launch = launcher(database, temporal, taskQueues);
   });
   afterAll(async () => {
@@ -75,9 +80,17 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     // Temporal is back (the daemon's own client): the sweep, run as the cron would, picks the row up.
     const run = await daemon.housekeeping.trigger('inboxRetry', new Date());
     expect(run).toMatchObject({ ran: true, result: { pending: 1, dispatched: 1 } });
-    const row = await eventually(() => getSubscription(database.db, 'sub-offline-1'), (r) => r?.status === 'canceled', { timeoutMs: 20_000, what: 'the subscription to be canceled' });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-offline-1'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 20_000, what: 'the subscription to be canceled' },
+    );
     expect(row?.statusReason).toBe('BuyerClosed');
-    await eventually(async () => (await listInboxRows(database.db)).find((r) => r.id === pending!.id)?.status, (s) => s === 'processed', { timeoutMs: 20_000, what: 'the row to be processed' });
+    await eventually(
+      async () => (await listInboxRows(database.db)).find((r) => r.id === pending!.id)?.status,
+      (s) => s === 'processed',
+      { timeoutMs: 20_000, what: 'the row to be processed' },
+    );
     await deadConnection.close();
   });
 
@@ -91,7 +104,11 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
 
     const result = await daemon.jobs.reconcile();
     expect(result.closed).toBeGreaterThanOrEqual(1);
-    const row = await eventually(() => getSubscription(database.db, 'sub-silent-1'), (r) => r?.status === 'canceled', { timeoutMs: 20_000, what: 'the subscription to be canceled' });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-silent-1'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 20_000, what: 'the subscription to be canceled' },
+    );
     expect(row?.statusReason).toBe('AmazonClosed');
     const [check] = await database.db.select().from(permissionChecks).where(eq(permissionChecks.chargePermissionId, cp));
     expect(check?.lastState).toBe('Closed');
@@ -119,30 +136,55 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       MessageId: messageId,
       TopicArn: 'arn:aws:sns:us-east-1:000000000000:Forged',
       Timestamp: new Date().toISOString(),
-      Message: JSON.stringify({ MerchantID: 'X', ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, ChargePermissionId: cp, NotificationType: 'STATE_CHANGE', NotificationId: randomUUID(), NotificationVersion: 'V2', State: 'Closed' }),
+      Message: JSON.stringify({
+        MerchantID: 'X',
+        ObjectType: 'CHARGE_PERMISSION',
+        ObjectId: cp,
+        ChargePermissionId: cp,
+        NotificationType: 'STATE_CHANGE',
+        NotificationId: randomUUID(),
+        NotificationVersion: 'V2',
+        State: 'Closed',
+      }),
     };
     const reads = async () => (await sim.control.requests()).counts['getChargePermission'] ?? 0;
     const readsBefore = await reads();
     const response = await fetch(open.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(forged) });
     expect(response.status).toBe(200);
-    await eventually(async () => (await listInboxRows(database.db)).find((r) => r.messageId === messageId)?.status, (s) => s === 'processed', { timeoutMs: 20_000, what: 'the forged IPN to be processed' });
+    await eventually(
+      async () => (await listInboxRows(database.db)).find((r) => r.messageId === messageId)?.status,
+      (s) => s === 'processed',
+      { timeoutMs: 20_000, what: 'the forged IPN to be processed' },
+    );
     // Handled: the reaction asked Amazon Pay. A cancel it made would be recorded (stop row, signal,
     // cancel request in history) before the row is processed; the workflow's own write of
     // "canceled" would come later, so the absence is read where the reaction writes, not there.
     expect(await reads()).toBe(readsBefore + 1);
     expect(await stopRequestOf(database.db, 'sub-forged-1')).toBeNull();
     const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.workflowExecutionCancelRequestedEventAttributes || e.workflowExecutionSignaledEventAttributes?.signalName === cancelSignal.name)).toEqual([]);
+    expect(
+      events.filter((e) => e.workflowExecutionCancelRequestedEventAttributes || e.workflowExecutionSignaledEventAttributes?.signalName === cancelSignal.name),
+    ).toEqual([]);
     // What it did tell the workflow: the state Amazon Pay answered.
-    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual([permissionStatusSignal.name]);
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)).toEqual([
+      permissionStatusSignal.name,
+    ]);
     expect((await getSubscription(database.db, 'sub-forged-1'))?.status).toBe('active');
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     // A permission nothing bills on is recorded, not fetched: no Amazon Pay request of any kind.
     const before = await sim.control.requests();
-    const stranger = { ...forged, MessageId: randomUUID(), Message: JSON.stringify({ ObjectType: 'CHARGE_PERMISSION', ObjectId: 'S01-0000000-0000000', NotificationId: randomUUID() }) };
+    const stranger = {
+      ...forged,
+      MessageId: randomUUID(),
+      Message: JSON.stringify({ ObjectType: 'CHARGE_PERMISSION', ObjectId: 'S01-0000000-0000000', NotificationId: randomUUID() }),
+    };
     expect((await fetch(open.url, { method: 'POST', body: JSON.stringify(stranger) })).status).toBe(200);
-    await eventually(async () => (await listInboxRows(database.db)).find((r) => r.messageId === stranger.MessageId)?.status, (s) => s === 'ignored', { timeoutMs: 20_000, what: 'the stranger IPN to be ignored' });
+    await eventually(
+      async () => (await listInboxRows(database.db)).find((r) => r.messageId === stranger.MessageId)?.status,
+      (s) => s === 'ignored',
+      { timeoutMs: 20_000, what: 'the stranger IPN to be ignored' },
+    );
     const [unknown] = await database.db.select().from(unknownPermissions).where(eq(unknownPermissions.chargePermissionId, 'S01-0000000-0000000'));
     expect(unknown?.reason).toBe('no_subscription');
     expect(await sim.control.requests()).toEqual(before);
@@ -154,18 +196,30 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     const { handle } = await launch(idleSpec('sub-drift-1', chargePermission.chargePermissionId));
     // A workflow that was running (its first status write, a local activity, has landed) and then vanished;
     // terminating it earlier would let that write arrive after the drift check's.
-    await eventually(async () => (await getSubscription(database.db, 'sub-drift-1'))?.nextBillingAt, (next) => next != null, { timeoutMs: 20_000, what: 'the first status write' });
+    await eventually(
+      async () => (await getSubscription(database.db, 'sub-drift-1'))?.nextBillingAt,
+      (next) => next != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
     await handle.terminate('simulated operator mistake');
     await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = 'sub-drift-1'`);
     // A subscription workflow with no row (its input is junk; it only has to be Running for the check).
-    const orphan = await temporal.client.workflow.start('subscriptionWorkflow', { workflowId: `subscription-orphan-${randomUUID()}`, taskQueue: taskQueues.workflows, args: [{}] });
+    const orphan = await temporal.client.workflow.start('subscriptionWorkflow', {
+      workflowId: `subscription-orphan-${randomUUID()}`,
+      taskQueue: taskQueues.workflows,
+      args: [{}],
+    });
     const result = await daemon.jobs.drift();
     expect(result.stalled).toContain('sub-drift-1');
     const row = await getSubscription(database.db, 'sub-drift-1');
     expect(row?.status).toBe('needs_attention');
     expect(row?.statusReason).toBe('WorkflowNotRunning');
     // Visibility may lag a moment behind the start; the orphan is reported once listed.
-    const seen = await eventually(() => daemon.jobs.drift(), (r) => r.orphans.includes(orphan.workflowId), { timeoutMs: 15_000, what: 'the orphan to be reported' });
+    const seen = await eventually(
+      () => daemon.jobs.drift(),
+      (r) => r.orphans.includes(orphan.workflowId),
+      { timeoutMs: 15_000, what: 'the orphan to be reported' },
+    );
     expect(seen.stalled).toEqual(['sub-drift-1']);
     await orphan.terminate('test cleanup');
   });

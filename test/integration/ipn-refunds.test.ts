@@ -32,7 +32,12 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
     // Refunds stay RefundInitiated until the test resolves them.
     sim = await startTestSimulator({ seed: 23, refundDelayMs: 60 * 60_000 });
-    daemon = await startTestDaemon({ database, taskQueues, amazonPay: sim.amazonPay, signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem } });
+    daemon = await startTestDaemon({
+      database,
+      taskQueues,
+      amazonPay: sim.amazonPay,
+      signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+    });
     await sim.control.setIpn({ url: daemon.ipnUrl, retryScheduleMs: [500, 1_000, 2_000] });
     amazonPay = createAmazonPayClient(sim.amazonPay);
     billing = createBillingClient({
@@ -48,7 +53,11 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     // One captured charge of 50.00 USD to refund from (monthly plan: no second charge during the test).
     const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
     chargePermissionId = chargePermission.chargePermissionId;
-    await launcher(database, temporal, taskQueues)({
+    await launcher(
+      database,
+      temporal,
+      taskQueues,
+    )({
       id: 'sub-refunds',
       chargePermissionId,
       plan: { amountMinor: '5000', currency: 'USD', interval: { unit: 'month', count: 1 } },
@@ -74,12 +83,20 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     expect(refund.state).toBe('RefundInitiated');
     const refundId = refund.refundId!;
     // The RefundInitiated IPN is handled too (Get Refund: still RefundInitiated), and changes nothing.
-    await eventually(() => refundRow(refundId), (r) => r?.lastCheckedAt != null, { timeoutMs: 20_000, what: 'the RefundInitiated IPN to be handled' });
+    await eventually(
+      () => refundRow(refundId),
+      (r) => r?.lastCheckedAt != null,
+      { timeoutMs: 20_000, what: 'the RefundInitiated IPN to be handled' },
+    );
     expect((await refundRow(refundId))?.state).toBe('RefundInitiated');
 
     const resolvedAt = Date.now();
     await sim.control.resolveRefund(refundId);
-    const row = await eventually(() => refundRow(refundId), (r) => r?.state === 'Refunded', { timeoutMs: 20_000, what: 'the refund to be Refunded' });
+    const row = await eventually(
+      () => refundRow(refundId),
+      (r) => r?.state === 'Refunded',
+      { timeoutMs: 20_000, what: 'the refund to be Refunded' },
+    );
     expect(row?.reasonCode).toBeNull();
     expect(row?.resolvedAt).not.toBeNull();
     // Amazon's timestamp has whole seconds.
@@ -98,14 +115,22 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     const { refund, remainingMinor: before } = await billing.refund({ chargeId, amountMinor: '200' });
     const refundId = refund.refundId!;
     await sim.control.resolveRefund(refundId, 'AmazonRejected');
-    const row = await eventually(() => refundRow(refundId), (r) => r?.state === 'Declined', { timeoutMs: 20_000, what: 'the refund to be Declined' });
+    const row = await eventually(
+      () => refundRow(refundId),
+      (r) => r?.state === 'Declined',
+      { timeoutMs: 20_000, what: 'the refund to be Declined' },
+    );
     expect(row?.reasonCode).toBe('AmazonRejected');
     expect(row?.resolvedAt).not.toBeNull();
     // The declined 2.00 is refundable again: a 1.00 refund leaves 2.00 − 1.00 more than before.
     const next = await billing.refund({ chargeId, amountMinor: '100' });
     expect(BigInt(next.remainingMinor)).toBe(BigInt(before) + 200n - 100n);
     await sim.control.resolveRefund(next.refund.refundId!);
-    await eventually(() => refundRow(next.refund.refundId!), (r) => r?.state === 'Refunded', { timeoutMs: 20_000, what: 'the follow-up refund to be Refunded' });
+    await eventually(
+      () => refundRow(next.refund.refundId!),
+      (r) => r?.state === 'Refunded',
+      { timeoutMs: 20_000, what: 'the follow-up refund to be Refunded' },
+    );
   });
 
   it('without an IPN, reconciliation polls refunds RefundInitiated for more than a few minutes, and only those', async () => {
@@ -155,7 +180,11 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     );
     expect(linked?.state).toBe('RefundInitiated');
     await sim.control.resolveRefund(linked!.refundId!);
-    await eventually(() => refundRow(linked!.refundId!), (r) => r?.state === 'Refunded', { timeoutMs: 20_000, what: 'the linked refund to be Refunded' });
+    await eventually(
+      () => refundRow(linked!.refundId!),
+      (r) => r?.state === 'Refunded',
+      { timeoutMs: 20_000, what: 'the linked refund to be Refunded' },
+    );
   });
 
   it('a REFUND IPN for a refund that is not ours is recorded and settled, not retried', async () => {

@@ -20,7 +20,8 @@ describe('IPN endpoint under slow, idle and many clients', () => {
   let database: TestDatabase;
   let server: IpnServer;
   const { logger, lines } = captureLogger('warn');
-  const warned = (msg: string, fields: Record<string, unknown>) => lines.some((l) => l.level === PINO_WARN && l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v));
+  const warned = (msg: string, fields: Record<string, unknown>) =>
+    lines.some((l) => l.level === PINO_WARN && l.msg === msg && Object.entries(fields).every(([k, v]) => l[k] === v));
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -80,7 +81,9 @@ describe('IPN endpoint under slow, idle and many clients', () => {
     const times = await Promise.all(probes.map((p) => p.closed));
     const early = times.filter((ms) => ms < LIMITS.headersTimeout / 2).length;
     const held = times.filter((ms) => ms >= LIMITS.headersTimeout - 50 && ms < LIMITS.headersTimeout + LATE).length;
-    console.log(`[ipn-slow] ${probes.length} idle connections: ${early} closed at once, ${held} held until headersTimeout; all gone after ${Date.now() - started} ms`);
+    console.log(
+      `[ipn-slow] ${probes.length} idle connections: ${early} closed at once, ${held} held until headersTimeout; all gone after ${Date.now() - started} ms`,
+    );
     expect(early).toBe(30);
     expect(held).toBe(LIMITS.maxConnections);
     expect(warned('ipn connection refused: ipn.maxConnections reached', { maxConnections: LIMITS.maxConnections })).toBe(true);

@@ -41,7 +41,13 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     pendingDelayMs: 60 * 60_000,
     ...options,
   });
-  const amazonPay = parseAmazonPayConfig({ publicKeyId, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), region: 'na', endpoint: simulator.url, timeoutMs: 5_000 });
+  const amazonPay = parseAmazonPayConfig({
+    publicKeyId,
+    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    region: 'na',
+    endpoint: simulator.url,
+    timeoutMs: 5_000,
+  });
   return { simulator, control: createSimulatorControl(simulator.url), amazonPay };
 }
 
@@ -54,7 +60,13 @@ export function testConfig(databaseUrl: string, taskQueues: TaskQueues, override
       ...base.temporal,
       connection: { ...base.temporal.connection, namespace: inject('temporalNamespace') },
       taskQueues,
-      worker: { ...base.temporal.worker, maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000 },
+      worker: {
+        ...base.temporal.worker,
+        maxCachedWorkflows: 50,
+        maxConcurrentWorkflowTaskExecutions: 10,
+        maxConcurrentActivityTaskExecutions: 20,
+        shutdownGraceTimeMs: 2_000,
+      },
       rateLimits: { ...base.temporal.rateLimits, createChargePerSecond: 100, amazonReadsPerSecond: 100 },
     },
     billing: {

@@ -20,7 +20,10 @@ import { readSnsFixture, signedTestEnvelope, TEST_CERT_URL, TEST_TOPIC_ARN, test
 
 /** `withHeader: false` leaves out x-amz-sns-message-id, so a logged MessageId can only come from the envelope. */
 const post = async (url: string, envelope: Record<string, string>, withHeader = true) => {
-  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=UTF-8', ...(withHeader ? { 'x-amz-sns-message-id': envelope.MessageId ?? '' } : {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'text/plain; charset=UTF-8',
+    ...(withHeader ? { 'x-amz-sns-message-id': envelope.MessageId ?? '' } : {}),
+  };
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(envelope) });
   return { status: response.status, body: (await response.json()) as { error?: string; stored?: boolean } };
 };
@@ -32,7 +35,13 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
   const start = async (overrides: Partial<IpnServerOptions> & { pem?: string; delayMs?: number } = {}) => {
     const fetcher = testCertificateFetcher(overrides.pem, overrides.delayMs);
     const log = captureLogger();
-    const server = await startTestIpnServer({ allowedTopicArns: [TEST_TOPIC_ARN], db: database.db, signature: { mode: 'sns', fetchCertificate: fetcher.fetch }, logger: log.logger, ...overrides });
+    const server = await startTestIpnServer({
+      allowedTopicArns: [TEST_TOPIC_ARN],
+      db: database.db,
+      signature: { mode: 'sns', fetchCertificate: fetcher.fetch },
+      logger: log.logger,
+      ...overrides,
+    });
     servers.push(server);
     return { server, fetches: fetcher.calls, lines: log.lines };
   };
@@ -60,17 +69,29 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
     const { server, fetches, lines } = await start();
     const envelope = signedTestEnvelope({ topicArn: 'arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic' });
     const response = await post(server.url, envelope);
-    expect(response).toEqual({ status: 403, body: { error: 'TopicArn "arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic" is not in ipn.allowedTopicArns' } });
+    expect(response).toEqual({
+      status: 403,
+      body: { error: 'TopicArn "arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic" is not in ipn.allowedTopicArns' },
+    });
     expect(await listInboxRows(database.db)).toEqual([]);
     expect(fetches).toEqual([]);
-    expect(lines.find((l) => l.msg === 'ipn refused')).toMatchObject({ level: PINO_WARN, status: 403, messageId: envelope.MessageId, reason: response.body.error });
+    expect(lines.find((l) => l.msg === 'ipn refused')).toMatchObject({
+      level: PINO_WARN,
+      status: 403,
+      messageId: envelope.MessageId,
+      reason: response.body.error,
+    });
   });
 
-  it('checks the topic and Timestamp before the inner Message, and logs every refusal with the envelope\'s MessageId', async () => {
+  it("checks the topic and Timestamp before the inner Message, and logs every refusal with the envelope's MessageId", async () => {
     const { server, fetches, lines } = await start();
     const badMessage = { ObjectId: 'has space' }; // signed, well-formed envelope; its Message is not a valid IPN
     const cases = [
-      { envelope: signedTestEnvelope({ topicArn: 'arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic', message: badMessage }), status: 403, reason: /is not in ipn.allowedTopicArns/ },
+      {
+        envelope: signedTestEnvelope({ topicArn: 'arn:aws:sns:us-east-1:999988887777:SomeoneElsesTopic', message: badMessage }),
+        status: 403,
+        reason: /is not in ipn.allowedTopicArns/,
+      },
       { envelope: signedTestEnvelope({ timestamp: '2012-05-02T00:54:06.655Z', message: badMessage }), status: 400, reason: /older than 24 h/ },
       { envelope: signedTestEnvelope({ message: badMessage }), status: 400, reason: /Message\.ObjectId/ },
       { envelope: { ...signedTestEnvelope(), Message: 'not json' }, status: 400, reason: /Message is not a JSON string/ },
@@ -80,7 +101,12 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
       const response = await post(server.url, envelope, false);
       expect(response.status).toBe(status);
       expect(response.body.error).toMatch(reason);
-      expect(lines.filter((l) => l.msg === 'ipn refused').at(-1)).toMatchObject({ level: PINO_WARN, status, messageId: envelope.MessageId, reason: response.body.error });
+      expect(lines.filter((l) => l.msg === 'ipn refused').at(-1)).toMatchObject({
+        level: PINO_WARN,
+        status,
+        messageId: envelope.MessageId,
+        reason: response.body.error,
+      });
     }
     expect(fetches).toEqual([]);
     expect(await listInboxRows(database.db)).toEqual([]);
@@ -110,7 +136,13 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
 
   it('refuses malformed certificate URLs with 403 without fetching: 2,000 distinct query strings → 0 fetches', async () => {
     const { server, fetches } = await start();
-    const shapes = [`${TEST_CERT_URL}#f`, TEST_CERT_URL.replace('https://', 'https://u:p@'), TEST_CERT_URL.replace('.com/', '.com:443/'), TEST_CERT_URL.replace('https', 'http'), 'https://sns.us-east-1.amazonaws.com.evil.example/x.pem'];
+    const shapes = [
+      `${TEST_CERT_URL}#f`,
+      TEST_CERT_URL.replace('https://', 'https://u:p@'),
+      TEST_CERT_URL.replace('.com/', '.com:443/'),
+      TEST_CERT_URL.replace('https', 'http'),
+      'https://sns.us-east-1.amazonaws.com.evil.example/x.pem',
+    ];
     const urls = [...shapes, ...Array.from({ length: 2_000 }, (_, i) => `${TEST_CERT_URL}?q=${i}`)];
     const signed = signedTestEnvelope(); // SigningCertURL is not among the signed fields
     const statuses = new Set<number>();
@@ -133,7 +165,11 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
   });
 
   it.each([
-    ['a bare public key', () => createPublicKey(readSnsFixture('test-signer.key')).export({ type: 'spki', format: 'pem' }).toString(), 'SigningCertURL did not serve an X.509 certificate'],
+    [
+      'a bare public key',
+      () => createPublicKey(readSnsFixture('test-signer.key')).export({ type: 'spki', format: 'pem' }).toString(),
+      'SigningCertURL did not serve an X.509 certificate',
+    ],
     ['a certificate issued to another name', () => readSnsFixture('other-subject.crt'), 'issued to "sns.example.com", not sns.amazonaws.com'],
   ])('refuses a signature whose SigningCertURL serves %s', async (_case, pem, reason) => {
     const { server } = await start({ pem: pem() });
@@ -151,11 +187,14 @@ describe('IPN endpoint: topics, Timestamps and SNS certificates', () => {
   });
 
   it('warns at start-up when production (sns mode) accepts any topic, and names each new topic it accepts', async () => {
-    const startupWarning = (lines: Array<{ msg: string; level: number }>) => lines.filter((l) => l.level === PINO_WARN && l.msg.startsWith('ipn.allowedTopicArns is empty'));
+    const startupWarning = (lines: Array<{ msg: string; level: number }>) =>
+      lines.filter((l) => l.level === PINO_WARN && l.msg.startsWith('ipn.allowedTopicArns is empty'));
     const open = await start({ allowedTopicArns: [] });
     expect(startupWarning(open.lines)).toHaveLength(1);
     expect((await post(open.server.url, signedTestEnvelope({ topicArn: 'arn:aws:sns:eu-west-1:111122223333:Whatever' }))).status).toBe(200);
-    expect(open.lines.filter((l) => (l.msg as string).startsWith('ipn accepted from a topic not in ipn.allowedTopicArns'))).toMatchObject([{ level: PINO_WARN, topicArn: 'arn:aws:sns:eu-west-1:111122223333:Whatever' }]);
+    expect(open.lines.filter((l) => (l.msg as string).startsWith('ipn accepted from a topic not in ipn.allowedTopicArns'))).toMatchObject([
+      { level: PINO_WARN, topicArn: 'arn:aws:sns:eu-west-1:111122223333:Whatever' },
+    ]);
     expect(startupWarning((await start()).lines)).toHaveLength(0);
     expect(startupWarning((await start({ allowedTopicArns: [], signature: { mode: 'off' } })).lines)).toHaveLength(0);
   });

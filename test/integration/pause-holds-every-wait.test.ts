@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
-import { launchCappedBeforeMonthEnd, ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
+import {
+  launchCappedBeforeMonthEnd,
+  ledger,
+  newPermission,
+  shortSpec,
+  simulatorCharges,
+  statusHistory,
+  type SubscriptionHandle,
+} from '../support/subscriptions.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,16 +31,32 @@ describe("an operator's pause holds every wait", () => {
   async function pauseShows(handle: SubscriptionHandle, id: string): Promise<void> {
     await handle.signal(pauseSignal, { reason: 'operator hold' });
     // Well within any of the waits below: the status must not wait for the wait to end.
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused in the query', timeoutMs: 4_000 });
-    await eventually(() => getSubscription(h.database.db, id), (r) => r?.status === 'paused', { what: 'paused in PostgreSQL', timeoutMs: 4_000 });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused in the query', timeoutMs: 4_000 },
+    );
+    await eventually(
+      () => getSubscription(h.database.db, id),
+      (r) => r?.status === 'paused',
+      { what: 'paused in PostgreSQL', timeoutMs: 4_000 },
+    );
   }
 
   it('the payment-method grace period stops while paused: no final action during the pause, the time left runs after resume', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { mode: 'HardDeclined' });
     const graceMs = 8_000;
-    const { handle } = await h.launch(shortSpec('pause-grace', cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+    const { handle } = await h.launch(shortSpec('pause-grace', cp, { cycles: 1 }), {
+      paymentMethodGraceMs: graceMs,
+      paymentMethodCheckIntervalMs: 60_000,
+      finalAction: 'cancel',
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     const declinedAt = (await ledger(h, 'pause-grace'))[0]!.completedAt!.getTime();
     await pauseShows(handle, 'pause-grace');
     const pausedAt = Date.now();
@@ -45,7 +69,11 @@ describe("an operator's pause holds every wait", () => {
 
     const resumedAt = Date.now();
     await handle.signal(resumeSignal, { reason: 'go on' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required again' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'payment_method_required again' },
+    );
     expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:HardDeclined' });
     const events = await statusHistory(h, 'pause-grace');
     const canceledAt = events.at(-1)!.at.getTime();
@@ -99,10 +127,18 @@ describe("an operator's pause holds every wait", () => {
     // A refusal no retry fixes, for the next Create Charge only.
     await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
     const { handle } = await h.launch(shortSpec('pause-attention', cp, { cycles: 1 }));
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
     await pauseShows(handle, 'pause-attention');
     await handle.signal(resumeSignal, { reason: 'lift the pause' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention' && !s.paused,
+      { what: 'needs_attention again' },
+    );
     await sleep(1_500);
     expect(await ledger(h, 'pause-attention')).toHaveLength(1);
     await handle.signal(resumeSignal, { reason: 'retry it' });
@@ -117,17 +153,30 @@ describe("an operator's pause holds every wait", () => {
   it('a failed call waiting for its retry shows paused, is not retried while paused, and is retried at once by the resume that lifts the pause', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
-    await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'injected refusal of this request' }]);
+    await h.control.setInjectedErrors([
+      { operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'injected refusal of this request' },
+    ]);
     try {
       // The automatic retry is 10 minutes away: only the resume can bring it back within the test.
-      const { handle } = await h.launch(shortSpec('pause-failed-call', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention', timeoutMs: 30_000 });
+      const { handle } = await h.launch(shortSpec('pause-failed-call', cp, { cycles: 1 }), {
+        activityRetryWindowMs: 3_000,
+        failedCallRetryDelaysMs: [10 * 60_000],
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.statusReason === 'CallFailed:getPermissionStatus',
+        { what: 'needs_attention', timeoutMs: 30_000 },
+      );
       await pauseShows(handle, 'pause-failed-call');
       expect((await handle.query(stateQuery)).failedCall).toMatchObject({ activity: 'getPermissionStatus', failures: 1 });
       await h.control.setInjectedErrors([]);
 
       await handle.signal(resumeSignal, { reason: 'go on' });
-      const state = await eventually(() => handle.query(stateQuery), (s) => s.failedCall === null, { what: 'the call retried at once', timeoutMs: 15_000 });
+      const state = await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.failedCall === null,
+        { what: 'the call retried at once', timeoutMs: 15_000 },
+      );
       expect(state.paused).toBe(false);
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
       expect((await ledger(h, 'pause-failed-call')).map((r) => [r.attempt, r.state])).toEqual([

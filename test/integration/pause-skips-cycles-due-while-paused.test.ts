@@ -23,9 +23,17 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const anchorMs = Date.parse(`${spec.anchor.localDateTime}Z`);
     const dueAt = (cycle: number) => anchorMs + cycle * 3_000;
     const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [4_000] });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     const pausedAt = Date.now();
     await sleep(15_000);
     expect(await ledger(h, 'skip-in-dunning')).toHaveLength(1);
@@ -59,16 +67,32 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
     const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
     const { handle } = await h.launch(spec);
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     const pausedAt = Date.now();
     await sleep(7_000);
     const resumedAt = Date.now();
     await handle.signal(resumeSignal, { reason: 'lift the pause' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention' && !s.paused,
+      { what: 'needs_attention again' },
+    );
     await handle.signal(resumeSignal, { reason: 'retry it' });
-    const rows = await eventually(() => ledger(h, 'skip-in-attention'), (r) => r.filter((c) => c.state === 'Captured').length >= 2, { what: 'retry and the next cycle' });
+    const rows = await eventually(
+      () => ledger(h, 'skip-in-attention'),
+      (r) => r.filter((c) => c.state === 'Captured').length >= 2,
+      { what: 'retry and the next cycle' },
+    );
     await handle.terminate('test cleanup');
     const captured = rows.filter((c) => c.state === 'Captured');
     expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
@@ -82,10 +106,18 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const spec = shortSpec('catch-up-before-pause', cp, { seconds: 2, cycles: 4 });
     // Dunning of cycle 0 outlasts cycles 1 and 2; the pause comes after they were due.
     const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [5_500] });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
     await sleep(4_500);
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     await handle.signal(resumeSignal, { reason: 'go on' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 4 });
     const captured = (await ledger(h, 'catch-up-before-pause')).filter((c) => c.state === 'Captured').map((c) => c.cycle);
@@ -100,15 +132,27 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const spec = shortSpec(id, cp, { seconds: 2, cycles: 12 });
     const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
     const { handle } = await h.launch(spec, { usePendingAuthorization: true });
-    await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'AuthorizationPending', { what: 'cycle 0 pending' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.statusReason === 'AuthorizationPending',
+      { what: 'cycle 0 pending' },
+    );
     // Cycles 1 and 2 come due while cycle 0's authorization is pending; then the operator pauses,
     // and only then does Amazon settle cycle 0.
     await sleep(Math.max(0, dueAt(2) + 700 - Date.now()));
     const pausedAt = Date.now();
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.paused, { what: 'pause taken' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.paused,
+      { what: 'pause taken' },
+    );
     await h.control.resolveCharge((await ledger(h, id))[0]!.chargeId!);
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused' && s.chargesMade === 1, { what: 'paused after cycle 0 was paid', timeoutMs: 20_000 });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused' && s.chargesMade === 1,
+      { what: 'paused after cycle 0 was paid', timeoutMs: 20_000 },
+    );
     await sleep(4_000);
     expect(await ledger(h, id)).toHaveLength(1);
     const resumedAt = Date.now();

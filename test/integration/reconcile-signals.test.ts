@@ -67,7 +67,11 @@ describe('reconciliation signals a subscription only when its permission changed
 
     await sim.control.closeChargePermission(cp, 'amazon');
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, closed: 1 });
-    const row = await eventually(() => getSubscription(database.db, 'sub-reconcile-1'), (r) => r?.status === 'canceled', { timeoutMs: 20_000, what: 'the subscription to be canceled' });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-reconcile-1'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 20_000, what: 'the subscription to be canceled' },
+    );
     expect(row?.statusReason).toBe('AmazonClosed');
     // Nothing live is left on it: later runs do not fetch it.
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 0 });
@@ -79,7 +83,11 @@ describe('reconciliation signals a subscription only when its permission changed
     const { handle } = await launch(idleSpec('sub-reconcile-2', cp));
     await sim.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
     expect(await daemon.jobs.reconcile()).toMatchObject({ checked: 1, signalled: 1 });
-    const state = await eventually(() => handle.query(stateQuery), (s) => s.permission !== null, { timeoutMs: 10_000, what: 'the workflow to note the permission' });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission !== null,
+      { timeoutMs: 10_000, what: 'the workflow to note the permission' },
+    );
     expect(state.permission).toMatchObject({ state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], evidenceOfChange: false });
     await handle.terminate('test cleanup');
   });

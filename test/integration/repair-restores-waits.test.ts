@@ -33,7 +33,11 @@ describe('billing repair restores a waiting subscription', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
     const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'unpaid',
+      { what: 'unpaid' },
+    );
     await handle.terminate('worker host lost');
 
     const repaired = await repairSaying(handle, id, 'waits in unpaid as before (DunningExhausted:SoftDeclined)');
@@ -55,8 +59,16 @@ describe('billing repair restores a waiting subscription', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
     const graceMs = 20_000;
-    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), {
+      paymentMethodGraceMs: graceMs,
+      paymentMethodCheckIntervalMs: 60_000,
+      finalAction: 'cancel',
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     const declinedAt = (await ledger(h, id))[0]!.completedAt!.getTime();
     await sleep(4_000);
     await handle.terminate('worker host lost');
@@ -79,9 +91,17 @@ describe('billing repair restores a waiting subscription', () => {
     const id = 'repair-cancel-period-end';
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec(id, cp, { seconds: 4, cycles: 5 }));
-    await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1, { what: 'cycle 0 paid' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.chargesMade === 1,
+      { what: 'cycle 0 paid' },
+    );
     await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerLeaves' });
-    await eventually(() => handle.query(stateQuery), (s) => s.cancelAtPeriodEnd, { what: 'cancel at period end noted' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cancelAtPeriodEnd,
+      { what: 'cancel at period end noted' },
+    );
     await handle.terminate('worker host lost');
 
     const repaired = await repairSaying(handle, id, 'cancel at period end kept (BuyerLeaves)');
@@ -94,26 +114,50 @@ describe('billing repair restores a waiting subscription', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
     const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 10 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'unpaid',
+      { what: 'unpaid' },
+    );
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => getSubscription(h.database.db, id), (r) => r?.status === 'paused', { what: 'row paused' });
+    await eventually(
+      () => getSubscription(h.database.db, id),
+      (r) => r?.status === 'paused',
+      { what: 'row paused' },
+    );
     await handle.terminate('worker host lost');
     const unpaidEvents = async () => (await statusHistory(h, id)).filter((e) => e.to === 'unpaid').length;
     const unpaidBefore = await unpaidEvents();
 
-    const repaired = await repairSaying(handle, id, 'stays paused (nothing is charged until it is resumed), then waits in unpaid as before (DunningExhausted:SoftDeclined)');
-    await eventually(() => repaired.query(stateQuery), (s) => s.status === 'paused' && s.paused, { what: 'paused after the repair' });
+    const repaired = await repairSaying(
+      handle,
+      id,
+      'stays paused (nothing is charged until it is resumed), then waits in unpaid as before (DunningExhausted:SoftDeclined)',
+    );
+    await eventually(
+      () => repaired.query(stateQuery),
+      (s) => s.status === 'paused' && s.paused,
+      { what: 'paused after the repair' },
+    );
     // The repaired run shows the pause over its wait from the start: the row never says unpaid meanwhile.
     expect(await unpaidEvents()).toBe(unpaidBefore);
     await repaired.signal(resumeSignal, { reason: 'lift the pause' });
     // Without a repair, a resume that lifts a pause leaves the cycle in unpaid (README "Messages").
-    await eventually(() => repaired.query(stateQuery), (s) => s.status === 'unpaid' && !s.paused, { what: 'unpaid again' });
+    await eventually(
+      () => repaired.query(stateQuery),
+      (s) => s.status === 'unpaid' && !s.paused,
+      { what: 'unpaid again' },
+    );
     await sleep(4_000);
     expect(await repaired.query(stateQuery)).toMatchObject({ status: 'unpaid', cycle: 0 });
     expect(await ledger(h, id)).toHaveLength(1);
 
     await repaired.signal(resumeSignal, { reason: 'admin retry' });
-    await eventually(() => ledger(h, id), (rows) => rows.some((r) => r.cycle === 0 && r.attempt === 2 && r.state === 'Captured'), { what: 'cycle 0 retried' });
+    await eventually(
+      () => ledger(h, id),
+      (rows) => rows.some((r) => r.cycle === 0 && r.attempt === 2 && r.state === 'Captured'),
+      { what: 'cycle 0 retried' },
+    );
     await repaired.terminate('test cleanup');
   }, 60_000);
 
@@ -123,19 +167,39 @@ describe('billing repair restores a waiting subscription', () => {
     // The first Create Charge is committed but its answer lost; the retries then meet 503s.
     await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
     const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 10 }), { chargeRetryWindowMs: 3_000 });
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'the committed charge' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'the committed charge' },
+    );
     await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
-    await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'ChargeOutcomeUnknown', { what: 'outcome unknown' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.statusReason === 'ChargeOutcomeUnknown',
+      { what: 'outcome unknown' },
+    );
     await h.control.setFaults({ error503Rate: 0 });
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => getSubscription(h.database.db, id), (r) => r?.status === 'paused', { what: 'row paused' });
+    await eventually(
+      () => getSubscription(h.database.db, id),
+      (r) => r?.status === 'paused',
+      { what: 'row paused' },
+    );
     await handle.terminate('worker host lost');
 
-    const repaired = await repairSaying(handle, id, 'stays paused (nothing is charged until it is resumed), then resumes at cycle 0, attempt 1 (same idempotency key');
+    const repaired = await repairSaying(
+      handle,
+      id,
+      'stays paused (nothing is charged until it is resumed), then resumes at cycle 0, attempt 1 (same idempotency key',
+    );
     await sleep(3_000);
     expect(await ledger(h, id)).toHaveLength(1);
     await repaired.signal(resumeSignal, { reason: 'go on' });
-    const rows = await eventually(() => ledger(h, id), (r) => r.some((c) => c.state === 'Captured'), { what: 'the same attempt charged' });
+    const rows = await eventually(
+      () => ledger(h, id),
+      (r) => r.some((c) => c.state === 'Captured'),
+      { what: 'the same attempt charged' },
+    );
     await repaired.terminate('test cleanup');
     expect(rows[0]).toMatchObject({ cycle: 0, attempt: 1, state: 'Captured' });
     const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp && a.outcome !== 'Replayed');
@@ -149,18 +213,34 @@ describe('billing repair restores a waiting subscription', () => {
     const spec = shortSpec(id, cp, { seconds: 2, cycles: 30 });
     const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
     const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [40_000] });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     const pausedAt = Date.now();
     await sleep(8_000);
     const resumedAt = Date.now();
     await handle.signal(resumeSignal, { reason: 'go on' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due again' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due again' },
+    );
     await handle.terminate('worker host lost');
 
     const repaired = await repairSaying(handle, id, 'resumes at cycle 0, attempt 2');
-    const rows = await eventually(() => ledger(h, id), (r) => r.filter((c) => c.state === 'Captured').length >= 3, { what: 'three captured', timeoutMs: 30_000 });
+    const rows = await eventually(
+      () => ledger(h, id),
+      (r) => r.filter((c) => c.state === 'Captured').length >= 3,
+      { what: 'three captured', timeoutMs: 30_000 },
+    );
     await repaired.terminate('test cleanup');
     const captured = rows.filter((c) => c.state === 'Captured');
     expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
@@ -173,14 +253,30 @@ describe('billing repair restores a waiting subscription', () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
     const graceMs = 12_000;
-    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { paymentMethodGraceMs: graceMs, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), {
+      paymentMethodGraceMs: graceMs,
+      paymentMethodCheckIntervalMs: 60_000,
+      finalAction: 'cancel',
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'payment_method_required' },
+    );
     const declinedAt = (await ledger(h, id))[0]!.completedAt!.getTime();
     await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     await sleep(8_000);
     await handle.signal(resumeSignal, { reason: 'go on' });
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'waiting again' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required',
+      { what: 'waiting again' },
+    );
     await handle.terminate('worker host lost');
 
     const repaired = await repairSaying(handle, id, 'waits in payment_method_required as before (HardDeclined)');

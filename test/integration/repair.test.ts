@@ -25,7 +25,11 @@ describe('billing repair', () => {
   it('restarts a terminated subscription at the next unpaid cycle; every cycle is charged once', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('repair-terminated', cp, { seconds: 3, cycles: 3 }));
-    await eventually(() => ledger(h, 'repair-terminated'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    await eventually(
+      () => ledger(h, 'repair-terminated'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 paid' },
+    );
     await handle.terminate('operator mistake');
 
     const run = await cli.run(['repair', 'repair-terminated']);
@@ -43,7 +47,11 @@ describe('billing repair', () => {
     // The first Create Charge is committed but its answer lost; the retries then meet 503s.
     await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
     const { handle } = await h.launch(shortSpec('repair-unknown', cp, { cycles: 1 }));
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'the committed charge' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'the committed charge' },
+    );
     await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
     await handle.terminate('worker host lost');
     const [pending] = await ledger(h, 'repair-unknown');
@@ -65,17 +73,33 @@ describe('billing repair', () => {
     const declined = await newPermission(h);
     await h.control.setScript(declined, { next: ['SoftDeclined'] });
     const a = (await h.launch(shortSpec('repair-bulk-declined', declined, { cycles: 1 }), { dunningRetryDelaysMs: [10 * 60_000] })).handle;
-    await eventually(() => ledger(h, 'repair-bulk-declined'), (rows) => rows.some((r) => r.state === 'Refused'), { what: 'the soft decline' });
-    await eventually(() => a.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+    await eventually(
+      () => ledger(h, 'repair-bulk-declined'),
+      (rows) => rows.some((r) => r.state === 'Refused'),
+      { what: 'the soft decline' },
+    );
+    await eventually(
+      () => a.query(stateQuery),
+      (s) => s.status === 'past_due',
+      { what: 'past_due' },
+    );
     await a.terminate('test');
     const idle = await newPermission(h);
     const b = (await h.launch(shortSpec('repair-bulk-idle', idle, { cycles: 1, firstInSeconds: 600 }))).handle;
-    await eventually(() => b.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'planned' });
+    await eventually(
+      () => b.query(stateQuery),
+      (s) => s.nextBillingAt !== null,
+      { what: 'planned' },
+    );
     await b.terminate('test');
     // A stop "now" recorded, then the workflow stopped before it was told (the stopper died in between).
     const stoppedCp = await newPermission(h);
     const d = (await h.launch(shortSpec('repair-bulk-stopped', stoppedCp, { cycles: 1, firstInSeconds: 600 }))).handle;
-    await eventually(() => d.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'planned' });
+    await eventually(
+      () => d.query(stateQuery),
+      (s) => s.nextBillingAt !== null,
+      { what: 'planned' },
+    );
     await recordStopRequested(h.database.db, 'repair-bulk-stopped', 'BuyerRequested', new Date());
     await d.terminate('test');
     const runningCp = await newPermission(h);
@@ -87,7 +111,9 @@ describe('billing repair', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Repaired repair-bulk-declined (workflow was terminated): resumes at cycle 0, attempt 2;');
     expect(run.stdout).toContain('Repaired repair-bulk-idle (workflow was terminated): started again from the beginning (nothing was billed yet);');
-    expect(run.stdout).toMatch(/^Canceled repair-bulk-stopped \(workflow was terminated\): a stop was requested at \S+ \(BuyerRequested\), so it was not restarted/m);
+    expect(run.stdout).toMatch(
+      /^Canceled repair-bulk-stopped \(workflow was terminated\): a stop was requested at \S+ \(BuyerRequested\), so it was not restarted/m,
+    );
     expect(run.stdout).not.toContain('repair-bulk-running');
     expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 1 canceled \(stop requested\), 0 not repaired\./);
     expect((await newRun(d).describe()).status.name).toBe('TERMINATED');
@@ -108,7 +134,11 @@ describe('billing repair', () => {
   it('a recorded stop is not restarted: show and list say so, repair finishes it as canceled with the reason', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('repair-stopped', cp, { seconds: 3, cycles: 3 }));
-    await eventually(() => ledger(h, 'repair-stopped'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    await eventually(
+      () => ledger(h, 'repair-stopped'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 paid' },
+    );
     // The stop was written (stop-now.ts), then the workflow stopped before the signal reached it.
     await recordStopRequested(h.database.db, 'repair-stopped', 'Operator: fraud', new Date());
     await handle.terminate('worker host lost');
@@ -116,12 +146,16 @@ describe('billing repair', () => {
     const show = await cli.run(['show', 'repair-stopped']);
     expect(show.stdout).toMatch(/stop requested +at [^(\n]+ \(Operator: fraud\)/);
     expect((await cli.run(['list', '--charge-permission', cp])).stdout).toMatch(/repair-stopped +active \(stop requested\)/);
-    expect((await cli.json<{ subscription: { stopRequested: { reason: string } } }>(['show', 'repair-stopped'])).subscription.stopRequested).toMatchObject({ reason: 'Operator: fraud' });
+    expect((await cli.json<{ subscription: { stopRequested: { reason: string } } }>(['show', 'repair-stopped'])).subscription.stopRequested).toMatchObject({
+      reason: 'Operator: fraud',
+    });
 
     const run = await cli.run(['repair', 'repair-stopped']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Canceled repair-stopped \(workflow was terminated\): a stop was requested at \S+ \(Operator: fraud\), so it was not restarted; status canceled \(Operator: fraud\)\n$/);
+    expect(run.stdout).toMatch(
+      /^Canceled repair-stopped \(workflow was terminated\): a stop was requested at \S+ \(Operator: fraud\), so it was not restarted; status canceled \(Operator: fraud\)\n$/,
+    );
     expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
     const row = await getSubscription(h.database.db, 'repair-stopped');
     expect(row).toMatchObject({ status: 'canceled', statusReason: 'Operator: fraud', nextBillingAt: null });
@@ -135,17 +169,30 @@ describe('billing repair', () => {
   it('a history Temporal has but cannot send aborts the repair in one line; nothing is restarted and a pending cancel is not lost', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('repair-history-error', cp, { seconds: 3, cycles: 3 }));
-    await eventually(() => ledger(h, 'repair-history-error'), (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'), { what: 'cycle 0 paid' });
+    await eventually(
+      () => ledger(h, 'repair-history-error'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 paid' },
+    );
     await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerRequested' });
     // A real gRPC failure of the history read only: the termination reason makes the history
     // larger than this client accepts (RESOURCE_EXHAUSTED), while describing the workflow still works.
     await handle.terminate(`worker host lost ${'x'.repeat(200_000)}`);
-    const connection = await Connection.connect({ address: h.temporal.address, channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 }, interceptors: [] });
+    const connection = await Connection.connect({
+      address: h.temporal.address,
+      channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 },
+      interceptors: [],
+    });
     try {
       const small = createBillingClient({ ...cli.deps, temporal: async () => new Client({ connection, namespace: h.temporal.namespace }) });
-      const error = await small.repair('repair-history-error').then(() => undefined, (e: unknown) => e);
+      const error = await small.repair('repair-history-error').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(exitCodeFor(error)).toBe(1);
-      expect(describeError(error)).toMatch(/^could not read the history of workflow subscription-repair-history-error from Temporal \(.+\); nothing was restarted, try again$/);
+      expect(describeError(error)).toMatch(
+        /^could not read the history of workflow subscription-repair-history-error from Temporal \(.+\); nothing was restarted, try again$/,
+      );
       expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
       expect((await listSubscriptionEvents(h.database.db, 'repair-history-error')).map((e) => e.reasonCode)).not.toContain('workflow_restarted');
     } finally {

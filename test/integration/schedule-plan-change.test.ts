@@ -17,7 +17,11 @@ const NY = 'America/New_York';
 const SLOW_REBASE_MS = 9_000;
 
 const upcomingLocal = async (handle: SubscriptionHandle, count: number): Promise<string[]> => {
-  const state = await eventually(() => handle.query(stateQuery), (s) => (s.upcoming?.length ?? 0) >= count, { what: 'planned billing dates' });
+  const state = await eventually(
+    () => handle.query(stateQuery),
+    (s) => (s.upcoming?.length ?? 0) >= count,
+    { what: 'planned billing dates' },
+  );
   return (state.upcoming ?? []).slice(0, count).map((p) => DateTime.fromISO(p.dueAt, { zone: NY }).toFormat("yyyy-MM-dd'T'HH:mm"));
 };
 
@@ -37,7 +41,15 @@ describe('plan changes and the schedule', () => {
         },
       }),
     });
-    billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.launchContext.taskQueues, policy: h.launchContext.policy, now: () => new Date() });
+    billing = createBillingClient({
+      db: h.database.db,
+      temporal: async () => h.temporal.client,
+      amazonPay: () => h.amazonPay,
+      environment: 'sandbox',
+      taskQueues: h.launchContext.taskQueues,
+      policy: h.launchContext.policy,
+      now: () => new Date(),
+    });
   });
   afterAll(async () => h?.close());
 
@@ -53,7 +65,12 @@ describe('plan changes and the schedule', () => {
     const started = (await launched.handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(started!);
     await launched.handle.terminate('restarted paused since before its anchor');
-    const state: CarriedState = { ...initialState(input), paused: true, pausedSince: new Date(twelveDaysAgo.getTime() - 1000).toISOString(), pauseReason: 'long break' };
+    const state: CarriedState = {
+      ...initialState(input),
+      paused: true,
+      pausedSince: new Date(twelveDaysAgo.getTime() - 1000).toISOString(),
+      pauseReason: 'long break',
+    };
     const handle = await h.temporal.client.workflow.start(subscriptionWorkflow, {
       workflowId: launched.handle.workflowId,
       taskQueue: h.taskQueues.workflows,
@@ -61,12 +78,20 @@ describe('plan changes and the schedule', () => {
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     });
     await h.startWorkers();
-    await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     expect(await simulatorCharges(h, cp)).toHaveLength(0);
 
     const resumedAt = Date.now();
     await handle.signal(resumeSignal, { reason: 'back' });
-    const [first] = await eventually(() => simulatorCharges(h, cp), (c) => c.length >= 1, { what: 'a charge after resume', timeoutMs: 30_000 });
+    const [first] = await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length >= 1,
+      { what: 'a charge after resume', timeoutMs: 30_000 },
+    );
     const rows = await ledger(h, 'long-pause');
     const expected = Math.floor((resumedAt - twelveDaysAgo.getTime()) / 1000);
     expect(rows[0]!.cycle).toBeGreaterThanOrEqual(expected);
@@ -79,7 +104,11 @@ describe('plan changes and the schedule', () => {
 
   it('monthly from Jan 31, change-plan at the pending Feb 28 cycle to month/20.00: Feb 28, Mar 31, Apr 30, May 31', async () => {
     // Cycle 0 was captured at checkout, so cycle 1 (Feb 28, clamped) is the pending one.
-    const { chargePermission, firstChargeId } = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amountMinor: '1400' } });
+    const { chargePermission, firstChargeId } = await h.control.createChargePermission({
+      type: 'Recurring',
+      currency: 'USD',
+      firstCharge: { amountMinor: '1400' },
+    });
     const cp = chargePermission.chargePermissionId;
     const { handle } = await h.launch({
       id: 'month-end-change',
@@ -121,10 +150,18 @@ describe('plan changes and the schedule', () => {
   it('a cycle that comes due while changePlan awaits its rebase is charged at the amount the change records for it', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('plan-race', cp, { seconds: 20, firstInSeconds: 3, amountMinor: '1400' }));
-    await eventually(() => handle.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'waiting for cycle 0' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.nextBillingAt !== null,
+      { what: 'waiting for cycle 0' },
+    );
     // The rebase takes 9 s; cycle 0 comes due about 3 s after launch, in the middle of it.
     const result = await handle.executeUpdate(changePlanUpdate, { args: [{ interval: { unit: 'second', count: 30 }, amountMinor: '2100' }] });
-    const [charge] = await eventually(() => ledger(h, 'plan-race'), (rows) => rows.length >= 1, { what: 'cycle 0 charged' });
+    const [charge] = await eventually(
+      () => ledger(h, 'plan-race'),
+      (rows) => rows.length >= 1,
+      { what: 'cycle 0 charged' },
+    );
     const amountFor = (cycle: number) => (cycle >= result.fromCycle ? '2100' : '1400');
     expect(charge!.amountMinor.toString()).toBe(amountFor(charge!.cycle));
     const [simulated] = await simulatorCharges(h, cp);

@@ -80,7 +80,11 @@ describe('subscription workflow against the simulator', () => {
     const secondRun = (await second.handle.describe()).runId;
     expect(secondRun).toBe(firstRun);
     // The query reports the next billing time once the workflow has recorded it.
-    const state = await eventually(() => first.handle.query(stateQuery), (s) => s.nextBillingAt !== null, { what: 'next billing time' });
+    const state = await eventually(
+      () => first.handle.query(stateQuery),
+      (s) => s.nextBillingAt !== null,
+      { what: 'next billing time' },
+    );
     expect(state.nextBillingAt).toBe('2099-01-31T14:00:00.000Z');
     await first.handle.terminate('test cleanup');
   });

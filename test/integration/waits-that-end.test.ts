@@ -17,7 +17,15 @@ describe('waits that end', () => {
   let billing: BillingClient;
   beforeAll(async () => {
     h = await startBillingHarness();
-    billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.launchContext.taskQueues, policy: h.launchContext.policy, now: () => new Date() });
+    billing = createBillingClient({
+      db: h.database.db,
+      temporal: async () => h.temporal.client,
+      amazonPay: () => h.amazonPay,
+      environment: 'sandbox',
+      taskQueues: h.launchContext.taskQueues,
+      policy: h.launchContext.policy,
+      now: () => new Date(),
+    });
   });
   afterAll(async () => h?.close());
 
@@ -28,7 +36,11 @@ describe('waits that end', () => {
       const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'cap-still', boundary, 10);
       // What another charge on the same permission in the new month would do: refused again after the reset.
       await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
-      const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention', timeoutMs: 30_000 });
+      const state = await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention',
+        { what: 'needs_attention', timeoutMs: 30_000 },
+      );
       expect(state.statusReason).toBe('MonthlyCapStillExceeded');
       const rows = await ledger(h, 'cap-still');
       expect(rows.map((r) => [r.cycle, r.attempt, r.state, r.reasonCode])).toEqual([
@@ -60,8 +72,15 @@ describe('waits that end', () => {
     const workflowId = 'subscription-stop-failed-call';
     h.activityFaults.set(workflowId, 'planCycle', 'non_retryable');
     try {
-      const { handle } = await h.launch(shortSpec('stop-failed-call', cp, { cycles: 3 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
-      await eventually(() => handle.query(stateQuery).catch(() => null), (s) => s?.statusReason === 'CallFailed:planCycle', { what: 'needs_attention', timeoutMs: 30_000 });
+      const { handle } = await h.launch(shortSpec('stop-failed-call', cp, { cycles: 3 }), {
+        activityRetryWindowMs: 3_000,
+        failedCallRetryDelaysMs: [10 * 60_000],
+      });
+      await eventually(
+        () => handle.query(stateQuery).catch(() => null),
+        (s) => s?.statusReason === 'CallFailed:planCycle',
+        { what: 'needs_attention', timeoutMs: 30_000 },
+      );
 
       // The buyer closed the permission: what the IPN reaction (and `billing stop`) signals before it
       // also cancels the workflow. The signal alone must end the wait, so the run completes.
@@ -84,7 +103,9 @@ describe('waits that end', () => {
     const weekly = { amountMinor: '25000', currency: 'USD', interval: { unit: 'week' as const, count: 1 } };
     const refusal = await billing.startSubscription({ ...base, id: 'cap-weekly', plan: weekly }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(InvalidInputError);
-    expect(String((refusal as Error).message)).toMatch(/250\.00 USD every week is up to 5 cycles in one calendar month, 1250\.00 USD, above the monthly limit .*1000\.00 USD per calendar month/);
+    expect(String((refusal as Error).message)).toMatch(
+      /250\.00 USD every week is up to 5 cycles in one calendar month, 1250\.00 USD, above the monthly limit .*1000\.00 USD per calendar month/,
+    );
     expect(await getSubscription(h.database.db, 'cap-weekly')).toBeUndefined();
 
     // A monthly 250.00 plan is fine; changing only its interval to weekly is not.
@@ -92,7 +113,10 @@ describe('waits that end', () => {
     const change = await billing.changePlan('cap-monthly', { interval: { unit: 'week', count: 1 } }).catch((e: unknown) => e);
     expect(change).toBeInstanceOf(InvalidInputError);
     expect(String((change as Error).message)).toMatch(/^interval 250\.00 USD every week is up to 5 cycles/);
-    expect((await billing.changePlan('cap-monthly', { interval: { unit: 'week', count: 1 }, amountMinor: '20000' })).interval).toEqual({ unit: 'week', count: 1 });
+    expect((await billing.changePlan('cap-monthly', { interval: { unit: 'week', count: 1 }, amountMinor: '20000' })).interval).toEqual({
+      unit: 'week',
+      count: 1,
+    });
     await billing.stopSubscription('cap-monthly');
   }, 60_000);
 
@@ -125,11 +149,22 @@ describe('waits that end', () => {
     // Amazon refuses its first charge for the cap (other charges on the permission this month).
     await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
     // Launched without the client's check, as a subscription started before it would run.
-    const { handle } = await h.launch({ id: 'cap-weekly-running', chargePermissionId: cp, plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } }, anchor: anchorSecondsFromNow(1) });
-    const state = await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention', timeoutMs: 20_000 });
+    const { handle } = await h.launch({
+      id: 'cap-weekly-running',
+      chargePermissionId: cp,
+      plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } },
+      anchor: anchorSecondsFromNow(1),
+    });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'needs_attention',
+      { what: 'needs_attention', timeoutMs: 20_000 },
+    );
     expect(state.statusReason).toBe('PlanExceedsMonthlyCap');
     const event = (await statusHistory(h, 'cap-weekly-running')).at(-1);
-    expect(JSON.stringify(event?.detail)).toMatch(/up to 5 cycles of 30000 USD \(minor units\) fall in one calendar month: 150000, above the Charge Permission's monthly limit 100000 USD/);
+    expect(JSON.stringify(event?.detail)).toMatch(
+      /up to 5 cycles of 30000 USD \(minor units\) fall in one calendar month: 150000, above the Charge Permission's monthly limit 100000 USD/,
+    );
     await cancelNow(h, handle, 'test done');
   }, 60_000);
 });

@@ -45,9 +45,17 @@ describe('bounded continue-as-new', () => {
       // Create Charge takes 3 s: the pause arrives while it is in flight, before the hand-over.
       await h.control.setFaults({ latencyFixedMs: 3_000 });
       const { handle } = await h.launch(shortSpec('bounded-can-pause', cp, { seconds: 2, cycles: 3 }), { continueAsNewEveryCycles: 1 });
-      await eventually(() => ledger(h, 'bounded-can-pause'), (rows) => rows.length === 1 && rows[0]!.state === 'pending', { what: 'the first charge in flight' });
+      await eventually(
+        () => ledger(h, 'bounded-can-pause'),
+        (rows) => rows.length === 1 && rows[0]!.state === 'pending',
+        { what: 'the first charge in flight' },
+      );
       await handle.signal(pauseSignal, { reason: 'merchant asked during the charge' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused in the next run' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'paused',
+        { what: 'paused in the next run' },
+      );
       await h.control.setFaults({ latencyFixedMs: 0 });
       const runs = await runsOf('subscription-bounded-can-pause');
       expect(runs.slice(0, 2)).toEqual([

@@ -21,7 +21,11 @@ async function closed(handle: SubscriptionHandle): Promise<string> {
 }
 
 async function eventuallyCharged(h: BillingHarness, cp: string): Promise<void> {
-  await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: `first charge on ${cp}` });
+  await eventually(
+    () => simulatorCharges(h, cp),
+    (c) => c.length === 1,
+    { what: `first charge on ${cp}` },
+  );
 }
 
 describe('cancelling a subscription', () => {
@@ -40,8 +44,16 @@ describe('cancelling a subscription', () => {
   it('cancelled while sleeping: no later charge, status canceled with the reason', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('cancel-sleeping', cp, { seconds: 5, firstInSeconds: 1 }));
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'cycle 0 charged' });
-    await eventually(() => handle.query(stateQuery), (s) => s.cycle === 1, { what: 'sleeping before cycle 1' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'cycle 0 charged' },
+    );
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === 1,
+      { what: 'sleeping before cycle 1' },
+    );
 
     await cancelNow(h, handle, 'BuyerRequested');
     expect(['cancelled', 'completed:canceled']).toContain(await closed(handle));
@@ -79,7 +91,11 @@ describe('cancelling a subscription', () => {
     gate.hold(0);
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('cancel-before-send', cp, { seconds: 5, firstInSeconds: 1 }));
-    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the first charge waiting to be sent' });
+    await eventually(
+      async () => gate.waiting,
+      (n) => n === 1,
+      { intervalMs: 50, what: 'the first charge waiting to be sent' },
+    );
 
     await cancelNow(h, handle, 'BuyerRequested');
     gate.open();
@@ -96,7 +112,11 @@ describe('cancelling a subscription', () => {
     await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status500' });
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('cancel-before-retry', cp, { seconds: 5, firstInSeconds: 1 }));
-    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the retry waiting to be sent' });
+    await eventually(
+      async () => gate.waiting,
+      (n) => n === 1,
+      { intervalMs: 50, what: 'the retry waiting to be sent' },
+    );
     expect(await simulatorCharges(h, cp)).toHaveLength(1);
     await h.control.setFaults({ responseLostRate: 0 });
 
@@ -118,7 +138,11 @@ describe('cancelling a subscription', () => {
     await h.control.setInjectedErrors([{ operation: 'createCharge', status: 429, reasonCode: 'TooManyRequests', times: 1 }]);
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('cancel-after-429', cp, { seconds: 5, firstInSeconds: 1 }));
-    await eventually(async () => gate.waiting, (n) => n === 1, { intervalMs: 50, what: 'the retry after a 429 waiting to be sent' });
+    await eventually(
+      async () => gate.waiting,
+      (n) => n === 1,
+      { intervalMs: 50, what: 'the retry after a 429 waiting to be sent' },
+    );
     expect((await ledger(h, 'cancel-after-429')).map((r) => [r.cycle, r.attempt, r.state])).toEqual([[0, 1, 'pending']]);
 
     const stoppedAt = Date.now();
@@ -161,8 +185,16 @@ describe('cancelling a subscription', () => {
   it('cancel at period end: the paid period runs out, then it ends at the next due date uncharged', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('cancel-period-end', cp, { seconds: 6, firstInSeconds: 1 }));
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'cycle 0 charged' });
-    const sleeping = await eventually(() => handle.query(stateQuery), (s) => s.cycle === 1 && s.nextBillingAt !== null, { what: 'sleeping before cycle 1' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'cycle 0 charged' },
+    );
+    const sleeping = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === 1 && s.nextBillingAt !== null,
+      { what: 'sleeping before cycle 1' },
+    );
 
     await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerRequested' });
     expect((await handle.query(stateQuery)).cancelAtPeriodEnd).toBe(true);

@@ -31,7 +31,11 @@ describe('worker crash mid-charge', () => {
     );
     // The request leaves within milliseconds of that insert; give a starved CPU a second or two
     // (of the simulator's 4) so the kill lands while Amazon holds the request, not before it.
-    await eventually(async () => Date.now(), (now) => now >= inFlight!.requestedAt.getTime() + 1_500, { intervalMs: 50, what: 'the request on the wire' });
+    await eventually(
+      async () => Date.now(),
+      (now) => now >= inFlight!.requestedAt.getTime() + 1_500,
+      { intervalMs: 50, what: 'the request on the wire' },
+    );
     await first.kill('SIGKILL');
     const attemptsAtKill = (await h.control.attempts()).attempts.filter((a) => a.idempotencyKey === inFlight!.idempotencyKey);
     expect(attemptsAtKill, 'the simulator had not answered yet when the worker died').toHaveLength(0);

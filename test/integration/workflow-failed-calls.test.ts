@@ -51,11 +51,16 @@ interface Site {
 
 /** The state query, retried: a query waits while a local activity retries inside a workflow task and may time out meanwhile. */
 const query = async (handle: SubscriptionHandle, done: (s: SubscriptionState) => boolean, what: string) =>
-  (await eventually(() => handle.query(stateQuery).catch(() => null), (s) => s !== null && done(s), { what, timeoutMs: 45_000 }))!;
+  (await eventually(
+    () => handle.query(stateQuery).catch(() => null),
+    (s) => s !== null && done(s),
+    { what, timeoutMs: 45_000 },
+  ))!;
 const endsAfterOneCycle = async (_run: Run, handle: SubscriptionHandle) => {
   expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
 };
-const launchOneCycle = async (run: Run, extra: Parameters<typeof shortSpec>[2] = {}) => (await run.h.launch(shortSpec(run.id, run.cp, { cycles: 1, ...extra }), run.policy)).handle;
+const launchOneCycle = async (run: Run, extra: Parameters<typeof shortSpec>[2] = {}) =>
+  (await run.h.launch(shortSpec(run.id, run.cp, { cycles: 1, ...extra }), run.policy)).handle;
 /** The call fails from the start: arm, then launch a one-cycle plan. */
 const armedFromTheStart = async (run: Run) => {
   await run.arm();
@@ -67,7 +72,11 @@ const SITES: Site[] = [
     name: 'checkout charge record',
     activity: 'recordCheckoutCharge',
     async reach(run) {
-      const { chargePermission, firstChargeId } = await run.h.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '14.00' } });
+      const { chargePermission, firstChargeId } = await run.h.control.createChargePermission({
+        type: 'Recurring',
+        currency: 'USD',
+        firstCharge: { amount: '14.00' },
+      });
       run.cp = chargePermission.chargePermissionId;
       await run.arm();
       return (await run.h.launch({ ...shortSpec(run.id, run.cp, { cycles: 2 }), firstChargeId: firstChargeId! }, run.policy)).handle;
@@ -120,7 +129,11 @@ const SITES: Site[] = [
     },
     async recovered(run, handle) {
       await query(handle, (s) => s.status === 'active' && s.failedCall === null, 'active again');
-      await eventually(() => statusHistory(run.h, run.id), (events) => events.some((e) => e.reason === 'cycles_skipped_while_paused'), { what: 'the skipped cycles recorded' });
+      await eventually(
+        () => statusHistory(run.h, run.id),
+        (events) => events.some((e) => e.reason === 'cycles_skipped_while_paused'),
+        { what: 'the skipped cycles recorded' },
+      );
       await handle.terminate('test done');
     },
   },
@@ -152,7 +165,15 @@ const SITES: Site[] = [
     },
     async recovered(run, handle) {
       await query(handle, (s) => s.status === 'active' && s.failedCall === null, 'active again');
-      expect((await eventually(() => getSubscription(run.h.database.db, run.id), (r) => r?.amountMinor === 2000n, { what: 'the new amount in PostgreSQL' }))?.status).toBe('active');
+      expect(
+        (
+          await eventually(
+            () => getSubscription(run.h.database.db, run.id),
+            (r) => r?.amountMinor === 2000n,
+            { what: 'the new amount in PostgreSQL' },
+          )
+        )?.status,
+      ).toBe('active');
       await handle.terminate('test done');
     },
   },
@@ -216,7 +237,11 @@ const SITES: Site[] = [
       return (await run.h.launch(shortSpec(run.id, run.cp, { seconds: 2, cycles: 2, amountMinor: '60000' }), run.policy)).handle;
     },
     async recovered(_run, handle) {
-      await query(handle, (s) => s.status === 'past_due' && s.statusReason === 'PeriodicAmountExceeded' && s.failedCall === null, 'past_due until the cap resets');
+      await query(
+        handle,
+        (s) => s.status === 'past_due' && s.statusReason === 'PeriodicAmountExceeded' && s.failedCall === null,
+        'past_due until the cap resets',
+      );
       await handle.terminate('test done');
     },
   },
@@ -243,7 +268,11 @@ const SITES: Site[] = [
     async reach(run) {
       await run.h.control.setScript(run.cp, { next: ['AuthorizationInitiated:Captured'] });
       const handle = await launchOneCycle(run);
-      const [row] = await eventually(async () => (await ledger(run.h, run.id)).filter((r) => r.state === 'AuthorizationInitiated'), (rows) => rows.length === 1, { what: 'the pending charge' });
+      const [row] = await eventually(
+        async () => (await ledger(run.h, run.id)).filter((r) => r.state === 'AuthorizationInitiated'),
+        (rows) => rows.length === 1,
+        { what: 'the pending charge' },
+      );
       await run.arm(row!.chargeId!);
       await run.h.control.resolveCharge(row!.chargeId!);
       return handle;
@@ -258,7 +287,11 @@ const SITES: Site[] = [
       await run.h.control.setScript(run.cp, { next: ['AuthorizationInitiated:Captured'] });
       await run.arm();
       const handle = await launchOneCycle(run);
-      const [row] = await eventually(async () => (await ledger(run.h, run.id)).filter((r) => r.state === 'AuthorizationInitiated'), (rows) => rows.length === 1, { what: 'the pending charge' });
+      const [row] = await eventually(
+        async () => (await ledger(run.h, run.id)).filter((r) => r.state === 'AuthorizationInitiated'),
+        (rows) => rows.length === 1,
+        { what: 'the pending charge' },
+      );
       await run.h.control.resolveCharge(row!.chargeId!);
       return handle;
     },
@@ -308,29 +341,45 @@ describe('a failed activity call never ends the subscription workflow', () => {
     return run;
   }
 
-  const cases = SITES.flatMap((site, i) => (['non_retryable', 'outage'] as const).map((mode) => ({ site, mode, id: `failed-call-${i}-${mode === 'outage' ? 'o' : 'n'}` })));
+  const cases = SITES.flatMap((site, i) =>
+    (['non_retryable', 'outage'] as const).map((mode) => ({ site, mode, id: `failed-call-${i}-${mode === 'outage' ? 'o' : 'n'}` })),
+  );
 
-  it.concurrent.each(cases)('$site.name ($site.activity), $mode', async ({ site, mode, id }) => {
-    const run = runFor(site, mode, id, await newPermission(h, site.currency ?? 'USD'));
-    const handle = await site.reach(run);
-    started.push(handle);
+  it.concurrent.each(cases)(
+    '$site.name ($site.activity), $mode',
+    async ({ site, mode, id }) => {
+      const run = runFor(site, mode, id, await newPermission(h, site.currency ?? 'USD'));
+      const handle = await site.reach(run);
+      started.push(handle);
 
-    const reason = `CallFailed:${site.activity}`;
-    const state = await query(handle, (s) => s.status === 'needs_attention' && s.statusReason === reason, reason);
-    expect(state.failedCall).toMatchObject({ activity: site.activity, failures: 1 });
-    expect(state.failedCall?.failure).toMatch(mode === 'outage' ? /timeout|outage|ServiceUnavailable/i : site.amazon ? /InvalidParameterValue:? injected refusal of this request/ : /injected failure/);
-    expect((await handle.describe()).status.name).toBe('RUNNING');
-    if (site.activity !== 'recordStatus') {
-      // Durable and visible: PostgreSQL says so too (a failing status write can only show it in the query).
-      const row = await eventually(() => getSubscription(h.database.db, run.id), (r) => r?.status === 'needs_attention', { what: 'needs_attention in PostgreSQL' });
-      expect(row?.statusReason).toBe(reason);
-    }
+      const reason = `CallFailed:${site.activity}`;
+      const state = await query(handle, (s) => s.status === 'needs_attention' && s.statusReason === reason, reason);
+      expect(state.failedCall).toMatchObject({ activity: site.activity, failures: 1 });
+      expect(state.failedCall?.failure).toMatch(
+        mode === 'outage'
+          ? /timeout|outage|ServiceUnavailable/i
+          : site.amazon
+            ? /InvalidParameterValue:? injected refusal of this request/
+            : /injected failure/,
+      );
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      if (site.activity !== 'recordStatus') {
+        // Durable and visible: PostgreSQL says so too (a failing status write can only show it in the query).
+        const row = await eventually(
+          () => getSubscription(h.database.db, run.id),
+          (r) => r?.status === 'needs_attention',
+          { what: 'needs_attention in PostgreSQL' },
+        );
+        expect(row?.statusReason).toBe(reason);
+      }
 
-    await run.disarm();
-    if (mode === 'non_retryable') {
-      // Nothing retries it by itself within the test: only the operator's resume.
-      await handle.signal(resumeSignal, { reason: 'operator: Amazon Pay answers again' });
-    }
-    await site.recovered(run, handle);
-  }, 120_000);
+      await run.disarm();
+      if (mode === 'non_retryable') {
+        // Nothing retries it by itself within the test: only the operator's resume.
+        await handle.signal(resumeSignal, { reason: 'operator: Amazon Pay answers again' });
+      }
+      await site.recovered(run, handle);
+    },
+    120_000,
+  );
 });

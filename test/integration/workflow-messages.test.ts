@@ -17,22 +17,42 @@ describe('subscription messages', () => {
   it('pause stops billing; resume skips the cycles that came due meanwhile and bills on', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('pause-1', cp, { seconds: 2, firstInSeconds: 1 }));
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === 1, { what: 'cycle 0 charged' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === 1,
+      { what: 'cycle 0 charged' },
+    );
 
     await handle.signal(pauseSignal, { reason: 'BuyerAskedForABreak' });
-    const paused = await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+    const paused = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'paused',
+      { what: 'paused' },
+    );
     expect(paused).toMatchObject({ paused: true, statusReason: 'BuyerAskedForABreak', nextBillingAt: null });
     // The query answers from memory; the row follows once the status activity has run.
-    const row = await eventually(() => getSubscription(h.database.db, 'pause-1'), (r) => r?.status === 'paused', { what: 'paused in PostgreSQL' });
+    const row = await eventually(
+      () => getSubscription(h.database.db, 'pause-1'),
+      (r) => r?.status === 'paused',
+      { what: 'paused in PostgreSQL' },
+    );
     expect(row).toMatchObject({ status: 'paused', statusReason: 'BuyerAskedForABreak' });
     const chargesWhenPaused = (await simulatorCharges(h, cp)).length;
     // Wait (by the clock, not for the workflow) until two more cycles would have come due.
     const pausedAt = Date.now();
-    await eventually(async () => Date.now(), (now) => now > pausedAt + 4_500, { what: 'two cycles of pause' });
+    await eventually(
+      async () => Date.now(),
+      (now) => now > pausedAt + 4_500,
+      { what: 'two cycles of pause' },
+    );
     expect(await simulatorCharges(h, cp)).toHaveLength(chargesWhenPaused);
 
     await handle.signal(resumeSignal, { reason: 'BuyerIsBack' });
-    await eventually(() => simulatorCharges(h, cp), (c) => c.length === chargesWhenPaused + 1, { what: 'billing after resume' });
+    await eventually(
+      () => simulatorCharges(h, cp),
+      (c) => c.length === chargesWhenPaused + 1,
+      { what: 'billing after resume' },
+    );
     const history = await statusHistory(h, 'pause-1');
     const skipped = history.find((e) => e.reason === 'cycles_skipped_while_paused');
     expect(skipped?.detail).toMatchObject({ from: chargesWhenPaused });
@@ -46,12 +66,24 @@ describe('subscription messages', () => {
   it('changePlan: the new amount applies from the next cycle; the state query reports it', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('plan-1', cp, { seconds: 3, firstInSeconds: 1, cycles: 3 }));
-    await eventually(() => handle.query(stateQuery), (s) => s.cycle === 1 && s.chargesMade === 1, { what: 'cycle 0 paid' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === 1 && s.chargesMade === 1,
+      { what: 'cycle 0 paid' },
+    );
 
     const changed = await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '2500' }] });
     expect(changed).toEqual({ fromCycle: 1, amountMinor: '2500', interval: { unit: 'second', count: 3 } });
     const state = await handle.query(stateQuery);
-    expect(state).toMatchObject({ subscriptionId: 'plan-1', chargePermissionId: cp, cycle: 1, amountMinor: '2500', currency: 'USD', status: 'active', chargesMade: 1 });
+    expect(state).toMatchObject({
+      subscriptionId: 'plan-1',
+      chargePermissionId: cp,
+      cycle: 1,
+      amountMinor: '2500',
+      currency: 'USD',
+      status: 'active',
+      chargesMade: 1,
+    });
     expect(state.lastCharge).toMatchObject({ cycle: 0, attempt: 1, state: 'Captured' });
 
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 3 });
@@ -63,7 +95,11 @@ describe('subscription messages', () => {
 
   it('the changePlan validator refuses a bad amount, an empty change, and a sandbox-only interval in live', async () => {
     const cp = await newPermission(h);
-    const spec = { ...shortSpec('plan-live', cp), plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } }, anchor: { localDateTime: '2099-01-31T09:00:00', zone: 'UTC' } };
+    const spec = {
+      ...shortSpec('plan-live', cp),
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      anchor: { localDateTime: '2099-01-31T09:00:00', zone: 'UTC' },
+    };
     const { handle } = await launchSubscription({ ...h.launchContext, environment: 'live' }, spec);
 
     const refusal = async (request: object): Promise<string> => {

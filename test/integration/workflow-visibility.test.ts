@@ -20,7 +20,11 @@ describe('visibility and continue-as-new', () => {
   it('BillingStatus/BillingCycle/NextBillingAt stay current and the CLI query finds the subscription', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('visible-1', cp, { seconds: 3, firstInSeconds: 1 }));
-    await eventually(() => handle.query(stateQuery), (s) => s.cycle >= 2, { what: 'two cycles billed' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle >= 2,
+      { what: 'two cycles billed' },
+    );
 
     // Read both until they describe the same moment (a cycle may tick between the two reads).
     const { state, attributes } = await eventually(
@@ -35,8 +39,16 @@ describe('visibility and continue-as-new', () => {
     const listed = await eventually(
       async () => {
         const { stdout } = await run(inject('temporalCliPath'), [
-          'workflow', 'list', '--address', inject('temporalAddress'), '--namespace', inject('temporalNamespace'),
-          '--query', `BillingStatus="active" AND SubscriptionId="visible-1"`, '--output', 'json',
+          'workflow',
+          'list',
+          '--address',
+          inject('temporalAddress'),
+          '--namespace',
+          inject('temporalNamespace'),
+          '--query',
+          `BillingStatus="active" AND SubscriptionId="visible-1"`,
+          '--output',
+          'json',
         ]);
         return stdout;
       },
@@ -52,7 +64,11 @@ describe('visibility and continue-as-new', () => {
     const cycles = 16;
     // The bound (policy.continueAsNewEveryCycles) out of reach: only the server's suggestion hands over.
     const { handle } = await h.launch(shortSpec('can-1', cp, { seconds: 1, firstInSeconds: 1, cycles }), { continueAsNewEveryCycles: 120 });
-    await eventually(() => handle.query(stateQuery), (s) => s.cycle >= 2, { what: 'two cycles billed' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle >= 2,
+      { what: 'two cycles billed' },
+    );
     const changed = await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
 
     const result = await handle.result();

@@ -15,9 +15,24 @@ import { eventually, FAST_POLICY, type BillingHarness } from '../support/billing
 import { newPermission } from '../support/subscriptions.js';
 import type { RecordedRun, Scenario } from './scenarios.js';
 
-async function handleIpn(h: BillingHarness, objectType: string, objectId: string, chargePermissionId: string | null, expected: IpnHandlerResult['status']): Promise<RecordedRun[]> {
+async function handleIpn(
+  h: BillingHarness,
+  objectType: string,
+  objectId: string,
+  chargePermissionId: string | null,
+  expected: IpnHandlerResult['status'],
+): Promise<RecordedRun[]> {
   const messageId = randomUUID();
-  const { row } = await insertInboxRow(h.database.db, { messageId, notificationId: randomUUID(), snsType: 'Notification', objectType, objectId, chargePermissionId, rawBody: '{}', status: 'pending' });
+  const { row } = await insertInboxRow(h.database.db, {
+    messageId,
+    notificationId: randomUUID(),
+    snsType: 'Notification',
+    objectType,
+    objectId,
+    chargePermissionId,
+    rawBody: '{}',
+    status: 'pending',
+  });
   const dispatcher = createIpnDispatcher({ db: h.database.db, client: h.temporal.client, taskQueues: h.taskQueues, logger: createLogger('silent') });
   if (!(await dispatcher.dispatch(row))) throw new Error(`the ${objectType} IPN could not be dispatched`);
   const handle = h.temporal.client.workflow.getHandle(ipnHandlerWorkflowId(messageId));
@@ -31,7 +46,12 @@ async function handleIpn(h: BillingHarness, objectType: string, objectId: string
 async function subscriptionWithCharge(h: BillingHarness, id: string): Promise<{ chargePermissionId: string; chargeId: string }> {
   const chargePermissionId = await newPermission(h);
   const at = new Date(Math.ceil((Date.now() + 1_000) / 1_000) * 1_000);
-  await h.launch({ id, chargePermissionId, plan: { amountMinor: '2500', currency: 'USD', interval: { unit: 'month', count: 1 } }, anchor: { localDateTime: at.toISOString().slice(0, 19), zone: 'UTC' } });
+  await h.launch({
+    id,
+    chargePermissionId,
+    plan: { amountMinor: '2500', currency: 'USD', interval: { unit: 'month', count: 1 } },
+    anchor: { localDateTime: at.toISOString().slice(0, 19), zone: 'UTC' },
+  });
   const [captured] = await eventually(
     async () => (await listCharges(h.database.db, id)).filter((c) => c.state === 'Captured'),
     (rows) => rows.length === 1,
@@ -46,7 +66,12 @@ export const IPN_SCENARIOS: Scenario[] = [
     name: 'ipn-permission-closed',
     async run(h) {
       const chargePermissionId = await newPermission(h);
-      await h.launch({ id: 'replay-ipn-closed', chargePermissionId, plan: { amountMinor: '1000', currency: 'USD', interval: { unit: 'month', count: 1 } }, anchor: { localDateTime: '2099-01-15T09:00:00', zone: 'UTC' } });
+      await h.launch({
+        id: 'replay-ipn-closed',
+        chargePermissionId,
+        plan: { amountMinor: '1000', currency: 'USD', interval: { unit: 'month', count: 1 } },
+        anchor: { localDateTime: '2099-01-15T09:00:00', zone: 'UTC' },
+      });
       await h.control.closeChargePermission(chargePermissionId, 'buyer');
       return handleIpn(h, 'CHARGE_PERMISSION', chargePermissionId, chargePermissionId, 'processed');
     },
@@ -67,7 +92,15 @@ export const IPN_SCENARIOS: Scenario[] = [
     name: 'ipn-refund',
     async run(h) {
       const { chargePermissionId, chargeId } = await subscriptionWithCharge(h, 'replay-ipn-refund');
-      const billing = createBillingClient({ db: h.database.db, temporal: async () => h.temporal.client, amazonPay: () => h.amazonPay, environment: 'sandbox', taskQueues: h.taskQueues, policy: FAST_POLICY, now: h.now });
+      const billing = createBillingClient({
+        db: h.database.db,
+        temporal: async () => h.temporal.client,
+        amazonPay: () => h.amazonPay,
+        environment: 'sandbox',
+        taskQueues: h.taskQueues,
+        policy: FAST_POLICY,
+        now: h.now,
+      });
       const { refund } = await billing.refund({ chargeId, amountMinor: '500' });
       await h.control.resolveRefund(refund.refundId!);
       return handleIpn(h, 'REFUND', refund.refundId!, chargePermissionId, 'processed');
@@ -87,7 +120,16 @@ export const IPN_SCENARIOS: Scenario[] = [
     async run(h) {
       const { chargePermissionId } = await subscriptionWithCharge(h, 'replay-ipn-failed');
       const chargeId = `${chargePermissionId}-C999999`;
-      await h.database.db.insert(charges).values({ subscriptionId: 'replay-ipn-failed', cycle: 99, attempt: 0, idempotencyKey: `replay-missing-${randomUUID().slice(0, 8)}`, amountMinor: 2500n, currency: 'USD', chargeId, state: 'AuthorizationInitiated' });
+      await h.database.db.insert(charges).values({
+        subscriptionId: 'replay-ipn-failed',
+        cycle: 99,
+        attempt: 0,
+        idempotencyKey: `replay-missing-${randomUUID().slice(0, 8)}`,
+        amountMinor: 2500n,
+        currency: 'USD',
+        chargeId,
+        state: 'AuthorizationInitiated',
+      });
       return handleIpn(h, 'CHARGE', chargeId, chargePermissionId, 'failed');
     },
   },

@@ -48,7 +48,8 @@ export function manifestProblems(dir: string): string[] {
   for (const file of files) {
     const expected = listed.get(file);
     if (expected === undefined) problems.push(`${file} is not in ${MANIFEST_NAME} (record histories with test/replay/record.ts)`);
-    else if (sha256Of(join(dir, file)) !== expected) problems.push(`${file} differs from the SHA-256 in ${MANIFEST_NAME}: a committed history was modified (add a new version instead)`);
+    else if (sha256Of(join(dir, file)) !== expected)
+      problems.push(`${file} differs from the SHA-256 in ${MANIFEST_NAME}: a committed history was modified (add a new version instead)`);
   }
   for (const file of listed.keys()) if (!files.includes(file)) problems.push(`${file} is in ${MANIFEST_NAME} but its file is gone`);
   return problems;

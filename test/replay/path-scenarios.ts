@@ -41,8 +41,16 @@ export const PATH_SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
-      const { handle } = await h.launch(shortSpec('replay-pending', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 500, pendingPollMaxMs: 1_000 });
-      const [pending] = await eventually(async () => (await ledger(h, 'replay-pending')).filter((r) => r.state === 'AuthorizationInitiated'), (rows) => rows.length === 1, { what: 'a pending authorization' });
+      const { handle } = await h.launch(shortSpec('replay-pending', cp, { cycles: 1 }), {
+        usePendingAuthorization: true,
+        pendingPollInitialMs: 500,
+        pendingPollMaxMs: 1_000,
+      });
+      const [pending] = await eventually(
+        async () => (await ledger(h, 'replay-pending')).filter((r) => r.state === 'AuthorizationInitiated'),
+        (rows) => rows.length === 1,
+        { what: 'a pending authorization' },
+      );
       await h.control.resolveCharge(pending!.chargeId!);
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -57,9 +65,17 @@ export const PATH_SCENARIOS: Scenario[] = [
         const cp = await newPermission(h);
         await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
         const { handle } = await h.launch(shortSpec('replay-unknown', cp, { cycles: 1 }), { chargeRetryWindowMs: 6_000 });
-        await eventually(async () => (await h.control.charges()).filter((c) => c.chargePermissionId === cp), (c) => c.length === 1, { what: 'the committed charge' });
+        await eventually(
+          async () => (await h.control.charges()).filter((c) => c.chargePermissionId === cp),
+          (c) => c.length === 1,
+          { what: 'the committed charge' },
+        );
         await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
-        await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'ChargeOutcomeUnknown', { what: 'needs_attention' });
+        await eventually(
+          () => handle.query(stateQuery),
+          (s) => s.statusReason === 'ChargeOutcomeUnknown',
+          { what: 'needs_attention' },
+        );
         await h.control.setFaults({ error503Rate: 0 });
         await handle.signal(resumeSignal, { reason: 'recording' });
         await handle.result();
@@ -87,7 +103,11 @@ export const PATH_SCENARIOS: Scenario[] = [
     name: 'dunning-exhausted-unpaid',
     async run(h) {
       const { cp, handle } = await launchDeclining(h, 'replay-unpaid', 'SoftDeclined', { dunningRetryDelaysMs: [300], finalAction: 'mark_unpaid' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'unpaid',
+        { what: 'unpaid' },
+      );
       await h.control.setScript(cp, { next: [], mode: null });
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
@@ -98,7 +118,13 @@ export const PATH_SCENARIOS: Scenario[] = [
     // A hard decline nobody fixes: the grace period runs out, the final action closes the Charge Permission.
     name: 'grace-expiry-close-permission',
     async run(h) {
-      const { handle } = await launchDeclining(h, 'replay-grace-expiry', 'HardDeclined', { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel_and_close_permission' }, 2);
+      const { handle } = await launchDeclining(
+        h,
+        'replay-grace-expiry',
+        'HardDeclined',
+        { paymentMethodGraceMs: 3_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel_and_close_permission' },
+        2,
+      );
       await handle.result();
       return allRuns(h, handle.workflowId);
     },
@@ -108,9 +134,17 @@ export const PATH_SCENARIOS: Scenario[] = [
     name: 'periodic-permission-check',
     async run(h) {
       const { cp, handle } = await launchDeclining(h, 'replay-permission-check', 'HardDeclined', { paymentMethodCheckIntervalMs: 500 });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'payment_method_required',
+        { what: 'payment_method_required' },
+      );
       await h.control.makeNonChargeable(cp, 'PaymentMethodInvalid');
-      await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'a check seeing NonChargeable' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.permission?.state === 'NonChargeable',
+        { what: 'a check seeing NonChargeable' },
+      );
       await h.control.setScript(cp, { next: [], mode: null });
       await h.control.makeChargeable(cp);
       await handle.result();

@@ -45,7 +45,10 @@ async function main(): Promise<void> {
     console.log('[record] every scenario is recorded; name one to record it again as a new version');
     return;
   }
-  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } } });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
+  });
 
   const cliPath = await ensureTemporalCli({ onProgress: (line) => console.log(`[record] ${line}`) });
   const workDir = await mkdtemp(join(tmpdir(), 'billing-record-'));
@@ -75,7 +78,20 @@ async function main(): Promise<void> {
       for (const [index, { workflowId, runId }] of runIds.entries()) {
         // The CLI's JSON (payloads not shortened) rather than the SDK's historyToJSON, which
         // fails when @temporalio/common and @temporalio/proto load different protobufjs copies.
-        const args = ['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId, '--address', server.address, '--namespace', 'default', '--output', 'json'];
+        const args = [
+          'workflow',
+          'show',
+          '--workflow-id',
+          workflowId,
+          '--run-id',
+          runId,
+          '--address',
+          server.address,
+          '--namespace',
+          'default',
+          '--output',
+          'json',
+        ];
         const { stdout } = await run(cliPath, args, { maxBuffer: 64 * 1024 * 1024 });
         const events = (JSON.parse(stdout) as { events?: unknown[] }).events?.length ?? 0;
         const file = historyFileName(scenario.name, version, runIds.length > 1 ? index + 1 : null);

@@ -29,7 +29,11 @@ export interface Scenario {
 /** An operator's pause, once the subscription shows it. */
 async function pauseShown(handle: SubscriptionHandle): Promise<void> {
   await handle.signal(pauseSignal, { reason: 'recording' });
-  await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+  await eventually(
+    () => handle.query(stateQuery),
+    (s) => s.status === 'paused',
+    { what: 'paused' },
+  );
 }
 
 function sleepUntil(epochMs: number): Promise<void> {
@@ -69,8 +73,15 @@ export const SCENARIOS: Scenario[] = [
       // Two soft declines, then a hard decline fixed by the buyer (permission signals).
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined', 'SoftDeclined', 'HardDeclined'] });
-      const { handle } = await h.launch(shortSpec('replay-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [500, 500], paymentMethodCheckIntervalMs: 10 * 60_000 });
-      await eventually(async () => (await getSubscription(h.database.db, 'replay-dunning'))?.status, (s) => s === 'payment_method_required', { what: 'payment_method_required' });
+      const { handle } = await h.launch(shortSpec('replay-dunning', cp, { cycles: 1 }), {
+        dunningRetryDelaysMs: [500, 500],
+        paymentMethodCheckIntervalMs: 10 * 60_000,
+      });
+      await eventually(
+        async () => (await getSubscription(h.database.db, 'replay-dunning'))?.status,
+        (s) => s === 'payment_method_required',
+        { what: 'payment_method_required' },
+      );
       // A fix is what Amazon shows changed (payment-method-fix-from-amazon): a new payment descriptor.
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
       await handle.result();
@@ -82,10 +93,18 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-messages', cp, { seconds: 1, cycles: 4 }));
-      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade >= 1,
+        { what: 'first charge' },
+      );
       await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '2100' }] });
       await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'paused',
+        { what: 'paused' },
+      );
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -96,7 +115,11 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-cancelled', cp, { seconds: 5 }));
-      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1, { what: 'first charge' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade === 1,
+        { what: 'first charge' },
+      );
       await cancelNow(h, handle, 'BuyerRequested');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
@@ -118,10 +141,19 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h, 'EUR');
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
-      await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' }]);
+      await h.control.setInjectedErrors([
+        { operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' },
+      ]);
       const spec = shortSpec('replay-failed-read', cp, { cycles: 2 });
-      const { handle } = await h.launch({ ...spec, plan: { ...spec.plan, amountMinor: '999', currency: 'EUR' } }, { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention' });
+      const { handle } = await h.launch(
+        { ...spec, plan: { ...spec.plan, amountMinor: '999', currency: 'EUR' } },
+        { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] },
+      );
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.statusReason === 'CallFailed:getPermissionStatus',
+        { what: 'needs_attention' },
+      );
       await h.control.setInjectedErrors([]);
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
@@ -134,8 +166,15 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       h.activityFaults.set('subscription-replay-failed-local', 'planCycle', 'non_retryable');
-      const { handle } = await h.launch(shortSpec('replay-failed-local', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [1_000] });
-      await eventually(() => handle.query(stateQuery).catch(() => null), (s) => s?.statusReason === 'CallFailed:planCycle', { what: 'needs_attention' });
+      const { handle } = await h.launch(shortSpec('replay-failed-local', cp, { cycles: 1 }), {
+        activityRetryWindowMs: 3_000,
+        failedCallRetryDelaysMs: [1_000],
+      });
+      await eventually(
+        () => handle.query(stateQuery).catch(() => null),
+        (s) => s?.statusReason === 'CallFailed:planCycle',
+        { what: 'needs_attention' },
+      );
       h.activityFaults.clear('subscription-replay-failed-local');
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -147,7 +186,11 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-plan-change', cp, { seconds: 1, cycles: 4 }));
-      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade >= 1,
+        { what: 'first charge' },
+      );
       await handle.executeUpdate(changePlanUpdate, { args: [{ interval: { unit: 'second', count: 2 }, amountMinor: '2100' }] });
       await handle.executeUpdate(changePlanUpdate, { args: [{ interval: { unit: 'second', count: 2 } }] });
       await handle.result();
@@ -161,9 +204,17 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-pause-dunning', cp, { cycles: 1 }), { dunningRetryDelaysMs: [2_000] });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'past_due',
+        { what: 'past_due' },
+      );
       await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused', { what: 'paused' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'paused',
+        { what: 'paused' },
+      );
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -176,12 +227,28 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setScript(cp, { mode: 'HardDeclined' });
-      const { handle } = await h.launch(shortSpec('replay-grace-first', cp, { cycles: 1 }), { paymentMethodGraceMs: 15_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+      const { handle } = await h.launch(shortSpec('replay-grace-first', cp, { cycles: 1 }), {
+        paymentMethodGraceMs: 15_000,
+        paymentMethodCheckIntervalMs: 60_000,
+        finalAction: 'cancel',
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'payment_method_required',
+        { what: 'payment_method_required' },
+      );
       await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], source: 'ipn' });
-      await eventually(() => handle.query(stateQuery), (s) => s.permission?.state === 'NonChargeable', { what: 'NonChargeable seen' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.permission?.state === 'NonChargeable',
+        { what: 'NonChargeable seen' },
+      );
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn' });
-      await eventually(() => handle.query(stateQuery), (s) => s.attempt >= 2 && s.status === 'payment_method_required', { what: 'declined again' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.attempt >= 2 && s.status === 'payment_method_required',
+        { what: 'declined again' },
+      );
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****1111' });
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -193,7 +260,11 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       const { handle } = await h.launch(shortSpec('replay-cap-limit', cp, { amountMinor: '150000' }));
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention',
+        { what: 'needs_attention' },
+      );
       await cancelNow(h, handle, 'recording');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
@@ -206,12 +277,24 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['HardDeclined'] });
-      const { handle } = await h.launch(shortSpec('replay-pause-grace', cp, { cycles: 1 }), { paymentMethodGraceMs: 6_000, paymentMethodCheckIntervalMs: 60_000, finalAction: 'cancel' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required', { what: 'payment_method_required' });
+      const { handle } = await h.launch(shortSpec('replay-pause-grace', cp, { cycles: 1 }), {
+        paymentMethodGraceMs: 6_000,
+        paymentMethodCheckIntervalMs: 60_000,
+        finalAction: 'cancel',
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'payment_method_required',
+        { what: 'payment_method_required' },
+      );
       await pauseShown(handle);
       await new Promise((resolve) => setTimeout(resolve, 7_000));
       await handle.signal(resumeSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'payment_method_required' && !s.paused, { what: 'payment_method_required again' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'payment_method_required' && !s.paused,
+        { what: 'payment_method_required again' },
+      );
       await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], source: 'ipn', paymentDescriptor: 'Visa ****4242' });
       await handle.result();
       return allRuns(h, handle.workflowId);
@@ -241,8 +324,15 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'recording' }]);
-      const { handle } = await h.launch(shortSpec('replay-pause-failed-call', cp, { cycles: 1 }), { activityRetryWindowMs: 3_000, failedCallRetryDelaysMs: [10 * 60_000] });
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention' });
+      const { handle } = await h.launch(shortSpec('replay-pause-failed-call', cp, { cycles: 1 }), {
+        activityRetryWindowMs: 3_000,
+        failedCallRetryDelaysMs: [10 * 60_000],
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.statusReason === 'CallFailed:getPermissionStatus',
+        { what: 'needs_attention' },
+      );
       await pauseShown(handle);
       await h.control.setInjectedErrors([]);
       await handle.signal(resumeSignal, { reason: 'recording' });
@@ -257,11 +347,22 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
-      const { handle } = await h.launch({ ...shortSpec('replay-cap-total', cp), plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } } });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention', { what: 'needs_attention' });
+      const { handle } = await h.launch({
+        ...shortSpec('replay-cap-total', cp),
+        plan: { amountMinor: '30000', currency: 'USD', interval: { unit: 'week', count: 1 } },
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention',
+        { what: 'needs_attention' },
+      );
       await pauseShown(handle);
       await handle.signal(resumeSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'needs_attention' && !s.paused, { what: 'needs_attention again' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention' && !s.paused,
+        { what: 'needs_attention again' },
+      );
       await cancelNow(h, handle, 'recording');
       await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
@@ -274,9 +375,17 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       const id = 'replay-plan-explicit';
       const { handle } = await h.launch(shortSpec(id, cp, { seconds: 1, cycles: 3 }));
-      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade >= 1, { what: 'first charge' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade >= 1,
+        { what: 'first charge' },
+      );
       await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '2100' }] });
-      await eventually(() => getSubscription(h.database.db, id), (row) => row?.amountMinor === 2100n, { what: 'the new amount in PostgreSQL' });
+      await eventually(
+        () => getSubscription(h.database.db, id),
+        (row) => row?.amountMinor === 2100n,
+        { what: 'the new amount in PostgreSQL' },
+      );
       await handle.result();
       return allRuns(h, handle.workflowId);
     },
@@ -293,12 +402,20 @@ export const SCENARIOS: Scenario[] = [
       const id = 'replay-unrecorded-status';
       const workflowId = `subscription-${id}`;
       const rowStatus = async () => (await getSubscription(h.database.db, id))?.status;
-      const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [4_000], activityRetryWindowMs: 2_000, failedCallRetryDelaysMs: [2_000] });
+      const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), {
+        dunningRetryDelaysMs: [4_000],
+        activityRetryWindowMs: 2_000,
+        failedCallRetryDelaysMs: [2_000],
+      });
       await eventually(rowStatus, (s) => s === 'past_due', { what: 'past_due in PostgreSQL' });
       h.activityFaults.set(workflowId, 'recordStatus', 'non_retryable');
       await h.control.setInjectedErrors([{ operation: 'getChargePermission', id: cp, status: 400, reasonCode: 'InvalidParameterValue', message: 'recording' }]);
       try {
-        await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'CallFailed:getPermissionStatus', { what: 'needs_attention in the query' });
+        await eventually(
+          () => handle.query(stateQuery),
+          (s) => s.statusReason === 'CallFailed:getPermissionStatus',
+          { what: 'needs_attention in the query' },
+        );
         if ((await rowStatus()) !== 'past_due') throw new Error('the failing status write reached PostgreSQL');
         h.activityFaults.clear(workflowId, 'recordStatus');
         await eventually(rowStatus, (s) => s === 'needs_attention', { what: 'needs_attention in PostgreSQL once it takes writes' });
@@ -318,7 +435,11 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-pause-skips', cp, { seconds: 2, cycles: 6 }), { dunningRetryDelaysMs: [2_000] });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'past_due',
+        { what: 'past_due' },
+      );
       await pauseShown(handle);
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       await handle.signal(resumeSignal, { reason: 'recording' });
@@ -334,11 +455,22 @@ export const SCENARIOS: Scenario[] = [
     async run(h) {
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
-      const { handle } = await h.launch(shortSpec('replay-handler-failed', cp, { seconds: 5, cycles: 2 }), { dunningRetryDelaysMs: [2_000], activityRetryWindowMs: 2_000 });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'past_due', { what: 'past_due' });
+      const { handle } = await h.launch(shortSpec('replay-handler-failed', cp, { seconds: 5, cycles: 2 }), {
+        dunningRetryDelaysMs: [2_000],
+        activityRetryWindowMs: 2_000,
+      });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'past_due',
+        { what: 'past_due' },
+      );
       h.activityFaults.set('subscription-replay-handler-failed', 'recordEvent', 'non_retryable');
       const changed = handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
-      await eventually(() => handle.query(stateQuery), (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordEvent', { what: 'paid while the call fails' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordEvent',
+        { what: 'paid while the call fails' },
+      );
       h.activityFaults.clear('subscription-replay-handler-failed');
       await handle.signal(resumeSignal, { reason: 'recording' });
       await changed;
@@ -355,7 +487,11 @@ export const SCENARIOS: Scenario[] = [
       SEND_GATE.hold(0);
       const { handle } = await h.launch(shortSpec('replay-not-sent', cp, { seconds: 5, firstInSeconds: 1 }));
       try {
-        await eventually(async () => SEND_GATE.waiting, (n) => n === 1, { intervalMs: 50, what: 'the first charge waiting to be sent' });
+        await eventually(
+          async () => SEND_GATE.waiting,
+          (n) => n === 1,
+          { intervalMs: 50, what: 'the first charge waiting to be sent' },
+        );
         await cancelNow(h, handle, 'recording');
       } finally {
         SEND_GATE.open();
@@ -372,10 +508,18 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-repair-unpaid', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'unpaid',
+        { what: 'unpaid' },
+      );
       const reason = 'DunningExhausted:SoftDeclined';
       const restarted = await restartInUnpaid(h, handle, reason, {});
-      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid after the restart' });
+      await eventually(
+        () => restarted.query(stateQuery),
+        (s) => s.status === 'unpaid',
+        { what: 'unpaid after the restart' },
+      );
       await restarted.signal(resumeSignal, { reason: 'recording' });
       await restarted.result();
       return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
@@ -390,13 +534,25 @@ export const SCENARIOS: Scenario[] = [
       await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
       const spec = shortSpec('replay-pause-in-flight', cp, { seconds: 2, cycles: 6 });
       const { handle } = await h.launch(spec, { usePendingAuthorization: true });
-      await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'AuthorizationPending', { what: 'cycle 0 pending' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.statusReason === 'AuthorizationPending',
+        { what: 'cycle 0 pending' },
+      );
       await sleepUntil(Date.parse(`${spec.anchor.localDateTime}Z`) + 2 * 2_000 + 700);
       await handle.signal(pauseSignal, { reason: 'recording' });
-      await eventually(() => handle.query(stateQuery), (s) => s.paused, { what: 'pause taken' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.paused,
+        { what: 'pause taken' },
+      );
       const [pending] = await ledger(h, 'replay-pause-in-flight');
       await h.control.resolveCharge(pending!.chargeId!);
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'paused' && s.chargesMade === 1, { what: 'paused after cycle 0 was paid' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'paused' && s.chargesMade === 1,
+        { what: 'paused after cycle 0 was paid' },
+      );
       await sleepUntil(Date.now() + 3_000);
       await handle.signal(resumeSignal, { reason: 'recording' });
       await handle.result();
@@ -411,12 +567,28 @@ export const SCENARIOS: Scenario[] = [
       const cp = await newPermission(h);
       await h.control.setScript(cp, { next: ['SoftDeclined'] });
       const { handle } = await h.launch(shortSpec('replay-repair-paused', cp, { cycles: 1 }), { dunningRetryDelaysMs: [], finalAction: 'mark_unpaid' });
-      await eventually(() => handle.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'unpaid',
+        { what: 'unpaid' },
+      );
       await pauseShown(handle);
-      const restarted = await restartInUnpaid(h, handle, 'DunningExhausted:SoftDeclined', { paused: true, pausedSince: new Date().toISOString(), pauseReason: 'recording' });
-      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'paused', { what: 'paused after the restart' });
+      const restarted = await restartInUnpaid(h, handle, 'DunningExhausted:SoftDeclined', {
+        paused: true,
+        pausedSince: new Date().toISOString(),
+        pauseReason: 'recording',
+      });
+      await eventually(
+        () => restarted.query(stateQuery),
+        (s) => s.status === 'paused',
+        { what: 'paused after the restart' },
+      );
       await restarted.signal(resumeSignal, { reason: 'recording' });
-      await eventually(() => restarted.query(stateQuery), (s) => s.status === 'unpaid', { what: 'unpaid once the pause is lifted' });
+      await eventually(
+        () => restarted.query(stateQuery),
+        (s) => s.status === 'unpaid',
+        { what: 'unpaid once the pause is lifted' },
+      );
       await restarted.signal(resumeSignal, { reason: 'recording' });
       await restarted.result();
       return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];

@@ -18,7 +18,8 @@ export class ActivityFaults {
   }
 
   clear(workflowId: string, activity?: ActivityName): void {
-    for (const key of [...this.faults.keys()]) if (key === `${workflowId}/${activity}` || (activity === undefined && key.startsWith(`${workflowId}/`))) this.faults.delete(key);
+    for (const key of [...this.faults.keys()])
+      if (key === `${workflowId}/${activity}` || (activity === undefined && key.startsWith(`${workflowId}/`))) this.faults.delete(key);
   }
 
   /** The activities, group by group, with the configured faults in front of each one. */

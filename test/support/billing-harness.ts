@@ -79,7 +79,9 @@ export interface BillingHarnessOptions {
 }
 
 export async function startBillingHarness(options: BillingHarnessOptions = {}): Promise<BillingHarness> {
-  const [database, temporal] = options.resources ? [options.resources.database, options.resources.temporal] : await Promise.all([createTestDatabase(), connectTestTemporal()]);
+  const [database, temporal] = options.resources
+    ? [options.resources.database, options.resources.temporal]
+    : await Promise.all([createTestDatabase(), connectTestTemporal()]);
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const publicKeyId = randomPublicKeyId();
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -110,11 +112,21 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
       namespace: temporal.namespace,
       temporal: {
         taskQueues,
-        worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000, stickyQueueScheduleToStartTimeoutMs: 10_000 },
+        worker: {
+          maxCachedWorkflows: 50,
+          maxConcurrentWorkflowTaskExecutions: 10,
+          maxConcurrentActivityTaskExecutions: 20,
+          shutdownGraceTimeMs: 2_000,
+          stickyQueueScheduleToStartTimeoutMs: 10_000,
+        },
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
-      activities: activityFaults.wrap((options.wrapActivities ?? ((a) => a))(createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client, spaceCalls: options.spaceCalls }))),
+      activities: activityFaults.wrap(
+        (options.wrapActivities ?? ((a) => a))(
+          createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client, spaceCalls: options.spaceCalls }),
+        ),
+      ),
     });
     running = runWorkers(workers);
   };
@@ -161,11 +173,18 @@ export function anchorSecondsFromNow(secondsFromNow: number): { localDateTime: s
 }
 
 /** Polls `read` until `done` holds or the bound passes (then fails with the last value). */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = {}): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T = await read();
   while (!done(last)) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
     last = await read();
   }

@@ -61,7 +61,11 @@ export async function startCliHarness(h: BillingHarness): Promise<CliHarness> {
   };
   const run = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> =>
     new Promise((resolvePromise, reject) => {
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'client/bin.js'), ...args], { cwd: options.cwd ?? PROJECT_ROOT, env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'client/bin.js'), ...args], {
+        cwd: options.cwd ?? PROJECT_ROOT,
+        env: { ...env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

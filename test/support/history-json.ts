@@ -16,7 +16,9 @@ interface ProtoJson {
 const requireHere = createRequire(import.meta.url);
 const requireFromProto = createRequire(requireHere.resolve('@temporalio/proto'));
 const { fromJson } = requireFromProto('protobufjs/ext/protojson') as ProtoJson;
-const { patchProtobufRoot } = requireHere('@temporalio/proto/lib/patch-protobuf-root') as { patchProtobufRoot(root: unknown): { lookupType(name: string): unknown } };
+const { patchProtobufRoot } = requireHere('@temporalio/proto/lib/patch-protobuf-root') as {
+  patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
+};
 const historyType = patchProtobufRoot(requireHere('@temporalio/proto')).lookupType('temporal.api.history.v1.History');
 
 /** Parses what `temporal workflow show --output json` writes (proto-JSON: enum names, string int64s). */

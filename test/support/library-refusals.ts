@@ -24,7 +24,12 @@ export function problemsOf(check: () => unknown): Problem[] {
   throw new Error('the check passed: it was meant to refuse');
 }
 
-const permission = { chargePermissionId: 'S01-1234567-1234567', chargePermissionType: 'Recurring', presentmentCurrency: 'USD', limits: { amountLimit: { amount: '10.00', currencyCode: 'USD' } } } as unknown as ChargePermission;
+const permission = {
+  chargePermissionId: 'S01-1234567-1234567',
+  chargePermissionType: 'Recurring',
+  presentmentCurrency: 'USD',
+  limits: { amountLimit: { amount: '10.00', currencyCode: 'USD' } },
+} as unknown as ChargePermission;
 const monthly = { amountMinor: '5000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } };
 const badInterval = { unit: 'month' as const, count: 5000 };
 const anchor = { localDateTime: '2025-01-01T00:00', zone: 'UTC' };
@@ -48,7 +53,16 @@ export function startRefusals(merchantMetadata: Record<string, string>): Array<P
       },
       { environment: 'live' },
     ),
-    ...validateSubscriptionSpecWithSchedule({ id: 'a', chargePermissionId: 'S01-1234567-1234567', plan: { ...monthly, interval: { unit: 'minute', count: 1 } }, anchor, end: { at: '2024-01-01T00:00:00Z' } }, { environment: 'live' }),
+    ...validateSubscriptionSpecWithSchedule(
+      {
+        id: 'a',
+        chargePermissionId: 'S01-1234567-1234567',
+        plan: { ...monthly, interval: { unit: 'minute', count: 1 } },
+        anchor,
+        end: { at: '2024-01-01T00:00:00Z' },
+      },
+      { environment: 'live' },
+    ),
     ...problemsOf(() => assertNoBackBilling({ plan: monthly, anchor: { localDateTime: '2020-01-01T00:00', zone: 'UTC' } }, new Date('2026-01-01T00:00:00Z'))),
     ...problemsOf(() => assertPlanWithinMonthlyCap(permission, monthly, 'plan.amountMinor')),
     { field: 'firstChargeId', message: 'from assertFirstChargeMatches (Get Charge)' },
@@ -61,7 +75,10 @@ export const listRefusals = (): Problem[] => problemsOf(() => checkListFilter({ 
 export const subscriptionIdRefusals = (): Problem[] => validateSubscriptionId('bad id!', 'subscriptionId');
 export const reasonRefusals = (): Problem[] => problemsOf(() => checkReason('x'.repeat(501), 'fallback'));
 export const chargeIdRefusals = (): Problem[] => problemsOf(() => checkRefundInput({ chargeId: 'x' }));
-export const refundRefusals = (): Problem[] => [...problemsOf(() => checkRefundInput({ chargeId: 'x', amountMinor: 'y', reason: '\u0000' })), { field: 'amountMinor', message: 'exceeds what is refundable' }];
+export const refundRefusals = (): Problem[] => [
+  ...problemsOf(() => checkRefundInput({ chargeId: 'x', amountMinor: 'y', reason: '\u0000' })),
+  { field: 'amountMinor', message: 'exceeds what is refundable' },
+];
 
 export const planChangeRefusals = (): Problem[] => [
   ...problemsOf(() => checkPlanChange({ amountMinor: 'x', interval: badInterval }, 'live')),
@@ -72,7 +89,15 @@ export const planChangeRefusals = (): Problem[] => [
 ];
 
 export const previewRefusals = (): Problem[] => [
-  ...problemsOf(() => previewSchedule('live', { anchor: { localDateTime: 'x', zone: 'Mars/Olympus' }, interval: { unit: 'second', count: 1 }, trial: { unit: 'second', count: 1 }, count: 0, fromCycle: -1 })),
+  ...problemsOf(() =>
+    previewSchedule('live', {
+      anchor: { localDateTime: 'x', zone: 'Mars/Olympus' },
+      interval: { unit: 'second', count: 1 },
+      trial: { unit: 'second', count: 1 },
+      count: 0,
+      fromCycle: -1,
+    }),
+  ),
   ...problemsOf(() => previewSchedule('live', { anchor, interval: badInterval, trial: badInterval })),
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, fromCycle: 1_000_000 })),
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, trial: { unit: 'year', count: 1_000_000 } })),

@@ -34,7 +34,16 @@ export function signedTestEnvelope(input: TestEnvelopeInput = {}): Record<string
     Type: 'Notification',
     MessageId: input.messageId ?? randomUUID(),
     TopicArn: input.topicArn ?? TEST_TOPIC_ARN,
-    Message: JSON.stringify({ MerchantID: 'A1TEST', ObjectType: 'CHARGE_PERMISSION', ObjectId: chargePermissionId, ChargePermissionId: chargePermissionId, NotificationType: 'STATE_CHANGE', NotificationId: randomUUID(), NotificationVersion: 'V2', ...input.message }),
+    Message: JSON.stringify({
+      MerchantID: 'A1TEST',
+      ObjectType: 'CHARGE_PERMISSION',
+      ObjectId: chargePermissionId,
+      ChargePermissionId: chargePermissionId,
+      NotificationType: 'STATE_CHANGE',
+      NotificationId: randomUUID(),
+      NotificationVersion: 'V2',
+      ...input.message,
+    }),
     Timestamp: input.timestamp ?? new Date().toISOString(),
   };
   // https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html: for a

@@ -21,7 +21,11 @@ export async function newPermission(h: BillingHarness, currency = 'USD', type: '
 }
 
 /** A USD plan billed every `seconds`, first due `firstInSeconds` from now. */
-export function shortSpec(id: string, chargePermissionId: string, options: { seconds?: number; firstInSeconds?: number; cycles?: number; amountMinor?: string } = {}): SubscriptionSpec {
+export function shortSpec(
+  id: string,
+  chargePermissionId: string,
+  options: { seconds?: number; firstInSeconds?: number; cycles?: number; amountMinor?: string } = {},
+): SubscriptionSpec {
   return {
     id,
     chargePermissionId,
@@ -40,8 +44,17 @@ export async function ledger(h: BillingHarness, subscriptionId: string): Promise
 }
 
 /** Status transitions as "from→to:reason" (events that are not transitions keep their kind as reason). */
-export async function statusHistory(h: BillingHarness, subscriptionId: string): Promise<{ to: string; reason: string | null; cycle: number | null; at: Date; detail: unknown }[]> {
-  return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({ to: e.toStatus, reason: e.reasonCode, cycle: e.cycle, at: e.at, detail: e.detail }));
+export async function statusHistory(
+  h: BillingHarness,
+  subscriptionId: string,
+): Promise<{ to: string; reason: string | null; cycle: number | null; at: Date; detail: unknown }[]> {
+  return (await listSubscriptionEvents(h.database.db, subscriptionId)).map((e) => ({
+    to: e.toStatus,
+    reason: e.reasonCode,
+    cycle: e.cycle,
+    at: e.at,
+    detail: e.detail,
+  }));
 }
 
 /**
@@ -78,11 +91,20 @@ export async function expectEachCycleChargedOnce(h: BillingHarness, subscription
  * USD permission (1,000.00 a month): its second cycle is refused PeriodicAmountExceeded and waits
  * for the reset. Returns once it waits; the caller puts the clock back (setClockOffsetMs(0)).
  */
-export async function launchCappedBeforeMonthEnd(h: BillingHarness, id: string, boundary: number, secondsBefore: number): Promise<{ handle: SubscriptionHandle; cp: string; offset: number }> {
+export async function launchCappedBeforeMonthEnd(
+  h: BillingHarness,
+  id: string,
+  boundary: number,
+  secondsBefore: number,
+): Promise<{ handle: SubscriptionHandle; cp: string; offset: number }> {
   const offset = boundary - secondsBefore * 1000 - Date.now();
   h.setClockOffsetMs(offset);
   const cp = await newPermission(h);
   const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, firstInSeconds: 1, cycles: 2, amountMinor: '60000' }));
-  await eventually(() => handle.query(stateQuery), (s) => s.statusReason === 'PeriodicAmountExceeded', { what: 'past_due until the cap resets' });
+  await eventually(
+    () => handle.query(stateQuery),
+    (s) => s.statusReason === 'PeriodicAmountExceeded',
+    { what: 'past_due until the cap resets' },
+  );
   return { handle, cp, offset };
 }

@@ -29,14 +29,22 @@ async function main(): Promise<void> {
     telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
   });
   const database = createDb(spec.databaseUrl, { max: 5 });
-  const amazonPay = createAmazonPayClient(parseAmazonPayConfig({ publicKeyId: spec.publicKeyId, privateKey, region: 'na', endpoint: spec.simulatorUrl, timeoutMs: 5_000 }));
+  const amazonPay = createAmazonPayClient(
+    parseAmazonPayConfig({ publicKeyId: spec.publicKeyId, privateKey, region: 'na', endpoint: spec.simulatorUrl, timeoutMs: 5_000 }),
+  );
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
   const workers = await createWorkers({
     connection,
     namespace: spec.namespace,
     temporal: {
       taskQueues: spec.taskQueues,
-      worker: { maxCachedWorkflows: 50, maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20, shutdownGraceTimeMs: 2_000, stickyQueueScheduleToStartTimeoutMs: 10_000 },
+      worker: {
+        maxCachedWorkflows: 50,
+        maxConcurrentWorkflowTaskExecutions: 10,
+        maxConcurrentActivityTaskExecutions: 20,
+        shutdownGraceTimeMs: 2_000,
+        stickyQueueScheduleToStartTimeoutMs: 10_000,
+      },
       rateLimits: { createChargePerSecond: 100, amazonReadsPerSecond: 100 },
     },
     activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),

@@ -57,7 +57,15 @@ describe('paths per key style', () => {
 });
 
 describe('every operation: method, path, body, signature', () => {
-  const cases: { name: string; call: (c: AmazonPayClient) => Promise<{ kind: string }>; method: string; path: string; body: unknown; key?: string; response: unknown }[] = [
+  const cases: {
+    name: string;
+    call: (c: AmazonPayClient) => Promise<{ kind: string }>;
+    method: string;
+    path: string;
+    body: unknown;
+    key?: string;
+    response: unknown;
+  }[] = [
     {
       name: 'createCharge',
       call: (c) => c.createCharge({ chargePermissionId: CP, chargeAmount: { amount: '500', currencyCode: 'JPY' } }, { idempotencyKey: 'k1' }),
@@ -85,7 +93,14 @@ describe('every operation: method, path, body, signature', () => {
       body: { cancellationReason: 'buyer canceled' },
       response: chargeBody,
     },
-    { name: 'getChargePermission', call: (c) => c.getChargePermission(CP), method: 'GET', path: `/v2/chargePermissions/${CP}`, body: undefined, response: cpBody },
+    {
+      name: 'getChargePermission',
+      call: (c) => c.getChargePermission(CP),
+      method: 'GET',
+      path: `/v2/chargePermissions/${CP}`,
+      body: undefined,
+      response: cpBody,
+    },
     {
       name: 'updateChargePermission',
       call: (c) => c.updateChargePermission(CP, { merchantMetadata: { merchantReferenceId: 'sub-1' } }),
@@ -111,7 +126,14 @@ describe('every operation: method, path, body, signature', () => {
       key: 'ref-1',
       response: { refundId: `${CHARGE}-R1` },
     },
-    { name: 'getRefund', call: (c) => c.getRefund('S01-1-1-R1'), method: 'GET', path: '/v2/refunds/S01-1-1-R1', body: undefined, response: { refundId: 'S01-1-1-R1' } },
+    {
+      name: 'getRefund',
+      call: (c) => c.getRefund('S01-1-1-R1'),
+      method: 'GET',
+      path: '/v2/refunds/S01-1-1-R1',
+      body: undefined,
+      response: { refundId: 'S01-1-1-R1' },
+    },
   ];
 
   for (const algorithm of ['AMZN-PAY-RSASSA-PSS-V2', 'AMZN-PAY-RSASSA-PSS']) {
@@ -193,7 +215,10 @@ describe('refused before sending', () => {
   });
 
   it('a body that cannot be JSON-encoded', async () => {
-    const outcome = await clientFor().createCharge({ ...body, chargeAmount: { amount: 1n as unknown as string, currencyCode: 'USD' } }, { idempotencyKey: 'k' });
+    const outcome = await clientFor().createCharge(
+      { ...body, chargeAmount: { amount: 1n as unknown as string, currencyCode: 'USD' } },
+      { idempotencyKey: 'k' },
+    );
     expect(outcome).toMatchObject({ kind: 'invalid_request', reasonCode: 'UnserializableBody' });
     expect(server.requests).toHaveLength(0);
   });
@@ -257,7 +282,7 @@ describe('connection reuse', () => {
   });
 });
 
-describe('clock offset from Amazon\'s Date header (issue 13 §2)', () => {
+describe("clock offset from Amazon's Date header (issue 13 §2)", () => {
   const refusal = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' });
   const amazonDate = new Date(FIXED_NOW.getTime() - 120_000).toUTCString();
 
@@ -290,11 +315,18 @@ describe('clock offset from Amazon\'s Date header (issue 13 §2)', () => {
     const client = clientFor();
     const outcomes = await Promise.all([client.getChargePermission(CP), client.getChargePermission(CP), client.getChargePermission(CP)]);
     expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok', 'ok']);
-    expect(server.requests.map((r) => r.headers['x-amz-pay-date']).sort()).toEqual([...Array(3).fill('20240506T070609Z'), ...Array(3).fill('20240506T070809Z')]);
+    expect(server.requests.map((r) => r.headers['x-amz-pay-date']).sort()).toEqual([
+      ...Array(3).fill('20240506T070609Z'),
+      ...Array(3).fill('20240506T070809Z'),
+    ]);
   });
 
   it('the offset learned is what later calls sign with', async () => {
-    server.respondWith(() => ({ status: 200, body: JSON.stringify(cpBody), headers: { 'x-amz-pay-request-id': 'r', date: new Date(FIXED_NOW.getTime() - 1_000).toUTCString() } }));
+    server.respondWith(() => ({
+      status: 200,
+      body: JSON.stringify(cpBody),
+      headers: { 'x-amz-pay-request-id': 'r', date: new Date(FIXED_NOW.getTime() - 1_000).toUTCString() },
+    }));
     const client = clientFor();
     await client.getChargePermission(CP);
     await client.getChargePermission(CP);

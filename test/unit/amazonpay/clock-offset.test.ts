@@ -19,7 +19,11 @@ const clients: AmazonPayClient[] = [];
 beforeAll(async () => {
   // Amazon's clock stands still at AMAZON_NOW (+ the real time elapsed, so Date headers move).
   const startedAt = Date.now();
-  sim = await startSimulator({ clock: () => new Date(AMAZON_NOW + Date.now() - startedAt), throttle: { table: 'off' }, publicKeys: { [KEY_ID]: keys.publicKeyPem } });
+  sim = await startSimulator({
+    clock: () => new Date(AMAZON_NOW + Date.now() - startedAt),
+    throttle: { table: 'off' },
+    publicKeys: { [KEY_ID]: keys.publicKeyPem },
+  });
 });
 afterAll(async () => {
   for (const client of clients) client.close();
@@ -68,8 +72,11 @@ describe('a host clock two minutes ahead of Amazon Pay', () => {
     const authorized = await setup.createCharge({ chargePermissionId: cp, chargeAmount: USD, captureNow: false }, { idempotencyKey: 'skew-ops-a' });
     const toCancel = await setup.createCharge({ chargePermissionId: cp, chargeAmount: USD, captureNow: false }, { idempotencyKey: 'skew-ops-b' });
     const captured = await setup.createCharge({ chargePermissionId: cp, chargeAmount: USD, captureNow: true }, { idempotencyKey: 'skew-ops-c' });
-    const id = (o: unknown, field: string): string => ((o as { body: Record<string, string> }).body[field] ?? '');
-    const refund = await setup.createRefund({ chargeId: id(captured, 'chargeId'), refundAmount: { amount: '1.00', currencyCode: 'USD' } }, { idempotencyKey: 'skew-ops-r' });
+    const id = (o: unknown, field: string): string => (o as { body: Record<string, string> }).body[field] ?? '';
+    const refund = await setup.createRefund(
+      { chargeId: id(captured, 'chargeId'), refundAmount: { amount: '1.00', currencyCode: 'USD' } },
+      { idempotencyKey: 'skew-ops-r' },
+    );
     expect(refund).toMatchObject({ kind: 'ok' });
 
     const calls: Array<[string, (c: AmazonPayClient) => Promise<{ kind: string }>]> = [
@@ -78,7 +85,10 @@ describe('a host clock two minutes ahead of Amazon Pay', () => {
       ['cancelCharge', (c) => c.cancelCharge(id(toCancel, 'chargeId'), { cancellationReason: 'clock test' })],
       ['getChargePermission', (c) => c.getChargePermission(cp)],
       ['updateChargePermission', (c) => c.updateChargePermission(cp, { merchantMetadata: { merchantReferenceId: 'clock' } })],
-      ['createRefund', (c) => c.createRefund({ chargeId: id(captured, 'chargeId'), refundAmount: { amount: '2.00', currencyCode: 'USD' } }, { idempotencyKey: 'skew-ops-r2' })],
+      [
+        'createRefund',
+        (c) => c.createRefund({ chargeId: id(captured, 'chargeId'), refundAmount: { amount: '2.00', currencyCode: 'USD' } }, { idempotencyKey: 'skew-ops-r2' }),
+      ],
       ['getRefund', (c) => c.getRefund(id(refund, 'refundId'))],
       ['closeChargePermission', (c) => c.closeChargePermission(cp, { closureReason: 'clock test', cancelPendingCharges: false })],
     ];

@@ -105,7 +105,10 @@ describe('parseAmazonPayConfig: the private key never leaks', () => {
   });
 
   it('a non-RSA key is refused', () => {
-    const message = errorOf({ ...valid(), privateKey: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHbG5l5o8D8dz1f0y1n1zEJ5cgpVQvN2KcsxZ1rEDr5E\n-----END PRIVATE KEY-----\n' });
+    const message = errorOf({
+      ...valid(),
+      privateKey: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHbG5l5o8D8dz1f0y1n1zEJ5cgpVQvN2KcsxZ1rEDr5E\n-----END PRIVATE KEY-----\n',
+    });
     expect(message).toMatch(/ed25519 key; Amazon Pay requires an RSA key/);
   });
 });

@@ -196,17 +196,35 @@ describe('describeOutcome', () => {
 });
 
 describe('the clock-skew refusal of x-amz-pay-date (issue 13 §2)', () => {
-  const ops: AmazonPayOperation[] = ['createCharge', 'getCharge', 'captureCharge', 'cancelCharge', 'getChargePermission', 'updateChargePermission', 'closeChargePermission', 'createRefund', 'getRefund'];
+  const ops: AmazonPayOperation[] = [
+    'createCharge',
+    'getCharge',
+    'captureCharge',
+    'cancelCharge',
+    'getChargePermission',
+    'updateChargePermission',
+    'closeChargePermission',
+    'createRefund',
+    'getRefund',
+  ];
   it.each(ops)('%s: Amazon\'s "should not be in future" is transient and provably not processed', (op) => {
     const body = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future' });
     expect(classifyResponse(op, 400, body, 'req-1')).toEqual({
-      kind: 'transient', status: 400, reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date should not be in future', requestId: 'req-1', mayHaveBeenProcessed: false,
+      kind: 'transient',
+      status: 400,
+      reasonCode: 'InvalidHeaderValue',
+      message: 'x-amz-pay-date should not be in future',
+      requestId: 'req-1',
+      mayHaveBeenProcessed: false,
     });
   });
   it('a date too far in the past is the same kind; a malformed date or another header is not', () => {
     const past = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date is more than 15 minutes in the past of the server time.' });
     expect(classifyResponse('getChargePermission', 400, past, undefined).kind).toBe('transient');
-    const malformed = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-date is not a valid date; accepted: yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ.' });
+    const malformed = JSON.stringify({
+      reasonCode: 'InvalidHeaderValue',
+      message: 'x-amz-pay-date is not a valid date; accepted: yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ.',
+    });
     expect(classifyResponse('getChargePermission', 400, malformed, undefined).kind).toBe('invalid_request');
     const key = JSON.stringify({ reasonCode: 'InvalidHeaderValue', message: 'x-amz-pay-idempotency-key should not be in future' });
     expect(classifyResponse('createCharge', 400, key, undefined).kind).toBe('invalid_request');

@@ -51,7 +51,11 @@ describe('amazonpay/reads: one mapping of Amazon Pay answers', () => {
       paymentDescriptor: 'Visa ****1111',
       amountLimit: { amountMinor: '50000', currency: 'USD' },
     });
-    expect(await readChargeUpdate({ amazonPay: answering(200, charge) }, 'S01')).toEqual({ chargeId: charge.chargeId, state: 'Declined', reasonCode: 'HardDeclined' });
+    expect(await readChargeUpdate({ amazonPay: answering(200, charge) }, 'S01')).toEqual({
+      chargeId: charge.chargeId,
+      state: 'Declined',
+      reasonCode: 'HardDeclined',
+    });
   });
 
   it('says NotFound (or null for a refund) when Amazon Pay does not know the object', async () => {
@@ -79,9 +83,15 @@ describe('the workflows\u2019 Amazon Pay activities read through the same path',
     const metrics = counter();
     const acts = createAmazonActivities({ amazonPay: answering(429, TOO_MANY), metrics });
     const failures = [
-      await env().run(acts.getPermissionStatus, { chargePermissionId: 'C01' }).catch((e: unknown) => e),
-      await env().run(acts.getChargeStatus, { chargeId: 'S01' }).catch((e: unknown) => e),
-      await env().run(acts.closePermission, { chargePermissionId: 'C01', reason: 'test' }).catch((e: unknown) => e),
+      await env()
+        .run(acts.getPermissionStatus, { chargePermissionId: 'C01' })
+        .catch((e: unknown) => e),
+      await env()
+        .run(acts.getChargeStatus, { chargeId: 'S01' })
+        .catch((e: unknown) => e),
+      await env()
+        .run(acts.closePermission, { chargePermissionId: 'C01', reason: 'test' })
+        .catch((e: unknown) => e),
     ];
     expect(metrics.throttled).toEqual(['getChargePermission', 'getCharge', 'closeChargePermission']);
     for (const failure of failures) {
@@ -94,7 +104,9 @@ describe('the workflows\u2019 Amazon Pay activities read through the same path',
 
   it('fail non-retryably on a refusal, naming the operation and Amazon\u2019s reason', async () => {
     const acts = createAmazonActivities({ amazonPay: answering(400, { reasonCode: 'InvalidParameterValue', message: 'refused' }) });
-    const failure = (await env().run(acts.getPermissionStatus, { chargePermissionId: 'C01' }).catch((e: unknown) => e)) as ApplicationFailure;
+    const failure = (await env()
+      .run(acts.getPermissionStatus, { chargePermissionId: 'C01' })
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect(failure.type).toBe(FailureTypes.invalidRequest);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(/^getChargePermission: invalid_request: HTTP 400 InvalidParameterValue: refused/);

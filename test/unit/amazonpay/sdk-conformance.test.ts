@@ -45,7 +45,11 @@ const cases: { name: string; publicKeyId: string; sandbox?: boolean; options: Sd
     name: 'DELETE close with body, plain key in live',
     publicKeyId: 'AFVX7ULWSGBZ5535PCUQOY7B',
     sandbox: false,
-    options: { method: 'DELETE', urlFragment: 'chargePermissions/S01-0000000-0000000/close', payload: { closureReason: 'No more charges required', cancelPendingCharges: false } },
+    options: {
+      method: 'DELETE',
+      urlFragment: 'chargePermissions/S01-0000000-0000000/close',
+      payload: { closureReason: 'No more charges required', cancelPendingCharges: false },
+    },
     expectedPath: '/live/v2/chargePermissions/S01-0000000-0000000/close',
   },
   {

@@ -1,13 +1,6 @@
 import { constants, createHash, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  buildCanonicalRequest,
-  buildStringToSign,
-  canonicalQueryString,
-  formatPayDate,
-  PSS_SALT_LENGTH,
-  signRequest,
-} from '../../../amazonpay/signing.js';
+import { buildCanonicalRequest, buildStringToSign, canonicalQueryString, formatPayDate, PSS_SALT_LENGTH, signRequest } from '../../../amazonpay/signing.js';
 import type { SigningAlgorithm } from '../../../amazonpay/signing.js';
 import { testKeyPair } from './support/test-keys.js';
 
@@ -117,10 +110,7 @@ describe('signRequest', () => {
         expect(signedHeaders).toBe(Object.keys(headers).sort().join(';'));
         expect(verifies(signed.stringToSign, signature, PSS_SALT_LENGTH[algorithm])).toBe(true);
         // The body is covered: a different body must not verify.
-        const tampered = buildStringToSign(
-          algorithm,
-          buildCanonicalRequest({ method: request.method, path: request.path, headers, body: `${request.body} ` }),
-        );
+        const tampered = buildStringToSign(algorithm, buildCanonicalRequest({ method: request.method, path: request.path, headers, body: `${request.body} ` }));
         expect(verifies(tampered, signature, PSS_SALT_LENGTH[algorithm])).toBe(false);
       });
     }

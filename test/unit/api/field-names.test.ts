@@ -69,7 +69,8 @@ const sentByClient = (route: string, field: string): boolean => {
   if (!operation) return false;
   const parameters = (operation.parameters ?? []) as Array<{ in: string; name: string }>;
   const [where, ...name] = field.split('.');
-  if (where === 'querystring' || where === 'params') return parameters.some((p) => p.in === (where === 'params' ? 'path' : 'query') && p.name === name.join('.'));
+  if (where === 'querystring' || where === 'params')
+    return parameters.some((p) => p.in === (where === 'params' ? 'path' : 'query') && p.name === name.join('.'));
   const body = (operation.requestBody as { content?: Record<string, { schema: Json }> } | undefined)?.content?.['application/json']?.schema;
   if (body === undefined) return false;
   return field === 'body' || inSchema(body, field.split('.'));
@@ -91,18 +92,34 @@ describe('api/fields.ts: every field error names the field as the client sent it
   });
 
   it('every target of the table is a field of its route', () => {
-    for (const [route, names] of Object.entries(API_FIELD_NAMES)) for (const target of Object.values(names)) expect(sentByClient(route, target), `${route} ${target}`).toBe(true);
+    for (const [route, names] of Object.entries(API_FIELD_NAMES))
+      for (const target of Object.values(names)) expect(sentByClient(route, target), `${route} ${target}`).toBe(true);
   });
 
   it('problemFor renders 422 errors and detail, and 409 differences, under the API names', () => {
     const limits = { maxBodyBytes: 1, maxParamLength: 1, maxHeaderBytes: 1 };
-    const invalid = problemFor(new InvalidInputError([{ field: 'fromCycle', message: 'must be at most 273734' }, { field: 'anchor.zone', message: 'is unknown' }]), '/v1/schedule-preview', limits, 'GET /v1/schedule-preview').problem;
-    expect(invalid.errors).toEqual([{ field: 'querystring.fromCycle', message: 'must be at most 273734' }, { field: 'querystring.zone', message: 'is unknown' }]);
+    const invalid = problemFor(
+      new InvalidInputError([
+        { field: 'fromCycle', message: 'must be at most 273734' },
+        { field: 'anchor.zone', message: 'is unknown' },
+      ]),
+      '/v1/schedule-preview',
+      limits,
+      'GET /v1/schedule-preview',
+    ).problem;
+    expect(invalid.errors).toEqual([
+      { field: 'querystring.fromCycle', message: 'must be at most 273734' },
+      { field: 'querystring.zone', message: 'is unknown' },
+    ]);
     expect(invalid.detail).toBe('querystring.fromCycle must be at most 273734; querystring.zone is unknown');
-    const conflict = problemFor(new ConflictError('Subscription s already exists with different terms', [{ field: 'plan.amountMinor', stored: '14.00 USD', requested: '15.00 USD' }]), '/v1/subscriptions', limits, 'POST /v1/subscriptions').problem;
+    const conflict = problemFor(
+      new ConflictError('Subscription s already exists with different terms', [{ field: 'plan.amountMinor', stored: '14.00 USD', requested: '15.00 USD' }]),
+      '/v1/subscriptions',
+      limits,
+      'POST /v1/subscriptions',
+    ).problem;
     expect(conflict.status).toBe(409);
     expect(conflict.detail).toBe('Subscription s already exists with different terms: plan.price.amount 14.00 USD ≠ 15.00 USD');
     expect(conflict.errors).toEqual([{ field: 'plan.price.amount', message: 'is 14.00 USD in the existing subscription, got 15.00 USD' }]);
   });
 });
-

@@ -45,7 +45,8 @@ describe('the served OpenAPI document', () => {
       'POST /v1/charges/{chargeId}/refunds': 'refundCharge',
       'GET /v1/schedule-preview': 'previewSchedule',
     });
-    for (const { op } of operations()) expect(op.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
+    for (const { op } of operations())
+      expect(op.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
   });
 
   it('documents the bodies of pause, resume, cancel and refund as optional objects (no body, or an object; null is refused)', () => {
@@ -56,14 +57,27 @@ describe('the served OpenAPI document', () => {
       expect(schema.$ref, `${method} ${path}`).toMatch(/^#\/components\/schemas\/[A-Z]\w+Request$/);
     }
     const optional = bodies.filter(({ op }) => op.requestBody.required === false).map(({ path }) => path);
-    expect(optional.sort()).toEqual(['/v1/charges/{chargeId}/refunds', '/v1/subscriptions/{id}/cancel', '/v1/subscriptions/{id}/pause', '/v1/subscriptions/{id}/resume']);
+    expect(optional.sort()).toEqual([
+      '/v1/charges/{chargeId}/refunds',
+      '/v1/subscriptions/{id}/cancel',
+      '/v1/subscriptions/{id}/pause',
+      '/v1/subscriptions/{id}/resume',
+    ]);
   });
 
   it('has one schema per name (no Input twins) and only schemas an operation uses', () => {
     const names = Object.keys(doc.components.schemas);
     expect(names.filter((n) => n.endsWith('Input'))).toEqual([]);
     const text = JSON.stringify(doc.paths);
-    const used = (name: string, seen = new Set<string>()): boolean => text.includes(`"#/components/schemas/${name}"`) || names.some((other) => other !== name && !seen.has(other) && JSON.stringify(doc.components.schemas[other]).includes(`"#/components/schemas/${name}"`) && used(other, new Set([...seen, name])));
+    const used = (name: string, seen = new Set<string>()): boolean =>
+      text.includes(`"#/components/schemas/${name}"`) ||
+      names.some(
+        (other) =>
+          other !== name &&
+          !seen.has(other) &&
+          JSON.stringify(doc.components.schemas[other]).includes(`"#/components/schemas/${name}"`) &&
+          used(other, new Set([...seen, name])),
+      );
     for (const name of names) expect(used(name), name).toBe(true);
     for (const name of ['Refund', 'RefundRequest', 'CancelRequest', 'Subscription', 'Problem']) expect(names).toContain(name);
   });

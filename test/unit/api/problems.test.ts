@@ -52,9 +52,17 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
 
   it('states the configured limits, not numbers parsed from a message', () => {
     const fst = (code: string, statusCode: number, message: string) => Object.assign(new Error(message), { code, statusCode });
-    expect(statusOf(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large')).problem.detail).toBe('The body is larger than this API accepts: at most 65536 bytes (api.maxBodyBytes)');
-    expect(problemFor(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'), '/v1/x', { ...limits, maxBodyBytes: 2048 }).problem.detail).toMatch(/at most 2048 bytes/);
-    expect(statusOf(fst('FST_ERR_MAX_PARAM_LENGTH', 414, 'x')).problem).toMatchObject({ status: 414, type: 'urn:amazon-pay-billing:problem:uri-too-long', detail: expect.stringMatching(/at most 200 characters/) });
+    expect(statusOf(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large')).problem.detail).toBe(
+      'The body is larger than this API accepts: at most 65536 bytes (api.maxBodyBytes)',
+    );
+    expect(problemFor(fst('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large'), '/v1/x', { ...limits, maxBodyBytes: 2048 }).problem.detail).toMatch(
+      /at most 2048 bytes/,
+    );
+    expect(statusOf(fst('FST_ERR_MAX_PARAM_LENGTH', 414, 'x')).problem).toMatchObject({
+      status: 414,
+      type: 'urn:amazon-pay-billing:problem:uri-too-long',
+      detail: expect.stringMatching(/at most 200 characters/),
+    });
     expect(statusOf(fst('FST_ERR_BAD_URL', 400, 'x')).problem.type).toMatch(/invalid-url$/);
   });
 
@@ -65,7 +73,11 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
     expect(head).toMatch(/content-type: application\/problem\+json/);
     expect(head).toMatch(/connection: close/);
     expect(head).toContain(`content-length: ${Buffer.byteLength(body!)}`);
-    expect(JSON.parse(body!)).toMatchObject({ type: 'urn:amazon-pay-billing:problem:headers-too-large', status: 431, detail: expect.stringMatching(/16384 bytes/) });
+    expect(JSON.parse(body!)).toMatchObject({
+      type: 'urn:amazon-pay-billing:problem:headers-too-large',
+      status: 431,
+      detail: expect.stringMatching(/16384 bytes/),
+    });
     expect(clientErrorResponse({ code: 'ERR_HTTP_REQUEST_TIMEOUT' }, limits)).toMatch(/^HTTP\/1\.1 408 /);
     expect(clientErrorResponse({ code: 'HPE_INVALID_METHOD' }, limits)).toMatch(/^HTTP\/1\.1 400 [^]*malformed-request/);
     expect(clientErrorResponse({ code: 'ECONNRESET' }, limits)).toBeUndefined();
@@ -80,7 +92,11 @@ describe('api/zod-messages.ts: schema refusals in the house wording', () => {
     return Object.assign(new Error('validation'), { validation: result.error, validationContext: 'body' });
   };
   const messages = (schema: unknown, body: unknown) => statusOf(refusal(schema, body)).problem.errors ?? [];
-  const start = { id: 'sub-1', chargePermissionId: 'S01-1234567-1234567', plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } } };
+  const start = {
+    id: 'sub-1',
+    chargePermissionId: 'S01-1234567-1234567',
+    plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } },
+  };
 
   it('says what is accepted, never zod’s own text, for every kind of refusal of the real request schemas', () => {
     const cases: Array<[unknown, unknown, string, RegExp]> = [
@@ -101,6 +117,8 @@ describe('api/zod-messages.ts: schema refusals in the house wording', () => {
 
   it('keeps a message a schema wrote itself', () => {
     expect(houseMessage({ keyword: 'custom', message: 'must be a decimal amount such as 14.00' })).toBe('must be a decimal amount such as 14.00');
-    expect(houseMessage({ keyword: 'too_big', message: 'Too big: expected number to be <=5', params: { origin: 'number', maximum: 5 } })).toBe('is too large: at most 5');
+    expect(houseMessage({ keyword: 'too_big', message: 'Too big: expected number to be <=5', params: { origin: 'number', maximum: 5 } })).toBe(
+      'is too large: at most 5',
+    );
   });
 });

@@ -22,8 +22,18 @@ function history(opts: { firedAfterMs: number; taskAfterMs: number; scheduledAft
     { eventId: 10, eventType: T.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, eventTime: at(fired) },
     { eventId: 11, eventType: T.EVENT_TYPE_WORKFLOW_TASK_STARTED, eventTime: at(task) },
     { eventId: 12, eventType: T.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, eventTime: at(scheduled) },
-    { eventId: 13, eventType: T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, eventTime: at(scheduled), activityTaskScheduledEventAttributes: { activityType: { name: opts.activity ?? 'chargeCycle' } } },
-    { eventId: 14, eventType: T.EVENT_TYPE_ACTIVITY_TASK_STARTED, eventTime: at(scheduled + opts.startedAfterMs), activityTaskStartedEventAttributes: { scheduledEventId: 13 } },
+    {
+      eventId: 13,
+      eventType: T.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
+      eventTime: at(scheduled),
+      activityTaskScheduledEventAttributes: { activityType: { name: opts.activity ?? 'chargeCycle' } },
+    },
+    {
+      eventId: 14,
+      eventType: T.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+      eventTime: at(scheduled + opts.startedAfterMs),
+      activityTaskStartedEventAttributes: { scheduledEventId: 13 },
+    },
   ];
   // Plain numbers where gRPC gives Long objects: segmentsOf reads both.
   return events as unknown as temporal.api.history.v1.IHistoryEvent[];
@@ -49,7 +59,12 @@ describe('segmentsOf: where a charge due at T0 waited', () => {
 describe('cycleCostOf: what the cycle due at T0 cost Temporal', () => {
   const base = history({ firedAfterMs: 0, taskAfterMs: 1, scheduledAfterMs: 1, startedAfterMs: 1 }) as unknown as Record<string, unknown>[];
   const more = (events: Record<string, unknown>[]) => [...base, ...events] as unknown as temporal.api.history.v1.IHistoryEvent[];
-  const localActivity = (eventId: number) => ({ eventId, eventType: T.EVENT_TYPE_MARKER_RECORDED, eventTime: at(T0 + 10), markerRecordedEventAttributes: { markerName: 'core_local_activity' } });
+  const localActivity = (eventId: number) => ({
+    eventId,
+    eventType: T.EVENT_TYPE_MARKER_RECORDED,
+    eventTime: at(T0 + 10),
+    markerRecordedEventAttributes: { markerName: 'core_local_activity' },
+  });
 
   it('counts workflow tasks, activities and local activities from the timer firing to the next timer', () => {
     const events = more([

@@ -17,11 +17,15 @@ describe('bench and chaos flags', () => {
     ['bench/main.ts', ['--baseline-retries', 'some'], 'npm run bench: --baseline-retries: intended or actual, got some'],
     ['bench/main.ts', ['--subscriptons', '10'], "npm run bench: Unknown option '--subscriptons'"],
     ['bench/chaos.ts', ['--kills', '2.5'], 'npm run chaos: --kills: expected a whole number ≥ 0, got 2.5'],
-  ])('%s %j is refused in one line with exit 2', (program, args, message) => {
-    const { status, stderr } = run(program, args);
-    expect(status).toBe(2);
-    expect(stderr.split('\n')).toHaveLength(1);
-    expect(stderr).toContain(message);
-    expect(stderr).toContain('--help lists every flag');
-  }, 30_000); // a tsx start-up each; chaos.ts loads the worker SDK (≈ 4 s here)
+  ])(
+    '%s %j is refused in one line with exit 2',
+    (program, args, message) => {
+      const { status, stderr } = run(program, args);
+      expect(status).toBe(2);
+      expect(stderr.split('\n')).toHaveLength(1);
+      expect(stderr).toContain(message);
+      expect(stderr).toContain('--help lists every flag');
+    },
+    30_000,
+  ); // a tsx start-up each; chaos.ts loads the worker SDK (≈ 4 s here)
 });

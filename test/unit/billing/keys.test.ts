@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  chargeIdempotencyKey,
-  refundIdempotencyKey,
-  subscriptionIdFromWorkflowId,
-  subscriptionWorkflowId,
-} from '../../../billing/keys.js';
+import { chargeIdempotencyKey, refundIdempotencyKey, subscriptionIdFromWorkflowId, subscriptionWorkflowId } from '../../../billing/keys.js';
 
 const KEY_FORMAT = /^[A-Za-z0-9_-]{32}$/;
 const base = { subscriptionId: 'sub_123', chargePermissionId: 'S01-1234567-1234567', cycle: 3, attempt: 1 };

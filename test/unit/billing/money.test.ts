@@ -19,8 +19,19 @@ import {
 
 describe('currency table', () => {
   it.each([
-    ['USD', 2], ['EUR', 2], ['GBP', 2], ['JPY', 0], ['AUD', 2], ['CHF', 2], ['DKK', 2],
-    ['HKD', 2], ['NOK', 2], ['NZD', 2], ['SEK', 2], ['ZAR', 2], ['CAD', 2],
+    ['USD', 2],
+    ['EUR', 2],
+    ['GBP', 2],
+    ['JPY', 0],
+    ['AUD', 2],
+    ['CHF', 2],
+    ['DKK', 2],
+    ['HKD', 2],
+    ['NOK', 2],
+    ['NZD', 2],
+    ['SEK', 2],
+    ['ZAR', 2],
+    ['CAD', 2],
   ])('%s has exponent %i', (code, exponent) => {
     expect(currencyExponent(code)).toBe(exponent);
   });

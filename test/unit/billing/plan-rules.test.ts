@@ -59,13 +59,20 @@ describe('currency', () => {
   it('reads a typed or sent currency in any letter case, with spaces around, as the upper-case code', () => {
     expect(['usd', ' Usd ', 'USD', 'jpy'].map(normaliseCurrency)).toEqual(['USD', 'USD', 'USD', 'JPY']);
     expect(normaliseCurrency(42)).toBe(42);
-    expect(normalisePlanCurrency({ amountMinor: '1400', currency: 'eur', interval: { unit: 'month', count: 1 } })).toEqual({ amountMinor: '1400', currency: 'EUR', interval: { unit: 'month', count: 1 } });
+    expect(normalisePlanCurrency({ amountMinor: '1400', currency: 'eur', interval: { unit: 'month', count: 1 } })).toEqual({
+      amountMinor: '1400',
+      currency: 'EUR',
+      interval: { unit: 'month', count: 1 },
+    });
     expect(validateCurrency(normaliseCurrency('gbp'))).toEqual([]);
     expect(validateCurrency(normaliseCurrency('btc'))[0]?.message).toMatch(/got "BTC"$/);
   });
   it('rejects BTC and lists the accepted codes', () => {
     expect(validateCurrency('BTC')).toEqual([
-      { field: 'currency', message: 'must be one of USD, EUR, GBP, JPY, AUD, CHF, DKK, HKD, NOK, NZD, SEK, ZAR, CAD (ISO 4217; letter case is ignored), got "BTC"' },
+      {
+        field: 'currency',
+        message: 'must be one of USD, EUR, GBP, JPY, AUD, CHF, DKK, HKD, NOK, NZD, SEK, ZAR, CAD (ISO 4217; letter case is ignored), got "BTC"',
+      },
     ]);
   });
 });
@@ -103,7 +110,9 @@ describe('interval', () => {
 describe('soft descriptor and metadata', () => {
   it('accepts 16 ASCII characters', () => expect(validateSoftDescriptor('A'.repeat(16))).toEqual([]));
   it('rejects 17 characters', () => {
-    expect(validateSoftDescriptor('A'.repeat(17))).toEqual([{ field: 'softDescriptor', message: 'must be at most 16 bytes (16 ASCII characters), got 17 bytes' }]);
+    expect(validateSoftDescriptor('A'.repeat(17))).toEqual([
+      { field: 'softDescriptor', message: 'must be at most 16 bytes (16 ASCII characters), got 17 bytes' },
+    ]);
   });
   it('counts bytes: 9 "é" are 18 bytes', () => {
     expect(validateSoftDescriptor('é'.repeat(9))[0]?.message).toMatch(/got 18 bytes/);
@@ -234,7 +243,9 @@ describe('free text: no control characters', () => {
     expect(controlCharacterProblem('Kündigung auf Wunsch — 日本語 😀')).toBeNull();
     expect(controlCharacterProblem('line 1\nline 2\r\n\tend', { multiLine: true })).toBeNull();
     expect(controlCharacterProblem('line 1\u2028line 2\u2029', { multiLine: true })).toBeNull();
-    expect(controlCharacterProblem('a\u2028b')).toMatch(/^must not contain line separators \(found U\+2028 at position 2\); accepted: printable text on one line$/);
+    expect(controlCharacterProblem('a\u2028b')).toMatch(
+      /^must not contain line separators \(found U\+2028 at position 2\); accepted: printable text on one line$/,
+    );
     expect(controlCharacterProblem('line 1\u0000', { multiLine: true })).toContain('U+0000');
   });
 

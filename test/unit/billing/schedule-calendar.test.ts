@@ -1,16 +1,9 @@
 // Month-end clamping, leap years, trials and end rules. DST cases live in schedule-dst.test.ts.
 import { describe, expect, it } from 'vitest';
-import {
-  billingInstant,
-  cycleDueAt,
-  firstBillingAnchor,
-  isCycleBeforeEnd,
-  scheduleWindow,
-} from '../../../billing/schedule.js';
+import { billingInstant, cycleDueAt, firstBillingAnchor, isCycleBeforeEnd, scheduleWindow } from '../../../billing/schedule.js';
 import type { BillingAnchor, BillingInterval, SubscriptionSpec } from '../../../billing/types.js';
 
-const utcIso = (anchor: BillingAnchor, interval: BillingInterval, n: number): string | null =>
-  billingInstant(anchor, interval, n).toISO();
+const utcIso = (anchor: BillingAnchor, interval: BillingInterval, n: number): string | null => billingInstant(anchor, interval, n).toISO();
 
 const monthly: BillingInterval = { unit: 'month', count: 1 };
 
@@ -69,7 +62,9 @@ describe('cycle arguments', () => {
   });
 
   it('rejects a malformed anchor with the field and the accepted format', () => {
-    expect(() => billingInstant({ localDateTime: '2025-02-30T00:00', zone: 'UTC' }, monthly, 0)).toThrow(/anchor.localDateTime must be a real wall-clock date and time 'YYYY-MM-DDTHH:mm'/);
+    expect(() => billingInstant({ localDateTime: '2025-02-30T00:00', zone: 'UTC' }, monthly, 0)).toThrow(
+      /anchor.localDateTime must be a real wall-clock date and time 'YYYY-MM-DDTHH:mm'/,
+    );
   });
 
   it('rejects an unknown zone', () => {

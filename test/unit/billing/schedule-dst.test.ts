@@ -72,11 +72,7 @@ describe('a repeated wall time on fall-back resolves to the earlier instant', ()
 
   it('daily 01:30 America/New_York: one charge on the repeated night, then 01:30 EST', () => {
     const anchor = at('2025-11-01T01:30', 'America/New_York');
-    expect([0, 1, 2].map((n) => due(anchor, daily, n))).toEqual([
-      '2025-11-01T05:30:00.000Z',
-      '2025-11-02T05:30:00.000Z',
-      '2025-11-03T06:30:00.000Z',
-    ]);
+    expect([0, 1, 2].map((n) => due(anchor, daily, n))).toEqual(['2025-11-01T05:30:00.000Z', '2025-11-02T05:30:00.000Z', '2025-11-03T06:30:00.000Z']);
   });
 
   it('02:30 Europe/Berlin on 2025-10-26 is 02:30 CEST = 00:30Z', () => {

@@ -20,7 +20,11 @@ describe('a plan change keeps the billing date (issue 13 §3)', () => {
 
   it('monthly from Jan 31, changed at Feb 28 to every 2 months: the 31st stays the intent (Feb 28, Apr 30, Jun 30, Aug 31)', () => {
     const changed = rebaseSegments(monthlyJan31, 1, { unit: 'month', count: 2 });
-    expect(changed[1]).toEqual({ fromCycle: 1, anchor: { localDateTime: '2025-02-28T09:00:00', zone: NY, dayOfMonth: 31 }, interval: { unit: 'month', count: 2 } });
+    expect(changed[1]).toEqual({
+      fromCycle: 1,
+      anchor: { localDateTime: '2025-02-28T09:00:00', zone: NY, dayOfMonth: 31 },
+      interval: { unit: 'month', count: 2 },
+    });
     expect(local(changed, [1, 2, 3, 4])).toEqual(['2025-02-28T09:00', '2025-04-30T09:00', '2025-06-30T09:00', '2025-08-31T09:00']);
   });
 
@@ -56,15 +60,26 @@ describe('a plan change keeps the billing date (issue 13 §3)', () => {
 });
 
 describe('a trial that ends on a clamped date keeps the start day of month', () => {
-  const spec = { anchor: { localDateTime: '2025-01-31T10:00', zone: 'UTC' }, trial: { unit: 'month', count: 1 }, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } } } as const;
+  const spec = {
+    anchor: { localDateTime: '2025-01-31T10:00', zone: 'UTC' },
+    trial: { unit: 'month', count: 1 },
+    plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+  } as const;
   it('a 1-month trial from Jan 31 ends Feb 28; monthly billing then returns to the 31st', () => {
     expect(firstBillingAnchor(spec)).toEqual({ localDateTime: '2025-02-28T10:00:00', zone: 'UTC', dayOfMonth: 31 });
-    expect([0, 1, 2, 3].map((n) => cycleDueAt(spec, n).toISO())).toEqual(['2025-02-28T10:00:00.000Z', '2025-03-31T10:00:00.000Z', '2025-04-30T10:00:00.000Z', '2025-05-31T10:00:00.000Z']);
+    expect([0, 1, 2, 3].map((n) => cycleDueAt(spec, n).toISO())).toEqual([
+      '2025-02-28T10:00:00.000Z',
+      '2025-03-31T10:00:00.000Z',
+      '2025-04-30T10:00:00.000Z',
+      '2025-05-31T10:00:00.000Z',
+    ]);
   });
 });
 
 describe('firstCycleDueFrom searches instead of walking', () => {
-  const perSecond: ScheduleSegment[] = [{ fromCycle: 0, anchor: { localDateTime: '2025-01-01T00:00:00', zone: 'UTC' }, interval: { unit: 'second', count: 1 } }];
+  const perSecond: ScheduleSegment[] = [
+    { fromCycle: 0, anchor: { localDateTime: '2025-01-01T00:00:00', zone: 'UTC' }, interval: { unit: 'second', count: 1 } },
+  ];
 
   it('after a 12-day pause of a one-second plan it finds the cycle due next (over a million cycles later)', () => {
     const resumedAt = DateTime.fromISO('2025-01-13T00:00:00.500Z', { zone: 'utc' });
@@ -72,11 +87,10 @@ describe('firstCycleDueFrom searches instead of walking', () => {
   });
 
   it('matches a walk, cycle by cycle, across segments and month ends', () => {
-    const segments = rebaseSegments(
-      [{ fromCycle: 0, anchor: { localDateTime: '2024-01-31T09:00', zone: NY }, interval: { unit: 'month', count: 1 } }],
-      5,
-      { unit: 'week', count: 2 },
-    );
+    const segments = rebaseSegments([{ fromCycle: 0, anchor: { localDateTime: '2024-01-31T09:00', zone: NY }, interval: { unit: 'month', count: 1 } }], 5, {
+      unit: 'week',
+      count: 2,
+    });
     const walk = (from: number, at: DateTime): number => {
       let cycle = from;
       while (dueAtForCycle(segments, cycle).toMillis() < at.toMillis()) cycle += 1;

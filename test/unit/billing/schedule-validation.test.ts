@@ -48,7 +48,7 @@ describe('validateSubscriptionSpecWithSchedule', () => {
 
 describe('dates outside what Luxon can represent', () => {
   // Tests run with Settings.throwOnInvalid (config/luxon-strict.ts), like every entry point.
-  it('answer with our message, not Luxon\'s, whether or not Luxon throws', () => {
+  it("answer with our message, not Luxon's, whether or not Luxon throws", () => {
     expect(Settings.throwOnInvalid).toBe(true);
     const anchor = { localDateTime: '2025-01-31T09:00', zone: 'America/New_York' };
     expect(() => billingInstant(anchor, { unit: 'year', count: 1 }, 900_000_000)).toThrow(/outside the supported date range/);

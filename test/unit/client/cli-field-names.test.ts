@@ -31,7 +31,10 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'change-plan': [...byId, ...refusals.planChangeRefusals(), { field: 'change', message: 'needs --amount (or --amount-minor), --interval, or both' }],
   refund: refusals.refundRefusals(),
   repair: byId,
-  'api-keys': [{ field: 'name', message: 'client/api-keys.ts' }, { field: 'id', message: 'client/api-keys.ts' }],
+  'api-keys': [
+    { field: 'name', message: 'client/api-keys.ts' },
+    { field: 'id', message: 'client/api-keys.ts' },
+  ],
 };
 
 const commandNamed = (name: string): Command => COMMANDS.find((c) => c.name === name)!;
@@ -57,16 +60,28 @@ describe('client/cli/field-names.ts: every field in an error is named as typed',
   });
 
   it('every target of each table is something its command takes', () => {
-    for (const [name, names] of Object.entries(CLI_FIELD_NAMES)) for (const shown of Object.values(names)) expect(typedFor(commandNamed(name), shown), `${name}: ${shown}`).toBe(true);
+    for (const [name, names] of Object.entries(CLI_FIELD_NAMES))
+      for (const shown of Object.values(names)) expect(typedFor(commandNamed(name), shown), `${name}: ${shown}`).toBe(true);
   });
 
   it('describeError renders invalid input and conflicting terms under the command names', () => {
     const start = commandNamed('start');
-    const invalid = new InvalidInputError([{ field: 'softDescriptor', message: 'must be at most 16 bytes' }, { field: 'merchantMetadata.merchantReferenceId', message: 'is empty' }, { field: 'plan.interval.count', message: 'must be 1-1000' }]);
+    const invalid = new InvalidInputError([
+      { field: 'softDescriptor', message: 'must be at most 16 bytes' },
+      { field: 'merchantMetadata.merchantReferenceId', message: 'is empty' },
+      { field: 'plan.interval.count', message: 'must be 1-1000' },
+    ]);
     expect(describeError(invalid, start)).toBe('--soft-descriptor must be at most 16 bytes; --reference is empty; the count of --interval must be 1-1000');
-    expect(describeError(invalid, commandNamed('import'))).toBe('soft_descriptor must be at most 16 bytes; reference is empty; the count of interval must be 1-1000');
-    const conflict = new ConflictError('Subscription s already exists with different terms', [{ field: 'plan.amountMinor', stored: '14.00 USD', requested: '15.00 USD' }, { field: 'chargePermissionId', stored: 'S01-1', requested: 'S01-2' }]);
-    expect(describeError(conflict, start)).toBe('Subscription s already exists with different terms: --amount 14.00 USD ≠ 15.00 USD; --charge-permission S01-1 ≠ S01-2');
+    expect(describeError(invalid, commandNamed('import'))).toBe(
+      'soft_descriptor must be at most 16 bytes; reference is empty; the count of interval must be 1-1000',
+    );
+    const conflict = new ConflictError('Subscription s already exists with different terms', [
+      { field: 'plan.amountMinor', stored: '14.00 USD', requested: '15.00 USD' },
+      { field: 'chargePermissionId', stored: 'S01-1', requested: 'S01-2' },
+    ]);
+    expect(describeError(conflict, start)).toBe(
+      'Subscription s already exists with different terms: --amount 14.00 USD ≠ 15.00 USD; --charge-permission S01-1 ≠ S01-2',
+    );
   });
 });
 
@@ -95,15 +110,20 @@ describe('billing start checks everything it can offline: one line, exit 2, noth
 });
 
 describe('an option given twice is refused, naming it (never silently the last)', () => {
-  it.each(COMMANDS.flatMap((c) => Object.entries({ ...COMMON_OPTIONS, ...c.options }).filter(([o]) => o !== 'help').map(([option, spec]) => [c.name, option, spec.type] as const)))(
-    '%s --%s',
-    async (name, option, type) => {
-      const io = fakeIo();
-      const twice = type === 'string' ? [`--${option}`, '1', `--${option}`, '2'] : [`--${option}`, `--${option}`];
-      expect(await runCli([name, ...twice], io)).toBe(2);
-      expect(io.stderr).toBe(`error: billing ${name}: --${option} is given 2 times${type === 'string' ? ' ("1", "2")' : ''}; give it once (see \`billing ${name} --help\`)\n`);
-    },
-  );
+  it.each(
+    COMMANDS.flatMap((c) =>
+      Object.entries({ ...COMMON_OPTIONS, ...c.options })
+        .filter(([o]) => o !== 'help')
+        .map(([option, spec]) => [c.name, option, spec.type] as const),
+    ),
+  )('%s --%s', async (name, option, type) => {
+    const io = fakeIo();
+    const twice = type === 'string' ? [`--${option}`, '1', `--${option}`, '2'] : [`--${option}`, `--${option}`];
+    expect(await runCli([name, ...twice], io)).toBe(2);
+    expect(io.stderr).toBe(
+      `error: billing ${name}: --${option} is given 2 times${type === 'string' ? ' ("1", "2")' : ''}; give it once (see \`billing ${name} --help\`)\n`,
+    );
+  });
 });
 
 describe('--help lists every option in an Options section', () => {

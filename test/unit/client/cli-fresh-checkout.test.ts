@@ -44,7 +44,11 @@ describe('billing on a fresh checkout', () => {
   });
 
   it('preview reads only the environment from AMAZON_PAY_*, never the private key', async () => {
-    const io = freshIo({ AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX', AMAZON_PAY_PRIVATE_KEY_PATH: join(scratch, 'no-such-key.pem'), AMAZON_PAY_REGION: 'eu' });
+    const io = freshIo({
+      AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX',
+      AMAZON_PAY_PRIVATE_KEY_PATH: join(scratch, 'no-such-key.pem'),
+      AMAZON_PAY_REGION: 'eu',
+    });
     expect(await runCli(['preview', '--interval', 'month', '--anchor', '2025-01-31T09:00', '--count', '2'], io)).toBe(0);
     const live = freshIo({ AMAZON_PAY_PUBLIC_KEY_ID: 'LIVE-ABCDEFGHIJKLMNOPQRSTUVWX', AMAZON_PAY_PRIVATE_KEY_PATH: join(scratch, 'no-such-key.pem') });
     expect(await runCli(['preview', '--interval', 'minute'], live)).toBe(2);
@@ -63,5 +67,4 @@ describe('billing on a fresh checkout', () => {
     expect(io.stderr).toMatch(/^error: cannot connect to PostgreSQL/);
     expect(io.stderr).not.toMatch(/sandbox key|AMAZON_PAY/);
   });
-
 });

@@ -15,7 +15,10 @@ const helpOf = async (name: string): Promise<string> => {
 /** The problems of a one-line error, split at "; ". */
 const problemsOf = (stderr: string): string[] => {
   expect(stderr.trim().split('\n')).toHaveLength(1);
-  return stderr.replace(/^error: /, '').trim().split('; ');
+  return stderr
+    .replace(/^error: /, '')
+    .trim()
+    .split('; ');
 };
 
 describe('--help says what each command accepts and requires', () => {
@@ -90,7 +93,10 @@ describe('every bad option named in one run, before connecting', () => {
   it('demo: both numbers, before any demo subscription is created', async () => {
     const io = fakeIo();
     expect(await runCli(['demo', '--cycles', '1', '--wait-minutes', '99'], io)).toBe(2);
-    expect(problemsOf(io.stderr)).toEqual(['--cycles must be a whole number from 3 to 60, got "1"', '--wait-minutes must be a whole number from 1 to 30, got "99"']);
+    expect(problemsOf(io.stderr)).toEqual([
+      '--cycles must be a whole number from 3 to 60, got "1"',
+      '--wait-minutes must be a whole number from 1 to 30, got "99"',
+    ]);
   });
 });
 
@@ -98,6 +104,8 @@ describe('an option value that starts with "-"', () => {
   it('is explained with the way to pass it, not as an "ambiguous argument"', async () => {
     const io = fakeIo();
     await runCli(['pause', 'sub-1', '--reason', '-2+3 refund'], io);
-    expect(io.stderr.trim()).toBe('error: billing pause: the value of --reason starts with "-"; write it joined with "=", as --reason=<value> (see `billing pause --help`)');
+    expect(io.stderr.trim()).toBe(
+      'error: billing pause: the value of --reason starts with "-"; write it joined with "=", as --reason=<value> (see `billing pause --help`)',
+    );
   });
 });

@@ -22,7 +22,9 @@ describe('billing CLI dispatch', () => {
   it('an unknown command or option is a one-line usage error, exit 2', async () => {
     const io = fakeIo();
     expect(await runCli(['frobnicate'], io)).toBe(2);
-    expect(io.stderr).toBe('error: billing: unknown command "frobnicate"; commands: start, show, list, pause, resume, change-plan, stop, preview, refund, repair, import, export, demo, api-keys\n');
+    expect(io.stderr).toBe(
+      'error: billing: unknown command "frobnicate"; commands: start, show, list, pause, resume, change-plan, stop, preview, refund, repair, import, export, demo, api-keys\n',
+    );
     const io2 = fakeIo();
     expect(await runCli(['list', '--bogus'], io2)).toBe(2);
     expect(io2.stderr.trim().split('\n')).toHaveLength(1);
@@ -74,17 +76,43 @@ describe('billing start names every bad option in one run', () => {
 
   it('bad values and missing options together, including the plan rules of the parts that parsed', async () => {
     const io = fakeIo();
-    const args = ['start', '--id', 'bad id!', '--charge-permission', 'S01-123', '--currency', 'jpy', '--amount', '14.00', '--interval', 'fortnight', '--zone', 'Mars/Olympus', '--end-after-cycles', 'ten'];
+    const args = [
+      'start',
+      '--id',
+      'bad id!',
+      '--charge-permission',
+      'S01-123',
+      '--currency',
+      'jpy',
+      '--amount',
+      '14.00',
+      '--interval',
+      'fortnight',
+      '--zone',
+      'Mars/Olympus',
+      '--end-after-cycles',
+      'ten',
+    ];
     expect(await runCli(args, io)).toBe(2);
-    const problems = io.stderr.replace(/^error: /, '').trim().split('; ');
+    const problems = io.stderr
+      .replace(/^error: /, '')
+      .trim()
+      .split('; ');
     expect(problems.map((p) => p.split(' ')[0])).toEqual(['--amount', '--interval', '--end-after-cycles', '--id', '--charge-permission', '--zone']);
-    expect(problems[0]).toBe('--amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"');
+    expect(problems[0]).toBe(
+      '--amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"',
+    );
     expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('an unknown currency is named once, and the amount is not judged in it', async () => {
     const io = fakeIo();
-    expect(await runCli(['start', '--id', 'sub-1', '--charge-permission', 'S01-1234567-1234567', '--currency', 'XYZ', '--amount', '14.00', '--interval', 'month'], io)).toBe(2);
+    expect(
+      await runCli(
+        ['start', '--id', 'sub-1', '--charge-permission', 'S01-1234567-1234567', '--currency', 'XYZ', '--amount', '14.00', '--interval', 'month'],
+        io,
+      ),
+    ).toBe(2);
     expect(io.stderr).toMatch(/^error: --currency must be one of USD, .*got "XYZ"\n$/);
   });
 });

@@ -34,7 +34,24 @@ describe('CSV export cells', () => {
     expect(csvLine([cell])).toBe(`${written}\n`);
   });
 
-  it.each([['-2.50'], ['-5'], ['+3'], ['1400'], ['0.5'], ['-1e5'], ['-1E5'], ['-1.5e-3'], ['+2.5E+10'], ['-.5e2'], ['1e5'], ['2026-01-31T09:00:00.000Z'], ['buyer asked for a break'], ['x=1'], ['5-10 days'], ['a; b']])('keeps %j as written', (cell) => {
+  it.each([
+    ['-2.50'],
+    ['-5'],
+    ['+3'],
+    ['1400'],
+    ['0.5'],
+    ['-1e5'],
+    ['-1E5'],
+    ['-1.5e-3'],
+    ['+2.5E+10'],
+    ['-.5e2'],
+    ['1e5'],
+    ['2026-01-31T09:00:00.000Z'],
+    ['buyer asked for a break'],
+    ['x=1'],
+    ['5-10 days'],
+    ['a; b'],
+  ])('keeps %j as written', (cell) => {
     expect(csvLine([cell])).toBe(`${cell}\n`);
   });
 

@@ -7,7 +7,12 @@ const HEADER = 'id,charge_permission_id,amount,currency,interval,anchor,zone,end
 describe('CSV import rows', () => {
   it('turns good rows into start inputs and keeps the file line of each row', () => {
     const rows = parseImportCsv(
-      [HEADER, 'sub-1,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,America/New_York,12', '', 'sub-2,S01-1234567-7654321,500,JPY,2 weeks,2026-02-01T00:00,,'].join('\n'),
+      [
+        HEADER,
+        'sub-1,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,America/New_York,12',
+        '',
+        'sub-2,S01-1234567-7654321,500,JPY,2 weeks,2026-02-01T00:00,,',
+      ].join('\n'),
     );
     expect(rows).toEqual([
       {
@@ -33,7 +38,14 @@ describe('CSV import rows', () => {
   });
 
   it('reports a bad row with its reason and keeps the others', () => {
-    const rows = parseImportCsv([HEADER, 'sub-1,S01-1234567-1234567,-3,USD,month,2026-01-31T09:00,UTC,', 'sub-2,S01-1234567-1234567,3.00,USD,fortnight,2026-01-31T09:00,UTC,', 'sub-3,S01-1234567-1234567,3.00,USD,month,2026-01-31T09:00,UTC,'].join('\n'));
+    const rows = parseImportCsv(
+      [
+        HEADER,
+        'sub-1,S01-1234567-1234567,-3,USD,month,2026-01-31T09:00,UTC,',
+        'sub-2,S01-1234567-1234567,3.00,USD,fortnight,2026-01-31T09:00,UTC,',
+        'sub-3,S01-1234567-1234567,3.00,USD,month,2026-01-31T09:00,UTC,',
+      ].join('\n'),
+    );
     expect(rows.map((r) => [r.line, r.problem?.split(' ')[0]])).toEqual([
       [2, 'amount'],
       [3, 'interval'],
@@ -65,7 +77,11 @@ describe('CSV import rows', () => {
   it('names every problem of a row at once, by column, and refuses end_after_cycles with end_at', () => {
     const header = 'id,charge_permission_id,amount,currency,interval,anchor,zone,end_after_cycles,end_at';
     const rows = parseImportCsv(
-      [header, 'bad id!,S01-123,14.00,JPY,fortnight,,Mars/Olympus,,', 'sub-2,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,12,2027-01-01T00:00:00Z'].join('\n'),
+      [
+        header,
+        'bad id!,S01-123,14.00,JPY,fortnight,,Mars/Olympus,,',
+        'sub-2,S01-1234567-1234567,14.00,USD,month,2026-01-31T09:00,UTC,12,2027-01-01T00:00:00Z',
+      ].join('\n'),
     );
     expect(rows[0]?.problem?.split('; ').map((p) => p.split(' ')[0])).toEqual(['amount', 'interval', 'anchor', 'id', 'charge_permission_id', 'zone']);
     expect(rows[0]?.problem).toContain('anchor is empty (e.g. 2026-01-31T09:00)');
@@ -79,7 +95,9 @@ describe('CSV import rows', () => {
   });
 
   it('refuses a file with missing or unknown columns as a whole, naming them', () => {
-    expect(() => parseImportCsv('id,charge_permission_id,price\nsub-1,S01-1234567-1234567,1')).toThrow(/lacks column\(s\) currency, interval, anchor, amount and has unknown column\(s\) price/);
+    expect(() => parseImportCsv('id,charge_permission_id,price\nsub-1,S01-1234567-1234567,1')).toThrow(
+      /lacks column\(s\) currency, interval, anchor, amount and has unknown column\(s\) price/,
+    );
   });
 });
 

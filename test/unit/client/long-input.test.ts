@@ -10,7 +10,9 @@ describe('long input to the CLI and the simulator', () => {
   it('a configuration error with long runs of spaces around its line breaks is shown on one line', () => {
     const error = new ConfigError('billing.yaml', [`policy.finalAction: found "x${' '.repeat(40_000)}"\n${' '.repeat(40_000)}expected mark_unpaid`]);
     expect(describeError(error)).toBe(`Invalid configuration in billing.yaml: policy.finalAction: found "x${' '.repeat(40_000)}" expected mark_unpaid.`);
-    expect(describeError(new ConfigError('the environment', ['a\n\n  b', `c${' '.repeat(40_000)}`]))).toBe(`Invalid configuration in the environment: a b; c${' '.repeat(40_000)}.`);
+    expect(describeError(new ConfigError('the environment', ['a\n\n  b', `c${' '.repeat(40_000)}`]))).toBe(
+      `Invalid configuration in the environment: a b; c${' '.repeat(40_000)}.`,
+    );
   });
 
   it('the simulator refuses a fault rate of 40,000 digits with its usage line', () => {

@@ -81,29 +81,45 @@ describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
   const cap = permission({ amount: '1000.00', currencyCode: 'USD' });
 
   it('refuses a weekly plan whose five cycles in a month pass the cap, naming the limit and the count', () => {
-    const message = refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '25000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor'));
-    expect(message).toMatch(/plan\.amountMinor 250\.00 USD every week is up to 5 cycles in one calendar month, 1250\.00 USD, above the monthly limit of Charge Permission B01-1234567-1234567 \(1000\.00 USD per calendar month, Recurring\)/);
+    const message = refusal(() =>
+      assertPlanWithinMonthlyCap(cap, { amountMinor: '25000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor'),
+    );
+    expect(message).toMatch(
+      /plan\.amountMinor 250\.00 USD every week is up to 5 cycles in one calendar month, 1250\.00 USD, above the monthly limit of Charge Permission B01-1234567-1234567 \(1000\.00 USD per calendar month, Recurring\)/,
+    );
     expect(message).toMatch(/at most 200\.00 USD or a longer interval/);
-    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '20000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor')).not.toThrow();
+    expect(() =>
+      assertPlanWithinMonthlyCap(cap, { amountMinor: '20000', currency: 'USD', interval: { unit: 'week', count: 1 } }, 'plan.amountMinor'),
+    ).not.toThrow();
   });
 
   it('refuses a daily plan above the cap over 31 cycles and accepts one that fits', () => {
-    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '3300', currency: 'USD', interval: { unit: 'day', count: 1 } }, 'interval'))).toMatch(/^interval 33\.00 USD every day is up to 31 cycles in one calendar month, 1023\.00 USD/);
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '3300', currency: 'USD', interval: { unit: 'day', count: 1 } }, 'interval'))).toMatch(
+      /^interval 33\.00 USD every day is up to 31 cycles in one calendar month, 1023\.00 USD/,
+    );
     expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '3225', currency: 'USD', interval: { unit: 'day', count: 1 } }, 'interval')).not.toThrow();
   });
 
   it('keeps the one-cycle rule: a monthly amount up to the cap passes, above it is refused as before', () => {
-    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '100000', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor')).not.toThrow();
-    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '100001', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor'))).toMatch(/1000\.01 USD per cycle is above the monthly limit/);
+    expect(() =>
+      assertPlanWithinMonthlyCap(cap, { amountMinor: '100000', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor'),
+    ).not.toThrow();
+    expect(
+      refusal(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '100001', currency: 'USD', interval: { unit: 'month', count: 1 } }, 'plan.amountMinor')),
+    ).toMatch(/1000\.01 USD per cycle is above the monthly limit/);
   });
 
   it("uses Amazon's published cap when the permission has no limits.amountLimit (Recurring JPY 100,000)", () => {
     const jpy = permission(null, 'Recurring', 'JPY');
-    expect(refusal(() => assertPlanWithinMonthlyCap(jpy, { amountMinor: '25000', currency: 'JPY', interval: { unit: 'week', count: 1 } }, 'interval'))).toMatch(/125000 JPY, above the monthly limit .*100000 JPY per calendar month/);
+    expect(refusal(() => assertPlanWithinMonthlyCap(jpy, { amountMinor: '25000', currency: 'JPY', interval: { unit: 'week', count: 1 } }, 'interval'))).toMatch(
+      /125000 JPY, above the monthly limit .*100000 JPY per calendar month/,
+    );
   });
 
   it('holds sandbox-only second/minute/hour plans to the cap per cycle only (demos and tests run minutes)', () => {
-    expect(() => assertPlanWithinMonthlyCap(cap, { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute', count: 1 } }, 'plan.amountMinor')).not.toThrow();
+    expect(() =>
+      assertPlanWithinMonthlyCap(cap, { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute', count: 1 } }, 'plan.amountMinor'),
+    ).not.toThrow();
   });
 
   it('counts the monthly maximum of the other subscriptions on the permission (weekly five times), naming them; another currency does not count', () => {

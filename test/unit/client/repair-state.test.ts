@@ -7,9 +7,22 @@ import type { ChargeRow } from '../../../db/schema/index.js';
 const at = new Date('2026-01-01T00:00:00Z');
 function charge(cycle: number, attempt: number, state: string, reasonCode: string | null = null): ChargeRow {
   return {
-    id: BigInt(cycle * 100 + attempt), subscriptionId: 's', cycle, attempt, idempotencyKey: `k${cycle}-${attempt}`, amountMinor: 1400n, currency: 'USD',
-    chargeId: state === 'pending' || state === 'Refused' ? null : `C${cycle}-${attempt}`, state, outcome: null, reasonCode, amazonRequestId: null, requestedAt: at, completedAt: at,
-    sendsInFlight: 0, possiblyProcessed: state !== 'pending',
+    id: BigInt(cycle * 100 + attempt),
+    subscriptionId: 's',
+    cycle,
+    attempt,
+    idempotencyKey: `k${cycle}-${attempt}`,
+    amountMinor: 1400n,
+    currency: 'USD',
+    chargeId: state === 'pending' || state === 'Refused' ? null : `C${cycle}-${attempt}`,
+    state,
+    outcome: null,
+    reasonCode,
+    amazonRequestId: null,
+    requestedAt: at,
+    completedAt: at,
+    sendsInFlight: 0,
+    possiblyProcessed: state !== 'pending',
   };
 }
 const live = { currentCycle: 0, status: 'active', statusReason: null };
@@ -20,7 +33,13 @@ describe('resumePointFromLedger', () => {
   });
 
   it('a paid cycle is never billed again, even if the status write after it was lost', () => {
-    expect(resumePointFromLedger(live, [charge(0, 1, 'Captured'), charge(1, 1, 'Captured')])).toMatchObject({ fresh: false, cycle: 2, attempt: 1, chargesMade: 2, lastCharge: { cycle: 1 } });
+    expect(resumePointFromLedger(live, [charge(0, 1, 'Captured'), charge(1, 1, 'Captured')])).toMatchObject({
+      fresh: false,
+      cycle: 2,
+      attempt: 1,
+      chargesMade: 2,
+      lastCharge: { cycle: 1 },
+    });
   });
 
   it('an attempt whose outcome is unknown keeps its attempt number (its idempotency key)', () => {
@@ -33,31 +52,58 @@ describe('resumePointFromLedger', () => {
     expect(point).toMatchObject({ cycle: 0, attempt: 3, dunningStep: 2, attemptReason: 'after-decline' });
     expect(resumePointFromLedger(live, [charge(0, 1, 'Refused', 'HardDeclined')])).toMatchObject({ attempt: 2, dunningStep: 0 });
     // A pending authorization Amazon declined later (a Charge in state Declined) counts like a refusal.
-    expect(resumePointFromLedger(live, [charge(0, 1, 'Refused', 'SoftDeclined'), charge(0, 2, 'Declined', 'SoftDeclined')])).toMatchObject({ attempt: 3, dunningStep: 2 });
+    expect(resumePointFromLedger(live, [charge(0, 1, 'Refused', 'SoftDeclined'), charge(0, 2, 'Declined', 'SoftDeclined')])).toMatchObject({
+      attempt: 3,
+      dunningStep: 2,
+    });
   });
 
   it('checkout charge (attempt 0) is cycle 0; cycles skipped while paused stay skipped; paused stays paused', () => {
     expect(resumePointFromLedger(live, [charge(0, 0, 'Captured')])).toMatchObject({ cycle: 1, attempt: 1, chargesMade: 0 });
-    expect(resumePointFromLedger({ currentCycle: 7, status: 'paused', statusReason: 'x' }, [charge(0, 1, 'Captured')])).toMatchObject({ cycle: 7, paused: true, status: 'paused' });
-    expect(resumePointFromLedger({ currentCycle: 2, status: 'needs_attention', statusReason: 'WorkflowNotRunning' }, [charge(1, 1, 'Captured')], 'paused')).toMatchObject({ cycle: 2, paused: true });
+    expect(resumePointFromLedger({ currentCycle: 7, status: 'paused', statusReason: 'x' }, [charge(0, 1, 'Captured')])).toMatchObject({
+      cycle: 7,
+      paused: true,
+      status: 'paused',
+    });
+    expect(
+      resumePointFromLedger({ currentCycle: 2, status: 'needs_attention', statusReason: 'WorkflowNotRunning' }, [charge(1, 1, 'Captured')], 'paused'),
+    ).toMatchObject({ cycle: 2, paused: true });
   });
 
   it('a pause that held a wait restores the wait under the pause; an unknown outcome under a pause keeps its key', () => {
     const paused = { currentCycle: 0, status: 'paused', statusReason: 'operator hold' };
     const unpaid = resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'SoftDeclined')], undefined, { paused: true, held: { status: 'unpaid', cycle: 0 } });
     expect(unpaid).toMatchObject({ cycle: 0, attempt: 2, paused: true, status: 'paused', wait: { status: 'unpaid', reason: 'DunningExhausted:SoftDeclined' } });
-    const pmr = resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'HardDeclined')], undefined, { paused: undefined, held: { status: 'payment_method_required', cycle: 0 } });
+    const pmr = resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'HardDeclined')], undefined, {
+      paused: undefined,
+      held: { status: 'payment_method_required', cycle: 0 },
+    });
     expect(pmr).toMatchObject({ paused: true, wait: { status: 'payment_method_required', reason: 'HardDeclined', graceStartedAt: at.toISOString() } });
     // A wait the pause held for an earlier cycle is not this cycle's.
-    expect(resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'SoftDeclined')], undefined, { paused: true, held: { status: 'unpaid', cycle: 3 } }).wait).toBeUndefined();
-    expect(resumePointFromLedger(paused, [charge(0, 1, 'pending')], undefined, { paused: true, held: { status: 'needs_attention', cycle: 0 } })).toMatchObject({ attempt: 1, attemptReason: 'same-key', paused: true });
+    expect(
+      resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'SoftDeclined')], undefined, { paused: true, held: { status: 'unpaid', cycle: 3 } }).wait,
+    ).toBeUndefined();
+    expect(resumePointFromLedger(paused, [charge(0, 1, 'pending')], undefined, { paused: true, held: { status: 'needs_attention', cycle: 0 } })).toMatchObject({
+      attempt: 1,
+      attemptReason: 'same-key',
+      paused: true,
+    });
     // The run's history says the pause was lifted, the row had not shown it yet: the held wait is still restored, unpaused.
-    expect(resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'SoftDeclined')], undefined, { paused: false, held: { status: 'unpaid', cycle: 0 } })).toMatchObject({ paused: false, status: 'unpaid', wait: { status: 'unpaid' } });
+    expect(
+      resumePointFromLedger(paused, [charge(0, 1, 'Declined', 'SoftDeclined')], undefined, { paused: false, held: { status: 'unpaid', cycle: 0 } }),
+    ).toMatchObject({ paused: false, status: 'unpaid', wait: { status: 'unpaid' } });
   });
 });
 
 describe('pauses a repaired run carries', () => {
-  const event = (toStatus: string, fromStatus: string, cycle: number, detail: Record<string, unknown> | null, iso: string, reasonCode: string | null = null) => ({ toStatus, fromStatus, cycle, detail, reasonCode, at: new Date(iso) });
+  const event = (
+    toStatus: string,
+    fromStatus: string,
+    cycle: number,
+    detail: Record<string, unknown> | null,
+    iso: string,
+    reasonCode: string | null = null,
+  ) => ({ toStatus, fromStatus, cycle, detail, reasonCode, at: new Date(iso) });
 
   it('without a history, the last pause start gives its start, reason and the wait it held', () => {
     const events = [
@@ -66,8 +112,19 @@ describe('pauses a repaired run carries', () => {
       event('unpaid', 'active', 1, { cycle: 1 }, '2026-01-02T00:00:00Z', 'DunningExhausted:SoftDeclined'),
       event('paused', 'unpaid', 1, { cycle: 1, heldStatus: 'unpaid' }, '2026-01-02T00:05:00Z', 'hold'),
     ];
-    expect(pausesToRestore(events, undefined, undefined)).toEqual({ paused: undefined, pausedSince: '2026-01-02T00:05:00.000Z', pauseReason: 'hold', pauseWindows: [], held: { status: 'unpaid', cycle: 1 } });
-    const fromHistory = { paused: true, pausedSince: '2026-01-02T00:04:59.000Z', pauseReason: 'hold', pauseWindows: [{ from: '2026-01-01T00:00:00Z', to: '2026-01-01T00:01:00Z' }] };
+    expect(pausesToRestore(events, undefined, undefined)).toEqual({
+      paused: undefined,
+      pausedSince: '2026-01-02T00:05:00.000Z',
+      pauseReason: 'hold',
+      pauseWindows: [],
+      held: { status: 'unpaid', cycle: 1 },
+    });
+    const fromHistory = {
+      paused: true,
+      pausedSince: '2026-01-02T00:04:59.000Z',
+      pauseReason: 'hold',
+      pauseWindows: [{ from: '2026-01-01T00:00:00Z', to: '2026-01-01T00:01:00Z' }],
+    };
     expect(pausesToRestore(events, undefined, fromHistory)).toEqual({ ...fromHistory, held: { status: 'unpaid', cycle: 1 } });
   });
 

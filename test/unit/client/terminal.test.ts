@@ -32,7 +32,10 @@ describe('control characters in human output', () => {
     try {
       const file = join(dir, 'rows.csv');
       const evilId = `x${ESC_TITLE}${CLEAR}`;
-      await writeFile(file, ['id,charge_permission_id,amount,currency,interval,anchor', `${evilId},S01-1234567-1234567,14.00,USD,fortnight${CSI_C1},2026-01-01T00:00`].join('\n'));
+      await writeFile(
+        file,
+        ['id,charge_permission_id,amount,currency,interval,anchor', `${evilId},S01-1234567-1234567,14.00,USD,fortnight${CSI_C1},2026-01-01T00:00`].join('\n'),
+      );
       const human = fakeIo(dir);
       expect(await runCli(['import', file], human)).toBe(1);
       expect(human.stdout).not.toMatch(RAW_CONTROL);
@@ -57,15 +60,53 @@ describe('control characters in human output', () => {
     const reason = `buyer${ESC_TITLE}\nid      status  FAKE ROW${RLO}`;
     const details: SubscriptionDetails = {
       subscription: {
-        id: 'sub-1', workflowId: 'subscription-sub-1', chargePermissionId: 'S01-1234567-1234567', environment: 'sandbox',
-        status: 'paused', statusReason: reason, plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
-        anchor: { localDateTime: '2026-01-01T00:00', zone: 'UTC' }, trial: null, end: null, firstChargeId: null, currentCycle: 1,
-        nextBillingAt: null, createdAt: '2026-01-01T00:00:00.000Z', endedAt: null,
+        id: 'sub-1',
+        workflowId: 'subscription-sub-1',
+        chargePermissionId: 'S01-1234567-1234567',
+        environment: 'sandbox',
+        status: 'paused',
+        statusReason: reason,
+        plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+        anchor: { localDateTime: '2026-01-01T00:00', zone: 'UTC' },
+        trial: null,
+        end: null,
+        firstChargeId: null,
+        currentCycle: 1,
+        nextBillingAt: null,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        endedAt: null,
         stopRequested: { at: '2026-01-01T00:00:00.000Z', reason },
       },
       workflow: { workflowId: 'subscription-sub-1', status: 'RUNNING', live: null, note: `note${CLEAR}` },
-      charges: [{ cycle: 0, attempt: 1, idempotencyKey: 'k', amountMinor: '1400', currency: 'USD', chargeId: null, state: 'Refused', outcome: 'soft_decline', reasonCode: `Soft${CSI_C1}`, requestedAt: '2026-01-01T00:00:00.000Z', completedAt: null }],
-      refunds: [{ chargeId: 'S01-1234567-1234567-C000001', seq: 1, idempotencyKey: 'r', amountMinor: '100', currency: 'USD', refundId: null, state: 'pending', reasonCode: null, reason, requestedAt: '2026-01-01T00:00:00.000Z' }],
+      charges: [
+        {
+          cycle: 0,
+          attempt: 1,
+          idempotencyKey: 'k',
+          amountMinor: '1400',
+          currency: 'USD',
+          chargeId: null,
+          state: 'Refused',
+          outcome: 'soft_decline',
+          reasonCode: `Soft${CSI_C1}`,
+          requestedAt: '2026-01-01T00:00:00.000Z',
+          completedAt: null,
+        },
+      ],
+      refunds: [
+        {
+          chargeId: 'S01-1234567-1234567-C000001',
+          seq: 1,
+          idempotencyKey: 'r',
+          amountMinor: '100',
+          currency: 'USD',
+          refundId: null,
+          state: 'pending',
+          reasonCode: null,
+          reason,
+          requestedAt: '2026-01-01T00:00:00.000Z',
+        },
+      ],
       history: [{ at: '2026-01-01T00:00:00.000Z', fromStatus: 'active', toStatus: 'paused', reasonCode: reason, cycle: 1 }],
       paymentMethodUpdateUrl: null,
     };

@@ -22,7 +22,9 @@ describe('amounts typed on the command line', () => {
   });
 
   it('gives examples that are valid in the currency: JPY has no decimals', () => {
-    expect(() => amountMinorFrom({ amount: '14.00', currency: 'JPY' })).toThrow('amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"');
+    expect(() => amountMinorFrom({ amount: '14.00', currency: 'JPY' })).toThrow(
+      'amount must be a positive amount in JPY such as "1400" (no sign, no thousands separators, at most the currency\'s decimals), got "14.00"',
+    );
     expect(() => amountMinorFrom({ currency: 'JPY' })).toThrow('amount is required (e.g. --amount 1400 for 1400 JPY)');
     expect(() => amountMinorFrom({ currency: 'EUR' })).toThrow('amount is required (e.g. --amount 14.00 for 14.00 EUR)');
     // Each example a message suggests is accepted in its currency.
@@ -47,7 +49,9 @@ describe('amounts typed on the command line', () => {
   it('takes valid minor units as given, refuses others under their own option, and refuses both forms at once', () => {
     expect(amountMinorFrom({ amountMinor: '1400', currency: 'USD' })).toBe('1400');
     expect(() => amountMinorFrom({ amountMinor: '14.00', currency: 'USD' })).toThrow(/^amount-minor must be a positive whole number of minor units/);
-    expect(() => amountMinorFrom({ amount: '14.00', amountMinor: '1400', currency: 'USD' })).toThrow('amount is not taken together with --amount-minor: give one of them');
+    expect(() => amountMinorFrom({ amount: '14.00', amountMinor: '1400', currency: 'USD' })).toThrow(
+      'amount is not taken together with --amount-minor: give one of them',
+    );
   });
 });
 
@@ -63,14 +67,18 @@ describe('intervals typed on the command line', () => {
   });
 
   it.each([['fortnight'], ['2'], ['-1 month'], ['1.5 months'], ['2 weeks x'], [' '.repeat(32)]])('refuses %j naming the accepted units', (text) => {
-    expect(() => parseIntervalText(text)).toThrow(/interval must be "<count> <unit>" or "<unit>" with unit one of second, minute, hour, day, week, month, year/);
+    expect(() => parseIntervalText(text)).toThrow(
+      /interval must be "<count> <unit>" or "<unit>" with unit one of second, minute, hour, day, week, month, year/,
+    );
   });
 
   it('accepts spaces around and inside, and refuses text longer than any interval before matching it', () => {
     expect(parseIntervalText('  2   weeks  ')).toEqual({ unit: 'week', count: 2 });
     expect(() => parseIntervalText(' '.repeat(33))).toThrow(/interval must be .* in at most 32 characters, got a text of 33 characters/);
     // 40,000 spaces took 2.1 s with the old pattern (quadratic backtracking); now the length check refuses it.
-    expect(() => parseIntervalText(`${' '.repeat(40_000)}month`, 'trial')).toThrow(/^trial must be .* in at most 32 characters, got a text of 40005 characters$/);
+    expect(() => parseIntervalText(`${' '.repeat(40_000)}month`, 'trial')).toThrow(
+      /^trial must be .* in at most 32 characters, got a text of 40005 characters$/,
+    );
   });
 });
 
@@ -88,7 +96,15 @@ describe('output formatting', () => {
   });
 
   it('aligns table columns', () => {
-    expect(table(['id', 'status'], [['a', 'active'], ['longer-id', 'paused']])).toBe('id         status\n---------  ------\na          active\nlonger-id  paused\n');
+    expect(
+      table(
+        ['id', 'status'],
+        [
+          ['a', 'active'],
+          ['longer-id', 'paused'],
+        ],
+      ),
+    ).toBe('id         status\n---------  ------\na          active\nlonger-id  paused\n');
   });
 
   it('writes CSV cells quoted when needed and defuses spreadsheet formulas', () => {

@@ -27,10 +27,18 @@ describe('temporal.yaml validation', () => {
   it.each([
     ['an unknown key', 'worker:\n  maxCachedWorkflow: 10\n', /unknown key "worker\.maxCachedWorkflow"/],
     ['a wrong type', 'worker:\n  maxCachedWorkflows: lots\n', /worker\.maxCachedWorkflows: found "lots", expected a whole number/],
-    ['a sticky timeout under a second', 'worker:\n  stickyQueueScheduleToStartTimeoutMs: 500\n', /worker\.stickyQueueScheduleToStartTimeoutMs: found 500, expected milliseconds ≥ 1000/],
+    [
+      'a sticky timeout under a second',
+      'worker:\n  stickyQueueScheduleToStartTimeoutMs: 500\n',
+      /worker\.stickyQueueScheduleToStartTimeoutMs: found 500, expected milliseconds ≥ 1000/,
+    ],
     ['a bad port', 'devServer:\n  port: 70000\n', /devServer\.port: found 70000, expected a port number 1-65535/],
     ['a bad address', 'connection:\n  address: "no port here"\n', /connection\.address: found "no port here", expected host:port/],
-    ['a bad search attribute type', 'devServer:\n  searchAttributes:\n    Foo: Integer\n', /devServer\.searchAttributes\.Foo: found "Integer", expected one of Keyword/],
+    [
+      'a bad search attribute type',
+      'devServer:\n  searchAttributes:\n    Foo: Integer\n',
+      /devServer\.searchAttributes\.Foo: found "Integer", expected one of Keyword/,
+    ],
     ['broken YAML', 'worker: [\n', /not valid YAML/],
   ])('rejects %s with a one-paragraph message naming the key', (_case, yaml, pattern) => {
     const message = temporalError(yaml);
@@ -63,7 +71,9 @@ describe('temporal.yaml validation', () => {
   it('reads a file named by BILLING_TEMPORAL_CONFIG and reports it by path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'bad.yaml'), 'taskQueues:\n  charges: ""\n');
-    expect(() => loadConfig({ BILLING_TEMPORAL_CONFIG: join(dir, 'bad.yaml') }, process.cwd())).toThrow(/bad\.yaml: taskQueues\.charges: found "", expected a task queue name/);
+    expect(() => loadConfig({ BILLING_TEMPORAL_CONFIG: join(dir, 'bad.yaml') }, process.cwd())).toThrow(
+      /bad\.yaml: taskQueues\.charges: found "", expected a task queue name/,
+    );
   });
 });
 
@@ -77,9 +87,21 @@ describe('billing.yaml validation', () => {
   it.each([
     ['a bad duration', 'policy:\n  paymentMethodGrace: 2 weeks\n', /policy\.paymentMethodGrace: found "2 weeks", expected a duration such as/],
     ['a bad cron', 'housekeeping:\n  prune: every night\n', /housekeeping\.prune: found "every night", expected a valid cron expression/],
-    ['an unknown final action', 'policy:\n  finalAction: refund\n', /policy\.finalAction: found "refund", expected one of cancel, cancel_and_close_permission, mark_unpaid/],
-    ['a topic that is not an SNS ARN', 'ipn:\n  allowedTopicArns: ["AmazonPayIpn"]\n', /ipn\.allowedTopicArns\.0: found "AmazonPayIpn", expected an SNS topic ARN such as/],
-    ['a topic list given as one string', 'ipn:\n  allowedTopicArns: "arn:aws:sns:us-east-1:123456789012:x"\n', /ipn\.allowedTopicArns: found "arn:aws:sns:us-east-1:123456789012:x", expected a list of SNS topic ARNs/],
+    [
+      'an unknown final action',
+      'policy:\n  finalAction: refund\n',
+      /policy\.finalAction: found "refund", expected one of cancel, cancel_and_close_permission, mark_unpaid/,
+    ],
+    [
+      'a topic that is not an SNS ARN',
+      'ipn:\n  allowedTopicArns: ["AmazonPayIpn"]\n',
+      /ipn\.allowedTopicArns\.0: found "AmazonPayIpn", expected an SNS topic ARN such as/,
+    ],
+    [
+      'a topic list given as one string',
+      'ipn:\n  allowedTopicArns: "arn:aws:sns:us-east-1:123456789012:x"\n',
+      /ipn\.allowedTopicArns: found "arn:aws:sns:us-east-1:123456789012:x", expected a list of SNS topic ARNs/,
+    ],
     ['a wildcard account', 'ipn:\n  allowedTopicArns: ["arn:aws:sns:us-east-1:*:x"]\n', /ipn\.allowedTopicArns\.0: found "arn:aws:sns:us-east-1:\*:x"/],
     ['a bad timeout', 'ipn:\n  headersTimeout: 10\n', /ipn\.headersTimeout: found 10, expected a duration such as/],
     ['a timeout over 10 minutes', 'ipn:\n  requestTimeout: 1h\n', /ipn\.requestTimeout: found "1h", expected a duration from "100ms" to "10m"/],
@@ -87,11 +109,31 @@ describe('billing.yaml validation', () => {
     ['a message age beyond pruneAfter', 'ipn:\n  maxMessageAge: 40d\n', /ipn\.maxMessageAge: must be shorter than housekeeping\.pruneAfter/],
     ['no connections', 'ipn:\n  maxConnections: 0\n', /ipn\.maxConnections: found 0, expected a whole number 1-100000/],
     ['a tiny header limit', 'ipn:\n  maxHeaderBytes: 100\n', /ipn\.maxHeaderBytes: found 100, expected at least 1024 bytes/],
-    ['a continue-as-new bound of 0 cycles', 'policy:\n  continueAsNewEveryCycles: 0\n', /policy\.continueAsNewEveryCycles: found 0, expected a whole number of cycles 1-120/],
-    ['a continue-as-new bound that is no whole number', 'policy:\n  continueAsNewEveryCycles: 2.5\n', /policy\.continueAsNewEveryCycles: found 2\.5, expected a whole number of cycles 1-120/],
-    ['a continue-as-new bound given as text', 'policy:\n  continueAsNewEveryCycles: yearly\n', /policy\.continueAsNewEveryCycles: found "yearly", expected a whole number of cycles 1-120/],
-    ['an idempotency retention under a day', 'api:\n  idempotencyRetention: 12h\n', /api\.idempotencyRetention: found "12h", expected a duration from "24h" to "366d"/],
-    ['an idempotency retention that is no duration', 'api:\n  idempotencyRetention: forever\n', /api\.idempotencyRetention: found "forever", expected a duration such as/],
+    [
+      'a continue-as-new bound of 0 cycles',
+      'policy:\n  continueAsNewEveryCycles: 0\n',
+      /policy\.continueAsNewEveryCycles: found 0, expected a whole number of cycles 1-120/,
+    ],
+    [
+      'a continue-as-new bound that is no whole number',
+      'policy:\n  continueAsNewEveryCycles: 2.5\n',
+      /policy\.continueAsNewEveryCycles: found 2\.5, expected a whole number of cycles 1-120/,
+    ],
+    [
+      'a continue-as-new bound given as text',
+      'policy:\n  continueAsNewEveryCycles: yearly\n',
+      /policy\.continueAsNewEveryCycles: found "yearly", expected a whole number of cycles 1-120/,
+    ],
+    [
+      'an idempotency retention under a day',
+      'api:\n  idempotencyRetention: 12h\n',
+      /api\.idempotencyRetention: found "12h", expected a duration from "24h" to "366d"/,
+    ],
+    [
+      'an idempotency retention that is no duration',
+      'api:\n  idempotencyRetention: forever\n',
+      /api\.idempotencyRetention: found "forever", expected a duration such as/,
+    ],
   ])('rejects %s', (_case, yaml, pattern) => {
     expect(() => parseBillingYaml(yaml, 'billing.yaml')).toThrow(pattern);
   });
@@ -102,12 +144,24 @@ describe('billing.yaml validation', () => {
     expect(loadConfig({}, process.cwd()).billing.policy).toEqual(parseBillingYaml('', 'billing.yaml').policy); // the committed file states the defaults
   });
 
-  it('reads the IPN endpoint\'s topics, Timestamp window and limits, with defaults for the rest', () => {
-    const { ipn } = parseBillingYaml('ipn:\n  allowedTopicArns: ["arn:aws:sns:us-east-1:123456789012:AmazonPayIpn", "arn:aws:sns:eu-west-1:123456789012:*"]\n  headersTimeout: 2s\n  maxConnections: 50\n', 'billing.yaml');
+  it("reads the IPN endpoint's topics, Timestamp window and limits, with defaults for the rest", () => {
+    const { ipn } = parseBillingYaml(
+      'ipn:\n  allowedTopicArns: ["arn:aws:sns:us-east-1:123456789012:AmazonPayIpn", "arn:aws:sns:eu-west-1:123456789012:*"]\n  headersTimeout: 2s\n  maxConnections: 50\n',
+      'billing.yaml',
+    );
     expect(ipn).toEqual({
-      host: '127.0.0.1', port: 8787, path: '/ipn', maxBodyBytes: 262_144,
+      host: '127.0.0.1',
+      port: 8787,
+      path: '/ipn',
+      maxBodyBytes: 262_144,
       allowedTopicArns: ['arn:aws:sns:us-east-1:123456789012:AmazonPayIpn', 'arn:aws:sns:eu-west-1:123456789012:*'],
-      maxMessageAge: 86_400_000, maxClockSkew: 300_000, headersTimeout: 2_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxConnections: 50, maxHeaderBytes: 16_384,
+      maxMessageAge: 86_400_000,
+      maxClockSkew: 300_000,
+      headersTimeout: 2_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 5_000,
+      maxConnections: 50,
+      maxHeaderBytes: 16_384,
     });
     expect(loadConfig({}, process.cwd()).billing.ipn).toEqual(parseBillingYaml('', 'billing.yaml').ipn); // the committed file states the defaults
   });
@@ -121,6 +175,8 @@ describe('billing.yaml validation', () => {
 
 describe('environment validation', () => {
   it('rejects a non-postgres DATABASE_URL and an unknown LOG_LEVEL in one message', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, process.cwd())).toThrow(/DATABASE_URL: expected a postgres:\/\/.*; LOG_LEVEL: found "loud"/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud' }, process.cwd())).toThrow(
+      /DATABASE_URL: expected a postgres:\/\/.*; LOG_LEVEL: found "loud"/,
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('connection URLs shown to people', () => {
   it('a DATABASE_URL that is not postgres:// is described by its scheme only', () => {
     expect(describeUrlScheme('mysql://root:hunter2@db/x')).toBe('a "mysql" URL');
     expect(describeUrlScheme('hunter2')).toBe('a value that is not a URL');
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://r:hunter2@db/x' }, process.cwd())).toThrow(/DATABASE_URL: expected a postgres:\/\/ or postgresql:\/\/ URL, found a "mysql" URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://r:hunter2@db/x' }, process.cwd())).toThrow(
+      /DATABASE_URL: expected a postgres:\/\/ or postgresql:\/\/ URL, found a "mysql" URL/,
+    );
     expect(() => loadConfig({ DATABASE_URL: 'mysql://r:hunter2@db/x' }, process.cwd())).not.toThrow(/hunter/);
   });
 });

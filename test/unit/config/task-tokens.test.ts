@@ -24,15 +24,34 @@ describe('task tokens in log lines', () => {
   it('are dropped from the SDK activity attributes of "Activity failed", keeping the rest', () => {
     const { logger, lines } = capture();
     const error = ApplicationFailure.create({ type: 'AmazonPayTransient', message: '503 ServiceUnavailable' });
-    toTemporalLogger(logger).warn('Activity failed', { isLocal: false, attempt: 2, namespace: 'default', taskToken: TOKEN, activityId: '1', activityType: 'chargeCycle', workflowId: 'subscription-s1', error });
+    toTemporalLogger(logger).warn('Activity failed', {
+      isLocal: false,
+      attempt: 2,
+      namespace: 'default',
+      taskToken: TOKEN,
+      activityId: '1',
+      activityType: 'chargeCycle',
+      workflowId: 'subscription-s1',
+      error,
+    });
     const [line] = lines();
     expect(line).not.toContain(TOKEN);
-    expect(JSON.parse(line!)).toMatchObject({ level: 40, msg: 'Activity failed', activityType: 'chargeCycle', workflowId: 'subscription-s1', error: { type: 'AmazonPayTransient', message: '503 ServiceUnavailable' } });
+    expect(JSON.parse(line!)).toMatchObject({
+      level: 40,
+      msg: 'Activity failed',
+      activityType: 'chargeCycle',
+      workflowId: 'subscription-s1',
+      error: { type: 'AmazonPayTransient', message: '503 ServiceUnavailable' },
+    });
   });
 
   it('are dropped from sdk-core forwarded fields and Debug-formatted text, and from the message', () => {
     const { logger, lines } = capture();
-    toTemporalLogger(logger).warn(`Activity not found on completion TaskToken(${TOKEN})`, { sdkComponent: 'core', task_token: TOKEN, details: `Status { code: NotFound, task: TaskToken(${TOKEN}) }` });
+    toTemporalLogger(logger).warn(`Activity not found on completion TaskToken(${TOKEN})`, {
+      sdkComponent: 'core',
+      task_token: TOKEN,
+      details: `Status { code: NotFound, task: TaskToken(${TOKEN}) }`,
+    });
     const [line] = lines();
     expect(line).not.toContain(TOKEN);
     expect(line).toContain('TaskToken(omitted)');
@@ -65,11 +84,25 @@ describe('task tokens in log lines', () => {
 
   it('secrets are redacted at any depth, in a line and in bound fields: private keys, API keys, Authorization headers, passwords', () => {
     const { logger, lines } = capture();
-    const secrets = { privateKey: 'PEM-1', privateKeyPem: 'PEM-2', apiKey: 'KEY-1', secret: 'bk_KEY-2', authorization: 'Bearer KEY-3', password: 'PW-1', clientSecret: 'CS-1' };
-    logger.child({ req: { headers: { authorization: 'Bearer KEY-4' } }, credentials: { privateKeyPem: 'PEM-3' } }).info({ deep: { deeper: { deepest: secrets } }, ...secrets }, 'x');
+    const secrets = {
+      privateKey: 'PEM-1',
+      privateKeyPem: 'PEM-2',
+      apiKey: 'KEY-1',
+      secret: 'bk_KEY-2',
+      authorization: 'Bearer KEY-3',
+      password: 'PW-1',
+      clientSecret: 'CS-1',
+    };
+    logger
+      .child({ req: { headers: { authorization: 'Bearer KEY-4' } }, credentials: { privateKeyPem: 'PEM-3' } })
+      .info({ deep: { deeper: { deepest: secrets } }, ...secrets }, 'x');
     const [line] = lines();
     for (const value of ['PEM-1', 'PEM-2', 'PEM-3', 'KEY-1', 'KEY-2', 'KEY-3', 'KEY-4', 'PW-1', 'CS-1']) expect(line).not.toContain(value);
-    expect(JSON.parse(line!)).toMatchObject({ privateKeyPem: '[redacted]', req: { headers: { authorization: '[redacted]' } }, deep: { deeper: { deepest: { apiKey: '[redacted]' } } } });
+    expect(JSON.parse(line!)).toMatchObject({
+      privateKeyPem: '[redacted]',
+      req: { headers: { authorization: '[redacted]' } },
+      deep: { deeper: { deepest: { apiKey: '[redacted]' } } },
+    });
   });
 
   it('secrets stay redacted alongside', () => {

@@ -105,7 +105,10 @@ describe.each(CHANGES)('host zone %s, %s change (%s)', (zone, _change, at) => {
     for (const [job, expression] of Object.entries(JOBS)) {
       const expected: number[] = [];
       for (let t = Math.ceil(startMs / MINUTE) * MINUTE; t <= endMs; t += MINUTE) if (matchesUtc(expression, t)) expected.push(t);
-      expect(ticks[job]!.map((t) => new Date(t).toISOString()), `${job} "${expression}"`).toEqual(expected.map((t) => new Date(t).toISOString()));
+      expect(
+        ticks[job]!.map((t) => new Date(t).toISOString()),
+        `${job} "${expression}"`,
+      ).toEqual(expected.map((t) => new Date(t).toISOString()));
     }
     expect(ticks.inboxRetry).toHaveLength(250);
     expect(ticks.hourly!.length).toBeGreaterThanOrEqual(4);

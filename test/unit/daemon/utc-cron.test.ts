@@ -56,7 +56,7 @@ describe('scheduleUtc', () => {
     expect(task!.nextTick()).toBeNull();
   });
 
-  it('refuses a bad expression with node-cron\'s message', () => {
+  it("refuses a bad expression with node-cron's message", () => {
     expect(() => scheduleUtc('61 * * * *', 'bad', () => {})).toThrow(/minute/);
   });
 });

@@ -17,8 +17,12 @@ describe('the dev stack says where its data stays', () => {
   });
 
   it('names only what it started: an external PostgreSQL or Temporal keeps nothing in the data directory', () => {
-    expect(dataLocationLine({ simulatorDir: '/srv/billing/.data/sandbox' })).toBe('Ctrl-C stops everything; data stays: the Amazon Pay simulator in /srv/billing/.data/sandbox');
-    expect(dataLocationLine({ postgres: { dataDir: '/x/.data/postgres', requestedDir: '/x/.data/postgres' } })).toBe('Ctrl-C stops everything; data stays: PostgreSQL in /x/.data/postgres');
+    expect(dataLocationLine({ simulatorDir: '/srv/billing/.data/sandbox' })).toBe(
+      'Ctrl-C stops everything; data stays: the Amazon Pay simulator in /srv/billing/.data/sandbox',
+    );
+    expect(dataLocationLine({ postgres: { dataDir: '/x/.data/postgres', requestedDir: '/x/.data/postgres' } })).toBe(
+      'Ctrl-C stops everything; data stays: PostgreSQL in /x/.data/postgres',
+    );
     expect(dataLocationLine({})).toMatch(/keeps no data of its own/);
   });
 });

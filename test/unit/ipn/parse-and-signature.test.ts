@@ -11,17 +11,41 @@ function signedBody(overrides: Record<string, unknown> = {}, message: Record<str
     Type: 'Notification',
     MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324',
     TopicArn: 'arn:aws:sns:us-east-1:123456789012:MyTopic',
-    Message: JSON.stringify({ MerchantID: 'A1', ObjectType: 'CHARGE', ObjectId: 'S02-6865442-5879427-C004671', ChargePermissionId: 'S02-6865442-5879427', NotificationType: 'STATE_CHANGE', NotificationId: 'b874df54', NotificationVersion: 'V2', ...message }),
+    Message: JSON.stringify({
+      MerchantID: 'A1',
+      ObjectType: 'CHARGE',
+      ObjectId: 'S02-6865442-5879427-C004671',
+      ChargePermissionId: 'S02-6865442-5879427',
+      NotificationType: 'STATE_CHANGE',
+      NotificationId: 'b874df54',
+      NotificationVersion: 'V2',
+      ...message,
+    }),
     Timestamp: '2012-05-02T00:54:06.655Z',
   };
   const Signature = sign('sha1', Buffer.from(snsStringToSign(unsigned as SignedEnvelope)), privateKey).toString('base64');
-  return JSON.stringify({ ...unsigned, SignatureVersion: '1', Signature, SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3.pem', ...overrides });
+  return JSON.stringify({
+    ...unsigned,
+    SignatureVersion: '1',
+    Signature,
+    SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-f3.pem',
+    ...overrides,
+  });
 }
 
 describe('SNS envelope parsing', () => {
   it('reads the documented notification, parsing Message twice', () => {
     const result = parseSnsDelivery(signedBody());
-    expect(result).toMatchObject({ ok: true, delivery: { kind: 'notification', objectType: 'CHARGE', objectId: 'S02-6865442-5879427-C004671', chargePermissionId: 'S02-6865442-5879427', notificationId: 'b874df54' } });
+    expect(result).toMatchObject({
+      ok: true,
+      delivery: {
+        kind: 'notification',
+        objectType: 'CHARGE',
+        objectId: 'S02-6865442-5879427-C004671',
+        chargePermissionId: 'S02-6865442-5879427',
+        notificationId: 'b874df54',
+      },
+    });
   });
 
   it.each([
@@ -39,7 +63,11 @@ describe('SNS envelope parsing', () => {
   });
 
   it('reads the envelope without its Message, so the endpoint checks topic and Timestamp first', () => {
-    expect(parseSnsEnvelope(signedBody({ Message: 'nope' }))).toMatchObject({ ok: true, envelope: { MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324', Message: 'nope' }, confirmation: null });
+    expect(parseSnsEnvelope(signedBody({ Message: 'nope' }))).toMatchObject({
+      ok: true,
+      envelope: { MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324', Message: 'nope' },
+      confirmation: null,
+    });
   });
 
   it.each([
@@ -52,8 +80,19 @@ describe('SNS envelope parsing', () => {
   });
 
   it('recognises a SubscriptionConfirmation', () => {
-    const body = JSON.stringify({ Type: 'SubscriptionConfirmation', MessageId: 'm1', TopicArn: 't', Timestamp: 'now', Message: 'confirm', Token: 'tok', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription' });
-    expect(parseSnsDelivery(body)).toMatchObject({ ok: true, delivery: { kind: 'confirmation', subscribeUrl: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription' } });
+    const body = JSON.stringify({
+      Type: 'SubscriptionConfirmation',
+      MessageId: 'm1',
+      TopicArn: 't',
+      Timestamp: 'now',
+      Message: 'confirm',
+      Token: 'tok',
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription',
+    });
+    expect(parseSnsDelivery(body)).toMatchObject({
+      ok: true,
+      delivery: { kind: 'confirmation', subscribeUrl: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription' },
+    });
   });
 });
 

@@ -31,11 +31,19 @@ describe('refund status from Get Refund', () => {
   });
 
   it("Refunded: resolved at Amazon's lastUpdatedTimestamp", () => {
-    expect(refundStatusUpdate(refund({ state: 'Refunded' }), now)).toEqual({ state: 'Refunded', reasonCode: null, resolvedAt: new Date('2026-03-01T11:30:00Z'), at: now });
+    expect(refundStatusUpdate(refund({ state: 'Refunded' }), now)).toEqual({
+      state: 'Refunded',
+      reasonCode: null,
+      resolvedAt: new Date('2026-03-01T11:30:00Z'),
+      at: now,
+    });
   });
 
   it('Declined: the reason code, else the description; resolved now when Amazon gives no time', () => {
-    expect(refundStatusUpdate(refund({ state: 'Declined', reasonCode: 'AmazonRejected' }), now)).toMatchObject({ state: 'Declined', reasonCode: 'AmazonRejected' });
+    expect(refundStatusUpdate(refund({ state: 'Declined', reasonCode: 'AmazonRejected' }), now)).toMatchObject({
+      state: 'Declined',
+      reasonCode: 'AmazonRejected',
+    });
     expect(refundStatusUpdate(refund({ state: 'Declined', reasonDescription: 'Refund declined by the issuer', lastUpdatedTimestamp: '' }), now)).toEqual({
       state: 'Declined',
       reasonCode: 'Refund declined by the issuer',

@@ -75,13 +75,15 @@ const WITH_SUBJECT: SignedEnvelope = {
 };
 const WITH_SUBJECT_STRING_TO_SIGN =
   'Message\n{"ObjectType":"CHARGE","ObjectId":"S01-1234567-7654321-C000001"}\nMessageId\n3c2a9b8e-7d6f-4a1b-8c0d-2e3f4a5b6c7d\nSubject\nAmazon Pay: charge updated\nTimestamp\n2027-03-01T12:00:00.000Z\nTopicArn\narn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn\nType\nNotification\n';
-const TOKEN = '2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736';
+const TOKEN =
+  '2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3beb71854e285d6ad02428b09ceece29417f1f02d609c582afbacc99c583a916b9981dd2728f4ae6fdb82efd087cc3b7849e05798d2d2785c03b0879594eeac82c01f235d0e717736';
 const CONFIRMATION: SignedEnvelope = {
   Type: 'SubscriptionConfirmation',
   MessageId: '165545c9-2a5c-472c-8df2-7ff2be2b3b1b',
   Token: TOKEN,
   TopicArn: 'arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn',
-  Message: 'You have chosen to subscribe to the topic arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn.\nTo confirm the subscription, visit the SubscribeURL included in this message.',
+  Message:
+    'You have chosen to subscribe to the topic arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn.\nTo confirm the subscription, visit the SubscribeURL included in this message.',
   SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=arn:aws:sns:us-east-1:111122223333:AmazonPayTestIpn&Token=${TOKEN}`,
   Timestamp: '2027-03-01T12:00:00.000Z',
   SigningCertURL: TEST_CERT_URL,
@@ -105,7 +107,8 @@ const CONFIRMATION_V2 = {
 };
 
 describe('SNS signature vectors: Subject and SubscriptionConfirmation', () => {
-  const check = (envelope: SignedEnvelope) => createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher().fetch }, DURING).check(envelope);
+  const check = (envelope: SignedEnvelope) =>
+    createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher().fetch }, DURING).check(envelope);
 
   it('a Notification with a Subject: Subject is signed between MessageId and Timestamp', async () => {
     expect(snsStringToSign(WITH_SUBJECT)).toBe(WITH_SUBJECT_STRING_TO_SIGN);
@@ -122,12 +125,15 @@ describe('SNS signature vectors: Subject and SubscriptionConfirmation', () => {
     expect(snsStringToSign(envelope)).toBe(CONFIRMATION_STRING_TO_SIGN);
     expect(await check(envelope)).toBeNull();
     expect((await check({ ...envelope, Token: `${TOKEN.slice(0, -1)}7` }))?.reason).toBe('the signature does not verify');
-    expect((await check({ ...envelope, SubscribeURL: envelope.SubscribeURL!.replace('us-east-1', 'us-west-2') }))?.reason).toBe('the signature does not verify');
+    expect((await check({ ...envelope, SubscribeURL: envelope.SubscribeURL!.replace('us-east-1', 'us-west-2') }))?.reason).toBe(
+      'the signature does not verify',
+    );
   });
 });
 
 describe('the signing certificate', () => {
-  const check = async (pem: string, now: () => Date) => createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher(pem).fetch }, now).check(V1);
+  const check = async (pem: string, now: () => Date) =>
+    createSignatureVerifier({ mode: 'sns', fetchCertificate: testCertificateFetcher(pem).fetch }, now).check(V1);
 
   it('must be valid now: not before validFrom, not after validTo', async () => {
     expect((await check(readSnsFixture('sns-subject.crt'), AT('2020-01-01T00:00:00Z')))?.reason).toMatch(/not valid before Nov 29 .* 2026 GMT/);
@@ -135,7 +141,10 @@ describe('the signing certificate', () => {
   });
 
   it('must be issued to sns.amazonaws.com', async () => {
-    expect(await check(readSnsFixture('other-subject.crt'), DURING)).toEqual({ status: 403, reason: 'the signing certificate is issued to "sns.example.com", not sns.amazonaws.com' });
+    expect(await check(readSnsFixture('other-subject.crt'), DURING)).toEqual({
+      status: 403,
+      reason: 'the signing certificate is issued to "sns.example.com", not sns.amazonaws.com',
+    });
   });
 
   it('must be an X.509 certificate, not a bare public key (which only the explicit trusted-key mode accepts)', async () => {
@@ -236,7 +245,9 @@ describe('certificate cache', () => {
     const slow = createCertificateStore({ fetchPem: testCertificateFetcher(undefined, 100).fetch, now: DURING, maxConcurrentFetches: 4 });
     const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => slow.publicKey(`https://sns.us-east-1.amazonaws.com/c${i}.pem`)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message))[0]).toMatch(/too many signing certificates/);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message))[0]).toMatch(
+      /too many signing certificates/,
+    );
   });
 
   it('uses the least recently used order: a certificate in use stays', async () => {

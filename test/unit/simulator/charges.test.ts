@@ -27,11 +27,28 @@ describe('Create Charge', () => {
     expect(res.body.creationTimestamp).toBe('20250310T120000Z');
     expect(res.body.expirationTimestamp).toBe('20250409T120000Z');
     expect(res.body.releaseEnvironment).toBe('Sandbox');
-    expect(Object.keys(res.body)).toEqual(expect.arrayContaining([
-      'chargeId', 'chargeAmount', 'chargePermissionId', 'captureAmount', 'refundedAmount', 'softDescriptor', 'providerMetadata',
-      'convertedAmount', 'conversionRate', 'channel', 'chargeInitiator', 'statusDetails', 'creationTimestamp',
-      'expirationTimestamp', 'releaseEnvironment', 'merchantMetadata', 'platformId', 'webCheckoutDetails',
-    ]));
+    expect(Object.keys(res.body)).toEqual(
+      expect.arrayContaining([
+        'chargeId',
+        'chargeAmount',
+        'chargePermissionId',
+        'captureAmount',
+        'refundedAmount',
+        'softDescriptor',
+        'providerMetadata',
+        'convertedAmount',
+        'conversionRate',
+        'channel',
+        'chargeInitiator',
+        'statusDetails',
+        'creationTimestamp',
+        'expirationTimestamp',
+        'releaseEnvironment',
+        'merchantMetadata',
+        'platformId',
+        'webCheckoutDetails',
+      ]),
+    );
   });
 
   it('JPY amounts have no decimals', async () => {
@@ -48,7 +65,12 @@ describe('Create Charge', () => {
     expect(created.body.statusDetails.state).toBe('Authorized');
     expect(created.body.captureAmount).toBeNull();
     const id = created.body.chargeId as string;
-    const captured = await h.api.call('POST', `/charges/${id}/capture`, { captureAmount: { amount: '20.00', currencyCode: 'USD' } }, { idempotencyKey: 'cap-1' });
+    const captured = await h.api.call(
+      'POST',
+      `/charges/${id}/capture`,
+      { captureAmount: { amount: '20.00', currencyCode: 'USD' } },
+      { idempotencyKey: 'cap-1' },
+    );
     expect(captured.status).toBe(200);
     expect(captured.body.statusDetails.state).toBe('Captured');
     const cancel = await h.api.call('DELETE', `/charges/${id}/cancel`, { cancellationReason: 'test' });

@@ -14,19 +14,54 @@ import { generateTestKeyPair } from './support/signing.js';
 const run = promisify(execFile);
 const RUNNER = fileURLToPath(new URL('./support/official-sdk-runner.cjs', import.meta.url));
 const CHARGE_KEYS = [
-  'chargeId', 'chargeAmount', 'chargePermissionId', 'captureAmount', 'refundedAmount', 'softDescriptor', 'providerMetadata',
-  'convertedAmount', 'conversionRate', 'channel', 'chargeInitiator', 'statusDetails', 'creationTimestamp', 'expirationTimestamp',
-  'releaseEnvironment', 'merchantMetadata', 'platformId', 'webCheckoutDetails',
+  'chargeId',
+  'chargeAmount',
+  'chargePermissionId',
+  'captureAmount',
+  'refundedAmount',
+  'softDescriptor',
+  'providerMetadata',
+  'convertedAmount',
+  'conversionRate',
+  'channel',
+  'chargeInitiator',
+  'statusDetails',
+  'creationTimestamp',
+  'expirationTimestamp',
+  'releaseEnvironment',
+  'merchantMetadata',
+  'platformId',
+  'webCheckoutDetails',
 ];
 const CP_KEYS = [
-  'chargePermissionId', 'chargePermissionReferenceId', 'platformId', 'buyer', 'shippingAddress', 'billingAddress', 'paymentPreferences',
-  'statusDetails', 'creationTimestamp', 'expirationTimestamp', 'merchantMetadata', 'releaseEnvironment', 'limits',
-  'chargePermissionType', 'recurringMetadata', 'presentmentCurrency',
+  'chargePermissionId',
+  'chargePermissionReferenceId',
+  'platformId',
+  'buyer',
+  'shippingAddress',
+  'billingAddress',
+  'paymentPreferences',
+  'statusDetails',
+  'creationTimestamp',
+  'expirationTimestamp',
+  'merchantMetadata',
+  'releaseEnvironment',
+  'limits',
+  'chargePermissionType',
+  'recurringMetadata',
+  'presentmentCurrency',
 ];
 const REFUND_KEYS = ['refundId', 'chargeId', 'creationTimestamp', 'refundAmount', 'statusDetails', 'softDescriptor', 'releaseEnvironment'];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's responses are untyped JSON
-interface OpResult { op: string; status: number; keys?: string[]; data?: any; error?: unknown; requestId?: string | null }
+interface OpResult {
+  op: string;
+  status: number;
+  keys?: string[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's responses are untyped JSON
+  data?: any;
+  error?: unknown;
+  requestId?: string | null;
+}
 
 let dir: string;
 let sim: Simulator;
@@ -42,8 +77,21 @@ const RUNS = [
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sim-tls-'));
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-days',
+    '1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
   sim = await startSimulator({
     tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
     throttle: { table: 'off' },

@@ -30,8 +30,12 @@ describe.each(RUNS.map((r) => [r.tag, r] as const))('product client, %s', (_tag,
     const cp = createChargePermissionAsBuyer(sim.runtime.engine, { type: 'Recurring', currency: 'USD', environment: run.env });
     const cpId = (cp.chargePermission as { chargePermissionId: string }).chargePermissionId;
     const config = parseAmazonPayConfig({
-      publicKeyId: run.publicKeyId, privateKey: keys.privateKeyPem, region: 'na', environment: run.environment,
-      endpoint: sim.url, algorithm: run.algorithm,
+      publicKeyId: run.publicKeyId,
+      privateKey: keys.privateKeyPem,
+      region: 'na',
+      environment: run.environment,
+      endpoint: sim.url,
+      algorithm: run.algorithm,
     });
     const client = createAmazonPayClient(config);
     const tag = run.tag.replace(/\W/g, '');
@@ -41,7 +45,10 @@ describe.each(RUNS.map((r) => [r.tag, r] as const))('product client, %s', (_tag,
       expect(created).toMatchObject({ kind: 'ok', status: 201 });
       const chargeId = (created as { body: { chargeId: string } }).body.chargeId;
       expect(await client.getCharge(chargeId)).toMatchObject({ kind: 'ok', status: 200 });
-      expect(await client.captureCharge(chargeId, { captureAmount: amount } as never, { idempotencyKey: `${tag}cap` })).toMatchObject({ kind: 'ok', status: 200 });
+      expect(await client.captureCharge(chargeId, { captureAmount: amount } as never, { idempotencyKey: `${tag}cap` })).toMatchObject({
+        kind: 'ok',
+        status: 200,
+      });
       const refund = await client.createRefund({ chargeId, refundAmount: { amount: '1.00', currencyCode: 'USD' } } as never, { idempotencyKey: `${tag}r1` });
       expect(refund).toMatchObject({ kind: 'ok', status: 201 });
       expect(await client.getRefund((refund as { body: { refundId: string } }).body.refundId)).toMatchObject({ kind: 'ok', status: 200 });
@@ -49,9 +56,17 @@ describe.each(RUNS.map((r) => [r.tag, r] as const))('product client, %s', (_tag,
       const secondId = (second as { body: { chargeId: string } }).body.chargeId;
       expect(await client.cancelCharge(secondId, { cancellationReason: 'test' } as never)).toMatchObject({ kind: 'ok', status: 200 });
       expect(await client.getChargePermission(cpId)).toMatchObject({ kind: 'ok', status: 200 });
-      expect(await client.updateChargePermission(cpId, { merchantMetadata: { merchantReferenceId: 'ref' } } as never)).toMatchObject({ kind: 'ok', status: 200 });
-      expect(await client.closeChargePermission(cpId, { closureReason: 'done', cancelPendingCharges: false } as never)).toMatchObject({ kind: 'ok', status: 200 });
-      const afterClose = await client.createCharge({ chargePermissionId: cpId, chargeAmount: amount, captureNow: true } as never, { idempotencyKey: `${tag}c3` });
+      expect(await client.updateChargePermission(cpId, { merchantMetadata: { merchantReferenceId: 'ref' } } as never)).toMatchObject({
+        kind: 'ok',
+        status: 200,
+      });
+      expect(await client.closeChargePermission(cpId, { closureReason: 'done', cancelPendingCharges: false } as never)).toMatchObject({
+        kind: 'ok',
+        status: 200,
+      });
+      const afterClose = await client.createCharge({ chargePermissionId: cpId, chargeAmount: amount, captureNow: true } as never, {
+        idempotencyKey: `${tag}c3`,
+      });
       expect(afterClose).toMatchObject({ status: 422, reasonCode: 'InvalidChargePermissionStatus' });
     } finally {
       client.close();

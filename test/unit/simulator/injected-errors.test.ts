@@ -3,7 +3,12 @@ import { takeInjectedError, validateInjectedErrors } from '../../../simulator/in
 
 describe('simulator injected errors', () => {
   it('answers matching requests `times` times, or until cleared', () => {
-    const errors = validateInjectedErrors({ errors: [{ operation: 'getChargePermission', id: 'A', status: 400, reasonCode: 'InvalidHeaderValue', times: 2 }, { operation: 'getCharge', status: 503, reasonCode: 'ServiceUnavailable' }] });
+    const errors = validateInjectedErrors({
+      errors: [
+        { operation: 'getChargePermission', id: 'A', status: 400, reasonCode: 'InvalidHeaderValue', times: 2 },
+        { operation: 'getCharge', status: 503, reasonCode: 'ServiceUnavailable' },
+      ],
+    });
     expect(takeInjectedError(errors, 'getChargePermission', 'B')).toBeUndefined();
     expect(takeInjectedError(errors, 'getChargePermission', 'A')).toMatchObject({ status: 400, message: 'InvalidHeaderValue' });
     expect(takeInjectedError(errors, 'getChargePermission', 'A')).toBeDefined();
@@ -13,8 +18,14 @@ describe('simulator injected errors', () => {
 
   it('refuses bad settings with what is accepted', () => {
     expect(() => validateInjectedErrors({})).toThrow(/body needs \{ errors/);
-    expect(() => validateInjectedErrors({ errors: [{ operation: 'nope', status: 400, reasonCode: 'X' }] })).toThrow(/errors\[0\]\.operation must be one of createCharge/);
-    expect(() => validateInjectedErrors({ errors: [{ operation: 'getCharge', status: 200, reasonCode: 'X' }] })).toThrow(/status must be an HTTP error status 400-599/);
-    expect(() => validateInjectedErrors({ errors: [{ operation: 'getCharge', status: 500, reasonCode: 'X', times: 0 }] })).toThrow(/times must be a whole number/);
+    expect(() => validateInjectedErrors({ errors: [{ operation: 'nope', status: 400, reasonCode: 'X' }] })).toThrow(
+      /errors\[0\]\.operation must be one of createCharge/,
+    );
+    expect(() => validateInjectedErrors({ errors: [{ operation: 'getCharge', status: 200, reasonCode: 'X' }] })).toThrow(
+      /status must be an HTTP error status 400-599/,
+    );
+    expect(() => validateInjectedErrors({ errors: [{ operation: 'getCharge', status: 500, reasonCode: 'X', times: 0 }] })).toThrow(
+      /times must be a whole number/,
+    );
   });
 });

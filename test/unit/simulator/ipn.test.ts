@@ -60,7 +60,10 @@ describe('IPN delivery', () => {
     expect(verify('sha1', Buffer.from(stringToSign + 'x'), pem, Buffer.from(envelope['Signature']!, 'base64'))).toBe(false);
 
     const { deliveries } = await h.control.ipnDeliveries();
-    expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([[1, 500], [2, 200]]);
+    expect(deliveries.map((d) => [d.attempt, d.status])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
   });
 
   it('never retries after a 4xx, and gives up after the schedule on 5xx', async () => {

@@ -97,7 +97,9 @@ describe('pending authorization', () => {
   it('a real timer resolves pending charges (short delay), captureNow gives Captured', async () => {
     h = await startHarness({ pendingDelayMs: 30 });
     const cpId = await newCp();
-    const created = await h.api.createCharge(chargeBody(cpId, '10.00', 'USD', { canHandlePendingAuthorization: true }), 'tm-1', { simulationCode: 'AuthorizationInitiated' });
+    const created = await h.api.createCharge(chargeBody(cpId, '10.00', 'USD', { canHandlePendingAuthorization: true }), 'tm-1', {
+      simulationCode: 'AuthorizationInitiated',
+    });
     expect(created.body.statusDetails.state).toBe('AuthorizationInitiated');
     await waitFor(async () => ((await h!.control.charges())[0]?.state === 'Captured' ? true : undefined));
   });
@@ -112,7 +114,9 @@ describe('charge permission lifecycle', () => {
     expect(first.body.merchantMetadata.merchantReferenceId).toBe('sub-1');
     const second = await h.api.call('PATCH', `/chargePermissions/${cpId}`, { merchantMetadata: { merchantReferenceId: 'sub-2' } });
     expect([second.status, second.body.reasonCode]).toEqual([422, 'ChargePermissionNotModifiable']);
-    const rec = await h.api.call('PATCH', `/chargePermissions/${cpId}`, { recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '9.99', currencyCode: 'USD' } } });
+    const rec = await h.api.call('PATCH', `/chargePermissions/${cpId}`, {
+      recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '9.99', currencyCode: 'USD' } },
+    });
     expect(rec.body.recurringMetadata).toEqual({ frequency: { unit: 'Month', value: '1' }, amount: { amount: '9.99', currencyCode: 'USD' } });
     await h.control.closeChargePermission(cpId, 'buyer');
     const closed = await h.api.call('PATCH', `/chargePermissions/${cpId}`, { recurringMetadata: { frequency: { unit: 'Month', value: '2' } } });
@@ -126,7 +130,10 @@ describe('charge permission lifecycle', () => {
     const close = await h.api.call('DELETE', `/chargePermissions/${cpId}/close`, { closureReason: 'No more charges required', cancelPendingCharges: true });
     expect(close.status).toBe(200);
     expect(close.body.statusDetails).toMatchObject({ state: 'Closed', reasons: [{ reasonCode: 'MerchantClosed', reasonDescription: expect.any(String) }] });
-    expect((await h.api.call('GET', `/charges/${auth.body.chargeId}`)).body.statusDetails).toMatchObject({ state: 'Canceled', reasonCode: 'ChargePermissionCanceled' });
+    expect((await h.api.call('GET', `/charges/${auth.body.chargeId}`)).body.statusDetails).toMatchObject({
+      state: 'Canceled',
+      reasonCode: 'ChargePermissionCanceled',
+    });
     const again = await h.api.call('DELETE', `/chargePermissions/${cpId}/close`, { closureReason: 'x' });
     expect([again.status, again.body.reasonCode]).toEqual([422, 'InvalidChargePermissionStatus']);
     const charge = await h.api.createCharge(chargeBody(cpId), 'cl-2');
@@ -139,7 +146,9 @@ describe('charge permission lifecycle', () => {
     const created = await h.control.createChargePermission({ type: 'Recurring', currency: 'USD', firstCharge: { amount: '9.99' } });
     const cpId = created.chargePermission.chargePermissionId;
     expect(created.firstChargeId).toMatch(new RegExp(`^${cpId}-C\\d{6}$`));
-    expect(await h.control.charges()).toEqual([expect.objectContaining({ chargeId: created.firstChargeId, amount: '9.99', state: 'Captured', idempotencyKey: null })]);
+    expect(await h.control.charges()).toEqual([
+      expect.objectContaining({ chargeId: created.firstChargeId, amount: '9.99', state: 'Captured', idempotencyKey: null }),
+    ]);
     const cp = await h.control.closeChargePermission(cpId, 'buyer');
     expect(cp.statusDetails.reasons?.[0]?.reasonCode).toBe('BuyerClosed');
     await waitFor(() => (receiver!.received.length >= 1 ? true : undefined));
@@ -153,11 +162,21 @@ describe('refunds', () => {
     h = await startHarness({ ipn: { url: receiver.url, suppressSynchronous: true }, refundDelayMs: 60_000 });
     const cpId = await newCp();
     const charge = await h.api.createCharge(chargeBody(cpId, '14.00'), 'rf-c');
-    const refund = await h.api.call('POST', '/refunds', { chargeId: charge.body.chargeId, refundAmount: { amount: '10.00', currencyCode: 'USD' } }, { idempotencyKey: 'rf-1' });
+    const refund = await h.api.call(
+      'POST',
+      '/refunds',
+      { chargeId: charge.body.chargeId, refundAmount: { amount: '10.00', currencyCode: 'USD' } },
+      { idempotencyKey: 'rf-1' },
+    );
     expect(refund.status).toBe(201);
     expect(refund.body.refundId).toMatch(new RegExp(`^${cpId}-R\\d{6}$`));
     expect(refund.body.statusDetails.state).toBe('RefundInitiated');
-    const over = await h.api.call('POST', '/refunds', { chargeId: charge.body.chargeId, refundAmount: { amount: '4.01', currencyCode: 'USD' } }, { idempotencyKey: 'rf-2' });
+    const over = await h.api.call(
+      'POST',
+      '/refunds',
+      { chargeId: charge.body.chargeId, refundAmount: { amount: '4.01', currencyCode: 'USD' } },
+      { idempotencyKey: 'rf-2' },
+    );
     expect([over.status, over.body.reasonCode]).toEqual([400, 'TransactionAmountExceeded']);
     await h.control.resolveRefund(refund.body.refundId);
     const got = await h.api.call('GET', `/refunds/${refund.body.refundId}`);

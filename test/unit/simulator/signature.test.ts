@@ -76,7 +76,11 @@ describe('request signature verification', () => {
     const path = '/v2/charges';
     const body = JSON.stringify(chargeBody(cpId));
     const headers = signRequest({
-      method: 'POST', path, body, publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA', privateKeyPem: KEYS.privateKeyPem,
+      method: 'POST',
+      path,
+      body,
+      publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA',
+      privateKeyPem: KEYS.privateKeyPem,
       headers: { accept: 'application/json', 'content-type': 'application/json', 'x-amz-pay-date': amzDate(h.clock.now()), 'x-amz-pay-idempotency-key': 'k2' },
     });
     const bad = await fetch(`${h.sim.url}${path}`, { method: 'POST', headers, body: body.replace('14.00', '15.00') });
@@ -84,7 +88,10 @@ describe('request signature verification', () => {
     expect(((await bad.json()) as { reasonCode: string }).reasonCode).toBe('InvalidRequestSignature');
     const other = generateTestKeyPair();
     const wrongKey = signRequest({
-      method: 'GET', path: `/v2/chargePermissions/${cpId}`, publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA', privateKeyPem: other.privateKeyPem,
+      method: 'GET',
+      path: `/v2/chargePermissions/${cpId}`,
+      publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA',
+      privateKeyPem: other.privateKeyPem,
       headers: { accept: 'application/json', 'x-amz-pay-date': amzDate(h.clock.now()) },
     });
     expect((await fetch(`${h.sim.url}/v2/chargePermissions/${cpId}`, { headers: wrongKey })).status).toBe(403);
@@ -103,7 +110,10 @@ describe('request signature verification', () => {
     // Mixed-case header names as a client might list them; Node lowercases the received names.
     const path = `/v2/chargePermissions/${cpId}`;
     const headers = signRequest({
-      method: 'GET', path, publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA', privateKeyPem: KEYS.privateKeyPem,
+      method: 'GET',
+      path,
+      publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA',
+      privateKeyPem: KEYS.privateKeyPem,
       headers: { Accept: 'application/json', 'X-Amz-Pay-Date': amzDate(h.clock.now()), 'X-Amz-Pay-Region': 'na' },
     });
     expect(headers.authorization).toContain('SignedHeaders=Accept;X-Amz-Pay-Date;X-Amz-Pay-Region,');
@@ -120,24 +130,47 @@ describe('request signature verification', () => {
 
 describe('signature helpers', () => {
   it('parses the Node SDK authorization header', () => {
-    expect(parseAuthorization('AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA, SignedHeaders=accept;x-amz-pay-date, Signature=abc=')).toEqual({
-      algorithm: 'AMZN-PAY-RSASSA-PSS-V2', publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA', signedHeaders: 'accept;x-amz-pay-date', signature: 'abc=',
+    expect(
+      parseAuthorization('AMZN-PAY-RSASSA-PSS-V2 PublicKeyId=SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA, SignedHeaders=accept;x-amz-pay-date, Signature=abc='),
+    ).toEqual({
+      algorithm: 'AMZN-PAY-RSASSA-PSS-V2',
+      publicKeyId: 'SANDBOX-AAAAAAAAAAAAAAAAAAAAAAAA',
+      signedHeaders: 'accept;x-amz-pay-date',
+      signature: 'abc=',
     });
     expect(parseAuthorization('garbage')).toBeUndefined();
   });
 
   it('rebuilds the documented canonical request example', () => {
-    const canonical = buildCanonicalRequest({
-      method: 'POST', path: '/live/v2/checkoutSessions', rawQuery: '', body: Buffer.from(''),
-      headers: {
-        accept: 'application/json', 'content-type': 'application/json', 'x-amz-pay-date': '20190923T231908Z',
-        'x-amz-pay-host': 'pay-api.amazon.com', 'x-amz-pay-idempotency-key': 'cllHyiNvS8cJ8Zas', 'x-amz-pay-region': 'na',
+    const canonical = buildCanonicalRequest(
+      {
+        method: 'POST',
+        path: '/live/v2/checkoutSessions',
+        rawQuery: '',
+        body: Buffer.from(''),
+        headers: {
+          accept: 'application/json',
+          'content-type': 'application/json',
+          'x-amz-pay-date': '20190923T231908Z',
+          'x-amz-pay-host': 'pay-api.amazon.com',
+          'x-amz-pay-idempotency-key': 'cllHyiNvS8cJ8Zas',
+          'x-amz-pay-region': 'na',
+        },
       },
-    }, 'accept;content-type;x-amz-pay-date;x-amz-pay-host;x-amz-pay-idempotency-key;x-amz-pay-region');
+      'accept;content-type;x-amz-pay-date;x-amz-pay-host;x-amz-pay-idempotency-key;x-amz-pay-region',
+    );
     expect(canonical.split('\n').slice(0, 11)).toEqual([
-      'POST', '/live/v2/checkoutSessions', '', 'accept:application/json', 'content-type:application/json',
-      'x-amz-pay-date:20190923T231908Z', 'x-amz-pay-host:pay-api.amazon.com', 'x-amz-pay-idempotency-key:cllHyiNvS8cJ8Zas',
-      'x-amz-pay-region:na', '', 'accept;content-type;x-amz-pay-date;x-amz-pay-host;x-amz-pay-idempotency-key;x-amz-pay-region',
+      'POST',
+      '/live/v2/checkoutSessions',
+      '',
+      'accept:application/json',
+      'content-type:application/json',
+      'x-amz-pay-date:20190923T231908Z',
+      'x-amz-pay-host:pay-api.amazon.com',
+      'x-amz-pay-idempotency-key:cllHyiNvS8cJ8Zas',
+      'x-amz-pay-region:na',
+      '',
+      'accept;content-type;x-amz-pay-date;x-amz-pay-host;x-amz-pay-idempotency-key;x-amz-pay-region',
     ]);
   });
 

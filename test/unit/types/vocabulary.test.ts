@@ -18,7 +18,9 @@ const probes = {
   'activities/probe-retryable-as-final.ts': inActivities("return nonRetryableFailure('AmazonPayThrottled', 'x');"),
   'activities/probe-unknown-state.ts': inActivities("return isChargeStateIn(state, ['Captured', 'Setled']);"),
   'workflows/probe-unknown-failure.ts': inWorkflows("return isFailureType(type, ['AmazonPayThrotled']);"),
-  'workflows/probe-missing-case.ts': inWorkflows("switch (objectType) { case 'CHARGE': case 'CHARGE_PERMISSION': return 2; default: return unreachable(objectType, 'type'); }"),
+  'workflows/probe-missing-case.ts': inWorkflows(
+    "switch (objectType) { case 'CHARGE': case 'CHARGE_PERMISSION': return 2; default: return unreachable(objectType, 'type'); }",
+  ),
 };
 
 describe('the shared vocabulary in the types', { timeout: 120_000 }, () => {

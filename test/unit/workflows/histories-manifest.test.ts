@@ -78,14 +78,17 @@ describe('committed replay histories are append-only', () => {
     expect(historyFileName('completed', 3, 2)).toBe('completed.v3-run2.json');
   });
 
-  it.skipIf(manifestAddedIn === null)('in git, no history file was changed, renamed or deleted, nor a manifest line removed, since the manifest was committed', () => {
-    const range = `${manifestAddedIn}..HEAD`;
-    // The manifest itself grows (M); its lines are checked below.
-    const changed = git('log', '--format=', '--name-status', '--diff-filter=MDRT', range, '--', `${HISTORIES}/*.json`);
-    expect(changed?.trim()).toBe('');
-    expect(removedLines(git('log', '--format=', '-p', '--unified=0', range, '--', `${HISTORIES}/${MANIFEST_NAME}`))).toEqual([]);
-    // Uncommitted changes too: a tracked history or manifest line edited in the working tree.
-    expect(git('diff', '--name-status', '--diff-filter=MDRT', 'HEAD', '--', `${HISTORIES}/*.json`)?.trim()).toBe('');
-    expect(removedLines(git('diff', '--unified=0', 'HEAD', '--', `${HISTORIES}/${MANIFEST_NAME}`))).toEqual([]);
-  });
+  it.skipIf(manifestAddedIn === null)(
+    'in git, no history file was changed, renamed or deleted, nor a manifest line removed, since the manifest was committed',
+    () => {
+      const range = `${manifestAddedIn}..HEAD`;
+      // The manifest itself grows (M); its lines are checked below.
+      const changed = git('log', '--format=', '--name-status', '--diff-filter=MDRT', range, '--', `${HISTORIES}/*.json`);
+      expect(changed?.trim()).toBe('');
+      expect(removedLines(git('log', '--format=', '-p', '--unified=0', range, '--', `${HISTORIES}/${MANIFEST_NAME}`))).toEqual([]);
+      // Uncommitted changes too: a tracked history or manifest line edited in the working tree.
+      expect(git('diff', '--name-status', '--diff-filter=MDRT', 'HEAD', '--', `${HISTORIES}/*.json`)?.trim()).toBe('');
+      expect(removedLines(git('diff', '--unified=0', 'HEAD', '--', `${HISTORIES}/${MANIFEST_NAME}`))).toEqual([]);
+    },
+  );
 });

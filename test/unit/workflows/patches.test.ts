@@ -36,7 +36,12 @@ function patchCallsIn(file: string, text: string, ids: ReadonlyMap<string, strin
     if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && PATCH_CALLS.has(node.expression.text)) {
       const [arg] = node.arguments;
       const where = `${file}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
-      if (!arg || !ts.isIdentifier(arg)) calls.push({ file, id: null, problem: `${where}: ${node.expression.text}() takes a constant from workflows/patches.ts, not ${arg ? arg.getText() : 'nothing'}` });
+      if (!arg || !ts.isIdentifier(arg))
+        calls.push({
+          file,
+          id: null,
+          problem: `${where}: ${node.expression.text}() takes a constant from workflows/patches.ts, not ${arg ? arg.getText() : 'nothing'}`,
+        });
       else if (!fromRegistry.has(arg.text)) calls.push({ file, id: null, problem: `${where}: ${arg.text} is not imported from ./patches.js` });
       else if (!ids.has(arg.text)) calls.push({ file, id: null, problem: `${where}: ${arg.text} is not in PATCHES (workflows/patches.ts)` });
       else calls.push({ file, id: ids.get(arg.text)!, problem: null });
@@ -51,7 +56,9 @@ function patchCallsIn(file: string, text: string, ids: ReadonlyMap<string, strin
 const exportedIds = new Map<string, string>();
 for (const [name, value] of Object.entries(registry as Record<string, unknown>)) if (typeof value === 'string') exportedIds.set(name, value);
 const registeredConstants = new Map([...exportedIds].filter(([, id]) => PATCHES.some((p) => p.id === id)));
-const workflowFiles = readdirSync(`${ROOT}workflows`).filter((f) => f.endsWith('.ts')).map((f) => `workflows/${f}`);
+const workflowFiles = readdirSync(`${ROOT}workflows`)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => `workflows/${f}`);
 const calls = workflowFiles.flatMap((file) => patchCallsIn(file, readFileSync(`${ROOT}${file}`, 'utf8'), registeredConstants));
 
 describe('the patch registry (workflows/patches.ts)', () => {
@@ -97,7 +104,7 @@ describe('the patch registry (workflows/patches.ts)', () => {
     }
   });
 
-  it('lists, per major path, a history recorded on today\'s code (it holds the markers every cycle reads)', () => {
+  it("lists, per major path, a history recorded on today's code (it holds the markers every cycle reads)", () => {
     const files = Object.values(HISTORIES_WITH_TODAYS_PATCHES).flat();
     expect(files.length).toBeGreaterThanOrEqual(12);
     for (const file of files) {

@@ -10,7 +10,9 @@ import { historyFromProtoJson } from '../../support/history-json.js';
 import { BOUNDED_CONTINUE_AS_NEW } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 
-const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(HISTORIES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 
 /** Activity types scheduled, local activity types recorded (from core's marker data) and workflow tasks, in a recorded history. */
@@ -35,7 +37,8 @@ describe('replaying recorded subscription and IPN handler histories', () => {
 
   it('has the recorded shapes: subscriptions completed, dunning, messages, cancelled, continued-as-new; IPN handler paths', () => {
     for (const name of ['completed', 'dunning', 'messages', 'cancelled', 'continued-as-new-run1']) expect(files).toContain(`${name}.json`);
-    for (const name of ['ipn-permission-closed', 'ipn-charge', 'ipn-refund', 'ipn-unknown-type', 'ipn-reaction-failed']) expect(files).toContain(`${name}.json`);
+    for (const name of ['ipn-permission-closed', 'ipn-charge', 'ipn-refund', 'ipn-unknown-type', 'ipn-reaction-failed'])
+      expect(files).toContain(`${name}.json`);
   });
 
   it('records status writes as local activities, leaves the status after a paid cycle to the charge, plans dates ahead (before-local-status-* keep the older shape)', () => {
@@ -85,13 +88,17 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     expect(commandsOf('continued-as-new-run1.json').activities.chargeCycle).toBe(16);
   });
 
-  it.each(['completed.json', 'ipn-charge.json'])('fails on a workflow whose commands differ from %s (the check can fail)', { timeout: 120_000 }, async (file) => {
-    const changed = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/changed-workflow.ts', import.meta.url)), logger: silent });
-    const history = historyFromProtoJson(JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')));
-    const results = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: changed }, [{ history, workflowId: 'changed' }])) results.push(result);
-    expect(results[0]?.error?.name).toBe('DeterminismViolationError');
-  });
+  it.each(['completed.json', 'ipn-charge.json'])(
+    'fails on a workflow whose commands differ from %s (the check can fail)',
+    { timeout: 120_000 },
+    async (file) => {
+      const changed = await bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/changed-workflow.ts', import.meta.url)), logger: silent });
+      const history = historyFromProtoJson(JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')));
+      const results = [];
+      for await (const result of Worker.runReplayHistories({ workflowBundle: changed }, [{ history, workflowId: 'changed' }])) results.push(result);
+      expect(results[0]?.error?.name).toBe('DeterminismViolationError');
+    },
+  );
 
   it.each(files)('%s replays without nondeterminism', { timeout: 60_000 }, async (file) => {
     const history = historyFromProtoJson(JSON.parse(readFileSync(`${HISTORIES_DIR}${file}`, 'utf8')));

@@ -34,6 +34,11 @@ export function verifyAuthorization(request: ReceivedRequest, publicKey: KeyObje
   const stringToSign = `${algorithm}\n${hash(canonical)}`;
   const saltLength = SALT[algorithm];
   if (saltLength === undefined) throw new Error(`unknown algorithm ${algorithm}`);
-  const valid = verify('sha256', Buffer.from(stringToSign), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, Buffer.from(signature, 'base64'));
+  const valid = verify(
+    'sha256',
+    Buffer.from(stringToSign),
+    { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength },
+    Buffer.from(signature, 'base64'),
+  );
   return { algorithm, publicKeyId, signedHeaders: names, valid };
 }

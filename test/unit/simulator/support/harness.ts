@@ -31,7 +31,10 @@ export function amzDate(date: Date): string {
 }
 
 export class TestApi {
-  constructor(readonly sim: Simulator, private readonly clock: () => Date) {}
+  constructor(
+    readonly sim: Simulator,
+    private readonly clock: () => Date,
+  ) {}
 
   async call(method: string, resource: string, body?: unknown, options: CallOptions = {}): Promise<ApiResponse> {
     const path = `${options.prefix ?? '/v2'}${resource}`;
@@ -51,8 +54,14 @@ export class TestApi {
       else unsigned['x-amz-pay-simulation-code'] = options.simulationCode;
     }
     const signed = signRequest({
-      method, path, body: bodyText, headers, unsignedHeaders: unsigned,
-      publicKeyId: options.publicKeyId ?? KEY_ID, privateKeyPem: KEYS.privateKeyPem, algorithm: options.algorithm,
+      method,
+      path,
+      body: bodyText,
+      headers,
+      unsignedHeaders: unsigned,
+      publicKeyId: options.publicKeyId ?? KEY_ID,
+      privateKeyPem: KEYS.privateKeyPem,
+      algorithm: options.algorithm,
     });
     const response = await fetch(`${this.sim.url}${path}`, { method, headers: signed, body: bodyText === '' ? undefined : bodyText });
     const text = await response.text();

@@ -23,9 +23,10 @@ export async function startIpnReceiver(statuses: number[] = []): Promise<{ url: 
   return {
     url: `http://127.0.0.1:${port}/ipn`,
     received,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -7,7 +7,13 @@ const { WebStoreClient } = require('@amazonpay/amazon-pay-api-sdk-nodejs');
 const input = JSON.parse(process.env.SDK_RUN);
 
 function summarize(op, response) {
-  return { op, status: response.status, keys: Object.keys(response.data || {}), data: response.data, requestId: response.headers['x-amz-pay-request-id'] || null };
+  return {
+    op,
+    status: response.status,
+    keys: Object.keys(response.data || {}),
+    data: response.data,
+    requestId: response.headers['x-amz-pay-request-id'] || null,
+  };
 }
 
 async function attempt(op, fn) {
@@ -31,19 +37,45 @@ async function runOne(run) {
   const key = (suffix) => `${run.tag}${suffix}`.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32);
   const results = [];
   const amount = { amount: '14.00', currencyCode: 'USD' };
-  const created = await attempt('createCharge', () => client.createCharge({ chargePermissionId: run.chargePermissionId, chargeAmount: amount, captureNow: false, canHandlePendingAuthorization: false }, { 'x-amz-pay-idempotency-key': key('c1') }));
+  const created = await attempt('createCharge', () =>
+    client.createCharge(
+      { chargePermissionId: run.chargePermissionId, chargeAmount: amount, captureNow: false, canHandlePendingAuthorization: false },
+      { 'x-amz-pay-idempotency-key': key('c1') },
+    ),
+  );
   results.push(created);
   const chargeId = created.data && created.data.chargeId;
   results.push(await attempt('getCharge', () => client.getCharge(chargeId)));
-  results.push(await attempt('captureCharge', () => client.captureCharge(chargeId, { captureAmount: amount, softDescriptor: 'AMZN' }, { 'x-amz-pay-idempotency-key': key('cap') })));
-  const refund = await attempt('createRefund', () => client.createRefund({ chargeId, refundAmount: { amount: '4.00', currencyCode: 'USD' }, softDescriptor: 'REFUND' }, { 'x-amz-pay-idempotency-key': key('r1') }));
+  results.push(
+    await attempt('captureCharge', () =>
+      client.captureCharge(chargeId, { captureAmount: amount, softDescriptor: 'AMZN' }, { 'x-amz-pay-idempotency-key': key('cap') }),
+    ),
+  );
+  const refund = await attempt('createRefund', () =>
+    client.createRefund(
+      { chargeId, refundAmount: { amount: '4.00', currencyCode: 'USD' }, softDescriptor: 'REFUND' },
+      { 'x-amz-pay-idempotency-key': key('r1') },
+    ),
+  );
   results.push(refund);
   results.push(await attempt('getRefund', () => client.getRefund(refund.data && refund.data.refundId)));
-  const second = await attempt('createCharge2', () => client.createCharge({ chargePermissionId: run.chargePermissionId, chargeAmount: amount, captureNow: false }, { 'x-amz-pay-idempotency-key': key('c2') }));
+  const second = await attempt('createCharge2', () =>
+    client.createCharge({ chargePermissionId: run.chargePermissionId, chargeAmount: amount, captureNow: false }, { 'x-amz-pay-idempotency-key': key('c2') }),
+  );
   results.push(await attempt('cancelCharge', () => client.cancelCharge(second.data && second.data.chargeId, { cancellationReason: 'REASON DESCRIPTION' })));
   results.push(await attempt('getChargePermission', () => client.getChargePermission(run.chargePermissionId)));
-  results.push(await attempt('updateChargePermission', () => client.updateChargePermission(run.chargePermissionId, { merchantMetadata: { merchantReferenceId: 'ref-1', merchantStoreName: 'Store', noteToBuyer: 'note', customInformation: 'info' } })));
-  results.push(await attempt('closeChargePermission', () => client.closeChargePermission(run.chargePermissionId, { closureReason: 'No more charges required', cancelPendingCharges: false })));
+  results.push(
+    await attempt('updateChargePermission', () =>
+      client.updateChargePermission(run.chargePermissionId, {
+        merchantMetadata: { merchantReferenceId: 'ref-1', merchantStoreName: 'Store', noteToBuyer: 'note', customInformation: 'info' },
+      }),
+    ),
+  );
+  results.push(
+    await attempt('closeChargePermission', () =>
+      client.closeChargePermission(run.chargePermissionId, { closureReason: 'No more charges required', cancelPendingCharges: false }),
+    ),
+  );
   return { tag: run.tag, results };
 }
 

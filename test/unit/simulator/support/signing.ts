@@ -36,7 +36,9 @@ export function signRequest(input: SignInput): Record<string, string> {
     input.query ?? '',
     names.map((n) => `${n.toLowerCase()}:${input.headers[n]}\n`).join(''),
     signedHeaders,
-    createHash('sha256').update(input.body ?? '').digest('hex'),
+    createHash('sha256')
+      .update(input.body ?? '')
+      .digest('hex'),
   ].join('\n');
   const stringToSign = `${algorithm}\n${createHash('sha256').update(canonical).digest('hex')}`;
   const signature = sign('sha256', Buffer.from(stringToSign), {
