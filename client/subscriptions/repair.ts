@@ -155,6 +155,14 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
 /** The stop was recorded and the workflow is gone: the subscription ends as the stop asked. */
 async function finishStopped(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string): Promise<RepairResult> {
   const stopRequested = { at: row.stopRequestedAt!.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' };
+  // A charge that may have reached Amazon Pay but has no recorded answer must not be abandoned
+  // by ending the subscription around it (README "Exactly once"): an operator looks first.
+  const unanswered = (await listCharges(deps.db, row.id)).find((c) => c.state === 'pending' && (c.sendsInFlight > 0 || c.possiblyProcessed));
+  if (unanswered) {
+    throw new ConflictError(
+      `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay first`,
+    );
+  }
   await recordSubscriptionStatus(deps.db, {
     subscriptionId: row.id,
     status: 'canceled',

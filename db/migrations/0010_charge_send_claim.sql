@@ -1,5 +1,5 @@
+-- Existing rows, and rows a worker from before this migration inserts during a rolling deploy, may
+-- have been sent: unknown, so "may have been processed" (the default); the send claim writes false.
 ALTER TABLE "charges" ADD COLUMN "sends_in_flight" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
-ALTER TABLE "charges" ADD COLUMN "possibly_processed" boolean DEFAULT false NOT NULL;--> statement-breakpoint
-ALTER TABLE "charges" ADD CONSTRAINT "charges_sends_in_flight_nonnegative" CHECK ("charges"."sends_in_flight" >= 0);--> statement-breakpoint
--- Rows written before this migration may have been sent by a worker that then died: unknown, so "may have been processed".
-UPDATE "charges" SET "possibly_processed" = true;
+ALTER TABLE "charges" ADD COLUMN "possibly_processed" boolean DEFAULT true NOT NULL;--> statement-breakpoint
+ALTER TABLE "charges" ADD CONSTRAINT "charges_sends_in_flight_nonnegative" CHECK ("charges"."sends_in_flight" >= 0);

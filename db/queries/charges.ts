@@ -45,8 +45,8 @@ export async function claimChargeSend(
       select (not ${row.honourStop} or not exists (select 1 from stop)
         or exists (select 1 from prior where prior.sends_in_flight > 0 or prior.possibly_processed)) as ok
     ), claimed as (
-      insert into ${charges} (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight)
-      select ${subscriptionId}, ${cycle}, ${attempt}, ${row.idempotencyKey}, ${row.amountMinor.toString()}::bigint, ${row.currency}, 'pending', 1
+      insert into ${charges} (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed)
+      select ${subscriptionId}, ${cycle}, ${attempt}, ${row.idempotencyKey}, ${row.amountMinor.toString()}::bigint, ${row.currency}, 'pending', 1, false
       from may_send where ok
       on conflict (subscription_id, cycle, attempt) do update set sends_in_flight = ${charges}.sends_in_flight + 1
       where ${charges}.idempotency_key = excluded.idempotency_key and ${charges}.amount_minor = excluded.amount_minor and ${charges}.currency = excluded.currency
@@ -97,14 +97,26 @@ export interface LedgerCompletion {
  */
 export async function completeCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey, outcome: LedgerCompletion): Promise<void> {
   const { mayHaveBeenProcessed, ...answer } = outcome;
-  await db
+  // An answer without a ChargeId (a 429 or 5xx on a resend, a late answer of an execution that
+  // outlived its timeout) never overwrites a row that already records the Charge Amazon made.
+  const keep = answer.chargeId === null ? sql`${charges.chargeId} is not null` : sql`false`;
+  const column = (name: keyof typeof answer, value: unknown) => sql`case when ${keep} then ${charges[name]} else ${value} end`;
+  const updated = await db
     .update(charges)
     .set({
-      ...answer,
+      state: column('state', answer.state),
+      outcome: column('outcome', answer.outcome),
+      chargeId: column('chargeId', answer.chargeId),
+      reasonCode: column('reasonCode', answer.reasonCode),
+      amazonRequestId: column('amazonRequestId', answer.amazonRequestId),
+      completedAt: column('completedAt', sql`${answer.completedAt.toISOString()}::timestamptz`),
       sendsInFlight: sql`greatest(${charges.sendsInFlight} - 1, 0)`,
       possiblyProcessed: sql`${charges.possiblyProcessed} or ${mayHaveBeenProcessed}`,
     })
-    .where(attemptWhere(key));
+    .where(attemptWhere(key))
+    .returning({ id: charges.id });
+  // Every completion follows a claim, and a claimed row is never removed: a missing row is a bug.
+  if (updated.length === 0) throw new Error(`charge attempt ${key.subscriptionId}/${key.cycle}/${key.attempt} has no ledger row to record its answer on`);
 }
 
 /** The ledger row for cycle 0 when the first payment was captured at checkout. */

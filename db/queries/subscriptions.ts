@@ -47,7 +47,16 @@ export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: s
  * One statement, not a transaction of four: every billing cycle runs it, and the round trips
  * were most of its cost. The row is locked by the first CTE; all parts see the row as it was
  * before the update (one snapshot), which is what the "changed" test needs.
+ *
+ * A row in a final status (canceled, ended) is left as it is: a late write — a charge activity
+ * that outlived its timeout writing its paid cycle's `active` after the run ended — must not
+ * bring a stopped subscription back.
  */
+const finalStatuses = sql`(${sql.join(
+  FINAL_SUBSCRIPTION_STATUSES.map((status) => sql`${status}`),
+  sql`, `,
+)})`;
+
 export async function recordSubscriptionStatus(
   db: DatabaseOrTransaction,
   change: {
@@ -76,16 +85,17 @@ export async function recordSubscriptionStatus(
         next_billing_at = ${next}::timestamptz,
         updated_at = ${at}::timestamptz,
         ended_at = case when ${change.ended} and ${subscriptions.endedAt} is null then ${at}::timestamptz else ${subscriptions.endedAt} end
-      from current where ${subscriptions.id} = current.id
+      from current where ${subscriptions.id} = current.id and current.status not in ${finalStatuses}
       returning 1
     ), event as (
       insert into ${subscriptionEvents} (subscription_id, from_status, to_status, reason_code, cycle, detail, at)
       select current.id, current.status, ${change.status}, ${change.reasonCode}, ${change.cycle}, ${detail}::jsonb, ${at}::timestamptz
       from current
-      where current.status is distinct from ${change.status} or current.status_reason is distinct from ${change.reasonCode}
+      where current.status not in ${finalStatuses}
+        and (current.status is distinct from ${change.status} or current.status_reason is distinct from ${change.reasonCode})
       returning 1
     )
-    select (select count(*) from updated)::int as found`);
+    select (select count(*) from current)::int as found`);
   if ((rows[0]?.found ?? 0) === 0) throw new Error(`subscription ${change.subscriptionId} is not in the database`);
 }
 

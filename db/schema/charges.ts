@@ -44,9 +44,11 @@ export const charges = pgTable(
     /**
      * Whether any answer to a request with this key left open that Amazon Pay processed it
      * (amazonpay/outcomes.ts mayHaveBeenProcessed): false while every answer was a 429 or a fault
-     * known to precede processing. Rows from before migration 0008 are true (unknown).
+     * known to precede processing. The default is true (unknown): rows from before migration
+     * 0010, and rows a worker from before it inserts during a rolling deploy, may have been sent;
+     * the send claim (db/queries/charges.ts claimChargeSend) writes false explicitly.
      */
-    possiblyProcessed: boolean('possibly_processed').notNull().default(false),
+    possiblyProcessed: boolean('possibly_processed').notNull().default(true),
   },
   (table) => [
     uniqueIndex('charges_cycle_attempt_key').on(table.subscriptionId, table.cycle, table.attempt),

@@ -7,7 +7,7 @@ import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { claimChargeSend, completeCharge } from '../../db/queries/charges.js';
-import { recordStopRequested } from '../../db/queries/subscriptions.js';
+import { recordStopRequested, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Database } from '../../db/client.js';
 import * as schema from '../../db/schema/index.js';
@@ -99,5 +99,38 @@ describe('claiming a Create Charge send after a stop', () => {
     await recordStopRequested(db, 'mismatch', 'BuyerRequested', at);
     await expect(claimChargeSend(db, { ...attempt('mismatch', 1), idempotencyKey: 'other' })).rejects.toThrow(/different key or amount/);
     expect(await rows('mismatch')).toEqual([{ cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: false }]);
+  });
+
+  it('a later answer without a ChargeId (a 429 or 5xx on a resend, a late execution) never erases the Charge a row records', async () => {
+    await subscription('kept');
+    const key = { subscriptionId: 'kept', cycle: 1, attempt: 1 };
+    await claimChargeSend(db, attempt('kept', 1));
+    await claimChargeSend(db, attempt('kept', 1)); // a retry beside it
+    await completeCharge(db, key, { ...answer(true), state: 'Captured', outcome: 'ok', chargeId: 'S01-0000001-0000001-C000001' });
+    await completeCharge(db, key, answer(false));
+    expect(await sql`select state, charge_id, outcome, sends_in_flight, possibly_processed from charges where subscription_id = 'kept'`).toEqual([
+      { state: 'Captured', charge_id: 'S01-0000001-0000001-C000001', outcome: 'ok', sends_in_flight: 0, possibly_processed: true },
+    ]);
+    // An answer for a row that is not there is a bug, not a silent no-op.
+    await expect(completeCharge(db, { ...key, cycle: 9 }, answer(false))).rejects.toThrow(/no ledger row/);
+  });
+
+  it('a row inserted without the claim (a worker from before migration 0010, mid-deploy) counts as possibly processed', async () => {
+    await subscription('deploy');
+    await sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state) values ('deploy', 1, 1, 'key-deploy-1', 1400, 'USD', 'pending')`;
+    await recordStopRequested(db, 'deploy', 'BuyerRequested', at);
+    expect(await claimChargeSend(db, attempt('deploy', 1))).toEqual({ claimed: true });
+  });
+
+  it('a late status write never brings a canceled or ended subscription back', async () => {
+    await subscription('final');
+    const write = (status: string) =>
+      recordSubscriptionStatus(db, { subscriptionId: 'final', status, reasonCode: null, cycle: 2, nextBillingAt: at, ended: status === 'canceled', at });
+    await write('canceled');
+    await write('active');
+    const [row] = await sql`select status, current_cycle from subscriptions where id = 'final'`;
+    expect(row).toEqual({ status: 'canceled', current_cycle: 2 });
+    const events = await sql`select to_status from subscription_events where subscription_id = 'final' order by id`;
+    expect(events.map((e) => e.to_status)).toEqual(['canceled']);
   });
 });

@@ -166,6 +166,32 @@ describe('billing repair', () => {
     expect((await cli.run(['repair', 'repair-stopped'])).code).toBe(1);
   });
 
+  it('a recorded stop with a charge that may have reached Amazon unanswered is not finished as canceled: repair refuses in one line', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('repair-stopped-unanswered', cp, { seconds: 3, cycles: 3 }));
+    await eventually(
+      () => ledger(h, 'repair-stopped-unanswered'),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 paid' },
+    );
+    await handle.terminate('worker host lost');
+    // The worker died while sending cycle 1: the claim was written, no answer was.
+    await h.database.db.execute(
+      sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed)
+        values ('repair-stopped-unanswered', 1, 1, 'unanswered-key-1', 1400, 'USD', 'pending', 1, false)
+        on conflict (subscription_id, cycle, attempt) do update set state = 'pending', charge_id = null, sends_in_flight = 1`,
+    );
+    await recordStopRequested(h.database.db, 'repair-stopped-unanswered', 'BuyerRequested', new Date());
+
+    const run = await cli.run(['repair', 'repair-stopped-unanswered']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(
+      /cycle 1 attempt 1 \(idempotency key \S+\) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled/,
+    );
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await getSubscription(h.database.db, 'repair-stopped-unanswered'))?.status).not.toBe('canceled');
+  });
+
   it('a history Temporal has but cannot send aborts the repair in one line; nothing is restarted and a pending cancel is not lost', async () => {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec('repair-history-error', cp, { seconds: 3, cycles: 3 }));
