@@ -191,8 +191,14 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     expect(stop.stdout).toBe('Stopped cli-stop-now: no further charges.\n');
     const stoppedAt = Date.now();
     const handle = h.temporal.client.workflow.getHandle(workflowId);
-    await expect(handle.result()).rejects.toThrow(expect.objectContaining({ cause: expect.objectContaining({ name: 'CancelledFailure' }) }));
-    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    // Cancelled, or — when a charge was waiting its turn as the stop was recorded — completed as
+    // canceled by that charge finding the stop (nothing sent); never anything else.
+    const ended = await handle.result().then(
+      (result) => `completed:${(result as { status: string }).status}`,
+      (error: unknown) => ((error as { cause?: { name?: string } }).cause?.name === 'CancelledFailure' ? 'cancelled' : `failed: ${String(error)}`),
+    );
+    expect(['cancelled', 'completed:canceled']).toContain(ended);
+    expect(['CANCELLED', 'COMPLETED']).toContain((await handle.describe()).status.name);
     await eventually(
       () => getSubscription(h.database.db, 'cli-stop-now'),
       (row) => row?.status === 'canceled',
@@ -209,7 +215,9 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     );
     const attempts = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp);
     expect(attempts.length).toBeGreaterThanOrEqual(1);
-    expect(attempts.filter((a) => a.at > stopped!.at.getTime())).toEqual([]);
+    // A request after the stop only for an attempt claimed before it (the same charge, finished).
+    const claimedAt = new Map((await listCharges(h.database.db, 'cli-stop-now')).map((r) => [r.idempotencyKey, r.requestedAt.getTime()]));
+    expect(attempts.filter((a) => a.at > stopped!.at.getTime() && (claimedAt.get(a.idempotencyKey ?? '') ?? Infinity) > stopped!.at.getTime())).toEqual([]);
     expect((await listCharges(h.database.db, 'cli-stop-now')).map((r) => r.chargeId).sort()).toEqual(attempts.map((a) => a.chargeId).sort());
 
     const again = await cli.run(['stop', 'cli-stop-now']);
