@@ -5,7 +5,7 @@
 // `policy.continueAsNewEveryCycles` settled cycles (BOUNDED_CONTINUE_AS_NEW): no run is older
 // than that many billing intervals, so runs started before a patch drain on a schedule and the
 // patch can be retired (workflows/patches.ts, docs/versioning.md).
-import { allHandlersFinished, condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import { BOUNDED_CONTINUE_AS_NEW } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import type { subscriptionWorkflow } from './subscription.js';
@@ -21,7 +21,7 @@ export function continueAsNewDue(rt: SubscriptionRuntime, settledThisRun: number
   if (workflowInfo().continueAsNewSuggested) return true;
   const every = rt.input.policy.continueAsNewEveryCycles ?? DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES;
   if (settledThisRun < every || rt.plannedAhead(rt.s.cycle)?.inTerm === false) return false;
-  return patched(BOUNDED_CONTINUE_AS_NEW);
+  return rt.patched(BOUNDED_CONTINUE_AS_NEW);
 }
 
 /**
@@ -33,7 +33,7 @@ export function continueAsNewDue(rt: SubscriptionRuntime, settledThisRun: number
 export async function continueAsNewBetweenCycles(rt: SubscriptionRuntime): Promise<void> {
   // Never continue-as-new from inside a handler (Temporal: condition(allHandlersFinished) first).
   await condition(allHandlersFinished);
-  if (rt.stopRequested && patched(BOUNDED_CONTINUE_AS_NEW)) return;
+  if (rt.stopRequested && rt.patched(BOUNDED_CONTINUE_AS_NEW)) return;
   const state: CarriedState = { ...rt.s, pauseReason: rt.s.paused ? rt.pauseReason : null };
   await continueAsNew<typeof subscriptionWorkflow>({ ...rt.input, state });
 }

@@ -10,7 +10,7 @@
 // an operator's resume; when it succeeds, the status the workflow holds then comes back (the loop
 // may have moved on meanwhile when the failed call was a message handler's).
 // Create Charge is not guarded here: settle-cycle.ts decides on its failures (unknown outcome).
-import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, patched, TemporalFailure } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, CancelledFailure, condition, isCancellation, TemporalFailure } from '@temporalio/workflow';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import { FAILED_CALL_SHOWN_OVER_OWN_STATUS, FAILED_CALLS_WAIT_FOR_RETRY, UNPAUSE_RETRIES_FAILED_CALL } from './patches.js';
@@ -57,7 +57,7 @@ class CallGuard {
         // (ApplicationFailure, TimeoutFailure). A plain Error is a bug in workflow code: it fails
         // the workflow task, which Temporal retries, and must not be taken for a failed call.
         // Histories recorded before the guard failed here; they replay that way.
-        if (!(error instanceof TemporalFailure) || isCancellation(error) || !patched(FAILED_CALLS_WAIT_FOR_RETRY)) throw error;
+        if (!(error instanceof TemporalFailure) || isCancellation(error) || !this.rt.patched(FAILED_CALLS_WAIT_FOR_RETRY)) throw error;
         await this.waitForRetry(activity, error, failures);
       }
     }
@@ -68,7 +68,7 @@ class CallGuard {
     const delays = rt.input.policy.failedCallRetryDelaysMs ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS;
     const delay = Math.max(1, delays[Math.min(failures, delays.length) - 1] ?? DEFAULT_FAILED_CALL_RETRY_DELAYS_MS[0]!);
     // Histories recorded before FAILED_CALL_SHOWN_OVER_OWN_STATUS kept one snapshot to write back.
-    const overOwn = patched(FAILED_CALL_SHOWN_OVER_OWN_STATUS);
+    const overOwn = rt.patched(FAILED_CALL_SHOWN_OVER_OWN_STATUS);
     if (!overOwn) this.before ??= { status: rt.s.status, reason: rt.s.statusReason, nextRetryAt: rt.nextRetryAt };
     const cause = error instanceof ActivityFailure && error.cause ? error.cause : error;
     const failure = `${cause.name}: ${cause.message}`.slice(0, 500);
@@ -87,7 +87,7 @@ class CallGuard {
       // A stop ends the wait unless the caller must finish what it started (a charge in flight, the final status).
       const stoppable = CancellationScope.current().cancellable;
       // Histories recorded before UNPAUSE_RETRIES_FAILED_CALL woke only on a resume that was not a pause's.
-      if (patched(UNPAUSE_RETRIES_FAILED_CALL)) await this.untilRetry(delay, () => stoppable && rt.stopRequested, overOwn);
+      if (rt.patched(UNPAUSE_RETRIES_FAILED_CALL)) await this.untilRetry(delay, () => stoppable && rt.stopRequested, overOwn);
       else await condition(() => rt.resumes !== resumes || (stoppable && rt.stopRequested), delay);
       // The resume that brought this call back is spent here: a wait around the call must not take it as a retry too.
       rt.resumesTakenByFailedCalls += rt.resumes - resumes;

@@ -1,7 +1,10 @@
 // Every patched() id the workflows use, in one place: what each changed, when it was added, and
-// when it can go. Workflow code calls patched() only with these constants
-// (test/unit/workflows/patches.test.ts fails on a string literal, an id missing here, or an id
-// here nobody uses).
+// when it can go. Workflow code reads a patch only as rt.patched(ID) with these constants
+// (test/unit/workflows/patches.test.ts fails on a string literal, an id missing here, an id
+// here nobody uses, or Temporal's patched() called anywhere but workflows/patch-decisions.ts).
+// A run decides its patches at its start (workflows/patch-decisions.ts): PATCHES_DECIDED_AT_RUN_START
+// stands for every entry above it; an entry added below it is decided, with its own marker, at the
+// start of each run. Add new entries at the end.
 //
 // The lifecycle of a patch (Temporal, "Versioning — patching"; docs/versioning.md):
 //   1. patched(ID): new runs and new work in old runs take the new branch (and record a marker);
@@ -84,6 +87,13 @@ export const REPAIR_RESTORES_WAIT = 'repair-restores-wait';
 export const CYCLE_DUE_BEFORE_PAUSE_BILLED = 'cycle-due-before-pause-billed';
 /** A run started by `billing repair` paused inside a restored wait shows `paused` first (no write of the wait before it) and the pause holds the wait. */
 export const REPAIR_RESTORES_PAUSED_WAIT = 'repair-restores-paused-wait';
+/**
+ * Every other patch is decided once, at the start of the run, and its marker recorded in the
+ * run's first workflow task (workflows/patch-decisions.ts): a patch first read right after a local
+ * activity could otherwise land in a history the SDK's replay cannot follow. A run from before it
+ * reads each patch where it is first reached, as it did.
+ */
+export const PATCHES_DECIDED_AT_RUN_START = 'patches-decided-at-run-start';
 
 export interface PatchEntry {
   id: string;
@@ -255,28 +265,70 @@ export const PATCHES: readonly PatchEntry[] = [
     step: 'patched',
     histories: { before: ['repair-restored-unpaid.json'], after: ['repair-restored-paused-unpaid.v1.json'] },
   },
+  {
+    id: PATCHES_DECIDED_AT_RUN_START,
+    usedIn: ['workflows/patch-decisions.ts'],
+    added: { commit: 'TODO', date: '2026-11-30' },
+    step: 'patched',
+    histories: {
+      before: ['completed.v2.json', 'dunning.v2.json', 'messages.v2.json', 'cancelled.v2.json', 'handler-failed-call.json'],
+      after: [
+        'completed.v3.json',
+        'dunning.v3.json',
+        'messages.v3.json',
+        'cancelled.v3.json',
+        'continued-as-new.v3-run1.json',
+        'continued-as-new.v3-run2.json',
+        'failed-amazon-read.v2.json',
+        'failed-local-call.v2.json',
+        'plan-change-locked.v2.json',
+        'pause-in-dunning.v2.json',
+        'hard-decline-grace-from-first.v2.json',
+        'monthly-cap-above-limit.v2.json',
+        'pause-in-grace.v2.json',
+        'pause-in-cap-wait.v2.json',
+        'pause-failed-call.v2.json',
+        'monthly-cap-plan-total.v2.json',
+        'plan-change-written-explicitly.v2.json',
+        'pause-skips-cycles-due.v2.json',
+        'handler-failed-call.v2.json',
+        'charge-not-sent-after-stop.v2.json',
+        'repair-restored-unpaid.v2.json',
+        'pause-during-charge-in-flight.v2.json',
+        'repair-restored-paused-unpaid.v2.json',
+        'bounded-continue-as-new.v2-run1.json',
+        'bounded-continue-as-new.v2-run2.json',
+        'pending-authorization.v2.json',
+        'unknown-outcome-resume.v2.json',
+        'monthly-cap-wait.v2.json',
+        'dunning-exhausted-unpaid.v2.json',
+        'grace-expiry-close-permission.v2.json',
+        'periodic-permission-check.v2.json',
+      ],
+    },
+  },
 ];
 
 /**
- * Histories recorded with every patch above up to BOUNDED_CONTINUE_AS_NEW (the five after it were
- * built on a branch beside it and merged later, with their own histories), one per major path of a cycle (docs/versioning.md):
- * what a run started on today's code looks like. A run can also hold an older combination — a
- * history recorded before a patch (PATCHES' `before`), or one that crossed a deploy (older parts
- * without a marker, newer parts with) — and the replay test replays every committed history.
- * Paths not listed here were recorded with today's patches when they were added (pause-in-*,
- * pause-failed-call, failed-*, monthly-cap-*, plan-change-locked).
+ * Histories recorded on today's code, one per major path of a cycle (docs/versioning.md): what a
+ * run started today looks like — PATCHES_DECIDED_AT_RUN_START's marker in its first workflow task,
+ * standing for every patch before it. A run can also hold an older combination — a history
+ * recorded before a patch (PATCHES' `before`), or one that crossed a deploy (older parts without a
+ * marker, newer parts with) — and the replay test replays every committed history. The other paths
+ * (pauses in each wait, failed calls, monthly-cap refusals, plan changes, repairs, a stop before the
+ * send) were recorded again with today's code too: PATCHES_DECIDED_AT_RUN_START's `after`.
  */
 export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
-  'plain billing': ['completed.v2.json'],
-  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json'],
-  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v2.json'],
-  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v1.json'],
-  'pending authorization resolved by polling': ['pending-authorization.v1.json'],
-  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v1.json'],
-  'monthly-cap wait until the reset': ['monthly-cap-wait.v1.json'],
-  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v1.json'],
-  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v1.json'],
-  'plan change, pause and resume': ['messages.v2.json'],
-  cancelled: ['cancelled.v2.json'],
+  'plain billing': ['completed.v3.json'],
+  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
+  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v3.json'],
+  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
+  'pending authorization resolved by polling': ['pending-authorization.v2.json'],
+  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],
+  'monthly-cap wait until the reset': ['monthly-cap-wait.v2.json'],
+  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v2.json'],
+  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v2.json'],
+  'plan change, pause and resume': ['messages.v3.json'],
+  cancelled: ['cancelled.v3.json'],
 };

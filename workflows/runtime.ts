@@ -1,8 +1,9 @@
 // The subscription workflow's in-memory state and the small transitions every part of it
 // shares: status changes (database + search attributes), messages, and the query snapshot.
-import { patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
+import { PatchDecisions } from './patch-decisions.js';
 import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_FOLLOW_LAST_WRITTEN } from './patches.js';
 import type { ActivityProxies } from './proxies.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
@@ -34,6 +35,8 @@ function sameStatus(a: WrittenStatus | null, b: WrittenStatus): boolean {
 }
 
 export class SubscriptionRuntime {
+  /** Decided before anything else the run does (workflows/patch-decisions.ts): keep it the first field. */
+  private readonly patches = new PatchDecisions();
   /** Bumped whenever the schedule or amount changes, so a sleeping loop re-plans. */
   version = 0;
   cycleInProgress = false;
@@ -94,6 +97,11 @@ export class SubscriptionRuntime {
     this.pauseReason = s.paused ? (s.pauseReason ?? null) : null;
   }
 
+  /** Whether this run takes patch `id`'s new branch (`id`: a constant from workflows/patches.ts). */
+  patched(id: string): boolean {
+    return this.patches.has(id);
+  }
+
   pause(reason: string): void {
     if (this.ended) return;
     // Workflow time at the signal: the same on every replay (SKIP_CYCLES_DUE_IN_ANY_PAUSE).
@@ -105,7 +113,7 @@ export class SubscriptionRuntime {
   resume(reason: string): void {
     // A resume that lifts an operator's pause only lifts it (dunning continues where it stood);
     // otherwise it is how an admin retries a cycle waiting in needs_attention/unpaid/payment_method_required.
-    const unpauses = this.s.paused && patched(PAUSE_HOLDS_DUNNING);
+    const unpauses = this.s.paused && this.patched(PAUSE_HOLDS_DUNNING);
     if (this.s.paused && this.s.pausedSince)
       this.s.pauseWindows = [...(this.s.pauseWindows ?? []), { from: this.s.pausedSince, to: new Date(Date.now()).toISOString() }];
     this.s.pausedSince = null;
@@ -234,7 +242,7 @@ export class SubscriptionRuntime {
     const wanted: WrittenStatus = { status: display.status, reasonCode: display.reason, cycle: this.s.cycle, nextBillingAt };
     if (this.needsWrite(wanted)) {
       // Histories recorded before status writes became local activities replay the old command.
-      const recordStatus = patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
+      const recordStatus = this.patched(STATUS_WRITES_AS_LOCAL_ACTIVITIES) ? acts.localDb.recordStatus : acts.db.recordStatus;
       await recordStatus({
         subscriptionId: this.input.subscriptionId,
         status: display.status,
@@ -273,7 +281,7 @@ export class SubscriptionRuntime {
     const stale = !sameStatus(this.lastWritten, wanted);
     const shownDiffers = !sameStatus(this.shown, wanted);
     if (stale === shownDiffers) return stale;
-    return patched(STATUS_WRITES_FOLLOW_LAST_WRITTEN) ? stale : shownDiffers;
+    return this.patched(STATUS_WRITES_FOLLOW_LAST_WRITTEN) ? stale : shownDiffers;
   }
 
   /** A status the database could not take (its write is failing): shown in the query and the search attributes only. */

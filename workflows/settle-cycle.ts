@@ -4,7 +4,7 @@
 // payment method, the monthly cap waits for the next month, pending authorizations wait for their
 // final state, and anything no retry can fix waits for an admin. A charge in flight is never
 // abandoned.
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, patched, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, TimeoutFailure } from '@temporalio/workflow';
 import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
@@ -49,7 +49,7 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
   rt.cycleInProgress = true;
   try {
     // Histories recorded before an operator's pause held dunning charged on through a pause.
-    const pauseHolds = patched(PAUSE_HOLDS_DUNNING);
+    const pauseHolds = rt.patched(PAUSE_HOLDS_DUNNING);
     const restored = await enterRestoredWait(ctx);
     if (restored && restored.kind !== 'retry') return restored;
     for (;;) {
@@ -102,12 +102,12 @@ async function waitForRetry(ctx: CycleContext, retryAt: number, pauseHolds: bool
 async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
   const { rt } = ctx;
   const restored = rt.s.restoredWait;
-  if (!restored || !patched(REPAIR_RESTORES_WAIT)) return null;
+  if (!restored || !rt.patched(REPAIR_RESTORES_WAIT)) return null;
   rt.s.restoredWait = null;
   rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: restored.reason };
   // Repaired while an operator's pause held the wait: it shows `paused` (no write of the wait
   // first) until resumed, and the time it holds a payment-method grace is added to that grace.
-  if (rt.s.paused && patched(REPAIR_RESTORES_PAUSED_WAIT)) {
+  if (rt.s.paused && rt.patched(REPAIR_RESTORES_PAUSED_WAIT)) {
     const pausedMs = await holdWhilePaused(ctx);
     if (rt.stopRequested) return stop(rt.stopReason());
     if (restored.status === 'payment_method_required') rt.s.gracePausedMs = (rt.s.gracePausedMs ?? 0) + pausedMs;
@@ -137,7 +137,7 @@ function statusAfterPaid({ rt, input }: CycleContext): StatusChange | undefined 
 async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
   const { rt, acts, input } = ctx;
   // Histories recorded before this change wrote the status after the charge themselves.
-  const onPaid = patched(CHARGE_RECORDS_NEXT_STATUS) ? statusAfterPaid(ctx) : undefined;
+  const onPaid = rt.patched(CHARGE_RECORDS_NEXT_STATUS) ? statusAfterPaid(ctx) : undefined;
   const args = {
     subscriptionId: input.subscriptionId,
     chargePermissionId: input.chargePermissionId,
@@ -151,7 +151,7 @@ async function chargeOnce(ctx: CycleContext): Promise<Attempted> {
     canHandlePendingAuthorization: input.policy.usePendingAuthorization,
     ...(onPaid ? { onPaid } : {}),
     // Histories recorded before this change sent every scheduled charge, even after a stop.
-    ...(patched(CHARGE_NOT_SENT_AFTER_STOP) ? { notSentAfterStop: true } : {}),
+    ...(rt.patched(CHARGE_NOT_SENT_AFTER_STOP) ? { notSentAfterStop: true } : {}),
   };
   try {
     // Not cancellable: a cancellation arriving now must not orphan a request Amazon may be processing.
@@ -231,7 +231,7 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   if (delay === undefined) return finalAction(ctx, `DunningExhausted:${reason}`);
   rt.nextRetryAt = new Date(Date.now() + delay).toISOString();
   await rt.setStatus(acts, 'past_due', reason, rt.nextBillingAt, { dunningStep: step + 1, of: delays.length, nextRetryAt: rt.nextRetryAt, cycle: rt.s.cycle });
-  const pauseHolds = patched(PAUSE_HOLDS_DUNNING);
+  const pauseHolds = rt.patched(PAUSE_HOLDS_DUNNING);
   if (pauseHolds) await waitForRetry(ctx, Date.now() + delay, true);
   else await condition(() => rt.stopRequested, delay);
   if (rt.stopRequested) return stop(rt.stopReason());
@@ -255,9 +255,9 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const { rt, acts, input } = ctx;
   const { paymentMethodGraceMs, paymentMethodCheckIntervalMs } = input.policy;
   // Histories recorded before this rule retried on any Chargeable check; they replay that way.
-  const needsEvidence = patched(PAYMENT_METHOD_FIX_NEEDS_EVIDENCE);
-  const fromAmazon = patched(FIX_EVIDENCE_FROM_AMAZON);
-  const pauseHolds = patched(PAUSE_HOLDS_EVERY_WAIT);
+  const needsEvidence = rt.patched(PAYMENT_METHOD_FIX_NEEDS_EVIDENCE);
+  const fromAmazon = rt.patched(FIX_EVIDENCE_FROM_AMAZON);
+  const pauseHolds = rt.patched(PAUSE_HOLDS_EVERY_WAIT);
   // The grace period runs from the cycle's first hard decline: a re-entry after a retry does not restart it.
   if (fromAmazon) rt.s.graceStartedAt ??= new Date(Date.now()).toISOString();
   // An operator's pause stops the grace clock: the time it held is added (PAUSE_HOLDS_EVERY_WAIT).
@@ -331,7 +331,7 @@ async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promis
 /** Monthly cap of the permission reached: Amazon resets it with the calendar month (UTC). */
 async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   const { rt, acts, input } = ctx;
-  if (patched(MONTHLY_CAP_BOUNDED)) {
+  if (rt.patched(MONTHLY_CAP_BOUNDED)) {
     const hopeless = await capCannotReset(ctx);
     if (hopeless) return hopeless;
   }
@@ -340,7 +340,7 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   rt.nextRetryAt = new Date(Date.now() + delayMs).toISOString();
   await rt.setStatus(acts, 'past_due', 'PeriodicAmountExceeded', rt.nextBillingAt, { nextRetryAt: rt.nextRetryAt, capResetsAt: resetsAt, cycle: rt.s.cycle });
   // Before PAUSE_HOLDS_EVERY_WAIT a pause showed only once the wait was over.
-  if (patched(PAUSE_HOLDS_EVERY_WAIT)) await waitForRetry(ctx, Date.now() + Math.max(delayMs, 1), true);
+  if (rt.patched(PAUSE_HOLDS_EVERY_WAIT)) await waitForRetry(ctx, Date.now() + Math.max(delayMs, 1), true);
   else await condition(() => rt.stopRequested, Math.max(delayMs, 1));
   if (rt.stopRequested) return stop(rt.stopReason());
   rt.s.attempt += 1;
@@ -368,7 +368,7 @@ async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
     });
   }
   const perMonth = limit ? maxCyclesPerCalendarMonth(rt.intervalFor(rt.s.cycle)) : null;
-  if (limit && perMonth !== null && perMonth > 1 && patched(MONTHLY_CAP_COUNTS_CYCLES) && BigInt(amount) * BigInt(perMonth) > BigInt(limit.amountMinor)) {
+  if (limit && perMonth !== null && perMonth > 1 && rt.patched(MONTHLY_CAP_COUNTS_CYCLES) && BigInt(amount) * BigInt(perMonth) > BigInt(limit.amountMinor)) {
     const lastFailure = `up to ${perMonth} cycles of ${amount} ${input.currency} (minor units) fall in one calendar month: ${BigInt(amount) * BigInt(perMonth)}, above the Charge Permission's monthly limit ${limitText}`;
     return needsAttention(ctx, 'PlanExceedsMonthlyCap', { sameKey: false, lastFailure });
   }
@@ -399,7 +399,7 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
   await rt.setStatus(acts, status, reason, rt.nextBillingAt, detail);
   const resumesBefore = rt.retryResumes;
   // A pause shows while it holds; the resume that lifts it only lifts it (PAUSE_HOLDS_EVERY_WAIT).
-  const pauseHolds = patched(PAUSE_HOLDS_EVERY_WAIT);
+  const pauseHolds = rt.patched(PAUSE_HOLDS_EVERY_WAIT);
   for (;;) {
     await condition(() => rt.retryResumes !== resumesBefore || rt.stopRequested || (pauseHolds && rt.s.paused));
     if (rt.retryResumes !== resumesBefore || rt.stopRequested) break;
@@ -417,7 +417,7 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
 async function finalAction(ctx: CycleContext, reason: string): Promise<Step> {
   const { rt, acts, input } = ctx;
   // No final action while an operator's pause holds: it runs, if still due, once resumed.
-  if (patched(PAUSE_HOLDS_EVERY_WAIT)) {
+  if (rt.patched(PAUSE_HOLDS_EVERY_WAIT)) {
     await holdWhilePaused(ctx);
     if (rt.stopRequested) return stop(rt.stopReason());
   }

@@ -1,7 +1,7 @@
 // One long-lived entity workflow per subscription: sleep until the cycle is due, charge it
 // exactly once (deterministic idempotency key per cycle and attempt), record it, repeat.
 // Dunning, payment-method waits and pending authorizations live in settle-cycle.ts.
-import { CancellationScope, condition, isCancellation, log, patched, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, setHandler } from '@temporalio/workflow';
 import { validateAmountMinor, validateInterval } from '../billing/plan-rules.js';
 import {
   cancelSignal,
@@ -39,12 +39,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     changePlanUpdate,
     async (request: ChangePlanRequest) => {
       // Histories recorded before the plan lock decided the cycle, awaited, then wrote (a charge could start in between).
-      const fromCycle = patched(PLAN_CHANGE_EXCLUSIVE)
+      const fromCycle = rt.patched(PLAN_CHANGE_EXCLUSIVE)
         ? await rt.planLock.runExclusive(() => applyPlanChange(rt, acts, request, true))
         : await applyPlanChange(rt, acts, request, false);
       // The plan write the workflow asks for; histories recorded before PLAN_CHANGE_WRITTEN_EXPLICITLY
       // reported it as an event whose activity wrote the plan too (activities/subscription-writes.ts).
-      if (patched(PLAN_CHANGE_WRITTEN_EXPLICITLY)) await acts.db.recordPlanChange({ subscriptionId: input.subscriptionId, fromCycle, ...request });
+      if (rt.patched(PLAN_CHANGE_WRITTEN_EXPLICITLY)) await acts.db.recordPlanChange({ subscriptionId: input.subscriptionId, fromCycle, ...request });
       else await acts.db.recordEvent({ subscriptionId: input.subscriptionId, kind: 'plan_changed', cycle: fromCycle, detail: { ...request } });
       return { fromCycle, amountMinor: rt.amountFor(fromCycle), interval: rt.intervalFor(fromCycle) };
     },
@@ -76,7 +76,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       if (rt.s.cancelAtPeriodEnd) return await rt.finish(acts, 'canceled', rt.s.cancelAtPeriodEnd.reason);
       // The cycle starts under the plan lock: a plan change in flight finishes first (then this
       // cycle is planned again with it), and one that comes later sees the cycle in progress.
-      if (patched(PLAN_CHANGE_EXCLUSIVE) && !(await rt.planLock.runExclusive(() => rt.startCycleIfPlanned(plannedAt)))) continue;
+      if (rt.patched(PLAN_CHANGE_EXCLUSIVE) && !(await rt.planLock.runExclusive(() => rt.startCycleIfPlanned(plannedAt)))) continue;
 
       const ctx: CycleContext = { rt, acts, input };
       const settled = await settleCycle(ctx);
@@ -166,7 +166,7 @@ async function startSubscription(rt: SubscriptionRuntime, acts: ReturnType<typeo
 async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, dueAt: string): Promise<'due' | 'replan' | 'closed'> {
   // A cycle that was already due when the pause began is not skipped: it starts, and the pause
   // holds it like any wait of a cycle (settle-cycle.ts holdWhilePaused); it is charged on resume.
-  if (rt.s.paused && !rt.stopRequested && dueBeforePause(rt, dueAt) && patched(CYCLE_DUE_BEFORE_PAUSE_BILLED)) {
+  if (rt.s.paused && !rt.stopRequested && dueBeforePause(rt, dueAt) && rt.patched(CYCLE_DUE_BEFORE_PAUSE_BILLED)) {
     rt.nextBillingAt = dueAt;
     return 'due';
   }
@@ -206,7 +206,7 @@ function dueBeforePause(rt: SubscriptionRuntime, dueAt: string): boolean {
  */
 async function skippedDueWhilePaused(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, dueAt: string): Promise<boolean> {
   const pause = rt.pauseHolding(Date.parse(dueAt));
-  if (!pause || !patched(SKIP_CYCLES_DUE_IN_ANY_PAUSE)) return false;
+  if (!pause || !rt.patched(SKIP_CYCLES_DUE_IN_ANY_PAUSE)) return false;
   await skipCyclesDueBefore(rt, acts, pause.to);
   return true;
 }

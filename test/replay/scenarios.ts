@@ -448,7 +448,8 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    // Review of issue 13: the changePlan handler's event write fails while the cycle is in dunning;
+    // Review of issue 13: the changePlan handler's plan write fails while the cycle is in dunning
+    // (recordEvent in version 1, recorded before PLAN_CHANGE_WRITTEN_EXPLICITLY; recordPlanChange since);
     // the loop pays the cycle meanwhile (the failed call stays shown), the resume recovers it and
     // the status is the one the workflow holds then (FAILED_CALL_SHOWN_OVER_OWN_STATUS).
     name: 'handler-failed-call',
@@ -464,11 +465,11 @@ export const SCENARIOS: Scenario[] = [
         (s) => s.status === 'past_due',
         { what: 'past_due' },
       );
-      h.activityFaults.set('subscription-replay-handler-failed', 'recordEvent', 'non_retryable');
+      h.activityFaults.set('subscription-replay-handler-failed', 'recordPlanChange', 'non_retryable');
       const changed = handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
       await eventually(
         () => handle.query(stateQuery),
-        (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordEvent',
+        (s) => s.chargesMade === 1 && s.statusReason === 'CallFailed:recordPlanChange',
         { what: 'paid while the call fails' },
       );
       h.activityFaults.clear('subscription-replay-handler-failed');

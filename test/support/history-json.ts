@@ -10,12 +10,13 @@ import type * as proto from '@temporalio/proto';
 type History = proto.temporal.api.history.v1.IHistory;
 interface ProtoJson {
   fromJson(type: unknown, json: unknown, options?: { ignoreUnknownFields?: boolean }): unknown;
+  toJson(type: unknown, message: unknown): unknown;
 }
 
 // CommonJS on purpose: the patched root must be the module object itself, not an ESM namespace.
 const requireHere = createRequire(import.meta.url);
 const requireFromProto = createRequire(requireHere.resolve('@temporalio/proto'));
-const { fromJson } = requireFromProto('protobufjs/ext/protojson') as ProtoJson;
+const { fromJson, toJson } = requireFromProto('protobufjs/ext/protojson') as ProtoJson;
 const { patchProtobufRoot } = requireHere('@temporalio/proto/lib/patch-protobuf-root') as {
   patchProtobufRoot(root: unknown): { lookupType(name: string): unknown };
 };
@@ -29,4 +30,9 @@ export function historyFromProtoJson(json: unknown): History {
   const history = fromJson(historyType, json, { ignoreUnknownFields: true }) as History | null;
   if (!history) throw new TypeError('not a workflow history');
   return history;
+}
+
+/** A History (e.g. from a handle's fetchHistory()) as proto-JSON, the form the committed history files hold. */
+export function historyToProtoJson(history: History): { events: unknown[] } {
+  return toJson(historyType, history) as { events: unknown[] };
 }

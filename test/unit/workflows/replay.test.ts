@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { historyFromProtoJson } from '../../support/history-json.js';
-import { BOUNDED_CONTINUE_AS_NEW } from '../../../workflows/patches.js';
+import { BOUNDED_CONTINUE_AS_NEW, PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 
 const files = readdirSync(HISTORIES_DIR)
@@ -71,11 +71,14 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     for (const [first, second, bound] of [
       ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json', 12],
       ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json', 3],
+      // Patches decided at the run's start (PATCHES_DECIDED_AT_RUN_START): no task more per cycle.
+      ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json', 12],
+      ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json', 3],
     ] as const) {
       const [handedOver, ended] = [historyEvents(first), historyEvents(second)];
       expect(handedOver.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
       expect(ended.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
-      expect(patchIdsIn(first).has(BOUNDED_CONTINUE_AS_NEW)).toBe(true);
+      expect(patchIdsIn(first).has(BOUNDED_CONTINUE_AS_NEW) || patchIdsIn(first).has(PATCHES_DECIDED_AT_RUN_START)).toBe(true);
       for (const file of [first, second]) {
         const { activities, workflowTasks } = commandsOf(file);
         // Each run charges `bound` cycles (the second ends with the term, at its own bound).
