@@ -6,7 +6,7 @@ import { parseCommandArgs, type Command, type CliIo, type CommandContext } from 
 import { describeError, EXIT, exitCodeFor, UsageError } from './cli/errors.js';
 import { createProgress } from './cli/progress.js';
 import { escapeControls, terminalSafeIo } from './cli/terminal.js';
-import { connectBillingClient, type ConnectedBillingClient } from './connect.js';
+import type { ConnectedBillingClient } from './connect.js';
 import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
@@ -71,7 +71,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io: terminalSafeIo(io, { rawStdout: json || command.writesData === true }),
       json,
       progress: (total, label) => createProgress((text) => io.err(text), io.stderrIsTTY, total, label),
-      connect: () => (connected ??= connectBillingClient({ env: io.env, projectRoot: io.cwd })),
+      // Loaded on first use: the Temporal client and the database driver take over a second to
+      // load, which `--help` and input the CLI refuses never need.
+      connect: () => (connected ??= import('./connect.js').then(({ connectBillingClient }) => connectBillingClient({ env: io.env, projectRoot: io.cwd }))),
     };
     return await command.run(ctx, values, positionals);
   } catch (error) {

@@ -268,7 +268,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: PATCHES_DECIDED_AT_RUN_START,
     usedIn: ['workflows/patch-decisions.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: 'e029fe1', date: '2026-11-30' },
     step: 'patched',
     histories: {
       before: ['completed.v2.json', 'dunning.v2.json', 'messages.v2.json', 'cancelled.v2.json', 'handler-failed-call.json'],
