@@ -152,6 +152,25 @@ export function makeChargeable(engine: Engine, id: string): void {
   engine.emitIpn('CHARGE_PERMISSION', id, id, false);
 }
 
+/**
+ * The buyer chose another payment method for the Charge Permission (Amazon Pay: the buyer updates
+ * it in their account; Amazon sends a CHARGE_PERMISSION IPN): Get Charge Permission shows the new
+ * card's descriptor, the permission is Chargeable again and a standing decline `mode` is cleared.
+ * `cardSuffix`: 4 digits (its test-card meaning applies to later charges, e.g. 0701 pending).
+ */
+export function changePaymentMethod(engine: Engine, id: string, cardSuffix: unknown): void {
+  const cp = requireChargePermission(engine, id);
+  if (cp.state === 'Closed') throw new ControlInputError(`Charge Permission ${id} is Closed; it cannot change state`);
+  if (typeof cardSuffix !== 'string' || !/^\d{4}$/.test(cardSuffix)) throw new ControlInputError('cardSuffix must be 4 digits (e.g. 4242)');
+  cp.cardSuffix = cardSuffix;
+  cp.state = 'Chargeable';
+  cp.reasons = [];
+  cp.script.mode = null;
+  cp.updatedAt = engine.nowMs();
+  engine.save();
+  engine.emitIpn('CHARGE_PERMISSION', id, id, false);
+}
+
 export function setScript(engine: Engine, id: string, input: unknown): void {
   const cp = requireChargePermission(engine, id);
   const { next = [], mode = null } = (input ?? {}) as { next?: unknown; mode?: unknown };

@@ -15,6 +15,7 @@ import {
   closeAs,
   createChargePermissionAsBuyer,
   makeChargeable,
+  changePaymentMethod,
   makeNonChargeable,
   requireChargePermission,
   setScript,
@@ -173,6 +174,9 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
     case 'POST /__sim/charge-permissions/:id/chargeable':
       makeChargeable(engine, id);
+      return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
+    case 'POST /__sim/charge-permissions/:id/payment-method':
+      changePaymentMethod(engine, id, body['cardSuffix']);
       return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
     case 'PUT /__sim/charge-permissions/:id/script':
       setScript(engine, id, body);

@@ -62,6 +62,8 @@ export interface SimulatorControl {
   closeChargePermission(id: string, by: 'buyer' | 'amazon', options?: { cancelPendingCharges?: boolean }): Promise<ChargePermissionView>;
   makeNonChargeable(id: string, reason: string): Promise<ChargePermissionView>;
   makeChargeable(id: string): Promise<ChargePermissionView>;
+  /** The buyer picks another card (4 digits): its descriptor shows, Chargeable again, a CHARGE_PERMISSION IPN. */
+  changePaymentMethod(id: string, cardSuffix: string): Promise<ChargePermissionView>;
   setScript(id: string, script: Partial<DeclineScript>): Promise<DeclineScript>;
   resolveCharge(chargeId: string, outcome?: string): Promise<ChargeView>;
   resolveRefund(refundId: string, declineReason?: string): Promise<unknown>;
@@ -112,6 +114,8 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     makeNonChargeable: async (id, reason) =>
       (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/non-chargeable`, { reason })).chargePermission,
     makeChargeable: async (id) => (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/chargeable`, {})).chargePermission,
+    changePaymentMethod: async (id, cardSuffix) =>
+      (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/payment-method`, { cardSuffix })).chargePermission,
     setScript: async (id, script) => (await call<{ script: DeclineScript }>('PUT', `${cpPath(id)}/script`, script)).script,
     resolveCharge: async (chargeId, outcome) =>
       (await call<{ charge: ChargeView }>('POST', `/charges/${encodeURIComponent(chargeId)}/resolve`, outcome === undefined ? {} : { outcome })).charge,

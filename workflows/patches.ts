@@ -94,6 +94,13 @@ export const REPAIR_RESTORES_PAUSED_WAIT = 'repair-restores-paused-wait';
  * reads each patch where it is first reached, as it did.
  */
 export const PATCHES_DECIDED_AT_RUN_START = 'patches-decided-at-run-start';
+/**
+ * A buyer's new payment method that an IPN's fetch showed (a permissionStatus signal with
+ * evidenceOfChange) counts as the fix even when a routine check Amazon answered before it is
+ * delivered after it and overwrites the noted permission (before, the fix waited for the next
+ * routine check to see the new card; with a long check interval that could outlast the grace).
+ */
+export const FIX_EVIDENCE_SURVIVES_OLDER_CHECK = 'fix-evidence-survives-older-check';
 
 export interface PatchEntry {
   id: string;
@@ -307,6 +314,13 @@ export const PATCHES: readonly PatchEntry[] = [
       ],
     },
   },
+  {
+    id: FIX_EVIDENCE_SURVIVES_OLDER_CHECK,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'TODO', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['dunning.v3.json'], after: ['dunning.v4.json'] },
+  },
 ];
 
 /**
@@ -322,7 +336,7 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
   'plain billing': ['completed.v3.json'],
   'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
   'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v3.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v4.json'],
   'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
   'pending authorization resolved by polling': ['pending-authorization.v2.json'],
   'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],

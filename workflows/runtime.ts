@@ -64,6 +64,12 @@ export class SubscriptionRuntime {
   failedCall: FailedCall | null = null;
   /** Counts answers from Amazon that found the permission NonChargeable, so one followed at once by Chargeable is not lost. */
   nonChargeableSeen = 0;
+  /**
+   * Counts permissions an IPN's fetch brought (evidenceOfChange), with the last one: a routine
+   * check Amazon answered before it but delivered after overwrites `permission`, not this.
+   */
+  evidenceNotes = 0;
+  lastEvidence: NotedPermission | null = null;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
@@ -143,6 +149,10 @@ export class SubscriptionRuntime {
       evidenceOfChange,
     };
     if (evidenceOfChange && status.state === 'Chargeable') this.chargeableOnEvidence += 1;
+    if (evidenceOfChange) {
+      this.evidenceNotes += 1;
+      this.lastEvidence = this.permission;
+    }
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;

@@ -9,6 +9,7 @@ import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import {
+  FIX_EVIDENCE_SURVIVES_OLDER_CHECK,
   CHARGE_NOT_SENT_AFTER_STOP,
   CHARGE_RECORDS_NEXT_STATUS,
   FIX_EVIDENCE_FROM_AMAZON,
@@ -21,7 +22,7 @@ import {
   REPAIR_RESTORES_WAIT,
 } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
-import type { ChargeResult, ChargeUpdate, StatusChange, SubscriptionWorkflowInput } from './types.js';
+import type { ChargeResult, ChargeUpdate, NotedPermission, StatusChange, SubscriptionWorkflowInput } from './types.js';
 import {
   DECIDED_CHARGE_STATES,
   isChargeStateIn,
@@ -267,6 +268,8 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.retryResumes;
   const evidenceBefore = rt.chargeableOnEvidence;
+  const evidenceNotesBefore = rt.evidenceNotes;
+  const evidenceSurvivesCheck = rt.patched(FIX_EVIDENCE_SURVIVES_OLDER_CHECK);
   let sawNonChargeable = entry.knownNonChargeable;
   const nonChargeableBefore = rt.nonChargeableSeen;
   // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
@@ -307,8 +310,13 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     if (permission?.state === 'Chargeable') {
       // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
       // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
-      const newMethod =
-        baseline !== null && (permission.paymentDescriptor ?? null) !== null && permission.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      const showsNewMethod = (p: NotedPermission | null): boolean =>
+        baseline !== null &&
+        p?.state === 'Chargeable' &&
+        (p.paymentDescriptor ?? null) !== null &&
+        p.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      // An IPN's fetch that showed the new card counts even if an older check's answer landed after it.
+      const newMethod = showsNewMethod(permission) || (evidenceSurvivesCheck && rt.evidenceNotes !== evidenceNotesBefore && showsNewMethod(rt.lastEvidence));
       const evidenced = fromAmazon ? newMethod : rt.chargeableOnEvidence !== evidenceBefore;
       const fixed = !needsEvidence || resumed || sawNonChargeable || evidenced;
       if (fixed) {

@@ -10,10 +10,45 @@ import { chargesScheduled, expectEachCycleChargedOnce, ledger, newPermission, sh
 
 const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
 
+/**
+ * Holds the answer of one Get Charge Permission check of `chargePermissionId` after Amazon gave it,
+ * until released: the answer reaches the workflow later than what happened at Amazon meanwhile.
+ */
+class CheckAnswerGate {
+  chargePermissionId: string | null = null;
+  private held: (() => void) | null = null;
+  private heldNow: (() => void) | null = null;
+  readonly holding = new Promise<void>((resolve) => (this.heldNow = resolve));
+  async pass(chargePermissionId: string): Promise<void> {
+    if (chargePermissionId !== this.chargePermissionId || this.held) return;
+    await new Promise<void>((resolve) => {
+      this.held = resolve;
+      this.heldNow?.();
+    });
+  }
+  release(): void {
+    this.chargePermissionId = null;
+    this.held?.();
+  }
+}
+
 describe('dunning', () => {
   let h: BillingHarness;
+  const checkGate = new CheckAnswerGate();
   beforeAll(async () => {
-    h = await startBillingHarness();
+    h = await startBillingHarness({
+      wrapActivities: (activities) => ({
+        ...activities,
+        amazonReads: {
+          ...activities.amazonReads,
+          async getPermissionStatus(input) {
+            const answer = await activities.amazonReads.getPermissionStatus(input);
+            await checkGate.pass(input.chargePermissionId);
+            return answer;
+          },
+        },
+      }),
+    });
   });
   afterAll(async () => h?.close());
 
@@ -213,12 +248,53 @@ describe('dunning', () => {
     // The buyer updates the method: the IPN pipeline fetches the permission and signals it, with
     // the new card Amazon now shows (an IPN that finds nothing changed is no fix: dunning-pause-grace-cap.test.ts).
     await h.control.setScript(cp, { next: [], mode: null });
+    await h.control.changePaymentMethod(cp, '4242');
     await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
     expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
     expect((await ledger(h, 'dunning-hard-no-evidence')).map((r) => [r.attempt, r.state])).toEqual([
       [1, 'Refused'],
       [2, 'Captured'],
     ]);
+  });
+
+  it("a new card an IPN's fetch showed is the fix even when an older check's answer lands after it", async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['HardDeclined'] });
+    const { handle } = await h.launch(shortSpec('dunning-evidence-race', cp, { cycles: 1 }), {
+      paymentMethodCheckIntervalMs: 2_000,
+      paymentMethodGraceMs: 10 * 60_000,
+    });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'payment_method_required' && s.permission?.paymentDescriptor === 'Visa ****1111',
+      { what: 'payment_method_required with the old card as the baseline' },
+    );
+    // The next routine check is answered by Amazon (old card) but reaches the workflow only after
+    // the buyer's change and the IPN's evidence of it.
+    checkGate.chargePermissionId = cp;
+    await checkGate.holding;
+    await h.control.changePaymentMethod(cp, '4242');
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true, paymentDescriptor: 'Visa ****4242' });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.paymentDescriptor === 'Visa ****4242',
+      { what: "the IPN's evidence noted while the check is in flight" },
+    );
+    checkGate.release();
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await ledger(h, 'dunning-evidence-race')).map((r) => [r.attempt, r.state])).toEqual([
+      [1, 'Refused'],
+      [2, 'Captured'],
+    ]);
+    // The retry followed the older answer at once: no further check was needed to see the new card
+    // (before FIX_EVIDENCE_SURVIVES_OLDER_CHECK the older answer hid it until the next check).
+    const events = (await handle.fetchHistory()).events ?? [];
+    const evidenceAt = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'permissionStatus');
+    const retryAt = events.findIndex((e, i) => i > evidenceAt && e.activityTaskScheduledEventAttributes?.activityType?.name === 'chargeCycle');
+    const checksBetween = events
+      .slice(evidenceAt, retryAt)
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getPermissionStatus').length;
+    expect([evidenceAt > 0, retryAt > evidenceAt, checksBetween]).toEqual([true, true, 0]);
   });
 
   it('grace period runs out with finalAction cancel: canceled, never charged', async () => {
