@@ -317,7 +317,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: FIX_EVIDENCE_SURVIVES_OLDER_CHECK,
     usedIn: ['workflows/settle-cycle.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: 'fc11af4', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['dunning.v3.json'], after: ['dunning.v4.json'] },
   },
