@@ -7,8 +7,8 @@
 // start of each run. Add new entries at the end.
 //
 // The lifecycle of a patch (Temporal, "Versioning — patching"; docs/versioning.md):
-//   1. patched(ID): new runs and new work in old runs take the new branch (and record a marker);
-//      a history recorded before the change, without the marker, replays the old branch.
+//   1. patched(ID): new runs take the new branch (and record a marker at their start); a run
+//      recorded before the change, without the marker, keeps the old branch until it continues as new.
 //   2. deprecatePatch(ID), old branch deleted: once no open run holds history from before the
 //      patch was deployed, i.e. no open run started before that deploy.
 //   3. the call removed: once no open run started before the deploy of step 2.
@@ -95,10 +95,11 @@ export const REPAIR_RESTORES_PAUSED_WAIT = 'repair-restores-paused-wait';
  */
 export const PATCHES_DECIDED_AT_RUN_START = 'patches-decided-at-run-start';
 /**
- * A buyer's new payment method that an IPN's fetch showed (a permissionStatus signal with
- * evidenceOfChange) counts as the fix even when a routine check Amazon answered before it is
- * delivered after it and overwrites the noted permission (before, the fix waited for the next
- * routine check to see the new card; with a long check interval that could outlast the grace).
+ * What an IPN's fetch showed (a permissionStatus signal with evidenceOfChange: a new card, or
+ * Chargeable after NonChargeable) is weighed on its own, as soon as it arrives — also during the
+ * status write or the baseline fetch that start the payment-method wait — and even when a routine
+ * check Amazon answered before it is delivered after it and overwrites the noted permission.
+ * Before, such a fix waited for the next routine check (`paymentMethodCheckIntervalMs`) to see it.
  */
 export const FIX_EVIDENCE_SURVIVES_OLDER_CHECK = 'fix-evidence-survives-older-check';
 

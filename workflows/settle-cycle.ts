@@ -265,11 +265,13 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   const heldMs = pauseHolds ? (rt.s.gracePausedMs ?? 0) : 0;
   let deadline = (fromAmazon && rt.s.graceStartedAt ? Date.parse(rt.s.graceStartedAt) + paymentMethodGraceMs : Date.now() + paymentMethodGraceMs) + heldMs;
   rt.nextRetryAt = null;
+  // FIX_EVIDENCE_SURVIVES_OLDER_CHECK: an IPN's fetch is weighed on its own, also one that arrives
+  // during the status write or the baseline fetch below; `evidenceSeen` counts those weighed.
+  const evidenceSurvivesCheck = rt.patched(FIX_EVIDENCE_SURVIVES_OLDER_CHECK);
+  let evidenceSeen = rt.evidenceNotes;
   await rt.setStatus(acts, 'payment_method_required', reason, rt.nextBillingAt, { cycle: rt.s.cycle, graceEndsAt: new Date(deadline).toISOString() });
   const resumesBefore = rt.retryResumes;
   const evidenceBefore = rt.chargeableOnEvidence;
-  const evidenceNotesBefore = rt.evidenceNotes;
-  const evidenceSurvivesCheck = rt.patched(FIX_EVIDENCE_SURVIVES_OLDER_CHECK);
   let sawNonChargeable = entry.knownNonChargeable;
   const nonChargeableBefore = rt.nonChargeableSeen;
   // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
@@ -293,6 +295,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const seen = rt.permissionVersion;
     const woke =
       unpaused ||
+      (evidenceSurvivesCheck && rt.evidenceNotes !== evidenceSeen) ||
       (await condition(
         () => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore || (pauseHolds && rt.s.paused),
         Math.min(paymentMethodCheckIntervalMs, remaining),
@@ -307,22 +310,20 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const permission = rt.permission;
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
     if (permission?.state === 'NonChargeable' || (fromAmazon && rt.nonChargeableSeen !== nonChargeableBefore)) sawNonChargeable = true;
-    if (permission?.state === 'Chargeable') {
-      // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
-      // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
-      const showsNewMethod = (p: NotedPermission | null): boolean =>
-        baseline !== null &&
-        p?.state === 'Chargeable' &&
-        (p.paymentDescriptor ?? null) !== null &&
-        p.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
-      // An IPN's fetch that showed the new card counts even if an older check's answer landed after it.
-      const newMethod = showsNewMethod(permission) || (evidenceSurvivesCheck && rt.evidenceNotes !== evidenceNotesBefore && showsNewMethod(rt.lastEvidence));
-      const evidenced = fromAmazon ? newMethod : rt.chargeableOnEvidence !== evidenceBefore;
-      const fixed = !needsEvidence || resumed || sawNonChargeable || evidenced;
-      if (fixed) {
-        rt.s.attempt += 1;
-        return { kind: 'retry' };
-      }
+    // What an IPN's fetch brought since last weighed, even if an older check's answer landed after it.
+    const evidence = evidenceSurvivesCheck && rt.evidenceNotes !== evidenceSeen ? rt.lastEvidence : null;
+    evidenceSeen = rt.evidenceNotes;
+    // Evidence is what Amazon answered: it was NonChargeable since the decline, or the payment
+    // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
+    const fixedBy = (p: NotedPermission | null, evidencedBefore: boolean): boolean => {
+      if (p?.state !== 'Chargeable') return false;
+      const newMethod = baseline !== null && (p.paymentDescriptor ?? null) !== null && p.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      const evidenced = fromAmazon ? newMethod : evidencedBefore;
+      return !needsEvidence || resumed || sawNonChargeable || evidenced;
+    };
+    if (fixedBy(permission, rt.chargeableOnEvidence !== evidenceBefore) || fixedBy(evidence, false)) {
+      rt.s.attempt += 1;
+      return { kind: 'retry' };
     }
   }
 }
