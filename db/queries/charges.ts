@@ -36,9 +36,13 @@ export async function claimChargeSend(
     prior_amount: string | null;
     prior_currency: string | null;
   }>(sql`
-    with stop as (
-      select ${subscriptions.stopRequestedReason} as reason from ${subscriptions}
-      where ${subscriptions.id} = ${subscriptionId} and ${subscriptions.stopRequestedAt} is not null
+    with subscription as (
+      -- Locked so a stop being written now is waited for and seen (a locking read returns the
+      -- row's latest committed version): a claim that commits after a stop always honours it.
+      select ${subscriptions.stopRequestedAt} as stop_at, ${subscriptions.stopRequestedReason} as reason from ${subscriptions}
+      where ${subscriptions.id} = ${subscriptionId} for share
+    ), stop as (
+      select reason from subscription where stop_at is not null
     ), prior as (
       select * from ${charges} where ${attemptWhere(row)}
     ), may_send as (

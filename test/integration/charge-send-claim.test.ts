@@ -3,7 +3,7 @@
 // processed — left in flight by a dead worker, answered with anything but a 429, or written by a
 // daemon from before migration 0010 (unknown). Otherwise nothing is sent and no row is left.
 import { drizzle } from 'drizzle-orm/postgres-js';
-import type postgres from 'postgres';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { claimChargeSend, completeCharge } from '../../db/queries/charges.js';
@@ -61,6 +61,27 @@ describe('claiming a Create Charge send after a stop', () => {
     expect(await rows('first')).toEqual([]);
     // A workflow from before the patch does not honour it.
     expect(await claimChargeSend(db, attempt('first', 2, false))).toEqual({ claimed: true });
+  });
+
+  it('a stop being written while the claim runs is waited for and honoured: no claim commits after a stop it did not see', async () => {
+    await subscription('racing');
+    // The stop is written on a connection of its own (stop-now.ts runs in another process).
+    const other = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      let settled = false;
+      let claim: ReturnType<typeof claimChargeSend> | undefined;
+      await other.begin(async (tx) => {
+        await tx`update subscriptions set stop_requested_at = ${at.toISOString()}, stop_requested_reason = 'BuyerClosed' where id = 'racing'`;
+        claim = claimChargeSend(db, attempt('racing', 1)).finally(() => (settled = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // Still waiting for the stop's transaction (before: claimed at once, and sent after the stop).
+        expect(settled).toBe(false);
+      });
+      expect(await claim).toEqual({ claimed: false, stopReason: 'BuyerClosed' });
+      expect(await rows('racing')).toEqual([]);
+    } finally {
+      await other.end();
+    }
   });
 
   it('throttled, then a stop: the retry is not claimed and the unsent row is removed', async () => {
