@@ -14,8 +14,8 @@ import { DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES, type CarriedState } from './types
 /**
  * Whether the run continues as new now, `settledThisRun` cycles after it started: when the
  * server suggests it, or at the policy's bound unless the next cycle is already known to fall
- * outside the term (the run ends at once then). Call between cycles only. The patch is read
- * only at the bound, so an ordinary cycle records nothing more.
+ * outside the term (the run ends at once then). Call between cycles only. (Runs from before
+ * PATCHES_DECIDED_AT_RUN_START read the patch only at the bound, where its marker is.)
  */
 export function continueAsNewDue(rt: SubscriptionRuntime, settledThisRun: number): boolean {
   if (workflowInfo().continueAsNewSuggested) return true;

@@ -3,10 +3,13 @@
 // resolution not yet given to the workflow forces a new workflow task): the local activity's
 // marker stays in its workflow task, and the commands the workflow issued after the local
 // activity returned move to a new, empty workflow task right behind it. Production records
-// this whenever `billing show`, the HTTP API or the Web UI queries a subscription at that moment
-// (seen in CI and reproduced: test/replay/split-history.ts's users explain). The SDK's replay
-// resolves the local activity inside the first task, before looking ahead into the second —
-// which is why workflows/patch-decisions.ts decides patches at the start of a run.
+// this whenever `billing show`, the HTTP API or the Web UI queries a subscription at that moment.
+// CI met it as a failed query; a run of pause-holds-every-wait's failed-call scenario under CPU
+// load with a query every 250 ms recorded it (1 run in 16): recordStatus's marker closing one task,
+// a task scheduled and started at once with no event to trigger it, and in it the upsert and the
+// first read of unpause-retries-failed-call that followed the status write — the shape built here.
+// The SDK's replay resolves the local activity inside the first task, before looking ahead into
+// the second; workflows/patch-decisions.ts explains what that breaks and how runs avoid it.
 import type { ProtoJsonEvent } from './history-facts.js';
 
 /** A proto-JSON history event with any attributes (ids are decimal strings, as protojson writes int64). */

@@ -117,6 +117,40 @@ describe('the patch registry (workflows/patches.ts)', () => {
     }
   });
 
+  it('keeps the patches before PATCHES_DECIDED_AT_RUN_START frozen (its marker stands for exactly these) and deprecates only later ones', () => {
+    const at = PATCHES.findIndex((p) => p.id === PATCHES_DECIDED_AT_RUN_START);
+    // Runs that recorded the marker take each of these without a marker of its own: one added,
+    // removed or moved here would change what those runs replay (docs/versioning.md).
+    expect(PATCHES.slice(0, at).map((p) => p.id)).toEqual([
+      'payment-method-fix-needs-evidence',
+      'status-writes-as-local-activities',
+      'charge-records-next-status',
+      'failed-calls-wait-for-retry',
+      'plan-change-exclusive',
+      'pause-holds-dunning',
+      'payment-method-fix-from-amazon',
+      'monthly-cap-bounded',
+      'pause-holds-every-wait',
+      'unpause-retries-failed-call',
+      'monthly-cap-counts-cycles',
+      'bounded-continue-as-new',
+      'status-writes-follow-last-written',
+      'plan-change-written-explicitly',
+      'skip-cycles-due-in-any-pause',
+      'failed-call-shown-over-own-status',
+      'repair-restores-wait',
+      'charge-not-sent-after-stop',
+      'cycle-due-before-pause-billed',
+      'repair-restores-paused-wait',
+    ]);
+    // deprecatePatch is called only for entries after the marker; on the marker or above it `deprecated` would do nothing.
+    expect(
+      PATCHES.slice(0, at + 1)
+        .filter((p) => p.step === 'deprecated')
+        .map((p) => p.id),
+    ).toEqual([]);
+  });
+
   it('names histories that exist: those recorded after a patch hold its marker, those before do not', () => {
     for (const patch of PATCHES) {
       expect(patch.histories.after.length, `${patch.id}: a history recorded with it`).toBeGreaterThan(0);
