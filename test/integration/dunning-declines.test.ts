@@ -49,7 +49,9 @@ class CheckAnswerGate {
   }
 }
 
-describe('dunning', () => {
+// Each case has its own subscription and Charge Permission and waits on short intervals: they run
+// side by side, but for the sequential ones at the end.
+describe.concurrent('dunning', () => {
   let h: BillingHarness;
   const checkGate = new CheckAnswerGate();
   beforeAll(async () => {
@@ -112,41 +114,6 @@ describe('dunning', () => {
     expect((await h.control.getChargePermission(cp)).chargePermission.statusDetails.state).toBe('Closed');
     const history = await statusHistory(h, 'dunning-exhausted');
     expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'past_due:SoftDeclined', 'canceled:DunningExhausted:SoftDeclined']);
-  });
-
-  it.each([
-    ['a business refusal other than the monthly cap', 'TransactionAmountExceeded'],
-    ['a request Amazon Pay calls invalid', 'InvalidParameterValue'],
-  ])('%s (%s) goes to needs_attention, is not retried, and an admin resume tries again', async (_case, reasonCode) => {
-    const id = `dunning-refused-${reasonCode}`;
-    const cp = await newPermission(h);
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode, times: 1 }]);
-    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300] });
-    const state = await eventually(
-      () => handle.query(stateQuery),
-      (st) => st.status === 'needs_attention',
-      { what: 'needs_attention' },
-    );
-    expect(state).toMatchObject({ statusReason: reasonCode, cycle: 0, attempt: 1 });
-    await eventually(
-      () => statusOf(h, id),
-      (st) => st === 'needs_attention',
-      { what: 'needs_attention in PostgreSQL' },
-    );
-    // Waiting for an admin, not on the dunning schedule: one attempt in both ledgers.
-    expect((await h.control.attempts()).attempts.filter((a) => a.outcome === `Injected${reasonCode}`)).toHaveLength(1);
-    expect((await ledger(h, id)).map((r) => r.attempt)).toEqual([1]);
-
-    await handle.signal(resumeSignal, { reason: 'operator fixed the request' });
-    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
-    // A new key after the admin's resume: the refused request created no charge at Amazon.
-    const refusedState = reasonCode === 'InvalidParameterValue' ? 'failed' : 'Refused';
-    expect((await ledger(h, id)).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
-      [1, refusedState, reasonCode],
-      [2, 'Captured', null],
-    ]);
-    const history = await statusHistory(h, id);
-    expect(history.map((e) => `${e.to}:${e.reason}`).slice(0, 2)).toEqual(['active:Created', `needs_attention:${reasonCode}`]);
   });
 
   it('hard decline: waits for the buyer, resumes on the permission signal the IPN pipeline sends', async () => {
@@ -283,11 +250,92 @@ describe('dunning', () => {
     return events.slice(evidenceAt, retryAt).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getPermissionStatus').length;
   }
 
+  it('grace period runs out with finalAction cancel: canceled, never charged', async () => {
+    const cp = await newPermission(h);
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    const { handle } = await h.launch(shortSpec('dunning-grace-cancel', cp), {
+      paymentMethodGraceMs: 3_000,
+      paymentMethodCheckIntervalMs: 1_000,
+      finalAction: 'cancel',
+    });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0 });
+
+    const history = await statusHistory(h, 'dunning-grace-cancel');
+    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual([
+      'active:Created',
+      'payment_method_required:PaymentMethodExpired',
+      'canceled:PaymentMethodGraceExpired:PaymentMethodExpired',
+    ]);
+    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
+    expect(await simulatorCharges(h, cp)).toHaveLength(0);
+    expect((await ledger(h, 'dunning-grace-cancel')).map((r) => [r.attempt, r.reasonCode])).toEqual([[1, 'InvalidChargePermissionStatus']]);
+  });
+
+  it('grace period runs out with finalAction mark_unpaid: unpaid, waiting for an admin', async () => {
+    const cp = await newPermission(h);
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    const { handle } = await h.launch(shortSpec('dunning-grace-unpaid', cp), {
+      paymentMethodGraceMs: 3_000,
+      paymentMethodCheckIntervalMs: 1_000,
+      finalAction: 'mark_unpaid',
+    });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.status === 'unpaid',
+      { what: 'unpaid' },
+    );
+    expect(state).toMatchObject({ statusReason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0, chargesMade: 0 });
+    const history = await statusHistory(h, 'dunning-grace-unpaid');
+    expect(history.map((e) => e.to)).toEqual(['active', 'payment_method_required', 'unpaid']);
+    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    expect(await simulatorCharges(h, cp)).toHaveLength(0);
+    await handle.terminate('test cleanup');
+  });
+
+  // These change what the simulator answers every request (an injected refusal) or hold one
+  // shared gate: each runs alone, after the others.
+  it.sequential.each([
+    ['a business refusal other than the monthly cap', 'TransactionAmountExceeded'],
+    ['a request Amazon Pay calls invalid', 'InvalidParameterValue'],
+  ])('%s (%s) goes to needs_attention, is not retried, and an admin resume tries again', async (_case, reasonCode) => {
+    const id = `dunning-refused-${reasonCode}`;
+    const cp = await newPermission(h);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode, times: 1 }]);
+    const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300] });
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.status === 'needs_attention',
+      { what: 'needs_attention' },
+    );
+    expect(state).toMatchObject({ statusReason: reasonCode, cycle: 0, attempt: 1 });
+    await eventually(
+      () => statusOf(h, id),
+      (st) => st === 'needs_attention',
+      { what: 'needs_attention in PostgreSQL' },
+    );
+    // Waiting for an admin, not on the dunning schedule: one attempt in both ledgers.
+    expect((await h.control.attempts()).attempts.filter((a) => a.outcome === `Injected${reasonCode}`)).toHaveLength(1);
+    expect((await ledger(h, id)).map((r) => r.attempt)).toEqual([1]);
+
+    await handle.signal(resumeSignal, { reason: 'operator fixed the request' });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    // A new key after the admin's resume: the refused request created no charge at Amazon.
+    const refusedState = reasonCode === 'InvalidParameterValue' ? 'failed' : 'Refused';
+    expect((await ledger(h, id)).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, refusedState, reasonCode],
+      [2, 'Captured', null],
+    ]);
+    const history = await statusHistory(h, id);
+    expect(history.map((e) => `${e.to}:${e.reason}`).slice(0, 2)).toEqual(['active:Created', `needs_attention:${reasonCode}`]);
+  });
+
   // What an IPN's fetch showed is weighed as it arrives (FIX_EVIDENCE_SURVIVES_OLDER_CHECK): a Get
   // Charge Permission answer Amazon gave before the buyer's change but delivered after the IPN's
   // evidence must not hide it, nor may evidence that came during the wait's first fetch wait for
   // the next routine check. The gate holds one answer after Amazon gave it.
-  it.each([
+  it.sequential.each([
     {
       name: 'a new card, while a routine check is in flight',
       id: 'dunning-evidence-check',
@@ -335,49 +383,5 @@ describe('dunning', () => {
     expect((await ledger(h, id)).map((r) => [r.attempt, r.state]).at(-1)).toEqual([2, 'Captured']);
     // No further check was needed to see the fix (before the patch: the next one, 2 s later).
     expect(await checksBeforeRetry(handle)).toBe(0);
-  });
-
-  it('grace period runs out with finalAction cancel: canceled, never charged', async () => {
-    const cp = await newPermission(h);
-    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    const { handle } = await h.launch(shortSpec('dunning-grace-cancel', cp), {
-      paymentMethodGraceMs: 3_000,
-      paymentMethodCheckIntervalMs: 1_000,
-      finalAction: 'cancel',
-    });
-    const result = await handle.result();
-    expect(result).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0 });
-
-    const history = await statusHistory(h, 'dunning-grace-cancel');
-    expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual([
-      'active:Created',
-      'payment_method_required:PaymentMethodExpired',
-      'canceled:PaymentMethodGraceExpired:PaymentMethodExpired',
-    ]);
-    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
-    expect(await simulatorCharges(h, cp)).toHaveLength(0);
-    expect((await ledger(h, 'dunning-grace-cancel')).map((r) => [r.attempt, r.reasonCode])).toEqual([[1, 'InvalidChargePermissionStatus']]);
-  });
-
-  it('grace period runs out with finalAction mark_unpaid: unpaid, waiting for an admin', async () => {
-    const cp = await newPermission(h);
-    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
-    const { handle } = await h.launch(shortSpec('dunning-grace-unpaid', cp), {
-      paymentMethodGraceMs: 3_000,
-      paymentMethodCheckIntervalMs: 1_000,
-      finalAction: 'mark_unpaid',
-    });
-    const state = await eventually(
-      () => handle.query(stateQuery),
-      (s) => s.status === 'unpaid',
-      { what: 'unpaid' },
-    );
-    expect(state).toMatchObject({ statusReason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0, chargesMade: 0 });
-    const history = await statusHistory(h, 'dunning-grace-unpaid');
-    expect(history.map((e) => e.to)).toEqual(['active', 'payment_method_required', 'unpaid']);
-    expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
-    expect((await handle.describe()).status.name).toBe('RUNNING');
-    expect(await simulatorCharges(h, cp)).toHaveLength(0);
-    await handle.terminate('test cleanup');
   });
 });

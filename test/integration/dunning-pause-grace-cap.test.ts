@@ -13,7 +13,9 @@ import { cancelNow, chargesScheduled, ledger, newPermission, shortSpec, statusHi
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('dunning waits that end', () => {
+// Each case has its own subscription and Charge Permission and touches no state shared by the
+// file (simulator faults, clock): they run side by side.
+describe.concurrent('dunning waits that end', () => {
   let h: BillingHarness;
   let billing: BillingClient;
   let ipn: ReactionDeps;

@@ -9,7 +9,9 @@ import { ledger, newPermission, shortSpec, statusHistory } from '../support/subs
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('cycles due while paused are skipped wherever the pause held', () => {
+// Each case has its own subscription and Charge Permission and waits on short intervals: they run
+// side by side, except the one that injects a Create Charge refusal for any request (it.sequential).
+describe.concurrent('cycles due while paused are skipped wherever the pause held', () => {
   let h: BillingHarness;
   beforeAll(async () => {
     h = await startBillingHarness();
@@ -60,45 +62,6 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const skipped = (await statusHistory(h, 'skip-in-dunning')).filter((e) => e.reason === 'cycles_skipped_while_paused');
     expect(skipped.map((e) => e.detail)).toEqual([expect.objectContaining({ from: 1, to: next - 1 })]);
   }, 90_000);
-
-  it('a pause held in needs_attention: the cycles due during it are skipped once the cycle is retried and paid', async () => {
-    const cp = await newPermission(h);
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
-    const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
-    const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
-    const { handle } = await h.launch(spec);
-    await eventually(
-      () => handle.query(stateQuery),
-      (s) => s.status === 'needs_attention',
-      { what: 'needs_attention' },
-    );
-    await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(
-      () => handle.query(stateQuery),
-      (s) => s.status === 'paused',
-      { what: 'paused' },
-    );
-    const pausedAt = Date.now();
-    await sleep(7_000);
-    const resumedAt = Date.now();
-    await handle.signal(resumeSignal, { reason: 'lift the pause' });
-    await eventually(
-      () => handle.query(stateQuery),
-      (s) => s.status === 'needs_attention' && !s.paused,
-      { what: 'needs_attention again' },
-    );
-    await handle.signal(resumeSignal, { reason: 'retry it' });
-    const rows = await eventually(
-      () => ledger(h, 'skip-in-attention'),
-      (r) => r.filter((c) => c.state === 'Captured').length >= 2,
-      { what: 'retry and the next cycle' },
-    );
-    await handle.terminate('test cleanup');
-    const captured = rows.filter((c) => c.state === 'Captured');
-    expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
-    expect(captured.filter((c) => dueAt(c.cycle) >= pausedAt + 1_000 && dueAt(c.cycle) < resumedAt - 1_000).map((c) => c.cycle)).toEqual([]);
-    expect((await statusHistory(h, 'skip-in-attention')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(true);
-  }, 60_000);
 
   it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
     const cp = await newPermission(h);
@@ -165,4 +128,47 @@ describe('cycles due while paused are skipped wherever the pause held', () => {
     const skipped = (await statusHistory(h, id)).filter((e) => e.reason === 'cycles_skipped_while_paused').map((e) => e.detail);
     expect(skipped).toEqual([expect.objectContaining({ from: 3 })]);
   }, 90_000);
+
+  it.sequential(
+    'a pause held in needs_attention: the cycles due during it are skipped once the cycle is retried and paid',
+    async () => {
+      const cp = await newPermission(h);
+      await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
+      const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
+      const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
+      const { handle } = await h.launch(spec);
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention',
+        { what: 'needs_attention' },
+      );
+      await handle.signal(pauseSignal, { reason: 'operator hold' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'paused',
+        { what: 'paused' },
+      );
+      const pausedAt = Date.now();
+      await sleep(7_000);
+      const resumedAt = Date.now();
+      await handle.signal(resumeSignal, { reason: 'lift the pause' });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.status === 'needs_attention' && !s.paused,
+        { what: 'needs_attention again' },
+      );
+      await handle.signal(resumeSignal, { reason: 'retry it' });
+      const rows = await eventually(
+        () => ledger(h, 'skip-in-attention'),
+        (r) => r.filter((c) => c.state === 'Captured').length >= 2,
+        { what: 'retry and the next cycle' },
+      );
+      await handle.terminate('test cleanup');
+      const captured = rows.filter((c) => c.state === 'Captured');
+      expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
+      expect(captured.filter((c) => dueAt(c.cycle) >= pausedAt + 1_000 && dueAt(c.cycle) < resumedAt - 1_000).map((c) => c.cycle)).toEqual([]);
+      expect((await statusHistory(h, 'skip-in-attention')).some((e) => e.reason === 'cycles_skipped_while_paused')).toBe(true);
+    },
+    60_000,
+  );
 });

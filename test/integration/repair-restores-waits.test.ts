@@ -12,7 +12,10 @@ import { ledger, newPermission, shortSpec, simulatorCharges, statusHistory, type
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('billing repair restores a waiting subscription', () => {
+// The cases wait on short billing intervals and grace periods, each on its own subscription and
+// Charge Permission: they run side by side. The one that changes the simulator's faults for every
+// request runs alone (it.sequential).
+describe.concurrent('billing repair restores a waiting subscription', () => {
   const stack = useCliHarness();
   let h: BillingHarness;
   let cli: CliHarness;
@@ -161,51 +164,6 @@ describe('billing repair restores a waiting subscription', () => {
     await repaired.terminate('test cleanup');
   }, 60_000);
 
-  it('a paused unknown charge outcome is sent again with the same key after the resume, not skipped', async () => {
-    const id = 'repair-paused-unknown';
-    const cp = await newPermission(h);
-    // The first Create Charge is committed but its answer lost; the retries then meet 503s.
-    await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
-    const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 10 }), { chargeRetryWindowMs: 3_000 });
-    await eventually(
-      () => simulatorCharges(h, cp),
-      (c) => c.length === 1,
-      { what: 'the committed charge' },
-    );
-    await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
-    await eventually(
-      () => handle.query(stateQuery),
-      (s) => s.statusReason === 'ChargeOutcomeUnknown',
-      { what: 'outcome unknown' },
-    );
-    await h.control.setFaults({ error503Rate: 0 });
-    await handle.signal(pauseSignal, { reason: 'operator hold' });
-    await eventually(
-      () => getSubscription(h.database.db, id),
-      (r) => r?.status === 'paused',
-      { what: 'row paused' },
-    );
-    await handle.terminate('worker host lost');
-
-    const repaired = await repairSaying(
-      handle,
-      id,
-      'stays paused (nothing is charged until it is resumed), then resumes at cycle 0, attempt 1 (same idempotency key',
-    );
-    await sleep(3_000);
-    expect(await ledger(h, id)).toHaveLength(1);
-    await repaired.signal(resumeSignal, { reason: 'go on' });
-    const rows = await eventually(
-      () => ledger(h, id),
-      (r) => r.some((c) => c.state === 'Captured'),
-      { what: 'the same attempt charged' },
-    );
-    await repaired.terminate('test cleanup');
-    expect(rows[0]).toMatchObject({ cycle: 0, attempt: 1, state: 'Captured' });
-    const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp && a.outcome !== 'Replayed');
-    expect(ours.filter((a) => a.outcome === 'Created')).toHaveLength(1);
-  }, 60_000);
-
   it('pauses lifted before the repair keep skipping the cycles due during them', async () => {
     const id = 'repair-pause-windows';
     const cp = await newPermission(h);
@@ -285,4 +243,53 @@ describe('billing repair restores a waiting subscription', () => {
     const canceledAt = (await statusHistory(h, id)).at(-1)!.at.getTime();
     expect(canceledAt - declinedAt).toBeGreaterThanOrEqual(graceMs + 7_000);
   }, 60_000);
+
+  it.sequential(
+    'a paused unknown charge outcome is sent again with the same key after the resume, not skipped',
+    async () => {
+      const id = 'repair-paused-unknown';
+      const cp = await newPermission(h);
+      // The first Create Charge is committed but its answer lost; the retries then meet 503s.
+      await h.control.setFaults({ responseLostRate: 1, responseLostMode: 'status503' });
+      const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 10 }), { chargeRetryWindowMs: 3_000 });
+      await eventually(
+        () => simulatorCharges(h, cp),
+        (c) => c.length === 1,
+        { what: 'the committed charge' },
+      );
+      await h.control.setFaults({ responseLostRate: 0, error503Rate: 1 });
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.statusReason === 'ChargeOutcomeUnknown',
+        { what: 'outcome unknown' },
+      );
+      await h.control.setFaults({ error503Rate: 0 });
+      await handle.signal(pauseSignal, { reason: 'operator hold' });
+      await eventually(
+        () => getSubscription(h.database.db, id),
+        (r) => r?.status === 'paused',
+        { what: 'row paused' },
+      );
+      await handle.terminate('worker host lost');
+
+      const repaired = await repairSaying(
+        handle,
+        id,
+        'stays paused (nothing is charged until it is resumed), then resumes at cycle 0, attempt 1 (same idempotency key',
+      );
+      await sleep(3_000);
+      expect(await ledger(h, id)).toHaveLength(1);
+      await repaired.signal(resumeSignal, { reason: 'go on' });
+      const rows = await eventually(
+        () => ledger(h, id),
+        (r) => r.some((c) => c.state === 'Captured'),
+        { what: 'the same attempt charged' },
+      );
+      await repaired.terminate('test cleanup');
+      expect(rows[0]).toMatchObject({ cycle: 0, attempt: 1, state: 'Captured' });
+      const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp && a.outcome !== 'Replayed');
+      expect(ours.filter((a) => a.outcome === 'Created')).toHaveLength(1);
+    },
+    60_000,
+  );
 });

@@ -7,7 +7,9 @@ import { changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../w
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { ledger, newPermission, shortSpec, simulatorCharges, statusHistory } from '../support/subscriptions.js';
 
-describe('subscription messages', () => {
+// Each case has its own subscription and Charge Permission and touches no state shared by the
+// file (simulator faults, clock): they run side by side.
+describe.concurrent('subscription messages', () => {
   let h: BillingHarness;
   beforeAll(async () => {
     h = await startBillingHarness();
