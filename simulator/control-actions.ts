@@ -163,12 +163,7 @@ export function changePaymentMethod(engine: Engine, id: string, cardSuffix: unkn
   if (cp.state === 'Closed') throw new ControlInputError(`Charge Permission ${id} is Closed; it cannot change state`);
   if (typeof cardSuffix !== 'string' || !/^\d{4}$/.test(cardSuffix)) throw new ControlInputError('cardSuffix must be 4 digits (e.g. 4242)');
   cp.cardSuffix = cardSuffix;
-  cp.state = 'Chargeable';
-  cp.reasons = [];
-  cp.script.mode = null;
-  cp.updatedAt = engine.nowMs();
-  engine.save();
-  engine.emitIpn('CHARGE_PERMISSION', id, id, false);
+  makeChargeable(engine, id);
 }
 
 export function setScript(engine: Engine, id: string, input: unknown): void {
