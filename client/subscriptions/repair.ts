@@ -6,13 +6,14 @@ import { rebaseSegments } from '../../billing/segments.js';
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
 import { listCharges } from '../../db/queries/charges.js';
-import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
+import { finishStoppedSubscription } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
@@ -152,28 +153,11 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   };
 }
 
-/** The stop was recorded and the workflow is gone: the subscription ends as the stop asked. */
+/** The stop was recorded and the workflow is gone: the subscription ends as the stop asked (finish-stopped.ts). */
 async function finishStopped(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string): Promise<RepairResult> {
-  const stopRequested = { at: row.stopRequestedAt!.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' };
-  // A charge that may have reached Amazon Pay but has no recorded answer must not be abandoned
-  // by ending the subscription around it (README "Exactly once"): an operator looks first.
-  const unanswered = (await listCharges(deps.db, row.id)).find((c) => c.state === 'pending' && (c.sendsInFlight > 0 || c.possiblyProcessed));
-  if (unanswered) {
-    throw new ConflictError(
-      `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay first`,
-    );
-  }
-  await recordSubscriptionStatus(deps.db, {
-    subscriptionId: row.id,
-    status: 'canceled',
-    reasonCode: stopRequested.reason,
-    cycle: row.currentCycle,
-    nextBillingAt: null,
-    detail: { repair: 'stop_requested', stopRequestedAt: stopRequested.at, workflowState },
-    ended: true,
-    at: deps.now(),
-  });
-  return { subscriptionId: row.id, action: 'canceled', workflowState, stopRequested };
+  const finish = await finishStoppedSubscription(deps.db, row, { workflowState, by: 'repair', now: deps.now() });
+  if (!finish.finished) throw new ConflictError(finish.why);
+  return { subscriptionId: row.id, action: 'canceled', workflowState, stopRequested: finish.stopRequested };
 }
 
 /** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn (a recorded stop: finished as canceled). */

@@ -13,6 +13,7 @@ import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscript
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
 import { applyPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
+import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
 import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
 import { pacer } from './pacer.js';
@@ -156,15 +157,18 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * PostgreSQL and Temporal disagree. A live subscription whose workflow is not running is
      * marked needs_attention (WorkflowNotRunning) for an operator, not restarted automatically:
      * `billing repair` (client/subscriptions/repair.ts) restarts it, taking its terms from the old
-     * workflow's history when Temporal still has it, which an operator should confirm. A running
+     * workflow's history when Temporal still has it, which an operator should confirm. One whose
+     * stop was recorded (stop-now.ts) is finished as canceled with the stop's reason, as repair
+     * would (`canceled`), unless a charge may have reached Amazon Pay unanswered. A running
      * workflow without a row is reported.
      */
-    async drift(): Promise<{ stalled: string[]; orphans: string[] }> {
+    async drift(): Promise<{ stalled: string[]; orphans: string[]; canceled: string[] }> {
       const running = new Set<string>();
       const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.workflowsTaskQueue.replace(/'/g, "''")}'`;
       for await (const execution of deps.temporal.workflow.list({ query })) running.add(execution.workflowId);
 
       const stalled: string[] = [];
+      const canceled: string[] = [];
       const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - (deps.driftMinAgeMs ?? 5 * 60_000)));
       for (const row of rows) {
         if (running.has(row.workflowId)) continue;
@@ -177,6 +181,18 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           state = 'NOT_FOUND';
         }
         if (state === 'RUNNING') continue;
+        if (row.stopRequestedAt) {
+          const finish = await finishStoppedSubscription(deps.db, row, { workflowState: state, by: 'drift', now: deps.now() });
+          if (finish.finished) {
+            canceled.push(row.id);
+            deps.logger.warn(
+              { subscriptionId: row.id, workflowState: state, reason: finish.stopRequested.reason },
+              'drift: stopped subscription finished as canceled',
+            );
+            continue;
+          }
+          deps.logger.error({ subscriptionId: row.id }, `drift: ${finish.why}`);
+        }
         stalled.push(row.id);
         if (row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning') continue;
         deps.logger.error(
@@ -198,7 +214,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       const known = await subscriptionWorkflowIds(deps.db, [...running]);
       const orphans = [...running].filter((id) => !known.has(id));
       for (const workflowId of orphans) deps.logger.error({ workflowId }, 'drift: a subscription workflow is running without a subscription row');
-      return { stalled, orphans };
+      return { stalled, orphans, canceled };
     },
 
     /**

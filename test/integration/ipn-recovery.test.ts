@@ -4,7 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
-import { getSubscription, stopRequestOf } from '../../db/queries/subscriptions.js';
+import { getSubscription, recordStopRequested, stopRequestOf } from '../../db/queries/subscriptions.js';
 import { permissionChecks, unknownPermissions } from '../../db/schema/index.js';
 import type { Daemon } from '../../daemon/run.js';
 import { freePort } from '../../devstack/ports.js';
@@ -191,18 +191,22 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     await handle.terminate('test cleanup');
   });
 
-  it('drift: a live subscription whose workflow is gone is marked needs_attention; a running workflow without a row is reported', async () => {
-    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
-    const { handle } = await launch(idleSpec('sub-drift-1', chargePermission.chargePermissionId));
-    // A workflow that was running (its first status write, a local activity, has landed) and then vanished;
-    // terminating it earlier would let that write arrive after the drift check's.
-    await eventually(
-      async () => (await getSubscription(database.db, 'sub-drift-1'))?.nextBillingAt,
-      (next) => next != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
-    await handle.terminate('simulated operator mistake');
-    await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = 'sub-drift-1'`);
+  it('drift: a live subscription whose workflow is gone is marked needs_attention, a stopped one finished as canceled; a running workflow without a row is reported', async () => {
+    // Two workflows that were running (their first status write, a local activity, has landed) and
+    // then vanished; terminating earlier would let that write arrive after the drift check's. The
+    // second one's stop "now" was recorded before it vanished (stop-now.ts writes the row first).
+    for (const id of ['sub-drift-1', 'sub-drift-stopped']) {
+      const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+      const { handle } = await launch(idleSpec(id, chargePermission.chargePermissionId));
+      await eventually(
+        async () => (await getSubscription(database.db, id))?.nextBillingAt,
+        (next) => next != null,
+        { timeoutMs: 20_000, what: 'the first status write' },
+      );
+      if (id === 'sub-drift-stopped') await recordStopRequested(database.db, id, 'BuyerRequested', new Date());
+      await handle.terminate('simulated operator mistake');
+      await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = ${id}`);
+    }
     // A subscription workflow with no row (its input is junk; it only has to be Running for the check).
     const orphan = await temporal.client.workflow.start('subscriptionWorkflow', {
       workflowId: `subscription-orphan-${randomUUID()}`,
@@ -214,6 +218,11 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     const row = await getSubscription(database.db, 'sub-drift-1');
     expect(row?.status).toBe('needs_attention');
     expect(row?.statusReason).toBe('WorkflowNotRunning');
+    expect(result.canceled).toEqual(['sub-drift-stopped']);
+    expect(result.stalled).not.toContain('sub-drift-stopped');
+    const stopped = await getSubscription(database.db, 'sub-drift-stopped');
+    expect(stopped).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested', nextBillingAt: null });
+    expect(stopped?.endedAt).not.toBeNull();
     // Visibility may lag a moment behind the start; the orphan is reported once listed.
     const seen = await eventually(
       () => daemon.jobs.drift(),
