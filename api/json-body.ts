@@ -71,6 +71,12 @@ export function parseJsonBody(headers: IncomingHttpHeaders, body: Buffer): unkno
     const message = `must be a JSON object such as {}, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}`;
     throw new ApiProblem('invalid-request', `The body ${message}`, { errors: [{ field: 'body', message }] });
   }
+  // The deepest body of this API nests 3 levels (plan.price.amount); a deeper one is refused before
+  // anything walks it (a walk 20,000 levels deep would overflow the stack and answer 500).
+  if (nestedDeeperThan(value, MAX_BODY_DEPTH)) {
+    const message = `nests objects or arrays more than ${MAX_BODY_DEPTH} levels deep; this API's bodies need at most 3`;
+    throw new ApiProblem('invalid-request', `The body ${message}`, { errors: [{ field: 'body', message }] });
+  }
   const field = loneSurrogateAt(value, '');
   if (field !== undefined) {
     const message =
@@ -92,6 +98,21 @@ function charsetOf(contentType: string): string | undefined {
         .toLowerCase();
   }
   return undefined;
+}
+
+/** How deep a JSON body may nest objects and arrays (the body itself is level 1). */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether `value` (parsed JSON) nests objects or arrays more than `limit` levels; iterative, so any depth is safe to ask about. */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: { item: unknown; depth: number }[] = [{ item: value, depth: 1 }];
+  while (stack.length > 0) {
+    const { item, depth } = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(item)) if (child !== null && typeof child === 'object') stack.push({ item: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 /** Dotted path (as validation names fields; "body" for the whole) of the first string or key with a lone surrogate. */

@@ -97,6 +97,12 @@ function processIo(): CliIo {
 
 /** Runs the CLI on this process's argv and exits with its code (after stdout drained). */
 export async function main(): Promise<void> {
+  // A reader that stops early (`billing export ledger | head -5`) closes the pipe: that is the
+  // reader's choice, not a failure, so the CLI stops quietly (exit 0) instead of dying on EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const code = await runCli(process.argv.slice(2), processIo());
   process.stdout.write('', () => process.exit(code));
 }

@@ -46,12 +46,16 @@ export interface SubscriptionDetails {
 }
 
 export async function getSubscriptionDetails(deps: BillingClientDeps, id: string): Promise<SubscriptionDetails> {
-  const row = await requireSubscriptionRow(deps, id);
-  const [charges, refunds, history, workflow] = await Promise.all([
+  await requireSubscriptionRow(deps, id);
+  // The live state first, then PostgreSQL: a charge is recorded before the workflow moves past
+  // its cycle, so the ledger read after holds every charge the live state counts (read side by
+  // side, a later answer of the query could show cycle 8 above a ledger without cycle 7).
+  const workflow = await liveWorkflow(deps, id);
+  const [row, charges, refunds, history] = await Promise.all([
+    requireSubscriptionRow(deps, id),
     listCharges(deps.db, id),
     listRefundsOfSubscription(deps.db, id),
     listSubscriptionEvents(deps.db, id),
-    liveWorkflow(deps, id),
   ]);
   return {
     subscription: subscriptionView(row),

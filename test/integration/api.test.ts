@@ -470,6 +470,19 @@ describe('HTTP API /v1 against the real stack', () => {
       { field: 'id', message: expect.stringMatching(/^holds a lone UTF-16 surrogate/) },
     ]);
     expect((await refusal({ rawBody: '{"\\udc00": 1}' })).errors).toEqual([{ field: '\\udc00', message: expect.stringMatching(/lone UTF-16 surrogate/) }]);
+    // A body nested deeper than any of this API's (40 KB, under the size limit) is a 400, not a 500
+    // from a walk that overflows the stack — on every route with a body (issue 14 newcomer review).
+    for (const [path, rawBody] of [
+      ['/v1/subscriptions/{id}/pause', `{"reason":${'['.repeat(20_000)}${']'.repeat(20_000)}}`],
+      ['/v1/subscriptions', `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`],
+    ] as const) {
+      const deep = await api.call<Body>('POST', path, { params: { id: 'api-fuzz' }, rawBody });
+      expect([deep.status, deep.body.type, deep.body.errors], path).toEqual([
+        400,
+        'urn:amazon-pay-billing:problem:invalid-request',
+        [{ field: 'body', message: "nests objects or arrays more than 32 levels deep; this API's bodies need at most 3" }],
+      ]);
+    }
     const gzip = await api.call<Body>('POST', '/v1/subscriptions', { rawBody: '{}', headers: { 'content-encoding': 'gzip' } });
     expect(gzip.headers.get('accept-encoding')).toBe('identity');
     expect(gzip.body.detail).toMatch(/send the body uncompressed/);

@@ -1,5 +1,7 @@
 // `billing import` of a CSV with good and bad rows, then `billing export` of what it made.
+import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +88,22 @@ describe('billing CLI: import and export', () => {
       ['imp-2', '9.50 USD', '950', '2 week'],
       ['imp-3', '120.00 USD', '12000', '1 year'],
     ]);
+
+    // A reader that stops at once (as `| head -5` does early) is not a failure: no stack trace, exit 0.
+    for (const args of [['export', 'ledger'], ['export', 'subscriptions'], ['list']]) {
+      const piped = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" client/bin.js ${args.join(' ')} | true`], {
+          cwd: fileURLToPath(new URL('../../', import.meta.url)),
+          env: cli.env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(piped, args.join(' ')).toEqual({ code: 0, stderr: '' });
+    }
 
     const out = join(cli.dir, 'ledger.json');
     const json = await cli.run(['export', 'ledger', '--format', 'json', '--output', out]);
