@@ -5,7 +5,7 @@
 // patch right after a local activity in places, and their cut versions fail — what CI met as a
 // query failing with "[TMPRL1100] Nondeterminism error: Non-deprecated patch marker encountered"
 // (kept here so the check is shown to fail); runs since decide patches at their start and replay.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
@@ -13,7 +13,6 @@ import { PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
 import { historyFromProtoJson } from '../../support/history-json.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 import { localActivitySplitPoints, splitAfterLocalActivities } from '../../replay/split-history.js';
-import { readdirSync } from 'node:fs';
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
 const files = readdirSync(HISTORIES_DIR)
