@@ -61,7 +61,7 @@ describe.concurrent('billing repair restores a waiting subscription', () => {
     const id = 'repair-pmr';
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['HardDeclined'] });
-    const graceMs = 20_000;
+    const graceMs = 30_000;
     const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), {
       paymentMethodGraceMs: graceMs,
       paymentMethodCheckIntervalMs: 60_000,
@@ -73,8 +73,8 @@ describe.concurrent('billing repair restores a waiting subscription', () => {
       { what: 'payment_method_required' },
     );
     const declinedAt = (await ledger(h, id))[0]!.completedAt!.getTime();
-    // 8 s of the grace pass before the crash: counted from the decline it ends about 12 s after the
-    // repair, from the repair it would end 20 s after — room for a loaded machine between the two.
+    // 8 s of the grace pass before the crash: counted from the decline it ends about 22 s after the
+    // repair, from the repair it would end 30 s after — room for a loaded machine on both sides.
     await sleep(8_000);
     await handle.terminate('worker host lost');
 
