@@ -5,3 +5,4 @@ export * from './subscription-events.js';
 export * from './refunds.js';
 export * from './housekeeping.js';
 export * from './api.js';
+export * from './events.js';

@@ -38,6 +38,10 @@ export const subscriptions = pgTable(
     stopRequestedAt: timestamp('stop_requested_at', { withTimezone: true }),
     /** Why the stop was asked for (BuyerClosed, an operator's text, …), for the run that acts on it. */
     stopRequestedReason: text('stop_requested_reason'),
+    /** The sequence number of the subscription's last event (events.sequence); bumped in the event's transaction. */
+    lastEventSequence: integer('last_event_sequence').notNull().default(0),
+    /** The Amazon Pay merchant account the subscription bills through; null: the deployment's only account. */
+    account: text('account'),
   },
   (table) => [
     index('subscriptions_charge_permission_idx').on(table.chargePermissionId),
