@@ -10,6 +10,7 @@ import type { ConnectedBillingClient } from './connect.js';
 import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
+import { forecastCommand } from './commands/forecast.js';
 import { importCommand } from './commands/import.js';
 import { changePlanCommand, pauseCommand, resumeCommand, stopCommand } from './commands/lifecycle.js';
 import { listCommand } from './commands/list.js';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly Command[] = [
   changePlanCommand,
   stopCommand,
   previewCommand,
+  forecastCommand,
   refundCommand,
   repairCommand,
   importCommand,

@@ -160,6 +160,12 @@ const billingFileSchema = z.strictObject({
       reconcileBudget: 100,
       pruneAfter: 30 * 86_400_000,
     }),
+  forecast: z
+    .strictObject({
+      /** `billing forecast` warns when a peak's last charge is sent this long after its due time. */
+      warnAfter: duration.default(30 * 60_000),
+    })
+    .default({ warnAfter: 30 * 60_000 }),
   shutdownGrace: duration.default(30_000),
 });
 

@@ -1,0 +1,115 @@
+import { intOption, JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
+import { table, toJson } from '../cli/format.js';
+import { collectProblems } from '../cli/problems.js';
+import { InvalidInputError } from '../errors.js';
+import { parseDuration } from '../../config/durations.js';
+import type { Forecast } from '../../billing/forecast.js';
+import { isIsoInstant } from '../../billing/plan-rules.js';
+
+export const forecastCommand: Command = {
+  name: 'forecast',
+  summary: 'charges due per hour for the coming days against the Create Charge quota, and the peaks that will run late',
+  positionals: [0, 0],
+  options: {
+    days: { type: 'string' },
+    'warn-after': { type: 'string' },
+    from: { type: 'string' },
+  },
+  help: `Usage: billing forecast [--days n] [--from <ISO instant>] [--warn-after <duration>] [--json]
+
+The billing forecast: for each hour with charges due, how many are due, what the Create Charge
+quota can send in an hour (temporal.yaml rateLimits.createChargePerSecond × 3,600), the backlog
+left from earlier hours and how late the hour's last charge will be sent. Peaks whose last
+charge is sent later than --warn-after after its due time are named, with what helps.
+Counted: each subscription's next billing date and its later cycles in the window (from its
+anchor), and scheduled dunning retries; paused, stopped and finished subscriptions ask for none.
+
+Options:
+  --days <n>                   days ahead, 1-31 (default 7)
+  --from <ISO instant>         start of the window, with Z or an offset (default: now); charges
+                               overdue at that time count as due then
+  --warn-after <duration>      warn when a peak's last charge is this late: 90s, 15m, 2h
+                               (default: billing.yaml forecast.warnAfter, 30m)
+${JSON_OPTION_HELP}
+
+Examples:
+  billing forecast
+  billing forecast --days 2 --warn-after 10m
+  billing forecast --from 2026-12-01T00:00:00Z --days 1
+  billing forecast --json
+`,
+  async run(ctx, values) {
+    const c = collectProblems();
+    const days = c.attempt(() => intOption(values, 'days', 1, 31));
+    const warnAfterText = str(values, 'warn-after');
+    const warnAfterMs = c.attempt(() => {
+      if (warnAfterText === undefined) return undefined;
+      const ms = parseDuration(warnAfterText);
+      if (ms === null || ms <= 0) throw InvalidInputError.of('warn-after', `must be a duration such as 90s, 15m or 2h, got ${JSON.stringify(warnAfterText)}`);
+      return ms;
+    });
+    const fromText = str(values, 'from');
+    const from = c.attempt(() => {
+      if (fromText === undefined) return undefined;
+      if (!isIsoInstant(fromText))
+        throw InvalidInputError.of('from', `must be an ISO-8601 instant with Z or an offset (2026-12-01T00:00:00Z), got ${JSON.stringify(fromText)}`);
+      return new Date(fromText);
+    });
+    c.throwIfAny();
+    const connected = await ctx.connect();
+    const { forecastCharges } = await import('../subscriptions/forecast.js');
+    const ratePerSecond = connected.config.temporal.rateLimits.createChargePerSecond;
+    const warnAfter = warnAfterMs ?? connected.config.billing.forecast.warnAfter;
+    const forecast = await forecastCharges(connected.deps.db, { ...(days === undefined ? {} : { days }), ratePerSecond, now: from ?? connected.deps.now() });
+    const late = forecast.peaks.filter((p) => p.lastChargeLatenessSeconds * 1000 > warnAfter);
+    if (ctx.json) {
+      ctx.io.out(toJson({ ...forecast, warnAfterSeconds: warnAfter / 1000, latePeaks: late }));
+      return 0;
+    }
+    ctx.io.out(renderForecast(forecast));
+    for (const peak of late) ctx.io.err(`warning: ${describeLatePeak(peak, ratePerSecond)}\n`);
+    return 0;
+  },
+};
+
+function renderForecast(forecast: Forecast): string {
+  const busy = forecast.hours.filter((h) => h.due > 0 || h.backlogAtStart > 0);
+  const head = `${forecast.totalDue} charge(s) due from ${iso(forecast.from)} to ${iso(forecast.until)}; quota ${forecast.ratePerSecond}/s (${Math.floor(forecast.ratePerSecond * 3600)}/hour)\n`;
+  if (busy.length === 0) return `${head}No charges due.\n`;
+  const rows = busy.map((h) => [
+    iso(h.hourStart).slice(0, 16).replace('T', ' '),
+    String(h.due),
+    String(h.capacity),
+    String(h.backlogAtStart),
+    h.lastChargeLatenessSeconds === null ? '—' : showSeconds(h.lastChargeLatenessSeconds),
+  ]);
+  const peaks =
+    forecast.peaks.length === 0
+      ? 'No peak: every charge is sent within a minute of its due time.\n'
+      : `Peaks (the quota holds charges back):\n${table(
+          ['starts (UTC)', 'charges', 'last sent (UTC)', 'last charge late by'],
+          forecast.peaks.map((p) => [
+            iso(p.startsAt).slice(0, 19),
+            String(p.charges),
+            iso(p.finishesAt).slice(0, 19),
+            showSeconds(p.lastChargeLatenessSeconds),
+          ]),
+        )}`;
+  return `${head}${table(['hour (UTC)', 'due', 'quota/hour', 'backlog', 'last charge late by'], rows)}${peaks}`;
+}
+
+function describeLatePeak(peak: Forecast['peaks'][number], ratePerSecond: number): string {
+  return (
+    `${peak.charges} charge(s) from ${iso(peak.startsAt).slice(0, 19)} UTC finish at ${iso(peak.finishesAt).slice(0, 19)} UTC, the last ` +
+    `${showSeconds(peak.lastChargeLatenessSeconds)} after it is due (quota ${ratePerSecond}/s). What helps: spread new subscriptions' ` +
+    `anchors over the day, ask Amazon Pay for a higher Create Charge quota, or split subscriptions across merchant accounts.`
+  );
+}
+
+const iso = (d: Date): string => d.toISOString();
+
+function showSeconds(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}

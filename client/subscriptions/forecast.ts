@@ -1,0 +1,109 @@
+// The billing forecast from the database: every charge the subscriptions will ask for in the
+// coming days, fed to billing/forecast.ts with the deployment's Create Charge rate.
+import { sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
+import { forecastBillingDays, type Forecast } from '../../billing/forecast.js';
+import { billingInstant, firstBillingAnchor } from '../../billing/schedule.js';
+import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
+import type { Database } from '../../db/client.js';
+import { InvalidInputError } from '../errors.js';
+
+export interface ForecastOptions {
+  /** Days ahead, 1–31 (default 7). */
+  days?: number;
+  /** Create Charge calls per second of the whole deployment (temporal.yaml rateLimits.createChargePerSecond). */
+  ratePerSecond: number;
+  now: Date;
+  /** A busy period is a peak when its last charge is at least this late (seconds, default 60). */
+  minPeakLatenessSeconds?: number;
+}
+
+export const MAX_FORECAST_DAYS = 31;
+
+interface DueRow extends Record<string, unknown> {
+  next_billing_at: string | null;
+  retry_at: string | null;
+  anchor_local: string;
+  anchor_zone: string;
+  interval_unit: string;
+  interval_count: number;
+  end_after_cycles: number | null;
+  end_at: string | null;
+  current_cycle: number;
+  trial: BillingInterval | null;
+}
+
+/** Rough length of one unit, to guess a cycle number before the exact schedule corrects it. */
+const UNIT_MS: Record<IntervalUnit, number> = {
+  second: 1_000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000,
+  month: 2_629_746_000,
+  year: 31_556_952_000,
+};
+
+/**
+ * Charges due in [now, now + days): each billing subscription's next billing date, its later
+ * cycles inside the window (computed from the stored anchor, never chained from a date), and a
+ * past_due subscription's scheduled dunning retry. Paused, final and stop-requested
+ * subscriptions ask for nothing. A subscription whose interval changed since its anchor
+ * contributes its next billing date exactly and later cycles from the current interval.
+ * Throws InvalidInputError for days outside 1–31.
+ */
+export async function forecastCharges(db: Database, options: ForecastOptions): Promise<Forecast> {
+  const days = options.days ?? 7;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_FORECAST_DAYS)
+    throw InvalidInputError.of('days', `must be a whole number from 1 to ${MAX_FORECAST_DAYS}, got ${String(days)}`);
+  const from = options.now;
+  const until = new Date(from.getTime() + days * 86_400_000);
+  const rows = await db.execute<DueRow>(sql`
+    select s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial,
+      case when s.status = 'past_due' then (
+        select e.detail->>'nextRetryAt' from subscription_events e where e.subscription_id = s.id order by e.id desc limit 1
+      ) end as retry_at
+    from subscriptions s
+    where s.status in ('active', 'trialing', 'past_due')
+      and s.stop_requested_at is null
+      and (s.next_billing_at < ${until.toISOString()}::timestamptz or s.status = 'past_due')`);
+  const dueAtMs: number[] = [];
+  for (const row of rows) {
+    const retry = row.retry_at ? Date.parse(row.retry_at) : NaN;
+    if (Number.isFinite(retry) && retry < until.getTime()) dueAtMs.push(retry);
+    const next = row.next_billing_at ? new Date(row.next_billing_at).getTime() : NaN;
+    if (!Number.isFinite(next) || next >= until.getTime()) continue;
+    for (const at of cyclesFrom(row, next, until.getTime())) dueAtMs.push(at);
+  }
+  return forecastBillingDays({
+    dueAtMs,
+    from,
+    until,
+    ratePerSecond: options.ratePerSecond,
+    ...(options.minPeakLatenessSeconds === undefined ? {} : { minPeakLatenessSeconds: options.minPeakLatenessSeconds }),
+  });
+}
+
+/** The next billing date, then the anchor's later cycles before `untilMs` (and before the subscription's end). */
+function cyclesFrom(row: DueRow, nextMs: number, untilMs: number): number[] {
+  const out = [nextMs];
+  const interval: BillingInterval = { unit: row.interval_unit as IntervalUnit, count: row.interval_count };
+  const step = UNIT_MS[interval.unit] * interval.count;
+  if (nextMs + step * 0.5 >= untilMs) return out;
+  // Cycle 0 is due at the trial's end when there is a trial (billing/schedule.ts).
+  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });
+  const anchorMs = DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).toMillis();
+  const at = (n: number): number => billingInstant(anchor, interval, n).toMillis();
+  // The first cycle after the next billing date, guessed from the elapsed time and corrected.
+  let n = Math.max(1, Math.floor((nextMs - anchorMs) / step));
+  while (n > 1 && at(n - 1) > nextMs) n--;
+  while (at(n) <= nextMs) n++;
+  const endAt = row.end_at ? new Date(row.end_at).getTime() : Number.POSITIVE_INFINITY;
+  for (; ; n++) {
+    if (row.end_after_cycles !== null && n >= row.end_after_cycles) break;
+    const due = at(n);
+    if (due >= untilMs || due >= endAt) break;
+    out.push(due);
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+// `billing forecast` and client/subscriptions/forecast.ts on PostgreSQL: which subscriptions ask
+// for charges in the window, later cycles from the anchor, dunning retries, and the CLI's output.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forecastCharges } from '../../client/subscriptions/forecast.js';
+import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+
+const PROJECT_ROOT = resolve(import.meta.dirname, '../..');
+const now = new Date('2026-12-01T00:00:00Z');
+
+describe('billing forecast', () => {
+  let database: TestDatabase;
+  let dir: string;
+  const subscription = (
+    id: string,
+    fields: {
+      status?: string;
+      next: string | null;
+      unit?: string;
+      count?: number;
+      anchor?: string;
+      zone?: string;
+      endAfter?: number;
+      stop?: boolean;
+      trial?: object;
+    },
+  ) => database.sql`
+    insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count,
+      anchor_local, anchor_zone, next_billing_at, end_after_cycles, stop_requested_at, trial)
+    values (${id}, ${`subscription-${id}`}, 'S01-0000001-0000001', 'sandbox', ${fields.status ?? 'active'}, 1400, 'USD', ${fields.unit ?? 'month'},
+      ${fields.count ?? 1}, ${fields.anchor ?? '2026-01-01T09:00:00'}, ${fields.zone ?? 'UTC'}, ${fields.next}, ${fields.endAfter ?? null},
+      ${fields.stop ? now.toISOString() : null}, ${fields.trial ? JSON.stringify(fields.trial) : null}::jsonb)`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dir = await mkdtemp(join(tmpdir(), 'billing-forecast-'));
+    // Monthly on the 1st at 09:00 UTC: one charge in the week.
+    await subscription('monthly', { next: '2026-12-01T09:00:00Z' });
+    // Daily at 02:30 New York (07:30 UTC in December): 7 charges, computed from the anchor.
+    await subscription('daily', { next: '2026-12-01T07:30:00Z', unit: 'day', anchor: '2026-03-01T02:30:00', zone: 'America/New_York' });
+    // Daily but ending after cycle 276 (due 2026-12-02): 2 charges.
+    await subscription('daily-ending', { next: '2026-12-01T07:30:00Z', unit: 'day', anchor: '2026-03-01T02:30:00', zone: 'America/New_York', endAfter: 277 });
+    // A 7-day trial, then weekly: cycle 0 at the trial's end (2026-11-24 10:00), cycle 1 on 2026-12-01 10:00, cycle 2 on 12-08 (outside).
+    await subscription('trial-weekly', { next: '2026-12-01T10:00:00Z', unit: 'week', anchor: '2026-11-17T10:00:00', trial: { unit: 'day', count: 7 } });
+    // past_due with a retry on 2026-12-02 12:00 and its next cycle next month.
+    await subscription('past-due', { status: 'past_due', next: '2027-01-01T09:00:00Z' });
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('past-due', 'active', 'past_due', 'SoftDeclined', 3, ${JSON.stringify({ nextRetryAt: '2026-12-02T12:00:00.000Z' })}::jsonb)`;
+    // None of these ask for a charge: paused, canceled, stop requested, due after the window.
+    await subscription('paused', { status: 'paused', next: '2026-12-01T09:00:00Z' });
+    await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
+    await subscription('stopping', { next: '2026-12-01T09:00:00Z', stop: true });
+    await subscription('later', { next: '2026-12-20T09:00:00Z' });
+  });
+  afterAll(async () => {
+    await database?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('counts next billing dates, later cycles from the anchor (DST-proof), ends, trials and dunning retries; nothing else', async () => {
+    const f = await forecastCharges(database.db, { ratePerSecond: 1, now });
+    const dueHours = f.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
+    expect(dueHours).toEqual([
+      '12-01T07×2', // daily + daily-ending
+      '12-01T09×1', // monthly
+      '12-01T10×1', // trial-weekly cycle 1
+      '12-02T07×2', // daily + daily-ending's last cycle
+      '12-02T12×1', // past-due retry
+      '12-03T07×1',
+      '12-04T07×1',
+      '12-05T07×1',
+      '12-06T07×1',
+      '12-07T07×1',
+    ]);
+    expect(f.totalDue).toBe(12);
+    await expect(forecastCharges(database.db, { ratePerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
+  });
+
+  it('the CLI prints the table, names a late peak with what helps, and refuses bad options in one line', async () => {
+    // 2,000 charges due at once at 2/s: the last waits (2000 - 2) / 2 s ≈ 17 min.
+    await database.sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone, next_billing_at)
+      select 'bulk-' || g, 'subscription-bulk-' || g, 'S01-0000001-0000001', 'sandbox', 'active', 1400, 'USD', 'month', 1, '2026-01-03T09:00:00', 'UTC', '2026-12-03T09:00:00Z'
+      from generate_series(1, 2000) g`;
+    const temporalYaml = join(dir, 'temporal.yaml');
+    await writeFile(temporalYaml, 'rateLimits:\n  createChargePerSecond: 2\n');
+    const run = (args: string[]) =>
+      cli([...args, '--from', now.toISOString()], { DATABASE_URL: database.url, BILLING_TEMPORAL_CONFIG: temporalYaml, BILLING_DATA_DIR: join(dir, 'data') });
+    const [text, quiet, json, bad] = await Promise.all([
+      run(['forecast', '--warn-after', '10m']),
+      run(['forecast', '--warn-after', '1h']),
+      run(['forecast', '--json', '--days', '3']),
+      run(['forecast', '--days', '40', '--warn-after', 'soon']),
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^2012 charge\(s\) due from 2026-/);
+    expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
+    expect(text.stderr).toMatch(
+      /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the last 17 min after it is due \(quota 2\/s\)\. What helps: /,
+    );
+    expect(quiet.stderr).toBe('');
+    const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
+    expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk
+    expect(parsed.peaks).toHaveLength(1);
+    expect(parsed.warnAfterSeconds).toBe(1800);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(
+      /^error: --days must be a whole number from 1 to 31, got "40"; --warn-after must be a duration such as 90s, 15m or 2h, got "soon"/,
+    );
+  });
+
+  function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'client/bin.js'), ...args], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+});
