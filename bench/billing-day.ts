@@ -2,6 +2,7 @@
 // worker process under a Create Charge quota (or none, for the engine-throughput figure).
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { forecastCharges } from '../client/subscriptions/forecast.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
 import { createDb } from '../db/client.js';
@@ -56,6 +57,11 @@ export interface BillingDayResult {
   launch: LaunchFigures & { finishedBeforeT0Seconds: number };
   /** (N − burst) / rate: the quota-limited floor; null without a quota. */
   idealSeconds: number | null;
+  /**
+   * `billing forecast` (client/subscriptions/forecast.ts) read from the database after the
+   * launch, before T0, at the daemon's rate: its predicted last charge against the measured one.
+   */
+  forecast: { predictedLastChargeAfterT0Seconds: number; measuredOverPredicted: number | null; charges: number } | null;
   /** idealSeconds / lastChargeAfterT0Seconds. */
   fractionOfIdeal: number | null;
   cyclesPerSecond: number;
@@ -134,6 +140,10 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     if (finishedBeforeT0Seconds < 0)
       say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
 
+    const forecast = await forecastCharges(database.db, { ratePerSecond: rate, now: new Date(Math.min(Date.now(), t0Ms)), days: 1 });
+    const predictedPeak = forecast.peaks.find((p) => p.startsAt.getTime() <= t0Ms && p.finishesAt.getTime() >= t0Ms);
+    const predictedLastChargeAfterT0Seconds = predictedPeak ? (predictedPeak.finishesAt.getTime() - t0Ms) / 1000 : 0;
+    say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s`);
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
     const fromT0 = new PhaseMeter(
       () => worker.pid,
@@ -198,6 +208,11 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       workerTuning: tuning,
       launch: { ...launch, finishedBeforeT0Seconds },
       idealSeconds: idealSeconds === null ? null : round(idealSeconds, 1),
+      forecast: {
+        predictedLastChargeAfterT0Seconds: round(predictedLastChargeAfterT0Seconds, 1),
+        measuredOverPredicted: predictedLastChargeAfterT0Seconds > 0 ? round(check.lastChargeAfterT0Seconds / predictedLastChargeAfterT0Seconds, 3) : null,
+        charges: forecast.totalDue,
+      },
       fractionOfIdeal: idealSeconds === null || check.lastChargeAfterT0Seconds <= 0 ? null : round(idealSeconds / check.lastChargeAfterT0Seconds, 3),
       cyclesPerSecond: check.lastChargeAfterT0Seconds > 0 ? round(check.charged / check.lastChargeAfterT0Seconds, 1) : 0,
       ledger: check,

@@ -72,6 +72,8 @@ export function renderBenchMarkdown(report: BenchReport): string {
           ['last charge after T0 (s)', d?.lastChargeAfterT0Seconds, b?.lastChargeAfterT0Seconds],
           ['quota ideal (N − burst) / rate (s)', day?.idealSeconds, base?.idealSeconds],
           ['fraction of ideal', day?.fractionOfIdeal, base?.fractionOfIdeal],
+          ['`billing forecast` before T0: last charge after T0 (s)', day?.forecast?.predictedLastChargeAfterT0Seconds, null],
+          ['measured ÷ forecast', day?.forecast?.measuredOverPredicted, null],
           ['charges/s up to the 99th percentile', d?.p99ChargesPerSecond, b?.p99ChargesPerSecond],
           ['charged / due', d ? `${d.charged} / ${d.due}` : null, b ? `${b.charged} / ${b.due}` : null],
           ['duplicates', d?.duplicates, b?.duplicates],
