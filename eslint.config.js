@@ -73,4 +73,20 @@ export default tseslint.config(
     files: ['workflows/**/*.ts', 'billing/**/*.ts'],
     rules: { 'no-restricted-globals': ['error', { name: 'process', message: 'Pure code takes its inputs as parameters.' }] },
   },
+  {
+    // Page scripts served to a browser (the billing dashboard): browser globals, no Node.
+    files: ['api/dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        setInterval: 'readonly',
+        Node: 'readonly',
+        Intl: 'readonly',
+        Chart: 'readonly',
+      },
+    },
+  },
 );

@@ -16,6 +16,7 @@ import { idempotency, refuseRepeatedIdempotencyKey } from './idempotency.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
+import { dashboardDataRoutes, registerDashboardPage, type DashboardSettings } from './routes/dashboard.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -37,6 +38,8 @@ export interface ApiAppOptions {
   referencePage?: boolean;
   /** How long a stored Idempotency-Key response is replayed (billing.yaml api.idempotencyRetention); default 24 h. */
   idempotencyRetentionMs?: number;
+  /** The dashboard's forecast quota and Web UI links; default 4 calls/s (Amazon Pay live) and no links. */
+  dashboard?: DashboardSettings;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
@@ -137,6 +140,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     v1.addHook('onSend', idem.onSend);
     await v1.register(subscriptionRoutes, { client });
     await v1.register(chargeRoutes, { client, now: deps.now });
+    await v1.register(dashboardDataRoutes, { db: deps.db, now: deps.now, settings: options.dashboard ?? { ratePerSecond: 4, temporalUi: null } });
   });
+  registerDashboardPage(app);
   return app;
 }

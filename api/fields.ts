@@ -50,6 +50,7 @@ export const API_FIELD_NAMES: Readonly<Record<string, FieldNames>> = {
     ...INTERVAL_QUERY('trial', 'trialCount'),
     ...QUERY('trialCount', 'count', 'fromCycle'),
   },
+  'GET /v1/dashboard': {},
 };
 
 /**

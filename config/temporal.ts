@@ -103,6 +103,12 @@ const temporalFileSchema = z.strictObject({
       searchAttributes: {},
       dynamicConfig: {},
     }),
+  /** The Temporal Web UI (e.g. https://cloud.temporal.io or your self-hosted UI) for the dashboard's workflow links; null: the dev server's UI when it is embedded, else no links. */
+  webUiUrl: z
+    .string({ error: 'an http(s) URL of the Temporal Web UI' })
+    .regex(/^https?:\/\/[^\s]+$/, 'an http(s) URL, e.g. "https://temporal-ui.internal"')
+    .nullable()
+    .default(null),
 });
 
 export type TemporalFileConfig = z.infer<typeof temporalFileSchema>;
@@ -111,6 +117,14 @@ export type SearchAttributeTypeName = z.infer<typeof searchAttributeType>;
 export interface TemporalConfig extends TemporalFileConfig {
   /** True when no address is configured anywhere: the dev command starts its own server. */
   readonly embedded: boolean;
+}
+
+/** Where the dashboard links a workflow: temporal.yaml webUiUrl, else the embedded dev server's UI, else none. */
+export function temporalWebUi(config: TemporalConfig): { url: string; namespace: string } | null {
+  const namespace = config.connection.namespace;
+  if (config.webUiUrl) return { url: config.webUiUrl, namespace };
+  if (config.embedded && config.devServer.uiPort !== null) return { url: `http://${config.devServer.ip}:${config.devServer.uiPort}`, namespace };
+  return null;
 }
 
 /** Reads and validates a temporal.yaml; throws ConfigError with one line per bad key. */

@@ -18,6 +18,7 @@ import { startHousekeeping, type HousekeepingScheduler } from './housekeeping/sc
 import { BillingMetrics } from './metrics.js';
 import { startOperationsServer, type OperationsServer } from './operations.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
+import { temporalWebUi } from '../config/temporal.js';
 import { createWorkers, runWorkers } from './workers.js';
 
 export interface DaemonOptions {
@@ -157,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       referencePage: options.apiReferencePage ?? billing.api.referencePage,
       deps: apiDeps,
       logger: logger.child({ component: 'api' }),
+      dashboard: { ratePerSecond: config.temporal.rateLimits.createChargePerSecond, temporalUi: temporalWebUi(config.temporal) },
     });
     operations = await startOperationsServer({
       ...billing.operations,

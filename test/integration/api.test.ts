@@ -873,4 +873,33 @@ describe('HTTP API /v1 against the real stack', () => {
     );
     expect(api.validated.count).toBeGreaterThan(40);
   });
+  it('serves the billing dashboard: its data behind a key (read-only is enough), matching the database; the page and Chart.js without data', async () => {
+    const none = await api.call<Body>('GET', '/v1/dashboard', { key: null });
+    expect(none.status).toBe(401);
+    const readOnly = await newKey(database.db, 'dashboard', true);
+    const d = await api.call<Body>('GET', '/v1/dashboard', { key: readOnly });
+    expect(d.status).toBe(200);
+    const byStatus = await database.db.execute<{ status: string; count: number }>(
+      sql`select status, count(*)::int as count from subscriptions group by status order by status`,
+    );
+    expect(d.body.statuses).toEqual([...byStatus]);
+    const [captured] = await database.db.execute<{ usd: string }>(
+      sql`select coalesce(sum(amount_minor), 0)::text as usd from charges where state = 'Captured' and currency = 'USD'`,
+    );
+    expect(d.body.money.find((m: Body) => m.currency === 'USD')?.capturedThisMonth).toBe(captured?.usd);
+    expect(Number(captured?.usd)).toBeGreaterThan(0);
+    expect(d.body.forecast.hours).toHaveLength(7 * 24);
+    expect(d.body.forecast.totalDue).toBe(d.body.forecast.hours.reduce((n: number, h: Body) => n + h.due, 0));
+    expect(d.body.backlogs.ipnInbox).toMatchObject({ failed: 0 });
+    const page = await fetch(`${daemon.apiUrl}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<script src="/dashboard/chart.umd.js"></script>');
+    expect(html).not.toMatch(/bk_[A-Za-z0-9]{8}/);
+    const chart = await fetch(`${daemon.apiUrl}/dashboard/chart.umd.js`);
+    expect(chart.status).toBe(200);
+    expect(await chart.text()).toMatch(/Chart\.js v4\./);
+  });
 });

@@ -44,6 +44,7 @@ describe('the served OpenAPI document', () => {
       'GET /v1/charges/{chargeId}': 'getCharge',
       'POST /v1/charges/{chargeId}/refunds': 'refundCharge',
       'GET /v1/schedule-preview': 'previewSchedule',
+      'GET /v1/dashboard': 'getDashboard',
     });
     for (const { op } of operations())
       expect(op.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });

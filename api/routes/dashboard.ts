@@ -1,0 +1,73 @@
+// The billing dashboard: GET /v1/dashboard (data, behind an API key; read-only keys suffice) and
+// the page that draws it, GET /dashboard (static: no data without a key), with Chart.js.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { dashboardData, type DashboardOptions } from '../../client/dashboard/data.js';
+import type { Database } from '../../db/client.js';
+import { problemResponses } from '../problems.js';
+import { DashboardSchema } from '../schemas/dashboard.js';
+
+export interface DashboardSettings {
+  /** temporal.yaml rateLimits.createChargePerSecond: the forecast's quota. */
+  ratePerSecond: number;
+  /** Where workflow links point; null: no links. */
+  temporalUi: DashboardOptions['temporalUi'];
+}
+
+export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () => Date; settings: DashboardSettings }> = async (
+  app,
+  { db, now, settings },
+) => {
+  app.get('/v1/dashboard', {
+    schema: {
+      operationId: 'getDashboard',
+      tags: ['operations'],
+      summary: 'Billing at a glance: subscriptions by status, the ones needing a person, money, outcomes, lag, the billing forecast, backlogs',
+      response: { 200: DashboardSchema, ...problemResponses(401, 503) },
+    },
+    handler: async () => {
+      const d = await dashboardData(db, { now: now(), ratePerSecond: settings.ratePerSecond, temporalUi: settings.temporalUi });
+      const iso = (date: Date | null) => (date === null ? null : date.toISOString());
+      return {
+        ...d,
+        forecast: {
+          from: d.forecast.from.toISOString(),
+          until: d.forecast.until.toISOString(),
+          ratePerSecond: d.forecast.ratePerSecond,
+          totalDue: d.forecast.totalDue,
+          hours: d.forecast.hours.map((h) => ({ ...h, hourStart: h.hourStart.toISOString(), lastChargeSentAt: iso(h.lastChargeSentAt) })),
+          peaks: d.forecast.peaks.map((p) => ({
+            ...p,
+            startsAt: p.startsAt.toISOString(),
+            finishesAt: p.finishesAt.toISOString(),
+            lastDueAt: p.lastDueAt.toISOString(),
+          })),
+        },
+      };
+    },
+  });
+};
+
+const here = dirname(new URL(import.meta.url).pathname);
+const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
+
+/** GET /dashboard, /dashboard/app.js and /dashboard/chart.umd.js: the page, no data (it asks for a key). */
+export function registerDashboardPage(app: FastifyInstance): void {
+  const files: Record<string, { type: string; body: string }> = {
+    '/dashboard': { type: 'text/html; charset=utf-8', body: readFileSync(join(here, '../dashboard/page.html'), 'utf8') },
+    '/dashboard/app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(here, '../dashboard/app.js'), 'utf8') },
+    '/dashboard/chart.umd.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(chartJsPath, 'utf8') },
+  };
+  for (const [path, file] of Object.entries(files)) {
+    app.get(path, { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .type(file.type)
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
+        .send(file.body),
+    );
+  }
+}

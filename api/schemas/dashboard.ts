@@ -1,0 +1,76 @@
+// GET /v1/dashboard: what the billing dashboard (GET /dashboard) draws; see client/dashboard/data.ts.
+import { z } from 'zod';
+
+const instant = z.string().describe('ISO-8601 instant in UTC');
+const minor = z
+  .string()
+  .regex(/^-?\d+$/)
+  .describe('Amount in minor units (a decimal string of an integer)');
+
+const ForecastHourSchema = z.strictObject({
+  hourStart: instant,
+  due: z.number().int(),
+  capacity: z.number().int().describe('Create Charge calls the quota allows in one hour'),
+  backlogAtStart: z.number().int(),
+  lastChargeLatenessSeconds: z.number().nullable(),
+  lastChargeSentAt: instant.nullable(),
+});
+
+const ForecastPeakSchema = z.strictObject({
+  startsAt: instant,
+  finishesAt: instant,
+  charges: z.number().int(),
+  lastChargeLatenessSeconds: z.number(),
+  lastDueAt: instant,
+});
+
+const BacklogSchema = z.strictObject({ pending: z.number().int(), failed: z.number().int(), oldestPendingSeconds: z.number().int().nullable() });
+
+export const DashboardSchema = z
+  .strictObject({
+    generatedAt: instant,
+    statuses: z.array(z.strictObject({ status: z.string(), count: z.number().int() })),
+    attention: z
+      .array(
+        z.strictObject({
+          subscriptionId: z.string(),
+          status: z.string(),
+          reason: z.string().nullable(),
+          since: instant,
+          ageSeconds: z.number().int(),
+          workflowUrl: z.string().nullable().describe("The subscription's workflow in the Temporal Web UI; null when no Web UI is configured"),
+        }),
+      )
+      .describe('Subscriptions in needs_attention, payment_method_required, unpaid or past_due, longest waiting first (at most 200)'),
+    money: z.array(
+      z.strictObject({
+        currency: z.string().length(3),
+        capturedToday: minor,
+        capturedThisMonth: minor,
+        refundedThisMonth: minor,
+        mrr: minor.describe('Monthly recurring revenue of active and past_due subscriptions (an average month)'),
+      }),
+    ),
+    outcomes: z.array(
+      z.strictObject({
+        hourStart: instant,
+        captured: z.number().int(),
+        declinedSoft: z.number().int(),
+        declinedHard: z.number().int(),
+        pending: z.number().int(),
+        throttled: z.number().int(),
+        failed: z.number().int(),
+      }),
+    ),
+    lag: z.array(z.strictObject({ hourStart: instant, charges: z.number().int(), averageSeconds: z.number(), maxSeconds: z.number() })),
+    forecast: z.strictObject({
+      from: instant,
+      until: instant,
+      ratePerSecond: z.number(),
+      totalDue: z.number().int(),
+      hours: z.array(ForecastHourSchema),
+      peaks: z.array(ForecastPeakSchema),
+    }),
+    backlogs: z.strictObject({ ipnInbox: BacklogSchema, webhookDeliveries: BacklogSchema }),
+  })
+  .meta({ id: 'Dashboard' });
