@@ -16,6 +16,7 @@ import type { ActivityProxies } from './proxies.js';
 import { FAILED_CALL_SHOWN_OVER_OWN_STATUS, FAILED_CALLS_WAIT_FOR_RETRY, UNPAUSE_RETRIES_FAILED_CALL } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import type { FailedCall } from './types.js';
+import { timerSummary } from './ui-metadata.js';
 
 const MINUTE = 60_000;
 /** Automatic retries of a failed call: 5 minutes, 30 minutes, 2 hours, then every 6 hours (about 4 events a day in history). */
@@ -114,7 +115,11 @@ class CallGuard {
       }
       const remaining = retryAt - Date.now();
       if (remaining <= 0) return;
-      await condition(() => rt.resumeSignals !== signals || rt.s.paused || stopped(), remaining);
+      await rt.waitFor(
+        () => rt.resumeSignals !== signals || rt.s.paused || stopped(),
+        remaining,
+        () => timerSummary.failedCallRetry(rt.failedCall?.activity ?? 'a call', retryAt, rt.zone()),
+      );
       if (rt.resumeSignals !== signals || stopped()) return;
     }
   }

@@ -102,6 +102,11 @@ export const PATCHES_DECIDED_AT_RUN_START = 'patches-decided-at-run-start';
  * Before, such a fix waited for the next routine check (`paymentMethodCheckIntervalMs`) to see it.
  */
 export const FIX_EVIDENCE_SURVIVES_OLDER_CHECK = 'fix-evidence-survives-older-check';
+/**
+ * Timers say in the Web UI what they wait for ("cycle 12 due 2026-12-28 09:00 America/New_York"):
+ * a summary in the TimerStarted event's user metadata (workflows/ui-metadata.ts).
+ */
+export const TIMER_SUMMARIES = 'timer-summaries';
 
 export interface PatchEntry {
   id: string;
@@ -322,6 +327,16 @@ export const PATCHES: readonly PatchEntry[] = [
     step: 'patched',
     histories: { before: ['dunning.v3.json'], after: ['dunning.v4.json'] },
   },
+  {
+    id: TIMER_SUMMARIES,
+    usedIn: ['workflows/runtime.ts'],
+    added: { commit: 'b165416', date: '2026-11-30' },
+    step: 'patched',
+    histories: {
+      before: ['completed.v3.json', 'dunning.v4.json', 'pending-authorization.v2.json'],
+      after: ['completed.v4.json', 'dunning.v5.json', 'pending-authorization.v3.json'],
+    },
+  },
 ];
 
 /**
@@ -334,12 +349,12 @@ export const PATCHES: readonly PatchEntry[] = [
  * send) were recorded again with today's code too: PATCHES_DECIDED_AT_RUN_START's `after`.
  */
 export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
-  'plain billing': ['completed.v3.json'],
+  'plain billing': ['completed.v4.json'],
   'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
   'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v4.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v5.json'],
   'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
-  'pending authorization resolved by polling': ['pending-authorization.v2.json'],
+  'pending authorization resolved by polling': ['pending-authorization.v3.json'],
   'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],
   'monthly-cap wait until the reset': ['monthly-cap-wait.v2.json'],
   'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v2.json'],

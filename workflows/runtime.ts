@@ -1,10 +1,11 @@
 // The subscription workflow's in-memory state and the small transitions every part of it
 // shares: status changes (database + search attributes), messages, and the query snapshot.
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import { PatchDecisions } from './patch-decisions.js';
-import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_FOLLOW_LAST_WRITTEN } from './patches.js';
+import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_FOLLOW_LAST_WRITTEN, TIMER_SUMMARIES } from './patches.js';
+import { currentDetails } from './ui-metadata.js';
 import type { ActivityProxies } from './proxies.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
@@ -93,6 +94,7 @@ export class SubscriptionRuntime {
   private publishedStatus: string | null = null;
   private publishedNext: string | null = null;
   private publishedCycle: number | null = null;
+  private publishedDetails: string | null = null;
 
   constructor(
     readonly input: SubscriptionWorkflowInput,
@@ -342,7 +344,42 @@ export class SubscriptionRuntime {
     return { status, reason, cycle: this.s.cycle };
   }
 
+  /** The buyer's zone: the schedule's anchor zone (every segment keeps it). */
+  zone(): string {
+    return this.s.segments[0]?.anchor.zone ?? 'UTC';
+  }
+
+  /**
+   * condition(fn, timeoutMs) whose timer says in the Web UI what it waits for (TIMER_SUMMARIES;
+   * runs from before it start the timer without a summary, as their histories have it).
+   */
+  waitFor(fn: () => boolean, timeoutMs: number, summary: () => string): Promise<boolean> {
+    return this.patched(TIMER_SUMMARIES) ? condition(fn, timeoutMs, { summary: summary() }) : condition(fn, timeoutMs);
+  }
+
+  /** The Web UI's "current details": no command, no history event (the SDK serves it by query). */
+  private publishDetails(): void {
+    const details = currentDetails({
+      status: this.displayed.status,
+      reason: this.displayed.reason,
+      amountMinor: this.amountFor(this.s.cycle),
+      currency: this.input.currency,
+      interval: this.intervalFor(this.s.cycle),
+      cycle: this.s.cycle,
+      nextBillingAt: this.nextBillingAt,
+      nextRetryAt: this.failedCall?.nextRetryAt ?? this.nextRetryAt,
+      dunningStep: this.s.dunningStep,
+      dunningSteps: this.input.policy.dunningRetryDelaysMs.length,
+      paused: this.s.paused,
+      zone: this.zone(),
+    });
+    if (details === this.publishedDetails) return;
+    setCurrentDetails(details);
+    this.publishedDetails = details;
+  }
+
   private publish(): void {
+    this.publishDetails();
     if (this.publishedStatus === this.displayed.status && this.publishedNext === this.nextBillingAt && this.publishedCycle === this.s.cycle) return;
     upsertSearchAttributes([
       { key: BillingStatusKey, value: this.displayed.status },

@@ -22,6 +22,7 @@ import {
   REPAIR_RESTORES_WAIT,
 } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
+import { timerSummary } from './ui-metadata.js';
 import type { ChargeResult, ChargeUpdate, NotedPermission, StatusChange, SubscriptionWorkflowInput } from './types.js';
 import {
   DECIDED_CHARGE_STATES,
@@ -90,7 +91,11 @@ async function waitForRetry(ctx: CycleContext, retryAt: number, pauseHolds: bool
   for (;;) {
     const remaining = retryAt - Date.now();
     if (remaining <= 0 || rt.stopRequested) return;
-    await condition(() => rt.stopRequested || (pauseHolds && rt.s.paused), remaining);
+    await rt.waitFor(
+      () => rt.stopRequested || (pauseHolds && rt.s.paused),
+      remaining,
+      () => timerSummary.dunningRetry(rt.s.cycle, retryAt, rt.zone()),
+    );
     if (pauseHolds) await holdWhilePaused(ctx);
   }
 }
@@ -296,9 +301,10 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const woke =
       unpaused ||
       (evidenceSurvivesCheck && rt.evidenceNotes !== evidenceSeen) ||
-      (await condition(
+      (await rt.waitFor(
         () => rt.permissionVersion !== seen || rt.stopRequested || rt.retryResumes !== resumesBefore || (pauseHolds && rt.s.paused),
         Math.min(paymentMethodCheckIntervalMs, remaining),
+        () => timerSummary.paymentMethodCheck(rt.s.cycle, rt.zone(), Date.now() + Math.min(paymentMethodCheckIntervalMs, remaining)),
       ));
     if (rt.stopRequested) return stop(rt.stopReason());
     if (pauseHolds && rt.s.paused) continue;
@@ -455,7 +461,12 @@ async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string)
     }
     const remaining = deadline - Date.now();
     if (remaining <= 0) return null;
-    const woke = await condition(() => isChargeStateIn(rt.chargeUpdate(chargeId)?.state, DECIDED_CHARGE_STATES), Math.min(delay, remaining));
+    const wait = Math.min(delay, remaining);
+    const woke = await rt.waitFor(
+      () => isChargeStateIn(rt.chargeUpdate(chargeId)?.state, DECIDED_CHARGE_STATES),
+      wait,
+      () => timerSummary.pendingCharge(chargeId, Date.now() + wait, rt.zone()),
+    );
     if (!woke) rt.noteChargeUpdate(await acts.amazon.getChargeStatus({ chargeId }));
     delay = Math.min(delay * 2, pendingPollMaxMs);
   }

@@ -19,6 +19,7 @@ import { CYCLE_DUE_BEFORE_PAUSE_BILLED, PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITT
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
+import { timerSummary } from './ui-metadata.js';
 import type { CarriedState, ChangePlanRequest, SubscriptionWorkflowInput } from './types.js';
 
 export type SubscriptionWorkflowResult = { status: 'canceled' | 'ended'; reason: string | null; cycle: number };
@@ -174,7 +175,11 @@ async function waitUntilDue(rt: SubscriptionRuntime, acts: ReturnType<typeof cre
   const version = rt.version;
   const remaining = Date.parse(dueAt) - Date.now();
   if (remaining > 0) {
-    const woken = await condition(() => rt.version !== version || rt.s.paused || rt.stopRequested, remaining);
+    const woken = await rt.waitFor(
+      () => rt.version !== version || rt.s.paused || rt.stopRequested,
+      remaining,
+      () => timerSummary.cycleDue(rt.s.cycle, dueAt, rt.zone()),
+    );
     if (woken && rt.stopRequested) return 'closed';
     if (woken && !rt.s.paused) return 'replan';
   }

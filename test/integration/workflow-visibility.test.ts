@@ -59,6 +59,46 @@ describe('visibility and continue-as-new', () => {
     await handle.terminate('test cleanup');
   });
 
+  it('the Web UI shows current details and labelled timers; WorkflowType tells subscriptions from IPN handlers', async () => {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec('visible-details', cp, { seconds: 30, firstInSeconds: 1 }));
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle >= 1,
+      { what: 'the first cycle billed' },
+    );
+    // The SDK answers the Web UI's metadata query with setCurrentDetails' text.
+    const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    const state = await handle.query(stateQuery);
+    expect(metadata.currentDetails).toContain('**Status:** active');
+    expect(metadata.currentDetails).toContain('**Plan:** 14.00 USD every 30 seconds');
+    expect(metadata.currentDetails).toContain(`**Cycle:** ${state.cycle}`);
+    expect(metadata.currentDetails).toMatch(/\*\*Next billing:\*\* \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    // The timer of the next cycle says what it waits for (TimerStarted user metadata).
+    const summaries: string[] = [];
+    for await (const event of (await handle.fetchHistory()).events ?? []) {
+      const summary = event.timerStartedEventAttributes ? event.userMetadata?.summary?.data : undefined;
+      if (summary) summaries.push(JSON.parse(Buffer.from(summary).toString('utf8')) as string);
+    }
+    expect(summaries).toContainEqual(expect.stringMatching(/^cycle 1 due \d{4}-\d\d-\d\d \d\d:\d\d UTC$/));
+    const { stdout } = await run(inject('temporalCliPath'), [
+      'workflow',
+      'list',
+      '--address',
+      inject('temporalAddress'),
+      '--namespace',
+      inject('temporalNamespace'),
+      '--query',
+      `WorkflowType="subscriptionWorkflow" AND TaskQueue="${h.launchContext.taskQueues.workflows}"`,
+      '--output',
+      'json',
+    ]);
+    const listed = JSON.parse(stdout) as Array<{ execution: { workflowId: string }; type: { name: string } }>;
+    expect(listed.map((w) => w.execution.workflowId)).toContain(handle.workflowId);
+    expect(new Set(listed.map((w) => w.type.name))).toEqual(new Set(['subscriptionWorkflow']));
+    await handle.terminate('test cleanup');
+  });
+
   it('continues as new when the server suggests it, with cycles, plan and charges carried over', async () => {
     const cp = await newPermission(h);
     const cycles = 16;
