@@ -21,6 +21,7 @@ export interface ForecastOptions {
 export const MAX_FORECAST_DAYS = 31;
 
 interface DueRow extends Record<string, unknown> {
+  status: string;
   next_billing_at: string | null;
   retry_at: string | null;
   anchor_local: string;
@@ -31,6 +32,7 @@ interface DueRow extends Record<string, unknown> {
   end_at: string | null;
   current_cycle: number;
   trial: BillingInterval | null;
+  first_charge_id: string | null;
 }
 
 /** Rough length of one unit, to guess a cycle number before the exact schedule corrects it. */
@@ -59,19 +61,21 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
   const from = options.now;
   const until = new Date(from.getTime() + days * 86_400_000);
   const rows = await db.execute<DueRow>(sql`
-    select s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial,
+    select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
         select e.detail->>'nextRetryAt' from subscription_events e where e.subscription_id = s.id order by e.id desc limit 1
       ) end as retry_at
     from subscriptions s
     where s.status in ('active', 'trialing', 'past_due')
       and s.stop_requested_at is null
-      and (s.next_billing_at < ${until.toISOString()}::timestamptz or s.status = 'past_due')`);
+      and (s.next_billing_at < ${until.toISOString()}::timestamptz or s.next_billing_at is null or s.status = 'past_due')`);
   const dueAtMs: number[] = [];
   for (const row of rows) {
     const retry = row.retry_at ? Date.parse(row.retry_at) : NaN;
     if (Number.isFinite(retry) && retry < until.getTime()) dueAtMs.push(retry);
-    const next = row.next_billing_at ? new Date(row.next_billing_at).getTime() : NaN;
+    // A subscription whose workflow has not written its next billing date yet (just started, or
+    // started by an import a moment ago) is due at its current cycle, from its anchor.
+    const next = row.next_billing_at ? new Date(row.next_billing_at).getTime() : firstDueFromAnchor(row);
     if (!Number.isFinite(next) || next >= until.getTime()) continue;
     for (const at of cyclesFrom(row, next, until.getTime())) dueAtMs.push(at);
   }
@@ -82,6 +86,14 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
     ratePerSecond: options.ratePerSecond,
     ...(options.minPeakLatenessSeconds === undefined ? {} : { minPeakLatenessSeconds: options.minPeakLatenessSeconds }),
   });
+}
+
+function firstDueFromAnchor(row: DueRow): number {
+  if (row.status === 'past_due') return NaN;
+  const cycle = row.first_charge_id && row.current_cycle === 0 ? 1 : row.current_cycle;
+  if (row.end_after_cycles !== null && cycle >= row.end_after_cycles) return NaN;
+  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });
+  return billingInstant(anchor, { unit: row.interval_unit as IntervalUnit, count: row.interval_count }, cycle).toMillis();
 }
 
 /** The next billing date, then the anchor's later cycles before `untilMs` (and before the subscription's end). */

@@ -54,6 +54,8 @@ describe('billing forecast', () => {
     await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
     await subscription('stopping', { next: '2026-12-01T09:00:00Z', stop: true });
     await subscription('later', { next: '2026-12-20T09:00:00Z' });
+    // Just started: its workflow has not written a next billing date yet; due at cycle 0 from its anchor.
+    await subscription('starting', { next: null, anchor: '2026-12-04T18:00:00' });
   });
   afterAll(async () => {
     await database?.drop();
@@ -71,11 +73,12 @@ describe('billing forecast', () => {
       '12-02T12×1', // past-due retry
       '12-03T07×1',
       '12-04T07×1',
+      '12-04T18×1', // starting, from its anchor
       '12-05T07×1',
       '12-06T07×1',
       '12-07T07×1',
     ]);
-    expect(f.totalDue).toBe(12);
+    expect(f.totalDue).toBe(13);
     await expect(forecastCharges(database.db, { ratePerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
   });
 
@@ -95,14 +98,14 @@ describe('billing forecast', () => {
       run(['forecast', '--days', '40', '--warn-after', 'soon']),
     ]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^2012 charge\(s\) due from 2026-/);
+    expect(text.stdout).toMatch(/^2013 charge\(s\) due from 2026-/);
     expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
     expect(text.stderr).toMatch(
       /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the last 17 min after it is due \(quota 2\/s\)\. What helps: /,
     );
     expect(quiet.stderr).toBe('');
     const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
-    expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk
+    expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk (not 'starting')
     expect(parsed.peaks).toHaveLength(1);
     expect(parsed.warnAfterSeconds).toBe(1800);
     expect(bad.code).toBe(2);
