@@ -41,9 +41,7 @@ export interface BillingClient {
   /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
   repair(id: string): Promise<RepairResult>;
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
-  repairDrifted(
-    onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
-  ): Promise<DriftRepairSummary>;
+  repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<DriftRepairSummary>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
 }
 

@@ -97,7 +97,8 @@ export async function stopSubscription(deps: BillingClientDeps, id: string, opti
   }
   const row = await requireSubscriptionRow(deps, id);
   const handle = subscriptionHandle(await deps.temporal(), id);
-  const finished = (state: string, status: string) => new ConflictError(`Cannot stop subscription ${id}: it has already finished (workflow ${state}, status ${status})`);
+  const finished = (state: string, status: string) =>
+    new ConflictError(`Cannot stop subscription ${id}: it has already finished (workflow ${state}, status ${status})`);
   if (isFinalSubscriptionStatus(row.status)) {
     // A final row whose workflow still runs is still told (the workflow decides); otherwise there is nothing to stop.
     const state = await workflowStateOf(handle);

@@ -298,7 +298,10 @@ describe('billing repair', () => {
       expect(stop.stdout).toMatch(
         /^Stopped stop-terminated-unanswered: no further charges\. Its workflow was terminated, so the stop was recorded \(billing repair will not restart it\), but it is not finished yet: .*cycle 1 attempt 1 \(idempotency key unanswered-key-2\) may have reached Amazon Pay/,
       );
-      expect(await getSubscription(h.database.db, 'stop-terminated-unanswered')).toMatchObject({ status: 'active', stopRequestedReason: 'stopped by an operator' });
+      expect(await getSubscription(h.database.db, 'stop-terminated-unanswered')).toMatchObject({
+        status: 'active',
+        stopRequestedReason: 'stopped by an operator',
+      });
       const repair = await cli.run(['repair', 'stop-terminated-unanswered']);
       expect(repair.code).toBe(1);
       expect(repair.stderr).toMatch(/so it is not finished as canceled; look the charge up in Amazon Pay first\n$/);
@@ -364,7 +367,9 @@ describe('billing repair', () => {
       await recordStopRequested(h.database.db, 'repair-stop-lost', 'BuyerRequested', new Date());
       const run = await cli.run(['repair', 'repair-stop-lost']);
       expect(run.stderr).toBe('');
-      expect(run.stdout).toMatch(/^Stop re-sent to repair-stop-lost: a stop was requested at \S+ \(BuyerRequested\) but its running workflow never received it\n$/);
+      expect(run.stdout).toMatch(
+        /^Stop re-sent to repair-stop-lost: a stop was requested at \S+ \(BuyerRequested\) but its running workflow never received it\n$/,
+      );
       await eventually(
         () => getSubscription(h.database.db, 'repair-stop-lost'),
         (row) => row?.status === 'canceled',
@@ -382,7 +387,10 @@ describe('billing repair', () => {
       const cp = await newPermission(h);
       // A charge that stays pending keeps the stopped workflow running (it finishes the charge first).
       await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
-      const { handle } = await h.launch(shortSpec('repair-stop-pending', cp, { cycles: 1 }), { usePendingAuthorization: true, pendingPollInitialMs: 10 * 60_000 });
+      const { handle } = await h.launch(shortSpec('repair-stop-pending', cp, { cycles: 1 }), {
+        usePendingAuthorization: true,
+        pendingPollInitialMs: 10 * 60_000,
+      });
       await eventually(
         () => ledger(h, 'repair-stop-pending'),
         (rows) => rows.some((r) => r.state === 'AuthorizationInitiated'),
