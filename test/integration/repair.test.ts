@@ -244,6 +244,16 @@ describe('billing repair', () => {
       await handle.terminate('worker host lost');
       return { cp, handle };
     };
+    /** A running workflow whose first cycle is 10 minutes away, once it wrote its next billing date. */
+    const plannedAndIdle = async (id: string): Promise<SubscriptionHandle> => {
+      const { handle } = await h.launch(shortSpec(id, await newPermission(h), { firstInSeconds: 600, cycles: 1 }));
+      await eventually(
+        () => getSubscription(h.database.db, id),
+        (row) => row?.nextBillingAt != null,
+        { what: 'planned' },
+      );
+      return handle;
+    };
     /** A run that completed (ended after its last cycle) whose final status write never landed. */
     const completedWithStaleStatus = async (id: string): Promise<SubscriptionHandle> => {
       const { handle } = await h.launch(shortSpec(id, await newPermission(h), { cycles: 1 }));
@@ -335,12 +345,7 @@ describe('billing repair', () => {
     });
 
     it('a cancelled run whose status write was lost is finished as canceled, not refused as stale', async () => {
-      const { handle } = await h.launch(shortSpec('repair-cancelled-stale', await newPermission(h), { firstInSeconds: 600, cycles: 1 }));
-      await eventually(
-        () => getSubscription(h.database.db, 'repair-cancelled-stale'),
-        (row) => row?.nextBillingAt != null,
-        { what: 'planned' },
-      );
+      const handle = await plannedAndIdle('repair-cancelled-stale');
       await handle.cancel();
       await eventually(
         async () => (await handle.describe()).status.name,
@@ -357,12 +362,7 @@ describe('billing repair', () => {
     });
 
     it('a recorded stop the running workflow never received is sent again by repair', async () => {
-      const { handle } = await h.launch(shortSpec('repair-stop-lost', await newPermission(h), { firstInSeconds: 600, cycles: 1 }));
-      await eventually(
-        () => getSubscription(h.database.db, 'repair-stop-lost'),
-        (row) => row?.nextBillingAt != null,
-        { what: 'planned' },
-      );
+      const handle = await plannedAndIdle('repair-stop-lost');
       // The stopper wrote the row and died before it signalled.
       await recordStopRequested(h.database.db, 'repair-stop-lost', 'BuyerRequested', new Date());
       const run = await cli.run(['repair', 'repair-stop-lost']);
