@@ -65,6 +65,9 @@ export async function stopSubscriptionNow(
  * Temporal refused the signal, between the two): sent again, unless the run's history already
  * holds a cancel "now" signal or a cancellation request (then it is stopping: a charge in flight
  * is being finished). Returns whether it was sent. Used by `billing repair` and the drift job.
+ * A signal that arrives while a workflow task is in flight enters the history only when that task
+ * completes, so a stop sent a moment ago may be sent again: harmless, the workflow takes the same
+ * stop twice and Temporal treats a second cancellation request as done (temporalio/temporal#952).
  */
 export async function redeliverStop(handle: WorkflowHandle, stop: { reason: string }): Promise<boolean> {
   const { events } = await handle.fetchHistory();

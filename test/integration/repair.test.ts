@@ -397,6 +397,12 @@ describe('billing repair', () => {
         { what: 'a pending authorization' },
       );
       await cli.library.stopSubscription('repair-stop-pending', { reason: 'BuyerRequested' });
+      // Temporal writes a signal into history once the workflow task in flight (if any) completes.
+      await eventually(
+        async () => (await newRun(handle).fetchHistory()).events ?? [],
+        (events) => events.some((e) => e.workflowExecutionCancelRequestedEventAttributes),
+        { what: 'the stop in the history' },
+      );
       expect((await newRun(handle).describe()).status.name).toBe('RUNNING');
       expect(await cli.library.repair('repair-stop-pending')).toMatchObject({ action: 'running' });
       await newRun(handle).terminate('test done');
