@@ -264,10 +264,8 @@ describe('billing repair', () => {
 
     it('billing stop of a terminated workflow records the stop and finishes it as canceled: repair does not restart it, nothing is charged after', async () => {
       const { cp, handle } = await terminatedAfterFirstCharge('stop-terminated');
-      const pause = await cli.run(['pause', 'stop-terminated']);
-      expect(pause.code).toBe(1);
-      expect(pause.stderr).toMatch(
-        /^error: Cannot pause subscription stop-terminated: its workflow is not running \(workflow terminated, status \w+\); run `billing repair stop-terminated` first\n$/,
+      await expect(cli.library.pause('stop-terminated')).rejects.toThrow(
+        /^Cannot pause subscription stop-terminated: its workflow is not running \(workflow terminated, status \w+\); run `billing repair stop-terminated` first$/,
       );
       const stop = await cli.run(['stop', 'stop-terminated', '--reason', 'buyer asked by phone']);
       expect(stop.stderr).toBe('');
@@ -288,8 +286,8 @@ describe('billing repair', () => {
       const repair = await cli.run(['repair', 'stop-terminated']);
       expect(repair.code).toBe(1);
       expect(repair.stderr).toBe('error: Subscription stop-terminated has ended (canceled); there is nothing to repair\n');
-      expect((await cli.run(['stop', 'stop-terminated'])).stderr).toBe(
-        'error: Cannot stop subscription stop-terminated: it has already finished (workflow terminated, status canceled)\n',
+      await expect(cli.library.stopSubscription('stop-terminated')).rejects.toThrow(
+        /^Cannot stop subscription stop-terminated: it has already finished \(workflow terminated, status canceled\)$/,
       );
       // Two more billing dates pass: nothing restarted, nothing charged.
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 4_500 - Date.now())));
@@ -312,9 +310,9 @@ describe('billing repair', () => {
         status: 'active',
         stopRequestedReason: 'stopped by an operator',
       });
-      const repair = await cli.run(['repair', 'stop-terminated-unanswered']);
-      expect(repair.code).toBe(1);
-      expect(repair.stderr).toMatch(/so it is not finished as canceled; look the charge up in Amazon Pay first\n$/);
+      await expect(cli.library.repair('stop-terminated-unanswered')).rejects.toThrow(
+        /so it is not finished as canceled; look the charge up in Amazon Pay first$/,
+      );
       expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
     });
 
