@@ -124,3 +124,8 @@ export function unreachable(value: never, what: string): never {
 /** A subscription in one of these is over: nothing bills it, nothing reopens it. */
 export const FINAL_SUBSCRIPTION_STATUSES = ['canceled', 'ended'] as const;
 export type FinalSubscriptionStatus = (typeof FINAL_SUBSCRIPTION_STATUSES)[number];
+
+/** Whether a subscription in `status` has ended for good (canceled, ended). */
+export function isFinalSubscriptionStatus(status: string): status is FinalSubscriptionStatus {
+  return (FINAL_SUBSCRIPTION_STATUSES as readonly string[]).includes(status);
+}

@@ -13,7 +13,7 @@ import {
   type SubscriptionPage,
 } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
-import { repairDriftedSubscriptions, repairSubscription, type RepairResult } from './subscriptions/repair.js';
+import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairResult } from './subscriptions/repair.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
 
 export * from './errors.js';
@@ -23,7 +23,7 @@ export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
 export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
-export type { RepairResult } from './subscriptions/repair.js';
+export type { DriftRepairSummary, RepairResult } from './subscriptions/repair.js';
 export type { ChargeDetails } from './subscriptions/charge.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
@@ -41,9 +41,7 @@ export interface BillingClient {
   /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
   repair(id: string): Promise<RepairResult>;
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
-  repairDrifted(
-    onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
-  ): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }>;
+  repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<DriftRepairSummary>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
 }
 

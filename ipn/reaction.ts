@@ -54,7 +54,8 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
 
 /**
  * Closed: stop each subscription now (client/subscriptions/stop-now.ts) with the closure reason
- * (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends. Other
+ * (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends; one whose
+ * workflow is not running (failed, terminated) is finished from the database with it. Other
  * states: a permissionStatus signal saying whether this answer is evidence of a change (see
  * workflows/types.ts PermissionStatusSignal). Workflows that already ended are skipped.
  * Returns how many subscriptions were told.
@@ -72,8 +73,14 @@ export async function applyPermissionStatus(
     try {
       if (status.state === 'Closed') {
         const reason = status.reasons[0] ?? 'ChargePermissionClosed';
-        await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
-        log?.info({ reason }, 'charge permission closed: subscription cancelled');
+        const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
+        if ('alreadyFinal' in outcome) continue;
+        if ('finish' in outcome)
+          log?.warn(
+            { reason, workflowState: outcome.workflowState, ...outcome.finish },
+            'charge permission closed: the subscription workflow was not running, so the stop was recorded and the subscription finished from the database',
+          );
+        else log?.info({ reason }, 'charge permission closed: subscription cancelled');
       } else {
         await handle.signal(permissionStatusSignal, permissionStatusPayload(status, evidenceOfChange));
         log?.info({ state: status.state, reasons: status.reasons }, 'charge permission state passed to the subscription');

@@ -156,12 +156,19 @@ export function makeChargeable(engine: Engine, id: string): void {
  * The buyer chose another payment method for the Charge Permission (Amazon Pay: the buyer updates
  * it in their account; Amazon sends a CHARGE_PERMISSION IPN): Get Charge Permission shows the new
  * card's descriptor, the permission is Chargeable again and a standing decline `mode` is cleared.
- * `cardSuffix`: 4 digits (its test-card meaning applies to later charges, e.g. 0701 pending).
+ * `body`: { cardSuffix: 4 digits } (its test-card meaning applies to later charges, e.g. 0701
+ * pending). ControlInputError (400) for any other field, and for the card the permission already
+ * has: choosing the same card is no change, and a test that meant one would pass for nothing.
  */
-export function changePaymentMethod(engine: Engine, id: string, cardSuffix: unknown): void {
+export function changePaymentMethod(engine: Engine, id: string, body: Record<string, unknown>): void {
   const cp = requireChargePermission(engine, id);
+  const unknown = Object.keys(body).filter((key) => key !== 'cardSuffix');
+  if (unknown.length > 0) throw new ControlInputError(`unknown field(s) ${unknown.join(', ')}: the body is { "cardSuffix": "<4 digits>" }`);
   if (cp.state === 'Closed') throw new ControlInputError(`Charge Permission ${id} is Closed; it cannot change state`);
+  const { cardSuffix } = body;
   if (typeof cardSuffix !== 'string' || !/^\d{4}$/.test(cardSuffix)) throw new ControlInputError('cardSuffix must be 4 digits (e.g. 4242)');
+  if (cardSuffix === cp.cardSuffix)
+    throw new ControlInputError(`cardSuffix ${cardSuffix} is the card Charge Permission ${id} already has; a payment method change needs another card`);
   cp.cardSuffix = cardSuffix;
   makeChargeable(engine, id);
 }

@@ -176,7 +176,7 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       makeChargeable(engine, id);
       return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
     case 'POST /__sim/charge-permissions/:id/payment-method':
-      changePaymentMethod(engine, id, body['cardSuffix']);
+      changePaymentMethod(engine, id, body);
       return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
     case 'PUT /__sim/charge-permissions/:id/script':
       setScript(engine, id, body);

@@ -4,7 +4,7 @@ import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
 import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
 import type { SubscriptionState } from '../../workflows/types.js';
-import { MAX_REASON_LENGTH } from '../subscriptions/lifecycle.js';
+import { MAX_REASON_LENGTH, type StopResult } from '../subscriptions/lifecycle.js';
 
 function stateLine(state: SubscriptionState): string {
   return `status ${state.status}${state.paused ? ' (paused)' : ''}${state.cancelAtPeriodEnd ? ', cancels at period end' : ''}; cycle ${state.cycle}; next billing ${showInstant(state.nextBillingAt, 'UTC')}`;
@@ -66,6 +66,14 @@ Example:
   },
 };
 
+/** What a stop "now" did without a running workflow (StopResult.finishedWithoutWorkflow), as the rest of the line. */
+function withoutWorkflowNote(finished: StopResult['finishedWithoutWorkflow']): string {
+  if (!finished) return '';
+  const workflow = `Its workflow was ${finished.workflowState.toLowerCase().replace('_', ' ')}, so the stop was recorded`;
+  if (finished.status === null) return ` ${workflow} (billing repair will not restart it), but it is not finished yet: ${finished.why}`;
+  return ` ${workflow} and the subscription finished from the database: status ${finished.status} (${finished.reason}).`;
+}
+
 export const stopCommand: Command = {
   name: 'stop',
   summary: 'cancel a subscription now, or at the end of the paid period',
@@ -74,7 +82,10 @@ export const stopCommand: Command = {
   help: `Usage: billing stop <subscription-id> [--at-period-end] [--reason <text>] [--json]
 
 Without --at-period-end billing stops at once: no further charge is made. With it, the period
-already paid runs out and nothing is billed after it.
+already paid runs out and nothing is billed after it. A subscription whose workflow is not
+running (failed, terminated) is stopped too: the stop is recorded and the subscription finished
+from the database (status canceled with the reason), so billing repair never restarts it; a stop
+at period end needs its workflow running (billing repair first).
 
 Options:
   --at-period-end              stop when the paid period ends instead of now
@@ -91,7 +102,7 @@ Examples:
     const result = await client.stopSubscription(id ?? '', { atPeriodEnd, reason: str(values, 'reason') });
     const text =
       result.mode === 'now'
-        ? `Stopped ${id}: no further charges.\n`
+        ? `Stopped ${id}: no further charges.${withoutWorkflowNote(result.finishedWithoutWorkflow)}\n`
         : `${id} will stop at the end of the current period: ${result.state ? stateLine(result.state) : ''}\n`;
     return respond(ctx, result, text);
   },

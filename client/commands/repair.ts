@@ -6,9 +6,19 @@ import type { RepairResult } from '../index.js';
 
 function resultLine(result: RepairResult): string {
   if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
-  if (result.action === 'canceled') {
-    const stop = result.stopRequested!;
-    return `Canceled ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): a stop was requested at ${stop.at} (${stop.reason}), so it was not restarted; status canceled (${stop.reason})\n`;
+  const stop = result.stopRequested;
+  if (result.action === 'stop-resent')
+    return `Stop re-sent to ${result.subscriptionId}: a stop was requested at ${stop!.at} (${stop!.reason}) but its running workflow never received it\n`;
+  if (result.action === 'canceled' || result.action === 'ended') {
+    const { reason, from } = result.finished!;
+    const why =
+      from === 'run_result'
+        ? `its run completed as ${result.action}`
+        : from === 'run_cancelled'
+          ? 'it was cancelled'
+          : `a stop was requested at ${stop!.at} (${stop!.reason})`;
+    const name = result.action === 'ended' ? 'Ended' : 'Canceled';
+    return `${name} ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${why}, so it was not restarted; status ${result.action} (${reason})\n`;
   }
   const r = result.resume!;
   const how = r.fresh
@@ -39,8 +49,11 @@ or the buyer fixes the payment method; the grace runs from the first hard declin
 pending cancel at period end is kept (read from the old workflow's history; if Temporal has the
 workflow but its history cannot be read, nothing is restarted and it exits 1: try again). One
 whose stop was requested (billing stop, the API's cancel, a closed Charge Permission) before its
-workflow stopped is not restarted but finished: status canceled with the stop's reason. A
-subscription whose workflow runs is left alone; one that was stopped or has ended is refused.
+workflow stopped is not restarted but finished: status canceled with the stop's reason. One whose
+workflow completed or was cancelled but whose status was never written is finished as that run
+ended (ended after its last cycle, or canceled). A subscription whose workflow runs is left
+alone, unless a stop was recorded that never reached it: the stop is sent again. One that has
+ended in the database is refused.
 
 Options:
   --all-drifted                instead of one subscription: every live subscription (older than 5
@@ -72,7 +85,7 @@ Examples:
     if (ctx.json) ctx.io.out(toJson(summary));
     else
       ctx.io.out(
-        `${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled (stop requested), ${summary.failed.length} not repaired.\n`,
+        `${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled, ${summary.ended.length} ended, ${summary.stopsResent.length} stops re-sent, ${summary.failed.length} not repaired.\n`,
       );
     return summary.failed.length > 0 ? 1 : 0;
   },

@@ -1,28 +1,89 @@
-// A subscription whose stop was recorded (stop-now.ts) but whose workflow stopped before it ended
-// the subscription: finished as canceled with the recorded reason — by `billing repair` and by
-// the daemon's drift job alike.
+// A live subscription (PostgreSQL says it bills) whose workflow is not running, finished from the
+// database the way its workflow ended or was asked to end: a run that completed by its own result
+// (ended after its last cycle, or canceled), a cancelled run as canceled, and a run that stopped
+// abruptly (failed, terminated, gone) as canceled when a stop "now" was recorded (stop-now.ts).
+// Used by `billing stop` / the API's cancel / a closed Charge Permission when the workflow is
+// gone, by `billing repair` and by the daemon's drift job alike.
+import type { WorkflowHandle } from '@temporalio/client';
 import type { DatabaseOrTransaction } from '../../db/client.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
+import type { SubscriptionWorkflowResult } from '../../workflows/subscription.js';
+import { readLastRun } from './repair-history.js';
+
+/** Where the end came from: the completed run's result, a cancelled run, or the recorded stop request of a run that stopped abruptly. */
+export type FinishSource = 'run_result' | 'run_cancelled' | 'stop_requested';
 
 export type StoppedFinish =
-  | { finished: true; stopRequested: { at: string; reason: string } }
+  | {
+      finished: true;
+      status: 'canceled' | 'ended';
+      reason: string;
+      from: FinishSource;
+      /** The recorded stop request, when there is one: when (ISO UTC) and why. */
+      stopRequested?: { at: string; reason: string };
+    }
   /** Not finished: `why` is one line naming the charge that may have reached Amazon Pay unanswered. */
   | { finished: false; why: string };
 
+/** Who finishes it: recorded in the status event's detail. */
+export type FinishedBy = 'stop' | 'repair' | 'drift';
+
 /**
- * Ends `row` (it has `stopRequestedAt`) as canceled with the stop's reason: status, ended_at and a
- * status event whose detail names `by` and the workflow's state. Refuses (finished: false) while an
- * attempt that may have reached Amazon Pay has no recorded answer — ending the subscription around
- * it would abandon that charge (README "Exactly once"); an operator looks it up first.
+ * Ends `row` — its workflow is not running; `workflowState` is what Temporal said (COMPLETED,
+ * CANCELLED, FAILED, TERMINATED, TIMED_OUT, NOT_FOUND) — as that workflow ended or was asked to:
+ * - COMPLETED: the run's own result (status ended with TermCompleted, or canceled with its reason);
+ * - CANCELLED: canceled, with the recorded stop's reason, else the reason of the cancel signal in
+ *   the run's history, else WorkflowCancelled (what the workflow itself writes);
+ * - otherwise, with a recorded stop request: canceled with the stop's reason, but refused
+ *   (finished: false) while an attempt that may have reached Amazon Pay has no recorded answer —
+ *   ending the subscription around it would abandon that charge (README "Exactly once").
+ * Returns null when none applies (no stop recorded and the run did not end by itself: `billing
+ * repair` restarts it). Writes status, ended_at and a status event whose detail names `by`, where
+ * the end came from and the workflow's state; a row already in a final status is left as it is
+ * (recordSubscriptionStatus). Throws what Temporal or the database throws (UpstreamError when a
+ * cancelled run's history cannot be read).
  */
 export async function finishStoppedSubscription(
   db: DatabaseOrTransaction,
+  handle: Pick<WorkflowHandle, 'result' | 'fetchHistory' | 'workflowId'>,
   row: SubscriptionRow,
-  { workflowState, by, now }: { workflowState: string; by: 'repair' | 'drift'; now: Date },
-): Promise<StoppedFinish> {
-  const stopRequested = { at: (row.stopRequestedAt ?? now).toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' };
+  { workflowState, by, now }: { workflowState: string; by: FinishedBy; now: Date },
+): Promise<StoppedFinish | null> {
+  const stopRequested = row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : undefined;
+  const end = await endOfWorkflow(db, handle, row, workflowState, stopRequested);
+  if (end === null || !end.finished) return end;
+  await recordSubscriptionStatus(db, {
+    subscriptionId: row.id,
+    status: end.status,
+    reasonCode: end.reason,
+    cycle: row.currentCycle,
+    nextBillingAt: null,
+    detail: { [by]: end.from, workflowState, ...(stopRequested ? { stopRequestedAt: stopRequested.at } : {}) },
+    ended: true,
+    at: now,
+  });
+  return { ...end, ...(stopRequested ? { stopRequested } : {}) };
+}
+
+async function endOfWorkflow(
+  db: DatabaseOrTransaction,
+  handle: Pick<WorkflowHandle, 'result' | 'fetchHistory' | 'workflowId'>,
+  row: SubscriptionRow,
+  workflowState: string,
+  stopRequested: { at: string; reason: string } | undefined,
+): Promise<StoppedFinish | null> {
+  if (workflowState === 'COMPLETED') {
+    const result = (await handle.result()) as SubscriptionWorkflowResult;
+    const reason = result.reason ?? (result.status === 'ended' ? 'TermCompleted' : 'Canceled');
+    return { finished: true, status: result.status, reason, from: 'run_result' };
+  }
+  if (workflowState === 'CANCELLED') {
+    const reason = stopRequested?.reason ?? (await readLastRun(handle))?.cancelNowReason ?? 'WorkflowCancelled';
+    return { finished: true, status: 'canceled', reason, from: 'run_cancelled' };
+  }
+  if (!stopRequested) return null;
   const unanswered = (await listCharges(db, row.id)).find((c) => c.state === 'pending' && (c.sendsInFlight > 0 || c.possiblyProcessed));
   if (unanswered) {
     return {
@@ -30,15 +91,5 @@ export async function finishStoppedSubscription(
       why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay first`,
     };
   }
-  await recordSubscriptionStatus(db, {
-    subscriptionId: row.id,
-    status: 'canceled',
-    reasonCode: stopRequested.reason,
-    cycle: row.currentCycle,
-    nextBillingAt: null,
-    detail: { [by]: 'stop_requested', stopRequestedAt: stopRequested.at, workflowState },
-    ended: true,
-    at: now,
-  });
-  return { finished: true, stopRequested };
+  return { finished: true, status: 'canceled', reason: stopRequested.reason, from: 'stop_requested' };
 }

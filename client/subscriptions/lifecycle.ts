@@ -1,6 +1,7 @@
 // Changes to a running subscription, each a message to its workflow: the workflow is the only
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { isFinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import { controlCharacterProblem, validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
 import type { BillingEnvironment, BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
@@ -9,8 +10,8 @@ import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { otherPlansOnPermission } from './permission-plans.js';
-import { stopSubscriptionNow } from './stop-now.js';
-import { requireRunning, type SubscriptionHandle } from './workflow-handle.js';
+import { stopSubscriptionNow, workflowStateOf } from './stop-now.js';
+import { requireRunning, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
 
 /** Longest reason an operator may give (pause, resume, stop, refund). */
 export const MAX_REASON_LENGTH = 500;
@@ -71,21 +72,49 @@ export interface StopResult {
   mode: 'now' | 'period_end';
   /** After 'period_end': the live state (still billing until then). After 'now': null, the workflow was cancelled. */
   state: SubscriptionState | null;
+  /**
+   * After 'now' when the workflow was not running (failed, terminated, gone): the stop was
+   * recorded and the subscription finished from the database (stop-now.ts) — `status` canceled with
+   * the reason, or ended as its completed run had —, or, while a charge may have reached Amazon Pay
+   * unanswered, left live (`status` null) with `why`: nothing is charged and repair does not restart it.
+   */
+  finishedWithoutWorkflow?: { workflowState: string; status: 'canceled' | 'ended' | null; reason: string | null; why?: string };
 }
 
 /**
- * 'now' signals the reason and then cancels the workflow, which stops before any further charge;
- * 'period_end' lets the paid period run out and bills nothing after it.
+ * 'now' records the stop, signals the reason and then cancels the workflow, which stops before
+ * any further charge; a subscription whose workflow is not running is finished from the database
+ * (client/subscriptions/stop-now.ts). 'period_end' lets the paid period run out and bills nothing
+ * after it: it lives only in the workflow, so it needs a running one (Conflict otherwise).
+ * Conflict when the subscription has already finished.
  */
 export async function stopSubscription(deps: BillingClientDeps, id: string, options: { atPeriodEnd?: boolean; reason?: string } = {}): Promise<StopResult> {
   const reason = checkReason(options.reason, 'stopped by an operator');
-  const { handle } = await requireRunning(deps, id, 'stop');
   if (options.atPeriodEnd) {
+    const { handle } = await requireRunning(deps, id, 'stop');
     await handle.signal(cancelSignal, { mode: 'period_end', reason });
     return { mode: 'period_end', state: await handle.query(stateQuery) };
   }
-  await stopSubscriptionNow(deps, handle, { subscriptionId: id, reason });
-  return { mode: 'now', state: null };
+  const row = await requireSubscriptionRow(deps, id);
+  const handle = subscriptionHandle(await deps.temporal(), id);
+  const finished = (state: string, status: string) =>
+    new ConflictError(`Cannot stop subscription ${id}: it has already finished (workflow ${state}, status ${status})`);
+  if (isFinalSubscriptionStatus(row.status)) {
+    // A final row whose workflow still runs is still told (the workflow decides); otherwise there is nothing to stop.
+    const state = await workflowStateOf(handle);
+    if (state !== 'RUNNING') throw finished(state.toLowerCase(), row.status);
+  }
+  const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: id, reason });
+  if ('alreadyFinal' in outcome) throw finished('completed while the request was sent', outcome.alreadyFinal);
+  if (!('finish' in outcome)) return { mode: 'now', state: null };
+  const { finish, workflowState } = outcome;
+  return {
+    mode: 'now',
+    state: null,
+    finishedWithoutWorkflow: finish.finished
+      ? { workflowState, status: finish.status, reason: finish.reason }
+      : { workflowState, status: null, reason: null, why: finish.why },
+  };
 }
 
 export interface ChangePlanInput {

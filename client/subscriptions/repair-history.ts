@@ -24,6 +24,8 @@ export interface LastRun {
   input: SubscriptionWorkflowInput;
   /** A cancel at period end it carried in (continue-as-new) or was sent — not applied, or the run would have completed. */
   cancelAtPeriodEnd: { reason: string } | null;
+  /** The reason of the last cancel "now" signal the run was sent (what a cancelled run records), null when none. */
+  cancelNowReason: string | null;
   pauses: PausesOfRun;
 }
 
@@ -37,7 +39,7 @@ export interface LastRun {
  * picked it up): a pause lifted while a charge was in flight never showed as a `paused` status,
  * so PostgreSQL's status events cannot see it, and their times are when the status was written.
  */
-export async function readLastRun(handle: ReturnType<typeof subscriptionHandle>): Promise<LastRun | undefined> {
+export async function readLastRun(handle: Pick<ReturnType<typeof subscriptionHandle>, 'fetchHistory' | 'workflowId'>): Promise<LastRun | undefined> {
   let history: Awaited<ReturnType<typeof handle.fetchHistory>>;
   try {
     history = await handle.fetchHistory();
@@ -59,6 +61,7 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
   if (!payload) return undefined;
   const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload);
   let cancelAtPeriodEnd = input.state?.cancelAtPeriodEnd ?? null;
+  let cancelNowReason: string | null = null;
   const carried = input.state;
   const pauses: PausesOfRun = {
     paused: carried?.paused ?? false,
@@ -74,6 +77,7 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
     if (signal.signalName === cancelSignal.name) {
       const request = defaultPayloadConverter.fromPayload<CancelRequest>(sent);
       if (request.mode === 'period_end') cancelAtPeriodEnd = { reason: request.reason };
+      else cancelNowReason = request.reason;
     } else if (signal.signalName === pauseSignal.name) {
       if (!pauses.paused) pauses.pausedSince = at;
       pauses.paused = true;
@@ -83,5 +87,5 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
       Object.assign(pauses, { paused: false, pausedSince: null, pauseReason: null });
     }
   }
-  return { input, cancelAtPeriodEnd, pauses };
+  return { input, cancelAtPeriodEnd, cancelNowReason, pauses };
 }

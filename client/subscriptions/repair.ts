@@ -13,24 +13,30 @@ import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../.
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
-import { finishStoppedSubscription } from './finish-stopped.js';
+import { finishStoppedSubscription, type FinishSource } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
+import { redeliverStop } from './stop-now.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
 
 export interface RepairResult {
   subscriptionId: string;
   /**
-   * 'restarted': a new workflow runs; 'running': nothing to repair; 'canceled': a stop "now" was
-   * recorded (stop-now.ts) before the workflow stopped, so it was finished as canceled instead.
+   * 'restarted': a new workflow runs; 'running': nothing to repair; 'stop-resent': it runs, but a
+   * stop "now" recorded for it (stop-now.ts) had never reached it, so it was sent again;
+   * 'canceled' / 'ended': finished from the database as its workflow ended (finish-stopped.ts): a
+   * completed run by its result, a cancelled run as canceled, and a run that stopped abruptly as
+   * canceled when a stop was recorded.
    */
-  action: 'restarted' | 'running' | 'canceled';
-  /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, NOT_FOUND, RUNNING. */
+  action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended';
+  /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, COMPLETED, NOT_FOUND, RUNNING. */
   workflowState: string;
+  /** Action 'canceled' / 'ended': the status's reason, and where it came from. */
+  finished?: { reason: string; from: FinishSource };
   /** Where the new workflow resumes (absent when nothing was restarted). */
   resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
-  /** The recorded stop request that ended it (action 'canceled'): when (ISO UTC) and why. */
+  /** The recorded stop request (actions 'canceled', 'ended', 'stop-resent'): when (ISO UTC) and why. */
   stopRequested?: { at: string; reason: string };
   /** A cancel at period end the old run had been asked for and not yet applied: the new run keeps it. */
   cancelAtPeriodEnd?: { reason: string };
@@ -44,12 +50,14 @@ const STARTING_MARGIN_MS = 5 * 60_000;
 
 /**
  * Restarts the workflow of subscription `id` if it is live in PostgreSQL and its workflow is
- * not running. A subscription with a recorded stop request (stop-now.ts: the stop was written
- * but the workflow stopped before it ended the subscription) is not restarted: it is finished as
- * canceled with the recorded reason (status, ended_at, a status event). Errors: NotFound (no such
- * subscription), Conflict (it has ended; or its plan changed and Temporal no longer holds the
- * history its terms would come from), Upstream (Temporal found the workflow but its history could
- * not be read: nothing is restarted, since a pending cancel or pause windows live only there).
+ * not running. One whose workflow ended by itself (completed, cancelled), or stopped abruptly
+ * after a stop "now" was recorded (stop-now.ts), is not restarted: it is finished from the
+ * database as that workflow ended or was asked to (finish-stopped.ts: status, ended_at, a status
+ * event). One whose workflow runs but never received a recorded stop is sent it again. Errors:
+ * NotFound (no such subscription), Conflict (it has ended; a charge may have reached Amazon Pay
+ * unanswered after a stop; or its plan changed and Temporal no longer holds the history its terms
+ * would come from), Upstream (Temporal found the workflow but its history could not be read:
+ * nothing is restarted, since a pending cancel or pause windows live only there).
  */
 export async function repairSubscription(deps: BillingClientDeps, id: string): Promise<RepairResult> {
   const row = await requireSubscriptionRow(deps, id);
@@ -58,13 +66,21 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   const handle = subscriptionHandle(client, id);
   const description = await describeOrUndefined(handle);
   const workflowState = description?.status.name ?? 'NOT_FOUND';
-  if (workflowState === 'RUNNING') return { subscriptionId: id, action: 'running', workflowState };
-  if (row.stopRequestedAt) return finishStopped(deps, row, workflowState);
-  // A cancelled workflow was stopped on purpose (its final status write did not land); a completed one ended.
-  if (workflowState === 'CANCELLED' || workflowState === 'COMPLETED') {
-    throw new ConflictError(
-      `Subscription ${id}: its workflow ${workflowState === 'CANCELLED' ? 'was cancelled (stopped)' : 'completed'}, so it is not restarted; its status in the database (${row.status}) is stale`,
-    );
+  const stopRequested = row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : undefined;
+  if (workflowState === 'RUNNING') {
+    if (stopRequested && (await redeliverStop(handle, stopRequested))) return { subscriptionId: id, action: 'stop-resent', workflowState, stopRequested };
+    return { subscriptionId: id, action: 'running', workflowState };
+  }
+  const finish = await finishStoppedSubscription(deps.db, handle, row, { workflowState, by: 'repair', now: deps.now() });
+  if (finish && !finish.finished) throw new ConflictError(finish.why);
+  if (finish?.finished) {
+    return {
+      subscriptionId: id,
+      action: finish.status,
+      workflowState,
+      finished: { reason: finish.reason, from: finish.from },
+      ...(finish.stopRequested ? { stopRequested: finish.stopRequested } : {}),
+    };
   }
 
   const [charges, events] = await Promise.all([listCharges(deps.db, id), listSubscriptionEvents(deps.db, id)]);
@@ -153,35 +169,46 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   };
 }
 
-/** The stop was recorded and the workflow is gone: the subscription ends as the stop asked (finish-stopped.ts). */
-async function finishStopped(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string): Promise<RepairResult> {
-  const finish = await finishStoppedSubscription(deps.db, row, { workflowState, by: 'repair', now: deps.now() });
-  if (!finish.finished) throw new ConflictError(finish.why);
-  return { subscriptionId: row.id, action: 'canceled', workflowState, stopRequested: finish.stopRequested };
+/** What `billing repair --all-drifted` did, by action; `checked` counts the live subscriptions looked at. */
+export interface DriftRepairSummary {
+  checked: number;
+  restarted: RepairResult[];
+  canceled: RepairResult[];
+  ended: RepairResult[];
+  stopsResent: RepairResult[];
+  failed: { subscriptionId: string; error: string }[];
 }
 
-/** Live subscriptions whose workflow is not running (older than the starting margin), each repaired in turn (a recorded stop: finished as canceled). */
+/**
+ * Live subscriptions (older than the starting margin), each repaired in turn: a workflow not
+ * running is restarted or finished as it ended (repairSubscription), and a running one that
+ * never received its recorded stop is sent it again.
+ */
 export async function repairDriftedSubscriptions(
   deps: BillingClientDeps,
   onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
-): Promise<{ checked: number; restarted: RepairResult[]; canceled: RepairResult[]; failed: { subscriptionId: string; error: string }[] }> {
+): Promise<DriftRepairSummary> {
   const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - STARTING_MARGIN_MS));
-  const restarted: RepairResult[] = [];
-  const canceled: RepairResult[] = [];
-  const failed: { subscriptionId: string; error: string }[] = [];
+  const summary: DriftRepairSummary = { checked: rows.length, restarted: [], canceled: [], ended: [], stopsResent: [], failed: [] };
+  const byAction: Record<RepairResult['action'], RepairResult[]> = {
+    restarted: summary.restarted,
+    canceled: summary.canceled,
+    ended: summary.ended,
+    'stop-resent': summary.stopsResent,
+    running: [],
+  };
   for (const row of rows) {
     try {
       const result = await repairSubscription(deps, row.id);
-      if (result.action === 'restarted') restarted.push(result);
-      if (result.action === 'canceled') canceled.push(result);
+      byAction[result.action].push(result);
       onProgress?.(result, rows.length);
     } catch (error) {
       const entry = { subscriptionId: row.id, error: error instanceof Error ? error.message : String(error) };
-      failed.push(entry);
+      summary.failed.push(entry);
       onProgress?.(entry, rows.length);
     }
   }
-  return { checked: rows.length, restarted, canceled, failed };
+  return summary;
 }
 
 interface Terms {

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { subscriptionWorkflowId } from '../../billing/keys.js';
 import { validateSubscriptionId } from '../../billing/plan-rules.js';
+import { isFinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { subscriptionWorkflow } from '../../workflows/index.js';
@@ -33,8 +34,8 @@ export async function describeOrUndefined(handle: SubscriptionHandle): Promise<W
 }
 
 /**
- * Row + handle of a subscription whose workflow still runs; a finished one is a Conflict for any
- * change. The workflow can still finish between this check and the message that follows (a
+ * Row + handle of a subscription whose workflow still runs; a finished one, or a live one whose
+ * workflow is not running (drift: `billing repair` first), is a Conflict for any change. The workflow can still finish between this check and the message that follows (a
  * "cancel now" just sent): the returned handle's signal, query and executeUpdate turn
  * Temporal's WorkflowNotFoundError ("workflow execution already completed") into the same
  * ConflictError, so every caller answers 409 "already finished", never an unexpected error.
@@ -45,8 +46,12 @@ export async function requireRunning(deps: BillingClientDeps, id: string, action
   const description = await describeOrUndefined(handle);
   if (!description) throw new NotFoundError('workflow', id, `Temporal has no workflow ${handle.workflowId} in this namespace`);
   if (description.status.name !== 'RUNNING') {
+    const state = description.status.name.toLowerCase();
+    // A live row whose workflow stopped has not finished: it drifted, and repair restarts (or finishes) it.
     throw new ConflictError(
-      `Cannot ${action} subscription ${id}: it has already finished (workflow ${description.status.name.toLowerCase()}, status ${row.status})`,
+      isFinalSubscriptionStatus(row.status)
+        ? `Cannot ${action} subscription ${id}: it has already finished (workflow ${state}, status ${row.status})`
+        : `Cannot ${action} subscription ${id}: its workflow is not running (workflow ${state}, status ${row.status}); run \`billing repair ${id}\` first`,
     );
   }
   return {

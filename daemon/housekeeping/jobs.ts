@@ -1,6 +1,6 @@
 // The housekeeping jobs, each callable directly (tests, an operator's one-off run) and from
 // the cron scheduler (scheduler.ts), which wraps them in a once-per-tick advisory lock.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { Database } from '../../db/client.js';
@@ -14,6 +14,7 @@ import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
 import { applyPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
 import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
+import { redeliverStop, workflowStateOf } from '../../client/subscriptions/stop-now.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
 import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
 import { pacer } from './pacer.js';
@@ -45,6 +46,9 @@ export interface HousekeepingDeps {
 }
 
 const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
+
+/** How old a recorded stop must be before drift sends it again to a running workflow that lacks it (the stopper may still be sending it). */
+const STOP_REDELIVERY_AFTER_MS = 60_000;
 
 export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune';
 
@@ -158,41 +162,45 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * marked needs_attention (WorkflowNotRunning) for an operator, not restarted automatically:
      * `billing repair` (client/subscriptions/repair.ts) restarts it, taking its terms from the old
      * workflow's history when Temporal still has it, which an operator should confirm. One whose
-     * stop was recorded (stop-now.ts) is finished as canceled with the stop's reason, as repair
-     * would (`canceled`), unless a charge may have reached Amazon Pay unanswered. A running
-     * workflow without a row is reported.
+     * workflow ended by itself (completed: by its result; cancelled: as canceled), or whose stop
+     * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
+     * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
+     * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
+     * ago is sent it again (`stopsResent`). A running workflow without a row is reported.
      */
-    async drift(): Promise<{ stalled: string[]; orphans: string[]; canceled: string[] }> {
+    async drift(): Promise<{ stalled: string[]; orphans: string[]; canceled: string[]; ended: string[]; stopsResent: string[] }> {
       const running = new Set<string>();
       const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.workflowsTaskQueue.replace(/'/g, "''")}'`;
       for await (const execution of deps.temporal.workflow.list({ query })) running.add(execution.workflowId);
 
       const stalled: string[] = [];
-      const canceled: string[] = [];
+      const finished = { canceled: [] as string[], ended: [] as string[] };
+      const stopsResent: string[] = [];
       const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - (deps.driftMinAgeMs ?? 5 * 60_000)));
       for (const row of rows) {
-        if (running.has(row.workflowId)) continue;
+        const handle = deps.temporal.workflow.getHandle(row.workflowId);
         // Visibility lags: ask the workflow itself before calling it drift.
-        let state: string;
-        try {
-          state = (await deps.temporal.workflow.getHandle(row.workflowId).describe()).status.name;
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-          state = 'NOT_FOUND';
-        }
-        if (state === 'RUNNING') continue;
-        if (row.stopRequestedAt) {
-          const finish = await finishStoppedSubscription(deps.db, row, { workflowState: state, by: 'drift', now: deps.now() });
-          if (finish.finished) {
-            canceled.push(row.id);
-            deps.logger.warn(
-              { subscriptionId: row.id, workflowState: state, reason: finish.stopRequested.reason },
-              'drift: stopped subscription finished as canceled',
-            );
-            continue;
+        const state = running.has(row.workflowId) ? 'RUNNING' : await workflowStateOf(handle);
+        if (state === 'RUNNING') {
+          // A stop younger than a minute may still be on its way from whoever recorded it.
+          const stopDue = row.stopRequestedAt !== null && row.stopRequestedAt.getTime() < deps.now().getTime() - STOP_REDELIVERY_AFTER_MS;
+          const reason = row.stopRequestedReason ?? 'StopRequested';
+          if (stopDue && (await redeliverStop(handle, { reason }))) {
+            stopsResent.push(row.id);
+            deps.logger.warn({ subscriptionId: row.id, reason }, 'drift: a recorded stop had not reached the running workflow; sent again');
           }
-          deps.logger.error({ subscriptionId: row.id }, `drift: ${finish.why}`);
+          continue;
         }
+        const finish = await finishStoppedSubscription(deps.db, handle, row, { workflowState: state, by: 'drift', now: deps.now() });
+        if (finish?.finished) {
+          finished[finish.status].push(row.id);
+          deps.logger.warn(
+            { subscriptionId: row.id, workflowState: state, status: finish.status, reason: finish.reason },
+            `drift: subscription whose workflow is not running finished as ${finish.status} (${finish.from})`,
+          );
+          continue;
+        }
+        if (finish) deps.logger.error({ subscriptionId: row.id }, `drift: ${finish.why}`);
         stalled.push(row.id);
         if (row.status === 'needs_attention' && row.statusReason === 'WorkflowNotRunning') continue;
         deps.logger.error(
@@ -214,7 +222,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       const known = await subscriptionWorkflowIds(deps.db, [...running]);
       const orphans = [...running].filter((id) => !known.has(id));
       for (const workflowId of orphans) deps.logger.error({ workflowId }, 'drift: a subscription workflow is running without a subscription row');
-      return { stalled, orphans, canceled };
+      return { stalled, orphans, ...finished, stopsResent };
     },
 
     /**

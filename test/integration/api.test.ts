@@ -193,6 +193,33 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(refused.body.detail).toMatch(/already finished/);
   });
 
+  it('cancels a subscription whose workflow was terminated: the cancel is recorded and the subscription canceled with the reason (issue 13)', async () => {
+    const { cp } = await permission();
+    expect((await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('api-cancel-terminated', cp) })).status).toBe(201);
+    await eventually(
+      () => api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-cancel-terminated' } }),
+      (r) => r.body.subscription?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await temporal.client.workflow.getHandle('subscription-api-cancel-terminated').terminate('worker host lost');
+    const pause = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-cancel-terminated' } });
+    expect(pause.status).toBe(409);
+    expect(pause.body.detail).toMatch(/its workflow is not running \(workflow terminated, status active\); run `billing repair api-cancel-terminated` first/);
+    const atEnd = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-cancel-terminated' }, body: { mode: 'at_period_end' } });
+    expect(atEnd.status).toBe(409);
+    const now = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', {
+      params: { id: 'api-cancel-terminated' },
+      body: { mode: 'now', reason: 'buyer cancelled' },
+    });
+    expect(now.status).toBe(200);
+    expect(now.body).toEqual({ subscriptionId: 'api-cancel-terminated', mode: 'now', live: null });
+    const read = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-cancel-terminated' } });
+    expect(read.body.subscription).toMatchObject({ status: 'canceled', statusReason: 'buyer cancelled' });
+    const again = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-cancel-terminated' }, body: { mode: 'now' } });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toMatch(/already finished \(workflow terminated, status canceled\)/);
+  });
+
   it('reads a charge, refunds part of it, refuses more than is refundable', async () => {
     const { cp, firstChargeId } = await permission({ firstCharge: '14.00' });
     expect(firstChargeId).not.toBeNull();

@@ -86,6 +86,38 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(inbox.filter((r) => r.status === 'failed')).toEqual([]);
   });
 
+  it('the buyer closes the Charge Permission of a subscription whose workflow was terminated: the stop is recorded and it is canceled with the reason, nothing charged', async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-close-terminated', cp));
+    await eventually(
+      () => getSubscription(database.db, 'sub-close-terminated'),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await handle.terminate('worker host lost');
+    await sim.control.closeChargePermission(cp, 'buyer');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-close-terminated'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to be canceled' },
+    );
+    expect(row).toMatchObject({ statusReason: 'BuyerClosed', stopRequestedReason: 'BuyerClosed', nextBillingAt: null });
+    expect(row?.endedAt).not.toBeNull();
+    expect((await listSubscriptionEvents(database.db, 'sub-close-terminated')).at(-1)).toMatchObject({
+      toStatus: 'canceled',
+      detail: { stop: 'stop_requested', workflowState: 'TERMINATED' },
+    });
+    expect((await handle.describe()).status.name).toBe('TERMINATED');
+    expect((await sim.control.charges()).filter((c) => c.chargePermissionId === cp)).toEqual([]);
+    const inbox = await eventually(
+      async () => (await listInboxRows(database.db)).filter((r) => r.chargePermissionId === cp),
+      (rows) => rows.some((r) => r.status === 'processed'),
+      { timeoutMs: 20_000, what: 'the CHARGE_PERMISSION inbox row to be processed' },
+    );
+    expect(inbox.map((r) => r.status)).not.toContain('failed');
+  });
+
   /** The CHARGE / CHARGE_PERMISSION inbox rows of one object once settled (processed or ignored). */
   const settledRows = (objectId: string, count: number) =>
     eventually(

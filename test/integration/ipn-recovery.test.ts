@@ -11,7 +11,7 @@ import { freePort } from '../../devstack/ports.js';
 import { createIpnDispatcher } from '../../ipn/dispatcher.js';
 import { startIpnServer, type IpnServer } from '../../ipn/server.js';
 import { cancelSignal, permissionStatusSignal } from '../../workflows/messages.js';
-import { eventually } from '../support/billing-harness.js';
+import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
 
@@ -191,7 +191,7 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     await handle.terminate('test cleanup');
   });
 
-  it('drift: a live subscription whose workflow is gone is marked needs_attention, a stopped one finished as canceled; a running workflow without a row is reported', async () => {
+  it('drift: a live subscription whose workflow is gone is marked needs_attention, a stopped one finished as canceled, a completed one as its run ended; a lost stop is re-sent; a running workflow without a row is reported', async () => {
     // Two workflows that were running (their first status write, a local activity, has landed) and
     // then vanished; terminating earlier would let that write arrive after the drift check's. The
     // second one's stop "now" was recorded before it vanished (stop-now.ts writes the row first).
@@ -207,6 +207,21 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       await handle.terminate('simulated operator mistake');
       await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = ${id}`);
     }
+    // A running workflow whose recorded stop never reached it (the stopper died between the two).
+    const lostCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const lost = (await launch(idleSpec('sub-drift-stop-lost', lostCp))).handle;
+    await eventually(
+      async () => (await getSubscription(database.db, 'sub-drift-stop-lost'))?.nextBillingAt,
+      (next) => next != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await recordStopRequested(database.db, 'sub-drift-stop-lost', 'BuyerRequested', new Date(Date.now() - 2 * 60_000));
+    // A run that completed (ended after its only cycle) whose final status write never landed.
+    const doneCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const done = (await launch({ ...idleSpec('sub-drift-completed', doneCp), anchor: anchorSecondsFromNow(1), end: { afterCycles: 1 } })).handle;
+    expect(await done.result()).toMatchObject({ status: 'ended' });
+    await database.db.execute(sql`update subscriptions set status = 'active', status_reason = null, ended_at = null where id = 'sub-drift-completed'`);
+    await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id in ('sub-drift-stop-lost', 'sub-drift-completed')`);
     // A subscription workflow with no row (its input is junk; it only has to be Running for the check).
     const orphan = await temporal.client.workflow.start('subscriptionWorkflow', {
       workflowId: `subscription-orphan-${randomUUID()}`,
@@ -220,6 +235,20 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     expect(row?.statusReason).toBe('WorkflowNotRunning');
     expect(result.canceled).toEqual(['sub-drift-stopped']);
     expect(result.stalled).not.toContain('sub-drift-stopped');
+    expect(result.ended).toEqual(['sub-drift-completed']);
+    expect(await getSubscription(database.db, 'sub-drift-completed')).toMatchObject({ status: 'ended', statusReason: 'TermCompleted' });
+    expect(result.stopsResent).toEqual(['sub-drift-stop-lost']);
+    await eventually(
+      () => getSubscription(database.db, 'sub-drift-stop-lost'),
+      (r) => r?.status === 'canceled',
+      { timeoutMs: 20_000, what: 'the re-sent stop to cancel it' },
+    );
+    expect(await getSubscription(database.db, 'sub-drift-stop-lost')).toMatchObject({ statusReason: 'BuyerRequested' });
+    await eventually(
+      async () => (await lost.describe()).status.name,
+      (state) => state !== 'RUNNING',
+      { timeoutMs: 10_000, what: 'the stopped workflow to close' },
+    );
     const stopped = await getSubscription(database.db, 'sub-drift-stopped');
     expect(stopped).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested', nextBillingAt: null });
     expect(stopped?.endedAt).not.toBeNull();
@@ -230,6 +259,7 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       { timeoutMs: 15_000, what: 'the orphan to be reported' },
     );
     expect(seen.stalled).toEqual(['sub-drift-1']);
+    expect(seen.stopsResent).toEqual([]);
     await orphan.terminate('test cleanup');
   });
 });

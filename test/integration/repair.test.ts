@@ -115,7 +115,7 @@ describe('billing repair', () => {
       /^Canceled repair-bulk-stopped \(workflow was terminated\): a stop was requested at \S+ \(BuyerRequested\), so it was not restarted/m,
     );
     expect(run.stdout).not.toContain('repair-bulk-running');
-    expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 1 canceled \(stop requested\), 0 not repaired\./);
+    expect(run.stdout).toMatch(/Checked \d+ live subscriptions: 2 restarted, 1 canceled, 0 ended, 0 stops re-sent, 0 not repaired\./);
     expect((await newRun(d).describe()).status.name).toBe('TERMINATED');
     expect(await getSubscription(h.database.db, 'repair-bulk-stopped')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
     expect(run.stderr).toMatch(/checked: \d+\/\d+/);
@@ -227,6 +227,184 @@ describe('billing repair', () => {
     // With the history readable, the repair keeps the cancel at period end.
     expect(await cli.library.repair('repair-history-error')).toMatchObject({ action: 'restarted', cancelAtPeriodEnd: { reason: 'BuyerRequested' } });
     await newRun(handle).terminate('test done');
+  });
+
+  // Issue 13: a stop of a subscription whose workflow is gone is recorded and finishes it; a run
+  // that ended by itself is finished as it ended; a recorded stop the workflow never got is re-sent.
+  describe.concurrent('stops and ends without a running workflow', () => {
+    /** Cycle 0 paid, then the workflow terminated: live in PostgreSQL, nothing running in Temporal. */
+    const terminatedAfterFirstCharge = async (id: string): Promise<{ cp: string; handle: SubscriptionHandle }> => {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec(id, cp, { seconds: 2, cycles: 20 }));
+      await eventually(
+        () => getSubscription(h.database.db, id),
+        (row) => row?.currentCycle === 1 && row.nextBillingAt !== null,
+        { what: 'cycle 0 paid and cycle 1 planned' },
+      );
+      await handle.terminate('worker host lost');
+      return { cp, handle };
+    };
+    /** A running workflow whose first cycle is 10 minutes away, once it wrote its next billing date. */
+    const plannedAndIdle = async (id: string): Promise<SubscriptionHandle> => {
+      const { handle } = await h.launch(shortSpec(id, await newPermission(h), { firstInSeconds: 600, cycles: 1 }));
+      await eventually(
+        () => getSubscription(h.database.db, id),
+        (row) => row?.nextBillingAt != null,
+        { what: 'planned' },
+      );
+      return handle;
+    };
+    /** A run that completed (ended after its last cycle) whose final status write never landed. */
+    const completedWithStaleStatus = async (id: string): Promise<SubscriptionHandle> => {
+      const { handle } = await h.launch(shortSpec(id, await newPermission(h), { cycles: 1 }));
+      expect(await handle.result()).toMatchObject({ status: 'ended', reason: 'TermCompleted' });
+      await h.database.db.execute(sql`update subscriptions set status = 'active', status_reason = null, ended_at = null where id = ${id}`);
+      return handle;
+    };
+
+    it('billing stop of a terminated workflow records the stop and finishes it as canceled: repair does not restart it, nothing is charged after', async () => {
+      const { cp, handle } = await terminatedAfterFirstCharge('stop-terminated');
+      await expect(cli.library.pause('stop-terminated')).rejects.toThrow(
+        /^Cannot pause subscription stop-terminated: its workflow is not running \(workflow terminated, status \w+\); run `billing repair stop-terminated` first$/,
+      );
+      const stop = await cli.run(['stop', 'stop-terminated', '--reason', 'buyer asked by phone']);
+      expect(stop.stderr).toBe('');
+      expect(stop.code).toBe(0);
+      expect(stop.stdout).toBe(
+        'Stopped stop-terminated: no further charges. Its workflow was terminated, so the stop was recorded and the subscription finished from the database: status canceled (buyer asked by phone).\n',
+      );
+      const stoppedAt = Date.now();
+      const row = await getSubscription(h.database.db, 'stop-terminated');
+      expect(row).toMatchObject({ status: 'canceled', statusReason: 'buyer asked by phone', stopRequestedReason: 'buyer asked by phone', nextBillingAt: null });
+      expect(row?.endedAt).not.toBeNull();
+      expect((await listSubscriptionEvents(h.database.db, 'stop-terminated')).at(-1)).toMatchObject({
+        toStatus: 'canceled',
+        reasonCode: 'buyer asked by phone',
+        detail: { stop: 'stop_requested', workflowState: 'TERMINATED' },
+      });
+      const charged = (await simulatorCharges(h, cp)).length;
+      const repair = await cli.run(['repair', 'stop-terminated']);
+      expect(repair.code).toBe(1);
+      expect(repair.stderr).toBe('error: Subscription stop-terminated has ended (canceled); there is nothing to repair\n');
+      await expect(cli.library.stopSubscription('stop-terminated')).rejects.toThrow(
+        /^Cannot stop subscription stop-terminated: it has already finished \(workflow terminated, status canceled\)$/,
+      );
+      // Two more billing dates pass: nothing restarted, nothing charged.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, stoppedAt + 4_500 - Date.now())));
+      expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
+      expect(await simulatorCharges(h, cp)).toHaveLength(charged);
+    });
+
+    it('a stop of a workflow gone while a charge may have reached Amazon Pay unanswered is recorded, not finished: repair does not restart it', async () => {
+      const { handle } = await terminatedAfterFirstCharge('stop-terminated-unanswered');
+      await h.database.db.execute(
+        sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed)
+          values ('stop-terminated-unanswered', 1, 1, 'unanswered-key-2', 1400, 'USD', 'pending', 1, false)`,
+      );
+      const stop = await cli.run(['stop', 'stop-terminated-unanswered']);
+      expect(stop.code).toBe(0);
+      expect(stop.stdout).toMatch(
+        /^Stopped stop-terminated-unanswered: no further charges\. Its workflow was terminated, so the stop was recorded \(billing repair will not restart it\), but it is not finished yet: .*cycle 1 attempt 1 \(idempotency key unanswered-key-2\) may have reached Amazon Pay/,
+      );
+      expect(await getSubscription(h.database.db, 'stop-terminated-unanswered')).toMatchObject({
+        status: 'active',
+        stopRequestedReason: 'stopped by an operator',
+      });
+      await expect(cli.library.repair('stop-terminated-unanswered')).rejects.toThrow(
+        /so it is not finished as canceled; look the charge up in Amazon Pay first$/,
+      );
+      expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
+    });
+
+    it('a completed run whose status write was lost is finished by its result, not restarted and not labelled canceled', async () => {
+      await completedWithStaleStatus('repair-completed-stale');
+      const run = await cli.run(['repair', 'repair-completed-stale']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe(
+        'Ended repair-completed-stale (workflow was completed): its run completed as ended, so it was not restarted; status ended (TermCompleted)\n',
+      );
+      expect(await getSubscription(h.database.db, 'repair-completed-stale')).toMatchObject({ status: 'ended', statusReason: 'TermCompleted' });
+      // With a stop recorded too, the run's own end wins: it ended, it was not canceled.
+      await completedWithStaleStatus('repair-completed-stopped');
+      await recordStopRequested(h.database.db, 'repair-completed-stopped', 'BuyerRequested', new Date());
+      expect(await cli.library.repair('repair-completed-stopped')).toMatchObject({
+        action: 'ended',
+        workflowState: 'COMPLETED',
+        finished: { reason: 'TermCompleted', from: 'run_result' },
+        stopRequested: { reason: 'BuyerRequested' },
+      });
+      expect(await getSubscription(h.database.db, 'repair-completed-stopped')).toMatchObject({ status: 'ended', statusReason: 'TermCompleted' });
+      // And a stop sent to it says how it ended.
+      await completedWithStaleStatus('stop-completed-stale');
+      const stop = await cli.run(['stop', 'stop-completed-stale']);
+      expect(stop.stdout).toBe(
+        'Stopped stop-completed-stale: no further charges. Its workflow was completed, so the stop was recorded and the subscription finished from the database: status ended (TermCompleted).\n',
+      );
+    });
+
+    it('a cancelled run whose status write was lost is finished as canceled, not refused as stale', async () => {
+      const handle = await plannedAndIdle('repair-cancelled-stale');
+      await handle.cancel();
+      await eventually(
+        async () => (await handle.describe()).status.name,
+        (state) => state === 'CANCELLED',
+        { what: 'cancelled' },
+      );
+      await h.database.db.execute(sql`update subscriptions set status = 'active', status_reason = null, ended_at = null where id = 'repair-cancelled-stale'`);
+      const run = await cli.run(['repair', 'repair-cancelled-stale']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toBe(
+        'Canceled repair-cancelled-stale (workflow was cancelled): it was cancelled, so it was not restarted; status canceled (WorkflowCancelled)\n',
+      );
+      expect(await getSubscription(h.database.db, 'repair-cancelled-stale')).toMatchObject({ status: 'canceled', statusReason: 'WorkflowCancelled' });
+    });
+
+    it('a recorded stop the running workflow never received is sent again by repair', async () => {
+      const handle = await plannedAndIdle('repair-stop-lost');
+      // The stopper wrote the row and died before it signalled.
+      await recordStopRequested(h.database.db, 'repair-stop-lost', 'BuyerRequested', new Date());
+      const run = await cli.run(['repair', 'repair-stop-lost']);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(
+        /^Stop re-sent to repair-stop-lost: a stop was requested at \S+ \(BuyerRequested\) but its running workflow never received it\n$/,
+      );
+      await eventually(
+        () => getSubscription(h.database.db, 'repair-stop-lost'),
+        (row) => row?.status === 'canceled',
+        { what: 'canceled' },
+      );
+      expect(await getSubscription(h.database.db, 'repair-stop-lost')).toMatchObject({ statusReason: 'BuyerRequested' });
+      await eventually(
+        async () => (await handle.describe()).status.name,
+        (state) => state === 'CANCELLED' || state === 'COMPLETED',
+        { what: 'the workflow closed' },
+      );
+    });
+
+    it('a running workflow that already has its stop is not sent it twice', async () => {
+      const cp = await newPermission(h);
+      // A charge that stays pending keeps the stopped workflow running (it finishes the charge first).
+      await h.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+      const { handle } = await h.launch(shortSpec('repair-stop-pending', cp, { cycles: 1 }), {
+        usePendingAuthorization: true,
+        pendingPollInitialMs: 10 * 60_000,
+      });
+      await eventually(
+        () => ledger(h, 'repair-stop-pending'),
+        (rows) => rows.some((r) => r.state === 'AuthorizationInitiated'),
+        { what: 'a pending authorization' },
+      );
+      await cli.library.stopSubscription('repair-stop-pending', { reason: 'BuyerRequested' });
+      // Temporal writes a signal into history once the workflow task in flight (if any) completes.
+      await eventually(
+        async () => (await newRun(handle).fetchHistory()).events ?? [],
+        (events) => events.some((e) => e.workflowExecutionCancelRequestedEventAttributes),
+        { what: 'the stop in the history' },
+      );
+      expect((await newRun(handle).describe()).status.name).toBe('RUNNING');
+      expect(await cli.library.repair('repair-stop-pending')).toMatchObject({ action: 'running' });
+      await newRun(handle).terminate('test done');
+    });
   });
 
   it('refuses what must not restart, in one line: an ended subscription, a bad call', async () => {

@@ -87,6 +87,28 @@ describe('malformed requests never crash the server', () => {
     await expect(h.control.createChargePermission({ type: 'Weekly' as never })).rejects.toThrow(/type must be one of/);
     await expect(h.control.registerPublicKey('K1', 'not a pem')).rejects.toThrow(/not a PEM RSA public/);
   });
+
+  it('a payment-method change refuses the card the permission already has and unknown fields (400), and changes nothing', async () => {
+    h = await startHarness();
+    const cpId = (await h.control.createChargePermission({ type: 'Recurring', currency: 'USD', cardSuffix: '1111' })).chargePermission.chargePermissionId;
+    await h.control.makeNonChargeable(cpId, 'PaymentMethodExpired');
+    const post = (body: unknown) =>
+      fetch(`${h!.sim.url}/__sim/charge-permissions/${cpId}/payment-method`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const same = await post({ cardSuffix: '1111' });
+    expect(same.status).toBe(400);
+    expect(await same.json()).toEqual({
+      error: `cardSuffix 1111 is the card Charge Permission ${cpId} already has; a payment method change needs another card`,
+    });
+    const extra = await post({ cardSuffix: '4242', cardsuffix: '4242', expiry: '12/30' });
+    expect(extra.status).toBe(400);
+    expect(await extra.json()).toEqual({ error: 'unknown field(s) cardsuffix, expiry: the body is { "cardSuffix": "<4 digits>" }' });
+    expect((await h.control.getChargePermission(cpId)).chargePermission).toMatchObject({ statusDetails: { state: 'NonChargeable' } });
+    expect((await h.control.changePaymentMethod(cpId, '4242')).paymentPreferences).toEqual([{ paymentDescriptor: 'Visa ****4242' }]);
+  });
 });
 
 describe('fault injection', () => {
