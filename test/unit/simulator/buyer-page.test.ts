@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signButtonPayload } from '../../../amazonpay/button-signature.js';
 import { KEY_ID, KEYS, startHarness, type Harness } from './support/harness.js';
 import { postBuyerPage, recurringSessionBody } from './support/checkout.js';
+import { approveAsBuyer, cancelAsBuyerOnPage } from '../../../simulator/buyer-client.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -131,5 +132,21 @@ describe('the buyer page', () => {
     const after = await fetch(url);
     expect(after.status).toBe(409);
     expect(await after.text()).toContain('This checkout is Canceled (BuyerCanceled)');
+  });
+
+  it('buyer-client approves or cancels without a browser, and reports the page’s refusal', async () => {
+    h = await startHarness();
+    const make = async (key: string) => (await h!.api.call('POST', '/checkoutSessions', recurringSessionBody(), { idempotencyKey: key })).body;
+    const a = await make('client-1');
+    expect(await approveAsBuyer(a.webCheckoutDetails.amazonPayRedirectUrl, { save: false })).toBe(
+      `http://127.0.0.1:9/result?order=42&amazonCheckoutSessionId=${a.checkoutSessionId}`,
+    );
+    expect(h.sim.runtime.engine.state.checkoutSessions[a.checkoutSessionId]!.buyer).toEqual({ cardSuffix: '1111', consentToSave: false, approved: true });
+    await expect(approveAsBuyer(a.webCheckoutDetails.amazonPayRedirectUrl, { cardSuffix: '0000' })).rejects.toThrow(
+      /^the buyer page refused: Choose one of the sandbox payment methods/,
+    );
+    const b = await make('client-2');
+    expect(await cancelAsBuyerOnPage(b.webCheckoutDetails.amazonPayRedirectUrl)).toContain(`amazonCheckoutSessionId=${b.checkoutSessionId}`);
+    await expect(cancelAsBuyerOnPage(b.webCheckoutDetails.amazonPayRedirectUrl)).rejects.toThrow(/HTTP 409/);
   });
 });

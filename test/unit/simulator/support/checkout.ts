@@ -1,5 +1,6 @@
 // Helpers for Checkout Session tests: a valid Create body and the buyer's form posts to the
 // simulator's buyer page, done over HTTP like a browser without JavaScript would.
+import { postBuyerPage } from '../../../../simulator/buyer-client.js';
 import type { Harness } from './harness.js';
 import { randomUUID } from 'node:crypto';
 
@@ -21,23 +22,6 @@ export function recurringSessionBody(overrides: Record<string, unknown> = {}): R
   };
 }
 
-export interface BuyerPost {
-  status: number;
-  location: string | null;
-  html: string;
-}
-
-/** POSTs the buyer page's form (as the browser would) and returns the redirect, not following it. */
-export async function postBuyerPage(pageUrl: string, fields: Record<string, string>): Promise<BuyerPost> {
-  const response = await fetch(pageUrl, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: response.status, location: response.headers.get('location'), html: await response.text() };
-}
-
 /** Creates a session through the signed API and has the buyer approve it on the page. */
 export async function approvedSession(
   h: Harness,
@@ -51,3 +35,5 @@ export async function approvedSession(
   if (posted.status !== 303) throw new Error(`buyer page answered ${posted.status}: ${posted.html}`);
   return created.body.checkoutSessionId as string;
 }
+
+export { postBuyerPage };
