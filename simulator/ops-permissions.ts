@@ -7,7 +7,7 @@ import { cancelChargeRecord, findChargePermission } from './ops-charges.js';
 import { optionalBoolean, optionalMerchantMetadata, optionalString, parseJsonObject, rejectUnknownFields } from './validation.js';
 import type { Engine } from './engine.js';
 import type { OperationContext, OperationResult } from './context.js';
-import type { ChargePermissionRecord } from './state.js';
+import type { ChargePermissionRecord, MerchantMetadata } from './state.js';
 
 export function getChargePermission(ctx: OperationContext): OperationResult {
   const cp = findChargePermission(ctx, ctx.id ?? '');
@@ -23,20 +23,29 @@ function recurringUpdate(value: unknown, currency: string): Pick<ChargePermissio
   return { frequency: parsed.frequency, recurringAmountMinor: parsed.amount ? parsed.amount.minor.toString() : null };
 }
 
+/**
+ * Update Charge Permission (amazon-pay-checkout reference §8, correcting API ref §5.6): the
+ * merchantMetadata children given change, repeatedly, while Chargeable or NonChargeable; once
+ * Closed, only a OneTime permission's, and only to null or "". recurringMetadata only while not Closed.
+ */
 export function updateChargePermission(ctx: OperationContext): OperationResult {
   const body = parseJsonObject(ctx.rawBody);
   rejectUnknownFields(body, ['merchantMetadata', 'recurringMetadata']);
   const metadata = optionalMerchantMetadata(body);
+  const given = metadata ? (Object.keys(body['merchantMetadata'] as object) as Array<keyof MerchantMetadata>) : [];
   const cp = findChargePermission(ctx, ctx.id ?? '');
-  if (cp.state === 'Closed') throw new AmazonPayError('ChargePermissionNotModifiable', 'A Closed Charge Permission cannot be modified.');
-  if (metadata && cp.merchantMetadataUpdated) {
-    throw new AmazonPayError('ChargePermissionNotModifiable', 'merchantMetadata can be modified only once.');
+  if (cp.state === 'Closed') {
+    if (body['recurringMetadata'] !== undefined)
+      throw new AmazonPayError('ChargePermissionNotModifiable', 'A Closed Charge Permission’s recurringMetadata cannot be modified.');
+    if (metadata && (cp.type !== 'OneTime' || given.some((name) => metadata[name] !== null && metadata[name] !== ''))) {
+      throw new AmazonPayError(
+        'ChargePermissionNotModifiable',
+        'A Closed Charge Permission’s merchantMetadata can only be cleared (null or ""), and only on a OneTime permission.',
+      );
+    }
   }
   const recurring = body['recurringMetadata'] === undefined ? undefined : recurringUpdate(body['recurringMetadata'], cp.currency);
-  if (metadata) {
-    cp.merchantMetadata = metadata;
-    cp.merchantMetadataUpdated = true;
-  }
+  if (metadata) for (const name of given) cp.merchantMetadata[name] = metadata[name];
   if (recurring) Object.assign(cp, recurring);
   cp.updatedAt = ctx.engine.nowMs();
   ctx.engine.save();

@@ -35,7 +35,6 @@ export interface ChargePermissionRecord {
   frequency: { unit: string; value: string } | null;
   recurringAmountMinor: string | null;
   merchantMetadata: MerchantMetadata;
-  merchantMetadataUpdated: boolean;
   /** Simulated card suffix (…0701, …4354 give delayed outcomes, as in Amazon Pay sandbox simulations). */
   cardSuffix: string;
   createdAt: number;
