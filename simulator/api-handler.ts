@@ -157,7 +157,10 @@ async function processVerified(
   }
   const bodyText = rawBody.toString('utf8');
   const ctxBase = { engine, environment, id: route.id, rawBody: bodyText, simulationCode };
-  if (method !== 'POST') return { ...route.handler({ ...ctxBase, idempotencyKey: undefined }), replayed: false };
+  // Complete Checkout Session works without a key (Woo and Magento send none: amazon-pay-checkout
+  // reference §1); with one, the replay rules apply as to every POST.
+  const keyOptional = route.operation === 'completeCheckoutSession' && req.headers['x-amz-pay-idempotency-key'] === undefined;
+  if (method !== 'POST' || keyOptional) return { ...route.handler({ ...ctxBase, idempotencyKey: undefined }), replayed: false };
 
   const key = requireIdempotencyKey(req.headers['x-amz-pay-idempotency-key']);
   const scope = `${environment}|${publicKeyId ?? 'anonymous'}|${key}`;

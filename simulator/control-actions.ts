@@ -73,7 +73,6 @@ export function createChargePermissionAsBuyer(engine: Engine, input: CreateCharg
     frequency: input.frequency ?? (type === 'Recurring' ? { unit: 'Month', value: '1' } : null),
     recurringAmountMinor: null,
     merchantMetadata: emptyMerchantMetadata(),
-    merchantMetadataUpdated: false,
     cardSuffix,
     createdAt: now,
     updatedAt: now,

@@ -15,6 +15,8 @@ const STATUS_BY_REASON: Readonly<Record<string, number>> = {
   InvalidParameterCombination: 400,
   InvalidAPIVersion: 400,
   CurrencyMismatch: 400,
+  // amazon-pay-checkout reference §5.3: JTL says 400, the Ruby table 422; the simulator follows JTL.
+  CheckoutSessionCanceled: 400,
   TransactionAmountExceeded: 400,
   PeriodicAmountExceeded: 400,
   UnauthorizedAccess: 401,
@@ -23,6 +25,7 @@ const STATUS_BY_REASON: Readonly<Record<string, number>> = {
   InvalidRequestSignature: 403,
   InvalidAuthorizationToken: 403,
   ResourceNotFound: 404,
+  AmountMismatch: 409,
   UnsupportedOperation: 405,
   RequestNotSupported: 405,
   RequestTimeout: 408,
@@ -30,6 +33,7 @@ const STATUS_BY_REASON: Readonly<Record<string, number>> = {
   RequestEntityTooLarge: 413,
   InvalidChargePermissionStatus: 422,
   InvalidChargeStatus: 422,
+  InvalidCheckoutSessionStatus: 422,
   ChargePermissionNotModifiable: 422,
   SoftDeclined: 422,
   HardDeclined: 422,
@@ -54,6 +58,9 @@ const DEFAULT_MESSAGES: Readonly<Record<string, string>> = {
   InvalidRequestSignature: 'The signature in the Authorization header of your API call is invalid.',
   PeriodicAmountExceeded: "You've exceeded the monthly limit for the Charge Permission and must wait until the next month to charge this buyer.",
   InternalServerError: 'An internal server error occurred.',
+  AmountMismatch: 'The chargeAmount does not match the Checkout Session amount.',
+  InvalidCheckoutSessionStatus: 'The Checkout Session is not in a state that allows this operation.',
+  CheckoutSessionCanceled: 'The Checkout Session was canceled.',
   ServiceUnavailable: 'The service is temporarily unavailable.',
 };
 

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
   }
   const sim = await startSimulator(options);
   process.stdout.write(
-    `Amazon Pay simulator listening on ${sim.url} (API: ${sim.url}/v2, ${sim.url}/sandbox/v2, ${sim.url}/live/v2)\n` + `Control API: ${sim.controlUrl}\n`,
+    `Amazon Pay simulator listening on ${sim.url} (API: ${sim.url}/v2, ${sim.url}/sandbox/v2, ${sim.url}/live/v2)\n` +
+      `Control API: ${sim.controlUrl}\n` +
+      `Checkout: button script ${sim.url}/checkout.js, buyer page ${sim.url}/checkout/processing?amazonCheckoutSessionId=…\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {

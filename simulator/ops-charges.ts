@@ -5,7 +5,7 @@ import { nextChargeId } from './ids.js';
 import { decideChargeOutcome, type ChargeOutcome } from './outcomes.js';
 import { hasChargeInProgress, renderCharge } from './render.js';
 import { PER_CHARGE_MAXIMUM_MINOR, utcMonthBounds } from './caps.js';
-import { emptyMerchantMetadata, type ChargePermissionRecord, type ChargeRecord } from './state.js';
+import { emptyMerchantMetadata, type ChargePermissionRecord, type ChargeRecord, type MerchantMetadata } from './state.js';
 import {
   optionalBoolean,
   optionalEnum,
@@ -15,6 +15,7 @@ import {
   rejectUnknownFields,
   requiredPrice,
   requiredString,
+  type ParsedPrice,
 } from './validation.js';
 import type { Engine } from './engine.js';
 import type { OperationContext, OperationResult } from './context.js';
@@ -57,7 +58,7 @@ function countedTowardsLimits(c: ChargeRecord): boolean {
  * Create Charge checks (their order is an assumption): currency, CP state, per-charge maxima /
  * OneTime limits, monthly cap.
  */
-function checkChargeable(engine: Engine, cp: ChargePermissionRecord, minor: bigint, currency: string): void {
+export function checkChargeable(engine: Engine, cp: ChargePermissionRecord, minor: bigint, currency: string): void {
   if (currency !== cp.currency) {
     throw new AmazonPayError('CurrencyMismatch', `The charge currency ${currency} differs from the Charge Permission's ${cp.currency}.`);
   }
@@ -113,24 +114,60 @@ export function createCharge(ctx: OperationContext): OperationResult {
   engine.save(); // a consumed script entry is state too
   if (outcome.kind === 'decline') throw new AmazonPayError(outcome.reason);
 
-  const now = engine.nowMs();
-  const charge: ChargeRecord = {
-    chargeId: nextChargeId(engine.state, cp.chargePermissionId),
-    chargePermissionId: cp.chargePermissionId,
-    environment: ctx.environment,
-    amountMinor: amount.minor.toString(),
-    currency: amount.currency,
-    captureAmountMinor: null,
-    refundedAmountMinor: null,
-    state: 'Authorized',
-    reasonCode: null,
-    softDescriptor: captureNow ? (softDescriptor ?? 'AMZ*Simulator') : null,
+  const charge = recordNewCharge(engine, cp, outcome, {
+    amount,
+    captureNow,
+    softDescriptor,
     merchantMetadata,
-    providerMetadata: { providerReferenceId: typeof providerMetadata?.providerReferenceId === 'string' ? providerMetadata.providerReferenceId : null },
+    providerReferenceId: typeof providerMetadata?.providerReferenceId === 'string' ? providerMetadata.providerReferenceId : null,
     platformId,
     chargeInitiator,
     channel,
     idempotencyKey: ctx.idempotencyKey ?? null,
+  });
+  return { status: 201, body: renderCharge(charge) };
+}
+
+export interface NewCharge {
+  amount: ParsedPrice;
+  captureNow: boolean;
+  softDescriptor: string | null;
+  merchantMetadata: MerchantMetadata;
+  providerReferenceId: string | null;
+  platformId: string | null;
+  chargeInitiator: string | null;
+  channel: string | null;
+  idempotencyKey: string | null;
+}
+
+/**
+ * Stores the Charge a successful or pending outcome makes (Create Charge, or Complete Checkout
+ * Session's first charge), arms its pending timer and emits its CHARGE IPN (API ref §10.3).
+ */
+export function recordNewCharge(
+  engine: Engine,
+  cp: ChargePermissionRecord,
+  outcome: Exclude<ChargeOutcome, { kind: 'decline' }>,
+  input: NewCharge,
+): ChargeRecord {
+  const now = engine.nowMs();
+  const charge: ChargeRecord = {
+    chargeId: nextChargeId(engine.state, cp.chargePermissionId),
+    chargePermissionId: cp.chargePermissionId,
+    environment: cp.environment,
+    amountMinor: input.amount.minor.toString(),
+    currency: input.amount.currency,
+    captureAmountMinor: null,
+    refundedAmountMinor: null,
+    state: 'Authorized',
+    reasonCode: null,
+    softDescriptor: input.captureNow ? (input.softDescriptor ?? 'AMZ*Simulator') : null,
+    merchantMetadata: input.merchantMetadata,
+    providerMetadata: { providerReferenceId: input.providerReferenceId },
+    platformId: input.platformId,
+    chargeInitiator: input.chargeInitiator,
+    channel: input.channel,
+    idempotencyKey: input.idempotencyKey,
     createdAt: now,
     updatedAt: now,
     pendingOutcome: null,
@@ -138,9 +175,9 @@ export function createCharge(ctx: OperationContext): OperationResult {
   };
   if (outcome.kind === 'pending') {
     charge.state = outcome.stateNow;
-    charge.pendingOutcome = outcome.final === 'Authorized' && captureNow ? 'Captured' : outcome.final;
+    charge.pendingOutcome = outcome.final === 'Authorized' && input.captureNow ? 'Captured' : outcome.final;
     charge.pendingResolveAt = now + engine.options.pendingDelayMs;
-  } else if (captureNow) {
+  } else if (input.captureNow) {
     markCaptured(charge);
   }
   engine.state.charges[charge.chargeId] = charge;
@@ -148,7 +185,7 @@ export function createCharge(ctx: OperationContext): OperationResult {
   engine.save();
   if (charge.pendingResolveAt !== null) engine.scheduleDue('charge', charge.chargeId, charge.pendingResolveAt);
   engine.emitIpn('CHARGE', charge.chargeId, charge.chargePermissionId, true);
-  return { status: 201, body: renderCharge(charge) };
+  return charge;
 }
 
 function markCaptured(charge: ChargeRecord): void {

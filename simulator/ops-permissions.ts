@@ -1,60 +1,51 @@
 // Charge Permission operations (Amazon Pay API v2: Charge Permission): Get, Update (PATCH), Close
 // (DELETE …/close with body).
 import { AmazonPayError } from './errors.js';
-import { decimalToMinor } from './money.js';
+import { parseRecurringMetadata } from './recurring-metadata.js';
 import { renderChargePermission } from './render.js';
 import { cancelChargeRecord, findChargePermission } from './ops-charges.js';
-import { optionalBoolean, optionalMerchantMetadata, optionalString, parseJsonObject, rejectUnknownFields, type JsonObject } from './validation.js';
+import { optionalBoolean, optionalMerchantMetadata, optionalString, parseJsonObject, rejectUnknownFields } from './validation.js';
 import type { Engine } from './engine.js';
 import type { OperationContext, OperationResult } from './context.js';
-import type { ChargePermissionRecord } from './state.js';
+import type { ChargePermissionRecord, MerchantMetadata } from './state.js';
 
 export function getChargePermission(ctx: OperationContext): OperationResult {
   const cp = findChargePermission(ctx, ctx.id ?? '');
   return { status: 200, body: renderChargePermission(ctx.engine.state, cp) };
 }
 
-const FREQUENCY_UNITS = ['Year', 'Month', 'Week', 'Day', 'Variable'];
-
-function parseRecurringMetadata(value: unknown, currency: string): Pick<ChargePermissionRecord, 'frequency' | 'recurringAmountMinor'> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AmazonPayError('InvalidParameterValue', 'recurringMetadata must be an object { frequency, amount }.');
+/** Update Charge Permission's recurringMetadata, in the Charge Permission's currency. */
+function recurringUpdate(value: unknown, currency: string): Pick<ChargePermissionRecord, 'frequency' | 'recurringAmountMinor'> {
+  const parsed = parseRecurringMetadata(value);
+  if (parsed.amount && parsed.amount.currency !== currency) {
+    throw new AmazonPayError('CurrencyMismatch', `recurringMetadata.amount must be in ${currency}.`);
   }
-  const obj = value as JsonObject;
-  rejectUnknownFields(obj, ['frequency', 'amount'], 'recurringMetadata.');
-  let frequency: ChargePermissionRecord['frequency'] = null;
-  if (obj['frequency'] !== undefined && obj['frequency'] !== null) {
-    const f = obj['frequency'] as JsonObject;
-    if (typeof f !== 'object' || !FREQUENCY_UNITS.includes(String(f['unit'])) || typeof f['value'] !== 'string' || !/^\d+$/.test(f['value'])) {
-      throw new AmazonPayError('InvalidParameterValue', `recurringMetadata.frequency needs unit ∈ ${FREQUENCY_UNITS.join('|')} and value as a digit string.`);
-    }
-    frequency = { unit: String(f['unit']), value: f['value'] };
-  }
-  let recurringAmountMinor: string | null = null;
-  if (obj['amount'] !== undefined && obj['amount'] !== null) {
-    const a = obj['amount'] as JsonObject;
-    const minor = typeof a['amount'] === 'string' ? decimalToMinor(a['amount'], currency) : undefined;
-    if (a['currencyCode'] !== currency) throw new AmazonPayError('CurrencyMismatch', `recurringMetadata.amount must be in ${currency}.`);
-    if (minor === undefined) throw new AmazonPayError('InvalidParameterValue', 'recurringMetadata.amount.amount is not a valid decimal string.');
-    recurringAmountMinor = minor.toString();
-  }
-  return { frequency, recurringAmountMinor };
+  return { frequency: parsed.frequency, recurringAmountMinor: parsed.amount ? parsed.amount.minor.toString() : null };
 }
 
+/**
+ * Update Charge Permission (amazon-pay-checkout reference §8, correcting API ref §5.6): the
+ * merchantMetadata children given change, repeatedly, while Chargeable or NonChargeable; once
+ * Closed, only a OneTime permission's, and only to null or "". recurringMetadata only while not Closed.
+ */
 export function updateChargePermission(ctx: OperationContext): OperationResult {
   const body = parseJsonObject(ctx.rawBody);
   rejectUnknownFields(body, ['merchantMetadata', 'recurringMetadata']);
   const metadata = optionalMerchantMetadata(body);
+  const given = metadata ? (Object.keys(body['merchantMetadata'] as object) as Array<keyof MerchantMetadata>) : [];
   const cp = findChargePermission(ctx, ctx.id ?? '');
-  if (cp.state === 'Closed') throw new AmazonPayError('ChargePermissionNotModifiable', 'A Closed Charge Permission cannot be modified.');
-  if (metadata && cp.merchantMetadataUpdated) {
-    throw new AmazonPayError('ChargePermissionNotModifiable', 'merchantMetadata can be modified only once.');
+  if (cp.state === 'Closed') {
+    if (body['recurringMetadata'] !== undefined)
+      throw new AmazonPayError('ChargePermissionNotModifiable', 'A Closed Charge Permission’s recurringMetadata cannot be modified.');
+    if (metadata && (cp.type !== 'OneTime' || given.some((name) => metadata[name] !== null && metadata[name] !== ''))) {
+      throw new AmazonPayError(
+        'ChargePermissionNotModifiable',
+        'A Closed Charge Permission’s merchantMetadata can only be cleared (null or ""), and only on a OneTime permission.',
+      );
+    }
   }
-  const recurring = body['recurringMetadata'] === undefined ? undefined : parseRecurringMetadata(body['recurringMetadata'], cp.currency);
-  if (metadata) {
-    cp.merchantMetadata = metadata;
-    cp.merchantMetadataUpdated = true;
-  }
+  const recurring = body['recurringMetadata'] === undefined ? undefined : recurringUpdate(body['recurringMetadata'], cp.currency);
+  if (metadata) for (const name of given) cp.merchantMetadata[name] = metadata[name];
   if (recurring) Object.assign(cp, recurring);
   cp.updatedAt = ctx.engine.nowMs();
   ctx.engine.save();

@@ -18,6 +18,8 @@ export const SIMULATION_CODES: Readonly<Record<string, readonly string[]>> = {
   createCharge: ['SoftDeclined', 'HardDeclined', 'AmazonRejected', 'TransactionTimedOut', 'ProcessingFailure', 'CaptureInitiated', 'AuthorizationInitiated'],
   captureCharge: ['CaptureInitiated', 'AmazonRejected'],
   closeChargePermission: ['AmazonClosed'],
+  // amazon-pay-checkout reference §11.5 / API ref §11 (a third-party summary of the sandbox page).
+  completeCheckoutSession: ['BuyerCanceled', 'AmazonCanceled', 'Declined', 'AuthorizationInitiated'],
 };
 
 /** Script entries: a decline reason, 'Success', 'CaptureInitiated', or 'AuthorizationInitiated:<final>'. */

@@ -5,6 +5,7 @@ import { AmazonPayError } from './errors.js';
 import { createCharge, getCharge, captureCharge, cancelCharge } from './ops-charges.js';
 import { getChargePermission, updateChargePermission, closeChargePermission } from './ops-permissions.js';
 import { createRefund, getRefund } from './ops-refunds.js';
+import { completeCheckoutSession, createCheckoutSession, getCheckoutSession, updateCheckoutSession } from './ops-checkout-sessions.js';
 import type { OperationName } from './throttle.js';
 import type { OperationContext, OperationResult } from './context.js';
 
@@ -24,6 +25,7 @@ interface RouteSpec {
 }
 
 const ID = '([A-Za-z0-9-]{1,64})';
+// Checkout Session ids are UUIDs (amazon-pay-checkout reference §1); the pattern above admits them.
 
 const ROUTES: RouteSpec[] = [
   { pattern: /^\/charges$/, methods: { POST: ['createCharge', createCharge] } },
@@ -37,6 +39,12 @@ const ROUTES: RouteSpec[] = [
   { pattern: new RegExp(`^/chargePermissions/${ID}/close$`), methods: { DELETE: ['closeChargePermission', closeChargePermission] } },
   { pattern: /^\/refunds$/, methods: { POST: ['createRefund', createRefund] } },
   { pattern: new RegExp(`^/refunds/${ID}$`), methods: { GET: ['getRefund', getRefund] } },
+  { pattern: /^\/checkoutSessions$/, methods: { POST: ['createCheckoutSession', createCheckoutSession] } },
+  {
+    pattern: new RegExp(`^/checkoutSessions/${ID}$`),
+    methods: { GET: ['getCheckoutSession', getCheckoutSession], PATCH: ['updateCheckoutSession', updateCheckoutSession] },
+  },
+  { pattern: new RegExp(`^/checkoutSessions/${ID}/complete$`), methods: { POST: ['completeCheckoutSession', completeCheckoutSession] } },
 ];
 
 /** True when the path looks like an Amazon Pay API path (so the server answers in Amazon's format). */

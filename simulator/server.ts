@@ -11,6 +11,7 @@ import { createRandom } from './prng.js';
 import { isApiPath } from './routes.js';
 import { handleApiRequest } from './api-handler.js';
 import { handleControl } from './control-api.js';
+import { handleCheckoutPage, isCheckoutPagePath } from './checkout-pages.js';
 import { resolvePendingCharge } from './ops-charges.js';
 import { resolveRefund } from './ops-refunds.js';
 import { SimulatorRuntime } from './runtime.js';
@@ -159,6 +160,10 @@ async function handleRequest(runtime: SimulatorRuntime, req: IncomingMessage, re
   }
   if (api) {
     await handleApiRequest(runtime, req, res, body, delay);
+    return;
+  }
+  if (isCheckoutPagePath(path)) {
+    handleCheckoutPage(runtime, req, res, body);
     return;
   }
   if (path.startsWith('/__sim/') || path === '/__sim') {

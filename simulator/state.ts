@@ -35,7 +35,6 @@ export interface ChargePermissionRecord {
   frequency: { unit: string; value: string } | null;
   recurringAmountMinor: string | null;
   merchantMetadata: MerchantMetadata;
-  merchantMetadataUpdated: boolean;
   /** Simulated card suffix (…0701, …4354 give delayed outcomes, as in Amazon Pay sandbox simulations). */
   cardSuffix: string;
   createdAt: number;
@@ -83,6 +82,67 @@ export interface RefundRecord {
   resolveAt: number | null;
 }
 
+export type PaymentIntent = 'Confirm' | 'Authorize' | 'AuthorizeWithCapture';
+export type CheckoutSessionState = 'Open' | 'Completed' | 'Canceled';
+
+/** An amount as stored: minor-unit digit string plus ISO currency. */
+export interface StoredPrice {
+  minor: string;
+  currency: string;
+}
+
+/** What the buyer did on the simulator's buyer page (Amazon's hosted page). */
+export interface CheckoutBuyerChoice {
+  /** Sandbox card suffix (API ref §11): 1111 happy path, 0701/4354 pending, 3064 cancel, 3434 decline. */
+  cardSuffix: string;
+  /** Whether the buyer agreed to save the payment method (Recurring / PaymentMethodOnFile). */
+  consentToSave: boolean;
+  /** True once the buyer approved the payment on the page: Update is refused from then on. */
+  approved: boolean;
+}
+
+export interface CheckoutSessionRecord {
+  checkoutSessionId: string;
+  environment: Environment;
+  storeId: string;
+  /** 'api' (Create Checkout Session) or 'button' (signed createCheckoutSessionConfig). */
+  origin: 'api' | 'button';
+  webCheckoutDetails: {
+    checkoutReviewReturnUrl: string | null;
+    checkoutResultReturnUrl: string | null;
+    checkoutCancelUrl: string | null;
+    checkoutMode: 'ProcessOrder' | null;
+  };
+  paymentDetails: {
+    paymentIntent: PaymentIntent | null;
+    canHandlePendingAuthorization: boolean;
+    chargeAmount: StoredPrice | null;
+    totalOrderAmount: StoredPrice | null;
+    softDescriptor: string | null;
+    presentmentCurrency: string | null;
+    allowOvercharge: boolean;
+    extendExpiration: boolean;
+  };
+  chargePermissionType: ChargePermissionType;
+  recurringMetadata: { frequency: { unit: string; value: string } | null; amount: StoredPrice | null } | null;
+  paymentMethodOnFileMetadata: { setupOnly: boolean } | null;
+  merchantMetadata: MerchantMetadata;
+  platformId: string | null;
+  providerMetadata: { providerReferenceId: string | null } | null;
+  scopes: string[] | null;
+  buyer: CheckoutBuyerChoice | null;
+  state: CheckoutSessionState;
+  reasonCode: string | null;
+  /** A Canceled session's first Complete answers CheckoutSessionCanceled; later ones InvalidCheckoutSessionStatus. */
+  cancelReported: boolean;
+  chargePermissionId: string | null;
+  chargeId: string | null;
+  /** The type the buyer accepted (OneTime when saving was declined); set on completion. */
+  acceptedChargePermissionType: ChargePermissionType | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface IdempotencyRecord {
   fingerprint: string;
   status: number;
@@ -108,6 +168,8 @@ export interface SimulatorState {
   chargePermissions: Record<string, ChargePermissionRecord>;
   charges: Record<string, ChargeRecord>;
   refunds: Record<string, RefundRecord>;
+  /** Checkout Sessions by UUID; older data files have none. */
+  checkoutSessions: Record<string, CheckoutSessionRecord>;
   /** Keyed by `${environment}|${publicKeyId}|${idempotencyKey}`. */
   idempotency: Record<string, IdempotencyRecord>;
   /** Insertion-ordered chargeIds: the ledger tests count. */
@@ -123,6 +185,7 @@ export function emptyState(): SimulatorState {
     chargePermissions: {},
     charges: {},
     refunds: {},
+    checkoutSessions: {},
     idempotency: {},
     chargeOrder: [],
     attempts: [],

@@ -3,6 +3,7 @@
 import type { Engine } from './engine.js';
 import { resolvePendingCharge } from './ops-charges.js';
 import { resolveRefund } from './ops-refunds.js';
+import { expireIfDue } from './checkout-session-store.js';
 
 export function sweepDue(engine: Engine): void {
   const now = engine.nowMs();
@@ -12,4 +13,5 @@ export function sweepDue(engine: Engine): void {
   for (const refund of Object.values(engine.state.refunds)) {
     if (refund.resolveAt !== null && refund.resolveAt <= now) resolveRefund(engine, refund.refundId);
   }
+  for (const session of Object.values(engine.state.checkoutSessions)) expireIfDue(engine, session);
 }

@@ -11,7 +11,11 @@ export type OperationName =
   | 'updateChargePermission'
   | 'closeChargePermission'
   | 'createRefund'
-  | 'getRefund';
+  | 'getRefund'
+  | 'createCheckoutSession'
+  | 'getCheckoutSession'
+  | 'updateCheckoutSession'
+  | 'completeCheckoutSession';
 
 export interface BucketSpec {
   burst: number;
@@ -36,6 +40,10 @@ export const THROTTLE_TABLES: Readonly<Record<'sandbox' | 'live', Readonly<Recor
     closeChargePermission: { burst: 10, ratePerSecond: 2 },
     createRefund: { burst: 10, ratePerSecond: 4 },
     getRefund: { burst: 20, ratePerSecond: 4 },
+    createCheckoutSession: { burst: 40, ratePerSecond: 16 },
+    getCheckoutSession: { burst: 40, ratePerSecond: 8 },
+    updateCheckoutSession: { burst: 20, ratePerSecond: 8 },
+    completeCheckoutSession: { burst: 20, ratePerSecond: 4 },
   },
   sandbox: {
     createCharge: { burst: 2, ratePerSecond: 1 },
@@ -47,6 +55,10 @@ export const THROTTLE_TABLES: Readonly<Record<'sandbox' | 'live', Readonly<Recor
     closeChargePermission: { burst: 2, ratePerSecond: 1 },
     createRefund: { burst: 2, ratePerSecond: 1 },
     getRefund: { burst: 5, ratePerSecond: 1 },
+    createCheckoutSession: { burst: 5, ratePerSecond: 1 },
+    getCheckoutSession: { burst: 10, ratePerSecond: 1 },
+    updateCheckoutSession: { burst: 5, ratePerSecond: 1 },
+    completeCheckoutSession: { burst: 2, ratePerSecond: 1 },
   },
 };
 

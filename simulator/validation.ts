@@ -72,13 +72,22 @@ export interface ParsedPrice {
 export function requiredPrice(body: JsonObject, field: string): ParsedPrice {
   const value = body[field];
   if (value === undefined || value === null) throw new AmazonPayError('MissingParameterValue', `The parameter ${field} is missing.`);
-  if (typeof value !== 'object' || Array.isArray(value)) {
+  return parsePrice(value, field);
+}
+
+/**
+ * Parses a price object; with `acceptNumbers` the amount may also be a JSON number (the .NET SDK
+ * sends Checkout Session amounts as numbers: amazon-pay-checkout reference §2.1). Amounts stay
+ * exact: a number is read through its shortest decimal text, never through arithmetic.
+ */
+export function parsePrice(value: unknown, field: string, { acceptNumbers = false } = {}): ParsedPrice {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AmazonPayError('InvalidParameterValue', `The parameter ${field} must be an object { amount, currencyCode }.`);
   }
   const obj = value as JsonObject;
   rejectUnknownFields(obj, ['amount', 'currencyCode'], `${field}.`);
   const currency = obj['currencyCode'];
-  const amount = obj['amount'];
+  const amount = acceptNumbers && typeof obj['amount'] === 'number' && Number.isFinite(obj['amount']) ? String(obj['amount']) : obj['amount'];
   if (amount === undefined || amount === null || currency === undefined || currency === null) {
     throw new AmazonPayError('MissingParameterValue', `The parameter ${field} needs both amount and currencyCode.`);
   }
@@ -92,7 +101,7 @@ export function requiredPrice(body: JsonObject, field: string): ParsedPrice {
   if (minor === undefined || minor <= 0n) {
     throw new AmazonPayError(
       'InvalidParameterValue',
-      `${field}.amount ${JSON.stringify(amount)} is not a positive decimal string valid for ${currency} (e.g. ${currency === 'JPY' ? '"500"' : '"14.00"'}).`,
+      `${field}.amount ${JSON.stringify(amount)} is not a positive decimal ${acceptNumbers ? 'string or number' : 'string'} valid for ${currency} (e.g. ${currency === 'JPY' ? '"500"' : '"14.00"'}).`,
     );
   }
   return { minor, currency };
