@@ -123,10 +123,17 @@
         datasets: [
           { type: 'bar', label: 'charges due', data: hours.map((h) => h.due), backgroundColor: '#ff9900' },
           { type: 'bar', label: 'backlog at the hour start', data: hours.map((h) => h.backlogAtStart), backgroundColor: '#c62828' },
-          { type: 'line', label: 'quota per hour', data: hours.map((h) => h.capacity), borderColor: '#232f3e', pointRadius: 0 },
+          { type: 'line', label: 'quota per hour (right axis)', data: hours.map((h) => h.capacity), borderColor: '#232f3e', pointRadius: 0, yAxisID: 'quota' },
         ],
       },
-      options: { animation: false, scales: { y: { beginAtZero: true } } },
+      // The quota is usually far above an hour's charges: its own axis keeps the bars readable.
+      options: {
+        animation: false,
+        scales: {
+          y: { beginAtZero: true, title: { display: true, text: 'charges' } },
+          quota: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } },
+        },
+      },
     });
     $('peaks').replaceChildren(
       ...(d.forecast.peaks.length === 0

@@ -216,7 +216,7 @@ async function lagByHour(db: Database, now: Date, hours: number): Promise<LagHou
   }>(sql`
     select c.requested_at, c.cycle, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.trial
     from charges c join subscriptions s on s.id = c.subscription_id
-    where c.requested_at >= ${since}::timestamptz and c.attempt = 1 and c.cycle > 0
+    where c.requested_at >= ${since}::timestamptz and c.attempt = 1
       and not exists (select 1 from subscription_events e where e.subscription_id = s.id and e.reason_code = 'plan_changed')`);
   const buckets = new Map<string, { n: number; sum: number; max: number }>();
   for (const r of rows) {

@@ -88,12 +88,18 @@ export async function startTestDaemon(input: {
   replica?: string;
   scheduleHousekeeping?: boolean;
   housekeeping?: Partial<Config['billing']['housekeeping']>;
+  /** temporal.yaml webUiUrl: where the dashboard links workflows. */
+  webUiUrl?: string;
   /** Default: the product's logger at LOG_LEVEL (warn), named after the replica. */
   logger?: Logger;
 }): Promise<Daemon> {
   const config = testConfig(input.database.url, input.taskQueues);
   return startDaemon({
-    config: { ...config, billing: { ...config.billing, housekeeping: { ...config.billing.housekeeping, ...input.housekeeping } } },
+    config: {
+      ...config,
+      temporal: { ...config.temporal, webUiUrl: input.webUiUrl ?? null },
+      billing: { ...config.billing, housekeeping: { ...config.billing.housekeeping, ...input.housekeeping } },
+    },
     databaseUrl: input.database.url,
     temporalAddress: inject('temporalAddress'),
     amazonPay: input.amazonPay,

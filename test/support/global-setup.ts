@@ -16,6 +16,8 @@ declare module 'vitest' {
     temporalNamespace: string;
     postgresAdminUrl: string;
     temporalCliPath: string;
+    /** The test server's Temporal Web UI (the dashboard's workflow links are opened in it). */
+    temporalUiUrl: string;
   }
 }
 
@@ -30,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const workDir = await mkdtemp(join(tmpdir(), 'billing-test-'));
   const [temporal, pg] = await Promise.all([
-    startTestTemporalServer(cliPath),
+    startTestTemporalServer(cliPath, { webUi: true }),
     (async () => startEmbeddedPostgres({ dataDir: join(workDir, 'pgdata'), port: await freePort(), database: TEMPLATE_DATABASE }))(),
   ]);
   await migrateDatabase(pg.url);
@@ -44,6 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalNamespace', 'default');
   project.provide('postgresAdminUrl', pg.adminUrl);
   project.provide('temporalCliPath', cliPath);
+  project.provide('temporalUiUrl', temporal.uiUrl ?? '');
 
   return async () => {
     await Promise.allSettled([temporal.stop(), pg.stop()]);
