@@ -9,6 +9,7 @@ import { escapeControls, terminalSafeIo } from './cli/terminal.js';
 import type { ConnectedBillingClient } from './connect.js';
 import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
+import { eventsCommand } from './commands/events.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { changePlanCommand, pauseCommand, resumeCommand, stopCommand } from './commands/lifecycle.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   stopCommand,
   previewCommand,
   refundCommand,
+  eventsCommand,
   repairCommand,
   importCommand,
   exportCommand,
