@@ -40,7 +40,13 @@ export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): Ledge
  * DuplicateChargeRecorded failure naming both; other database errors are thrown as they are
  * (the activity is retried with the same idempotency key).
  */
-export async function completeLedgerRow(db: Database, key: LedgerKey, outcome: AmazonPayOutcome<Charge>, at: Date, periodEnd: Date | null = null): Promise<void> {
+export async function completeLedgerRow(
+  db: Database,
+  key: LedgerKey,
+  outcome: AmazonPayOutcome<Charge>,
+  at: Date,
+  periodEnd: Date | null = null,
+): Promise<void> {
   try {
     await completeCharge(db, key, completionOf(outcome, at), { periodEnd });
   } catch (error) {

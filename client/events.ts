@@ -43,7 +43,8 @@ export interface EventPage {
 export function checkEventsQuery(input: ListEventsInput): { after: EventCursor; subscriptionId?: string; types: string[]; limit: number } {
   const problems: Problem[] = [];
   const after = input.after === undefined ? START_OF_EVENTS : decodeEventCursor(input.after);
-  if (after === null) problems.push({ field: 'after', message: 'is not a cursor this API returned (next_cursor of an earlier page); leave it out to start at the first event' });
+  if (after === null)
+    problems.push({ field: 'after', message: 'is not a cursor this API returned (next_cursor of an earlier page); leave it out to start at the first event' });
   if (input.subscriptionId !== undefined) problems.push(...validateSubscriptionId(input.subscriptionId, 'subscription'));
   const types = [...new Set(input.types ?? [])];
   const unknown = types.filter((t) => !isEventType(t));

@@ -26,9 +26,7 @@ export const SubscriptionStartedDataSchema = z
     plan: EventPlanSchema,
     anchor: z.strictObject({ local_date_time: z.string(), zone: z.string() }).describe("When cycle 0 is due, as a wall time in the buyer's zone"),
     trial: z.strictObject({ unit: z.string(), count: z.number().int() }).nullable(),
-    end: z
-      .union([z.strictObject({ after_cycles: z.number().int() }), z.strictObject({ at: instant('No cycle due at or after it is billed') })])
-      .nullable(),
+    end: z.union([z.strictObject({ after_cycles: z.number().int() }), z.strictObject({ at: instant('No cycle due at or after it is billed') })]).nullable(),
     first_charge_id: z.string().nullable().describe('The Charge captured at checkout (cycle 0), if any'),
   })
   .meta({ id: 'SubscriptionStartedData' });
@@ -36,14 +34,13 @@ export const SubscriptionStartedDataSchema = z
 const statusFields = {
   status: status.describe('The status it has now'),
   previous_status: status.describe('The status it had before'),
-  reason: z.string().nullable().describe('Why: an Amazon Pay reason code (SoftDeclined, HardDeclined, BuyerCanceled, …), an operator\'s text, or a rule (DunningExhausted:<code>, …)'),
+  reason: z
+    .string()
+    .nullable()
+    .describe("Why: an Amazon Pay reason code (SoftDeclined, HardDeclined, BuyerCanceled, …), an operator's text, or a rule (DunningExhausted:<code>, …)"),
   cycle: z.number().int().describe('The cycle it is at (0 is the first)'),
   next_billing_at: instant('When the current cycle is due').nullable(),
 };
-
-export const SubscriptionStatusDataSchema = z
-  .strictObject(statusFields)
-  .meta({ id: 'SubscriptionStatusData', description: 'A status change: activated, paused, resumed, canceled, ended.' });
 
 export const SubscriptionPastDueDataSchema = z
   .strictObject({
@@ -61,13 +58,31 @@ export const SubscriptionPaymentMethodRequiredDataSchema = z
     payment_method_update_url: z
       .string()
       .nullable()
-      .describe('Where the buyer updates the payment method (Amazon Pay US and JP); null in the EU region, which has no such link: send the buyer to your integration of the hosted Update page'),
+      .describe(
+        'Where the buyer updates the payment method (Amazon Pay US and JP); null in the EU region, which has no such link: send the buyer to your integration of the hosted Update page',
+      ),
   })
   .meta({ id: 'SubscriptionPaymentMethodRequiredData' });
 
 export const SubscriptionNeedsAttentionDataSchema = z
   .strictObject({ ...statusFields, last_failure: z.string().nullable().describe('The failure that stopped billing, at most 500 characters') })
   .meta({ id: 'SubscriptionNeedsAttentionData', description: 'needs_attention or unpaid: billing waits for an operator.' });
+
+/**
+ * activated, paused, resumed, canceled, ended. A status that has its own details (resumed into
+ * past_due, payment_method_required, needs_attention or unpaid) carries them too.
+ */
+export const SubscriptionStatusDataSchema = z
+  .strictObject({
+    ...statusFields,
+    next_retry_at: SubscriptionPastDueDataSchema.shape.next_retry_at.optional(),
+    dunning_step: SubscriptionPastDueDataSchema.shape.dunning_step.optional(),
+    dunning_steps: SubscriptionPastDueDataSchema.shape.dunning_steps.optional(),
+    grace_ends_at: SubscriptionPaymentMethodRequiredDataSchema.shape.grace_ends_at.optional(),
+    payment_method_update_url: SubscriptionPaymentMethodRequiredDataSchema.shape.payment_method_update_url.optional(),
+    last_failure: SubscriptionNeedsAttentionDataSchema.shape.last_failure.optional(),
+  })
+  .meta({ id: 'SubscriptionStatusData', description: 'A status change: activated, paused, resumed, canceled, ended.' });
 
 export const SubscriptionPlanChangedDataSchema = z
   .strictObject({
@@ -96,23 +111,32 @@ export const ChargeSucceededDataSchema = z
     period: z
       .strictObject({
         start: instant("The cycle's billing date").nullable(),
-        end: instant("The next cycle's billing date; null when not known at the charge (a retry after a decline, the last cycle, the checkout charge)").nullable(),
+        end: instant(
+          "The next cycle's billing date; null when not known at the charge (a retry after a decline, the last cycle, the checkout charge)",
+        ).nullable(),
       })
       .describe('The period the charge pays for'),
   })
   .meta({ id: 'ChargeSucceededData' });
 
-export const ChargePendingDataSchema = z.strictObject(chargeFields).meta({ id: 'ChargePendingData', description: 'Amazon Pay is authorizing (AuthorizationInitiated).' });
+export const ChargePendingDataSchema = z
+  .strictObject(chargeFields)
+  .meta({ id: 'ChargePendingData', description: 'Amazon Pay is authorizing (AuthorizationInitiated).' });
 
 export const ChargeFailedDataSchema = z
   .strictObject({
     ...chargeFields,
     reason_code: z.string().nullable().describe('Amazon Pay reason code (SoftDeclined, HardDeclined, PeriodicAmountExceeded, …)'),
-    outcome: z.string().nullable().describe("How Create Charge answered: soft_decline, hard_decline, permission_state, refused, invalid_request; ok for a pending charge declined later"),
+    outcome: z
+      .string()
+      .nullable()
+      .describe('How Create Charge answered: soft_decline, hard_decline, permission_state, refused, invalid_request; ok for a pending charge declined later'),
     decline: z
       .enum(['soft', 'hard'])
       .nullable()
-      .describe('soft: a later attempt may pass (dunning retries it; the time is in the subscription.past_due that follows); hard: the buyer must fix the payment method; null: not a decline'),
+      .describe(
+        'soft: a later attempt may pass (dunning retries it; the time is in the subscription.past_due that follows); hard: the buyer must fix the payment method; null: not a decline',
+      ),
   })
   .meta({ id: 'ChargeFailedData' });
 

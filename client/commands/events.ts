@@ -91,7 +91,10 @@ Examples:
     const action = EVENT_ACTIONS.find((a) => a.name === name);
     if (!action) throw new UsageError(`billing events: unknown action ${JSON.stringify(name)}; use ${EVENT_ACTIONS.map((a) => a.name).join(', ')}`);
     const foreign = Object.keys(values).filter((key) => values[key] !== undefined && key !== 'json' && key !== 'help' && !Object.hasOwn(action.options, key));
-    if (foreign.length > 0) throw new UsageError(`billing events ${action.name}: ${foreign.map((k) => `--${k}`).join(', ')} belongs to another action (see \`billing events --help\`)`);
+    if (foreign.length > 0)
+      throw new UsageError(
+        `billing events ${action.name}: ${foreign.map((k) => `--${k}`).join(', ')} belongs to another action (see \`billing events --help\`)`,
+      );
     return action.run(ctx, values, args);
   },
 };

@@ -106,7 +106,14 @@ async function withRefundEvent<T extends RefundRow | undefined>(
     const after = await write(tx);
     if (!after) return after;
     const prior = before.find((row) => row.id === after.id)?.state ?? null;
-    const type = prior === after.state ? null : after.state === 'Refunded' ? 'refund.succeeded' : after.state === 'Declined' || after.state === 'failed' ? 'refund.failed' : null;
+    const type =
+      prior === after.state
+        ? null
+        : after.state === 'Refunded'
+          ? 'refund.succeeded'
+          : after.state === 'Declined' || after.state === 'failed'
+            ? 'refund.failed'
+            : null;
     if (type) await appendEvent(tx, { subscriptionId: after.subscriptionId, type, occurredAt: at, data: refundEventData(after) });
     return after;
   });

@@ -16,7 +16,12 @@ export async function insertSubscription(db: DatabaseOrTransaction, row: NewSubs
     const [inserted] = await tx.insert(subscriptions).values(row).onConflictDoNothing({ target: subscriptions.id }).returning();
     if (!inserted) return undefined;
     await tx.insert(subscriptionEvents).values({ subscriptionId: row.id, fromStatus: null, toStatus: row.status, reasonCode: 'Created', cycle: 0 });
-    const { sequence } = await appendEvent(tx, { subscriptionId: row.id, type: 'subscription.started', occurredAt: inserted.createdAt, data: startedEventData(inserted) });
+    const { sequence } = await appendEvent(tx, {
+      subscriptionId: row.id,
+      type: 'subscription.started',
+      occurredAt: inserted.createdAt,
+      data: startedEventData(inserted),
+    });
     return { ...inserted, lastEventSequence: sequence };
   });
   if (created) return { row: created, created: true };
