@@ -30,12 +30,12 @@ export const COMMANDS: readonly Command[] = [
   stopCommand,
   previewCommand,
   refundCommand,
-  eventsCommand,
   repairCommand,
   importCommand,
   exportCommand,
   demoCommand,
   apiKeysCommand,
+  eventsCommand,
 ];
 
 function overview(): string {

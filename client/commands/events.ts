@@ -14,7 +14,10 @@ export interface EventAction {
   name: string;
   options: OptionSpec;
   usage: string;
+  /** What it does (paragraphs). */
   help: string;
+  /** Its lines of the Options section. */
+  optionsHelp: string;
   run(ctx: CommandContext, values: Values, args: string[]): Promise<number>;
 }
 
@@ -24,12 +27,11 @@ const listAction: EventAction = {
   usage: 'billing events list [--after <cursor>] [--subscription <id>] [--type <type>[,<type>…]] [--limit n] [--json]',
   help: `list: events after a cursor, oldest first (the order a cursor reads them in). The last line
 names the --after cursor to continue with; it is printed even when nothing is new, so a script
-can poll with it. A cursor never skips an event that commits late (docs/events.md).
-
-  --after <cursor>             continue after the page that printed it (default: the first event)
-  --subscription <id>          only this subscription's events
-  --type <type>[,<type>…]      only these types: ${EVENT_TYPES.join(', ')}
-  --limit <n>                  page size, 1-${MAX_EVENT_PAGE} (default ${DEFAULT_EVENT_PAGE})`,
+can poll with it. A cursor never skips an event that commits late (docs/events.md).`,
+  optionsHelp: `  --after <cursor>             list: continue after the page that printed it (default: the first event)
+  --subscription <id>          list: only this subscription's events
+  --type <type>[,<type>…]      list: only these types: ${EVENT_TYPES.join(', ')}
+  --limit <n>                  list: page size, 1-${MAX_EVENT_PAGE} (default ${DEFAULT_EVENT_PAGE})`,
   async run(ctx, values, args) {
     if (args.length > 0) throw new UsageError(`billing events list: takes no argument, got ${JSON.stringify(args[0])}`);
     const c = collectProblems();
@@ -80,6 +82,9 @@ export const eventsCommand: Command = {
   help: `Usage: ${EVENT_ACTIONS.map((a) => a.usage).join('\n       ')}
 
 ${EVENT_ACTIONS.map((a) => a.help).join('\n\n')}
+
+Options:
+${EVENT_ACTIONS.map((a) => a.optionsHelp).join('\n')}
 ${JSON_OPTION_HELP}
 
 Examples:
