@@ -116,9 +116,7 @@ export async function completeCharge(
   const column = (name: string, value: SQL) => sql`case when ${keep} then charges.${sql.identifier(name)} else ${value} end`;
   const completedAt = answer.completedAt.toISOString();
   const [result] = await db.execute<{ updated: number }>(sql`
-    with prior as (
-      select id, state from charges where ${attemptWhere(key)} for update
-    ), updated as (
+    with ${lockSubscriptionThenAttempt(key)}, updated as (
       update charges set
         state = ${column('state', sql`${answer.state}::text`)},
         outcome = ${column('outcome', sql`${answer.outcome}::text`)},
@@ -149,15 +147,28 @@ export async function resolvePendingCharge(
   update: { state: string; reasonCode: string | null; at: Date },
 ): Promise<void> {
   await db.execute(sql`
-    with prior as (
-      select id, state from charges where ${attemptWhere(key)} and charge_id = ${key.chargeId} for update
-    ), updated as (
+    with ${lockSubscriptionThenAttempt(key, sql`charges.charge_id = ${key.chargeId}`)}, updated as (
       update charges set state = ${update.state}, reason_code = ${update.reasonCode}, completed_at = ${update.at.toISOString()}::timestamptz
       from prior where charges.id = prior.id
       returning charges.*, prior.state as prior_state
     ), ${chargeEventsSql('updated', null)},
     ${appendEventsFrom('charge_events', update.at)}
     select 1`);
+}
+
+/**
+ * CTEs `subscription_lock` and `prior` (the attempt's row: id, state): the subscription's row is
+ * locked before the attempt's, the order claimChargeSend takes them in (subscription FOR SHARE,
+ * then the attempt), so a completion and an overlapping claim of the same attempt queue instead
+ * of deadlocking. The subscription's lock is needed anyway: the event's sequence is bumped on it.
+ */
+function lockSubscriptionThenAttempt(key: ChargeAttemptKey, also: SQL = sql`true`): SQL {
+  return sql`subscription_lock as (
+      select id from subscriptions where id = ${key.subscriptionId} for no key update
+    ), prior as (
+      select charges.id, charges.state from charges join subscription_lock on subscription_lock.id = charges.subscription_id
+      where ${attemptWhere(key)} and ${also} for update of charges
+    )`;
 }
 
 /** SQL for an ISO-8601 UTC instant with milliseconds ("2026-01-31T09:00:00.000Z"), as JavaScript writes it; null stays null. */
