@@ -34,14 +34,21 @@ export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): Ledge
 }
 
 /**
- * Writes Create Charge's answer to the attempt's ledger row. A second successful charge for one
+ * Writes Create Charge's answer to the attempt's ledger row, with its event (charge.succeeded's
+ * period ends at `periodEnd`, the next cycle's billing date when known). A second successful charge for one
  * cycle is refused by PostgreSQL (unique index): that becomes a non-retryable
  * DuplicateChargeRecorded failure naming both; other database errors are thrown as they are
  * (the activity is retried with the same idempotency key).
  */
-export async function completeLedgerRow(db: Database, key: LedgerKey, outcome: AmazonPayOutcome<Charge>, at: Date): Promise<void> {
+export async function completeLedgerRow(
+  db: Database,
+  key: LedgerKey,
+  outcome: AmazonPayOutcome<Charge>,
+  at: Date,
+  periodEnd: Date | null = null,
+): Promise<void> {
   try {
-    await completeCharge(db, key, completionOf(outcome, at));
+    await completeCharge(db, key, completionOf(outcome, at), { periodEnd });
   } catch (error) {
     if (outcome.kind === 'ok' && isUniqueViolation(error)) {
       const chargeId = outcome.body.chargeId;

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { AmazonPayClient } from '../amazonpay/client.js';
+import type { AmazonPayRegion } from '../amazonpay/config.js';
 import type { CreateChargeRequest } from '../amazonpay/types.js';
 import { chargeIdempotencyKey } from '../billing/keys.js';
 import { money, toAmazonPrice } from '../billing/money.js';
@@ -14,6 +15,7 @@ export interface ChargeDeps {
   db: Database;
   amazonPay: AmazonPayClient;
   now: () => Date;
+  region?: AmazonPayRegion;
   /** Waits for this process's next Create Charge slot (activities/call-spacer.ts); none: call at once. */
   spaceCalls?: () => Promise<void>;
   /** Prometheus hook (daemon/metrics.ts); lag = now − when the workflow first scheduled this charge (≈ its due time). */
@@ -66,14 +68,16 @@ export function createChargeActivities(deps: ChargeDeps) {
       if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason };
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
       deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
-      await completeLedgerRow(deps.db, key, outcome, deps.now());
+      // charge.succeeded's period ends where the next cycle is due, known here when the cycle is paid on the plain path.
+      const periodEnd = input.onPaid?.cycle === input.cycle + 1 && input.onPaid.nextBillingAt ? new Date(input.onPaid.nextBillingAt) : null;
+      await completeLedgerRow(deps.db, key, outcome, deps.now(), periodEnd);
       // A 429/5xx: retried by Temporal with the same key (the row stays pending meanwhile).
       if (isRetryable(outcome)) throw retryableFailure(outcome, Context.current().info.attempt);
       const result = chargeResultOf(outcome);
       if (result.kind !== 'charged') return result;
       // Paid: the subscription moves on with its ledger row, in this same activity (one activity
       // per cycle, see README "What a cycle costs Temporal"); a retry rewrites the same values.
-      if (input.onPaid) await recordStatusChange(deps.db, input.onPaid, deps.now());
+      if (input.onPaid) await recordStatusChange(deps.db, input.onPaid, deps.now(), deps.region);
       return { ...result, statusRecorded: input.onPaid !== undefined };
     },
   };

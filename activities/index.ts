@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../amazonpay/client.js';
+import type { AmazonPayRegion } from '../amazonpay/config.js';
 import type { Database } from '../db/client.js';
 import { createAmazonActivities } from './amazon.js';
 import { createChargeActivities } from './charges.js';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   temporal?: Client;
   logger?: Logger;
   metrics?: ActivityMetrics;
+  /** Amazon Pay region: decides the buyer's payment-method update link in events (default na). */
+  region?: AmazonPayRegion;
   /** Spaces this process's Create Charge calls (activities/call-spacer.ts). */
   spaceCalls?: () => Promise<void>;
 }

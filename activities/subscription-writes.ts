@@ -2,21 +2,26 @@
 // event in its history, a plan change, the charge captured at checkout, the final state of a
 // pending charge. The charge activity writes the status after a paid charge with the same
 // recordStatusChange (activities/charges.ts).
-import { and, eq } from 'drizzle-orm';
+import type { AmazonPayRegion } from '../amazonpay/config.js';
+import { paymentMethodUpdateUrlPrefix } from '../amazonpay/update-link.js';
 import type { Database } from '../db/client.js';
-import { insertCheckoutCharge } from '../db/queries/charges.js';
+import { insertCheckoutCharge, resolvePendingCharge } from '../db/queries/charges.js';
 import { recordPlanChange, recordSubscriptionEvent, recordSubscriptionStatus } from '../db/queries/subscriptions.js';
-import { charges } from '../db/schema/index.js';
 import type { BillingInterval } from '../billing/types.js';
 import type { ChargeUpdate, PlanChangeRecord, StatusChange, SubscriptionEvent } from '../workflows/types.js';
 
-/** Writes a status the workflow decided: the row, and an event when status or reason changed. Idempotent. */
-export async function recordStatusChange(db: Database, change: StatusChange, at: Date): Promise<void> {
+/**
+ * Writes a status the workflow decided: the row, its history entry and its outbox event when
+ * status or reason changed (db/queries/status-events.ts). Idempotent. `region` decides the
+ * buyer's update link in subscription.payment_method_required (default na, as the admin client).
+ */
+export async function recordStatusChange(db: Database, change: StatusChange, at: Date, region: AmazonPayRegion = 'na'): Promise<void> {
   await recordSubscriptionStatus(db, {
     ...change,
     nextBillingAt: change.nextBillingAt ? new Date(change.nextBillingAt) : null,
     ended: change.ended ?? false,
     at,
+    paymentMethodUpdateUrlPrefix: paymentMethodUpdateUrlPrefix(region),
   });
 }
 
@@ -26,7 +31,7 @@ export async function recordStatusChange(db: Database, change: StatusChange, at:
  */
 const LEGACY_PLAN_CHANGED_EVENT = 'plan_changed';
 
-export function createSubscriptionWriteActivities(deps: { db: Database; now: () => Date }) {
+export function createSubscriptionWriteActivities(deps: { db: Database; now: () => Date; region?: AmazonPayRegion }) {
   const writePlanChange = (change: PlanChangeRecord) =>
     recordPlanChange(deps.db, {
       subscriptionId: change.subscriptionId,
@@ -37,7 +42,7 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
     });
   return {
     async recordStatus(change: StatusChange): Promise<void> {
-      await recordStatusChange(deps.db, change, deps.now());
+      await recordStatusChange(deps.db, change, deps.now(), deps.region);
     },
     /** An event in the subscription's history (e.g. cycles_skipped_while_paused); changes nothing else. */
     async recordEvent(event: SubscriptionEvent): Promise<void> {
@@ -65,17 +70,8 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
       return { state: row.state, at: (row.completedAt ?? row.requestedAt).toISOString() };
     },
     async recordChargeResolution(input: { subscriptionId: string; cycle: number; attempt: number } & ChargeUpdate): Promise<void> {
-      await deps.db
-        .update(charges)
-        .set({ state: input.state, reasonCode: input.reasonCode, completedAt: deps.now() })
-        .where(
-          and(
-            eq(charges.subscriptionId, input.subscriptionId),
-            eq(charges.cycle, input.cycle),
-            eq(charges.attempt, input.attempt),
-            eq(charges.chargeId, input.chargeId),
-          ),
-        );
+      const { chargeId, state, reasonCode, ...attempt } = input;
+      await resolvePendingCharge(deps.db, { ...attempt, chargeId }, { state, reasonCode, at: deps.now() });
     },
   };
 }

@@ -7,12 +7,17 @@ import type { AmazonPayRegion } from './config.js';
  * null.
  */
 export function paymentMethodUpdateUrl(chargePermissionId: string, region: AmazonPayRegion): string | null {
-  const id = encodeURIComponent(chargePermissionId);
+  const prefix = paymentMethodUpdateUrlPrefix(region);
+  return prefix === null ? null : prefix + encodeURIComponent(chargePermissionId);
+}
+
+/** The link up to the Charge Permission id (which completes it), or null where the region has none; SQL appends the id. */
+export function paymentMethodUpdateUrlPrefix(region: AmazonPayRegion): string | null {
   switch (region) {
     case 'na':
-      return `https://payments.amazon.com/jr/your-account/ba/${id}`;
+      return 'https://payments.amazon.com/jr/your-account/ba/';
     case 'jp':
-      return `https://pay.amazon.com/jp/jr/your-account/ba/${id}`;
+      return 'https://pay.amazon.com/jp/jr/your-account/ba/';
     case 'eu':
       return null;
   }

@@ -15,6 +15,7 @@ import { authenticate } from './auth.js';
 import { idempotency, refuseRepeatedIdempotencyKey } from './idempotency.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
+import { eventRoutes } from './routes/events.js';
 import { chargeRoutes } from './routes/charges.js';
 import { dashboardDataRoutes, registerDashboardPage, type DashboardSettings } from './routes/dashboard.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
@@ -141,6 +142,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     await v1.register(subscriptionRoutes, { client });
     await v1.register(chargeRoutes, { client, now: deps.now });
     await v1.register(dashboardDataRoutes, { db: deps.db, now: deps.now, settings: options.dashboard ?? { ratePerSecond: 4, temporalUi: null } });
+    await v1.register(eventRoutes, { client });
   });
   registerDashboardPage(app);
   return app;

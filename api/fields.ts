@@ -42,6 +42,7 @@ export const API_FIELD_NAMES: Readonly<Record<string, FieldNames>> = {
   'POST /v1/subscriptions/:id/plan': { ...SUBSCRIPTION_ID, amountMinor: 'price.amount', interval: 'interval', change: 'body' },
   'GET /v1/charges/:chargeId': { chargeId: 'params.chargeId' },
   'POST /v1/charges/:chargeId/refunds': { chargeId: 'params.chargeId', amountMinor: 'amount.amount', ...REASON },
+  'GET /v1/events': QUERY('after', 'subscription', 'type', 'limit'),
   'GET /v1/schedule-preview': {
     anchor: 'querystring.anchor',
     'anchor.localDateTime': 'querystring.anchor',

@@ -9,6 +9,7 @@ import { escapeControls, terminalSafeIo } from './cli/terminal.js';
 import type { ConnectedBillingClient } from './connect.js';
 import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
+import { eventsCommand } from './commands/events.js';
 import { exportCommand } from './commands/export.js';
 import { forecastCommand } from './commands/forecast.js';
 import { importCommand } from './commands/import.js';
@@ -36,6 +37,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   demoCommand,
   apiKeysCommand,
+  eventsCommand,
 ];
 
 function overview(): string {

@@ -14,6 +14,7 @@ import {
 } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
 import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairResult } from './subscriptions/repair.js';
+import { listEvents, type EventPage, type ListEventsInput } from './events.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
 
 export * from './errors.js';
@@ -25,6 +26,7 @@ export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
 export type { DriftRepairSummary, RepairResult } from './subscriptions/repair.js';
 export type { ChargeDetails } from './subscriptions/charge.js';
+export type { EventPage, EventView, ListEventsInput } from './events.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
 export interface BillingClient {
@@ -43,6 +45,8 @@ export interface BillingClient {
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
   repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<DriftRepairSummary>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
+  /** A page of the event log (docs/events.md): events after a cursor, optionally of one subscription and some types. */
+  listEvents(input?: ListEventsInput): Promise<EventPage>;
 }
 
 export function createBillingClient(deps: BillingClientDeps): BillingClient {
@@ -60,5 +64,6 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     repair: (id) => repairSubscription(deps, id),
     repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
     getCharge: (chargeId) => getCharge(deps, chargeId),
+    listEvents: (input) => listEvents(deps, input),
   };
 }

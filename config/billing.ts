@@ -148,6 +148,9 @@ const billingFileSchema = z.strictObject({
       reconcile: cron.default('*/15 * * * *'),
       drift: cron.default('*/10 * * * *'),
       prune: cron.default('30 3 * * *'),
+      trialWillEnd: cron.default('*/15 * * * *'),
+      /** subscription.trial_will_end is emitted this long before a trial ends (docs/events.md). Default 3 days. */
+      trialWillEndBefore: duration.default(3 * 86_400_000),
       /** Amazon Pay reads (Get Refund for stale refunds, at most a quarter; Get Charge Permission) one reconciliation run may spend, leaving the quota to billing. */
       reconcileBudget: z.number({ error: 'a whole number ≥ 0' }).int().min(0, 'a whole number ≥ 0').default(100),
       pruneAfter: duration.default(30 * 86_400_000),
@@ -157,6 +160,8 @@ const billingFileSchema = z.strictObject({
       reconcile: '*/15 * * * *',
       drift: '*/10 * * * *',
       prune: '30 3 * * *',
+      trialWillEnd: '*/15 * * * *',
+      trialWillEndBefore: 3 * 86_400_000,
       reconcileBudget: 100,
       pruneAfter: 30 * 86_400_000,
     }),

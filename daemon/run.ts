@@ -93,6 +93,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       temporal: client,
       logger,
       metrics,
+      region: options.amazonPay.region,
       spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond),
     }),
   });
@@ -115,12 +116,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // Reconciliation reads Amazon Pay outside the amazon-reads queue, whose server-side cap
     // cannot see it: it takes at most a quarter of that rate and stops at the first 429.
     reconcileReadsPerSecond: config.temporal.rateLimits.amazonReadsPerSecond / 4,
+    trialWillEndBeforeMs: billing.housekeeping.trialWillEndBefore,
   });
-  const { inboxRetry, reconcile, drift, prune } = billing.housekeeping;
+  const { inboxRetry, reconcile, drift, prune, trialWillEnd } = billing.housekeeping;
   const housekeeping = startHousekeeping({
     sql: database.sql,
     jobs,
-    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune },
+    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune, trialWillEnd },
     logger: logger.child({ component: 'housekeeping' }),
     ...(options.replica ? { replica: options.replica } : {}),
     onRun: (job, result) => metrics.onHousekeeping(job, result),

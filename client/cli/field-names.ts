@@ -82,6 +82,7 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, CliFieldNames>> = {
   refund: { chargeId: '<ChargeId>', amountMinor: '--amount', ...REASON },
   repair: SUBSCRIPTION_ID,
   'api-keys': { name: '--name', id: '<key id>' },
+  events: { after: '--after', subscription: '--subscription', type: '--type', limit: '--limit' },
 };
 
 /**

@@ -9,6 +9,7 @@ import { lastPermissionStates, permissionsToReconcile, recordPermissionCheck, re
 import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
+import { emitTrialWillEnd } from '../../db/queries/trial-events.js';
 import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscriptionStatus, subscriptionWorkflowIds } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
@@ -43,6 +44,8 @@ export interface HousekeepingDeps {
   /** A refund still RefundInitiated this long after it was asked for (and not checked for as long) is polled. Default 10 minutes. */
   refundPollAfterMs?: number;
   inboxRetry?: Partial<InboxRetryPolicy>;
+  /** subscription.trial_will_end is emitted this long before a trial ends (billing.yaml housekeeping.trialWillEndBefore). Default 3 days. */
+  trialWillEndBeforeMs?: number;
 }
 
 const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
@@ -50,7 +53,9 @@ const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
 /** How old a recorded stop must be before drift sends it again to a running workflow that lacks it (the stopper may still be sending it). */
 const STOP_REDELIVERY_AFTER_MS = 60_000;
 
-export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune';
+export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune' | 'trialWillEnd';
+
+const DEFAULT_TRIAL_WILL_END_BEFORE_MS = 3 * 86_400_000;
 
 export function createHousekeepingJobs(deps: HousekeepingDeps) {
   const reaction: ReactionDeps = {
@@ -236,6 +241,16 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       const idempotencyKeys = await pruneIdempotencyKeys(deps.db, new Date(now - (deps.idempotencyRetentionMs ?? IDEMPOTENCY_RETENTION_MS)));
       if (idempotencyKeys > 0) deps.logger.info({ deleted: idempotencyKeys }, 'idempotency keys pruned');
       return { deleted, idempotencyKeys };
+    },
+
+    /**
+     * subscription.trial_will_end for every trial ending within trialWillEndBeforeMs from now
+     * that has not had one (db/queries/trial-events.ts): once per trial, whichever replica runs it.
+     */
+    async trialWillEnd(): Promise<{ emitted: number }> {
+      const emitted = await emitTrialWillEnd(deps.db, deps.now(), deps.trialWillEndBeforeMs ?? DEFAULT_TRIAL_WILL_END_BEFORE_MS);
+      if (emitted > 0) deps.logger.info({ emitted }, 'trial_will_end events emitted');
+      return { emitted };
     },
 
     /** Ends paced waits of a run in progress (shutdown); later runs stop at once. */

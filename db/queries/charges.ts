@@ -1,5 +1,6 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { LedgerState } from '../../billing/vocabulary.js';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { PAID_CHARGE_STATES, SOFT_DECLINE_REASONS, type LedgerState } from '../../billing/vocabulary.js';
+import { appendEventsFrom, decimalAmountSql } from './event-sql.js';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, subscriptions, type ChargeRow } from '../schema/index.js';
 
@@ -98,52 +99,139 @@ export interface LedgerCompletion {
  * Records one answer on the attempt's row, in the one write: its outcome, one send fewer in
  * flight (claimChargeSend), and "possibly processed" once any answer left that open (never
  * cleared again: a later 429 does not undo an earlier request that may have been processed).
+ * When the answer moves the row to a new state, the same statement appends its event
+ * (chargeEventsSql): charge.succeeded, charge.pending or charge.failed. `periodEnd` is the next
+ * cycle's billing date when the caller knows it (charge.succeeded's period.end), else null.
  */
-export async function completeCharge(db: DatabaseOrTransaction, key: ChargeAttemptKey, outcome: LedgerCompletion): Promise<void> {
+export async function completeCharge(
+  db: DatabaseOrTransaction,
+  key: ChargeAttemptKey,
+  outcome: LedgerCompletion,
+  context: { periodEnd?: Date | null } = {},
+): Promise<void> {
   const { mayHaveBeenProcessed, ...answer } = outcome;
   // An answer without a ChargeId (a 429 or 5xx on a resend, a late answer of an execution that
   // outlived its timeout) never overwrites a row that already records the Charge Amazon made.
-  const keep = answer.chargeId === null ? sql`${charges.chargeId} is not null` : sql`false`;
-  const column = (name: keyof typeof answer, value: unknown) => sql`case when ${keep} then ${charges[name]} else ${value} end`;
-  const updated = await db
-    .update(charges)
-    .set({
-      state: column('state', answer.state),
-      outcome: column('outcome', answer.outcome),
-      chargeId: column('chargeId', answer.chargeId),
-      reasonCode: column('reasonCode', answer.reasonCode),
-      amazonRequestId: column('amazonRequestId', answer.amazonRequestId),
-      completedAt: column('completedAt', sql`${answer.completedAt.toISOString()}::timestamptz`),
-      sendsInFlight: sql`greatest(${charges.sendsInFlight} - 1, 0)`,
-      possiblyProcessed: sql`${charges.possiblyProcessed} or ${mayHaveBeenProcessed}`,
-    })
-    .where(attemptWhere(key))
-    .returning({ id: charges.id });
+  const keep = answer.chargeId === null ? sql`charges.charge_id is not null` : sql`false`;
+  const column = (name: string, value: SQL) => sql`case when ${keep} then charges.${sql.identifier(name)} else ${value} end`;
+  const completedAt = answer.completedAt.toISOString();
+  const [result] = await db.execute<{ updated: number }>(sql`
+    with ${lockSubscriptionThenAttempt(key)}, updated as (
+      update charges set
+        state = ${column('state', sql`${answer.state}::text`)},
+        outcome = ${column('outcome', sql`${answer.outcome}::text`)},
+        charge_id = ${column('charge_id', sql`${answer.chargeId}::text`)},
+        reason_code = ${column('reason_code', sql`${answer.reasonCode}::text`)},
+        amazon_request_id = ${column('amazon_request_id', sql`${answer.amazonRequestId}::text`)},
+        completed_at = ${column('completed_at', sql`${completedAt}::timestamptz`)},
+        sends_in_flight = greatest(charges.sends_in_flight - 1, 0),
+        possibly_processed = charges.possibly_processed or ${mayHaveBeenProcessed}
+      from prior where charges.id = prior.id
+      returning charges.*, prior.state as prior_state
+    ), ${chargeEventsSql('updated', context.periodEnd ?? null)},
+    ${appendEventsFrom('charge_events', answer.completedAt)}
+    select (select count(*) from updated)::int as updated`);
   // Every completion follows a claim, and a claimed row is never removed: a missing row is a bug.
-  if (updated.length === 0) throw new Error(`charge attempt ${key.subscriptionId}/${key.cycle}/${key.attempt} has no ledger row to record its answer on`);
+  if ((result?.updated ?? 0) === 0)
+    throw new Error(`charge attempt ${key.subscriptionId}/${key.cycle}/${key.attempt} has no ledger row to record its answer on`);
 }
 
-/** The ledger row for cycle 0 when the first payment was captured at checkout. */
+/**
+ * The final state of a pending (AuthorizationInitiated) charge, from a CHARGE IPN or polling,
+ * written on its attempt's row with its event (charge.succeeded or charge.failed) in the same
+ * statement. A row already in that state (a retried write) changes nothing and reports nothing.
+ */
+export async function resolvePendingCharge(
+  db: DatabaseOrTransaction,
+  key: ChargeAttemptKey & { chargeId: string },
+  update: { state: string; reasonCode: string | null; at: Date },
+): Promise<void> {
+  await db.execute(sql`
+    with ${lockSubscriptionThenAttempt(key, sql`charges.charge_id = ${key.chargeId}`)}, updated as (
+      update charges set state = ${update.state}, reason_code = ${update.reasonCode}, completed_at = ${update.at.toISOString()}::timestamptz
+      from prior where charges.id = prior.id
+      returning charges.*, prior.state as prior_state
+    ), ${chargeEventsSql('updated', null)},
+    ${appendEventsFrom('charge_events', update.at)}
+    select 1`);
+}
+
+/**
+ * CTEs `subscription_lock` and `prior` (the attempt's row: id, state): the subscription's row is
+ * locked before the attempt's, the order claimChargeSend takes them in (subscription FOR SHARE,
+ * then the attempt), so a completion and an overlapping claim of the same attempt queue instead
+ * of deadlocking. The subscription's lock is needed anyway: the event's sequence is bumped on it.
+ */
+function lockSubscriptionThenAttempt(key: ChargeAttemptKey, also: SQL = sql`true`): SQL {
+  return sql`subscription_lock as (
+      select id from subscriptions where id = ${key.subscriptionId} for no key update
+    ), prior as (
+      select charges.id, charges.state from charges join subscription_lock on subscription_lock.id = charges.subscription_id
+      where ${attemptWhere(key)} and ${also} for update of charges
+    )`;
+}
+
+/** SQL for an ISO-8601 UTC instant with milliseconds ("2026-01-31T09:00:00.000Z"), as JavaScript writes it; null stays null. */
+export function isoInstantSql(value: SQL): SQL {
+  return sql`to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+const PAID = sql.raw(`(${PAID_CHARGE_STATES.map((s) => `'${s}'`).join(', ')})`);
+const FAILED = sql.raw(`('Refused', 'failed', 'Declined', 'Canceled')`);
+const SOFT = sql.raw(`(${SOFT_DECLINE_REASONS.map((s) => `'${s}'`).join(', ')})`);
+
+/**
+ * A CTE `charge_events` (subscription_id, type, data) over the ledger rows of CTE `rows` (charges
+ * columns plus prior_state): the event of a row whose state changed — charge.succeeded on
+ * reaching a paid state (Authorized, Captured, CaptureInitiated) from an unpaid one,
+ * charge.pending on AuthorizationInitiated, charge.failed on Refused, failed, Declined or
+ * Canceled; none otherwise (still pending, a retried write). Data: api/schemas/events.ts.
+ * A decline is soft when Amazon Pay's reason is one a later attempt may pass
+ * (SOFT_DECLINE_REASONS, a Canceled authorization), hard when it is any other decline.
+ */
+function chargeEventsSql(rows: string, periodEnd: Date | null): SQL {
+  const r = sql.identifier(rows);
+  return sql`charge_events as (
+      select t.subscription_id, t.type,
+        jsonb_build_object('charge_id', t.charge_id, 'cycle', t.cycle, 'attempt', t.attempt, 'state', t.state,
+          'amount', ${decimalAmountSql(sql`t.amount_minor`, sql`t.currency`)}, 'currency', t.currency)
+        || case t.type
+          when 'charge.succeeded' then jsonb_build_object('period', jsonb_build_object(
+            'start', ${isoInstantSql(sql`case when s.current_cycle = t.cycle then s.next_billing_at end`)},
+            'end', ${isoInstantSql(sql`${periodEnd?.toISOString() ?? null}::timestamptz`)}))
+          when 'charge.failed' then jsonb_build_object('reason_code', t.reason_code, 'outcome', t.outcome,
+            'decline', case
+              when t.outcome = 'soft_decline' or t.state = 'Canceled' or (t.state = 'Declined' and t.reason_code in ${SOFT}) then 'soft'
+              when t.outcome = 'hard_decline' or t.state = 'Declined' then 'hard' end)
+          else '{}'::jsonb end as data
+      from (
+        select ${r}.*, case
+          when ${r}.state is not distinct from ${r}.prior_state then null
+          when ${r}.state in ${PAID} then case when ${r}.prior_state in ${PAID} then null else 'charge.succeeded' end
+          when ${r}.state = 'AuthorizationInitiated' then 'charge.pending'
+          when ${r}.state in ${FAILED} then 'charge.failed'
+        end as type
+        from ${r}
+      ) t join subscriptions s on s.id = t.subscription_id
+    )`;
+}
+
+/** The ledger row for cycle 0 when the first payment was captured at checkout, with its charge.succeeded event in the same statement. */
 export async function insertCheckoutCharge(
   db: DatabaseOrTransaction,
   row: { subscriptionId: string; chargeId: string; amountMinor: bigint; currency: string; at: Date },
 ): Promise<ChargeRow> {
-  await db
-    .insert(charges)
-    .values({
-      subscriptionId: row.subscriptionId,
-      cycle: 0,
-      attempt: 0,
-      idempotencyKey: `checkout:${row.chargeId}`,
-      amountMinor: row.amountMinor,
-      currency: row.currency,
-      chargeId: row.chargeId,
-      state: 'Captured',
-      outcome: 'checkout',
-      requestedAt: row.at,
-      completedAt: row.at,
-    })
-    .onConflictDoNothing({ target: [charges.subscriptionId, charges.cycle, charges.attempt] });
+  const at = row.at.toISOString();
+  await db.execute(sql`
+    with inserted as (
+      insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, charge_id, state, outcome, requested_at, completed_at)
+      values (${row.subscriptionId}, 0, 0, ${`checkout:${row.chargeId}`}, ${row.amountMinor.toString()}::bigint, ${row.currency}, ${row.chargeId},
+        'Captured', 'checkout', ${at}::timestamptz, ${at}::timestamptz)
+      on conflict (subscription_id, cycle, attempt) do nothing
+      returning *, null::text as prior_state
+    ), ${chargeEventsSql('inserted', null)},
+    ${appendEventsFrom('charge_events', row.at)}
+    select 1`);
   const [stored] = await db
     .select()
     .from(charges)

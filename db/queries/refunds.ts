@@ -1,7 +1,9 @@
-import { and, asc, desc, eq, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, refunds, subscriptions, unknownRefunds, type ChargeRow, type RefundRow } from '../schema/index.js';
 import { FINAL_REFUND_STATES } from '../../billing/vocabulary.js';
+import { money, toDecimalString } from '../../billing/money.js';
+import { appendEvent } from './events.js';
 
 /** The successful ledger row that carries this Amazon Pay ChargeId, locked against concurrent refunds. */
 export async function lockChargeForRefund(tx: DatabaseOrTransaction, chargeId: string): Promise<ChargeRow | undefined> {
@@ -74,15 +76,61 @@ export async function completeRefund(
   id: bigint,
   outcome: { state: string; refundId: string | null; reasonCode: string | null; at: Date },
 ): Promise<RefundRow> {
-  const [stored] = await db
-    .update(refunds)
-    .set({ state: outcome.state, refundId: outcome.refundId, reasonCode: outcome.reasonCode, updatedAt: outcome.at, sendLeaseUntil: null })
-    .where(and(eq(refunds.id, id), eq(refunds.state, 'pending')))
-    .returning();
-  if (stored) return stored;
-  const [current] = await db.select().from(refunds).where(eq(refunds.id, id));
-  if (!current) throw new Error(`refund row ${id} vanished`);
-  return current;
+  return withRefundEvent(db, eq(refunds.id, id), outcome.at, async (tx) => {
+    const [stored] = await tx
+      .update(refunds)
+      .set({ state: outcome.state, refundId: outcome.refundId, reasonCode: outcome.reasonCode, updatedAt: outcome.at, sendLeaseUntil: null })
+      .where(and(eq(refunds.id, id), eq(refunds.state, 'pending')))
+      .returning();
+    if (stored) return stored;
+    const [current] = await tx.select().from(refunds).where(eq(refunds.id, id));
+    if (!current) throw new Error(`refund row ${id} vanished`);
+    return current;
+  });
+}
+
+/**
+ * Runs a refund row's write in a transaction that first locks the rows `where` selects, and
+ * appends the event of the state it reached (the outbox, docs/events.md): refund.succeeded on
+ * reaching Refunded, refund.failed on Declined (Amazon Pay) or failed (refused before Amazon Pay
+ * created a refund), nothing when the state did not change (a replayed IPN, a second poll).
+ */
+async function withRefundEvent<T extends RefundRow | undefined>(
+  db: DatabaseOrTransaction,
+  where: SQL | undefined,
+  at: Date,
+  write: (tx: DatabaseOrTransaction) => Promise<T>,
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    const before = await tx.select({ id: refunds.id, state: refunds.state }).from(refunds).where(where).for('update');
+    const after = await write(tx);
+    if (!after) return after;
+    const prior = before.find((row) => row.id === after.id)?.state ?? null;
+    const type =
+      prior === after.state
+        ? null
+        : after.state === 'Refunded'
+          ? 'refund.succeeded'
+          : after.state === 'Declined' || after.state === 'failed'
+            ? 'refund.failed'
+            : null;
+    if (type) await appendEvent(tx, { subscriptionId: after.subscriptionId, type, occurredAt: at, data: refundEventData(after) });
+    return after;
+  });
+}
+
+/** refund.succeeded / refund.failed data (api/schemas/events.ts RefundEventData). */
+function refundEventData(row: RefundRow): Record<string, unknown> {
+  return {
+    refund_id: row.refundId,
+    charge_id: row.chargeId,
+    refund_number: row.seq,
+    amount: toDecimalString(money(row.amountMinor, row.currency)),
+    currency: row.currency,
+    state: row.state,
+    reason_code: row.reasonCode,
+    reason: row.reason,
+  };
 }
 
 export async function findRefundByRefundId(db: DatabaseOrTransaction, refundId: string): Promise<RefundRow | undefined> {
@@ -103,14 +151,16 @@ export interface RefundStatusUpdate {
  * Declined keeps its state (a slower reader must not move it back); the check time is always noted.
  */
 export async function recordRefundStatus(db: DatabaseOrTransaction, refundId: string, update: RefundStatusUpdate): Promise<RefundRow | undefined> {
-  const [changed] = await db
-    .update(refunds)
-    .set({ state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
-    .where(and(eq(refunds.refundId, refundId), or(notInArray(refunds.state, [...FINAL_REFUND_STATES]), eq(refunds.state, update.state))))
-    .returning();
-  if (changed) return changed;
-  const [kept] = await db.update(refunds).set({ lastCheckedAt: update.at }).where(eq(refunds.refundId, refundId)).returning();
-  return kept;
+  return withRefundEvent(db, eq(refunds.refundId, refundId), update.at, async (tx) => {
+    const [changed] = await tx
+      .update(refunds)
+      .set({ state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
+      .where(and(eq(refunds.refundId, refundId), or(notInArray(refunds.state, [...FINAL_REFUND_STATES]), eq(refunds.state, update.state))))
+      .returning();
+    if (changed) return changed;
+    const [kept] = await tx.update(refunds).set({ lastCheckedAt: update.at }).where(eq(refunds.refundId, refundId)).returning();
+    return kept;
+  });
 }
 
 /**
@@ -124,20 +174,21 @@ export async function linkPendingRefund(
   refundId: string,
   update: RefundStatusUpdate,
 ): Promise<RefundRow | undefined> {
-  const [linked] = await db
-    .update(refunds)
-    .set({ refundId, state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
-    .where(
-      and(
-        eq(refunds.chargeId, match.chargeId),
-        eq(refunds.amountMinor, match.amountMinor),
-        eq(refunds.currency, match.currency),
-        eq(refunds.state, 'pending'),
-        isNull(refunds.refundId),
-      ),
-    )
-    .returning();
-  return linked;
+  const pendingOfCharge = and(
+    eq(refunds.chargeId, match.chargeId),
+    eq(refunds.amountMinor, match.amountMinor),
+    eq(refunds.currency, match.currency),
+    eq(refunds.state, 'pending'),
+    isNull(refunds.refundId),
+  );
+  return withRefundEvent(db, pendingOfCharge, update.at, async (tx) => {
+    const [linked] = await tx
+      .update(refunds)
+      .set({ refundId, state: update.state, reasonCode: update.reasonCode, resolvedAt: update.resolvedAt, updatedAt: update.at, lastCheckedAt: update.at })
+      .where(pendingOfCharge)
+      .returning();
+    return linked;
+  });
 }
 
 /** Pending refunds (no RefundId yet) of subscriptions on this Charge Permission: what an unknown REFUND IPN may be about. */

@@ -2,17 +2,50 @@ import { and, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
+import { money, toDecimalString } from '../../billing/money.js';
+import { appendEvent, newEventIdSql } from './events.js';
+import { statusEventData, statusEventTypeSql } from './status-events.js';
 
-/** Inserts the row unless it exists; returns what is stored (the caller compares for conflicts). */
+/**
+ * Inserts the row unless it exists; returns what is stored (the caller compares for conflicts).
+ * A new row gets its history's first entry and its subscription.started event in the same
+ * transaction (the outbox: no subscription without its event).
+ */
 export async function insertSubscription(db: DatabaseOrTransaction, row: NewSubscriptionRow): Promise<{ row: SubscriptionRow; created: boolean }> {
-  const inserted = await db.insert(subscriptions).values(row).onConflictDoNothing({ target: subscriptions.id }).returning();
-  if (inserted[0]) {
-    await db.insert(subscriptionEvents).values({ subscriptionId: row.id, fromStatus: null, toStatus: row.status, reasonCode: 'Created', cycle: 0 });
-    return { row: inserted[0], created: true };
-  }
+  const created = await db.transaction(async (tx) => {
+    const [inserted] = await tx.insert(subscriptions).values(row).onConflictDoNothing({ target: subscriptions.id }).returning();
+    if (!inserted) return undefined;
+    await tx.insert(subscriptionEvents).values({ subscriptionId: row.id, fromStatus: null, toStatus: row.status, reasonCode: 'Created', cycle: 0 });
+    const { sequence } = await appendEvent(tx, {
+      subscriptionId: row.id,
+      type: 'subscription.started',
+      occurredAt: inserted.createdAt,
+      data: startedEventData(inserted),
+    });
+    return { ...inserted, lastEventSequence: sequence };
+  });
+  if (created) return { row: created, created: true };
   const [existing] = await db.select().from(subscriptions).where(eq(subscriptions.id, row.id));
   if (!existing) throw new Error(`subscription ${row.id} vanished after a conflicting insert`);
   return { row: existing, created: false };
+}
+
+/** subscription.started's data (api/schemas/events.ts SubscriptionStartedData): the terms it was started with. */
+function startedEventData(row: SubscriptionRow): Record<string, unknown> {
+  return {
+    status: row.status,
+    charge_permission_id: row.chargePermissionId,
+    plan: { ...moneyOut(row.amountMinor, row.currency), interval: { unit: row.intervalUnit, count: row.intervalCount } },
+    anchor: { local_date_time: row.anchorLocal, zone: row.anchorZone },
+    trial: row.trial ?? null,
+    end: row.endAfterCycles !== null ? { after_cycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,
+    first_charge_id: row.firstChargeId,
+  };
+}
+
+/** Money in an event's data: a decimal string in the currency's major unit and the currency. */
+function moneyOut(amountMinor: bigint, currency: string): { amount: string; currency: string } {
+  return { amount: toDecimalString(money(amountMinor, currency)), currency };
 }
 
 export async function getSubscription(db: DatabaseOrTransaction, id: string): Promise<SubscriptionRow | undefined> {
@@ -68,15 +101,35 @@ export async function recordSubscriptionStatus(
     detail?: Record<string, unknown>;
     ended: boolean;
     at: Date;
+    /**
+     * The region's link where a buyer fixes the payment method, up to the Charge Permission id
+     * (amazonpay/update-link.ts paymentMethodUpdateUrlPrefix); null: the region has none. Put in
+     * subscription.payment_method_required's data.
+     */
+    paymentMethodUpdateUrlPrefix?: string | null;
   },
 ): Promise<void> {
   const at = change.at.toISOString();
   const next = change.nextBillingAt ? change.nextBillingAt.toISOString() : null;
   const detail = change.detail === undefined ? null : JSON.stringify(change.detail);
+  const reasonChanged = sql`(current.status_reason is distinct from ${change.reasonCode}::text)`;
+  const eventType = statusEventTypeSql(sql`current.status`, change.status, reasonChanged);
+  const prefix = change.paymentMethodUpdateUrlPrefix ?? null;
+  const updateUrl =
+    change.status === 'payment_method_required'
+      ? sql`jsonb_build_object('payment_method_update_url', case when ${prefix}::text is null then null else ${prefix}::text || current.charge_permission_id end)`
+      : sql`'{}'::jsonb`;
+  // The event (docs/events.md) is part of this statement: its sequence is bumped by the same
+  // UPDATE that writes the status, so both commit or neither does, with no extra round trip.
   const rows = await db.execute<{ found: number }>(sql`
     with current as (
-      select ${subscriptions.id} as id, ${subscriptions.status} as status, ${subscriptions.statusReason} as status_reason
+      select ${subscriptions.id} as id, ${subscriptions.status} as status, ${subscriptions.statusReason} as status_reason,
+        ${subscriptions.chargePermissionId} as charge_permission_id
       from ${subscriptions} where ${subscriptions.id} = ${change.subscriptionId} for update
+    ), kind as (
+      select current.id, ${eventType} as type,
+        ${JSON.stringify(statusEventData(change))}::jsonb || jsonb_build_object('previous_status', current.status) || ${updateUrl} as data
+      from current where current.status not in ${finalStatuses}
     ), updated as (
       update ${subscriptions} set
         status = ${change.status},
@@ -84,15 +137,20 @@ export async function recordSubscriptionStatus(
         current_cycle = ${change.cycle},
         next_billing_at = ${next}::timestamptz,
         updated_at = ${at}::timestamptz,
-        ended_at = case when ${change.ended} and ${subscriptions.endedAt} is null then ${at}::timestamptz else ${subscriptions.endedAt} end
-      from current where ${subscriptions.id} = current.id and current.status not in ${finalStatuses}
-      returning 1
+        ended_at = case when ${change.ended} and ${subscriptions.endedAt} is null then ${at}::timestamptz else ${subscriptions.endedAt} end,
+        last_event_sequence = ${subscriptions.lastEventSequence} + (kind.type is not null)::int
+      from kind where ${subscriptions.id} = kind.id
+      returning ${subscriptions.id} as id, ${subscriptions.lastEventSequence} as sequence, ${subscriptions.account} as account, kind.type, kind.data
     ), event as (
       insert into ${subscriptionEvents} (subscription_id, from_status, to_status, reason_code, cycle, detail, at)
       select current.id, current.status, ${change.status}, ${change.reasonCode}, ${change.cycle}, ${detail}::jsonb, ${at}::timestamptz
       from current
       where current.status not in ${finalStatuses}
         and (current.status is distinct from ${change.status} or current.status_reason is distinct from ${change.reasonCode})
+      returning 1
+    ), outbox as (
+      insert into events (id, type, subscription_id, sequence, account, occurred_at, data)
+      select ${newEventIdSql}, type, id, sequence, account, ${at}::timestamptz, data from updated where type is not null
       returning 1
     )
     select (select count(*) from current)::int as found`);
@@ -128,20 +186,36 @@ export async function recordPlanChange(
   change: { subscriptionId: string; fromCycle: number; amountMinor?: string; interval?: { unit: string; count: number }; at: Date },
 ): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx
+    const [prior] = await tx.select().from(subscriptions).where(eq(subscriptions.id, change.subscriptionId)).for('update');
+    const [row] = await tx
       .update(subscriptions)
       .set({
         ...(change.amountMinor ? { amountMinor: BigInt(change.amountMinor) } : {}),
         ...(change.interval ? { intervalUnit: change.interval.unit, intervalCount: change.interval.count } : {}),
         updatedAt: change.at,
       })
-      .where(eq(subscriptions.id, change.subscriptionId));
+      .where(eq(subscriptions.id, change.subscriptionId))
+      .returning();
     await recordSubscriptionEvent(tx, {
       subscriptionId: change.subscriptionId,
       kind: 'plan_changed',
       cycle: change.fromCycle,
       detail: { ...(change.amountMinor ? { amountMinor: change.amountMinor } : {}), ...(change.interval ? { interval: change.interval } : {}) },
       at: change.at,
+    });
+    if (!prior || !row) throw new Error(`subscription ${change.subscriptionId} is not in the database`);
+    // A retry of a committed write (its answer was lost) changes nothing and reports nothing.
+    const samePlan = prior.amountMinor === row.amountMinor && prior.intervalUnit === row.intervalUnit && prior.intervalCount === row.intervalCount;
+    if (samePlan) return;
+    await appendEvent(tx, {
+      subscriptionId: change.subscriptionId,
+      type: 'subscription.plan_changed',
+      occurredAt: change.at,
+      data: {
+        from_cycle: change.fromCycle,
+        plan: { ...moneyOut(row.amountMinor, row.currency), interval: { unit: row.intervalUnit, count: row.intervalCount } },
+        changed: [...(change.amountMinor ? ['amount'] : []), ...(change.interval ? ['interval'] : [])],
+      },
     });
   });
 }

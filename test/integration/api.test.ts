@@ -665,6 +665,44 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(usd.body.errors).toEqual([{ field: 'plan.price.amount', message: expect.stringContaining('in USD such as "14.00"') }]);
   });
 
+  it('lists events (GET /v1/events) by subscription, type and cursor, to read-only keys too; names each bad parameter', async () => {
+    const { cp } = await permission();
+    expect((await api.call('POST', '/v1/subscriptions', { body: startBody('api-events-1', cp) })).status).toBe(201);
+    expect((await api.call('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-events-1' }, body: { reason: 'vacation' } })).status).toBe(200);
+    const readOnly = await newKey(database.db, 'events-reader', true);
+    const page = await eventually(
+      () => api.call<Body>('GET', '/v1/events', { key: readOnly, query: { subscription: 'api-events-1' } }),
+      (res) => res.body.data?.length === 2,
+      { what: 'started and paused readable' },
+    );
+    expect(page.status).toBe(200);
+    expect(page.body.data.map((e: Body) => [e.type, e.sequence, e.subscription_id])).toEqual([
+      ['subscription.started', 1, 'api-events-1'],
+      ['subscription.paused', 2, 'api-events-1'],
+    ]);
+    expect(page.body.data[1]).toMatchObject({ account: null, data: { status: 'paused', previous_status: 'active', reason: 'vacation' } });
+    const typed = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'api-events-1', type: 'subscription.paused,charge.failed' } });
+    expect(typed.body.data.map((e: Body) => e.type)).toEqual(['subscription.paused']);
+    const first = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'api-events-1', limit: '1' } });
+    const rest = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'api-events-1', after: first.body.next_cursor } });
+    expect([...first.body.data, ...rest.body.data].map((e: Body) => e.sequence)).toEqual([1, 2]);
+    const none = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'api-events-1', after: rest.body.next_cursor } });
+    expect(none.body).toEqual({ data: [], next_cursor: rest.body.next_cursor });
+
+    const refused = await api.call<Body>('GET', '/v1/events', { query: { after: 'bm9wZQ', type: 'charge.exploded', subscription: 'a b' } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.type).toBe('urn:amazon-pay-billing:problem:invalid-input');
+    expect(refused.body.errors.map((e: Body) => e.field)).toEqual(['querystring.after', 'querystring.subscription', 'querystring.type']);
+    expect(refused.body.errors[2].message).toContain('"charge.exploded"');
+    const badQueries: Record<string, string>[] = [{ limit: '0' }, { limit: 'ten' }, { since: 'x' }, { type: '' }];
+    for (const query of badQueries) {
+      const bad = await api.call<Body>('GET', '/v1/events', { query });
+      expect(bad.status, JSON.stringify(query)).toBe(400);
+      expect(bad.body.type).toBe('urn:amazon-pay-billing:problem:invalid-request');
+      expect(bad.body.errors.length).toBeGreaterThan(0);
+    }
+  });
+
   it('answers malformed URLs, too-long URLs, oversized headers and unserved methods with problem documents', async () => {
     const auth = `Authorization: Bearer ${key}\r\nHost: x`;
     const expectProblem = (res: { status: number; body: Body }, status: number, type: string): void => {

@@ -5,7 +5,7 @@ import { refundIdempotencyKey } from '../../billing/keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { listRefundsOfCharge } from '../../db/queries/refunds.js';
 import { getSubscription, stopRequestOf } from '../../db/queries/subscriptions.js';
-import type { SubscriptionDetails, SubscriptionPage } from '../../client/index.js';
+import type { EventPage, SubscriptionDetails, SubscriptionPage } from '../../client/index.js';
 import type { SubscriptionState } from '../../workflows/types.js';
 import { anchorSecondsFromNow, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { startCliHarness, type CliHarness } from '../support/cli-harness.js';
@@ -98,6 +98,37 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     await expect(cli.library.refund({ chargeId: firstChargeId, amountMinor: '1' })).rejects.toThrow(
       /nothing left to refund: 9\.99 EUR of 9\.99 EUR already refunded/,
     );
+  });
+
+  it("events list: the subscription's events with filters and a cursor to continue; bad options in one line, exit 2", async () => {
+    // Each run is a process: filters and cursors are covered by the library's and the API's tests.
+    const typed = await cli.json<EventPage>([
+      'events',
+      'list',
+      '--subscription',
+      'cli-checkout',
+      '--type',
+      'charge.succeeded,refund.succeeded',
+      '--limit',
+      '1',
+    ]);
+    expect(typed.data.map((e) => [e.type, e.sequence])).toEqual([['charge.succeeded', 2]]);
+    expect(typed.data[0]!.data).toMatchObject({ cycle: 0, charge_id: firstChargeId, amount: '9.99', currency: 'EUR' });
+    expect(typed.next_cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+
+    const human = await cli.run(['events', 'list', '--subscription', 'cli-checkout']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('subscription.started');
+    expect(human.stdout).toContain('9.99 EUR, cycle 0');
+    expect(human.stdout).toMatch(/\nNext: billing events list --after [A-Za-z0-9_-]+\n$/);
+
+    const bad = await cli.run(['events', 'list', '--limit', '0', '--type', 'charge.exploded', '--after', 'x!', '--subscription', 'a b']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    for (const option of ['--limit', '--type', '--after', '--subscription']) expect(bad.stderr).toContain(option);
+    const unknown = await cli.run(['events', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown action "frobnicate"; use list');
   });
 
   it('pauses, resumes and changes the plan from the next cycle', async () => {

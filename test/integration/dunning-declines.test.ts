@@ -17,6 +17,7 @@ import {
   type SubscriptionHandle,
 } from '../support/subscriptions.js';
 import type { SubscriptionState } from '../../workflows/types.js';
+import { checkedEvents, eventTypes } from '../support/events.js';
 
 const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
 
@@ -91,6 +92,77 @@ describe.concurrent('dunning', () => {
     const history = await statusHistory(h, 'dunning-soft');
     expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'past_due:SoftDeclined', 'active:null', 'ended:TermCompleted']);
     expect(history[1]!.detail).toMatchObject({ dunningStep: 1, of: 3, cycle: 0 });
+    // A second decline with the same reason is another charge.failed, not another past_due.
+    expect(await eventTypes(h.database.db, 'dunning-soft')).toEqual([
+      'subscription.started',
+      'charge.failed',
+      'subscription.past_due',
+      'charge.failed',
+      'charge.succeeded',
+      'subscription.activated',
+      'subscription.ended',
+    ]);
+  });
+
+  it("a subscription's life writes exactly its events: paid cycles, a soft decline and recovery, a hard decline and fix, the buyer closing", async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['Success', 'SoftDeclined', 'Success', 'HardDeclined'] });
+    const { handle } = await h.launch(shortSpec('events-life', cp, { seconds: 2 }), { dunningRetryDelaysMs: [500], paymentMethodCheckIntervalMs: 10 * 60_000 });
+    await eventually(
+      () => statusOf(h, 'events-life'),
+      (s) => s === 'payment_method_required',
+      { what: 'payment_method_required after the hard decline' },
+    );
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'] });
+    await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.permission?.state === 'NonChargeable',
+      { what: 'the NonChargeable signal handled' },
+    );
+    await h.control.makeChargeable(cp);
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [] });
+    await eventually(
+      () => eventTypes(h.database.db, 'events-life'),
+      (types) => types.filter((t) => t === 'charge.succeeded').length >= 3,
+      { what: 'the cycle after the fix paid' },
+    );
+    // The workflow hears of the close before Amazon refuses a charge for it: no charge.failed in between.
+    await handle.signal(permissionStatusSignal, { state: 'Closed', reasons: ['BuyerCanceled'] });
+    expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'BuyerCanceled' });
+    await h.control.closeChargePermission(cp, 'buyer');
+
+    const events = await checkedEvents(h.database.db, 'events-life');
+    const types = events.map((e) => e.type);
+    expect(types.slice(0, 10)).toEqual([
+      'subscription.started',
+      'charge.succeeded',
+      'charge.failed',
+      'subscription.past_due',
+      'charge.succeeded',
+      'subscription.activated',
+      'charge.failed',
+      'subscription.payment_method_required',
+      'charge.succeeded',
+      'subscription.activated',
+    ]);
+    // Cycles due before the close was seen are paid; then the end.
+    expect(types.slice(10, -1).filter((t) => t !== 'charge.succeeded')).toEqual([]);
+    expect(types.at(-1)).toBe('subscription.canceled');
+    expect(events.at(-1)!.data).toMatchObject({ reason: 'BuyerCanceled', previous_status: 'active' });
+    expect(events[1]!.data).toMatchObject({ cycle: 0, attempt: 1, amount: '14.00', currency: 'USD', state: 'Captured' });
+    expect(events[2]!.data).toMatchObject({ cycle: 1, attempt: 1, decline: 'soft', reason_code: 'SoftDeclined', charge_id: null });
+    expect(events[3]!.data).toMatchObject({ reason: 'SoftDeclined', dunning_step: 1, dunning_steps: 1, next_retry_at: expect.any(String) });
+    expect(events[6]!.data).toMatchObject({ cycle: 2, decline: 'hard', reason_code: 'HardDeclined' });
+    expect(events[7]!.data).toMatchObject({
+      payment_method_update_url: `https://payments.amazon.com/jr/your-account/ba/${cp}`,
+      grace_ends_at: expect.any(String),
+    });
+    // Every paid cycle of the ledger has exactly one charge.succeeded, naming its Charge.
+    const paid = (await ledger(h, 'events-life')).filter((r) => r.state === 'Captured');
+    expect(events.filter((e) => e.type === 'charge.succeeded').map((e) => e.data.charge_id)).toEqual(paid.map((r) => r.chargeId));
+    // A cycle paid on the plain path knows the period it pays for.
+    expect(events[1]!.data.period).toEqual({ start: expect.any(String), end: expect.any(String) });
   });
 
   it('soft declines past the last dunning step end in the final action cancel_and_close_permission: canceled, the permission closed', async () => {
@@ -114,6 +186,16 @@ describe.concurrent('dunning', () => {
     expect((await h.control.getChargePermission(cp)).chargePermission.statusDetails.state).toBe('Closed');
     const history = await statusHistory(h, 'dunning-exhausted');
     expect(history.map((e) => `${e.to}:${e.reason}`)).toEqual(['active:Created', 'past_due:SoftDeclined', 'canceled:DunningExhausted:SoftDeclined']);
+    const events = await checkedEvents(h.database.db, 'dunning-exhausted');
+    expect(events.map((e) => e.type)).toEqual([
+      'subscription.started',
+      'charge.failed',
+      'subscription.past_due',
+      'charge.failed',
+      'charge.failed',
+      'subscription.canceled',
+    ]);
+    expect(events.at(-1)!.data).toMatchObject({ reason: 'DunningExhausted:SoftDeclined', previous_status: 'past_due' });
   });
 
   it('hard decline: waits for the buyer, resumes on the permission signal the IPN pipeline sends', async () => {
@@ -288,6 +370,12 @@ describe.concurrent('dunning', () => {
     expect(state).toMatchObject({ statusReason: 'PaymentMethodGraceExpired:PaymentMethodExpired', cycle: 0, chargesMade: 0 });
     const history = await statusHistory(h, 'dunning-grace-unpaid');
     expect(history.map((e) => e.to)).toEqual(['active', 'payment_method_required', 'unpaid']);
+    expect(await eventTypes(h.database.db, 'dunning-grace-unpaid')).toEqual([
+      'subscription.started',
+      'charge.failed',
+      'subscription.payment_method_required',
+      'subscription.unpaid',
+    ]);
     expect(history[2]!.at.getTime() - history[1]!.at.getTime()).toBeGreaterThanOrEqual(3_000);
     expect((await handle.describe()).status.name).toBe('RUNNING');
     expect(await simulatorCharges(h, cp)).toHaveLength(0);

@@ -6,6 +6,7 @@ import type { Daemon } from '../../daemon/run.js';
 import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
 import { shortSpec } from '../support/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
+import { checkedEvents } from '../support/events.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
 
@@ -76,6 +77,14 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(after).toEqual([]);
     const events = await listSubscriptionEvents(database.db, 'sub-close-1');
     expect(events.filter((e) => e.toStatus === 'canceled').map((e) => e.reasonCode)).toEqual(['BuyerClosed']);
+    // The event log tells the same life: started, each paid cycle (a cycle Amazon refused for the
+    // closed permission before the IPN arrived is a charge.failed), canceled with the buyer's reason.
+    const log = await checkedEvents(database.db, 'sub-close-1');
+    expect(log[0]!.type).toBe('subscription.started');
+    expect(log.at(-1)).toMatchObject({ type: 'subscription.canceled', data: { reason: 'BuyerClosed' } });
+    const paid = (await listCharges(database.db, 'sub-close-1')).filter((c) => c.state === 'Captured');
+    expect(log.filter((e) => e.type === 'charge.succeeded').map((e) => e.data.charge_id)).toEqual(paid.map((c) => c.chargeId));
+    expect(log.slice(1, -1).filter((e) => e.type !== 'charge.succeeded' && !(e.type === 'charge.failed' && e.data.outcome === 'permission_state'))).toEqual([]);
 
     // The close arrived as an IPN and was handled: its inbox row is processed.
     const inbox = await eventually(

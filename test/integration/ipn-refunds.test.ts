@@ -14,6 +14,7 @@ import type { Daemon } from '../../daemon/run.js';
 import { anchorSecondsFromNow, eventually, FAST_POLICY } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+import { checkedEvents } from '../support/events.js';
 
 describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation polls the ones no IPN settles', () => {
   let database: TestDatabase;
@@ -109,6 +110,9 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
       { timeoutMs: 20_000, what: 'both REFUND inbox rows to be processed' },
     );
     expect(inbox.map((r) => r.lastError)).toContain(`refund ${refundId} is Refunded`);
+    // One event for the one fact, though two IPNs and a Get Refund each wrote the row.
+    const events = (await checkedEvents(database.db, row!.subscriptionId)).filter((e) => e.data.refund_id === refundId);
+    expect(events.map((e) => [e.type, e.data.amount, e.data.reason])).toEqual([['refund.succeeded', '1.00', 'goodwill']]);
   });
 
   it('a refund Amazon Pay declines becomes Declined with the reason, and stops counting against the charge', async () => {
@@ -122,6 +126,8 @@ describe('refunds: REFUND IPN → Get Refund → refunds row; reconciliation pol
     );
     expect(row?.reasonCode).toBe('AmazonRejected');
     expect(row?.resolvedAt).not.toBeNull();
+    const events = (await checkedEvents(database.db, row!.subscriptionId)).filter((e) => e.data.refund_id === refundId);
+    expect(events.map((e) => [e.type, e.data.state, e.data.reason_code])).toEqual([['refund.failed', 'Declined', 'AmazonRejected']]);
     // The declined 2.00 is refundable again: a 1.00 refund leaves 2.00 − 1.00 more than before.
     const next = await billing.refund({ chargeId, amountMinor: '100' });
     expect(BigInt(next.remainingMinor)).toBe(BigInt(before) + 200n - 100n);

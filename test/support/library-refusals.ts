@@ -11,6 +11,7 @@ import { assertNoBackBilling } from '../../client/subscriptions/back-billing.js'
 import { checkPlanChange, checkReason } from '../../client/subscriptions/lifecycle.js';
 import { previewSchedule } from '../../client/subscriptions/preview.js';
 import { checkListFilter } from '../../client/subscriptions/read.js';
+import { checkEventsQuery } from '../../client/events.js';
 import { checkRefundInput } from '../../client/subscriptions/refund.js';
 
 /** The problems of a check that must refuse. */
@@ -72,6 +73,8 @@ export function startRefusals(merchantMetadata: Record<string, string>): Array<P
 }
 
 export const listRefusals = (): Problem[] => problemsOf(() => checkListFilter({ status: 'x', chargePermissionId: 'x', dueBefore: 'x', limit: 0, cursor: 'x' }));
+export const eventsQueryRefusals = (): Problem[] =>
+  problemsOf(() => checkEventsQuery({ after: 'x!', subscriptionId: 'bad id!', types: ['charge.exploded'], limit: 0 }));
 export const subscriptionIdRefusals = (): Problem[] => validateSubscriptionId('bad id!', 'subscriptionId');
 export const reasonRefusals = (): Problem[] => problemsOf(() => checkReason('x'.repeat(501), 'fallback'));
 export const chargeIdRefusals = (): Problem[] => problemsOf(() => checkRefundInput({ chargeId: 'x' }));

@@ -29,6 +29,7 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'POST /v1/subscriptions/:id/cancel': [...byId, ...reason],
   'POST /v1/subscriptions/:id/plan': [...byId, ...refusals.planChangeRefusals()],
   'GET /v1/charges/:chargeId': refusals.chargeIdRefusals(),
+  'GET /v1/events': refusals.eventsQueryRefusals(),
   'POST /v1/charges/:chargeId/refunds': refusals.refundRefusals(),
   'GET /v1/schedule-preview': [...refusals.previewRefusals(), { field: 'trialCount', message: 'the route refuses it itself' }],
   'GET /v1/dashboard': [],

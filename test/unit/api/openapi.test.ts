@@ -36,6 +36,7 @@ describe('the served OpenAPI document', () => {
     expect(Object.fromEntries(ids)).toEqual({
       'POST /v1/subscriptions': 'createSubscription',
       'GET /v1/subscriptions': 'listSubscriptions',
+      'GET /v1/events': 'listEvents',
       'GET /v1/subscriptions/{id}': 'getSubscription',
       'POST /v1/subscriptions/{id}/pause': 'pauseSubscription',
       'POST /v1/subscriptions/{id}/resume': 'resumeSubscription',

@@ -31,6 +31,7 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'change-plan': [...byId, ...refusals.planChangeRefusals(), { field: 'change', message: 'needs --amount (or --amount-minor), --interval, or both' }],
   refund: refusals.refundRefusals(),
   repair: byId,
+  events: refusals.eventsQueryRefusals(),
   'api-keys': [
     { field: 'name', message: 'client/api-keys.ts' },
     { field: 'id', message: 'client/api-keys.ts' },

@@ -1,0 +1,26 @@
+// Reading a subscription's events in tests: in sequence order, checked to be gapless, to match
+// the subscription's last_event_sequence, and each to validate against its schema
+// (api/schemas/events.ts), so every integration test that reads events also checks the payloads.
+import { expect } from 'vitest';
+import { EventSchema } from '../../api/schemas/events.js';
+import { eventView, type EventView } from '../../client/events.js';
+import type { DatabaseOrTransaction } from '../../db/client.js';
+import { eventsOfSubscription } from '../../db/queries/events.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+
+export async function checkedEvents(db: DatabaseOrTransaction, subscriptionId: string): Promise<EventView[]> {
+  const rows = await eventsOfSubscription(db, subscriptionId);
+  expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1));
+  expect((await getSubscription(db, subscriptionId))?.lastEventSequence).toBe(rows.length);
+  return rows.map((row) => {
+    const view = eventView(row);
+    const parsed = EventSchema.safeParse(view);
+    if (!parsed.success) throw new Error(`event ${view.type} #${view.sequence} of ${subscriptionId} does not match its schema: ${parsed.error.message}`);
+    return view;
+  });
+}
+
+/** The types of a subscription's events, in sequence order (checked as checkedEvents does). */
+export async function eventTypes(db: DatabaseOrTransaction, subscriptionId: string): Promise<string[]> {
+  return (await checkedEvents(db, subscriptionId)).map((e) => e.type);
+}
