@@ -9,6 +9,7 @@ import { escapeControls, terminalSafeIo } from './cli/terminal.js';
 import type { ConnectedBillingClient } from './connect.js';
 import { apiKeysCommand } from './commands/api-keys.js';
 import { demoCommand } from './commands/demo.js';
+import { eventsDeliveryCommand } from './commands/events-delivery.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { changePlanCommand, pauseCommand, resumeCommand, stopCommand } from './commands/lifecycle.js';
@@ -18,6 +19,7 @@ import { refundCommand } from './commands/refund.js';
 import { repairCommand } from './commands/repair.js';
 import { showCommand } from './commands/show.js';
 import { startCommand } from './commands/start.js';
+import { webhooksCommand } from './commands/webhooks.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand,
@@ -34,6 +36,8 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   demoCommand,
   apiKeysCommand,
+  webhooksCommand,
+  eventsDeliveryCommand,
 ];
 
 function overview(): string {

@@ -19,6 +19,8 @@ import { BillingMetrics } from './metrics.js';
 import { startOperationsServer, type OperationsServer } from './operations.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
 import { createWorkers, runWorkers } from './workers.js';
+import { hostname } from 'node:os';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -56,6 +58,8 @@ export interface Daemon {
   readonly housekeeping: HousekeepingScheduler;
   readonly jobs: HousekeepingJobs;
   readonly metrics: BillingMetrics;
+  /** Delivers events to webhook endpoints (webhooks/); every replica runs one. */
+  readonly webhooks: WebhookDispatcher;
   shutdown(): Promise<void>;
 }
 
@@ -125,6 +129,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRun: (job, result) => metrics.onHousekeeping(job, result),
   });
 
+  // Webhook delivery on a pool of its own: a slow endpoint or a backlog never takes billing's connections.
+  const webhookDatabase = createDb(options.databaseUrl, { max: Math.min(10, Math.max(3, Math.ceil(billing.webhooks.concurrency / 4))) });
+  const webhooks = await startWebhookDispatcher({
+    db: webhookDatabase.db,
+    sql: webhookDatabase.sql,
+    settings: billing.webhooks,
+    logger: logger.child({ component: 'webhooks' }),
+    replica: options.replica ?? `${hostname()}:${process.pid}`,
+    metrics,
+    now,
+  });
+
   let ipn: IpnServer | undefined;
   let operations: OperationsServer | undefined;
   let api: ApiServer | undefined;
@@ -175,8 +191,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await ipn?.close();
     await api?.close();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await Promise.allSettled([running, housekeeping.stop()]);
-    await Promise.allSettled([connection.close(), clientConnection.close(), database.close()]);
+    await Promise.allSettled([running, housekeeping.stop(), webhooks.stop()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), database.close(), webhookDatabase.close()]);
     amazonPay.close();
     throw error;
   }
@@ -195,7 +211,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await Promise.all([ipn.close(), apiServer.close()]);
       await dispatcher.drain();
       jobs.stop();
-      await housekeeping.stop();
+      // Attempts in flight finish (each bounded by webhooks.requestTimeout); an unfinished one is taken over after its lease.
+      await Promise.all([housekeeping.stop(), webhooks.stop()]);
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), billing.shutdownGrace).unref());
       const stopped = await Promise.race([
@@ -209,7 +226,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await operations.close();
       await Promise.allSettled([connection.close(), clientConnection.close()]);
       amazonPay.close();
-      await database.close().catch(() => {});
+      await Promise.all([database.close().catch(() => {}), webhookDatabase.close().catch(() => {})]);
       logger.info('stopped');
       finished();
     })();
@@ -225,5 +242,5 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (workerFailure !== undefined) throw workerFailure;
   });
 
-  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, apiUrl: api.url, housekeeping, jobs, metrics, shutdown };
+  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, apiUrl: api.url, housekeeping, jobs, metrics, webhooks, shutdown };
 }

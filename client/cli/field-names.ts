@@ -82,6 +82,8 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, CliFieldNames>> = {
   refund: { chargeId: '<ChargeId>', amountMinor: '--amount', ...REASON },
   repair: SUBSCRIPTION_ID,
   'api-keys': { name: '--name', id: '<key id>' },
+  webhooks: { url: '<url>', eventTypes: '--events', description: '--description', id: '<endpoint id>', grace: '--grace', limit: '--limit' },
+  events: { eventId: '<event id>', endpoint: '--endpoint', since: '--since', forwardTo: '--forward-to', eventTypes: '--events' },
 };
 
 /**
