@@ -17,6 +17,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { chargeRoutes } from './routes/charges.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 export const REFERENCE_PAGE_PATH = '/v1/docs';
@@ -37,6 +38,8 @@ export interface ApiAppOptions {
   referencePage?: boolean;
   /** How long a stored Idempotency-Key response is replayed (billing.yaml api.idempotencyRetention); default 24 h. */
   idempotencyRetentionMs?: number;
+  /** How long a rotated webhook secret keeps signing unless the request says (billing.yaml webhooks.secretGracePeriod); default 24 h. */
+  webhookSecretGraceMs?: number;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
@@ -111,7 +114,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         title: 'Amazon Pay recurring billing API',
         version: '1.0.0',
         description:
-          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
+          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews, webhook endpoints. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
       // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
       servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
@@ -137,6 +140,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     v1.addHook('onSend', idem.onSend);
     await v1.register(subscriptionRoutes, { client });
     await v1.register(chargeRoutes, { client, now: deps.now });
+    await v1.register(webhookEndpointRoutes, { deps, secretGraceMs: options.webhookSecretGraceMs ?? 86_400_000 });
   });
   return app;
 }

@@ -170,6 +170,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       port: billing.api.port,
       bodyLimit: billing.api.maxBodyBytes,
       idempotencyRetentionMs: billing.api.idempotencyRetention,
+      webhookSecretGraceMs: billing.webhooks.secretGracePeriod,
       referencePage: options.apiReferencePage ?? billing.api.referencePage,
       deps: apiDeps,
       logger: logger.child({ component: 'api' }),

@@ -31,7 +31,16 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'GET /v1/charges/:chargeId': refusals.chargeIdRefusals(),
   'POST /v1/charges/:chargeId/refunds': refusals.refundRefusals(),
   'GET /v1/schedule-preview': [...refusals.previewRefusals(), { field: 'trialCount', message: 'the route refuses it itself' }],
+  'POST /v1/webhook-endpoints': refusals.webhookEndpointRefusals(),
+  // Takes no input: nothing to refuse.
+  'GET /v1/webhook-endpoints': [],
+  'GET /v1/webhook-endpoints/:id': refusals.webhookEndpointIdRefusals(),
+  'PATCH /v1/webhook-endpoints/:id': [...refusals.webhookEndpointIdRefusals(), ...refusals.webhookEndpointRefusals()],
+  'POST /v1/webhook-endpoints/:id/rotate-secret': [...refusals.webhookEndpointIdRefusals(), { field: 'grace', message: 'rotateWebhookSecret refuses it' }],
+  'GET /v1/webhook-endpoints/:id/deliveries': [...refusals.webhookEndpointIdRefusals(), { field: 'limit', message: 'listWebhookAttempts refuses it' }],
 };
+/** Routes without any input. */
+const NO_INPUT = new Set(['GET /v1/webhook-endpoints']);
 
 let doc: { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
 
@@ -84,7 +93,7 @@ describe('api/fields.ts: every field error names the field as the client sent it
   });
 
   it.each(Object.entries(LIBRARY_FIELDS))('%s: each library field is rendered as a field of its request', (route, found) => {
-    expect(found.length).toBeGreaterThan(0);
+    expect(found.length > 0).toBe(!NO_INPUT.has(route));
     for (const { field } of found) {
       const shown = apiFieldName(route, field);
       expect(sentByClient(route, shown), `${field} → ${shown}`).toBe(true);

@@ -35,6 +35,19 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
     { field: 'name', message: 'client/api-keys.ts' },
     { field: 'id', message: 'client/api-keys.ts' },
   ],
+  webhooks: [
+    ...refusals.webhookEndpointRefusals(),
+    ...refusals.webhookEndpointIdRefusals(),
+    { field: 'grace', message: 'rotateWebhookSecret' },
+    { field: 'limit', message: 'listWebhookAttempts' },
+  ],
+  events: [
+    { field: 'eventId', message: 'redeliverEvent' },
+    { field: 'endpoint', message: 'redeliverEvent' },
+    { field: 'since', message: 'redeliverSince' },
+    { field: 'forwardTo', message: 'billing events listen' },
+    { field: 'eventTypes', message: 'billing events listen' },
+  ],
 };
 
 const commandNamed = (name: string): Command => COMMANDS.find((c) => c.name === name)!;

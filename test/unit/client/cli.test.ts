@@ -23,7 +23,7 @@ describe('billing CLI dispatch', () => {
     const io = fakeIo();
     expect(await runCli(['frobnicate'], io)).toBe(2);
     expect(io.stderr).toBe(
-      'error: billing: unknown command "frobnicate"; commands: start, show, list, pause, resume, change-plan, stop, preview, refund, repair, import, export, demo, api-keys\n',
+      'error: billing: unknown command "frobnicate"; commands: start, show, list, pause, resume, change-plan, stop, preview, refund, repair, import, export, demo, api-keys, webhooks, events\n',
     );
     const io2 = fakeIo();
     expect(await runCli(['list', '--bogus'], io2)).toBe(2);
