@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.js';
 import { endpointDeliveredSince, recordDeliveryAttempt, type ClaimedDelivery, type DeliveryNext } from '../db/queries/webhook-deliveries.js';
 import { disableWebhookEndpointRow } from '../db/queries/webhook-endpoints.js';
+import { lockFanout } from '../db/queries/webhook-fanout-lock.js';
 import type { EventRow, WebhookEndpointRow } from '../db/schema/index.js';
 import type { DeliveryOutcome, DisableReason, WebhookMetrics } from './metrics.js';
 import { webhookBody } from './payload.js';
@@ -36,6 +37,8 @@ export async function attemptDelivery(deps: AttemptDeps, claim: ClaimedDelivery,
   const next: DeliveryNext = ok ? { status: 'delivered' } : retryAt ? { status: 'pending', nextAttemptAt: retryAt } : { status: 'failed' };
   let disabled: DisableReason | undefined;
   const held = await deps.db.transaction(async (tx) => {
+    // Disabling takes the fan-out lock; taken first, in the order the fan-out takes its locks (lock, then rows).
+    if (gone || next.status === 'failed') await lockFanout(tx, { wait: true });
     if (!(await recordDeliveryAttempt(tx, claim, { ...result, at, replica: deps.replica }, next))) return false;
     if (gone) disabled = 'gone';
     else if (next.status === 'failed' && !(await endpointDeliveredSince(tx, endpoint.id, claim.createdAt))) disabled = 'failing';

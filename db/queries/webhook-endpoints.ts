@@ -60,7 +60,8 @@ export async function updateWebhookEndpointRow(
 
 /**
  * Disables an enabled endpoint (reason: operator, gone, failing) and fails its pending deliveries
- * (lastError says why; `billing events redeliver` sends them again). Returns the row, and whether
+ * (lastError says why; `billing events redeliver` sends them again). Under the fan-out lock (`tx`
+ * must be a transaction), so no fan-out adds a delivery for it afterwards. Returns the row, and whether
  * this call disabled it (false: it already was, or does not exist).
  */
 export async function disableWebhookEndpointRow(
@@ -69,6 +70,8 @@ export async function disableWebhookEndpointRow(
   reason: 'operator' | 'gone' | 'failing',
   at: Date,
 ): Promise<{ row: WebhookEndpointRow | undefined; disabled: boolean; failedDeliveries: number }> {
+  // A fan-out running now could still add a pending delivery for it after this commit; wait for it.
+  await lockFanout(tx, { wait: true });
   const [changed] = await tx
     .update(webhookEndpoints)
     .set({ status: 'disabled', disabledReason: reason, disabledAt: at })

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../../config/billing.js';
+import { BillingMetrics } from '../../daemon/metrics.js';
 import { addWebhookEndpoint, getWebhookEndpoint, rotateWebhookSecret } from '../../webhooks/endpoints.js';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../webhooks/dispatcher.js';
 import type { DeliveryOutcome, DisableReason, WebhookMetrics } from '../../webhooks/metrics.js';
@@ -112,7 +113,7 @@ describe.concurrent('webhook delivery', () => {
     await appendEvents(database.db, subscription.id, 3);
     await waitUntil('the endpoint disabled', async () => (await getWebhookEndpoint(deps(), endpoint.id)).status === 'disabled');
     expect(await getWebhookEndpoint(deps(), endpoint.id)).toMatchObject({ status: 'disabled', disabledReason: 'gone' });
-    expect(metrics.disabled).toContainEqual({ endpointId: endpoint.id, reason: 'gone' });
+    await waitUntil('the metric', () => metrics.disabled.some((d) => d.endpointId === endpoint.id && d.reason === 'gone'));
     await waitUntil('no pending delivery', async () => {
       const [row] = await database.db.execute<{ n: number }>(
         sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${endpoint.id} and status = 'pending'`,
@@ -133,7 +134,8 @@ describe.concurrent('webhook delivery', () => {
     expect(receiver.received.length).toBe(SETTINGS.retrySchedule.length + 1);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
     expect(await getWebhookEndpoint(deps(), endpoint.id)).toMatchObject({ disabledReason: 'failing' });
-    expect(metrics.disabled).toContainEqual({ endpointId: endpoint.id, reason: 'failing' });
+    // Counted and logged right after the transaction that disabled it commits.
+    await waitUntil('the metric', () => metrics.disabled.some((d) => d.endpointId === endpoint.id && d.reason === 'failing'));
     expect(lines.some((l) => l.endpointId === endpoint.id && /whole retry window/.test(l.msg))).toBe(true);
     const [row] = await database.db.execute<{ status: string; attempts: number }>(
       sql`select status, attempts from webhook_deliveries where endpoint_id = ${endpoint.id}`,
@@ -173,7 +175,13 @@ describe.concurrent('webhook delivery', () => {
   it('rotate-secret: both secrets verify during the grace period; redeliver sends again with the same webhook-id', async () => {
     const { receiver, subscription, endpoint } = await setUp();
     const [id] = await appendEvents(database.db, subscription.id, 1);
-    await waitUntil('the first delivery', () => receiver.received.length >= 1);
+    // Recorded as delivered (a delivery being attempted right now is left to that attempt).
+    await waitUntil('the first delivery recorded', async () => {
+      const [row] = await database.db.execute<{ status: string }>(
+        sql`select status from webhook_deliveries where event_id = ${id!} and endpoint_id = ${endpoint.id}`,
+      );
+      return row?.status === 'delivered';
+    });
     const rotated = await rotateWebhookSecret(deps(), endpoint.id, { graceMs: 60_000 });
     expect(rotated.secret).not.toBe(endpoint.secret);
     expect(rotated.previousSecretExpiresAt).not.toBeNull();
@@ -185,6 +193,25 @@ describe.concurrent('webhook delivery', () => {
     const { Webhook } = await import('standardwebhooks');
     for (const secret of [endpoint.secret, rotated.secret])
       expect(new Webhook(secret).verify(again.body, again.headers as Record<string, string>)).toBeTruthy();
+  });
+
+  it('/metrics: backlog and the age of the oldest pending delivery per endpoint, attempts by outcome, endpoints disabled', async () => {
+    const { subscription, endpoint } = await setUp();
+    const [id] = await appendEvents(database.db, subscription.id, 1);
+    // A delivery due later (a retry waiting), first due a minute ago; written next to the fan-out's, as a redelivery would be.
+    await database.db.execute(sql`
+      insert into webhook_deliveries (event_id, endpoint_id, next_attempt_at, created_at)
+      select ${id}, w.id, now() + interval '1 hour', now() - interval '60 seconds' from webhook_endpoints w where w.id = ${endpoint.id}
+      on conflict (event_id, endpoint_id) do update set status = 'pending', next_attempt_at = excluded.next_attempt_at, created_at = excluded.created_at`);
+    const exported = new BillingMetrics(database.db);
+    exported.onWebhookAttempt(endpoint.id, 'retry');
+    exported.onWebhookEndpointDisabled(endpoint.id, 'gone');
+    const text = await exported.registry.metrics();
+    expect(text).toMatch(new RegExp(`billing_webhook_backlog\\{endpoint="${endpoint.id}"\\} 1`));
+    const age = Number(new RegExp(`billing_webhook_backlog_age_seconds\\{endpoint="${endpoint.id}"\\} ([\\d.]+)`).exec(text)?.[1]);
+    expect(age).toBeGreaterThanOrEqual(59);
+    expect(text).toContain(`billing_webhook_attempts_total{endpoint="${endpoint.id}",outcome="retry"} 1`);
+    expect(text).toContain(`billing_webhook_endpoints_disabled_total{endpoint="${endpoint.id}",reason="gone"} 1`);
   });
 
   it('a Python receiver verifies the signature by the specification (HMAC-SHA256 of id.timestamp.body)', async () => {
