@@ -3,12 +3,12 @@
 // Usage (spawned by spawnWebhookDispatcher below, or by the benchmark):
 //   BILLING_WEBHOOK_DISPATCHER_SPEC='{"databaseUrl":…,"settings":{…},"leaseMs":…,"replica":…}' node --import tsx test/support/webhook-dispatcher-process.ts
 // Prints "dispatcher-ready" on stdout once it listens; runs until killed; SIGTERM stops it gracefully.
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WebhookSettings } from '../../config/billing.js';
 import { createLogger } from '../../config/logger.js';
 import { createDb } from '../../db/client.js';
 import { startWebhookDispatcher } from '../../webhooks/dispatcher.js';
+import { spawnReadyChild, type ReadyChild } from './ready-child.js';
 
 export interface WebhookDispatcherSpec {
   databaseUrl: string;
@@ -17,42 +17,18 @@ export interface WebhookDispatcherSpec {
   replica: string;
 }
 
-export interface DispatcherProcess {
-  readonly pid: number;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
+export type DispatcherProcess = ReadyChild;
 
 const SPEC_VARIABLE = 'BILLING_WEBHOOK_DISPATCHER_SPEC';
 
 /** Starts the dispatcher in a child process and resolves once it is ready. */
 export async function spawnWebhookDispatcher(spec: WebhookDispatcherSpec, readyTimeoutMs = 60_000): Promise<DispatcherProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+  return spawnReadyChild(fileURLToPath(import.meta.url), {
     env: { ...process.env, [SPEC_VARIABLE]: JSON.stringify(spec) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    readyLine: 'dispatcher-ready',
+    what: 'dispatcher process',
+    readyTimeoutMs,
   });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dispatcher process not ready after ${readyTimeoutMs} ms: ${stderr}`)), readyTimeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('dispatcher-ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`dispatcher process exited (${code}) before it was ready: ${stderr}`));
-    });
-  });
-  return {
-    pid: child.pid ?? -1,
-    async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
 }
 
 async function main(): Promise<void> {
