@@ -91,8 +91,8 @@ export async function addWebhookEndpoint(
   const url = validateWebhookUrl(input.url);
   const types = validateEventTypes(input.eventTypes);
   const description = validateDescription(input.description);
-  refuseIfAny([problemOf(url), problemOf(types), problemOf(description)]);
-  if ('problem' in url || 'problem' in types || 'problem' in description) throw new Error('unreachable');
+  if ('problem' in url || 'problem' in types || 'problem' in description)
+    throw new InvalidInputError([url, types, description].flatMap((r) => ('problem' in r ? [r.problem] : [])));
   const secret = newWebhookSecret();
   const row = await deps.db.transaction((tx) =>
     insertWebhookEndpoint(tx, {
