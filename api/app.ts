@@ -19,6 +19,7 @@ import { eventRoutes } from './routes/events.js';
 import { chargeRoutes } from './routes/charges.js';
 import { dashboardDataRoutes, registerDashboardPage, type DashboardSettings } from './routes/dashboard.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 export const REFERENCE_PAGE_PATH = '/v1/docs';
@@ -41,6 +42,8 @@ export interface ApiAppOptions {
   idempotencyRetentionMs?: number;
   /** The dashboard's forecast quota and Web UI links; default 4 calls/s (Amazon Pay live) and no links. */
   dashboard?: DashboardSettings;
+  /** How long a rotated webhook secret keeps signing unless the request says (billing.yaml webhooks.secretGracePeriod); default 24 h. */
+  webhookSecretGraceMs?: number;
 }
 
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
@@ -115,7 +118,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         title: 'Amazon Pay recurring billing API',
         version: '1.0.0',
         description:
-          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
+          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews, webhook endpoints. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
       // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
       servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
@@ -143,6 +146,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     await v1.register(chargeRoutes, { client, now: deps.now });
     await v1.register(dashboardDataRoutes, { db: deps.db, now: deps.now, settings: options.dashboard ?? { ratePerSecond: 4, temporalUi: null } });
     await v1.register(eventRoutes, { client });
+    await v1.register(webhookEndpointRoutes, { deps, secretGraceMs: options.webhookSecretGraceMs ?? 86_400_000 });
   });
   registerDashboardPage(app);
   return app;

@@ -43,6 +43,12 @@ export const API_FIELD_NAMES: Readonly<Record<string, FieldNames>> = {
   'GET /v1/charges/:chargeId': { chargeId: 'params.chargeId' },
   'POST /v1/charges/:chargeId/refunds': { chargeId: 'params.chargeId', amountMinor: 'amount.amount', ...REASON },
   'GET /v1/events': QUERY('after', 'subscription', 'type', 'limit'),
+  'POST /v1/webhook-endpoints': { url: 'url', eventTypes: 'eventTypes', description: 'description' },
+  'GET /v1/webhook-endpoints': {},
+  'GET /v1/webhook-endpoints/:id': { id: 'params.id' },
+  'PATCH /v1/webhook-endpoints/:id': { id: 'params.id', url: 'url', eventTypes: 'eventTypes', description: 'description' },
+  'POST /v1/webhook-endpoints/:id/rotate-secret': { id: 'params.id', grace: 'gracePeriodSeconds' },
+  'GET /v1/webhook-endpoints/:id/deliveries': { id: 'params.id', limit: 'querystring.limit' },
   'GET /v1/schedule-preview': {
     anchor: 'querystring.anchor',
     'anchor.localDateTime': 'querystring.anchor',

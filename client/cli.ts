@@ -20,6 +20,7 @@ import { refundCommand } from './commands/refund.js';
 import { repairCommand } from './commands/repair.js';
 import { showCommand } from './commands/show.js';
 import { startCommand } from './commands/start.js';
+import { webhooksCommand } from './commands/webhooks.js';
 
 export const COMMANDS: readonly Command[] = [
   startCommand,
@@ -38,6 +39,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   apiKeysCommand,
   eventsCommand,
+  webhooksCommand,
 ];
 
 function overview(): string {

@@ -3,6 +3,7 @@
 // embedded services as the fallback when nothing external is configured.
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type postgres from 'postgres';
 import { createAmazonPayClient, type AmazonPayClient } from '../amazonpay/client.js';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, parseAmazonPayTarget, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
@@ -19,6 +20,8 @@ export interface ConnectedBillingClient {
   readonly client: BillingClient;
   readonly deps: BillingClientDeps;
   readonly config: Config;
+  /** The database connection itself, for LISTEN (`billing events listen`). */
+  readonly sql: postgres.Sql;
   /** Where the settings point: shown by the CLI, never with passwords or keys. */
   readonly endpoints: { database: string; temporal: string; namespace: string; amazonPay: string; simulator: boolean };
   close(): Promise<void>;
@@ -92,6 +95,7 @@ export async function connectBillingClient(options: { env?: NodeJS.ProcessEnv; p
     client: createBillingClient(deps),
     deps,
     config,
+    sql: database.sql,
     endpoints: {
       database: maskUrlPassword(databaseUrl),
       temporal: temporalAddress,

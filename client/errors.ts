@@ -6,7 +6,7 @@ export abstract class BillingClientError extends Error {
   abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream';
 }
 
-export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key';
+export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key' | 'webhook_endpoint' | 'event';
 
 const KIND_NAMES: Record<NotFoundKind, string> = {
   subscription: 'Subscription',
@@ -14,6 +14,8 @@ const KIND_NAMES: Record<NotFoundKind, string> = {
   charge_permission: 'Charge Permission',
   workflow: 'Workflow of subscription',
   api_key: 'API key',
+  webhook_endpoint: 'Webhook endpoint',
+  event: 'Event',
 };
 
 /** The thing asked for does not exist (in our database, or at Amazon Pay). */

@@ -108,6 +108,39 @@ const policySchema = z
   })
   .default({});
 
+/**
+ * Webhook delivery (webhooks/): 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h five times between the
+ * attempts of one event — 13 attempts over 3 days 5 h 35 min (Standard Webhooks and Svix retry on
+ * a similar schedule for days). An endpoint with no success for that whole window is disabled.
+ */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = ['5s', '5m', '30m', '2h', '5h', '10h', '10h', '10h', '10h', '10h', '10h', '10h'] as const;
+const between = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `${what} from ${min} to ${max}` })
+    .int(`${what} from ${min} to ${max}`)
+    .min(min, `${what} from ${min} to ${max}`)
+    .max(max, `${what} from ${min} to ${max}`);
+const webhooksSchema = z
+  .strictObject({
+    /** Delay before each retry of a failed delivery (plus up to 20 % jitter); after the last, the delivery fails. */
+    retrySchedule: z
+      .array(duration, { error: `a list of delays, each ${DURATION_HELP}` })
+      .min(1, 'at least one delay')
+      .max(50, 'at most 50 delays')
+      .prefault([...DEFAULT_WEBHOOK_RETRY_SCHEDULE]),
+    /** Time an endpoint has to answer one request (connect, headers and the first 1 KiB of body). */
+    requestTimeout: duration.refine((ms) => ms >= 100 && ms <= 120_000, 'a duration from "100ms" to "2m"').default(15_000),
+    /** Requests in flight at once per replica, all endpoints together. */
+    concurrency: between(1, 1000, 'a whole number').default(32),
+    /** Requests in flight at once per replica to one endpoint: a slow endpoint holds at most this many of `concurrency`. */
+    perEndpointConcurrency: between(1, 100, 'a whole number').default(4),
+    /** How often each replica looks for due deliveries without a notification (retries, missed NOTIFYs). */
+    pollInterval: duration.refine((ms) => ms >= 10 && ms <= 60_000, 'a duration from "10ms" to "1m"').default(1_000),
+    /** After rotate-secret, the old secret keeps signing (a second signature) this long. */
+    secretGracePeriod: duration.refine((ms) => ms <= 30 * 86_400_000, 'at most "30d"').default(86_400_000),
+  })
+  .prefault({});
+
 const billingFileSchema = z.strictObject({
   policy: policySchema,
   ipn: ipnSchema,
@@ -171,6 +204,7 @@ const billingFileSchema = z.strictObject({
       warnAfter: duration.default(30 * 60_000),
     })
     .default({ warnAfter: 30 * 60_000 }),
+  webhooks: webhooksSchema,
   shutdownGrace: duration.default(30_000),
 });
 
@@ -178,6 +212,12 @@ type BillingFile = z.infer<typeof billingFileSchema>;
 
 /** billing.yaml `ipn`: the endpoint's address, limits, accepted topics and Timestamp window. Durations in ms. */
 export type IpnSettings = BillingFile['ipn'];
+
+/** billing.yaml `webhooks`: retry schedule, timeouts and concurrency of webhook delivery. Durations in ms. */
+export type WebhookSettings = BillingFile['webhooks'];
+
+/** `webhooks` with every key at its default. */
+export const DEFAULT_WEBHOOK_SETTINGS: Readonly<WebhookSettings> = Object.freeze(webhooksSchema.parse({}));
 
 /** `ipn` with every key at its default. */
 export const DEFAULT_IPN_SETTINGS: Readonly<IpnSettings> = Object.freeze(ipnSchema.parse({}));
@@ -210,6 +250,8 @@ export function parseBillingYaml(text: string, source: string): BillingConfig {
   // A replayed notification is refused as a duplicate only while its inbox row exists.
   if (file.ipn.maxMessageAge >= file.housekeeping.pruneAfter)
     problems.push('ipn.maxMessageAge: must be shorter than housekeeping.pruneAfter, so a replayed notification still finds its inbox row');
+  if (file.webhooks.perEndpointConcurrency > file.webhooks.concurrency)
+    problems.push('webhooks.perEndpointConcurrency: must not be larger than webhooks.concurrency (all endpoints together)');
   if (problems.length > 0) throw new ConfigError(source, problems);
   return Object.freeze({ ...file, policy: Object.freeze(policy) });
 }

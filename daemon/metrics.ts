@@ -2,13 +2,15 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ActivityMetrics } from '../activities/ipn-metrics.js';
 import type { Database } from '../db/client.js';
 import { inboxBacklog } from '../db/queries/ipn-inbox.js';
+import { deliveryBacklog } from '../db/queries/webhook-deliveries.js';
+import type { DeliveryOutcome, DisableReason, WebhookMetrics } from '../webhooks/metrics.js';
 
 /**
  * One Prometheus registry per daemon (not prom-client's global one: tests run two daemons in
  * one process). The inbox backlog gauge is read from PostgreSQL at scrape time, so every
  * replica reports the shared backlog.
  */
-export class BillingMetrics implements ActivityMetrics {
+export class BillingMetrics implements ActivityMetrics, WebhookMetrics {
   readonly registry = new Registry();
   private readonly charges = new Counter({
     name: 'billing_charges_total',
@@ -47,6 +49,19 @@ export class BillingMetrics implements ActivityMetrics {
     registers: [this.registry],
   });
 
+  private readonly webhookAttempts = new Counter({
+    name: 'billing_webhook_attempts_total',
+    help: 'Webhook delivery attempts by endpoint and outcome (delivered, retry, failed, gone, lost)',
+    labelNames: ['endpoint', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly webhookDisabled = new Counter({
+    name: 'billing_webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints this replica disabled, by reason (gone: answered 410; failing: no success for the whole retry window)',
+    labelNames: ['endpoint', 'reason'],
+    registers: [this.registry],
+  });
+
   constructor(db: Database) {
     collectDefaultMetrics({ register: this.registry, prefix: 'billing_process_' });
     new Gauge({
@@ -64,6 +79,35 @@ export class BillingMetrics implements ActivityMetrics {
         }
       },
     });
+    // Both webhook backlog gauges come from one query per scrape (each gauge collects on its own).
+    let backlog: { at: number; rows: ReturnType<typeof deliveryBacklog> } | undefined;
+    const readBacklog = (): ReturnType<typeof deliveryBacklog> => {
+      if (!backlog || Date.now() - backlog.at > 1_000) backlog = { at: Date.now(), rows: deliveryBacklog(db) };
+      return backlog.rows;
+    };
+    const webhookBacklogGauge = (name: string, help: string, value: (row: Awaited<ReturnType<typeof deliveryBacklog>>[number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['endpoint'],
+        registers: [this.registry],
+        async collect() {
+          try {
+            const rows = await readBacklog();
+            this.reset();
+            for (const row of rows) this.set({ endpoint: row.endpointId }, value(row));
+          } catch {
+            // As above: the database's absence shows in /readyz, not as a failed scrape.
+          }
+        },
+      });
+    };
+    webhookBacklogGauge('billing_webhook_backlog', 'Pending webhook deliveries per enabled endpoint', (row) => row.pending);
+    webhookBacklogGauge(
+      'billing_webhook_backlog_age_seconds',
+      'Age of the oldest pending webhook delivery per enabled endpoint (0: none pending)',
+      (row) => row.oldestAgeSeconds,
+    );
   }
 
   /**
@@ -97,6 +141,14 @@ export class BillingMetrics implements ActivityMetrics {
 
   onIpnReceived(result: 'stored' | 'duplicate' | 'confirmation' | 'rejected' | 'unavailable'): void {
     this.ipnReceived.inc({ result });
+  }
+
+  onWebhookAttempt(endpointId: string, outcome: DeliveryOutcome): void {
+    this.webhookAttempts.inc({ endpoint: endpointId, outcome });
+  }
+
+  onWebhookEndpointDisabled(endpointId: string, reason: DisableReason): void {
+    this.webhookDisabled.inc({ endpoint: endpointId, reason });
   }
 
   onHousekeeping(job: string, result: 'ran' | 'skipped' | 'failed'): void {

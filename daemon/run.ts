@@ -20,6 +20,8 @@ import { startOperationsServer, type OperationsServer } from './operations.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
 import { temporalWebUi } from '../config/temporal.js';
 import { createWorkers, runWorkers } from './workers.js';
+import { hostname } from 'node:os';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -57,6 +59,8 @@ export interface Daemon {
   readonly housekeeping: HousekeepingScheduler;
   readonly jobs: HousekeepingJobs;
   readonly metrics: BillingMetrics;
+  /** Delivers events to webhook endpoints (webhooks/); every replica runs one. */
+  readonly webhooks: WebhookDispatcher;
   shutdown(): Promise<void>;
 }
 
@@ -128,6 +132,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onRun: (job, result) => metrics.onHousekeeping(job, result),
   });
 
+  // Webhook delivery on a pool of its own: a slow endpoint or a backlog never takes billing's connections.
+  const webhookDatabase = createDb(options.databaseUrl, { max: Math.min(10, Math.max(3, Math.ceil(billing.webhooks.concurrency / 4))) });
+  const webhooks = await startWebhookDispatcher({
+    db: webhookDatabase.db,
+    sql: webhookDatabase.sql,
+    settings: billing.webhooks,
+    logger: logger.child({ component: 'webhooks' }),
+    replica: options.replica ?? `${hostname()}:${process.pid}`,
+    metrics,
+    now,
+  });
+
   let ipn: IpnServer | undefined;
   let operations: OperationsServer | undefined;
   let api: ApiServer | undefined;
@@ -157,6 +173,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       port: billing.api.port,
       bodyLimit: billing.api.maxBodyBytes,
       idempotencyRetentionMs: billing.api.idempotencyRetention,
+      webhookSecretGraceMs: billing.webhooks.secretGracePeriod,
       referencePage: options.apiReferencePage ?? billing.api.referencePage,
       deps: apiDeps,
       logger: logger.child({ component: 'api' }),
@@ -179,8 +196,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await ipn?.close();
     await api?.close();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await Promise.allSettled([running, housekeeping.stop()]);
-    await Promise.allSettled([connection.close(), clientConnection.close(), database.close()]);
+    await Promise.allSettled([running, housekeeping.stop(), webhooks.stop()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), database.close(), webhookDatabase.close()]);
     amazonPay.close();
     throw error;
   }
@@ -199,7 +216,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await Promise.all([ipn.close(), apiServer.close()]);
       await dispatcher.drain();
       jobs.stop();
-      await housekeeping.stop();
+      // Attempts in flight finish (each bounded by webhooks.requestTimeout); an unfinished one is taken over after its lease.
+      await Promise.all([housekeeping.stop(), webhooks.stop()]);
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), billing.shutdownGrace).unref());
       const stopped = await Promise.race([
@@ -213,7 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await operations.close();
       await Promise.allSettled([connection.close(), clientConnection.close()]);
       amazonPay.close();
-      await database.close().catch(() => {});
+      await Promise.all([database.close().catch(() => {}), webhookDatabase.close().catch(() => {})]);
       logger.info('stopped');
       finished();
     })();
@@ -229,5 +247,5 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (workerFailure !== undefined) throw workerFailure;
   });
 
-  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, apiUrl: api.url, housekeeping, jobs, metrics, shutdown };
+  return { done, ipnUrl: ipn.url, operationsUrl: operations.url, apiUrl: api.url, housekeeping, jobs, metrics, webhooks, shutdown };
 }

@@ -82,7 +82,18 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, CliFieldNames>> = {
   refund: { chargeId: '<ChargeId>', amountMinor: '--amount', ...REASON },
   repair: SUBSCRIPTION_ID,
   'api-keys': { name: '--name', id: '<key id>' },
-  events: { after: '--after', subscription: '--subscription', type: '--type', limit: '--limit' },
+  webhooks: { url: '<url>', eventTypes: '--events', description: '--description', id: '<endpoint id>', grace: '--grace', limit: '--limit' },
+  events: {
+    after: '--after',
+    subscription: '--subscription',
+    type: '--type',
+    limit: '--limit',
+    eventId: '<event id>',
+    endpoint: '--endpoint',
+    since: '--since',
+    forwardTo: '--forward-to',
+    eventTypes: '--events',
+  },
 };
 
 /**

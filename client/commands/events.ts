@@ -6,6 +6,7 @@ import { table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
 import { checkEventsQuery, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, splitEventTypes, type EventView, type ListEventsInput } from '../events.js';
 import { EVENT_TYPES } from '../../billing/event-types.js';
+import { listenAction, redeliverAction } from './events-delivery.js';
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
 
@@ -60,7 +61,7 @@ can poll with it. A cursor never skips an event that commits late (docs/events.m
 };
 
 /** The actions of `billing events`, in the order --help lists them. */
-export const EVENT_ACTIONS: readonly EventAction[] = [listAction];
+export const EVENT_ACTIONS: readonly EventAction[] = [listAction, redeliverAction, listenAction];
 
 /** A one-line summary of an event's data for the table: its money, reason or status. */
 function eventRow(event: EventView): string[] {
@@ -76,7 +77,7 @@ function eventRow(event: EventView): string[] {
 
 export const eventsCommand: Command = {
   name: 'events',
-  summary: 'the event log: what happened to subscriptions, charges and refunds (docs/events.md)',
+  summary: 'the event log (docs/events.md): list it, redeliver events to webhook endpoints, listen as they happen',
   positionals: [1, 8],
   options: Object.assign({}, ...EVENT_ACTIONS.map((a) => a.options)) as OptionSpec,
   help: `Usage: ${EVENT_ACTIONS.map((a) => a.usage).join('\n       ')}
@@ -91,6 +92,9 @@ Examples:
   billing events list --subscription sub_123
   billing events list --type charge.failed,subscription.past_due --limit 20
   billing events list --after <cursor printed by the previous run> --json
+  billing events redeliver evt_0f8a2c4e6b8d0f1a3c5e7a9b1d3f5a7c
+  billing events redeliver --since 6h --endpoint we_0123456789abcdef01234567
+  billing events listen --forward-to http://localhost:3000/hooks
 `,
   async run(ctx, values, [name, ...args]) {
     const action = EVENT_ACTIONS.find((a) => a.name === name);

@@ -108,6 +108,10 @@ export const webhookDeliveries = pgTable(
       .on(table.nextAttemptAt)
       .where(sql`${table.status} = 'pending'`),
     index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id),
+    // The claim takes the oldest due deliveries of each endpoint up to its concurrency limit (webhooks/claim).
+    index('webhook_deliveries_endpoint_due_idx')
+      .on(table.endpointId, table.nextAttemptAt)
+      .where(sql`${table.status} = 'pending'`),
   ],
 );
 

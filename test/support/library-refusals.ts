@@ -13,6 +13,7 @@ import { previewSchedule } from '../../client/subscriptions/preview.js';
 import { checkListFilter } from '../../client/subscriptions/read.js';
 import { checkEventsQuery } from '../../client/events.js';
 import { checkRefundInput } from '../../client/subscriptions/refund.js';
+import { endpointIdProblem, validateDescription, validateEventTypes, validateWebhookUrl } from '../../webhooks/endpoint-input.js';
 
 /** The problems of a check that must refuse. */
 export function problemsOf(check: () => unknown): Problem[] {
@@ -105,3 +106,15 @@ export const previewRefusals = (): Problem[] => [
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, fromCycle: 1_000_000 })),
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, trial: { unit: 'year', count: 1_000_000 } })),
 ];
+
+/** addWebhookEndpoint / updateWebhookEndpoint: url, event types and description. */
+export function webhookEndpointRefusals(): Problem[] {
+  return [validateWebhookUrl('ftp://example.com'), validateEventTypes(['charge.exploded']), validateDescription('x'.repeat(201))].flatMap((r) =>
+    'problem' in r ? [r.problem] : [],
+  );
+}
+
+/** Every webhook endpoint operation by id. */
+export function webhookEndpointIdRefusals(): Problem[] {
+  return [endpointIdProblem('we_nope')!];
+}

@@ -46,6 +46,12 @@ describe('the served OpenAPI document', () => {
       'POST /v1/charges/{chargeId}/refunds': 'refundCharge',
       'GET /v1/schedule-preview': 'previewSchedule',
       'GET /v1/dashboard': 'getDashboard',
+      'POST /v1/webhook-endpoints': 'createWebhookEndpoint',
+      'GET /v1/webhook-endpoints': 'listWebhookEndpoints',
+      'GET /v1/webhook-endpoints/{id}': 'getWebhookEndpoint',
+      'PATCH /v1/webhook-endpoints/{id}': 'updateWebhookEndpoint',
+      'POST /v1/webhook-endpoints/{id}/rotate-secret': 'rotateWebhookSecret',
+      'GET /v1/webhook-endpoints/{id}/deliveries': 'listWebhookDeliveryAttempts',
     });
     for (const { op } of operations())
       expect(op.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
@@ -64,6 +70,7 @@ describe('the served OpenAPI document', () => {
       '/v1/subscriptions/{id}/cancel',
       '/v1/subscriptions/{id}/pause',
       '/v1/subscriptions/{id}/resume',
+      '/v1/webhook-endpoints/{id}/rotate-secret',
     ]);
   });
 

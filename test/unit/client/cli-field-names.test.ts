@@ -31,10 +31,23 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
   'change-plan': [...byId, ...refusals.planChangeRefusals(), { field: 'change', message: 'needs --amount (or --amount-minor), --interval, or both' }],
   refund: refusals.refundRefusals(),
   repair: byId,
-  events: refusals.eventsQueryRefusals(),
   'api-keys': [
     { field: 'name', message: 'client/api-keys.ts' },
     { field: 'id', message: 'client/api-keys.ts' },
+  ],
+  webhooks: [
+    ...refusals.webhookEndpointRefusals(),
+    ...refusals.webhookEndpointIdRefusals(),
+    { field: 'grace', message: 'rotateWebhookSecret' },
+    { field: 'limit', message: 'listWebhookAttempts' },
+  ],
+  events: [
+    ...refusals.eventsQueryRefusals(),
+    { field: 'eventId', message: 'redeliverEvent' },
+    { field: 'endpoint', message: 'redeliverEvent' },
+    { field: 'since', message: 'redeliverSince' },
+    { field: 'forwardTo', message: 'billing events listen' },
+    { field: 'eventTypes', message: 'billing events listen' },
   ],
 };
 
