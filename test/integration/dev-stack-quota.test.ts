@@ -61,6 +61,7 @@ describe('npm run dev against its own simulator', () => {
   let dev: DevProcess | undefined;
   let control: SimulatorControl;
   let launchContext: LaunchContext;
+  let sdkMetricsPort: number;
 
   beforeAll(async () => {
     [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
@@ -69,10 +70,15 @@ describe('npm run dev against its own simulator', () => {
     // The shipped settings files, with this file's own task queues and kernel-chosen ports.
     const temporalYaml = parse(await readFile(join(PROJECT_ROOT, 'temporal.yaml'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(dir, 'temporal.yaml'), stringify({ ...temporalYaml, taskQueues }));
+    sdkMetricsPort = await freePort();
     const billingYaml = parse(await readFile(join(PROJECT_ROOT, 'billing.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
     await writeFile(
       join(dir, 'billing.yaml'),
-      stringify({ ...billingYaml, ipn: { ...billingYaml.ipn, port: 0 }, operations: { ...billingYaml.operations, port: 0, temporalMetricsPort: null } }),
+      stringify({
+        ...billingYaml,
+        ipn: { ...billingYaml.ipn, port: 0 },
+        operations: { ...billingYaml.operations, port: 0, temporalMetricsPort: sdkMetricsPort },
+      }),
     );
     const sandboxPort = await freePort();
     const env: NodeJS.ProcessEnv = {
@@ -145,5 +151,29 @@ describe('npm run dev against its own simulator', () => {
     expect(dev!.lines.some((line) => line.includes('"Activity failed"'))).toBe(true); // logged, at debug level
     expect(dev!.lines.filter((line) => /task_?token|TaskToken\(/i.test(line))).toEqual([]);
     expect(warnings()).toEqual([]);
+  });
+
+  it('exports every metric the shipped Grafana dashboard queries (docs/grafana/billing-daemon.json), billing and Temporal SDK alike', async () => {
+    const exported = new Set<string>();
+    for (const url of [`${dev!.operationsUrl}/metrics`, `http://127.0.0.1:${sdkMetricsPort}/metrics`]) {
+      const text = await (await fetch(url)).text();
+      // Declared series count even before their first sample (a counter with labels has none until then).
+      for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+        exported.add(name!);
+        if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) exported.add(`${name}${suffix}`);
+      }
+      for (const match of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )/gm)) exported.add(match[1]!);
+    }
+    const dashboard = JSON.parse(await readFile(join(PROJECT_ROOT, 'docs/grafana/billing-daemon.json'), 'utf8')) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    };
+    const queried = new Set<string>();
+    for (const panel of dashboard.panels)
+      for (const target of panel.targets ?? []) for (const name of target.expr.matchAll(/\b((?:billing|temporal)_[a-z0-9_]+)\b/g)) queried.add(name[1]!);
+    expect(queried.size).toBeGreaterThan(12);
+    expect(
+      [...queried].filter((name) => !exported.has(name)),
+      `exported: ${[...exported].filter((n) => n.startsWith('temporal_')).join(' ')}`,
+    ).toEqual([]);
   });
 });
