@@ -8,7 +8,7 @@ import { cycleDueAt } from '../../billing/schedule.js';
 import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
 import { PAID_CHARGE_STATES } from '../../billing/vocabulary.js';
 import type { Database } from '../../db/client.js';
-import { forecastCharges } from '../subscriptions/forecast.js';
+import { AVERAGE_UNIT_MS, forecastCharges } from '../subscriptions/forecast.js';
 
 /** Statuses that need a person: the dashboard lists these subscriptions one by one. */
 export const ATTENTION_STATUSES = ['needs_attention', 'payment_method_required', 'unpaid', 'past_due'] as const;
@@ -76,17 +76,6 @@ export interface DashboardData {
     webhookDeliveries: { pending: number; failed: number; oldestPendingSeconds: number | null };
   };
 }
-
-const AVERAGE_MONTH_MS = 2_629_746_000; // 365.2425 / 12 days
-const UNIT_MS: Record<IntervalUnit, number> = {
-  second: 1_000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-  week: 604_800_000,
-  month: AVERAGE_MONTH_MS,
-  year: AVERAGE_MONTH_MS * 12,
-};
 
 /** Reads everything the dashboard shows. Read-only; about ten queries. */
 export async function dashboardData(db: Database, options: DashboardOptions): Promise<DashboardData> {
@@ -171,8 +160,8 @@ async function moneyByCurrency(db: Database, now: Date): Promise<MoneyByCurrency
 
 /** An amount billed every `interval`, as a monthly amount (an average month), rounded half up to minor units. */
 export function monthlyMinor(amountMinor: bigint, interval: BillingInterval): bigint {
-  const intervalMs = BigInt(UNIT_MS[interval.unit]) * BigInt(interval.count);
-  const month = BigInt(AVERAGE_MONTH_MS);
+  const intervalMs = BigInt(AVERAGE_UNIT_MS[interval.unit]) * BigInt(interval.count);
+  const month = BigInt(AVERAGE_UNIT_MS.month);
   return (amountMinor * month * 2n + intervalMs) / (intervalMs * 2n);
 }
 

@@ -35,8 +35,11 @@ interface DueRow extends Record<string, unknown> {
   first_charge_id: string | null;
 }
 
-/** Rough length of one unit, to guess a cycle number before the exact schedule corrects it. */
-const UNIT_MS: Record<IntervalUnit, number> = {
+/**
+ * The average length of one unit (ms): a month is 365.2425 / 12 days. Used to guess a cycle number
+ * before the exact schedule corrects it, and by the dashboard to normalise plans to a month.
+ */
+export const AVERAGE_UNIT_MS: Readonly<Record<IntervalUnit, number>> = {
   second: 1_000,
   minute: 60_000,
   hour: 3_600_000,
@@ -100,7 +103,7 @@ function firstDueFromAnchor(row: DueRow): number {
 function cyclesFrom(row: DueRow, nextMs: number, untilMs: number): number[] {
   const out = [nextMs];
   const interval: BillingInterval = { unit: row.interval_unit as IntervalUnit, count: row.interval_count };
-  const step = UNIT_MS[interval.unit] * interval.count;
+  const step = AVERAGE_UNIT_MS[interval.unit] * interval.count;
   if (nextMs + step * 0.5 >= untilMs) return out;
   // Cycle 0 is due at the trial's end when there is a trial (billing/schedule.ts).
   const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });

@@ -10,6 +10,23 @@ import { expectEachCycleChargedOnce, newPermission, shortSpec, simulatorCharges 
 
 const run = promisify(execFile);
 
+/** `temporal workflow list --query <query> --output json` against the test server, parsed. */
+async function listWorkflows(query: string): Promise<Array<{ execution: { workflowId: string }; type: { name: string } }>> {
+  const { stdout } = await run(inject('temporalCliPath'), [
+    'workflow',
+    'list',
+    '--address',
+    inject('temporalAddress'),
+    '--namespace',
+    inject('temporalNamespace'),
+    '--query',
+    query,
+    '--output',
+    'json',
+  ]);
+  return stdout.trim() === '' ? [] : (JSON.parse(stdout) as Array<{ execution: { workflowId: string }; type: { name: string } }>);
+}
+
 describe('visibility and continue-as-new', () => {
   let h: BillingHarness;
   beforeAll(async () => {
@@ -37,25 +54,11 @@ describe('visibility and continue-as-new', () => {
     expect(state.cycle).toBeGreaterThanOrEqual(2);
 
     const listed = await eventually(
-      async () => {
-        const { stdout } = await run(inject('temporalCliPath'), [
-          'workflow',
-          'list',
-          '--address',
-          inject('temporalAddress'),
-          '--namespace',
-          inject('temporalNamespace'),
-          '--query',
-          `BillingStatus="active" AND SubscriptionId="visible-1"`,
-          '--output',
-          'json',
-        ]);
-        return stdout;
-      },
-      (stdout) => stdout.includes(handle.workflowId),
+      () => listWorkflows(`BillingStatus="active" AND SubscriptionId="visible-1"`),
+      (workflows) => workflows.some((w) => w.execution.workflowId === handle.workflowId),
       { what: 'temporal workflow list to show the subscription' },
     );
-    expect(listed).toContain(handle.workflowId);
+    expect(listed.map((w) => w.execution.workflowId)).toContain(handle.workflowId);
     await handle.terminate('test cleanup');
   });
 
@@ -81,19 +84,7 @@ describe('visibility and continue-as-new', () => {
       if (summary) summaries.push(JSON.parse(Buffer.from(summary).toString('utf8')) as string);
     }
     expect(summaries).toContainEqual(expect.stringMatching(/^cycle 1 due \d{4}-\d\d-\d\d \d\d:\d\d UTC$/));
-    const { stdout } = await run(inject('temporalCliPath'), [
-      'workflow',
-      'list',
-      '--address',
-      inject('temporalAddress'),
-      '--namespace',
-      inject('temporalNamespace'),
-      '--query',
-      `WorkflowType="subscriptionWorkflow" AND TaskQueue="${h.launchContext.taskQueues.workflows}"`,
-      '--output',
-      'json',
-    ]);
-    const listed = JSON.parse(stdout) as Array<{ execution: { workflowId: string }; type: { name: string } }>;
+    const listed = await listWorkflows(`WorkflowType="subscriptionWorkflow" AND TaskQueue="${h.launchContext.taskQueues.workflows}"`);
     expect(listed.map((w) => w.execution.workflowId)).toContain(handle.workflowId);
     expect(new Set(listed.map((w) => w.type.name))).toEqual(new Set(['subscriptionWorkflow']));
     await handle.terminate('test cleanup');
