@@ -157,7 +157,9 @@ describe.concurrent('webhook delivery', () => {
   });
 
   it('two dispatchers deliver each event once', async () => {
-    const second = await startWebhookDispatcher({ db: database.db, sql: database.sql, settings: SETTINGS, logger, replica: 'test-b' });
+    // Same recorder as the first: while it runs, this replica may make any endpoint's last attempt
+    // (the concurrent cases' too), and each replica counts what it did (Prometheus sums replicas).
+    const second = await startWebhookDispatcher({ db: database.db, sql: database.sql, settings: SETTINGS, logger, replica: 'test-b', metrics });
     try {
       const { receiver, subscription, endpoint } = await setUp();
       await appendEvents(database.db, subscription.id, 30);
