@@ -69,12 +69,14 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
     const spec = shortSpec('catch-up-before-pause', cp, { seconds: 2, cycles: 4 });
     // Dunning of cycle 0 outlasts cycles 1 and 2; the pause comes after they were due.
     const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [5_500] });
-    await eventually(
+    const pastDue = await eventually(
       () => handle.query(stateQuery),
-      (s) => s.status === 'past_due',
+      (s) => s.status === 'past_due' && s.nextRetryAt !== null,
       { what: 'past_due' },
     );
-    await sleep(4_500);
+    // 4.5 s after the decline (1 s before its retry), counted from the workflow's own retry time:
+    // seeing past_due late on a loaded machine must not push the pause past the retry.
+    await sleep(Math.max(0, Date.parse(pastDue.nextRetryAt!) - 1_000 - Date.now()));
     await handle.signal(pauseSignal, { reason: 'operator hold' });
     await eventually(
       () => handle.query(stateQuery),
