@@ -141,8 +141,9 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
 
     const forecast = await forecastCharges(database.db, { ratePerSecond: rate, now: new Date(Math.min(Date.now(), t0Ms)), days: 1 });
-    const predictedPeak = forecast.peaks.find((p) => p.startsAt.getTime() <= t0Ms && p.finishesAt.getTime() >= t0Ms);
-    const predictedLastChargeAfterT0Seconds = predictedPeak ? (predictedPeak.finishesAt.getTime() - t0Ms) / 1000 : 0;
+    // The hour holding T0: when its last charge is sent (a peak under a minute late is no "peak", but is still forecast).
+    const t0Hour = forecast.hours.find((h) => h.hourStart.getTime() <= t0Ms && t0Ms < h.hourStart.getTime() + 3_600_000);
+    const predictedLastChargeAfterT0Seconds = t0Hour?.lastChargeSentAt ? Math.max(0, (t0Hour.lastChargeSentAt.getTime() - t0Ms) / 1000) : 0;
     say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s`);
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
     const fromT0 = new PhaseMeter(
