@@ -10,7 +10,7 @@ import { getSubscription } from '../../db/queries/subscriptions.js';
 import { addWebhookEndpoint, type WebhookEndpointWithSecret } from '../../webhooks/endpoints.js';
 import type { WebhookPayload } from '../../webhooks/payload.js';
 import { eventually } from '../support/billing-harness.js';
-import { checkedEvents } from '../support/events.js';
+import { checkedEvents, LIFE_FIRST_EVENT_TYPES } from '../support/events.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { shortSpec } from '../support/subscriptions.js';
 import { startWebhookReceiver, waitUntil, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -92,18 +92,7 @@ describe('webhooks: a subscription life delivered to real receivers', () => {
 
     const log = await checkedEvents(database.db, SUBSCRIPTION);
     const types = log.map((e) => e.type);
-    expect(types.slice(0, 10)).toEqual([
-      'subscription.started',
-      'charge.succeeded',
-      'charge.failed',
-      'subscription.past_due',
-      'charge.succeeded',
-      'subscription.activated',
-      'charge.failed',
-      'subscription.payment_method_required',
-      'charge.succeeded',
-      'subscription.activated',
-    ]);
+    expect(types.slice(0, 10)).toEqual(LIFE_FIRST_EVENT_TYPES);
     // A cycle due before the close IPN arrived is paid (or refused for the closed permission); then the end.
     expect(log.slice(10, -1).filter((e) => e.type !== 'charge.succeeded' && !(e.type === 'charge.failed' && e.data.outcome === 'permission_state'))).toEqual(
       [],
