@@ -5,12 +5,12 @@
 import { sql } from 'drizzle-orm';
 import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
 import type { Database } from '../db/client.js';
+import { TROUBLE_STATUSES } from '../db/queries/status-events.js';
 
 /** Ledger states whose write emits charge.failed (db/queries/charges.ts chargeEventsSql). */
 const FAILED_LEDGER_STATES: readonly string[] = ['Refused', 'failed', 'Declined', 'Canceled'];
 /** Subscription event types that report a status change (the rest: started, plan_changed, trial_will_end). */
 const NOT_STATUS_TYPES: readonly string[] = ['subscription.started', 'subscription.plan_changed', 'subscription.trial_will_end'];
-const TROUBLE_STATUSES: readonly string[] = ['past_due', 'payment_method_required', 'needs_attention', 'unpaid'];
 
 export interface EventCheck {
   events: number;
@@ -36,7 +36,7 @@ export function statusEventType(from: string, to: string, reasonChanged: boolean
   if (to === 'paused') return from === to ? null : 'subscription.paused';
   if (from === 'paused') return 'subscription.resumed';
   if (to === 'active') return from === to ? null : 'subscription.activated';
-  if (TROUBLE_STATUSES.includes(to)) return from !== to || reasonChanged ? `subscription.${to}` : null;
+  if ((TROUBLE_STATUSES as readonly string[]).includes(to)) return from !== to || reasonChanged ? `subscription.${to}` : null;
   return null;
 }
 
