@@ -17,6 +17,9 @@ import { round } from './proc-stats.js';
 import type { MerchantKey } from './merchant-key.js';
 import type { WorkerTuning } from './worker-process.js';
 import { subscriptionWorkflowId } from '../billing/keys.js';
+import { addWebhookEndpoint } from '../webhooks/endpoints.js';
+import { startWebhookReceiver } from '../test/support/webhook-receiver.js';
+import { checkEventInvariants, type EventCheck } from './chaos-events-check.js';
 
 export interface ChaosEnvironment {
   temporalAddress: () => string;
@@ -76,6 +79,8 @@ export interface ChaosReport {
   settledAfterT0Seconds: number | null;
   wallSeconds: number;
   check: ChaosCheck;
+  /** The webhook invariant: one event per ledger and status change, gapless sequences, every event at the run's receiver. */
+  events: EventCheck;
   /** True when no invariant broke and every subscription settled in time. */
   passed: boolean;
 }
@@ -110,6 +115,15 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   };
   await env.control.setThrottle({ table: 'off', overrides: { createCharge: options.quota } });
   await env.control.setFaults(NO_FAULTS);
+  // A webhook endpoint for the run: every event must reach this receiver (checked by webhook-id).
+  // Listening before the daemon's ports are chosen, so the kernel cannot hand it one of them.
+  const receiver = await startWebhookReceiver();
+  const endpoint = await addWebhookEndpoint({ db: env.db, now: () => new Date() }, { url: receiver.url });
+  const receivedIds = (): Map<string, number> => {
+    const counts = new Map<string, number>();
+    for (const r of receiver.received) counts.set(String(r.headers['webhook-id']), (counts.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    return counts;
+  };
   // Fixed for the run: the simulator keeps delivering IPNs to the same endpoint across restarts.
   const ports = { ipn: await freePort(), operations: await freePort() };
   await env.control.setIpn({
@@ -129,6 +143,8 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     ports,
     tuning,
     poolSize: 10,
+    // Retries within the run: a delivery cut by a kill comes due again after its lease (request timeout + 10 s).
+    webhooks: { retrySchedule: ['1s', '2s', '3s', '5s', '5s', '10s', '10s', '10s'], requestTimeout: '5s', pollInterval: '200ms' },
     onOutput: (line) => {
       if (/"level":(50|60)|exited|failed|Error/.test(line)) say(`[worker] ${line.slice(0, 240)}`);
     },
@@ -258,7 +274,11 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     ];
     const inboxOpen = [...(await env.db.execute<{ n: number }>(sql`select count(*)::int as n from ipn_inbox where status in ('pending', 'dispatched')`))];
     const ipnPending = (await env.control.ipnDeliveries()).pending;
-    if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0) {
+    // Every event of the run's subscriptions delivered to the receiver.
+    const received = receivedIds();
+    const eventIds = [...(await env.db.execute<{ id: string }>(sql`select id from events where subscription_id like ${`${options.tag}-%`}`))];
+    const undelivered = eventIds.filter((e) => !received.has(e.id)).length;
+    if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0 && undelivered === 0) {
       settledAt = Date.now();
       break;
     }
@@ -275,6 +295,14 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   const ledger = (await env.control.charges()).filter((c) => own.has(c.chargePermissionId));
   const deliveries = await env.control.ipnDeliveries();
   const check = await checkChaosInvariants({ subs, ledger, attempts, db: env.db, client: env.client, ipnPending: deliveries.pending });
+  const eventCheck = await checkEventInvariants({ db: env.db, subscriptionIds: subs.map((s) => s.id), received: receivedIds() });
+  // Every request was signed with the endpoint's secret (standardwebhooks verifies; throws on a forged one).
+  try {
+    receiver.verified(endpoint.secret);
+  } catch (error) {
+    eventCheck.violations.push(`a webhook request did not verify: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  await receiver.close();
   await env.control.setIpn({ url: null });
   return {
     subscriptions: n,
@@ -298,6 +326,7 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     settledAfterT0Seconds: settledAt === null ? null : at(settledAt),
     wallSeconds: round((Date.now() - started) / 1000, 1),
     check,
-    passed: settledAt !== null && check.violations.length === 0,
+    events: eventCheck,
+    passed: settledAt !== null && check.violations.length === 0 && eventCheck.violations.length === 0,
   };
 }

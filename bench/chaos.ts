@@ -113,13 +113,16 @@ async function main(): Promise<number> {
   const files = await writeResults(values.out, 'chaos', full, markdown);
   console.log(markdown);
   say(`written ${files.join(', ')}`);
-  if (!report.passed) say(`FAILED: ${report.check.violations.length} violations${report.settled ? '' : '; not settled in time'}`);
+  if (!report.passed)
+    say(`FAILED: ${report.check.violations.length + report.events.violations.length} violations${report.settled ? '' : '; not settled in time'}`);
   return report.passed ? 0 : 1;
 }
 
 function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; argv: string[]; seed: number; report: ChaosReport }): string {
   const r = full.report;
   const c = r.check;
+  const e = r.events;
+  const violations = [...c.violations, ...e.violations];
   const lines = [
     `# Fault suite results (${full.startedAt}): ${r.passed ? 'PASSED' : 'FAILED'}`,
     '',
@@ -171,6 +174,22 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
       ],
     ),
     '',
+    '## Webhook invariant',
+    '',
+    'One event per ledger and status change (events table), sequences 1..N per subscription, every event at the webhook receiver registered for the run (by webhook-id).',
+    '',
+    table(
+      [
+        'events',
+        'sequence gaps',
+        'charge rows without exactly one event',
+        'status histories ≠ status events',
+        'events not delivered',
+        'redeliveries (same webhook-id)',
+      ],
+      [[e.events, e.sequenceGaps, e.chargeEventMismatches, e.statusEventMismatches, e.undelivered ?? 'no endpoint', e.redeliveries ?? '-']],
+    ),
+    '',
     '## Kills',
     '',
     table(
@@ -185,8 +204,8 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
         )
       : '',
     '',
-    c.violations.length
-      ? `## Violations\n\n${c.violations
+    violations.length
+      ? `## Violations\n\n${violations
           .slice(0, 50)
           .map((v) => `- ${v}`)
           .join('\n')}`

@@ -32,6 +32,8 @@ export interface WorkerSpawnOptions {
   ports: { ipn: number; operations: number };
   tuning: WorkerTuning;
   poolSize?: number;
+  /** billing.yaml `webhooks` keys to override (e.g. a retry schedule of seconds for a fault run). */
+  webhooks?: Record<string, unknown>;
   /** Receives the worker's stderr/stdout lines (warnings and errors only: LOG_LEVEL=warn). */
   onOutput?: (line: string) => void;
 }
@@ -71,12 +73,19 @@ export async function writeTemporalYaml(dir: string, name: string, tuning: Worke
  * billing.yaml of the project with the IPN and operations ports moved to free ones, and the HTTP
  * API's too (no bench talks to it, but on its default port it collides with any other daemon here).
  */
-export async function writeBillingYaml(dir: string, name: string, ports: { ipn: number; operations: number }): Promise<string> {
+export async function writeBillingYaml(
+  dir: string,
+  name: string,
+  ports: { ipn: number; operations: number },
+  webhooks?: Record<string, unknown>,
+): Promise<string> {
   const doc = parse(await readFile('billing.yaml', 'utf8')) as {
     ipn?: Record<string, unknown>;
     operations?: Record<string, unknown>;
     api?: Record<string, unknown>;
+    webhooks?: Record<string, unknown>;
   };
+  if (webhooks) doc.webhooks = { ...doc.webhooks, ...webhooks };
   doc.ipn = { ...doc.ipn, host: '127.0.0.1', port: ports.ipn };
   doc.operations = { ...doc.operations, host: '127.0.0.1', port: ports.operations };
   doc.api = { ...doc.api, host: '127.0.0.1', port: await freePort() };
@@ -92,7 +101,7 @@ export async function writeBillingYaml(dir: string, name: string, ports: { ipn: 
 export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerProcess> {
   const name = `worker-${options.tuning.taskQueues.workflows}`;
   const yamlPath = await writeTemporalYaml(options.workDir, name, options.tuning);
-  const billingPath = await writeBillingYaml(options.workDir, name, options.ports);
+  const billingPath = await writeBillingYaml(options.workDir, name, options.ports, options.webhooks);
   const env = daemonEnv(options, yamlPath, billingPath);
   // BENCH_WORKER_NODE_ARGS adds Node flags to the daemon only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];

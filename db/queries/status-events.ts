@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
 
 /** Statuses whose entry (or change of reason) is reported by the event of the same name: subscription.<status>. */
-const TROUBLE_STATUSES = ['past_due', 'payment_method_required', 'needs_attention', 'unpaid'] as const;
+export const TROUBLE_STATUSES = ['past_due', 'payment_method_required', 'needs_attention', 'unpaid'] as const;
 
 /**
  * The event type (text, or null for none) of a write from the row's status `from` (SQL) to

@@ -79,6 +79,12 @@ describe('reduced fault run', () => {
     expect(report.injected.byOutcome.Replayed ?? 0).toBeGreaterThan(0);
     if (report.check.violations.length > 0) process.stderr.write(`VIOLATIONS ${JSON.stringify(report.check.violations)}\n`);
     expect(report.check.violations.join('\n')).toBe('');
+    // The webhook invariant (before `settled`, which waits for every delivery, so a lost event is named): one event per ledger and status change, no gap, every event at the run's receiver.
+    if (report.events.violations.length > 0) process.stderr.write(`EVENT VIOLATIONS ${JSON.stringify(report.events.violations)}\n`);
+    expect(report.events.violations.join('\n')).toBe('');
+    expect(report.events).toMatchObject({ sequenceGaps: 0, chargeEventMismatches: 0, statusEventMismatches: 0, undelivered: 0 });
+    // started, a charge.succeeded per paid cycle and an end per subscription at least.
+    expect(report.events.events).toBeGreaterThanOrEqual(30 * 2 + 27 * 2);
     expect(report.settled).toBe(true);
     expect(report.check.duplicates).toBe(0);
     expect(report.check.misses).toBe(0);

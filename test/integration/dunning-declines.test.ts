@@ -17,7 +17,7 @@ import {
   type SubscriptionHandle,
 } from '../support/subscriptions.js';
 import type { SubscriptionState } from '../../workflows/types.js';
-import { checkedEvents, eventTypes } from '../support/events.js';
+import { checkedEvents, eventTypes, LIFE_FIRST_EVENT_TYPES } from '../support/events.js';
 
 const statusOf = async (h: BillingHarness, id: string) => (await getSubscription(h.database.db, id))?.status;
 
@@ -134,18 +134,7 @@ describe.concurrent('dunning', () => {
 
     const events = await checkedEvents(h.database.db, 'events-life');
     const types = events.map((e) => e.type);
-    expect(types.slice(0, 10)).toEqual([
-      'subscription.started',
-      'charge.succeeded',
-      'charge.failed',
-      'subscription.past_due',
-      'charge.succeeded',
-      'subscription.activated',
-      'charge.failed',
-      'subscription.payment_method_required',
-      'charge.succeeded',
-      'subscription.activated',
-    ]);
+    expect(types.slice(0, 10)).toEqual(LIFE_FIRST_EVENT_TYPES);
     // Cycles due before the close was seen are paid; then the end.
     expect(types.slice(10, -1).filter((t) => t !== 'charge.succeeded')).toEqual([]);
     expect(types.at(-1)).toBe('subscription.canceled');

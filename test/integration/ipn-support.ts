@@ -88,6 +88,8 @@ export async function startTestDaemon(input: {
   replica?: string;
   scheduleHousekeeping?: boolean;
   housekeeping?: Partial<Config['billing']['housekeeping']>;
+  /** billing.yaml `webhooks` overrides (ms): e.g. a retry schedule of seconds for a test. */
+  webhooks?: Partial<Config['billing']['webhooks']>;
   /** temporal.yaml webUiUrl: where the dashboard links workflows. */
   webUiUrl?: string;
   /** Default: the product's logger at LOG_LEVEL (warn), named after the replica. */
@@ -98,7 +100,11 @@ export async function startTestDaemon(input: {
     config: {
       ...config,
       temporal: { ...config.temporal, webUiUrl: input.webUiUrl ?? null },
-      billing: { ...config.billing, housekeeping: { ...config.billing.housekeeping, ...input.housekeeping } },
+      billing: {
+        ...config.billing,
+        housekeeping: { ...config.billing.housekeeping, ...input.housekeeping },
+        webhooks: { ...config.billing.webhooks, ...input.webhooks },
+      },
     },
     databaseUrl: input.database.url,
     temporalAddress: inject('temporalAddress'),

@@ -24,3 +24,20 @@ export async function checkedEvents(db: DatabaseOrTransaction, subscriptionId: s
 export async function eventTypes(db: DatabaseOrTransaction, subscriptionId: string): Promise<string[]> {
   return (await checkedEvents(db, subscriptionId)).map((e) => e.type);
 }
+
+/**
+ * The first events of the life both life tests drive (dunning-declines, webhooks-life): a paid
+ * cycle, a soft decline and its recovery, a hard decline and the buyer's fix.
+ */
+export const LIFE_FIRST_EVENT_TYPES: readonly string[] = [
+  'subscription.started',
+  'charge.succeeded',
+  'charge.failed',
+  'subscription.past_due',
+  'charge.succeeded',
+  'subscription.activated',
+  'charge.failed',
+  'subscription.payment_method_required',
+  'charge.succeeded',
+  'subscription.activated',
+];
