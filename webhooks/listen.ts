@@ -33,7 +33,7 @@ export interface ListenOptions {
 export async function endOfEvents(db: Database): Promise<EventCursor> {
   const [row] = await db.execute<{ txid: string; position: string }>(drizzleSql`
     select txid::text, position::text from events where txid < pg_snapshot_xmin(pg_current_snapshot())
-    order by txid desc, position desc limit 1`);
+    order by events.txid desc, events.position desc limit 1`); // the columns, not the text aliases ("999" > "1000")
   return row ? { txid: row.txid, position: BigInt(row.position) } : { txid: '0', position: 0n };
 }
 

@@ -98,7 +98,8 @@ export async function listEventsAfter(
   const rows = await db.execute<RawEventRow>(sql`
     select id, position::text as position, txid::text as txid, type, subscription_id, sequence, account, occurred_at, data, created_at
     from events where ${sql.join(filters, sql` and `)}
-    order by txid, position limit ${query.limit}`);
+    -- The table's columns, not the text aliases above: "1000" sorts before "999" as text.
+    order by events.txid, events.position limit ${query.limit}`);
   const events = rows.map(toEventRow);
   const last = events.at(-1);
   return { events, next: last ? { txid: last.txid, position: last.position } : query.after };
