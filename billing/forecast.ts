@@ -78,9 +78,11 @@ export function forecastBillingDays(input: ForecastInput): Forecast {
   const due = input.dueAtMs.filter((ms) => ms < until.getTime()).map((ms) => Math.max(ms, fromMs));
   due.sort((a, b) => a - b);
 
-  const hourCount = Math.ceil((until.getTime() - fromMs) / HOUR_MS);
+  // Hours on the clock (UTC): the first is the hour `from` falls in.
+  const originMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
+  const hourCount = Math.ceil((until.getTime() - originMs) / HOUR_MS);
   const hours: ForecastHour[] = Array.from({ length: hourCount }, (_, i) => ({
-    hourStart: new Date(fromMs + i * HOUR_MS),
+    hourStart: new Date(originMs + i * HOUR_MS),
     due: 0,
     capacity: Math.floor(ratePerSecond * 3600),
     backlogAtStart: 0,
@@ -102,7 +104,7 @@ export function forecastBillingDays(input: ForecastInput): Forecast {
     }
     tokens -= 1;
     sentAt[i] = clock;
-    const hour = hours[Math.floor((due[i]! - fromMs) / HOUR_MS)]!;
+    const hour = hours[Math.floor((due[i]! - originMs) / HOUR_MS)]!;
     hour.due += 1;
     hour.lastChargeLatenessSeconds = (clock - due[i]!) / 1000;
     hour.lastChargeSentAt = new Date(clock);

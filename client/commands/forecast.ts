@@ -5,6 +5,8 @@ import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../../config/durations.js';
 import type { Forecast } from '../../billing/forecast.js';
 import { isIsoInstant } from '../../billing/plan-rules.js';
+import { rateLimitsWithinQuota } from '../../devstack/quota-rates.js';
+import { THROTTLE_TABLES } from '../../simulator/throttle.js';
 
 export const forecastCommand: Command = {
   name: 'forecast',
@@ -58,7 +60,12 @@ Examples:
     c.throwIfAny();
     const connected = await ctx.connect();
     const { forecastCharges } = await import('../subscriptions/forecast.js');
-    const ratePerSecond = connected.config.temporal.rateLimits.createChargePerSecond;
+    // The rate the daemon runs at: `npm run dev` against its simulator lowers temporal.yaml's rate to
+    // the simulator's sandbox quota (devstack/quota-rates.ts), and the forecast must use the same one.
+    const configured = connected.config.temporal.rateLimits;
+    const ratePerSecond = connected.endpoints.simulator
+      ? rateLimitsWithinQuota(configured, THROTTLE_TABLES.sandbox).createChargePerSecond
+      : configured.createChargePerSecond;
     const warnAfter = warnAfterMs ?? connected.config.billing.forecast.warnAfter;
     const forecast = await forecastCharges(connected.deps.db, { ...(days === undefined ? {} : { days }), ratePerSecond, now: from ?? connected.deps.now() });
     const late = forecast.peaks.filter((p) => p.lastChargeLatenessSeconds * 1000 > warnAfter);

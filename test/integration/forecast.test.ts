@@ -89,13 +89,16 @@ describe('billing forecast', () => {
       from generate_series(1, 2000) g`;
     const temporalYaml = join(dir, 'temporal.yaml');
     await writeFile(temporalYaml, 'rateLimits:\n  createChargePerSecond: 2\n');
-    const run = (args: string[]) =>
-      cli([...args, '--from', now.toISOString()], { DATABASE_URL: database.url, BILLING_TEMPORAL_CONFIG: temporalYaml, BILLING_DATA_DIR: join(dir, 'data') });
-    const [text, quiet, json, bad] = await Promise.all([
+    const base = { DATABASE_URL: database.url, BILLING_TEMPORAL_CONFIG: temporalYaml, BILLING_DATA_DIR: join(dir, 'data') };
+    // A real Amazon Pay account's settings: temporal.yaml's rate as it is.
+    const run = (args: string[]) => cli([...args, '--from', now.toISOString()], { ...base, AMAZON_PAY_REGION: 'na', AMAZON_PAY_ENVIRONMENT: 'sandbox' });
+    const [text, quiet, json, bad, devStack] = await Promise.all([
       run(['forecast', '--warn-after', '10m']),
       run(['forecast', '--warn-after', '1h']),
       run(['forecast', '--json', '--days', '3']),
       run(['forecast', '--days', '40', '--warn-after', 'soon']),
+      // No AMAZON_PAY_*: the dev stack's simulator, whose sandbox quota (1/s) `npm run dev` caps the daemon at.
+      cli(['forecast', '--from', now.toISOString()], base),
     ]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^2013 charge\(s\) due from 2026-/);
@@ -108,6 +111,7 @@ describe('billing forecast', () => {
     expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk (not 'starting')
     expect(parsed.peaks).toHaveLength(1);
     expect(parsed.warnAfterSeconds).toBe(1800);
+    expect(devStack.stdout).toContain('quota 1/s (3600/hour)');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(

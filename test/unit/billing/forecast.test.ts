@@ -49,4 +49,10 @@ describe('forecastBillingDays', () => {
     expect(() => forecastBillingDays({ dueAtMs: [], from, until, ratePerSecond: 0 })).toThrow(RangeError);
     expect(() => forecastBillingDays({ dueAtMs: [], from, until: from, ratePerSecond: 1 })).toThrow(RangeError);
   });
+
+  it('hours start on the clock hour (UTC) when the window does not', () => {
+    const f = forecastBillingDays({ dueAtMs: [at('2026-12-01T07:05:00Z')], from: new Date('2026-12-01T06:31:40Z'), until, ratePerSecond: 1 });
+    expect(f.hours[0]!.hourStart.toISOString()).toBe('2026-12-01T06:00:00.000Z');
+    expect(f.hours[1]).toMatchObject({ hourStart: new Date('2026-12-01T07:00:00Z'), due: 1 });
+  });
 });
