@@ -19,7 +19,7 @@ import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../devstack/e
 import { freePort } from '../devstack/ports.js';
 import { addWebhookEndpoint } from '../webhooks/endpoints.js';
 import { spawnWebhookDispatcher } from '../test/support/webhook-dispatcher-process.js';
-import { insertEventSubscription, restrictEndpointToAccount } from '../test/support/webhook-events.js';
+import { addEndpointForAccount, insertEventSubscription } from '../test/support/webhook-events.js';
 
 const HELP = `Usage: npm run bench:webhooks -- [--events n] [--per-endpoint n]
 
@@ -53,8 +53,7 @@ async function main(): Promise<void> {
     );
     for (const dispatchers of [1, 2]) {
       const subscription = await insertEventSubscription(database.db, `bench${dispatchers}`);
-      const endpoint = await addWebhookEndpoint({ db: database.db, now: () => new Date() }, { url });
-      await restrictEndpointToAccount(database.db, endpoint.id, subscription.account);
+      const endpoint = await addEndpointForAccount(database.db, subscription.account, (tx) => addWebhookEndpoint({ db: tx, now: () => new Date() }, { url }));
       const children = await Promise.all(
         Array.from({ length: dispatchers }, (_, i) => spawnWebhookDispatcher({ databaseUrl: pg.url, settings, replica: `bench-${dispatchers}-${i}` })),
       );

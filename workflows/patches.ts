@@ -107,6 +107,14 @@ export const FIX_EVIDENCE_SURVIVES_OLDER_CHECK = 'fix-evidence-survives-older-ch
  * a summary in the TimerStarted event's user metadata (workflows/ui-metadata.ts).
  */
 export const TIMER_SUMMARIES = 'timer-summaries';
+/**
+ * After a hard decline, a new card is measured against the payment descriptor the run knew before
+ * the charge was sent (from an earlier check or IPN), not only against the first fetch after the
+ * decline: a buyer who changed the card between the decline and that fetch (the status write and
+ * a slow answer widen the window) was otherwise taken as "no change" and the cycle waited out its
+ * whole grace period. A first fetch that already shows a different card retries at once.
+ */
+export const BASELINE_FROM_BEFORE_ATTEMPT = 'fix-baseline-from-before-attempt';
 
 export interface PatchEntry {
   id: string;
@@ -337,6 +345,13 @@ export const PATCHES: readonly PatchEntry[] = [
       after: ['completed.v4.json', 'dunning.v5.json', 'pending-authorization.v3.json'],
     },
   },
+  {
+    id: BASELINE_FROM_BEFORE_ATTEMPT,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'pending', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['dunning.v5.json'], after: ['dunning.v6.json'] },
+  },
 ];
 
 /**
@@ -352,7 +367,7 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
   'plain billing': ['completed.v4.json'],
   'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
   'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v5.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v6.json'],
   'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
   'pending authorization resolved by polling': ['pending-authorization.v3.json'],
   'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],

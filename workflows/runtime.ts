@@ -71,6 +71,8 @@ export class SubscriptionRuntime {
    */
   evidenceNotes = 0;
   lastEvidence: NotedPermission | null = null;
+  /** The permission as noted when this cycle's last charge was sent (BASELINE_FROM_BEFORE_ATTEMPT); null when none was. */
+  permissionAtAttempt: NotedPermission | null = null;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();

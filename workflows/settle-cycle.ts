@@ -9,6 +9,7 @@ import { maxCyclesPerCalendarMonth } from '../billing/plan-rules.js';
 import type { SubscriptionStatus } from '../billing/types.js';
 import type { ActivityProxies } from './proxies.js';
 import {
+  BASELINE_FROM_BEFORE_ATTEMPT,
   FIX_EVIDENCE_SURVIVES_OLDER_CHECK,
   CHARGE_NOT_SENT_AFTER_STOP,
   CHARGE_RECORDS_NEXT_STATUS,
@@ -57,6 +58,7 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
+      rt.permissionAtAttempt = rt.permission;
       const attempted = await chargeOnce(ctx);
       const step = await decide(ctx, attempted);
       if (step.kind !== 'retry') return step;
@@ -285,7 +287,19 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     rt.notePermission(baseline, false);
     if (baseline.state === 'NonChargeable') sawNonChargeable = true;
   }
+  // The card the declined charge went to, when the run knew it before sending: a fix is a
+  // different one, also one the first fetch after the decline already shows.
+  const knownBefore = baseline && rt.patched(BASELINE_FROM_BEFORE_ATTEMPT) ? (rt.permissionAtAttempt?.paymentDescriptor ?? null) : null;
+  const baselineDescriptor = knownBefore ?? baseline?.paymentDescriptor ?? null;
   let unpaused = false;
+  // The first fetch already shows another card than the one declined: the buyer fixed it meanwhile.
+  // (A stop or a pause that came meanwhile is handled by the loop, which fetches again after a pause.)
+  const fixedMeanwhile =
+    knownBefore !== null && baseline?.state === 'Chargeable' && (baseline.paymentDescriptor ?? null) !== null && baseline.paymentDescriptor !== knownBefore;
+  if (fixedMeanwhile && !rt.stopRequested && !(pauseHolds && rt.s.paused)) {
+    rt.s.attempt += 1;
+    return { kind: 'retry' };
+  }
   for (;;) {
     if (pauseHolds && rt.s.paused) {
       const pausedMs = await holdWhilePaused(ctx, (ms) => ({ graceEndsAt: new Date(deadline + ms).toISOString() }));
@@ -323,7 +337,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     // descriptor changed. (Before FIX_EVIDENCE_FROM_AMAZON, any IPN that found it Chargeable counted.)
     const fixedBy = (p: NotedPermission | null, evidencedBefore: boolean): boolean => {
       if (p?.state !== 'Chargeable') return false;
-      const newMethod = baseline !== null && (p.paymentDescriptor ?? null) !== null && p.paymentDescriptor !== (baseline.paymentDescriptor ?? null);
+      const newMethod = baseline !== null && (p.paymentDescriptor ?? null) !== null && p.paymentDescriptor !== baselineDescriptor;
       const evidenced = fromAmazon ? newMethod : evidencedBefore;
       return !needsEvidence || resumed || sawNonChargeable || evidenced;
     };

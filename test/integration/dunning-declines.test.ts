@@ -55,6 +55,8 @@ class CheckAnswerGate {
 describe.concurrent('dunning', () => {
   let h: BillingHarness;
   const checkGate = new CheckAnswerGate();
+  /** Runs before the daemon's next Get Charge Permission for a permission (what the buyer does just then). */
+  const beforeRead = new Map<string, () => Promise<void>>();
   beforeAll(async () => {
     h = await startBillingHarness({
       wrapActivities: (activities) => ({
@@ -62,6 +64,7 @@ describe.concurrent('dunning', () => {
         amazonReads: {
           ...activities.amazonReads,
           async getPermissionStatus(input) {
+            await beforeRead.get(input.chargePermissionId)?.();
             const answer = await activities.amazonReads.getPermissionStatus(input);
             await checkGate.pass(input.chargePermissionId);
             return answer;
@@ -460,5 +463,31 @@ describe.concurrent('dunning', () => {
     expect((await ledger(h, id)).map((r) => [r.attempt, r.state]).at(-1)).toEqual([2, 'Captured']);
     // No further check was needed to see the fix (before the patch: the next one, 2 s later).
     expect(await checksBeforeRetry(handle)).toBe(0);
+  });
+
+  it('a new card between the hard decline and the first check after it, no IPN: measured against the card declined, retried at once', async () => {
+    const cp = await newPermission(h);
+    // The soft decline's dunning check notes the card (Visa ****1111) before the hard-declined retry is sent.
+    await h.control.setScript(cp, { next: ['SoftDeclined', 'HardDeclined'] });
+    let reads = 0;
+    beforeRead.set(cp, async () => {
+      reads += 1;
+      // The second read is the first after the hard decline: the buyer has just entered a new card.
+      if (reads === 2) await h.control.changePaymentMethod(cp, '4242');
+    });
+    const { handle } = await h.launch(shortSpec('dunning-card-before-baseline', cp, { cycles: 1 }), {
+      dunningRetryDelaysMs: [300],
+      paymentMethodCheckIntervalMs: 10 * 60_000,
+      paymentMethodGraceMs: 20 * 60_000,
+    });
+    // Before BASELINE_FROM_BEFORE_ATTEMPT the new card was the baseline itself: no check could
+    // tell a fix, and the cycle waited out the 20-minute grace.
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    expect((await ledger(h, 'dunning-card-before-baseline')).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, 'Refused', 'SoftDeclined'],
+      [2, 'Refused', 'HardDeclined'],
+      [3, 'Captured', null],
+    ]);
+    expect(reads).toBe(2);
   });
 });

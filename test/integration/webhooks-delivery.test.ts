@@ -13,7 +13,7 @@ import type { DeliveryOutcome, DisableReason, WebhookMetrics } from '../../webho
 import { redeliverEvent } from '../../webhooks/redeliver.js';
 import { captureLogger } from '../support/log-capture.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
-import { appendEvents, insertEventSubscription, restrictEndpointToAccount } from '../support/webhook-events.js';
+import { addEndpointForAccount, appendEvents, insertEventSubscription } from '../support/webhook-events.js';
 import { startWebhookReceiver, waitUntil, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SETTINGS: WebhookSettings = {
@@ -59,8 +59,9 @@ async function setUp(answer?: Parameters<typeof startWebhookReceiver>[0], eventT
   const receiver = await startWebhookReceiver(answer);
   receivers.push(receiver);
   const subscription = await insertEventSubscription(database.db);
-  const endpoint = await addWebhookEndpoint(deps(), { url: receiver.url, ...(eventTypes ? { eventTypes } : {}) });
-  await restrictEndpointToAccount(database.db, endpoint.id, subscription.account);
+  const endpoint = await addEndpointForAccount(database.db, subscription.account, (tx) =>
+    addWebhookEndpoint({ db: tx, now: () => new Date() }, { url: receiver.url, ...(eventTypes ? { eventTypes } : {}) }),
+  );
   return { receiver, subscription, endpoint };
 }
 

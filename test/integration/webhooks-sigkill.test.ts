@@ -7,7 +7,7 @@ import { startWebhookDispatcher } from '../../webhooks/dispatcher.js';
 import { addWebhookEndpoint } from '../../webhooks/endpoints.js';
 import { captureLogger } from '../support/log-capture.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
-import { appendEvents, insertEventSubscription, restrictEndpointToAccount } from '../support/webhook-events.js';
+import { addEndpointForAccount, appendEvents, insertEventSubscription } from '../support/webhook-events.js';
 import { spawnWebhookDispatcher } from '../support/webhook-dispatcher-process.js';
 import { startWebhookReceiver, waitUntil } from '../support/webhook-receiver.js';
 
@@ -38,8 +38,9 @@ it('SIGKILL of a dispatcher mid-delivery: every event arrives, duplicates only w
     return { status: 200, delayMs: 60_000 };
   });
   const subscription = await insertEventSubscription(database.db);
-  const endpoint = await addWebhookEndpoint({ db: database.db, now: () => new Date() }, { url: receiver.url });
-  await restrictEndpointToAccount(database.db, endpoint.id, subscription.account);
+  const endpoint = await addEndpointForAccount(database.db, subscription.account, (tx) =>
+    addWebhookEndpoint({ db: tx, now: () => new Date() }, { url: receiver.url }),
+  );
   const child = await spawnWebhookDispatcher({ databaseUrl: database.url, settings: SETTINGS, leaseMs: LEASE_MS, replica: 'doomed' });
   const { logger } = captureLogger();
   let survivor: Awaited<ReturnType<typeof startWebhookDispatcher>> | undefined;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { appendEvent } from '../../db/queries/events.js';
+import { lockFanout } from '../../db/queries/webhook-fanout-lock.js';
 import { subscriptions } from '../../db/schema/index.js';
 import type { EventType } from '../../billing/event-types.js';
 
@@ -37,7 +38,27 @@ export async function appendEvents(db: Database, subscriptionId: string, count: 
   return ids;
 }
 
-/** Limits an endpoint to one account's events: tests sharing a database do not see each other's. */
+/**
+ * Creates a webhook endpoint (`create`, given the transaction to create it in) limited to one
+ * account's events, so tests sharing a database do not see each other's. An endpoint is created
+ * for every account: the create and the limit are one transaction, under the fan-out's lock, so no
+ * fan-out sees it unlimited and hands it another test's events.
+ */
+export async function addEndpointForAccount<E extends { id: string }>(db: Database, account: string, create: (tx: Database) => Promise<E>): Promise<E> {
+  return db.transaction(async (tx) => {
+    await lockFanout(tx, { wait: true });
+    // A drizzle transaction runs the same queries (a nested transaction is a savepoint).
+    const endpoint = await create(tx as unknown as Database);
+    await tx.execute(sql`update webhook_endpoints set account = ${account} where id = ${endpoint.id}`);
+    return endpoint;
+  });
+}
+
+/**
+ * Limits an existing endpoint (one the CLI created, in its own process) to one account's events.
+ * Until it runs the endpoint takes every account's events: give it event types no other test
+ * running beside it appends.
+ */
 export async function restrictEndpointToAccount(db: Database, endpointId: string, account: string): Promise<void> {
   await db.execute(sql`update webhook_endpoints set account = ${account} where id = ${endpointId}`);
 }
