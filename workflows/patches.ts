@@ -348,7 +348,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: BASELINE_FROM_BEFORE_ATTEMPT,
     usedIn: ['workflows/settle-cycle.ts'],
-    added: { commit: 'pending', date: '2026-11-30' },
+    added: { commit: '45fd94f', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['dunning.v5.json'], after: ['dunning.v6.json'] },
   },
