@@ -69,6 +69,19 @@ export function difference(without: number | null, withEvents: number | null, di
 
 type Row = [string, string | number | null, string | number | null, string];
 
+/** The product's extra CPU (daemon + dev server + PostgreSQL, with − without) spread over the deliveries made; null: none made. */
+export function perDelivery(without: EventsCostRun, withEvents: EventsCostRun): number | null {
+  const delivered = withEvents.events.deliveries.delivered;
+  if (delivered === 0) return null;
+  const total = (run: EventsCostRun): number => {
+    const c = run.day.resourcesFromT0.cpuSeconds;
+    return c.worker + c.temporalDevServer + c.postgres;
+  };
+  // Per cycle, so that runs that charged different numbers of cycles compare.
+  const extraPerCycle = total(withEvents) / withEvents.day.ledger.charged - total(without) / without.day.ledger.charged;
+  return round((extraPerCycle * withEvents.day.ledger.charged * 1000) / delivered, 2);
+}
+
 /** The comparison table's rows: [what, without, with, difference]. */
 export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun): Row[] {
   const a = cpuPerCycle(without);
@@ -112,6 +125,7 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
     cpu('CPU ms per cycle: webhook receivers', (c) => c.receivers),
     cpu('CPU ms per cycle: bench process (simulator, driver)', (c) => c.benchProcess),
     cpu('CPU ms per cycle: machine busy (other work included)', (c) => c.machineBusy),
+    ['extra CPU ms per delivery (daemon + dev server + PostgreSQL)', null, perDelivery(without, withEvents), ''],
   ];
 }
 

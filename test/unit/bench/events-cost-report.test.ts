@@ -111,6 +111,8 @@ describe('the events-cost comparison', () => {
     expect(rows.get('wall time, T0 → all done (s)')).toEqual([60, 70, '+10 (+17 %)']);
     expect(rows.get('events delivered per second (first event → last delivery)')).toEqual([null, 2, '—']);
     expect(rows.get('receiver requests / distinct webhook-ids')).toEqual([null, '2 / 2', '']);
+    // 15.5 ms more per cycle × 1,000 cycles over the 2 deliveries made.
+    expect(rows.get('extra CPU ms per delivery (daemon + dev server + PostgreSQL)')).toEqual([null, 7750, '']);
   });
 
   it('renders the table with the command and what the baseline is', () => {
