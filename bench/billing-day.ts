@@ -59,6 +59,8 @@ export interface BillingDayOptions {
   /** billing.yaml `webhooks` keys for the daemon under test (default: billing.yaml's). */
   webhooks?: Record<string, unknown>;
   hooks?: BillingDayHooks;
+  /** Workflow histories read after the run for the wake-up breakdown (default 200; 0: none, `wakeUp` is null). */
+  historySample?: number;
   say: (line: string) => void;
 }
 
@@ -216,10 +218,16 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
       select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
       where c.state in ${paidStates} order by c.requested_at`);
-    const wakeUp = await wakeUpBreakdown(
-      bench.client,
-      [...chargedInOrder].map((r) => r.workflow_id),
-      t0Ms,
+    const historySample = options.historySample ?? 200;
+    const wakeUp = await (
+      historySample === 0
+        ? Promise.resolve(null)
+        : wakeUpBreakdown(
+            bench.client,
+            [...chargedInOrder].map((r) => r.workflow_id),
+            t0Ms,
+            historySample,
+          )
     ).catch((error: unknown) => {
       say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
       return null;

@@ -129,6 +129,26 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
   ];
 }
 
+/**
+ * Why a run does not measure what the comparison needs (empty: nothing found): a launch that ran
+ * past T0 (charges before the event mark and the endpoints, CPU measured from the launch's end),
+ * subscriptions not settled or events not delivered by the deadline.
+ */
+export function comparabilityProblems(run: EventsCostRun, label: string): string[] {
+  const problems: string[] = [];
+  const early = run.day.launch.finishedBeforeT0Seconds;
+  if (early < 0)
+    problems.push(
+      `${label}: the launch finished ${-early} s after T0, so charges made before it are missing from the event figures and CPU was measured from the launch's end, not T0 (pass a larger --lead-seconds)`,
+    );
+  const unsettled = run.day.subscriptions - run.day.database.subscriptionsSettled;
+  if (unsettled > 0) problems.push(`${label}: ${unsettled} of ${run.day.subscriptions} subscriptions not charged and renewed by the deadline`);
+  const undelivered = run.events.written - run.events.eventsDelivered;
+  if (run.endpoints > 0 && undelivered > 0)
+    problems.push(`${label}: ${undelivered} of ${run.events.written} events not delivered to every endpoint by the deadline`);
+  return problems;
+}
+
 function settingsLine(r: EventsCostReport): string {
   const day = r.with.day;
   const q = day.quota;
@@ -145,6 +165,7 @@ export function renderEventsCostMarkdown(report: EventsCostReport): string {
     const c = run.day.resourcesFromT0.cpuSeconds;
     return `daemon ${c.worker}, dev server ${c.temporalDevServer}, PostgreSQL ${c.postgres}, receivers ${c.others?.receivers ?? '—'}, bench process ${c.benchProcess}, machine busy ${c.machineBusy} over ${run.day.resourcesFromT0.wallSeconds} s (load average at the end ${run.day.resourcesFromT0.loadAverageAtEnd.join(' / ')})`;
   };
+  const problems = [...comparabilityProblems(report.without, 'without endpoints'), ...comparabilityProblems(report.with, 'with endpoints')];
   return [
     `# Billing day without and with webhook delivery (${report.startedAt})`,
     '',
@@ -155,6 +176,10 @@ export function renderEventsCostMarkdown(report: EventsCostReport): string {
     'Without: no webhook endpoint. The events are written all the same (the outbox row is part of the ledger and status writes; there is no switch to turn them off) and the dispatcher runs and moves its fan-out cursor over them, but delivers nothing.',
     'With: the endpoints are registered after the launch, before T0 (they receive the billing day’s events, not the launch’s subscription.started), each on a loopback HTTP receiver in a process of its own.',
     'CPU from T0 until every subscription renewed and, with endpoints, every event of the day was delivered; per charged cycle.',
+    '',
+    problems.length === 0
+      ? 'Both runs complete: launched before T0, every subscription charged and renewed, every event delivered.'
+      : `**Not comparable as they stand:** ${problems.join('; ')}.`,
     '',
     table(['', 'without endpoints', 'with endpoints', 'difference (with − without)'], comparisonRows(report.without, report.with)),
     '',

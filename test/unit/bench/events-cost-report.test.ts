@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { BillingDayResult } from '../../../bench/billing-day.js';
 import { summariseEventDeliveries, type EventDeliveryRow } from '../../../bench/event-figures.js';
-import { comparisonRows, cpuPerCycle, difference, renderEventsCostMarkdown, type EventsCostRun } from '../../../bench/events-cost-report.js';
+import {
+  comparabilityProblems,
+  comparisonRows,
+  cpuPerCycle,
+  difference,
+  renderEventsCostMarkdown,
+  type EventsCostReport,
+  type EventsCostRun,
+} from '../../../bench/events-cost-report.js';
 import type { PhaseFigures } from '../../../bench/meters.js';
 
 const T = Date.parse('2026-11-30T08:00:00.000Z');
@@ -15,7 +23,14 @@ function phase(cpu: PhaseFigures['cpuSeconds'], wallSeconds: number): PhaseFigur
 /** A billing day's result with the fields the comparison reads; the rest do not enter it. */
 function day(charged: number, fromT0: PhaseFigures): BillingDayResult {
   const ledger = { due: charged, charged, duplicates: 0, misses: 0, unexpected: 0, lastChargeAfterT0Seconds: 40, p99ChargesPerSecond: 25 };
-  return { subscriptions: charged, quota: { burst: 10, ratePerSecond: 25 }, ledger, resourcesFromT0: fromT0 } as unknown as BillingDayResult;
+  return {
+    subscriptions: charged,
+    quota: { burst: 10, ratePerSecond: 25 },
+    ledger,
+    resourcesFromT0: fromT0,
+    launch: { finishedBeforeT0Seconds: 12 },
+    database: { subscriptionsSettled: charged },
+  } as unknown as BillingDayResult;
 }
 
 describe('summariseEventDeliveries', () => {
@@ -115,20 +130,45 @@ describe('the events-cost comparison', () => {
     expect(rows.get('extra CPU ms per delivery (daemon + dev server + PostgreSQL)')).toEqual([null, 7750, '']);
   });
 
-  it('renders the table with the command and what the baseline is', () => {
-    const md = renderEventsCostMarkdown({
+  it('names what makes a run not comparable: a launch past T0, unsettled subscriptions, undelivered events', () => {
+    expect(comparabilityProblems(without, 'without')).toEqual([]);
+    expect(comparabilityProblems(withEvents, 'with')).toEqual([]);
+    const late: EventsCostRun = {
+      ...withEvents,
+      day: {
+        ...withEvents.day,
+        launch: { ...withEvents.day.launch, finishedBeforeT0Seconds: -25.2 },
+        database: { ...withEvents.day.database, subscriptionsSettled: 994 },
+      },
+      events: { ...withEvents.events, written: 3 },
+    };
+    const problems = comparabilityProblems(late, 'with');
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toContain('with: the launch finished 25.2 s after T0');
+    expect(problems[1]).toBe('with: 6 of 1000 subscriptions not charged and renewed by the deadline');
+    expect(problems[2]).toBe('with: 1 of 3 events not delivered to every endpoint by the deadline');
+    expect(renderEventsCostMarkdown(report(without, late))).toContain('**Not comparable as they stand:** with endpoints: the launch finished 25.2 s after T0');
+  });
+
+  function report(a: EventsCostRun, b: EventsCostRun): EventsCostReport {
+    return {
       startedAt: '2026-11-30T08:00:00.000Z',
       finishedAt: '2026-11-30T08:06:00.000Z',
       machine: { nproc: 2, cpuModel: 'AMD EPYC', memoryMiB: 24105, node: 'v20.20.2', loadAverageAtStart: [1, 2, 3], commit: 'abc1234' },
       argv: ['--subscriptions', '1000'],
       order: ['without', 'with'],
       webhookSettings: { perEndpointConcurrency: 4, concurrency: 32 },
-      without,
-      with: withEvents,
-    });
+      without: a,
+      with: b,
+    };
+  }
+
+  it('renders the table with the command and what the baseline is', () => {
+    const md = renderEventsCostMarkdown(report(without, withEvents));
     expect(md).toContain('Command: `npm run bench:events -- --subscriptions 1000`');
     expect(md).toContain('there is no switch to turn them off');
     expect(md).toContain('| CPU ms per cycle: daemon (billing + webhook dispatcher) | 40 | 52 | +12 (+30 %) |');
     expect(md).toContain('run order: without, then with');
+    expect(md).toContain('Both runs complete');
   });
 });
