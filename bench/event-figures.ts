@@ -24,6 +24,8 @@ export interface EventFigures {
   lastDeliveryAfterLastEventSeconds: number | null;
   /** Event written (its transaction's start) → delivered, seconds. */
   lagSeconds: Percentiles | null;
+  /** The first part of it: event written → its delivery row made by the fan-out (the event readable and fanned out), seconds. */
+  fanoutSeconds: Percentiles | null;
 }
 
 /** The position of the last event written so far: events after it belong to what follows. */
@@ -46,12 +48,20 @@ export interface EventDeliveryRow {
   type: string;
   writtenAtMs: number;
   /** status and delivered time of each delivery of the event (none without endpoints). */
-  deliveries: Array<{ status: string; attempts: number; deliveredAtMs: number | null }>;
+  deliveries: Array<{ status: string; attempts: number; createdAtMs: number; deliveredAtMs: number | null }>;
 }
 
 export async function readEventDeliveries(db: Database, mark: bigint): Promise<EventDeliveryRow[]> {
-  const rows = await db.execute<{ id: string; type: string; created_at: Date; status: string | null; attempts: number | null; delivered_at: Date | null }>(sql`
-    select e.id, e.type, e.created_at, d.status, d.attempts, d.delivered_at
+  const rows = await db.execute<{
+    id: string;
+    type: string;
+    created_at: Date;
+    status: string | null;
+    attempts: number | null;
+    delivery_created_at: Date | null;
+    delivered_at: Date | null;
+  }>(sql`
+    select e.id, e.type, e.created_at, d.status, d.attempts, d.created_at as delivery_created_at, d.delivered_at
     from events e left join webhook_deliveries d on d.event_id = e.id
     where e.position > ${mark.toString()}::bigint order by e.position`);
   const byId = new Map<string, EventDeliveryRow>();
@@ -62,6 +72,7 @@ export async function readEventDeliveries(db: Database, mark: bigint): Promise<E
       event.deliveries.push({
         status: r.status,
         attempts: r.attempts ?? 0,
+        createdAtMs: new Date(r.delivery_created_at ?? r.created_at).getTime(),
         deliveredAtMs: r.delivered_at === null ? null : new Date(r.delivered_at).getTime(),
       });
   }
@@ -73,6 +84,7 @@ export function summariseEventDeliveries(rows: readonly EventDeliveryRow[], endp
   const byType: Record<string, number> = {};
   const deliveries = { total: 0, delivered: 0, pending: 0, failed: 0, attempts: 0 };
   const lagsMs: number[] = [];
+  const fanoutMs: number[] = [];
   let eventsDelivered = 0;
   let lastDelivery: number | null = null;
   for (const event of rows) {
@@ -81,6 +93,7 @@ export function summariseEventDeliveries(rows: readonly EventDeliveryRow[], endp
     for (const d of event.deliveries) {
       deliveries.total += 1;
       deliveries.attempts += d.attempts;
+      fanoutMs.push(d.createdAtMs - event.writtenAtMs);
       if (d.status === 'delivered') deliveries.delivered += 1;
       else if (d.status === 'failed') deliveries.failed += 1;
       else deliveries.pending += 1;
@@ -96,7 +109,11 @@ export function summariseEventDeliveries(rows: readonly EventDeliveryRow[], endp
   const lastWritten = written.length > 0 ? Math.max(...written) : null;
   const span = lastDelivery === null || firstWritten === null ? null : (lastDelivery - firstWritten) / 1000;
   const perSecond = (count: number): number | null => (span === null || span <= 0 ? null : round(count / span, 1));
-  const lag = lagsMs.length === 0 ? null : percentiles(lagsMs.map((ms) => ms / 1000));
+  const seconds = (ms: number[]): Percentiles | null => {
+    if (ms.length === 0) return null;
+    const p = percentiles(ms.map((x) => x / 1000));
+    return { p50: round(p.p50, 2), p95: round(p.p95, 2), p99: round(p.p99, 2), max: round(p.max, 2) };
+  };
   return {
     written: rows.length,
     byType,
@@ -106,6 +123,7 @@ export function summariseEventDeliveries(rows: readonly EventDeliveryRow[], endp
     eventsDeliveredPerSecond: perSecond(eventsDelivered),
     deliveriesPerSecond: perSecond(deliveries.delivered),
     lastDeliveryAfterLastEventSeconds: lastDelivery === null || lastWritten === null ? null : round((lastDelivery - lastWritten) / 1000, 1),
-    lagSeconds: lag === null ? null : { p50: round(lag.p50, 2), p95: round(lag.p95, 2), p99: round(lag.p99, 2), max: round(lag.max, 2) },
+    lagSeconds: seconds(lagsMs),
+    fanoutSeconds: seconds(fanoutMs),
   };
 }

@@ -3,6 +3,7 @@
 // figures in, Markdown out.
 import type { BillingDayResult } from './billing-day.js';
 import type { EventFigures } from './event-figures.js';
+import type { Percentiles } from './ledger-check.js';
 import { round } from './proc-stats.js';
 import { table, type MachineInfo } from './report.js';
 import type { ReceiverCounts } from './webhook-receivers.js';
@@ -92,10 +93,7 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
     return [label, x, y, difference(x, y, digits)];
   };
   const cpu = (label: string, get: (c: CpuPerCycle) => number | null): Row => [label, get(a), get(b), difference(get(a), get(b))];
-  const lag = (run: EventsCostRun): string | null => {
-    const l = run.events.lagSeconds;
-    return l ? `${l.p50} / ${l.p95} / ${l.max}` : null;
-  };
+  const spread = (p: Percentiles | null): string | null => (p ? `${p.p50} / ${p.p95} / ${p.max}` : null);
   const received = (run: EventsCostRun): string | null =>
     run.receivers ? `${run.receivers.reduce((s, r) => s + r.requests, 0)} / ${run.receivers.reduce((s, r) => s + r.distinctIds, 0)}` : null;
   return [
@@ -115,7 +113,8 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
     figure('events delivered to every endpoint', (r) => (r.endpoints > 0 ? r.events.eventsDelivered : null), 0),
     figure('events delivered per second (first event → last delivery)', (r) => r.events.eventsDeliveredPerSecond),
     figure('deliveries per second', (r) => r.events.deliveriesPerSecond),
-    ['delivery lag p50 / p95 / max (s)', lag(without), lag(withEvents), ''],
+    ['delivery lag p50 / p95 / max (s): event written → delivered', spread(without.events.lagSeconds), spread(withEvents.events.lagSeconds), ''],
+    ['… of which event written → fanned out (s)', spread(without.events.fanoutSeconds), spread(withEvents.events.fanoutSeconds), ''],
     figure('last delivery after the last event (s)', (r) => r.events.lastDeliveryAfterLastEventSeconds),
     ['receiver requests / distinct webhook-ids', received(without), received(withEvents), ''],
     cpu('CPU ms per cycle: daemon (billing + webhook dispatcher)', (c) => c.daemon),

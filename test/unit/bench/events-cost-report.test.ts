@@ -34,11 +34,16 @@ function day(charged: number, fromT0: PhaseFigures): BillingDayResult {
 }
 
 describe('summariseEventDeliveries', () => {
-  const delivered = (atMs: number) => ({ status: 'delivered', attempts: 1, deliveredAtMs: atMs });
+  // Each delivery row made (fanned out) 250 ms after its event, delivered at `atMs`.
+  const delivered = (atMs: number, writtenAtMs: number) => ({ status: 'delivered', attempts: 1, createdAtMs: writtenAtMs + 250, deliveredAtMs: atMs });
   const rows: EventDeliveryRow[] = [
-    { type: 'charge.succeeded', writtenAtMs: T, deliveries: [delivered(T + 1_000), delivered(T + 2_000)] },
-    { type: 'charge.succeeded', writtenAtMs: T + 4_000, deliveries: [delivered(T + 5_000), { status: 'pending', attempts: 2, deliveredAtMs: null }] },
-    { type: 'subscription.past_due', writtenAtMs: T + 6_000, deliveries: [delivered(T + 8_000), delivered(T + 10_000)] },
+    { type: 'charge.succeeded', writtenAtMs: T, deliveries: [delivered(T + 1_000, T), delivered(T + 2_000, T)] },
+    {
+      type: 'charge.succeeded',
+      writtenAtMs: T + 4_000,
+      deliveries: [delivered(T + 5_000, T + 4_000), { status: 'pending', attempts: 2, createdAtMs: T + 7_000, deliveredAtMs: null }],
+    },
+    { type: 'subscription.past_due', writtenAtMs: T + 6_000, deliveries: [delivered(T + 8_000, T + 6_000), delivered(T + 10_000, T + 6_000)] },
   ];
 
   it('counts an event delivered only once every endpoint has it, and rates over first event → last delivery', () => {
@@ -53,6 +58,8 @@ describe('summariseEventDeliveries', () => {
     expect(f.lastDeliveryAfterLastEventSeconds).toBe(4);
     // Lags 1, 2, 1, 2, 4 s (the pending one has none).
     expect(f.lagSeconds).toEqual({ p50: 2, p95: 4, p99: 4, max: 4 });
+    // Fanned out 0.25 s after each event, the pending delivery's row 3 s after.
+    expect(f.fanoutSeconds).toEqual({ p50: 0.25, p95: 3, p99: 3, max: 3 });
   });
 
   it('without endpoints: events written, nothing delivered, no rates', () => {
@@ -78,8 +85,8 @@ describe('the events-cost comparison', () => {
     day: day(1000, phase({ worker: 52, temporalDevServer: 45.5, postgres: 11, benchProcess: 4, machineBusy: 125, others: { receivers: 1.5 } }, 70)),
     events: summariseEventDeliveries(
       [
-        { type: 'charge.succeeded', writtenAtMs: T, deliveries: [{ status: 'delivered', attempts: 1, deliveredAtMs: T + 500 }] },
-        { type: 'charge.succeeded', writtenAtMs: T, deliveries: [{ status: 'delivered', attempts: 1, deliveredAtMs: T + 1_000 }] },
+        { type: 'charge.succeeded', writtenAtMs: T, deliveries: [{ status: 'delivered', attempts: 1, createdAtMs: T + 100, deliveredAtMs: T + 500 }] },
+        { type: 'charge.succeeded', writtenAtMs: T, deliveries: [{ status: 'delivered', attempts: 1, createdAtMs: T + 100, deliveredAtMs: T + 1_000 }] },
       ],
       1,
     ),
