@@ -38,6 +38,8 @@ export interface CpuPerCycle {
   /** null: not measured (no receivers in the run). */
   receivers: number | null;
   benchProcess: number;
+  /** daemon + PostgreSQL: the processes webhook delivery runs in (the dispatcher never calls Temporal). */
+  deliveryPath: number;
   /** daemon + dev server + PostgreSQL: what the product costs (receivers are the merchant's). */
   productTotal: number;
   machineBusy: number;
@@ -54,6 +56,7 @@ export function cpuPerCycle(run: EventsCostRun): CpuPerCycle {
     postgres: ms(cpu.postgres),
     receivers: receivers === undefined ? null : ms(receivers),
     benchProcess: ms(cpu.benchProcess),
+    deliveryPath: ms(cpu.worker + cpu.postgres),
     productTotal: ms(cpu.worker + cpu.temporalDevServer + cpu.postgres),
     machineBusy: ms(cpu.machineBusy),
   };
@@ -70,17 +73,17 @@ export function difference(without: number | null, withEvents: number | null, di
 
 type Row = [string, string | number | null, string | number | null, string];
 
-/** The product's extra CPU (daemon + dev server + PostgreSQL, with − without) spread over the deliveries made; null: none made. */
+/**
+ * The extra CPU of the processes delivery runs in (daemon + PostgreSQL, with − without, per cycle
+ * so that runs charging different numbers of cycles compare) spread over the deliveries made, in
+ * ms; null: none made. The dev server is left out: delivery never reaches it, so its difference is
+ * the machine's noise.
+ */
 export function perDelivery(without: EventsCostRun, withEvents: EventsCostRun): number | null {
   const delivered = withEvents.events.deliveries.delivered;
   if (delivered === 0) return null;
-  const total = (run: EventsCostRun): number => {
-    const c = run.day.resourcesFromT0.cpuSeconds;
-    return c.worker + c.temporalDevServer + c.postgres;
-  };
-  // Per cycle, so that runs that charged different numbers of cycles compare.
-  const extraPerCycle = total(withEvents) / withEvents.day.ledger.charged - total(without) / without.day.ledger.charged;
-  return round((extraPerCycle * withEvents.day.ledger.charged * 1000) / delivered, 2);
+  const extraPerCycle = cpuPerCycle(withEvents).deliveryPath - cpuPerCycle(without).deliveryPath;
+  return round((extraPerCycle * withEvents.day.ledger.charged) / delivered, 2);
 }
 
 /** The comparison table's rows: [what, without, with, difference]. */
@@ -120,11 +123,12 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
     cpu('CPU ms per cycle: daemon (billing + webhook dispatcher)', (c) => c.daemon),
     cpu('CPU ms per cycle: Temporal dev server', (c) => c.temporalDevServer),
     cpu('CPU ms per cycle: PostgreSQL', (c) => c.postgres),
+    cpu('CPU ms per cycle: daemon + PostgreSQL (where delivery runs)', (c) => c.deliveryPath),
     cpu('CPU ms per cycle: daemon + dev server + PostgreSQL', (c) => c.productTotal),
     cpu('CPU ms per cycle: webhook receivers', (c) => c.receivers),
     cpu('CPU ms per cycle: bench process (simulator, driver)', (c) => c.benchProcess),
     cpu('CPU ms per cycle: machine busy (other work included)', (c) => c.machineBusy),
-    ['extra CPU ms per delivery (daemon + dev server + PostgreSQL)', null, perDelivery(without, withEvents), ''],
+    ['extra CPU ms per delivery (daemon + PostgreSQL)', null, perDelivery(without, withEvents), ''],
   ];
 }
 
