@@ -59,6 +59,11 @@ export interface BillingDayOptions {
   /** billing.yaml `webhooks` keys for the daemon under test (default: billing.yaml's). */
   webhooks?: Record<string, unknown>;
   hooks?: BillingDayHooks;
+  /**
+   * Seconds to measure the processes for once the run is done (every workflow asleep for a year,
+   * nothing polled by the bench): their idle CPU, in `resourcesIdleAfter`. Default 0: not measured.
+   */
+  idleAfterSeconds?: number;
   /** Workflow histories read after the run for the wake-up breakdown (default 200; 0: none, `wakeUp` is null). */
   historySample?: number;
   say: (line: string) => void;
@@ -97,6 +102,8 @@ export interface BillingDayResult {
   resources: PhaseFigures;
   /** From T0 to the end: the charging alone. */
   resourcesFromT0: PhaseFigures;
+  /** The idle seconds after the run (BillingDayOptions.idleAfterSeconds); absent: not measured. */
+  resourcesIdleAfter?: PhaseFigures;
   workerStartSeconds: number;
 }
 
@@ -137,12 +144,15 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   });
   try {
     const workerStartMs = await worker.ready();
-    const meter = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-      options.hooks?.processes,
-    ).start();
+    // The processes' CPU from now on (the worker, the dev server, PostgreSQL, this process, the hooks' own).
+    const startMeter = (): PhaseMeter =>
+      new PhaseMeter(
+        () => worker.pid,
+        () => stack.temporal.process.pid,
+        stack.workDir,
+        options.hooks?.processes,
+      ).start();
+    const meter = startMeter();
     // T0 leaves time to start every workflow and let it reach its timer (measured ≈ 60 starts/s on 2 busy cores).
     const leadSeconds = options.leadSeconds ?? Math.ceil(20 + n / 45);
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
@@ -166,12 +176,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     await options.hooks?.beforeT0?.(database.db);
     say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s`);
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
-    const fromT0 = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-      options.hooks?.processes,
-    ).start();
+    const fromT0 = startMeter();
     // Bounded wait: every subscription settled after its charge (renewed for next year, or
     // ended), or the deadline.
     const idealSeconds = quota ? Math.max(0, (n - quota.burst) / quota.ratePerSecond) : null;
@@ -199,6 +204,13 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     }
     const resourcesFromT0 = fromT0.stop();
     const resources = meter.stop();
+    let resourcesIdleAfter: PhaseFigures | undefined;
+    const idleSeconds = options.idleAfterSeconds ?? 0;
+    if (idleSeconds > 0) {
+      const idle = startMeter();
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      resourcesIdleAfter = idle.stop();
+    }
     if (settled < n) say(`[${options.name}] deadline passed with ${n - settled} subscriptions not settled after their charge`);
     await options.hooks?.afterWindow?.(database.db);
 
@@ -256,6 +268,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       wakeUp,
       resources,
       resourcesFromT0,
+      ...(resourcesIdleAfter ? { resourcesIdleAfter } : {}),
       workerStartSeconds: round(workerStartMs / 1000, 1),
     };
     return result;

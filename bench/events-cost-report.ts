@@ -4,6 +4,7 @@
 import type { BillingDayResult } from './billing-day.js';
 import type { EventFigures } from './event-figures.js';
 import type { Percentiles } from './ledger-check.js';
+import type { PhaseFigures } from './meters.js';
 import { round } from './proc-stats.js';
 import { table, type MachineInfo } from './report.js';
 import type { ReceiverCounts } from './webhook-receivers.js';
@@ -45,21 +46,41 @@ export interface CpuPerCycle {
   machineBusy: number;
 }
 
-export function cpuPerCycle(run: EventsCostRun): CpuPerCycle {
+/**
+ * CPU per charged cycle by process. `netOfIdle`: less what each process spends idle (its rate in
+ * the seconds measured after the run, times the run's wall time), so that a run that lasted
+ * longer is not charged for its idle seconds; null when the idle seconds were not measured.
+ */
+export function cpuPerCycle(run: EventsCostRun): CpuPerCycle;
+export function cpuPerCycle(run: EventsCostRun, options: { netOfIdle?: boolean }): CpuPerCycle | null;
+export function cpuPerCycle(run: EventsCostRun, options: { netOfIdle?: boolean } = {}): CpuPerCycle | null {
   const cycles = run.day.ledger.charged;
   const cpu = run.day.resourcesFromT0.cpuSeconds;
-  const ms = (seconds: number): number => (cycles > 0 ? round((seconds * 1000) / cycles, 2) : 0);
-  const receivers = cpu.others?.receivers;
+  const idle = run.day.resourcesIdleAfter;
+  if (options.netOfIdle && !idle) return null;
+  const wall = run.day.resourcesFromT0.wallSeconds;
+  type Cpu = PhaseFigures['cpuSeconds'];
+  const spent = (get: (c: Cpu) => number): number =>
+    options.netOfIdle && idle && idle.wallSeconds > 0 ? get(cpu) - (get(idle.cpuSeconds) / idle.wallSeconds) * wall : get(cpu);
+  const ms = (get: (c: Cpu) => number): number => (cycles > 0 ? round((spent(get) * 1000) / cycles, 2) : 0);
   return {
-    daemon: ms(cpu.worker),
-    temporalDevServer: ms(cpu.temporalDevServer),
-    postgres: ms(cpu.postgres),
-    receivers: receivers === undefined ? null : ms(receivers),
-    benchProcess: ms(cpu.benchProcess),
-    deliveryPath: ms(cpu.worker + cpu.postgres),
-    productTotal: ms(cpu.worker + cpu.temporalDevServer + cpu.postgres),
-    machineBusy: ms(cpu.machineBusy),
+    daemon: ms((c) => c.worker),
+    temporalDevServer: ms((c) => c.temporalDevServer),
+    postgres: ms((c) => c.postgres),
+    receivers: cpu.others?.receivers === undefined ? null : ms((c) => c.others?.receivers ?? 0),
+    benchProcess: ms((c) => c.benchProcess),
+    deliveryPath: ms((c) => c.worker + c.postgres),
+    productTotal: ms((c) => c.worker + c.temporalDevServer + c.postgres),
+    machineBusy: ms((c) => c.machineBusy),
   };
+}
+
+/** Each process's CPU while idle after the run, in ms per second: "daemon / dev server / PostgreSQL"; null: not measured. */
+export function idleRates(run: EventsCostRun): string | null {
+  const idle = run.day.resourcesIdleAfter;
+  if (!idle || idle.wallSeconds <= 0) return null;
+  const rate = (seconds: number): number => round((seconds * 1000) / idle.wallSeconds, 1);
+  return `${rate(idle.cpuSeconds.worker)} / ${rate(idle.cpuSeconds.temporalDevServer)} / ${rate(idle.cpuSeconds.postgres)}`;
 }
 
 /** "with − without", signed, with the change in per cent of `without` when it is not 0; "—" when either is missing. */
@@ -76,26 +97,34 @@ type Row = [string, string | number | null, string | number | null, string];
 /**
  * The extra CPU of the processes delivery runs in (daemon + PostgreSQL, with − without, per cycle
  * so that runs charging different numbers of cycles compare) spread over the deliveries made, in
- * ms; null: none made. The dev server is left out: delivery never reaches it, so its difference is
- * the machine's noise.
+ * ms; null: none made (or, net of idle, the idle seconds not measured). The dev server is left
+ * out: delivery never reaches it, so its difference is the machine's noise.
  */
-export function perDelivery(without: EventsCostRun, withEvents: EventsCostRun): number | null {
+export function perDelivery(without: EventsCostRun, withEvents: EventsCostRun, options: { netOfIdle?: boolean } = {}): number | null {
   const delivered = withEvents.events.deliveries.delivered;
-  if (delivered === 0) return null;
-  const extraPerCycle = cpuPerCycle(withEvents).deliveryPath - cpuPerCycle(without).deliveryPath;
-  return round((extraPerCycle * withEvents.day.ledger.charged) / delivered, 2);
+  const a = cpuPerCycle(without, options);
+  const b = cpuPerCycle(withEvents, options);
+  if (delivered === 0 || !a || !b) return null;
+  return round(((b.deliveryPath - a.deliveryPath) * withEvents.day.ledger.charged) / delivered, 2);
 }
 
 /** The comparison table's rows: [what, without, with, difference]. */
 export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun): Row[] {
   const a = cpuPerCycle(without);
   const b = cpuPerCycle(withEvents);
+  const netA = cpuPerCycle(without, { netOfIdle: true });
+  const netB = cpuPerCycle(withEvents, { netOfIdle: true });
   const figure = (label: string, get: (run: EventsCostRun) => number | null, digits = 1): Row => {
     const x = get(without);
     const y = get(withEvents);
     return [label, x, y, difference(x, y, digits)];
   };
   const cpu = (label: string, get: (c: CpuPerCycle) => number | null): Row => [label, get(a), get(b), difference(get(a), get(b))];
+  const net = (label: string, get: (c: CpuPerCycle) => number | null): Row => {
+    const x = netA ? get(netA) : null;
+    const y = netB ? get(netB) : null;
+    return [label, x, y, difference(x, y)];
+  };
   const spread = (p: Percentiles | null): string | null => (p ? `${p.p50} / ${p.p95} / ${p.max}` : null);
   const received = (run: EventsCostRun): string | null =>
     run.receivers ? `${run.receivers.reduce((s, r) => s + r.requests, 0)} / ${run.receivers.reduce((s, r) => s + r.distinctIds, 0)}` : null;
@@ -129,6 +158,12 @@ export function comparisonRows(without: EventsCostRun, withEvents: EventsCostRun
     cpu('CPU ms per cycle: bench process (simulator, driver)', (c) => c.benchProcess),
     cpu('CPU ms per cycle: machine busy (other work included)', (c) => c.machineBusy),
     ['extra CPU ms per delivery (daemon + PostgreSQL)', null, perDelivery(without, withEvents), ''],
+    ['idle CPU after the run, ms per s: daemon / dev server / PostgreSQL', idleRates(without), idleRates(withEvents), ''],
+    net('net of idle, CPU ms per cycle: daemon', (c) => c.daemon),
+    net('net of idle, CPU ms per cycle: Temporal dev server', (c) => c.temporalDevServer),
+    net('net of idle, CPU ms per cycle: PostgreSQL', (c) => c.postgres),
+    net('net of idle, CPU ms per cycle: daemon + PostgreSQL', (c) => c.deliveryPath),
+    ['net of idle, extra CPU ms per delivery (daemon + PostgreSQL)', null, perDelivery(without, withEvents, { netOfIdle: true }), ''],
   ];
 }
 
@@ -178,7 +213,7 @@ export function renderEventsCostMarkdown(report: EventsCostReport): string {
     settingsLine(report),
     'Without: no webhook endpoint. The events are written all the same (the outbox row is part of the ledger and status writes; there is no switch to turn them off) and the dispatcher runs and moves its fan-out cursor over them, but delivers nothing.',
     'With: the endpoints are registered after the launch, before T0 (they receive the billing day’s events, not the launch’s subscription.started), each on a loopback HTTP receiver in a process of its own.',
-    'CPU from T0 until every subscription renewed and, with endpoints, every event of the day was delivered; per charged cycle.',
+    'CPU from T0 until every subscription renewed and, with endpoints, every event of the day was delivered; per charged cycle. Net of idle: less what each process used per second while idle after the run (every workflow asleep for a year), times the run’s wall time, so a run that lasted longer is not charged for its idle seconds.',
     '',
     problems.length === 0
       ? 'Both runs complete: launched before T0, every subscription charged and renewed, every event delivered.'

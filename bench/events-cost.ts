@@ -27,6 +27,8 @@ const USAGE = `npm run bench:events -- [options]
                             receiver (default 2; at least 1)
   --per-endpoint N          webhooks.perEndpointConcurrency of both daemons (default: billing.yaml's)
   --order ORDER             without,with (default) or with,without: which billing day runs first
+  --idle-seconds S          after each billing day, measure the processes idle for S seconds (default 15;
+                            0: not measured): the "net of idle" rows take that rate × the run's wall off
   --launch-concurrency N    subscriptions started in parallel (default 32)
   --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/10: starting
                             took 14.7/s on the 2 shared cores here; a launch past T0 spoils the comparison)
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
         endpoints: { type: 'string', default: '2' },
         'per-endpoint': { type: 'string' },
         order: { type: 'string', default: 'without,with' },
+        'idle-seconds': { type: 'string', default: '15' },
         'launch-concurrency': { type: 'string', default: '32' },
         'lead-seconds': { type: 'string' },
         out: { type: 'string', default: 'bench/results' },
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
   const order = values.order === 'without,with' || values.order === 'with,without' ? (values.order.split(',') as Kind[]) : null;
   if (!order) throw new UsageError(`--order: without,with or with,without, got ${values.order}`);
   const launchConcurrency = whole('launch-concurrency', values['launch-concurrency'], 1);
+  const idleSeconds = whole('idle-seconds', values['idle-seconds'], 0);
   // Longer than `npm run bench`'s 20 + N/45: a launch past T0 charges some before the event mark and
   // the endpoints, and the CPU from T0 would then start at the launch's end.
   const leadSeconds = values['lead-seconds'] === undefined ? Math.ceil(20 + n / 10) : positive('lead-seconds', values['lead-seconds']);
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
         quota,
         launchConcurrency,
         leadSeconds,
+        idleSeconds,
         webhooks: { perEndpointConcurrency: webhookSettings.perEndpointConcurrency, concurrency: webhookSettings.concurrency },
         say,
       });
@@ -122,6 +127,7 @@ async function billingDay(
     quota: { burst: number; ratePerSecond: number };
     launchConcurrency: number;
     leadSeconds: number;
+    idleSeconds: number;
     webhooks: Record<string, unknown>;
     say: (line: string) => void;
   },
@@ -153,6 +159,7 @@ async function billingDay(
     hooks,
     // The wake-up breakdown is `npm run bench`'s; reading 200 histories per run would only add minutes here.
     historySample: 0,
+    idleAfterSeconds: o.idleSeconds,
     say: o.say,
   });
   if (!events) throw new Error(`${name}: the event figures were not read`);

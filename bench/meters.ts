@@ -75,9 +75,10 @@ export class PhaseMeter {
       wallSeconds: round((Date.now() - this.started) / 1000, 1),
       cpuSeconds: {
         worker: worker.cpuSeconds,
-        temporalDevServer: round((devSample?.cpuSeconds ?? 0) - this.devServerCpu0, 1),
-        postgres: round((pg === undefined ? 0 : treeCpuSeconds(pg)) - this.pgCpu0, 1),
-        benchProcess: round((bench.user + bench.system) / 1e6, 1),
+        // /proc counts in ticks of 10 ms: two decimals are what it resolves.
+        temporalDevServer: round((devSample?.cpuSeconds ?? 0) - this.devServerCpu0, 2),
+        postgres: round((pg === undefined ? 0 : treeCpuSeconds(pg)) - this.pgCpu0, 2),
+        benchProcess: round((bench.user + bench.system) / 1e6, 2),
         machineBusy: round(machine.busySeconds - this.machine0.busySeconds, 1),
         ...(others.length > 0 ? { others: Object.fromEntries(others) } : {}),
       },

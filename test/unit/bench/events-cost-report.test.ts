@@ -140,6 +140,26 @@ describe('the events-cost comparison', () => {
     expect(rows.get('extra CPU ms per delivery (daemon + PostgreSQL)')).toEqual([null, 7500, '']);
   });
 
+  it("takes off what each process spends idle, at its rate after the run, for the run's wall time", () => {
+    const idle = phase({ worker: 0.5, temporalDevServer: 0.2, postgres: 0.1, benchProcess: 0, machineBusy: 5 }, 10);
+    const a: EventsCostRun = { ...without, day: { ...without.day, resourcesIdleAfter: idle } };
+    const b: EventsCostRun = { ...withEvents, day: { ...withEvents.day, resourcesIdleAfter: idle } };
+    // Without: 60 s wall, so 3 s of the daemon's 40 and 0.6 of PostgreSQL's 8 were idle; with: 70 s, 3.5 and 0.7.
+    expect(cpuPerCycle(a, { netOfIdle: true })).toMatchObject({ daemon: 37, temporalDevServer: 43.8, postgres: 7.4, deliveryPath: 44.4 });
+    expect(cpuPerCycle(b, { netOfIdle: true })).toMatchObject({ daemon: 48.5, postgres: 10.3, deliveryPath: 58.8, receivers: 1.5 });
+    expect(cpuPerCycle(without, { netOfIdle: true })).toBeNull();
+    const rows = new Map(comparisonRows(a, b).map(([what, ...rest]) => [what, rest]));
+    expect(rows.get('idle CPU after the run, ms per s: daemon / dev server / PostgreSQL')).toEqual(['50 / 20 / 10', '50 / 20 / 10', '']);
+    expect(rows.get('net of idle, CPU ms per cycle: daemon + PostgreSQL')).toEqual([44.4, 58.8, '+14.4 (+32 %)']);
+    expect(rows.get('net of idle, extra CPU ms per delivery (daemon + PostgreSQL)')).toEqual([null, 7200, '']);
+    // Not measured: the rows say so instead of a figure.
+    expect(new Map(comparisonRows(without, withEvents).map(([what, ...rest]) => [what, rest])).get('net of idle, CPU ms per cycle: daemon')).toEqual([
+      null,
+      null,
+      '—',
+    ]);
+  });
+
   it('names what makes a run not comparable: a launch past T0, unsettled subscriptions, undelivered events', () => {
     expect(comparabilityProblems(without, 'without')).toEqual([]);
     expect(comparabilityProblems(withEvents, 'with')).toEqual([]);
