@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { forecastCharges } from '../client/subscriptions/forecast.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
-import { createDb } from '../db/client.js';
+import { createDb, type Database } from '../db/client.js';
 import { freePort } from '../devstack/ports.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
 import { wakeUpBreakdown, type WakeUpBreakdown } from './history-breakdown.js';
@@ -27,6 +27,18 @@ export interface Quota {
   ratePerSecond: number;
 }
 
+/** A scenario's own steps around the billing day (bench/events-cost.ts: webhook endpoints and their receivers). */
+export interface BillingDayHooks {
+  /** After every subscription is started, before T0 (e.g. register webhook endpoints). */
+  beforeT0?(db: Database): Promise<void>;
+  /** The measurement from T0 ends only once this is true too (or at the deadline), e.g. every event delivered. */
+  done?(db: Database): Promise<boolean>;
+  /** After the measurement, before the run's database is closed: read what the scenario reports. */
+  afterWindow?(db: Database): Promise<void>;
+  /** Further processes whose CPU is measured with the others (name → pid), in `cpuSeconds.others`. */
+  processes?: Record<string, () => number | undefined>;
+}
+
 export interface BillingDayOptions {
   name: string;
   subscriptions: number;
@@ -44,6 +56,16 @@ export interface BillingDayOptions {
    */
   afterCharge: 'renew' | 'end';
   tuning?: Partial<Omit<WorkerTuning, 'taskQueues' | 'createChargePerSecond'>>;
+  /** billing.yaml `webhooks` keys for the daemon under test (default: billing.yaml's). */
+  webhooks?: Record<string, unknown>;
+  hooks?: BillingDayHooks;
+  /**
+   * Seconds to measure the processes for once the run is done (every workflow asleep for a year,
+   * nothing polled by the bench): their idle CPU, in `resourcesIdleAfter`. Default 0: not measured.
+   */
+  idleAfterSeconds?: number;
+  /** Workflow histories read after the run for the wake-up breakdown (default 200; 0: none, `wakeUp` is null). */
+  historySample?: number;
   say: (line: string) => void;
 }
 
@@ -80,6 +102,8 @@ export interface BillingDayResult {
   resources: PhaseFigures;
   /** From T0 to the end: the charging alone. */
   resourcesFromT0: PhaseFigures;
+  /** The idle seconds after the run (BillingDayOptions.idleAfterSeconds); absent: not measured. */
+  resourcesIdleAfter?: PhaseFigures;
   workerStartSeconds: number;
 }
 
@@ -115,15 +139,20 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
     ports: { ipn: await freePort(), operations: await freePort() },
     tuning,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     onOutput: (line) => say(`[worker] ${line.slice(0, 300)}`),
   });
   try {
     const workerStartMs = await worker.ready();
-    const meter = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-    ).start();
+    // The processes' CPU from now on (the worker, the dev server, PostgreSQL, this process, the hooks' own).
+    const startMeter = (): PhaseMeter =>
+      new PhaseMeter(
+        () => worker.pid,
+        () => stack.temporal.process.pid,
+        stack.workDir,
+        options.hooks?.processes,
+      ).start();
+    const meter = startMeter();
     // T0 leaves time to start every workflow and let it reach its timer (measured ≈ 60 starts/s on 2 busy cores).
     const leadSeconds = options.leadSeconds ?? Math.ceil(20 + n / 45);
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
@@ -144,13 +173,10 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     // The hour holding T0: when its last charge is sent (a peak under a minute late is no "peak", but is still forecast).
     const t0Hour = forecast.hours.find((h) => h.hourStart.getTime() <= t0Ms && t0Ms < h.hourStart.getTime() + 3_600_000);
     const predictedLastChargeAfterT0Seconds = t0Hour?.lastChargeSentAt ? Math.max(0, (t0Hour.lastChargeSentAt.getTime() - t0Ms) / 1000) : 0;
+    await options.hooks?.beforeT0?.(database.db);
     say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s`);
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
-    const fromT0 = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-    ).start();
+    const fromT0 = startMeter();
     // Bounded wait: every subscription settled after its charge (renewed for next year, or
     // ended), or the deadline.
     const idealSeconds = quota ? Math.max(0, (n - quota.burst) / quota.ratePerSecond) : null;
@@ -164,7 +190,12 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       // Renewed rows are written by the charge activity; the workflow task that then sets the
       // timer for next year comes after it, and its CPU belongs to the billing day: wait for it
       // too (its search attribute upsert says BillingCycle 1).
-      if (settled >= n && (options.afterCharge === 'end' || (await renewedInTemporal(bench.client, tuning.taskQueues.workflows)) >= n)) break;
+      if (
+        settled >= n &&
+        (options.afterCharge === 'end' || (await renewedInTemporal(bench.client, tuning.taskQueues.workflows)) >= n) &&
+        (!options.hooks?.done || (await options.hooks.done(database.db)))
+      )
+        break;
       if (Date.now() - lastReport > 10_000 && Date.now() > t0Ms) {
         lastReport = Date.now();
         say(`[${options.name}]   ${settled}/${n} cycles done, T0 + ${round((Date.now() - t0Ms) / 1000, 0)} s`);
@@ -173,7 +204,15 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     }
     const resourcesFromT0 = fromT0.stop();
     const resources = meter.stop();
+    let resourcesIdleAfter: PhaseFigures | undefined;
+    const idleSeconds = options.idleAfterSeconds ?? 0;
+    if (idleSeconds > 0) {
+      const idle = startMeter();
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      resourcesIdleAfter = idle.stop();
+    }
     if (settled < n) say(`[${options.name}] deadline passed with ${n - settled} subscriptions not settled after their charge`);
+    await options.hooks?.afterWindow?.(database.db);
 
     const due = new Set(permissions);
     const ledger = (await stack.control.charges()).filter((c) => due.has(c.chargePermissionId));
@@ -191,10 +230,16 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
       select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
       where c.state in ${paidStates} order by c.requested_at`);
-    const wakeUp = await wakeUpBreakdown(
-      bench.client,
-      [...chargedInOrder].map((r) => r.workflow_id),
-      t0Ms,
+    const historySample = options.historySample ?? 200;
+    const wakeUp = await (
+      historySample === 0
+        ? Promise.resolve(null)
+        : wakeUpBreakdown(
+            bench.client,
+            [...chargedInOrder].map((r) => r.workflow_id),
+            t0Ms,
+            historySample,
+          )
     ).catch((error: unknown) => {
       say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
       return null;
@@ -223,6 +268,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       wakeUp,
       resources,
       resourcesFromT0,
+      ...(resourcesIdleAfter ? { resourcesIdleAfter } : {}),
       workerStartSeconds: round(workerStartMs / 1000, 1),
     };
     return result;
