@@ -99,6 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       region: options.amazonPay.region,
       spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond),
+      createChargePerSecond: config.temporal.rateLimits.createChargePerSecond,
     }),
   });
   const running = runWorkers(workers);
