@@ -5,14 +5,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { dashboardData, type DashboardOptions } from '../../client/dashboard/data.js';
+import { describeChargeRate } from '../../billing/capacity.js';
+import { dashboardData, type DashboardOptions, type ForecastSettings } from '../../client/dashboard/data.js';
+import type { BillingForecast } from '../../client/subscriptions/forecast.js';
 import type { Database } from '../../db/client.js';
 import { problemResponses } from '../problems.js';
 import { DashboardSchema } from '../schemas/dashboard.js';
 
 export interface DashboardSettings {
-  /** temporal.yaml rateLimits.createChargePerSecond: the forecast's quota. */
-  ratePerSecond: number;
+  /** The forecast's quota (temporal.yaml rateLimits.createChargePerSecond) and billing.yaml forecast capacity settings. */
+  forecast: ForecastSettings;
   /** Where workflow links point; null: no links. */
   temporalUi: DashboardOptions['temporalUi'];
 }
@@ -29,7 +31,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
       response: { 200: DashboardSchema, ...problemResponses(401, 503) },
     },
     handler: async () => {
-      const d = await dashboardData(db, { now: now(), ratePerSecond: settings.ratePerSecond, temporalUi: settings.temporalUi });
+      const d = await dashboardData(db, { now: now(), forecast: settings.forecast, temporalUi: settings.temporalUi });
       const iso = (date: Date | null) => (date === null ? null : date.toISOString());
       return {
         ...d,
@@ -37,6 +39,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
           from: d.forecast.from.toISOString(),
           until: d.forecast.until.toISOString(),
           ratePerSecond: d.forecast.ratePerSecond,
+          limit: chargeRateView(d.forecast.rate),
           totalDue: d.forecast.totalDue,
           hours: d.forecast.hours.map((h) => ({ ...h, hourStart: h.hourStart.toISOString(), lastChargeSentAt: iso(h.lastChargeSentAt) })),
           peaks: d.forecast.peaks.map((p) => ({
@@ -50,6 +53,21 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
     },
   });
 };
+
+/** The forecast's rate for JSON: instants as ISO strings, and the sentence the page shows. */
+function chargeRateView(rate: BillingForecast['rate']) {
+  const { evidence, evidenceWindow } = rate;
+  return {
+    ratePerSecond: rate.ratePerSecond,
+    quotaPerSecond: rate.quotaPerSecond,
+    capacityPerSecond: rate.capacityPerSecond,
+    capacitySource: rate.capacitySource,
+    limitedBy: rate.limitedBy,
+    evidence: evidence && { ...evidence, startsAt: evidence.startsAt.toISOString(), endsAt: evidence.endsAt.toISOString() },
+    evidenceWindow: { from: evidenceWindow.from.toISOString(), until: evidenceWindow.until.toISOString() },
+    summary: describeChargeRate(rate),
+  };
+}
 
 const here = dirname(new URL(import.meta.url).pathname);
 const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');

@@ -955,6 +955,9 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(Number(captured?.usd)).toBeGreaterThan(0);
     expect(d.body.forecast.hours.length).toBeGreaterThanOrEqual(7 * 24); // clock hours: one more when the week does not start on the hour
     expect(d.body.forecast.totalDue).toBe(d.body.forecast.hours.reduce((n: number, h: Body) => n + h.due, 0));
+    // A few test charges are no peak: the quota alone, and the sentence that says so.
+    expect(d.body.forecast.limit).toMatchObject({ limitedBy: 'quota', capacitySource: null, evidence: null, ratePerSecond: d.body.forecast.ratePerSecond });
+    expect(d.body.forecast.limit.summary).toMatch(/^Limit: the quota, [\d.]+\/s; no peak in the ledger's last 35 days/);
     expect(d.body.backlogs.ipnInbox).toMatchObject({ failed: 0 });
     const page = await fetch(`${daemon.apiUrl}/dashboard`);
     expect(page.status).toBe(200);
