@@ -9,7 +9,7 @@ import { queryInt, queryText } from '../schemas/common.js';
 import { EventPageSchema, type EventView } from '../schemas/events.js';
 
 export const ListEventsQuery = z.strictObject({
-  after: queryText(64, 'next_cursor of an earlier page; leave it out to start at the first event').optional(),
+  after: queryText(64, 'next_cursor of an earlier page (any other value, even of its shape, is 422); leave it out to start at the first event').optional(),
   subscription: queryText(64, 'Only the events of this subscription').optional(),
   type: queryText(1000, 'Only these event types, comma-separated: charge.succeeded,charge.failed').optional(),
   limit: queryInt(1, MAX_EVENT_PAGE).optional().describe(`Page size, 1-${MAX_EVENT_PAGE}, default 100`),

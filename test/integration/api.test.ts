@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeApiKey, listApiKeys } from '../../client/api-keys.js';
+import { CURSOR_REFUSED } from '../../client/events.js';
 import type { Daemon } from '../../daemon/run.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
@@ -694,6 +695,10 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(refused.body.type).toBe('urn:amazon-pay-billing:problem:invalid-input');
     expect(refused.body.errors.map((e: Body) => e.field)).toEqual(['querystring.after', 'querystring.subscription', 'querystring.type']);
     expect(refused.body.errors[2].message).toContain('"charge.exploded"');
+    // Well-formed but never given out (base64url of "999999999.0": a transaction and position beyond any event): the same 422.
+    const forged = await api.call<Body>('GET', '/v1/events', { query: { after: Buffer.from('999999999.0').toString('base64url') } });
+    expect(forged.status).toBe(422);
+    expect(forged.body.errors).toEqual([{ field: 'querystring.after', message: CURSOR_REFUSED }]);
     const badQueries: Record<string, string>[] = [{ limit: '0' }, { limit: 'ten' }, { since: 'x' }, { type: '' }];
     for (const query of badQueries) {
       const bad = await api.call<Body>('GET', '/v1/events', { query });

@@ -1,4 +1,4 @@
-// `billing webhooks …` and `billing events redeliver|listen` as a user runs them (node client/bin.js),
+// `billing webhooks …` and `billing events redeliver|listen` (and `events list`'s refusals) as a user runs them (node client/bin.js),
 // against a test database; deliveries made by an in-process dispatcher to real loopback receivers.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../config/billing.js';
+import { CURSOR_REFUSED } from '../../client/events.js';
 import { NotFoundError } from '../../client/errors.js';
 import { sinceOption } from '../../client/commands/events-delivery.js';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../webhooks/dispatcher.js';
@@ -139,6 +140,13 @@ describe.concurrent('billing webhooks', () => {
     expect(sinceOption('2h', new Date('2026-01-01T12:00:00Z'))).toEqual(new Date('2026-01-01T10:00:00Z'));
     const refused = await database.db.execute(sql`select 1 from webhook_endpoints where url like '%/refused'`);
     expect(refused).toHaveLength(0);
+  });
+
+  it('a made-up cursor is refused in one line', async () => {
+    // base64url of "999999999.0": the shape of a cursor, but no cursor the event log gave out.
+    const forged = Buffer.from('999999999.0').toString('base64url');
+    const run = await billing(['events', 'list', '--after', forged]);
+    expect([run.code, run.stdout, run.stderr]).toEqual([2, '', `error: --after ${CURSOR_REFUSED}\n`]);
   });
 
   it('events redeliver --since sends again with the same webhook-id; events listen prints and forwards signed events', async () => {
