@@ -1,6 +1,6 @@
 // Reading the event log (docs/events.md) for the admin library, `billing events list` and
 // GET /v1/events: a page of events after a cursor, optionally of one subscription and some types.
-import { EVENT_TYPES, isEventType } from '../billing/event-types.js';
+import { EMPTY_EVENT_TYPE_ITEM, EVENT_TYPES, isEventType } from '../billing/event-types.js';
 import type { Problem } from '../billing/types.js';
 import { validateSubscriptionId } from '../billing/plan-rules.js';
 import type { DatabaseOrTransaction } from '../db/client.js';
@@ -15,7 +15,7 @@ export interface ListEventsInput {
   /** next_cursor of an earlier page; absent: from the first event. */
   after?: string;
   subscriptionId?: string;
-  /** Only these types (EVENT_TYPES); absent or empty: every type. */
+  /** Only these types (EVENT_TYPES); absent or an empty list: every type; an empty item ("") is refused. */
   types?: readonly string[];
   /** 1-MAX_EVENT_PAGE, default DEFAULT_EVENT_PAGE. */
   limit?: number;
@@ -56,7 +56,8 @@ export function checkEventsQuery(input: ListEventsInput, cursorIssued = true): {
   if (input.subscriptionId !== undefined) problems.push(...validateSubscriptionId(input.subscriptionId, 'subscription'));
   const types = [...new Set(input.types ?? [])];
   const unknown = types.filter((t) => !isEventType(t));
-  if (unknown.length > 0)
+  if (types.some((t) => t.trim() === '')) problems.push({ field: 'type', message: EMPTY_EVENT_TYPE_ITEM });
+  else if (unknown.length > 0)
     problems.push({ field: 'type', message: `names no event type: ${unknown.map((t) => JSON.stringify(t)).join(', ')}; known: ${EVENT_TYPES.join(', ')}` });
   const limit = input.limit ?? DEFAULT_EVENT_PAGE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE)
@@ -85,12 +86,4 @@ export function eventView(row: EventRow): EventView {
     occurred_at: row.occurredAt.toISOString(),
     data: row.data as Record<string, unknown>,
   };
-}
-
-/** "a,b , c" (a --type option or a type= query parameter) as a list of type names; empty parts are dropped. */
-export function splitEventTypes(text: string): string[] {
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
 }

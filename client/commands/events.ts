@@ -4,8 +4,8 @@ import { intOption, JSON_OPTION_HELP, str, type Command, type CommandContext, ty
 import { UsageError } from '../cli/errors.js';
 import { table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
-import { checkEventsQuery, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, splitEventTypes, type EventView, type ListEventsInput } from '../events.js';
-import { EVENT_TYPES } from '../../billing/event-types.js';
+import { checkEventsQuery, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, type EventView, type ListEventsInput } from '../events.js';
+import { EVENT_TYPES, splitEventTypes } from '../../billing/event-types.js';
 import { listenAction, redeliverAction } from './events-delivery.js';
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;

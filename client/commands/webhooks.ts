@@ -1,6 +1,6 @@
 // `billing webhooks`: the webhook endpoints events are delivered to (webhooks/endpoints.ts).
 import { parseDuration } from '../../config/durations.js';
-import { EVENT_TYPES } from '../../billing/event-types.js';
+import { EVENT_TYPES, splitEventTypes } from '../../billing/event-types.js';
 import {
   addWebhookEndpoint,
   listWebhookAttempts,
@@ -20,9 +20,9 @@ const DEFAULT_ATTEMPTS = 20;
 /** Characters of a response body in the human table (--json has the stored 1,024). */
 const BODY_PREVIEW = 60;
 
-/** "a,b , c" → ["a","b","c"]; the library says which names are unknown. */
+/** An --events option's items (splitEventTypes: empty ones kept); the library says which are empty or unknown. */
 export function eventTypesOption(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((t) => t.trim());
+  return text === undefined ? undefined : splitEventTypes(text);
 }
 
 function endpointLines(e: WebhookEndpointView): Array<[string, string]> {

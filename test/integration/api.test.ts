@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import { revokeApiKey, listApiKeys } from '../../client/api-keys.js';
 import { CURSOR_REFUSED } from '../../client/events.js';
 import type { Daemon } from '../../daemon/run.js';
@@ -700,11 +701,13 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(forged.status).toBe(422);
     expect(forged.body.errors).toEqual([{ field: 'querystring.after', message: CURSOR_REFUSED }]);
     const badQueries: Record<string, string>[] = [{ limit: '0' }, { limit: 'ten' }, { since: 'x' }, { type: '' }];
-    for (const query of badQueries) {
+    const emptyItems = ['subscription.paused,', ',charge.failed', 'subscription.paused,,charge.failed', ' '];
+    for (const query of [...badQueries, ...emptyItems.map((type) => ({ type }))]) {
       const bad = await api.call<Body>('GET', '/v1/events', { query });
       expect(bad.status, JSON.stringify(query)).toBe(400);
       expect(bad.body.type).toBe('urn:amazon-pay-billing:problem:invalid-request');
       expect(bad.body.errors.length).toBeGreaterThan(0);
+      if (query.type && query.type !== '') expect(bad.body.errors, query.type).toEqual([{ field: 'querystring.type', message: EMPTY_EVENT_TYPE_ITEM }]);
     }
   });
 

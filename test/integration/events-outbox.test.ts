@@ -5,6 +5,7 @@
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import { CURSOR_REFUSED, listEvents } from '../../client/events.js';
 import { claimChargeSend, completeCharge, insertCheckoutCharge, resolvePendingCharge } from '../../db/queries/charges.js';
 import { appendEvent, decodeEventCursor, encodeEventCursor, listEventsAfter, START_OF_EVENTS } from '../../db/queries/events.js';
@@ -430,6 +431,13 @@ describe.concurrent('event outbox', () => {
       returning txid::text as txid, position::text as position`;
     const unreadable = encodeEventCursor({ txid: row!.txid, position: BigInt(row!.position) });
     await expect(listEvents({ db: db() }, { after: unreadable })).rejects.toMatchObject({ problems: [{ field: 'after', message: CURSOR_REFUSED }] });
+  });
+
+  it('listEvents refuses an empty item in its types, never reading it as "every type"', async () => {
+    for (const types of [['charge.succeeded', ''], [' '], ['', 'charge.exploded']])
+      await expect(listEvents({ db: db() }, { types }), JSON.stringify(types)).rejects.toMatchObject({
+        problems: [{ field: 'type', message: EMPTY_EVENT_TYPE_ITEM }],
+      });
   });
 
   // Sequential: it runs once every case above has finished writing. Beside them, it read a

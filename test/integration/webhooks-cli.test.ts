@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../config/billing.js';
 import { CURSOR_REFUSED } from '../../client/events.js';
 import { NotFoundError } from '../../client/errors.js';
@@ -142,11 +143,28 @@ describe.concurrent('billing webhooks', () => {
     expect(refused).toHaveLength(0);
   });
 
-  it('a made-up cursor is refused in one line', async () => {
+  it('a made-up cursor and an empty event type are refused in one line wherever they are typed, the same way', async () => {
     // base64url of "999999999.0": the shape of a cursor, but no cursor the event log gave out.
     const forged = Buffer.from('999999999.0').toString('base64url');
-    const run = await billing(['events', 'list', '--after', forged]);
-    expect([run.code, run.stdout, run.stderr]).toEqual([2, '', `error: --after ${CURSOR_REFUSED}\n`]);
+    const runs = [];
+    // One process at a time: each is a CLI start (tsx), and the other cases run theirs meanwhile.
+    for (const args of [
+      ['events', 'list', '--after', forged],
+      ['events', 'list', '--type', 'charge.succeeded,'],
+      ['events', 'list', '--type', ''],
+      ['webhooks', 'add', 'https://example.com/refused', '--events', 'charge.succeeded,,charge.failed'],
+      ['events', 'listen', '--events', ',charge.failed'],
+    ])
+      runs.push(await billing(args));
+    expect(runs.map((r) => [r.code, r.stdout, r.stderr])).toEqual([
+      [2, '', `error: --after ${CURSOR_REFUSED}\n`],
+      [2, '', `error: --type ${EMPTY_EVENT_TYPE_ITEM}\n`],
+      [2, '', `error: --type ${EMPTY_EVENT_TYPE_ITEM}\n`],
+      [2, '', `error: --events ${EMPTY_EVENT_TYPE_ITEM}\n`],
+      [2, '', `error: --events ${EMPTY_EVENT_TYPE_ITEM}\n`],
+    ]);
+    const refused = await database.db.execute(sql`select 1 from webhook_endpoints where url like '%/refused'`);
+    expect(refused).toHaveLength(0);
   });
 
   it('events redeliver --since sends again with the same webhook-id; events listen prints and forwards signed events', async () => {
