@@ -79,6 +79,7 @@ export const eventsCommand: Command = {
   name: 'events',
   summary: 'the event log (docs/events.md): list it, redeliver events to webhook endpoints, listen as they happen',
   positionals: [1, 8],
+  actions: EVENT_ACTIONS.map((a) => a.name),
   options: Object.assign({}, ...EVENT_ACTIONS.map((a) => a.options)) as OptionSpec,
   help: `Usage: ${EVENT_ACTIONS.map((a) => a.usage).join('\n       ')}
 
