@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_CONTENT_SECURITY_POLICY } from '../../api/routes/dashboard.js';
 import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import { revokeApiKey, listApiKeys } from '../../client/api-keys.js';
 import { CURSOR_REFUSED } from '../../client/events.js';
@@ -967,7 +968,7 @@ describe('HTTP API /v1 against the real stack', () => {
     const page = await fetch(`${daemon.apiUrl}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('content-security-policy')).toBe(DASHBOARD_CONTENT_SECURITY_POLICY);
     const html = await page.text();
     expect(html).toContain('<script src="/dashboard/chart.umd.js"></script>');
     expect(html).not.toMatch(/bk_[A-Za-z0-9]{8}/);
