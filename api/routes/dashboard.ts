@@ -72,6 +72,13 @@ function chargeRateView(rate: BillingForecast['rate']) {
 const here = dirname(new URL(import.meta.url).pathname);
 const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
 
+/**
+ * The Content-Security-Policy of the dashboard's page and scripts (docs/operations.md quotes it):
+ * scripts, data and everything else only from the daemon itself (Chart.js is served here, no CDN);
+ * styles also inline (the page's own <style> block); the page may not be shown in a frame.
+ */
+export const DASHBOARD_CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
+
 /** GET /dashboard, /dashboard/app.js and /dashboard/chart.umd.js: the page, no data (it asks for a key). */
 export function registerDashboardPage(app: FastifyInstance): void {
   const files: Record<string, { type: string; body: string }> = {
@@ -81,11 +88,7 @@ export function registerDashboardPage(app: FastifyInstance): void {
   };
   for (const [path, file] of Object.entries(files)) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type(file.type)
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-        .send(file.body),
+      reply.type(file.type).header('cache-control', 'no-cache').header('content-security-policy', DASHBOARD_CONTENT_SECURITY_POLICY).send(file.body),
     );
   }
 }
