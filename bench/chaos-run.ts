@@ -278,7 +278,9 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     const received = receivedIds();
     const eventIds = [...(await env.db.execute<{ id: string }>(sql`select id from events where subscription_id like ${`${options.tag}-%`}`))];
     const undelivered = eventIds.filter((e) => !received.has(e.id)).length;
-    if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0 && undelivered === 0) {
+    // And every workflow closed: a run writes its final status before it returns, so a worker
+    // stopped (or killed) in between leaves it running with the database already final.
+    if ((rows[0]?.n ?? 0) >= n && ipnPending === 0 && (inboxOpen[0]?.n ?? 0) === 0 && undelivered === 0 && (await runningWorkflows(env.client, subs)) === 0) {
       settledAt = Date.now();
       break;
     }
@@ -329,4 +331,10 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     events: eventCheck,
     passed: settledAt !== null && check.violations.length === 0 && eventCheck.violations.length === 0,
   };
+}
+
+/** How many of the run's subscription workflows are still running. */
+async function runningWorkflows(client: Client, subs: readonly ChaosSubscription[]): Promise<number> {
+  const states = await Promise.all(subs.map(async (s) => (await client.workflow.getHandle(s.workflowId).describe()).status.name));
+  return states.filter((name) => name === 'RUNNING').length;
 }
