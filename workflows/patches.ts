@@ -362,7 +362,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: CHECKOUT_CHARGE_AS_AMAZON_HAS_IT,
     usedIn: ['workflows/subscription.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: '05a59ba', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['checkout-authorized-capture.v1.json', 'checkout-pending-declined.v1.json'] },
   },
