@@ -17,18 +17,24 @@ const FIRST_CHARGE_STATES: readonly string[] = ['Captured', 'CaptureInitiated', 
 /**
  * The permission must be Chargeable, Recurring or PaymentMethodOnFile, in the plan's currency, and
  * its monthly cap must hold the plan together with `others` (the other live subscriptions on it,
- * othersOnPermission). Throws ChargePermissionNotChargeableError, InvalidInputError (the cap).
+ * othersOnPermission). With `firstChargePending` (the checkout's own charge is still
+ * AuthorizationInitiated), NonChargeable for ChargeInProgress alone is that charge, not a problem:
+ * Amazon Pay allows one charge in progress at a time. Throws ChargePermissionNotChargeableError,
+ * InvalidInputError (the cap).
  */
 export async function assertPermissionBillable(
   amazonPay: AmazonPayClient,
   chargePermissionId: string,
   plan: Plan,
   others: readonly OtherPlan[] = [],
+  options: { firstChargePending?: boolean } = {},
 ): Promise<ChargePermission> {
   const permission = okOrThrow(await amazonPay.getChargePermission(chargePermissionId), 'charge_permission', chargePermissionId, 'Get Charge Permission');
   const { state, reasons } = permission.statusDetails;
   const reasonCodes = (reasons ?? []).map((r) => r.reasonCode);
-  if (state !== 'Chargeable') {
+  const onlyTheFirstCharge =
+    options.firstChargePending === true && state === 'NonChargeable' && reasonCodes.length === 1 && reasonCodes[0] === 'ChargeInProgress';
+  if (state !== 'Chargeable' && !onlyTheFirstCharge) {
     const why = reasonCodes.length > 0 ? ` (${reasonCodes.join(', ')})` : '';
     throw new ChargePermissionNotChargeableError(
       chargePermissionId,

@@ -6,10 +6,8 @@
 import type { ButtonConfig } from '../../amazonpay/button-signature.js';
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import { checkoutCompleteIdempotencyKey } from '../../billing/keys.js';
+import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { approveAsBuyer, cancelAsBuyerOnPage } from '../../simulator/buyer-client.js';
-
-/** A Store ID the simulator accepts (any "amzn1.application-oa2-client." + letters and digits). */
-export const TEST_STORE_ID = 'amzn1.application-oa2-client.billingtests0001';
 
 /** Clicks the button: the buyer page's URL (the session exists from here on). Throws with the simulator's page when it refuses the config. */
 export async function clickAmazonPayButton(simulatorUrl: string, config: ButtonConfig): Promise<string> {
@@ -60,7 +58,7 @@ export async function authorizedCheckout(
 ): Promise<{ chargePermissionId: string; chargeId: string }> {
   const price = { amount: '14.00', currencyCode: 'USD' };
   const payload = {
-    storeId: TEST_STORE_ID,
+    storeId: SIMULATOR_STORE_ID,
     webCheckoutDetails: { checkoutMode: 'ProcessOrder', checkoutResultReturnUrl: 'http://localhost/return' },
     chargePermissionType: 'Recurring',
     recurringMetadata: { frequency: { unit: 'Variable', value: '0' }, amount: price },
