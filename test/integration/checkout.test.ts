@@ -337,6 +337,34 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     ]);
   });
 
+  it('a pending checkout charge Amazon declines later leaves cycle 0 unpaid: it waits for the payment method like any declined cycle, nothing captured', async () => {
+    const button = await createButton('co-declined', { canHandlePendingAuthorization: true });
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig, { cardSuffix: '4354' });
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    const chargeId = done.body.chargeId as string;
+    await eventually(
+      () => listCharges(database.db, 'co-declined'),
+      (rows) => rows[0]?.state === 'AuthorizationInitiated',
+      { what: 'the pending checkout charge recorded' },
+    );
+    await sim.control.resolveCharge(chargeId);
+    const row = await eventually(
+      () => getSubscription(database.db, 'co-declined'),
+      (r) => r?.status === 'payment_method_required',
+      { what: 'payment_method_required', timeoutMs: 60_000 },
+    );
+    expect(row).toMatchObject({ statusReason: 'HardDeclined', currentCycle: 0 });
+    expect((await listCharges(database.db, 'co-declined')).map((r) => [r.cycle, r.attempt, r.chargeId, r.state, r.reasonCode])).toEqual([
+      [0, 0, chargeId, 'Declined', 'HardDeclined'],
+    ]);
+    const events = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-declined', type: 'charge.pending,charge.failed' } });
+    expect(events.body.data.map((e: Body) => [e.type, e.data.decline ?? null])).toEqual([
+      ['charge.pending', null],
+      ['charge.failed', 'hard'],
+    ]);
+  });
+
   // Last: it moves the simulator's clock a day ahead.
   it('a session not completed within 24 hours has expired: 410, nothing starts', async () => {
     const button = await createButton('co-expired');
