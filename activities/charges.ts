@@ -18,6 +18,11 @@ export interface ChargeDeps {
   region?: AmazonPayRegion;
   /** Waits for this process's next Create Charge slot (activities/call-spacer.ts); none: call at once. */
   spaceCalls?: () => Promise<void>;
+  /**
+   * The Create Charge rate limit this worker runs under (temporal.yaml rateLimits.createChargePerSecond),
+   * stored on each ledger row: the forecast's evidence of what held a peak back (client/subscriptions/capacity-evidence.ts).
+   */
+  createChargePerSecond?: number;
   /** Prometheus hook (daemon/metrics.ts); lag = now − when the workflow first scheduled this charge (≈ its due time). */
   metrics?: { onChargeOutcome(kind: string, lagMs: number): void };
 }
@@ -64,6 +69,7 @@ export function createChargeActivities(deps: ChargeDeps) {
         amountMinor,
         currency: input.currency,
         honourStop: input.notSentAfterStop === true,
+        rateLimitPerSecond: deps.createChargePerSecond ?? null,
       });
       if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason };
       const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });

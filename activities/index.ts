@@ -22,6 +22,8 @@ export interface ActivityDeps {
   region?: AmazonPayRegion;
   /** Spaces this process's Create Charge calls (activities/call-spacer.ts). */
   spaceCalls?: () => Promise<void>;
+  /** The Create Charge rate limit this worker runs under, recorded on each ledger row (activities/charges.ts). */
+  createChargePerSecond?: number;
 }
 
 /**

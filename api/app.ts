@@ -41,7 +41,7 @@ export interface ApiAppOptions {
   referencePage?: boolean;
   /** How long a stored Idempotency-Key response is replayed (billing.yaml api.idempotencyRetention); default 24 h. */
   idempotencyRetentionMs?: number;
-  /** The dashboard's forecast quota and Web UI links; default 4 calls/s (Amazon Pay live) and no links. */
+  /** The dashboard's forecast settings and Web UI links; default a quota of 4 calls/s (Amazon Pay live), no capacity setting, no links. */
   dashboard?: DashboardSettings;
   /** How long a rotated webhook secret keeps signing unless the request says (billing.yaml webhooks.secretGracePeriod); default 24 h. */
   webhookSecretGraceMs?: number;
@@ -146,7 +146,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     await v1.register(subscriptionRoutes, { client });
     await v1.register(chargeRoutes, { client, now: deps.now });
     await v1.register(checkoutRoutes, { client });
-    await v1.register(dashboardDataRoutes, { db: deps.db, now: deps.now, settings: options.dashboard ?? { ratePerSecond: 4, temporalUi: null } });
+    await v1.register(dashboardDataRoutes, {
+      db: deps.db,
+      now: deps.now,
+      settings: options.dashboard ?? { forecast: { quotaPerSecond: 4 }, temporalUi: null },
+    });
     await v1.register(eventRoutes, { client });
     await v1.register(webhookEndpointRoutes, { deps, secretGraceMs: options.webhookSecretGraceMs ?? 86_400_000 });
   });

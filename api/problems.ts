@@ -11,7 +11,7 @@ import { ServiceError } from '@temporalio/client';
 import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { houseMessage, type SchemaIssue } from './zod-messages.js';
+import { houseMessage, unionMemberIssues, type LocatedSchemaIssue } from './zod-messages.js';
 import { BillingClientError, type CheckoutRefusal, type CheckoutSessionError, type ConflictError, type InvalidInputError } from '../client/errors.js';
 import { apiFieldName } from './fields.js';
 
@@ -198,7 +198,9 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = (error as { validationContext?: string }).validationContext ?? 'body';
-    const errors = error.validation.flatMap((issue) => {
+    // A union's refusal as the refusals inside the member the value had the shape of (zod-messages.ts).
+    const issues = error.validation.flatMap((found) => unionMemberIssues(found as LocatedSchemaIssue));
+    const errors = issues.flatMap((issue) => {
       const path = issue.instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
       const fieldAt = (p: string): string => (where === 'body' ? p || 'body' : `${where}${p ? `.${p}` : ''}`);
       // An unknown key is named as sent (plan.price.foo), one error each, not as its parent with zod's text.
@@ -209,7 +211,7 @@ export function problemFor(error: unknown, instance: string, limits: ApiLimits, 
           message: `is not a field of ${path ? fieldAt(path) : `the ${where}`}; see the OpenAPI document for the fields it accepts`,
         }));
       }
-      return [{ field: fieldAt(path), message: houseMessage(issue as SchemaIssue) }];
+      return [{ field: fieldAt(path), message: houseMessage(issue) }];
     });
     if (errors.length > 0 && errors.every((e) => e.field === IDEMPOTENCY_KEY_FIELD)) {
       return plain(problem('invalid-idempotency-key', `Idempotency-Key ${errors[0]?.message ?? 'is malformed'}`, { ...at, errors }));

@@ -59,3 +59,29 @@ export function houseMessage(issue: SchemaIssue): string {
       return message;
   }
 }
+
+/** A schema issue with where it is: fastify-type-provider-zod's instancePath ("/eventTypes/0"). */
+export interface LocatedSchemaIssue extends SchemaIssue {
+  instancePath: string;
+}
+
+/**
+ * A union's refusal as the refusals of the one member the value had the shape of — every issue of
+ * that member lies inside the value, e.g. the list of `eventTypes: [...] | "all"` —, so the field
+ * and message name what was wrong in it (eventTypes.0: "has an empty item …") instead of "matches
+ * none of the shapes". Any other issue, or a union no member (or several) fit, is kept as it is.
+ */
+export function unionMemberIssues(issue: LocatedSchemaIssue): LocatedSchemaIssue[] {
+  if (issue.keyword !== 'invalid_union') return [issue];
+  const members = (issue.params?.errors ?? []) as Array<Array<{ code: string; path: PropertyKey[]; message?: string }>>;
+  const fitting = members.filter((member) => member.length > 0 && member.every((inner) => inner.path.length > 0));
+  if (fitting.length !== 1) return [issue];
+  return fitting[0]!.flatMap(({ code, path, message, ...params }) =>
+    unionMemberIssues({
+      keyword: code,
+      params,
+      instancePath: `${issue.instancePath.replace(/\/$/, '')}/${path.map(String).join('/')}`,
+      ...(message === undefined ? {} : { message }),
+    }),
+  );
+}

@@ -2,10 +2,11 @@
 // worker process under a Create Charge quota (or none, for the engine-throughput figure).
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { describeChargeRate } from '../billing/capacity.js';
 import { forecastCharges } from '../client/subscriptions/forecast.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
-import { createDb } from '../db/client.js';
+import { createDb, type Database } from '../db/client.js';
 import { freePort } from '../devstack/ports.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
 import { wakeUpBreakdown, type WakeUpBreakdown } from './history-breakdown.js';
@@ -27,6 +28,18 @@ export interface Quota {
   ratePerSecond: number;
 }
 
+/** A scenario's own steps around the billing day (bench/events-cost.ts: webhook endpoints and their receivers). */
+export interface BillingDayHooks {
+  /** After every subscription is started, before T0 (e.g. register webhook endpoints). */
+  beforeT0?(db: Database): Promise<void>;
+  /** The measurement from T0 ends only once this is true too (or at the deadline), e.g. every event delivered. */
+  done?(db: Database): Promise<boolean>;
+  /** After the measurement, before the run's database is closed: read what the scenario reports. */
+  afterWindow?(db: Database): Promise<void>;
+  /** Further processes whose CPU is measured with the others (name → pid), in `cpuSeconds.others`. */
+  processes?: Record<string, () => number | undefined>;
+}
+
 export interface BillingDayOptions {
   name: string;
   subscriptions: number;
@@ -44,7 +57,33 @@ export interface BillingDayOptions {
    */
   afterCharge: 'renew' | 'end';
   tuning?: Partial<Omit<WorkerTuning, 'taskQueues' | 'createChargePerSecond'>>;
+  /** billing.yaml `webhooks` keys for the daemon under test (default: billing.yaml's). */
+  webhooks?: Record<string, unknown>;
+  hooks?: BillingDayHooks;
+  /**
+   * Seconds to measure the processes for once the run is done (every workflow asleep for a year,
+   * nothing polled by the bench): their idle CPU, in `resourcesIdleAfter`. Default 0: not measured.
+   */
+  idleAfterSeconds?: number;
+  /** Workflow histories read after the run for the wake-up breakdown (default 200; 0: none, `wakeUp` is null). */
+  historySample?: number;
+  /**
+   * A billing day of this many subscriptions first, in the same database and daemon and under the
+   * same quota: its ledger is the evidence `billing forecast` learns the daemon's throughput from
+   * (billing/capacity.ts) before the measured day. Default 0: none, the forecast has the quota alone.
+   */
+  priorDay?: number;
   say: (line: string) => void;
+}
+
+/** The prior billing day (BillingDayOptions.priorDay): when it was due and how it went. */
+export interface PriorDayResult {
+  subscriptions: number;
+  t0: string;
+  charged: number;
+  lastChargeAfterT0Seconds: number | null;
+  /** Charges per second from T0 to the last charge. */
+  chargesPerSecond: number | null;
 }
 
 export interface BillingDayResult {
@@ -61,7 +100,17 @@ export interface BillingDayResult {
    * `billing forecast` (client/subscriptions/forecast.ts) read from the database after the
    * launch, before T0, at the daemon's rate: its predicted last charge against the measured one.
    */
-  forecast: { predictedLastChargeAfterT0Seconds: number; measuredOverPredicted: number | null; charges: number } | null;
+  forecast: {
+    predictedLastChargeAfterT0Seconds: number;
+    measuredOverPredicted: number | null;
+    charges: number;
+    /** The rate the forecast ran at (calls/s) and which limit that was, with its evidence (billing/capacity.ts describeChargeRate). */
+    ratePerSecond: number;
+    limitedBy: 'quota' | 'capacity';
+    limit: string;
+  } | null;
+  /** The billing day run before this one as the forecast's evidence; null: none. */
+  priorDay: PriorDayResult | null;
   /** idealSeconds / lastChargeAfterT0Seconds. */
   fractionOfIdeal: number | null;
   cyclesPerSecond: number;
@@ -80,6 +129,8 @@ export interface BillingDayResult {
   resources: PhaseFigures;
   /** From T0 to the end: the charging alone. */
   resourcesFromT0: PhaseFigures;
+  /** The idle seconds after the run (BillingDayOptions.idleAfterSeconds); absent: not measured. */
+  resourcesIdleAfter?: PhaseFigures;
   workerStartSeconds: number;
 }
 
@@ -103,8 +154,12 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   const databaseUrl = await stack.createDatabase(tag.replace(/-/g, '_'));
   const database = createDb(databaseUrl, { max: 10 });
   const bench = await connectClient(stack.temporal.address);
-  say(`[${options.name}] creating ${n} Charge Permissions`);
-  const permissions = await createPermissions(stack.control, n);
+  const priorCount = options.priorDay ?? 0;
+  say(`[${options.name}] creating ${n + priorCount} Charge Permissions`);
+  const allPermissions = await createPermissions(stack.control, n + priorCount);
+  const permissions = allPermissions.slice(0, n);
+  // Each day's subscriptions by id, so that its figures leave the other day's out.
+  const dayPrefix = `${tag}-day-`;
 
   const worker = await spawnWorker({
     workDir: stack.workDir,
@@ -115,23 +170,40 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
     ports: { ipn: await freePort(), operations: await freePort() },
     tuning,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     onOutput: (line) => say(`[worker] ${line.slice(0, 300)}`),
   });
   try {
     const workerStartMs = await worker.ready();
-    const meter = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-    ).start();
+    const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
+    const priorDay =
+      priorCount > 0
+        ? await runPriorDay({
+            ctx,
+            database,
+            client: bench.client,
+            taskQueue: tuning.taskQueues.workflows,
+            prefix: `${tag}-prior-`,
+            permissions: allPermissions.slice(n),
+            options,
+          })
+        : null;
+    // The processes' CPU from now on (the worker, the dev server, PostgreSQL, this process, the hooks' own).
+    const startMeter = (): PhaseMeter =>
+      new PhaseMeter(
+        () => worker.pid,
+        () => stack.temporal.process.pid,
+        stack.workDir,
+        options.hooks?.processes,
+      ).start();
+    const meter = startMeter();
     // T0 leaves time to start every workflow and let it reach its timer (measured ≈ 60 starts/s on 2 busy cores).
     const leadSeconds = options.leadSeconds ?? Math.ceil(20 + n / 45);
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
     say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
-    const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
     const launch = await launchAll(
       ctx,
-      permissions.map((cp, i) => yearlySpec(`${tag}-${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)),
+      permissions.map((cp, i) => yearlySpec(`${dayPrefix}${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)),
       options.launchConcurrency,
       (done) => say(`[${options.name}]   ${done} started`),
     );
@@ -140,22 +212,22 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     if (finishedBeforeT0Seconds < 0)
       say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
 
-    const forecast = await forecastCharges(database.db, { ratePerSecond: rate, now: new Date(Math.min(Date.now(), t0Ms)), days: 1 });
+    // As `billing forecast` computes it: the quota the daemon runs at, and the daemon's own
+    // throughput when the ledger (the prior day's, if any) measured it lower.
+    const forecast = await forecastCharges(database.db, { quotaPerSecond: rate, now: new Date(Math.min(Date.now(), t0Ms)), days: 1 });
     // The hour holding T0: when its last charge is sent (a peak under a minute late is no "peak", but is still forecast).
     const t0Hour = forecast.hours.find((h) => h.hourStart.getTime() <= t0Ms && t0Ms < h.hourStart.getTime() + 3_600_000);
     const predictedLastChargeAfterT0Seconds = t0Hour?.lastChargeSentAt ? Math.max(0, (t0Hour.lastChargeSentAt.getTime() - t0Ms) / 1000) : 0;
-    say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s`);
+    await options.hooks?.beforeT0?.(database.db);
+    const limit = describeChargeRate(forecast.rate);
+    say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s. ${limit}`);
     await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
-    const fromT0 = new PhaseMeter(
-      () => worker.pid,
-      () => stack.temporal.process.pid,
-      stack.workDir,
-    ).start();
+    const fromT0 = startMeter();
     // Bounded wait: every subscription settled after its charge (renewed for next year, or
     // ended), or the deadline.
     const idealSeconds = quota ? Math.max(0, (n - quota.burst) / quota.ratePerSecond) : null;
     const deadlineMs = t0Ms + 1000 * Math.max(300, 3 * (idealSeconds ?? n / 10) + 120);
-    const settledWhere = settledCondition(options.afterCharge, t0Ms);
+    const settledWhere = sql`${settledCondition(options.afterCharge, t0Ms)} and id like ${`${dayPrefix}%`}`;
     let settled = 0;
     let lastReport = 0;
     while (Date.now() < deadlineMs) {
@@ -164,7 +236,13 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       // Renewed rows are written by the charge activity; the workflow task that then sets the
       // timer for next year comes after it, and its CPU belongs to the billing day: wait for it
       // too (its search attribute upsert says BillingCycle 1).
-      if (settled >= n && (options.afterCharge === 'end' || (await renewedInTemporal(bench.client, tuning.taskQueues.workflows)) >= n)) break;
+      const renewedBefore = priorDay?.subscriptions ?? 0;
+      if (
+        settled >= n &&
+        (options.afterCharge === 'end' || (await renewedInTemporal(bench.client, tuning.taskQueues.workflows)) >= n + renewedBefore) &&
+        (!options.hooks?.done || (await options.hooks.done(database.db)))
+      )
+        break;
       if (Date.now() - lastReport > 10_000 && Date.now() > t0Ms) {
         lastReport = Date.now();
         say(`[${options.name}]   ${settled}/${n} cycles done, T0 + ${round((Date.now() - t0Ms) / 1000, 0)} s`);
@@ -173,7 +251,15 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     }
     const resourcesFromT0 = fromT0.stop();
     const resources = meter.stop();
+    let resourcesIdleAfter: PhaseFigures | undefined;
+    const idleSeconds = options.idleAfterSeconds ?? 0;
+    if (idleSeconds > 0) {
+      const idle = startMeter();
+      await new Promise((r) => setTimeout(r, idleSeconds * 1000));
+      resourcesIdleAfter = idle.stop();
+    }
     if (settled < n) say(`[${options.name}] deadline passed with ${n - settled} subscriptions not settled after their charge`);
+    await options.hooks?.afterWindow?.(database.db);
 
     const due = new Set(permissions);
     const ledger = (await stack.control.charges()).filter((c) => due.has(c.chargePermissionId));
@@ -187,14 +273,21 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       ledger.map((c) => c.chargeId),
       t0Ms,
       settledWhere,
+      dayPrefix,
     );
     const chargedInOrder = await database.db.execute<{ workflow_id: string }>(sql`
       select s.workflow_id from charges c join subscriptions s on s.id = c.subscription_id
-      where c.state in ${paidStates} order by c.requested_at`);
-    const wakeUp = await wakeUpBreakdown(
-      bench.client,
-      [...chargedInOrder].map((r) => r.workflow_id),
-      t0Ms,
+      where c.state in ${paidStates} and s.id like ${`${dayPrefix}%`} order by c.requested_at`);
+    const historySample = options.historySample ?? 200;
+    const wakeUp = await (
+      historySample === 0
+        ? Promise.resolve(null)
+        : wakeUpBreakdown(
+            bench.client,
+            [...chargedInOrder].map((r) => r.workflow_id),
+            t0Ms,
+            historySample,
+          )
     ).catch((error: unknown) => {
       say(`[${options.name}] could not read histories for the wake-up breakdown: ${(error as Error).message}`);
       return null;
@@ -213,7 +306,11 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
         predictedLastChargeAfterT0Seconds: round(predictedLastChargeAfterT0Seconds, 1),
         measuredOverPredicted: predictedLastChargeAfterT0Seconds > 0 ? round(check.lastChargeAfterT0Seconds / predictedLastChargeAfterT0Seconds, 3) : null,
         charges: forecast.totalDue,
+        ratePerSecond: round(forecast.ratePerSecond, 2),
+        limitedBy: forecast.rate.limitedBy,
+        limit,
       },
+      priorDay,
       fractionOfIdeal: idealSeconds === null || check.lastChargeAfterT0Seconds <= 0 ? null : round(idealSeconds / check.lastChargeAfterT0Seconds, 3),
       cyclesPerSecond: check.lastChargeAfterT0Seconds > 0 ? round(check.charged / check.lastChargeAfterT0Seconds, 1) : 0,
       ledger: check,
@@ -223,6 +320,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       wakeUp,
       resources,
       resourcesFromT0,
+      ...(resourcesIdleAfter ? { resourcesIdleAfter } : {}),
       workerStartSeconds: round(workerStartMs / 1000, 1),
     };
     return result;
@@ -231,6 +329,54 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     await bench.close();
     await database.close();
   }
+}
+
+/**
+ * The prior billing day: its subscriptions (renewing yearly, as on a real billing day) started,
+ * due at once, charged and renewed in Temporal before the measured day starts; its figures from
+ * the daemon's ledger.
+ */
+async function runPriorDay(input: {
+  ctx: ReturnType<typeof launchContext>;
+  database: ReturnType<typeof createDb>;
+  client: Client;
+  taskQueue: string;
+  prefix: string;
+  permissions: string[];
+  options: BillingDayOptions;
+}): Promise<PriorDayResult> {
+  const { ctx, database, options, permissions, prefix } = input;
+  const n = permissions.length;
+  const say = (line: string) => options.say(`[${options.name}] prior day: ${line}`);
+  const t0Ms = Math.ceil((Date.now() + Math.ceil(20 + n / 45) * 1000) / 1000) * 1000;
+  say(`starting ${n} subscriptions due at ${new Date(t0Ms).toISOString()}, the ledger's evidence for the forecast`);
+  await launchAll(
+    ctx,
+    permissions.map((cp, i) => yearlySpec(`${prefix}${i}`, cp, t0Ms)),
+    options.launchConcurrency,
+  );
+  const settledWhere = sql`${settledCondition('renew', t0Ms)} and id like ${`${prefix}%`}`;
+  const deadlineMs = t0Ms + 1000 * Math.max(300, n / 5);
+  let settled = 0;
+  while (Date.now() < deadlineMs) {
+    const [row] = await database.db.execute<{ settled: number }>(sql`select count(*)::int as settled from subscriptions where ${settledWhere}`);
+    settled = row?.settled ?? 0;
+    if (settled >= n && (await renewedInTemporal(input.client, input.taskQueue)) >= n) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const [figures] = await database.db.execute<{ charged: number; last: string | null }>(sql`
+    select count(*)::int as charged, max(c.requested_at)::text as last from charges c
+    where c.state in ${paidStates} and c.subscription_id like ${`${prefix}%`}`);
+  const last = figures?.last ? (new Date(figures.last).getTime() - t0Ms) / 1000 : null;
+  const result: PriorDayResult = {
+    subscriptions: n,
+    t0: new Date(t0Ms).toISOString(),
+    charged: figures?.charged ?? 0,
+    lastChargeAfterT0Seconds: last === null ? null : round(last, 2),
+    chargesPerSecond: last === null || last <= 0 ? null : round((figures?.charged ?? 0) / last, 1),
+  };
+  say(`${result.charged}/${n} charged, the last at T0 + ${result.lastChargeAfterT0Seconds} s (${result.chargesPerSecond}/s); ${settled}/${n} renewed`);
+  return result;
 }
 
 async function renewedInTemporal(client: Client, taskQueue: string): Promise<number> {
@@ -245,11 +391,11 @@ function settledCondition(afterCharge: 'renew' | 'end', t0Ms: number): SQL {
     : sql`status = 'active' and current_cycle >= 1 and next_billing_at > ${new Date(t0Ms).toISOString()}::timestamptz`;
 }
 
-async function databaseFigures(database: ReturnType<typeof createDb>, simulatorChargeIds: string[], t0Ms: number, settledWhere: SQL) {
+async function databaseFigures(database: ReturnType<typeof createDb>, simulatorChargeIds: string[], t0Ms: number, settledWhere: SQL, dayPrefix: string) {
   const rows = await database.db.execute<{ charge_id: string | null; requested_at: Date; completed_at: Date | null; settled_at: Date | null }>(sql`
     select c.charge_id, c.requested_at, c.completed_at, s.updated_at as settled_at
     from charges c join subscriptions s on s.id = c.subscription_id
-    where c.state in ${paidStates}`);
+    where c.state in ${paidStates} and s.id like ${`${dayPrefix}%`}`);
   const list = [...rows];
   const settled = await database.db.execute<{ n: number; last: Date | null }>(
     sql`select count(*)::int as n, max(updated_at) as last from subscriptions where ${settledWhere}`,

@@ -24,6 +24,10 @@ const USAGE = `npm run bench -- [options]
                             rateLimits.createChargePerSecond is set to R
   --lost-responses P        probability a committed Create Charge's response is lost (default 0)
   --errors P                probability of a 503 before processing (default 0)
+  --prior-day N             billing-day: a billing day of N subscriptions first, in the same database
+                            and daemon under the same quota, whose ledger is the evidence the billing
+                            forecast learns the daemon's throughput from before the measured day
+                            (default 0: none; about 1000 or more, so that charges wait 25 s or longer)
   --launch-concurrency N    subscriptions started in parallel (default 32)
   --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
   --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
         'lost-responses': { type: 'string', default: '0' },
         errors: { type: 'string', default: '0' },
         'launch-concurrency': { type: 'string', default: '32' },
+        'prior-day': { type: 'string', default: '0' },
         'lead-seconds': { type: 'string' },
         'after-charge': { type: 'string', default: 'renew' },
         'baseline-concurrency': { type: 'string', default: '10' },
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
           leadSeconds,
           afterCharge,
           tuning: tuningFor(n),
+          priorDay: num('prior-day', values['prior-day']),
           say,
         });
         say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);

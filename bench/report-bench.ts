@@ -97,6 +97,13 @@ export function renderBenchMarkdown(report: BenchReport): string {
         `CPU seconds from worker start (starting the subscriptions included) to the end: worker ${day.resources.cpuSeconds.worker}, Temporal dev server ${day.resources.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resources.cpuSeconds.postgres}, bench process (simulator + launcher) ${day.resources.cpuSeconds.benchProcess}, machine busy ${day.resources.cpuSeconds.machineBusy} over ${day.resources.wallSeconds} s wall.`,
         '',
       );
+      if (day.forecast?.limit) out.push(`Forecast before T0, at ${day.forecast.ratePerSecond}/s: ${day.forecast.limit}`, '');
+      const prior = day.priorDay;
+      if (prior)
+        out.push(
+          `Prior billing day (the forecast's evidence, same database and daemon): ${prior.subscriptions} due at ${prior.t0}, ${prior.charged} charged, the last at T0 + ${prior.lastChargeAfterT0Seconds} s (${prior.chargesPerSecond} charges/s).`,
+          '',
+        );
       if (day.wakeUp) out.push(...wakeUpLines(day.wakeUp));
     }
     if (base)

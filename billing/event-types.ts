@@ -28,3 +28,20 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }
+
+/**
+ * Why a list of event types is refused when one of its items is empty ("charge.succeeded,",
+ * ",charge.failed", "a,,b", or "" as an item of a JSON list): one message for the API (400), the
+ * library and the CLI (docs/events.md). An empty item is never read as "no filter".
+ */
+export const EMPTY_EVENT_TYPE_ITEM =
+  'has an empty item: list event types separated by single commas, none empty (no comma at the start or end, none doubled), such as charge.succeeded,charge.failed';
+
+/**
+ * "a, b ,c" (a --type or --events option, a type= query parameter) as its items, spaces around
+ * each trimmed. Empty items are kept ("a," → ["a", ""]): the checks refuse them with
+ * EMPTY_EVENT_TYPE_ITEM rather than silently dropping a typo.
+ */
+export function splitEventTypes(text: string): string[] {
+  return text.split(',').map((t) => t.trim());
+}

@@ -1,8 +1,9 @@
 // The billing forecast: the charges due in each hour of the coming days, set against what the
-// Create Charge quota lets the daemon send in that hour, with the lateness a backlog causes.
-// Pure: the caller reads the due instants (client/subscriptions/forecast.ts) and the rate
-// (temporal.yaml rateLimits.createChargePerSecond, which the Temporal server enforces for the
-// whole charges task queue).
+// deployment can send in that hour, with the lateness a backlog causes. Pure: the caller reads
+// the due instants (client/subscriptions/forecast.ts) and chooses the rate: the Create Charge
+// quota (temporal.yaml rateLimits.createChargePerSecond, which the Temporal server enforces for
+// the whole charges task queue), or the daemon's own throughput when that is lower
+// (billing/capacity.ts).
 
 /** One hour of the forecast. */
 export interface ForecastHour {
@@ -10,7 +11,7 @@ export interface ForecastHour {
   hourStart: Date;
   /** Charges due in this hour. */
   due: number;
-  /** Charges the quota allows in one hour (rate × 3,600). */
+  /** Charges the deployment can send in one hour (ratePerSecond × 3,600). */
   capacity: number;
   /** Charges still waiting from earlier hours when this hour starts. */
   backlogAtStart: number;
@@ -51,7 +52,7 @@ export interface ForecastInput {
   dueAtMs: readonly number[];
   from: Date;
   until: Date;
-  /** Create Charge calls per second for the whole deployment (> 0). */
+  /** Create Charge calls per second the whole deployment sends when charges wait (> 0): the quota, or the daemon's capacity when lower. */
   ratePerSecond: number;
   /** Calls that may go at once after an idle period (a token bucket's size); default: one second's worth. */
   burst?: number;

@@ -1,10 +1,10 @@
 // Reading the event log (docs/events.md) for the admin library, `billing events list` and
 // GET /v1/events: a page of events after a cursor, optionally of one subscription and some types.
-import { EVENT_TYPES, isEventType } from '../billing/event-types.js';
+import { EMPTY_EVENT_TYPE_ITEM, EVENT_TYPES, isEventType } from '../billing/event-types.js';
 import type { Problem } from '../billing/types.js';
 import { validateSubscriptionId } from '../billing/plan-rules.js';
 import type { DatabaseOrTransaction } from '../db/client.js';
-import { decodeEventCursor, encodeEventCursor, listEventsAfter, START_OF_EVENTS, type EventCursor } from '../db/queries/events.js';
+import { decodeEventCursor, encodeEventCursor, isIssuedEventCursor, listEventsAfter, START_OF_EVENTS, type EventCursor } from '../db/queries/events.js';
 import type { EventRow } from '../db/schema/index.js';
 import { InvalidInputError } from './errors.js';
 
@@ -15,7 +15,7 @@ export interface ListEventsInput {
   /** next_cursor of an earlier page; absent: from the first event. */
   after?: string;
   subscriptionId?: string;
-  /** Only these types (EVENT_TYPES); absent or empty: every type. */
+  /** Only these types (EVENT_TYPES); absent or an empty list: every type; an empty item ("") is refused. */
   types?: readonly string[];
   /** 1-MAX_EVENT_PAGE, default DEFAULT_EVENT_PAGE. */
   limit?: number;
@@ -39,16 +39,25 @@ export interface EventPage {
   next_cursor: string;
 }
 
-/** The query checked: every bad field named at once (InvalidInputError), the cursor decoded. */
-export function checkEventsQuery(input: ListEventsInput): { after: EventCursor; subscriptionId?: string; types: string[]; limit: number } {
+/** Why a cursor is refused, malformed or forged alike: what is accepted instead. */
+export const CURSOR_REFUSED =
+  'is not a cursor the event log gave out: pass the next_cursor of an earlier page (`billing events list` prints it after --after), or leave it out to start at the first event';
+
+/**
+ * The query checked: every bad field named at once (InvalidInputError), the cursor decoded.
+ * `cursorIssued` is isIssuedEventCursor's answer for `input.after` when the caller asked the
+ * database (false: refused like a malformed cursor); without it only the cursor's shape is checked.
+ */
+export function checkEventsQuery(input: ListEventsInput, cursorIssued = true): { after: EventCursor; subscriptionId?: string; types: string[]; limit: number } {
   const problems: Problem[] = [];
-  const after = input.after === undefined ? START_OF_EVENTS : decodeEventCursor(input.after);
-  if (after === null)
-    problems.push({ field: 'after', message: 'is not a cursor this API returned (next_cursor of an earlier page); leave it out to start at the first event' });
+  const decoded = input.after === undefined ? START_OF_EVENTS : decodeEventCursor(input.after);
+  const after = cursorIssued ? decoded : null;
+  if (after === null) problems.push({ field: 'after', message: CURSOR_REFUSED });
   if (input.subscriptionId !== undefined) problems.push(...validateSubscriptionId(input.subscriptionId, 'subscription'));
   const types = [...new Set(input.types ?? [])];
   const unknown = types.filter((t) => !isEventType(t));
-  if (unknown.length > 0)
+  if (types.some((t) => t.trim() === '')) problems.push({ field: 'type', message: EMPTY_EVENT_TYPE_ITEM });
+  else if (unknown.length > 0)
     problems.push({ field: 'type', message: `names no event type: ${unknown.map((t) => JSON.stringify(t)).join(', ')}; known: ${EVENT_TYPES.join(', ')}` });
   const limit = input.limit ?? DEFAULT_EVENT_PAGE;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENT_PAGE)
@@ -57,9 +66,11 @@ export function checkEventsQuery(input: ListEventsInput): { after: EventCursor; 
   return { after, ...(input.subscriptionId === undefined ? {} : { subscriptionId: input.subscriptionId }), types, limit };
 }
 
-/** A page of the event log after `input.after`. Throws InvalidInputError naming every bad field. */
+/** A page of the event log after `input.after`. Throws InvalidInputError naming every bad field, a cursor the log never gave out included. */
 export async function listEvents(deps: { db: DatabaseOrTransaction }, input: ListEventsInput = {}): Promise<EventPage> {
-  const query = checkEventsQuery(input);
+  // A cursor of the right shape must also name a readable event (a malformed one is named by the check itself).
+  const decoded = input.after === undefined ? null : decodeEventCursor(input.after);
+  const query = checkEventsQuery(input, decoded === null || (await isIssuedEventCursor(deps.db, decoded)));
   const page = await listEventsAfter(deps.db, query);
   return { data: page.events.map(eventView), next_cursor: encodeEventCursor(page.next) };
 }
@@ -75,12 +86,4 @@ export function eventView(row: EventRow): EventView {
     occurred_at: row.occurredAt.toISOString(),
     data: row.data as Record<string, unknown>,
   };
-}
-
-/** "a,b , c" (a --type option or a type= query parameter) as a list of type names; empty parts are dropped. */
-export function splitEventTypes(text: string): string[] {
-  return text
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
 }

@@ -202,8 +202,19 @@ const billingFileSchema = z.strictObject({
     .strictObject({
       /** `billing forecast` warns when a peak's last charge is sent this long after its due time. */
       warnAfter: duration.default(30 * 60_000),
+      /**
+       * The daemon's own Create Charge throughput (charges/s) when the ledger holds no peak that
+       * measured it (billing/capacity.ts chargeRate); null: the quota alone.
+       */
+      capacityPerSecond: z
+        .number({ error: 'charges per second (a number > 0), or null' })
+        .positive('charges per second (a number > 0), or null')
+        .nullable()
+        .default(null),
+      /** How far back the ledger is read for the peaks that measure the daemon's throughput. */
+      capacityLookback: duration.refine((ms) => ms >= 3_600_000 && ms <= 366 * 86_400_000, 'a duration from "1h" to "366d"').default(35 * 86_400_000),
     })
-    .default({ warnAfter: 30 * 60_000 }),
+    .default({ warnAfter: 30 * 60_000, capacityPerSecond: null, capacityLookback: 35 * 86_400_000 }),
   webhooks: webhooksSchema,
   shutdownGrace: duration.default(30_000),
 });

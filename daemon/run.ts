@@ -99,6 +99,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       metrics,
       region: options.amazonPay.region,
       spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond),
+      createChargePerSecond: config.temporal.rateLimits.createChargePerSecond,
     }),
   });
   const running = runWorkers(workers);
@@ -177,7 +178,14 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       referencePage: options.apiReferencePage ?? billing.api.referencePage,
       deps: apiDeps,
       logger: logger.child({ component: 'api' }),
-      dashboard: { ratePerSecond: config.temporal.rateLimits.createChargePerSecond, temporalUi: temporalWebUi(config.temporal) },
+      dashboard: {
+        forecast: {
+          quotaPerSecond: config.temporal.rateLimits.createChargePerSecond,
+          capacityPerSecond: billing.forecast.capacityPerSecond,
+          capacityLookbackMs: billing.forecast.capacityLookback,
+        },
+        temporalUi: temporalWebUi(config.temporal),
+      },
     });
     operations = await startOperationsServer({
       ...billing.operations,

@@ -7,15 +7,15 @@ import { join, resolve } from 'node:path';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
-import { maskUrlPassword } from '../config/redact-url.js';
 import { startDaemon, type Daemon } from '../daemon/run.js';
 import { installTemporalRuntime, temporalMetricsAddress } from '../daemon/runtime.js';
 import { onShutdownSignal } from '../daemon/signals.js';
 import { createSimulatorControl } from '../simulator/control-client.js';
 import { startSimulator, type Simulator } from '../simulator/server.js';
 import { THROTTLE_TABLES } from '../simulator/throttle.js';
-import { dataLocationLine, type DevStackData } from './data-locations.js';
-import { psqlCommand, startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import type { DevStackData } from './data-locations.js';
+import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres.js';
+import { runningLines } from './printout.js';
 import { portInUse } from './ports.js';
 import { rateLimitsWithinQuota } from './quota-rates.js';
 import { ensureSandboxCredentials, SIMULATOR_STORE_ID } from './sandbox-credentials.js';
@@ -128,18 +128,20 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (stack.simulator) await createSimulatorControl(stack.simulator.url).setIpn({ url: stack.daemon.ipnUrl });
 
   console.log('');
-  say('billing daemon running');
-  if (stack.temporal?.uiUrl) say(`  Temporal Web UI     ${stack.temporal.uiUrl}`);
-  say(`  Temporal frontend   ${temporalAddress} (namespace ${config.temporal.connection.namespace})`);
-  say(`  PostgreSQL          ${maskUrlPassword(databaseUrl)}`);
-  if (stack.postgres) say(`  psql                ${psqlCommand(Number(new URL(databaseUrl).port))}`);
-  if (stack.simulator) say(`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`);
-  say(`  IPN endpoint        ${stack.daemon.ipnUrl}`);
-  say(`  HTTP API            ${stack.daemon.apiUrl}/v1 (reference ${stack.daemon.apiUrl}/v1/docs; key: npx billing api-keys create --name dev)`);
-  say(`  Operations          ${stack.daemon.operationsUrl}/healthz /readyz /metrics`);
-  const sdkMetrics = temporalMetricsAddress(config.billing.operations);
-  if (sdkMetrics) say(`  Temporal SDK metrics http://${sdkMetrics}/metrics`);
-  say(dataLocationLine(data));
+  const running = runningLines({
+    temporalUiUrl: stack.temporal?.uiUrl ?? null,
+    temporalAddress,
+    namespace: config.temporal.connection.namespace,
+    databaseUrl,
+    embeddedPostgres: stack.postgres !== undefined,
+    simulator: stack.simulator ? { url: stack.simulator.url, controlUrl: stack.simulator.controlUrl } : null,
+    ipnUrl: stack.daemon.ipnUrl,
+    apiUrl: stack.daemon.apiUrl,
+    operationsUrl: stack.daemon.operationsUrl,
+    sdkMetricsAddress: temporalMetricsAddress(config.billing.operations),
+    data,
+  });
+  for (const line of running) say(line);
 }
 
 async function stop(stack: Stack): Promise<void> {

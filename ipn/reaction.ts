@@ -55,7 +55,8 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
 /**
  * Closed: stop each subscription now (client/subscriptions/stop-now.ts) with the closure reason
  * (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends; one whose
- * workflow is not running (failed, terminated) is finished from the database with it. Other
+ * workflow is not running (failed, terminated) is finished from the database with it; so is one
+ * on a NotFound permission (its running workflow would stop on that answer). Other
  * states: a permissionStatus signal saying whether this answer is evidence of a change (see
  * workflows/types.ts PermissionStatusSignal). Workflows that already ended are skipped.
  * Returns how many subscriptions were told.
@@ -87,8 +88,19 @@ export async function applyPermissionStatus(
       }
       touched += 1;
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) continue;
-      throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      // A permission Amazon no longer knows ends a running workflow (it stops on NotFound); one
+      // whose workflow is not running is stopped the same way here, from the database, instead
+      // of staying live with nobody to bill or end it.
+      if (status.state !== 'NotFound') continue;
+      const reason = status.reasons[0] ?? 'ChargePermissionNotFound';
+      const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
+      if ('alreadyFinal' in outcome) continue;
+      log?.warn(
+        { reason, workflowState: outcome.workflowState },
+        'charge permission not found: the subscription workflow was not running, so the subscription was stopped',
+      );
+      touched += 1;
     }
   }
   return touched;

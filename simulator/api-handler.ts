@@ -73,7 +73,9 @@ export async function handleApiRequest(
     if (route.operation === 'createCharge') recordAttempt(runtime, req, bodyText, status, body, outcome);
   };
 
-  const injected = takeInjectedError(runtime.injectedErrors, route.operation, route.id);
+  // A Create Charge names its object in the body: an error injected for a Charge Permission's id
+  // hits only that permission's charges (tests side by side each inject for their own).
+  const injected = takeInjectedError(runtime.injectedErrors, route.operation, route.id ?? chargePermissionIdOf(route.operation, bodyText));
   if (injected) {
     record(injected.status, null, `Injected${injected.reasonCode}`);
     sendJson(res, injected.status, errorBody(injected.reasonCode, injected.message), headers());
@@ -208,4 +210,15 @@ function recordAttempt(runtime: SimulatorRuntime, req: IncomingMessage, bodyText
     chargeId,
   });
   runtime.engine.save();
+}
+
+/** The chargePermissionId a Create Charge body names (undefined for other operations or a body that is not JSON). */
+function chargePermissionIdOf(operation: string, bodyText: string): string | undefined {
+  if (operation !== 'createCharge') return undefined;
+  try {
+    const id = (JSON.parse(bodyText) as { chargePermissionId?: unknown } | null)?.chargePermissionId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,7 @@ import { THROTTLE_TABLES, type OperationName } from './throttle.js';
 
 export interface InjectedError {
   operation: OperationName;
-  /** Only requests for this object id (a ChargePermissionId, ChargeId, …); absent: any. */
+  /** Only requests for this object id (a ChargePermissionId, ChargeId, …; for createCharge, the body's chargePermissionId); absent: any. */
   id?: string;
   /** HTTP status of the answer, 400-599. */
   status: number;

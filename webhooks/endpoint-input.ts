@@ -1,7 +1,7 @@
 // What a webhook endpoint may be configured with, checked before anything is written: each
 // refusal names the field, what was wrong and what is accepted (InvalidInputError).
 import { controlCharacterProblem } from '../billing/plan-rules.js';
-import { EVENT_TYPES, isEventType, type EventType } from '../billing/event-types.js';
+import { EMPTY_EVENT_TYPE_ITEM, EVENT_TYPES, isEventType, type EventType } from '../billing/event-types.js';
 import type { Problem } from '../billing/types.js';
 
 export const MAX_URL_LENGTH = 2048;
@@ -35,13 +35,14 @@ export function validateWebhookUrl(value: unknown, field = 'url'): { url: string
 
 /**
  * Event types an endpoint receives: a non-empty list of EVENT_TYPES, duplicates dropped, in the
- * order given; null (not given) means every type, including types added later.
+ * order given, no item empty (EMPTY_EVENT_TYPE_ITEM); null (not given) means every type, including types added later.
  */
 export function validateEventTypes(value: unknown, field = 'eventTypes'): { eventTypes: EventType[] | null } | { problem: Problem } {
   if (value === undefined || value === null) return { eventTypes: null };
   const accepted = `accepted: ${EVENT_TYPES.join(', ')}`;
   if (!Array.isArray(value) || value.length === 0)
     return { problem: { field, message: `must list at least one event type (leave it out for every type); ${accepted}` } };
+  if (value.some((t) => typeof t === 'string' && t.trim() === '')) return { problem: { field, message: EMPTY_EVENT_TYPE_ITEM } };
   const unknown = value.filter((t) => typeof t !== 'string' || !isEventType(t));
   if (unknown.length > 0) {
     return {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { BillingClientDeps } from '../client/deps.js';
 import { InvalidInputError, NotFoundError } from '../client/errors.js';
 import type { Problem } from '../billing/types.js';
+import type { EventType } from '../billing/event-types.js';
 import { listEndpointAttempts, type AttemptView } from '../db/queries/webhook-deliveries.js';
 import {
   disableWebhookEndpointRow,
@@ -80,26 +81,36 @@ async function existing(deps: WebhookDeps, id: string): Promise<WebhookEndpointR
   return row;
 }
 
-/**
- * A new endpoint receiving `eventTypes` (undefined/null: every type) from the next event on,
- * with a new secret. InvalidInputError names each bad field.
- */
-export async function addWebhookEndpoint(
-  deps: WebhookDeps,
-  input: { url: unknown; eventTypes?: unknown; description?: unknown },
-): Promise<WebhookEndpointWithSecret> {
+/** A new endpoint's fields checked (no database needed): InvalidInputError names each bad one. */
+export function checkNewWebhookEndpoint(input: { url: unknown; eventTypes?: unknown; description?: unknown }): {
+  url: string;
+  eventTypes: EventType[] | null;
+  description: string | null;
+} {
   const url = validateWebhookUrl(input.url);
   const types = validateEventTypes(input.eventTypes);
   const description = validateDescription(input.description);
   if ('problem' in url || 'problem' in types || 'problem' in description)
     throw new InvalidInputError([url, types, description].flatMap((r) => ('problem' in r ? [r.problem] : [])));
+  return { url: url.url, eventTypes: types.eventTypes, description: description.description };
+}
+
+/**
+ * A new endpoint receiving `eventTypes` (undefined/null: every type) from the next event on,
+ * with a new secret. InvalidInputError names each bad field (checkNewWebhookEndpoint).
+ */
+export async function addWebhookEndpoint(
+  deps: WebhookDeps,
+  input: { url: unknown; eventTypes?: unknown; description?: unknown },
+): Promise<WebhookEndpointWithSecret> {
+  const checked = checkNewWebhookEndpoint(input);
   const secret = newWebhookSecret();
   const row = await deps.db.transaction((tx) =>
     insertWebhookEndpoint(tx, {
       id: `we_${randomBytes(12).toString('hex')}`,
-      url: url.url,
-      eventTypes: types.eventTypes,
-      description: description.description,
+      url: checked.url,
+      eventTypes: checked.eventTypes,
+      description: checked.description,
       secret,
       createdAt: deps.now(),
     }),

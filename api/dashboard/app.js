@@ -123,10 +123,17 @@
         datasets: [
           { type: 'bar', label: 'charges due', data: hours.map((h) => h.due), backgroundColor: '#ff9900' },
           { type: 'bar', label: 'backlog at the hour start', data: hours.map((h) => h.backlogAtStart), backgroundColor: '#c62828' },
-          { type: 'line', label: 'quota per hour (right axis)', data: hours.map((h) => h.capacity), borderColor: '#232f3e', pointRadius: 0, yAxisID: 'quota' },
+          {
+            type: 'line',
+            label: `sendable per hour: ${d.forecast.limit.limitedBy === 'quota' ? 'the quota' : "the daemon's throughput"} (right axis)`,
+            data: hours.map((h) => h.capacity),
+            borderColor: '#232f3e',
+            pointRadius: 0,
+            yAxisID: 'quota',
+          },
         ],
       },
-      // The quota is usually far above an hour's charges: its own axis keeps the bars readable.
+      // What can be sent is usually far above an hour's charges: its own axis keeps the bars readable.
       options: {
         animation: false,
         scales: {
@@ -135,6 +142,8 @@
         },
       },
     });
+    // Which limit the forecast runs at (quota or the daemon's measured throughput) and from what evidence.
+    $('forecast-limit').textContent = d.forecast.limit.summary;
     $('peaks').replaceChildren(
       ...(d.forecast.peaks.length === 0
         ? [el('p', 'No peak: every charge is sent within a minute of its due time.', 'muted')]

@@ -5,14 +5,16 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { dashboardData, type DashboardOptions } from '../../client/dashboard/data.js';
+import { describeChargeRate } from '../../billing/capacity.js';
+import { dashboardData, type DashboardOptions, type ForecastSettings } from '../../client/dashboard/data.js';
+import type { BillingForecast } from '../../client/subscriptions/forecast.js';
 import type { Database } from '../../db/client.js';
 import { problemResponses } from '../problems.js';
 import { DashboardSchema } from '../schemas/dashboard.js';
 
 export interface DashboardSettings {
-  /** temporal.yaml rateLimits.createChargePerSecond: the forecast's quota. */
-  ratePerSecond: number;
+  /** The forecast's quota (temporal.yaml rateLimits.createChargePerSecond) and billing.yaml forecast capacity settings. */
+  forecast: ForecastSettings;
   /** Where workflow links point; null: no links. */
   temporalUi: DashboardOptions['temporalUi'];
 }
@@ -29,7 +31,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
       response: { 200: DashboardSchema, ...problemResponses(401, 503) },
     },
     handler: async () => {
-      const d = await dashboardData(db, { now: now(), ratePerSecond: settings.ratePerSecond, temporalUi: settings.temporalUi });
+      const d = await dashboardData(db, { now: now(), forecast: settings.forecast, temporalUi: settings.temporalUi });
       const iso = (date: Date | null) => (date === null ? null : date.toISOString());
       return {
         ...d,
@@ -37,6 +39,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
           from: d.forecast.from.toISOString(),
           until: d.forecast.until.toISOString(),
           ratePerSecond: d.forecast.ratePerSecond,
+          limit: chargeRateView(d.forecast.rate),
           totalDue: d.forecast.totalDue,
           hours: d.forecast.hours.map((h) => ({ ...h, hourStart: h.hourStart.toISOString(), lastChargeSentAt: iso(h.lastChargeSentAt) })),
           peaks: d.forecast.peaks.map((p) => ({
@@ -51,8 +54,30 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
   });
 };
 
+/** The forecast's rate for JSON: instants as ISO strings, and the sentence the page shows. */
+function chargeRateView(rate: BillingForecast['rate']) {
+  const { evidence, evidenceWindow } = rate;
+  return {
+    ratePerSecond: rate.ratePerSecond,
+    quotaPerSecond: rate.quotaPerSecond,
+    capacityPerSecond: rate.capacityPerSecond,
+    capacitySource: rate.capacitySource,
+    limitedBy: rate.limitedBy,
+    evidence: evidence && { ...evidence, startsAt: evidence.startsAt.toISOString(), endsAt: evidence.endsAt.toISOString() },
+    evidenceWindow: { from: evidenceWindow.from.toISOString(), until: evidenceWindow.until.toISOString() },
+    summary: describeChargeRate(rate),
+  };
+}
+
 const here = dirname(new URL(import.meta.url).pathname);
 const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js');
+
+/**
+ * The Content-Security-Policy of the dashboard's page and scripts (docs/operations.md quotes it):
+ * scripts, data and everything else only from the daemon itself (Chart.js is served here, no CDN);
+ * styles also inline (the page's own <style> block); the page may not be shown in a frame.
+ */
+export const DASHBOARD_CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 /** GET /dashboard, /dashboard/app.js and /dashboard/chart.umd.js: the page, no data (it asks for a key). */
 export function registerDashboardPage(app: FastifyInstance): void {
@@ -63,11 +88,7 @@ export function registerDashboardPage(app: FastifyInstance): void {
   };
   for (const [path, file] of Object.entries(files)) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type(file.type)
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
-        .send(file.body),
+      reply.type(file.type).header('cache-control', 'no-cache').header('content-security-policy', DASHBOARD_CONTENT_SECURITY_POLICY).send(file.body),
     );
   }
 }

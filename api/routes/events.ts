@@ -3,15 +3,19 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BillingClient } from '../../client/index.js';
-import { MAX_EVENT_PAGE, splitEventTypes } from '../../client/events.js';
+import { EMPTY_EVENT_TYPE_ITEM, splitEventTypes } from '../../billing/event-types.js';
+import { MAX_EVENT_PAGE } from '../../client/events.js';
 import { problemResponses } from '../problems.js';
 import { queryInt, queryText } from '../schemas/common.js';
 import { EventPageSchema, type EventView } from '../schemas/events.js';
 
 export const ListEventsQuery = z.strictObject({
-  after: queryText(64, 'next_cursor of an earlier page; leave it out to start at the first event').optional(),
+  after: queryText(64, 'next_cursor of an earlier page (any other value, even of its shape, is 422); leave it out to start at the first event').optional(),
   subscription: queryText(64, 'Only the events of this subscription').optional(),
-  type: queryText(1000, 'Only these event types, comma-separated: charge.succeeded,charge.failed').optional(),
+  type: queryText(1000, 'Only these event types, comma-separated: charge.succeeded,charge.failed; an empty item ("charge.succeeded,") is 400')
+    // "" itself is queryText's own refusal (an empty parameter).
+    .refine((text) => text === '' || !splitEventTypes(text).includes(''), { error: EMPTY_EVENT_TYPE_ITEM })
+    .optional(),
   limit: queryInt(1, MAX_EVENT_PAGE).optional().describe(`Page size, 1-${MAX_EVENT_PAGE}, default 100`),
 });
 

@@ -10,7 +10,7 @@ const minor = z
 const ForecastHourSchema = z.strictObject({
   hourStart: instant,
   due: z.number().int(),
-  capacity: z.number().int().describe('Create Charge calls the quota allows in one hour'),
+  capacity: z.number().int().describe('Create Charge calls the deployment can send in one hour (forecast.ratePerSecond × 3,600)'),
   backlogAtStart: z.number().int(),
   lastChargeLatenessSeconds: z.number().nullable(),
   lastChargeSentAt: instant.nullable(),
@@ -23,6 +23,30 @@ const ForecastPeakSchema = z.strictObject({
   lastChargeLatenessSeconds: z.number(),
   lastDueAt: instant,
 });
+
+const SaturatedStretchSchema = z.strictObject({
+  startsAt: instant,
+  endsAt: instant,
+  charges: z.number().int(),
+  ratePerSecond: z.number().describe('Charges sent per second over the stretch'),
+  rateLimitPerSecond: z.number().describe('The Create Charge rate limit they were sent under'),
+  limitedBy: z
+    .enum(['quota', 'daemon'])
+    .describe('quota: the daemon kept up with its rate limit (its throughput is at least this); daemon: its own throughput held the charges back'),
+});
+
+const ChargeRateSchema = z
+  .strictObject({
+    ratePerSecond: z.number().describe('The rate the forecast runs at: the lower of quotaPerSecond and capacityPerSecond'),
+    quotaPerSecond: z.number().describe('temporal.yaml rateLimits.createChargePerSecond'),
+    capacityPerSecond: z.number().nullable().describe("The daemon's own charges per second, measured on the ledger or configured; null: not known"),
+    capacitySource: z.enum(['ledger', 'configured']).nullable(),
+    limitedBy: z.enum(['quota', 'capacity']),
+    evidence: SaturatedStretchSchema.nullable().describe("The ledger's highest sustained peak in the evidence window; null: none"),
+    evidenceWindow: z.strictObject({ from: instant, until: instant }),
+    summary: z.string().describe('One sentence: which limit applies and from what evidence'),
+  })
+  .describe("Which limit the forecast runs at — the Create Charge quota or the daemon's own throughput — and why");
 
 const BacklogSchema = z.strictObject({ pending: z.number().int(), failed: z.number().int(), oldestPendingSeconds: z.number().int().nullable() });
 
@@ -66,7 +90,8 @@ export const DashboardSchema = z
     forecast: z.strictObject({
       from: instant,
       until: instant,
-      ratePerSecond: z.number(),
+      ratePerSecond: z.number().describe('Create Charge calls per second the forecast runs at (limit.ratePerSecond)'),
+      limit: ChargeRateSchema,
       totalDue: z.number().int(),
       hours: z.array(ForecastHourSchema),
       peaks: z.array(ForecastPeakSchema),

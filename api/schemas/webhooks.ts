@@ -1,6 +1,6 @@
 // Requests and responses of /v1/webhook-endpoints (api/routes/webhook-endpoints.ts).
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../billing/event-types.js';
+import { EMPTY_EVENT_TYPE_ITEM, EVENT_TYPES } from '../../billing/event-types.js';
 import { ENDPOINT_ID_PATTERN, MAX_DESCRIPTION_LENGTH, MAX_URL_LENGTH, URL_ACCEPTED } from '../../webhooks/endpoint-input.js';
 import { MAX_SECRET_GRACE_MS } from '../../webhooks/endpoints.js';
 import { queryInt, text } from './common.js';
@@ -8,7 +8,8 @@ import { queryInt, text } from './common.js';
 const instant = z.string().describe('ISO-8601 instant in UTC');
 const url = z.string().min(1).max(MAX_URL_LENGTH).describe(`Where events are POSTed: ${URL_ACCEPTED}`);
 const eventTypeList = z
-  .array(z.enum(EVENT_TYPES))
+  // An empty item gets the message every list of event types gets (billing/event-types.ts); other values zod's "must be one of".
+  .array(z.enum(EVENT_TYPES, { error: (issue) => (typeof issue.input === 'string' && issue.input.trim() === '' ? EMPTY_EVENT_TYPE_ITEM : undefined) }))
   .min(1)
   .max(EVENT_TYPES.length * 2);
 const description = text(MAX_DESCRIPTION_LENGTH, `A note for people, at most ${MAX_DESCRIPTION_LENGTH} characters on one line; "" for none`);

@@ -36,6 +36,8 @@ export interface Command {
   writesData?: boolean;
   /** Positional arguments it takes: [min, max]. */
   positionals: [number, number];
+  /** Its first argument names one of these actions (`billing webhooks add`): a missing or unknown one is refused before it runs. */
+  actions?: readonly string[];
   run(ctx: CommandContext, values: Record<string, string | boolean | string[] | boolean[] | undefined>, positionals: string[]): Promise<number>;
 }
 
@@ -77,6 +79,15 @@ export function parseCommandArgs(
     if (seen.length < 2 || options[name]?.multiple === true) continue;
     const shown = options[name]?.type === 'string' ? ` (${seen.map((v) => JSON.stringify(v)).join(', ')})` : '';
     throw new UsageError(`billing ${command.name}: --${name} is given ${seen.length} times${shown}; give it once (see \`billing ${command.name} --help\`)`);
+  }
+  const action = parsed.positionals[0];
+  if (command.actions && (action === undefined || !command.actions.includes(action))) {
+    const use = `${command.actions.slice(0, -1).join(', ')} or ${command.actions.at(-1)}`;
+    throw new UsageError(
+      action === undefined
+        ? `billing ${command.name}: needs an action: ${use} (see \`billing ${command.name} --help\`)`
+        : `billing ${command.name}: unknown action ${JSON.stringify(action)}; use ${use}`,
+    );
   }
   const [min, max] = command.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {

@@ -7,6 +7,7 @@ export const apiKeysCommand: Command = {
   name: 'api-keys',
   summary: 'create, list and revoke keys of the HTTP API (docs/api.md)',
   positionals: [1, 2],
+  actions: ['create', 'list', 'revoke'],
   options: { name: { type: 'string' }, 'read-only': { type: 'boolean' } },
   help: `Usage: billing api-keys create --name <name> [--read-only] [--json]
        billing api-keys list [--json]

@@ -4,8 +4,8 @@ import { intOption, JSON_OPTION_HELP, str, type Command, type CommandContext, ty
 import { UsageError } from '../cli/errors.js';
 import { table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
-import { checkEventsQuery, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, splitEventTypes, type EventView, type ListEventsInput } from '../events.js';
-import { EVENT_TYPES } from '../../billing/event-types.js';
+import { checkEventsQuery, DEFAULT_EVENT_PAGE, MAX_EVENT_PAGE, type EventView, type ListEventsInput } from '../events.js';
+import { EVENT_TYPES, splitEventTypes } from '../../billing/event-types.js';
 import { listenAction, redeliverAction } from './events-delivery.js';
 
 type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -79,6 +79,7 @@ export const eventsCommand: Command = {
   name: 'events',
   summary: 'the event log (docs/events.md): list it, redeliver events to webhook endpoints, listen as they happen',
   positionals: [1, 8],
+  actions: EVENT_ACTIONS.map((a) => a.name),
   options: Object.assign({}, ...EVENT_ACTIONS.map((a) => a.options)) as OptionSpec,
   help: `Usage: ${EVENT_ACTIONS.map((a) => a.usage).join('\n       ')}
 

@@ -3,14 +3,15 @@ import { table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
 import { parseDuration } from '../../config/durations.js';
-import type { Forecast } from '../../billing/forecast.js';
+import { describeChargeRate, perSecond } from '../../billing/capacity.js';
+import type { BillingForecast } from '../subscriptions/forecast.js';
 import { isIsoInstant } from '../../billing/plan-rules.js';
 import { rateLimitsWithinQuota } from '../../devstack/quota-rates.js';
 import { THROTTLE_TABLES } from '../../simulator/throttle.js';
 
 export const forecastCommand: Command = {
   name: 'forecast',
-  summary: 'charges due per hour for the coming days against the Create Charge quota, and the peaks that will run late',
+  summary: 'charges due per hour for the coming days against what the daemon can send (quota or its measured throughput), and the peaks that will run late',
   positionals: [0, 0],
   options: {
     days: { type: 'string' },
@@ -19,12 +20,16 @@ export const forecastCommand: Command = {
   },
   help: `Usage: billing forecast [--days n] [--from <ISO instant>] [--warn-after <duration>] [--json]
 
-The billing forecast: for each hour with charges due, how many are due, what the Create Charge
-quota can send in an hour (temporal.yaml rateLimits.createChargePerSecond × 3,600), the backlog
-left from earlier hours and how late the hour's last charge will be sent. Peaks whose last
-charge is sent later than --warn-after after its due time are named, with what helps.
-Counted: each subscription's next billing date and its later cycles in the window (from its
-anchor), and scheduled dunning retries; paused, stopped and finished subscriptions ask for none.
+The billing forecast: for each hour with charges due, how many are due, what the deployment
+can send in an hour, the backlog left from earlier hours and how late the hour's last charge
+will be sent. Peaks whose last charge is sent later than --warn-after after its due time are
+named, with what helps. Counted: each subscription's next billing date and its later cycles in
+the window (from its anchor), and scheduled dunning retries; paused, stopped and finished
+subscriptions ask for none.
+The rate is the lower of the Create Charge quota (temporal.yaml rateLimits.createChargePerSecond)
+and the daemon's own throughput, measured on the ledger's peaks of the last
+billing.yaml forecast.capacityLookback (35 days); where no peak measured it,
+forecast.capacityPerSecond when set, else the quota alone. The line "Limit:" says which and why.
 
 Options:
   --days <n>                   days ahead, 1-31 (default 7)
@@ -63,25 +68,37 @@ Examples:
     // The rate the daemon runs at: `npm run dev` against its simulator lowers temporal.yaml's rate to
     // the simulator's sandbox quota (devstack/quota-rates.ts), and the forecast must use the same one.
     const configured = connected.config.temporal.rateLimits;
-    const ratePerSecond = connected.endpoints.simulator
+    const quotaPerSecond = connected.endpoints.simulator
       ? rateLimitsWithinQuota(configured, THROTTLE_TABLES.sandbox).createChargePerSecond
       : configured.createChargePerSecond;
-    const warnAfter = warnAfterMs ?? connected.config.billing.forecast.warnAfter;
-    const forecast = await forecastCharges(connected.deps.db, { ...(days === undefined ? {} : { days }), ratePerSecond, now: from ?? connected.deps.now() });
+    const settings = connected.config.billing.forecast;
+    const warnAfter = warnAfterMs ?? settings.warnAfter;
+    const clock = connected.deps.now();
+    const forecast = await forecastCharges(connected.deps.db, {
+      ...(days === undefined ? {} : { days }),
+      quotaPerSecond,
+      capacityPerSecond: settings.capacityPerSecond,
+      capacityLookbackMs: settings.capacityLookback,
+      now: from ?? clock,
+      // The ledger as it stood at --from when that is past; as it stands now for a day ahead.
+      evidenceUntil: new Date(Math.min((from ?? clock).getTime(), clock.getTime())),
+    });
     const late = forecast.peaks.filter((p) => p.lastChargeLatenessSeconds * 1000 > warnAfter);
     if (ctx.json) {
-      ctx.io.out(toJson({ ...forecast, warnAfterSeconds: warnAfter / 1000, latePeaks: late }));
+      ctx.io.out(toJson({ ...forecast, limit: describeChargeRate(forecast.rate), warnAfterSeconds: warnAfter / 1000, latePeaks: late }));
       return 0;
     }
     ctx.io.out(renderForecast(forecast));
-    for (const peak of late) ctx.io.err(`warning: ${describeLatePeak(peak, ratePerSecond)}\n`);
+    for (const peak of late) ctx.io.err(`warning: ${describeLatePeak(peak, forecast)}\n`);
     return 0;
   },
 };
 
-function renderForecast(forecast: Forecast): string {
+function renderForecast(forecast: BillingForecast): string {
   const busy = forecast.hours.filter((h) => h.due > 0 || h.backlogAtStart > 0);
-  const head = `${forecast.totalDue} charge(s) due from ${iso(forecast.from)} to ${iso(forecast.until)}; quota ${forecast.ratePerSecond}/s (${Math.floor(forecast.ratePerSecond * 3600)}/hour)\n`;
+  const head =
+    `${forecast.totalDue} charge(s) due from ${iso(forecast.from)} to ${iso(forecast.until)}; ${sendRate(forecast)} ` +
+    `(${Math.floor(forecast.ratePerSecond * 3600)}/hour)\n${describeChargeRate(forecast.rate)}\n`;
   if (busy.length === 0) return `${head}No charges due.\n`;
   const rows = busy.map((h) => [
     iso(h.hourStart).slice(0, 16).replace('T', ' '),
@@ -93,7 +110,7 @@ function renderForecast(forecast: Forecast): string {
   const peaks =
     forecast.peaks.length === 0
       ? 'No peak: every charge is sent within a minute of its due time.\n'
-      : `Peaks (the quota holds charges back):\n${table(
+      : `Peaks (the ${forecast.rate.limitedBy === 'quota' ? 'quota holds' : "daemon's throughput holds"} charges back):\n${table(
           ['starts (UTC)', 'charges', 'last sent (UTC)', 'last charge late by'],
           forecast.peaks.map((p) => [
             iso(p.startsAt).slice(0, 19),
@@ -102,14 +119,23 @@ function renderForecast(forecast: Forecast): string {
             showSeconds(p.lastChargeLatenessSeconds),
           ]),
         )}`;
-  return `${head}${table(['hour (UTC)', 'due', 'quota/hour', 'backlog', 'last charge late by'], rows)}${peaks}`;
+  return `${head}${table(['hour (UTC)', 'due', 'sendable/hour', 'backlog', 'last charge late by'], rows)}${peaks}`;
 }
 
-function describeLatePeak(peak: Forecast['peaks'][number], ratePerSecond: number): string {
+/** "quota 2/s", or "the daemon's throughput 26.2/s" when that is the limit. */
+function sendRate(forecast: BillingForecast): string {
+  return `${forecast.rate.limitedBy === 'quota' ? 'quota' : "the daemon's throughput"} ${perSecond(forecast.ratePerSecond)}/s`;
+}
+
+function describeLatePeak(peak: BillingForecast['peaks'][number], forecast: BillingForecast): string {
+  const helps =
+    forecast.rate.limitedBy === 'quota'
+      ? 'ask Amazon Pay for a higher Create Charge quota, or split subscriptions across merchant accounts'
+      : 'give the daemon more room (CPU for the worker, Temporal and PostgreSQL; worker replicas; the billing-day tuning in temporal.yaml)';
   return (
     `${peak.charges} charge(s) from ${iso(peak.startsAt).slice(0, 19)} UTC finish at ${iso(peak.finishesAt).slice(0, 19)} UTC, the last ` +
-    `${showSeconds(peak.lastChargeLatenessSeconds)} after it is due (quota ${ratePerSecond}/s). What helps: spread new subscriptions' ` +
-    `anchors over the day, ask Amazon Pay for a higher Create Charge quota, or split subscriptions across merchant accounts.`
+    `${showSeconds(peak.lastChargeLatenessSeconds)} after it is due (${sendRate(forecast)}). What helps: spread new subscriptions' ` +
+    `anchors over the day, or ${helps}.`
   );
 }
 

@@ -1,8 +1,10 @@
 // `billing webhooks`: the webhook endpoints events are delivered to (webhooks/endpoints.ts).
 import { parseDuration } from '../../config/durations.js';
-import { EVENT_TYPES } from '../../billing/event-types.js';
+import { EVENT_TYPES, splitEventTypes } from '../../billing/event-types.js';
+import { endpointIdProblem } from '../../webhooks/endpoint-input.js';
 import {
   addWebhookEndpoint,
+  checkNewWebhookEndpoint,
   listWebhookAttempts,
   listWebhookEndpoints,
   rotateWebhookSecret,
@@ -20,9 +22,9 @@ const DEFAULT_ATTEMPTS = 20;
 /** Characters of a response body in the human table (--json has the stored 1,024). */
 const BODY_PREVIEW = 60;
 
-/** "a,b , c" → ["a","b","c"]; the library says which names are unknown. */
+/** An --events option's items (splitEventTypes: empty ones kept); the library says which are empty or unknown. */
 export function eventTypesOption(text: string | undefined): string[] | undefined {
-  return text === undefined ? undefined : text.split(',').map((t) => t.trim());
+  return text === undefined ? undefined : splitEventTypes(text);
 }
 
 function endpointLines(e: WebhookEndpointView): Array<[string, string]> {
@@ -48,6 +50,7 @@ export const webhooksCommand: Command = {
   name: 'webhooks',
   summary: 'add, list, disable, enable webhook endpoints, rotate their secrets, show delivery attempts',
   positionals: [1, 2],
+  actions: ACTIONS,
   options: { events: { type: 'string' }, description: { type: 'string' }, grace: { type: 'string' }, limit: { type: 'string' } },
   help: `Usage: billing webhooks add <url> [--events <type,type,…>] [--description <text>] [--json]
        billing webhooks list [--json]
@@ -98,6 +101,11 @@ Examples:
     const grace = str(values, 'grace');
     const graceMs = grace === undefined ? undefined : parseDuration(grace);
     if (graceMs === null) throw InvalidInputError.of('grace', `must be a duration such as "0s", "30m", "24h" or "7d", got ${JSON.stringify(grace)}`);
+    // Checked before connecting: bad input is named without a database (the library checks again).
+    if (action === 'add')
+      checkNewWebhookEndpoint({ url: argument, eventTypes: eventTypesOption(str(values, 'events')), description: str(values, 'description') });
+    const idProblem = action === 'add' || action === 'list' ? null : endpointIdProblem(argument);
+    if (idProblem) throw new InvalidInputError([idProblem]);
     const { deps, config } = await ctx.connect();
     const id = argument!;
     switch (action) {

@@ -3,20 +3,22 @@
 // billing forecast, and the backlogs (IPN inbox, webhook deliveries). Amounts are exact minor
 // units (strings) with their currency; the page formats them.
 import { sql } from 'drizzle-orm';
-import { type Forecast } from '../../billing/forecast.js';
-import { cycleDueAt } from '../../billing/schedule.js';
 import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
 import { PAID_CHARGE_STATES } from '../../billing/vocabulary.js';
 import type { Database } from '../../db/client.js';
-import { AVERAGE_UNIT_MS, forecastCharges } from '../subscriptions/forecast.js';
+import { AVERAGE_UNIT_MS, forecastCharges, type BillingForecast, type ForecastOptions } from '../subscriptions/forecast.js';
+import { LEDGER_SCHEDULE_COLUMNS, ledgerDueTimes, type LedgerScheduleRow } from '../subscriptions/ledger-due.js';
+
+/** The forecast's rate settings: the quota (temporal.yaml) and billing.yaml forecast.capacityPerSecond and capacityLookback. */
+export type ForecastSettings = Pick<ForecastOptions, 'quotaPerSecond' | 'capacityPerSecond' | 'capacityLookbackMs'>;
 
 /** Statuses that need a person: the dashboard lists these subscriptions one by one. */
 export const ATTENTION_STATUSES = ['needs_attention', 'payment_method_required', 'unpaid', 'past_due'] as const;
 
 export interface DashboardOptions {
   now: Date;
-  /** Create Charge calls per second (temporal.yaml rateLimits.createChargePerSecond), for the forecast. */
-  ratePerSecond: number;
+  /** The forecast's quota and capacity settings, as `billing forecast` takes them (client/subscriptions/forecast.ts). */
+  forecast: ForecastSettings;
   /** The Temporal Web UI and namespace, for links to a subscription's workflow; null: no links. */
   temporalUi: { url: string; namespace: string } | null;
   /** Hours of charge outcomes and lag (default 48). */
@@ -70,7 +72,7 @@ export interface DashboardData {
   money: MoneyByCurrency[];
   outcomes: OutcomeHour[];
   lag: LagHour[];
-  forecast: Forecast;
+  forecast: BillingForecast;
   backlogs: {
     ipnInbox: { pending: number; failed: number; oldestPendingSeconds: number | null };
     webhookDeliveries: { pending: number; failed: number; oldestPendingSeconds: number | null };
@@ -87,7 +89,7 @@ export async function dashboardData(db: Database, options: DashboardOptions): Pr
     moneyByCurrency(db, now),
     outcomesByHour(db, now, historyHours),
     lagByHour(db, now, historyHours),
-    forecastCharges(db, { now, ratePerSecond: options.ratePerSecond, days: options.forecastDays ?? 7 }),
+    forecastCharges(db, { ...options.forecast, now, days: options.forecastDays ?? 7 }),
     backlogFigures(db, now),
   ]);
   return { generatedAt: now.toISOString(), statuses, attention, money, outcomes, lag, forecast, backlogs };
@@ -189,36 +191,21 @@ async function outcomesByHour(db: Database, now: Date, hours: number): Promise<O
 
 /**
  * Lag of each cycle's first attempt: its ledger row's time minus the cycle's due time, computed
- * from the subscription's anchor (as the workflow does). Subscriptions whose plan changed are
- * left out: their later cycles follow a schedule the database row alone does not hold.
+ * from the subscription's anchor (client/subscriptions/ledger-due.ts; subscriptions whose plan
+ * changed are left out).
  */
 async function lagByHour(db: Database, now: Date, hours: number): Promise<LagHour[]> {
   const since = new Date(now.getTime() - hours * 3_600_000).toISOString();
-  const rows = await db.execute<{
-    requested_at: string;
-    cycle: number;
-    anchor_local: string;
-    anchor_zone: string;
-    interval_unit: string;
-    interval_count: number;
-    trial: BillingInterval | null;
-  }>(sql`
-    select c.requested_at, c.cycle, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.trial
+  const rows = await db.execute<LedgerScheduleRow & { requested_at: string }>(sql`
+    select c.requested_at, ${LEDGER_SCHEDULE_COLUMNS}
     from charges c join subscriptions s on s.id = c.subscription_id
-    where c.requested_at >= ${since}::timestamptz and c.attempt = 1
-      and not exists (select 1 from subscription_events e where e.subscription_id = s.id and e.reason_code = 'plan_changed')`);
+    where c.requested_at >= ${since}::timestamptz and c.attempt = 1`);
+  const dueOf = ledgerDueTimes();
   const buckets = new Map<string, { n: number; sum: number; max: number }>();
   for (const r of rows) {
-    const requested = new Date(r.requested_at);
-    const due = cycleDueAt(
-      {
-        anchor: { localDateTime: r.anchor_local, zone: r.anchor_zone },
-        ...(r.trial ? { trial: r.trial } : {}),
-        plan: { interval: { unit: r.interval_unit as IntervalUnit, count: r.interval_count } },
-      } as Parameters<typeof cycleDueAt>[0],
-      r.cycle,
-    ).toMillis();
-    const lag = Math.max(0, (requested.getTime() - due) / 1000);
+    const due = dueOf(r);
+    if (due === null) continue;
+    const lag = Math.max(0, (new Date(r.requested_at).getTime() - due) / 1000);
     const hour = new Date(Math.floor(due / 3_600_000) * 3_600_000).toISOString();
     const b = buckets.get(hour) ?? { n: 0, sum: 0, max: 0 };
     b.n += 1;

@@ -1,24 +1,40 @@
 // The billing forecast from the database: every charge the subscriptions will ask for in the
-// coming days, fed to billing/forecast.ts with the deployment's Create Charge rate.
+// coming days, fed to billing/forecast.ts at the rate the deployment can send: the lower of the
+// Create Charge quota and the daemon's own throughput measured on the ledger (billing/capacity.ts).
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
+import { chargeRate, type ChargeRate } from '../../billing/capacity.js';
 import { forecastBillingDays, type Forecast } from '../../billing/forecast.js';
 import { billingInstant, firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
 import type { Database } from '../../db/client.js';
 import { InvalidInputError } from '../errors.js';
+import { ledgerCapacityEvidence } from './capacity-evidence.js';
 
 export interface ForecastOptions {
   /** Days ahead, 1–31 (default 7). */
   days?: number;
-  /** Create Charge calls per second of the whole deployment (temporal.yaml rateLimits.createChargePerSecond). */
-  ratePerSecond: number;
+  /** The Create Charge quota: calls per second of the whole deployment (temporal.yaml rateLimits.createChargePerSecond, as the daemon runs it). */
+  quotaPerSecond: number;
+  /** billing.yaml forecast.capacityPerSecond: the daemon's charges/s where the ledger measured none (default null: the quota alone). */
+  capacityPerSecond?: number | null;
+  /** billing.yaml forecast.capacityLookback: how far back the ledger's peaks count (ms, default 35 days). */
+  capacityLookbackMs?: number;
+  /** Start of the window. */
   now: Date;
+  /** The ledger's evidence is read up to this instant (default `now`; the clock's time when `now` is a planned day ahead). */
+  evidenceUntil?: Date;
   /** A busy period is a peak when its last charge is at least this late (seconds, default 60). */
   minPeakLatenessSeconds?: number;
 }
 
+/** The forecast with the rate it ran at and why (quota or the daemon's measured capacity). */
+export interface BillingForecast extends Forecast {
+  rate: ChargeRate;
+}
+
 export const MAX_FORECAST_DAYS = 31;
+export const DEFAULT_CAPACITY_LOOKBACK_MS = 35 * 86_400_000;
 
 interface DueRow extends Record<string, unknown> {
   status: string;
@@ -55,14 +71,24 @@ export const AVERAGE_UNIT_MS: Readonly<Record<IntervalUnit, number>> = {
  * past_due subscription's scheduled dunning retry. Paused, final and stop-requested
  * subscriptions ask for nothing. A subscription whose interval changed since its anchor
  * contributes its next billing date exactly and later cycles from the current interval.
- * Throws InvalidInputError for days outside 1–31.
+ * They are sent at the lower of the quota and the daemon's capacity (billing/capacity.ts
+ * chargeRate) — measured on the ledger's peaks of the lookback before `evidenceUntil`, else
+ * `capacityPerSecond` when set. Throws InvalidInputError for days outside 1–31.
  */
-export async function forecastCharges(db: Database, options: ForecastOptions): Promise<Forecast> {
+export async function forecastCharges(db: Database, options: ForecastOptions): Promise<BillingForecast> {
   const days = options.days ?? 7;
   if (!Number.isInteger(days) || days < 1 || days > MAX_FORECAST_DAYS)
     throw InvalidInputError.of('days', `must be a whole number from 1 to ${MAX_FORECAST_DAYS}, got ${String(days)}`);
   const from = options.now;
   const until = new Date(from.getTime() + days * 86_400_000);
+  const evidenceUntil = options.evidenceUntil ?? from;
+  const evidenceWindow = { from: new Date(evidenceUntil.getTime() - (options.capacityLookbackMs ?? DEFAULT_CAPACITY_LOOKBACK_MS)), until: evidenceUntil };
+  const rate = chargeRate({
+    quotaPerSecond: options.quotaPerSecond,
+    evidence: await ledgerCapacityEvidence(db, evidenceWindow),
+    configuredCapacityPerSecond: options.capacityPerSecond ?? null,
+    evidenceWindow,
+  });
   const rows = await db.execute<DueRow>(sql`
     select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
@@ -82,13 +108,14 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
     if (!Number.isFinite(next) || next >= until.getTime()) continue;
     for (const at of cyclesFrom(row, next, until.getTime())) dueAtMs.push(at);
   }
-  return forecastBillingDays({
+  const forecast = forecastBillingDays({
     dueAtMs,
     from,
     until,
-    ratePerSecond: options.ratePerSecond,
+    ratePerSecond: rate.ratePerSecond,
     ...(options.minPeakLatenessSeconds === undefined ? {} : { minPeakLatenessSeconds: options.minPeakLatenessSeconds }),
   });
+  return { ...forecast, rate };
 }
 
 function firstDueFromAnchor(row: DueRow): number {

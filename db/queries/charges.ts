@@ -23,11 +23,13 @@ export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: 
  * nothing is sent: the still-unsent pending row is removed in the same statement, and the
  * result carries the stop's reason. A request that may have been processed is always resent
  * with its key, so that its outcome is learned and recorded (Amazon Pay replays it).
- * Throws when the attempt's stored row has a different idempotency key or amount.
+ * `rateLimitPerSecond` (the worker's Create Charge rate limit) is stored on the row the first
+ * claim writes; later claims keep it. Throws when the attempt's stored row has a different
+ * idempotency key or amount.
  */
 export async function claimChargeSend(
   db: DatabaseOrTransaction,
-  row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string; honourStop: boolean },
+  row: ChargeAttemptKey & { idempotencyKey: string; amountMinor: bigint; currency: string; honourStop: boolean; rateLimitPerSecond?: number | null },
 ): Promise<ChargeSendClaim> {
   const { subscriptionId, cycle, attempt } = row;
   const [result] = await db.execute<{
@@ -50,8 +52,9 @@ export async function claimChargeSend(
       select (not ${row.honourStop} or not exists (select 1 from stop)
         or exists (select 1 from prior where prior.sends_in_flight > 0 or prior.possibly_processed)) as ok
     ), claimed as (
-      insert into ${charges} (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed)
-      select ${subscriptionId}, ${cycle}, ${attempt}, ${row.idempotencyKey}, ${row.amountMinor.toString()}::bigint, ${row.currency}, 'pending', 1, false
+      insert into ${charges} (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed, rate_limit_per_second)
+      select ${subscriptionId}, ${cycle}, ${attempt}, ${row.idempotencyKey}, ${row.amountMinor.toString()}::bigint, ${row.currency}, 'pending', 1, false,
+        ${row.rateLimitPerSecond ?? null}::double precision
       from may_send where ok
       on conflict (subscription_id, cycle, attempt) do update set sends_in_flight = ${charges}.sends_in_flight + 1
       where ${charges}.idempotency_key = excluded.idempotency_key and ${charges}.amount_minor = excluded.amount_minor and ${charges}.currency = excluded.currency

@@ -61,12 +61,42 @@ export function encodeEventCursor(cursor: EventCursor): string {
   return Buffer.from(`${cursor.txid}.${cursor.position}`).toString('base64url');
 }
 
-/** Decodes encodeEventCursor's string; null when it is not one. */
+/** The largest xid8 (unsigned 64 bits) and bigint (signed 64 bits): a larger number fails the cast in SQL. */
+const MAX_XID8 = 2n ** 64n - 1n;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/**
+ * Decodes encodeEventCursor's string; null when it is not one: exactly what encodeEventCursor
+ * writes (no leading zeros, no other base64url spelling of the same bytes), numbers within their
+ * column types. A cursor of this shape may still be forged: isIssuedEventCursor says whether it
+ * names a readable event.
+ */
 export function decodeEventCursor(text: string): EventCursor | null {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(text)) return null;
-  const match = /^(\d{1,20})\.(\d{1,20})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
+  const match = /^(0|[1-9]\d{0,19})\.(0|[1-9]\d{0,18})$/.exec(Buffer.from(text, 'base64url').toString('utf8'));
   if (!match) return null;
-  return { txid: match[1]!, position: BigInt(match[2]!) };
+  const cursor = { txid: match[1]!, position: BigInt(match[2]!) };
+  if (BigInt(cursor.txid) > MAX_XID8 || cursor.position > MAX_BIGINT || encodeEventCursor(cursor) !== text) return null;
+  return cursor;
+}
+
+/**
+ * Whether `cursor` is one listEventsAfter can have given out: START_OF_EVENTS, or the
+ * (txid, position) of an event that exists and is readable (its transaction older than every
+ * running one). listEventsAfter returns only such events, and they stay readable (the snapshot's
+ * xmin only grows; events are never deleted), so every cursor it gave out passes. A forged one —
+ * a position or txid beyond anything written, or a pair no event has — would otherwise move a
+ * reader past events it never saw. One lookup on the unique position index.
+ */
+export async function isIssuedEventCursor(db: DatabaseOrTransaction, cursor: EventCursor): Promise<boolean> {
+  if (cursor.txid === START_OF_EVENTS.txid && cursor.position === START_OF_EVENTS.position) return true;
+  const rows = await db.execute<{ issued: boolean }>(sql`
+    select exists (
+      select 1 from events
+      where position = ${cursor.position.toString()}::bigint and txid = ${cursor.txid}::xid8
+        and txid < pg_snapshot_xmin(pg_current_snapshot())
+    ) as issued`);
+  return rows[0]?.issued === true;
 }
 
 /**

@@ -169,28 +169,32 @@ export async function listEndpointAttempts(db: DatabaseOrTransaction, endpointId
  * Makes deliveries due now, with a fresh retry schedule: of the events `where` selects, to every
  * enabled endpoint that takes their type (or only `endpointId`). A delivery already made is sent
  * again (same webhook-id); one being attempted right now is left to that attempt. Returns how many
- * deliveries were scheduled.
+ * events were selected and how many deliveries were scheduled for them.
  */
 export async function scheduleRedelivery(
   db: DatabaseOrTransaction,
   events: { eventId: string } | { since: Date },
   endpointId: string | undefined,
-): Promise<number> {
+): Promise<{ events: number; scheduled: number }> {
   const which = 'eventId' in events ? sql`e.id = ${events.eventId}` : sql`e.occurred_at >= ${events.since.toISOString()}::timestamptz`;
   const endpoint = endpointId === undefined ? sql`true` : sql`w.id = ${endpointId}`;
-  const rows = await db.execute(sql`
-    insert into webhook_deliveries (event_id, endpoint_id)
-    select e.id, w.id from events e
-    join webhook_endpoints w on w.status = 'enabled' and ${endpoint}
-      and (w.event_types is null or e.type = any (w.event_types))
-      and (w.account is null or w.account = e.account)
-    where ${which}
-    on conflict (event_id, endpoint_id) do update set
-      status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = null, created_at = now(),
-      delivered_at = null, last_status_code = null, last_error = null
-    where webhook_deliveries.status <> 'pending' or webhook_deliveries.lease_until is null or webhook_deliveries.lease_until < now()
-    returning id`);
-  return rows.length;
+  // One statement: the events matched are counted too, so "nothing scheduled" can say whether there was nothing to send.
+  const rows = await db.execute<{ events: number; scheduled: number }>(sql`
+    with matched as (select e.id, e.type, e.account from events e where ${which}),
+    scheduled as (
+      insert into webhook_deliveries (event_id, endpoint_id)
+      select m.id, w.id from matched m
+      join webhook_endpoints w on w.status = 'enabled' and ${endpoint}
+        and (w.event_types is null or m.type = any (w.event_types))
+        and (w.account is null or w.account = m.account)
+      on conflict (event_id, endpoint_id) do update set
+        status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = null, created_at = now(),
+        delivered_at = null, last_status_code = null, last_error = null
+      where webhook_deliveries.status <> 'pending' or webhook_deliveries.lease_until is null or webhook_deliveries.lease_until < now()
+      returning id
+    )
+    select (select count(*) from matched)::int as events, (select count(*) from scheduled)::int as scheduled`);
+  return { events: Number(rows[0]?.events ?? 0), scheduled: Number(rows[0]?.scheduled ?? 0) };
 }
 
 /** Pending deliveries per enabled endpoint: how many, and the age of the oldest (seconds). */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, char, check, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, char, check, doublePrecision, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { LEDGER_ONLY_STATES } from '../../billing/vocabulary.js';
 import { subscriptions } from './subscriptions.js';
 
@@ -49,6 +49,14 @@ export const charges = pgTable(
      * the send claim (db/queries/charges.ts claimChargeSend) writes false explicitly.
      */
     possiblyProcessed: boolean('possibly_processed').notNull().default(true),
+    /**
+     * The deployment's Create Charge rate limit (calls/s, temporal.yaml
+     * rateLimits.createChargePerSecond as the worker ran it) when the send was first claimed: what
+     * tells a peak the quota held back from one the daemon's own throughput held back
+     * (client/subscriptions/capacity-evidence.ts). Null on rows from before migration 0013 and
+     * rows no Create Charge send wrote (a checkout's charge).
+     */
+    rateLimitPerSecond: doublePrecision('rate_limit_per_second'),
   },
   (table) => [
     uniqueIndex('charges_cycle_attempt_key').on(table.subscriptionId, table.cycle, table.attempt),
@@ -59,6 +67,8 @@ export const charges = pgTable(
       .on(table.subscriptionId, table.cycle)
       .where(sql`${table.state} in ('Authorized', 'Captured', 'CaptureInitiated')`),
     index('charges_subscription_idx').on(table.subscriptionId, table.cycle),
+    // The ledger by time: the forecast's capacity evidence and the dashboard's hours read ranges of it.
+    index('charges_requested_at_idx').on(table.requestedAt),
     check('charges_attempt_positive', sql`${table.attempt} >= 0`),
     check('charges_sends_in_flight_nonnegative', sql`${table.sendsInFlight} >= 0`),
     // A row without a ChargeId holds one of the ledger's own states, and a row with one holds the

@@ -6,7 +6,10 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_CONTENT_SECURITY_POLICY } from '../../api/routes/dashboard.js';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import { revokeApiKey, listApiKeys } from '../../client/api-keys.js';
+import { CURSOR_REFUSED } from '../../client/events.js';
 import type { Daemon } from '../../daemon/run.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
@@ -694,12 +697,18 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(refused.body.type).toBe('urn:amazon-pay-billing:problem:invalid-input');
     expect(refused.body.errors.map((e: Body) => e.field)).toEqual(['querystring.after', 'querystring.subscription', 'querystring.type']);
     expect(refused.body.errors[2].message).toContain('"charge.exploded"');
+    // Well-formed but never given out (base64url of "999999999.0": a transaction and position beyond any event): the same 422.
+    const forged = await api.call<Body>('GET', '/v1/events', { query: { after: Buffer.from('999999999.0').toString('base64url') } });
+    expect(forged.status).toBe(422);
+    expect(forged.body.errors).toEqual([{ field: 'querystring.after', message: CURSOR_REFUSED }]);
     const badQueries: Record<string, string>[] = [{ limit: '0' }, { limit: 'ten' }, { since: 'x' }, { type: '' }];
-    for (const query of badQueries) {
+    const emptyItems = ['subscription.paused,', ',charge.failed', 'subscription.paused,,charge.failed', ' '];
+    for (const query of [...badQueries, ...emptyItems.map((type) => ({ type }))]) {
       const bad = await api.call<Body>('GET', '/v1/events', { query });
       expect(bad.status, JSON.stringify(query)).toBe(400);
       expect(bad.body.type).toBe('urn:amazon-pay-billing:problem:invalid-request');
       expect(bad.body.errors.length).toBeGreaterThan(0);
+      if (query.type && query.type !== '') expect(bad.body.errors, query.type).toEqual([{ field: 'querystring.type', message: EMPTY_EVENT_TYPE_ITEM }]);
     }
   });
 
@@ -955,11 +964,14 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(Number(captured?.usd)).toBeGreaterThan(0);
     expect(d.body.forecast.hours.length).toBeGreaterThanOrEqual(7 * 24); // clock hours: one more when the week does not start on the hour
     expect(d.body.forecast.totalDue).toBe(d.body.forecast.hours.reduce((n: number, h: Body) => n + h.due, 0));
+    // A few test charges are no peak: the quota alone, and the sentence that says so.
+    expect(d.body.forecast.limit).toMatchObject({ limitedBy: 'quota', capacitySource: null, evidence: null, ratePerSecond: d.body.forecast.ratePerSecond });
+    expect(d.body.forecast.limit.summary).toMatch(/^Limit: the quota, [\d.]+\/s; no peak in the ledger's last 35 days/);
     expect(d.body.backlogs.ipnInbox).toMatchObject({ failed: 0 });
     const page = await fetch(`${daemon.apiUrl}/dashboard`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(page.headers.get('content-security-policy')).toBe(DASHBOARD_CONTENT_SECURITY_POLICY);
     const html = await page.text();
     expect(html).toContain('<script src="/dashboard/chart.umd.js"></script>');
     expect(html).not.toMatch(/bk_[A-Za-z0-9]{8}/);

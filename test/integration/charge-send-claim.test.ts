@@ -143,6 +143,18 @@ describe('claiming a Create Charge send after a stop', () => {
     expect(await claimChargeSend(db, attempt('deploy', 1))).toEqual({ claimed: true });
   });
 
+  it("the first claim stores the worker's Create Charge rate limit, a retry keeps it; rows from before migration 0013 have none", async () => {
+    await subscription('rate');
+    await claimChargeSend(db, { ...attempt('rate', 1), rateLimitPerSecond: 4 });
+    await claimChargeSend(db, { ...attempt('rate', 1), rateLimitPerSecond: 50 }); // a retry on a replica configured otherwise
+    await claimChargeSend(db, attempt('rate', 2));
+    expect(await sql`select cycle, rate_limit_per_second from charges where subscription_id in ('rate', 'old') order by subscription_id, cycle`).toEqual([
+      { cycle: 1, rate_limit_per_second: null },
+      { cycle: 1, rate_limit_per_second: 4 },
+      { cycle: 2, rate_limit_per_second: null },
+    ]);
+  });
+
   it('a late status write never brings a canceled or ended subscription back', async () => {
     await subscription('final');
     const write = (status: string) =>

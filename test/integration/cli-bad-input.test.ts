@@ -17,7 +17,7 @@ describe('billing CLI: bad input changes nothing', () => {
   let goodPermission: string;
   beforeAll(async () => {
     h = await startBillingHarness();
-    cli = await startCliHarness(h);
+    cli = await startCliHarness(h, { mode: 'process' });
     goodPermission = (await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
   });
   afterAll(async () => {

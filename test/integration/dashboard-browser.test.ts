@@ -99,6 +99,10 @@ describe('the billing dashboard in Chromium', () => {
     );
     expect(attention.map((a) => a.id).sort()).toEqual(['dash-card', 'dash-unpaid']);
     expect(attention.find((a) => a.id === 'dash-unpaid')?.text).toMatch(/unpaid\tDunningExhausted:SoftDeclined/);
+    // The forecast says which limit it runs at: a few paid cycles are no peak, so the quota alone.
+    expect(await page.textContent('#forecast-limit')).toMatch(
+      /^Limit: the quota, [\d.]+\/s; no peak in the ledger's last 35 days measured the daemon's own throughput\.$/,
+    );
     if (process.env.DASHBOARD_SCREENSHOT) await page.screenshot({ path: process.env.DASHBOARD_SCREENSHOT, fullPage: true });
 
     for (const { id, href } of attention) {

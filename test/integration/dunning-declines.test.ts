@@ -382,7 +382,7 @@ describe.concurrent('dunning', () => {
   ])('%s (%s) goes to needs_attention, is not retried, and an admin resume tries again', async (_case, reasonCode) => {
     const id = `dunning-refused-${reasonCode}`;
     const cp = await newPermission(h);
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode, times: 1 }]);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', id: cp, status: 400, reasonCode, times: 1 }]);
     const { handle } = await h.launch(shortSpec(id, cp, { cycles: 1 }), { dunningRetryDelaysMs: [300, 300] });
     const state = await eventually(
       () => handle.query(stateQuery),

@@ -5,7 +5,8 @@
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listEvents } from '../../client/events.js';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
+import { CURSOR_REFUSED, listEvents } from '../../client/events.js';
 import { claimChargeSend, completeCharge, insertCheckoutCharge, resolvePendingCharge } from '../../db/queries/charges.js';
 import { appendEvent, decodeEventCursor, encodeEventCursor, listEventsAfter, START_OF_EVENTS } from '../../db/queries/events.js';
 import { completeRefund, insertRefund, recordRefundStatus } from '../../db/queries/refunds.js';
@@ -13,6 +14,7 @@ import { insertSubscription, recordPlanChange, recordSubscriptionStatus } from '
 import { emitTrialWillEnd } from '../../db/queries/trial-events.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
 import { checkedEvents, eventTypes } from '../support/events.js';
+import { waitUntil } from '../support/webhook-receiver.js';
 
 const at = new Date('2026-03-01T09:00:00Z');
 const later = (ms: number) => new Date(at.getTime() + ms);
@@ -369,6 +371,9 @@ describe.concurrent('event outbox', () => {
     await subscription('ev-list');
     await status('ev-list', 'paused', 'a');
     await status('ev-list', 'active', null);
+    // Another case of this file may hold a transaction open for a moment (the cursor case): until
+    // it ends, the newest events are rightly not readable.
+    await waitUntil('the three events readable', async () => (await listEvents({ db: db() }, { subscriptionId: 'ev-list' })).data.length === 3);
     const first = await listEvents({ db: db() }, { subscriptionId: 'ev-list', limit: 2 });
     expect(first.data.map((e) => [e.type, e.sequence])).toEqual([
       ['subscription.started', 1],
@@ -390,7 +395,54 @@ describe.concurrent('event outbox', () => {
     });
   });
 
-  it('every event written by this file validates against its schema', async () => {
+  it('listEvents refuses a well-formed cursor it never gave out: beyond every event, a pair no event has, not yet readable, spelled otherwise', async () => {
+    await subscription('ev-forged');
+    const page = await listEvents({ db: db() }, { subscriptionId: 'ev-forged' });
+    expect(page.data.map((e) => e.type)).toEqual(['subscription.started']);
+    const issued = decodeEventCursor(page.next_cursor)!;
+    const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
+    const forged = {
+      "the reviewer's: txid far beyond, position 0": cursorOf('999999999.0'),
+      'txid beyond the snapshot': cursorOf(`${BigInt(issued.txid) + 1_000_000n}.${issued.position}`),
+      'position beyond the sequence': cursorOf(`${issued.txid}.${issued.position + 1_000_000n}`),
+      "an event's position with another txid": cursorOf(`${BigInt(issued.txid) - 1n}.${issued.position}`),
+      'a leading zero': cursorOf(`0${issued.txid}.${issued.position}`),
+      'a position beyond bigint': cursorOf(`${issued.txid}.99999999999999999999`),
+      'a txid beyond xid8': cursorOf(`${2n ** 64n}.${issued.position}`),
+    };
+    for (const [what, after] of Object.entries(forged))
+      await expect(listEvents({ db: db() }, { after }), what).rejects.toMatchObject({ problems: [{ field: 'after', message: CURSOR_REFUSED }] });
+    // Every other bad field is named with it, in one refusal.
+    await expect(listEvents({ db: db() }, { after: forged['position beyond the sequence'], limit: 0 })).rejects.toMatchObject({
+      problems: [{ field: 'after' }, { field: 'limit' }],
+    });
+    // What it gave out still reads: the cursor of an event, and the start of the log.
+    expect((await listEvents({ db: db() }, { subscriptionId: 'ev-forged', after: page.next_cursor })).data).toEqual([]);
+    expect((await listEvents({ db: db() }, { subscriptionId: 'ev-forged', after: encodeEventCursor(START_OF_EVENTS) })).data).toHaveLength(1);
+    // A committed event whose transaction is not older than every running one is not readable yet
+    // (as while an older transaction is still open): its cursor was never given out. Made by hand
+    // with a transaction id far ahead, so no transaction is held open against the other cases.
+    const [row] = await database.sql<{ txid: string; position: string }[]>`
+      with bumped as (update subscriptions set last_event_sequence = last_event_sequence + 1 where id = 'ev-forged' returning id, last_event_sequence)
+      insert into events (id, txid, type, subscription_id, sequence, occurred_at, data)
+      select 'evt_unreadable', ((pg_snapshot_xmax(pg_current_snapshot())::text::bigint + 1000000)::text)::xid8, 'subscription.paused',
+        id, last_event_sequence, now(), '{"status":"paused","previous_status":"active","reason":null,"cycle":0,"next_billing_at":null}'::jsonb
+      from bumped
+      returning txid::text as txid, position::text as position`;
+    const unreadable = encodeEventCursor({ txid: row!.txid, position: BigInt(row!.position) });
+    await expect(listEvents({ db: db() }, { after: unreadable })).rejects.toMatchObject({ problems: [{ field: 'after', message: CURSOR_REFUSED }] });
+  });
+
+  it('listEvents refuses an empty item in its types, never reading it as "every type"', async () => {
+    for (const types of [['charge.succeeded', ''], [' '], ['', 'charge.exploded']])
+      await expect(listEvents({ db: db() }, { types }), JSON.stringify(types)).rejects.toMatchObject({
+        problems: [{ field: 'type', message: EMPTY_EVENT_TYPE_ITEM }],
+      });
+  });
+
+  // Sequential: it runs once every case above has finished writing. Beside them, it read a
+  // subscription's events, then its last sequence after another case had appended one.
+  it.sequential('every event written by this file validates against its schema', async () => {
     const [{ count } = { count: 0 }] = await db().execute<{ count: number }>(sql`select count(*)::int as count from events`);
     expect(count).toBeGreaterThan(0);
     // Not ev-digits: its rows are made by hand for cursor order, with no real data.

@@ -1,5 +1,6 @@
 // `billing forecast` and client/subscriptions/forecast.ts on PostgreSQL: which subscriptions ask
-// for charges in the window, later cycles from the anchor, dunning retries, and the CLI's output.
+// for charges in the window, later cycles from the anchor, dunning retries, the rate learned from
+// the ledger's peaks, and the CLI's output.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,7 +64,7 @@ describe('billing forecast', () => {
   });
 
   it('counts next billing dates, later cycles from the anchor (DST-proof), ends, trials and dunning retries; nothing else', async () => {
-    const f = await forecastCharges(database.db, { ratePerSecond: 1, now });
+    const f = await forecastCharges(database.db, { quotaPerSecond: 1, now });
     const dueHours = f.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
     expect(dueHours).toEqual([
       '12-01T07×2', // daily + daily-ending
@@ -79,7 +80,7 @@ describe('billing forecast', () => {
       '12-07T07×1',
     ]);
     expect(f.totalDue).toBe(13);
-    await expect(forecastCharges(database.db, { ratePerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
+    await expect(forecastCharges(database.db, { quotaPerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
   });
 
   it('the CLI prints the table, names a late peak with what helps, and refuses bad options in one line', async () => {
@@ -116,6 +117,75 @@ describe('billing forecast', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(
       /^error: --days must be a whole number from 1 to 31, got "40"; --warn-after must be a duration such as 90s, 15m or 2h, got "soon"/,
+    );
+  });
+
+  it('a peak in the ledger that the daemon held back to 25/s under a quota of 50/s: the forecast runs at 25/s and says so', async () => {
+    // Last month's billing day: 1,500 monthly subscriptions due 2026-11-03 09:00 UTC (cycle 1 of
+    // their anchor), sent one every 40 ms from 200 ms after they were due, under a rate limit of 50/s.
+    await database.sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone, next_billing_at)
+      select 'peak-' || g, 'subscription-peak-' || g, 'S01-0000001-0000001', 'sandbox', 'canceled', 1400, 'USD', 'month', 1, '2026-10-03T09:00:00', 'UTC', null
+      from generate_series(1, 1500) g`;
+    await database.sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, charge_id, state, outcome, requested_at, completed_at, rate_limit_per_second)
+      select 'peak-' || g, 1, 1, 'key-peak-' || g, 1400, 'USD', 'S01-0000001-0000001-C' || lpad(g::text, 6, '0'), 'Captured', 'ok',
+        '2026-11-03T09:00:00Z'::timestamptz + make_interval(secs => 0.2 + (g - 1) * 0.04),
+        '2026-11-03T09:00:00Z'::timestamptz + make_interval(secs => 0.5 + (g - 1) * 0.04), 50
+      from generate_series(1, 1500) g`;
+    // This month's launch: 2,500 due at once on 2026-12-05 12:00 UTC.
+    await database.sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone, next_billing_at)
+      select 'launch-' || g, 'subscription-launch-' || g, 'S01-0000001-0000001', 'sandbox', 'active', 1400, 'USD', 'month', 1, '2026-01-05T12:00:00', 'UTC', '2026-12-05T12:00:00Z'
+      from generate_series(1, 2500) g`;
+    const launchHour = (f: Awaited<ReturnType<typeof forecastCharges>>) => f.hours.find((h) => h.hourStart.toISOString() === '2026-12-05T12:00:00.000Z')!;
+
+    const learned = await forecastCharges(database.db, { quotaPerSecond: 50, now });
+    expect(learned.rate).toMatchObject({ quotaPerSecond: 50, capacitySource: 'ledger', limitedBy: 'capacity' });
+    expect(learned.rate.evidence).toMatchObject({ limitedBy: 'daemon', rateLimitPerSecond: 50, startsAt: new Date('2026-11-03T09:00:05Z') });
+    expect(learned.ratePerSecond).toBeCloseTo(25, 0);
+    expect(launchHour(learned)).toMatchObject({ due: 2500, capacity: Math.floor(learned.ratePerSecond * 3600) });
+    expect(launchHour(learned).lastChargeLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
+
+    // A quota below what the daemon sustained: the quota is the limit.
+    expect((await forecastCharges(database.db, { quotaPerSecond: 4, now })).rate).toMatchObject({
+      ratePerSecond: 4,
+      limitedBy: 'quota',
+      capacitySource: 'ledger',
+    });
+    // The peak older than the lookback: no evidence, the quota alone (or the configured capacity).
+    const lookback = { quotaPerSecond: 50, now, capacityLookbackMs: 86_400_000 };
+    expect((await forecastCharges(database.db, lookback)).rate).toMatchObject({ ratePerSecond: 50, evidence: null, limitedBy: 'quota' });
+    expect((await forecastCharges(database.db, { ...lookback, capacityPerSecond: 10 })).rate).toMatchObject({
+      ratePerSecond: 10,
+      capacitySource: 'configured',
+    });
+
+    // The CLI says which limit applied and from what evidence, and what helps against it.
+    const temporalYaml = join(dir, 'temporal-50.yaml');
+    await writeFile(temporalYaml, 'rateLimits:\n  createChargePerSecond: 50\n');
+    const billingYaml = join(dir, 'billing-capacity.yaml');
+    await writeFile(billingYaml, 'forecast:\n  capacityPerSecond: 10\n  capacityLookback: 1h\n');
+    const env = {
+      DATABASE_URL: database.url,
+      BILLING_TEMPORAL_CONFIG: temporalYaml,
+      BILLING_DATA_DIR: join(dir, 'data'),
+      AMAZON_PAY_REGION: 'na',
+      AMAZON_PAY_ENVIRONMENT: 'sandbox',
+    };
+    const args = ['forecast', '--from', now.toISOString(), '--days', '7', '--warn-after', '1m'];
+    const [text, json, configured] = await Promise.all([cli(args, env), cli([...args, '--json'], env), cli(args, { ...env, BILLING_CONFIG: billingYaml })]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/; the daemon's throughput 25\/s \(90000\/hour\)\n/);
+    expect(text.stdout).toContain(
+      "Limit: the daemon's own throughput, 25 charges/s, measured: 25 charges/s over 55 s from 2026-11-03T09:00:05Z (1375 charges, its quota then 50/s); the quota is 50/s.",
+    );
+    expect(text.stdout).toMatch(/2026-12-05 12:00\s+2500\s+90000\s+0\s+2 min/); // 99 s
+    expect(text.stderr).toMatch(
+      /^warning: 2500 charge\(s\) from 2026-12-05T12:00:00 UTC finish at 2026-12-05T12:01:39 UTC, .*What helps: .*give the daemon more room/m,
+    );
+    const parsed = JSON.parse(json.stdout) as { ratePerSecond: number; rate: { limitedBy: string; evidence: { charges: number } }; limit: string };
+    expect(parsed.rate).toMatchObject({ limitedBy: 'capacity', evidence: { charges: 1375 } });
+    expect(parsed.limit).toMatch(/^Limit: the daemon's own throughput/);
+    expect(configured.stdout).toContain(
+      "Limit: the daemon's throughput as configured, 10 charges/s (billing.yaml forecast.capacityPerSecond); no peak in the ledger's last 0 days measured",
     );
   });
 

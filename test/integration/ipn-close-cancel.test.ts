@@ -127,6 +127,38 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(inbox.map((r) => r.status)).not.toContain('failed');
   });
 
+  it('Amazon no longer knows the Charge Permission of a subscription whose workflow was terminated: stopped from the database with the reason, nothing charged', async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-notfound-terminated', cp));
+    await eventually(
+      () => getSubscription(database.db, 'sub-notfound-terminated'),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await handle.terminate('worker host lost');
+    // The IPN's fetch finds nothing: Amazon answers 404 ResourceNotFound for the permission.
+    await sim.control.setInjectedErrors([
+      { operation: 'getChargePermission', id: cp, status: 404, reasonCode: 'ResourceNotFound', message: 'not found', times: null },
+    ]);
+    try {
+      await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+      const row = await eventually(
+        () => getSubscription(database.db, 'sub-notfound-terminated'),
+        (r) => r?.status === 'canceled',
+        { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to be stopped' },
+      );
+      expect(row).toMatchObject({ statusReason: 'ResourceNotFound', stopRequestedReason: 'ResourceNotFound', nextBillingAt: null });
+      expect((await listSubscriptionEvents(database.db, 'sub-notfound-terminated')).at(-1)).toMatchObject({
+        toStatus: 'canceled',
+        detail: { stop: 'stop_requested', workflowState: 'TERMINATED' },
+      });
+      expect((await sim.control.charges()).filter((c) => c.chargePermissionId === cp)).toEqual([]);
+    } finally {
+      await sim.control.setInjectedErrors([]);
+    }
+  });
+
   /** The CHARGE / CHARGE_PERMISSION inbox rows of one object once settled (processed or ignored). */
   const settledRows = (objectId: string, count: number) =>
     eventually(

@@ -125,7 +125,7 @@ describe("an operator's pause holds every wait", () => {
   it('a cycle waiting in needs_attention shows paused; the resume that lifts the pause only lifts it, the next one retries', async () => {
     const cp = await newPermission(h);
     // A refusal no retry fixes, for the next Create Charge only.
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', id: cp, status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
     const { handle } = await h.launch(shortSpec('pause-attention', cp, { cycles: 1 }));
     await eventually(
       () => handle.query(stateQuery),

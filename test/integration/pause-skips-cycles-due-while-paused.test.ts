@@ -36,7 +36,6 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
       (s) => s.status === 'paused',
       { what: 'paused' },
     );
-    const pausedAt = Date.now();
     await sleep(15_000);
     expect(await ledger(h, 'skip-in-dunning')).toHaveLength(1);
     const resumedAt = Date.now();
@@ -45,22 +44,31 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
     // The dunning retry of cycle 0, then billing goes on with the first cycle due after the resume.
     const rows = await eventually(
       () => ledger(h, 'skip-in-dunning'),
-      (r) => r.filter((c) => c.state === 'Captured').length >= 3,
-      { what: 'the retry and two later cycles captured', timeoutMs: 30_000 },
+      (r) => r.filter((c) => c.state === 'Captured' && dueAt(c.cycle) >= resumedAt - 1_000).length >= 2,
+      { what: 'the retry and two cycles due after the resume captured', timeoutMs: 30_000 },
     );
     await handle.terminate('test cleanup');
     const captured = rows.filter((c) => c.state === 'Captured');
     expect(captured[0]).toMatchObject({ cycle: 0, attempt: 2 });
-    // No cycle due during the pause was charged (a second of slack either side for signal delivery).
-    const dueDuringPause = (cycle: number) => dueAt(cycle) >= pausedAt + 1_000 && dueAt(cycle) < resumedAt - 1_000;
-    expect(captured.filter((c) => dueDuringPause(c.cycle)).map((c) => c.cycle)).toEqual([]);
-    const next = captured[1]!.cycle;
+    // When the workflow paused (its own status write): on a loaded machine that can be after
+    // cycle 1 was due, and a cycle due before the pause is owed, not skipped.
+    const history = await statusHistory(h, 'skip-in-dunning');
+    const pausedAt = history.find((e) => e.to === 'paused')!.at.getTime();
+    const skipped = history.filter((e) => e.reason === 'cycles_skipped_while_paused');
+    expect(skipped).toHaveLength(1);
+    const { from, to } = skipped[0]!.detail as { from: number; to: number };
+    // Skipped: the cycles due while paused (a second of slack either side for signal delivery).
+    expect(dueAt(from)).toBeGreaterThanOrEqual(pausedAt - 1_000);
+    expect(dueAt(to)).toBeLessThan(resumedAt + 1_000);
+    expect(captured.filter((c) => c.cycle >= from && c.cycle <= to)).toEqual([]);
+    // Owed: every cycle due before the pause, caught up after the retry.
+    expect(captured.slice(1, from).map((c) => c.cycle)).toEqual(Array.from({ length: from - 1 }, (_, i) => i + 1));
+    for (const c of captured.slice(1, from)) expect(dueAt(c.cycle)).toBeLessThan(pausedAt + 1_000);
+    // Then the first cycle due after the resume, and each later one at its own due time, not caught up.
+    const next = captured[from]!.cycle;
+    expect(next).toBe(to + 1);
     expect(dueAt(next)).toBeGreaterThanOrEqual(resumedAt - 1_000);
-    // Each later cycle was charged at its own due time, not caught up.
-    for (const c of captured.slice(1)) expect(c.completedAt!.getTime()).toBeGreaterThanOrEqual(dueAt(c.cycle));
-
-    const skipped = (await statusHistory(h, 'skip-in-dunning')).filter((e) => e.reason === 'cycles_skipped_while_paused');
-    expect(skipped.map((e) => e.detail)).toEqual([expect.objectContaining({ from: 1, to: next - 1 })]);
+    for (const c of captured.slice(from)) expect(c.completedAt!.getTime()).toBeGreaterThanOrEqual(dueAt(c.cycle));
   }, 90_000);
 
   it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
@@ -135,7 +143,7 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
     'a pause held in needs_attention: the cycles due during it are skipped once the cycle is retried and paid',
     async () => {
       const cp = await newPermission(h);
-      await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
+      await h.control.setInjectedErrors([{ operation: 'createCharge', id: cp, status: 400, reasonCode: 'TransactionAmountExceeded', times: 1 }]);
       const spec = shortSpec('skip-in-attention', cp, { seconds: 2, cycles: 20 });
       const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 2_000;
       const { handle } = await h.launch(spec);

@@ -82,7 +82,13 @@ describe.concurrent('billing repair restores a waiting subscription', () => {
     const repaired = await repairSaying(handle, id, 'waits in payment_method_required as before (HardDeclined)');
     await sleep(2_000);
     expect(await ledger(h, id)).toHaveLength(1);
-    expect(await getSubscription(h.database.db, id)).toMatchObject({ status: 'payment_method_required', statusReason: 'HardDeclined' });
+    const restored = await getSubscription(h.database.db, id);
+    // Still waiting — unless a loaded machine took the rest of the grace for the repair itself.
+    const waiting = { status: 'payment_method_required', statusReason: 'HardDeclined' };
+    const expired = { status: 'canceled', statusReason: 'PaymentMethodGraceExpired:HardDeclined' };
+    expect({ status: restored?.status, statusReason: restored?.statusReason }).toEqual(
+      Date.now() - declinedAt < graceMs - 1_000 ? waiting : expect.toBeOneOf([waiting, expired]),
+    );
 
     // No fix: the grace that was left runs out, counted from the decline, not from the repair.
     expect(await repaired.result()).toMatchObject({ status: 'canceled', reason: 'PaymentMethodGraceExpired:HardDeclined' });
@@ -289,7 +295,8 @@ describe.concurrent('billing repair restores a waiting subscription', () => {
       );
       await repaired.terminate('test cleanup');
       expect(rows[0]).toMatchObject({ cycle: 0, attempt: 1, state: 'Captured' });
-      const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp && a.outcome !== 'Replayed');
+      // Cycle 0's (keys 'c0a<attempt>_…'): on a loaded machine cycle 1 (3 s later) may be charged before the terminate.
+      const ours = (await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp && a.idempotencyKey?.startsWith('c0a'));
       expect(ours.filter((a) => a.outcome === 'Created')).toHaveLength(1);
     },
     60_000,

@@ -35,6 +35,8 @@ describe('subscription workflow against the simulator', () => {
       [2, 1, 'Captured'],
     ]);
     expect(new Set(ledger.map((r) => r.idempotencyKey)).size).toBe(3);
+    // The worker's Create Charge rate limit on every send (the forecast's capacity evidence).
+    expect(ledger.map((r) => r.rateLimitPerSecond)).toEqual([100, 100, 100]);
     expect(ledger.map((r) => r.chargeId).sort()).toEqual(simulated.map((c) => c.chargeId).sort());
     expect(ledger.map((r) => r.idempotencyKey).sort()).toEqual(simulated.map((c) => c.idempotencyKey).sort());
     const row = await getSubscription(h.database.db, 'sub-cycles-1');
@@ -57,10 +59,10 @@ describe('subscription workflow against the simulator', () => {
     const simulated = (await h.control.charges()).filter((c) => c.chargePermissionId === cp);
     expect(simulated).toHaveLength(3); // the checkout charge + cycles 1 and 2
     const ledger = await listCharges(h.database.db, 'sub-checkout-1');
-    expect(ledger.map((r) => [r.cycle, r.attempt, r.chargeId === firstChargeId])).toEqual([
-      [0, 0, true],
-      [1, 1, false],
-      [2, 1, false],
+    expect(ledger.map((r) => [r.cycle, r.attempt, r.chargeId === firstChargeId, r.rateLimitPerSecond])).toEqual([
+      [0, 0, true, null], // the buyer's checkout made it: no Create Charge send of the daemon's
+      [1, 1, false, 100],
+      [2, 1, false, 100],
     ]);
   });
 

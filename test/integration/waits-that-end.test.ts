@@ -35,7 +35,9 @@ describe('waits that end', () => {
     try {
       const { handle, offset } = await launchCappedBeforeMonthEnd(h, 'cap-still', boundary, 10);
       // What another charge on the same permission in the new month would do: refused again after the reset.
-      await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
+      await h.control.setInjectedErrors([
+        { operation: 'createCharge', id: (await handle.query(stateQuery)).chargePermissionId, status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 },
+      ]);
       const state = await eventually(
         () => handle.query(stateQuery),
         (s) => s.status === 'needs_attention',
@@ -147,7 +149,7 @@ describe('waits that end', () => {
   it('a running weekly plan past the cap goes to needs_attention at its first refusal, naming the count, instead of waiting month after month', async () => {
     const cp = await newPermission(h);
     // Amazon refuses its first charge for the cap (other charges on the permission this month).
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', id: cp, status: 400, reasonCode: 'PeriodicAmountExceeded', times: 1 }]);
     // Launched without the client's check, as a subscription started before it would run.
     const { handle } = await h.launch({
       id: 'cap-weekly-running',

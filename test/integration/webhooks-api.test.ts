@@ -3,6 +3,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../api/server.js';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../billing/event-types.js';
 import type { BillingClientDeps } from '../../client/deps.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
 import { newKey, openApiClient, type ApiClient } from './api-support.js';
@@ -54,6 +55,25 @@ it('refuses bad input as problem documents naming the field, and changes with a 
   expect(scheme.body.errors).toEqual([{ field: 'url', message: expect.stringMatching(/has the scheme "ftp"; accepted: an http:\/\/ or https:\/\//) }]);
   const types = await api.call('POST', '/v1/webhook-endpoints', { body: { url: 'https://example.com', eventTypes: ['charge.exploded'] } });
   expect(types.status).toBe(400);
+  // An empty item gets the message of every list of event types (GET /v1/events?type=, --type, --events).
+  const empty = await api.call<{ errors: unknown[] }>('POST', '/v1/webhook-endpoints', {
+    body: { url: 'https://example.com', eventTypes: ['charge.succeeded', ''] },
+  });
+  expect([empty.status, empty.body.errors]).toEqual([400, [{ field: 'eventTypes.1', message: EMPTY_EVENT_TYPE_ITEM }]]);
+  const patchEmpty = await api.call<{ errors: unknown[] }>('PATCH', '/v1/webhook-endpoints/{id}', {
+    params: { id: 'we_000000000000000000000000' },
+    body: { eventTypes: [' '] },
+  });
+  expect([patchEmpty.status, patchEmpty.body.errors]).toEqual([400, [{ field: 'eventTypes.0', message: EMPTY_EVENT_TYPE_ITEM }]]);
+  // PATCH takes a list or "all": a refused item is named in the list, not as "matches none of the shapes".
+  const patchUnknown = await api.call<{ errors: unknown[] }>('PATCH', '/v1/webhook-endpoints/{id}', {
+    params: { id: 'we_000000000000000000000000' },
+    body: { eventTypes: ['charge.succeeded', 'charge.exploded'] },
+  });
+  expect([patchUnknown.status, patchUnknown.body.errors]).toEqual([
+    400,
+    [{ field: 'eventTypes.1', message: expect.stringMatching(/^must be one of: subscription\.started, /) }],
+  ]);
   const unknown = await api.call('GET', '/v1/webhook-endpoints/{id}', { params: { id: 'we_000000000000000000000000' } });
   expect(unknown.status).toBe(404);
   const badId = await api.call('GET', '/v1/webhook-endpoints/{id}/deliveries', { params: { id: 'we_nope' } });

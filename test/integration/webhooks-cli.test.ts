@@ -1,4 +1,4 @@
-// `billing webhooks …` and `billing events redeliver|listen` as a user runs them (node client/bin.js),
+// `billing webhooks …` and `billing events redeliver|listen` (and `events list`'s refusals) as a user runs them (node client/bin.js),
 // against a test database; deliveries made by an in-process dispatcher to real loopback receivers.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../config/billing.js';
+import { CURSOR_REFUSED } from '../../client/events.js';
 import { NotFoundError } from '../../client/errors.js';
 import { sinceOption } from '../../client/commands/events-delivery.js';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../../webhooks/dispatcher.js';
@@ -135,10 +136,18 @@ describe.concurrent('billing webhooks', () => {
     await expect(updateWebhookEndpoint(deps, 'we_nope', { enabled: false })).rejects.toThrow(/must be a webhook endpoint id/);
     await expect(updateWebhookEndpoint(deps, 'we_000000000000000000000000', { enabled: true })).rejects.toBeInstanceOf(NotFoundError);
     await expect(redeliverSince(deps, new Date(Date.now() + 60_000))).rejects.toThrow(/must be a time in the past/);
-    expect(() => sinceOption('yesterday', new Date())).toThrow(/must be a time with its offset/);
+    expect(() => sinceOption('yesterday', new Date())).toThrow(/must be a time in the past with its offset/);
+    expect(() => sinceOption('0s', new Date())).toThrow(/, got "0s", which is now/);
     expect(sinceOption('2h', new Date('2026-01-01T12:00:00Z'))).toEqual(new Date('2026-01-01T10:00:00Z'));
     const refused = await database.db.execute(sql`select 1 from webhook_endpoints where url like '%/refused'`);
     expect(refused).toHaveLength(0);
+  });
+
+  it('events list --after: a made-up cursor is refused in one line (the refusals made before connecting are in test/unit/client/cli-options.test.ts)', async () => {
+    // base64url of "999999999.0": the shape of a cursor, but no cursor the event log gave out.
+    const forged = Buffer.from('999999999.0').toString('base64url');
+    const run = await billing(['events', 'list', '--after', forged]);
+    expect([run.code, run.stdout, run.stderr]).toEqual([2, '', `error: --after ${CURSOR_REFUSED}\n`]);
   });
 
   it('events redeliver --since sends again with the same webhook-id; events listen prints and forwards signed events', async () => {
@@ -166,10 +175,20 @@ describe.concurrent('billing webhooks', () => {
     await restrictEndpointToAccount(database.db, endpoint.id, subscription.account);
     // Events from before the endpoint existed reach it only by redelivery.
     const redelivered = await billing(['events', 'redeliver', '--since', '1h', '--endpoint', endpoint.id, '--json']);
-    expect(JSON.parse(redelivered.stdout)).toEqual({ scheduled: 3 });
+    // Every event of the hour is counted (the other case appends some too); 3 are this endpoint's.
+    expect(JSON.parse(redelivered.stdout)).toEqual({ events: expect.any(Number), scheduled: 3 });
+    expect((JSON.parse(redelivered.stdout) as { events: number }).events).toBeGreaterThanOrEqual(3);
     await waitUntil('3 redeliveries', () => r.received.length >= 5);
     const again = r.received.slice(2).map((x) => new Webhook(endpoint.secret).verify(x.body, x.headers as Record<string, string>) as { data: { id: string } });
     expect(again).toHaveLength(3);
     expect(again.map((p) => p.data.id)).toEqual(expect.arrayContaining(listenedIds));
+    // An event the endpoint does not take (its type): nothing is sent, and the line says why, not "no endpoint".
+    const [refused] = await appendEvents(database.db, subscription.id, 1, 'refund.failed');
+    const untaken = await billing(['events', 'redeliver', refused!, '--endpoint', endpoint.id]);
+    expect([untaken.code, untaken.stderr, untaken.stdout]).toEqual([
+      0,
+      '',
+      `Nothing to redeliver: endpoint ${endpoint.id} does not take this event (by event type and account; see \`billing webhooks list\`), or its delivery is being attempted right now.\n`,
+    ]);
   });
 });

@@ -191,7 +191,7 @@ describe.concurrent('webhook delivery', () => {
     // Counted from now: on a loaded machine a lease can run out mid-attempt and the first delivery
     // arrive twice (at least once), both signed before the rotation.
     const before = receiver.received.length;
-    expect(await redeliverEvent(deps(), id!, { endpointId: endpoint.id })).toEqual({ scheduled: 1 });
+    expect(await redeliverEvent(deps(), id!, { endpointId: endpoint.id })).toEqual({ events: 1, scheduled: 1 });
     await waitUntil('the redelivery', () => receiver.received.length > before);
     const again = receiver.received[before]!;
     expect(again.headers['webhook-id']).toBe(id);

@@ -135,8 +135,8 @@ describe('cancelling a subscription', () => {
     // Amazon answers the first request 429 (throttled: nothing processed); its Temporal retry then
     // waits its turn, finds the row the first attempt wrote, and must not send a new charge.
     gate.hold(1);
-    await h.control.setInjectedErrors([{ operation: 'createCharge', status: 429, reasonCode: 'TooManyRequests', times: 1 }]);
     const cp = await newPermission(h);
+    await h.control.setInjectedErrors([{ operation: 'createCharge', id: cp, status: 429, reasonCode: 'TooManyRequests', times: 1 }]);
     const { handle } = await h.launch(shortSpec('cancel-after-429', cp, { seconds: 5, firstInSeconds: 1 }));
     await eventually(
       async () => gate.waiting,

@@ -125,7 +125,14 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).
       activities: activityFaults.wrap(
         (options.wrapActivities ?? ((a) => a))(
-          createActivities({ db: database.db, amazonPay, now: hostNow, temporal: temporal.client, spaceCalls: options.spaceCalls }),
+          createActivities({
+            db: database.db,
+            amazonPay,
+            now: hostNow,
+            temporal: temporal.client,
+            spaceCalls: options.spaceCalls,
+            createChargePerSecond: options.createChargePerSecond ?? 100,
+          }),
         ),
       ),
     });

@@ -4,14 +4,21 @@
 import { expect } from 'vitest';
 import { EventSchema } from '../../api/schemas/events.js';
 import { eventView, type EventView } from '../../client/events.js';
-import type { DatabaseOrTransaction } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { eventsOfSubscription } from '../../db/queries/events.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 
-export async function checkedEvents(db: DatabaseOrTransaction, subscriptionId: string): Promise<EventView[]> {
-  const rows = await eventsOfSubscription(db, subscriptionId);
+export async function checkedEvents(db: Database, subscriptionId: string): Promise<EventView[]> {
+  // One snapshot for both reads: an event committed between them is not a mismatch.
+  const { rows, lastEventSequence } = await db.transaction(
+    async (tx) => ({
+      rows: await eventsOfSubscription(tx, subscriptionId),
+      lastEventSequence: (await getSubscription(tx, subscriptionId))?.lastEventSequence,
+    }),
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
   expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1));
-  expect((await getSubscription(db, subscriptionId))?.lastEventSequence).toBe(rows.length);
+  expect(lastEventSequence).toBe(rows.length);
   return rows.map((row) => {
     const view = eventView(row);
     const parsed = EventSchema.safeParse(view);
@@ -21,7 +28,7 @@ export async function checkedEvents(db: DatabaseOrTransaction, subscriptionId: s
 }
 
 /** The types of a subscription's events, in sequence order (checked as checkedEvents does). */
-export async function eventTypes(db: DatabaseOrTransaction, subscriptionId: string): Promise<string[]> {
+export async function eventTypes(db: Database, subscriptionId: string): Promise<string[]> {
   return (await checkedEvents(db, subscriptionId)).map((e) => e.type);
 }
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { ApiProblem, clientErrorResponse, problemFor } from '../../../api/problems.js';
 import { CancelBody, StartSubscriptionBody } from '../../../api/schemas/requests.js';
+import { UpdateWebhookEndpointBody } from '../../../api/schemas/webhooks.js';
 import { houseMessage } from '../../../api/zod-messages.js';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../../billing/event-types.js';
 import { ChargePermissionNotChargeableError, ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../../../client/errors.js';
 
 const limits = { maxBodyBytes: 65_536, maxParamLength: 200, maxHeaderBytes: 16_384 };
@@ -113,6 +115,18 @@ describe('api/zod-messages.ts: schema refusals in the house wording', () => {
       expect(error!.message).toMatch(expected);
       for (const e of errors) expect(e.message, e.field).not.toMatch(/^(Too big|Too small|Invalid input|Invalid option|Invalid string)|expected .*, received/);
     }
+  });
+
+  it('names what was wrong inside a union the value had the shape of, not "matches none of the shapes"', () => {
+    // eventTypes of PATCH /v1/webhook-endpoints: a list of event types, or "all".
+    expect(messages(UpdateWebhookEndpointBody, { eventTypes: ['charge.succeeded', ''] })).toEqual([{ field: 'eventTypes.1', message: EMPTY_EVENT_TYPE_ITEM }]);
+    expect(messages(UpdateWebhookEndpointBody, { eventTypes: ['charge.exploded'] })).toEqual([
+      { field: 'eventTypes.0', message: expect.stringMatching(/^must be one of: subscription\.started, /) },
+    ]);
+    // Neither member's shape (not a list, not "all"): the union's own refusal.
+    expect(messages(UpdateWebhookEndpointBody, { eventTypes: 'some' })).toEqual([
+      { field: 'eventTypes', message: expect.stringMatching(/^matches none of the shapes/) },
+    ]);
   });
 
   it('keeps a message a schema wrote itself', () => {

@@ -1,4 +1,4 @@
-// Bad flags to the two benchmark programs: one line saying what was wrong, exit 2, no stack.
+// Bad flags to the benchmark programs: one line saying what was wrong, exit 2, no stack.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +10,15 @@ function run(program: string, args: string[]) {
   return { status: result.status, stderr: result.stderr.trim() };
 }
 
-describe('bench and chaos flags', () => {
+describe('bench, bench:events and chaos flags', () => {
   it.each([
     ['bench/main.ts', ['--rate', 'fast'], 'npm run bench: --rate: expected a number ≥ 0, got fast'],
     ['bench/main.ts', ['--after-charge', 'later'], 'npm run bench: --after-charge: renew or end, got later'],
     ['bench/main.ts', ['--baseline-retries', 'some'], 'npm run bench: --baseline-retries: intended or actual, got some'],
     ['bench/main.ts', ['--subscriptons', '10'], "npm run bench: Unknown option '--subscriptons'"],
     ['bench/chaos.ts', ['--kills', '2.5'], 'npm run chaos: --kills: expected a whole number ≥ 0, got 2.5'],
+    ['bench/events-cost.ts', ['--order', 'sideways'], 'npm run bench:events: --order: without,with or with,without, got sideways'],
+    ['bench/events-cost.ts', ['--endpoints', '0'], 'npm run bench:events: --endpoints: expected a whole number ≥ 1, got 0'],
   ])(
     '%s %j is refused in one line with exit 2',
     (program, args, message) => {

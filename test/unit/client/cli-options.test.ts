@@ -2,8 +2,10 @@
 // that takes several validated options names all bad ones in one run (like start and change-plan),
 // before it connects to anything (the fake environment points at no database or Temporal).
 import { describe, expect, it } from 'vitest';
+import { EMPTY_EVENT_TYPE_ITEM } from '../../../billing/event-types.js';
 import { COMMANDS, runCli } from '../../../client/cli.js';
 import { REQUIRED_COLUMNS } from '../../../client/cli/import-rows.js';
+import { redeliveryLine } from '../../../client/commands/events-delivery.js';
 import { fakeIo } from './support/fake-io.js';
 
 const helpOf = async (name: string): Promise<string> => {
@@ -97,6 +99,80 @@ describe('every bad option named in one run, before connecting', () => {
       '--cycles must be a whole number from 3 to 60, got "1"',
       '--wait-minutes must be a whole number from 1 to 30, got "99"',
     ]);
+  });
+});
+
+describe('billing events, webhooks and api-keys: each combination of arguments gets the message that fits it, before connecting', () => {
+  const EVENT = 'evt_0f8a2c4e6b8d0f1a3c5e7a9b1d3f5a7c';
+  const ENDPOINT = 'we_0123456789abcdef01234567';
+  const SINCE = '--since must be a time in the past with its offset such as 2026-11-30T04:00:00Z, or a duration ago above zero such as 2h or 3d, got';
+  const cases: Array<[string[], string]> = [
+    [['events'], 'billing events: needs an action: list, redeliver or listen (see `billing events --help`)'],
+    [['events', 'frobnicate'], 'billing events: unknown action "frobnicate"; use list, redeliver or listen'],
+    [['webhooks'], 'billing webhooks: needs an action: add, list, disable, enable, rotate-secret or deliveries (see `billing webhooks --help`)'],
+    [['api-keys'], 'billing api-keys: needs an action: create, list or revoke (see `billing api-keys --help`)'],
+    // It connected first, so a typo needed a database to be told apart.
+    [['api-keys', 'frobnicate'], 'billing api-keys: unknown action "frobnicate"; use create, list or revoke'],
+    [['events', 'redeliver'], 'billing events redeliver: needs an event id (evt_…) or --since <time>, e.g. --since 6h (see `billing events --help`)'],
+    [
+      ['events', 'redeliver', '--endpoint', ENDPOINT],
+      'billing events redeliver: needs an event id (evt_…) or --since <time>, e.g. --since 6h (see `billing events --help`)',
+    ],
+    [['events', 'redeliver', EVENT, '--since', '1h'], 'billing events redeliver: give an event id or --since <time>, not both (see `billing events --help`)'],
+    [['events', 'redeliver', EVENT, 'evt_other'], 'billing events redeliver: takes one event id, got 2 arguments'],
+    [['events', 'redeliver', '--since', '0s'], `${SINCE} "0s", which is now`],
+    [['events', 'redeliver', '--since', '0.0001s'], `${SINCE} "0.0001s", which is now`],
+    [['events', 'redeliver', '--since', '2999-01-01T00:00:00Z'], `${SINCE} "2999-01-01T00:00:00Z", which is not in the past`],
+    [['events', 'redeliver', '--since', 'yesterday'], `${SINCE} "yesterday"`],
+    [
+      ['events', 'redeliver', 'evt_nope', '--endpoint', 'we_nope'],
+      '<event id> must be an event id (evt_ and 32 hex digits, as `billing events list` shows them), got "evt_nope"; --endpoint must be a webhook endpoint id as `billing webhooks list` shows it (we_ and 24 hex digits), got "we_nope"',
+    ],
+    [
+      ['events', 'redeliver', '--since', '1h', '--type', 'charge.failed'],
+      'billing events redeliver: --type belongs to another action (see `billing events --help`)',
+    ],
+    [['events', 'list', 'extra'], 'billing events list: takes no argument, got "extra"'],
+    [['events', 'list', '--since', '1h'], 'billing events list: --since belongs to another action (see `billing events --help`)'],
+    [['events', 'listen', 'extra'], 'billing events listen: takes no argument, only --forward-to and --events'],
+    // An empty item in a list of event types: one message wherever the list is typed (never read as "every type").
+    [['events', 'list', '--type', 'charge.succeeded,'], `--type ${EMPTY_EVENT_TYPE_ITEM}`],
+    [['events', 'list', '--type', ''], `--type ${EMPTY_EVENT_TYPE_ITEM}`],
+    [['events', 'listen', '--events', ',charge.failed'], `--events ${EMPTY_EVENT_TYPE_ITEM}`],
+    [['webhooks', 'add', 'https://shop.example.com/hooks', '--events', 'charge.succeeded,,charge.failed'], `--events ${EMPTY_EVENT_TYPE_ITEM}`],
+    [
+      ['webhooks', 'disable', 'we_nope'],
+      '<endpoint id> must be a webhook endpoint id as `billing webhooks list` shows it (we_ and 24 hex digits), got "we_nope"',
+    ],
+  ];
+  it.each(cases)('billing %j', async (argv, message) => {
+    const io = fakeIo();
+    expect(await runCli(argv, io)).toBe(2);
+    expect(io.stderr).toBe(`error: ${message}\n`);
+  });
+});
+
+describe('billing events redeliver: the line says what was scheduled, or why nothing was', () => {
+  const since = new Date('2026-11-30T04:00:00Z');
+  it.each([
+    [{ events: 3, scheduled: 4 }, since, undefined, /^Scheduled 4 deliveries of 3 events \(same webhook-id as before\)/],
+    [{ events: 1, scheduled: 1 }, undefined, undefined, /^Scheduled 1 delivery of 1 event /],
+    // Before, every empty result said "no enabled endpoint takes these events", also when no event had happened.
+    [{ events: 0, scheduled: 0 }, since, undefined, /^Nothing to redeliver: no event happened at or after 2026-11-30T04:00:00\.000Z\.\n$/],
+    [
+      { events: 2, scheduled: 0 },
+      since,
+      undefined,
+      /^Nothing to redeliver: no enabled endpoint takes the 2 events since 2026-11-30T04:00:00\.000Z \(by event type/,
+    ],
+    [
+      { events: 1, scheduled: 0 },
+      undefined,
+      'we_0123456789abcdef01234567',
+      /^Nothing to redeliver: endpoint we_0123456789abcdef01234567 does not take this event /,
+    ],
+  ] as const)('%j since %s to %s', (result, from, endpoint, expected) => {
+    expect(redeliveryLine(result, from, endpoint)).toMatch(expected);
   });
 });
 

@@ -23,6 +23,7 @@ function charge(cycle: number, attempt: number, state: string, reasonCode: strin
     completedAt: at,
     sendsInFlight: 0,
     possiblyProcessed: state !== 'pending',
+    rateLimitPerSecond: 4,
   };
 }
 const live = { currentCycle: 0, status: 'active', statusReason: null };

@@ -124,6 +124,13 @@ describe('billing.yaml validation', () => {
       'policy:\n  continueAsNewEveryCycles: yearly\n',
       /policy\.continueAsNewEveryCycles: found "yearly", expected a whole number of cycles 1-120/,
     ],
+    ['a capacity of 0', 'forecast:\n  capacityPerSecond: 0\n', /forecast\.capacityPerSecond: found 0, expected charges per second \(a number > 0\), or null/],
+    ['a capacity given as text', 'forecast:\n  capacityPerSecond: fast\n', /forecast\.capacityPerSecond: found "fast", expected charges per second/],
+    [
+      'a capacity lookback of a minute',
+      'forecast:\n  capacityLookback: 1m\n',
+      /forecast\.capacityLookback: found "1m", expected a duration from "1h" to "366d"/,
+    ],
     [
       'an idempotency retention under a day',
       'api:\n  idempotencyRetention: 12h\n',
@@ -164,6 +171,15 @@ describe('billing.yaml validation', () => {
       maxHeaderBytes: 16_384,
     });
     expect(loadConfig({}, process.cwd()).billing.ipn).toEqual(parseBillingYaml('', 'billing.yaml').ipn); // the committed file states the defaults
+  });
+
+  it('forecasts at the quota alone unless the ledger or forecast.capacityPerSecond says the daemon is slower; the ledger is read 35 days back', () => {
+    expect(parseBillingYaml('', 'billing.yaml').forecast).toEqual({ warnAfter: 1_800_000, capacityPerSecond: null, capacityLookback: 35 * 86_400_000 });
+    expect(parseBillingYaml('forecast:\n  capacityPerSecond: 25\n  capacityLookback: 90d\n', 'billing.yaml').forecast).toMatchObject({
+      capacityPerSecond: 25,
+      capacityLookback: 90 * 86_400_000,
+    });
+    expect(loadConfig({}, process.cwd()).billing.forecast).toEqual(parseBillingYaml('', 'billing.yaml').forecast); // the committed file states the defaults
   });
 
   it('keeps Idempotency-Keys 24 h by default, longer when configured', () => {

@@ -1,0 +1,40 @@
+// What `npm run dev` prints once everything runs: where each part listens and where its data
+// stays. README "Quickstart" shows it for the default settings (test/unit/devstack/readme-printout.test.ts).
+import { maskUrlPassword } from '../config/redact-url.js';
+import { dataLocationLine, type DevStackData } from './data-locations.js';
+import { psqlCommand } from './embedded-postgres.js';
+
+/** The running stack as the printout names it; a part left out (null) was external or is off. */
+export interface RunningDevStack {
+  temporalUiUrl: string | null;
+  temporalAddress: string;
+  namespace: string;
+  /** Printed with its password masked. */
+  databaseUrl: string;
+  /** The dev stack started PostgreSQL itself: the psql line is printed. */
+  embeddedPostgres: boolean;
+  simulator: { url: string; controlUrl: string } | null;
+  ipnUrl: string;
+  apiUrl: string;
+  operationsUrl: string;
+  /** host:port of the Temporal SDK's metrics; null: off. */
+  sdkMetricsAddress: string | null;
+  data: DevStackData;
+}
+
+/** The lines after start-up, without the "[dev] " prefix, in the order printed. */
+export function runningLines(stack: RunningDevStack): string[] {
+  return [
+    'billing daemon running',
+    ...(stack.temporalUiUrl ? [`  Temporal Web UI     ${stack.temporalUiUrl}`] : []),
+    `  Temporal frontend   ${stack.temporalAddress} (namespace ${stack.namespace})`,
+    `  PostgreSQL          ${maskUrlPassword(stack.databaseUrl)}`,
+    ...(stack.embeddedPostgres ? [`  psql                ${psqlCommand(Number(new URL(stack.databaseUrl).port))}`] : []),
+    ...(stack.simulator ? [`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`] : []),
+    `  IPN endpoint        ${stack.ipnUrl}`,
+    `  HTTP API            ${stack.apiUrl}/v1 (reference ${stack.apiUrl}/v1/docs; key: npx billing api-keys create --name dev)`,
+    `  Operations          ${stack.operationsUrl}/healthz /readyz /metrics`,
+    ...(stack.sdkMetricsAddress ? [`  Temporal SDK metrics http://${stack.sdkMetricsAddress}/metrics`] : []),
+    dataLocationLine(stack.data),
+  ];
+}
