@@ -1,4 +1,5 @@
-import { closePermission, readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
+import { captureAuthorizedCharge, closePermission, readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
+import { money, toAmazonPrice } from '../billing/money.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
 import { withReadFailures } from './errors.js';
 
@@ -16,6 +17,14 @@ export function createAmazonActivities(deps: AmazonReadDeps) {
     /** A pending charge's state, polled when no CHARGE IPN came. */
     async getChargeStatus({ chargeId }: { chargeId: string }): Promise<ChargeUpdate> {
       return withReadFailures(() => readChargeUpdate(deps, chargeId));
+    },
+    /**
+     * Captures, in full, a charge authorized at checkout (the subscription's cycle 0): its state
+     * afterwards (Captured, CaptureInitiated, or Declined / Canceled when it can no longer be
+     * captured). Fails, to be retried, while the capture did not happen and the charge is still Authorized.
+     */
+    async captureCharge({ chargeId, amountMinor, currency }: { chargeId: string; amountMinor: string; currency: string }): Promise<ChargeUpdate> {
+      return withReadFailures(() => captureAuthorizedCharge(deps, chargeId, toAmazonPrice(money(BigInt(amountMinor), currency))));
     },
     /** The final action cancel_and_close_permission; already closed succeeds. */
     async closePermission({ chargePermissionId, reason }: { chargePermissionId: string; reason: string }): Promise<void> {

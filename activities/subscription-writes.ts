@@ -60,11 +60,18 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
     async recordPlanChange(change: PlanChangeRecord): Promise<void> {
       await writePlanChange(change);
     },
+    /**
+     * Cycle 0 paid (or being paid) at checkout, in the state Amazon Pay's Get Charge gave (absent:
+     * Captured, what workflow code before CHECKOUT_CHARGE_AS_AMAZON_HAS_IT asked for). The row
+     * already there is kept and returned.
+     */
     async recordCheckoutCharge(input: {
       subscriptionId: string;
       chargeId: string;
       amountMinor: string;
       currency: string;
+      state?: string;
+      reasonCode?: string | null;
     }): Promise<{ state: string; at: string }> {
       const row = await insertCheckoutCharge(deps.db, { ...input, amountMinor: BigInt(input.amountMinor), at: deps.now() });
       return { state: row.state, at: (row.completedAt ?? row.requestedAt).toISOString() };

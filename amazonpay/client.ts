@@ -2,6 +2,7 @@
 // sends once (transport.ts) and classifies (outcomes.ts). Every method resolves to an outcome;
 // HTTP errors, network errors and refused-before-sending inputs never throw. x-amz-pay-date comes
 // from a clock corrected by Amazon's responses (pay-clock.ts), for every call alike.
+import { signButtonPayload, type ButtonConfig } from './button-signature.js';
 import type { AmazonPayConfig, AmazonPayRegion } from './config.js';
 import { classifyNetworkError, classifyResponse, isClockSkewOutcome } from './outcomes.js';
 import type { AmazonPayOperation, AmazonPayOutcome, InvalidRequestOutcome } from './outcomes.js';
@@ -14,7 +15,9 @@ import type {
   CaptureChargeRequest,
   Charge,
   ChargePermission,
+  CheckoutSession,
   CloseChargePermissionRequest,
+  CompleteCheckoutSessionRequest,
   CreateChargeRequest,
   CreateRefundRequest,
   Refund,
@@ -55,6 +58,25 @@ export interface AmazonPayClient {
   closeChargePermission(chargePermissionId: string, body: CloseChargePermissionRequest): Promise<AmazonPayOutcome<ChargePermission>>;
   createRefund(body: CreateRefundRequest, options: IdempotentCallOptions): Promise<AmazonPayOutcome<Refund>>;
   getRefund(refundId: string): Promise<AmazonPayOutcome<Refund>>;
+  getCheckoutSession(checkoutSessionId: string): Promise<AmazonPayOutcome<CheckoutSession>>;
+  /** 200, or 202 while the first authorization is pending (amazon-pay-checkout reference §5.4); the key is optional at Amazon, always sent here. */
+  completeCheckoutSession(
+    checkoutSessionId: string,
+    body: CompleteCheckoutSessionRequest,
+    options: IdempotentCallOptions,
+  ): Promise<AmazonPayOutcome<CheckoutSession>>;
+  /**
+   * The Amazon Pay button's createCheckoutSessionConfig for `payloadJSON`, signed with this
+   * client's key and algorithm (amazonpay/button-signature.ts): the key never leaves the client.
+   */
+  signButton(payloadJSON: string): ButtonConfig;
+  /** The merchant's Store ID (`storeId` of a Checkout Session), null when not configured. */
+  readonly storeId: string | null;
+  /** Where this client points: the environment and region of its merchant account. */
+  readonly environment: AmazonPayConfig['environment'];
+  readonly region: AmazonPayRegion;
+  /** The Amazon Pay merchant ID (the button's merchantId), null when not configured. */
+  readonly merchantId: string | null;
   /**
    * Milliseconds this client adds to the host clock for x-amz-pay-date, learned from the `Date`
    * header of Amazon Pay's responses (0 until one arrived; negative when the host is ahead).
@@ -234,6 +256,25 @@ export function createAmazonPayClient(config: AmazonPayConfig, options: AmazonPa
       >,
     getRefund: (id) =>
       withId('getRefund', id, (safe) => ({ operation: 'getRefund', method: 'GET', resource: `/refunds/${safe}` })) as Promise<AmazonPayOutcome<Refund>>,
+    getCheckoutSession: (id) =>
+      withId('getCheckoutSession', id, (safe) => ({
+        operation: 'getCheckoutSession',
+        method: 'GET',
+        resource: `/checkoutSessions/${safe}`,
+      })) as Promise<AmazonPayOutcome<CheckoutSession>>,
+    completeCheckoutSession: (id, body, opts) =>
+      withId('completeCheckoutSession', id, (safe) => ({
+        operation: 'completeCheckoutSession',
+        method: 'POST',
+        resource: `/checkoutSessions/${safe}/complete`,
+        body,
+        idempotencyKey: opts?.idempotencyKey,
+      })) as Promise<AmazonPayOutcome<CheckoutSession>>,
+    signButton: (payloadJSON) => signButtonPayload(payloadJSON, credentials),
+    storeId: config.storeId,
+    environment: config.environment,
+    region: config.region,
+    merchantId: config.merchantId,
     clockOffsetMs: () => payClock.offsetMs(),
     close: () => transport.close(),
   };

@@ -23,6 +23,11 @@ export interface AmazonPayConfig {
   /** Base URL override such as "http://127.0.0.1:4010" (no path); null: the region's host. */
   readonly endpoint: string | null;
   readonly merchantId: string | null;
+  /**
+   * The Store ID from Seller Central ("amzn1.application-oa2-client.…"): the `storeId` of every
+   * Checkout Session the daemon builds (POST /v1/checkout-sessions); null: checkout is not set up.
+   */
+  readonly storeId: string | null;
   readonly timeoutMs: number;
   readonly algorithm: SigningAlgorithm;
 }
@@ -41,8 +46,21 @@ const REGION_ALIASES: Readonly<Record<string, AmazonPayRegion>> = {
 // Public Key ID as the Amazon Pay Magento 2 plugin's admin validation checks it: optional
 // LIVE-/SANDBOX- prefix, 24 × [0-9A-Z].
 const PUBLIC_KEY_ID = /^(LIVE-|SANDBOX-)?[0-9A-Z]{24}$/;
+// Store ID as Checkout Sessions carry it (amazon-pay-checkout reference §2.1: "amzn1.application-oa2-client.…").
+const STORE_ID = /^amzn1\.application-oa2-client\.[A-Za-z0-9]{1,64}$/;
 
-const KNOWN_KEYS = ['publicKeyId', 'privateKeyPath', 'privateKey', 'region', 'environment', 'endpoint', 'merchantId', 'timeoutMs', 'algorithm'] as const;
+const KNOWN_KEYS = [
+  'publicKeyId',
+  'privateKeyPath',
+  'privateKey',
+  'region',
+  'environment',
+  'endpoint',
+  'merchantId',
+  'storeId',
+  'timeoutMs',
+  'algorithm',
+] as const;
 type InputKey = (typeof KNOWN_KEYS)[number];
 
 /** Which AMAZON_PAY_* variable feeds which key; the names appear in docs/amazon-pay-client.md. */
@@ -54,6 +72,7 @@ export const AMAZON_PAY_ENV_VARS: Readonly<Record<string, InputKey>> = Object.fr
   AMAZON_PAY_ENVIRONMENT: 'environment',
   AMAZON_PAY_ENDPOINT: 'endpoint',
   AMAZON_PAY_MERCHANT_ID: 'merchantId',
+  AMAZON_PAY_STORE_ID: 'storeId',
   AMAZON_PAY_TIMEOUT_MS: 'timeoutMs',
   AMAZON_PAY_ALGORITHM: 'algorithm',
 });
@@ -92,6 +111,10 @@ const fieldSchemas = {
     .string({ error: 'a merchant ID string' })
     .trim()
     .regex(/^[0-9A-Z]{8,32}$/, { error: 'a merchant ID of 8-32 characters 0-9A-Z, e.g. A1O8CIV1A24A6X' }),
+  storeId: z
+    .string({ error: 'a Store ID string' })
+    .trim()
+    .regex(STORE_ID, { error: 'a Store ID: "amzn1.application-oa2-client." followed by its letters and digits (Seller Central, Integration Central)' }),
   timeoutMs: z.coerce
     .number({ error: 'an integer number of milliseconds between 100 and 120000' })
     .int({ error: 'an integer number of milliseconds between 100 and 120000' })
@@ -131,6 +154,7 @@ export function parseAmazonPayConfig(input: Readonly<Record<string, unknown>>): 
     environment,
     endpoint,
     merchantId: parsed.merchantId ?? null,
+    storeId: parsed.storeId ?? null,
     timeoutMs: parsed.timeoutMs ?? 10_000,
     algorithm: parsed.algorithm ?? 'AMZN-PAY-RSASSA-PSS-V2',
   });

@@ -10,7 +10,9 @@ export type AmazonPayOperation =
   | 'updateChargePermission'
   | 'closeChargePermission'
   | 'createRefund'
-  | 'getRefund';
+  | 'getRefund'
+  | 'getCheckoutSession'
+  | 'completeCheckoutSession';
 
 export type SoftDeclineCode = 'SoftDeclined' | 'ProcessingFailure';
 export type HardDeclineCode = 'HardDeclined' | 'PaymentMethodNotAllowed' | 'MFANotCompleted';

@@ -29,6 +29,8 @@ const SUCCESS_ID_FIELD: Readonly<Record<AmazonPayOperation, string>> = {
   closeChargePermission: 'chargePermissionId',
   createRefund: 'refundId',
   getRefund: 'refundId',
+  getCheckoutSession: 'checkoutSessionId',
+  completeCheckoutSession: 'checkoutSessionId',
 };
 
 type KnownKind = 'soft_decline' | 'hard_decline' | 'refused' | 'permission_state' | 'invalid_request' | 'transient' | 'throttled';

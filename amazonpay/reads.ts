@@ -1,5 +1,5 @@
 // Reading Amazon Pay for the subscriptions, in one place: Get Charge Permission, Get Charge,
-// Get Refund and Close Charge Permission, each answer mapped to what the workflows understand
+// Get Refund, Close Charge Permission and the capture of a checkout authorization, each answer mapped to what the workflows understand
 // (workflows/types.ts PermissionStatus, ChargeUpdate). The workflows' activities
 // (activities/amazon.ts), the IPN reaction (ipn/reaction.ts, ipn/refund-reaction.ts) and
 // reconciliation (daemon/housekeeping/jobs.ts) all read through here.
@@ -11,7 +11,8 @@
 import type { AmazonPayClient } from './client.js';
 import { monthlyCapOf } from './monthly-caps.js';
 import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from './outcomes.js';
-import type { ChargePermission, Refund } from './types.js';
+import type { ChargePermission, Price, Refund } from './types.js';
+import { captureIdempotencyKey } from '../billing/keys.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
 
 export interface AmazonReadDeps {
@@ -82,7 +83,28 @@ export async function readPermissionStatus(deps: AmazonReadDeps, chargePermissio
 
 /** Get Charge, as a ChargeUpdate (its state and reason code). Throws AmazonReadFailed when the call did not succeed, a 404 included. */
 export async function readChargeUpdate(deps: AmazonReadDeps, chargeId: string): Promise<ChargeUpdate> {
-  const charge = bodyOf(deps, 'getCharge', await deps.amazonPay.getCharge(chargeId));
+  return chargeUpdateOf(bodyOf(deps, 'getCharge', await deps.amazonPay.getCharge(chargeId)));
+}
+
+/**
+ * Capture Charge of an Authorized charge in full (`amount`, the authorized amount), with one
+ * idempotency key per ChargeId (billing/keys.ts captureIdempotencyKey), and the charge's state
+ * after it: Captured, CaptureInitiated (a capture Amazon finishes later), or, when Amazon refused
+ * the capture, what Get Charge then shows — Declined (AmazonRejected), Canceled (ExpiredUnused:
+ * not captured within 30 days, API ref §12.3), or Captured by an earlier try whose answer was
+ * lost. Throws AmazonReadFailed when the capture did not happen and the charge is still
+ * Authorized (the caller retries), or when a call failed.
+ */
+export async function captureAuthorizedCharge(deps: AmazonReadDeps, chargeId: string, amount: Price): Promise<ChargeUpdate> {
+  const outcome = await deps.amazonPay.captureCharge(chargeId, { captureAmount: amount }, { idempotencyKey: captureIdempotencyKey(chargeId) });
+  if (outcome.kind === 'ok') return chargeUpdateOf(outcome.body);
+  if (outcome.kind === 'throttled' || outcome.kind === 'transient') bodyOf(deps, 'captureCharge', outcome);
+  const after = await readChargeUpdate(deps, chargeId);
+  if (after.state !== 'Authorized') return after;
+  throw new AmazonReadFailed('captureCharge', outcome);
+}
+
+function chargeUpdateOf(charge: { chargeId: string; statusDetails: { state: string; reasonCode?: string | null } }): ChargeUpdate {
   return { chargeId: charge.chargeId, state: charge.statusDetails.state, reasonCode: charge.statusDetails.reasonCode ?? null };
 }
 

@@ -196,6 +196,79 @@ export interface CreateRefundRequest {
   softDescriptor?: string;
 }
 
+export type PaymentIntent = 'Confirm' | 'Authorize' | 'AuthorizeWithCapture';
+
+export type CheckoutSessionState = 'Open' | 'Completed' | 'Canceled';
+
+/** Checkout Session `statusDetails`: one reasonCode (BuyerCanceled, Declined, AmazonCanceled, Expired when Canceled). */
+export interface CheckoutSessionStatusDetails {
+  state: Open<CheckoutSessionState>;
+  reasonCode: string | null;
+  reasonDescription: string | null;
+  lastUpdatedTimestamp: CompactTimestamp;
+}
+
+/**
+ * The Checkout Session object as Get / Complete Checkout Session answer it (amazon-pay-checkout
+ * reference §2.1): only the fields this daemon reads are typed; Amazon sends 28 keys.
+ */
+export interface CheckoutSession {
+  checkoutSessionId: string;
+  webCheckoutDetails?: {
+    checkoutReviewReturnUrl?: string | null;
+    checkoutResultReturnUrl?: string | null;
+    checkoutCancelUrl?: string | null;
+    amazonPayRedirectUrl?: string | null;
+    checkoutMode?: string | null;
+  } | null;
+  paymentDetails?: {
+    paymentIntent?: Open<PaymentIntent> | null;
+    canHandlePendingAuthorization?: boolean | null;
+    chargeAmount?: Price | null;
+    totalOrderAmount?: Price | null;
+    softDescriptor?: string | null;
+    presentmentCurrency?: string | null;
+  } | null;
+  /** On a Completed session Amazon may answer null here: Get Charge Permission is authoritative (§5.4). */
+  chargePermissionType?: Open<ChargePermissionType> | null;
+  recurringMetadata?: RecurringMetadata | null;
+  merchantMetadata?: MerchantMetadata | null;
+  statusDetails: CheckoutSessionStatusDetails;
+  chargePermissionId?: string | null;
+  chargeId?: string | null;
+  constraints?: { constraintId: string; description: string | null }[] | null;
+  creationTimestamp?: CompactTimestamp | null;
+  expirationTimestamp?: CompactTimestamp | null;
+  storeId?: string | null;
+  releaseEnvironment?: Open<ReleaseEnvironment> | null;
+}
+
+/**
+ * The Create Checkout Session body as the Amazon Pay button's signed payloadJSON carries it
+ * (amazon-pay-checkout reference §3, §7.1): a ProcessOrder checkout (the buyer pays on Amazon's
+ * page and returns to checkoutResultReturnUrl) with the recurring terms.
+ */
+export interface CheckoutSessionPayload {
+  storeId: string;
+  webCheckoutDetails: { checkoutMode: 'ProcessOrder'; checkoutResultReturnUrl: string; checkoutCancelUrl?: string };
+  chargePermissionType: 'Recurring';
+  recurringMetadata: { frequency: { unit: FrequencyUnit; value: string }; amount: Price };
+  paymentDetails: {
+    paymentIntent: PaymentIntent;
+    chargeAmount?: Price;
+    presentmentCurrency: string;
+    canHandlePendingAuthorization?: boolean;
+    softDescriptor?: string;
+  };
+  merchantMetadata: MerchantMetadata;
+}
+
+/** Body of Complete Checkout Session: exactly the session's amounts (§5.1); empty for a Confirm session without chargeAmount (§5.2). */
+export interface CompleteCheckoutSessionRequest {
+  chargeAmount?: Price;
+  totalOrderAmount?: Price;
+}
+
 /** Error body shape (Amazon Pay API v2 error codes). */
 export interface AmazonPayErrorBody {
   reasonCode: string;

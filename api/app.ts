@@ -17,6 +17,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { ApiProblem, clientErrorResponse, methodNotAllowed, problemFor, sendProblem, uriTooLongDetail, type ApiLimits } from './problems.js';
 import { eventRoutes } from './routes/events.js';
 import { chargeRoutes } from './routes/charges.js';
+import { checkoutRoutes } from './routes/checkout-sessions.js';
 import { dashboardDataRoutes, registerDashboardPage, type DashboardSettings } from './routes/dashboard.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints.js';
@@ -118,7 +119,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
         title: 'Amazon Pay recurring billing API',
         version: '1.0.0',
         description:
-          'Drives the billing daemon over HTTP: subscriptions, charges, refunds, schedule previews, webhook endpoints. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
+          'Drives the billing daemon over HTTP: checkout (the Amazon Pay button and its completion), subscriptions, charges, refunds, schedule previews, webhook endpoints. Errors are RFC 9457 problem documents; every POST takes an Idempotency-Key. See docs/api.md.',
       },
       // Relative: the document is served by the daemon it describes, wherever api.host:api.port and a proxy put it.
       servers: [{ url: '/', description: 'This daemon (billing.yaml api.host:api.port, or the HTTPS proxy in front of it)' }],
@@ -144,6 +145,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     v1.addHook('onSend', idem.onSend);
     await v1.register(subscriptionRoutes, { client });
     await v1.register(chargeRoutes, { client, now: deps.now });
+    await v1.register(checkoutRoutes, { client });
     await v1.register(dashboardDataRoutes, {
       db: deps.db,
       now: deps.now,

@@ -12,7 +12,7 @@ import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { houseMessage, unionMemberIssues, type LocatedSchemaIssue } from './zod-messages.js';
-import { BillingClientError, type ConflictError, type InvalidInputError } from '../client/errors.js';
+import { BillingClientError, type CheckoutRefusal, type CheckoutSessionError, type ConflictError, type InvalidInputError } from '../client/errors.js';
 import { apiFieldName } from './fields.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -38,7 +38,13 @@ export const PROBLEM_TYPES = {
   'invalid-input': { status: 422, title: 'The input was refused' },
   'charge-permission-not-chargeable': { status: 422, title: 'Amazon Pay cannot bill this Charge Permission' },
   'idempotency-key-reused': { status: 422, title: 'The Idempotency-Key was used for a different request' },
+  'checkout-amount-mismatch': { status: 409, title: "Amazon Pay refused the Checkout Session's amount" },
+  'checkout-session-not-completable': { status: 409, title: 'The Checkout Session cannot be completed now' },
+  'checkout-session-canceled': { status: 409, title: 'The Checkout Session was canceled' },
+  'checkout-session-expired': { status: 410, title: 'The Checkout Session expired' },
+  'one-time-charge-permission': { status: 422, title: 'The buyer did not agree to save the payment method' },
   'headers-too-large': { status: 431, title: 'The request line and headers are too large' },
+  'not-configured': { status: 501, title: 'This daemon is not configured for that' },
   'upstream-refused': { status: 502, title: 'Amazon Pay or Temporal refused the request' },
   'service-unavailable': { status: 503, title: 'A service the daemon needs is unavailable' },
   internal: { status: 500, title: 'Internal error' },
@@ -83,6 +89,16 @@ export const ProblemSchema = z
       .optional()
       .describe('Per-field errors of a 400 invalid-request or 422 invalid-input; on a 409 conflict, each term that differs from the existing subscription'),
     retryAfterSeconds: z.number().int().optional().describe('Also in the Retry-After header'),
+    checkoutSession: z
+      .strictObject({
+        checkoutSessionId: z.string(),
+        state: z.string().describe("The session's state at Amazon Pay: Open, Completed or Canceled"),
+        reasonCode: z.string().nullable().describe('Why it was canceled: Expired, BuyerCanceled, Declined, AmazonCanceled'),
+        chargePermissionId: z.string().nullable().describe('The Charge Permission the checkout created (a OneTime one for one-time-charge-permission)'),
+        chargeId: z.string().nullable().describe('The charge made at checkout, if any'),
+      })
+      .optional()
+      .describe('On the checkout-* and one-time-charge-permission problems: the Checkout Session as Amazon Pay has it'),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
@@ -101,7 +117,11 @@ export class ApiProblem extends Error {
   }
 }
 
-export function problem(type: ProblemType, detail: string, extra: { errors?: FieldError[]; retryAfterSeconds?: number; instance?: string } = {}): Problem {
+export function problem(
+  type: ProblemType,
+  detail: string,
+  extra: { errors?: FieldError[]; retryAfterSeconds?: number; instance?: string; checkoutSession?: Problem['checkoutSession'] } = {},
+): Problem {
   const { status, title } = PROBLEM_TYPES[type];
   return {
     type: `${TYPE_BASE}${type}`,
@@ -111,8 +131,18 @@ export function problem(type: ProblemType, detail: string, extra: { errors?: Fie
     ...(extra.instance === undefined ? {} : { instance: extra.instance }),
     ...(extra.errors === undefined ? {} : { errors: extra.errors }),
     ...(extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: extra.retryAfterSeconds }),
+    ...(extra.checkoutSession === undefined ? {} : { checkoutSession: extra.checkoutSession }),
   };
 }
+
+/** Each refusal of a Checkout Session (client/errors.ts CheckoutRefusal) and its problem type. */
+const CHECKOUT_PROBLEMS: Readonly<Record<CheckoutRefusal, ProblemType>> = {
+  AmountMismatch: 'checkout-amount-mismatch',
+  InvalidCheckoutSessionStatus: 'checkout-session-not-completable',
+  Canceled: 'checkout-session-canceled',
+  Expired: 'checkout-session-expired',
+  OneTime: 'one-time-charge-permission',
+};
 
 /** Retry-After for a service that is down or throttling: long enough not to hammer it. */
 const RETRY_AFTER_SECONDS = 5;
@@ -246,6 +276,12 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
     }
     case 'charge_permission_not_chargeable':
       return problem('charge-permission-not-chargeable', error.message, at);
+    case 'checkout_session': {
+      const { refusal, session } = error as CheckoutSessionError;
+      return problem(CHECKOUT_PROBLEMS[refusal], error.message, { ...at, checkoutSession: session });
+    }
+    case 'not_configured':
+      return problem('not-configured', error.message, at);
     case 'upstream': {
       const retryable = (error as BillingClientError & { retryable: boolean }).retryable;
       return retryable

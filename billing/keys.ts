@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 
-import { CHARGE_ID_PATTERN, CHARGE_PERMISSION_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from './plan-rules.js';
+import { CHARGE_ID_PATTERN, CHARGE_PERMISSION_ID_PATTERN, CHECKOUT_SESSION_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from './plan-rules.js';
 
 const WORKFLOW_ID_PREFIX = 'subscription-';
 /** Amazon Pay: at most 32 characters of a-z A-Z 0-9 - _. Every key we make is exactly this long. */
@@ -85,6 +85,29 @@ export function refundIdempotencyKey(input: RefundKeyInput): string {
   assertIntegerInRange('refundSeq', refundSeq, 1, MAX_SEQ);
   const encoding = JSON.stringify(['amazon-pay-refund/v1', chargeId, refundSeq]);
   return keyFromParts(`r${refundSeq}_`, encoding);
+}
+
+/**
+ * Complete Checkout Session idempotency key: 'k_' + truncated base64url SHA-256 of the Checkout
+ * Session id; exactly 32 characters. One per session: every retry of a complete (a lost answer,
+ * two concurrent calls) sends it with the same body, so Amazon replays instead of completing twice.
+ */
+export function checkoutCompleteIdempotencyKey(checkoutSessionId: string): string {
+  if (!CHECKOUT_SESSION_ID_PATTERN.test(checkoutSessionId)) {
+    throw new Error(`Invalid checkoutSessionId ${JSON.stringify(checkoutSessionId)} for a complete key: expected e.g. "bd504926-f659-4ad7-a1a9-9a747aaf5275"`);
+  }
+  return keyFromParts('k_', JSON.stringify(['amazon-pay-checkout-complete/v1', checkoutSessionId]));
+}
+
+/**
+ * Capture Charge idempotency key for a charge authorized at checkout: 'cap_' + truncated
+ * base64url SHA-256 of the ChargeId; exactly 32 characters. A charge is captured once, in full.
+ */
+export function captureIdempotencyKey(chargeId: string): string {
+  if (!CHARGE_ID_PATTERN.test(chargeId)) {
+    throw new Error(`Invalid chargeId ${JSON.stringify(chargeId)} for a capture key: expected e.g. "S01-1234567-1234567-C123456"`);
+  }
+  return keyFromParts('cap_', JSON.stringify(['amazon-pay-capture/v1', chargeId]));
 }
 
 function assertIntegerInRange(name: string, value: number, min: number, max: number): void {

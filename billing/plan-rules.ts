@@ -63,6 +63,8 @@ export const MAX_AMOUNT_MINOR_DIGITS = 15;
 export const SUBSCRIPTION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CHARGE_PERMISSION_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}$/;
 export const CHARGE_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}-C\d+$/;
+/** Checkout Session ids are UUIDs (amazon-pay-checkout reference §1); letters, digits and hyphens, never parsed. */
+export const CHECKOUT_SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 export const MAX_CALENDAR_INTERVAL_COUNT = 1000;
 export const MAX_SHORT_INTERVAL_COUNT = 1_000_000;
 export const MAX_AFTER_CYCLES = 1_000_000;
@@ -261,6 +263,16 @@ export function validateChargePermissionId(value: unknown, field = 'chargePermis
 export function validateChargeId(value: unknown, field = 'chargeId'): Problem[] {
   if (typeof value === 'string' && CHARGE_ID_PATTERN.test(value)) return [];
   return [{ field, message: `must look like "S01-1234567-1234567-C123456" (Charge Permission-style prefix, then -C and digits), got ${describe(value)}` }];
+}
+
+export function validateCheckoutSessionId(value: unknown, field = 'checkoutSessionId'): Problem[] {
+  if (typeof value === 'string' && CHECKOUT_SESSION_ID_PATTERN.test(value)) return [];
+  return [
+    {
+      field,
+      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, e.g. "bd504926-f659-4ad7-a1a9-9a747aaf5275" (1-64 letters, digits and hyphens), got ${describe(value)}`,
+    },
+  ];
 }
 
 /** Format and calendar check of the anchor; the zone name is only checked for presence here (schedule.ts validates it against IANA). */

@@ -3,10 +3,10 @@
 import type { Problem } from '../billing/types.js';
 
 export abstract class BillingClientError extends Error {
-  abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream';
+  abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream' | 'checkout_session' | 'not_configured';
 }
 
-export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key' | 'webhook_endpoint' | 'event';
+export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key' | 'webhook_endpoint' | 'event' | 'checkout_session';
 
 const KIND_NAMES: Record<NotFoundKind, string> = {
   subscription: 'Subscription',
@@ -16,6 +16,7 @@ const KIND_NAMES: Record<NotFoundKind, string> = {
   api_key: 'API key',
   webhook_endpoint: 'Webhook endpoint',
   event: 'Event',
+  checkout_session: 'Checkout Session',
 };
 
 /** The thing asked for does not exist (in our database, or at Amazon Pay). */
@@ -99,6 +100,43 @@ export class UpstreamError extends BillingClientError {
   constructor(
     message: string,
     readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Why a Checkout Session did not start a subscription (client/checkout/complete.ts), each with what
+ * to do in the message:
+ * - AmountMismatch: Complete Checkout Session's amount differed from the session's (409 at Amazon Pay);
+ * - InvalidCheckoutSessionStatus: the session cannot be completed now (the buyer has not approved
+ *   the payment yet, or it was completed elsewhere without a Charge Permission to bill);
+ * - Expired: not completed within 24 hours (Canceled / Expired);
+ * - Canceled: the buyer canceled, the payment was declined, or Amazon canceled it (reasonCode says which);
+ * - OneTime: the buyer did not agree to save the payment method: the Charge Permission is OneTime.
+ * Nothing was started; for OneTime, a charge made at checkout stands as a one-time payment.
+ */
+export type CheckoutRefusal = 'AmountMismatch' | 'InvalidCheckoutSessionStatus' | 'Expired' | 'Canceled' | 'OneTime';
+
+export class CheckoutSessionError extends BillingClientError {
+  override name = 'CheckoutSessionError';
+  readonly code = 'checkout_session' as const;
+  constructor(
+    readonly refusal: CheckoutRefusal,
+    readonly session: { checkoutSessionId: string; state: string; reasonCode: string | null; chargePermissionId: string | null; chargeId: string | null },
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A feature this daemon is not configured for (e.g. checkout without a Store ID); `setting` names what to set. */
+export class NotConfiguredError extends BillingClientError {
+  override name = 'NotConfiguredError';
+  readonly code = 'not_configured' as const;
+  constructor(
+    readonly setting: string,
+    message: string,
   ) {
     super(message);
   }

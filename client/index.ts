@@ -16,6 +16,8 @@ import { refundCharge, type RefundInput, type RefundResult } from './subscriptio
 import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairResult } from './subscriptions/repair.js';
 import { listEvents, type EventPage, type ListEventsInput } from './events.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
+import { createCheckout, type CheckoutButton, type CreateCheckoutInput } from './checkout/create.js';
+import { completeCheckout, type CompleteCheckoutResult } from './checkout/complete.js';
 
 export * from './errors.js';
 export type { BillingClientDeps } from './deps.js';
@@ -26,6 +28,8 @@ export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
 export type { DriftRepairSummary, RepairResult } from './subscriptions/repair.js';
 export type { ChargeDetails } from './subscriptions/charge.js';
+export type { CheckoutButton, CreateCheckoutInput } from './checkout/create.js';
+export type { CompleteCheckoutResult } from './checkout/complete.js';
 export type { EventPage, EventView, ListEventsInput } from './events.js';
 export type { ChargeView, RefundView, StatusEventView, SubscriptionView } from './subscriptions/views.js';
 
@@ -47,6 +51,10 @@ export interface BillingClient {
   getCharge(chargeId: string): Promise<ChargeDetails>;
   /** A page of the event log (docs/events.md): events after a cursor, optionally of one subscription and some types. */
   listEvents(input?: ListEventsInput): Promise<EventPage>;
+  /** The Amazon Pay button for a plan, signed by the daemon (client/checkout/create.ts); nothing is sent to Amazon Pay. */
+  createCheckout(input: CreateCheckoutInput): Promise<CheckoutButton>;
+  /** Completes the buyer's Checkout Session and starts its subscription (client/checkout/complete.ts); idempotent. */
+  completeCheckout(checkoutSessionId: string): Promise<CompleteCheckoutResult>;
 }
 
 export function createBillingClient(deps: BillingClientDeps): BillingClient {
@@ -65,5 +73,7 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
     getCharge: (chargeId) => getCharge(deps, chargeId),
     listEvents: (input) => listEvents(deps, input),
+    createCheckout: (input) => createCheckout(deps, input),
+    completeCheckout: (checkoutSessionId) => completeCheckout(deps, checkoutSessionId),
   };
 }

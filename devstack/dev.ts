@@ -18,7 +18,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres
 import { runningLines } from './printout.js';
 import { portInUse } from './ports.js';
 import { rateLimitsWithinQuota } from './quota-rates.js';
-import { ensureSandboxCredentials } from './sandbox-credentials.js';
+import { ensureSandboxCredentials, SIMULATOR_STORE_ID } from './sandbox-credentials.js';
 import { simulatorIpnTrust } from './simulator-ipn.js';
 import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
@@ -99,6 +99,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
       privateKey: credentials.privateKeyPem,
       region: 'na',
       endpoint: stack.simulator.url,
+      storeId: SIMULATOR_STORE_ID,
     });
     say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
   }

@@ -3,6 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/**
+ * The Store ID of the simulator's merchant account (Checkout Sessions' storeId): the simulator
+ * takes any "amzn1.application-oa2-client." id; a real account's comes from AMAZON_PAY_STORE_ID.
+ */
+export const SIMULATOR_STORE_ID = 'amzn1.application-oa2-client.billingsimulator';
+
 export interface SandboxCredentials {
   publicKeyId: string;
   privateKeyPem: string;

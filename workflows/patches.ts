@@ -115,6 +115,13 @@ export const TIMER_SUMMARIES = 'timer-summaries';
  * whole grace period. A first fetch that already shows a different card retries at once.
  */
 export const BASELINE_FROM_BEFORE_ATTEMPT = 'fix-baseline-from-before-attempt';
+/**
+ * The charge made at checkout (cycle 0) is recorded in the state Amazon Pay's Get Charge gives it
+ * and finished before billing goes on (workflows/checkout-charge.ts): an Authorized one is
+ * captured, a pending one waited for, a declined or expired one leaves cycle 0 to bill through
+ * dunning. Before, every checkout charge was written as Captured and cycle 0 taken as paid.
+ */
+export const CHECKOUT_CHARGE_AS_AMAZON_HAS_IT = 'checkout-charge-as-amazon-has-it';
 
 export interface PatchEntry {
   id: string;
@@ -351,6 +358,13 @@ export const PATCHES: readonly PatchEntry[] = [
     added: { commit: '45fd94f', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['dunning.v5.json'], after: ['dunning.v6.json'] },
+  },
+  {
+    id: CHECKOUT_CHARGE_AS_AMAZON_HAS_IT,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: '05a59ba', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['completed.v4.json'], after: ['checkout-authorized-capture.v1.json', 'checkout-pending-declined.v1.json'] },
   },
 ];
 

@@ -74,6 +74,12 @@ export class SubscriptionRuntime {
   /** The permission as noted when this cycle's last charge was sent (BASELINE_FROM_BEFORE_ATTEMPT); null when none was. */
   permissionAtAttempt: NotedPermission | null = null;
   private readonly chargeUpdates = new Map<string, ChargeUpdate>();
+  /**
+   * Cycle 0's checkout charge when Amazon declined or canceled it (workflows/checkout-charge.ts):
+   * the first settleCycle decides on it before any Create Charge. Set and taken in the same run,
+   * before any cycle settles (so never carried across a continue-as-new).
+   */
+  private unpaidCheckoutCharge: ChargeUpdate | null = null;
   /** Plans the planCycle local activity returned for later cycles, valid while `version` is `plannedVersion`. */
   private planned = new Map<number, CyclePlan>();
   private plannedVersion = 0;
@@ -168,6 +174,17 @@ export class SubscriptionRuntime {
 
   chargeUpdate(chargeId: string): ChargeUpdate | undefined {
     return this.chargeUpdates.get(chargeId);
+  }
+
+  noteUnpaidCheckoutCharge(update: ChargeUpdate): void {
+    this.unpaidCheckoutCharge = update;
+  }
+
+  /** The unpaid checkout charge noted for cycle 0, once; null afterwards and in every other case. */
+  takeUnpaidCheckoutCharge(): ChargeUpdate | null {
+    const update = this.unpaidCheckoutCharge;
+    this.unpaidCheckoutCharge = null;
+    return update;
   }
 
   /** The buyer closed the permission, Amazon says it is gone, or an admin asked to stop now. */

@@ -55,6 +55,13 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     const pauseHolds = rt.patched(PAUSE_HOLDS_DUNNING);
     const restored = await enterRestoredWait(ctx);
     if (restored && restored.kind !== 'retry') return restored;
+    // Cycle 0's checkout charge was declined or expired (workflows/checkout-charge.ts): that was
+    // its attempt 0, and this cycle goes on from its decline as from any other.
+    const checkout = rt.takeUnpaidCheckoutCharge();
+    if (checkout) {
+      const step = await afterDecidedCharge(ctx, checkout);
+      if (step.kind !== 'retry') return step;
+    }
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
@@ -194,11 +201,7 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
     case 'pending': {
       const update = await CancellationScope.nonCancellable(() => awaitPending(ctx, attempted.chargeId));
       if (update === null) return needsAttention(ctx, 'PendingAuthorizationUnresolved', { sameKey: true });
-      if (isChargeStateIn(update.state, PAID_CHARGE_STATES)) return paid(ctx, update.chargeId, update.state);
-      const reason = update.reasonCode ?? update.state;
-      rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: reason };
-      if (SOFT_DECLINE_REASONS.includes(reason) || update.state === 'Canceled') return dunning(ctx, reason);
-      return paymentMethodRequired(ctx, reason, { knownNonChargeable: false });
+      return afterDecidedCharge(ctx, update);
     }
     case 'soft_decline':
       return dunning(ctx, attempted.reasonCode);
@@ -216,6 +219,20 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
       // (after an admin resumes) reuses the same key, so Amazon replays instead of charging twice.
       return needsAttention(ctx, attempted.reasonCode, { sameKey: true, lastFailure: attempted.message });
   }
+}
+
+/**
+ * A charge of this cycle whose final state is known (a pending authorization resolved, or the
+ * checkout's charge declined or expired): paid, or the attempt's decline — soft reasons and a
+ * Canceled authorization go through dunning, the rest wait for the buyer's payment method.
+ */
+async function afterDecidedCharge(ctx: CycleContext, update: ChargeUpdate): Promise<Step> {
+  const { rt } = ctx;
+  if (isChargeStateIn(update.state, PAID_CHARGE_STATES)) return paid(ctx, update.chargeId, update.state);
+  const reason = update.reasonCode ?? update.state;
+  rt.outstanding = { cycle: rt.s.cycle, attempt: rt.s.attempt, reasonCode: reason };
+  if (SOFT_DECLINE_REASONS.includes(reason) || update.state === 'Canceled') return dunning(ctx, reason);
+  return paymentMethodRequired(ctx, reason, { knownNonChargeable: false });
 }
 
 async function paid({ rt, acts }: CycleContext, chargeId: string, state: string): Promise<Step> {
@@ -461,8 +478,12 @@ async function finalAction(ctx: CycleContext, reason: string): Promise<Step> {
   }
 }
 
-/** Waits for the final state of an AuthorizationInitiated charge: a CHARGE IPN signal, or polling with backoff. */
-async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string): Promise<ChargeUpdate | null> {
+/**
+ * Waits for the final state of an AuthorizationInitiated charge of the current cycle and attempt:
+ * a CHARGE IPN signal, or polling with backoff; records it on the attempt's ledger row. Null when
+ * `pendingMaxWaitMs` passed undecided.
+ */
+export async function awaitPending({ rt, acts, input }: CycleContext, chargeId: string): Promise<ChargeUpdate | null> {
   const { pendingPollInitialMs, pendingPollMaxMs, pendingMaxWaitMs } = input.policy;
   const deadline = Date.now() + pendingMaxWaitMs;
   await rt.setStatus(acts, rt.s.status, 'AuthorizationPending', rt.nextBillingAt, { chargeId, cycle: rt.s.cycle });

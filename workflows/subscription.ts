@@ -15,7 +15,14 @@ import {
 } from './messages.js';
 import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.js';
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
-import { CYCLE_DUE_BEFORE_PAUSE_BILLED, PLAN_CHANGE_EXCLUSIVE, PLAN_CHANGE_WRITTEN_EXPLICITLY, SKIP_CYCLES_DUE_IN_ANY_PAUSE } from './patches.js';
+import { settleCheckoutCharge } from './checkout-charge.js';
+import {
+  CHECKOUT_CHARGE_AS_AMAZON_HAS_IT,
+  CYCLE_DUE_BEFORE_PAUSE_BILLED,
+  PLAN_CHANGE_EXCLUSIVE,
+  PLAN_CHANGE_WRITTEN_EXPLICITLY,
+  SKIP_CYCLES_DUE_IN_ANY_PAUSE,
+} from './patches.js';
 import { createActivityProxies } from './proxies.js';
 import { settleCycle, type CycleContext } from './settle-cycle.js';
 import { SubscriptionRuntime } from './runtime.js';
@@ -147,7 +154,16 @@ export function initialState(input: SubscriptionWorkflowInput): CarriedState {
 }
 
 async function startSubscription(rt: SubscriptionRuntime, acts: ReturnType<typeof createActivityProxies>, input: SubscriptionWorkflowInput): Promise<void> {
-  if (input.firstChargeId) {
+  if (input.firstChargeId && rt.patched(CHECKOUT_CHARGE_AS_AMAZON_HAS_IT)) {
+    const outcome = await settleCheckoutCharge({ rt, acts, input }, input.firstChargeId);
+    if (outcome.kind === 'paid') {
+      const { chargeId, state } = outcome.update;
+      rt.s.lastCharge = { cycle: 0, attempt: 0, chargeId, state, reasonCode: null, at: new Date(Date.now()).toISOString() };
+      rt.s.cycle = 1;
+    } else if (outcome.kind === 'unpaid') rt.noteUnpaidCheckoutCharge(outcome.update);
+    rt.s.attempt = outcome.kind === 'unpaid' ? 0 : 1;
+  } else if (input.firstChargeId) {
+    // Histories recorded before CHECKOUT_CHARGE_AS_AMAZON_HAS_IT took every checkout charge as Captured.
     const recorded = await acts.db.recordCheckoutCharge({
       subscriptionId: input.subscriptionId,
       chargeId: input.firstChargeId,

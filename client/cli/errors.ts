@@ -14,7 +14,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError) return EXIT.usage;
   if (error instanceof BillingClientError) {
     if (error.code === 'not_found') return EXIT.notFound;
-    if (error.code === 'invalid_input') return EXIT.usage;
+    if (error.code === 'invalid_input' || error.code === 'not_configured') return EXIT.usage;
     return EXIT.failure;
   }
   return EXIT.failure;

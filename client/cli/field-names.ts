@@ -61,7 +61,7 @@ const INTERVAL = { interval: '--interval', 'interval.count': countOf('--interval
 
 /** Every command that calls the library, with the library fields it can be refused on. */
 export const CLI_FIELD_NAMES: Readonly<Record<string, CliFieldNames>> = {
-  start: startNames((key) => `--${key}`),
+  start: { ...startNames((key) => `--${key}`), checkoutSessionId: '--checkout-session' },
   import: startNames((key) => COLUMN_OF[key]),
   preview: {
     anchor: '--anchor',

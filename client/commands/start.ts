@@ -1,4 +1,8 @@
-import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
+import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
+import { JSON_OPTION_HELP, str, type Command, type CommandContext } from '../cli/command.js';
+import { UsageError } from '../cli/errors.js';
+import { InvalidInputError } from '../errors.js';
+import type { StartSubscriptionResult } from '../subscriptions/start.js';
 import { OPTION_NAMES, startInputFrom } from '../cli/start-input.js';
 import { amazonPayTarget } from '../connect.js';
 import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
@@ -22,13 +26,22 @@ export const startCommand: Command = {
     'first-charge': { type: 'string' },
     'soft-descriptor': { type: 'string' },
     reference: { type: 'string' },
+    'checkout-session': { type: 'string' },
   },
   help: `Usage: billing start --id <id> --charge-permission <S01-…> --amount <major> --currency <ISO> --interval <interval> [options]
+       billing start --checkout-session <amazonCheckoutSessionId>
 
 Checks the Charge Permission with Amazon Pay (Chargeable, Recurring or PaymentMethodOnFile, same
 currency), then starts the subscription's workflow. Running it again with the same id and terms
 changes nothing and prints the same subscription. Every missing or bad option is named in one run,
 before anything is connected to or written.
+
+With --checkout-session, the subscription comes from a checkout created with POST
+/v1/checkout-sessions (its id, plan and terms were given there): the Checkout Session is completed
+with exactly its amount (Complete Checkout Session, idempotent) and the subscription starts on the
+Charge Permission the buyer agreed to, cycle 0 being the checkout charge. Running it again prints
+the same subscription. A OneTime permission (the buyer did not agree to save the payment method), an
+expired or canceled session and an amount Amazon Pay refuses each end with one line saying what to do.
 
 Options:
   --id <id>                    your subscription id (1-64 of A-Z a-z 0-9 _ . : -)
@@ -48,27 +61,60 @@ Options:
   --first-charge <ChargeId>    the first payment was captured at checkout: it is cycle 0
   --soft-descriptor <text>     statement descriptor (at most 16 bytes)
   --reference <text>           merchantReferenceId sent with every charge (at most 256 characters)
+  --checkout-session <id>      start from a Checkout Session (the amazonCheckoutSessionId); no other option
 ${JSON_OPTION_HELP}
 
 Examples:
   billing start --id sub-1001 --charge-permission S01-1234567-1234567 --amount 14.00 --currency USD --interval month --zone America/New_York
   billing start --id sub-1002 --charge-permission S01-1234567-7654321 --amount 9.99 --currency EUR --interval month --first-charge S01-1234567-7654321-C000001
+  billing start --checkout-session bd504926-f659-4ad7-a1a9-9a747aaf5275
 `,
   async run(ctx, values) {
+    const checkoutSession = str(values, 'checkout-session');
+    if (checkoutSession !== undefined) return startFromCheckout(ctx, values, checkoutSession);
     // Everything that can be checked offline is, before PostgreSQL, Temporal or Amazon Pay are reached.
     const input = startInputFrom(values, OPTION_NAMES, { environment: amazonPayTarget(ctx.io.env).environment, now: new Date() });
     const { client } = await ctx.connect();
     const started = await client.startSubscription(input);
-    if (ctx.json) {
-      ctx.io.out(toJson(started));
-      return 0;
-    }
-    const s = started.subscription;
-    ctx.io.out(
-      `${started.created ? 'Started' : 'Already started (unchanged)'}: subscription ${s.id} — ${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)} on ${s.chargePermissionId}\n` +
-        `  workflow ${started.workflowId}; anchor ${s.anchor.localDateTime} ${s.anchor.zone}${s.firstChargeId ? `; cycle 0 paid at checkout by ${s.firstChargeId}` : ''}\n` +
-        (s.nextBillingAt ? `  next billing ${showInstant(s.nextBillingAt, s.anchor.zone)}\n` : ''),
-    );
+    printStarted(ctx, started);
     return 0;
   },
 };
+
+/** `--checkout-session <id>`: the terms are the checkout's, so no other option is taken. */
+async function startFromCheckout(ctx: CommandContext, values: Record<string, unknown>, checkoutSessionId: string): Promise<number> {
+  const others = Object.keys(values).filter((name) => name !== 'checkout-session' && name !== 'json' && values[name] !== undefined);
+  if (others.length > 0) {
+    throw new UsageError(
+      `billing start: --checkout-session takes no other option (got ${others.map((o) => `--${o}`).join(', ')}): the subscription's id, plan and terms were given when the checkout was created (POST /v1/checkout-sessions)`,
+    );
+  }
+  const problems = validateCheckoutSessionId(checkoutSessionId.trim(), 'checkoutSessionId');
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const { client } = await ctx.connect();
+  const done = await client.completeCheckout(checkoutSessionId.trim());
+  if (ctx.json) {
+    ctx.io.out(toJson(done));
+    return 0;
+  }
+  printStarted(
+    ctx,
+    done,
+    `  from Checkout Session ${done.checkoutSessionId}${done.chargeId ? '' : ' (no charge at checkout: the first cycle is billed when due)'}\n`,
+  );
+  return 0;
+}
+
+function printStarted(ctx: CommandContext, started: StartSubscriptionResult, extra = ''): void {
+  if (ctx.json) {
+    ctx.io.out(toJson(started));
+    return;
+  }
+  const s = started.subscription;
+  ctx.io.out(
+    `${started.created ? 'Started' : 'Already started (unchanged)'}: subscription ${s.id} — ${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)} on ${s.chargePermissionId}\n` +
+      `  workflow ${started.workflowId}; anchor ${s.anchor.localDateTime} ${s.anchor.zone}${s.firstChargeId ? `; cycle 0 paid at checkout by ${s.firstChargeId}` : ''}\n` +
+      extra +
+      (s.nextBillingAt ? `  next billing ${showInstant(s.nextBillingAt, s.anchor.zone)}\n` : ''),
+  );
+}

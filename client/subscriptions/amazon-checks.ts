@@ -11,22 +11,30 @@ import { showInterval } from '../cli/format.js';
 import { ChargePermissionNotChargeableError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
 
 const BILLABLE_TYPES = ['Recurring', 'PaymentMethodOnFile'];
+/** States of a checkout charge that can stand for cycle 0: paid, or on the way to it. */
+const FIRST_CHARGE_STATES: readonly string[] = ['Captured', 'CaptureInitiated', 'Authorized', 'AuthorizationInitiated'];
 
 /**
  * The permission must be Chargeable, Recurring or PaymentMethodOnFile, in the plan's currency, and
  * its monthly cap must hold the plan together with `others` (the other live subscriptions on it,
- * othersOnPermission). Throws ChargePermissionNotChargeableError, InvalidInputError (the cap).
+ * othersOnPermission). With `firstChargePending` (the checkout's own charge is still
+ * AuthorizationInitiated), NonChargeable for ChargeInProgress alone is that charge, not a problem:
+ * Amazon Pay allows one charge in progress at a time. Throws ChargePermissionNotChargeableError,
+ * InvalidInputError (the cap).
  */
 export async function assertPermissionBillable(
   amazonPay: AmazonPayClient,
   chargePermissionId: string,
   plan: Plan,
   others: readonly OtherPlan[] = [],
+  options: { firstChargePending?: boolean } = {},
 ): Promise<ChargePermission> {
   const permission = okOrThrow(await amazonPay.getChargePermission(chargePermissionId), 'charge_permission', chargePermissionId, 'Get Charge Permission');
   const { state, reasons } = permission.statusDetails;
   const reasonCodes = (reasons ?? []).map((r) => r.reasonCode);
-  if (state !== 'Chargeable') {
+  const onlyTheFirstCharge =
+    options.firstChargePending === true && state === 'NonChargeable' && reasonCodes.length === 1 && reasonCodes[0] === 'ChargeInProgress';
+  if (state !== 'Chargeable' && !onlyTheFirstCharge) {
     const why = reasonCodes.length > 0 ? ` (${reasonCodes.join(', ')})` : '';
     throw new ChargePermissionNotChargeableError(
       chargePermissionId,
@@ -108,14 +116,22 @@ function monthlyMaximum(plan: PlanTerms): bigint {
   return BigInt(plan.amountMinor) * BigInt(maxCyclesPerCalendarMonth(plan.interval) ?? 1);
 }
 
-/** The checkout charge must belong to the permission, be Captured or Authorized, and be exactly the plan's amount. */
+/**
+ * The checkout charge must belong to the permission, be paid or on its way to it (Captured,
+ * CaptureInitiated, Authorized — the workflow captures it —, AuthorizationInitiated — it waits for
+ * Amazon's decision), and be exactly the plan's amount. The workflow records it in the state
+ * Amazon gives (workflows/checkout-charge.ts).
+ */
 export async function assertFirstChargeMatches(amazonPay: AmazonPayClient, chargeId: string, chargePermissionId: string, plan: Plan): Promise<Charge> {
   const charge = okOrThrow(await amazonPay.getCharge(chargeId), 'charge', chargeId, 'Get Charge');
   const problems: string[] = [];
   if (charge.chargePermissionId !== chargePermissionId)
     problems.push(`it belongs to Charge Permission ${charge.chargePermissionId}, not ${chargePermissionId}`);
-  if (charge.statusDetails.state !== 'Captured' && charge.statusDetails.state !== 'Authorized') {
-    problems.push(`it is ${charge.statusDetails.state}; only a Captured or Authorized charge can stand for the first payment`);
+  if (!FIRST_CHARGE_STATES.includes(charge.statusDetails.state)) {
+    const reason = charge.statusDetails.reasonCode ? ` (${charge.statusDetails.reasonCode})` : '';
+    problems.push(
+      `it is ${charge.statusDetails.state}${reason}; only a charge that is paid or being paid (${FIRST_CHARGE_STATES.join(', ')}) can stand for the first payment`,
+    );
   }
   const expected = formatMoney(money(BigInt(plan.amountMinor), plan.currency));
   let actual: string;

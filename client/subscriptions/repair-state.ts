@@ -12,6 +12,8 @@ import type { RestoredPauses } from './repair-pauses.js';
 import { isLedgerStateIn, PAID_CHARGE_STATES, PENDING_CHARGE_STATES, REFUSED_OR_DECLINED_STATES, SOFT_DECLINE_REASONS } from '../../billing/vocabulary.js';
 
 const PAID = new Set<string>(PAID_CHARGE_STATES);
+/** A checkout charge (cycle 0, attempt 0) in these states still needs the run's capture or its wait for Amazon's decision. */
+const CHECKOUT_UNFINISHED = new Set<string>(['Authorized', 'AuthorizationInitiated']);
 /** Attempts whose outcome Amazon Pay has not settled: resumed with their own key. */
 const UNSETTLED = new Set<string>(['pending', 'unknown', ...PENDING_CHARGE_STATES]);
 /** Soft declines, the ones dunning counts (workflows/settle-cycle.ts). */
@@ -62,8 +64,11 @@ export function resumePointFromLedger(
   const previous = drifted ? statusBeforeDrift : row.status;
   const paused = pauses?.paused ?? previous === 'paused';
   const status: SubscriptionStatus = paused ? 'paused' : previous === 'trialing' && paid.length === 0 ? 'trialing' : 'active';
-  const fresh = charges.length === 0 && row.currentCycle === 0;
-  const cycle = Math.max(row.currentCycle, lastPaid ? lastPaid.cycle + 1 : 0);
+  // The checkout's charge of cycle 0 not finished (not captured yet, or still pending): the new run
+  // starts afresh and finishes it as the first run would have (workflows/checkout-charge.ts).
+  const checkoutUnfinished = charges.every((c) => c.cycle === 0 && c.attempt === 0 && CHECKOUT_UNFINISHED.has(c.state));
+  const fresh = (charges.length === 0 || checkoutUnfinished) && row.currentCycle === 0;
+  const cycle = fresh ? 0 : Math.max(row.currentCycle, lastPaid ? lastPaid.cycle + 1 : 0);
   const ofCycle = charges.filter((c) => c.cycle === cycle).sort((a, b) => a.attempt - b.attempt);
   const last = ofCycle.at(-1);
   let attempt = 1;

@@ -60,8 +60,12 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
     // closed the permission, or long after its anchor.
     assertNoBackBilling(spec, deps.now());
     const amazonPay = deps.amazonPay();
-    await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id));
-    if (spec.firstChargeId !== undefined) await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
+    const firstCharge =
+      spec.firstChargeId === undefined ? undefined : await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
+    const others = await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id);
+    await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
+      firstChargePending: firstCharge?.statusDetails.state === 'AuthorizationInitiated',
+    });
   }
 
   const client = await deps.temporal();

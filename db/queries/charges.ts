@@ -219,17 +219,25 @@ function chargeEventsSql(rows: string, periodEnd: Date | null): SQL {
     )`;
 }
 
-/** The ledger row for cycle 0 when the first payment was captured at checkout, with its charge.succeeded event in the same statement. */
+/**
+ * The ledger row for cycle 0 when the first payment was made at checkout (attempt 0, outcome
+ * `checkout`), in the Charge's state as Amazon Pay's Get Charge gave it — Captured,
+ * CaptureInitiated, Authorized (captured afterwards), AuthorizationInitiated (pending), Declined or
+ * Canceled —, with its event in the same statement (charge.succeeded for a paid state,
+ * charge.pending, charge.failed). `state` defaults to Captured, what callers before this
+ * distinction recorded. A row already there is kept (a retried write); its later states are
+ * written by resolvePendingCharge.
+ */
 export async function insertCheckoutCharge(
   db: DatabaseOrTransaction,
-  row: { subscriptionId: string; chargeId: string; amountMinor: bigint; currency: string; at: Date },
+  row: { subscriptionId: string; chargeId: string; amountMinor: bigint; currency: string; at: Date; state?: string; reasonCode?: string | null },
 ): Promise<ChargeRow> {
   const at = row.at.toISOString();
   await db.execute(sql`
     with inserted as (
-      insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, charge_id, state, outcome, requested_at, completed_at)
+      insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, charge_id, state, outcome, reason_code, requested_at, completed_at)
       values (${row.subscriptionId}, 0, 0, ${`checkout:${row.chargeId}`}, ${row.amountMinor.toString()}::bigint, ${row.currency}, ${row.chargeId},
-        'Captured', 'checkout', ${at}::timestamptz, ${at}::timestamptz)
+        ${row.state ?? 'Captured'}, 'checkout', ${row.reasonCode ?? null}::text, ${at}::timestamptz, ${at}::timestamptz)
       on conflict (subscription_id, cycle, attempt) do nothing
       returning *, null::text as prior_state
     ), ${chargeEventsSql('inserted', null)},

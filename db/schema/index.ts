@@ -6,3 +6,4 @@ export * from './refunds.js';
 export * from './housekeeping.js';
 export * from './api.js';
 export * from './events.js';
+export * from './checkouts.js';

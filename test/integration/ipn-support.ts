@@ -1,5 +1,6 @@
 // Shared by the ipn-* and daemon-* integration tests: the real daemon (startDaemon) on a test
 // database, the shared dev server and a simulator, with ports chosen by the kernel.
+import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
@@ -14,7 +15,7 @@ import type { BillingPolicy } from '../../workflows/types.js';
 import { createSimulatorControl, type SimulatorControl } from '../../simulator/control-client.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/server.js';
 import { FAST_POLICY, randomPublicKeyId } from '../support/billing-harness.js';
-import { connectTestTemporal, uniqueTaskQueue, type TestDatabase, type TestTemporal } from '../support/integration.js';
+import { connectTestTemporal, createTestDatabase, uniqueTaskQueue, type TestDatabase, type TestTemporal } from '../support/integration.js';
 
 export interface TaskQueues {
   workflows: string;
@@ -47,6 +48,7 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     region: 'na',
     endpoint: simulator.url,
     timeoutMs: 5_000,
+    storeId: SIMULATOR_STORE_ID,
   });
   return { simulator, control: createSimulatorControl(simulator.url), amazonPay };
 }
@@ -130,5 +132,38 @@ export function idleSpec(id: string, chargePermissionId: string): SubscriptionSp
     chargePermissionId,
     plan: { amountMinor: '1000', currency: 'USD', interval: { unit: 'month', count: 1 } },
     anchor: { localDateTime: '2099-01-15T09:00:00', zone: 'UTC' },
+  };
+}
+
+/** A test database, the dev server, a simulator and the daemon on them, the simulator's IPNs sent to the daemon. */
+export interface DaemonStack {
+  database: TestDatabase;
+  temporal: TestTemporal;
+  sim: SimulatorWithKeys;
+  daemon: Daemon;
+  close(): Promise<void>;
+}
+
+export async function startDaemonStack(): Promise<DaemonStack> {
+  const [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal()]);
+  const sim = await startTestSimulator();
+  const daemon = await startTestDaemon({
+    database,
+    taskQueues: uniqueTaskQueues(),
+    amazonPay: sim.amazonPay,
+    signature: { mode: 'trusted-key', publicKeyPem: sim.simulator.ipnSigningPublicKeyPem },
+  });
+  await sim.control.setIpn({ url: daemon.ipnUrl, retryScheduleMs: [500, 1_000, 2_000] });
+  return {
+    database,
+    temporal,
+    sim,
+    daemon,
+    async close() {
+      await daemon.shutdown();
+      await sim.simulator.close();
+      await temporal.close();
+      await database.drop();
+    },
   };
 }

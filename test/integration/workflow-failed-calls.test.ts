@@ -11,10 +11,11 @@ import type { InjectedError } from '../../simulator/control-client.js';
 import { changePlanUpdate, pauseSignal, permissionStatusSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { BillingPolicy, SubscriptionState } from '../../workflows/types.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { authorizedCheckout } from '../support/checkout.js';
 import { ledger, newPermission, shortSpec, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
 type Mode = 'non_retryable' | 'outage';
-type AmazonOperation = 'getChargePermission' | 'closeChargePermission' | 'getCharge';
+type AmazonOperation = 'getChargePermission' | 'closeChargePermission' | 'getCharge' | 'captureCharge';
 
 /** Long enough that an ordinary call on a busy machine never runs out of it, short enough to wait out. */
 const RETRY_WINDOW_MS = 5_000;
@@ -80,6 +81,24 @@ const SITES: Site[] = [
       run.cp = chargePermission.chargePermissionId;
       await run.arm();
       return (await run.h.launch({ ...shortSpec(run.id, run.cp, { cycles: 2 }), firstChargeId: firstChargeId! }, run.policy)).handle;
+    },
+    async recovered(run, handle) {
+      expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 2 });
+      expect((await ledger(run.h, run.id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+        [0, 0, 'Captured'],
+        [1, 1, 'Captured'],
+      ]);
+    },
+  },
+  {
+    name: 'capture of a checkout authorization',
+    activity: 'captureCharge',
+    amazon: 'captureCharge',
+    async reach(run) {
+      const { chargePermissionId, chargeId } = await authorizedCheckout(run.h.simulator.url, run.h.amazonPay, run.id);
+      run.cp = chargePermissionId;
+      await run.arm(chargeId);
+      return (await run.h.launch({ ...shortSpec(run.id, run.cp, { cycles: 2 }), firstChargeId: chargeId }, run.policy)).handle;
     },
     async recovered(run, handle) {
       expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 2 });

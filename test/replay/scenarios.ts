@@ -11,6 +11,7 @@ import { subscriptionWorkflow } from '../../workflows/index.js';
 import { initialState } from '../../workflows/subscription.js';
 import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import { allRuns, PATH_SCENARIOS } from './path-scenarios.js';
+import { CHECKOUT_SCENARIOS } from './checkout-scenarios.js';
 import { SendGate } from '../support/send-gate.js';
 
 /** Holds Create Charge sends for scenarios that stop a subscription while a charge waits its turn (record.ts passes it as the harness's call spacer). */
@@ -596,5 +597,6 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   ...PATH_SCENARIOS,
+  ...CHECKOUT_SCENARIOS,
   ...IPN_SCENARIOS,
 ];

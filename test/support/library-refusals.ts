@@ -2,7 +2,8 @@
 // own checks with wrong values of every field an edge can send, so the edges' tests (HTTP API:
 // api/fields.ts, CLI: client/cli/field-names.ts) can show that every one is named as it was sent.
 import type { ChargePermission } from '../../amazonpay/types.js';
-import { validateSubscriptionId } from '../../billing/plan-rules.js';
+import { validateCheckoutSessionId, validateSubscriptionId } from '../../billing/plan-rules.js';
+import { checkCheckoutInput } from '../../client/checkout/create.js';
 import { validateSubscriptionSpecWithSchedule, validateZone } from '../../billing/schedule.js';
 import type { Problem } from '../../billing/types.js';
 import { InvalidInputError, type TermDifference } from '../../client/errors.js';
@@ -106,6 +107,35 @@ export const previewRefusals = (): Problem[] => [
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, fromCycle: 1_000_000 })),
   ...problemsOf(() => previewSchedule('live', { anchor, interval: { unit: 'year', count: 1 }, trial: { unit: 'year', count: 1_000_000 } })),
 ];
+
+/** createCheckout: the start's rules on the checkout's terms, and the return URLs. */
+export const checkoutRefusals = (): Problem[] => [
+  ...problemsOf(() =>
+    checkCheckoutInput(
+      {
+        subscriptionId: 'bad id!',
+        plan: { amountMinor: '1'.repeat(20), currency: 'XXX', interval: badInterval },
+        zone: 'Mars/Olympus',
+        trial: badInterval,
+        end: { afterCycles: 0 },
+        softDescriptor: 'x'.repeat(17),
+        merchantMetadata: { merchantStoreName: '\u0000', noteToBuyer: '\u0000', customInformation: '\u0000' },
+        checkoutResultReturnUrl: 'ftp://example.com',
+        checkoutCancelUrl: 'http://shop.example.com/cancel',
+      },
+      { environment: 'live', now: new Date('2026-01-01T00:00:00Z'), usePendingAuthorization: false },
+    ),
+  ),
+  ...problemsOf(() =>
+    checkCheckoutInput(
+      { subscriptionId: 'a', plan: { ...monthly, interval: { unit: 'minute', count: 1 } }, end: { at: '2024-01-01T00:00:00Z' }, checkoutResultReturnUrl: 'x' },
+      { environment: 'live', now: new Date('2026-01-01T00:00:00Z'), usePendingAuthorization: false },
+    ),
+  ),
+];
+
+/** completeCheckout: only the Checkout Session id is the request's. */
+export const completeCheckoutRefusals = (): Problem[] => validateCheckoutSessionId('../x', 'checkoutSessionId');
 
 /** addWebhookEndpoint / updateWebhookEndpoint: url, event types and description. */
 export function webhookEndpointRefusals(): Problem[] {

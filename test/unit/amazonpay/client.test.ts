@@ -6,9 +6,11 @@ import { startRecordingServer, unusedLoopbackPort, waitFor } from './support/rec
 import type { RecordingServer } from './support/recording-server.js';
 import { testKeyPair } from './support/test-keys.js';
 import { verifyAuthorization } from './support/verify-signature.js';
+import { verifyButtonSignature } from '../../../simulator/button-signature.js';
 
 const CP = 'S01-0000000-0000000';
 const CHARGE = 'S01-0000000-0000000-C000001';
+const SESSION = 'bd504926-f659-4ad7-a1a9-9a747aaf5275';
 const FIXED_NOW = new Date('2024-05-06T07:08:09.000Z');
 
 const chargeBody = { chargeId: CHARGE, chargePermissionId: CP, statusDetails: { state: 'Captured' } };
@@ -127,6 +129,23 @@ describe('every operation: method, path, body, signature', () => {
       response: { refundId: `${CHARGE}-R1` },
     },
     {
+      name: 'getCheckoutSession',
+      call: (c) => c.getCheckoutSession(SESSION),
+      method: 'GET',
+      path: `/v2/checkoutSessions/${SESSION}`,
+      body: undefined,
+      response: { checkoutSessionId: SESSION },
+    },
+    {
+      name: 'completeCheckoutSession',
+      call: (c) => c.completeCheckoutSession(SESSION, { chargeAmount: { amount: '14.00', currencyCode: 'USD' } }, { idempotencyKey: 'k_1' }),
+      method: 'POST',
+      path: `/v2/checkoutSessions/${SESSION}/complete`,
+      body: { chargeAmount: { amount: '14.00', currencyCode: 'USD' } },
+      key: 'k_1',
+      response: { checkoutSessionId: SESSION },
+    },
+    {
       name: 'getRefund',
       call: (c) => c.getRefund('S01-1-1-R1'),
       method: 'GET',
@@ -180,6 +199,20 @@ describe('every operation: method, path, body, signature', () => {
     const verified = verifyAuthorization(request, testKeyPair().publicKey);
     expect(verified.valid).toBe(true);
     expect(verified.signedHeaders).toContain('x-amz-pay-simulation-code');
+  });
+});
+
+describe('the Amazon Pay button', () => {
+  it("signs a payload with the client's key, so the simulator's check (as Amazon's) verifies it; the key is not in the result", () => {
+    const client = clientFor({ storeId: 'amzn1.application-oa2-client.abc123' });
+    const payloadJSON = JSON.stringify({ storeId: client.storeId, webCheckoutDetails: { checkoutMode: 'ProcessOrder' } });
+    const config = client.signButton(payloadJSON);
+    expect(config).toMatchObject({ payloadJSON, publicKeyId: 'SANDBOX-AFVX7ULWSGBZ5535PCUQOY7B', algorithm: 'AMZN-PAY-RSASSA-PSS-V2' });
+    expect(() => verifyButtonSignature(config, () => testKeyPair().publicKey)).not.toThrow();
+    expect(() => verifyButtonSignature({ ...config, payloadJSON: `${payloadJSON} ` }, () => testKeyPair().publicKey)).toThrow(/does not verify/);
+    expect(JSON.stringify(config)).not.toContain('PRIVATE KEY');
+    expect(client.storeId).toBe('amzn1.application-oa2-client.abc123');
+    expect(clientFor().storeId).toBeNull();
   });
 });
 

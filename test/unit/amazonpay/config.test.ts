@@ -32,6 +32,7 @@ describe('parseAmazonPayConfig: accepted inputs', () => {
       region: 'na',
       endpoint: null,
       merchantId: null,
+      storeId: null,
       timeoutMs: 10_000,
       algorithm: 'AMZN-PAY-RSASSA-PSS-V2',
     });
@@ -79,9 +80,10 @@ describe('parseAmazonPayConfig: accepted inputs', () => {
       AMAZON_PAY_PRIVATE_KEY: pem().replace(/\n/g, '\\n'),
       AMAZON_PAY_REGION: 'us',
       AMAZON_PAY_TIMEOUT_MS: '3000',
+      AMAZON_PAY_STORE_ID: 'amzn1.application-oa2-client.8b5e45312b5248b69eeaStoreId',
       OTHER: 'ignored',
     });
-    expect(parseAmazonPayConfig(input)).toMatchObject({ region: 'na', timeoutMs: 3000 });
+    expect(parseAmazonPayConfig(input)).toMatchObject({ region: 'na', timeoutMs: 3000, storeId: 'amzn1.application-oa2-client.8b5e45312b5248b69eeaStoreId' });
   });
 });
 
@@ -163,7 +165,7 @@ describe('parseAmazonPayConfig: error messages name the key, the value and what 
   });
 
   it('lists every bad key in one message, including unknown keys and the timeout range', () => {
-    const message = errorOf({ publicKeyId: 42, region: 'mars', timeoutMs: 5, algorithm: 'RSA', publicKeyID: 'typo' });
+    const message = errorOf({ publicKeyId: 42, region: 'mars', timeoutMs: 5, algorithm: 'RSA', publicKeyID: 'typo', storeId: 'store-1' });
     for (const part of [
       'unknown key "publicKeyID"',
       'publicKeyId: found 42, expected a string',
@@ -171,6 +173,7 @@ describe('parseAmazonPayConfig: error messages name the key, the value and what 
       'timeoutMs: found 5, expected an integer number of milliseconds between 100 and 120000',
       'algorithm: found "RSA", expected one of AMZN-PAY-RSASSA-PSS-V2, AMZN-PAY-RSASSA-PSS',
       'privateKeyPath / privateKey: found nothing',
+      'storeId: found "store-1", expected a Store ID: "amzn1.application-oa2-client." followed by its letters and digits',
     ]) {
       expect(message).toContain(part);
     }

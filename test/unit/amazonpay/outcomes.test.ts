@@ -79,6 +79,16 @@ describe('per-operation decisions', () => {
     expect(classifyResponse('captureCharge', 422, errorBody('AmazonRejected'), undefined).kind).toBe('refused');
   });
 
+  it.each([
+    [409, 'AmountMismatch', 'refused'],
+    [400, 'CheckoutSessionCanceled', 'refused'],
+    [422, 'InvalidCheckoutSessionStatus', 'permission_state'],
+    [400, 'CurrencyMismatch', 'refused'],
+    [400, 'MissingParameterValue', 'invalid_request'],
+  ] as const)('Complete Checkout Session HTTP %i %s → %s', (status, reasonCode, kind) => {
+    expect(classifyResponse('completeCheckoutSession', status, errorBody(reasonCode), undefined)).toMatchObject({ kind, reasonCode });
+  });
+
   it('InvalidChargeStatus on createRefund is a state problem', () => {
     expect(classifyResponse('createRefund', 422, errorBody('InvalidChargeStatus'), undefined).kind).toBe('permission_state');
   });
@@ -92,6 +102,8 @@ describe('successful responses', () => {
     ['getChargePermission', 200, { chargePermissionId: 'S01-1-1' }],
     ['closeChargePermission', 200, { chargePermissionId: 'S01-1-1' }],
     ['createRefund', 201, { refundId: 'S01-1-1-R1' }],
+    ['getCheckoutSession', 200, { checkoutSessionId: 'bd504926-f659-4ad7-a1a9-9a747aaf5275' }],
+    ['completeCheckoutSession', 202, { checkoutSessionId: 'bd504926-f659-4ad7-a1a9-9a747aaf5275' }],
   ] as const)('%s HTTP %i with the id field is ok with the parsed body', (operation, status, body) => {
     const outcome = classifyResponse(operation, status, JSON.stringify(body), 'rid');
     expect(outcome).toEqual({ kind: 'ok', status, body, requestId: 'rid' });

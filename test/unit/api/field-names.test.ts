@@ -23,6 +23,8 @@ const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
     { field: 'account', message: 'the route refuses it itself' },
   ],
   'GET /v1/subscriptions': refusals.listRefusals(),
+  'POST /v1/checkout-sessions': [...refusals.checkoutRefusals(), { field: 'account', message: 'the route refuses it itself' }],
+  'POST /v1/checkout-sessions/:id/complete': refusals.completeCheckoutRefusals(),
   'GET /v1/subscriptions/:id': byId,
   'POST /v1/subscriptions/:id/pause': [...byId, ...reason],
   'POST /v1/subscriptions/:id/resume': [...byId, ...reason],

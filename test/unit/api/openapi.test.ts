@@ -34,6 +34,8 @@ describe('the served OpenAPI document', () => {
   it('gives every operation a unique camelCase operationId and documents 500 as a problem', () => {
     const ids = operations().map(({ method, path, op }) => [`${method.toUpperCase()} ${path}`, op.operationId]);
     expect(Object.fromEntries(ids)).toEqual({
+      'POST /v1/checkout-sessions': 'createCheckoutSession',
+      'POST /v1/checkout-sessions/{id}/complete': 'completeCheckoutSession',
       'POST /v1/subscriptions': 'createSubscription',
       'GET /v1/subscriptions': 'listSubscriptions',
       'GET /v1/events': 'listEvents',
@@ -57,7 +59,7 @@ describe('the served OpenAPI document', () => {
       expect(op.responses['500']?.content?.['application/problem+json']?.schema).toEqual({ $ref: '#/components/schemas/Problem' });
   });
 
-  it('documents the bodies of pause, resume, cancel and refund as optional objects (no body, or an object; null is refused)', () => {
+  it('documents the bodies of pause, resume, cancel, refund and checkout complete as optional objects (no body, or an object; null is refused)', () => {
     const bodies = operations().filter(({ op }) => op.requestBody);
     for (const { method, path, op } of bodies) {
       const schema = op.requestBody.content['application/json'].schema;
@@ -67,6 +69,7 @@ describe('the served OpenAPI document', () => {
     const optional = bodies.filter(({ op }) => op.requestBody.required === false).map(({ path }) => path);
     expect(optional.sort()).toEqual([
       '/v1/charges/{chargeId}/refunds',
+      '/v1/checkout-sessions/{id}/complete',
       '/v1/subscriptions/{id}/cancel',
       '/v1/subscriptions/{id}/pause',
       '/v1/subscriptions/{id}/resume',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chargeIdempotencyKey, refundIdempotencyKey, subscriptionIdFromWorkflowId, subscriptionWorkflowId } from '../../../billing/keys.js';
+import {
+  captureIdempotencyKey,
+  chargeIdempotencyKey,
+  checkoutCompleteIdempotencyKey,
+  refundIdempotencyKey,
+  subscriptionIdFromWorkflowId,
+  subscriptionWorkflowId,
+} from '../../../billing/keys.js';
 
 const KEY_FORMAT = /^[A-Za-z0-9_-]{32}$/;
 const base = { subscriptionId: 'sub_123', chargePermissionId: 'S01-1234567-1234567', cycle: 3, attempt: 1 };
@@ -107,6 +114,21 @@ describe('refundIdempotencyKey', () => {
     [{ chargeId, refundSeq: 0 }, /Invalid refundSeq 0.*1 to 9999/],
   ])('rejects %j', (input, message) => {
     expect(() => refundIdempotencyKey(input)).toThrow(message);
+  });
+});
+
+describe('checkout keys (Complete Checkout Session, Capture Charge of a checkout authorization)', () => {
+  it('are frozen, 32 characters, one per session / charge', () => {
+    // Do not update the literals: a complete or capture retried after a deploy must send the same key.
+    expect(checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5275')).toBe('k_FZtCOkYWqo7hdoFd8HwYpywJPmkTZP');
+    expect(captureIdempotencyKey('S01-1234567-1234567-C000001')).toBe('cap_dNA_pzOahhiKtqIbx0jEhJUKBjxw');
+    expect(checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5276')).toMatch(KEY_FORMAT);
+    expect(checkoutCompleteIdempotencyKey('a')).not.toBe(checkoutCompleteIdempotencyKey('b'));
+  });
+
+  it('refuse ids that are not Amazon ids', () => {
+    expect(() => checkoutCompleteIdempotencyKey('../x')).toThrow(/Invalid checkoutSessionId/);
+    expect(() => captureIdempotencyKey('S01-1234567-1234567')).toThrow(/Invalid chargeId/);
   });
 });
 

@@ -20,7 +20,7 @@ const start = refusals.startRefusals({ merchantReferenceId: '' });
 
 /** Library fields each command can be refused on. */
 const LIBRARY_FIELDS: Record<string, Array<Problem | TermDifference>> = {
-  start,
+  start: [...start, ...refusals.completeCheckoutRefusals()],
   import: start,
   preview: refusals.previewRefusals(),
   list: refusals.listRefusals(),

@@ -33,6 +33,13 @@ describe('resumePointFromLedger', () => {
     expect(resumePointFromLedger(live, [])).toMatchObject({ fresh: true, cycle: 0, attempt: 1, attemptReason: 'next' });
   });
 
+  it('a checkout charge not captured yet (or still pending) is finished by a fresh run, not taken as paid', () => {
+    for (const state of ['Authorized', 'AuthorizationInitiated'])
+      expect(resumePointFromLedger(live, [charge(0, 0, state)]), state).toMatchObject({ fresh: true, cycle: 0 });
+    expect(resumePointFromLedger(live, [charge(0, 0, 'Captured')])).toMatchObject({ fresh: false, cycle: 1, attempt: 1 });
+    expect(resumePointFromLedger({ ...live, currentCycle: 1 }, [charge(0, 0, 'Authorized')])).toMatchObject({ fresh: false, cycle: 1 });
+  });
+
   it('a paid cycle is never billed again, even if the status write after it was lost', () => {
     expect(resumePointFromLedger(live, [charge(0, 1, 'Captured'), charge(1, 1, 'Captured')])).toMatchObject({
       fresh: false,

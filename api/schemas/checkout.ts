@@ -1,0 +1,82 @@
+// Requests and responses of /v1/checkout-sessions (api/routes/checkout-sessions.ts).
+import { z } from 'zod';
+import { CHECKOUT_SESSION_ID_PATTERN } from '../../billing/plan-rules.js';
+import { MAX_RETURN_URL_LENGTH } from '../../client/checkout/payload.js';
+import { EndSchema, IntervalSchema, MoneySchema, text } from './common.js';
+import { PlanSchema, SubscriptionSchema } from './resources.js';
+
+const returnUrl = (description: string) => text(MAX_RETURN_URL_LENGTH * 2, description);
+
+export const CreateCheckoutSessionBody = z
+  .strictObject({
+    subscriptionId: text(
+      64,
+      'Your id for the subscription the checkout starts: 1-64 of A-Z a-z 0-9 _ . : -, and no subscription may have it yet. Amazon Pay shows it to the buyer as the order reference (merchantReferenceId). The same id again replaces the terms until a Checkout Session completes them',
+    ),
+    plan: z.strictObject({ price: MoneySchema, interval: IntervalSchema }),
+    zone: text(64, "The buyer's IANA zone (default UTC): the subscription's anchor is the moment the checkout is completed, in it").optional(),
+    trial: IntervalSchema.optional().describe('Free trial: nothing is charged at checkout (paymentIntent Confirm); cycle 0 is billed when it ends'),
+    end: EndSchema.optional(),
+    softDescriptor: text(64, 'Statement descriptor, at most 16 bytes: on the checkout charge and every later charge').optional(),
+    merchantMetadata: z
+      .strictObject({
+        merchantStoreName: text(50).optional(),
+        noteToBuyer: text(255, undefined, { multiLine: true }).optional(),
+        customInformation: text(4096, undefined, { multiLine: true }).optional(),
+      })
+      .optional()
+      .describe('Shown on the Amazon Pay page and sent with every Create Charge; merchantReferenceId is the subscription id'),
+    checkoutResultReturnUrl: returnUrl(
+      `Where Amazon Pay sends the buyer after paying, with amazonCheckoutSessionId appended: your page that calls POST /v1/checkout-sessions/{id}/complete. https (http only to localhost or 127.0.0.1 in the sandbox), at most ${MAX_RETURN_URL_LENGTH} characters`,
+    ),
+    checkoutCancelUrl: returnUrl('Where a buyer who cancels on the Amazon Pay page is sent (default: the result URL); same rules').optional(),
+    canHandlePendingAuthorization: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: cycle 0 is authorized (paymentIntent Authorize, pending authorizations allowed) and the daemon captures it once Authorized; false: AuthorizeWithCapture. Default: billing.yaml policy.usePendingAuthorization. Not used with a trial',
+      ),
+    account: text(64, 'Reserved for several Amazon Pay merchant accounts: null or left out today (any other value is 422)').nullish(),
+  })
+  .meta({ id: 'CreateCheckoutSessionRequest' });
+
+/** Complete takes no fields: everything comes from the Checkout Session and its checkout. */
+export const CompleteCheckoutSessionBody = z.strictObject({}).meta({ id: 'CompleteCheckoutSessionRequest' });
+
+export const CheckoutSessionIdParams = z.strictObject({
+  id: z.string().max(64).describe('The amazonCheckoutSessionId Amazon Pay appended to your result URL').meta({ pattern: CHECKOUT_SESSION_ID_PATTERN.source }),
+});
+
+export const CheckoutButtonSchema = z
+  .strictObject({
+    subscriptionId: z.string(),
+    paymentIntent: z.enum(['Confirm', 'Authorize', 'AuthorizeWithCapture']).describe('Confirm: a trial, nothing charged at checkout'),
+    chargeAmount: MoneySchema.nullable().describe('Charged at checkout as cycle 0; null with a trial'),
+    plan: PlanSchema,
+    button: z
+      .strictObject({
+        merchantId: z.string().nullable().describe("renderButton's merchantId (AMAZON_PAY_MERCHANT_ID); null when not configured"),
+        sandbox: z.boolean().describe("renderButton's sandbox"),
+        productType: z.literal('PayOnly').describe("renderButton's productType"),
+        createCheckoutSessionConfig: z
+          .strictObject({
+            payloadJSON: z.string().describe('The Create Checkout Session payload exactly as signed: pass it unchanged'),
+            signature: z.string(),
+            publicKeyId: z.string(),
+            algorithm: z.enum(['AMZN-PAY-RSASSA-PSS-V2', 'AMZN-PAY-RSASSA-PSS']),
+          })
+          .describe("renderButton's createCheckoutSessionConfig"),
+      })
+      .describe('What amazon.Pay.renderButton(selector, {...}) takes; add placement, ledgerCurrency and checkoutLanguage for your page'),
+  })
+  .meta({ id: 'CheckoutButton', description: 'The Amazon Pay button for a plan, signed by the daemon: the merchant never signs.' });
+
+export const CompleteCheckoutResultSchema = z
+  .strictObject({
+    subscription: SubscriptionSchema,
+    created: z.boolean().describe('false: the checkout had already started this subscription (201 vs 200)'),
+    checkoutSessionId: z.string(),
+    chargePermissionId: z.string(),
+    chargeId: z.string().nullable().describe('The charge made at checkout (cycle 0 in the ledger); null with a trial'),
+  })
+  .meta({ id: 'CompleteCheckoutResult' });

@@ -1,0 +1,301 @@
+// completeCheckout: what the merchant's return page calls with the amazonCheckoutSessionId Amazon
+// Pay appended to it. Reads the Checkout Session (Amazon's word, not the caller's), checks it is
+// one of this daemon's checkouts with the terms it signed, completes it idempotently with exactly
+// the session's amount, and starts the subscription on the Charge Permission the buyer agreed to
+// (amazon-pay-checkout reference §5, §10). Repeated and concurrent calls return the same subscription.
+import { checkoutSessionStanding, completeDecisionOf, type CheckoutSessionStanding } from '../../amazonpay/checkout-outcomes.js';
+import type { AmazonPayClient } from '../../amazonpay/client.js';
+import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
+import type { CheckoutSession, CheckoutSessionPayload, Price } from '../../amazonpay/types.js';
+import { checkoutCompleteIdempotencyKey } from '../../billing/keys.js';
+import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
+import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
+import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
+import type { SubscriptionSpec } from '../../billing/types.js';
+import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
+import type { CheckoutRow } from '../../db/schema/index.js';
+import type { BillingClientDeps } from '../deps.js';
+import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
+import { okOrThrow } from '../subscriptions/amazon-checks.js';
+import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
+import type { CheckoutTerms } from './payload.js';
+
+export interface CompleteCheckoutResult extends StartSubscriptionResult {
+  checkoutSessionId: string;
+  chargePermissionId: string;
+  /** The charge made at checkout (cycle 0), null for a trial (Confirm). */
+  chargeId: string | null;
+}
+
+/**
+ * Throws NotFoundError (no such session, or not one of this daemon's checkouts), ConflictError
+ * (another Checkout Session completes this checkout, or the session carries other terms than the
+ * checkout's latest button), CheckoutSessionError (AmountMismatch, InvalidCheckoutSessionStatus,
+ * Expired, Canceled, OneTime: nothing started, see client/errors.ts), InvalidInputError,
+ * ChargePermissionNotChargeableError, UpstreamError (Amazon Pay or Temporal; retry the call).
+ */
+export async function completeCheckout(deps: BillingClientDeps, checkoutSessionId: string): Promise<CompleteCheckoutResult> {
+  const idProblems = validateCheckoutSessionId(checkoutSessionId, 'checkoutSessionId');
+  if (idProblems.length > 0) throw new InvalidInputError(idProblems);
+  const amazonPay = deps.amazonPay();
+  let session = sessionOrThrow(await amazonPay.getCheckoutSession(checkoutSessionId), checkoutSessionId);
+  const checkout = await checkoutOf(deps, session);
+  const terms = checkout.terms as CheckoutTerms;
+  assertSessionMatches(session, checkout);
+  const at = { subscriptionId: checkout.subscriptionId, checkoutSessionId };
+
+  let standing = checkoutSessionStanding(session);
+  if (standing.state === 'open') {
+    // Before Amazon charges anything: the session is the one that completes this checkout, and
+    // the subscription it starts passes every check that does not need the Charge Permission.
+    const anchorLocal = await claim(deps, checkout, checkoutSessionId);
+    try {
+      assertStartable(deps, checkout, terms, anchorLocal);
+    } catch (error) {
+      await releaseCheckout(deps.db, { ...at, at: deps.now() });
+      throw error;
+    }
+    session = await complete(deps, amazonPay, session, () => releaseCheckout(deps.db, { ...at, at: deps.now() }));
+    standing = checkoutSessionStanding(session);
+  }
+  if (standing.state !== 'completed') {
+    await releaseCheckout(deps.db, { ...at, at: deps.now() });
+    throw refusalFor(session, standing);
+  }
+
+  const permission = okOrThrow(
+    await amazonPay.getChargePermission(standing.chargePermissionId),
+    'charge_permission',
+    standing.chargePermissionId,
+    'Get Charge Permission',
+  );
+  if (permission.chargePermissionType === 'OneTime') {
+    await releaseCheckout(deps.db, { ...at, at: deps.now() });
+    throw refusal('OneTime', session, oneTimeMessage(session, standing, checkout.subscriptionId));
+  }
+  const anchorLocal = await claim(deps, checkout, checkoutSessionId);
+  let started: StartSubscriptionResult;
+  try {
+    started = await startSubscription(deps, {
+      ...startInput(checkout, terms, anchorLocal),
+      chargePermissionId: standing.chargePermissionId,
+      ...(standing.chargeId ? { firstChargeId: standing.chargeId } : {}),
+    });
+  } catch (error) {
+    // The checkout is done at Amazon Pay; a refusal of the terms now (e.g. the permission's monthly
+    // limit) is not about this request's fields, and retrying the complete cannot change it.
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new ConflictError(
+      `Checkout Session ${checkoutSessionId} is completed (Charge Permission ${standing.chargePermissionId}${standing.chargeId ? `, charge ${standing.chargeId}` : ''}) but subscription ${checkout.subscriptionId} cannot start: ${error.message}; refund or cancel the checkout charge in Seller Central, or start the subscription with billing start and terms that hold`,
+    );
+  }
+  return { ...started, checkoutSessionId, chargePermissionId: standing.chargePermissionId, chargeId: standing.chargeId };
+}
+
+function sessionOrThrow(outcome: AmazonPayOutcome<CheckoutSession>, checkoutSessionId: string): CheckoutSession {
+  if (outcome.kind === 'ok') return outcome.body;
+  if (outcome.kind === 'permission_state' && outcome.reasonCode === 'ResourceNotFound') {
+    throw new NotFoundError('checkout_session', checkoutSessionId, 'Amazon Pay does not know it (sessions are deleted 30 days after they were created)');
+  }
+  const retryable = outcome.kind === 'throttled' || outcome.kind === 'transient';
+  throw new UpstreamError(
+    `Amazon Pay Get Checkout Session ${checkoutSessionId} failed (${outcome.kind}) ${outcome.reasonCode ?? ''}: ${outcome.message}`,
+    retryable,
+  );
+}
+
+/** The checkout the session was made for: its merchantReferenceId is the subscription id (client/checkout/payload.ts). */
+async function checkoutOf(deps: BillingClientDeps, session: CheckoutSession): Promise<CheckoutRow> {
+  const reference = session.merchantMetadata?.merchantReferenceId ?? null;
+  const checkout = reference ? await getCheckout(deps.db, reference) : undefined;
+  const storeId = deps.amazonPay().storeId;
+  if (!checkout || (session.storeId && storeId && session.storeId !== storeId)) {
+    throw new NotFoundError(
+      'checkout_session',
+      session.checkoutSessionId,
+      `it was not made from a checkout of this daemon (merchantReferenceId ${JSON.stringify(reference)}${session.storeId ? `, store ${session.storeId}` : ''}); start checkouts with POST /v1/checkout-sessions`,
+    );
+  }
+  return checkout;
+}
+
+/**
+ * The session must carry the terms of the checkout's latest button: the buyer may have paid with
+ * an older button whose terms the merchant has replaced since. Compared as Amazon holds them
+ * (recurringMetadata, payment intent, charge amount); ConflictError naming each difference.
+ */
+function assertSessionMatches(session: CheckoutSession, checkout: CheckoutRow): void {
+  const signed = JSON.parse(checkout.payloadJson) as CheckoutSessionPayload;
+  const differences: { field: string; stored: string; requested: string }[] = [];
+  const differ = (field: string, stored: string, found: string): void => {
+    if (stored !== found) differences.push({ field, stored, requested: found });
+  };
+  const frequency = (f: { unit: string; value: string } | null | undefined) => (f ? `${f.unit} ${Number(f.value)}` : 'none');
+  differ('recurringMetadata.frequency', frequency(signed.recurringMetadata.frequency), frequency(session.recurringMetadata?.frequency));
+  differ('recurringMetadata.amount', priceText(signed.recurringMetadata.amount), priceText(session.recurringMetadata?.amount));
+  differ('paymentDetails.paymentIntent', signed.paymentDetails.paymentIntent, session.paymentDetails?.paymentIntent ?? 'none');
+  differ('paymentDetails.chargeAmount', priceText(signed.paymentDetails.chargeAmount), priceText(session.paymentDetails?.chargeAmount));
+  if (differences.length > 0) {
+    throw new ConflictError(
+      `Checkout Session ${session.checkoutSessionId} was made from another button than the latest one of subscription ${checkout.subscriptionId} (${differences.map((d) => `${d.field} ${d.requested}, the checkout's ${d.stored}`).join('; ')}); nothing was completed or charged: show the buyer the current button`,
+    );
+  }
+}
+
+function priceText(price: Price | null | undefined): string {
+  if (!price) return 'none';
+  try {
+    return formatMoney(parseDecimalAmount(String(price.amount), price.currencyCode));
+  } catch {
+    return `${String(price.amount)} ${price.currencyCode}`;
+  }
+}
+
+/** Claims the checkout for this session (db/queries/checkouts.ts): the subscription's anchor; ConflictError when another session holds it. */
+async function claim(deps: BillingClientDeps, checkout: CheckoutRow, checkoutSessionId: string): Promise<string> {
+  const terms = checkout.terms as CheckoutTerms;
+  const claimed = await claimCheckout(deps.db, {
+    subscriptionId: checkout.subscriptionId,
+    checkoutSessionId,
+    anchorLocal: anchorAt(deps.now(), terms.zone).localDateTime,
+    at: deps.now(),
+  });
+  if ('anchorLocal' in claimed) return claimed.anchorLocal;
+  throw new ConflictError(
+    `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`,
+  );
+}
+
+function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchorLocal: string) {
+  return {
+    id: checkout.subscriptionId,
+    plan: terms.plan,
+    anchor: { localDateTime: anchorLocal, zone: terms.zone },
+    ...(terms.trial ? { trial: terms.trial } : {}),
+    ...(terms.end ? { end: terms.end } : {}),
+    ...(terms.softDescriptor ? { softDescriptor: terms.softDescriptor } : {}),
+    ...(terms.merchantMetadata ? { merchantMetadata: terms.merchantMetadata } : {}),
+  };
+}
+
+/** The start's own checks with the anchor it will have, before anything is charged (e.g. an end that passed since the checkout was created). */
+function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: CheckoutTerms, anchorLocal: string): void {
+  const spec: SubscriptionSpec = {
+    ...startInput(checkout, terms, anchorLocal),
+    chargePermissionId: 'S00-0000000-0000000',
+    ...(terms.paymentIntent === 'Confirm' ? {} : { firstChargeId: 'S00-0000000-0000000-C000000' }),
+  };
+  const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment }).filter(
+    (p) => p.field !== 'chargePermissionId' && p.field !== 'firstChargeId',
+  );
+  if (problems.length > 0) {
+    throw new ConflictError(
+      `The terms of the checkout of subscription ${checkout.subscriptionId} no longer start a subscription now (${problems.map((p) => `${p.field} ${p.message}`).join('; ')}); nothing was completed or charged: create the checkout again with terms that hold, and show the buyer the new button`,
+    );
+  }
+}
+
+/**
+ * Complete Checkout Session with exactly the session's amounts and one idempotency key per
+ * session (Amazon replays a repeat). The session as Amazon then has it; a refusal becomes the
+ * caller's answer. After InvalidCheckoutSessionStatus or CheckoutSessionCanceled the session is
+ * read again: a session Completed meanwhile (a concurrent call, a lost answer) is a success.
+ */
+async function complete(deps: BillingClientDeps, amazonPay: AmazonPayClient, session: CheckoutSession, release: () => Promise<void>): Promise<CheckoutSession> {
+  const id = session.checkoutSessionId;
+  const amounts = session.paymentDetails ?? {};
+  const body = {
+    ...(amounts.chargeAmount ? { chargeAmount: amounts.chargeAmount } : {}),
+    ...(amounts.totalOrderAmount ? { totalOrderAmount: amounts.totalOrderAmount } : {}),
+  };
+  const decision = completeDecisionOf(await amazonPay.completeCheckoutSession(id, body, { idempotencyKey: checkoutCompleteIdempotencyKey(id) }));
+  switch (decision.kind) {
+    case 'completed':
+      // Amazon's answer may leave fields out (reference §2.2): Get is authoritative when it lacks the permission.
+      return decision.session.chargePermissionId ? decision.session : sessionOrThrow(await amazonPay.getCheckoutSession(id), id);
+    case 'invalid_status':
+    case 'canceled': {
+      const now = sessionOrThrow(await amazonPay.getCheckoutSession(id), id);
+      const standing = checkoutSessionStanding(now);
+      if (standing.state === 'completed') return now;
+      if (standing.state === 'open') {
+        await release();
+        throw refusal(
+          'InvalidCheckoutSessionStatus',
+          now,
+          `Checkout Session ${id} cannot be completed yet: Amazon Pay answered InvalidCheckoutSessionStatus (${decision.message}); the buyer has not approved the payment on Amazon's page: send them to webCheckoutDetails.amazonPayRedirectUrl, or wait for them to return to your result URL, then complete again`,
+        );
+      }
+      return now;
+    }
+    case 'amount_mismatch':
+      await release();
+      throw refusal(
+        'AmountMismatch',
+        session,
+        `Checkout Session ${id} was not completed: Amazon Pay answered ${decision.reasonCode} (${decision.message}) to the session's own amount ${priceText(amounts.chargeAmount)}; nothing was charged and the session stays open; check that nothing changed the session's amounts (Update Checkout Session), then complete again`,
+      );
+    case 'not_found':
+      throw new NotFoundError('checkout_session', id, decision.message);
+    case 'retry':
+      throw new UpstreamError(
+        `Amazon Pay Complete Checkout Session ${id} did not answer usefully (${decision.message}); complete again: the same request is replayed, never completed twice`,
+        true,
+      );
+    case 'failed':
+      throw new UpstreamError(`Amazon Pay refused Complete Checkout Session ${id} (${decision.reasonCode ?? 'no reason code'}: ${decision.message})`, false);
+  }
+}
+
+function refusal(kind: CheckoutRefusal, session: CheckoutSession, message: string): CheckoutSessionError {
+  return new CheckoutSessionError(
+    kind,
+    {
+      checkoutSessionId: session.checkoutSessionId,
+      state: session.statusDetails.state,
+      reasonCode: session.statusDetails.reasonCode ?? null,
+      chargePermissionId: session.chargePermissionId ?? null,
+      chargeId: session.chargeId ?? null,
+    },
+    message,
+  );
+}
+
+/** The answer for a session that is not (and will not be) Completed. */
+function refusalFor(session: CheckoutSession, standing: Exclude<CheckoutSessionStanding, { state: 'completed' }>): CheckoutSessionError {
+  const id = session.checkoutSessionId;
+  switch (standing.state) {
+    case 'expired':
+      return refusal(
+        'Expired',
+        session,
+        `Checkout Session ${id} expired: it was not completed within 24 hours of its creation, so Amazon Pay canceled it (Expired); nothing was charged; the buyer must check out again with your button`,
+      );
+    case 'canceled': {
+      const why: Record<string, string> = {
+        BuyerCanceled: 'the buyer canceled on the Amazon Pay page',
+        Declined: 'the payment was declined',
+        AmazonCanceled: 'Amazon Pay canceled it',
+      };
+      return refusal(
+        'Canceled',
+        session,
+        `Checkout Session ${id} was canceled (${standing.reasonCode}): ${why[standing.reasonCode] ?? 'Amazon Pay says so'}; nothing was charged and no subscription started; the buyer may check out again with your button${standing.reasonCode === 'Declined' ? ' and another payment method' : ''}`,
+      );
+    }
+    case 'open':
+    case 'unknown':
+      return refusal(
+        'InvalidCheckoutSessionStatus',
+        session,
+        `Checkout Session ${id} is ${standing.state === 'open' ? 'Open' : standing.detail}: it cannot start a subscription; complete it again later, or check it in Seller Central`,
+      );
+  }
+}
+
+function oneTimeMessage(session: CheckoutSession, standing: { chargePermissionId: string; chargeId: string | null }, subscriptionId: string): string {
+  const charged = standing.chargeId
+    ? ` Charge ${standing.chargeId} (${priceText(session.paymentDetails?.chargeAmount)}) stands as a one-time payment: deliver one period, or refund or cancel it in Seller Central.`
+    : ' Nothing was charged.';
+  return `The buyer did not agree to save the payment method: Amazon Pay created a OneTime Charge Permission (${standing.chargePermissionId}), which cannot be charged again, so subscription ${subscriptionId} was not started.${charged} To subscribe, the buyer checks out again with your button and agrees to save the payment method.`;
+}

@@ -1,0 +1,154 @@
+// createCheckout: the Amazon Pay button for a plan, signed by the daemon, so the merchant's page
+// renders it without ever holding the private key. Nothing is sent to Amazon Pay here: the
+// button creates the Checkout Session when the buyer clicks it (amazon-pay-checkout reference §3,
+// §7); completeCheckout (complete.ts) then starts the subscription.
+import type { ButtonConfig } from '../../amazonpay/button-signature.js';
+import type { PaymentIntent } from '../../amazonpay/types.js';
+import { normalisePlanCurrency } from '../../billing/plan-rules.js';
+import { validateSubscriptionSpecWithSchedule, validateZone } from '../../billing/schedule.js';
+import type { BillingEnvironment, BillingInterval, MerchantMetadata, MoneyDto, Plan, Problem, SubscriptionEnd } from '../../billing/types.js';
+import { saveCheckout } from '../../db/queries/checkouts.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import type { BillingClientDeps } from '../deps.js';
+import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
+import { anchorAt } from '../subscriptions/start.js';
+import { checkoutPayload, paymentIntentFor, validateReturnUrl, type CheckoutTerms } from './payload.js';
+
+export interface CreateCheckoutInput {
+  /** Your id for the subscription the checkout starts, as startSubscription's `id` (1-64 of A-Z a-z 0-9 _ . : -). */
+  subscriptionId: string;
+  plan: Plan;
+  /** The buyer's IANA zone (default UTC): the subscription's anchor is when the checkout is completed, in it. */
+  zone?: string;
+  /** A free trial: nothing is charged at checkout (paymentIntent Confirm), cycle 0 is billed when it ends. */
+  trial?: BillingInterval;
+  end?: SubscriptionEnd;
+  /** Statement descriptor, at most 16 bytes: on the checkout charge (AuthorizeWithCapture) and every Create Charge. */
+  softDescriptor?: string;
+  /** merchantStoreName, noteToBuyer, customInformation (the subscription id is the merchantReferenceId). */
+  merchantMetadata?: MerchantMetadata;
+  /** Where Amazon Pay sends the buyer after paying, with amazonCheckoutSessionId appended: your page that calls complete. */
+  checkoutResultReturnUrl: string;
+  /** Where a buyer who cancels on Amazon's page is sent (default: the result URL, where complete answers that the session was canceled). */
+  checkoutCancelUrl?: string;
+  /**
+   * Authorize cycle 0 with pending authorizations allowed (canHandlePendingAuthorization; the
+   * daemon captures it once Authorized) instead of AuthorizeWithCapture. Default: the billing
+   * policy's usePendingAuthorization. Ignored with a trial.
+   */
+  canHandlePendingAuthorization?: boolean;
+}
+
+export interface CheckoutButton {
+  subscriptionId: string;
+  paymentIntent: PaymentIntent;
+  /** What is charged at checkout (cycle 0), null with a trial (Confirm). */
+  chargeAmount: MoneyDto | null;
+  /** amazon.Pay.renderButton's createCheckoutSessionConfig: payloadJSON exactly as signed, signature, publicKeyId, algorithm. */
+  createCheckoutSessionConfig: ButtonConfig;
+  /** renderButton's merchantId (AMAZON_PAY_MERCHANT_ID), null when not configured. */
+  merchantId: string | null;
+  /** renderButton's sandbox flag: true against the sandbox (and the simulator). */
+  sandbox: boolean;
+  /** renderButton's productType: the checkout has no shipping address. */
+  productType: 'PayOnly';
+}
+
+/** A syntactically valid Charge Permission id standing in for the one checkout will create, so the start's own checks can run now. */
+const PLACEHOLDER_PERMISSION = 'S00-0000000-0000000';
+
+/**
+ * Validates the terms with the rules of startSubscription (id, plan, zone, trial, end, descriptor,
+ * metadata) and the return URLs, stores them with the signed payload (db/queries/checkouts.ts),
+ * and returns the button configuration. The same subscription id again replaces the terms while
+ * no Checkout Session has claimed them. Throws InvalidInputError (every problem named),
+ * ConflictError (the subscription exists, or a session already completes this checkout),
+ * NotConfiguredError (no Store ID).
+ */
+export async function createCheckout(deps: BillingClientDeps, input: CreateCheckoutInput): Promise<CheckoutButton> {
+  const terms = checkCheckoutInput(input, { environment: deps.environment, now: deps.now(), usePendingAuthorization: deps.policy.usePendingAuthorization });
+  const amazonPay = deps.amazonPay();
+  if (amazonPay.storeId === null) {
+    throw new NotConfiguredError(
+      'AMAZON_PAY_STORE_ID',
+      'Checkout needs the Store ID of your Amazon Pay account (Seller Central, Integration Central: "amzn1.application-oa2-client.…"): set AMAZON_PAY_STORE_ID',
+    );
+  }
+  if (await getSubscription(deps.db, input.subscriptionId)) {
+    throw new ConflictError(`Subscription ${input.subscriptionId} already exists: a checkout starts a new subscription, so give it an id no subscription has`);
+  }
+  const payload = checkoutPayload({
+    storeId: amazonPay.storeId,
+    subscriptionId: input.subscriptionId,
+    terms,
+    checkoutResultReturnUrl: input.checkoutResultReturnUrl,
+    ...(input.checkoutCancelUrl === undefined ? {} : { checkoutCancelUrl: input.checkoutCancelUrl }),
+  });
+  // One line: a form post turns a bare newline into CRLF, which would change the signed bytes.
+  const payloadJson = JSON.stringify(payload);
+  const saved = await saveCheckout(deps.db, { subscriptionId: input.subscriptionId, account: null, terms, payloadJson, at: deps.now() });
+  if ('claimedBy' in saved) {
+    throw new ConflictError(
+      `The checkout of subscription ${input.subscriptionId} is being completed (or was) by Checkout Session ${saved.claimedBy}: its terms no longer change; complete that session, or create a checkout with another subscription id`,
+    );
+  }
+  return {
+    subscriptionId: input.subscriptionId,
+    paymentIntent: terms.paymentIntent,
+    chargeAmount: terms.paymentIntent === 'Confirm' ? null : { amountMinor: terms.plan.amountMinor, currency: terms.plan.currency },
+    createCheckoutSessionConfig: amazonPay.signButton(payloadJson),
+    merchantId: amazonPay.merchantId,
+    sandbox: deps.environment === 'sandbox',
+    productType: 'PayOnly',
+  };
+}
+
+/**
+ * The input as CheckoutTerms, or InvalidInputError naming every problem (the subscription's id as
+ * `subscriptionId`); `now` stands for the anchor (the moment of completion), `usePendingAuthorization`
+ * is the default of canHandlePendingAuthorization. Reads nothing.
+ */
+export function checkCheckoutInput(
+  input: CreateCheckoutInput,
+  context: { environment: BillingEnvironment; now: Date; usePendingAuthorization: boolean },
+): CheckoutTerms {
+  const zone = input.zone ?? 'UTC';
+  const plan = normalisePlanCurrency(input.plan);
+  const problems: Problem[] = validateZone(zone, 'zone');
+  const { merchantReferenceId, ...metadata } = input.merchantMetadata ?? {};
+  if (merchantReferenceId !== undefined)
+    problems.push({
+      field: 'merchantMetadata.merchantReferenceId',
+      message:
+        'is the subscription id in a checkout (Amazon Pay shows it to the buyer as the order reference, and complete finds the checkout by it): leave it out',
+    });
+  const spec = {
+    id: input.subscriptionId,
+    chargePermissionId: PLACEHOLDER_PERMISSION,
+    plan,
+    // When it is completed the anchor is "now" then; now stands for it in the checks (end.at after it, the zone).
+    anchor: problems.length === 0 ? anchorAt(context.now, zone) : { localDateTime: '2000-01-01T00:00', zone: 'UTC' },
+    ...(input.trial === undefined ? {} : { trial: input.trial }),
+    ...(input.end === undefined ? {} : { end: input.end }),
+    ...(input.softDescriptor === undefined ? {} : { softDescriptor: input.softDescriptor }),
+    ...(input.merchantMetadata === undefined ? {} : { merchantMetadata: metadata }),
+  };
+  problems.push(
+    ...validateSubscriptionSpecWithSchedule(spec, { environment: context.environment })
+      .filter((p) => !p.field.startsWith('anchor'))
+      .map((p) => (p.field === 'id' ? { ...p, field: 'subscriptionId' } : p)),
+    ...validateReturnUrl(input.checkoutResultReturnUrl, 'checkoutResultReturnUrl', context.environment),
+    ...(input.checkoutCancelUrl === undefined ? [] : validateReturnUrl(input.checkoutCancelUrl, 'checkoutCancelUrl', context.environment)),
+  );
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  const pending = input.canHandlePendingAuthorization ?? context.usePendingAuthorization;
+  return {
+    plan,
+    zone,
+    ...(input.trial === undefined ? {} : { trial: input.trial }),
+    ...(input.end === undefined ? {} : { end: input.end }),
+    ...(input.softDescriptor === undefined ? {} : { softDescriptor: input.softDescriptor }),
+    ...(Object.keys(metadata).length === 0 ? {} : { merchantMetadata: metadata }),
+    paymentIntent: paymentIntentFor({ trial: input.trial !== undefined, canHandlePendingAuthorization: pending }),
+  };
+}

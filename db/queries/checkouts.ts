@@ -1,0 +1,80 @@
+// Checkouts prepared by POST /v1/checkout-sessions (db/schema/checkouts.ts): saved with their
+// signed button payload, claimed by the Checkout Session that completes them.
+import { and, eq, sql } from 'drizzle-orm';
+import type { DatabaseOrTransaction } from '../client.js';
+import { checkouts, type CheckoutRow } from '../schema/index.js';
+
+export async function getCheckout(db: DatabaseOrTransaction, subscriptionId: string): Promise<CheckoutRow | undefined> {
+  const [row] = await db.select().from(checkouts).where(eq(checkouts.subscriptionId, subscriptionId));
+  return row;
+}
+
+/**
+ * Saves a checkout's terms and payload: a new row, or new terms for one no Checkout Session has
+ * claimed yet (the newest button is the one that completes). Returns the stored row, or
+ * `claimedBy` (the session id) when a session claimed it and nothing was changed.
+ */
+export async function saveCheckout(
+  db: DatabaseOrTransaction,
+  row: { subscriptionId: string; account: string | null; terms: unknown; payloadJson: string; at: Date },
+): Promise<{ saved: CheckoutRow } | { claimedBy: string }> {
+  const [saved] = await db
+    .insert(checkouts)
+    .values({ ...row, createdAt: row.at, updatedAt: row.at })
+    .onConflictDoUpdate({
+      target: checkouts.subscriptionId,
+      set: { terms: row.terms, payloadJson: row.payloadJson, updatedAt: row.at },
+      setWhere: sql`${checkouts.checkoutSessionId} is null`,
+    })
+    .returning();
+  if (saved) return { saved };
+  const existing = await getCheckout(db, row.subscriptionId);
+  return { claimedBy: existing?.checkoutSessionId ?? 'another Checkout Session' };
+}
+
+/**
+ * Claims the checkout for `checkoutSessionId` before it is completed, in one statement: the first
+ * claim stores the session and the subscription's anchor; a repeat by the same session returns
+ * them as stored (so repeated and concurrent completes start the same subscription); another
+ * session gets `claimedBy`, and nothing changes.
+ */
+export async function claimCheckout(
+  db: DatabaseOrTransaction,
+  claim: { subscriptionId: string; checkoutSessionId: string; anchorLocal: string; at: Date },
+): Promise<{ anchorLocal: string } | { claimedBy: string }> {
+  const [row] = await db
+    .update(checkouts)
+    .set({
+      checkoutSessionId: claim.checkoutSessionId,
+      anchorLocal: sql`coalesce(${checkouts.anchorLocal}, ${claim.anchorLocal})`,
+      updatedAt: claim.at,
+    })
+    .where(
+      and(
+        eq(checkouts.subscriptionId, claim.subscriptionId),
+        sql`(${checkouts.checkoutSessionId} is null or ${checkouts.checkoutSessionId} = ${claim.checkoutSessionId})`,
+      ),
+    )
+    .returning({ anchorLocal: checkouts.anchorLocal });
+  if (row?.anchorLocal) return { anchorLocal: row.anchorLocal };
+  const existing = await getCheckout(db, claim.subscriptionId);
+  return { claimedBy: existing?.checkoutSessionId ?? 'another Checkout Session' };
+}
+
+/**
+ * Gives the checkout back when `checkoutSessionId` did not start its subscription (the session was
+ * refused, canceled, expired, or completed as OneTime), so the buyer can check out again. A
+ * checkout whose subscription exists stays claimed.
+ */
+export async function releaseCheckout(db: DatabaseOrTransaction, release: { subscriptionId: string; checkoutSessionId: string; at: Date }): Promise<void> {
+  await db
+    .update(checkouts)
+    .set({ checkoutSessionId: null, anchorLocal: null, updatedAt: release.at })
+    .where(
+      and(
+        eq(checkouts.subscriptionId, release.subscriptionId),
+        eq(checkouts.checkoutSessionId, release.checkoutSessionId),
+        sql`not exists (select 1 from subscriptions where subscriptions.id = ${release.subscriptionId})`,
+      ),
+    );
+}

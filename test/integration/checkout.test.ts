@@ -1,0 +1,382 @@
+// Issue 18, the product's half: a subscription starts from checkout. Over real HTTP against the
+// real stack (daemon with its workers, Temporal dev server, PostgreSQL, the Amazon Pay simulator):
+// POST /v1/checkout-sessions signs the button, the buyer clicks it and approves on the simulator's
+// buyer page (form posts, no browser: test/support/checkout.ts), and
+// POST /v1/checkout-sessions/{id}/complete starts the subscription. Every response is checked
+// against the served OpenAPI document.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
+import { listCharges } from '../../db/queries/charges.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { eventually } from '../support/billing-harness.js';
+import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
+import type { TestDatabase } from '../support/integration.js';
+import { newKey, openApiClient, type ApiClient } from './api-support.js';
+import { startDaemonStack, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
+
+type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const RETURN_URL = 'http://localhost:8080/shop/return?order=1';
+const PROBLEM = 'urn:amazon-pay-billing:problem:';
+
+describe('checkout: from the Amazon Pay button to a running subscription', () => {
+  let stack: DaemonStack;
+  let database: TestDatabase;
+  let sim: SimulatorWithKeys;
+  let api: ApiClient;
+  /** The merchant's own Amazon Pay client, for what a test reads or signs behind the daemon's back. */
+  let amazon: AmazonPayClient;
+
+  beforeAll(async () => {
+    stack = await startDaemonStack();
+    ({ database, sim } = stack);
+    ({ client: api } = await openApiClient(stack.daemon.apiUrl, await newKey(database.db, 'checkout')));
+    amazon = createAmazonPayClient(sim.amazonPay);
+  });
+  afterAll(async () => {
+    amazon?.close();
+    await stack?.close();
+  });
+
+  /** POST /v1/checkout-sessions for 14.00 USD a month (with `overrides`); the 200 body. */
+  const createButton = async (subscriptionId: string, overrides: Record<string, unknown> = {}): Promise<Body> => {
+    const created = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId,
+        plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } },
+        zone: 'America/New_York',
+        checkoutResultReturnUrl: RETURN_URL,
+        merchantMetadata: { merchantStoreName: 'Test Shop' },
+        ...overrides,
+      },
+    });
+    expect(created.status, created.text).toBe(200);
+    return created.body;
+  };
+  const complete = (checkoutSessionId: string) => api.call<Body>('POST', '/v1/checkout-sessions/{id}/complete', { params: { id: checkoutSessionId } });
+  const simulatorCharges = async (chargePermissionId: string) => (await sim.control.charges()).filter((c) => c.chargePermissionId === chargePermissionId);
+
+  it('create → the buyer approves → complete: the subscription runs, cycle 0 is the checkout charge in the ledger, never charged again; a repeat returns it', async () => {
+    const button = await createButton('co-paid');
+    expect(button).toMatchObject({ subscriptionId: 'co-paid', paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currency: 'USD' } });
+    expect(button.button).toMatchObject({ sandbox: true, productType: 'PayOnly', createCheckoutSessionConfig: { publicKeyId: sim.amazonPay.publicKeyId } });
+    const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
+    expect(payload).toMatchObject({
+      storeId: sim.amazonPay.storeId,
+      webCheckoutDetails: { checkoutMode: 'ProcessOrder', checkoutResultReturnUrl: RETURN_URL },
+      chargePermissionType: 'Recurring',
+      recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '14.00', currencyCode: 'USD' } },
+      paymentDetails: { paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currencyCode: 'USD' }, presentmentCurrency: 'USD' },
+      merchantMetadata: { merchantReferenceId: 'co-paid', merchantStoreName: 'Test Shop' },
+    });
+
+    const { checkoutSessionId, returnUrl } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    expect(returnUrl.startsWith(`${RETURN_URL}&amazonCheckoutSessionId=`)).toBe(true);
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    const { chargePermissionId, chargeId } = done.body;
+    expect(chargeId).toEqual(expect.any(String));
+    expect(done.body).toMatchObject({
+      created: true,
+      checkoutSessionId,
+      subscription: { id: 'co-paid', status: 'active', chargePermissionId, firstChargeId: chargeId },
+    });
+
+    // Cycle 0 is the checkout's charge (attempt 0), Captured; the workflow went on to cycle 1 a month later.
+    const details = await eventually(
+      () => api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'co-paid' } }),
+      (d) => d.body.live?.cycle === 1 && d.body.charges.length === 1,
+      { what: 'cycle 0 recorded and cycle 1 planned' },
+    );
+    expect(details.body.charges).toEqual([
+      expect.objectContaining({ cycle: 0, attempt: 0, chargeId, state: 'Captured', outcome: 'checkout', amount: { amount: '14.00', currency: 'USD' } }),
+    ]);
+    const nextBilling = Date.parse(details.body.live.nextBillingAt as string);
+    expect(nextBilling - Date.now()).toBeGreaterThan(27 * 86_400_000);
+    // Amazon Pay charged the buyer once: the checkout's charge; no Create Charge for cycle 0.
+    const charged = await simulatorCharges(chargePermissionId as string);
+    expect(charged.map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+    expect((await sim.control.attempts()).attempts.filter((a) => a.chargePermissionId === chargePermissionId)).toEqual([]);
+
+    // The usual events through the outbox: subscription.started, then charge.succeeded for cycle 0.
+    const events = await eventually(
+      () => api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-paid' } }),
+      (e) => e.body.data.length >= 2,
+      { what: 'the events of the checkout' },
+    );
+    expect(events.body.data.map((e: Body) => e.type)).toEqual(['subscription.started', 'charge.succeeded']);
+    expect(events.body.data[1].data).toMatchObject({ charge_id: chargeId, cycle: 0, state: 'Captured', amount: '14.00', currency: 'USD' });
+
+    // A repeat (the buyer reloads the return page) is the same subscription, and Amazon is not asked to complete again.
+    const completesBefore = (await sim.control.requests()).counts.completeCheckoutSession ?? 0;
+    const again = await complete(checkoutSessionId);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    expect((await sim.control.requests()).counts.completeCheckoutSession ?? 0).toBe(completesBefore);
+    expect(await simulatorCharges(chargePermissionId as string)).toHaveLength(1);
+
+    // The checkout of a started subscription cannot be made again.
+    const recreate = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId: 'co-paid',
+        plan: { price: { amount: '15.00', currency: 'USD' }, interval: { unit: 'month' } },
+        checkoutResultReturnUrl: RETURN_URL,
+      },
+    });
+    expect(recreate.status).toBe(409);
+    expect(recreate.body.detail).toMatch(/Subscription co-paid already exists/);
+  });
+
+  it('two concurrent completes of one session start one subscription; a second session of the same checkout is refused before Amazon Pay charges it', async () => {
+    const button = await createButton('co-concurrent');
+    const first = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    // The same button clicked again (another tab): a second Checkout Session for the same subscription.
+    const second = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const [a, b] = await Promise.all([complete(first.checkoutSessionId), complete(first.checkoutSessionId)]);
+    expect([a.status, b.status].sort(), `${a.text} ${b.text}`).toEqual([200, 201]);
+    expect(a.body.subscription.id).toBe('co-concurrent');
+    expect(b.body).toMatchObject({ chargePermissionId: a.body.chargePermissionId, chargeId: a.body.chargeId, subscription: a.body.subscription });
+    expect(await simulatorCharges(a.body.chargePermissionId as string)).toHaveLength(1);
+
+    const refused = await complete(second.checkoutSessionId);
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.detail).toMatch(new RegExp(`started \\(or being started\\) by Checkout Session ${first.checkoutSessionId}.*nothing was charged`));
+    // Amazon Pay never completed the second session: no second Charge Permission, no second charge.
+    const stillOpen = await amazon.getCheckoutSession(second.checkoutSessionId);
+    expect(stillOpen.kind === 'ok' && stillOpen.body.statusDetails.state).toBe('Open');
+    const rows = await eventually(
+      () => listCharges(database.db, 'co-concurrent'),
+      (r) => r.length > 0,
+      { what: 'the checkout charge recorded' },
+    );
+    expect(rows.map((r) => [r.cycle, r.attempt, r.chargeId])).toEqual([[0, 0, a.body.chargeId]]);
+  });
+
+  it('a buyer who does not agree to save the payment method: OneTime, nothing started, the answer says why and what to do', async () => {
+    const button = await createButton('co-onetime');
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig, { save: false });
+    const refused = await complete(checkoutSessionId);
+    expect(refused.status, refused.text).toBe(422);
+    expect(refused.body.type).toBe(`${PROBLEM}one-time-charge-permission`);
+    expect(refused.body.detail).toMatch(
+      /did not agree to save the payment method.*OneTime Charge Permission.*was not started.*stands as a one-time payment.*checks out again/,
+    );
+    expect(refused.body.checkoutSession).toMatchObject({
+      checkoutSessionId,
+      state: 'Completed',
+      chargePermissionId: expect.any(String),
+      chargeId: expect.any(String),
+    });
+    expect(await getSubscription(database.db, 'co-onetime')).toBeUndefined();
+    // The same answer again; and the buyer can check out again with a new session of the same checkout.
+    expect((await complete(checkoutSessionId)).body.type).toBe(`${PROBLEM}one-time-charge-permission`);
+    const retry = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const started = await complete(retry.checkoutSessionId);
+    expect(started.status, started.text).toBe(201);
+    expect(started.body.subscription).toMatchObject({ id: 'co-onetime', status: 'active' });
+  });
+
+  it('AmountMismatch, a session the buyer has not approved, a canceled one and one of another checkout each get a typed answer; nothing starts', async () => {
+    const button = await createButton('co-refusals');
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    await sim.control.setInjectedErrors([
+      {
+        operation: 'completeCheckoutSession',
+        id: checkoutSessionId,
+        status: 409,
+        reasonCode: 'AmountMismatch',
+        message: 'chargeAmount does not match',
+        times: 1,
+      },
+    ]);
+    const mismatch = await complete(checkoutSessionId);
+    expect(mismatch.status, mismatch.text).toBe(409);
+    expect(mismatch.body).toMatchObject({ type: `${PROBLEM}checkout-amount-mismatch`, checkoutSession: { checkoutSessionId, state: 'Open' } });
+    expect(mismatch.body.detail).toMatch(/answered AmountMismatch .* to the session's own amount 14\.00 USD; nothing was charged/);
+    expect(await getSubscription(database.db, 'co-refusals')).toBeUndefined();
+    // The refusal released nothing for good: once Amazon Pay takes the amount, the same session completes.
+    const after = await complete(checkoutSessionId);
+    expect(after.status, after.text).toBe(201);
+
+    const unapproved = await createButton('co-unapproved');
+    const page = await clickAmazonPayButton(sim.simulator.url, unapproved.button.createCheckoutSessionConfig);
+    const openId = new URL(page).searchParams.get('amazonCheckoutSessionId')!;
+    const notYet = await complete(openId);
+    expect(notYet.status, notYet.text).toBe(409);
+    expect(notYet.body).toMatchObject({ type: `${PROBLEM}checkout-session-not-completable`, checkoutSession: { state: 'Open' } });
+    expect(notYet.body.detail).toMatch(/InvalidCheckoutSessionStatus.*the buyer has not approved the payment/);
+
+    const canceledButton = await createButton('co-canceled');
+    const canceled = await checkoutAsBuyer(sim.simulator.url, canceledButton.button.createCheckoutSessionConfig, { cancel: true });
+    const gone = await complete(canceled.checkoutSessionId);
+    expect(gone.status, gone.text).toBe(409);
+    expect(gone.body).toMatchObject({ type: `${PROBLEM}checkout-session-canceled`, checkoutSession: { state: 'Canceled', reasonCode: 'BuyerCanceled' } });
+    expect(gone.body.detail).toMatch(/canceled \(BuyerCanceled\): the buyer canceled/);
+
+    // A session whose payload was not built by this daemon (another merchantReferenceId): 404, Amazon not asked to complete it.
+    const foreign = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
+    foreign.merchantMetadata.merchantReferenceId = 'someone-else';
+    const other = await checkoutAsBuyer(sim.simulator.url, amazon.signButton(JSON.stringify(foreign)));
+    const unknown = await complete(other.checkoutSessionId);
+    expect(unknown.status, unknown.text).toBe(404);
+    expect(unknown.body.detail).toMatch(/not made from a checkout of this daemon/);
+    for (const id of ['co-unapproved', 'co-canceled']) expect(await getSubscription(database.db, id)).toBeUndefined();
+  });
+
+  it('validates the request: return URLs, plan, id, and the reserved account, naming each field', async () => {
+    const bad = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId: 'bad id!',
+        plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 5000 } },
+        zone: 'Mars/Olympus',
+        checkoutResultReturnUrl: 'http://shop.example.com/return',
+        checkoutCancelUrl: 'https://user:secret@shop.example.com/cancel',
+      },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.errors.map((e: Body) => e.field).sort()).toEqual(
+      ['checkoutCancelUrl', 'checkoutResultReturnUrl', 'plan.interval.count', 'subscriptionId', 'zone'].sort(),
+    );
+    expect(bad.text).not.toContain('secret');
+    const account = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId: 'co-acct',
+        plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } },
+        checkoutResultReturnUrl: RETURN_URL,
+        account: 'eu',
+      },
+    });
+    expect(account.status).toBe(422);
+    expect(account.body.errors).toEqual([{ field: 'account', message: expect.stringMatching(/reserved/) }]);
+    const shape = await api.call<Body>('POST', '/v1/checkout-sessions/{id}/complete', { params: { id: 'x' }, body: { amount: '14.00' } });
+    expect(shape.status).toBe(400);
+  });
+
+  it('a free trial: Confirm, nothing charged at checkout, the first cycle billed when the trial ends', async () => {
+    const button = await createButton('co-trial', {
+      plan: { price: { amount: '9.00', currency: 'USD' }, interval: { unit: 'hour' } },
+      trial: { unit: 'second', count: 3 },
+    });
+    expect(button).toMatchObject({ paymentIntent: 'Confirm', chargeAmount: null });
+    const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
+    expect(payload.paymentDetails).toEqual({ paymentIntent: 'Confirm', presentmentCurrency: 'USD' });
+    expect(payload.recurringMetadata).toEqual({ frequency: { unit: 'Variable', value: '0' }, amount: { amount: '9.00', currencyCode: 'USD' } });
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ chargeId: null, subscription: { status: 'trialing', firstChargeId: null, trial: { unit: 'second', count: 3 } } });
+    expect(await simulatorCharges(done.body.chargePermissionId as string)).toEqual([]);
+    // The trial ends: cycle 0 is charged by the workflow (Create Charge, attempt 1).
+    const ledger = await eventually(
+      () => listCharges(database.db, 'co-trial'),
+      (rows) => rows.some((r) => r.state === 'Captured'),
+      { what: 'cycle 0 after the trial', timeoutMs: 30_000 },
+    );
+    expect(ledger.map((r) => [r.cycle, r.attempt, r.state, r.amountMinor])).toEqual([[0, 1, 'Captured', 900n]]);
+  });
+
+  it('an Authorized first charge (paymentIntent Authorize) is recorded as Authorized, then captured; a pending one is waited for first', async () => {
+    const button = await createButton('co-authorized', { canHandlePendingAuthorization: true });
+    expect(button.paymentIntent).toBe('Authorize');
+    expect(JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string).paymentDetails).toMatchObject({
+      paymentIntent: 'Authorize',
+      canHandlePendingAuthorization: true,
+    });
+    // Capture is refused (503) for a while: the ledger shows what the charge is meanwhile.
+    await sim.control.setInjectedErrors([{ operation: 'captureCharge', status: 503, reasonCode: 'ServiceUnavailable', times: null }]);
+    try {
+      const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+      const done = await complete(checkoutSessionId);
+      expect(done.status, done.text).toBe(201);
+      const chargeId = done.body.chargeId as string;
+      const held = await eventually(
+        () => listCharges(database.db, 'co-authorized'),
+        (rows) => rows.length === 1,
+        { what: 'the checkout charge recorded' },
+      );
+      expect(held.map((r) => [r.cycle, r.attempt, r.chargeId, r.state])).toEqual([[0, 0, chargeId, 'Authorized']]);
+      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => c.state)).toEqual(['Authorized']);
+      await sim.control.setInjectedErrors([]);
+      await eventually(
+        () => listCharges(database.db, 'co-authorized'),
+        (rows) => rows[0]?.state === 'Captured',
+        { what: 'the capture recorded', timeoutMs: 60_000 },
+      );
+      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+      await eventually(
+        () => getSubscription(database.db, 'co-authorized'),
+        (row) => row?.currentCycle === 1 && row.status === 'active',
+        { what: 'billing on at cycle 1' },
+      );
+    } finally {
+      await sim.control.setInjectedErrors([]);
+    }
+
+    // Card …0701: the authorization is pending at Complete (202); the CHARGE IPN of its decision brings the capture.
+    const pendingButton = await createButton('co-pending', { canHandlePendingAuthorization: true });
+    const pending = await checkoutAsBuyer(sim.simulator.url, pendingButton.button.createCheckoutSessionConfig, { cardSuffix: '0701' });
+    const done = await complete(pending.checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    const chargeId = done.body.chargeId as string;
+    await eventually(
+      () => listCharges(database.db, 'co-pending'),
+      (rows) => rows[0]?.state === 'AuthorizationInitiated',
+      { what: 'the pending checkout charge recorded' },
+    );
+    await sim.control.resolveCharge(chargeId);
+    await eventually(
+      () => listCharges(database.db, 'co-pending'),
+      (rows) => rows.length === 1 && rows[0]?.state === 'Captured',
+      { what: 'the authorization captured', timeoutMs: 60_000 },
+    );
+    const events = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-pending' } });
+    expect(events.body.data.map((e: Body) => [e.type, e.data.state ?? null])).toEqual([
+      ['subscription.started', null],
+      ['charge.pending', 'AuthorizationInitiated'],
+      ['charge.succeeded', 'Authorized'],
+    ]);
+  });
+
+  it('a pending checkout charge Amazon declines later leaves cycle 0 unpaid: it waits for the payment method like any declined cycle, nothing captured', async () => {
+    const button = await createButton('co-declined', { canHandlePendingAuthorization: true });
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig, { cardSuffix: '4354' });
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    const chargeId = done.body.chargeId as string;
+    await eventually(
+      () => listCharges(database.db, 'co-declined'),
+      (rows) => rows[0]?.state === 'AuthorizationInitiated',
+      { what: 'the pending checkout charge recorded' },
+    );
+    await sim.control.resolveCharge(chargeId);
+    const row = await eventually(
+      () => getSubscription(database.db, 'co-declined'),
+      (r) => r?.status === 'payment_method_required',
+      { what: 'payment_method_required', timeoutMs: 60_000 },
+    );
+    expect(row).toMatchObject({ statusReason: 'HardDeclined', currentCycle: 0 });
+    expect((await listCharges(database.db, 'co-declined')).map((r) => [r.cycle, r.attempt, r.chargeId, r.state, r.reasonCode])).toEqual([
+      [0, 0, chargeId, 'Declined', 'HardDeclined'],
+    ]);
+    const events = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-declined', type: 'charge.pending,charge.failed' } });
+    expect(events.body.data.map((e: Body) => [e.type, e.data.decline ?? null])).toEqual([
+      ['charge.pending', null],
+      ['charge.failed', 'hard'],
+    ]);
+  });
+
+  // Last: it moves the simulator's clock a day ahead.
+  it('a session not completed within 24 hours has expired: 410, nothing starts', async () => {
+    const button = await createButton('co-expired');
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    await sim.control.advanceClock(25 * 3_600_000);
+    const expired = await complete(checkoutSessionId);
+    expect(expired.status, expired.text).toBe(410);
+    expect(expired.body).toMatchObject({
+      type: `${PROBLEM}checkout-session-expired`,
+      checkoutSession: { state: 'Canceled', reasonCode: 'Expired', chargePermissionId: null },
+    });
+    expect(expired.body.detail).toMatch(/expired: it was not completed within 24 hours.*nothing was charged.*check out again/);
+    expect(await getSubscription(database.db, 'co-expired')).toBeUndefined();
+  });
+});
