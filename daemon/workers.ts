@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityGroups } from '../activities/index.js';
+import { CHARGE_HEARTBEAT_EVERY_MS } from '../activities/charges.js';
 import type { TemporalConfig } from '../config/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -48,6 +49,9 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       activities: activities.charges,
       maxConcurrentActivityTaskExecutions: worker.maxConcurrentActivityTaskExecutions,
       maxTaskQueueActivitiesPerSecond: rateLimits.createChargePerSecond,
+      // Heartbeats go out as the attempt makes them (every 4 s, activities/charges.ts), not 0.8 ×
+      // the heartbeat timeout later: the timeout (20 s) then has room for a slow event loop.
+      maxHeartbeatThrottleInterval: CHARGE_HEARTBEAT_EVERY_MS,
     }),
     Worker.create({
       ...common,

@@ -122,6 +122,15 @@ export const BASELINE_FROM_BEFORE_ATTEMPT = 'fix-baseline-from-before-attempt';
  * dunning. Before, every checkout charge was written as Captured and cycle 0 taken as paid.
  */
 export const CHECKOUT_CHARGE_AS_AMAZON_HAS_IT = 'checkout-charge-as-amazon-has-it';
+/**
+ * A Create Charge attempt has a heartbeat timeout (policy.chargeHeartbeatTimeoutMs, default 20 s)
+ * and heartbeats while it runs: an attempt the server recorded as started but no worker ever ran
+ * (a task start lost between Temporal's matching and history services under load,
+ * temporalio/temporal#11733) is retried after the heartbeat timeout instead of the whole
+ * start-to-close timeout (2 minutes): the benchmark's billing days saw such a charge go out 2
+ * minutes late.
+ */
+export const CHARGE_ATTEMPT_HEARTBEAT = 'charge-attempt-heartbeat';
 
 export interface PatchEntry {
   id: string;
@@ -366,6 +375,13 @@ export const PATCHES: readonly PatchEntry[] = [
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['checkout-authorized-capture.v1.json', 'checkout-pending-declined.v1.json'] },
   },
+  {
+    id: CHARGE_ATTEMPT_HEARTBEAT,
+    usedIn: ['workflows/subscription.ts'],
+    added: { commit: 'TODO', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['completed.v4.json'], after: ['completed.v5.json'] },
+  },
 ];
 
 /**
@@ -378,7 +394,7 @@ export const PATCHES: readonly PatchEntry[] = [
  * send) were recorded again with today's code too: PATCHES_DECIDED_AT_RUN_START's `after`.
  */
 export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
-  'plain billing': ['completed.v4.json'],
+  'plain billing': ['completed.v5.json'],
   'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
   'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
   'dunning, then a hard decline fixed by a new payment method': ['dunning.v6.json'],

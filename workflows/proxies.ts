@@ -6,6 +6,13 @@ import { NON_RETRYABLE_FAILURE_TYPES } from '../billing/vocabulary.js';
 /** How long a call other than Create Charge is retried before the subscription shows needs_attention. */
 export const DEFAULT_ACTIVITY_RETRY_WINDOW_MS = 60 * 60_000;
 
+/**
+ * How long a Create Charge attempt may go without a heartbeat before Temporal retries it (same
+ * idempotency key). The activity heartbeats every few seconds while it runs (activities/charges.ts);
+ * the charges worker sends them at least every CHARGE_HEARTBEAT_THROTTLE_MS (daemon/workers.ts).
+ */
+export const DEFAULT_CHARGE_HEARTBEAT_TIMEOUT_MS = 20_000;
+
 /** Attempts a retry policy makes before its backoffs add up to `windowMs` (at least 2). */
 export function attemptsWithin(windowMs: number, { initialMs, coefficient, maximumMs }: { initialMs: number; coefficient: number; maximumMs: number }): number {
   let attempts = 1;
@@ -19,7 +26,7 @@ export function attemptsWithin(windowMs: number, { initialMs, coefficient, maxim
  * Create Charge on the rate-capped charges queue, other Amazon Pay calls on their own queue,
  * database work and schedule math on the workflow's queue.
  */
-export function createActivityProxies(input: SubscriptionWorkflowInput) {
+export function createActivityProxies(input: SubscriptionWorkflowInput, options: { chargeHeartbeat?: boolean } = {}) {
   // Every call but Create Charge is retried for this long, then the workflow's guard takes over
   // (needs_attention and a retry schedule, workflows/guarded-calls.ts): a failure stays visible.
   const retryWindow = input.policy.activityRetryWindowMs ?? DEFAULT_ACTIVITY_RETRY_WINDOW_MS;
@@ -60,6 +67,9 @@ export function createActivityProxies(input: SubscriptionWorkflowInput) {
       // One attempt: the HTTP client's own timeout is shorter, so an attempt never hangs; a
       // worker that dies mid-call is noticed when this runs out, and the charge retried (same key).
       startToCloseTimeout: input.policy.chargeAttemptTimeoutMs ?? '2 minutes',
+      // An attempt that never reached a worker (its start recorded, the task lost on the way:
+      // temporalio/temporal#11733) is noticed when no heartbeat comes (patch CHARGE_ATTEMPT_HEARTBEAT).
+      ...(options.chargeHeartbeat ? { heartbeatTimeout: input.policy.chargeHeartbeatTimeoutMs ?? DEFAULT_CHARGE_HEARTBEAT_TIMEOUT_MS } : {}),
       // All attempts together; afterwards the outcome is unknown and the workflow says so.
       scheduleToCloseTimeout: input.policy.chargeRetryWindowMs,
       retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] },

@@ -17,6 +17,7 @@ import { continueAsNewBetweenCycles, continueAsNewDue } from './continue-as-new.
 import { guardActivityCalls, StoppedWhileCallFailed } from './guarded-calls.js';
 import { settleCheckoutCharge } from './checkout-charge.js';
 import {
+  CHARGE_ATTEMPT_HEARTBEAT,
   CHECKOUT_CHARGE_AS_AMAZON_HAS_IT,
   CYCLE_DUE_BEFORE_PAUSE_BILLED,
   PLAN_CHANGE_EXCLUSIVE,
@@ -34,7 +35,7 @@ export type SubscriptionWorkflowResult = { status: 'canceled' | 'ended'; reason:
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionWorkflowResult> {
   const firstRun = input.state === undefined;
   const rt = new SubscriptionRuntime(input, input.state ?? initialState(input));
-  const acts = guardActivityCalls(createActivityProxies(input), rt);
+  const acts = guardActivityCalls(createActivityProxies(input, { chargeHeartbeat: rt.patched(CHARGE_ATTEMPT_HEARTBEAT) }), rt);
 
   setHandler(stateQuery, () => rt.snapshot());
   setHandler(pauseSignal, ({ reason }) => rt.pause(reason));

@@ -51,6 +51,13 @@ export interface BillingPolicy {
    * before it is retried (same key) after its worker died mid-call. Keep it above the HTTP timeout.
    */
   chargeAttemptTimeoutMs?: number;
+  /**
+   * How long a Create Charge attempt may go without a heartbeat (default 20 s,
+   * workflows/proxies.ts DEFAULT_CHARGE_HEARTBEAT_TIMEOUT_MS): an attempt whose task never reached
+   * a worker is retried after this, not after chargeAttemptTimeoutMs. Runs before patch
+   * charge-attempt-heartbeat have none.
+   */
+  chargeHeartbeatTimeoutMs?: number;
   /** After PeriodicAmountExceeded, how long after the UTC month boundary to try again (default 5 minutes: clock skew). */
   monthlyCapRetryMarginMs?: number;
   /**
