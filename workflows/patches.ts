@@ -378,7 +378,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: CHARGE_ATTEMPT_HEARTBEAT,
     usedIn: ['workflows/subscription.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: 'a9d98fb', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['completed.v5.json'] },
   },
