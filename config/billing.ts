@@ -113,6 +113,9 @@ const policySchema = z
  * attempts of one event — 13 attempts over 3 days 5 h 35 min (Standard Webhooks and Svix retry on
  * a similar schedule for days). An endpoint with no success for that whole window is disabled.
  */
+/** billing.yaml forecast.warnAfter's default: a peak whose last charge goes out more than 30 minutes late is warned about. */
+export const DEFAULT_FORECAST_WARN_AFTER_MS = 30 * 60_000;
+
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = ['5s', '5m', '30m', '2h', '5h', '10h', '10h', '10h', '10h', '10h', '10h', '10h'] as const;
 const between = (min: number, max: number, what: string) =>
   z
@@ -201,7 +204,7 @@ const billingFileSchema = z.strictObject({
   forecast: z
     .strictObject({
       /** `billing forecast` warns when a peak's last charge is sent this long after its due time. */
-      warnAfter: duration.default(30 * 60_000),
+      warnAfter: duration.default(DEFAULT_FORECAST_WARN_AFTER_MS),
       /**
        * The daemon's own Create Charge throughput (charges/s) when the ledger holds no peak that
        * measured it (billing/capacity.ts chargeRate); null: the quota alone.
@@ -214,7 +217,7 @@ const billingFileSchema = z.strictObject({
       /** How far back the ledger is read for the peaks that measure the daemon's throughput. */
       capacityLookback: duration.refine((ms) => ms >= 3_600_000 && ms <= 366 * 86_400_000, 'a duration from "1h" to "366d"').default(35 * 86_400_000),
     })
-    .default({ warnAfter: 30 * 60_000, capacityPerSecond: null, capacityLookback: 35 * 86_400_000 }),
+    .default({ warnAfter: DEFAULT_FORECAST_WARN_AFTER_MS, capacityPerSecond: null, capacityLookback: 35 * 86_400_000 }),
   webhooks: webhooksSchema,
   shutdownGrace: duration.default(30_000),
 });

@@ -183,6 +183,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           quotaPerSecond: config.temporal.rateLimits.createChargePerSecond,
           capacityPerSecond: billing.forecast.capacityPerSecond,
           capacityLookbackMs: billing.forecast.capacityLookback,
+          warnAfterMs: billing.forecast.warnAfter,
         },
         temporalUi: temporalWebUi(config.temporal),
       },

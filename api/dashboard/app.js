@@ -151,7 +151,7 @@
             el(
               'p',
               `${p.charges} charge(s) from ${p.startsAt.slice(0, 16).replace('T', ' ')} UTC: the last is sent at ${p.finishesAt.slice(0, 19).replace('T', ' ')} UTC, ${age(Math.round(p.lastChargeLatenessSeconds))} after it is due.`,
-              p.lastChargeLatenessSeconds > 1800 ? 'warn' : undefined,
+              p.late ? 'warn' : undefined,
             ),
           )),
     );

@@ -7,14 +7,19 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { describeChargeRate } from '../../billing/capacity.js';
 import { dashboardData, type DashboardOptions, type ForecastSettings } from '../../client/dashboard/data.js';
-import type { BillingForecast } from '../../client/subscriptions/forecast.js';
+import { isLatePeak, type BillingForecast } from '../../client/subscriptions/forecast.js';
+import { DEFAULT_FORECAST_WARN_AFTER_MS } from '../../config/billing.js';
 import type { Database } from '../../db/client.js';
 import { problemResponses } from '../problems.js';
 import { DashboardSchema } from '../schemas/dashboard.js';
 
 export interface DashboardSettings {
-  /** The forecast's quota (temporal.yaml rateLimits.createChargePerSecond) and billing.yaml forecast capacity settings. */
-  forecast: ForecastSettings;
+  /**
+   * The forecast's quota (temporal.yaml rateLimits.createChargePerSecond), billing.yaml forecast
+   * capacity settings, and forecast.warnAfter (ms; default 30 minutes): a peak whose last charge is
+   * later than that is marked late, as `billing forecast` warns about it.
+   */
+  forecast: ForecastSettings & { warnAfterMs?: number };
   /** Where workflow links point; null: no links. */
   temporalUi: DashboardOptions['temporalUi'];
 }
@@ -32,6 +37,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
     },
     handler: async () => {
       const d = await dashboardData(db, { now: now(), forecast: settings.forecast, temporalUi: settings.temporalUi });
+      const warnAfterMs = settings.forecast.warnAfterMs ?? DEFAULT_FORECAST_WARN_AFTER_MS;
       const iso = (date: Date | null) => (date === null ? null : date.toISOString());
       return {
         ...d,
@@ -41,12 +47,14 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
           ratePerSecond: d.forecast.ratePerSecond,
           limit: chargeRateView(d.forecast.rate),
           totalDue: d.forecast.totalDue,
+          warnAfterSeconds: warnAfterMs / 1000,
           hours: d.forecast.hours.map((h) => ({ ...h, hourStart: h.hourStart.toISOString(), lastChargeSentAt: iso(h.lastChargeSentAt) })),
           peaks: d.forecast.peaks.map((p) => ({
             ...p,
             startsAt: p.startsAt.toISOString(),
             finishesAt: p.finishesAt.toISOString(),
             lastDueAt: p.lastDueAt.toISOString(),
+            late: isLatePeak(p, warnAfterMs),
           })),
         },
       };

@@ -22,6 +22,7 @@ const ForecastPeakSchema = z.strictObject({
   charges: z.number().int(),
   lastChargeLatenessSeconds: z.number(),
   lastDueAt: instant,
+  late: z.boolean().describe('Whether its last charge is sent more than forecast.warnAfterSeconds after it is due (billing.yaml forecast.warnAfter)'),
 });
 
 const SaturatedStretchSchema = z.strictObject({
@@ -93,6 +94,11 @@ export const DashboardSchema = z
       ratePerSecond: z.number().describe('Create Charge calls per second the forecast runs at (limit.ratePerSecond)'),
       limit: ChargeRateSchema,
       totalDue: z.number().int(),
+      warnAfterSeconds: z
+        .number()
+        .describe(
+          'A peak is late when its last charge is sent more than this after it is due (billing.yaml forecast.warnAfter; `billing forecast` warns about the same peaks)',
+        ),
       hours: z.array(ForecastHourSchema),
       peaks: z.array(ForecastPeakSchema),
     }),

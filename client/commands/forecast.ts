@@ -64,7 +64,7 @@ Examples:
     });
     c.throwIfAny();
     const connected = await ctx.connect();
-    const { forecastCharges } = await import('../subscriptions/forecast.js');
+    const { forecastCharges, isLatePeak } = await import('../subscriptions/forecast.js');
     // The rate the daemon runs at: `npm run dev` against its simulator lowers temporal.yaml's rate to
     // the simulator's sandbox quota (devstack/quota-rates.ts), and the forecast must use the same one.
     const configured = connected.config.temporal.rateLimits;
@@ -83,7 +83,7 @@ Examples:
       // The ledger as it stood at --from when that is past; as it stands now for a day ahead.
       evidenceUntil: new Date(Math.min((from ?? clock).getTime(), clock.getTime())),
     });
-    const late = forecast.peaks.filter((p) => p.lastChargeLatenessSeconds * 1000 > warnAfter);
+    const late = forecast.peaks.filter((p) => isLatePeak(p, warnAfter));
     if (ctx.json) {
       ctx.io.out(toJson({ ...forecast, limit: describeChargeRate(forecast.rate), warnAfterSeconds: warnAfter / 1000, latePeaks: late }));
       return 0;

@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { chargeRate, type ChargeRate } from '../../billing/capacity.js';
-import { forecastBillingDays, type Forecast } from '../../billing/forecast.js';
+import { forecastBillingDays, type Forecast, type ForecastPeak } from '../../billing/forecast.js';
 import { billingInstant, firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
 import type { Database } from '../../db/client.js';
@@ -31,6 +31,14 @@ export interface ForecastOptions {
 /** The forecast with the rate it ran at and why (quota or the daemon's measured capacity). */
 export interface BillingForecast extends Forecast {
   rate: ChargeRate;
+}
+
+/**
+ * Whether a peak's last charge goes out more than `warnAfterMs` after it is due: what `billing
+ * forecast` warns about and the dashboard marks (billing.yaml forecast.warnAfter, default 30 min).
+ */
+export function isLatePeak(peak: Pick<ForecastPeak, 'lastChargeLatenessSeconds'>, warnAfterMs: number): boolean {
+  return peak.lastChargeLatenessSeconds * 1000 > warnAfterMs;
 }
 
 export const MAX_FORECAST_DAYS = 31;

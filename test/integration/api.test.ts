@@ -967,6 +967,9 @@ describe('HTTP API /v1 against the real stack', () => {
     // A few test charges are no peak: the quota alone, and the sentence that says so.
     expect(d.body.forecast.limit).toMatchObject({ limitedBy: 'quota', capacitySource: null, evidence: null, ratePerSecond: d.body.forecast.ratePerSecond });
     expect(d.body.forecast.limit.summary).toMatch(/^Limit: the quota, [\d.]+\/s; no peak in the ledger's last 35 days/);
+    // Late peaks are marked against billing.yaml forecast.warnAfter (default 30 minutes), as `billing forecast` warns.
+    expect(d.body.forecast.warnAfterSeconds).toBe(1800);
+    for (const p of d.body.forecast.peaks) expect(p.late).toBe(p.lastChargeLatenessSeconds > 1800);
     expect(d.body.backlogs.ipnInbox).toMatchObject({ failed: 0 });
     const page = await fetch(`${daemon.apiUrl}/dashboard`);
     expect(page.status).toBe(200);

@@ -1,6 +1,7 @@
 // billing/forecast.ts: the token-bucket model of the charges queue, by hand-computed cases.
 import { describe, expect, it } from 'vitest';
 import { forecastBillingDays } from '../../../billing/forecast.js';
+import { isLatePeak } from '../../../client/subscriptions/forecast.js';
 
 const from = new Date('2026-12-01T00:00:00Z');
 const until = new Date('2026-12-08T00:00:00Z');
@@ -54,5 +55,13 @@ describe('forecastBillingDays', () => {
     const f = forecastBillingDays({ dueAtMs: [at('2026-12-01T07:05:00Z')], from: new Date('2026-12-01T06:31:40Z'), until, ratePerSecond: 1 });
     expect(f.hours[0]!.hourStart.toISOString()).toBe('2026-12-01T06:00:00.000Z');
     expect(f.hours[1]).toMatchObject({ hourStart: new Date('2026-12-01T07:00:00Z'), due: 1 });
+  });
+});
+
+describe('isLatePeak', () => {
+  it('a peak is late only when its last charge goes out more than warnAfter after it is due', () => {
+    expect(isLatePeak({ lastChargeLatenessSeconds: 1800 }, 30 * 60_000)).toBe(false);
+    expect(isLatePeak({ lastChargeLatenessSeconds: 1800.5 }, 30 * 60_000)).toBe(true);
+    expect(isLatePeak({ lastChargeLatenessSeconds: 120 }, 60_000)).toBe(true);
   });
 });
