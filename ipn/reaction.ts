@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
 import { stopSubscriptionNow } from '../client/subscriptions/stop-now.js';
 import type { Database } from '../db/client.js';
+import { resolvePendingCharge } from '../db/queries/charges.js';
 import { isKnownMissingPermission, recordPermissionCheck, recordUnknownPermission } from '../db/queries/permissions.js';
 import { activeSubscriptionsOnPermission, subscriptionOfCharge } from '../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../db/schema/index.js';
@@ -119,7 +120,13 @@ export function chargeIpnNeedsNoReaction(chargeId: string, ledgerState: string |
   return null;
 }
 
-/** CHARGE IPN: fetch the charge and hand its state to the subscription that made it. */
+/**
+ * CHARGE IPN: fetch the charge and hand its state to the subscription that made it. When that
+ * subscription's workflow is not running (ended meanwhile, or failed/terminated and waiting for
+ * `billing repair`), the state is written to the charge's ledger row here, with its event
+ * (db/queries/charges.ts resolvePendingCharge): the ledger stays what Amazon Pay says, and a
+ * repair starts from the charge's final state instead of polling for it.
+ */
 export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promise<ReactionResult> {
   const owner = await subscriptionOfCharge(deps.db, chargeId);
   const noReaction = chargeIpnNeedsNoReaction(chargeId, owner?.ledgerState);
@@ -128,9 +135,14 @@ export async function reactToCharge(deps: ReactionDeps, chargeId: string): Promi
   try {
     await deps.temporal.workflow.getHandle(owner.workflowId).signal(chargeUpdateSignal, update);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError)
-      return { status: 'ignored', summary: `subscription ${owner.subscriptionId} has ended; charge ${chargeId} is ${update.state}` };
-    throw error;
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    const { subscriptionId, cycle, attempt } = owner;
+    await resolvePendingCharge(deps.db, { subscriptionId, cycle, attempt, chargeId }, { state: update.state, reasonCode: update.reasonCode, at: deps.now() });
+    deps.logger?.info({ subscriptionId, chargeId, state: update.state }, 'charge state written to the ledger: the subscription workflow is not running');
+    return {
+      status: 'processed',
+      summary: `charge ${chargeId} is ${update.state}, written to the ledger (subscription ${subscriptionId}'s workflow is not running)`,
+    };
   }
   deps.logger?.info({ subscriptionId: owner.subscriptionId, chargeId, state: update.state }, 'charge state passed to the subscription');
   return { status: 'processed', summary: `charge ${chargeId} is ${update.state}` };

@@ -233,9 +233,15 @@ export async function activeSubscriptionsOnPermission(db: DatabaseOrTransaction,
 export async function subscriptionOfCharge(
   db: DatabaseOrTransaction,
   chargeId: string,
-): Promise<{ subscriptionId: string; workflowId: string; ledgerState: string } | undefined> {
+): Promise<{ subscriptionId: string; workflowId: string; ledgerState: string; cycle: number; attempt: number } | undefined> {
   const [row] = await db
-    .select({ subscriptionId: subscriptions.id, workflowId: subscriptions.workflowId, ledgerState: charges.state })
+    .select({
+      subscriptionId: subscriptions.id,
+      workflowId: subscriptions.workflowId,
+      ledgerState: charges.state,
+      cycle: charges.cycle,
+      attempt: charges.attempt,
+    })
     .from(charges)
     .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
     .where(eq(charges.chargeId, chargeId))

@@ -199,6 +199,40 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(reasons).toEqual(['active:Created', 'active:AuthorizationPending', 'active:null', 'ended:TermCompleted']);
   });
 
+  it("a pending authorization whose subscription's workflow was terminated: the CHARGE IPN writes its final state to the ledger, with its event", async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    await sim.control.setScript(cp, { next: ['AuthorizationInitiated:Captured'] });
+    const { handle } = await launch(shortSpec('sub-ipn-pending-dead', cp, { cycles: 2, seconds: 3600 }), {
+      usePendingAuthorization: true,
+      pendingPollInitialMs: 10 * 60_000,
+      pendingPollMaxMs: 10 * 60_000,
+    });
+    const [pending] = await eventually(
+      async () => (await listCharges(database.db, 'sub-ipn-pending-dead')).filter((r) => r.state === 'AuthorizationInitiated'),
+      (rows) => rows.length === 1,
+      { timeoutMs: 20_000, what: 'a pending authorization in the ledger' },
+    );
+    const chargeId = pending!.chargeId!;
+    await handle.terminate('worker host lost');
+
+    await sim.control.resolveCharge(chargeId);
+    const [row] = await eventually(
+      () => listCharges(database.db, 'sub-ipn-pending-dead'),
+      (rows) => rows[0]?.state === 'Captured',
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the Captured state in the ledger' },
+    );
+    expect(row).toMatchObject({ cycle: 0, attempt: 1, chargeId, state: 'Captured' });
+    const rows = await settledRows(chargeId, 2);
+    expect(rows.filter((r) => r.status === 'processed').map((r) => r.lastError)).toContain(
+      `charge ${chargeId} is Captured, written to the ledger (subscription sub-ipn-pending-dead's workflow is not running)`,
+    );
+    const events = await checkedEvents(database.db, 'sub-ipn-pending-dead');
+    expect(events.map((e) => e.type)).toContain('charge.succeeded');
+    // Still live: `billing repair` restarts it from here (the cycle paid, nothing polled or charged again).
+    expect((await getSubscription(database.db, 'sub-ipn-pending-dead'))?.status).toBe('active');
+  });
+
   it("a hard-declined subscription resumes on Amazon's CHARGE_PERMISSION IPNs (NonChargeable → Chargeable): endpoint → inbox → handler → reactToPermission", async () => {
     await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
     const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
