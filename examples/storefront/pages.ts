@@ -25,7 +25,7 @@ function layout(title: string, body: string): string {
   .notice { border-left: 4px solid #c60; background: #fff6ec; padding: .5rem 1rem; }
   .ok { border-left: 4px solid #067d62; background: #eefaf5; padding: .5rem 1rem; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; } dt { color: #666; }
-  button, .button { background: #222; color: #fff; border: 0; border-radius: 4px; padding: .5rem 1.2rem; cursor: pointer; text-decoration: none; }
+  form button, .button { background: #222; color: #fff; border: 0; border-radius: 4px; padding: .5rem 1.2rem; cursor: pointer; text-decoration: none; }
 </style></head>
 <body><header><h2><a href="/">Storefront Coffee &amp; Tea</a></h2></header>
 <main><h1>${escapeHtml(title)}</h1>
@@ -44,7 +44,7 @@ export function planPage(): string {
     (plan) => `<section class="plan" id="plan-${escapeHtml(plan.id)}">
   <h3>${escapeHtml(plan.name)}</h3>
   <p class="price">${escapeHtml(describePrice(plan))}</p>
-  ${plan.trial ? `<p class="trial">${escapeHtml(describeTrial(plan.trial))} free trial</p>` : ''}
+  ${plan.trial ? `<p class="trial">Free for the first ${escapeHtml(describeTrial(plan.trial))}</p>` : ''}
   <p>${escapeHtml(plan.description)}</p>
   <form method="get" action="/checkout/${encodeURIComponent(plan.id)}"><input type="hidden" name="zone" value="UTC"><button type="submit">Subscribe</button></form>
 </section>`,

@@ -115,6 +115,8 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
           : page('Checkout cancelled', 'The checkout was cancelled on the Amazon Pay page. Nothing was charged and no subscription was started.');
       case 'checkout-session-expired':
         return page('Checkout expired', 'The checkout was not finished within 24 hours. Nothing was charged; choose a plan to start again.');
+      case 'not-found':
+        return page('Checkout not found', 'We found no checkout of ours for this link. Nothing was charged; choose a plan to start again.');
       case 'checkout-session-not-completable':
         return page('Checkout not finished', 'The payment was not approved on the Amazon Pay page yet. Choose a plan to start again.');
       default:

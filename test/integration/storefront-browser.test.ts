@@ -4,8 +4,7 @@
 // HTTP API. The buyer picks a plan, clicks the Amazon Pay button, decides on the simulator's buyer
 // page and lands on the storefront's return (or cancel) page; the test then checks what the page
 // says against PostgreSQL and Amazon Pay.
-// STOREFRONT_SCREENSHOT_DIR=<dir> saves the pages of the first checkout (docs/images/storefront-*.png
-// come from scripts/screenshot-storefront.ts against `npm run dev`).
+// (docs/images/storefront-*.png come from the same path through scripts/screenshot-storefront.ts.)
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
@@ -55,37 +54,26 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     await page.waitForURL(`${storefront.url}/checkout/${planId}?**`);
     const order = await page.locator('#order').innerText();
     expect(await page.content()).not.toContain(apiKey);
-    await shoot(page, 'storefront-checkout');
     await page.getByRole('button', { name: 'Amazon Pay' }).click();
     await page.waitForURL(/\/checkout\/processing\?amazonCheckoutSessionId=[^&]+$/);
     return order;
   }
 
-  /** The buyer page: card …1111, save it or not, submit; waits for the storefront's return page. */
-  async function decide(page: Page, save: boolean, submit: 'Pay now' | 'Agree and continue'): Promise<string> {
-    await page.getByLabel('Visa ****1111').check();
+  /** The buyer page: a sandbox card (default …1111), save it or not, submit; waits for the storefront's return page. */
+  async function decide(page: Page, save: boolean, submit: 'Pay now' | 'Agree and continue', card = '1111'): Promise<string> {
+    await page.getByLabel(`Visa ****${card}`).check();
     await page.getByLabel(save ? /Yes: save it/ : /No: use it/).check();
-    await shoot(page, 'storefront-buyer-page');
     await page.getByRole('button', { name: submit }).click();
     await page.waitForURL(`${storefront.url}/return?amazonCheckoutSessionId=**`);
     return new URL(page.url()).searchParams.get('amazonCheckoutSessionId')!;
   }
 
-  let shots = true;
-  async function shoot(page: Page, name: string): Promise<void> {
-    const dir = process.env.STOREFRONT_SCREENSHOT_DIR;
-    if (dir && shots) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
-  }
-
   it('consent: the subscription runs, cycle 0 paid at checkout with its ChargeId in the ledger, the next billing date a month on', async () => {
     const page = await newPage();
     await page.goto(storefront.url);
-    await shoot(page, 'storefront-plans');
     const subscriptionId = await toBuyerPage(page, 'coffee-monthly');
     await expect(page.locator('#terms').innerText()).resolves.toMatch(/Storefront Coffee & Tea[\s\S]*14\.00 USD[\s\S]*14\.00 USD every month/);
     const sessionId = await decide(page, true, 'Pay now');
-    await shoot(page, 'storefront-subscribed');
-    shots = false;
 
     expect(await page.locator('#subscription-id').innerText()).toBe(subscriptionId);
     expect(await page.locator('#status').innerText()).toBe('active');
@@ -179,6 +167,18 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     expect(row!.nextBillingAt?.getTime()).toBe(next);
     expect(await listCharges(stack.database.db, subscriptionId)).toEqual([]);
     expect((await stack.sim.control.charges()).filter((c) => c.chargePermissionId === row!.chargePermissionId)).toEqual([]);
+    await page.close();
+  });
+
+  it('a declined card (…3434): the return page says the payment was declined and nothing started', async () => {
+    const page = await newPage();
+    const subscriptionId = await toBuyerPage(page, 'coffee-monthly');
+    const sessionId = await decide(page, true, 'Pay now', '3434');
+    expect(await page.locator('h1').innerText()).toBe('Payment declined');
+    expect(await page.locator('#why').innerText()).toMatch(/^Amazon Pay declined the payment\. Nothing was charged/);
+    const session = await amazon.getCheckoutSession(sessionId);
+    expect(session.kind === 'ok' && session.body).toMatchObject({ statusDetails: { state: 'Canceled', reasonCode: 'Declined' }, chargeId: null });
+    expect(await getSubscription(stack.database.db, subscriptionId)).toBeUndefined();
     await page.close();
   });
 });
