@@ -30,23 +30,26 @@ export interface CheckoutButton {
   button: ButtonConfig;
 }
 
+/** A subscription as the API shows it (the fields the return page uses). */
+export interface SubscriptionView {
+  id: string;
+  status: string;
+  plan: { price: { amount: string; currency: string }; interval: { unit: string; count: number } };
+  trial: { unit: string; count: number } | null;
+  anchor: { localDateTime: string; zone: string };
+}
+
 export interface CompletedCheckout {
   created: boolean;
   chargePermissionId: string;
   /** The charge made at checkout (cycle 0); null with a free trial. */
   chargeId: string | null;
-  subscription: { id: string; status: string };
+  subscription: SubscriptionView;
 }
 
 /** The parts of GET /v1/subscriptions/{id} the return page shows. */
 export interface SubscriptionDetails {
-  subscription: {
-    id: string;
-    status: string;
-    plan: { price: { amount: string; currency: string }; interval: { unit: string; count: number } };
-    trial: { unit: string; count: number } | null;
-    anchor: { localDateTime: string; zone: string };
-  };
+  subscription: SubscriptionView;
   /** The workflow's own state; null when it has finished or did not answer. */
   live: { status: string; cycle: number; nextBillingAt: string | null } | null;
   /** The ledger: one row per charge attempt. */

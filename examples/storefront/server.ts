@@ -130,13 +130,20 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
 /**
  * Polls GET /v1/subscriptions/{id} until the subscription's workflow has recorded the checkout
  * (the checkout's charge in its ledger) and planned the next cycle: then `live.nextBillingAt` is
- * the next billing date. Gives up after `timeoutMs` (the page then says to reload: a reload
- * completes again, which the daemon answers with the same subscription).
+ * the next billing date. Gives up after `timeoutMs`, or at once if the read fails, with what it
+ * has: the subscription started all the same, and the page says to reload (a reload completes
+ * again, which the daemon answers with the same subscription).
  */
 async function settled(api: BillingApi, done: CompletedCheckout, timeoutMs: number): Promise<{ details: SubscriptionDetails; ready: boolean }> {
   const deadline = Date.now() + timeoutMs;
+  let details: SubscriptionDetails = { subscription: done.subscription, live: null, charges: [] };
   for (;;) {
-    const details = await api.getSubscription(done.subscription.id);
+    try {
+      details = await api.getSubscription(done.subscription.id);
+    } catch (error) {
+      console.error(`[storefront] reading subscription ${done.subscription.id}: ${error instanceof Error ? error.message : String(error)}`);
+      return { details, ready: false };
+    }
     const recorded = done.chargeId === null || details.charges.some((c) => c.chargeId === done.chargeId);
     const ready = recorded && details.live?.nextBillingAt != null && (done.chargeId === null || details.live.cycle > 0);
     if (ready || Date.now() >= deadline) return { details, ready };
