@@ -40,7 +40,7 @@ const HTML = 'text/html; charset=utf-8';
 export async function startStorefront(options: StorefrontOptions): Promise<Storefront> {
   const api = billingApi(options.apiUrl, options.apiKey);
   const app = Fastify({ logger: false });
-  let publicUrl = options.publicUrl ?? '';
+  let publicUrl = (options.publicUrl ?? '').replace(/\/+$/, '');
   routes(app, api, options, () => publicUrl);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   publicUrl ||= address;
