@@ -8,8 +8,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
+import { listApiKeys } from '../../client/api-keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
+import { checkoutJsUrl, DEV_STOREFRONT_KEY_NAME, startDevStorefront } from '../../devstack/storefront.js';
 import { startStorefront, type Storefront } from '../../examples/storefront/server.js';
 import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { newKey } from './api-support.js';
@@ -54,6 +56,7 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     await page.waitForURL(`${storefront.url}/checkout/${planId}?**`);
     const order = await page.locator('#order').innerText();
     expect(await page.content()).not.toContain(apiKey);
+    expect(await page.content()).not.toContain('bk_'); // no API key at all
     await page.getByRole('button', { name: 'Amazon Pay' }).click();
     await page.waitForURL(/\/checkout\/processing\?amazonCheckoutSessionId=[^&]+$/);
     return order;
@@ -180,5 +183,30 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     expect(session.kind === 'ok' && session.body).toMatchObject({ statusDetails: { state: 'Canceled', reasonCode: 'Declined' }, chargeId: null });
     expect(await getSubscription(stack.database.db, subscriptionId)).toBeUndefined();
     await page.close();
+  });
+
+  it("npm run dev's storefront has a key of its own per start; the previous start's key is revoked", async () => {
+    const input = {
+      databaseUrl: stack.database.url,
+      apiUrl: stack.daemon.apiUrl,
+      port: 0,
+      checkoutJsUrl: checkoutJsUrl({ simulatorUrl: stack.sim.simulator.url }),
+    };
+    const first = await startDevStorefront(input);
+    const second = await startDevStorefront(input);
+    try {
+      const keys = (await listApiKeys({ db: stack.database.db, now: () => new Date() })).filter((k) => k.name === DEV_STOREFRONT_KEY_NAME);
+      expect(keys.filter((k) => k.revokedAt === null)).toHaveLength(1);
+      expect(keys).toHaveLength(2);
+      const page = await fetch(`${second.url}/checkout/coffee-monthly?zone=Europe/Berlin`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`<script src="${stack.sim.simulator.url}/checkout.js"></script>`);
+      const revoked = await fetch(`${first.url}/checkout/coffee-monthly`);
+      expect(revoked.status).toBe(401);
+      expect(await revoked.text()).toContain('We could not start your subscription');
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });
