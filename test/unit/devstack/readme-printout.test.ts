@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { devDatabaseUrl } from '../../../client/connect.js';
 import { loadConfig } from '../../../config/index.js';
 import { runningLines } from '../../../devstack/printout.js';
+import { DEV_STOREFRONT_PORT } from '../../../devstack/storefront.js';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '../../..');
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -27,6 +28,7 @@ describe('README: what npm run dev prints', () => {
       simulator: { url: 'http://127.0.0.1:4010', controlUrl: 'http://127.0.0.1:4010/__sim' },
       ipnUrl: `http://${ipn.host}:${ipn.port}${ipn.path}`,
       apiUrl: `http://${api.host}:${api.port}`,
+      storefrontUrl: `http://127.0.0.1:${DEV_STOREFRONT_PORT}`,
       operationsUrl: `http://${operations.host}:${operations.port}`,
       sdkMetricsAddress: `${operations.host}:${operations.temporalMetricsPort}`,
       data: {
