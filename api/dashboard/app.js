@@ -179,6 +179,9 @@
       sessionStorage.removeItem(KEY);
       $('error').textContent = 'That API key was refused.';
       $('login').hidden = false;
+      // No figures are left on screen from a key that no longer works.
+      $('board').hidden = true;
+      delete document.body.dataset.loaded;
       return;
     }
     if (!response.ok) {

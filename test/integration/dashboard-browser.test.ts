@@ -63,6 +63,13 @@ describe('the billing dashboard in Chromium', () => {
     const key = await newKey(database.db, 'dashboard', true);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1500 } });
     await page.goto(`${daemon.apiUrl}/dashboard`);
+    // Without a key only the form shows: no empty panels under it, and none after a refused key.
+    await page.waitForSelector('#login', { state: 'visible' });
+    expect(await page.isVisible('#board'), 'the board before any key').toBe(false);
+    await page.fill('#key', 'bk_notakey');
+    await page.click('#login button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('error')?.textContent === 'That API key was refused.');
+    expect(await page.isVisible('#board'), 'the board after a refused key').toBe(false);
     await page.fill('#key', key);
     await page.click('#login button[type=submit]');
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });

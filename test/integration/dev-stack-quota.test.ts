@@ -165,12 +165,28 @@ describe('npm run dev against its own simulator', () => {
       for (const match of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{| )/gm)) exported.add(match[1]!);
     }
     const dashboard = JSON.parse(await readFile(join(PROJECT_ROOT, 'docs/grafana/billing-daemon.json'), 'utf8')) as {
-      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+      panels: Array<{ title: string; targets?: Array<{ expr: string }>; fieldConfig?: { defaults?: { unit?: string } } }>;
     };
     const queried = new Set<string>();
     for (const panel of dashboard.panels)
       for (const target of panel.targets ?? []) for (const name of target.expr.matchAll(/\b((?:billing|temporal)_[a-z0-9_]+)\b/g)) queried.add(name[1]!);
     expect(queried.size).toBeGreaterThan(12);
+    // A quantile panel's unit is its histogram's: the SDK's latencies are in milliseconds (its
+    // buckets run 1…60,000), billing's in seconds (`_seconds`): a wrong unit shows 50 ms as 50 s.
+    const bucketBounds = new Map<string, number[]>();
+    for (const url of [`${dev!.operationsUrl}/metrics`, `http://127.0.0.1:${sdkMetricsPort}/metrics`]) {
+      const text = await (await fetch(url)).text();
+      for (const [, name, le] of text.matchAll(/^([a-z0-9_]+)_bucket\{[^}]*le="([0-9.e+]+)"/gm))
+        bucketBounds.set(name!, [...(bucketBounds.get(name!) ?? []), Number(le)]);
+    }
+    const quantilePanels = dashboard.panels.filter((p) => p.targets?.some((t) => t.expr.includes('histogram_quantile')));
+    expect(quantilePanels.length).toBeGreaterThanOrEqual(3);
+    for (const panel of quantilePanels) {
+      const histogram = panel.targets![0]!.expr.match(/\b([a-z0-9_]+)_bucket\b/)![1]!;
+      const bounds = bucketBounds.get(histogram) ?? [];
+      const unit = histogram.endsWith('_seconds') ? 's' : Math.max(...bounds) >= 10_000 ? 'ms' : 'unknown';
+      expect(panel.fieldConfig?.defaults?.unit, `${panel.title}: ${histogram} buckets ${bounds.join(',')}`).toBe(unit);
+    }
     expect(
       [...queried].filter((name) => !exported.has(name)),
       `exported: ${[...exported].filter((n) => n.startsWith('temporal_')).join(' ')}`,
