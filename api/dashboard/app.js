@@ -36,6 +36,21 @@
   }
 
   const hourLabel = (iso) => iso.slice(5, 13).replace('T', ' ') + 'h';
+  const HISTORY_HOURS = 48;
+  const utcHours = { display: true, text: 'hour (UTC)' };
+
+  // Every clock hour of the last HISTORY_HOURS up to the report's (ISO strings, oldest first):
+  // the server sends only hours with charges, and an hour without any must still show as one.
+  function lastHours(generatedAt) {
+    const end = Math.floor(Date.parse(generatedAt) / 3_600_000) * 3_600_000;
+    return Array.from({ length: HISTORY_HOURS }, (_, i) => new Date(end - (HISTORY_HOURS - 1 - i) * 3_600_000).toISOString());
+  }
+
+  // Rows keyed by their hour, on the full axis of hours: `empty` where an hour has no row.
+  function onHours(hours, rows, value, empty) {
+    const byHour = new Map(rows.map((r) => [new Date(r.hourStart).toISOString(), r]));
+    return hours.map((h) => (byHour.has(h) ? value(byHour.get(h)) : empty));
+  }
 
   function draw(id, config) {
     if (charts[id]) charts[id].destroy();
@@ -97,24 +112,32 @@
       ['throttled', 'throttled', '#6a1b9a'],
       ['failed', 'failed', '#455a64'],
     ];
+    const history = lastHours(d.generatedAt);
     draw('outcomes', {
       type: 'bar',
       data: {
-        labels: d.outcomes.map((o) => hourLabel(o.hourStart)),
-        datasets: outcomeKinds.map(([key, label, color]) => ({ label, data: d.outcomes.map((o) => o[key]), backgroundColor: color })),
+        labels: history.map(hourLabel),
+        datasets: outcomeKinds.map(([key, label, color]) => ({ label, data: onHours(history, d.outcomes, (o) => o[key], 0), backgroundColor: color })),
       },
-      options: { animation: false, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
+      options: {
+        animation: false,
+        scales: { x: { stacked: true, title: utcHours }, y: { stacked: true, beginAtZero: true, title: { display: true, text: 'charges' } } },
+      },
     });
     draw('lag', {
       type: 'line',
       data: {
-        labels: d.lag.map((l) => hourLabel(l.hourStart)),
+        labels: history.map(hourLabel),
+        // No charge in an hour: no lag to draw (a gap, not a zero).
         datasets: [
-          { label: 'average (s)', data: d.lag.map((l) => l.averageSeconds), borderColor: '#1565c0' },
-          { label: 'max (s)', data: d.lag.map((l) => l.maxSeconds), borderColor: '#c62828' },
+          { label: 'average (s)', data: onHours(history, d.lag, (l) => l.averageSeconds, null), borderColor: '#1565c0' },
+          { label: 'max (s)', data: onHours(history, d.lag, (l) => l.maxSeconds, null), borderColor: '#c62828' },
         ],
       },
-      options: { animation: false, scales: { y: { beginAtZero: true } } },
+      options: {
+        animation: false,
+        scales: { x: { title: utcHours }, y: { beginAtZero: true, title: { display: true, text: 'seconds from due to charged' } } },
+      },
     });
     const hours = d.forecast.hours;
     draw('forecast', {
@@ -137,8 +160,9 @@
       options: {
         animation: false,
         scales: {
-          y: { beginAtZero: true, title: { display: true, text: 'charges' } },
-          quota: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } },
+          x: { title: utcHours },
+          y: { beginAtZero: true, title: { display: true, text: 'charges due (left axis)' } },
+          quota: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'sendable per hour (right axis)' } },
         },
       },
     });

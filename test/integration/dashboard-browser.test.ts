@@ -68,7 +68,7 @@ describe('the billing dashboard in Chromium', () => {
     expect(await page.isVisible('#board'), 'the board before any key').toBe(false);
     await page.fill('#key', 'bk_notakey');
     await page.click('#login button[type=submit]');
-    await page.waitForFunction(() => document.getElementById('error')?.textContent === 'That API key was refused.');
+    await page.locator('#error', { hasText: 'That API key was refused.' }).waitFor();
     expect(await page.isVisible('#board'), 'the board after a refused key').toBe(false);
     await page.fill('#key', key);
     await page.click('#login button[type=submit]');
@@ -94,6 +94,17 @@ describe('the billing dashboard in Chromium', () => {
           .data.some((v) => v !== 0);
       });
       expect(drawn, `${chart} is drawn`).toBe(true);
+    }
+    // The history charts keep every hour of the last 48 (hours without charges too), labelled in UTC.
+    for (const chart of ['outcomes', 'lag']) {
+      const axis = await page.evaluate((id) => {
+        const chartJs = (
+          globalThis as unknown as { Chart: { getChart(id: string): { data: { labels: string[] }; options: { scales: { x: { title: { text: string } } } } } } }
+        ).Chart;
+        const c = chartJs.getChart(id);
+        return { hours: c.data.labels.length, title: c.options.scales.x.title.text };
+      }, chart);
+      expect(axis, chart).toEqual({ hours: 48, title: 'hour (UTC)' });
     }
     const money = await page.$$eval('#money tbody tr', (rows) => rows.map((r) => (r as unknown as { innerText: string }).innerText));
     // 4 × 14.00 + 3 × 25.00 captured today.
