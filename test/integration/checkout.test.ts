@@ -238,6 +238,12 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       ['checkoutCancelUrl', 'checkoutResultReturnUrl', 'plan.interval.count', 'subscriptionId', 'zone'].sort(),
     );
     expect(bad.text).not.toContain('secret');
+    // Only Amazon's Checkout Session id form is sent to Amazon Pay.
+    const requestsBefore = (await sim.control.requests()).total;
+    const notASession = await complete('S01-1234567-1234567');
+    expect(notASession.status, notASession.text).toBe(422);
+    expect(notASession.body.errors).toEqual([{ field: expect.any(String), message: expect.stringMatching(/a UUID in lower-case hex such as/) }]);
+    expect((await sim.control.requests()).total).toBe(requestsBefore);
     const account = await api.call<Body>('POST', '/v1/checkout-sessions', {
       body: {
         subscriptionId: 'co-acct',

@@ -94,6 +94,25 @@ describe('the served OpenAPI document', () => {
     for (const name of ['Refund', 'RefundRequest', 'CancelRequest', 'Subscription', 'Problem']) expect(names).toContain(name);
   });
 
+  // What the shared machinery answers before a handler runs, so every operation it runs for must document it:
+  // the JSON body parser (413 body-too-large, 415 unsupported-media-type) on operations with a body;
+  // API key authentication (401; 503 when PostgreSQL, which holds the keys, is down) on every operation;
+  // the Idempotency-Key handling of every POST (409 in progress, 422 reused).
+  it('documents on every operation each status the shared hooks can answer for it', () => {
+    const missing: string[] = [];
+    for (const { method, path, op } of operations()) {
+      const expected = ['401', '503', ...(op.requestBody ? ['413', '415'] : []), ...(method === 'post' ? ['409', '422'] : [])];
+      for (const status of expected) if (!op.responses[status]) missing.push(`${method.toUpperCase()} ${path} ${status}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('says where the checkout softDescriptor goes as the payload does: only with AuthorizeWithCapture', () => {
+    const description: string = doc.components.schemas.CreateCheckoutSessionRequest.properties.softDescriptor.description;
+    expect(description).toMatch(/On the checkout charge only when it is captured at checkout \(paymentIntent AuthorizeWithCapture\)/);
+    expect(description).not.toMatch(/on the checkout charge and every later charge/);
+  });
+
   it('gives path ids the pattern the library accepts', () => {
     const param = (path: string, name: string) => (doc.paths[path].get.parameters as Json[]).find((p) => p.name === name)?.schema;
     expect(param('/v1/subscriptions/{id}', 'id').pattern).toBe(SUBSCRIPTION_ID_PATTERN.source);
