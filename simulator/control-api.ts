@@ -164,7 +164,7 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       return ok(createChargePermissionAsBuyer(engine, body as CreateChargePermissionInput));
     case 'GET /__sim/charge-permissions/:id': {
       const cp = requireChargePermission(engine, id);
-      return ok({ chargePermission: renderChargePermission(engine.state, cp), script: cp.script });
+      return ok({ chargePermission: renderChargePermission(engine.state, cp), script: cp.script, recurringUpdates: cp.recurringUpdates ?? [] });
     }
     case 'POST /__sim/charge-permissions/:id/close':
       closeAs(engine, id, body['by'], body['cancelPendingCharges'] === true);

@@ -3,7 +3,7 @@
 //   GET  /__sim/health                                  → { ok, now }
 //   POST /__sim/keys { publicKeyId, publicKeyPem }      → { publicKeyId }
 //   POST /__sim/charge-permissions {type,currency,…}    → { chargePermission, firstChargeId }
-//   GET  /__sim/charge-permissions/:id                  → { chargePermission, script }
+//   GET  /__sim/charge-permissions/:id                  → { chargePermission, script, recurringUpdates }
 //   POST /__sim/charge-permissions/:id/close {by}       → { chargePermission }   by: buyer | amazon
 //   POST /__sim/charge-permissions/:id/non-chargeable {reason} / …/chargeable → { chargePermission }
 //   PUT  /__sim/charge-permissions/:id/script {next, mode} → { script }
@@ -24,7 +24,7 @@ import type { DeliveryAttempt, IpnConfig } from './ipn-delivery.js';
 import type { FaultConfig } from './faults.js';
 import type { InjectedError } from './injected-errors.js';
 import type { ThrottleConfig } from './throttle.js';
-import type { AttemptRecord, DeclineScript } from './state.js';
+import type { AttemptRecord, DeclineScript, RecurringUpdateRecord } from './state.js';
 
 export type { CreateChargePermissionInput, LedgerEntry, DeliveryAttempt, IpnConfig, FaultConfig, ThrottleConfig, AttemptRecord, DeclineScript, InjectedError };
 
@@ -58,7 +58,7 @@ export interface SimulatorControl {
   health(): Promise<{ ok: boolean; now: string }>;
   registerPublicKey(publicKeyId: string, publicKeyPem: string): Promise<void>;
   createChargePermission(input: CreateChargePermissionInput): Promise<{ chargePermission: ChargePermissionView; firstChargeId: string | null }>;
-  getChargePermission(id: string): Promise<{ chargePermission: ChargePermissionView; script: DeclineScript }>;
+  getChargePermission(id: string): Promise<{ chargePermission: ChargePermissionView; script: DeclineScript; recurringUpdates: RecurringUpdateRecord[] }>;
   closeChargePermission(id: string, by: 'buyer' | 'amazon', options?: { cancelPendingCharges?: boolean }): Promise<ChargePermissionView>;
   makeNonChargeable(id: string, reason: string): Promise<ChargePermissionView>;
   makeChargeable(id: string): Promise<ChargePermissionView>;

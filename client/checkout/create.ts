@@ -11,6 +11,7 @@ import { saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
+import { assertCheckoutPlanWithinLimits } from '../subscriptions/amazon-checks.js';
 import { anchorAt } from '../subscriptions/start.js';
 import { checkoutPayload, paymentIntentFor, signedReturnUrl, validateReturnUrl, type CheckoutTerms } from './payload.js';
 
@@ -154,6 +155,8 @@ export function checkCheckoutInput(
     ...(input.checkoutCancelUrl === undefined ? [] : validateReturnUrl(input.checkoutCancelUrl, 'checkoutCancelUrl', context.environment)),
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
+  // The plan must fit the permission the checkout creates: refused before the buyer sees a button.
+  assertCheckoutPlanWithinLimits(plan, 'plan.amountMinor');
   const pending = input.canHandlePendingAuthorization ?? context.usePendingAuthorization;
   return {
     plan,

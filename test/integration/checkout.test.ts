@@ -244,6 +244,23 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(notASession.status, notASession.text).toBe(422);
     expect(notASession.body.errors).toEqual([{ field: expect.any(String), message: expect.stringMatching(/a UUID in lower-case hex such as/) }]);
     expect((await sim.control.requests()).total).toBe(requestsBefore);
+    // A plan the Recurring permission the checkout creates cannot hold: refused before the button exists, naming the limit.
+    const aboveLimit = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId: 'co-limit',
+        plan: { price: { amount: '1500.00', currency: 'USD' }, interval: { unit: 'month' } },
+        checkoutResultReturnUrl: RETURN_URL,
+      },
+    });
+    expect(aboveLimit.status, aboveLimit.text).toBe(422);
+    expect(aboveLimit.body.errors).toEqual([
+      {
+        field: 'plan.price.amount',
+        message: expect.stringMatching(
+          /^1500\.00 USD per cycle is above the monthly limit of the Recurring Charge Permission the checkout creates \(1000\.00 USD/,
+        ),
+      },
+    ]);
     const account = await api.call<Body>('POST', '/v1/checkout-sessions', {
       body: {
         subscriptionId: 'co-acct',
