@@ -40,6 +40,11 @@ export interface ChargePermissionRecord {
   createdAt: number;
   updatedAt: number;
   script: DeclineScript;
+  /**
+   * Epoch ms of the expirationTimestamp set by POST /__sim/charge-permissions/:id/expiration (Recurring
+   * expiry is not confirmed, amazon-pay-api reference §5.4): shown, and Create Charge refused from then on.
+   */
+  expiresAt?: number;
   /** Each Update Charge Permission that changed recurringMetadata (absent in state saved before it was kept). */
   recurringUpdates?: RecurringUpdateRecord[];
 }

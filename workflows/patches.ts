@@ -122,6 +122,12 @@ export const BASELINE_FROM_BEFORE_ATTEMPT = 'fix-baseline-from-before-attempt';
  * dunning. Before, every checkout charge was written as Captured and cycle 0 taken as paid.
  */
 export const CHECKOUT_CHARGE_AS_AMAZON_HAS_IT = 'checkout-charge-as-amazon-has-it';
+/**
+ * No Create Charge at or after the Charge Permission's expirationTimestamp (SubscriptionWorkflowInput
+ * .permissionExpiresAt): the cycle due then ends the subscription, status ended, reason
+ * ChargePermissionExpired. Before, an expired permission was charged and refused by Amazon Pay.
+ */
+export const NO_CHARGE_AFTER_PERMISSION_EXPIRY = 'no-charge-after-permission-expiry';
 
 export interface PatchEntry {
   id: string;
@@ -365,6 +371,13 @@ export const PATCHES: readonly PatchEntry[] = [
     added: { commit: '05a59ba', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['checkout-authorized-capture.v1.json', 'checkout-pending-declined.v1.json'] },
+  },
+  {
+    id: NO_CHARGE_AFTER_PERMISSION_EXPIRY,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: 'wt-terms', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['completed.v4.json'], after: ['permission-expired.v1.json'] },
   },
 ];
 

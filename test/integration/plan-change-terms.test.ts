@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
 import { parseAmazonPayConfig } from '../../amazonpay/config.js';
-import { createBillingClient, type BillingClient } from '../../client/index.js';
+import type { BillingClient } from '../../client/index.js';
 import { ChargePermissionNotChargeableError, CheckoutRequiredError } from '../../client/errors.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
-import { startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { billingClientOf, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { newPermission } from '../support/subscriptions.js';
 
 describe.concurrent("plan changes keep the buyer's terms on the Charge Permission", () => {
@@ -18,20 +18,10 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
   let na: BillingClient;
   let eu: BillingClient;
   let euAmazonPay: AmazonPayClient;
-  const billingWith = (amazonPay: AmazonPayClient): BillingClient =>
-    createBillingClient({
-      db: h.database.db,
-      temporal: async () => h.temporal.client,
-      amazonPay: () => amazonPay,
-      environment: 'sandbox',
-      taskQueues: h.launchContext.taskQueues,
-      policy: h.launchContext.policy,
-      now: () => new Date(),
-    });
 
   beforeAll(async () => {
     h = await startBillingHarness();
-    na = billingWith(h.amazonPay);
+    na = billingClientOf(h);
     // The same merchant key and simulator, as a merchant account in Amazon Pay's EU region (x-amz-pay-region: eu).
     euAmazonPay = createAmazonPayClient(
       parseAmazonPayConfig({
@@ -43,7 +33,7 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
         storeId: SIMULATOR_STORE_ID,
       }),
     );
-    eu = billingWith(euAmazonPay);
+    eu = billingClientOf(h, euAmazonPay);
   });
   afterAll(async () => {
     euAmazonPay?.close();
