@@ -375,7 +375,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: NO_CHARGE_AFTER_PERMISSION_EXPIRY,
     usedIn: ['workflows/settle-cycle.ts'],
-    added: { commit: 'wt-terms', date: '2026-11-30' },
+    added: { commit: '12acf31', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['permission-expired.v1.json'] },
   },
