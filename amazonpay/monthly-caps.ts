@@ -32,7 +32,7 @@ const PUBLISHED_MONTHLY_CAPS_MINOR: Readonly<Record<string, Readonly<Record<stri
  * The permission's monthly cap: `limits.amountLimit` when Amazon Pay answers one, else the
  * published cap for its type and currency; null when neither is known (or the value is unreadable).
  */
-export function monthlyCapOf(permission: ChargePermission): MoneyDto | null {
+export function monthlyCapOf(permission: Pick<ChargePermission, 'chargePermissionType' | 'presentmentCurrency' | 'limits'>): MoneyDto | null {
   const limit = permission.limits?.amountLimit;
   if (limit) {
     try {
@@ -43,4 +43,21 @@ export function monthlyCapOf(permission: ChargePermission): MoneyDto | null {
   }
   const published = PUBLISHED_MONTHLY_CAPS_MINOR[permission.chargePermissionType]?.[permission.presentmentCurrency];
   return published === undefined ? null : { amountMinor: published.toString(), currency: permission.presentmentCurrency };
+}
+
+/**
+ * Amazon Pay's maximum chargeAmount of one charge, minor units (API reference §4.1, Charge object:
+ * US $150,000; UK £150,000; DE €150,000; JP ¥10,000,000). Other currencies: none published, none assumed.
+ */
+const PER_CHARGE_MAXIMUM_MINOR: Readonly<Record<string, bigint>> = {
+  USD: 15_000_000n,
+  GBP: 15_000_000n,
+  EUR: 15_000_000n,
+  JPY: 10_000_000n,
+};
+
+/** The most one charge may be in `currency`, or null when Amazon Pay publishes none for it. */
+export function perChargeMaximumOf(currency: string): MoneyDto | null {
+  const maximum = PER_CHARGE_MAXIMUM_MINOR[currency];
+  return maximum === undefined ? null : { amountMinor: maximum.toString(), currency };
 }

@@ -43,6 +43,7 @@ export const PROBLEM_TYPES = {
   'checkout-session-canceled': { status: 409, title: 'The Checkout Session was canceled' },
   'checkout-session-expired': { status: 410, title: 'The Checkout Session expired' },
   'one-time-charge-permission': { status: 422, title: 'The buyer did not agree to save the payment method' },
+  'plan-change-needs-checkout': { status: 409, title: 'The plan change needs the buyer to check out again' },
   'headers-too-large': { status: 431, title: 'The request line and headers are too large' },
   'not-configured': { status: 501, title: 'This daemon is not configured for that' },
   'upstream-refused': { status: 502, title: 'Amazon Pay or Temporal refused the request' },
@@ -282,6 +283,8 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
     }
     case 'not_configured':
       return problem('not-configured', error.message, at);
+    case 'checkout_required':
+      return problem('plan-change-needs-checkout', error.message, at);
     case 'upstream': {
       const retryable = (error as BillingClientError & { retryable: boolean }).retryable;
       return retryable

@@ -10,7 +10,12 @@ import { TROUBLE_STATUSES } from '../db/queries/status-events.js';
 /** Ledger states whose write emits charge.failed (db/queries/charges.ts chargeEventsSql). */
 const FAILED_LEDGER_STATES: readonly string[] = ['Refused', 'failed', 'Declined', 'Canceled'];
 /** Subscription event types that report a status change (the rest: started, plan_changed, trial_will_end). */
-const NOT_STATUS_TYPES: readonly string[] = ['subscription.started', 'subscription.plan_changed', 'subscription.trial_will_end'];
+const NOT_STATUS_TYPES: readonly string[] = [
+  'subscription.started',
+  'subscription.plan_changed',
+  'subscription.trial_will_end',
+  'subscription.permission_will_expire',
+];
 
 export interface EventCheck {
   events: number;

@@ -5,6 +5,7 @@
 export const EVENT_TYPES = [
   'subscription.started',
   'subscription.trial_will_end',
+  'subscription.permission_will_expire',
   'subscription.activated',
   'subscription.past_due',
   'subscription.payment_method_required',

@@ -63,8 +63,11 @@ export const MAX_AMOUNT_MINOR_DIGITS = 15;
 export const SUBSCRIPTION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CHARGE_PERMISSION_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}$/;
 export const CHARGE_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}-C\d+$/;
-/** Checkout Session ids are UUIDs (amazon-pay-checkout reference §1); letters, digits and hyphens, never parsed. */
-export const CHECKOUT_SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+/**
+ * Checkout Session ids are UUIDs in lower-case hex, 8-4-4-4-12 ("bd504926-f659-4ad7-a1a9-9a747aaf5275",
+ * amazon-pay-checkout reference §1; the simulator issues crypto.randomUUID()). Nothing else is sent to Amazon Pay.
+ */
+export const CHECKOUT_SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const MAX_CALENDAR_INTERVAL_COUNT = 1000;
 export const MAX_SHORT_INTERVAL_COUNT = 1_000_000;
 export const MAX_AFTER_CYCLES = 1_000_000;
@@ -214,6 +217,15 @@ export function controlCharacterProblem(value: string, options: { multiLine?: bo
   return null;
 }
 
+/**
+ * True when an http(s) URL is written as scheme://host…: the WHATWG parser also accepts
+ * "https:///r", "https:r" and "https:\\r" and reads host "r" from them, so a check of the parsed
+ * URL would pass a text that names no host. Shared by return URLs and webhook URLs.
+ */
+export function urlWrittenWithHost(text: string): boolean {
+  return /^https?:\/\/[^/\\?#]/i.test(text);
+}
+
 export function validateSoftDescriptor(value: unknown, field = 'softDescriptor'): Problem[] {
   if (value === undefined) return [];
   if (typeof value !== 'string' || value.length === 0) {
@@ -270,7 +282,7 @@ export function validateCheckoutSessionId(value: unknown, field = 'checkoutSessi
   return [
     {
       field,
-      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, e.g. "bd504926-f659-4ad7-a1a9-9a747aaf5275" (1-64 letters, digits and hyphens), got ${describe(value)}`,
+      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" (8-4-4-4-12 digits 0-9 and letters a-f), got ${describe(value)}`,
     },
   ];
 }

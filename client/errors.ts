@@ -3,7 +3,8 @@
 import type { Problem } from '../billing/types.js';
 
 export abstract class BillingClientError extends Error {
-  abstract readonly code: 'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream' | 'checkout_session' | 'not_configured';
+  abstract readonly code:
+    'not_found' | 'invalid_input' | 'charge_permission_not_chargeable' | 'conflict' | 'upstream' | 'checkout_session' | 'not_configured' | 'checkout_required';
 }
 
 export type NotFoundKind = 'subscription' | 'charge' | 'charge_permission' | 'workflow' | 'api_key' | 'webhook_endpoint' | 'event' | 'checkout_session';
@@ -136,6 +137,28 @@ export class NotConfiguredError extends BillingClientError {
   readonly code = 'not_configured' as const;
   constructor(
     readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Why a plan change needs the buyer to check out again (client/subscriptions/plan-terms.ts):
+ * under PSD2 (Amazon Pay region eu: the EU and the UK) a higher amount or another frequency must
+ * reach the buyer's bank with the buyer present, which only checkout can do; Amazon Pay's rule is
+ * to close the Charge Permission and run checkout again (amazon-pay-checkout reference §8).
+ */
+export type CheckoutRequiredReason = 'HigherAmount' | 'FrequencyChange';
+
+/** A plan change refused before anything changed (Amazon Pay or the subscription), with the re-checkout path in the message. */
+export class CheckoutRequiredError extends BillingClientError {
+  override name = 'CheckoutRequiredError';
+  readonly code = 'checkout_required' as const;
+  constructor(
+    readonly subscriptionId: string,
+    readonly chargePermissionId: string,
+    readonly reasons: CheckoutRequiredReason[],
     message: string,
   ) {
     super(message);

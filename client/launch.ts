@@ -38,6 +38,8 @@ export async function launchSubscription(
   ctx: LaunchContext,
   spec: SubscriptionSpec,
   policyOverrides: Partial<BillingPolicy> = {},
+  /** What Amazon Pay said of the Charge Permission at start: its expirationTimestamp (null: none). */
+  permission: { expiresAt?: Date | null } = {},
 ): Promise<{ row: SubscriptionRow; handle: WorkflowHandle<typeof subscriptionWorkflow>; created: boolean }> {
   const workflowId = subscriptionWorkflowId(spec.id);
   // The row is written before the workflow starts: with Temporal unreachable it would stay
@@ -61,6 +63,7 @@ export async function launchSubscription(
     softDescriptor: spec.softDescriptor ?? null,
     merchantMetadata: spec.merchantMetadata ?? null,
     firstChargeId: spec.firstChargeId ?? null,
+    permissionExpiresAt: permission.expiresAt ?? null,
   });
   if (!created) assertSameSubscription(row, spec);
 
@@ -75,6 +78,7 @@ export async function launchSubscription(
     ...(spec.end ? { end: spec.end } : {}),
     ...(spec.firstChargeId ? { firstChargeId: spec.firstChargeId } : {}),
     trialing: spec.trial !== undefined,
+    ...(row.permissionExpiresAt ? { permissionExpiresAt: row.permissionExpiresAt.toISOString() } : {}),
     policy,
     taskQueues: { charges: ctx.taskQueues.charges, amazonReads: ctx.taskQueues.amazonReads },
     amountMinor: spec.plan.amountMinor,

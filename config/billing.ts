@@ -187,6 +187,9 @@ const billingFileSchema = z.strictObject({
       trialWillEnd: cron.default('*/15 * * * *'),
       /** subscription.trial_will_end is emitted this long before a trial ends (docs/events.md). Default 3 days. */
       trialWillEndBefore: duration.default(3 * 86_400_000),
+      permissionWillExpire: cron.default('*/15 * * * *'),
+      /** subscription.permission_will_expire is emitted this long before a Charge Permission's expirationTimestamp (docs/events.md). Default 7 days. */
+      permissionWillExpireBefore: duration.default(7 * 86_400_000),
       /** Amazon Pay reads (Get Refund for stale refunds, at most a quarter; Get Charge Permission) one reconciliation run may spend, leaving the quota to billing. */
       reconcileBudget: z.number({ error: 'a whole number ≥ 0' }).int().min(0, 'a whole number ≥ 0').default(100),
       pruneAfter: duration.default(30 * 86_400_000),
@@ -198,6 +201,8 @@ const billingFileSchema = z.strictObject({
       prune: '30 3 * * *',
       trialWillEnd: '*/15 * * * *',
       trialWillEndBefore: 3 * 86_400_000,
+      permissionWillExpire: '*/15 * * * *',
+      permissionWillExpireBefore: 7 * 86_400_000,
       reconcileBudget: 100,
       pruneAfter: 30 * 86_400_000,
     }),

@@ -122,12 +122,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     // cannot see it: it takes at most a quarter of that rate and stops at the first 429.
     reconcileReadsPerSecond: config.temporal.rateLimits.amazonReadsPerSecond / 4,
     trialWillEndBeforeMs: billing.housekeeping.trialWillEndBefore,
+    permissionWillExpireBeforeMs: billing.housekeeping.permissionWillExpireBefore,
   });
-  const { inboxRetry, reconcile, drift, prune, trialWillEnd } = billing.housekeeping;
+  const { inboxRetry, reconcile, drift, prune, trialWillEnd, permissionWillExpire } = billing.housekeeping;
   const housekeeping = startHousekeeping({
     sql: database.sql,
     jobs,
-    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune, trialWillEnd },
+    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune, trialWillEnd, permissionWillExpire },
     logger: logger.child({ component: 'housekeeping' }),
     ...(options.replica ? { replica: options.replica } : {}),
     onRun: (job, result) => metrics.onHousekeeping(job, result),

@@ -158,7 +158,7 @@ async function processVerified(
     }
   }
   const bodyText = rawBody.toString('utf8');
-  const ctxBase = { engine, environment, id: route.id, rawBody: bodyText, simulationCode };
+  const ctxBase = { engine, environment, id: route.id, rawBody: bodyText, simulationCode, region: firstHeader(req.headers['x-amz-pay-region'])?.toLowerCase() };
   // Complete Checkout Session works without a key (Woo and Magento send none: amazon-pay-checkout
   // reference §1); with one, the replay rules apply as to every POST.
   const keyOptional = route.operation === 'completeCheckoutSession' && req.headers['x-amz-pay-idempotency-key'] === undefined;

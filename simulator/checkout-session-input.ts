@@ -52,7 +52,7 @@ function returnUrl(obj: JsonObject, field: string, environment: Environment): st
   if (url.protocol !== 'https:' && !loopbackHttp) {
     throw new AmazonPayError(
       'InvalidParameterValue',
-      `webCheckoutDetails.${field} must be an https URL (http only to localhost or 127.0.0.1, in Sandbox); got ${JSON.stringify(text)}.`,
+      `webCheckoutDetails.${field} must be an https URL (http only to ${LOOPBACK_HOSTS.join(', ')}, in Sandbox); got ${JSON.stringify(text)}.`,
     );
   }
   return text;

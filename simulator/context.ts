@@ -11,6 +11,8 @@ export interface OperationContext {
   rawBody: string;
   simulationCode: string | undefined;
   idempotencyKey: string | undefined;
+  /** x-amz-pay-region of the request (na, eu, jp; SDKs send "us" for na), lower-cased; undefined when absent. */
+  region?: string | undefined;
 }
 
 export interface OperationResult {

@@ -164,7 +164,7 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
       return ok(createChargePermissionAsBuyer(engine, body as CreateChargePermissionInput));
     case 'GET /__sim/charge-permissions/:id': {
       const cp = requireChargePermission(engine, id);
-      return ok({ chargePermission: renderChargePermission(engine.state, cp), script: cp.script });
+      return ok({ chargePermission: renderChargePermission(engine.state, cp), script: cp.script, recurringUpdates: cp.recurringUpdates ?? [] });
     }
     case 'POST /__sim/charge-permissions/:id/close':
       closeAs(engine, id, body['by'], body['cancelPendingCharges'] === true);
@@ -178,6 +178,14 @@ function route(runtime: SimulatorRuntime, method: string, path: string, body: Re
     case 'POST /__sim/charge-permissions/:id/payment-method':
       changePaymentMethod(engine, id, body);
       return ok({ chargePermission: renderChargePermission(engine.state, requireChargePermission(engine, id)) });
+    case 'POST /__sim/charge-permissions/:id/expiration': {
+      const at = typeof body['at'] === 'string' ? Date.parse(body['at']) : NaN;
+      if (Number.isNaN(at)) throw new ControlInputError('body needs { at: ISO instant }');
+      const cp = requireChargePermission(engine, id);
+      cp.expiresAt = at;
+      engine.save();
+      return ok({ chargePermission: renderChargePermission(engine.state, cp) });
+    }
     case 'PUT /__sim/charge-permissions/:id/script':
       setScript(engine, id, body);
       return ok({ script: requireChargePermission(engine, id).script });

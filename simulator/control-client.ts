@@ -3,10 +3,11 @@
 //   GET  /__sim/health                                  → { ok, now }
 //   POST /__sim/keys { publicKeyId, publicKeyPem }      → { publicKeyId }
 //   POST /__sim/charge-permissions {type,currency,…}    → { chargePermission, firstChargeId }
-//   GET  /__sim/charge-permissions/:id                  → { chargePermission, script }
+//   GET  /__sim/charge-permissions/:id                  → { chargePermission, script, recurringUpdates }
 //   POST /__sim/charge-permissions/:id/close {by}       → { chargePermission }   by: buyer | amazon
 //   POST /__sim/charge-permissions/:id/non-chargeable {reason} / …/chargeable → { chargePermission }
 //   PUT  /__sim/charge-permissions/:id/script {next, mode} → { script }
+//   POST /__sim/charge-permissions/:id/expiration {at}  → { chargePermission }   expirationTimestamp; Create Charge refused from then on
 //   POST /__sim/charges/:id/resolve {outcome?}          → { charge }
 //   POST /__sim/refunds/:id/resolve {declineReason?}    → { refund }
 //   GET|PUT /__sim/faults, /__sim/throttle, /__sim/ipn  → { faults } / { throttle } / { ipn }
@@ -24,7 +25,7 @@ import type { DeliveryAttempt, IpnConfig } from './ipn-delivery.js';
 import type { FaultConfig } from './faults.js';
 import type { InjectedError } from './injected-errors.js';
 import type { ThrottleConfig } from './throttle.js';
-import type { AttemptRecord, DeclineScript } from './state.js';
+import type { AttemptRecord, DeclineScript, RecurringUpdateRecord } from './state.js';
 
 export type { CreateChargePermissionInput, LedgerEntry, DeliveryAttempt, IpnConfig, FaultConfig, ThrottleConfig, AttemptRecord, DeclineScript, InjectedError };
 
@@ -58,8 +59,10 @@ export interface SimulatorControl {
   health(): Promise<{ ok: boolean; now: string }>;
   registerPublicKey(publicKeyId: string, publicKeyPem: string): Promise<void>;
   createChargePermission(input: CreateChargePermissionInput): Promise<{ chargePermission: ChargePermissionView; firstChargeId: string | null }>;
-  getChargePermission(id: string): Promise<{ chargePermission: ChargePermissionView; script: DeclineScript }>;
+  getChargePermission(id: string): Promise<{ chargePermission: ChargePermissionView; script: DeclineScript; recurringUpdates: RecurringUpdateRecord[] }>;
   closeChargePermission(id: string, by: 'buyer' | 'amazon', options?: { cancelPendingCharges?: boolean }): Promise<ChargePermissionView>;
+  /** Gives the permission an expirationTimestamp (ISO instant); Create Charge is refused from then on. */
+  setExpiration(id: string, at: string): Promise<ChargePermissionView>;
   makeNonChargeable(id: string, reason: string): Promise<ChargePermissionView>;
   makeChargeable(id: string): Promise<ChargePermissionView>;
   /** The buyer picks another card (4 digits): its descriptor shows, Chargeable again, a CHARGE_PERMISSION IPN. */
@@ -111,6 +114,7 @@ export function createSimulatorControl(baseUrl: string): SimulatorControl {
     getChargePermission: (id) => call('GET', cpPath(id)),
     closeChargePermission: async (id, by, options = {}) =>
       (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/close`, { by, ...options })).chargePermission,
+    setExpiration: async (id, at) => (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/expiration`, { at })).chargePermission,
     makeNonChargeable: async (id, reason) =>
       (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/non-chargeable`, { reason })).chargePermission,
     makeChargeable: async (id) => (await call<{ chargePermission: ChargePermissionView }>('POST', `${cpPath(id)}/chargeable`, {})).chargePermission,

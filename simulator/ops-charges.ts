@@ -66,6 +66,9 @@ export function checkChargeable(engine: Engine, cp: ChargePermissionRecord, mino
     const why = cp.state === 'Chargeable' ? 'NonChargeable (ChargeInProgress)' : `${cp.state} (${cp.reasons.join(', ')})`;
     throw new AmazonPayError('InvalidChargePermissionStatus', `The Charge Permission is ${why}; it must be Chargeable.`);
   }
+  if (cp.expiresAt !== undefined && engine.nowMs() >= cp.expiresAt) {
+    throw new AmazonPayError('InvalidChargePermissionStatus', `The Charge Permission expired at ${new Date(cp.expiresAt).toISOString()}.`);
+  }
   const maximum = PER_CHARGE_MAXIMUM_MINOR[currency];
   if (maximum !== undefined && minor > maximum) {
     throw new AmazonPayError('TransactionAmountExceeded', 'The charge amount exceeds the per-charge maximum.');

@@ -46,10 +46,27 @@ export function updateChargePermission(ctx: OperationContext): OperationResult {
   }
   const recurring = body['recurringMetadata'] === undefined ? undefined : recurringUpdate(body['recurringMetadata'], cp.currency);
   if (metadata) for (const name of given) cp.merchantMetadata[name] = metadata[name];
+  if (recurring) recordRecurringUpdate(cp, recurring, ctx.region, ctx.engine.nowMs());
   if (recurring) Object.assign(cp, recurring);
   cp.updatedAt = ctx.engine.nowMs();
   ctx.engine.save();
   return { status: 200, body: renderChargePermission(ctx.engine.state, cp) };
+}
+
+/** Keeps the change on the permission; in region eu (EU/UK, PSD2) a higher amount or another frequency than the stated one is flagged (RecurringUpdateRecord). */
+function recordRecurringUpdate(
+  cp: ChargePermissionRecord,
+  next: Pick<ChargePermissionRecord, 'frequency' | 'recurringAmountMinor'>,
+  region: string | undefined,
+  at: number,
+): void {
+  const from = { frequency: cp.frequency, amountMinor: cp.recurringAmountMinor };
+  const to = { frequency: next.frequency, amountMinor: next.recurringAmountMinor };
+  // Terms the buyer saw: a frequency or amount stated where none stood (a varying amount) changes none of them.
+  const otherFrequency = from.frequency !== null && (from.frequency.unit !== to.frequency?.unit || from.frequency.value !== to.frequency?.value);
+  const higher = from.amountMinor !== null && to.amountMinor !== null && BigInt(to.amountMinor) > BigInt(from.amountMinor);
+  const place = region === 'us' || region === undefined ? 'na' : region;
+  (cp.recurringUpdates ??= []).push({ at, region: place, from, to, needsCheckoutUnderPsd2: place === 'eu' && (otherFrequency || higher) });
 }
 
 export function closeChargePermission(ctx: OperationContext): OperationResult {

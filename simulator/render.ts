@@ -74,7 +74,7 @@ export function renderChargePermission(state: SimulatorState, cp: ChargePermissi
       lastUpdatedTimestamp: ts(cp.updatedAt),
     },
     creationTimestamp: ts(cp.createdAt),
-    expirationTimestamp: cp.type === 'OneTime' ? ts(cp.createdAt + 180 * DAY_MS) : null,
+    expirationTimestamp: cp.expiresAt !== undefined ? ts(cp.expiresAt) : cp.type === 'OneTime' ? ts(cp.createdAt + 180 * DAY_MS) : null,
     merchantMetadata: cp.merchantMetadata,
     releaseEnvironment: cp.environment,
     limits: { amountLimit, amountBalance },

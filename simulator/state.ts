@@ -40,6 +40,27 @@ export interface ChargePermissionRecord {
   createdAt: number;
   updatedAt: number;
   script: DeclineScript;
+  /**
+   * Epoch ms of the expirationTimestamp set by POST /__sim/charge-permissions/:id/expiration (Recurring
+   * expiry is not confirmed, amazon-pay-api reference §5.4): shown, and Create Charge refused from then on.
+   */
+  expiresAt?: number;
+  /** Each Update Charge Permission that changed recurringMetadata (absent in state saved before it was kept). */
+  recurringUpdates?: RecurringUpdateRecord[];
+}
+
+/**
+ * One recurringMetadata change through Update Charge Permission. Under PSD2 (region eu: EU and
+ * UK) a higher amount or another frequency needs the buyer's consent again through a new checkout;
+ * Amazon documents no API error for such an update (the rule binds the merchant, amazon-pay-checkout
+ * reference §8), so the simulator applies it and records the breach in `needsCheckoutUnderPsd2`.
+ */
+export interface RecurringUpdateRecord {
+  at: number;
+  region: string;
+  from: { frequency: { unit: string; value: string } | null; amountMinor: string | null };
+  to: { frequency: { unit: string; value: string } | null; amountMinor: string | null };
+  needsCheckoutUnderPsd2: boolean;
 }
 
 export interface ChargeRecord {

@@ -1,6 +1,6 @@
 // What a webhook endpoint may be configured with, checked before anything is written: each
 // refusal names the field, what was wrong and what is accepted (InvalidInputError).
-import { controlCharacterProblem } from '../billing/plan-rules.js';
+import { controlCharacterProblem, urlWrittenWithHost } from '../billing/plan-rules.js';
 import { EMPTY_EVENT_TYPE_ITEM, EVENT_TYPES, isEventType, type EventType } from '../billing/event-types.js';
 import type { Problem } from '../billing/types.js';
 
@@ -28,7 +28,7 @@ export function validateWebhookUrl(value: unknown, field = 'url'): { url: string
     return refuse(`is not a URL, got ${JSON.stringify(text)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return refuse(`has the scheme "${parsed.protocol.replace(/:$/, '')}"`);
-  if (parsed.hostname === '') return refuse(`has no host, got ${JSON.stringify(text)}`);
+  if (parsed.hostname === '' || !urlWrittenWithHost(text)) return refuse(`has no host after the scheme's "//", got ${JSON.stringify(text)}`);
   if (parsed.username !== '' || parsed.password !== '') return refuse('contains a user name or password');
   return { url: text };
 }

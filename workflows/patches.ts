@@ -131,6 +131,12 @@ export const CHECKOUT_CHARGE_AS_AMAZON_HAS_IT = 'checkout-charge-as-amazon-has-i
  * minutes late.
  */
 export const CHARGE_ATTEMPT_HEARTBEAT = 'charge-attempt-heartbeat';
+/**
+ * No Create Charge at or after the Charge Permission's expirationTimestamp (SubscriptionWorkflowInput
+ * .permissionExpiresAt): the cycle due then ends the subscription, status ended, reason
+ * ChargePermissionExpired. Before, an expired permission was charged and refused by Amazon Pay.
+ */
+export const NO_CHARGE_AFTER_PERMISSION_EXPIRY = 'no-charge-after-permission-expiry';
 
 export interface PatchEntry {
   id: string;
@@ -381,6 +387,13 @@ export const PATCHES: readonly PatchEntry[] = [
     added: { commit: 'a9d98fb', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['completed.v5.json'] },
+  },
+  {
+    id: NO_CHARGE_AFTER_PERMISSION_EXPIRY,
+    usedIn: ['workflows/settle-cycle.ts'],
+    added: { commit: '12acf31', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['completed.v4.json'], after: ['permission-expired.v1.json'] },
   },
 ];
 

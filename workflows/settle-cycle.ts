@@ -16,6 +16,7 @@ import {
   FIX_EVIDENCE_FROM_AMAZON,
   MONTHLY_CAP_BOUNDED,
   MONTHLY_CAP_COUNTS_CYCLES,
+  NO_CHARGE_AFTER_PERMISSION_EXPIRY,
   PAUSE_HOLDS_DUNNING,
   PAUSE_HOLDS_EVERY_WAIT,
   PAYMENT_METHOD_FIX_NEEDS_EVIDENCE,
@@ -65,6 +66,7 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
+      if (permissionExpired(ctx)) return { kind: 'stop', status: 'ended', reason: PERMISSION_EXPIRED };
       rt.permissionAtAttempt = rt.permission;
       const attempted = await chargeOnce(ctx);
       const step = await decide(ctx, attempted);
@@ -512,6 +514,15 @@ function clearGrace(rt: SubscriptionRuntime): void {
   rt.s.graceStartedAt = null;
   // Histories recorded before PAUSE_HOLDS_EVERY_WAIT carry no such field: leave them as they were.
   if (rt.s.gracePausedMs != null) rt.s.gracePausedMs = null;
+}
+
+/** The reason a subscription ends when its Charge Permission expired (docs/cli.md statuses). */
+const PERMISSION_EXPIRED = 'ChargePermissionExpired';
+
+/** Whether the permission's expirationTimestamp has passed (workflow time): Amazon Pay would refuse the charge, and the buyer's consent ended. */
+function permissionExpired({ rt, input }: CycleContext): boolean {
+  if (input.permissionExpiresAt === undefined || !rt.patched(NO_CHARGE_AFTER_PERMISSION_EXPIRY)) return false;
+  return Date.now() >= Date.parse(input.permissionExpiresAt);
 }
 
 function stop(reason: string): SettleResult {

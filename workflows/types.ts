@@ -97,6 +97,8 @@ export interface SubscriptionWorkflowInput {
   firstChargeId?: string;
   /** A trial precedes cycle 0 (its due date already includes the trial). */
   trialing?: boolean;
+  /** The Charge Permission's expirationTimestamp (ISO instant) as read at start; no Create Charge at or after it. */
+  permissionExpiresAt?: string;
   policy: BillingPolicy;
   taskQueues: { charges: string; amazonReads: string };
   /** Carried across continue-as-new; absent on the first run. */

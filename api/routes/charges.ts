@@ -70,7 +70,7 @@ export const chargeRoutes: FastifyPluginAsyncZod<{ client: BillingClient; now: (
       tags: ['schedule'],
       summary: 'The billing dates of a plan: the same function the workflow bills by (`billing preview`)',
       querystring: SchedulePreviewQuery,
-      response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422) },
+      response: { 200: SchedulePreviewSchema, ...problemResponses(400, 401, 422, 503) },
     },
     handler: async (request) => {
       const q = request.query;

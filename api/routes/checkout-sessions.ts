@@ -59,7 +59,11 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
       headers: IdempotencyHeaders,
       params: CheckoutSessionIdParams,
       body: CompleteCheckoutSessionBody.nullish(),
-      response: { 200: CompleteCheckoutResultSchema, 201: CompleteCheckoutResultSchema, ...problemResponses(400, 401, 403, 404, 409, 410, 422, 501, 502, 503) },
+      response: {
+        200: CompleteCheckoutResultSchema,
+        201: CompleteCheckoutResultSchema,
+        ...problemResponses(400, 401, 403, 404, 409, 410, 413, 415, 422, 501, 502, 503),
+      },
     },
     handler: async (request, reply) => {
       const done = await client.completeCheckout(request.params.id);

@@ -1,7 +1,7 @@
 // Requests and responses of /v1/checkout-sessions (api/routes/checkout-sessions.ts).
 import { z } from 'zod';
 import { CHECKOUT_SESSION_ID_PATTERN } from '../../billing/plan-rules.js';
-import { MAX_RETURN_URL_LENGTH } from '../../client/checkout/payload.js';
+import { MAX_RETURN_URL_LENGTH, returnUrlRule } from '../../client/checkout/payload.js';
 import { EndSchema, IntervalSchema, MoneySchema, text } from './common.js';
 import { PlanSchema, SubscriptionSchema } from './resources.js';
 
@@ -17,7 +17,10 @@ export const CreateCheckoutSessionBody = z
     zone: text(64, "The buyer's IANA zone (default UTC): the subscription's anchor is the moment the checkout is completed, in it").optional(),
     trial: IntervalSchema.optional().describe('Free trial: nothing is charged at checkout (paymentIntent Confirm); cycle 0 is billed when it ends'),
     end: EndSchema.optional(),
-    softDescriptor: text(64, 'Statement descriptor, at most 16 bytes: on the checkout charge and every later charge').optional(),
+    softDescriptor: text(
+      64,
+      "Statement descriptor, at most 16 bytes, on every charge the daemon creates. On the checkout charge only when it is captured at checkout (paymentIntent AuthorizeWithCapture): Amazon Pay takes softDescriptor with no other payment intent, so an Authorize checkout charge shows Amazon's default descriptor, and a trial (Confirm) charges nothing at checkout",
+    ).optional(),
     merchantMetadata: z
       .strictObject({
         merchantStoreName: text(50).optional(),
@@ -27,14 +30,14 @@ export const CreateCheckoutSessionBody = z
       .optional()
       .describe('Shown on the Amazon Pay page and sent with every Create Charge; merchantReferenceId is the subscription id'),
     checkoutResultReturnUrl: returnUrl(
-      `Where Amazon Pay sends the buyer after paying, with amazonCheckoutSessionId appended: your page that calls POST /v1/checkout-sessions/{id}/complete. https (http only to localhost or 127.0.0.1 in the sandbox), at most ${MAX_RETURN_URL_LENGTH} characters`,
+      `Where Amazon Pay sends the buyer after paying, with amazonCheckoutSessionId appended: your page that calls POST /v1/checkout-sessions/{id}/complete. ${returnUrlRule('any')}`,
     ),
     checkoutCancelUrl: returnUrl('Where a buyer who cancels on the Amazon Pay page is sent (default: the result URL); same rules').optional(),
     canHandlePendingAuthorization: z
       .boolean()
       .optional()
       .describe(
-        'true: cycle 0 is authorized (paymentIntent Authorize, pending authorizations allowed) and the daemon captures it once Authorized; false: AuthorizeWithCapture. Default: billing.yaml policy.usePendingAuthorization. Not used with a trial',
+        'true: cycle 0 is authorized (paymentIntent Authorize, pending authorizations allowed) and the daemon captures it once Authorized; false: AuthorizeWithCapture. Default: billing.yaml policy.usePendingAuthorization. true with a trial is 422: a trial checkout (Confirm) charges nothing, so no authorization can be pending',
       ),
     account: text(64, 'Reserved for several Amazon Pay merchant accounts: null or left out today (any other value is 422)').nullish(),
   })

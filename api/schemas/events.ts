@@ -96,6 +96,15 @@ export const SubscriptionTrialWillEndDataSchema = z
   .strictObject({ trial_ends_at: instant('When the trial ends and the first cycle is due'), cycle: z.number().int() })
   .meta({ id: 'SubscriptionTrialWillEndData' });
 
+export const SubscriptionPermissionWillExpireDataSchema = z
+  .strictObject({
+    charge_permission_id: z.string(),
+    permission_expires_at: instant(
+      "The Charge Permission's expirationTimestamp: no charge is sent at or after it, and the cycle due then ends the subscription (ChargePermissionExpired)",
+    ),
+  })
+  .meta({ id: 'SubscriptionPermissionWillExpireData' });
+
 const chargeFields = {
   charge_id: z.string().nullable().describe('Amazon Pay ChargeId; null when Amazon Pay created no Charge (a refused Create Charge)'),
   cycle: z.number().int(),
@@ -157,6 +166,7 @@ export const RefundDataSchema = z
 export const EVENT_DATA_SCHEMAS = {
   'subscription.started': SubscriptionStartedDataSchema,
   'subscription.trial_will_end': SubscriptionTrialWillEndDataSchema,
+  'subscription.permission_will_expire': SubscriptionPermissionWillExpireDataSchema,
   'subscription.activated': SubscriptionStatusDataSchema,
   'subscription.past_due': SubscriptionPastDueDataSchema,
   'subscription.payment_method_required': SubscriptionPaymentMethodRequiredDataSchema,

@@ -11,12 +11,12 @@ import { checkoutCompleteIdempotencyKey } from '../../billing/keys.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
 import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
-import type { SubscriptionSpec } from '../../billing/types.js';
+import type { Problem, SubscriptionSpec } from '../../billing/types.js';
 import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
-import { okOrThrow } from '../subscriptions/amazon-checks.js';
+import { assertCheckoutPlanWithinLimits, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import type { CheckoutTerms } from './payload.js';
 
@@ -188,10 +188,22 @@ function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: 
   const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment }).filter(
     (p) => p.field !== 'chargePermissionId' && p.field !== 'firstChargeId',
   );
+  if (problems.length === 0) problems.push(...limitProblems(terms));
   if (problems.length > 0) {
     throw new ConflictError(
       `The terms of the checkout of subscription ${checkout.subscriptionId} no longer start a subscription now (${problems.map((p) => `${p.field} ${p.message}`).join('; ')}); nothing was completed or charged: create the checkout again with terms that hold, and show the buyer the new button`,
     );
+  }
+}
+
+/** The plan against the limits of the permission the checkout creates (amazon-checks.ts), as problems. */
+function limitProblems(terms: CheckoutTerms): Problem[] {
+  try {
+    assertCheckoutPlanWithinLimits(terms.plan, 'plan.amountMinor');
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidInputError) return error.problems;
+    throw error;
   }
 }
 

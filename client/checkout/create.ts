@@ -11,8 +11,9 @@ import { saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
+import { assertCheckoutPlanWithinLimits } from '../subscriptions/amazon-checks.js';
 import { anchorAt } from '../subscriptions/start.js';
-import { checkoutPayload, paymentIntentFor, validateReturnUrl, type CheckoutTerms } from './payload.js';
+import { checkoutPayload, paymentIntentFor, signedReturnUrl, validateReturnUrl, type CheckoutTerms } from './payload.js';
 
 export interface CreateCheckoutInput {
   /** Your id for the subscription the checkout starts, as startSubscription's `id` (1-64 of A-Z a-z 0-9 _ . : -). */
@@ -23,7 +24,11 @@ export interface CreateCheckoutInput {
   /** A free trial: nothing is charged at checkout (paymentIntent Confirm), cycle 0 is billed when it ends. */
   trial?: BillingInterval;
   end?: SubscriptionEnd;
-  /** Statement descriptor, at most 16 bytes: on the checkout charge (AuthorizeWithCapture) and every Create Charge. */
+  /**
+   * Statement descriptor, at most 16 bytes: on every Create Charge, and on the checkout charge only
+   * with AuthorizeWithCapture (Amazon Pay takes it with no other payment intent; an Authorize checkout
+   * charge shows Amazon's default descriptor).
+   */
   softDescriptor?: string;
   /** merchantStoreName, noteToBuyer, customInformation (the subscription id is the merchantReferenceId). */
   merchantMetadata?: MerchantMetadata;
@@ -34,7 +39,9 @@ export interface CreateCheckoutInput {
   /**
    * Authorize cycle 0 with pending authorizations allowed (canHandlePendingAuthorization; the
    * daemon captures it once Authorized) instead of AuthorizeWithCapture. Default: the billing
-   * policy's usePendingAuthorization. Ignored with a trial.
+   * policy's usePendingAuthorization. `true` with a trial is refused: a trial's checkout is
+   * Confirm, which charges nothing, so no authorization can be pending (amazon-pay-checkout
+   * reference §5.2); the trial's later charges follow the policy.
    */
   canHandlePendingAuthorization?: boolean;
 }
@@ -81,8 +88,9 @@ export async function createCheckout(deps: BillingClientDeps, input: CreateCheck
     storeId: amazonPay.storeId,
     subscriptionId: input.subscriptionId,
     terms,
-    checkoutResultReturnUrl: input.checkoutResultReturnUrl,
-    ...(input.checkoutCancelUrl === undefined ? {} : { checkoutCancelUrl: input.checkoutCancelUrl }),
+    // Signed as validated: the parser's serialisation of each URL, never the raw text.
+    checkoutResultReturnUrl: signedReturnUrl(input.checkoutResultReturnUrl),
+    ...(input.checkoutCancelUrl === undefined ? {} : { checkoutCancelUrl: signedReturnUrl(input.checkoutCancelUrl) }),
   });
   // One line: a form post turns a bare newline into CRLF, which would change the signed bytes.
   const payloadJson = JSON.stringify(payload);
@@ -133,6 +141,12 @@ export function checkCheckoutInput(
     ...(input.softDescriptor === undefined ? {} : { softDescriptor: input.softDescriptor }),
     ...(input.merchantMetadata === undefined ? {} : { merchantMetadata: metadata }),
   };
+  if (input.trial !== undefined && input.canHandlePendingAuthorization === true)
+    problems.push({
+      field: 'canHandlePendingAuthorization',
+      message:
+        'cannot be true with a trial: a trial checkout is paymentIntent Confirm, which charges nothing, so no authorization can be pending; leave it out (the charges after the trial follow billing.yaml policy.usePendingAuthorization)',
+    });
   problems.push(
     ...validateSubscriptionSpecWithSchedule(spec, { environment: context.environment })
       .filter((p) => !p.field.startsWith('anchor'))
@@ -141,6 +155,8 @@ export function checkCheckoutInput(
     ...(input.checkoutCancelUrl === undefined ? [] : validateReturnUrl(input.checkoutCancelUrl, 'checkoutCancelUrl', context.environment)),
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
+  // The plan must fit the permission the checkout creates: refused before the buyer sees a button.
+  assertCheckoutPlanWithinLimits(plan, 'plan.amountMinor');
   const pending = input.canHandlePendingAuthorization ?? context.usePendingAuthorization;
   return {
     plan,

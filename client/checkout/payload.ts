@@ -7,6 +7,7 @@
 // pending authorizations (the daemon captures it afterwards, workflows/checkout-charge.ts). Pure.
 import type { CheckoutSessionPayload, FrequencyUnit, PaymentIntent } from '../../amazonpay/types.js';
 import { money, toAmazonPrice } from '../../billing/money.js';
+import { controlCharacterProblem, urlWrittenWithHost } from '../../billing/plan-rules.js';
 import { maskUrlPassword } from '../../config/redact-url.js';
 import type { BillingEnvironment, BillingInterval, MerchantMetadata, Plan, Problem, SubscriptionEnd } from '../../billing/types.js';
 
@@ -84,27 +85,63 @@ export function checkoutPayload(input: {
 
 /** Amazon's limit on a return URL's length (the simulator's, from the SDKs' models). */
 export const MAX_RETURN_URL_LENGTH = 1024;
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+/** Hosts a sandbox return URL may reach over plain http: the merchant's own machine (the simulator takes the same). */
+export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'] as const;
+/** The query parameter Amazon Pay appends to a return URL; one already there would be ambiguous to the return page. */
+const SESSION_PARAMETER = 'amazonCheckoutSessionId';
+
+/** "localhost, 127.0.0.1 or [::1]": the loopback rule in words, for messages and the OpenAPI document. */
+export function loopbackHostsText(): string {
+  return `${LOOPBACK_HOSTS.slice(0, -1).join(', ')} or ${LOOPBACK_HOSTS[LOOPBACK_HOSTS.length - 1]}`;
+}
+
+/** What a return URL may be, in words (messages, the OpenAPI description). */
+export function returnUrlRule(environment: BillingEnvironment | 'any'): string {
+  const loopback = environment === 'live' ? '' : ` (http only to ${loopbackHostsText()} in the sandbox)`;
+  return `an absolute https URL of your site${loopback}, at most ${MAX_RETURN_URL_LENGTH} characters, with no spaces or ${SESSION_PARAMETER} parameter, without user name or password`;
+}
 
 /**
- * A return URL the buyer is sent to: absolute https (http only to localhost, 127.0.0.1 or [::1],
- * and only in the sandbox, as Amazon Pay takes them), no user name or password in it, at most
- * 1024 characters. Amazon appends amazonCheckoutSessionId to it.
+ * A return URL as it is signed into the button and sent to Amazon Pay: the URL parser's
+ * serialisation (WHATWG), so what validateReturnUrl checked is exactly what is signed.
+ * Call only with a value validateReturnUrl accepted.
+ */
+export function signedReturnUrl(value: string): string {
+  return new URL(value).href;
+}
+
+/**
+ * A return URL the buyer is sent to: absolute https (http only to a LOOPBACK_HOSTS host, and only
+ * in the sandbox, as Amazon Pay takes them), written with its host (`https:///r` is refused, not
+ * read as host "r"), a host with a dot unless loopback, no user name or password, no whitespace or
+ * control characters (the parser would drop them silently), no amazonCheckoutSessionId (Amazon
+ * appends its own), at most 1024 characters. The checks run on the parsed URL, whose serialisation
+ * (signedReturnUrl) is what the button signs.
  */
 export function validateReturnUrl(value: unknown, field: string, environment: BillingEnvironment): Problem[] {
-  const accepted = `an absolute https URL of your site${environment === 'sandbox' ? ' (http only to localhost or 127.0.0.1 in the sandbox)' : ''}, at most ${MAX_RETURN_URL_LENGTH} characters, without user name or password`;
+  const accepted = returnUrlRule(environment);
   const masked = typeof value === 'string' ? maskUrlPassword(value) : '';
   const shown = typeof value === 'string' ? JSON.stringify(masked.length > 80 ? `${masked.slice(0, 80)}…` : masked) : typeof value;
-  if (typeof value !== 'string' || value.length > MAX_RETURN_URL_LENGTH) return [{ field, message: `must be ${accepted}, got ${shown}` }];
+  const refuse = (why = ''): Problem[] => [{ field, message: `must be ${accepted}${why}, got ${shown}` }];
+  // Written as scheme://host…: the parser would read "https:///r" or "https:r" as host "r".
+  if (
+    typeof value !== 'string' ||
+    value.length > MAX_RETURN_URL_LENGTH ||
+    /\s/.test(value) ||
+    controlCharacterProblem(value) !== null ||
+    !urlWrittenWithHost(value)
+  )
+    return refuse();
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return [{ field, message: `must be ${accepted}, got ${shown}` }];
+    return refuse();
   }
-  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname) && environment === 'sandbox';
-  if ((url.protocol !== 'https:' && !loopbackHttp) || url.username !== '' || url.password !== '' || url.hostname === '') {
-    return [{ field, message: `must be ${accepted}, got ${shown}` }];
-  }
+  const loopback = (LOOPBACK_HOSTS as readonly string[]).includes(url.hostname);
+  const loopbackHttp = url.protocol === 'http:' && loopback && environment === 'sandbox';
+  if ((url.protocol !== 'https:' && !loopbackHttp) || url.username !== '' || url.password !== '' || (!loopback && !url.hostname.includes('.'))) return refuse();
+  if (url.searchParams.has(SESSION_PARAMETER)) return refuse(`; Amazon Pay appends ${SESSION_PARAMETER} itself`);
+  if (url.href.length > MAX_RETURN_URL_LENGTH) return refuse();
   return [];
 }

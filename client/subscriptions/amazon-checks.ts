@@ -2,7 +2,7 @@
 // this plan, and a charge captured at checkout must really be the plan's first payment.
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
-import { monthlyCapOf } from '../../amazonpay/monthly-caps.js';
+import { monthlyCapOf, perChargeMaximumOf } from '../../amazonpay/monthly-caps.js';
 import type { Charge, ChargePermission } from '../../amazonpay/types.js';
 import { formatMoney, money, parseDecimalAmount } from '../../billing/money.js';
 import { maxCyclesPerCalendarMonth } from '../../billing/plan-rules.js';
@@ -73,12 +73,22 @@ export async function assertPermissionBillable(
  * `others`' (each live subscription's on the same permission) must fit too; refused naming them.
  * Shared by start (library, CLI, HTTP API, import) and change-plan.
  */
-export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: PlanTerms, field: string, others: readonly OtherPlan[] = []): void {
+export function assertPlanWithinMonthlyCap(permission: PermissionLimits, plan: PlanTerms, field: string, others: readonly OtherPlan[] = []): void {
+  const show = (minor: bigint | string) => formatMoney(money(BigInt(minor), plan.currency));
+  const amount = BigInt(plan.amountMinor);
+  const perCharge = perChargeMaximumOf(plan.currency);
+  if (perCharge && amount > BigInt(perCharge.amountMinor)) {
+    throw InvalidInputError.of(
+      field,
+      `${show(amount)} per cycle is above Amazon Pay's limit per charge (${show(perCharge.amountMinor)}): every charge would be refused; use an amount of at most ${show(perCharge.amountMinor)}`,
+    );
+  }
   const cap = monthlyCapOf(permission);
   if (!cap || cap.currency !== plan.currency) return;
-  const show = (minor: bigint | string) => formatMoney(money(BigInt(minor), plan.currency));
-  const limit = `the monthly limit of Charge Permission ${permission.chargePermissionId} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType})`;
-  const amount = BigInt(plan.amountMinor);
+  const name = permission.chargePermissionId
+    ? `Charge Permission ${permission.chargePermissionId}`
+    : `the ${permission.chargePermissionType} Charge Permission the checkout creates`;
+  const limit = `the monthly limit of ${name} (${show(cap.amountMinor)} per calendar month, ${permission.chargePermissionType})`;
   if (amount > BigInt(cap.amountMinor)) {
     throw InvalidInputError.of(
       field,
@@ -105,6 +115,19 @@ export function assertPlanWithinMonthlyCap(permission: ChargePermission, plan: P
 }
 
 type PlanTerms = { amountMinor: string; currency: string; interval: BillingInterval };
+
+/** What the limit checks read of a permission; chargePermissionId null: the one a checkout will create. */
+export type PermissionLimits = Pick<ChargePermission, 'chargePermissionType' | 'presentmentCurrency' | 'limits'> & { chargePermissionId: string | null };
+
+/**
+ * A checkout's plan against the limits of the Recurring Charge Permission it will create (Amazon
+ * Pay's per-charge maximum and published monthly cap for the currency; the permission's own
+ * `limits` are checked again at start): refused before the button is signed and before Complete
+ * charges anything. Throws InvalidInputError on `field`.
+ */
+export function assertCheckoutPlanWithinLimits(plan: PlanTerms, field: string): void {
+  assertPlanWithinMonthlyCap({ chargePermissionId: null, chargePermissionType: 'Recurring', presentmentCurrency: plan.currency, limits: null }, plan, field);
+}
 
 /** Another live subscription on the same Charge Permission, with the plan its row holds (client/subscriptions/permission-plans.ts). */
 export interface OtherPlan extends PlanTerms {

@@ -10,6 +10,7 @@ import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { otherPlansOnPermission } from './permission-plans.js';
+import { assertChangeWithoutCheckout, recurringMetadataAsRead, recurringMetadataFor, updateRecurringMetadata } from './plan-terms.js';
 import { stopSubscriptionNow, workflowStateOf } from './stop-now.js';
 import { requireRunning, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
 
@@ -133,7 +134,16 @@ export function checkPlanChange(change: ChangePlanInput, environment: BillingEnv
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
-/** Amount and/or interval from the next cycle on, through the workflow's validated update. */
+/**
+ * Amount and/or interval from the next cycle on, through the workflow's validated update, with
+ * the Charge Permission's recurringMetadata kept to the plan (plan-terms.ts). In order, so that
+ * nothing is left half-changed: the change on its own; the permission's monthly limit; the
+ * region (EU/UK: CheckoutRequiredError for a higher amount or another frequency); Update Charge
+ * Permission (a refusal changes nothing); the workflow's update — when it refuses (the
+ * subscription ended meanwhile), the permission's recurringMetadata is put back and ConflictError
+ * says so. Throws InvalidInputError, CheckoutRequiredError, ChargePermissionNotChargeableError,
+ * NotFoundError, ConflictError, UpstreamError.
+ */
 export async function changePlan(deps: BillingClientDeps, id: string, change: ChangePlanInput): Promise<ChangePlanResult> {
   checkPlanChange(change, deps.environment);
   const { row, handle } = await requireRunning(deps, id, 'change the plan of');
@@ -152,6 +162,14 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
   };
   const others = await otherPlansOnPermission(deps.db, row.chargePermissionId, id);
   assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
+  const current = {
+    amountMinor: row.amountMinor.toString(),
+    currency: row.currency,
+    interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+  };
+  const amazonPay = deps.amazonPay();
+  assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan);
+  await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
   try {
     return await handle.executeUpdate(changePlanUpdate, {
       args: [
@@ -162,9 +180,14 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
       ],
     });
   } catch (error) {
-    // The workflow's validator refused it (e.g. the subscription ended meanwhile): nothing changed.
-    if (error instanceof WorkflowUpdateFailedError)
-      throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}`);
+    // The workflow's validator refused it (e.g. the subscription ended meanwhile): the permission gets its terms back.
+    if (error instanceof WorkflowUpdateFailedError) {
+      const restored = await updateRecurringMetadata(amazonPay, permission, recurringMetadataAsRead(permission.recurringMetadata)).then(
+        () => 'its Charge Permission has its recurringMetadata back',
+        (failure: unknown) => `putting back the recurringMetadata of Charge Permission ${row.chargePermissionId} failed (${(failure as Error).message})`,
+      );
+      throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}; nothing changed, ${restored}`);
+    }
     throw error;
   }
 }

@@ -113,6 +113,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
           : {}),
     ...(row.firstChargeId ? { firstChargeId: row.firstChargeId } : {}),
     trialing: row.trial !== null,
+    ...(row.permissionExpiresAt ? { permissionExpiresAt: row.permissionExpiresAt.toISOString() } : {}),
     policy: terms.policy ?? deps.policy,
     taskQueues: previous?.taskQueues ?? { charges: deps.taskQueues.charges, amazonReads: deps.taskQueues.amazonReads },
     amountMinor: terms.amountChanges[0]?.amountMinor ?? String(row.amountMinor),

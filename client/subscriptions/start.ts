@@ -1,6 +1,7 @@
 // startSubscription: what the merchant's checkout calls right after Complete Checkout Session
 // returned a Charge Permission (and maybe the first ChargeId). Nothing is written before every
 // check passed; a repeated call with the same id and terms returns the same subscription.
+import { parseCompactTimestamp } from '../../ipn/refund-reaction.js';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { subscriptionWorkflowId } from '../../billing/keys.js';
@@ -55,6 +56,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
   const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment });
   if (problems.length > 0) throw new InvalidInputError(problems);
 
+  let permissionExpiresAt: Date | null = null;
   if (!existing) {
     // Checked only for a new subscription: a repeat must keep answering even after the buyer
     // closed the permission, or long after its anchor.
@@ -63,9 +65,10 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
     const firstCharge =
       spec.firstChargeId === undefined ? undefined : await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
     const others = await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id);
-    await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
+    const permission = await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
       firstChargePending: firstCharge?.statusDetails.state === 'AuthorizationInitiated',
     });
+    permissionExpiresAt = parseCompactTimestamp(permission.expirationTimestamp);
   }
 
   const client = await deps.temporal();
@@ -74,6 +77,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
       { db: deps.db, client, environment: deps.environment, taskQueues: deps.taskQueues, policy: deps.policy },
       spec,
       policy ?? {},
+      { expiresAt: permissionExpiresAt },
     );
     return { subscription: subscriptionView(row), workflowId: handle.workflowId, created };
   } catch (error) {

@@ -4,12 +4,13 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { Database } from '../../db/client.js';
+import { pruneStaleCheckouts } from '../../db/queries/checkouts.js';
 import { pruneInbox } from '../../db/queries/ipn-inbox.js';
 import { lastPermissionStates, permissionsToReconcile, recordPermissionCheck, recordUnknownPermission } from '../../db/queries/permissions.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
-import { emitTrialWillEnd } from '../../db/queries/trial-events.js';
+import { emitPermissionWillExpire, emitTrialWillEnd } from '../../db/queries/trial-events.js';
 import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscriptionStatus, subscriptionWorkflowIds } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
@@ -46,6 +47,8 @@ export interface HousekeepingDeps {
   inboxRetry?: Partial<InboxRetryPolicy>;
   /** subscription.trial_will_end is emitted this long before a trial ends (billing.yaml housekeeping.trialWillEndBefore). Default 3 days. */
   trialWillEndBeforeMs?: number;
+  /** subscription.permission_will_expire is emitted this long before a Charge Permission expires (billing.yaml housekeeping.permissionWillExpireBefore). Default 7 days. */
+  permissionWillExpireBeforeMs?: number;
 }
 
 const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
@@ -53,9 +56,12 @@ const DEFAULT_REFUND_POLL_AFTER_MS = 10 * 60_000;
 /** How old a recorded stop must be before drift sends it again to a running workflow that lacks it (the stopper may still be sending it). */
 const STOP_REDELIVERY_AFTER_MS = 60_000;
 
-export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune' | 'trialWillEnd';
+export type HousekeepingJobName = 'inboxRetry' | 'reconcile' | 'drift' | 'prune' | 'trialWillEnd' | 'permissionWillExpire';
 
 const DEFAULT_TRIAL_WILL_END_BEFORE_MS = 3 * 86_400_000;
+const DEFAULT_PERMISSION_WILL_EXPIRE_BEFORE_MS = 7 * 86_400_000;
+/** Amazon Pay deletes a Checkout Session (and its data) 30 days after creation (amazon-pay-checkout reference §2.2). */
+const CHECKOUT_SESSION_LIFETIME_MS = 30 * 86_400_000;
 
 export function createHousekeepingJobs(deps: HousekeepingDeps) {
   const reaction: ReactionDeps = {
@@ -232,15 +238,24 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
 
     /**
      * Settled inbox rows (and housekeeping run records) older than pruneAfter; the HTTP API's
-     * Idempotency-Keys older than idempotencyRetention, in batches (db/queries/idempotency.ts).
+     * Idempotency-Keys older than idempotencyRetention, in batches (db/queries/idempotency.ts);
+     * checkouts that started no subscription, older than pruneAfter and 30 days (db/queries/checkouts.ts).
      */
-    async prune(): Promise<{ deleted: number; idempotencyKeys: number }> {
+    async prune(): Promise<{ deleted: number; idempotencyKeys: number; checkouts: number }> {
       const now = deps.now().getTime();
+      // Amazon Pay deletes a Checkout Session 30 days after it was created: no complete can use an older checkout.
+      const stale = await pruneStaleCheckouts(deps.db, new Date(now - Math.max(deps.pruneAfterMs, CHECKOUT_SESSION_LIFETIME_MS)));
+      for (const { subscriptionId, checkoutSessionId } of stale.filter((c) => c.checkoutSessionId !== null))
+        deps.logger.warn(
+          { subscriptionId, checkoutSessionId },
+          'stale checkout deleted: its Checkout Session claimed it but no subscription started; if Amazon Pay completed the session, refund or cancel its charge in Seller Central',
+        );
+      if (stale.length > 0) deps.logger.info({ deleted: stale.length }, 'stale checkouts pruned');
       const deleted = await pruneInbox(deps.db, new Date(now - deps.pruneAfterMs));
       if (deleted > 0) deps.logger.info({ deleted }, 'inbox pruned');
       const idempotencyKeys = await pruneIdempotencyKeys(deps.db, new Date(now - (deps.idempotencyRetentionMs ?? IDEMPOTENCY_RETENTION_MS)));
       if (idempotencyKeys > 0) deps.logger.info({ deleted: idempotencyKeys }, 'idempotency keys pruned');
-      return { deleted, idempotencyKeys };
+      return { deleted, idempotencyKeys, checkouts: stale.length };
     },
 
     /**
@@ -250,6 +265,16 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
     async trialWillEnd(): Promise<{ emitted: number }> {
       const emitted = await emitTrialWillEnd(deps.db, deps.now(), deps.trialWillEndBeforeMs ?? DEFAULT_TRIAL_WILL_END_BEFORE_MS);
       if (emitted > 0) deps.logger.info({ emitted }, 'trial_will_end events emitted');
+      return { emitted };
+    },
+
+    /**
+     * subscription.permission_will_expire for every live subscription whose Charge Permission
+     * expires within permissionWillExpireBeforeMs from now (db/queries/trial-events.ts): once each.
+     */
+    async permissionWillExpire(): Promise<{ emitted: number }> {
+      const emitted = await emitPermissionWillExpire(deps.db, deps.now(), deps.permissionWillExpireBeforeMs ?? DEFAULT_PERMISSION_WILL_EXPIRE_BEFORE_MS);
+      if (emitted > 0) deps.logger.info({ emitted }, 'permission_will_expire events emitted');
       return { emitted };
     },
 

@@ -1,6 +1,6 @@
 // Checkouts prepared by POST /v1/checkout-sessions (db/schema/checkouts.ts): saved with their
 // signed button payload, claimed by the Checkout Session that completes them.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { checkouts, type CheckoutRow } from '../schema/index.js';
 
@@ -77,4 +77,17 @@ export async function releaseCheckout(db: DatabaseOrTransaction, release: { subs
         sql`not exists (select 1 from subscriptions where subscriptions.id = ${release.subscriptionId})`,
       ),
     );
+}
+
+/**
+ * Deletes checkouts last changed before `before` that started no subscription: buttons never
+ * clicked, and sessions that never completed (a claim left by a complete that failed or crashed).
+ * A checkout that started its subscription stays (it answers repeated completes). Returns the
+ * deleted rows' subscription ids and the Checkout Session that had claimed each (null: none).
+ */
+export async function pruneStaleCheckouts(db: DatabaseOrTransaction, before: Date): Promise<{ subscriptionId: string; checkoutSessionId: string | null }[]> {
+  return db
+    .delete(checkouts)
+    .where(and(lt(checkouts.updatedAt, before), sql`not exists (select 1 from subscriptions s where s.id = ${checkouts.subscriptionId})`))
+    .returning({ subscriptionId: checkouts.subscriptionId, checkoutSessionId: checkouts.checkoutSessionId });
 }

@@ -25,6 +25,11 @@ export const subscriptions = pgTable(
     merchantMetadata: jsonb('merchant_metadata'),
     /** Charge captured at checkout (Complete Checkout Session), recorded as cycle 0. */
     firstChargeId: text('first_charge_id'),
+    /**
+     * The Charge Permission's expirationTimestamp as Get Charge Permission answered it at start
+     * (null: none, as for PaymentMethodOnFile). No Create Charge is sent at or after it (workflows/settle-cycle.ts).
+     */
+    permissionExpiresAt: timestamp('permission_expires_at', { withTimezone: true }),
     currentCycle: integer('current_cycle').notNull().default(0),
     nextBillingAt: timestamp('next_billing_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

@@ -4,6 +4,7 @@
 // buyer page (form posts, no browser: test/support/checkout.ts), and
 // POST /v1/checkout-sessions/{id}/complete starts the subscription. Every response is checked
 // against the served OpenAPI document.
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
 import { listCharges } from '../../db/queries/charges.js';
@@ -223,6 +224,21 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     for (const id of ['co-unapproved', 'co-canceled']) expect(await getSubscription(database.db, id)).toBeUndefined();
   });
 
+  it("a checkout whose plan the permission's limits cannot hold is refused before Complete: nothing charged, the session stays Open", async () => {
+    const button = await createButton('co-over-limit');
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    // Terms stored before today's limit check (or under a lower cap): 1,500.00 USD a month on a Recurring permission capped at 1,000.00.
+    await database.db.execute(sql`update checkouts set terms = jsonb_set(terms, '{plan,amountMinor}', '"150000"') where subscription_id = 'co-over-limit'`);
+    const refused = await complete(checkoutSessionId);
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.detail).toMatch(
+      /no longer start a subscription now \(plan\.amountMinor 1500\.00 USD per cycle is above the monthly limit of the Recurring Charge Permission the checkout creates \(1000\.00 USD per calendar month, Recurring\).*\); nothing was completed or charged/,
+    );
+    const session = await amazon.getCheckoutSession(checkoutSessionId);
+    expect(session.kind === 'ok' ? session.body.statusDetails.state : session.kind).toBe('Open');
+    expect(await getSubscription(database.db, 'co-over-limit')).toBeUndefined();
+  });
+
   it('validates the request: return URLs, plan, id, and the reserved account, naming each field', async () => {
     const bad = await api.call<Body>('POST', '/v1/checkout-sessions', {
       body: {
@@ -238,6 +254,29 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       ['checkoutCancelUrl', 'checkoutResultReturnUrl', 'plan.interval.count', 'subscriptionId', 'zone'].sort(),
     );
     expect(bad.text).not.toContain('secret');
+    // Only Amazon's Checkout Session id form is sent to Amazon Pay.
+    const requestsBefore = (await sim.control.requests()).total;
+    const notASession = await complete('S01-1234567-1234567');
+    expect(notASession.status, notASession.text).toBe(422);
+    expect(notASession.body.errors).toEqual([{ field: expect.any(String), message: expect.stringMatching(/a UUID in lower-case hex such as/) }]);
+    expect((await sim.control.requests()).total).toBe(requestsBefore);
+    // A plan the Recurring permission the checkout creates cannot hold: refused before the button exists, naming the limit.
+    const aboveLimit = await api.call<Body>('POST', '/v1/checkout-sessions', {
+      body: {
+        subscriptionId: 'co-limit',
+        plan: { price: { amount: '1500.00', currency: 'USD' }, interval: { unit: 'month' } },
+        checkoutResultReturnUrl: RETURN_URL,
+      },
+    });
+    expect(aboveLimit.status, aboveLimit.text).toBe(422);
+    expect(aboveLimit.body.errors).toEqual([
+      {
+        field: 'plan.price.amount',
+        message: expect.stringMatching(
+          /^1500\.00 USD per cycle is above the monthly limit of the Recurring Charge Permission the checkout creates \(1000\.00 USD/,
+        ),
+      },
+    ]);
     const account = await api.call<Body>('POST', '/v1/checkout-sessions', {
       body: {
         subscriptionId: 'co-acct',

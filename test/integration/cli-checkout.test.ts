@@ -63,6 +63,15 @@ describe('billing start --checkout-session', () => {
     const bad = await stack.cli.run(['start', '--checkout-session', '../etc']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: --checkout-session must be the amazonCheckoutSessionId/);
+    // Letters, digits and hyphens are not Amazon's form: a pasted Charge Permission id never reaches Amazon Pay.
+    for (const notASession of ['S01-1234567-1234567', 'BD504926-F659-4AD7-A1A9-9A747AAF5275']) {
+      const wrong = await stack.cli.run(['start', '--checkout-session', notASession]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+      expect(wrong.stderr).toMatch(
+        /--checkout-session must be the amazonCheckoutSessionId .* a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275"/,
+      );
+    }
     const mixed = await stack.cli.run(['start', '--checkout-session', 'bd504926-f659-4ad7-a1a9-9a747aaf5275', '--amount', '14.00']);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--checkout-session takes no other option \(got --amount\)/);

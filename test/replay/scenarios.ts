@@ -596,6 +596,18 @@ export const SCENARIOS: Scenario[] = [
       return [{ workflowId: handle.workflowId, runId: restarted.firstExecutionRunId }];
     },
   },
+  {
+    // NO_CHARGE_AFTER_PERMISSION_EXPIRY: the cycle due after the permission's expirationTimestamp ends the subscription, nothing sent.
+    name: 'permission-expired',
+    async run(h) {
+      const cp = await newPermission(h);
+      const expiresAt = new Date(h.now().getTime() + 3_500);
+      await h.control.setExpiration(cp, expiresAt.toISOString());
+      const { handle } = await h.launch(shortSpec('replay-permission-expired', cp, { seconds: 1, cycles: 10 }), {}, { expiresAt });
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
   ...PATH_SCENARIOS,
   ...CHECKOUT_SCENARIOS,
   ...IPN_SCENARIOS,

@@ -5,6 +5,7 @@ import { createActivities } from '../../activities/index.js';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
 import { parseAmazonPayConfig } from '../../amazonpay/config.js';
 import type { SubscriptionSpec } from '../../billing/types.js';
+import { createBillingClient, type BillingClient } from '../../client/index.js';
 import { launchSubscription, type LaunchContext } from '../../client/launch.js';
 import { DEFAULT_BILLING_POLICY } from '../../config/policy.js';
 import { createWorkers, runWorkers } from '../../daemon/workers.js';
@@ -51,7 +52,8 @@ export interface BillingHarness {
   setClockOffsetMs(offsetMs: number): void;
   /** Puts the daemon's host clock (activities, Amazon Pay client) this far ahead of the simulator's (Amazon's). */
   setHostClockAheadMs(aheadMs: number): void;
-  launch(spec: SubscriptionSpec, policy?: Partial<BillingPolicy>): ReturnType<typeof launchSubscription>;
+  /** `permission.expiresAt`: the Charge Permission's expirationTimestamp, as start passes it on from Get Charge Permission. */
+  launch(spec: SubscriptionSpec, policy?: Partial<BillingPolicy>, permission?: { expiresAt?: Date | null }): ReturnType<typeof launchSubscription>;
   /** Starts (or restarts after stopWorkers) the three workers. */
   startWorkers(): Promise<void>;
   stopWorkers(): Promise<void>;
@@ -161,7 +163,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
     setHostClockAheadMs(ms) {
       hostAheadMs = ms;
     },
-    launch: (spec, policy) => launchSubscription(launchContext, spec, policy),
+    launch: (spec, policy, permission) => launchSubscription(launchContext, spec, policy, permission),
     startWorkers,
     stopWorkers,
     async close() {
@@ -197,4 +199,17 @@ export async function eventually<T>(
     last = await read();
   }
   return last;
+}
+
+/** The admin library on the harness's database, Temporal and workers (`amazonPay`: another merchant client, e.g. in another region). */
+export function billingClientOf(h: BillingHarness, amazonPay: AmazonPayClient = h.amazonPay): BillingClient {
+  return createBillingClient({
+    db: h.database.db,
+    temporal: async () => h.temporal.client,
+    amazonPay: () => amazonPay,
+    environment: 'sandbox',
+    taskQueues: h.launchContext.taskQueues,
+    policy: h.launchContext.policy,
+    now: () => new Date(),
+  });
 }

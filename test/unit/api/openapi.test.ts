@@ -6,7 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApiApp } from '../../../api/app.js';
-import { CHARGE_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from '../../../billing/plan-rules.js';
+import { CHARGE_ID_PATTERN, CHECKOUT_SESSION_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from '../../../billing/plan-rules.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 let doc: Json;
@@ -94,9 +94,32 @@ describe('the served OpenAPI document', () => {
     for (const name of ['Refund', 'RefundRequest', 'CancelRequest', 'Subscription', 'Problem']) expect(names).toContain(name);
   });
 
+  // What the shared machinery answers before a handler runs, so every operation it runs for must document it:
+  // the JSON body parser (413 body-too-large, 415 unsupported-media-type) on operations with a body;
+  // API key authentication (401; 503 when PostgreSQL, which holds the keys, is down) on every operation;
+  // the Idempotency-Key handling of every POST (409 in progress, 422 reused).
+  it('documents on every operation each status the shared hooks can answer for it', () => {
+    const missing: string[] = [];
+    for (const { method, path, op } of operations()) {
+      const expected = ['401', '503', ...(op.requestBody ? ['413', '415'] : []), ...(method === 'post' ? ['409', '422'] : [])];
+      for (const status of expected) if (!op.responses[status]) missing.push(`${method.toUpperCase()} ${path} ${status}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('says where the checkout softDescriptor goes as the payload does: only with AuthorizeWithCapture', () => {
+    const description: string = doc.components.schemas.CreateCheckoutSessionRequest.properties.softDescriptor.description;
+    expect(description).toMatch(/On the checkout charge only when it is captured at checkout \(paymentIntent AuthorizeWithCapture\)/);
+    expect(description).not.toMatch(/on the checkout charge and every later charge/);
+  });
+
   it('gives path ids the pattern the library accepts', () => {
     const param = (path: string, name: string) => (doc.paths[path].get.parameters as Json[]).find((p) => p.name === name)?.schema;
     expect(param('/v1/subscriptions/{id}', 'id').pattern).toBe(SUBSCRIPTION_ID_PATTERN.source);
     expect(param('/v1/charges/{chargeId}', 'chargeId').pattern).toBe(CHARGE_ID_PATTERN.source);
+    const complete = (doc.paths['/v1/checkout-sessions/{id}/complete'].post.parameters as Json[]).find((p) => p.name === 'id')?.schema;
+    expect(complete.pattern).toBe(CHECKOUT_SESSION_ID_PATTERN.source);
+    expect(new RegExp(complete.pattern).test('bd504926-f659-4ad7-a1a9-9a747aaf5275')).toBe(true);
+    expect(new RegExp(complete.pattern).test('S01-1234567-1234567')).toBe(false);
   });
 });

@@ -6,7 +6,15 @@ import { CancelBody, StartSubscriptionBody } from '../../../api/schemas/requests
 import { UpdateWebhookEndpointBody } from '../../../api/schemas/webhooks.js';
 import { houseMessage } from '../../../api/zod-messages.js';
 import { EMPTY_EVENT_TYPE_ITEM } from '../../../billing/event-types.js';
-import { ChargePermissionNotChargeableError, ConflictError, InvalidInputError, NotFoundError, UpstreamError } from '../../../client/errors.js';
+import { exitCodeFor, describeError } from '../../../client/cli/errors.js';
+import {
+  ChargePermissionNotChargeableError,
+  CheckoutRequiredError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UpstreamError,
+} from '../../../client/errors.js';
 
 const limits = { maxBodyBytes: 65_536, maxParamLength: 200, maxHeaderBytes: 16_384 };
 const statusOf = (error: unknown) => problemFor(error, '/v1/x', limits);
@@ -21,6 +29,7 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
       [new UpstreamError('Amazon Pay throttled', true), 503, 'service-unavailable'],
       [new UpstreamError('Amazon Pay refused', false), 502, 'upstream-refused'],
       [new ApiProblem('forbidden', 'read-only'), 403, 'forbidden'],
+      [new CheckoutRequiredError('sub-1', 'S01-1234567-1234567', ['HigherAmount'], 'PSD2: check out again'), 409, 'plan-change-needs-checkout'],
     ];
     for (const [error, status, type] of cases) {
       const { problem } = statusOf(error);
@@ -30,6 +39,18 @@ describe('api/problems.ts: one mapping from failures to RFC 9457 documents', () 
     }
     expect(statusOf(InvalidInputError.of('amount', 'too much')).problem.errors).toEqual([{ field: 'amount', message: 'too much' }]);
     expect(statusOf(new UpstreamError('down', true)).headers['retry-after']).toMatch(/^\d+$/);
+  });
+
+  it('a plan change that needs a new checkout (PSD2) is a 409 problem with the message as detail, and one CLI line with exit 1', () => {
+    const refusal = new CheckoutRequiredError(
+      'sub-1',
+      'S01-1234567-1234567',
+      ['FrequencyChange'],
+      'The plan change of subscription sub-1 was refused: check out again',
+    );
+    expect(statusOf(refusal).problem).toMatchObject({ status: 409, title: 'The plan change needs the buyer to check out again', detail: refusal.message });
+    expect(describeError(refusal)).toBe(refusal.message);
+    expect(exitCodeFor(refusal)).toBe(1);
   });
 
   it('Temporal or PostgreSQL unreachable is 503 with Retry-After; anything else is a generic 500 without the message', () => {

@@ -123,11 +123,16 @@ describe('checkout keys (Complete Checkout Session, Capture Charge of a checkout
     expect(checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5275')).toBe('k_FZtCOkYWqo7hdoFd8HwYpywJPmkTZP');
     expect(captureIdempotencyKey('S01-1234567-1234567-C000001')).toBe('cap_dNA_pzOahhiKtqIbx0jEhJUKBjxw');
     expect(checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5276')).toMatch(KEY_FORMAT);
-    expect(checkoutCompleteIdempotencyKey('a')).not.toBe(checkoutCompleteIdempotencyKey('b'));
+    expect(checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5275')).not.toBe(
+      checkoutCompleteIdempotencyKey('bd504926-f659-4ad7-a1a9-9a747aaf5276'),
+    );
   });
 
   it('refuse ids that are not Amazon ids', () => {
     expect(() => checkoutCompleteIdempotencyKey('../x')).toThrow(/Invalid checkoutSessionId/);
+    // Letters, digits and hyphens are not enough: only Amazon's UUID form is a Checkout Session id.
+    expect(() => checkoutCompleteIdempotencyKey('a')).toThrow(/Invalid checkoutSessionId/);
+    expect(() => checkoutCompleteIdempotencyKey('BD504926-F659-4AD7-A1A9-9A747AAF5275')).toThrow(/Invalid checkoutSessionId/);
     expect(() => captureIdempotencyKey('S01-1234567-1234567')).toThrow(/Invalid chargeId/);
   });
 });

@@ -7,6 +7,7 @@ import {
   parseLocalDateTime,
   validateAmountMinor,
   validateChargeId,
+  validateCheckoutSessionId,
   validateChargePermissionId,
   validateCurrency,
   validateEnd,
@@ -155,6 +156,27 @@ describe('ids', () => {
   it.each(['S01-1234567-1234567-C000001', 'S03-5890444-1926095-C064126'])('charge id %j is valid', (id) => expect(validateChargeId(id)).toEqual([]));
   it.each(['S01-1234567-1234567', 'S01-1234567-1234567-R000001', 'S01-1234567-1234567-C'])('charge id %j is invalid', (id) => {
     expect(validateChargeId(id)[0]?.message).toMatch(/must look like "S01-1234567-1234567-C123456"/);
+  });
+
+  // Amazon's form (reference §1; the simulator's crypto.randomUUID()), not any letters and hyphens.
+  it.each(['bd504926-f659-4ad7-a1a9-9a747aaf5275', '00000000-0000-0000-0000-000000000000'])('checkout session %j is valid', (id) =>
+    expect(validateCheckoutSessionId(id)).toEqual([]),
+  );
+  it.each([
+    'abc',
+    'S01-1234567-1234567',
+    'BD504926-F659-4AD7-A1A9-9A747AAF5275',
+    'bd504926f6594ad7a1a99a747aaf5275',
+    'bd504926-f659-4ad7-a1a9-9a747aaf527g',
+    'bd504926-f659-4ad7-a1a9-9a747aaf5275-0',
+    ' bd504926-f659-4ad7-a1a9-9a747aaf5275',
+  ])('checkout session %j is invalid, saying what is accepted', (id) => {
+    const [problem, ...more] = validateCheckoutSessionId(id);
+    expect(more).toEqual([]);
+    expect(problem?.message).toMatch(
+      /^must be the amazonCheckoutSessionId .*a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" \(8-4-4-4-12 .*\), got /,
+    );
+    expect(problem?.message).not.toMatch(/\n/);
   });
 });
 

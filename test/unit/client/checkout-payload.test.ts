@@ -4,7 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { checkoutSessionStanding, completeDecisionOf } from '../../../amazonpay/checkout-outcomes.js';
 import { classifyResponse } from '../../../amazonpay/outcomes.js';
 import type { CheckoutSession } from '../../../amazonpay/types.js';
-import { checkoutPayload, frequencyOf, paymentIntentFor, validateReturnUrl, type CheckoutTerms } from '../../../client/checkout/payload.js';
+import { readFileSync } from 'node:fs';
+import {
+  checkoutPayload,
+  frequencyOf,
+  LOOPBACK_HOSTS,
+  paymentIntentFor,
+  returnUrlRule,
+  signedReturnUrl,
+  validateReturnUrl,
+  type CheckoutTerms,
+} from '../../../client/checkout/payload.js';
+import { checkCheckoutInput } from '../../../client/checkout/create.js';
 
 const terms = (overrides: Partial<CheckoutTerms> = {}): CheckoutTerms => ({
   plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
@@ -97,6 +108,76 @@ describe('validateReturnUrl', () => {
       ]);
     },
   );
+  // Checked parsed, signed raw was the defect: the parser reads "https:///r" as host "r".
+  it.each([
+    'https:///r',
+    'https:r',
+    'https:/shop.example/r',
+    'https:\\\\shop.example/r',
+    'https://r/',
+    ' https://shop.example/r',
+    'https://shop.example/r\tx',
+    'https://shop.example/a b',
+  ])('refuses %j: not written as scheme://host with a real host, or with characters the parser drops', (url) => {
+    expect(validateReturnUrl(url, 'u', 'sandbox')).toEqual([{ field: 'u', message: expect.stringMatching(/^must be an absolute https URL of your site/) }]);
+  });
+
+  it('refuses a URL that already carries amazonCheckoutSessionId (Amazon Pay appends its own)', () => {
+    const [problem, ...more] = validateReturnUrl('https://shop.example/r?amazonCheckoutSessionId=bd504926-f659-4ad7-a1a9-9a747aaf5275', 'u', 'sandbox');
+    expect(more).toEqual([]);
+    expect(problem?.message).toMatch(/Amazon Pay appends amazonCheckoutSessionId itself, got/);
+    expect(validateReturnUrl('https://shop.example/r?session=1#amazonCheckoutSessionId', 'u', 'sandbox')).toEqual([]);
+  });
+
+  it("signs the value it validated: the parser's serialisation", () => {
+    expect(signedReturnUrl('HTTPS://Shop.Example:443/r?x=1')).toBe('https://shop.example/r?x=1');
+    expect(signedReturnUrl('http://localhost:8080/shop/return?order=1')).toBe('http://localhost:8080/shop/return?order=1');
+    expect(signedReturnUrl('https://shop.example')).toBe('https://shop.example/');
+  });
+
+  it('takes http to every loopback host it names, and names every one it takes (code, message, OpenAPI text, docs agree)', () => {
+    expect(LOOPBACK_HOSTS).toEqual(['localhost', '127.0.0.1', '[::1]']);
+    for (const host of LOOPBACK_HOSTS) {
+      expect(validateReturnUrl(`http://${host}:3000/r`, 'u', 'sandbox')).toEqual([]);
+      expect(validateReturnUrl(`http://${host}:3000/r`, 'u', 'live')).toHaveLength(1);
+    }
+    const [refused] = validateReturnUrl('http://shop.example/r', 'u', 'sandbox');
+    expect(refused?.message).toContain('(http only to localhost, 127.0.0.1 or [::1] in the sandbox)');
+    expect(returnUrlRule('any')).toContain('localhost, 127.0.0.1 or [::1]');
+    const docs = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(docs).toContain('only to localhost, 127.0.0.1 or [::1] in the sandbox');
+    const simulatorDocs = readFileSync(new URL('../../../docs/simulator-checkout.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(simulatorDocs).toContain('http to localhost, 127.0.0.1 or [::1] in Sandbox');
+  });
+
+  it('the button signs the normalised return URLs', () => {
+    const context = { environment: 'sandbox' as const, now: new Date('2026-01-01T00:00:00Z'), usePendingAuthorization: false };
+    const input = {
+      subscriptionId: 'sub-n',
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      checkoutResultReturnUrl: 'HTTPS://Shop.Example/return',
+    };
+    expect(() => checkCheckoutInput(input, context)).not.toThrow();
+    expect(() => checkCheckoutInput({ ...input, checkoutResultReturnUrl: 'https:///return' }, context)).toThrow(
+      /checkoutResultReturnUrl must be an absolute https URL/,
+    );
+  });
+
+  it('refuses canHandlePendingAuthorization true with a trial (Confirm charges nothing); false or left out is fine', () => {
+    const context = { environment: 'sandbox' as const, now: new Date('2026-01-01T00:00:00Z'), usePendingAuthorization: true };
+    const input = {
+      subscriptionId: 'sub-t',
+      plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      trial: { unit: 'day' as const, count: 14 },
+      checkoutResultReturnUrl: 'https://shop.example/return',
+    };
+    expect(checkCheckoutInput(input, context).paymentIntent).toBe('Confirm');
+    expect(checkCheckoutInput({ ...input, canHandlePendingAuthorization: false }, context).paymentIntent).toBe('Confirm');
+    expect(() => checkCheckoutInput({ ...input, canHandlePendingAuthorization: true }, context)).toThrow(
+      /^canHandlePendingAuthorization cannot be true with a trial: a trial checkout is paymentIntent Confirm, which charges nothing/,
+    );
+  });
+
   it('never repeats a password it refuses', () => {
     const [problem] = validateReturnUrl('https://user:hunter2@shop.example/return', 'u', 'sandbox');
     expect(problem?.message).toMatch(/without user name or password, got "https:\/\/user:\*\*\*@shop\.example\/return"/);

@@ -8,7 +8,8 @@ import { maxCyclesPerCalendarMonth } from '../../../billing/plan-rules.js';
 import { scheduleWindow } from '../../../billing/schedule.js';
 import type { BillingInterval } from '../../../billing/types.js';
 import { InvalidInputError } from '../../../client/errors.js';
-import { assertPlanWithinMonthlyCap } from '../../../client/subscriptions/amazon-checks.js';
+import { checkCheckoutInput } from '../../../client/checkout/create.js';
+import { assertCheckoutPlanWithinLimits, assertPlanWithinMonthlyCap } from '../../../client/subscriptions/amazon-checks.js';
 
 function permission(amountLimit: { amount: string; currencyCode: string } | null, type = 'Recurring', currency = 'USD'): ChargePermission {
   return {
@@ -133,5 +134,37 @@ describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
     );
     expect(() => assertPlanWithinMonthlyCap(cap, plan('15000'), 'plan.amountMinor', others)).not.toThrow();
     expect(() => assertPlanWithinMonthlyCap(cap, plan('60000'), 'plan.amountMinor', [{ ...others[0]!, currency: 'EUR' }])).not.toThrow();
+  });
+});
+
+describe("the permission's limits at every entry point: per charge and per month", () => {
+  it("refuses an amount above Amazon Pay's limit per charge, also where no monthly cap is known (EUR Recurring, GBP)", () => {
+    const plan = (amountMinor: string, currency: string) => ({ amountMinor, currency, interval: { unit: 'year' as const, count: 1 } });
+    expect(refusal(() => assertPlanWithinMonthlyCap(permission(null, 'Recurring', 'EUR'), plan('15000001', 'EUR'), 'amountMinor'))).toMatch(
+      /^amountMinor 150000\.01 EUR per cycle is above Amazon Pay's limit per charge \(150000\.00 EUR\)/,
+    );
+    expect(() => assertPlanWithinMonthlyCap(permission(null, 'Recurring', 'EUR'), plan('15000000', 'EUR'), 'amountMinor')).not.toThrow();
+    expect(refusal(() => assertPlanWithinMonthlyCap(permission(null, 'Recurring', 'JPY'), plan('10000001', 'JPY'), 'amountMinor'))).toMatch(
+      /limit per charge \(10000000 JPY\)/,
+    );
+  });
+
+  it('a checkout plan is held to the permission the checkout creates, before the button is signed', () => {
+    const input = {
+      subscriptionId: 'co-cap',
+      plan: { amountMinor: '150000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
+      checkoutResultReturnUrl: 'https://shop.example/return',
+    };
+    const context = { environment: 'sandbox' as const, now: new Date('2031-01-01T00:00:00Z'), usePendingAuthorization: false };
+    expect(refusal(() => checkCheckoutInput(input, context))).toMatch(
+      /^plan\.amountMinor 1500\.00 USD per cycle is above the monthly limit of the Recurring Charge Permission the checkout creates \(1000\.00 USD per calendar month, Recurring\)/,
+    );
+    expect(
+      refusal(() => checkCheckoutInput({ ...input, plan: { ...input.plan, amountMinor: '30000', interval: { unit: 'week', count: 1 } } }, context)),
+    ).toMatch(/up to 5 cycles in one calendar month, 1500\.00 USD, above the monthly limit of the Recurring Charge Permission the checkout creates/);
+    expect(checkCheckoutInput({ ...input, plan: { ...input.plan, amountMinor: '100000' } }, context).plan.amountMinor).toBe('100000');
+    expect(() => assertCheckoutPlanWithinLimits({ amountMinor: '100001', currency: 'USD', interval: { unit: 'year', count: 1 } }, 'plan.amountMinor')).toThrow(
+      InvalidInputError,
+    );
   });
 });

@@ -32,6 +32,12 @@ describe('webhook endpoint input', () => {
     expect(validateWebhookUrl('http://localhost:3000/hooks')).toEqual({ url: 'http://localhost:3000/hooks' });
     for (const bad of ['ftp://x.example/h', 'javascript:alert(1)', 'not a url', '', 'https://u:p@x.example/', `https://x.example/${'a'.repeat(2100)}`])
       expect(validateWebhookUrl(bad), bad).toHaveProperty('problem.message', expect.stringContaining('accepted: an http:// or https:// URL'));
+    // The parser reads host "hooks" out of these; the stored text would name none.
+    for (const hostless of ['https:///hooks', 'http:hooks', 'https:/hooks.example/h', 'https:\\\\hooks.example/h'])
+      expect(validateWebhookUrl(hostless), hostless).toHaveProperty(
+        'problem.message',
+        expect.stringMatching(/^has no host after the scheme's "\/\/", got .*accepted: an http/),
+      );
   });
 
   it('event types: known names, duplicates dropped; an empty list is refused (leave it out for all)', () => {

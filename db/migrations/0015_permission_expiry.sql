@@ -1,0 +1,1 @@
+ALTER TABLE "subscriptions" ADD COLUMN "permission_expires_at" timestamp with time zone;
