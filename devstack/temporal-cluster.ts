@@ -233,32 +233,30 @@ async function registerNamespace(cliPath: string, address: string, namespace: st
   if (!exists) await temporalCli(cliPath, address, ['operator', 'namespace', 'create', '--namespace', namespace, '--retention', CLUSTER_NAMESPACE_RETENTION]);
 }
 
-/** Adds the missing search attributes, one CLI call per type; one already there with another type stops start-up. */
+/**
+ * Adds the missing search attributes, one CLI call each (temporal CLI 1.5.1 given several --name
+ * with one --type adds only the first and still says "added"), then checks that every one is
+ * there with its type; one already there with another type stops start-up.
+ */
 async function registerSearchAttributes(cliPath: string, address: string, namespace: string, wanted: Record<string, SearchAttributeTypeName>): Promise<void> {
-  const listed = JSON.parse(await temporalCli(cliPath, address, ['operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json'])) as {
-    customAttributes?: Record<string, string>;
+  const registered = async (): Promise<Record<string, string>> => {
+    const listed = JSON.parse(await temporalCli(cliPath, address, ['operator', 'search-attribute', 'list', '--namespace', namespace, '--output', 'json'])) as {
+      customAttributes?: Record<string, string>;
+    };
+    return listed.customAttributes ?? {};
   };
-  const existing = listed.customAttributes ?? {};
-  const missing = new Map<SearchAttributeTypeName, string[]>();
+  const existing = await registered();
   for (const [name, type] of Object.entries(wanted)) {
     const found = existing[name];
-    if (found === undefined) missing.set(type, [...(missing.get(type) ?? []), name]);
+    if (found === undefined) await temporalCli(cliPath, address, ['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]);
     else if (normalType(found) !== normalType(type))
       throw new Error(
         `search attribute ${name} is registered in namespace ${namespace} as ${found}, but temporal.yaml wants ${type}; a type cannot be changed (remove it or use a new namespace)`,
       );
   }
-  for (const [type, names] of missing)
-    await temporalCli(cliPath, address, [
-      'operator',
-      'search-attribute',
-      'create',
-      '--namespace',
-      namespace,
-      '--type',
-      type,
-      ...names.flatMap((name) => ['--name', name]),
-    ]);
+  const now = await registered();
+  const absent = Object.entries(wanted).filter(([name, type]) => normalType(now[name] ?? '') !== normalType(type));
+  if (absent.length > 0) throw new Error(`search attributes ${absent.map(([name, type]) => `${name} (${type})`).join(', ')} could not be registered in namespace ${namespace}`);
 }
 
 /** "INDEXED_VALUE_TYPE_KEYWORD_LIST" and "KeywordList" → "keywordlist". */
