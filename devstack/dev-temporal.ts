@@ -6,6 +6,7 @@
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { DevTemporal } from './dev-args.js';
+import { GoBuildUnavailableError } from './go-build.js';
 import { TEMPORAL_CLI_VERSION, ensureTemporalCli } from './temporal-cli.js';
 import { allClusterPorts, standardClusterPorts } from './temporal-cluster-config.js';
 import { startTemporalCluster } from './temporal-cluster.js';
@@ -22,6 +23,17 @@ export interface DevTemporalStack {
   dbFile?: string;
   databases?: readonly string[];
   stop(): Promise<void>;
+}
+
+/** The Web UI server, or null (said in one line) when it cannot be built: the cluster runs without it and the printout shows the CLI query instead. */
+async function uiServerOrNone(say: (line: string) => void): Promise<string | null> {
+  try {
+    return await ensureTemporalUiServer(process.env, say);
+  } catch (error) {
+    if (!(error instanceof GoBuildUnavailableError)) throw error;
+    say(`no Temporal Web UI: ${error.message}`);
+    return null;
+  }
 }
 
 /** Every port the chosen Temporal will listen on, with what it is for (checked free before anything starts). */
@@ -53,7 +65,7 @@ export async function startDevTemporal(config: Config, temporal: DevTemporal, po
   }
 
   const binaries = await ensureTemporalServer(process.env, say);
-  const uiBinary = dev.uiPort === null ? null : await ensureTemporalUiServer(process.env, say);
+  const uiBinary = dev.uiPort === null ? null : await uiServerOrNone(say);
   say(`starting Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL (frontend, history, matching and worker in one process)`);
   const { charges, amazonReads } = config.temporal.taskQueues;
   const cluster = await startTemporalCluster({
