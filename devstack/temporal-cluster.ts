@@ -248,7 +248,8 @@ async function registerSearchAttributes(cliPath: string, address: string, namesp
   const existing = await registered();
   for (const [name, type] of Object.entries(wanted)) {
     const found = existing[name];
-    if (found === undefined) await temporalCli(cliPath, address, ['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]);
+    if (found === undefined)
+      await temporalCli(cliPath, address, ['operator', 'search-attribute', 'create', '--namespace', namespace, '--name', name, '--type', type]);
     else if (normalType(found) !== normalType(type))
       throw new Error(
         `search attribute ${name} is registered in namespace ${namespace} as ${found}, but temporal.yaml wants ${type}; a type cannot be changed (remove it or use a new namespace)`,
@@ -256,7 +257,8 @@ async function registerSearchAttributes(cliPath: string, address: string, namesp
   }
   const now = await registered();
   const absent = Object.entries(wanted).filter(([name, type]) => normalType(now[name] ?? '') !== normalType(type));
-  if (absent.length > 0) throw new Error(`search attributes ${absent.map(([name, type]) => `${name} (${type})`).join(', ')} could not be registered in namespace ${namespace}`);
+  if (absent.length > 0)
+    throw new Error(`search attributes ${absent.map(([name, type]) => `${name} (${type})`).join(', ')} could not be registered in namespace ${namespace}`);
 }
 
 /** "INDEXED_VALUE_TYPE_KEYWORD_LIST" and "KeywordList" → "keywordlist". */
