@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readTemporalYaml } from '../../../config/temporal.js';
 import { allClusterPorts, clusterConfigYaml, clusterDynamicConfigYaml, standardClusterPorts } from '../../../devstack/temporal-cluster-config.js';
-import { clusterDatabases } from '../../../devstack/temporal-cluster.js';
+import { clusterDatabases, serverComplaint } from '../../../devstack/temporal-cluster.js';
 
 const yaml = readTemporalYaml(join(resolve(import.meta.dirname, '../../..'), 'temporal.yaml'));
 type Entries = Record<string, { value: unknown; constraints: Record<string, string> }[]>;
@@ -68,5 +68,18 @@ describe('the Temporal cluster static config', () => {
     expect(config.persistence.numHistoryShards).toBe(4);
     expect(config.log.level).toBe('fatal');
     expect(config.dynamicConfigClient.filepath).toBe('/x/dc.yaml');
+  });
+});
+
+describe('what a failed Temporal server start says', () => {
+  it("is the server's last fatal or error message, not its stack traces", () => {
+    const output = [
+      '{"level":"info","ts":"2026-11-30T10:52:24Z","msg":"starting"}',
+      '{"level":"error","ts":"2026-11-30T10:52:24Z","msg":"Operation failed with internal error.","error":"pq: value \\"36013\\" is out of range for type smallint","stacktrace":"go.temporal.io/…"}',
+      '{"level":"fatal","ts":"2026-11-30T10:52:24Z","msg":"unable to initialize membership heartbeats","error":"UpsertClusterMembership operation failed","stacktrace":"…"}',
+      '{"level":"fatal","ts":"2026-11-30T10:52:24Z","msg":"cut off by the output wind',
+    ].join('\n');
+    expect(serverComplaint(output)).toBe('The server said: unable to initialize membership heartbeats: UpsertClusterMembership operation failed');
+    expect(serverComplaint('panic: something plain\n')).toBe('Its last output: panic: something plain');
   });
 });
