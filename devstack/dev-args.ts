@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+
+/** Which Temporal `npm run dev` starts when none is configured. */
+export type DevTemporal = 'dev' | 'cluster';
+
+export interface DevArgs {
+  /** dev: the temporal CLI's dev server (SQLite); cluster: the self-hosted Temporal server on PostgreSQL. */
+  temporal: DevTemporal;
+  /** Daemon processes against the one Temporal and the one PostgreSQL (1-16). */
+  replicas: number;
+}
+
+export const DEV_USAGE = 'usage: npm run dev [-- --temporal dev|cluster] [--replicas N]';
+const MAX_REPLICAS = 16;
+
+/**
+ * `npm run dev -- --temporal cluster --replicas 2`. Throws ConfigError (one line naming the bad
+ * option, what was given and what is accepted) for anything else.
+ */
+export function parseDevArgs(argv: readonly string[]): DevArgs {
+  let values: { temporal?: string | undefined; replicas?: string | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { temporal: { type: 'string' }, replicas: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError('the command line', [`${(error as Error).message.split('\n')[0]} (${DEV_USAGE})`]);
+  }
+  const problems: string[] = [];
+  const temporal = values.temporal ?? 'dev';
+  if (temporal !== 'dev' && temporal !== 'cluster')
+    problems.push(`--temporal: found "${temporal}", expected dev (the temporal CLI's dev server) or cluster (the Temporal server on PostgreSQL)`);
+  const replicasText = values.replicas ?? '1';
+  const replicas = Number(replicasText);
+  if (!/^\d+$/.test(replicasText) || replicas < 1 || replicas > MAX_REPLICAS)
+    problems.push(`--replicas: found "${replicasText}", expected a whole number from 1 to ${MAX_REPLICAS}`);
+  if (problems.length > 0) throw new ConfigError('the command line', problems);
+  return { temporal: temporal as DevTemporal, replicas };
+}
