@@ -55,6 +55,10 @@ describe('billing forecast', () => {
     await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
     await subscription('stopping', { next: '2026-12-01T09:00:00Z', stop: true });
     await subscription('later', { next: '2026-12-20T09:00:00Z' });
+    // Waiting for a person: the workflow charges nothing until the buyer fixes the payment method or an operator resumes.
+    await subscription('pm-required', { status: 'payment_method_required', next: '2026-11-28T09:00:00Z' });
+    await subscription('attention', { status: 'needs_attention', next: '2026-11-28T09:00:00Z' });
+    await subscription('unpaid', { status: 'unpaid', next: '2026-11-28T09:00:00Z' });
     // Just started: its workflow has not written a next billing date yet; due at cycle 0 from its anchor.
     await subscription('starting', { next: null, anchor: '2026-12-04T18:00:00' });
   });
@@ -83,6 +87,17 @@ describe('billing forecast', () => {
     await expect(forecastCharges(database.db, { quotaPerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
   });
 
+  it('a window that starts days ahead holds only the cycles due in it, not every cycle from now to its start piled up at its start', async () => {
+    const ahead = await forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2026-12-05T00:00:00Z'), clock: now, days: 1 });
+    const dueHours = ahead.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
+    expect(dueHours).toEqual(['12-05T07×1']); // daily only: the cycles of 12-01 to 12-04 were charged on time
+    expect(ahead.hours[0]!.backlogAtStart).toBe(0);
+    expect(ahead.peaks).toEqual([]);
+    await expect(forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2028-12-05T00:00:00Z'), clock: now })).rejects.toThrow(
+      /^from must be an instant from 1970-01-01T00:00:00Z to 366 days after now \(2027-12-02T00:00:00.000Z\), got 2028-12-05T00:00:00.000Z$/,
+    );
+  });
+
   it('the CLI prints the table, names a late peak with what helps, and refuses bad options in one line', async () => {
     // 2,000 charges due at once at 2/s: the last waits (2000 - 2) / 2 s ≈ 17 min.
     await database.sql`insert into subscriptions (id, workflow_id, charge_permission_id, environment, status, amount_minor, currency, interval_unit, interval_count, anchor_local, anchor_zone, next_billing_at)
@@ -93,19 +108,27 @@ describe('billing forecast', () => {
     const base = { DATABASE_URL: database.url, BILLING_TEMPORAL_CONFIG: temporalYaml, BILLING_DATA_DIR: join(dir, 'data') };
     // A real Amazon Pay account's settings: temporal.yaml's rate as it is.
     const run = (args: string[]) => cli([...args, '--from', now.toISOString()], { ...base, AMAZON_PAY_REGION: 'na', AMAZON_PAY_ENVIRONMENT: 'sandbox' });
-    const [text, quiet, json, bad, devStack] = await Promise.all([
+    const [text, quiet, json, bad, devStack, farFrom, zeroWarn] = await Promise.all([
       run(['forecast', '--warn-after', '10m']),
       run(['forecast', '--warn-after', '1h']),
       run(['forecast', '--json', '--days', '3']),
       run(['forecast', '--days', '40', '--warn-after', 'soon']),
       // No AMAZON_PAY_*: the dev stack's simulator, whose sandbox quota (1/s) `npm run dev` caps the daemon at.
       cli(['forecast', '--from', now.toISOString()], base),
+      cli(['forecast', '--from', '9999-12-31T00:00:00Z', '--days', '31'], base),
+      cli(['forecast', '--warn-after', '0s'], base),
     ]);
+    expect(farFrom.code).toBe(2);
+    expect(farFrom.stderr).toMatch(
+      /^error: --from must be an instant from 1970-01-01T00:00:00Z to 366 days after now \(\d{4}-[^)]*\), got 9999-12-31T00:00:00.000Z\n$/,
+    );
+    expect(zeroWarn.code).toBe(2);
+    expect(zeroWarn.stderr).toBe('error: --warn-after must be more than 0 (a duration such as 90s, 15m or 2h), got "0s"\n');
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^2013 charge\(s\) due from 2026-/);
     expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
     expect(text.stderr).toMatch(
-      /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the last 17 min after it is due \(quota 2\/s\)\. What helps: /,
+      /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the latest 17 min after it is due \(quota 2\/s\)\. What helps: /,
     );
     expect(quiet.stderr).toBe('');
     const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
@@ -142,7 +165,7 @@ describe('billing forecast', () => {
     expect(learned.rate.evidence).toMatchObject({ limitedBy: 'daemon', rateLimitPerSecond: 50, startsAt: new Date('2026-11-03T09:00:05Z') });
     expect(learned.ratePerSecond).toBeCloseTo(25, 0);
     expect(launchHour(learned)).toMatchObject({ due: 2500, capacity: Math.floor(learned.ratePerSecond * 3600) });
-    expect(launchHour(learned).lastChargeLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
+    expect(launchHour(learned).maxLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
 
     // A quota below what the daemon sustained: the quota is the limit.
     expect((await forecastCharges(database.db, { quotaPerSecond: 4, now })).rate).toMatchObject({
