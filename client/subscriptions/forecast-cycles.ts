@@ -2,7 +2,7 @@
 // workflow (workflows/subscription.ts, workflows/settle-cycle.ts) read back from what PostgreSQL
 // holds. Pure; client/subscriptions/forecast.ts reads the rows.
 import { DateTime } from 'luxon';
-import { anchorAtWallTime, billingInstant, firstBillingAnchor } from '../../billing/schedule.js';
+import { anchorAtWallTime, billingInstant, ELAPSED_UNIT_MS, firstBillingAnchor } from '../../billing/schedule.js';
 import type { ScheduleSegment } from '../../billing/segments.js';
 import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
 
@@ -28,9 +28,6 @@ export interface DueRow extends Record<string, unknown> {
 
 /** Due instants (epoch ms), one per charge (billing/forecast.ts batches equal ones). */
 export type DueCharges = number[];
-
-/** Elapsed-time units: cycle n is the segment's start plus n × count units, exactly (billing/schedule.ts billingInstant). */
-const ELAPSED_UNIT_MS: Partial<Record<IntervalUnit, number>> = { second: 1_000, minute: 60_000, hour: 3_600_000 };
 
 /** Later cycles of one schedule: cycle numbers and due instants, ascending, before the window's end. */
 interface LaterCycles {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { forecastBillingDays } from '../../../billing/forecast.js';
 import { isLatePeak, minPeakLatenessFor } from '../../../client/subscriptions/forecast.js';
 import { addRowCharges, type DueRow } from '../../../client/subscriptions/forecast-cycles.js';
+import { ledgerDueTimes } from '../../../client/subscriptions/ledger-due.js';
+import { cycleDueAt } from '../../../billing/schedule.js';
 
 const from = new Date('2026-12-01T00:00:00Z');
 const until = new Date('2026-12-08T00:00:00Z');
@@ -180,6 +182,33 @@ describe('addRowCharges (which charges a subscription row asks for)', () => {
     addRowCharges(perSecond, at('2026-12-02T00:00:00Z'), due);
     expect(due).toHaveLength(86_400);
     expect(due[86_399]).toBe(at('2026-12-01T23:59:59Z'));
+  });
+});
+
+describe('ledgerDueTimes', () => {
+  it('the cycles of second/minute/hour plans are added to cycle 0: the same instants as cycleDueAt, across a DST change and after a trial', () => {
+    const dueOf = ledgerDueTimes();
+    for (const [unit, count] of [
+      ['second', 1],
+      ['minute', 7],
+      ['hour', 5],
+      ['day', 1],
+    ] as const) {
+      const trial = { unit: 'hour' as const, count: 3 };
+      const spec = { anchor: { localDateTime: '2026-10-31T23:30:00', zone: 'America/New_York' }, trial, plan: { interval: { unit, count } } };
+      for (const cycle of [0, 1, 2, 700, 86_400 * 3 + 17]) {
+        const row = {
+          cycle,
+          anchor_local: spec.anchor.localDateTime,
+          anchor_zone: spec.anchor.zone,
+          interval_unit: unit,
+          interval_count: count,
+          trial,
+          plan_changed: false,
+        };
+        expect(dueOf(row), `${unit} ×${count} cycle ${cycle}`).toBe(cycleDueAt(spec as Parameters<typeof cycleDueAt>[0], cycle).toMillis());
+      }
+    }
   });
 });
 
