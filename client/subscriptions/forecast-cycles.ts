@@ -81,7 +81,7 @@ function currentSegment(row: DueRow): ScheduleSegment {
   if (row.interval_changed && row.next_billing_at) {
     // rebaseSegments anchors the new interval at the changed cycle's wall time; the current cycle
     // is on that segment, so its wall time continues it. Month ends keep the wall day as intent.
-    const wall = DateTime.fromISO(row.next_billing_at, { zone: row.anchor_zone });
+    const wall = DateTime.fromMillis(new Date(row.next_billing_at).getTime(), { zone: row.anchor_zone });
     const parts = { year: wall.year, month: wall.month, day: wall.day, hour: wall.hour, minute: wall.minute, second: wall.second };
     return { fromCycle: row.current_cycle, anchor: anchorAtWallTime(parts, row.anchor_zone), interval };
   }

@@ -55,6 +55,18 @@ describe('billing forecast', () => {
     await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
     await subscription('stopping', { next: '2026-12-01T09:00:00Z', stop: true });
     await subscription('later', { next: '2026-12-20T09:00:00Z' });
+    // In dunning as the workflow writes it: next_billing_at is the declined cycle's (2026-11-30 08:00,
+    // daily cycle 333), the retry 12-02 10:00 charges it and the cycles of 12-01 and 12-02 08:00; then 12-03…12-07 at 08:00.
+    await subscription('dunning-daily', { status: 'past_due', next: '2026-11-30T08:00:00Z', unit: 'day', anchor: '2026-01-01T08:00:00' });
+    await database.sql`update subscriptions set current_cycle = 333 where id = 'dunning-daily'`;
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('dunning-daily', 'active', 'past_due', 'SoftDeclined', 333, ${JSON.stringify({ nextRetryAt: '2026-12-02T10:00:00.000Z', dunningStep: 1 })}::jsonb)`;
+    // Monthly from 2026-01-28 (a Wednesday) 11:00, changed to weekly from cycle 10 (2026-11-28, a Saturday):
+    // the workflow bills 12-05 and 12-12 11:00, not the Wednesdays of the original anchor.
+    await subscription('changed', { next: '2026-12-05T11:00:00Z', unit: 'week', anchor: '2026-01-28T11:00:00' });
+    await database.sql`update subscriptions set current_cycle = 11 where id = 'changed'`;
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('changed', 'active', 'active', 'plan_changed', 10, ${JSON.stringify({ interval: { unit: 'week', count: 1 } })}::jsonb)`;
     // Waiting for a person: the workflow charges nothing until the buyer fixes the payment method or an operator resumes.
     await subscription('pm-required', { status: 'payment_method_required', next: '2026-11-28T09:00:00Z' });
     await subscription('attention', { status: 'needs_attention', next: '2026-11-28T09:00:00Z' });
@@ -75,22 +87,34 @@ describe('billing forecast', () => {
       '12-01T09×1', // monthly
       '12-01T10×1', // trial-weekly cycle 1
       '12-02T07×2', // daily + daily-ending's last cycle
+      '12-02T10×3', // dunning-daily's retry: the declined cycle and the two due meanwhile
       '12-02T12×1', // past-due retry
       '12-03T07×1',
+      '12-03T08×1', // dunning-daily
       '12-04T07×1',
+      '12-04T08×1',
       '12-04T18×1', // starting, from its anchor
       '12-05T07×1',
+      '12-05T08×1',
+      '12-05T11×1', // changed: its current cycle (not 12-02 or 12-09, the original anchor's Wednesdays)
       '12-06T07×1',
+      '12-06T08×1',
       '12-07T07×1',
+      '12-07T08×1',
     ]);
-    expect(f.totalDue).toBe(13);
+    expect(f.totalDue).toBe(22);
+    const fortnight = await forecastCharges(database.db, { quotaPerSecond: 1, now, days: 14 });
+    expect(fortnight.hours.filter((h) => h.hourStart.getUTCHours() === 11 && h.due > 0).map((h) => h.hourStart.toISOString().slice(5, 10))).toEqual([
+      '12-05',
+      '12-12',
+    ]);
     await expect(forecastCharges(database.db, { quotaPerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
   });
 
   it('a window that starts days ahead holds only the cycles due in it, not every cycle from now to its start piled up at its start', async () => {
     const ahead = await forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2026-12-05T00:00:00Z'), clock: now, days: 1 });
     const dueHours = ahead.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
-    expect(dueHours).toEqual(['12-05T07×1']); // daily only: the cycles of 12-01 to 12-04 were charged on time
+    expect(dueHours).toEqual(['12-05T07×1', '12-05T08×1', '12-05T11×1']); // daily, dunning-daily, changed: the cycles of 12-01 to 12-04 were charged on time
     expect(ahead.hours[0]!.backlogAtStart).toBe(0);
     expect(ahead.peaks).toEqual([]);
     await expect(forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2028-12-05T00:00:00Z'), clock: now })).rejects.toThrow(
@@ -125,14 +149,14 @@ describe('billing forecast', () => {
     expect(zeroWarn.code).toBe(2);
     expect(zeroWarn.stderr).toBe('error: --warn-after must be more than 0 (a duration such as 90s, 15m or 2h), got "0s"\n');
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^2013 charge\(s\) due from 2026-/);
+    expect(text.stdout).toMatch(/^2022 charge\(s\) due from 2026-/);
     expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
     expect(text.stderr).toMatch(
       /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the latest 17 min after it is due \(quota 2\/s\)\. What helps: /,
     );
     expect(quiet.stderr).toBe('');
     const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
-    expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk (not 'starting')
+    expect(parsed.totalDue).toBe(2012); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, dunning-daily ×4 (retry ×3 + 12-03), the bulk (not 'starting')
     expect(parsed.peaks).toHaveLength(1);
     expect(parsed.warnAfterSeconds).toBe(1800);
     expect(devStack.stdout).toContain('quota 1/s (3600/hour)');
