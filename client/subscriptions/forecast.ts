@@ -97,11 +97,14 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
     configuredCapacityPerSecond: options.capacityPerSecond ?? null,
     evidenceWindow,
   });
-  // past_due: the workflow sleeps until its last event's nextRetryAt (dunning step or monthly-cap reset).
+  // past_due: the workflow sleeps until the nextRetryAt of its latest dunning step or monthly-cap
+  // wait; later past_due events without one (a resume after a pause, a failed call's recovery) keep it.
   const rows = await db.execute<DueRow>(sql`
     select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
-        select e.detail->>'nextRetryAt' from subscription_events e where e.subscription_id = s.id order by e.id desc limit 1
+        select e.detail->>'nextRetryAt' from subscription_events e
+        where e.subscription_id = s.id and e.to_status = 'past_due' and e.detail ? 'nextRetryAt'
+        order by e.id desc limit 1
       ) end as retry_at,
       exists (select 1 from subscription_events e where e.subscription_id = s.id and e.reason_code = 'plan_changed' and e.detail ? 'interval') as interval_changed
     from subscriptions s

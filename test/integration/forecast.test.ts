@@ -50,6 +50,9 @@ describe('billing forecast', () => {
     await subscription('past-due', { status: 'past_due', next: '2027-01-01T09:00:00Z' });
     await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
       values ('past-due', 'active', 'past_due', 'SoftDeclined', 3, ${JSON.stringify({ nextRetryAt: '2026-12-02T12:00:00.000Z' })}::jsonb)`;
+    // A later event without a retry time (a failed call that recovered) leaves the retry as it was.
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('past-due', 'past_due', 'past_due', 'SoftDeclined', 3, ${JSON.stringify({ recoveredFrom: 'recordStatus' })}::jsonb)`;
     // None of these ask for a charge: paused, canceled, stop requested, due after the window.
     await subscription('paused', { status: 'paused', next: '2026-12-01T09:00:00Z' });
     await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
