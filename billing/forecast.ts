@@ -16,11 +16,12 @@ export interface ForecastHour {
   /** Charges still waiting from earlier hours when this hour starts. */
   backlogAtStart: number;
   /**
-   * Seconds between the due time of the last charge due in this hour and when it is sent, with
-   * every earlier charge sent first (the charges queue is served in due order); null when none is due.
+   * The longest wait (seconds) of a charge due in this hour between its due time and when it is
+   * sent, with every earlier charge sent first (the charges queue is served in due order); null
+   * when none is due.
    */
-  lastChargeLatenessSeconds: number | null;
-  /** When the last charge due in this hour is sent; null when none is due. */
+  maxLatenessSeconds: number | null;
+  /** When the last charge due in this hour is sent (the last of the hour's charges to go); null when none is due. */
   lastChargeSentAt: Date | null;
 }
 
@@ -31,8 +32,8 @@ export interface ForecastPeak {
   /** When its last charge is sent (the queue empties). */
   finishesAt: Date;
   charges: number;
-  /** Seconds its last charge waits after its own due time. */
-  lastChargeLatenessSeconds: number;
+  /** The longest wait (seconds) of any of its charges after its own due time. */
+  maxLatenessSeconds: number;
   /** The latest due time among its charges. */
   lastDueAt: Date;
 }
@@ -42,107 +43,218 @@ export interface Forecast {
   until: Date;
   ratePerSecond: number;
   hours: ForecastHour[];
-  /** Busy periods whose last charge is sent later than `minPeakLatenessSeconds` after its due time. */
+  /** Busy periods whose longest wait is at least `minPeakLatenessSeconds`, and that end at or after `from`. */
   peaks: ForecastPeak[];
+  /** The lateness (seconds) from which a busy period is a peak. */
+  minPeakLatenessSeconds: number;
+  /** Charges due in [from, until) (with the overdue ones when `simulateFrom` is `from`). */
   totalDue: number;
 }
 
 export interface ForecastInput {
-  /** Due instants (epoch milliseconds) of every charge in [from, until), any order. */
+  /**
+   * Due instants (epoch milliseconds), one per charge, any order. They are sorted once (a typed
+   * array sort) and charges due at the same instant are simulated as one batch: the model's cost
+   * follows the distinct instants, not the charges.
+   */
   dueAtMs: readonly number[];
+  /** Start of the reported window. */
   from: Date;
   until: Date;
+  /**
+   * Where the queue is simulated from (default `from`; at most `from`): charges due before it
+   * are overdue and count as due at it; charges due in [simulateFrom, from) are not reported but
+   * leave the backlog they would at `from`. A window in the future is simulated from now.
+   */
+  simulateFrom?: Date;
   /** Create Charge calls per second the whole deployment sends when charges wait (> 0): the quota, or the daemon's capacity when lower. */
   ratePerSecond: number;
   /** Calls that may go at once after an idle period (a token bucket's size); default: one second's worth. */
   burst?: number;
-  /** A busy period is reported as a peak when its last charge is at least this late (default 60 s). */
+  /** A busy period is reported as a peak when one of its charges is at least this late (default 60 s). */
   minPeakLatenessSeconds?: number;
 }
+
+/** The default `minPeakLatenessSeconds`: a busy period whose charges wait less than a minute is no peak. */
+export const DEFAULT_MIN_PEAK_LATENESS_SECONDS = 60;
 
 const HOUR_MS = 3_600_000;
 
 /**
+ * Charges due at each distinct instant (ascending), and how the token bucket sends them: one
+ * entry per instant in parallel typed arrays (a per-second plan has ~600,000 instants a week;
+ * objects per instant cost more in allocation than the model itself).
+ */
+interface Batches {
+  length: number;
+  dueMs: Float64Array;
+  count: Float64Array;
+  /** When the bucket starts on them (their due time, or when the previous batch is done). */
+  atMs: Float64Array;
+  /** How many go at `atMs` at once (tokens in hand). */
+  immediate: Float64Array;
+  /** Tokens left after the immediate ones (0 ≤ x < 1 when any wait). */
+  tokensLeft: Float64Array;
+  firstSentMs: Float64Array;
+  lastSentMs: Float64Array;
+}
+
+/**
  * Computes the forecast. The model is a token bucket served in due order: a charge is sent at
  * its due time or when the quota next allows, whichever is later — how the Temporal server
- * paces the charges queue (maxTaskQueueActivitiesPerSecond). Charges already overdue count as
- * due at `from`. Throws RangeError for a rate ≤ 0 or an empty window.
+ * paces the charges queue (maxTaskQueueActivitiesPerSecond). Charges due at the same instant are
+ * handled as one batch: after one sort of the instants, the cost is O(distinct due instants + hours).
+ * Throws RangeError for a rate ≤ 0, an empty window or `simulateFrom` after `from`.
  */
 export function forecastBillingDays(input: ForecastInput): Forecast {
   const { from, until, ratePerSecond } = input;
   if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
   if (until.getTime() <= from.getTime()) throw new RangeError('the forecast window is empty');
+  const simulateFromMs = input.simulateFrom?.getTime() ?? from.getTime();
+  if (simulateFromMs > from.getTime()) throw new RangeError('simulateFrom must not be after from');
   const burst = Math.max(1, input.burst ?? ratePerSecond);
-  const minPeak = input.minPeakLatenessSeconds ?? 60;
+  const minPeak = input.minPeakLatenessSeconds ?? DEFAULT_MIN_PEAK_LATENESS_SECONDS;
   const spacingMs = 1000 / ratePerSecond;
   const fromMs = from.getTime();
-  const due = input.dueAtMs.filter((ms) => ms < until.getTime()).map((ms) => Math.max(ms, fromMs));
-  due.sort((a, b) => a - b);
+  const untilMs = until.getTime();
+  const batches = sendBatches(countsByInstant(input.dueAtMs, simulateFromMs, untilMs), burst, spacingMs);
 
   // Hours on the clock (UTC): the first is the hour `from` falls in.
   const originMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
-  const hourCount = Math.ceil((until.getTime() - originMs) / HOUR_MS);
+  const hourCount = Math.ceil((untilMs - originMs) / HOUR_MS);
   const hours: ForecastHour[] = Array.from({ length: hourCount }, (_, i) => ({
     hourStart: new Date(originMs + i * HOUR_MS),
     due: 0,
     capacity: Math.floor(ratePerSecond * 3600),
     backlogAtStart: 0,
-    lastChargeLatenessSeconds: null,
+    maxLatenessSeconds: null,
     lastChargeSentAt: null,
   }));
-  const sentAt = new Array<number>(due.length);
-  // Token bucket: `tokens` calls may go at `clock` without waiting; one token comes back per spacing.
-  let tokens = burst;
-  let clock = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < due.length; i++) {
-    const at = Math.max(due[i]!, clock);
-    tokens = Math.min(burst, tokens + (at - clock) / spacingMs);
-    if (tokens >= 1) {
-      clock = at;
-    } else {
-      clock = at + (1 - tokens) * spacingMs;
-      tokens = 1;
-    }
-    tokens -= 1;
-    sentAt[i] = clock;
-    const hour = hours[Math.floor((due[i]! - originMs) / HOUR_MS)]!;
-    hour.due += 1;
-    hour.lastChargeLatenessSeconds = (clock - due[i]!) / 1000;
-    hour.lastChargeSentAt = new Date(clock);
+  let totalDue = 0;
+  const lastSentMs = new Float64Array(hourCount).fill(Number.NaN);
+  for (let i = 0; i < batches.length; i++) {
+    const dueMs = batches.dueMs[i]!;
+    if (dueMs < fromMs) continue;
+    const h = Math.floor((dueMs - originMs) / HOUR_MS);
+    const hour = hours[h]!;
+    hour.due += batches.count[i]!;
+    hour.maxLatenessSeconds = Math.max(hour.maxLatenessSeconds ?? 0, (batches.lastSentMs[i]! - dueMs) / 1000);
+    lastSentMs[h] = batches.lastSentMs[i]!;
+    totalDue += batches.count[i]!;
   }
-  // Backlog at each hour's start: due before it, sent at or after it.
-  let dueIndex = 0;
-  for (const hour of hours) {
-    const start = hour.hourStart.getTime();
-    while (dueIndex < due.length && due[dueIndex]! < start) dueIndex++;
-    let waiting = 0;
-    for (let j = dueIndex - 1; j >= 0 && sentAt[j]! >= start; j--) waiting++;
-    hour.backlogAtStart = waiting;
-  }
-  return { from, until, ratePerSecond, hours, peaks: busyPeriods(due, sentAt, spacingMs, minPeak), totalDue: due.length };
+  hours.forEach((hour, h) => (hour.lastChargeSentAt = Number.isNaN(lastSentMs[h]) ? null : new Date(lastSentMs[h]!)));
+  backlogs(hours, batches, spacingMs);
+  const peaks = busyPeriods(batches, spacingMs, minPeak).filter((p) => p.finishesAt.getTime() >= fromMs);
+  return { from, until, ratePerSecond, hours, peaks, minPeakLatenessSeconds: minPeak, totalDue };
 }
 
-/** Groups charges into busy periods (each sent within one spacing of the last, or waiting) and keeps the late ones. */
-function busyPeriods(due: number[], sentAt: number[], spacingMs: number, minPeakSeconds: number): ForecastPeak[] {
+/** The distinct due instants before `untilMs` (ascending) with their counts; overdue ones moved to `startMs`. */
+function countsByInstant(due: readonly number[], startMs: number, untilMs: number): { dueMs: Float64Array; count: Float64Array } {
+  const sorted = new Float64Array(due.length);
+  let n = 0;
+  for (const ms of due) if (ms < untilMs) sorted[n++] = Math.max(ms, startMs);
+  const kept = sorted.subarray(0, n).sort();
+  const dueMs = new Float64Array(n);
+  const count = new Float64Array(n);
+  let distinct = 0;
+  for (let i = 0; i < n; i++) {
+    if (distinct > 0 && dueMs[distinct - 1] === kept[i]) count[distinct - 1]! += 1;
+    else {
+      dueMs[distinct] = kept[i]!;
+      count[distinct++] = 1;
+    }
+  }
+  return { dueMs: dueMs.subarray(0, distinct), count: count.subarray(0, distinct) };
+}
+
+/**
+ * The token bucket over batches: `tokens` calls may go at `clock` without waiting; one token
+ * comes back per spacing. Of a batch of k, the first ⌊tokens⌋ go at once, the rest one spacing
+ * apart once a whole token is back: the j-th waiting one at at + (j − tokensLeft)·spacing.
+ */
+function sendBatches(due: { dueMs: Float64Array; count: Float64Array }, burst: number, spacingMs: number): Batches {
+  const length = due.dueMs.length;
+  const b: Batches = {
+    length,
+    ...due,
+    atMs: new Float64Array(length),
+    immediate: new Float64Array(length),
+    tokensLeft: new Float64Array(length),
+    firstSentMs: new Float64Array(length),
+    lastSentMs: new Float64Array(length),
+  };
+  let tokens = burst;
+  let clock = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < length; i++) {
+    const count = b.count[i]!;
+    const atMs = Math.max(b.dueMs[i]!, clock);
+    tokens = Math.min(burst, tokens + (atMs - clock) / spacingMs);
+    const immediate = Math.min(count, Math.floor(tokens));
+    const tokensLeft = tokens - immediate;
+    const waiting = count - immediate;
+    b.atMs[i] = atMs;
+    b.immediate[i] = immediate;
+    b.tokensLeft[i] = tokensLeft;
+    b.firstSentMs[i] = immediate > 0 ? atMs : atMs + (1 - tokensLeft) * spacingMs;
+    b.lastSentMs[i] = clock = waiting > 0 ? atMs + (waiting - tokensLeft) * spacingMs : atMs;
+    tokens = waiting > 0 ? 0 : tokensLeft;
+  }
+  return b;
+}
+
+/** How many of batch i's charges are sent before `ms`. */
+function sentBefore(b: Batches, i: number, ms: number, spacingMs: number): number {
+  if (b.lastSentMs[i]! < ms) return b.count[i]!;
+  if (b.atMs[i]! >= ms) return 0;
+  // Waiting charge j (1-based) goes at atMs + (j − tokensLeft)·spacing < ms.
+  const waitingSent = Math.ceil((ms - b.atMs[i]!) / spacingMs + b.tokensLeft[i]! - 1e-9) - 1;
+  return b.immediate[i]! + Math.min(b.count[i]! - b.immediate[i]!, Math.max(0, waitingSent));
+}
+
+/** Backlog at each hour's start: charges due before it, sent at or after it (sent in due order, so one batch at most straddles it). */
+function backlogs(hours: ForecastHour[], b: Batches, spacingMs: number): void {
+  let dueIndex = 0;
+  let dueBefore = 0;
+  let doneIndex = 0;
+  let doneBefore = 0;
+  for (const hour of hours) {
+    const start = hour.hourStart.getTime();
+    for (; dueIndex < b.length && b.dueMs[dueIndex]! < start; dueIndex++) dueBefore += b.count[dueIndex]!;
+    for (; doneIndex < b.length && b.lastSentMs[doneIndex]! < start; doneIndex++) doneBefore += b.count[doneIndex]!;
+    const partial = doneIndex < dueIndex ? sentBefore(b, doneIndex, start, spacingMs) : 0;
+    hour.backlogAtStart = dueBefore - doneBefore - partial;
+  }
+}
+
+/**
+ * Groups batches into busy periods (each starts within one spacing of the last being sent, or
+ * waits) and keeps those whose longest wait is at least `minPeakSeconds`. A batch's longest wait
+ * is its last charge's: its charges share one due time.
+ */
+function busyPeriods(b: Batches, spacingMs: number, minPeakSeconds: number): ForecastPeak[] {
   const peaks: ForecastPeak[] = [];
   let start = 0;
-  for (let i = 1; i <= due.length; i++) {
-    const continues = i < due.length && (due[i]! <= sentAt[i - 1]! + spacingMs || sentAt[i]! > due[i]!);
-    if (continues) continue;
-    if (i > start) {
-      const last = i - 1;
-      const lateness = (sentAt[last]! - due[last]!) / 1000;
-      if (lateness >= minPeakSeconds) {
+  let charges = 0;
+  let worst = 0;
+  for (let i = 0; i <= b.length; i++) {
+    const continues = i < b.length && i > start && (b.dueMs[i]! <= b.lastSentMs[i - 1]! + spacingMs || b.firstSentMs[i]! > b.dueMs[i]!);
+    if (!continues && i > start) {
+      if (worst >= minPeakSeconds) {
         peaks.push({
-          startsAt: new Date(due[start]!),
-          finishesAt: new Date(sentAt[last]!),
-          charges: i - start,
-          lastChargeLatenessSeconds: lateness,
-          lastDueAt: new Date(due[last]!),
+          startsAt: new Date(b.dueMs[start]!),
+          finishesAt: new Date(b.lastSentMs[i - 1]!),
+          charges,
+          maxLatenessSeconds: worst,
+          lastDueAt: new Date(b.dueMs[i - 1]!),
         });
       }
+      start = i;
+      charges = 0;
+      worst = 0;
     }
-    start = i;
+    if (i === b.length) break;
+    charges += b.count[i]!;
+    worst = Math.max(worst, (b.lastSentMs[i]! - b.dueMs[i]!) / 1000);
   }
   return peaks;
 }

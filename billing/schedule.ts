@@ -30,7 +30,7 @@ import { DateTime, IANAZone } from 'luxon';
 import { parseLocalDateTime, validateAnchorFormat, validateSubscriptionSpec } from './plan-rules.js';
 import type { LocalDateTimeParts, ValidationOptions } from './plan-rules.js';
 import { INTERVAL_UNITS } from './types.js';
-import type { BillingAnchor, BillingInterval, Problem, SubscriptionSpec } from './types.js';
+import type { BillingAnchor, BillingInterval, IntervalUnit, Problem, SubscriptionSpec } from './types.js';
 
 const DAY_MS = 86_400_000;
 const MAX_WINDOW = 10_000;
@@ -103,6 +103,13 @@ export function validateSubscriptionSpecWithSchedule(spec: unknown, options: Val
   }
   return problems;
 }
+
+/**
+ * Milliseconds of one unit of the elapsed-time intervals (second, minute, hour): their cycle n is
+ * cycle 0 plus n × count units exactly (billingInstant), so callers with many cycles can add
+ * instead of resolving each. Calendar units are absent.
+ */
+export const ELAPSED_UNIT_MS: Readonly<Partial<Record<IntervalUnit, number>>> = Object.freeze({ second: 1_000, minute: 60_000, hour: 3_600_000 });
 
 /** Due instant (UTC) of cycle n counted from `anchor`; see the rules at the top of this file. */
 export function billingInstant(anchor: BillingAnchor, interval: BillingInterval, n: number): DateTime {

@@ -170,11 +170,11 @@
     $('forecast-limit').textContent = d.forecast.limit.summary;
     $('peaks').replaceChildren(
       ...(d.forecast.peaks.length === 0
-        ? [el('p', 'No peak: every charge is sent within a minute of its due time.', 'muted')]
+        ? [el('p', `No peak: every charge is sent within ${age(Math.round(d.forecast.minPeakLatenessSeconds))} of its due time.`, 'muted')]
         : d.forecast.peaks.map((p) =>
             el(
               'p',
-              `${p.charges} charge(s) from ${p.startsAt.slice(0, 16).replace('T', ' ')} UTC: the last is sent at ${p.finishesAt.slice(0, 19).replace('T', ' ')} UTC, ${age(Math.round(p.lastChargeLatenessSeconds))} after it is due.`,
+              `${p.charges} charge(s) from ${p.startsAt.slice(0, 16).replace('T', ' ')} UTC: the last is sent at ${p.finishesAt.slice(0, 19).replace('T', ' ')} UTC; the latest is ${age(Math.round(p.maxLatenessSeconds))} after it is due.`,
               p.late ? 'warn' : undefined,
             ),
           )),

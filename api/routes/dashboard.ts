@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { describeChargeRate } from '../../billing/capacity.js';
 import { dashboardData, type DashboardOptions, type ForecastSettings } from '../../client/dashboard/data.js';
-import { isLatePeak, type BillingForecast } from '../../client/subscriptions/forecast.js';
+import { isLatePeak, minPeakLatenessFor, type BillingForecast } from '../../client/subscriptions/forecast.js';
 import { DEFAULT_FORECAST_WARN_AFTER_MS } from '../../config/billing.js';
 import type { Database } from '../../db/client.js';
 import { problemResponses } from '../problems.js';
@@ -16,8 +16,9 @@ import { DashboardSchema } from '../schemas/dashboard.js';
 export interface DashboardSettings {
   /**
    * The forecast's quota (temporal.yaml rateLimits.createChargePerSecond), billing.yaml forecast
-   * capacity settings, and forecast.warnAfter (ms; default 30 minutes): a peak whose last charge is
-   * later than that is marked late, as `billing forecast` warns about it.
+   * capacity settings, and forecast.warnAfter (ms; default 30 minutes): a peak with a charge
+   * later than that is marked late, as `billing forecast` warns about it (and a busy period is a
+   * peak from a minute's lateness, or from warnAfter when that is less).
    */
   forecast: ForecastSettings & { warnAfterMs?: number };
   /** Where workflow links point; null: no links. */
@@ -36,8 +37,9 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
       response: { 200: DashboardSchema, ...problemResponses(401, 503) },
     },
     handler: async () => {
-      const d = await dashboardData(db, { now: now(), forecast: settings.forecast, temporalUi: settings.temporalUi });
       const warnAfterMs = settings.forecast.warnAfterMs ?? DEFAULT_FORECAST_WARN_AFTER_MS;
+      const forecast = { ...settings.forecast, minPeakLatenessSeconds: minPeakLatenessFor(warnAfterMs) };
+      const d = await dashboardData(db, { now: now(), forecast, temporalUi: settings.temporalUi });
       const iso = (date: Date | null) => (date === null ? null : date.toISOString());
       return {
         ...d,
@@ -47,6 +49,7 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
           ratePerSecond: d.forecast.ratePerSecond,
           limit: chargeRateView(d.forecast.rate),
           totalDue: d.forecast.totalDue,
+          minPeakLatenessSeconds: d.forecast.minPeakLatenessSeconds,
           warnAfterSeconds: warnAfterMs / 1000,
           hours: d.forecast.hours.map((h) => ({ ...h, hourStart: h.hourStart.toISOString(), lastChargeSentAt: iso(h.lastChargeSentAt) })),
           peaks: d.forecast.peaks.map((p) => ({

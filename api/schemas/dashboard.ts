@@ -12,17 +12,20 @@ const ForecastHourSchema = z.strictObject({
   due: z.number().int(),
   capacity: z.number().int().describe('Create Charge calls the deployment can send in one hour (forecast.ratePerSecond × 3,600)'),
   backlogAtStart: z.number().int(),
-  lastChargeLatenessSeconds: z.number().nullable(),
-  lastChargeSentAt: instant.nullable(),
+  maxLatenessSeconds: z
+    .number()
+    .nullable()
+    .describe('The longest wait (seconds) of a charge due in this hour between its due time and when it is sent; null: none due'),
+  lastChargeSentAt: instant.nullable().describe('When the last of the charges due in this hour is sent; null: none due'),
 });
 
 const ForecastPeakSchema = z.strictObject({
   startsAt: instant,
   finishesAt: instant,
   charges: z.number().int(),
-  lastChargeLatenessSeconds: z.number(),
+  maxLatenessSeconds: z.number().describe('The longest wait (seconds) of one of its charges after its due time'),
   lastDueAt: instant,
-  late: z.boolean().describe('Whether its last charge is sent more than forecast.warnAfterSeconds after it is due (billing.yaml forecast.warnAfter)'),
+  late: z.boolean().describe('Whether one of its charges is sent more than forecast.warnAfterSeconds after it is due (billing.yaml forecast.warnAfter)'),
 });
 
 const SaturatedStretchSchema = z.strictObject({
@@ -94,10 +97,13 @@ export const DashboardSchema = z
       ratePerSecond: z.number().describe('Create Charge calls per second the forecast runs at (limit.ratePerSecond)'),
       limit: ChargeRateSchema,
       totalDue: z.number().int(),
+      minPeakLatenessSeconds: z
+        .number()
+        .describe('A busy period is a peak when one of its charges waits at least this long: 60 s, or warnAfterSeconds when less'),
       warnAfterSeconds: z
         .number()
         .describe(
-          'A peak is late when its last charge is sent more than this after it is due (billing.yaml forecast.warnAfter; `billing forecast` warns about the same peaks)',
+          'A peak is late when one of its charges is sent more than this after it is due (billing.yaml forecast.warnAfter; `billing forecast` warns about the same peaks)',
         ),
       hours: z.array(ForecastHourSchema),
       peaks: z.array(ForecastPeakSchema),

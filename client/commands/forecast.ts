@@ -21,11 +21,16 @@ export const forecastCommand: Command = {
   help: `Usage: billing forecast [--days n] [--from <ISO instant>] [--warn-after <duration>] [--json]
 
 The billing forecast: for each hour with charges due, how many are due, what the deployment
-can send in an hour, the backlog left from earlier hours and how late the hour's last charge
-will be sent. Peaks whose last charge is sent later than --warn-after after its due time are
-named, with what helps. Counted: each subscription's next billing date and its later cycles in
-the window (from its anchor), and scheduled dunning retries; paused, stopped and finished
-subscriptions ask for none.
+can send in an hour, the backlog left from earlier hours and the worst lateness of the hour's
+charges (the longest wait of one between its due time and when it is sent). Peaks (busy
+periods in which a charge waits at least a minute, or --warn-after when that is less) with a
+charge sent later than --warn-after after its due time are named, with what helps. Counted:
+each active or trialing subscription's next billing date and its later cycles in the window
+(on its current schedule, after a plan change too), and past_due subscriptions' scheduled
+dunning retries (the cycles that come due meanwhile at the retry); payment_method_required,
+needs_attention, unpaid, paused, stopped and finished subscriptions ask for none (nothing is
+charged until the buyer or an operator acts). A cancel at the period's end is not recorded in
+PostgreSQL: such a subscription counts until it ends.
 The rate is the lower of the Create Charge quota (temporal.yaml rateLimits.createChargePerSecond)
 and the daemon's own throughput, measured on the ledger's peaks of the last
 billing.yaml forecast.capacityLookback (35 days); where no peak measured it,
@@ -33,10 +38,12 @@ forecast.capacityPerSecond when set, else the quota alone. The line "Limit:" say
 
 Options:
   --days <n>                   days ahead, 1-31 (default 7)
-  --from <ISO instant>         start of the window, with Z or an offset (default: now); charges
-                               overdue at that time count as due then
-  --warn-after <duration>      warn when a peak's last charge is this late: 90s, 15m, 2h
-                               (default: billing.yaml forecast.warnAfter, 30m)
+  --from <ISO instant>         start of the window, with Z or an offset (default: now), from
+                               1970 to 366 days ahead. A past --from replays: charges overdue
+                               then count as due then. A future --from counts the cycles due in
+                               the window, plus the backlog the ones before it really leave
+  --warn-after <duration>      warn when a charge of a peak is this late, more than 0: 90s,
+                               15m, 2h (default: billing.yaml forecast.warnAfter, 30m)
 ${JSON_OPTION_HELP}
 
 Examples:
@@ -52,7 +59,8 @@ Examples:
     const warnAfterMs = c.attempt(() => {
       if (warnAfterText === undefined) return undefined;
       const ms = parseDuration(warnAfterText);
-      if (ms === null || ms <= 0) throw InvalidInputError.of('warn-after', `must be a duration such as 90s, 15m or 2h, got ${JSON.stringify(warnAfterText)}`);
+      if (ms === null) throw InvalidInputError.of('warn-after', `must be a duration such as 90s, 15m or 2h, got ${JSON.stringify(warnAfterText)}`);
+      if (ms <= 0) throw InvalidInputError.of('warn-after', `must be more than 0 (a duration such as 90s, 15m or 2h), got ${JSON.stringify(warnAfterText)}`);
       return ms;
     });
     const fromText = str(values, 'from');
@@ -64,7 +72,7 @@ Examples:
     });
     c.throwIfAny();
     const connected = await ctx.connect();
-    const { forecastCharges, isLatePeak } = await import('../subscriptions/forecast.js');
+    const { forecastCharges, isLatePeak, minPeakLatenessFor } = await import('../subscriptions/forecast.js');
     // The rate the daemon runs at: `npm run dev` against its simulator lowers temporal.yaml's rate to
     // the simulator's sandbox quota (devstack/quota-rates.ts), and the forecast must use the same one.
     const configured = connected.config.temporal.rateLimits;
@@ -80,6 +88,8 @@ Examples:
       capacityPerSecond: settings.capacityPerSecond,
       capacityLookbackMs: settings.capacityLookback,
       now: from ?? clock,
+      clock,
+      minPeakLatenessSeconds: minPeakLatenessFor(warnAfter),
       // The ledger as it stood at --from when that is past; as it stands now for a day ahead.
       evidenceUntil: new Date(Math.min((from ?? clock).getTime(), clock.getTime())),
     });
@@ -105,21 +115,16 @@ function renderForecast(forecast: BillingForecast): string {
     String(h.due),
     String(h.capacity),
     String(h.backlogAtStart),
-    h.lastChargeLatenessSeconds === null ? '—' : showSeconds(h.lastChargeLatenessSeconds),
+    h.maxLatenessSeconds === null ? '—' : showSeconds(h.maxLatenessSeconds),
   ]);
   const peaks =
     forecast.peaks.length === 0
-      ? 'No peak: every charge is sent within a minute of its due time.\n'
+      ? `No peak: every charge is sent within ${showSeconds(forecast.minPeakLatenessSeconds)} of its due time.\n`
       : `Peaks (the ${forecast.rate.limitedBy === 'quota' ? 'quota holds' : "daemon's throughput holds"} charges back):\n${table(
-          ['starts (UTC)', 'charges', 'last sent (UTC)', 'last charge late by'],
-          forecast.peaks.map((p) => [
-            iso(p.startsAt).slice(0, 19),
-            String(p.charges),
-            iso(p.finishesAt).slice(0, 19),
-            showSeconds(p.lastChargeLatenessSeconds),
-          ]),
+          ['starts (UTC)', 'charges', 'last sent (UTC)', 'worst lateness'],
+          forecast.peaks.map((p) => [iso(p.startsAt).slice(0, 19), String(p.charges), iso(p.finishesAt).slice(0, 19), showSeconds(p.maxLatenessSeconds)]),
         )}`;
-  return `${head}${table(['hour (UTC)', 'due', 'sendable/hour', 'backlog', 'last charge late by'], rows)}${peaks}`;
+  return `${head}${table(['hour (UTC)', 'due', 'sendable/hour', 'backlog', 'worst lateness'], rows)}${peaks}`;
 }
 
 /** "quota 2/s", or "the daemon's throughput 26.2/s" when that is the limit. */
@@ -133,8 +138,8 @@ function describeLatePeak(peak: BillingForecast['peaks'][number], forecast: Bill
       ? 'ask Amazon Pay for a higher Create Charge quota, or split subscriptions across merchant accounts'
       : 'give the daemon more room (CPU for the worker, Temporal and PostgreSQL; worker replicas; the billing-day tuning in temporal.yaml)';
   return (
-    `${peak.charges} charge(s) from ${iso(peak.startsAt).slice(0, 19)} UTC finish at ${iso(peak.finishesAt).slice(0, 19)} UTC, the last ` +
-    `${showSeconds(peak.lastChargeLatenessSeconds)} after it is due (${sendRate(forecast)}). What helps: spread new subscriptions' ` +
+    `${peak.charges} charge(s) from ${iso(peak.startsAt).slice(0, 19)} UTC finish at ${iso(peak.finishesAt).slice(0, 19)} UTC, the latest ` +
+    `${showSeconds(peak.maxLatenessSeconds)} after it is due (${sendRate(forecast)}). What helps: spread new subscriptions' ` +
     `anchors over the day, or ${helps}.`
   );
 }

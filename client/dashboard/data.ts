@@ -9,8 +9,8 @@ import type { Database } from '../../db/client.js';
 import { AVERAGE_UNIT_MS, forecastCharges, type BillingForecast, type ForecastOptions } from '../subscriptions/forecast.js';
 import { LEDGER_SCHEDULE_COLUMNS, ledgerDueTimes, type LedgerScheduleRow } from '../subscriptions/ledger-due.js';
 
-/** The forecast's rate settings: the quota (temporal.yaml) and billing.yaml forecast.capacityPerSecond and capacityLookback. */
-export type ForecastSettings = Pick<ForecastOptions, 'quotaPerSecond' | 'capacityPerSecond' | 'capacityLookbackMs'>;
+/** The forecast's settings: the quota (temporal.yaml), billing.yaml forecast.capacityPerSecond and capacityLookback, and the lateness from which a busy period is a peak. */
+export type ForecastSettings = Pick<ForecastOptions, 'quotaPerSecond' | 'capacityPerSecond' | 'capacityLookbackMs' | 'minPeakLatenessSeconds'>;
 
 /** Statuses that need a person: the dashboard lists these subscriptions one by one. */
 export const ATTENTION_STATUSES = ['needs_attention', 'payment_method_required', 'unpaid', 'past_due'] as const;

@@ -2,14 +2,14 @@
 // coming days, fed to billing/forecast.ts at the rate the deployment can send: the lower of the
 // Create Charge quota and the daemon's own throughput measured on the ledger (billing/capacity.ts).
 import { sql } from 'drizzle-orm';
-import { DateTime } from 'luxon';
 import { chargeRate, type ChargeRate } from '../../billing/capacity.js';
-import { forecastBillingDays, type Forecast, type ForecastPeak } from '../../billing/forecast.js';
-import { billingInstant, firstBillingAnchor } from '../../billing/schedule.js';
-import type { BillingInterval, IntervalUnit } from '../../billing/types.js';
+import { DEFAULT_MIN_PEAK_LATENESS_SECONDS, forecastBillingDays, type Forecast, type ForecastPeak } from '../../billing/forecast.js';
 import type { Database } from '../../db/client.js';
 import { InvalidInputError } from '../errors.js';
 import { ledgerCapacityEvidence } from './capacity-evidence.js';
+import { addRowCharges, type DueCharges, type DueRow } from './forecast-cycles.js';
+
+export { AVERAGE_UNIT_MS } from './forecast-cycles.js';
 
 export interface ForecastOptions {
   /** Days ahead, 1–31 (default 7). */
@@ -22,9 +22,15 @@ export interface ForecastOptions {
   capacityLookbackMs?: number;
   /** Start of the window. */
   now: Date;
+  /**
+   * The clock's time (default `now`). A window that starts later (a planned day ahead) is
+   * simulated from the clock, so it holds only the cycles due in it plus the backlog the cycles
+   * before it really leave; cycles overdue at the clock count as due then.
+   */
+  clock?: Date;
   /** The ledger's evidence is read up to this instant (default `now`; the clock's time when `now` is a planned day ahead). */
   evidenceUntil?: Date;
-  /** A busy period is a peak when its last charge is at least this late (seconds, default 60). */
+  /** A busy period is a peak when one of its charges is at least this late (seconds, default 60; see minPeakLatenessFor). */
   minPeakLatenessSeconds?: number;
 }
 
@@ -34,60 +40,54 @@ export interface BillingForecast extends Forecast {
 }
 
 /**
- * Whether a peak's last charge goes out more than `warnAfterMs` after it is due: what `billing
- * forecast` warns about and the dashboard marks (billing.yaml forecast.warnAfter, default 30 min).
+ * Whether a peak holds a charge that goes out more than `warnAfterMs` after it is due: what
+ * `billing forecast` warns about and the dashboard marks (billing.yaml forecast.warnAfter, default 30 min).
  */
-export function isLatePeak(peak: Pick<ForecastPeak, 'lastChargeLatenessSeconds'>, warnAfterMs: number): boolean {
-  return peak.lastChargeLatenessSeconds * 1000 > warnAfterMs;
+export function isLatePeak(peak: Pick<ForecastPeak, 'maxLatenessSeconds'>, warnAfterMs: number): boolean {
+  return peak.maxLatenessSeconds * 1000 > warnAfterMs;
+}
+
+/**
+ * The lateness (seconds) from which a busy period is a peak, for a warning threshold of
+ * `warnAfterMs`: a minute, or less when the warning threshold is lower — a peak the warning
+ * would name is never dropped before the warning sees it.
+ */
+export function minPeakLatenessFor(warnAfterMs: number): number {
+  return Math.min(DEFAULT_MIN_PEAK_LATENESS_SECONDS, warnAfterMs / 1000);
 }
 
 export const MAX_FORECAST_DAYS = 31;
+/** How far after the clock a forecast window may start: a year ahead (it is simulated from the clock). */
+export const MAX_FORECAST_AHEAD_DAYS = 366;
 export const DEFAULT_CAPACITY_LOOKBACK_MS = 35 * 86_400_000;
 
-interface DueRow extends Record<string, unknown> {
-  status: string;
-  next_billing_at: string | null;
-  retry_at: string | null;
-  anchor_local: string;
-  anchor_zone: string;
-  interval_unit: string;
-  interval_count: number;
-  end_after_cycles: number | null;
-  end_at: string | null;
-  current_cycle: number;
-  trial: BillingInterval | null;
-  first_charge_id: string | null;
-}
-
 /**
- * The average length of one unit (ms): a month is 365.2425 / 12 days. Used to guess a cycle number
- * before the exact schedule corrects it, and by the dashboard to normalise plans to a month.
- */
-export const AVERAGE_UNIT_MS: Readonly<Record<IntervalUnit, number>> = {
-  second: 1_000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-  week: 604_800_000,
-  month: 2_629_746_000,
-  year: 31_556_952_000,
-};
-
-/**
- * Charges due in [now, now + days): each billing subscription's next billing date, its later
- * cycles inside the window (computed from the stored anchor, never chained from a date), and a
- * past_due subscription's scheduled dunning retry. Paused, final and stop-requested
- * subscriptions ask for nothing. A subscription whose interval changed since its anchor
- * contributes its next billing date exactly and later cycles from the current interval.
- * They are sent at the lower of the quota and the daemon's capacity (billing/capacity.ts
- * chargeRate) — measured on the ledger's peaks of the lookback before `evidenceUntil`, else
- * `capacityPerSecond` when set. Throws InvalidInputError for days outside 1–31.
+ * Charges due in [now, now + days) (client/subscriptions/forecast-cycles.ts addRowCharges):
+ * each active or trialing subscription's current cycle and its later cycles on its current
+ * schedule segment, before its end; a past_due subscription's scheduled retry (and the cycles
+ * that come due meanwhile at it, later ones at their time) and nothing before it. Statuses in
+ * which the workflow charges nothing until a person acts — payment_method_required (the buyer),
+ * needs_attention and unpaid (an operator's resume) — and paused, final and stop-requested
+ * subscriptions ask for nothing. A window after `clock` is simulated from the clock (cycles due
+ * before the window only leave the backlog they really would). They are sent at the lower of
+ * the quota and the daemon's capacity (billing/capacity.ts chargeRate) — measured on the
+ * ledger's peaks of the lookback before `evidenceUntil`, else `capacityPerSecond` when set.
+ * Throws InvalidInputError for days outside 1–31, or a window that starts more than
+ * MAX_FORECAST_AHEAD_DAYS after the clock or before 1970.
  */
 export async function forecastCharges(db: Database, options: ForecastOptions): Promise<BillingForecast> {
   const days = options.days ?? 7;
   if (!Number.isInteger(days) || days < 1 || days > MAX_FORECAST_DAYS)
     throw InvalidInputError.of('days', `must be a whole number from 1 to ${MAX_FORECAST_DAYS}, got ${String(days)}`);
   const from = options.now;
+  const clock = options.clock ?? from;
+  const latest = clock.getTime() + MAX_FORECAST_AHEAD_DAYS * 86_400_000;
+  if (!(from.getTime() >= 0 && from.getTime() <= latest))
+    throw InvalidInputError.of(
+      'from',
+      `must be an instant from 1970-01-01T00:00:00Z to ${MAX_FORECAST_AHEAD_DAYS} days after now (${new Date(latest).toISOString()}), got ${Number.isFinite(from.getTime()) ? from.toISOString() : 'an invalid date'}`,
+    );
+  const simulateFrom = new Date(Math.min(clock.getTime(), from.getTime()));
   const until = new Date(from.getTime() + days * 86_400_000);
   const evidenceUntil = options.evidenceUntil ?? from;
   const evidenceWindow = { from: new Date(evidenceUntil.getTime() - (options.capacityLookbackMs ?? DEFAULT_CAPACITY_LOOKBACK_MS)), until: evidenceUntil };
@@ -97,63 +97,30 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
     configuredCapacityPerSecond: options.capacityPerSecond ?? null,
     evidenceWindow,
   });
+  // past_due: the workflow sleeps until the nextRetryAt of its latest dunning step or monthly-cap
+  // wait; later past_due events without one (a resume after a pause, a failed call's recovery) keep it.
   const rows = await db.execute<DueRow>(sql`
     select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
-        select e.detail->>'nextRetryAt' from subscription_events e where e.subscription_id = s.id order by e.id desc limit 1
-      ) end as retry_at
+        select e.detail->>'nextRetryAt' from subscription_events e
+        where e.subscription_id = s.id and e.to_status = 'past_due' and e.detail ? 'nextRetryAt'
+        order by e.id desc limit 1
+      ) end as retry_at,
+      exists (select 1 from subscription_events e where e.subscription_id = s.id and e.reason_code = 'plan_changed' and e.detail ? 'interval') as interval_changed
     from subscriptions s
     where s.status in ('active', 'trialing', 'past_due')
       and s.stop_requested_at is null
       and (s.next_billing_at < ${until.toISOString()}::timestamptz or s.next_billing_at is null or s.status = 'past_due')`);
-  const dueAtMs: number[] = [];
-  for (const row of rows) {
-    const retry = row.retry_at ? Date.parse(row.retry_at) : NaN;
-    if (Number.isFinite(retry) && retry < until.getTime()) dueAtMs.push(retry);
-    // A subscription whose workflow has not written its next billing date yet (just started, or
-    // started by an import a moment ago) is due at its current cycle, from its anchor.
-    const next = row.next_billing_at ? new Date(row.next_billing_at).getTime() : firstDueFromAnchor(row);
-    if (!Number.isFinite(next) || next >= until.getTime()) continue;
-    for (const at of cyclesFrom(row, next, until.getTime())) dueAtMs.push(at);
-  }
+  const dueAt: DueCharges = [];
+  const memo = new Map();
+  for (const row of rows) addRowCharges(row, until.getTime(), dueAt, memo);
   const forecast = forecastBillingDays({
-    dueAtMs,
+    dueAtMs: dueAt,
     from,
     until,
+    simulateFrom,
     ratePerSecond: rate.ratePerSecond,
     ...(options.minPeakLatenessSeconds === undefined ? {} : { minPeakLatenessSeconds: options.minPeakLatenessSeconds }),
   });
   return { ...forecast, rate };
-}
-
-function firstDueFromAnchor(row: DueRow): number {
-  if (row.status === 'past_due') return NaN;
-  const cycle = row.first_charge_id && row.current_cycle === 0 ? 1 : row.current_cycle;
-  if (row.end_after_cycles !== null && cycle >= row.end_after_cycles) return NaN;
-  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });
-  return billingInstant(anchor, { unit: row.interval_unit as IntervalUnit, count: row.interval_count }, cycle).toMillis();
-}
-
-/** The next billing date, then the anchor's later cycles before `untilMs` (and before the subscription's end). */
-function cyclesFrom(row: DueRow, nextMs: number, untilMs: number): number[] {
-  const out = [nextMs];
-  const interval: BillingInterval = { unit: row.interval_unit as IntervalUnit, count: row.interval_count };
-  const step = AVERAGE_UNIT_MS[interval.unit] * interval.count;
-  if (nextMs + step * 0.5 >= untilMs) return out;
-  // Cycle 0 is due at the trial's end when there is a trial (billing/schedule.ts).
-  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });
-  const anchorMs = DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).toMillis();
-  const at = (n: number): number => billingInstant(anchor, interval, n).toMillis();
-  // The first cycle after the next billing date, guessed from the elapsed time and corrected.
-  let n = Math.max(1, Math.floor((nextMs - anchorMs) / step));
-  while (n > 1 && at(n - 1) > nextMs) n--;
-  while (at(n) <= nextMs) n++;
-  const endAt = row.end_at ? new Date(row.end_at).getTime() : Number.POSITIVE_INFINITY;
-  for (; ; n++) {
-    if (row.end_after_cycles !== null && n >= row.end_after_cycles) break;
-    const due = at(n);
-    if (due >= untilMs || due >= endAt) break;
-    out.push(due);
-  }
-  return out;
 }

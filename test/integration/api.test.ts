@@ -969,7 +969,8 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(d.body.forecast.limit.summary).toMatch(/^Limit: the quota, [\d.]+\/s; no peak in the ledger's last 35 days/);
     // Late peaks are marked against billing.yaml forecast.warnAfter (default 30 minutes), as `billing forecast` warns.
     expect(d.body.forecast.warnAfterSeconds).toBe(1800);
-    for (const p of d.body.forecast.peaks) expect(p.late).toBe(p.lastChargeLatenessSeconds > 1800);
+    expect(d.body.forecast.minPeakLatenessSeconds).toBe(60); // min(60 s, warnAfter)
+    for (const p of d.body.forecast.peaks) expect(p.late).toBe(p.maxLatenessSeconds > 1800);
     expect(d.body.backlogs.ipnInbox).toMatchObject({ failed: 0 });
     const page = await fetch(`${daemon.apiUrl}/dashboard`);
     expect(page.status).toBe(200);

@@ -50,11 +50,30 @@ describe('billing forecast', () => {
     await subscription('past-due', { status: 'past_due', next: '2027-01-01T09:00:00Z' });
     await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
       values ('past-due', 'active', 'past_due', 'SoftDeclined', 3, ${JSON.stringify({ nextRetryAt: '2026-12-02T12:00:00.000Z' })}::jsonb)`;
+    // A later event without a retry time (a failed call that recovered) leaves the retry as it was.
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('past-due', 'past_due', 'past_due', 'SoftDeclined', 3, ${JSON.stringify({ recoveredFrom: 'recordStatus' })}::jsonb)`;
     // None of these ask for a charge: paused, canceled, stop requested, due after the window.
     await subscription('paused', { status: 'paused', next: '2026-12-01T09:00:00Z' });
     await subscription('canceled', { status: 'canceled', next: '2026-12-01T09:00:00Z' });
     await subscription('stopping', { next: '2026-12-01T09:00:00Z', stop: true });
     await subscription('later', { next: '2026-12-20T09:00:00Z' });
+    // In dunning as the workflow writes it: next_billing_at is the declined cycle's (2026-11-30 08:00,
+    // daily cycle 333), the retry 12-02 10:00 charges it and the cycles of 12-01 and 12-02 08:00; then 12-03…12-07 at 08:00.
+    await subscription('dunning-daily', { status: 'past_due', next: '2026-11-30T08:00:00Z', unit: 'day', anchor: '2026-01-01T08:00:00' });
+    await database.sql`update subscriptions set current_cycle = 333 where id = 'dunning-daily'`;
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('dunning-daily', 'active', 'past_due', 'SoftDeclined', 333, ${JSON.stringify({ nextRetryAt: '2026-12-02T10:00:00.000Z', dunningStep: 1 })}::jsonb)`;
+    // Monthly from 2026-01-28 (a Wednesday) 11:00, changed to weekly from cycle 10 (2026-11-28, a Saturday):
+    // the workflow bills 12-05 and 12-12 11:00, not the Wednesdays of the original anchor.
+    await subscription('changed', { next: '2026-12-05T11:00:00Z', unit: 'week', anchor: '2026-01-28T11:00:00' });
+    await database.sql`update subscriptions set current_cycle = 11 where id = 'changed'`;
+    await database.sql`insert into subscription_events (subscription_id, from_status, to_status, reason_code, cycle, detail)
+      values ('changed', 'active', 'active', 'plan_changed', 10, ${JSON.stringify({ interval: { unit: 'week', count: 1 } })}::jsonb)`;
+    // Waiting for a person: the workflow charges nothing until the buyer fixes the payment method or an operator resumes.
+    await subscription('pm-required', { status: 'payment_method_required', next: '2026-11-28T09:00:00Z' });
+    await subscription('attention', { status: 'needs_attention', next: '2026-11-28T09:00:00Z' });
+    await subscription('unpaid', { status: 'unpaid', next: '2026-11-28T09:00:00Z' });
     // Just started: its workflow has not written a next billing date yet; due at cycle 0 from its anchor.
     await subscription('starting', { next: null, anchor: '2026-12-04T18:00:00' });
   });
@@ -71,16 +90,39 @@ describe('billing forecast', () => {
       '12-01T09×1', // monthly
       '12-01T10×1', // trial-weekly cycle 1
       '12-02T07×2', // daily + daily-ending's last cycle
+      '12-02T10×3', // dunning-daily's retry: the declined cycle and the two due meanwhile
       '12-02T12×1', // past-due retry
       '12-03T07×1',
+      '12-03T08×1', // dunning-daily
       '12-04T07×1',
+      '12-04T08×1',
       '12-04T18×1', // starting, from its anchor
       '12-05T07×1',
+      '12-05T08×1',
+      '12-05T11×1', // changed: its current cycle (not 12-02 or 12-09, the original anchor's Wednesdays)
       '12-06T07×1',
+      '12-06T08×1',
       '12-07T07×1',
+      '12-07T08×1',
     ]);
-    expect(f.totalDue).toBe(13);
+    expect(f.totalDue).toBe(22);
+    const fortnight = await forecastCharges(database.db, { quotaPerSecond: 1, now, days: 14 });
+    expect(fortnight.hours.filter((h) => h.hourStart.getUTCHours() === 11 && h.due > 0).map((h) => h.hourStart.toISOString().slice(5, 10))).toEqual([
+      '12-05',
+      '12-12',
+    ]);
     await expect(forecastCharges(database.db, { quotaPerSecond: 1, now, days: 0 })).rejects.toThrow(/days must be a whole number from 1 to 31, got 0/);
+  });
+
+  it('a window that starts days ahead holds only the cycles due in it, not every cycle from now to its start piled up at its start', async () => {
+    const ahead = await forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2026-12-05T00:00:00Z'), clock: now, days: 1 });
+    const dueHours = ahead.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
+    expect(dueHours).toEqual(['12-05T07×1', '12-05T08×1', '12-05T11×1']); // daily, dunning-daily, changed: the cycles of 12-01 to 12-04 were charged on time
+    expect(ahead.hours[0]!.backlogAtStart).toBe(0);
+    expect(ahead.peaks).toEqual([]);
+    await expect(forecastCharges(database.db, { quotaPerSecond: 1, now: new Date('2028-12-05T00:00:00Z'), clock: now })).rejects.toThrow(
+      /^from must be an instant from 1970-01-01T00:00:00Z to 366 days after now \(2027-12-02T00:00:00.000Z\), got 2028-12-05T00:00:00.000Z$/,
+    );
   });
 
   it('the CLI prints the table, names a late peak with what helps, and refuses bad options in one line', async () => {
@@ -93,23 +135,31 @@ describe('billing forecast', () => {
     const base = { DATABASE_URL: database.url, BILLING_TEMPORAL_CONFIG: temporalYaml, BILLING_DATA_DIR: join(dir, 'data') };
     // A real Amazon Pay account's settings: temporal.yaml's rate as it is.
     const run = (args: string[]) => cli([...args, '--from', now.toISOString()], { ...base, AMAZON_PAY_REGION: 'na', AMAZON_PAY_ENVIRONMENT: 'sandbox' });
-    const [text, quiet, json, bad, devStack] = await Promise.all([
+    const [text, quiet, json, bad, devStack, farFrom, zeroWarn] = await Promise.all([
       run(['forecast', '--warn-after', '10m']),
       run(['forecast', '--warn-after', '1h']),
       run(['forecast', '--json', '--days', '3']),
       run(['forecast', '--days', '40', '--warn-after', 'soon']),
       // No AMAZON_PAY_*: the dev stack's simulator, whose sandbox quota (1/s) `npm run dev` caps the daemon at.
       cli(['forecast', '--from', now.toISOString()], base),
+      cli(['forecast', '--from', '9999-12-31T00:00:00Z', '--days', '31'], base),
+      cli(['forecast', '--warn-after', '0s'], base),
     ]);
+    expect(farFrom.code).toBe(2);
+    expect(farFrom.stderr).toMatch(
+      /^error: --from must be an instant from 1970-01-01T00:00:00Z to 366 days after now \(\d{4}-[^)]*\), got 9999-12-31T00:00:00.000Z\n$/,
+    );
+    expect(zeroWarn.code).toBe(2);
+    expect(zeroWarn.stderr).toBe('error: --warn-after must be more than 0 (a duration such as 90s, 15m or 2h), got "0s"\n');
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^2013 charge\(s\) due from 2026-/);
+    expect(text.stdout).toMatch(/^2022 charge\(s\) due from 2026-/);
     expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
     expect(text.stderr).toMatch(
-      /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the last 17 min after it is due \(quota 2\/s\)\. What helps: /,
+      /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the latest 17 min after it is due \(quota 2\/s\)\. What helps: /,
     );
     expect(quiet.stderr).toBe('');
     const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
-    expect(parsed.totalDue).toBe(2008); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, the bulk (not 'starting')
+    expect(parsed.totalDue).toBe(2012); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, dunning-daily ×4 (retry ×3 + 12-03), the bulk (not 'starting')
     expect(parsed.peaks).toHaveLength(1);
     expect(parsed.warnAfterSeconds).toBe(1800);
     expect(devStack.stdout).toContain('quota 1/s (3600/hour)');
@@ -142,7 +192,7 @@ describe('billing forecast', () => {
     expect(learned.rate.evidence).toMatchObject({ limitedBy: 'daemon', rateLimitPerSecond: 50, startsAt: new Date('2026-11-03T09:00:05Z') });
     expect(learned.ratePerSecond).toBeCloseTo(25, 0);
     expect(launchHour(learned)).toMatchObject({ due: 2500, capacity: Math.floor(learned.ratePerSecond * 3600) });
-    expect(launchHour(learned).lastChargeLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
+    expect(launchHour(learned).maxLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
 
     // A quota below what the daemon sustained: the quota is the limit.
     expect((await forecastCharges(database.db, { quotaPerSecond: 4, now })).rate).toMatchObject({
