@@ -7,7 +7,9 @@ import { checkoutSessionStanding, completeDecisionOf, type CheckoutSessionStandi
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
 import type { CheckoutSession, CheckoutSessionPayload, Price } from '../../amazonpay/types.js';
-import { checkoutCompleteIdempotencyKey } from '../../billing/keys.js';
+import { checkoutCompleteIdempotencyKey, subscriptionWorkflowId } from '../../billing/keys.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { subscriptionView } from '../subscriptions/views.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
 import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
@@ -72,6 +74,19 @@ export async function completeCheckout(deps: BillingClientDeps, checkoutSessionI
   if (permission.chargePermissionType === 'OneTime') {
     await releaseCheckout(deps.db, { ...at, at: deps.now() });
     throw refusal('OneTime', session, oneTimeMessage(session, standing, checkout.subscriptionId));
+  }
+  // A repeat after this session started the subscription (the buyer reloads the return page) is
+  // that subscription, whatever its terms became since (a plan change): not a start to compare.
+  const existing = await getSubscription(deps.db, checkout.subscriptionId);
+  if (existing && existing.chargePermissionId === standing.chargePermissionId) {
+    return {
+      subscription: subscriptionView(existing),
+      workflowId: subscriptionWorkflowId(existing.id),
+      created: false,
+      checkoutSessionId,
+      chargePermissionId: standing.chargePermissionId,
+      chargeId: standing.chargeId,
+    };
   }
   const anchorLocal = await claim(deps, checkout, checkoutSessionId);
   let started: StartSubscriptionResult;

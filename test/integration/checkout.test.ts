@@ -115,6 +115,15 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(again.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
     expect((await sim.control.requests()).counts.completeCheckoutSession ?? 0).toBe(completesBefore);
     expect(await simulatorCharges(chargePermissionId as string)).toHaveLength(1);
+    // Also after the plan changed: a reload is that subscription, not a start with the checkout's old terms.
+    const changed = await api.call<Body>('POST', '/v1/subscriptions/{id}/plan', {
+      params: { id: 'co-paid' },
+      body: { price: { amount: '16.00', currency: 'USD' } },
+    });
+    expect(changed.status, changed.text).toBe(200);
+    const afterChange = await complete(checkoutSessionId);
+    expect(afterChange.status, afterChange.text).toBe(200);
+    expect(afterChange.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
 
     // The checkout of a started subscription cannot be made again.
     const recreate = await api.call<Body>('POST', '/v1/checkout-sessions', {
