@@ -99,6 +99,14 @@ export function validateSubscriptionSpecWithSchedule(spec: unknown, options: Val
     const start = resolveWallTime(requireParts(s.anchor), s.anchor.zone);
     if (endAt.toMillis() <= start.toMillis()) {
       problems.push({ field: 'end.at', message: `must be after the subscription start ${start.toISO() ?? ''}, got ${JSON.stringify(s.end.at)}` });
+    } else if (s.trial !== undefined && s.plan !== undefined && !problems.some((p) => p.field.startsWith('plan'))) {
+      // An end at or before the trial's end bills nothing: the buyer would consent to a plan that never charges.
+      const firstDue = cycleDueAt(s as SubscriptionSpec, 0);
+      if (endAt.toMillis() <= firstDue.toMillis())
+        problems.push({
+          field: 'end.at',
+          message: `must be after the trial's end ${firstDue.toUTC().toISO() ?? ''} (the first billing date; no cycle would be billed), got ${JSON.stringify(s.end.at)}`,
+        });
     }
   }
   return problems;

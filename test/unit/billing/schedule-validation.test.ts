@@ -44,6 +44,20 @@ describe('validateSubscriptionSpecWithSchedule', () => {
     const problems = validateSubscriptionSpecWithSchedule({ ...spec, end: { at: '2025-01-31T08:00:00Z' } }, { environment: 'live' });
     expect(problems).toEqual([{ field: 'end.at', message: 'must be after the subscription start 2025-01-31T08:00:00.000Z, got "2025-01-31T08:00:00Z"' }]);
   });
+
+  it('rejects an end at or before the trial ends: no cycle would be billed', () => {
+    const trial = { unit: 'month', count: 2 } as const;
+    const problems = validateSubscriptionSpecWithSchedule({ ...spec, trial, end: { at: '2025-03-15T00:00:00Z' } }, { environment: 'live' });
+    expect(problems).toEqual([
+      {
+        field: 'end.at',
+        message: expect.stringMatching(
+          /^must be after the trial's end 2025-03-31T\d\d:00:00\.000Z \(the first billing date; no cycle would be billed\), got "2025-03-15T00:00:00Z"$/,
+        ),
+      },
+    ]);
+    expect(validateSubscriptionSpecWithSchedule({ ...spec, trial, end: { at: '2025-05-01T00:00:00Z' } }, { environment: 'live' })).toEqual([]);
+  });
 });
 
 describe('dates outside what Luxon can represent', () => {
