@@ -137,6 +137,15 @@ export const CHARGE_ATTEMPT_HEARTBEAT = 'charge-attempt-heartbeat';
  * ChargePermissionExpired. Before, an expired permission was charged and refused by Amazon Pay.
  */
 export const NO_CHARGE_AFTER_PERMISSION_EXPIRY = 'no-charge-after-permission-expiry';
+/**
+ * A routine Get Charge Permission check that an IPN's evidence (a permissionStatus signal with
+ * evidenceOfChange) overtook while it was in flight does not replace that evidence as the noted
+ * permission (SubscriptionRuntime.checkPermission): Amazon may have answered the check before what
+ * the evidence reports. Before, a check answered Chargeable just before a NonChargeable IPN landed
+ * after it, counted as the fix, and the cycle was retried against the NonChargeable permission
+ * (a second decline). A Closed or NotFound answer is still taken: the end is final.
+ */
+export const CHECK_YIELDS_TO_NEWER_EVIDENCE = 'check-yields-to-newer-evidence';
 
 export interface PatchEntry {
   id: string;
@@ -395,6 +404,13 @@ export const PATCHES: readonly PatchEntry[] = [
     step: 'patched',
     histories: { before: ['completed.v4.json'], after: ['permission-expired.v1.json'] },
   },
+  {
+    id: CHECK_YIELDS_TO_NEWER_EVIDENCE,
+    usedIn: ['workflows/runtime.ts'],
+    added: { commit: 'TODO', date: '2026-11-30' },
+    step: 'patched',
+    histories: { before: ['dunning.v6.json'], after: ['dunning.v7.json'] },
+  },
 ];
 
 /**
@@ -410,7 +426,7 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
   'plain billing': ['completed.v5.json'],
   'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
   'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v6.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v7.json'],
   'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
   'pending authorization resolved by polling': ['pending-authorization.v3.json'],
   'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],

@@ -4,7 +4,13 @@ import { condition, setCurrentDetails, upsertSearchAttributes } from '@temporali
 import { Mutex } from 'async-mutex';
 import type { BillingInterval, SubscriptionStatus } from '../billing/types.js';
 import { PatchDecisions } from './patch-decisions.js';
-import { PAUSE_HOLDS_DUNNING, STATUS_WRITES_AS_LOCAL_ACTIVITIES, STATUS_WRITES_FOLLOW_LAST_WRITTEN, TIMER_SUMMARIES } from './patches.js';
+import {
+  CHECK_YIELDS_TO_NEWER_EVIDENCE,
+  PAUSE_HOLDS_DUNNING,
+  STATUS_WRITES_AS_LOCAL_ACTIVITIES,
+  STATUS_WRITES_FOLLOW_LAST_WRITTEN,
+  TIMER_SUMMARIES,
+} from './patches.js';
 import { currentDetails } from './ui-metadata.js';
 import type { ActivityProxies } from './proxies.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
@@ -166,6 +172,29 @@ export class SubscriptionRuntime {
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
     if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
+  }
+
+  /**
+   * A routine Get Charge Permission check of the subscription's permission, noted. `answer` is
+   * Amazon's answer as it came (a payment descriptor's baseline compares with it); `current` is
+   * what the run now holds as the permission's state, what decisions read: the answer, or — when
+   * an IPN's evidence arrived while the check was in flight (CHECK_YIELDS_TO_NEWER_EVIDENCE) —
+   * that evidence, which then stays the noted permission, since Amazon may have answered the
+   * check before what the evidence reports. A Closed or NotFound answer is always taken.
+   * Throws what the activity throws.
+   */
+  async checkPermission(acts: ActivityProxies): Promise<{ answer: PermissionStatus; current: PermissionStatus }> {
+    const evidenceBefore = this.evidenceNotes;
+    const answer = await acts.amazon.getPermissionStatus({ chargePermissionId: this.input.chargePermissionId });
+    const evidence = this.evidenceNotes !== evidenceBefore ? this.lastEvidence : null;
+    const final = answer.state === 'Closed' || answer.state === 'NotFound';
+    if (evidence === null || final || !this.patched(CHECK_YIELDS_TO_NEWER_EVIDENCE)) {
+      this.notePermission(answer, false);
+      return { answer, current: answer };
+    }
+    // Still a sign that the permission was NonChargeable after the decline (the fix's evidence).
+    if (answer.state === 'NonChargeable') this.nonChargeableSeen += 1;
+    return { answer, current: evidence };
   }
 
   noteChargeUpdate(update: ChargeUpdate): void {

@@ -262,8 +262,7 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   if (pauseHolds) await waitForRetry(ctx, Date.now() + delay, true);
   else await condition(() => rt.stopRequested, delay);
   if (rt.stopRequested) return stop(rt.stopReason());
-  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, false);
+  const { current: permission } = await rt.checkPermission(acts);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable', { knownNonChargeable: true });
   rt.s.dunningStep = step + 1;
@@ -301,11 +300,9 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   let sawNonChargeable = entry.knownNonChargeable;
   const nonChargeableBefore = rt.nonChargeableSeen;
   // What Amazon says now is the baseline a fix must differ from (state or payment descriptor).
-  const baseline = fromAmazon && !entry.knownNonChargeable ? await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }) : null;
-  if (baseline) {
-    rt.notePermission(baseline, false);
-    if (baseline.state === 'NonChargeable') sawNonChargeable = true;
-  }
+  const checked = fromAmazon && !entry.knownNonChargeable ? await rt.checkPermission(acts) : null;
+  const baseline = checked?.answer ?? null;
+  if (baseline?.state === 'NonChargeable') sawNonChargeable = true;
   // The card the declined charge went to, when the run knew it before sending: a fix is a
   // different one, also one the first fetch after the decline already shows.
   const knownBefore = baseline && rt.patched(BASELINE_FROM_BEFORE_ATTEMPT) ? (rt.permissionAtAttempt?.paymentDescriptor ?? null) : null;
@@ -313,8 +310,10 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   let unpaused = false;
   // The first fetch already shows another card than the one declined: the buyer fixed it meanwhile.
   // (A stop or a pause that came meanwhile is handled by the loop, which fetches again after a pause.)
+  // What the run holds now: Amazon's answer, or an IPN's evidence that overtook it.
+  const now = checked?.current ?? null;
   const fixedMeanwhile =
-    knownBefore !== null && baseline?.state === 'Chargeable' && (baseline.paymentDescriptor ?? null) !== null && baseline.paymentDescriptor !== knownBefore;
+    knownBefore !== null && now?.state === 'Chargeable' && (now.paymentDescriptor ?? null) !== null && now.paymentDescriptor !== knownBefore;
   if (fixedMeanwhile && !rt.stopRequested && !(pauseHolds && rt.s.paused)) {
     rt.s.attempt += 1;
     return { kind: 'retry' };
@@ -344,7 +343,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
     const resumed = rt.retryResumes !== resumesBefore;
     if (!woke || resumed || unpaused) {
       unpaused = false;
-      rt.notePermission(await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId }), false);
+      await rt.checkPermission(acts);
     }
     const permission = rt.permission;
     if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
@@ -368,9 +367,8 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
 }
 
 async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promise<Step> {
-  const { rt, acts, input } = ctx;
-  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, false);
+  const { rt, acts } = ctx;
+  const { current: permission } = await rt.checkPermission(acts);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason, { knownNonChargeable: true });
   return needsAttention(ctx, reason, { sameKey: false });
@@ -403,11 +401,11 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
  */
 async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
   const { rt, acts, input } = ctx;
-  const permission = await acts.amazon.getPermissionStatus({ chargePermissionId: input.chargePermissionId });
-  rt.notePermission(permission, false);
-  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  const { answer, current } = await rt.checkPermission(acts);
+  if (current.state === 'Closed' || current.state === 'NotFound') return stop(rt.stopReason());
   const amount = rt.amountFor(rt.s.cycle);
-  const limit = permission.amountLimit ?? null;
+  // The limit is Amazon's answer (an IPN's evidence may not carry it).
+  const limit = answer.amountLimit ?? null;
   const limitText = limit ? `${limit.amountMinor} ${limit.currency} (minor units)` : 'unknown';
   if (limit && BigInt(amount) > BigInt(limit.amountMinor)) {
     return needsAttention(ctx, 'PlanExceedsMonthlyCap', {

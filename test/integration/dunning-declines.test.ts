@@ -465,6 +465,46 @@ describe.concurrent('dunning', () => {
     expect(await checksBeforeRetry(handle)).toBe(0);
   });
 
+  it('a check Amazon answered Chargeable before a NonChargeable IPN landed is not taken over it: no retry against the NonChargeable permission, the fix after it is retried', async () => {
+    const cp = await newPermission(h);
+    await h.control.setScript(cp, { next: ['HardDeclined'] });
+    checkGate.chargePermissionId = cp;
+    const { handle } = await h.launch(shortSpec('dunning-check-before-evidence', cp, { cycles: 1 }), {
+      paymentMethodCheckIntervalMs: 10 * 60_000,
+      paymentMethodGraceMs: 20 * 60_000,
+    });
+    // The baseline check after the hard decline has its answer (Chargeable, the card declined) and is held.
+    await checkGate.holding();
+    await h.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    await handle.signal(permissionStatusSignal, { state: 'NonChargeable', reasons: ['PaymentMethodExpired'], evidenceOfChange: true });
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.state === 'NonChargeable',
+      { what: 'the NonChargeable IPN noted while the older answer is held' },
+    );
+    checkGate.release();
+    // The held answer has reached the workflow once a workflow task completed after its activity did.
+    await eventually(
+      async () => (await handle.fetchHistory()).events ?? [],
+      (events) => {
+        const answered = events.findLastIndex((e) => e.activityTaskCompletedEventAttributes);
+        return answered > 0 && events.slice(answered).some((e) => e.workflowTaskCompletedEventAttributes);
+      },
+      { what: 'the held answer handled' },
+    );
+    expect((await handle.query(stateQuery)).permission).toMatchObject({ state: 'NonChargeable', evidenceOfChange: true });
+    expect((await ledger(h, 'dunning-check-before-evidence')).map((r) => r.attempt)).toEqual([1]);
+
+    await h.control.makeChargeable(cp);
+    await handle.signal(permissionStatusSignal, { state: 'Chargeable', reasons: [], evidenceOfChange: true });
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 1 });
+    // Before CHECK_YIELDS_TO_NEWER_EVIDENCE: attempt 2 sent against the NonChargeable permission, declined.
+    expect((await ledger(h, 'dunning-check-before-evidence')).map((r) => [r.attempt, r.state, r.reasonCode])).toEqual([
+      [1, 'Refused', 'HardDeclined'],
+      [2, 'Captured', null],
+    ]);
+  });
+
   it('a new card between the hard decline and the first check after it, no IPN: measured against the card declined, retried at once', async () => {
     const cp = await newPermission(h);
     // The soft decline's dunning check notes the card (Visa ****1111) before the hard-declined retry is sent.
