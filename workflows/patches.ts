@@ -407,7 +407,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: CHECK_YIELDS_TO_NEWER_EVIDENCE,
     usedIn: ['workflows/runtime.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: '58e4ed7', date: '2026-11-30' },
     step: 'patched',
     histories: { before: ['dunning.v6.json'], after: ['dunning.v7.json'] },
   },

@@ -14,6 +14,7 @@ import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
 import type { TestDatabase } from '../support/integration.js';
 import { newKey, openApiClient, type ApiClient } from './api-support.js';
 import { startDaemonStack, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
+import { untilCommittedEventsReadable } from '../support/events.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -377,6 +378,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       (rows) => rows.length === 1 && rows[0]?.state === 'Captured',
       { what: 'the authorization captured', timeoutMs: 60_000 },
     );
+    await untilCommittedEventsReadable(database.db);
     const events = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-pending' } });
     expect(events.body.data.map((e: Body) => [e.type, e.data.state ?? null])).toEqual([
       ['subscription.started', null],
@@ -406,6 +408,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect((await listCharges(database.db, 'co-declined')).map((r) => [r.cycle, r.attempt, r.chargeId, r.state, r.reasonCode])).toEqual([
       [0, 0, chargeId, 'Declined', 'HardDeclined'],
     ]);
+    await untilCommittedEventsReadable(database.db);
     const events = await api.call<Body>('GET', '/v1/events', { query: { subscription: 'co-declined', type: 'charge.pending,charge.failed' } });
     expect(events.body.data.map((e: Body) => [e.type, e.data.decline ?? null])).toEqual([
       ['charge.pending', null],

@@ -13,7 +13,7 @@ import { completeRefund, insertRefund, recordRefundStatus } from '../../db/queri
 import { insertSubscription, recordPlanChange, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import { emitTrialWillEnd } from '../../db/queries/trial-events.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
-import { checkedEvents, eventTypes } from '../support/events.js';
+import { checkedEvents, eventTypes, untilCommittedEventsReadable } from '../support/events.js';
 import { waitUntil } from '../support/webhook-receiver.js';
 
 const at = new Date('2026-03-01T09:00:00Z');
@@ -397,6 +397,7 @@ describe.concurrent('event outbox', () => {
 
   it('listEvents refuses a well-formed cursor it never gave out: beyond every event, a pair no event has, not yet readable, spelled otherwise', async () => {
     await subscription('ev-forged');
+    await untilCommittedEventsReadable(db());
     const page = await listEvents({ db: db() }, { subscriptionId: 'ev-forged' });
     expect(page.data.map((e) => e.type)).toEqual(['subscription.started']);
     const issued = decodeEventCursor(page.next_cursor)!;
