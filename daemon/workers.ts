@@ -1,15 +1,23 @@
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityGroups } from '../activities/index.js';
+import { cachedBundle } from './bundle-cache.js';
 import { CHARGE_HEARTBEAT_EVERY_MS } from '../activities/charges.js';
 import type { TemporalConfig } from '../config/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** Bundled once per process: webpack takes seconds, and every worker of the process shares it. */
+/**
+ * Bundled once per process: webpack takes seconds of CPU, and every worker of the process shares
+ * it. With BILLING_WORKFLOW_BUNDLE_CACHE set (a directory; the test suite sets it for its run, whose
+ * many processes would otherwise each bundle) the bundle is read from and written to that
+ * directory under a hash of the sources it can include (daemon/bundle-cache.ts).
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const build = () => bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  const cacheDir = process.env.BILLING_WORKFLOW_BUNDLE_CACHE;
+  bundle ??= cacheDir ? cachedBundle(cacheDir, build) : build();
   return bundle;
 }
 

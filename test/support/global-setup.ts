@@ -43,6 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cliPath = await ensureTemporalCli({ onProgress: say });
 
   const workDir = await mkdtemp(join(tmpdir(), 'billing-test-'));
+  // The test files (each in a fresh module scope) and the workers and daemons they start share one
+  // workflow bundle instead of each running webpack (daemon/bundle-cache.ts); forks inherit it.
+  process.env.BILLING_WORKFLOW_BUNDLE_CACHE ??= join(workDir, 'workflow-bundle');
   const startPostgres = async () => startEmbeddedPostgres({ dataDir: join(workDir, 'pgdata'), port: await freePort(), database: TEMPLATE_DATABASE });
   let temporal: DevServer;
   let pg: RunningPostgres;
