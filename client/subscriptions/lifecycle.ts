@@ -9,7 +9,7 @@ import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
-import { otherPlansOnPermission } from './permission-plans.js';
+import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
 import { assertChangeWithoutCheckout, recurringMetadataAsRead, recurringMetadataFor, updateRecurringMetadata } from './plan-terms.js';
 import { stopSubscriptionNow, workflowStateOf } from './stop-now.js';
 import { requireRunning, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
@@ -147,47 +147,51 @@ export function checkPlanChange(change: ChangePlanInput, environment: BillingEnv
 export async function changePlan(deps: BillingClientDeps, id: string, change: ChangePlanInput): Promise<ChangePlanResult> {
   checkPlanChange(change, deps.environment);
   const { row, handle } = await requireRunning(deps, id, 'change the plan of');
-  // The new plan (what changes, and the row's current amount or interval for what does not)
-  // must fit the permission's monthly cap: refused before the workflow hears of it.
-  const permission = okOrThrow(
-    await deps.amazonPay().getChargePermission(row.chargePermissionId),
-    'charge_permission',
-    row.chargePermissionId,
-    'Get Charge Permission',
-  );
-  const plan = {
-    amountMinor: change.amountMinor ?? row.amountMinor.toString(),
-    currency: row.currency,
-    interval: change.interval ?? { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
-  };
-  const others = await otherPlansOnPermission(deps.db, row.chargePermissionId, id);
-  assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
-  const current = {
-    amountMinor: row.amountMinor.toString(),
-    currency: row.currency,
-    interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
-  };
-  const amazonPay = deps.amazonPay();
-  assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan);
-  await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
-  try {
-    return await handle.executeUpdate(changePlanUpdate, {
-      args: [
-        {
-          ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }),
-          ...(change.interval === undefined ? {} : { interval: change.interval }),
-        },
-      ],
-    });
-  } catch (error) {
-    // The workflow's validator refused it (e.g. the subscription ended meanwhile): the permission gets its terms back.
-    if (error instanceof WorkflowUpdateFailedError) {
-      const restored = await updateRecurringMetadata(amazonPay, permission, recurringMetadataAsRead(permission.recurringMetadata)).then(
-        () => 'its Charge Permission has its recurringMetadata back',
-        (failure: unknown) => `putting back the recurringMetadata of Charge Permission ${row.chargePermissionId} failed (${(failure as Error).message})`,
-      );
-      throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}; nothing changed, ${restored}`);
+  // Checked against the other plans on the permission and written with no other start or plan
+  // change on that permission in between (permission-plans.ts).
+  return withPermissionLease(deps, row.chargePermissionId, `plan change of subscription ${id}`, async () => {
+    // The new plan (what changes, and the row's current amount or interval for what does not)
+    // must fit the permission's monthly cap: refused before the workflow hears of it.
+    const permission = okOrThrow(
+      await deps.amazonPay().getChargePermission(row.chargePermissionId),
+      'charge_permission',
+      row.chargePermissionId,
+      'Get Charge Permission',
+    );
+    const plan = {
+      amountMinor: change.amountMinor ?? row.amountMinor.toString(),
+      currency: row.currency,
+      interval: change.interval ?? { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+    };
+    const others = await otherPlansOnPermission(deps.db, row.chargePermissionId, id);
+    assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
+    const current = {
+      amountMinor: row.amountMinor.toString(),
+      currency: row.currency,
+      interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+    };
+    const amazonPay = deps.amazonPay();
+    assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan);
+    await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
+    try {
+      return await handle.executeUpdate(changePlanUpdate, {
+        args: [
+          {
+            ...(change.amountMinor === undefined ? {} : { amountMinor: change.amountMinor }),
+            ...(change.interval === undefined ? {} : { interval: change.interval }),
+          },
+        ],
+      });
+    } catch (error) {
+      // The workflow's validator refused it (e.g. the subscription ended meanwhile): the permission gets its terms back.
+      if (error instanceof WorkflowUpdateFailedError) {
+        const restored = await updateRecurringMetadata(amazonPay, permission, recurringMetadataAsRead(permission.recurringMetadata)).then(
+          () => 'its Charge Permission has its recurringMetadata back',
+          (failure: unknown) => `putting back the recurringMetadata of Charge Permission ${row.chargePermissionId} failed (${(failure as Error).message})`,
+        );
+        throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}; nothing changed, ${restored}`);
+      }
+      throw error;
     }
-    throw error;
-  }
+  });
 }

@@ -15,7 +15,7 @@ import { assertNoBackBilling } from './back-billing.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertFirstChargeMatches, assertPermissionBillable } from './amazon-checks.js';
-import { otherPlansOnPermission } from './permission-plans.js';
+import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
 import { subscriptionView, type SubscriptionView } from './views.js';
 
 export interface StartSubscriptionInput extends Omit<SubscriptionSpec, 'anchor'> {
@@ -56,36 +56,41 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
   const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment });
   if (problems.length > 0) throw new InvalidInputError(problems);
 
-  let permissionExpiresAt: Date | null = null;
-  if (!existing) {
-    // Checked only for a new subscription: a repeat must keep answering even after the buyer
-    // closed the permission, or long after its anchor.
-    assertNoBackBilling(spec, deps.now());
-    const amazonPay = deps.amazonPay();
-    const firstCharge =
-      spec.firstChargeId === undefined ? undefined : await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
-    const others = await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id);
-    const permission = await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
-      firstChargePending: firstCharge?.statusDetails.state === 'AuthorizationInitiated',
-    });
-    permissionExpiresAt = parseCompactTimestamp(permission.expirationTimestamp);
-  }
-
-  const client = await deps.temporal();
-  try {
-    const { row, handle, created } = await launchSubscription(
-      { db: deps.db, client, environment: deps.environment, taskQueues: deps.taskQueues, policy: deps.policy },
-      spec,
-      policy ?? {},
-      { expiresAt: permissionExpiresAt },
-    );
-    return { subscription: subscriptionView(row), workflowId: handle.workflowId, created };
-  } catch (error) {
-    if (error instanceof SubscriptionConflictError) throw new ConflictError(error.summary, error.differences);
-    // The row existed and its workflow already finished (REJECT_DUPLICATE): the same subscription, not a new one.
-    if (error instanceof WorkflowExecutionAlreadyStartedError && existing) {
-      return { subscription: subscriptionView(existing), workflowId: subscriptionWorkflowId(spec.id), created: false };
+  // A new subscription checks its plan against the others on its permission and writes its own
+  // with no other start or plan change on that permission in between (permission-plans.ts).
+  const decideAndLaunch = async (): Promise<StartSubscriptionResult> => {
+    let permissionExpiresAt: Date | null = null;
+    if (!existing) {
+      // Checked only for a new subscription: a repeat must keep answering even after the buyer
+      // closed the permission, or long after its anchor.
+      assertNoBackBilling(spec, deps.now());
+      const amazonPay = deps.amazonPay();
+      const firstCharge =
+        spec.firstChargeId === undefined ? undefined : await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
+      const others = await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id);
+      const permission = await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
+        firstChargePending: firstCharge?.statusDetails.state === 'AuthorizationInitiated',
+      });
+      permissionExpiresAt = parseCompactTimestamp(permission.expirationTimestamp);
     }
-    throw error;
-  }
+
+    const client = await deps.temporal();
+    try {
+      const { row, handle, created } = await launchSubscription(
+        { db: deps.db, client, environment: deps.environment, taskQueues: deps.taskQueues, policy: deps.policy },
+        spec,
+        policy ?? {},
+        { expiresAt: permissionExpiresAt },
+      );
+      return { subscription: subscriptionView(row), workflowId: handle.workflowId, created };
+    } catch (error) {
+      if (error instanceof SubscriptionConflictError) throw new ConflictError(error.summary, error.differences);
+      // The row existed and its workflow already finished (REJECT_DUPLICATE): the same subscription, not a new one.
+      if (error instanceof WorkflowExecutionAlreadyStartedError && existing) {
+        return { subscription: subscriptionView(existing), workflowId: subscriptionWorkflowId(spec.id), created: false };
+      }
+      throw error;
+    }
+  };
+  return existing ? decideAndLaunch() : withPermissionLease(deps, spec.chargePermissionId, `start of subscription ${input.id}`, decideAndLaunch);
 }

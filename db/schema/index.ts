@@ -7,3 +7,4 @@ export * from './housekeeping.js';
 export * from './api.js';
 export * from './events.js';
 export * from './checkouts.js';
+export * from './permission-leases.js';

@@ -179,4 +179,25 @@ describe.concurrent('dunning waits that end', () => {
     expect((await billing.changePlan('cap-change', { amountMinor: '100000' })).amountMinor).toBe('100000');
     await billing.stopSubscription('cap-change');
   }, 60_000);
+
+  it('starts and plan changes on one permission at the same moment are decided one after the other: together they never pass the monthly cap', async () => {
+    const cp = await newPermission(h, 'JPY');
+    const plan = (amountMinor: string) => ({ amountMinor, currency: 'JPY', interval: { unit: 'month' as const, count: 1 } });
+    const base = { chargePermissionId: cp, anchor: { localDateTime: '2031-01-15T09:00', zone: 'Asia/Tokyo' } };
+    // Two starts of 60,000 JPY on a 100,000 JPY cap: each fits alone, not both.
+    const starts = await Promise.allSettled(['cap-race-a', 'cap-race-b'].map((id) => billing.startSubscription({ ...base, id, plan: plan('60000') })));
+    expect(starts.map((s) => s.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = starts.find((s) => s.status === 'rejected')!.reason as Error;
+    expect(refused).toBeInstanceOf(InvalidInputError);
+    expect(refused.message).toMatch(/monthly limit.*100000 JPY/);
+    const started = (starts.find((s) => s.status === 'fulfilled') as PromiseFulfilledResult<{ subscription: { id: string } }>).value.subscription.id;
+    await billing.stopSubscription(started);
+
+    // Two subscriptions of 40,000 JPY, both raised to 60,000 at once: one change passes, the other is refused.
+    for (const id of ['cap-race-c', 'cap-race-d']) await billing.startSubscription({ ...base, id, plan: plan('40000') });
+    const changes = await Promise.allSettled(['cap-race-c', 'cap-race-d'].map((id) => billing.changePlan(id, { amountMinor: '60000' })));
+    expect(changes.map((c) => c.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((changes.find((c) => c.status === 'rejected')!.reason as Error).message).toMatch(/monthly limit.*100000 JPY/);
+    for (const id of ['cap-race-c', 'cap-race-d']) await billing.stopSubscription(id);
+  }, 90_000);
 });
