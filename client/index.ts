@@ -13,7 +13,7 @@ import {
   type SubscriptionPage,
 } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
-import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairResult } from './subscriptions/repair.js';
+import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairOptions, type RepairResult } from './subscriptions/repair.js';
 import { listEvents, type EventPage, type ListEventsInput } from './events.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
 import { createCheckout, type CheckoutButton, type CreateCheckoutInput } from './checkout/create.js';
@@ -26,7 +26,7 @@ export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
 export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
-export type { DriftRepairSummary, RepairResult } from './subscriptions/repair.js';
+export type { DriftRepairSummary, RepairOptions, RepairResult } from './subscriptions/repair.js';
 export type { ChargeDetails } from './subscriptions/charge.js';
 export type { CheckoutButton, CreateCheckoutInput } from './checkout/create.js';
 export type { CompleteCheckoutResult } from './checkout/complete.js';
@@ -45,7 +45,7 @@ export interface BillingClient {
   previewSchedule(input: PreviewScheduleInput): ScheduledCycle[];
   refund(input: RefundInput): Promise<RefundResult>;
   /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
-  repair(id: string): Promise<RepairResult>;
+  repair(id: string, options?: RepairOptions): Promise<RepairResult>;
   /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
   repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<DriftRepairSummary>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
@@ -69,7 +69,7 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     listSubscriptions: (input) => listSubscriptions(deps, input),
     previewSchedule: (input) => previewSchedule(deps.environment, input),
     refund: (input) => refundCharge(deps, input),
-    repair: (id) => repairSubscription(deps, id),
+    repair: (id, options) => repairSubscription(deps, id, options),
     repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
     getCharge: (chargeId) => getCharge(deps, chargeId),
     listEvents: (input) => listEvents(deps, input),

@@ -80,7 +80,7 @@ export const CLI_FIELD_NAMES: Readonly<Record<string, CliFieldNames>> = {
   stop: { ...SUBSCRIPTION_ID, ...REASON },
   'change-plan': { ...SUBSCRIPTION_ID, amountMinor: '--amount', ...INTERVAL, change: 'billing change-plan' },
   refund: { chargeId: '<ChargeId>', amountMinor: '--amount', ...REASON },
-  repair: SUBSCRIPTION_ID,
+  repair: { ...SUBSCRIPTION_ID, unansweredCharge: '--unanswered-charge' },
   'api-keys': { name: '--name', id: '<key id>' },
   webhooks: { url: '<url>', eventTypes: '--events', description: '--description', id: '<endpoint id>', grace: '--grace', limit: '--limit' },
   events: {

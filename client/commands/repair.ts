@@ -35,8 +35,8 @@ export const repairCommand: Command = {
   name: 'repair',
   summary: 'restart a live subscription whose workflow is not running (failed, terminated)',
   positionals: [0, 1],
-  options: { 'all-drifted': { type: 'boolean' } },
-  help: `Usage: billing repair <subscription-id> [--json]
+  options: { 'all-drifted': { type: 'boolean' }, 'unanswered-charge': { type: 'string' } },
+  help: `Usage: billing repair <subscription-id> [--unanswered-charge <ChargeId>|none] [--json]
        billing repair --all-drifted [--json]
 
 A subscription the database says is live but whose Temporal workflow failed, was terminated or
@@ -55,21 +55,35 @@ ended (ended after its last cycle, or canceled). A subscription whose workflow r
 alone, unless a stop was recorded that never reached it: the stop is sent again. One that has
 ended in the database is refused.
 
+A stopped subscription whose workflow is gone while a charge attempt may have reached Amazon Pay
+with no answer recorded is not finished (sending the attempt again could charge after the stop,
+and Amazon Pay cannot be asked by idempotency key): repair refuses, naming the attempt and its
+merchant reference. Look the charge up in Amazon Pay (Seller Central) and repair again with what
+you found: --unanswered-charge <ChargeId> (read from Amazon Pay and checked to be that attempt's:
+same Charge Permission, amount and merchant reference; recorded in the ledger with its event), or
+--unanswered-charge none (recorded as failed, NotReceivedByAmazonPay); the subscription is then
+finished as canceled.
+
 Options:
   --all-drifted                instead of one subscription: every live subscription (older than 5
                                minutes) whose workflow is not running, with progress on stderr
+  --unanswered-charge <id>     what Amazon Pay shows for the unanswered attempt of a stopped
+                               subscription: its ChargeId, or none
 ${JSON_OPTION_HELP}
 
 Examples:
   billing repair sub-1001
+  billing repair sub-1001 --unanswered-charge S01-1234567-1234567-C000002
   billing repair --all-drifted
 `,
   async run(ctx, values, [id]) {
     const all = values['all-drifted'] === true;
     if (all === (id !== undefined)) throw new UsageError('billing repair: give a subscription id or --all-drifted (not both)');
+    const unansweredCharge = values['unanswered-charge'] as string | undefined;
+    if (all && unansweredCharge !== undefined) throw new UsageError('billing repair: --unanswered-charge is for one subscription, not --all-drifted');
     const { client } = await ctx.connect();
     if (!all) {
-      const result = await client.repair(id!);
+      const result = await client.repair(id!, unansweredCharge === undefined ? {} : { unansweredCharge });
       ctx.io.out(ctx.json ? toJson(result) : resultLine(result));
       return 0;
     }

@@ -11,6 +11,7 @@ import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { SubscriptionWorkflowResult } from '../../workflows/subscription.js';
 import { readLastRun } from './repair-history.js';
+import { merchantReferenceOf, unansweredAttempt } from './unanswered-charge.js';
 
 /** Where the end came from: the completed run's result, a cancelled run, or the recorded stop request of a run that stopped abruptly. */
 export type FinishSource = 'run_result' | 'run_cancelled' | 'stop_requested';
@@ -84,11 +85,11 @@ async function endOfWorkflow(
     return { finished: true, status: 'canceled', reason, from: 'run_cancelled' };
   }
   if (!stopRequested) return null;
-  const unanswered = (await listCharges(db, row.id)).find((c) => c.state === 'pending' && (c.sendsInFlight > 0 || c.possiblyProcessed));
+  const unanswered = unansweredAttempt(await listCharges(db, row.id));
   if (unanswered) {
     return {
       finished: false,
-      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay first`,
+      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
     };
   }
   return { finished: true, status: 'canceled', reason: stopRequested.reason, from: 'stop_requested' };

@@ -12,12 +12,13 @@ import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
 import { finishStoppedSubscription, type FinishSource } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
 import { redeliverStop } from './stop-now.js';
+import { recordUnansweredChargeAnswer, unansweredAttempt } from './unanswered-charge.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
 
 export interface RepairResult {
@@ -59,7 +60,17 @@ const STARTING_MARGIN_MS = 5 * 60_000;
  * would come from), Upstream (Temporal found the workflow but its history could not be read:
  * nothing is restarted, since a pending cancel or pause windows live only there).
  */
-export async function repairSubscription(deps: BillingClientDeps, id: string): Promise<RepairResult> {
+export interface RepairOptions {
+  /**
+   * For a stopped subscription whose workflow is gone while a charge attempt may have reached
+   * Amazon Pay unanswered: what the operator found in Amazon Pay, the attempt's ChargeId or
+   * `none` (unanswered-charge.ts). It is recorded on the attempt, and the subscription is then
+   * finished as canceled. Refused (InvalidInputError) when no such attempt waits for an answer.
+   */
+  unansweredCharge?: string;
+}
+
+export async function repairSubscription(deps: BillingClientDeps, id: string, options: RepairOptions = {}): Promise<RepairResult> {
   const row = await requireSubscriptionRow(deps, id);
   if (row.status === 'canceled' || row.status === 'ended') throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
   const client = await deps.temporal();
@@ -67,6 +78,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string): P
   const description = await describeOrUndefined(handle);
   const workflowState = description?.status.name ?? 'NOT_FOUND';
   const stopRequested = row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : undefined;
+  if (options.unansweredCharge !== undefined) await answerUnansweredCharge(deps, row, workflowState, stopRequested !== undefined, options.unansweredCharge);
   if (workflowState === 'RUNNING') {
     if (stopRequested && (await redeliverStop(handle, stopRequested))) return { subscriptionId: id, action: 'stop-resent', workflowState, stopRequested };
     return { subscriptionId: id, action: 'running', workflowState };
@@ -301,4 +313,15 @@ function carriedState(point: ResumePoint, terms: Terms, pauses: RestoredPauses):
     dunningStep: point.dunningStep,
     chargesMade: point.chargesMade,
   };
+}
+
+/** Records the operator's answer (RepairOptions.unansweredCharge) before the subscription is finished; refuses where it does not apply. */
+async function answerUnansweredCharge(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string, stopped: boolean, answer: string): Promise<void> {
+  const refuse = (why: string) =>
+    InvalidInputError.of('unansweredCharge', `is for a stopped subscription whose workflow is gone with a charge unanswered; ${why}`);
+  if (workflowState === 'RUNNING') throw refuse(`the workflow of ${row.id} runs and learns the outcome itself`);
+  if (!stopped) throw refuse(`${row.id} was not asked to stop: billing repair ${row.id} sends the attempt again with its own idempotency key`);
+  const attempt = unansweredAttempt(await listCharges(deps.db, row.id));
+  if (!attempt) throw refuse(`no charge attempt of ${row.id} waits for an answer`);
+  await recordUnansweredChargeAnswer(deps, row, attempt, answer);
 }

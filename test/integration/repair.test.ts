@@ -11,6 +11,7 @@ import { cancelSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
 import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, simulatorCharges, type SubscriptionHandle } from '../support/subscriptions.js';
+import { eventTypes } from '../support/events.js';
 
 describe('billing repair', () => {
   const stack = useCliHarness();
@@ -166,21 +167,26 @@ describe('billing repair', () => {
     expect((await cli.run(['repair', 'repair-stopped'])).code).toBe(1);
   });
 
-  it('a recorded stop with a charge that may have reached Amazon unanswered is not finished as canceled: repair refuses in one line', async () => {
+  /** A subscription whose worker died while sending cycle 1 (the claim written, no answer) after cycle 0 was paid; its workflow terminated. */
+  async function diedSendingCycle1(id: string, idempotencyKey: string): Promise<{ cp: string }> {
     const cp = await newPermission(h);
-    const { handle } = await h.launch(shortSpec('repair-stopped-unanswered', cp, { seconds: 3, cycles: 3 }));
+    const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 3 }));
     await eventually(
-      () => ledger(h, 'repair-stopped-unanswered'),
+      () => ledger(h, id),
       (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
       { what: 'cycle 0 paid' },
     );
     await handle.terminate('worker host lost');
-    // The worker died while sending cycle 1: the claim was written, no answer was.
     await h.database.db.execute(
       sql`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight, possibly_processed)
-        values ('repair-stopped-unanswered', 1, 1, 'unanswered-key-1', 1400, 'USD', 'pending', 1, false)
+        values (${id}, 1, 1, ${idempotencyKey}, 1400, 'USD', 'pending', 1, false)
         on conflict (subscription_id, cycle, attempt) do update set state = 'pending', charge_id = null, sends_in_flight = 1`,
     );
+    return { cp };
+  }
+
+  it('a recorded stop with a charge that may have reached Amazon unanswered is not finished as canceled: repair refuses in one line', async () => {
+    const { cp } = await diedSendingCycle1('repair-stopped-unanswered', 'unanswered-key-1');
     await recordStopRequested(h.database.db, 'repair-stopped-unanswered', 'BuyerRequested', new Date());
 
     const run = await cli.run(['repair', 'repair-stopped-unanswered']);
@@ -189,7 +195,66 @@ describe('billing repair', () => {
       /cycle 1 attempt 1 \(idempotency key \S+\) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled/,
     );
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(
+      /look the charge up in Amazon Pay \(merchant reference repair-stopped-unanswered:1\), then run billing repair repair-stopped-unanswered --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge\n$/,
+    );
     expect((await getSubscription(h.database.db, 'repair-stopped-unanswered'))?.status).not.toBe('canceled');
+
+    // The operator's answer: anything but a ChargeId or none, and a Charge that is not this attempt's, are refused; nothing is written.
+    const bad = await cli.run(['repair', 'repair-stopped-unanswered', '--unanswered-charge', 'C-1']);
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/^error: --unanswered-charge must be the ChargeId found in Amazon Pay .*got "C-1"\n$/)]);
+    const other = await h.amazonPay.createCharge(
+      {
+        chargePermissionId: cp,
+        chargeAmount: { amount: '9.00', currencyCode: 'USD' },
+        captureNow: true,
+        merchantMetadata: { merchantReferenceId: 'elsewhere:7' },
+      },
+      { idempotencyKey: 'operator-test-other' },
+    );
+    const otherId = other.kind === 'ok' ? other.body.chargeId : '';
+    const wrong = await cli.run(['repair', 'repair-stopped-unanswered', '--unanswered-charge', otherId]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(
+      /is not cycle 1 attempt 1 of repair-stopped-unanswered: its amount is 9\.00 USD, not the attempt's 14\.00 USD; its merchant reference is elsewhere:7/,
+    );
+    expect((await ledger(h, 'repair-stopped-unanswered')).find((r) => r.cycle === 1)).toMatchObject({ state: 'pending', chargeId: null });
+
+    // The charge Amazon Pay did create for the attempt: recorded with its event, then the subscription is finished as canceled.
+    const made = await h.amazonPay.createCharge(
+      {
+        chargePermissionId: cp,
+        chargeAmount: { amount: '14.00', currencyCode: 'USD' },
+        captureNow: true,
+        merchantMetadata: { merchantReferenceId: 'repair-stopped-unanswered:1' },
+      },
+      { idempotencyKey: 'unanswered-key-1' },
+    );
+    const madeId = made.kind === 'ok' ? made.body.chargeId : '';
+    const fixed = await cli.run(['repair', 'repair-stopped-unanswered', '--unanswered-charge', madeId]);
+    expect(fixed.stderr).toBe('');
+    expect(fixed.stdout).toMatch(/^Canceled repair-stopped-unanswered \(workflow was terminated\): a stop was requested at \S+ \(BuyerRequested\)/);
+    expect((await ledger(h, 'repair-stopped-unanswered')).find((r) => r.cycle === 1)).toMatchObject({ state: 'Captured', chargeId: madeId });
+    expect(await getSubscription(h.database.db, 'repair-stopped-unanswered')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });
+    const types = await eventTypes(h.database.db, 'repair-stopped-unanswered');
+    expect(types.slice(-2)).toEqual(['charge.succeeded', 'subscription.canceled']);
+  });
+
+  it('an unanswered attempt Amazon Pay never received (the operator found none) is recorded as failed, and the stopped subscription finished', async () => {
+    const { cp } = await diedSendingCycle1('repair-unanswered-none', 'unanswered-key-none');
+    // Not asked to stop: the option does not apply (repair resends the attempt with its own key).
+    await expect(cli.library.repair('repair-unanswered-none', { unansweredCharge: 'none' })).rejects.toThrow(/was not asked to stop/);
+    await recordStopRequested(h.database.db, 'repair-unanswered-none', 'BuyerRequested', new Date());
+    const charged = (await simulatorCharges(h, cp)).length;
+    expect(await cli.library.repair('repair-unanswered-none', { unansweredCharge: 'none' })).toMatchObject({ action: 'canceled' });
+    expect((await ledger(h, 'repair-unanswered-none')).find((r) => r.cycle === 1)).toMatchObject({
+      state: 'failed',
+      reasonCode: 'NotReceivedByAmazonPay',
+      chargeId: null,
+    });
+    expect(await simulatorCharges(h, cp)).toHaveLength(charged);
+    // Finished: nothing waits for an answer any more.
+    await expect(cli.library.repair('repair-unanswered-none', { unansweredCharge: 'none' })).rejects.toThrow(/has ended/);
   });
 
   it('a history Temporal has but cannot send aborts the repair in one line; nothing is restarted and a pending cancel is not lost', async () => {
@@ -311,7 +376,7 @@ describe('billing repair', () => {
         stopRequestedReason: 'stopped by an operator',
       });
       await expect(cli.library.repair('stop-terminated-unanswered')).rejects.toThrow(
-        /so it is not finished as canceled; look the charge up in Amazon Pay first$/,
+        /so it is not finished as canceled; look the charge up in Amazon Pay \(merchant reference stop-terminated-unanswered:1\), then run billing repair stop-terminated-unanswered --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge$/,
       );
       expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
     });
