@@ -125,10 +125,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     permissionWillExpireBeforeMs: billing.housekeeping.permissionWillExpireBefore,
   });
   const { inboxRetry, reconcile, drift, prune, trialWillEnd, permissionWillExpire } = billing.housekeeping;
+  const crons = { inboxRetry, reconcile, drift, prune, trialWillEnd, permissionWillExpire };
+  // The run locks on connections of their own (one per job): a job holds its lock's connection for
+  // its whole run and queries through the billing pool, which a small DATABASE_POOL_SIZE would
+  // otherwise exhaust (a job waiting for a connection its own lock holds).
+  const housekeepingLocks = createDb(options.databaseUrl, { max: Object.keys(crons).length });
   const housekeeping = startHousekeeping({
-    sql: database.sql,
+    sql: housekeepingLocks.sql,
     jobs,
-    crons: options.scheduleHousekeeping === false ? {} : { inboxRetry, reconcile, drift, prune, trialWillEnd, permissionWillExpire },
+    crons: options.scheduleHousekeeping === false ? {} : crons,
     logger: logger.child({ component: 'housekeeping' }),
     ...(options.replica ? { replica: options.replica } : {}),
     onRun: (job, result) => metrics.onHousekeeping(job, result),
@@ -207,7 +212,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     await api?.close();
     for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     await Promise.allSettled([running, housekeeping.stop(), webhooks.stop()]);
-    await Promise.allSettled([connection.close(), clientConnection.close(), database.close(), webhookDatabase.close()]);
+    await Promise.allSettled([connection.close(), clientConnection.close(), database.close(), webhookDatabase.close(), housekeepingLocks.close()]);
     amazonPay.close();
     throw error;
   }
@@ -241,7 +246,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await operations.close();
       await Promise.allSettled([connection.close(), clientConnection.close()]);
       amazonPay.close();
-      await Promise.all([database.close().catch(() => {}), webhookDatabase.close().catch(() => {})]);
+      await Promise.all([database.close().catch(() => {}), webhookDatabase.close().catch(() => {}), housekeepingLocks.close().catch(() => {})]);
       logger.info('stopped');
       finished();
     })();

@@ -146,10 +146,12 @@ export function checkPlanChange(change: ChangePlanInput, environment: BillingEnv
  */
 export async function changePlan(deps: BillingClientDeps, id: string, change: ChangePlanInput): Promise<ChangePlanResult> {
   checkPlanChange(change, deps.environment);
-  const { row, handle } = await requireRunning(deps, id, 'change the plan of');
+  const { row: before } = await requireRunning(deps, id, 'change the plan of');
   // Checked against the other plans on the permission and written with no other start or plan
-  // change on that permission in between (permission-plans.ts).
-  return withPermissionLease(deps, row.chargePermissionId, `plan change of subscription ${id}`, async () => {
+  // change on that permission in between (permission-plans.ts), this subscription's own included:
+  // its row is read again under the lease, so a change that landed meanwhile is the starting point.
+  return withPermissionLease(deps, before.chargePermissionId, `plan change of subscription ${id}`, async () => {
+    const { row, handle } = await requireRunning(deps, id, 'change the plan of');
     // The new plan (what changes, and the row's current amount or interval for what does not)
     // must fit the permission's monthly cap: refused before the workflow hears of it.
     const permission = okOrThrow(

@@ -4,7 +4,7 @@ import type { IntervalUnit } from '../../billing/types.js';
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activeSubscriptionsOnPermission } from '../../db/queries/subscriptions.js';
-import { releasePermissionLease, takePermissionLease } from '../../db/queries/permission-leases.js';
+import { releasePermissionLease, renewPermissionLease, takePermissionLease } from '../../db/queries/permission-leases.js';
 import type { DatabaseOrTransaction } from '../../db/client.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
@@ -62,9 +62,16 @@ export async function withPermissionLease<T>(deps: BillingClientDeps, chargePerm
     }
     await sleep(100 + randomInt(150));
   }
+  // Renewed while `decide` runs (a plan change waits for its workflow, however long no worker runs
+  // it): the lease lapses only when its holder died, never under a change still in progress.
+  const renewal = setInterval(() => {
+    void renewPermissionLease(deps.db, chargePermissionId, holder, new Date(deps.now().getTime() + PERMISSION_LEASE_MS)).catch(() => {});
+  }, PERMISSION_LEASE_MS / 4);
+  renewal.unref();
   try {
     return await decide();
   } finally {
+    clearInterval(renewal);
     await releasePermissionLease(deps.db, chargePermissionId, holder);
   }
 }

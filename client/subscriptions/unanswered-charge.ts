@@ -6,7 +6,7 @@
 // says what they found: its ChargeId, or that there is none.
 import { fromAmazonPrice, formatMoney, money } from '../../billing/money.js';
 import { validateChargeId } from '../../billing/plan-rules.js';
-import { completeCharge } from '../../db/queries/charges.js';
+import { completeCharge, ledgerStateOfCharge } from '../../db/queries/charges.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { InvalidInputError } from '../errors.js';
@@ -23,9 +23,14 @@ export function unansweredAttempt(charges: readonly ChargeRow[]): ChargeRow | un
   return charges.find((c) => c.state === 'pending' && (c.sendsInFlight > 0 || c.possiblyProcessed));
 }
 
-/** The merchant reference Create Charge gave the attempt's Charge (activities/charges.ts), for finding it in Seller Central. */
-export function merchantReferenceOf(attempt: Pick<ChargeRow, 'subscriptionId' | 'cycle'>): string {
-  return `${attempt.subscriptionId}:${attempt.cycle}`;
+/**
+ * The merchant reference Create Charge gave the attempt's Charge, for finding it in Seller Central:
+ * the subscription's own merchantMetadata.merchantReferenceId when it has one, else
+ * "<subscription>:<cycle>" (activities/charges.ts).
+ */
+export function merchantReferenceOf(row: Pick<SubscriptionRow, 'merchantMetadata'>, attempt: Pick<ChargeRow, 'subscriptionId' | 'cycle'>): string {
+  const own = (row.merchantMetadata as { merchantReferenceId?: unknown } | null)?.merchantReferenceId;
+  return typeof own === 'string' && own !== '' ? own : `${attempt.subscriptionId}:${attempt.cycle}`;
 }
 
 /**
@@ -71,8 +76,10 @@ export async function recordUnansweredChargeAnswer(
   if (amount.currency !== expected.currency || amount.amountMinor !== expected.amountMinor)
     mismatches.push(`its amount is ${formatMoney(amount)}, not the attempt's ${formatMoney(expected)}`);
   const reference = charge.merchantMetadata?.merchantReferenceId ?? null;
-  if (reference !== null && reference !== merchantReferenceOf(attempt))
-    mismatches.push(`its merchant reference is ${reference}, not ${merchantReferenceOf(attempt)}`);
+  const sent = merchantReferenceOf(row, attempt);
+  if (reference !== null && reference !== sent) mismatches.push(`its merchant reference is ${reference}, not ${sent}`);
+  // A subscription's own merchant reference is the same for every cycle: a Charge the ledger already holds is another attempt's.
+  if ((await ledgerStateOfCharge(deps.db, charge.chargeId)) !== undefined) mismatches.push('the ledger already records it for another attempt');
   if (mismatches.length > 0)
     throw InvalidInputError.of(
       'unansweredCharge',

@@ -32,3 +32,13 @@ export async function takePermissionLease(
 export async function releasePermissionLease(db: DatabaseOrTransaction, chargePermissionId: string, holder: string): Promise<void> {
   await db.delete(permissionLeases).where(and(eq(permissionLeases.chargePermissionId, chargePermissionId), eq(permissionLeases.holder, holder)));
 }
+
+/** Moves the lease's `until` on while `holder` still has it; false when it no longer has it. */
+export async function renewPermissionLease(db: DatabaseOrTransaction, chargePermissionId: string, holder: string, until: Date): Promise<boolean> {
+  const renewed = await db
+    .update(permissionLeases)
+    .set({ until })
+    .where(and(eq(permissionLeases.chargePermissionId, chargePermissionId), eq(permissionLeases.holder, holder)))
+    .returning({ holder: permissionLeases.holder });
+  return renewed.length > 0;
+}

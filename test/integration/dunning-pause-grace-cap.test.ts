@@ -199,5 +199,16 @@ describe.concurrent('dunning waits that end', () => {
     expect(changes.map((c) => c.status).sort()).toEqual(['fulfilled', 'rejected']);
     expect((changes.find((c) => c.status === 'rejected')!.reason as Error).message).toMatch(/monthly limit.*100000 JPY/);
     for (const id of ['cap-race-c', 'cap-race-d']) await billing.stopSubscription(id);
+
+    // Two changes of one subscription at once (20,000 JPY monthly): weekly (up to 5 × 20,000) or
+    // 25,000 monthly each fit; both together (25,000 weekly, up to 125,000) do not: one is refused.
+    await billing.startSubscription({ ...base, id: 'cap-race-e', plan: plan('20000') });
+    const own = await Promise.allSettled([
+      billing.changePlan('cap-race-e', { interval: { unit: 'week', count: 1 } }),
+      billing.changePlan('cap-race-e', { amountMinor: '25000' }),
+    ]);
+    expect(own.map((c) => c.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((own.find((c) => c.status === 'rejected')!.reason as Error).message).toMatch(/monthly limit.*100000 JPY/);
+    await billing.stopSubscription('cap-race-e');
   }, 90_000);
 });

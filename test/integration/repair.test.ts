@@ -168,9 +168,10 @@ describe('billing repair', () => {
   });
 
   /** A subscription whose worker died while sending cycle 1 (the claim written, no answer) after cycle 0 was paid; its workflow terminated. */
-  async function diedSendingCycle1(id: string, idempotencyKey: string): Promise<{ cp: string }> {
+  async function diedSendingCycle1(id: string, idempotencyKey: string, merchantReferenceId?: string): Promise<{ cp: string }> {
     const cp = await newPermission(h);
-    const { handle } = await h.launch(shortSpec(id, cp, { seconds: 3, cycles: 3 }));
+    const spec = shortSpec(id, cp, { seconds: 3, cycles: 3 });
+    const { handle } = await h.launch(merchantReferenceId ? { ...spec, merchantMetadata: { merchantReferenceId } } : spec);
     await eventually(
       () => ledger(h, id),
       (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
@@ -241,10 +242,12 @@ describe('billing repair', () => {
   });
 
   it('an unanswered attempt Amazon Pay never received (the operator found none) is recorded as failed, and the stopped subscription finished', async () => {
-    const { cp } = await diedSendingCycle1('repair-unanswered-none', 'unanswered-key-none');
+    // Its own merchant reference is what every Create Charge carried: the refusal names that one to look for.
+    const { cp } = await diedSendingCycle1('repair-unanswered-none', 'unanswered-key-none', 'order-42');
     // Not asked to stop: the option does not apply (repair resends the attempt with its own key).
     await expect(cli.library.repair('repair-unanswered-none', { unansweredCharge: 'none' })).rejects.toThrow(/was not asked to stop/);
     await recordStopRequested(h.database.db, 'repair-unanswered-none', 'BuyerRequested', new Date());
+    await expect(cli.library.repair('repair-unanswered-none')).rejects.toThrow(/look the charge up in Amazon Pay \(merchant reference order-42\)/);
     const charged = (await simulatorCharges(h, cp)).length;
     expect(await cli.library.repair('repair-unanswered-none', { unansweredCharge: 'none' })).toMatchObject({ action: 'canceled' });
     expect((await ledger(h, 'repair-unanswered-none')).find((r) => r.cycle === 1)).toMatchObject({
