@@ -226,6 +226,12 @@ export interface PermissionStatus {
   paymentDescriptor?: string | null;
   /** The permission's monthly cap (limits.amountLimit), minor units; null when it has none. Absent in older signals. */
   amountLimit?: MoneyDto | null;
+  /**
+   * The permission's expirationTimestamp as an ISO instant (UTC); null when it has none (Amazon
+   * moves it: a plan change's recurringMetadata, a charge). Absent in older signals and histories,
+   * and when Amazon's value could not be read: then nothing is known about it from this answer.
+   */
+  expiresAt?: string | null;
 }
 
 /**
