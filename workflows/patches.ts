@@ -425,7 +425,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: PERMISSION_EXPIRY_ASKED_OF_AMAZON,
     usedIn: ['workflows/settle-cycle.ts', 'workflows/continue-as-new.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: '95e6573', date: '2026-11-30' },
     step: 'patched',
     histories: {
       before: ['permission-expired.v1.json'],
