@@ -9,6 +9,7 @@
 // their Temporal failure in one place (activities/errors.ts failureOfRead). Every 429 is
 // counted (onAmazonThrottled), whoever made the call.
 import type { AmazonPayClient } from './client.js';
+import { parseCompactTimestamp } from './compact-timestamp.js';
 import { monthlyCapOf } from './monthly-caps.js';
 import { describeOutcome, type AmazonPayOutcome, type FailureOutcome } from './outcomes.js';
 import type { ChargePermission, Price, Refund } from './types.js';
@@ -56,15 +57,32 @@ function bodyOf<T>(deps: AmazonReadDeps, operation: string, outcome: AmazonPayOu
 /**
  * Maps Amazon's Charge Permission to what the workflow understands; an undocumented state is
  * never chargeable (never charge on a guess). Also carries the payment descriptor (e.g. "Visa
- * ****1111": a change is Amazon's own evidence that the buyer replaced the payment method) and
- * the monthly cap (amazonpay/monthly-caps.ts) when known.
+ * ****1111": a change is Amazon's own evidence that the buyer replaced the payment method), the
+ * monthly cap (amazonpay/monthly-caps.ts) when known, and the expirationTimestamp (expiresAtOf).
  */
 export function permissionStatusOf(permission: ChargePermission): PermissionStatus {
   const state = permission.statusDetails.state;
   const reasons = (permission.statusDetails.reasons ?? []).map((r) => r.reasonCode);
-  const details = { paymentDescriptor: paymentDescriptorOf(permission), amountLimit: monthlyCapOf(permission) };
+  const expiresAt = expiresAtOf(permission);
+  const details = {
+    paymentDescriptor: paymentDescriptorOf(permission),
+    amountLimit: monthlyCapOf(permission),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
   if (state === 'Chargeable' || state === 'NonChargeable' || state === 'Closed') return { state: state as PermissionStatus['state'], reasons, ...details };
   return { state: 'NonChargeable', reasons: [`Unknown:${state}`], ...details };
+}
+
+/**
+ * The permission's expirationTimestamp as an ISO instant; null when Amazon gives none (reference
+ * API §5.4: null for Recurring and PaymentMethodOnFile in the sandbox, 180 days for OneTime);
+ * undefined when the key is missing or not a compact timestamp: then this answer says nothing
+ * about the expiry, and what was known stays.
+ */
+export function expiresAtOf(permission: { expirationTimestamp?: string | null }): string | null | undefined {
+  const raw = permission.expirationTimestamp;
+  if (raw === null) return null;
+  return parseCompactTimestamp(raw)?.toISOString();
 }
 
 function paymentDescriptorOf(permission: ChargePermission): string | null {

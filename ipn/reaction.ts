@@ -8,7 +8,7 @@ import { readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../
 import { stopSubscriptionNow } from '../client/subscriptions/stop-now.js';
 import type { Database } from '../db/client.js';
 import { resolvePendingCharge } from '../db/queries/charges.js';
-import { isKnownMissingPermission, recordPermissionCheck, recordUnknownPermission } from '../db/queries/permissions.js';
+import { isKnownMissingPermission, recordPermissionCheck, recordPermissionExpiry, recordUnknownPermission } from '../db/queries/permissions.js';
 import { activeSubscriptionsOnPermission, subscriptionOfCharge } from '../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../db/schema/index.js';
 import { chargeUpdateSignal, permissionStatusPayload, permissionStatusSignal } from '../workflows/messages.js';
@@ -44,8 +44,9 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
   if (status.state === 'NotFound') await recordUnknownPermission(deps.db, chargePermissionId, 'not_found', deps.now());
   // Amazon's answer after an IPN is evidence of a change.
   const touched = await applyPermissionStatus(deps, subscriptions, status, { evidenceOfChange: true });
-  // After the subscriptions were told: reconciliation signals only a state other than the one
-  // recorded here, so a reaction that failed half-way must not record what nobody was told.
+  // After the subscriptions were told: reconciliation signals only a state (or an expiry) other
+  // than the one recorded here, so a reaction that failed half-way must not record what nobody was told.
+  await recordPermissionExpiry(deps.db, chargePermissionId, status.expiresAt, deps.now());
   await recordPermissionCheck(deps.db, chargePermissionId, status.state, deps.now());
   return {
     status: 'processed',
@@ -105,6 +106,17 @@ export async function applyPermissionStatus(
     }
   }
   return touched;
+}
+
+/**
+ * The subscriptions whose permission_expires_at is not the expiry Amazon answered (`status
+ * .expiresAt`); none when the answer states no readable expiry. Reconciliation tells these even
+ * when the state is unchanged.
+ */
+export function withStaleExpiry(subscriptions: SubscriptionRow[], status: PermissionStatus): SubscriptionRow[] {
+  const answered = status.expiresAt;
+  if (answered === undefined) return [];
+  return subscriptions.filter((s) => (s.permissionExpiresAt?.toISOString() ?? null) !== (answered === null ? null : new Date(answered).toISOString()));
 }
 
 /**

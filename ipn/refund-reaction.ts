@@ -14,16 +14,9 @@ import {
 } from '../db/queries/refunds.js';
 import type { Refund } from '../amazonpay/types.js';
 import { readRefund } from '../amazonpay/reads.js';
+import { parseCompactTimestamp } from '../amazonpay/compact-timestamp.js';
 import type { ReactionDeps, ReactionResult } from './reaction.js';
 import { FINAL_REFUND_STATES } from '../billing/vocabulary.js';
-
-/** Amazon's compact timestamp (20190714T155300Z); null when absent or malformed. */
-export function parseCompactTimestamp(value: string | null | undefined): Date | null {
-  const m = value ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value) : null;
-  if (!m) return null;
-  const at = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
-  return Number.isNaN(at.getTime()) ? null : at;
-}
 
 export function refundStatusUpdate(refund: Refund, now: Date): RefundStatusUpdate {
   const state = refund.statusDetails.state;

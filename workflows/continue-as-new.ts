@@ -6,10 +6,10 @@
 // than that many billing intervals, so runs started before a patch drain on a schedule and the
 // patch can be retired (workflows/patches.ts, docs/versioning.md).
 import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
-import { BOUNDED_CONTINUE_AS_NEW } from './patches.js';
+import { BOUNDED_CONTINUE_AS_NEW, PERMISSION_EXPIRY_ASKED_OF_AMAZON } from './patches.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import type { subscriptionWorkflow } from './subscription.js';
-import { DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES, type CarriedState } from './types.js';
+import { DEFAULT_CONTINUE_AS_NEW_EVERY_CYCLES, type CarriedState, type SubscriptionWorkflowInput } from './types.js';
 
 /**
  * Whether the run continues as new now, `settledThisRun` cycles after it started: when the
@@ -35,5 +35,12 @@ export async function continueAsNewBetweenCycles(rt: SubscriptionRuntime): Promi
   await condition(allHandlersFinished);
   if (rt.stopRequested && rt.patched(BOUNDED_CONTINUE_AS_NEW)) return;
   const state: CarriedState = { ...rt.s, pauseReason: rt.s.paused ? rt.pauseReason : null };
-  await continueAsNew<typeof subscriptionWorkflow>({ ...rt.input, state });
+  const input = rt.patched(PERMISSION_EXPIRY_ASKED_OF_AMAZON) ? withPermissionExpiry(rt.input, rt.permissionExpiresAt) : rt.input;
+  await continueAsNew<typeof subscriptionWorkflow>({ ...input, state });
+}
+
+/** `input` with the latest known expiry of its Charge Permission (null: none, the field left out), for the next run. */
+function withPermissionExpiry(input: SubscriptionWorkflowInput, expiresAt: string | null): SubscriptionWorkflowInput {
+  const { permissionExpiresAt: _startExpiry, ...rest } = input;
+  return expiresAt === null ? rest : { ...rest, permissionExpiresAt: expiresAt };
 }

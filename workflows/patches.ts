@@ -146,6 +146,17 @@ export const NO_CHARGE_AFTER_PERMISSION_EXPIRY = 'no-charge-after-permission-exp
  * (a second decline). A Closed or NotFound answer is still taken: the end is final.
  */
 export const CHECK_YIELDS_TO_NEWER_EVIDENCE = 'check-yields-to-newer-evidence';
+/**
+ * The run keeps the latest expirationTimestamp it knows (the input's, then every Get Charge
+ * Permission answer it notes: its own checks and permissionStatus signals) and carries it across
+ * continue-as-new. A cycle due at or after it asks Amazon first (Get Charge Permission) and ends
+ * the subscription (ended, ChargePermissionExpired) only when the answer confirms the expiry has
+ * passed; a later expiry or none is noted and the cycle charged. A Create Charge refused for the
+ * permission's state whose re-read shows the expiry passed (one that appeared or moved earlier
+ * after start) ends it the same way instead of waiting in needs_attention. Before, the expiry read
+ * at start was final: a permission Amazon had extended ended at the stale date.
+ */
+export const PERMISSION_EXPIRY_ASKED_OF_AMAZON = 'permission-expiry-asked-of-amazon';
 
 export interface PatchEntry {
   id: string;
@@ -411,6 +422,16 @@ export const PATCHES: readonly PatchEntry[] = [
     step: 'patched',
     histories: { before: ['dunning.v6.json'], after: ['dunning.v7.json'] },
   },
+  {
+    id: PERMISSION_EXPIRY_ASKED_OF_AMAZON,
+    usedIn: ['workflows/settle-cycle.ts', 'workflows/continue-as-new.ts'],
+    added: { commit: '95e6573', date: '2026-11-30' },
+    step: 'patched',
+    histories: {
+      before: ['permission-expired.v1.json'],
+      after: ['permission-expired.v2-run1.json', 'permission-expired.v2-run2.json', 'permission-expiry-refused.v1.json'],
+    },
+  },
 ];
 
 /**
@@ -435,4 +456,9 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
   'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v2.json'],
   'plan change, pause and resume': ['messages.v3.json'],
   cancelled: ['cancelled.v3.json'],
+  'Charge Permission expiry extended by Amazon, carried across continue-as-new, then confirmed': [
+    'permission-expired.v2-run1.json',
+    'permission-expired.v2-run2.json',
+  ],
+  'Charge Permission expiry set after start: the charge refused for it ends the subscription': ['permission-expiry-refused.v1.json'],
 };

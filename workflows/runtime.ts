@@ -65,6 +65,11 @@ export class SubscriptionRuntime {
   cancelNow = false;
   permission: NotedPermission | null = null;
   permissionVersion = 0;
+  /**
+   * The Charge Permission's expirationTimestamp as last known (ISO instant; null: none): the
+   * input's, then every answer noted that states one (PERMISSION_EXPIRY_ASKED_OF_AMAZON reads it).
+   */
+  permissionExpiresAt: string | null;
   /** Counts evidence of a change (an IPN's fetch) that found the permission Chargeable: a buyer fixed it, kept even if a routine check lands after. */
   chargeableOnEvidence = 0;
   /** A failed activity call waiting for its retry (workflows/guarded-calls.ts). */
@@ -115,6 +120,7 @@ export class SubscriptionRuntime {
     public s: CarriedState,
   ) {
     this.displayed = { status: s.status, reason: s.statusReason };
+    this.permissionExpiresAt = input.permissionExpiresAt ?? null;
     // A pause carried across a continue-as-new keeps its reason.
     this.pauseReason = s.paused ? (s.pauseReason ?? null) : null;
   }
@@ -156,14 +162,17 @@ export class SubscriptionRuntime {
 
   /** `evidenceOfChange`: see PermissionStatusSignal; the workflow's own checks are routine (false). */
   notePermission(status: PermissionStatus, evidenceOfChange: boolean): void {
-    const { state, reasons, paymentDescriptor, amountLimit } = status;
+    const { state, reasons, paymentDescriptor, amountLimit, expiresAt } = status;
     this.permission = {
       state,
       reasons,
       ...(paymentDescriptor !== undefined ? { paymentDescriptor } : {}),
       ...(amountLimit !== undefined ? { amountLimit } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
       evidenceOfChange,
     };
+    // An answer that states no expiry (older signals, an unreadable value) leaves the known one.
+    if (expiresAt !== undefined) this.permissionExpiresAt = expiresAt;
     if (evidenceOfChange && status.state === 'Chargeable') this.chargeableOnEvidence += 1;
     if (evidenceOfChange) {
       this.evidenceNotes += 1;
@@ -194,6 +203,8 @@ export class SubscriptionRuntime {
     }
     // Still a sign that the permission was NonChargeable after the decline (the fix's evidence).
     if (answer.state === 'NonChargeable') this.nonChargeableSeen += 1;
+    // The evidence's expiry is the newer one; an evidence that states none leaves the answer's.
+    if (evidence.expiresAt === undefined && answer.expiresAt !== undefined) this.permissionExpiresAt = answer.expiresAt;
     return { answer, current: evidence };
   }
 

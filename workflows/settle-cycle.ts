@@ -20,6 +20,7 @@ import {
   PAUSE_HOLDS_DUNNING,
   PAUSE_HOLDS_EVERY_WAIT,
   PAYMENT_METHOD_FIX_NEEDS_EVIDENCE,
+  PERMISSION_EXPIRY_ASKED_OF_AMAZON,
   REPAIR_RESTORES_PAUSED_WAIT,
   REPAIR_RESTORES_WAIT,
 } from './patches.js';
@@ -66,7 +67,8 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
       if (rt.stopRequested) return stop(rt.stopReason());
-      if (permissionExpired(ctx)) return { kind: 'stop', status: 'ended', reason: PERMISSION_EXPIRED };
+      const expired = await permissionExpired(ctx);
+      if (expired) return expired;
       rt.permissionAtAttempt = rt.permission;
       const attempted = await chargeOnce(ctx);
       const step = await decide(ctx, attempted);
@@ -370,6 +372,8 @@ async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promis
   const { rt, acts } = ctx;
   const { current: permission } = await rt.checkPermission(acts);
   if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  // Refused because the permission expired (an expiry that appeared or moved earlier after start): no retry or fix can help.
+  if (rt.patched(PERMISSION_EXPIRY_ASKED_OF_AMAZON) && expiryPassed(rt.permissionExpiresAt)) return PERMISSION_EXPIRED_END;
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason, { knownNonChargeable: true });
   return needsAttention(ctx, reason, { sameKey: false });
 }
@@ -514,13 +518,30 @@ function clearGrace(rt: SubscriptionRuntime): void {
   if (rt.s.gracePausedMs != null) rt.s.gracePausedMs = null;
 }
 
-/** The reason a subscription ends when its Charge Permission expired (docs/cli.md statuses). */
-const PERMISSION_EXPIRED = 'ChargePermissionExpired';
+/** How a subscription ends when its Charge Permission expired: status ended, reason ChargePermissionExpired (docs/cli.md statuses). */
+const PERMISSION_EXPIRED_END: SettleResult = { kind: 'stop', status: 'ended', reason: 'ChargePermissionExpired' };
 
-/** Whether the permission's expirationTimestamp has passed (workflow time): Amazon Pay would refuse the charge, and the buyer's consent ended. */
-function permissionExpired({ rt, input }: CycleContext): boolean {
-  if (input.permissionExpiresAt === undefined || !rt.patched(NO_CHARGE_AFTER_PERMISSION_EXPIRY)) return false;
-  return Date.now() >= Date.parse(input.permissionExpiresAt);
+/** Whether an expirationTimestamp (ISO instant; null: none) has passed in workflow time. */
+function expiryPassed(expiresAt: string | null | undefined): boolean {
+  return expiresAt != null && Date.now() >= Date.parse(expiresAt);
+}
+
+/**
+ * The end of the subscription when its Charge Permission has expired (Amazon Pay would refuse
+ * the charge, and the buyer's consent ended), else null: charge. The expiry known to have passed
+ * is confirmed with Get Charge Permission first, since Amazon moves it (a recurringMetadata
+ * update, its own rules); its answer is noted, so a later expiry or none is charged on
+ * (PERMISSION_EXPIRY_ASKED_OF_AMAZON). Runs from before that patch end at the input's expiry
+ * unasked. A Closed or NotFound answer stops it canceled, as everywhere.
+ */
+async function permissionExpired(ctx: CycleContext): Promise<SettleResult | null> {
+  const { rt, acts, input } = ctx;
+  if (!rt.patched(NO_CHARGE_AFTER_PERMISSION_EXPIRY)) return null;
+  if (!rt.patched(PERMISSION_EXPIRY_ASKED_OF_AMAZON)) return expiryPassed(input.permissionExpiresAt) ? PERMISSION_EXPIRED_END : null;
+  if (!expiryPassed(rt.permissionExpiresAt)) return null;
+  const { current } = await rt.checkPermission(acts);
+  if (current.state === 'Closed' || current.state === 'NotFound') return stop(rt.stopReason());
+  return expiryPassed(rt.permissionExpiresAt) ? PERMISSION_EXPIRED_END : null;
 }
 
 function stop(reason: string): SettleResult {

@@ -97,7 +97,11 @@ export interface SubscriptionWorkflowInput {
   firstChargeId?: string;
   /** A trial precedes cycle 0 (its due date already includes the trial). */
   trialing?: boolean;
-  /** The Charge Permission's expirationTimestamp (ISO instant) as read at start; no Create Charge at or after it. */
+  /**
+   * The Charge Permission's expirationTimestamp (ISO instant) as last known: read at start, then
+   * carried across continue-as-new as the run last knew it; absent: none known. A cycle due at or
+   * after it asks Amazon before it ends the subscription (workflows/settle-cycle.ts permissionExpired).
+   */
   permissionExpiresAt?: string;
   policy: BillingPolicy;
   taskQueues: { charges: string; amazonReads: string };
@@ -226,6 +230,12 @@ export interface PermissionStatus {
   paymentDescriptor?: string | null;
   /** The permission's monthly cap (limits.amountLimit), minor units; null when it has none. Absent in older signals. */
   amountLimit?: MoneyDto | null;
+  /**
+   * The permission's expirationTimestamp as an ISO instant (UTC); null when it has none (Amazon
+   * moves it: a plan change's recurringMetadata, a charge). Absent in older signals and histories,
+   * and when Amazon's value could not be read: then nothing is known about it from this answer.
+   */
+  expiresAt?: string | null;
 }
 
 /**

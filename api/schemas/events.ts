@@ -100,7 +100,7 @@ export const SubscriptionPermissionWillExpireDataSchema = z
   .strictObject({
     charge_permission_id: z.string(),
     permission_expires_at: instant(
-      "The Charge Permission's expirationTimestamp: no charge is sent at or after it, and the cycle due then ends the subscription (ChargePermissionExpired)",
+      "The Charge Permission's expirationTimestamp as Amazon Pay last answered it: no charge is sent at or after it; the cycle due then asks Amazon Pay again and, when it confirms, ends the subscription (ChargePermissionExpired). A later event of this type carries a date Amazon moved it to",
     ),
   })
   .meta({ id: 'SubscriptionPermissionWillExpireData' });

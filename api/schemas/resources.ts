@@ -31,6 +31,11 @@ export const SubscriptionSchema = z
       .describe(
         'A cancel "now" recorded before the workflow was told: when and why (the subscription ends canceled with this reason); null when none was asked for',
       ),
+    permissionExpiresAt: instant
+      .nullable()
+      .describe(
+        "The Charge Permission's expirationTimestamp as Amazon Pay last answered it (at start, the subscription's own checks, IPNs, reconciliation, plan changes); null when it has none. No charge is sent at or after it: the cycle due then asks Amazon Pay again and, when it confirms, ends the subscription (ChargePermissionExpired)",
+      ),
     workflowId: z.string().describe('Temporal workflow of this subscription'),
   })
   .meta({ id: 'Subscription' });

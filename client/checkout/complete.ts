@@ -8,6 +8,8 @@ import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
 import type { CheckoutSession, CheckoutSessionPayload, Price } from '../../amazonpay/types.js';
 import { checkoutCompleteIdempotencyKey, subscriptionWorkflowId } from '../../billing/keys.js';
+import { expiresAtOf } from '../../amazonpay/reads.js';
+import { recordPermissionExpiry } from '../../db/queries/permissions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { subscriptionView } from '../subscriptions/views.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
@@ -77,6 +79,8 @@ export async function completeCheckout(deps: BillingClientDeps, checkoutSessionI
   }
   // A repeat after this session started the subscription (the buyer reloads the return page) is
   // that subscription, whatever its terms became since (a plan change): not a start to compare.
+  // It shows the expiry Amazon has now (a new subscription stores it at start).
+  await recordPermissionExpiry(deps.db, standing.chargePermissionId, expiresAtOf(permission), deps.now());
   const existing = await getSubscription(deps.db, checkout.subscriptionId);
   if (existing && existing.chargePermissionId === standing.chargePermissionId) {
     return {

@@ -8,6 +8,8 @@ import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery }
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
+import { expiresAtOf } from '../../amazonpay/reads.js';
+import { recordPermissionExpiry } from '../../db/queries/permissions.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
 import { assertChangeWithoutCheckout, recurringMetadataAsRead, recurringMetadataFor, updateRecurringMetadata } from './plan-terms.js';
@@ -139,7 +141,8 @@ export function checkPlanChange(change: ChangePlanInput, environment: BillingEnv
  * the Charge Permission's recurringMetadata kept to the plan (plan-terms.ts). In order, so that
  * nothing is left half-changed: the change on its own; the permission's monthly limit; the
  * region (EU/UK: CheckoutRequiredError for a higher amount or another frequency); Update Charge
- * Permission (a refusal changes nothing); the workflow's update — when it refuses (the
+ * Permission (a refusal changes nothing; its answer's expirationTimestamp is written to the
+ * subscriptions on the permission); the workflow's update — when it refuses (the
  * subscription ended meanwhile), the permission's recurringMetadata is put back and ConflictError
  * says so. Throws InvalidInputError, CheckoutRequiredError, ChargePermissionNotChargeableError,
  * NotFoundError, ConflictError, UpstreamError.
@@ -174,7 +177,9 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
     };
     const amazonPay = deps.amazonPay();
     assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan);
-    await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
+    const updated = await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
+    // Amazon bases the permission's expiry on recurringMetadata: its answer says where it stands now.
+    await recordPermissionExpiry(deps.db, row.chargePermissionId, expiresAtOf(updated), deps.now());
     try {
       return await handle.executeUpdate(changePlanUpdate, {
         args: [
@@ -188,7 +193,11 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
       // The workflow's validator refused it (e.g. the subscription ended meanwhile): the permission gets its terms back.
       if (error instanceof WorkflowUpdateFailedError) {
         const restored = await updateRecurringMetadata(amazonPay, permission, recurringMetadataAsRead(permission.recurringMetadata)).then(
-          () => 'its Charge Permission has its recurringMetadata back',
+          async (answer) => {
+            // Not worth the conflict's message if it fails: the next read of the permission writes it.
+            await recordPermissionExpiry(deps.db, row.chargePermissionId, expiresAtOf(answer), deps.now()).catch(() => []);
+            return 'its Charge Permission has its recurringMetadata back';
+          },
           (failure: unknown) => `putting back the recurringMetadata of Charge Permission ${row.chargePermissionId} failed (${(failure as Error).message})`,
         );
         throw new ConflictError(`The subscription refused the plan change: ${error.cause?.message ?? error.message}; nothing changed, ${restored}`);

@@ -1,7 +1,7 @@
 // startSubscription: what the merchant's checkout calls right after Complete Checkout Session
 // returned a Charge Permission (and maybe the first ChargeId). Nothing is written before every
 // check passed; a repeated call with the same id and terms returns the same subscription.
-import { parseCompactTimestamp } from '../../ipn/refund-reaction.js';
+import { parseCompactTimestamp } from '../../amazonpay/compact-timestamp.js';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DateTime } from 'luxon';
 import { subscriptionWorkflowId } from '../../billing/keys.js';

@@ -21,6 +21,11 @@ export interface SubscriptionView {
   endedAt: string | null;
   /** A stop "now" recorded (client/subscriptions/stop-now.ts) — when (ISO UTC) and why; null when none was asked for. */
   stopRequested: { at: string; reason: string } | null;
+  /**
+   * The Charge Permission's expirationTimestamp (ISO UTC) as Amazon Pay last answered it (start,
+   * the workflow's checks, IPNs, reconciliation, plan changes); null when it has none.
+   */
+  permissionExpiresAt: string | null;
 }
 
 export interface ChargeView {
@@ -82,6 +87,7 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
     createdAt: row.createdAt.toISOString(),
     endedAt: iso(row.endedAt),
     stopRequested: row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : null,
+    permissionExpiresAt: iso(row.permissionExpiresAt),
   };
 }
 

@@ -6,7 +6,13 @@ import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { Database } from '../../db/client.js';
 import { pruneStaleCheckouts } from '../../db/queries/checkouts.js';
 import { pruneInbox } from '../../db/queries/ipn-inbox.js';
-import { lastPermissionStates, permissionsToReconcile, recordPermissionCheck, recordUnknownPermission } from '../../db/queries/permissions.js';
+import {
+  lastPermissionStates,
+  permissionsToReconcile,
+  recordPermissionCheck,
+  recordPermissionExpiry,
+  recordUnknownPermission,
+} from '../../db/queries/permissions.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
@@ -14,7 +20,7 @@ import { emitPermissionWillExpire, emitTrialWillEnd } from '../../db/queries/tri
 import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscriptionStatus, subscriptionWorkflowIds } from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
-import { applyPermissionStatus, type ReactionDeps } from '../../ipn/reaction.js';
+import { applyPermissionStatus, withStaleExpiry, type ReactionDeps } from '../../ipn/reaction.js';
 import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
 import { redeliverStop, workflowStateOf } from '../../client/subscriptions/stop-now.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
@@ -89,14 +95,17 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * refundPollAfter (at most a quarter of reconcileBudget), then Get Charge Permission for the
      * rest of the budget: permissions of live subscriptions, least recently checked first.
      * Subscriptions are told only what is news: a state other than the one last seen (a
-     * Closed permission always cancels what still runs on it), so quiet permissions add
-     * nothing to workflow histories. Stops at the first 429, leaving the quota to billing.
+     * Closed permission always cancels what still runs on it), or an expirationTimestamp other
+     * than the one their row holds (then written to it), so quiet permissions add nothing to
+     * workflow histories. Stops at the first 429, leaving the quota to billing.
      */
     async reconcile(): Promise<{
       checked: number;
       signalled: number;
       unchanged: number;
       closed: number;
+      /** Subscriptions whose permission_expires_at was set to the expiry Amazon answered. */
+      expiries: number;
       errors: number;
       throttled: boolean;
       refunds: { checked: number; resolved: number; errors: number };
@@ -130,6 +139,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       let signalled = 0;
       let unchanged = 0;
       let closed = 0;
+      let expiries = 0;
       let errors = 0;
       for (const chargePermissionId of ids) {
         if (!(await pace())) break;
@@ -140,17 +150,23 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           const previous = lastSeen.get(chargePermissionId);
           const known = previous !== undefined && previous !== 'error';
           const news = fetched.state === 'Closed' || (known ? previous !== fetched.state : fetched.state !== 'Chargeable');
+          const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
+          // An expiry Amazon moved (or set) is news to the subscriptions whose row says another.
+          const staleExpiry = withStaleExpiry(subscriptions, fetched);
           if (news) {
             // A change between two checks is evidence of a change like an IPN (a NonChargeable→Chargeable
             // change may end a payment-method wait); a first look is only a routine check.
-            const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
             const touched = await applyPermissionStatus(reaction, subscriptions, fetched, { evidenceOfChange: known });
             if (fetched.state === 'Closed') closed += touched;
             else signalled += touched;
+          } else if (staleExpiry.length > 0) {
+            // The same state with another expiry: a routine note (no evidence of a payment-method change).
+            signalled += await applyPermissionStatus(reaction, staleExpiry, fetched, { evidenceOfChange: false });
           } else {
             unchanged += 1;
           }
           // Recorded after the subscriptions were told: if telling failed, the next run sees news again.
+          expiries += (await recordPermissionExpiry(deps.db, chargePermissionId, fetched.expiresAt, deps.now())).length;
           await recordPermissionCheck(deps.db, chargePermissionId, fetched.state, deps.now());
         } catch (error) {
           if (error instanceof AmazonReadFailed && error.throttled) {
@@ -163,7 +179,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           deps.logger.warn({ chargePermissionId, err: (error as Error).message }, 'reconciliation could not check a charge permission');
         }
       }
-      const result = { checked, signalled, unchanged, closed, errors, throttled, refunds };
+      const result = { checked, signalled, unchanged, closed, expiries, errors, throttled, refunds };
       deps.logger.info(result, 'reconciliation run');
       return result;
     },
@@ -270,7 +286,8 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
 
     /**
      * subscription.permission_will_expire for every live subscription whose Charge Permission
-     * expires within permissionWillExpireBeforeMs from now (db/queries/trial-events.ts): once each.
+     * expires within permissionWillExpireBeforeMs from now (db/queries/trial-events.ts): once per
+     * subscription and expiry date (an expiry Amazon moved is warned of again).
      */
     async permissionWillExpire(): Promise<{ emitted: number }> {
       const emitted = await emitPermissionWillExpire(deps.db, deps.now(), deps.permissionWillExpireBeforeMs ?? DEFAULT_PERMISSION_WILL_EXPIRE_BEFORE_MS);

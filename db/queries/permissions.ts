@@ -1,9 +1,10 @@
 // Charge Permissions as the daemon checked them: the last state reconciliation or an IPN's
-// fetch saw, those Amazon Pay does not know (or no subscription of ours bills on), and which
-// ones the next reconciliation run should check.
-import { and, eq, inArray, sql } from 'drizzle-orm';
+// fetch saw, those Amazon Pay does not know (or no subscription of ours bills on), which ones
+// the next reconciliation run should check, and their expirationTimestamp on the subscriptions.
+import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { permissionChecks, subscriptions, unknownPermissions } from '../schema/index.js';
+import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
 
 export async function recordUnknownPermission(
   db: DatabaseOrTransaction,
@@ -61,4 +62,34 @@ export async function permissionsToReconcile(db: DatabaseOrTransaction, limit: n
     order by min(c.last_checked_at) asc nulls first, s.charge_permission_id
     limit ${limit}`);
   return rows.map((r) => r.charge_permission_id);
+}
+
+/**
+ * Keeps subscriptions.permission_expires_at true: sets it to `expiresAt` — the Charge Permission's
+ * expirationTimestamp as Amazon Pay just answered it (ISO instant; null: none) — on every live
+ * subscription (not canceled or ended) on the permission whose value differs; an ended one keeps
+ * the expiry it ended with. `undefined` (the answer stated no readable expiry) changes nothing.
+ * Called wherever the daemon reads a Charge Permission: start (the insert), the workflow's Get
+ * Charge Permission activity, the IPN reaction, reconciliation, a plan change's Update Charge
+ * Permission. Returns the ids of the subscriptions changed.
+ */
+export async function recordPermissionExpiry(
+  db: DatabaseOrTransaction,
+  chargePermissionId: string,
+  expiresAt: string | null | undefined,
+  at: Date,
+): Promise<string[]> {
+  if (expiresAt === undefined) return [];
+  const changed = await db
+    .update(subscriptions)
+    .set({ permissionExpiresAt: expiresAt === null ? null : new Date(expiresAt), updatedAt: at })
+    .where(
+      and(
+        eq(subscriptions.chargePermissionId, chargePermissionId),
+        notInArray(subscriptions.status, [...FINAL_SUBSCRIPTION_STATUSES]),
+        sql`${subscriptions.permissionExpiresAt} is distinct from ${expiresAt}::timestamptz`,
+      ),
+    )
+    .returning({ id: subscriptions.id });
+  return changed.map((row) => row.id);
 }

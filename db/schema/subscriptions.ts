@@ -26,8 +26,10 @@ export const subscriptions = pgTable(
     /** Charge captured at checkout (Complete Checkout Session), recorded as cycle 0. */
     firstChargeId: text('first_charge_id'),
     /**
-     * The Charge Permission's expirationTimestamp as Get Charge Permission answered it at start
-     * (null: none, as for PaymentMethodOnFile). No Create Charge is sent at or after it (workflows/settle-cycle.ts).
+     * The Charge Permission's expirationTimestamp as Amazon Pay last answered it (null: none, as for
+     * PaymentMethodOnFile): read at start, then written by every later read of the permission
+     * (db/queries/permissions.ts recordPermissionExpiry), since Amazon moves it. No Create Charge
+     * is sent at or after it unless Amazon's answer then says otherwise (workflows/settle-cycle.ts).
      */
     permissionExpiresAt: timestamp('permission_expires_at', { withTimezone: true }),
     currentCycle: integer('current_cycle').notNull().default(0),

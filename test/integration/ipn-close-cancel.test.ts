@@ -272,6 +272,30 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(reasons).toEqual(['active:Created', 'payment_method_required:HardDeclined', 'active:null', 'ended:TermCompleted']);
   });
 
+  it("a CHARGE_PERMISSION IPN's fetch brings the permission's expirationTimestamp: to the subscription's row and to its workflow", async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-ipn-expiry', cp));
+    expect((await getSubscription(database.db, 'sub-ipn-expiry'))?.permissionExpiresAt).toBeNull();
+    const expiresAt = new Date(Math.ceil((Date.now() + 30 * 86_400_000) / 1000) * 1000).toISOString();
+    await sim.control.setExpiration(cp, expiresAt);
+    // The IPN of another change; Get Charge Permission after it answers the expiry too.
+    await sim.control.makeNonChargeable(cp, 'PaymentMethodExpired');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-ipn-expiry'),
+      (r) => r?.permissionExpiresAt?.toISOString() === expiresAt,
+      { timeoutMs: 20_000, what: "the IPN reaction to write the permission's expiry" },
+    );
+    expect(row?.status).toBe('active');
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (st) => st.permission?.expiresAt === expiresAt,
+      { timeoutMs: 20_000, what: 'the workflow to note it' },
+    );
+    expect(state.permission).toMatchObject({ state: 'NonChargeable', evidenceOfChange: true });
+    await handle.terminate('test cleanup');
+  });
+
   it('duplicated, reordered and delayed IPNs change nothing twice', async () => {
     // One window of 12 envelopes, shuffled on release: a permission's Closed can overtake its own earlier changes.
     await sim.control.setIpn({

@@ -1,7 +1,9 @@
 // Reconciliation tells subscriptions only what is news: a Charge Permission state other than
-// the one it recorded last time. A quiet permission checked every run adds nothing to the
-// subscription's history; a change is signalled once; a close cancels.
+// the one it recorded last time, or an expirationTimestamp other than the one their row holds. A
+// quiet permission checked every run adds nothing to the subscription's history; a change is
+// signalled once; a close cancels.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventsOfSubscription } from '../../db/queries/events.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { Daemon } from '../../daemon/run.js';
 import { stateQuery } from '../../workflows/messages.js';
@@ -9,6 +11,7 @@ import type { PermissionStatusSignal } from '../../workflows/types.js';
 import { eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
+import { newKey, openApiClient } from './api-support.js';
 
 describe('reconciliation signals a subscription only when its permission changed', () => {
   let database: TestDatabase;
@@ -89,6 +92,55 @@ describe('reconciliation signals a subscription only when its permission changed
       { timeoutMs: 10_000, what: 'the workflow to note the permission' },
     );
     expect(state.permission).toMatchObject({ state: 'NonChargeable', reasons: ['PaymentMethodInvalid'], evidenceOfChange: false });
+    await handle.terminate('test cleanup');
+  });
+
+  it('an expirationTimestamp Amazon set or moved: written to permission_expires_at, passed on as a routine note, warned of once per date, shown by the API', async () => {
+    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
+    const cp = chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-reconcile-expiry', cp));
+    const row = () => getSubscription(database.db, 'sub-reconcile-expiry');
+    const warnings = async () =>
+      (await eventsOfSubscription(database.db, 'sub-reconcile-expiry'))
+        .filter((e) => e.type === 'subscription.permission_will_expire')
+        .map((e) => (e.data as { permission_expires_at: string }).permission_expires_at);
+    // None at start, none at Amazon: nothing to write or tell.
+    expect(await daemon.jobs.reconcile()).toMatchObject({ expiries: 0, errors: 0 });
+    expect((await row())?.permissionExpiresAt).toBeNull();
+
+    // Amazon sets one (the state stays Chargeable): the row follows, the subscription is told.
+    const first = new Date(Math.ceil((Date.now() + 2 * 86_400_000) / 1000) * 1000);
+    await sim.control.setExpiration(cp, first.toISOString());
+    expect(await daemon.jobs.reconcile()).toMatchObject({ expiries: 1, errors: 0 });
+    expect((await row())?.permissionExpiresAt?.toISOString()).toBe(first.toISOString());
+    expect(await daemon.jobs.reconcile()).toMatchObject({ expiries: 0 });
+    await daemon.jobs.permissionWillExpire();
+    expect(await warnings()).toEqual([first.toISOString()]);
+
+    // Amazon moves it a day later: written, told, and warned of again for the new date, once.
+    const later = new Date(first.getTime() + 86_400_000);
+    await sim.control.setExpiration(cp, later.toISOString());
+    expect(await daemon.jobs.reconcile()).toMatchObject({ expiries: 1, errors: 0 });
+    expect((await row())?.permissionExpiresAt?.toISOString()).toBe(later.toISOString());
+    await daemon.jobs.permissionWillExpire();
+    await daemon.jobs.permissionWillExpire();
+    expect(await warnings()).toEqual([first.toISOString(), later.toISOString()]);
+
+    const state = await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.permission?.expiresAt === later.toISOString(),
+      { timeoutMs: 10_000, what: 'the workflow to note the moved expiry' },
+    );
+    expect(state.permission).toMatchObject({ state: 'Chargeable', evidenceOfChange: false });
+    const signals = (await handle.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'permissionStatus');
+    expect(signals).toHaveLength(2);
+
+    // The HTTP API's subscription view, checked against the OpenAPI document the daemon serves.
+    const { client } = await openApiClient(daemon.apiUrl, await newKey(database.db, 'expiry-reader', true));
+    const shown = await client.call<{ subscription: { permissionExpiresAt: string | null } }>('GET', '/v1/subscriptions/{id}', {
+      params: { id: 'sub-reconcile-expiry' },
+    });
+    expect([shown.status, shown.body.subscription.permissionExpiresAt]).toEqual([200, later.toISOString()]);
     await handle.terminate('test cleanup');
   });
 });

@@ -598,12 +598,36 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     // NO_CHARGE_AFTER_PERMISSION_EXPIRY: the cycle due after the permission's expirationTimestamp ends the subscription, nothing sent.
+    // PERMISSION_EXPIRY_ASKED_OF_AMAZON (v2): a cycle every 2 s; the expiry known at start (5 s) is asked of Amazon at the
+    // cycle due after it; Amazon answers a later one (13 s), so that cycle is charged; the run continues as new after 5
+    // cycles carrying it; the cycle due after it asks again, Amazon confirms it, and the subscription ends
+    // ChargePermissionExpired. Each run's first cycle is due well after its first workflow task ends: replay-split.test.ts
+    // cuts that task and replays the code after the cut at the task's end.
     name: 'permission-expired',
     async run(h) {
       const cp = await newPermission(h);
-      const expiresAt = new Date(h.now().getTime() + 3_500);
+      const expiresAt = new Date(Math.ceil((h.now().getTime() + 5_000) / 1000) * 1000);
       await h.control.setExpiration(cp, expiresAt.toISOString());
-      const { handle } = await h.launch(shortSpec('replay-permission-expired', cp, { seconds: 1, cycles: 10 }), {}, { expiresAt });
+      const spec = shortSpec('replay-permission-expired', cp, { seconds: 2, firstInSeconds: 2, cycles: 12 });
+      const { handle } = await h.launch(spec, { continueAsNewEveryCycles: 5 }, { expiresAt });
+      await h.control.setExpiration(cp, new Date(expiresAt.getTime() + 8_000).toISOString());
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // PERMISSION_EXPIRY_ASKED_OF_AMAZON: an expiry that appeared after start (start saw none): Create Charge is refused
+    // (InvalidChargePermissionStatus), the re-read shows the expiry passed, and the subscription ends ChargePermissionExpired.
+    name: 'permission-expiry-refused',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-permission-expiry-refused', cp, { seconds: 2, firstInSeconds: 2, cycles: 12 }));
+      await eventually(
+        () => ledger(h, 'replay-permission-expiry-refused'),
+        (rows) => rows.some((r) => r.state === 'Captured'),
+        { what: 'a first paid cycle' },
+      );
+      await h.control.setExpiration(cp, new Date(Math.ceil((h.now().getTime() + 1_000) / 1000) * 1000).toISOString());
       await handle.result();
       return allRuns(h, handle.workflowId);
     },

@@ -58,6 +58,18 @@ describe('amazonpay/reads: one mapping of Amazon Pay answers', () => {
     });
   });
 
+  it("carries the permission's expirationTimestamp as an ISO instant: null when none, left out when missing or unreadable", async () => {
+    const read = async (expirationTimestamp: unknown) =>
+      (await readPermissionStatus({ amazonPay: answering(200, { ...permission, expirationTimestamp }) }, 'C01')).expiresAt;
+    expect(await read('20270115T093000Z')).toBe('2027-01-15T09:30:00.000Z');
+    expect(await read(null)).toBeNull();
+    expect(await read('2027-01-15T09:30:00Z')).toBeUndefined();
+    expect(await read(undefined)).toBeUndefined();
+    // And it reaches the workflow in the permissionStatus signal.
+    const status = await readPermissionStatus({ amazonPay: answering(200, { ...permission, expirationTimestamp: '20270115T093000Z' }) }, 'C01');
+    expect(permissionStatusPayload(status, true).expiresAt).toBe('2027-01-15T09:30:00.000Z');
+  });
+
   it('says NotFound (or null for a refund) when Amazon Pay does not know the object', async () => {
     const notFound = { reasonCode: 'ResourceNotFound', message: 'no such thing' };
     expect(await readPermissionStatus({ amazonPay: answering(404, notFound) }, 'C01')).toEqual({ state: 'NotFound', reasons: ['ResourceNotFound'] });

@@ -1,7 +1,8 @@
 // Get Refund → what the refunds row records.
 import { describe, expect, it } from 'vitest';
 import type { Refund } from '../../../amazonpay/types.js';
-import { parseCompactTimestamp, refundStatusUpdate } from '../../../ipn/refund-reaction.js';
+import { parseCompactTimestamp } from '../../../amazonpay/compact-timestamp.js';
+import { refundStatusUpdate } from '../../../ipn/refund-reaction.js';
 
 const now = new Date('2026-03-01T12:00:00.000Z');
 function refund(statusDetails: Partial<Refund['statusDetails']>): Refund {
