@@ -64,10 +64,14 @@ export const SUBSCRIPTION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CHARGE_PERMISSION_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}$/;
 export const CHARGE_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}-C\d+$/;
 /**
- * Checkout Session ids are UUIDs in lower-case hex, 8-4-4-4-12 ("bd504926-f659-4ad7-a1a9-9a747aaf5275",
- * amazon-pay-checkout reference §1; the simulator issues crypto.randomUUID()). Nothing else is sent to Amazon Pay.
+ * Checkout Session ids are UUIDs, 8-4-4-4-12 hex digits ("bd504926-f659-4ad7-a1a9-9a747aaf5275",
+ * amazon-pay-checkout reference §1; the simulator issues crypto.randomUUID()). Amazon writes them
+ * in lower case, and only that form is stored, keyed (billing/keys.ts) or sent to Amazon Pay; what
+ * someone sends may be in any letter case (CHECKOUT_SESSION_ID_INPUT_PATTERN, normaliseCheckoutSessionId).
  */
 export const CHECKOUT_SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A Checkout Session id as it may be sent (a merchant's framework may upper-case it): any letter case. */
+export const CHECKOUT_SESSION_ID_INPUT_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const MAX_CALENDAR_INTERVAL_COUNT = 1000;
 export const MAX_SHORT_INTERVAL_COUNT = 1_000_000;
 export const MAX_AFTER_CYCLES = 1_000_000;
@@ -277,12 +281,24 @@ export function validateChargeId(value: unknown, field = 'chargeId'): Problem[] 
   return [{ field, message: `must look like "S01-1234567-1234567-C123456" (Charge Permission-style prefix, then -C and digits), got ${describe(value)}` }];
 }
 
+/**
+ * The one rule for a Checkout Session id someone typed or sent (HTTP API, library, CLI): surrounding
+ * spaces and letter case are ignored, so "BD504926-F659-…" is Amazon's "bd504926-f659-…". Strings
+ * come back trimmed and lower-cased (validateCheckoutSessionId then checks the form); anything else
+ * is returned as is for the validator to name.
+ */
+export function normaliseCheckoutSessionId(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toLowerCase() : value;
+}
+
+/** Checks `value` as normaliseCheckoutSessionId reads it, so any letter case passes; call normaliseCheckoutSessionId for the id to use. */
 export function validateCheckoutSessionId(value: unknown, field = 'checkoutSessionId'): Problem[] {
-  if (typeof value === 'string' && CHECKOUT_SESSION_ID_PATTERN.test(value)) return [];
+  const id = normaliseCheckoutSessionId(value);
+  if (typeof id === 'string' && CHECKOUT_SESSION_ID_PATTERN.test(id)) return [];
   return [
     {
       field,
-      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" (8-4-4-4-12 digits 0-9 and letters a-f), got ${describe(value)}`,
+      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" (8-4-4-4-12 digits 0-9 and letters a-f, in any letter case), got ${describe(value)}`,
     },
   ];
 }

@@ -1,6 +1,6 @@
 // Requests and responses of /v1/checkout-sessions (api/routes/checkout-sessions.ts).
 import { z } from 'zod';
-import { CHECKOUT_SESSION_ID_PATTERN } from '../../billing/plan-rules.js';
+import { CHECKOUT_SESSION_ID_INPUT_PATTERN } from '../../billing/plan-rules.js';
 import { MAX_RETURN_URL_LENGTH, returnUrlRule } from '../../client/checkout/payload.js';
 import { EndSchema, IntervalSchema, MoneySchema, text } from './common.js';
 import { PlanSchema, SubscriptionSchema } from './resources.js';
@@ -47,7 +47,13 @@ export const CreateCheckoutSessionBody = z
 export const CompleteCheckoutSessionBody = z.strictObject({}).meta({ id: 'CompleteCheckoutSessionRequest' });
 
 export const CheckoutSessionIdParams = z.strictObject({
-  id: z.string().max(64).describe('The amazonCheckoutSessionId Amazon Pay appended to your result URL').meta({ pattern: CHECKOUT_SESSION_ID_PATTERN.source }),
+  id: z
+    .string()
+    .max(64)
+    .describe(
+      'The amazonCheckoutSessionId Amazon Pay appended to your result URL, a UUID in any letter case (the daemon uses it in lower case, as Amazon writes it)',
+    )
+    .meta({ pattern: CHECKOUT_SESSION_ID_INPUT_PATTERN.source }),
 });
 
 export const CheckoutButtonSchema = z

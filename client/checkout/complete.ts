@@ -11,7 +11,7 @@ import { checkoutCompleteIdempotencyKey, subscriptionWorkflowId } from '../../bi
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { subscriptionView } from '../subscriptions/views.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
-import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
+import { normaliseCheckoutSessionId, validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
 import type { Problem, SubscriptionSpec } from '../../billing/types.js';
 import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
@@ -36,9 +36,11 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
  * Expired, Canceled, OneTime: nothing started, see client/errors.ts), InvalidInputError,
  * ChargePermissionNotChargeableError, UpstreamError (Amazon Pay or Temporal; retry the call).
  */
-export async function completeCheckout(deps: BillingClientDeps, checkoutSessionId: string): Promise<CompleteCheckoutResult> {
-  const idProblems = validateCheckoutSessionId(checkoutSessionId, 'checkoutSessionId');
+export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSessionId: string): Promise<CompleteCheckoutResult> {
+  const idProblems = validateCheckoutSessionId(sentCheckoutSessionId, 'checkoutSessionId');
   if (idProblems.length > 0) throw new InvalidInputError(idProblems);
+  // Amazon's lower-case form from here on: the claim, the complete's idempotency key and the answer name one session whatever the case sent.
+  const checkoutSessionId = normaliseCheckoutSessionId(sentCheckoutSessionId) as string;
   const amazonPay = deps.amazonPay();
   let session = sessionOrThrow(await amazonPay.getCheckoutSession(checkoutSessionId), checkoutSessionId);
   const checkout = await checkoutOf(deps, session);

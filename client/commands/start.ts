@@ -89,10 +89,11 @@ async function startFromCheckout(ctx: CommandContext, values: Record<string, unk
       `billing start: --checkout-session takes no other option (got ${others.map((o) => `--${o}`).join(', ')}): the subscription's id, plan and terms were given when the checkout was created (POST /v1/checkout-sessions)`,
     );
   }
-  const problems = validateCheckoutSessionId(checkoutSessionId.trim(), 'checkoutSessionId');
+  // Checked before connecting; the library normalises the id (any letter case, surrounding spaces) as for the HTTP API.
+  const problems = validateCheckoutSessionId(checkoutSessionId, 'checkoutSessionId');
   if (problems.length > 0) throw new InvalidInputError(problems);
   const { client } = await ctx.connect();
-  const done = await client.completeCheckout(checkoutSessionId.trim());
+  const done = await client.completeCheckout(checkoutSessionId);
   if (ctx.json) {
     ctx.io.out(toJson(done));
     return 0;
