@@ -64,7 +64,9 @@ export const CheckoutButtonSchema = z
     plan: PlanSchema,
     button: z
       .strictObject({
-        merchantId: z.string().nullable().describe("renderButton's merchantId (AMAZON_PAY_MERCHANT_ID); null when not configured"),
+        merchantId: z
+          .string()
+          .describe("renderButton's merchantId: your Amazon Pay merchant ID (AMAZON_PAY_MERCHANT_ID; without it this call is 501 not-configured)"),
         sandbox: z.boolean().describe("renderButton's sandbox"),
         productType: z.literal('PayOnly').describe("renderButton's productType"),
         createCheckoutSessionConfig: z

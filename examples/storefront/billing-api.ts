@@ -17,7 +17,7 @@ export class BillingApiProblem extends Error {
 
 /** What `amazon.Pay.renderButton` takes from POST /v1/checkout-sessions (the API's `button`). */
 export interface ButtonConfig {
-  merchantId: string | null;
+  merchantId: string;
   sandbox: boolean;
   productType: 'PayOnly';
   createCheckoutSessionConfig: { payloadJSON: string; signature: string; publicKeyId: string; algorithm: string };

@@ -7,13 +7,18 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
+import { createBillingClient } from '../../client/index.js';
+import { NotConfiguredError } from '../../client/errors.js';
+import { DEFAULT_BILLING_POLICY } from '../../config/policy.js';
 import { listCharges } from '../../db/queries/charges.js';
+import { getCheckout } from '../../db/queries/checkouts.js';
+import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { eventually } from '../support/billing-harness.js';
 import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
 import type { TestDatabase } from '../support/integration.js';
 import { newKey, openApiClient, type ApiClient } from './api-support.js';
-import { startDaemonStack, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
+import { startDaemonStack, uniqueTaskQueues, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
 import { untilCommittedEventsReadable } from '../support/events.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -61,7 +66,13 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
   it('create → the buyer approves → complete: the subscription runs, cycle 0 is the checkout charge in the ledger, never charged again; a repeat returns it', async () => {
     const button = await createButton('co-paid');
     expect(button).toMatchObject({ subscriptionId: 'co-paid', paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currency: 'USD' } });
-    expect(button.button).toMatchObject({ sandbox: true, productType: 'PayOnly', createCheckoutSessionConfig: { publicKeyId: sim.amazonPay.publicKeyId } });
+    // renderButton's merchantId is the configured merchant ID (AMAZON_PAY_MERCHANT_ID): Amazon's button needs it.
+    expect(button.button).toMatchObject({
+      merchantId: SIMULATOR_MERCHANT_ID,
+      sandbox: true,
+      productType: 'PayOnly',
+      createCheckoutSessionConfig: { publicKeyId: sim.amazonPay.publicKeyId },
+    });
     const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
     expect(payload).toMatchObject({
       storeId: sim.amazonPay.storeId,
@@ -252,6 +263,38 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const session = await amazon.getCheckoutSession(checkoutSessionId);
     expect(session.kind === 'ok' ? session.body.statusDetails.state : session.kind).toBe('Open');
     expect(await getSubscription(database.db, 'co-over-limit')).toBeUndefined();
+  });
+
+  it('a button needs the merchant ID: without AMAZON_PAY_MERCHANT_ID the library refuses in one line naming it, and stores nothing', async () => {
+    const noMerchantId = createAmazonPayClient({ ...sim.amazonPay, merchantId: null });
+    const library = createBillingClient({
+      db: database.db,
+      temporal: () => Promise.reject(new Error('a button needs no Temporal')),
+      amazonPay: () => noMerchantId,
+      environment: 'sandbox',
+      taskQueues: uniqueTaskQueues(),
+      policy: DEFAULT_BILLING_POLICY,
+      now: () => new Date(),
+    });
+    try {
+      const refused = await library
+        .createCheckout({
+          subscriptionId: 'co-no-merchant',
+          plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+          checkoutResultReturnUrl: RETURN_URL,
+        })
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(refused).toBeInstanceOf(NotConfiguredError);
+      expect(refused).toMatchObject({ setting: 'AMAZON_PAY_MERCHANT_ID' });
+      expect((refused as Error).message).toMatch(/^The Amazon Pay button needs the merchant ID of your Amazon Pay account .*: set AMAZON_PAY_MERCHANT_ID$/);
+      expect((refused as Error).message).not.toMatch(/\n/);
+      expect(await getCheckout(database.db, 'co-no-merchant')).toBeUndefined();
+    } finally {
+      noMerchantId.close();
+    }
   });
 
   it('validates the request: return URLs, plan, id, and the reserved account, naming each field', async () => {

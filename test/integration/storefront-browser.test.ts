@@ -11,6 +11,7 @@ import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/cli
 import { listApiKeys } from '../../client/api-keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
+import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { checkoutJsUrl, DEV_STOREFRONT_KEY_NAME, startDevStorefront } from '../../devstack/storefront.js';
 import { startStorefront, type Storefront } from '../../examples/storefront/server.js';
 import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../support/browser.js';
@@ -57,6 +58,8 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     const order = await page.locator('#order').innerText();
     expect(await page.content()).not.toContain(apiKey);
     expect(await page.content()).not.toContain('bk_'); // no API key at all
+    // The button got the merchant's merchantId (checkout.js, like Amazon's, draws none without it).
+    expect(await page.locator('[data-amazon-pay-button]').getAttribute('data-merchant-id')).toBe(SIMULATOR_MERCHANT_ID);
     await page.getByRole('button', { name: 'Amazon Pay' }).click();
     await page.waitForURL(/\/checkout\/processing\?amazonCheckoutSessionId=[^&]+$/);
     return order;

@@ -10,7 +10,7 @@ const payloadJSON = JSON.stringify({
   merchantMetadata: { merchantStoreName: 'Tea & </script><script>alert(1)</script> "Co"', noteToBuyer: 'é\u2028' },
 });
 const button = {
-  merchantId: null,
+  merchantId: 'A1SIMULATED0MX',
   sandbox: true,
   productType: 'PayOnly' as const,
   createCheckoutSessionConfig: { payloadJSON, signature: 'c2ln+/=', publicKeyId: 'SANDBOX-X', algorithm: 'AMZN-PAY-RSASSA-PSS-V2' },
