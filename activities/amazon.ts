@@ -1,5 +1,7 @@
 import { captureAuthorizedCharge, closePermission, readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
 import { money, toAmazonPrice } from '../billing/money.js';
+import type { DatabaseOrTransaction } from '../db/client.js';
+import { softDescriptorOfCharge } from '../db/queries/subscriptions.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
 import { withReadFailures } from './errors.js';
 
@@ -8,7 +10,7 @@ import { withReadFailures } from './errors.js';
  * rate-capped queue: the same reads the IPN reaction makes (amazonpay/reads.ts), so an answer
  * means the same to the workflow whoever asked, and every 429 is counted.
  */
-export function createAmazonActivities(deps: AmazonReadDeps) {
+export function createAmazonActivities(deps: AmazonReadDeps & { db: DatabaseOrTransaction }) {
   return {
     /** The Charge Permission's state (NotFound when Amazon Pay does not know it). */
     async getPermissionStatus({ chargePermissionId }: { chargePermissionId: string }): Promise<PermissionStatus> {
@@ -19,12 +21,17 @@ export function createAmazonActivities(deps: AmazonReadDeps) {
       return withReadFailures(() => readChargeUpdate(deps, chargeId));
     },
     /**
-     * Captures, in full, a charge authorized at checkout (the subscription's cycle 0): its state
-     * afterwards (Captured, CaptureInitiated, or Declined / Canceled when it can no longer be
-     * captured). Fails, to be retried, while the capture did not happen and the charge is still Authorized.
+     * Captures, in full, a charge authorized at checkout (the subscription's cycle 0), with the
+     * subscription's softDescriptor as every charge of it carries (read from PostgreSQL: the
+     * workflow records the charge in the ledger before it captures, and its input does not carry
+     * the descriptor to this activity): its state afterwards (Captured, CaptureInitiated, or
+     * Declined / Canceled when it can no longer be captured). Fails, to be retried, while the
+     * capture did not happen and the charge is still Authorized.
      */
     async captureCharge({ chargeId, amountMinor, currency }: { chargeId: string; amountMinor: string; currency: string }): Promise<ChargeUpdate> {
-      return withReadFailures(() => captureAuthorizedCharge(deps, chargeId, toAmazonPrice(money(BigInt(amountMinor), currency))));
+      return withReadFailures(async () =>
+        captureAuthorizedCharge(deps, chargeId, toAmazonPrice(money(BigInt(amountMinor), currency)), await softDescriptorOfCharge(deps.db, chargeId)),
+      );
     },
     /** The final action cancel_and_close_permission; already closed succeeds. */
     async closePermission({ chargePermissionId, reason }: { chargePermissionId: string; reason: string }): Promise<void> {

@@ -19,7 +19,7 @@ export const CreateCheckoutSessionBody = z
     end: EndSchema.optional(),
     softDescriptor: text(
       64,
-      "Statement descriptor, at most 16 bytes, on every charge the daemon creates. On the checkout charge only when it is captured at checkout (paymentIntent AuthorizeWithCapture): Amazon Pay takes softDescriptor with no other payment intent, so an Authorize checkout charge shows Amazon's default descriptor, and a trial (Confirm) charges nothing at checkout",
+      'Statement descriptor, at most 16 bytes, on every charge of the subscription. On the checkout charge in the payload when it is captured at checkout (paymentIntent AuthorizeWithCapture: Amazon Pay takes softDescriptor at checkout with no other payment intent), on the Capture Charge when it was only authorized (paymentIntent Authorize), and on every later Create Charge; a trial (Confirm) charges nothing at checkout',
     ).optional(),
     merchantMetadata: z
       .strictObject({

@@ -25,9 +25,9 @@ export interface CreateCheckoutInput {
   trial?: BillingInterval;
   end?: SubscriptionEnd;
   /**
-   * Statement descriptor, at most 16 bytes: on every Create Charge, and on the checkout charge only
-   * with AuthorizeWithCapture (Amazon Pay takes it with no other payment intent; an Authorize checkout
-   * charge shows Amazon's default descriptor).
+   * Statement descriptor, at most 16 bytes, on every charge of the subscription: in the checkout
+   * payload with AuthorizeWithCapture (Amazon Pay takes it at checkout with no other payment
+   * intent), on the Capture Charge of an Authorize checkout charge, and on every Create Charge.
    */
   softDescriptor?: string;
   /** merchantStoreName, noteToBuyer, customInformation (the subscription id is the merchantReferenceId). */

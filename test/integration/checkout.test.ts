@@ -64,7 +64,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
   const simulatorCharges = async (chargePermissionId: string) => (await sim.control.charges()).filter((c) => c.chargePermissionId === chargePermissionId);
 
   it('create → the buyer approves → complete: the subscription runs, cycle 0 is the checkout charge in the ledger, never charged again; a repeat returns it', async () => {
-    const button = await createButton('co-paid');
+    const button = await createButton('co-paid', { softDescriptor: 'TEST SHOP' });
     expect(button).toMatchObject({ subscriptionId: 'co-paid', paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currency: 'USD' } });
     // renderButton's merchantId is the configured merchant ID (AMAZON_PAY_MERCHANT_ID): Amazon's button needs it.
     expect(button.button).toMatchObject({
@@ -79,7 +79,12 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       webCheckoutDetails: { checkoutMode: 'ProcessOrder', checkoutResultReturnUrl: RETURN_URL },
       chargePermissionType: 'Recurring',
       recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '14.00', currencyCode: 'USD' } },
-      paymentDetails: { paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currencyCode: 'USD' }, presentmentCurrency: 'USD' },
+      paymentDetails: {
+        paymentIntent: 'AuthorizeWithCapture',
+        chargeAmount: { amount: '14.00', currencyCode: 'USD' },
+        presentmentCurrency: 'USD',
+        softDescriptor: 'TEST SHOP',
+      },
       merchantMetadata: { merchantReferenceId: 'co-paid', merchantStoreName: 'Test Shop' },
     });
 
@@ -108,7 +113,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(nextBilling - Date.now()).toBeGreaterThan(27 * 86_400_000);
     // Amazon Pay charged the buyer once: the checkout's charge; no Create Charge for cycle 0.
     const charged = await simulatorCharges(chargePermissionId as string);
-    expect(charged.map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+    expect(charged.map((c) => [c.chargeId, c.state, c.softDescriptor])).toEqual([[chargeId, 'Captured', 'TEST SHOP']]);
     expect((await sim.control.attempts()).attempts.filter((a) => a.chargePermissionId === chargePermissionId)).toEqual([]);
 
     // The usual events through the outbox: subscription.started, then charge.succeeded for cycle 0.
@@ -353,6 +358,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const button = await createButton('co-trial', {
       plan: { price: { amount: '9.00', currency: 'USD' }, interval: { unit: 'hour' } },
       trial: { unit: 'second', count: 3 },
+      softDescriptor: 'TEA CLUB',
     });
     expect(button).toMatchObject({ paymentIntent: 'Confirm', chargeAmount: null });
     const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
@@ -370,15 +376,16 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       { what: 'cycle 0 after the trial', timeoutMs: 30_000 },
     );
     expect(ledger.map((r) => [r.cycle, r.attempt, r.state, r.amountMinor])).toEqual([[0, 1, 'Captured', 900n]]);
+    expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => c.softDescriptor)).toEqual(['TEA CLUB']);
   });
 
   it('an Authorized first charge (paymentIntent Authorize) is recorded as Authorized, then captured; a pending one is waited for first', async () => {
-    const button = await createButton('co-authorized', { canHandlePendingAuthorization: true });
+    const button = await createButton('co-authorized', { canHandlePendingAuthorization: true, softDescriptor: 'COFFEE CLUB' });
     expect(button.paymentIntent).toBe('Authorize');
-    expect(JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string).paymentDetails).toMatchObject({
-      paymentIntent: 'Authorize',
-      canHandlePendingAuthorization: true,
-    });
+    const paymentDetails = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string).paymentDetails;
+    expect(paymentDetails).toMatchObject({ paymentIntent: 'Authorize', canHandlePendingAuthorization: true });
+    // Amazon takes softDescriptor at checkout only with AuthorizeWithCapture: the capture carries it instead.
+    expect(paymentDetails.softDescriptor).toBeUndefined();
     // Capture is refused (503) for a while: the ledger shows what the charge is meanwhile.
     await sim.control.setInjectedErrors([{ operation: 'captureCharge', status: 503, reasonCode: 'ServiceUnavailable', times: null }]);
     try {
@@ -399,7 +406,9 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
         (rows) => rows[0]?.state === 'Captured',
         { what: 'the capture recorded', timeoutMs: 60_000 },
       );
-      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => [c.chargeId, c.state, c.softDescriptor])).toEqual([
+        [chargeId, 'Captured', 'COFFEE CLUB'],
+      ]);
       await eventually(
         () => getSubscription(database.db, 'co-authorized'),
         (row) => row?.currentCycle === 1 && row.status === 'active',

@@ -107,9 +107,10 @@ describe('the served OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('says where the checkout softDescriptor goes as the payload does: only with AuthorizeWithCapture', () => {
+  it('says where the checkout softDescriptor goes: in the payload only with AuthorizeWithCapture, else on the capture', () => {
     const description: string = doc.components.schemas.CreateCheckoutSessionRequest.properties.softDescriptor.description;
-    expect(description).toMatch(/On the checkout charge only when it is captured at checkout \(paymentIntent AuthorizeWithCapture\)/);
+    expect(description).toMatch(/On the checkout charge in the payload when it is captured at checkout \(paymentIntent AuthorizeWithCapture/);
+    expect(description).toMatch(/on the Capture Charge when it was only authorized \(paymentIntent Authorize\)/);
     expect(description).not.toMatch(/on the checkout charge and every later charge/);
   });
 
