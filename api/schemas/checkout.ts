@@ -89,5 +89,11 @@ export const CompleteCheckoutResultSchema = z
     checkoutSessionId: z.string(),
     chargePermissionId: z.string(),
     chargeId: z.string().nullable().describe('The charge made at checkout (cycle 0 in the ledger); null with a trial'),
+    nextBillingAt: z
+      .string()
+      .nullable()
+      .describe(
+        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
+      ),
   })
   .meta({ id: 'CompleteCheckoutResult' });

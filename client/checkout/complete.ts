@@ -20,6 +20,7 @@ import type { BillingClientDeps } from '../deps.js';
 import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
 import { assertCheckoutPlanWithinLimits, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
+import { firstUnpaidCycleDueAt } from './next-billing.js';
 import type { CheckoutTerms } from './payload.js';
 
 export interface CompleteCheckoutResult extends StartSubscriptionResult {
@@ -27,6 +28,12 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
   chargePermissionId: string;
   /** The charge made at checkout (cycle 0), null for a trial (Confirm). */
   chargeId: string | null;
+  /**
+   * When the first cycle not paid at checkout is due (ISO-8601 UTC): cycle 1, or with a trial the
+   * trial's end (cycle 0); null when the subscription ends before it (next-billing.ts). Known at
+   * once, unlike `subscription.nextBillingAt`, which the workflow records when it plans that cycle.
+   */
+  nextBillingAt: string | null;
 }
 
 /**
@@ -81,13 +88,15 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
   // that subscription, whatever its terms became since (a plan change): not a start to compare.
   const existing = await getSubscription(deps.db, checkout.subscriptionId);
   if (existing && existing.chargePermissionId === standing.chargePermissionId) {
+    const subscription = subscriptionView(existing);
     return {
-      subscription: subscriptionView(existing),
+      subscription,
       workflowId: subscriptionWorkflowId(existing.id),
       created: false,
       checkoutSessionId,
       chargePermissionId: standing.chargePermissionId,
       chargeId: standing.chargeId,
+      nextBillingAt: firstUnpaidCycleDueAt(terms, subscription.anchor, standing.chargeId !== null),
     };
   }
   const anchorLocal = await claim(deps, checkout, checkoutSessionId);
@@ -106,7 +115,13 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
       `Checkout Session ${checkoutSessionId} is completed (Charge Permission ${standing.chargePermissionId}${standing.chargeId ? `, charge ${standing.chargeId}` : ''}) but subscription ${checkout.subscriptionId} cannot start: ${error.message}; refund or cancel the checkout charge in Seller Central, or start the subscription with billing start and terms that hold`,
     );
   }
-  return { ...started, checkoutSessionId, chargePermissionId: standing.chargePermissionId, chargeId: standing.chargeId };
+  return {
+    ...started,
+    checkoutSessionId,
+    chargePermissionId: standing.chargePermissionId,
+    chargeId: standing.chargeId,
+    nextBillingAt: firstUnpaidCycleDueAt(terms, started.subscription.anchor, standing.chargeId !== null),
+  };
 }
 
 function sessionOrThrow(outcome: AmazonPayOutcome<CheckoutSession>, checkoutSessionId: string): CheckoutSession {

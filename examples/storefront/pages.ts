@@ -1,6 +1,6 @@
 // The storefront's HTML: plain server-rendered pages, one small inline script for the Amazon Pay
 // button. Everything that comes from elsewhere (plan text, ids, the daemon's answers) is escaped.
-import type { ButtonConfig, SubscriptionDetails } from './billing-api.js';
+import type { ButtonConfig, CompletedCheckout, SubscriptionDetails } from './billing-api.js';
 import { describePrice, describeTrial, PLANS, type Plan } from './plans.js';
 
 export function escapeHtml(value: string): string {
@@ -93,13 +93,18 @@ function formatInstant(iso: string, zone: string): string {
   return `<time datetime="${escapeHtml(iso)}">${escapeHtml(text)} (${escapeHtml(zone)})</time>`;
 }
 
-/** The return page after a completed checkout: the subscription as the daemon has it. `ready`: the workflow has recorded the checkout and planned the next cycle. */
-export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefined, chargeId: string | null, ready: boolean): string {
+/**
+ * The return page after a completed checkout: the next billing date as complete answered it
+ * (`done.nextBillingAt`: the first period not paid today, or the end of the free trial), and the
+ * subscription's status and today's charge as the daemon has them (`details`).
+ */
+export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefined, done: Pick<CompletedCheckout, 'chargeId' | 'nextBillingAt'>): string {
   const { subscription } = details;
+  const { chargeId } = done;
   const zone = subscription.anchor.zone;
   const status = details.live?.status ?? subscription.status;
   const paid = chargeId ? details.charges.find((c) => c.chargeId === chargeId) : undefined;
-  const next = ready && details.live?.nextBillingAt ? formatInstant(details.live.nextBillingAt, zone) : null;
+  const next = done.nextBillingAt ? formatInstant(done.nextBillingAt, zone) : 'none: your subscription ends before another period';
   return layout(
     'Thank you for subscribing',
     `<p class="ok">Your subscription to <strong>${escapeHtml(plan?.name ?? 'your plan')}</strong> is set up.</p>
@@ -113,7 +118,7 @@ export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefi
         ? `Amazon Pay charge <span id="charge-id">${escapeHtml(chargeId)}</span>`
         : 'nothing (free trial)'
   }</dd>
-  <dt>Next billing date</dt><dd id="next-billing">${next ?? 'being scheduled: reload this page in a moment'}</dd>
+  <dt>Next billing date</dt><dd id="next-billing">${next}</dd>
 </dl>
 ${backToPlans}`,
   );

@@ -5,6 +5,7 @@
 // POST /v1/checkout-sessions/{id}/complete starts the subscription. Every response is checked
 // against the served OpenAPI document.
 import { sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
 import { createBillingClient } from '../../client/index.js';
@@ -99,6 +100,10 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       checkoutSessionId,
       subscription: { id: 'co-paid', status: 'active', chargePermissionId, firstChargeId: chargeId },
     });
+    // The next billing date is in the answer at once: cycle 1, a month after the anchor (the moment of completion) in the buyer's zone.
+    const { anchor } = done.body.subscription;
+    const monthOn = DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).plus({ months: 1 });
+    expect(done.body.nextBillingAt).toBe(monthOn.toUTC().toISO());
 
     // Cycle 0 is the checkout's charge (attempt 0), Captured; the workflow went on to cycle 1 a month later.
     const details = await eventually(
@@ -111,6 +116,8 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     ]);
     const nextBilling = Date.parse(details.body.live.nextBillingAt as string);
     expect(nextBilling - Date.now()).toBeGreaterThan(27 * 86_400_000);
+    // The workflow planned cycle 1 for the date complete answered.
+    expect(details.body.live.nextBillingAt).toBe(done.body.nextBillingAt);
     // Amazon Pay charged the buyer once: the checkout's charge; no Create Charge for cycle 0.
     const charged = await simulatorCharges(chargePermissionId as string);
     expect(charged.map((c) => [c.chargeId, c.state, c.softDescriptor])).toEqual([[chargeId, 'Captured', 'TEST SHOP']]);
@@ -134,6 +141,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const upper = await complete(` ${checkoutSessionId.toUpperCase()}`);
     expect(upper.status, upper.text).toBe(200);
     expect(upper.body).toMatchObject({ created: false, checkoutSessionId, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    expect([again.body.nextBillingAt, upper.body.nextBillingAt]).toEqual([done.body.nextBillingAt, done.body.nextBillingAt]);
     expect((await sim.control.requests()).counts.completeCheckoutSession ?? 0).toBe(completesBefore);
     expect(await simulatorCharges(chargePermissionId as string)).toHaveLength(1);
     // Also after the plan changed: a reload is that subscription, not a start with the checkout's old terms.
@@ -144,7 +152,14 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(changed.status, changed.text).toBe(200);
     const afterChange = await complete(checkoutSessionId);
     expect(afterChange.status, afterChange.text).toBe(200);
-    expect(afterChange.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    // A plan change does not move the billing date: still cycle 1 of the checkout's terms.
+    expect(afterChange.body).toMatchObject({
+      created: false,
+      chargeId,
+      chargePermissionId,
+      subscription: { id: 'co-paid' },
+      nextBillingAt: done.body.nextBillingAt,
+    });
 
     // The checkout of a started subscription cannot be made again.
     const recreate = await api.call<Body>('POST', '/v1/checkout-sessions', {
@@ -156,6 +171,14 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     });
     expect(recreate.status).toBe(409);
     expect(recreate.body.detail).toMatch(/Subscription co-paid already exists/);
+  });
+
+  it('a checkout whose subscription ends with the cycle paid at checkout answers nextBillingAt null: nothing more is billed', async () => {
+    const button = await createButton('co-one-cycle', { end: { afterCycles: 1 } });
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ chargeId: expect.any(String), nextBillingAt: null, subscription: { end: { afterCycles: 1 } } });
   });
 
   it('two concurrent completes of one session start one subscription; a second session of the same checkout is refused before Amazon Pay charges it', async () => {
@@ -368,6 +391,9 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const done = await complete(checkoutSessionId);
     expect(done.status, done.text).toBe(201);
     expect(done.body).toMatchObject({ chargeId: null, subscription: { status: 'trialing', firstChargeId: null, trial: { unit: 'second', count: 3 } } });
+    // Nothing was paid at checkout: the next billing date is cycle 0, at the trial's end (3 s after the anchor).
+    const { anchor } = done.body.subscription;
+    expect(done.body.nextBillingAt).toBe(DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).plus({ seconds: 3 }).toUTC().toISO());
     expect(await simulatorCharges(done.body.chargePermissionId as string)).toEqual([]);
     // The trial ends: cycle 0 is charged by the workflow (Create Charge, attempt 1).
     const ledger = await eventually(

@@ -2,6 +2,7 @@
 // harness: the checkout made with the library (as POST /v1/checkout-sessions does), the buyer on
 // the simulator's page, then the CLI completes it and starts the subscription; a repeat changes
 // nothing; a OneTime permission, a bad id and extra options each end with one line.
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { CheckoutButton } from '../../client/index.js';
 import { listCharges } from '../../db/queries/charges.js';
@@ -29,9 +30,11 @@ describe('billing start --checkout-session', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const row = await getSubscription(stack.h.database.db, 'cli-co-1');
+    // The next billing date is printed at once: cycle 1, a month after the anchor in the buyer's zone.
+    const monthOn = DateTime.fromISO(row!.anchorLocal, { zone: 'Europe/Berlin' }).plus({ months: 1 });
     expect(first.stdout).toMatch(
       new RegExp(
-        `^Started: subscription cli-co-1 — 9\\.99 EUR every month on ${row!.chargePermissionId}\\n.*cycle 0 paid at checkout by ${row!.firstChargeId}\\n  from Checkout Session ${id}\\n`,
+        `^Started: subscription cli-co-1 — 9\\.99 EUR every month on ${row!.chargePermissionId}\\n.*cycle 0 paid at checkout by ${row!.firstChargeId}\\n  from Checkout Session ${id}\\n  next billing ${monthOn.toFormat('yyyy-MM-dd HH:mm:ss')} Europe/Berlin \\(`,
         's',
       ),
     );
@@ -50,7 +53,13 @@ describe('billing start --checkout-session', () => {
     expect(upper.stderr).toBe('');
     expect(upper.stdout).toMatch(new RegExp(`^Already started \\(unchanged\\): subscription cli-co-1.*from Checkout Session ${id}\\n`, 's'));
     const json = JSON.parse((await stack.cli.run(['start', '--checkout-session', id.toUpperCase(), '--json'])).stdout);
-    expect(json).toMatchObject({ created: false, checkoutSessionId: id, chargeId: row!.firstChargeId, subscription: { id: 'cli-co-1' } });
+    expect(json).toMatchObject({
+      created: false,
+      checkoutSessionId: id,
+      chargeId: row!.firstChargeId,
+      subscription: { id: 'cli-co-1' },
+      nextBillingAt: monthOn.toUTC().toISO(),
+    });
   });
 
   it('a OneTime permission starts nothing: exit 1, one line saying why and what to do', async () => {

@@ -14,6 +14,7 @@ import { getSubscription } from '../../db/queries/subscriptions.js';
 import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { checkoutJsUrl, DEV_STOREFRONT_KEY_NAME, startDevStorefront } from '../../devstack/storefront.js';
 import { startStorefront, type Storefront } from '../../examples/storefront/server.js';
+import { eventually } from '../support/billing-harness.js';
 import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { newKey } from './api-support.js';
 import { startDaemonStack, type DaemonStack } from './ipn-support.js';
@@ -89,8 +90,12 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     expect(next - Date.now()).toBeGreaterThan(27 * DAY_MS);
     expect(next - Date.now()).toBeLessThan(32 * DAY_MS);
 
-    // What the page says is what PostgreSQL and Amazon Pay have.
-    const row = await getSubscription(stack.database.db, subscriptionId);
+    // What the page says is what PostgreSQL and Amazon Pay have: the date complete answered is the one the workflow plans.
+    const row = await eventually(
+      () => getSubscription(stack.database.db, subscriptionId),
+      (r) => r?.nextBillingAt != null,
+      { what: 'cycle 1 planned' },
+    );
     expect(row).toMatchObject({ status: 'active', firstChargeId: chargeId });
     expect(row!.nextBillingAt?.getTime()).toBe(next);
     const ledger = await listCharges(stack.database.db, subscriptionId);
@@ -168,7 +173,11 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
       paymentDetails: { paymentIntent: 'Confirm' },
       statusDetails: { state: 'Completed' },
     });
-    const row = await getSubscription(stack.database.db, subscriptionId);
+    const row = await eventually(
+      () => getSubscription(stack.database.db, subscriptionId),
+      (r) => r?.nextBillingAt != null,
+      { what: 'cycle 0 planned at the trial end' },
+    );
     expect(row).toMatchObject({ firstChargeId: null, currentCycle: 0 });
     expect(row!.nextBillingAt?.getTime()).toBe(next);
     expect(await listCharges(stack.database.db, subscriptionId)).toEqual([]);
