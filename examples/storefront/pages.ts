@@ -142,6 +142,20 @@ ${backToPlans}`,
   );
 }
 
+/**
+ * The daemon refused what this shop sent (a zone, a session id) or lacks a setting, before any
+ * checkout: its RFC 9457 `detail`, one line saying what was wrong and what is accepted, shown as
+ * it is, for the shop's developer.
+ */
+export function refusedPage(detail: string): string {
+  return layout(
+    'We could not start your subscription',
+    `<p class="notice" id="why">Nothing was charged. The billing daemon refused this shop's request:</p>
+<p><code id="detail">${escapeHtml(detail)}</code></p>
+${backToPlans}`,
+  );
+}
+
 /** The buyer cancelled on the Amazon Pay page (checkoutCancelUrl), or the checkout ended without a subscription. */
 export function messagePage(title: string, id: string, message: string): string {
   return layout(title, `<p class="notice" id="${escapeHtml(id)}">${escapeHtml(message)}</p>\n${backToPlans}`);

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BillingApiProblem, billingApi, type BillingApi, type CompletedCheckout, type SubscriptionDetails } from './billing-api.js';
-import { checkoutPage, messagePage, oneTimePage, planPage, subscribedPage } from './pages.js';
+import { checkoutPage, messagePage, oneTimePage, planPage, refusedPage, subscribedPage } from './pages.js';
 import { findPlan, PLANS, type Plan } from './plans.js';
 
 export interface StorefrontOptions {
@@ -89,7 +89,8 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
       .send(messagePage('Checkout cancelled', 'cancelled', 'You cancelled on the Amazon Pay page. Nothing was charged and no subscription was started.')),
   );
 
-  // The daemon's refusals, as the buyer should read them (docs/api.md "Errors").
+  // The daemon's refusals, as the buyer should read them (docs/api.md "Errors"); what this shop or
+  // the daemon's settings got wrong is shown as the daemon says it.
   app.setErrorHandler(async (error, request, reply) => {
     if (!(error instanceof BillingApiProblem)) {
       console.error(`[storefront] ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -120,6 +121,14 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         return page('Checkout not found', 'We found no checkout of ours for this link. Nothing was charged; choose a plan to start again.');
       case 'checkout-session-not-completable':
         return page('Checkout not finished', 'The payment was not approved on the Amazon Pay page yet. Choose a plan to start again.');
+      case 'invalid-input':
+      case 'invalid-request':
+      case 'not-configured':
+        // This shop sent something the daemon refuses (a zone, a session id) or the daemon lacks a
+        // setting, before any checkout: nothing was charged. Its one-line detail says what is wrong
+        // and what is accepted, for the shop's developer.
+        console.error(`[storefront] the billing API refused: ${error.message}`);
+        return reply.code(error.status).type(HTML).send(refusedPage(error.detail));
       default:
         // The detail is for the merchant (it names ids and settings), not for the buyer: log it.
         console.error(`[storefront] the billing API refused: ${error.message}`);

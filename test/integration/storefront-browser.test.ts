@@ -197,6 +197,24 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     await page.close();
   });
 
+  it("a bad zone or session id, before any checkout: the page shows the daemon's one-line problem, nothing is started", async () => {
+    const page = await newPage();
+    await page.goto(`${storefront.url}/checkout/coffee-monthly?zone=Mars/Olympus`);
+    expect(await page.locator('h1').innerText()).toBe('We could not start your subscription');
+    expect(await page.locator('#why').innerText()).toMatch(/^Nothing was charged\./);
+    expect(await page.locator('#detail').innerText()).toBe(
+      'zone must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got "Mars/Olympus"',
+    );
+    expect(await page.getByRole('button', { name: 'Amazon Pay' }).count()).toBe(0);
+
+    await page.goto(`${storefront.url}/return?amazonCheckoutSessionId=S01-1234567-1234567`);
+    expect(await page.locator('h1').innerText()).toBe('We could not start your subscription');
+    expect(await page.locator('#detail').innerText()).toMatch(
+      /^params\.id must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID such as .*, got "S01-1234567-1234567"$/,
+    );
+    await page.close();
+  });
+
   it("npm run dev's storefront has a key of its own per start; the previous start's key is revoked", async () => {
     const input = {
       databaseUrl: stack.database.url,
