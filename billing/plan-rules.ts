@@ -362,7 +362,8 @@ export function validatePlan(value: unknown, options: ValidationOptions, field =
 
 /** Everything about a SubscriptionSpec that needs no time-zone database; pair with schedule.ts validateAnchor for the zone. */
 export function validateSubscriptionSpec(value: unknown, options: ValidationOptions): Problem[] {
-  if (!isPlainObject(value)) return [{ field: 'spec', message: `must be an object, got ${describe(value)}` }];
+  if (!isPlainObject(value))
+    return [{ field: 'spec', message: `must be an object { id, chargePermissionId, plan, anchor, … } (a subscription spec), got ${describe(value)}` }];
   const problems: Problem[] = [
     ...validateSubscriptionId(value.id, 'id'),
     ...validateChargePermissionId(value.chargePermissionId, 'chargePermissionId'),
@@ -377,7 +378,8 @@ export function validateSubscriptionSpec(value: unknown, options: ValidationOpti
   if (value.trial !== undefined && value.firstChargeId !== undefined) {
     problems.push({
       field: 'firstChargeId',
-      message: 'cannot be combined with a trial: firstChargeId marks cycle 0 as paid at checkout, but with a trial cycle 0 is due when the trial ends',
+      message:
+        'cannot be combined with a trial: firstChargeId marks cycle 0 as paid at checkout, but with a trial cycle 0 is due when the trial ends; accepted: a first charge without a trial, or a trial without one (its checkout charges nothing)',
     });
   }
   return problems;

@@ -255,7 +255,9 @@ describe('validateSubscriptionSpec', () => {
   });
 
   it('rejects a non-object spec', () => {
-    expect(validateSubscriptionSpec('spec', live)).toEqual([{ field: 'spec', message: 'must be an object, got "spec"' }]);
+    expect(validateSubscriptionSpec('spec', live)).toEqual([
+      { field: 'spec', message: 'must be an object { id, chargePermissionId, plan, anchor, … } (a subscription spec), got "spec"' },
+    ]);
   });
 });
 
