@@ -385,16 +385,22 @@ export function validateSubscriptionSpec(value: unknown, options: ValidationOpti
   return problems;
 }
 
+const CALENDAR_UNITS = ['day', 'week', 'month', 'year'] as const;
+/** Seconds in one unit of the sandbox-only elapsed-time intervals. */
+const ELAPSED_UNIT_SECONDS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3_600 };
+/** The longest calendar month, in seconds: 31 days (Amazon's cap month is a calendar month, UTC). */
+const LONGEST_MONTH_SECONDS = 31 * 86_400;
+
 /**
  * The most billing dates a plan can put in one calendar month, for the Charge Permission's
  * monthly cap (Amazon Pay caps the sum of a permission's charges per calendar month, reference
- * §5.5/§12.4). Counted on the buyer's calendar in a 31-day month: month and year intervals 1;
- * every `count` weeks ⌊30 / (7·count)⌋ + 1 (weekly 5, fortnightly 3); every `count` days
- * ⌊30 / count⌋ + 1 (daily 31). Null for the sandbox-only second/minute/hour intervals: they
- * exist for demos and tests that run minutes, so only their single amount is held to the cap.
- * Pure: the workflow (settle-cycle.ts) and the admin client share it.
+ * §5.5/§12.4), for every unit. Counted in a 31-day month: month and year intervals 1; every
+ * `count` weeks ⌊30 / (7·count)⌋ + 1 (weekly 5, fortnightly 3); every `count` days
+ * ⌊30 / count⌋ + 1 (daily 31), on the buyer's calendar; the sandbox-only second/minute/hour
+ * intervals are elapsed time, so ⌈31 days / (count units)⌉ (every minute 44,640, every hour 744).
+ * The count the start, checkout and plan-change checks hold the cap to (client/subscriptions/amazon-checks.ts). Pure.
  */
-export function maxCyclesPerCalendarMonth(interval: { unit: string; count: number }): number | null {
+export function cyclesPerCalendarMonth(interval: { unit: string; count: number }): number {
   const DAYS_AFTER_THE_FIRST = 30;
   switch (interval.unit) {
     case 'day':
@@ -404,7 +410,21 @@ export function maxCyclesPerCalendarMonth(interval: { unit: string; count: numbe
     case 'month':
     case 'year':
       return 1;
-    default:
-      return null;
+    default: {
+      const seconds = ELAPSED_UNIT_SECONDS[interval.unit];
+      if (seconds === undefined) throw new Error(`Unknown interval unit ${JSON.stringify(interval.unit)}: expected one of ${INTERVAL_UNITS.join(', ')}`);
+      return Math.ceil(LONGEST_MONTH_SECONDS / (seconds * interval.count));
+    }
   }
+}
+
+/**
+ * The subscription workflow's count (workflows/settle-cycle.ts capCannotReset, which imports it):
+ * cyclesPerCalendarMonth for day, week, month and year, null for anything else — the sandbox-only
+ * second/minute/hour intervals, which that workflow code holds to the cap per cycle only. Kept apart because a count for them would change
+ * what running and recorded workflows do after a PeriodicAmountExceeded (needs_attention instead
+ * of waiting for the month's reset): that change belongs behind a patched() in the workflow.
+ */
+export function maxCyclesPerCalendarMonth(interval: { unit: string; count: number }): number | null {
+  return (CALENDAR_UNITS as readonly string[]).includes(interval.unit) ? cyclesPerCalendarMonth(interval) : null;
 }

@@ -18,7 +18,7 @@ import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/ch
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
-import { assertCheckoutPlanWithinLimits, okOrThrow } from '../subscriptions/amazon-checks.js';
+import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import { firstUnpaidCycleDueAt } from './next-billing.js';
 import type { CheckoutTerms } from './payload.js';
@@ -231,7 +231,7 @@ function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: 
 /** The plan against the limits of the permission the checkout creates (amazon-checks.ts), as problems. */
 function limitProblems(terms: CheckoutTerms): Problem[] {
   try {
-    assertCheckoutPlanWithinLimits(terms.plan, 'plan.amountMinor');
+    assertCheckoutPlanWithinLimits(capTermsOf(terms.plan, terms.end), 'plan.amountMinor');
     return [];
   } catch (error) {
     if (error instanceof InvalidInputError) return error.problems;

@@ -11,7 +11,7 @@ import { saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
-import { assertCheckoutPlanWithinLimits } from '../subscriptions/amazon-checks.js';
+import { assertCheckoutPlanWithinLimits, capTermsOf } from '../subscriptions/amazon-checks.js';
 import { anchorAt } from '../subscriptions/start.js';
 import { checkoutPayload, paymentIntentFor, signedReturnUrl, validateReturnUrl, type CheckoutTerms } from './payload.js';
 
@@ -163,7 +163,7 @@ export function checkCheckoutInput(
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
   // The plan must fit the permission the checkout creates: refused before the buyer sees a button.
-  assertCheckoutPlanWithinLimits(plan, 'plan.amountMinor');
+  assertCheckoutPlanWithinLimits(capTermsOf(plan, input.end), 'plan.amountMinor');
   const pending = input.canHandlePendingAuthorization ?? context.usePendingAuthorization;
   return {
     plan,

@@ -8,7 +8,8 @@ import type { OtherPlan } from './amazon-checks.js';
 /**
  * Every subscription on `chargePermissionId` that has not ended and was not stopped "now" (a
  * recorded stop sends no further charge, stop-now.ts), except `exceptSubscriptionId`,
- * with the plan its row holds going forward (amount in minor units, currency, interval). The row
+ * with the plan its row holds going forward (amount in minor units, currency, interval, and its
+ * end after a number of cycles, which bounds its cycles in a month). The row
  * is what recordPlanChange last wrote: while a plan change's write is failing (the subscription
  * shows needs_attention / CallFailed:recordPlanChange) it holds the plan from before the change.
  */
@@ -21,5 +22,6 @@ export async function otherPlansOnPermission(db: DatabaseOrTransaction, chargePe
       amountMinor: row.amountMinor.toString(),
       currency: row.currency,
       interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+      afterCycles: row.endAfterCycles,
     }));
 }

@@ -382,6 +382,8 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       plan: { price: { amount: '9.00', currency: 'USD' }, interval: { unit: 'hour' } },
       trial: { unit: 'second', count: 3 },
       softDescriptor: 'TEA CLUB',
+      // Hourly 9.00 USD is 744 cycles in a month, above the permission's 1,000.00 USD monthly cap: three cycles in all fit it.
+      end: { afterCycles: 3 },
     });
     expect(button).toMatchObject({ paymentIntent: 'Confirm', chargeAmount: null });
     const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
