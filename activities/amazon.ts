@@ -3,6 +3,7 @@ import { captureAuthorizedCharge, closePermission, readChargeUpdate, readPermiss
 import { money, toAmazonPrice } from '../billing/money.js';
 import type { Database } from '../db/client.js';
 import { recordPermissionExpiry } from '../db/queries/permissions.js';
+import { softDescriptorOfCharge } from '../db/queries/subscriptions.js';
 import type { ChargeUpdate, PermissionStatus } from '../workflows/types.js';
 import { withReadFailures } from './errors.js';
 
@@ -41,12 +42,22 @@ export function createAmazonActivities(deps: AmazonActivityDeps) {
       return withReadFailures(() => readChargeUpdate(deps, chargeId));
     },
     /**
-     * Captures, in full, a charge authorized at checkout (the subscription's cycle 0): its state
-     * afterwards (Captured, CaptureInitiated, or Declined / Canceled when it can no longer be
-     * captured). Fails, to be retried, while the capture did not happen and the charge is still Authorized.
+     * Captures, in full, a charge authorized at checkout (the subscription's cycle 0), with the
+     * subscription's softDescriptor as every charge of it carries (read from PostgreSQL: the
+     * workflow records the charge in the ledger before it captures, and its input does not carry
+     * the descriptor to this activity): its state afterwards (Captured, CaptureInitiated, or
+     * Declined / Canceled when it can no longer be captured). Fails, to be retried, while the
+     * capture did not happen and the charge is still Authorized.
      */
     async captureCharge({ chargeId, amountMinor, currency }: { chargeId: string; amountMinor: string; currency: string }): Promise<ChargeUpdate> {
-      return withReadFailures(() => captureAuthorizedCharge(deps, chargeId, toAmazonPrice(money(BigInt(amountMinor), currency))));
+      return withReadFailures(async () =>
+        captureAuthorizedCharge(
+          deps,
+          chargeId,
+          toAmazonPrice(money(BigInt(amountMinor), currency)),
+          deps.db ? await softDescriptorOfCharge(deps.db, chargeId) : null,
+        ),
+      );
     },
     /** The final action cancel_and_close_permission; already closed succeeds. */
     async closePermission({ chargePermissionId, reason }: { chargePermissionId: string; reason: string }): Promise<void> {

@@ -105,7 +105,9 @@ export async function readChargeUpdate(deps: AmazonReadDeps, chargeId: string): 
 }
 
 /**
- * Capture Charge of an Authorized charge in full (`amount`, the authorized amount), with one
+ * Capture Charge of an Authorized charge in full (`amount`, the authorized amount) with the
+ * subscription's statement descriptor (`softDescriptor`, at most 16 bytes, null: Amazon's default;
+ * Capture Charge takes it, API ref §6.2), with one
  * idempotency key per ChargeId (billing/keys.ts captureIdempotencyKey), and the charge's state
  * after it: Captured, CaptureInitiated (a capture Amazon finishes later), or, when Amazon refused
  * the capture, what Get Charge then shows — Declined (AmazonRejected), Canceled (ExpiredUnused:
@@ -113,8 +115,9 @@ export async function readChargeUpdate(deps: AmazonReadDeps, chargeId: string): 
  * lost. Throws AmazonReadFailed when the capture did not happen and the charge is still
  * Authorized (the caller retries), or when a call failed.
  */
-export async function captureAuthorizedCharge(deps: AmazonReadDeps, chargeId: string, amount: Price): Promise<ChargeUpdate> {
-  const outcome = await deps.amazonPay.captureCharge(chargeId, { captureAmount: amount }, { idempotencyKey: captureIdempotencyKey(chargeId) });
+export async function captureAuthorizedCharge(deps: AmazonReadDeps, chargeId: string, amount: Price, softDescriptor: string | null): Promise<ChargeUpdate> {
+  const body = { captureAmount: amount, ...(softDescriptor ? { softDescriptor } : {}) };
+  const outcome = await deps.amazonPay.captureCharge(chargeId, body, { idempotencyKey: captureIdempotencyKey(chargeId) });
   if (outcome.kind === 'ok') return chargeUpdateOf(outcome.body);
   if (outcome.kind === 'throttled' || outcome.kind === 'transient') bodyOf(deps, 'captureCharge', outcome);
   const after = await readChargeUpdate(deps, chargeId);

@@ -64,10 +64,14 @@ export const SUBSCRIPTION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const CHARGE_PERMISSION_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}$/;
 export const CHARGE_ID_PATTERN = /^[A-Z]\d\d-\d{7}-\d{7}-C\d+$/;
 /**
- * Checkout Session ids are UUIDs in lower-case hex, 8-4-4-4-12 ("bd504926-f659-4ad7-a1a9-9a747aaf5275",
- * amazon-pay-checkout reference §1; the simulator issues crypto.randomUUID()). Nothing else is sent to Amazon Pay.
+ * Checkout Session ids are UUIDs, 8-4-4-4-12 hex digits ("bd504926-f659-4ad7-a1a9-9a747aaf5275",
+ * amazon-pay-checkout reference §1; the simulator issues crypto.randomUUID()). Amazon writes them
+ * in lower case, and only that form is stored, keyed (billing/keys.ts) or sent to Amazon Pay; what
+ * someone sends may be in any letter case (CHECKOUT_SESSION_ID_INPUT_PATTERN, normaliseCheckoutSessionId).
  */
 export const CHECKOUT_SESSION_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A Checkout Session id as it may be sent (a merchant's framework may upper-case it): any letter case. */
+export const CHECKOUT_SESSION_ID_INPUT_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 export const MAX_CALENDAR_INTERVAL_COUNT = 1000;
 export const MAX_SHORT_INTERVAL_COUNT = 1_000_000;
 export const MAX_AFTER_CYCLES = 1_000_000;
@@ -277,12 +281,24 @@ export function validateChargeId(value: unknown, field = 'chargeId'): Problem[] 
   return [{ field, message: `must look like "S01-1234567-1234567-C123456" (Charge Permission-style prefix, then -C and digits), got ${describe(value)}` }];
 }
 
+/**
+ * The one rule for a Checkout Session id someone typed or sent (HTTP API, library, CLI): surrounding
+ * spaces and letter case are ignored, so "BD504926-F659-…" is Amazon's "bd504926-f659-…". Strings
+ * come back trimmed and lower-cased (validateCheckoutSessionId then checks the form); anything else
+ * is returned as is for the validator to name.
+ */
+export function normaliseCheckoutSessionId(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toLowerCase() : value;
+}
+
+/** Checks `value` as normaliseCheckoutSessionId reads it, so any letter case passes; call normaliseCheckoutSessionId for the id to use. */
 export function validateCheckoutSessionId(value: unknown, field = 'checkoutSessionId'): Problem[] {
-  if (typeof value === 'string' && CHECKOUT_SESSION_ID_PATTERN.test(value)) return [];
+  const id = normaliseCheckoutSessionId(value);
+  if (typeof id === 'string' && CHECKOUT_SESSION_ID_PATTERN.test(id)) return [];
   return [
     {
       field,
-      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" (8-4-4-4-12 digits 0-9 and letters a-f), got ${describe(value)}`,
+      message: `must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" (8-4-4-4-12 digits 0-9 and letters a-f, in any letter case), got ${describe(value)}`,
     },
   ];
 }
@@ -346,7 +362,8 @@ export function validatePlan(value: unknown, options: ValidationOptions, field =
 
 /** Everything about a SubscriptionSpec that needs no time-zone database; pair with schedule.ts validateAnchor for the zone. */
 export function validateSubscriptionSpec(value: unknown, options: ValidationOptions): Problem[] {
-  if (!isPlainObject(value)) return [{ field: 'spec', message: `must be an object, got ${describe(value)}` }];
+  if (!isPlainObject(value))
+    return [{ field: 'spec', message: `must be an object { id, chargePermissionId, plan, anchor, … } (a subscription spec), got ${describe(value)}` }];
   const problems: Problem[] = [
     ...validateSubscriptionId(value.id, 'id'),
     ...validateChargePermissionId(value.chargePermissionId, 'chargePermissionId'),
@@ -361,22 +378,29 @@ export function validateSubscriptionSpec(value: unknown, options: ValidationOpti
   if (value.trial !== undefined && value.firstChargeId !== undefined) {
     problems.push({
       field: 'firstChargeId',
-      message: 'cannot be combined with a trial: firstChargeId marks cycle 0 as paid at checkout, but with a trial cycle 0 is due when the trial ends',
+      message:
+        'cannot be combined with a trial: firstChargeId marks cycle 0 as paid at checkout, but with a trial cycle 0 is due when the trial ends; accepted: a first charge without a trial, or a trial without one (its checkout charges nothing)',
     });
   }
   return problems;
 }
 
+const CALENDAR_UNITS = ['day', 'week', 'month', 'year'] as const;
+/** Seconds in one unit of the sandbox-only elapsed-time intervals. */
+const ELAPSED_UNIT_SECONDS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3_600 };
+/** The longest calendar month, in seconds: 31 days (Amazon's cap month is a calendar month, UTC). */
+const LONGEST_MONTH_SECONDS = 31 * 86_400;
+
 /**
  * The most billing dates a plan can put in one calendar month, for the Charge Permission's
  * monthly cap (Amazon Pay caps the sum of a permission's charges per calendar month, reference
- * §5.5/§12.4). Counted on the buyer's calendar in a 31-day month: month and year intervals 1;
- * every `count` weeks ⌊30 / (7·count)⌋ + 1 (weekly 5, fortnightly 3); every `count` days
- * ⌊30 / count⌋ + 1 (daily 31). Null for the sandbox-only second/minute/hour intervals: they
- * exist for demos and tests that run minutes, so only their single amount is held to the cap.
- * Pure: the workflow (settle-cycle.ts) and the admin client share it.
+ * §5.5/§12.4), for every unit. Counted in a 31-day month: month and year intervals 1; every
+ * `count` weeks ⌊30 / (7·count)⌋ + 1 (weekly 5, fortnightly 3); every `count` days
+ * ⌊30 / count⌋ + 1 (daily 31), on the buyer's calendar; the sandbox-only second/minute/hour
+ * intervals are elapsed time, so ⌈31 days / (count units)⌉ (every minute 44,640, every hour 744).
+ * The count the start, checkout and plan-change checks hold the cap to (client/subscriptions/amazon-checks.ts). Pure.
  */
-export function maxCyclesPerCalendarMonth(interval: { unit: string; count: number }): number | null {
+export function cyclesPerCalendarMonth(interval: { unit: string; count: number }): number {
   const DAYS_AFTER_THE_FIRST = 30;
   switch (interval.unit) {
     case 'day':
@@ -386,7 +410,21 @@ export function maxCyclesPerCalendarMonth(interval: { unit: string; count: numbe
     case 'month':
     case 'year':
       return 1;
-    default:
-      return null;
+    default: {
+      const seconds = ELAPSED_UNIT_SECONDS[interval.unit];
+      if (seconds === undefined) throw new Error(`Unknown interval unit ${JSON.stringify(interval.unit)}: expected one of ${INTERVAL_UNITS.join(', ')}`);
+      return Math.ceil(LONGEST_MONTH_SECONDS / (seconds * interval.count));
+    }
   }
+}
+
+/**
+ * The subscription workflow's count (workflows/settle-cycle.ts capCannotReset, which imports it):
+ * cyclesPerCalendarMonth for day, week, month and year, null for anything else — the sandbox-only
+ * second/minute/hour intervals, which that workflow code holds to the cap per cycle only. Kept apart because a count for them would change
+ * what running and recorded workflows do after a PeriodicAmountExceeded (needs_attention instead
+ * of waiting for the month's reset): that change belongs behind a patched() in the workflow.
+ */
+export function maxCyclesPerCalendarMonth(interval: { unit: string; count: number }): number | null {
+  return (CALENDAR_UNITS as readonly string[]).includes(interval.unit) ? cyclesPerCalendarMonth(interval) : null;
 }

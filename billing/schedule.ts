@@ -85,7 +85,16 @@ export function validateAnchor(anchor: unknown, field = 'anchor'): Problem[] {
   return [...problems, ...validateZone(zone, `${field}.zone`)];
 }
 
-/** plan-rules' validateSubscriptionSpec plus the checks that need the zone database. */
+/** How an end instant is written, for the messages below (plan-rules validateEnd checks the form). */
+const END_INSTANT_FORM = 'ISO-8601 with Z or an offset';
+
+/**
+ * plan-rules' validateSubscriptionSpec plus the checks that need the zone database: the anchor's
+ * zone, and an end.at after the start and after a trial's end (an end at or before the trial's
+ * end bills nothing). Each refusal names the value and says which ends are accepted: an instant
+ * (end.at), a number of cycles (end.afterCycles) or none; the words avoid the fields' names, which
+ * each surface shows its own way (--end-at, end_at, end.at).
+ */
 export function validateSubscriptionSpecWithSchedule(spec: unknown, options: ValidationOptions): Problem[] {
   const problems = validateSubscriptionSpec(spec, options);
   if (problems.some((p) => p.field === 'spec')) return problems;
@@ -98,14 +107,17 @@ export function validateSubscriptionSpecWithSchedule(spec: unknown, options: Val
     const endAt = DateTime.fromISO(s.end.at, { zone: 'utc', setZone: true });
     const start = resolveWallTime(requireParts(s.anchor), s.anchor.zone);
     if (endAt.toMillis() <= start.toMillis()) {
-      problems.push({ field: 'end.at', message: `must be after the subscription start ${start.toISO() ?? ''}, got ${JSON.stringify(s.end.at)}` });
+      problems.push({
+        field: 'end.at',
+        message: `must be after the subscription start ${start.toISO() ?? ''}, got ${JSON.stringify(s.end.at)}; accepted: an end instant after the start (${END_INSTANT_FORM}), an end after a number of cycles instead, or no end`,
+      });
     } else if (s.trial !== undefined && s.plan !== undefined && !problems.some((p) => p.field.startsWith('plan'))) {
       // An end at or before the trial's end bills nothing: the buyer would consent to a plan that never charges.
       const firstDue = cycleDueAt(s as SubscriptionSpec, 0);
       if (endAt.toMillis() <= firstDue.toMillis())
         problems.push({
           field: 'end.at',
-          message: `must be after the trial's end ${firstDue.toUTC().toISO() ?? ''} (the first billing date; no cycle would be billed), got ${JSON.stringify(s.end.at)}`,
+          message: `must be after the trial's end ${firstDue.toUTC().toISO() ?? ''} (the first billing date; no cycle would be billed), got ${JSON.stringify(s.end.at)}; accepted: an end instant after the trial's end (${END_INSTANT_FORM}), an end after a number of cycles instead (the first is billed when the trial ends), or no end`,
         });
     }
   }

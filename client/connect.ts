@@ -11,7 +11,7 @@ import { maskUrlPassword } from '../config/redact-url.js';
 import { temporalConnectionOptions } from '../daemon/temporal-connection.js';
 import { createDb } from '../db/client.js';
 import { EMBEDDED_POSTGRES_PASSWORD } from '../devstack/embedded-postgres.js';
-import { readSandboxCredentials, SIMULATOR_STORE_ID } from '../devstack/sandbox-credentials.js';
+import { readSandboxCredentials, simulatorAmazonPay } from '../devstack/sandbox-credentials.js';
 import { createBillingClient, type BillingClient } from './index.js';
 import type { BillingClientDeps } from './deps.js';
 import { UpstreamError } from './errors.js';
@@ -56,13 +56,7 @@ function amazonPaySettings(config: Config, env: NodeJS.ProcessEnv): AmazonPayCon
       `no AMAZON_PAY_* credentials and no sandbox key in ${dir}: start the dev stack (\`npm run dev\`) once, or set AMAZON_PAY_* for a real Amazon Pay account`,
     ]);
   }
-  return parseAmazonPayConfig({
-    publicKeyId: credentials.publicKeyId,
-    privateKey: credentials.privateKeyPem,
-    region: 'na',
-    endpoint: simulatorEndpoint(env),
-    storeId: SIMULATOR_STORE_ID,
-  });
+  return simulatorAmazonPay(credentials, simulatorEndpoint(env));
 }
 
 export async function connectBillingClient(options: { env?: NodeJS.ProcessEnv; projectRoot?: string; now?: () => Date } = {}): Promise<ConnectedBillingClient> {

@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAmazonPayConfig, type AmazonPayConfig } from '../amazonpay/config.js';
+import { SIMULATOR_MERCHANT_ID } from '../simulator/ids.js';
+
+export { SIMULATOR_MERCHANT_ID };
 
 /**
  * The Store ID of the simulator's merchant account (Checkout Sessions' storeId): the simulator
@@ -41,7 +44,10 @@ export async function ensureSandboxCredentials(dir: string): Promise<SandboxCred
   return credentials;
 }
 
-/** The Amazon Pay client settings for the simulator at `endpoint`, signing with the sandbox key pair. */
+/**
+ * The Amazon Pay client settings for the simulator at `endpoint`, signing with the sandbox key
+ * pair, with the simulated merchant account's Store ID and merchant ID (the button's merchantId).
+ */
 export function simulatorAmazonPay(credentials: SandboxCredentials, endpoint: string): AmazonPayConfig {
   return parseAmazonPayConfig({
     publicKeyId: credentials.publicKeyId,
@@ -49,5 +55,6 @@ export function simulatorAmazonPay(credentials: SandboxCredentials, endpoint: st
     region: 'na',
     endpoint,
     storeId: SIMULATOR_STORE_ID,
+    merchantId: SIMULATOR_MERCHANT_ID,
   });
 }

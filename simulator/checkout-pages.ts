@@ -46,7 +46,7 @@ export function handleCheckoutPage(runtime: SimulatorRuntime, req: IncomingMessa
   }
   const params = formParams(url, method, body);
   if (url.pathname === '/checkout.js') {
-    const js = checkoutJs(runtime.engine.baseUrl);
+    const js = checkoutJs(runtime.engine.baseUrl, runtime.engine.options.merchantId);
     res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'content-length': Buffer.byteLength(js) });
     res.end(js);
   } else if (url.pathname === '/checkout/start') startFromButton(runtime, params, res);

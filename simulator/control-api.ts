@@ -38,6 +38,8 @@ export interface LedgerEntry {
   currency: string;
   state: string;
   reasonCode: string | null;
+  /** The statement descriptor the charge carries: as sent with Create Charge (captureNow), a checkout's AuthorizeWithCapture or Capture Charge; AMZ*Simulator (Amazon's default) when none was; null until captured. */
+  softDescriptor: string | null;
   idempotencyKey: string | null;
   createdAt: string;
 }
@@ -56,6 +58,7 @@ function ledger(runtime: SimulatorRuntime): LedgerEntry[] {
         currency: c.currency,
         state: c.state,
         reasonCode: c.reasonCode,
+        softDescriptor: c.softDescriptor,
         idempotencyKey: c.idempotencyKey,
         createdAt: new Date(c.createdAt).toISOString(),
       },

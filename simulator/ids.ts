@@ -3,6 +3,12 @@
 // reuse an ID.
 import type { Environment, SimulatorState } from './state.js';
 
+/**
+ * The simulated merchant account's merchant ID (Seller Central's, for a real account): the
+ * MerchantID of its IPNs, and the merchantId its checkout.js expects in renderButton's config.
+ */
+export const SIMULATOR_MERCHANT_ID = 'A1SIMULATED0MX';
+
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }

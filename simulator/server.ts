@@ -7,6 +7,7 @@ import { Engine } from './engine.js';
 import { errorBody } from './errors.js';
 import { NO_FAULTS, validateFaultConfig, type FaultConfig } from './faults.js';
 import { BodyTooLargeError, readBody, sendJson } from './http-io.js';
+import { SIMULATOR_MERCHANT_ID } from './ids.js';
 import { createRandom } from './prng.js';
 import { isApiPath } from './routes.js';
 import { handleApiRequest } from './api-handler.js';
@@ -74,7 +75,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const random = createRandom(options.seed);
   const engine = new Engine({
     clock: options.clock ?? (() => new Date()),
-    merchantId: options.merchantId ?? 'A1SIMULATED0MX',
+    merchantId: options.merchantId ?? SIMULATOR_MERCHANT_ID,
     dataFile: options.dataFile,
     monthlyCaps: options.monthlyCaps ?? defaultMonthlyCaps(),
     pendingDelayMs: options.pendingDelayMs ?? 30_000,

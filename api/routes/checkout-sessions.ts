@@ -73,6 +73,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
         checkoutSessionId: done.checkoutSessionId,
         chargePermissionId: done.chargePermissionId,
         chargeId: done.chargeId,
+        nextBillingAt: done.nextBillingAt,
       });
     },
   });

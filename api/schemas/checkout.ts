@@ -1,6 +1,6 @@
 // Requests and responses of /v1/checkout-sessions (api/routes/checkout-sessions.ts).
 import { z } from 'zod';
-import { CHECKOUT_SESSION_ID_PATTERN } from '../../billing/plan-rules.js';
+import { CHECKOUT_SESSION_ID_INPUT_PATTERN } from '../../billing/plan-rules.js';
 import { MAX_RETURN_URL_LENGTH, returnUrlRule } from '../../client/checkout/payload.js';
 import { EndSchema, IntervalSchema, MoneySchema, text } from './common.js';
 import { PlanSchema, SubscriptionSchema } from './resources.js';
@@ -19,7 +19,7 @@ export const CreateCheckoutSessionBody = z
     end: EndSchema.optional(),
     softDescriptor: text(
       64,
-      "Statement descriptor, at most 16 bytes, on every charge the daemon creates. On the checkout charge only when it is captured at checkout (paymentIntent AuthorizeWithCapture): Amazon Pay takes softDescriptor with no other payment intent, so an Authorize checkout charge shows Amazon's default descriptor, and a trial (Confirm) charges nothing at checkout",
+      'Statement descriptor, at most 16 bytes, on every charge of the subscription. On the checkout charge in the payload when it is captured at checkout (paymentIntent AuthorizeWithCapture: Amazon Pay takes softDescriptor at checkout with no other payment intent), on the Capture Charge when it was only authorized (paymentIntent Authorize), and on every later Create Charge; a trial (Confirm) charges nothing at checkout',
     ).optional(),
     merchantMetadata: z
       .strictObject({
@@ -47,7 +47,13 @@ export const CreateCheckoutSessionBody = z
 export const CompleteCheckoutSessionBody = z.strictObject({}).meta({ id: 'CompleteCheckoutSessionRequest' });
 
 export const CheckoutSessionIdParams = z.strictObject({
-  id: z.string().max(64).describe('The amazonCheckoutSessionId Amazon Pay appended to your result URL').meta({ pattern: CHECKOUT_SESSION_ID_PATTERN.source }),
+  id: z
+    .string()
+    .max(64)
+    .describe(
+      'The amazonCheckoutSessionId Amazon Pay appended to your result URL, a UUID in any letter case (the daemon uses it in lower case, as Amazon writes it)',
+    )
+    .meta({ pattern: CHECKOUT_SESSION_ID_INPUT_PATTERN.source }),
 });
 
 export const CheckoutButtonSchema = z
@@ -58,7 +64,9 @@ export const CheckoutButtonSchema = z
     plan: PlanSchema,
     button: z
       .strictObject({
-        merchantId: z.string().nullable().describe("renderButton's merchantId (AMAZON_PAY_MERCHANT_ID); null when not configured"),
+        merchantId: z
+          .string()
+          .describe("renderButton's merchantId: your Amazon Pay merchant ID (AMAZON_PAY_MERCHANT_ID; without it this call is 501 not-configured)"),
         sandbox: z.boolean().describe("renderButton's sandbox"),
         productType: z.literal('PayOnly').describe("renderButton's productType"),
         createCheckoutSessionConfig: z
@@ -81,5 +89,11 @@ export const CompleteCheckoutResultSchema = z
     checkoutSessionId: z.string(),
     chargePermissionId: z.string(),
     chargeId: z.string().nullable().describe('The charge made at checkout (cycle 0 in the ledger); null with a trial'),
+    nextBillingAt: z
+      .string()
+      .nullable()
+      .describe(
+        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
+      ),
   })
   .meta({ id: 'CompleteCheckoutResult' });

@@ -13,15 +13,16 @@ import { recordPermissionExpiry } from '../../db/queries/permissions.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { subscriptionView } from '../subscriptions/views.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
-import { validateCheckoutSessionId } from '../../billing/plan-rules.js';
+import { normaliseCheckoutSessionId, validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
 import type { Problem, SubscriptionSpec } from '../../billing/types.js';
 import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
-import { assertCheckoutPlanWithinLimits, okOrThrow } from '../subscriptions/amazon-checks.js';
+import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
+import { firstUnpaidCycleDueAt } from './next-billing.js';
 import type { CheckoutTerms } from './payload.js';
 
 export interface CompleteCheckoutResult extends StartSubscriptionResult {
@@ -29,6 +30,12 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
   chargePermissionId: string;
   /** The charge made at checkout (cycle 0), null for a trial (Confirm). */
   chargeId: string | null;
+  /**
+   * When the first cycle not paid at checkout is due (ISO-8601 UTC): cycle 1, or with a trial the
+   * trial's end (cycle 0); null when the subscription ends before it (next-billing.ts). Known at
+   * once, unlike `subscription.nextBillingAt`, which the workflow records when it plans that cycle.
+   */
+  nextBillingAt: string | null;
 }
 
 /**
@@ -38,9 +45,11 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
  * Expired, Canceled, OneTime: nothing started, see client/errors.ts), InvalidInputError,
  * ChargePermissionNotChargeableError, UpstreamError (Amazon Pay or Temporal; retry the call).
  */
-export async function completeCheckout(deps: BillingClientDeps, checkoutSessionId: string): Promise<CompleteCheckoutResult> {
-  const idProblems = validateCheckoutSessionId(checkoutSessionId, 'checkoutSessionId');
+export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSessionId: string): Promise<CompleteCheckoutResult> {
+  const idProblems = validateCheckoutSessionId(sentCheckoutSessionId, 'checkoutSessionId');
   if (idProblems.length > 0) throw new InvalidInputError(idProblems);
+  // Amazon's lower-case form from here on: the claim, the complete's idempotency key and the answer name one session whatever the case sent.
+  const checkoutSessionId = normaliseCheckoutSessionId(sentCheckoutSessionId) as string;
   const amazonPay = deps.amazonPay();
   let session = sessionOrThrow(await amazonPay.getCheckoutSession(checkoutSessionId), checkoutSessionId);
   const checkout = await checkoutOf(deps, session);
@@ -83,13 +92,15 @@ export async function completeCheckout(deps: BillingClientDeps, checkoutSessionI
   await recordPermissionExpiry(deps.db, standing.chargePermissionId, expiresAtOf(permission), deps.now());
   const existing = await getSubscription(deps.db, checkout.subscriptionId);
   if (existing && existing.chargePermissionId === standing.chargePermissionId) {
+    const subscription = subscriptionView(existing);
     return {
-      subscription: subscriptionView(existing),
+      subscription,
       workflowId: subscriptionWorkflowId(existing.id),
       created: false,
       checkoutSessionId,
       chargePermissionId: standing.chargePermissionId,
       chargeId: standing.chargeId,
+      nextBillingAt: firstUnpaidCycleDueAt(terms, subscription.anchor, standing.chargeId !== null),
     };
   }
   const anchorLocal = await claim(deps, checkout, checkoutSessionId);
@@ -108,7 +119,13 @@ export async function completeCheckout(deps: BillingClientDeps, checkoutSessionI
       `Checkout Session ${checkoutSessionId} is completed (Charge Permission ${standing.chargePermissionId}${standing.chargeId ? `, charge ${standing.chargeId}` : ''}) but subscription ${checkout.subscriptionId} cannot start: ${error.message}; refund or cancel the checkout charge in Seller Central, or start the subscription with billing start and terms that hold`,
     );
   }
-  return { ...started, checkoutSessionId, chargePermissionId: standing.chargePermissionId, chargeId: standing.chargeId };
+  return {
+    ...started,
+    checkoutSessionId,
+    chargePermissionId: standing.chargePermissionId,
+    chargeId: standing.chargeId,
+    nextBillingAt: firstUnpaidCycleDueAt(terms, started.subscription.anchor, standing.chargeId !== null),
+  };
 }
 
 function sessionOrThrow(outcome: AmazonPayOutcome<CheckoutSession>, checkoutSessionId: string): CheckoutSession {
@@ -218,7 +235,7 @@ function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: 
 /** The plan against the limits of the permission the checkout creates (amazon-checks.ts), as problems. */
 function limitProblems(terms: CheckoutTerms): Problem[] {
   try {
-    assertCheckoutPlanWithinLimits(terms.plan, 'plan.amountMinor');
+    assertCheckoutPlanWithinLimits(capTermsOf(terms.plan, terms.end), 'plan.amountMinor');
     return [];
   } catch (error) {
     if (error instanceof InvalidInputError) return error.problems;

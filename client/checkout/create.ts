@@ -11,7 +11,7 @@ import { saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
-import { assertCheckoutPlanWithinLimits } from '../subscriptions/amazon-checks.js';
+import { assertCheckoutPlanWithinLimits, capTermsOf } from '../subscriptions/amazon-checks.js';
 import { anchorAt } from '../subscriptions/start.js';
 import { checkoutPayload, paymentIntentFor, signedReturnUrl, validateReturnUrl, type CheckoutTerms } from './payload.js';
 
@@ -25,9 +25,9 @@ export interface CreateCheckoutInput {
   trial?: BillingInterval;
   end?: SubscriptionEnd;
   /**
-   * Statement descriptor, at most 16 bytes: on every Create Charge, and on the checkout charge only
-   * with AuthorizeWithCapture (Amazon Pay takes it with no other payment intent; an Authorize checkout
-   * charge shows Amazon's default descriptor).
+   * Statement descriptor, at most 16 bytes, on every charge of the subscription: in the checkout
+   * payload with AuthorizeWithCapture (Amazon Pay takes it at checkout with no other payment
+   * intent), on the Capture Charge of an Authorize checkout charge, and on every Create Charge.
    */
   softDescriptor?: string;
   /** merchantStoreName, noteToBuyer, customInformation (the subscription id is the merchantReferenceId). */
@@ -53,8 +53,8 @@ export interface CheckoutButton {
   chargeAmount: MoneyDto | null;
   /** amazon.Pay.renderButton's createCheckoutSessionConfig: payloadJSON exactly as signed, signature, publicKeyId, algorithm. */
   createCheckoutSessionConfig: ButtonConfig;
-  /** renderButton's merchantId (AMAZON_PAY_MERCHANT_ID), null when not configured. */
-  merchantId: string | null;
+  /** renderButton's merchantId: the merchant ID of the Amazon Pay account (AMAZON_PAY_MERCHANT_ID). */
+  merchantId: string;
   /** renderButton's sandbox flag: true against the sandbox (and the simulator). */
   sandbox: boolean;
   /** renderButton's productType: the checkout has no shipping address. */
@@ -70,7 +70,7 @@ const PLACEHOLDER_PERMISSION = 'S00-0000000-0000000';
  * and returns the button configuration. The same subscription id again replaces the terms while
  * no Checkout Session has claimed them. Throws InvalidInputError (every problem named),
  * ConflictError (the subscription exists, or a session already completes this checkout),
- * NotConfiguredError (no Store ID).
+ * NotConfiguredError (no Store ID, or no merchant ID: Amazon's renderButton requires merchantId).
  */
 export async function createCheckout(deps: BillingClientDeps, input: CreateCheckoutInput): Promise<CheckoutButton> {
   const terms = checkCheckoutInput(input, { environment: deps.environment, now: deps.now(), usePendingAuthorization: deps.policy.usePendingAuthorization });
@@ -79,6 +79,13 @@ export async function createCheckout(deps: BillingClientDeps, input: CreateCheck
     throw new NotConfiguredError(
       'AMAZON_PAY_STORE_ID',
       'Checkout needs the Store ID of your Amazon Pay account (Seller Central, Integration Central: "amzn1.application-oa2-client.…"): set AMAZON_PAY_STORE_ID',
+    );
+  }
+  const { merchantId } = amazonPay;
+  if (merchantId === null) {
+    throw new NotConfiguredError(
+      'AMAZON_PAY_MERCHANT_ID',
+      'The Amazon Pay button needs the merchant ID of your Amazon Pay account (Seller Central, Integration Central, e.g. "A1O8CIV1A24A6X"): set AMAZON_PAY_MERCHANT_ID',
     );
   }
   if (await getSubscription(deps.db, input.subscriptionId)) {
@@ -105,7 +112,7 @@ export async function createCheckout(deps: BillingClientDeps, input: CreateCheck
     paymentIntent: terms.paymentIntent,
     chargeAmount: terms.paymentIntent === 'Confirm' ? null : { amountMinor: terms.plan.amountMinor, currency: terms.plan.currency },
     createCheckoutSessionConfig: amazonPay.signButton(payloadJson),
-    merchantId: amazonPay.merchantId,
+    merchantId,
     sandbox: deps.environment === 'sandbox',
     productType: 'PayOnly',
   };
@@ -156,7 +163,7 @@ export function checkCheckoutInput(
   );
   if (problems.length > 0) throw new InvalidInputError(problems);
   // The plan must fit the permission the checkout creates: refused before the buyer sees a button.
-  assertCheckoutPlanWithinLimits(plan, 'plan.amountMinor');
+  assertCheckoutPlanWithinLimits(capTermsOf(plan, input.end), 'plan.amountMinor');
   const pending = input.canHandlePendingAuthorization ?? context.usePendingAuthorization;
   return {
     plan,

@@ -89,23 +89,29 @@ async function startFromCheckout(ctx: CommandContext, values: Record<string, unk
       `billing start: --checkout-session takes no other option (got ${others.map((o) => `--${o}`).join(', ')}): the subscription's id, plan and terms were given when the checkout was created (POST /v1/checkout-sessions)`,
     );
   }
-  const problems = validateCheckoutSessionId(checkoutSessionId.trim(), 'checkoutSessionId');
+  // Checked before connecting; the library normalises the id (any letter case, surrounding spaces) as for the HTTP API.
+  const problems = validateCheckoutSessionId(checkoutSessionId, 'checkoutSessionId');
   if (problems.length > 0) throw new InvalidInputError(problems);
   const { client } = await ctx.connect();
-  const done = await client.completeCheckout(checkoutSessionId.trim());
+  const done = await client.completeCheckout(checkoutSessionId);
   if (ctx.json) {
     ctx.io.out(toJson(done));
     return 0;
   }
+  // The first cycle not paid at checkout, known at once (the row's date waits for the workflow).
+  const zone = done.subscription.anchor.zone;
+  const next = done.nextBillingAt ? showInstant(done.nextBillingAt, zone) : "none: the subscription's end comes before another cycle";
   printStarted(
     ctx,
     done,
-    `  from Checkout Session ${done.checkoutSessionId}${done.chargeId ? '' : ' (no charge at checkout: the first cycle is billed when due)'}\n`,
+    `  from Checkout Session ${done.checkoutSessionId}${done.chargeId ? '' : ' (no charge at checkout: the first cycle is billed when due)'}\n  next billing ${next}\n`,
+    null,
   );
   return 0;
 }
 
-function printStarted(ctx: CommandContext, started: StartSubscriptionResult, extra = ''): void {
+/** `nextBillingAt`: the date to show (default: the one the subscription's row holds, null until its workflow planned a cycle; null: no line). */
+function printStarted(ctx: CommandContext, started: StartSubscriptionResult, extra = '', nextBillingAt = started.subscription.nextBillingAt): void {
   if (ctx.json) {
     ctx.io.out(toJson(started));
     return;
@@ -115,6 +121,6 @@ function printStarted(ctx: CommandContext, started: StartSubscriptionResult, ext
     `${started.created ? 'Started' : 'Already started (unchanged)'}: subscription ${s.id} — ${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)} on ${s.chargePermissionId}\n` +
       `  workflow ${started.workflowId}; anchor ${s.anchor.localDateTime} ${s.anchor.zone}${s.firstChargeId ? `; cycle 0 paid at checkout by ${s.firstChargeId}` : ''}\n` +
       extra +
-      (s.nextBillingAt ? `  next billing ${showInstant(s.nextBillingAt, s.anchor.zone)}\n` : ''),
+      (nextBillingAt ? `  next billing ${showInstant(nextBillingAt, s.anchor.zone)}\n` : ''),
   );
 }

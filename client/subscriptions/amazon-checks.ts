@@ -5,8 +5,8 @@ import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
 import { monthlyCapOf, perChargeMaximumOf } from '../../amazonpay/monthly-caps.js';
 import type { Charge, ChargePermission } from '../../amazonpay/types.js';
 import { formatMoney, money, parseDecimalAmount } from '../../billing/money.js';
-import { maxCyclesPerCalendarMonth } from '../../billing/plan-rules.js';
-import type { BillingInterval, Plan } from '../../billing/types.js';
+import { cyclesPerCalendarMonth } from '../../billing/plan-rules.js';
+import { SHORT_INTERVAL_UNITS, type BillingInterval, type Plan, type SubscriptionEnd } from '../../billing/types.js';
 import { showInterval } from '../cli/format.js';
 import { ChargePermissionNotChargeableError, InvalidInputError, NotFoundError, UpstreamError } from '../errors.js';
 
@@ -25,7 +25,7 @@ const FIRST_CHARGE_STATES: readonly string[] = ['Captured', 'CaptureInitiated', 
 export async function assertPermissionBillable(
   amazonPay: AmazonPayClient,
   chargePermissionId: string,
-  plan: Plan,
+  plan: PlanTerms,
   others: readonly OtherPlan[] = [],
   options: { firstChargePending?: boolean } = {},
 ): Promise<ChargePermission> {
@@ -67,7 +67,8 @@ export async function assertPermissionBillable(
  * The plan (amount in minor units, currency, interval) must fit the permission's monthly cap
  * (amazonpay/monthly-caps.ts: limits.amountLimit, else Amazon's published cap): a cycle above
  * it could never be charged, and a plan with more cycles in one calendar month than the cap
- * holds (billing/plan-rules.ts maxCyclesPerCalendarMonth: weekly 5, daily 31) would be refused
+ * holds (billing/plan-rules.ts cyclesPerCalendarMonth: weekly 5, daily 31, every minute 44,640 in
+ * the sandbox; never more than the plan's cycles in all, `afterCycles`) would be refused
  * PeriodicAmountExceeded every such month. Throws InvalidInputError on `field`, naming the cap
  * and the count. Amazon's cap is per Charge Permission, so the plan's monthly maximum plus the
  * `others`' (each live subscription's on the same permission) must fit too; refused naming them.
@@ -95,11 +96,13 @@ export function assertPlanWithinMonthlyCap(permission: PermissionLimits, plan: P
       `${show(amount)} per cycle is above ${limit}: Amazon Pay would refuse every charge with PeriodicAmountExceeded; use an amount of at most ${show(cap.amountMinor)}`,
     );
   }
-  const perMonth = maxCyclesPerCalendarMonth(plan.interval) ?? 1;
+  const perMonth = cyclesInOneMonth(plan);
   if (amount * BigInt(perMonth) > BigInt(cap.amountMinor)) {
+    // A sandbox plan of seconds to hours usually runs a few cycles (a demo, a test): its end can bound the month.
+    const fewerCycles = isShortInterval(plan.interval) ? `, or an end after at most ${BigInt(cap.amountMinor) / amount} cycles` : '';
     throw InvalidInputError.of(
       field,
-      `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval`,
+      `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval${fewerCycles}`,
     );
   }
   const sameCurrency = others.filter((o) => o.currency === plan.currency);
@@ -114,7 +117,21 @@ export function assertPlanWithinMonthlyCap(permission: PermissionLimits, plan: P
   );
 }
 
-type PlanTerms = { amountMinor: string; currency: string; interval: BillingInterval };
+/** A plan's terms as the cap sees them; `afterCycles`: the subscription ends after that many cycles in all (end.afterCycles), so no month has more. */
+type PlanTerms = { amountMinor: string; currency: string; interval: BillingInterval; afterCycles?: number | null };
+
+/** A plan's terms for the cap checks: `end` bounds its cycles when it is a number of cycles. */
+export function capTermsOf(plan: Plan, end: SubscriptionEnd | undefined): PlanTerms {
+  return { ...plan, afterCycles: end && 'afterCycles' in end ? end.afterCycles : null };
+}
+
+const isShortInterval = (interval: BillingInterval): boolean => (SHORT_INTERVAL_UNITS as readonly string[]).includes(interval.unit);
+
+/** The most cycles of `plan` in one calendar month: cyclesPerCalendarMonth for every unit, never more than its cycles in all. */
+function cyclesInOneMonth(plan: PlanTerms): number {
+  const perMonth = cyclesPerCalendarMonth(plan.interval);
+  return plan.afterCycles == null ? perMonth : Math.min(perMonth, plan.afterCycles);
+}
 
 /** What the limit checks read of a permission; chargePermissionId null: the one a checkout will create. */
 export type PermissionLimits = Pick<ChargePermission, 'chargePermissionType' | 'presentmentCurrency' | 'limits'> & { chargePermissionId: string | null };
@@ -134,9 +151,9 @@ export interface OtherPlan extends PlanTerms {
   subscriptionId: string;
 }
 
-/** The most a plan can charge in one calendar month: its amount times its cycles in a month (sandbox-only intervals count once, as the per-plan rule does). */
+/** The most a plan can charge in one calendar month: its amount times its cycles in a month, as the per-plan rule counts them. */
 function monthlyMaximum(plan: PlanTerms): bigint {
-  return BigInt(plan.amountMinor) * BigInt(maxCyclesPerCalendarMonth(plan.interval) ?? 1);
+  return BigInt(plan.amountMinor) * BigInt(cyclesInOneMonth(plan));
 }
 
 /**

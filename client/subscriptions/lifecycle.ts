@@ -169,7 +169,8 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
       interval: change.interval ?? { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
     };
     const others = await otherPlansOnPermission(deps.db, row.chargePermissionId, id);
-    assertPlanWithinMonthlyCap(permission, plan, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
+    // The subscription's end after a number of cycles still bounds its cycles in a month.
+    assertPlanWithinMonthlyCap(permission, { ...plan, afterCycles: row.endAfterCycles }, change.amountMinor !== undefined ? 'amountMinor' : 'interval', others);
     const current = {
       amountMinor: row.amountMinor.toString(),
       currency: row.currency,

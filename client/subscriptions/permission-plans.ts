@@ -16,7 +16,8 @@ export const PERMISSION_LEASE_MS = 2 * 60_000;
 /**
  * Every subscription on `chargePermissionId` that has not ended and was not stopped "now" (a
  * recorded stop sends no further charge, stop-now.ts), except `exceptSubscriptionId`,
- * with the plan its row holds going forward (amount in minor units, currency, interval). The row
+ * with the plan its row holds going forward (amount in minor units, currency, interval, and its
+ * end after a number of cycles, which bounds its cycles in a month). The row
  * is what recordPlanChange last wrote: while a plan change's write is failing (the subscription
  * shows needs_attention / CallFailed:recordPlanChange) it holds the plan from before the change.
  */
@@ -29,6 +30,7 @@ export async function otherPlansOnPermission(db: DatabaseOrTransaction, chargePe
       amountMinor: row.amountMinor.toString(),
       currency: row.currency,
       interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
+      afterCycles: row.endAfterCycles,
     }));
 }
 

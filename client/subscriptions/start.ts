@@ -14,7 +14,7 @@ import { launchSubscription, SubscriptionConflictError } from '../launch.js';
 import { assertNoBackBilling } from './back-billing.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
-import { assertFirstChargeMatches, assertPermissionBillable } from './amazon-checks.js';
+import { assertFirstChargeMatches, assertPermissionBillable, capTermsOf } from './amazon-checks.js';
 import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
 import { subscriptionView, type SubscriptionView } from './views.js';
 
@@ -68,7 +68,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
       const firstCharge =
         spec.firstChargeId === undefined ? undefined : await assertFirstChargeMatches(amazonPay, spec.firstChargeId, spec.chargePermissionId, spec.plan);
       const others = await otherPlansOnPermission(deps.db, spec.chargePermissionId, input.id);
-      const permission = await assertPermissionBillable(amazonPay, spec.chargePermissionId, spec.plan, others, {
+      const permission = await assertPermissionBillable(amazonPay, spec.chargePermissionId, capTermsOf(spec.plan, spec.end), others, {
         firstChargePending: firstCharge?.statusDetails.state === 'AuthorizationInitiated',
       });
       permissionExpiresAt = parseCompactTimestamp(permission.expirationTimestamp);

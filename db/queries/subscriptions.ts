@@ -249,6 +249,21 @@ export async function subscriptionOfCharge(
   return row;
 }
 
+/**
+ * The statement descriptor (softDescriptor) of the subscription whose ledger holds `chargeId`;
+ * null when it has none or no ledger row holds the charge. It never changes after the start, so
+ * every retry of a call keyed on the charge sends the same body.
+ */
+export async function softDescriptorOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ softDescriptor: subscriptions.softDescriptor })
+    .from(charges)
+    .innerJoin(subscriptions, eq(subscriptions.id, charges.subscriptionId))
+    .where(eq(charges.chargeId, chargeId))
+    .limit(1);
+  return row?.softDescriptor ?? null;
+}
+
 /** Non-final subscriptions created before the cutoff (younger ones may still be starting their workflow). */
 export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBefore: Date): Promise<SubscriptionRow[]> {
   return db

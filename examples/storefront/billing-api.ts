@@ -17,7 +17,7 @@ export class BillingApiProblem extends Error {
 
 /** What `amazon.Pay.renderButton` takes from POST /v1/checkout-sessions (the API's `button`). */
 export interface ButtonConfig {
-  merchantId: string | null;
+  merchantId: string;
   sandbox: boolean;
   productType: 'PayOnly';
   createCheckoutSessionConfig: { payloadJSON: string; signature: string; publicKeyId: string; algorithm: string };
@@ -44,6 +44,8 @@ export interface CompletedCheckout {
   chargePermissionId: string;
   /** The charge made at checkout (cycle 0); null with a free trial. */
   chargeId: string | null;
+  /** When the first cycle not paid today is due (ISO instant): a period on, or the end of the free trial; null when nothing more is billed. */
+  nextBillingAt: string | null;
   subscription: SubscriptionView;
 }
 
@@ -51,7 +53,7 @@ export interface CompletedCheckout {
 export interface SubscriptionDetails {
   subscription: SubscriptionView;
   /** The workflow's own state; null when it has finished or did not answer. */
-  live: { status: string; cycle: number; nextBillingAt: string | null } | null;
+  live: { status: string } | null;
   /** The ledger: one row per charge attempt. */
   charges: Array<{ cycle: number; chargeId: string | null; state: string; amount: { amount: string; currency: string } }>;
 }

@@ -1,6 +1,6 @@
 // The storefront's HTML: plain server-rendered pages, one small inline script for the Amazon Pay
 // button. Everything that comes from elsewhere (plan text, ids, the daemon's answers) is escaped.
-import type { ButtonConfig, SubscriptionDetails } from './billing-api.js';
+import type { ButtonConfig, CompletedCheckout, SubscriptionDetails } from './billing-api.js';
 import { describePrice, describeTrial, PLANS, type Plan } from './plans.js';
 
 export function escapeHtml(value: string): string {
@@ -93,13 +93,18 @@ function formatInstant(iso: string, zone: string): string {
   return `<time datetime="${escapeHtml(iso)}">${escapeHtml(text)} (${escapeHtml(zone)})</time>`;
 }
 
-/** The return page after a completed checkout: the subscription as the daemon has it. `ready`: the workflow has recorded the checkout and planned the next cycle. */
-export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefined, chargeId: string | null, ready: boolean): string {
+/**
+ * The return page after a completed checkout: the next billing date as complete answered it
+ * (`done.nextBillingAt`: the first period not paid today, or the end of the free trial), and the
+ * subscription's status and today's charge as the daemon has them (`details`).
+ */
+export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefined, done: Pick<CompletedCheckout, 'chargeId' | 'nextBillingAt'>): string {
   const { subscription } = details;
+  const { chargeId } = done;
   const zone = subscription.anchor.zone;
   const status = details.live?.status ?? subscription.status;
   const paid = chargeId ? details.charges.find((c) => c.chargeId === chargeId) : undefined;
-  const next = ready && details.live?.nextBillingAt ? formatInstant(details.live.nextBillingAt, zone) : null;
+  const next = done.nextBillingAt ? formatInstant(done.nextBillingAt, zone) : 'none: your subscription ends before another period';
   return layout(
     'Thank you for subscribing',
     `<p class="ok">Your subscription to <strong>${escapeHtml(plan?.name ?? 'your plan')}</strong> is set up.</p>
@@ -113,7 +118,7 @@ export function subscribedPage(details: SubscriptionDetails, plan: Plan | undefi
         ? `Amazon Pay charge <span id="charge-id">${escapeHtml(chargeId)}</span>`
         : 'nothing (free trial)'
   }</dd>
-  <dt>Next billing date</dt><dd id="next-billing">${next ?? 'being scheduled: reload this page in a moment'}</dd>
+  <dt>Next billing date</dt><dd id="next-billing">${next}</dd>
 </dl>
 ${backToPlans}`,
   );
@@ -133,6 +138,20 @@ export function oneTimePage(chargeId: string | null): string {
       chargeId ? `The payment made today (Amazon Pay charge ${escapeHtml(chargeId)}) covers this one order only; it will not renew.` : 'Nothing was charged.'
     }</p>
 <p id="what-to-do">To subscribe, choose your plan again and, when Amazon Pay asks, answer <strong>Yes</strong> to saving your payment method.</p>
+${backToPlans}`,
+  );
+}
+
+/**
+ * The daemon refused what this shop sent (a zone, a session id) or lacks a setting, before any
+ * checkout: its RFC 9457 `detail`, one line saying what was wrong and what is accepted, shown as
+ * it is, for the shop's developer.
+ */
+export function refusedPage(detail: string): string {
+  return layout(
+    'We could not start your subscription',
+    `<p class="notice" id="why">Nothing was charged. The billing daemon refused this shop's request:</p>
+<p><code id="detail">${escapeHtml(detail)}</code></p>
 ${backToPlans}`,
   );
 }

@@ -6,12 +6,13 @@
 //   GET /checkout/<plan>  POST /v1/checkout-sessions → the button, signed by the daemon
 //   (the buyer clicks it: Amazon Pay's page — the simulator's buyer page in the dev stack)
 //   GET /return           checkoutResultReturnUrl: POST /v1/checkout-sessions/{id}/complete →
-//                         the subscription's status and next billing date, or why none started
+//                         the next billing date (its answer) and the subscription's status and
+//                         charge (GET /v1/subscriptions/{id}), or why none started
 //   GET /cancelled        checkoutCancelUrl: the buyer cancelled on Amazon Pay's page
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BillingApiProblem, billingApi, type BillingApi, type CompletedCheckout, type SubscriptionDetails } from './billing-api.js';
-import { checkoutPage, messagePage, oneTimePage, planPage, subscribedPage } from './pages.js';
+import { checkoutPage, messagePage, oneTimePage, planPage, refusedPage, subscribedPage } from './pages.js';
 import { findPlan, PLANS, type Plan } from './plans.js';
 
 export interface StorefrontOptions {
@@ -26,7 +27,7 @@ export interface StorefrontOptions {
   port?: number;
   /** How buyers reach this server, for the return URLs Amazon Pay sends them to; default the address it listens on. */
   publicUrl?: string;
-  /** How long the return page waits for the subscription's workflow to record the checkout (default 10 s). */
+  /** How long the return page waits for the subscription's workflow to record the checkout's charge (default 10 s). */
   settleTimeoutMs?: number;
 }
 
@@ -78,8 +79,8 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         .send(messagePage('Checkout not found', 'error', 'This page is where Amazon Pay sends you after paying.'));
     // The daemon reads the session from Amazon Pay and completes it; nothing in this URL is trusted.
     const done = await api.completeCheckout(id);
-    const { details, ready } = await settled(api, done, options.settleTimeoutMs ?? 10_000);
-    return reply.type(HTML).send(subscribedPage(details, planOf(details), done.chargeId, ready));
+    const details = await settled(api, done, options.settleTimeoutMs ?? 10_000);
+    return reply.type(HTML).send(subscribedPage(details, planOf(details), done));
   });
 
   app.get('/cancelled', async (_request, reply) =>
@@ -88,7 +89,8 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
       .send(messagePage('Checkout cancelled', 'cancelled', 'You cancelled on the Amazon Pay page. Nothing was charged and no subscription was started.')),
   );
 
-  // The daemon's refusals, as the buyer should read them (docs/api.md "Errors").
+  // The daemon's refusals, as the buyer should read them (docs/api.md "Errors"); what this shop or
+  // the daemon's settings got wrong is shown as the daemon says it.
   app.setErrorHandler(async (error, request, reply) => {
     if (!(error instanceof BillingApiProblem)) {
       console.error(`[storefront] ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -119,6 +121,14 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         return page('Checkout not found', 'We found no checkout of ours for this link. Nothing was charged; choose a plan to start again.');
       case 'checkout-session-not-completable':
         return page('Checkout not finished', 'The payment was not approved on the Amazon Pay page yet. Choose a plan to start again.');
+      case 'invalid-input':
+      case 'invalid-request':
+      case 'not-configured':
+        // This shop sent something the daemon refuses (a zone, a session id) or the daemon lacks a
+        // setting, before any checkout: nothing was charged. Its one-line detail says what is wrong
+        // and what is accepted, for the shop's developer.
+        console.error(`[storefront] the billing API refused: ${error.message}`);
+        return reply.code(error.status).type(HTML).send(refusedPage(error.detail));
       default:
         // The detail is for the merchant (it names ids and settings), not for the buyer: log it.
         console.error(`[storefront] the billing API refused: ${error.message}`);
@@ -128,13 +138,14 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
 }
 
 /**
- * Polls GET /v1/subscriptions/{id} until the subscription's workflow has recorded the checkout
- * (the checkout's charge in its ledger) and planned the next cycle: then `live.nextBillingAt` is
- * the next billing date. Gives up after `timeoutMs`, or at once if the read fails, with what it
- * has: the subscription started all the same, and the page says to reload (a reload completes
- * again, which the daemon answers with the same subscription).
+ * The subscription as GET /v1/subscriptions/{id} shows it, once its workflow has recorded the
+ * checkout's charge in the ledger (its state: Captured, or Authorized until captured), so "paid
+ * today" can say how it stands; with a free trial nothing is waited for. Gives up after
+ * `timeoutMs`, or at once if the read fails, with what it has: the subscription started all the
+ * same, and the page names the charge without its state. The next billing date needs no wait:
+ * complete answered it.
  */
-async function settled(api: BillingApi, done: CompletedCheckout, timeoutMs: number): Promise<{ details: SubscriptionDetails; ready: boolean }> {
+async function settled(api: BillingApi, done: CompletedCheckout, timeoutMs: number): Promise<SubscriptionDetails> {
   const deadline = Date.now() + timeoutMs;
   let details: SubscriptionDetails = { subscription: done.subscription, live: null, charges: [] };
   for (;;) {
@@ -142,11 +153,10 @@ async function settled(api: BillingApi, done: CompletedCheckout, timeoutMs: numb
       details = await api.getSubscription(done.subscription.id);
     } catch (error) {
       console.error(`[storefront] reading subscription ${done.subscription.id}: ${error instanceof Error ? error.message : String(error)}`);
-      return { details, ready: false };
+      return details;
     }
     const recorded = done.chargeId === null || details.charges.some((c) => c.chargeId === done.chargeId);
-    const ready = recorded && details.live?.nextBillingAt != null && (done.chargeId === null || details.live.cycle > 0);
-    if (ready || Date.now() >= deadline) return { details, ready };
+    if (recorded || Date.now() >= deadline) return details;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

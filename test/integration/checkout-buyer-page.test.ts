@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signButtonPayload } from '../../amazonpay/button-signature.js';
 import { formatPayDate, signRequest } from '../../amazonpay/signing.js';
+import { SIMULATOR_MERCHANT_ID } from '../../simulator/ids.js';
 import { startSimulator, type Simulator } from '../../simulator/server.js';
 import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 
@@ -147,7 +148,7 @@ describe('the buyer page in Chromium', () => {
   it('the merchant page’s button (the simulator’s checkout.js with a signed payload) opens sign-in, then the review URL', async () => {
     const config = signButtonPayload(sessionBody(), { publicKeyId: KEY_ID, privateKey });
     payPage = `<!doctype html><div id="AmazonPayButton"></div><script src="${sim.url}/checkout.js"></script>
-<script>amazon.Pay.renderButton('#AmazonPayButton', { merchantId: 'A1SIMULATED0MX', ledgerCurrency: 'USD', placement: 'Cart', createCheckoutSessionConfig: ${JSON.stringify(config)} });</script>`;
+<script>amazon.Pay.renderButton('#AmazonPayButton', { merchantId: ${JSON.stringify(SIMULATOR_MERCHANT_ID)}, ledgerCurrency: 'USD', placement: 'Cart', createCheckoutSessionConfig: ${JSON.stringify(config)} });</script>`;
     const page = await browser.newPage();
     await page.goto(`${shopUrl}/pay`);
     await page.getByRole('button', { name: 'Amazon Pay' }).click();
@@ -160,5 +161,20 @@ describe('the buyer page in Chromium', () => {
     await page.close();
     const session = await api('GET', `/checkoutSessions/${id}`);
     expect(session.body).toMatchObject({ statusDetails: { state: 'Open' }, constraints: [], paymentPreferences: [{ paymentDescriptor: 'Visa ****1111' }] });
+  });
+
+  it("draws no button without the merchant's merchantId, as Amazon's checkout.js: it says why in the button's place", async () => {
+    const config = signButtonPayload(sessionBody(), { publicKeyId: KEY_ID, privateKey });
+    for (const merchantId of [null, 'A2OTHERMERCHANT']) {
+      payPage = `<!doctype html><div id="AmazonPayButton"></div><script src="${sim.url}/checkout.js"></script>
+<script>amazon.Pay.renderButton('#AmazonPayButton', { merchantId: ${JSON.stringify(merchantId)}, ledgerCurrency: 'USD', placement: 'Cart', createCheckoutSessionConfig: ${JSON.stringify(config)} });</script>`;
+      const page = await browser.newPage();
+      await page.goto(`${shopUrl}/pay`);
+      expect(await page.locator('[data-amazon-pay-error]').innerText()).toBe(
+        `amazon.Pay.renderButton: merchantId must be the merchant ID of this sandbox account (${SIMULATOR_MERCHANT_ID}), got ${JSON.stringify(merchantId)}`,
+      );
+      expect(await page.getByRole('button', { name: 'Amazon Pay' }).count()).toBe(0);
+      await page.close();
+    }
   });
 });

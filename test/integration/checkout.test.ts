@@ -5,15 +5,21 @@
 // POST /v1/checkout-sessions/{id}/complete starts the subscription. Every response is checked
 // against the served OpenAPI document.
 import { sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
+import { createBillingClient } from '../../client/index.js';
+import { NotConfiguredError } from '../../client/errors.js';
+import { DEFAULT_BILLING_POLICY } from '../../config/policy.js';
 import { listCharges } from '../../db/queries/charges.js';
+import { getCheckout } from '../../db/queries/checkouts.js';
+import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { eventually } from '../support/billing-harness.js';
 import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
 import type { TestDatabase } from '../support/integration.js';
 import { newKey, openApiClient, type ApiClient } from './api-support.js';
-import { startDaemonStack, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
+import { startDaemonStack, uniqueTaskQueues, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
 import { untilCommittedEventsReadable } from '../support/events.js';
 
 type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -59,16 +65,27 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
   const simulatorCharges = async (chargePermissionId: string) => (await sim.control.charges()).filter((c) => c.chargePermissionId === chargePermissionId);
 
   it('create → the buyer approves → complete: the subscription runs, cycle 0 is the checkout charge in the ledger, never charged again; a repeat returns it', async () => {
-    const button = await createButton('co-paid');
+    const button = await createButton('co-paid', { softDescriptor: 'TEST SHOP' });
     expect(button).toMatchObject({ subscriptionId: 'co-paid', paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currency: 'USD' } });
-    expect(button.button).toMatchObject({ sandbox: true, productType: 'PayOnly', createCheckoutSessionConfig: { publicKeyId: sim.amazonPay.publicKeyId } });
+    // renderButton's merchantId is the configured merchant ID (AMAZON_PAY_MERCHANT_ID): Amazon's button needs it.
+    expect(button.button).toMatchObject({
+      merchantId: SIMULATOR_MERCHANT_ID,
+      sandbox: true,
+      productType: 'PayOnly',
+      createCheckoutSessionConfig: { publicKeyId: sim.amazonPay.publicKeyId },
+    });
     const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
     expect(payload).toMatchObject({
       storeId: sim.amazonPay.storeId,
       webCheckoutDetails: { checkoutMode: 'ProcessOrder', checkoutResultReturnUrl: RETURN_URL },
       chargePermissionType: 'Recurring',
       recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '14.00', currencyCode: 'USD' } },
-      paymentDetails: { paymentIntent: 'AuthorizeWithCapture', chargeAmount: { amount: '14.00', currencyCode: 'USD' }, presentmentCurrency: 'USD' },
+      paymentDetails: {
+        paymentIntent: 'AuthorizeWithCapture',
+        chargeAmount: { amount: '14.00', currencyCode: 'USD' },
+        presentmentCurrency: 'USD',
+        softDescriptor: 'TEST SHOP',
+      },
       merchantMetadata: { merchantReferenceId: 'co-paid', merchantStoreName: 'Test Shop' },
     });
 
@@ -83,6 +100,10 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       checkoutSessionId,
       subscription: { id: 'co-paid', status: 'active', chargePermissionId, firstChargeId: chargeId },
     });
+    // The next billing date is in the answer at once: cycle 1, a month after the anchor (the moment of completion) in the buyer's zone.
+    const { anchor } = done.body.subscription;
+    const monthOn = DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).plus({ months: 1 });
+    expect(done.body.nextBillingAt).toBe(monthOn.toUTC().toISO());
 
     // Cycle 0 is the checkout's charge (attempt 0), Captured; the workflow went on to cycle 1 a month later.
     const details = await eventually(
@@ -95,9 +116,11 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     ]);
     const nextBilling = Date.parse(details.body.live.nextBillingAt as string);
     expect(nextBilling - Date.now()).toBeGreaterThan(27 * 86_400_000);
+    // The workflow planned cycle 1 for the date complete answered.
+    expect(details.body.live.nextBillingAt).toBe(done.body.nextBillingAt);
     // Amazon Pay charged the buyer once: the checkout's charge; no Create Charge for cycle 0.
     const charged = await simulatorCharges(chargePermissionId as string);
-    expect(charged.map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+    expect(charged.map((c) => [c.chargeId, c.state, c.softDescriptor])).toEqual([[chargeId, 'Captured', 'TEST SHOP']]);
     expect((await sim.control.attempts()).attempts.filter((a) => a.chargePermissionId === chargePermissionId)).toEqual([]);
 
     // The usual events through the outbox: subscription.started, then charge.succeeded for cycle 0.
@@ -109,11 +132,16 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(events.body.data.map((e: Body) => e.type)).toEqual(['subscription.started', 'charge.succeeded']);
     expect(events.body.data[1].data).toMatchObject({ charge_id: chargeId, cycle: 0, state: 'Captured', amount: '14.00', currency: 'USD' });
 
-    // A repeat (the buyer reloads the return page) is the same subscription, and Amazon is not asked to complete again.
+    // A repeat (the buyer reloads the return page) is the same subscription, and Amazon is not asked to complete again;
+    // also with the id upper-cased (a merchant's framework may do that): the same session, named as Amazon writes it.
     const completesBefore = (await sim.control.requests()).counts.completeCheckoutSession ?? 0;
     const again = await complete(checkoutSessionId);
     expect(again.status, again.text).toBe(200);
     expect(again.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    const upper = await complete(` ${checkoutSessionId.toUpperCase()}`);
+    expect(upper.status, upper.text).toBe(200);
+    expect(upper.body).toMatchObject({ created: false, checkoutSessionId, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    expect([again.body.nextBillingAt, upper.body.nextBillingAt]).toEqual([done.body.nextBillingAt, done.body.nextBillingAt]);
     expect((await sim.control.requests()).counts.completeCheckoutSession ?? 0).toBe(completesBefore);
     expect(await simulatorCharges(chargePermissionId as string)).toHaveLength(1);
     // Also after the plan changed: a reload is that subscription, not a start with the checkout's old terms.
@@ -124,7 +152,14 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(changed.status, changed.text).toBe(200);
     const afterChange = await complete(checkoutSessionId);
     expect(afterChange.status, afterChange.text).toBe(200);
-    expect(afterChange.body).toMatchObject({ created: false, chargeId, chargePermissionId, subscription: { id: 'co-paid' } });
+    // A plan change does not move the billing date: still cycle 1 of the checkout's terms.
+    expect(afterChange.body).toMatchObject({
+      created: false,
+      chargeId,
+      chargePermissionId,
+      subscription: { id: 'co-paid' },
+      nextBillingAt: done.body.nextBillingAt,
+    });
 
     // The checkout of a started subscription cannot be made again.
     const recreate = await api.call<Body>('POST', '/v1/checkout-sessions', {
@@ -138,12 +173,21 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(recreate.body.detail).toMatch(/Subscription co-paid already exists/);
   });
 
+  it('a checkout whose subscription ends with the cycle paid at checkout answers nextBillingAt null: nothing more is billed', async () => {
+    const button = await createButton('co-one-cycle', { end: { afterCycles: 1 } });
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ chargeId: expect.any(String), nextBillingAt: null, subscription: { end: { afterCycles: 1 } } });
+  });
+
   it('two concurrent completes of one session start one subscription; a second session of the same checkout is refused before Amazon Pay charges it', async () => {
     const button = await createButton('co-concurrent');
     const first = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
     // The same button clicked again (another tab): a second Checkout Session for the same subscription.
     const second = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
-    const [a, b] = await Promise.all([complete(first.checkoutSessionId), complete(first.checkoutSessionId)]);
+    // One of them sends the id upper-cased: still one session, one claim, one Complete key.
+    const [a, b] = await Promise.all([complete(first.checkoutSessionId), complete(first.checkoutSessionId.toUpperCase())]);
     expect([a.status, b.status].sort(), `${a.text} ${b.text}`).toEqual([200, 201]);
     expect(a.body.subscription.id).toBe('co-concurrent');
     expect(b.body).toMatchObject({ chargePermissionId: a.body.chargePermissionId, chargeId: a.body.chargeId, subscription: a.body.subscription });
@@ -249,6 +293,38 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(await getSubscription(database.db, 'co-over-limit')).toBeUndefined();
   });
 
+  it('a button needs the merchant ID: without AMAZON_PAY_MERCHANT_ID the library refuses in one line naming it, and stores nothing', async () => {
+    const noMerchantId = createAmazonPayClient({ ...sim.amazonPay, merchantId: null });
+    const library = createBillingClient({
+      db: database.db,
+      temporal: () => Promise.reject(new Error('a button needs no Temporal')),
+      amazonPay: () => noMerchantId,
+      environment: 'sandbox',
+      taskQueues: uniqueTaskQueues(),
+      policy: DEFAULT_BILLING_POLICY,
+      now: () => new Date(),
+    });
+    try {
+      const refused = await library
+        .createCheckout({
+          subscriptionId: 'co-no-merchant',
+          plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'month', count: 1 } },
+          checkoutResultReturnUrl: RETURN_URL,
+        })
+        .then(
+          () => null,
+          (error: unknown) => error,
+        );
+      expect(refused).toBeInstanceOf(NotConfiguredError);
+      expect(refused).toMatchObject({ setting: 'AMAZON_PAY_MERCHANT_ID' });
+      expect((refused as Error).message).toMatch(/^The Amazon Pay button needs the merchant ID of your Amazon Pay account .*: set AMAZON_PAY_MERCHANT_ID$/);
+      expect((refused as Error).message).not.toMatch(/\n/);
+      expect(await getCheckout(database.db, 'co-no-merchant')).toBeUndefined();
+    } finally {
+      noMerchantId.close();
+    }
+  });
+
   it('validates the request: return URLs, plan, id, and the reserved account, naming each field', async () => {
     const bad = await api.call<Body>('POST', '/v1/checkout-sessions', {
       body: {
@@ -268,7 +344,7 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const requestsBefore = (await sim.control.requests()).total;
     const notASession = await complete('S01-1234567-1234567');
     expect(notASession.status, notASession.text).toBe(422);
-    expect(notASession.body.errors).toEqual([{ field: expect.any(String), message: expect.stringMatching(/a UUID in lower-case hex such as/) }]);
+    expect(notASession.body.errors).toEqual([{ field: expect.any(String), message: expect.stringMatching(/a UUID such as .*in any letter case/) }]);
     expect((await sim.control.requests()).total).toBe(requestsBefore);
     // A plan the Recurring permission the checkout creates cannot hold: refused before the button exists, naming the limit.
     const aboveLimit = await api.call<Body>('POST', '/v1/checkout-sessions', {
@@ -305,6 +381,9 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const button = await createButton('co-trial', {
       plan: { price: { amount: '9.00', currency: 'USD' }, interval: { unit: 'hour' } },
       trial: { unit: 'second', count: 3 },
+      softDescriptor: 'TEA CLUB',
+      // Hourly 9.00 USD is 744 cycles in a month, above the permission's 1,000.00 USD monthly cap: three cycles in all fit it.
+      end: { afterCycles: 3 },
     });
     expect(button).toMatchObject({ paymentIntent: 'Confirm', chargeAmount: null });
     const payload = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string);
@@ -314,6 +393,9 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const done = await complete(checkoutSessionId);
     expect(done.status, done.text).toBe(201);
     expect(done.body).toMatchObject({ chargeId: null, subscription: { status: 'trialing', firstChargeId: null, trial: { unit: 'second', count: 3 } } });
+    // Nothing was paid at checkout: the next billing date is cycle 0, at the trial's end (3 s after the anchor).
+    const { anchor } = done.body.subscription;
+    expect(done.body.nextBillingAt).toBe(DateTime.fromISO(anchor.localDateTime, { zone: anchor.zone }).plus({ seconds: 3 }).toUTC().toISO());
     expect(await simulatorCharges(done.body.chargePermissionId as string)).toEqual([]);
     // The trial ends: cycle 0 is charged by the workflow (Create Charge, attempt 1).
     const ledger = await eventually(
@@ -322,15 +404,16 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
       { what: 'cycle 0 after the trial', timeoutMs: 30_000 },
     );
     expect(ledger.map((r) => [r.cycle, r.attempt, r.state, r.amountMinor])).toEqual([[0, 1, 'Captured', 900n]]);
+    expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => c.softDescriptor)).toEqual(['TEA CLUB']);
   });
 
   it('an Authorized first charge (paymentIntent Authorize) is recorded as Authorized, then captured; a pending one is waited for first', async () => {
-    const button = await createButton('co-authorized', { canHandlePendingAuthorization: true });
+    const button = await createButton('co-authorized', { canHandlePendingAuthorization: true, softDescriptor: 'COFFEE CLUB' });
     expect(button.paymentIntent).toBe('Authorize');
-    expect(JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string).paymentDetails).toMatchObject({
-      paymentIntent: 'Authorize',
-      canHandlePendingAuthorization: true,
-    });
+    const paymentDetails = JSON.parse(button.button.createCheckoutSessionConfig.payloadJSON as string).paymentDetails;
+    expect(paymentDetails).toMatchObject({ paymentIntent: 'Authorize', canHandlePendingAuthorization: true });
+    // Amazon takes softDescriptor at checkout only with AuthorizeWithCapture: the capture carries it instead.
+    expect(paymentDetails.softDescriptor).toBeUndefined();
     // Capture is refused (503) for a while: the ledger shows what the charge is meanwhile.
     await sim.control.setInjectedErrors([{ operation: 'captureCharge', status: 503, reasonCode: 'ServiceUnavailable', times: null }]);
     try {
@@ -351,7 +434,9 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
         (rows) => rows[0]?.state === 'Captured',
         { what: 'the capture recorded', timeoutMs: 60_000 },
       );
-      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => [c.chargeId, c.state])).toEqual([[chargeId, 'Captured']]);
+      expect((await simulatorCharges(done.body.chargePermissionId as string)).map((c) => [c.chargeId, c.state, c.softDescriptor])).toEqual([
+        [chargeId, 'Captured', 'COFFEE CLUB'],
+      ]);
       await eventually(
         () => getSubscription(database.db, 'co-authorized'),
         (row) => row?.currentCycle === 1 && row.status === 'active',

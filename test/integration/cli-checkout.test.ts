@@ -2,6 +2,7 @@
 // harness: the checkout made with the library (as POST /v1/checkout-sessions does), the buyer on
 // the simulator's page, then the CLI completes it and starts the subscription; a repeat changes
 // nothing; a OneTime permission, a bad id and extra options each end with one line.
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { CheckoutButton } from '../../client/index.js';
 import { listCharges } from '../../db/queries/charges.js';
@@ -29,9 +30,11 @@ describe('billing start --checkout-session', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     const row = await getSubscription(stack.h.database.db, 'cli-co-1');
+    // The next billing date is printed at once: cycle 1, a month after the anchor in the buyer's zone.
+    const monthOn = DateTime.fromISO(row!.anchorLocal, { zone: 'Europe/Berlin' }).plus({ months: 1 });
     expect(first.stdout).toMatch(
       new RegExp(
-        `^Started: subscription cli-co-1 — 9\\.99 EUR every month on ${row!.chargePermissionId}\\n.*cycle 0 paid at checkout by ${row!.firstChargeId}\\n  from Checkout Session ${id}\\n`,
+        `^Started: subscription cli-co-1 — 9\\.99 EUR every month on ${row!.chargePermissionId}\\n.*cycle 0 paid at checkout by ${row!.firstChargeId}\\n  from Checkout Session ${id}\\n  next billing ${monthOn.toFormat('yyyy-MM-dd HH:mm:ss')} Europe/Berlin \\(`,
         's',
       ),
     );
@@ -45,8 +48,18 @@ describe('billing start --checkout-session', () => {
     const again = await stack.cli.run(['start', '--checkout-session', id]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^Already started \(unchanged\): subscription cli-co-1/);
-    const json = JSON.parse((await stack.cli.run(['start', '--checkout-session', id, '--json'])).stdout);
-    expect(json).toMatchObject({ created: false, checkoutSessionId: id, chargeId: row!.firstChargeId, subscription: { id: 'cli-co-1' } });
+    // The id in any letter case is the same Checkout Session (Amazon writes it in lower case).
+    const upper = await stack.cli.run(['start', '--checkout-session', id.toUpperCase()]);
+    expect(upper.stderr).toBe('');
+    expect(upper.stdout).toMatch(new RegExp(`^Already started \\(unchanged\\): subscription cli-co-1.*from Checkout Session ${id}\\n`, 's'));
+    const json = JSON.parse((await stack.cli.run(['start', '--checkout-session', id.toUpperCase(), '--json'])).stdout);
+    expect(json).toMatchObject({
+      created: false,
+      checkoutSessionId: id,
+      chargeId: row!.firstChargeId,
+      subscription: { id: 'cli-co-1' },
+      nextBillingAt: monthOn.toUTC().toISO(),
+    });
   });
 
   it('a OneTime permission starts nothing: exit 1, one line saying why and what to do', async () => {
@@ -64,12 +77,12 @@ describe('billing start --checkout-session', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^error: --checkout-session must be the amazonCheckoutSessionId/);
     // Letters, digits and hyphens are not Amazon's form: a pasted Charge Permission id never reaches Amazon Pay.
-    for (const notASession of ['S01-1234567-1234567', 'BD504926-F659-4AD7-A1A9-9A747AAF5275']) {
+    for (const notASession of ['S01-1234567-1234567', 'BD504926-F659-4AD7-A1A9-9A747AAF527G']) {
       const wrong = await stack.cli.run(['start', '--checkout-session', notASession]);
       expect(wrong.code).toBe(2);
       expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
       expect(wrong.stderr).toMatch(
-        /--checkout-session must be the amazonCheckoutSessionId .* a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275"/,
+        /--checkout-session must be the amazonCheckoutSessionId .* a UUID such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" .*in any letter case/,
       );
     }
     const mixed = await stack.cli.run(['start', '--checkout-session', 'bd504926-f659-4ad7-a1a9-9a747aaf5275', '--amount', '14.00']);

@@ -71,7 +71,8 @@ describe('billing CLI: import and export', () => {
     await cli.library.startSubscription({
       id: 'exp-billed',
       chargePermissionId: chargePermission.chargePermissionId,
-      plan: { amountMinor: '250', currency: 'USD', interval: { unit: 'hour', count: 1 } },
+      // 744 hourly cycles in a 31-day month must fit the permission's 1,000.00 USD monthly cap.
+      plan: { amountMinor: '125', currency: 'USD', interval: { unit: 'hour', count: 1 } },
     });
     await eventually(
       () => listCharges(h.database.db, 'exp-billed'),
@@ -83,7 +84,7 @@ describe('billing CLI: import and export', () => {
     expect(csv.code).toBe(0);
     const records = parse(csv.stdout, { columns: true }) as Array<Record<string, string>>;
     expect(records.map((r) => [r.id, r.amount, r.amount_minor, r.interval])).toEqual([
-      ['exp-billed', '2.50 USD', '250', '1 hour'],
+      ['exp-billed', '1.25 USD', '125', '1 hour'],
       ['imp-1', '14.00 USD', '1400', '1 month'],
       ['imp-2', '9.50 USD', '950', '2 week'],
       ['imp-3', '120.00 USD', '12000', '1 year'],
@@ -114,7 +115,7 @@ describe('billing CLI: import and export', () => {
     const stored = await listCharges(h.database.db, 'exp-billed');
     expect(ledger).toEqual(
       stored.map((r) =>
-        expect.objectContaining({ subscriptionId: 'exp-billed', cycle: r.cycle, chargeId: r.chargeId, amountMinor: '250', currency: 'USD', state: r.state }),
+        expect.objectContaining({ subscriptionId: 'exp-billed', cycle: r.cycle, chargeId: r.chargeId, amountMinor: '125', currency: 'USD', state: r.state }),
       ),
     );
   });

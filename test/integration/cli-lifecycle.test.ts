@@ -142,6 +142,8 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       chargePermissionId: cp,
       plan: { amountMinor: '1400', currency: 'USD', interval: { unit: 'second', count: 30 } },
       anchor: anchorSecondsFromNow(0),
+      // A month of 30-second cycles is far above the permission's monthly cap; 50 in all fit it, also at 19.00 USD.
+      end: { afterCycles: 50 },
     });
     await eventually(
       () => listCharges(h.database.db, 'cli-plan'),
@@ -187,6 +189,7 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       chargePermissionId: cp,
       plan: { amountMinor: '500', currency: 'USD', interval: { unit: 'second', count: 15 } },
       anchor: anchorSecondsFromNow(0),
+      end: { afterCycles: 50 }, // within the permission's monthly cap
     });
     await eventually(
       () => listCharges(h.database.db, 'cli-period-end'),
@@ -211,6 +214,7 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
       chargePermissionId: cp,
       plan: { amountMinor: '700', currency: 'USD', interval: { unit: 'second', count: 2 } },
       anchor: anchorSecondsFromNow(0),
+      end: { afterCycles: 50 }, // within the permission's monthly cap
     });
     await eventually(
       () => listCharges(h.database.db, 'cli-stop-now'),

@@ -1,6 +1,6 @@
 // Shared by the ipn-* and daemon-* integration tests: the real daemon (startDaemon) on a test
 // database, the shared dev server and a simulator, with ports chosen by the kernel.
-import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
+import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import { inject } from 'vitest';
@@ -49,6 +49,7 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     endpoint: simulator.url,
     timeoutMs: 5_000,
     storeId: SIMULATOR_STORE_ID,
+    merchantId: SIMULATOR_MERCHANT_ID,
   });
   return { simulator, control: createSimulatorControl(simulator.url), amazonPay };
 }

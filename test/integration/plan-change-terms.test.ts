@@ -9,7 +9,7 @@ import { parseAmazonPayConfig } from '../../amazonpay/config.js';
 import type { BillingClient } from '../../client/index.js';
 import { ChargePermissionNotChargeableError, CheckoutRequiredError } from '../../client/errors.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
+import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { billingClientOf, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { newPermission } from '../support/subscriptions.js';
 
@@ -31,6 +31,7 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
         endpoint: h.simulator.url,
         timeoutMs: 5_000,
         storeId: SIMULATOR_STORE_ID,
+        merchantId: SIMULATOR_MERCHANT_ID,
       }),
     );
     eu = billingClientOf(h, euAmazonPay);

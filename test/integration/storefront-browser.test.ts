@@ -11,8 +11,10 @@ import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/cli
 import { listApiKeys } from '../../client/api-keys.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
+import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { checkoutJsUrl, DEV_STOREFRONT_KEY_NAME, startDevStorefront } from '../../devstack/storefront.js';
 import { startStorefront, type Storefront } from '../../examples/storefront/server.js';
+import { eventually } from '../support/billing-harness.js';
 import { BROWSER_SETUP_TIMEOUT_MS, launchChromium } from '../support/browser.js';
 import { newKey } from './api-support.js';
 import { startDaemonStack, type DaemonStack } from './ipn-support.js';
@@ -57,6 +59,8 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     const order = await page.locator('#order').innerText();
     expect(await page.content()).not.toContain(apiKey);
     expect(await page.content()).not.toContain('bk_'); // no API key at all
+    // The button got the merchant's merchantId (checkout.js, like Amazon's, draws none without it).
+    expect(await page.locator('[data-amazon-pay-button]').getAttribute('data-merchant-id')).toBe(SIMULATOR_MERCHANT_ID);
     await page.getByRole('button', { name: 'Amazon Pay' }).click();
     await page.waitForURL(/\/checkout\/processing\?amazonCheckoutSessionId=[^&]+$/);
     return order;
@@ -86,8 +90,12 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     expect(next - Date.now()).toBeGreaterThan(27 * DAY_MS);
     expect(next - Date.now()).toBeLessThan(32 * DAY_MS);
 
-    // What the page says is what PostgreSQL and Amazon Pay have.
-    const row = await getSubscription(stack.database.db, subscriptionId);
+    // What the page says is what PostgreSQL and Amazon Pay have: the date complete answered is the one the workflow plans.
+    const row = await eventually(
+      () => getSubscription(stack.database.db, subscriptionId),
+      (r) => r?.nextBillingAt != null,
+      { what: 'cycle 1 planned' },
+    );
     expect(row).toMatchObject({ status: 'active', firstChargeId: chargeId });
     expect(row!.nextBillingAt?.getTime()).toBe(next);
     const ledger = await listCharges(stack.database.db, subscriptionId);
@@ -165,7 +173,11 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
       paymentDetails: { paymentIntent: 'Confirm' },
       statusDetails: { state: 'Completed' },
     });
-    const row = await getSubscription(stack.database.db, subscriptionId);
+    const row = await eventually(
+      () => getSubscription(stack.database.db, subscriptionId),
+      (r) => r?.nextBillingAt != null,
+      { what: 'cycle 0 planned at the trial end' },
+    );
     expect(row).toMatchObject({ firstChargeId: null, currentCycle: 0 });
     expect(row!.nextBillingAt?.getTime()).toBe(next);
     expect(await listCharges(stack.database.db, subscriptionId)).toEqual([]);
@@ -182,6 +194,24 @@ describe('the sample storefront in Chromium: plan → Amazon Pay button → buye
     const session = await amazon.getCheckoutSession(sessionId);
     expect(session.kind === 'ok' && session.body).toMatchObject({ statusDetails: { state: 'Canceled', reasonCode: 'Declined' }, chargeId: null });
     expect(await getSubscription(stack.database.db, subscriptionId)).toBeUndefined();
+    await page.close();
+  });
+
+  it("a bad zone or session id, before any checkout: the page shows the daemon's one-line problem, nothing is started", async () => {
+    const page = await newPage();
+    await page.goto(`${storefront.url}/checkout/coffee-monthly?zone=Mars/Olympus`);
+    expect(await page.locator('h1').innerText()).toBe('We could not start your subscription');
+    expect(await page.locator('#why').innerText()).toMatch(/^Nothing was charged\./);
+    expect(await page.locator('#detail').innerText()).toBe(
+      'zone must be an IANA time zone name known to this runtime, such as "America/New_York", "Europe/Berlin" or "UTC", got "Mars/Olympus"',
+    );
+    expect(await page.getByRole('button', { name: 'Amazon Pay' }).count()).toBe(0);
+
+    await page.goto(`${storefront.url}/return?amazonCheckoutSessionId=S01-1234567-1234567`);
+    expect(await page.locator('h1').innerText()).toBe('We could not start your subscription');
+    expect(await page.locator('#detail').innerText()).toMatch(
+      /^params\.id must be the amazonCheckoutSessionId Amazon Pay appended to your return URL, a UUID such as .*, got "S01-1234567-1234567"$/,
+    );
     await page.close();
   });
 

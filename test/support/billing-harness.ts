@@ -1,4 +1,4 @@
-import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
+import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { generateKeyPairSync, randomInt } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -100,7 +100,15 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
     ...options.simulator,
   });
   const amazonPay = createAmazonPayClient(
-    parseAmazonPayConfig({ publicKeyId, privateKey: privateKeyPem, region: 'na', endpoint: simulator.url, timeoutMs: 5_000, storeId: SIMULATOR_STORE_ID }),
+    parseAmazonPayConfig({
+      publicKeyId,
+      privateKey: privateKeyPem,
+      region: 'na',
+      endpoint: simulator.url,
+      timeoutMs: 5_000,
+      storeId: SIMULATOR_STORE_ID,
+      merchantId: SIMULATOR_MERCHANT_ID,
+    }),
     { now: hostNow },
   );
   const taskQueues = { workflows: uniqueTaskQueue('billing'), charges: uniqueTaskQueue('charges'), amazonReads: uniqueTaskQueue('amazon') };

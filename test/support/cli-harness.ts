@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCli } from '../../client/cli.js';
 import { createBillingClient, type BillingClient } from '../../client/index.js';
-import { SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
+import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import type { BillingClientDeps } from '../../client/deps.js';
 import { afterAll, beforeAll } from 'vitest';
 import { FAST_POLICY, randomPublicKeyId, startBillingHarness, type BillingHarness } from './billing-harness.js';
@@ -65,6 +65,7 @@ export async function startCliHarness(h: BillingHarness, options: { mode?: 'proc
     AMAZON_PAY_ENVIRONMENT: 'sandbox',
     AMAZON_PAY_REGION: 'na',
     AMAZON_PAY_STORE_ID: SIMULATOR_STORE_ID,
+    AMAZON_PAY_MERCHANT_ID: SIMULATOR_MERCHANT_ID,
     LOG_LEVEL: 'warn',
   };
   const runInProcess = async (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> => {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createAmazonActivities } from '../../../activities/amazon.js';
 import { FailureTypes } from '../../../activities/errors.js';
 import type { AmazonPayClient } from '../../../amazonpay/client.js';
+import type { DatabaseOrTransaction } from '../../../db/client.js';
 import { classifyResponse, type AmazonPayOperation } from '../../../amazonpay/outcomes.js';
 import { AmazonReadFailed, readChargeUpdate, readPermissionStatus, readRefund } from '../../../amazonpay/reads.js';
 import { isEvidenceOfChange, permissionStatusPayload } from '../../../workflows/messages.js';
@@ -19,6 +20,8 @@ const permission = {
   limits: { amountLimit: { amount: '500.00', currencyCode: 'USD' } },
 };
 const charge = { chargeId: 'S01-0000000-0000001-C000001', statusDetails: { state: 'Declined', reasonCode: 'HardDeclined' } };
+/** The reads tested here touch no database (only the capture reads the subscription's descriptor). */
+const NO_DATABASE = {} as DatabaseOrTransaction;
 
 /** Answers every call with `status` and `body`, classified as the real client classifies them. */
 function answering(status: number, body: unknown): AmazonPayClient & { calls: string[] } {
@@ -93,7 +96,7 @@ describe('the workflows\u2019 Amazon Pay activities read through the same path',
 
   it('count a 429 in the throttle metric and fail retryably with a backoff', async () => {
     const metrics = counter();
-    const acts = createAmazonActivities({ amazonPay: answering(429, TOO_MANY), metrics });
+    const acts = createAmazonActivities({ amazonPay: answering(429, TOO_MANY), metrics, db: NO_DATABASE });
     const failures = [
       await env()
         .run(acts.getPermissionStatus, { chargePermissionId: 'C01' })
@@ -115,7 +118,7 @@ describe('the workflows\u2019 Amazon Pay activities read through the same path',
   });
 
   it('fail non-retryably on a refusal, naming the operation and Amazon\u2019s reason', async () => {
-    const acts = createAmazonActivities({ amazonPay: answering(400, { reasonCode: 'InvalidParameterValue', message: 'refused' }) });
+    const acts = createAmazonActivities({ amazonPay: answering(400, { reasonCode: 'InvalidParameterValue', message: 'refused' }), db: NO_DATABASE });
     const failure = (await env()
       .run(acts.getPermissionStatus, { chargePermissionId: 'C01' })
       .catch((e: unknown) => e)) as ApplicationFailure;
@@ -125,7 +128,7 @@ describe('the workflows\u2019 Amazon Pay activities read through the same path',
   });
 
   it('take an already closed permission as closed', async () => {
-    const acts = createAmazonActivities({ amazonPay: answering(422, { reasonCode: 'InvalidChargePermissionStatus', message: 'closed' }) });
+    const acts = createAmazonActivities({ amazonPay: answering(422, { reasonCode: 'InvalidChargePermissionStatus', message: 'closed' }), db: NO_DATABASE });
     await expect(env().run(acts.closePermission, { chargePermissionId: 'C01', reason: 'test' })).resolves.toBeUndefined();
   });
 });

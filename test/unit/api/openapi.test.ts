@@ -6,7 +6,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApiApp } from '../../../api/app.js';
-import { CHARGE_ID_PATTERN, CHECKOUT_SESSION_ID_PATTERN, SUBSCRIPTION_ID_PATTERN } from '../../../billing/plan-rules.js';
+import { CHARGE_ID_PATTERN, CHECKOUT_SESSION_ID_INPUT_PATTERN, SUBSCRIPTION_ID_PATTERN } from '../../../billing/plan-rules.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 let doc: Json;
@@ -107,9 +107,10 @@ describe('the served OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
-  it('says where the checkout softDescriptor goes as the payload does: only with AuthorizeWithCapture', () => {
+  it('says where the checkout softDescriptor goes: in the payload only with AuthorizeWithCapture, else on the capture', () => {
     const description: string = doc.components.schemas.CreateCheckoutSessionRequest.properties.softDescriptor.description;
-    expect(description).toMatch(/On the checkout charge only when it is captured at checkout \(paymentIntent AuthorizeWithCapture\)/);
+    expect(description).toMatch(/On the checkout charge in the payload when it is captured at checkout \(paymentIntent AuthorizeWithCapture/);
+    expect(description).toMatch(/on the Capture Charge when it was only authorized \(paymentIntent Authorize\)/);
     expect(description).not.toMatch(/on the checkout charge and every later charge/);
   });
 
@@ -118,8 +119,10 @@ describe('the served OpenAPI document', () => {
     expect(param('/v1/subscriptions/{id}', 'id').pattern).toBe(SUBSCRIPTION_ID_PATTERN.source);
     expect(param('/v1/charges/{chargeId}', 'chargeId').pattern).toBe(CHARGE_ID_PATTERN.source);
     const complete = (doc.paths['/v1/checkout-sessions/{id}/complete'].post.parameters as Json[]).find((p) => p.name === 'id')?.schema;
-    expect(complete.pattern).toBe(CHECKOUT_SESSION_ID_PATTERN.source);
+    expect(complete.pattern).toBe(CHECKOUT_SESSION_ID_INPUT_PATTERN.source);
     expect(new RegExp(complete.pattern).test('bd504926-f659-4ad7-a1a9-9a747aaf5275')).toBe(true);
+    // A merchant's framework may upper-case the id: the library takes it in any case.
+    expect(new RegExp(complete.pattern).test('BD504926-F659-4AD7-A1A9-9A747AAF5275')).toBe(true);
     expect(new RegExp(complete.pattern).test('S01-1234567-1234567')).toBe(false);
   });
 });

@@ -8,6 +8,8 @@ import {
   validateAmountMinor,
   validateChargeId,
   validateCheckoutSessionId,
+  normaliseCheckoutSessionId,
+  CHECKOUT_SESSION_ID_PATTERN,
   validateChargePermissionId,
   validateCurrency,
   validateEnd,
@@ -159,22 +161,31 @@ describe('ids', () => {
   });
 
   // Amazon's form (reference §1; the simulator's crypto.randomUUID()), not any letters and hyphens.
-  it.each(['bd504926-f659-4ad7-a1a9-9a747aaf5275', '00000000-0000-0000-0000-000000000000'])('checkout session %j is valid', (id) =>
-    expect(validateCheckoutSessionId(id)).toEqual([]),
-  );
+  // Any letter case and surrounding spaces (a merchant's framework may upper-case the id), one normalised form: Amazon's lower case.
+  it.each([
+    'bd504926-f659-4ad7-a1a9-9a747aaf5275',
+    '00000000-0000-0000-0000-000000000000',
+    'BD504926-F659-4AD7-A1A9-9A747AAF5275',
+    'Bd504926-f659-4AD7-a1a9-9a747aaf5275',
+    ' bd504926-f659-4ad7-a1a9-9a747aaf5275 ',
+  ])('checkout session %j is valid, and normalised to lower case', (id) => {
+    expect(validateCheckoutSessionId(id)).toEqual([]);
+    const normalised = normaliseCheckoutSessionId(id);
+    expect(normalised).toMatch(CHECKOUT_SESSION_ID_PATTERN);
+    expect(normalised).toBe(id.trim().toLowerCase());
+  });
   it.each([
     'abc',
     'S01-1234567-1234567',
-    'BD504926-F659-4AD7-A1A9-9A747AAF5275',
     'bd504926f6594ad7a1a99a747aaf5275',
     'bd504926-f659-4ad7-a1a9-9a747aaf527g',
+    'BD504926-F659-4AD7-A1A9-9A747AAF527G',
     'bd504926-f659-4ad7-a1a9-9a747aaf5275-0',
-    ' bd504926-f659-4ad7-a1a9-9a747aaf5275',
   ])('checkout session %j is invalid, saying what is accepted', (id) => {
     const [problem, ...more] = validateCheckoutSessionId(id);
     expect(more).toEqual([]);
     expect(problem?.message).toMatch(
-      /^must be the amazonCheckoutSessionId .*a UUID in lower-case hex such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" \(8-4-4-4-12 .*\), got /,
+      /^must be the amazonCheckoutSessionId .*a UUID such as "bd504926-f659-4ad7-a1a9-9a747aaf5275" \(8-4-4-4-12 .*in any letter case\), got /,
     );
     expect(problem?.message).not.toMatch(/\n/);
   });
@@ -244,7 +255,9 @@ describe('validateSubscriptionSpec', () => {
   });
 
   it('rejects a non-object spec', () => {
-    expect(validateSubscriptionSpec('spec', live)).toEqual([{ field: 'spec', message: 'must be an object, got "spec"' }]);
+    expect(validateSubscriptionSpec('spec', live)).toEqual([
+      { field: 'spec', message: 'must be an object { id, chargePermissionId, plan, anchor, … } (a subscription spec), got "spec"' },
+    ]);
   });
 });
 

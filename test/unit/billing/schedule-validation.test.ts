@@ -31,6 +31,49 @@ describe('zone and anchor validation', () => {
 });
 
 describe('validateSubscriptionSpecWithSchedule', () => {
+  // Every refusal says what is accepted, whatever the field (and what was wrong: the cases below and plan-rules.test.ts check each text).
+  it.each([
+    ['a spec that is not an object', 'sub_1'],
+    ['no fields at all', {}],
+    [
+      'every field wrong',
+      {
+        id: 'bad id!',
+        chargePermissionId: 'X',
+        plan: { amountMinor: '01', currency: 'XXX', interval: { unit: 'fortnight' } },
+        anchor: { localDateTime: '2025-02-30T09:00', zone: '' },
+        trial: { unit: 'day', count: 0 },
+        end: { at: 'soon' },
+        softDescriptor: 'x'.repeat(17),
+        merchantMetadata: { noteToBuyer: '', other: 'x' },
+        firstChargeId: 'C1',
+      },
+    ],
+    ['a plan that is not an object, an end of both kinds', { ...spec, plan: 'monthly', end: { at: '2026-01-01T00:00:00Z', afterCycles: 3 } }],
+    [
+      'too many digits, a count too large, a sandbox unit in live',
+      { ...spec, plan: { amountMinor: '1'.repeat(16), currency: 'EUR', interval: { unit: 'minute', count: 2_000_000 } } },
+    ],
+    [
+      'a zero afterCycles, control characters',
+      { ...spec, end: { afterCycles: 0 }, softDescriptor: 'a\u0007b', merchantMetadata: { customInformation: 'x'.repeat(4097) } },
+    ],
+    [
+      'an unknown zone, a clamped anchor day that is not above the day',
+      { ...spec, anchor: { localDateTime: '2025-01-31T09:00', zone: 'Mars/Olympus', dayOfMonth: 30 } },
+    ],
+    ['a first charge with a trial', { ...spec, trial: { unit: 'day', count: 14 }, firstChargeId: 'S01-1234567-1234567-C000001' }],
+    ['an end before the start', { ...spec, end: { at: '2025-01-01T00:00:00Z' } }],
+    ['an end inside the trial', { ...spec, trial: { unit: 'month', count: 1 }, end: { at: '2025-02-01T00:00:00Z' } }],
+  ])('%s: each message says what was wrong and what is accepted', (_case, value) => {
+    const problems = validateSubscriptionSpecWithSchedule(value, { environment: 'live' });
+    expect(problems.length).toBeGreaterThan(0);
+    for (const { field, message } of problems) {
+      expect(message, field).toMatch(/\bmust (be|look like|have|not)\b|accepted:|\buse\b/);
+      expect(message, field).not.toMatch(/\n/);
+    }
+  });
+
   it('accepts a valid spec', () => {
     expect(validateSubscriptionSpecWithSchedule(spec, { environment: 'live' })).toEqual([]);
   });
@@ -40,9 +83,15 @@ describe('validateSubscriptionSpecWithSchedule', () => {
     expect(problems.map((p) => p.field)).toEqual(['anchor.zone']);
   });
 
-  it('rejects an end before the start', () => {
+  it('rejects an end before the start, saying which ends are accepted', () => {
     const problems = validateSubscriptionSpecWithSchedule({ ...spec, end: { at: '2025-01-31T08:00:00Z' } }, { environment: 'live' });
-    expect(problems).toEqual([{ field: 'end.at', message: 'must be after the subscription start 2025-01-31T08:00:00.000Z, got "2025-01-31T08:00:00Z"' }]);
+    expect(problems).toEqual([
+      {
+        field: 'end.at',
+        message:
+          'must be after the subscription start 2025-01-31T08:00:00.000Z, got "2025-01-31T08:00:00Z"; accepted: an end instant after the start (ISO-8601 with Z or an offset), an end after a number of cycles instead, or no end',
+      },
+    ]);
   });
 
   it('rejects an end at or before the trial ends: no cycle would be billed', () => {
@@ -52,7 +101,7 @@ describe('validateSubscriptionSpecWithSchedule', () => {
       {
         field: 'end.at',
         message: expect.stringMatching(
-          /^must be after the trial's end 2025-03-31T\d\d:00:00\.000Z \(the first billing date; no cycle would be billed\), got "2025-03-15T00:00:00Z"$/,
+          /^must be after the trial's end 2025-03-31T\d\d:00:00\.000Z \(the first billing date; no cycle would be billed\), got "2025-03-15T00:00:00Z"; accepted: an end instant after the trial's end \(ISO-8601 with Z or an offset\), an end after a number of cycles instead \(the first is billed when the trial ends\), or no end$/,
         ),
       },
     ]);

@@ -4,7 +4,7 @@
 // and the count. The count rule (billing/plan-rules.ts) is checked against real billing dates.
 import { describe, expect, it } from 'vitest';
 import type { ChargePermission } from '../../../amazonpay/types.js';
-import { maxCyclesPerCalendarMonth } from '../../../billing/plan-rules.js';
+import { cyclesPerCalendarMonth, maxCyclesPerCalendarMonth } from '../../../billing/plan-rules.js';
 import { scheduleWindow } from '../../../billing/schedule.js';
 import type { BillingInterval } from '../../../billing/types.js';
 import { InvalidInputError } from '../../../client/errors.js';
@@ -34,23 +34,43 @@ const refusal = (fn: () => void): string => {
   throw new Error('expected a refusal');
 };
 
-describe('maxCyclesPerCalendarMonth', () => {
+describe("cyclesPerCalendarMonth (every unit; the sandbox-only ones as elapsed time over 31 days) and maxCyclesPerCalendarMonth (the workflow's: those left to its per-cycle check)", () => {
   it.each([
-    [{ unit: 'day', count: 1 }, 31],
-    [{ unit: 'day', count: 2 }, 16],
-    [{ unit: 'day', count: 15 }, 3],
-    [{ unit: 'day', count: 30 }, 2],
-    [{ unit: 'day', count: 31 }, 1],
-    [{ unit: 'week', count: 1 }, 5],
-    [{ unit: 'week', count: 2 }, 3],
-    [{ unit: 'week', count: 4 }, 2],
-    [{ unit: 'week', count: 5 }, 1],
-    [{ unit: 'month', count: 1 }, 1],
-    [{ unit: 'year', count: 1 }, 1],
-    [{ unit: 'hour', count: 1 }, null],
-    [{ unit: 'second', count: 2 }, null],
-  ] as [BillingInterval, number | null][])('%o → %s', (interval, expected) => {
-    expect(maxCyclesPerCalendarMonth(interval)).toBe(expected);
+    [{ unit: 'day', count: 1 }, 31, 31],
+    [{ unit: 'day', count: 2 }, 16, 16],
+    [{ unit: 'day', count: 15 }, 3, 3],
+    [{ unit: 'day', count: 30 }, 2, 2],
+    [{ unit: 'day', count: 31 }, 1, 1],
+    [{ unit: 'week', count: 1 }, 5, 5],
+    [{ unit: 'week', count: 2 }, 3, 3],
+    [{ unit: 'week', count: 4 }, 2, 2],
+    [{ unit: 'week', count: 5 }, 1, 1],
+    [{ unit: 'month', count: 1 }, 1, 1],
+    [{ unit: 'year', count: 1 }, 1, 1],
+    [{ unit: 'hour', count: 1 }, 744, null],
+    [{ unit: 'hour', count: 5 }, 149, null],
+    [{ unit: 'hour', count: 744 }, 1, null],
+    [{ unit: 'hour', count: 745 }, 1, null],
+    [{ unit: 'minute', count: 1 }, 44_640, null],
+    [{ unit: 'minute', count: 7 }, 6_378, null],
+    [{ unit: 'second', count: 2 }, 1_339_200, null],
+    [{ unit: 'second', count: 1_000_000 }, 3, null],
+  ] as [BillingInterval, number, number | null][])('%o → %s (workflow: %s)', (interval, cycles, workflowCount) => {
+    expect(cyclesPerCalendarMonth(interval)).toBe(cycles);
+    expect(maxCyclesPerCalendarMonth(interval)).toBe(workflowCount);
+  });
+
+  it.each([
+    { unit: 'hour', count: 1 },
+    { unit: 'hour', count: 5 },
+    { unit: 'minute', count: 7 },
+    { unit: 'minute', count: 45 },
+  ] as BillingInterval[])('is what the schedule puts in a 31-day month from its first instant (the most), for %o', (interval) => {
+    // Cycles are elapsed time apart, so a month holds the most when cycle 0 is its first instant.
+    const expected = cyclesPerCalendarMonth(interval);
+    const window = scheduleWindow({ localDateTime: '2031-01-01T00:00:00', zone: 'UTC' }, interval, 0, expected + 1);
+    expect(window.filter((c) => c.dueAt.startsWith('2031-01')).length).toBe(expected);
+    expect(window.at(-1)?.dueAt.startsWith('2031-02')).toBe(true);
   });
 
   it.each([
@@ -74,7 +94,7 @@ describe('maxCyclesPerCalendarMonth', () => {
       }
       most = Math.max(most, ...perMonth.values());
     }
-    expect(maxCyclesPerCalendarMonth(interval)).toBe(most);
+    expect(cyclesPerCalendarMonth(interval)).toBe(most);
   });
 });
 
@@ -117,10 +137,25 @@ describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
     );
   });
 
-  it('holds sandbox-only second/minute/hour plans to the cap per cycle only (demos and tests run minutes)', () => {
-    expect(() =>
-      assertPlanWithinMonthlyCap(cap, { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute', count: 1 } }, 'plan.amountMinor'),
-    ).not.toThrow();
+  it('counts the cycles of sandbox-only second/minute/hour plans in a month too: every minute is 44,640 of them', () => {
+    const minutely = { amountMinor: '1400', currency: 'USD', interval: { unit: 'minute' as const, count: 1 } };
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, minutely, 'plan.amountMinor'))).toMatch(
+      /^plan\.amountMinor 14\.00 USD every minute is up to 44640 cycles in one calendar month, 624960\.00 USD, above the monthly limit of Charge Permission B01-1234567-1234567 \(1000\.00 USD per calendar month, Recurring\).*at most 0\.02 USD or a longer interval, or an end after at most 71 cycles$/,
+    );
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { ...minutely, amountMinor: '3', interval: { unit: 'second', count: 2 } }, 'interval'))).toMatch(
+      /^interval 0\.03 USD every 2 seconds is up to 1339200 cycles in one calendar month/,
+    );
+    // An end after a number of cycles bounds the month: 71 cycles of 14.00 USD fit the cap, 72 do not.
+    expect(() => assertPlanWithinMonthlyCap(cap, { ...minutely, afterCycles: 71 }, 'plan.amountMinor')).not.toThrow();
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { ...minutely, afterCycles: 72 }, 'plan.amountMinor'))).toMatch(
+      /is up to 72 cycles in one calendar month, 1008\.00 USD/,
+    );
+    // And the other subscriptions on the permission are counted the same way.
+    const others = [{ subscriptionId: 'demo-1', ...minutely, afterCycles: 60 }];
+    expect(refusal(() => assertPlanWithinMonthlyCap(cap, { ...minutely, afterCycles: 12 }, 'plan.amountMinor', others))).toMatch(
+      /up to 168\.00 USD in one calendar month for this plan plus 840\.00 USD for the other subscriptions on the permission \(demo-1 14\.00 USD every minute\) is 1008\.00 USD/,
+    );
+    expect(() => assertPlanWithinMonthlyCap(cap, { ...minutely, afterCycles: 11 }, 'plan.amountMinor', others)).not.toThrow();
   });
 
   it('counts the monthly maximum of the other subscriptions on the permission (weekly five times), naming them; another currency does not count', () => {

@@ -2,7 +2,8 @@
 // amazon.Pay.renderButton inside an inline script: payloadJSON must reach it byte for byte (it is
 // what was signed) and nothing in it may close the script element.
 import { describe, expect, it } from 'vitest';
-import { checkoutPage, oneTimePage } from '../../../examples/storefront/pages.js';
+import type { SubscriptionDetails } from '../../../examples/storefront/billing-api.js';
+import { checkoutPage, oneTimePage, subscribedPage } from '../../../examples/storefront/pages.js';
 import { PLANS } from '../../../examples/storefront/plans.js';
 
 const payloadJSON = JSON.stringify({
@@ -10,7 +11,7 @@ const payloadJSON = JSON.stringify({
   merchantMetadata: { merchantStoreName: 'Tea & </script><script>alert(1)</script> "Co"', noteToBuyer: 'é\u2028' },
 });
 const button = {
-  merchantId: null,
+  merchantId: 'A1SIMULATED0MX',
   sandbox: true,
   productType: 'PayOnly' as const,
   createCheckoutSessionConfig: { payloadJSON, signature: 'c2ln+/=', publicKeyId: 'SANDBOX-X', algorithm: 'AMZN-PAY-RSASSA-PSS-V2' },
@@ -26,6 +27,25 @@ describe('storefront pages', () => {
     expect(config.createCheckoutSessionConfig).toEqual(button.createCheckoutSessionConfig);
     expect(config.createCheckoutSessionConfig.payloadJSON).toBe(payloadJSON);
     expect(config).toMatchObject({ ledgerCurrency: 'USD', placement: 'Checkout', productType: 'PayOnly', sandbox: true });
+  });
+
+  it("the return page's next billing date is complete's answer: shown before the subscription's workflow has planned anything", () => {
+    const details: SubscriptionDetails = {
+      subscription: {
+        id: 'shop-1',
+        status: 'active',
+        plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month', count: 1 } },
+        trial: null,
+        anchor: { localDateTime: '2027-01-31T09:00:00', zone: 'America/New_York' },
+      },
+      live: null,
+      charges: [],
+    };
+    const html = subscribedPage(details, PLANS[0], { chargeId: 'S01-1-C1', nextBillingAt: '2027-02-28T14:00:00.000Z' });
+    expect(html).toContain('<dd id="next-billing"><time datetime="2027-02-28T14:00:00.000Z">February 28, 2027 at 9:00 AM (America/New_York)</time></dd>');
+    expect(subscribedPage(details, PLANS[0], { chargeId: 'S01-1-C1', nextBillingAt: null })).toContain(
+      '<dd id="next-billing">none: your subscription ends before another period</dd>',
+    );
   });
 
   it('the OneTime page says what a payment made today covers, or that nothing was charged', () => {
