@@ -26,6 +26,13 @@ describe.concurrent('subscription messages', () => {
       (c) => c.length === 1,
       { what: 'cycle 0 charged' },
     );
+    // Cycle 0 settled and cycle 1 planned: the pause lands in the wait between them (Amazon's
+    // charge is recorded before the workflow has its answer, so the charge alone is too early).
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === 1 && s.status === 'active' && s.nextBillingAt !== null,
+      { what: 'waiting for cycle 1' },
+    );
 
     await handle.signal(pauseSignal, { reason: 'BuyerAskedForABreak' });
     const paused = await eventually(
