@@ -81,8 +81,14 @@ describe.concurrent("the Charge Permission's expiry", () => {
     // The cycles due before it were charged (how many depends on how fast the start ran), all paid.
     const sent = await simulatorCharges(h, cp);
     expect(sent.every((c) => Date.parse(c.createdAt) < expiresAt.getTime() && c.state === 'Captured')).toBe(true);
-    // Amazon Pay never had to refuse one: every attempt in the ledger is one of those, paid.
-    expect((await ledger(h, 'expiring')).map((r) => [r.chargeId, r.state])).toEqual(sent.map((c) => [c.chargeId, 'Captured']));
+    // Every paid attempt in the ledger is one of those. A cycle due just before the expiry may reach
+    // Amazon Pay after it: at most that last attempt is refused (no Charge), and the subscription
+    // ends as expired all the same (the refusal path asks Amazon, which confirms the expiry).
+    const rows = await ledger(h, 'expiring');
+    const unpaid = rows.filter((r) => r.state !== 'Captured');
+    expect(unpaid.length).toBeLessThanOrEqual(1);
+    for (const r of unpaid) expect([r.chargeId, r.state, r.reasonCode, r === rows.at(-1)]).toEqual([null, 'Refused', 'InvalidChargePermissionStatus', true]);
+    expect(rows.slice(0, rows.length - unpaid.length).map((r) => [r.chargeId, r.state])).toEqual(sent.map((c) => [c.chargeId, 'Captured']));
   }, 60_000);
 
   it('Amazon extends it after start: the cycles past the old expiry are charged, and the new expiry is kept and shown', async () => {

@@ -17,7 +17,8 @@ describe('Charge Permission leases', () => {
 
   it('one holder at a time; a live lease is refused naming its holder, an expired one is taken over; release gives back only its own', async () => {
     const cp = 'S01-1111111-1111111';
-    const take = (holder: string, nowAt: Date) => takePermissionLease(database.db, { chargePermissionId: cp, holder, now: nowAt, until: new Date(nowAt.getTime() + 120_000) });
+    const take = (holder: string, nowAt: Date) =>
+      takePermissionLease(database.db, { chargePermissionId: cp, holder, now: nowAt, until: new Date(nowAt.getTime() + 120_000) });
     expect(await take('start of subscription a', now)).toEqual({ taken: true });
     expect(await take('plan change of subscription b', at(1_000))).toEqual({ taken: false, holder: 'start of subscription a', until: at(120_000) });
     // Another permission is not held.
