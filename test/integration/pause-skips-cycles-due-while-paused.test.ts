@@ -74,17 +74,19 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
   it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
-    const spec = shortSpec('catch-up-before-pause', cp, { seconds: 2, cycles: 4 });
-    // Dunning of cycle 0 outlasts cycles 1 and 2; the pause comes after they were due.
-    const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [5_500] });
-    const pastDue = await eventually(
+    // 4 s cycles; the first is due within 1 s of `launchedAt` (a whole-second anchor), so cycle 2 is
+    // due by launchedAt + 9 s and cycle 3 not before + 12 s. Dunning of cycle 0 waits 16 s: the pause
+    // goes in at + 9.3 s, after cycles 1 and 2 came due and seconds away from both the retry and
+    // cycle 3 (a loaded machine delays a signal by a second or more).
+    const launchedAt = Date.now();
+    const spec = shortSpec('catch-up-before-pause', cp, { seconds: 4, cycles: 4 });
+    const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [16_000] });
+    await eventually(
       () => handle.query(stateQuery),
       (s) => s.status === 'past_due' && s.nextRetryAt !== null,
       { what: 'past_due' },
     );
-    // 4.5 s after the decline (1 s before its retry), counted from the workflow's own retry time:
-    // seeing past_due late on a loaded machine must not push the pause past the retry.
-    await sleep(Math.max(0, Date.parse(pastDue.nextRetryAt!) - 1_000 - Date.now()));
+    await sleep(Math.max(0, launchedAt + 9_300 - Date.now()));
     await handle.signal(pauseSignal, { reason: 'operator hold' });
     await eventually(
       () => handle.query(stateQuery),
