@@ -8,6 +8,7 @@ import { createHousekeepingJobs, type HousekeepingDeps } from '../../daemon/hous
 import { claimCheckout, getCheckout, saveCheckout } from '../../db/queries/checkouts.js';
 import { insertSubscription } from '../../db/queries/subscriptions.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { monthlySubscriptionRow } from '../support/subscription-rows.js';
 
 const DAY = 86_400_000;
 
@@ -31,19 +32,7 @@ describe('stale checkouts', () => {
       at: old,
     });
     await save('started', old);
-    await insertSubscription(database.db, {
-      id: 'started',
-      workflowId: 'subscription-started',
-      chargePermissionId: 'S01-1234567-1234567',
-      environment: 'sandbox',
-      status: 'active',
-      amountMinor: 1400n,
-      currency: 'USD',
-      intervalUnit: 'month',
-      intervalCount: 1,
-      anchorLocal: '2031-01-29T00:00',
-      anchorZone: 'UTC',
-    });
+    await insertSubscription(database.db, monthlySubscriptionRow('started', { anchorLocal: '2031-01-29T00:00' }));
     await save('young', new Date(now.getTime() - 29 * DAY));
 
     const warned: unknown[] = [];

@@ -13,6 +13,7 @@ import { completeRefund, insertRefund, recordRefundStatus } from '../../db/queri
 import { insertSubscription, recordPlanChange, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import { emitTrialWillEnd } from '../../db/queries/trial-events.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { monthlySubscriptionRow } from '../support/subscription-rows.js';
 import { checkedEvents, eventTypes, untilCommittedEventsReadable } from '../support/events.js';
 import { waitUntil } from '../support/webhook-receiver.js';
 
@@ -23,20 +24,13 @@ describe.concurrent('event outbox', () => {
   let database: TestDatabase;
   const db = () => database.db;
   const subscription = async (id: string, options: { status?: string; trialEndsAt?: Date } = {}) => {
-    await insertSubscription(db(), {
-      id,
-      workflowId: `subscription-${id}`,
-      chargePermissionId: 'S01-1234567-1234567',
-      environment: 'sandbox',
-      status: options.status ?? 'active',
-      amountMinor: 1400n,
-      currency: 'USD',
-      intervalUnit: 'month',
-      intervalCount: 1,
-      anchorLocal: '2026-03-01T09:00:00',
-      anchorZone: 'UTC',
-      ...(options.trialEndsAt ? { trial: { unit: 'day', count: 14 }, nextBillingAt: options.trialEndsAt } : {}),
-    });
+    await insertSubscription(
+      db(),
+      monthlySubscriptionRow(id, {
+        status: options.status ?? 'active',
+        ...(options.trialEndsAt ? { trial: { unit: 'day', count: 14 }, nextBillingAt: options.trialEndsAt } : {}),
+      }),
+    );
   };
   const status = (subscriptionId: string, to: string, reasonCode: string | null, detail?: Record<string, unknown>) =>
     recordSubscriptionStatus(db(), {
@@ -333,6 +327,8 @@ describe.concurrent('event outbox', () => {
       cursor = whileOpen.next;
       release();
       await slow;
+      // Another test file's transaction anywhere in the cluster may still hold both back a moment.
+      await untilCommittedEventsReadable(db());
       const afterCommit = await reader();
       expect(afterCommit.events.map((e) => e.subscriptionId)).toEqual(['ev-cursor-a', 'ev-cursor-b']);
       cursor = afterCommit.next;
@@ -354,6 +350,7 @@ describe.concurrent('event outbox', () => {
     for (const [i, txid] of ids.entries())
       await database.sql`insert into events (id, txid, type, subscription_id, sequence, occurred_at, data)
         values (${`evt_digits_${i}`}, ${String(txid)}::xid8, 'charge.succeeded', 'ev-digits', ${i + 2}, now(), '{}'::jsonb)`;
+    await untilCommittedEventsReadable(db());
     const seen: string[] = [];
     let after = START_OF_EVENTS;
     for (let page = 0; page < 10; page++) {

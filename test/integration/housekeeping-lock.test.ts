@@ -6,6 +6,7 @@ import { listEvents } from '../../client/events.js';
 import { runOncePerTick } from '../../daemon/housekeeping/lock.js';
 import { insertSubscription } from '../../db/queries/subscriptions.js';
 import { createTestDatabase, type TestDatabase } from '../support/integration.js';
+import { monthlySubscriptionRow } from '../support/subscription-rows.js';
 import { waitUntil } from '../support/webhook-receiver.js';
 
 /** A job that runs until released, saying when it started. */
@@ -36,19 +37,7 @@ describe('housekeeping run lock', () => {
     const job = heldJob();
     const run = runOncePerTick(database.sql, 'reconcile', new Date('2026-03-01T09:00:00Z'), 'replica-a', job.run);
     await job.running;
-    await insertSubscription(database.db, {
-      id: 'hk-during-job',
-      workflowId: 'subscription-hk-during-job',
-      chargePermissionId: 'S01-1234567-1234567',
-      environment: 'sandbox',
-      status: 'active',
-      amountMinor: 1400n,
-      currency: 'USD',
-      intervalUnit: 'month',
-      intervalCount: 1,
-      anchorLocal: '2026-03-01T09:00:00',
-      anchorZone: 'UTC',
-    });
+    await insertSubscription(database.db, monthlySubscriptionRow('hk-during-job'));
     // Before: the run's transaction (it had claimed the tick) held the feed back until the job ended.
     await waitUntil(
       'subscription.started readable while the job runs',
