@@ -93,7 +93,7 @@ export const CompleteCheckoutResultSchema = z
       .string()
       .nullable()
       .describe(
-        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
+        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. A checkout charge Amazon still has pending counts as cycle 0's: if Amazon declines it later, cycle 0 is retried like any declined cycle (subscription.nextBillingAt then says so). Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
       ),
   })
   .meta({ id: 'CompleteCheckoutResult' });

@@ -32,7 +32,8 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
   chargeId: string | null;
   /**
    * When the first cycle not paid at checkout is due (ISO-8601 UTC): cycle 1, or with a trial the
-   * trial's end (cycle 0); null when the subscription ends before it (next-billing.ts). Known at
+   * trial's end (cycle 0); null when the subscription ends before it (next-billing.ts). A checkout
+   * charge still pending counts as cycle 0's; if Amazon declines it later, cycle 0 is retried. Known at
    * once, unlike `subscription.nextBillingAt`, which the workflow records when it plans that cycle.
    */
   nextBillingAt: string | null;

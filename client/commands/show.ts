@@ -42,7 +42,7 @@ export function renderDetails(d: SubscriptionDetails): string {
     ],
     ['plan', plan],
     ['charge permission', s.chargePermissionId],
-    ['permission expires', s.permissionExpiresAt ? showInstant(s.permissionExpiresAt, zone) : 'never (no expirationTimestamp)'],
+    ['permission expires', s.permissionExpiresAt ? showInstant(s.permissionExpiresAt, zone) : 'none known (no expirationTimestamp)'],
     ['anchor', `${s.anchor.localDateTime} ${zone}`],
     ['cycle', String(live?.cycle ?? s.currentCycle)],
     ['next billing', showInstant(live ? live.nextBillingAt : s.nextBillingAt, zone)],

@@ -12,7 +12,7 @@ import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
-import { ConflictError, InvalidInputError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { finishStoppedSubscription, type FinishSource } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
@@ -317,11 +317,13 @@ function carriedState(point: ResumePoint, terms: Terms, pauses: RestoredPauses):
 
 /** Records the operator's answer (RepairOptions.unansweredCharge) before the subscription is finished; refuses where it does not apply. */
 async function answerUnansweredCharge(deps: BillingClientDeps, row: SubscriptionRow, workflowState: string, stopped: boolean, answer: string): Promise<void> {
+  // The subscription's state, not the answer, is what does not fit: a conflict (exit 1) saying what to run instead.
   const refuse = (why: string) =>
-    InvalidInputError.of('unansweredCharge', `is for a stopped subscription whose workflow is gone with a charge unanswered; ${why}`);
-  if (workflowState === 'RUNNING') throw refuse(`the workflow of ${row.id} runs and learns the outcome itself`);
-  if (!stopped) throw refuse(`${row.id} was not asked to stop: billing repair ${row.id} sends the attempt again with its own idempotency key`);
+    new ConflictError(`--unanswered-charge is for a stopped subscription whose workflow is gone with a charge unanswered; ${why}`);
+  if (workflowState === 'RUNNING') throw refuse(`the workflow of ${row.id} runs and learns the outcome itself: nothing to answer`);
+  if (!stopped)
+    throw refuse(`${row.id} was not asked to stop: run billing repair ${row.id} without it, which sends the attempt again with its own idempotency key`);
   const attempt = unansweredAttempt(await listCharges(deps.db, row.id));
-  if (!attempt) throw refuse(`no charge attempt of ${row.id} waits for an answer`);
+  if (!attempt) throw refuse(`no charge attempt of ${row.id} waits for an answer: run billing repair ${row.id} without it`);
   await recordUnansweredChargeAnswer(deps, row, attempt, answer);
 }

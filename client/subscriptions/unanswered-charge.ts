@@ -6,10 +6,10 @@
 // says what they found: its ChargeId, or that there is none.
 import { fromAmazonPrice, formatMoney, money } from '../../billing/money.js';
 import { validateChargeId } from '../../billing/plan-rules.js';
-import { completeCharge, ledgerStateOfCharge } from '../../db/queries/charges.js';
+import { completeCharge, ledgerStateOfCharge, listCharges } from '../../db/queries/charges.js';
 import type { ChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
-import { InvalidInputError } from '../errors.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
 import { okOrThrow } from './amazon-checks.js';
 
 /** What the operator found in Amazon Pay: the Charge the attempt created, or `none`. */
@@ -60,7 +60,7 @@ export async function recordUnansweredChargeAnswer(
       completedAt,
       mayHaveBeenProcessed: false,
     });
-    return;
+    return assertAnswerRecorded(deps, row, attempt, answer, null);
   }
   if (validateChargeId(answer).length > 0)
     throw InvalidInputError.of(
@@ -77,7 +77,8 @@ export async function recordUnansweredChargeAnswer(
     mismatches.push(`its amount is ${formatMoney(amount)}, not the attempt's ${formatMoney(expected)}`);
   const reference = charge.merchantMetadata?.merchantReferenceId ?? null;
   const sent = merchantReferenceOf(row, attempt);
-  if (reference !== null && reference !== sent) mismatches.push(`its merchant reference is ${reference}, not ${sent}`);
+  // Every Create Charge the daemon sends carries one: a Charge without it was made elsewhere.
+  if (reference !== sent) mismatches.push(`its merchant reference is ${reference ?? 'none'}, not ${sent}`);
   // A subscription's own merchant reference is the same for every cycle: a Charge the ledger already holds is another attempt's.
   if ((await ledgerStateOfCharge(deps.db, charge.chargeId)) !== undefined) mismatches.push('the ledger already records it for another attempt');
   if (mismatches.length > 0)
@@ -94,4 +95,18 @@ export async function recordUnansweredChargeAnswer(
     completedAt,
     mayHaveBeenProcessed: true,
   });
+  await assertAnswerRecorded(deps, row, attempt, answer, charge.chargeId);
+}
+
+/**
+ * The attempt's row holds the operator's answer (`chargeId`, or none): another answer written
+ * first (two repairs at once) is kept — a recorded ChargeId is never overwritten — and this one
+ * is refused, ConflictError naming what the ledger holds.
+ */
+async function assertAnswerRecorded(deps: BillingClientDeps, row: SubscriptionRow, attempt: ChargeRow, answer: string, chargeId: string | null): Promise<void> {
+  const stored = (await listCharges(deps.db, row.id)).find((c) => c.cycle === attempt.cycle && c.attempt === attempt.attempt);
+  if (stored && stored.chargeId === chargeId && stored.state !== 'pending') return;
+  throw new ConflictError(
+    `Cycle ${attempt.cycle} attempt ${attempt.attempt} of ${row.id} was answered meanwhile (${stored?.chargeId ? `Charge ${stored.chargeId}, ${stored.state}` : (stored?.state ?? 'no row')}), not "${answer}": that answer is kept; check it in Amazon Pay`,
+  );
 }

@@ -219,6 +219,13 @@ describe('billing repair', () => {
     expect(wrong.stderr).toMatch(
       /is not cycle 1 attempt 1 of repair-stopped-unanswered: its amount is 9\.00 USD, not the attempt's 14\.00 USD; its merchant reference is elsewhere:7/,
     );
+    // A Charge of the right amount with no merchant reference was not made by the daemon (every Create Charge carries one).
+    const bare = await h.amazonPay.createCharge(
+      { chargePermissionId: cp, chargeAmount: { amount: '14.00', currencyCode: 'USD' }, captureNow: true },
+      { idempotencyKey: 'operator-test-bare' },
+    );
+    const bareRun = await cli.run(['repair', 'repair-stopped-unanswered', '--unanswered-charge', bare.kind === 'ok' ? bare.body.chargeId : '']);
+    expect([bareRun.code, bareRun.stderr]).toEqual([2, expect.stringMatching(/its merchant reference is none, not repair-stopped-unanswered:1\n$/)]);
     expect((await ledger(h, 'repair-stopped-unanswered')).find((r) => r.cycle === 1)).toMatchObject({ state: 'pending', chargeId: null });
 
     // The charge Amazon Pay did create for the attempt: recorded with its event, then the subscription is finished as canceled.
