@@ -44,6 +44,7 @@ export function runningLines(stack: RunningDevStack): string[] {
     ...(stack.simulator ? [`  Amazon Pay sandbox  ${stack.simulator.url} (control API ${stack.simulator.controlUrl})`] : []),
     `  IPN endpoint        ${stack.ipnUrl}`,
     `  HTTP API            ${stack.apiUrl}/v1 (reference ${stack.apiUrl}/v1/docs; key: npx billing api-keys create --name dev)`,
+    `  Billing dashboard   ${stack.apiUrl}/dashboard (asks for an API key; a read-only one is enough)`,
     `  Sample storefront   ${stack.storefrontUrl} (examples/storefront: plans, the Amazon Pay button, the return page)`,
     `  Operations          ${stack.operationsUrl}/healthz /readyz /metrics`,
     ...(stack.sdkMetricsAddress ? [`  Temporal SDK metrics http://${stack.sdkMetricsAddress}/metrics`] : []),

@@ -154,6 +154,7 @@ export class SubscriptionRuntime {
   requestCancel(request: CancelRequest): void {
     if (request.mode === 'period_end') {
       this.s.cancelAtPeriodEnd = { reason: request.reason };
+      this.publishDetails();
     } else {
       this.cancelNow = true;
       this.cancelReason = request.reason;
@@ -255,6 +256,18 @@ export class SubscriptionRuntime {
 
   scheduleChanged(): void {
     this.version += 1;
+    // The Web UI shows a change as soon as it is made (no command: replays are unaffected).
+    this.publishDetails();
+  }
+
+  /** The plan of the next cycle when a change makes it differ from the current one's; null otherwise. */
+  private planAhead(): { fromCycle: number; amountMinor: string; interval: BillingInterval } | null {
+    const next = this.s.cycle + 1;
+    const amountMinor = this.amountFor(next);
+    const interval = this.intervalFor(next);
+    const current = this.intervalFor(this.s.cycle);
+    const same = amountMinor === this.amountFor(this.s.cycle) && interval.unit === current.unit && interval.count === current.count;
+    return same ? null : { fromCycle: next, amountMinor, interval };
   }
 
   /** Marks the cycle in progress if the plan it was due by still holds (no change since `plannedAt`); call under planLock. */
@@ -431,6 +444,8 @@ export class SubscriptionRuntime {
       dunningSteps: this.input.policy.dunningRetryDelaysMs.length,
       paused: this.s.paused,
       zone: this.zone(),
+      planAhead: this.planAhead(),
+      stopsAtPeriodEnd: this.s.cancelAtPeriodEnd,
     });
     if (details === this.publishedDetails) return;
     setCurrentDetails(details);

@@ -48,17 +48,23 @@ export interface DetailsInput {
   dunningSteps: number;
   paused: boolean;
   zone: string;
+  /** A plan change that takes effect at a later cycle than the current one; null: none scheduled. */
+  planAhead: { fromCycle: number; amountMinor: string; interval: BillingInterval } | null;
+  /** A stop at the end of the current period, with its reason; null: none asked for. */
+  stopsAtPeriodEnd: { reason: string } | null;
 }
 
 export function currentDetails(d: DetailsInput): string {
   const lines = [
     `**Status:** ${d.status}${d.reason ? ` (${d.reason})` : ''}${d.paused && d.status !== 'paused' ? ' · paused' : ''}`,
     `**Plan:** ${price(d.amountMinor, d.currency)} ${every(d.interval)}`,
+    ...(d.planAhead ? [`**From cycle ${d.planAhead.fromCycle}:** ${price(d.planAhead.amountMinor, d.currency)} ${every(d.planAhead.interval)}`] : []),
     `**Cycle:** ${d.cycle}`,
     `**Next billing:** ${d.nextBillingAt ? wallTime(d.nextBillingAt, d.zone) : '—'}`,
   ];
   if (d.dunningStep > 0 || d.nextRetryAt)
     lines.push(`**Dunning:** step ${d.dunningStep} of ${d.dunningSteps}${d.nextRetryAt ? `, next retry ${wallTime(d.nextRetryAt, d.zone)}` : ''}`);
+  if (d.stopsAtPeriodEnd) lines.push(`**Stops:** at the end of this period (${d.stopsAtPeriodEnd.reason}); no further cycle is billed`);
   return lines.join('\n\n');
 }
 

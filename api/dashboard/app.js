@@ -83,7 +83,7 @@
     money$.replaceChildren(
       ...d.money.map((m) =>
         row([
-          [m.currency],
+          [m.environment === 'live' ? m.currency : `${m.currency} (${m.environment})`],
           [money(m.capturedToday, m.currency), 'num'],
           [money(m.capturedThisMonth, m.currency), 'num'],
           [money(m.refundedThisMonth, m.currency), 'num'],

@@ -90,12 +90,14 @@ const chartJsPath = join(dirname(createRequire(import.meta.url).resolve('chart.j
  */
 export const DASHBOARD_CONTENT_SECURITY_POLICY = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
-/** GET /dashboard, /dashboard/app.js and /dashboard/chart.umd.js: the page, no data (it asks for a key). */
+/** GET /dashboard, /dashboard/app.js, /dashboard/chart.umd.js and /dashboard/favicon.svg: the page, no data (it asks for a key). */
 export function registerDashboardPage(app: FastifyInstance): void {
   const files: Record<string, { type: string; body: string }> = {
     '/dashboard': { type: 'text/html; charset=utf-8', body: readFileSync(join(here, '../dashboard/page.html'), 'utf8') },
     '/dashboard/app.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(join(here, '../dashboard/app.js'), 'utf8') },
     '/dashboard/chart.umd.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(chartJsPath, 'utf8') },
+    // Named by the page's <link rel="icon">: without it a browser asks for /favicon.ico and gets a 404.
+    '/dashboard/favicon.svg': { type: 'image/svg+xml', body: readFileSync(join(here, '../dashboard/favicon.svg'), 'utf8') },
   };
   for (const [path, file] of Object.entries(files)) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>

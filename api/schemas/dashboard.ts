@@ -72,6 +72,7 @@ export const DashboardSchema = z
       .describe('Subscriptions in needs_attention, payment_method_required, unpaid or past_due, longest waiting first (at most 200)'),
     money: z.array(
       z.strictObject({
+        environment: z.string().describe('Amazon Pay environment of the subscriptions summed: live, or sandbox (test money, not revenue)'),
         currency: z.string().length(3),
         capturedToday: minor,
         capturedThisMonth: minor,

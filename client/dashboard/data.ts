@@ -38,6 +38,8 @@ export interface AttentionItem {
 }
 
 export interface MoneyByCurrency {
+  /** The Amazon Pay environment of the subscriptions the row sums (live or sandbox): sandbox money is shown apart, never as revenue. */
+  environment: string;
   currency: string;
   /** Minor units, decimal strings: captured since 00:00 UTC today, and since the 1st of this month (UTC). */
   capturedToday: string;
@@ -132,33 +134,37 @@ const paidStates = sql.raw(`(${PAID_CHARGE_STATES.map((s) => `'${s}'`).join(', '
 async function moneyByCurrency(db: Database, now: Date): Promise<MoneyByCurrency[]> {
   const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())).toISOString();
   const month = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString();
-  const captured = await db.execute<{ currency: string; today: string; month: string }>(sql`
-    select currency,
-      coalesce(sum(amount_minor) filter (where completed_at >= ${day}::timestamptz), 0)::text as today,
-      coalesce(sum(amount_minor), 0)::text as month
-    from charges where state = 'Captured' and completed_at >= ${month}::timestamptz group by currency`);
-  const refunded = await db.execute<{ currency: string; month: string }>(sql`
-    select currency, coalesce(sum(amount_minor), 0)::text as month
-    from refunds where state = 'Refunded' and coalesce(resolved_at, updated_at) >= ${month}::timestamptz group by currency`);
-  const plans = await db.execute<{ currency: string; amount_minor: string; interval_unit: string; interval_count: number }>(sql`
-    select currency, amount_minor::text, interval_unit, interval_count from subscriptions where status in ('active', 'past_due')`);
-  const byCurrency = new Map<string, MoneyByCurrency>();
-  const entry = (currency: string): MoneyByCurrency => {
-    const trimmed = currency.trim();
-    let e = byCurrency.get(trimmed);
-    if (!e) byCurrency.set(trimmed, (e = { currency: trimmed, capturedToday: '0', capturedThisMonth: '0', refundedThisMonth: '0', mrr: '0' }));
+  // Each sum per Amazon Pay environment of its subscription: sandbox money is not revenue.
+  const captured = await db.execute<{ environment: string; currency: string; today: string; month: string }>(sql`
+    select s.environment, c.currency,
+      coalesce(sum(c.amount_minor) filter (where c.completed_at >= ${day}::timestamptz), 0)::text as today,
+      coalesce(sum(c.amount_minor), 0)::text as month
+    from charges c join subscriptions s on s.id = c.subscription_id
+    where c.state = 'Captured' and c.completed_at >= ${month}::timestamptz group by s.environment, c.currency`);
+  const refunded = await db.execute<{ environment: string; currency: string; month: string }>(sql`
+    select s.environment, r.currency, coalesce(sum(r.amount_minor), 0)::text as month
+    from refunds r join subscriptions s on s.id = r.subscription_id
+    where r.state = 'Refunded' and coalesce(r.resolved_at, r.updated_at) >= ${month}::timestamptz group by s.environment, r.currency`);
+  const plans = await db.execute<{ environment: string; currency: string; amount_minor: string; interval_unit: string; interval_count: number }>(sql`
+    select environment, currency, amount_minor::text, interval_unit, interval_count from subscriptions where status in ('active', 'past_due')`);
+  const rows = new Map<string, MoneyByCurrency>();
+  const entry = (environment: string, currency: string): MoneyByCurrency => {
+    const key = `${environment} ${currency.trim()}`;
+    let e = rows.get(key);
+    if (!e) rows.set(key, (e = { environment, currency: currency.trim(), capturedToday: '0', capturedThisMonth: '0', refundedThisMonth: '0', mrr: '0' }));
     return e;
   };
-  for (const r of captured) Object.assign(entry(r.currency), { capturedToday: r.today, capturedThisMonth: r.month });
-  for (const r of refunded) entry(r.currency).refundedThisMonth = r.month;
-  const mrr = new Map<string, bigint>();
+  for (const r of captured) Object.assign(entry(r.environment, r.currency), { capturedToday: r.today, capturedThisMonth: r.month });
+  for (const r of refunded) entry(r.environment, r.currency).refundedThisMonth = r.month;
   for (const p of plans) {
-    const currency = p.currency.trim();
-    mrr.set(currency, (mrr.get(currency) ?? 0n) + monthlyMinor(BigInt(p.amount_minor), { unit: p.interval_unit as IntervalUnit, count: p.interval_count }));
+    const e = entry(p.environment, p.currency);
+    e.mrr = (BigInt(e.mrr) + monthlyMinor(BigInt(p.amount_minor), { unit: p.interval_unit as IntervalUnit, count: p.interval_count })).toString();
   }
-  for (const [currency, minor] of mrr) entry(currency).mrr = minor.toString();
-  return [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+  // Live money first, then sandbox; by currency within each.
+  return [...rows.values()].sort((a, b) => environmentOrder(a.environment) - environmentOrder(b.environment) || a.currency.localeCompare(b.currency));
 }
+
+const environmentOrder = (environment: string): number => (environment === 'live' ? 0 : 1);
 
 /** An amount billed every `interval`, as a monthly amount (an average month), rounded half up to minor units. */
 export function monthlyMinor(amountMinor: bigint, interval: BillingInterval): bigint {

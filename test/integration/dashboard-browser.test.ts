@@ -62,6 +62,11 @@ describe('the billing dashboard in Chromium', () => {
   it('draws every chart with data, lists who needs a person, and each link opens that workflow in the Web UI', async () => {
     const key = await newKey(database.db, 'dashboard', true);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1500 } });
+    // Every request the page makes is answered, the favicon included; only the refused key's is not.
+    const failed: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${new URL(response.url()).pathname}`);
+    });
     await page.goto(`${daemon.apiUrl}/dashboard`);
     // Without a key only the form shows: no empty panels under it, and none after a refused key.
     await page.waitForSelector('#login', { state: 'visible' });
@@ -107,8 +112,9 @@ describe('the billing dashboard in Chromium', () => {
       expect(axis, chart).toEqual({ hours: 48, title: 'hour (UTC)' });
     }
     const money = await page.$$eval('#money tbody tr', (rows) => rows.map((r) => (r as unknown as { innerText: string }).innerText));
-    // 4 × 14.00 + 3 × 25.00 captured today.
-    expect(money.join('\n')).toMatch(/^USD\t131\.00 USD\t131\.00 USD\t0\.00 USD/m);
+    // 4 × 14.00 + 3 × 25.00 captured today, on sandbox subscriptions: shown apart from live revenue.
+    expect(money.join('\n')).toMatch(/^USD \(sandbox\)\t131\.00 USD\t131\.00 USD\t0\.00 USD/m);
+    expect(money.join('\n')).not.toMatch(/^USD\t/m);
     const attention = await page.$$eval('#attention tbody tr', (rows) =>
       rows.map((r) => {
         const link = r.querySelector('a') as unknown as { textContent: string; href: string } | null;
@@ -131,6 +137,16 @@ describe('the billing dashboard in Chromium', () => {
       await ui.waitForSelector(`text=subscription-${id}`, { timeout: 30_000 });
       await ui.close();
     }
+    expect(failed, 'failed requests').toEqual(['401 /v1/dashboard']);
+    // Headless Chromium may not ask for the icon: fetch the one the page names.
+    const icon = await page.evaluate(async () => {
+      const doc = (globalThis as unknown as { document: { querySelector(s: string): { href: string } | null } }).document;
+      const href = doc.querySelector('link[rel=icon]')?.href;
+      if (!href) return null;
+      const response = await fetch(href);
+      return `${response.status} ${response.headers.get('content-type') ?? ''}`;
+    });
+    expect(icon).toBe('200 image/svg+xml');
     await page.close();
   });
 });

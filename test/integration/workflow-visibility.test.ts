@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { changePlanUpdate, stateQuery } from '../../workflows/messages.js';
+import { cancelSignal, changePlanUpdate, stateQuery } from '../../workflows/messages.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { expectEachCycleChargedOnce, newPermission, shortSpec, simulatorCharges } from '../support/subscriptions.js';
@@ -84,6 +84,15 @@ describe('visibility and continue-as-new', () => {
       if (summary) summaries.push(JSON.parse(Buffer.from(summary).toString('utf8')) as string);
     }
     expect(summaries).toContainEqual(expect.stringMatching(/^cycle 1 due \d{4}-\d\d-\d\d \d\d:\d\d UTC$/));
+    // A plan change and a stop at period end show at once, not only when the next cycle wakes the workflow.
+    const changed = await handle.executeUpdate(changePlanUpdate, { args: [{ amountMinor: '1500' }] });
+    await handle.signal(cancelSignal, { mode: 'period_end', reason: 'BuyerRequested' });
+    const after = (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+    const cycleNow = (await handle.query(stateQuery)).cycle;
+    expect(after).toContain(
+      changed.fromCycle === cycleNow ? '**Plan:** 15.00 USD every 30 seconds' : `**From cycle ${changed.fromCycle}:** 15.00 USD every 30 seconds`,
+    );
+    expect(after).toContain('**Stops:** at the end of this period (BuyerRequested)');
     const listed = await listWorkflows(`WorkflowType="subscriptionWorkflow" AND TaskQueue="${h.launchContext.taskQueues.workflows}"`);
     expect(listed.map((w) => w.execution.workflowId)).toContain(handle.workflowId);
     expect(new Set(listed.map((w) => w.type.name))).toEqual(new Set(['subscriptionWorkflow']));
