@@ -6,6 +6,7 @@ import type { Daemon } from '../../daemon/run.js';
 import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
 import { shortSpec } from '../support/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
+import { stopSubscriptionNow } from '../../client/subscriptions/stop-now.js';
 import { checkedEvents } from '../support/events.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -125,6 +126,100 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
       { timeoutMs: 20_000, what: 'the CHARGE_PERMISSION inbox row to be processed' },
     );
     expect(inbox.map((r) => r.status)).not.toContain('failed');
+  });
+
+  it('Amazon closes the Charge Permission as Expired: the subscription ends `ended` ChargePermissionExpired (subscription.ended), as its own expiry check ends it, nothing charged after', async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch({
+      id: 'sub-close-expired',
+      chargePermissionId: cp,
+      plan: { amountMinor: '1200', currency: 'USD', interval: { unit: 'second', count: 2 } },
+      anchor: anchorSecondsFromNow(1),
+    });
+    await eventually(
+      async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length,
+      (n) => n >= 1,
+      { timeoutMs: 30_000, what: 'a first charge' },
+    );
+    const closedAt = Date.now();
+    await sim.control.closeChargePermission(cp, 'expiry');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-close-expired'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({ status: 'ended', statusReason: 'ChargePermissionExpired', stopRequestedStatus: 'ended', nextBillingAt: null });
+    expect(row?.endedAt).not.toBeNull();
+    await eventually(
+      async () => (await handle.describe()).status.name,
+      (s) => s === 'CANCELLED',
+      { timeoutMs: 10_000, what: 'the workflow to close' },
+    );
+    const after = (await sim.control.charges()).filter((c) => c.chargePermissionId === cp && Date.parse(c.createdAt) > closedAt);
+    expect(after).toEqual([]);
+    const events = await listSubscriptionEvents(database.db, 'sub-close-expired');
+    expect(events.filter((e) => e.toStatus === 'canceled' || e.toStatus === 'ended').map((e) => `${e.toStatus}:${e.reasonCode}`)).toEqual([
+      'ended:ChargePermissionExpired',
+    ]);
+    const log = await checkedEvents(database.db, 'sub-close-expired');
+    expect(log.at(-1)).toMatchObject({ type: 'subscription.ended', data: { reason: 'ChargePermissionExpired' } });
+    expect(log.map((e) => e.type)).not.toContain('subscription.canceled');
+  });
+
+  it('Amazon closes the Charge Permission as Expired while the workflow is not running: finished from the database `ended` ChargePermissionExpired (subscription.ended)', async () => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-expired-terminated', cp));
+    await eventually(
+      () => getSubscription(database.db, 'sub-expired-terminated'),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await handle.terminate('worker host lost');
+    await sim.control.closeChargePermission(cp, 'expiry');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-expired-terminated'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({
+      status: 'ended',
+      statusReason: 'ChargePermissionExpired',
+      stopRequestedReason: 'ChargePermissionExpired',
+      nextBillingAt: null,
+    });
+    expect((await listSubscriptionEvents(database.db, 'sub-expired-terminated')).at(-1)).toMatchObject({
+      toStatus: 'ended',
+      reasonCode: 'ChargePermissionExpired',
+      detail: { stop: 'stop_requested', workflowState: 'TERMINATED' },
+    });
+    expect((await checkedEvents(database.db, 'sub-expired-terminated')).at(-1)).toMatchObject({
+      type: 'subscription.ended',
+      data: { reason: 'ChargePermissionExpired' },
+    });
+    expect((await sim.control.charges()).filter((c) => c.chargePermissionId === cp)).toEqual([]);
+  });
+
+  it("an operator's stop whose reason reads like Amazon's expiry still ends it canceled: the status is carried, never read from the text", async () => {
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-operator-expired-text', cp));
+    await eventually(
+      () => getSubscription(database.db, 'sub-operator-expired-text'),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await stopSubscriptionNow({ db: database.db, now: () => new Date() }, handle, {
+      subscriptionId: 'sub-operator-expired-text',
+      reason: 'ChargePermissionExpired',
+    });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-operator-expired-text'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({ status: 'canceled', statusReason: 'ChargePermissionExpired' });
+    expect((await checkedEvents(database.db, 'sub-operator-expired-text')).at(-1)).toMatchObject({ type: 'subscription.canceled' });
   });
 
   it('Amazon no longer knows the Charge Permission of a subscription whose workflow was terminated: stopped from the database with the reason, nothing charged', async () => {
