@@ -444,9 +444,9 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: STOP_CARRIES_FINAL_STATUS,
     usedIn: ['workflows/runtime.ts', 'workflows/settle-cycle.ts'],
-    added: { commit: 'TODO', date: '2026-11-30' },
+    added: { commit: '2d1ae0d', date: '2026-11-30' },
     step: 'patched',
-    histories: { before: ['cancelled.v3.json'], after: ['permission-closed-expired.v1.json'] },
+    histories: { before: ['cancelled.v3.json', 'permission-expiry-refused.v1.json'], after: ['permission-closed-expired.v1.json', 'permission-closed-expired-stop.v1.json'] },
   },
 ];
 
@@ -477,4 +477,6 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
     'permission-expired.v2-run2.json',
   ],
   'Charge Permission expiry set after start: the charge refused for it ends the subscription': ['permission-expiry-refused.v1.json'],
+  'Charge Permission closed as Expired, seen by the run itself: ended ChargePermissionExpired': ['permission-closed-expired.v1.json'],
+  'Charge Permission closed as Expired, stopped by the IPN reaction (cancel signal with status ended)': ['permission-closed-expired-stop.v1.json'],
 };
