@@ -446,7 +446,10 @@ export const PATCHES: readonly PatchEntry[] = [
     usedIn: ['workflows/runtime.ts', 'workflows/settle-cycle.ts'],
     added: { commit: '2d1ae0d', date: '2026-11-30' },
     step: 'patched',
-    histories: { before: ['cancelled.v3.json', 'permission-expiry-refused.v1.json'], after: ['permission-closed-expired.v1.json', 'permission-closed-expired-stop.v1.json'] },
+    histories: {
+      before: ['cancelled.v3.json', 'permission-expiry-refused.v1.json'],
+      after: ['permission-closed-expired.v1.json', 'permission-closed-expired-stop.v1.json'],
+    },
   },
 ];
 
