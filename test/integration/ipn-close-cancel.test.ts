@@ -38,21 +38,39 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     await database?.drop();
   });
 
-  it('the buyer closes the Charge Permission: the workflow is cancelled with the reason, and nothing is charged afterwards', async () => {
-    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
-    const cp = chargePermission.chargePermissionId;
+  /** A subscription billed every 2 s on a new permission, once it has been charged at least once (so "no charge afterwards" means something). */
+  const launchBilled = async (id: string) => {
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
     const { handle } = await launch({
-      id: 'sub-close-1',
+      id,
       chargePermissionId: cp,
       plan: { amountMinor: '1200', currency: 'USD', interval: { unit: 'second', count: 2 } },
       anchor: anchorSecondsFromNow(1),
     });
-    // Let it bill at least once so "no charge afterwards" means something.
     await eventually(
       async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length,
       (n) => n >= 1,
       { timeoutMs: 30_000, what: 'a first charge' },
     );
+    return { cp, handle };
+  };
+
+  /** An idle subscription on a new permission whose workflow was terminated after its first status write (IPNs delivered in order, no duplicates). */
+  const launchTerminated = async (id: string) => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec(id, cp));
+    await eventually(
+      () => getSubscription(database.db, id),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await handle.terminate('worker host lost');
+    return { cp, handle };
+  };
+
+  it('the buyer closes the Charge Permission: the workflow is cancelled with the reason, and nothing is charged afterwards', async () => {
+    const { cp, handle } = await launchBilled('sub-close-1');
 
     const closedAt = Date.now();
     await sim.control.closeChargePermission(cp, 'buyer');
@@ -97,15 +115,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
   });
 
   it('the buyer closes the Charge Permission of a subscription whose workflow was terminated: the stop is recorded and it is canceled with the reason, nothing charged', async () => {
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch(idleSpec('sub-close-terminated', cp));
-    await eventually(
-      () => getSubscription(database.db, 'sub-close-terminated'),
-      (r) => r?.nextBillingAt != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
-    await handle.terminate('worker host lost');
+    const { cp, handle } = await launchTerminated('sub-close-terminated');
     await sim.control.closeChargePermission(cp, 'buyer');
     const row = await eventually(
       () => getSubscription(database.db, 'sub-close-terminated'),
@@ -130,18 +140,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
 
   it('Amazon closes the Charge Permission as Expired: the subscription ends `ended` ChargePermissionExpired (subscription.ended), as its own expiry check ends it, nothing charged after', async () => {
     await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch({
-      id: 'sub-close-expired',
-      chargePermissionId: cp,
-      plan: { amountMinor: '1200', currency: 'USD', interval: { unit: 'second', count: 2 } },
-      anchor: anchorSecondsFromNow(1),
-    });
-    await eventually(
-      async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length,
-      (n) => n >= 1,
-      { timeoutMs: 30_000, what: 'a first charge' },
-    );
+    const { cp, handle } = await launchBilled('sub-close-expired');
     const closedAt = Date.now();
     await sim.control.closeChargePermission(cp, 'expiry');
     const row = await eventually(
@@ -168,15 +167,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
   });
 
   it('Amazon closes the Charge Permission as Expired while the workflow is not running: finished from the database `ended` ChargePermissionExpired (subscription.ended)', async () => {
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch(idleSpec('sub-expired-terminated', cp));
-    await eventually(
-      () => getSubscription(database.db, 'sub-expired-terminated'),
-      (r) => r?.nextBillingAt != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
-    await handle.terminate('worker host lost');
+    const { cp, handle } = await launchTerminated('sub-expired-terminated');
     await sim.control.closeChargePermission(cp, 'expiry');
     const row = await eventually(
       () => getSubscription(database.db, 'sub-expired-terminated'),
@@ -198,6 +189,8 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
       type: 'subscription.ended',
       data: { reason: 'ChargePermissionExpired' },
     });
+    // Finished, not restarted: the workflow stays as it was.
+    expect((await handle.describe()).status.name).toBe('TERMINATED');
     expect((await sim.control.charges()).filter((c) => c.chargePermissionId === cp)).toEqual([]);
   });
 
@@ -223,15 +216,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
   });
 
   it('Amazon no longer knows the Charge Permission of a subscription whose workflow was terminated: stopped from the database with the reason, nothing charged', async () => {
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch(idleSpec('sub-notfound-terminated', cp));
-    await eventually(
-      () => getSubscription(database.db, 'sub-notfound-terminated'),
-      (r) => r?.nextBillingAt != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
-    await handle.terminate('worker host lost');
+    const { cp } = await launchTerminated('sub-notfound-terminated');
     // The IPN's fetch finds nothing: Amazon answers 404 ResourceNotFound for the permission.
     await sim.control.setInjectedErrors([
       { operation: 'getChargePermission', id: cp, status: 404, reasonCode: 'ResourceNotFound', message: 'not found', times: null },
