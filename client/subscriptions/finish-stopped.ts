@@ -1,7 +1,8 @@
 // A live subscription (PostgreSQL says it bills) whose workflow is not running, finished from the
 // database the way its workflow ended or was asked to end: a run that completed by its own result
-// (ended after its last cycle, or canceled), a cancelled run as canceled, and a run that stopped
-// abruptly (failed, terminated, gone) as canceled when a stop "now" was recorded (stop-now.ts).
+// (ended after its last cycle, or canceled), a cancelled run and a run that stopped abruptly
+// (failed, terminated, gone) with a stop "now" recorded (stop-now.ts) as that stop asked: canceled
+// with its reason, or ended ChargePermissionExpired for a permission Amazon closed as Expired.
 // Used by `billing stop` / the API's cancel / a closed Charge Permission when the workflow is
 // gone, by `billing repair` and by the daemon's drift job alike.
 import type { WorkflowHandle } from '@temporalio/client';
@@ -105,7 +106,7 @@ async function endOfWorkflow(
   if (unanswered) {
     return {
       finished: false,
-      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(row, unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
+      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as ${stopRequested.status}; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(row, unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
     };
   }
   return { finished: true, status: stopRequested.status, reason: stopRequested.reason, from: 'stop_requested' };

@@ -65,7 +65,7 @@ export interface RepairOptions {
    * For a stopped subscription whose workflow is gone while a charge attempt may have reached
    * Amazon Pay unanswered: what the operator found in Amazon Pay, the attempt's ChargeId or
    * `none` (unanswered-charge.ts). It is recorded on the attempt, and the subscription is then
-   * finished as canceled. Refused (InvalidInputError) when no such attempt waits for an answer.
+   * finished as the stop asked (canceled; ended for an expired permission). Refused (InvalidInputError) when no such attempt waits for an answer.
    */
   unansweredCharge?: string;
 }

@@ -195,7 +195,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * marked needs_attention (WorkflowNotRunning) for an operator, not restarted automatically:
      * `billing repair` (client/subscriptions/repair.ts) restarts it, taking its terms from the old
      * workflow's history when Temporal still has it, which an operator should confirm. One whose
-     * workflow ended by itself (completed: by its result; cancelled: as canceled), or whose stop
+     * workflow ended by itself (completed: by its result; cancelled: as its stop asked), or whose stop
      * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
      * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
      * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
