@@ -61,8 +61,15 @@ export default tseslint.config(
               message: 'Workflows import activities by type only and no I/O modules.',
             },
             {
-              group: ['**/billing/*', '!**/billing/types.js', '!**/billing/plan-rules.js', '!**/billing/vocabulary.js', '!**/billing/money.js'],
-              message: 'Workflows may import only the dependency-free billing modules (types, plan-rules, vocabulary, money).',
+              group: [
+                '**/billing/*',
+                '!**/billing/types.js',
+                '!**/billing/plan-rules.js',
+                '!**/billing/vocabulary.js',
+                '!**/billing/money.js',
+                '!**/billing/permission-end.js',
+              ],
+              message: 'Workflows may import only the dependency-free billing modules (types, plan-rules, vocabulary, money, permission-end).',
             },
           ],
         },

@@ -98,7 +98,7 @@ async function chargeCycleAttempt(deps: ChargeDeps, input: ChargeCycleInput): Pr
     honourStop: input.notSentAfterStop === true,
     rateLimitPerSecond: deps.createChargePerSecond ?? null,
   });
-  if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason };
+  if (!claim.claimed) return { kind: 'not_sent', reason: claim.stopReason, status: claim.stopStatus };
   const outcome = await deps.amazonPay.createCharge(body, { idempotencyKey });
   deps.metrics?.onChargeOutcome(outcome.kind, deps.now().getTime() - Context.current().info.scheduledTimestampMs);
   // charge.succeeded's period ends where the next cycle is due, known here when the cycle is paid on the plain path.

@@ -1,7 +1,9 @@
 // What an IPN (or a reconciliation poll) does: fetch the object's current state from Amazon
 // Pay — the IPN body is only a hint, never evidence — and tell the affected subscription
-// workflows. A closed Charge Permission cancels every subscription on it; any other state is
-// passed on as a permissionStatus signal and the workflow decides.
+// workflows. A closed Charge Permission stops every subscription on it — ended
+// ChargePermissionExpired when Amazon closed it as Expired, canceled with the closure reason
+// otherwise (billing/permission-end.ts) —; any other state is passed on as a permissionStatus
+// signal and the workflow decides.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { readChargeUpdate, readPermissionStatus, type AmazonReadDeps } from '../amazonpay/reads.js';
@@ -14,6 +16,7 @@ import type { SubscriptionRow } from '../db/schema/index.js';
 import { chargeUpdateSignal, permissionStatusPayload, permissionStatusSignal } from '../workflows/messages.js';
 import type { PermissionStatus } from '../workflows/types.js';
 import { isChargeStateIn, TERMINAL_CHARGE_STATES } from '../billing/vocabulary.js';
+import { endingForPermission } from '../billing/permission-end.js';
 
 /** What a reaction needs: Amazon Pay reads (amazonpay/reads.ts, which count every 429), the database, Temporal. */
 export interface ReactionDeps extends AmazonReadDeps {
@@ -28,7 +31,7 @@ export interface ReactionResult {
   summary: string;
 }
 
-/** CHARGE_PERMISSION IPN: fetch, then cancel or signal every non-final subscription on it. */
+/** CHARGE_PERMISSION IPN: fetch, then stop or signal every non-final subscription on it. */
 export async function reactToPermission(deps: ReactionDeps, chargePermissionId: string): Promise<ReactionResult> {
   const subscriptions = await activeSubscriptionsOnPermission(deps.db, chargePermissionId);
   if (subscriptions.length === 0) {
@@ -55,10 +58,12 @@ export async function reactToPermission(deps: ReactionDeps, chargePermissionId: 
 }
 
 /**
- * Closed: stop each subscription now (client/subscriptions/stop-now.ts) with the closure reason
- * (BuyerClosed, BuyerCanceled, AmazonClosed, …) that the workflow records as it ends; one whose
- * workflow is not running (failed, terminated) is finished from the database with it; so is one
- * on a NotFound permission (its running workflow would stop on that answer). Other
+ * Closed: stop each subscription now (client/subscriptions/stop-now.ts) with the end
+ * billing/permission-end.ts gives the closure — ended ChargePermissionExpired for Expired,
+ * canceled with the closure reason (BuyerClosed, BuyerCanceled, AmazonClosed, …) otherwise —,
+ * which the workflow records as it ends; one whose workflow is not running (failed, terminated)
+ * is finished from the database with it; so is one on a NotFound permission (its running
+ * workflow would stop on that answer). Other
  * states: a permissionStatus signal saying whether this answer is evidence of a change (see
  * workflows/types.ts PermissionStatusSignal). Workflows that already ended are skipped.
  * Returns how many subscriptions were told.
@@ -70,20 +75,21 @@ export async function applyPermissionStatus(
   { evidenceOfChange }: { evidenceOfChange: boolean },
 ): Promise<number> {
   let touched = 0;
+  // Closed and NotFound end the subscriptions: how, said once for every path (billing/permission-end.ts).
+  const ending = endingForPermission(status);
   for (const subscription of subscriptions) {
     const handle = deps.temporal.workflow.getHandle(subscription.workflowId);
     const log = deps.logger?.child({ subscriptionId: subscription.id, chargePermissionId: subscription.chargePermissionId });
     try {
-      if (status.state === 'Closed') {
-        const reason = status.reasons[0] ?? 'ChargePermissionClosed';
-        const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
+      if (status.state === 'Closed' && ending) {
+        const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, ...ending });
         if ('alreadyFinal' in outcome) continue;
         if ('finish' in outcome)
           log?.warn(
-            { reason, workflowState: outcome.workflowState, ...outcome.finish },
+            { reason: ending.reason, workflowState: outcome.workflowState, ...outcome.finish },
             'charge permission closed: the subscription workflow was not running, so the stop was recorded and the subscription finished from the database',
           );
-        else log?.info({ reason }, 'charge permission closed: subscription cancelled');
+        else log?.info({ reason: ending.reason, status: ending.status }, `charge permission closed: subscription stopped (${ending.status})`);
       } else {
         await handle.signal(permissionStatusSignal, permissionStatusPayload(status, evidenceOfChange));
         log?.info({ state: status.state, reasons: status.reasons }, 'charge permission state passed to the subscription');
@@ -94,12 +100,11 @@ export async function applyPermissionStatus(
       // A permission Amazon no longer knows ends a running workflow (it stops on NotFound); one
       // whose workflow is not running is stopped the same way here, from the database, instead
       // of staying live with nobody to bill or end it.
-      if (status.state !== 'NotFound') continue;
-      const reason = status.reasons[0] ?? 'ChargePermissionNotFound';
-      const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, reason });
+      if (status.state !== 'NotFound' || !ending) continue;
+      const outcome = await stopSubscriptionNow(deps, handle, { subscriptionId: subscription.id, ...ending });
       if ('alreadyFinal' in outcome) continue;
       log?.warn(
-        { reason, workflowState: outcome.workflowState },
+        { reason: ending.reason, workflowState: outcome.workflowState },
         'charge permission not found: the subscription workflow was not running, so the subscription was stopped',
       );
       touched += 1;

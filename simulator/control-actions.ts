@@ -118,11 +118,17 @@ export function requireChargePermission(engine: Engine, id: string): ChargePermi
   return cp;
 }
 
+/**
+ * Closes the permission as `by` would: the buyer (BuyerClosed), Amazon (AmazonClosed), or its
+ * expiry (Expired; its expirationTimestamp becomes now unless it already passed). ControlInputError
+ * for another `by` and for a permission already Closed.
+ */
 export function closeAs(engine: Engine, id: string, by: unknown, cancelPendingCharges: boolean): void {
-  const reason = by === 'buyer' ? 'BuyerClosed' : by === 'amazon' ? 'AmazonClosed' : undefined;
-  if (!reason) throw new ControlInputError('by must be "buyer" or "amazon"');
+  const reason = by === 'buyer' ? 'BuyerClosed' : by === 'amazon' ? 'AmazonClosed' : by === 'expiry' ? 'Expired' : undefined;
+  if (!reason) throw new ControlInputError('by must be "buyer", "amazon" or "expiry"');
   const cp = requireChargePermission(engine, id);
   if (cp.state === 'Closed') throw new ControlInputError(`Charge Permission ${id} is already Closed`);
+  if (reason === 'Expired' && (cp.expiresAt === undefined || cp.expiresAt > engine.nowMs())) cp.expiresAt = engine.nowMs();
   closeChargePermissionRecord(engine, cp, reason, cancelPendingCharges, false);
 }
 

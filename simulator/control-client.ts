@@ -4,7 +4,7 @@
 //   POST /__sim/keys { publicKeyId, publicKeyPem }      → { publicKeyId }
 //   POST /__sim/charge-permissions {type,currency,…}    → { chargePermission, firstChargeId }
 //   GET  /__sim/charge-permissions/:id                  → { chargePermission, script, recurringUpdates }
-//   POST /__sim/charge-permissions/:id/close {by}       → { chargePermission }   by: buyer | amazon
+//   POST /__sim/charge-permissions/:id/close {by}       → { chargePermission }   by: buyer | amazon | expiry (reason Expired)
 //   POST /__sim/charge-permissions/:id/non-chargeable {reason} / …/chargeable → { chargePermission }
 //   PUT  /__sim/charge-permissions/:id/script {next, mode} → { script }
 //   POST /__sim/charge-permissions/:id/expiration {at}  → { chargePermission }   expirationTimestamp; Create Charge refused from then on
@@ -60,7 +60,7 @@ export interface SimulatorControl {
   registerPublicKey(publicKeyId: string, publicKeyPem: string): Promise<void>;
   createChargePermission(input: CreateChargePermissionInput): Promise<{ chargePermission: ChargePermissionView; firstChargeId: string | null }>;
   getChargePermission(id: string): Promise<{ chargePermission: ChargePermissionView; script: DeclineScript; recurringUpdates: RecurringUpdateRecord[] }>;
-  closeChargePermission(id: string, by: 'buyer' | 'amazon', options?: { cancelPendingCharges?: boolean }): Promise<ChargePermissionView>;
+  closeChargePermission(id: string, by: 'buyer' | 'amazon' | 'expiry', options?: { cancelPendingCharges?: boolean }): Promise<ChargePermissionView>;
   /** Gives the permission an expirationTimestamp (ISO instant); Create Charge is refused from then on. */
   setExpiration(id: string, at: string): Promise<ChargePermissionView>;
   makeNonChargeable(id: string, reason: string): Promise<ChargePermissionView>;

@@ -11,6 +11,7 @@ const CP_REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
   MerchantClosed: 'The merchant closed the Charge Permission.',
   BuyerClosed: 'The buyer closed the Charge Permission.',
   AmazonClosed: 'Amazon closed the Charge Permission.',
+  Expired: 'The Charge Permission expired.',
 };
 
 const CHARGE_REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {

@@ -25,7 +25,8 @@ export const DEFAULT_FAILED_CALL_RETRY_DELAYS_MS = [5 * MINUTE, 30 * MINUTE, 120
 /**
  * Thrown out of a guarded call when the subscription is stopped (cancel now, permission closed)
  * while the call waits for its retry. A CancelledFailure, so an update handler that made the
- * call fails its update instead of the workflow task; the workflow ends as canceled.
+ * call fails its update instead of the workflow task; the workflow ends as the stop asked
+ * (SubscriptionRuntime.stopEnding: canceled, or ended for an expired permission).
  */
 export class StoppedWhileCallFailed extends CancelledFailure {}
 

@@ -157,6 +157,15 @@ export const CHECK_YIELDS_TO_NEWER_EVIDENCE = 'check-yields-to-newer-evidence';
  * at start was final: a permission Amazon had extended ended at the stale date.
  */
 export const PERMISSION_EXPIRY_ASKED_OF_AMAZON = 'permission-expiry-asked-of-amazon';
+/**
+ * A stop carries its final status explicitly: a Charge Permission Amazon reports Closed with reason
+ * Expired — from the run's own Get Charge Permission answers (SubscriptionRuntime.notePermission) or
+ * from a cancel signal whose `status` is `ended` (the IPN reaction and reconciliation,
+ * billing/permission-end.ts), also through a charge not sent after the recorded stop — ends the
+ * subscription ended, reason ChargePermissionExpired, like the run's own expiry check. Before, every
+ * stop ended it canceled, a Closed/Expired permission with reason Expired.
+ */
+export const STOP_CARRIES_FINAL_STATUS = 'stop-carries-final-status';
 
 export interface PatchEntry {
   id: string;
@@ -432,6 +441,16 @@ export const PATCHES: readonly PatchEntry[] = [
       after: ['permission-expired.v2-run1.json', 'permission-expired.v2-run2.json', 'permission-expiry-refused.v1.json'],
     },
   },
+  {
+    id: STOP_CARRIES_FINAL_STATUS,
+    usedIn: ['workflows/runtime.ts', 'workflows/settle-cycle.ts'],
+    added: { commit: '2d1ae0d', date: '2026-11-30' },
+    step: 'patched',
+    histories: {
+      before: ['cancelled.v3.json', 'permission-expiry-refused.v1.json'],
+      after: ['permission-closed-expired.v1.json', 'permission-closed-expired-stop.v1.json'],
+    },
+  },
 ];
 
 /**
@@ -461,4 +480,6 @@ export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly str
     'permission-expired.v2-run2.json',
   ],
   'Charge Permission expiry set after start: the charge refused for it ends the subscription': ['permission-expiry-refused.v1.json'],
+  'Charge Permission closed as Expired, seen by the run itself: ended ChargePermissionExpired': ['permission-closed-expired.v1.json'],
+  'Charge Permission closed as Expired, stopped by the IPN reaction (cancel signal with status ended)': ['permission-closed-expired-stop.v1.json'],
 };

@@ -9,11 +9,13 @@ import {
   PAUSE_HOLDS_DUNNING,
   STATUS_WRITES_AS_LOCAL_ACTIVITIES,
   STATUS_WRITES_FOLLOW_LAST_WRITTEN,
+  STOP_CARRIES_FINAL_STATUS,
   TIMER_SUMMARIES,
 } from './patches.js';
 import { currentDetails } from './ui-metadata.js';
 import type { ActivityProxies } from './proxies.js';
-import { FINAL_SUBSCRIPTION_STATUSES } from '../billing/vocabulary.js';
+import { FINAL_SUBSCRIPTION_STATUSES, type FinalSubscriptionStatus } from '../billing/vocabulary.js';
+import { endingForPermission, type SubscriptionEnding } from '../billing/permission-end.js';
 import { BillingCycleKey, BillingStatusKey, NextBillingAtKey } from './search-attributes.js';
 import type {
   CancelRequest,
@@ -62,6 +64,8 @@ export class SubscriptionRuntime {
   /** Resumes that only brought a failed activity call back (workflows/guarded-calls.ts): they are not also a retry of the cycle. */
   resumesTakenByFailedCalls = 0;
   cancelReason: string | null = null;
+  /** The final status the stop asked for ends the subscription with (STOP_CARRIES_FINAL_STATUS; runs before it: canceled). */
+  cancelStatus: FinalSubscriptionStatus = 'canceled';
   cancelNow = false;
   permission: NotedPermission | null = null;
   permissionVersion = 0;
@@ -158,6 +162,8 @@ export class SubscriptionRuntime {
     } else {
       this.cancelNow = true;
       this.cancelReason = request.reason;
+      // Only the daemon's own stops say `ended` (an expired permission); an absent status is canceled.
+      if (this.patched(STOP_CARRIES_FINAL_STATUS)) this.cancelStatus = request.status === 'ended' ? 'ended' : 'canceled';
     }
   }
 
@@ -181,7 +187,18 @@ export class SubscriptionRuntime {
     }
     if (status.state === 'NonChargeable') this.nonChargeableSeen += 1;
     this.permissionVersion += 1;
-    if (status.state === 'Closed' || status.state === 'NotFound') this.cancelReason ??= status.reasons[0] ?? `ChargePermission${status.state}`;
+    // The first stop noted decides how the run ends (an operator's stop before the closure stays the operator's).
+    if ((status.state === 'Closed' || status.state === 'NotFound') && this.cancelReason === null) {
+      if (this.patched(STOP_CARRIES_FINAL_STATUS)) {
+        const ending = endingForPermission(status);
+        if (ending) this.stopWith(ending);
+      } else this.cancelReason = status.reasons[0] ?? `ChargePermission${status.state}`;
+    }
+  }
+
+  private stopWith(ending: SubscriptionEnding): void {
+    this.cancelReason = ending.reason;
+    this.cancelStatus = ending.status;
   }
 
   /**
@@ -238,8 +255,17 @@ export class SubscriptionRuntime {
     return this.resumes - this.resumesTakenByFailedCalls;
   }
 
-  stopReason(): string {
-    return this.cancelReason ?? 'Canceled';
+  /**
+   * How a stop ends the subscription: the status and reason the stop carried (an expired
+   * permission: ended, ChargePermissionExpired; otherwise canceled with its reason, Canceled when none).
+   */
+  stopEnding(): SubscriptionEnding {
+    return { status: this.cancelStatus, reason: this.cancelReason ?? 'Canceled' };
+  }
+
+  /** How the run ends when Temporal cancelled it: as its stop asked, WorkflowCancelled when no stop came with it. */
+  cancellationEnding(): SubscriptionEnding {
+    return { status: this.cancelStatus, reason: this.cancelReason ?? 'WorkflowCancelled' };
   }
 
   /**
@@ -414,6 +440,11 @@ export class SubscriptionRuntime {
       this.ended = true;
     }
     return { status, reason, cycle: this.s.cycle };
+  }
+
+  /** finish() with a stop's end (stopEnding, cancellationEnding). */
+  finishAs(acts: ActivityProxies, ending: SubscriptionEnding): Promise<{ status: 'canceled' | 'ended'; reason: string | null; cycle: number }> {
+    return this.finish(acts, ending.status, ending.reason);
   }
 
   /** The buyer's zone: the schedule's anchor zone (every segment keeps it). */

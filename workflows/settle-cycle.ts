@@ -23,7 +23,9 @@ import {
   PERMISSION_EXPIRY_ASKED_OF_AMAZON,
   REPAIR_RESTORES_PAUSED_WAIT,
   REPAIR_RESTORES_WAIT,
+  STOP_CARRIES_FINAL_STATUS,
 } from './patches.js';
+import { PERMISSION_EXPIRED_ENDING } from '../billing/permission-end.js';
 import type { SubscriptionRuntime } from './runtime.js';
 import { timerSummary } from './ui-metadata.js';
 import type { ChargeResult, ChargeUpdate, NotedPermission, StatusChange, SubscriptionWorkflowInput } from './types.js';
@@ -66,7 +68,7 @@ export async function settleCycle(ctx: CycleContext): Promise<SettleResult> {
     }
     for (;;) {
       if (pauseHolds) await holdWhilePaused(ctx);
-      if (rt.stopRequested) return stop(rt.stopReason());
+      if (rt.stopRequested) return stopAsAsked(rt);
       const expired = await permissionExpired(ctx);
       if (expired) return expired;
       rt.permissionAtAttempt = rt.permission;
@@ -128,7 +130,7 @@ async function enterRestoredWait(ctx: CycleContext): Promise<Step | null> {
   // first) until resumed, and the time it holds a payment-method grace is added to that grace.
   if (rt.s.paused && rt.patched(REPAIR_RESTORES_PAUSED_WAIT)) {
     const pausedMs = await holdWhilePaused(ctx);
-    if (rt.stopRequested) return stop(rt.stopReason());
+    if (rt.stopRequested) return stopAsAsked(rt);
     if (restored.status === 'payment_method_required') rt.s.gracePausedMs = (rt.s.gracePausedMs ?? 0) + pausedMs;
   }
   if (restored.status === 'unpaid') return waitForAdmin(ctx, 'unpaid', restored.reason, { sameKey: false });
@@ -199,7 +201,11 @@ async function decide(ctx: CycleContext, attempted: Attempted): Promise<Step> {
   switch (attempted.kind) {
     case 'not_sent':
       // A stop "now" was recorded while the charge waited its turn: nothing reached Amazon.
-      return stop(rt.stopRequested ? rt.stopReason() : attempted.reason);
+      if (rt.stopRequested) return stopAsAsked(rt);
+      // The recorded stop's own status (STOP_CARRIES_FINAL_STATUS): its signal has not arrived yet.
+      return rt.patched(STOP_CARRIES_FINAL_STATUS) && attempted.status === 'ended'
+        ? { kind: 'stop', status: 'ended', reason: attempted.reason }
+        : stop(attempted.reason);
     case 'charged':
       return paid(ctx, attempted.chargeId, attempted.state);
     case 'pending': {
@@ -263,9 +269,9 @@ async function dunning(ctx: CycleContext, reason: string): Promise<Step> {
   const pauseHolds = rt.patched(PAUSE_HOLDS_DUNNING);
   if (pauseHolds) await waitForRetry(ctx, Date.now() + delay, true);
   else await condition(() => rt.stopRequested, delay);
-  if (rt.stopRequested) return stop(rt.stopReason());
+  if (rt.stopRequested) return stopAsAsked(rt);
   const { current: permission } = await rt.checkPermission(acts);
-  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  if (permission.state === 'Closed' || permission.state === 'NotFound') return stopAsAsked(rt);
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? 'NonChargeable', { knownNonChargeable: true });
   rt.s.dunningStep = step + 1;
   rt.s.attempt += 1;
@@ -323,7 +329,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
   for (;;) {
     if (pauseHolds && rt.s.paused) {
       const pausedMs = await holdWhilePaused(ctx, (ms) => ({ graceEndsAt: new Date(deadline + ms).toISOString() }));
-      if (rt.stopRequested) return stop(rt.stopReason());
+      if (rt.stopRequested) return stopAsAsked(rt);
       deadline += pausedMs;
       rt.s.gracePausedMs = (rt.s.gracePausedMs ?? 0) + pausedMs;
       // The buyer may have fixed the payment method meanwhile: ask Amazon at once.
@@ -340,7 +346,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
         Math.min(paymentMethodCheckIntervalMs, remaining),
         () => timerSummary.paymentMethodCheck(rt.s.cycle, rt.zone(), Date.now() + Math.min(paymentMethodCheckIntervalMs, remaining)),
       ));
-    if (rt.stopRequested) return stop(rt.stopReason());
+    if (rt.stopRequested) return stopAsAsked(rt);
     if (pauseHolds && rt.s.paused) continue;
     const resumed = rt.retryResumes !== resumesBefore;
     if (!woke || resumed || unpaused) {
@@ -348,7 +354,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
       await rt.checkPermission(acts);
     }
     const permission = rt.permission;
-    if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stop(rt.stopReason());
+    if (permission?.state === 'Closed' || permission?.state === 'NotFound') return stopAsAsked(rt);
     if (permission?.state === 'NonChargeable' || (fromAmazon && rt.nonChargeableSeen !== nonChargeableBefore)) sawNonChargeable = true;
     // What an IPN's fetch brought since last weighed, even if an older check's answer landed after it.
     const evidence = evidenceSurvivesCheck && rt.evidenceNotes !== evidenceSeen ? rt.lastEvidence : null;
@@ -371,7 +377,7 @@ async function paymentMethodRequired(ctx: CycleContext, reason: string, entry: {
 async function afterPermissionRefusal(ctx: CycleContext, reason: string): Promise<Step> {
   const { rt, acts } = ctx;
   const { current: permission } = await rt.checkPermission(acts);
-  if (permission.state === 'Closed' || permission.state === 'NotFound') return stop(rt.stopReason());
+  if (permission.state === 'Closed' || permission.state === 'NotFound') return stopAsAsked(rt);
   // Refused because the permission expired (an expiry that appeared or moved earlier after start): no retry or fix can help.
   if (rt.patched(PERMISSION_EXPIRY_ASKED_OF_AMAZON) && expiryPassed(rt.permissionExpiresAt)) return PERMISSION_EXPIRED_END;
   if (permission.state === 'NonChargeable') return paymentMethodRequired(ctx, permission.reasons[0] ?? reason, { knownNonChargeable: true });
@@ -392,7 +398,7 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
   // Before PAUSE_HOLDS_EVERY_WAIT a pause showed only once the wait was over.
   if (rt.patched(PAUSE_HOLDS_EVERY_WAIT)) await waitForRetry(ctx, Date.now() + Math.max(delayMs, 1), true);
   else await condition(() => rt.stopRequested, Math.max(delayMs, 1));
-  if (rt.stopRequested) return stop(rt.stopReason());
+  if (rt.stopRequested) return stopAsAsked(rt);
   rt.s.attempt += 1;
   return { kind: 'retry' };
 }
@@ -406,7 +412,7 @@ async function waitForNextMonth(ctx: CycleContext): Promise<Step> {
 async function capCannotReset(ctx: CycleContext): Promise<Step | null> {
   const { rt, acts, input } = ctx;
   const { answer, current } = await rt.checkPermission(acts);
-  if (current.state === 'Closed' || current.state === 'NotFound') return stop(rt.stopReason());
+  if (current.state === 'Closed' || current.state === 'NotFound') return stopAsAsked(rt);
   const amount = rt.amountFor(rt.s.cycle);
   // The limit is Amazon's answer (an IPN's evidence may not carry it).
   const limit = answer.amountLimit ?? null;
@@ -455,7 +461,7 @@ async function waitForAdmin(ctx: CycleContext, status: SubscriptionStatus, reaso
     if (rt.retryResumes !== resumesBefore || rt.stopRequested) break;
     await holdWhilePaused(ctx);
   }
-  if (rt.stopRequested) return stop(rt.stopReason());
+  if (rt.stopRequested) return stopAsAsked(rt);
   if (!options.sameKey) rt.s.attempt += 1;
   rt.s.dunningStep = 0;
   // An operator's resume is a new start for this cycle's waits.
@@ -469,7 +475,7 @@ async function finalAction(ctx: CycleContext, reason: string): Promise<Step> {
   // No final action while an operator's pause holds: it runs, if still due, once resumed.
   if (rt.patched(PAUSE_HOLDS_EVERY_WAIT)) {
     await holdWhilePaused(ctx);
-    if (rt.stopRequested) return stop(rt.stopReason());
+    if (rt.stopRequested) return stopAsAsked(rt);
   }
   switch (input.policy.finalAction) {
     case 'cancel':
@@ -518,8 +524,8 @@ function clearGrace(rt: SubscriptionRuntime): void {
   if (rt.s.gracePausedMs != null) rt.s.gracePausedMs = null;
 }
 
-/** How a subscription ends when its Charge Permission expired: status ended, reason ChargePermissionExpired (docs/cli.md statuses). */
-const PERMISSION_EXPIRED_END: SettleResult = { kind: 'stop', status: 'ended', reason: 'ChargePermissionExpired' };
+/** How a subscription ends when its Charge Permission expired: status ended, reason ChargePermissionExpired (billing/permission-end.ts, docs/cli.md statuses). */
+const PERMISSION_EXPIRED_END: SettleResult = { kind: 'stop', ...PERMISSION_EXPIRED_ENDING };
 
 /** Whether an expirationTimestamp (ISO instant; null: none) has passed in workflow time. */
 function expiryPassed(expiresAt: string | null | undefined): boolean {
@@ -532,7 +538,8 @@ function expiryPassed(expiresAt: string | null | undefined): boolean {
  * is confirmed with Get Charge Permission first, since Amazon moves it (a recurringMetadata
  * update, its own rules); its answer is noted, so a later expiry or none is charged on
  * (PERMISSION_EXPIRY_ASKED_OF_AMAZON). Runs from before that patch end at the input's expiry
- * unasked. A Closed or NotFound answer stops it canceled, as everywhere.
+ * unasked. A Closed or NotFound answer stops it as every stop does (stopAsAsked: Closed/Expired ends it
+ * the same way, ended ChargePermissionExpired, under STOP_CARRIES_FINAL_STATUS).
  */
 async function permissionExpired(ctx: CycleContext): Promise<SettleResult | null> {
   const { rt, acts, input } = ctx;
@@ -540,10 +547,20 @@ async function permissionExpired(ctx: CycleContext): Promise<SettleResult | null
   if (!rt.patched(PERMISSION_EXPIRY_ASKED_OF_AMAZON)) return expiryPassed(input.permissionExpiresAt) ? PERMISSION_EXPIRED_END : null;
   if (!expiryPassed(rt.permissionExpiresAt)) return null;
   const { current } = await rt.checkPermission(acts);
-  if (current.state === 'Closed' || current.state === 'NotFound') return stop(rt.stopReason());
+  if (current.state === 'Closed' || current.state === 'NotFound') return stopAsAsked(rt);
   return expiryPassed(rt.permissionExpiresAt) ? PERMISSION_EXPIRED_END : null;
 }
 
+/** The cycle's own end, canceled with `reason` (a final action of dunning or the payment-method grace). */
 function stop(reason: string): SettleResult {
   return { kind: 'stop', status: 'canceled', reason };
+}
+
+/**
+ * A stop asked from outside the cycle (cancel now, the permission closed or gone): as the stop
+ * carried it (SubscriptionRuntime.stopEnding) — canceled with its reason, or ended
+ * ChargePermissionExpired for a permission Amazon closed as Expired (STOP_CARRIES_FINAL_STATUS).
+ */
+function stopAsAsked(rt: SubscriptionRuntime): SettleResult {
+  return { kind: 'stop', ...rt.stopEnding() };
 }

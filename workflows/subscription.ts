@@ -79,7 +79,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       const plan = await rt.planFor(acts, rt.s.cycle);
       if (!plan.inTerm) return await rt.finish(acts, 'ended', 'TermCompleted');
       const due = await waitUntilDue(rt, acts, plan.dueAt);
-      if (due === 'closed') return await rt.finish(acts, 'canceled', rt.stopReason());
+      if (due === 'closed') return await rt.finishAs(acts, rt.stopEnding());
       if (due === 'replan') continue;
       // The period paid for by the previous cycle ends now: cancel-at-period-end takes effect.
       if (rt.s.cancelAtPeriodEnd) return await rt.finish(acts, 'canceled', rt.s.cancelAtPeriodEnd.reason);
@@ -95,21 +95,22 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       rt.s.attempt = 1;
       settledThisRun += 1;
       // A stop that arrived while the cycle settled is not carried to a new run: act on it here.
-      if (rt.stopRequested) return await rt.finish(acts, 'canceled', rt.stopReason());
+      if (rt.stopRequested) return await rt.finishAs(acts, rt.stopEnding());
       if (continueAsNewDue(rt, settledThisRun)) {
         // Returns only if a stop arrived while handlers finished.
         await continueAsNewBetweenCycles(rt);
-        return await rt.finish(acts, 'canceled', rt.stopReason());
+        return await rt.finishAs(acts, rt.stopEnding());
       }
     }
   } catch (error) {
     // Stopped (cancel now, permission closed) while a failed call waited for its retry.
-    if (error instanceof StoppedWhileCallFailed) return await CancellationScope.nonCancellable(() => rt.finish(acts, 'canceled', rt.stopReason()));
+    if (error instanceof StoppedWhileCallFailed) return await CancellationScope.nonCancellable(() => rt.finishAs(acts, rt.stopEnding()));
     if (isCancellation(error)) {
       // Cancelled (the buyer closed the Charge Permission, or an admin stopped it): any charge in
       // flight has already been settled in a non-cancellable scope; record why it ended.
-      await CancellationScope.nonCancellable(() => rt.finish(acts, 'canceled', rt.cancelReason ?? 'WorkflowCancelled'));
-      log.info('subscription cancelled', { subscriptionId: input.subscriptionId, cycle: rt.s.cycle, reason: rt.cancelReason });
+      const ending = rt.cancellationEnding();
+      await CancellationScope.nonCancellable(() => rt.finishAs(acts, ending));
+      log.info('subscription cancelled', { subscriptionId: input.subscriptionId, cycle: rt.s.cycle, status: ending.status, reason: ending.reason });
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 // Shapes the subscription workflow carries, sends and returns. Dependency-free apart from
-// billing/types.ts: the workflow bundle, activities and the admin client all import them.
+// billing/types.ts and billing/vocabulary.ts (types only): the workflow bundle, activities and the admin client all import them.
 import type { BillingAnchor, BillingEnvironment, BillingInterval, MerchantMetadata, MoneyDto, SubscriptionEnd, SubscriptionStatus } from '../billing/types.js';
+import type { FinalSubscriptionStatus } from '../billing/vocabulary.js';
 
 /**
  * Billing dates of cycles fromCycle.. are billingInstant(anchor, interval, cycle - fromCycle).
@@ -172,6 +173,13 @@ export type CancelMode = 'now' | 'period_end';
 export interface CancelRequest {
   mode: CancelMode;
   reason: string;
+  /**
+   * The final status a stop "now" ends the subscription with: `ended` only when the daemon
+   * stops it for a fact that ends it (a Charge Permission Amazon closed as Expired,
+   * billing/permission-end.ts); absent (operators, the HTTP API, signals sent before this field)
+   * or `canceled`: canceled. Never inferred from `reason`, which an operator types.
+   */
+  status?: FinalSubscriptionStatus;
 }
 
 export interface ChangePlanRequest {
@@ -284,8 +292,12 @@ export type ChargeResult =
       message: string;
       requestId: string | null;
     }
-  /** Nothing was sent: a stop "now" was recorded and no request of this attempt may have been processed (only with `notSentAfterStop`). */
-  | { kind: 'not_sent'; reason: string };
+  /**
+   * Nothing was sent: a stop "now" was recorded and no request of this attempt may have been
+   * processed (only with `notSentAfterStop`); `reason` and `status` are the recorded stop's
+   * (`status` absent from older results: canceled).
+   */
+  | { kind: 'not_sent'; reason: string; status?: FinalSubscriptionStatus };
 
 export interface ChargeCycleInput {
   subscriptionId: string;

@@ -16,7 +16,9 @@ export const SubscriptionSchema = z
     statusReason: z.string().nullable(),
     chargePermissionId: z.string(),
     environment: z.enum(['sandbox', 'live']),
-    plan: PlanSchema.describe('The plan the subscription started with; after a plan change, `live.plan` of GET /v1/subscriptions/{id} is the current one'),
+    plan: PlanSchema.describe(
+      'The plan going forward: updated by every plan change, also one that applies only from the next cycle; `live` of GET /v1/subscriptions/{id} has the amount of the cycle in progress',
+    ),
     anchor: AnchorSchema,
     trial: IntervalSchema.nullable(),
     end: EndSchema.nullable(),

@@ -1,13 +1,15 @@
 // A live subscription (PostgreSQL says it bills) whose workflow is not running, finished from the
 // database the way its workflow ended or was asked to end: a run that completed by its own result
-// (ended after its last cycle, or canceled), a cancelled run as canceled, and a run that stopped
-// abruptly (failed, terminated, gone) as canceled when a stop "now" was recorded (stop-now.ts).
+// (ended after its last cycle, or canceled), a cancelled run and a run that stopped abruptly
+// (failed, terminated, gone) with a stop "now" recorded (stop-now.ts) as that stop asked: canceled
+// with its reason, or ended ChargePermissionExpired for a permission Amazon closed as Expired.
 // Used by `billing stop` / the API's cancel / a closed Charge Permission when the workflow is
 // gone, by `billing repair` and by the daemon's drift job alike.
 import type { WorkflowHandle } from '@temporalio/client';
 import type { DatabaseOrTransaction } from '../../db/client.js';
 import { listCharges } from '../../db/queries/charges.js';
-import { recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import { recordedStopOf, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import type { FinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { SubscriptionWorkflowResult } from '../../workflows/subscription.js';
 import { readLastRun } from './repair-history.js';
@@ -22,11 +24,24 @@ export type StoppedFinish =
       status: 'canceled' | 'ended';
       reason: string;
       from: FinishSource;
-      /** The recorded stop request, when there is one: when (ISO UTC) and why. */
-      stopRequested?: { at: string; reason: string };
+      /** The recorded stop request, when there is one: when (ISO UTC), why, and the final status it asked for. */
+      stopRequested?: StopRequestSummary;
     }
   /** Not finished: `why` is one line naming the charge that may have reached Amazon Pay unanswered. */
   | { finished: false; why: string };
+
+/** A recorded stop "now" as callers report it: when (ISO UTC), why, and the final status it ends the subscription with. */
+export interface StopRequestSummary {
+  at: string;
+  reason: string;
+  status: FinalSubscriptionStatus;
+}
+
+/** The row's recorded stop (db/queries/subscriptions.ts recordedStopOf) with its time as ISO UTC; undefined when none. */
+export function stopRequestSummary(row: SubscriptionRow): StopRequestSummary | undefined {
+  const stop = recordedStopOf(row);
+  return stop ? { at: stop.at.toISOString(), reason: stop.reason, status: stop.status } : undefined;
+}
 
 /** Who finishes it: recorded in the status event's detail. */
 export type FinishedBy = 'stop' | 'repair' | 'drift';
@@ -35,9 +50,11 @@ export type FinishedBy = 'stop' | 'repair' | 'drift';
  * Ends `row` — its workflow is not running; `workflowState` is what Temporal said (COMPLETED,
  * CANCELLED, FAILED, TERMINATED, TIMED_OUT, NOT_FOUND) — as that workflow ended or was asked to:
  * - COMPLETED: the run's own result (status ended with TermCompleted, or canceled with its reason);
- * - CANCELLED: canceled, with the recorded stop's reason, else the reason of the cancel signal in
- *   the run's history, else WorkflowCancelled (what the workflow itself writes);
- * - otherwise, with a recorded stop request: canceled with the stop's reason, but refused
+ * - CANCELLED: as the recorded stop asked (its status and reason), else as the cancel signal in
+ *   the run's history asked, else canceled WorkflowCancelled (what the workflow itself writes);
+ * - otherwise, with a recorded stop request: as it asked — canceled with its reason, or ended
+ *   ChargePermissionExpired for a permission Amazon closed as Expired (billing/permission-end.ts;
+ *   the status is the stop's own, never read from the reason) —, but refused
  *   (finished: false) while an attempt that may have reached Amazon Pay has no recorded answer —
  *   ending the subscription around it would abandon that charge (README "Exactly once").
  * Returns null when none applies (no stop recorded and the run did not end by itself: `billing
@@ -52,7 +69,7 @@ export async function finishStoppedSubscription(
   row: SubscriptionRow,
   { workflowState, by, now }: { workflowState: string; by: FinishedBy; now: Date },
 ): Promise<StoppedFinish | null> {
-  const stopRequested = row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : undefined;
+  const stopRequested = stopRequestSummary(row);
   const end = await endOfWorkflow(db, handle, row, workflowState, stopRequested);
   if (end === null || !end.finished) return end;
   await recordSubscriptionStatus(db, {
@@ -73,7 +90,7 @@ async function endOfWorkflow(
   handle: Pick<WorkflowHandle, 'result' | 'fetchHistory' | 'workflowId'>,
   row: SubscriptionRow,
   workflowState: string,
-  stopRequested: { at: string; reason: string } | undefined,
+  stopRequested: StopRequestSummary | undefined,
 ): Promise<StoppedFinish | null> {
   if (workflowState === 'COMPLETED') {
     const result = (await handle.result()) as SubscriptionWorkflowResult;
@@ -81,16 +98,16 @@ async function endOfWorkflow(
     return { finished: true, status: result.status, reason, from: 'run_result' };
   }
   if (workflowState === 'CANCELLED') {
-    const reason = stopRequested?.reason ?? (await readLastRun(handle))?.cancelNowReason ?? 'WorkflowCancelled';
-    return { finished: true, status: 'canceled', reason, from: 'run_cancelled' };
+    const asked = stopRequested ?? (await readLastRun(handle))?.cancelNow ?? { status: 'canceled', reason: 'WorkflowCancelled' };
+    return { finished: true, status: asked.status, reason: asked.reason, from: 'run_cancelled' };
   }
   if (!stopRequested) return null;
   const unanswered = unansweredAttempt(await listCharges(db, row.id));
   if (unanswered) {
     return {
       finished: false,
-      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(row, unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
+      why: `Subscription ${row.id}: a stop was requested, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as ${stopRequested.status}; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(row, unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
     };
   }
-  return { finished: true, status: 'canceled', reason: stopRequested.reason, from: 'stop_requested' };
+  return { finished: true, status: stopRequested.status, reason: stopRequested.reason, from: 'stop_requested' };
 }

@@ -7,6 +7,7 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import { cancelSignal, pauseSignal, resumeSignal } from '../../workflows/messages.js';
 import type { CancelRequest, PauseWindow, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import { UpstreamError } from '../errors.js';
+import type { FinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import type { subscriptionHandle } from './workflow-handle.js';
 
 /** The operator's pauses as the stopped run held them (workflows/runtime.ts pause/resume). */
@@ -24,8 +25,11 @@ export interface LastRun {
   input: SubscriptionWorkflowInput;
   /** A cancel at period end it carried in (continue-as-new) or was sent — not applied, or the run would have completed. */
   cancelAtPeriodEnd: { reason: string } | null;
-  /** The reason of the last cancel "now" signal the run was sent (what a cancelled run records), null when none. */
-  cancelNowReason: string | null;
+  /**
+   * The last cancel "now" signal the run was sent (what a cancelled run records): its reason and
+   * final status (a signal without one, as every operator's: canceled); null when none.
+   */
+  cancelNow: { reason: string; status: FinalSubscriptionStatus } | null;
   pauses: PausesOfRun;
 }
 
@@ -61,7 +65,7 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
   if (!payload) return undefined;
   const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload);
   let cancelAtPeriodEnd = input.state?.cancelAtPeriodEnd ?? null;
-  let cancelNowReason: string | null = null;
+  let cancelNow: LastRun['cancelNow'] = null;
   const carried = input.state;
   const pauses: PausesOfRun = {
     paused: carried?.paused ?? false,
@@ -77,7 +81,7 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
     if (signal.signalName === cancelSignal.name) {
       const request = defaultPayloadConverter.fromPayload<CancelRequest>(sent);
       if (request.mode === 'period_end') cancelAtPeriodEnd = { reason: request.reason };
-      else cancelNowReason = request.reason;
+      else cancelNow = { reason: request.reason, status: request.status === 'ended' ? 'ended' : 'canceled' };
     } else if (signal.signalName === pauseSignal.name) {
       if (!pauses.paused) pauses.pausedSince = at;
       pauses.paused = true;
@@ -87,5 +91,5 @@ function runOfHistory(events: HistoryEvents): LastRun | undefined {
       Object.assign(pauses, { paused: false, pausedSince: null, pauseReason: null });
     }
   }
-  return { input, cancelAtPeriodEnd, cancelNowReason, pauses };
+  return { input, cancelAtPeriodEnd, cancelNow, pauses };
 }

@@ -13,7 +13,7 @@ import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../.
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
-import { finishStoppedSubscription, type FinishSource } from './finish-stopped.js';
+import { finishStoppedSubscription, stopRequestSummary, type FinishSource, type StopRequestSummary } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
@@ -27,8 +27,8 @@ export interface RepairResult {
    * 'restarted': a new workflow runs; 'running': nothing to repair; 'stop-resent': it runs, but a
    * stop "now" recorded for it (stop-now.ts) had never reached it, so it was sent again;
    * 'canceled' / 'ended': finished from the database as its workflow ended (finish-stopped.ts): a
-   * completed run by its result, a cancelled run as canceled, and a run that stopped abruptly as
-   * canceled when a stop was recorded.
+   * completed run by its result, a cancelled run as its stop asked, and a run that stopped abruptly
+   * as its recorded stop asked (canceled; ended ChargePermissionExpired for an expired permission).
    */
   action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended';
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, COMPLETED, NOT_FOUND, RUNNING. */
@@ -37,8 +37,8 @@ export interface RepairResult {
   finished?: { reason: string; from: FinishSource };
   /** Where the new workflow resumes (absent when nothing was restarted). */
   resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
-  /** The recorded stop request (actions 'canceled', 'ended', 'stop-resent'): when (ISO UTC) and why. */
-  stopRequested?: { at: string; reason: string };
+  /** The recorded stop request (actions 'canceled', 'ended', 'stop-resent'): when (ISO UTC), why, and the final status it asked for. */
+  stopRequested?: StopRequestSummary;
   /** A cancel at period end the old run had been asked for and not yet applied: the new run keeps it. */
   cancelAtPeriodEnd?: { reason: string };
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
@@ -65,7 +65,7 @@ export interface RepairOptions {
    * For a stopped subscription whose workflow is gone while a charge attempt may have reached
    * Amazon Pay unanswered: what the operator found in Amazon Pay, the attempt's ChargeId or
    * `none` (unanswered-charge.ts). It is recorded on the attempt, and the subscription is then
-   * finished as canceled. Refused (InvalidInputError) when no such attempt waits for an answer.
+   * finished as the stop asked (canceled; ended for an expired permission). Refused (InvalidInputError) when no such attempt waits for an answer.
    */
   unansweredCharge?: string;
 }
@@ -77,7 +77,7 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const handle = subscriptionHandle(client, id);
   const description = await describeOrUndefined(handle);
   const workflowState = description?.status.name ?? 'NOT_FOUND';
-  const stopRequested = row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : undefined;
+  const stopRequested = stopRequestSummary(row);
   if (options.unansweredCharge !== undefined) await answerUnansweredCharge(deps, row, workflowState, stopRequested !== undefined, options.unansweredCharge);
   if (workflowState === 'RUNNING') {
     if (stopRequested && (await redeliverStop(handle, stopRequested))) return { subscriptionId: id, action: 'stop-resent', workflowState, stopRequested };

@@ -2,7 +2,7 @@
 // HTTP API's cancel and the IPN reaction to a closed Charge Permission (and reconciliation's).
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { isFinalSubscriptionStatus } from '../../billing/vocabulary.js';
+import { isFinalSubscriptionStatus, type FinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import type { DatabaseOrTransaction } from '../../db/client.js';
 import { getSubscription, recordStopRequested } from '../../db/queries/subscriptions.js';
 import { cancelSignal } from '../../workflows/messages.js';
@@ -19,7 +19,9 @@ export type StopNowOutcome =
 
 /**
  * Records the stop in PostgreSQL, signals why (the workflow records the reason as it ends:
- * BuyerClosed, an operator's text, …), then requests cancellation: the workflow stops before
+ * BuyerClosed, an operator's text, …) and with which final status (`stop.status`: canceled when
+ * absent, as for every operator's stop; ended only for the daemon's stop of an expired Charge
+ * Permission, billing/permission-end.ts — carried explicitly, never read from the reason), then requests cancellation: the workflow stops before
  * any further charge, and a charge already sent is finished and recorded, never abandoned.
  *
  * The row is written first because a cancellation cannot reach a charge activity that is
@@ -37,11 +39,11 @@ export type StopNowOutcome =
 export async function stopSubscriptionNow(
   deps: { db: DatabaseOrTransaction; now: () => Date },
   handle: WorkflowHandle,
-  stop: { subscriptionId: string; reason: string },
+  stop: { subscriptionId: string; reason: string; status?: FinalSubscriptionStatus },
 ): Promise<StopNowOutcome> {
-  await recordStopRequested(deps.db, stop.subscriptionId, stop.reason, deps.now());
+  await recordStopRequested(deps.db, stop.subscriptionId, stop.reason, deps.now(), stop.status);
   try {
-    await signalStop(handle, stop.reason);
+    await signalStop(handle, stop);
     return { workflowState: 'RUNNING' };
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
@@ -49,7 +51,7 @@ export async function stopSubscriptionNow(
   const workflowState = await workflowStateOf(handle);
   // Started again meanwhile (a repair): that run is told.
   if (workflowState === 'RUNNING') {
-    await signalStop(handle, stop.reason);
+    await signalStop(handle, stop);
     return { workflowState };
   }
   const row = await getSubscription(deps.db, stop.subscriptionId);
@@ -69,7 +71,7 @@ export async function stopSubscriptionNow(
  * completes, so a stop sent a moment ago may be sent again: harmless, the workflow takes the same
  * stop twice and Temporal treats a second cancellation request as done (temporalio/temporal#952).
  */
-export async function redeliverStop(handle: WorkflowHandle, stop: { reason: string }): Promise<boolean> {
+export async function redeliverStop(handle: WorkflowHandle, stop: { reason: string; status?: FinalSubscriptionStatus }): Promise<boolean> {
   const { events } = await handle.fetchHistory();
   const received = (events ?? []).some((event) => {
     if (event.workflowExecutionCancelRequestedEventAttributes) return true;
@@ -78,13 +80,18 @@ export async function redeliverStop(handle: WorkflowHandle, stop: { reason: stri
     return signal?.signalName === cancelSignal.name && !!payload && defaultPayloadConverter.fromPayload<CancelRequest>(payload).mode === 'now';
   });
   if (received) return false;
-  await signalStop(handle, stop.reason);
+  await signalStop(handle, stop);
   return true;
 }
 
-/** The cancel signal with the reason, then the cancellation (WorkflowNotFoundError from the signal when the workflow does not run). */
-async function signalStop(handle: WorkflowHandle, reason: string): Promise<void> {
-  await handle.signal(cancelSignal, { mode: 'now', reason });
+/**
+ * The cancel signal with the reason, then the cancellation (WorkflowNotFoundError from the signal
+ * when the workflow does not run). The status goes only when it is `ended`: a canceled stop's
+ * payload stays what it always was.
+ */
+async function signalStop(handle: WorkflowHandle, stop: { reason: string; status?: FinalSubscriptionStatus }): Promise<void> {
+  const request: CancelRequest = { mode: 'now', reason: stop.reason, ...(stop.status === 'ended' ? { status: 'ended' } : {}) };
+  await handle.signal(cancelSignal, request);
   try {
     await handle.cancel();
   } catch (error) {

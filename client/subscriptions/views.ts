@@ -9,7 +9,11 @@ export interface SubscriptionView {
   environment: string;
   status: SubscriptionStatus;
   statusReason: string | null;
-  /** The plan the subscription started with; `getSubscription().live` has the current one after a plan change. */
+  /**
+   * The plan going forward: the row is updated by every plan change (db/queries/subscriptions.ts
+   * recordPlanChange), also one that applies only from the next cycle; the amount of the cycle in
+   * progress and the cycle a change applies from are in `getSubscription().live` (the workflow's).
+   */
   plan: { amountMinor: string; currency: string; interval: BillingInterval };
   anchor: { localDateTime: string; zone: string };
   trial: BillingInterval | null;

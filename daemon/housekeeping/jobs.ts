@@ -17,7 +17,13 @@ import { IDEMPOTENCY_RETENTION_MS } from '../../api/idempotency.js';
 import { pruneIdempotencyKeys } from '../../db/queries/idempotency.js';
 import { refundsToPoll } from '../../db/queries/refunds.js';
 import { emitPermissionWillExpire, emitTrialWillEnd } from '../../db/queries/trial-events.js';
-import { activeSubscriptionsOnPermission, nonFinalSubscriptions, recordSubscriptionStatus, subscriptionWorkflowIds } from '../../db/queries/subscriptions.js';
+import {
+  activeSubscriptionsOnPermission,
+  nonFinalSubscriptions,
+  recordedStopOf,
+  recordSubscriptionStatus,
+  subscriptionWorkflowIds,
+} from '../../db/queries/subscriptions.js';
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
 import { applyPermissionStatus, withStaleExpiry, type ReactionDeps } from '../../ipn/reaction.js';
@@ -95,7 +101,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * refundPollAfter (at most a quarter of reconcileBudget), then Get Charge Permission for the
      * rest of the budget: permissions of live subscriptions, least recently checked first.
      * Subscriptions are told only what is news: a state other than the one last seen (a
-     * Closed permission always cancels what still runs on it), or an expirationTimestamp other
+     * Closed permission always stops what still runs on it), or an expirationTimestamp other
      * than the one their row holds (then written to it), so quiet permissions add nothing to
      * workflow histories. Stops at the first 429, leaving the quota to billing.
      */
@@ -189,7 +195,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * marked needs_attention (WorkflowNotRunning) for an operator, not restarted automatically:
      * `billing repair` (client/subscriptions/repair.ts) restarts it, taking its terms from the old
      * workflow's history when Temporal still has it, which an operator should confirm. One whose
-     * workflow ended by itself (completed: by its result; cancelled: as canceled), or whose stop
+     * workflow ended by itself (completed: by its result; cancelled: as its stop asked), or whose stop
      * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
      * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
      * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
@@ -211,8 +217,9 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
         if (state === 'RUNNING') {
           // A stop younger than a minute may still be on its way from whoever recorded it.
           const stopDue = row.stopRequestedAt !== null && row.stopRequestedAt.getTime() < deps.now().getTime() - STOP_REDELIVERY_AFTER_MS;
-          const reason = row.stopRequestedReason ?? 'StopRequested';
-          if (stopDue && (await redeliverStop(handle, { reason }))) {
+          const stop = recordedStopOf(row);
+          const reason = stop?.reason ?? 'StopRequested';
+          if (stopDue && stop && (await redeliverStop(handle, stop))) {
             stopsResent.push(row.id);
             deps.logger.warn({ subscriptionId: row.id, reason }, 'drift: a recorded stop had not reached the running workflow; sent again');
           }

@@ -1,5 +1,5 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { PAID_CHARGE_STATES, SOFT_DECLINE_REASONS, type LedgerState } from '../../billing/vocabulary.js';
+import { PAID_CHARGE_STATES, SOFT_DECLINE_REASONS, type FinalSubscriptionStatus, type LedgerState } from '../../billing/vocabulary.js';
 import { appendEventsFrom, decimalAmountSql } from './event-sql.js';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, subscriptions, type ChargeRow } from '../schema/index.js';
@@ -11,7 +11,7 @@ export interface ChargeAttemptKey {
 }
 
 /** Whether a charge attempt may be sent now (claimChargeSend). */
-export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: string };
+export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: string; stopStatus: FinalSubscriptionStatus };
 
 /**
  * The last step before Create Charge is sent, one statement on every attempt (a first send, a
@@ -21,7 +21,7 @@ export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: 
  * (recordStopRequested) and no request with this key may have been processed by Amazon Pay
  * (none in flight or left in flight by a dead worker, no answer that leaves it open). Then
  * nothing is sent: the still-unsent pending row is removed in the same statement, and the
- * result carries the stop's reason. A request that may have been processed is always resent
+ * result carries the stop's reason and final status (recordStopRequested). A request that may have been processed is always resent
  * with its key, so that its outcome is learned and recorded (Amazon Pay replays it).
  * `rateLimitPerSecond` (the worker's Create Charge rate limit) is stored on the row the first
  * claim writes; later claims keep it. Throws when the attempt's stored row has a different
@@ -35,6 +35,7 @@ export async function claimChargeSend(
   const [result] = await db.execute<{
     claimed: number;
     stop_reason: string | null;
+    stop_status: string | null;
     prior_key: string | null;
     prior_amount: string | null;
     prior_currency: string | null;
@@ -42,10 +43,11 @@ export async function claimChargeSend(
     with subscription as (
       -- Locked so a stop being written now is waited for and seen (a locking read returns the
       -- row's latest committed version): a claim that commits after a stop always honours it.
-      select ${subscriptions.stopRequestedAt} as stop_at, ${subscriptions.stopRequestedReason} as reason from ${subscriptions}
+      select ${subscriptions.stopRequestedAt} as stop_at, ${subscriptions.stopRequestedReason} as reason,
+        ${subscriptions.stopRequestedStatus} as status from ${subscriptions}
       where ${subscriptions.id} = ${subscriptionId} for share
     ), stop as (
-      select reason from subscription where stop_at is not null
+      select reason, status from subscription where stop_at is not null
     ), prior as (
       select * from ${charges} where ${attemptWhere(row)}
     ), may_send as (
@@ -67,6 +69,7 @@ export async function claimChargeSend(
     )
     select (select count(*) from claimed)::int as claimed,
       (select coalesce(reason, 'StopRequested') from stop) as stop_reason,
+      (select status from stop) as stop_status,
       prior.idempotency_key as prior_key, prior.amount_minor::text as prior_amount, prior.currency as prior_currency
     from (select 1) as one left join prior on true`);
   const label = `charge attempt ${subscriptionId}/${cycle}/${attempt}`;
@@ -78,7 +81,9 @@ export async function claimChargeSend(
   }
   if ((result?.claimed ?? 0) > 0) return { claimed: true };
   // Not claimed with a matching row: a stop, or a row of another key written concurrently.
-  if (result?.stop_reason != null && row.honourStop) return { claimed: false, stopReason: result.stop_reason };
+  if (result?.stop_reason != null && row.honourStop) {
+    return { claimed: false, stopReason: result.stop_reason, stopStatus: result.stop_status === 'ended' ? 'ended' : 'canceled' };
+  }
   throw new Error(`${label} was recorded with a different key or amount`);
 }
 

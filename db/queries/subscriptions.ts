@@ -1,7 +1,7 @@
 import { and, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
-import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
+import { FINAL_SUBSCRIPTION_STATUSES, type FinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import { money, toDecimalString } from '../../billing/money.js';
 import { appendEvent, newEventIdSql } from './events.js';
 import { statusEventData, statusEventTypeSql } from './status-events.js';
@@ -54,23 +54,48 @@ export async function getSubscription(db: DatabaseOrTransaction, id: string): Pr
 }
 
 /**
- * Records that a stop "now" was asked for; the first request's time and reason stay (a second
- * stop of the same subscription changes nothing). See client/subscriptions/stop-now.ts.
+ * Records that a stop "now" was asked for, with the final status it ends the subscription with
+ * (`status`: 'ended' only for a stop the daemon makes for an expired Charge Permission,
+ * billing/permission-end.ts; default canceled); the first request's time, reason and status stay
+ * (a second stop of the same subscription changes nothing). See client/subscriptions/stop-now.ts.
  */
-export async function recordStopRequested(db: DatabaseOrTransaction, subscriptionId: string, reason: string, at: Date): Promise<void> {
+export async function recordStopRequested(
+  db: DatabaseOrTransaction,
+  subscriptionId: string,
+  reason: string,
+  at: Date,
+  status: FinalSubscriptionStatus = 'canceled',
+): Promise<void> {
   await db
     .update(subscriptions)
-    .set({ stopRequestedAt: at, stopRequestedReason: reason })
+    .set({ stopRequestedAt: at, stopRequestedReason: reason, stopRequestedStatus: status })
     .where(and(eq(subscriptions.id, subscriptionId), sql`${subscriptions.stopRequestedAt} is null`));
 }
 
+/** A recorded stop "now": when, why, and the final status it ends the subscription with. */
+export interface RecordedStop {
+  at: Date;
+  reason: string;
+  status: FinalSubscriptionStatus;
+}
+
+/** The recorded stop of a row (null when none was asked for); rows without a stored status (before it was kept) are canceled. */
+export function recordedStopOf(row: Pick<SubscriptionRow, 'stopRequestedAt' | 'stopRequestedReason' | 'stopRequestedStatus'>): RecordedStop | null {
+  if (!row.stopRequestedAt) return null;
+  return { at: row.stopRequestedAt, reason: row.stopRequestedReason ?? 'StopRequested', status: row.stopRequestedStatus === 'ended' ? 'ended' : 'canceled' };
+}
+
 /** The recorded stop request of a subscription, or null when none was asked for. */
-export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: string): Promise<{ at: Date; reason: string } | null> {
+export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: string): Promise<RecordedStop | null> {
   const [row] = await db
-    .select({ at: subscriptions.stopRequestedAt, reason: subscriptions.stopRequestedReason })
+    .select({
+      stopRequestedAt: subscriptions.stopRequestedAt,
+      stopRequestedReason: subscriptions.stopRequestedReason,
+      stopRequestedStatus: subscriptions.stopRequestedStatus,
+    })
     .from(subscriptions)
     .where(eq(subscriptions.id, subscriptionId));
-  return row?.at ? { at: row.at, reason: row.reason ?? 'StopRequested' } : null;
+  return row ? recordedStopOf(row) : null;
 }
 
 /**

@@ -45,6 +45,13 @@ export const subscriptions = pgTable(
     stopRequestedAt: timestamp('stop_requested_at', { withTimezone: true }),
     /** Why the stop was asked for (BuyerClosed, an operator's text, …), for the run that acts on it. */
     stopRequestedReason: text('stop_requested_reason'),
+    /**
+     * The final status the stop ends the subscription with: 'ended' when the daemon stopped it for
+     * an expired Charge Permission (billing/permission-end.ts); null (every operator's stop, and
+     * rows from before this column) or 'canceled': canceled. Kept apart from the reason, which an
+     * operator types, so no text is ever taken for Amazon's.
+     */
+    stopRequestedStatus: text('stop_requested_status'),
     /** The sequence number of the subscription's last event (events.sequence); bumped in the event's transaction. */
     lastEventSequence: integer('last_event_sequence').notNull().default(0),
     /** The Amazon Pay merchant account the subscription bills through; null: the deployment's only account. */

@@ -57,10 +57,16 @@ describe('claiming a Create Charge send after a stop', () => {
   it('a stop before the first send: nothing is claimed, no row is written', async () => {
     await subscription('first');
     await recordStopRequested(db, 'first', 'BuyerRequested', at);
-    expect(await claimChargeSend(db, attempt('first', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested' });
+    expect(await claimChargeSend(db, attempt('first', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested', stopStatus: 'canceled' });
     expect(await rows('first')).toEqual([]);
     // A workflow from before the patch does not honour it.
     expect(await claimChargeSend(db, attempt('first', 2, false))).toEqual({ claimed: true });
+  });
+
+  it('a stop recorded for an expired Charge Permission carries its status to the refused claim (the workflow ends it ended, not canceled)', async () => {
+    await subscription('expired');
+    await recordStopRequested(db, 'expired', 'ChargePermissionExpired', at, 'ended');
+    expect(await claimChargeSend(db, attempt('expired', 1))).toEqual({ claimed: false, stopReason: 'ChargePermissionExpired', stopStatus: 'ended' });
   });
 
   it('a stop being written while the claim runs is waited for and honoured: no claim commits after a stop it did not see', async () => {
@@ -77,7 +83,7 @@ describe('claiming a Create Charge send after a stop', () => {
         // Still waiting for the stop's transaction (before: claimed at once, and sent after the stop).
         expect(settled).toBe(false);
       });
-      expect(await claim).toEqual({ claimed: false, stopReason: 'BuyerClosed' });
+      expect(await claim).toEqual({ claimed: false, stopReason: 'BuyerClosed', stopStatus: 'canceled' });
       expect(await rows('racing')).toEqual([]);
     } finally {
       await other.end();
@@ -90,7 +96,7 @@ describe('claiming a Create Charge send after a stop', () => {
     expect(await rows('throttled')).toEqual([{ cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: false }]);
     await completeCharge(db, { subscriptionId: 'throttled', cycle: 1, attempt: 1 }, answer(false));
     await recordStopRequested(db, 'throttled', 'BuyerRequested', at);
-    expect(await claimChargeSend(db, attempt('throttled', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested' });
+    expect(await claimChargeSend(db, attempt('throttled', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested', stopStatus: 'canceled' });
     expect(await rows('throttled')).toEqual([]);
   });
 

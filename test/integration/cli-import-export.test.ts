@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_CURRENCIES } from '../../billing/money.js';
+import type { SubscriptionView } from '../../client/subscriptions/views.js';
+import { SUBSCRIPTION_COLUMNS } from '../../client/commands/export.js';
 import { listCharges } from '../../db/queries/charges.js';
 import { subscriptions } from '../../db/schema/index.js';
 import { eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
@@ -89,6 +91,31 @@ describe('billing CLI: import and export', () => {
       ['imp-2', '9.50 USD', '950', '2 week'],
       ['imp-3', '120.00 USD', '12000', '1 year'],
     ]);
+    // The columns after ended_at carry what the JSON export has (flattened), empty where it is null.
+    await cli.library.stopSubscription('imp-2', { reason: 'moved to another plan' });
+    await eventually(
+      async () => (await cli.library.getSubscription('imp-2')).subscription.status,
+      (status) => status === 'canceled',
+      { what: 'imp-2 canceled' },
+    );
+    const after = parse((await cli.run(['export', 'subscriptions'])).stdout, { columns: true }) as Array<Record<string, string>>;
+    const asJson = JSON.parse((await cli.run(['export', 'subscriptions', '--format', 'json'])).stdout) as SubscriptionView[];
+    expect(Object.keys(after[0]!)).toEqual([...SUBSCRIPTION_COLUMNS]);
+    for (const [i, view] of asJson.entries()) {
+      expect(after[i]).toMatchObject({
+        id: view.id,
+        environment: 'sandbox',
+        trial: '',
+        end_after_cycles: '',
+        end_at: '',
+        first_charge_id: view.firstChargeId ?? '',
+        stop_requested_at: view.stopRequested?.at ?? '',
+        stop_requested_reason: view.stopRequested?.reason ?? '',
+        permission_expires_at: view.permissionExpiresAt ?? '',
+      });
+    }
+    expect(after.find((r) => r.id === 'imp-2')).toMatchObject({ status: 'canceled', stop_requested_reason: 'moved to another plan' });
+    expect(after.find((r) => r.id === 'imp-2')?.stop_requested_at).toMatch(/^\d{4}-\d\d-\d\dT/);
 
     // A reader that stops at once (as `| head -5` does early) is not a failure: no stack trace, exit 0.
     for (const args of [['export', 'ledger'], ['export', 'subscriptions'], ['list']]) {

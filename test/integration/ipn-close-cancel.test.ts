@@ -6,6 +6,7 @@ import type { Daemon } from '../../daemon/run.js';
 import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
 import { shortSpec } from '../support/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
+import { stopSubscriptionNow } from '../../client/subscriptions/stop-now.js';
 import { checkedEvents } from '../support/events.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -37,21 +38,39 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     await database?.drop();
   });
 
-  it('the buyer closes the Charge Permission: the workflow is cancelled with the reason, and nothing is charged afterwards', async () => {
-    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' });
-    const cp = chargePermission.chargePermissionId;
+  /** A subscription billed every 2 s on a new permission, once it has been charged at least once (so "no charge afterwards" means something). */
+  const launchBilled = async (id: string) => {
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
     const { handle } = await launch({
-      id: 'sub-close-1',
+      id,
       chargePermissionId: cp,
       plan: { amountMinor: '1200', currency: 'USD', interval: { unit: 'second', count: 2 } },
       anchor: anchorSecondsFromNow(1),
     });
-    // Let it bill at least once so "no charge afterwards" means something.
     await eventually(
       async () => (await sim.control.charges()).filter((c) => c.chargePermissionId === cp).length,
       (n) => n >= 1,
       { timeoutMs: 30_000, what: 'a first charge' },
     );
+    return { cp, handle };
+  };
+
+  /** An idle subscription on a new permission whose workflow was terminated after its first status write (IPNs delivered in order, no duplicates). */
+  const launchTerminated = async (id: string) => {
+    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec(id, cp));
+    await eventually(
+      () => getSubscription(database.db, id),
+      (r) => r?.nextBillingAt != null,
+      { timeoutMs: 20_000, what: 'the first status write' },
+    );
+    await handle.terminate('worker host lost');
+    return { cp, handle };
+  };
+
+  it('the buyer closes the Charge Permission: the workflow is cancelled with the reason, and nothing is charged afterwards', async () => {
+    const { cp, handle } = await launchBilled('sub-close-1');
 
     const closedAt = Date.now();
     await sim.control.closeChargePermission(cp, 'buyer');
@@ -96,15 +115,7 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
   });
 
   it('the buyer closes the Charge Permission of a subscription whose workflow was terminated: the stop is recorded and it is canceled with the reason, nothing charged', async () => {
-    await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch(idleSpec('sub-close-terminated', cp));
-    await eventually(
-      () => getSubscription(database.db, 'sub-close-terminated'),
-      (r) => r?.nextBillingAt != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
-    await handle.terminate('worker host lost');
+    const { cp, handle } = await launchTerminated('sub-close-terminated');
     await sim.control.closeChargePermission(cp, 'buyer');
     const row = await eventually(
       () => getSubscription(database.db, 'sub-close-terminated'),
@@ -127,16 +138,85 @@ describe('IPN pipeline end to end: simulator → endpoint → inbox → handler 
     expect(inbox.map((r) => r.status)).not.toContain('failed');
   });
 
-  it('Amazon no longer knows the Charge Permission of a subscription whose workflow was terminated: stopped from the database with the reason, nothing charged', async () => {
+  it('Amazon closes the Charge Permission as Expired: the subscription ends `ended` ChargePermissionExpired (subscription.ended), as its own expiry check ends it, nothing charged after', async () => {
     await sim.control.setIpn({ url: daemon.ipnUrl, duplicateProbability: 0, reorderWindow: 0, addedDelayMs: 0, retryScheduleMs: [500, 1_000, 2_000] });
-    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const { handle } = await launch(idleSpec('sub-notfound-terminated', cp));
+    const { cp, handle } = await launchBilled('sub-close-expired');
+    const closedAt = Date.now();
+    await sim.control.closeChargePermission(cp, 'expiry');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-close-expired'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({ status: 'ended', statusReason: 'ChargePermissionExpired', stopRequestedStatus: 'ended', nextBillingAt: null });
+    expect(row?.endedAt).not.toBeNull();
     await eventually(
-      () => getSubscription(database.db, 'sub-notfound-terminated'),
+      async () => (await handle.describe()).status.name,
+      (s) => s === 'CANCELLED',
+      { timeoutMs: 10_000, what: 'the workflow to close' },
+    );
+    const after = (await sim.control.charges()).filter((c) => c.chargePermissionId === cp && Date.parse(c.createdAt) > closedAt);
+    expect(after).toEqual([]);
+    const events = await listSubscriptionEvents(database.db, 'sub-close-expired');
+    expect(events.filter((e) => e.toStatus === 'canceled' || e.toStatus === 'ended').map((e) => `${e.toStatus}:${e.reasonCode}`)).toEqual([
+      'ended:ChargePermissionExpired',
+    ]);
+    const log = await checkedEvents(database.db, 'sub-close-expired');
+    expect(log.at(-1)).toMatchObject({ type: 'subscription.ended', data: { reason: 'ChargePermissionExpired' } });
+    expect(log.map((e) => e.type)).not.toContain('subscription.canceled');
+  });
+
+  it('Amazon closes the Charge Permission as Expired while the workflow is not running: finished from the database `ended` ChargePermissionExpired (subscription.ended)', async () => {
+    const { cp, handle } = await launchTerminated('sub-expired-terminated');
+    await sim.control.closeChargePermission(cp, 'expiry');
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-expired-terminated'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({
+      status: 'ended',
+      statusReason: 'ChargePermissionExpired',
+      stopRequestedReason: 'ChargePermissionExpired',
+      nextBillingAt: null,
+    });
+    expect((await listSubscriptionEvents(database.db, 'sub-expired-terminated')).at(-1)).toMatchObject({
+      toStatus: 'ended',
+      reasonCode: 'ChargePermissionExpired',
+      detail: { stop: 'stop_requested', workflowState: 'TERMINATED' },
+    });
+    expect((await checkedEvents(database.db, 'sub-expired-terminated')).at(-1)).toMatchObject({
+      type: 'subscription.ended',
+      data: { reason: 'ChargePermissionExpired' },
+    });
+    // Finished, not restarted: the workflow stays as it was.
+    expect((await handle.describe()).status.name).toBe('TERMINATED');
+    expect((await sim.control.charges()).filter((c) => c.chargePermissionId === cp)).toEqual([]);
+  });
+
+  it("an operator's stop whose reason reads like Amazon's expiry still ends it canceled: the status is carried, never read from the text", async () => {
+    const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const { handle } = await launch(idleSpec('sub-operator-expired-text', cp));
+    await eventually(
+      () => getSubscription(database.db, 'sub-operator-expired-text'),
       (r) => r?.nextBillingAt != null,
       { timeoutMs: 20_000, what: 'the first status write' },
     );
-    await handle.terminate('worker host lost');
+    await stopSubscriptionNow({ db: database.db, now: () => new Date() }, handle, {
+      subscriptionId: 'sub-operator-expired-text',
+      reason: 'ChargePermissionExpired',
+    });
+    const row = await eventually(
+      () => getSubscription(database.db, 'sub-operator-expired-text'),
+      (r) => r?.status === 'ended' || r?.status === 'canceled',
+      { timeoutMs: 30_000, intervalMs: 100, what: 'the subscription to end' },
+    );
+    expect(row).toMatchObject({ status: 'canceled', statusReason: 'ChargePermissionExpired' });
+    expect((await checkedEvents(database.db, 'sub-operator-expired-text')).at(-1)).toMatchObject({ type: 'subscription.canceled' });
+  });
+
+  it('Amazon no longer knows the Charge Permission of a subscription whose workflow was terminated: stopped from the database with the reason, nothing charged', async () => {
+    const { cp } = await launchTerminated('sub-notfound-terminated');
     // The IPN's fetch finds nothing: Amazon answers 404 ResourceNotFound for the permission.
     await sim.control.setInjectedErrors([
       { operation: 'getChargePermission', id: cp, status: 404, reasonCode: 'ResourceNotFound', message: 'not found', times: null },

@@ -151,6 +151,24 @@ describe.concurrent("the Charge Permission's expiry", () => {
     expect((await billing.getSubscription('appeared')).subscription.permissionExpiresAt).toBe(expiresAt.toISOString());
   }, 60_000);
 
+  it("Amazon closes the permission as Expired (no IPN here: the workflow's own Get Charge Permission after the refused charge sees it): ended ChargePermissionExpired, not canceled", async () => {
+    const cp = await newPermission(h);
+    await startEverySecond('closed-expired', cp, 60);
+    await eventually(
+      () => ledger(h, 'closed-expired'),
+      (rows) => rows.some((r) => r.state === 'Captured'),
+      { what: 'a first paid cycle' },
+    );
+    await h.control.closeChargePermission(cp, 'expiry');
+    // Before: canceled (Expired), a different ending and event for the same fact.
+    expect(await handleOf('closed-expired').result()).toMatchObject({ status: 'ended', reason: 'ChargePermissionExpired' });
+    const row = await getSubscription(h.database.db, 'closed-expired');
+    expect([row?.status, row?.statusReason]).toEqual(['ended', 'ChargePermissionExpired']);
+    const events = await eventsOfSubscription(h.database.db, 'closed-expired');
+    expect(events.at(-1)).toMatchObject({ type: 'subscription.ended', data: expect.objectContaining({ reason: 'ChargePermissionExpired' }) });
+    expect(events.map((e) => e.type)).not.toContain('subscription.canceled');
+  }, 60_000);
+
   it("a plan change keeps the expiry in Update Charge Permission's answer", async () => {
     const cp = await newPermission(h);
     await billing.startSubscription({

@@ -13,6 +13,8 @@ import type { CarriedState, SubscriptionWorkflowInput } from '../../workflows/ty
 import { allRuns, PATH_SCENARIOS } from './path-scenarios.js';
 import { CHECKOUT_SCENARIOS } from './checkout-scenarios.js';
 import { SendGate } from '../support/send-gate.js';
+import { endingForPermission } from '../../billing/permission-end.js';
+import { stopSubscriptionNow } from '../../client/subscriptions/stop-now.js';
 
 /** Holds Create Charge sends for scenarios that stop a subscription while a charge waits its turn (record.ts passes it as the harness's call spacer). */
 export const SEND_GATE = new SendGate();
@@ -629,6 +631,43 @@ export const SCENARIOS: Scenario[] = [
       );
       await h.control.setExpiration(cp, new Date(Math.ceil((h.now().getTime() + 1_000) / 1000) * 1000).toISOString());
       await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // STOP_CARRIES_FINAL_STATUS: after a paid cycle Amazon closes the permission as Expired (no expiry was known at
+    // start); the next cycle's Create Charge is refused, the run's own Get Charge Permission answers Closed/Expired,
+    // and the subscription ends ended, ChargePermissionExpired (before: canceled, Expired).
+    name: 'permission-closed-expired',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-permission-closed-expired', cp, { seconds: 2, firstInSeconds: 2, cycles: 12 }));
+      await eventually(
+        () => ledger(h, 'replay-permission-closed-expired'),
+        (rows) => rows.some((r) => r.state === 'Captured'),
+        { what: 'a first paid cycle' },
+      );
+      await h.control.closeChargePermission(cp, 'expiry');
+      await handle.result();
+      return allRuns(h, handle.workflowId);
+    },
+  },
+  {
+    // STOP_CARRIES_FINAL_STATUS: the stop the IPN reaction makes for a permission Amazon closed as Expired (a cancel
+    // signal with status ended, then the cancellation) ends the run ended, ChargePermissionExpired.
+    name: 'permission-closed-expired-stop',
+    async run(h) {
+      const cp = await newPermission(h);
+      const { handle } = await h.launch(shortSpec('replay-permission-closed-expired-stop', cp, { seconds: 5 }));
+      await eventually(
+        () => handle.query(stateQuery),
+        (s) => s.chargesMade === 1,
+        { what: 'first charge' },
+      );
+      await h.control.closeChargePermission(cp, 'expiry');
+      const ending = endingForPermission({ state: 'Closed', reasons: ['Expired'] })!;
+      await stopSubscriptionNow({ db: h.database.db, now: () => new Date() }, handle, { subscriptionId: 'replay-permission-closed-expired-stop', ...ending });
+      await handle.result().catch(() => undefined);
       return allRuns(h, handle.workflowId);
     },
   },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const SANDBOX_SAFE = ['types.ts', 'plan-rules.ts', 'vocabulary.ts', 'money.ts'];
+const SANDBOX_SAFE = ['types.ts', 'plan-rules.ts', 'vocabulary.ts', 'money.ts', 'permission-end.ts'];
 const allowedSpecifiers = new Set(SANDBOX_SAFE.map((f) => `./${f.replace(/\.ts$/, '.js')}`));
 
 describe.each(SANDBOX_SAFE)('billing/%s', (file) => {
