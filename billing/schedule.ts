@@ -189,7 +189,9 @@ export function anchorAtWallTime(parts: LocalDateTimeParts, zone: string, intend
 export function firstBillingAnchor(spec: Pick<SubscriptionSpec, 'anchor' | 'trial'>): BillingAnchor {
   const { anchor, trial } = spec;
   const parts = requireParts(anchor);
-  if (trial === undefined) return { localDateTime: anchor.localDateTime, zone: anchor.zone };
+  // A clamped start keeps its intended day (a replacement continuing a Jan 31 plan from Feb 28).
+  if (trial === undefined)
+    return { localDateTime: anchor.localDateTime, zone: anchor.zone, ...(anchor.dayOfMonth === undefined ? {} : { dayOfMonth: anchor.dayOfMonth }) };
   assertInterval(trial, 'trial');
   switch (trial.unit) {
     case 'second':

@@ -38,10 +38,22 @@ const isMonthly = (interval: BillingInterval): boolean => interval.unit === 'mon
 export function rebaseSegments(segments: readonly ScheduleSegment[], fromCycle: number, interval: BillingInterval): ScheduleSegment[] {
   const current = segmentFor(segments, fromCycle);
   if (sameInterval(current.interval, interval)) return [...segments];
+  return [...segments.filter((s) => s.fromCycle < fromCycle), { fromCycle, anchor: continuationAnchor(segments, fromCycle, interval), interval }];
+}
+
+/**
+ * The anchor of a schedule that takes over at cycle `fromCycle` of `segments` with `interval`:
+ * its cycle 0 is due when the old schedule has `fromCycle` due, at the wall time the old schedule
+ * meant for it (before any DST shift), and between month/year intervals its day of month is the
+ * old anchor's intended day, not a clamped one: a Jan 31 monthly plan whose cycle is due Feb 28
+ * continues Mar 31, Apr 30, … (rebaseSegments within a subscription; a replacement subscription,
+ * client/checkout/replace.ts). Pure.
+ */
+export function continuationAnchor(segments: readonly ScheduleSegment[], fromCycle: number, interval: BillingInterval): BillingAnchor {
+  const current = segmentFor(segments, fromCycle);
   const wall = cycleWallTime(current.anchor, current.interval, fromCycle - current.fromCycle);
   const intendedDay = isMonthly(current.interval) && isMonthly(interval) ? intendedDayOfMonth(current.anchor) : undefined;
-  const anchor = anchorAtWallTime(wall, current.anchor.zone, intendedDay);
-  return [...segments.filter((s) => s.fromCycle < fromCycle), { fromCycle, anchor, interval }];
+  return anchorAtWallTime(wall, current.anchor.zone, intendedDay);
 }
 
 /**

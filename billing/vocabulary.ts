@@ -123,6 +123,13 @@ export function unreachable(value: never, what: string): never {
 
 /** A subscription in one of these is over: nothing bills it, nothing reopens it. */
 export const FINAL_SUBSCRIPTION_STATUSES = ['canceled', 'ended'] as const;
+
+/**
+ * The start of the stop reason of a subscription replaced by a checkout (client/checkout/replace.ts):
+ * `ReplacedBy:<id of the new subscription>`, its status reason once canceled; subscription.canceled
+ * carries the id as `replaced_by` (docs/events.md). Operators' reasons may not start with it.
+ */
+export const REPLACED_BY_PREFIX = 'ReplacedBy:';
 export type FinalSubscriptionStatus = (typeof FINAL_SUBSCRIPTION_STATUSES)[number];
 
 /** Whether a subscription in `status` has ended for good (canceled, ended). */

@@ -57,6 +57,7 @@ export async function launchSubscription(
     intervalCount: spec.plan.interval.count,
     anchorLocal: spec.anchor.localDateTime,
     anchorZone: spec.anchor.zone,
+    anchorDayOfMonth: spec.anchor.dayOfMonth ?? null,
     trial: spec.trial ?? null,
     endAfterCycles: spec.end && 'afterCycles' in spec.end ? spec.end.afterCycles : null,
     endAt: spec.end && 'at' in spec.end ? new Date(spec.end.at) : null,
@@ -140,6 +141,11 @@ function assertSameSubscription(row: SubscriptionRow, spec: SubscriptionSpec): v
     differ('plan.amountMinor', formatMoney(money(row.amountMinor, row.currency)), formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency)));
   else differ('plan.currency', row.currency, spec.plan.currency);
   differ('plan.interval', `${row.intervalCount} ${row.intervalUnit}`, `${spec.plan.interval.count} ${spec.plan.interval.unit}`);
-  differ('anchor', `${row.anchorLocal} ${row.anchorZone}`, `${spec.anchor.localDateTime} ${spec.anchor.zone}`);
+  const day = (d: number | null | undefined) => (d == null ? '' : ` (day ${d})`);
+  differ(
+    'anchor',
+    `${row.anchorLocal} ${row.anchorZone}${day(row.anchorDayOfMonth)}`,
+    `${spec.anchor.localDateTime} ${spec.anchor.zone}${day(spec.anchor.dayOfMonth)}`,
+  );
   if (differences.length > 0) throw new SubscriptionConflictError(`Subscription ${spec.id} already exists with different terms`, differences);
 }

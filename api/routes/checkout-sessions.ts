@@ -23,7 +23,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
       tags,
       summary: 'The Amazon Pay button for a plan: a Checkout Session payload with its recurring terms, signed by the daemon',
       description:
-        'Builds the Create Checkout Session payload (ProcessOrder, chargePermissionType Recurring, recurringMetadata from the plan; paymentIntent Confirm with a trial, else AuthorizeWithCapture, or Authorize with canHandlePendingAuthorization) and signs it. Nothing is sent to Amazon Pay: the button creates the Checkout Session when the buyer clicks it. The terms are stored for the complete that follows.',
+        'Builds the Create Checkout Session payload (ProcessOrder, chargePermissionType Recurring, recurringMetadata from the plan; paymentIntent Confirm with a trial or a replacement (replacesSubscriptionId), else AuthorizeWithCapture, or Authorize with canHandlePendingAuthorization) and signs it. Nothing is sent to Amazon Pay: the button creates the Checkout Session when the buyer clicks it. The terms are stored for the complete that follows.',
       headers: IdempotencyHeaders,
       body: CreateCheckoutSessionBody,
       response: { 200: CheckoutButtonSchema, ...problemResponses(400, 401, 403, 409, 413, 415, 422, 501, 503) },
@@ -36,6 +36,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
       const button = await client.createCheckout({ ...rest, plan: { ...price, interval: plan.interval } });
       return {
         subscriptionId: button.subscriptionId,
+        replacesSubscriptionId: button.replacesSubscriptionId,
         paymentIntent: button.paymentIntent,
         chargeAmount: button.chargeAmount ? moneyOut(button.chargeAmount.amountMinor, button.chargeAmount.currency) : null,
         plan: { price: moneyOut(price.amountMinor, price.currency), interval: plan.interval },
@@ -55,7 +56,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
       tags,
       summary: 'Complete the buyer’s Checkout Session and start its subscription (idempotent)',
       description:
-        'Reads the Checkout Session, completes it with exactly its amount (one Amazon Pay idempotency key per session) and starts the subscription on the Charge Permission the buyer agreed to, cycle 0 being the checkout charge when there is one. A repeat returns the same subscription (200). A OneTime Charge Permission (the buyer did not agree to save the payment method) starts nothing: 422 one-time-charge-permission.',
+        'Reads the Checkout Session, completes it with exactly its amount (one Amazon Pay idempotency key per session) and starts the subscription on the Charge Permission the buyer agreed to, cycle 0 being the checkout charge when there is one; a replacement checkout then stops the subscription it replaces and closes its Charge Permission. A repeat returns the same subscription (200). A OneTime Charge Permission (the buyer did not agree to save the payment method) starts nothing: 422 one-time-charge-permission.',
       headers: IdempotencyHeaders,
       params: CheckoutSessionIdParams,
       body: CompleteCheckoutSessionBody.nullish(),
@@ -74,6 +75,7 @@ export const checkoutRoutes: FastifyPluginAsyncZod<{ client: BillingClient }> = 
         chargePermissionId: done.chargePermissionId,
         chargeId: done.chargeId,
         nextBillingAt: done.nextBillingAt,
+        replaced: done.replaced,
       });
     },
   });

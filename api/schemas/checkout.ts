@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { CHECKOUT_SESSION_ID_INPUT_PATTERN } from '../../billing/plan-rules.js';
 import { MAX_RETURN_URL_LENGTH, returnUrlRule } from '../../client/checkout/payload.js';
-import { EndSchema, IntervalSchema, MoneySchema, text } from './common.js';
+import { EndSchema, IntervalSchema, MoneySchema, StatusSchema, text } from './common.js';
 import { PlanSchema, SubscriptionSchema } from './resources.js';
 
 const returnUrl = (description: string) => text(MAX_RETURN_URL_LENGTH * 2, description);
@@ -39,6 +39,10 @@ export const CreateCheckoutSessionBody = z
       .describe(
         'true: cycle 0 is authorized (paymentIntent Authorize, pending authorizations allowed) and the daemon captures it once Authorized; false: AuthorizeWithCapture. Default: billing.yaml policy.usePendingAuthorization. true with a trial is 422: a trial checkout (Confirm) charges nothing, so no authorization can be pending',
       ),
+    replacesSubscriptionId: text(
+      64,
+      "The live subscription (active or trialing) the new one replaces — e.g. a plan change refused with 409 plan-change-needs-checkout in Amazon Pay's EU/UK region (PSD2). Nothing is charged at checkout (paymentIntent Confirm; recurringMetadata states the new plan): its current period is paid, and the new subscription's cycle 0 is due at its next billing date, its schedule continued (a monthly plan anchored on Jan 31 whose next date is Feb 28 goes on Mar 31). Complete then stops it now (subscription.canceled, reason ReplacedBy:<subscriptionId>) and closes its Charge Permission unless another live subscription bills on it. Same currency, same zone (a zone left out is its zone), same merchant account, no trial; a subscription is replaced once. Refused: unknown id 422; ended, stopping, paused, past_due/payment_method_required/needs_attention/unpaid, already replaced 409",
+    ).optional(),
     account: text(64, 'Reserved for several Amazon Pay merchant accounts: null or left out today (any other value is 422)').nullish(),
   })
   .meta({ id: 'CreateCheckoutSessionRequest' });
@@ -59,8 +63,9 @@ export const CheckoutSessionIdParams = z.strictObject({
 export const CheckoutButtonSchema = z
   .strictObject({
     subscriptionId: z.string(),
-    paymentIntent: z.enum(['Confirm', 'Authorize', 'AuthorizeWithCapture']).describe('Confirm: a trial, nothing charged at checkout'),
-    chargeAmount: MoneySchema.nullable().describe('Charged at checkout as cycle 0; null with a trial'),
+    replacesSubscriptionId: z.string().nullable().describe('The subscription this checkout replaces; null for none'),
+    paymentIntent: z.enum(['Confirm', 'Authorize', 'AuthorizeWithCapture']).describe('Confirm: a trial or a replacement, nothing charged at checkout'),
+    chargeAmount: MoneySchema.nullable().describe('Charged at checkout as cycle 0; null with a trial or a replacement'),
     plan: PlanSchema,
     button: z
       .strictObject({
@@ -93,7 +98,21 @@ export const CompleteCheckoutResultSchema = z
       .string()
       .nullable()
       .describe(
-        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. A checkout charge Amazon still has pending counts as cycle 0's: if Amazon declines it later, cycle 0 is retried like any declined cycle (subscription.nextBillingAt then says so). Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
+        "ISO-8601 instant in UTC: when the first cycle not paid at checkout is due — cycle 1, or with a trial the trial's end (cycle 0), or for a replacement the replaced subscription's next billing date (cycle 0) — computed from the subscription's anchor; null when the subscription ends before it. A checkout charge Amazon still has pending counts as cycle 0's: if Amazon declines it later, cycle 0 is retried like any declined cycle (subscription.nextBillingAt then says so). Known at once, unlike subscription.nextBillingAt, which the subscription's workflow records when it plans that cycle (null until then)",
+      ),
+    replaced: z
+      .strictObject({
+        subscriptionId: z.string(),
+        status: StatusSchema.describe('canceled (reason ReplacedBy:<the new subscription id>) once its workflow has stopped'),
+        statusReason: z.string().nullable(),
+        chargePermissionId: z.string(),
+        chargePermissionClosed: z
+          .boolean()
+          .describe('Closed with Close Charge Permission; false when another live subscription still bills on it (it is left open for that one)'),
+      })
+      .nullable()
+      .describe(
+        'The subscription this checkout replaced (replacesSubscriptionId), stopped now — nothing is charged on it after the complete — and its Charge Permission closed; a repeat finishes what is left and answers the same. null: the checkout replaced none',
       ),
   })
   .meta({ id: 'CompleteCheckoutResult' });

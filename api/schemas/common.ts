@@ -88,6 +88,17 @@ export const AnchorSchema = z
   })
   .meta({ id: 'Anchor', description: "When cycle 0 is due, as a wall time in the buyer's zone; every billing date derives from it." });
 
+/** A stored anchor as the API shows it: the daemon may have set its intended day of month (a replacement continuing a month-end plan). */
+export const StoredAnchorSchema = AnchorSchema.extend({
+  dayOfMonth: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      "Set by the daemon only, when localDateTime's day is a clamped month end: the day month/year cycles bill on where the month has it (31 for a plan continued from Feb 28 of a Jan 31 one: Mar 31, Apr 30, …)",
+    ),
+}).meta({ id: 'StoredAnchor', description: "When cycle 0 is due, as a wall time in the buyer's zone; every billing date derives from it." });
+
 export const EndSchema = z
   .union([
     z.strictObject({ afterCycles: z.number().int().min(1).max(1_000_000).describe('Bill this many cycles in total, cycle 0 included') }),

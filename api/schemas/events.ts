@@ -81,6 +81,12 @@ export const SubscriptionStatusDataSchema = z
     grace_ends_at: SubscriptionPaymentMethodRequiredDataSchema.shape.grace_ends_at.optional(),
     payment_method_update_url: SubscriptionPaymentMethodRequiredDataSchema.shape.payment_method_update_url.optional(),
     last_failure: SubscriptionNeedsAttentionDataSchema.shape.last_failure.optional(),
+    replaced_by: z
+      .string()
+      .optional()
+      .describe(
+        'On subscription.canceled with reason ReplacedBy:<id>: the subscription that replaced this one (a checkout with replacesSubscriptionId, completed); absent otherwise',
+      ),
   })
   .meta({ id: 'SubscriptionStatusData', description: 'A status change: activated, paused, resumed, canceled, ended.' });
 

@@ -1,6 +1,6 @@
 // Response shapes of the HTTP API (see api/schemas/common.ts for the conventions).
 import { z } from 'zod';
-import { AnchorSchema, EndSchema, IntervalSchema, MoneySchema, StatusSchema } from './common.js';
+import { StoredAnchorSchema, EndSchema, IntervalSchema, MoneySchema, StatusSchema } from './common.js';
 
 const instant = z.string().describe('ISO-8601 instant in UTC');
 
@@ -19,7 +19,7 @@ export const SubscriptionSchema = z
     plan: PlanSchema.describe(
       'The plan going forward: updated by every plan change, also one that applies only from the next cycle; `live` of GET /v1/subscriptions/{id} has the amount of the cycle in progress',
     ),
-    anchor: AnchorSchema,
+    anchor: StoredAnchorSchema,
     trial: IntervalSchema.nullable(),
     end: EndSchema.nullable(),
     firstChargeId: z.string().nullable().describe('Charge captured at checkout, billed as cycle 0'),

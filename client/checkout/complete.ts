@@ -15,7 +15,7 @@ import { subscriptionView } from '../subscriptions/views.js';
 import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
 import { normaliseCheckoutSessionId, validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
-import type { Problem, SubscriptionSpec } from '../../billing/types.js';
+import type { BillingAnchor, Problem, SubscriptionSpec } from '../../billing/types.js';
 import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -23,6 +23,7 @@ import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, 
 import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import { firstUnpaidCycleDueAt } from './next-billing.js';
+import { assertReplaceable, continuationOf, finishReplacement, type ReplacedSubscription } from './replace.js';
 import type { CheckoutTerms } from './payload.js';
 
 export interface CompleteCheckoutResult extends StartSubscriptionResult {
@@ -37,6 +38,12 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
    * once, unlike `subscription.nextBillingAt`, which the workflow records when it plans that cycle.
    */
   nextBillingAt: string | null;
+  /**
+   * The subscription this checkout replaced (replacesSubscriptionId at create), stopped now with
+   * reason ReplacedBy:<this subscription's id> and its Charge Permission closed; null for a
+   * checkout that replaces none (client/checkout/replace.ts).
+   */
+  replaced: ReplacedSubscription | null;
 }
 
 /**
@@ -62,9 +69,9 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
   if (standing.state === 'open') {
     // Before Amazon charges anything: the session is the one that completes this checkout, and
     // the subscription it starts passes every check that does not need the Charge Permission.
-    const anchorLocal = await claim(deps, checkout, checkoutSessionId);
+    const anchor = await claim(deps, checkout, checkoutSessionId, 'before-complete');
     try {
-      assertStartable(deps, checkout, terms, anchorLocal);
+      assertStartable(deps, checkout, terms, anchor);
     } catch (error) {
       await releaseCheckout(deps.db, { ...at, at: deps.now() });
       throw error;
@@ -102,13 +109,15 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
       chargePermissionId: standing.chargePermissionId,
       chargeId: standing.chargeId,
       nextBillingAt: firstUnpaidCycleDueAt(terms, subscription.anchor, standing.chargeId !== null),
+      // A repeat finishes what a crash may have left of the replacement (stop, close) and answers the same.
+      replaced: terms.replacesSubscriptionId ? await finishReplacement(deps, terms.replacesSubscriptionId, existing.id) : null,
     };
   }
-  const anchorLocal = await claim(deps, checkout, checkoutSessionId);
+  const anchor = await claim(deps, checkout, checkoutSessionId, 'after-complete');
   let started: StartSubscriptionResult;
   try {
     started = await startSubscription(deps, {
-      ...startInput(checkout, terms, anchorLocal),
+      ...startInput(checkout, terms, anchor),
       chargePermissionId: standing.chargePermissionId,
       ...(standing.chargeId ? { firstChargeId: standing.chargeId } : {}),
     });
@@ -120,12 +129,15 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
       `Checkout Session ${checkoutSessionId} is completed (Charge Permission ${standing.chargePermissionId}${standing.chargeId ? `, charge ${standing.chargeId}` : ''}) but subscription ${checkout.subscriptionId} cannot start: ${error.message}; refund or cancel the checkout charge in Seller Central, or start the subscription with billing start and terms that hold`,
     );
   }
+  // The new subscription runs: only now is the one it replaces stopped (no charge after this) and its permission closed.
+  const replaced = terms.replacesSubscriptionId ? await finishReplacement(deps, terms.replacesSubscriptionId, checkout.subscriptionId) : null;
   return {
     ...started,
     checkoutSessionId,
     chargePermissionId: standing.chargePermissionId,
     chargeId: standing.chargeId,
     nextBillingAt: firstUnpaidCycleDueAt(terms, started.subscription.anchor, standing.chargeId !== null),
+    replaced,
   };
 }
 
@@ -188,26 +200,60 @@ function priceText(price: Price | null | undefined): string {
   }
 }
 
-/** Claims the checkout for this session (db/queries/checkouts.ts): the subscription's anchor; ConflictError when another session holds it. */
-async function claim(deps: BillingClientDeps, checkout: CheckoutRow, checkoutSessionId: string): Promise<string> {
+/**
+ * Claims the checkout for this session (db/queries/checkouts.ts): the subscription's anchor;
+ * ConflictError when another session holds it. A replacement's anchor continues the replaced
+ * subscription's next billing date, checked and taken anew until the new subscription exists
+ * (client/checkout/replace.ts): before Amazon Pay completes the session its refusals are the
+ * answer; after it, a replaced subscription that is no longer replaceable (it ended, or went into
+ * dunning) leaves the anchor first claimed, while one charging its cycle right now is a retryable
+ * conflict (the new plan then starts at the cycle after it).
+ */
+async function claim(
+  deps: BillingClientDeps,
+  checkout: CheckoutRow,
+  checkoutSessionId: string,
+  phase: 'before-complete' | 'after-complete',
+): Promise<BillingAnchor> {
   const terms = checkout.terms as CheckoutTerms;
+  let anchor = anchorAt(deps.now(), terms.zone);
+  let continuesReplaced = false;
+  const replacedId = terms.replacesSubscriptionId;
+  if (replacedId && !(await getSubscription(deps.db, checkout.subscriptionId))) {
+    const replaceable = await assertReplaceable(deps, {
+      replacesSubscriptionId: replacedId,
+      subscriptionId: checkout.subscriptionId,
+      plan: terms.plan,
+      account: checkout.account,
+    }).catch((error: unknown) => {
+      if (phase === 'before-complete' || !(error instanceof ConflictError || error instanceof InvalidInputError)) throw error;
+      return undefined;
+    });
+    if (replaceable) {
+      anchor = (await continuationOf(deps, replaceable, terms.plan.interval)).anchor;
+      continuesReplaced = true;
+    }
+  }
   const claimed = await claimCheckout(deps.db, {
     subscriptionId: checkout.subscriptionId,
     checkoutSessionId,
-    anchorLocal: anchorAt(deps.now(), terms.zone).localDateTime,
+    anchorLocal: anchor.localDateTime,
+    anchorDayOfMonth: anchor.dayOfMonth ?? null,
+    continuesReplaced,
     at: deps.now(),
   });
-  if ('anchorLocal' in claimed) return claimed.anchorLocal;
+  if ('anchorLocal' in claimed)
+    return { localDateTime: claimed.anchorLocal, zone: terms.zone, ...(claimed.anchorDayOfMonth === null ? {} : { dayOfMonth: claimed.anchorDayOfMonth }) };
   throw new ConflictError(
     `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`,
   );
 }
 
-function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchorLocal: string) {
+function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchor: BillingAnchor) {
   return {
     id: checkout.subscriptionId,
     plan: terms.plan,
-    anchor: { localDateTime: anchorLocal, zone: terms.zone },
+    anchor,
     ...(terms.trial ? { trial: terms.trial } : {}),
     ...(terms.end ? { end: terms.end } : {}),
     ...(terms.softDescriptor ? { softDescriptor: terms.softDescriptor } : {}),
@@ -216,9 +262,9 @@ function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchorLocal: st
 }
 
 /** The start's own checks with the anchor it will have, before anything is charged (e.g. an end that passed since the checkout was created). */
-function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: CheckoutTerms, anchorLocal: string): void {
+function assertStartable(deps: BillingClientDeps, checkout: CheckoutRow, terms: CheckoutTerms, anchor: BillingAnchor): void {
   const spec: SubscriptionSpec = {
-    ...startInput(checkout, terms, anchorLocal),
+    ...startInput(checkout, terms, anchor),
     chargePermissionId: 'S00-0000000-0000000',
     ...(terms.paymentIntent === 'Confirm' ? {} : { firstChargeId: 'S00-0000000-0000000-C000000' }),
   };

@@ -4,7 +4,7 @@
 // §7); completeCheckout (complete.ts) then starts the subscription.
 import type { ButtonConfig } from '../../amazonpay/button-signature.js';
 import type { PaymentIntent } from '../../amazonpay/types.js';
-import { normalisePlanCurrency } from '../../billing/plan-rules.js';
+import { normalisePlanCurrency, validateSubscriptionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule, validateZone } from '../../billing/schedule.js';
 import type { BillingEnvironment, BillingInterval, MerchantMetadata, MoneyDto, Plan, Problem, SubscriptionEnd } from '../../billing/types.js';
 import { saveCheckout } from '../../db/queries/checkouts.js';
@@ -13,6 +13,7 @@ import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, NotConfiguredError } from '../errors.js';
 import { assertCheckoutPlanWithinLimits, capTermsOf } from '../subscriptions/amazon-checks.js';
 import { anchorAt } from '../subscriptions/start.js';
+import { assertReplaceable } from './replace.js';
 import { checkoutPayload, paymentIntentFor, signedReturnUrl, validateReturnUrl, type CheckoutTerms } from './payload.js';
 
 export interface CreateCheckoutInput {
@@ -44,10 +45,20 @@ export interface CreateCheckoutInput {
    * reference §5.2); the trial's later charges follow the policy.
    */
   canHandlePendingAuthorization?: boolean;
+  /**
+   * The live subscription (active or trialing) the new one replaces, e.g. a plan change Amazon
+   * Pay's EU/UK region lets through only with a new checkout: nothing is charged at checkout
+   * (Confirm), the new subscription's cycle 0 is due at that one's next billing date (its schedule
+   * continued: billing/segments.ts continuationAnchor), and complete stops it and closes its Charge
+   * Permission. Same currency and zone; no trial (client/checkout/replace.ts).
+   */
+  replacesSubscriptionId?: string;
 }
 
 export interface CheckoutButton {
   subscriptionId: string;
+  /** The subscription the checkout replaces, null for none. */
+  replacesSubscriptionId: string | null;
   paymentIntent: PaymentIntent;
   /** What is charged at checkout (cycle 0), null with a trial (Confirm). */
   chargeAmount: MoneyDto | null;
@@ -73,7 +84,19 @@ const PLACEHOLDER_PERMISSION = 'S00-0000000-0000000';
  * NotConfiguredError (no Store ID, or no merchant ID: Amazon's renderButton requires merchantId).
  */
 export async function createCheckout(deps: BillingClientDeps, input: CreateCheckoutInput): Promise<CheckoutButton> {
-  const terms = checkCheckoutInput(input, { environment: deps.environment, now: deps.now(), usePendingAuthorization: deps.policy.usePendingAuthorization });
+  const context = { environment: deps.environment, now: deps.now(), usePendingAuthorization: deps.policy.usePendingAuthorization };
+  // Every check of the input that reads nothing first (the replaced subscription's zone stands in for a zone left out).
+  let terms = checkCheckoutInput(input, context);
+  if (input.replacesSubscriptionId !== undefined) {
+    const old = await assertReplaceable(deps, {
+      replacesSubscriptionId: input.replacesSubscriptionId,
+      subscriptionId: input.subscriptionId,
+      plan: terms.plan,
+      ...(input.zone === undefined ? {} : { zone: input.zone }),
+      account: null,
+    });
+    terms = checkCheckoutInput({ ...input, zone: old.anchorZone }, context);
+  }
   const amazonPay = deps.amazonPay();
   if (amazonPay.storeId === null) {
     throw new NotConfiguredError(
@@ -101,7 +124,14 @@ export async function createCheckout(deps: BillingClientDeps, input: CreateCheck
   });
   // One line: a form post turns a bare newline into CRLF, which would change the signed bytes.
   const payloadJson = JSON.stringify(payload);
-  const saved = await saveCheckout(deps.db, { subscriptionId: input.subscriptionId, account: null, terms, payloadJson, at: deps.now() });
+  const saved = await saveCheckout(deps.db, {
+    subscriptionId: input.subscriptionId,
+    account: null,
+    terms,
+    payloadJson,
+    replacesSubscriptionId: input.replacesSubscriptionId ?? null,
+    at: deps.now(),
+  });
   if ('claimedBy' in saved) {
     throw new ConflictError(
       `The checkout of subscription ${input.subscriptionId} is being completed (or was) by Checkout Session ${saved.claimedBy}: its terms no longer change; complete that session, or create a checkout with another subscription id`,
@@ -109,6 +139,7 @@ export async function createCheckout(deps: BillingClientDeps, input: CreateCheck
   }
   return {
     subscriptionId: input.subscriptionId,
+    replacesSubscriptionId: input.replacesSubscriptionId ?? null,
     paymentIntent: terms.paymentIntent,
     chargeAmount: terms.paymentIntent === 'Confirm' ? null : { amountMinor: terms.plan.amountMinor, currency: terms.plan.currency },
     createCheckoutSessionConfig: amazonPay.signButton(payloadJson),
@@ -148,6 +179,7 @@ export function checkCheckoutInput(
     ...(input.softDescriptor === undefined ? {} : { softDescriptor: input.softDescriptor }),
     ...(input.merchantMetadata === undefined ? {} : { merchantMetadata: metadata }),
   };
+  if (input.replacesSubscriptionId !== undefined) problems.push(...replacementProblems(input));
   if (input.trial !== undefined && input.canHandlePendingAuthorization === true)
     problems.push({
       field: 'canHandlePendingAuthorization',
@@ -172,6 +204,28 @@ export function checkCheckoutInput(
     ...(input.end === undefined ? {} : { end: input.end }),
     ...(input.softDescriptor === undefined ? {} : { softDescriptor: input.softDescriptor }),
     ...(Object.keys(metadata).length === 0 ? {} : { merchantMetadata: metadata }),
-    paymentIntent: paymentIntentFor({ trial: input.trial !== undefined, canHandlePendingAuthorization: pending }),
+    paymentIntent: paymentIntentFor({
+      trial: input.trial !== undefined,
+      canHandlePendingAuthorization: pending,
+      replacement: input.replacesSubscriptionId !== undefined,
+    }),
+    ...(input.replacesSubscriptionId === undefined ? {} : { replacesSubscriptionId: input.replacesSubscriptionId }),
   };
+}
+
+/** What a replacement refuses before anything is read: its id's form, a trial, pending authorizations (its checkout charges nothing). */
+function replacementProblems(input: CreateCheckoutInput): Problem[] {
+  const problems: Problem[] = validateSubscriptionId(input.replacesSubscriptionId, 'replacesSubscriptionId');
+  if (input.trial !== undefined)
+    problems.push({
+      field: 'trial',
+      message:
+        'cannot be given with replacesSubscriptionId: the new plan starts at the next billing date of the subscription it replaces, whose paid period covers the time until then; leave trial out',
+    });
+  if (input.canHandlePendingAuthorization === true)
+    problems.push({
+      field: 'canHandlePendingAuthorization',
+      message: 'cannot be true with replacesSubscriptionId: a replacement checkout is paymentIntent Confirm, which charges nothing; leave it out',
+    });
+  return problems;
 }

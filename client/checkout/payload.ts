@@ -22,6 +22,8 @@ export interface CheckoutTerms {
   /** merchantStoreName, noteToBuyer, customInformation; merchantReferenceId is the subscription id. */
   merchantMetadata?: Omit<MerchantMetadata, 'merchantReferenceId'>;
   paymentIntent: PaymentIntent;
+  /** The live subscription this checkout replaces (client/checkout/replace.ts): Confirm, and cycle 0 at its next billing date. */
+  replacesSubscriptionId?: string;
 }
 
 /**
@@ -44,9 +46,13 @@ export function frequencyOf(interval: BillingInterval): { unit: FrequencyUnit; v
   }
 }
 
-/** Confirm with a trial (nothing charged at checkout); otherwise cycle 0 is paid at checkout, captured at once unless pending authorizations are handled. */
-export function paymentIntentFor(options: { trial: boolean; canHandlePendingAuthorization: boolean }): PaymentIntent {
-  if (options.trial) return 'Confirm';
+/**
+ * Confirm with a trial or for a replacement (nothing charged at checkout: the trial, or the
+ * replaced subscription's paid period, covers the time until cycle 0); otherwise cycle 0 is paid at
+ * checkout, captured at once unless pending authorizations are handled.
+ */
+export function paymentIntentFor(options: { trial: boolean; canHandlePendingAuthorization: boolean; replacement?: boolean }): PaymentIntent {
+  if (options.trial || options.replacement) return 'Confirm';
   return options.canHandlePendingAuthorization ? 'Authorize' : 'AuthorizeWithCapture';
 }
 

@@ -38,6 +38,7 @@ export const SUBSCRIPTION_COLUMNS = [
   'stop_requested_at',
   'stop_requested_reason',
   'permission_expires_at',
+  'anchor_day_of_month',
 ] as const;
 
 /**
@@ -68,6 +69,7 @@ export const SUBSCRIPTION_FIELDS_IN_CSV: Readonly<Record<string, { columns: read
   'stopRequested.at': { columns: ['stop_requested_at'] },
   'stopRequested.reason': { columns: ['stop_requested_reason'] },
   permissionExpiresAt: { columns: ['permission_expires_at'] },
+  'anchor.dayOfMonth': { columns: ['anchor_day_of_month'] },
 };
 
 const LEDGER_COLUMNS = [
@@ -230,6 +232,7 @@ export function subscriptionCells(s: SubscriptionView): Array<string | number | 
     s.stopRequested?.at ?? null,
     s.stopRequested?.reason ?? null,
     s.permissionExpiresAt,
+    s.anchor.dayOfMonth ?? null,
   ];
 }
 

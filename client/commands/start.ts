@@ -101,10 +101,14 @@ async function startFromCheckout(ctx: CommandContext, values: Record<string, unk
   // The first cycle not paid at checkout, known at once (the row's date waits for the workflow).
   const zone = done.subscription.anchor.zone;
   const next = done.nextBillingAt ? showInstant(done.nextBillingAt, zone) : "none: the subscription's end comes before another cycle";
+  const { replaced } = done;
+  const replacedLine = replaced
+    ? `  replaces subscription ${replaced.subscriptionId}: ${replaced.status}${replaced.statusReason ? ` (${replaced.statusReason})` : ''}; Charge Permission ${replaced.chargePermissionId} ${replaced.chargePermissionClosed ? 'closed' : 'left open (another live subscription bills on it)'}\n`
+    : '';
   printStarted(
     ctx,
     done,
-    `  from Checkout Session ${done.checkoutSessionId}${done.chargeId ? '' : ' (no charge at checkout: the first cycle is billed when due)'}\n  next billing ${next}\n`,
+    `  from Checkout Session ${done.checkoutSessionId}${done.chargeId ? '' : ' (no charge at checkout: the first cycle is billed when due)'}\n  next billing ${next}\n${replacedLine}`,
     null,
   );
   return 0;

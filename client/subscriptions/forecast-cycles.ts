@@ -15,6 +15,8 @@ export interface DueRow extends Record<string, unknown> {
   retry_at: string | null;
   anchor_local: string;
   anchor_zone: string;
+  /** The anchor's intended day of month when anchor_local's day is clamped (subscriptions.anchor_day_of_month). */
+  anchor_day_of_month?: number | null;
   interval_unit: string;
   interval_count: number;
   end_after_cycles: number | null;
@@ -85,7 +87,10 @@ function currentSegment(row: DueRow): ScheduleSegment {
     const parts = { year: wall.year, month: wall.month, day: wall.day, hour: wall.hour, minute: wall.minute, second: wall.second };
     return { fromCycle: row.current_cycle, anchor: anchorAtWallTime(parts, row.anchor_zone), interval };
   }
-  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone }, ...(row.trial ? { trial: row.trial } : {}) });
+  const anchor = firstBillingAnchor({
+    anchor: { localDateTime: row.anchor_local, zone: row.anchor_zone, ...(row.anchor_day_of_month == null ? {} : { dayOfMonth: row.anchor_day_of_month }) },
+    ...(row.trial ? { trial: row.trial } : {}),
+  });
   return { fromCycle: 0, anchor, interval };
 }
 

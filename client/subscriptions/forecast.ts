@@ -100,7 +100,7 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
   // past_due: the workflow sleeps until the nextRetryAt of its latest dunning step or monthly-cap
   // wait; later past_due events without one (a resume after a pause, a failed call's recovery) keep it.
   const rows = await db.execute<DueRow>(sql`
-    select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
+    select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.anchor_day_of_month, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
         select e.detail->>'nextRetryAt' from subscription_events e
         where e.subscription_id = s.id and e.to_status = 'past_due' and e.detail ? 'nextRetryAt'

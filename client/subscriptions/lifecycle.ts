@@ -1,7 +1,7 @@
 // Changes to a running subscription, each a message to its workflow: the workflow is the only
 // writer of billing state, so the client never edits the subscription row itself.
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { isFinalSubscriptionStatus } from '../../billing/vocabulary.js';
+import { isFinalSubscriptionStatus, REPLACED_BY_PREFIX } from '../../billing/vocabulary.js';
 import { controlCharacterProblem, validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
 import type { BillingEnvironment, BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
 import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
@@ -52,6 +52,12 @@ export function checkReason(reason: string | undefined, fallback: string): strin
   // Checked before any signal: a reason PostgreSQL cannot store would fail the workflow's status write on every retry.
   const control = controlCharacterProblem(text);
   if (control !== null) throw InvalidInputError.of('reason', control);
+  // subscription.canceled's replaced_by is read from this reason: only a replacement checkout writes it (client/checkout/replace.ts).
+  if (text.startsWith(REPLACED_BY_PREFIX))
+    throw InvalidInputError.of(
+      'reason',
+      `must not start with "${REPLACED_BY_PREFIX}", which marks a subscription replaced by a checkout (replacesSubscriptionId); write another reason`,
+    );
   return text;
 }
 

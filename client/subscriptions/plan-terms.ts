@@ -2,7 +2,8 @@
 // Pay uses recurringMetadata for the permission's expiry and for what it tells the buyer
 // (amazon-pay-checkout reference §8): outside the EU/UK, Update Charge Permission carries the new
 // plan; under PSD2 (region eu) a higher amount or another frequency needs the buyer's consent at a
-// new checkout, so such a change is refused before Amazon Pay or the subscription hears of it.
+// new checkout, so such a change is refused before Amazon Pay or the subscription hears of it,
+// naming the path that does it: a checkout with replacesSubscriptionId (client/checkout/replace.ts).
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayRegion } from '../../amazonpay/config.js';
 import type { ChargePermission, FrequencyUnit, RecurringMetadata, UpdateChargePermissionRequest } from '../../amazonpay/types.js';
@@ -67,7 +68,7 @@ export function assertChangeWithoutCheckout(region: AmazonPayRegion, subscriptio
     subscriptionId,
     chargePermissionId,
     reasons,
-    `The plan change of subscription ${subscriptionId} (${show(from)} → ${show(to)}) was refused and nothing changed: its Charge Permission ${chargePermissionId} is in Amazon Pay's EU/UK region, where PSD2 lets ${what} take effect only with the buyer's consent at a new checkout; create a checkout for the new plan (POST /v1/checkout-sessions with a new subscription id), and once the buyer completes it, stop subscription ${subscriptionId} and close its Charge Permission`,
+    `The plan change of subscription ${subscriptionId} (${show(from)} → ${show(to)}) was refused and nothing changed: its Charge Permission ${chargePermissionId} is in Amazon Pay's EU/UK region, where PSD2 lets ${what} take effect only with the buyer's consent at a new checkout; create a checkout for the new plan with a new subscription id and replacesSubscriptionId ${subscriptionId} (POST /v1/checkout-sessions): it charges nothing at checkout, the new plan bills from this subscription's next billing date, and its complete stops ${subscriptionId} and closes its Charge Permission`,
   );
 }
 

@@ -20,6 +20,7 @@ import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
 import { redeliverStop } from './stop-now.js';
 import { recordUnansweredChargeAnswer, unansweredAttempt } from './unanswered-charge.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
+import { storedAnchor } from './views.js';
 
 export interface RepairResult {
   subscriptionId: string;
@@ -264,7 +265,7 @@ function termsFromDatabase(row: SubscriptionRow, events: readonly PlanEvent[]): 
     );
   }
   const trial = row.trial as Parameters<typeof firstBillingAnchor>[0]['trial'] | null;
-  const anchor = firstBillingAnchor({ anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone }, ...(trial ? { trial } : {}) });
+  const anchor = firstBillingAnchor({ anchor: storedAnchor(row), ...(trial ? { trial } : {}) });
   const interval: BillingInterval = { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount };
   return { segments: [{ fromCycle: 0, anchor, interval }], amountChanges: [{ fromCycle: 0, amountMinor: String(row.amountMinor) }] };
 }

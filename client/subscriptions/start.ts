@@ -16,7 +16,7 @@ import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
 import { assertFirstChargeMatches, assertPermissionBillable, capTermsOf } from './amazon-checks.js';
 import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
-import { subscriptionView, type SubscriptionView } from './views.js';
+import { storedAnchor, subscriptionView, type SubscriptionView } from './views.js';
 
 export interface StartSubscriptionInput extends Omit<SubscriptionSpec, 'anchor'> {
   /**
@@ -50,7 +50,7 @@ export async function startSubscription(deps: BillingClientDeps, input: StartSub
   const idProblems = [...validateSubscriptionId(input.id, 'id'), ...(input.anchor === undefined && zone !== undefined ? validateZone(zone, 'zone') : [])];
   if (idProblems.length > 0) throw new InvalidInputError(idProblems);
   const existing = await getSubscription(deps.db, input.id);
-  const anchor = input.anchor ?? (existing ? { localDateTime: existing.anchorLocal, zone: existing.anchorZone } : anchorAt(deps.now(), zone ?? 'UTC'));
+  const anchor = input.anchor ?? (existing ? storedAnchor(existing) : anchorAt(deps.now(), zone ?? 'UTC'));
   // "usd" is USD: the one currency rule (billing/plan-rules.ts) before anything is checked or stored.
   const spec: SubscriptionSpec = { ...rest, plan: normalisePlanCurrency(rest.plan), anchor };
   const problems = validateSubscriptionSpecWithSchedule(spec, { environment: deps.environment });

@@ -1,5 +1,5 @@
 // JSON-safe views of database rows for callers of the library (bigint → digit string, Date → ISO).
-import type { BillingInterval, SubscriptionStatus } from '../../billing/types.js';
+import type { BillingAnchor, BillingInterval, SubscriptionStatus } from '../../billing/types.js';
 import type { ChargeRow, RefundRow, SubscriptionEventRow, SubscriptionRow } from '../../db/schema/index.js';
 
 export interface SubscriptionView {
@@ -15,7 +15,7 @@ export interface SubscriptionView {
    * progress and the cycle a change applies from are in `getSubscription().live` (the workflow's).
    */
   plan: { amountMinor: string; currency: string; interval: BillingInterval };
-  anchor: { localDateTime: string; zone: string };
+  anchor: BillingAnchor;
   trial: BillingInterval | null;
   end: { afterCycles: number } | { at: string } | null;
   firstChargeId: string | null;
@@ -82,7 +82,7 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
       currency: row.currency,
       interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount },
     },
-    anchor: { localDateTime: row.anchorLocal, zone: row.anchorZone },
+    anchor: storedAnchor(row),
     trial: (row.trial as BillingInterval | null) ?? null,
     end: row.endAfterCycles !== null ? { afterCycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,
     firstChargeId: row.firstChargeId,
@@ -128,4 +128,9 @@ export function refundView(row: RefundRow): RefundView {
 
 export function statusEventView(row: SubscriptionEventRow): StatusEventView {
   return { at: row.at.toISOString(), fromStatus: row.fromStatus, toStatus: row.toStatus, reasonCode: row.reasonCode, cycle: row.cycle };
+}
+
+/** The anchor a row stores (billing/types.ts BillingAnchor): wall time, zone, and the intended day of month when its day is clamped. */
+export function storedAnchor(row: Pick<SubscriptionRow, 'anchorLocal' | 'anchorZone' | 'anchorDayOfMonth'>): BillingAnchor {
+  return { localDateTime: row.anchorLocal, zone: row.anchorZone, ...(row.anchorDayOfMonth === null ? {} : { dayOfMonth: row.anchorDayOfMonth }) };
 }

@@ -16,14 +16,15 @@ export async function getCheckout(db: DatabaseOrTransaction, subscriptionId: str
  */
 export async function saveCheckout(
   db: DatabaseOrTransaction,
-  row: { subscriptionId: string; account: string | null; terms: unknown; payloadJson: string; at: Date },
+  row: { subscriptionId: string; account: string | null; terms: unknown; payloadJson: string; replacesSubscriptionId?: string | null; at: Date },
 ): Promise<{ saved: CheckoutRow } | { claimedBy: string }> {
+  const { at, ...values } = row;
   const [saved] = await db
     .insert(checkouts)
-    .values({ ...row, createdAt: row.at, updatedAt: row.at })
+    .values({ ...values, createdAt: at, updatedAt: at })
     .onConflictDoUpdate({
       target: checkouts.subscriptionId,
-      set: { terms: row.terms, payloadJson: row.payloadJson, updatedAt: row.at },
+      set: { terms: row.terms, payloadJson: row.payloadJson, replacesSubscriptionId: row.replacesSubscriptionId ?? null, updatedAt: at },
       setWhere: sql`${checkouts.checkoutSessionId} is null`,
     })
     .returning();
@@ -36,27 +37,49 @@ export async function saveCheckout(
  * Claims the checkout for `checkoutSessionId` before it is completed, in one statement: the first
  * claim stores the session and the subscription's anchor; a repeat by the same session returns
  * them as stored (so repeated and concurrent completes start the same subscription); another
- * session gets `claimedBy`, and nothing changes.
+ * session gets `claimedBy`, and nothing changes. `continuesReplaced`: a replacement's anchor
+ * continues the replaced subscription's next billing date, which moves while that one bills, so
+ * it is taken anew by every claim until the subscription exists. A replacement whose replaced
+ * subscription another checkout's session has claimed gets `claimedBy` naming that checkout.
  */
 export async function claimCheckout(
   db: DatabaseOrTransaction,
-  claim: { subscriptionId: string; checkoutSessionId: string; anchorLocal: string; at: Date },
-): Promise<{ anchorLocal: string } | { claimedBy: string }> {
-  const [row] = await db
-    .update(checkouts)
-    .set({
-      checkoutSessionId: claim.checkoutSessionId,
-      anchorLocal: sql`coalesce(${checkouts.anchorLocal}, ${claim.anchorLocal})`,
-      updatedAt: claim.at,
-    })
-    .where(
-      and(
-        eq(checkouts.subscriptionId, claim.subscriptionId),
-        sql`(${checkouts.checkoutSessionId} is null or ${checkouts.checkoutSessionId} = ${claim.checkoutSessionId})`,
-      ),
-    )
-    .returning({ anchorLocal: checkouts.anchorLocal });
-  if (row?.anchorLocal) return { anchorLocal: row.anchorLocal };
+  claim: { subscriptionId: string; checkoutSessionId: string; anchorLocal: string; anchorDayOfMonth?: number | null; continuesReplaced?: boolean; at: Date },
+): Promise<{ anchorLocal: string; anchorDayOfMonth: number | null } | { claimedBy: string }> {
+  const started = sql`exists (select 1 from subscriptions s where s.id = ${claim.subscriptionId})`;
+  const keep = claim.continuesReplaced ? started : sql`${checkouts.anchorLocal} is not null`;
+  let row: { anchorLocal: string | null; anchorDayOfMonth: number | null } | undefined;
+  try {
+    [row] = await db
+      .update(checkouts)
+      .set({
+        checkoutSessionId: claim.checkoutSessionId,
+        anchorLocal: sql`case when ${keep} then ${checkouts.anchorLocal} else ${claim.anchorLocal} end`,
+        anchorDayOfMonth: sql`case when ${keep} then ${checkouts.anchorDayOfMonth} else ${claim.anchorDayOfMonth ?? null}::integer end`,
+        updatedAt: claim.at,
+      })
+      .where(
+        and(
+          eq(checkouts.subscriptionId, claim.subscriptionId),
+          sql`(${checkouts.checkoutSessionId} is null or ${checkouts.checkoutSessionId} = ${claim.checkoutSessionId})`,
+        ),
+      )
+      .returning({ anchorLocal: checkouts.anchorLocal, anchorDayOfMonth: checkouts.anchorDayOfMonth });
+  } catch (error) {
+    // checkouts_one_claimed_replacement: another checkout's session is completing a replacement of the same subscription.
+    if ((error as { code?: string }).code !== '23505' && (error as { cause?: { code?: string } }).cause?.code !== '23505') throw error;
+    const own = await getCheckout(db, claim.subscriptionId);
+    const [other] = await db
+      .select({ subscriptionId: checkouts.subscriptionId, checkoutSessionId: checkouts.checkoutSessionId })
+      .from(checkouts)
+      .where(and(eq(checkouts.replacesSubscriptionId, own?.replacesSubscriptionId ?? ''), sql`${checkouts.checkoutSessionId} is not null`));
+    return {
+      claimedBy: other
+        ? `${other.checkoutSessionId} (the checkout of subscription ${other.subscriptionId}, replacing the same subscription)`
+        : 'another Checkout Session',
+    };
+  }
+  if (row?.anchorLocal) return { anchorLocal: row.anchorLocal, anchorDayOfMonth: row.anchorDayOfMonth };
   const existing = await getCheckout(db, claim.subscriptionId);
   return { claimedBy: existing?.checkoutSessionId ?? 'another Checkout Session' };
 }
@@ -69,7 +92,7 @@ export async function claimCheckout(
 export async function releaseCheckout(db: DatabaseOrTransaction, release: { subscriptionId: string; checkoutSessionId: string; at: Date }): Promise<void> {
   await db
     .update(checkouts)
-    .set({ checkoutSessionId: null, anchorLocal: null, updatedAt: release.at })
+    .set({ checkoutSessionId: null, anchorLocal: null, anchorDayOfMonth: null, updatedAt: release.at })
     .where(
       and(
         eq(checkouts.subscriptionId, release.subscriptionId),
@@ -90,4 +113,30 @@ export async function pruneStaleCheckouts(db: DatabaseOrTransaction, before: Dat
     .delete(checkouts)
     .where(and(lt(checkouts.updatedAt, before), sql`not exists (select 1 from subscriptions s where s.id = ${checkouts.subscriptionId})`))
     .returning({ subscriptionId: checkouts.subscriptionId, checkoutSessionId: checkouts.checkoutSessionId });
+}
+
+/**
+ * Another checkout (not `exceptSubscriptionId`'s) that replaces `replacedSubscriptionId` and has
+ * started its subscription (`started`) or is being completed by a Checkout Session; undefined
+ * when none. The started one first.
+ */
+export async function getCheckoutReplacing(
+  db: DatabaseOrTransaction,
+  replacedSubscriptionId: string,
+  exceptSubscriptionId: string,
+): Promise<{ subscriptionId: string; checkoutSessionId: string | null; started: boolean } | undefined> {
+  const started = sql<boolean>`exists (select 1 from subscriptions s where s.id = ${checkouts.subscriptionId})`;
+  const [row] = await db
+    .select({ subscriptionId: checkouts.subscriptionId, checkoutSessionId: checkouts.checkoutSessionId, started })
+    .from(checkouts)
+    .where(
+      and(
+        eq(checkouts.replacesSubscriptionId, replacedSubscriptionId),
+        sql`${checkouts.subscriptionId} <> ${exceptSubscriptionId}`,
+        sql`(${checkouts.checkoutSessionId} is not null or ${started})`,
+      ),
+    )
+    .orderBy(sql`${started} desc`)
+    .limit(1);
+  return row;
 }

@@ -3,7 +3,7 @@
 // the row), so the choice is SQL evaluated there; the data is built here from what the caller
 // knows, and the statement adds previous_status (and the buyer's update link).
 import { sql, type SQL } from 'drizzle-orm';
-import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
+import { FINAL_SUBSCRIPTION_STATUSES, REPLACED_BY_PREFIX } from '../../billing/vocabulary.js';
 
 /** Statuses whose entry (or change of reason) is reported by the event of the same name: subscription.<status>. */
 export const TROUBLE_STATUSES = ['past_due', 'payment_method_required', 'needs_attention', 'unpaid'] as const;
@@ -56,6 +56,11 @@ export function statusEventData(change: {
     case 'needs_attention':
     case 'unpaid':
       return { ...base, last_failure: text(detail.lastFailure) };
+    case 'canceled': {
+      // Stopped by a replacement checkout's complete (client/checkout/replace.ts): the reason names the new subscription.
+      const replacedBy = change.reasonCode?.startsWith(REPLACED_BY_PREFIX) ? change.reasonCode.slice(REPLACED_BY_PREFIX.length) : null;
+      return replacedBy ? { ...base, replaced_by: replacedBy } : base;
+    }
     default:
       return base;
   }

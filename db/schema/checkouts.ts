@@ -1,4 +1,5 @@
-import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
  * A checkout the merchant prepared with POST /v1/checkout-sessions (client/checkout/create.ts):
@@ -9,21 +10,38 @@ import { jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
  * Complete Checkout Session is called, so a second session (a second click, another tab) is
  * refused before Amazon Pay charges the buyer again.
  */
-export const checkouts = pgTable('checkouts', {
-  /** The subscription a completed checkout starts (subscriptions.id once started). */
-  subscriptionId: text('subscription_id').primaryKey(),
-  /** The Amazon Pay merchant account; null: the deployment's only account (as subscriptions.account). */
-  account: text('account'),
-  /** The subscription's terms (client/checkout/terms.ts CheckoutTerms): plan, trial, end, zone, descriptor, metadata, payment intent. */
-  terms: jsonb('terms').notNull(),
-  /** The Create Checkout Session body the button carries, exactly as signed. */
-  payloadJson: text('payload_json').notNull(),
-  /** The Checkout Session completing (or that completed) this checkout; null until one is being completed. */
-  checkoutSessionId: text('checkout_session_id'),
-  /** The subscription's anchor, fixed when its session was first completed, so repeated and concurrent completes start the same subscription. */
-  anchorLocal: text('anchor_local'),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const checkouts = pgTable(
+  'checkouts',
+  {
+    /** The subscription a completed checkout starts (subscriptions.id once started). */
+    subscriptionId: text('subscription_id').primaryKey(),
+    /** The Amazon Pay merchant account; null: the deployment's only account (as subscriptions.account). */
+    account: text('account'),
+    /** The subscription's terms (client/checkout/terms.ts CheckoutTerms): plan, trial, end, zone, descriptor, metadata, payment intent. */
+    terms: jsonb('terms').notNull(),
+    /** The Create Checkout Session body the button carries, exactly as signed. */
+    payloadJson: text('payload_json').notNull(),
+    /** The Checkout Session completing (or that completed) this checkout; null until one is being completed. */
+    checkoutSessionId: text('checkout_session_id'),
+    /** The subscription's anchor, fixed when its session was first completed, so repeated and concurrent completes start the same subscription. */
+    anchorLocal: text('anchor_local'),
+    /** The anchor's intended day of month when anchor_local's day is clamped (a replacement continuing a month-end plan); null otherwise. */
+    anchorDayOfMonth: integer('anchor_day_of_month'),
+    /**
+     * The subscription this checkout replaces (client/checkout/replace.ts): its subscription starts
+     * at that one's next billing date with nothing charged at checkout, and complete stops it and
+     * closes its Charge Permission. Null: a checkout for a new buyer or plan.
+     */
+    replacesSubscriptionId: text('replaces_subscription_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  // One Checkout Session at a time may complete a replacement of a given subscription: a second checkout replacing it is refused at its claim.
+  (table) => [
+    uniqueIndex('checkouts_one_claimed_replacement')
+      .on(table.replacesSubscriptionId)
+      .where(sql`${table.checkoutSessionId} is not null`),
+  ],
+);
 
 export type CheckoutRow = typeof checkouts.$inferSelect;

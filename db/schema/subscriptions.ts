@@ -18,6 +18,12 @@ export const subscriptions = pgTable(
     /** Wall time of the billing anchor ('YYYY-MM-DDTHH:mm:ss') in anchor_zone; cycle n is computed from it. */
     anchorLocal: text('anchor_local').notNull(),
     anchorZone: text('anchor_zone').notNull(),
+    /**
+     * The anchor's intended day of month when anchor_local's day is a clamped one (billing/types.ts
+     * BillingAnchor.dayOfMonth), e.g. 31 for a replacement that continues a Jan 31 plan from Feb 28
+     * (client/checkout/replace.ts); null: anchor_local's own day.
+     */
+    anchorDayOfMonth: integer('anchor_day_of_month'),
     trial: jsonb('trial'),
     endAfterCycles: integer('end_after_cycles'),
     endAt: timestamp('end_at', { withTimezone: true }),

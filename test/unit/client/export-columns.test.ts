@@ -20,6 +20,7 @@ function fullRow(overrides: Partial<SubscriptionRow> = {}): SubscriptionRow {
     intervalCount: 1,
     anchorLocal: '2026-01-15T09:00:00',
     anchorZone: 'America/New_York',
+    anchorDayOfMonth: null,
     trial: { unit: 'day', count: 14 },
     endAfterCycles: 12,
     endAt: null,
@@ -50,7 +51,11 @@ function fieldPaths(value: object, prefix = ''): string[] {
   });
 }
 
-const views: SubscriptionView[] = [fullRow(), fullRow({ endAfterCycles: null, endAt: new Date('2027-01-01T00:00:00Z') })].map(subscriptionView);
+// The second: a replacement continuing a Jan 31 plan from Feb 28 (client/checkout/replace.ts), whose anchor keeps the 31st.
+const views: SubscriptionView[] = [
+  fullRow(),
+  fullRow({ endAfterCycles: null, endAt: new Date('2027-01-01T00:00:00Z'), anchorLocal: '2026-02-28T09:00:00', anchorDayOfMonth: 31 }),
+].map(subscriptionView);
 
 describe('billing export subscriptions: CSV columns', () => {
   it('every field of the JSON export is a CSV column or deliberately left out (a new SubscriptionView field fails here until it is one or the other)', () => {
@@ -95,6 +100,12 @@ describe('billing export subscriptions: CSV columns', () => {
       stop_requested_reason: 'BuyerClosed',
       permission_expires_at: '2027-02-15T00:00:00.000Z',
     });
-    expect(cells(views[1]!)).toMatchObject({ end_after_cycles: null, end_at: '2027-01-01T00:00:00.000Z' });
+    expect(cells(views[1]!)).toMatchObject({
+      end_after_cycles: null,
+      end_at: '2027-01-01T00:00:00.000Z',
+      anchor: '2026-02-28T09:00:00',
+      anchor_day_of_month: 31,
+    });
+    expect(cells(views[0]!)).toMatchObject({ anchor_day_of_month: null });
   });
 });

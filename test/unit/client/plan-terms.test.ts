@@ -28,7 +28,7 @@ describe('plan terms', () => {
     expect(refusal.reasons).toEqual(['HigherAmount']);
     expect(refusal.message).not.toMatch(/\n/);
     expect(refusal.message).toMatch(
-      /^The plan change of subscription sub-1 \(10\.00 EUR every month → 12\.00 EUR every month\) was refused and nothing changed: .*EU\/UK region, where PSD2 lets a higher amount take effect only with the buyer's consent at a new checkout; create a checkout for the new plan \(POST \/v1\/checkout-sessions/,
+      /^The plan change of subscription sub-1 \(10\.00 EUR every month → 12\.00 EUR every month\) was refused and nothing changed: .*EU\/UK region, where PSD2 lets a higher amount take effect only with the buyer's consent at a new checkout; create a checkout for the new plan with a new subscription id and replacesSubscriptionId sub-1 \(POST \/v1\/checkout-sessions\): it charges nothing at checkout, the new plan bills from this subscription's next billing date, and its complete stops sub-1 and closes its Charge Permission$/,
     );
   });
 
