@@ -70,10 +70,11 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
         ? `Subscription ${id} was already replaced by subscription ${replacing.subscriptionId} (its checkout was completed); a subscription is replaced once: change ${replacing.subscriptionId} instead`
         : `Subscription ${id} is being replaced by the checkout of subscription ${replacing.subscriptionId} (Checkout Session ${replacing.checkoutSessionId} is completing it); a subscription is replaced once: complete that session, or wait until it is given up`,
     );
-  if (isFinalSubscriptionStatus(old.status) || old.stopRequestedAt !== null)
-    throw new ConflictError(
-      `Subscription ${id} has ended (status ${old.status}${old.statusReason || old.stopRequestedReason ? `, ${old.statusReason ?? old.stopRequestedReason}` : ''}${old.stopRequestedAt && !isFinalSubscriptionStatus(old.status) ? ', stop requested' : ''}): a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one`,
-    );
+  const accepted = 'a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one';
+  if (isFinalSubscriptionStatus(old.status))
+    throw new ConflictError(`Subscription ${id} has ended (status ${old.status}${old.statusReason ? `, ${old.statusReason}` : ''}): ${accepted}`);
+  if (old.stopRequestedAt !== null)
+    throw new ConflictError(`Subscription ${id} is being stopped (stop requested: ${old.stopRequestedReason ?? 'StopRequested'}): ${accepted}`);
   if (old.status === 'paused')
     throw new ConflictError(
       `Subscription ${id} is paused: its next billing date is known only once it is resumed (cycles due while paused are skipped); a checkout replaces only an active or trialing subscription: resume it first`,
