@@ -47,6 +47,8 @@ export const API_FIELD_NAMES: Readonly<Record<string, FieldNames>> = {
     merchantMetadata: 'merchantMetadata',
     checkoutResultReturnUrl: 'checkoutResultReturnUrl',
     checkoutCancelUrl: 'checkoutCancelUrl',
+    canHandlePendingAuthorization: 'canHandlePendingAuthorization',
+    replacesSubscriptionId: 'replacesSubscriptionId',
     account: 'account',
   },
   'POST /v1/checkout-sessions/:id/complete': { checkoutSessionId: 'params.id' },

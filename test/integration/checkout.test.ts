@@ -379,6 +379,48 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     });
     expect(account.status).toBe(422);
     expect(account.body.errors).toEqual([{ field: 'account', message: expect.stringMatching(/reserved/) }]);
+    // A replacement checkout (replacesSubscriptionId, test/integration/checkout-replace.test.ts) names the API's fields too.
+    const replacing = (subscriptionId: string, extra: Record<string, unknown>) =>
+      api.call<Body>('POST', '/v1/checkout-sessions', {
+        body: {
+          subscriptionId,
+          plan: { price: { amount: '14.00', currency: 'USD' }, interval: { unit: 'month' } },
+          checkoutResultReturnUrl: RETURN_URL,
+          ...extra,
+        },
+      });
+    const unknown = await replacing('co-repl-1', { replacesSubscriptionId: 'co-nobody' });
+    expect(unknown.status, unknown.text).toBe(422);
+    expect(unknown.body.errors).toEqual([{ field: 'replacesSubscriptionId', message: expect.stringMatching(/^names no subscription \(got "co-nobody"\)/) }]);
+    const { chargePermission } = await sim.control.createChargePermission({ type: 'Recurring', currency: 'EUR' });
+    const euro = await api.call<Body>('POST', '/v1/subscriptions', {
+      body: {
+        id: 'co-repl-eur',
+        chargePermissionId: chargePermission.chargePermissionId,
+        plan: { price: { amount: '10.00', currency: 'EUR' }, interval: { unit: 'month' } },
+        anchor: { localDateTime: DateTime.utc().plus({ days: 2 }).toFormat("yyyy-MM-dd'T'HH:mm"), zone: 'UTC' },
+      },
+    });
+    expect(euro.status, euro.text).toBe(201);
+    const currency = await replacing('co-repl-2', { replacesSubscriptionId: 'co-repl-eur' });
+    expect(currency.status, currency.text).toBe(422);
+    expect(currency.body.errors).toEqual([
+      { field: 'plan.price.currency', message: expect.stringMatching(/^must be EUR, the currency of subscription co-repl-eur/) },
+    ]);
+    const trial = await replacing('co-repl-3', { replacesSubscriptionId: 'co-repl-eur', trial: { unit: 'day', count: 7 } });
+    expect(trial.status, trial.text).toBe(422);
+    expect(trial.body.errors.map((e: Body) => e.field)).toEqual(['trial']);
+    await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'co-repl-eur' }, body: { mode: 'now' } });
+    const ended = await eventually(
+      () =>
+        replacing('co-repl-4', { replacesSubscriptionId: 'co-repl-eur', plan: { price: { amount: '12.00', currency: 'EUR' }, interval: { unit: 'month' } } }),
+      (r) => r.status === 409,
+      { what: 'the replaced subscription ended' },
+    );
+    expect(ended.body).toMatchObject({
+      type: `${PROBLEM}conflict`,
+      detail: expect.stringMatching(/^Subscription co-repl-eur (has ended|is being stopped) .*: a checkout replaces only an active or trialing subscription/),
+    });
     const shape = await api.call<Body>('POST', '/v1/checkout-sessions/{id}/complete', { params: { id: 'x' }, body: { amount: '14.00' } });
     expect(shape.status).toBe(400);
   });
