@@ -24,7 +24,19 @@ export const SubscriptionStartedDataSchema = z
     status: status.describe('active, or trialing when a trial comes first'),
     charge_permission_id: z.string(),
     plan: EventPlanSchema,
-    anchor: z.strictObject({ local_date_time: z.string(), zone: z.string() }).describe("When cycle 0 is due, as a wall time in the buyer's zone"),
+    anchor: z
+      .strictObject({
+        local_date_time: z.string(),
+        zone: z.string(),
+        day_of_month: z
+          .number()
+          .int()
+          .optional()
+          .describe(
+            "Only when local_date_time's day is a clamped month end: the day month/year cycles bill on where the month has it (a replacement checkout continuing a Jan 31 plan from Feb 28: 31)",
+          ),
+      })
+      .describe("When cycle 0 is due, as a wall time in the buyer's zone"),
     trial: z.strictObject({ unit: z.string(), count: z.number().int() }).nullable(),
     end: z.union([z.strictObject({ after_cycles: z.number().int() }), z.strictObject({ at: instant('No cycle due at or after it is billed') })]).nullable(),
     first_charge_id: z.string().nullable().describe('The Charge captured at checkout (cycle 0), if any'),

@@ -36,7 +36,7 @@ function startedEventData(row: SubscriptionRow): Record<string, unknown> {
     status: row.status,
     charge_permission_id: row.chargePermissionId,
     plan: { ...moneyOut(row.amountMinor, row.currency), interval: { unit: row.intervalUnit, count: row.intervalCount } },
-    anchor: { local_date_time: row.anchorLocal, zone: row.anchorZone },
+    anchor: { local_date_time: row.anchorLocal, zone: row.anchorZone, ...(row.anchorDayOfMonth === null ? {} : { day_of_month: row.anchorDayOfMonth }) },
     trial: row.trial ?? null,
     end: row.endAfterCycles !== null ? { after_cycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,
     first_charge_id: row.firstChargeId,

@@ -6,6 +6,7 @@
 // billing date, stops the old one (ReplacedBy:<new id>) and closes its Charge Permission. Sandbox
 // cycles of 20 seconds keep it to seconds.
 import { sql } from 'drizzle-orm';
+import { DateTime } from 'luxon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
@@ -188,6 +189,50 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
     const rivalAtAmazon = await euAmazonPay.getCheckoutSession(rivalSession);
     expect(rivalAtAmazon.kind === 'ok' && rivalAtAmazon.body.statusDetails.state).toBe('Open');
     await eu.stopSubscription('eu-new-2');
+  }, 120_000);
+
+  it('the day of month carries over: a monthly plan anchored Jan 31 (a month of trial) whose next date is Feb 28 is replaced by one billing Feb 28, Mar 31, Apr 30', async () => {
+    const chargePermissionId = await newPermission(h, 'EUR');
+    const monthly = { unit: 'month' as const, count: 1 };
+    await eu.startSubscription({
+      id: 'eu-jan31',
+      chargePermissionId,
+      plan: { amountMinor: '1000', currency: 'EUR', interval: monthly },
+      anchor: { localDateTime: '2031-01-31T09:00', zone: 'Europe/Berlin' },
+      trial: monthly,
+    });
+    const old = await eventually(
+      () => getSubscription(h.database.db, 'eu-jan31'),
+      (r) => r?.nextBillingAt != null,
+      { what: 'cycle 0 of eu-jan31 planned' },
+    );
+    const feb28 = DateTime.fromISO('2031-02-28T09:00', { zone: 'Europe/Berlin' });
+    expect(old!.nextBillingAt!.toISOString()).toBe(feb28.toUTC().toISO());
+
+    const button = await eu.createCheckout({
+      ...replacement('eu-jan31-new', 'eu-jan31'),
+      plan: { amountMinor: '1200', currency: 'EUR', interval: monthly },
+      end: undefined,
+    });
+    expect(button.paymentIntent).toBe('Confirm');
+    const { checkoutSessionId } = await checkoutAsBuyer(h.simulator.url, button.createCheckoutSessionConfig);
+    const done = await eu.completeCheckout(checkoutSessionId);
+    expect(done.subscription.anchor).toEqual({ localDateTime: '2031-02-28T09:00:00', zone: 'Europe/Berlin', dayOfMonth: 31 });
+    expect(done.nextBillingAt).toBe(feb28.toUTC().toISO());
+    expect(done.replaced).toMatchObject({ subscriptionId: 'eu-jan31', status: 'canceled', chargePermissionClosed: true });
+    expect(await getSubscription(h.database.db, 'eu-jan31-new')).toMatchObject({ anchorLocal: '2031-02-28T09:00:00', anchorDayOfMonth: 31 });
+
+    // The new subscription's workflow plans from the stored anchor: Feb 28, then Mar 31 (not Mar 28), Apr 30.
+    const details = await eventually(
+      () => eu.getSubscription('eu-jan31-new'),
+      (d) => (d.workflow.live?.upcoming?.length ?? 0) >= 3,
+      { what: 'eu-jan31-new planned' },
+    );
+    const berlin = (iso: string) => DateTime.fromISO(iso, { zone: 'Europe/Berlin' }).toFormat("yyyy-MM-dd'T'HH:mm");
+    expect(details.workflow.live!.upcoming!.slice(0, 3).map((c) => berlin(c.dueAt))).toEqual(['2031-02-28T09:00', '2031-03-31T09:00', '2031-04-30T09:00']);
+    const started = (await checkedEvents(h.database.db, 'eu-jan31-new')).find((e) => e.type === 'subscription.started');
+    expect(started?.data).toMatchObject({ anchor: { local_date_time: '2031-02-28T09:00:00', zone: 'Europe/Berlin', day_of_month: 31 } });
+    await eu.stopSubscription('eu-jan31-new');
   }, 120_000);
 
   it('refusals: unknown, ended, paused, another currency, another zone, a trial; nothing is stored', async () => {
