@@ -3,6 +3,7 @@
 // one of this daemon's checkouts with the terms it signed, completes it idempotently with exactly
 // the session's amount, and starts the subscription on the Charge Permission the buyer agreed to
 // (amazon-pay-checkout reference §5, §10). Repeated and concurrent calls return the same subscription.
+// A checkout that replaces a subscription also stops that one and closes its permission (replace.ts).
 import { checkoutSessionStanding, completeDecisionOf, type CheckoutSessionStanding } from '../../amazonpay/checkout-outcomes.js';
 import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { AmazonPayOutcome } from '../../amazonpay/outcome-types.js';
@@ -52,6 +53,10 @@ export interface CompleteCheckoutResult extends StartSubscriptionResult {
  * checkout's latest button), CheckoutSessionError (AmountMismatch, InvalidCheckoutSessionStatus,
  * Expired, Canceled, OneTime: nothing started, see client/errors.ts), InvalidInputError,
  * ChargePermissionNotChargeableError, UpstreamError (Amazon Pay or Temporal; retry the call).
+ * A replacement checkout (replacesSubscriptionId, client/checkout/replace.ts) starts its
+ * subscription at the replaced one's next billing date, then stops that one and closes its Charge
+ * Permission (`replaced`); ConflictError before anything is completed when the replaced one can no
+ * longer be replaced, and a retryable one (Retry-After) while its cycle is being charged.
  */
 export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSessionId: string): Promise<CompleteCheckoutResult> {
   const idProblems = validateCheckoutSessionId(sentCheckoutSessionId, 'checkoutSessionId');

@@ -79,8 +79,11 @@ const PLACEHOLDER_PERMISSION = 'S00-0000000-0000000';
  * Validates the terms with the rules of startSubscription (id, plan, zone, trial, end, descriptor,
  * metadata) and the return URLs, stores them with the signed payload (db/queries/checkouts.ts),
  * and returns the button configuration. The same subscription id again replaces the terms while
- * no Checkout Session has claimed them. Throws InvalidInputError (every problem named),
- * ConflictError (the subscription exists, or a session already completes this checkout),
+ * no Checkout Session has claimed them. With `replacesSubscriptionId` the subscription it names is
+ * checked too (client/checkout/replace.ts assertReplaceable) and the payload is Confirm. Throws
+ * InvalidInputError (every problem named; an unknown replaced subscription, another currency or
+ * zone), ConflictError (the subscription exists, or a session already completes this checkout;
+ * the replaced one has ended, is paused, in dunning, or was replaced already),
  * NotConfiguredError (no Store ID, or no merchant ID: Amazon's renderButton requires merchantId).
  */
 export async function createCheckout(deps: BillingClientDeps, input: CreateCheckoutInput): Promise<CheckoutButton> {
