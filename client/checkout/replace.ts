@@ -11,7 +11,7 @@ import { continuationAnchor, dueAtForCycle, rebaseSegments, type ScheduleSegment
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingAnchor, BillingInterval, Plan, SubscriptionStatus } from '../../billing/types.js';
 import { isFinalSubscriptionStatus, REPLACED_BY_PREFIX } from '../../billing/vocabulary.js';
-import { getCheckoutReplacing } from '../../db/queries/checkouts.js';
+import { getCheckoutReplacing, recordReplacementFinished, unfinishedReplacements } from '../../db/queries/checkouts.js';
 import { getSubscription, listSubscriptionEvents } from '../../db/queries/subscriptions.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
@@ -167,6 +167,31 @@ export interface ReplacedSubscription {
   chargePermissionClosed: boolean;
 }
 
+/** What finishing a replacement needs: the admin client's deps, or housekeeping's (daemon/housekeeping/jobs.ts). */
+export type ReplacementDeps = Pick<BillingClientDeps, 'db' | 'now' | 'temporal' | 'amazonPay'>;
+
+/**
+ * Finishes each replacement whose new subscription started before `startedBefore` and that was
+ * never recorded finished (finishReplacement): a complete that crashed between starting the new
+ * subscription and stopping the old one must not leave both billing at the next date. Returns the
+ * new subscriptions' ids finished and those that failed (with why; tried again next run).
+ */
+export async function finishUnfinishedReplacements(
+  deps: ReplacementDeps,
+  startedBefore: Date,
+): Promise<{ finished: ReplacedSubscription[]; failed: { subscriptionId: string; error: string }[] }> {
+  const finished: ReplacedSubscription[] = [];
+  const failed: { subscriptionId: string; error: string }[] = [];
+  for (const pending of await unfinishedReplacements(deps.db, startedBefore)) {
+    try {
+      finished.push(await finishReplacement(deps, pending.replacesSubscriptionId, pending.subscriptionId));
+    } catch (error) {
+      failed.push({ subscriptionId: pending.subscriptionId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return { finished, failed };
+}
+
 /** How long complete waits for the old workflow to record its end before closing the permission. */
 const STOPPED_WAIT_MS = 10_000;
 
@@ -175,10 +200,12 @@ const STOPPED_WAIT_MS = 10_000;
  * sent after this) unless it has ended, waits for its workflow to record the end, then closes its
  * Charge Permission with Close Charge Permission (closureReason naming the new subscription;
  * already Closed counts as closed) unless another live subscription bills on it. Idempotent:
- * a repeat, or a repeat after a crash between the steps, finishes what is left. Throws
+ * a repeat, or a repeat after a crash between the steps, finishes what is left; then the checkout
+ * records it finished (checkouts.replacement_finished_at). What a crash left unfinished and no repeat
+ * came for is finished by housekeeping's drift job (finishUnfinishedReplacements). Throws
  * UpstreamError (retryable) when Temporal or Amazon Pay fails: complete again to finish.
  */
-export async function finishReplacement(deps: BillingClientDeps, oldId: string, newId: string): Promise<ReplacedSubscription> {
+export async function finishReplacement(deps: ReplacementDeps, oldId: string, newId: string): Promise<ReplacedSubscription> {
   let old = await getSubscription(deps.db, oldId);
   if (!old) throw new Error(`replaced subscription ${oldId} has no row`);
   if (!isFinalSubscriptionStatus(old.status)) {
@@ -209,6 +236,7 @@ export async function finishReplacement(deps: BillingClientDeps, oldId: string, 
     }
     closed = true;
   }
+  await recordReplacementFinished(deps.db, newId, deps.now());
   return {
     subscriptionId: oldId,
     status: old.status as SubscriptionStatus,

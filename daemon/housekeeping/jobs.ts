@@ -27,6 +27,7 @@ import {
 import type { IpnDispatcher } from '../../ipn/dispatcher.js';
 import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js';
 import { applyPermissionStatus, withStaleExpiry, type ReactionDeps } from '../../ipn/reaction.js';
+import { finishUnfinishedReplacements } from '../../client/checkout/replace.js';
 import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
 import { redeliverStop, workflowStateOf } from '../../client/subscriptions/stop-now.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
@@ -199,9 +200,19 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
      * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
      * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
-     * ago is sent it again (`stopsResent`). A running workflow without a row is reported.
+     * ago is sent it again (`stopsResent`). A running workflow without a row is reported. A
+     * replacement checkout that started its subscription but never finished stopping the one it
+     * replaces (its complete crashed or failed between the steps, and was not repeated) is finished
+     * (client/checkout/replace.ts finishUnfinishedReplacements): `replaced` lists those stopped.
      */
-    async drift(): Promise<{ stalled: string[]; orphans: string[]; canceled: string[]; ended: string[]; stopsResent: string[] }> {
+    async drift(): Promise<{
+      stalled: string[];
+      orphans: string[];
+      canceled: string[];
+      ended: string[];
+      stopsResent: string[];
+      replaced: string[];
+    }> {
       const running = new Set<string>();
       const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.workflowsTaskQueue.replace(/'/g, "''")}'`;
       for await (const execution of deps.temporal.workflow.list({ query })) running.add(execution.workflowId);
@@ -256,7 +267,21 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       const known = await subscriptionWorkflowIds(deps.db, [...running]);
       const orphans = [...running].filter((id) => !known.has(id));
       for (const workflowId of orphans) deps.logger.error({ workflowId }, 'drift: a subscription workflow is running without a subscription row');
-      return { stalled, orphans, ...finished, stopsResent };
+
+      // A replacement checkout whose complete stopped between starting the new subscription and
+      // stopping the old one (client/checkout/replace.ts): finished here, before both bill.
+      const replacements = await finishUnfinishedReplacements(
+        { db: deps.db, now: deps.now, temporal: async () => deps.temporal, amazonPay: () => deps.amazonPay },
+        new Date(deps.now().getTime() - (deps.driftMinAgeMs ?? 5 * 60_000)),
+      );
+      for (const done of replacements.finished)
+        deps.logger.warn(
+          { subscriptionId: done.subscriptionId, status: done.status, chargePermissionClosed: done.chargePermissionClosed },
+          'drift: a replacement checkout left its replaced subscription live; stopped it and closed its Charge Permission',
+        );
+      for (const { subscriptionId, error } of replacements.failed)
+        deps.logger.error({ subscriptionId, error }, 'drift: could not finish the replacement made by this subscription’s checkout; tried again next run');
+      return { stalled, orphans, ...finished, stopsResent, replaced: replacements.finished.map((r) => r.subscriptionId) };
     },
 
     /**

@@ -140,3 +140,28 @@ export async function getCheckoutReplacing(
     .limit(1);
   return row;
 }
+
+/** Records that the replacement `subscriptionId`'s checkout made is finished (client/checkout/replace.ts finishReplacement); the first time stays. */
+export async function recordReplacementFinished(db: DatabaseOrTransaction, subscriptionId: string, at: Date): Promise<void> {
+  await db
+    .update(checkouts)
+    .set({ replacementFinishedAt: sql`coalesce(${checkouts.replacementFinishedAt}, ${at.toISOString()}::timestamptz)` })
+    .where(eq(checkouts.subscriptionId, subscriptionId));
+}
+
+/**
+ * Replacements whose new subscription was started before `startedBefore` but that were never
+ * recorded finished (a complete that crashed or failed between the start and the close): the new
+ * subscription's id and the replaced one's.
+ */
+export async function unfinishedReplacements(
+  db: DatabaseOrTransaction,
+  startedBefore: Date,
+): Promise<{ subscriptionId: string; replacesSubscriptionId: string }[]> {
+  const rows = await db.execute<{ subscription_id: string; replaces_subscription_id: string }>(sql`
+    select c.subscription_id, c.replaces_subscription_id
+    from checkouts c join subscriptions s on s.id = c.subscription_id
+    where c.replaces_subscription_id is not null and c.replacement_finished_at is null and s.created_at < ${startedBefore.toISOString()}::timestamptz
+    order by s.created_at`);
+  return [...rows].map((r) => ({ subscriptionId: r.subscription_id, replacesSubscriptionId: r.replaces_subscription_id }));
+}

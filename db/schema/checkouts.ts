@@ -33,6 +33,12 @@ export const checkouts = pgTable(
      * closes its Charge Permission. Null: a checkout for a new buyer or plan.
      */
     replacesSubscriptionId: text('replaces_subscription_id'),
+    /**
+     * When the replacement was finished: the replaced subscription stopped and its Charge
+     * Permission closed (or left open for another subscription on it). Null while a complete that
+     * crashed between the steps left it unfinished: housekeeping's drift job finishes it.
+     */
+    replacementFinishedAt: timestamp('replacement_finished_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

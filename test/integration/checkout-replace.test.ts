@@ -14,6 +14,8 @@ import { parseAmazonPayConfig } from '../../amazonpay/config.js';
 import type { CreateCheckoutInput } from '../../client/checkout/create.js';
 import type { BillingClient } from '../../client/index.js';
 import { CheckoutRequiredError, ConflictError, InvalidInputError, UpstreamError } from '../../client/errors.js';
+import { finishUnfinishedReplacements } from '../../client/checkout/replace.js';
+import { getCheckout, saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
 import { anchorSecondsFromNow, billingClientOf, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
@@ -234,6 +236,53 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
     const started = (await checkedEvents(h.database.db, 'eu-jan31-new')).find((e) => e.type === 'subscription.started');
     expect(started?.data).toMatchObject({ anchor: { local_date_time: '2031-02-28T09:00:00', zone: 'Europe/Berlin', day_of_month: 31 } });
     await eu.stopSubscription('eu-jan31-new');
+  }, 120_000);
+
+  it('a complete that crashed after starting the new subscription and was never repeated: the drift job stops the old one and closes its permission', async () => {
+    const oldPermission = await newPermission(h, 'EUR');
+    const monthly = { unit: 'month' as const, count: 1 };
+    const anchor = { localDateTime: '2031-05-15T09:00', zone: 'Europe/Berlin' };
+    await eu.startSubscription({
+      id: 'eu-crash-old',
+      chargePermissionId: oldPermission,
+      plan: { amountMinor: '1000', currency: 'EUR', interval: monthly },
+      anchor,
+    });
+    // What the crash left: the new subscription started from its checkout (which replaces the old one), the old one still live.
+    await eu.startSubscription({
+      id: 'eu-crash-new',
+      chargePermissionId: await newPermission(h, 'EUR'),
+      plan: { amountMinor: '1200', currency: 'EUR', interval: monthly },
+      anchor,
+    });
+    await saveCheckout(h.database.db, {
+      subscriptionId: 'eu-crash-new',
+      account: null,
+      terms: {},
+      payloadJson: '{}',
+      replacesSubscriptionId: 'eu-crash-old',
+      at: new Date(),
+    });
+
+    const deps = { db: h.database.db, now: () => new Date(), temporal: async () => h.temporal.client, amazonPay: () => euAmazonPay };
+    // Not yet: a complete may still be running (the drift job passes driftMinAgeMs, 5 minutes, here a moment ago).
+    expect(await finishUnfinishedReplacements(deps, new Date(Date.now() - 60_000))).toEqual({ finished: [], failed: [] });
+    const swept = await finishUnfinishedReplacements(deps, new Date());
+    expect(swept.failed).toEqual([]);
+    expect(swept.finished).toEqual([
+      {
+        subscriptionId: 'eu-crash-old',
+        status: 'canceled',
+        statusReason: 'ReplacedBy:eu-crash-new',
+        chargePermissionId: oldPermission,
+        chargePermissionClosed: true,
+      },
+    ]);
+    expect((await h.control.getChargePermission(oldPermission)).chargePermission.statusDetails.state).toBe('Closed');
+    expect((await getCheckout(h.database.db, 'eu-crash-new'))?.replacementFinishedAt).toBeInstanceOf(Date);
+    // Finished once: the next run has nothing to do.
+    expect(await finishUnfinishedReplacements(deps, new Date())).toEqual({ finished: [], failed: [] });
+    await eu.stopSubscription('eu-crash-new');
   }, 120_000);
 
   it('refusals: unknown, ended, paused, another currency, another zone, a trial; nothing is stored', async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE "checkouts" ADD COLUMN "replacement_finished_at" timestamp with time zone;
