@@ -1,8 +1,8 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { PAID_CHARGE_STATES, SOFT_DECLINE_REASONS, type FinalSubscriptionStatus, type LedgerState } from '../../billing/vocabulary.js';
+import { PAID_CHARGE_STATES, REPLACED_BY_PREFIX, SOFT_DECLINE_REASONS, type FinalSubscriptionStatus, type LedgerState } from '../../billing/vocabulary.js';
 import { appendEventsFrom, decimalAmountSql } from './event-sql.js';
 import type { DatabaseOrTransaction } from '../client.js';
-import { charges, subscriptions, type ChargeRow } from '../schema/index.js';
+import { charges, checkouts, subscriptions, type ChargeRow } from '../schema/index.js';
 
 export interface ChargeAttemptKey {
   subscriptionId: string;
@@ -48,6 +48,15 @@ export async function claimChargeSend(
       where ${subscriptions.id} = ${subscriptionId} for share
     ), stop as (
       select reason, status from subscription where stop_at is not null
+      union all
+      -- Replaced by a checkout whose subscription has started (client/checkout/replace.ts): a stop
+      -- too, even before complete records it — a complete that died between starting the new
+      -- subscription and stopping this one must not let both bill the same date.
+      (select ${REPLACED_BY_PREFIX}::text || ${checkouts.subscriptionId}, 'canceled' from ${checkouts}
+      join ${subscriptions} on ${subscriptions.id} = ${checkouts.subscriptionId}
+      where ${checkouts.replacesSubscriptionId} = ${subscriptionId} and ${checkouts.checkoutSessionId} is not null
+        and not exists (select 1 from subscription where stop_at is not null)
+      limit 1)
     ), prior as (
       select * from ${charges} where ${attemptWhere(row)}
     ), may_send as (

@@ -69,6 +69,21 @@ describe('claiming a Create Charge send after a stop', () => {
     expect(await claimChargeSend(db, attempt('expired', 1))).toEqual({ claimed: false, stopReason: 'ChargePermissionExpired', stopStatus: 'ended' });
   });
 
+  it('a subscription replaced by a started checkout subscription is stopped for the claim, before complete records the stop', async () => {
+    await subscription('replaced');
+    // Prepared and being completed, its subscription not started yet: the old one still bills.
+    await sql`insert into checkouts (subscription_id, terms, payload_json, checkout_session_id, replaces_subscription_id)
+      values ('replacement', '{}'::jsonb, '{}', 'a1b2c3d4-0000-0000-0000-000000000000', 'replaced')`;
+    expect(await claimChargeSend(db, attempt('replaced', 1))).toEqual({ claimed: true });
+    // Its subscription started (complete died before stopping the old one): the old one sends nothing more.
+    await subscription('replacement');
+    expect(await claimChargeSend(db, attempt('replaced', 2))).toEqual({ claimed: false, stopReason: 'ReplacedBy:replacement', stopStatus: 'canceled' });
+    expect((await rows('replaced')).map((r) => r.cycle)).toEqual([1]);
+    // A stop recorded meanwhile is the one reported.
+    await recordStopRequested(db, 'replaced', 'ReplacedBy:replacement', at);
+    expect(await claimChargeSend(db, attempt('replaced', 3))).toEqual({ claimed: false, stopReason: 'ReplacedBy:replacement', stopStatus: 'canceled' });
+  });
+
   it('a stop being written while the claim runs is waited for and honoured: no claim commits after a stop it did not see', async () => {
     await subscription('racing');
     // The stop is written on a connection of its own (stop-now.ts runs in another process).
