@@ -207,23 +207,20 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       await handle.terminate('simulated operator mistake');
       await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = ${id}`);
     }
-    // A running workflow whose recorded stop never reached it (the stopper died between the two).
-    const lostCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const lost = (await launch(idleSpec('sub-drift-stop-lost', lostCp))).handle;
-    await eventually(
-      async () => (await getSubscription(database.db, 'sub-drift-stop-lost'))?.nextBillingAt,
-      (next) => next != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
+    // Running workflows whose recorded stop — now, or at period end — never reached them (the stopper died between the two).
+    const runningWithStatus = async (id: string) => {
+      const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+      const { handle } = await launch(idleSpec(id, cp));
+      await eventually(
+        async () => (await getSubscription(database.db, id))?.nextBillingAt,
+        (next) => next != null,
+        { timeoutMs: 20_000, what: 'the first status write' },
+      );
+      return handle;
+    };
+    const lost = await runningWithStatus('sub-drift-stop-lost');
     await recordStopRequested(database.db, 'sub-drift-stop-lost', 'BuyerRequested', new Date(Date.now() - 2 * 60_000));
-    // The same for a stop at period end.
-    const periodEndCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const periodEndLost = (await launch(idleSpec('sub-drift-period-end-lost', periodEndCp))).handle;
-    await eventually(
-      async () => (await getSubscription(database.db, 'sub-drift-period-end-lost'))?.nextBillingAt,
-      (next) => next != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
+    const periodEndLost = await runningWithStatus('sub-drift-period-end-lost');
     await recordPeriodEndStop(database.db, { subscriptionId: 'sub-drift-period-end-lost', reason: 'moving away', at: new Date(Date.now() - 2 * 60_000) });
     // A run that completed (ended after its only cycle) whose final status write never landed.
     const doneCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;

@@ -167,8 +167,8 @@ describe('billing repair', () => {
     expect((await cli.run(['repair', 'repair-stopped'])).code).toBe(1);
   });
 
-  /** A subscription whose cycle 0 was paid, then its workflow terminated (`seconds`: its interval). */
-  async function paidThenTerminated(id: string, seconds: number): Promise<{ cp: string; handle: SubscriptionHandle }> {
+  /** A subscription on a `seconds` interval whose cycle 0 was paid. */
+  async function paidCycle0(id: string, seconds: number): Promise<{ cp: string; handle: SubscriptionHandle }> {
     const cp = await newPermission(h);
     const { handle } = await h.launch(shortSpec(id, cp, { seconds, cycles: 5 }));
     await eventually(
@@ -176,8 +176,14 @@ describe('billing repair', () => {
       (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
       { what: 'cycle 0 paid' },
     );
-    await handle.terminate('worker host lost');
     return { cp, handle };
+  }
+
+  /** The same, then its workflow terminated. */
+  async function paidThenTerminated(id: string, seconds: number): Promise<{ cp: string; handle: SubscriptionHandle }> {
+    const paid = await paidCycle0(id, seconds);
+    await paid.handle.terminate('worker host lost');
+    return paid;
   }
 
   it('a stop at period end on a terminated workflow is accepted and recorded; once the period has ended, repair cancels it with the reason, billing nothing', async () => {
@@ -228,13 +234,7 @@ describe('billing repair', () => {
   });
 
   it('a stop at period end recorded but never signalled: the charge of the next cycle is not sent and the workflow ends canceled with the reason', async () => {
-    const cp = await newPermission(h);
-    const { handle } = await h.launch(shortSpec('period-end-unsignalled', cp, { seconds: 4, cycles: 5 }));
-    await eventually(
-      () => ledger(h, 'period-end-unsignalled'),
-      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
-      { what: 'cycle 0 paid' },
-    );
+    const { cp, handle } = await paidCycle0('period-end-unsignalled', 4);
     // The stopper wrote the stop (stop-at-period-end.ts) and died before the signal.
     await recordPeriodEndStop(h.database.db, { subscriptionId: 'period-end-unsignalled', reason: 'moving away', at: new Date() });
     expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'moving away', cycle: 1 });
@@ -244,13 +244,7 @@ describe('billing repair', () => {
   });
 
   it('a stop at period end the running workflow never received is sent again by repair (once)', async () => {
-    const cp = await newPermission(h);
-    const { handle } = await h.launch(shortSpec('period-end-resent', cp, { seconds: 6, cycles: 5 }));
-    await eventually(
-      () => ledger(h, 'period-end-resent'),
-      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
-      { what: 'cycle 0 paid' },
-    );
+    const { cp, handle } = await paidCycle0('period-end-resent', 6);
     await recordPeriodEndStop(h.database.db, { subscriptionId: 'period-end-resent', reason: 'moving away', at: new Date() });
     expect(await cli.library.repair('period-end-resent')).toMatchObject({ action: 'stop-resent', cancelAtPeriodEnd: { reason: 'moving away' } });
     expect((await handle.query(stateQuery)).cancelAtPeriodEnd).toBe(true);
