@@ -34,7 +34,8 @@ export async function stopSubscriptionAtPeriodEnd(
   stop: { subscriptionId: string; reason: string },
 ): Promise<PeriodEndStopOutcome> {
   // The running workflow knows its billing dates (plan changes included): the day it ends is the one after the last billable cycle.
-  const before = await handle.query(stateQuery).catch(() => null);
+  // Not asked of a closed one: its query would wait for a worker to replay it.
+  const before = (await workflowStateOf(handle)) === 'RUNNING' ? await handle.query(stateQuery).catch(() => null) : null;
   const dueAt = (cycle: number): Date | null => {
     const due = before?.upcoming?.find((c) => c.cycle === cycle)?.dueAt;
     return due ? new Date(due) : null;
