@@ -33,7 +33,8 @@ export interface ChargeDeps {
  * sends the same key and Amazon Pay replays instead of charging again. Around the call: the
  * pending ledger row before it, its completion after it (activities/charge-ledger.ts) and, when
  * paid, the subscription's next status (ChargeCycleInput.onPaid). With `notSentAfterStop`, a
- * send is skipped when a stop "now" was recorded and no earlier request with this key may have
+ * send is skipped when a stop "now" was recorded, or a stop at period end whose last billable
+ * cycle is before this one (client/subscriptions/stop-at-period-end.ts), and no earlier request with this key may have
  * been processed by Amazon Pay — a first send, or a retry after a 429 or a crash before sending
  * (result `not_sent`, no ledger row left behind; db/queries/charges.ts claimChargeSend).
  */
@@ -86,8 +87,8 @@ async function chargeCycleAttempt(deps: ChargeDeps, input: ChargeCycleInput): Pr
     merchantMetadata: { merchantReferenceId: `${input.subscriptionId}:${input.cycle}`, ...input.merchantMetadata },
   };
   await deps.spaceCalls?.();
-  // Last moment before sending, on every attempt: a stop recorded meanwhile
-  // (client/subscriptions/stop-now.ts) means nothing is sent unless an earlier request with
+  // Last moment before sending, on every attempt: a stop recorded meanwhile (client/subscriptions/
+  // stop-now.ts, or stop-at-period-end.ts for a cycle after the stop's) means nothing is sent unless an earlier request with
   // this key may have been processed (then it is resent with its key, to learn its outcome).
   // A 429 or a crash before the send leaves nothing processed, so its retry is not sent.
   const claim = await claimChargeSend(deps.db, {

@@ -61,6 +61,7 @@ export function subscriptionOut(s: SubscriptionView): z.output<typeof Subscripti
     createdAt: s.createdAt,
     endedAt: s.endedAt,
     stopRequested: s.stopRequested,
+    stopAtPeriodEnd: s.stopAtPeriodEnd,
     permissionExpiresAt: s.permissionExpiresAt,
     workflowId: s.workflowId,
   };

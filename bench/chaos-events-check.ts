@@ -9,10 +9,11 @@ import { TROUBLE_STATUSES } from '../db/queries/status-events.js';
 
 /** Ledger states whose write emits charge.failed (db/queries/charges.ts chargeEventsSql). */
 const FAILED_LEDGER_STATES: readonly string[] = ['Refused', 'failed', 'Declined', 'Canceled'];
-/** Subscription event types that report a status change (the rest: started, plan_changed, trial_will_end). */
+/** Subscription event types that report a status change (the rest: started, plan_changed, cancel_scheduled, trial_will_end, permission_will_expire). */
 const NOT_STATUS_TYPES: readonly string[] = [
   'subscription.started',
   'subscription.plan_changed',
+  'subscription.cancel_scheduled',
   'subscription.trial_will_end',
   'subscription.permission_will_expire',
 ];

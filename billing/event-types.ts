@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'subscription.paused',
   'subscription.resumed',
   'subscription.plan_changed',
+  'subscription.cancel_scheduled',
   'subscription.needs_attention',
   'subscription.unpaid',
   'subscription.canceled',

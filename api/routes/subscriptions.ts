@@ -133,7 +133,15 @@ export const subscriptionRoutes: FastifyPluginAsyncZod<{ client: BillingClient }
         atPeriodEnd: mode === 'at_period_end',
         ...(request.body?.reason === undefined ? {} : { reason: request.body.reason }),
       });
-      return { subscriptionId: request.params.id, mode, live: result.state ? liveOut(result.state) : null };
+      const stop = result.periodEnd;
+      return {
+        subscriptionId: request.params.id,
+        mode,
+        live: result.state ? liveOut(result.state) : null,
+        stopAtPeriodEnd: stop
+          ? { at: stop.requestedAt, reason: stop.reason, afterCycle: stop.afterCycle, endsAt: stop.endsAt, workflowRunning: stop.workflowState === 'RUNNING' }
+          : null,
+      };
     },
   });
 

@@ -77,7 +77,9 @@ export const DashboardSchema = z
         capturedToday: minor,
         capturedThisMonth: minor,
         refundedThisMonth: minor,
-        mrr: minor.describe('Monthly recurring revenue of active and past_due subscriptions (an average month)'),
+        mrr: minor.describe(
+          'Monthly recurring revenue of active and past_due subscriptions (an average month); one asked to stop at period end counts until it ends',
+        ),
       }),
     ),
     outcomes: z.array(

@@ -110,6 +110,14 @@ export const SubscriptionPlanChangedDataSchema = z
   })
   .meta({ id: 'SubscriptionPlanChangedData' });
 
+export const SubscriptionCancelScheduledDataSchema = z
+  .strictObject({
+    reason: z.string().describe('Why the stop was asked for (the reason the subscription is canceled with)'),
+    after_cycle: z.number().int().describe('The last cycle that may still be billed; -1 when nothing was billed yet'),
+    ends_at: instant('When the paid period ends and the subscription is canceled, billing nothing more').nullable(),
+  })
+  .meta({ id: 'SubscriptionCancelScheduledData' });
+
 export const SubscriptionTrialWillEndDataSchema = z
   .strictObject({ trial_ends_at: instant('When the trial ends and the first cycle is due'), cycle: z.number().int() })
   .meta({ id: 'SubscriptionTrialWillEndData' });
@@ -191,6 +199,7 @@ export const EVENT_DATA_SCHEMAS = {
   'subscription.paused': SubscriptionStatusDataSchema,
   'subscription.resumed': SubscriptionStatusDataSchema,
   'subscription.plan_changed': SubscriptionPlanChangedDataSchema,
+  'subscription.cancel_scheduled': SubscriptionCancelScheduledDataSchema,
   'subscription.needs_attention': SubscriptionNeedsAttentionDataSchema,
   'subscription.unpaid': SubscriptionNeedsAttentionDataSchema,
   'subscription.canceled': SubscriptionStatusDataSchema,

@@ -33,6 +33,17 @@ export const SubscriptionSchema = z
       .describe(
         'A cancel "now" recorded before the workflow was told: when and why (the subscription ends canceled with this reason); null when none was asked for',
       ),
+    stopAtPeriodEnd: z
+      .strictObject({
+        at: instant.describe('When the cancel at_period_end was asked for'),
+        reason: z.string().describe('Why: the subscription ends canceled with this reason'),
+        afterCycle: z.number().int().describe('The last cycle that may still be billed; -1 when nothing was billed yet'),
+        endsAt: instant.nullable().describe('When the paid period ends and the subscription is canceled (the next cycle is not billed); null when not known'),
+      })
+      .nullable()
+      .describe(
+        'A cancel at_period_end recorded before the workflow was told: no cycle after afterCycle is charged, even if the workflow is not running (then billing is not running, and a repair finishes it); null when none was asked for',
+      ),
     permissionExpiresAt: instant
       .nullable()
       .describe(
@@ -124,7 +135,19 @@ export const CancelResultSchema = z
   .strictObject({
     subscriptionId: z.string(),
     mode: z.enum(['now', 'at_period_end']),
-    live: LiveStateSchema.nullable().describe('Null after a cancel now: the workflow has stopped'),
+    live: LiveStateSchema.nullable().describe('Null after a cancel now: the workflow has stopped; after at_period_end when the workflow is not running'),
+    stopAtPeriodEnd: z
+      .strictObject({
+        at: instant,
+        reason: z.string(),
+        afterCycle: z.number().int().describe('The last cycle that may still be billed; -1 when nothing was billed yet'),
+        endsAt: instant.nullable(),
+        workflowRunning: z
+          .boolean()
+          .describe('false: billing is not running (its workflow failed or was terminated); the stop is kept and a repair finishes the subscription'),
+      })
+      .nullable()
+      .describe('After at_period_end: the stop as recorded; null after a cancel now'),
   })
   .meta({ id: 'CancelResult' });
 

@@ -28,6 +28,16 @@ export function showInstant(iso: string | null, zone: string): string {
   return `${local.toFormat('yyyy-MM-dd HH:mm:ss')} ${zone} (${utcText} UTC)`;
 }
 
+/**
+ * A recorded stop at period end as one status note: "stops at period end (reason), after cycle 3 /
+ * on 2026-04-15 09:00:00 America/New_York (13:00:00 UTC)" — "before its first charge" when no cycle
+ * may be billed (afterCycle -1), no date when it was not known. `zone`: the subscription's zone.
+ */
+export function periodEndStopNote(stop: { reason: string; afterCycle: number; endsAt: string | null }, zone: string): string {
+  const after = stop.afterCycle < 0 ? 'before its first charge' : `after cycle ${stop.afterCycle}`;
+  return `stops at period end (${stop.reason}), ${after}${stop.endsAt ? ` / on ${showInstant(stop.endsAt, zone)}` : ''}`;
+}
+
 /** Plain-text table: left-aligned columns, a header and a rule. */
 export function table(headers: string[], rawRows: string[][]): string {
   // A line break inside a cell would start a fake row: cells are escaped whole.

@@ -39,6 +39,10 @@ export const SUBSCRIPTION_COLUMNS = [
   'stop_requested_reason',
   'permission_expires_at',
   'anchor_day_of_month',
+  'stop_at_period_end_at',
+  'stop_at_period_end_reason',
+  'stop_at_period_end_after_cycle',
+  'stop_at_period_end_ends_at',
 ] as const;
 
 /**
@@ -70,6 +74,10 @@ export const SUBSCRIPTION_FIELDS_IN_CSV: Readonly<Record<string, { columns: read
   'stopRequested.reason': { columns: ['stop_requested_reason'] },
   permissionExpiresAt: { columns: ['permission_expires_at'] },
   'anchor.dayOfMonth': { columns: ['anchor_day_of_month'] },
+  'stopAtPeriodEnd.at': { columns: ['stop_at_period_end_at'] },
+  'stopAtPeriodEnd.reason': { columns: ['stop_at_period_end_reason'] },
+  'stopAtPeriodEnd.afterCycle': { columns: ['stop_at_period_end_after_cycle'] },
+  'stopAtPeriodEnd.endsAt': { columns: ['stop_at_period_end_ends_at'] },
 };
 
 const LEDGER_COLUMNS = [
@@ -233,6 +241,10 @@ export function subscriptionCells(s: SubscriptionView): Array<string | number | 
     s.stopRequested?.reason ?? null,
     s.permissionExpiresAt,
     s.anchor.dayOfMonth ?? null,
+    s.stopAtPeriodEnd?.at ?? null,
+    s.stopAtPeriodEnd?.reason ?? null,
+    s.stopAtPeriodEnd?.afterCycle ?? null,
+    s.stopAtPeriodEnd?.endsAt ?? null,
   ];
 }
 

@@ -1,5 +1,5 @@
 import { JSON_OPTION_HELP, str, type Command, type CommandContext } from '../cli/command.js';
-import { showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
+import { periodEndStopNote, showInstant, showInterval, showMoney, toJson } from '../cli/format.js';
 import { amountMinorFrom, parseIntervalText } from '../cli/values.js';
 import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
@@ -84,8 +84,11 @@ export const stopCommand: Command = {
 Without --at-period-end billing stops at once: no further charge is made. With it, the period
 already paid runs out and nothing is billed after it. A subscription whose workflow is not
 running (failed, terminated) is stopped too: the stop is recorded and the subscription finished
-from the database (status canceled with the reason), so billing repair never restarts it; a stop
-at period end needs its workflow running (billing repair first).
+from the database (status canceled with the reason), so billing repair never restarts it. A stop
+at period end is recorded in the database before the workflow is told: no cycle after the last
+paid one is charged even if the workflow never hears of it, and for a subscription whose workflow
+is not running the answer says so — billing is not running, and billing repair finishes it
+(canceled with the reason once the period has ended, or restarted until then).
 
 Options:
   --at-period-end              stop when the paid period ends instead of now
@@ -101,12 +104,19 @@ Examples:
     const atPeriodEnd = values['at-period-end'] === true;
     const result = await client.stopSubscription(id ?? '', { atPeriodEnd, reason: str(values, 'reason') });
     const text =
-      result.mode === 'now'
-        ? `Stopped ${id}: no further charges.${withoutWorkflowNote(result.finishedWithoutWorkflow)}\n`
-        : `${id} will stop at the end of the current period: ${result.state ? stateLine(result.state) : ''}\n`;
+      result.mode === 'now' ? `Stopped ${id}: no further charges.${withoutWorkflowNote(result.finishedWithoutWorkflow)}\n` : periodEndText(id ?? '', result);
     return respond(ctx, result, text);
   },
 };
+
+/** The answer to a stop at period end: what was recorded, and the workflow's state or why billing is not running. */
+function periodEndText(id: string, result: StopResult): string {
+  const stop = result.periodEnd;
+  const note = stop ? `${periodEndStopNote(stop, 'UTC')}. ` : '';
+  if (result.state) return `${id} will stop at the end of the current period: ${note}${stateLine(result.state)}\n`;
+  const state = stop?.workflowState.toLowerCase() ?? 'not running';
+  return `${id} will stop at the end of the current period: ${note}Its workflow is not running (${state}), so billing is not running: run billing repair ${id}, which cancels it with this reason once the period has ended (nothing is charged), or restarts it until then.\n`;
+}
 
 export const changePlanCommand: Command = {
   name: 'change-plan',

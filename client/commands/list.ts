@@ -1,5 +1,5 @@
 import { intOption, JSON_OPTION_HELP, str, type Command } from '../cli/command.js';
-import { showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
+import { periodEndStopNote, showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
 import { collectProblems } from '../cli/problems.js';
 import { checkListFilter, MAX_PAGE } from '../subscriptions/read.js';
 import { SUBSCRIPTION_STATUSES } from '../../billing/types.js';
@@ -62,7 +62,11 @@ Examples:
         page.items.map((s) => [
           s.id,
           // A stop recorded but not yet applied (the workflow has not ended it, or it is down: billing repair finishes it).
-          s.stopRequested && s.status !== 'canceled' ? `${s.status} (stop requested)` : s.status,
+          s.stopRequested && s.status !== 'canceled'
+            ? `${s.status} (stop requested)`
+            : s.stopAtPeriodEnd && !s.endedAt
+              ? `${s.status} (${periodEndStopNote(s.stopAtPeriodEnd, s.anchor.zone)})`
+              : s.status,
           `${showMoney(s.plan.amountMinor, s.plan.currency)} ${showInterval(s.plan.interval)}`,
           s.chargePermissionId,
           String(s.currentCycle),

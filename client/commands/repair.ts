@@ -7,6 +7,8 @@ import type { RepairResult } from '../index.js';
 function resultLine(result: RepairResult): string {
   if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
   const stop = result.stopRequested;
+  if (result.action === 'stop-resent' && !stop)
+    return `Stop at period end re-sent to ${result.subscriptionId} (${result.cancelAtPeriodEnd?.reason ?? ''}): it was recorded but its running workflow never received it\n`;
   if (result.action === 'stop-resent')
     return `Stop re-sent to ${result.subscriptionId}: a stop was requested at ${stop!.at} (${stop!.reason}) but its running workflow never received it\n`;
   if (result.action === 'canceled' || result.action === 'ended') {
@@ -16,7 +18,9 @@ function resultLine(result: RepairResult): string {
         ? `its run completed as ${result.action}`
         : from === 'run_cancelled'
           ? 'it was cancelled'
-          : `a stop was requested at ${stop!.at} (${stop!.reason})`;
+          : from === 'stop_at_period_end'
+            ? 'it was asked to stop at period end and that period has ended (nothing was billed)'
+            : `a stop was requested at ${stop!.at} (${stop!.reason})`;
     const name = result.action === 'ended' ? 'Ended' : 'Canceled';
     return `${name} ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${why}, so it was not restarted; status ${result.action} (${reason})\n`;
   }
@@ -46,13 +50,15 @@ charged again, and an attempt whose outcome is unknown is sent again with its ow
 key (Amazon Pay replays it) instead of a new one. One waiting in unpaid or
 payment_method_required is restored into that wait (nothing is charged until an admin resumes
 or the buyer fixes the payment method; the grace runs from the first hard decline), and a
-pending cancel at period end is kept (read from the old workflow's history; if Temporal has the
-workflow but its history cannot be read, nothing is restarted and it exits 1: try again). One
+pending cancel at period end is kept (recorded in the database by billing stop --at-period-end,
+or read from the old workflow's history; if Temporal has the workflow but its history cannot be
+read, nothing is restarted and it exits 1: try again); once that period has ended, it is not
+restarted but finished: status canceled with the stop's reason, nothing billed. One
 whose stop was requested (billing stop, the API's cancel, a closed Charge Permission) before its
 workflow stopped is not restarted but finished: status canceled with the stop's reason. One whose
 workflow completed or was cancelled but whose status was never written is finished as that run
 ended (ended after its last cycle, or canceled). A subscription whose workflow runs is left
-alone, unless a stop was recorded that never reached it: the stop is sent again. One that has
+alone, unless a stop (now or at period end) was recorded that never reached it: the stop is sent again. One that has
 ended in the database is refused.
 
 A stopped subscription whose workflow is gone while a charge attempt may have reached Amazon Pay

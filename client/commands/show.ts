@@ -1,4 +1,4 @@
-import { fields, showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
+import { fields, periodEndStopNote, showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
 import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import type { SubscriptionDetails } from '../subscriptions/read.js';
 
@@ -48,6 +48,9 @@ export function renderDetails(d: SubscriptionDetails): string {
     ['next billing', showInstant(live ? live.nextBillingAt : s.nextBillingAt, zone)],
   ];
   if (s.stopRequested) pairs.push(['stop requested', `at ${showInstant(s.stopRequested.at, zone)} (${s.stopRequested.reason})`]);
+  // Recorded in PostgreSQL (also when the workflow does not run: billing repair finishes it); shown until the subscription has ended.
+  if (s.stopAtPeriodEnd && !s.endedAt)
+    pairs.push(['stop at period end', `${periodEndStopNote(s.stopAtPeriodEnd, zone)}; asked at ${showInstant(s.stopAtPeriodEnd.at, zone)}`]);
   if (live?.nextRetryAt) pairs.push(['next retry', showInstant(live.nextRetryAt, zone)]);
   if (live?.outstanding)
     pairs.push([

@@ -45,7 +45,11 @@ export interface MoneyByCurrency {
   capturedToday: string;
   capturedThisMonth: string;
   refundedThisMonth: string;
-  /** Monthly recurring revenue: each active or past_due subscription's amount normalised to a month (30.436875 days), rounded to minor units. */
+  /**
+   * Monthly recurring revenue: each active or past_due subscription's amount normalised to a month
+   * (30.436875 days), rounded to minor units. One asked to stop at period end still counts until
+   * it ends (its period is paid; stopAtPeriodEnd on the subscription says when it ends).
+   */
   mrr: string;
 }
 

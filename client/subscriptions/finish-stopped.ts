@@ -8,15 +8,19 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { DatabaseOrTransaction } from '../../db/client.js';
 import { listCharges } from '../../db/queries/charges.js';
-import { recordedStopOf, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import { recordedStopOf, recordSubscriptionStatus, type RecordedPeriodEndStop } from '../../db/queries/subscriptions.js';
 import type { FinalSubscriptionStatus } from '../../billing/vocabulary.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { SubscriptionWorkflowResult } from '../../workflows/subscription.js';
 import { readLastRun } from './repair-history.js';
 import { merchantReferenceOf, unansweredAttempt } from './unanswered-charge.js';
 
-/** Where the end came from: the completed run's result, a cancelled run, or the recorded stop request of a run that stopped abruptly. */
-export type FinishSource = 'run_result' | 'run_cancelled' | 'stop_requested';
+/**
+ * Where the end came from: the completed run's result, a cancelled run, the recorded stop request
+ * of a run that stopped abruptly, or a recorded stop at period end whose period ended while its
+ * run was not running (finishAtPeriodEnd).
+ */
+export type FinishSource = 'run_result' | 'run_cancelled' | 'stop_requested' | 'stop_at_period_end';
 
 export type StoppedFinish =
   | {
@@ -110,4 +114,39 @@ async function endOfWorkflow(
     };
   }
   return { finished: true, status: stopRequested.status, reason: stopRequested.reason, from: 'stop_requested' };
+}
+
+/**
+ * Ends `row` — its workflow is not running (`workflowState`), and its recorded stop at period end
+ * (db/queries/subscriptions.ts recordPeriodEndStop) has taken effect: the period after the last
+ * billable cycle has ended and no cycle up to it is left to settle (the caller decides both) —
+ * `canceled` with the stop's reason, as the workflow would have at that cycle's due time; nothing is
+ * billed. Refused (finished: false) while an attempt that may have reached Amazon Pay has no
+ * recorded answer, as for a stop "now". Writes status, ended_at and a status event whose detail
+ * names `by`, the stop and the workflow's state. Throws what the database throws.
+ */
+export async function finishAtPeriodEnd(
+  db: DatabaseOrTransaction,
+  row: SubscriptionRow,
+  stop: RecordedPeriodEndStop,
+  { workflowState, by, now }: { workflowState: string; by: FinishedBy; now: Date },
+): Promise<StoppedFinish> {
+  const unanswered = unansweredAttempt(await listCharges(db, row.id));
+  if (unanswered) {
+    return {
+      finished: false,
+      why: `Subscription ${row.id}: its stop at period end has taken effect, but cycle ${unanswered.cycle} attempt ${unanswered.attempt} (idempotency key ${unanswered.idempotencyKey}) may have reached Amazon Pay with no answer recorded, so it is not finished as canceled; look the charge up in Amazon Pay (merchant reference ${merchantReferenceOf(row, unanswered)}), then run billing repair ${row.id} --unanswered-charge <ChargeId>, or --unanswered-charge none if Amazon Pay has no such charge`,
+    };
+  }
+  await recordSubscriptionStatus(db, {
+    subscriptionId: row.id,
+    status: 'canceled',
+    reasonCode: stop.reason,
+    cycle: row.currentCycle,
+    nextBillingAt: null,
+    detail: { [by]: 'stop_at_period_end', workflowState, periodEndStopRequestedAt: stop.at.toISOString(), afterCycle: stop.afterCycle },
+    ended: true,
+    at: now,
+  });
+  return { finished: true, status: 'canceled', reason: stop.reason, from: 'stop_at_period_end' };
 }

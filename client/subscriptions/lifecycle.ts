@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { isFinalSubscriptionStatus, REPLACED_BY_PREFIX } from '../../billing/vocabulary.js';
 import { controlCharacterProblem, validateAmountMinor, validateInterval } from '../../billing/plan-rules.js';
 import type { BillingEnvironment, BillingInterval, IntervalUnit, Problem, SubscriptionStatus } from '../../billing/types.js';
-import { cancelSignal, changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
+import { changePlanUpdate, pauseSignal, resumeSignal, stateQuery } from '../../workflows/messages.js';
 import type { ChangePlanResult, SubscriptionState } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError } from '../errors.js';
@@ -13,6 +13,7 @@ import { recordPermissionExpiry } from '../../db/queries/permissions.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
 import { assertChangeWithoutCheckout, recurringMetadataAsRead, recurringMetadataFor, updateRecurringMetadata } from './plan-terms.js';
+import { stopSubscriptionAtPeriodEnd } from './stop-at-period-end.js';
 import { stopSubscriptionNow, workflowStateOf } from './stop-now.js';
 import { requireRunning, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
 
@@ -88,26 +89,45 @@ export interface StopResult {
    * unanswered, left live (`status` null) with `why`: nothing is charged and repair does not restart it.
    */
   finishedWithoutWorkflow?: { workflowState: string; status: 'canceled' | 'ended' | null; reason: string | null; why?: string };
+  /**
+   * After 'period_end': the stop as recorded in PostgreSQL (stop-at-period-end.ts) — when (ISO UTC),
+   * why, the last cycle that may still be billed (-1: none) and when the subscription ends (ISO
+   * UTC; null when not known) — and what Temporal said of the workflow: not RUNNING means billing
+   * is not running and `billing repair` finishes the subscription (or restarts it to the period's end).
+   */
+  periodEnd?: { requestedAt: string; reason: string; afterCycle: number; endsAt: string | null; workflowState: string };
 }
 
 /**
  * 'now' records the stop, signals the reason and then cancels the workflow, which stops before
  * any further charge; a subscription whose workflow is not running is finished from the database
  * (client/subscriptions/stop-now.ts). 'period_end' lets the paid period run out and bills nothing
- * after it: it lives only in the workflow, so it needs a running one (Conflict otherwise).
- * Conflict when the subscription has already finished.
+ * after it: recorded in PostgreSQL first, then signalled (stop-at-period-end.ts); a subscription
+ * whose workflow is not running keeps the recorded stop (`periodEnd.workflowState`) for `billing
+ * repair`. Conflict when the subscription has already finished.
  */
 export async function stopSubscription(deps: BillingClientDeps, id: string, options: { atPeriodEnd?: boolean; reason?: string } = {}): Promise<StopResult> {
   const reason = checkReason(options.reason, 'stopped by an operator');
-  if (options.atPeriodEnd) {
-    const { handle } = await requireRunning(deps, id, 'stop');
-    await handle.signal(cancelSignal, { mode: 'period_end', reason });
-    return { mode: 'period_end', state: await handle.query(stateQuery) };
-  }
   const row = await requireSubscriptionRow(deps, id);
   const handle = subscriptionHandle(await deps.temporal(), id);
   const finished = (state: string, status: string) =>
     new ConflictError(`Cannot stop subscription ${id}: it has already finished (workflow ${state}, status ${status})`);
+  if (options.atPeriodEnd) {
+    if (isFinalSubscriptionStatus(row.status)) throw finished((await workflowStateOf(handle)).toLowerCase(), row.status);
+    const outcome = await stopSubscriptionAtPeriodEnd(deps, handle, { subscriptionId: id, reason });
+    const { recorded } = outcome;
+    return {
+      mode: 'period_end',
+      state: outcome.state,
+      periodEnd: {
+        requestedAt: recorded.at.toISOString(),
+        reason: recorded.reason,
+        afterCycle: recorded.afterCycle,
+        endsAt: recorded.endsAt?.toISOString() ?? null,
+        workflowState: outcome.workflowState,
+      },
+    };
+  }
   if (isFinalSubscriptionStatus(row.status)) {
     // A final row whose workflow still runs is still told (the workflow decides); otherwise there is nothing to stop.
     const state = await workflowStateOf(handle);

@@ -2,21 +2,29 @@
 // failed, terminated, timed out, or gone from Temporal — gets a new workflow under the same id,
 // resuming at the cycle and attempt the ledger says (repair-state.ts), so no cycle is charged
 // twice and no cycle whose outcome is unknown is retried with a new idempotency key.
-import { rebaseSegments } from '../../billing/segments.js';
+import { dueAtForCycle, rebaseSegments } from '../../billing/segments.js';
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
 import { listCharges } from '../../db/queries/charges.js';
-import { listSubscriptionEvents, nonFinalSubscriptions, recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
+import {
+  listSubscriptionEvents,
+  nonFinalSubscriptions,
+  recordedPeriodEndStopOf,
+  recordSubscriptionEvent,
+  type RecordedPeriodEndStop,
+} from '../../db/queries/subscriptions.js';
+import { cancelSignal } from '../../workflows/messages.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError } from '../errors.js';
-import { finishStoppedSubscription, stopRequestSummary, type FinishSource, type StopRequestSummary } from './finish-stopped.js';
+import { finishAtPeriodEnd, finishStoppedSubscription, stopRequestSummary, type FinishSource, type StopRequestSummary } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
 import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
+import { redeliverPeriodEndStop } from './stop-at-period-end.js';
 import { redeliverStop } from './stop-now.js';
 import { recordUnansweredChargeAnswer, unansweredAttempt } from './unanswered-charge.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
@@ -26,10 +34,12 @@ export interface RepairResult {
   subscriptionId: string;
   /**
    * 'restarted': a new workflow runs; 'running': nothing to repair; 'stop-resent': it runs, but a
-   * stop "now" recorded for it (stop-now.ts) had never reached it, so it was sent again;
-   * 'canceled' / 'ended': finished from the database as its workflow ended (finish-stopped.ts): a
-   * completed run by its result, a cancelled run as its stop asked, and a run that stopped abruptly
-   * as its recorded stop asked (canceled; ended ChargePermissionExpired for an expired permission).
+   * stop "now" (stop-now.ts) or a stop at period end (stop-at-period-end.ts) recorded for it had
+   * never reached it, so it was sent again; 'canceled' / 'ended': finished from the database as
+   * its workflow ended (finish-stopped.ts): a completed run by its result, a cancelled run as its
+   * stop asked, a run that stopped abruptly as its recorded stop asked (canceled; ended
+   * ChargePermissionExpired for an expired permission), or as its recorded stop at period end
+   * asked once that period has ended (canceled with its reason, nothing billed).
    */
   action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended';
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, COMPLETED, NOT_FOUND, RUNNING. */
@@ -40,7 +50,7 @@ export interface RepairResult {
   resume?: Pick<ResumePoint, 'cycle' | 'attempt' | 'attemptReason' | 'status' | 'wait'> & { fresh: boolean };
   /** The recorded stop request (actions 'canceled', 'ended', 'stop-resent'): when (ISO UTC), why, and the final status it asked for. */
   stopRequested?: StopRequestSummary;
-  /** A cancel at period end the old run had been asked for and not yet applied: the new run keeps it. */
+  /** A cancel at period end recorded in PostgreSQL or asked of the old run, not yet applied: the new run keeps it ('restarted'), or it was sent again ('stop-resent'). */
   cancelAtPeriodEnd?: { reason: string };
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
   termsFrom?: 'workflow-history' | 'database';
@@ -79,9 +89,13 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const description = await describeOrUndefined(handle);
   const workflowState = description?.status.name ?? 'NOT_FOUND';
   const stopRequested = stopRequestSummary(row);
-  if (options.unansweredCharge !== undefined) await answerUnansweredCharge(deps, row, workflowState, stopRequested !== undefined, options.unansweredCharge);
+  if (options.unansweredCharge !== undefined)
+    await answerUnansweredCharge(deps, row, workflowState, stopRequested !== undefined || row.periodEndStopRequestedAt !== null, options.unansweredCharge);
+  const periodEndStop = recordedPeriodEndStopOf(row);
   if (workflowState === 'RUNNING') {
     if (stopRequested && (await redeliverStop(handle, stopRequested))) return { subscriptionId: id, action: 'stop-resent', workflowState, stopRequested };
+    if (!stopRequested && periodEndStop && (await redeliverPeriodEndStop(handle, periodEndStop)))
+      return { subscriptionId: id, action: 'stop-resent', workflowState, cancelAtPeriodEnd: { reason: periodEndStop.reason } };
     return { subscriptionId: id, action: 'running', workflowState };
   }
   const finish = await finishStoppedSubscription(deps.db, handle, row, { workflowState, by: 'repair', now: deps.now() });
@@ -102,14 +116,18 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const pauses = pausesToRestore(events, drift, lastRun?.pauses);
   const point = resumePointFromLedger(row, charges, (drift?.detail as { previousStatus?: string } | null)?.previousStatus, pauses);
   const previous = lastRun?.input;
-  const cancelAtPeriodEnd = lastRun?.cancelAtPeriodEnd ?? null;
-  // A run started afresh carries no state to keep the request in; nothing was billed, so nothing is owed.
-  if (point.fresh && cancelAtPeriodEnd)
+  // The recorded stop first (the first one asked decides); a request only in the old run's history (before it was recorded) still counts.
+  const cancelAtPeriodEnd = periodEndStop ? { reason: periodEndStop.reason } : (lastRun?.cancelAtPeriodEnd ?? null);
+  const runStartedAt = description?.startTime ?? new Date(0);
+  const terms = await termsOrPeriodEnd(deps, row, workflowState, point, periodEndStop, () =>
+    previous ? termsFromHistory(previous, events, runStartedAt) : termsFromDatabase(row, events),
+  );
+  if ('action' in terms) return terms;
+  // A run started afresh carries no state to keep the request in: a recorded one is signalled to it once started.
+  if (point.fresh && cancelAtPeriodEnd && !periodEndStop)
     throw new ConflictError(
       `Subscription ${id}: it was asked to cancel at period end before anything was billed, so it is not restarted; stop it now (billing stop ${id})`,
     );
-  const runStartedAt = description?.startTime ?? new Date(0);
-  const terms = previous ? termsFromHistory(previous, events, runStartedAt) : termsFromDatabase(row, events);
   const input: SubscriptionWorkflowInput = {
     subscriptionId: id,
     chargePermissionId: row.chargePermissionId,
@@ -150,6 +168,8 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
     ],
     staticSummary: `Repaired: resumes at cycle ${point.cycle}, attempt ${point.attempt} (was ${workflowState.toLowerCase()})`.slice(0, 200),
   });
+  // Lost if this fails: the drift job and the next repair send it again, and no cycle after the stop's is charged meanwhile (claimChargeSend).
+  if (point.fresh && periodEndStop) await started.signal(cancelSignal, { mode: 'period_end', reason: periodEndStop.reason });
   await recordSubscriptionEvent(deps.db, {
     subscriptionId: id,
     kind: 'workflow_restarted',
@@ -181,6 +201,41 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
     termsFrom: previous ? 'workflow-history' : 'database',
     runId: started.firstExecutionRunId,
   };
+}
+
+/**
+ * The terms the new run is started with (`termsOf`), or — when a stop at period end is recorded, no
+ * cycle up to its last billable one is left to settle (the resume point is past it) and the period
+ * after it has ended (its billing date from the terms, else as recorded) — the subscription
+ * finished `canceled` with the stop's reason instead (finish-stopped.ts finishAtPeriodEnd): nothing
+ * is billed. Conflict when a charge may have reached Amazon Pay unanswered, or when the terms
+ * cannot be rebuilt and the stop does not end it.
+ */
+async function termsOrPeriodEnd(
+  deps: BillingClientDeps,
+  row: SubscriptionRow,
+  workflowState: string,
+  point: ResumePoint,
+  stop: RecordedPeriodEndStop | null,
+  termsOf: () => Terms,
+): Promise<Terms | RepairResult> {
+  let terms: Terms | undefined;
+  let failure: unknown;
+  try {
+    terms = termsOf();
+  } catch (error) {
+    failure = error;
+  }
+  if (stop && point.cycle > stop.afterCycle) {
+    const endsAt = terms ? dueAtForCycle(terms.segments, stop.afterCycle + 1).toJSDate() : stop.endsAt;
+    if (endsAt && endsAt.getTime() <= deps.now().getTime()) {
+      const finish = await finishAtPeriodEnd(deps.db, row, stop, { workflowState, by: 'repair', now: deps.now() });
+      if (!finish.finished) throw new ConflictError(finish.why);
+      return { subscriptionId: row.id, action: 'canceled', workflowState, finished: { reason: finish.reason, from: finish.from } };
+    }
+  }
+  if (!terms) throw failure;
+  return terms;
 }
 
 /** What `billing repair --all-drifted` did, by action; `checked` counts the live subscriptions looked at. */
@@ -306,7 +361,7 @@ function carriedState(point: ResumePoint, terms: Terms, pauses: RestoredPauses):
     // reason, and lifted pauses their windows (a cycle due inside one stays skipped).
     ...(point.paused ? { pausedSince: pauses.pausedSince, pauseReason: pauses.pauseReason } : {}),
     pauseWindows: pauses.pauseWindows,
-    // A cancel-at-period-end request lives only in the workflow: the caller adds it from the old run's history.
+    // The caller adds a cancel at period end (recorded in PostgreSQL, or from the old run's history).
     cancelAtPeriodEnd: null,
     amountChanges: terms.amountChanges,
     segments: terms.segments,

@@ -1,5 +1,6 @@
 // JSON-safe views of database rows for callers of the library (bigint → digit string, Date → ISO).
 import type { BillingAnchor, BillingInterval, SubscriptionStatus } from '../../billing/types.js';
+import { recordedPeriodEndStopOf } from '../../db/queries/subscriptions.js';
 import type { ChargeRow, RefundRow, SubscriptionEventRow, SubscriptionRow } from '../../db/schema/index.js';
 
 export interface SubscriptionView {
@@ -25,6 +26,13 @@ export interface SubscriptionView {
   endedAt: string | null;
   /** A stop "now" recorded (client/subscriptions/stop-now.ts) — when (ISO UTC) and why; null when none was asked for. */
   stopRequested: { at: string; reason: string } | null;
+  /**
+   * A stop at the end of the paid period recorded (client/subscriptions/stop-at-period-end.ts):
+   * when it was asked for (ISO UTC), why (the reason it ends `canceled` with), the last cycle that
+   * may still be billed (-1: none, nothing was billed yet) and when the subscription ends (ISO UTC,
+   * the next cycle's billing date as known then; null when not known). Null when none was asked for.
+   */
+  stopAtPeriodEnd: { at: string; reason: string; afterCycle: number; endsAt: string | null } | null;
   /**
    * The Charge Permission's expirationTimestamp (ISO UTC) as Amazon Pay last answered it (start,
    * the workflow's checks, IPNs, reconciliation, plan changes); null when it has none.
@@ -91,8 +99,14 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
     createdAt: row.createdAt.toISOString(),
     endedAt: iso(row.endedAt),
     stopRequested: row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : null,
+    stopAtPeriodEnd: periodEndStopView(row),
     permissionExpiresAt: iso(row.permissionExpiresAt),
   };
+}
+
+function periodEndStopView(row: SubscriptionRow): SubscriptionView['stopAtPeriodEnd'] {
+  const stop = recordedPeriodEndStopOf(row);
+  return stop ? { at: stop.at.toISOString(), reason: stop.reason, afterCycle: stop.afterCycle, endsAt: iso(stop.endsAt) } : null;
 }
 
 export function chargeView(row: ChargeRow): ChargeView {

@@ -20,6 +20,7 @@ import { emitPermissionWillExpire, emitTrialWillEnd } from '../../db/queries/tri
 import {
   activeSubscriptionsOnPermission,
   nonFinalSubscriptions,
+  recordedPeriodEndStopOf,
   recordedStopOf,
   recordSubscriptionStatus,
   subscriptionWorkflowIds,
@@ -29,6 +30,7 @@ import { AmazonReadFailed, readPermissionStatus } from '../../amazonpay/reads.js
 import { applyPermissionStatus, withStaleExpiry, type ReactionDeps } from '../../ipn/reaction.js';
 import { finishUnfinishedReplacements } from '../../client/checkout/replace.js';
 import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
+import { redeliverPeriodEndStop } from '../../client/subscriptions/stop-at-period-end.js';
 import { redeliverStop, workflowStateOf } from '../../client/subscriptions/stop-now.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
 import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
@@ -200,7 +202,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
      * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
      * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
-     * ago is sent it again (`stopsResent`). A running workflow without a row is reported. A
+     * ago — "now", or at period end (stop-at-period-end.ts) — is sent it again (`stopsResent`). A running workflow without a row is reported. A
      * replacement checkout that started its subscription but never finished stopping the one it
      * replaces (its complete crashed or failed between the steps, and was not repeated) is finished
      * (client/checkout/replace.ts finishUnfinishedReplacements): `replaced` lists those stopped.
@@ -233,6 +235,16 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
           if (stopDue && stop && (await redeliverStop(handle, stop))) {
             stopsResent.push(row.id);
             deps.logger.warn({ subscriptionId: row.id, reason }, 'drift: a recorded stop had not reached the running workflow; sent again');
+            continue;
+          }
+          // The same for a stop at period end (stop-at-period-end.ts); a stop "now" supersedes it.
+          const periodEnd = stop ? null : recordedPeriodEndStopOf(row);
+          if (periodEnd && periodEnd.at.getTime() < deps.now().getTime() - STOP_REDELIVERY_AFTER_MS && (await redeliverPeriodEndStop(handle, periodEnd))) {
+            stopsResent.push(row.id);
+            deps.logger.warn(
+              { subscriptionId: row.id, reason: periodEnd.reason },
+              'drift: a recorded stop at period end had not reached the running workflow; sent again',
+            );
           }
           continue;
         }

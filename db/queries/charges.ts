@@ -18,7 +18,8 @@ export type ChargeSendClaim = { claimed: true } | { claimed: false; stopReason: 
  * Temporal retry, a retry running while an earlier execution of it still waits): writes the
  * attempt's pending row when there is none and claims the send (`sends_in_flight` + 1, lowered
  * by completeCharge) — unless `honourStop` and the subscription has a recorded stop
- * (recordStopRequested) and no request with this key may have been processed by Amazon Pay
+ * (recordStopRequested), or a recorded stop at period end (recordPeriodEndStop) whose last
+ * billable cycle is before this attempt's cycle, and no request with this key may have been processed by Amazon Pay
  * (none in flight or left in flight by a dead worker, no answer that leaves it open). Then
  * nothing is sent: the still-unsent pending row is removed in the same statement, and the
  * result carries the stop's reason and final status (recordStopRequested). A request that may have been processed is always resent
@@ -44,19 +45,26 @@ export async function claimChargeSend(
       -- Locked so a stop being written now is waited for and seen (a locking read returns the
       -- row's latest committed version): a claim that commits after a stop always honours it.
       select ${subscriptions.stopRequestedAt} as stop_at, ${subscriptions.stopRequestedReason} as reason,
-        ${subscriptions.stopRequestedStatus} as status from ${subscriptions}
+        ${subscriptions.stopRequestedStatus} as status, ${subscriptions.periodEndStopRequestedAt} as period_end_at,
+        ${subscriptions.periodEndStopReason} as period_end_reason, ${subscriptions.periodEndStopAfterCycle} as period_end_after
+      from ${subscriptions}
       where ${subscriptions.id} = ${subscriptionId} for share
     ), stop as (
-      select reason, status from subscription where stop_at is not null
-      union all
-      -- Replaced by a checkout whose subscription has started (client/checkout/replace.ts): a stop
-      -- too, even before complete records it — a complete that died between starting the new
-      -- subscription and stopping this one must not let both bill the same date.
-      (select ${REPLACED_BY_PREFIX}::text || ${checkouts.subscriptionId}, 'canceled' from ${checkouts}
-      join ${subscriptions} on ${subscriptions.id} = ${checkouts.subscriptionId}
-      where ${checkouts.replacesSubscriptionId} = ${subscriptionId} and ${checkouts.checkoutSessionId} is not null
-        and not exists (select 1 from subscription where stop_at is not null)
-      limit 1)
+      -- The first that applies, in this order: a stop "now"; a stop at period end whose last
+      -- billable cycle is before this one (always canceled); a replacement by a checkout whose
+      -- subscription has started (client/checkout/replace.ts) — a stop too, even before complete
+      -- records it: a complete that died between starting the new subscription and stopping this
+      -- one must not let both bill the same date.
+      select reason, status from (
+        select 1 as rank, reason, status from subscription where stop_at is not null
+        union all
+        select 2, period_end_reason, 'canceled' from subscription
+        where stop_at is null and period_end_at is not null and ${cycle}::int > coalesce(period_end_after, -1)
+        union all
+        select 3, ${REPLACED_BY_PREFIX}::text || ${checkouts.subscriptionId}, 'canceled' from ${checkouts}
+        join ${subscriptions} on ${subscriptions.id} = ${checkouts.subscriptionId}
+        where ${checkouts.replacesSubscriptionId} = ${subscriptionId} and ${checkouts.checkoutSessionId} is not null
+      ) stops order by rank limit 1
     ), prior as (
       select * from ${charges} where ${attemptWhere(row)}
     ), may_send as (

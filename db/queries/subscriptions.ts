@@ -85,6 +85,73 @@ export function recordedStopOf(row: Pick<SubscriptionRow, 'stopRequestedAt' | 's
   return { at: row.stopRequestedAt, reason: row.stopRequestedReason ?? 'StopRequested', status: row.stopRequestedStatus === 'ended' ? 'ended' : 'canceled' };
 }
 
+/**
+ * A recorded stop at the end of the paid period: when it was asked for, why, the last cycle that
+ * may still be billed (-1: none, nothing was billed yet) and when the next one was due (the day it
+ * ends; null when unknown at the time).
+ */
+export interface RecordedPeriodEndStop {
+  at: Date;
+  reason: string;
+  afterCycle: number;
+  endsAt: Date | null;
+}
+
+/** The recorded period-end stop of a row, or null when none was asked for. */
+export function recordedPeriodEndStopOf(
+  row: Pick<SubscriptionRow, 'periodEndStopRequestedAt' | 'periodEndStopReason' | 'periodEndStopAfterCycle' | 'periodEndStopEndsAt'>,
+): RecordedPeriodEndStop | null {
+  if (!row.periodEndStopRequestedAt) return null;
+  return {
+    at: row.periodEndStopRequestedAt,
+    reason: row.periodEndStopReason ?? 'StopRequested',
+    afterCycle: row.periodEndStopAfterCycle ?? -1,
+    endsAt: row.periodEndStopEndsAt,
+  };
+}
+
+/**
+ * Records a stop at the end of the paid period, before the workflow is told
+ * (client/subscriptions/stop-at-period-end.ts), with its `subscription.cancel_scheduled` event in
+ * the same transaction. The cycle it applies after is decided here, under the row's lock, so that
+ * a Create Charge claim (db/queries/charges.ts claimChargeSend, which reads the row `for share`)
+ * either committed before — its cycle counts as billed — or sees the stop: the last cycle with a
+ * ledger row or the cycle before the row's current one, whichever is later (-1 when neither: the
+ * first cycle, 0, is not billed). `dueAt(cycle)` gives that next cycle's billing date when the
+ * caller knows it (the running workflow's plan); else the row's next_billing_at when it is that
+ * cycle's. A stop already recorded is kept as it is (the first one decides; no second event).
+ * Returns the recorded stop; throws when the row does not exist.
+ */
+export async function recordPeriodEndStop(
+  db: DatabaseOrTransaction,
+  stop: { subscriptionId: string; reason: string; at: Date; dueAt?: (cycle: number) => Date | null },
+): Promise<RecordedPeriodEndStop> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.select().from(subscriptions).where(eq(subscriptions.id, stop.subscriptionId)).for('update');
+    if (!row) throw new Error(`subscription ${stop.subscriptionId} is not in the database`);
+    const recorded = recordedPeriodEndStopOf(row);
+    if (recorded) return recorded;
+    // A separate statement after the lock: it sees every claim that committed while we waited.
+    const [ledger] = await tx
+      .select({ last: sql<number | null>`max(${charges.cycle})` })
+      .from(charges)
+      .where(eq(charges.subscriptionId, stop.subscriptionId));
+    const afterCycle = Math.max(ledger?.last ?? -1, row.currentCycle - 1);
+    const endsAt = stop.dueAt?.(afterCycle + 1) ?? (row.currentCycle === afterCycle + 1 ? row.nextBillingAt : null);
+    await tx
+      .update(subscriptions)
+      .set({ periodEndStopRequestedAt: stop.at, periodEndStopReason: stop.reason, periodEndStopAfterCycle: afterCycle, periodEndStopEndsAt: endsAt })
+      .where(eq(subscriptions.id, stop.subscriptionId));
+    await appendEvent(tx, {
+      subscriptionId: stop.subscriptionId,
+      type: 'subscription.cancel_scheduled',
+      occurredAt: stop.at,
+      data: { reason: stop.reason, after_cycle: afterCycle, ends_at: endsAt?.toISOString() ?? null },
+    });
+    return { at: stop.at, reason: stop.reason, afterCycle, endsAt };
+  });
+}
+
 /** The recorded stop request of a subscription, or null when none was asked for. */
 export async function stopRequestOf(db: DatabaseOrTransaction, subscriptionId: string): Promise<RecordedStop | null> {
   const [row] = await db

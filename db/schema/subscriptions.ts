@@ -58,6 +58,23 @@ export const subscriptions = pgTable(
      * operator types, so no text is ever taken for Amazon's.
      */
     stopRequestedStatus: text('stop_requested_status'),
+    /**
+     * When a stop at the end of the paid period was asked for (admin, HTTP API), written before the
+     * workflow is told (client/subscriptions/stop-at-period-end.ts): no Create Charge is sent for a
+     * cycle after `periodEndStopAfterCycle` (activities/charges.ts), and `billing repair` finishes
+     * or restarts the subscription with it, even if the signal never arrived or the workflow died.
+     */
+    periodEndStopRequestedAt: timestamp('period_end_stop_requested_at', { withTimezone: true }),
+    /** Why (an operator's or the buyer's text): the reason the subscription is canceled with. */
+    periodEndStopReason: text('period_end_stop_reason'),
+    /**
+     * The last cycle that may still be billed (the last paid period, or the cycle being retried
+     * when the stop came); -1 when nothing was billed yet (the first cycle is 0 unless checkout
+     * charged it). The subscription ends when cycle + 1 comes due.
+     */
+    periodEndStopAfterCycle: integer('period_end_stop_after_cycle'),
+    /** When cycle periodEndStopAfterCycle + 1 was due, as known when the stop was recorded (the day it ends); null when not known then. */
+    periodEndStopEndsAt: timestamp('period_end_stop_ends_at', { withTimezone: true }),
     /** The sequence number of the subscription's last event (events.sequence); bumped in the event's transaction. */
     lastEventSequence: integer('last_event_sequence').notNull().default(0),
     /** The Amazon Pay merchant account the subscription bills through; null: the deployment's only account. */

@@ -184,9 +184,12 @@ describe('HTTP API /v1 against the real stack', () => {
     expect(atEnd.body).toMatchObject({
       mode: 'at_period_end',
       live: { cancelAtPeriodEnd: true, nextBillingAt: null, endsAt: expect.stringMatching(/^20\d\d-/) },
+      stopAtPeriodEnd: { reason: 'stopped by an operator', workflowRunning: true },
     });
+    const recorded = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-life' } });
+    expect(recorded.body.subscription.stopAtPeriodEnd).toMatchObject({ reason: 'stopped by an operator', afterCycle: expect.any(Number) });
     const now = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-life' }, body: { mode: 'now', reason: 'buyer cancelled' } });
-    expect(now.body).toEqual({ subscriptionId: 'api-life', mode: 'now', live: null });
+    expect(now.body).toEqual({ subscriptionId: 'api-life', mode: 'now', live: null, stopAtPeriodEnd: null });
     let refused: { status: number; body: Body } = { status: 0, body: {} };
     for (let i = 0; i < 40 && refused.status !== 409; i++) {
       refused = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-life' } });
@@ -208,14 +211,21 @@ describe('HTTP API /v1 against the real stack', () => {
     const pause = await api.call<Body>('POST', '/v1/subscriptions/{id}/pause', { params: { id: 'api-cancel-terminated' } });
     expect(pause.status).toBe(409);
     expect(pause.body.detail).toMatch(/its workflow is not running \(workflow terminated, status active\); run `billing repair api-cancel-terminated` first/);
-    const atEnd = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-cancel-terminated' }, body: { mode: 'at_period_end' } });
-    expect(atEnd.status).toBe(409);
+    // A cancel at period end is recorded, not refused: billing is not running, and a repair finishes it.
+    const atEnd = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', {
+      params: { id: 'api-cancel-terminated' },
+      body: { mode: 'at_period_end', reason: 'buyer leaves' },
+    });
+    expect(atEnd.status).toBe(200);
+    expect(atEnd.body).toMatchObject({ mode: 'at_period_end', live: null, stopAtPeriodEnd: { reason: 'buyer leaves', workflowRunning: false } });
+    const pending = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-cancel-terminated' } });
+    expect(pending.body.subscription).toMatchObject({ status: 'active', stopAtPeriodEnd: { reason: 'buyer leaves' } });
     const now = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', {
       params: { id: 'api-cancel-terminated' },
       body: { mode: 'now', reason: 'buyer cancelled' },
     });
     expect(now.status).toBe(200);
-    expect(now.body).toEqual({ subscriptionId: 'api-cancel-terminated', mode: 'now', live: null });
+    expect(now.body).toEqual({ subscriptionId: 'api-cancel-terminated', mode: 'now', live: null, stopAtPeriodEnd: null });
     const read = await api.call<Body>('GET', '/v1/subscriptions/{id}', { params: { id: 'api-cancel-terminated' } });
     expect(read.body.subscription).toMatchObject({ status: 'canceled', statusReason: 'buyer cancelled' });
     const again = await api.call<Body>('POST', '/v1/subscriptions/{id}/cancel', { params: { id: 'api-cancel-terminated' }, body: { mode: 'now' } });

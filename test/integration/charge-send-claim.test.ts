@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { claimChargeSend, completeCharge } from '../../db/queries/charges.js';
-import { recordStopRequested, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
+import { recordPeriodEndStop, recordStopRequested, recordSubscriptionStatus } from '../../db/queries/subscriptions.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import type { Database } from '../../db/client.js';
 import * as schema from '../../db/schema/index.js';
@@ -132,6 +132,50 @@ describe('claiming a Create Charge send after a stop', () => {
       { cycle: 1, state: 'pending', sends_in_flight: 1, possibly_processed: true },
       { cycle: 2, state: 'pending', sends_in_flight: 2, possibly_processed: false },
     ]);
+  });
+
+  it('a stop at period end: the last billable cycle is still claimed (its retries too), a later cycle is not, and the stop is one event', async () => {
+    await subscription('period-end');
+    expect(await claimChargeSend(db, attempt('period-end', 1))).toEqual({ claimed: true });
+    await completeCharge(db, { subscriptionId: 'period-end', cycle: 1, attempt: 1 }, answer(false));
+    const recorded = await recordPeriodEndStop(db, { subscriptionId: 'period-end', reason: 'moving away', at });
+    expect(recorded).toMatchObject({ reason: 'moving away', afterCycle: 1 });
+    // Asked again: the first stop stays, no second event.
+    expect(await recordPeriodEndStop(db, { subscriptionId: 'period-end', reason: 'other', at: new Date(at.getTime() + 1000) })).toEqual(recorded);
+    expect(await claimChargeSend(db, { ...attempt('period-end', 1), attempt: 2, idempotencyKey: 'key-period-end-1-2' })).toEqual({ claimed: true });
+    expect(await claimChargeSend(db, attempt('period-end', 2))).toEqual({ claimed: false, stopReason: 'moving away', stopStatus: 'canceled' });
+    expect((await rows('period-end')).map((r) => r.cycle)).toEqual([1, 1]);
+    // A workflow from before CHARGE_NOT_SENT_AFTER_STOP does not honour it, as for a stop "now".
+    expect(await claimChargeSend(db, attempt('period-end', 3, false))).toEqual({ claimed: true });
+    const events = await sql`select type, data from events where subscription_id = 'period-end' order by sequence`;
+    expect(events.filter((e) => e.type === 'subscription.cancel_scheduled').map((e) => e.data)).toEqual([
+      { reason: 'moving away', after_cycle: 1, ends_at: null },
+    ]);
+  });
+
+  it('a stop at period end with nothing billed yet: the first cycle (0) is not claimed', async () => {
+    await subscription('period-end-first');
+    expect(await recordPeriodEndStop(db, { subscriptionId: 'period-end-first', reason: 'BuyerRequested', at })).toMatchObject({ afterCycle: -1 });
+    expect(await claimChargeSend(db, attempt('period-end-first', 0))).toEqual({ claimed: false, stopReason: 'BuyerRequested', stopStatus: 'canceled' });
+  });
+
+  it('a claim holding the row while a stop at period end is written: the stop waits and counts its cycle as billed', async () => {
+    await subscription('period-end-race');
+    const other = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      let recorded: ReturnType<typeof recordPeriodEndStop> | undefined;
+      await other.begin(async (tx) => {
+        // What claimChargeSend does for cycle 4: the row read `for share`, the pending row written.
+        await tx`select 1 from subscriptions where id = 'period-end-race' for share`;
+        await tx`insert into charges (subscription_id, cycle, attempt, idempotency_key, amount_minor, currency, state, sends_in_flight) values ('period-end-race', 4, 1, 'key-race-4', 1400, 'USD', 'pending', 1)`;
+        recorded = recordPeriodEndStop(db, { subscriptionId: 'period-end-race', reason: 'BuyerRequested', at });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      });
+      expect(await recorded).toMatchObject({ afterCycle: 4 });
+      expect(await claimChargeSend(db, attempt('period-end-race', 5))).toMatchObject({ claimed: false });
+    } finally {
+      await other.end();
+    }
   });
 
   it('a stored attempt with another key or amount is an error, stop or not', async () => {

@@ -198,11 +198,28 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     );
     const stop = await cli.run(['stop', 'cli-period-end', '--at-period-end', '--reason', 'buyer cancelled']);
     expect(stop.code).toBe(0);
-    expect(stop.stdout).toMatch(/^cli-period-end will stop at the end of the current period: .*cancels at period end/);
+    expect(stop.stdout).toMatch(
+      /^cli-period-end will stop at the end of the current period: stops at period end \(buyer cancelled\), after cycle 0 \/ on \S+ \S+ UTC\. .*cancels at period end/,
+    );
+    // Recorded in PostgreSQL before the workflow was told: when, why, after which cycle, the day it ends (cycle 1's billing date).
+    const row = await getSubscription(h.database.db, 'cli-period-end');
+    expect(row).toMatchObject({ periodEndStopReason: 'buyer cancelled', periodEndStopAfterCycle: 0 });
+    expect(row?.periodEndStopRequestedAt).not.toBeNull();
+    const details = await cli.json<SubscriptionDetails>(['show', 'cli-period-end']);
+    expect(details.subscription.stopAtPeriodEnd).toMatchObject({ reason: 'buyer cancelled', afterCycle: 0 });
+    expect(Date.parse(details.subscription.stopAtPeriodEnd!.endsAt!)).toBeGreaterThan(Date.now() - 15_000);
+    expect((await cli.run(['show', 'cli-period-end'])).stdout).toMatch(/stop at period end +stops at period end \(buyer cancelled\), after cycle 0 \/ on /);
+    expect((await cli.run(['list', '--charge-permission', cp])).stdout).toMatch(
+      /cli-period-end +active \(stops at period end \(buyer cancelled\), after cycle 0 \/ on /,
+    );
+    const events = await cli.json<EventPage>(['events', 'list', '--subscription', 'cli-period-end']);
+    expect(events.data.filter((e) => e.type === 'subscription.cancel_scheduled').map((e) => e.data)).toEqual([
+      { reason: 'buyer cancelled', after_cycle: 0, ends_at: details.subscription.stopAtPeriodEnd!.endsAt },
+    ]);
     await h.temporal.client.workflow.getHandle(workflowId).result();
     expect((await listCharges(h.database.db, 'cli-period-end')).map((r) => r.cycle)).toEqual([0]);
     expect((await h.control.charges()).filter((c) => c.chargePermissionId === cp)).toHaveLength(1);
-    expect((await getSubscription(h.database.db, 'cli-period-end'))?.status).toBe('canceled');
+    expect(await getSubscription(h.database.db, 'cli-period-end')).toMatchObject({ status: 'canceled', statusReason: 'buyer cancelled' });
   });
 
   it('stops now: the workflow is cancelled, no further charge, and a second stop is refused', async () => {

@@ -4,13 +4,13 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
 import { listInboxRows } from '../../db/queries/ipn-inbox.js';
-import { getSubscription, recordStopRequested, stopRequestOf } from '../../db/queries/subscriptions.js';
+import { getSubscription, recordPeriodEndStop, recordStopRequested, stopRequestOf } from '../../db/queries/subscriptions.js';
 import { permissionChecks, unknownPermissions } from '../../db/schema/index.js';
 import type { Daemon } from '../../daemon/run.js';
 import { freePort } from '../../devstack/ports.js';
 import { createIpnDispatcher } from '../../ipn/dispatcher.js';
 import { startIpnServer, type IpnServer } from '../../ipn/server.js';
-import { cancelSignal, permissionStatusSignal } from '../../workflows/messages.js';
+import { cancelSignal, permissionStatusSignal, stateQuery } from '../../workflows/messages.js';
 import { anchorSecondsFromNow, eventually } from '../support/billing-harness.js';
 import { createTestDatabase, type TestDatabase, type TestTemporal } from '../support/integration.js';
 import { connectTestTemporal, idleSpec, launcher, startTestDaemon, startTestSimulator, uniqueTaskQueues, type SimulatorWithKeys } from './ipn-support.js';
@@ -207,21 +207,29 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
       await handle.terminate('simulated operator mistake');
       await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = ${id}`);
     }
-    // A running workflow whose recorded stop never reached it (the stopper died between the two).
-    const lostCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
-    const lost = (await launch(idleSpec('sub-drift-stop-lost', lostCp))).handle;
-    await eventually(
-      async () => (await getSubscription(database.db, 'sub-drift-stop-lost'))?.nextBillingAt,
-      (next) => next != null,
-      { timeoutMs: 20_000, what: 'the first status write' },
-    );
+    // Running workflows whose recorded stop — now, or at period end — never reached them (the stopper died between the two).
+    const runningWithStatus = async (id: string) => {
+      const cp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+      const { handle } = await launch(idleSpec(id, cp));
+      await eventually(
+        async () => (await getSubscription(database.db, id))?.nextBillingAt,
+        (next) => next != null,
+        { timeoutMs: 20_000, what: 'the first status write' },
+      );
+      return handle;
+    };
+    const lost = await runningWithStatus('sub-drift-stop-lost');
     await recordStopRequested(database.db, 'sub-drift-stop-lost', 'BuyerRequested', new Date(Date.now() - 2 * 60_000));
+    const periodEndLost = await runningWithStatus('sub-drift-period-end-lost');
+    await recordPeriodEndStop(database.db, { subscriptionId: 'sub-drift-period-end-lost', reason: 'moving away', at: new Date(Date.now() - 2 * 60_000) });
     // A run that completed (ended after its only cycle) whose final status write never landed.
     const doneCp = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
     const done = (await launch({ ...idleSpec('sub-drift-completed', doneCp), anchor: anchorSecondsFromNow(1), end: { afterCycles: 1 } })).handle;
     expect(await done.result()).toMatchObject({ status: 'ended' });
     await database.db.execute(sql`update subscriptions set status = 'active', status_reason = null, ended_at = null where id = 'sub-drift-completed'`);
-    await database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id in ('sub-drift-stop-lost', 'sub-drift-completed')`);
+    await database.db.execute(
+      sql`update subscriptions set created_at = now() - interval '1 hour' where id in ('sub-drift-stop-lost', 'sub-drift-period-end-lost', 'sub-drift-completed')`,
+    );
     // A subscription workflow with no row (its input is junk; it only has to be Running for the check).
     const orphan = await temporal.client.workflow.start('subscriptionWorkflow', {
       workflowId: `subscription-orphan-${randomUUID()}`,
@@ -237,7 +245,8 @@ describe('IPNs that cannot be handled at once, never arrive, or lie', () => {
     expect(result.stalled).not.toContain('sub-drift-stopped');
     expect(result.ended).toEqual(['sub-drift-completed']);
     expect(await getSubscription(database.db, 'sub-drift-completed')).toMatchObject({ status: 'ended', statusReason: 'TermCompleted' });
-    expect(result.stopsResent).toEqual(['sub-drift-stop-lost']);
+    expect([...result.stopsResent].sort()).toEqual(['sub-drift-period-end-lost', 'sub-drift-stop-lost']);
+    expect((await periodEndLost.query(stateQuery)).cancelAtPeriodEnd).toBe(true);
     await eventually(
       () => getSubscription(database.db, 'sub-drift-stop-lost'),
       (r) => r?.status === 'canceled',

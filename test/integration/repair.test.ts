@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeError, exitCodeFor } from '../../client/cli/errors.js';
 import { createBillingClient } from '../../client/index.js';
-import { getSubscription, listSubscriptionEvents, recordStopRequested } from '../../db/queries/subscriptions.js';
+import { getSubscription, listSubscriptionEvents, recordPeriodEndStop, recordStopRequested } from '../../db/queries/subscriptions.js';
 import { cancelSignal, stateQuery } from '../../workflows/messages.js';
 import { eventually, type BillingHarness } from '../support/billing-harness.js';
 import { useCliHarness, type CliHarness } from '../support/cli-harness.js';
@@ -165,6 +165,92 @@ describe('billing repair', () => {
     expect(await simulatorCharges(h, cp)).toHaveLength(1);
     // Ended now: a second repair is refused.
     expect((await cli.run(['repair', 'repair-stopped'])).code).toBe(1);
+  });
+
+  /** A subscription on a `seconds` interval whose cycle 0 was paid. */
+  async function paidCycle0(id: string, seconds: number): Promise<{ cp: string; handle: SubscriptionHandle }> {
+    const cp = await newPermission(h);
+    const { handle } = await h.launch(shortSpec(id, cp, { seconds, cycles: 5 }));
+    await eventually(
+      () => ledger(h, id),
+      (rows) => rows.some((r) => r.cycle === 0 && r.state === 'Captured'),
+      { what: 'cycle 0 paid' },
+    );
+    return { cp, handle };
+  }
+
+  /** The same, then its workflow terminated. */
+  async function paidThenTerminated(id: string, seconds: number): Promise<{ cp: string; handle: SubscriptionHandle }> {
+    const paid = await paidCycle0(id, seconds);
+    await paid.handle.terminate('worker host lost');
+    return paid;
+  }
+
+  it('a stop at period end on a terminated workflow is accepted and recorded; once the period has ended, repair cancels it with the reason, billing nothing', async () => {
+    const { cp, handle } = await paidThenTerminated('repair-period-end', 4);
+    const stop = await cli.run(['stop', 'repair-period-end', '--at-period-end', '--reason', 'moving away']);
+    expect(stop.stderr).toBe('');
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(
+      /^repair-period-end will stop at the end of the current period: stops at period end \(moving away\), after cycle 0 \/ on .*Its workflow is not running \(terminated\), so billing is not running: run billing repair repair-period-end/,
+    );
+    const row = await getSubscription(h.database.db, 'repair-period-end');
+    expect(row).toMatchObject({ status: 'active', periodEndStopReason: 'moving away', periodEndStopAfterCycle: 0 });
+    expect((await cli.run(['show', 'repair-period-end'])).stdout).toMatch(/stop at period end +stops at period end \(moving away\), after cycle 0/);
+
+    // Cycle 1 comes due: the period paid by cycle 0 has ended.
+    const endsAt = row!.periodEndStopEndsAt!.getTime();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endsAt - Date.now()) + 500));
+    const run = await cli.run(['repair', 'repair-period-end']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(
+      'Canceled repair-period-end (workflow was terminated): it was asked to stop at period end and that period has ended (nothing was billed), so it was not restarted; status canceled (moving away)\n',
+    );
+    expect((await newRun(handle).describe()).status.name).toBe('TERMINATED');
+    const after = await getSubscription(h.database.db, 'repair-period-end');
+    expect(after).toMatchObject({ status: 'canceled', statusReason: 'moving away', nextBillingAt: null });
+    expect(after?.endedAt).not.toBeNull();
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
+    expect(await eventTypes(h.database.db, 'repair-period-end')).toContain('subscription.cancel_scheduled');
+  });
+
+  it('a stop at period end on a terminated workflow before the period ends: repair restarts it carrying the stop, and it ends canceled then without billing', async () => {
+    const { cp, handle } = await paidThenTerminated('repair-period-end-early', 10);
+    expect(await cli.library.stopSubscription('repair-period-end-early', { atPeriodEnd: true, reason: 'moving away' })).toMatchObject({
+      mode: 'period_end',
+      state: null,
+      periodEnd: { reason: 'moving away', afterCycle: 0, workflowState: 'TERMINATED' },
+    });
+    expect(await cli.library.repair('repair-period-end-early')).toMatchObject({
+      action: 'restarted',
+      resume: { cycle: 1, attempt: 1 },
+      cancelAtPeriodEnd: { reason: 'moving away' },
+    });
+    expect((await newRun(handle).query(stateQuery)).cancelAtPeriodEnd).toBe(true);
+    expect(await newRun(handle).result()).toMatchObject({ status: 'canceled', reason: 'moving away', cycle: 1 });
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
+    expect((await ledger(h, 'repair-period-end-early')).map((r) => r.cycle)).toEqual([0]);
+  });
+
+  it('a stop at period end recorded but never signalled: the charge of the next cycle is not sent and the workflow ends canceled with the reason', async () => {
+    const { cp, handle } = await paidCycle0('period-end-unsignalled', 4);
+    // The stopper wrote the stop (stop-at-period-end.ts) and died before the signal.
+    await recordPeriodEndStop(h.database.db, { subscriptionId: 'period-end-unsignalled', reason: 'moving away', at: new Date() });
+    expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'moving away', cycle: 1 });
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
+    expect((await h.control.attempts()).attempts.filter((a) => a.chargePermissionId === cp)).toHaveLength(1);
+    expect(await getSubscription(h.database.db, 'period-end-unsignalled')).toMatchObject({ status: 'canceled', statusReason: 'moving away' });
+  });
+
+  it('a stop at period end the running workflow never received is sent again by repair (once)', async () => {
+    const { cp, handle } = await paidCycle0('period-end-resent', 6);
+    await recordPeriodEndStop(h.database.db, { subscriptionId: 'period-end-resent', reason: 'moving away', at: new Date() });
+    expect(await cli.library.repair('period-end-resent')).toMatchObject({ action: 'stop-resent', cancelAtPeriodEnd: { reason: 'moving away' } });
+    expect((await handle.query(stateQuery)).cancelAtPeriodEnd).toBe(true);
+    expect(await cli.library.repair('period-end-resent')).toMatchObject({ action: 'running' });
+    expect(await handle.result()).toMatchObject({ status: 'canceled', reason: 'moving away', cycle: 1 });
+    expect(await simulatorCharges(h, cp)).toHaveLength(1);
   });
 
   /** A subscription whose worker died while sending cycle 1 (the claim written, no answer) after cycle 0 was paid; its workflow terminated. */

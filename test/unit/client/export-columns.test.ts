@@ -36,6 +36,10 @@ function fullRow(overrides: Partial<SubscriptionRow> = {}): SubscriptionRow {
     stopRequestedAt: new Date('2026-03-20T09:59:00Z'),
     stopRequestedReason: 'BuyerClosed',
     stopRequestedStatus: 'canceled',
+    periodEndStopRequestedAt: new Date('2026-03-01T08:00:00Z'),
+    periodEndStopReason: 'moving away',
+    periodEndStopAfterCycle: 2,
+    periodEndStopEndsAt: new Date('2026-03-15T13:00:00Z'),
     lastEventSequence: 7,
     account: null,
     ...overrides,
@@ -99,6 +103,10 @@ describe('billing export subscriptions: CSV columns', () => {
       stop_requested_at: '2026-03-20T09:59:00.000Z',
       stop_requested_reason: 'BuyerClosed',
       permission_expires_at: '2027-02-15T00:00:00.000Z',
+      stop_at_period_end_at: '2026-03-01T08:00:00.000Z',
+      stop_at_period_end_reason: 'moving away',
+      stop_at_period_end_after_cycle: 2,
+      stop_at_period_end_ends_at: '2026-03-15T13:00:00.000Z',
     });
     expect(cells(views[1]!)).toMatchObject({
       end_after_cycles: null,

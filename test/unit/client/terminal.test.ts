@@ -76,6 +76,7 @@ describe('control characters in human output', () => {
         createdAt: '2026-01-01T00:00:00.000Z',
         endedAt: null,
         stopRequested: { at: '2026-01-01T00:00:00.000Z', reason },
+        stopAtPeriodEnd: { at: '2026-01-01T00:00:00.000Z', reason, afterCycle: 0, endsAt: null },
         permissionExpiresAt: null,
       },
       workflow: { workflowId: 'subscription-sub-1', status: 'RUNNING', live: null, note: `note${CLEAR}` },
