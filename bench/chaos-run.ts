@@ -82,9 +82,10 @@ export interface ChaosReport {
   /**
    * recoverSeconds: from the kill to the first charge made after it (null: none within 2 minutes).
    * chargesWhileDown: charges made from the kill until the replacement polled (with replicas ≥ 2,
-   * the survivors' work).
+   * the survivors' work). workerReadySeconds null: the replacement exited during start-up (the
+   * supervisor restarts it, counted in unexpectedWorkerExits).
    */
-  kills: Array<{ replica?: number; atSeconds: number; workerReadySeconds: number; recoverSeconds: number | null; chargesWhileDown?: number }>;
+  kills: Array<{ replica?: number; atSeconds: number; workerReadySeconds: number | null; recoverSeconds: number | null; chargesWhileDown?: number }>;
   /** recoverSeconds: from the moment the restart began to the first charge made after it was back (null: none within 2 minutes). */
   restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number; recoverSeconds?: number | null }>;
   unexpectedWorkerExits: number;
@@ -250,29 +251,39 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
       })(),
     );
   };
+  let restarting: Promise<void> = Promise.resolve();
   let throttleOnAt = 0;
   let hardThrottleMs = 0;
   for (const event of events) {
     await sleep(event.atMs - Date.now());
     if (Date.now() > deadline) break;
     if (event.kind === 'kill') {
+      // One kill at a time (a replica is back before the next goes down); the rest of the
+      // schedule (throttle, restarts) goes on while the replacement starts.
+      await restarting;
       // The replicas take turns being killed; the others carry on meanwhile.
       const index = kills.length % replicas;
       const before = await chargedCount();
       const killedAt = Date.now();
-      const { readyMs } = await supervisors[index]!.killAndRestart();
       const entry: ChaosReport['kills'][number] = {
         ...(replicas > 1 ? { replica: index + 1 } : {}),
         atSeconds: at(killedAt),
-        workerReadySeconds: round(readyMs / 1000, 1),
+        workerReadySeconds: null,
         recoverSeconds: null,
-        chargesWhileDown: (await chargedCount()) - before,
+        chargesWhileDown: 0,
       };
       kills.push(entry);
-      say(
-        `killed ${replicas > 1 ? `replica ${index + 1}` : 'the worker'} at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s; ${entry.chargesWhileDown} charges made meanwhile`,
-      );
       watchRecovery(before, killedAt, (seconds) => (entry.recoverSeconds = seconds));
+      restarting = supervisors[index]!.killAndRestart().then(
+        async ({ readyMs }) => {
+          entry.workerReadySeconds = round(readyMs / 1000, 1);
+          entry.chargesWhileDown = (await chargedCount()) - before;
+          say(
+            `killed ${replicas > 1 ? `replica ${index + 1}` : 'the worker'} at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s; ${entry.chargesWhileDown} charges made meanwhile`,
+          );
+        },
+        (error: unknown) => say(`the replacement for the kill at T0 + ${entry.atSeconds} s did not start: ${(error as Error).message}`),
+      );
     } else if ((event.kind === 'temporal' && env.restartTemporal) || (event.kind === 'postgres' && env.restartPostgres)) {
       const what = event.kind;
       const at0 = Date.now();
@@ -291,6 +302,7 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
       await env.control.setThrottle({ table: 'off', overrides: { createCharge: options.quota } });
     }
   }
+  await restarting;
   await closes;
   await Promise.all(recoveries);
 

@@ -124,7 +124,8 @@ export async function runIdle(stack: BenchStack, options: IdleOptions): Promise<
           ...permissions.slice(from, to).map((cp, i) => `${tag}-${from + i},${cp},1000,USD,year,${anchorLocal},UTC`),
         ].join('\n') + '\n',
       );
-      const imported: Awaited<ReturnType<typeof runBillingImport>> | null = fallback === null ? await runBillingImport(spawnOptions, csvPath, concurrency) : null;
+      const imported: Awaited<ReturnType<typeof runBillingImport>> | null =
+        fallback === null ? await runBillingImport(spawnOptions, csvPath, concurrency) : null;
       if (imported?.exitCode === 0) importMs += imported.wallMs;
       else {
         if (imported) {
@@ -176,7 +177,14 @@ export async function runIdle(stack: BenchStack, options: IdleOptions): Promise<
             method: 'billing import (CLI process)',
             note: `wall time of the CLI process${batches > 1 ? `es (${batches} batches)` : ''}, start-up included; each row also calls Get Charge Permission (unthrottled here)`,
           }
-        : { count: n, concurrency: options.launchConcurrency, elapsedMs: importMs, perSecond: round((n / importMs) * 1000, 1), method: 'launchSubscription (in-process)', note: fallback };
+        : {
+            count: n,
+            concurrency: options.launchConcurrency,
+            elapsedMs: importMs,
+            perSecond: round((n / importMs) * 1000, 1),
+            method: 'launchSubscription (in-process)',
+            note: fallback,
+          };
     const resources = meter.stop();
     const after = checkpoints.at(-1)?.storage ?? (await storageBytes(stack, databaseName));
     const rssAfter = rssNow();

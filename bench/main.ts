@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   const temporals = parseTemporalOption(values.temporal, true);
   const replicas = parseReplicasOption(values.replicas);
   const idleCheckpoints = num('idle-checkpoints', values['idle-checkpoints']);
-  if (!Number.isInteger(idleCheckpoints) || idleCheckpoints < 1) throw new UsageError(`--idle-checkpoints: expected a whole number ≥ 1, got ${values['idle-checkpoints']}`);
+  if (!Number.isInteger(idleCheckpoints) || idleCheckpoints < 1)
+    throw new UsageError(`--idle-checkpoints: expected a whole number ≥ 1, got ${values['idle-checkpoints']}`);
 
   // The billing-day tuning temporal.yaml advises, unless given: every subscription due at T0 wakes
   // at once, so the cache holds them all and their tasks may wait a minute for it.

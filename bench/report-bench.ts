@@ -309,7 +309,10 @@ function renderResults(results: BenchResults): string[] {
     }
   }
   if (idle) {
-    out.push(`## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions (${idle.temporal === 'cluster' ? 'Temporal server on PostgreSQL' : 'Temporal dev server on a SQLite file'}, one daemon process)`, '');
+    out.push(
+      `## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions (${idle.temporal === 'cluster' ? 'Temporal server on PostgreSQL' : 'Temporal dev server on a SQLite file'}, one daemon process)`,
+      '',
+    );
     out.push(
       table(
         [

@@ -16,7 +16,12 @@ export const BENCH_TEMPORALS: readonly BenchTemporal[] = ['dev', 'cluster'];
 export function parseTemporalOption(raw: string, list: boolean): BenchTemporal[] {
   const accepted = list ? 'dev, cluster, or both comma-separated (dev,cluster)' : 'dev or cluster';
   const kinds = raw.split(',').map((s) => s.trim());
-  if (kinds.length === 0 || (!list && kinds.length > 1) || kinds.some((k) => !BENCH_TEMPORALS.includes(k as BenchTemporal)) || new Set(kinds).size !== kinds.length)
+  if (
+    kinds.length === 0 ||
+    (!list && kinds.length > 1) ||
+    kinds.some((k) => !BENCH_TEMPORALS.includes(k as BenchTemporal)) ||
+    new Set(kinds).size !== kinds.length
+  )
     throw new UsageError(`--temporal: expected ${accepted}, got ${raw}`);
   return kinds as BenchTemporal[];
 }
