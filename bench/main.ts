@@ -14,7 +14,7 @@ import { machineInfo, writeResults } from './report.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
 import { renderBenchMarkdown, type BenchResults, type BenchRun } from './report-bench.js';
 import { startBenchStack } from './stack.js';
-import { parseReplicasOption, parseTemporalOption, topologyLabel } from './topology.js';
+import { parseReplicasPerTemporal, parseTemporalOption, topologyLabel } from './topology.js';
 
 const SCENARIOS = ['billing-day', 'baseline', 'throughput', 'idle'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -54,9 +54,10 @@ const USAGE = `npm run bench -- [options]
                             server 1.29.1 on the run's PostgreSQL (databases temporal and
                             temporal_visibility; built once from the Go module proxy); dev,cluster =
                             each in turn on its own stack, figures side by side (baseline runs once)
-  --replicas N              daemon processes for billing-day and throughput, each its own worker
+  --replicas N|LIST         daemon processes for billing-day and throughput, each its own worker
                             process with its own ports, against the one Temporal and PostgreSQL
-                            (default 1; idle always runs one)
+                            (default 1; idle always runs one); a list gives one count per --temporal
+                            in its order, e.g. --temporal dev,cluster --replicas 1,2
   --temporal-db memory|file persistence of the dev server for billing-day, baseline and throughput
                             (default memory; file = a SQLite file in the temp dir, about 10× slower
                             here). Idle cost always runs on its own file-backed server (it measures the file).
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
   const temporalDb = values['temporal-db'];
   if (temporalDb !== 'file' && temporalDb !== 'memory') throw new UsageError(`--temporal-db: memory or file, got ${temporalDb}`);
   const temporals = parseTemporalOption(values.temporal, true);
-  const replicas = parseReplicasOption(values.replicas);
+  const replicaCounts = parseReplicasPerTemporal(values.replicas, temporals);
   const idleCheckpoints = num('idle-checkpoints', values['idle-checkpoints']);
   if (!Number.isInteger(idleCheckpoints) || idleCheckpoints < 1)
     throw new UsageError(`--idle-checkpoints: expected a whole number ≥ 1, got ${values['idle-checkpoints']}`);
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const runs: BenchRun[] = [];
   for (const [index, temporal] of temporals.entries()) {
+    const replicas = replicaCounts[index]!;
     const results: BenchResults = {};
     runs.push({ temporal, replicas, results });
     if (temporals.length > 1) say(`--- ${topologyLabel(temporal, replicas)} ---`);
@@ -209,7 +211,7 @@ async function main(): Promise<void> {
     kind: 'bench',
     temporalDb,
     temporal: temporals,
-    replicas,
+    replicas: replicaCounts,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,

@@ -322,7 +322,7 @@ function renderResults(results: BenchResults): string[] {
           'PostgreSQL per subscription (bytes)',
           'worker RSS before → after (MiB)',
           'worker CPU (s)',
-          'dev server CPU (s)',
+          'Temporal CPU (s)',
         ],
         [
           [

@@ -33,6 +33,18 @@ export function parseReplicasOption(raw: string): number {
   return n;
 }
 
+/**
+ * `--replicas N` for every Temporal of `--temporal`, or one count per Temporal in the same order
+ * (`--temporal dev,cluster --replicas 1,2`). Throws UsageError when the counts do not match.
+ */
+export function parseReplicasPerTemporal(raw: string, temporals: readonly BenchTemporal[]): number[] {
+  const counts = raw.split(',').map((s) => s.trim());
+  if (counts.length === 1) return temporals.map(() => parseReplicasOption(counts[0]!));
+  if (counts.length !== temporals.length)
+    throw new UsageError(`--replicas: expected one count, or one per --temporal (${temporals.length}: ${temporals.join(',')}), got ${raw}`);
+  return counts.map(parseReplicasOption);
+}
+
 /** "Temporal dev server" / "Temporal server (cluster)", and the replica count, for printouts. */
 export function topologyLabel(temporal: BenchTemporal, replicas: number): string {
   return `${temporal === 'dev' ? 'Temporal dev server' : `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL`}, ${replicas} daemon ${replicas === 1 ? 'process' : 'processes'}`;

@@ -1,6 +1,6 @@
 // `--temporal` and `--replicas` of npm run bench / chaos: accepted values and one-line refusals.
 import { describe, expect, it } from 'vitest';
-import { parseReplicasOption, parseTemporalOption } from '../../../bench/topology.js';
+import { parseReplicasOption, parseReplicasPerTemporal, parseTemporalOption } from '../../../bench/topology.js';
 import { UsageError } from '../../../bench/usage.js';
 
 describe('--temporal', () => {
@@ -32,5 +32,17 @@ describe('--replicas', () => {
   it.each(['0', '17', '1.5', '-1', 'two', ''])('refuses %j in one line', (raw) => {
     expect(() => parseReplicasOption(raw)).toThrow(UsageError);
     expect(() => parseReplicasOption(raw)).toThrow(`--replicas: expected a whole number from 1 to 16, got ${raw}`);
+  });
+});
+
+describe('--replicas for each --temporal', () => {
+  it('applies one count to every Temporal, or one count each in order', () => {
+    expect(parseReplicasPerTemporal('2', ['dev', 'cluster'])).toEqual([2, 2]);
+    expect(parseReplicasPerTemporal('1,2', ['dev', 'cluster'])).toEqual([1, 2]);
+  });
+
+  it('refuses a list of another length, and a bad count in it, in one line', () => {
+    expect(() => parseReplicasPerTemporal('1,2', ['cluster'])).toThrow('--replicas: expected one count, or one per --temporal (1: cluster), got 1,2');
+    expect(() => parseReplicasPerTemporal('1,0', ['dev', 'cluster'])).toThrow('--replicas: expected a whole number from 1 to 16, got 0');
   });
 });
