@@ -33,7 +33,8 @@ const USAGE = `npm run bench -- [options]
                             forecast learns the daemon's throughput from before the measured day
                             (default 0: none; about 1000 or more, so that charges wait 25 s or longer)
   --launch-concurrency N    subscriptions started in parallel (default 32)
-  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
+  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45 on the dev
+                            server, 20 + N/18 on the cluster, whose starts were slower here)
   --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
                             (default, a real billing day); end = each term is that one cycle, so every
                             workflow also ends during the rush (the figures before 14:25 UTC, 2026-11-28)

@@ -55,9 +55,9 @@ function perCycleMs(cpuSeconds: number, day: BillingDayResult): number | null {
 /** CPU per cycle by process: each replica, Temporal, PostgreSQL, the bench process, their sum, and the machine's busy time. */
 export function cpuPerCycleLines(day: BillingDayResult): Array<[string, number | string | null]> {
   const c = day.resourcesFromT0.cpuSeconds;
-  const replicas = c.workers ?? [c.worker];
   return [
-    ...replicas.map((cpu, i): [string, number | null] => [replicas.length > 1 ? `daemon replica ${i + 1}` : 'daemon (worker process)', perCycleMs(cpu, day)]),
+    ['daemon, all its processes', perCycleMs(c.worker, day)],
+    ...(c.workers ?? []).map((cpu, i): [string, number | null] => [`daemon replica ${i + 1}`, perCycleMs(cpu, day)]),
     ['Temporal (the dev server, or the temporal-server process with all four services)', perCycleMs(c.temporalDevServer, day)],
     ['PostgreSQL (postmaster and backends, every database)', perCycleMs(c.postgres, day)],
     ['bench process (simulator + launcher)', perCycleMs(c.benchProcess, day)],
@@ -83,7 +83,8 @@ function billingDayComparison(runs: BenchRun[]): string[] {
   const row = (what: string, f: (d: BillingDayResult) => string | number | null | undefined) => [what, ...days.map(({ day }) => f(day))];
   const cpuRows = (() => {
     const lines = days.map(({ day }) => cpuPerCycleLines(day));
-    const names = [...new Set(lines.flatMap((l) => l.map(([name]) => name)))];
+    // In the order of the run with the most replicas (its list holds every name).
+    const names = [...lines].sort((a, b) => b.length - a.length)[0]!.map(([name]) => name);
     return names.map((name) => [`CPU per cycle (ms): ${name}`, ...lines.map((l) => l.find(([n]) => n === name)?.[1] ?? null)]);
   })();
   const storageRows = storageLines(undefined).map(([name], i) => [
@@ -104,11 +105,12 @@ function billingDayComparison(runs: BenchRun[]): string[] {
         row('time ÷ quota floor', (d) => (d.idealSeconds ? Math.round((d.ledger.lastChargeAfterT0Seconds / d.idealSeconds) * 1000) / 1000 : null)),
         row('charged / due', (d) => `${d.ledger.charged} / ${d.ledger.due}`),
         row('duplicates', (d) => d.ledger.duplicates),
-        row('misses', (d) => d.ledger.misses),
+        row('misses (not charged by the bench deadline, T0 + 3 × floor + 120 s)', (d) => d.ledger.misses),
         row('429s', (d) => d.createChargeAttempts.throttled429),
         row('ChargeIds in the ledger match the simulator', (d) => String(d.database.chargeIdsMatchSimulator)),
         row('billing lag p50 / p99 (s)', (d) => `${d.ledger.lagSeconds.p50} / ${d.ledger.lagSeconds.p99}`),
         row('start rate before T0 (/s)', (d) => d.launch.perSecond),
+        row('launch finished before T0 (s; negative: it overran T0 and ran into the billing day)', (d) => d.launch.finishedBeforeT0Seconds),
         ...cpuRows,
         row('daemon peak RSS (MiB, each replica)', (d) => (d.resources.workerPeakRssMiBByReplica ?? [d.resources.workerPeakRssMiB]).join(' / ')),
         row('Temporal process RSS at the end (MiB)', (d) => d.resourcesFromT0.devServerRssMiB),
