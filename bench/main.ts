@@ -6,9 +6,9 @@
 // bench/results/bench-latest.md.
 import { parseArgs } from 'node:util';
 import '../config/luxon-strict.js';
-import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS, type BaselineResult } from './baseline.js';
-import { runBillingDay, type BillingDayResult } from './billing-day.js';
-import { runIdle, type IdleResult } from './idle.js';
+import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS } from './baseline.js';
+import { runBillingDay } from './billing-day.js';
+import { runIdle } from './idle.js';
 import { loadAverage } from './proc-stats.js';
 import { machineInfo, writeResults } from './report.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
