@@ -1,5 +1,7 @@
 // The billing day: N subscriptions all due at the same instant T0, charged by the product's
-// worker process under a Create Charge quota (or none, for the engine-throughput figure).
+// worker process (or several daemon replicas, each its own process with its own ports, against
+// the one Temporal and the one PostgreSQL) under a Create Charge quota (or none, for the
+// engine-throughput figure).
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { describeChargeRate } from '../billing/capacity.js';
@@ -15,7 +17,9 @@ import { connectClient, createPermissions, launchAll, launchContext, yearlySpec,
 import { PhaseMeter, type PhaseFigures } from './meters.js';
 import { round } from './proc-stats.js';
 import type { BenchStack } from './stack.js';
-import { spawnWorker, type WorkerTuning } from './worker-process.js';
+import { bytesPerSubscription, storageBytes, type StorageBytes } from './storage.js';
+import type { BenchTemporal } from './topology.js';
+import { spawnWorker, type WorkerProcess, type WorkerTuning } from './worker-process.js';
 
 /** The ledger's paid states as an SQL list, from the one vocabulary. */
 const paidStates = sql`(${sql.join(
@@ -48,6 +52,8 @@ export interface BillingDayOptions {
   uncappedRate?: number;
   faults?: Partial<FaultConfig>;
   launchConcurrency: number;
+  /** Daemon processes (default 1), each its own worker process with its own IPN and operations ports. */
+  replicas?: number;
   /** Seconds from now to T0; default estimated from N so every workflow sleeps before T0. */
   leadSeconds?: number;
   /**
@@ -88,6 +94,8 @@ export interface PriorDayResult {
 
 export interface BillingDayResult {
   scenario: string;
+  /** Which Temporal and how many daemon processes (absent in results from before 2026-11-30: dev server, 1). */
+  temporal?: { kind: BenchTemporal; replicas: number };
   subscriptions: number;
   quota: Quota | null;
   daemonRateLimitPerSecond: number;
@@ -125,6 +133,11 @@ export interface BillingDayResult {
   breakdownSeconds: { dueToActivityStart: Percentiles; createChargeCall: Percentiles; chargeToSettled: Percentiles } | null;
   /** A sample of histories: did a late charge wait for its wake-up task or in the charges queue? */
   wakeUp: WakeUpBreakdown | null;
+  /**
+   * The stores from just before the launch to the end, every subscription then asleep until its
+   * next cycle a year on (or ended): bytes, and bytes per subscription (growth ÷ N).
+   */
+  storage?: { before: StorageBytes; after: StorageBytes; perSubscription: StorageBytes };
   /** From worker start (launch included) to the end. */
   resources: PhaseFigures;
   /** From T0 to the end: the charging alone. */
@@ -151,7 +164,8 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   await stack.control.setThrottle(quota ? { table: 'off', overrides: { createCharge: quota } } : { table: 'off', overrides: {} });
   await stack.control.setFaults({ ...NO_FAULTS, ...options.faults });
 
-  const databaseUrl = await stack.createDatabase(tag.replace(/-/g, '_'));
+  const databaseName = tag.replace(/-/g, '_');
+  const databaseUrl = await stack.createDatabase(databaseName);
   const database = createDb(databaseUrl, { max: 10 });
   const bench = await connectClient(stack.temporal.address);
   const priorCount = options.priorDay ?? 0;
@@ -161,20 +175,27 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
   // Each day's subscriptions by id, so that its figures leave the other day's out.
   const dayPrefix = `${tag}-day-`;
 
-  const worker = await spawnWorker({
-    workDir: stack.workDir,
-    temporalAddress: () => stack.temporal.address,
-    databaseUrl,
-    simulatorUrl: stack.simulator.url,
-    key: stack.key,
-    ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
-    ports: { ipn: await freePort(), operations: await freePort() },
-    tuning,
-    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
-    onOutput: (line) => say(`[worker] ${line.slice(0, 300)}`),
-  });
+  const replicas = options.replicas ?? 1;
+  const workers: WorkerProcess[] = [];
   try {
-    const workerStartMs = await worker.ready();
+    for (let r = 1; r <= replicas; r++)
+      workers.push(
+        await spawnWorker({
+          workDir: stack.workDir,
+          temporalAddress: () => stack.temporal.address,
+          databaseUrl,
+          simulatorUrl: stack.simulator.url,
+          key: stack.key,
+          ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
+          ports: { ipn: await freePort(), operations: await freePort() },
+          tuning,
+          ...(replicas > 1 ? { replica: r } : {}),
+          ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+          onOutput: (line) => say(`[worker${replicas > 1 ? ` ${r}` : ''}] ${line.slice(0, 300)}`),
+        }),
+      );
+    // Started together: the slowest start-up is the figure.
+    const workerStartMs = Math.max(...(await Promise.all(workers.map((w) => w.ready()))));
     const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
     const priorDay =
       priorCount > 0
@@ -185,20 +206,22 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
             taskQueue: tuning.taskQueues.workflows,
             prefix: `${tag}-prior-`,
             permissions: allPermissions.slice(n),
+            stackKind: stack.temporalKind,
             options,
           })
         : null;
-    // The processes' CPU from now on (the worker, the dev server, PostgreSQL, this process, the hooks' own).
+    // The processes' CPU from now on (each replica, Temporal, PostgreSQL, this process, the hooks' own).
     const startMeter = (): PhaseMeter =>
       new PhaseMeter(
-        () => worker.pid,
+        workers.map((w) => () => w.pid),
         () => stack.temporal.process.pid,
         stack.workDir,
         options.hooks?.processes,
       ).start();
     const meter = startMeter();
-    // T0 leaves time to start every workflow and let it reach its timer (measured ≈ 60 starts/s on 2 busy cores).
-    const leadSeconds = options.leadSeconds ?? Math.ceil(20 + n / 45);
+    const storageBefore = await storageBytes(stack, databaseName);
+    // T0 leaves time to start every workflow and let it reach its timer.
+    const leadSeconds = options.leadSeconds ?? defaultLeadSeconds(n, stack.temporalKind);
     const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
     say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
     const launch = await launchAll(
@@ -259,6 +282,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       resourcesIdleAfter = idle.stop();
     }
     if (settled < n) say(`[${options.name}] deadline passed with ${n - settled} subscriptions not settled after their charge`);
+    const storageAfter = await storageBytes(stack, databaseName);
     await options.hooks?.afterWindow?.(database.db);
 
     const due = new Set(permissions);
@@ -294,6 +318,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     });
     const result: BillingDayResult = {
       scenario: options.name,
+      temporal: { kind: stack.temporalKind, replicas },
       subscriptions: n,
       quota,
       daemonRateLimitPerSecond: rate,
@@ -318,6 +343,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       createChargeAttempts: summariseAttempts(attemptCounts),
       breakdownSeconds: db.breakdown,
       wakeUp,
+      storage: { before: storageBefore, after: storageAfter, perSubscription: bytesPerSubscription(storageBefore, storageAfter, n) },
       resources,
       resourcesFromT0,
       ...(resourcesIdleAfter ? { resourcesIdleAfter } : {}),
@@ -325,7 +351,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     };
     return result;
   } finally {
-    await worker.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await bench.close();
     await database.close();
   }
@@ -343,12 +369,13 @@ async function runPriorDay(input: {
   taskQueue: string;
   prefix: string;
   permissions: string[];
+  stackKind: BenchTemporal;
   options: BillingDayOptions;
 }): Promise<PriorDayResult> {
   const { ctx, database, options, permissions, prefix } = input;
   const n = permissions.length;
   const say = (line: string) => options.say(`[${options.name}] prior day: ${line}`);
-  const t0Ms = Math.ceil((Date.now() + Math.ceil(20 + n / 45) * 1000) / 1000) * 1000;
+  const t0Ms = Math.ceil((Date.now() + defaultLeadSeconds(n, input.stackKind) * 1000) / 1000) * 1000;
   say(`starting ${n} subscriptions due at ${new Date(t0Ms).toISOString()}, the ledger's evidence for the forecast`);
   await launchAll(
     ctx,
@@ -377,6 +404,15 @@ async function runPriorDay(input: {
   };
   say(`${result.charged}/${n} charged, the last at T0 + ${result.lastChargeAfterT0Seconds} s (${result.chargesPerSecond}/s); ${settled}/${n} renewed`);
   return result;
+}
+
+/**
+ * Seconds from the start of the launch to T0: 20 + N/45 on the dev server (≈ 60 starts/s measured
+ * on 2 busy cores), 20 + N/18 on the Temporal server on PostgreSQL (21.8 starts/s measured here at
+ * load 10–15: 5,000 took 229.9 s and overran 20 + N/45).
+ */
+export function defaultLeadSeconds(n: number, temporal: BenchTemporal): number {
+  return Math.ceil(20 + n / (temporal === 'cluster' ? 18 : 45));
 }
 
 async function renewedInTemporal(client: Client, taskQueue: string): Promise<number> {

@@ -1,5 +1,6 @@
-// One fault-suite run: subscriptions with a few short cycles each, charged by a supervised
-// worker process while the run kills it, restarts Temporal and PostgreSQL (when given hooks),
+// One fault-suite run: subscriptions with a few short cycles each, charged by one or more
+// supervised daemon processes (replicas, each with its own ports) while the run kills one of
+// them at a time, restarts Temporal and PostgreSQL (when given hooks),
 // makes the simulator fail, lose responses, lag and throttle, and buyers close Charge
 // Permissions. Used by `npm run chaos` (full) and test/integration/chaos-reduced.test.ts.
 import type { Client } from '@temporalio/client';
@@ -43,6 +44,12 @@ export interface ChaosOptions {
   cycles: number;
   intervalSeconds: number;
   kills: number;
+  /**
+   * Daemon processes (default 1), each supervised and on its own ports; the kills take turns
+   * (replica 1, 2, …), so with two or more one replica carries on while the other restarts. The
+   * simulator delivers IPNs to replica 1's endpoint (a load balancer's job in production).
+   */
+  replicas?: number;
   /** Fractions of the billing day between which the kills fall (default [0.1, 0.9]). */
   killWindow?: [number, number];
   /** Share of subscriptions whose buyer closes the Charge Permission mid-run. */
@@ -71,8 +78,16 @@ export interface ChaosReport {
     permissionsClosed: number;
     byOutcome: Record<string, number>;
   };
-  kills: Array<{ atSeconds: number; workerReadySeconds: number; recoverSeconds: number | null }>;
-  restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number }>;
+  replicas?: number;
+  /**
+   * recoverSeconds: from the kill to the first charge made after it (null: none within 2 minutes).
+   * chargesWhileDown: charges made from the kill until the replacement polled (with replicas ≥ 2,
+   * the survivors' work). workerReadySeconds null: the replacement exited during start-up (the
+   * supervisor restarts it, counted in unexpectedWorkerExits).
+   */
+  kills: Array<{ replica?: number; atSeconds: number; workerReadySeconds: number | null; recoverSeconds: number | null; chargesWhileDown?: number }>;
+  /** recoverSeconds: from the moment the restart began to the first charge made after it was back (null: none within 2 minutes). */
+  restarts: Array<{ what: 'temporal' | 'postgres'; atSeconds: number; downSeconds: number; recoverSeconds?: number | null }>;
   unexpectedWorkerExits: number;
   unexpectedWorkerExitDetails: string[];
   settled: boolean;
@@ -125,31 +140,37 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     return counts;
   };
   // Fixed for the run: the simulator keeps delivering IPNs to the same endpoint across restarts.
-  const ports = { ipn: await freePort(), operations: await freePort() };
+  const replicas = options.replicas ?? 1;
+  const replicaPorts: Array<{ ipn: number; operations: number }> = [];
+  for (let r = 0; r < replicas; r++) replicaPorts.push({ ipn: await freePort(), operations: await freePort() });
   await env.control.setIpn({
-    url: `http://127.0.0.1:${ports.ipn}/ipn`,
+    url: `http://127.0.0.1:${replicaPorts[0]!.ipn}/ipn`,
     retryScheduleMs: [500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 30_000, 60_000],
     suppressSynchronous: true,
     timeoutMs: 5_000,
   });
   const permissions = await createPermissions(env.control, n);
-  const supervisor = new WorkerSupervisor({
-    workDir: env.workDir,
-    temporalAddress: env.temporalAddress,
-    databaseUrl: env.databaseUrl,
-    simulatorUrl: env.simulatorUrl,
-    key: env.key,
-    ipnPublicKeyPem: env.ipnPublicKeyPem,
-    ports,
-    tuning,
-    poolSize: 10,
-    // Retries within the run: a delivery cut by a kill comes due again after its lease (request timeout + 10 s).
-    webhooks: { retrySchedule: ['1s', '2s', '3s', '5s', '5s', '10s', '10s', '10s'], requestTimeout: '5s', pollInterval: '200ms' },
-    onOutput: (line) => {
-      if (/"level":(50|60)|exited|failed|Error/.test(line)) say(`[worker] ${line.slice(0, 240)}`);
-    },
-  });
-  await supervisor.start();
+  const supervisors = replicaPorts.map(
+    (ports, r) =>
+      new WorkerSupervisor({
+        workDir: env.workDir,
+        temporalAddress: env.temporalAddress,
+        databaseUrl: env.databaseUrl,
+        simulatorUrl: env.simulatorUrl,
+        key: env.key,
+        ipnPublicKeyPem: env.ipnPublicKeyPem,
+        ports,
+        tuning,
+        ...(replicas > 1 ? { replica: r + 1 } : {}),
+        poolSize: 10,
+        // Retries within the run: a delivery cut by a kill comes due again after its lease (request timeout + 10 s).
+        webhooks: { retrySchedule: ['1s', '2s', '3s', '5s', '5s', '10s', '10s', '10s'], requestTimeout: '5s', pollInterval: '200ms' },
+        onOutput: (line) => {
+          if (/"level":(50|60)|exited|failed|Error/.test(line)) say(`[worker${replicas > 1 ? ` ${r + 1}` : ''}] ${line.slice(0, 240)}`);
+        },
+      }),
+  );
+  await Promise.all(supervisors.map((s) => s.start()));
 
   const t0 = Math.ceil((Date.now() + 4_000 + n * 40) / 1000) * 1000;
   const interval = options.intervalSeconds;
@@ -215,41 +236,63 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
   const kills: ChaosReport['kills'] = [];
   const restarts: ChaosReport['restarts'] = [];
   const recoveries: Promise<void>[] = [];
+  // Recovered = more than `before` charges made (bounded; none may be left to make): seconds from `fromMs`.
+  const watchRecovery = (before: number, fromMs: number, done: (seconds: number) => void): void => {
+    recoveries.push(
+      (async () => {
+        const until = Math.min(deadline, Date.now() + 120_000);
+        while (Date.now() < until) {
+          if ((await chargedCount()) > before) {
+            done(round((Date.now() - fromMs) / 1000, 1));
+            return;
+          }
+          await sleep(250);
+        }
+      })(),
+    );
+  };
+  let restarting: Promise<void> = Promise.resolve();
   let throttleOnAt = 0;
   let hardThrottleMs = 0;
   for (const event of events) {
     await sleep(event.atMs - Date.now());
     if (Date.now() > deadline) break;
     if (event.kind === 'kill') {
+      // One kill at a time (a replica is back before the next goes down); the rest of the
+      // schedule (throttle, restarts) goes on while the replacement starts.
+      await restarting;
+      // The replicas take turns being killed; the others carry on meanwhile.
+      const index = kills.length % replicas;
       const before = await chargedCount();
       const killedAt = Date.now();
-      const { readyMs } = await supervisor.killAndRestart();
-      const entry = { atSeconds: at(killedAt), workerReadySeconds: round(readyMs / 1000, 1), recoverSeconds: null as number | null };
+      const entry: ChaosReport['kills'][number] = {
+        ...(replicas > 1 ? { replica: index + 1 } : {}),
+        atSeconds: at(killedAt),
+        workerReadySeconds: null,
+        recoverSeconds: null,
+        chargesWhileDown: 0,
+      };
       kills.push(entry);
-      say(`killed the worker at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s`);
-      // Recovered = a charge created after the kill (bounded; none may be left to make).
-      recoveries.push(
-        (async () => {
-          const until = Math.min(deadline, killedAt + 120_000);
-          while (Date.now() < until) {
-            if ((await chargedCount()) > before) {
-              entry.recoverSeconds = round((Date.now() - killedAt) / 1000, 1);
-              return;
-            }
-            await sleep(250);
-          }
-        })(),
+      watchRecovery(before, killedAt, (seconds) => (entry.recoverSeconds = seconds));
+      restarting = supervisors[index]!.killAndRestart().then(
+        async ({ readyMs }) => {
+          entry.workerReadySeconds = round(readyMs / 1000, 1);
+          entry.chargesWhileDown = (await chargedCount()) - before;
+          say(
+            `killed ${replicas > 1 ? `replica ${index + 1}` : 'the worker'} at T0 + ${entry.atSeconds} s; replacement polling after ${entry.workerReadySeconds} s; ${entry.chargesWhileDown} charges made meanwhile`,
+          );
+        },
+        (error: unknown) => say(`the replacement for the kill at T0 + ${entry.atSeconds} s did not start: ${(error as Error).message}`),
       );
-    } else if (event.kind === 'temporal' && env.restartTemporal) {
+    } else if ((event.kind === 'temporal' && env.restartTemporal) || (event.kind === 'postgres' && env.restartPostgres)) {
+      const what = event.kind;
       const at0 = Date.now();
-      const { downMs } = await env.restartTemporal();
-      restarts.push({ what: 'temporal', atSeconds: at(at0), downSeconds: round(downMs / 1000, 1) });
-      say(`restarted the Temporal dev server (down ${round(downMs / 1000, 1)} s)`);
-    } else if (event.kind === 'postgres' && env.restartPostgres) {
-      const at0 = Date.now();
-      const { downMs } = await env.restartPostgres();
-      restarts.push({ what: 'postgres', atSeconds: at(at0), downSeconds: round(downMs / 1000, 1) });
-      say(`restarted PostgreSQL (down ${round(downMs / 1000, 1)} s)`);
+      const { downMs } = await (what === 'temporal' ? env.restartTemporal! : env.restartPostgres!)();
+      const entry: ChaosReport['restarts'][number] = { what, atSeconds: at(at0), downSeconds: round(downMs / 1000, 1), recoverSeconds: null };
+      restarts.push(entry);
+      say(`restarted ${what === 'temporal' ? 'Temporal' : 'PostgreSQL'} (down ${entry.downSeconds} s)`);
+      // Charges made while it was down (PostgreSQL: a call already past its pending row) do not count as recovery.
+      watchRecovery(await chargedCount(), at0, (seconds) => (entry.recoverSeconds = seconds));
     } else if (event.kind === 'throttle-on') {
       throttleOnAt = Date.now();
       await env.control.setThrottle({ table: 'off', overrides: { createCharge: { burst: 1, ratePerSecond: 1 } } });
@@ -259,6 +302,7 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
       await env.control.setThrottle({ table: 'off', overrides: { createCharge: options.quota } });
     }
   }
+  await restarting;
   await closes;
   await Promise.all(recoveries);
 
@@ -287,7 +331,7 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     await sleep(500);
   }
   await env.control.setFaults(NO_FAULTS);
-  await supervisor.stop();
+  await Promise.all(supervisors.map((s) => s.stop()));
   if (settledAt === null) say('not every subscription settled before the deadline');
 
   const own = new Set(permissions);
@@ -322,8 +366,9 @@ export async function runChaos(env: ChaosEnvironment, options: ChaosOptions): Pr
     },
     kills,
     restarts,
-    unexpectedWorkerExits: supervisor.unexpectedExits,
-    unexpectedWorkerExitDetails: supervisor.unexpectedExitDetails,
+    replicas,
+    unexpectedWorkerExits: supervisors.reduce((sum, s) => sum + s.unexpectedExits, 0),
+    unexpectedWorkerExitDetails: supervisors.flatMap((s) => s.unexpectedExitDetails),
     settled: settledAt !== null,
     settledAfterT0Seconds: settledAt === null ? null : at(settledAt),
     wallSeconds: round((Date.now() - started) / 1000, 1),

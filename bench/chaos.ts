@@ -1,6 +1,7 @@
 // `npm run chaos [-- flags]`: the fault suite on its own stack. During a billing day it kills the
-// worker process (SIGKILL) several times, restarts the Temporal dev server (same SQLite file) and
-// PostgreSQL once each, makes the simulator fail, lose committed responses, lag and throttle
+// worker process (SIGKILL; with --replicas 2 or more, one replica at a time) several times,
+// restarts Temporal (the dev server on the same SQLite file, or with --temporal cluster the
+// Temporal server on PostgreSQL) and PostgreSQL once each, makes the simulator fail, lose committed responses, lag and throttle
 // hard, and closes some Charge Permissions; then checks the invariants and exits 1 if one broke.
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -8,7 +9,9 @@ import '../config/luxon-strict.js';
 import { createDb } from '../db/client.js';
 import { runChaos, type ChaosReport } from './chaos-run.js';
 import { connectClient } from './launch.js';
+import { loadAverage } from './proc-stats.js';
 import { machineInfo, table, writeResults, type MachineInfo } from './report.js';
+import { parseReplicasOption, parseTemporalOption, topologyLabel, type BenchTemporal } from './topology.js';
 import { startBenchStack } from './stack.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
 
@@ -17,7 +20,13 @@ const USAGE = `npm run chaos -- [options]
   --subscriptions N     default 120
   --cycles N            cycles per subscription (default 3)
   --interval-seconds S  seconds between cycles (default 30)
-  --kills N             worker SIGKILLs (default 4)
+  --kills N             worker SIGKILLs (default 4), taking turns among the replicas
+  --temporal dev|cluster
+                        the Temporal dev server on a SQLite file (default), or the self-hosted
+                        Temporal server 1.29.1 on the run's PostgreSQL (built once from the Go
+                        module proxy)
+  --replicas N          daemon processes, each supervised with its own ports (default 1); a kill
+                        takes one down while the others carry on
   --seed N              fault schedule and simulator PRNG seed (default: random, printed)
   --out DIR             results directory (default bench/results)`;
 
@@ -30,6 +39,8 @@ async function main(): Promise<number> {
         cycles: { type: 'string', default: '3' },
         'interval-seconds': { type: 'string', default: '30' },
         kills: { type: 'string', default: '4' },
+        temporal: { type: 'string', default: 'dev' },
+        replicas: { type: 'string', default: '1' },
         seed: { type: 'string' },
         out: { type: 'string', default: 'bench/results' },
         help: { type: 'boolean', default: false },
@@ -45,11 +56,15 @@ async function main(): Promise<number> {
     if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${name}: expected a whole number ≥ 0, got ${raw}`);
     return v;
   };
+  const temporal = parseTemporalOption(values.temporal, false)[0]!;
+  const replicas = parseReplicasOption(values.replicas);
   const seed = values.seed === undefined ? Number.parseInt(randomBytes(3).toString('hex'), 16) : int('seed', values.seed);
   const say = (line: string): void => console.log(`[chaos] ${line}`);
-  say(`seed ${seed}`);
+  say(`seed ${seed}; ${topologyLabel(temporal, replicas)}`);
   const startedAt = new Date();
-  const stack = await startBenchStack({ say, simulator: { seed } });
+  // At the start: the load the run began under.
+  const machine = machineInfo();
+  const stack = await startBenchStack({ say, simulator: { seed }, temporal });
   let report: ChaosReport;
   try {
     const databaseUrl = await stack.createDatabase('chaos');
@@ -76,6 +91,7 @@ async function main(): Promise<number> {
           cycles: int('cycles', values.cycles),
           intervalSeconds: int('interval-seconds', values['interval-seconds']),
           kills: int('kills', values.kills),
+          replicas,
           closeFraction: 0.1,
           faults: {
             error500Rate: 0.03,
@@ -104,7 +120,10 @@ async function main(): Promise<number> {
     kind: 'chaos',
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    machine,
+    loadAverageAtEnd: loadAverage(),
+    temporal,
+    replicas,
     argv: process.argv.slice(2),
     seed,
     report,
@@ -118,7 +137,16 @@ async function main(): Promise<number> {
   return report.passed ? 0 : 1;
 }
 
-function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; argv: string[]; seed: number; report: ChaosReport }): string {
+function renderChaosMarkdown(full: {
+  startedAt: string;
+  machine: MachineInfo;
+  loadAverageAtEnd: number[];
+  temporal: BenchTemporal;
+  replicas: number;
+  argv: string[];
+  seed: number;
+  report: ChaosReport;
+}): string {
   const r = full.report;
   const c = r.check;
   const e = r.events;
@@ -126,7 +154,7 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
   const lines = [
     `# Fault suite results (${full.startedAt}): ${r.passed ? 'PASSED' : 'FAILED'}`,
     '',
-    `Machine: ${full.machine.nproc} cores, ${full.machine.memoryMiB} MiB, load average at start ${full.machine.loadAverageAtStart.join(' / ')}. Command: \`npm run chaos -- ${full.argv.join(' ')}\` (seed ${full.seed}). Wall time ${r.wallSeconds} s.`,
+    `Machine: ${full.machine.nproc} cores, ${full.machine.memoryMiB} MiB, load average at start ${full.machine.loadAverageAtStart.join(' / ')}, at the end ${full.loadAverageAtEnd.join(' / ')}. Command: \`npm run chaos -- ${full.argv.join(' ')}\` (seed ${full.seed}). Wall time ${r.wallSeconds} s. ${topologyLabel(full.temporal, full.replicas)}.`,
     '',
     `${r.subscriptions} subscriptions × ${r.cycles} cycles every ${r.intervalSeconds} s; quota burst ${r.quota.burst}, ${r.quota.ratePerSecond}/s; simulator faults ${JSON.stringify(r.faultsConfigured)}.`,
     '',
@@ -135,8 +163,8 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
     table(
       ['kind', 'count'],
       [
-        ['worker SIGKILL (+ restart)', r.injected.workerKills],
-        ['Temporal dev server restart', r.injected.temporalRestarts],
+        [full.replicas > 1 ? 'one replica SIGKILLed (+ restarted)' : 'worker SIGKILL (+ restart)', r.injected.workerKills],
+        [full.temporal === 'cluster' ? 'Temporal server restart (same databases and ports)' : 'Temporal dev server restart', r.injected.temporalRestarts],
         ['PostgreSQL restart', r.injected.postgresRestarts],
         ['hard throttle window (s)', r.injected.hardThrottleSeconds],
         ['Charge Permissions closed by the buyer (cancelled through the IPN pipeline)', r.injected.permissionsClosed],
@@ -193,14 +221,14 @@ function renderChaosMarkdown(full: { startedAt: string; machine: MachineInfo; ar
     '## Kills',
     '',
     table(
-      ['at T0 + (s)', 'replacement polling after (s)', 'first charge after the kill (s)'],
-      r.kills.map((k) => [k.atSeconds, k.workerReadySeconds, k.recoverSeconds]),
+      ['replica', 'at T0 + (s)', 'replacement polling after (s)', 'charges made until it polled', 'first charge after the kill (s)'],
+      r.kills.map((k) => [k.replica ?? 1, k.atSeconds, k.workerReadySeconds, k.chargesWhileDown, k.recoverSeconds]),
     ),
     '',
     r.restarts.length
       ? table(
-          ['restart', 'at T0 + (s)', 'down (s)'],
-          r.restarts.map((x) => [x.what, x.atSeconds, x.downSeconds]),
+          ['restart', 'at T0 + (s)', 'down (s)', 'first charge after it was back, from the start of the restart (s)'],
+          r.restarts.map((x) => [x.what, x.atSeconds, x.downSeconds, x.recoverSeconds]),
         )
       : '',
     '',

@@ -1,16 +1,20 @@
 // `npm run bench [-- flags]`: billing day under a Create Charge quota, the merchant-written
 // cron baseline on the same billing day, engine throughput without a quota, idle cost of
-// sleeping subscriptions and their start rate. Figures are printed and written to
-// bench/results/bench-<timestamp>.json and bench/results/bench-latest.md.
+// sleeping subscriptions and their start rate, on the Temporal dev server or the self-hosted
+// Temporal server on PostgreSQL (or both in turn, `--temporal dev,cluster`), with one or more daemon
+// processes. Figures are printed and written to bench/results/bench-<timestamp>.json and
+// bench/results/bench-latest.md.
 import { parseArgs } from 'node:util';
 import '../config/luxon-strict.js';
-import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS, type BaselineResult } from './baseline.js';
-import { runBillingDay, type BillingDayResult } from './billing-day.js';
-import { runIdle, type IdleResult } from './idle.js';
+import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS } from './baseline.js';
+import { runBillingDay } from './billing-day.js';
+import { runIdle } from './idle.js';
+import { loadAverage } from './proc-stats.js';
 import { machineInfo, writeResults } from './report.js';
 import { asUsage, exitWithFailure, UsageError } from './usage.js';
-import { renderBenchMarkdown } from './report-bench.js';
+import { renderBenchMarkdown, type BenchResults, type BenchRun } from './report-bench.js';
 import { startBenchStack } from './stack.js';
+import { parseReplicasPerTemporal, parseTemporalOption, topologyLabel } from './topology.js';
 
 const SCENARIOS = ['billing-day', 'baseline', 'throughput', 'idle'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -29,7 +33,8 @@ const USAGE = `npm run bench -- [options]
                             forecast learns the daemon's throughput from before the measured day
                             (default 0: none; about 1000 or more, so that charges wait 25 s or longer)
   --launch-concurrency N    subscriptions started in parallel (default 32)
-  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45)
+  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45 on the dev
+                            server, 20 + N/18 on the cluster, whose starts were slower here)
   --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
                             (default, a real billing day); end = each term is that one cycle, so every
                             workflow also ends during the rush (the figures before 14:25 UTC, 2026-11-28)
@@ -44,9 +49,21 @@ const USAGE = `npm run bench -- [options]
   --sticky-timeout-ms MS    worker.stickyQueueScheduleToStartTimeoutMs of the daemon in billing-day/throughput
                             (default 60000, the billing-day advice in temporal.yaml; 10000 is the shipped default)
   --ipn-cancels N           sleeping subscriptions closed by their buyer for IPN-to-cancel latency (default 100)
+  --temporal dev|cluster|dev,cluster
+                            which Temporal billing-day, throughput and idle run on (default dev):
+                            dev = the temporal CLI's dev server; cluster = the self-hosted Temporal
+                            server 1.29.1 on the run's PostgreSQL (databases temporal and
+                            temporal_visibility; built once from the Go module proxy); dev,cluster =
+                            each in turn on its own stack, figures side by side (baseline runs once)
+  --replicas N|LIST         daemon processes for billing-day and throughput, each its own worker
+                            process with its own ports, against the one Temporal and PostgreSQL
+                            (default 1; idle always runs one); a list gives one count per --temporal
+                            in its order, e.g. --temporal dev,cluster --replicas 1,2
   --temporal-db memory|file persistence of the dev server for billing-day, baseline and throughput
                             (default memory; file = a SQLite file in the temp dir, about 10× slower
                             here). Idle cost always runs on its own file-backed server (it measures the file).
+  --idle-checkpoints K      idle: start the subscriptions in K equal \`billing import\` batches and
+                            measure the stores and worker memory after each (default 1)
   --out DIR                 results directory (default bench/results)`;
 
 async function main(): Promise<void> {
@@ -72,6 +89,9 @@ async function main(): Promise<void> {
         'sticky-timeout-ms': { type: 'string', default: '60000' },
         out: { type: 'string', default: 'bench/results' },
         'temporal-db': { type: 'string', default: 'memory' },
+        temporal: { type: 'string', default: 'dev' },
+        replicas: { type: 'string', default: '1' },
+        'idle-checkpoints': { type: 'string', default: '1' },
         help: { type: 'boolean', default: false },
       },
     }),
@@ -99,6 +119,11 @@ async function main(): Promise<void> {
   if (afterCharge !== 'renew' && afterCharge !== 'end') throw new UsageError(`--after-charge: renew or end, got ${afterCharge}`);
   const temporalDb = values['temporal-db'];
   if (temporalDb !== 'file' && temporalDb !== 'memory') throw new UsageError(`--temporal-db: memory or file, got ${temporalDb}`);
+  const temporals = parseTemporalOption(values.temporal, true);
+  const replicaCounts = parseReplicasPerTemporal(values.replicas, temporals);
+  const idleCheckpoints = num('idle-checkpoints', values['idle-checkpoints']);
+  if (!Number.isInteger(idleCheckpoints) || idleCheckpoints < 1)
+    throw new UsageError(`--idle-checkpoints: expected a whole number ≥ 1, got ${values['idle-checkpoints']}`);
 
   // The billing-day tuning temporal.yaml advises, unless given: every subscription due at T0 wakes
   // at once, so the cache holds them all and their tasks may wait a minute for it.
@@ -107,80 +132,98 @@ async function main(): Promise<void> {
     stickyQueueScheduleToStartTimeoutMs: num('sticky-timeout-ms', values['sticky-timeout-ms']),
   });
   const startedAt = new Date();
-  const results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult } = {};
-  if (scenarios.some((s) => s !== 'idle')) {
-    const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory' });
-    try {
-      if (scenarios.includes('billing-day')) {
-        results.billingDay = await runBillingDay(stack, {
-          name: 'billing-day',
-          subscriptions: n,
-          quota,
-          faults,
-          launchConcurrency,
-          leadSeconds,
-          afterCharge,
-          // The prior day's workflows stay in the same worker (asleep until next year): the cache
-          // holds both days', as temporal.yaml advises, or the measured day replays evicted runs.
-          tuning: tuningFor(n + num('prior-day', values['prior-day'])),
-          priorDay: num('prior-day', values['prior-day']),
-          say,
-        });
-        say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
+  // At the start: the load the run began under (machineInfo at the end would give the end's).
+  const machine = machineInfo();
+  const runs: BenchRun[] = [];
+  for (const [index, temporal] of temporals.entries()) {
+    const replicas = replicaCounts[index]!;
+    const results: BenchResults = {};
+    runs.push({ temporal, replicas, results });
+    if (temporals.length > 1) say(`--- ${topologyLabel(temporal, replicas)} ---`);
+    const wanted = scenarios.filter((s) => s !== 'idle' && (s !== 'baseline' || index === 0));
+    if (wanted.length > 0) {
+      const stack = await startBenchStack({ say, simulator: { seed: 42 }, temporalInMemory: temporalDb === 'memory', temporal });
+      try {
+        if (wanted.includes('billing-day')) {
+          results.billingDay = await runBillingDay(stack, {
+            name: 'billing-day',
+            subscriptions: n,
+            quota,
+            faults,
+            launchConcurrency,
+            leadSeconds,
+            afterCharge,
+            replicas,
+            // The prior day's workflows stay in the same worker (asleep until next year): the cache
+            // holds both days', as temporal.yaml advises, or the measured day replays evicted runs.
+            tuning: tuningFor(n + num('prior-day', values['prior-day'])),
+            priorDay: num('prior-day', values['prior-day']),
+            say,
+          });
+          say(`billing day: ${JSON.stringify(results.billingDay.ledger)}`);
+        }
+        if (wanted.includes('baseline')) {
+          results.baseline = await runBaselineBillingDay(stack, {
+            subscriptions: n,
+            quota,
+            faults,
+            concurrency: num('baseline-concurrency', values['baseline-concurrency']),
+            retryDelaysMs: baselineRetries === 'actual' ? [] : SDK_INTENDED_RETRY_DELAYS_MS,
+            say,
+          });
+          say(`baseline: ${JSON.stringify(results.baseline.ledger)}`);
+        }
+        if (wanted.includes('throughput')) {
+          const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
+          results.throughput = await runBillingDay(stack, {
+            name: 'throughput',
+            subscriptions: tn,
+            quota: null,
+            uncappedRate: 100_000,
+            launchConcurrency,
+            leadSeconds,
+            afterCharge,
+            replicas,
+            tuning: tuningFor(tn),
+            say,
+          });
+          say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
+        }
+      } finally {
+        await stack.close();
       }
-      if (scenarios.includes('baseline')) {
-        results.baseline = await runBaselineBillingDay(stack, {
-          subscriptions: n,
-          quota,
-          faults,
-          concurrency: num('baseline-concurrency', values['baseline-concurrency']),
-          retryDelaysMs: baselineRetries === 'actual' ? [] : SDK_INTENDED_RETRY_DELAYS_MS,
-          say,
-        });
-        say(`baseline: ${JSON.stringify(results.baseline.ledger)}`);
-      }
-      if (scenarios.includes('throughput')) {
-        const tn = values['throughput-subscriptions'] === undefined ? n : num('throughput-subscriptions', values['throughput-subscriptions']);
-        results.throughput = await runBillingDay(stack, {
-          name: 'throughput',
-          subscriptions: tn,
-          quota: null,
-          uncappedRate: 100_000,
-          launchConcurrency,
-          leadSeconds,
-          afterCharge,
-          tuning: tuningFor(tn),
-          say,
-        });
-        say(`throughput: ${results.throughput.cyclesPerSecond} cycles/s`);
-      }
-    } finally {
-      await stack.close();
     }
-  }
-  if (scenarios.includes('idle')) {
-    // Its own server on a SQLite file: the figure is how much that file grows.
-    const stack = await startBenchStack({ say, simulator: { seed: 43 }, temporalInMemory: false });
-    try {
-      results.idle = await runIdle(stack, {
-        subscriptions: num('idle-subscriptions', values['idle-subscriptions']),
-        launchConcurrency,
-        ipnCancels: num('ipn-cancels', values['ipn-cancels']),
-        say,
-      });
-      say(`idle: ${JSON.stringify(results.idle.perSubscription)}`);
-    } finally {
-      await stack.close();
+    if (scenarios.includes('idle')) {
+      // Its own stack: on the dev server a SQLite file (the figure is how much that file grows), on the cluster its two databases.
+      const stack = await startBenchStack({ say, simulator: { seed: 43 }, temporalInMemory: false, temporal });
+      try {
+        results.idle = await runIdle(stack, {
+          subscriptions: num('idle-subscriptions', values['idle-subscriptions']),
+          launchConcurrency,
+          ipnCancels: num('ipn-cancels', values['ipn-cancels']),
+          checkpoints: idleCheckpoints,
+          say,
+        });
+        say(`idle: ${JSON.stringify(results.idle.perSubscription)}`);
+      } finally {
+        await stack.close();
+      }
     }
   }
   const report = {
     kind: 'bench',
     temporalDb,
+    temporal: temporals,
+    replicas: replicaCounts,
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: machineInfo(),
+    machine,
+    loadAverageAtEnd: loadAverage(),
     argv: process.argv.slice(2),
-    results,
+    // The first Temporal's figures (the cron baseline's too), where earlier result files have them.
+    results: runs[0]!.results,
+    // Every Temporal's, in the order run (with --temporal dev,cluster: both).
+    runs,
   };
   const files = await writeResults(values.out, 'bench', report, renderBenchMarkdown(report));
   console.log(renderBenchMarkdown(report));

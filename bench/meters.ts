@@ -1,5 +1,5 @@
-// One place that measures a benchmark phase: CPU of the worker process, the Temporal dev
-// server, PostgreSQL (postmaster and backends), this process (simulator + load driver), any
+// One place that measures a benchmark phase: CPU of the worker process(es: one per daemon
+// replica), the Temporal process (dev server or temporal-server), PostgreSQL (postmaster and backends), this process (simulator + load driver), any
 // other processes a scenario names (e.g. webhook receivers), the machine's busy time, and the
 // worker's peak memory.
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,11 @@ import { loadAverage, machineCpu, mib, ProcessMeter, round, sampleProcess, treeC
 export interface PhaseFigures {
   wallSeconds: number;
   cpuSeconds: {
+    /** All daemon replicas together. */
     worker: number;
+    /** Each daemon replica's own (absent with one replica). */
+    workers?: number[];
+    /** The Temporal process: the dev server, or the temporal-server with all four services (the field keeps its first name). */
     temporalDevServer: number;
     postgres: number;
     benchProcess: number;
@@ -17,7 +21,11 @@ export interface PhaseFigures {
     /** CPU seconds of the extra processes the meter was given, by name (absent: none given). */
     others?: Record<string, number>;
   };
+  /** The largest replica's. */
   workerPeakRssMiB: number;
+  /** Each replica's peak (absent with one replica). */
+  workerPeakRssMiBByReplica?: number[];
+  /** The Temporal process's RSS at the end. */
   devServerRssMiB: number;
   loadAverageAtEnd: number[];
 }
@@ -31,7 +39,7 @@ export function postmasterPid(workDir: string): number | undefined {
 }
 
 export class PhaseMeter {
-  private readonly worker: ProcessMeter;
+  private readonly workers: ProcessMeter[];
   private started = 0;
   private devServerCpu0 = 0;
   private pgCpu0 = 0;
@@ -39,20 +47,24 @@ export class PhaseMeter {
   private machine0 = machineCpu();
   private readonly others: Array<[string, ProcessMeter]>;
 
-  /** `others`: name → pid of further processes whose own CPU is measured (e.g. webhook receivers). */
+  /**
+   * `workerPid`: the daemon's pid, or one per replica (each read at every poll: a restarted
+   * replica is followed). `others`: name → pid of further processes whose own CPU is measured
+   * (e.g. webhook receivers).
+   */
   constructor(
-    workerPid: () => number | undefined,
+    workerPid: (() => number | undefined) | ReadonlyArray<() => number | undefined>,
     private readonly devServerPid: () => number | undefined,
     private readonly workDir: string,
     others: Record<string, () => number | undefined> = {},
   ) {
-    this.worker = new ProcessMeter(workerPid);
+    this.workers = (typeof workerPid === 'function' ? [workerPid] : [...workerPid]).map((pid) => new ProcessMeter(pid));
     this.others = Object.entries(others).map(([name, pid]) => [name, new ProcessMeter(pid)]);
   }
 
   start(): this {
     this.started = Date.now();
-    this.worker.start();
+    for (const worker of this.workers) worker.start();
     for (const [, meter] of this.others) meter.start();
     const dev = this.devServerPid();
     this.devServerCpu0 = dev === undefined ? 0 : (sampleProcess(dev)?.cpuSeconds ?? 0);
@@ -64,7 +76,7 @@ export class PhaseMeter {
   }
 
   stop(): PhaseFigures {
-    const worker = this.worker.stop();
+    const workers = this.workers.map((w) => w.stop());
     const dev = this.devServerPid();
     const devSample = dev === undefined ? null : sampleProcess(dev);
     const pg = postmasterPid(this.workDir);
@@ -74,7 +86,11 @@ export class PhaseMeter {
     return {
       wallSeconds: round((Date.now() - this.started) / 1000, 1),
       cpuSeconds: {
-        worker: worker.cpuSeconds,
+        worker: round(
+          workers.reduce((sum, w) => sum + w.cpuSeconds, 0),
+          2,
+        ),
+        ...(workers.length > 1 ? { workers: workers.map((w) => w.cpuSeconds) } : {}),
         // /proc counts in ticks of 10 ms: two decimals are what it resolves.
         temporalDevServer: round((devSample?.cpuSeconds ?? 0) - this.devServerCpu0, 2),
         postgres: round((pg === undefined ? 0 : treeCpuSeconds(pg)) - this.pgCpu0, 2),
@@ -82,7 +98,8 @@ export class PhaseMeter {
         machineBusy: round(machine.busySeconds - this.machine0.busySeconds, 1),
         ...(others.length > 0 ? { others: Object.fromEntries(others) } : {}),
       },
-      workerPeakRssMiB: mib(worker.peakRssBytes),
+      workerPeakRssMiB: mib(Math.max(...workers.map((w) => w.peakRssBytes))),
+      ...(workers.length > 1 ? { workerPeakRssMiBByReplica: workers.map((w) => mib(w.peakRssBytes)) } : {}),
       devServerRssMiB: mib(devSample?.rssBytes ?? 0),
       loadAverageAtEnd: loadAverage(),
     };

@@ -1,4 +1,5 @@
-// bench/results/bench-latest.md: the figures of the last `npm run bench`, side by side.
+// bench/results/bench-latest.md: the figures of the last `npm run bench`, side by side (with
+// `--temporal dev,cluster`, the billing day on each Temporal in one table first).
 import type { BaselineResult } from './baseline.js';
 import type { BillingDayResult } from './billing-day.js';
 import type { WakeUpBreakdown } from './history-breakdown.js';
@@ -6,14 +7,119 @@ import type { Percentiles } from './ledger-check.js';
 import type { IdleResult } from './idle.js';
 import type { MachineInfo } from './report.js';
 import { table } from './report.js';
+import type { StorageBytes } from './storage.js';
+import { topologyLabel, type BenchTemporal } from './topology.js';
+
+export interface BenchResults {
+  billingDay?: BillingDayResult;
+  baseline?: BaselineResult;
+  throughput?: BillingDayResult;
+  idle?: IdleResult;
+}
+
+/** The scenarios run on one Temporal. */
+export interface BenchRun {
+  temporal: BenchTemporal;
+  replicas: number;
+  results: BenchResults;
+}
 
 export interface BenchReport {
   startedAt: string;
   temporalDb?: string;
   finishedAt: string;
   machine: MachineInfo;
+  loadAverageAtEnd?: number[];
   argv: string[];
-  results: { billingDay?: BillingDayResult; baseline?: BaselineResult; throughput?: BillingDayResult; idle?: IdleResult };
+  /** The first (or only) Temporal's results. */
+  results: BenchResults;
+  /** Every Temporal's results, in the order run. */
+  runs?: BenchRun[];
+}
+
+function temporalName(day: BillingDayResult): string {
+  return day.temporal?.kind === 'cluster' ? 'Temporal server' : 'Temporal dev server';
+}
+
+/** "worker 12.3" or "daemon replicas 6.1 + 6.2". */
+function workerCpu(figures: BillingDayResult['resources']): string {
+  const each = figures.cpuSeconds.workers;
+  return each ? `daemon replicas ${each.join(' + ')}` : `worker ${figures.cpuSeconds.worker}`;
+}
+
+/** Milliseconds of CPU per charged cycle, from T0 to the end of the billing day. */
+function perCycleMs(cpuSeconds: number, day: BillingDayResult): number | null {
+  return day.ledger.charged > 0 ? Math.round((cpuSeconds / day.ledger.charged) * 1000 * 10) / 10 : null;
+}
+
+/** CPU per cycle by process: each replica, Temporal, PostgreSQL, the bench process, their sum, and the machine's busy time. */
+export function cpuPerCycleLines(day: BillingDayResult): Array<[string, number | string | null]> {
+  const c = day.resourcesFromT0.cpuSeconds;
+  return [
+    ['daemon, all its processes', perCycleMs(c.worker, day)],
+    ...(c.workers ?? []).map((cpu, i): [string, number | null] => [`daemon replica ${i + 1}`, perCycleMs(cpu, day)]),
+    ['Temporal (the dev server, or the temporal-server process with all four services)', perCycleMs(c.temporalDevServer, day)],
+    ['PostgreSQL (postmaster and backends, every database)', perCycleMs(c.postgres, day)],
+    ['bench process (simulator + launcher)', perCycleMs(c.benchProcess, day)],
+    ['sum of these', perCycleMs(c.worker + c.temporalDevServer + c.postgres + c.benchProcess, day)],
+    ['machine busy (all processes)', perCycleMs(c.machineBusy, day)],
+  ];
+}
+
+/** Bytes per subscription in each store, "—" where the store is not there. */
+export function storageLines(per: StorageBytes | undefined): Array<[string, number | null]> {
+  return [
+    ['daemon database (PostgreSQL)', per?.daemonDb ?? null],
+    ['Temporal persistence database (PostgreSQL)', per?.temporalPersistenceDb ?? null],
+    ['Temporal visibility database (PostgreSQL)', per?.temporalVisibilityDb ?? null],
+    ['Temporal dev server SQLite file (+ WAL)', per?.temporalSqlite ?? null],
+  ];
+}
+
+/** The billing day on each Temporal side by side. */
+function billingDayComparison(runs: BenchRun[]): string[] {
+  const days = runs.filter((r) => r.results.billingDay).map((r) => ({ label: topologyLabel(r.temporal, r.replicas), day: r.results.billingDay! }));
+  if (days.length < 2) return [];
+  const row = (what: string, f: (d: BillingDayResult) => string | number | null | undefined) => [what, ...days.map(({ day }) => f(day))];
+  const cpuRows = (() => {
+    const lines = days.map(({ day }) => cpuPerCycleLines(day));
+    // In the order of the run with the most replicas (its list holds every name).
+    const names = [...lines].sort((a, b) => b.length - a.length)[0]!.map(([name]) => name);
+    return names.map((name) => [`CPU per cycle (ms): ${name}`, ...lines.map((l) => l.find(([n]) => n === name)?.[1] ?? null)]);
+  })();
+  const storageRows = storageLines(undefined).map(([name], i) => [
+    `bytes per sleeping subscription: ${name}`,
+    ...days.map(({ day }) => storageLines(day.storage?.perSubscription)[i]![1]),
+  ]);
+  const first = days[0]!.day;
+  return [
+    `## Billing day on each Temporal: ${first.subscriptions} subscriptions due at T0, Create Charge quota burst ${first.quota?.burst}, ${first.quota?.ratePerSecond}/s`,
+    '',
+    'Each column its own stack (Temporal, PostgreSQL, simulator), one after the other in this invocation. CPU from T0 to the last subscription renewed, per charged cycle; bytes: growth of each store from just before the launch to the end, ÷ N (every subscription then asleep until next year).',
+    '',
+    table(
+      ['', ...days.map((d) => d.label)],
+      [
+        row('T0 → last charge (s)', (d) => d.ledger.lastChargeAfterT0Seconds),
+        row('quota floor (N − burst) / rate (s)', (d) => d.idealSeconds),
+        row('time ÷ quota floor', (d) => (d.idealSeconds ? Math.round((d.ledger.lastChargeAfterT0Seconds / d.idealSeconds) * 1000) / 1000 : null)),
+        row('charged / due', (d) => `${d.ledger.charged} / ${d.ledger.due}`),
+        row('duplicates', (d) => d.ledger.duplicates),
+        row('misses (not charged by the bench deadline, T0 + 3 × floor + 120 s)', (d) => d.ledger.misses),
+        row('429s', (d) => d.createChargeAttempts.throttled429),
+        row('ChargeIds in the ledger match the simulator', (d) => String(d.database.chargeIdsMatchSimulator)),
+        row('billing lag p50 / p99 (s)', (d) => `${d.ledger.lagSeconds.p50} / ${d.ledger.lagSeconds.p99}`),
+        row('start rate before T0 (/s)', (d) => d.launch.perSecond),
+        row('launch finished before T0 (s; negative: it overran T0 and ran into the billing day)', (d) => d.launch.finishedBeforeT0Seconds),
+        ...cpuRows,
+        row('daemon peak RSS (MiB, each replica)', (d) => (d.resources.workerPeakRssMiBByReplica ?? [d.resources.workerPeakRssMiB]).join(' / ')),
+        row('Temporal process RSS at the end (MiB)', (d) => d.resourcesFromT0.devServerRssMiB),
+        ...storageRows,
+        row('load average at the end of the day', (d) => d.resourcesFromT0.loadAverageAtEnd.join(' / ')),
+      ],
+    ),
+    '',
+  ];
 }
 
 function wakeUpLines(w: WakeUpBreakdown): string[] {
@@ -47,20 +153,31 @@ function wakeUpLines(w: WakeUpBreakdown): string[] {
 }
 
 export function renderBenchMarkdown(report: BenchReport): string {
-  const { billingDay: day, baseline: base, throughput: tp, idle } = report.results;
   const m = report.machine;
   const out: string[] = [
     `# Benchmark results (${report.startedAt})`,
     '',
-    `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryMiB} MiB, Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' / ')}; commit ${m.commit ?? 'unknown'}. Temporal dev server persistence for billing day, baseline and throughput: ${report.temporalDb ?? 'memory'} (idle cost: SQLite file).`,
+    `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryMiB} MiB, Node ${m.node}, load average at start ${m.loadAverageAtStart.join(' / ')}${report.loadAverageAtEnd ? `, at the end ${report.loadAverageAtEnd.join(' / ')}` : ''}; commit ${m.commit ?? 'unknown'}. Temporal dev server persistence for billing day, baseline and throughput: ${report.temporalDb ?? 'memory'} (idle cost: SQLite file).`,
     `Command: \`npm run bench -- ${report.argv.join(' ')}\``,
     '',
   ];
+  const runs = report.runs ?? [];
+  if (runs.length > 1) {
+    out.push(...billingDayComparison(runs));
+    for (const run of runs) out.push(`# On the ${topologyLabel(run.temporal, run.replicas)}`, '', ...renderResults(run.results));
+  } else out.push(...renderResults(report.results));
+  return `${out.join('\n')}\n`;
+}
+
+function renderResults(results: BenchResults): string[] {
+  const { billingDay: day, baseline: base, throughput: tp, idle } = results;
+  const out: string[] = [];
   if (day || base) {
     const q = day?.quota ?? base?.quota;
     const after = day ? (day.afterCharge === 'end' ? ', each ending after this charge' : ', each renewing for next year') : '';
+    const on = day?.temporal ? ` (${topologyLabel(day.temporal.kind, day.temporal.replicas)})` : '';
     out.push(
-      `## Billing day: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0${after}, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`,
+      `## Billing day${on}: ${day?.subscriptions ?? base?.subscriptions} subscriptions due at T0${after}, Create Charge quota burst ${q?.burst}, ${q?.ratePerSecond}/s`,
       '',
     );
     const d = day?.ledger;
@@ -93,10 +210,25 @@ export function renderBenchMarkdown(report: BenchReport): string {
     if (day) {
       out.push(
         `Daemon: ${day.subscriptions} started in ${(day.launch.elapsedMs / 1000).toFixed(1)} s (${day.launch.perSecond}/s, ${day.launch.finishedBeforeT0Seconds} s before T0); DB rows with ChargeId ${day.database.paidRowsWithChargeId}, ChargeIds match the simulator: ${day.database.chargeIdsMatchSimulator}; every subscription ${day.afterCharge === 'end' ? 'ended' : 'renewed for next year'} by T0 + ${day.database.allSettledAfterT0Seconds} s.`,
-        `CPU seconds from T0 to the end (charging only): worker ${day.resourcesFromT0.cpuSeconds.worker}, Temporal dev server ${day.resourcesFromT0.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resourcesFromT0.cpuSeconds.postgres}, bench process ${day.resourcesFromT0.cpuSeconds.benchProcess}, machine busy ${day.resourcesFromT0.cpuSeconds.machineBusy} over ${day.resourcesFromT0.wallSeconds} s wall (load average at the end ${day.resourcesFromT0.loadAverageAtEnd.join(' / ')}).`,
-        `CPU seconds from worker start (starting the subscriptions included) to the end: worker ${day.resources.cpuSeconds.worker}, Temporal dev server ${day.resources.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resources.cpuSeconds.postgres}, bench process (simulator + launcher) ${day.resources.cpuSeconds.benchProcess}, machine busy ${day.resources.cpuSeconds.machineBusy} over ${day.resources.wallSeconds} s wall.`,
+        `CPU seconds from T0 to the end (charging only): ${workerCpu(day.resourcesFromT0)}, ${temporalName(day)} ${day.resourcesFromT0.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resourcesFromT0.cpuSeconds.postgres}, bench process ${day.resourcesFromT0.cpuSeconds.benchProcess}, machine busy ${day.resourcesFromT0.cpuSeconds.machineBusy} over ${day.resourcesFromT0.wallSeconds} s wall (load average at the end ${day.resourcesFromT0.loadAverageAtEnd.join(' / ')}).`,
+        `CPU seconds from worker start (starting the subscriptions included) to the end: ${workerCpu(day.resources)}, ${temporalName(day)} ${day.resources.cpuSeconds.temporalDevServer}, PostgreSQL ${day.resources.cpuSeconds.postgres}, bench process (simulator + launcher) ${day.resources.cpuSeconds.benchProcess}, machine busy ${day.resources.cpuSeconds.machineBusy} over ${day.resources.wallSeconds} s wall.`,
         '',
       );
+      out.push(
+        table(
+          ['CPU per charged cycle, T0 to the end', 'ms'],
+          cpuPerCycleLines(day).map(([name, ms]) => [name, ms]),
+        ),
+        '',
+      );
+      if (day.storage)
+        out.push(
+          table(
+            ['bytes per sleeping subscription (growth from before the launch ÷ N)', 'bytes'],
+            storageLines(day.storage.perSubscription).map(([name, bytes]) => [name, bytes]),
+          ),
+          '',
+        );
       if (day.forecast?.limit) out.push(`Forecast before T0, at ${day.forecast.ratePerSecond}/s: ${day.forecast.limit}`, '');
       const prior = day.priorDay;
       if (prior)
@@ -179,17 +311,20 @@ export function renderBenchMarkdown(report: BenchReport): string {
     }
   }
   if (idle) {
-    out.push(`## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions`, '');
+    out.push(
+      `## Idle cost and start rate: ${idle.subscriptions} sleeping subscriptions (${idle.temporal === 'cluster' ? 'Temporal server on PostgreSQL' : 'Temporal dev server on a SQLite file'}, one daemon process)`,
+      '',
+    );
     out.push(
       table(
         [
           'start rate (/s)',
           'all asleep after (s)',
-          'Temporal SQLite per subscription (bytes)',
+          idle.temporal === 'cluster' ? 'Temporal persistence + visibility per subscription (bytes)' : 'Temporal SQLite per subscription (bytes)',
           'PostgreSQL per subscription (bytes)',
           'worker RSS before → after (MiB)',
           'worker CPU (s)',
-          'dev server CPU (s)',
+          'Temporal CPU (s)',
         ],
         [
           [
@@ -206,6 +341,34 @@ export function renderBenchMarkdown(report: BenchReport): string {
       '',
     );
     if (idle.startRate.note) out.push(`Start rate: ${idle.startRate.note}.`, '');
+    if (idle.checkpoints && idle.checkpoints.length > 0)
+      out.push(
+        'At each checkpoint, every subscription so far asleep (bytes per subscription: growth of each store since before the first import ÷ subscriptions so far):',
+        '',
+        table(
+          [
+            'subscriptions',
+            'import wall (s)',
+            'asleep after (s)',
+            'worker RSS (MiB)',
+            'daemon DB (bytes/sub)',
+            'Temporal persistence DB (bytes/sub)',
+            'Temporal visibility DB (bytes/sub)',
+            'Temporal SQLite (bytes/sub)',
+          ],
+          idle.checkpoints.map((c) => [
+            c.subscriptions,
+            c.importSeconds,
+            c.asleepAfterSeconds,
+            c.workerRssMiB,
+            c.perSubscription.daemonDb,
+            c.perSubscription.temporalPersistenceDb,
+            c.perSubscription.temporalVisibilityDb,
+            c.perSubscription.temporalSqlite,
+          ]),
+        ),
+        '',
+      );
     if (idle.ipnToCancel) {
       const c = idle.ipnToCancel;
       out.push(
@@ -214,5 +377,5 @@ export function renderBenchMarkdown(report: BenchReport): string {
       );
     }
   }
-  return `${out.join('\n')}\n`;
+  return out;
 }

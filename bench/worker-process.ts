@@ -31,6 +31,8 @@ export interface WorkerSpawnOptions {
   /** Where the daemon's IPN endpoint and operations port listen (free ports, kept across restarts). */
   ports: { ipn: number; operations: number };
   tuning: WorkerTuning;
+  /** Which of several daemon replicas this is (1, 2, …): its own config files; absent: the only one. */
+  replica?: number;
   poolSize?: number;
   /** billing.yaml `webhooks` keys to override (e.g. a retry schedule of seconds for a fault run). */
   webhooks?: Record<string, unknown>;
@@ -99,7 +101,7 @@ export async function writeBillingYaml(
  * daemon's own): the production daemon, trusting the simulator's IPN signing key.
  */
 export async function spawnWorker(options: WorkerSpawnOptions): Promise<WorkerProcess> {
-  const name = `worker-${options.tuning.taskQueues.workflows}`;
+  const name = `worker-${options.tuning.taskQueues.workflows}${options.replica === undefined ? '' : `-r${options.replica}`}`;
   const yamlPath = await writeTemporalYaml(options.workDir, name, options.tuning);
   const billingPath = await writeBillingYaml(options.workDir, name, options.ports, options.webhooks);
   const env = daemonEnv(options, yamlPath, billingPath);

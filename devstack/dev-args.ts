@@ -12,7 +12,8 @@ export interface DevArgs {
 }
 
 export const DEV_USAGE = 'usage: npm run dev [-- --temporal dev|cluster] [--replicas N]';
-const MAX_REPLICAS = 16;
+/** The most daemon processes `--replicas` starts (dev stack and benchmarks). */
+export const MAX_REPLICAS = 16;
 
 /**
  * `npm run dev -- --temporal cluster --replicas 2`. Throws ConfigError (one line naming the bad

@@ -16,7 +16,12 @@ describe('bench, bench:events and chaos flags', () => {
     ['bench/main.ts', ['--after-charge', 'later'], 'npm run bench: --after-charge: renew or end, got later'],
     ['bench/main.ts', ['--baseline-retries', 'some'], 'npm run bench: --baseline-retries: intended or actual, got some'],
     ['bench/main.ts', ['--subscriptons', '10'], "npm run bench: Unknown option '--subscriptons'"],
+    ['bench/main.ts', ['--replicas', '0'], 'npm run bench: --replicas: expected a whole number from 1 to 16, got 0'],
+    ['bench/main.ts', ['--temporal', 'foo'], 'npm run bench: --temporal: expected dev, cluster, or both comma-separated (dev,cluster), got foo'],
+    ['bench/main.ts', ['--idle-checkpoints', '0'], 'npm run bench: --idle-checkpoints: expected a whole number ≥ 1, got 0'],
     ['bench/chaos.ts', ['--kills', '2.5'], 'npm run chaos: --kills: expected a whole number ≥ 0, got 2.5'],
+    ['bench/chaos.ts', ['--temporal', 'dev,cluster'], 'npm run chaos: --temporal: expected dev or cluster, got dev,cluster'],
+    ['bench/chaos.ts', ['--replicas', 'two'], 'npm run chaos: --replicas: expected a whole number from 1 to 16, got two'],
     ['bench/events-cost.ts', ['--order', 'sideways'], 'npm run bench:events: --order: without,with or with,without, got sideways'],
     ['bench/events-cost.ts', ['--endpoints', '0'], 'npm run bench:events: --endpoints: expected a whole number ≥ 1, got 0'],
   ])(
