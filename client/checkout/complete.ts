@@ -76,6 +76,12 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
     // the subscription it starts passes every check that does not need the Charge Permission.
     const anchor = await claim(deps, checkout, checkoutSessionId, 'before-complete');
     try {
+      // An open session has started nothing, so a row with the checkout's id was started another
+      // way (billing start, POST /v1/subscriptions): completing would charge the buyer for nothing.
+      if (await getSubscription(deps.db, checkout.subscriptionId))
+        throw new ConflictError(
+          `Subscription ${checkout.subscriptionId} already exists, started without this checkout; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): create a checkout with another subscription id and show the buyer its button`,
+        );
       assertStartable(deps, checkout, terms, anchor);
     } catch (error) {
       await releaseCheckout(deps.db, { ...at, at: deps.now() });

@@ -75,6 +75,11 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
     throw new ConflictError(`Subscription ${id} has ended (status ${old.status}${old.statusReason ? `, ${old.statusReason}` : ''}): ${accepted}`);
   if (old.stopRequestedAt !== null)
     throw new ConflictError(`Subscription ${id} is being stopped (stop requested: ${old.stopRequestedReason ?? 'StopRequested'}): ${accepted}`);
+  // A stop the merchant asked for at period end stands: a replacement would bill on past it.
+  if (old.periodEndStopRequestedAt !== null)
+    throw new ConflictError(
+      `Subscription ${id} stops at the end of its period (${old.periodEndStopReason ?? 'StopRequested'}${old.periodEndStopEndsAt ? `, on ${old.periodEndStopEndsAt.toISOString()}` : ''}): ${accepted}`,
+    );
   if (old.status === 'paused')
     throw new ConflictError(
       `Subscription ${id} is paused: its next billing date is known only once it is resumed (cycles due while paused are skipped); a checkout replaces only an active or trialing subscription: resume it first`,

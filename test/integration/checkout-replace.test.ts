@@ -266,8 +266,13 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
 
     const deps = { db: h.database.db, now: () => new Date(), temporal: async () => h.temporal.client, amazonPay: () => euAmazonPay };
     // Not yet: a complete may still be running (the drift job passes driftMinAgeMs, 5 minutes, here a moment ago).
-    expect(await finishUnfinishedReplacements(deps, new Date(Date.now() - 60_000))).toEqual({ finished: [], failed: [] });
-    const swept = await finishUnfinishedReplacements(deps, new Date());
+    // (An earlier case's replacement that a loaded machine left unfinished may be swept too: only this one is looked at.)
+    const ours = (result: Awaited<ReturnType<typeof finishUnfinishedReplacements>>) => ({
+      finished: result.finished.filter((r) => r.subscriptionId === 'eu-crash-old'),
+      failed: result.failed.filter((r) => r.subscriptionId === 'eu-crash-new'),
+    });
+    expect(ours(await finishUnfinishedReplacements(deps, new Date(Date.now() - 60_000)))).toEqual({ finished: [], failed: [] });
+    const swept = ours(await finishUnfinishedReplacements(deps, new Date()));
     expect(swept.failed).toEqual([]);
     // Its status is what the old workflow had recorded within complete's 10 s wait: on a loaded
     // machine it may still be stopping, so its end is awaited here rather than compared.
@@ -281,7 +286,7 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
     expect((await h.control.getChargePermission(oldPermission)).chargePermission.statusDetails.state).toBe('Closed');
     expect((await getCheckout(h.database.db, 'eu-crash-new'))?.replacementFinishedAt).toBeInstanceOf(Date);
     // Finished once: the next run has nothing to do.
-    expect(await finishUnfinishedReplacements(deps, new Date())).toEqual({ finished: [], failed: [] });
+    expect(ours(await finishUnfinishedReplacements(deps, new Date()))).toEqual({ finished: [], failed: [] });
     await eu.stopSubscription('eu-crash-new');
   }, 120_000);
 
@@ -334,6 +339,16 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
     expect(ended.message).toMatch(
       /^Subscription eu-refused has ended \(status canceled, .*\): a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one$/,
     );
+
+    // A stop the merchant asked for at period end stands: no replacement bills past it.
+    await paidOldSubscription('eu-ending');
+    await eu.stopSubscription('eu-ending', { atPeriodEnd: true, reason: 'BuyerRequested' });
+    const ending = await refusalOf(eu.createCheckout(replacement('eu-no-7', 'eu-ending')));
+    expect(ending).toBeInstanceOf(ConflictError);
+    expect(ending.message).toMatch(
+      /^Subscription eu-ending stops at the end of its period \(BuyerRequested, on .*\): a checkout replaces only an active or trialing subscription/,
+    );
+    await eu.stopSubscription('eu-ending');
 
     const stored = await h.database.db.execute(sql`select subscription_id from checkouts where subscription_id like 'eu-no-%'`);
     expect(stored).toHaveLength(0);

@@ -18,7 +18,7 @@ import { getSubscription } from '../../db/queries/subscriptions.js';
 import { eventually } from '../support/billing-harness.js';
 import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
 import type { TestDatabase } from '../support/integration.js';
-import { newKey, openApiClient, type ApiClient } from './api-support.js';
+import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
 import { startDaemonStack, uniqueTaskQueues, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
 import { untilCommittedEventsReadable } from '../support/events.js';
 
@@ -297,6 +297,20 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     const session = await amazon.getCheckoutSession(checkoutSessionId);
     expect(session.kind === 'ok' ? session.body.statusDetails.state : session.kind).toBe('Open');
     expect(await getSubscription(database.db, 'co-over-limit')).toBeUndefined();
+  });
+
+  it('a subscription with the checkout id started another way meanwhile: refused before Complete, nothing charged, the session stays Open', async () => {
+    const button = await createButton('co-taken');
+    const { checkoutSessionId } = await checkoutAsBuyer(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const other = (await sim.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId;
+    const started = await api.call<Body>('POST', '/v1/subscriptions', { body: startBody('co-taken', other) });
+    expect(started.status, started.text).toBe(201);
+    const refused = await complete(checkoutSessionId);
+    expect(refused.status, refused.text).toBe(409);
+    expect(refused.body.detail).toMatch(/^Subscription co-taken already exists, started without this checkout; .* nothing was charged/);
+    const session = await amazon.getCheckoutSession(checkoutSessionId);
+    expect(session.kind === 'ok' ? session.body.statusDetails.state : session.kind).toBe('Open');
+    expect((await getSubscription(database.db, 'co-taken'))?.chargePermissionId).toBe(other);
   });
 
   it('a button needs the merchant ID: without AMAZON_PAY_MERCHANT_ID the library refuses in one line naming it, and stores nothing', async () => {
