@@ -103,6 +103,19 @@ export async function releaseCheckout(db: DatabaseOrTransaction, release: { subs
 }
 
 /**
+ * Counts one definitive refusal of Complete Checkout Session that left the session Open
+ * (checkouts.complete_refusals): the next complete sends a new idempotency key (billing/keys.ts).
+ * Only if the count is still `refusals`, the one the refused request's key was made from: two
+ * concurrent completes refused with the same key move it on once.
+ */
+export async function recordCompleteRefusal(db: DatabaseOrTransaction, refusal: { subscriptionId: string; refusals: number; at: Date }): Promise<void> {
+  await db
+    .update(checkouts)
+    .set({ completeRefusals: sql`${checkouts.completeRefusals} + 1`, updatedAt: refusal.at })
+    .where(and(eq(checkouts.subscriptionId, refusal.subscriptionId), eq(checkouts.completeRefusals, refusal.refusals)));
+}
+
+/**
  * Deletes checkouts last changed before `before` that started no subscription: buttons never
  * clicked, and sessions that never completed (a claim left by a complete that failed or crashed).
  * A checkout that started its subscription stays (it answers repeated completes). Returns the
