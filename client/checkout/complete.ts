@@ -20,7 +20,15 @@ import type { BillingAnchor, Problem, SubscriptionSpec } from '../../billing/typ
 import { claimCheckout, getCheckout, recordCompleteRefusal, releaseCheckout } from '../../db/queries/checkouts.js';
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
-import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
+import {
+  CheckoutCompletedByAnotherSessionError,
+  CheckoutSessionError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UpstreamError,
+  type CheckoutRefusal,
+} from '../errors.js';
 import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import { firstUnpaidCycleDueAt } from './next-billing.js';
@@ -254,9 +262,10 @@ async function claim(
   });
   if ('anchorLocal' in claimed)
     return { localDateTime: claimed.anchorLocal, zone: terms.zone, ...(claimed.anchorDayOfMonth === null ? {} : { dayOfMonth: claimed.anchorDayOfMonth }) };
-  throw new ConflictError(
-    `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`,
-  );
+  const message = `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`;
+  // A replacement refused because another checkout's session replaces the same subscription: this checkout's subscription was not started by anyone.
+  if (claimed.ofAnotherCheckout) throw new ConflictError(message);
+  throw new CheckoutCompletedByAnotherSessionError(message, checkout.subscriptionId, claimed.claimedBy);
 }
 
 function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchor: BillingAnchor) {

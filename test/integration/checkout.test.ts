@@ -202,6 +202,8 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
 
     const refused = await complete(second.checkoutSessionId);
     expect(refused.status, refused.text).toBe(409);
+    // Its own problem type, naming the subscription the first session started (a return page shows it: examples/storefront).
+    expect(refused.body).toMatchObject({ type: `${PROBLEM}checkout-completed-by-another-session`, subscriptionId: 'co-concurrent' });
     expect(refused.body.detail).toMatch(new RegExp(`started \\(or being started\\) by Checkout Session ${first.checkoutSessionId}.*nothing was charged`));
     // Amazon Pay never completed the second session: no second Charge Permission, no second charge.
     const stillOpen = await amazon.getCheckoutSession(second.checkoutSessionId);
