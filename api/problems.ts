@@ -12,7 +12,14 @@ import type { FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { houseMessage, unionMemberIssues, type LocatedSchemaIssue } from './zod-messages.js';
-import { BillingClientError, type CheckoutRefusal, type CheckoutSessionError, type ConflictError, type InvalidInputError } from '../client/errors.js';
+import {
+  BillingClientError,
+  CheckoutCompletedByAnotherSessionError,
+  type CheckoutRefusal,
+  type CheckoutSessionError,
+  type ConflictError,
+  type InvalidInputError,
+} from '../client/errors.js';
 import { apiFieldName } from './fields.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -41,6 +48,7 @@ export const PROBLEM_TYPES = {
   'checkout-amount-mismatch': { status: 409, title: "Amazon Pay refused the Checkout Session's amount" },
   'checkout-session-not-completable': { status: 409, title: 'The Checkout Session cannot be completed now' },
   'checkout-session-canceled': { status: 409, title: 'The Checkout Session was canceled' },
+  'checkout-completed-by-another-session': { status: 409, title: 'Another Checkout Session completes this checkout' },
   'checkout-session-expired': { status: 410, title: 'The Checkout Session expired' },
   'one-time-charge-permission': { status: 422, title: 'The buyer did not agree to save the payment method' },
   'plan-change-needs-checkout': { status: 409, title: 'The plan change needs the buyer to check out again' },
@@ -90,6 +98,10 @@ export const ProblemSchema = z
       .optional()
       .describe('Per-field errors of a 400 invalid-request or 422 invalid-input; on a 409 conflict, each term that differs from the existing subscription'),
     retryAfterSeconds: z.number().int().optional().describe('Also in the Retry-After header'),
+    subscriptionId: z
+      .string()
+      .optional()
+      .describe("On checkout-completed-by-another-session: the checkout's subscription, started (or being started) by the other session"),
     checkoutSession: z
       .strictObject({
         checkoutSessionId: z.string(),
@@ -121,7 +133,7 @@ export class ApiProblem extends Error {
 export function problem(
   type: ProblemType,
   detail: string,
-  extra: { errors?: FieldError[]; retryAfterSeconds?: number; instance?: string; checkoutSession?: Problem['checkoutSession'] } = {},
+  extra: { errors?: FieldError[]; retryAfterSeconds?: number; instance?: string; checkoutSession?: Problem['checkoutSession']; subscriptionId?: string } = {},
 ): Problem {
   const { status, title } = PROBLEM_TYPES[type];
   return {
@@ -133,6 +145,7 @@ export function problem(
     ...(extra.errors === undefined ? {} : { errors: extra.errors }),
     ...(extra.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: extra.retryAfterSeconds }),
     ...(extra.checkoutSession === undefined ? {} : { checkoutSession: extra.checkoutSession }),
+    ...(extra.subscriptionId === undefined ? {} : { subscriptionId: extra.subscriptionId }),
   };
 }
 
@@ -269,6 +282,8 @@ function fromLibrary(error: BillingClientError, instance: string, route: string 
     case 'not_found':
       return problem('not-found', error.message, at);
     case 'conflict': {
+      if (error instanceof CheckoutCompletedByAnotherSessionError)
+        return problem('checkout-completed-by-another-session', error.message, { ...at, subscriptionId: error.subscriptionId });
       const { summary, differences, retryAfterSeconds } = error as ConflictError;
       // A conflict that clears by itself says when to retry (and is never stored against an Idempotency-Key).
       if (differences.length === 0) return problem('conflict', error.message, { ...at, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });

@@ -88,15 +88,22 @@ export function refundIdempotencyKey(input: RefundKeyInput): string {
 }
 
 /**
- * Complete Checkout Session idempotency key: 'k_' + truncated base64url SHA-256 of the Checkout
- * Session id; exactly 32 characters. One per session: every retry of a complete (a lost answer,
- * two concurrent calls) sends it with the same body, so Amazon replays instead of completing twice.
+ * Complete Checkout Session idempotency key for `checkoutSessionId` after `refusals` definitive
+ * refusals of this checkout's complete (db/schema/checkouts.ts completeRefusals, 0 to 9,999);
+ * exactly 32 characters. 0: 'k_' + truncated base64url SHA-256 of the session id (the frozen
+ * format, so completes in flight keep their key); n > 0: 'k<n>_' + the hash of (id, n). Every retry
+ * of one attempt (a lost answer, 429/5xx, two concurrent calls) sends the same key and body, so
+ * Amazon replays instead of completing twice. Amazon also replays a saved 4xx to its key (API
+ * reference §3), so after a refusal that leaves the session Open (not yet approved, AmountMismatch)
+ * the count moves on and the next complete is a new request. Throws for a malformed id or count.
  */
-export function checkoutCompleteIdempotencyKey(checkoutSessionId: string): string {
+export function checkoutCompleteIdempotencyKey(checkoutSessionId: string, refusals = 0): string {
   if (!CHECKOUT_SESSION_ID_PATTERN.test(checkoutSessionId)) {
     throw new Error(`Invalid checkoutSessionId ${JSON.stringify(checkoutSessionId)} for a complete key: expected e.g. "bd504926-f659-4ad7-a1a9-9a747aaf5275"`);
   }
-  return keyFromParts('k_', JSON.stringify(['amazon-pay-checkout-complete/v1', checkoutSessionId]));
+  assertIntegerInRange('refusals', refusals, 0, MAX_SEQ);
+  if (refusals === 0) return keyFromParts('k_', JSON.stringify(['amazon-pay-checkout-complete/v1', checkoutSessionId]));
+  return keyFromParts(`k${refusals}_`, JSON.stringify(['amazon-pay-checkout-complete/v1', checkoutSessionId, refusals]));
 }
 
 /**

@@ -94,6 +94,23 @@ export class ConflictError extends BillingClientError {
   }
 }
 
+/**
+ * A Checkout Session of a checkout another session completes or completed: this one was not
+ * completed and nothing was charged (client/checkout/complete.ts). `subscriptionId` is the
+ * checkout's subscription, started (or being started) by `completedBy`; the HTTP API answers
+ * 409 checkout-completed-by-another-session with it, so a return page can show that subscription.
+ */
+export class CheckoutCompletedByAnotherSessionError extends ConflictError {
+  override name = 'CheckoutCompletedByAnotherSessionError';
+  constructor(
+    message: string,
+    readonly subscriptionId: string,
+    readonly completedBy: string,
+  ) {
+    super(message);
+  }
+}
+
 /** Amazon Pay or Temporal did not answer usefully (throttled, down, refused for a reason we cannot fix here). */
 export class UpstreamError extends BillingClientError {
   override name = 'UpstreamError';

@@ -17,10 +17,18 @@ import { formatMoney, parseDecimalAmount } from '../../billing/money.js';
 import { normaliseCheckoutSessionId, validateCheckoutSessionId } from '../../billing/plan-rules.js';
 import { validateSubscriptionSpecWithSchedule } from '../../billing/schedule.js';
 import type { BillingAnchor, Problem, SubscriptionSpec } from '../../billing/types.js';
-import { claimCheckout, getCheckout, releaseCheckout } from '../../db/queries/checkouts.js';
+import { claimCheckout, getCheckout, recordCompleteRefusal, releaseCheckout } from '../../db/queries/checkouts.js';
 import type { CheckoutRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
-import { CheckoutSessionError, ConflictError, InvalidInputError, NotFoundError, UpstreamError, type CheckoutRefusal } from '../errors.js';
+import {
+  CheckoutCompletedByAnotherSessionError,
+  CheckoutSessionError,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  UpstreamError,
+  type CheckoutRefusal,
+} from '../errors.js';
 import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import { firstUnpaidCycleDueAt } from './next-billing.js';
@@ -87,7 +95,12 @@ export async function completeCheckout(deps: BillingClientDeps, sentCheckoutSess
       await releaseCheckout(deps.db, { ...at, at: deps.now() });
       throw error;
     }
-    session = await complete(deps, amazonPay, session, () => releaseCheckout(deps.db, { ...at, at: deps.now() }));
+    // A refusal that leaves the session Open moves the key on (keys.ts), then gives the checkout back.
+    const refused = async (): Promise<void> => {
+      await recordCompleteRefusal(deps.db, { subscriptionId: checkout.subscriptionId, refusals: checkout.completeRefusals, at: deps.now() });
+      await releaseCheckout(deps.db, { ...at, at: deps.now() });
+    };
+    session = await complete(deps, amazonPay, session, checkout.completeRefusals, refused);
     standing = checkoutSessionStanding(session);
   }
   if (standing.state !== 'completed') {
@@ -255,9 +268,10 @@ async function claim(
   });
   if ('anchorLocal' in claimed)
     return { localDateTime: claimed.anchorLocal, zone: terms.zone, ...(claimed.anchorDayOfMonth === null ? {} : { dayOfMonth: claimed.anchorDayOfMonth }) };
-  throw new ConflictError(
-    `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`,
-  );
+  const message = `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`;
+  // A replacement refused because another checkout's session replaces the same subscription: this checkout's subscription was not started by anyone.
+  if (claimed.ofAnotherCheckout) throw new ConflictError(message);
+  throw new CheckoutCompletedByAnotherSessionError(message, checkout.subscriptionId, claimed.claimedBy);
 }
 
 function startInput(checkout: CheckoutRow, terms: CheckoutTerms, anchor: BillingAnchor) {
@@ -302,19 +316,29 @@ function limitProblems(terms: CheckoutTerms): Problem[] {
 }
 
 /**
- * Complete Checkout Session with exactly the session's amounts and one idempotency key per
- * session (Amazon replays a repeat). The session as Amazon then has it; a refusal becomes the
- * caller's answer. After InvalidCheckoutSessionStatus or CheckoutSessionCanceled the session is
- * read again: a session Completed meanwhile (a concurrent call, a lost answer) is a success.
+ * Complete Checkout Session with exactly the session's amounts and the idempotency key of the
+ * session and the checkout's `refusals` so far (keys.ts): retries after 429/5xx/timeouts and
+ * concurrent calls send the same key, so Amazon replays instead of completing twice. The session as
+ * Amazon then has it; a refusal becomes the caller's answer. After InvalidCheckoutSessionStatus or
+ * CheckoutSessionCanceled the session is read again: a session Completed meanwhile (a concurrent
+ * call, a lost answer) is a success. A refusal that leaves the session Open (not approved yet,
+ * AmountMismatch) calls `refused` before it is thrown: Amazon replays a saved refusal to its key
+ * (API reference §3), so the next complete must send a new one or the session could never complete.
  */
-async function complete(deps: BillingClientDeps, amazonPay: AmazonPayClient, session: CheckoutSession, release: () => Promise<void>): Promise<CheckoutSession> {
+async function complete(
+  deps: BillingClientDeps,
+  amazonPay: AmazonPayClient,
+  session: CheckoutSession,
+  refusals: number,
+  refused: () => Promise<void>,
+): Promise<CheckoutSession> {
   const id = session.checkoutSessionId;
   const amounts = session.paymentDetails ?? {};
   const body = {
     ...(amounts.chargeAmount ? { chargeAmount: amounts.chargeAmount } : {}),
     ...(amounts.totalOrderAmount ? { totalOrderAmount: amounts.totalOrderAmount } : {}),
   };
-  const decision = completeDecisionOf(await amazonPay.completeCheckoutSession(id, body, { idempotencyKey: checkoutCompleteIdempotencyKey(id) }));
+  const decision = completeDecisionOf(await amazonPay.completeCheckoutSession(id, body, { idempotencyKey: checkoutCompleteIdempotencyKey(id, refusals) }));
   switch (decision.kind) {
     case 'completed':
       // Amazon's answer may leave fields out (reference §2.2): Get is authoritative when it lacks the permission.
@@ -325,7 +349,7 @@ async function complete(deps: BillingClientDeps, amazonPay: AmazonPayClient, ses
       const standing = checkoutSessionStanding(now);
       if (standing.state === 'completed') return now;
       if (standing.state === 'open') {
-        await release();
+        await refused();
         throw refusal(
           'InvalidCheckoutSessionStatus',
           now,
@@ -335,7 +359,7 @@ async function complete(deps: BillingClientDeps, amazonPay: AmazonPayClient, ses
       return now;
     }
     case 'amount_mismatch':
-      await release();
+      await refused();
       throw refusal(
         'AmountMismatch',
         session,

@@ -40,12 +40,13 @@ export async function saveCheckout(
  * session gets `claimedBy`, and nothing changes. `continuesReplaced`: a replacement's anchor
  * continues the replaced subscription's next billing date, which moves while that one bills, so
  * it is taken anew by every claim until the subscription exists. A replacement whose replaced
- * subscription another checkout's session has claimed gets `claimedBy` naming that checkout.
+ * subscription another checkout's session has claimed gets `claimedBy` naming that checkout
+ * (and `ofAnotherCheckout`).
  */
 export async function claimCheckout(
   db: DatabaseOrTransaction,
   claim: { subscriptionId: string; checkoutSessionId: string; anchorLocal: string; anchorDayOfMonth?: number | null; continuesReplaced?: boolean; at: Date },
-): Promise<{ anchorLocal: string; anchorDayOfMonth: number | null } | { claimedBy: string }> {
+): Promise<{ anchorLocal: string; anchorDayOfMonth: number | null } | { claimedBy: string; ofAnotherCheckout?: true }> {
   const started = sql`exists (select 1 from subscriptions s where s.id = ${claim.subscriptionId})`;
   const keep = claim.continuesReplaced ? started : sql`${checkouts.anchorLocal} is not null`;
   let row: { anchorLocal: string | null; anchorDayOfMonth: number | null } | undefined;
@@ -77,6 +78,7 @@ export async function claimCheckout(
       claimedBy: other
         ? `${other.checkoutSessionId} (the checkout of subscription ${other.subscriptionId}, replacing the same subscription)`
         : 'another Checkout Session',
+      ofAnotherCheckout: true,
     };
   }
   if (row?.anchorLocal) return { anchorLocal: row.anchorLocal, anchorDayOfMonth: row.anchorDayOfMonth };
@@ -100,6 +102,19 @@ export async function releaseCheckout(db: DatabaseOrTransaction, release: { subs
         sql`not exists (select 1 from subscriptions where subscriptions.id = ${release.subscriptionId})`,
       ),
     );
+}
+
+/**
+ * Counts one definitive refusal of Complete Checkout Session that left the session Open
+ * (checkouts.complete_refusals): the next complete sends a new idempotency key (billing/keys.ts).
+ * Only if the count is still `refusals`, the one the refused request's key was made from: two
+ * concurrent completes refused with the same key move it on once.
+ */
+export async function recordCompleteRefusal(db: DatabaseOrTransaction, refusal: { subscriptionId: string; refusals: number; at: Date }): Promise<void> {
+  await db
+    .update(checkouts)
+    .set({ completeRefusals: sql`${checkouts.completeRefusals} + 1`, updatedAt: refusal.at })
+    .where(and(eq(checkouts.subscriptionId, refusal.subscriptionId), eq(checkouts.completeRefusals, refusal.refusals)));
 }
 
 /**

@@ -39,6 +39,15 @@ export const checkouts = pgTable(
      * crashed between the steps left it unfinished: housekeeping's drift job finishes it.
      */
     replacementFinishedAt: timestamp('replacement_finished_at', { withTimezone: true }),
+    /**
+     * How many times Amazon Pay definitively refused Complete Checkout Session for this checkout
+     * while the session stayed Open (InvalidCheckoutSessionStatus before the buyer approved,
+     * AmountMismatch). Part of the complete's idempotency key (billing/keys.ts): Amazon replays the
+     * saved answer to a repeated key, refusals included (amazon-pay-api reference §3), so without a
+     * new key the session could never be completed after one refusal. Transient failures (429, 5xx,
+     * timeouts) leave it, so a lost answer is replayed and a session is never completed twice.
+     */
+    completeRefusals: integer('complete_refusals').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

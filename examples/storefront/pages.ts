@@ -143,6 +143,43 @@ ${backToPlans}`,
 }
 
 /**
+ * The buyer paid again for a checkout an earlier Checkout Session completes or completed (they went
+ * back and used the button again): the daemon did not complete this session and charged nothing
+ * (its checkout-completed-by-another-session problem). `details`: the subscription the earlier
+ * session started; null while that one is still being set up (reloading shows it once it runs).
+ */
+export function alreadySubscribedPage(details: SubscriptionDetails | null, plan: Plan | undefined): string {
+  if (!details) {
+    return layout(
+      'Your subscription is being set up',
+      `<p class="ok" id="why">Your earlier checkout for this order is starting your subscription. Nothing more was charged for this one.</p>
+<p id="what-to-do">Reload this page in a moment to see your subscription.</p>
+${backToPlans}`,
+    );
+  }
+  const { subscription } = details;
+  return layout(
+    'Your subscription is already active',
+    `<p class="ok" id="why">You had already subscribed to <strong>${escapeHtml(plan?.name ?? 'your plan')}</strong> with an earlier checkout. This payment was not taken: nothing more was charged.</p>
+<dl>
+  <dt>Subscription</dt><dd id="subscription-id">${escapeHtml(subscription.id)}</dd>
+  <dt>Status</dt><dd id="status">${escapeHtml(details.live?.status ?? subscription.status)}</dd>
+</dl>
+${backToPlans}`,
+  );
+}
+
+/** The daemon could not finish the checkout right now (throttled, Amazon Pay or a service briefly unavailable): completing again on reload finishes it. */
+export function stillSettingUpPage(): string {
+  return layout(
+    'Your subscription is still being set up',
+    `<p class="notice" id="why">We could not finish setting up your subscription just now.</p>
+<p id="what-to-do">Please reload this page in a moment; you will not be charged twice.</p>
+${backToPlans}`,
+  );
+}
+
+/**
  * The daemon refused what this shop sent (a zone, a session id) or lacks a setting, before any
  * checkout: its RFC 9457 `detail`, one line saying what was wrong and what is accepted, shown as
  * it is, for the shop's developer.

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BillingApiProblem, billingApi, type BillingApi, type CompletedCheckout, type SubscriptionDetails } from './billing-api.js';
-import { checkoutPage, messagePage, oneTimePage, planPage, refusedPage, subscribedPage } from './pages.js';
+import { alreadySubscribedPage, checkoutPage, messagePage, oneTimePage, planPage, refusedPage, stillSettingUpPage, subscribedPage } from './pages.js';
 import { findPlan, PLANS, type Plan } from './plans.js';
 
 export interface StorefrontOptions {
@@ -119,6 +119,14 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         return page('Checkout expired', 'The checkout was not finished within 24 hours. Nothing was charged; choose a plan to start again.');
       case 'not-found':
         return page('Checkout not found', 'We found no checkout of ours for this link. Nothing was charged; choose a plan to start again.');
+      case 'checkout-completed-by-another-session': {
+        // The buyer paid again for a checkout an earlier session completes: nothing was charged; show the subscription it started.
+        const details = await startedSubscription(api, error.body.subscriptionId);
+        return reply
+          .code(200)
+          .type(HTML)
+          .send(alreadySubscribedPage(details, details ? planOf(details) : undefined));
+      }
       case 'checkout-session-not-completable':
         return page('Checkout not finished', 'The payment was not approved on the Amazon Pay page yet. Choose a plan to start again.');
       case 'invalid-input':
@@ -130,11 +138,28 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         console.error(`[storefront] the billing API refused: ${error.message}`);
         return reply.code(error.status).type(HTML).send(refusedPage(error.detail));
       default:
+        // Throttled or briefly unavailable (429, 5xx, a conflict with Retry-After): completing again finishes the checkout.
+        if (error.status === 429 || error.status >= 500 || typeof error.body.retryAfterSeconds === 'number') {
+          console.error(`[storefront] the billing API could not complete the checkout now: ${error.message}`);
+          return reply.code(error.status).type(HTML).send(stillSettingUpPage());
+        }
         // The detail is for the merchant (it names ids and settings), not for the buyer: log it.
         console.error(`[storefront] the billing API refused: ${error.message}`);
         return page('We could not start your subscription', 'Nothing more will happen with this checkout. Please try again, or contact us.');
     }
   });
+}
+
+/** The subscription `id` names (the daemon's problem member), or null when it has not started yet or cannot be read. */
+async function startedSubscription(api: BillingApi, id: unknown): Promise<SubscriptionDetails | null> {
+  if (typeof id !== 'string') return null;
+  try {
+    return await api.getSubscription(id);
+  } catch (error) {
+    if (!(error instanceof BillingApiProblem && error.status === 404))
+      console.error(`[storefront] reading subscription ${id}: ${error instanceof Error ? error.message : String(error)}`);
+    return null;
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import { SIMULATOR_MERCHANT_ID } from '../../devstack/sandbox-credentials.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { eventually } from '../support/billing-harness.js';
 import { checkoutAsBuyer, clickAmazonPayButton } from '../support/checkout.js';
+import { approveAsBuyer } from '../../simulator/buyer-client.js';
 import type { TestDatabase } from '../support/integration.js';
 import { newKey, openApiClient, startBody, type ApiClient } from './api-support.js';
 import { startDaemonStack, uniqueTaskQueues, type DaemonStack, type SimulatorWithKeys } from './ipn-support.js';
@@ -201,6 +202,8 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
 
     const refused = await complete(second.checkoutSessionId);
     expect(refused.status, refused.text).toBe(409);
+    // Its own problem type, naming the subscription the first session started (a return page shows it: examples/storefront).
+    expect(refused.body).toMatchObject({ type: `${PROBLEM}checkout-completed-by-another-session`, subscriptionId: 'co-concurrent' });
     expect(refused.body.detail).toMatch(new RegExp(`started \\(or being started\\) by Checkout Session ${first.checkoutSessionId}.*nothing was charged`));
     // Amazon Pay never completed the second session: no second Charge Permission, no second charge.
     const stillOpen = await amazon.getCheckoutSession(second.checkoutSessionId);
@@ -282,6 +285,29 @@ describe('checkout: from the Amazon Pay button to a running subscription', () =>
     expect(unknown.status, unknown.text).toBe(404);
     expect(unknown.body.detail).toMatch(/not made from a checkout of this daemon/);
     for (const id of ['co-unapproved', 'co-canceled']) expect(await getSubscription(database.db, id)).toBeUndefined();
+  });
+
+  it('a complete before the buyer approved (409) does not stick: once approved, completing again starts the subscription with one charge', async () => {
+    // Amazon Pay replays a saved refusal to its idempotency key, so the complete after approval needs a new key.
+    const button = await createButton('co-early');
+    const page = await clickAmazonPayButton(sim.simulator.url, button.button.createCheckoutSessionConfig);
+    const checkoutSessionId = new URL(page).searchParams.get('amazonCheckoutSessionId')!;
+    const early = await complete(checkoutSessionId);
+    expect(early.status, early.text).toBe(409);
+    expect(early.body).toMatchObject({ type: `${PROBLEM}checkout-session-not-completable`, checkoutSession: { state: 'Open' } });
+    const again = await complete(checkoutSessionId);
+    expect(again.body.type, again.text).toBe(`${PROBLEM}checkout-session-not-completable`);
+    expect((await getCheckout(database.db, 'co-early'))?.completeRefusals).toBe(2);
+
+    await approveAsBuyer(page);
+    const done = await complete(checkoutSessionId);
+    expect(done.status, done.text).toBe(201);
+    expect(done.body).toMatchObject({ created: true, checkoutSessionId, subscription: { id: 'co-early', status: 'active' } });
+    expect(await simulatorCharges(done.body.chargePermissionId as string)).toHaveLength(1);
+    // A repeat (the buyer reloads the return page) is the same subscription, nothing charged again.
+    const repeat = await complete(checkoutSessionId);
+    expect(repeat.status, repeat.text).toBe(200);
+    expect(await simulatorCharges(done.body.chargePermissionId as string)).toHaveLength(1);
   });
 
   it("a checkout whose plan the permission's limits cannot hold is refused before Complete: nothing charged, the session stays Open", async () => {

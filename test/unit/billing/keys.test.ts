@@ -135,6 +135,19 @@ describe('checkout keys (Complete Checkout Session, Capture Charge of a checkout
     expect(() => checkoutCompleteIdempotencyKey('BD504926-F659-4AD7-A1A9-9A747AAF5275')).toThrow(/Invalid checkoutSessionId/);
     expect(() => captureIdempotencyKey('S01-1234567-1234567')).toThrow(/Invalid chargeId/);
   });
+
+  it('a complete after a refusal that left the session Open gets a new key; refusals 0 is the frozen key', () => {
+    const id = 'bd504926-f659-4ad7-a1a9-9a747aaf5275';
+    expect(checkoutCompleteIdempotencyKey(id, 0)).toBe('k_FZtCOkYWqo7hdoFd8HwYpywJPmkTZP');
+    const keys = [0, 1, 2, 9_999].map((n) => checkoutCompleteIdempotencyKey(id, n));
+    for (const key of keys) expect(key).toMatch(KEY_FORMAT);
+    expect(new Set(keys).size).toBe(4);
+    expect(keys[1]).toMatch(/^k1_/);
+    expect(checkoutCompleteIdempotencyKey(id, 1)).toBe(keys[1]);
+    expect(() => checkoutCompleteIdempotencyKey(id, -1)).toThrow(/Invalid refusals -1/);
+    expect(() => checkoutCompleteIdempotencyKey(id, 10_000)).toThrow(/Invalid refusals/);
+    expect(() => checkoutCompleteIdempotencyKey(id, 1.5)).toThrow(/Invalid refusals/);
+  });
 });
 
 // Computed independently with node:crypto: 'c3a1_' + sha256(JSON tuple) base64url, first 27 chars.

@@ -1,0 +1,1 @@
+ALTER TABLE "checkouts" ADD COLUMN "complete_refusals" integer DEFAULT 0 NOT NULL;
