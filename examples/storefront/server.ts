@@ -138,8 +138,10 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
         console.error(`[storefront] the billing API refused: ${error.message}`);
         return reply.code(error.status).type(HTML).send(refusedPage(error.detail));
       default:
-        // Throttled or briefly unavailable (429, 5xx, a conflict with Retry-After): completing again finishes the checkout.
-        if (error.status === 429 || error.status >= 500 || typeof error.body.retryAfterSeconds === 'number') {
+        // Throttled or briefly unavailable (429, 5xx, a conflict with Retry-After): completing again
+        // finishes the checkout. Not a refusal Amazon Pay gave outright (502 upstream-refused): a reload repeats it.
+        const final = error.type === 'upstream-refused';
+        if (!final && (error.status === 429 || error.status >= 500 || typeof error.body.retryAfterSeconds === 'number')) {
           console.error(`[storefront] the billing API could not complete the checkout now: ${error.message}`);
           return reply.code(error.status).type(HTML).send(stillSettingUpPage());
         }

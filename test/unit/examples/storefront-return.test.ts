@@ -78,7 +78,6 @@ describe('storefront return page: problems that are not the end of the checkout'
     [503, 'service-unavailable'],
     [429, 'too-many-requests'],
     [500, 'internal'],
-    [502, 'upstream-refused'],
   ])('%i %s: still being set up, reload in a moment; never "nothing more will happen"', async (status, type) => {
     completeAnswer = { status, body: { type: `${PROBLEM}${type}`, title: 't', status, detail: 'Amazon Pay did not answer' } };
     const page = await returnPage();
@@ -86,6 +85,11 @@ describe('storefront return page: problems that are not the end of the checkout'
     expect(page.html).toContain('Your subscription is still being set up');
     expect(page.html).toMatch(/reload this page in a moment/);
     expect(page.html).not.toMatch(/Nothing more will happen/);
+  });
+
+  it('502 upstream-refused (Amazon Pay refused outright): final, a reload would only repeat it', async () => {
+    completeAnswer = { status: 502, body: { type: `${PROBLEM}upstream-refused`, title: 't', status: 502, detail: 'Amazon Pay refused' } };
+    expect((await returnPage()).html).toContain('Nothing more will happen with this checkout');
   });
 
   it('a conflict the daemon says clears by itself (Retry-After) is also "reload"; any other conflict stays final', async () => {
