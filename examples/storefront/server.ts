@@ -140,8 +140,7 @@ function routes(app: FastifyInstance, api: BillingApi, options: StorefrontOption
       default:
         // Throttled or briefly unavailable (429, 5xx, a conflict with Retry-After): completing again
         // finishes the checkout. Not a refusal Amazon Pay gave outright (502 upstream-refused): a reload repeats it.
-        const final = error.type === 'upstream-refused';
-        if (!final && (error.status === 429 || error.status >= 500 || typeof error.body.retryAfterSeconds === 'number')) {
+        if (error.type !== 'upstream-refused' && (error.status === 429 || error.status >= 500 || typeof error.body.retryAfterSeconds === 'number')) {
           console.error(`[storefront] the billing API could not complete the checkout now: ${error.message}`);
           return reply.code(error.status).type(HTML).send(stillSettingUpPage());
         }
