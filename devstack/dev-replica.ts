@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = replicaConfig(loadConfig(), spec.ports, spec.rateLimits);
   const logger = createLogger(config.logLevel).child({ replica: spec.name });
   const amazonPay = spec.simulator
-    ? simulatorAmazonPay(await ensureSandboxCredentials(spec.simulator.credentialsDir), spec.simulator.url)
+    ? simulatorAmazonPay(await ensureSandboxCredentials(spec.simulator.credentialsDir), spec.simulator.url, spec.simulator.region)
     : parseAmazonPayConfig(amazonPayInputFromEnv(config.amazonPayEnv));
   installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
   const daemon = await startDaemon({

@@ -26,7 +26,7 @@ export interface ReplicaSpec {
   ports: ReplicaPorts;
   rateLimits: Config['temporal']['rateLimits'];
   /** The simulator standing in for Amazon Pay, or null when AMAZON_PAY_* is set (the replica reads it too). */
-  simulator: { url: string; ipnSigningPublicKeyPem: string; ipnTopicArn: string; credentialsDir: string } | null;
+  simulator: { url: string; ipnSigningPublicKeyPem: string; ipnTopicArn: string; credentialsDir: string; region: 'na' | 'eu' | 'jp' } | null;
 }
 
 /** The URLs a replica listens on, as it reports them once started. */

@@ -101,8 +101,10 @@ async function start(config: Config, args: DevArgs, stack: Stack): Promise<void>
       publicKeys: { [credentials.publicKeyId]: credentials.publicKeyPem },
       throttle: { table: SIMULATOR_QUOTAS },
     });
-    amazonPay = simulatorAmazonPay(credentials, stack.simulator.url);
-    say(`no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}`);
+    amazonPay = simulatorAmazonPay(credentials, stack.simulator.url, args.sandboxRegion);
+    say(
+      `no AMAZON_PAY_* credentials: the Amazon Pay simulator stands in at ${stack.simulator.url}${args.sandboxRegion === 'na' ? '' : ` (region ${args.sandboxRegion})`}`,
+    );
   }
 
   // Stay under the quotas of the Amazon Pay we run against: the simulator's sandbox table, or the
@@ -150,6 +152,7 @@ async function start(config: Config, args: DevArgs, stack: Stack): Promise<void>
               ipnSigningPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
               ipnTopicArn: stack.simulator.ipnTopicArn,
               credentialsDir: join(config.dataDir, 'sandbox'),
+              region: args.sandboxRegion,
             }
           : null,
       },

@@ -46,13 +46,14 @@ export async function ensureSandboxCredentials(dir: string): Promise<SandboxCred
 
 /**
  * The Amazon Pay client settings for the simulator at `endpoint`, signing with the sandbox key
- * pair, with the simulated merchant account's Store ID and merchant ID (the button's merchantId).
+ * pair, with the simulated merchant account's Store ID and merchant ID (the button's merchantId),
+ * naming `region` (the simulator applies the EU/UK rules to requests that name eu).
  */
-export function simulatorAmazonPay(credentials: SandboxCredentials, endpoint: string): AmazonPayConfig {
+export function simulatorAmazonPay(credentials: SandboxCredentials, endpoint: string, region: 'na' | 'eu' | 'jp' = 'na'): AmazonPayConfig {
   return parseAmazonPayConfig({
     publicKeyId: credentials.publicKeyId,
     privateKey: credentials.privateKeyPem,
-    region: 'na',
+    region,
     endpoint,
     storeId: SIMULATOR_STORE_ID,
     merchantId: SIMULATOR_MERCHANT_ID,

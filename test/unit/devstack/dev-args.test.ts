@@ -6,9 +6,9 @@ import { REPLICA_PORT_STEP, replicaPorts } from '../../../devstack/dev-replicas.
 
 describe('npm run dev options', () => {
   it('defaults to the dev server and one replica', () => {
-    expect(parseDevArgs([])).toEqual({ temporal: 'dev', replicas: 1 });
-    expect(parseDevArgs(['--temporal', 'cluster', '--replicas', '3'])).toEqual({ temporal: 'cluster', replicas: 3 });
-    expect(parseDevArgs(['--temporal=dev', '--replicas=16'])).toEqual({ temporal: 'dev', replicas: 16 });
+    expect(parseDevArgs([])).toEqual({ temporal: 'dev', replicas: 1, sandboxRegion: 'na' });
+    expect(parseDevArgs(['--temporal', 'cluster', '--replicas', '3'])).toEqual({ temporal: 'cluster', replicas: 3, sandboxRegion: 'na' });
+    expect(parseDevArgs(['--temporal=dev', '--replicas=16', '--sandbox-region=eu'])).toEqual({ temporal: 'dev', replicas: 16, sandboxRegion: 'eu' });
   });
 
   it.each([
@@ -17,6 +17,7 @@ describe('npm run dev options', () => {
     [['--replicas', '2.5'], /--replicas: found "2.5"/],
     [['--replicas', '17'], /--replicas: found "17"/],
     [['--replica', '2'], /Unknown option '--replica'.*usage: npm run dev/],
+    [['--sandbox-region', 'de'], /--sandbox-region: found "de", expected na, eu \(EU and UK: PSD2 rules\) or jp/],
     [['cluster'], /positional argument.*usage: npm run dev/],
   ])('%j is refused in one line', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(message);
