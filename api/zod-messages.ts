@@ -43,7 +43,8 @@ export function houseMessage(issue: SchemaIssue): string {
       return `is too small: at least ${bound('minimum')}`;
     case 'invalid_type': {
       const expected = TYPE_NAMES[String(p.expected)] ?? String(p.expected);
-      return `must be ${expected}`;
+      // A field left out reaches zod as undefined: say it is required, not that it has the wrong type.
+      return /received undefined$/.test(message) ? `is required: ${expected}` : `must be ${expected}`;
     }
     case 'invalid_value': {
       const values = Array.isArray(p.values) ? p.values.map(String) : [];

@@ -128,6 +128,9 @@ describe('api/zod-messages.ts: schema refusals in the house wording', () => {
       [StartSubscriptionBody, { ...start, plan: 5 }, 'plan', /^must be a JSON object$/],
       [CancelBody, { mode: 'later' }, 'mode', /^must be one of: now, at_period_end$/],
       [StartSubscriptionBody, { ...start, softDescriptor: 7 }, 'softDescriptor', /^must be a string$/],
+      // Left out: required, not "the wrong type".
+      [StartSubscriptionBody, { chargePermissionId: start.chargePermissionId, plan: start.plan }, 'id', /^is required: a string$/],
+      [StartSubscriptionBody, { id: start.id, chargePermissionId: start.chargePermissionId }, 'plan', /^is required: a JSON object$/],
     ];
     for (const [schema, body, field, expected] of cases) {
       const errors = messages(schema, body);
