@@ -9,16 +9,14 @@ import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
-import { parseAmazonPayConfig } from '../../amazonpay/config.js';
+import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { CreateCheckoutInput } from '../../client/checkout/create.js';
 import type { BillingClient } from '../../client/index.js';
 import { CheckoutRequiredError, ConflictError, InvalidInputError, UpstreamError } from '../../client/errors.js';
 import { finishUnfinishedReplacements } from '../../client/checkout/replace.js';
 import { getCheckout, saveCheckout } from '../../db/queries/checkouts.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
-import { anchorSecondsFromNow, billingClientOf, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { amazonPayInRegion, anchorSecondsFromNow, billingClientOf, eventually, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { checkoutAsBuyer } from '../support/checkout.js';
 import { checkedEvents } from '../support/events.js';
 import { ledger, newPermission, simulatorCharges } from '../support/subscriptions.js';
@@ -34,17 +32,7 @@ describe.concurrent('a plan change in the EU/UK region through a checkout that r
   beforeAll(async () => {
     h = await startBillingHarness();
     // The same merchant key and simulator, as a merchant account in Amazon Pay's EU region (x-amz-pay-region: eu).
-    euAmazonPay = createAmazonPayClient(
-      parseAmazonPayConfig({
-        publicKeyId: h.credentials.publicKeyId,
-        privateKey: h.credentials.privateKeyPem,
-        region: 'eu',
-        endpoint: h.simulator.url,
-        timeoutMs: 5_000,
-        storeId: SIMULATOR_STORE_ID,
-        merchantId: SIMULATOR_MERCHANT_ID,
-      }),
-    );
+    euAmazonPay = amazonPayInRegion(h, 'eu');
     eu = billingClientOf(h, euAmazonPay);
   });
   afterAll(async () => {

@@ -4,13 +4,11 @@
 // or another frequency is refused before Amazon Pay or the subscription hears of it; a refusal by
 // Amazon Pay leaves the subscription unchanged.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAmazonPayClient, type AmazonPayClient } from '../../amazonpay/client.js';
-import { parseAmazonPayConfig } from '../../amazonpay/config.js';
+import type { AmazonPayClient } from '../../amazonpay/client.js';
 import type { BillingClient } from '../../client/index.js';
 import { ChargePermissionNotChargeableError, CheckoutRequiredError } from '../../client/errors.js';
 import { getSubscription } from '../../db/queries/subscriptions.js';
-import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
-import { billingClientOf, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
+import { amazonPayInRegion, billingClientOf, startBillingHarness, type BillingHarness } from '../support/billing-harness.js';
 import { newPermission } from '../support/subscriptions.js';
 
 describe.concurrent("plan changes keep the buyer's terms on the Charge Permission", () => {
@@ -23,17 +21,7 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
     h = await startBillingHarness();
     na = billingClientOf(h);
     // The same merchant key and simulator, as a merchant account in Amazon Pay's EU region (x-amz-pay-region: eu).
-    euAmazonPay = createAmazonPayClient(
-      parseAmazonPayConfig({
-        publicKeyId: h.credentials.publicKeyId,
-        privateKey: h.credentials.privateKeyPem,
-        region: 'eu',
-        endpoint: h.simulator.url,
-        timeoutMs: 5_000,
-        storeId: SIMULATOR_STORE_ID,
-        merchantId: SIMULATOR_MERCHANT_ID,
-      }),
-    );
+    euAmazonPay = amazonPayInRegion(h, 'eu');
     eu = billingClientOf(h, euAmazonPay);
   });
   afterAll(async () => {

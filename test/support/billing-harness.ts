@@ -210,6 +210,24 @@ export async function eventually<T>(
 }
 
 /** The admin library on the harness's database, Temporal and workers (`amazonPay`: another merchant client, e.g. in another region). */
+/**
+ * Another Amazon Pay client on the harness's merchant key and simulator, naming `region` (x-amz-pay-region):
+ * e.g. eu, where the simulator applies the EU/UK (PSD2) rules. The caller closes it.
+ */
+export function amazonPayInRegion(h: BillingHarness, region: 'na' | 'eu' | 'jp'): AmazonPayClient {
+  return createAmazonPayClient(
+    parseAmazonPayConfig({
+      publicKeyId: h.credentials.publicKeyId,
+      privateKey: h.credentials.privateKeyPem,
+      region,
+      endpoint: h.simulator.url,
+      timeoutMs: 5_000,
+      storeId: SIMULATOR_STORE_ID,
+      merchantId: SIMULATOR_MERCHANT_ID,
+    }),
+  );
+}
+
 export function billingClientOf(h: BillingHarness, amazonPay: AmazonPayClient = h.amazonPay): BillingClient {
   return createBillingClient({
     db: h.database.db,
