@@ -116,8 +116,8 @@ export function recordedPeriodEndStopOf(
  * the same transaction. The cycle it applies after is decided here, under the row's lock, so that
  * a Create Charge claim (db/queries/charges.ts claimChargeSend, which reads the row `for share`)
  * either committed before — its cycle counts as billed — or sees the stop: the last cycle with a
- * ledger row or the cycle before the row's current one, whichever is later (-1 when neither: the
- * first cycle, 0, is not billed). `dueAt(cycle)` gives that next cycle's billing date when the
+ * ledger row, the cycle before the row's current one, or cycle 0 when checkout charged it
+ * (first_charge_id), whichever is later (-1 when none: the first cycle, 0, is not billed). `dueAt(cycle)` gives that next cycle's billing date when the
  * caller knows it (the running workflow's plan); else the row's next_billing_at when it is that
  * cycle's. A stop already recorded is kept as it is (the first one decides; no second event).
  * Returns the recorded stop; throws when the row does not exist.
@@ -136,7 +136,9 @@ export async function recordPeriodEndStop(
       .select({ last: sql<number | null>`max(${charges.cycle})` })
       .from(charges)
       .where(eq(charges.subscriptionId, stop.subscriptionId));
-    const afterCycle = Math.max(ledger?.last ?? -1, row.currentCycle - 1);
+    // A checkout charge is cycle 0 from the start (first_charge_id), even before the workflow has
+    // written it to the ledger: a stop asked right after checkout keeps the paid first period.
+    const afterCycle = Math.max(ledger?.last ?? -1, row.currentCycle - 1, row.firstChargeId !== null ? 0 : -1);
     const endsAt = stop.dueAt?.(afterCycle + 1) ?? (row.currentCycle === afterCycle + 1 ? row.nextBillingAt : null);
     await tx
       .update(subscriptions)

@@ -159,6 +159,13 @@ describe('claiming a Create Charge send after a stop', () => {
     expect(await claimChargeSend(db, attempt('period-end-first', 0))).toEqual({ claimed: false, stopReason: 'BuyerRequested', stopStatus: 'canceled' });
   });
 
+  it('a stop at period end right after checkout, before cycle 0 (the checkout charge) is in the ledger: cycle 0 counts as billed', async () => {
+    await subscription('period-end-checkout');
+    await sql`update subscriptions set first_charge_id = 'S01-0000001-0000001-C000001' where id = 'period-end-checkout'`;
+    expect(await recordPeriodEndStop(db, { subscriptionId: 'period-end-checkout', reason: 'BuyerRequested', at })).toMatchObject({ afterCycle: 0 });
+    expect(await claimChargeSend(db, attempt('period-end-checkout', 1))).toEqual({ claimed: false, stopReason: 'BuyerRequested', stopStatus: 'canceled' });
+  });
+
   it('a claim holding the row while a stop at period end is written: the stop waits and counts its cycle as billed', async () => {
     await subscription('period-end-race');
     const other = postgres(database.url, { max: 1, onnotice: () => {} });
