@@ -74,19 +74,20 @@ describe.concurrent('cycles due while paused are skipped wherever the pause held
   it('cycles that came due before the pause (a long dunning) are still billed after it', async () => {
     const cp = await newPermission(h);
     await h.control.setScript(cp, { next: ['SoftDeclined'] });
-    // 4 s cycles; the first is due within 1 s of `launchedAt` (a whole-second anchor), so cycle 2 is
-    // due by launchedAt + 9 s and cycle 3 not before + 12 s. Dunning of cycle 0 waits 16 s: the pause
-    // goes in at + 9.3 s, after cycles 1 and 2 came due and seconds away from both the retry and
-    // cycle 3 (a loaded machine delays a signal by a second or more).
-    const launchedAt = Date.now();
+    // 4 s cycles from the spec's anchor (a whole second 1-2 s from now): cycle 2 is due at
+    // dueAt(2), cycle 3 at dueAt(2) + 4 s; dunning of cycle 0 waits 16 s. The pause goes in 1.3 s
+    // after cycle 2 came due, seconds away from both the retry and cycle 3 (a loaded machine delays
+    // a signal by a second or more). Timed from the anchor, not from the test's own clock reading:
+    // the anchor rounds up, so it may be almost 2 s after that reading.
     const spec = shortSpec('catch-up-before-pause', cp, { seconds: 4, cycles: 4 });
+    const dueAt = (cycle: number) => Date.parse(`${spec.anchor.localDateTime}Z`) + cycle * 4_000;
     const { handle } = await h.launch(spec, { dunningRetryDelaysMs: [16_000] });
     await eventually(
       () => handle.query(stateQuery),
       (s) => s.status === 'past_due' && s.nextRetryAt !== null,
       { what: 'past_due' },
     );
-    await sleep(Math.max(0, launchedAt + 9_300 - Date.now()));
+    await sleep(Math.max(0, dueAt(2) + 1_300 - Date.now()));
     await handle.signal(pauseSignal, { reason: 'operator hold' });
     await eventually(
       () => handle.query(stateQuery),
