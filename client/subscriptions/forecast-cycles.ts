@@ -21,6 +21,11 @@ export interface DueRow extends Record<string, unknown> {
   interval_count: number;
   end_after_cycles: number | null;
   end_at: string | null;
+  /**
+   * The last cycle a stop at period end lets the workflow bill (subscriptions.period_end_stop_after_cycle);
+   * null or absent: no such stop. The subscription ends when the cycle after it comes due.
+   */
+  period_end_stop_after_cycle?: number | null;
   current_cycle: number;
   trial: BillingInterval | null;
   first_charge_id: string | null;
@@ -51,10 +56,11 @@ interface LaterCycles {
  * rebaseSegments), so they are never taken from the original anchor with the new interval.
  * `memo` shares computed schedules between rows (a billing day's rows share a few anchors).
  */
-export function addRowCharges(row: DueRow, untilMs: number, due: DueCharges, memo: Map<string, LaterCycles> = new Map()): void {
+export function addRowCharges(stored: DueRow, untilMs: number, due: DueCharges, memo: Map<string, LaterCycles> = new Map()): void {
   const add = (ms: number, n = 1) => {
     for (let i = 0; i < n; i++) due.push(ms);
   };
+  const row = withPeriodEndStop(stored);
   const segment = currentSegment(row);
   const current = row.next_billing_at ? Date.parse(row.next_billing_at) : NaN;
   if (row.status === 'past_due') {
@@ -71,10 +77,24 @@ export function addRowCharges(row: DueRow, untilMs: number, due: DueCharges, mem
     if (meanwhile > 0) add(retry, meanwhile);
     return;
   }
+  // A stop at period end leaves the workflow waiting for a cycle it will not bill (it ends then).
+  if (Number.isFinite(current) && row.end_after_cycles !== null && row.current_cycle >= row.end_after_cycles) return;
   const next = Number.isFinite(current) ? current : firstDueFromAnchor(row, segment);
   if (!Number.isFinite(next) || next >= untilMs) return;
   add(next);
   for (const ms of laterCycles(row, segment, next, untilMs, memo)) add(ms);
+}
+
+/**
+ * The row with a stop at period end read as the end of its term: cycles 0 … after_cycle are the
+ * last it bills, so it ends after after_cycle + 1 cycles (or its own term, whichever is sooner).
+ * The charge claim refuses any later cycle (activities/charges.ts), whatever the workflow knows.
+ */
+function withPeriodEndStop(row: DueRow): DueRow {
+  const after = row.period_end_stop_after_cycle;
+  if (after === null || after === undefined) return row;
+  const end = row.end_after_cycles === null ? after + 1 : Math.min(row.end_after_cycles, after + 1);
+  return { ...row, end_after_cycles: end };
 }
 
 /** The schedule segment the workflow bills the row's later cycles on. */

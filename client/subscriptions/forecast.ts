@@ -68,7 +68,7 @@ export const DEFAULT_CAPACITY_LOOKBACK_MS = 35 * 86_400_000;
  * that come due meanwhile at it, later ones at their time) and nothing before it. Statuses in
  * which the workflow charges nothing until a person acts — payment_method_required (the buyer),
  * needs_attention and unpaid (an operator's resume) — and paused, final and stop-requested
- * subscriptions ask for nothing. A window after `clock` is simulated from the clock (cycles due
+ * subscriptions ask for nothing; one stopping at period end asks for none after its last paid cycle. A window after `clock` is simulated from the clock (cycles due
  * before the window only leave the backlog they really would). They are sent at the lower of
  * the quota and the daemon's capacity (billing/capacity.ts chargeRate) — measured on the
  * ledger's peaks of the lookback before `evidenceUntil`, else `capacityPerSecond` when set.
@@ -100,7 +100,7 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
   // past_due: the workflow sleeps until the nextRetryAt of its latest dunning step or monthly-cap
   // wait; later past_due events without one (a resume after a pause, a failed call's recovery) keep it.
   const rows = await db.execute<DueRow>(sql`
-    select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.anchor_day_of_month, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.current_cycle, s.trial, s.first_charge_id,
+    select s.status, s.next_billing_at, s.anchor_local, s.anchor_zone, s.anchor_day_of_month, s.interval_unit, s.interval_count, s.end_after_cycles, s.end_at, s.period_end_stop_after_cycle, s.current_cycle, s.trial, s.first_charge_id,
       case when s.status = 'past_due' then (
         select e.detail->>'nextRetryAt' from subscription_events e
         where e.subscription_id = s.id and e.to_status = 'past_due' and e.detail ? 'nextRetryAt'

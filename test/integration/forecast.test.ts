@@ -74,6 +74,12 @@ describe('billing forecast', () => {
     await subscription('pm-required', { status: 'payment_method_required', next: '2026-11-28T09:00:00Z' });
     await subscription('attention', { status: 'needs_attention', next: '2026-11-28T09:00:00Z' });
     await subscription('unpaid', { status: 'unpaid', next: '2026-11-28T09:00:00Z' });
+    // Stopping at period end (subscriptions.period_end_stop_after_cycle): the daily one bills cycles
+    // 275 (12-01) and 276 (12-02) and ends; the monthly one waits for cycle 11, which it will not bill.
+    await subscription('daily-stopping', { next: '2026-12-01T07:30:00Z', unit: 'day', anchor: '2026-03-01T02:30:00', zone: 'America/New_York' });
+    await database.sql`update subscriptions set current_cycle = 275, period_end_stop_requested_at = ${now.toISOString()}, period_end_stop_after_cycle = 276 where id = 'daily-stopping'`;
+    await subscription('monthly-stopping', { next: '2026-12-01T09:00:00Z' });
+    await database.sql`update subscriptions set current_cycle = 11, period_end_stop_requested_at = ${now.toISOString()}, period_end_stop_after_cycle = 10 where id = 'monthly-stopping'`;
     // Just started: its workflow has not written a next billing date yet; due at cycle 0 from its anchor.
     await subscription('starting', { next: null, anchor: '2026-12-04T18:00:00' });
   });
@@ -82,14 +88,14 @@ describe('billing forecast', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('counts next billing dates, later cycles from the anchor (DST-proof), ends, trials and dunning retries; nothing else', async () => {
+  it('counts next billing dates, later cycles from the anchor (DST-proof), ends, stops at period end, trials and dunning retries; nothing else', async () => {
     const f = await forecastCharges(database.db, { quotaPerSecond: 1, now });
     const dueHours = f.hours.filter((h) => h.due > 0).map((h) => `${h.hourStart.toISOString().slice(5, 13)}×${h.due}`);
     expect(dueHours).toEqual([
-      '12-01T07×2', // daily + daily-ending
+      '12-01T07×3', // daily + daily-ending + daily-stopping
       '12-01T09×1', // monthly
       '12-01T10×1', // trial-weekly cycle 1
-      '12-02T07×2', // daily + daily-ending's last cycle
+      '12-02T07×3', // daily + daily-ending's and daily-stopping's last cycles
       '12-02T10×3', // dunning-daily's retry: the declined cycle and the two due meanwhile
       '12-02T12×1', // past-due retry
       '12-03T07×1',
@@ -105,7 +111,7 @@ describe('billing forecast', () => {
       '12-07T07×1',
       '12-07T08×1',
     ]);
-    expect(f.totalDue).toBe(22);
+    expect(f.totalDue).toBe(24);
     const fortnight = await forecastCharges(database.db, { quotaPerSecond: 1, now, days: 14 });
     expect(fortnight.hours.filter((h) => h.hourStart.getUTCHours() === 11 && h.due > 0).map((h) => h.hourStart.toISOString().slice(5, 10))).toEqual([
       '12-05',
@@ -152,14 +158,14 @@ describe('billing forecast', () => {
     expect(zeroWarn.code).toBe(2);
     expect(zeroWarn.stderr).toBe('error: --warn-after must be more than 0 (a duration such as 90s, 15m or 2h), got "0s"\n');
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^2022 charge\(s\) due from 2026-/);
+    expect(text.stdout).toMatch(/^2024 charge\(s\) due from 2026-/);
     expect(text.stdout).toMatch(/2026-12-03 09:00\s+2000\s+7200\s+0\s+17 min/);
     expect(text.stderr).toMatch(
       /^warning: 2000 charge\(s\) from 2026-12-03T09:00:00 UTC finish at 2026-12-03T09:16:39 UTC, the latest 17 min after it is due \(quota 2\/s\)\. What helps: /,
     );
     expect(quiet.stderr).toBe('');
     const parsed = JSON.parse(json.stdout) as { totalDue: number; peaks: unknown[]; latePeaks: unknown[]; warnAfterSeconds: number };
-    expect(parsed.totalDue).toBe(2012); // 3 days: daily ×3, daily-ending ×2, monthly, trial-weekly, the retry, dunning-daily ×4 (retry ×3 + 12-03), the bulk (not 'starting')
+    expect(parsed.totalDue).toBe(2014); // 3 days: daily ×3, daily-ending ×2, daily-stopping ×2, monthly, trial-weekly, the retry, dunning-daily ×4 (retry ×3 + 12-03), the bulk (not 'starting')
     expect(parsed.peaks).toHaveLength(1);
     expect(parsed.warnAfterSeconds).toBe(1800);
     expect(devStack.stdout).toContain('quota 1/s (3600/hour)');
