@@ -24,7 +24,11 @@ export const SubscriptionSchema = z
     end: EndSchema.nullable(),
     firstChargeId: z.string().nullable().describe('Charge captured at checkout, billed as cycle 0'),
     currentCycle: z.number().int(),
-    nextBillingAt: instant.nullable(),
+    nextBillingAt: instant
+      .nullable()
+      .describe(
+        'When the cycle the workflow waits for is charged, as it recorded; null before it has planned one, after it ended, and when a stop at period end means that cycle is not charged (stopAtPeriodEnd.endsAt: when it ends)',
+      ),
     createdAt: instant,
     endedAt: instant.nullable(),
     stopRequested: z

@@ -95,13 +95,24 @@ export function subscriptionView(row: SubscriptionRow): SubscriptionView {
     end: row.endAfterCycles !== null ? { afterCycles: row.endAfterCycles } : row.endAt !== null ? { at: row.endAt.toISOString() } : null,
     firstChargeId: row.firstChargeId,
     currentCycle: row.currentCycle,
-    nextBillingAt: iso(row.nextBillingAt),
+    nextBillingAt: endsBeforeNextBilling(row) ? null : iso(row.nextBillingAt),
     createdAt: row.createdAt.toISOString(),
     endedAt: iso(row.endedAt),
     stopRequested: row.stopRequestedAt ? { at: row.stopRequestedAt.toISOString(), reason: row.stopRequestedReason ?? 'StopRequested' } : null,
     stopAtPeriodEnd: periodEndStopView(row),
     permissionExpiresAt: iso(row.permissionExpiresAt),
   };
+}
+
+/**
+ * Whether a stop at period end leaves the cycle at next_billing_at unbilled: the workflow waits
+ * for it only to end then (the charge claim refuses a cycle after the stop's afterCycle), so no
+ * next billing date is shown — stopAtPeriodEnd.endsAt says when it ends, as `live.endsAt` does.
+ */
+function endsBeforeNextBilling(row: SubscriptionRow): boolean {
+  const stop = recordedPeriodEndStopOf(row);
+  if (!stop || !row.nextBillingAt) return false;
+  return row.currentCycle > stop.afterCycle || (stop.endsAt !== null && row.nextBillingAt.getTime() >= stop.endsAt.getTime());
 }
 
 function periodEndStopView(row: SubscriptionRow): SubscriptionView['stopAtPeriodEnd'] {

@@ -208,6 +208,8 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     const details = await cli.json<SubscriptionDetails>(['show', 'cli-period-end']);
     expect(details.subscription.stopAtPeriodEnd).toMatchObject({ reason: 'buyer cancelled', afterCycle: 0 });
     expect(Date.parse(details.subscription.stopAtPeriodEnd!.endsAt!)).toBeGreaterThan(Date.now() - 15_000);
+    // Cycle 1 is not charged: no next billing date, only the day it ends.
+    expect(details.subscription.nextBillingAt).toBeNull();
     expect((await cli.run(['show', 'cli-period-end'])).stdout).toMatch(/stop at period end +stops at period end \(buyer cancelled\), after cycle 0 \/ on /);
     expect((await cli.run(['list', '--charge-permission', cp])).stdout).toMatch(
       /cli-period-end +active \(stops at period end \(buyer cancelled\), after cycle 0 \/ on /,
