@@ -115,6 +115,8 @@ export interface BillingDayResult {
     /** The rate the forecast ran at (calls/s) and which limit that was, with its evidence (billing/capacity.ts describeChargeRate). */
     ratePerSecond: number;
     limitedBy: 'quota' | 'capacity';
+    /** Seconds after its due time from which the forecast counts each charge (billing/capacity.ts wakeUpSeconds). */
+    wakeUpSeconds: number;
     limit: string;
   } | null;
   /** The billing day run before this one as the forecast's evidence; null: none. */
@@ -333,6 +335,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
         charges: forecast.totalDue,
         ratePerSecond: round(forecast.ratePerSecond, 2),
         limitedBy: forecast.rate.limitedBy,
+        wakeUpSeconds: round(forecast.rate.wakeUpSeconds, 2),
         limit,
       },
       priorDay,

@@ -1,7 +1,8 @@
 // What the deployment can send: the lower of the Create Charge quota and the daemon's own
 // throughput, the latter learned from the ledger — the highest rate it sustained while charges
 // were waiting for it. Pure: client/subscriptions/capacity-evidence.ts reads the ledger, and the
-// forecast (billing/forecast.ts) runs at the rate chosen here.
+// forecast (billing/forecast.ts) runs at the rate chosen here, with the wake-up delay measured here.
+import { modelledLastSendMs } from './forecast.js';
 
 /** One Create Charge send from the ledger. */
 export interface SentCharge {
@@ -29,6 +30,13 @@ export interface SaturatedStretch {
    * own throughput held them back.
    */
   limitedBy: 'quota' | 'daemon';
+  /**
+   * Seconds the peak it belongs to finished after the forecast's model (billing/forecast.ts, at
+   * this stretch's rate, charges sendable at their due time) would have finished it; at least 0.
+   * What a rate alone leaves out: timers firing and workflow tasks starting before the first
+   * sends, and a slower start. The forecast adds it to every charge's due time.
+   */
+  wakeUpSeconds: number;
 }
 
 /** When a stretch counts as saturated; see CAPACITY_RULES. */
@@ -56,9 +64,9 @@ export interface SaturationRules {
  * came due — has no such window, so it yields no evidence rather than too low a capacity.
  */
 export const CAPACITY_RULES: Readonly<SaturationRules> = Object.freeze({
-  windowSeconds: 20,
+  windowSeconds: 10,
   heldBackAfterSeconds: 5,
-  minCharges: 20,
+  minCharges: 10,
   maxGapSeconds: 5,
   lateShare: 0.9,
   quotaShare: 0.9,
@@ -80,7 +88,7 @@ export function saturatedStretches(sent: readonly SentCharge[], rules: Saturatio
   // wideGaps[g]: sends before g followed by a wide gap (between send g − 1 and send g counts at g).
   const wideGaps = prefixCounts(times, (t, g) => g > 0 && t - times[g - 1]! > maxGapMs);
 
-  const stretches: Array<{ start: number; end: number }> = [];
+  const stretches: Array<{ start: number; end: number; segment: [number, number] }> = [];
   for (const [from, to] of heldBackSegments(rows, heldBackMs)) {
     for (let s = from; s + windowMs <= to; s += 1000) {
       const i = firstAtOrAfter(times, s);
@@ -100,16 +108,17 @@ export function saturatedStretches(sent: readonly SentCharge[], rules: Saturatio
       if (idle) continue;
       const last = stretches.at(-1);
       if (last && s <= last.end) last.end = s + windowMs;
-      else stretches.push({ start: s, end: s + windowMs });
+      else stretches.push({ start: s, end: s + windowMs, segment: [from, to] });
     }
   }
-  return stretches.map(({ start, end }) => {
+  return stretches.map(({ start, end, segment }) => {
     const i = firstAtOrAfter(times, start);
     const j = firstAtOrAfter(times, end);
     const charges = j - i;
     const ratePerSecond = charges / ((end - start) / 1000);
     const rateLimitPerSecond = rows.slice(i, j).reduce((max, r) => Math.max(max, r.rateLimitPerSecond), 0);
     return {
+      wakeUpSeconds: peakWakeUpSeconds(rows, segment, heldBackMs, ratePerSecond),
       startsAt: new Date(start),
       endsAt: new Date(end),
       charges,
@@ -120,6 +129,25 @@ export function saturatedStretches(sent: readonly SentCharge[], rules: Saturatio
   });
 }
 
+/**
+ * The peak of a held-back segment [from, to): the charges due from its first held-back charge's
+ * due time to its last one's. Its wake-up: how much later its last send came than the model's.
+ */
+function peakWakeUpSeconds(rows: readonly SentCharge[], [from, to]: [number, number], heldBackMs: number, ratePerSecond: number): number {
+  const peak = rows.filter((r) => r.dueAtMs !== null && r.dueAtMs >= from - heldBackMs && r.dueAtMs <= to - heldBackMs);
+  if (peak.length === 0) return 0;
+  const lastSent = peak.reduce((max, r) => Math.max(max, r.sentAtMs), Number.NEGATIVE_INFINITY);
+  return Math.max(
+    0,
+    (lastSent -
+      modelledLastSendMs(
+        peak.map((r) => r.dueAtMs!),
+        ratePerSecond,
+      )) /
+      1000,
+  );
+}
+
 /** The stretch with the highest sustained rate, or null when there is none. */
 export function highestSustained(stretches: readonly SaturatedStretch[]): SaturatedStretch | null {
   return stretches.reduce<SaturatedStretch | null>((best, s) => (best === null || s.ratePerSecond > best.ratePerSecond ? s : best), null);
@@ -127,16 +155,24 @@ export function highestSustained(stretches: readonly SaturatedStretch[]): Satura
 
 /** The rate the forecast runs at, and why. */
 export interface ChargeRate {
-  /** Create Charge calls per second the forecast uses: the quota, or the daemon's capacity when that is lower. */
+  /** Create Charge calls per second the forecast uses: what the deployment sends under its quota, or the daemon's capacity when that is lower. */
   ratePerSecond: number;
   /** The Create Charge quota: the deployment's rate limit (temporal.yaml rateLimits.createChargePerSecond). */
   quotaPerSecond: number;
+  /**
+   * The share of its quota the deployment sent on the ledger's peak when the quota held it back
+   * (0–1: the server's pacing and the daemon's dispatch leave part of each second unused); null
+   * when no such peak is known (the quota is taken whole).
+   */
+  quotaShareSent: number | null;
   /** The daemon's own charges per second, measured or configured; null: not known. */
   capacityPerSecond: number | null;
   /** Where the capacity comes from: the ledger's evidence, billing.yaml forecast.capacityPerSecond, or nowhere. */
   capacitySource: 'ledger' | 'configured' | null;
   /** Which of the two the forecast runs at. */
   limitedBy: 'quota' | 'capacity';
+  /** Seconds after its due time before a charge can go even with nothing waiting (the evidence's wakeUpSeconds; 0 without evidence). */
+  wakeUpSeconds: number;
   /** The ledger's highest sustained peak in the evidence window, whatever held it back; null: none. */
   evidence: SaturatedStretch | null;
   /** The part of the ledger read for evidence. */
@@ -153,10 +189,12 @@ export interface ChargeRateInput {
 }
 
 /**
- * The lower of the quota and the daemon's capacity. The capacity is the ledger's measurement when
- * its highest sustained peak was held back by the daemon; else the configured capacity, unless
- * the ledger shows the daemon sustaining more than that; else unknown (the quota alone). A peak
- * the quota held back proves only that the daemon does at least that much, never less.
+ * The lower of what the deployment sends under its quota and the daemon's capacity. Under the
+ * quota it sends the quota times the share of it sent on the ledger's peak that the quota held
+ * back (the whole quota without one). The capacity is the ledger's measurement when its highest
+ * sustained peak was held back by the daemon; else the configured capacity, unless the ledger
+ * shows the daemon sustaining more than that; else unknown. A peak the quota held back proves
+ * only that the daemon does at least that much, never less. The wake-up delay is the evidence's.
  * Throws RangeError for a quota or configured capacity ≤ 0.
  */
 export function chargeRate(input: ChargeRateInput): ChargeRate {
@@ -172,31 +210,45 @@ export function chargeRate(input: ChargeRateInput): ChargeRate {
     capacity = configured;
     source = 'configured';
   }
-  const limitedBy = capacity !== null && capacity < quotaPerSecond ? 'capacity' : 'quota';
+  const quotaShareSent = evidence?.limitedBy === 'quota' ? Math.min(1, evidence.ratePerSecond / evidence.rateLimitPerSecond) : null;
+  const underQuota = quotaPerSecond * (quotaShareSent ?? 1);
+  const limitedBy = capacity !== null && capacity < underQuota ? 'capacity' : 'quota';
   return {
-    ratePerSecond: limitedBy === 'capacity' ? capacity! : quotaPerSecond,
+    ratePerSecond: limitedBy === 'capacity' ? capacity! : underQuota,
     quotaPerSecond,
+    quotaShareSent,
     capacityPerSecond: capacity,
     capacitySource: source,
     limitedBy,
+    wakeUpSeconds: evidence?.wakeUpSeconds ?? 0,
     evidence,
     evidenceWindow: input.evidenceWindow,
   };
 }
 
 /**
- * One sentence saying which limit the forecast runs at and from what evidence, e.g. "Limit: the
- * daemon's own throughput, 26.2 charges/s, measured over 52 s from 2026-11-30T06:02:45Z (1362
- * charges, its quota then 50/s); the quota is 50/s." (`billing forecast` and the dashboard).
+ * One or two sentences saying which limit the forecast runs at and from what evidence, e.g.
+ * "Limit: the daemon's own throughput, 26.2 charges/s, measured: 26.2 charges/s over 52 s from
+ * 2026-11-30T06:02:45Z (1362 charges, its quota then 50/s); the quota is 50/s. Each charge counts
+ * from 2.1 s after it is due: …" (`billing forecast` and the dashboard).
  */
 export function describeChargeRate(rate: ChargeRate): string {
+  const wakeUp = ` Each charge counts from ${perSecond(rate.wakeUpSeconds)} s after it is due: that peak finished so much later than its rate alone explains.`;
+  return `${describeLimit(rate)}${rate.evidence ? wakeUp : ''}`;
+}
+
+function describeLimit(rate: ChargeRate): string {
   const e = rate.evidence;
   const days = Math.round((rate.evidenceWindow.until.getTime() - rate.evidenceWindow.from.getTime()) / 86_400_000);
   const measured = e
     ? `${perSecond(e.ratePerSecond)} charges/s over ${Math.round((e.endsAt.getTime() - e.startsAt.getTime()) / 1000)} s from ` +
       `${e.startsAt.toISOString().slice(0, 19)}Z (${e.charges} charges, its quota then ${perSecond(e.rateLimitPerSecond)}/s)`
     : '';
-  const quota = `the quota, ${perSecond(rate.quotaPerSecond)}/s`;
+  const share = rate.quotaShareSent;
+  const quota =
+    share === null || share === 1
+      ? `the quota, ${perSecond(rate.quotaPerSecond)}/s`
+      : `the quota, ${perSecond(rate.quotaPerSecond)}/s, of which the deployment sends ${Math.round(share * 100)} %: ${perSecond(rate.quotaPerSecond * share)} charges/s`;
   const configured = 'billing.yaml forecast.capacityPerSecond';
   if (rate.capacitySource === 'ledger') {
     return rate.limitedBy === 'capacity'

@@ -73,6 +73,12 @@ export interface ForecastInput {
   burst?: number;
   /** A busy period is reported as a peak when one of its charges is at least this late (default 60 s). */
   minPeakLatenessSeconds?: number;
+  /**
+   * Seconds from a charge's due time before the deployment can send it even with nothing waiting
+   * (timer fired, workflow task, activity dispatch): the queue serves no charge before due + this
+   * (default 0; billing/capacity.ts learns it from the ledger's last peak).
+   */
+  wakeUpSeconds?: number;
 }
 
 /** The default `minPeakLatenessSeconds`: a busy period whose charges wait less than a minute is no peak. */
@@ -101,7 +107,7 @@ interface Batches {
 
 /**
  * Computes the forecast. The model is a token bucket served in due order: a charge is sent at
- * its due time or when the quota next allows, whichever is later — how the Temporal server
+ * its due time plus the wake-up delay, or when the quota next allows, whichever is later — how the Temporal server
  * paces the charges queue (maxTaskQueueActivitiesPerSecond). Charges due at the same instant are
  * handled as one batch: after one sort of the instants, the cost is O(distinct due instants + hours).
  * Throws RangeError for a rate ≤ 0, an empty window or `simulateFrom` after `from`.
@@ -117,7 +123,8 @@ export function forecastBillingDays(input: ForecastInput): Forecast {
   const spacingMs = 1000 / ratePerSecond;
   const fromMs = from.getTime();
   const untilMs = until.getTime();
-  const batches = sendBatches(countsByInstant(input.dueAtMs, simulateFromMs, untilMs), burst, spacingMs);
+  const wakeUpMs = Math.max(0, input.wakeUpSeconds ?? 0) * 1000;
+  const batches = sendBatches(countsByInstant(input.dueAtMs, simulateFromMs, untilMs), burst, spacingMs, wakeUpMs);
 
   // Hours on the clock (UTC): the first is the hour `from` falls in.
   const originMs = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
@@ -144,8 +151,19 @@ export function forecastBillingDays(input: ForecastInput): Forecast {
   }
   hours.forEach((hour, h) => (hour.lastChargeSentAt = Number.isNaN(lastSentMs[h]) ? null : new Date(lastSentMs[h]!)));
   backlogs(hours, batches, spacingMs);
-  const peaks = busyPeriods(batches, spacingMs, minPeak).filter((p) => p.finishesAt.getTime() >= fromMs);
+  const peaks = busyPeriods(batches, spacingMs, minPeak, wakeUpMs).filter((p) => p.finishesAt.getTime() >= fromMs);
   return { from, until, ratePerSecond, hours, peaks, minPeakLatenessSeconds: minPeak, totalDue };
+}
+
+/**
+ * When the last of `dueAtMs` (epoch ms, any order, at least one) is sent by the forecast's token
+ * bucket at `ratePerSecond` with `burst` (default one second's worth) and no wake-up delay: the
+ * model's finish, against which billing/capacity.ts measures a real peak's wake-up delay.
+ */
+export function modelledLastSendMs(dueAtMs: readonly number[], ratePerSecond: number, burst = ratePerSecond): number {
+  if (!(ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be > 0, got ${ratePerSecond}`);
+  const batches = sendBatches(countsByInstant(dueAtMs, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY), Math.max(1, burst), 1000 / ratePerSecond, 0);
+  return batches.lastSentMs[batches.length - 1] ?? Number.NaN;
 }
 
 /** The distinct due instants before `untilMs` (ascending) with their counts; overdue ones moved to `startMs`. */
@@ -172,7 +190,7 @@ function countsByInstant(due: readonly number[], startMs: number, untilMs: numbe
  * comes back per spacing. Of a batch of k, the first ⌊tokens⌋ go at once, the rest one spacing
  * apart once a whole token is back: the j-th waiting one at at + (j − tokensLeft)·spacing.
  */
-function sendBatches(due: { dueMs: Float64Array; count: Float64Array }, burst: number, spacingMs: number): Batches {
+function sendBatches(due: { dueMs: Float64Array; count: Float64Array }, burst: number, spacingMs: number, wakeUpMs: number): Batches {
   const length = due.dueMs.length;
   const b: Batches = {
     length,
@@ -187,7 +205,7 @@ function sendBatches(due: { dueMs: Float64Array; count: Float64Array }, burst: n
   let clock = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < length; i++) {
     const count = b.count[i]!;
-    const atMs = Math.max(b.dueMs[i]!, clock);
+    const atMs = Math.max(b.dueMs[i]! + wakeUpMs, clock);
     tokens = Math.min(burst, tokens + (atMs - clock) / spacingMs);
     const immediate = Math.min(count, Math.floor(tokens));
     const tokensLeft = tokens - immediate;
@@ -231,13 +249,13 @@ function backlogs(hours: ForecastHour[], b: Batches, spacingMs: number): void {
  * waits) and keeps those whose longest wait is at least `minPeakSeconds`. A batch's longest wait
  * is its last charge's: its charges share one due time.
  */
-function busyPeriods(b: Batches, spacingMs: number, minPeakSeconds: number): ForecastPeak[] {
+function busyPeriods(b: Batches, spacingMs: number, minPeakSeconds: number, wakeUpMs: number): ForecastPeak[] {
   const peaks: ForecastPeak[] = [];
   let start = 0;
   let charges = 0;
   let worst = 0;
   for (let i = 0; i <= b.length; i++) {
-    const continues = i < b.length && i > start && (b.dueMs[i]! <= b.lastSentMs[i - 1]! + spacingMs || b.firstSentMs[i]! > b.dueMs[i]!);
+    const continues = i < b.length && i > start && (b.dueMs[i]! + wakeUpMs <= b.lastSentMs[i - 1]! + spacingMs || b.firstSentMs[i]! > b.dueMs[i]! + wakeUpMs);
     if (!continues && i > start) {
       if (worst >= minPeakSeconds) {
         peaks.push({

@@ -71,6 +71,8 @@ function chargeRateView(rate: BillingForecast['rate']) {
   return {
     ratePerSecond: rate.ratePerSecond,
     quotaPerSecond: rate.quotaPerSecond,
+    quotaShareSent: rate.quotaShareSent,
+    wakeUpSeconds: rate.wakeUpSeconds,
     capacityPerSecond: rate.capacityPerSecond,
     capacitySource: rate.capacitySource,
     limitedBy: rate.limitedBy,

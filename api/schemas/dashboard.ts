@@ -37,12 +37,24 @@ const SaturatedStretchSchema = z.strictObject({
   limitedBy: z
     .enum(['quota', 'daemon'])
     .describe('quota: the daemon kept up with its rate limit (its throughput is at least this); daemon: its own throughput held the charges back'),
+  wakeUpSeconds: z
+    .number()
+    .describe("How much later the stretch's peak finished than the forecast's model at its rate explains (timers firing, workflows starting); at least 0"),
 });
 
 const ChargeRateSchema = z
   .strictObject({
-    ratePerSecond: z.number().describe('The rate the forecast runs at: the lower of quotaPerSecond and capacityPerSecond'),
+    ratePerSecond: z
+      .number()
+      .describe('The rate the forecast runs at: the lower of quotaPerSecond × quotaShareSent (the whole quota when null) and capacityPerSecond'),
     quotaPerSecond: z.number().describe('temporal.yaml rateLimits.createChargePerSecond'),
+    quotaShareSent: z
+      .number()
+      .nullable()
+      .describe('The share (0–1) of its quota the deployment sent on the ledger peak the quota held back; null: no such peak'),
+    wakeUpSeconds: z
+      .number()
+      .describe("Seconds after its due time from which the forecast counts each charge (the evidence's wakeUpSeconds; 0 without evidence)"),
     capacityPerSecond: z.number().nullable().describe("The daemon's own charges per second, measured on the ledger or configured; null: not known"),
     capacitySource: z.enum(['ledger', 'configured']).nullable(),
     limitedBy: z.enum(['quota', 'capacity']),

@@ -120,6 +120,7 @@ export async function forecastCharges(db: Database, options: ForecastOptions): P
     until,
     simulateFrom,
     ratePerSecond: rate.ratePerSecond,
+    wakeUpSeconds: rate.wakeUpSeconds,
     ...(options.minPeakLatenessSeconds === undefined ? {} : { minPeakLatenessSeconds: options.minPeakLatenessSeconds }),
   });
   return { ...forecast, rate };

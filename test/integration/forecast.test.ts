@@ -198,7 +198,11 @@ describe('billing forecast', () => {
     expect(learned.rate.evidence).toMatchObject({ limitedBy: 'daemon', rateLimitPerSecond: 50, startsAt: new Date('2026-11-03T09:00:05Z') });
     expect(learned.ratePerSecond).toBeCloseTo(25, 0);
     expect(launchHour(learned)).toMatchObject({ due: 2500, capacity: Math.floor(learned.ratePerSecond * 3600) });
-    expect(launchHour(learned).maxLatenessSeconds).toBeCloseTo((2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 99 s, not 49 s at the quota
+    // The peak's first send 0.2 s after due and no burst, against the model's one second's worth at
+    // once: it finished about 1.2 s after the model, which every charge now counts from.
+    expect(learned.rate.wakeUpSeconds).toBeGreaterThan(0.9);
+    expect(learned.rate.wakeUpSeconds).toBeLessThan(1.4);
+    expect(launchHour(learned).maxLatenessSeconds).toBeCloseTo(learned.rate.wakeUpSeconds + (2500 - learned.ratePerSecond) / learned.ratePerSecond, 3); // ≈ 100 s, not 49 s at the quota
 
     // A quota below what the daemon sustained: the quota is the limit.
     expect((await forecastCharges(database.db, { quotaPerSecond: 4, now })).rate).toMatchObject({
@@ -233,9 +237,9 @@ describe('billing forecast', () => {
     expect(text.stdout).toContain(
       "Limit: the daemon's own throughput, 25 charges/s, measured: 25 charges/s over 55 s from 2026-11-03T09:00:05Z (1375 charges, its quota then 50/s); the quota is 50/s.",
     );
-    expect(text.stdout).toMatch(/2026-12-05 12:00\s+2500\s+90000\s+0\s+2 min/); // 99 s
+    expect(text.stdout).toMatch(/2026-12-05 12:00\s+2500\s+90000\s+0\s+2 min/); // 100 s
     expect(text.stderr).toMatch(
-      /^warning: 2500 charge\(s\) from 2026-12-05T12:00:00 UTC finish at 2026-12-05T12:01:39 UTC, .*What helps: .*give the daemon more room/m,
+      /^warning: 2500 charge\(s\) from 2026-12-05T12:00:00 UTC finish at 2026-12-05T12:01:40 UTC, .*What helps: .*give the daemon more room/m,
     );
     const parsed = JSON.parse(json.stdout) as { ratePerSecond: number; rate: { limitedBy: string; evidence: { charges: number } }; limit: string };
     expect(parsed.rate).toMatchObject({ limitedBy: 'capacity', evidence: { charges: 1375 } });

@@ -25,6 +25,18 @@ describe('saturatedStretches', () => {
     expect(s.endsAt.getTime()).toBeLessThanOrEqual(t0 + 78_000);
   });
 
+  it("a peak's wake-up: how much later it finished than the model at its rate, with charges sendable when due", () => {
+    // 2,000 due at T0, the first sent 3 s after it, then 26/s: the model (a bucket of one second's
+    // worth, 26 at once) finishes about 4 s before the last send.
+    const [late] = saturatedStretches(drained(2000, 26, 50, t0, t0 + 3000));
+    expect(late!.wakeUpSeconds).toBeGreaterThan(3.5);
+    expect(late!.wakeUpSeconds).toBeLessThan(4.5);
+    // Sent 200 ms after due: no more than the bucket's second, and never below 0.
+    const [prompt] = saturatedStretches(drained(2000, 26, 50));
+    expect(prompt!.wakeUpSeconds).toBeGreaterThanOrEqual(0);
+    expect(prompt!.wakeUpSeconds).toBeLessThan(1.5);
+  });
+
   it('a billing day sent at the quota (400 at 4/s): held back by the quota, the daemon kept up', () => {
     const [s] = saturatedStretches(drained(400, 4, 4));
     expect(s).toMatchObject({ limitedBy: 'quota', rateLimitPerSecond: 4 });
@@ -60,14 +72,14 @@ describe('saturatedStretches', () => {
     expect(saturatedStretches(mixed)[0]!.ratePerSecond).toBeGreaterThan(25.5);
   });
 
-  it('a peak thinner than 20 sends a window (0.5/s) is too noisy to measure', () => {
+  it('a peak thinner than 10 sends a window (10 s, so 0.5/s) is too noisy to measure', () => {
     expect(saturatedStretches(drained(300, 0.5, 0.5))).toEqual([]);
     expect(saturatedStretches(drained(300, 1, 1))).toHaveLength(1);
   });
 
-  it('a peak too short to sustain a window (20 s) is no evidence', () => {
-    expect(saturatedStretches(drained(500, 26, 50))).toEqual([]); // held back from T0 + 5 s to T0 + 19 s
-    expect(saturatedStretches(drained(800, 26, 50))).toHaveLength(1);
+  it('a peak too short to sustain a window (10 s) is no evidence', () => {
+    expect(saturatedStretches(drained(350, 26, 50))).toEqual([]); // held back from T0 + 5 s to T0 + 13.6 s
+    expect(saturatedStretches(drained(500, 26, 50))).toHaveLength(1); // … to T0 + 19.4 s
   });
 
   it('two billing days: the highest sustained one is the evidence', () => {
@@ -89,6 +101,7 @@ describe('chargeRate', () => {
     ratePerSecond,
     rateLimitPerSecond,
     limitedBy,
+    wakeUpSeconds: 2,
   });
   const rate = (quotaPerSecond: number, evidence: SaturatedStretch | null, configured: number | null = null) =>
     chargeRate({ quotaPerSecond, evidence, configuredCapacityPerSecond: configured, evidenceWindow: window });
@@ -97,22 +110,33 @@ describe('chargeRate', () => {
     const r = rate(50, stretch(26.2, 50, 'daemon'), 40);
     expect(r).toMatchObject({ ratePerSecond: 26.2, quotaPerSecond: 50, capacityPerSecond: 26.2, capacitySource: 'ledger', limitedBy: 'capacity' });
     expect(describeChargeRate(r)).toBe(
-      "Limit: the daemon's own throughput, 26.2 charges/s, measured: 26.2 charges/s over 70 s from 2026-11-30T06:00:05Z (1834 charges, its quota then 50/s); the quota is 50/s.",
+      "Limit: the daemon's own throughput, 26.2 charges/s, measured: 26.2 charges/s over 70 s from 2026-11-30T06:00:05Z (1834 charges, its quota then 50/s); the quota is 50/s." +
+        ' Each charge counts from 2 s after it is due: that peak finished so much later than its rate alone explains.',
     );
     // A lower quota now: the quota is the limit.
     expect(rate(4, stretch(26.2, 50, 'daemon'))).toMatchObject({ ratePerSecond: 4, capacityPerSecond: 26.2, limitedBy: 'quota' });
   });
 
-  it('a peak the quota held back proves only a floor: the quota alone, or the configured capacity when the ledger does not contradict it', () => {
+  it('a peak the quota held back proves only a floor: the quota at the share of it sent then, or the configured capacity when the ledger does not contradict it', () => {
     const kept = stretch(3.9, 4, 'quota');
     const alone = rate(10, kept);
-    expect(alone).toMatchObject({ ratePerSecond: 10, capacityPerSecond: null, capacitySource: null, limitedBy: 'quota' });
+    expect(alone).toMatchObject({
+      ratePerSecond: 9.75,
+      quotaShareSent: 0.975,
+      capacityPerSecond: null,
+      capacitySource: null,
+      limitedBy: 'quota',
+      wakeUpSeconds: 2,
+    });
     expect(describeChargeRate(alone)).toBe(
-      'Limit: the quota, 10/s; the daemon kept up with its quota at 3.9 charges/s over 70 s from 2026-11-30T06:00:05Z (273 charges, its quota then 4/s); above 3.9/s its throughput is not measured.',
+      'Limit: the quota, 10/s, of which the deployment sends 98 %: 9.8 charges/s; the daemon kept up with its quota at 3.9 charges/s over 70 s from 2026-11-30T06:00:05Z (273 charges, its quota then 4/s); above 3.9/s its throughput is not measured.' +
+        ' Each charge counts from 2 s after it is due: that peak finished so much later than its rate alone explains.',
     );
     expect(rate(10, kept, 8)).toMatchObject({ ratePerSecond: 8, capacityPerSecond: 8, capacitySource: 'configured', limitedBy: 'capacity' });
     // Configured at 2/s, but the ledger shows 3.9/s: the setting is contradicted and left out.
-    expect(rate(10, kept, 2)).toMatchObject({ ratePerSecond: 10, capacityPerSecond: null, limitedBy: 'quota' });
+    expect(rate(10, kept, 2)).toMatchObject({ ratePerSecond: 9.75, capacityPerSecond: null, limitedBy: 'quota' });
+    // The bench's idle billing day: 1,000 due at once sent at 44.5/s under 50/s runs the forecast at 44.5/s, not 50.
+    expect(rate(50, stretch(44.5, 50, 'quota')).ratePerSecond).toBeCloseTo(44.5, 6);
   });
 
   it('no evidence: the configured capacity when set and lower, else the quota alone', () => {

@@ -24,6 +24,27 @@ describe('forecastBillingDays', () => {
     expect(f.peaks[0]!.finishesAt.getTime()).toBeCloseTo(t0 + 99_800, 0);
   });
 
+  it('a wake-up delay shifts every send: 5,000 at once with 3 s of wake-up finish 3 s later, and two peaks 10 s apart stay apart', () => {
+    const t0 = at('2026-12-01T09:00:00Z');
+    const f = forecastBillingDays({ dueAtMs: Array.from({ length: 5000 }, () => t0), from, until, ratePerSecond: 50, burst: 10, wakeUpSeconds: 3 });
+    expect(f.hours[9]!.maxLatenessSeconds).toBeCloseTo(102.8, 6);
+    expect(f.peaks[0]!.finishesAt.getTime()).toBeCloseTo(t0 + 102_800, 0);
+    // 5 charges at T0 and 5 at T0 + 10 s, 50/s, burst 10: each sent at once 3 s after due, no wait between.
+    const small = forecastBillingDays({
+      dueAtMs: [...Array(5).fill(t0), ...Array(5).fill(t0 + 10_000)],
+      from,
+      until,
+      ratePerSecond: 50,
+      burst: 10,
+      wakeUpSeconds: 3,
+      minPeakLatenessSeconds: 0,
+    });
+    expect(small.peaks.map((p) => [p.charges, (p.finishesAt.getTime() - p.startsAt.getTime()) / 1000])).toEqual([
+      [5, 3],
+      [5, 3],
+    ]);
+  });
+
   it('a peak larger than an hour of quota leaves a backlog for the next hours', () => {
     // 4/s: 14,400 an hour. 20,000 due at 10:00 → 5,600 still waiting at 11:00, the last sent at 10:00 + (20000 - 4) / 4 s.
     const t0 = at('2026-12-02T10:00:00Z');
