@@ -32,7 +32,7 @@ import {
 import { assertCheckoutPlanWithinLimits, capTermsOf, okOrThrow } from '../subscriptions/amazon-checks.js';
 import { anchorAt, startSubscription, type StartSubscriptionResult } from '../subscriptions/start.js';
 import { firstUnpaidCycleDueAt } from './next-billing.js';
-import { assertReplaceable, continuationOf, finishReplacement, type ReplacedSubscription } from './replace.js';
+import { assertReplaceable, beingReplacedMessage, continuationOf, finishReplacement, type ReplacedSubscription } from './replace.js';
 import type { CheckoutTerms } from './payload.js';
 
 export interface CompleteCheckoutResult extends StartSubscriptionResult {
@@ -268,9 +268,18 @@ async function claim(
   });
   if ('anchorLocal' in claimed)
     return { localDateTime: claimed.anchorLocal, zone: terms.zone, ...(claimed.anchorDayOfMonth === null ? {} : { dayOfMonth: claimed.anchorDayOfMonth }) };
-  const message = `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`;
   // A replacement refused because another checkout's session replaces the same subscription: this checkout's subscription was not started by anyone.
-  if (claimed.ofAnotherCheckout) throw new ConflictError(message);
+  if (claimed.replacedBy) {
+    const { replacedSubscriptionId, ...by } = claimed.replacedBy;
+    throw new ConflictError(
+      beingReplacedMessage(
+        replacedSubscriptionId,
+        by,
+        `Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours)`,
+      ),
+    );
+  }
+  const message = `Subscription ${checkout.subscriptionId} is started (or being started) by Checkout Session ${claimed.claimedBy}; Checkout Session ${checkoutSessionId} was not completed and nothing was charged (Amazon Pay cancels it after 24 hours): complete ${claimed.claimedBy}`;
   throw new CheckoutCompletedByAnotherSessionError(message, checkout.subscriptionId, claimed.claimedBy);
 }
 

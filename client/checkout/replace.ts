@@ -68,7 +68,7 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
     throw new ConflictError(
       replacing.started
         ? `Subscription ${id} was already replaced by subscription ${replacing.subscriptionId} (its checkout was completed); a subscription is replaced once: change ${replacing.subscriptionId} instead`
-        : `Subscription ${id} is being replaced by the checkout of subscription ${replacing.subscriptionId} (Checkout Session ${replacing.checkoutSessionId} is completing it); a subscription is replaced once: complete that session, or wait until it is given up`,
+        : beingReplacedMessage(id, replacing, 'complete that session, or wait until it is given up'),
     );
   const accepted = 'a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one';
   if (isFinalSubscriptionStatus(old.status))
@@ -101,6 +101,17 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
     });
   if (problems.length > 0) throw new InvalidInputError(problems);
   return old;
+}
+
+/**
+ * One line: `replacedId` is being replaced by another checkout (its subscription and the Checkout
+ * Session completing it, when known), a subscription is replaced once, and `whatNow`.
+ */
+export function beingReplacedMessage(replacedId: string, by: { subscriptionId: string | null; checkoutSessionId: string | null }, whatNow: string): string {
+  const who = by.subscriptionId
+    ? `the checkout of subscription ${by.subscriptionId}${by.checkoutSessionId ? ` (Checkout Session ${by.checkoutSessionId} is completing it)` : ''}`
+    : 'another checkout';
+  return `Subscription ${replacedId} is being replaced by ${who}; a subscription is replaced once: ${whatNow}`;
 }
 
 /** What the replacement continues: the old subscription's next cycle, when it is due, and the new plan's anchor. */

@@ -40,13 +40,17 @@ export async function saveCheckout(
  * session gets `claimedBy`, and nothing changes. `continuesReplaced`: a replacement's anchor
  * continues the replaced subscription's next billing date, which moves while that one bills, so
  * it is taken anew by every claim until the subscription exists. A replacement whose replaced
- * subscription another checkout's session has claimed gets `claimedBy` naming that checkout
- * (and `ofAnotherCheckout`).
+ * subscription another checkout's session has claimed gets `replacedBy`: the replaced
+ * subscription, and that checkout's subscription and session (null when it let go meanwhile).
  */
 export async function claimCheckout(
   db: DatabaseOrTransaction,
   claim: { subscriptionId: string; checkoutSessionId: string; anchorLocal: string; anchorDayOfMonth?: number | null; continuesReplaced?: boolean; at: Date },
-): Promise<{ anchorLocal: string; anchorDayOfMonth: number | null } | { claimedBy: string; ofAnotherCheckout?: true }> {
+): Promise<
+  | { anchorLocal: string; anchorDayOfMonth: number | null }
+  | { claimedBy: string; replacedBy?: undefined }
+  | { claimedBy?: undefined; replacedBy: { replacedSubscriptionId: string; subscriptionId: string | null; checkoutSessionId: string | null } }
+> {
   const started = sql`exists (select 1 from subscriptions s where s.id = ${claim.subscriptionId})`;
   const keep = claim.continuesReplaced ? started : sql`${checkouts.anchorLocal} is not null`;
   let row: { anchorLocal: string | null; anchorDayOfMonth: number | null } | undefined;
@@ -75,10 +79,11 @@ export async function claimCheckout(
       .from(checkouts)
       .where(and(eq(checkouts.replacesSubscriptionId, own?.replacesSubscriptionId ?? ''), sql`${checkouts.checkoutSessionId} is not null`));
     return {
-      claimedBy: other
-        ? `${other.checkoutSessionId} (the checkout of subscription ${other.subscriptionId}, replacing the same subscription)`
-        : 'another Checkout Session',
-      ofAnotherCheckout: true,
+      replacedBy: {
+        replacedSubscriptionId: own?.replacesSubscriptionId ?? '',
+        subscriptionId: other?.subscriptionId ?? null,
+        checkoutSessionId: other?.checkoutSessionId ?? null,
+      },
     };
   }
   if (row?.anchorLocal) return { anchorLocal: row.anchorLocal, anchorDayOfMonth: row.anchorDayOfMonth };
