@@ -7,9 +7,12 @@ import { toJson } from '../cli/format.js';
 import { escapeControls } from '../cli/terminal.js';
 import { IMPORT_COLUMNS, parseImportCsv, REQUIRED_COLUMNS } from '../cli/import-rows.js';
 import { collectProblems } from '../cli/problems.js';
+import { backlogGate, workflowTaskBacklog } from '../workflow-backlog.js';
 
 /** Rows in flight at most (each one Get Charge Permission and a workflow start). */
 const MAX_CONCURRENCY = 32;
+/** Workflow tasks queued for the workers from which the import waits (client/workflow-backlog.ts). */
+const DEFAULT_MAX_BACKLOG = 200;
 
 interface RowResult {
   line: number;
@@ -22,14 +25,17 @@ export const importCommand: Command = {
   name: 'import',
   summary: 'start many subscriptions from a CSV file; bad rows are reported, the others started',
   positionals: [1, 1],
-  options: { concurrency: { type: 'string' } },
-  help: `Usage: billing import <file.csv> [--concurrency n] [--json]
+  options: { concurrency: { type: 'string' }, 'max-backlog': { type: 'string' } },
+  help: `Usage: billing import <file.csv> [--concurrency n] [--max-backlog n] [--json]
 
 Each row is checked and started like \`billing start\` (Charge Permission checked with Amazon Pay);
 rows that fail are listed with their line number and reason, the others are started. Importing
 the same file again starts nothing twice. Each row is one line; a row with the wrong number of
 fields or a broken quote is rejected alone. At most --concurrency rows (1-${MAX_CONCURRENCY}, default 4) are in
-flight, so Amazon Pay's Get Charge Permission quota is respected. Exit code 1 when any row was rejected.
+flight, so Amazon Pay's Get Charge Permission quota is respected. Starts pause while more than
+--max-backlog workflow tasks wait for the workers (Temporal's task queue statistics, which the
+server refreshes every few seconds: a fast import runs past it by a few seconds' starts), so a
+large file goes at the pace the workers take it. Exit code 1 when any row was rejected.
 
 Columns (a header row naming them is required, in any order):
   required in every row: ${REQUIRED_COLUMNS.join(', ')}, and amount or amount_minor
@@ -40,6 +46,8 @@ Columns (a header row naming them is required, in any order):
 
 Options:
   --concurrency <n>            rows in flight at once, 1-${MAX_CONCURRENCY} (default 4)
+  --max-backlog <n>            pause while more workflow tasks than this wait for the workers,
+                               going on at half of it; 0: never pause (default ${DEFAULT_MAX_BACKLOG})
 ${JSON_OPTION_HELP}
 
 Example file:
@@ -54,6 +62,7 @@ Example:
     // A file that cannot be read or whose header is wrong, and a bad --concurrency, are named together.
     const c = collectProblems();
     const concurrency = c.attempt(() => intOption(values, 'concurrency', 1, MAX_CONCURRENCY)) ?? 4;
+    const maxBacklog = c.attempt(() => intOption(values, 'max-backlog', 0, 1_000_000)) ?? DEFAULT_MAX_BACKLOG;
     let text: string | undefined;
     try {
       text = await readFile(path, 'utf8');
@@ -62,8 +71,24 @@ Example:
     }
     const rows = text === undefined ? [] : (c.attempt(() => parseImportCsv(text)) ?? []);
     c.throwIfAny();
-    const { client } = await ctx.connect();
+    const { client, deps } = await ctx.connect();
     const progress = ctx.progress(rows.length, 'importing');
+    const lineStart = ctx.io.stderrIsTTY ? '\n' : '';
+    const waitForWorkers =
+      maxBacklog === 0
+        ? () => Promise.resolve()
+        : backlogGate(() => workflowTaskBacklog(deps), {
+            high: maxBacklog,
+            onPause: (backlog) =>
+              ctx.io.err(
+                `${lineStart}waiting for the workers: ${backlog} workflow tasks queued (--max-backlog ${maxBacklog}); going on at ${Math.floor(maxBacklog / 2)}\n`,
+              ),
+            onResume: (ms) => ctx.io.err(`${lineStart}going on after ${Math.round(ms / 1000)} s\n`),
+            onUnreadable: (error) =>
+              ctx.io.err(
+                `${lineStart}warning: the workflows task queue's backlog cannot be read (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); starting without waiting for the workers\n`,
+              ),
+          });
     const results = await pMap(
       rows,
       async (row): Promise<RowResult> => {
@@ -71,6 +96,7 @@ Example:
         if (!row.input) result = { line: row.line, id: row.id ?? null, outcome: 'rejected', reason: row.problem ?? 'unreadable row' };
         else {
           try {
+            await waitForWorkers();
             const started = await client.startSubscription(row.input);
             result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
           } catch (error) {
