@@ -68,6 +68,32 @@ describe('billing CLI: import and export', () => {
     expect(await h.database.db.select().from(subscriptions)).toHaveLength(3);
   });
 
+  it('a row Amazon Pay throttles (429) or answers 503 is tried again with backoff, not rejected', async () => {
+    const [a, b] = await Promise.all(
+      [1, 2].map(async () => (await h.control.createChargePermission({ type: 'Recurring', currency: 'USD' })).chargePermission.chargePermissionId),
+    );
+    await h.control.setInjectedErrors([
+      { operation: 'getChargePermission', id: a!, status: 429, reasonCode: 'TooManyRequests', message: 'injected', times: 2 },
+      { operation: 'getChargePermission', id: b!, status: 503, reasonCode: 'ServiceUnavailable', message: 'injected', times: 1 },
+    ]);
+    const file = join(cli.dir, 'throttled.csv');
+    await writeFile(
+      file,
+      [
+        'id,charge_permission_id,amount,currency,interval,anchor,zone',
+        `imp-429,${a},5.00,USD,month,2099-01-31T09:00,UTC`,
+        `imp-503,${b},5.00,USD,month,2099-01-31T09:00,UTC`,
+      ].join('\n'),
+    );
+    try {
+      const result = await cli.run(['import', file]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/: 2 rows, 2 started, 0 already there, 0 rejected\n$/);
+    } finally {
+      await h.control.setInjectedErrors([]);
+    }
+  }, 60_000);
+
   it('pauses while more workflow tasks wait than --max-backlog (the workers are away), and goes on when they take them', async () => {
     const rows = 150; // about 10 s of starts: the server refreshes its task queue statistics every 5 s
     const cps = await Promise.all(Array.from({ length: rows }, () => h.control.createChargePermission({ type: 'Recurring', currency: 'USD' })));
