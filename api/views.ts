@@ -7,6 +7,7 @@ import type { ChargeView, RefundView, StatusEventView, SubscriptionView } from '
 import { InvalidInputError } from '../client/errors.js';
 import type { SubscriptionState } from '../workflows/types.js';
 import type { ChargeSchema, LiveStateSchema, RefundSchema, StatusEventSchema, SubscriptionSchema } from './schemas/resources.js';
+import { nextChargeAt, periodEndsAt } from '../client/subscriptions/live-dates.js';
 
 type Money = { amount: string; currency: string };
 
@@ -73,9 +74,8 @@ export function liveOut(state: SubscriptionState): z.output<typeof LiveStateSche
     statusReason: state.statusReason,
     cycle: state.cycle,
     attempt: state.attempt,
-    // After cancel at period end nothing is billed at that date: the subscription ends then (workflows/subscription.ts).
-    nextBillingAt: state.cancelAtPeriodEnd ? null : state.nextBillingAt,
-    endsAt: state.cancelAtPeriodEnd ? state.nextBillingAt : null,
+    nextBillingAt: nextChargeAt(state),
+    endsAt: periodEndsAt(state),
     nextRetryAt: state.nextRetryAt,
     dunningStep: state.dunningStep,
     paused: state.paused,

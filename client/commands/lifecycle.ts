@@ -5,9 +5,12 @@ import { collectProblems } from '../cli/problems.js';
 import { InvalidInputError } from '../errors.js';
 import type { SubscriptionState } from '../../workflows/types.js';
 import { MAX_REASON_LENGTH, type StopResult } from '../subscriptions/lifecycle.js';
+import { nextChargeAt, periodEndsAt } from '../subscriptions/live-dates.js';
 
 function stateLine(state: SubscriptionState): string {
-  return `status ${state.status}${state.paused ? ' (paused)' : ''}${state.cancelAtPeriodEnd ? ', cancels at period end' : ''}; cycle ${state.cycle}; next billing ${showInstant(state.nextBillingAt, 'UTC')}`;
+  const ends = periodEndsAt(state);
+  const when = ends ? `ends ${showInstant(ends, 'UTC')}` : `next billing ${showInstant(nextChargeAt(state), 'UTC')}`;
+  return `status ${state.status}${state.paused ? ' (paused)' : ''}${state.cancelAtPeriodEnd ? ', cancels at period end' : ''}; cycle ${state.cycle}; ${when}`;
 }
 
 function reasonOption(): Command['options'] {
@@ -162,7 +165,7 @@ Examples:
     return respond(
       ctx,
       result,
-      `Plan of ${id} from cycle ${result.fromCycle}: ${showMoney(result.amountMinor, currency)} ${showInterval(result.interval)}; next billing ${showInstant(after.workflow.live?.nextBillingAt ?? null, zone)}\n`,
+      `Plan of ${id} from cycle ${result.fromCycle}: ${showMoney(result.amountMinor, currency)} ${showInterval(result.interval)}; next billing ${showInstant(after.workflow.live ? nextChargeAt(after.workflow.live) : null, zone)}\n`,
     );
   },
 };

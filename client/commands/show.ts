@@ -1,6 +1,7 @@
 import { fields, periodEndStopNote, showInstant, showInterval, showMoney, table, toJson } from '../cli/format.js';
 import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import type { SubscriptionDetails } from '../subscriptions/read.js';
+import { nextChargeAt } from '../subscriptions/live-dates.js';
 
 export const showCommand: Command = {
   name: 'show',
@@ -18,7 +19,7 @@ ${JSON_OPTION_HELP}
 
 Examples:
   billing show sub-1001
-  billing show sub-1001 --json | jq .workflow.live.nextBillingAt
+  billing show sub-1001 --json | jq .subscription.nextBillingAt
 `,
   async run(ctx, _values, [id]) {
     const { client } = await ctx.connect();
@@ -45,7 +46,7 @@ export function renderDetails(d: SubscriptionDetails): string {
     ['permission expires', s.permissionExpiresAt ? showInstant(s.permissionExpiresAt, zone) : 'none known (no expirationTimestamp)'],
     ['anchor', `${s.anchor.localDateTime} ${zone}`],
     ['cycle', String(live?.cycle ?? s.currentCycle)],
-    ['next billing', showInstant(live ? live.nextBillingAt : s.nextBillingAt, zone)],
+    ['next billing', showInstant(live ? nextChargeAt(live) : s.nextBillingAt, zone)],
   ];
   if (s.stopRequested) pairs.push(['stop requested', `at ${showInstant(s.stopRequested.at, zone)} (${s.stopRequested.reason})`]);
   // Recorded in PostgreSQL (also when the workflow does not run: billing repair finishes it); shown until the subscription has ended.

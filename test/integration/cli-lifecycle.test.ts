@@ -211,6 +211,9 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     // Cycle 1 is not charged: no next billing date, only the day it ends.
     expect(details.subscription.nextBillingAt).toBeNull();
     expect((await cli.run(['show', 'cli-period-end'])).stdout).toMatch(/stop at period end +stops at period end \(buyer cancelled\), after cycle 0 \/ on /);
+    // The workflow waits for cycle 1's date only to end then: no next billing date in the text either.
+    expect((await cli.run(['show', 'cli-period-end'])).stdout).toMatch(/^ *next billing +—$/m);
+    expect(stop.stdout).toMatch(/; cycle \d+; ends \S+ \S+ UTC/);
     expect((await cli.run(['list', '--charge-permission', cp])).stdout).toMatch(
       /cli-period-end +active \(stops at period end \(buyer cancelled\), after cycle 0 \/ on /,
     );
