@@ -90,6 +90,8 @@ export interface PriorDayResult {
   lastChargeAfterT0Seconds: number | null;
   /** Charges per second from T0 to the last charge. */
   chargesPerSecond: number | null;
+  /** Its subscriptions asleep (next billing date written) 1 s before its T0 (absent before 2026-11-30 21:20 UTC). */
+  asleepAtT0?: number;
 }
 
 export interface BillingDayResult {
@@ -101,7 +103,8 @@ export interface BillingDayResult {
   daemonRateLimitPerSecond: number;
   faults: Partial<FaultConfig>;
   workerTuning: WorkerTuning;
-  launch: LaunchFigures & { finishedBeforeT0Seconds: number };
+  /** asleepAtT0: the day's subscriptions whose workflow had written its next billing date 1 s before T0 (absent before 2026-11-30 21:20 UTC). */
+  launch: LaunchFigures & { finishedBeforeT0Seconds: number; asleepAtT0?: number };
   /** (N − burst) / rate: the quota-limited floor; null without a quota. */
   idealSeconds: number | null;
   /**
@@ -199,6 +202,34 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     // Started together: the slowest start-up is the figure.
     const workerStartMs = Math.max(...(await Promise.all(workers.map((w) => w.ready()))));
     const ctx = launchContext(database.db, bench.client, tuning.taskQueues);
+    // The processes' CPU from now on (each replica, Temporal, PostgreSQL, this process, the hooks' own).
+    const startMeter = (): PhaseMeter =>
+      new PhaseMeter(
+        workers.map((w) => () => w.pid),
+        () => stack.temporal.process.pid,
+        stack.workDir,
+        options.hooks?.processes,
+      ).start();
+    const meter = startMeter();
+    const storageBefore = await storageBytes(stack, databaseName);
+    // T0 leaves time to start every workflow and let it reach its timer. With --prior-day, the
+    // measured day's subscriptions start first and sleep through the prior day, so that its peak
+    // runs with the population the measured one has, as last month's peak did (a prior day run
+    // before them ran with half the workflows and was faster: 37–42/s against 30–31/s).
+    const priorSeconds = priorCount > 0 ? (options.leadSeconds ?? defaultLeadSeconds(priorCount, stack.temporalKind)) + priorDayBudgetSeconds(priorCount) : 0;
+    const leadSeconds = (options.leadSeconds ?? defaultLeadSeconds(n, stack.temporalKind)) + priorSeconds;
+    const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
+    say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
+    const launch = await launchAll(
+      ctx,
+      permissions.map((cp, i) => yearlySpec(`${dayPrefix}${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)),
+      options.launchConcurrency,
+      (done) => say(`[${options.name}]   ${done} started`),
+    );
+    const finishedBeforeT0Seconds = round((t0Ms - Date.now()) / 1000, 1);
+    say(`[${options.name}] started ${n} in ${round(launch.elapsedMs / 1000, 1)} s (${launch.perSecond}/s); T0 in ${finishedBeforeT0Seconds} s`);
+    if (finishedBeforeT0Seconds < 0)
+      say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
     const priorDay =
       priorCount > 0
         ? await runPriorDay({
@@ -212,30 +243,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
             options,
           })
         : null;
-    // The processes' CPU from now on (each replica, Temporal, PostgreSQL, this process, the hooks' own).
-    const startMeter = (): PhaseMeter =>
-      new PhaseMeter(
-        workers.map((w) => () => w.pid),
-        () => stack.temporal.process.pid,
-        stack.workDir,
-        options.hooks?.processes,
-      ).start();
-    const meter = startMeter();
-    const storageBefore = await storageBytes(stack, databaseName);
-    // T0 leaves time to start every workflow and let it reach its timer.
-    const leadSeconds = options.leadSeconds ?? defaultLeadSeconds(n, stack.temporalKind);
-    const t0Ms = Math.ceil((Date.now() + leadSeconds * 1000) / 1000) * 1000;
-    say(`[${options.name}] starting ${n} subscriptions due at T0 = ${new Date(t0Ms).toISOString()} (in ${leadSeconds} s)`);
-    const launch = await launchAll(
-      ctx,
-      permissions.map((cp, i) => yearlySpec(`${dayPrefix}${i}`, cp, t0Ms, options.afterCharge === 'end' ? 1 : undefined)),
-      options.launchConcurrency,
-      (done) => say(`[${options.name}]   ${done} started`),
-    );
-    const finishedBeforeT0Seconds = round((t0Ms - Date.now()) / 1000, 1);
-    say(`[${options.name}] started ${n} in ${round(launch.elapsedMs / 1000, 1)} s (${launch.perSecond}/s); T0 in ${finishedBeforeT0Seconds} s`);
-    if (finishedBeforeT0Seconds < 0)
-      say(`[${options.name}] WARNING: starting took longer than the lead; late starts are charged at once (pass --lead-seconds)`);
+    if (priorDay && Date.now() > t0Ms) say(`[${options.name}] WARNING: the prior day ran past T0; the forecast below was made late`);
 
     // As `billing forecast` computes it: the quota the daemon runs at, and the daemon's own
     // throughput when the ledger (the prior day's, if any) measured it lower.
@@ -246,7 +254,9 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     await options.hooks?.beforeT0?.(database.db);
     const limit = describeChargeRate(forecast.rate);
     say(`[${options.name}] billing forecast: ${forecast.totalDue} charges, the last sent at T0 + ${round(predictedLastChargeAfterT0Seconds, 1)} s. ${limit}`);
-    await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
+    const asleepAtT0 = await asleepJustBeforeT0(database, dayPrefix, t0Ms);
+    say(`[${options.name}] asleep (next billing date written) just before T0: ${asleepAtT0}/${n}`);
+    if (asleepAtT0 < n) say(`[${options.name}] WARNING: ${n - asleepAtT0} were still starting at T0: the day also carries their start (pass --lead-seconds)`);
     const fromT0 = startMeter();
     // Bounded wait: every subscription settled after its charge (renewed for next year, or
     // ended), or the deadline.
@@ -327,7 +337,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
       afterCharge: options.afterCharge,
       faults: options.faults ?? {},
       workerTuning: tuning,
-      launch: { ...launch, finishedBeforeT0Seconds },
+      launch: { ...launch, finishedBeforeT0Seconds, asleepAtT0 },
       idealSeconds: idealSeconds === null ? null : round(idealSeconds, 1),
       forecast: {
         predictedLastChargeAfterT0Seconds: round(predictedLastChargeAfterT0Seconds, 1),
@@ -378,13 +388,15 @@ async function runPriorDay(input: {
   const { ctx, database, options, permissions, prefix } = input;
   const n = permissions.length;
   const say = (line: string) => options.say(`[${options.name}] prior day: ${line}`);
-  const t0Ms = Math.ceil((Date.now() + defaultLeadSeconds(n, input.stackKind) * 1000) / 1000) * 1000;
+  const t0Ms = Math.ceil((Date.now() + (options.leadSeconds ?? defaultLeadSeconds(n, input.stackKind)) * 1000) / 1000) * 1000;
   say(`starting ${n} subscriptions due at ${new Date(t0Ms).toISOString()}, the ledger's evidence for the forecast`);
   await launchAll(
     ctx,
     permissions.map((cp, i) => yearlySpec(`${prefix}${i}`, cp, t0Ms)),
     options.launchConcurrency,
   );
+  const asleepAtT0 = await asleepJustBeforeT0(database, prefix, t0Ms);
+  say(`asleep just before its T0: ${asleepAtT0}/${n}`);
   const settledWhere = sql`${settledCondition('renew', t0Ms)} and id like ${`${prefix}%`}`;
   const deadlineMs = t0Ms + 1000 * Math.max(300, n / 5);
   let settled = 0;
@@ -404,9 +416,29 @@ async function runPriorDay(input: {
     charged: figures?.charged ?? 0,
     lastChargeAfterT0Seconds: last === null ? null : round(last, 2),
     chargesPerSecond: last === null || last <= 0 ? null : round((figures?.charged ?? 0) / last, 1),
+    asleepAtT0,
   };
   say(`${result.charged}/${n} charged, the last at T0 + ${result.lastChargeAfterT0Seconds} s (${result.chargesPerSecond}/s); ${settled}/${n} renewed`);
   return result;
+}
+
+/**
+ * Waits until 1 s before T0 and counts the subscriptions (ids starting with `prefix`) whose
+ * workflow has written its next billing date — its last step before the timer — then waits for
+ * T0. A real billing day's subscriptions all sleep at T0; one still starting adds its start to it.
+ */
+async function asleepJustBeforeT0(database: ReturnType<typeof createDb>, prefix: string, t0Ms: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - 1000 - Date.now())));
+  const [row] = await database.db.execute<{ n: number }>(
+    sql`select count(*)::int as n from subscriptions where id like ${`${prefix}%`} and next_billing_at is not null`,
+  );
+  await new Promise((r) => setTimeout(r, Math.max(0, t0Ms - Date.now())));
+  return row?.n ?? 0;
+}
+
+/** Seconds the prior day gets after its T0 before the measured day's: its charges at 20/s or more, renewals, and a minute. */
+function priorDayBudgetSeconds(n: number): number {
+  return Math.ceil(60 + n / 20);
 }
 
 /**

@@ -30,10 +30,14 @@ const USAGE = `npm run bench -- [options]
   --errors P                probability of a 503 before processing (default 0)
   --prior-day N             billing-day: a billing day of N subscriptions first, in the same database
                             and daemon under the same quota, whose ledger is the evidence the billing
-                            forecast learns the daemon's throughput from before the measured day
-                            (default 0: none; about 1000 or more, so that charges wait 25 s or longer)
+                            forecast learns the daemon's throughput from before the measured day; the
+                            measured day's subscriptions are started before it and sleep through it,
+                            as last month's peak ran with this month's population (the launch's CPU
+                            figure then includes the prior day). Default 0: none; about 1000 or more,
+                            so that charges wait 15 s or longer
   --launch-concurrency N    subscriptions started in parallel (default 32)
-  --lead-seconds S          seconds from the start of launching to T0 (default 20 + N/45 on the dev
+  --lead-seconds S          seconds from the start of launching to T0, for the prior day too; the
+                            day's subscriptions asleep 1 s before T0 are counted (default 20 + N/45 on the dev
                             server, 20 + N/18 on the cluster, whose starts were slower here)
   --after-charge renew|end  billing-day and throughput: renew = each subscription renews for next year
                             (default, a real billing day); end = each term is that one cycle, so every
