@@ -148,21 +148,28 @@
           { type: 'bar', label: 'backlog at the hour start', data: hours.map((h) => h.backlogAtStart), backgroundColor: '#c62828' },
           {
             type: 'line',
-            label: `sendable per hour: ${d.forecast.limit.limitedBy === 'quota' ? 'the quota' : "the daemon's throughput"} (right axis)`,
+            label: `sendable per hour: ${d.forecast.limit.limitedBy === 'quota' ? 'the quota' : "the daemon's throughput"}`,
             data: hours.map((h) => h.capacity),
             borderColor: '#232f3e',
             pointRadius: 0,
-            yAxisID: 'quota',
           },
         ],
       },
-      // What can be sent is usually far above an hour's charges: its own axis keeps the bars readable.
+      // One axis for what is due and what can be sent, so a bar above the line is an hour over
+      // capacity (two axes made a bar at 8 % of capacity look like overload). What can be sent is
+      // usually far above an hour's charges: a logarithmic axis keeps both readable.
       options: {
         animation: false,
         scales: {
           x: { title: utcHours },
-          y: { beginAtZero: true, title: { display: true, text: 'charges due (left axis)' } },
-          quota: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'sendable per hour (right axis)' } },
+          // From 0.5, so that an hour with one charge due still shows a bar.
+          y: {
+            type: 'logarithmic',
+            min: 0.5,
+            // Whole charges only (the axis would label 0.5 and 1,000.0).
+            ticks: { callback: (value) => (value >= 1 && Number.isInteger(value) ? value.toLocaleString('en-US') : null) },
+            title: { display: true, text: 'charges per hour (logarithmic)' },
+          },
         },
       },
     });

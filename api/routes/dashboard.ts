@@ -11,7 +11,7 @@ import { isLatePeak, minPeakLatenessFor, type BillingForecast } from '../../clie
 import { DEFAULT_FORECAST_WARN_AFTER_MS } from '../../config/billing.js';
 import type { Database } from '../../db/client.js';
 import { problemResponses } from '../problems.js';
-import { DashboardSchema } from '../schemas/dashboard.js';
+import { DashboardQuery, DashboardSchema } from '../schemas/dashboard.js';
 
 export interface DashboardSettings {
   /**
@@ -34,7 +34,8 @@ export const dashboardDataRoutes: FastifyPluginAsyncZod<{ db: Database; now: () 
       operationId: 'getDashboard',
       tags: ['operations'],
       summary: 'Billing at a glance: subscriptions by status, the ones needing a person, money, outcomes, lag, the billing forecast, backlogs',
-      response: { 200: DashboardSchema, ...problemResponses(401, 503) },
+      querystring: DashboardQuery,
+      response: { 200: DashboardSchema, ...problemResponses(400, 401, 503) },
     },
     handler: async () => {
       const warnAfterMs = settings.forecast.warnAfterMs ?? DEFAULT_FORECAST_WARN_AFTER_MS;

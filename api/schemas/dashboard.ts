@@ -126,3 +126,6 @@ export const DashboardSchema = z
     backlogs: z.strictObject({ ipnInbox: BacklogSchema, webhookDeliveries: BacklogSchema }),
   })
   .meta({ id: 'Dashboard' });
+
+/** GET /v1/dashboard takes no parameters: one refused names itself rather than being ignored (the forecast window is billing.yaml's). */
+export const DashboardQuery = z.strictObject({});

@@ -29,19 +29,23 @@ each active or trialing subscription's next billing date and its later cycles in
 (on its current schedule, after a plan change too), and past_due subscriptions' scheduled
 dunning retries (the cycles that come due meanwhile at the retry); payment_method_required,
 needs_attention, unpaid, paused, stopped and finished subscriptions ask for none (nothing is
-charged until the buyer or an operator acts). A cancel at the period's end is not recorded in
-PostgreSQL: such a subscription counts until it ends.
+charged until the buyer or an operator acts); one stopping at period end asks for none after
+its last paid cycle.
 The rate is the lower of the Create Charge quota (temporal.yaml rateLimits.createChargePerSecond)
-and the daemon's own throughput, measured on the ledger's peaks of the last
+— times the share of it the deployment sent on the ledger's last peak the quota held back — and
+the daemon's own throughput, measured on the ledger's peaks of the last
 billing.yaml forecast.capacityLookback (35 days); where no peak measured it,
-forecast.capacityPerSecond when set, else the quota alone. The line "Limit:" says which and why.
+forecast.capacityPerSecond when set, else the quota alone. Each charge counts from its due time
+plus the wake-up delay measured on that peak. The line "Limit:" says which and why.
 
 Options:
   --days <n>                   days ahead, 1-31 (default 7)
   --from <ISO instant>         start of the window, with Z or an offset (default: now), from
-                               1970 to 366 days ahead. A past --from replays: charges overdue
-                               then count as due then. A future --from counts the cycles due in
-                               the window, plus the backlog the ones before it really leave
+                               1970 to 366 days ahead. A past --from reads the ledger's evidence
+                               as it stood then and counts from then what is due now (each
+                               subscription's current next billing date; cycles charged since
+                               are not replayed). A future --from counts the cycles due in the
+                               window, plus the backlog the ones before it really leave
   --warn-after <duration>      warn when a charge of a peak is this late, more than 0: 90s,
                                15m, 2h (default: billing.yaml forecast.warnAfter, 30m)
 ${JSON_OPTION_HELP}

@@ -160,21 +160,52 @@ async function moneyByCurrency(db: Database, now: Date): Promise<MoneyByCurrency
   };
   for (const r of captured) Object.assign(entry(r.environment, r.currency), { capturedToday: r.today, capturedThisMonth: r.month });
   for (const r of refunded) entry(r.environment, r.currency).refundedThisMonth = r.month;
+  const plansOf = new Map<MoneyByCurrency, Array<{ amountMinor: bigint; interval: BillingInterval }>>();
   for (const p of plans) {
     const e = entry(p.environment, p.currency);
-    e.mrr = (BigInt(e.mrr) + monthlyMinor(BigInt(p.amount_minor), { unit: p.interval_unit as IntervalUnit, count: p.interval_count })).toString();
+    plansOf.set(e, [
+      ...(plansOf.get(e) ?? []),
+      { amountMinor: BigInt(p.amount_minor), interval: { unit: p.interval_unit as IntervalUnit, count: p.interval_count } },
+    ]);
   }
+  for (const [e, of] of plansOf) e.mrr = monthlyRecurringMinor(of).toString();
   // Live money first, then sandbox; by currency within each.
   return [...rows.values()].sort((a, b) => environmentOrder(a.environment) - environmentOrder(b.environment) || a.currency.localeCompare(b.currency));
 }
 
 const environmentOrder = (environment: string): number => (environment === 'live' ? 0 : 1);
 
-/** An amount billed every `interval`, as a monthly amount (an average month), rounded half up to minor units. */
-export function monthlyMinor(amountMinor: bigint, interval: BillingInterval): bigint {
-  const intervalMs = BigInt(AVERAGE_UNIT_MS[interval.unit]) * BigInt(interval.count);
-  const month = BigInt(AVERAGE_UNIT_MS.month);
-  return (amountMinor * month * 2n + intervalMs) / (intervalMs * 2n);
+/** A non-negative fraction of minor units. */
+interface Fraction {
+  num: bigint;
+  den: bigint;
+}
+
+/** An amount billed every `interval`, as an exact monthly amount (an average month: 365.2425 / 12 days) in minor units. */
+function monthlyFraction(amountMinor: bigint, interval: BillingInterval): Fraction {
+  return { num: amountMinor * BigInt(AVERAGE_UNIT_MS.month), den: BigInt(AVERAGE_UNIT_MS[interval.unit]) * BigInt(interval.count) };
+}
+
+function addFractions(a: Fraction, b: Fraction): Fraction {
+  const num = a.num * b.den + b.num * a.den;
+  const den = a.den * b.den;
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a === 0n ? 1n : a;
+}
+
+const roundHalfUp = (f: Fraction): bigint => (f.num * 2n + f.den) / (f.den * 2n);
+
+/**
+ * Monthly recurring revenue in minor units: each plan's amount normalised to an average month,
+ * summed exactly and rounded half up once (rounding each plan would drift with their number).
+ */
+export function monthlyRecurringMinor(plans: ReadonlyArray<{ amountMinor: bigint; interval: BillingInterval }>): bigint {
+  return roundHalfUp(plans.reduce<Fraction>((sum, p) => addFractions(sum, monthlyFraction(p.amountMinor, p.interval)), { num: 0n, den: 1n }));
 }
 
 async function outcomesByHour(db: Database, now: Date, hours: number): Promise<OutcomeHour[]> {

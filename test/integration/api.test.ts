@@ -963,6 +963,10 @@ describe('HTTP API /v1 against the real stack', () => {
     const readOnly = await newKey(database.db, 'dashboard', true);
     const d = await api.call<Body>('GET', '/v1/dashboard', { key: readOnly });
     expect(d.status).toBe(200);
+    // It takes no parameters: one is refused by name, not ignored (the forecast is always billing.yaml's 7 days).
+    const days = await api.call<Body>('GET', '/v1/dashboard', { key: readOnly, query: { days: '3' } });
+    expect(days.status).toBe(400);
+    expect(days.body.detail).toMatch(/querystring\.days: is not a field/);
     const byStatus = await database.db.execute<{ status: string; count: number }>(
       sql`select status, count(*)::int as count from subscriptions group by status order by status`,
     );
