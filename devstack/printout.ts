@@ -50,7 +50,9 @@ export function runningLines(stack: RunningDevStack): string[] {
     ...(stack.sdkMetricsAddress ? [`  Temporal SDK metrics http://${stack.sdkMetricsAddress}/metrics`] : []),
     // Replica 1 is the daemon above; the others are processes of their own.
     ...(stack.replicas ?? []).map(
-      (replica, i) => `  ${`Replica ${i + 2}`.padEnd(19)} operations ${replica.operationsUrl}, API ${replica.apiUrl}/v1, IPN ${replica.ipnUrl}`,
+      (replica, i) =>
+        `  ${`Replica ${i + 2}`.padEnd(19)} operations ${replica.operationsUrl}, API ${replica.apiUrl}/v1, IPN ${replica.ipnUrl}` +
+        (replica.sdkMetricsAddress ? `, Temporal SDK metrics http://${replica.sdkMetricsAddress}/metrics` : ''),
     ),
     dataLocationLine(stack.data),
   ];

@@ -38,7 +38,7 @@ describe('the dev printout with the Temporal cluster and replicas', () => {
           ipnUrl: 'http://127.0.0.1:8887/ipn',
           apiUrl: 'http://127.0.0.1:8888',
           operationsUrl: 'http://127.0.0.1:9564',
-          sdkMetricsAddress: null,
+          sdkMetricsAddress: '127.0.0.1:9565',
         },
         {
           name: 'dev-replica-3',
@@ -51,7 +51,8 @@ describe('the dev printout with the Temporal cluster and replicas', () => {
     });
     expect(lines.some((line) => line.includes('temporal workflow list'))).toBe(false);
     expect(lines.filter((line) => line.startsWith('  Replica'))).toEqual([
-      '  Replica 2           operations http://127.0.0.1:9564, API http://127.0.0.1:8888/v1, IPN http://127.0.0.1:8887/ipn',
+      // docs/deploy.md says every port of a replica is in the printout, the SDK metrics' too (fresh review).
+      '  Replica 2           operations http://127.0.0.1:9564, API http://127.0.0.1:8888/v1, IPN http://127.0.0.1:8887/ipn, Temporal SDK metrics http://127.0.0.1:9565/metrics',
       '  Replica 3           operations http://127.0.0.1:9664, API http://127.0.0.1:8988/v1, IPN http://127.0.0.1:8987/ipn',
     ]);
   });
