@@ -9,7 +9,6 @@ import { forecastCharges } from '../client/subscriptions/forecast.js';
 import { sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES } from '../billing/vocabulary.js';
 import { createDb, type Database } from '../db/client.js';
-import { freePort } from '../devstack/ports.js';
 import { NO_FAULTS, type FaultConfig } from '../simulator/faults.js';
 import { wakeUpBreakdown, type WakeUpBreakdown } from './history-breakdown.js';
 import { checkBillingDay, percentiles, summariseAttempts, type BillingDayCheck, type Percentiles } from './ledger-check.js';
@@ -19,7 +18,7 @@ import { round } from './proc-stats.js';
 import type { BenchStack } from './stack.js';
 import { bytesPerSubscription, storageBytes, type StorageBytes } from './storage.js';
 import type { BenchTemporal } from './topology.js';
-import { spawnWorker, type WorkerProcess, type WorkerTuning } from './worker-process.js';
+import { spawnWorker, stackWorkerOptions, type WorkerProcess, type WorkerTuning } from './worker-process.js';
 
 /** The ledger's paid states as an SQL list, from the one vocabulary. */
 const paidStates = sql`(${sql.join(
@@ -186,14 +185,7 @@ export async function runBillingDay(stack: BenchStack, options: BillingDayOption
     for (let r = 1; r <= replicas; r++)
       workers.push(
         await spawnWorker({
-          workDir: stack.workDir,
-          temporalAddress: () => stack.temporal.address,
-          databaseUrl,
-          simulatorUrl: stack.simulator.url,
-          key: stack.key,
-          ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
-          ports: { ipn: await freePort(), operations: await freePort() },
-          tuning,
+          ...(await stackWorkerOptions(stack, databaseUrl, tuning)),
           ...(replicas > 1 ? { replica: r } : {}),
           ...(options.webhooks ? { webhooks: options.webhooks } : {}),
           onOutput: (line) => say(`[worker${replicas > 1 ? ` ${r}` : ''}] ${line.slice(0, 300)}`),

@@ -8,13 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDb } from '../db/client.js';
-import { freePort } from '../devstack/ports.js';
 import { connectClient, createPermissions, launchAll, launchContext, yearlySpec, type LaunchFigures } from './launch.js';
 import { PhaseMeter, type PhaseFigures } from './meters.js';
 import { mib, round, sampleProcess } from './proc-stats.js';
 import type { BenchStack } from './stack.js';
 import { bytesPerSubscription, storageBytes, type StorageBytes } from './storage.js';
-import { runBillingImport, spawnWorker, type WorkerSpawnOptions, type WorkerTuning } from './worker-process.js';
+import { runBillingImport, spawnWorker, stackWorkerOptions, type WorkerSpawnOptions, type WorkerTuning } from './worker-process.js';
 import { percentiles, type Percentiles } from './ledger-check.js';
 
 export interface IdleOptions {
@@ -80,14 +79,7 @@ export async function runIdle(stack: BenchStack, options: IdleOptions): Promise<
   say(`[idle] creating ${n} Charge Permissions`);
   const permissions = await createPermissions(stack.control, n);
   const spawnOptions: WorkerSpawnOptions = {
-    workDir: stack.workDir,
-    temporalAddress: () => stack.temporal.address,
-    databaseUrl,
-    simulatorUrl: stack.simulator.url,
-    key: stack.key,
-    ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
-    ports: { ipn: await freePort(), operations: await freePort() },
-    tuning,
+    ...(await stackWorkerOptions(stack, databaseUrl, tuning)),
     onOutput: (line) => say(`[worker] ${line.slice(0, 300)}`),
   };
   const worker = await spawnWorker(spawnOptions);

@@ -8,6 +8,7 @@ import { Connection } from '@temporalio/client';
 import { freePort } from '../devstack/ports.js';
 import { parse, stringify } from 'yaml';
 import type { MerchantKey } from './merchant-key.js';
+import type { BenchStack } from './stack.js';
 
 export interface WorkerTuning {
   taskQueues: { workflows: string; charges: string; amazonReads: string };
@@ -38,6 +39,24 @@ export interface WorkerSpawnOptions {
   webhooks?: Record<string, unknown>;
   /** Receives the worker's stderr/stdout lines (warnings and errors only: LOG_LEVEL=warn). */
   onOutput?: (line: string) => void;
+}
+
+/** The options every daemon process of a bench stack shares: its Temporal, simulator, key and free ports. */
+export async function stackWorkerOptions(
+  stack: Pick<BenchStack, 'workDir' | 'temporal' | 'simulator' | 'key'>,
+  databaseUrl: string,
+  tuning: WorkerTuning,
+): Promise<Omit<WorkerSpawnOptions, 'onOutput' | 'replica' | 'webhooks' | 'poolSize'>> {
+  return {
+    workDir: stack.workDir,
+    temporalAddress: () => stack.temporal.address,
+    databaseUrl,
+    simulatorUrl: stack.simulator.url,
+    key: stack.key,
+    ipnPublicKeyPem: stack.simulator.ipnSigningPublicKeyPem,
+    ports: { ipn: await freePort(), operations: await freePort() },
+    tuning,
+  };
 }
 
 export interface WorkerProcess {
