@@ -18,6 +18,7 @@ import { listCommand } from './commands/list.js';
 import { previewCommand } from './commands/preview.js';
 import { refundCommand } from './commands/refund.js';
 import { repairCommand } from './commands/repair.js';
+import { replayCommand } from './commands/replay.js';
 import { showCommand } from './commands/show.js';
 import { startCommand } from './commands/start.js';
 import { webhooksCommand } from './commands/webhooks.js';
@@ -34,6 +35,7 @@ export const COMMANDS: readonly Command[] = [
   forecastCommand,
   refundCommand,
   repairCommand,
+  replayCommand,
   importCommand,
   exportCommand,
   demoCommand,

@@ -5,7 +5,8 @@ export interface Progress {
   done(): void;
 }
 
-export function createProgress(write: (text: string) => void, isTTY: boolean, total: number, label: string): Progress {
+/** `failedAs` names the items that did not pass in the count ("3 rejected", "1 failed"). */
+export function createProgress(write: (text: string) => void, isTTY: boolean, total: number, label: string, failedAs = 'rejected'): Progress {
   let done = 0;
   let failed = 0;
   let lastReportedDecile = -1;
@@ -13,13 +14,13 @@ export function createProgress(write: (text: string) => void, isTTY: boolean, to
   const render = (): void => {
     if (isTTY) {
       const filled = total === 0 ? width : Math.round((done / total) * width);
-      write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${failed > 0 ? ` (${failed} rejected)` : ''}`);
+      write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${failed > 0 ? ` (${failed} ${failedAs})` : ''}`);
       return;
     }
     const decile = total === 0 ? 10 : Math.floor((done / total) * 10);
     if (decile !== lastReportedDecile || done === total) {
       lastReportedDecile = decile;
-      write(`${label}: ${done}/${total}${failed > 0 ? ` (${failed} rejected)` : ''}\n`);
+      write(`${label}: ${done}/${total}${failed > 0 ? ` (${failed} ${failedAs})` : ''}\n`);
     }
   };
   return {

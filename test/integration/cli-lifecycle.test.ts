@@ -298,4 +298,22 @@ describe('billing CLI: a subscription from checkout to cancellation', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^id\s+status\s+plan\s+charge permission\s+cycle\s+next billing$/);
     expect(table.stdout).toContain('9.99 EUR every hour');
   });
+  it('replay: the running subscriptions of this deployment replay on this code (the upgrade gate), a query narrows it, a bad one is one line', async () => {
+    const all = await cli.run(['replay']);
+    expect(all.stderr).toMatch(/^replayed: /);
+    const counted = /^(\d+) histories from .*ExecutionStatus="Running".* replayed on this code: (\d+) ok, 0 failed\.$/m.exec(all.stdout);
+    expect(counted, all.stdout).not.toBeNull();
+    expect(Number(counted![1])).toBeGreaterThanOrEqual(2);
+    expect(counted![2]).toBe(counted![1]);
+    expect(all.code).toBe(0);
+    // A finished one too: the stopped subscription's cancelled history.
+    const one = await cli.json<{ replayed: number; failed: unknown[] }>(['replay', '--query', 'SubscriptionId="cli-stop-now"']);
+    expect(one).toMatchObject({ replayed: 1, failed: [] });
+    const none = await cli.run(['replay', '--query', 'WorkflowId="no-such-subscription"']);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toMatch(/^No workflow matched \(.*WorkflowId="no-such-subscription"\): nothing replayed\.\n$/);
+    const bad = await cli.run(['replay', '--query', 'NoSuchAttribute = "x"']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: --query was refused by Temporal: .*NoSuchAttribute.*\n$/);
+  });
 });

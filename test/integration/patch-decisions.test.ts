@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PATCHES_DECIDED_AT_RUN_START } from '../../workflows/patches.js';
-import { historyFromProtoJson, historyToProtoJson } from '../support/history-json.js';
+import { historyFromProtoJson, historyToProtoJson } from '../../client/replay/history-json.js';
 import { connectTestTemporal, uniqueTaskQueue, type TestTemporal } from '../support/integration.js';
 import { localActivitySplitPoints, splitAfterLocalActivities } from '../replay/split-history.js';
 import { goSignal, LATER, OLDER } from './fixtures/patch-probe.js';

@@ -10,7 +10,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
-import { historyFromProtoJson } from '../../support/history-json.js';
+import { historyFromProtoJson } from '../../../client/replay/history-json.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 import { localActivitySplitPoints, splitAfterLocalActivities } from '../../replay/split-history.js';
 

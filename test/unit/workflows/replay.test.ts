@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
-import { historyFromProtoJson } from '../../support/history-json.js';
+import { historyFromProtoJson } from '../../../client/replay/history-json.js';
 import { BOUNDED_CONTINUE_AS_NEW, PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 

@@ -1,4 +1,5 @@
-// Proto-JSON history files → History objects for Worker.runReplayHistories.
+// Proto-JSON history files (what `temporal workflow show --output json` writes, and the committed
+// test/replay/histories) → History objects for Worker.runReplayHistories, and back.
 //
 // Why not the SDK's historyFromJSON: in this install @temporalio/common and @temporalio/proto each
 // carry their own copy of protobufjs 8.8.1, so common's protojson rejects proto's types
@@ -25,7 +26,7 @@ const historyType = patchProtobufRoot(requireHere('@temporalio/proto')).lookupTy
 /** Parses what `temporal workflow show --output json` writes (proto-JSON: enum names, string int64s). */
 export function historyFromProtoJson(json: unknown): History {
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { events?: unknown }).events)) {
-    throw new TypeError('not a workflow history: expected an object with an "events" array');
+    throw new TypeError('expected an object with an "events" array');
   }
   const history = fromJson(historyType, json, { ignoreUnknownFields: true }) as History | null;
   if (!history) throw new TypeError('not a workflow history');

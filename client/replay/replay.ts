@@ -1,0 +1,133 @@
+// Replays workflow histories on this checkout's workflow code: the gate before an upgrade
+// (docs/deploy.md). A history the new code would not reproduce command for command fails with
+// the SDK's DeterminismViolationError; nothing runs against Temporal or Amazon Pay meanwhile
+// (activities are not executed on replay, their recorded results are read from the history).
+import { readFile } from 'node:fs/promises';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
+import type * as proto from '@temporalio/proto';
+import { workflowBundle } from '../../daemon/workers.js';
+import { InvalidInputError } from '../errors.js';
+import { historyFromProtoJson } from './history-json.js';
+
+type History = proto.temporal.api.history.v1.IHistory;
+
+const SHOW_OUTPUT = 'what `temporal workflow show --workflow-id <id> --output json` writes';
+
+export interface HistoryToReplay {
+  /** The workflow id, or the file name a downloaded history came from. */
+  workflowId: string;
+  history: History;
+}
+
+export interface ReplayFailure {
+  workflowId: string;
+  runId: string;
+  /** DeterminismViolationError or ReplayError. */
+  error: { name: string; message: string };
+}
+
+export interface ReplayReport {
+  replayed: number;
+  failed: ReplayFailure[];
+}
+
+/**
+ * Reads history files as `temporal workflow show --workflow-id … --output json` writes them.
+ * Every file is read before any replays: InvalidInputError lists each one that is missing, not
+ * JSON, or not a workflow history (field `files`), so a bad list fails whole and at once.
+ */
+export async function readHistoryFiles(paths: readonly string[]): Promise<HistoryToReplay[]> {
+  const problems: { field: string; message: string }[] = [];
+  const histories: HistoryToReplay[] = [];
+  for (const path of paths) {
+    const problem = (why: string) => problems.push({ field: 'file', message: `${JSON.stringify(path)} ${why}` });
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      problem(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      problem(`is not JSON; expected ${SHOW_OUTPUT}`);
+      continue;
+    }
+    try {
+      const history = historyFromProtoJson(json);
+      if ((history.events ?? []).length === 0) throw new TypeError('its "events" array is empty');
+      histories.push({ workflowId: path, history });
+    } catch (error) {
+      problem(`is not a workflow history (${error instanceof Error ? error.message : String(error)}); expected ${SHOW_OUTPUT}`);
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
+  return histories;
+}
+
+/**
+ * The workflows a visibility query matches (newest first, as Temporal lists them), at most
+ * `limit`, with their histories downloaded 5 at a time. `count` is Temporal's own count of the
+ * matches, for progress. A query Temporal refuses becomes InvalidInputError on field `query`
+ * with the server's reason.
+ */
+export async function matchingHistories(client: Client, query: string, limit: number): Promise<{ count: number; histories: AsyncIterable<HistoryToReplay> }> {
+  let count: number;
+  try {
+    count = (await client.workflow.count(query)).count;
+  } catch (error) {
+    // The client's ServiceError wraps the gRPC error: INVALID_ARGUMENT (3) when the query does not
+    // parse or names an unknown search attribute; its details say which.
+    const grpc = (error as { cause?: { code?: unknown; details?: unknown } }).cause;
+    if (grpc?.code === 3) throw InvalidInputError.of('query', `was refused by Temporal: ${String(grpc.details ?? (error as Error).message).split('\n')[0]}`);
+    throw error;
+  }
+  async function* firstN(): AsyncIterable<HistoryToReplay> {
+    if (limit === 0) return;
+    let taken = 0;
+    for await (const { workflowId, history } of client.workflow.list({ query }).intoHistories({ concurrency: 5, bufferLimit: 20 })) {
+      yield { workflowId, history: history as History };
+      if (++taken >= limit) return;
+    }
+  }
+  return { count: Math.min(count, limit), histories: firstN() };
+}
+
+/**
+ * Replays each history on the daemon's workflow bundle (daemon/workers.ts, so the same code and
+ * patches the worker would run), one at a time; `onResult` sees each result as it comes.
+ */
+export async function replayHistories(
+  histories: AsyncIterable<HistoryToReplay> | Iterable<HistoryToReplay>,
+  onResult?: (r: ReplayResult) => void,
+): Promise<ReplayReport> {
+  const report: ReplayReport = { replayed: 0, failed: [] };
+  quietSdkLogs();
+  for await (const result of Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, histories)) {
+    report.replayed++;
+    if (result.error)
+      report.failed.push({
+        workflowId: result.workflowId,
+        runId: result.runId,
+        error: { name: result.error.name, message: result.error.message.split('\n')[0] ?? '' },
+      });
+    onResult?.(result);
+  }
+  return report;
+}
+
+/**
+ * The replay worker logs each state change at INFO, and core a WARN with each nondeterminism it
+ * finds: the report says both, so only errors reach stderr. The Runtime can be installed once per
+ * process: a caller that installed its own (a test, the daemon) keeps it.
+ */
+function quietSdkLogs(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  } catch {
+    // Already installed.
+  }
+}

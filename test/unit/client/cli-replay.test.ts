@@ -1,0 +1,74 @@
+// `billing replay <files>`: the upgrade gate on downloaded histories, no server needed. A
+// committed history replays; the same history with its Create Charge activity renamed (what a
+// workflow change without patched() does to a running subscription) fails, named, exit 1.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../../client/cli.js';
+import { HISTORIES_DIR } from '../../replay/history-facts.js';
+import { fakeIo } from './support/fake-io.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'billing-replay-'));
+const recorded = join(HISTORIES_DIR, 'completed.json');
+
+function renamedActivity(): string {
+  const history = JSON.parse(readFileSync(recorded, 'utf8')) as { events: { activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[] };
+  const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'chargeCycle');
+  if (!scheduled) throw new Error('completed.json schedules no chargeCycle');
+  scheduled.activityTaskScheduledEventAttributes!.activityType.name = 'chargeCycleElsewhere';
+  const path = join(dir, 'changed.json');
+  writeFileSync(path, JSON.stringify(history));
+  return path;
+}
+
+describe('billing replay <history.json>…', () => {
+  it('replays a recorded history on this code: exit 0, counted', async () => {
+    const io = fakeIo();
+    expect(await runCli(['replay', recorded], io)).toBe(0);
+    expect(io.stdout).toBe('1 history from 1 file replayed on this code: 1 ok, 0 failed.\n');
+    expect(io.stderr).toBe('replayed: 1/1\n');
+  }, 60_000);
+
+  it('a history this code does not reproduce fails by name with the SDK DeterminismViolationError, exit 1; --json lists it', async () => {
+    const changed = renamedActivity();
+    const io = fakeIo();
+    expect(await runCli(['replay', recorded, changed], io)).toBe(1);
+    expect(io.stdout).toMatch(
+      new RegExp(`^FAILED ${changed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(run [0-9a-f-]+\\): DeterminismViolationError: .*chargeCycle`, 'm'),
+    );
+    expect(io.stdout).toMatch(/2 histories from 2 files replayed on this code: 1 ok, 1 failed\.\n$/);
+    expect(io.stderr).toContain('replayed: 2/2 (1 failed)');
+    const json = fakeIo();
+    expect(await runCli(['replay', changed, '--json'], json)).toBe(1);
+    const report = JSON.parse(json.stdout) as { replayed: number; failed: { workflowId: string; error: { name: string } }[] };
+    expect(report.replayed).toBe(1);
+    expect(report.failed).toEqual([expect.objectContaining({ workflowId: changed, error: expect.objectContaining({ name: 'DeterminismViolationError' }) })]);
+  }, 60_000);
+
+  it('every unreadable, non-JSON or non-history file is named in one line before anything replays, exit 2', async () => {
+    writeFileSync(join(dir, 'not-json.json'), 'x');
+    writeFileSync(join(dir, 'empty.json'), '{"events":[]}');
+    const io = fakeIo();
+    const files = ['missing.json', join(dir, 'not-json.json'), join(dir, 'empty.json'), join(import.meta.dirname, '../../../package.json')];
+    expect(await runCli(['replay', recorded, ...files], io)).toBe(2);
+    const line = io.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toContain('file "missing.json" cannot be read (ENOENT)');
+    expect(line).toContain('not-json.json" is not JSON');
+    expect(line).toContain('empty.json" is not a workflow history (its "events" array is empty)');
+    expect(line).toContain('package.json" is not a workflow history (expected an object with an "events" array)');
+    expect(io.stdout).toBe('');
+  });
+
+  it('--limit and --query are for Temporal, not with files; bad values are named together', async () => {
+    const withFiles = fakeIo();
+    expect(await runCli(['replay', recorded, '--limit', '5'], withFiles)).toBe(2);
+    expect(withFiles.stderr).toContain('cannot be given with history files');
+    const bad = fakeIo();
+    expect(await runCli(['replay', '--limit', '0', '--query', ' '], bad)).toBe(2);
+    expect(bad.stderr).toBe(
+      'error: --limit must be a whole number from 1 to 100000, got "0"; --query must be a Temporal visibility query, such as \'ExecutionStatus="Running"\', got an empty one\n',
+    );
+  });
+});
