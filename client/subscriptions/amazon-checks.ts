@@ -100,9 +100,13 @@ export function assertPlanWithinMonthlyCap(permission: PermissionLimits, plan: P
   if (amount * BigInt(perMonth) > BigInt(cap.amountMinor)) {
     // A sandbox plan of seconds to hours usually runs a few cycles (a demo, a test): its end can bound the month.
     const fewerCycles = isShortInterval(plan.interval) ? `, or an end after at most ${BigInt(cap.amountMinor) / amount} cycles` : '';
+    // Below one minor unit per cycle no amount fits (a 15-second plan: 178,560 cycles a month).
+    const fitting = BigInt(cap.amountMinor) / BigInt(perMonth);
+    const advice =
+      fitting > 0n ? `use an amount of at most ${show(fitting)} or a longer interval${fewerCycles}` : `no amount fits; use a longer interval${fewerCycles}`;
     throw InvalidInputError.of(
       field,
-      `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; use an amount of at most ${show(BigInt(cap.amountMinor) / BigInt(perMonth))} or a longer interval${fewerCycles}`,
+      `${show(amount)} ${showInterval(plan.interval)} is up to ${perMonth} cycles in one calendar month, ${show(amount * BigInt(perMonth))}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; ${advice}`,
     );
   }
   const sameCurrency = others.filter((o) => o.currency === plan.currency);
@@ -113,7 +117,7 @@ export function assertPlanWithinMonthlyCap(permission: PermissionLimits, plan: P
   const room = BigInt(cap.amountMinor) - othersMonthly;
   throw InvalidInputError.of(
     field,
-    `up to ${show(amount * BigInt(perMonth))} in one calendar month for this plan plus ${show(othersMonthly)} for the other subscriptions on the permission (${named}) is ${show(total)}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; ${room > 0n ? `this plan can have at most ${show(room / BigInt(perMonth))} per cycle` : 'the others already use the whole cap'}`,
+    `up to ${show(amount * BigInt(perMonth))} in one calendar month for this plan plus ${show(othersMonthly)} for the other subscriptions on the permission (${named}) is ${show(total)}, above ${limit}: Amazon Pay would refuse the cycles beyond it with PeriodicAmountExceeded; ${room <= 0n ? 'the others already use the whole cap' : room / BigInt(perMonth) > 0n ? `this plan can have at most ${show(room / BigInt(perMonth))} per cycle` : `what the others leave (${show(room)}) is less than ${show(1n)} per cycle at this interval; use a longer one`}`,
   );
 }
 

@@ -158,6 +158,17 @@ describe('assertPlanWithinMonthlyCap (start, change-plan)', () => {
     expect(() => assertPlanWithinMonthlyCap(cap, { ...minutely, afterCycles: 11 }, 'plan.amountMinor', others)).not.toThrow();
   });
 
+  it('says no amount fits where the cap is less than one minor unit per cycle (every 15 seconds), never "at most 0.00"', () => {
+    const everyFifteen = { amountMinor: '100', currency: 'USD', interval: { unit: 'second' as const, count: 15 } };
+    const alone = refusal(() => assertPlanWithinMonthlyCap(cap, everyFifteen, 'plan.amountMinor'));
+    expect(alone).toMatch(/is up to 178560 cycles in one calendar month.*; no amount fits; use a longer interval, or an end after at most 1000 cycles$/);
+    expect(alone).not.toMatch(/at most 0\.00/);
+    // The same where what the other subscriptions leave is less than a cent a cycle.
+    const others = [{ subscriptionId: 'sub-m', amountMinor: '99000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } }];
+    const shared = refusal(() => assertPlanWithinMonthlyCap(cap, { ...everyFifteen, amountMinor: '1', afterCycles: 5000 }, 'plan.amountMinor', others));
+    expect(shared).toMatch(/what the others leave \(10\.00 USD\) is less than 0\.01 USD per cycle at this interval; use a longer one$/);
+  });
+
   it('counts the monthly maximum of the other subscriptions on the permission (weekly five times), naming them; another currency does not count', () => {
     const others = [
       { subscriptionId: 'sub-a', amountMinor: '60000', currency: 'USD', interval: { unit: 'month' as const, count: 1 } },
