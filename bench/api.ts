@@ -5,7 +5,7 @@
 // process; the HTTP client is in the same process too, so both sides share one event loop, as
 // the library calls do. Prints the figures; nothing is asserted.
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../config/command-line.js';
 import { Client, Connection } from '@temporalio/client';
 import { createAmazonPayClient } from '../amazonpay/client.js';
 import { parseAmazonPayConfig } from '../amazonpay/config.js';
@@ -57,7 +57,7 @@ async function measure(what: string, n: number, concurrency: number, call: (i: n
 
 async function main(): Promise<void> {
   const { values } = asUsage(() =>
-    parseArgs({
+    parseCommandLine({
       options: { requests: { type: 'string' }, starts: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
     }),

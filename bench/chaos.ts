@@ -4,7 +4,7 @@
 // Temporal server on PostgreSQL) and PostgreSQL once each, makes the simulator fail, lose committed responses, lag and throttle
 // hard, and closes some Charge Permissions; then checks the invariants and exits 1 if one broke.
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../config/command-line.js';
 import '../config/luxon-strict.js';
 import { createDb } from '../db/client.js';
 import { runChaos, type ChaosReport } from './chaos-run.js';
@@ -32,7 +32,7 @@ const USAGE = `npm run chaos -- [options]
 
 async function main(): Promise<number> {
   const { values } = asUsage(() =>
-    parseArgs({
+    parseCommandLine({
       options: {
         duration: { type: 'string', default: '420' },
         subscriptions: { type: 'string', default: '120' },

@@ -7,7 +7,7 @@
 // "no endpoints, no delivery". Printed, and written to <out>/events-cost-<timestamp>.json and
 // <out>/events-cost-latest.md. Nothing is asserted.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../config/command-line.js';
 import '../config/luxon-strict.js';
 import { readBillingYaml } from '../config/billing.js';
 import { addWebhookEndpoint } from '../webhooks/endpoints.js';
@@ -38,7 +38,7 @@ type Kind = 'without' | 'with';
 
 async function main(): Promise<void> {
   const { values } = asUsage(() =>
-    parseArgs({
+    parseCommandLine({
       options: {
         subscriptions: { type: 'string', default: '1000' },
         burst: { type: 'string', default: '10' },

@@ -4,7 +4,7 @@
 // Temporal server on PostgreSQL (or both in turn, `--temporal dev,cluster`), with one or more daemon
 // processes. Figures are printed and written to bench/results/bench-<timestamp>.json and
 // bench/results/bench-latest.md.
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../config/command-line.js';
 import '../config/luxon-strict.js';
 import { runBaselineBillingDay, SDK_INTENDED_RETRY_DELAYS_MS } from './baseline.js';
 import { runBillingDay } from './billing-day.js';
@@ -72,7 +72,7 @@ const USAGE = `npm run bench -- [options]
 
 async function main(): Promise<void> {
   const { values } = asUsage(() =>
-    parseArgs({
+    parseCommandLine({
       options: {
         scenarios: { type: 'string' },
         subscriptions: { type: 'string', default: '5000' },

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from '../config/command-line.js';
 import { sql } from 'drizzle-orm';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../config/billing.js';
 import { createDb } from '../db/client.js';
@@ -18,6 +18,7 @@ import { migrateDatabase } from '../db/migrate.js';
 import { removeEmbeddedPostgresData, startEmbeddedPostgres } from '../devstack/embedded-postgres.js';
 import { freePort } from '../devstack/ports.js';
 import { addWebhookEndpoint } from '../webhooks/endpoints.js';
+import { asUsage, exitWithFailure } from './usage.js';
 import { spawnWebhookDispatcher } from '../test/support/webhook-dispatcher-process.js';
 import { addEndpointForAccount, insertEventSubscription } from '../test/support/webhook-events.js';
 
@@ -28,7 +29,9 @@ const HELP = `Usage: npm run bench:webhooks -- [--events n] [--per-endpoint n]
 `;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { events: { type: 'string' }, 'per-endpoint': { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = asUsage(() =>
+    parseCommandLine({ options: { events: { type: 'string' }, 'per-endpoint': { type: 'string' }, help: { type: 'boolean' } } }),
+  );
   if (values.help) return void process.stdout.write(HELP);
   const events = Number(values.events ?? 3000);
   const perEndpoint = Number(values['per-endpoint'] ?? 16);
@@ -95,4 +98,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+main().catch((error: unknown) => exitWithFailure('npm run bench:webhooks', error, 1));

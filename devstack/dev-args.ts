@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { CommandLineError, parseCommandLine } from '../config/command-line.js';
 import { ConfigError } from '../config/errors.js';
 
 /** Which Temporal `npm run dev` starts when none is configured. */
@@ -28,14 +28,14 @@ export const MAX_REPLICAS = 16;
 export function parseDevArgs(argv: readonly string[]): DevArgs {
   let values: { temporal?: string | undefined; replicas?: string | undefined; 'sandbox-region'?: string | undefined };
   try {
-    ({ values } = parseArgs({
+    ({ values } = parseCommandLine({
       args: [...argv],
       options: { temporal: { type: 'string' }, replicas: { type: 'string' }, 'sandbox-region': { type: 'string' } },
-      strict: true,
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new ConfigError('the command line', [`${(error as Error).message.split('\n')[0]} (${DEV_USAGE})`]);
+    if (!(error instanceof CommandLineError)) throw error;
+    throw new ConfigError('the command line', [`${error.message} (${DEV_USAGE})`]);
   }
   const problems: string[] = [];
   const temporal = values.temporal ?? 'dev';

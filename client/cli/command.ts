@@ -1,5 +1,6 @@
 // The shape every subcommand has, and the context the dispatcher hands it.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { CommandLineError, parseCommandLine } from '../../config/command-line.js';
 import type { ConnectedBillingClient } from '../connect.js';
 import { InvalidInputError } from '../errors.js';
 import { UsageError } from './errors.js';
@@ -50,36 +51,23 @@ export const COMMON_OPTIONS: OptionSpec = {
 };
 
 /**
- * node:util parseArgs with our options, turning its errors into one-line usage errors. An option
- * given twice is refused (parseArgs would keep the last silently: `--amount 1 --amount 2` charging
- * 2 is a typo's guess), found in parseArgs' own tokens.
+ * The command's options parsed by config/command-line.ts (strict node:util parseArgs; a negative
+ * number is an option's value; an option given twice is refused), its errors as one-line usage
+ * errors naming the command.
  */
 export function parseCommandArgs(
   command: Command,
   argv: string[],
 ): { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] } {
   let parsed;
-  const options = { ...COMMON_OPTIONS, ...command.options };
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseCommandLine({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true });
   } catch (error) {
-    const text = error instanceof Error ? error.message : String(error);
-    // parseArgs reads "--reason -2+3" as a missing value followed by an option; say how to pass it.
-    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(text);
-    const message = ambiguous
-      ? `the value of ${ambiguous[1]} starts with "-"; write it joined with "=", as ${ambiguous[1]}=<value>`
-      : text.replace(/\. To specify .*$/, '').split('\n')[0];
-    throw new UsageError(`billing ${command.name}: ${message} (see \`billing ${command.name} --help\`)`);
+    if (!(error instanceof CommandLineError)) throw error;
+    throw new UsageError(`billing ${command.name}: ${error.message} (see \`billing ${command.name} --help\`)`);
   }
   const values = parsed.values as Record<string, string | boolean | string[] | boolean[] | undefined>;
   if (values.help) return { values, positionals: parsed.positionals };
-  const given = new Map<string, string[]>();
-  for (const token of parsed.tokens) if (token.kind === 'option') given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? '']);
-  for (const [name, seen] of given) {
-    if (seen.length < 2 || options[name]?.multiple === true) continue;
-    const shown = options[name]?.type === 'string' ? ` (${seen.map((v) => JSON.stringify(v)).join(', ')})` : '';
-    throw new UsageError(`billing ${command.name}: --${name} is given ${seen.length} times${shown}; give it once (see \`billing ${command.name} --help\`)`);
-  }
   const action = parsed.positionals[0];
   if (command.actions && (action === undefined || !command.actions.includes(action))) {
     const use = `${command.actions.slice(0, -1).join(', ')} or ${command.actions.at(-1)}`;

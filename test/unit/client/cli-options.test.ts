@@ -184,4 +184,19 @@ describe('an option value that starts with "-"', () => {
       'error: billing pause: the value of --reason starts with "-"; write it joined with "=", as --reason=<value> (see `billing pause --help`)',
     );
   });
+
+  it('a negative number is the value, so the option answers with its range (import --max-backlog, forecast --days, list --limit)', async () => {
+    for (const [argv, message] of [
+      [['import', 'rows.csv', '--max-backlog', '-1'], '--max-backlog must be a whole number from 0 to'],
+      [['forecast', '--days', '-2'], '--days must be a whole number from 1 to 31, got "-2"'],
+      [['list', '--limit', '-5'], '--limit must be a whole number from 1 to'],
+      [['replay', '--limit', '-1.5'], '--limit must be a whole number from 1 to 100000, got "-1.5"'],
+    ] as const) {
+      const io = fakeIo();
+      expect(await runCli([...argv], io)).toBe(2);
+      expect(io.stderr).toContain(message);
+      expect(io.stderr).not.toContain('joined with');
+      expect(io.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
 });

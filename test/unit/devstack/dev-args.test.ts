@@ -19,6 +19,10 @@ describe('npm run dev options', () => {
     [['--replica', '2'], /Unknown option '--replica'.*usage: npm run dev/],
     [['--sandbox-region', 'de'], /--sandbox-region: found "de", expected na, eu \(EU and UK: PSD2 rules\) or jp/],
     [['cluster'], /positional argument.*usage: npm run dev/],
+    // A negative number is the option's value, answered by its range (not parseArgs' "ambiguous").
+    [['--replicas', '-1'], /--replicas: found "-1", expected a whole number from 1 to 16/],
+    // Given twice, refused as `billing` refuses it (parseArgs alone keeps the last).
+    [['--replicas', '2', '--replicas', '3'], /--replicas is given 2 times \("2", "3"\); give it once \(usage: npm run dev/],
   ])('%j is refused in one line', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(message);
     try {
