@@ -115,7 +115,9 @@ async function start(config: Config, args: DevArgs, stack: Stack): Promise<void>
     `Create Charge capped at ${rateLimits.createChargePerSecond}/s, other Amazon Pay calls at ${rateLimits.amazonReadsPerSecond}/s (Amazon Pay ${quotas} quotas)`,
   );
 
-  const logger = createLogger(config.logLevel);
+  // With several replicas each one's log lines say which it is, replica 1 (this process) too.
+  const replicaName = args.replicas > 1 ? 'dev-replica-1' : undefined;
+  const logger = replicaName ? createLogger(config.logLevel).child({ replica: replicaName }) : createLogger(config.logLevel);
   installTemporalRuntime(logger, { metricsAddress: temporalMetricsAddress(config.billing.operations) });
   stack.daemon = await startDaemon({
     config: replicaConfig(config, replicaPorts(config.billing, 1), rateLimits),
@@ -124,7 +126,7 @@ async function start(config: Config, args: DevArgs, stack: Stack): Promise<void>
     amazonPay,
     logger,
     apiReferencePage: true,
-    ...(args.replicas > 1 ? { replica: 'dev-replica-1' } : {}),
+    ...(replicaName ? { replica: replicaName } : {}),
     // The simulator signs IPNs with its own key on its own topic; trust exactly those.
     ...(stack.simulator ? simulatorIpnTrust(stack.simulator) : {}),
   });
