@@ -60,8 +60,19 @@ export interface ClusterConfigOptions {
   dynamicConfigFile: string;
 }
 
-/** The server's static config (`<configDir>/cluster.yaml`, read by `temporal-server --root <configDir> --config . --env cluster start`); it holds the database password, so write it 0600. */
-export function clusterConfigYaml(options: ClusterConfigOptions): string {
+/** The environment variable the server reads the database password from (the SQL tool's own name for it). */
+export const CLUSTER_PASSWORD_ENV = 'SQL_PASSWORD';
+const PASSWORD_PLACEHOLDER = 'BILLING_SQL_PASSWORD_FROM_ENVIRONMENT';
+
+/**
+ * The server's static config (`<configDir>/cluster.yaml`, read by `temporal-server --root <configDir>
+ * --config . --env cluster start`). It holds no password: the file is a template (Temporal's config
+ * loader renders a file that names "enable-template" in a comment in its first 1 KB, with sprig's
+ * functions; go.temporal.io/server common/config/loader.go) that reads it from $SQL_PASSWORD,
+ * which the server process is given (CLUSTER_PASSWORD_ENV). `quote` writes it as a YAML
+ * double-quoted string, whatever characters it has.
+ */
+export function clusterConfigYaml(options: Omit<ClusterConfigOptions, 'databases'> & { databases: Omit<ClusterDatabases, 'password'> }): string {
   const { ip, ports, databases } = options;
   const store = (database: string, maxConns: number) => ({
     sql: {
@@ -70,7 +81,7 @@ export function clusterConfigYaml(options: ClusterConfigOptions): string {
       connectAddr: `${databases.host}:${databases.port}`,
       connectProtocol: 'tcp',
       user: databases.user,
-      password: databases.password,
+      password: PASSWORD_PLACEHOLDER,
       maxConns,
       maxIdleConns: maxConns,
       maxConnLifetime: '1h',
@@ -106,7 +117,8 @@ export function clusterConfigYaml(options: ClusterConfigOptions): string {
     namespaceDefaults: { archival: { history: { state: 'disabled' }, visibility: { state: 'disabled' } } },
     dynamicConfigClient: { filepath: options.dynamicConfigFile, pollInterval: '10s' },
   };
-  return `# Written by devstack/temporal-cluster-config.ts; rewritten at every start.\n${stringify(config)}`;
+  const yaml = stringify(config).replaceAll(PASSWORD_PLACEHOLDER, `{{ env "${CLUSTER_PASSWORD_ENV}" | quote }}`);
+  return `# Written by devstack/temporal-cluster-config.ts; rewritten at every start.\n# enable-template: the database password comes from $${CLUSTER_PASSWORD_ENV}.\n${yaml}`;
 }
 
 /** Keys that set a task queue's partition count: narrowed to `onePartitionQueues` on the cluster. */

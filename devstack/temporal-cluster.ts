@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import type { SearchAttributeTypeName } from '../config/temporal.js';
 import { spawnManaged, waitUntilReady } from './managed-process.js';
-import { clusterConfigYaml, clusterDynamicConfigYaml, type ClusterDatabases, type ClusterPorts } from './temporal-cluster-config.js';
+import { CLUSTER_PASSWORD_ENV, clusterConfigYaml, clusterDynamicConfigYaml, type ClusterDatabases, type ClusterPorts } from './temporal-cluster-config.js';
 import { frontendAnswers, type DevServer } from './temporal-dev-server.js';
 import type { TemporalServerBinaries } from './temporal-server-build.js';
 
@@ -78,7 +78,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   const configFile = join(options.configDir, 'cluster.yaml');
   await writeFile(dynamicConfigFile, clusterDynamicConfigYaml(options.dynamicConfig, options.onePartitionQueues));
   await validateDynamicConfig(options.binaries.server, dynamicConfigFile);
-  // It holds the database password.
+  // Its password is read from the server's environment; 0600 all the same (a config file of the cluster).
   await writeFile(
     configFile,
     clusterConfigYaml({
@@ -94,11 +94,10 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   await chmod(configFile, 0o600);
 
   started = Date.now();
-  const managed = spawnManaged(
-    options.binaries.server,
-    ['--root', options.configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start'],
-    options.onOutput ? { onOutput: options.onOutput } : {},
-  );
+  const managed = spawnManaged(options.binaries.server, ['--root', options.configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start'], {
+    env: { ...process.env, [CLUSTER_PASSWORD_ENV]: databases.password },
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+  });
   const address = `${options.ip}:${options.ports.frontend}`;
   const timeout = options.startTimeoutMs ?? 180_000;
   try {
@@ -164,7 +163,7 @@ async function ensureSchema(sqlTool: string, postgresUrl: string, coordinates: C
       ['--plugin', 'postgres12', '--ep', coordinates.host, '--port', String(coordinates.port), '--user', coordinates.user, '--db', database, ...args],
       {
         // The password through the environment, not the process list.
-        env: { ...process.env, SQL_PASSWORD: coordinates.password },
+        env: { ...process.env, [CLUSTER_PASSWORD_ENV]: coordinates.password },
         timeout: 120_000,
       },
     ).catch((error: { stderr?: string; message: string }) => {

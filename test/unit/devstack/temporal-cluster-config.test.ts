@@ -5,7 +5,13 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { readTemporalYaml } from '../../../config/temporal.js';
-import { allClusterPorts, clusterConfigYaml, clusterDynamicConfigYaml, standardClusterPorts } from '../../../devstack/temporal-cluster-config.js';
+import {
+  allClusterPorts,
+  CLUSTER_PASSWORD_ENV,
+  clusterConfigYaml,
+  clusterDynamicConfigYaml,
+  standardClusterPorts,
+} from '../../../devstack/temporal-cluster-config.js';
 import { clusterDatabases, serverComplaint } from '../../../devstack/temporal-cluster.js';
 
 const yaml = readTemporalYaml(join(resolve(import.meta.dirname, '../../..'), 'temporal.yaml'));
@@ -42,7 +48,10 @@ describe('the Temporal cluster static config', () => {
     persistence: 'temporal',
     visibility: 'temporal_visibility',
   });
-  const config = parse(clusterConfigYaml({ ip: '127.0.0.1', ports, databases, numHistoryShards: 4, logLevel: 'never', dynamicConfigFile: '/x/dc.yaml' })) as {
+  const text = clusterConfigYaml({ ip: '127.0.0.1', ports, databases, numHistoryShards: 4, logLevel: 'never', dynamicConfigFile: '/x/dc.yaml' });
+  // What Temporal's loader does with a template: sprig's quote is Go's %q, JSON's quoting for this text.
+  const rendered = text.replaceAll('{{ env "SQL_PASSWORD" | quote }}', JSON.stringify(databases.password));
+  const config = parse(rendered) as {
     persistence: { numHistoryShards: number; datastores: Record<string, { sql: Record<string, unknown> }> };
     services: Record<string, { rpc: Record<string, unknown> }>;
     log: { level: string };
@@ -63,11 +72,33 @@ describe('the Temporal cluster static config', () => {
       ['postgres12', 'temporal', '127.0.0.1:54329'],
       ['postgres12', 'temporal_visibility', '127.0.0.1:54329'],
     ]);
-    // The URL's percent-encoded password, decoded.
-    expect(stores[0]!['password']).toBe('p@ss:word');
+    // The URL's percent-encoded password, decoded, reaches the server through its environment only.
+    expect(databases.password).toBe('p@ss:word');
+    expect(stores.map((s) => s['password'])).toEqual(['p@ss:word', 'p@ss:word']);
     expect(config.persistence.numHistoryShards).toBe(4);
     expect(config.log.level).toBe('fatal');
     expect(config.dynamicConfigClient.filepath).toBe('/x/dc.yaml');
+  });
+});
+
+describe('the database password and cluster.yaml', () => {
+  it('is not in the file: a template (enable-template in the first 1 KB) reads it from $SQL_PASSWORD', () => {
+    const databases = clusterDatabases('postgres://billing:s3cret-Pa55@127.0.0.1:5432/postgres', { persistence: 't', visibility: 'tv' });
+    const text = clusterConfigYaml({
+      ip: '127.0.0.1',
+      ports: standardClusterPorts(7233),
+      databases,
+      numHistoryShards: 4,
+      logLevel: 'info',
+      dynamicConfigFile: '/x/dc.yaml',
+    });
+    expect(text).not.toContain('s3cret-Pa55');
+    expect(text.slice(0, 1024)).toMatch(/^#.*enable-template/m);
+    expect(text.match(/^\s+password: .*$/gm)?.map((line) => line.trim())).toEqual([
+      'password: {{ env "SQL_PASSWORD" | quote }}',
+      'password: {{ env "SQL_PASSWORD" | quote }}',
+    ]);
+    expect(CLUSTER_PASSWORD_ENV).toBe('SQL_PASSWORD');
   });
 });
 
