@@ -150,8 +150,10 @@ function describeLatePeak(peak: BillingForecast['peaks'][number], forecast: Bill
 
 const iso = (d: Date): string => d.toISOString();
 
-function showSeconds(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} s`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
+/** A lateness as the dashboard shows it (api/dashboard/app.js age()): s below 2 min, min below 2 h, h below 2 days, then d. */
+export function showSeconds(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
 }
