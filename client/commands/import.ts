@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import pMap from 'p-map';
-import pRetry from 'p-retry';
 import { intOption, JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { describeError } from '../cli/errors.js';
 import { toJson } from '../cli/format.js';
@@ -9,16 +8,18 @@ import { escapeControls } from '../cli/terminal.js';
 import { IMPORT_COLUMNS, parseImportCsv, REQUIRED_COLUMNS } from '../cli/import-rows.js';
 import { collectProblems } from '../cli/problems.js';
 import { backlogGate, workflowTaskBacklog } from '../workflow-backlog.js';
-import { UpstreamError } from '../errors.js';
+import { retryThrottled } from '../cli/retry-throttled.js';
 
 /** Rows in flight at most (each one Get Charge Permission and a workflow start). */
 const MAX_CONCURRENCY = 32;
 /**
- * A row Amazon Pay throttles (429) or answers with a transient error is tried again this many
- * times, with exponential backoff and jitter from 1 s to 30 s (Amazon Pay's advice for 429 and
- * 5xx: retry with exponential backoff), before it is reported rejected. A start is idempotent.
+ * A row Amazon Pay throttles (429) or answers with a transient error is tried again, with
+ * exponential backoff and jitter from 1 s to 30 s (Amazon Pay's advice for 429 and 5xx: retry with
+ * exponential backoff), for up to this long before it is reported rejected. A start is idempotent.
+ * A time budget, not a count: two imports sharing a sandbox quota of 1 call/s (or an import beside
+ * a busy daemon) are throttled for minutes, and six tries (about a minute) rejected rows then.
  */
-const ROW_RETRIES = 6;
+const ROW_RETRY_BUDGET_MS = 5 * 60_000;
 /** Workflow tasks queued for the workers from which the import waits (client/workflow-backlog.ts). */
 const DEFAULT_MAX_BACKLOG = 200;
 
@@ -40,8 +41,8 @@ Each row is checked and started like \`billing start\` (Charge Permission checke
 rows that fail are listed with their line number and reason, the others are started. Importing
 the same file again starts nothing twice. Each row is one line; a row with the wrong number of
 fields or a broken quote is rejected alone. At most --concurrency rows (1-${MAX_CONCURRENCY}, default 4) are in
-flight; a row Amazon Pay throttles (429) or answers with a transient error is tried again
-${ROW_RETRIES} times, 1 s to 30 s apart (exponential backoff), before it is rejected. Starts pause while more than
+flight; a row Amazon Pay throttles (429) or answers with a transient error is tried again,
+1 s to 30 s apart (exponential backoff), for up to ${ROW_RETRY_BUDGET_MS / 60_000} minutes before it is rejected. Starts pause while more than
 --max-backlog workflow tasks wait for the workers (Temporal's task queue statistics, which the
 server refreshes every few seconds: a fast import runs past it by a few seconds' starts), so a
 large file goes at the pace the workers take it. Exit code 1 when any row was rejected.
@@ -107,12 +108,10 @@ Example:
           try {
             await waitForWorkers();
             const input = row.input;
-            const started = await pRetry(() => client.startSubscription(input), {
-              retries: ROW_RETRIES,
-              minTimeout: 1_000,
-              maxTimeout: 30_000,
-              randomize: true,
-              shouldRetry: ({ error }) => error instanceof UpstreamError && error.retryable,
+            const started = await retryThrottled(() => client.startSubscription(input), {
+              budgetMs: ROW_RETRY_BUDGET_MS,
+              minDelayMs: 1_000,
+              maxDelayMs: 30_000,
             });
             result = { line: row.line, id: row.input.id, outcome: started.created ? 'started' : 'unchanged', reason: null };
           } catch (error) {
