@@ -136,11 +136,14 @@ export function readTemporalYaml(path: string): TemporalFileConfig {
   return parseTemporalYaml(readSettingsFile(path), path);
 }
 
+/** Settings that mean TLS: any of them turns it on (TEMPORAL_TLS=false with one set is refused). */
+const TLS_SETTINGS = ['serverName', 'serverRootCaCertPath', 'clientCertPath', 'clientKeyPath'] as const;
+
 /**
  * Temporal's usual environment variables win over the file (envconfig conventions):
  * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY (which turns TLS on),
  * TEMPORAL_TLS, TEMPORAL_TLS_SERVER_NAME, TEMPORAL_TLS_SERVER_CA_CERT_PATH,
- * TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH.
+ * TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH (any TLS setting turns TLS on).
  */
 export function applyTemporalEnv(file: TemporalFileConfig, env: NodeJS.ProcessEnv): TemporalConfig {
   const problems: string[] = [];
@@ -165,6 +168,16 @@ export function applyTemporalEnv(file: TemporalFileConfig, env: NodeJS.ProcessEn
   if (env.TEMPORAL_TLS_CLIENT_KEY_PATH) connection.tls.clientKeyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
   if (Boolean(connection.tls.clientCertPath) !== Boolean(connection.tls.clientKeyPath)) {
     problems.push('connection.tls: clientCertPath and clientKeyPath must be given together (mTLS needs both)');
+  }
+  // A TLS setting turns TLS on, as an API key does: a client certificate given without
+  // TEMPORAL_TLS=true was otherwise ignored and the daemon connected in plain text.
+  const tlsSettings = TLS_SETTINGS.filter((k) => connection.tls[k]);
+  if (tlsSettings.length > 0 && !connection.tls.enabled) {
+    if (env.TEMPORAL_TLS !== undefined && env.TEMPORAL_TLS !== '')
+      problems.push(
+        `TEMPORAL_TLS: found ${showValue(env.TEMPORAL_TLS)} while connection.tls ${tlsSettings.join(', ')} ${tlsSettings.length === 1 ? 'is' : 'are'} set (TEMPORAL_TLS_*): they need TLS; set TEMPORAL_TLS=true or remove them`,
+      );
+    else connection.tls.enabled = true;
   }
   if (problems.length > 0) throw new ConfigError('the environment', problems);
   return Object.freeze({ ...file, connection, embedded: connection.address === null });

@@ -62,6 +62,19 @@ describe('temporal.yaml validation', () => {
     expect(() => applyTemporalEnv(file, { TEMPORAL_ADDRESS: 'nonsense' })).toThrow(/TEMPORAL_ADDRESS: found "nonsense", expected host:port/);
   });
 
+  it('a TLS setting turns TLS on (mTLS files without TEMPORAL_TLS were ignored: plain text); with TEMPORAL_TLS=false it is refused', () => {
+    const file = parseTemporalYaml('connection:\n  address: file:7233\n', 'temporal.yaml');
+    const mtls = { TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/billing/client.pem', TEMPORAL_TLS_CLIENT_KEY_PATH: '/etc/billing/client.key' };
+    expect(applyTemporalEnv(file, mtls).connection.tls).toMatchObject({ enabled: true, clientCertPath: '/etc/billing/client.pem' });
+    expect(applyTemporalEnv(file, { TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/etc/ca.pem' }).connection.tls.enabled).toBe(true);
+    const fromFile = parseTemporalYaml('connection:\n  address: file:7233\n  tls:\n    serverName: temporal.internal\n', 'temporal.yaml');
+    expect(applyTemporalEnv(fromFile, {}).connection.tls.enabled).toBe(true);
+    expect(() => applyTemporalEnv(file, { ...mtls, TEMPORAL_TLS: 'false' })).toThrow(
+      /TEMPORAL_TLS: found "false" while connection\.tls clientCertPath, clientKeyPath are set \(TEMPORAL_TLS_\*\): they need TLS; set TEMPORAL_TLS=true or remove them/,
+    );
+    expect(applyTemporalEnv(file, {}).connection.tls.enabled).toBe(false);
+  });
+
   it('never echoes an API key given in the file', () => {
     const message = temporalError('connection:\n  apiKey: 12345\n');
     expect(message).toMatch(/connection\.apiKey: found \[redacted\]/);
