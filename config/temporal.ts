@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maskUrlPassword } from './redact-url.js';
 import { ConfigError, showValue } from './errors.js';
 import { parseYamlSettings, readSettingsFile } from './yaml-file.js';
 
@@ -42,7 +43,7 @@ const temporalFileSchema = z.strictObject({
     .strictObject({
       address: z
         .string({ error: 'host:port of a Temporal frontend, or null to start the embedded dev server' })
-        .regex(/^[^\s:]+:\d{1,5}$/, 'host:port, e.g. "temporal.internal:7233"')
+        .regex(/^[^\s:@/]+:\d{1,5}$/, 'host:port, e.g. "temporal.internal:7233"')
         .nullable()
         .default(null),
       namespace: name('a namespace name').default('default'),
@@ -149,7 +150,9 @@ export function applyTemporalEnv(file: TemporalFileConfig, env: NodeJS.ProcessEn
   const problems: string[] = [];
   const connection = { ...file.connection, tls: { ...file.connection.tls } };
   if (env.TEMPORAL_ADDRESS !== undefined && env.TEMPORAL_ADDRESS !== '') {
-    if (!/^[^\s:]+:\d{1,5}$/.test(env.TEMPORAL_ADDRESS)) problems.push(`TEMPORAL_ADDRESS: found ${showValue(env.TEMPORAL_ADDRESS)}, expected host:port`);
+    // A host has no '@': "user:password@host:port" would otherwise be echoed back, password and all.
+    if (!/^[^\s:@/]+:\d{1,5}$/.test(env.TEMPORAL_ADDRESS))
+      problems.push(`TEMPORAL_ADDRESS: found ${showValue(maskUrlPassword(env.TEMPORAL_ADDRESS))}, expected host:port (credentials go in TEMPORAL_API_KEY)`);
     connection.address = env.TEMPORAL_ADDRESS;
   }
   if (env.TEMPORAL_NAMESPACE) connection.namespace = env.TEMPORAL_NAMESPACE;

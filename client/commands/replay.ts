@@ -18,7 +18,7 @@ export const replayCommand: Command = {
     query: { type: 'string' },
   },
   help: `Usage: billing replay [--limit n] [--query <visibility query>] [--json]
-       billing replay <history.json>... [--json]
+       billing replay <history.json | directory>... [--json]
 
 Replays workflow histories on the workflow code of this checkout (the bundle the daemon's
 worker would run), as Temporal does when a worker picks up a workflow another version ran.
@@ -29,11 +29,19 @@ activities are not called, their recorded results are read from the history.
 
 Without files it downloads the histories of the workflows that --query matches in the
 configured namespace (temporal.yaml / TEMPORAL_*), newest first, at most --limit.
-With files it replays those: each one what \`temporal workflow show --workflow-id <id>
---output json\` writes.
+With files it replays those, each one what \`temporal workflow show --workflow-id <id>
+--output json\` writes, named by its path; a directory stands for the *.json files in it.
 
-Exit codes: 0 every history replayed, 1 at least one failed (each is listed), 2 bad input,
-3 no workflow matched the query.
+Temporal compares what the code does with what the history recorded by kind and identity:
+activities, local activities, timers, child workflows, signals and patches, in order. It does not
+compare a timer's duration or an activity's arguments: a change of those replays (it takes effect
+from the next command), so it passes here too.
+
+Temporal lists the newest first: --limit checks the most recent runs. The oldest ones have run
+the oldest code; add them with a query on StartTime (see the examples).
+
+Exit codes: 0 every history replayed, 1 at least one failed (each is listed) or Temporal could not
+be reached, 2 bad input, 3 no workflow matched the query.
 
 Options:
   --limit <n>                  at most this many workflows, 1-${MAX_LIMIT} (default ${DEFAULT_LIMIT})
@@ -47,7 +55,9 @@ Examples:
   billing replay --limit 1000
   billing replay --query 'WorkflowType="subscriptionWorkflow" AND ExecutionStatus="Running"'
   billing replay --query 'SubscriptionId="sub-42"'
-  temporal workflow show --workflow-id sub-… --output json > sub.json && billing replay sub.json
+  billing replay --query 'ExecutionStatus="Running" AND StartTime < "2026-06-01T00:00:00Z"'
+  temporal workflow show --workflow-id subscription-sub-42 --output json > sub-42.json
+  billing replay sub-42.json histories/
 `,
   async run(ctx, values, files) {
     const c = collectProblems();
@@ -80,6 +90,12 @@ Examples:
         return EXIT.notFound;
       }
       report = await replayWithProgress(count, histories, replayHistories);
+      // Counted, then gone before the list (finished and deleted meanwhile): nothing was checked.
+      if (report.replayed === 0) {
+        if (ctx.json) ctx.io.out(toJson({ source, ...report }));
+        else ctx.io.err(`No workflow left to replay (${source}): Temporal counted ${count}, listed none.\n`);
+        return EXIT.notFound;
+      }
     }
     if (ctx.json) ctx.io.out(toJson({ source, ...report }));
     else {

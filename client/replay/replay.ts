@@ -2,7 +2,8 @@
 // (docs/deploy.md). A history the new code would not reproduce command for command fails with
 // the SDK's DeterminismViolationError; nothing runs against Temporal or Amazon Pay meanwhile
 // (activities are not executed on replay, their recorded results are read from the history).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker';
 import type * as proto from '@temporalio/proto';
@@ -32,15 +33,23 @@ export interface ReplayReport {
   failed: ReplayFailure[];
 }
 
+/** Problems named one by one at most; the rest are counted (3,000 missing files made a 197 KB line). */
+const MAX_NAMED_PROBLEMS = 10;
+
 /**
- * Reads history files as `temporal workflow show --workflow-id … --output json` writes them.
- * Every file is read before any replays: InvalidInputError lists each one that is missing, not
- * JSON, or not a workflow history (field `files`), so a bad list fails whole and at once.
+ * Reads history files as `temporal workflow show --workflow-id … --output json` writes them; a
+ * directory stands for the *.json files in it (not its subdirectories), a path given twice is
+ * read once. Every file is read before any replays: InvalidInputError names each one that is
+ * missing, not JSON, or not a whole workflow history (field `file`; the first 10, then how many
+ * more), so a bad list fails whole and at once.
  */
 export async function readHistoryFiles(paths: readonly string[]): Promise<HistoryToReplay[]> {
   const problems: { field: string; message: string }[] = [];
   const histories: HistoryToReplay[] = [];
-  for (const path of paths) {
+  const seen = new Set<string>();
+  for (const path of await expandDirectories(paths)) {
+    if (seen.has(resolve(path))) continue;
+    seen.add(resolve(path));
     const problem = (why: string) => problems.push({ field: 'file', message: `${JSON.stringify(path)} ${why}` });
     let text: string;
     try {
@@ -57,15 +66,37 @@ export async function readHistoryFiles(paths: readonly string[]): Promise<Histor
       continue;
     }
     try {
-      const history = historyFromProtoJson(json);
-      if ((history.events ?? []).length === 0) throw new TypeError('its "events" array is empty');
-      histories.push({ workflowId: path, history });
+      histories.push({ workflowId: path, history: historyFromProtoJson(json) });
     } catch (error) {
       problem(`is not a workflow history (${error instanceof Error ? error.message : String(error)}); expected ${SHOW_OUTPUT}`);
     }
   }
+  if (problems.length > MAX_NAMED_PROBLEMS) {
+    const more = problems.length - MAX_NAMED_PROBLEMS;
+    throw new InvalidInputError([...problems.slice(0, MAX_NAMED_PROBLEMS), { field: 'file', message: `… and ${more} more file(s) like these` }]);
+  }
   if (problems.length > 0) throw new InvalidInputError(problems);
   return histories;
+}
+
+/** Each directory replaced by its *.json files, sorted; other paths kept (a missing one is named later). */
+async function expandDirectories(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    const isDirectory = await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDirectory) out.push(path);
+    else
+      out.push(
+        ...(await readdir(path))
+          .filter((f) => f.endsWith('.json'))
+          .sort()
+          .map((f) => join(path, f)),
+      );
+  }
+  return out;
 }
 
 /**
@@ -112,7 +143,7 @@ export async function replayHistories(
       report.failed.push({
         workflowId: result.workflowId,
         runId: result.runId,
-        error: { name: result.error.name, message: result.error.message.split('\n')[0] ?? '' },
+        error: { name: result.error.name, message: readableReplayError(result.error.message) },
       });
     onResult?.(result);
   }
@@ -120,13 +151,27 @@ export async function replayHistories(
 }
 
 /**
- * The replay worker logs each state change at INFO, and core a WARN with each nondeterminism it
- * finds: the report says both, so only errors reach stderr. The Runtime can be installed once per
+ * What a replay failure says, for a person: core wraps the reason in a debug print of its Failure
+ * ("Failure { failure: Some(Failure { message: \"[TMPRL1100] Nondeterminism error: …\", source: …,
+ * stack_trace: …") and sometimes a whole HistoryEvent with its payloads; the reason is the first
+ * `message: "…"` in it. Otherwise the first line, at most 500 characters.
+ */
+export function readableReplayError(text: string): string {
+  const inner = /message: "((?:[^"\\]|\\.)*)"/.exec(text);
+  const reason = inner ? inner[1]!.replace(/\\(["\\])/g, '$1') : (text.split('\n')[0] ?? '');
+  return reason.length > 500 ? `${reason.slice(0, 497)}...` : reason;
+}
+
+/**
+ * The replay worker logs each state change at INFO, core a WARN with each nondeterminism it finds,
+ * and the SDK an ERROR with a stack for a workflow it cannot run: the report says all of them. The Runtime can be installed once per
  * process: a caller that installed its own (a test, the daemon) keeps it.
  */
 function quietSdkLogs(): void {
   try {
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    // The JS side's logs go nowhere (a workflow type missing from the bundle logged a 15-line stack
+    // trace per history); core's errors still reach stderr.
+    Runtime.install({ logger: new DefaultLogger('ERROR', () => {}), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   } catch {
     // Already installed.
   }

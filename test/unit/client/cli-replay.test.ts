@@ -10,6 +10,9 @@ import { HISTORIES_DIR } from '../../replay/history-facts.js';
 import { fakeIo } from './support/fake-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'billing-replay-'));
+const runIdOf = (file: string): string =>
+  (JSON.parse(readFileSync(file, 'utf8')) as { events: { workflowExecutionStartedEventAttributes?: { originalExecutionRunId: string } }[] }).events[0]!
+    .workflowExecutionStartedEventAttributes!.originalExecutionRunId;
 const recorded = join(HISTORIES_DIR, 'completed.json');
 
 function renamedActivity(): string {
@@ -59,6 +62,46 @@ describe('billing replay <history.json>…', () => {
     expect(line).toContain('empty.json" is not a workflow history (its "events" array is empty)');
     expect(line).toContain('package.json" is not a workflow history (expected an object with an "events" array)');
     expect(io.stdout).toBe('');
+  });
+
+  it('a history that does not start with WorkflowExecutionStarted is refused as input (sdk-core panicked and the command hung)', async () => {
+    const whole = JSON.parse(readFileSync(recorded, 'utf8')) as { events: unknown[] };
+    writeFileSync(join(dir, 'headless.json'), JSON.stringify({ events: whole.events.slice(1) }));
+    writeFileSync(join(dir, 'blank-event.json'), '{"events":[{}]}');
+    writeFileSync(join(dir, 'bogus-type.json'), '{"events":[{"eventType":"BOGUS"}]}');
+    const io = fakeIo();
+    expect(await runCli(['replay', join(dir, 'headless.json'), join(dir, 'blank-event.json'), join(dir, 'bogus-type.json')], io)).toBe(2);
+    expect(io.stderr).toContain('headless.json" is not a workflow history (its first event is not WorkflowExecutionStarted');
+    expect(io.stderr).toContain('blank-event.json" is not a workflow history (event 1 has no known event type and attributes)');
+    expect(io.stderr).toContain('bogus-type.json" is not a workflow history');
+    expect(io.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("reads the older CLI's enum names (WorkflowExecutionStarted), a directory as its *.json files, and a path given twice once", async () => {
+    const sub = mkdtempSync(join(dir, 'histories-'));
+    const pascal = (constant: string) =>
+      constant
+        .toLowerCase()
+        .split('_')
+        .map((w) => w[0]!.toUpperCase() + w.slice(1))
+        .join('');
+    const older = readFileSync(recorded, 'utf8').replace(/"EVENT_TYPE_([A-Z_]+)"/g, (_, name: string) => `"${pascal(name)}"`);
+    expect(older).toContain('"eventType": "WorkflowExecutionStarted"');
+    writeFileSync(join(sub, 'older-names.json'), older);
+    writeFileSync(join(sub, 'same.json'), readFileSync(recorded));
+    writeFileSync(join(sub, 'notes.txt'), 'not a history, not read');
+    const io = fakeIo();
+    expect(await runCli(['replay', sub, join(sub, 'same.json')], io)).toBe(0);
+    expect(io.stdout).toBe('2 histories from 2 files replayed on this code: 2 ok, 0 failed.\n');
+  }, 60_000);
+
+  it('names the first 10 bad files and counts the rest, in one line', async () => {
+    const io = fakeIo();
+    const missing = Array.from({ length: 13 }, (_, i) => join(dir, `missing-${i}.json`));
+    expect(await runCli(['replay', ...missing], io)).toBe(2);
+    expect(io.stderr.match(/cannot be read/g)).toHaveLength(10);
+    expect(io.stderr).toContain('… and 3 more file(s) like these');
+    expect(io.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('--limit and --query are for Temporal, not with files; bad values are named together', async () => {

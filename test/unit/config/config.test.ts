@@ -60,6 +60,12 @@ describe('temporal.yaml validation', () => {
     expect(config.connection).toMatchObject({ address: 'cloud.example:7233', namespace: 'billing.abc', apiKey: 'secret-key', tls: { enabled: true } });
     expect(config.embedded).toBe(false);
     expect(() => applyTemporalEnv(file, { TEMPORAL_ADDRESS: 'nonsense' })).toThrow(/TEMPORAL_ADDRESS: found "nonsense", expected host:port/);
+    // Credentials in the address are refused, and not echoed.
+    for (const address of ['ops:hunter2@temporal.internal:7233', 'ops@temporal.internal:7233']) {
+      expect(() => applyTemporalEnv(file, { TEMPORAL_ADDRESS: address })).toThrow(
+        /TEMPORAL_ADDRESS: found "\*\*\*", expected host:port \(credentials go in TEMPORAL_API_KEY\)/,
+      );
+    }
   });
 
   it('a TLS setting turns TLS on (mTLS files without TEMPORAL_TLS were ignored: plain text); with TEMPORAL_TLS=false it is refused', () => {
