@@ -2,6 +2,7 @@
 // fetch saw, those Amazon Pay does not know (or no subscription of ours bills on), which ones
 // the next reconciliation run should check, and their expirationTimestamp on the subscriptions.
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
+import { inSlices } from './slices.js';
 import type { DatabaseOrTransaction } from '../client.js';
 import { permissionChecks, subscriptions, unknownPermissions } from '../schema/index.js';
 import { FINAL_SUBSCRIPTION_STATUSES } from '../../billing/vocabulary.js';
@@ -38,11 +39,12 @@ export async function recordPermissionCheck(db: DatabaseOrTransaction, chargePer
 
 /** The state each of these Charge Permissions had at its last check (absent: never checked). */
 export async function lastPermissionStates(db: DatabaseOrTransaction, chargePermissionIds: string[]): Promise<Map<string, string>> {
-  if (chargePermissionIds.length === 0) return new Map();
-  const rows = await db
-    .select({ id: permissionChecks.chargePermissionId, state: permissionChecks.lastState })
-    .from(permissionChecks)
-    .where(inArray(permissionChecks.chargePermissionId, chargePermissionIds));
+  const rows = await inSlices(chargePermissionIds, (slice) =>
+    db
+      .select({ id: permissionChecks.chargePermissionId, state: permissionChecks.lastState })
+      .from(permissionChecks)
+      .where(inArray(permissionChecks.chargePermissionId, slice)),
+  );
   return new Map(rows.map((r) => [r.id, r.state]));
 }
 

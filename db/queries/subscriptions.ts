@@ -1,4 +1,5 @@
 import { and, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
+import { inSlices } from './slices.js';
 import type { DatabaseOrTransaction } from '../client.js';
 import { charges, subscriptionEvents, subscriptions, type NewSubscriptionRow, type SubscriptionRow } from '../schema/index.js';
 import { FINAL_SUBSCRIPTION_STATUSES, type FinalSubscriptionStatus } from '../../billing/vocabulary.js';
@@ -366,8 +367,10 @@ export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBe
     .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
 }
 
-export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: string[]): Promise<Set<string>> {
-  if (workflowIds.length === 0) return new Set();
-  const rows = await db.select({ workflowId: subscriptions.workflowId }).from(subscriptions).where(inArray(subscriptions.workflowId, workflowIds));
+/** Which of these workflow ids belong to a subscription row; any number of ids (queried in slices, db/queries/slices.ts). */
+export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: readonly string[]): Promise<Set<string>> {
+  const rows = await inSlices(workflowIds, (slice) =>
+    db.select({ workflowId: subscriptions.workflowId }).from(subscriptions).where(inArray(subscriptions.workflowId, slice)),
+  );
   return new Set(rows.map((r) => r.workflowId));
 }
