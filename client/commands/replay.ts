@@ -73,27 +73,26 @@ Examples:
         'billing replay: --limit and --query choose workflows in Temporal; they cannot be given with history files (see `billing replay --help`)',
       );
     const { matchingHistories, readHistoryFiles, replayHistories } = await import('../replay/replay.js');
+    const replayWithProgress = (total: number, histories: Parameters<typeof replayHistories>[0]): Promise<ReplayReport> => {
+      const progress = createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'replayed', 'failed');
+      return replayHistories(histories, (r) => progress.tick(r.error === undefined)).finally(() => progress.done());
+    };
     let report: ReplayReport;
     let source: string;
     if (files.length > 0) {
       const histories = await readHistoryFiles(files);
-      source = files.length === 1 ? '1 file' : `${files.length} files`;
-      report = await replayWithProgress(histories.length, histories, replayHistories);
+      source = histories.length === 1 ? '1 file' : `${histories.length} files`;
+      report = await replayWithProgress(histories.length, histories);
     } else {
       const connected = await ctx.connect();
       const query = queryText ?? `ExecutionStatus="Running" AND TaskQueue="${connected.config.temporal.taskQueues.workflows}"`;
       const { count, histories } = await matchingHistories(await connected.deps.temporal(), query, limit ?? DEFAULT_LIMIT);
       source = `${connected.endpoints.temporal}, namespace ${connected.endpoints.namespace}, query ${query}`;
-      if (count === 0) {
-        if (ctx.json) ctx.io.out(toJson({ source, replayed: 0, failed: [] }));
-        else ctx.io.err(`No workflow matched (${source}): nothing replayed.\n`);
-        return EXIT.notFound;
-      }
-      report = await replayWithProgress(count, histories, replayHistories);
-      // Counted, then gone before the list (finished and deleted meanwhile): nothing was checked.
+      // Also when Temporal counted some that were gone by the list (finished and deleted meanwhile).
+      report = count === 0 ? { replayed: 0, failed: [] } : await replayWithProgress(count, histories);
       if (report.replayed === 0) {
         if (ctx.json) ctx.io.out(toJson({ source, ...report }));
-        else ctx.io.err(`No workflow left to replay (${source}): Temporal counted ${count}, listed none.\n`);
+        else ctx.io.err(`No workflow matched (${source}): nothing replayed.\n`);
         return EXIT.notFound;
       }
     }
@@ -105,10 +104,5 @@ Examples:
       );
     }
     return report.failed.length === 0 ? EXIT.ok : EXIT.failure;
-
-    function replayWithProgress(total: number, histories: Parameters<typeof replayHistories>[0], replay: typeof replayHistories): Promise<ReplayReport> {
-      const progress = createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'replayed', 'failed');
-      return replay(histories, (r) => progress.tick(r.error === undefined)).finally(() => progress.done());
-    }
   },
 };
