@@ -47,7 +47,9 @@ export async function readHistoryFiles(paths: readonly string[]): Promise<Histor
   const problems: { field: string; message: string }[] = [];
   const histories: HistoryToReplay[] = [];
   const seen = new Set<string>();
-  for (const path of await expandDirectories(paths)) {
+  const expanded = await expandDirectories(paths);
+  for (const dir of expanded.empty) problems.push({ field: 'file', message: `${JSON.stringify(dir)} is a directory with no *.json file` });
+  for (const path of expanded.paths) {
     if (seen.has(resolve(path))) continue;
     seen.add(resolve(path));
     const problem = (why: string) => problems.push({ field: 'file', message: `${JSON.stringify(path)} ${why}` });
@@ -56,6 +58,10 @@ export async function readHistoryFiles(paths: readonly string[]): Promise<Histor
       text = await readFile(path, 'utf8');
     } catch (error) {
       problem(`cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      continue;
+    }
+    if (text.trim() === '') {
+      problem(`is empty; expected ${SHOW_OUTPUT}`);
       continue;
     }
     let json: unknown;
@@ -79,24 +85,24 @@ export async function readHistoryFiles(paths: readonly string[]): Promise<Histor
   return histories;
 }
 
-/** Each directory replaced by its *.json files, sorted; other paths kept (a missing one is named later). */
-async function expandDirectories(paths: readonly string[]): Promise<string[]> {
+/** Each directory replaced by its *.json files, sorted; other paths kept (a missing one is named later); directories without one in `empty` (a gate must not pass on nothing). */
+async function expandDirectories(paths: readonly string[]): Promise<{ paths: string[]; empty: string[] }> {
   const out: string[] = [];
+  const empty: string[] = [];
   for (const path of paths) {
     const isDirectory = await stat(path).then(
       (s) => s.isDirectory(),
       () => false,
     );
-    if (!isDirectory) out.push(path);
-    else
-      out.push(
-        ...(await readdir(path))
-          .filter((f) => f.endsWith('.json'))
-          .sort()
-          .map((f) => join(path, f)),
-      );
+    if (!isDirectory) {
+      out.push(path);
+      continue;
+    }
+    const found = (await readdir(path)).filter((f) => f.endsWith('.json')).sort();
+    if (found.length === 0) empty.push(path);
+    out.push(...found.map((f) => join(path, f)));
   }
-  return out;
+  return { paths: out, empty };
 }
 
 /**

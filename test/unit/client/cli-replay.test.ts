@@ -97,6 +97,16 @@ describe('billing replay <history.json>…', () => {
     expect(io.stdout).toBe('2 histories from 2 files replayed on this code: 2 ok, 0 failed.\n');
   }, 60_000);
 
+  it('an empty directory or an empty file is bad input, never a pass on nothing (fresh review)', async () => {
+    const none = mkdtempSync(join(dir, 'none-'));
+    writeFileSync(join(dir, 'blank.json'), '');
+    const io = fakeIo();
+    expect(await runCli(['replay', none, join(dir, 'blank.json')], io)).toBe(2);
+    expect(io.stderr).toContain(`${JSON.stringify(none)} is a directory with no *.json file`);
+    expect(io.stderr).toContain('blank.json" is empty;');
+    expect(io.stdout).toBe('');
+  });
+
   it('names the first 10 bad files and counts the rest, in one line', async () => {
     const io = fakeIo();
     const missing = Array.from({ length: 13 }, (_, i) => join(dir, `missing-${i}.json`));
