@@ -6,12 +6,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as registry from '../../../workflows/patches.js';
-import {
-  HISTORIES_WITH_TODAYS_PATCHES,
-  PATCHES,
-  PATCHES_DECIDED_AT_RUN_START,
-  PATCHES_DECIDED_AT_RUN_START_2,
-} from '../../../workflows/patches.js';
+import { HISTORIES_WITH_TODAYS_PATCHES, PATCHES, PATCHES_DECIDED_AT_RUN_START, PATCHES_DECIDED_AT_RUN_START_2 } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
