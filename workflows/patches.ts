@@ -2,9 +2,10 @@
 // when it can go. Workflow code reads a patch only as rt.patched(ID) with these constants
 // (test/unit/workflows/patches.test.ts fails on a string literal, an id missing here, an id
 // here nobody uses, or Temporal's patched() called anywhere but workflows/patch-decisions.ts).
-// A run decides its patches at its start (workflows/patch-decisions.ts): PATCHES_DECIDED_AT_RUN_START
-// stands for every entry above it; an entry added below it is decided, with its own marker, at the
-// start of each run. Add new entries at the end.
+// A run decides its patches at its start (workflows/patch-decisions.ts). A run-start marker
+// (`runStart: true`: PATCHES_DECIDED_AT_RUN_START, PATCHES_DECIDED_AT_RUN_START_2) stands for every
+// entry above it: a new run records only the newest one. An entry added below the newest is decided,
+// with its own marker, at the start of each run. Add new entries at the end.
 //
 // The lifecycle of a patch (Temporal, "Versioning — patching"; docs/versioning.md):
 //   1. patched(ID): new runs take the new branch (and record a marker at their start); a run
@@ -166,6 +167,15 @@ export const PERMISSION_EXPIRY_ASKED_OF_AMAZON = 'permission-expiry-asked-of-ama
  * stop ended it canceled, a Closed/Expired permission with reason Expired.
  */
 export const STOP_CARRIES_FINAL_STATUS = 'stop-carries-final-status';
+/**
+ * A second run-start marker (workflows/patch-decisions.ts): a run that records it takes every patch
+ * registered before it — PATCHES_DECIDED_AT_RUN_START and the nine after it, FIX_EVIDENCE_SURVIVES_OLDER_CHECK
+ * to STOP_CARRIES_FINAL_STATUS — without a marker of its own. Before it, each new run recorded ten
+ * markers and, for each, sdk-core's TemporalChangeVersion search attribute upsert: 20 of the 28
+ * events of a sleeping subscription, paid at every start and continue-as-new (docs/benchmarks.md).
+ * A run recorded before it decides each of the nine at its start, as it did.
+ */
+export const PATCHES_DECIDED_AT_RUN_START_2 = 'patches-decided-at-run-start-2';
 
 export interface PatchEntry {
   id: string;
@@ -175,6 +185,12 @@ export interface PatchEntry {
   added: { commit: string; date: string };
   /** Where it stands: every patch here is at step 1 (patched) until a deploy is on record. */
   step: 'patched' | 'deprecated';
+  /**
+   * A run-start marker: a run that records it took every entry above it without their own markers,
+   * so those entries stay as they are (none added, removed or moved above it). A new run records
+   * only the newest one (workflows/patch-decisions.ts).
+   */
+  runStart?: true;
   /**
    * Recorded histories (test/replay/histories) that replay the old branch (no marker) and the
    * new one (marker); the old ones are deleted together with the old branch at step 2.
@@ -340,6 +356,7 @@ export const PATCHES: readonly PatchEntry[] = [
   {
     id: PATCHES_DECIDED_AT_RUN_START,
     usedIn: ['workflows/patch-decisions.ts'],
+    runStart: true,
     added: { commit: 'e029fe1', date: '2026-11-30' },
     step: 'patched',
     histories: {
@@ -451,35 +468,101 @@ export const PATCHES: readonly PatchEntry[] = [
       after: ['permission-closed-expired.v1.json', 'permission-closed-expired-stop.v1.json'],
     },
   },
+  {
+    id: PATCHES_DECIDED_AT_RUN_START_2,
+    usedIn: ['workflows/patch-decisions.ts'],
+    runStart: true,
+    added: { commit: 'a30645c', date: '2026-12-01' },
+    step: 'patched',
+    histories: {
+      before: [
+        'completed.v5.json',
+        'continued-as-new.v3-run1.json',
+        'continued-as-new.v3-run2.json',
+        'bounded-continue-as-new.v2-run1.json',
+        'bounded-continue-as-new.v2-run2.json',
+        'dunning.v7.json',
+        'dunning-exhausted-unpaid.v2.json',
+        'pending-authorization.v3.json',
+        'unknown-outcome-resume.v2.json',
+        'monthly-cap-wait.v2.json',
+        'grace-expiry-close-permission.v2.json',
+        'periodic-permission-check.v2.json',
+        'messages.v3.json',
+        'cancelled.v3.json',
+        'permission-expired.v2-run1.json',
+        'permission-expired.v2-run2.json',
+        'permission-expiry-refused.v1.json',
+        'permission-closed-expired.v1.json',
+        'permission-closed-expired-stop.v1.json',
+        'failed-amazon-read.v2.json',
+        'pause-in-grace.v2.json',
+        'handler-failed-call.v2.json',
+        'charge-not-sent-after-stop.v2.json',
+        'pause-during-charge-in-flight.v2.json',
+        'repair-restored-paused-unpaid.v2.json',
+        'checkout-authorized-capture.v1.json',
+      ],
+      after: [
+        'completed.v6.json',
+        'continued-as-new.v4-run1.json',
+        'continued-as-new.v4-run2.json',
+        'bounded-continue-as-new.v3-run1.json',
+        'bounded-continue-as-new.v3-run2.json',
+        'dunning.v8.json',
+        'dunning-exhausted-unpaid.v3.json',
+        'pending-authorization.v4.json',
+        'unknown-outcome-resume.v3.json',
+        'monthly-cap-wait.v3.json',
+        'grace-expiry-close-permission.v3.json',
+        'periodic-permission-check.v3.json',
+        'messages.v4.json',
+        'cancelled.v4.json',
+        'permission-expired.v3-run1.json',
+        'permission-expired.v3-run2.json',
+        'permission-expiry-refused.v2.json',
+        'permission-closed-expired.v2.json',
+        'permission-closed-expired-stop.v2.json',
+        'failed-amazon-read.v3.json',
+        'pause-in-grace.v3.json',
+        'handler-failed-call.v3.json',
+        'charge-not-sent-after-stop.v3.json',
+        'pause-during-charge-in-flight.v3.json',
+        'repair-restored-paused-unpaid.v3.json',
+        'checkout-authorized-capture.v2.json',
+      ],
+    },
+  },
 ];
 
 /**
  * Histories recorded on today's code, one per major path of a cycle (docs/versioning.md): what a
- * run started today looks like — PATCHES_DECIDED_AT_RUN_START's marker in its first workflow task,
- * standing for every patch before it. A run can also hold an older combination — a history
- * recorded before a patch (PATCHES' `before`), or one that crossed a deploy (older parts without a
- * marker, newer parts with) — and the replay test replays every committed history. The other paths
- * (pauses in each wait, failed calls, monthly-cap refusals, plan changes, repairs, a stop before the
- * send) were recorded again with today's code too: PATCHES_DECIDED_AT_RUN_START's `after`.
+ * run started today looks like — the newest run-start marker (PATCHES_DECIDED_AT_RUN_START_2) in its
+ * first workflow task, standing for every patch before it. A run can also hold an older combination —
+ * an older run-start marker and the patches after it, a history recorded before a patch (PATCHES'
+ * `before`), or one that crossed a deploy (older parts without a marker, newer parts with) — and the
+ * replay test replays every committed history. Some other paths (failed calls, a pause in grace or
+ * while a charge is in flight, repairs, a stop before the send, the checkout charge) were recorded
+ * again with today's code too: PATCHES_DECIDED_AT_RUN_START_2's `after`.
  */
 export const HISTORIES_WITH_TODAYS_PATCHES: Readonly<Record<string, readonly string[]>> = {
-  'plain billing': ['completed.v5.json'],
-  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json'],
-  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json'],
-  'dunning, then a hard decline fixed by a new payment method': ['dunning.v7.json'],
-  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v2.json'],
-  'pending authorization resolved by polling': ['pending-authorization.v3.json'],
-  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v2.json'],
-  'monthly-cap wait until the reset': ['monthly-cap-wait.v2.json'],
-  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v2.json'],
-  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v2.json'],
-  'plan change, pause and resume': ['messages.v3.json'],
-  cancelled: ['cancelled.v3.json'],
+  'plain billing': ['completed.v6.json'],
+  'continue-as-new at the default bound (12 cycles)': ['continued-as-new.v4-run1.json', 'continued-as-new.v4-run2.json'],
+  'continue-as-new at a configured bound (3 cycles)': ['bounded-continue-as-new.v3-run1.json', 'bounded-continue-as-new.v3-run2.json'],
+  'dunning, then a hard decline fixed by a new payment method': ['dunning.v8.json'],
+  'dunning past its last step, final action mark_unpaid, resume': ['dunning-exhausted-unpaid.v3.json'],
+  'pending authorization resolved by polling': ['pending-authorization.v4.json'],
+  'unknown outcome, then a resume with the same key': ['unknown-outcome-resume.v3.json'],
+  'monthly-cap wait until the reset': ['monthly-cap-wait.v3.json'],
+  'grace expiry, final action cancel_and_close_permission': ['grace-expiry-close-permission.v3.json'],
+  'periodic permission check (NonChargeable, then Chargeable)': ['periodic-permission-check.v3.json'],
+  'plan change, pause and resume': ['messages.v4.json'],
+  cancelled: ['cancelled.v4.json'],
   'Charge Permission expiry extended by Amazon, carried across continue-as-new, then confirmed': [
-    'permission-expired.v2-run1.json',
-    'permission-expired.v2-run2.json',
+    'permission-expired.v3-run1.json',
+    'permission-expired.v3-run2.json',
   ],
-  'Charge Permission expiry set after start: the charge refused for it ends the subscription': ['permission-expiry-refused.v1.json'],
-  'Charge Permission closed as Expired, seen by the run itself: ended ChargePermissionExpired': ['permission-closed-expired.v1.json'],
-  'Charge Permission closed as Expired, stopped by the IPN reaction (cancel signal with status ended)': ['permission-closed-expired-stop.v1.json'],
+  'Charge Permission expiry set after start: the charge refused for it ends the subscription': ['permission-expiry-refused.v2.json'],
+  'Charge Permission closed as Expired, seen by the run itself: ended ChargePermissionExpired': ['permission-closed-expired.v2.json'],
+  'Charge Permission closed as Expired, stopped by the IPN reaction (cancel signal with status ended)': ['permission-closed-expired-stop.v2.json'],
 };

@@ -9,6 +9,7 @@ export interface ProtoJsonEvent {
   eventType: string;
   activityTaskScheduledEventAttributes?: { activityType: { name: string } };
   markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads?: { data: string }[] } | undefined> };
+  upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> } };
 }
 
 export function historyEvents(file: string): ProtoJsonEvent[] {
@@ -36,4 +37,9 @@ export function patchIdsIn(file: string): Set<string> {
 export function localActivityType(event: ProtoJsonEvent): string | undefined {
   if (event.markerRecordedEventAttributes?.markerName !== 'core_local_activity') return undefined;
   return (markerData(event, 'data') as { activity_type?: string } | undefined)?.activity_type;
+}
+
+/** Whether `event` is sdk-core's TemporalChangeVersion search attribute upsert (it writes one with each patch marker). */
+export function isChangeVersionUpsert(event: ProtoJsonEvent): boolean {
+  return event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.TemporalChangeVersion !== undefined;
 }

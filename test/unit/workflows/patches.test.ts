@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as registry from '../../../workflows/patches.js';
-import { HISTORIES_WITH_TODAYS_PATCHES, PATCHES, PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
+import { HISTORIES_WITH_TODAYS_PATCHES, PATCHES, PATCHES_DECIDED_AT_RUN_START, PATCHES_DECIDED_AT_RUN_START_2 } from '../../../workflows/patches.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -75,7 +75,7 @@ const calls = workflowFiles.flatMap((file) => patchCallsIn(file, readFileSync(`$
 
 describe('the patch registry (workflows/patches.ts)', () => {
   it('every patched()/deprecatePatch() call in workflows/ passes a registry constant', () => {
-    expect(calls.length).toBeGreaterThanOrEqual(PATCHES.length);
+    expect(calls.length).toBeGreaterThanOrEqual(PATCHES.filter((p) => !p.runStart).length);
     expect(calls.filter((c) => c.problem).map((c) => c.problem)).toEqual([]);
   });
 
@@ -110,18 +110,20 @@ describe('the patch registry (workflows/patches.ts)', () => {
     expect(new Set(PATCHES.map((p) => p.id)).size).toBe(PATCHES.length);
     expect(exported.sort()).toEqual(PATCHES.map((p) => p.id).sort());
     for (const patch of PATCHES) {
-      const files = [...new Set(calls.filter((c) => c.id === patch.id).map((c) => c.file))].sort();
+      // A run-start marker is read by its `runStart` flag, in the decisions module's loop, not by its constant.
+      const readIn = [...calls.filter((c) => c.id === patch.id).map((c) => c.file), ...(patch.runStart ? [DECISIONS_FILE] : [])];
+      const files = [...new Set(readIn)].sort();
       expect(files, `${patch.id}: files that call patched() with it`).toEqual([...patch.usedIn].sort());
       expect(patch.id).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(patch.added.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
   });
 
-  it('keeps the patches before PATCHES_DECIDED_AT_RUN_START frozen (its marker stands for exactly these) and deprecates only later ones', () => {
-    const at = PATCHES.findIndex((p) => p.id === PATCHES_DECIDED_AT_RUN_START);
-    // Runs that recorded the marker take each of these without a marker of its own: one added,
-    // removed or moved here would change what those runs replay (docs/versioning.md).
-    expect(PATCHES.slice(0, at).map((p) => p.id)).toEqual([
+  it('keeps the patches before each run-start marker frozen (its marker stands for exactly these) and deprecates none it stands for', () => {
+    // Runs that recorded a run-start marker take each patch above it without a marker of its own:
+    // one added, removed or moved there would change what those runs replay (docs/versioning.md).
+    // A new run-start marker is added here with the ids above it, once, and never changed.
+    const beforeFirst = [
       'payment-method-fix-needs-evidence',
       'status-writes-as-local-activities',
       'charge-records-next-status',
@@ -142,13 +144,39 @@ describe('the patch registry (workflows/patches.ts)', () => {
       'charge-not-sent-after-stop',
       'cycle-due-before-pause-billed',
       'repair-restores-paused-wait',
-    ]);
-    // deprecatePatch is called only for entries after the marker; on the marker or above it `deprecated` would do nothing.
-    expect(
-      PATCHES.slice(0, at + 1)
-        .filter((p) => p.step === 'deprecated')
-        .map((p) => p.id),
-    ).toEqual([]);
+    ];
+    const frozen: [string, string[]][] = [
+      [PATCHES_DECIDED_AT_RUN_START, beforeFirst],
+      [
+        PATCHES_DECIDED_AT_RUN_START_2,
+        [
+          ...beforeFirst,
+          PATCHES_DECIDED_AT_RUN_START,
+          'fix-evidence-survives-older-check',
+          'timer-summaries',
+          'fix-baseline-from-before-attempt',
+          'checkout-charge-as-amazon-has-it',
+          'charge-attempt-heartbeat',
+          'no-charge-after-permission-expiry',
+          'check-yields-to-newer-evidence',
+          'permission-expiry-asked-of-amazon',
+          'stop-carries-final-status',
+        ],
+      ],
+    ];
+    expect(PATCHES.filter((p) => p.runStart).map((p) => p.id)).toEqual(frozen.map(([id]) => id));
+    for (const [marker, above] of frozen)
+      expect(
+        PATCHES.slice(
+          0,
+          PATCHES.findIndex((p) => p.id === marker),
+        ).map((p) => p.id),
+        marker,
+      ).toEqual(above);
+    // deprecatePatch is called for entries after the first run-start marker, for runs that hold no
+    // newer one; on that marker or above it, or on a run-start marker, `deprecated` would do nothing.
+    const first = PATCHES.findIndex((p) => p.runStart);
+    expect(PATCHES.filter((p, index) => p.step === 'deprecated' && (index <= first || p.runStart)).map((p) => p.id)).toEqual([]);
   });
 
   it('names histories that exist: those recorded after a patch hold its marker, those before do not', () => {
@@ -163,15 +191,17 @@ describe('the patch registry (workflows/patches.ts)', () => {
   it("lists, per major path, a history recorded on today's code (its patches decided at the start, one marker for the older ones)", () => {
     const files = Object.values(HISTORIES_WITH_TODAYS_PATCHES).flat();
     expect(files.length).toBeGreaterThanOrEqual(12);
-    const at = PATCHES.findIndex((p) => p.id === PATCHES_DECIDED_AT_RUN_START);
+    const at = PATCHES.findLastIndex((p) => p.runStart);
+    const newest = PATCHES[at]!.id;
     const older = PATCHES.slice(0, at).map((p) => p.id);
     const later = PATCHES.slice(at + 1).map((p) => p.id);
     for (const file of files) {
       expect(existsSync(`${HISTORIES_DIR}${file}`), file).toBe(true);
-      // PATCHES_DECIDED_AT_RUN_START's marker, none of the older ones, and of the later ones those
-      // registered before the file was recorded (a registry prefix: they are decided in order).
+      // The newest run-start marker, none of the patches before it (older run-start markers
+      // included), and of the later ones those registered before the file was recorded (a registry
+      // prefix: they are decided in order).
       const ids = patchIdsIn(file);
-      expect(ids.has(PATCHES_DECIDED_AT_RUN_START), file).toBe(true);
+      expect(ids.has(newest), file).toBe(true);
       expect(
         older.filter((id) => ids.has(id)),
         file,

@@ -1,20 +1,22 @@
 // A query answered while a local activity finishes makes sdk-core end the workflow task at the
 // local activity's marker and carry on in a new one (test/replay/split-history.ts). Such a
 // history must replay: every committed history is replayed again with every local activity
-// marker cut that way. Histories recorded before PATCHES_DECIDED_AT_RUN_START first read a
-// patch right after a local activity in places, and their cut versions fail — what CI met as a
-// query failing with "[TMPRL1100] Nondeterminism error: Non-deprecated patch marker encountered"
-// (kept here so the check is shown to fail); runs since decide patches at their start and replay.
+// marker cut that way. Histories recorded before PATCHES_DECIDED_AT_RUN_START (the first run-start
+// marker) first read a patch right after a local activity in places, and their cut versions fail —
+// what CI met as a query failing with "[TMPRL1100] Nondeterminism error: Non-deprecated patch marker
+// encountered" (kept here so the check is shown to fail); runs since hold a run-start marker, decide
+// patches at their start and replay.
 import { readdirSync, readFileSync } from 'node:fs';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
-import { PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
+import { PATCHES } from '../../../workflows/patches.js';
 import { historyFromProtoJson } from '../../../client/replay/history-json.js';
 import { HISTORIES_DIR, patchIdsIn } from '../../replay/history-facts.js';
 import { localActivitySplitPoints, splitAfterLocalActivities } from '../../replay/split-history.js';
 
 const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} };
+const RUN_START_MARKERS = PATCHES.filter((p) => p.runStart).map((p) => p.id);
 const files = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
   .sort();
@@ -45,7 +47,7 @@ describe('replaying histories cut after local activities, as a query cuts them',
       outcomes.push({
         file: entry.file,
         points: entry.points,
-        decidedAtStart: patchIdsIn(entry.file).has(PATCHES_DECIDED_AT_RUN_START),
+        decidedAtStart: RUN_START_MARKERS.some((id) => patchIdsIn(entry.file).has(id)),
         error: result.error ? String(result.error.message ?? result.error) : null,
       });
     }
@@ -56,9 +58,9 @@ describe('replaying histories cut after local activities, as a query cuts them',
     expect(outcomes.filter((o) => o.points > 0).length).toBeGreaterThan(files.length / 2);
   });
 
-  it('replays every cut history of a run that decided its patches at the start', () => {
+  it('replays every cut history of a run that decided its patches at the start (under each run-start marker)', () => {
     const decided = outcomes.filter((o) => o.decidedAtStart);
-    expect(decided.length).toBeGreaterThan(0);
+    for (const id of RUN_START_MARKERS) expect(decided.filter((o) => patchIdsIn(o.file).has(id)).length, id).toBeGreaterThan(0);
     expect(decided.filter((o) => o.error !== null).map((o) => `${o.file}: ${o.error}`)).toEqual([]);
   });
 

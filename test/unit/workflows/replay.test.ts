@@ -7,8 +7,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../../daemon/workers.js';
 import { historyFromProtoJson } from '../../../client/replay/history-json.js';
-import { BOUNDED_CONTINUE_AS_NEW, PATCHES_DECIDED_AT_RUN_START } from '../../../workflows/patches.js';
-import { HISTORIES_DIR, historyEvents, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
+import { BOUNDED_CONTINUE_AS_NEW, PATCHES } from '../../../workflows/patches.js';
+import { HISTORIES_DIR, historyEvents, isChangeVersionUpsert, localActivityType, patchIdsIn } from '../../replay/history-facts.js';
 
 const files = readdirSync(HISTORIES_DIR)
   .filter((f) => f.endsWith('.json'))
@@ -71,14 +71,19 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     for (const [first, second, bound] of [
       ['continued-as-new.v2-run1.json', 'continued-as-new.v2-run2.json', 12],
       ['bounded-continue-as-new.v1-run1.json', 'bounded-continue-as-new.v1-run2.json', 3],
-      // Patches decided at the run's start (PATCHES_DECIDED_AT_RUN_START): no task more per cycle.
+      // Patches decided at the run's start (a run-start marker): no task more per cycle.
       ['continued-as-new.v3-run1.json', 'continued-as-new.v3-run2.json', 12],
       ['bounded-continue-as-new.v2-run1.json', 'bounded-continue-as-new.v2-run2.json', 3],
+      // The second run-start marker: one patch marker at each run's start.
+      ['continued-as-new.v4-run1.json', 'continued-as-new.v4-run2.json', 12],
+      ['bounded-continue-as-new.v3-run1.json', 'bounded-continue-as-new.v3-run2.json', 3],
     ] as const) {
       const [handedOver, ended] = [historyEvents(first), historyEvents(second)];
       expect(handedOver.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
       expect(ended.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
-      expect(patchIdsIn(first).has(BOUNDED_CONTINUE_AS_NEW) || patchIdsIn(first).has(PATCHES_DECIDED_AT_RUN_START)).toBe(true);
+      // The bound's patch: its own marker, or a run-start marker that stands for it.
+      const standsForBound = PATCHES.slice(PATCHES.findIndex((p) => p.id === BOUNDED_CONTINUE_AS_NEW)).filter((p) => p.runStart);
+      expect([BOUNDED_CONTINUE_AS_NEW, ...standsForBound.map((p) => p.id)].some((id) => patchIdsIn(first).has(id))).toBe(true);
       for (const file of [first, second]) {
         const { activities, workflowTasks } = commandsOf(file);
         // Each run charges `bound` cycles (the second ends with the term, at its own bound).
@@ -89,6 +94,20 @@ describe('replaying recorded subscription and IPN handler histories', () => {
     }
     // Recorded before the bound: 16 cycles in one run, no hand-over at 12 (it still replays, below).
     expect(commandsOf('continued-as-new-run1.json').activities.chargeCycle).toBe(16);
+  });
+
+  it('starts a subscription with one patch marker: the second run-start marker stands for the ten a new run recorded before it', () => {
+    // What a freshly started subscription holds while it sleeps: its events up to the first timer.
+    const sleeping = (file: string) => {
+      const events = historyEvents(file);
+      const asleep = events.slice(0, events.findIndex((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED') + 1);
+      const patchMarkers = asleep.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+      return { events: asleep.length, patchMarkers, changeVersionUpserts: asleep.filter(isChangeVersionUpsert).length };
+    };
+    // The same scenario recorded on the code before the second run-start marker and on today's.
+    expect(sleeping('permission-closed-expired.v1.json')).toEqual({ events: 28, patchMarkers: 10, changeVersionUpserts: 10 });
+    expect(sleeping('permission-closed-expired.v2.json')).toEqual({ events: 10, patchMarkers: 1, changeVersionUpserts: 1 });
+    expect(sleeping('completed.v6.json')).toEqual({ events: 10, patchMarkers: 1, changeVersionUpserts: 1 });
   });
 
   it.each(['completed.json', 'ipn-charge.json'])(
