@@ -133,7 +133,12 @@ describe('restore from a backup', () => {
     const repaired = await billingClientOf(h).repairDrifted();
     expect(repaired.failed).toEqual([]);
     expect(repaired.restarted).toEqual([
-      expect.objectContaining({ subscriptionId: lost.id, workflowState: 'NOT_FOUND', resume: expect.objectContaining({ cycle: 1, attempt: 1 }) }),
+      expect.objectContaining({
+        subscriptionId: lost.id,
+        workflowState: 'NOT_FOUND',
+        termsFrom: 'database',
+        resume: expect.objectContaining({ cycle: 1, attempt: 1 }),
+      }),
     ]);
 
     expect(await keptHandle.result()).toMatchObject({ status: 'ended', cycle: 3 });
@@ -201,8 +206,11 @@ describe('restore from a backup', () => {
       { timeoutMs: 20_000, what: 'a refused charge of the workflow without a row' },
     );
     expect((await answers(rowless.cp)).map((a) => a.outcome)).toEqual(['Created']);
-    // Re-imported with its terms, the row is back and the running workflow carries on from cycle 1.
-    expect((await h.launch(rowlessSpec)).created).toBe(true);
+    // Started again with its terms (what billing import does), the row is back and the running workflow — not a new one — carries on.
+    const runId = (await rowlessHandle.describe()).runId;
+    const again = await billingClientOf(h).startSubscription(rowlessSpec);
+    expect(again).toMatchObject({ created: true, workflowId: rowlessHandle.workflowId });
+    expect((await rowlessHandle.describe()).runId).toBe(runId);
 
     expect(await keptHandle.result()).toMatchObject({ status: 'ended', cycle: 3 });
     expect(await rowlessHandle.result()).toMatchObject({ status: 'ended', cycle: 2 });
@@ -219,6 +227,8 @@ describe('restore from a backup', () => {
       [0, 'Captured'],
       [2, 'Captured'],
     ]);
+    // The row itself catches up with the workflow's next status write.
+    expect(await getSubscription(h.database.db, kept.id)).toMatchObject({ status: 'ended', currentCycle: 3 });
     expect((await answers(kept.cp))[1]).toMatchObject({ key: keptCycle1!.idempotencyKey, chargeId: keptCycle1!.chargeId });
     expect((await ledger(h, rowless.id)).map((r) => [r.cycle, r.state])).toEqual([[1, 'Captured']]);
   });
