@@ -4,6 +4,7 @@
 // a Temporal dev server on a SQLite file (stopped, copied, put back), the daemon's database copied
 // with CREATE DATABASE … TEMPLATE, the product's workers, and the Amazon Pay simulator, which is
 // never restored: like Amazon Pay, it remembers every charge and idempotency key.
+// It runs its own dev server under BILLING_TEST_TEMPORAL=cluster too: the suite's server cannot be stopped.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../config/logger.js';
