@@ -95,25 +95,42 @@ describe('restore from a backup', () => {
       logger: createLogger('silent', 'test-restore'),
     } as HousekeepingDeps).drift();
 
-  it('Temporal restored to an older point than the database: a workflow it kept re-sends its later cycle (replayed); one it never had is marked WorkflowNotRunning and repair resumes it from the ledger', async () => {
+  /**
+   * The backup `name` taken while an "older" subscription (6 s cycles) sleeps after cycle 0; after it, a
+   * "newer" one (10 s cycles, 2 of them) is started and pays cycle 0, and the older one pays cycle 1.
+   */
+  async function backupBetween(name: string, ids: { older: string; newer: string }) {
     const { h } = stack;
-    const kept = { id: 'restore-temporal-older-kept', cp: await newPermission(h) };
-    const keptHandle = (await h.launch(shortSpec(kept.id, kept.cp, { seconds: 6, firstInSeconds: 1, cycles: 3 }))).handle;
-    await paidAndSleeping(keptHandle, kept.id, 0);
+    const older = { id: ids.older, cp: await newPermission(h) };
+    const olderHandle = (await h.launch(shortSpec(older.id, older.cp, { seconds: 6, firstInSeconds: 1, cycles: 3 }))).handle;
+    await paidAndSleeping(olderHandle, older.id, 0);
     await stack.stop();
-    await stack.backup('temporal-older');
+    await stack.backup(name);
     await stack.start();
 
-    // After Temporal's backup point: a new subscription pays cycle 0 (its cycle 1 is 10 s later), the kept one cycle 1.
-    const lost = { id: 'restore-temporal-older-lost', cp: await newPermission(h) };
-    const lostHandle = (await h.launch(shortSpec(lost.id, lost.cp, { seconds: 10, firstInSeconds: 1, cycles: 2 }))).handle;
-    await paidAndSleeping(lostHandle, lost.id, 0);
-    await paidAndSleeping(keptHandle, kept.id, 1);
-    const [keptCycle1] = (await ledger(h, kept.id)).filter((r) => r.cycle === 1);
+    const newer = { id: ids.newer, cp: await newPermission(h) };
+    const newerSpec = shortSpec(newer.id, newer.cp, { seconds: 10, firstInSeconds: 1, cycles: 2 });
+    const newerHandle = (await h.launch(newerSpec)).handle;
+    await paidAndSleeping(newerHandle, newer.id, 0);
+    await paidAndSleeping(olderHandle, older.id, 1);
+    const [olderCycle1] = (await ledger(h, older.id)).filter((r) => r.cycle === 1);
     expect(
-      (await ledger(h, lost.id)).map((r) => r.cycle),
-      'the new subscription still waits for cycle 1 (a machine this slow needs a longer interval)',
+      (await ledger(h, newer.id)).map((r) => r.cycle),
+      'the newer subscription still waits for cycle 1 (a machine this slow needs a longer interval)',
     ).toEqual([0]);
+    return { older, olderHandle, olderCycle1: olderCycle1!, newer, newerSpec, newerHandle };
+  }
+
+  it('Temporal restored to an older point than the database: a workflow it kept re-sends its later cycle (replayed); one it never had is marked WorkflowNotRunning and repair resumes it from the ledger', async () => {
+    const { h } = stack;
+    // Temporal's backup point is between the kept subscription's cycles 0 and 1, before the lost one started.
+    const {
+      older: kept,
+      olderHandle: keptHandle,
+      olderCycle1: keptCycle1,
+      newer: lost,
+      newerHandle: lostHandle,
+    } = await backupBetween('temporal-older', { older: 'restore-temporal-older-kept', newer: 'restore-temporal-older-lost' });
 
     await stack.stop();
     await stack.restoreTemporal('temporal-older');
@@ -156,32 +173,23 @@ describe('restore from a backup', () => {
       [1, 1, 'Captured'],
     ]);
     // The kept workflow charged cycle 1 again from its older point, with the same key: replayed.
-    expect((await answers(kept.cp)).filter((a) => a.key === keptCycle1!.idempotencyKey).map((a) => a.outcome)).toEqual(['Created', 'Replayed']);
-    expect((await ledger(h, kept.id))[1]).toMatchObject({ idempotencyKey: keptCycle1!.idempotencyKey, chargeId: keptCycle1!.chargeId });
+    expect((await answers(kept.cp)).filter((a) => a.key === keptCycle1.idempotencyKey).map((a) => a.outcome)).toEqual(['Created', 'Replayed']);
+    expect((await ledger(h, kept.id))[1]).toMatchObject({ idempotencyKey: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
     // The lost one was resumed at cycle 1: nothing was sent twice.
     expect((await answers(lost.cp)).map((a) => a.outcome)).toEqual(['Created', 'Created']);
   });
 
   it('the database restored to an older point than Temporal: a workflow without a row is reported and charges nothing until re-imported; a ledger row written after the backup stays missing', async () => {
     const { h } = stack;
-    const kept = { id: 'restore-db-older-kept', cp: await newPermission(h) };
-    const keptHandle = (await h.launch(shortSpec(kept.id, kept.cp, { seconds: 6, firstInSeconds: 1, cycles: 3 }))).handle;
-    await paidAndSleeping(keptHandle, kept.id, 0);
-    await stack.stop();
-    await stack.backup('db-older');
-    await stack.start();
-
-    // After the database's backup point: a new subscription pays cycle 0 (its cycle 1 is 10 s later), the kept one cycle 1.
-    const rowless = { id: 'restore-db-older-rowless', cp: await newPermission(h) };
-    const rowlessSpec = shortSpec(rowless.id, rowless.cp, { seconds: 10, firstInSeconds: 1, cycles: 2 });
-    const rowlessHandle = (await h.launch(rowlessSpec)).handle;
-    await paidAndSleeping(rowlessHandle, rowless.id, 0);
-    await paidAndSleeping(keptHandle, kept.id, 1);
-    const [keptCycle1] = (await ledger(h, kept.id)).filter((r) => r.cycle === 1);
-    expect(
-      (await ledger(h, rowless.id)).map((r) => r.cycle),
-      'the new subscription still waits for cycle 1 (a machine this slow needs a longer interval)',
-    ).toEqual([0]);
+    // The database's backup point is between the kept subscription's cycles 0 and 1, before the row-less one started.
+    const {
+      older: kept,
+      olderHandle: keptHandle,
+      olderCycle1: keptCycle1,
+      newer: rowless,
+      newerSpec: rowlessSpec,
+      newerHandle: rowlessHandle,
+    } = await backupBetween('db-older', { older: 'restore-db-older-kept', newer: 'restore-db-older-rowless' });
 
     // Only the database goes back; Temporal keeps running.
     await h.stopWorkers();
@@ -230,7 +238,7 @@ describe('restore from a backup', () => {
     ]);
     // The row itself catches up with the workflow's next status write.
     expect(await getSubscription(h.database.db, kept.id)).toMatchObject({ status: 'ended', currentCycle: 3 });
-    expect((await answers(kept.cp))[1]).toMatchObject({ key: keptCycle1!.idempotencyKey, chargeId: keptCycle1!.chargeId });
+    expect((await answers(kept.cp))[1]).toMatchObject({ key: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
     expect((await ledger(h, rowless.id)).map((r) => [r.cycle, r.state])).toEqual([[1, 'Captured']]);
   });
 });
