@@ -26,8 +26,8 @@ export interface RestorableStack {
   start(): Promise<void>;
   /** Copies both stores (stop() first). */
   backup(name: string): Promise<void>;
-  /** Puts the named copy of Temporal's file back; 'empty' leaves no file (Temporal lost). Stop first. */
-  restoreTemporal(name: string | 'empty'): Promise<void>;
+  /** Puts the named copy of Temporal's file back. Stop first. */
+  restoreTemporal(name: string): Promise<void>;
   /** Replaces the daemon's database with the named copy. No worker may run. */
   restoreDatabase(name: string): Promise<void>;
   close(): Promise<void>;
@@ -78,7 +78,7 @@ export async function startRestorableStack(): Promise<RestorableStack> {
       if (server) throw new Error('restoreTemporal: stop the stack first');
       for (const side of SQLITE_SIDE_FILES) {
         await rm(dbFile + side, { force: true });
-        if (name !== 'empty') await copyFile(join(dir, `${name}.sqlite${side}`), dbFile + side).catch(ignoreMissing);
+        await copyFile(join(dir, `${name}.sqlite${side}`), dbFile + side).catch(ignoreMissing);
       }
     },
     async restoreDatabase(name) {
