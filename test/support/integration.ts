@@ -57,9 +57,9 @@ function installQuietRuntime(): void {
   });
 }
 
-export async function connectTestTemporal(): Promise<TestTemporal> {
+/** Clients of the suite's Temporal, or of the one at `address` (a test's own server). */
+export async function connectTestTemporal(address: string = inject('temporalAddress')): Promise<TestTemporal> {
   installQuietRuntime();
-  const address = inject('temporalAddress');
   const namespace = inject('temporalNamespace');
   const connection = await Connection.connect({ address });
   const nativeConnection = await NativeConnection.connect({ address });

@@ -10,13 +10,22 @@ import { ensureTemporalServer } from '../../devstack/temporal-server-build.js';
  * search attributes and dynamic config, and continue-as-new suggested after 200 events so long
  * runs exercise it. One place, so recorded histories come from the server the suite uses.
  */
-export async function startTestTemporalServer(cliPath: string, options: { webUi?: boolean } = {}): Promise<DevServer> {
+export async function startTestTemporalServer(
+  cliPath: string,
+  options: {
+    webUi?: boolean;
+    /** A SQLite file instead of memory: a server that can be stopped, copied and started again (test/integration/restore.test.ts). */
+    dbFile?: string;
+    /** The frontend port (default: a free one); the same port again lets existing clients reconnect after a restart. */
+    port?: number;
+  } = {},
+): Promise<DevServer> {
   const yaml = readTemporalYaml(join(process.cwd(), 'temporal.yaml'));
   return startTemporalDevServer({
     cliPath,
-    dbFile: null,
+    dbFile: options.dbFile ?? null,
     ip: '127.0.0.1',
-    port: await freePort(),
+    port: options.port ?? (await freePort()),
     // The Web UI only where links into it are tested (the suite's server); the recorder stays headless.
     uiPort: options.webUi ? await freePort() : null,
     namespace: 'default',

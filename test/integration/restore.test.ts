@@ -1,0 +1,244 @@
+// docs/deploy.md "Backup and restore": what happens to subscriptions when the daemon's PostgreSQL
+// database and Temporal's persistence are restored from a backup — both to the same point,
+// Temporal alone to an older point (or lost), the database alone to an older point. Real parts:
+// a Temporal dev server on a SQLite file (stopped, copied, put back), the daemon's database copied
+// with CREATE DATABASE … TEMPLATE, the product's workers, and the Amazon Pay simulator, which is
+// never restored: like Amazon Pay, it remembers every charge and idempotency key.
+// It runs its own dev server under BILLING_TEST_TEMPORAL=cluster too: the suite's server cannot be stopped.
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../config/logger.js';
+import { createHousekeepingJobs, type HousekeepingDeps } from '../../daemon/housekeeping/jobs.js';
+import { getSubscription } from '../../db/queries/subscriptions.js';
+import { stateQuery } from '../../workflows/messages.js';
+import { billingClientOf, eventually } from '../support/billing-harness.js';
+import { startRestorableStack, type RestorableStack } from '../support/restorable-stack.js';
+import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
+
+describe('restore from a backup', () => {
+  let stack: RestorableStack;
+  beforeAll(async () => {
+    stack = await startRestorableStack();
+  });
+  afterAll(async () => stack?.close());
+
+  /** The simulator's Create Charge answers for one Charge Permission, in order: [cycle key, outcome, ChargeId]. */
+  async function answers(cp: string): Promise<{ key: string | null; outcome: string; chargeId: string | null }[]> {
+    return (await stack.h.control.attempts()).attempts
+      .filter((a) => a.chargePermissionId === cp)
+      .map((a) => ({ key: a.idempotencyKey, outcome: a.outcome, chargeId: a.chargeId }));
+  }
+
+  /** Waits until the workflow has paid `cycle` and sleeps until the next one. */
+  async function paidAndSleeping(handle: SubscriptionHandle, id: string, cycle: number): Promise<void> {
+    await eventually(
+      () => ledger(stack.h, id),
+      (rows) => rows.some((r) => r.cycle === cycle && r.state === 'Captured'),
+      { what: `${id}: cycle ${cycle} paid` },
+    );
+    await eventually(
+      () => handle.query(stateQuery),
+      (s) => s.cycle === cycle + 1 && s.nextBillingAt !== null,
+      { what: `${id}: asleep until cycle ${cycle + 1}` },
+    );
+  }
+
+  it('both restored to the same point: the cycle charged after the backup is sent again with its key, Amazon Pay replays it, one charge', async () => {
+    const { h } = stack;
+    const cp = await newPermission(h);
+    const id = 'restore-same-point';
+    const { handle } = await h.launch(shortSpec(id, cp, { seconds: 6, firstInSeconds: 1, cycles: 3 }));
+    await paidAndSleeping(handle, id, 0);
+
+    await stack.stop();
+    await stack.backup('same-point');
+    await stack.start();
+
+    // Cycle 1 comes due after the backup point: charged, recorded in the ledger with its ChargeId.
+    await paidAndSleeping(handle, id, 1);
+    const [afterBackup] = (await ledger(h, id)).filter((r) => r.cycle === 1);
+    expect(await answers(cp)).toEqual([
+      expect.objectContaining({ outcome: 'Created' }),
+      { key: afterBackup!.idempotencyKey, outcome: 'Created', chargeId: afterBackup!.chargeId },
+    ]);
+
+    await stack.stop();
+    await stack.restoreTemporal('same-point');
+    await stack.restoreDatabase('same-point');
+    // Back at the backup point: the database knows nothing of cycle 1.
+    expect((await ledger(h, id)).map((r) => r.cycle)).toEqual([0]);
+    await stack.start();
+
+    expect(await handle.result()).toMatchObject({ status: 'ended', cycle: 3 });
+    const cycle1 = (await answers(cp)).filter((a) => a.key === afterBackup!.idempotencyKey);
+    expect(cycle1.map((a) => a.outcome)).toEqual(['Created', 'Replayed']);
+    expect(new Set(cycle1.map((a) => a.chargeId))).toEqual(new Set([afterBackup!.chargeId]));
+    await expectEachCycleChargedOnce(h, id, cp, 3);
+    const rows = await ledger(h, id);
+    expect(rows.map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+      [0, 1, 'Captured'],
+      [1, 1, 'Captured'],
+      [2, 1, 'Captured'],
+    ]);
+    expect(rows[1]).toMatchObject({ idempotencyKey: afterBackup!.idempotencyKey, chargeId: afterBackup!.chargeId });
+  });
+
+  /** The drift job as the daemon's housekeeping runs it, without its 5-minute margin for subscriptions still starting. */
+  const drift = () =>
+    createHousekeepingJobs({
+      db: stack.h.database.db,
+      amazonPay: stack.h.amazonPay,
+      temporal: stack.h.temporal.client,
+      workflowsTaskQueue: stack.h.taskQueues.workflows,
+      driftMinAgeMs: 0,
+      now: () => new Date(),
+      logger: createLogger('silent', 'test-restore'),
+    } as HousekeepingDeps).drift();
+
+  /**
+   * The backup `name` taken while an "older" subscription (6 s cycles) sleeps after cycle 0; after it, a
+   * "newer" one (10 s cycles, 2 of them) is started and pays cycle 0, and the older one pays cycle 1.
+   */
+  async function backupBetween(name: string, ids: { older: string; newer: string }) {
+    const { h } = stack;
+    const older = { id: ids.older, cp: await newPermission(h) };
+    const olderHandle = (await h.launch(shortSpec(older.id, older.cp, { seconds: 6, firstInSeconds: 1, cycles: 3 }))).handle;
+    await paidAndSleeping(olderHandle, older.id, 0);
+    await stack.stop();
+    await stack.backup(name);
+    await stack.start();
+
+    const newer = { id: ids.newer, cp: await newPermission(h) };
+    const newerSpec = shortSpec(newer.id, newer.cp, { seconds: 10, firstInSeconds: 1, cycles: 2 });
+    const newerHandle = (await h.launch(newerSpec)).handle;
+    await paidAndSleeping(newerHandle, newer.id, 0);
+    await paidAndSleeping(olderHandle, older.id, 1);
+    const [olderCycle1] = (await ledger(h, older.id)).filter((r) => r.cycle === 1);
+    expect(
+      (await ledger(h, newer.id)).map((r) => r.cycle),
+      'the newer subscription still waits for cycle 1 (a machine this slow needs a longer interval)',
+    ).toEqual([0]);
+    return { older, olderHandle, olderCycle1: olderCycle1!, newer, newerSpec, newerHandle };
+  }
+
+  it('Temporal restored to an older point than the database: a workflow it kept re-sends its later cycle (replayed); one it never had is marked WorkflowNotRunning and repair resumes it from the ledger', async () => {
+    const { h } = stack;
+    // Temporal's backup point is between the kept subscription's cycles 0 and 1, before the lost one started.
+    const {
+      older: kept,
+      olderHandle: keptHandle,
+      olderCycle1: keptCycle1,
+      newer: lost,
+      newerHandle: lostHandle,
+    } = await backupBetween('temporal-older', { older: 'restore-temporal-older-kept', newer: 'restore-temporal-older-lost' });
+
+    await stack.stop();
+    await stack.restoreTemporal('temporal-older');
+    await stack.start();
+
+    const found = await drift();
+    expect(found.stalled).toEqual([lost.id]);
+    expect(found.orphans).toEqual([]);
+    expect(await getSubscription(h.database.db, lost.id)).toMatchObject({ status: 'needs_attention', statusReason: 'WorkflowNotRunning' });
+    expect((await statusHistory(h, lost.id)).at(-1)).toMatchObject({
+      to: 'needs_attention',
+      reason: 'WorkflowNotRunning',
+      detail: { workflowState: 'NOT_FOUND', previousStatus: 'active' },
+    });
+
+    // billing repair --all-drifted, which leaves subscriptions younger than 5 minutes alone (they may be starting).
+    await h.database.db.execute(sql`update subscriptions set created_at = now() - interval '1 hour' where id = ${lost.id}`);
+    const repaired = await billingClientOf(h).repairDrifted();
+    expect(repaired.failed).toEqual([]);
+    expect(repaired.restarted).toEqual([
+      expect.objectContaining({
+        subscriptionId: lost.id,
+        workflowState: 'NOT_FOUND',
+        termsFrom: 'database',
+        resume: expect.objectContaining({ cycle: 1, attempt: 1 }),
+      }),
+    ]);
+
+    expect(await keptHandle.result()).toMatchObject({ status: 'ended', cycle: 3 });
+    expect(await h.temporal.client.workflow.getHandle(lostHandle.workflowId).result()).toMatchObject({ status: 'ended', cycle: 2 });
+    await expectEachCycleChargedOnce(h, kept.id, kept.cp, 3);
+    await expectEachCycleChargedOnce(h, lost.id, lost.cp, 2);
+    expect((await ledger(h, kept.id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+      [0, 1, 'Captured'],
+      [1, 1, 'Captured'],
+      [2, 1, 'Captured'],
+    ]);
+    expect((await ledger(h, lost.id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+      [0, 1, 'Captured'],
+      [1, 1, 'Captured'],
+    ]);
+    // The kept workflow charged cycle 1 again from its older point, with the same key: replayed.
+    expect((await answers(kept.cp)).filter((a) => a.key === keptCycle1.idempotencyKey).map((a) => a.outcome)).toEqual(['Created', 'Replayed']);
+    expect((await ledger(h, kept.id))[1]).toMatchObject({ idempotencyKey: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
+    // The lost one was resumed at cycle 1: nothing was sent twice.
+    expect((await answers(lost.cp)).map((a) => a.outcome)).toEqual(['Created', 'Created']);
+  });
+
+  it('the database restored to an older point than Temporal: a workflow without a row is reported and charges nothing until re-imported; a ledger row written after the backup stays missing', async () => {
+    const { h } = stack;
+    // The database's backup point is between the kept subscription's cycles 0 and 1, before the row-less one started.
+    const {
+      older: kept,
+      olderHandle: keptHandle,
+      olderCycle1: keptCycle1,
+      newer: rowless,
+      newerSpec: rowlessSpec,
+      newerHandle: rowlessHandle,
+    } = await backupBetween('db-older', { older: 'restore-db-older-kept', newer: 'restore-db-older-rowless' });
+
+    // Only the database goes back; Temporal keeps running.
+    await h.stopWorkers();
+    await stack.restoreDatabase('db-older');
+    await h.startWorkers();
+    expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
+    expect((await ledger(h, kept.id)).map((r) => r.cycle)).toEqual([0]);
+
+    // Visibility may lag a moment behind the start of the workers; the workflow is reported once listed.
+    const found = await eventually(
+      () => drift(),
+      (r) => r.orphans.length > 0,
+      { timeoutMs: 15_000, what: 'the workflow without a row reported' },
+    );
+    expect(found.orphans).toEqual([rowlessHandle.workflowId]);
+    expect(found.stalled).toEqual([]);
+
+    // Without its row the workflow's next charge is refused before it is sent (the ledger's foreign key), and retried.
+    // (The server keeps only 'Failure exceeds size limit.' of the failure for a pending activity; the worker logs the violation.)
+    await eventually(
+      async () => ((await rowlessHandle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'chargeCycle'),
+      (a) => (a?.attempt ?? 0) >= 2,
+      { timeoutMs: 20_000, what: 'a refused charge of the workflow without a row' },
+    );
+    expect((await answers(rowless.cp)).map((a) => a.outcome)).toEqual(['Created']);
+    // Started again with its terms (what billing import does), the row is back and the running workflow — not a new one — carries on.
+    const runId = (await rowlessHandle.describe()).runId;
+    const again = await billingClientOf(h).startSubscription(rowlessSpec);
+    expect(again).toMatchObject({ created: true, workflowId: rowlessHandle.workflowId });
+    expect((await rowlessHandle.describe()).runId).toBe(runId);
+
+    expect(await keptHandle.result()).toMatchObject({ status: 'ended', cycle: 3 });
+    expect(await rowlessHandle.result()).toMatchObject({ status: 'ended', cycle: 2 });
+    // Amazon Pay has each cycle once; the ledger rows written after the backup point stay missing.
+    for (const [cp, cycles] of [
+      [kept.cp, 3],
+      [rowless.cp, 2],
+    ] as const) {
+      const sent = await answers(cp);
+      expect(sent.map((a) => a.outcome)).toEqual(Array.from({ length: cycles }, () => 'Created'));
+      expect(new Set(sent.map((a) => a.key)).size).toBe(cycles);
+    }
+    expect((await ledger(h, kept.id)).map((r) => [r.cycle, r.state])).toEqual([
+      [0, 'Captured'],
+      [2, 'Captured'],
+    ]);
+    // The row itself catches up with the workflow's next status write.
+    expect(await getSubscription(h.database.db, kept.id)).toMatchObject({ status: 'ended', currentCycle: 3 });
+    expect((await answers(kept.cp))[1]).toMatchObject({ key: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
+    expect((await ledger(h, rowless.id)).map((r) => [r.cycle, r.state])).toEqual([[1, 'Captured']]);
+  });
+});
