@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ActivityInterceptors, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { ActivityGroups } from '../activities/index.js';
 import { cachedBundle } from './bundle-cache.js';
 import { CHARGE_HEARTBEAT_EVERY_MS } from '../activities/charges.js';
+import { databaseFailure } from '../activities/database-failure.js';
 import type { TemporalConfig } from '../config/temporal.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -39,7 +40,7 @@ export interface WorkerSetOptions {
 export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]> {
   const { connection, namespace, temporal, activities } = options;
   const { taskQueues, worker, rateLimits } = temporal;
-  const common = { connection, namespace, shutdownGraceTime: worker.shutdownGraceTimeMs };
+  const common = { connection, namespace, shutdownGraceTime: worker.shutdownGraceTimeMs, interceptors: { activity: [databaseErrorsInOneLine] } };
   return Promise.all([
     Worker.create({
       ...common,
@@ -69,6 +70,24 @@ export async function createWorkers(options: WorkerSetOptions): Promise<Worker[]
       maxTaskQueueActivitiesPerSecond: rateLimits.amazonReadsPerSecond,
     }),
   ]);
+}
+
+/**
+ * Every activity's database error reaches Temporal as one line without the SQL parameters
+ * (activities/database-failure.ts); any other error passes unchanged.
+ */
+function databaseErrorsInOneLine(): ActivityInterceptors {
+  return {
+    inbound: {
+      async execute(input, next) {
+        try {
+          return await next(input);
+        } catch (error) {
+          throw databaseFailure(error) ?? error;
+        }
+      },
+    },
+  };
 }
 
 /** Runs workers until shutdown; resolves when all have stopped, rejects if one fails. */

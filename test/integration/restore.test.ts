@@ -208,12 +208,18 @@ describe('restore from a backup', () => {
     expect(found.stalled).toEqual([]);
 
     // Without its row the workflow's next charge is refused before it is sent (the ledger's foreign key), and retried.
-    // (The server keeps only 'Failure exceeds size limit.' of the failure for a pending activity; the worker logs the violation.)
-    await eventually(
+    // Temporal shows why in one line, without the statement's values (activities/database-failure.ts; before, the
+    // whole statement and its parameters passed the server's size limit: 'Failure exceeds size limit.').
+    const refused = await eventually(
       async () => ((await rowlessHandle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'chargeCycle'),
       (a) => (a?.attempt ?? 0) >= 2,
       { timeoutMs: 20_000, what: 'a refused charge of the workflow without a row' },
     );
+    expect(refused?.lastFailure?.applicationFailureInfo?.type).toBe('DatabaseError');
+    expect(refused?.lastFailure?.message).toMatch(
+      /^PostgreSQL refused with subscription as \( select .*: insert or update on table "charges" violates foreign key constraint .* \(SQLSTATE 23503\)\. Key \(subscription_id\)=/,
+    );
+    expect(refused?.lastFailure?.message).not.toContain(rowless.cp);
     expect((await answers(rowless.cp)).map((a) => a.outcome)).toEqual(['Created']);
     // Started again with its terms (what billing import does), the row is back and the running workflow — not a new one — carries on.
     const runId = (await rowlessHandle.describe()).runId;
