@@ -6,16 +6,28 @@
 //   npx tsx scripts/screenshot-storefront.ts [--storefront http://127.0.0.1:8790] [--out docs/images]
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
+import { CommandLineError, parseCommandLine } from '../config/command-line.js';
 import { ensureChromium } from './ensure-chromium.js';
 
-const { values } = parseArgs({
-  options: {
-    storefront: { type: 'string', default: 'http://127.0.0.1:8790' },
-    out: { type: 'string', default: 'docs/images' },
-  },
-});
+const USAGE = 'usage: npx tsx scripts/screenshot-storefront.ts [--storefront URL] [--out DIR]';
+
+function commandLine() {
+  try {
+    return parseCommandLine({
+      options: {
+        storefront: { type: 'string', default: 'http://127.0.0.1:8790' },
+        out: { type: 'string', default: 'docs/images' },
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    console.error(`screenshot-storefront: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values } = commandLine();
 const storefront = values.storefront;
 const out = resolve(values.out);
 await mkdir(out, { recursive: true });

@@ -3,23 +3,37 @@
 //
 //   npx tsx scripts/screenshot-web-ui.ts --prefix demo-092005 [--ui http://127.0.0.1:8233] [--out docs/images]
 //
-// Needs a Chromium (Debian: apt-get install chromium) and playwright-core (a dev dependency).
+// Uses Debian's chromium (installed by scripts/ensure-chromium.ts when missing) or --chromium PATH, with playwright-core.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
+import { CommandLineError, parseCommandLine } from '../config/command-line.js';
+import { ensureChromium } from './ensure-chromium.js';
 
-const { values } = parseArgs({
-  options: {
-    prefix: { type: 'string' },
-    ui: { type: 'string', default: 'http://127.0.0.1:8233' },
-    namespace: { type: 'string', default: 'default' },
-    out: { type: 'string', default: 'docs/images' },
-    chromium: { type: 'string', default: '/usr/bin/chromium' },
-  },
-});
+const USAGE =
+  'usage: npx tsx scripts/screenshot-web-ui.ts --prefix <demo prefix, e.g. demo-092005> [--ui URL] [--namespace NAME] [--out DIR] [--chromium PATH]';
+
+function commandLine() {
+  try {
+    return parseCommandLine({
+      options: {
+        prefix: { type: 'string' },
+        ui: { type: 'string', default: 'http://127.0.0.1:8233' },
+        namespace: { type: 'string', default: 'default' },
+        out: { type: 'string', default: 'docs/images' },
+        chromium: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    console.error(`screenshot-web-ui: ${error.message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values } = commandLine();
 if (!values.prefix) {
-  console.error('usage: npx tsx scripts/screenshot-web-ui.ts --prefix <demo prefix, e.g. demo-092005> [--ui URL] [--out DIR]');
+  console.error(`screenshot-web-ui: --prefix is required\n${USAGE}`);
   process.exit(2);
 }
 const prefix = values.prefix;
@@ -28,8 +42,16 @@ const out = resolve(values.out);
 await mkdir(out, { recursive: true });
 
 const browser = await chromium.launch({
-  executablePath: values.chromium,
-  args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  executablePath: values.chromium ?? (await ensureChromium({ onProgress: (line) => console.log(`[chromium] ${line}`) })),
+  args: [
+    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+    '--headless',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
