@@ -1,17 +1,37 @@
 import { randomInt } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 
-/** Asks the kernel for a free loopback port (tests and the dev stack never hard-code ports). */
+/**
+ * Asks the kernel for a free loopback port and keeps the kernel from handing it out again for about
+ * a minute (tests and the dev stack never hard-code ports). A port merely bound and closed goes back
+ * to the pool at once, and the Temporal CLI's dev server picks its own internal ports from the same
+ * pool after we chose ours: a bench run failed with "address already in use" on the port we had
+ * passed it. So, as the CLI's own GetFreePort does (temporalcli/devserver/freeport.go), one
+ * connection is made to the port and the server side closes first: that socket waits in TIME_WAIT,
+ * which keeps the port out of the kernel's picks (bind to port 0) while an explicit bind with
+ * SO_REUSEADDR — what Node, Go and PostgreSQL do — still gets it.
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+  const server = createServer();
+  server.unref();
+  const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
   });
+  const address = server.address();
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  const client = connect(address.port, host);
+  client.on('error', () => {});
+  const serverSide = await accepted;
+  await new Promise<void>((resolve) => {
+    // The server side closes first, so the TIME_WAIT is on the listening port's side.
+    serverSide.once('close', () => resolve());
+    serverSide.destroy();
+  });
+  client.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
 }
 
 /** True when something already listens on host:port. */

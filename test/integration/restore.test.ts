@@ -194,9 +194,10 @@ describe('restore from a backup', () => {
     // Only the database goes back; Temporal keeps running.
     await h.stopWorkers();
     await stack.restoreDatabase('db-older');
-    await h.startWorkers();
+    // Checked before the workers start: the kept subscription's next cycle may be due at once.
     expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
     expect((await ledger(h, kept.id)).map((r) => r.cycle)).toEqual([0]);
+    await h.startWorkers();
 
     // Visibility may lag a moment behind the start of the workers; the workflow is reported once listed.
     const found = await eventually(
@@ -217,9 +218,10 @@ describe('restore from a backup', () => {
     );
     expect(refused?.lastFailure?.applicationFailureInfo?.type).toBe('DatabaseError');
     expect(refused?.lastFailure?.message).toMatch(
-      /^PostgreSQL refused with subscription as \( select .*: insert or update on table "charges" violates foreign key constraint .* \(SQLSTATE 23503\)\. Key \(subscription_id\)=/,
+      /^PostgreSQL refused with subscription as \( select .*: insert or update on table "charges" violates foreign key constraint "[\w]+" \(SQLSTATE 23503\)\.$/,
     );
-    expect(refused?.lastFailure?.message).not.toContain(rowless.cp);
+    // Neither the statement's values nor PostgreSQL's detail, which quotes them.
+    for (const value of [rowless.cp, rowless.id]) expect(refused?.lastFailure?.message).not.toContain(value);
     expect((await answers(rowless.cp)).map((a) => a.outcome)).toEqual(['Created']);
     // Started again with its terms (what billing import does), the row is back and the running workflow — not a new one — carries on.
     const runId = (await rowlessHandle.describe()).runId;

@@ -38,9 +38,20 @@ export async function startRestorableStack(): Promise<RestorableStack> {
   const dbFile = join(dir, 'temporal.sqlite');
   const port = await freePort();
   const cliPath = inject('temporalCliPath');
-  let server: DevServer | null = await startTestTemporalServer(cliPath, { dbFile, port });
-  const [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal(server.address)]);
-  const h = await startBillingHarness({ resources: { database, temporal } });
+  let server: DevServer | null = null;
+  let h: BillingHarness;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  try {
+    server = await startTestTemporalServer(cliPath, { dbFile, port });
+    let temporal;
+    [database, temporal] = await Promise.all([createTestDatabase(), connectTestTemporal(server.address)]);
+    h = await startBillingHarness({ resources: { database, temporal } });
+  } catch (error) {
+    // Nothing half-started is left: the server stopped, its directory removed.
+    await server?.stop().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   const databaseName = new URL(database.url).pathname.slice(1);
   const copyName = (name: string) => `${databaseName}_${name}`;
 
