@@ -17,13 +17,11 @@ import type { SubscriptionRow } from '../../db/schema/index.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, InvalidInputError, UpstreamError } from '../errors.js';
 import { otherPlansOnPermission } from '../subscriptions/permission-plans.js';
+import { replacementBlocker } from './replaceable.js';
 import { readLastRun } from '../subscriptions/repair-history.js';
 import { stopSubscriptionNow } from '../subscriptions/stop-now.js';
 import { storedAnchor } from '../subscriptions/views.js';
 import { subscriptionHandle } from '../subscriptions/workflow-handle.js';
-
-/** Statuses a checkout may replace: the current period is paid (or a free trial runs), so the new plan starts at the next billing date. */
-export const REPLACEABLE_STATUSES = ['active', 'trialing'] as const;
 
 /** How far ahead of now the old subscription's next billing date must be for the replacement to take it over (a cycle due sooner is being charged). */
 export const REPLACEMENT_MARGIN_MS = 5_000;
@@ -70,24 +68,8 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
         ? `Subscription ${id} was already replaced by subscription ${replacing.subscriptionId} (its checkout was completed); a subscription is replaced once: change ${replacing.subscriptionId} instead`
         : beingReplacedMessage(id, replacing, 'complete that session, or wait until it is given up'),
     );
-  const accepted = 'a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one';
-  if (isFinalSubscriptionStatus(old.status))
-    throw new ConflictError(`Subscription ${id} has ended (status ${old.status}${old.statusReason ? `, ${old.statusReason}` : ''}): ${accepted}`);
-  if (old.stopRequestedAt !== null)
-    throw new ConflictError(`Subscription ${id} is being stopped (stop requested: ${old.stopRequestedReason ?? 'StopRequested'}): ${accepted}`);
-  // A stop the merchant asked for at period end stands: a replacement would bill on past it.
-  if (old.periodEndStopRequestedAt !== null)
-    throw new ConflictError(
-      `Subscription ${id} stops at the end of its period (${old.periodEndStopReason ?? 'StopRequested'}${old.periodEndStopEndsAt ? `, on ${old.periodEndStopEndsAt.toISOString()}` : ''}): ${accepted}`,
-    );
-  if (old.status === 'paused')
-    throw new ConflictError(
-      `Subscription ${id} is paused: its next billing date is known only once it is resumed (cycles due while paused are skipped); a checkout replaces only an active or trialing subscription: resume it first`,
-    );
-  if (!(REPLACEABLE_STATUSES as readonly string[]).includes(old.status))
-    throw new ConflictError(
-      `Subscription ${id} is ${old.status}${old.statusReason ? ` (${old.statusReason})` : ''}: its current cycle ${old.currentCycle} is not paid, so the new plan has no paid period to continue; a checkout replaces only an active or trialing subscription: wait until the cycle is paid, or stop it and leave replacesSubscriptionId out`,
-    );
+  const blocked = replacementBlocker(old);
+  if (blocked !== null) throw new ConflictError(blocked);
   const problems = [];
   if (old.currency !== terms.plan.currency)
     problems.push({

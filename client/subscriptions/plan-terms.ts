@@ -58,17 +58,30 @@ export function psd2CheckoutReasons(from: PlanTerms, to: PlanTerms): CheckoutReq
  * Refuses, with CheckoutRequiredError (one line: why, and the re-checkout path), a change that
  * the permission's region allows only through a new checkout: region eu (EU and UK, PSD2) with a
  * higher amount or another frequency (reference §8, advanced-subscription page). Nothing is read or sent.
+ * `replacementBlocked`: why a checkout cannot replace the subscription now (client/checkout/replaceable.ts
+ * replacementBlocker), said instead of the replacement path, which that checkout would refuse.
  */
-export function assertChangeWithoutCheckout(region: AmazonPayRegion, subscriptionId: string, chargePermissionId: string, from: PlanTerms, to: PlanTerms): void {
+export function assertChangeWithoutCheckout(
+  region: AmazonPayRegion,
+  subscriptionId: string,
+  chargePermissionId: string,
+  from: PlanTerms,
+  to: PlanTerms,
+  replacementBlocked: string | null = null,
+): void {
   if (region !== 'eu') return;
   const reasons = psd2CheckoutReasons(from, to);
   if (reasons.length === 0) return;
   const what = reasons.map((r) => (r === 'HigherAmount' ? 'a higher amount' : 'another frequency')).join(' and ');
+  const path =
+    replacementBlocked === null
+      ? `; create a checkout for the new plan with a new subscription id and replacesSubscriptionId ${subscriptionId} (POST /v1/checkout-sessions): it charges nothing at checkout, the new plan bills from this subscription's next billing date, and its complete stops ${subscriptionId} and closes its Charge Permission`
+      : `, but a checkout cannot replace it now: ${replacementBlocked}`;
   throw new CheckoutRequiredError(
     subscriptionId,
     chargePermissionId,
     reasons,
-    `The plan change of subscription ${subscriptionId} (${show(from)} → ${show(to)}) was refused and nothing changed: its Charge Permission ${chargePermissionId} is in Amazon Pay's EU/UK region, where PSD2 lets ${what} take effect only with the buyer's consent at a new checkout; create a checkout for the new plan with a new subscription id and replacesSubscriptionId ${subscriptionId} (POST /v1/checkout-sessions): it charges nothing at checkout, the new plan bills from this subscription's next billing date, and its complete stops ${subscriptionId} and closes its Charge Permission`,
+    `The plan change of subscription ${subscriptionId} (${show(from)} → ${show(to)}) was refused and nothing changed: its Charge Permission ${chargePermissionId} is in Amazon Pay's EU/UK region, where PSD2 lets ${what} take effect only with the buyer's consent at a new checkout${path}`,
   );
 }
 

@@ -84,6 +84,16 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
     const { chargePermission, recurringUpdates } = await permission(cp);
     expect(recurringUpdates.map((u) => [u.region, u.to.amountMinor, u.needsCheckoutUnderPsd2])).toEqual([['eu', '800', false]]);
     expect(chargePermission.recurringMetadata).toEqual({ frequency: { unit: 'Month', value: '1' }, amount: { amount: '8.00', currencyCode: 'EUR' } });
+
+    // Stopping at period end, the subscription cannot be replaced by a checkout: the refusal says so
+    // instead of pointing to a replacement the checkout would refuse.
+    await eu.stopSubscription('terms-eu', { atPeriodEnd: true });
+    const stopping = await eu.changePlan('terms-eu', { amountMinor: '1200' }).catch((e: unknown) => e);
+    expect(stopping).toBeInstanceOf(CheckoutRequiredError);
+    expect(String((stopping as Error).message)).toMatch(
+      /only with the buyer's consent at a new checkout, but a checkout cannot replace it now: Subscription terms-eu stops at the end of its period \([^)]*, on \S+\): a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one$/,
+    );
+    expect(await rowPlan('terms-eu')).toEqual(['800', 'month', 1]);
     await eu.stopSubscription('terms-eu');
   }, 60_000);
 });

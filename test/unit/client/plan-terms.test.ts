@@ -32,6 +32,22 @@ describe('plan terms', () => {
     );
   });
 
+  it('says why a checkout cannot replace the subscription now instead of the replacement path, when one could not', () => {
+    const blocked = 'Subscription sub-1 stops at the end of its period (StopRequested): leave replacesSubscriptionId out to start a new one';
+    const refusal = (() => {
+      try {
+        assertChangeWithoutCheckout('eu', 'sub-1', 'S01-1234567-1234567', monthly('1000'), monthly('1200'), blocked);
+      } catch (error) {
+        return error;
+      }
+    })() as CheckoutRequiredError;
+    expect(refusal).toBeInstanceOf(CheckoutRequiredError);
+    expect(refusal.message).toMatch(
+      /at a new checkout, but a checkout cannot replace it now: Subscription sub-1 stops at the end of its period \(StopRequested\): leave replacesSubscriptionId out to start a new one$/,
+    );
+    expect(refusal.message).not.toContain('replacesSubscriptionId sub-1');
+  });
+
   it('states the plan as recurringMetadata; with other subscriptions on the permission, the shortest cycle and no amount', () => {
     expect(recurringMetadataFor(monthly('1250'), [])).toEqual({ frequency: { unit: 'Month', value: '1' }, amount: { amount: '12.50', currencyCode: 'EUR' } });
     const other = { subscriptionId: 'other', amountMinor: '300', currency: 'EUR', interval: { unit: 'week' as const, count: 2 } };
