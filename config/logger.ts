@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { LogLevel as TemporalLogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
-import { withoutTaskTokens, withoutTaskTokenText } from './task-tokens.js';
+import { logSafeText, withoutTaskTokens } from './task-tokens.js';
 
 /**
  * Keys whose values are secrets wherever they appear in a log line (any depth, a line's own fields
@@ -16,7 +16,7 @@ export const SECRET_LOG_KEY =
 /**
  * One structured JSON logger per process; child loggers bind subscriptionId, cycle, requestId.
  * Secrets (SECRET_LOG_KEY) are redacted and no line carries a Temporal task token
- * (config/task-tokens.ts), whoever logs it: in the line's fields (formatters.log), in fields bound
+ * (config/task-tokens.ts) or a failed SQL statement's values (config/query-parameters.ts), whoever logs it: in the line's fields (formatters.log), in fields bound
  * by child() at any depth of children (Fastify's and ours), or in the message text (hooks.logMethod).
  */
 export function createLogger(level: string, name = 'billing', destination?: pino.DestinationStream): Logger {
@@ -29,7 +29,7 @@ export function createLogger(level: string, name = 'billing', destination?: pino
       // The message and its format arguments; the first argument, when an object, goes through formatters.log.
       logMethod(args, method) {
         const clean = args.map((arg, i) =>
-          typeof arg === 'string' ? withoutTaskTokenText(arg) : i > 0 && typeof arg === 'object' && arg !== null ? withoutTaskTokens(arg, SECRET_LOG_KEY) : arg,
+          typeof arg === 'string' ? logSafeText(arg) : i > 0 && typeof arg === 'object' && arg !== null ? withoutTaskTokens(arg, SECRET_LOG_KEY) : arg,
         );
         method.apply(this, clean as Parameters<typeof method>);
       },
@@ -52,7 +52,7 @@ export function toTemporalLogger(logger: Logger): TemporalLogger {
     // The Create Charge and Amazon-reads workers host activities only, by design: not a warning.
     const expected = level === 'WARN' && message.startsWith('No workflows registered');
     const method = expected ? 'debug' : (level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error');
-    logger[method](meta ?? {}, withoutTaskTokenText(message));
+    logger[method](meta ?? {}, logSafeText(message));
   };
   return {
     log,

@@ -7,7 +7,9 @@
 // lines (a `task_token` field, and "TaskToken(…)" inside Debug-formatted details), an activity
 // Info object (`taskToken`, `base64TaskToken`) or an error carrying any of these — in a line's
 // own fields, in a child logger's bound fields, or in its message (config/logger.ts applies this
-// to all three).
+// to all three). The same walk drops a failed SQL statement's values (config/query-parameters.ts).
+
+import { QUERY_PARAMETERS_FIELD, withoutQueryParameters } from './query-parameters.js';
 
 const TOKEN_KEY = /^(task_?token|base64_?task_?token)$/i;
 /** sdk-core's Debug format of a task token. */
@@ -17,6 +19,11 @@ const MAX_DEPTH = 8;
 /** `text` with every "TaskToken(…)" replaced by "TaskToken(omitted)". */
 export function withoutTaskTokenText(text: string): string {
   return text.replace(TOKEN_TEXT, 'TaskToken(omitted)');
+}
+
+/** `text` as a log line may carry it: no task token, no failed SQL statement's values. */
+export function logSafeText(text: string): string {
+  return withoutQueryParameters(withoutTaskTokenText(text));
 }
 
 /**
@@ -31,7 +38,7 @@ export function withoutTaskTokens<T>(value: T, censored?: RegExp, censor = '[red
 }
 
 function scrub(value: unknown, depth: number, seen: WeakSet<object>, censored: RegExp | undefined, censor: string): unknown {
-  if (typeof value === 'string') return withoutTaskTokenText(value);
+  if (typeof value === 'string') return logSafeText(value);
   if (typeof value !== 'object' || value === null) return value;
   if (value instanceof Uint8Array || value instanceof Date) return value;
   if (seen.has(value) || depth >= MAX_DEPTH) return '[…]';
@@ -42,12 +49,14 @@ function scrub(value: unknown, depth: number, seen: WeakSet<object>, censored: R
   const out = (value instanceof Error ? Object.create(Object.getPrototypeOf(value) as object) : {}) as Record<string, unknown>;
   if (value instanceof Error) {
     out.type = value.name;
-    out.message = withoutTaskTokenText(value.message);
-    if (value.stack) out.stack = withoutTaskTokenText(value.stack);
+    out.message = logSafeText(value.message);
+    if (value.stack) out.stack = logSafeText(value.stack);
     if (value.cause !== undefined) out.cause = inner(value.cause);
   }
   for (const [key, item] of Object.entries(value)) {
-    if (TOKEN_KEY.test(key)) continue;
+    if (TOKEN_KEY.test(key) || (value instanceof Error && key === QUERY_PARAMETERS_FIELD)) continue;
+    // An own `cause` field was copied above; walked again, the seen-set would turn it into "[…]".
+    if (value instanceof Error && key === 'cause') continue;
     out[key] = censored?.test(key) && item !== undefined && item !== null ? censor : inner(item);
   }
   return out;

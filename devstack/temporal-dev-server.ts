@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { SearchAttributeTypeName } from '../config/temporal.js';
 import { spawnManaged, waitUntilReady } from './managed-process.js';
-import { freePort } from './ports.js';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -42,12 +41,6 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   }
   if (options.uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
-  // The CLI picks a free port of its own for the HTTP API and /metrics when none is given, before
-  // its gRPC frontend binds: it can pick the very port chosen for --port (a bench run failed with
-  // "failed listening for HTTP API on 127.0.0.1:<port>: address already in use"). Choose them here,
-  // distinct from the others.
-  const [httpPort, metricsPort] = await distinctFreePorts(2, [options.port, options.uiPort]);
-  args.push('--http-port', String(httpPort), '--metrics-port', String(metricsPort));
   for (const [name, type] of Object.entries(options.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
   const dynamicConfig = { 'frontend.enableServerVersionCheck': false, ...options.dynamicConfig };
   for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
@@ -65,16 +58,6 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     process: managed.child,
     stop: () => managed.stop(),
   };
-}
-
-/** `count` free loopback ports, distinct from each other and from `taken`. */
-async function distinctFreePorts(count: number, taken: ReadonlyArray<number | null>): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (!taken.includes(port) && !ports.includes(port)) ports.push(port);
-  }
-  return ports;
 }
 
 /** True once the frontend answers for `namespace`. */
