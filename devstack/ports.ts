@@ -9,7 +9,8 @@ import { connect, createServer, type Socket } from 'node:net';
  * passed it. So, as the CLI's own GetFreePort does (temporalcli/devserver/freeport.go), one
  * connection is made to the port and the server side closes first: that socket waits in TIME_WAIT,
  * which keeps the port out of the kernel's picks (bind to port 0) while an explicit bind with
- * SO_REUSEADDR — what Node, Go and PostgreSQL do — still gets it.
+ * SO_REUSEADDR — what Node, Go, PostgreSQL and Python's http.server do — still gets it. So the port is
+ * for such a process: a plain bind without SO_REUSEADDR fails with EADDRINUSE for about a minute.
  */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = createServer();

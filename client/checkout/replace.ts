@@ -61,14 +61,7 @@ export async function assertReplaceable(deps: BillingClientDeps, terms: Replacem
     throw new ConflictError(
       `Subscription ${id} bills through another Amazon Pay merchant account (${old.account ?? 'the default'}): a replacement stays within one account; create the checkout in that account`,
     );
-  const replacing = await getCheckoutReplacing(deps.db, id, terms.subscriptionId);
-  if (replacing)
-    throw new ConflictError(
-      replacing.started
-        ? `Subscription ${id} was already replaced by subscription ${replacing.subscriptionId} (its checkout was completed); a subscription is replaced once: change ${replacing.subscriptionId} instead`
-        : beingReplacedMessage(id, replacing, 'complete that session, or wait until it is given up'),
-    );
-  const blocked = replacementBlocker(old);
+  const blocked = await whyNotReplaceableNow(deps, old, terms.subscriptionId);
   if (blocked !== null) throw new ConflictError(blocked);
   const problems = [];
   if (old.currency !== terms.plan.currency)
@@ -94,6 +87,21 @@ export function beingReplacedMessage(replacedId: string, by: { subscriptionId: s
     ? `the checkout of subscription ${by.subscriptionId}${by.checkoutSessionId ? ` (Checkout Session ${by.checkoutSessionId} is completing it)` : ''}`
     : 'another checkout';
   return `Subscription ${replacedId} is being replaced by ${who}; a subscription is replaced once: ${whatNow}`;
+}
+
+/**
+ * Why a checkout cannot replace `old` now, as one line saying what to do instead: another checkout
+ * replaces or has replaced it, or its row says so (client/checkout/replaceable.ts); null when it
+ * can. `newId`: the replacing checkout's own subscription id, not counted as another one. Asked by
+ * assertReplaceable and by an EU plan change that must point to a checkout (lifecycle.ts changePlan).
+ */
+export async function whyNotReplaceableNow(deps: BillingClientDeps, old: SubscriptionRow, newId = ''): Promise<string | null> {
+  const replacing = await getCheckoutReplacing(deps.db, old.id, newId);
+  if (replacing)
+    return replacing.started
+      ? `Subscription ${old.id} was already replaced by subscription ${replacing.subscriptionId} (its checkout was completed); a subscription is replaced once: change ${replacing.subscriptionId} instead`
+      : beingReplacedMessage(old.id, replacing, 'complete that session, or wait until it is given up');
+  return replacementBlocker(old);
 }
 
 /** What the replacement continues: the old subscription's next cycle, when it is due, and the new plan's anchor. */

@@ -12,7 +12,7 @@ import { expiresAtOf } from '../../amazonpay/reads.js';
 import { recordPermissionExpiry } from '../../db/queries/permissions.js';
 import { assertPlanWithinMonthlyCap, okOrThrow } from './amazon-checks.js';
 import { otherPlansOnPermission, withPermissionLease } from './permission-plans.js';
-import { replacementBlocker } from '../checkout/replaceable.js';
+import { whyNotReplaceableNow } from '../checkout/replace.js';
 import { assertChangeWithoutCheckout, recurringMetadataAsRead, recurringMetadataFor, updateRecurringMetadata } from './plan-terms.js';
 import { stopSubscriptionAtPeriodEnd } from './stop-at-period-end.js';
 import { stopSubscriptionNow, workflowStateOf } from './stop-now.js';
@@ -204,7 +204,7 @@ export async function changePlan(deps: BillingClientDeps, id: string, change: Ch
       interval: { unit: row.intervalUnit as IntervalUnit, count: row.intervalCount },
     };
     const amazonPay = deps.amazonPay();
-    assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan, replacementBlocker(row));
+    assertChangeWithoutCheckout(amazonPay.region, id, row.chargePermissionId, current, plan, await whyNotReplaceableNow(deps, row));
     const updated = await updateRecurringMetadata(amazonPay, permission, recurringMetadataFor(plan, others));
     // Amazon bases the permission's expiry on recurringMetadata: its answer says where it stands now.
     await recordPermissionExpiry(deps.db, row.chargePermissionId, expiresAtOf(updated), deps.now());

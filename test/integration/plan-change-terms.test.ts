@@ -91,7 +91,7 @@ describe.concurrent("plan changes keep the buyer's terms on the Charge Permissio
     const stopping = await eu.changePlan('terms-eu', { amountMinor: '1200' }).catch((e: unknown) => e);
     expect(stopping).toBeInstanceOf(CheckoutRequiredError);
     expect(String((stopping as Error).message)).toMatch(
-      /only with the buyer's consent at a new checkout, but a checkout cannot replace it now: Subscription terms-eu stops at the end of its period \([^)]*, on \S+\): a checkout replaces only an active or trialing subscription; leave replacesSubscriptionId out to start a new one$/,
+      /only with the buyer's consent at a new checkout, but a checkout cannot replace it now: Subscription terms-eu stops at the end of its period \([^)]*, on \S+\); a checkout does not replace a subscription with a stop recorded: start the new plan with a checkout without replacesSubscriptionId once it has ended on \S+ \(a checkout before then would charge for a period already paid\)$/,
     );
     expect(await rowPlan('terms-eu')).toEqual(['800', 'month', 1]);
     await eu.stopSubscription('terms-eu');
