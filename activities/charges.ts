@@ -16,7 +16,7 @@ export interface ChargeDeps {
   amazonPay: AmazonPayClient;
   now: () => Date;
   region?: AmazonPayRegion;
-  /** Waits for this process's next Create Charge slot (activities/call-spacer.ts); none: call at once. */
+  /** Waits for the next Create Charge slot of all replicas (activities/call-spacer.ts sharedCallSpacer); none: call at once. */
   spaceCalls?: () => Promise<void>;
   /**
    * The Create Charge rate limit this worker runs under (temporal.yaml rateLimits.createChargePerSecond),

@@ -20,7 +20,7 @@ export interface ActivityDeps {
   metrics?: ActivityMetrics;
   /** Amazon Pay region: decides the buyer's payment-method update link in events (default na). */
   region?: AmazonPayRegion;
-  /** Spaces this process's Create Charge calls (activities/call-spacer.ts). */
+  /** Waits for a Create Charge slot shared by every replica (activities/call-spacer.ts sharedCallSpacer). */
   spaceCalls?: () => Promise<void>;
   /** The Create Charge rate limit this worker runs under, recorded on each ledger row (activities/charges.ts). */
   createChargePerSecond?: number;

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { callSpacer } from '../activities/call-spacer.js';
+import { sharedCallSpacer } from '../activities/call-spacer.js';
 import { createActivities } from '../activities/index.js';
 import { createAmazonPayClient } from '../amazonpay/client.js';
 import type { AmazonPayConfig } from '../amazonpay/config.js';
@@ -98,7 +98,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       logger,
       metrics,
       region: options.amazonPay.region,
-      spaceCalls: callSpacer(config.temporal.rateLimits.createChargePerSecond),
+      spaceCalls: sharedCallSpacer(database.db, { operation: 'createCharge', perSecond: config.temporal.rateLimits.createChargePerSecond }),
       createChargePerSecond: config.temporal.rateLimits.createChargePerSecond,
     }),
   });

@@ -8,3 +8,4 @@ export * from './api.js';
 export * from './events.js';
 export * from './checkouts.js';
 export * from './permission-leases.js';
+export * from './call-slots.js';

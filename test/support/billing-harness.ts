@@ -1,4 +1,5 @@
 import { SIMULATOR_MERCHANT_ID, SIMULATOR_STORE_ID } from '../../devstack/sandbox-credentials.js';
+import { TEST_WORKER_TUNING } from './constants.js';
 import { generateKeyPairSync, randomInt } from 'node:crypto';
 import type { Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
@@ -123,13 +124,7 @@ export async function startBillingHarness(options: BillingHarnessOptions = {}): 
       namespace: temporal.namespace,
       temporal: {
         taskQueues,
-        worker: {
-          maxCachedWorkflows: 50,
-          maxConcurrentWorkflowTaskExecutions: 10,
-          maxConcurrentActivityTaskExecutions: 20,
-          shutdownGraceTimeMs: 2_000,
-          stickyQueueScheduleToStartTimeoutMs: 10_000,
-        },
+        worker: TEST_WORKER_TUNING,
         rateLimits: { createChargePerSecond: options.createChargePerSecond ?? 100, amazonReadsPerSecond: 100 },
       },
       // The Temporal client lets the IPN handler's reaction signal subscriptions (test/replay scenarios).

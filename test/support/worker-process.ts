@@ -4,6 +4,7 @@
 //   BILLING_WORKER_SPEC='{"temporalAddress":…,"namespace":…,"taskQueues":{…},"databaseUrl":…,"simulatorUrl":…,"publicKeyId":…}' \
 //   AMAZON_PAY_PRIVATE_KEY='-----BEGIN PRIVATE KEY-----…' node --import tsx test/support/worker-process.ts
 // Prints "worker-ready" on stdout once all three workers poll; runs until killed or SIGTERM.
+import { TEST_WORKER_TUNING } from './constants.js';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivities } from '../../activities/index.js';
 import { createAmazonPayClient } from '../../amazonpay/client.js';
@@ -38,13 +39,7 @@ async function main(): Promise<void> {
     namespace: spec.namespace,
     temporal: {
       taskQueues: spec.taskQueues,
-      worker: {
-        maxCachedWorkflows: 50,
-        maxConcurrentWorkflowTaskExecutions: 10,
-        maxConcurrentActivityTaskExecutions: 20,
-        shutdownGraceTimeMs: 2_000,
-        stickyQueueScheduleToStartTimeoutMs: 10_000,
-      },
+      worker: TEST_WORKER_TUNING,
       rateLimits: { createChargePerSecond: 100, amazonReadsPerSecond: 100 },
     },
     activities: createActivities({ db: database.db, amazonPay, now: () => new Date() }),
