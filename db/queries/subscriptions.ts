@@ -31,6 +31,26 @@ export async function insertSubscription(db: DatabaseOrTransaction, row: NewSubs
   return { row: existing, created: false };
 }
 
+/**
+ * Inserts a subscription row rebuilt from its running workflow after a database restore lost it
+ * (client/subscriptions/restore-orphan.ts), with its status history's first entry (`reasonCode`,
+ * `detail`) — unless a row with its id or workflow id exists (a concurrent start, an earlier
+ * restore): that row is kept as it is and false returned. No outbox event: subscription.started
+ * went out when it started, and events are not rebuilt. Run it in the restore's transaction.
+ */
+export async function insertRestoredSubscription(
+  db: DatabaseOrTransaction,
+  row: NewSubscriptionRow,
+  entry: { reasonCode: string; detail: Record<string, unknown>; at: Date },
+): Promise<boolean> {
+  const [inserted] = await db.insert(subscriptions).values(row).onConflictDoNothing().returning({ id: subscriptions.id });
+  if (!inserted) return false;
+  await db
+    .insert(subscriptionEvents)
+    .values({ subscriptionId: row.id, fromStatus: null, toStatus: row.status, reasonCode: entry.reasonCode, cycle: row.currentCycle ?? 0, detail: entry.detail, at: entry.at });
+  return true;
+}
+
 /** subscription.started's data (api/schemas/events.ts SubscriptionStartedData): the terms it was started with. */
 function startedEventData(row: SubscriptionRow): Record<string, unknown> {
   return {
