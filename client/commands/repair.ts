@@ -25,6 +25,7 @@ function actionLine(result: RepairResult): string {
   }
   if (result.action === 'running')
     return result.ledgerRowsRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  if (result.action === 'finished') return '';
   const stop = result.stopRequested;
   if (result.action === 'stop-resent' && !stop)
     return `Stop at period end re-sent to ${result.subscriptionId} (${result.cancelAtPeriodEnd?.reason ?? ''}): it was recorded but its running workflow never received it\n`;
@@ -133,7 +134,7 @@ Examples:
     let progress: ReturnType<typeof createProgress> | undefined;
     const summary = await client.repairDrifted((entry, total) => {
       if ('error' in entry) lines.push(`${entry.subscriptionId}: not repaired: ${entry.error}\n`);
-      else if (entry.action !== 'running' || entry.ledgerRowsRestored) lines.push(resultLine(entry));
+      else if ((entry.action !== 'running' && entry.action !== 'finished') || entry.ledgerRowsRestored) lines.push(resultLine(entry));
       progress ??= createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'checked');
       progress.tick(!('error' in entry));
     });

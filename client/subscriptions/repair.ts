@@ -14,6 +14,7 @@ import {
   listSubscriptionEvents,
   nonFinalSubscriptions,
   recordedPeriodEndStopOf,
+  finishedSubscriptionsWithLedgerGaps,
   recordSubscriptionEvent,
   subscriptionWorkflowIds,
   type RecordedPeriodEndStop,
@@ -49,9 +50,10 @@ export interface RepairResult {
    * ChargePermissionExpired for an expired permission), or as its recorded stop at period end
    * asked once that period has ended (canceled with its reason, nothing billed). 'restored': its
    * workflow ran without a row (the database restored from a backup older than Temporal's), and
-   * the row was rebuilt from the workflow (restore-orphan.ts).
+   * the row was rebuilt from the workflow (restore-orphan.ts). 'finished': it had already finished
+   * (canceled, ended), and only ledger rows its workflow's history shows were restored.
    */
-  action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended' | 'restored';
+  action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended' | 'restored' | 'finished';
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, COMPLETED, NOT_FOUND, RUNNING. */
   workflowState: string;
   /** Action 'canceled' / 'ended': the status's reason, and where it came from. */
@@ -107,7 +109,11 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
     return restored;
   });
   if ('action' in row) return row;
-  if (row.status === 'canceled' || row.status === 'ended') throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+  if (row.status === 'canceled' || row.status === 'ended') {
+    const restored = await restoreLedgerOfFinished(deps, row);
+    if (!restored.ledgerRowsRestored) throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+    return restored;
+  }
   const client = await deps.temporal();
   const handle = subscriptionHandle(client, id);
   const description = await describeOrUndefined(handle);
@@ -115,6 +121,19 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now()) : [];
   const result = await repairWithWorkflow(deps, client, row, handle, description, options);
   return ledgerRowsRestored.length > 0 ? { ...result, ledgerRowsRestored } : result;
+}
+
+/**
+ * A finished subscription's ledger rows its workflow's history shows and the ledger lacks (a
+ * database restore lost them), restored: action 'finished', with `ledgerRowsRestored` when any
+ * was missing (none either when Temporal no longer has the workflow).
+ */
+async function restoreLedgerOfFinished(deps: BillingClientDeps, row: SubscriptionRow): Promise<RepairResult> {
+  const client = await deps.temporal();
+  const description = await describeOrUndefined(subscriptionHandle(client, row.id));
+  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now()) : [];
+  const workflowState = description?.status.name ?? 'NOT_FOUND';
+  return { subscriptionId: row.id, action: 'finished', workflowState, ...(ledgerRowsRestored.length > 0 ? { ledgerRowsRestored } : {}) };
 }
 
 /**
@@ -321,7 +340,8 @@ export interface DriftRepairOptions {
  * Live subscriptions (older than the starting margin), each repaired in turn: a workflow not
  * running is restarted or finished as it ended (repairSubscription), a running one that never
  * received its recorded stop is sent it again, and ledger rows its workflow's history shows and
- * the ledger lacks are restored. Then subscription workflows running on the daemon's workflow
+ * the ledger lacks are restored (also for finished subscriptions with a gap in their ledger:
+ * finishedSubscriptionsWithLedgerGaps). Then subscription workflows running on the daemon's workflow
  * task queue without a row (the drift job's `orphans`) whose run started before the margin get
  * their row and ledger back from Temporal (restore-orphan.ts); for a workflow id that is not a
  * subscription's, `subscriptionId` in `failed` is the workflow id.
@@ -334,7 +354,8 @@ export async function repairDriftedSubscriptions(
   const startedBefore = new Date(deps.now().getTime() - (options.startingMarginMs ?? STARTING_MARGIN_MS));
   const orphans = await orphanWorkflows(deps, startedBefore);
   const rows = await nonFinalSubscriptions(deps.db, startedBefore);
-  const total = rows.length + orphans.length;
+  const finished = await finishedSubscriptionsWithLedgerGaps(deps.db);
+  const total = rows.length + orphans.length + finished.length;
   const summary: DriftRepairSummary = {
     checked: rows.length,
     orphans: orphans.length,
@@ -353,6 +374,7 @@ export async function repairDriftedSubscriptions(
     'stop-resent': summary.stopsResent,
     restored: summary.restored,
     running: [],
+    finished: [],
   };
   const repairOne = async (subscriptionId: string, repair: () => Promise<RepairResult>) => {
     try {
@@ -367,6 +389,9 @@ export async function repairDriftedSubscriptions(
     }
   };
   for (const row of rows) await repairOne(row.id, () => repairSubscription(deps, row.id));
+  // Finished ones with a gap in their ledger: only what their history shows is restored; nothing to report otherwise.
+  for (const row of finished)
+    await repairOne(row.id, () => restoreLedgerOfFinished(deps, row));
   for (const workflowId of orphans) {
     let id: string;
     try {

@@ -387,6 +387,25 @@ export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBe
     .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
 }
 
+/**
+ * Finished subscriptions (canceled, ended) whose ledger has no row for some cycle before their
+ * current one: where a database restore from an older backup may have lost ledger rows of
+ * charges made before they finished (client/subscriptions/ledger-from-history.ts). A cycle skipped
+ * while paused has no row either: the workflow's history, while Temporal keeps it, tells them apart.
+ */
+export async function finishedSubscriptionsWithLedgerGaps(db: DatabaseOrTransaction): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        inArray(subscriptions.status, FINAL),
+        sql`exists (select 1 from generate_series(0, ${subscriptions.currentCycle} - 1) as c(cycle)
+          where not exists (select 1 from ${charges} where ${charges.subscriptionId} = ${subscriptions.id} and ${charges.cycle} = c.cycle))`,
+      ),
+    );
+}
+
 /** Which of these workflow ids belong to a subscription row; any number of ids (queried in slices, db/queries/slices.ts). */
 export async function subscriptionWorkflowIds(db: DatabaseOrTransaction, workflowIds: readonly string[]): Promise<Set<string>> {
   const rows = await inSlices(workflowIds, (slice) =>
