@@ -44,7 +44,8 @@ export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): Ledge
 export function completionOfResult(result: ChargeResult, at: Date): LedgerCompletion | null {
   if (result.kind === 'not_sent') return null;
   const answered = { amazonRequestId: result.requestId, completedAt: at, mayHaveBeenProcessed: true };
-  if (result.kind === 'charged' || result.kind === 'pending') return { state: result.state, outcome: 'ok', chargeId: result.chargeId, reasonCode: null, ...answered };
+  if (result.kind === 'charged' || result.kind === 'pending')
+    return { state: result.state, outcome: 'ok', chargeId: result.chargeId, reasonCode: null, ...answered };
   const noCharge: LedgerOnlyState = result.kind === 'invalid_request' ? 'failed' : 'Refused';
   return { state: noCharge, outcome: result.kind, chargeId: null, reasonCode: result.reasonCode ?? null, ...answered };
 }

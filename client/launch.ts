@@ -68,7 +68,7 @@ export async function launchSubscription(
   const price = formatMoney(money(BigInt(spec.plan.amountMinor), spec.plan.currency));
   const every = `${spec.plan.interval.count === 1 ? '' : `${spec.plan.interval.count} `}${spec.plan.interval.unit}${spec.plan.interval.count === 1 ? '' : 's'}`;
   const handle = await ctx.client.workflow.start(subscriptionWorkflow, {
-    workflowId: subscriptionWorkflowId(spec.id),
+    workflowId,
     taskQueue: ctx.taskQueues.workflows,
     args: [input],
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,

@@ -23,8 +23,7 @@ function actionLine(result: RepairResult): string {
     const first = r.firstRunKept ? 'its first run' : 'its oldest run Temporal keeps';
     return `Restored ${result.subscriptionId} from Temporal (its workflow ran without a row): status ${r.status}${r.statusReason ? ` (${r.statusReason})` : ''}, cycle ${r.cycle}${next}; created ${r.createdAt} (${first})\n`;
   }
-  if (result.action === 'running')
-    return result.ledgerRowsRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  if (result.action === 'running') return result.ledgerRowsRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
   if (result.action === 'finished') return '';
   const stop = result.stopRequested;
   if (result.action === 'stop-resent' && !stop)

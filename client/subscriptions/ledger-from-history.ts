@@ -143,7 +143,11 @@ export interface RunChain {
  * is left out). Undefined when Temporal has no run of it at all. A history that cannot be read
  * throws a one-line UpstreamError (repair-history.ts readRunHistory): nothing is written then.
  */
-export async function readRunChain(client: Client, workflowId: string, enough: (events: HistoryEvents) => boolean = () => false): Promise<RunChain | undefined> {
+export async function readRunChain(
+  client: Client,
+  workflowId: string,
+  enough: (events: HistoryEvents) => boolean = () => false,
+): Promise<RunChain | undefined> {
   const runs: HistoryEvents[] = [];
   let runId: string | undefined;
   let complete = false;
@@ -206,14 +210,18 @@ export async function restoreLedgerFromHistory(
   return db.transaction(async (tx) => {
     const inserted = summarise(await insertLedgerRowsIfAbsent(tx, missing));
     if (inserted.length > 0)
-      await recordSubscriptionEvent(tx, { subscriptionId: row.id, kind: 'LedgerRestoredFromTemporal', cycle: row.currentCycle, detail: { rows: inserted }, at });
+      await recordSubscriptionEvent(tx, {
+        subscriptionId: row.id,
+        kind: 'LedgerRestoredFromTemporal',
+        cycle: row.currentCycle,
+        detail: { rows: inserted },
+        at,
+      });
     return inserted;
   });
 }
 
 /** The rows as reported: cycle, attempt, ChargeId and state, by cycle and attempt. */
 export function summarise(rows: Pick<ChargeRow, 'cycle' | 'attempt' | 'chargeId' | 'state'>[]): LedgerRowsRestored[] {
-  return rows
-    .map(({ cycle, attempt, chargeId, state }) => ({ cycle, attempt, chargeId, state }))
-    .sort((a, b) => a.cycle - b.cycle || a.attempt - b.attempt);
+  return rows.map(({ cycle, attempt, chargeId, state }) => ({ cycle, attempt, chargeId, state })).sort((a, b) => a.cycle - b.cycle || a.attempt - b.attempt);
 }

@@ -149,7 +149,13 @@ async function restoreOrphanOf(deps: BillingClientDeps, id: string): Promise<Rep
   // A row appeared meanwhile (a concurrent billing start): it is kept, and repaired as any row.
   if (!restored) return repairSubscription(deps, id);
   const { ledgerRows, ...rest } = restored;
-  return { subscriptionId: id, action: 'restored', workflowState: 'RUNNING', restored: rest, ...(ledgerRows.length > 0 ? { ledgerRowsRestored: ledgerRows } : {}) };
+  return {
+    subscriptionId: id,
+    action: 'restored',
+    workflowState: 'RUNNING',
+    restored: rest,
+    ...(ledgerRows.length > 0 ? { ledgerRowsRestored: ledgerRows } : {}),
+  };
 }
 
 async function repairWithWorkflow(
@@ -390,8 +396,7 @@ export async function repairDriftedSubscriptions(
   };
   for (const row of rows) await repairOne(row.id, () => repairSubscription(deps, row.id));
   // Finished ones with a gap in their ledger: only what their history shows is restored; nothing to report otherwise.
-  for (const row of finished)
-    await repairOne(row.id, () => restoreLedgerOfFinished(deps, row));
+  for (const row of finished) await repairOne(row.id, () => restoreLedgerOfFinished(deps, row));
   for (const workflowId of orphans) {
     let id: string;
     try {

@@ -62,7 +62,9 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
     throw new UpstreamError(`could not describe workflow ${workflowId} in Temporal (${firstLine(error)}); nothing was written, try again`, true);
   });
   if (description.type !== 'subscriptionWorkflow' || description.status.name !== 'RUNNING')
-    throw new ConflictError(`workflow ${workflowId} is not a running subscription workflow (${description.type}, ${description.status.name.toLowerCase()}); nothing was written`);
+    throw new ConflictError(
+      `workflow ${workflowId} is not a running subscription workflow (${description.type}, ${description.status.name.toLowerCase()}); nothing was written`,
+    );
   const chain = await readRunChain(client, workflowId);
   const latest = chain?.runs.at(-1);
   const input = latest ? subscriptionInputOf(runOfHistory(latest)?.input, workflowId) : undefined;
@@ -129,7 +131,9 @@ function subscriptionInputOf(value: unknown, workflowId: string): SubscriptionWo
     typeof input?.environment !== 'string' && 'environment',
     (typeof input?.currency !== 'string' || !/^[A-Z]{3}$/.test(input.currency)) && 'currency',
     (typeof input?.amountMinor !== 'string' || !/^[1-9]\d*$/.test(input.amountMinor)) && 'amountMinor',
-    (!Array.isArray(input?.segments) || typeof input.segments[0]?.anchor?.localDateTime !== 'string' || typeof input.segments[0]?.interval?.unit !== 'string') &&
+    (!Array.isArray(input?.segments) ||
+      typeof input.segments[0]?.anchor?.localDateTime !== 'string' ||
+      typeof input.segments[0]?.interval?.unit !== 'string') &&
       'segments',
   ].filter((p): p is string => typeof p === 'string');
   if (problems.length > 0)

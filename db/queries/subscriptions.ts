@@ -45,9 +45,15 @@ export async function insertRestoredSubscription(
 ): Promise<boolean> {
   const [inserted] = await db.insert(subscriptions).values(row).onConflictDoNothing().returning({ id: subscriptions.id });
   if (!inserted) return false;
-  await db
-    .insert(subscriptionEvents)
-    .values({ subscriptionId: row.id, fromStatus: null, toStatus: row.status, reasonCode: entry.reasonCode, cycle: row.currentCycle ?? 0, detail: entry.detail, at: entry.at });
+  await db.insert(subscriptionEvents).values({
+    subscriptionId: row.id,
+    fromStatus: null,
+    toStatus: row.status,
+    reasonCode: entry.reasonCode,
+    cycle: row.currentCycle ?? 0,
+    detail: entry.detail,
+    at: entry.at,
+  });
   return true;
 }
 

@@ -75,7 +75,8 @@ function history() {
     completed: (second: number, scheduledEventId: number, result: unknown) =>
       add(second, { activityTaskCompletedEventAttributes: { scheduledEventId, result: payloads(result) } }),
     timedOut: (second: number, scheduledEventId: number) => add(second, { activityTaskTimedOutEventAttributes: { scheduledEventId } }),
-    charge: (second: number, charged: ChargeCycleInput, result: ChargeResult) => run.completed(second + 1, run.schedule(second, 'chargeCycle', charged), result),
+    charge: (second: number, charged: ChargeCycleInput, result: ChargeResult) =>
+      run.completed(second + 1, run.schedule(second, 'chargeCycle', charged), result),
   };
   return run;
 }
@@ -86,10 +87,14 @@ describe('ledgerRowsOfRuns: the ledger rows a workflow’s runs show', () => {
   it('one row per Create Charge attempt the workflow got an answer to, across a continue-as-new, as the activity wrote it', () => {
     const first = history();
     first.started(0);
-    first.completed(3, first.schedule(2, 'recordCheckoutCharge', { subscriptionId: SUB, chargeId: 'S01-C0', amountMinor: '1400', currency: 'EUR', state: 'Captured' }), {
-      state: 'Captured',
-      at: t(3).toISOString(),
-    });
+    first.completed(
+      3,
+      first.schedule(2, 'recordCheckoutCharge', { subscriptionId: SUB, chargeId: 'S01-C0', amountMinor: '1400', currency: 'EUR', state: 'Captured' }),
+      {
+        state: 'Captured',
+        at: t(3).toISOString(),
+      },
+    );
     first.charge(10, input(1, 1), { kind: 'soft_decline', reasonCode: 'SoftDeclined', message: 'declined', requestId: 'req-d' });
     first.charge(20, input(1, 2), { kind: 'pending', chargeId: 'S01-C1', state: 'AuthorizationInitiated', requestId: 'req-p' });
     first.completed(
