@@ -13,7 +13,8 @@ import type { Database } from '../../db/client.js';
 import { insertLedgerRowsIfAbsent, listCharges } from '../../db/queries/charges.js';
 import { recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
 import type { ChargeRow, NewChargeRow, SubscriptionRow } from '../../db/schema/index.js';
-import type { ChargeCycleInput, ChargeResult, ChargeUpdate } from '../../workflows/types.js';
+import type { CheckoutChargeRecord, ChargeResolutionRecord } from '../../activities/subscription-writes.js';
+import type { ChargeCycleInput, ChargeResult } from '../../workflows/types.js';
 import { readRunHistory, type HistoryEvents } from './repair-history.js';
 
 type HistoryEvent = HistoryEvents[number];
@@ -22,17 +23,6 @@ type HistoryEvent = HistoryEvents[number];
 const CHARGE_CYCLE = 'chargeCycle';
 const CHECKOUT_CHARGE = 'recordCheckoutCharge';
 const CHARGE_RESOLUTION = 'recordChargeResolution';
-
-interface CheckoutChargeInput {
-  subscriptionId: string;
-  chargeId: string;
-  amountMinor: string;
-  currency: string;
-  state?: string;
-  reasonCode?: string | null;
-}
-
-type ResolutionInput = { subscriptionId: string; cycle: number; attempt: number } & ChargeUpdate;
 
 /** (cycle, attempt): a ledger row's key within one subscription. */
 const attemptKey = (row: Pick<NewChargeRow, 'cycle' | 'attempt'>) => `${row.cycle}/${row.attempt}`;
@@ -71,11 +61,11 @@ export function ledgerRowsOfRuns(runs: HistoryEvents[]): NewChargeRow[] {
         const row = chargeCycleRow(input, result, activity.at, at);
         if (row) rows.set(attemptKey(row), row);
       } else if (completed && activity.name === CHECKOUT_CHARGE) {
-        const input = activity.input as CheckoutChargeInput;
+        const input = activity.input as CheckoutChargeRecord;
         // The row already there is kept (insertCheckoutCharge): a later run's record changes nothing.
         if (!rows.has('0/0')) rows.set('0/0', checkoutRow(input, at));
       } else if (completed && activity.name === CHARGE_RESOLUTION) {
-        const input = activity.input as ResolutionInput;
+        const input = activity.input as ChargeResolutionRecord;
         const row = rows.get(attemptKey(input));
         if (row && row.chargeId === input.chargeId) Object.assign(row, { state: input.state, reasonCode: input.reasonCode, completedAt: at });
       }
@@ -102,7 +92,7 @@ function chargeCycleRow(input: ChargeCycleInput, result: ChargeResult | null, re
   return { ...base, ...answer, possiblyProcessed: mayHaveBeenProcessed };
 }
 
-function checkoutRow(input: CheckoutChargeInput, at: Date): NewChargeRow {
+function checkoutRow(input: CheckoutChargeRecord, at: Date): NewChargeRow {
   return {
     subscriptionId: input.subscriptionId,
     cycle: 0,
