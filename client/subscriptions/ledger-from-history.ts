@@ -137,12 +137,13 @@ export async function readRunChain(
   client: Client,
   workflowId: string,
   enough: (events: HistoryEvents) => boolean = () => false,
+  nothing: 'restarted' | 'written' = 'written',
 ): Promise<RunChain | undefined> {
   const runs: HistoryEvents[] = [];
   let runId: string | undefined;
   let complete = false;
   for (;;) {
-    const events = await readRunHistory(client.workflow.getHandle(workflowId, runId), 'written');
+    const events = await readRunHistory(client.workflow.getHandle(workflowId, runId), nothing);
     if (!events || events.length === 0) {
       if (runId === undefined) return undefined;
       break;
@@ -164,13 +165,18 @@ export async function readRunChain(
  * lacks (by cycle and attempt). Runs are read from the latest back, stopping at the first run
  * whose charges the ledger all has (a restore loses the latest rows, not older ones).
  */
-export async function missingLedgerRows(client: Client, workflowId: string, existing: Pick<ChargeRow, 'cycle' | 'attempt'>[]): Promise<NewChargeRow[]> {
+export async function missingLedgerRows(
+  client: Client,
+  workflowId: string,
+  existing: Pick<ChargeRow, 'cycle' | 'attempt'>[],
+  nothing: 'restarted' | 'written' = 'written',
+): Promise<NewChargeRow[]> {
   const have = new Set(existing.map(attemptKey));
   const allRecorded = (events: HistoryEvents) => {
     const rows = ledgerRowsOfRuns([events]);
     return rows.length > 0 && rows.every((row) => have.has(attemptKey(row)));
   };
-  const chain = await readRunChain(client, workflowId, allRecorded);
+  const chain = await readRunChain(client, workflowId, allRecorded, nothing);
   return chain ? ledgerRowsOfRuns(chain.runs).filter((row) => !have.has(attemptKey(row))) : [];
 }
 
@@ -194,8 +200,10 @@ export async function restoreLedgerFromHistory(
   client: Client,
   row: Pick<SubscriptionRow, 'id' | 'workflowId' | 'currentCycle'>,
   at: Date,
+  /** What an unreadable history's error says was not done: 'restarted' when a restart would follow. */
+  nothing: 'restarted' | 'written' = 'written',
 ): Promise<LedgerRowsRestored[]> {
-  const missing = await missingLedgerRows(client, row.workflowId, await listCharges(db, row.id));
+  const missing = await missingLedgerRows(client, row.workflowId, await listCharges(db, row.id), nothing);
   if (missing.length === 0) return [];
   return db.transaction(async (tx) => {
     const inserted = summarise(await insertLedgerRowsIfAbsent(tx, missing));

@@ -118,7 +118,8 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const handle = subscriptionHandle(client, id);
   const description = await describeOrUndefined(handle);
   // Ledger rows a database restore lost, from the workflow's history, before the ledger is read to resume from.
-  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now()) : [];
+  const nothing = description?.status.name === 'RUNNING' ? 'written' : 'restarted';
+  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now(), nothing) : [];
   const result = await repairWithWorkflow(deps, client, row, handle, description, options);
   return ledgerRowsRestored.length > 0 ? { ...result, ledgerRowsRestored } : result;
 }
