@@ -4,7 +4,8 @@ import { createProgress } from '../cli/progress.js';
 import { UsageError } from '../cli/errors.js';
 import type { DriftRepairSummary, RepairResult } from '../index.js';
 
-function resultLine(result: RepairResult): string {
+/** What `billing repair` prints for one subscription's result (exported for its unit test). */
+export function resultLine(result: RepairResult): string {
   return `${actionLine(result)}${ledgerLine(result)}`;
 }
 
