@@ -53,7 +53,8 @@ export interface RestoredRow {
  * `state` query; created_at = the first run's start. Returns undefined, writing nothing, when a
  * row with its id or workflow id exists by then (a concurrent `billing start`, another repair):
  * that row is never overwritten. Errors (nothing written): Conflict when the workflow is not a
- * running subscription workflow or its input is not a subscription workflow's; Upstream when
+ * running subscription workflow on the daemon's workflow task queue, or its input is not a
+ * subscription workflow's; Upstream when
  * Temporal cannot be read or the workflow does not answer its state query (no worker polls).
  */
 export async function restoreOrphan(deps: BillingClientDeps, client: Client, workflowId: string): Promise<RestoredRow | undefined> {
@@ -64,6 +65,11 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
   if (description.type !== 'subscriptionWorkflow' || description.status.name !== 'RUNNING')
     throw new ConflictError(
       `workflow ${workflowId} is not a running subscription workflow (${description.type}, ${description.status.name.toLowerCase()}); nothing was written`,
+    );
+  // Another daemon's workflow in a shared namespace is not this database's to restore (the drift job looks at this queue only).
+  if (description.taskQueue !== deps.taskQueues.workflows)
+    throw new ConflictError(
+      `workflow ${workflowId} runs on task queue ${description.taskQueue}, not this daemon's ${deps.taskQueues.workflows}; nothing was written`,
     );
   const chain = await readRunChain(client, workflowId);
   const latest = chain?.runs.at(-1);
