@@ -105,6 +105,12 @@ describe('ledgerRowsOfRuns: the ledger rows a workflow’s runs show', () => {
     first.schedule(32, 'recordStatus', { subscriptionId: SUB });
     const second = history();
     second.started(40);
+    // A later run's record of the checkout's charge keeps the row the first wrote (insertCheckoutCharge).
+    second.completed(
+      40,
+      second.schedule(40, 'recordCheckoutCharge', { subscriptionId: SUB, chargeId: 'S01-C0', amountMinor: '1400', currency: 'EUR', state: 'Authorized' }),
+      { state: 'Captured', at: t(3).toISOString() },
+    );
     second.charge(41, input(2, 1, '2000'), captured('S01-C2'));
     second.timedOut(55, second.schedule(50, 'chargeCycle', input(3, 1, '2000')));
     second.charge(56, input(3, 2, '2000'), { kind: 'not_sent', reason: 'StopRequested' });
