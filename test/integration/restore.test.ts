@@ -12,6 +12,7 @@ import { createHousekeepingJobs, type HousekeepingDeps } from '../../daemon/hous
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
 import { billingClientOf, eventually } from '../support/billing-harness.js';
+import { captureLogger } from '../support/log-capture.js';
 import { startRestorableStack, type RestorableStack } from '../support/restorable-stack.js';
 import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
@@ -84,7 +85,7 @@ describe('restore from a backup', () => {
   });
 
   /** The drift job as the daemon's housekeeping runs it, without its 5-minute margin for subscriptions still starting. */
-  const drift = () =>
+  const drift = (logger = createLogger('silent', 'test-restore')) =>
     createHousekeepingJobs({
       db: stack.h.database.db,
       amazonPay: stack.h.amazonPay,
@@ -92,7 +93,7 @@ describe('restore from a backup', () => {
       workflowsTaskQueue: stack.h.taskQueues.workflows,
       driftMinAgeMs: 0,
       now: () => new Date(),
-      logger: createLogger('silent', 'test-restore'),
+      logger,
     } as HousekeepingDeps).drift();
 
   /**
@@ -200,13 +201,19 @@ describe('restore from a backup', () => {
     await h.startWorkers();
 
     // Visibility may lag a moment behind the start of the workers; the workflow is reported once listed.
+    const log = captureLogger();
     const found = await eventually(
-      () => drift(),
+      () => drift(log.logger),
       (r) => r.orphans.length > 0,
       { timeoutMs: 15_000, what: 'the workflow without a row reported' },
     );
     expect(found.orphans).toEqual([rowlessHandle.workflowId]);
     expect(found.stalled).toEqual([]);
+    // Reported, not fixed by the job, with the command that fixes it.
+    expect(log.lines.filter((l) => l.workflowId === rowlessHandle.workflowId).at(-1)?.msg).toMatch(
+      /^drift: a subscription workflow is running without a subscription row .*`billing repair --all-drifted` rebuilds its row and ledger from Temporal$/,
+    );
+    expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
 
     // Without its row the workflow's next charge is refused before it is sent (the ledger's foreign key), and retried.
     // Temporal shows why in one line, without the statement's values (activities/database-failure.ts; before, the
