@@ -34,6 +34,23 @@ export function completionOf(outcome: AmazonPayOutcome<Charge>, at: Date): Ledge
 }
 
 /**
+ * The same completion as completionOf, rebuilt from what the chargeCycle activity returned to the
+ * workflow (its ChargeResult, as Temporal's history keeps it) instead of Amazon Pay's answer:
+ * what `billing repair` writes for an attempt whose ledger row a database restore lost
+ * (client/subscriptions/ledger-from-history.ts). Null for `not_sent`: nothing was sent, and the
+ * activity left no row. A throttled/transient answer never completes the activity, so it never
+ * appears here.
+ */
+export function completionOfResult(result: ChargeResult, at: Date): LedgerCompletion | null {
+  if (result.kind === 'not_sent') return null;
+  const answered = { amazonRequestId: result.requestId, completedAt: at, mayHaveBeenProcessed: true };
+  if (result.kind === 'charged' || result.kind === 'pending')
+    return { state: result.state, outcome: 'ok', chargeId: result.chargeId, reasonCode: null, ...answered };
+  const noCharge: LedgerOnlyState = result.kind === 'invalid_request' ? 'failed' : 'Refused';
+  return { state: noCharge, outcome: result.kind, chargeId: null, reasonCode: result.reasonCode ?? null, ...answered };
+}
+
+/**
  * Writes Create Charge's answer to the attempt's ledger row, with its event (charge.succeeded's
  * period ends at `periodEnd`, the next cycle's billing date when known). A second successful charge for one
  * cycle is refused by PostgreSQL (unique index): that becomes a non-retryable

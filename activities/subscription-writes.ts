@@ -31,6 +31,19 @@ export async function recordStatusChange(db: Database, change: StatusChange, at:
  */
 const LEGACY_PLAN_CHANGED_EVENT = 'plan_changed';
 
+/** recordCheckoutCharge's input: cycle 0's charge made at checkout, amount in minor units (also read back from histories: client/subscriptions/ledger-from-history.ts). */
+export interface CheckoutChargeRecord {
+  subscriptionId: string;
+  chargeId: string;
+  amountMinor: string;
+  currency: string;
+  state?: string;
+  reasonCode?: string | null;
+}
+
+/** recordChargeResolution's input: the final state of a pending charge of one attempt. */
+export type ChargeResolutionRecord = { subscriptionId: string; cycle: number; attempt: number } & ChargeUpdate;
+
 export function createSubscriptionWriteActivities(deps: { db: Database; now: () => Date; region?: AmazonPayRegion }) {
   const writePlanChange = (change: PlanChangeRecord) =>
     recordPlanChange(deps.db, {
@@ -65,18 +78,11 @@ export function createSubscriptionWriteActivities(deps: { db: Database; now: () 
      * Captured, what workflow code before CHECKOUT_CHARGE_AS_AMAZON_HAS_IT asked for). The row
      * already there is kept and returned.
      */
-    async recordCheckoutCharge(input: {
-      subscriptionId: string;
-      chargeId: string;
-      amountMinor: string;
-      currency: string;
-      state?: string;
-      reasonCode?: string | null;
-    }): Promise<{ state: string; at: string }> {
+    async recordCheckoutCharge(input: CheckoutChargeRecord): Promise<{ state: string; at: string }> {
       const row = await insertCheckoutCharge(deps.db, { ...input, amountMinor: BigInt(input.amountMinor), at: deps.now() });
       return { state: row.state, at: (row.completedAt ?? row.requestedAt).toISOString() };
     },
-    async recordChargeResolution(input: { subscriptionId: string; cycle: number; attempt: number } & ChargeUpdate): Promise<void> {
+    async recordChargeResolution(input: ChargeResolutionRecord): Promise<void> {
       const { chargeId, state, reasonCode, ...attempt } = input;
       await resolvePendingCharge(deps.db, { ...attempt, chargeId }, { state, reasonCode, at: deps.now() });
     },

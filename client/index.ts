@@ -13,7 +13,14 @@ import {
   type SubscriptionPage,
 } from './subscriptions/read.js';
 import { refundCharge, type RefundInput, type RefundResult } from './subscriptions/refund.js';
-import { repairDriftedSubscriptions, repairSubscription, type DriftRepairSummary, type RepairOptions, type RepairResult } from './subscriptions/repair.js';
+import {
+  repairDriftedSubscriptions,
+  repairSubscription,
+  type DriftRepairOptions,
+  type DriftRepairSummary,
+  type RepairOptions,
+  type RepairResult,
+} from './subscriptions/repair.js';
 import { listEvents, type EventPage, type ListEventsInput } from './events.js';
 import { startSubscription, type StartSubscriptionInput, type StartSubscriptionResult } from './subscriptions/start.js';
 import { createCheckout, type CheckoutButton, type CreateCheckoutInput } from './checkout/create.js';
@@ -26,7 +33,7 @@ export type { ChangePlanInput, StopResult } from './subscriptions/lifecycle.js';
 export type { ListSubscriptionsInput, SubscriptionDetails, SubscriptionPage } from './subscriptions/read.js';
 export type { PreviewScheduleInput } from './subscriptions/preview.js';
 export type { RefundInput, RefundResult } from './subscriptions/refund.js';
-export type { DriftRepairSummary, RepairOptions, RepairResult } from './subscriptions/repair.js';
+export type { DriftRepairOptions, DriftRepairSummary, RepairOptions, RepairResult } from './subscriptions/repair.js';
 export type { ChargeDetails } from './subscriptions/charge.js';
 export type { CheckoutButton, CreateCheckoutInput } from './checkout/create.js';
 export type { CompleteCheckoutResult } from './checkout/complete.js';
@@ -44,10 +51,20 @@ export interface BillingClient {
   listSubscriptions(input?: ListSubscriptionsInput): Promise<SubscriptionPage>;
   previewSchedule(input: PreviewScheduleInput): ScheduledCycle[];
   refund(input: RefundInput): Promise<RefundResult>;
-  /** Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice. */
+  /**
+   * Restarts a live subscription whose workflow is not running (failed, terminated), resuming where the ledger says; no cycle is charged twice.
+   * Restores ledger rows its workflow's history shows and the ledger lacks; a subscription whose workflow runs without a row gets its row back from Temporal.
+   */
   repair(id: string, options?: RepairOptions): Promise<RepairResult>;
-  /** repair() for every live subscription whose workflow is not running; `onProgress` hears about each one checked, with how many there are. */
-  repairDrifted(onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void): Promise<DriftRepairSummary>;
+  /**
+   * repair() for every live subscription (its workflow not running, a stop it never received,
+   * ledger rows its history shows and the ledger lacks) and for every subscription workflow running
+   * without a row (rebuilt from Temporal); `onProgress` hears about each one checked, with how many there are.
+   */
+  repairDrifted(
+    onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
+    options?: DriftRepairOptions,
+  ): Promise<DriftRepairSummary>;
   getCharge(chargeId: string): Promise<ChargeDetails>;
   /** A page of the event log (docs/events.md): events after a cursor, optionally of one subscription and some types. */
   listEvents(input?: ListEventsInput): Promise<EventPage>;
@@ -70,7 +87,7 @@ export function createBillingClient(deps: BillingClientDeps): BillingClient {
     previewSchedule: (input) => previewSchedule(deps.environment, input),
     refund: (input) => refundCharge(deps, input),
     repair: (id, options) => repairSubscription(deps, id, options),
-    repairDrifted: (onProgress) => repairDriftedSubscriptions(deps, onProgress),
+    repairDrifted: (onProgress, options) => repairDriftedSubscriptions(deps, onProgress, options),
     getCharge: (chargeId) => getCharge(deps, chargeId),
     listEvents: (input) => listEvents(deps, input),
     createCheckout: (input) => createCheckout(deps, input),

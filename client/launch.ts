@@ -6,7 +6,7 @@ import type { BillingEnvironment, SubscriptionSpec } from '../billing/types.js';
 import type { Database } from '../db/client.js';
 import { insertSubscription } from '../db/queries/subscriptions.js';
 import { UpstreamError, type TermDifference } from './errors.js';
-import type { SubscriptionRow } from '../db/schema/index.js';
+import type { NewSubscriptionRow, SubscriptionRow } from '../db/schema/index.js';
 import { subscriptionWorkflow } from '../workflows/index.js';
 import { ChargePermissionIdKey, SubscriptionIdKey, BillingStatusKey } from '../workflows/search-attributes.js';
 import type { BillingPolicy, SubscriptionWorkflowInput } from '../workflows/types.js';
@@ -45,27 +45,7 @@ export async function launchSubscription(
   // The row is written before the workflow starts: with Temporal unreachable it would stay
   // behind without a workflow. Asked first, Temporal's absence fails the launch with nothing written.
   await assertTemporalReachable(ctx.client);
-  const { row, created } = await insertSubscription(ctx.db, {
-    id: spec.id,
-    workflowId,
-    chargePermissionId: spec.chargePermissionId,
-    environment: ctx.environment,
-    status: spec.trial ? 'trialing' : 'active',
-    amountMinor: BigInt(spec.plan.amountMinor),
-    currency: spec.plan.currency,
-    intervalUnit: spec.plan.interval.unit,
-    intervalCount: spec.plan.interval.count,
-    anchorLocal: spec.anchor.localDateTime,
-    anchorZone: spec.anchor.zone,
-    anchorDayOfMonth: spec.anchor.dayOfMonth ?? null,
-    trial: spec.trial ?? null,
-    endAfterCycles: spec.end && 'afterCycles' in spec.end ? spec.end.afterCycles : null,
-    endAt: spec.end && 'at' in spec.end ? new Date(spec.end.at) : null,
-    softDescriptor: spec.softDescriptor ?? null,
-    merchantMetadata: spec.merchantMetadata ?? null,
-    firstChargeId: spec.firstChargeId ?? null,
-    permissionExpiresAt: permission.expiresAt ?? null,
-  });
+  const { row, created } = await insertSubscription(ctx.db, subscriptionRowOf(spec, ctx.environment, permission.expiresAt ?? null));
   if (!created) assertSameSubscription(row, spec);
 
   const policy: BillingPolicy = { ...ctx.policy, ...policyOverrides };
@@ -111,6 +91,37 @@ export async function launchSubscription(
       .join('\n'),
   });
   return { row, handle, created };
+}
+
+/**
+ * The subscriptions row of a subscription started with `spec` (its plan, anchor, trial, end…;
+ * status trialing or active, cycle 0) — what launchSubscription inserts, and what `billing
+ * repair` rebuilds from the workflow for a row a database restore lost (restore-orphan.ts, which
+ * then sets what the workflow says of its status and position). `permissionExpiresAt`: the Charge
+ * Permission's expirationTimestamp as last known (null: none).
+ */
+export function subscriptionRowOf(spec: SubscriptionSpec, environment: BillingEnvironment, permissionExpiresAt: Date | null): NewSubscriptionRow {
+  return {
+    id: spec.id,
+    workflowId: subscriptionWorkflowId(spec.id),
+    chargePermissionId: spec.chargePermissionId,
+    environment,
+    status: spec.trial ? 'trialing' : 'active',
+    amountMinor: BigInt(spec.plan.amountMinor),
+    currency: spec.plan.currency,
+    intervalUnit: spec.plan.interval.unit,
+    intervalCount: spec.plan.interval.count,
+    anchorLocal: spec.anchor.localDateTime,
+    anchorZone: spec.anchor.zone,
+    anchorDayOfMonth: spec.anchor.dayOfMonth ?? null,
+    trial: spec.trial ?? null,
+    endAfterCycles: spec.end && 'afterCycles' in spec.end ? spec.end.afterCycles : null,
+    endAt: spec.end && 'at' in spec.end ? new Date(spec.end.at) : null,
+    softDescriptor: spec.softDescriptor ?? null,
+    merchantMetadata: spec.merchantMetadata ?? null,
+    firstChargeId: spec.firstChargeId ?? null,
+    permissionExpiresAt,
+  };
 }
 
 /** How long the reachability check before a launch waits for Temporal's frontend. */

@@ -2,10 +2,30 @@ import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { toJson } from '../cli/format.js';
 import { createProgress } from '../cli/progress.js';
 import { UsageError } from '../cli/errors.js';
-import type { RepairResult } from '../index.js';
+import type { DriftRepairSummary, RepairResult } from '../index.js';
 
-function resultLine(result: RepairResult): string {
-  if (result.action === 'running') return `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+/** What `billing repair` prints for one subscription's result (exported for its unit test). */
+export function resultLine(result: RepairResult): string {
+  return `${actionLine(result)}${ledgerLine(result)}`;
+}
+
+/** The ledger rows restored from the workflow's history, as one line (none: empty). */
+function ledgerLine(result: RepairResult): string {
+  const rows = result.ledgerRowsRestored;
+  if (!rows || rows.length === 0) return '';
+  const list = rows.map((r) => `cycle ${r.cycle} attempt ${r.attempt} ${r.state}${r.chargeId ? ` ${r.chargeId}` : ''}`).join(', ');
+  return `${result.subscriptionId}: ${rows.length} ledger row${rows.length === 1 ? '' : 's'} restored from its workflow's Temporal history (${list})\n`;
+}
+
+function actionLine(result: RepairResult): string {
+  if (result.action === 'restored') {
+    const r = result.restored!;
+    const next = r.nextBillingAt ? `, next billing ${r.nextBillingAt}` : '';
+    const first = r.firstRunKept ? 'its first run' : 'its oldest run Temporal keeps';
+    return `Restored ${result.subscriptionId} from Temporal (its workflow ran without a row): status ${r.status}${r.statusReason ? ` (${r.statusReason})` : ''}, cycle ${r.cycle}${next}; created ${r.createdAt} (${first})\n`;
+  }
+  if (result.action === 'running') return result.ledgerRowsRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  if (result.action === 'finished') return '';
   const stop = result.stopRequested;
   if (result.action === 'stop-resent' && !stop)
     return `Stop at period end re-sent to ${result.subscriptionId} (${result.cancelAtPeriodEnd?.reason ?? ''}): it was recorded but its running workflow never received it\n`;
@@ -35,9 +55,13 @@ function resultLine(result: RepairResult): string {
   return `Repaired ${result.subscriptionId} (workflow was ${result.workflowState.toLowerCase()}): ${paused}${how}${cancel}; terms from the ${result.termsFrom === 'workflow-history' ? "old workflow's history" : 'database and billing.yaml'}\n`;
 }
 
+function ledgerRows(summary: DriftRepairSummary): number {
+  return summary.ledgerRowsRestored.reduce((n, s) => n + s.rows.length, 0);
+}
+
 export const repairCommand: Command = {
   name: 'repair',
-  summary: 'restart a live subscription whose workflow is not running (failed, terminated)',
+  summary: 'restart a live subscription whose workflow is not running; rebuild rows and ledger rows a database restore lost',
   positionals: [0, 1],
   options: { 'all-drifted': { type: 'boolean' }, 'unanswered-charge': { type: 'string' } },
   help: `Usage: billing repair <subscription-id> [--unanswered-charge <ChargeId>|none] [--json]
@@ -61,6 +85,18 @@ ended (ended after its last cycle, or canceled). A subscription whose workflow r
 alone, unless a stop (now or at period end) was recorded that never reached it: the stop is sent again. One that has
 ended in the database is refused.
 
+After the database was restored from a backup older than Temporal's (docs/deploy.md "Backup and
+restore"), repair rebuilds what the database lost from the workflows, which hold what they did:
+- a subscription whose workflow runs without a row (the drift job's "orphans") gets its row back:
+  same id, Charge Permission, plan going forward, anchor, end, status, cycle and next billing date
+  (from the workflow's state), created at its first run's start, with a status event
+  RestoredFromTemporal; its blocked charge then goes through. A trial's length is not in the
+  workflow: the row has no trial, and its anchor is the first billing date.
+- ledger rows of charges the workflow made (Create Charge, the checkout's charge) and the ledger
+  lacks come back from its runs' Temporal histories, with their ChargeIds and states; a row that
+  exists is never changed.
+Webhook events of what happened after the backup point are not rebuilt or sent again.
+
 A stopped subscription whose workflow is gone while a charge attempt may have reached Amazon Pay
 with no answer recorded is not finished (sending the attempt again could charge after the stop,
 and Amazon Pay cannot be asked by idempotency key): repair refuses, naming the attempt and its
@@ -71,8 +107,9 @@ same Charge Permission, amount and merchant reference; recorded in the ledger wi
 finished as canceled.
 
 Options:
-  --all-drifted                instead of one subscription: every live subscription (older than 5
-                               minutes) whose workflow is not running, with progress on stderr
+  --all-drifted                instead of one subscription: every live subscription and every
+                               subscription workflow running without a row (both older than 5
+                               minutes), with progress on stderr
   --unanswered-charge <id>     what Amazon Pay shows for the unanswered attempt of a stopped
                                subscription: its ChargeId, or none
 ${JSON_OPTION_HELP}
@@ -97,7 +134,7 @@ Examples:
     let progress: ReturnType<typeof createProgress> | undefined;
     const summary = await client.repairDrifted((entry, total) => {
       if ('error' in entry) lines.push(`${entry.subscriptionId}: not repaired: ${entry.error}\n`);
-      else if (entry.action !== 'running') lines.push(resultLine(entry));
+      else if ((entry.action !== 'running' && entry.action !== 'finished') || entry.ledgerRowsRestored) lines.push(resultLine(entry));
       progress ??= createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'checked');
       progress.tick(!('error' in entry));
     });
@@ -105,7 +142,7 @@ Examples:
     if (ctx.json) ctx.io.out(toJson(summary));
     else
       ctx.io.out(
-        `${lines.join('')}Checked ${summary.checked} live subscriptions: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled, ${summary.ended.length} ended, ${summary.stopsResent.length} stops re-sent, ${summary.failed.length} not repaired.\n`,
+        `${lines.join('')}Checked ${summary.checked} live subscriptions and ${summary.orphans} workflows running without a row: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled, ${summary.ended.length} ended, ${summary.stopsResent.length} stops re-sent, ${summary.restored.length} restored from Temporal, ${ledgerRows(summary)} ledger rows restored, ${summary.failed.length} not repaired.\n`,
       );
     return summary.failed.length > 0 ? 1 : 0;
   },

@@ -44,23 +44,36 @@ export interface LastRun {
  * so PostgreSQL's status events cannot see it, and their times are when the status was written.
  */
 export async function readLastRun(handle: Pick<ReturnType<typeof subscriptionHandle>, 'fetchHistory' | 'workflowId'>): Promise<LastRun | undefined> {
-  let history: Awaited<ReturnType<typeof handle.fetchHistory>>;
+  const events = await readRunHistory(handle, 'restarted');
+  return events ? runOfHistory(events) : undefined;
+}
+
+/**
+ * The events of one run of a workflow (the latest when `handle` names no run), or undefined when
+ * Temporal no longer has it (NOT_FOUND: never started, or deleted after the namespace's
+ * retention). Any other failure throws a one-line UpstreamError ending "nothing was `nothing`,
+ * try again", so the caller writes nothing.
+ */
+export async function readRunHistory(
+  handle: Pick<ReturnType<typeof subscriptionHandle>, 'fetchHistory' | 'workflowId'>,
+  nothing: 'restarted' | 'written',
+): Promise<HistoryEvents | undefined> {
   try {
-    history = await handle.fetchHistory();
+    return (await handle.fetchHistory()).events ?? [];
   } catch (error) {
     if (error instanceof WorkflowNotFoundError || (isGrpcServiceError(error) && error.code === GRPC_NOT_FOUND)) return undefined;
     const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-    throw new UpstreamError(`could not read the history of workflow ${handle.workflowId} from Temporal (${message}); nothing was restarted, try again`, true);
+    throw new UpstreamError(`could not read the history of workflow ${handle.workflowId} from Temporal (${message}); nothing was ${nothing}, try again`, true);
   }
-  return runOfHistory(history.events ?? []);
 }
 
 /** gRPC status NOT_FOUND (google.rpc.Code 5). */
 const GRPC_NOT_FOUND = 5;
 
-type HistoryEvents = NonNullable<Awaited<ReturnType<ReturnType<typeof subscriptionHandle>['fetchHistory']>>['events']>;
+export type HistoryEvents = NonNullable<Awaited<ReturnType<ReturnType<typeof subscriptionHandle>['fetchHistory']>>['events']>;
 
-function runOfHistory(events: HistoryEvents): LastRun | undefined {
+/** The run whose history `events` is: its input, a pending cancel at period end, the last cancel now, its pauses; undefined without a start event. */
+export function runOfHistory(events: HistoryEvents): LastRun | undefined {
   const payload = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) return undefined;
   const input = defaultPayloadConverter.fromPayload<SubscriptionWorkflowInput>(payload);

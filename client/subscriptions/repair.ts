@@ -1,7 +1,11 @@
 // Drift repair: a live subscription (PostgreSQL says it bills) whose workflow is not running —
 // failed, terminated, timed out, or gone from Temporal — gets a new workflow under the same id,
 // resuming at the cycle and attempt the ledger says (repair-state.ts), so no cycle is charged
-// twice and no cycle whose outcome is unknown is retried with a new idempotency key.
+// twice and no cycle whose outcome is unknown is retried with a new idempotency key. After the
+// database was restored from a backup older than Temporal's, it also rebuilds what the database
+// lost from the workflows: the row of a workflow running without one (restore-orphan.ts) and the
+// ledger rows of charges made after the backup point (ledger-from-history.ts).
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { dueAtForCycle, rebaseSegments } from '../../billing/segments.js';
 import { firstBillingAnchor } from '../../billing/schedule.js';
 import type { BillingInterval } from '../../billing/types.js';
@@ -10,16 +14,19 @@ import {
   listSubscriptionEvents,
   nonFinalSubscriptions,
   recordedPeriodEndStopOf,
+  finishedSubscriptionsWithLedgerGaps,
   recordSubscriptionEvent,
+  subscriptionWorkflowIds,
   type RecordedPeriodEndStop,
 } from '../../db/queries/subscriptions.js';
+import { subscriptionIdFromWorkflowId } from '../../billing/keys.js';
 import { cancelSignal } from '../../workflows/messages.js';
 import type { SubscriptionRow } from '../../db/schema/index.js';
 import { subscriptionWorkflow } from '../../workflows/index.js';
 import { BillingStatusKey, ChargePermissionIdKey, SubscriptionIdKey } from '../../workflows/search-attributes.js';
 import type { AmountChange, BillingPolicy, CarriedState, ScheduleSegment, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { finishAtPeriodEnd, finishStoppedSubscription, stopRequestSummary, type FinishSource, type StopRequestSummary } from './finish-stopped.js';
 import { readLastRun } from './repair-history.js';
 import { gracePausedMsOf, pausesToRestore, type RestoredPauses } from './repair-pauses.js';
@@ -27,7 +34,9 @@ import { resumePointFromLedger, type ResumePoint } from './repair-state.js';
 import { redeliverPeriodEndStop } from './stop-at-period-end.js';
 import { redeliverStop } from './stop-now.js';
 import { recordUnansweredChargeAnswer, unansweredAttempt } from './unanswered-charge.js';
-import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle } from './workflow-handle.js';
+import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
+import { restoreLedgerFromHistory, type LedgerRowsRestored } from './ledger-from-history.js';
+import { restoreOrphan, runningSubscriptionWorkflowsQuery, type RestoredRow } from './restore-orphan.js';
 import { storedAnchor } from './views.js';
 
 export interface RepairResult {
@@ -39,9 +48,12 @@ export interface RepairResult {
    * its workflow ended (finish-stopped.ts): a completed run by its result, a cancelled run as its
    * stop asked, a run that stopped abruptly as its recorded stop asked (canceled; ended
    * ChargePermissionExpired for an expired permission), or as its recorded stop at period end
-   * asked once that period has ended (canceled with its reason, nothing billed).
+   * asked once that period has ended (canceled with its reason, nothing billed). 'restored': its
+   * workflow ran without a row (the database restored from a backup older than Temporal's), and
+   * the row was rebuilt from the workflow (restore-orphan.ts). 'finished': it had already finished
+   * (canceled, ended), and only ledger rows its workflow's history shows were restored.
    */
-  action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended';
+  action: 'restarted' | 'running' | 'stop-resent' | 'canceled' | 'ended' | 'restored' | 'finished';
   /** What Temporal said about the old workflow: FAILED, TERMINATED, TIMED_OUT, CANCELLED, COMPLETED, NOT_FOUND, RUNNING. */
   workflowState: string;
   /** Action 'canceled' / 'ended': the status's reason, and where it came from. */
@@ -55,6 +67,13 @@ export interface RepairResult {
   /** Where the policy and plan came from: the old workflow's own input, or (its history gone) the database and the configured policy. */
   termsFrom?: 'workflow-history' | 'database';
   runId?: string;
+  /** Action 'restored': the row as rebuilt from the workflow (status, cycle, next billing date, created_at). */
+  restored?: Omit<RestoredRow, 'ledgerRows'>;
+  /**
+   * Ledger rows the database lacked and the workflow's Temporal history shows (a restore from an
+   * older backup lost them), inserted by this repair: cycle, attempt, ChargeId, state. Absent when none.
+   */
+  ledgerRowsRestored?: LedgerRowsRestored[];
 }
 
 /** How long after its creation a subscription may still be starting its workflow (the drift job's margin too). */
@@ -82,11 +101,73 @@ export interface RepairOptions {
 }
 
 export async function repairSubscription(deps: BillingClientDeps, id: string, options: RepairOptions = {}): Promise<RepairResult> {
-  const row = await requireSubscriptionRow(deps, id);
-  if (row.status === 'canceled' || row.status === 'ended') throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+  const row = await requireSubscriptionRow(deps, id).catch(async (error: unknown) => {
+    // No row: a workflow still running under its id lost it to a database restore, and gets it back.
+    if (!(error instanceof NotFoundError) || options.unansweredCharge !== undefined) throw error;
+    const restored = await restoreOrphanOf(deps, id);
+    if (!restored) throw error;
+    return restored;
+  });
+  if ('action' in row) return row;
+  if (row.status === 'canceled' || row.status === 'ended') {
+    const restored = await restoreLedgerOfFinished(deps, row);
+    if (!restored.ledgerRowsRestored) throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+    return restored;
+  }
   const client = await deps.temporal();
   const handle = subscriptionHandle(client, id);
   const description = await describeOrUndefined(handle);
+  // Ledger rows a database restore lost, from the workflow's history, before the ledger is read to resume from.
+  const nothing = description?.status.name === 'RUNNING' ? 'written' : 'restarted';
+  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now(), nothing) : [];
+  const result = await repairWithWorkflow(deps, client, row, handle, description, options);
+  return ledgerRowsRestored.length > 0 ? { ...result, ledgerRowsRestored } : result;
+}
+
+/**
+ * A finished subscription's ledger rows its workflow's history shows and the ledger lacks (a
+ * database restore lost them), restored: action 'finished', with `ledgerRowsRestored` when any
+ * was missing (none either when Temporal no longer has the workflow).
+ */
+async function restoreLedgerOfFinished(deps: BillingClientDeps, row: SubscriptionRow): Promise<RepairResult> {
+  const client = await deps.temporal();
+  const description = await describeOrUndefined(subscriptionHandle(client, row.id));
+  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now()) : [];
+  const workflowState = description?.status.name ?? 'NOT_FOUND';
+  return { subscriptionId: row.id, action: 'finished', workflowState, ...(ledgerRowsRestored.length > 0 ? { ledgerRowsRestored } : {}) };
+}
+
+/**
+ * Subscription `id`'s row rebuilt from its workflow when one runs without a row (restore-orphan.ts),
+ * as the repair's result; undefined when Temporal has no running workflow under its id.
+ */
+async function restoreOrphanOf(deps: BillingClientDeps, id: string): Promise<RepairResult | undefined> {
+  const client = await deps.temporal();
+  const handle = subscriptionHandle(client, id);
+  const description = await describeOrUndefined(handle);
+  if (description?.status.name !== 'RUNNING') return undefined;
+  const restored = await restoreOrphan(deps, client, handle.workflowId);
+  // A row appeared meanwhile (a concurrent billing start): it is kept, and repaired as any row.
+  if (!restored) return repairSubscription(deps, id);
+  const { ledgerRows, ...rest } = restored;
+  return {
+    subscriptionId: id,
+    action: 'restored',
+    workflowState: 'RUNNING',
+    restored: rest,
+    ...(ledgerRows.length > 0 ? { ledgerRowsRestored: ledgerRows } : {}),
+  };
+}
+
+async function repairWithWorkflow(
+  deps: BillingClientDeps,
+  client: Client,
+  row: SubscriptionRow,
+  handle: SubscriptionHandle,
+  description: WorkflowExecutionDescription | undefined,
+  options: RepairOptions,
+): Promise<RepairResult> {
+  const id = row.id;
   const workflowState = description?.status.name ?? 'NOT_FOUND';
   const stopRequested = stopRequestSummary(row);
   if (options.unansweredCharge !== undefined)
@@ -238,46 +319,106 @@ async function termsOrPeriodEnd(
   return terms;
 }
 
-/** What `billing repair --all-drifted` did, by action; `checked` counts the live subscriptions looked at. */
+/**
+ * What `billing repair --all-drifted` did, by action; `checked` counts the live subscriptions
+ * looked at, `orphans` the workflows found running without a row (older than the starting margin).
+ */
 export interface DriftRepairSummary {
   checked: number;
+  orphans: number;
   restarted: RepairResult[];
   canceled: RepairResult[];
   ended: RepairResult[];
   stopsResent: RepairResult[];
+  /** Rows rebuilt from workflows running without one (action 'restored'). */
+  restored: RepairResult[];
+  /** Per subscription whose ledger lacked rows its workflow's history shows: the rows inserted (any action). */
+  ledgerRowsRestored: { subscriptionId: string; rows: LedgerRowsRestored[] }[];
   failed: { subscriptionId: string; error: string }[];
+}
+
+/** repairDriftedSubscriptions' options. */
+export interface DriftRepairOptions {
+  /** Subscriptions and orphan workflows younger than this are left alone: they may still be starting. Default 5 minutes. */
+  startingMarginMs?: number;
 }
 
 /**
  * Live subscriptions (older than the starting margin), each repaired in turn: a workflow not
- * running is restarted or finished as it ended (repairSubscription), and a running one that
- * never received its recorded stop is sent it again.
+ * running is restarted or finished as it ended (repairSubscription), a running one that never
+ * received its recorded stop is sent it again, and ledger rows its workflow's history shows and
+ * the ledger lacks are restored (also for finished subscriptions with a gap in their ledger:
+ * finishedSubscriptionsWithLedgerGaps). Then subscription workflows running on the daemon's workflow
+ * task queue without a row (the drift job's `orphans`) whose run started before the margin get
+ * their row and ledger back from Temporal (restore-orphan.ts); for a workflow id that is not a
+ * subscription's, `subscriptionId` in `failed` is the workflow id.
  */
 export async function repairDriftedSubscriptions(
   deps: BillingClientDeps,
   onProgress?: (result: RepairResult | { subscriptionId: string; error: string }, total: number) => void,
+  options: DriftRepairOptions = {},
 ): Promise<DriftRepairSummary> {
-  const rows = await nonFinalSubscriptions(deps.db, new Date(deps.now().getTime() - STARTING_MARGIN_MS));
-  const summary: DriftRepairSummary = { checked: rows.length, restarted: [], canceled: [], ended: [], stopsResent: [], failed: [] };
+  const startedBefore = new Date(deps.now().getTime() - (options.startingMarginMs ?? STARTING_MARGIN_MS));
+  const orphans = await orphanWorkflows(deps, startedBefore);
+  const rows = await nonFinalSubscriptions(deps.db, startedBefore);
+  const finished = await finishedSubscriptionsWithLedgerGaps(deps.db);
+  const total = rows.length + orphans.length + finished.length;
+  const summary: DriftRepairSummary = {
+    checked: rows.length,
+    orphans: orphans.length,
+    restarted: [],
+    canceled: [],
+    ended: [],
+    stopsResent: [],
+    restored: [],
+    ledgerRowsRestored: [],
+    failed: [],
+  };
   const byAction: Record<RepairResult['action'], RepairResult[]> = {
     restarted: summary.restarted,
     canceled: summary.canceled,
     ended: summary.ended,
     'stop-resent': summary.stopsResent,
+    restored: summary.restored,
     running: [],
+    finished: [],
   };
-  for (const row of rows) {
+  const repairOne = async (subscriptionId: string, repair: () => Promise<RepairResult>) => {
     try {
-      const result = await repairSubscription(deps, row.id);
+      const result = await repair();
       byAction[result.action].push(result);
-      onProgress?.(result, rows.length);
+      if (result.ledgerRowsRestored) summary.ledgerRowsRestored.push({ subscriptionId: result.subscriptionId, rows: result.ledgerRowsRestored });
+      onProgress?.(result, total);
     } catch (error) {
-      const entry = { subscriptionId: row.id, error: error instanceof Error ? error.message : String(error) };
+      const entry = { subscriptionId, error: error instanceof Error ? error.message : String(error) };
       summary.failed.push(entry);
-      onProgress?.(entry, rows.length);
+      onProgress?.(entry, total);
     }
+  };
+  for (const row of rows) await repairOne(row.id, () => repairSubscription(deps, row.id));
+  // Finished ones with a gap in their ledger: only what their history shows is restored; nothing to report otherwise.
+  for (const row of finished) await repairOne(row.id, () => restoreLedgerOfFinished(deps, row));
+  for (const workflowId of orphans) {
+    let id: string;
+    try {
+      id = subscriptionIdFromWorkflowId(workflowId);
+    } catch (error) {
+      await repairOne(workflowId, () => Promise.reject(error as Error));
+      continue;
+    }
+    await repairOne(id, () => repairSubscription(deps, id));
   }
   return summary;
+}
+
+/** Subscription workflows running on the daemon's workflow task queue without a row, whose current run started before `startedBefore`. */
+async function orphanWorkflows(deps: BillingClientDeps, startedBefore: Date): Promise<string[]> {
+  const client = await deps.temporal();
+  const running: string[] = [];
+  for await (const execution of client.workflow.list({ query: runningSubscriptionWorkflowsQuery(deps.taskQueues.workflows) }))
+    if (execution.startTime.getTime() < startedBefore.getTime()) running.push(execution.workflowId);
+  const known = await subscriptionWorkflowIds(deps.db, running);
+  return running.filter((id) => !known.has(id));
 }
 
 interface Terms {

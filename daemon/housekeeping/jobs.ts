@@ -32,6 +32,7 @@ import { finishUnfinishedReplacements } from '../../client/checkout/replace.js';
 import { finishStoppedSubscription } from '../../client/subscriptions/finish-stopped.js';
 import { redeliverPeriodEndStop } from '../../client/subscriptions/stop-at-period-end.js';
 import { redeliverStop, workflowStateOf } from '../../client/subscriptions/stop-now.js';
+import { runningSubscriptionWorkflowsQuery } from '../../client/subscriptions/restore-orphan.js';
 import { refreshRefund } from '../../ipn/refund-reaction.js';
 import { createInboxRetry, DEFAULT_INBOX_RETRY, type InboxRetryPolicy } from './inbox-retry.js';
 import { pacer } from './pacer.js';
@@ -202,7 +203,8 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
      * was recorded (stop-now.ts) before its workflow stopped, is finished from the database as
      * repair would (finish-stopped.ts: `canceled` / `ended`), unless a charge may have reached
      * Amazon Pay unanswered. A running workflow that never received a stop recorded over a minute
-     * ago — "now", or at period end (stop-at-period-end.ts) — is sent it again (`stopsResent`). A running workflow without a row is reported. A
+     * ago — "now", or at period end (stop-at-period-end.ts) — is sent it again (`stopsResent`). A running workflow without a row is reported
+     * (`orphans`), with the command that rebuilds it from Temporal (`billing repair --all-drifted`). A
      * replacement checkout that started its subscription but never finished stopping the one it
      * replaces (its complete crashed or failed between the steps, and was not repeated) is finished
      * (client/checkout/replace.ts finishUnfinishedReplacements): `replaced` lists those stopped.
@@ -216,7 +218,7 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
       replaced: string[];
     }> {
       const running = new Set<string>();
-      const query = `WorkflowType = 'subscriptionWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.workflowsTaskQueue.replace(/'/g, "''")}'`;
+      const query = runningSubscriptionWorkflowsQuery(deps.workflowsTaskQueue);
       for await (const execution of deps.temporal.workflow.list({ query })) running.add(execution.workflowId);
 
       const stalled: string[] = [];
@@ -278,7 +280,12 @@ export function createHousekeepingJobs(deps: HousekeepingDeps) {
 
       const known = await subscriptionWorkflowIds(deps.db, [...running]);
       const orphans = [...running].filter((id) => !known.has(id));
-      for (const workflowId of orphans) deps.logger.error({ workflowId }, 'drift: a subscription workflow is running without a subscription row');
+      // Reported, not fixed: rebuilding the row from Temporal is the operator's call (restore-orphan.ts).
+      for (const workflowId of orphans)
+        deps.logger.error(
+          { workflowId },
+          'drift: a subscription workflow is running without a subscription row (the database restored from an older backup?); it charges nothing until `billing repair --all-drifted` rebuilds its row and ledger from Temporal',
+        );
 
       // A replacement checkout whose complete stopped between starting the new subscription and
       // stopping the old one (client/checkout/replace.ts): finished here, before both bill.

@@ -2,7 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES, REPLACED_BY_PREFIX, SOFT_DECLINE_REASONS, type FinalSubscriptionStatus, type LedgerState } from '../../billing/vocabulary.js';
 import { appendEventsFrom, decimalAmountSql } from './event-sql.js';
 import type { DatabaseOrTransaction } from '../client.js';
-import { charges, checkouts, subscriptions, type ChargeRow } from '../schema/index.js';
+import { charges, checkouts, subscriptions, type ChargeRow, type NewChargeRow } from '../schema/index.js';
 
 export interface ChargeAttemptKey {
   subscriptionId: string;
@@ -285,4 +285,17 @@ function attemptWhere(key: ChargeAttemptKey) {
 export async function ledgerStateOfCharge(db: DatabaseOrTransaction, chargeId: string): Promise<string | undefined> {
   const [row] = await db.select({ state: charges.state }).from(charges).where(eq(charges.chargeId, chargeId)).limit(1);
   return row?.state;
+}
+
+/**
+ * Ledger rows a database restore lost, rebuilt from the workflow's Temporal history
+ * (client/subscriptions/ledger-from-history.ts): each inserted only when the ledger has no row
+ * that conflicts with it on any of its unique keys — (subscription, cycle, attempt), the
+ * idempotency key, the ChargeId, one success per cycle —, so a row that exists is never changed
+ * or duplicated. No outbox event is appended: the events of those charges were emitted before
+ * (or lost with) the restore and are not sent again. Returns the rows inserted.
+ */
+export async function insertLedgerRowsIfAbsent(db: DatabaseOrTransaction, rows: NewChargeRow[]): Promise<ChargeRow[]> {
+  if (rows.length === 0) return [];
+  return db.insert(charges).values(rows).onConflictDoNothing().returning();
 }

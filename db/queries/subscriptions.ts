@@ -31,6 +31,32 @@ export async function insertSubscription(db: DatabaseOrTransaction, row: NewSubs
   return { row: existing, created: false };
 }
 
+/**
+ * Inserts a subscription row rebuilt from its running workflow after a database restore lost it
+ * (client/subscriptions/restore-orphan.ts), with its status history's first entry (`reasonCode`,
+ * `detail`) — unless a row with its id or workflow id exists (a concurrent start, an earlier
+ * restore): that row is kept as it is and false returned. No outbox event: subscription.started
+ * went out when it started, and events are not rebuilt. Run it in the restore's transaction.
+ */
+export async function insertRestoredSubscription(
+  db: DatabaseOrTransaction,
+  row: NewSubscriptionRow,
+  entry: { reasonCode: string; detail: Record<string, unknown>; at: Date },
+): Promise<boolean> {
+  const [inserted] = await db.insert(subscriptions).values(row).onConflictDoNothing().returning({ id: subscriptions.id });
+  if (!inserted) return false;
+  await db.insert(subscriptionEvents).values({
+    subscriptionId: row.id,
+    fromStatus: null,
+    toStatus: row.status,
+    reasonCode: entry.reasonCode,
+    cycle: row.currentCycle ?? 0,
+    detail: entry.detail,
+    at: entry.at,
+  });
+  return true;
+}
+
 /** subscription.started's data (api/schemas/events.ts SubscriptionStartedData): the terms it was started with. */
 function startedEventData(row: SubscriptionRow): Record<string, unknown> {
   return {
@@ -365,6 +391,25 @@ export async function nonFinalSubscriptions(db: DatabaseOrTransaction, createdBe
     .select()
     .from(subscriptions)
     .where(and(notInArray(subscriptions.status, FINAL), lt(subscriptions.createdAt, createdBefore)));
+}
+
+/**
+ * Finished subscriptions (canceled, ended) whose ledger has no row for some cycle before their
+ * current one: where a database restore from an older backup may have lost ledger rows of
+ * charges made before they finished (client/subscriptions/ledger-from-history.ts). A cycle skipped
+ * while paused has no row either: the workflow's history, while Temporal keeps it, tells them apart.
+ */
+export async function finishedSubscriptionsWithLedgerGaps(db: DatabaseOrTransaction): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        inArray(subscriptions.status, FINAL),
+        sql`exists (select 1 from generate_series(0, ${subscriptions.currentCycle} - 1) as c(cycle)
+          where not exists (select 1 from ${charges} where ${charges.subscriptionId} = ${subscriptions.id} and ${charges.cycle} = c.cycle))`,
+      ),
+    );
 }
 
 /** Which of these workflow ids belong to a subscription row; any number of ids (queried in slices, db/queries/slices.ts). */

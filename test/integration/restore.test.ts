@@ -12,6 +12,7 @@ import { createHousekeepingJobs, type HousekeepingDeps } from '../../daemon/hous
 import { getSubscription } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
 import { billingClientOf, eventually } from '../support/billing-harness.js';
+import { captureLogger } from '../support/log-capture.js';
 import { startRestorableStack, type RestorableStack } from '../support/restorable-stack.js';
 import { expectEachCycleChargedOnce, ledger, newPermission, shortSpec, statusHistory, type SubscriptionHandle } from '../support/subscriptions.js';
 
@@ -84,7 +85,7 @@ describe('restore from a backup', () => {
   });
 
   /** The drift job as the daemon's housekeeping runs it, without its 5-minute margin for subscriptions still starting. */
-  const drift = () =>
+  const drift = (logger = createLogger('silent', 'test-restore')) =>
     createHousekeepingJobs({
       db: stack.h.database.db,
       amazonPay: stack.h.amazonPay,
@@ -92,7 +93,7 @@ describe('restore from a backup', () => {
       workflowsTaskQueue: stack.h.taskQueues.workflows,
       driftMinAgeMs: 0,
       now: () => new Date(),
-      logger: createLogger('silent', 'test-restore'),
+      logger,
     } as HousekeepingDeps).drift();
 
   /**
@@ -179,7 +180,7 @@ describe('restore from a backup', () => {
     expect((await answers(lost.cp)).map((a) => a.outcome)).toEqual(['Created', 'Created']);
   });
 
-  it('the database restored to an older point than Temporal: a workflow without a row is reported and charges nothing until re-imported; a ledger row written after the backup stays missing', async () => {
+  it('the database restored to an older point than Temporal: a workflow without a row is reported and charges nothing until billing repair rebuilds its row and ledger from Temporal; ledger rows written after the backup come back', async () => {
     const { h } = stack;
     // The database's backup point is between the kept subscription's cycles 0 and 1, before the row-less one started.
     const {
@@ -200,13 +201,19 @@ describe('restore from a backup', () => {
     await h.startWorkers();
 
     // Visibility may lag a moment behind the start of the workers; the workflow is reported once listed.
+    const log = captureLogger();
     const found = await eventually(
-      () => drift(),
+      () => drift(log.logger),
       (r) => r.orphans.length > 0,
       { timeoutMs: 15_000, what: 'the workflow without a row reported' },
     );
     expect(found.orphans).toEqual([rowlessHandle.workflowId]);
     expect(found.stalled).toEqual([]);
+    // Reported, not fixed by the job, with the command that fixes it.
+    expect(log.lines.filter((l) => l.workflowId === rowlessHandle.workflowId).at(-1)?.msg).toMatch(
+      /^drift: a subscription workflow is running without a subscription row .*`billing repair --all-drifted` rebuilds its row and ledger from Temporal$/,
+    );
+    expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
 
     // Without its row the workflow's next charge is refused before it is sent (the ledger's foreign key), and retried.
     // Temporal shows why in one line, without the statement's values (activities/database-failure.ts; before, the
@@ -223,30 +230,83 @@ describe('restore from a backup', () => {
     // Neither the statement's values nor PostgreSQL's detail, which quotes them.
     for (const value of [rowless.cp, rowless.id]) expect(refused?.lastFailure?.message).not.toContain(value);
     expect((await answers(rowless.cp)).map((a) => a.outcome)).toEqual(['Created']);
-    // Started again with its terms (what billing import does), the row is back and the running workflow — not a new one — carries on.
+    const [rowlessCycle0] = await answers(rowless.cp);
+
+    // billing repair --all-drifted (without its 5-minute margin for workflows still starting) rebuilds
+    // the row of the workflow without one, and every ledger row its workflows' histories show and the ledger lacks.
     const runId = (await rowlessHandle.describe()).runId;
-    const again = await billingClientOf(h).startSubscription(rowlessSpec);
-    expect(again).toMatchObject({ created: true, workflowId: rowlessHandle.workflowId });
+    const repaired = await billingClientOf(h).repairDrifted(undefined, { startingMarginMs: 0 });
+    expect(repaired.failed).toEqual([]);
+    expect(repaired.orphans).toBe(1);
+    expect(repaired.restored).toEqual([
+      expect.objectContaining({
+        subscriptionId: rowless.id,
+        action: 'restored',
+        restored: expect.objectContaining({ workflowId: rowlessHandle.workflowId, status: 'active', cycle: 1, firstRunKept: true }),
+      }),
+    ]);
+    const restoredLedger = Object.fromEntries(repaired.ledgerRowsRestored.map((r) => [r.subscriptionId, r.rows]));
+    expect(restoredLedger).toEqual({
+      [rowless.id]: [{ cycle: 0, attempt: 1, chargeId: rowlessCycle0!.chargeId, state: 'Captured' }],
+      [kept.id]: [{ cycle: 1, attempt: 1, chargeId: keptCycle1.chargeId, state: 'Captured' }],
+    });
+    // The running workflow — not a new one — carries on.
     expect((await rowlessHandle.describe()).runId).toBe(runId);
+    // The row has the terms it was started with, the workflow's position, and its first run's start as created_at.
+    expect(await getSubscription(h.database.db, rowless.id)).toMatchObject({
+      workflowId: rowlessHandle.workflowId,
+      chargePermissionId: rowless.cp,
+      environment: 'sandbox',
+      amountMinor: BigInt(rowlessSpec.plan.amountMinor),
+      currency: rowlessSpec.plan.currency,
+      intervalUnit: rowlessSpec.plan.interval.unit,
+      intervalCount: rowlessSpec.plan.interval.count,
+      anchorLocal: rowlessSpec.anchor.localDateTime,
+      anchorZone: rowlessSpec.anchor.zone,
+      trial: null,
+      endAfterCycles: 2,
+      createdAt: (await rowlessHandle.describe()).startTime,
+    });
+    expect((await statusHistory(h, rowless.id))[0]).toMatchObject({ to: 'active', reason: 'RestoredFromTemporal', cycle: 1 });
+    // The ledger row of the charge made after the backup point is back with its key and ChargeId.
+    expect((await ledger(h, rowless.id))[0]).toMatchObject({
+      cycle: 0,
+      attempt: 1,
+      state: 'Captured',
+      idempotencyKey: rowlessCycle0!.key,
+      chargeId: rowlessCycle0!.chargeId,
+      amountMinor: BigInt(rowlessSpec.plan.amountMinor),
+      currency: 'USD',
+    });
+    expect((await billingClientOf(h).listSubscriptions()).items.map((v) => v.id)).toContain(rowless.id);
+    // Its terms are the ones it was started with: the same start (what billing import sends) is a repeat, not a conflict.
+    expect(await billingClientOf(h).startSubscription(rowlessSpec)).toMatchObject({ created: false, workflowId: rowlessHandle.workflowId });
+
+    // A second repair changes nothing.
+    const again = await billingClientOf(h).repairDrifted(undefined, { startingMarginMs: 0 });
+    expect(again).toMatchObject({ failed: [], orphans: 0, restored: [], restarted: [], ledgerRowsRestored: [] });
+    expect((await statusHistory(h, rowless.id)).filter((e) => e.reason === 'RestoredFromTemporal')).toHaveLength(1);
 
     expect(await keptHandle.result()).toMatchObject({ status: 'ended', cycle: 3 });
     expect(await rowlessHandle.result()).toMatchObject({ status: 'ended', cycle: 2 });
-    // Amazon Pay has each cycle once; the ledger rows written after the backup point stay missing.
+    // Amazon Pay has each cycle once, and so has the ledger: its blocked charge went through once the row was back.
+    await expectEachCycleChargedOnce(h, kept.id, kept.cp, 3);
+    await expectEachCycleChargedOnce(h, rowless.id, rowless.cp, 2);
     for (const [cp, cycles] of [
       [kept.cp, 3],
       [rowless.cp, 2],
-    ] as const) {
-      const sent = await answers(cp);
-      expect(sent.map((a) => a.outcome)).toEqual(Array.from({ length: cycles }, () => 'Created'));
-      expect(new Set(sent.map((a) => a.key)).size).toBe(cycles);
-    }
-    expect((await ledger(h, kept.id)).map((r) => [r.cycle, r.state])).toEqual([
-      [0, 'Captured'],
-      [2, 'Captured'],
+    ] as const)
+      expect((await answers(cp)).map((a) => a.outcome)).toEqual(Array.from({ length: cycles }, () => 'Created'));
+    expect((await ledger(h, kept.id)).map((r) => [r.cycle, r.attempt, r.state])).toEqual([
+      [0, 1, 'Captured'],
+      [1, 1, 'Captured'],
+      [2, 1, 'Captured'],
     ]);
-    // The row itself catches up with the workflow's next status write.
+    expect((await ledger(h, kept.id))[1]).toMatchObject({ idempotencyKey: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
     expect(await getSubscription(h.database.db, kept.id)).toMatchObject({ status: 'ended', currentCycle: 3 });
-    expect((await answers(kept.cp))[1]).toMatchObject({ key: keptCycle1.idempotencyKey, chargeId: keptCycle1.chargeId });
-    expect((await ledger(h, rowless.id)).map((r) => [r.cycle, r.state])).toEqual([[1, 'Captured']]);
+    expect(await getSubscription(h.database.db, rowless.id)).toMatchObject({ status: 'ended', currentCycle: 2 });
+    // Nothing of the outbox is rebuilt: the restored subscription's subscription.started is not sent again.
+    const started = await h.database.db.execute(sql`select 1 from events where subscription_id = ${rowless.id} and type = 'subscription.started'`);
+    expect(started).toHaveLength(0);
   });
 });
