@@ -1,11 +1,11 @@
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { firstBillingAnchor } from '../billing/schedule.js';
 import { subscriptionWorkflowId } from '../billing/keys.js';
 import { formatMoney, money } from '../billing/money.js';
 import type { BillingEnvironment, SubscriptionSpec } from '../billing/types.js';
 import type { Database } from '../db/client.js';
-import { insertSubscription } from '../db/queries/subscriptions.js';
-import { UpstreamError, type TermDifference } from './errors.js';
+import { getSubscription, insertSubscription } from '../db/queries/subscriptions.js';
+import { ConflictError, UpstreamError, type TermDifference } from './errors.js';
 import type { NewSubscriptionRow, SubscriptionRow } from '../db/schema/index.js';
 import { subscriptionWorkflow } from '../workflows/index.js';
 import { ChargePermissionIdKey, SubscriptionIdKey, BillingStatusKey } from '../workflows/search-attributes.js';
@@ -44,7 +44,11 @@ export async function launchSubscription(
   const workflowId = subscriptionWorkflowId(spec.id);
   // The row is written before the workflow starts: with Temporal unreachable it would stay
   // behind without a workflow. Asked first, Temporal's absence fails the launch with nothing written.
-  await assertTemporalReachable(ctx.client);
+  const existing = await describeBeforeLaunch(ctx.client, workflowId);
+  // A workflow under this id without a row: the database was restored from a backup older than
+  // Temporal's (or the id was used before). A row written from this request would describe terms
+  // the workflow may no longer bill (a plan change, a pause); repair rebuilds it from the workflow.
+  if (existing && !(await getSubscription(ctx.db, spec.id))) throw orphanConflict(spec.id, workflowId, existing.status.name);
   const { row, created } = await insertSubscription(ctx.db, subscriptionRowOf(spec, ctx.environment, permission.expiresAt ?? null));
   if (!created) assertSameSubscription(row, spec);
 
@@ -124,21 +128,35 @@ export function subscriptionRowOf(spec: SubscriptionSpec, environment: BillingEn
   };
 }
 
-/** How long the reachability check before a launch waits for Temporal's frontend. */
+/** How long the check before a launch waits for Temporal's frontend. */
 const REACHABLE_WITHIN_MS = 5_000;
 
 /**
- * One cheap frontend call (GetSystemInfo) within REACHABLE_WITHIN_MS. Throws a retryable
- * UpstreamError naming the gRPC failure (UNAVAILABLE, DEADLINE_EXCEEDED) when Temporal does not answer.
+ * The workflow under `workflowId` as Temporal describes it, undefined when it has none — one
+ * frontend call within REACHABLE_WITHIN_MS, which also proves Temporal answers before anything is
+ * written. Throws a retryable UpstreamError naming the gRPC failure (UNAVAILABLE,
+ * DEADLINE_EXCEEDED) when Temporal does not answer.
  */
-async function assertTemporalReachable(client: Client): Promise<void> {
+async function describeBeforeLaunch(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | undefined> {
   try {
-    await client.connection.withDeadline(Date.now() + REACHABLE_WITHIN_MS, () => client.workflowService.getSystemInfo({}));
+    return await client.connection.withDeadline(Date.now() + REACHABLE_WITHIN_MS, () => client.workflow.getHandle(workflowId).describe());
   } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
     const grpc = error as { code?: unknown; details?: unknown };
     const why = typeof grpc.details === 'string' && grpc.details ? grpc.details : (error as Error)?.message;
     throw new UpstreamError(`Temporal did not answer within ${REACHABLE_WITHIN_MS / 1000} s (${why}); nothing was written, try again`, true);
   }
+}
+
+/** The refusal of a start whose id has a workflow in Temporal but no row (ConflictError, nothing written). */
+function orphanConflict(id: string, workflowId: string, status: string): ConflictError {
+  return status === 'RUNNING'
+    ? new ConflictError(
+        `Subscription ${id} has no row but its workflow ${workflowId} is running in Temporal (was the database restored from an older backup?): \`billing repair ${id}\` rebuilds its row from the workflow; nothing was written`,
+      )
+    : new ConflictError(
+        `Subscription id ${id} was used by a workflow that has ${status.toLowerCase()} in Temporal: an id is not used for a second subscription; nothing was written`,
+      );
 }
 
 /** The terms a repeated start must repeat, each under the library's field name (client/errors.ts TermDifference). */

@@ -2,11 +2,25 @@ import { JSON_OPTION_HELP, type Command } from '../cli/command.js';
 import { toJson } from '../cli/format.js';
 import { createProgress } from '../cli/progress.js';
 import { UsageError } from '../cli/errors.js';
+import { showInterval, showMoney } from '../cli/format.js';
 import type { DriftRepairSummary, RepairResult } from '../index.js';
 
 /** What `billing repair` prints for one subscription's result (exported for its unit test). */
 export function resultLine(result: RepairResult): string {
-  return `${actionLine(result)}${ledgerLine(result)}`;
+  return `${actionLine(result)}${ledgerLine(result)}${planLine(result)}`;
+}
+
+/** The plan changes put back from the workflow's history, as one line (none: empty). */
+function planLine(result: RepairResult): string {
+  const changes = result.planChangesRestored;
+  if (!changes || changes.length === 0) return '';
+  const list = changes
+    .map(
+      (c) =>
+        `from cycle ${c.fromCycle}: ${[c.amountMinor ? showMoney(c.amountMinor, c.currency) : '', c.interval ? showInterval(c.interval) : ''].filter(Boolean).join(' ')}`,
+    )
+    .join('; ');
+  return `${result.subscriptionId}: ${changes.length} plan change${changes.length === 1 ? '' : 's'} restored from its workflow's Temporal history (${list})\n`;
 }
 
 /** The ledger rows restored from the workflow's history, as one line (none: empty). */
@@ -24,7 +38,8 @@ function actionLine(result: RepairResult): string {
     const first = r.firstRunKept ? 'its first run' : 'its oldest run Temporal keeps';
     return `Restored ${result.subscriptionId} from Temporal (its workflow ran without a row): status ${r.status}${r.statusReason ? ` (${r.statusReason})` : ''}, cycle ${r.cycle}${next}; created ${r.createdAt} (${first})\n`;
   }
-  if (result.action === 'running') return result.ledgerRowsRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
+  if (result.action === 'running')
+    return result.ledgerRowsRestored || result.planChangesRestored ? '' : `${result.subscriptionId}: its workflow is running; nothing to repair\n`;
   if (result.action === 'finished') return '';
   const stop = result.stopRequested;
   if (result.action === 'stop-resent' && !stop)
@@ -134,7 +149,8 @@ Examples:
     let progress: ReturnType<typeof createProgress> | undefined;
     const summary = await client.repairDrifted((entry, total) => {
       if ('error' in entry) lines.push(`${entry.subscriptionId}: not repaired: ${entry.error}\n`);
-      else if ((entry.action !== 'running' && entry.action !== 'finished') || entry.ledgerRowsRestored) lines.push(resultLine(entry));
+      else if ((entry.action !== 'running' && entry.action !== 'finished') || entry.ledgerRowsRestored || entry.planChangesRestored)
+        lines.push(resultLine(entry));
       progress ??= createProgress((text) => ctx.io.err(text), ctx.io.stderrIsTTY, total, 'checked');
       progress.tick(!('error' in entry));
     });
@@ -142,7 +158,7 @@ Examples:
     if (ctx.json) ctx.io.out(toJson(summary));
     else
       ctx.io.out(
-        `${lines.join('')}Checked ${summary.checked} live subscriptions and ${summary.orphans} workflows running without a row: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled, ${summary.ended.length} ended, ${summary.stopsResent.length} stops re-sent, ${summary.restored.length} restored from Temporal, ${ledgerRows(summary)} ledger rows restored, ${summary.failed.length} not repaired.\n`,
+        `${lines.join('')}Checked ${summary.checked} live subscriptions and ${summary.orphans} workflows running without a row: ${summary.restarted.length} restarted, ${summary.canceled.length} canceled, ${summary.ended.length} ended, ${summary.stopsResent.length} stops re-sent, ${summary.restored.length} restored from Temporal, ${ledgerRows(summary)} ledger rows restored, ${summary.planChangesRestored.reduce((n, s) => n + s.changes.length, 0)} plan changes restored, ${summary.failed.length} not repaired.\n`,
       );
     return summary.failed.length > 0 ? 1 : 0;
   },

@@ -10,12 +10,14 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import { completionOfResult } from '../../activities/charge-ledger.js';
 import { chargeIdempotencyKey } from '../../billing/keys.js';
 import type { Database } from '../../db/client.js';
-import { insertLedgerRowsIfAbsent, listCharges } from '../../db/queries/charges.js';
-import { recordSubscriptionEvent } from '../../db/queries/subscriptions.js';
+import { completePendingRowsFromHistory, insertLedgerRowsIfAbsent, listCharges } from '../../db/queries/charges.js';
+import { listSubscriptionEvents, recordSubscriptionEvent, restorePlanChanges } from '../../db/queries/subscriptions.js';
 import type { ChargeRow, NewChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { CheckoutChargeRecord, ChargeResolutionRecord } from '../../activities/subscription-writes.js';
 import type { ChargeCycleInput, ChargeResult } from '../../workflows/types.js';
 import { readRunHistory, type HistoryEvents } from './repair-history.js';
+import { missingPlanChanges, planAfter, planChangesOfRuns, type PlanChangeInHistory } from './plan-changes-from-history.js';
+import type { BillingInterval } from '../../billing/types.js';
 
 type HistoryEvent = HistoryEvents[number];
 
@@ -125,6 +127,8 @@ export interface RunChain {
   firstStartedAt: Date | null;
   /** Whether the oldest run read is the chain's first (false: older runs are gone or were not needed). */
   complete: boolean;
+  /** The latest run's events, read even when `enough` left it out of `runs`. */
+  latest: HistoryEvents | undefined;
 }
 
 /**
@@ -142,12 +146,14 @@ export async function readRunChain(
   const runs: HistoryEvents[] = [];
   let runId: string | undefined;
   let complete = false;
+  let latest: HistoryEvents | undefined;
   for (;;) {
     const events = await readRunHistory(client.workflow.getHandle(workflowId, runId), nothing);
     if (!events || events.length === 0) {
       if (runId === undefined) return undefined;
       break;
     }
+    latest ??= events;
     if (enough(events)) break;
     runs.unshift(events);
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
@@ -157,27 +163,39 @@ export async function readRunChain(
     }
   }
   const oldest = runs[0]?.[0];
-  return { runs, firstStartedAt: oldest ? eventTime(oldest) : null, complete };
+  return { runs, firstStartedAt: oldest ? eventTime(oldest) : null, complete, latest };
 }
 
 /**
- * The ledger rows of subscription `subscriptionId` its workflow's history shows and `existing`
- * lacks (by cycle and attempt). Runs are read from the latest back, stopping at the first run
- * whose charges the ledger all has (a restore loses the latest rows, not older ones).
+ * What subscription `workflowId`'s history shows and the database lacks: ledger rows (by cycle
+ * and attempt, against `existing`) and plan changes (against the `plan_changed` events in
+ * `events`). Runs are read from the latest back, stopping at the first run whose charges the
+ * ledger all has (a restore loses the latest rows, not older ones); plan changes come from the
+ * runs read, and always from the latest run (an earlier run's changes are carried in its input).
  */
-export async function missingLedgerRows(
+export async function missingFromHistory(
   client: Client,
   workflowId: string,
-  existing: Pick<ChargeRow, 'cycle' | 'attempt'>[],
+  existing: { charges: Pick<ChargeRow, 'cycle' | 'attempt' | 'state' | 'chargeId'>[]; events: Parameters<typeof missingPlanChanges>[0] },
   nothing: 'restarted' | 'written' = 'written',
-): Promise<NewChargeRow[]> {
-  const have = new Set(existing.map(attemptKey));
+): Promise<{ ledgerRows: NewChargeRow[]; pendingToComplete: NewChargeRow[]; planChanges: PlanChangeInHistory[] }> {
+  const have = new Set(existing.charges.map(attemptKey));
+  // A row the backup caught in flight: pending, no ChargeId, while the history has its outcome.
+  const inFlight = new Set(existing.charges.filter((c) => c.state === 'pending' && c.chargeId === null).map(attemptKey));
+  const completes = (row: NewChargeRow) => inFlight.has(attemptKey(row)) && row.state !== 'pending';
   const allRecorded = (events: HistoryEvents) => {
     const rows = ledgerRowsOfRuns([events]);
-    return rows.length > 0 && rows.every((row) => have.has(attemptKey(row)));
+    return rows.length > 0 && rows.every((row) => have.has(attemptKey(row)) && !completes(row));
   };
   const chain = await readRunChain(client, workflowId, allRecorded, nothing);
-  return chain ? ledgerRowsOfRuns(chain.runs).filter((row) => !have.has(attemptKey(row))) : [];
+  if (!chain) return { ledgerRows: [], pendingToComplete: [], planChanges: [] };
+  const runsWithPlans = chain.runs.length > 0 ? chain.runs : chain.latest ? [chain.latest] : [];
+  const inHistory = ledgerRowsOfRuns(chain.runs);
+  return {
+    ledgerRows: inHistory.filter((row) => !have.has(attemptKey(row))),
+    pendingToComplete: inHistory.filter(completes),
+    planChanges: missingPlanChanges(existing.events, planChangesOfRuns(runsWithPlans)),
+  };
 }
 
 /** What a ledger backfill wrote: the rows, by cycle, attempt and ChargeId. */
@@ -188,25 +206,40 @@ export interface LedgerRowsRestored {
   state: string;
 }
 
+/** A plan change put back: from which cycle, the new amount (minor units, with the currency) and/or interval. */
+export interface PlanChangeRestored {
+  fromCycle: number;
+  amountMinor?: string;
+  currency: string;
+  interval?: BillingInterval;
+}
+
 /**
- * Inserts the ledger rows of subscription `row` that its workflow's history shows and the
- * ledger lacks, in one transaction with a status-history entry (LedgerRestoredFromTemporal)
- * naming them; nothing when none is missing. Rows that appear meanwhile are kept as they are
+ * Inserts what subscription `row`'s workflow history shows and the database lacks, in one
+ * transaction: the ledger rows (and the outcome of a row the backup caught pending, without a
+ * ChargeId, db/queries/charges.ts completePendingRowsFromHistory), with a status-history entry
+ * (LedgerRestoredFromTemporal) naming them, and the plan changes, as `plan_changed` events with the row's plan going forward
+ * (db/queries/subscriptions.ts restorePlanChanges; a repair restart rebuilds its schedule from
+ * them). Nothing when nothing is missing. Ledger rows that appear meanwhile are kept as they are
  * (db/queries/charges.ts insertLedgerRowsIfAbsent). Returns what was inserted. Throws a one-line
  * UpstreamError when a history cannot be read (nothing written).
  */
-export async function restoreLedgerFromHistory(
+export async function restoreFromHistory(
   db: Database,
   client: Client,
-  row: Pick<SubscriptionRow, 'id' | 'workflowId' | 'currentCycle'>,
+  row: Pick<SubscriptionRow, 'id' | 'workflowId' | 'currentCycle' | 'amountMinor' | 'currency' | 'intervalUnit' | 'intervalCount'>,
   at: Date,
   /** What an unreadable history's error says was not done: 'restarted' when a restart would follow. */
   nothing: 'restarted' | 'written' = 'written',
-): Promise<LedgerRowsRestored[]> {
-  const missing = await missingLedgerRows(client, row.workflowId, await listCharges(db, row.id), nothing);
-  if (missing.length === 0) return [];
+): Promise<{ ledgerRows: LedgerRowsRestored[]; planChanges: PlanChangeRestored[] }> {
+  const existing = { charges: await listCharges(db, row.id), events: await listSubscriptionEvents(db, row.id) };
+  const missing = await missingFromHistory(client, row.workflowId, existing, nothing);
+  if (missing.ledgerRows.length === 0 && missing.pendingToComplete.length === 0 && missing.planChanges.length === 0) return { ledgerRows: [], planChanges: [] };
   return db.transaction(async (tx) => {
-    const inserted = summarise(await insertLedgerRowsIfAbsent(tx, missing));
+    const inserted = summarise([
+      ...(missing.ledgerRows.length > 0 ? await insertLedgerRowsIfAbsent(tx, missing.ledgerRows) : []),
+      ...(await completePendingRowsFromHistory(tx, missing.pendingToComplete)),
+    ]);
     if (inserted.length > 0)
       await recordSubscriptionEvent(tx, {
         subscriptionId: row.id,
@@ -215,8 +248,22 @@ export async function restoreLedgerFromHistory(
         detail: { rows: inserted },
         at,
       });
-    return inserted;
+    if (missing.planChanges.length > 0) {
+      const current = { amountMinor: String(row.amountMinor), interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount } };
+      await restorePlanChanges(tx, row.id, missing.planChanges, planAfter(current, missing.planChanges));
+    }
+    return { ledgerRows: inserted, planChanges: missing.planChanges.map((c) => planChangeRestored(c, row.currency)) };
   });
+}
+
+/** A plan change as reported, with the subscription's currency. */
+export function planChangeRestored(change: PlanChangeInHistory, currency: string): PlanChangeRestored {
+  return {
+    fromCycle: change.fromCycle,
+    ...(change.amountMinor ? { amountMinor: change.amountMinor } : {}),
+    currency,
+    ...(change.interval ? { interval: change.interval } : {}),
+  };
 }
 
 /** The rows as reported: cycle, attempt, ChargeId and state, by cycle and attempt. */

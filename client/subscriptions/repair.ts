@@ -35,7 +35,7 @@ import { redeliverPeriodEndStop } from './stop-at-period-end.js';
 import { redeliverStop } from './stop-now.js';
 import { recordUnansweredChargeAnswer, unansweredAttempt } from './unanswered-charge.js';
 import { describeOrUndefined, requireSubscriptionRow, subscriptionHandle, type SubscriptionHandle } from './workflow-handle.js';
-import { restoreLedgerFromHistory, type LedgerRowsRestored } from './ledger-from-history.js';
+import { restoreFromHistory, type LedgerRowsRestored, type PlanChangeRestored } from './ledger-from-history.js';
 import { restoreOrphan, runningSubscriptionWorkflowsQuery, type RestoredRow } from './restore-orphan.js';
 import { storedAnchor } from './views.js';
 
@@ -68,12 +68,18 @@ export interface RepairResult {
   termsFrom?: 'workflow-history' | 'database';
   runId?: string;
   /** Action 'restored': the row as rebuilt from the workflow (status, cycle, next billing date, created_at). */
-  restored?: Omit<RestoredRow, 'ledgerRows'>;
+  restored?: Omit<RestoredRow, 'ledgerRows' | 'planChanges'>;
   /**
    * Ledger rows the database lacked and the workflow's Temporal history shows (a restore from an
    * older backup lost them), inserted by this repair: cycle, attempt, ChargeId, state. Absent when none.
    */
   ledgerRowsRestored?: LedgerRowsRestored[];
+  /**
+   * Plan changes the workflow made that the database lacked (a restore from an older backup lost
+   * their `plan_changed` events and the row's plan), put back from its history before anything was
+   * restarted: from which cycle, amount (minor units, currency) and/or interval. Absent when none.
+   */
+  planChangesRestored?: PlanChangeRestored[];
 }
 
 /** How long after its creation a subscription may still be starting its workflow (the drift job's margin too). */
@@ -111,7 +117,8 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   if ('action' in row) return row;
   if (row.status === 'canceled' || row.status === 'ended') {
     const restored = await restoreLedgerOfFinished(deps, row);
-    if (!restored.ledgerRowsRestored) throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
+    if (!restored.ledgerRowsRestored && !restored.planChangesRestored)
+      throw new ConflictError(`Subscription ${id} has ended (${row.status}); there is nothing to repair`);
     return restored;
   }
   const client = await deps.temporal();
@@ -119,9 +126,11 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
   const description = await describeOrUndefined(handle);
   // Ledger rows a database restore lost, from the workflow's history, before the ledger is read to resume from.
   const nothing = description?.status.name === 'RUNNING' ? 'written' : 'restarted';
-  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now(), nothing) : [];
-  const result = await repairWithWorkflow(deps, client, row, handle, description, options);
-  return ledgerRowsRestored.length > 0 ? { ...result, ledgerRowsRestored } : result;
+  const restored = description ? await restoreFromHistory(deps.db, client, row, deps.now(), nothing) : undefined;
+  // The restart below reads the plan changes it rebuilds its schedule from, and the row, afresh.
+  const current = restored?.planChanges.length ? await requireSubscriptionRow(deps, id) : row;
+  const result = await repairWithWorkflow(deps, client, current, handle, description, options);
+  return { ...result, ...restoredFields(restored) };
 }
 
 /**
@@ -132,9 +141,19 @@ export async function repairSubscription(deps: BillingClientDeps, id: string, op
 async function restoreLedgerOfFinished(deps: BillingClientDeps, row: SubscriptionRow): Promise<RepairResult> {
   const client = await deps.temporal();
   const description = await describeOrUndefined(subscriptionHandle(client, row.id));
-  const ledgerRowsRestored = description ? await restoreLedgerFromHistory(deps.db, client, row, deps.now()) : [];
+  const restored = description ? await restoreFromHistory(deps.db, client, row, deps.now()) : undefined;
   const workflowState = description?.status.name ?? 'NOT_FOUND';
-  return { subscriptionId: row.id, action: 'finished', workflowState, ...(ledgerRowsRestored.length > 0 ? { ledgerRowsRestored } : {}) };
+  return { subscriptionId: row.id, action: 'finished', workflowState, ...restoredFields(restored) };
+}
+
+/** A repair result's `ledgerRowsRestored` and `planChangesRestored`, each only when not empty. */
+function restoredFields(
+  restored: Awaited<ReturnType<typeof restoreFromHistory>> | undefined,
+): Pick<RepairResult, 'ledgerRowsRestored' | 'planChangesRestored'> {
+  return {
+    ...(restored?.ledgerRows.length ? { ledgerRowsRestored: restored.ledgerRows } : {}),
+    ...(restored?.planChanges.length ? { planChangesRestored: restored.planChanges } : {}),
+  };
 }
 
 /**
@@ -149,13 +168,13 @@ async function restoreOrphanOf(deps: BillingClientDeps, id: string): Promise<Rep
   const restored = await restoreOrphan(deps, client, handle.workflowId);
   // A row appeared meanwhile (a concurrent billing start): it is kept, and repaired as any row.
   if (!restored) return repairSubscription(deps, id);
-  const { ledgerRows, ...rest } = restored;
+  const { ledgerRows, planChanges, ...rest } = restored;
   return {
     subscriptionId: id,
     action: 'restored',
     workflowState: 'RUNNING',
     restored: rest,
-    ...(ledgerRows.length > 0 ? { ledgerRowsRestored: ledgerRows } : {}),
+    ...restoredFields({ ledgerRows, planChanges }),
   };
 }
 
@@ -334,6 +353,8 @@ export interface DriftRepairSummary {
   restored: RepairResult[];
   /** Per subscription whose ledger lacked rows its workflow's history shows: the rows inserted (any action). */
   ledgerRowsRestored: { subscriptionId: string; rows: LedgerRowsRestored[] }[];
+  /** Per subscription whose plan changes the database lacked: the changes put back (any action). */
+  planChangesRestored: { subscriptionId: string; changes: PlanChangeRestored[] }[];
   failed: { subscriptionId: string; error: string }[];
 }
 
@@ -372,6 +393,7 @@ export async function repairDriftedSubscriptions(
     stopsResent: [],
     restored: [],
     ledgerRowsRestored: [],
+    planChangesRestored: [],
     failed: [],
   };
   const byAction: Record<RepairResult['action'], RepairResult[]> = {
@@ -388,6 +410,7 @@ export async function repairDriftedSubscriptions(
       const result = await repair();
       byAction[result.action].push(result);
       if (result.ledgerRowsRestored) summary.ledgerRowsRestored.push({ subscriptionId: result.subscriptionId, rows: result.ledgerRowsRestored });
+      if (result.planChangesRestored) summary.planChangesRestored.push({ subscriptionId: result.subscriptionId, changes: result.planChangesRestored });
       onProgress?.(result, total);
     } catch (error) {
       const entry = { subscriptionId, error: error instanceof Error ? error.message : String(error) };

@@ -9,13 +9,14 @@ import type { Client } from '@temporalio/client';
 import { subscriptionWorkflowId } from '../../billing/keys.js';
 import type { SubscriptionSpec } from '../../billing/types.js';
 import { insertLedgerRowsIfAbsent } from '../../db/queries/charges.js';
-import { insertRestoredSubscription } from '../../db/queries/subscriptions.js';
+import { insertRestoredSubscription, restorePlanChanges } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
 import type { SubscriptionState, SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, UpstreamError } from '../errors.js';
 import { subscriptionRowOf } from '../launch.js';
-import { ledgerRowsOfRuns, readRunChain, summarise, type LedgerRowsRestored } from './ledger-from-history.js';
+import { ledgerRowsOfRuns, planChangeRestored, readRunChain, summarise, type LedgerRowsRestored, type PlanChangeRestored } from './ledger-from-history.js';
+import { planAfter, planChangesOfRuns, type PlanChangeInHistory } from './plan-changes-from-history.js';
 import { runOfHistory } from './repair-history.js';
 
 /** The status-history reason of a row rebuilt from its workflow. */
@@ -39,6 +40,8 @@ export interface RestoredRow {
   firstRunKept: boolean;
   /** The ledger rows rebuilt from the runs' histories. */
   ledgerRows: LedgerRowsRestored[];
+  /** The plan changes the runs made, put back as `plan_changed` events (the row has the plan going forward). */
+  planChanges: PlanChangeRestored[];
 }
 
 /**
@@ -85,8 +88,14 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
     throw new ConflictError(`workflow ${workflowId}: its charges in the history cannot be read (${firstLine(error)}); nothing was written`);
   }
   const createdAt = chain.firstStartedAt ?? description.startTime;
+  // Every run's changes become events; the latest run's, made since its input, move the plan on.
+  const planChanges = planChangesOfRuns(chain.runs);
   const row = {
-    ...subscriptionRowOf(specOf(input, state), input.environment, input.permissionExpiresAt ? new Date(input.permissionExpiresAt) : null),
+    ...subscriptionRowOf(
+      specOf(input, state, planChangesOfRuns([latest!])),
+      input.environment,
+      input.permissionExpiresAt ? new Date(input.permissionExpiresAt) : null,
+    ),
     status: state.status,
     statusReason: state.statusReason,
     currentCycle: state.cycle,
@@ -98,6 +107,7 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
     const detail = { workflowId, runId: description.runId, firstRunKept: chain.complete, ledgerRows: ledger.length };
     if (!(await insertRestoredSubscription(tx, row, { reasonCode: RESTORED_FROM_TEMPORAL, detail, at: deps.now() }))) return undefined;
     const inserted = await insertLedgerRowsIfAbsent(tx, ledger);
+    await restorePlanChanges(tx, row.id, planChanges, null);
     return {
       workflowId,
       status: state.status,
@@ -107,18 +117,24 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
       createdAt: createdAt.toISOString(),
       firstRunKept: chain.complete,
       ledgerRows: summarise(inserted),
+      planChanges: planChanges.map((c) => planChangeRestored(c, row.currency)),
     };
   });
 }
 
-/** The subscription's terms as launchSubscription would store them: the plan going forward, the initial anchor. */
-function specOf(input: SubscriptionWorkflowInput, state: SubscriptionState): SubscriptionSpec {
+/**
+ * The subscription's terms as launchSubscription would store them: the initial anchor, and the
+ * plan going forward — the run's input (its carried state holds earlier runs' changes) with the
+ * changes made during the run (`changedInRun`, from its history) applied in order.
+ */
+function specOf(input: SubscriptionWorkflowInput, state: SubscriptionState, changedInRun: readonly PlanChangeInHistory[]): SubscriptionSpec {
   const segments = input.state?.segments ?? input.segments;
-  const amount = input.state?.amountChanges.at(-1)?.amountMinor ?? input.amountMinor;
+  const carried = { amountMinor: input.state?.amountChanges.at(-1)?.amountMinor ?? input.amountMinor, interval: segments.at(-1)?.interval ?? state.interval };
+  const plan = planAfter(carried, changedInRun);
   return {
     id: input.subscriptionId,
     chargePermissionId: input.chargePermissionId,
-    plan: { amountMinor: amount, currency: input.currency, interval: segments.at(-1)?.interval ?? state.interval },
+    plan: { amountMinor: plan.amountMinor, currency: input.currency, interval: plan.interval },
     anchor: input.segments[0]!.anchor,
     ...(input.end ? { end: input.end } : {}),
     ...(input.softDescriptor ? { softDescriptor: input.softDescriptor } : {}),

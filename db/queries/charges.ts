@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { PAID_CHARGE_STATES, REPLACED_BY_PREFIX, SOFT_DECLINE_REASONS, type FinalSubscriptionStatus, type LedgerState } from '../../billing/vocabulary.js';
 import { appendEventsFrom, decimalAmountSql } from './event-sql.js';
 import type { DatabaseOrTransaction } from '../client.js';
@@ -298,4 +298,32 @@ export async function ledgerStateOfCharge(db: DatabaseOrTransaction, chargeId: s
 export async function insertLedgerRowsIfAbsent(db: DatabaseOrTransaction, rows: NewChargeRow[]): Promise<ChargeRow[]> {
   if (rows.length === 0) return [];
   return db.insert(charges).values(rows).onConflictDoNothing().returning();
+}
+
+/**
+ * Ledger rows left `pending` without a ChargeId — a backup taken while their charge was in
+ * flight — completed with the outcome the workflow's history shows (client/subscriptions/
+ * ledger-from-history.ts): state, ChargeId, reason and completion time, only where the row is
+ * still pending without a ChargeId and has the same idempotency key. Returns the rows changed.
+ */
+export async function completePendingRowsFromHistory(db: DatabaseOrTransaction, rows: NewChargeRow[]): Promise<ChargeRow[]> {
+  const changed: ChargeRow[] = [];
+  for (const row of rows) {
+    const [updated] = await db
+      .update(charges)
+      .set({ state: row.state, chargeId: row.chargeId ?? null, reasonCode: row.reasonCode ?? null, completedAt: row.completedAt ?? null, sendsInFlight: 0 })
+      .where(
+        and(
+          eq(charges.subscriptionId, row.subscriptionId),
+          eq(charges.cycle, row.cycle),
+          eq(charges.attempt, row.attempt),
+          eq(charges.idempotencyKey, row.idempotencyKey),
+          eq(charges.state, 'pending'),
+          isNull(charges.chargeId),
+        ),
+      )
+      .returning();
+    if (updated) changed.push(updated);
+  }
+  return changed;
 }

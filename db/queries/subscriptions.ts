@@ -294,6 +294,33 @@ export async function recordSubscriptionEvent(
   });
 }
 
+/**
+ * Plan changes a database restore lost, put back from the workflow's history
+ * (client/subscriptions/plan-changes-from-history.ts): one `plan_changed` event each, at the time
+ * the workflow asked for it, and — `plan` given — the row's plan going forward (amount in minor
+ * units, interval). No outbox event: the merchant's systems were told when the change was made.
+ */
+export async function restorePlanChanges(
+  db: DatabaseOrTransaction,
+  subscriptionId: string,
+  changes: readonly { fromCycle: number; amountMinor?: string; interval?: { unit: string; count: number }; at: Date }[],
+  plan: { amountMinor: string; interval: { unit: string; count: number } } | null,
+): Promise<void> {
+  for (const change of changes)
+    await recordSubscriptionEvent(db, {
+      subscriptionId,
+      kind: 'plan_changed',
+      cycle: change.fromCycle,
+      detail: { ...(change.amountMinor ? { amountMinor: change.amountMinor } : {}), ...(change.interval ? { interval: change.interval } : {}) },
+      at: change.at,
+    });
+  if (plan)
+    await db
+      .update(subscriptions)
+      .set({ amountMinor: BigInt(plan.amountMinor), intervalUnit: plan.interval.unit, intervalCount: plan.interval.count })
+      .where(eq(subscriptions.id, subscriptionId));
+}
+
 export async function listSubscriptionEvents(db: DatabaseOrTransaction, subscriptionId: string) {
   return db.select().from(subscriptionEvents).where(eq(subscriptionEvents.subscriptionId, subscriptionId)).orderBy(subscriptionEvents.id);
 }

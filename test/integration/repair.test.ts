@@ -117,7 +117,7 @@ describe('billing repair', () => {
     );
     expect(run.stdout).not.toContain('repair-bulk-running');
     expect(run.stdout).toMatch(
-      /Checked \d+ live subscriptions and 0 workflows running without a row: 2 restarted, 1 canceled, 0 ended, 0 stops re-sent, 0 restored from Temporal, 0 ledger rows restored, 0 not repaired\./,
+      /Checked \d+ live subscriptions and 0 workflows running without a row: 2 restarted, 1 canceled, 0 ended, 0 stops re-sent, 0 restored from Temporal, 0 ledger rows restored, 0 plan changes restored, 0 not repaired\./,
     );
     expect((await newRun(d).describe()).status.name).toBe('TERMINATED');
     expect(await getSubscription(h.database.db, 'repair-bulk-stopped')).toMatchObject({ status: 'canceled', statusReason: 'BuyerRequested' });

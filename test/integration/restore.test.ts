@@ -214,6 +214,12 @@ describe('restore from a backup', () => {
       /^drift: a subscription workflow is running without a subscription row .*`billing repair --all-drifted` rebuilds its row and ledger from Temporal$/,
     );
     expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
+    // Starting it again (as a merchant's retry of its create would) is refused, nothing written: a row
+    // from the request would state terms the workflow may no longer bill; repair rebuilds it instead.
+    await expect(billingClientOf(h).startSubscription(rowlessSpec)).rejects.toThrow(
+      `Subscription ${rowless.id} has no row but its workflow ${rowlessHandle.workflowId} is running in Temporal (was the database restored from an older backup?): \`billing repair ${rowless.id}\` rebuilds its row from the workflow; nothing was written`,
+    );
+    expect(await getSubscription(h.database.db, rowless.id)).toBeUndefined();
 
     // Without its row the workflow's next charge is refused before it is sent (the ledger's foreign key), and retried.
     // Temporal shows why in one line, without the statement's values (activities/database-failure.ts; before, the
@@ -308,5 +314,53 @@ describe('restore from a backup', () => {
     // Nothing of the outbox is rebuilt: the restored subscription's subscription.started is not sent again.
     const started = await h.database.db.execute(sql`select 1 from events where subscription_id = ${rowless.id} and type = 'subscription.started'`);
     expect(started).toHaveLength(0);
+  });
+
+  it('the database restored to an older point than Temporal loses a plan change: billing repair puts it back from the history, and a later restart bills the new plan', async () => {
+    const { h } = stack;
+    const id = 'restore-plan-change';
+    const cp = await newPermission(h);
+    const spec = shortSpec(id, cp, { seconds: 8, firstInSeconds: 1, cycles: 4 });
+    const { handle } = await h.launch(spec);
+    await paidAndSleeping(handle, id, 0);
+    await stack.stop();
+    await stack.backup('plan-change');
+    await stack.start();
+
+    // After the backup point: 14.00 → 21.00 from the next cycle not yet charged.
+    const changed = await billingClientOf(h).changePlan(id, { amountMinor: '2100' });
+    expect(await getSubscription(h.database.db, id)).toMatchObject({ amountMinor: 2100n });
+
+    // Only the database goes back: its row says 14.00 and it has no plan_changed event.
+    await h.stopWorkers();
+    await stack.restoreDatabase('plan-change');
+    expect(await getSubscription(h.database.db, id)).toMatchObject({ amountMinor: 1400n });
+    expect((await statusHistory(h, id)).map((e) => e.reason)).not.toContain('plan_changed');
+    // As if the backup had caught cycle 0's charge in flight: its row pending, without a ChargeId.
+    const [cycle0] = await ledger(h, id);
+    await h.database.db.execute(sql`update charges set state = 'pending', charge_id = null, completed_at = null where subscription_id = ${id} and cycle = 0`);
+    await h.startWorkers();
+
+    const repaired = await billingClientOf(h).repair(id);
+    expect(repaired).toMatchObject({
+      action: 'running',
+      ledgerRowsRestored: [{ cycle: 0, attempt: 1, chargeId: cycle0!.chargeId, state: 'Captured' }],
+      planChangesRestored: [{ fromCycle: changed.fromCycle, amountMinor: '2100', currency: 'USD' }],
+    });
+    expect((await ledger(h, id))[0]).toMatchObject({ state: 'Captured', chargeId: cycle0!.chargeId, idempotencyKey: cycle0!.idempotencyKey });
+    expect(await getSubscription(h.database.db, id)).toMatchObject({ amountMinor: 2100n });
+    expect((await statusHistory(h, id)).filter((e) => e.reason === 'plan_changed')).toEqual([expect.objectContaining({ cycle: changed.fromCycle })]);
+    expect((await billingClientOf(h).repair(id)).planChangesRestored).toBeUndefined();
+
+    // The workflow stops later (terminated): repair restarts it from the history and the restored
+    // change, so every cycle from the change on is charged at 21.00, each once.
+    await handle.terminate('restore test: the workflow stops after the restore');
+    expect(await billingClientOf(h).repair(id)).toMatchObject({ action: 'restarted' });
+    const restarted = h.temporal.client.workflow.getHandle(handle.workflowId);
+    expect(await restarted.result()).toMatchObject({ status: 'ended', cycle: 4 });
+    await expectEachCycleChargedOnce(h, id, cp, 4);
+    expect((await ledger(h, id)).filter((r) => r.state === 'Captured').map((r) => [r.cycle, r.amountMinor])).toEqual(
+      [0, 1, 2, 3].map((cycle) => [cycle, cycle < changed.fromCycle ? 1400n : 2100n]),
+    );
   });
 });

@@ -38,4 +38,18 @@ describe('billing repair: the lines of a restore from Temporal', () => {
       'sub-1001: its workflow is running; nothing to repair\n',
     );
   });
+
+  it('plan changes put back: from which cycle, the amount with its currency and the interval', () => {
+    expect(
+      resultLine({
+        subscriptionId: 'sub-1002',
+        action: 'running',
+        workflowState: 'RUNNING',
+        planChangesRestored: [
+          { fromCycle: 2, amountMinor: '450', currency: 'USD', interval: { unit: 'month', count: 2 } },
+          { fromCycle: 4, currency: 'USD', interval: { unit: 'year', count: 1 } },
+        ],
+      }),
+    ).toBe("sub-1002: 2 plan changes restored from its workflow's Temporal history (from cycle 2: 4.50 USD every 2 months; from cycle 4: every year)\n");
+  });
 });
