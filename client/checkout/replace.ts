@@ -146,6 +146,8 @@ async function segmentsOf(deps: BillingClientDeps, old: SubscriptionRow): Promis
   const rowInterval: BillingInterval = { unit: old.intervalUnit as BillingInterval['unit'], count: old.intervalCount };
   const changes = (await listSubscriptionEvents(deps.db, old.id))
     .filter((e) => e.reasonCode === 'plan_changed' && e.cycle !== null)
+    // In the order they were made (a change billing repair put back has a newer id, not a later time).
+    .sort((a, b) => a.at.getTime() - b.at.getTime())
     .map((e) => ({ cycle: e.cycle as number, interval: (e.detail as { interval?: BillingInterval } | null)?.interval }))
     .filter((e): e is { cycle: number; interval: BillingInterval } => e.interval !== undefined);
   if (changes.length === 0)

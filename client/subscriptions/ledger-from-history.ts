@@ -15,8 +15,8 @@ import { listSubscriptionEvents, recordSubscriptionEvent, restorePlanChanges } f
 import type { ChargeRow, NewChargeRow, SubscriptionRow } from '../../db/schema/index.js';
 import type { CheckoutChargeRecord, ChargeResolutionRecord } from '../../activities/subscription-writes.js';
 import type { ChargeCycleInput, ChargeResult } from '../../workflows/types.js';
-import { readRunHistory, type HistoryEvents } from './repair-history.js';
-import { missingPlanChanges, planAfter, planChangesOfRuns, type PlanChangeInHistory } from './plan-changes-from-history.js';
+import { readRunHistory, runOfHistory, type HistoryEvents } from './repair-history.js';
+import { missingPlanChanges, planChangesOfRuns, planOfRun, type PlanChangeInHistory } from './plan-changes-from-history.js';
 import type { BillingInterval } from '../../billing/types.js';
 
 type HistoryEvent = HistoryEvents[number];
@@ -178,7 +178,13 @@ export async function missingFromHistory(
   workflowId: string,
   existing: { charges: Pick<ChargeRow, 'cycle' | 'attempt' | 'state' | 'chargeId'>[]; events: Parameters<typeof missingPlanChanges>[0] },
   nothing: 'restarted' | 'written' = 'written',
-): Promise<{ ledgerRows: NewChargeRow[]; pendingToComplete: NewChargeRow[]; planChanges: PlanChangeInHistory[] }> {
+): Promise<{
+  ledgerRows: NewChargeRow[];
+  pendingToComplete: NewChargeRow[];
+  planChanges: PlanChangeInHistory[];
+  /** The plan going forward as the latest run's history has it (planOfRun); null when its input cannot be read. */
+  planGoingForward: { amountMinor: string; interval: BillingInterval } | null;
+}> {
   const have = new Set(existing.charges.map(attemptKey));
   // A row the backup caught in flight: pending, no ChargeId, while the history has its outcome.
   const inFlight = new Set(existing.charges.filter((c) => c.state === 'pending' && c.chargeId === null).map(attemptKey));
@@ -188,13 +194,15 @@ export async function missingFromHistory(
     return rows.length > 0 && rows.every((row) => have.has(attemptKey(row)) && !completes(row));
   };
   const chain = await readRunChain(client, workflowId, allRecorded, nothing);
-  if (!chain) return { ledgerRows: [], pendingToComplete: [], planChanges: [] };
+  if (!chain) return { ledgerRows: [], pendingToComplete: [], planChanges: [], planGoingForward: null };
   const runsWithPlans = chain.runs.length > 0 ? chain.runs : chain.latest ? [chain.latest] : [];
   const inHistory = ledgerRowsOfRuns(chain.runs);
+  const latestInput = chain.latest ? runOfHistory(chain.latest)?.input : undefined;
   return {
     ledgerRows: inHistory.filter((row) => !have.has(attemptKey(row))),
     pendingToComplete: inHistory.filter(completes),
     planChanges: missingPlanChanges(existing.events, planChangesOfRuns(runsWithPlans)),
+    planGoingForward: latestInput ? planOfRun(latestInput, planChangesOfRuns([chain.latest!])) : null,
   };
 }
 
@@ -248,10 +256,9 @@ export async function restoreFromHistory(
         detail: { rows: inserted },
         at,
       });
-    if (missing.planChanges.length > 0) {
-      const current = { amountMinor: String(row.amountMinor), interval: { unit: row.intervalUnit as BillingInterval['unit'], count: row.intervalCount } };
-      await restorePlanChanges(tx, row.id, missing.planChanges, planAfter(current, missing.planChanges));
-    }
+    // The row's plan as the workflow's own history has it, not the lost changes laid over the row:
+    // a change made since the restore (its event newer) may have come after them.
+    if (missing.planChanges.length > 0) await restorePlanChanges(tx, row.id, missing.planChanges, missing.planGoingForward);
     return { ledgerRows: inserted, planChanges: missing.planChanges.map((c) => planChangeRestored(c, row.currency)) };
   });
 }

@@ -444,7 +444,8 @@ async function orphanWorkflows(deps: BillingClientDeps, startedBefore: Date): Pr
   return running.filter((id) => !known.has(id));
 }
 
-interface Terms {
+/** A restarted run's schedule segments, amount changes and policy. */
+export interface Terms {
   segments: ScheduleSegment[];
   amountChanges: AmountChange[];
   policy?: BillingPolicy;
@@ -452,9 +453,12 @@ interface Terms {
 
 type PlanEvent = { reasonCode: string | null; cycle: number | null; detail: unknown; at: Date };
 
-function applyPlanChanges(base: Terms, events: readonly PlanEvent[]): Terms {
+/** `base` with the recorded plan changes among `events` applied in the order they were made (by time). */
+export function applyPlanChanges(base: Terms, events: readonly PlanEvent[]): Terms {
   let { segments, amountChanges } = base;
-  for (const e of events) {
+  // In the order they were made: an event billing repair put back after a restore (plan-changes-
+  // from-history.ts) has a newer id than a change made since, but its own, earlier time.
+  for (const e of [...events].sort((a, b) => a.at.getTime() - b.at.getTime())) {
     if (e.reasonCode !== 'plan_changed' || e.cycle === null) continue;
     const { amountMinor, interval } = (e.detail ?? {}) as { amountMinor?: string; interval?: BillingInterval };
     if (interval) segments = rebaseSegments(segments, e.cycle, interval);

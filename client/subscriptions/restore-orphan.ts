@@ -11,12 +11,12 @@ import type { SubscriptionSpec } from '../../billing/types.js';
 import { insertLedgerRowsIfAbsent } from '../../db/queries/charges.js';
 import { insertRestoredSubscription, restorePlanChanges } from '../../db/queries/subscriptions.js';
 import { stateQuery } from '../../workflows/messages.js';
-import type { SubscriptionState, SubscriptionWorkflowInput } from '../../workflows/types.js';
+import type { SubscriptionWorkflowInput } from '../../workflows/types.js';
 import type { BillingClientDeps } from '../deps.js';
 import { ConflictError, UpstreamError } from '../errors.js';
 import { subscriptionRowOf } from '../launch.js';
 import { ledgerRowsOfRuns, planChangeRestored, readRunChain, summarise, type LedgerRowsRestored, type PlanChangeRestored } from './ledger-from-history.js';
-import { planAfter, planChangesOfRuns, type PlanChangeInHistory } from './plan-changes-from-history.js';
+import { planChangesOfRuns, planOfRun, type PlanChangeInHistory } from './plan-changes-from-history.js';
 import { runOfHistory } from './repair-history.js';
 
 /** The status-history reason of a row rebuilt from its workflow. */
@@ -92,7 +92,7 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
   const planChanges = planChangesOfRuns(chain.runs);
   const row = {
     ...subscriptionRowOf(
-      specOf(input, state, planChangesOfRuns([latest!])),
+      specOf(input, planChangesOfRuns([latest!])),
       input.environment,
       input.permissionExpiresAt ? new Date(input.permissionExpiresAt) : null,
     ),
@@ -127,10 +127,8 @@ export async function restoreOrphan(deps: BillingClientDeps, client: Client, wor
  * plan going forward — the run's input (its carried state holds earlier runs' changes) with the
  * changes made during the run (`changedInRun`, from its history) applied in order.
  */
-function specOf(input: SubscriptionWorkflowInput, state: SubscriptionState, changedInRun: readonly PlanChangeInHistory[]): SubscriptionSpec {
-  const segments = input.state?.segments ?? input.segments;
-  const carried = { amountMinor: input.state?.amountChanges.at(-1)?.amountMinor ?? input.amountMinor, interval: segments.at(-1)?.interval ?? state.interval };
-  const plan = planAfter(carried, changedInRun);
+function specOf(input: SubscriptionWorkflowInput, changedInRun: readonly PlanChangeInHistory[]): SubscriptionSpec {
+  const plan = planOfRun(input, changedInRun);
   return {
     id: input.subscriptionId,
     chargePermissionId: input.chargePermissionId,

@@ -303,7 +303,8 @@ export async function insertLedgerRowsIfAbsent(db: DatabaseOrTransaction, rows: 
 /**
  * Ledger rows left `pending` without a ChargeId — a backup taken while their charge was in
  * flight — completed with the outcome the workflow's history shows (client/subscriptions/
- * ledger-from-history.ts): state, ChargeId, reason and completion time, only where the row is
+ * ledger-from-history.ts): state, ChargeId, reason, outcome class, Amazon request id, whether it
+ * may have been processed and completion time, only where the row is
  * still pending without a ChargeId and has the same idempotency key. Returns the rows changed.
  */
 export async function completePendingRowsFromHistory(db: DatabaseOrTransaction, rows: NewChargeRow[]): Promise<ChargeRow[]> {
@@ -311,7 +312,16 @@ export async function completePendingRowsFromHistory(db: DatabaseOrTransaction, 
   for (const row of rows) {
     const [updated] = await db
       .update(charges)
-      .set({ state: row.state, chargeId: row.chargeId ?? null, reasonCode: row.reasonCode ?? null, completedAt: row.completedAt ?? null, sendsInFlight: 0 })
+      .set({
+        state: row.state,
+        chargeId: row.chargeId ?? null,
+        reasonCode: row.reasonCode ?? null,
+        outcome: row.outcome ?? null,
+        amazonRequestId: row.amazonRequestId ?? null,
+        possiblyProcessed: row.possiblyProcessed ?? true,
+        completedAt: row.completedAt ?? null,
+        sendsInFlight: 0,
+      })
       .where(
         and(
           eq(charges.subscriptionId, row.subscriptionId),
