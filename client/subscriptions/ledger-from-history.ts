@@ -4,6 +4,8 @@
 // input (cycle, attempt, amount, Charge Permission: the idempotency key) and result (ChargeId,
 // state), the checkout's charge it recorded, and the final state of a pending charge it
 // recorded. Amazon Pay has the same charges; nothing is sent to it, and no outbox event is made.
+// restoreFromHistory writes them, with the plan changes the same runs recorded
+// (plan-changes-from-history.ts), in one transaction per subscription.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time.js';
@@ -235,7 +237,7 @@ export interface PlanChangeRestored {
 export async function restoreFromHistory(
   db: Database,
   client: Client,
-  row: Pick<SubscriptionRow, 'id' | 'workflowId' | 'currentCycle' | 'amountMinor' | 'currency' | 'intervalUnit' | 'intervalCount'>,
+  row: Pick<SubscriptionRow, 'id' | 'workflowId' | 'currentCycle' | 'currency'>,
   at: Date,
   /** What an unreadable history's error says was not done: 'restarted' when a restart would follow. */
   nothing: 'restarted' | 'written' = 'written',
